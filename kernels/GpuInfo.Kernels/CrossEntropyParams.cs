@@ -1,0 +1,23 @@
+namespace GpuInfo.Kernels;
+
+/// <summary>Scalar options of cross-entropy as the kernels see them (validated by the facade).</summary>
+public struct CrossEntropyParams
+{
+    public int Vocab;
+    public int IgnoreIndex;
+    public float LabelSmoothing;
+    public float ZLoss;
+    public float InvTemperature;
+
+    /// <summary>1 when class weights are given.</summary>
+    public int HasWeights;
+
+    /// <summary>1 when targets are given (otherwise no loss is computed).</summary>
+    public int HasTargets;
+
+    /// <summary>Σ_j w_j over the vocabulary (V when unweighted).</summary>
+    public float WeightSum;
+
+    /// <summary>Multiplier of the gradient from the reduction: 1 for sum/none, 1/Σ w_y for mean.</summary>
+    public float GradientScale;
+}

@@ -1,0 +1,67 @@
+using ILGPU;
+
+namespace GpuInfo.Kernels;
+
+/// <summary>
+/// Stage 2 of the two-input measures, one thread per row: merges slices and writes both
+/// log-sum-exps, KL(P||Q), KL(Q||P), H(P), both argmaxes and, with targets, -log p(y) and -log q(y).
+/// The merged statistics are left in the row's first slice slot for the Jensen-Shannon pass.
+/// </summary>
+public static class PairFinishKernel
+{
+    public static void Run<TP, TLoadP, TQ, TLoadQ>(Index1D row, ArrayView<TP> p, ArrayView<TQ> q,
+        ArrayView<PairPartial> partials, int splits, int vocab, float invT, ArrayView<int> targets,
+        int ignoreIndex, PairOutputs outputs)
+        where TP : unmanaged
+        where TLoadP : struct, ILogitLoader<TP>
+        where TQ : unmanaged
+        where TLoadQ : struct, ILogitLoader<TQ>
+    {
+        long first = (long)row.X * splits;
+        var acc = partials[first];
+        for (int s = 1; s < splits; s++)
+        {
+            acc = PairPartial.Merge(acc, partials[first + s]);
+        }
+
+        partials[first] = acc; // the Jensen-Shannon pass reads the merged row here
+        outputs.LseP[row] = acc.P.LogSumExp;
+        outputs.LseQ[row] = acc.Q.LogSumExp;
+        if (outputs.KlForward.Length > 0)
+        {
+            outputs.KlForward[row] = acc.KlForward;
+        }
+
+        if (outputs.KlReverse.Length > 0)
+        {
+            outputs.KlReverse[row] = acc.KlReverse;
+        }
+
+        if (outputs.EntropyP.Length > 0)
+        {
+            outputs.EntropyP[row] = acc.P.Entropy;
+        }
+
+        if (outputs.ArgMaxP.Length > 0)
+        {
+            outputs.ArgMaxP[row] = acc.TopP.Result;
+            outputs.ArgMaxQ[row] = acc.TopQ.Result;
+        }
+
+        if (outputs.NllP.Length > 0)
+        {
+            int y = targets[row];
+            float nllP = 0f;
+            float nllQ = 0f;
+            if (y != ignoreIndex)
+            {
+                long at = (long)row.X * vocab + y;
+                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, default(TLoadP).Load(p[at]) * invT);
+                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, default(TLoadQ).Load(q[at]) * invT);
+            }
+
+            outputs.NllP[row] = nllP;
+            outputs.NllQ[row] = nllQ;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using ILGPU;
+
+namespace GpuInfo.Kernels;
+
+/// <summary>
+/// Stage 2 of the single-input measures, one thread per row: merges the row's slices and writes
+/// log-sum-exp, entropy, the cross-entropy loss (reading the target's logit) and the argmax.
+/// </summary>
+public static class RowFinishKernel
+{
+    public static void Run<T, TLoad>(Index1D row, ArrayView<T> logits, ArrayView<RowPartial> partials,
+        int splits, CrossEntropyParams ce, ArrayView<int> targets, ArrayView<float> weights, RowOutputs outputs)
+        where T : unmanaged
+        where TLoad : struct, ILogitLoader<T>
+    {
+        long first = (long)row.X * splits;
+        var acc = partials[first];
+        for (int s = 1; s < splits; s++)
+        {
+            acc = RowPartial.Merge(acc, partials[first + s]);
+        }
+
+        float lse = acc.Softmax.LogSumExp;
+        outputs.Lse[row] = lse;
+        if (outputs.Entropy.Length > 0)
+        {
+            outputs.Entropy[row] = acc.Softmax.Entropy;
+        }
+
+        if (outputs.ArgMax.Length > 0)
+        {
+            outputs.ArgMax[row] = acc.Top.Result;
+        }
+
+        if (outputs.Loss.Length > 0)
+        {
+            int y = targets[row];
+            float loss = 0f;
+            if (y != ce.IgnoreIndex)
+            {
+                float zy = default(TLoad).Load(logits[(long)row.X * ce.Vocab + y]) * ce.InvTemperature;
+                loss = acc.CrossEntropy(ce, zy, ce.HasWeights != 0 ? weights[y] : 1f);
+            }
+
+            outputs.Loss[row] = loss;
+        }
+    }
+}

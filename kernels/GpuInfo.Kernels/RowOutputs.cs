@@ -1,0 +1,34 @@
+using ILGPU;
+
+namespace GpuInfo.Kernels;
+
+/// <summary>Per-row outputs of the single-input finish; an empty view means "not requested".</summary>
+public struct RowOutputs
+{
+    /// <summary>log Σ e^z; always written (a non-finite value marks an invalid row).</summary>
+    public ArrayView<float> Lse;
+    public ArrayView<float> Entropy;
+    public ArrayView<float> Loss;
+    public ArrayView<int> ArgMax;
+}
+
+/// <summary>Per-row outputs of the pair finish; an empty view means "not requested".</summary>
+public struct PairOutputs
+{
+    /// <summary>log Σ e^{z_p}; always written.</summary>
+    public ArrayView<float> LseP;
+
+    /// <summary>log Σ e^{z_q}; always written.</summary>
+    public ArrayView<float> LseQ;
+    public ArrayView<float> KlForward;
+    public ArrayView<float> KlReverse;
+    public ArrayView<float> EntropyP;
+    public ArrayView<int> ArgMaxP;
+    public ArrayView<int> ArgMaxQ;
+
+    /// <summary>-log p(target) under P (needs targets).</summary>
+    public ArrayView<float> NllP;
+
+    /// <summary>-log q(target) under Q (needs targets).</summary>
+    public ArrayView<float> NllQ;
+}

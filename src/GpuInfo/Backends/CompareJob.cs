@@ -1,0 +1,59 @@
+namespace GpuInfo.Backends;
+
+/// <summary>
+/// One pass over pinned pairs of rows: P (base) and Q (test), same shape, any dtypes. Output
+/// addresses of 0 are not requested, except the two log-sum-exps, which are always written.
+/// </summary>
+internal readonly record struct CompareJob
+{
+    public RowsView P { get; init; }
+
+    public RowsView Q { get; init; }
+
+    /// <summary>int32 targets, validated; 0 when there are none.</summary>
+    public nint Targets { get; init; }
+
+    public int IgnoreIndex { get; init; }
+
+    public float InvTemperature { get; init; }
+
+    public nint LseP { get; init; }
+
+    public nint LseQ { get; init; }
+
+    public nint KlForward { get; init; }
+
+    public nint KlReverse { get; init; }
+
+    public nint JensenShannon { get; init; }
+
+    public nint EntropyP { get; init; }
+
+    public nint ArgMaxP { get; init; }
+
+    public nint ArgMaxQ { get; init; }
+
+    /// <summary>-log p(y) per row (needs targets; 0 for ignored rows).</summary>
+    public nint NllP { get; init; }
+
+    public nint NllQ { get; init; }
+
+    public long Rows => P.Rows;
+
+    public CompareJob Slice(long first, long rows) => this with
+    {
+        P = P.Slice(first, rows),
+        Q = Q.Slice(first, rows),
+        Targets = ScoreJob.Offset(Targets, first, 4),
+        LseP = ScoreJob.Offset(LseP, first, 4),
+        LseQ = ScoreJob.Offset(LseQ, first, 4),
+        KlForward = ScoreJob.Offset(KlForward, first, 4),
+        KlReverse = ScoreJob.Offset(KlReverse, first, 4),
+        JensenShannon = ScoreJob.Offset(JensenShannon, first, 4),
+        EntropyP = ScoreJob.Offset(EntropyP, first, 4),
+        ArgMaxP = ScoreJob.Offset(ArgMaxP, first, 4),
+        ArgMaxQ = ScoreJob.Offset(ArgMaxQ, first, 4),
+        NllP = ScoreJob.Offset(NllP, first, 4),
+        NllQ = ScoreJob.Offset(NllQ, first, 4),
+    };
+}

@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using GpuInfo.Kernels;
+
+namespace GpuInfo.Backends.Cpu;
+
+/// <summary>
+/// The production CPU path: fused SIMD passes, parallel over rows, and over vocabulary slices when
+/// rows are fewer than cores (slices merge with the kernels' associative merge). Stateless apart
+/// from per-thread scratch, so concurrent calls are safe.
+/// </summary>
+internal sealed class SimdCpuBackend : IRowBackend
+{
+    /// <summary>A slice is never narrower than this many columns.</summary>
+    private const int MinSliceColumns = 4 * BlockLoader.BlockSize;
+
+    private readonly ParallelOptions _parallel;
+
+    public SimdCpuBackend(int maxDegreeOfParallelism)
+    {
+        Workers = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount;
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = Workers };
+    }
+
+    public int Workers { get; }
+
+    /// <summary>Forces the number of vocabulary slices per row (tests of the split path).</summary>
+    internal int? ForcedSplits { get; set; }
+
+    public void Score(in ScoreJob job)
+    {
+        var j = job;
+        int vocab = j.Logits.Vocab;
+        var weights = WeightsOf(j);
+        RunSliced(j.Rows, vocab,
+            (row, begin, end) => SimdRowStats.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, weights.Span),
+            RowPartial.Merge,
+            (row, acc) => FinishRow(j, row, acc),
+            j.Gradient == 0 ? null : (row, begin, end) => SimdGradient.Slice(j, row, begin, end));
+    }
+
+    public void Compare(in CompareJob job)
+    {
+        var j = job;
+        RunSliced(j.Rows, j.P.Vocab,
+            (row, begin, end) => SimdPairStats.Slice(j.P, j.Q, row, begin, end, j.InvTemperature),
+            PairPartial.Merge,
+            (row, acc) => FinishPair(j, row, acc),
+            null,
+            j.JensenShannon == 0 ? null : (row, begin, end, acc) =>
+                SimdJensenShannon.Slice(j.P, j.Q, row, begin, end, j.InvTemperature, new JsNormalizers(acc)),
+            j.JensenShannon);
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private delegate T SliceStats<T>(long row, int begin, int end);
+
+    private delegate float SliceSum<T>(long row, int begin, int end, T merged);
+
+    /// <summary>
+    /// The one parallel schedule of every CPU measure: stats per (row, slice), merge per row, finish,
+    /// then optional second passes (gradient, or a per-row sum such as JS) over the same slices.
+    /// </summary>
+    private unsafe void RunSliced<T>(long rows, int vocab, SliceStats<T> stats, Func<T, T, T> merge,
+        Action<long, T> finish, Action<long, int, int>? secondPass,
+        SliceSum<T>? secondSum = null, nint secondSumOut = 0)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        int splits = SplitCount(rows, vocab);
+        if (splits == 1)
+        {
+            long range = Math.Max(1, rows / (Workers * 8L));
+            Parallel.ForEach(Partitioner.Create(0L, rows, range), _parallel, r =>
+            {
+                for (long row = r.Item1; row < r.Item2; row++)
+                {
+                    var acc = stats(row, 0, vocab);
+                    finish(row, acc);
+                    secondPass?.Invoke(row, 0, vocab);
+                    if (secondSum is not null)
+                    {
+                        ((float*)secondSumOut)[row] = secondSum(row, 0, vocab, acc);
+                    }
+                }
+            });
+            return;
+        }
+
+        // Few rows: rows × splits is small (a few per core), so these arrays are tiny.
+        int width = (vocab + splits - 1) / splits;
+        long tasks = rows * splits;
+        var partials = new T[tasks];
+        Parallel.For(0L, tasks, _parallel, t =>
+        {
+            long row = t / splits;
+            int begin = (int)(t - row * splits) * width;
+            partials[t] = stats(row, begin, Math.Min(vocab, begin + width));
+        });
+        var merged = new T[rows];
+        for (long row = 0; row < rows; row++)
+        {
+            var acc = partials[row * splits];
+            for (int s = 1; s < splits; s++)
+            {
+                acc = merge(acc, partials[row * splits + s]);
+            }
+
+            merged[row] = acc;
+            finish(row, acc);
+        }
+
+        if (secondPass is null && secondSum is null)
+        {
+            return;
+        }
+
+        var sums = new float[tasks];
+        Parallel.For(0L, tasks, _parallel, t =>
+        {
+            long row = t / splits;
+            int begin = (int)(t - row * splits) * width;
+            int end = Math.Min(vocab, begin + width);
+            secondPass?.Invoke(row, begin, end);
+            if (secondSum is not null)
+            {
+                sums[t] = secondSum(row, begin, end, merged[row]);
+            }
+        });
+        if (secondSum is not null)
+        {
+            for (long row = 0; row < rows; row++)
+            {
+                float total = 0f;
+                for (int s = 0; s < splits; s++)
+                {
+                    total += sums[row * splits + s];
+                }
+
+                ((float*)secondSumOut)[row] = total;
+            }
+        }
+    }
+
+    private int SplitCount(long rows, int vocab)
+    {
+        if (ForcedSplits is int forced)
+        {
+            return Math.Clamp(forced, 1, vocab);
+        }
+
+        long wanted = 4L * Workers;
+        if (rows >= wanted)
+        {
+            return 1;
+        }
+
+        int byWork = (int)((wanted + rows - 1) / rows);
+        int byWidth = Math.Max(1, vocab / MinSliceColumns);
+        return Math.Max(1, Math.Min(byWork, byWidth));
+    }
+
+    private static unsafe ReadOnlyMemoryOfFloats WeightsOf(in ScoreJob job) =>
+        new(job.Weights, job.Weights == 0 ? 0 : job.Logits.Vocab);
+
+    private static unsafe void FinishRow(in ScoreJob job, long row, RowPartial acc)
+    {
+        ((float*)job.Lse)[row] = acc.Softmax.LogSumExp;
+        if (job.Entropy != 0)
+        {
+            ((float*)job.Entropy)[row] = acc.Softmax.Entropy;
+        }
+
+        if (job.ArgMax != 0)
+        {
+            ((int*)job.ArgMax)[row] = acc.Top.Result;
+        }
+
+        if (job.Loss != 0)
+        {
+            var ce = job.Ce;
+            int y = ((int*)job.Targets)[row];
+            float loss = 0f;
+            if (y != ce.IgnoreIndex)
+            {
+                float zy = BlockLoader.LoadOne(job.Logits, row, y) * ce.InvTemperature;
+                loss = acc.CrossEntropy(ce, zy, ce.HasWeights != 0 ? ((float*)job.Weights)[y] : 1f);
+            }
+
+            ((float*)job.Loss)[row] = loss;
+        }
+    }
+
+    private static unsafe void FinishPair(in CompareJob job, long row, PairPartial acc)
+    {
+        ((float*)job.LseP)[row] = acc.P.LogSumExp;
+        ((float*)job.LseQ)[row] = acc.Q.LogSumExp;
+        if (job.KlForward != 0)
+        {
+            ((float*)job.KlForward)[row] = acc.KlForward;
+        }
+
+        if (job.KlReverse != 0)
+        {
+            ((float*)job.KlReverse)[row] = acc.KlReverse;
+        }
+
+        if (job.EntropyP != 0)
+        {
+            ((float*)job.EntropyP)[row] = acc.P.Entropy;
+        }
+
+        if (job.ArgMaxP != 0)
+        {
+            ((int*)job.ArgMaxP)[row] = acc.TopP.Result;
+            ((int*)job.ArgMaxQ)[row] = acc.TopQ.Result;
+        }
+
+        if (job.NllP != 0)
+        {
+            int y = ((int*)job.Targets)[row];
+            float nllP = 0f, nllQ = 0f;
+            if (y != job.IgnoreIndex)
+            {
+                float zp = BlockLoader.LoadOne(job.P, row, y) * job.InvTemperature;
+                float zq = BlockLoader.LoadOne(job.Q, row, y) * job.InvTemperature;
+                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, zp);
+                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, zq);
+            }
+
+            ((float*)job.NllP)[row] = nllP;
+            ((float*)job.NllQ)[row] = nllQ;
+        }
+    }
+
+    /// <summary>A pinned float array passed into lambdas (spans cannot be captured).</summary>
+    private readonly unsafe struct ReadOnlyMemoryOfFloats(nint address, int length)
+    {
+        public ReadOnlySpan<float> Span => new((void*)address, length);
+    }
+}

@@ -1,0 +1,325 @@
+using GpuInfo.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuInfo.Backends.Ilgpu;
+
+/// <summary>
+/// Runs the row kernels on one ILGPU accelerator (CUDA, OpenCL, or the CPU simulator). Host rows
+/// are processed in chunks that fit a device-memory budget; chunk k uploads on one stream while
+/// chunk k-1 computes on the other. Calls are serialised on this instance (one set of buffers).
+/// </summary>
+internal sealed class IlgpuBackend : IRowBackend
+{
+    private readonly object _gate = new();
+    private readonly AcceleratorStream[] _streams;
+    private readonly DeviceArena[] _arenas;
+    private readonly DeviceArena _shared;
+    private readonly Dictionary<Type, object> _kernels = [];
+    private readonly long _chunkBudget;
+
+    private readonly Context _context;
+
+    public IlgpuBackend(Accelerator accelerator, long memoryBudgetBytes, Context context)
+    {
+        Accelerator = accelerator;
+        _context = context;
+        int group = Math.Min(accelerator.MaxNumThreadsPerGroup, 512);
+        GroupSize = Math.Max(accelerator.WarpSize, group - group % accelerator.WarpSize);
+        _streams = [accelerator.CreateStream(), accelerator.CreateStream()];
+        _arenas = [new DeviceArena(accelerator), new DeviceArena(accelerator)];
+        _shared = new DeviceArena(accelerator);
+        _chunkBudget = Math.Max(1 << 20, memoryBudgetBytes / 2);
+    }
+
+    public Accelerator Accelerator { get; }
+
+    public int GroupSize { get; }
+
+    /// <summary>Forces vocabulary slices per row (tests of the split path).</summary>
+    internal int? ForcedSplits { get; set; }
+
+    /// <summary>Forces rows per chunk (tests of the chunking).</summary>
+    internal long? ForcedChunkRows { get; set; }
+
+    public void Score(in ScoreJob job)
+    {
+        lock (_gate)
+        {
+            switch (job.Logits.Type)
+            {
+                case ScalarType.Float32:
+                    ScoreTyped<float, Float32Loader>(job);
+                    break;
+                case ScalarType.Float16:
+                    ScoreTyped<ILGPU.Half, Float16Loader>(job);
+                    break;
+                default:
+                    ScoreTyped<ushort, BFloat16Loader>(job);
+                    break;
+            }
+        }
+    }
+
+    public void Compare(in CompareJob job)
+    {
+        lock (_gate)
+        {
+            switch (job.P.Type)
+            {
+                case ScalarType.Float32:
+                    CompareWithP<float, Float32Loader>(job);
+                    break;
+                case ScalarType.Float16:
+                    CompareWithP<ILGPU.Half, Float16Loader>(job);
+                    break;
+                default:
+                    CompareWithP<ushort, BFloat16Loader>(job);
+                    break;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var arena in _arenas)
+            {
+                arena.Dispose();
+            }
+
+            _shared.Dispose();
+            foreach (var stream in _streams)
+            {
+                stream.Dispose();
+            }
+
+            Accelerator.Dispose();
+            _context.Dispose();
+        }
+    }
+
+    private void CompareWithP<TP, TLP>(in CompareJob job)
+        where TP : unmanaged
+        where TLP : struct, ILogitLoader<TP>
+    {
+        switch (job.Q.Type)
+        {
+            case ScalarType.Float32:
+                CompareTyped<TP, TLP, float, Float32Loader>(job);
+                break;
+            case ScalarType.Float16:
+                CompareTyped<TP, TLP, ILGPU.Half, Float16Loader>(job);
+                break;
+            default:
+                CompareTyped<TP, TLP, ushort, BFloat16Loader>(job);
+                break;
+        }
+    }
+
+    private unsafe void ScoreTyped<T, TLoad>(in ScoreJob job)
+        where T : unmanaged
+        where TLoad : struct, ILogitLoader<T>
+    {
+        var k = Kernels<SingleKernels<T, TLoad>>(a => new SingleKernels<T, TLoad>(a));
+        int vocab = job.Logits.Vocab;
+        bool inPlace = job.Gradient != 0 && job.Gradient == job.Logits.Data;
+        long rowBytes = (long)vocab * Interop.SizeOf<T>() + (job.Gradient != 0 && !inPlace ? vocab * 4L : 0);
+        var weights = job.Weights == 0
+            ? ArrayView<float>.Empty
+            : _shared.Upload<float>("weights", _streams[0], job.Weights, vocab);
+        _streams[0].Synchronize();
+        var ce = job.Ce;
+        var j = job;
+        RunChunks(job.Rows, vocab, rowBytes, (stream, arena, first, rows, splits) =>
+        {
+            var part = j.Slice(first, rows);
+            var logits = arena.Upload<T>("logits", stream, part.Logits.Data, rows * vocab);
+            var targets = part.Targets == 0 ? ArrayView<int>.Empty : arena.Upload<int>("targets", stream, part.Targets, rows);
+            var shape = new SliceShape(vocab, splits);
+            var partials = arena.Get<RowPartial>("partials", rows * splits);
+            k.Stats(stream, new KernelConfig((int)(rows * splits), GroupSize), logits, shape, ce.InvTemperature, weights, partials);
+            var outputs = new RowOutputs
+            {
+                Lse = arena.Get<float>("lse", rows),
+                Entropy = Optional<float>(arena, "entropy", part.Entropy, rows),
+                Loss = Optional<float>(arena, "loss", part.Loss, rows),
+                ArgMax = Optional<int>(arena, "argmax", part.ArgMax, rows),
+            };
+            k.Finish(stream, (int)rows, logits, partials, splits, ce, targets, weights, outputs);
+            var gradient = ArrayView<float>.Empty;
+            if (part.Gradient != 0)
+            {
+                gradient = inPlace ? logits.Cast<float>() : arena.Get<float>("gradient", rows * vocab);
+                k.Gradient(stream, new KernelConfig((int)(rows * splits), GroupSize), logits, shape, ce, targets, weights, outputs.Lse, gradient);
+            }
+
+            return () =>
+            {
+                Download(stream, outputs.Lse, part.Lse, rows);
+                Download(stream, outputs.Entropy, part.Entropy, rows);
+                Download(stream, outputs.Loss, part.Loss, rows);
+                Download(stream, outputs.ArgMax, part.ArgMax, rows);
+                Download(stream, gradient, part.Gradient, rows * vocab);
+            };
+        });
+    }
+
+    private void CompareTyped<TP, TLP, TQ, TLQ>(in CompareJob job)
+        where TP : unmanaged
+        where TLP : struct, ILogitLoader<TP>
+        where TQ : unmanaged
+        where TLQ : struct, ILogitLoader<TQ>
+    {
+        var k = Kernels<PairKernels<TP, TLP, TQ, TLQ>>(a => new PairKernels<TP, TLP, TQ, TLQ>(a));
+        int vocab = job.P.Vocab;
+        long rowBytes = (long)vocab * (Interop.SizeOf<TP>() + Interop.SizeOf<TQ>());
+        var j = job;
+        RunChunks(job.Rows, vocab, rowBytes, (stream, arena, first, rows, splits) =>
+        {
+            var part = j.Slice(first, rows);
+            var p = arena.Upload<TP>("p", stream, part.P.Data, rows * vocab);
+            var q = arena.Upload<TQ>("q", stream, part.Q.Data, rows * vocab);
+            var targets = part.Targets == 0 ? ArrayView<int>.Empty : arena.Upload<int>("targets", stream, part.Targets, rows);
+            var shape = new SliceShape(vocab, splits);
+            var config = new KernelConfig((int)(rows * splits), GroupSize);
+            var partials = arena.Get<PairPartial>("pair-partials", rows * splits);
+            k.Stats(stream, config, p, q, shape, j.InvTemperature, partials);
+            var outputs = new PairOutputs
+            {
+                LseP = arena.Get<float>("lse-p", rows),
+                LseQ = arena.Get<float>("lse-q", rows),
+                KlForward = Optional<float>(arena, "kl", part.KlForward, rows),
+                KlReverse = Optional<float>(arena, "kl-reverse", part.KlReverse, rows),
+                EntropyP = Optional<float>(arena, "entropy-p", part.EntropyP, rows),
+                ArgMaxP = Optional<int>(arena, "argmax-p", part.ArgMaxP, rows),
+                ArgMaxQ = Optional<int>(arena, "argmax-q", part.ArgMaxQ, rows),
+                NllP = Optional<float>(arena, "nll-p", part.NllP, rows),
+                NllQ = Optional<float>(arena, "nll-q", part.NllQ, rows),
+            };
+            k.Finish(stream, (int)rows, p, q, partials, splits, vocab, j.InvTemperature, targets, j.IgnoreIndex, outputs);
+            var js = ArrayView<float>.Empty;
+            if (part.JensenShannon != 0)
+            {
+                js = arena.Get<float>("js", rows);
+                var sums = splits == 1 ? js : arena.Get<float>("js-slices", rows * splits);
+                k.JensenShannon(stream, config, p, q, shape, j.InvTemperature, partials, sums);
+                if (splits > 1)
+                {
+                    SumSlices(stream, (int)rows, sums, splits, js);
+                }
+            }
+
+            return () =>
+            {
+                Download(stream, outputs.LseP, part.LseP, rows);
+                Download(stream, outputs.LseQ, part.LseQ, rows);
+                Download(stream, outputs.KlForward, part.KlForward, rows);
+                Download(stream, outputs.KlReverse, part.KlReverse, rows);
+                Download(stream, outputs.EntropyP, part.EntropyP, rows);
+                Download(stream, outputs.ArgMaxP, part.ArgMaxP, rows);
+                Download(stream, outputs.ArgMaxQ, part.ArgMaxQ, rows);
+                Download(stream, outputs.NllP, part.NllP, rows);
+                Download(stream, outputs.NllQ, part.NllQ, rows);
+                Download(stream, js, part.JensenShannon, rows);
+            };
+        });
+    }
+
+    /// <summary>Launches one chunk's uploads and kernels, and returns the action that downloads its results.</summary>
+    private delegate Action ChunkLauncher(AcceleratorStream stream, DeviceArena arena, long first, long rows, int splits);
+
+    /// <summary>
+    /// The chunk pipeline: launch chunk k on stream k%2, then download chunk k-1 (whose buffers the
+    /// launch of chunk k+1 will reuse), so uploads and downloads overlap the other stream's kernels.
+    /// </summary>
+    private void RunChunks(long rows, int vocab, long rowBytes, ChunkLauncher launch)
+    {
+        if (rows == 0)
+        {
+            return;
+        }
+
+        long maxGroups = int.MaxValue / 2;
+        long chunkRows = ForcedChunkRows ?? Math.Max(1, _chunkBudget / Math.Max(1, rowBytes));
+        chunkRows = Math.Min(Math.Min(chunkRows, rows), maxGroups);
+        Action? pending = null;
+        int index = 0;
+        for (long first = 0; first < rows; first += chunkRows, index++)
+        {
+            long n = Math.Min(chunkRows, rows - first);
+            int splits = SplitCount(n, vocab);
+            while (n * splits > maxGroups && splits > 1)
+            {
+                splits--;
+            }
+
+            var stream = _streams[index % 2];
+            var download = launch(stream, _arenas[index % 2], first, n, splits);
+            pending?.Invoke();
+            pending = () =>
+            {
+                download();
+                stream.Synchronize();
+            };
+        }
+
+        pending?.Invoke();
+        foreach (var stream in _streams)
+        {
+            stream.Synchronize();
+        }
+    }
+
+    private int SplitCount(long rows, int vocab)
+    {
+        if (ForcedSplits is int forced)
+        {
+            return Math.Clamp(forced, 1, vocab);
+        }
+
+        long resident = (long)Accelerator.NumMultiprocessors * Math.Max(1, Accelerator.MaxNumThreadsPerMultiprocessor / GroupSize);
+        long wanted = 2 * Math.Max(1, resident);
+        if (rows >= wanted)
+        {
+            return 1;
+        }
+
+        int byWork = (int)((wanted + rows - 1) / rows);
+        int byWidth = Math.Max(1, vocab / (GroupSize * 16));
+        return Math.Max(1, Math.Min(byWork, byWidth));
+    }
+
+    private void SumSlices(AcceleratorStream stream, int rows, ArrayView<float> sums, int splits, ArrayView<float> output)
+    {
+        var kernel = Kernels<Action<AcceleratorStream, Index1D, ArrayView<float>, int, ArrayView<float>>>(a =>
+            a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, int, ArrayView<float>>(JensenShannonKernel.SumSlices));
+        kernel(stream, rows, sums, splits, output);
+    }
+
+    private TKernels Kernels<TKernels>(Func<Accelerator, TKernels> create)
+        where TKernels : class
+    {
+        if (!_kernels.TryGetValue(typeof(TKernels), out var kernels))
+        {
+            kernels = create(Accelerator);
+            _kernels[typeof(TKernels)] = kernels;
+        }
+
+        return (TKernels)kernels;
+    }
+
+    private static ArrayView<T> Optional<T>(DeviceArena arena, string name, nint host, long rows)
+        where T : unmanaged =>
+        host == 0 ? ArrayView<T>.Empty : arena.Get<T>(name, rows);
+
+    private static unsafe void Download<T>(AcceleratorStream stream, ArrayView<T> view, nint host, long count)
+        where T : unmanaged
+    {
+        if (host != 0 && count > 0)
+        {
+            view.SubView(0, count).CopyToCPU(stream, ref *(T*)host, count);
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using GpuInfo.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuInfo.Backends.Ilgpu;
+
+/// <summary>The single-input kernels for one logits dtype, compiled on first use and kept.</summary>
+internal sealed class SingleKernels<T, TLoad>(Accelerator accelerator)
+    where T : unmanaged
+    where TLoad : struct, ILogitLoader<T>
+{
+    private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, float, ArrayView<float>, ArrayView<RowPartial>>> _stats =
+        new(() => accelerator.LoadKernel<ArrayView<T>, SliceShape, float, ArrayView<float>, ArrayView<RowPartial>>(
+            RowStatsKernel.Run<T, TLoad>));
+
+    private readonly Lazy<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<RowPartial>, int, CrossEntropyParams, ArrayView<int>, ArrayView<float>, RowOutputs>> _finish =
+        new(() => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<T>, ArrayView<RowPartial>, int, CrossEntropyParams, ArrayView<int>, ArrayView<float>, RowOutputs>(
+            RowFinishKernel.Run<T, TLoad>));
+
+    private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> _gradient =
+        new(() => accelerator.LoadKernel<ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
+            CrossEntropyGradientKernel.Run<T, TLoad>));
+
+    public Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, float, ArrayView<float>, ArrayView<RowPartial>> Stats => _stats.Value;
+
+    public Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<RowPartial>, int, CrossEntropyParams, ArrayView<int>, ArrayView<float>, RowOutputs> Finish => _finish.Value;
+
+    public Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>> Gradient => _gradient.Value;
+}

@@ -1,0 +1,75 @@
+using System.Buffers;
+
+namespace GpuInfo;
+
+/// <summary>Optional per-row outputs of <see cref="InfoEngine.Compare"/>.</summary>
+public ref struct ComparisonRows
+{
+    /// <summary>KL(base||test) per row (nats).</summary>
+    public Span<float> Kl;
+
+    /// <summary>Jensen-Shannon divergence per row (nats).</summary>
+    public Span<float> JensenShannon;
+}
+
+public sealed partial class InfoEngine
+{
+    /// <summary>
+    /// One fused pass comparing test logits with base logits on a chunk of tokens: KL(base||test),
+    /// JS, top-1 agreement and, with targets, -log p(y) under both, added to <paramref name="totals"/>.
+    /// With targets, rows whose target equals <paramref name="ignoreIndex"/> are left out entirely.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes differ, bad temperature or span lengths.</exception>
+    /// <exception cref="InvalidInputException">A target is out of range, or a row of either input is invalid.</exception>
+    public void Compare(Logits baseLogits, Logits testLogits, ComparisonAccumulator totals, Targets targets = default,
+        float temperature = 1f, long ignoreIndex = -100, ComparisonRows perRow = default)
+    {
+        ArgumentNullException.ThrowIfNull(totals);
+        Guard.SameShape(baseLogits, testLogits);
+        int rows = checked((int)baseLogits.Rows);
+        Guard.OptionalLength(perRow.Kl, rows, "perRow.Kl");
+        Guard.OptionalLength(perRow.JensenShannon, rows, "perRow.JensenShannon");
+        int[]? validated = targets.IsPresent ? TargetValidator.Validate(targets, rows, baseLogits.Vocab, ignoreIndex) : null;
+        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 4 * rows));
+        var ints = ArrayPool<int>.Shared.Rent(Math.Max(1, 2 * rows));
+        try
+        {
+            var kl = perRow.Kl.IsEmpty ? floats.AsSpan(0, rows) : perRow.Kl;
+            var js = perRow.JensenShannon.IsEmpty ? floats.AsSpan(rows, rows) : perRow.JensenShannon;
+            var spans = new CompareSpans
+            {
+                KlForward = kl,
+                JensenShannon = js,
+                ArgMaxP = ints.AsSpan(0, rows),
+                ArgMaxQ = ints.AsSpan(rows, rows),
+            };
+            var y = validated is null ? default : validated.AsSpan(0, rows);
+            if (validated is not null)
+            {
+                spans.NllP = floats.AsSpan(2 * rows, rows);
+                spans.NllQ = floats.AsSpan(3 * rows, rows);
+            }
+
+            CompareCore(baseLogits, testLogits, y, temperature, spans);
+            for (int i = 0; i < rows; i++)
+            {
+                if (validated is not null && y[i] == TargetValidator.Ignored)
+                {
+                    continue;
+                }
+
+                totals.AddToken(kl[i], js[i], spans.ArgMaxP[i] == spans.ArgMaxQ[i]);
+                if (validated is not null)
+                {
+                    totals.AddTarget(spans.NllP[i], spans.NllQ[i]);
+                }
+            }
+        }
+        finally
+        {
+            TargetValidator.Return(validated);
+            ArrayPool<float>.Shared.Return(floats);
+            ArrayPool<int>.Shared.Return(ints);
+        }
+    }
+}

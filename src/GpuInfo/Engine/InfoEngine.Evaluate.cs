@@ -1,0 +1,69 @@
+using System.Buffers;
+
+namespace GpuInfo;
+
+/// <summary>Optional per-row outputs of <see cref="InfoEngine.Evaluate"/>.</summary>
+public ref struct EvaluationRows
+{
+    /// <summary>loss_i (0 for ignored rows).</summary>
+    public Span<float> Loss;
+
+    /// <summary>Entropy of softmax(x/T) (nats), for every row.</summary>
+    public Span<float> Entropy;
+
+    public Span<int> ArgMax;
+}
+
+public sealed partial class InfoEngine
+{
+    /// <summary>
+    /// One fused pass for evaluating a model on a chunk of tokens: cross-entropy, entropy and argmax
+    /// per row, added to <paramref name="totals"/> over the scored (non-ignored) rows. Call once per
+    /// chunk of a corpus; merge accumulators across shards.
+    /// </summary>
+    /// <exception cref="ArgumentException">Bad options or span lengths.</exception>
+    /// <exception cref="InvalidInputException">A target is out of range, or a row holds NaN/+inf or is all -inf.</exception>
+    public void Evaluate(Logits logits, Targets targets, PerplexityAccumulator totals,
+        CrossEntropyOptions? options = null, EvaluationRows perRow = default)
+    {
+        ArgumentNullException.ThrowIfNull(totals);
+        var o = options ?? new CrossEntropyOptions();
+        o.Validate(logits.Vocab);
+        int rows = checked((int)logits.Rows);
+        Guard.OptionalLength(perRow.Loss, rows, "perRow.Loss");
+        Guard.OptionalLength(perRow.Entropy, rows, "perRow.Entropy");
+        Guard.OptionalLength(perRow.ArgMax, rows, "perRow.ArgMax");
+        var validated = TargetValidator.Validate(targets, rows, logits.Vocab, o.IgnoreIndex);
+        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 2 * rows));
+        var ints = ArrayPool<int>.Shared.Rent(Math.Max(1, rows));
+        try
+        {
+            var loss = perRow.Loss.IsEmpty ? floats.AsSpan(0, rows) : perRow.Loss;
+            var entropy = perRow.Entropy.IsEmpty ? floats.AsSpan(rows, rows) : perRow.Entropy;
+            var argmax = perRow.ArgMax.IsEmpty ? ints.AsSpan(0, rows) : perRow.ArgMax;
+            var y = validated.AsSpan(0, rows);
+            var (scored, weightSum) = TargetValidator.Denominator(y, o.ClassWeights);
+            var ce = CrossEntropyParams(logits.Vocab, o, weightSum);
+            ScoreCore(logits, y, ce, o.ClassWeights, new ScoreSpans { Loss = loss, Entropy = entropy, ArgMax = argmax }, o.Temperature);
+            double lossSum = 0, entropySum = 0;
+            long hits = 0;
+            for (int i = 0; i < rows; i++)
+            {
+                if (y[i] != TargetValidator.Ignored)
+                {
+                    lossSum += loss[i];
+                    entropySum += entropy[i];
+                    hits += argmax[i] == y[i] ? 1 : 0;
+                }
+            }
+
+            totals.Add(scored, rows - scored, lossSum, weightSum, entropySum, hits);
+        }
+        finally
+        {
+            TargetValidator.Return(validated);
+            ArrayPool<float>.Shared.Return(floats);
+            ArrayPool<int>.Shared.Return(ints);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+using System.Buffers;
+using GpuInfo.Backends;
+using GpuInfo.Kernels;
+
+namespace GpuInfo;
+
+/// <summary>
+/// The entry point: picks a device at construction (CUDA, then OpenCL, then SIMD CPU; see
+/// <see cref="Device"/> for what it chose and why) and computes every measure there.
+/// </summary>
+/// <remarks>
+/// Thread safety: every method may be called from several threads. The SIMD CPU path runs calls
+/// concurrently; an accelerator's calls are serialised (they share one set of device buffers and
+/// streams), so use one engine per thread to run several streams of work on one GPU. Outputs are
+/// caller-owned spans; when a call throws, their contents are unspecified.
+/// </remarks>
+public sealed partial class InfoEngine : IDisposable
+{
+    private readonly IRowBackend _backend;
+    private bool _disposed;
+
+    public InfoEngine()
+        : this(new InfoEngineOptions())
+    {
+    }
+
+    /// <exception cref="DeviceUnavailableException">The requested device is absent or unusable.</exception>
+    /// <exception cref="ArgumentException">The device request cannot be parsed.</exception>
+    public InfoEngine(InfoEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        (_backend, Device) = DeviceSelector.Select(DeviceRequest.Resolve(options.Device), options);
+    }
+
+    /// <summary>The device in use, the request that led to it, and why other devices were skipped.</summary>
+    public DeviceReport Device { get; }
+
+    internal IRowBackend Backend => _backend;
+
+    /// <summary>Every ILGPU accelerator on this machine and whether GpuInfo can use it.</summary>
+    public static IReadOnlyList<DeviceCandidate> ProbeDevices() => DeviceSelector.Probe();
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            _backend.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Runs one single-input pass and validates every row. Outputs left empty are not computed,
+    /// except the log-sum-exp, which is needed to validate rows and is pooled when not asked for.
+    /// </summary>
+    private unsafe void ScoreCore(in Logits logits, ReadOnlySpan<int> targets, in CrossEntropyParams ce,
+        float[]? weights, ScoreSpans spans, float temperature)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        int rows = checked((int)logits.Rows);
+        float[]? lseRent = spans.Lse.IsEmpty ? ArrayPool<float>.Shared.Rent(Math.Max(1, rows)) : null;
+        var lse = lseRent is null ? spans.Lse : lseRent.AsSpan(0, rows);
+        fixed (byte* data = &logits.Start)
+        fixed (int* t = targets)
+        fixed (float* w = weights)
+        fixed (float* l = lse)
+        fixed (float* h = spans.Entropy)
+        fixed (float* loss = spans.Loss)
+        fixed (int* a = spans.ArgMax)
+        fixed (float* g = spans.Gradient)
+        {
+            var view = logits.Pin(data);
+            var job = new ScoreJob
+            {
+                Logits = view,
+                Targets = (nint)t,
+                Weights = (nint)w,
+                Ce = ce,
+                Lse = (nint)l,
+                Entropy = (nint)h,
+                Loss = (nint)loss,
+                ArgMax = (nint)a,
+                Gradient = spans.GradientInPlace ? (nint)data : (nint)g,
+            };
+            try
+            {
+                if (rows > 0)
+                {
+                    RunOnDevice(() => _backend.Score(job));
+                }
+
+                RowValidator.ThrowIfInvalid(lse, view, temperature, "logits");
+            }
+            finally
+            {
+                if (lseRent is not null)
+                {
+                    ArrayPool<float>.Shared.Return(lseRent);
+                }
+            }
+        }
+    }
+
+    /// <summary>Runs one two-input pass and validates every row of both inputs.</summary>
+    private unsafe void CompareCore(in Logits p, in Logits q, ReadOnlySpan<int> targets, float temperature, CompareSpans spans)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Guard.Temperature(temperature);
+        Guard.SameShape(p, q);
+        int rows = checked((int)p.Rows);
+        var rent = ArrayPool<float>.Shared.Rent(Math.Max(1, 2 * rows));
+        var lseP = rent.AsSpan(0, rows);
+        var lseQ = rent.AsSpan(rows, rows);
+        fixed (byte* dp = &p.Start)
+        fixed (byte* dq = &q.Start)
+        fixed (int* t = targets)
+        fixed (float* lp = lseP)
+        fixed (float* lq = lseQ)
+        fixed (float* kl = spans.KlForward)
+        fixed (float* rkl = spans.KlReverse)
+        fixed (float* js = spans.JensenShannon)
+        fixed (float* h = spans.EntropyP)
+        fixed (int* ap = spans.ArgMaxP)
+        fixed (int* aq = spans.ArgMaxQ)
+        fixed (float* np = spans.NllP)
+        fixed (float* nq = spans.NllQ)
+        {
+            var viewP = p.Pin(dp);
+            var viewQ = q.Pin(dq);
+            var job = new CompareJob
+            {
+                P = viewP,
+                Q = viewQ,
+                Targets = (nint)t,
+                IgnoreIndex = TargetValidator.Ignored,
+                InvTemperature = 1f / temperature,
+                LseP = (nint)lp,
+                LseQ = (nint)lq,
+                KlForward = (nint)kl,
+                KlReverse = (nint)rkl,
+                JensenShannon = (nint)js,
+                EntropyP = (nint)h,
+                ArgMaxP = (nint)ap,
+                ArgMaxQ = (nint)aq,
+                NllP = (nint)np,
+                NllQ = (nint)nq,
+            };
+            try
+            {
+                if (rows > 0)
+                {
+                    RunOnDevice(() => _backend.Compare(job));
+                }
+
+                RowValidator.ThrowIfInvalid(lseP, viewP, temperature, "p");
+                RowValidator.ThrowIfInvalid(lseQ, viewQ, temperature, "q");
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(rent);
+            }
+        }
+    }
+
+    /// <summary>Device failures (out of memory, a lost device) become <see cref="DeviceUnavailableException"/>.</summary>
+    private void RunOnDevice(Action work)
+    {
+        try
+        {
+            work();
+        }
+        catch (Exception e) when (Device.Kind != DeviceKind.Cpu && e is ILGPU.Runtime.AcceleratorException or OutOfMemoryException)
+        {
+            throw new DeviceUnavailableException($"{Device.Name} failed: {e.Message}", e);
+        }
+    }
+
+    private static CrossEntropyParams Params(int vocab, float temperature) => new()
+    {
+        Vocab = vocab,
+        IgnoreIndex = TargetValidator.Ignored,
+        InvTemperature = 1f / temperature,
+        WeightSum = vocab,
+        GradientScale = 1f,
+    };
+
+    /// <summary>Optional per-row outputs of a single-input pass.</summary>
+    private ref struct ScoreSpans
+    {
+        public Span<float> Lse;
+        public Span<float> Entropy;
+        public Span<float> Loss;
+        public Span<int> ArgMax;
+        public Span<float> Gradient;
+        public bool GradientInPlace;
+    }
+
+    /// <summary>Optional per-row outputs of a two-input pass.</summary>
+    private ref struct CompareSpans
+    {
+        public Span<float> KlForward;
+        public Span<float> KlReverse;
+        public Span<float> JensenShannon;
+        public Span<float> EntropyP;
+        public Span<int> ArgMaxP;
+        public Span<int> ArgMaxQ;
+        public Span<float> NllP;
+        public Span<float> NllQ;
+    }
+}

@@ -1,0 +1,39 @@
+namespace GpuInfo.Formats;
+
+/// <summary>
+/// A validated tensor inside a file: C order, little-endian, <see cref="ByteLength"/> bytes starting
+/// at <see cref="DataOffset"/>. Both .npy and .safetensors reduce to this, so everything downstream
+/// (chunked reading, conversion) is format-independent.
+/// </summary>
+public sealed record TensorInfo(string Path, string Name, DType DType, long[] Shape, long DataOffset)
+{
+    /// <summary>A dtype present in the file that GpuInfo cannot read (e.g. U8); null when supported.</summary>
+    public string? Unsupported { get; init; }
+
+    public long ElementCount => Shape.Aggregate(1L, (a, b) => checked(a * b));
+
+    public long ByteLength => ElementCount * DType.Size();
+
+    public int Rank => Shape.Length;
+
+    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+
+    /// <summary>Opens a tensor file by extension (.npy or .safetensors), validating it before any compute.</summary>
+    /// <exception cref="InvalidFileException">The file is missing, truncated or malformed.</exception>
+    public static TensorInfo Open(string path, string? tensorName = null)
+    {
+        string ext = System.IO.Path.GetExtension(path).ToLowerInvariant();
+        return ext switch
+        {
+            ".npy" when tensorName is not null => throw new InvalidFileException(path, "--tensor applies to .safetensors files only."),
+            ".npy" => NpyFormat.Read(path),
+            ".safetensors" => Supported(SafetensorsFormat.Read(path, tensorName)),
+            _ => throw new InvalidFileException(path, $"unknown extension '{ext}'; expected .npy or .safetensors."),
+        };
+    }
+
+    private static TensorInfo Supported(TensorInfo info) => info.Unsupported is null
+        ? info
+        : throw new InvalidFileException(info.Path,
+            $"tensor '{info.Name}' has dtype {info.Unsupported}; supported: F32, F16, BF16, F64, I32, I64.");
+}

@@ -1,0 +1,56 @@
+namespace GpuInfo;
+
+/// <summary>
+/// Options of cross-entropy, with PyTorch's meaning (<c>torch.nn.functional.cross_entropy</c>) plus
+/// z-loss and temperature. Per row i with target y, z = x/T and lse = log Σ e^z:
+/// loss_i = (1-e)·w_y·(lse - z_y) + e·Σ_j w_j(lse - z_j)/V + zloss·lse².
+/// </summary>
+public sealed record CrossEntropyOptions
+{
+    /// <summary>Rows whose target equals this are skipped (loss 0, gradient 0). PyTorch's default, -100.</summary>
+    public long IgnoreIndex { get; init; } = -100;
+
+    /// <summary>Label smoothing e in [0, 1].</summary>
+    public float LabelSmoothing { get; init; }
+
+    /// <summary>Optional class weights w (length vocab, finite, ≥ 0); null means all 1.</summary>
+    public float[]? ClassWeights { get; init; }
+
+    /// <summary>z-loss coefficient (PaLM's 1e-4 is typical): adds zloss·lse² per scored row, unweighted.</summary>
+    public float ZLoss { get; init; }
+
+    /// <summary>Softmax temperature T &gt; 0: logits are divided by T.</summary>
+    public float Temperature { get; init; } = 1f;
+
+    public Reduction Reduction { get; init; } = Reduction.Mean;
+
+    internal void Validate(int vocab)
+    {
+        if (!(LabelSmoothing >= 0f && LabelSmoothing <= 1f))
+        {
+            Guard.Throw(nameof(LabelSmoothing), $"label smoothing must be in [0, 1], got {LabelSmoothing}.");
+        }
+
+        if (!(ZLoss >= 0f) || float.IsInfinity(ZLoss))
+        {
+            Guard.Throw(nameof(ZLoss), $"z-loss must be finite and >= 0, got {ZLoss}.");
+        }
+
+        Guard.Temperature(Temperature, nameof(Temperature));
+        if (ClassWeights is { } w)
+        {
+            if (w.Length != vocab)
+            {
+                Guard.Throw(nameof(ClassWeights), $"expected {vocab} class weights (one per class), got {w.Length}.");
+            }
+
+            for (int j = 0; j < w.Length; j++)
+            {
+                if (!(w[j] >= 0f) || float.IsInfinity(w[j]))
+                {
+                    Guard.Throw(nameof(ClassWeights), $"class weight {j} is {w[j]}; weights must be finite and >= 0.");
+                }
+            }
+        }
+    }
+}

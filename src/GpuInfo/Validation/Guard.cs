@@ -1,0 +1,50 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace GpuInfo;
+
+/// <summary>Argument checks that throw exceptions naming the parameter and the problem.</summary>
+internal static class Guard
+{
+    public static void Vocab(int vocab, string name = "vocab")
+    {
+        if (vocab < 1)
+        {
+            Throw(name, $"vocab must be at least 1, got {vocab}.");
+        }
+    }
+
+    public static void Temperature(float temperature, string name = "temperature")
+    {
+        if (!(temperature > 0f) || float.IsInfinity(temperature))
+        {
+            Throw(name, $"temperature must be finite and > 0, got {temperature}.");
+        }
+    }
+
+    public static void Length<T>(Span<T> destination, long rows, string name)
+    {
+        if (destination.Length != rows)
+        {
+            Throw(name, $"expected one value per row ({rows}), got a span of {destination.Length}.");
+        }
+    }
+
+    public static void OptionalLength<T>(Span<T> destination, long rows, string name)
+    {
+        if (!destination.IsEmpty || rows == 0)
+        {
+            Length(destination, rows, name);
+        }
+    }
+
+    public static void SameShape(in Logits p, in Logits q)
+    {
+        if (p.Vocab != q.Vocab || p.Rows != q.Rows)
+        {
+            Throw("q", $"shape [{q.Rows}, {q.Vocab}] differs from the base logits' [{p.Rows}, {p.Vocab}].");
+        }
+    }
+
+    [DoesNotReturn]
+    public static void Throw(string name, string problem) => throw new ArgumentException(problem, name);
+}

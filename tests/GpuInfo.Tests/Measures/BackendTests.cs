@@ -1,0 +1,40 @@
+namespace GpuInfo.Tests.Measures;
+
+// The SIMD CPU path takes realistic shapes, up to a 128k vocabulary.
+public sealed class SimdCpuRowMeasureTests(SimdCpuFixture f) : RowMeasureTests(f), IClassFixture<SimdCpuFixture>
+{
+    protected override Shape[] Shapes => [new(37, 50257), new(5, 128_003), new(64, 1009)];
+
+    protected override Shape Wide => new(3, 100_003);
+}
+
+public sealed class SimdCpuEdgeCaseTests(SimdCpuFixture f) : EdgeCaseTests(f), IClassFixture<SimdCpuFixture>;
+
+// ILGPU's CPU accelerator simulates a GPU thread by thread: small shapes keep CI fast.
+public sealed class IlgpuCpuRowMeasureTests(IlgpuCpuFixture f) : RowMeasureTests(f), IClassFixture<IlgpuCpuFixture>
+{
+    protected override Shape[] Shapes => [new(6, 3001), new(3, 1037)];
+
+    protected override Shape Wide => new(2, 6007);
+}
+
+public sealed class IlgpuCpuEdgeCaseTests(IlgpuCpuFixture f) : EdgeCaseTests(f), IClassFixture<IlgpuCpuFixture>;
+
+// Real GPUs: skipped with the reason when this machine has none.
+public sealed class CudaRowMeasureTests(CudaFixture f) : RowMeasureTests(f), IClassFixture<CudaFixture>
+{
+    protected override Shape[] Shapes => [new(37, 50257), new(5, 128_003), new(64, 1009)];
+
+    protected override Shape Wide => new(3, 256_000);
+}
+
+public sealed class CudaEdgeCaseTests(CudaFixture f) : EdgeCaseTests(f), IClassFixture<CudaFixture>;
+
+public sealed class OpenClRowMeasureTests(OpenClFixture f) : RowMeasureTests(f), IClassFixture<OpenClFixture>
+{
+    protected override Shape[] Shapes => [new(37, 50257), new(5, 128_003), new(64, 1009)];
+
+    protected override Shape Wide => new(3, 256_000);
+}
+
+public sealed class OpenClEdgeCaseTests(OpenClFixture f) : EdgeCaseTests(f), IClassFixture<OpenClFixture>;

@@ -1,0 +1,222 @@
+using GpuInfo.Tests.Reference;
+
+namespace GpuInfo.Tests.Measures;
+
+/// <summary>
+/// The numerics policy's edge cases, per backend: -inf entries, huge magnitudes, vocab 1, every row
+/// ignored, and bad input that must raise an error naming the row rather than produce a number.
+/// </summary>
+public abstract class EdgeCaseTests(EngineFixture fixture)
+{
+    private const int Vocab = 1001;
+
+    protected InfoEngine Engine => fixture.Engine;
+
+    [SkippableFact]
+    public void Negative_infinity_entries_carry_no_mass()
+    {
+        var data = new TestData();
+        var x = data.Logits(6, Vocab);
+        data.Mask(x, Vocab, 0.3);
+        x[2 * Vocab + 5] = float.NegativeInfinity; // some rows start masked: the all -inf prefix
+        for (int j = 0; j < 500; j++)
+        {
+            x[3 * Vocab + j] = float.NegativeInfinity;
+        }
+
+        var y = new int[6];
+        for (int r = 0; r < 6; r++)
+        {
+            y[r] = Array.FindIndex(x, r * Vocab, Vocab, float.IsFinite) - r * Vocab;
+        }
+
+        var lse = new float[6];
+        var entropy = new float[6];
+        var loss = new float[6];
+        Engine.LogSumExp(Logits.Float32(x, Vocab), lse);
+        Engine.Entropy(Logits.Float32(x, Vocab), entropy);
+        Engine.CrossEntropy(Logits.Float32(x, Vocab), y, new CrossEntropyOptions(), loss);
+        var smoothed = new float[6];
+        Engine.CrossEntropy(Logits.Float32(x, Vocab), y, new CrossEntropyOptions { LabelSmoothing = 0.1f }, smoothed);
+        for (int r = 0; r < 6; r++)
+        {
+            var z = Reference64.Scaled(x.AsSpan(r * Vocab, Vocab), 1);
+            Tolerance.Close(Reference64.Lse(z), lse[r], 2e-6, 1e-5, $"lse row {r} {data}");
+            Tolerance.Close(Reference64.Entropy(z), entropy[r], 1e-5, 3e-5, $"entropy row {r} {data}");
+            Tolerance.Close(Reference64.CrossEntropy(z, y[r], 0, null, 0), loss[r], 1e-5, 3e-5, $"loss row {r} {data}");
+
+            // PyTorch: label smoothing averages -log p over every class, so a -inf logit makes it +inf.
+            Assert.Equal(float.PositiveInfinity, smoothed[r]);
+        }
+    }
+
+    [SkippableFact]
+    public void Masked_entries_in_the_test_logits_make_kl_infinite_where_the_base_has_mass()
+    {
+        var data = new TestData();
+        var p = data.Logits(2, Vocab);
+        var q = (float[])p.Clone();
+        q[7] = float.NegativeInfinity; // row 0: p has mass at 7, q has none
+        p[Vocab + 9] = q[Vocab + 9] = float.NegativeInfinity; // row 1: both masked: 0·log 0 = 0
+        var kl = new float[2];
+        var reverse = new float[2];
+        Engine.KlDivergence(Logits.Float32(p, Vocab), Logits.Float32(q, Vocab), kl);
+        Engine.KlDivergence(Logits.Float32(p, Vocab), Logits.Float32(q, Vocab), reverse, KlDirection.Reverse);
+        Assert.Equal(float.PositiveInfinity, kl[0]);
+        Assert.True(float.IsFinite(reverse[0]) && reverse[0] > 0, $"reverse kl {reverse[0]}");
+        Assert.InRange(kl[1], -1e-6f, 1e-6f);
+    }
+
+    [SkippableFact]
+    public void Huge_magnitudes_do_not_overflow()
+    {
+        const int v = 257;
+        var x = new float[3 * v];
+        var data = new TestData();
+        for (int j = 0; j < v; j++)
+        {
+            x[j] = 1e30f;                                             // all equal and huge: uniform
+            x[v + j] = -1e30f;                                        // all equal and hugely negative: uniform
+            x[2 * v + j] = (float)(data.Rng.NextDouble() * 2e30 - 1e30); // spread: one-hot at the max
+        }
+
+        var y = new[] { 3, 4, 5 };
+        var lse = new float[3];
+        var entropy = new float[3];
+        var loss = new float[3];
+        Engine.LogSumExp(Logits.Float32(x, v), lse);
+        Engine.Entropy(Logits.Float32(x, v), entropy);
+        Engine.CrossEntropy(Logits.Float32(x, v), y, null, loss);
+        for (int r = 0; r < 3; r++)
+        {
+            var z = Reference64.Scaled(x.AsSpan(r * v, v), 1);
+            Tolerance.Close(Reference64.Lse(z), lse[r], 1e-6, 0, $"lse row {r}");
+            Tolerance.Close(Reference64.Entropy(z), entropy[r], 1e-5, 1e-5, $"entropy row {r}");
+            Tolerance.Close(Reference64.CrossEntropy(z, y[r], 0, null, 0), loss[r], 1e-5, 1e-5, $"loss row {r}");
+        }
+
+        Tolerance.Close(Math.Log(v), loss[0], 1e-6, 0, "uniform row: -log p = log V despite lse ≈ 1e30");
+    }
+
+    [SkippableFact]
+    public void Vocabulary_of_one()
+    {
+        var x = new[] { 3.5f, -2f, 0f };
+        var lse = new float[3];
+        var entropy = new float[3];
+        var loss = new float[3];
+        var js = new float[3];
+        Engine.LogSumExp(Logits.Float32(x, 1), lse);
+        Engine.Entropy(Logits.Float32(x, 1), entropy);
+        var result = Engine.CrossEntropy(Logits.Float32(x, 1), new[] { 0, 0, 0 }, new CrossEntropyOptions { LabelSmoothing = 0.3f }, loss);
+        Engine.JensenShannon(Logits.Float32(x, 1), Logits.Float32([1f, 1f, 1f], 1), js);
+        Assert.Equal(x, lse);
+        Assert.All(entropy, h => Assert.Equal(0f, h));
+        Assert.All(loss, l => Assert.Equal(0f, l));
+        Assert.All(js, j => Assert.Equal(0f, j));
+        Assert.Equal(0.0, result.Loss);
+        Assert.Equal(3, Engine.Top1Agreement(Logits.Float32(x, 1), Logits.Float32(x, 1)));
+    }
+
+    [SkippableFact]
+    public void All_rows_ignored_gives_NaN_mean_zero_sum_and_zero_gradient()
+    {
+        var data = new TestData();
+        var x = data.Logits(4, Vocab);
+        var y = new[] { -100, -100, -100, -100 };
+        var mean = Engine.CrossEntropy(Logits.Float32(x, Vocab), y);
+        var sum = Engine.CrossEntropy(Logits.Float32(x, Vocab), y, new CrossEntropyOptions { Reduction = Reduction.Sum });
+        Assert.True(double.IsNaN(mean.Loss), $"mean over no rows should be NaN, as PyTorch; got {mean.Loss}");
+        Assert.Equal(0.0, sum.Loss);
+        Assert.Equal(0, mean.ScoredRows);
+        Assert.Equal(4, mean.IgnoredRows);
+        var grad = new float[x.Length];
+        grad.AsSpan().Fill(float.NaN);
+        Engine.CrossEntropyWithGradient(Logits.Float32(x, Vocab), y, grad);
+        Assert.All(grad, g => Assert.Equal(0f, g));
+        var totals = new PerplexityAccumulator();
+        Engine.Evaluate(Logits.Float32(x, Vocab), y, totals);
+        Assert.True(double.IsNaN(totals.MeanNll));
+    }
+
+    [SkippableFact]
+    public void An_ignore_index_inside_the_vocabulary_ignores_that_class()
+    {
+        var data = new TestData();
+        var x = data.Logits(3, Vocab);
+        var loss = new float[3];
+        var result = Engine.CrossEntropy(Logits.Float32(x, Vocab), new[] { 5, 0, 5 }, new CrossEntropyOptions { IgnoreIndex = 5 }, loss);
+        Assert.Equal(1, result.ScoredRows);
+        Assert.Equal(0f, loss[0]);
+        Assert.True(loss[1] > 0);
+    }
+
+    [SkippableTheory]
+    [InlineData(-1L)]
+    [InlineData(Vocab)]
+    [InlineData(long.MaxValue)]
+    public void Out_of_range_targets_raise_an_error_naming_the_row(long target)
+    {
+        var x = new TestData().Logits(4, Vocab);
+        var y = new long[] { 0, 1, target, 2 };
+        var e = Assert.Throws<InvalidInputException>(() => Engine.CrossEntropy(Logits.Float32(x, Vocab), y));
+        Assert.Equal(2, e.Row);
+        Assert.Equal("targets", e.ParamName);
+        Assert.Contains("row 2", e.Message, StringComparison.Ordinal);
+        Assert.Contains(target.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableTheory]
+    [InlineData(float.NaN, "NaN")]
+    [InlineData(float.PositiveInfinity, "+inf")]
+    public void Non_finite_logits_raise_an_error_naming_the_row(float bad, string word)
+    {
+        var data = new TestData();
+        var x = data.Logits(5, Vocab);
+        x[3 * Vocab + 17] = bad;
+        var lse = new float[5];
+        var e = Assert.Throws<InvalidInputException>(() => Engine.LogSumExp(Logits.Float32(x, Vocab), lse));
+        Assert.Equal(3, e.Row);
+        Assert.Contains(word, e.Message, StringComparison.Ordinal);
+        var q = data.Logits(5, Vocab);
+        var kl = new float[5];
+        var eq = Assert.Throws<InvalidInputException>(() => Engine.KlDivergence(Logits.Float32(q, Vocab), Logits.Float32(x, Vocab), kl));
+        Assert.Equal(3, eq.Row);
+        Assert.Equal("q", eq.ParamName);
+    }
+
+    [SkippableFact]
+    public void A_row_of_all_negative_infinity_is_an_error()
+    {
+        var x = new TestData().Logits(3, Vocab);
+        x.AsSpan(Vocab, Vocab).Fill(float.NegativeInfinity);
+        var e = Assert.Throws<InvalidInputException>(() => Engine.Entropy(Logits.Float32(x, Vocab), new float[3]));
+        Assert.Equal(1, e.Row);
+        Assert.Contains("-inf", e.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Bad_arguments_name_the_parameter()
+    {
+        var x = new TestData().Logits(3, Vocab);
+        Assert.Equal("destination", Assert.Throws<ArgumentException>(() => Engine.LogSumExp(Logits.Float32(x, Vocab), new float[2])).ParamName);
+        Assert.Equal("temperature", Assert.Throws<ArgumentException>(() => Engine.LogSumExp(Logits.Float32(x, Vocab), new float[3], 0f)).ParamName);
+        Assert.Equal("values", Assert.Throws<ArgumentException>(() => Logits.Float32(x, Vocab + 1)).ParamName);
+        Assert.Equal("q", Assert.Throws<ArgumentException>(() => Engine.KlDivergence(Logits.Float32(x, Vocab), Logits.Float32(x.AsSpan(0, 2 * Vocab), Vocab), new float[3])).ParamName);
+        Assert.Equal("targets", Assert.Throws<ArgumentException>(() => Engine.CrossEntropy(Logits.Float32(x, Vocab), new[] { 1, 2 })).ParamName);
+        Assert.Equal("LabelSmoothing", Assert.Throws<ArgumentException>(() => Engine.CrossEntropy(Logits.Float32(x, Vocab), new[] { 1, 2, 3 }, new CrossEntropyOptions { LabelSmoothing = 1.5f })).ParamName);
+        Assert.Equal("ClassWeights", Assert.Throws<ArgumentException>(() => Engine.CrossEntropy(Logits.Float32(x, Vocab), new[] { 1, 2, 3 }, new CrossEntropyOptions { ClassWeights = new float[5] })).ParamName);
+        var negative = new float[Vocab];
+        negative[4] = -1f;
+        Assert.Equal("ClassWeights", Assert.Throws<ArgumentException>(() => Engine.CrossEntropy(Logits.Float32(x, Vocab), new[] { 1, 2, 3 }, new CrossEntropyOptions { ClassWeights = negative })).ParamName);
+        Assert.Equal("gradient", Assert.Throws<ArgumentException>(() => Engine.CrossEntropyWithGradient(Logits.Float32(x, Vocab), new[] { 1, 2, 3 }, new float[5])).ParamName);
+    }
+
+    [SkippableFact]
+    public void Zero_rows_is_not_an_error()
+    {
+        Engine.LogSumExp(Logits.Float32([], 7), []);
+        var result = Engine.CrossEntropy(Logits.Float32([], 7), Array.Empty<int>());
+        Assert.True(double.IsNaN(result.Loss));
+    }
+}

@@ -1,0 +1,53 @@
+namespace GpuInfo.Tests.Measures;
+
+/// <summary>One engine per backend for a whole test class (ILGPU compiles kernels once per engine).</summary>
+public abstract class EngineFixture : IDisposable
+{
+    private readonly Lazy<(InfoEngine? Engine, string? Reason)> _engine;
+
+    protected EngineFixture(string device)
+    {
+        Device = device;
+        _engine = new(() =>
+        {
+            try
+            {
+                return (new InfoEngine(new InfoEngineOptions { Device = device }), null);
+            }
+            catch (DeviceUnavailableException e)
+            {
+                return (null, $"no {device} device here: {e.Message}");
+            }
+        });
+    }
+
+    public string Device { get; }
+
+    /// <summary>The engine, or a skip (with the reason) when this machine lacks the device.</summary>
+    public InfoEngine Engine
+    {
+        get
+        {
+            Skip.If(_engine.Value.Engine is null, _engine.Value.Reason);
+            return _engine.Value.Engine!;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_engine.IsValueCreated)
+        {
+            _engine.Value.Engine?.Dispose();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed class SimdCpuFixture() : EngineFixture("cpu");
+
+public sealed class IlgpuCpuFixture() : EngineFixture("ilgpu-cpu");
+
+public sealed class CudaFixture() : EngineFixture("cuda");
+
+public sealed class OpenClFixture() : EngineFixture("opencl");

@@ -1,0 +1,180 @@
+namespace GpuInfo.Tests.Reference;
+
+/// <summary>
+/// Straightforward float64 definitions of every row measure (two passes, no tricks), the yardstick
+/// every backend is held to. Conventions: 0·log 0 = 0, and 0·(-inf) = 0 for zero class weights.
+/// </summary>
+public static class Reference64
+{
+    public static double Lse(ReadOnlySpan<double> z)
+    {
+        var (m, logS) = MaxAndLogSum(z);
+        return m + logS;
+    }
+
+    /// <summary>
+    /// log p_j = (z_j - max) - log Σ e^{z - max}: never forms max + log s, which would lose log s
+    /// next to a huge max (1e30 + log V == 1e30 even in float64).
+    /// </summary>
+    public static double[] LogSoftmax(ReadOnlySpan<double> z)
+    {
+        var (m, logS) = MaxAndLogSum(z);
+        var lp = new double[z.Length];
+        for (int j = 0; j < z.Length; j++)
+        {
+            lp[j] = (z[j] - m) - logS;
+        }
+
+        return lp;
+    }
+
+    private static (double Max, double LogSum) MaxAndLogSum(ReadOnlySpan<double> z)
+    {
+        double m = double.NegativeInfinity;
+        foreach (double v in z)
+        {
+            m = Math.Max(m, v);
+        }
+
+        if (double.IsNegativeInfinity(m))
+        {
+            return (m, double.NegativeInfinity);
+        }
+
+        double s = 0;
+        foreach (double v in z)
+        {
+            s += Math.Exp(v - m);
+        }
+
+        return (m, Math.Log(s));
+    }
+
+    public static double[] Scaled(ReadOnlySpan<float> x, double temperature)
+    {
+        var z = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            z[i] = x[i] / temperature;
+        }
+
+        return z;
+    }
+
+    public static double Entropy(ReadOnlySpan<double> z)
+    {
+        double h = 0;
+        foreach (double lp in LogSoftmax(z))
+        {
+            double p = Math.Exp(lp);
+            if (p > 0)
+            {
+                h -= p * lp;
+            }
+        }
+
+        return h;
+    }
+
+    /// <summary>PyTorch's per-row cross_entropy (reduction='none') plus z-loss.</summary>
+    public static double CrossEntropy(ReadOnlySpan<double> z, int target, double smoothing, float[]? weights, double zloss)
+    {
+        int v = z.Length;
+        double lse = Lse(z);
+        var lp = LogSoftmax(z);
+        double wy = weights?[target] ?? 1.0;
+        double loss = (1 - smoothing) * wy * -lp[target];
+        if (smoothing != 0)
+        {
+            double smooth = 0;
+            for (int j = 0; j < v; j++)
+            {
+                double w = weights?[j] ?? 1.0;
+                smooth += w == 0 ? 0 : w * -lp[j];
+            }
+
+            loss += smoothing / v * smooth;
+        }
+
+        return loss + zloss * lse * lse;
+    }
+
+    /// <summary>d loss_i / d x (not z), scaled by <paramref name="scale"/> (1/Σw_y for mean).</summary>
+    public static double[] Gradient(ReadOnlySpan<double> z, int target, double smoothing, float[]? weights, double zloss,
+        double temperature, double scale)
+    {
+        int v = z.Length;
+        double lse = Lse(z);
+        var lp = LogSoftmax(z);
+        double wy = weights?[target] ?? 1.0;
+        double wsum = 0;
+        for (int j = 0; j < v; j++)
+        {
+            wsum += weights?[j] ?? 1.0;
+        }
+
+        var g = new double[v];
+        for (int k = 0; k < v; k++)
+        {
+            double p = Math.Exp(lp[k]);
+            double wk = weights?[k] ?? 1.0;
+            double d = (1 - smoothing) * wy * (p - (k == target ? 1 : 0)) + smoothing / v * (wsum * p - wk) + 2 * zloss * lse * p;
+            g[k] = d * scale / temperature;
+        }
+
+        return g;
+    }
+
+    public static double Kl(ReadOnlySpan<double> zp, ReadOnlySpan<double> zq)
+    {
+        var lp = LogSoftmax(zp);
+        var lq = LogSoftmax(zq);
+        double kl = 0;
+        for (int j = 0; j < zp.Length; j++)
+        {
+            double p = Math.Exp(lp[j]);
+            if (p > 0)
+            {
+                kl += p * (lp[j] - lq[j]);
+            }
+        }
+
+        return kl;
+    }
+
+    public static double JensenShannon(ReadOnlySpan<double> zp, ReadOnlySpan<double> zq)
+    {
+        var lp = LogSoftmax(zp);
+        var lq = LogSoftmax(zq);
+        double js = 0;
+        for (int j = 0; j < zp.Length; j++)
+        {
+            double p = Math.Exp(lp[j]), q = Math.Exp(lq[j]), m = 0.5 * (p + q);
+            if (p > 0)
+            {
+                js += 0.5 * p * Math.Log(p / m);
+            }
+
+            if (q > 0)
+            {
+                js += 0.5 * q * Math.Log(q / m);
+            }
+        }
+
+        return js;
+    }
+
+    public static int ArgMax(ReadOnlySpan<float> x)
+    {
+        int best = 0;
+        for (int j = 1; j < x.Length; j++)
+        {
+            if (x[j] > x[best])
+            {
+                best = j;
+            }
+        }
+
+        return best;
+    }
+}
