@@ -4,32 +4,116 @@ using ILGPU.Algorithms.ScanReduceOperations;
 namespace GpuInfo.Kernels;
 
 /// <summary>
-/// Merges per-thread statistics across a thread group with ILGPU.Algorithms reductions. The result is
-/// valid in the group's first thread. Every thread of the group must call these (they hold barriers).
+/// Merges per-thread statistics across a thread group with ILGPU.Algorithms reductions; results are
+/// valid in the group's first thread, and every thread must call (the reductions hold barriers).
+/// No NaN or infinity ever enters a float reduction: ILGPU's float reductions can spin forever on
+/// NaN (a compare-and-swap that never matches), so non-finite values travel as integer counts
+/// packed into one 64-bit sum (10 bits a field; groups hold at most 512 threads).
 /// </summary>
 public static class GroupMerge
 {
-    public static SoftmaxAccumulator Softmax(SoftmaxAccumulator a)
+    public const int MaxGroupSize = 512;
+
+    private const int Invalid = 0, Field1 = 10, Field2 = 20, KlNaN = 30;
+
+    public static RowPartial Row(RowPartial a, float invT)
     {
-        float m = GroupExtensions.AllReduce<float, MaxFloat>(a.Max);
-        float c = SoftmaxMath.Rescale(a.Max, m);
-        float s = a.SumExp * c;
-        float t = SoftmaxMath.RescaleEntropy(a.EntropyAcc, a.SumExp, a.Max, m, c);
-        float v = SoftmaxMath.RescaleWeighted(a.ValueAcc, c);
-        SoftmaxAccumulator r;
-        r.Max = m;
-        r.SumExp = GroupExtensions.Reduce<float, AddFloat>(s);
-        r.EntropyAcc = GroupExtensions.Reduce<float, AddFloat>(t);
-        r.ValueAcc = GroupExtensions.Reduce<float, AddFloat>(v);
+        var s = Rescale(a.Softmax, invT, out long flags);
+        flags |= Count(a.SumX, Field1) | Count(a.SumWX, Field2);
+        long all = GroupExtensions.Reduce<long, AddInt64>(flags);
+        RowPartial r;
+        r.Softmax = Finish(s, all, withKl: false);
+
+        // Σx and Σw·x are -inf when an entry is masked (label smoothing is then +inf, as in PyTorch).
+        r.SumX = Sum(a.SumX, all, Field1, float.NegativeInfinity);
+        r.SumWX = Sum(a.SumWX, all, Field2, float.NegativeInfinity);
+        r.Top = Top(a.Top);
         return r;
+    }
+
+    public static PairPartial Pair(PairPartial a, float invT)
+    {
+        PairPartial r;
+        r.P = SoftmaxWithKl(a.P, invT);
+        r.Q = SoftmaxWithKl(a.Q, invT);
+        r.TopP = Top(a.TopP);
+        r.TopQ = Top(a.TopQ);
+        return r;
+    }
+
+    /// <summary>Σ of a value that is finite in valid rows (a non-finite value makes the sum NaN).</summary>
+    public static float Sum(float value)
+    {
+        long all = GroupExtensions.Reduce<long, AddInt64>(float.IsFinite(value) ? 0L : 1L);
+        float sum = FiniteSum(value);
+        return all != 0 ? float.NaN : sum;
     }
 
     public static ArgMaxTracker Top(ArgMaxTracker a)
     {
+        // Value is never NaN: it only changes on x > Value.
         float best = GroupExtensions.AllReduce<float, MaxFloat>(a.Value);
         int index = GroupExtensions.Reduce<int, MinInt32>(a.Value == best ? a.Index : int.MaxValue);
         return new ArgMaxTracker { Value = best, Index = index };
     }
 
-    public static float Sum(float value) => GroupExtensions.Reduce<float, AddFloat>(value);
+    private static SoftmaxAccumulator SoftmaxWithKl(SoftmaxAccumulator a, float invT)
+    {
+        var s = Rescale(a, invT, out long flags);
+        // A NaN here comes from the other side's entry: it makes this side's KL NaN, not its softmax invalid.
+        flags |= Count(s.ValueAcc, Field1, KlNaN) | Count(s.CurvatureAcc, Field2, KlNaN);
+        long all = GroupExtensions.Reduce<long, AddInt64>(flags);
+        return Finish(s, all, withKl: true);
+    }
+
+    /// <summary>Rescales a thread's accumulator to the group's max; flags it invalid if anything is NaN or +inf.</summary>
+    private static SoftmaxAccumulator Rescale(SoftmaxAccumulator a, float invT, out long flags)
+    {
+        bool bad = float.IsNaN(a.Max) || float.IsNaN(a.SumExp);
+        float m = GroupExtensions.AllReduce<float, MaxFloat>(bad ? float.NegativeInfinity : a.Max);
+        var s = SoftmaxAccumulator.Rescaled(a, m, invT);
+        bad |= !float.IsFinite(s.SumExp) || !float.IsFinite(s.EntropyAcc);
+        flags = bad ? 1L << Invalid : 0L;
+        return s;
+    }
+
+    private static SoftmaxAccumulator Finish(SoftmaxAccumulator s, long all, bool withKl)
+    {
+        SoftmaxAccumulator r;
+        r.Max = s.Max;
+        r.SumExp = FiniteSum(s.SumExp);
+        r.EntropyAcc = FiniteSum(s.EntropyAcc);
+
+        // The KL sums are +inf when q = 0 where p > 0: KL is then infinite.
+        r.ValueAcc = withKl ? Sum(s.ValueAcc, all, Field1, float.PositiveInfinity) : 0f;
+        r.CurvatureAcc = withKl ? Sum(s.CurvatureAcc, all, Field2, float.PositiveInfinity) : 0f;
+        r.Mismatches = withKl ? FiniteSum(s.Mismatches) : 0f;
+        if (Field(all, Invalid) != 0)
+        {
+            r.SumExp = float.NaN;
+        }
+
+        if (Field(all, KlNaN) != 0)
+        {
+            r.ValueAcc = r.CurvatureAcc = float.NaN;
+        }
+
+        return r;
+    }
+
+    /// <summary>An infinity counts 1 in its field; NaN counts in <paramref name="nanField"/> (by default: the row is invalid).</summary>
+    private static long Count(float value, int field, int nanField = Invalid) =>
+        float.IsNaN(value) ? 1L << nanField : float.IsInfinity(value) ? 1L << field : 0L;
+
+    /// <summary>The group sum of the finite values, or <paramref name="infinity"/> if any thread had one.</summary>
+    private static float Sum(float value, long all, int field, float infinity)
+    {
+        float sum = FiniteSum(value);
+        return Field(all, field) != 0 ? infinity : sum;
+    }
+
+    private static float FiniteSum(float value) =>
+        GroupExtensions.Reduce<float, AddFloat>(float.IsFinite(value) ? value : 0f);
+
+    private static long Field(long all, int shift) => (all >> shift) & 0x3FF;
 }

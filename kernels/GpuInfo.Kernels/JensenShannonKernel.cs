@@ -20,13 +20,11 @@ public static class JensenShannonKernel
     {
         var slice = RowSlice.Current(shape.Splits, shape.SplitLength, shape.Vocab);
         var row = merged[(long)slice.Row * shape.Splits];
-        var norm = new JsNormalizers(row);
+        var norm = new JsNormalizers(row, invT);
         float acc = 0f;
         for (int j = slice.Begin + Group.IdxX; j < slice.End; j += Group.DimX)
         {
-            float zp = default(TLoadP).Load(p[slice.RowOffset + j]) * invT;
-            float zq = default(TLoadQ).Load(q[slice.RowOffset + j]) * invT;
-            acc += Term(zp, zq, norm);
+            acc += Term(default(TLoadP).Load(p[slice.RowOffset + j]), default(TLoadQ).Load(q[slice.RowOffset + j]), norm);
         }
 
         float total = GroupMerge.Sum(acc);
@@ -37,35 +35,35 @@ public static class JensenShannonKernel
     }
 
     /// <summary>
-    /// One entry's ½[p log(p/m) + q log(q/m)] (nats) from scaled logits. With d = log p - log q it is
+    /// One entry's ½[p log(p/m) + q log(q/m)] (nats) from raw logits. With d = log p - log q it is
     /// ½·p·g(d); near d = 0 the direct form cancels, so |d| &lt; ½ uses g's Taylor series
     /// (relative error &lt; 2e-8 there).
     /// </summary>
-    public static float Term(float zp, float zq, JsNormalizers n)
+    public static float Term(float xp, float xq, JsNormalizers n)
     {
-        if (zp == float.NegativeInfinity && zq == float.NegativeInfinity)
+        if (xp == float.NegativeInfinity && xq == float.NegativeInfinity)
         {
             return 0f;
         }
 
-        float lp = zp - n.LseP;
-        float d = (zp - zq) - n.LseDifference;
+        float lp = (xp - n.MaxP) * n.InvT - n.LogSumP;
+        float d = (xp - xq) * n.InvT - n.LseDifference;
         if (XMath.Abs(d) < 0.5f)
         {
             return 0.5f * XMath.Exp(lp) * Series(d);
         }
 
-        float lq = zq - n.LseQ;
+        float lq = (xq - n.MaxQ) * n.InvT - n.LogSumQ;
         float hi = XMath.Max(lp, lq);
         float lo = XMath.Min(lp, lq);
         float lm = hi + XMath.Log(1f + XMath.Exp(lo - hi)) - 0.6931472f;
         float t = 0f;
-        if (zp > float.NegativeInfinity)
+        if (xp > float.NegativeInfinity)
         {
             t += XMath.Exp(lp) * (lp - lm);
         }
 
-        if (zq > float.NegativeInfinity)
+        if (xq > float.NegativeInfinity)
         {
             t += XMath.Exp(lq) * (lq - lm);
         }
@@ -92,17 +90,26 @@ public static class JensenShannonKernel
     }
 }
 
-/// <summary>A row's log-normalisers for JS: lse_p, lse_q, and lse_p - lse_q formed without cancellation.</summary>
+/// <summary>
+/// A row's normalisers for JS: log p = (x - MaxP)/T - LogSumP, likewise for q, and lse_p - lse_q
+/// formed without cancellation (see <see cref="KlMath.LseDifference"/>).
+/// </summary>
 public readonly struct JsNormalizers
 {
-    public readonly float LseP;
-    public readonly float LseQ;
+    public readonly float MaxP;
+    public readonly float MaxQ;
+    public readonly float LogSumP;
+    public readonly float LogSumQ;
     public readonly float LseDifference;
+    public readonly float InvT;
 
-    public JsNormalizers(PairPartial row)
+    public JsNormalizers(PairPartial row, float invT)
     {
-        LseP = row.P.LogSumExp;
-        LseQ = row.Q.LogSumExp;
-        LseDifference = row.LseDifference;
+        MaxP = row.P.Max;
+        MaxQ = row.Q.Max;
+        LogSumP = XMath.Log(row.P.SumExp);
+        LogSumQ = XMath.Log(row.Q.SumExp);
+        LseDifference = KlMath.LseDifference(row.P, row.Q, invT);
+        InvT = invT;
     }
 }

@@ -21,20 +21,20 @@ public static class PairFinishKernel
         var acc = partials[first];
         for (int s = 1; s < splits; s++)
         {
-            acc = PairPartial.Merge(acc, partials[first + s]);
+            acc = PairPartial.Merge(acc, partials[first + s], invT);
         }
 
         partials[first] = acc; // the Jensen-Shannon pass reads the merged row here
-        outputs.LseP[row] = acc.P.LogSumExp;
-        outputs.LseQ[row] = acc.Q.LogSumExp;
+        outputs.LseP[row] = acc.P.LogSumExp(invT);
+        outputs.LseQ[row] = acc.Q.LogSumExp(invT);
         if (outputs.KlForward.Length > 0)
         {
-            outputs.KlForward[row] = acc.KlForward;
+            outputs.KlForward[row] = acc.KlForward(invT);
         }
 
         if (outputs.KlReverse.Length > 0)
         {
-            outputs.KlReverse[row] = acc.KlReverse;
+            outputs.KlReverse[row] = acc.KlReverse(invT);
         }
 
         if (outputs.EntropyP.Length > 0)
@@ -56,8 +56,8 @@ public static class PairFinishKernel
             if (y != ignoreIndex)
             {
                 long at = (long)row.X * vocab + y;
-                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, default(TLoadP).Load(p[at]) * invT);
-                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, default(TLoadQ).Load(q[at]) * invT);
+                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, default(TLoadP).Load(p[at]), invT);
+                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, default(TLoadQ).Load(q[at]), invT);
             }
 
             outputs.NllP[row] = nllP;

@@ -24,11 +24,7 @@ public static class PairStatsKernel
             acc.Add(xp, xq, invT, j);
         }
 
-        PairPartial r;
-        r.P = GroupMerge.Softmax(acc.P);
-        r.Q = GroupMerge.Softmax(acc.Q);
-        r.TopP = GroupMerge.Top(acc.TopP);
-        r.TopQ = GroupMerge.Top(acc.TopQ);
+        var r = GroupMerge.Pair(acc, invT);
         if (Group.IsFirstThread)
         {
             partials[Grid.IdxX] = r;

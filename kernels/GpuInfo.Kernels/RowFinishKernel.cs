@@ -17,10 +17,10 @@ public static class RowFinishKernel
         var acc = partials[first];
         for (int s = 1; s < splits; s++)
         {
-            acc = RowPartial.Merge(acc, partials[first + s]);
+            acc = RowPartial.Merge(acc, partials[first + s], ce.InvTemperature);
         }
 
-        float lse = acc.Softmax.LogSumExp;
+        float lse = acc.Softmax.LogSumExp(ce.InvTemperature);
         outputs.Lse[row] = lse;
         if (outputs.Entropy.Length > 0)
         {
@@ -38,8 +38,8 @@ public static class RowFinishKernel
             float loss = 0f;
             if (y != ce.IgnoreIndex)
             {
-                float zy = default(TLoad).Load(logits[(long)row.X * ce.Vocab + y]) * ce.InvTemperature;
-                loss = acc.CrossEntropy(ce, zy, ce.HasWeights != 0 ? weights[y] : 1f);
+                float xy = default(TLoad).Load(logits[(long)row.X * ce.Vocab + y]);
+                loss = acc.CrossEntropy(ce, xy, ce.HasWeights != 0 ? weights[y] : 1f);
             }
 
             outputs.Loss[row] = loss;

@@ -19,14 +19,10 @@ public static class RowStatsKernel
         for (int j = slice.Begin + Group.IdxX; j < slice.End; j += Group.DimX)
         {
             float x = default(TLoad).Load(logits[slice.RowOffset + j]);
-            acc.Add(x, x * invT, weighted ? weights[j] : 1f, j);
+            acc.Add(x, invT, weighted ? weights[j] : 1f, j);
         }
 
-        RowPartial r;
-        r.Softmax = GroupMerge.Softmax(acc.Softmax);
-        r.SumZ = GroupMerge.Sum(acc.SumZ);
-        r.SumWZ = GroupMerge.Sum(acc.SumWZ);
-        r.Top = GroupMerge.Top(acc.Top);
+        var r = GroupMerge.Row(acc, invT);
         if (Group.IsFirstThread)
         {
             partials[Grid.IdxX] = r;

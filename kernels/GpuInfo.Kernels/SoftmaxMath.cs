@@ -4,48 +4,51 @@ namespace GpuInfo.Kernels;
 
 /// <summary>
 /// Scalar pieces of the online softmax shared by the kernels and the CPU path, so both finish a row
-/// with the same arithmetic.
+/// with the same arithmetic. Maxima are kept in raw logit units and only differences are scaled by
+/// 1/T: (x - max)/T is nearly exact, whereas x/T - max/T carries an ulp of |x/T| per entry.
 /// </summary>
 public static class SoftmaxMath
 {
-    /// <summary>Values below this (relative to the running max) contribute exactly 0 in float32.</summary>
+    /// <summary>Scaled gaps below this contribute exactly 0 in float32.</summary>
     public const float Floor = -1.0e4f;
 
-    /// <summary>exp(from - to) for rescaling a running sum to a larger max; 0 when nothing was accumulated.</summary>
-    public static float Rescale(float from, float to) =>
-        from == float.NegativeInfinity ? 0f : XMath.Exp(from - to);
+    /// <summary>exp((from - to)/T) for rescaling a running sum to a larger max; 0 when nothing was accumulated.</summary>
+    public static float Rescale(float from, float to, float invT) =>
+        from == float.NegativeInfinity ? 0f : XMath.Exp((from - to) * invT);
 
     /// <summary>
-    /// Rescales an entropy accumulator Σ e^{z-from}(z-from) to Σ e^{z-to}(z-to), given the sum
-    /// s = Σ e^{z-from} it was built with and c = exp(from - to).
+    /// Rescales an entropy accumulator Σ e^{d}·d (d = (x-from)/T) to the max <paramref name="to"/>,
+    /// given the sum s = Σ e^{d} it was built with and c = exp((from - to)/T).
     /// </summary>
-    public static float RescaleEntropy(float acc, float sum, float from, float to, float c) =>
-        c == 0f ? 0f : c * (acc + (from - to) * sum);
+    public static float RescaleEntropy(float acc, float sum, float from, float to, float invT, float c) =>
+        c == 0f ? 0f : c * (acc + (from - to) * invT * sum);
 
-    /// <summary>Rescales a weighted sum Σ e^{z-from}·v by c = exp(from - to); 0 when c underflowed.</summary>
+    /// <summary>Rescales a weighted sum Σ e^{d}·v by c; 0 when c underflowed.</summary>
     public static float RescaleWeighted(float acc, float c) => c == 0f ? 0f : c * acc;
 
-    /// <summary>log Σ exp(z) from its running max and rescaled sum.</summary>
-    public static float LogSumExp(float max, float sum) => max + XMath.Log(sum);
+    /// <summary>log Σ exp(x/T) from the raw running max and the rescaled sum.</summary>
+    public static float LogSumExp(float max, float sum, float invT) => max * invT + XMath.Log(sum);
 
     /// <summary>Entropy -Σ p log p in nats from log s - t/s.</summary>
     public static float Entropy(float sum, float entropyAcc) => XMath.Log(sum) - entropyAcc / sum;
 
-    /// <summary>-log p_y = (max - z_y) + log s, written this way to avoid cancelling two large numbers.</summary>
-    public static float NegativeLogProb(float max, float sum, float zTarget) => (max - zTarget) + XMath.Log(sum);
+    /// <summary>-log p_y = (max - x_y)/T + log s, without cancelling two large numbers.</summary>
+    public static float NegativeLogProb(float max, float sum, float xTarget, float invT) =>
+        (max - xTarget) * invT + XMath.Log(sum);
 
     /// <summary>
     /// Per-row cross-entropy as PyTorch defines it, plus z-loss:
     /// (1-e)·w_y·nll + e·(W·lse - Σ w_j z_j)/V + zloss·lse². Unweighted: W = V and Σ w_j z_j = Σ z_j.
+    /// Σx and Σw·x are raw sums (times 1/T here).
     /// </summary>
-    public static float CrossEntropy(in CrossEntropyParams p, float lse, float nll, float weightY, float sumZ, float sumWZ)
+    public static float CrossEntropy(in CrossEntropyParams p, float lse, float nll, float weightY, float sumX, float sumWX)
     {
         float loss = (1f - p.LabelSmoothing) * weightY * nll;
         if (p.LabelSmoothing != 0f)
         {
             float smooth = p.HasWeights != 0
-                ? (p.WeightSum * lse - sumWZ) / p.Vocab
-                : lse - sumZ / p.Vocab;
+                ? (p.WeightSum * lse - sumWX * p.InvTemperature) / p.Vocab
+                : lse - sumX * p.InvTemperature / p.Vocab;
             loss += p.LabelSmoothing * smooth;
         }
 

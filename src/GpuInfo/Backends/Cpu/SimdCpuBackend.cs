@@ -33,7 +33,7 @@ internal sealed class SimdCpuBackend : IRowBackend
         var weights = WeightsOf(j);
         RunSliced(j.Rows, vocab,
             (row, begin, end) => SimdRowStats.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, weights.Span),
-            RowPartial.Merge,
+            (a, b) => RowPartial.Merge(a, b, j.Ce.InvTemperature),
             (row, acc) => FinishRow(j, row, acc),
             j.Gradient == 0 ? null : (row, begin, end) => SimdGradient.Slice(j, row, begin, end));
     }
@@ -43,11 +43,11 @@ internal sealed class SimdCpuBackend : IRowBackend
         var j = job;
         RunSliced(j.Rows, j.P.Vocab,
             (row, begin, end) => SimdPairStats.Slice(j.P, j.Q, row, begin, end, j.InvTemperature),
-            PairPartial.Merge,
+            (a, b) => PairPartial.Merge(a, b, j.InvTemperature),
             (row, acc) => FinishPair(j, row, acc),
             null,
             j.JensenShannon == 0 ? null : (row, begin, end, acc) =>
-                SimdJensenShannon.Slice(j.P, j.Q, row, begin, end, j.InvTemperature, new JsNormalizers(acc)),
+                SimdJensenShannon.Slice(j.P, j.Q, row, begin, end, j.InvTemperature, new JsNormalizers(acc, j.InvTemperature)),
             j.JensenShannon);
     }
 
@@ -170,7 +170,7 @@ internal sealed class SimdCpuBackend : IRowBackend
 
     private static unsafe void FinishRow(in ScoreJob job, long row, RowPartial acc)
     {
-        ((float*)job.Lse)[row] = acc.Softmax.LogSumExp;
+        ((float*)job.Lse)[row] = acc.Softmax.LogSumExp(job.Ce.InvTemperature);
         if (job.Entropy != 0)
         {
             ((float*)job.Entropy)[row] = acc.Softmax.Entropy;
@@ -188,8 +188,8 @@ internal sealed class SimdCpuBackend : IRowBackend
             float loss = 0f;
             if (y != ce.IgnoreIndex)
             {
-                float zy = BlockLoader.LoadOne(job.Logits, row, y) * ce.InvTemperature;
-                loss = acc.CrossEntropy(ce, zy, ce.HasWeights != 0 ? ((float*)job.Weights)[y] : 1f);
+                float xy = BlockLoader.LoadOne(job.Logits, row, y);
+                loss = acc.CrossEntropy(ce, xy, ce.HasWeights != 0 ? ((float*)job.Weights)[y] : 1f);
             }
 
             ((float*)job.Loss)[row] = loss;
@@ -198,16 +198,17 @@ internal sealed class SimdCpuBackend : IRowBackend
 
     private static unsafe void FinishPair(in CompareJob job, long row, PairPartial acc)
     {
-        ((float*)job.LseP)[row] = acc.P.LogSumExp;
-        ((float*)job.LseQ)[row] = acc.Q.LogSumExp;
+        float invT = job.InvTemperature;
+        ((float*)job.LseP)[row] = acc.P.LogSumExp(invT);
+        ((float*)job.LseQ)[row] = acc.Q.LogSumExp(invT);
         if (job.KlForward != 0)
         {
-            ((float*)job.KlForward)[row] = acc.KlForward;
+            ((float*)job.KlForward)[row] = acc.KlForward(invT);
         }
 
         if (job.KlReverse != 0)
         {
-            ((float*)job.KlReverse)[row] = acc.KlReverse;
+            ((float*)job.KlReverse)[row] = acc.KlReverse(invT);
         }
 
         if (job.EntropyP != 0)
@@ -227,10 +228,8 @@ internal sealed class SimdCpuBackend : IRowBackend
             float nllP = 0f, nllQ = 0f;
             if (y != job.IgnoreIndex)
             {
-                float zp = BlockLoader.LoadOne(job.P, row, y) * job.InvTemperature;
-                float zq = BlockLoader.LoadOne(job.Q, row, y) * job.InvTemperature;
-                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, zp);
-                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, zq);
+                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, BlockLoader.LoadOne(job.P, row, y), invT);
+                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, BlockLoader.LoadOne(job.Q, row, y), invT);
             }
 
             ((float*)job.NllP)[row] = nllP;

@@ -30,7 +30,8 @@ internal static class SimdJensenShannon
         ref float p0 = ref MemoryMarshal.GetReference(xp);
         ref float q0 = ref MemoryMarshal.GetReference(xq);
         var vInvT = Vector256.Create(invT);
-        var vLseP = Vector256.Create(norm.LseP);
+        var vMaxP = Vector256.Create(norm.MaxP);
+        var vLogSumP = Vector256.Create(norm.LogSumP);
         var vDiff = Vector256.Create(norm.LseDifference);
         var half = Vector256.Create(0.5f);
         Vector256<float> acc = default;
@@ -38,11 +39,11 @@ internal static class SimdJensenShannon
         int i0 = 0;
         for (; i0 <= xp.Length - Vector256<float>.Count; i0 += Vector256<float>.Count)
         {
-            var zp = Vector256.LoadUnsafe(ref p0, (nuint)i0) * vInvT;
-            var zq = Vector256.LoadUnsafe(ref q0, (nuint)i0) * vInvT;
-            var d = zp - zq - vDiff;
+            var xpv = Vector256.LoadUnsafe(ref p0, (nuint)i0);
+            var xqv = Vector256.LoadUnsafe(ref q0, (nuint)i0);
+            var d = (xpv - xqv) * vInvT - vDiff;
             var near = Vector256.LessThan(Vector256.Abs(d), half);
-            var term = half * Vector256.Exp(zp - vLseP) * Series(d);
+            var term = half * Vector256.Exp((xpv - vMaxP) * vInvT - vLogSumP) * Series(d);
             acc += Vector256.ConditionalSelect(near, term, Vector256<float>.Zero);
             if (!Vector256.EqualsAll(near.AsInt32(), Vector256<int>.AllBitsSet))
             {
@@ -51,14 +52,14 @@ internal static class SimdJensenShannon
                 {
                     int lane = System.Numerics.BitOperations.TrailingZeroCount(far);
                     far &= far - 1;
-                    scalar += JensenShannonKernel.Term(xp[i0 + lane] * invT, xq[i0 + lane] * invT, norm);
+                    scalar += JensenShannonKernel.Term(xp[i0 + lane], xq[i0 + lane], norm);
                 }
             }
         }
 
         for (int i = i0; i < xp.Length; i++)
         {
-            scalar += JensenShannonKernel.Term(xp[i] * invT, xq[i] * invT, norm);
+            scalar += JensenShannonKernel.Term(xp[i], xq[i], norm);
         }
 
         return Vector256.Sum(acc) + scalar;

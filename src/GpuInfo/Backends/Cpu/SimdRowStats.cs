@@ -7,7 +7,7 @@ namespace GpuInfo.Backends.Cpu;
 
 /// <summary>
 /// The single-input CPU pass: per block, a vectorised max (and argmax when it improves), then one
-/// fused vector loop for Σe^{z-m}, Σe^{z-m}(z-m), Σz and Σw·z, merged into the row's
+/// fused vector loop for Σe^d, Σe^d·d (d = (x - max)/T), Σx and Σw·x, merged into the row's
 /// <see cref="RowPartial"/> with the same merge the GPU kernels use.
 /// </summary>
 internal static class SimdRowStats
@@ -40,13 +40,12 @@ internal static class SimdRowStats
             acc.Top = new ArgMaxTracker { Value = max, Index = column0 + TensorPrimitives.IndexOfMax(x) };
         }
 
-        float zmax = max * invT;
-        if (float.IsInfinity(zmax))
+        if (float.IsInfinity(max))
         {
             // All -inf, or a +inf entry: the exact scalar step (rare, and an error for +inf).
             for (int i = 0; i < x.Length; i++)
             {
-                acc.Add(x[i], x[i] * invT, w.IsEmpty ? 1f : w[i], column0 + i);
+                acc.Add(x[i], invT, w.IsEmpty ? 1f : w[i], column0 + i);
             }
 
             return;
@@ -56,14 +55,14 @@ internal static class SimdRowStats
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float w0 = ref MemoryMarshal.GetReference(w);
         var vInvT = Vector256.Create(invT);
-        var vNegMax = Vector256.Create(-zmax);
+        var vMax = Vector256.Create(max);
         var vFloor = Vector256.Create(SoftmaxMath.Floor);
         Vector256<float> s = default, t = default, sx = default, swx = default;
         int i0 = 0;
         for (; i0 <= x.Length - Vector256<float>.Count; i0 += Vector256<float>.Count)
         {
             var v = Vector256.LoadUnsafe(ref x0, (nuint)i0);
-            var d = Vector256.MaxNative(Vector256.FusedMultiplyAdd(v, vInvT, vNegMax), vFloor);
+            var d = Vector256.MaxNative((v - vMax) * vInvT, vFloor);
             var e = Vector256.Exp(d);
             s += e;
             t = Vector256.FusedMultiplyAdd(e, d, t);
@@ -78,7 +77,7 @@ internal static class SimdRowStats
         float ss = Vector256.Sum(s), ts = Vector256.Sum(t), sxs = Vector256.Sum(sx), swxs = Vector256.Sum(swx);
         for (int i = i0; i < x.Length; i++)
         {
-            float d = MathF.Max(x[i] * invT - zmax, SoftmaxMath.Floor);
+            float d = MathF.Max((x[i] - max) * invT, SoftmaxMath.Floor);
             float e = MathF.Exp(d);
             ss += e;
             ts += e * d;
@@ -89,9 +88,9 @@ internal static class SimdRowStats
             }
         }
 
-        var block = new SoftmaxAccumulator { Max = zmax, SumExp = ss, EntropyAcc = ts };
-        acc.Softmax = SoftmaxAccumulator.Merge(acc.Softmax, block);
-        acc.SumZ += sxs * invT;
-        acc.SumWZ += swxs * invT;
+        var block = new SoftmaxAccumulator { Max = max, SumExp = ss, EntropyAcc = ts };
+        acc.Softmax = SoftmaxAccumulator.Merge(acc.Softmax, block, invT);
+        acc.SumX += sxs;
+        acc.SumWX += swxs;
     }
 }

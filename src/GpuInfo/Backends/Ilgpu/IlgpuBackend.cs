@@ -24,7 +24,7 @@ internal sealed class IlgpuBackend : IRowBackend
     {
         Accelerator = accelerator;
         _context = context;
-        int group = Math.Min(accelerator.MaxNumThreadsPerGroup, 512);
+        int group = Math.Min(accelerator.MaxNumThreadsPerGroup, GroupMerge.MaxGroupSize);
         GroupSize = Math.Max(accelerator.WarpSize, group - group % accelerator.WarpSize);
         _streams = [accelerator.CreateStream(), accelerator.CreateStream()];
         _arenas = [new DeviceArena(accelerator), new DeviceArena(accelerator)];
