@@ -1,6 +1,66 @@
+using System.CommandLine;
+using GpuInfo.Cli.Verbs;
+using GpuInfo.Formats;
+
 namespace GpuInfo.Cli;
 
-internal static class Program
+/// <summary>
+/// gpuinfo: the command-line contract of DESIGN.md. Exit codes: 0 ok, 1 internal error, 2 usage
+/// error, 3 bad input data, 4 device unavailable or out of memory. Errors are one line on stderr.
+/// </summary>
+public static class Program
 {
-    public static int Main(string[] args) => 0;
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs gpuinfo with the given streams (tests call this directly).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("gpuinfo: information measures over model outputs (perplexity, KL, JS, entropy, IB, rate-distortion) on CUDA, OpenCL or SIMD CPU.")
+        {
+            DemoCommand.Create(stdout),
+            DevicesCommand.Create(stdout),
+            EvalCommand.Create(stdout, stderr),
+            CompareCommand.Create(stdout, stderr),
+            MergeCommand.Create(stdout),
+            BenchCommand.Create(stdout, stderr),
+            IbCommand.Create(stdout),
+            IbCurveCommand.Create(stdout),
+            RdCommand.Create(stdout),
+            CapacityCommand.Create(stdout),
+        };
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            stderr.WriteLine($"gpuinfo: {parse.Errors[0].Message} (see 'gpuinfo --help')");
+            return ExitCode.Usage;
+        }
+
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e)
+        {
+            var (code, message) = Describe(e);
+            stderr.WriteLine($"gpuinfo: {message}");
+            if (code == ExitCode.Internal && Environment.GetEnvironmentVariable("GPUINFO_DEBUG") == "1")
+            {
+                stderr.WriteLine(e);
+            }
+
+            return code;
+        }
+    }
+
+    /// <summary>Maps an exception to its exit code and one-line message.</summary>
+    public static (int Code, string Message) Describe(Exception e) => e switch
+    {
+        CliException c => (c.ExitCode, c.Message),
+        InvalidFileException f => (ExitCode.BadData, f.Message),
+        InvalidInputException i => (ExitCode.BadData, i.Message),
+        DeviceUnavailableException d => (ExitCode.Device, d.Message),
+        OutOfMemoryException => (ExitCode.Device, "out of memory"),
+        ArgumentException a => (ExitCode.Usage, a.Message),
+        _ => (ExitCode.Internal, $"internal error: {e.GetType().Name}: {e.Message} (set GPUINFO_DEBUG=1 for details)"),
+    };
 }

@@ -8,7 +8,7 @@ namespace GpuInfo.Backends.Cpu;
 /// rows are fewer than cores (slices merge with the kernels' associative merge). Stateless apart
 /// from per-thread scratch, so concurrent calls are safe.
 /// </summary>
-internal sealed class SimdCpuBackend : IRowBackend
+internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
 {
     /// <summary>A slice is never narrower than this many columns.</summary>
     private const int MinSliceColumns = 4 * BlockLoader.BlockSize;
@@ -53,6 +53,32 @@ internal sealed class SimdCpuBackend : IRowBackend
 
     public void Dispose()
     {
+    }
+
+    public double[] TimeScore(in ScoreJob job, int warmups, int repeats)
+    {
+        var j = job;
+        return Timing.Repeat(() => Score(j), warmups, repeats);
+    }
+
+    public double[] TimeCompare(in CompareJob job, int warmups, int repeats)
+    {
+        var j = job;
+        return Timing.Repeat(() => Compare(j), warmups, repeats);
+    }
+
+    public unsafe double[] TimeRead(RowsView data, int warmups, int repeats)
+    {
+        long floats = data.Rows * data.RowBytes / 4;
+        nint start = data.Data;
+        const long Chunk = 1 << 20;
+        long chunks = (floats + Chunk - 1) / Chunk;
+        var sums = new float[chunks];
+        return Timing.Repeat(() => Parallel.For(0L, chunks, _parallel, c =>
+        {
+            long first = c * Chunk;
+            sums[c] = System.Numerics.Tensors.TensorPrimitives.Sum(new ReadOnlySpan<float>((float*)start + first, (int)Math.Min(Chunk, floats - first)));
+        }), warmups, repeats);
     }
 
     private delegate T SliceStats<T>(long row, int begin, int end);

@@ -9,7 +9,7 @@ namespace GpuInfo.Backends.Ilgpu;
 /// are processed in chunks that fit a device-memory budget; chunk k uploads on one stream while
 /// chunk k-1 computes on the other. Calls are serialised on this instance (one set of buffers).
 /// </summary>
-internal sealed class IlgpuBackend : IRowBackend
+internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
 {
     private readonly object _gate = new();
     private readonly AcceleratorStream[] _streams;
@@ -33,6 +33,9 @@ internal sealed class IlgpuBackend : IRowBackend
     }
 
     public Accelerator Accelerator { get; }
+
+    /// <summary>Serialises every use of <see cref="Accelerator"/> (row kernels and IB products).</summary>
+    internal object Gate => _gate;
 
     public int GroupSize { get; }
 
@@ -100,6 +103,120 @@ internal sealed class IlgpuBackend : IRowBackend
         }
     }
 
+    public double[] TimeScore(in ScoreJob job, int warmups, int repeats)
+    {
+        lock (_gate)
+        {
+            return job.Logits.Type switch
+            {
+                ScalarType.Float32 => TimeScoreTyped<float, Float32Loader>(job, warmups, repeats),
+                ScalarType.Float16 => TimeScoreTyped<ILGPU.Half, Float16Loader>(job, warmups, repeats),
+                _ => TimeScoreTyped<ushort, BFloat16Loader>(job, warmups, repeats),
+            };
+        }
+    }
+
+    public double[] TimeCompare(in CompareJob job, int warmups, int repeats)
+    {
+        lock (_gate)
+        {
+            if (job.P.Type != job.Q.Type)
+            {
+                throw new ArgumentException("device-resident timing compares inputs of one dtype.", nameof(job));
+            }
+
+            return job.P.Type switch
+            {
+                ScalarType.Float32 => TimeCompareTyped<float, Float32Loader>(job, warmups, repeats),
+                ScalarType.Float16 => TimeCompareTyped<ILGPU.Half, Float16Loader>(job, warmups, repeats),
+                _ => TimeCompareTyped<ushort, BFloat16Loader>(job, warmups, repeats),
+            };
+        }
+    }
+
+    public double[] TimeRead(RowsView data, int warmups, int repeats)
+    {
+        lock (_gate)
+        {
+            long floats = data.Rows * data.RowBytes / 4;
+            var stream = _streams[0];
+            var view = _arenas[0].Upload<float>("logits", stream, data.Data, floats);
+            int threads = Accelerator.NumMultiprocessors * Math.Max(GroupSize, Accelerator.MaxNumThreadsPerMultiprocessor);
+            var sums = _arenas[0].Get<float>("read-sums", threads);
+            var kernel = Kernels<Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>>>(a =>
+                a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ReadKernel.Sum));
+            stream.Synchronize();
+            return Timing.Repeat(() =>
+            {
+                kernel(stream, threads, view, sums);
+                stream.Synchronize();
+            }, warmups, repeats);
+        }
+    }
+
+    /// <summary>Device-to-device copy of the rows (read + write): the copy-bandwidth baseline of the GPU notes.</summary>
+    public double[] TimeCopy(RowsView data, int warmups, int repeats)
+    {
+        lock (_gate)
+        {
+            long bytes = data.Rows * data.RowBytes;
+            var stream = _streams[0];
+            var source = _arenas[0].Upload<byte>("logits", stream, data.Data, bytes);
+            var target = _arenas[1].Get<byte>("copy", bytes);
+            stream.Synchronize();
+            return Timing.Repeat(() =>
+            {
+                source.CopyTo(stream, target);
+                stream.Synchronize();
+            }, warmups, repeats);
+        }
+    }
+
+    private double[] TimeScoreTyped<T, TLoad>(ScoreJob job, int warmups, int repeats)
+        where T : unmanaged
+        where TLoad : struct, ILogitLoader<T>
+    {
+        var k = Kernels<SingleKernels<T, TLoad>>(a => new SingleKernels<T, TLoad>(a));
+        var stream = _streams[0];
+        var arena = _arenas[0];
+        var weights = UploadWeights(job);
+        var logits = arena.Upload<T>("logits", stream, job.Logits.Data, job.Rows * job.Logits.Vocab);
+        var targets = job.Targets == 0 ? ArrayView<int>.Empty : arena.Upload<int>("targets", stream, job.Targets, job.Rows);
+        int splits = SplitCount(job.Rows, job.Logits.Vocab);
+        Action download = () => { };
+        var times = Timing.Repeat(() =>
+        {
+            download = LaunchScore(k, stream, arena, job, logits, targets, weights, splits, inPlace: false);
+            stream.Synchronize();
+        }, warmups, repeats);
+        download();
+        stream.Synchronize();
+        return times;
+    }
+
+    private double[] TimeCompareTyped<T, TLoad>(CompareJob job, int warmups, int repeats)
+        where T : unmanaged
+        where TLoad : struct, ILogitLoader<T>
+    {
+        var k = Kernels<PairKernels<T, TLoad, T, TLoad>>(a => new PairKernels<T, TLoad, T, TLoad>(a));
+        var stream = _streams[0];
+        var arena = _arenas[0];
+        long n = job.Rows * job.P.Vocab;
+        var p = arena.Upload<T>("p", stream, job.P.Data, n);
+        var q = arena.Upload<T>("q", stream, job.Q.Data, n);
+        var targets = job.Targets == 0 ? ArrayView<int>.Empty : arena.Upload<int>("targets", stream, job.Targets, job.Rows);
+        int splits = SplitCount(job.Rows, job.P.Vocab);
+        Action download = () => { };
+        var times = Timing.Repeat(() =>
+        {
+            download = LaunchCompare(k, stream, arena, job, p, q, targets, splits);
+            stream.Synchronize();
+        }, warmups, repeats);
+        download();
+        stream.Synchronize();
+        return times;
+    }
+
     private void CompareWithP<TP, TLP>(in CompareJob job)
         where TP : unmanaged
         where TLP : struct, ILogitLoader<TP>
@@ -118,7 +235,7 @@ internal sealed class IlgpuBackend : IRowBackend
         }
     }
 
-    private unsafe void ScoreTyped<T, TLoad>(in ScoreJob job)
+    private void ScoreTyped<T, TLoad>(in ScoreJob job)
         where T : unmanaged
         where TLoad : struct, ILogitLoader<T>
     {
@@ -126,44 +243,65 @@ internal sealed class IlgpuBackend : IRowBackend
         int vocab = job.Logits.Vocab;
         bool inPlace = job.Gradient != 0 && job.Gradient == job.Logits.Data;
         long rowBytes = (long)vocab * Interop.SizeOf<T>() + (job.Gradient != 0 && !inPlace ? vocab * 4L : 0);
-        var weights = job.Weights == 0
-            ? ArrayView<float>.Empty
-            : _shared.Upload<float>("weights", _streams[0], job.Weights, vocab);
-        _streams[0].Synchronize();
-        var ce = job.Ce;
+        var weights = UploadWeights(job);
         var j = job;
         RunChunks(job.Rows, vocab, rowBytes, (stream, arena, first, rows, splits) =>
         {
             var part = j.Slice(first, rows);
             var logits = arena.Upload<T>("logits", stream, part.Logits.Data, rows * vocab);
             var targets = part.Targets == 0 ? ArrayView<int>.Empty : arena.Upload<int>("targets", stream, part.Targets, rows);
-            var shape = new SliceShape(vocab, splits);
-            var partials = arena.Get<RowPartial>("partials", rows * splits);
-            k.Stats(stream, new KernelConfig((int)(rows * splits), GroupSize), logits, shape, ce.InvTemperature, weights, partials);
-            var outputs = new RowOutputs
-            {
-                Lse = arena.Get<float>("lse", rows),
-                Entropy = Optional<float>(arena, "entropy", part.Entropy, rows),
-                Loss = Optional<float>(arena, "loss", part.Loss, rows),
-                ArgMax = Optional<int>(arena, "argmax", part.ArgMax, rows),
-            };
-            k.Finish(stream, (int)rows, logits, partials, splits, ce, targets, weights, outputs);
-            var gradient = ArrayView<float>.Empty;
-            if (part.Gradient != 0)
-            {
-                gradient = inPlace ? logits.Cast<float>() : arena.Get<float>("gradient", rows * vocab);
-                k.Gradient(stream, new KernelConfig((int)(rows * splits), GroupSize), logits, shape, ce, targets, weights, outputs.Lse, gradient);
-            }
-
-            return () =>
-            {
-                Download(stream, outputs.Lse, part.Lse, rows);
-                Download(stream, outputs.Entropy, part.Entropy, rows);
-                Download(stream, outputs.Loss, part.Loss, rows);
-                Download(stream, outputs.ArgMax, part.ArgMax, rows);
-                Download(stream, gradient, part.Gradient, rows * vocab);
-            };
+            return LaunchScore(k, stream, arena, part, logits, targets, weights, splits, inPlace);
         });
+    }
+
+    /// <summary>Launches the single-input kernels over device-resident rows; returns the download of the results.</summary>
+    private Action LaunchScore<T, TLoad>(SingleKernels<T, TLoad> k, AcceleratorStream stream, DeviceArena arena, ScoreJob part,
+        ArrayView<T> logits, ArrayView<int> targets, ArrayView<float> weights, int splits, bool inPlace)
+        where T : unmanaged
+        where TLoad : struct, ILogitLoader<T>
+    {
+        long rows = part.Rows;
+        int vocab = part.Logits.Vocab;
+        var ce = part.Ce;
+        var shape = new SliceShape(vocab, splits);
+        var config = new KernelConfig((int)(rows * splits), GroupSize);
+        var partials = arena.Get<RowPartial>("partials", rows * splits);
+        k.Stats(stream, config, logits, shape, ce.InvTemperature, weights, partials);
+        var outputs = new RowOutputs
+        {
+            Lse = arena.Get<float>("lse", rows),
+            Entropy = Optional<float>(arena, "entropy", part.Entropy, rows),
+            Loss = Optional<float>(arena, "loss", part.Loss, rows),
+            ArgMax = Optional<int>(arena, "argmax", part.ArgMax, rows),
+        };
+        k.Finish(stream, (int)rows, logits, partials, splits, ce, targets, weights, outputs);
+        var gradient = ArrayView<float>.Empty;
+        if (part.Gradient != 0)
+        {
+            gradient = inPlace ? logits.Cast<float>() : arena.Get<float>("gradient", rows * vocab);
+            k.Gradient(stream, config, logits, shape, ce, targets, weights, outputs.Lse, gradient);
+        }
+
+        return () =>
+        {
+            Download(stream, outputs.Lse, part.Lse, rows);
+            Download(stream, outputs.Entropy, part.Entropy, rows);
+            Download(stream, outputs.Loss, part.Loss, rows);
+            Download(stream, outputs.ArgMax, part.ArgMax, rows);
+            Download(stream, gradient, part.Gradient, rows * vocab);
+        };
+    }
+
+    private ArrayView<float> UploadWeights(in ScoreJob job)
+    {
+        if (job.Weights == 0)
+        {
+            return ArrayView<float>.Empty;
+        }
+
+        var weights = _shared.Upload<float>("weights", _streams[0], job.Weights, job.Logits.Vocab);
+        _streams[0].Synchronize();
+        return weights;
     }
 
     private void CompareTyped<TP, TLP, TQ, TLQ>(in CompareJob job)
@@ -182,49 +320,62 @@ internal sealed class IlgpuBackend : IRowBackend
             var p = arena.Upload<TP>("p", stream, part.P.Data, rows * vocab);
             var q = arena.Upload<TQ>("q", stream, part.Q.Data, rows * vocab);
             var targets = part.Targets == 0 ? ArrayView<int>.Empty : arena.Upload<int>("targets", stream, part.Targets, rows);
-            var shape = new SliceShape(vocab, splits);
-            var config = new KernelConfig((int)(rows * splits), GroupSize);
-            var partials = arena.Get<PairPartial>("pair-partials", rows * splits);
-            k.Stats(stream, config, p, q, shape, j.InvTemperature, partials);
-            var outputs = new PairOutputs
-            {
-                LseP = arena.Get<float>("lse-p", rows),
-                LseQ = arena.Get<float>("lse-q", rows),
-                KlForward = Optional<float>(arena, "kl", part.KlForward, rows),
-                KlReverse = Optional<float>(arena, "kl-reverse", part.KlReverse, rows),
-                EntropyP = Optional<float>(arena, "entropy-p", part.EntropyP, rows),
-                ArgMaxP = Optional<int>(arena, "argmax-p", part.ArgMaxP, rows),
-                ArgMaxQ = Optional<int>(arena, "argmax-q", part.ArgMaxQ, rows),
-                NllP = Optional<float>(arena, "nll-p", part.NllP, rows),
-                NllQ = Optional<float>(arena, "nll-q", part.NllQ, rows),
-            };
-            k.Finish(stream, (int)rows, p, q, partials, splits, vocab, j.InvTemperature, targets, j.IgnoreIndex, outputs);
-            var js = ArrayView<float>.Empty;
-            if (part.JensenShannon != 0)
-            {
-                js = arena.Get<float>("js", rows);
-                var sums = splits == 1 ? js : arena.Get<float>("js-slices", rows * splits);
-                k.JensenShannon(stream, config, p, q, shape, j.InvTemperature, partials, sums);
-                if (splits > 1)
-                {
-                    SumSlices(stream, (int)rows, sums, splits, js);
-                }
-            }
-
-            return () =>
-            {
-                Download(stream, outputs.LseP, part.LseP, rows);
-                Download(stream, outputs.LseQ, part.LseQ, rows);
-                Download(stream, outputs.KlForward, part.KlForward, rows);
-                Download(stream, outputs.KlReverse, part.KlReverse, rows);
-                Download(stream, outputs.EntropyP, part.EntropyP, rows);
-                Download(stream, outputs.ArgMaxP, part.ArgMaxP, rows);
-                Download(stream, outputs.ArgMaxQ, part.ArgMaxQ, rows);
-                Download(stream, outputs.NllP, part.NllP, rows);
-                Download(stream, outputs.NllQ, part.NllQ, rows);
-                Download(stream, js, part.JensenShannon, rows);
-            };
+            return LaunchCompare(k, stream, arena, part, p, q, targets, splits);
         });
+    }
+
+    /// <summary>Launches the two-input kernels over device-resident rows; returns the download of the results.</summary>
+    private Action LaunchCompare<TP, TLP, TQ, TLQ>(PairKernels<TP, TLP, TQ, TLQ> k, AcceleratorStream stream, DeviceArena arena,
+        CompareJob part, ArrayView<TP> p, ArrayView<TQ> q, ArrayView<int> targets, int splits)
+        where TP : unmanaged
+        where TLP : struct, ILogitLoader<TP>
+        where TQ : unmanaged
+        where TLQ : struct, ILogitLoader<TQ>
+    {
+        long rows = part.Rows;
+        int vocab = part.P.Vocab;
+        var shape = new SliceShape(vocab, splits);
+        var config = new KernelConfig((int)(rows * splits), GroupSize);
+        var partials = arena.Get<PairPartial>("pair-partials", rows * splits);
+        k.Stats(stream, config, p, q, shape, part.InvTemperature, partials);
+        var outputs = new PairOutputs
+        {
+            LseP = arena.Get<float>("lse-p", rows),
+            LseQ = arena.Get<float>("lse-q", rows),
+            KlForward = Optional<float>(arena, "kl", part.KlForward, rows),
+            KlReverse = Optional<float>(arena, "kl-reverse", part.KlReverse, rows),
+            EntropyP = Optional<float>(arena, "entropy-p", part.EntropyP, rows),
+            ArgMaxP = Optional<int>(arena, "argmax-p", part.ArgMaxP, rows),
+            ArgMaxQ = Optional<int>(arena, "argmax-q", part.ArgMaxQ, rows),
+            NllP = Optional<float>(arena, "nll-p", part.NllP, rows),
+            NllQ = Optional<float>(arena, "nll-q", part.NllQ, rows),
+        };
+        k.Finish(stream, (int)rows, p, q, partials, splits, vocab, part.InvTemperature, targets, part.IgnoreIndex, outputs);
+        var js = ArrayView<float>.Empty;
+        if (part.JensenShannon != 0)
+        {
+            js = arena.Get<float>("js", rows);
+            var sums = splits == 1 ? js : arena.Get<float>("js-slices", rows * splits);
+            k.JensenShannon(stream, config, p, q, shape, part.InvTemperature, partials, sums);
+            if (splits > 1)
+            {
+                SumSlices(stream, (int)rows, sums, splits, js);
+            }
+        }
+
+        return () =>
+        {
+            Download(stream, outputs.LseP, part.LseP, rows);
+            Download(stream, outputs.LseQ, part.LseQ, rows);
+            Download(stream, outputs.KlForward, part.KlForward, rows);
+            Download(stream, outputs.KlReverse, part.KlReverse, rows);
+            Download(stream, outputs.EntropyP, part.EntropyP, rows);
+            Download(stream, outputs.ArgMaxP, part.ArgMaxP, rows);
+            Download(stream, outputs.ArgMaxQ, part.ArgMaxQ, rows);
+            Download(stream, outputs.NllP, part.NllP, rows);
+            Download(stream, outputs.NllQ, part.NllQ, rows);
+            Download(stream, js, part.JensenShannon, rows);
+        };
     }
 
     /// <summary>Launches one chunk's uploads and kernels, and returns the action that downloads its results.</summary>

@@ -1,0 +1,28 @@
+using System.Globalization;
+using Spectre.Console;
+
+namespace GpuInfo.Cli.Output;
+
+/// <summary>Human-readable tables on stdout (Spectre.Console), for runs without --json.</summary>
+internal static class Tables
+{
+    public static IAnsiConsole Console(TextWriter writer) => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Out = new AnsiConsoleOutput(writer),
+        Interactive = InteractionSupport.No,
+    });
+
+    public static Table KeyValue(string title, IEnumerable<(string Key, string Value)> rows)
+    {
+        var table = new Table().Title(title).AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+        foreach (var (k, v) in rows)
+        {
+            table.AddRow(Markup.Escape(k), Markup.Escape(v));
+        }
+
+        return table;
+    }
+
+    public static string F(double value, string format = "G6") =>
+        double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : double.IsNaN(value) ? "n/a" : value > 0 ? "inf" : "-inf";
+}

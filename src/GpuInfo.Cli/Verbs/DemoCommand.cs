@@ -1,0 +1,145 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using GpuInfo.Cli.Output;
+using GpuInfo.Samples;
+using Spectre.Console;
+
+namespace GpuInfo.Cli.Verbs;
+
+/// <summary>
+/// <c>gpuinfo demo</c>, the main job: every measure on embedded sample data (a synthetic model and
+/// its "quantized" copy), on the best device, printed as tables. Needs no arguments or files.
+/// </summary>
+internal static class DemoCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var common = new CommonOptions();
+        var rows = new Option<int>("--rows") { Description = "Rows of sample logits.", DefaultValueFactory = _ => 512 };
+        var vocab = new Option<int>("--vocab") { Description = "Vocabulary of the sample logits.", DefaultValueFactory = _ => 32_003 };
+        var command = new Command("demo", "Every measure on embedded sample data, on the best device, as tables (no files needed).") { rows, vocab };
+        common.AddTo(command);
+        command.SetAction(parse =>
+        {
+            int n = parse.GetValue(rows), v = parse.GetValue(vocab);
+            if (n < 1 || v < 2)
+            {
+                throw CliException.Usage($"--rows must be >= 1 and --vocab >= 2 (got {n}, {v}).");
+            }
+
+            using var engine = common.CreateEngine(parse);
+            var clock = Stopwatch.StartNew();
+            var sample = SampleLogits.Create(n, v);
+            var sections = new JsonObject
+            {
+                ["device"] = Json.Device(engine.Device),
+                ["data"] = $"{n} x {v} synthetic logits (Zipf-shaped), targets drawn from the model; test = bf16-rounded base + N(0, 0.02^2)",
+                ["row_measures"] = RowMeasures(engine, sample),
+                ["evaluation"] = Evaluation(engine, sample),
+                ["comparison"] = Comparison(engine, sample),
+                ["distributions"] = DistributionDemo.Run(engine),
+                ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
+            };
+            if (parse.GetValue(common.Json))
+            {
+                Json.Write(stdout, sections);
+                return ExitCode.Ok;
+            }
+
+            var console = Tables.Console(stdout);
+            console.MarkupLine($"[bold]gpuinfo demo[/] on {Markup.Escape(engine.Device.Kind.ToString())} ({Markup.Escape(engine.Device.Name)}): {Markup.Escape(engine.Device.Reason)}");
+            console.MarkupLine(Markup.Escape(sections["data"]!.ToString()));
+            foreach (var name in new[] { "row_measures", "evaluation", "comparison", "distributions" })
+            {
+                console.Write(Tables.KeyValue(name.Replace('_', ' '), Flatten((JsonObject)sections[name]!)));
+            }
+
+            console.MarkupLine($"done in {sections["seconds"]} s");
+            return ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static JsonObject RowMeasures(InfoEngine engine, SampleLogits s)
+    {
+        var logits = Logits.Float32(s.Base, s.Vocab);
+        var perRow = new float[s.Rows];
+        engine.LogSumExp(logits, perRow);
+        double lse = perRow.Average();
+        engine.Entropy(logits, perRow);
+        double entropy = perRow.Average();
+        var weights = Enumerable.Range(0, s.Vocab).Select(j => j % 2 == 0 ? 1f : 0.5f).ToArray();
+        var gradient = new float[s.Base.Length];
+        var ce = engine.CrossEntropyWithGradient(logits, s.Targets, gradient);
+        double worstRowSum = 0;
+        for (int r = 0; r < s.Rows; r++)
+        {
+            worstRowSum = Math.Max(worstRowSum, Math.Abs(gradient.AsSpan(r * s.Vocab, s.Vocab).ToArray().Sum()));
+        }
+
+        engine.KlDivergence(logits, Logits.Float32(s.Test, s.Vocab), perRow, KlDirection.Reverse);
+        double reverseKl = perRow.Average();
+        engine.JensenShannon(logits, Logits.Float32(s.Test, s.Vocab), perRow);
+        return new JsonObject
+        {
+            ["mean_log_sum_exp"] = lse,
+            ["mean_entropy_nats"] = entropy,
+            ["cross_entropy_mean_nats"] = ce.Loss,
+            ["cross_entropy_label_smoothing_0.1"] = engine.CrossEntropy(logits, s.Targets, new CrossEntropyOptions { LabelSmoothing = 0.1f }).Loss,
+            ["cross_entropy_z_loss_1e-4"] = engine.CrossEntropy(logits, s.Targets, new CrossEntropyOptions { ZLoss = 1e-4f }).Loss,
+            ["cross_entropy_temperature_2"] = engine.CrossEntropy(logits, s.Targets, new CrossEntropyOptions { Temperature = 2f }).Loss,
+            ["cross_entropy_class_weighted"] = engine.CrossEntropy(logits, s.Targets, new CrossEntropyOptions { ClassWeights = weights }).Loss,
+            ["cross_entropy_sum"] = engine.CrossEntropy(logits, s.Targets, new CrossEntropyOptions { Reduction = Reduction.Sum }).Loss,
+            ["gradient_max_abs_row_sum"] = worstRowSum,
+            ["mean_reverse_kl_nats"] = reverseKl,
+            ["mean_js_nats"] = perRow.Average(),
+            ["top1_agreement"] = engine.Top1Agreement(logits, Logits.Float32(s.Test, s.Vocab)) / (double)s.Rows,
+        };
+    }
+
+    private static JsonObject Evaluation(InfoEngine engine, SampleLogits s)
+    {
+        var totals = new PerplexityAccumulator();
+        engine.Evaluate(Logits.Float32(s.Base, s.Vocab), s.Targets, totals);
+        return new JsonObject
+        {
+            ["tokens"] = totals.Tokens,
+            ["mean_nll_nats"] = totals.MeanNll,
+            ["perplexity"] = totals.Perplexity,
+            ["bits_per_token"] = totals.BitsPerToken,
+            ["mean_entropy_nats"] = totals.MeanEntropy,
+            ["top1_accuracy"] = totals.Top1Accuracy,
+        };
+    }
+
+    private static JsonObject Comparison(InfoEngine engine, SampleLogits s)
+    {
+        var totals = new ComparisonAccumulator();
+        engine.Compare(Logits.Float32(s.Base, s.Vocab), Logits.Float32(s.Test, s.Vocab), totals, s.Targets);
+        return CompareCommand.Report(totals, engine.Device.Name, 0);
+    }
+
+    private static IEnumerable<(string, string)> Flatten(JsonObject o, string prefix = "")
+    {
+        foreach (var (key, value) in o)
+        {
+            if (key is "device" or "seconds")
+            {
+                continue;
+            }
+
+            if (value is JsonObject inner)
+            {
+                foreach (var row in Flatten(inner, prefix + key + "."))
+                {
+                    yield return row;
+                }
+            }
+            else
+            {
+                yield return (prefix + key, value is JsonValue jv && jv.TryGetValue(out double d) ? Tables.F(d) : value?.ToString() ?? "n/a");
+            }
+        }
+    }
+}

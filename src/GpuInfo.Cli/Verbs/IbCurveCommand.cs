@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using GpuInfo.Cli.Output;
+
+namespace GpuInfo.Cli.Verbs;
+
+/// <summary><c>gpuinfo ib-curve</c>: a β sweep into the information plane, with CSV and a plot.</summary>
+internal static class IbCurveCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var common = new CommonOptions();
+        var joint = new Option<string>("--joint") { Description = "Non-negative [X,Y] matrix; normalised to p(x,y).", Required = true };
+        var min = new Option<double>("--beta-min") { Description = "Smallest beta (> 0).", Required = true };
+        var max = new Option<double>("--beta-max") { Description = "Largest beta.", Required = true };
+        var steps = new Option<int>("--steps") { Description = "Betas, log-spaced.", Required = true };
+        var alpha = new Option<double>("--alpha") { Description = "1: IB, 0: deterministic IB, between: generalized IB.", DefaultValueFactory = _ => 1 };
+        var clusters = new Option<int?>("--clusters") { Description = "Clusters |T| (default |X|)." };
+        var restarts = new Option<int>("--restarts") { Description = "Random restarts per beta (besides the warm start).", DefaultValueFactory = _ => 2 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the initial encoders.", DefaultValueFactory = _ => 0 };
+        var csv = new Option<string?>("--csv") { Description = "Write the points as CSV." };
+        var plot = new Option<string?>("--plot") { Description = "Write the information plane as .svg or .png." };
+        var command = new Command("ib-curve", "Sweep beta (high to low, warm starts) into an IB curve; find transitions; plot the information plane.")
+        {
+            joint, min, max, steps, alpha, clusters, restarts, seed, csv, plot,
+        };
+        common.AddTo(command);
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(joint)!;
+            string? plotPath = parse.GetValue(plot);
+            if (plotPath is not null && Path.GetExtension(plotPath).ToLowerInvariant() is not (".svg" or ".png"))
+            {
+                throw CliException.Usage($"--plot must end in .svg or .png, got '{plotPath}'.");
+            }
+
+            var p = MatrixInput.Joint(path);
+            var betas = IbSweep.LogSpaced(parse.GetValue(min), parse.GetValue(max), parse.GetValue(steps));
+            var options = new IbOptions
+            {
+                Alpha = parse.GetValue(alpha),
+                Clusters = parse.GetValue(clusters),
+                Restarts = parse.GetValue(restarts),
+                Seed = parse.GetValue(seed),
+            };
+            using var engine = common.CreateEngine(parse);
+            var curve = engine.InformationCurve(p, betas, options);
+            var points = new JsonArray();
+            foreach (var r in curve.Points)
+            {
+                points.Add(new JsonObject
+                {
+                    ["beta"] = r.Beta,
+                    ["i_xt_bits"] = r.IxtBits,
+                    ["i_ty_bits"] = r.ItyBits,
+                    ["h_t_bits"] = r.HtBits,
+                    ["clusters_used"] = r.Clusters,
+                    ["converged"] = r.Converged,
+                });
+            }
+
+            var transitions = new JsonArray();
+            foreach (var t in curve.Transitions)
+            {
+                transitions.Add(new JsonObject { ["beta_low"] = t.BetaLow, ["beta_high"] = t.BetaHigh, ["clusters_low"] = t.ClustersLow, ["clusters_high"] = t.ClustersHigh });
+            }
+
+            if (parse.GetValue(csv) is { } csvPath)
+            {
+                WriteCsv(csvPath, curve);
+            }
+
+            if (plotPath is not null)
+            {
+                InformationPlanePlot.Save(plotPath, curve, Path.GetFileName(path));
+            }
+
+            var report = new JsonObject
+            {
+                ["i_xy_bits"] = curve.IxyBits,
+                ["points"] = points,
+                ["transitions"] = transitions,
+                ["device"] = $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}",
+            };
+            if (parse.GetValue(common.Json))
+            {
+                Json.Write(stdout, report);
+            }
+            else
+            {
+                var rows = curve.Points.Select(r => ($"beta {r.Beta:G4}", $"I(X;T) {r.IxtBits:F4}  I(T;Y) {r.ItyBits:F4}  H(T) {r.HtBits:F4}  clusters {r.Clusters}"))
+                    .Concat(curve.Transitions.Select(t => ("transition", $"{t.ClustersHigh} -> {t.ClustersLow} clusters between beta {t.BetaHigh:G4} and {t.BetaLow:G4}")));
+                Tables.Console(stdout).Write(Tables.KeyValue($"IB curve of {path} (I(X;Y) = {curve.IxyBits:F4} bits)", rows));
+            }
+
+            return ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static void WriteCsv(string path, IbCurve curve)
+    {
+        var sb = new StringBuilder("beta,i_xt_bits,i_ty_bits,h_t_bits,clusters_used\n");
+        foreach (var r in curve.Points)
+        {
+            sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{r.Beta:R},{r.IxtBits:R},{r.ItyBits:R},{r.HtBits:R},{r.Clusters}"));
+        }
+
+        try
+        {
+            File.WriteAllText(path, sb.ToString());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.Usage($"{path}: cannot write: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+
+namespace GpuInfo.Cli.Verbs;
+
+/// <summary><c>gpuinfo rd</c>: a rate-distortion point by Blahut-Arimoto.</summary>
+internal static class RdCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var common = new CommonOptions();
+        var source = new Option<string>("--source") { Description = "Source distribution p(x), a vector [X] (normalised).", Required = true };
+        var distortion = new Option<string>("--distortion") { Description = "Distortion d(x, x_hat), a matrix [X, X_hat], entries >= 0.", Required = true };
+        var beta = new Option<double>("--beta") { Description = "Slope parameter beta >= 0 (R(D) slope -beta, natural exp).", Required = true };
+        var command = new Command("rd", "Rate-distortion by Blahut-Arimoto at one beta: rate (bits) and distortion.") { source, distortion, beta };
+        common.AddTo(command);
+        command.SetAction(parse =>
+        {
+            string sourcePath = parse.GetValue(source)!, distortionPath = parse.GetValue(distortion)!;
+            var s = MatrixInput.Read(sourcePath);
+            if (s.GetLength(0) != 1)
+            {
+                throw CliException.BadData($"{sourcePath}: the source must be a vector [X]; got [{s.GetLength(0)}, {s.GetLength(1)}].");
+            }
+
+            var p = Enumerable.Range(0, s.GetLength(1)).Select(i => s[0, i]).ToArray();
+            var d = MatrixInput.Read(distortionPath);
+            if (d.GetLength(0) != p.Length)
+            {
+                throw CliException.BadData($"{distortionPath}: has {d.GetLength(0)} rows but the source has {p.Length} symbols.");
+            }
+
+            var r = MatrixInput.Checked(p.Any(v => !(v >= 0) || double.IsInfinity(v)) || p.Sum() <= 0 ? sourcePath : distortionPath,
+                () => BlahutArimoto.RateDistortion(p, d, parse.GetValue(beta)));
+            var report = new JsonObject
+            {
+                ["beta"] = r.Beta,
+                ["rate_bits"] = r.RateBits,
+                ["distortion"] = r.Distortion,
+                ["iterations"] = r.Iterations,
+                ["converged"] = r.Converged,
+            };
+            CompareCommand.Print(stdout, parse.GetValue(common.Json), "rate-distortion (Blahut-Arimoto)", report);
+            return ExitCode.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,95 @@
+using GpuInfo.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuInfo.Backends.Ilgpu;
+
+/// <summary>
+/// IB products on an ILGPU accelerator in float32 (<see cref="MatrixProductKernel"/>): p(y|x) and
+/// p(x,y)ᵀ are uploaded once and stay resident; each call moves only the small [T, Y] or [T, X]
+/// operand and the result. float32 sums over Y carry ~1e-6 relative error, so large-β solves on a
+/// device differ from the float64 CPU path at that level.
+/// </summary>
+internal sealed class IlgpuIbProducts : IIbProducts
+{
+    private readonly IlgpuBackend _backend;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _pyx;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _pxyT;
+    private readonly DeviceArena _arena;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _kernel;
+    private readonly int _tile;
+    private readonly int _x;
+    private readonly int _y;
+
+    public IlgpuIbProducts(IlgpuBackend backend, JointDistribution joint)
+    {
+        _backend = backend;
+        var accelerator = backend.Accelerator;
+        _x = joint.X;
+        _y = joint.Y;
+        var pyx = new float[(long)_x * _y];
+        var pxyT = new float[(long)_y * _x];
+        for (int i = 0; i < _x; i++)
+        {
+            for (int j = 0; j < _y; j++)
+            {
+                double p = joint.P[i * _y + j];
+                pyx[(long)i * _y + j] = joint.Px[i] > 0 ? (float)(p / joint.Px[i]) : 0f;
+                pxyT[(long)j * _x + i] = (float)p;
+            }
+        }
+
+        _pyx = accelerator.Allocate1D(pyx);
+        _pxyT = accelerator.Allocate1D(pxyT);
+        _arena = new DeviceArena(accelerator);
+        _tile = Math.Clamp((int)Math.Sqrt(accelerator.MaxNumThreadsPerGroup), 1, 16);
+        _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(MatrixProductKernel.MultiplyTransposed);
+    }
+
+    public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
+        Multiply(_pyx.View, _x, logDecoder, clusters, _y, cross, operandIsA: false);
+
+    public void DecoderNumerator(double[] encoderTransposed, int clusters, double[] numerator) =>
+        Multiply(_pxyT.View, _y, encoderTransposed, clusters, _x, numerator, operandIsA: true);
+
+    public void Dispose()
+    {
+        _arena.Dispose();
+        _pyx.Dispose();
+        _pxyT.Dispose();
+    }
+
+    /// <summary>resident [rows, k] with operand [clusters, k]: operandIsA gives operand·residentᵀ, else resident·operandᵀ.</summary>
+    private void Multiply(ArrayView<float> resident, int rows, double[] operand, int clusters, int k, double[] result, bool operandIsA)
+    {
+        var host = new float[(long)clusters * k];
+        for (long i = 0; i < host.Length; i++)
+        {
+            host[i] = (float)Math.Max(operand[i], -1e30);
+        }
+
+        lock (_backend.Gate)
+        {
+            Launch(resident, rows, host, clusters, k, result, operandIsA);
+        }
+    }
+
+    private void Launch(ArrayView<float> resident, int rows, float[] host, int clusters, int k, double[] result, bool operandIsA)
+    {
+        var small = _arena.Get<float>("operand", host.Length);
+        small.CopyFromCPU(host);
+        var output = _arena.Get<float>("result", (long)rows * clusters);
+        var (a, m, b, n) = operandIsA ? (small, clusters, resident, rows) : (resident, rows, small, clusters);
+        var config = new KernelConfig(
+            new Index2D((n + _tile - 1) / _tile, (m + _tile - 1) / _tile),
+            new Index2D(_tile, _tile),
+            SharedMemoryConfig.RequestDynamic<float>(2 * _tile * _tile));
+        _kernel(config, a, b, output, m, n, k);
+        var back = new float[(long)m * n];
+        output.CopyToCPU(back);
+        for (long i = 0; i < back.Length; i++)
+        {
+            result[i] = back[i];
+        }
+    }
+}

@@ -1,0 +1,196 @@
+using GpuInfo.Backends;
+using GpuInfo.Backends.Ilgpu;
+using GpuInfo.Kernels;
+using GpuInfo.Samples;
+
+namespace GpuInfo.Benchmarking;
+
+/// <summary>
+/// Times every row-wise measure on an engine's device with data already there (uploaded once to an
+/// accelerator), against a plain read of the same bytes, and checks each result before it is
+/// reported: against float64 on sampled rows for the CPU path, against the SIMD CPU path on every
+/// row for accelerators.
+/// </summary>
+public static class AcceleratorBenchmark
+{
+    /// <summary>Relative error above which a result is refused (the kernels sit near 1e-6).</summary>
+    public const double MaxAcceptedError = 1e-3;
+
+    public static readonly IReadOnlyList<string> Ops = ["log-sum-exp", "cross-entropy", "cross-entropy+grad", "entropy", "kl", "js"];
+
+    /// <exception cref="InvalidOperationException">A result failed verification.</exception>
+    public static unsafe BenchmarkReport Run(InfoEngine engine, SampleLogits data, ScalarType dtype, int warmups = 2, int repeats = 10)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(data);
+        var timing = (IKernelTiming)engine.Backend;
+        var (pBytes, qBytes) = (Encode(data.Base, dtype), Encode(data.Test, dtype));
+        var (pUsed, qUsed) = (Decode(pBytes, dtype), Decode(qBytes, dtype));
+        int rows = data.Rows, vocab = data.Vocab;
+        var outs = new Outputs(rows, vocab);
+        fixed (byte* pp = pBytes)
+        fixed (byte* qp = qBytes)
+        fixed (int* tp = data.Targets)
+        fixed (float* lse = outs.Lse, lse2 = outs.Lse2, loss = outs.Loss, entropy = outs.Entropy, grad = outs.Gradient, kl = outs.Kl, js = outs.Js)
+        {
+            var p = new RowsView((nint)pp, rows, vocab, dtype);
+            var q = new RowsView((nint)qp, rows, vocab, dtype);
+            long inputBytes = rows * p.RowBytes;
+            double read = Median(timing.TimeRead(p, warmups, repeats));
+            double? copy = timing is IlgpuBackend gpu ? Median(gpu.TimeCopy(p, warmups, repeats)) : null;
+            double readGbps = inputBytes / read / 1e9;
+            var ce = new CrossEntropyParams { Vocab = vocab, IgnoreIndex = TargetValidator.Ignored, InvTemperature = 1, WeightSum = vocab, GradientScale = 1f / rows, HasTargets = 1 };
+            var single = new ScoreJob { Logits = p, Ce = ce, Lse = (nint)lse };
+            var pair = new CompareJob { P = p, Q = q, InvTemperature = 1, IgnoreIndex = TargetValidator.Ignored, LseP = (nint)lse, LseQ = (nint)lse2 };
+            var ceJob = single with { Targets = (nint)tp, Loss = (nint)loss };
+            var gradJob = ceJob with { Gradient = (nint)grad };
+            var entropyJob = single with { Entropy = (nint)entropy };
+            var klJob = pair with { KlForward = (nint)kl };
+            var jsJob = pair with { JensenShannon = (nint)js };
+            var jobs = new (string Op, Func<double[]> Run, long Bytes)[]
+            {
+                ("log-sum-exp", () => timing.TimeScore(single, warmups, repeats), inputBytes),
+                ("cross-entropy", () => timing.TimeScore(ceJob, warmups, repeats), inputBytes),
+                ("cross-entropy+grad", () => timing.TimeScore(gradJob, warmups, repeats), inputBytes + rows * 4L * vocab),
+                ("entropy", () => timing.TimeScore(entropyJob, warmups, repeats), inputBytes),
+                ("kl", () => timing.TimeCompare(klJob, warmups, repeats), 2 * inputBytes),
+                ("js", () => timing.TimeCompare(jsJob, warmups, repeats), 2 * inputBytes),
+            };
+            var verify = engine.Device.Kind == DeviceKind.Cpu
+                ? new Verifier(pUsed, qUsed, data.Targets, vocab)
+                : new Verifier(pUsed, qUsed, data.Targets, vocab, ReferenceRun(pUsed, qUsed, data.Targets, rows, vocab));
+            var ops = new List<BenchmarkOp>();
+            foreach (var (op, run, bytes) in jobs)
+            {
+                double seconds = Median(run());
+                double error = verify.Check(op, outs);
+                if (!(error <= MaxAcceptedError))
+                {
+                    throw new InvalidOperationException($"{op} on {engine.Device.Name} failed verification: relative error {error:E2} > {MaxAcceptedError:E0}; not reported.");
+                }
+
+                double gbps = bytes / seconds / 1e9;
+                ops.Add(new BenchmarkOp(op, seconds * 1e3, gbps, gbps / readGbps, bytes, error));
+            }
+
+            return new BenchmarkReport(engine.Device, rows, vocab, dtype, readGbps, copy is double c ? 2 * inputBytes / c / 1e9 : null, verify.Description, ops);
+        }
+    }
+
+    public static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        int n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    }
+
+    private static byte[] Encode(float[] x, ScalarType type) => type switch
+    {
+        ScalarType.Float32 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()).ToArray(),
+        ScalarType.Float16 => System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.Select(v => (Half)v).ToArray().AsSpan()).ToArray(),
+        _ => System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.Select(BFloat16Bits.FromSingle).ToArray().AsSpan()).ToArray(),
+    };
+
+    private static float[] Decode(byte[] bytes, ScalarType type) => type switch
+    {
+        ScalarType.Float32 => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray(),
+        ScalarType.Float16 => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(bytes).ToArray().Select(h => (float)h).ToArray(),
+        _ => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(bytes).ToArray().Select(BFloat16Bits.ToSingle).ToArray(),
+    };
+
+    /// <summary>Every measure on the SIMD CPU path, the reference for accelerators.</summary>
+    private static Outputs ReferenceRun(float[] p, float[] q, int[] targets, int rows, int vocab)
+    {
+        using var cpu = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        var o = new Outputs(rows, vocab);
+        var lp = Logits.Float32(p, vocab);
+        var lq = Logits.Float32(q, vocab);
+        cpu.LogSumExp(lp, o.Lse);
+        cpu.Entropy(lp, o.Entropy);
+        cpu.CrossEntropyWithGradient(lp, targets, o.Gradient, null, o.Loss);
+        cpu.KlDivergence(lp, lq, o.Kl);
+        cpu.JensenShannon(lp, lq, o.Js);
+        return o;
+    }
+
+    private sealed class Outputs(int rows, int vocab)
+    {
+        public float[] Lse { get; } = new float[rows];
+
+        public float[] Lse2 { get; } = new float[rows];
+
+        public float[] Loss { get; } = new float[rows];
+
+        public float[] Entropy { get; } = new float[rows];
+
+        public float[] Gradient { get; } = new float[(long)rows * vocab];
+
+        public float[] Kl { get; } = new float[rows];
+
+        public float[] Js { get; } = new float[rows];
+    }
+
+    /// <summary>Checks one op's outputs: against float64 on up to 16 sampled rows, or against a reference run on all rows.</summary>
+    private sealed class Verifier(float[] p, float[] q, int[] targets, int vocab, Outputs? reference = null)
+    {
+        public string Description => reference is null
+            ? "float64 on 16 sampled rows"
+            : "SIMD CPU path on every row";
+
+        public double Check(string op, Outputs o)
+        {
+            int rows = o.Lse.Length;
+            var sample = reference is null
+                ? Enumerable.Range(0, 16).Select(i => (int)((long)i * (rows - 1) / 15)).Distinct()
+                : Enumerable.Range(0, rows);
+            double worst = 0;
+            foreach (int r in sample)
+            {
+                var x = p.AsSpan(r * vocab, vocab);
+                double expected, actual;
+                switch (op)
+                {
+                    case "log-sum-exp":
+                        (expected, actual) = (reference?.Lse[r] ?? Float64Check.Row(x).Lse, o.Lse[r]);
+                        break;
+                    case "entropy":
+                        (expected, actual) = (reference?.Entropy[r] ?? Float64Check.Row(x).Entropy, o.Entropy[r]);
+                        break;
+                    case "cross-entropy":
+                    case "cross-entropy+grad":
+                        (expected, actual) = (reference?.Loss[r] ?? Float64Check.Row(x).Lse - x[targets[r]], o.Loss[r]);
+                        if (op == "cross-entropy+grad")
+                        {
+                            worst = Math.Max(worst, GradientError(r, o, x));
+                        }
+
+                        break;
+                    case "kl":
+                        (expected, actual) = (reference?.Kl[r] ?? Float64Check.Pair(x, q.AsSpan(r * vocab, vocab)).Kl, o.Kl[r]);
+                        break;
+                    default:
+                        (expected, actual) = (reference?.Js[r] ?? Float64Check.Pair(x, q.AsSpan(r * vocab, vocab)).Js, o.Js[r]);
+                        break;
+                }
+
+                worst = Math.Max(worst, Float64Check.RelativeError(expected, actual, 1e-3));
+            }
+
+            return worst;
+        }
+
+        private double GradientError(int r, Outputs o, ReadOnlySpan<float> x)
+        {
+            int rows = o.Lse.Length;
+            var g = o.Gradient.AsSpan(r * vocab, vocab);
+            double lse = Float64Check.Row(x).Lse, worst = 0;
+            for (int k = 0; k < vocab; k++)
+            {
+                double expected = reference?.Gradient[(long)r * vocab + k] ?? (Math.Exp(x[k] - lse) - (k == targets[r] ? 1 : 0)) / rows;
+                worst = Math.Max(worst, Math.Abs(g[k] - expected) * rows);
+            }
+
+            return worst;
+        }
+    }
+}

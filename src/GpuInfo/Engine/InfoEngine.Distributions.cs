@@ -1,0 +1,55 @@
+using GpuInfo.Backends.Ilgpu;
+
+namespace GpuInfo;
+
+public sealed partial class InfoEngine
+{
+    /// <summary>
+    /// Solves the Information Bottleneck (IB, generalized IB or deterministic IB by
+    /// <see cref="IbOptions.Alpha"/>) for a joint p(x,y); the two matrix products of each iteration run
+    /// on this engine's device (float32 kernels on accelerators, float64 SIMD on the CPU path).
+    /// </summary>
+    /// <exception cref="ArgumentException">Bad options.</exception>
+    public IbResult InformationBottleneck(JointDistribution joint, IbOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(joint);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(joint.X);
+        using var products = IbProducts(joint);
+        return GpuInfo.InformationBottleneck.Solve(joint, options, products);
+    }
+
+    /// <summary>
+    /// An IB curve over <paramref name="betas"/>: solved from high β to low with warm starts (and
+    /// restarts), reporting I(X;T), I(T;Y), H(T) per β and where the number of clusters changes.
+    /// </summary>
+    public IbCurve InformationCurve(JointDistribution joint, IReadOnlyList<double> betas, IbOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(joint);
+        ArgumentNullException.ThrowIfNull(betas);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(joint.X);
+        if (betas.Count == 0 || betas.Any(b => !(b >= 0) || double.IsInfinity(b)))
+        {
+            Guard.Throw(nameof(betas), "betas must be a non-empty list of finite values >= 0.");
+        }
+
+        using var products = IbProducts(joint);
+        return IbSweep.Run(joint, options, betas, products);
+    }
+
+    /// <summary>Channel capacity by Blahut-Arimoto (see <see cref="BlahutArimoto.Capacity"/>).</summary>
+    public CapacityResult ChannelCapacity(double[,] channel) => BlahutArimoto.Capacity(channel);
+
+    /// <summary>A rate-distortion point by Blahut-Arimoto (see <see cref="BlahutArimoto.RateDistortion"/>).</summary>
+    public RateDistortionResult RateDistortion(double[] source, double[,] distortion, double beta) =>
+        BlahutArimoto.RateDistortion(source, distortion, beta);
+
+    private IIbProducts IbProducts(JointDistribution joint)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _backend is IlgpuBackend gpu
+            ? new IlgpuIbProducts(gpu, joint)
+            : new CpuIbProducts(joint);
+    }
+}

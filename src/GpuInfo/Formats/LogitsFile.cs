@@ -1,0 +1,125 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace GpuInfo.Formats;
+
+/// <summary>
+/// Logits in a file, <c>[N, V]</c> or <c>[B, T, V]</c>, read by row ranges into caller buffers
+/// (bounded memory for files of any size). float32/fp16/bf16 are read as stored; float64 is
+/// narrowed to float32 per chunk.
+/// </summary>
+public sealed class LogitsFile : IDisposable
+{
+    private readonly SafeFileHandle _handle;
+    private byte[]? _wide;
+
+    private LogitsFile(TensorInfo info, SafeFileHandle handle)
+    {
+        Info = info;
+        _handle = handle;
+        Vocab = (int)info.Shape[^1];
+        Rows = info.Rank == 2 ? info.Shape[0] : info.Shape[0] * info.Shape[1];
+        Sequences = info.Rank == 3 ? info.Shape[0] : 1;
+        SequenceLength = info.Rank == 3 ? info.Shape[1] : Rows;
+        Type = info.DType switch
+        {
+            DType.Float16 => ScalarType.Float16,
+            DType.BFloat16 => ScalarType.BFloat16,
+            _ => ScalarType.Float32,
+        };
+    }
+
+    public TensorInfo Info { get; }
+
+    public string Path => Info.Path;
+
+    public long Rows { get; }
+
+    public int Vocab { get; }
+
+    /// <summary>B for <c>[B, T, V]</c>, 1 for <c>[N, V]</c>.</summary>
+    public long Sequences { get; }
+
+    /// <summary>T for <c>[B, T, V]</c>, N for <c>[N, V]</c>.</summary>
+    public long SequenceLength { get; }
+
+    /// <summary>The type rows are delivered in.</summary>
+    public ScalarType Type { get; }
+
+    public long RowBytes => (long)Vocab * Type.Size();
+
+    /// <summary>Bytes of the file's logits (as stored).</summary>
+    public long DataBytes => Info.ByteLength;
+
+    /// <exception cref="InvalidFileException">Not a readable logits tensor.</exception>
+    public static LogitsFile Open(string path, string? tensor = null)
+    {
+        var info = TensorInfo.Open(path, tensor);
+        if (!info.DType.IsFloat())
+        {
+            throw new InvalidFileException(path, $"logits must be floating point (F32, F16, BF16 or F64); this tensor is {info.DType.SafetensorsName()}.");
+        }
+
+        if (info.Rank is not (2 or 3))
+        {
+            throw new InvalidFileException(path, $"logits must be [N, V] or [B, T, V]; the shape is {info.ShapeText}.");
+        }
+
+        if (info.Shape[^1] is < 1 or > int.MaxValue)
+        {
+            throw new InvalidFileException(path, $"vocabulary size {info.Shape[^1]} is out of range (1 to {int.MaxValue}).");
+        }
+
+        return new LogitsFile(info, File.OpenHandle(path, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, FileOptions.SequentialScan));
+    }
+
+    /// <summary>Reads <paramref name="rows"/> rows from <paramref name="firstRow"/> into <paramref name="buffer"/> (at least rows × RowBytes).</summary>
+    public Logits ReadRows(long firstRow, int rows, byte[] buffer)
+    {
+        ReadInto(firstRow, rows, buffer);
+        return View(buffer, rows);
+    }
+
+    /// <summary>The logits view of rows previously read into <paramref name="buffer"/> by <see cref="ReadInto"/>.</summary>
+    public Logits View(byte[] buffer, int rows)
+    {
+        var dest = buffer.AsSpan(0, checked((int)(rows * RowBytes)));
+        return Type switch
+        {
+            ScalarType.Float32 => Logits.Float32(MemoryMarshal.Cast<byte, float>(dest), Vocab),
+            ScalarType.Float16 => Logits.Float16(MemoryMarshal.Cast<byte, Half>(dest), Vocab),
+            _ => Logits.BFloat16(MemoryMarshal.Cast<byte, ushort>(dest), Vocab),
+        };
+    }
+
+    /// <summary>Reads rows as <see cref="Type"/> into <paramref name="buffer"/>; one reader thread per file at a time.</summary>
+    public void ReadInto(long firstRow, int rows, byte[] buffer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(firstRow);
+        if (firstRow + rows > Rows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), $"rows [{firstRow}, {firstRow + rows}) exceed the file's {Rows}.");
+        }
+
+        long bytes = rows * RowBytes;
+        var dest = buffer.AsSpan(0, checked((int)bytes));
+        if (Info.DType == DType.Float64)
+        {
+            long wide = bytes * 2;
+            _wide = _wide is null || _wide.Length < wide ? new byte[wide] : _wide;
+            FileAccess.ReadExactly(_handle, _wide.AsSpan(0, (int)wide), Info.DataOffset + firstRow * Vocab * 8L, Path);
+            var doubles = MemoryMarshal.Cast<byte, double>(_wide.AsSpan(0, (int)wide));
+            var floats = MemoryMarshal.Cast<byte, float>(dest);
+            for (int i = 0; i < floats.Length; i++)
+            {
+                floats[i] = (float)doubles[i];
+            }
+        }
+        else
+        {
+            FileAccess.ReadExactly(_handle, dest, Info.DataOffset + firstRow * RowBytes, Path);
+        }
+    }
+
+    public void Dispose() => _handle.Dispose();
+}
