@@ -15,7 +15,7 @@ public sealed record IbOptions
     /// <summary>Clusters |T|; null means |X|.</summary>
     public int? Clusters { get; init; }
 
-    /// <summary>Random restarts; the one with the lowest objective wins.</summary>
+    /// <summary>Restarts (the first from each x in its own cluster when |T| ≥ |X|, the rest random); the lowest objective wins.</summary>
     public int Restarts { get; init; } = 4;
 
     /// <summary>Seed of the random initial encoders (results are reproducible for a seed).</summary>
@@ -23,7 +23,7 @@ public sealed record IbOptions
 
     public int MaxIterations { get; init; } = 2000;
 
-    /// <summary>Stop when the objective changes by less than this (nats, relative to max(1, |L|)).</summary>
+    /// <summary>Stop when the objective changes by less than this (nats, relative to max(1, |L|)) and no encoder entry moves by more than 1e-10.</summary>
     public double Tolerance { get; init; } = 1e-12;
 
     internal void Validate(int x)

@@ -4,8 +4,11 @@ namespace GpuInfo;
 /// The Information Bottleneck family in log space: q(t|x) ∝ exp((log q(t) - β·KL[p(y|x)||q(y|t)])/α),
 /// q(t) = Σ_x p(x)q(t|x), q(y|t) = Σ_x p(x,y)q(t|x)/q(t). α = 1 is the iterative IB, α = 0 the
 /// deterministic IB (argmax), in between the generalized IB. Iterates until the objective
-/// L = H(T) - α·H(T|X) - β·I(T;Y) stops changing; clusters that lose all mass are dropped; the best
-/// of several restarts wins. The two matrix products per iteration run on <see cref="IIbProducts"/>.
+/// L = H(T) - α·H(T|X) - β·I(T;Y) stops changing and the encoder stops moving (near a phase
+/// transition the objective flattens long before the encoder settles); clusters that lose all mass
+/// are dropped; the best of several restarts wins. Restart 0 starts from the β → ∞ solution (each x
+/// its own cluster) when |T| ≥ |X|, the others from random encoders. The two matrix products per
+/// iteration run on <see cref="IIbProducts"/>.
 /// </summary>
 internal static class InformationBottleneck
 {
@@ -15,6 +18,9 @@ internal static class InformationBottleneck
     /// <summary>log 0 as a finite number, so that 0·log 0 stays 0 inside a matrix product.</summary>
     private const double LogZero = -1e300;
 
+    /// <summary>Converged also requires no encoder entry to move by more than this in an iteration.</summary>
+    private const double EncoderTolerance = 1e-10;
+
     public static IbResult Solve(JointDistribution joint, IbOptions o, IIbProducts products, double[]? warmEncoder = null, int warmClusters = 0)
     {
         int clusters = Math.Min(o.Clusters ?? joint.X, Math.Max(1, o.Clusters ?? joint.X));
@@ -23,7 +29,9 @@ internal static class InformationBottleneck
         {
             var (encoder, t) = warmEncoder is not null && r == 0
                 ? ((double[])warmEncoder.Clone(), warmClusters)
-                : (RandomEncoder(joint.X, clusters, o.Seed, r), clusters);
+                : r == 0 && clusters >= joint.X
+                    ? (IdentityEncoder(joint.X, clusters), clusters)
+                    : (RandomEncoder(joint.X, clusters, o.Seed, r), clusters);
             var result = Iterate(joint, o, products, encoder, t);
             if (best is null || result.Objective < best.Objective - 1e-12 * Math.Max(1, Math.Abs(best.Objective)))
             {
@@ -39,6 +47,7 @@ internal static class InformationBottleneck
         int x = joint.X, y = joint.Y;
         var negHyx = NegativeConditionalEntropies(joint);
         double previous = double.NaN;
+        double moved = double.PositiveInfinity;
         bool converged = false;
         int iteration = 0;
         var state = new State(joint, products);
@@ -46,13 +55,14 @@ internal static class InformationBottleneck
         {
             (encoder, t) = state.Prepare(encoder, t);
             double objective = state.Objective(encoder, t, o);
-            if (Math.Abs(objective - previous) <= o.Tolerance * Math.Max(1, Math.Abs(objective)))
+            if (Math.Abs(objective - previous) <= o.Tolerance * Math.Max(1, Math.Abs(objective)) && moved <= EncoderTolerance)
             {
                 converged = true;
                 break;
             }
 
             previous = objective;
+            var before = (double[])encoder.Clone();
             var cross = new double[x * t];
             products.CrossTerms(state.LogDecoder, t, cross);
             for (int i = 0; i < x; i++)
@@ -65,6 +75,12 @@ internal static class InformationBottleneck
                 }
 
                 Encode(s, o.Alpha, encoder.AsSpan(i * t, t));
+            }
+
+            moved = 0;
+            for (int e = 0; e < encoder.Length; e++)
+            {
+                moved = Math.Max(moved, Math.Abs(encoder[e] - before[e]));
             }
         }
 
@@ -124,6 +140,18 @@ internal static class InformationBottleneck
         }
 
         return result;
+    }
+
+    /// <summary>Each x in its own cluster (the β → ∞ solution), with the spare clusters empty.</summary>
+    private static double[] IdentityEncoder(int x, int t)
+    {
+        var e = new double[x * t];
+        for (int i = 0; i < x; i++)
+        {
+            e[i * t + i] = 1;
+        }
+
+        return e;
     }
 
     private static double[] RandomEncoder(int x, int t, int seed, int restart)

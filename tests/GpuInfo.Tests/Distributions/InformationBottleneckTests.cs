@@ -1,0 +1,118 @@
+namespace GpuInfo.Tests.Distributions;
+
+public sealed class InformationBottleneckTests : IDisposable
+{
+    private readonly InfoEngine _engine = new(new InfoEngineOptions { Device = "cpu" });
+
+    public void Dispose() => _engine.Dispose();
+
+    [Theory]
+    [InlineData(0.1, 2.0)]
+    [InlineData(0.1, 3.0)]
+    [InlineData(0.1, 6.0)]
+    [InlineData(0.2, 4.0)]
+    public void Doubly_symmetric_binary_source_lies_on_the_Mrs_Gerber_curve(double p, double beta)
+    {
+        // Above beta_c = 1/(1-2p)^2 the optimal T is X through a BSC(a): I(X;T) = 1 - h(a), I(T;Y) = 1 - h(a*p).
+        var r = _engine.InformationBottleneck(ClosedForms.Dsbs(p), new IbOptions { Beta = beta, Clusters = 2, MaxIterations = 200_000, Tolerance = 1e-15 });
+        Assert.True(r.Converged, $"not converged after {r.Iterations} iterations");
+        double a = ClosedForms.H2Inverse(1 - r.IxtBits);
+        Assert.True(r.IxtBits > 1e-3, $"expected a non-trivial solution above the critical beta, got I(X;T) = {r.IxtBits}");
+        Assert.Equal(1 - ClosedForms.H2(ClosedForms.Star(a, p)), r.ItyBits, 1e-4);
+    }
+
+    [Fact]
+    public void Beta_zero_compresses_everything_away()
+    {
+        var joint = RandomJoint(8, 12, 3);
+        var r = _engine.InformationBottleneck(joint, new IbOptions { Beta = 0, Seed = 5 });
+        Assert.True(r.IxtBits < 1e-6, $"I(X;T) = {r.IxtBits}");
+        Assert.True(r.ItyBits < 1e-6, $"I(T;Y) = {r.ItyBits}");
+        Assert.Equal(1, r.Clusters);
+    }
+
+    [Fact]
+    public void Large_beta_recovers_all_the_relevant_information()
+    {
+        var joint = RandomJoint(6, 10, 4);
+        var r = _engine.InformationBottleneck(joint, new IbOptions { Beta = 1e4, Seed = 2 });
+        Assert.Equal(joint.MutualInformation(), r.ItyBits, 1e-4);
+        Assert.Equal(joint.MutualInformation(), r.IxyBits, 12);
+    }
+
+    [Fact]
+    public void Solutions_are_reproducible_for_a_seed()
+    {
+        var joint = RandomJoint(10, 7, 9);
+        foreach (double alpha in new[] { 1.0, 0.5, 0.0 })
+        {
+            var options = new IbOptions { Beta = 5, Alpha = alpha, Clusters = 4, Seed = 42 };
+            var a = _engine.InformationBottleneck(joint, options);
+            var b = _engine.InformationBottleneck(joint, options);
+            Assert.Equal(a.Encoder, b.Encoder);
+            Assert.Equal(a.IxtBits, b.IxtBits);
+            Assert.Equal(a.ItyBits, b.ItyBits);
+        }
+    }
+
+    [Fact]
+    public void Deterministic_ib_assigns_each_x_to_one_cluster_and_generalized_ib_lies_between()
+    {
+        var joint = RandomJoint(12, 8, 11);
+        var dib = _engine.InformationBottleneck(joint, new IbOptions { Beta = 8, Alpha = 0, Clusters = 5, Seed = 1 });
+        int t = dib.ClusterMarginal.Length;
+        for (int x = 0; x < joint.X; x++)
+        {
+            var row = dib.Encoder.AsSpan(x * t, t).ToArray();
+            Assert.Equal(1.0, row.Max());
+            Assert.Equal(1.0, row.Sum(), 12);
+        }
+
+        Assert.Equal(dib.HtBits, dib.IxtBits, 9);
+        var gib = _engine.InformationBottleneck(joint, new IbOptions { Beta = 8, Alpha = 0.5, Clusters = 5, Seed = 1 });
+        Assert.True(gib.Converged);
+        Assert.InRange(gib.ItyBits, 0, joint.MutualInformation() + 1e-9);
+    }
+
+    [Fact]
+    public void A_sweep_is_monotone_and_finds_the_transition_of_the_binary_source()
+    {
+        // The DSBS with p = 0.1 has its only transition at beta_c = 1/(1-2p)^2 = 1.5625.
+        var joint = ClosedForms.Dsbs(0.1);
+        var betas = IbSweep.LogSpaced(0.5, 20, 25);
+        var curve = _engine.InformationCurve(joint, betas, new IbOptions { Clusters = 2, MaxIterations = 100_000 });
+        Assert.Equal(25, curve.Points.Count);
+        for (int i = 1; i < curve.Points.Count; i++)
+        {
+            Assert.True(curve.Points[i].ItyBits >= curve.Points[i - 1].ItyBits - 1e-6, $"I(T;Y) fell between beta {curve.Points[i - 1].Beta} and {curve.Points[i].Beta}");
+        }
+
+        var transition = Assert.Single(curve.Transitions);
+        Assert.InRange(1.5625, transition.BetaLow, transition.BetaHigh);
+        Assert.Equal((1, 2), (transition.ClustersLow, transition.ClustersHigh));
+    }
+
+    [Fact]
+    public void Bad_options_name_the_parameter()
+    {
+        var joint = RandomJoint(3, 3, 1);
+        Assert.Equal("Beta", Assert.Throws<ArgumentException>(() => _engine.InformationBottleneck(joint, new IbOptions { Beta = -1 })).ParamName);
+        Assert.Equal("Alpha", Assert.Throws<ArgumentException>(() => _engine.InformationBottleneck(joint, new IbOptions { Alpha = 2 })).ParamName);
+        Assert.Equal("Clusters", Assert.Throws<ArgumentException>(() => _engine.InformationBottleneck(joint, new IbOptions { Clusters = 0 })).ParamName);
+    }
+
+    internal static JointDistribution RandomJoint(int x, int y, int seed)
+    {
+        var rng = new Random(seed);
+        var w = new double[x, y];
+        for (int i = 0; i < x; i++)
+        {
+            for (int j = 0; j < y; j++)
+            {
+                w[i, j] = Math.Pow(rng.NextDouble(), 3);
+            }
+        }
+
+        return JointDistribution.FromWeights(w);
+    }
+}

@@ -1,0 +1,43 @@
+namespace GpuInfo.Tests.Distributions;
+
+public sealed class JointDistributionTests
+{
+    [Fact]
+    public void Uniform_distributions_have_log_sized_entropies_and_no_information()
+    {
+        var w = new double[4, 8];
+        for (int i = 0; i < 4; i++)
+        {
+            for (int j = 0; j < 8; j++)
+            {
+                w[i, j] = 3.0;
+            }
+        }
+
+        var p = JointDistribution.FromWeights(w);
+        Assert.Equal(2.0, p.EntropyX(), 12);
+        Assert.Equal(3.0, p.EntropyY(), 12);
+        Assert.Equal(5.0, p.JointEntropy(), 12);
+        Assert.Equal(3.0, p.ConditionalEntropyYGivenX(), 12);
+        Assert.Equal(0.0, p.MutualInformation(), 12);
+        Assert.Equal(5.0 * Math.Log(2), p.JointEntropy(InfoUnit.Nats), 12);
+    }
+
+    [Fact]
+    public void Mutual_information_of_a_binary_symmetric_channel_with_uniform_input_is_one_minus_h()
+    {
+        var p = ClosedForms.Dsbs(0.11);
+        Assert.Equal(1 - ClosedForms.H2(0.11), p.MutualInformation(), 12);
+        Assert.Equal(p.EntropyY() - p.ConditionalEntropyYGivenX(), p.MutualInformation(), 12);
+    }
+
+    [Fact]
+    public void Bad_weights_raise_errors_naming_the_entry()
+    {
+        var e = Assert.Throws<InvalidInputException>(() => JointDistribution.FromWeights(new[,] { { 0.5, 0.1 }, { -0.2, 0.6 } }));
+        Assert.Equal(1, e.Row);
+        Assert.Contains("[1, 0]", e.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidInputException>(() => JointDistribution.FromWeights(new[,] { { double.NaN } }));
+        Assert.Throws<ArgumentException>(() => JointDistribution.FromWeights(new double[2, 2]));
+    }
+}
