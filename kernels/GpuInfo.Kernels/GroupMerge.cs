@@ -1,3 +1,4 @@
+using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Algorithms.ScanReduceOperations;
 
@@ -14,7 +15,7 @@ public static class GroupMerge
 {
     public const int MaxGroupSize = 512;
 
-    private const int Invalid = 0, Field1 = 10, Field2 = 20, KlNaN = 30;
+    private const int Invalid = 0, Field1 = 10, Field2 = 20, KlNaN = 30, Field3 = 40;
 
     public static RowPartial Row(RowPartial a, float invT)
     {
@@ -60,13 +61,27 @@ public static class GroupMerge
     private static SoftmaxAccumulator SoftmaxWithKl(SoftmaxAccumulator a, float invT)
     {
         var s = Rescale(a, invT, out long flags);
+
+        // The common KL shift is that of the (first) thread holding the group's max.
+        int winner = GroupExtensions.AllReduce<int, MinInt32>(a.Max == s.Max ? Group.IdxX : int.MaxValue);
+        bool mine = Group.IdxX == winner && float.IsFinite(a.Shift);
+        float shift = GroupExtensions.AllReduce<float, MaxFloat>(mine ? a.Shift : float.NegativeInfinity);
+        if (shift == float.NegativeInfinity)
+        {
+            shift = 0f;
+            flags |= 1L << KlNaN;
+        }
+
+        KlMath.MoveShift(ref s, s.SumExp, shift);
+
         // A NaN here comes from the other side's entry: it makes this side's KL NaN, not its softmax invalid.
-        flags |= Count(s.ValueAcc, Field1, KlNaN) | Count(s.CurvatureAcc, Field2, KlNaN);
+        flags |= Count(s.ValueAcc, Field1, KlNaN) | Count(s.CurvatureAcc, Field2, KlNaN) | Count(s.ShiftAcc, Field3, KlNaN)
+            | (float.IsNaN(s.Mismatches) ? 1L << KlNaN : 0L);
         long all = GroupExtensions.Reduce<long, AddInt64>(flags);
         return Finish(s, all, withKl: true);
     }
 
-    /// <summary>Rescales a thread's accumulator to the group's max; flags it invalid if anything is NaN or +inf.</summary>
+    /// <summary>Rescales a thread's accumulator to the group's max (in Max); flags it invalid if anything is NaN or +inf.</summary>
     private static SoftmaxAccumulator Rescale(SoftmaxAccumulator a, float invT, out long flags)
     {
         bool bad = float.IsNaN(a.Max) || float.IsNaN(a.SumExp);
@@ -87,6 +102,10 @@ public static class GroupMerge
         // The KL sums are +inf when q = 0 where p > 0: KL is then infinite.
         r.ValueAcc = withKl ? Sum(s.ValueAcc, all, Field1, float.PositiveInfinity) : 0f;
         r.CurvatureAcc = withKl ? Sum(s.CurvatureAcc, all, Field2, float.PositiveInfinity) : 0f;
+
+        // Σe·(d - c) is -inf where q = 0 and p > 0 (the KL is then infinite through the classic form).
+        r.ShiftAcc = withKl ? Sum(s.ShiftAcc, all, Field3, float.NegativeInfinity) : 0f;
+        r.Shift = s.Shift;
         r.Mismatches = withKl ? FiniteSum(s.Mismatches) : 0f;
         if (Field(all, Invalid) != 0)
         {
@@ -95,7 +114,7 @@ public static class GroupMerge
 
         if (Field(all, KlNaN) != 0)
         {
-            r.ValueAcc = r.CurvatureAcc = float.NaN;
+            r.ValueAcc = r.CurvatureAcc = r.ShiftAcc = float.NaN;
         }
 
         return r;

@@ -3,12 +3,13 @@ using ILGPU.Algorithms;
 namespace GpuInfo.Kernels;
 
 /// <summary>
-/// Cancellation-free KL. With d = z_q - z_p and B = E_p[e^d] - 1 (= Z_q/Z_p - 1 when every entry
-/// with q &gt; 0 has p &gt; 0), KL(P||Q) = E_p[-d] + log(1 + B) = E_p[φ(d)] - h(B), where
-/// φ(d) = e^d - 1 - d ≥ 0 and h(B) = B - log(1 + B) ≥ 0. Neither part cancels, so KL keeps its
-/// relative accuracy even when it is 1e-8 (the classic Σp·(z_p - z_q) - (lse_p - lse_q) loses it:
-/// two O(1) numbers that agree to many digits). Rows with mismatched supports, or normalisers far
-/// apart (|B| &gt; ½, where cancellation is no issue), use the classic form.
+/// Cancellation-free KL. With d = (x_q - x_p)/T, any shift c, and B = E_p[e^{d-c}] - 1, KL(P||Q) =
+/// E_p[-(d-c)] + log(1 + B) = E_p[φ(d - c)] - h(B) whenever every entry with q &gt; 0 has p &gt; 0,
+/// where φ(u) = e^u - 1 - u ≥ 0 and h(B) = B - log(1 + B) ≥ 0. The classic
+/// Σp·(z_p - z_q) - (lse_p - lse_q) subtracts two O(1) numbers that agree to many digits; here,
+/// with c the d of p's largest entry, both parts are of the order of KL itself, so KL keeps its
+/// relative accuracy when it is 1e-8, even for peaked rows (p_max ≈ 1). Rows with mismatched
+/// supports, or far-apart distributions (|B| &gt; ½, where cancellation is no issue), use the classic form.
 /// </summary>
 public static class KlMath
 {
@@ -42,6 +43,35 @@ public static class KlMath
         d * d * (1f / 2f + d * (1f / 6f + d * (1f / 24f + d * (1f / 120f + d * (1f / 720f
             + d * (1f / 5040f + d * (1f / 40320f + d * (1f / 362880f))))))));
 
+    /// <summary>e^u - 1, accurate near 0.</summary>
+    public static float ExpM1(float u) => XMath.Abs(u) < 0.5f ? PhiSeries(u) + u : XMath.Exp(u) - 1f;
+
+    /// <summary>
+    /// Moves an accumulator's KL shift to c': with δ = c' - c, Σe·φ(d - c') = e^{-δ}·G + S·φ(-δ) + U·expm1(-δ)
+    /// and Σe·(d - c') = U - δ·S (G, U, S the curvature, shift and weight sums). An overflow (the two
+    /// distributions are far apart) hands the row to the classic form through <see cref="SoftmaxAccumulator.Mismatches"/>.
+    /// </summary>
+    public static void MoveShift(ref SoftmaxAccumulator a, float weightSum, float shift)
+    {
+        float delta = shift - a.Shift;
+        a.Shift = shift;
+        if (delta == 0f || weightSum == 0f || !float.IsFinite(a.CurvatureAcc) || !float.IsFinite(a.ShiftAcc))
+        {
+            // Infinite sums (q = 0 where p > 0) stay infinite whatever the shift.
+            return;
+        }
+
+        float g = XMath.Exp(-delta) * a.CurvatureAcc + weightSum * Phi(-delta) + a.ShiftAcc * ExpM1(-delta);
+        float u = a.ShiftAcc - delta * weightSum;
+        if (float.IsInfinity(g) && !float.IsInfinity(a.CurvatureAcc))
+        {
+            a.Mismatches += 1f;
+        }
+
+        a.CurvatureAcc = g;
+        a.ShiftAcc = u;
+    }
+
     /// <summary>h(B) = B - log(1 + B); a series for |B| &lt; 0.1.</summary>
     public static float H(float b)
     {
@@ -65,13 +95,20 @@ public static class KlMath
         return p.ValueAcc / p.SumExp - ClassicLseDifference(p, q, invT);
     }
 
-    /// <summary>lse_p - lse_q, from B when it is accurate (-log(1+B)), else from maxes and sums.</summary>
+    /// <summary>
+    /// log q(y) - log p(y) for a target's raw logits: (lse_p - lse_q) - (x_p - x_q)/T, both parts formed
+    /// without cancellation, so a change in p(target) of 1e-9 keeps its relative accuracy.
+    /// </summary>
+    public static float LogRatio(SoftmaxAccumulator p, SoftmaxAccumulator q, float xp, float xq, float invT) =>
+        LseDifference(p, q, invT) - (xp - xq) * invT;
+
+    /// <summary>lse_p - lse_q, from B when it is accurate (-c - log(1+B)), else from maxes and sums.</summary>
     public static float LseDifference(SoftmaxAccumulator p, SoftmaxAccumulator q, float invT)
     {
         if (p.UsesCurvatureForm)
         {
             float b = p.RatioMinusOne;
-            return H(b) - b;
+            return H(b) - b - p.Shift;
         }
 
         return ClassicLseDifference(p, q, invT);

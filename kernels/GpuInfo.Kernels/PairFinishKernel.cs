@@ -53,15 +53,19 @@ public static class PairFinishKernel
             int y = targets[row];
             float nllP = 0f;
             float nllQ = 0f;
+            float ratio = 0f;
             if (y != ignoreIndex)
             {
                 long at = (long)row.X * vocab + y;
-                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, default(TLoadP).Load(p[at]), invT);
-                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, default(TLoadQ).Load(q[at]), invT);
+                float xp = default(TLoadP).Load(p[at]), xq = default(TLoadQ).Load(q[at]);
+                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, xp, invT);
+                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, xq, invT);
+                ratio = KlMath.LogRatio(acc.P, acc.Q, xp, xq, invT);
             }
 
             outputs.NllP[row] = nllP;
             outputs.NllQ[row] = nllQ;
+            outputs.LogRatio[row] = ratio;
         }
     }
 }

@@ -31,4 +31,7 @@ public struct PairOutputs
 
     /// <summary>-log q(target) under Q (needs targets).</summary>
     public ArrayView<float> NllQ;
+
+    /// <summary>log q(target) - log p(target), formed without cancellation (needs targets).</summary>
+    public ArrayView<float> LogRatio;
 }

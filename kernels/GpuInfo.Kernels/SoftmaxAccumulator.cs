@@ -3,9 +3,10 @@ using ILGPU.Algorithms;
 namespace GpuInfo.Kernels;
 
 /// <summary>
-/// One-pass (online) softmax statistics of a row x at temperature T: the running raw max, Σ e^d,
-/// Σ e^d·d for the entropy (d = (x - max)/T) and, when paired with another row x', the KL terms
-/// Σ e^d·v and Σ e^d·φ(-v) with v = (x - x')/T and φ(u) = e^u - 1 - u (see <see cref="KlMath"/>).
+/// One-pass (online) softmax statistics of a row x at temperature T: the running raw max, Σ e^g,
+/// Σ e^g·g for the entropy (g = (x - max)/T) and, when paired with another row x', the KL terms of
+/// <see cref="KlMath"/> with d = (x' - x)/T: Σ e^g·(x - x')/T, and Σ e^g·φ(d - c) and Σ e^g·(d - c)
+/// around a shift c (the d of the entry holding the max), φ(u) = e^u - 1 - u.
 /// Accumulators merge associatively, so a row can be split over threads, groups and cores.
 /// NaN or +inf entries poison <see cref="SumExp"/> (or make the max +inf): the facade reports such rows.
 /// </summary>
@@ -23,8 +24,14 @@ public struct SoftmaxAccumulator
     /// <summary>Σ exp(d)·(x - x')/T, pairs only.</summary>
     public float ValueAcc;
 
-    /// <summary>Σ exp(d)·φ((x' - x)/T), pairs only.</summary>
+    /// <summary>Σ exp(g)·φ(d - Shift), pairs only.</summary>
     public float CurvatureAcc;
+
+    /// <summary>Σ exp(g)·(d - Shift), pairs only.</summary>
+    public float ShiftAcc;
+
+    /// <summary>c: the d = (x' - x)/T of the entry holding <see cref="Max"/>, pairs only.</summary>
+    public float Shift;
 
     /// <summary>
     /// Entries where this side has no representable mass (-inf, or exp underflow) but the other side
@@ -44,7 +51,7 @@ public struct SoftmaxAccumulator
 
         if (x > Max)
         {
-            NewMax(x, invT);
+            NewMax(x, invT, out _);
         }
         else
         {
@@ -68,16 +75,33 @@ public struct SoftmaxAccumulator
         float v = (x - other) * invT;
         if (x > Max)
         {
-            float c = NewMax(x, invT);
+            // Rescale to the new max, move the shift to this entry's d (where its own term is 0), then add it.
+            bool first = Max == float.NegativeInfinity;
+            float c = NewMax(x, invT, out float oldSum);
             ValueAcc = SoftmaxMath.RescaleWeighted(ValueAcc, c) + v;
-            CurvatureAcc = SoftmaxMath.RescaleWeighted(CurvatureAcc, c) + KlMath.Phi(-v);
+            CurvatureAcc = SoftmaxMath.RescaleWeighted(CurvatureAcc, c);
+            ShiftAcc = SoftmaxMath.RescaleWeighted(ShiftAcc, c);
+            if (!float.IsFinite(v))
+            {
+                // q = 0 at this entry: the KL is infinite (classic form); the shift stays finite.
+                CurvatureAcc += KlMath.Phi(-v - Shift);
+                ShiftAcc += -v - Shift;
+            }
+            else if (first)
+            {
+                Shift = -v;
+            }
+            else
+            {
+                KlMath.MoveShift(ref this, oldSum, -v);
+            }
         }
         else
         {
-            float d = (x - Max) * invT;
-            float e = XMath.Exp(d);
+            float g = (x - Max) * invT;
+            float e = XMath.Exp(g);
             SumExp += e;
-            EntropyAcc += e * XMath.Max(d, SoftmaxMath.Floor);
+            EntropyAcc += e * XMath.Max(g, SoftmaxMath.Floor);
             float otherGap = (other - Max) * invT;
             if (e == 0f)
             {
@@ -85,19 +109,25 @@ public struct SoftmaxAccumulator
             }
             else
             {
+                float u = -v - Shift;
                 ValueAcc += e * v;
-                CurvatureAcc += KlMath.WeightedPhi(e, -v, otherGap);
+                ShiftAcc += e * u;
+                CurvatureAcc += KlMath.WeightedPhi(e, u, otherGap - Shift);
             }
         }
     }
 
-    /// <summary>Starts a new running max at x; returns the factor the old sums were rescaled by.</summary>
-    private float NewMax(float x, float invT)
+    /// <summary>
+    /// Starts a new running max at x; returns the factor the old sums were rescaled by, and the old
+    /// weight sum after rescaling (before this entry's 1 was added).
+    /// </summary>
+    private float NewMax(float x, float invT, out float oldSum)
     {
         float c = 0f;
         if (Max == float.NegativeInfinity)
         {
             // SumExp is 0 here, or NaN if a NaN came first: keep the NaN.
+            oldSum = SumExp;
             SumExp += 1f;
             EntropyAcc = 0f;
         }
@@ -105,23 +135,28 @@ public struct SoftmaxAccumulator
         {
             c = XMath.Exp((Max - x) * invT);
             EntropyAcc = SoftmaxMath.RescaleEntropy(EntropyAcc, SumExp, Max, x, invT, c);
-            SumExp = SumExp * c + 1f;
+            oldSum = SumExp * c;
+            SumExp = oldSum + 1f;
         }
 
         Max = x;
         return c;
     }
 
-    /// <summary>Combines two accumulators of disjoint parts of one row.</summary>
+    /// <summary>Combines two accumulators of disjoint parts of one row (the KL shift follows the larger max).</summary>
     public static SoftmaxAccumulator Merge(SoftmaxAccumulator a, SoftmaxAccumulator b, float invT)
     {
         float m = float.IsNaN(a.Max) || float.IsNaN(b.Max) ? float.NaN : XMath.Max(a.Max, b.Max);
+        float shift = b.Max > a.Max ? b.Shift : a.Shift;
         var ra = Rescaled(a, m, invT);
         var rb = Rescaled(b, m, invT);
+        KlMath.MoveShift(ref ra, ra.SumExp, shift);
+        KlMath.MoveShift(ref rb, rb.SumExp, shift);
         ra.SumExp += rb.SumExp;
         ra.EntropyAcc += rb.EntropyAcc;
         ra.ValueAcc += rb.ValueAcc;
         ra.CurvatureAcc += rb.CurvatureAcc;
+        ra.ShiftAcc += rb.ShiftAcc;
         ra.Mismatches += rb.Mismatches;
         return ra;
     }
@@ -136,6 +171,8 @@ public struct SoftmaxAccumulator
         r.EntropyAcc = SoftmaxMath.RescaleEntropy(a.EntropyAcc, a.SumExp, a.Max, m, invT, c);
         r.ValueAcc = SoftmaxMath.RescaleWeighted(a.ValueAcc, c);
         r.CurvatureAcc = SoftmaxMath.RescaleWeighted(a.CurvatureAcc, c);
+        r.ShiftAcc = SoftmaxMath.RescaleWeighted(a.ShiftAcc, c);
+        r.Shift = a.Shift;
         r.Mismatches = a.Mismatches;
         return r;
     }
@@ -146,8 +183,8 @@ public struct SoftmaxAccumulator
     /// <summary>-Σ p log p (nats).</summary>
     public readonly float Entropy => SoftmaxMath.Entropy(SumExp, EntropyAcc);
 
-    /// <summary>B = E_p[e^{(x'-x)/T}] - 1 = Z'/Z - 1 when the supports agree (see <see cref="KlMath"/>).</summary>
-    public readonly float RatioMinusOne => (CurvatureAcc - ValueAcc) / SumExp;
+    /// <summary>B = E_p[e^{d - c}] - 1 = e^{-c}·Z'/Z - 1 when the supports agree (see <see cref="KlMath"/>).</summary>
+    public readonly float RatioMinusOne => (CurvatureAcc + ShiftAcc) / SumExp;
 
     /// <summary>True when the KL of this side can use the cancellation-free form.</summary>
     public readonly bool UsesCurvatureForm

@@ -31,7 +31,7 @@ public static class Program
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            stderr.WriteLine($"gpuinfo: {parse.Errors[0].Message} (see 'gpuinfo --help')");
+            stderr.WriteLine($"gpuinfo: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see 'gpuinfo --help')");
             return ExitCode.Usage;
         }
 

@@ -38,6 +38,9 @@ internal readonly record struct CompareJob
 
     public nint NllQ { get; init; }
 
+    /// <summary>log q(y) - log p(y) per row, formed without cancellation (needs targets; written with NllP).</summary>
+    public nint LogRatio { get; init; }
+
     public long Rows => P.Rows;
 
     public CompareJob Slice(long first, long rows) => this with
@@ -55,5 +58,6 @@ internal readonly record struct CompareJob
         ArgMaxQ = ScoreJob.Offset(ArgMaxQ, first, 4),
         NllP = ScoreJob.Offset(NllP, first, 4),
         NllQ = ScoreJob.Offset(NllQ, first, 4),
+        LogRatio = ScoreJob.Offset(LogRatio, first, 4),
     };
 }

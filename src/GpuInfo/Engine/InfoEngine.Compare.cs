@@ -30,7 +30,7 @@ public sealed partial class InfoEngine
         Guard.OptionalLength(perRow.Kl, rows, "perRow.Kl");
         Guard.OptionalLength(perRow.JensenShannon, rows, "perRow.JensenShannon");
         int[]? validated = targets.IsPresent ? TargetValidator.Validate(targets, rows, baseLogits.Vocab, ignoreIndex) : null;
-        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 4 * rows));
+        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 5 * rows));
         var ints = ArrayPool<int>.Shared.Rent(Math.Max(1, 2 * rows));
         try
         {
@@ -48,6 +48,7 @@ public sealed partial class InfoEngine
             {
                 spans.NllP = floats.AsSpan(2 * rows, rows);
                 spans.NllQ = floats.AsSpan(3 * rows, rows);
+                spans.LogRatio = floats.AsSpan(4 * rows, rows);
             }
 
             CompareCore(baseLogits, testLogits, y, temperature, spans);
@@ -61,7 +62,7 @@ public sealed partial class InfoEngine
                 totals.AddToken(kl[i], js[i], spans.ArgMaxP[i] == spans.ArgMaxQ[i]);
                 if (validated is not null)
                 {
-                    totals.AddTarget(spans.NllP[i], spans.NllQ[i]);
+                    totals.AddTarget(spans.NllP[i], spans.NllQ[i], spans.LogRatio[i]);
                 }
             }
         }

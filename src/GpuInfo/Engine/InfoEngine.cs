@@ -124,6 +124,7 @@ public sealed partial class InfoEngine : IDisposable
         fixed (int* aq = spans.ArgMaxQ)
         fixed (float* np = spans.NllP)
         fixed (float* nq = spans.NllQ)
+        fixed (float* lr = spans.LogRatio)
         {
             var viewP = p.Pin(dp);
             var viewQ = q.Pin(dq);
@@ -144,6 +145,7 @@ public sealed partial class InfoEngine : IDisposable
                 ArgMaxQ = (nint)aq,
                 NllP = (nint)np,
                 NllQ = (nint)nq,
+                LogRatio = (nint)lr,
             };
             try
             {
@@ -206,5 +208,6 @@ public sealed partial class InfoEngine : IDisposable
         public Span<int> ArgMaxQ;
         public Span<float> NllP;
         public Span<float> NllQ;
+        public Span<float> LogRatio;
     }
 }

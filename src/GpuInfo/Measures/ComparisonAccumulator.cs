@@ -98,12 +98,15 @@ public sealed class ComparisonAccumulator
         KlSketch.Add(kl);
     }
 
-    internal void AddTarget(float nllBase, float nllTest)
+    /// <summary>Adds one target's -log p, -log q and log q - log p (the last formed without cancellation).</summary>
+    internal void AddTarget(float nllBase, float nllTest, float logRatio)
     {
         HasTargets = true;
         NllSumBase += nllBase;
         NllSumTest += nllTest;
-        double delta = Math.Exp(-(double)nllTest) - Math.Exp(-(double)nllBase);
+        double delta = double.IsFinite(logRatio)
+            ? Math.Exp(-(double)nllBase) * (Math.Exp(logRatio) - 1)
+            : Math.Exp(-(double)nllTest) - Math.Exp(-(double)nllBase);
         DeltaPSum += delta;
         DeltaPSquaredSum += delta * delta;
     }

@@ -4,8 +4,9 @@ namespace GpuInfo;
 /// A mergeable quantile sketch for non-negative values spanning many decades (per-token KL): bins
 /// 1% wide in log space over [1e-12, 1e6], plus a bin below (≤ 1e-12, including the slightly
 /// negative values float32 rounding can give) and one for +inf, with exact min and max. Merging adds
-/// counts, so it is exact; a percentile read from it is within 0.5% (relative) of a value between the
-/// two closest ranks, or within 1e-12 (absolute) below 1e-12.
+/// counts, so it is exact; a percentile interpolates, as NumPy does, between the values of the two
+/// closest ranks, each read to its bin's geometric centre: within 0.5% (relative) above 1e-12, within
+/// 1e-12 (absolute) below.
 /// </summary>
 public sealed class LogHistogram
 {
@@ -70,7 +71,7 @@ public sealed class LogHistogram
         }
     }
 
-    /// <summary>The q-th percentile (0..100), NumPy-style rank q/100·(n-1), read to the bin's geometric centre.</summary>
+    /// <summary>The q-th percentile (0..100): NumPy's rank q/100·(n-1), interpolated between the closest ranks.</summary>
     public double Percentile(double percent)
     {
         if (Count == 0)
@@ -89,8 +90,25 @@ public sealed class LogHistogram
         }
 
         double rank = percent / 100.0 * (Count - 1);
-        long target = (long)Math.Round(rank);
-        if (target < Below)
+        long lo = (long)Math.Floor(rank);
+        double a = ValueAtRank(lo), b = ValueAtRank(Math.Min(lo + 1, Count - 1));
+        return double.IsInfinity(b) || a == b ? (rank == lo ? a : b) : a + (b - a) * (rank - lo);
+    }
+
+    /// <summary>The value of the rank-th smallest entry, to its bin's centre (exact at the extremes).</summary>
+    private double ValueAtRank(long rank)
+    {
+        if (rank == 0)
+        {
+            return Min;
+        }
+
+        if (rank == Count - 1)
+        {
+            return Max;
+        }
+
+        if (rank < Below)
         {
             return Math.Min(Lowest, Math.Max(Min, 0));
         }
@@ -99,7 +117,7 @@ public sealed class LogHistogram
         for (int i = 0; i < _bins.Length; i++)
         {
             seen += _bins[i];
-            if (target < seen)
+            if (rank < seen)
             {
                 return Math.Clamp(Lowest * Math.Exp((i + 0.5) * LogGrowth), Min, Max);
             }

@@ -251,15 +251,18 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
         if (job.NllP != 0)
         {
             int y = ((int*)job.Targets)[row];
-            float nllP = 0f, nllQ = 0f;
+            float nllP = 0f, nllQ = 0f, ratio = 0f;
             if (y != job.IgnoreIndex)
             {
-                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, BlockLoader.LoadOne(job.P, row, y), invT);
-                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, BlockLoader.LoadOne(job.Q, row, y), invT);
+                float xp = BlockLoader.LoadOne(job.P, row, y), xq = BlockLoader.LoadOne(job.Q, row, y);
+                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, xp, invT);
+                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, xq, invT);
+                ratio = KlMath.LogRatio(acc.P, acc.Q, xp, xq, invT);
             }
 
             ((float*)job.NllP)[row] = nllP;
             ((float*)job.NllQ)[row] = nllQ;
+            ((float*)job.LogRatio)[row] = ratio;
         }
     }
 

@@ -30,11 +30,16 @@ internal static class SimdPairStats
 
     public static void Block(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
     {
-        float maxP = TensorPrimitives.Max(xp);
-        float maxQ = TensorPrimitives.Max(xq);
-        if (!float.IsFinite(maxP) || !float.IsFinite(maxQ))
+        int topP = TensorPrimitives.IndexOfMax(xp);
+        int topQ = TensorPrimitives.IndexOfMax(xq);
+        float maxP = xp[topP];
+        float maxQ = xq[topQ];
+        float shiftP = (xq[topP] - maxP) * invT;
+        float shiftQ = (xp[topQ] - maxQ) * invT;
+        if (!float.IsFinite(maxP) || !float.IsFinite(maxQ) || !float.IsFinite(shiftP) || !float.IsFinite(shiftQ))
         {
-            // NaN, +inf or an all -inf block on either side: the exact scalar step (rare; NaN and +inf are errors).
+            // NaN, +inf or an all -inf block on either side, or a side's max where the other is -inf:
+            // the exact scalar step (rare; NaN and +inf are errors).
             for (int i = 0; i < xp.Length; i++)
             {
                 acc.Add(xp[i], xq[i], invT, column0 + i);
@@ -45,51 +50,68 @@ internal static class SimdPairStats
 
         if (maxP > acc.TopP.Value)
         {
-            acc.TopP = new ArgMaxTracker { Value = maxP, Index = column0 + TensorPrimitives.IndexOfMax(xp) };
+            acc.TopP = new ArgMaxTracker { Value = maxP, Index = column0 + topP };
         }
 
         if (maxQ > acc.TopQ.Value)
         {
-            acc.TopQ = new ArgMaxTracker { Value = maxQ, Index = column0 + TensorPrimitives.IndexOfMax(xq) };
+            acc.TopQ = new ArgMaxTracker { Value = maxQ, Index = column0 + topQ };
         }
 
-        var blockP = new SoftmaxAccumulator { Max = maxP };
-        var blockQ = new SoftmaxAccumulator { Max = maxQ };
+        // Each side's KL shift is the d of its block max entry (see KlMath).
+        var blockP = new SoftmaxAccumulator { Max = maxP, Shift = shiftP };
+        var blockQ = new SoftmaxAccumulator { Max = maxQ, Shift = shiftQ };
         ref float p0 = ref MemoryMarshal.GetReference(xp);
         ref float q0 = ref MemoryMarshal.GetReference(xq);
         var vInvT = Vector256.Create(invT);
         var vMaxP = Vector256.Create(maxP);
         var vMaxQ = Vector256.Create(maxQ);
+        var vShiftP = Vector256.Create(blockP.Shift);
+        var vShiftQ = Vector256.Create(blockQ.Shift);
         var vFloor = Vector256.Create(SoftmaxMath.Floor);
         var half = Vector256.Create(0.5f);
         var zero = Vector256<float>.Zero;
-        Vector256<float> sp = default, tp = default, vp = default, cp = default, sq = default, vq = default, cq = default;
+        Vector256<float> sp = default, tp = default, vp = default, cp = default, up = default;
+        Vector256<float> sq = default, vq = default, cq = default, uq = default;
         int i0 = 0;
         for (; i0 <= xp.Length - Vector256<float>.Count; i0 += Vector256<float>.Count)
         {
             var xpv = Vector256.LoadUnsafe(ref p0, (nuint)i0);
             var xqv = Vector256.LoadUnsafe(ref q0, (nuint)i0);
-            var dp = Vector256.MaxNative((xpv - vMaxP) * vInvT, vFloor);
-            var dq = Vector256.MaxNative((xqv - vMaxQ) * vInvT, vFloor);
-            var ep = Vector256.Exp(dp);
-            var eq = Vector256.Exp(dq);
+            var gp = Vector256.MaxNative((xpv - vMaxP) * vInvT, vFloor);
+            var gq = Vector256.MaxNative((xqv - vMaxQ) * vInvT, vFloor);
+            var ep = Vector256.Exp(gp);
+            var eq = Vector256.Exp(gq);
             var v = (xpv - xqv) * vInvT;
+            var noP = Vector256.Equals(ep, zero);
+            var noQ = Vector256.Equals(eq, zero);
             sp += ep;
-            tp = Vector256.FusedMultiplyAdd(ep, dp, tp);
+            tp = Vector256.FusedMultiplyAdd(ep, gp, tp);
             sq += eq;
-            vp += Vector256.ConditionalSelect(Vector256.Equals(ep, zero), zero, ep * v);
-            vq -= Vector256.ConditionalSelect(Vector256.Equals(eq, zero), zero, eq * v);
-            var near = Vector256.LessThan(Vector256.Abs(v), half);
-            cp += Vector256.ConditionalSelect(near, ep * PhiSeries(-v), zero);
-            cq += Vector256.ConditionalSelect(near, eq * PhiSeries(v), zero);
-            uint far = ~near.ExtractMostSignificantBits() & 0xFFu;
-            while (far != 0)
+            vp += Vector256.ConditionalSelect(noP, zero, ep * v);
+            vq -= Vector256.ConditionalSelect(noQ, zero, eq * v);
+            var uP = -v - vShiftP;
+            var uQ = v - vShiftQ;
+            up += Vector256.ConditionalSelect(noP, zero, ep * uP);
+            uq += Vector256.ConditionalSelect(noQ, zero, eq * uQ);
+            var nearP = Vector256.LessThan(Vector256.Abs(uP), half);
+            var nearQ = Vector256.LessThan(Vector256.Abs(uQ), half);
+            cp += Vector256.ConditionalSelect(nearP, ep * PhiSeries(uP), zero);
+            cq += Vector256.ConditionalSelect(nearQ, eq * PhiSeries(uQ), zero);
+            uint farP = ~nearP.ExtractMostSignificantBits() & 0xFFu;
+            uint farQ = ~nearQ.ExtractMostSignificantBits() & 0xFFu;
+            while (farP != 0)
             {
-                int lane = System.Numerics.BitOperations.TrailingZeroCount(far);
-                far &= far - 1;
-                float a = xp[i0 + lane], b = xq[i0 + lane];
-                AddFar(ref blockP, a, b, invT, ep.GetElement(lane));
-                AddFar(ref blockQ, b, a, invT, eq.GetElement(lane));
+                int lane = System.Numerics.BitOperations.TrailingZeroCount(farP);
+                farP &= farP - 1;
+                AddFar(ref blockP, xp[i0 + lane], xq[i0 + lane], invT, ep.GetElement(lane));
+            }
+
+            while (farQ != 0)
+            {
+                int lane = System.Numerics.BitOperations.TrailingZeroCount(farQ);
+                farQ &= farQ - 1;
+                AddFar(ref blockQ, xq[i0 + lane], xp[i0 + lane], invT, eq.GetElement(lane));
             }
         }
 
@@ -97,21 +119,22 @@ internal static class SimdPairStats
         blockP.EntropyAcc = Vector256.Sum(tp);
         blockP.ValueAcc = Vector256.Sum(vp);
         blockP.CurvatureAcc += Vector256.Sum(cp);
+        blockP.ShiftAcc = Vector256.Sum(up);
         blockQ.SumExp = Vector256.Sum(sq);
         blockQ.ValueAcc = Vector256.Sum(vq);
         blockQ.CurvatureAcc += Vector256.Sum(cq);
+        blockQ.ShiftAcc = Vector256.Sum(uq);
         for (int i = i0; i < xp.Length; i++)
         {
-            float a = xp[i], b = xq[i];
-            AddTail(ref blockP, a, b, invT, withEntropy: true);
-            AddTail(ref blockQ, b, a, invT, withEntropy: false);
+            AddTail(ref blockP, xp[i], xq[i], invT, withEntropy: true);
+            AddTail(ref blockQ, xq[i], xp[i], invT, withEntropy: false);
         }
 
         acc.P = SoftmaxAccumulator.Merge(acc.P, blockP, invT);
         acc.Q = SoftmaxAccumulator.Merge(acc.Q, blockQ, invT);
     }
 
-    /// <summary>The curvature and mismatch terms of an entry with |z - z'| ≥ ½ (the vector loop did the sums).</summary>
+    /// <summary>The curvature and mismatch terms of an entry with |d - c| ≥ ½ (the vector loop did the sums).</summary>
     private static void AddFar(ref SoftmaxAccumulator side, float x, float other, float invT, float e)
     {
         float otherGap = (other - side.Max) * invT;
@@ -122,25 +145,27 @@ internal static class SimdPairStats
             return;
         }
 
-        side.CurvatureAcc += KlMath.WeightedPhi(e, (other - x) * invT, otherGap);
+        side.CurvatureAcc += KlMath.WeightedPhi(e, (other - x) * invT - side.Shift, otherGap - side.Shift);
     }
 
-    /// <summary>Every term of one tail entry, relative to the block's max.</summary>
+    /// <summary>Every term of one tail entry, relative to the block's max and shift.</summary>
     private static void AddTail(ref SoftmaxAccumulator side, float x, float other, float invT, bool withEntropy)
     {
-        float d = MathF.Max((x - side.Max) * invT, SoftmaxMath.Floor);
-        float e = MathF.Exp(d);
+        float g = MathF.Max((x - side.Max) * invT, SoftmaxMath.Floor);
+        float e = MathF.Exp(g);
         float v = (x - other) * invT;
+        float u = -v - side.Shift;
         side.SumExp += e;
-        side.EntropyAcc += withEntropy ? e * d : 0f;
+        side.EntropyAcc += withEntropy ? e * g : 0f;
         if (e != 0f)
         {
             side.ValueAcc += e * v;
+            side.ShiftAcc += e * u;
         }
 
-        if (MathF.Abs(v) < 0.5f && e != 0f)
+        if (MathF.Abs(u) < 0.5f && e != 0f)
         {
-            side.CurvatureAcc += e * KlMath.PhiSeries(-v);
+            side.CurvatureAcc += e * KlMath.PhiSeries(u);
         }
         else
         {

@@ -349,6 +349,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             ArgMaxQ = Optional<int>(arena, "argmax-q", part.ArgMaxQ, rows),
             NllP = Optional<float>(arena, "nll-p", part.NllP, rows),
             NllQ = Optional<float>(arena, "nll-q", part.NllQ, rows),
+            LogRatio = Optional<float>(arena, "log-ratio", part.LogRatio, rows),
         };
         k.Finish(stream, (int)rows, p, q, partials, splits, vocab, part.InvTemperature, targets, part.IgnoreIndex, outputs);
         var js = ArrayView<float>.Empty;
@@ -374,6 +375,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             Download(stream, outputs.ArgMaxQ, part.ArgMaxQ, rows);
             Download(stream, outputs.NllP, part.NllP, rows);
             Download(stream, outputs.NllQ, part.NllQ, rows);
+            Download(stream, outputs.LogRatio, part.LogRatio, rows);
             Download(stream, js, part.JensenShannon, rows);
         };
     }

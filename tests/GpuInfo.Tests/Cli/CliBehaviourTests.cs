@@ -1,0 +1,200 @@
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using GpuInfo.Formats;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Cli;
+
+public sealed class CliBehaviourTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Ilgpu_kernels_match_the_cpu_path_on_every_option_and_dtype()
+    {
+        var data = new Reference.TestData(77);
+        var x = data.Logits(2 * 9, 523);
+        var q = data.Perturbed(x, 0.1);
+        var y = data.Targets(18, 523, 0.2, ignoreIndex: 7).Select(v => (long)v).ToArray();
+        NpyFormat.Write(_dir.File("y.npy"), y.AsSpan(), [2, 9]);
+        var files = new Dictionary<string, (string P, string Q)>
+        {
+            ["f32"] = (Write("p32.npy", x, DType.Float32), Write("q32.npy", q, DType.Float32)),
+            ["f64"] = (Write("p64.npy", x, DType.Float64), Write("q64.npy", q, DType.Float64)),
+            ["f16"] = (Write("p16.safetensors", x, DType.Float16), Write("q16.safetensors", q, DType.Float16)),
+            ["bf16"] = (Write("pbf.safetensors", x, DType.BFloat16), Write("qbf.safetensors", q, DType.BFloat16)),
+        };
+        var optionSets = new[]
+        {
+            Array.Empty<string>(),
+            ["--label-smoothing", "0.1", "--temperature", "1.3", "--ignore-index", "7"],
+            ["--shift", "--ignore-index", "7"],
+        };
+        foreach (var (dtype, (p, qq)) in files)
+        {
+            foreach (var options in optionSets)
+            {
+                string[] eval = ["eval", "--logits", p, "--targets", _dir.File("y.npy"), .. options];
+                Same(CliRunner.Json([.. eval, "--device", "cpu"]), CliRunner.Json([.. eval, "--device", "ilgpu-cpu"]), $"eval {dtype} {string.Join(' ', options)}");
+            }
+
+            string[] compare = ["compare", "--base", p, "--test", qq, "--targets", _dir.File("y.npy"), "--temperature", "0.9"];
+            Same(CliRunner.Json([.. compare, "--device", "cpu"]), CliRunner.Json([.. compare, "--device", "ilgpu-cpu"]), $"compare {dtype}");
+        }
+    }
+
+    [Fact]
+    public void Sharded_runs_merged_equal_the_single_run()
+    {
+        string p = CliRunner.Golden("base.npy"), q = CliRunner.Golden("test.npy"), y = CliRunner.Golden("targets.npy");
+        var single = CliRunner.Json("eval", "--logits", p, "--targets", y, "--shift", "--device", "cpu");
+        var singleCompare = CliRunner.Json("compare", "--base", p, "--test", q, "--targets", y, "--device", "cpu");
+        var evalParts = new List<string>();
+        var compareParts = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            evalParts.Add(_dir.File($"eval{i}.json"));
+            compareParts.Add(_dir.File($"compare{i}.json"));
+            CliRunner.Json("eval", "--logits", p, "--targets", y, "--shift", "--shard", $"{i}/3", "--partial", evalParts[i], "--device", "cpu");
+            CliRunner.Json("compare", "--base", p, "--test", q, "--targets", y, "--shard", $"{i}/3", "--partial", compareParts[i], "--device", "cpu");
+        }
+
+        var merged = CliRunner.Json(["merge", .. evalParts]);
+        foreach (var key in new[] { "tokens", "ignored" })
+        {
+            Assert.Equal(single[key]!.GetValue<long>(), merged[key]!.GetValue<long>());
+        }
+
+        foreach (var key in new[] { "mean_nll", "perplexity", "bits_per_token", "mean_entropy", "top1_accuracy" })
+        {
+            Assert.Equal(CliRunner.Number(single[key]), CliRunner.Number(merged[key]), 1e-12);
+        }
+
+        var mergedCompare = CliRunner.Json(["merge", .. compareParts]);
+        Assert.Equal(singleCompare["tokens"]!.GetValue<long>(), mergedCompare["tokens"]!.GetValue<long>());
+        foreach (var key in new[] { "mean_kld", "mean_js", "same_top1", "ppl_base", "ppl_test", "mean_delta_p", "rms_delta_p" })
+        {
+            Assert.Equal(CliRunner.Number(singleCompare[key]), CliRunner.Number(mergedCompare[key]), 1e-12);
+        }
+
+        Assert.False(mergedCompare["kld_percentiles_exact"]!.GetValue<bool>());
+        foreach (var (name, exact) in (JsonObject)singleCompare["kld_percentiles"]!)
+        {
+            double e = CliRunner.Number(exact), sketch = CliRunner.Number(mergedCompare["kld_percentiles"]![name]);
+            Assert.True(Math.Abs(sketch - e) <= LogHistogram.RelativeError * e * 1.01, $"{name}: exact {e}, merged sketch {sketch}");
+        }
+    }
+
+    [Fact]
+    public void Per_token_output_holds_each_rows_loss()
+    {
+        string perToken = _dir.File("nll.npy");
+        var report = CliRunner.Json("eval", "--logits", CliRunner.Golden("base.npy"), "--targets", CliRunner.Golden("targets.npy"), "--shift", "--per-token", perToken, "--device", "cpu");
+        var info = NpyFormat.Read(perToken);
+        Assert.Equal(new long[] { 120 }, info.Shape);
+        var values = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(perToken).AsSpan((int)info.DataOffset)).ToArray();
+        Assert.Equal(3, values.Count(float.IsNaN)); // the last position of each of the 3 sequences has no target
+        double scoredMean = values.Where(v => !float.IsNaN(v) && v != 0).Average(v => (double)v);
+        Assert.Equal(CliRunner.Number(report["mean_nll"]), scoredMean, 1e-5);
+        string klFile = _dir.File("kl.npy");
+        var compare = CliRunner.Json("compare", "--base", CliRunner.Golden("base.npy"), "--test", CliRunner.Golden("test.npy"), "--per-token", klFile, "--device", "cpu");
+        var kl = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(klFile).AsSpan((int)NpyFormat.Read(klFile).DataOffset)).ToArray();
+        Assert.Equal(CliRunner.Number(compare["mean_kld"]), kl.Average(v => (double)v), 1e-6);
+    }
+
+    [Fact]
+    public void Demo_devices_and_bench_run_without_files()
+    {
+        var demo = CliRunner.Json("demo", "--rows", "16", "--vocab", "1001", "--device", "cpu");
+        Assert.Equal(16, demo["evaluation"]!["tokens"]!.GetValue<long>());
+        Assert.Equal(1 - Distributions.ClosedForms.H2(0.1), CliRunner.Number(demo["distributions"]!["capacity_bsc_0.1_bits"]), 1e-6);
+        var (code, stdout, _) = CliRunner.Run("demo", "--rows", "8", "--vocab", "257", "--device", "cpu");
+        Assert.Equal(0, code);
+        Assert.Contains("perplexity", stdout, StringComparison.Ordinal);
+        var devices = CliRunner.Json("devices", "--device", "cpu");
+        Assert.Equal("cpu", devices["chosen"]!["kind"]!.GetValue<string>());
+        Assert.Contains(devices["devices"]!.AsArray(), d => d!["kind"]!.GetValue<string>() == "ilgpu-cpu");
+        var bench = CliRunner.Json("bench", "--rows", "8", "--vocab", "3001", "--repeats", "2", "--device", "cpu");
+        Assert.Equal(6, bench["ops"]!.AsArray().Count);
+        Assert.All(bench["ops"]!.AsArray(), op => Assert.True(CliRunner.Number(op!["max_relative_error"]) < 1e-4));
+    }
+
+    [Fact]
+    public void Distribution_verbs_match_closed_forms_and_write_plots()
+    {
+        string bsc = Matrix("bsc.npy", new[,] { { 0.9, 0.1 }, { 0.1, 0.9 } });
+        Assert.Equal(1 - Distributions.ClosedForms.H2(0.1), CliRunner.Number(CliRunner.Json("capacity", "--channel", bsc)["capacity_bits"]), 1e-6);
+        string source = _dir.File("source.npy");
+        NpyFormat.Write(source, new[] { 0.7, 0.3 }.AsSpan(), [2]);
+        var rd = CliRunner.Json("rd", "--source", source, "--distortion", Matrix("hamming.npy", new double[,] { { 0, 1 }, { 1, 0 } }), "--beta", "2");
+        Assert.Equal(Distributions.ClosedForms.H2(0.3) - Distributions.ClosedForms.H2(CliRunner.Number(rd["distortion"])), CliRunner.Number(rd["rate_bits"]), 1e-6);
+        string joint = Matrix("dsbs.npy", new[,] { { 0.45, 0.05 }, { 0.05, 0.45 } });
+        var ib = CliRunner.Json("ib", "--joint", joint, "--beta", "0", "--clusters", "2");
+        Assert.True(CliRunner.Number(ib["i_xt_bits"]) < 1e-6);
+        Assert.Equal(1 - Distributions.ClosedForms.H2(0.1), CliRunner.Number(ib["i_xy_bits"]), 1e-9);
+        string svg = _dir.File("plane.svg"), png = _dir.File("plane.png"), csv = _dir.File("curve.csv");
+        var curve = CliRunner.Json("ib-curve", "--joint", joint, "--beta-min", "0.5", "--beta-max", "20", "--steps", "8", "--clusters", "2", "--plot", svg, "--csv", csv);
+        Assert.Equal(8, curve["points"]!.AsArray().Count);
+        Assert.Contains("<svg", File.ReadAllText(svg), StringComparison.Ordinal);
+        Assert.Equal(9, File.ReadAllLines(csv).Length);
+        CliRunner.Json("ib-curve", "--joint", joint, "--beta-min", "1", "--beta-max", "4", "--steps", "3", "--clusters", "2", "--plot", png);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
+    }
+
+    private string Matrix(string name, double[,] m)
+    {
+        string path = _dir.File(name);
+        NpyFormat.Write(path, MemoryMarshal.CreateReadOnlySpan(ref m[0, 0], m.Length), [m.GetLength(0), m.GetLength(1)]);
+        return path;
+    }
+
+    private string Write(string name, float[] x, DType type)
+    {
+        string path = _dir.File(name);
+        long[] shape = [2, 9, 523];
+        if (type == DType.Float64)
+        {
+            NpyFormat.Write(path, x.Select(v => (double)v).ToArray().AsSpan(), shape);
+        }
+        else if (type == DType.Float32)
+        {
+            NpyFormat.Write(path, x.AsSpan(), shape);
+        }
+        else
+        {
+            var bytes = type == DType.Float16
+                ? x.SelectMany(v => BitConverter.GetBytes((Half)v)).ToArray()
+                : x.SelectMany(v => BitConverter.GetBytes(BFloat16Bits.FromSingle(v))).ToArray();
+            SafetensorsFormat.Write(path, [("logits", type, shape, bytes)]);
+        }
+
+        return path;
+    }
+
+    private static void Same(JsonObject cpu, JsonObject gpu, string what)
+    {
+        foreach (var (key, value) in cpu)
+        {
+            if (key is "device" or "seconds")
+            {
+                continue;
+            }
+
+            if (value is JsonObject inner)
+            {
+                Same(inner, (JsonObject)gpu[key]!, $"{what} {key}");
+            }
+            else if (value is JsonValue v && v.TryGetValue(out double expected))
+            {
+                double actual = CliRunner.Number(gpu[key]);
+                Assert.True(Math.Abs(actual - expected) <= 2e-5 * Math.Abs(expected) + 1e-9, $"{what} {key}: cpu {expected:R}, ilgpu-cpu {actual:R}");
+            }
+            else
+            {
+                Assert.Equal(value?.ToJsonString(), gpu[key]?.ToJsonString());
+            }
+        }
+    }
+}

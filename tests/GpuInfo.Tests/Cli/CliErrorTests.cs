@@ -1,0 +1,164 @@
+using System.Text;
+using GpuInfo.Formats;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Cli;
+
+/// <summary>
+/// Every malformed input gives one line on stderr naming the file and the problem, the documented
+/// exit code (2 usage, 3 data, 4 device), no stack trace, and nothing on stdout.
+/// </summary>
+public sealed class CliErrorTests : IDisposable
+{
+    private const int Usage = 2, Data = 3, Device = 4;
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Missing_file() => Fails(Data, ["missing.npy", "file not found"], "eval", "--logits", _dir.File("missing.npy"), "--targets", Targets(2, 0, 1));
+
+    [Fact]
+    public void Truncated_file()
+    {
+        string path = Logits("trunc.npy", 4, 10);
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..^7]);
+        Fails(Data, ["trunc.npy", "truncated"], "eval", "--logits", path, "--targets", Targets(4, 0, 1, 2, 3));
+    }
+
+    [Fact]
+    public void Junk_bytes()
+    {
+        string path = _dir.File("junk.npy");
+        File.WriteAllBytes(path, Encoding.ASCII.GetBytes("this is junk, not a tensor file at all"));
+        Fails(Data, ["junk.npy", "not a .npy file"], "eval", "--logits", path, "--targets", Targets(1, 0));
+    }
+
+    [Fact]
+    public void Integer_logits()
+    {
+        string path = _dir.File("ints.npy");
+        NpyFormat.Write(path, new int[] { 1, 2, 3, 4 }.AsSpan(), [2, 2]);
+        Fails(Data, ["ints.npy", "floating point"], "eval", "--logits", path, "--targets", Targets(2, 0, 1));
+    }
+
+    [Fact]
+    public void Target_out_of_range() =>
+        Fails(Data, ["targets.npy", "row 2", "target 10"], "eval", "--logits", Logits("l.npy", 4, 10), "--targets", Targets(4, 0, 1, 10, 3));
+
+    [Fact]
+    public void Targets_and_logits_of_different_lengths() =>
+        Fails(Data, ["targets.npy", "3 targets", "4 rows"], "eval", "--logits", Logits("l.npy", 4, 10), "--targets", Targets(3, 0, 1, 2));
+
+    [Theory]
+    [InlineData(float.NaN, "NaN")]
+    [InlineData(float.PositiveInfinity, "+inf")]
+    public void Non_finite_logits(float bad, string word) =>
+        Fails(Data, ["bad.npy", "row 2", word], "eval", "--logits", Logits("bad.npy", 4, 10, (2, 3, bad)), "--targets", Targets(4, 0, 1, 2, 3));
+
+    [Fact]
+    public void A_row_of_all_negative_infinity()
+    {
+        var rows = Enumerable.Range(0, 10).Select(j => (1, j, float.NegativeInfinity)).ToArray();
+        Fails(Data, ["masked.npy", "row 1", "-inf"], "compare", "--base", Logits("base.npy", 3, 10), "--test", Logits("masked.npy", 3, 10, rows));
+    }
+
+    [Fact]
+    public void Huge_safetensors_header()
+    {
+        string path = _dir.File("huge.safetensors");
+        File.WriteAllBytes(path, [.. BitConverter.GetBytes(150_000_000UL), .. Encoding.ASCII.GetBytes("{}")]);
+        Fails(Data, ["huge.safetensors", "exceeds"], "eval", "--logits", path, "--targets", Targets(1, 0));
+    }
+
+    [Fact]
+    public void Broken_safetensors_header()
+    {
+        string path = _dir.File("broken.safetensors");
+        File.WriteAllBytes(path, SafetensorsFormatTests.Safetensors("{\"logits\": {\"dtype\": \"F32\", \"shape\": [2, 2", new byte[16]));
+        Fails(Data, ["broken.safetensors", "not valid"], "compare", "--base", path, "--test", path);
+    }
+
+    [Fact]
+    public void Negative_probabilities()
+    {
+        string path = _dir.File("joint.npy");
+        NpyFormat.Write(path, new[] { 0.5, -0.1, 0.3, 0.3 }.AsSpan(), [2, 2]);
+        Fails(Data, ["joint.npy", "[0, 1]", "-0.1"], "ib", "--joint", path, "--beta", "2");
+        string channel = _dir.File("channel.npy");
+        NpyFormat.Write(channel, new[] { 0.5, 0.5, 0.2, 0.7 }.AsSpan(), [2, 2]);
+        Fails(Data, ["channel.npy", "row 1", "sum"], "capacity", "--channel", channel);
+    }
+
+    [Fact]
+    public void Unknown_flags() => Fails(Usage, ["--frobnicate"], "eval", "--frobnicate", "--logits", "a.npy", "--targets", "b.npy");
+
+    [Fact]
+    public void Non_numeric_values() => Fails(Usage, ["abc"], "eval", "--logits", "a.npy", "--targets", "b.npy", "--temperature", "abc");
+
+    [Fact]
+    public void Bad_option_values() =>
+        Fails(Usage, ["temperature"], "eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--temperature", "0");
+
+    [Fact]
+    public void Missing_required_option() => Fails(Usage, ["--targets"], "eval", "--logits", "a.npy");
+
+    [Fact]
+    public void Unknown_verb() => Fails(Usage, ["frobnicate"], "frobnicate");
+
+    [Fact]
+    public void Device_unavailable() =>
+        Fails(Device, ["device index 99"], "eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--device", "99");
+
+    [Fact]
+    public void Unknown_device_name() =>
+        Fails(Usage, ["unknown device 'tpu'"], "eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--device", "tpu");
+
+    [Fact]
+    public void Mismatched_partials()
+    {
+        string a = _dir.File("a.json"), b = _dir.File("b.json");
+        CliRunner.Json("eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--partial", a, "--device", "cpu");
+        CliRunner.Json("compare", "--base", Logits("p.npy", 2, 5), "--test", Logits("q.npy", 2, 5), "--partial", b, "--device", "cpu");
+        Fails(Data, ["b.json", "cannot be merged"], "merge", a, b);
+        File.WriteAllText(b, "{ not json");
+        Fails(Data, ["b.json", "not valid JSON"], "merge", a, b);
+    }
+
+    private static void Fails(int code, string[] fragments, params string[] args)
+    {
+        var (actual, stdout, stderr) = CliRunner.Run(args);
+        Assert.True(code == actual, $"expected exit {code}, got {actual}; stderr: {stderr}");
+        Assert.Equal(string.Empty, stdout);
+        var lines = stderr.TrimEnd().Split('\n');
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got: {stderr}");
+        Assert.StartsWith("gpuinfo: ", lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        foreach (var f in fragments)
+        {
+            Assert.Contains(f, stderr, StringComparison.Ordinal);
+        }
+    }
+
+    private string Logits(string name, int rows, int vocab, params (int Row, int Col, float Value)[] overrides)
+    {
+        var x = new Reference.TestData(rows * 31 + vocab).Logits(rows, vocab);
+        foreach (var (r, c, v) in overrides)
+        {
+            x[r * vocab + c] = v;
+        }
+
+        string path = _dir.File(name);
+        NpyFormat.Write(path, x.AsSpan(), [rows, vocab]);
+        return path;
+    }
+
+    private string Targets(int count, params long[] values)
+    {
+        Assert.Equal(count, values.Length);
+        string path = _dir.File("targets.npy");
+        NpyFormat.Write(path, values.AsSpan(), [count]);
+        return path;
+    }
+}

@@ -1,0 +1,27 @@
+using System.Text.Json.Nodes;
+
+namespace GpuInfo.Tests.Cli;
+
+/// <summary>Runs gpuinfo in-process and captures its exit code and both streams.</summary>
+internal static class CliRunner
+{
+    public static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = GpuInfo.Cli.Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    /// <summary>Runs with --json, asserts success, and parses the one JSON object on stdout.</summary>
+    public static JsonObject Json(params string[] args)
+    {
+        var (code, stdout, stderr) = Run([.. args, "--json"]);
+        Assert.True(code == 0, $"gpuinfo {string.Join(' ', args)} exited {code}: {stderr}");
+        return (JsonObject)JsonNode.Parse(stdout)!;
+    }
+
+    public static string Golden(string name) => Path.Combine(AppContext.BaseDirectory, "Golden", name);
+
+    public static double Number(JsonNode? node) => node!.GetValue<double>();
+}

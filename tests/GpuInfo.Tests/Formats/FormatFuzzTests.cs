@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+using GpuInfo.Formats;
+
+namespace GpuInfo.Tests.Formats;
+
+/// <summary>
+/// Thousands of random mutations of valid files: each must either read correctly (a full read of
+/// every row succeeds) or fail with <see cref="InvalidFileException"/>, never another exception.
+/// </summary>
+public sealed class FormatFuzzTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Mutated_npy_files_read_or_fail_with_the_format_error()
+    {
+        var data = Enumerable.Range(0, 12).Select(i => (float)i).ToArray();
+        var valid = NpyFormatTests.Npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }", MemoryMarshal.AsBytes(data.AsSpan()).ToArray());
+        Fuzz(valid, "fuzz.npy", seedBase: 1000, mutationsPerFile: 2500);
+    }
+
+    [Fact]
+    public void Mutated_safetensors_files_read_or_fail_with_the_format_error()
+    {
+        string path = _dir.File("valid.safetensors");
+        SafetensorsFormat.Write(path,
+        [
+            ("logits", DType.Float32, [3, 4], new byte[48]),
+            ("targets", DType.Int64, [3], new byte[24]),
+        ]);
+        Fuzz(File.ReadAllBytes(path), "fuzz.safetensors", seedBase: 2000, mutationsPerFile: 2500);
+    }
+
+    private void Fuzz(byte[] valid, string name, int seedBase, int mutationsPerFile)
+    {
+        string path = _dir.File(name);
+        int failures = 0, reads = 0;
+        for (int m = 0; m < mutationsPerFile; m++)
+        {
+            var rng = new Random(seedBase + m);
+            File.WriteAllBytes(path, Mutate(valid, rng));
+            try
+            {
+                foreach (var info in path.EndsWith(".npy", StringComparison.Ordinal) ? [NpyFormat.Read(path)] : SafetensorsFormat.ReadAll(path))
+                {
+                    ReadEverything(info);
+                }
+
+                reads++;
+            }
+            catch (InvalidFileException)
+            {
+                failures++;
+            }
+            catch (Exception e)
+            {
+                Assert.Fail($"mutation {m} (seed {seedBase + m}) of {name} threw {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        Assert.True(failures > 0 && reads > 0, $"the fuzzer should produce both readable and broken files ({reads} read, {failures} refused)");
+    }
+
+    private static void ReadEverything(TensorInfo info)
+    {
+        var buffer = new byte[Math.Min(info.ByteLength, 1 << 20)];
+        if (info.DType.IsFloat() && info.Rank is 2 or 3 && info.Shape[^1] is > 0 and <= 1 << 16)
+        {
+            using var logits = LogitsFile.Open(info.Path, info.Path.EndsWith(".npy", StringComparison.Ordinal) ? null : info.Name);
+            for (long r = 0; r < logits.Rows; r++)
+            {
+                logits.ReadRows(r, 1, buffer);
+            }
+        }
+    }
+
+    private static byte[] Mutate(byte[] valid, Random rng)
+    {
+        var bytes = valid.ToList();
+        int edits = rng.Next(1, 4);
+        for (int e = 0; e < edits; e++)
+        {
+            int at = rng.Next(bytes.Count);
+            switch (rng.Next(5))
+            {
+                case 0:
+                    bytes[at] = (byte)rng.Next(256);
+                    break;
+                case 1:
+                    bytes[at] ^= (byte)(1 << rng.Next(8));
+                    break;
+                case 2:
+                    bytes.RemoveRange(at, Math.Min(rng.Next(1, 16), bytes.Count - at));
+                    break;
+                case 3:
+                    bytes.InsertRange(at, Enumerable.Range(0, rng.Next(1, 8)).Select(_ => (byte)rng.Next(256)));
+                    break;
+                default:
+                    bytes[at] = (byte)"0123456789{}[],:\"' -eE."[rng.Next(23)];
+                    break;
+            }
+
+            if (bytes.Count == 0)
+            {
+                bytes.Add(0);
+            }
+        }
+
+        return [.. bytes];
+    }
+}
