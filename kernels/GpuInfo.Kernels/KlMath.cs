@@ -63,9 +63,12 @@ public static class KlMath
 
         float g = XMath.Exp(-delta) * a.CurvatureAcc + weightSum * Phi(-delta) + a.ShiftAcc * ExpM1(-delta);
         float u = a.ShiftAcc - delta * weightSum;
-        if (float.IsInfinity(g) && !float.IsInfinity(a.CurvatureAcc))
+        if (!float.IsFinite(g) || !float.IsFinite(u))
         {
+            // The shift moved too far for float32 (the distributions are far apart): the classic form takes the row.
             a.Mismatches += 1f;
+            g = 0f;
+            u = 0f;
         }
 
         a.CurvatureAcc = g;

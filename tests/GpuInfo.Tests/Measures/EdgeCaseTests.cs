@@ -104,6 +104,36 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
     }
 
     [SkippableFact]
+    public void A_late_block_with_a_far_larger_max_is_handled()
+    {
+        // Blocks after the first reuse the running max unless a block's max jumps far above it.
+        const int v = 10_007;
+        var data = new TestData();
+        var p = data.Logits(3, v, scale: 1);
+        var q = data.Perturbed(p, 0.01);
+        p[v - 3] = q[v - 3] = 500f;                 // row 0: a jump of ~500 in the last block
+        p[v + v / 2] = q[v + v / 2] = 20f;          // row 1: a moderate new max mid-row
+        p[2 * v + v - 1] = 90f;                     // row 2: P jumps far, Q does not
+        var lse = new float[3];
+        var entropy = new float[3];
+        var kl = new float[3];
+        var js = new float[3];
+        Engine.LogSumExp(Logits.Float32(p, v), lse);
+        Engine.Entropy(Logits.Float32(p, v), entropy);
+        Engine.KlDivergence(Logits.Float32(p, v), Logits.Float32(q, v), kl);
+        Engine.JensenShannon(Logits.Float32(p, v), Logits.Float32(q, v), js);
+        for (int r = 0; r < 3; r++)
+        {
+            var zp = Reference64.Scaled(p.AsSpan(r * v, v), 1);
+            var zq = Reference64.Scaled(q.AsSpan(r * v, v), 1);
+            Tolerance.Close(Reference64.Lse(zp), lse[r], 2e-6, 1e-5, $"lse row {r} {data}");
+            Tolerance.Close(Reference64.Entropy(zp), entropy[r], 1e-5, 3e-5, $"entropy row {r} {data}");
+            Tolerance.Close(Reference64.Kl(zp, zq), kl[r], 1e-4, 1e-6, $"kl row {r} {data}");
+            Tolerance.Close(Reference64.JensenShannon(zp, zq), js[r], 1e-4, 1e-6, $"js row {r} {data}");
+        }
+    }
+
+    [SkippableFact]
     public void Vocabulary_of_one()
     {
         var x = new[] { 3.5f, -2f, 0f };

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -53,6 +54,7 @@ internal static class BlockLoader
     }
 
     /// <summary>bf16 payloads to float32: zero-extend and shift into the high half.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WidenBFloat16(ReadOnlySpan<ushort> source, Span<float> destination)
     {
         ref ushort src = ref MemoryMarshal.GetReference(source);

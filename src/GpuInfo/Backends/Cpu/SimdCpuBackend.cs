@@ -30,9 +30,16 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
     {
         var j = job;
         int vocab = j.Logits.Vocab;
-        var weights = WeightsOf(j);
+        bool entropy = j.Entropy != 0, smoothing = j.Loss != 0 && j.Ce.LabelSmoothing != 0;
+        SliceStats<RowPartial> stats = (entropy, smoothing) switch
+        {
+            (false, false) => (row, begin, end) => SimdRowStats.Slice<SoftmaxOnly>(j.Logits, row, begin, end, j.Ce.InvTemperature, default),
+            (true, false) => (row, begin, end) => SimdRowStats.Slice<WithEntropy>(j.Logits, row, begin, end, j.Ce.InvTemperature, default),
+            (false, true) => (row, begin, end) => SimdRowStats.Slice<WithSmoothing>(j.Logits, row, begin, end, j.Ce.InvTemperature, WeightsOf(j).Span),
+            _ => (row, begin, end) => SimdRowStats.Slice<WithEverything>(j.Logits, row, begin, end, j.Ce.InvTemperature, WeightsOf(j).Span),
+        };
         RunSliced(j.Rows, vocab,
-            (row, begin, end) => SimdRowStats.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, weights.Span),
+            stats,
             (a, b) => RowPartial.Merge(a, b, j.Ce.InvTemperature),
             (row, acc) => FinishRow(j, row, acc),
             j.Gradient == 0 ? null : (row, begin, end) => SimdGradient.Slice(j, row, begin, end));

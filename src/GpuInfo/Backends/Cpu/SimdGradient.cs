@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using GpuInfo.Kernels;
@@ -11,6 +12,7 @@ namespace GpuInfo.Backends.Cpu;
 /// </summary>
 internal static class SimdGradient
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Slice(in ScoreJob job, long row, int begin, int end)
     {
         int vocab = job.Logits.Vocab;

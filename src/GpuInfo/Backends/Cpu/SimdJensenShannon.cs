@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using GpuInfo.Kernels;
@@ -25,6 +26,7 @@ internal static class SimdJensenShannon
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Block(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm)
     {
         ref float p0 = ref MemoryMarshal.GetReference(xp);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -28,7 +29,51 @@ internal static class SimdPairStats
         return acc;
     }
 
+    /// <summary>As in <see cref="SimdRowStats"/>: how far above the running max a block may go and still use it as its reference.</summary>
+    private const float MaxReferenceGap = 60f;
+
     public static void Block(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
+    {
+        if (!float.IsFinite(acc.P.Max) || !float.IsFinite(acc.Q.Max) || !OnePass(xp, xq, column0, invT, ref acc))
+        {
+            TwoPass(xp, xq, column0, invT, ref acc);
+        }
+    }
+
+    /// <summary>One read of the block around the running maxes and KL shifts; false (accumulator unchanged) if a side's max jumps too far.</summary>
+    private static bool OnePass(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
+    {
+        var blockP = new SoftmaxAccumulator { Max = acc.P.Max, Shift = acc.P.Shift };
+        var blockQ = new SoftmaxAccumulator { Max = acc.Q.Max, Shift = acc.Q.Shift };
+        Sums(xp, xq, invT, ref blockP, ref blockQ, out float maxP, out float maxQ);
+        if ((maxP > acc.P.Max && (maxP - acc.P.Max) * invT > MaxReferenceGap) || (maxQ > acc.Q.Max && (maxQ - acc.Q.Max) * invT > MaxReferenceGap))
+        {
+            return false;
+        }
+
+        // Same reference and shift: the sums add. NaN and +inf poison them (the row is reported invalid).
+        Add(ref acc.P, blockP);
+        Add(ref acc.Q, blockQ);
+        if (maxP > acc.TopP.Value)
+        {
+            int top = TensorPrimitives.IndexOfMax(xp);
+            acc.TopP = new ArgMaxTracker { Value = maxP, Index = column0 + top };
+            Recentre(ref acc.P, maxP, (xq[top] - maxP) * invT, invT);
+        }
+
+        if (maxQ > acc.TopQ.Value)
+        {
+            int top = TensorPrimitives.IndexOfMax(xq);
+            acc.TopQ = new ArgMaxTracker { Value = maxQ, Index = column0 + top };
+            Recentre(ref acc.Q, maxQ, (xp[top] - maxQ) * invT, invT);
+        }
+
+        return true;
+    }
+
+    /// <summary>Each block's own max and shift (a row's first block, and blocks whose max jumps far).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TwoPass(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
     {
         int topP = TensorPrimitives.IndexOfMax(xp);
         int topQ = TensorPrimitives.IndexOfMax(xq);
@@ -61,16 +106,48 @@ internal static class SimdPairStats
         // Each side's KL shift is the d of its block max entry (see KlMath).
         var blockP = new SoftmaxAccumulator { Max = maxP, Shift = shiftP };
         var blockQ = new SoftmaxAccumulator { Max = maxQ, Shift = shiftQ };
+        Sums(xp, xq, invT, ref blockP, ref blockQ, out _, out _);
+        acc.P = SoftmaxAccumulator.Merge(acc.P, blockP, invT);
+        acc.Q = SoftmaxAccumulator.Merge(acc.Q, blockQ, invT);
+    }
+
+    /// <summary>Moves an accumulator to a new max and the shift of the entry holding it.</summary>
+    private static void Recentre(ref SoftmaxAccumulator a, float max, float shift, float invT)
+    {
+        a = SoftmaxAccumulator.Rescaled(a, max, invT);
+        if (float.IsFinite(shift))
+        {
+            KlMath.MoveShift(ref a, a.SumExp, shift);
+        }
+    }
+
+    private static void Add(ref SoftmaxAccumulator a, in SoftmaxAccumulator b)
+    {
+        a.SumExp += b.SumExp;
+        a.EntropyAcc += b.EntropyAcc;
+        a.ValueAcc += b.ValueAcc;
+        a.CurvatureAcc += b.CurvatureAcc;
+        a.ShiftAcc += b.ShiftAcc;
+        a.Mismatches += b.Mismatches;
+    }
+
+    /// <summary>Both sides' sums around the references (Max) and shifts already set in the block accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Sums(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, ref SoftmaxAccumulator blockP, ref SoftmaxAccumulator blockQ,
+        out float maxP, out float maxQ)
+    {
         ref float p0 = ref MemoryMarshal.GetReference(xp);
         ref float q0 = ref MemoryMarshal.GetReference(xq);
         var vInvT = Vector256.Create(invT);
-        var vMaxP = Vector256.Create(maxP);
-        var vMaxQ = Vector256.Create(maxQ);
+        var vRefP = Vector256.Create(blockP.Max);
+        var vRefQ = Vector256.Create(blockQ.Max);
         var vShiftP = Vector256.Create(blockP.Shift);
         var vShiftQ = Vector256.Create(blockQ.Shift);
         var vFloor = Vector256.Create(SoftmaxMath.Floor);
         var half = Vector256.Create(0.5f);
         var zero = Vector256<float>.Zero;
+        var mp = Vector256.Create(float.NegativeInfinity);
+        var mq = mp;
         Vector256<float> sp = default, tp = default, vp = default, cp = default, up = default;
         Vector256<float> sq = default, vq = default, cq = default, uq = default;
         int i0 = 0;
@@ -78,15 +155,17 @@ internal static class SimdPairStats
         {
             var xpv = Vector256.LoadUnsafe(ref p0, (nuint)i0);
             var xqv = Vector256.LoadUnsafe(ref q0, (nuint)i0);
-            var gp = Vector256.MaxNative((xpv - vMaxP) * vInvT, vFloor);
-            var gq = Vector256.MaxNative((xqv - vMaxQ) * vInvT, vFloor);
+            mp = Vector256.MaxNative(mp, xpv);
+            mq = Vector256.MaxNative(mq, xqv);
+            var gp = (xpv - vRefP) * vInvT;
+            var gq = (xqv - vRefQ) * vInvT;
             var ep = Vector256.Exp(gp);
             var eq = Vector256.Exp(gq);
             var v = (xpv - xqv) * vInvT;
             var noP = Vector256.Equals(ep, zero);
             var noQ = Vector256.Equals(eq, zero);
             sp += ep;
-            tp = Vector256.FusedMultiplyAdd(ep, gp, tp);
+            tp = Vector256.FusedMultiplyAdd(ep, Vector256.MaxNative(gp, vFloor), tp);
             sq += eq;
             vp += Vector256.ConditionalSelect(noP, zero, ep * v);
             vq -= Vector256.ConditionalSelect(noQ, zero, eq * v);
@@ -124,14 +203,26 @@ internal static class SimdPairStats
         blockQ.ValueAcc = Vector256.Sum(vq);
         blockQ.CurvatureAcc += Vector256.Sum(cq);
         blockQ.ShiftAcc = Vector256.Sum(uq);
+        maxP = HorizontalMax(mp);
+        maxQ = HorizontalMax(mq);
         for (int i = i0; i < xp.Length; i++)
         {
             AddTail(ref blockP, xp[i], xq[i], invT, withEntropy: true);
             AddTail(ref blockQ, xq[i], xp[i], invT, withEntropy: false);
+            maxP = MathF.Max(maxP, xp[i]);
+            maxQ = MathF.Max(maxQ, xq[i]);
+        }
+    }
+
+    private static float HorizontalMax(Vector256<float> v)
+    {
+        float m = v.GetElement(0);
+        for (int i = 1; i < Vector256<float>.Count; i++)
+        {
+            m = MathF.Max(m, v.GetElement(i));
         }
 
-        acc.P = SoftmaxAccumulator.Merge(acc.P, blockP, invT);
-        acc.Q = SoftmaxAccumulator.Merge(acc.Q, blockQ, invT);
+        return m;
     }
 
     /// <summary>The curvature and mismatch terms of an entry with |d - c| ≥ ½ (the vector loop did the sums).</summary>
@@ -151,8 +242,9 @@ internal static class SimdPairStats
     /// <summary>Every term of one tail entry, relative to the block's max and shift.</summary>
     private static void AddTail(ref SoftmaxAccumulator side, float x, float other, float invT, bool withEntropy)
     {
-        float g = MathF.Max((x - side.Max) * invT, SoftmaxMath.Floor);
+        float g = (x - side.Max) * invT;
         float e = MathF.Exp(g);
+        g = MathF.Max(g, SoftmaxMath.Floor);
         float v = (x - other) * invT;
         float u = -v - side.Shift;
         side.SumExp += e;
