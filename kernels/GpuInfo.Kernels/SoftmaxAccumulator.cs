@@ -152,13 +152,19 @@ public struct SoftmaxAccumulator
         var rb = Rescaled(b, m, invT);
         KlMath.MoveShift(ref ra, ra.SumExp, shift);
         KlMath.MoveShift(ref rb, rb.SumExp, shift);
-        ra.SumExp += rb.SumExp;
-        ra.EntropyAcc += rb.EntropyAcc;
-        ra.ValueAcc += rb.ValueAcc;
-        ra.CurvatureAcc += rb.CurvatureAcc;
-        ra.ShiftAcc += rb.ShiftAcc;
-        ra.Mismatches += rb.Mismatches;
+        ra.AddSameFrame(rb);
         return ra;
+    }
+
+    /// <summary>Adds the sums of an accumulator with the same reference max and KL shift.</summary>
+    public void AddSameFrame(in SoftmaxAccumulator b)
+    {
+        SumExp += b.SumExp;
+        EntropyAcc += b.EntropyAcc;
+        ValueAcc += b.ValueAcc;
+        CurvatureAcc += b.CurvatureAcc;
+        ShiftAcc += b.ShiftAcc;
+        Mismatches += b.Mismatches;
     }
 
     /// <summary>This accumulator expressed relative to a larger max m (a part with no finite entry adds 0, or NaN).</summary>

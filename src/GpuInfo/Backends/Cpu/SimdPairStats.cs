@@ -52,8 +52,8 @@ internal static class SimdPairStats
         }
 
         // Same reference and shift: the sums add. NaN and +inf poison them (the row is reported invalid).
-        Add(ref acc.P, blockP);
-        Add(ref acc.Q, blockQ);
+        acc.P.AddSameFrame(blockP);
+        acc.Q.AddSameFrame(blockQ);
         if (maxP > acc.TopP.Value)
         {
             int top = TensorPrimitives.IndexOfMax(xp);
@@ -119,16 +119,6 @@ internal static class SimdPairStats
         {
             KlMath.MoveShift(ref a, a.SumExp, shift);
         }
-    }
-
-    private static void Add(ref SoftmaxAccumulator a, in SoftmaxAccumulator b)
-    {
-        a.SumExp += b.SumExp;
-        a.EntropyAcc += b.EntropyAcc;
-        a.ValueAcc += b.ValueAcc;
-        a.CurvatureAcc += b.CurvatureAcc;
-        a.ShiftAcc += b.ShiftAcc;
-        a.Mismatches += b.Mismatches;
     }
 
     /// <summary>Both sides' sums around the references (Max) and shifts already set in the block accumulators.</summary>
