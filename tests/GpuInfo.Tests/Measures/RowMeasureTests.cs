@@ -132,12 +132,13 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         var result = Engine.CrossEntropyWithGradient(Logits.Float32(x, shape.Vocab), y, grad, options);
         CheckGradient(x, shape, y, options, result, grad, data);
 
-        // In place over the logits gives the same numbers.
+        // In place over the logits gives the same numbers (accelerators may sum in another order: last digits).
         var inPlace = (float[])x.Clone();
         Engine.CrossEntropyWithGradientInPlace(inPlace, shape.Vocab, y, options);
+        float scale = grad.Max(MathF.Abs);
         for (int i = 0; i < x.Length; i++)
         {
-            Assert.True(Math.Abs(inPlace[i] - grad[i]) <= 1e-6 * (1 + Math.Abs(grad[i])), $"in-place gradient {i} {data}");
+            Assert.True(Math.Abs(inPlace[i] - grad[i]) <= 1e-5 * scale, $"in-place gradient {i}: {inPlace[i]} vs {grad[i]} {data}");
         }
     }
 
