@@ -6,7 +6,4 @@ internal readonly record struct RowsView(nint Data, long Rows, int Vocab, Scalar
     public long RowBytes => (long)Vocab * Type.Size();
 
     public RowsView Slice(long firstRow, long rows) => new(Data + (nint)(firstRow * RowBytes), rows, Vocab, Type);
-
-    public unsafe ReadOnlySpan<T> Row<T>(long row)
-        where T : unmanaged => new((void*)(Data + (nint)(row * RowBytes)), Vocab);
 }
