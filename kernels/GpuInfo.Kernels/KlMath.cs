@@ -7,8 +7,9 @@ namespace GpuInfo.Kernels;
 /// E_p[-(d-c)] + log(1 + B) = E_p[φ(d - c)] - h(B) whenever every entry with q &gt; 0 has p &gt; 0,
 /// where φ(u) = e^u - 1 - u ≥ 0 and h(B) = B - log(1 + B) ≥ 0. The classic
 /// Σp·(z_p - z_q) - (lse_p - lse_q) subtracts two O(1) numbers that agree to many digits; here,
-/// with c the d of p's largest entry, both parts are of the order of KL itself, so KL keeps its
-/// relative accuracy when it is 1e-8, even for peaked rows (p_max ≈ 1). Rows with mismatched
+/// with c the d of p's largest entry, both parts are small (of the order of KL, or of Var_p(d) on flat
+/// rows), so a KL of 1e-8 keeps about four significant digits (absolute error ≈ 2e-12 from float32
+/// sums), even for peaked rows (p_max ≈ 1). Rows with mismatched
 /// supports, or far-apart distributions (|B| &gt; ½, where cancellation is no issue), use the classic form.
 /// </summary>
 public static class KlMath
@@ -18,6 +19,12 @@ public static class KlMath
 
     /// <summary>Mass below e^-30 of the max cannot change a float32 sum: ignore it.</summary>
     public const float NegligibleGap = -30f;
+
+    /// <summary>
+    /// A shift moves by more than this only when the two distributions are far apart; the move itself
+    /// would then cancel (terms of size S·φ(δ) ≫ the result), so such rows take the classic form.
+    /// </summary>
+    public const float MaxShiftMove = 1f;
 
     /// <summary>φ(d) = e^d - 1 - d; a Taylor series for |d| &lt; ½ (relative error &lt; 3e-9).</summary>
     public static float Phi(float d) =>
@@ -63,9 +70,9 @@ public static class KlMath
 
         float g = XMath.Exp(-delta) * a.CurvatureAcc + weightSum * Phi(-delta) + a.ShiftAcc * ExpM1(-delta);
         float u = a.ShiftAcc - delta * weightSum;
-        if (!float.IsFinite(g) || !float.IsFinite(u))
+        if (!float.IsFinite(g) || !float.IsFinite(u) || XMath.Abs(delta) > MaxShiftMove)
         {
-            // The shift moved too far for float32 (the distributions are far apart): the classic form takes the row.
+            // The distributions are far apart (the move would cancel, or overflow): the classic form takes the row.
             a.Mismatches += 1f;
             g = 0f;
             u = 0f;
