@@ -12,9 +12,6 @@ public struct CrossEntropyParams
     /// <summary>1 when class weights are given.</summary>
     public int HasWeights;
 
-    /// <summary>1 when targets are given (otherwise no loss is computed).</summary>
-    public int HasTargets;
-
     /// <summary>Σ_j w_j over the vocabulary (V when unweighted).</summary>
     public float WeightSum;
 

@@ -1,3 +1,4 @@
+using GpuInfo.Formats;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 
@@ -15,7 +16,7 @@ internal static class CapacityCommand
         command.SetAction(parse =>
         {
             string path = parse.GetValue(channel)!;
-            var w = MatrixInput.Read(path);
+            var w = MatrixFile.Read(path);
             var r = MatrixInput.Checked(path, () => BlahutArimoto.Capacity(w));
             var report = new JsonObject
             {

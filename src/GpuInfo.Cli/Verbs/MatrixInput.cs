@@ -5,11 +5,9 @@ namespace GpuInfo.Cli.Verbs;
 /// <summary>Reads the matrices of the distribution verbs, turning content errors into data errors naming the file.</summary>
 internal static class MatrixInput
 {
-    public static double[,] Read(string path) => MatrixFile.Read(path);
-
     public static JointDistribution Joint(string path)
     {
-        var weights = Read(path);
+        var weights = MatrixFile.Read(path);
         return Checked(path, () => JointDistribution.FromWeights(weights));
     }
 

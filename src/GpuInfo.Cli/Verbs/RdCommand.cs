@@ -1,3 +1,4 @@
+using GpuInfo.Formats;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 
@@ -17,14 +18,14 @@ internal static class RdCommand
         command.SetAction(parse =>
         {
             string sourcePath = parse.GetValue(source)!, distortionPath = parse.GetValue(distortion)!;
-            var s = MatrixInput.Read(sourcePath);
+            var s = MatrixFile.Read(sourcePath);
             if (s.GetLength(0) != 1)
             {
                 throw CliException.BadData($"{sourcePath}: the source must be a vector [X]; got [{s.GetLength(0)}, {s.GetLength(1)}].");
             }
 
             var p = Enumerable.Range(0, s.GetLength(1)).Select(i => s[0, i]).ToArray();
-            var d = MatrixInput.Read(distortionPath);
+            var d = MatrixFile.Read(distortionPath);
             if (d.GetLength(0) != p.Length)
             {
                 throw CliException.BadData($"{distortionPath}: has {d.GetLength(0)} rows but the source has {p.Length} symbols.");

@@ -65,9 +65,9 @@ internal static class InformationBottleneck
             var before = (double[])encoder.Clone();
             var cross = new double[x * t];
             products.CrossTerms(state.LogDecoder, t, cross);
+            var s = new double[t];
             for (int i = 0; i < x; i++)
             {
-                var s = new double[t];
                 for (int k = 0; k < t; k++)
                 {
                     double kl = negHyx[i] - cross[i * t + k];

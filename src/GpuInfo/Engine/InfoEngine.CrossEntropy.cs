@@ -88,7 +88,6 @@ public sealed partial class InfoEngine
         var ce = Params(vocab, o.Temperature);
         ce.LabelSmoothing = o.LabelSmoothing;
         ce.ZLoss = o.ZLoss;
-        ce.HasTargets = 1;
         ce.HasWeights = o.ClassWeights is null ? 0 : 1;
         ce.WeightSum = o.ClassWeights is null ? vocab : (float)classWeightSum;
         ce.GradientScale = o.Reduction == Reduction.Mean && weightSum > 0 ? (float)(1.0 / weightSum) : 1f;

@@ -19,7 +19,6 @@ public sealed class LogitsFile : IDisposable
         _handle = handle;
         Vocab = (int)info.Shape[^1];
         Rows = info.Rank == 2 ? info.Shape[0] : info.Shape[0] * info.Shape[1];
-        Sequences = info.Rank == 3 ? info.Shape[0] : 1;
         SequenceLength = info.Rank == 3 ? info.Shape[1] : Rows;
         Type = info.DType switch
         {
@@ -37,9 +36,6 @@ public sealed class LogitsFile : IDisposable
 
     public int Vocab { get; }
 
-    /// <summary>B for <c>[B, T, V]</c>, 1 for <c>[N, V]</c>.</summary>
-    public long Sequences { get; }
-
     /// <summary>T for <c>[B, T, V]</c>, N for <c>[N, V]</c>.</summary>
     public long SequenceLength { get; }
 
@@ -47,9 +43,6 @@ public sealed class LogitsFile : IDisposable
     public ScalarType Type { get; }
 
     public long RowBytes => (long)Vocab * Type.Size();
-
-    /// <summary>Bytes of the file's logits (as stored).</summary>
-    public long DataBytes => Info.ByteLength;
 
     /// <exception cref="InvalidFileException">Not a readable logits tensor.</exception>
     public static LogitsFile Open(string path, string? tensor = null)

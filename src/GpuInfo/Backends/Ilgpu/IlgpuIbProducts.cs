@@ -20,6 +20,8 @@ internal sealed class IlgpuIbProducts : IIbProducts
     private readonly int _tile;
     private readonly int _x;
     private readonly int _y;
+    private float[] _upload = [];
+    private float[] _download = [];
 
     public IlgpuIbProducts(IlgpuBackend backend, JointDistribution joint)
     {
@@ -62,22 +64,27 @@ internal sealed class IlgpuIbProducts : IIbProducts
     /// <summary>resident [rows, k] with operand [clusters, k]: operandIsA gives operand·residentᵀ, else resident·operandᵀ.</summary>
     private void Multiply(ArrayView<float> resident, int rows, double[] operand, int clusters, int k, double[] result, bool operandIsA)
     {
-        var host = new float[(long)clusters * k];
-        for (long i = 0; i < host.Length; i++)
+        long count = (long)clusters * k;
+        if (_upload.Length < count)
         {
-            host[i] = (float)Math.Max(operand[i], -1e30);
+            _upload = new float[count];
+        }
+
+        for (long i = 0; i < count; i++)
+        {
+            _upload[i] = (float)Math.Max(operand[i], -1e30);
         }
 
         lock (_backend.Gate)
         {
-            Launch(resident, rows, host, clusters, k, result, operandIsA);
+            Launch(resident, rows, count, clusters, k, result, operandIsA);
         }
     }
 
-    private void Launch(ArrayView<float> resident, int rows, float[] host, int clusters, int k, double[] result, bool operandIsA)
+    private void Launch(ArrayView<float> resident, int rows, long count, int clusters, int k, double[] result, bool operandIsA)
     {
-        var small = _arena.Get<float>("operand", host.Length);
-        small.CopyFromCPU(host);
+        var small = _arena.Get<float>("operand", count);
+        small.CopyFromCPU(_upload.AsSpan(0, (int)count));
         var output = _arena.Get<float>("result", (long)rows * clusters);
         var (a, m, b, n) = operandIsA ? (small, clusters, resident, rows) : (resident, rows, small, clusters);
         var config = new KernelConfig(
@@ -85,11 +92,16 @@ internal sealed class IlgpuIbProducts : IIbProducts
             new Index2D(_tile, _tile),
             SharedMemoryConfig.RequestDynamic<float>(2 * _tile * _tile));
         _kernel(config, a, b, output, m, n, k);
-        var back = new float[(long)m * n];
-        output.CopyToCPU(back);
-        for (long i = 0; i < back.Length; i++)
+        long outCount = (long)m * n;
+        if (_download.Length < outCount)
         {
-            result[i] = back[i];
+            _download = new float[outCount];
+        }
+
+        output.CopyToCPU(_download.AsSpan(0, (int)outCount));
+        for (long i = 0; i < outCount; i++)
+        {
+            result[i] = _download[i];
         }
     }
 }
