@@ -10,6 +10,16 @@ public sealed class SimdCpuRowMeasureTests(SimdCpuFixture f) : RowMeasureTests(f
 
 public sealed class SimdCpuEdgeCaseTests(SimdCpuFixture f) : EdgeCaseTests(f), IClassFixture<SimdCpuFixture>;
 
+// The same path on 8 lanes (machines without AVX-512), run on any machine.
+public sealed class SimdCpu8LaneRowMeasureTests(SimdCpu8LaneFixture f) : RowMeasureTests(f), IClassFixture<SimdCpu8LaneFixture>
+{
+    protected override Shape[] Shapes => [new(37, 50257), new(64, 1009)];
+
+    protected override Shape Wide => new(3, 100_003);
+}
+
+public sealed class SimdCpu8LaneEdgeCaseTests(SimdCpu8LaneFixture f) : EdgeCaseTests(f), IClassFixture<SimdCpu8LaneFixture>;
+
 // ILGPU's CPU accelerator simulates a GPU thread by thread: small shapes keep CI fast.
 public sealed class IlgpuCpuRowMeasureTests(IlgpuCpuFixture f) : RowMeasureTests(f), IClassFixture<IlgpuCpuFixture>
 {

@@ -5,14 +5,16 @@ public abstract class EngineFixture : IDisposable
 {
     private readonly Lazy<(InfoEngine? Engine, string? Reason)> _engine;
 
-    protected EngineFixture(string device)
+    protected EngineFixture(string device, Action<InfoEngine>? configure = null)
     {
         Device = device;
         _engine = new(() =>
         {
             try
             {
-                return (new InfoEngine(new InfoEngineOptions { Device = device }), null);
+                var engine = new InfoEngine(new InfoEngineOptions { Device = device });
+                configure?.Invoke(engine);
+                return (engine, null);
             }
             catch (DeviceUnavailableException e)
             {
@@ -45,6 +47,9 @@ public abstract class EngineFixture : IDisposable
 }
 
 public sealed class SimdCpuFixture() : EngineFixture("cpu");
+
+/// <summary>The SIMD path on 8 lanes: what machines without AVX-512 run (here too, whatever this CPU has).</summary>
+public sealed class SimdCpu8LaneFixture() : EngineFixture("cpu", engine => ((Backends.Cpu.SimdCpuBackend)engine.Backend).WideLanes = false);
 
 public sealed class IlgpuCpuFixture() : EngineFixture("ilgpu-cpu");
 

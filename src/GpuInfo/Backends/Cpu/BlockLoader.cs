@@ -20,9 +20,10 @@ internal static class BlockLoader
     [ThreadStatic]
     private static float[]? t_scratchQ;
 
-    public static float[] ScratchP => t_scratchP ??= new float[BlockSize];
+    // Padded so that the passes' prefetches past a scratch block land in the scratch array itself.
+    public static float[] ScratchP => t_scratchP ??= new float[BlockSize + Prefetch.Distance];
 
-    public static float[] ScratchQ => t_scratchQ ??= new float[BlockSize];
+    public static float[] ScratchQ => t_scratchQ ??= new float[BlockSize + Prefetch.Distance];
 
     /// <summary>Columns [begin, begin+count) of <paramref name="row"/> as float32 (count ≤ BlockSize for 16-bit types).</summary>
     public static unsafe ReadOnlySpan<float> Load(in RowsView view, long row, int begin, int count, float[] scratch)
@@ -33,9 +34,11 @@ internal static class BlockLoader
             case ScalarType.Float32:
                 return new ReadOnlySpan<float>((float*)start + begin, count);
             case ScalarType.Float16:
+                Prefetch.Next(start + (begin + count) * 2, Math.Min(count, view.Vocab - begin - count) * 2);
                 TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)start + begin, count), scratch);
                 return scratch.AsSpan(0, count);
             default:
+                Prefetch.Next(start + (begin + count) * 2, Math.Min(count, view.Vocab - begin - count) * 2);
                 WidenBFloat16(new ReadOnlySpan<ushort>((ushort*)start + begin, count), scratch);
                 return scratch.AsSpan(0, count);
         }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using GpuInfo.Backends.Cpu.Lanes;
 using GpuInfo.Kernels;
 
 namespace GpuInfo.Backends.Cpu;
@@ -23,38 +24,76 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
 
     public int Workers { get; }
 
+    /// <summary>
+    /// Whether the passes run on 16 AVX-512 lanes (default where the JIT supports it) or on 8 lanes
+    /// (the path of every other machine; tests set this to run it here too).
+    /// </summary>
+    internal bool WideLanes
+    {
+        get => _wideLanes;
+        set => _wideLanes = value && Lanes512.IsSupported;
+    }
+
+    private bool _wideLanes = Lanes512.IsSupported;
+
     /// <summary>Forces the number of vocabulary slices per row (tests of the split path).</summary>
     internal int? ForcedSplits { get; set; }
 
     public void Score(in ScoreJob job)
+    {
+        if (_wideLanes)
+        {
+            Score<Lanes512>(job);
+        }
+        else
+        {
+            Score<Lanes256>(job);
+        }
+    }
+
+    public void Compare(in CompareJob job)
+    {
+        if (_wideLanes)
+        {
+            Compare<Lanes512>(job);
+        }
+        else
+        {
+            Compare<Lanes256>(job);
+        }
+    }
+
+    private void Score<TV>(in ScoreJob job)
+        where TV : struct, ILanes<TV>
     {
         var j = job;
         int vocab = j.Logits.Vocab;
         bool entropy = j.Entropy != 0, smoothing = j.Loss != 0 && j.Ce.LabelSmoothing != 0;
         SliceStats<RowPartial> stats = (entropy, smoothing) switch
         {
-            (false, false) => (row, begin, end) => SimdRowStats.Slice<SoftmaxOnly>(j.Logits, row, begin, end, j.Ce.InvTemperature, default),
-            (true, false) => (row, begin, end) => SimdRowStats.Slice<WithEntropy>(j.Logits, row, begin, end, j.Ce.InvTemperature, default),
-            (false, true) => (row, begin, end) => SimdRowStats.Slice<WithSmoothing>(j.Logits, row, begin, end, j.Ce.InvTemperature, WeightsOf(j).Span),
-            _ => (row, begin, end) => SimdRowStats.Slice<WithEverything>(j.Logits, row, begin, end, j.Ce.InvTemperature, WeightsOf(j).Span),
+            (false, false) => (row, begin, end) => SimdRowStats<TV, SoftmaxOnly>.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, default),
+            (true, false) => (row, begin, end) => SimdRowStats<TV, WithEntropy>.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, default),
+            (false, true) => (row, begin, end) => SimdRowStats<TV, WithSmoothing>.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, WeightsOf(j).Span),
+            _ => (row, begin, end) => SimdRowStats<TV, WithEverything>.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, WeightsOf(j).Span),
         };
         RunSliced(j.Rows, vocab,
             stats,
             (a, b) => RowPartial.Merge(a, b, j.Ce.InvTemperature),
             (row, acc) => FinishRow(j, row, acc),
-            j.Gradient == 0 ? null : (row, begin, end) => SimdGradient.Slice(j, row, begin, end));
+            j.Gradient == 0 ? null : (row, begin, end) => SimdGradient<TV>.Slice(j, row, begin, end));
     }
 
-    public void Compare(in CompareJob job)
+    private void Compare<TV>(in CompareJob job)
+        where TV : struct, ILanes<TV>
     {
         var j = job;
         RunSliced(j.Rows, j.P.Vocab,
-            (row, begin, end) => SimdPairStats.Slice(j.P, j.Q, row, begin, end, j.InvTemperature),
+            (row, begin, end) => SimdPairStats<TV>.Slice(j.P, j.Q, row, begin, end, j.InvTemperature),
             (a, b) => PairPartial.Merge(a, b, j.InvTemperature),
             (row, acc) => FinishPair(j, row, acc),
             null,
             j.JensenShannon == 0 ? null : (row, begin, end, acc) =>
-                SimdJensenShannon.Slice(j.P, j.Q, row, begin, end, j.InvTemperature, new JsNormalizers(acc, j.InvTemperature)),
+                SimdJensenShannon<TV>.Slice(j.P, j.Q, row, begin, end, j.InvTemperature, new JsNormalizers(acc, j.InvTemperature)),
             j.JensenShannon);
     }
 

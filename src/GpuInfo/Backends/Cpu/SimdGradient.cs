@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using GpuInfo.Backends.Cpu.Lanes;
 using GpuInfo.Kernels;
 
 namespace GpuInfo.Backends.Cpu;
@@ -10,7 +10,8 @@ namespace GpuInfo.Backends.Cpu;
 /// g_k = a·p_k - c·w_k - b·[k = y] (coefficients from <see cref="SoftmaxMath.GradientCoefficients"/>).
 /// The destination may be the float32 logits themselves (each block is read before it is written).
 /// </summary>
-internal static class SimdGradient
+internal static class SimdGradient<TV>
+    where TV : struct, ILanes<TV>
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Slice(in ScoreJob job, long row, int begin, int end)
@@ -30,22 +31,26 @@ internal static class SimdGradient
         float lse = ((float*)job.Lse)[row];
         SoftmaxMath.GradientCoefficients(ce, lse, weighted ? w[y] : 1f, out float a, out float b, out float c);
         var scratch = BlockLoader.ScratchP;
-        var vA = Vector256.Create(a);
-        var vC = Vector256.Create(c);
-        var vInvT = Vector256.Create(ce.InvTemperature);
-        var vLse = Vector256.Create(lse);
+        var vA = TV.Create(a);
+        var vC = TV.Create(c);
+        var vInvT = TV.Create(ce.InvTemperature);
+        var vLse = TV.Create(lse);
+        var one = TV.Create(1f);
         for (int b0 = begin; b0 < end; b0 += BlockLoader.BlockSize)
         {
             int n = Math.Min(BlockLoader.BlockSize, end - b0);
             var x = BlockLoader.Load(job.Logits, row, b0, n, scratch);
             ref float x0 = ref MemoryMarshal.GetReference(x);
             float* dst = g + b0;
+            ref float d0 = ref *dst;
+            ref float w0 = ref *(w + b0);
             int i = 0;
-            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            for (; i <= n - TV.Count; i += TV.Count)
             {
-                var p = Vector256.Exp(Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x0, (nuint)i), vInvT, -vLse));
-                var wv = weighted ? Vector256.Load(w + b0 + i) : Vector256<float>.One;
-                Vector256.Store(vA * p - vC * wv, dst + i);
+                Prefetch.Ahead(ref x0, i);
+                var p = TV.Exp(TV.MultiplyAdd(TV.Load(ref x0, (nuint)i), vInvT, -vLse));
+                var wv = weighted ? TV.Load(ref w0, (nuint)i) : one;
+                TV.Store(vA * p - vC * wv, ref d0, (nuint)i);
             }
 
             for (; i < n; i++)

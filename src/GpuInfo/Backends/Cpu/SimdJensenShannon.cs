@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using GpuInfo.Backends.Cpu.Lanes;
 using GpuInfo.Kernels;
 
 namespace GpuInfo.Backends.Cpu;
@@ -10,8 +10,10 @@ namespace GpuInfo.Backends.Cpu;
 /// comparing a model with its quantization) take the vectorised series; the rest take the kernels'
 /// scalar <see cref="JensenShannonKernel.Term"/>.
 /// </summary>
-internal static class SimdJensenShannon
+internal static class SimdJensenShannon<TV>
+    where TV : struct, ILanes<TV>
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Slice(in RowsView p, in RowsView q, long row, int begin, int end, float invT, JsNormalizers norm)
     {
         float sum = 0f;
@@ -31,31 +33,30 @@ internal static class SimdJensenShannon
     {
         ref float p0 = ref MemoryMarshal.GetReference(xp);
         ref float q0 = ref MemoryMarshal.GetReference(xq);
-        var vInvT = Vector256.Create(invT);
-        var vMaxP = Vector256.Create(norm.MaxP);
-        var vLogSumP = Vector256.Create(norm.LogSumP);
-        var vDiff = Vector256.Create(norm.LseDifference);
-        var half = Vector256.Create(0.5f);
-        Vector256<float> acc = default;
+        var vInvT = TV.Create(invT);
+        var vMaxP = TV.Create(norm.MaxP);
+        var vLogSumP = TV.Create(norm.LogSumP);
+        var vDiff = TV.Create(norm.LseDifference);
+        var half = TV.Create(0.5f);
+        TV acc = default;
         float scalar = 0f;
         int i0 = 0;
-        for (; i0 <= xp.Length - Vector256<float>.Count; i0 += Vector256<float>.Count)
+        for (; i0 <= xp.Length - TV.Count; i0 += TV.Count)
         {
-            var xpv = Vector256.LoadUnsafe(ref p0, (nuint)i0);
-            var xqv = Vector256.LoadUnsafe(ref q0, (nuint)i0);
+            Prefetch.Ahead(ref p0, i0);
+            Prefetch.Ahead(ref q0, i0);
+            var xpv = TV.Load(ref p0, (nuint)i0);
+            var xqv = TV.Load(ref q0, (nuint)i0);
             var d = (xpv - xqv) * vInvT - vDiff;
-            var near = Vector256.LessThan(Vector256.Abs(d), half);
-            var term = half * Vector256.Exp((xpv - vMaxP) * vInvT - vLogSumP) * Series(d);
-            acc += Vector256.ConditionalSelect(near, term, Vector256<float>.Zero);
-            if (!Vector256.EqualsAll(near.AsInt32(), Vector256<int>.AllBitsSet))
+            var near = TV.LessThan(TV.Abs(d), half);
+            var term = half * TV.Exp((xpv - vMaxP) * vInvT - vLogSumP) * Series(d);
+            acc += TV.Select(near, term, default);
+            ulong far = ~TV.Bits(near) & TV.AllBits;
+            while (far != 0)
             {
-                uint far = ~near.ExtractMostSignificantBits() & 0xFFu;
-                while (far != 0)
-                {
-                    int lane = System.Numerics.BitOperations.TrailingZeroCount(far);
-                    far &= far - 1;
-                    scalar += JensenShannonKernel.Term(xp[i0 + lane], xq[i0 + lane], norm);
-                }
+                int lane = System.Numerics.BitOperations.TrailingZeroCount(far);
+                far &= far - 1;
+                scalar += JensenShannonKernel.Term(xp[i0 + lane], xq[i0 + lane], norm);
             }
         }
 
@@ -64,18 +65,18 @@ internal static class SimdJensenShannon
             scalar += JensenShannonKernel.Term(xp[i], xq[i], norm);
         }
 
-        return Vector256.Sum(acc) + scalar;
+        return TV.Sum(acc) + scalar;
     }
 
-    private static Vector256<float> Series(Vector256<float> d)
+    private static TV Series(TV d)
     {
-        var r = Vector256.Create(1f / 46080f);
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(-1f / 5760f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(1f / 1152f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(-1f / 192f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(1f / 32f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(-1f / 8f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(1f / 4f));
+        var r = TV.Create(1f / 46080f);
+        r = TV.MultiplyAdd(r, d, TV.Create(-1f / 5760f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 1152f));
+        r = TV.MultiplyAdd(r, d, TV.Create(-1f / 192f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 32f));
+        r = TV.MultiplyAdd(r, d, TV.Create(-1f / 8f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 4f));
         return r * d * d;
     }
 }

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using GpuInfo.Backends.Cpu.Lanes;
 using GpuInfo.Kernels;
 
 namespace GpuInfo.Backends.Cpu;
@@ -11,10 +11,12 @@ namespace GpuInfo.Backends.Cpu;
 /// softmax sums, P's entropy term and each side's KL terms (see <see cref="KlMath"/>): the
 /// weighted difference and the curvature φ, vectorised through its series where |zp - zq| &lt; ½
 /// (nearly every entry when comparing a model with its quantization); other entries take the
-/// kernels' scalar formulas.
+/// kernels' scalar formulas. Generic over the lane width <typeparamref name="TV"/>.
 /// </summary>
-internal static class SimdPairStats
+internal static class SimdPairStats<TV>
+    where TV : struct, ILanes<TV>
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static PairPartial Slice(in RowsView p, in RowsView q, long row, int begin, int end, float invT)
     {
         var acc = PairPartial.Empty;
@@ -29,9 +31,10 @@ internal static class SimdPairStats
         return acc;
     }
 
-    /// <summary>As in <see cref="SimdRowStats"/>: how far above the running max a block may go and still use it as its reference.</summary>
+    /// <summary>As in <see cref="SimdRowStats{TV, TSums}"/>: how far above the running max a block may go and still use it as its reference.</summary>
     private const float MaxReferenceGap = 60f;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
     {
         if (!float.IsFinite(acc.P.Max) || !float.IsFinite(acc.Q.Max) || !OnePass(xp, xq, column0, invT, ref acc))
@@ -41,6 +44,7 @@ internal static class SimdPairStats
     }
 
     /// <summary>One read of the block around the running maxes and KL shifts; false (accumulator unchanged) if a side's max jumps too far.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool OnePass(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
     {
         var blockP = new SoftmaxAccumulator { Max = acc.P.Max, Shift = acc.P.Shift };
@@ -128,73 +132,75 @@ internal static class SimdPairStats
     {
         ref float p0 = ref MemoryMarshal.GetReference(xp);
         ref float q0 = ref MemoryMarshal.GetReference(xq);
-        var vInvT = Vector256.Create(invT);
-        var vRefP = Vector256.Create(blockP.Max);
-        var vRefQ = Vector256.Create(blockQ.Max);
-        var vShiftP = Vector256.Create(blockP.Shift);
-        var vShiftQ = Vector256.Create(blockQ.Shift);
-        var vFloor = Vector256.Create(SoftmaxMath.Floor);
-        var half = Vector256.Create(0.5f);
-        var zero = Vector256<float>.Zero;
-        var mp = Vector256.Create(float.NegativeInfinity);
+        var vInvT = TV.Create(invT);
+        var vRefP = TV.Create(blockP.Max);
+        var vRefQ = TV.Create(blockQ.Max);
+        var vShiftP = TV.Create(blockP.Shift);
+        var vShiftQ = TV.Create(blockQ.Shift);
+        var vFloor = TV.Create(SoftmaxMath.Floor);
+        var half = TV.Create(0.5f);
+        var zero = default(TV);
+        var mp = TV.Create(float.NegativeInfinity);
         var mq = mp;
-        Vector256<float> sp = default, tp = default, vp = default, cp = default, up = default;
-        Vector256<float> sq = default, vq = default, cq = default, uq = default;
+        TV sp = default, tp = default, vp = default, cp = default, up = default;
+        TV sq = default, vq = default, cq = default, uq = default;
         int i0 = 0;
-        for (; i0 <= xp.Length - Vector256<float>.Count; i0 += Vector256<float>.Count)
+        for (; i0 <= xp.Length - TV.Count; i0 += TV.Count)
         {
-            var xpv = Vector256.LoadUnsafe(ref p0, (nuint)i0);
-            var xqv = Vector256.LoadUnsafe(ref q0, (nuint)i0);
-            mp = Vector256.MaxNative(mp, xpv);
-            mq = Vector256.MaxNative(mq, xqv);
+            Prefetch.Ahead(ref p0, i0);
+            Prefetch.Ahead(ref q0, i0);
+            var xpv = TV.Load(ref p0, (nuint)i0);
+            var xqv = TV.Load(ref q0, (nuint)i0);
+            mp = TV.MaxNative(mp, xpv);
+            mq = TV.MaxNative(mq, xqv);
             var gp = (xpv - vRefP) * vInvT;
             var gq = (xqv - vRefQ) * vInvT;
-            var ep = Vector256.Exp(gp);
-            var eq = Vector256.Exp(gq);
+            var ep = TV.Exp(gp);
+            var eq = TV.Exp(gq);
             var v = (xpv - xqv) * vInvT;
-            var noP = Vector256.Equals(ep, zero);
-            var noQ = Vector256.Equals(eq, zero);
+            var noP = TV.EqualTo(ep, zero);
+            var noQ = TV.EqualTo(eq, zero);
             sp += ep;
-            tp = Vector256.FusedMultiplyAdd(ep, Vector256.MaxNative(gp, vFloor), tp);
+            tp = TV.MultiplyAdd(ep, TV.MaxNative(gp, vFloor), tp);
             sq += eq;
-            vp += Vector256.ConditionalSelect(noP, zero, ep * v);
-            vq -= Vector256.ConditionalSelect(noQ, zero, eq * v);
+            vp += TV.Select(noP, zero, ep * v);
+            vq -= TV.Select(noQ, zero, eq * v);
             var uP = -v - vShiftP;
             var uQ = v - vShiftQ;
-            up += Vector256.ConditionalSelect(noP, zero, ep * uP);
-            uq += Vector256.ConditionalSelect(noQ, zero, eq * uQ);
-            var nearP = Vector256.LessThan(Vector256.Abs(uP), half);
-            var nearQ = Vector256.LessThan(Vector256.Abs(uQ), half);
-            cp += Vector256.ConditionalSelect(nearP, ep * PhiSeries(uP), zero);
-            cq += Vector256.ConditionalSelect(nearQ, eq * PhiSeries(uQ), zero);
-            uint farP = ~nearP.ExtractMostSignificantBits() & 0xFFu;
-            uint farQ = ~nearQ.ExtractMostSignificantBits() & 0xFFu;
+            up += TV.Select(noP, zero, ep * uP);
+            uq += TV.Select(noQ, zero, eq * uQ);
+            var nearP = TV.LessThan(TV.Abs(uP), half);
+            var nearQ = TV.LessThan(TV.Abs(uQ), half);
+            cp += TV.Select(nearP, ep * PhiSeries(uP), zero);
+            cq += TV.Select(nearQ, eq * PhiSeries(uQ), zero);
+            ulong farP = ~TV.Bits(nearP) & TV.AllBits;
+            ulong farQ = ~TV.Bits(nearQ) & TV.AllBits;
             while (farP != 0)
             {
                 int lane = System.Numerics.BitOperations.TrailingZeroCount(farP);
                 farP &= farP - 1;
-                AddFar(ref blockP, xp[i0 + lane], xq[i0 + lane], invT, ep.GetElement(lane));
+                AddFar(ref blockP, xp[i0 + lane], xq[i0 + lane], invT, TV.Element(ep, lane));
             }
 
             while (farQ != 0)
             {
                 int lane = System.Numerics.BitOperations.TrailingZeroCount(farQ);
                 farQ &= farQ - 1;
-                AddFar(ref blockQ, xq[i0 + lane], xp[i0 + lane], invT, eq.GetElement(lane));
+                AddFar(ref blockQ, xq[i0 + lane], xp[i0 + lane], invT, TV.Element(eq, lane));
             }
         }
 
-        blockP.SumExp = Vector256.Sum(sp);
-        blockP.EntropyAcc = Vector256.Sum(tp);
-        blockP.ValueAcc = Vector256.Sum(vp);
-        blockP.CurvatureAcc += Vector256.Sum(cp);
-        blockP.ShiftAcc = Vector256.Sum(up);
-        blockQ.SumExp = Vector256.Sum(sq);
-        blockQ.ValueAcc = Vector256.Sum(vq);
-        blockQ.CurvatureAcc += Vector256.Sum(cq);
-        blockQ.ShiftAcc = Vector256.Sum(uq);
-        maxP = HorizontalMax(mp);
-        maxQ = HorizontalMax(mq);
+        blockP.SumExp = TV.Sum(sp);
+        blockP.EntropyAcc = TV.Sum(tp);
+        blockP.ValueAcc = TV.Sum(vp);
+        blockP.CurvatureAcc += TV.Sum(cp);
+        blockP.ShiftAcc = TV.Sum(up);
+        blockQ.SumExp = TV.Sum(sq);
+        blockQ.ValueAcc = TV.Sum(vq);
+        blockQ.CurvatureAcc += TV.Sum(cq);
+        blockQ.ShiftAcc = TV.Sum(uq);
+        maxP = TV.Max(mp);
+        maxQ = TV.Max(mq);
         for (int i = i0; i < xp.Length; i++)
         {
             AddTail(ref blockP, xp[i], xq[i], invT, withEntropy: true);
@@ -202,17 +208,6 @@ internal static class SimdPairStats
             maxP = MathF.Max(maxP, xp[i]);
             maxQ = MathF.Max(maxQ, xq[i]);
         }
-    }
-
-    private static float HorizontalMax(Vector256<float> v)
-    {
-        float m = v.GetElement(0);
-        for (int i = 1; i < Vector256<float>.Count; i++)
-        {
-            m = MathF.Max(m, v.GetElement(i));
-        }
-
-        return m;
     }
 
     /// <summary>The curvature and mismatch terms of an entry with |d - c| ≥ ½ (the vector loop did the sums).</summary>
@@ -255,16 +250,16 @@ internal static class SimdPairStats
         }
     }
 
-    private static Vector256<float> PhiSeries(Vector256<float> d)
+    private static TV PhiSeries(TV d)
     {
-        var r = Vector256.Create(1f / 362880f);
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(1f / 40320f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(1f / 5040f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(1f / 720f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(1f / 120f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(1f / 24f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(1f / 6f));
-        r = Vector256.FusedMultiplyAdd(r, d, Vector256.Create(1f / 2f));
+        var r = TV.Create(1f / 362880f);
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 40320f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 5040f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 720f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 120f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 24f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 6f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 2f));
         return r * d * d;
     }
 }

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using GpuInfo.Backends.Cpu.Lanes;
 using GpuInfo.Kernels;
 
 namespace GpuInfo.Backends.Cpu;
@@ -9,12 +9,15 @@ namespace GpuInfo.Backends.Cpu;
 /// <summary>
 /// The single-input CPU pass: per block, a vectorised max (and argmax when it improves), then one
 /// fused vector loop for Σe^d, Σe^d·d (d = (x - max)/T), Σx and Σw·x, merged into the row's
-/// <see cref="RowPartial"/> with the same merge the GPU kernels use.
+/// <see cref="RowPartial"/> with the same merge the GPU kernels use. Generic over the lane width
+/// <typeparamref name="TV"/> and the optional sums <typeparamref name="TSums"/>.
 /// </summary>
-internal static class SimdRowStats
+internal static class SimdRowStats<TV, TSums>
+    where TV : struct, ILanes<TV>
+    where TSums : struct, IRowSums
 {
-    public static RowPartial Slice<TSums>(in RowsView logits, long row, int begin, int end, float invT, ReadOnlySpan<float> weights)
-        where TSums : struct, IRowSums
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static RowPartial Slice(in RowsView logits, long row, int begin, int end, float invT, ReadOnlySpan<float> weights)
     {
         var acc = RowPartial.Empty;
         var scratch = BlockLoader.ScratchP;
@@ -22,7 +25,7 @@ internal static class SimdRowStats
         {
             int n = Math.Min(BlockLoader.BlockSize, end - b);
             var x = BlockLoader.Load(logits, row, b, n, scratch);
-            Block<TSums>(x, b, invT, weights.IsEmpty ? default : weights.Slice(b, n), ref acc);
+            Block(x, b, invT, weights.IsEmpty ? default : weights.Slice(b, n), ref acc);
         }
 
         return acc;
@@ -35,12 +38,16 @@ internal static class SimdRowStats
     /// </summary>
     private const float MaxReferenceGap = 60f;
 
-    public static void Block<TSums>(ReadOnlySpan<float> x, int column0, float invT, ReadOnlySpan<float> w, ref RowPartial acc)
-        where TSums : struct, IRowSums
+    private const float Log2E = 1.44269504088896341f;
+
+    private const float Ln2 = 0.693147180559945309f;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Block(ReadOnlySpan<float> x, int column0, float invT, ReadOnlySpan<float> w, ref RowPartial acc)
     {
-        if (!float.IsFinite(acc.Softmax.Max) || !OnePass<TSums>(x, column0, invT, w, ref acc))
+        if (!float.IsFinite(acc.Softmax.Max) || !OnePass(x, column0, invT, w, ref acc))
         {
-            TwoPass<TSums>(x, column0, invT, w, ref acc);
+            TwoPass(x, column0, invT, w, ref acc);
         }
     }
 
@@ -49,11 +56,10 @@ internal static class SimdRowStats
     /// accumulator unchanged, when the block's max is too far above it to use it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool OnePass<TSums>(ReadOnlySpan<float> x, int column0, float invT, ReadOnlySpan<float> w, ref RowPartial acc)
-        where TSums : struct, IRowSums
+    private static bool OnePass(ReadOnlySpan<float> x, int column0, float invT, ReadOnlySpan<float> w, ref RowPartial acc)
     {
         float reference = acc.Softmax.Max;
-        var sums = Sums<TSums>(x, reference, invT, w, out float blockMax);
+        var sums = Sums(x, reference, invT, w, out float blockMax);
         if (blockMax > reference && (blockMax - reference) * invT > MaxReferenceGap)
         {
             return false;
@@ -79,8 +85,7 @@ internal static class SimdRowStats
 
     /// <summary>The block's max first, then the sums around it (a row's first block, and blocks with a far larger max).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TwoPass<TSums>(ReadOnlySpan<float> x, int column0, float invT, ReadOnlySpan<float> w, ref RowPartial acc)
-        where TSums : struct, IRowSums
+    private static void TwoPass(ReadOnlySpan<float> x, int column0, float invT, ReadOnlySpan<float> w, ref RowPartial acc)
     {
         float max = TensorPrimitives.Max(x);
         if (!float.IsFinite(max))
@@ -99,7 +104,7 @@ internal static class SimdRowStats
             acc.Top = new ArgMaxTracker { Value = max, Index = column0 + TensorPrimitives.IndexOfMax(x) };
         }
 
-        var sums = Sums<TSums>(x, max, invT, w, out _);
+        var sums = Sums(x, max, invT, w, out _);
         var block = new SoftmaxAccumulator { Max = max, SumExp = sums.S, EntropyAcc = sums.T };
         acc.Softmax = SoftmaxAccumulator.Merge(acc.Softmax, block, invT);
         acc.SumX += sums.X;
@@ -111,27 +116,29 @@ internal static class SimdRowStats
     /// the exp, so NaN propagates), and the block's max.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (float S, float T, float X, float WX) Sums<TSums>(ReadOnlySpan<float> x, float reference, float invT, ReadOnlySpan<float> w, out float blockMax)
-        where TSums : struct, IRowSums
+    private static (float S, float T, float X, float WX) Sums(ReadOnlySpan<float> x, float reference, float invT, ReadOnlySpan<float> w, out float blockMax)
     {
         bool weighted = TSums.Smoothing && !w.IsEmpty;
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float w0 = ref MemoryMarshal.GetReference(w);
-        var vInvT = Vector256.Create(invT);
-        var vRef = Vector256.Create(reference);
-        var vFloor = Vector256.Create(SoftmaxMath.Floor);
-        var vMax = Vector256.Create(float.NegativeInfinity);
-        Vector256<float> s = default, t = default, sx = default, swx = default;
+        // In base 2: y = (x - reference)·invT·log2 e, e = 2^y, and Σe·y scaled back by ln 2 below.
+        var vScale = TV.Create(invT * Log2E);
+        var vRef = TV.Create(reference);
+        var vFloor = TV.Create(SoftmaxMath.Floor * Log2E);
+        var zero = default(TV);
+        var vMax = TV.Create(float.NegativeInfinity);
+        TV s = default, t = default, sx = default, swx = default;
         int i0 = 0;
-        for (; i0 <= x.Length - Vector256<float>.Count; i0 += Vector256<float>.Count)
+        for (; i0 <= x.Length - TV.Count; i0 += TV.Count)
         {
-            var v = Vector256.LoadUnsafe(ref x0, (nuint)i0);
-            var g = (v - vRef) * vInvT;
-            var e = Vector256.Exp(g);
+            Prefetch.Ahead(ref x0, i0);
+            var v = TV.Load(ref x0, (nuint)i0);
+            var y = (v - vRef) * vScale;
+            var e = TV.Exp2(y);
             s += e;
             if (TSums.Entropy)
             {
-                t = Vector256.FusedMultiplyAdd(e, Vector256.MaxNative(g, vFloor), t);
+                t = TV.MultiplyAdd(e, TV.MaxNative(y, vFloor), t);
             }
 
             if (TSums.Smoothing)
@@ -139,16 +146,16 @@ internal static class SimdRowStats
                 sx += v;
             }
 
-            vMax = Vector256.MaxNative(vMax, v);
+            vMax = TV.MaxNative(vMax, v);
             if (weighted)
             {
-                var wv = Vector256.LoadUnsafe(ref w0, (nuint)i0);
-                swx += Vector256.ConditionalSelect(Vector256.Equals(wv, Vector256<float>.Zero), Vector256<float>.Zero, wv * v);
+                var wv = TV.Load(ref w0, (nuint)i0);
+                swx += TV.Select(TV.EqualTo(wv, zero), zero, wv * v);
             }
         }
 
-        float ss = Vector256.Sum(s), ts = Vector256.Sum(t), sxs = Vector256.Sum(sx), swxs = Vector256.Sum(swx);
-        blockMax = HorizontalMax(vMax);
+        float ss = TV.Sum(s), ts = TV.Sum(t) * Ln2, sxs = TV.Sum(sx), swxs = TV.Sum(swx);
+        blockMax = TV.Max(vMax);
         for (int i = i0; i < x.Length; i++)
         {
             float g = (x[i] - reference) * invT;
@@ -164,16 +171,5 @@ internal static class SimdRowStats
         }
 
         return (ss, ts, sxs, swxs);
-    }
-
-    private static float HorizontalMax(Vector256<float> v)
-    {
-        float m = v.GetElement(0);
-        for (int i = 1; i < Vector256<float>.Count; i++)
-        {
-            m = MathF.Max(m, v.GetElement(i));
-        }
-
-        return m;
     }
 }
