@@ -68,6 +68,7 @@ internal static class SimdJensenShannon<TV>
         return TV.Sum(acc) + scalar;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Series(TV d)
     {
         var r = TV.Create(1f / 46080f);

@@ -34,6 +34,8 @@ internal static class SimdPairStats<TV>
     /// <summary>As in <see cref="SimdRowStats{TV, TSums}"/>: how far above the running max a block may go and still use it as its reference.</summary>
     private const float MaxReferenceGap = 60f;
 
+    private const float Log2E = 1.44269504088896341f;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
     {
@@ -139,11 +141,16 @@ internal static class SimdPairStats<TV>
         var vShiftQ = TV.Create(blockQ.Shift);
         var vFloor = TV.Create(SoftmaxMath.Floor);
         var half = TV.Create(0.5f);
+        var vLog2E = TV.Create(Log2E);
         var zero = default(TV);
         var mp = TV.Create(float.NegativeInfinity);
         var mq = mp;
         TV sp = default, tp = default, vp = default, cp = default, up = default;
         TV sq = default, vq = default, cq = default, uq = default;
+
+        // Far lanes (|u| ≥ ½, rare) are handled after the loop, not by a call inside it.
+        Span<ulong> farMasks = stackalloc ulong[BlockLoader.BlockSize / 8];
+        ulong anyFar = 0;
         int i0 = 0;
         for (; i0 <= xp.Length - TV.Count; i0 += TV.Count)
         {
@@ -155,8 +162,8 @@ internal static class SimdPairStats<TV>
             mq = TV.MaxNative(mq, xqv);
             var gp = (xpv - vRefP) * vInvT;
             var gq = (xqv - vRefQ) * vInvT;
-            var ep = TV.Exp(gp);
-            var eq = TV.Exp(gq);
+            var ep = TV.Exp2(gp * vLog2E);
+            var eq = TV.Exp2(gq * vLog2E);
             var v = (xpv - xqv) * vInvT;
             var noP = TV.EqualTo(ep, zero);
             var noQ = TV.EqualTo(eq, zero);
@@ -173,21 +180,14 @@ internal static class SimdPairStats<TV>
             var nearQ = TV.LessThan(TV.Abs(uQ), half);
             cp += TV.Select(nearP, ep * PhiSeries(uP), zero);
             cq += TV.Select(nearQ, eq * PhiSeries(uQ), zero);
-            ulong farP = ~TV.Bits(nearP) & TV.AllBits;
-            ulong farQ = ~TV.Bits(nearQ) & TV.AllBits;
-            while (farP != 0)
-            {
-                int lane = System.Numerics.BitOperations.TrailingZeroCount(farP);
-                farP &= farP - 1;
-                AddFar(ref blockP, xp[i0 + lane], xq[i0 + lane], invT, TV.Element(ep, lane));
-            }
+            ulong far = (~TV.Bits(nearP) & TV.AllBits) | ((~TV.Bits(nearQ) & TV.AllBits) << 32);
+            farMasks[i0 / TV.Count] = far;
+            anyFar |= far;
+        }
 
-            while (farQ != 0)
-            {
-                int lane = System.Numerics.BitOperations.TrailingZeroCount(farQ);
-                farQ &= farQ - 1;
-                AddFar(ref blockQ, xq[i0 + lane], xp[i0 + lane], invT, TV.Element(eq, lane));
-            }
+        if (anyFar != 0)
+        {
+            AddFarLanes(xp, xq, invT, farMasks[..(i0 / TV.Count)], ref blockP, ref blockQ);
         }
 
         blockP.SumExp = TV.Sum(sp);
@@ -207,6 +207,40 @@ internal static class SimdPairStats<TV>
             AddTail(ref blockQ, xq[i], xp[i], invT, withEntropy: false);
             maxP = MathF.Max(maxP, xp[i]);
             maxQ = MathF.Max(maxQ, xq[i]);
+        }
+    }
+
+    /// <summary>
+    /// The far lanes of the vector loop (low 32 bits of each mask: P's, high: Q's), with the same
+    /// vector exp as the loop so that every sum sees the same e.
+    /// </summary>
+    private static void AddFarLanes(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, ReadOnlySpan<ulong> farMasks,
+        ref SoftmaxAccumulator blockP, ref SoftmaxAccumulator blockQ)
+    {
+        ref float p0 = ref MemoryMarshal.GetReference(xp);
+        ref float q0 = ref MemoryMarshal.GetReference(xq);
+        for (int k = 0; k < farMasks.Length; k++)
+        {
+            ulong far = farMasks[k];
+            if (far == 0)
+            {
+                continue;
+            }
+
+            int i0 = k * TV.Count;
+            var ep = TV.Exp2((TV.Load(ref p0, (nuint)i0) - TV.Create(blockP.Max)) * TV.Create(invT) * TV.Create(Log2E));
+            var eq = TV.Exp2((TV.Load(ref q0, (nuint)i0) - TV.Create(blockQ.Max)) * TV.Create(invT) * TV.Create(Log2E));
+            for (ulong farP = far & 0xFFFF_FFFFul; farP != 0; farP &= farP - 1)
+            {
+                int lane = System.Numerics.BitOperations.TrailingZeroCount(farP);
+                AddFar(ref blockP, xp[i0 + lane], xq[i0 + lane], invT, TV.Element(ep, lane));
+            }
+
+            for (ulong farQ = far >> 32; farQ != 0; farQ &= farQ - 1)
+            {
+                int lane = System.Numerics.BitOperations.TrailingZeroCount(farQ);
+                AddFar(ref blockQ, xq[i0 + lane], xp[i0 + lane], invT, TV.Element(eq, lane));
+            }
         }
     }
 
@@ -250,6 +284,7 @@ internal static class SimdPairStats<TV>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV PhiSeries(TV d)
     {
         var r = TV.Create(1f / 362880f);
