@@ -21,7 +21,7 @@ public class RowMeasureBenchmarks
     private int _rows;
     private int _vocab;
 
-    /// <summary>cpu, ilgpu-cpu (small shapes only: it simulates a GPU), and cuda/opencl when this machine has them.</summary>
+    /// <summary>cpu, ilgpu-cpu (small shapes only: it simulates a GPU), and cuda/opencl when this machine has them (or GPUINFO_BENCH_DEVICES).</summary>
     [ParamsSource(nameof(Devices))]
     public string Device { get; set; } = "cpu";
 
@@ -33,6 +33,17 @@ public class RowMeasureBenchmarks
 
     public static IEnumerable<string> Devices()
     {
+        // GPUINFO_BENCH_DEVICES=cpu,cuda limits the suite to those devices.
+        if (Environment.GetEnvironmentVariable("GPUINFO_BENCH_DEVICES") is { Length: > 0 } only)
+        {
+            foreach (var device in only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                yield return device;
+            }
+
+            yield break;
+        }
+
         yield return "cpu";
         foreach (var kind in InfoEngine.ProbeDevices().Where(d => d.Usable).Select(d => d.Kind).Distinct())
         {

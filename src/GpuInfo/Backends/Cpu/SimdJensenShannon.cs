@@ -28,18 +28,45 @@ internal static class SimdJensenShannon<TV>
         return sum;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Block(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm)
+    {
+        var farMasks = BlockLoader.FarMasks;
+        float sum = VectorSum(xp, xq, invT, norm, farMasks, out int done, out bool anyFar);
+        if (anyFar)
+        {
+            for (int k = 0; k < done / TV.Count; k++)
+            {
+                for (ulong far = farMasks[k]; far != 0; far &= far - 1)
+                {
+                    int i = k * TV.Count + System.Numerics.BitOperations.TrailingZeroCount(far);
+                    sum += JensenShannonKernel.Term(xp[i], xq[i], norm);
+                }
+            }
+        }
+
+        for (int i = done; i < xp.Length; i++)
+        {
+            sum += JensenShannonKernel.Term(xp[i], xq[i], norm);
+        }
+
+        return sum;
+    }
+
+    /// <summary>The near lanes' series over whole vectors (<paramref name="done"/> columns); far lanes are left in the masks (no call in the loop).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float VectorSum(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm, ulong[] farMasks,
+        out int done, out bool anyFar)
     {
         ref float p0 = ref MemoryMarshal.GetReference(xp);
         ref float q0 = ref MemoryMarshal.GetReference(xq);
+        ref ulong far0 = ref MemoryMarshal.GetArrayDataReference(farMasks);
         var vInvT = TV.Create(invT);
         var vMaxP = TV.Create(norm.MaxP);
         var vLogSumP = TV.Create(norm.LogSumP);
         var vDiff = TV.Create(norm.LseDifference);
         var half = TV.Create(0.5f);
         TV acc = default;
-        float scalar = 0f;
+        ulong farAny = 0;
         int i0 = 0;
         for (; i0 <= xp.Length - TV.Count; i0 += TV.Count)
         {
@@ -52,20 +79,13 @@ internal static class SimdJensenShannon<TV>
             var term = half * TV.Exp((xpv - vMaxP) * vInvT - vLogSumP) * Series(d);
             acc += TV.Select(near, term, default);
             ulong far = ~TV.Bits(near) & TV.AllBits;
-            while (far != 0)
-            {
-                int lane = System.Numerics.BitOperations.TrailingZeroCount(far);
-                far &= far - 1;
-                scalar += JensenShannonKernel.Term(xp[i0 + lane], xq[i0 + lane], norm);
-            }
+            Unsafe.Add(ref far0, i0 / TV.Count) = far; // i0 / Count < BlockSize / 8 = farMasks.Length
+            farAny |= far;
         }
 
-        for (int i = i0; i < xp.Length; i++)
-        {
-            scalar += JensenShannonKernel.Term(xp[i], xq[i], norm);
-        }
-
-        return TV.Sum(acc) + scalar;
+        done = i0;
+        anyFar = farAny != 0;
+        return TV.Sum(acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
