@@ -23,7 +23,7 @@ internal static class BenchCommand
         var dtype = new Option<string>("--dtype") { Description = "f32, f16 or bf16.", DefaultValueFactory = _ => "f32" };
         dtype.AcceptOnlyFromAmong("f32", "f16", "bf16");
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per op (the median is reported).", DefaultValueFactory = _ => 10 };
-        var warmups = new Option<int>("--warmups") { Description = "Untimed runs first.", DefaultValueFactory = _ => 5 };
+        var warmups = new Option<int>("--warmups") { Description = "Untimed runs first (at least this many, and at least 0.5 s of them).", DefaultValueFactory = _ => 5 };
         var saveData = new Option<string?>("--save-data") { Description = "Also write the benchmark's logits and targets as .npy into this folder (for a peer run on the same data)." };
         var command = new Command("bench", "Benchmark every row-wise measure on the chosen device: ms, GB/s, fraction of read bandwidth; results verified first.")
         {

@@ -6,22 +6,23 @@ namespace GpuInfo.Backends.Cpu.Lanes;
 
 /// <summary>
 /// e^x for float lanes, in float arithmetic. .NET's <c>Vector512.Exp</c>/<c>Vector256.Exp</c> widen
-/// to double and ran at 2.0–2.1 G elements/s per core on our AVX-512 machine; this runs at about
-/// twice that (benchmarks/results), and the row passes are bound by exp.
+/// to double; the row passes are bound by exp, and this one runs at about twice their rate
+/// (<c>VectorExpBenchmarks</c>; figures in benchmarks/results).
 /// <para>
 /// Method: e^x = 2^n · 2^r with n = round(x·log2 e) and r = x·log2 e − n computed with a two-part
 /// log2 e (so r carries no cancellation error), 2^r by a degree-6 minimax polynomial on [−½, ½]
-/// (relative error 1.6e-8 with its float32 coefficients; fitted by <c>fit_exp2.py</c>), and 2^n applied with <c>vscalefps</c>, which handles overflow to +inf
-/// and underflow through subnormals to 0. Result within 2 ulp of float64 exp over the whole
-/// float range (tested; 1.1 ulp the worst seen). x is first clamped to [−110, 89] (e^−110 rounds to 0, e^89 to +inf),
-/// so −inf gives 0 and +inf gives +inf; NaN passes through.
+/// (relative error 1.6e-8 with its float32 coefficients; fitted by <c>fit_exp2.py</c>), and 2^n
+/// applied with <c>vscalefps</c>, which handles overflow to +inf and underflow through subnormals
+/// to 0. Within 2 ulp of float64 exp over the whole float range (tested; 1.1 ulp the worst seen).
+/// x is first clamped to [−110, 89] (e^−110 rounds to 0, e^89 to +inf), so −inf gives 0 and +inf
+/// gives +inf; NaN passes through.
 /// </para>
 /// <see cref="Exp2(Vector512{float})"/> is the same method for an argument already in base 2,
 /// for sums whose caller folds log2 e into a multiply it does anyway: no clamps (±inf are fixed
 /// up by <c>vfixupimmps</c>), no two-part reduction; within 2 ulp of 2^y for any float y.
 /// Without AVX-512 (no <c>vscalefps</c>), <see cref="PortableExp2"/> builds 2^n in the exponent
-/// field instead: same polynomial, same accuracy, and the same specials; .NET's own exp ran at
-/// 0.9 G elements/s per core there (AVX2 only) against 2.5 for this one (benchmarks/results).
+/// field instead: same polynomial, same accuracy and specials (with AVX2 only, the single-input
+/// row pass went from 0.9 to 1.3 G elements/s per core with it in place of .NET's exp).
 /// </summary>
 internal static class VectorExp
 {
@@ -38,13 +39,8 @@ internal static class VectorExp
     private const float C5 = 0.0013398875016719103f;
     private const float C6 = 0.00015353361959569156f;
 
-    private const float Ln2 = 0.693147180559945309f;
-
     /// <summary>vfixupimmps token table: −inf → +0 (token 8 for class 4), +inf → +inf (token 5 for class 5), all else kept.</summary>
     private const int InfinityFixups = (8 << 16) | (5 << 20);
-
-    /// <summary>Whether <see cref="Exp(Vector256{float})"/> takes this class's method (AVX-512VL) rather than the BCL's.</summary>
-    public static bool Vector256IsOwn => Avx512F.VL.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Exp(Vector512<float> x)
