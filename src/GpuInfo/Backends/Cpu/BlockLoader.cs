@@ -20,16 +20,10 @@ internal static class BlockLoader
     [ThreadStatic]
     private static float[]? t_scratchQ;
 
-    [ThreadStatic]
-    private static ulong[]? t_farMasks;
+    // Padded so that the passes' prefetches past a scratch block (at most a block ahead) land in the scratch array itself.
+    public static float[] ScratchP => t_scratchP ??= new float[2 * BlockSize];
 
-    // Padded so that the passes' prefetches past a scratch block land in the scratch array itself.
-    public static float[] ScratchP => t_scratchP ??= new float[BlockSize + Prefetch.Distance];
-
-    public static float[] ScratchQ => t_scratchQ ??= new float[BlockSize + Prefetch.Distance];
-
-    /// <summary>One mask per vector of a block (any lane width ≥ 8): the lanes a vector loop left for a scalar step after it.</summary>
-    public static ulong[] FarMasks => t_farMasks ??= new ulong[BlockSize / 8];
+    public static float[] ScratchQ => t_scratchQ ??= new float[2 * BlockSize];
 
     /// <summary>Columns [begin, begin+count) of <paramref name="row"/> as float32 (count ≤ BlockSize for 16-bit types).</summary>
     public static unsafe ReadOnlySpan<float> Load(in RowsView view, long row, int begin, int count, float[] scratch)

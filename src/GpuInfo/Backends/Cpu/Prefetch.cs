@@ -14,13 +14,13 @@ internal static class Prefetch
     /// <summary>How far ahead, in floats (4 KiB).</summary>
     public const int Distance = 1024;
 
-    /// <summary>Prefetches the line <see cref="Distance"/> floats past <paramref name="source"/>[index].</summary>
+    /// <summary>Prefetches the line <paramref name="distance"/> floats past <paramref name="source"/>[index].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void Ahead(ref float source, int index)
+    public static unsafe void Ahead(ref float source, int index, int distance = Distance)
     {
         if (Sse.IsSupported)
         {
-            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref source, index + Distance)));
+            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref source, index + distance)));
         }
     }
 

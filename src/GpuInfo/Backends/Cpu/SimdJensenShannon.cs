@@ -30,18 +30,10 @@ internal static class SimdJensenShannon<TV>
 
     private static float Block(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm)
     {
-        var farMasks = BlockLoader.FarMasks;
-        float sum = VectorSum(xp, xq, invT, norm, farMasks, out int done, out bool anyFar);
+        float sum = VectorSum(xp, xq, invT, norm, out int done, out bool anyFar);
         if (anyFar)
         {
-            for (int k = 0; k < done / TV.Count; k++)
-            {
-                for (ulong far = farMasks[k]; far != 0; far &= far - 1)
-                {
-                    int i = k * TV.Count + System.Numerics.BitOperations.TrailingZeroCount(far);
-                    sum += JensenShannonKernel.Term(xp[i], xq[i], norm);
-                }
-            }
+            sum += FarLanes(xp[..done], xq, invT, norm);
         }
 
         for (int i = done; i < xp.Length; i++)
@@ -52,21 +44,19 @@ internal static class SimdJensenShannon<TV>
         return sum;
     }
 
-    /// <summary>The near lanes' series over whole vectors (<paramref name="done"/> columns); far lanes are left in the masks (no call in the loop).</summary>
+    /// <summary>The near lanes' series over whole vectors (<paramref name="done"/> columns); whether any lane was far (no call in the loop).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float VectorSum(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm, ulong[] farMasks,
-        out int done, out bool anyFar)
+    private static float VectorSum(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm, out int done, out bool anyFar)
     {
         ref float p0 = ref MemoryMarshal.GetReference(xp);
         ref float q0 = ref MemoryMarshal.GetReference(xq);
-        ref ulong far0 = ref MemoryMarshal.GetArrayDataReference(farMasks);
         var vInvT = TV.Create(invT);
         var vMaxP = TV.Create(norm.MaxP);
         var vLogSumP = TV.Create(norm.LogSumP);
         var vDiff = TV.Create(norm.LseDifference);
         var half = TV.Create(0.5f);
         TV acc = default;
-        ulong farAny = 0;
+        var allNear = TV.LessThan(default, half);
         int i0 = 0;
         for (; i0 <= xp.Length - TV.Count; i0 += TV.Count)
         {
@@ -78,14 +68,34 @@ internal static class SimdJensenShannon<TV>
             var near = TV.LessThan(TV.Abs(d), half);
             var term = half * TV.Exp((xpv - vMaxP) * vInvT - vLogSumP) * Series(d);
             acc += TV.Select(near, term, default);
-            ulong far = ~TV.Bits(near) & TV.AllBits;
-            Unsafe.Add(ref far0, i0 / TV.Count) = far; // i0 / Count < BlockSize / 8 = farMasks.Length
-            farAny |= far;
+            allNear &= near;
         }
 
         done = i0;
-        anyFar = farAny != 0;
+        anyFar = TV.Bits(allNear) != TV.AllBits;
         return TV.Sum(acc);
+    }
+
+    /// <summary>The scalar terms of the lanes the vector loop left (found again with its own expression for d).</summary>
+    private static float FarLanes(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm)
+    {
+        ref float p0 = ref MemoryMarshal.GetReference(xp);
+        ref float q0 = ref MemoryMarshal.GetReference(xq);
+        var vInvT = TV.Create(invT);
+        var vDiff = TV.Create(norm.LseDifference);
+        var half = TV.Create(0.5f);
+        float sum = 0f;
+        for (int i0 = 0; i0 <= xp.Length - TV.Count; i0 += TV.Count)
+        {
+            var d = (TV.Load(ref p0, (nuint)i0) - TV.Load(ref q0, (nuint)i0)) * vInvT - vDiff;
+            for (ulong far = ~TV.Bits(TV.LessThan(TV.Abs(d), half)) & TV.AllBits; far != 0; far &= far - 1)
+            {
+                int i = i0 + System.Numerics.BitOperations.TrailingZeroCount(far);
+                sum += JensenShannonKernel.Term(xp[i], xq[i], norm);
+            }
+        }
+
+        return sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

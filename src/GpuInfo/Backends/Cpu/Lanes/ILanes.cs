@@ -27,6 +27,8 @@ internal interface ILanes<TSelf>
 
     static abstract TSelf operator -(TSelf value);
 
+    static abstract TSelf operator &(TSelf left, TSelf right);
+
     /// <summary>a·b + c, rounded once.</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
 
@@ -40,6 +42,9 @@ internal interface ILanes<TSelf>
     static abstract TSelf EqualTo(TSelf left, TSelf right);
 
     static abstract TSelf Select(TSelf mask, TSelf ifSet, TSelf ifClear);
+
+    /// <summary>acc + e·x in lanes where e ≠ 0, acc where e = 0 (so that 0·±inf adds nothing).</summary>
+    static abstract TSelf AddProductUnlessZero(TSelf acc, TSelf e, TSelf x);
 
     /// <summary>One bit per lane of a mask, lane 0 lowest.</summary>
     static abstract ulong Bits(TSelf mask);

@@ -39,6 +39,13 @@ internal readonly struct Lanes256 : ILanes<Lanes256>
     public static Lanes256 operator -(Lanes256 value) => new(-value._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes256 operator &(Lanes256 left, Lanes256 right) => new(left._v & right._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes256 AddProductUnlessZero(Lanes256 acc, Lanes256 e, Lanes256 x) =>
+        new(Vector256.ConditionalSelect(Vector256.Equals(e._v, Vector256<float>.Zero), acc._v, Vector256.FusedMultiplyAdd(e._v, x._v, acc._v)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 MultiplyAdd(Lanes256 a, Lanes256 b, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

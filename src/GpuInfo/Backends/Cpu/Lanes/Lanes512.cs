@@ -40,6 +40,13 @@ internal readonly struct Lanes512 : ILanes<Lanes512>
     public static Lanes512 operator -(Lanes512 value) => new(-value._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes512 operator &(Lanes512 left, Lanes512 right) => new(left._v & right._v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes512 AddProductUnlessZero(Lanes512 acc, Lanes512 e, Lanes512 x) =>
+        new(Vector512.ConditionalSelect(Vector512.Equals(e._v, Vector512<float>.Zero), acc._v, Vector512.FusedMultiplyAdd(e._v, x._v, acc._v)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512 MultiplyAdd(Lanes512 a, Lanes512 b, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
