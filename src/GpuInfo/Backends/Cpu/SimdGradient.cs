@@ -42,22 +42,34 @@ internal static class SimdGradient<TV>
             var x = BlockLoader.Load(job.Logits, row, b0, n, scratch);
             ref float x0 = ref MemoryMarshal.GetReference(x);
             float* dst = g + b0;
-            ref float d0 = ref *dst;
             ref float w0 = ref *(w + b0);
-            int i = 0;
+
+            // Scalar up to a vector-aligned destination, then non-temporal stores: the gradient is
+            // written once and not read back here, so it need not be read for ownership first.
+            int head = Math.Min(n, (int)(((nuint)(TV.Count * sizeof(float)) - ((nuint)dst % (nuint)(TV.Count * sizeof(float)))) % (nuint)(TV.Count * sizeof(float)) / sizeof(float)));
+            for (int k = 0; k < head; k++)
+            {
+                dst[k] = a * MathF.Exp(x[k] * ce.InvTemperature - lse) - c * (weighted ? w[b0 + k] : 1f);
+            }
+
+            int i = head;
             for (; i <= n - TV.Count; i += TV.Count)
             {
                 Prefetch.Ahead(ref x0, i);
                 var p = TV.Exp(TV.MultiplyAdd(TV.Load(ref x0, (nuint)i), vInvT, -vLse));
                 var wv = weighted ? TV.Load(ref w0, (nuint)i) : one;
-                TV.Store(vA * p - vC * wv, ref d0, (nuint)i);
+                TV.StoreNonTemporal(vA * p - vC * wv, dst + i);
             }
 
             for (; i < n; i++)
             {
-                float p = MathF.Exp(x[i] * ce.InvTemperature - lse);
-                dst[i] = a * p - c * (weighted ? w[b0 + i] : 1f);
+                dst[i] = a * MathF.Exp(x[i] * ce.InvTemperature - lse) - c * (weighted ? w[b0 + i] : 1f);
             }
+        }
+
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            System.Runtime.Intrinsics.X86.Sse.StoreFence(); // non-temporal stores are weakly ordered
         }
 
         if (y >= begin && y < end)

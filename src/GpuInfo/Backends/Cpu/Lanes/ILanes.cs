@@ -19,6 +19,9 @@ internal interface ILanes<TSelf>
 
     static abstract void Store(TSelf value, ref float destination, nuint index);
 
+    /// <summary>A store that bypasses the caches; <paramref name="destination"/> aligned to the vector size.</summary>
+    static abstract unsafe void StoreNonTemporal(TSelf value, float* destination);
+
     static abstract TSelf operator +(TSelf left, TSelf right);
 
     static abstract TSelf operator -(TSelf left, TSelf right);

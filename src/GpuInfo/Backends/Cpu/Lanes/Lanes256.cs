@@ -27,6 +27,9 @@ internal readonly struct Lanes256 : ILanes<Lanes256>
     public static void Store(Lanes256 value, ref float destination, nuint index) => value._v.StoreUnsafe(ref destination, index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreNonTemporal(Lanes256 value, float* destination) => value._v.StoreAlignedNonTemporal(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 operator +(Lanes256 left, Lanes256 right) => new(left._v + right._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

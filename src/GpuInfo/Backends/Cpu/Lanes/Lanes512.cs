@@ -28,6 +28,9 @@ internal readonly struct Lanes512 : ILanes<Lanes512>
     public static void Store(Lanes512 value, ref float destination, nuint index) => value._v.StoreUnsafe(ref destination, index);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static unsafe void StoreNonTemporal(Lanes512 value, float* destination) => value._v.StoreAlignedNonTemporal(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512 operator +(Lanes512 left, Lanes512 right) => new(left._v + right._v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
