@@ -6,8 +6,10 @@ internal static class Timing
 {
     /// <summary>
     /// Warm-up lasts at least this long, whatever the warm-up count: the runtime promotes hot methods
-    /// to optimised code only after a 100 ms call-counting delay and a background compile, and the
-    /// first op timed on the CPU path measured 30-50% slow with a count of 5 alone.
+    /// to optimised code only after a 100 ms call-counting delay and a background compile. With a
+    /// count of 5 alone, `gpuinfo bench --device cpu --rows 512 --vocab 50257` measured the first
+    /// things it times slow: read bandwidth 16–19 GB/s (31–33 with the floor), log-sum-exp 9.7–10.4 ms
+    /// (5.7–6.2 with it).
     /// </summary>
     private static readonly TimeSpan MinWarmup = TimeSpan.FromMilliseconds(500);
 

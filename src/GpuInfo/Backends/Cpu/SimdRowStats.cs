@@ -7,9 +7,10 @@ using GpuInfo.Kernels;
 namespace GpuInfo.Backends.Cpu;
 
 /// <summary>
-/// The single-input CPU pass: per block, a vectorised max (and argmax when it improves), then one
-/// fused vector loop for Σe^d, Σe^d·d (d = (x - max)/T), Σx and Σw·x, merged into the row's
-/// <see cref="RowPartial"/> with the same merge the GPU kernels use. Generic over the lane width
+/// The single-input CPU pass: per block, one fused vector loop around the row's running max (a block
+/// whose own max is far above it is redone around that) for the block max, Σ2^y and Σ2^y·y
+/// (y = (x - max)·log2 e / T), Σx and Σw·x, merged into the row's <see cref="RowPartial"/> with the
+/// same merge the GPU kernels use. Generic over the lane width
 /// <typeparamref name="TV"/> and the optional sums <typeparamref name="TSums"/>.
 /// </summary>
 internal static class SimdRowStats<TV, TSums>
@@ -125,7 +126,6 @@ internal static class SimdRowStats<TV, TSums>
         var vScale = TV.Create(invT * Log2E);
         var vRef = TV.Create(reference);
         var vFloor = TV.Create(SoftmaxMath.Floor * Log2E);
-        var zero = default(TV);
         var vMax = TV.Create(float.NegativeInfinity);
         TV s = default, t = default, sx = default, swx = default;
         int i0 = 0;
@@ -150,7 +150,7 @@ internal static class SimdRowStats<TV, TSums>
             if (weighted)
             {
                 var wv = TV.Load(ref w0, (nuint)i0);
-                swx += TV.Select(TV.EqualTo(wv, zero), zero, wv * v);
+                swx = TV.AddProductUnlessZero(swx, wv, v);
             }
         }
 

@@ -17,8 +17,6 @@ internal interface ILanes<TSelf>
 
     static abstract TSelf Load(ref float source, nuint index);
 
-    static abstract void Store(TSelf value, ref float destination, nuint index);
-
     /// <summary>A store that bypasses the caches; <paramref name="destination"/> aligned to the vector size.</summary>
     static abstract unsafe void StoreNonTemporal(TSelf value, float* destination);
 
@@ -41,8 +39,6 @@ internal interface ILanes<TSelf>
     static abstract TSelf Abs(TSelf value);
 
     static abstract TSelf LessThan(TSelf left, TSelf right);
-
-    static abstract TSelf EqualTo(TSelf left, TSelf right);
 
     static abstract TSelf Select(TSelf mask, TSelf ifSet, TSelf ifClear);
 

@@ -24,9 +24,6 @@ internal readonly struct Lanes256 : ILanes<Lanes256>
     public static Lanes256 Load(ref float source, nuint index) => new(Vector256.LoadUnsafe(ref source, index));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(Lanes256 value, ref float destination, nuint index) => value._v.StoreUnsafe(ref destination, index);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void StoreNonTemporal(Lanes256 value, float* destination) => value._v.StoreAlignedNonTemporal(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -59,9 +56,6 @@ internal readonly struct Lanes256 : ILanes<Lanes256>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 LessThan(Lanes256 left, Lanes256 right) => new(Vector256.LessThan(left._v, right._v));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes256 EqualTo(Lanes256 left, Lanes256 right) => new(Vector256.Equals(left._v, right._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 Select(Lanes256 mask, Lanes256 ifSet, Lanes256 ifClear) => new(Vector256.ConditionalSelect(mask._v, ifSet._v, ifClear._v));

@@ -25,9 +25,6 @@ internal readonly struct Lanes512 : ILanes<Lanes512>
     public static Lanes512 Load(ref float source, nuint index) => new(Vector512.LoadUnsafe(ref source, index));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store(Lanes512 value, ref float destination, nuint index) => value._v.StoreUnsafe(ref destination, index);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void StoreNonTemporal(Lanes512 value, float* destination) => value._v.StoreAlignedNonTemporal(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -60,9 +57,6 @@ internal readonly struct Lanes512 : ILanes<Lanes512>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512 LessThan(Lanes512 left, Lanes512 right) => new(Vector512.LessThan(left._v, right._v));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lanes512 EqualTo(Lanes512 left, Lanes512 right) => new(Vector512.Equals(left._v, right._v));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes512 Select(Lanes512 mask, Lanes512 ifSet, Lanes512 ifClear) => new(Vector512.ConditionalSelect(mask._v, ifSet._v, ifClear._v));
