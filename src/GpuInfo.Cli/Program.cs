@@ -58,6 +58,7 @@ public static class Program
         CliException c => (c.ExitCode, c.Message),
         InvalidFileException f => (ExitCode.BadData, f.Message),
         InvalidInputException i => (ExitCode.BadData, i.Message),
+        Corpus.RowSourceException r => (ExitCode.BadData, r.Message),
         DeviceUnavailableException d => (ExitCode.Device, d.Message),
         OutOfMemoryException => (ExitCode.Device, "out of memory"),
         ArgumentException a => (ExitCode.Usage, a.Message),

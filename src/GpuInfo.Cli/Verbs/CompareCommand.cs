@@ -2,8 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using GpuInfo.Cli.Output;
-using GpuInfo.Cli.Streaming;
-using GpuInfo.Formats;
+using GpuInfo.Corpus;
 
 namespace GpuInfo.Cli.Verbs;
 
@@ -23,73 +22,30 @@ internal static class CompareCommand
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside .safetensors logits files (default: the only one)." };
         var ignore = new Option<long>("--ignore-index") { Description = "With targets: rows whose target equals this are left out.", DefaultValueFactory = _ => -100 };
         var temperature = new Option<float>("--temperature") { Description = "Divide both logits by T > 0.", DefaultValueFactory = _ => 1f };
-        var perToken = new Option<string?>("--per-token") { Description = "Write per-token KL(base||test) (nats, float32 .npy), one per compared row." };
-        var shard = new Option<string?>("--shard") { Description = "Compare one contiguous share of rows, i/n (i from 0)." };
-        var partial = new Option<string?>("--partial") { Description = "Write mergeable totals to this JSON file (see 'gpuinfo merge')." };
-        var chunkMb = new Option<int>("--chunk-mb") { Description = "Logits read per chunk (both files together), in MiB.", DefaultValueFactory = _ => 128 };
+        var corpus = new CorpusOptions("Write per-token KL(base||test) (nats, float32 .npy), one per compared row.", 128);
         var command = new Command("compare", "KL divergence (with percentiles), Jensen-Shannon and top-1 agreement of test logits against base logits.")
         {
-            baseOption, testOption, targets, tensor, ignore, temperature, perToken, shard, partial, chunkMb,
+            baseOption, testOption, targets, tensor, ignore, temperature,
         };
+        corpus.AddTo(command);
         common.AddTo(command);
         command.SetAction(parse =>
         {
             var clock = Stopwatch.StartNew();
             float t = parse.GetValue(temperature);
-            if (!(t > 0) || float.IsInfinity(t))
+            using var p = FileRowSource.Open(parse.GetValue(baseOption)!, parse.GetValue(targets), new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
+            using var q = FileRowSource.Open(parse.GetValue(testOption)!, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
+            if (p.ShapeText != q.ShapeText)
             {
-                throw CliException.Usage($"--temperature must be finite and > 0, got {t}.");
+                throw CliException.BadData($"{q.Name}: shape {q.ShapeText} differs from the base logits' {p.ShapeText} ({p.Name}).");
             }
 
-            int chunk = parse.GetValue(chunkMb);
-            if (chunk < 1)
-            {
-                throw CliException.Usage($"--chunk-mb must be at least 1, got {chunk}.");
-            }
-
-            var range = Shard.Parse(parse.GetValue(shard));
-            using var p = LogitsFile.Open(parse.GetValue(baseOption)!, parse.GetValue(tensor));
-            using var q = LogitsFile.Open(parse.GetValue(testOption)!, parse.GetValue(tensor));
-            if (!p.Info.Shape.SequenceEqual(q.Info.Shape))
-            {
-                throw CliException.BadData($"{q.Path}: shape {q.Info.ShapeText} differs from the base logits' {p.Info.ShapeText} ({p.Path}).");
-            }
-
-            using var targetsFile = parse.GetValue(targets) is { } tp ? TargetsFile.Open(tp) : null;
-            var plan = targetsFile is null ? null : new TargetPlan(targetsFile, p, shift: false);
             using var engine = common.CreateEngine(parse);
-            var (first, count) = range.Range(p.Rows);
-            using var perTokenWriter = PerTokenWriter.Create(parse.GetValue(perToken), count);
-            var totals = new ComparisonAccumulator();
             bool json = parse.GetValue(common.Json);
             long ignoreIndex = parse.GetValue(ignore);
-            Progress.Run(!json, "compare", count, count * (p.RowBytes + q.RowBytes), advance =>
-            {
-                var reader = new ChunkReader([p, q], plan, first, count, (long)chunk << 20);
-                var kl = new float[reader.ChunkRows];
-                while (reader.Next() is { } c)
-                {
-                    var y = plan is null ? default : new Targets(c.Targets.AsSpan(0, c.Rows));
-                    try
-                    {
-                        engine.Compare(p.View(c.Buffers[0], c.Rows), q.View(c.Buffers[1], c.Rows), totals, y, t, ignoreIndex,
-                            new ComparisonRows { Kl = kl.AsSpan(0, c.Rows) });
-                    }
-                    catch (InvalidInputException e) when (e.Row >= 0)
-                    {
-                        throw RowErrors.ToCli(e, c.FirstRow, e.ParamName switch { "q" => q.Path, "targets" => plan!.Path, _ => p.Path });
-                    }
-                    perTokenWriter?.Write(kl.AsSpan(0, c.Rows));
-                    advance(c.Rows, c.Rows * (p.RowBytes + q.RowBytes));
-                }
-            });
-            if (parse.GetValue(partial) is { } partialPath)
-            {
-                Partials.Write(partialPath, Partials.Compare(totals, range, q.Path));
-            }
-
-            var report = Report(totals, $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}", clock.Elapsed.TotalSeconds);
-            Print(stdout, json, $"compare {q.Path} against {p.Path} ({engine.Device.Kind})", report);
+            var partial = corpus.Run(parse, p, p.RowBytes + q.RowBytes, "compare", json, run => CorpusRun.Compare(engine, p, q, t, ignoreIndex, run));
+            var report = Report(partial.Comparison!, $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}", clock.Elapsed.TotalSeconds);
+            Print(stdout, json, $"compare {q.Name} against {p.Name} ({engine.Device.Kind})", report);
             return ExitCode.Ok;
         });
         return command;

@@ -1,56 +1,32 @@
 using System.CommandLine;
-using GpuInfo.Cli.Streaming;
+using GpuInfo.Corpus;
 
 namespace GpuInfo.Cli.Verbs;
 
-/// <summary><c>gpuinfo merge A.json B.json ...</c>: combines shard partials into the report of one run.</summary>
+/// <summary><c>gpuinfo merge A.json B.json ...</c>: combines the shard partials of one run into its report (the library's <see cref="CorpusPartial.Merge"/>).</summary>
 internal static class MergeCommand
 {
     public static Command Create(TextWriter stdout)
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else there." };
-        var files = new Argument<string[]>("partials") { Description = "Partial totals written by 'eval --partial' or 'compare --partial'.", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("merge", "Merge shard partials (from --partial) into one report; sums merge exactly.") { files, json };
+        var files = new Argument<string[]>("partials") { Description = "Partial totals written by 'eval --partial' or 'compare --partial', every shard of one run.", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("merge", "Merge the shard partials of one run (from --partial) into its report; sums are exact, so the report equals one run's.") { files, json };
         command.SetAction(parse =>
         {
-            var paths = parse.GetValue(files)!;
-            var parsed = paths.Select(p => (Path: p, Partial: Partials.Read(p))).ToList();
-            string kind = parsed[0].Partial.Kind;
-            var mismatch = parsed.FirstOrDefault(x => x.Partial.Kind != kind);
-            if (mismatch.Path is not null)
+            var partials = parse.GetValue(files)!.Select(CorpusPartial.Load).ToList();
+            var merged = CorpusPartial.Merge(partials);
+            string kind = merged.Measure == CorpusMeasure.Evaluation ? "eval" : "compare";
+            var report = merged.Evaluation is { } totals
+                ? EvalCommand.Report(totals, merged.IgnoredTargets, MergedDevice, 0)
+                : CompareCommand.Report(merged.Comparison!, "merged", 0);
+            report["device"] = "merged";
+            report["partials"] = partials.Count;
+            if (merged.Comparison is not null)
             {
-                throw CliException.BadData($"{mismatch.Path}: a '{mismatch.Partial.Kind}' partial cannot be merged with '{kind}' partials.");
-            }
-
-            if (kind == "eval")
-            {
-                var totals = new PerplexityAccumulator();
-                long ignored = 0;
-                foreach (var (path, partial) in parsed)
-                {
-                    var (t, i) = Partials.ReadEval(partial.Body, path);
-                    totals.Merge(t);
-                    ignored += i;
-                }
-
-                var report = EvalCommand.Report(totals, ignored, MergedDevice, 0);
-                report["device"] = "merged";
-                report["partials"] = parsed.Count;
-                CompareCommand.Print(stdout, parse.GetValue(json), $"merged eval of {parsed.Count} partials", report);
-            }
-            else
-            {
-                var totals = parsed.Select(x => Partials.ReadCompare(x.Partial.Body, x.Path)).Aggregate((a, b) =>
-                {
-                    a.Merge(b);
-                    return a;
-                });
-                var report = CompareCommand.Report(totals, "merged", 0);
-                report["partials"] = parsed.Count;
                 report["kld_percentiles_relative_error"] = LogHistogram.RelativeError;
-                CompareCommand.Print(stdout, parse.GetValue(json), $"merged compare of {parsed.Count} partials", report);
             }
 
+            CompareCommand.Print(stdout, parse.GetValue(json), $"merged {kind} of {partials.Count} partials", report);
             return ExitCode.Ok;
         });
         return command;

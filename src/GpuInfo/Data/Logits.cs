@@ -38,6 +38,15 @@ public readonly ref struct Logits
     public static Logits BFloat16(ReadOnlySpan<ushort> bits, int vocab) =>
         new(ref Bytes(bits), RowsOf(bits.Length, vocab), vocab, ScalarType.BFloat16);
 
+    /// <summary>Rows of <paramref name="type"/> given as their bytes.</summary>
+    public static Logits FromBytes(ReadOnlySpan<byte> bytes, int vocab, ScalarType type) => type switch
+    {
+        ScalarType.Float32 => Float32(MemoryMarshal.Cast<byte, float>(bytes), vocab),
+        ScalarType.Float16 => Float16(MemoryMarshal.Cast<byte, Half>(bytes), vocab),
+        ScalarType.BFloat16 => BFloat16(MemoryMarshal.Cast<byte, ushort>(bytes), vocab),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a ScalarType."),
+    };
+
     /// <summary>Logits in unmanaged (or pinned) memory of any size; the caller keeps it alive and unmoved.</summary>
     public static unsafe Logits FromPointer(void* data, long rows, int vocab, ScalarType type)
     {

@@ -45,19 +45,15 @@ public sealed partial class InfoEngine
             var (scored, weightSum) = TargetValidator.Denominator(y, o.ClassWeights);
             var ce = CrossEntropyParams(logits.Vocab, o, weightSum);
             ScoreCore(logits, y, ce, o.ClassWeights, new ScoreSpans { Loss = loss, Entropy = entropy, ArgMax = argmax }, o.Temperature);
-            double lossSum = 0, entropySum = 0;
-            long hits = 0;
             for (int i = 0; i < rows; i++)
             {
                 if (y[i] != TargetValidator.Ignored)
                 {
-                    lossSum += loss[i];
-                    entropySum += entropy[i];
-                    hits += argmax[i] == y[i] ? 1 : 0;
+                    totals.AddScored(loss[i], o.ClassWeights is { } w ? w[y[i]] : 1f, entropy[i], argmax[i] == y[i]);
                 }
             }
 
-            totals.Add(scored, rows - scored, lossSum, weightSum, entropySum, hits);
+            totals.AddIgnored(rows - scored);
         }
         finally
         {

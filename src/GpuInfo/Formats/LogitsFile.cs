@@ -69,24 +69,13 @@ public sealed class LogitsFile : IDisposable
     /// <summary>Reads <paramref name="rows"/> rows from <paramref name="firstRow"/> into <paramref name="buffer"/> (at least rows × RowBytes).</summary>
     public Logits ReadRows(long firstRow, int rows, byte[] buffer)
     {
-        ReadInto(firstRow, rows, buffer);
-        return View(buffer, rows);
-    }
-
-    /// <summary>The logits view of rows previously read into <paramref name="buffer"/> by <see cref="ReadInto"/>.</summary>
-    public Logits View(byte[] buffer, int rows)
-    {
         var dest = buffer.AsSpan(0, checked((int)(rows * RowBytes)));
-        return Type switch
-        {
-            ScalarType.Float32 => Logits.Float32(MemoryMarshal.Cast<byte, float>(dest), Vocab),
-            ScalarType.Float16 => Logits.Float16(MemoryMarshal.Cast<byte, Half>(dest), Vocab),
-            _ => Logits.BFloat16(MemoryMarshal.Cast<byte, ushort>(dest), Vocab),
-        };
+        ReadInto(firstRow, rows, dest);
+        return Logits.FromBytes(dest, Vocab, Type);
     }
 
-    /// <summary>Reads rows as <see cref="Type"/> into <paramref name="buffer"/>; one reader thread per file at a time.</summary>
-    public void ReadInto(long firstRow, int rows, byte[] buffer)
+    /// <summary>Reads rows as <see cref="Type"/> into <paramref name="destination"/> (exactly rows × RowBytes); one reader thread per file at a time.</summary>
+    public void ReadInto(long firstRow, int rows, Span<byte> destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(firstRow);
         if (firstRow + rows > Rows)
@@ -95,14 +84,18 @@ public sealed class LogitsFile : IDisposable
         }
 
         long bytes = rows * RowBytes;
-        var dest = buffer.AsSpan(0, checked((int)bytes));
+        if (destination.Length != bytes)
+        {
+            throw new ArgumentException($"expected {bytes} bytes for {rows} rows, got {destination.Length}.", nameof(destination));
+        }
+
         if (Info.DType == DType.Float64)
         {
             long wide = bytes * 2;
             _wide = _wide is null || _wide.Length < wide ? new byte[wide] : _wide;
             FileAccess.ReadExactly(_handle, _wide.AsSpan(0, (int)wide), Info.DataOffset + firstRow * Vocab * 8L, Path);
             var doubles = MemoryMarshal.Cast<byte, double>(_wide.AsSpan(0, (int)wide));
-            var floats = MemoryMarshal.Cast<byte, float>(dest);
+            var floats = MemoryMarshal.Cast<byte, float>(destination);
             for (int i = 0; i < floats.Length; i++)
             {
                 floats[i] = (float)doubles[i];
@@ -110,7 +103,7 @@ public sealed class LogitsFile : IDisposable
         }
         else
         {
-            FileAccess.ReadExactly(_handle, dest, Info.DataOffset + firstRow * RowBytes, Path);
+            FileAccess.ReadExactly(_handle, destination, Info.DataOffset + firstRow * RowBytes, Path);
         }
     }
 

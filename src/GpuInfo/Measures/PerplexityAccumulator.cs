@@ -1,25 +1,37 @@
 namespace GpuInfo;
 
 /// <summary>
-/// Mergeable float64 totals of an evaluation: Σ loss, Σ w_y (the token count when unweighted),
-/// Σ entropy and top-1 hits over scored tokens. Add chunks or shards in any order and merge; the
-/// results equal one pass over everything.
+/// Mergeable totals of an evaluation: Σ loss, Σ loss², Σ w_y (the token count when unweighted),
+/// Σ entropy, Σ entropy² and top-1 hits over scored tokens. Sums are exact (<see cref="ExactSum"/>):
+/// chunks and shards added or merged in any grouping and order give the same bits as one pass.
 /// </summary>
 public sealed class PerplexityAccumulator
 {
+    private ExactSum _nll;
+    private ExactSum _nllSquared;
+    private ExactSum _weight;
+    private ExactSum _entropy;
+    private ExactSum _entropySquared;
+
     /// <summary>Scored tokens (targets not ignored).</summary>
     public long Tokens { get; private set; }
 
     public long Ignored { get; private set; }
 
     /// <summary>Σ loss_i over scored tokens (nats; w_y-weighted when class weights are used).</summary>
-    public double NllSum { get; private set; }
+    public double NllSum => _nll.Value;
+
+    /// <summary>Σ loss_i² over scored tokens (for the standard error of the mean).</summary>
+    public double NllSquaredSum => _nllSquared.Value;
 
     /// <summary>Σ w_y over scored tokens: the denominator of the mean.</summary>
-    public double WeightSum { get; private set; }
+    public double WeightSum => _weight.Value;
 
     /// <summary>Σ H(softmax) over scored tokens (nats).</summary>
-    public double EntropySum { get; private set; }
+    public double EntropySum => _entropy.Value;
+
+    /// <summary>Σ H² over scored tokens.</summary>
+    public double EntropySquaredSum => _entropySquared.Value;
 
     /// <summary>Scored tokens whose argmax equals the target.</summary>
     public long Top1Hits { get; private set; }
@@ -35,34 +47,84 @@ public sealed class PerplexityAccumulator
 
     public double Top1Accuracy => (double)Top1Hits / Tokens;
 
-    /// <summary>Adds totals computed elsewhere.</summary>
-    public void Add(long tokens, long ignored, double nllSum, double weightSum, double entropySum = 0, long top1Hits = 0)
+    /// <summary>The exact sums by their partial-file names, in a fixed order.</summary>
+    internal IEnumerable<(string Name, ExactSum Sum)> ExactSums =>
+    [
+        ("nll_sum", _nll), ("nll_sq_sum", _nllSquared), ("weight_sum", _weight),
+        ("entropy_sum", _entropy), ("entropy_sq_sum", _entropySquared),
+    ];
+
+    /// <summary>Adds totals computed elsewhere (each sum is added exactly as given).</summary>
+    public void Add(long tokens, long ignored, double nllSum, double weightSum, double entropySum = 0, long top1Hits = 0,
+        double nllSquaredSum = 0, double entropySquaredSum = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(tokens);
         ArgumentOutOfRangeException.ThrowIfNegative(ignored);
+        ArgumentOutOfRangeException.ThrowIfNegative(top1Hits);
         Tokens += tokens;
         Ignored += ignored;
-        NllSum += nllSum;
-        WeightSum += weightSum;
-        EntropySum += entropySum;
         Top1Hits += top1Hits;
+        _nll.Add(nllSum);
+        _nllSquared.Add(nllSquaredSum);
+        _weight.Add(weightSum);
+        _entropy.Add(entropySum);
+        _entropySquared.Add(entropySquaredSum);
     }
 
     /// <summary>Adds per-token negative log-likelihoods (each token weighing 1).</summary>
     public void AddTokens(ReadOnlySpan<float> nll)
     {
-        double sum = 0;
         foreach (float v in nll)
         {
-            sum += v;
+            AddScored(v, 1f, 0f, false);
         }
-
-        Add(nll.Length, 0, sum, nll.Length);
     }
 
     public void Merge(PerplexityAccumulator other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        Add(other.Tokens, other.Ignored, other.NllSum, other.WeightSum, other.EntropySum, other.Top1Hits);
+        Tokens += other.Tokens;
+        Ignored += other.Ignored;
+        Top1Hits += other.Top1Hits;
+        _nll.Add(in other._nll);
+        _nllSquared.Add(in other._nllSquared);
+        _weight.Add(in other._weight);
+        _entropy.Add(in other._entropy);
+        _entropySquared.Add(in other._entropySquared);
+    }
+
+    internal void AddScored(float loss, float weight, float entropy, bool top1Hit)
+    {
+        Tokens++;
+        Top1Hits += top1Hit ? 1 : 0;
+        _nll.Add(loss);
+        _nllSquared.Add((double)loss * loss);
+        _weight.Add(weight);
+        _entropy.Add(entropy);
+        _entropySquared.Add((double)entropy * entropy);
+    }
+
+    internal void AddIgnored(long rows) => Ignored += rows;
+
+    /// <summary>Rebuilds totals saved by a shard, exactly.</summary>
+    /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum.</param>
+    internal static PerplexityAccumulator Restore(long tokens, long ignored, long top1Hits, IReadOnlyDictionary<string, ExactSum> sums)
+    {
+        if (tokens < 0 || ignored < 0 || top1Hits < 0 || top1Hits > tokens)
+        {
+            throw new ArgumentException($"counts are inconsistent (tokens {tokens}, ignored {ignored}, top1_hits {top1Hits}).", nameof(tokens));
+        }
+
+        return new PerplexityAccumulator
+        {
+            Tokens = tokens,
+            Ignored = ignored,
+            Top1Hits = top1Hits,
+            _nll = sums["nll_sum"],
+            _nllSquared = sums["nll_sq_sum"],
+            _weight = sums["weight_sum"],
+            _entropy = sums["entropy_sum"],
+            _entropySquared = sums["entropy_sq_sum"],
+        };
     }
 }

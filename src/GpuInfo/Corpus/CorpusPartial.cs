@@ -1,0 +1,80 @@
+namespace GpuInfo.Corpus;
+
+/// <summary>
+/// The mergeable result of a corpus run over one shard: what was measured, over which sources and
+/// with which options, which rows, and the exact float64 totals (<see cref="PerplexityAccumulator"/>
+/// or <see cref="ComparisonAccumulator"/>). <see cref="Save"/> writes it as a versioned JSON file
+/// (docs/partials.md), atomically; <see cref="Merge"/> combines the shards of one run into the totals
+/// of the whole, bit for bit what one run gives.
+/// </summary>
+public sealed class CorpusPartial
+{
+    /// <summary>The partial file format this library writes and reads.</summary>
+    public const int FormatVersion = 2;
+
+    internal CorpusPartial(CorpusMeasure measure, IReadOnlyList<SourceDescription> sources, IReadOnlyDictionary<string, string> options,
+        Shard shard, long firstRow, long rowCount, PerplexityAccumulator? evaluation, ComparisonAccumulator? comparison,
+        long rowsWithoutTarget, int parts = 1, string? origin = null)
+    {
+        Measure = measure;
+        Sources = sources;
+        Options = options;
+        Shard = shard;
+        FirstRow = firstRow;
+        RowCount = rowCount;
+        Evaluation = evaluation;
+        Comparison = comparison;
+        RowsWithoutTarget = rowsWithoutTarget;
+        Parts = parts;
+        Origin = origin;
+    }
+
+    public CorpusMeasure Measure { get; }
+
+    /// <summary>The sources read: one for an evaluation, base then test for a comparison.</summary>
+    public IReadOnlyList<SourceDescription> Sources { get; }
+
+    /// <summary>The measure's options, canonically formatted (e.g. "temperature" → "1").</summary>
+    public IReadOnlyDictionary<string, string> Options { get; }
+
+    /// <summary>The shard these totals cover (<see cref="Shard.All"/> after a merge).</summary>
+    public Shard Shard { get; }
+
+    public long FirstRow { get; }
+
+    public long RowCount { get; }
+
+    /// <summary>The totals of an evaluation; null for a comparison.</summary>
+    public PerplexityAccumulator? Evaluation { get; }
+
+    /// <summary>The totals of a comparison; null for an evaluation.</summary>
+    public ComparisonAccumulator? Comparison { get; }
+
+    /// <summary>Rows the source gave no target (the last position of each sequence under shift); counted in <see cref="PerplexityAccumulator.Ignored"/>.</summary>
+    public long RowsWithoutTarget { get; }
+
+    /// <summary>Targets equal to the ignore index: ignored rows other than those without a target.</summary>
+    public long IgnoredTargets => (Evaluation?.Ignored ?? 0) - RowsWithoutTarget;
+
+    /// <summary>How many shard partials these totals combine (1 for one run).</summary>
+    public int Parts { get; }
+
+    /// <summary>The file this partial was loaded from, or null.</summary>
+    public string? Origin { get; }
+
+    /// <summary>Writes the partial to <paramref name="path"/>: a temporary file beside it, flushed to disk, then renamed over it.</summary>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    public void Save(string path) => PartialFile.Save(this, path);
+
+    /// <summary>Reads a partial file.</summary>
+    /// <exception cref="Formats.InvalidFileException">Missing, unreadable, malformed, or of another format version; the message names the file.</exception>
+    public static CorpusPartial Load(string path) => PartialFile.Load(path);
+
+    /// <summary>
+    /// Combines every shard of one run, in shard order, into the totals of the whole run. Refuses
+    /// (naming the partial's file) partials of different measures, sources or options, shards of
+    /// different runs, and a missing or repeated shard.
+    /// </summary>
+    /// <exception cref="Formats.InvalidFileException">The partials do not make up one run.</exception>
+    public static CorpusPartial Merge(IEnumerable<CorpusPartial> partials) => PartialMerge.Merge(partials);
+}

@@ -1,0 +1,34 @@
+namespace GpuInfo.Corpus;
+
+/// <summary>Receives a measure's per-row values for rows [firstRow, firstRow + values.Length), in row order.</summary>
+public delegate void RowValuesHandler(long firstRow, ReadOnlySpan<float> values);
+
+/// <summary>How a corpus run streams its source: which shard, chunk size, progress, per-row values, where the partial goes.</summary>
+public sealed record CorpusRunOptions
+{
+    /// <summary>The share of rows to run (default all).</summary>
+    public Shard Shard { get; init; } = Shard.All;
+
+    /// <summary>Bytes of row values per chunk, all sources together (default 64 MiB). Memory holds two chunks.</summary>
+    public long ChunkBytes { get; init; } = 64L << 20;
+
+    /// <summary>Told after every chunk, on the calling thread.</summary>
+    public IProgress<CorpusProgress>? Progress { get; init; }
+
+    /// <summary>
+    /// Per-row values, on the calling thread: for an evaluation each row's loss (nats; 0 for ignored
+    /// targets, NaN for rows without a target), for a comparison each row's KL(base||test).
+    /// </summary>
+    public RowValuesHandler? PerRow { get; init; }
+
+    /// <summary>When set, the partial is saved here (atomically) once the run completes; a failed or cancelled run leaves none.</summary>
+    public string? PartialPath { get; init; }
+
+    internal void Validate()
+    {
+        if (ChunkBytes < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ChunkBytes), ChunkBytes, "chunk size must be at least 1 byte.");
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using GpuInfo.Formats;
+
+namespace GpuInfo.Corpus;
+
+/// <summary>
+/// Logits in a <c>.npy</c> or <c>.safetensors</c> file (<c>[N, V]</c> or <c>[B, T, V]</c>; F32, F16,
+/// BF16 read as stored, F64 narrowed to float32) with optional integer targets (<c>[N]</c> or
+/// <c>[B, T]</c>). Row i scores target i; with <see cref="FileRowSourceOptions.Shift"/>, position t of
+/// each sequence scores the target at t + 1 and the last position scores nothing (a causal LM's
+/// logits against its own input ids). Both files are validated when opened.
+/// </summary>
+public sealed class FileRowSource : RowSource
+{
+    private readonly LogitsFile _logits;
+    private readonly TargetsFile? _targets;
+    private readonly bool _shift;
+
+    private FileRowSource(LogitsFile logits, TargetsFile? targets, FileRowSourceOptions options)
+    {
+        _logits = logits;
+        _targets = targets;
+        _shift = options.Shift;
+    }
+
+    public override long Rows => _logits.Rows;
+
+    public override int Vocab => _logits.Vocab;
+
+    public override ScalarType Type => _logits.Type;
+
+    public override bool HasTargets => _targets is not null;
+
+    public override string Name => _logits.Path;
+
+    public override string TargetsName => _targets?.Path ?? Name;
+
+    /// <summary>The logits tensor's shape, e.g. "[4, 512, 50257]".</summary>
+    public string ShapeText => _logits.Info.ShapeText;
+
+    /// <exception cref="InvalidFileException">A file is missing or malformed, or the targets do not match the logits one to one.</exception>
+    /// <exception cref="ArgumentException">Shift over sequences shorter than 2 positions.</exception>
+    public static FileRowSource Open(string logitsPath, string? targetsPath = null, FileRowSourceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(logitsPath);
+        var o = options ?? new FileRowSourceOptions();
+        if (o.Shift && targetsPath is null)
+        {
+            throw new ArgumentException("shift needs targets.", nameof(options));
+        }
+
+        var logits = LogitsFile.Open(logitsPath, o.LogitsTensor);
+        TargetsFile? targets = null;
+        try
+        {
+            if (targetsPath is not null)
+            {
+                targets = TargetsFile.Open(targetsPath, o.TargetsTensor);
+                if (targets.Count != logits.Rows)
+                {
+                    throw new InvalidFileException(targets.Path,
+                        $"holds {targets.Count} targets but {logits.Path} has {logits.Rows} rows of logits ({logits.Info.ShapeText}); they must match one to one.");
+                }
+
+                if (o.Shift && logits.SequenceLength < 2)
+                {
+                    throw new ArgumentException($"shift needs sequences of at least 2 positions; {logits.Path} has {logits.Info.ShapeText}.", nameof(options));
+                }
+            }
+
+            return new FileRowSource(logits, targets, o);
+        }
+        catch
+        {
+            targets?.Dispose();
+            logits.Dispose();
+            throw;
+        }
+    }
+
+    public override SourceDescription Describe()
+    {
+        var files = new List<FileFingerprint> { FileFingerprint.Of("logits", _logits.Path, _logits.Info.DataOffset) };
+        if (_targets is not null)
+        {
+            files.Add(FileFingerprint.Of("targets", _targets.Path, _targets.Info.DataOffset));
+        }
+
+        var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["shape"] = _logits.Info.ShapeText,
+            ["stored_dtype"] = _logits.Info.DType.SafetensorsName(),
+            ["shift"] = _shift ? "true" : "false",
+        };
+        AddTensorName(settings, "logits_tensor", _logits.Info);
+        if (_targets is not null)
+        {
+            AddTensorName(settings, "targets_tensor", _targets.Info);
+        }
+
+        return new SourceDescription("tensor-files", Rows, Vocab, Type, Values, files, settings);
+    }
+
+    /// <summary>A .safetensors file may hold several tensors: which one was read matters; a .npy file holds one.</summary>
+    private static void AddTensorName(SortedDictionary<string, string> settings, string key, TensorInfo info)
+    {
+        if (info.Path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            settings[key] = info.Name;
+        }
+    }
+
+    protected internal override void Read(RowBlock block)
+    {
+        _logits.ReadInto(block.FirstRow, block.Rows, block.Buffer);
+        if (_targets is null)
+        {
+            return;
+        }
+
+        var destination = block.Targets;
+        long first = block.FirstRow;
+        if (!_shift)
+        {
+            _targets.Read(first, destination);
+            return;
+        }
+
+        long available = Math.Min(destination.Length, _targets.Count - (first + 1));
+        _targets.Read(first + 1, destination[..(int)available]);
+        long t = _logits.SequenceLength;
+        for (int i = 0; i < destination.Length; i++)
+        {
+            if ((first + i) % t == t - 1)
+            {
+                destination[i] = NoTarget;
+            }
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _logits.Dispose();
+            _targets?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace GpuInfo.Corpus;
+
+/// <summary>How <see cref="FileRowSource.Open"/> reads its files.</summary>
+public sealed record FileRowSourceOptions
+{
+    /// <summary>The tensor inside a .safetensors logits file (default: the only one).</summary>
+    public string? LogitsTensor { get; init; }
+
+    /// <summary>The tensor inside a .safetensors targets file (default: the only one).</summary>
+    public string? TargetsTensor { get; init; }
+
+    /// <summary>Score position t of each sequence against the target at t + 1 (causal LM); the last position scores nothing.</summary>
+    public bool Shift { get; init; }
+}

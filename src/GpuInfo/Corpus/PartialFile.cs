@@ -1,0 +1,318 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GpuInfo.Formats;
+
+namespace GpuInfo.Corpus;
+
+/// <summary>
+/// The partial file format (version <see cref="CorpusPartial.FormatVersion"/>, documented in
+/// docs/partials.md with a JSON schema): sums are stored exactly (as <see cref="ExactSum"/> text)
+/// and, for people, rounded; loading uses only the exact ones. Every malformation is an
+/// <see cref="InvalidFileException"/> naming the file.
+/// </summary>
+internal static class PartialFile
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static void Save(CorpusPartial partial, string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string full = Path.GetFullPath(path);
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, System.IO.FileAccess.Write, FileShare.None))
+            {
+                using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+                {
+                    ToJson(partial).WriteTo(writer, Indented);
+                }
+
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+
+    public static CorpusPartial Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new InvalidFileException(path, "file not found.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidFileException(path, $"not valid JSON ({e.Message.Split('\n')[0]}).");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidFileException(path, $"cannot read: {e.Message}");
+        }
+
+        if (node is not JsonObject o || o["gpuinfo_partial"]?.GetValueKind() != JsonValueKind.Number || o["kind"]?.GetValueKind() != JsonValueKind.String)
+        {
+            throw new InvalidFileException(path, "not a gpuinfo partial (written by a corpus run: 'eval --partial' or 'compare --partial').");
+        }
+
+        var r = new Reader(path);
+        int version = r.Get<int>(o, "gpuinfo_partial");
+        if (version != CorpusPartial.FormatVersion)
+        {
+            throw new InvalidFileException(path, $"partial format version {version} is not {CorpusPartial.FormatVersion}; rerun that shard with this version of gpuinfo.");
+        }
+
+        string kind = r.Get<string>(o, "kind");
+        var measure = kind switch
+        {
+            "eval" => CorpusMeasure.Evaluation,
+            "compare" => CorpusMeasure.Comparison,
+            _ => throw new InvalidFileException(path, $"unknown partial kind '{kind}'."),
+        };
+        var shardNode = r.Object(o, "shard");
+        int index = r.Get<int>(shardNode, "index"), count = r.Get<int>(shardNode, "count");
+        if (count < 1 || index < 0 || index >= count)
+        {
+            throw new InvalidFileException(path, $"shard {index}/{count} is not a shard (need 0 <= index < count).");
+        }
+
+        var sources = r.Array(o, "sources").Select(s => r.Source(s)).ToList();
+        if (sources.Count != (measure == CorpusMeasure.Evaluation ? 1 : 2))
+        {
+            throw new InvalidFileException(path, $"a '{kind}' partial records {(measure == CorpusMeasure.Evaluation ? 1 : 2)} source(s), this one {sources.Count}.");
+        }
+
+        var options = r.Strings(r.Object(o, "options"));
+        var counts = r.Object(o, "counts");
+        var sums = r.Object(o, "exact_sums").ToDictionary(kv => kv.Key, kv => r.Exact(kv.Value, kv.Key));
+        try
+        {
+            if (measure == CorpusMeasure.Evaluation)
+            {
+                long withoutTarget = r.Get<long>(counts, "rows_without_target");
+                var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"), Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]));
+                if (withoutTarget < 0 || withoutTarget > totals.Ignored)
+                {
+                    throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
+                }
+
+                return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), r.Get<long>(shardNode, "rows"),
+                    totals, null, withoutTarget, r.Get<int>(o, "parts"), path);
+            }
+
+            var sketch = r.Object(o, "kl_sketch");
+            var histogram = LogHistogram.Restore(
+                r.Get<long>(sketch, "below"), r.Get<long>(sketch, "infinite"), r.Double(sketch, "min", double.PositiveInfinity), r.Double(sketch, "max", double.NegativeInfinity),
+                r.Object(sketch, "bins").Select(b => (int.TryParse(b.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1, b.Value?.GetValueKind() == JsonValueKind.Number ? b.Value.GetValue<long>() : -1)));
+            var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), r.Get<bool>(counts, "has_targets"),
+                Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name)]), histogram);
+            return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), r.Get<long>(shardNode, "rows"),
+                null, comparison, 0, r.Get<int>(o, "parts"), path);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidFileException(path, e.Message.Split(" (Parameter")[0]);
+        }
+    }
+
+    public static JsonObject ToJson(CorpusPartial p)
+    {
+        var o = new JsonObject
+        {
+            ["gpuinfo_partial"] = CorpusPartial.FormatVersion,
+            ["kind"] = KindName(p.Measure),
+            ["parts"] = p.Parts,
+            ["shard"] = new JsonObject { ["index"] = p.Shard.Index, ["count"] = p.Shard.Count, ["first_row"] = p.FirstRow, ["rows"] = p.RowCount },
+            ["sources"] = new JsonArray([.. p.Sources.Select(SourceJson)]),
+            ["options"] = StringsJson(p.Options),
+        };
+        IEnumerable<(string Name, ExactSum Sum)> sums;
+        if (p.Evaluation is { } e)
+        {
+            o["counts"] = new JsonObject { ["tokens"] = e.Tokens, ["ignored"] = e.Ignored, ["rows_without_target"] = p.RowsWithoutTarget, ["top1_hits"] = e.Top1Hits };
+            sums = e.ExactSums;
+        }
+        else
+        {
+            var c = p.Comparison!;
+            o["counts"] = new JsonObject { ["tokens"] = c.Tokens, ["same_top1"] = c.SameTop1, ["has_targets"] = c.HasTargets };
+            sums = c.ExactSums;
+            o["kl_sketch"] = new JsonObject
+            {
+                ["below"] = c.KlSketch.Below,
+                ["infinite"] = c.KlSketch.Infinite,
+                ["min"] = Finite(c.KlSketch.Min),
+                ["max"] = Finite(c.KlSketch.Max),
+                ["bins"] = new JsonObject(c.KlSketch.Bins().Select(b => KeyValuePair.Create(b.Index.ToString(CultureInfo.InvariantCulture), (JsonNode?)b.Count))),
+            };
+        }
+
+        var list = sums.ToList();
+        o["sums"] = new JsonObject(list.Select(s => KeyValuePair.Create(s.Name, Finite(s.Sum.Value))));
+        o["exact_sums"] = new JsonObject(list.Select(s => KeyValuePair.Create(s.Name, (JsonNode?)s.Sum.ToExactString())));
+        return o;
+    }
+
+    public static string KindName(CorpusMeasure measure) => measure == CorpusMeasure.Evaluation ? "eval" : "compare";
+
+    /// <summary>
+    /// What must agree between partials of one run, as "key → value" pairs: every source field but
+    /// file paths (the same files may be mounted elsewhere on another node), and every option.
+    /// </summary>
+    public static SortedDictionary<string, string> Identity(CorpusPartial p)
+    {
+        var flat = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < p.Sources.Count; i++)
+        {
+            Flatten(SourceJson(p.Sources[i]), $"sources[{i}]", flat);
+        }
+
+        Flatten(StringsJson(p.Options), "options", flat);
+        return flat;
+    }
+
+    private static void Flatten(JsonNode? node, string prefix, SortedDictionary<string, string> flat)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (k, v) in o)
+                {
+                    if (k != "path")
+                    {
+                        Flatten(v, $"{prefix}.{k}", flat);
+                    }
+                }
+
+                break;
+            case JsonArray a:
+                flat[$"{prefix}.count"] = a.Count.ToString(CultureInfo.InvariantCulture);
+                for (int i = 0; i < a.Count; i++)
+                {
+                    Flatten(a[i], $"{prefix}[{i}]", flat);
+                }
+
+                break;
+            default:
+                flat[prefix] = node?.ToJsonString() ?? "null";
+                break;
+        }
+    }
+
+    private static JsonObject SourceJson(SourceDescription s) => new()
+    {
+        ["kind"] = s.Kind,
+        ["rows"] = s.Rows,
+        ["vocab"] = s.Vocab,
+        ["dtype"] = TypeName(s.Type),
+        ["values"] = s.Values == RowValueKind.Logits ? "logits" : "log_probabilities",
+        ["files"] = new JsonArray([.. s.Files.Select(f => (JsonNode)new JsonObject { ["role"] = f.Role, ["path"] = f.Path, ["bytes"] = f.Bytes, ["header_sha256"] = f.HeaderSha256 })]),
+        ["settings"] = StringsJson(s.Settings),
+    };
+
+    private static JsonObject StringsJson(IReadOnlyDictionary<string, string> values) =>
+        new(values.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+
+    private static string TypeName(ScalarType t) => t switch
+    {
+        ScalarType.Float32 => "float32",
+        ScalarType.Float16 => "float16",
+        _ => "bfloat16",
+    };
+
+    private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
+
+    private static Dictionary<string, ExactSum> Complete(Dictionary<string, ExactSum> sums, string path, string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (!sums.ContainsKey(name))
+            {
+                throw new InvalidFileException(path, $"exact_sums.{name} is missing.");
+            }
+        }
+
+        return sums;
+    }
+
+    /// <summary>Typed access to a partial's fields; a missing or mistyped field is an error naming the file and field.</summary>
+    private sealed class Reader(string path)
+    {
+        public T Get<T>(JsonObject o, string name)
+        {
+            try
+            {
+                return o[name] is { } node ? node.GetValue<T>() : throw new FormatException();
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            {
+                throw Bad(name, typeof(T) == typeof(string) ? "string" : typeof(T) == typeof(bool) ? "boolean" : "number");
+            }
+        }
+
+        public double Double(JsonObject o, string name, double whenNull) =>
+            o.TryGetPropertyValue(name, out var v) && v is null ? whenNull : Get<double>(o, name);
+
+        public JsonObject Object(JsonObject o, string name) => o[name] as JsonObject ?? throw Bad(name, "object");
+
+        public JsonArray Array(JsonObject o, string name) => o[name] as JsonArray ?? throw Bad(name, "array");
+
+        public Dictionary<string, string> Strings(JsonObject o) =>
+            o.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValueKind() == JsonValueKind.String ? kv.Value.GetValue<string>() : throw Bad(kv.Key, "string"));
+
+        public ExactSum Exact(JsonNode? node, string name)
+        {
+            try
+            {
+                return node?.GetValueKind() == JsonValueKind.String ? ExactSum.Parse(node.GetValue<string>()) : throw Bad($"exact_sums.{name}", "string");
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidFileException(path, $"exact_sums.{name}: {e.Message}");
+            }
+        }
+
+        public SourceDescription Source(JsonNode? node)
+        {
+            if (node is not JsonObject s)
+            {
+                throw Bad("sources[]", "object");
+            }
+
+            var type = Get<string>(s, "dtype") switch
+            {
+                "float32" => ScalarType.Float32,
+                "float16" => ScalarType.Float16,
+                "bfloat16" => ScalarType.BFloat16,
+                var other => throw new InvalidFileException(path, $"unknown dtype '{other}' in sources."),
+            };
+            var values = Get<string>(s, "values") switch
+            {
+                "logits" => RowValueKind.Logits,
+                "log_probabilities" => RowValueKind.LogProbabilities,
+                var other => throw new InvalidFileException(path, $"unknown row values '{other}' in sources."),
+            };
+            var files = Array(s, "files").Select(f => f is JsonObject fo
+                ? new FileFingerprint(Get<string>(fo, "role"), Get<string>(fo, "path"), Get<long>(fo, "bytes"), Get<string>(fo, "header_sha256"))
+                : throw Bad("files[]", "object")).ToList();
+            return new SourceDescription(Get<string>(s, "kind"), Get<long>(s, "rows"), Get<int>(s, "vocab"), type, values, files, Strings(Object(s, "settings")));
+        }
+
+        private InvalidFileException Bad(string name, string what) => new(path, $"field '{name}' is missing or not a{(what[0] is 'a' or 'o' ? "n" : "")} {what}.");
+    }
+}

@@ -1,0 +1,93 @@
+namespace GpuInfo.Corpus;
+
+/// <summary>
+/// One chunk of consecutive rows of a source: their values (in <see cref="Buffer"/>, or in memory
+/// the source holds, see <see cref="UseMemory(ReadOnlyMemory{float})"/> and its overloads), their targets and their global row indices.
+/// A run owns two blocks per source and reuses them, so a block is valid until its next fill.
+/// </summary>
+public sealed class RowBlock
+{
+    private readonly long _rowBytes;
+    private readonly long[] _targets;
+    private readonly int _capacity;
+    private byte[]? _buffer;
+    private ReadOnlyMemory<float> _float32;
+    private ReadOnlyMemory<Half> _float16;
+    private ReadOnlyMemory<ushort> _bfloat16;
+    private bool _external;
+
+    internal RowBlock(int capacityRows, int vocab, ScalarType type, bool hasTargets)
+    {
+        _capacity = capacityRows;
+        Vocab = vocab;
+        Type = type;
+        _rowBytes = (long)vocab * type.Size();
+        _targets = hasTargets ? new long[capacityRows] : [];
+    }
+
+    /// <summary>Global index of the block's first row.</summary>
+    public long FirstRow { get; private set; }
+
+    public int Rows { get; private set; }
+
+    public int Vocab { get; }
+
+    public ScalarType Type { get; }
+
+    /// <summary>Space for the rows' values, <see cref="Rows"/> × vocab elements of <see cref="Type"/>, for a source to read into.</summary>
+    public Span<byte> Buffer
+    {
+        get
+        {
+            _external = false;
+            _buffer ??= new byte[_capacity * _rowBytes];
+            return _buffer.AsSpan(0, checked((int)(Rows * _rowBytes)));
+        }
+    }
+
+    /// <summary>The rows' targets, <see cref="RowSource.NoTarget"/> where a row has none; empty when the source has no targets.</summary>
+    public Span<long> Targets => _targets.AsSpan(0, _targets.Length == 0 ? 0 : Rows);
+
+    /// <summary>The rows' values as the engine takes them.</summary>
+    public Logits Logits => !_external
+        ? Logits.FromBytes(_buffer.AsSpan(0, checked((int)(Rows * _rowBytes))), Vocab, Type)
+        : Type switch
+        {
+            ScalarType.Float32 => Logits.Float32(_float32.Span, Vocab),
+            ScalarType.Float16 => Logits.Float16(_float16.Span, Vocab),
+            _ => Logits.BFloat16(_bfloat16.Span, Vocab),
+        };
+
+    /// <summary>Lets a source hand out float32 rows it already holds instead of copying them into <see cref="Buffer"/>.</summary>
+    /// <exception cref="ArgumentException">The block is not float32, or the memory is not exactly <see cref="Rows"/> rows.</exception>
+    public void UseMemory(ReadOnlyMemory<float> rows) => _float32 = External(rows, ScalarType.Float32);
+
+    /// <summary>As <see cref="UseMemory(ReadOnlyMemory{float})"/>, for fp16 rows.</summary>
+    public void UseMemory(ReadOnlyMemory<Half> rows) => _float16 = External(rows, ScalarType.Float16);
+
+    /// <summary>As <see cref="UseMemory(ReadOnlyMemory{float})"/>, for bf16 rows (16-bit payloads).</summary>
+    public void UseBFloat16Memory(ReadOnlyMemory<ushort> rows) => _bfloat16 = External(rows, ScalarType.BFloat16);
+
+    internal void Reset(long firstRow, int rows)
+    {
+        FirstRow = firstRow;
+        Rows = rows;
+        _external = false;
+    }
+
+    private ReadOnlyMemory<T> External<T>(ReadOnlyMemory<T> rows, ScalarType type)
+    {
+        if (type != Type)
+        {
+            throw new ArgumentException($"this block holds {Type} rows, not {type}.", nameof(rows));
+        }
+
+        if (rows.Length != (long)Rows * Vocab)
+        {
+            throw new ArgumentException($"expected {Rows} rows of {Vocab} values, got {rows.Length} values.", nameof(rows));
+        }
+
+        _external = true;
+        return rows;
+    }
+}

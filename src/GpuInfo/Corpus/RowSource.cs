@@ -1,0 +1,53 @@
+namespace GpuInfo.Corpus;
+
+/// <summary>
+/// Where rows come from: logits or log-probabilities, with their targets, in chunks. A source knows
+/// its row count and vocabulary, names itself for error messages, and describes itself for
+/// partials. Implement <see cref="Read"/> to add an input (a file format, a model runtime); every
+/// corpus run, shard, partial and merge then works for it unchanged.
+/// </summary>
+/// <remarks>
+/// A run calls <see cref="Read"/> from one thread at a time, one chunk ahead of the compute, with
+/// ascending rows within a run. Exceptions it throws reach the caller as <see cref="RowSourceException"/>
+/// naming the source and the rows.
+/// </remarks>
+public abstract class RowSource : IDisposable
+{
+    /// <summary>The target of a row that has none (the last position of a sequence under shift): it is not scored.</summary>
+    public const long NoTarget = long.MinValue;
+
+    public abstract long Rows { get; }
+
+    public abstract int Vocab { get; }
+
+    /// <summary>The element type rows are delivered in.</summary>
+    public abstract ScalarType Type { get; }
+
+    public virtual RowValueKind Values => RowValueKind.Logits;
+
+    /// <summary>True when <see cref="RowBlock.Targets"/> are filled.</summary>
+    public abstract bool HasTargets { get; }
+
+    /// <summary>What error messages call the row values (e.g. the logits file's path).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>What error messages call the targets.</summary>
+    public virtual string TargetsName => Name;
+
+    public long RowBytes => (long)Vocab * Type.Size();
+
+    public abstract SourceDescription Describe();
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Fills <paramref name="block"/> with rows [block.FirstRow, block.FirstRow + block.Rows) and, when <see cref="HasTargets"/>, their targets.</summary>
+    protected internal abstract void Read(RowBlock block);
+
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+}
