@@ -9,7 +9,7 @@ internal sealed class CommonOptions
 
     public Option<string?> Device { get; } = new("--device")
     {
-        Description = "auto|cuda|opencl|cpu|ilgpu-cpu, or a device index from 'gpuinfo devices' (default: GPUINFO_DEVICE, else auto).",
+        Description = "auto|cuda|opencl|cpu|ilgpu-cpu, cuda:N, or a device index from 'gpuinfo devices' (default: GPUINFO_DEVICE, else auto). eval and compare also take all, or a list (cuda:0,cuda:1), to spread chunks over several devices.",
     };
 
     public void AddTo(Command command)
@@ -20,4 +20,31 @@ internal sealed class CommonOptions
 
     public InfoEngine CreateEngine(ParseResult parse) =>
         new(new InfoEngineOptions { Device = parse.GetValue(Device) });
+
+    /// <summary>One engine, or one per device for "all" or a comma-separated list (from --device, else GPUINFO_DEVICE).</summary>
+    public Engines CreateEngines(ParseResult parse)
+    {
+        string? request = parse.GetValue(Device) ?? Environment.GetEnvironmentVariable("GPUINFO_DEVICE");
+        bool many = request is not null && (request.Contains(',', StringComparison.Ordinal) || request.Trim().Equals("all", StringComparison.OrdinalIgnoreCase));
+        return new Engines(many ? InfoEngine.CreateEngines(request!) : [CreateEngine(parse)]);
+    }
+
+    /// <summary>The engines of one command, disposed together.</summary>
+    internal sealed class Engines(IReadOnlyList<InfoEngine> list) : IDisposable
+    {
+        public IReadOnlyList<InfoEngine> List => list;
+
+        public InfoEngine First => list[0];
+
+        /// <summary>"kind: name" of each device, joined.</summary>
+        public string Description => string.Join(", ", list.Select(e => $"{e.Device.Kind.ToString().ToLowerInvariant()}: {e.Device.Name}"));
+
+        public void Dispose()
+        {
+            foreach (var e in list)
+            {
+                e.Dispose();
+            }
+        }
+    }
 }

@@ -4,14 +4,21 @@ using GpuInfo.Corpus;
 
 namespace GpuInfo.Cli;
 
-/// <summary>Options of the verbs that run over a corpus (eval, compare): shard, partial, per-token output, chunk size.</summary>
+/// <summary>Options of the verbs that run over a corpus (eval, compare): shard, partials, per-token output, chunk size.</summary>
 internal sealed class CorpusOptions(string perTokenDescription, int defaultChunkMb)
 {
     public Option<string?> PerToken { get; } = new("--per-token") { Description = perTokenDescription };
 
-    public Option<string?> Shard { get; } = new("--shard") { Description = "Run one contiguous share of rows, i/n (i from 0)." };
+    public Option<string?> Shard { get; } = new("--shard")
+    {
+        Description = "Run one contiguous share of rows: i/n (i from 0), or auto (from SLURM_ARRAY_TASK_*, SLURM_PROCID/SLURM_NTASKS, JOB_COMPLETION_INDEX with --shards, or RANK/WORLD_SIZE).",
+    };
+
+    public Option<int?> Shards { get; } = new("--shards") { Description = "With --shard auto: the shard count (required under Kubernetes, which sets none; else checked against the scheduler's)." };
 
     public Option<string?> Partial { get; } = new("--partial") { Description = "Write mergeable totals to this JSON file (see 'gpuinfo merge'), atomically, once the run completes." };
+
+    public Option<string?> PartialDir { get; } = new("--partial-dir") { Description = "Write mergeable totals to DIR/part-<i>-of-<n>.json (created if needed), atomically; 'gpuinfo merge DIR' merges them." };
 
     public Option<int> ChunkMb { get; } = new("--chunk-mb") { Description = "Rows read per chunk (all inputs together), in MiB.", DefaultValueFactory = _ => defaultChunkMb };
 
@@ -19,24 +26,67 @@ internal sealed class CorpusOptions(string perTokenDescription, int defaultChunk
     {
         command.Add(PerToken);
         command.Add(Shard);
+        command.Add(Shards);
         command.Add(Partial);
+        command.Add(PartialDir);
         command.Add(ChunkMb);
     }
 
-    /// <summary>Runs <paramref name="run"/> over <paramref name="source"/>'s shard with a progress bar, per-token file and partial as asked.</summary>
-    public CorpusPartial Run(ParseResult parse, RowSource source, long rowBytes, string label, bool quiet, Func<CorpusRunOptions, CorpusPartial> run)
+    /// <summary>The shard asked for, and where it came from (null unless --shard was given).</summary>
+    public (Shard Shard, string? From) ParseShard(ParseResult parse)
     {
         string? text = parse.GetValue(Shard);
-        var shard = string.IsNullOrEmpty(text) ? Corpus.Shard.All
-            : Corpus.Shard.TryParse(text, out var parsed) ? parsed : throw CliException.Usage($"--shard must be i/n with 0 <= i < n, got '{text}'.");
+        int? shards = parse.GetValue(Shards);
+        if (shards is < 1)
+        {
+            throw CliException.Usage($"--shards must be at least 1, got {shards}.");
+        }
+
+        if (text == "auto")
+        {
+            return SchedulerShard.TryResolve(null, shards, out var found, out string why) ? (found, why) : throw CliException.Usage(why + ".");
+        }
+
+        if (shards is not null)
+        {
+            throw CliException.Usage("--shards applies with --shard auto only.");
+        }
+
+        return string.IsNullOrEmpty(text) ? (Corpus.Shard.All, null)
+            : Corpus.Shard.TryParse(text, out var parsed) ? (parsed, $"--shard {text}")
+            : throw CliException.Usage($"--shard must be i/n with 0 <= i < n, or auto; got '{text}'.");
+    }
+
+    /// <summary>Runs <paramref name="run"/> over <paramref name="source"/>'s shard with a progress bar, per-token file and partial as asked.</summary>
+    public CorpusPartial Run(ParseResult parse, RowSource source, long rowBytes, string label, bool quiet, Shard shard, Func<CorpusRunOptions, CorpusPartial> run)
+    {
         int chunk = parse.GetValue(ChunkMb);
         if (chunk < 1)
         {
             throw CliException.Usage($"--chunk-mb must be at least 1, got {chunk}.");
         }
 
-        var (_, count) = shard.Range(source.Rows);
-        using var perToken = PerTokenWriter.Create(parse.GetValue(PerToken), count);
+        string? partialPath = parse.GetValue(Partial);
+        if (parse.GetValue(PartialDir) is { } dir)
+        {
+            if (partialPath is not null)
+            {
+                throw CliException.Usage("give --partial or --partial-dir, not both.");
+            }
+
+            partialPath = Path.Combine(dir, $"part-{shard.Index}-of-{shard.Count}.json");
+            try
+            {
+                Directory.CreateDirectory(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw CliException.Usage($"{dir}: cannot create the partials directory: {e.Message}");
+            }
+        }
+
+        var (first, count) = shard.Range(source.Rows);
+        using var perToken = PerTokenWriter.Create(parse.GetValue(PerToken), first, count);
         var partial = ProgressBar.Run(!quiet, label, count * rowBytes, progress => run(new CorpusRunOptions
         {
             Shard = shard,
@@ -44,15 +94,15 @@ internal sealed class CorpusOptions(string perTokenDescription, int defaultChunk
             Progress = progress,
             PerRow = perToken?.Handler,
         }));
-        if (parse.GetValue(Partial) is { } path)
+        if (partialPath is not null)
         {
             try
             {
-                partial.Save(path);
+                partial.Save(partialPath);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw CliException.Usage($"{path}: cannot write: {e.Message}");
+                throw CliException.Usage($"{partialPath}: cannot write: {e.Message}");
             }
         }
 

@@ -4,12 +4,17 @@ using GpuInfo.Formats;
 
 namespace GpuInfo.Cli.Output;
 
-/// <summary>Streams a corpus run's per-row values (float32) into a .npy file whose length is known up front.</summary>
+/// <summary>
+/// Writes a corpus run's per-row values (float32) into a .npy file whose length is known up front,
+/// each chunk at its own offset (several devices finish chunks out of order).
+/// </summary>
 internal sealed class PerTokenWriter : IDisposable
 {
     private readonly FileStream _stream;
+    private readonly long _dataOffset;
+    private readonly long _firstRow;
 
-    private PerTokenWriter(string path, long count)
+    private PerTokenWriter(string path, long firstRow, long count)
     {
         try
         {
@@ -21,11 +26,15 @@ internal sealed class PerTokenWriter : IDisposable
         }
 
         NpyFormat.WriteHeader(_stream, "<f4", [count]);
+        _stream.Flush();
+        _dataOffset = _stream.Position;
+        _firstRow = firstRow;
     }
 
-    public static PerTokenWriter? Create(string? path, long count) => path is null ? null : new PerTokenWriter(path, count);
+    public static PerTokenWriter? Create(string? path, long firstRow, long count) => path is null ? null : new PerTokenWriter(path, firstRow, count);
 
-    public RowValuesHandler Handler => (_, values) => _stream.Write(MemoryMarshal.AsBytes(values));
+    public RowValuesHandler Handler => (firstRow, values) =>
+        RandomAccess.Write(_stream.SafeFileHandle, MemoryMarshal.AsBytes(values), _dataOffset + ((firstRow - _firstRow) * sizeof(float)));
 
     public void Dispose() => _stream.Dispose();
 }

@@ -40,12 +40,14 @@ internal static class CompareCommand
                 throw CliException.BadData($"{q.Name}: shape {q.ShapeText} differs from the base logits' {p.ShapeText} ({p.Name}).");
             }
 
-            using var engine = common.CreateEngine(parse);
+            var (shard, shardFrom) = corpus.ParseShard(parse);
+            using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
             long ignoreIndex = parse.GetValue(ignore);
-            var partial = corpus.Run(parse, p, p.RowBytes + q.RowBytes, "compare", json, run => CorpusRun.Compare(engine, p, q, t, ignoreIndex, run));
-            var report = Report(partial.Comparison!, $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}", clock.Elapsed.TotalSeconds);
-            Print(stdout, json, $"compare {q.Name} against {p.Name} ({engine.Device.Kind})", report);
+            var partial = corpus.Run(parse, p, p.RowBytes + q.RowBytes, "compare", json, shard, run => CorpusRun.Compare(engines.List, p, q, t, ignoreIndex, run));
+            var report = Report(partial.Comparison!, engines.Description, clock.Elapsed.TotalSeconds);
+            EvalCommand.AddShard(report, shard, shardFrom);
+            Print(stdout, json, $"compare {q.Name} against {p.Name} ({engines.First.Device.Kind})", report);
             return ExitCode.Ok;
         });
         return command;

@@ -46,17 +46,19 @@ internal static class EvalCommand
                 Shift = parse.GetValue(shift),
             });
             options.Validate(source.Vocab);
-            using var engine = common.CreateEngine(parse);
+            var (shard, shardFrom) = corpus.ParseShard(parse);
+            using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
-            var partial = corpus.Run(parse, source, source.RowBytes, "eval", json, run => CorpusRun.Evaluate(engine, source, options, run));
-            var report = Report(partial.Evaluation!, partial.IgnoredTargets, engine.Device, clock.Elapsed.TotalSeconds);
+            var partial = corpus.Run(parse, source, source.RowBytes, "eval", json, shard, run => CorpusRun.Evaluate(engines.List, source, options, run));
+            var report = Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, clock.Elapsed.TotalSeconds);
+            AddShard(report, shard, shardFrom);
             if (json)
             {
                 Json.Write(stdout, report);
             }
             else
             {
-                Tables.Console(stdout).Write(Tables.KeyValue($"eval {source.Name} ({engine.Device.Kind})", report.Select(kv => (kv.Key, kv.Value?.ToString() ?? "n/a"))));
+                Tables.Console(stdout).Write(Tables.KeyValue($"eval {source.Name} ({engines.First.Device.Kind})", report.Select(kv => (kv.Key, kv.Value?.ToString() ?? "n/a"))));
             }
 
             return ExitCode.Ok;
@@ -64,7 +66,17 @@ internal static class EvalCommand
         return command;
     }
 
-    public static JsonObject Report(PerplexityAccumulator t, long ignored, DeviceReport device, double seconds) => new()
+    /// <summary>Adds which shard ran and where it came from, when not the whole input.</summary>
+    public static void AddShard(JsonObject report, Shard shard, string? from)
+    {
+        if (from is not null)
+        {
+            report["shard"] = shard.ToString();
+            report["shard_from"] = from;
+        }
+    }
+
+    public static JsonObject Report(PerplexityAccumulator t, long ignored, string device, double seconds) => new()
     {
         ["tokens"] = t.Tokens,
         ["ignored"] = ignored,
@@ -73,7 +85,7 @@ internal static class EvalCommand
         ["bits_per_token"] = Json.Number(t.BitsPerToken),
         ["mean_entropy"] = Json.Number(t.MeanEntropy),
         ["top1_accuracy"] = Json.Number(t.Top1Accuracy),
-        ["device"] = $"{device.Kind.ToString().ToLowerInvariant()}: {device.Name}",
+        ["device"] = device,
         ["seconds"] = Math.Round(seconds, 3),
     };
 }

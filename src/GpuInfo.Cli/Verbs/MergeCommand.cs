@@ -9,15 +9,15 @@ internal static class MergeCommand
     public static Command Create(TextWriter stdout)
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else there." };
-        var files = new Argument<string[]>("partials") { Description = "Partial totals written by 'eval --partial' or 'compare --partial', every shard of one run.", Arity = ArgumentArity.OneOrMore };
+        var files = new Argument<string[]>("partials") { Description = "Partial totals written by 'eval --partial' or 'compare --partial', every shard of one run; a directory stands for its part-*-of-*.json files (--partial-dir).", Arity = ArgumentArity.OneOrMore };
         var command = new Command("merge", "Merge the shard partials of one run (from --partial) into its report; sums are exact, so the report equals one run's.") { files, json };
         command.SetAction(parse =>
         {
-            var partials = parse.GetValue(files)!.Select(CorpusPartial.Load).ToList();
+            var partials = parse.GetValue(files)!.SelectMany(Expand).Select(CorpusPartial.Load).ToList();
             var merged = CorpusPartial.Merge(partials);
             string kind = merged.Measure == CorpusMeasure.Evaluation ? "eval" : "compare";
             var report = merged.Evaluation is { } totals
-                ? EvalCommand.Report(totals, merged.IgnoredTargets, MergedDevice, 0)
+                ? EvalCommand.Report(totals, merged.IgnoredTargets, "merged", 0)
                 : CompareCommand.Report(merged.Comparison!, "merged", 0);
             report["device"] = "merged";
             report["partials"] = partials.Count;
@@ -32,5 +32,15 @@ internal static class MergeCommand
         return command;
     }
 
-    private static DeviceReport MergedDevice => new() { Kind = DeviceKind.Cpu, Name = "merged", Request = "none", RequestSource = "merge", Reason = "merged partials" };
+    /// <summary>A directory stands for its part-*-of-*.json files (as --partial-dir writes them).</summary>
+    private static IEnumerable<string> Expand(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            return [path];
+        }
+
+        var parts = Directory.GetFiles(path, "part-*-of-*.json").Order(StringComparer.Ordinal).ToList();
+        return parts.Count > 0 ? parts : throw CliException.BadData($"{path}: no partials (part-<i>-of-<n>.json) in this directory.");
+    }
 }

@@ -1,90 +1,116 @@
+using System.Collections.Concurrent;
+
 namespace GpuInfo.Corpus;
 
 /// <summary>
-/// Reads consecutive chunks of rows [first, first + count) from one or more sources in lockstep,
-/// one chunk ahead on a background task, into two alternating sets of blocks: reading overlaps
-/// compute, and memory stays at two chunks whatever the source's size. Failures of a source's read
-/// surface from <see cref="Next"/> as <see cref="RowSourceException"/> naming the source and rows.
+/// Reads consecutive chunks of rows [first, first + count) from one or more sources in lockstep on
+/// a background task, into a pool of block sets (one per consumer plus one): reading runs a chunk
+/// ahead of the compute, and memory stays at consumers + 1 chunks whatever the source's size.
+/// Consumers <see cref="Take"/> a chunk, use it and <see cref="Return"/> it. A failed read surfaces
+/// from <see cref="Take"/> as <see cref="RowSourceException"/> naming the source and rows.
 /// </summary>
 internal sealed class ChunkPipeline : IDisposable
 {
     private readonly RowSource[] _sources;
-    private readonly RowBlock[][] _slots;
+    private readonly long _first;
     private readonly long _end;
     private readonly CancellationToken _cancellation;
-    private long _next;
-    private int _slot;
-    private Task<RowBlock[]?>? _pending;
+    private readonly CancellationTokenSource _stop;
+    private readonly BlockingCollection<RowBlock[]> _free = [];
+    private readonly BlockingCollection<RowBlock[]> _ready;
+    private readonly Task _reader;
 
-    public ChunkPipeline(RowSource[] sources, long first, long count, long chunkBytes, CancellationToken cancellation)
+    public ChunkPipeline(RowSource[] sources, long first, long count, long chunkBytes, int consumers, CancellationToken cancellation)
     {
         _sources = sources;
-        _next = first;
+        _first = first;
         _end = first + count;
         _cancellation = cancellation;
         long rowBytes = sources.Sum(s => s.RowBytes);
         long maxRows = (int.MaxValue / 2) / sources.Max(s => s.RowBytes);
-        ChunkRows = (int)Math.Clamp(chunkBytes / rowBytes, 1, Math.Max(1, Math.Min(Math.Min(count, maxRows), int.MaxValue / 2)));
-        _slots = [NewSet(), NewSet()];
+        ChunkRows = (int)Math.Clamp(chunkBytes / rowBytes, 1, Math.Max(1, Math.Min(count, maxRows)));
+        for (int i = 0; i <= consumers; i++)
+        {
+            _free.Add([.. sources.Select(s => new RowBlock(ChunkRows, s.Vocab, s.Type, s.HasTargets))]);
+        }
+
+        _ready = new BlockingCollection<RowBlock[]>(consumers + 1);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        _reader = Task.Run(Read);
     }
 
     /// <summary>The most rows a chunk holds.</summary>
     public int ChunkRows { get; }
 
-    /// <summary>The next chunk (one block per source), or null at the end. A chunk's blocks are reused two calls later.</summary>
-    /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
-    public RowBlock[]? Next()
+    /// <summary>The next chunk (one block per source, in row order across calls), or null at the end.</summary>
+    /// <exception cref="RowSourceException">A source's read failed.</exception>
+    /// <exception cref="OperationCanceledException">The run was cancelled or stopped.</exception>
+    public RowBlock[]? Take()
     {
         _cancellation.ThrowIfCancellationRequested();
-        _pending ??= Task.Run(ReadNext);
-        var chunk = _pending.GetAwaiter().GetResult();
-        _pending = chunk is null ? null : Task.Run(ReadNext);
-        return chunk;
+        if (_ready.TryTake(out var set, Timeout.Infinite, _stop.Token))
+        {
+            return set;
+        }
+
+        _reader.GetAwaiter().GetResult();
+        _cancellation.ThrowIfCancellationRequested();
+        return null;
     }
 
-    /// <summary>Waits for a read in flight, so that no read runs after the caller disposes its sources.</summary>
+    /// <summary>Gives a chunk's blocks back for the reader to refill.</summary>
+    public void Return(RowBlock[] set) => _free.Add(set);
+
+    /// <summary>Stops the reader and every consumer waiting in <see cref="Take"/> (after a consumer failed).</summary>
+    public void Stop() => _stop.Cancel();
+
+    /// <summary>Stops the reader and waits for it, so that no read runs after the caller disposes its sources.</summary>
     public void Dispose()
     {
+        _stop.Cancel();
         try
         {
-            _pending?.Wait();
+            _reader.Wait();
         }
         catch (AggregateException)
         {
-            // The read's failure belongs to the chunk nobody asked for any more.
+            // A read's failure after the run ended belongs to no one.
         }
 
-        _pending = null;
+        _stop.Dispose();
+        _free.Dispose();
+        _ready.Dispose();
     }
 
-    private RowBlock[] NewSet() => [.. _sources.Select(s => new RowBlock(ChunkRows, s.Vocab, s.Type, s.HasTargets))];
-
-    private RowBlock[]? ReadNext()
+    private void Read()
     {
-        _cancellation.ThrowIfCancellationRequested();
-        if (_next >= _end)
+        try
         {
-            return null;
-        }
+            for (long next = _first; next < _end;)
+            {
+                var set = _free.Take(_stop.Token);
+                int rows = (int)Math.Min(ChunkRows, _end - next);
+                for (int i = 0; i < _sources.Length; i++)
+                {
+                    set[i].Reset(next, rows);
+                    try
+                    {
+                        _sources[i].Read(set[i]);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        string problem = e is Formats.InvalidFileException f && f.Path == _sources[i].Name ? f.Problem : e.Message;
+                        throw new RowSourceException(_sources[i].Name, -1, $"reading rows [{next}, {next + rows}): {problem}", e);
+                    }
+                }
 
-        var blocks = _slots[_slot];
-        _slot ^= 1;
-        int rows = (int)Math.Min(ChunkRows, _end - _next);
-        for (int i = 0; i < _sources.Length; i++)
+                _ready.Add(set, _stop.Token);
+                next += rows;
+            }
+        }
+        finally
         {
-            blocks[i].Reset(_next, rows);
-            try
-            {
-                _sources[i].Read(blocks[i]);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                string problem = e is Formats.InvalidFileException f && f.Path == _sources[i].Name ? f.Problem : e.Message;
-                throw new RowSourceException(_sources[i].Name, -1, $"reading rows [{_next}, {_next + rows}): {problem}", e);
-            }
+            _ready.CompleteAdding();
         }
-
-        _next += rows;
-        return blocks;
     }
 }

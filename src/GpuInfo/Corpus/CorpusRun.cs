@@ -1,14 +1,21 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 
 namespace GpuInfo.Corpus;
 
 /// <summary>
-/// Corpus runs: a source (or two), a measure and a shard, streamed chunk by chunk through an engine
-/// into exact float64 totals. Reading runs one chunk ahead of the compute; progress and per-row
-/// values are reported on the calling thread; a cancelled or failed run returns nothing and saves
-/// no partial. Row errors name the source and the global row (<see cref="RowSourceException"/>).
+/// Corpus runs: a source (or two), a measure and a shard, streamed chunk by chunk through one or
+/// more engines into exact float64 totals. Reading runs one chunk ahead of the compute; with several
+/// engines (one per device, <see cref="InfoEngine.CreateEngines"/>) each takes the next chunk when
+/// it is free, and their totals merge exactly, so the result is the same bits whatever the device
+/// count. A cancelled or failed run returns nothing and saves no partial. Row errors name the source
+/// and the global row (<see cref="RowSourceException"/>).
 /// </summary>
+/// <remarks>
+/// With one engine, progress and per-row values are reported on the calling thread in row order;
+/// with several, on the engines' threads one call at a time, in the order chunks finish.
+/// </remarks>
 public static class CorpusRun
 {
     /// <summary>Cross-entropy (PyTorch's semantics), perplexity, entropy and top-1 accuracy of a source's rows against its targets.</summary>
@@ -16,9 +23,14 @@ public static class CorpusRun
     /// <exception cref="RowSourceException">A row the engine refused, or a failed read; names the source and row.</exception>
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
     public static CorpusPartial Evaluate(InfoEngine engine, RowSource source, CrossEntropyOptions? options = null,
+        CorpusRunOptions? run = null, CancellationToken cancellationToken = default) =>
+        Evaluate([engine], source, options, run, cancellationToken);
+
+    /// <inheritdoc cref="Evaluate(InfoEngine, RowSource, CrossEntropyOptions?, CorpusRunOptions?, CancellationToken)"/>
+    public static CorpusPartial Evaluate(IReadOnlyList<InfoEngine> engines, RowSource source, CrossEntropyOptions? options = null,
         CorpusRunOptions? run = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(engine);
+        CheckEngines(engines);
         ArgumentNullException.ThrowIfNull(source);
         var o = options ?? new CrossEntropyOptions();
         o.Validate(source.Vocab);
@@ -30,56 +42,50 @@ public static class CorpusRun
         }
 
         var (first, count) = r.Shard.Range(source.Rows);
-        var totals = new PerplexityAccumulator();
-        long withoutTarget = 0;
-        using (var pipeline = new ChunkPipeline([source], first, count, r.ChunkBytes, cancellationToken))
+        var workers = Stream(engines, [source], first, count, r, cancellationToken, rows => new EvaluationWorker(rows), (engine, w, blocks) =>
         {
-            var loss = new float[pipeline.ChunkRows];
-            var y = new long[pipeline.ChunkRows];
-            var progress = new ProgressCounter(r.Progress, count, source.RowBytes);
-            while (pipeline.Next() is [var block])
+            var block = blocks[0];
+            int rows = block.Rows;
+            var targets = block.Targets;
+            for (int i = 0; i < rows; i++)
             {
-                int rows = block.Rows;
-                var targets = block.Targets;
+                bool none = targets[i] == RowSource.NoTarget;
+                w.WithoutTarget += none ? 1 : 0;
+                w.Targets[i] = none ? o.IgnoreIndex : targets[i];
+            }
+
+            try
+            {
+                engine.Evaluate(block.Logits, w.Targets.AsSpan(0, rows), w.Totals, o, new EvaluationRows { Loss = w.Values.AsSpan(0, rows) });
+            }
+            catch (InvalidInputException e) when (e.Row >= 0)
+            {
+                throw new RowSourceException(e.ParamName == "targets" ? source.TargetsName : source.Name, block.FirstRow + e.Row, e.Problem, e);
+            }
+
+            if (r.PerRow is not null)
+            {
                 for (int i = 0; i < rows; i++)
                 {
-                    bool none = targets[i] == RowSource.NoTarget;
-                    withoutTarget += none ? 1 : 0;
-                    y[i] = none ? o.IgnoreIndex : targets[i];
+                    w.Values[i] = targets[i] == RowSource.NoTarget ? float.NaN : w.Values[i];
                 }
-
-                try
-                {
-                    engine.Evaluate(block.Logits, y.AsSpan(0, rows), totals, o, new EvaluationRows { Loss = loss.AsSpan(0, rows) });
-                }
-                catch (InvalidInputException e) when (e.Row >= 0)
-                {
-                    throw new RowSourceException(e.ParamName == "targets" ? source.TargetsName : source.Name, block.FirstRow + e.Row, e.Problem, e);
-                }
-
-                if (r.PerRow is { } perRow)
-                {
-                    for (int i = 0; i < rows; i++)
-                    {
-                        loss[i] = targets[i] == RowSource.NoTarget ? float.NaN : loss[i];
-                    }
-
-                    perRow(block.FirstRow, loss.AsSpan(0, rows));
-                }
-
-                progress.Advance(rows);
             }
+        });
+        var totals = workers[0].Totals;
+        foreach (var w in workers.Skip(1))
+        {
+            totals.Merge(w.Totals);
         }
 
-        var options2 = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["ignore_index"] = Text(o.IgnoreIndex),
             ["label_smoothing"] = Text(o.LabelSmoothing),
             ["temperature"] = Text(o.Temperature),
             ["z_loss"] = Text(o.ZLoss),
-            ["class_weights"] = o.ClassWeights is { } w ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(w.AsSpan()))) : "none",
+            ["class_weights"] = o.ClassWeights is { } cw ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cw.AsSpan()))) : "none",
         };
-        var partial = new CorpusPartial(CorpusMeasure.Evaluation, [source.Describe()], options2, r.Shard, first, count, totals, null, withoutTarget);
+        var partial = new CorpusPartial(CorpusMeasure.Evaluation, [source.Describe()], settings, r.Shard, first, count, totals, null, workers.Sum(w => w.WithoutTarget));
         Finish(partial, r);
         return partial;
     }
@@ -93,9 +99,14 @@ public static class CorpusRun
     /// <exception cref="RowSourceException">The sources differ in rows or vocabulary, a row was refused, or a read failed.</exception>
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
     public static CorpusPartial Compare(InfoEngine engine, RowSource baseSource, RowSource testSource, float temperature = 1f,
+        long ignoreIndex = -100, CorpusRunOptions? run = null, CancellationToken cancellationToken = default) =>
+        Compare([engine], baseSource, testSource, temperature, ignoreIndex, run, cancellationToken);
+
+    /// <inheritdoc cref="Compare(InfoEngine, RowSource, RowSource, float, long, CorpusRunOptions?, CancellationToken)"/>
+    public static CorpusPartial Compare(IReadOnlyList<InfoEngine> engines, RowSource baseSource, RowSource testSource, float temperature = 1f,
         long ignoreIndex = -100, CorpusRunOptions? run = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(engine);
+        CheckEngines(engines);
         ArgumentNullException.ThrowIfNull(baseSource);
         ArgumentNullException.ThrowIfNull(testSource);
         Guard.Temperature(temperature);
@@ -108,45 +119,118 @@ public static class CorpusRun
         }
 
         var (first, count) = r.Shard.Range(baseSource.Rows);
-        var totals = new ComparisonAccumulator();
         bool targeted = baseSource.HasTargets;
-        using (var pipeline = new ChunkPipeline([baseSource, testSource], first, count, r.ChunkBytes, cancellationToken))
+        var workers = Stream(engines, [baseSource, testSource], first, count, r, cancellationToken, rows => new ComparisonWorker(rows), (engine, w, blocks) =>
         {
-            var kl = new float[pipeline.ChunkRows];
-            var y = targeted ? new long[pipeline.ChunkRows] : [];
-            var progress = new ProgressCounter(r.Progress, count, baseSource.RowBytes + testSource.RowBytes);
-            while (pipeline.Next() is [var p, var q])
+            var (p, q) = (blocks[0], blocks[1]);
+            int rows = p.Rows;
+            if (targeted)
             {
-                int rows = p.Rows;
-                for (int i = 0; i < y.Length && i < rows; i++)
+                for (int i = 0; i < rows; i++)
                 {
-                    y[i] = p.Targets[i] == RowSource.NoTarget ? ignoreIndex : p.Targets[i];
+                    w.Targets[i] = p.Targets[i] == RowSource.NoTarget ? ignoreIndex : p.Targets[i];
                 }
-
-                try
-                {
-                    engine.Compare(p.Logits, q.Logits, totals, targeted ? new Targets(y.AsSpan(0, rows)) : default, temperature, ignoreIndex,
-                        new ComparisonRows { Kl = kl.AsSpan(0, rows) });
-                }
-                catch (InvalidInputException e) when (e.Row >= 0)
-                {
-                    string name = e.ParamName switch { "q" => testSource.Name, "targets" => baseSource.TargetsName, _ => baseSource.Name };
-                    throw new RowSourceException(name, p.FirstRow + e.Row, e.Problem, e);
-                }
-
-                r.PerRow?.Invoke(p.FirstRow, kl.AsSpan(0, rows));
-                progress.Advance(rows);
             }
+
+            try
+            {
+                engine.Compare(p.Logits, q.Logits, w.Totals, targeted ? new Targets(w.Targets.AsSpan(0, rows)) : default, temperature, ignoreIndex,
+                    new ComparisonRows { Kl = w.Values.AsSpan(0, rows) });
+            }
+            catch (InvalidInputException e) when (e.Row >= 0)
+            {
+                string name = e.ParamName switch { "q" => testSource.Name, "targets" => baseSource.TargetsName, _ => baseSource.Name };
+                throw new RowSourceException(name, p.FirstRow + e.Row, e.Problem, e);
+            }
+        });
+        var totals = workers[0].Totals;
+        foreach (var w in workers.Skip(1))
+        {
+            totals.Merge(w.Totals);
         }
 
-        var options = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["temperature"] = Text(temperature),
             ["ignore_index"] = Text(ignoreIndex),
         };
-        var partial = new CorpusPartial(CorpusMeasure.Comparison, [baseSource.Describe(), testSource.Describe()], options, r.Shard, first, count, null, totals, 0);
+        var partial = new CorpusPartial(CorpusMeasure.Comparison, [baseSource.Describe(), testSource.Describe()], settings, r.Shard, first, count, null, totals, 0);
         Finish(partial, r);
         return partial;
+    }
+
+    /// <summary>
+    /// Streams the shard's chunks through the engines: one worker per engine (the calling thread when
+    /// there is one), each with its own state, taking chunks as it frees up.
+    /// </summary>
+    private static TWorker[] Stream<TWorker>(IReadOnlyList<InfoEngine> engines, RowSource[] sources, long first, long count,
+        CorpusRunOptions run, CancellationToken cancellationToken, Func<int, TWorker> create, Action<InfoEngine, TWorker, RowBlock[]> process)
+        where TWorker : Worker
+    {
+        using var pipeline = new ChunkPipeline(sources, first, count, run.ChunkBytes, engines.Count, cancellationToken);
+        var workers = Enumerable.Range(0, engines.Count).Select(_ => create(pipeline.ChunkRows)).ToArray();
+        long rowBytes = sources.Sum(s => s.RowBytes), done = 0;
+        var gate = new Lock();
+
+        void Work(int index)
+        {
+            while (pipeline.Take() is { } blocks)
+            {
+                try
+                {
+                    process(engines[index], workers[index], blocks);
+                    lock (gate)
+                    {
+                        run.PerRow?.Invoke(blocks[0].FirstRow, workers[index].Values.AsSpan(0, blocks[0].Rows));
+                        done += blocks[0].Rows;
+                        run.Progress?.Report(new CorpusProgress(done, done * rowBytes, count, count * rowBytes));
+                    }
+                }
+                finally
+                {
+                    pipeline.Return(blocks);
+                }
+            }
+        }
+
+        if (engines.Count == 1)
+        {
+            Work(0);
+            return workers;
+        }
+
+        var tasks = Enumerable.Range(0, engines.Count).Select(i => Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                Work(i);
+            }
+            catch
+            {
+                pipeline.Stop();
+                throw;
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        try
+        {
+            Task.WaitAll(tasks);
+        }
+        catch (AggregateException e)
+        {
+            var errors = e.Flatten().InnerExceptions;
+            ExceptionDispatchInfo.Throw(errors.FirstOrDefault(x => x is not OperationCanceledException) ?? errors[0]);
+        }
+
+        return workers;
+    }
+
+    private static void CheckEngines(IReadOnlyList<InfoEngine> engines)
+    {
+        ArgumentNullException.ThrowIfNull(engines);
+        if (engines.Count == 0 || engines.Any(e => e is null))
+        {
+            throw new ArgumentException("give at least one engine, and no nulls.", nameof(engines));
+        }
     }
 
     private static void Finish(CorpusPartial partial, CorpusRunOptions run)
@@ -161,14 +245,23 @@ public static class CorpusRun
 
     private static string Text(long v) => v.ToString(CultureInfo.InvariantCulture);
 
-    private sealed class ProgressCounter(IProgress<CorpusProgress>? sink, long totalRows, long rowBytes)
+    /// <summary>One engine's scratch space: per-row values of the chunk in hand and the targets it passes on.</summary>
+    private abstract class Worker(int rows)
     {
-        private long _rows;
+        public float[] Values { get; } = new float[rows];
 
-        public void Advance(int rows)
-        {
-            _rows += rows;
-            sink?.Report(new CorpusProgress(_rows, _rows * rowBytes, totalRows, totalRows * rowBytes));
-        }
+        public long[] Targets { get; } = new long[rows];
+    }
+
+    private sealed class EvaluationWorker(int rows) : Worker(rows)
+    {
+        public PerplexityAccumulator Totals { get; } = new();
+
+        public long WithoutTarget { get; set; }
+    }
+
+    private sealed class ComparisonWorker(int rows) : Worker(rows)
+    {
+        public ComparisonAccumulator Totals { get; } = new();
     }
 }

@@ -1,7 +1,10 @@
 namespace GpuInfo;
 
-/// <summary>A parsed device request: <c>auto|cuda|opencl|cpu|ilgpu-cpu</c> or a candidate index.</summary>
-internal readonly record struct DeviceRequest(string Text, string Source, DeviceKind? Kind, int? Index)
+/// <summary>
+/// A parsed device request: <c>auto|cuda|opencl|cpu|ilgpu-cpu</c>, a kind with its ordinal among
+/// devices of that kind (<c>cuda:1</c>), or a candidate index.
+/// </summary>
+internal readonly record struct DeviceRequest(string Text, string Source, DeviceKind? Kind, int? Index, int? Ordinal = null)
 {
     public const string EnvironmentVariable = "GPUINFO_DEVICE";
 
@@ -21,23 +24,38 @@ internal readonly record struct DeviceRequest(string Text, string Source, Device
     public static DeviceRequest Parse(string text, string source)
     {
         string t = text.Trim().ToLowerInvariant();
-        DeviceKind? kind = t switch
+        int? ordinal = null;
+        int colon = t.IndexOf(':', StringComparison.Ordinal);
+        string name = colon < 0 ? t : t[..colon];
+        if (colon >= 0)
+        {
+            if (!int.TryParse(t.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)
+                || name is not ("cuda" or "opencl" or "ilgpu-cpu"))
+            {
+                throw new ArgumentException(
+                    $"unknown device '{text}' (from {source}); a numbered device is cuda:N, opencl:N or ilgpu-cpu:N with N >= 0.", "device");
+            }
+
+            ordinal = n;
+        }
+
+        DeviceKind? kind = name switch
         {
             "auto" => null,
             "cpu" => DeviceKind.Cpu,
             "ilgpu-cpu" => DeviceKind.IlgpuCpu,
             "cuda" => DeviceKind.Cuda,
             "opencl" => DeviceKind.OpenCL,
-            _ when int.TryParse(t, out _) => null,
+            _ when int.TryParse(name, out _) => null,
             _ => throw new ArgumentException(
-                $"unknown device '{text}' (from {source}); expected auto, cuda, opencl, cpu, ilgpu-cpu or a device index.", "device"),
+                $"unknown device '{text}' (from {source}); expected auto, cuda, opencl, cpu, ilgpu-cpu, cuda:N or a device index.", "device"),
         };
-        int? index = int.TryParse(t, out int i) ? i : null;
+        int? index = colon < 0 && int.TryParse(name, out int i) ? i : null;
         if (index < 0)
         {
             throw new ArgumentException($"device index must be >= 0, got {index} (from {source}).", "device");
         }
 
-        return new DeviceRequest(t, source, kind, index);
+        return new DeviceRequest(t, source, kind, index, ordinal);
     }
 }

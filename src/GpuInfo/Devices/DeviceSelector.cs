@@ -150,6 +150,23 @@ internal static class DeviceSelector
             return [candidates[index]];
         }
 
+        if (request is { Kind: DeviceKind numbered, Ordinal: int ordinal })
+        {
+            var ofKind = candidates.Where(c => c.Kind == numbered).ToList();
+            if (ordinal >= ofKind.Count)
+            {
+                throw new DeviceUnavailableException(
+                    $"device '{request.Text}' (from {request.Source}) does not exist: {ofKind.Count} {numbered} device(s) found; run 'gpuinfo devices'.");
+            }
+
+            if (!ofKind[ordinal].Usable)
+            {
+                throw new DeviceUnavailableException($"device '{request.Text}' ({ofKind[ordinal].Name}) is not usable: {ofKind[ordinal].Note}");
+            }
+
+            return [ofKind[ordinal]];
+        }
+
         var kinds = request.Kind is DeviceKind kind ? [kind] : new[] { DeviceKind.Cuda, DeviceKind.OpenCL };
         return kinds.SelectMany(k => candidates.Where(c => c.Kind == k && c.Usable));
     }
