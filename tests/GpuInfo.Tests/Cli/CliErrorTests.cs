@@ -126,6 +126,40 @@ public sealed class CliErrorTests : IDisposable
         Fails(Data, ["b.json", "not valid JSON"], "merge", a, b);
     }
 
+    [Fact]
+    public void Incomplete_repeated_and_foreign_shards()
+    {
+        string logits = Logits("l.npy", 9, 5), targets = Targets(9, 0, 1, 2, 3, 4, 0, 1, 2, 3), parts = _dir.File("parts");
+        foreach (int i in new[] { 0, 2 })
+        {
+            CliRunner.Json("eval", "--logits", logits, "--targets", targets, "--shard", $"{i}/3", "--partial-dir", parts, "--device", "cpu");
+        }
+
+        Fails(Data, ["missing: 1/3"], "merge", parts);
+        string copy = _dir.File("copy.json");
+        File.Copy(Path.Combine(parts, "part-2-of-3.json"), copy);
+        Fails(Data, ["copy.json", "shard 2/3 is also in", "part-2-of-3.json"], "merge", parts, copy);
+        CliRunner.Json("eval", "--logits", logits, "--targets", targets, "--shard", "1/3", "--partial-dir", parts, "--device", "cpu", "--temperature", "2");
+        Fails(Data, ["part-1-of-3.json", "options.temperature"], "merge", parts);
+        CliRunner.Json("eval", "--logits", logits, "--targets", targets, "--shard", "1/4", "--partial", copy, "--device", "cpu");
+        Fails(Data, ["copy.json", "run of 4 shards"], "merge", Path.Combine(parts, "part-0-of-3.json"), copy);
+        Fails(Data, ["no partials"], "merge", _dir.Path);
+    }
+
+    [Fact]
+    public void Shard_options()
+    {
+        string logits = Logits("l.npy", 4, 5), targets = Targets(4, 0, 1, 2, 3);
+        Fails(Usage, ["--shard must be i/n"], "eval", "--logits", logits, "--targets", targets, "--shard", "3/3");
+        Fails(Usage, ["--shards applies with --shard auto"], "eval", "--logits", logits, "--targets", targets, "--shard", "0/2", "--shards", "2");
+        Fails(Usage, ["not both"], "eval", "--logits", logits, "--targets", targets, "--partial", _dir.File("a.json"), "--partial-dir", _dir.File("d"));
+        string[] scheduler = ["SLURM_ARRAY_TASK_ID", "SLURM_PROCID", "SLURM_NTASKS", "JOB_COMPLETION_INDEX", "RANK", "WORLD_SIZE"];
+        if (scheduler.All(v => Environment.GetEnvironmentVariable(v) is null))
+        {
+            Fails(Usage, ["--shard auto found no scheduler variables"], "eval", "--logits", logits, "--targets", targets, "--shard", "auto");
+        }
+    }
+
     private static void Fails(int code, string[] fragments, params string[] args)
     {
         var (actual, stdout, stderr) = CliRunner.Run(args);
