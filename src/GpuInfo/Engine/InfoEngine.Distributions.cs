@@ -10,12 +10,15 @@ public sealed partial class InfoEngine
     /// on this engine's device (float32 kernels on accelerators, float64 SIMD on the CPU path).
     /// </summary>
     /// <exception cref="ArgumentException">Bad options.</exception>
-    public IbResult InformationBottleneck(JointDistribution joint, IbOptions options)
+    /// <exception cref="OperationCanceledException">Cancelled (checked every iteration).</exception>
+    /// <exception cref="ObjectDisposedException">The engine was disposed, before or during the solve.</exception>
+    public IbResult InformationBottleneck(JointDistribution joint, IbOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(joint);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(joint.X);
-        using var products = IbProducts(joint);
+        using var lease = Use();
+        using var products = IbProducts(joint, cancellationToken);
         return GpuInfo.InformationBottleneck.Solve(joint, options, products);
     }
 
@@ -23,7 +26,9 @@ public sealed partial class InfoEngine
     /// An IB curve over <paramref name="betas"/>: solved from high β to low with warm starts (and
     /// restarts), reporting I(X;T), I(T;Y), H(T) per β and where the number of clusters changes.
     /// </summary>
-    public IbCurve InformationCurve(JointDistribution joint, IReadOnlyList<double> betas, IbOptions options)
+    /// <exception cref="OperationCanceledException">Cancelled (checked every iteration).</exception>
+    /// <exception cref="ObjectDisposedException">The engine was disposed, before or during the sweep.</exception>
+    public IbCurve InformationCurve(JointDistribution joint, IReadOnlyList<double> betas, IbOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(joint);
         ArgumentNullException.ThrowIfNull(betas);
@@ -34,7 +39,8 @@ public sealed partial class InfoEngine
             Guard.Throw(nameof(betas), "betas must be a non-empty list of finite values >= 0.");
         }
 
-        using var products = IbProducts(joint);
+        using var lease = Use();
+        using var products = IbProducts(joint, cancellationToken);
         return IbSweep.Run(joint, options, betas, products);
     }
 
@@ -45,11 +51,35 @@ public sealed partial class InfoEngine
     public RateDistortionResult RateDistortion(double[] source, double[,] distortion, double beta) =>
         BlahutArimoto.RateDistortion(source, distortion, beta);
 
-    private IIbProducts IbProducts(JointDistribution joint)
+    private IIbProducts IbProducts(JointDistribution joint, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _backend is IlgpuBackend gpu
+        IIbProducts products = _backend is IlgpuBackend gpu
             ? new IlgpuIbProducts(gpu, joint)
             : new CpuIbProducts(joint);
+        return new CheckedIbProducts(products, this, cancellationToken);
+    }
+
+    /// <summary>Checks for cancellation and disposal before each product, i.e. every IB iteration.</summary>
+    private sealed class CheckedIbProducts(IIbProducts inner, InfoEngine engine, CancellationToken cancellationToken) : IIbProducts
+    {
+        public void CrossTerms(double[] logDecoder, int clusters, double[] cross)
+        {
+            Check();
+            inner.CrossTerms(logDecoder, clusters, cross);
+        }
+
+        public void DecoderNumerator(double[] encoderTransposed, int clusters, double[] numerator)
+        {
+            Check();
+            inner.DecoderNumerator(encoderTransposed, clusters, numerator);
+        }
+
+        public void Dispose() => inner.Dispose();
+
+        private void Check()
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            engine.ThrowIfDisposed();
+        }
     }
 }

@@ -17,7 +17,9 @@ namespace GpuInfo;
 public sealed partial class InfoEngine : IDisposable
 {
     private readonly IRowBackend _backend;
-    private bool _disposed;
+    private readonly object _lifetime = new();
+    private int _inFlight;
+    private volatile bool _disposed;
 
     public InfoEngine()
         : this(new InfoEngineOptions())
@@ -40,12 +42,60 @@ public sealed partial class InfoEngine : IDisposable
     /// <summary>Every ILGPU accelerator on this machine and whether GpuInfo can use it.</summary>
     public static IReadOnlyList<DeviceCandidate> ProbeDevices() => DeviceSelector.Probe();
 
+    /// <summary>
+    /// Releases the device. Safe at any moment from any thread: calls in flight either complete or,
+    /// for long calls (IB, curves), stop at their next iteration with <see cref="ObjectDisposedException"/>;
+    /// Dispose waits for them before freeing the device, and every later call throws that exception.
+    /// </summary>
     public void Dispose()
     {
-        if (!_disposed)
+        lock (_lifetime)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             _disposed = true;
-            _backend.Dispose();
+            while (_inFlight > 0)
+            {
+                Monitor.Wait(_lifetime);
+            }
+        }
+
+        _backend.Dispose();
+    }
+
+    /// <summary>Marks a call in flight until the lease is disposed, so that Dispose waits for it.</summary>
+    /// <exception cref="ObjectDisposedException">The engine was disposed.</exception>
+    internal Lease Use()
+    {
+        lock (_lifetime)
+        {
+            ThrowIfDisposed();
+            _inFlight++;
+        }
+
+        return new Lease(this);
+    }
+
+    /// <exception cref="ObjectDisposedException">The engine was disposed (or is being disposed).</exception>
+    internal void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            throw new ObjectDisposedException(nameof(InfoEngine), $"This {nameof(InfoEngine)} ({Device.Kind}: {Device.Name}) was disposed.");
+        }
+    }
+
+    private void Release()
+    {
+        lock (_lifetime)
+        {
+            if (--_inFlight == 0)
+            {
+                Monitor.PulseAll(_lifetime);
+            }
         }
     }
 
@@ -56,7 +106,7 @@ public sealed partial class InfoEngine : IDisposable
     private unsafe void ScoreCore(in Logits logits, ReadOnlySpan<int> targets, in CrossEntropyParams ce,
         float[]? weights, ScoreSpans spans, float temperature)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var lease = Use();
         int rows = checked((int)logits.Rows);
         float[]? lseRent = spans.Lse.IsEmpty ? ArrayPool<float>.Shared.Rent(Math.Max(1, rows)) : null;
         var lse = lseRent is null ? spans.Lse : lseRent.AsSpan(0, rows);
@@ -104,7 +154,7 @@ public sealed partial class InfoEngine : IDisposable
     /// <summary>Runs one two-input pass and validates every row of both inputs.</summary>
     private unsafe void CompareCore(in Logits p, in Logits q, ReadOnlySpan<int> targets, float temperature, CompareSpans spans)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var lease = Use();
         Guard.Temperature(temperature);
         Guard.SameShape(p, q);
         int rows = checked((int)p.Rows);
@@ -185,6 +235,12 @@ public sealed partial class InfoEngine : IDisposable
         WeightSum = vocab,
         GradientScale = 1f,
     };
+
+    /// <summary>A call in flight; disposing it lets a waiting <see cref="Dispose"/> proceed.</summary>
+    internal readonly struct Lease(InfoEngine engine) : IDisposable
+    {
+        public void Dispose() => engine.Release();
+    }
 
     /// <summary>Optional per-row outputs of a single-input pass.</summary>
     private ref struct ScoreSpans
