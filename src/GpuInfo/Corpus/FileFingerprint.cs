@@ -4,12 +4,14 @@ namespace GpuInfo.Corpus;
 
 /// <summary>
 /// A file a source reads, as partials record it: its role ("logits", "targets"), path, size in
-/// bytes and the SHA-256 of its header (the bytes before the tensor data), which names the dtype,
-/// shape and layout. Two runs over files with the same fingerprints read the same tensors.
+/// bytes and the SHA-256 of its header (the bytes that name dtypes, shapes and layout; at most
+/// 100 MB for .safetensors). It tells apart files of different shapes, dtypes, sizes or tensor
+/// layouts, not two files that differ only in their values: a cheap guard against merging shards
+/// of different inputs, not a content hash.
 /// </summary>
 public sealed record FileFingerprint(string Role, string Path, long Bytes, string HeaderSha256)
 {
-    /// <summary>Fingerprints a file whose header is its first <paramref name="headerBytes"/> bytes.</summary>
+    /// <summary>Fingerprints a file whose header is its first <paramref name="headerBytes"/> bytes (a validated header: well under 2 GiB).</summary>
     public static FileFingerprint Of(string role, string path, long headerBytes)
     {
         ArgumentNullException.ThrowIfNull(path);

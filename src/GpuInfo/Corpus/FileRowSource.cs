@@ -79,10 +79,10 @@ public sealed class FileRowSource : RowSource
 
     public override SourceDescription Describe()
     {
-        var files = new List<FileFingerprint> { FileFingerprint.Of("logits", _logits.Path, _logits.Info.DataOffset) };
+        var files = new List<FileFingerprint> { FileFingerprint.Of("logits", _logits.Path, _logits.Info.HeaderBytes) };
         if (_targets is not null)
         {
-            files.Add(FileFingerprint.Of("targets", _targets.Path, _targets.Info.DataOffset));
+            files.Add(FileFingerprint.Of("targets", _targets.Path, _targets.Info.HeaderBytes));
         }
 
         var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)

@@ -55,7 +55,7 @@ internal static class PartialMerge
             }
         }
 
-        if (list.Count == 1)
+        if (list.Count == 1 && first.Parts > 1)
         {
             return first;
         }

@@ -59,7 +59,7 @@ public static class NpyFormat
                 "Fortran-order arrays are not supported; save a C-order copy (numpy.ascontiguousarray).");
         }
 
-        var info = new TensorInfo(path, System.IO.Path.GetFileName(path), dtype, shape, prelude + headerLength);
+        var info = new TensorInfo(path, System.IO.Path.GetFileName(path), dtype, shape, prelude + headerLength) { HeaderBytes = prelude + headerLength };
         long expected;
         try
         {

@@ -7,6 +7,13 @@ namespace GpuInfo.Formats;
 /// </summary>
 public sealed record TensorInfo(string Path, string Name, DType DType, long[] Shape, long DataOffset)
 {
+    /// <summary>
+    /// The file's header: the bytes that describe its tensors (dtypes, shapes, offsets), before any
+    /// tensor data. In a .npy file the data follows it; in a .safetensors file other tensors' data
+    /// may lie between it and <see cref="DataOffset"/>.
+    /// </summary>
+    public long HeaderBytes { get; init; }
+
     /// <summary>A dtype present in the file that GpuInfo cannot read (e.g. U8); null when supported.</summary>
     public string? Unsupported { get; init; }
 

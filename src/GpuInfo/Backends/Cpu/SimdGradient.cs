@@ -47,9 +47,11 @@ internal static class SimdGradient<TV>
             // Scalar up to a vector-aligned destination, then non-temporal stores: the gradient is
             // written once and not read back here, so it need not be read for ownership first.
             int head = Math.Min(n, (int)(((nuint)(TV.Count * sizeof(float)) - ((nuint)dst % (nuint)(TV.Count * sizeof(float)))) % (nuint)(TV.Count * sizeof(float)) / sizeof(float)));
+            // The head and tail go through the same vector arithmetic one lane at a time, so that a
+            // value's bits do not depend on where the destination starts.
             for (int k = 0; k < head; k++)
             {
-                dst[k] = a * MathF.Exp(x[k] * ce.InvTemperature - lse) - c * (weighted ? w[b0 + k] : 1f);
+                dst[k] = One(x[k], weighted ? w[b0 + k] : 1f, vA, vC, vInvT, vLse);
             }
 
             int i = head;
@@ -63,7 +65,7 @@ internal static class SimdGradient<TV>
 
             for (; i < n; i++)
             {
-                dst[i] = a * MathF.Exp(x[i] * ce.InvTemperature - lse) - c * (weighted ? w[b0 + i] : 1f);
+                dst[i] = One(x[i], weighted ? w[b0 + i] : 1f, vA, vC, vInvT, vLse);
             }
         }
 
@@ -77,4 +79,9 @@ internal static class SimdGradient<TV>
             g[y] -= b;
         }
     }
+
+    /// <summary>One gradient value computed exactly as a lane of the vector loop computes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float One(float x, float w, TV a, TV c, TV invT, TV lse) =>
+        TV.Element((a * TV.Exp(TV.MultiplyAdd(TV.Create(x), invT, -lse))) - (c * TV.Create(w)), 0);
 }
