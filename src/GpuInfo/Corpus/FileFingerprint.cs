@@ -11,13 +11,14 @@ namespace GpuInfo.Corpus;
 /// </summary>
 public sealed record FileFingerprint(string Role, string Path, long Bytes, string HeaderSha256)
 {
+    /// <exception cref="Formats.InvalidFileException">The file cannot be opened.</exception>
     /// <summary>Fingerprints a file whose header is its first <paramref name="headerBytes"/> bytes (a validated header: well under 2 GiB).</summary>
     public static FileFingerprint Of(string role, string path, long headerBytes)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+        using var file = Formats.FileAccess.OpenRead(path);
         var header = new byte[checked((int)Math.Min(headerBytes, file.Length))];
-        RandomAccess.Read(file.SafeFileHandle, header, 0);
+        Formats.FileAccess.ReadExactly(file, header, 0, path);
         return new FileFingerprint(role, path, file.Length, Convert.ToHexStringLower(SHA256.HashData(header)));
     }
 }

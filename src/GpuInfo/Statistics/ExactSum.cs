@@ -36,8 +36,57 @@ public struct ExactSum
                 return s;
             }
 
-            var (magnitude, negative) = Integer();
-            double v = ToDouble(magnitude);
+            var c = this;
+            c.Normalize();
+            bool negative = c._limbs[LimbCount - 1] < 0;
+            if (negative)
+            {
+                for (int i = 0; i < LimbCount; i++)
+                {
+                    c._limbs[i] = -c._limbs[i];
+                }
+
+                c.Normalize();
+            }
+
+            int top = LimbCount - 1;
+            while (top >= 0 && c._limbs[top] == 0)
+            {
+                top--;
+            }
+
+            if (top < 0)
+            {
+                return 0.0;
+            }
+
+            // The top three limbs (at most 127 bits, the top limb holding carries), the rest as a sticky bit.
+            UInt128 m = ((UInt128)(ulong)c._limbs[top] << 64) | ((UInt128)(ulong)c.Limb(top - 1) << 32) | (ulong)c.Limb(top - 2);
+            bool sticky = false;
+            for (int i = top - 3; i >= 0 && !sticky; i--)
+            {
+                sticky = c._limbs[i] != 0;
+            }
+
+            int lowest = (32 * (top - 2)) - 1074;
+            int length = 128 - (int)UInt128.LeadingZeroCount(m);
+            double v;
+            if (length <= 53)
+            {
+                v = Math.ScaleB((double)(ulong)m, lowest);
+            }
+            else
+            {
+                int drop = length - 53;
+                UInt128 kept = m >> drop, rest = m & ((UInt128.One << drop) - 1), half = UInt128.One << (drop - 1);
+                if (rest > half || (rest == half && (sticky || (kept & 1) == 1)))
+                {
+                    kept++;
+                }
+
+                v = Math.ScaleB((double)(ulong)kept, lowest + drop);
+            }
+
             return negative ? -v : v;
         }
     }
@@ -202,6 +251,8 @@ public struct ExactSum
 
     public override readonly string ToString() => Value.ToString("R", CultureInfo.InvariantCulture);
 
+    private readonly long Limb(int index) => index >= 0 ? _limbs[index] : 0;
+
     /// <summary>Moves carries up so that every limb but the top one is in [0, 2^32).</summary>
     private void Normalize()
     {
@@ -229,27 +280,6 @@ public struct ExactSum
         }
 
         return (BigInteger.Abs(value), value.Sign < 0);
-    }
-
-    /// <summary>magnitude·2^-1074 rounded to nearest even: exact up to 53 bits, else one rounding of the top 53.</summary>
-    private static double ToDouble(BigInteger magnitude)
-    {
-        long length = (long)magnitude.GetBitLength();
-        if (length <= 53)
-        {
-            return Math.ScaleB((double)(ulong)magnitude, -1074);
-        }
-
-        int drop = (int)(length - 53);
-        var kept = magnitude >> drop;
-        var rest = magnitude - (kept << drop);
-        var half = BigInteger.One << (drop - 1);
-        if (rest > half || (rest == half && !kept.IsEven))
-        {
-            kept += 1;
-        }
-
-        return Math.ScaleB((double)(ulong)kept, drop - 1074);
     }
 
     private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "...";
