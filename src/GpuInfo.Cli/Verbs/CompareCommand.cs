@@ -55,32 +55,52 @@ internal static class CompareCommand
 
     public static JsonObject Report(ComparisonAccumulator t, string device, double seconds)
     {
-        var percentiles = new JsonObject();
-        foreach (var (name, value) in t.KlPercentiles())
-        {
-            percentiles[name] = Json.Number(value);
-        }
-
         var report = new JsonObject
         {
             ["tokens"] = t.Tokens,
             ["mean_kld"] = Json.Number(t.MeanKl),
-            ["kld_percentiles"] = percentiles,
+            ["mean_kld_se"] = Json.Number(t.MeanKlError),
+            ["kld_percentiles"] = Percentiles(t.KlPercentiles()),
             ["kld_percentiles_exact"] = t.HasAllValues,
             ["mean_js"] = Json.Number(t.MeanJs),
+            ["mean_js_se"] = Json.Number(t.MeanJsError),
             ["same_top1"] = Json.Number(t.SameTop1Fraction),
+            ["same_top1_se"] = Json.Number(t.SameTop1FractionError),
         };
         if (t.HasTargets)
         {
             report["ppl_base"] = Json.Number(t.PerplexityBase);
+            report["ppl_base_se"] = Json.Number(t.PerplexityBaseError);
             report["ppl_test"] = Json.Number(t.PerplexityTest);
+            report["ppl_test_se"] = Json.Number(t.PerplexityTestError);
+            report["cor_ln_ppl"] = Json.Number(t.LnPerplexityCorrelation);
+            report["mean_ln_ppl_ratio"] = Json.Number(t.MeanLnPerplexityRatio);
+            report["mean_ln_ppl_ratio_se"] = Json.Number(t.MeanLnPerplexityRatioError);
+            report["ppl_ratio"] = Json.Number(t.PerplexityRatio);
+            report["ppl_ratio_se"] = Json.Number(t.PerplexityRatioError);
+            report["ppl_diff"] = Json.Number(t.PerplexityDifference);
+            report["ppl_diff_se"] = Json.Number(t.PerplexityDifferenceError);
             report["mean_delta_p"] = Json.Number(t.MeanDeltaP);
+            report["mean_delta_p_se"] = Json.Number(t.MeanDeltaPError);
             report["rms_delta_p"] = Json.Number(t.RmsDeltaP);
+            report["rms_delta_p_se"] = Json.Number(t.RmsDeltaPError);
+            report["delta_p_percentiles"] = Percentiles(t.DeltaPPercentiles());
         }
 
         report["device"] = device;
         report["seconds"] = Math.Round(seconds, 3);
         return report;
+    }
+
+    private static JsonObject Percentiles(IReadOnlyList<(string Name, double Value)> values)
+    {
+        var o = new JsonObject();
+        foreach (var (name, value) in values)
+        {
+            o[name] = Json.Number(value);
+        }
+
+        return o;
     }
 
     public static void Print(TextWriter stdout, bool json, string title, JsonObject report)

@@ -119,8 +119,11 @@ internal static class PartialFile
             var histogram = LogHistogram.Restore(
                 r.Get<long>(sketch, "below"), r.Get<long>(sketch, "infinite"), r.Double(sketch, "min", double.PositiveInfinity), r.Double(sketch, "max", double.NegativeInfinity),
                 r.Object(sketch, "bins").Select(b => (int.TryParse(b.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1, b.Value?.GetValueKind() == JsonValueKind.Number ? b.Value.GetValue<long>() : -1)));
+            var deltaP = r.Object(o, "delta_p_sketch");
+            var deltaPHistogram = LinearHistogram.Restore(r.Double(deltaP, "min", double.PositiveInfinity), r.Double(deltaP, "max", double.NegativeInfinity),
+                r.Object(deltaP, "bins").Select(b => (int.TryParse(b.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1, b.Value?.GetValueKind() == JsonValueKind.Number ? b.Value.GetValue<long>() : -1)));
             var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), r.Get<bool>(counts, "has_targets"),
-                Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name)]), histogram);
+                Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name)]), histogram, deltaPHistogram);
             return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), r.Get<long>(shardNode, "rows"),
                 null, comparison, 0, r.Get<int>(o, "parts"), path);
         }
@@ -159,6 +162,12 @@ internal static class PartialFile
                 ["min"] = Finite(c.KlSketch.Min),
                 ["max"] = Finite(c.KlSketch.Max),
                 ["bins"] = new JsonObject(c.KlSketch.Bins().Select(b => KeyValuePair.Create(b.Index.ToString(CultureInfo.InvariantCulture), (JsonNode?)b.Count))),
+            };
+            o["delta_p_sketch"] = new JsonObject
+            {
+                ["min"] = Finite(c.DeltaPSketch.Min),
+                ["max"] = Finite(c.DeltaPSketch.Max),
+                ["bins"] = new JsonObject(c.DeltaPSketch.Bins().Select(b => KeyValuePair.Create(b.Index.ToString(CultureInfo.InvariantCulture), (JsonNode?)b.Count))),
             };
         }
 

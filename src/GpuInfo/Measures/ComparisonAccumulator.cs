@@ -12,6 +12,7 @@ namespace GpuInfo;
 public sealed class ComparisonAccumulator
 {
     private readonly List<float> _kl = [];
+    private readonly List<float> _deltaPValues = [];
     private ExactSum _klSum;
     private ExactSum _klSquared;
     private ExactSum _jsSum;
@@ -23,12 +24,16 @@ public sealed class ComparisonAccumulator
     private ExactSum _nllCross;
     private ExactSum _deltaP;
     private ExactSum _deltaPSquared;
+    private ExactSum _deltaPFourth;
 
     /// <summary>True while every token's KL is held (percentiles are exact).</summary>
     public bool HasAllValues { get; private set; } = true;
 
     /// <summary>The mergeable sketch of per-token KL.</summary>
     public LogHistogram KlSketch { get; private set; } = new();
+
+    /// <summary>The mergeable sketch of per-token Δp (with targets).</summary>
+    public LinearHistogram DeltaPSketch { get; private set; } = new();
 
     /// <summary>Compared tokens (with targets: tokens whose target is not ignored).</summary>
     public long Tokens { get; private set; }
@@ -62,6 +67,9 @@ public sealed class ComparisonAccumulator
 
     public double DeltaPSquaredSum => _deltaPSquared.Value;
 
+    /// <summary>Σ Δp⁴ (for the standard error of RMS Δp).</summary>
+    public double DeltaPFourthSum => _deltaPFourth.Value;
+
     public double MeanKl => KlSum / Tokens;
 
     public double MeanJs => JsSum / Tokens;
@@ -76,6 +84,62 @@ public sealed class ComparisonAccumulator
 
     public double RmsDeltaP => Math.Sqrt(DeltaPSquaredSum / Tokens);
 
+    public double MeanKlError => Uncertainty.Mean(KlSum, KlSquaredSum, Tokens).Error;
+
+    public double MeanJsError => Uncertainty.Mean(JsSum, JsSquaredSum, Tokens).Error;
+
+    /// <summary>sqrt(f(1 − f)/(n − 1)) of the same-top-1 fraction.</summary>
+    public double SameTop1FractionError => Uncertainty.Fraction(SameTop1, Tokens);
+
+    /// <summary>PPL·SE(NLL) of the base model's perplexity.</summary>
+    public double PerplexityBaseError => PerplexityBase * Uncertainty.Mean(NllSumBase, NllSquaredSumBase, Tokens).Error;
+
+    public double PerplexityTestError => PerplexityTest * Uncertainty.Mean(NllSumTest, NllSquaredSumTest, Tokens).Error;
+
+    /// <summary>Pearson correlation of the two models' per-token NLL: Cor(ln PPL(test), ln PPL(base)).</summary>
+    public double LnPerplexityCorrelation =>
+        LnPerplexityCovariance / (Uncertainty.Mean(NllSumTest, NllSquaredSumTest, Tokens).Error * Uncertainty.Mean(NllSumBase, NllSquaredSumBase, Tokens).Error);
+
+    /// <summary>Mean ln(PPL(test)/PPL(base)): the mean per-token NLL difference.</summary>
+    public double MeanLnPerplexityRatio => (NllSumTest - NllSumBase) / Tokens;
+
+    /// <summary>Its standard error, from both NLLs' errors and their covariance.</summary>
+    public double MeanLnPerplexityRatioError
+    {
+        get
+        {
+            double test = Uncertainty.Mean(NllSumTest, NllSquaredSumTest, Tokens).Error;
+            double baseline = Uncertainty.Mean(NllSumBase, NllSquaredSumBase, Tokens).Error;
+            return Math.Sqrt(Math.Max(0, (test * test) + (baseline * baseline) - (2 * LnPerplexityCovariance)));
+        }
+    }
+
+    public double PerplexityRatio => Math.Exp(MeanLnPerplexityRatio);
+
+    public double PerplexityRatioError => PerplexityRatio * MeanLnPerplexityRatioError;
+
+    public double PerplexityDifference => PerplexityTest - PerplexityBase;
+
+    /// <summary>Its standard error, with the two perplexities' covariance PPL_test·PPL_base·Cov(ln).</summary>
+    public double PerplexityDifferenceError
+    {
+        get
+        {
+            double a = PerplexityTestError, b = PerplexityBaseError, cov = PerplexityTest * PerplexityBase * LnPerplexityCovariance;
+            return Math.Sqrt(Math.Max(0, (a * a) + (b * b) - (2 * cov)));
+        }
+    }
+
+    public double MeanDeltaPError => Uncertainty.Mean(DeltaPSum, DeltaPSquaredSum, Tokens).Error;
+
+    /// <summary>SE of RMS Δp: SE(mean Δp²)/(2·RMS), as llama.cpp propagates it.</summary>
+    public double RmsDeltaPError => 0.5 / RmsDeltaP * Uncertainty.Mean(DeltaPSquaredSum, DeltaPFourthSum, Tokens).Error;
+
+    /// <summary>The per-token Δp values added so far (with targets), in order.</summary>
+    public IReadOnlyList<float> DeltaPValues => _deltaPValues;
+
+    private double LnPerplexityCovariance => Uncertainty.CovarianceOfMeans(NllSumTest, NllSumBase, NllCrossSum, Tokens);
+
     /// <summary>The per-token KL values added so far, in order.</summary>
     public IReadOnlyList<float> KlValues => _kl;
 
@@ -85,7 +149,7 @@ public sealed class ComparisonAccumulator
         ("kl_sum", _klSum), ("kl_sq_sum", _klSquared), ("js_sum", _jsSum), ("js_sq_sum", _jsSquared),
         ("nll_sum_base", _nllBase), ("nll_sq_sum_base", _nllBaseSquared), ("nll_sum_test", _nllTest),
         ("nll_sq_sum_test", _nllTestSquared), ("nll_cross_sum", _nllCross), ("delta_p_sum", _deltaP),
-        ("delta_p_sq_sum", _deltaPSquared),
+        ("delta_p_sq_sum", _deltaPSquared), ("delta_p_4_sum", _deltaPFourth),
     ];
 
     /// <summary>
@@ -96,11 +160,25 @@ public sealed class ComparisonAccumulator
         ? Percentiles.Compute(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_kl))
         : [.. Percentiles.Standard.Select(s => (s.Name, KlSketch.Percentile(s.Percent)))];
 
+    /// <summary>
+    /// Δp percentiles (<see cref="Percentiles.DeltaP"/>): exact while every value is held, else read
+    /// from the sketch (within <see cref="LinearHistogram.AbsoluteError"/>).
+    /// </summary>
+    public IReadOnlyList<(string Name, double Value)> DeltaPPercentiles() => HasAllValues
+        ? Percentiles.Compute(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_deltaPValues), Percentiles.DeltaP)
+        : [.. Percentiles.DeltaP.Select(s => (s.Name, DeltaPSketch.Percentile(s.Percent)))];
+
     /// <summary>Rebuilds totals saved by a shard, exactly (values are not saved: percentiles come from the sketch).</summary>
     /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum.</param>
     internal static ComparisonAccumulator Restore(long tokens, long sameTop1, bool hasTargets,
-        IReadOnlyDictionary<string, ExactSum> sums, LogHistogram sketch)
+        IReadOnlyDictionary<string, ExactSum> sums, LogHistogram sketch, LinearHistogram deltaPSketch)
     {
+        ArgumentNullException.ThrowIfNull(deltaPSketch);
+        if (deltaPSketch.Count != (hasTargets ? tokens : 0))
+        {
+            throw new ArgumentException($"the delta-p sketch holds {deltaPSketch.Count} values for {(hasTargets ? tokens : 0)} targets.", nameof(deltaPSketch));
+        }
+
         ArgumentNullException.ThrowIfNull(sketch);
         if (tokens < 0 || sameTop1 < 0 || sameTop1 > tokens)
         {
@@ -128,7 +206,9 @@ public sealed class ComparisonAccumulator
             _nllCross = sums["nll_cross_sum"],
             _deltaP = sums["delta_p_sum"],
             _deltaPSquared = sums["delta_p_sq_sum"],
+            _deltaPFourth = sums["delta_p_4_sum"],
             KlSketch = sketch,
+            DeltaPSketch = deltaPSketch,
             HasAllValues = tokens == 0,
         };
     }
@@ -159,6 +239,9 @@ public sealed class ComparisonAccumulator
             : Math.Exp(-(double)nllTest) - Math.Exp(-(double)nllBase);
         _deltaP.Add(delta);
         _deltaPSquared.Add(delta * delta);
+        _deltaPFourth.Add(delta * delta * delta * delta);
+        _deltaPValues.Add((float)delta);
+        DeltaPSketch.Add(delta);
     }
 
     public void Merge(ComparisonAccumulator other)
@@ -178,7 +261,10 @@ public sealed class ComparisonAccumulator
         _nllCross.Add(in other._nllCross);
         _deltaP.Add(in other._deltaP);
         _deltaPSquared.Add(in other._deltaPSquared);
+        _deltaPFourth.Add(in other._deltaPFourth);
         _kl.AddRange(other._kl);
+        _deltaPValues.AddRange(other._deltaPValues);
+        DeltaPSketch.Merge(other.DeltaPSketch);
         HasAllValues &= other.HasAllValues;
         KlSketch.Merge(other.KlSketch);
     }

@@ -47,6 +47,18 @@ public sealed class PerplexityAccumulator
 
     public double Top1Accuracy => (double)Top1Hits / Tokens;
 
+    /// <summary>SE of the mean NLL, over scored tokens (the unweighted formula; with class weights it treats each weighted loss as one value).</summary>
+    public double MeanNllError => Uncertainty.Mean(NllSum, NllSquaredSum, Tokens).Error;
+
+    /// <summary>PPL·SE(NLL), as llama.cpp propagates it.</summary>
+    public double PerplexityError => Perplexity * MeanNllError;
+
+    public double BitsPerTokenError => MeanNllError / Math.Log(2);
+
+    public double MeanEntropyError => Uncertainty.Mean(EntropySum, EntropySquaredSum, Tokens).Error;
+
+    public double Top1AccuracyError => Uncertainty.Fraction(Top1Hits, Tokens);
+
     /// <summary>The exact sums by their partial-file names, in a fixed order.</summary>
     internal IEnumerable<(string Name, ExactSum Sum)> ExactSums =>
     [

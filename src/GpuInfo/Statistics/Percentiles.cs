@@ -10,6 +10,13 @@ public static class Percentiles
         ("p10", 10), ("p5", 5), ("p1", 1), ("p0.1", 0.1), ("min", 0),
     ];
 
+    /// <summary>The Δp percentiles reported by <c>gpuinfo compare</c> (llama.cpp's set), with their JSON names.</summary>
+    public static readonly IReadOnlyList<(string Name, double Percent)> DeltaP =
+    [
+        ("max", 100), ("p99.9", 99.9), ("p99", 99), ("p95", 95), ("p90", 90), ("p75", 75), ("median", 50),
+        ("p25", 25), ("p10", 10), ("p5", 5), ("p1", 1), ("p0.1", 0.1), ("min", 0),
+    ];
+
     /// <summary>The q-th percentile (0..100) of sorted values; NaN for an empty set.</summary>
     public static double OfSorted(ReadOnlySpan<float> sorted, double percent)
     {
@@ -30,11 +37,11 @@ public static class Percentiles
         return sorted[lo] + (sorted[hi] - (double)sorted[lo]) * frac;
     }
 
-    /// <summary>The standard set, in order, from unsorted values (sorts a copy).</summary>
-    public static IReadOnlyList<(string Name, double Value)> Compute(ReadOnlySpan<float> values)
+    /// <summary>A set of percentiles (default <see cref="Standard"/>), in order, from unsorted values (sorts a copy).</summary>
+    public static IReadOnlyList<(string Name, double Value)> Compute(ReadOnlySpan<float> values, IReadOnlyList<(string Name, double Percent)>? set = null)
     {
         var sorted = values.ToArray();
         Array.Sort(sorted);
-        return [.. Standard.Select(s => (s.Name, OfSorted(sorted, s.Percent)))];
+        return [.. (set ?? Standard).Select(s => (s.Name, OfSorted(sorted, s.Percent)))];
     }
 }

@@ -188,8 +188,14 @@ public sealed class CliBehaviourTests : IDisposable
             }
             else if (value is JsonValue v && v.TryGetValue(out double expected))
             {
+                // Standard errors, correlations and differences of means (ln ratios, Δp) cancel: the
+                // devices' float32 per-token values (within 2e-5) move them by more, relatively. They
+                // are checked against float64 in ComparisonUncertaintyTests; here, to 1e-3.
+                bool derived = key.EndsWith("_se", StringComparison.Ordinal) || what.EndsWith("delta_p_percentiles", StringComparison.Ordinal)
+                    || key is "cor_ln_ppl" or "mean_ln_ppl_ratio" or "ppl_ratio" or "ppl_diff" or "mean_delta_p" or "rms_delta_p";
                 double actual = CliRunner.Number(gpu[key]);
-                Assert.True(Math.Abs(actual - expected) <= 2e-5 * Math.Abs(expected) + 1e-9, $"{what} {key}: cpu {expected:R}, ilgpu-cpu {actual:R}");
+                double tolerance = derived ? (1e-3 * Math.Abs(expected)) + 1e-6 : (2e-5 * Math.Abs(expected)) + 1e-9;
+                Assert.True(Math.Abs(actual - expected) <= tolerance, $"{what} {key}: cpu {expected:R}, ilgpu-cpu {actual:R}");
             }
             else
             {
