@@ -22,6 +22,7 @@ public static class Program
             EvalCommand.Create(stdout, stderr),
             CompareCommand.Create(stdout, stderr),
             MergeCommand.Create(stdout),
+            ConvertCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
             IbCommand.Create(stdout),
             IbCurveCommand.Create(stdout),

@@ -16,8 +16,8 @@ internal static class CompareCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
-        var baseOption = new Option<string>("--base") { Description = "Base logits [N,V] or [B,T,V].", Required = true };
-        var testOption = new Option<string>("--test") { Description = "Test logits, same shape as the base.", Required = true };
+        var baseOption = new Option<string>("--base") { Description = "Base logits [N,V] or [B,T,V], or a llama.cpp .kld file (its tokens are the targets).", Required = true };
+        var testOption = new Option<string>("--test") { Description = "Test logits, same shape as the base, or a .kld file of the same tokens.", Required = true };
         var targets = new Option<string?>("--targets") { Description = "Optional targets [N] or [B,T]: adds ppl_base, ppl_test and delta-p." };
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside .safetensors logits files (default: the only one)." };
         var ignore = new Option<long>("--ignore-index") { Description = "With targets: rows whose target equals this are left out.", DefaultValueFactory = _ => -100 };
@@ -33,13 +33,9 @@ internal static class CompareCommand
         {
             var clock = Stopwatch.StartNew();
             float t = parse.GetValue(temperature);
-            using var p = FileRowSource.Open(parse.GetValue(baseOption)!, parse.GetValue(targets), new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
-            using var q = FileRowSource.Open(parse.GetValue(testOption)!, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
-            if (p.ShapeText != q.ShapeText)
-            {
-                throw CliException.BadData($"{q.Name}: shape {q.ShapeText} differs from the base logits' {p.ShapeText} ({p.Name}).");
-            }
-
+            using var p = RowSources.Open(parse.GetValue(baseOption)!, parse.GetValue(targets), new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
+            using var q = RowSources.Open(parse.GetValue(testOption)!, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
+            CheckPair(p, q);
             var (shard, shardFrom) = corpus.ParseShard(parse);
             using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
@@ -51,6 +47,26 @@ internal static class CompareCommand
             return ExitCode.Ok;
         });
         return command;
+    }
+
+    /// <summary>Both sides must score the same tokens: same shape for tensor files, same tokens for .kld files.</summary>
+    private static void CheckPair(RowSource p, RowSource q)
+    {
+        if (p is FileRowSource fp && q is FileRowSource fq && fp.ShapeText != fq.ShapeText)
+        {
+            throw CliException.BadData($"{q.Name}: shape {fq.ShapeText} differs from the base logits' {fp.ShapeText} ({p.Name}).");
+        }
+
+        if (q.Vocab != p.Vocab)
+        {
+            throw CliException.BadData($"{q.Name}: vocabulary {q.Vocab} differs from the base's {p.Vocab} ({p.Name}).");
+        }
+
+        if (p is KldRowSource kp && q is KldRowSource kq && !kp.Format.Tokens.AsSpan().SequenceEqual(kq.Format.Tokens))
+        {
+            int at = kp.Format.Tokens.AsSpan().CommonPrefixLength(kq.Format.Tokens);
+            throw CliException.BadData($"{q.Name}: its tokens differ from the base's ({p.Name}) from token {at} on: the two runs scored different text.");
+        }
     }
 
     public static JsonObject Report(ComparisonAccumulator t, string device, double seconds)

@@ -15,8 +15,8 @@ internal static class EvalCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
-        var logits = new Option<string>("--logits") { Description = "Logits [N,V] or [B,T,V] (.npy or .safetensors).", Required = true };
-        var targets = new Option<string>("--targets") { Description = "Targets [N] or [B,T], int32 or int64.", Required = true };
+        var logits = new Option<string>("--logits") { Description = "Logits [N,V] or [B,T,V] (.npy or .safetensors), or a llama.cpp .kld file (log-probs with their tokens).", Required = true };
+        var targets = new Option<string?>("--targets") { Description = "Targets [N] or [B,T], int32 or int64 (required, except for a .kld file, which carries its tokens)." };
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside a .safetensors logits file (default: the only one)." };
         var targetsTensor = new Option<string?>("--targets-tensor") { Description = "Tensor name inside a .safetensors targets file." };
         var ignore = new Option<long>("--ignore-index") { Description = "Targets equal to this are not scored (PyTorch's default, -100).", DefaultValueFactory = _ => -100 };
@@ -39,7 +39,13 @@ internal static class EvalCommand
                 LabelSmoothing = parse.GetValue(smoothing),
                 Temperature = parse.GetValue(temperature),
             };
-            using var source = FileRowSource.Open(parse.GetValue(logits)!, parse.GetValue(targets)!, new FileRowSourceOptions
+            string logitsPath = parse.GetValue(logits)!;
+            if (parse.GetValue(targets) is null && !RowSources.CarriesTargets(logitsPath))
+            {
+                throw CliException.Usage("Option '--targets' is required (except with a .kld file, which carries its tokens).");
+            }
+
+            using var source = RowSources.Open(logitsPath, parse.GetValue(targets), new FileRowSourceOptions
             {
                 LogitsTensor = parse.GetValue(tensor),
                 TargetsTensor = parse.GetValue(targetsTensor),

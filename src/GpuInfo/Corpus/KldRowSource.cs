@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+using GpuInfo.Formats;
+using Microsoft.Win32.SafeHandles;
+
+namespace GpuInfo.Corpus;
+
+/// <summary>
+/// A llama.cpp <c>.kld</c> file (<see cref="KldFormat"/>) as a source: its stored rows as float32
+/// log-probabilities, each scoring the token it predicts (the file's own tokens are the targets).
+/// </summary>
+/// <remarks>
+/// How rows are read: log p = scale·q + min, dequantized exactly. In rows the writer capped 16 nats
+/// below their max, q = 0 stands for the n entries at or below the cap: they are read as sharing the
+/// cap's probability (log p = cap − ln n; together one entry's worth, at most e^-16 of the top
+/// probability), so that values stay finite and a KL between two .kld files is finite, while
+/// llama.cpp's KL skips them; the target's entry, when capped, is read at the cap, as llama.cpp's
+/// NLL reads it. Every measure then takes the softmax of the row, i.e. renormalises it: the stored
+/// log-probabilities sum to 1 only up to their quantization (≤ scale/2 = 1.2e-4 nats an entry) and
+/// the tail below the cap, and renormalising keeps KL a divergence between two distributions
+/// (≥ 0). Figures differ from llama.cpp's by that quantization, the tail, and the renormalisation.
+/// </remarks>
+public sealed class KldRowSource : RowSource
+{
+    private readonly SafeFileHandle _handle;
+    private ushort[] _stored = [];
+
+    private KldRowSource(KldFormat format, SafeFileHandle handle)
+    {
+        Format = format;
+        _handle = handle;
+    }
+
+    public KldFormat Format { get; }
+
+    public override long Rows => Format.Rows;
+
+    public override int Vocab => Format.Vocab;
+
+    public override ScalarType Type => ScalarType.Float32;
+
+    public override RowValueKind Values => RowValueKind.LogProbabilities;
+
+    public override bool HasTargets => true;
+
+    public override string Name => Format.Path;
+
+    /// <exception cref="InvalidFileException">Not a valid .kld file (see <see cref="KldFormat.Read"/>).</exception>
+    public static KldRowSource Open(string path)
+    {
+        var format = KldFormat.Read(path);
+        return new KldRowSource(format, File.OpenHandle(path, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, FileOptions.SequentialScan));
+    }
+
+    public override SourceDescription Describe()
+    {
+        var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["n_ctx"] = Format.Context.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["n_chunk"] = Format.Chunks.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        return new SourceDescription("llama-kld", Rows, Vocab, Type, Values,
+            [FileFingerprint.Of("logits", Format.Path, Format.DataOffset)], settings);
+    }
+
+    protected internal override void Read(RowBlock block)
+    {
+        int values = Format.RowValues;
+        long need = (long)block.Rows * values;
+        if (_stored.Length < need)
+        {
+            _stored = new ushort[need];
+        }
+
+        var stored = _stored.AsSpan(0, (int)need);
+        Formats.FileAccess.ReadExactly(_handle, MemoryMarshal.AsBytes(stored), Format.DataOffset + (block.FirstRow * Format.RowBytes), Format.Path);
+        var rows = MemoryMarshal.Cast<byte, float>(block.Buffer);
+        var targets = block.Targets;
+        for (int r = 0; r < block.Rows; r++)
+        {
+            int target = Format.TargetOf(block.FirstRow + r);
+            targets[r] = target;
+            KldFormat.Dequantize(stored.Slice(r * values, values), rows.Slice(r * Vocab, Vocab), target);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _handle.Dispose();
+        }
+    }
+}
