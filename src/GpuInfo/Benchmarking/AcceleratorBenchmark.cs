@@ -23,6 +23,11 @@ public static class AcceleratorBenchmark
     {
         ArgumentNullException.ThrowIfNull(engine);
         ArgumentNullException.ThrowIfNull(data);
+        if (!Enum.IsDefined(dtype))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "not a ScalarType.");
+        }
+
         var timing = (IKernelTiming)engine.Backend;
         var (pBytes, qBytes) = (Encode(data.Base, dtype), Encode(data.Test, dtype));
         var (pUsed, qUsed) = (Decode(pBytes, dtype), Decode(qBytes, dtype));

@@ -31,7 +31,7 @@ public static class CorpusRun
         CorpusRunOptions? run = null, CancellationToken cancellationToken = default)
     {
         CheckEngines(engines);
-        ArgumentNullException.ThrowIfNull(source);
+        CheckSource(source, nameof(source));
         var o = options ?? new CrossEntropyOptions();
         o.Validate(source.Vocab);
         var r = run ?? new CorpusRunOptions();
@@ -107,8 +107,8 @@ public static class CorpusRun
         long ignoreIndex = -100, CorpusRunOptions? run = null, CancellationToken cancellationToken = default)
     {
         CheckEngines(engines);
-        ArgumentNullException.ThrowIfNull(baseSource);
-        ArgumentNullException.ThrowIfNull(testSource);
+        CheckSource(baseSource, nameof(baseSource));
+        CheckSource(testSource, nameof(testSource));
         Guard.Temperature(temperature);
         var r = run ?? new CorpusRunOptions();
         r.Validate();
@@ -139,7 +139,7 @@ public static class CorpusRun
             }
             catch (InvalidInputException e) when (e.Row >= 0)
             {
-                string name = e.ParamName switch { "q" => testSource.Name, "targets" => baseSource.TargetsName, _ => baseSource.Name };
+                string name = e.ParamName switch { "testLogits" => testSource.Name, "targets" => baseSource.TargetsName, _ => baseSource.Name };
                 throw new RowSourceException(name, p.FirstRow + e.Row, e.Problem, e);
             }
         });
@@ -230,6 +230,16 @@ public static class CorpusRun
         if (engines.Count == 0 || engines.Any(e => e is null))
         {
             throw new ArgumentException("give at least one engine, and no nulls.", nameof(engines));
+        }
+    }
+
+    /// <summary>A source, possibly a caller's own subclass, must describe its rows with defined enums.</summary>
+    private static void CheckSource(RowSource source, string name)
+    {
+        ArgumentNullException.ThrowIfNull(source, name);
+        if (!Enum.IsDefined(source.Type) || !Enum.IsDefined(source.Values) || source.Rows < 0 || source.Vocab < 1)
+        {
+            throw new ArgumentException($"{source.Name} reports {source.Rows} rows of vocabulary {source.Vocab}, type {source.Type}, values {source.Values}: not a valid source.", name);
         }
     }
 

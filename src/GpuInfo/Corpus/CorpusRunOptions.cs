@@ -26,6 +26,11 @@ public sealed record CorpusRunOptions
 
     internal void Validate()
     {
+        if (Shard.Count < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Shard), Shard, "a shard must be made with new Shard(index, count) (default(Shard) is none).");
+        }
+
         if (ChunkBytes < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(ChunkBytes), ChunkBytes, "chunk size must be at least 1 byte.");

@@ -43,9 +43,19 @@ public sealed record IbOptions
             Guard.Throw(nameof(Clusters), $"clusters must be at least 1, got {Clusters}.");
         }
 
-        if (Restarts < 1 || MaxIterations < 1 || !(Tolerance > 0))
+        if (Restarts < 1)
         {
-            Guard.Throw(nameof(Restarts), $"restarts and max iterations must be >= 1 and tolerance > 0 (got {Restarts}, {MaxIterations}, {Tolerance}).");
+            Guard.Throw(nameof(Restarts), $"restarts must be at least 1, got {Restarts}.");
+        }
+
+        if (MaxIterations < 1)
+        {
+            Guard.Throw(nameof(MaxIterations), $"max iterations must be at least 1, got {MaxIterations}.");
+        }
+
+        if (!(Tolerance > 0))
+        {
+            Guard.Throw(nameof(Tolerance), $"tolerance must be > 0, got {Tolerance}.");
         }
 
         _ = x;

@@ -9,5 +9,10 @@ public enum InfoUnit
 
 internal static class InfoUnitExtensions
 {
-    public static double FromNats(this InfoUnit unit, double nats) => unit == InfoUnit.Bits ? nats / Math.Log(2) : nats;
+    public static double FromNats(this InfoUnit unit, double nats) => unit switch
+    {
+        InfoUnit.Bits => nats / Math.Log(2),
+        InfoUnit.Nats => nats,
+        _ => throw new ArgumentOutOfRangeException(nameof(unit), unit, "not an InfoUnit."),
+    };
 }

@@ -25,8 +25,8 @@ public sealed partial class InfoEngine
         float temperature = 1f, long ignoreIndex = -100, ComparisonRows perRow = default)
     {
         ArgumentNullException.ThrowIfNull(totals);
-        Guard.SameShape(baseLogits, testLogits);
-        int rows = checked((int)baseLogits.Rows);
+        Guard.SameShape(baseLogits, testLogits, nameof(testLogits));
+        int rows = Guard.RowsFitInt(baseLogits.Rows, nameof(baseLogits));
         Guard.OptionalLength(perRow.Kl, rows, "perRow.Kl");
         Guard.OptionalLength(perRow.JensenShannon, rows, "perRow.JensenShannon");
         int[]? validated = targets.IsPresent ? TargetValidator.Validate(targets, rows, baseLogits.Vocab, ignoreIndex) : null;
@@ -51,7 +51,8 @@ public sealed partial class InfoEngine
                 spans.LogRatio = floats.AsSpan(4 * rows, rows);
             }
 
-            CompareCore(baseLogits, testLogits, y, temperature, spans);
+            CompareCore(baseLogits, testLogits, y, temperature, spans, nameof(baseLogits), nameof(testLogits));
+
             for (int i = 0; i < rows; i++)
             {
                 if (validated is not null && y[i] == TargetValidator.Ignored)

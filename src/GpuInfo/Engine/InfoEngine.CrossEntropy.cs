@@ -31,7 +31,7 @@ public sealed partial class InfoEngine
     /// <summary>As <see cref="CrossEntropyWithGradient"/>, overwriting float32 logits with their gradient.</summary>
     public CrossEntropyResult CrossEntropyWithGradientInPlace(Span<float> logits, int vocab, Targets targets,
         CrossEntropyOptions? options = null, Span<float> perRowLoss = default) =>
-        CrossEntropyCore(Logits.Float32(logits, vocab), targets, options, perRowLoss, default, inPlace: true);
+        CrossEntropyCore(Logits.Float32(logits, vocab, nameof(logits)), targets, options, perRowLoss, default, inPlace: true);
 
     private CrossEntropyResult CrossEntropyCore(in Logits logits, in Targets targets, CrossEntropyOptions? options,
         Span<float> perRowLoss, Span<float> gradient, bool inPlace)
@@ -39,7 +39,7 @@ public sealed partial class InfoEngine
         var o = options ?? new CrossEntropyOptions();
         o.Validate(logits.Vocab);
         Guard.OptionalLength(perRowLoss, logits.Rows, nameof(perRowLoss));
-        int rows = checked((int)logits.Rows);
+        int rows = Guard.RowsFitInt(logits.Rows, nameof(logits));
         var validated = TargetValidator.Validate(targets, rows, logits.Vocab, o.IgnoreIndex);
         float[]? lossRent = perRowLoss.IsEmpty ? System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, rows)) : null;
         try

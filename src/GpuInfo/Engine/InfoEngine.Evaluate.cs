@@ -29,7 +29,7 @@ public sealed partial class InfoEngine
         ArgumentNullException.ThrowIfNull(totals);
         var o = options ?? new CrossEntropyOptions();
         o.Validate(logits.Vocab);
-        int rows = checked((int)logits.Rows);
+        int rows = Guard.RowsFitInt(logits.Rows, nameof(logits));
         Guard.OptionalLength(perRow.Loss, rows, "perRow.Loss");
         Guard.OptionalLength(perRow.Entropy, rows, "perRow.Entropy");
         Guard.OptionalLength(perRow.ArgMax, rows, "perRow.ArgMax");

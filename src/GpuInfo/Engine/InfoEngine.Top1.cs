@@ -9,7 +9,7 @@ public sealed partial class InfoEngine
     /// <exception cref="InvalidInputException">A row of either input holds NaN/+inf or is all -inf.</exception>
     public long Top1Agreement(Logits p, Logits q)
     {
-        int rows = checked((int)p.Rows);
+        int rows = Guard.RowsFitInt(p.Rows, nameof(p));
         var rent = ArrayPool<int>.Shared.Rent(Math.Max(1, 2 * rows));
         try
         {

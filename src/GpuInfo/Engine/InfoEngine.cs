@@ -31,6 +31,7 @@ public sealed partial class InfoEngine : IDisposable
     public InfoEngine(InfoEngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         (_backend, Device) = DeviceSelector.Select(DeviceRequest.Resolve(options.Device), options);
     }
 
@@ -152,7 +153,8 @@ public sealed partial class InfoEngine : IDisposable
     }
 
     /// <summary>Runs one two-input pass and validates every row of both inputs.</summary>
-    private unsafe void CompareCore(in Logits p, in Logits q, ReadOnlySpan<int> targets, float temperature, CompareSpans spans)
+    private unsafe void CompareCore(in Logits p, in Logits q, ReadOnlySpan<int> targets, float temperature, CompareSpans spans,
+        string pName = "p", string qName = "q")
     {
         using var lease = Use();
         Guard.Temperature(temperature);
@@ -204,8 +206,8 @@ public sealed partial class InfoEngine : IDisposable
                     RunOnDevice(() => _backend.Compare(job));
                 }
 
-                RowValidator.ThrowIfInvalid(lseP, viewP, temperature, "p");
-                RowValidator.ThrowIfInvalid(lseQ, viewQ, temperature, "q");
+                RowValidator.ThrowIfInvalid(lseP, viewP, temperature, pName);
+                RowValidator.ThrowIfInvalid(lseQ, viewQ, temperature, qName);
             }
             finally
             {

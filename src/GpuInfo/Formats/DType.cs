@@ -17,7 +17,8 @@ public static class DTypeExtensions
     {
         DType.Float16 or DType.BFloat16 => 2,
         DType.Float32 or DType.Int32 => 4,
-        _ => 8,
+        DType.Float64 or DType.Int64 => 8,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a DType."),
     };
 
     public static bool IsFloat(this DType type) => type is DType.Float32 or DType.Float16 or DType.BFloat16 or DType.Float64;
@@ -30,6 +31,7 @@ public static class DTypeExtensions
         DType.BFloat16 => "BF16",
         DType.Float64 => "F64",
         DType.Int32 => "I32",
-        _ => "I64",
+        DType.Int64 => "I64",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a DType."),
     };
 }

@@ -84,6 +84,11 @@ public static class SafetensorsFormat
         long offset = 0;
         foreach (var t in tensors)
         {
+            if (!Enum.IsDefined(t.DType))
+            {
+                throw new ArgumentOutOfRangeException(nameof(tensors), t.DType, $"tensor '{t.Name}': not a DType.");
+            }
+
             header[t.Name] = new { dtype = t.DType.SafetensorsName(), shape = t.Shape, data_offsets = new[] { offset, offset + t.Data.Length } };
             offset += t.Data.Length;
         }

@@ -26,6 +26,11 @@ public sealed record CrossEntropyOptions
 
     internal void Validate(int vocab)
     {
+        if (!Enum.IsDefined(Reduction))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Reduction), Reduction, "not a Reduction.");
+        }
+
         if (!(LabelSmoothing >= 0f && LabelSmoothing <= 1f))
         {
             Guard.Throw(nameof(LabelSmoothing), $"label smoothing must be in [0, 1], got {LabelSmoothing}.");

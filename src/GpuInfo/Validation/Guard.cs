@@ -37,12 +37,23 @@ internal static class Guard
         }
     }
 
-    public static void SameShape(in Logits p, in Logits q)
+    public static void SameShape(in Logits p, in Logits q, string name = "q")
     {
         if (p.Vocab != q.Vocab || p.Rows != q.Rows)
         {
-            Throw("q", $"shape [{q.Rows}, {q.Vocab}] differs from the base logits' [{p.Rows}, {p.Vocab}].");
+            Throw(name, $"shape [{q.Rows}, {q.Vocab}] differs from the base logits' [{p.Rows}, {p.Vocab}].");
         }
+    }
+
+    /// <summary>The row count as an int: per-row outputs are spans, so one call takes at most int.MaxValue rows.</summary>
+    public static int RowsFitInt(long rows, string name)
+    {
+        if (rows > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(name, $"at most {int.MaxValue} rows per call (per-row outputs are spans); got {rows}.");
+        }
+
+        return (int)rows;
     }
 
     [DoesNotReturn]
