@@ -13,20 +13,20 @@ internal static class MergeCommand
         var command = new Command("merge", "Merge the shard partials of one run (from --partial) into its report; sums are exact, so the report equals one run's.") { files, json };
         command.SetAction(parse =>
         {
-            var partials = parse.GetValue(files)!.SelectMany(Expand).Select(CorpusPartial.Load).ToList();
-            var merged = CorpusPartial.Merge(partials);
+            var paths = parse.GetValue(files)!.SelectMany(Expand).ToList();
+            var merged = CorpusPartial.Merge(paths.Select(CorpusPartial.Load));
             string kind = merged.Measure == CorpusMeasure.Evaluation ? "eval" : "compare";
             var report = merged.Evaluation is { } totals
                 ? EvalCommand.Report(totals, merged.IgnoredTargets, "merged", 0)
                 : CompareCommand.Report(merged.Comparison!, "merged", 0);
             report["device"] = "merged";
-            report["partials"] = partials.Count;
+            report["partials"] = paths.Count;
             if (merged.Comparison is not null)
             {
                 report["kld_percentiles_relative_error"] = LogHistogram.RelativeError;
             }
 
-            CompareCommand.Print(stdout, parse.GetValue(json), $"merged {kind} of {partials.Count} partials", report);
+            CompareCommand.Print(stdout, parse.GetValue(json), $"merged {kind} of {paths.Count} partials", report);
             return ExitCode.Ok;
         });
         return command;

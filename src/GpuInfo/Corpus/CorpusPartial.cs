@@ -71,7 +71,8 @@ public sealed class CorpusPartial
     public static CorpusPartial Load(string path) => PartialFile.Load(path);
 
     /// <summary>
-    /// Combines every shard of one run, in shard order, into the totals of the whole run. Refuses
+    /// Combines every shard of one run, in any order (the sums are exact), into the totals of the
+    /// whole run, reading the partials one at a time. Refuses
     /// (naming the partial's file) partials of different measures, sources or options, shards of
     /// different runs, and a missing or repeated shard.
     /// </summary>

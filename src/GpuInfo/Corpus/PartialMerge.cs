@@ -3,97 +3,102 @@ using GpuInfo.Formats;
 namespace GpuInfo.Corpus;
 
 /// <summary>
-/// Merges the shard partials of one run: checks that they are one run (same measure, sources,
-/// options and shard count; every shard exactly once, covering its rows), then adds them in shard
-/// order. The sums are exact, so the result is bit for bit that of one run over all rows.
+/// Merges the shard partials of one run in one pass (each partial is checked and added as it comes,
+/// so a thousand partials read from files are never all in memory): same measure, sources, options
+/// and shard count; every shard exactly once, covering its rows. The sums are exact, so the order of
+/// the partials does not matter and the result is bit for bit that of one run over all rows.
 /// </summary>
 internal static class PartialMerge
 {
     public static CorpusPartial Merge(IEnumerable<CorpusPartial> partials)
     {
         ArgumentNullException.ThrowIfNull(partials);
-        var list = partials.ToList();
-        if (list.Count == 0)
-        {
-            throw new ArgumentException("there are no partials to merge.", nameof(partials));
-        }
-
-        var first = list[0];
-        var identity = PartialFile.Identity(first);
-        foreach (var p in list)
-        {
-            if (p.Measure != first.Measure)
-            {
-                throw Refuse(p, list, $"a '{PartialFile.KindName(p.Measure)}' partial cannot be merged with '{PartialFile.KindName(first.Measure)}' partials ({Name(first, list)}).");
-            }
-
-            if (p.Parts != 1 && list.Count > 1)
-            {
-                throw Refuse(p, list, $"it already merges {p.Parts} shards; merge the shard partials themselves.");
-            }
-
-            if (p.Shard.Count != first.Shard.Count)
-            {
-                throw Refuse(p, list, $"shard {p.Shard} belongs to a run of {p.Shard.Count} shards, but {Name(first, list)} to one of {first.Shard.Count}.");
-            }
-
-            var other = PartialFile.Identity(p);
-            foreach (var key in identity.Keys.Union(other.Keys).Order(StringComparer.Ordinal))
-            {
-                string a = identity.GetValueOrDefault(key, "(none)"), b = other.GetValueOrDefault(key, "(none)");
-                if (a != b)
-                {
-                    throw Refuse(p, list, $"{key} is {b} here but {a} in {Name(first, list)}: partials of different sources or options cannot be merged.");
-                }
-            }
-
-            long rows = p.Sources[0].Rows;
-            var (start, count) = p.Shard.Range(rows);
-            if (p.Parts == 1 && (p.FirstRow != start || p.RowCount != count))
-            {
-                throw Refuse(p, list, $"shard {p.Shard} covers rows [{p.FirstRow}, {p.FirstRow + p.RowCount}), not [{start}, {start + count}) of {rows}.");
-            }
-        }
-
-        if (list.Count == 1 && first.Parts > 1)
-        {
-            return first;
-        }
-
-        var byIndex = new CorpusPartial?[first.Shard.Count];
-        foreach (var p in list)
-        {
-            if (byIndex[p.Shard.Index] is { } seen)
-            {
-                throw Refuse(p, list, $"shard {p.Shard} is also in {Name(seen, list)}.");
-            }
-
-            byIndex[p.Shard.Index] = p;
-        }
-
-        var missing = Enumerable.Range(0, byIndex.Length).Where(i => byIndex[i] is null).ToList();
-        if (missing.Count > 0)
-        {
-            string shown = string.Join(", ", missing.Take(8).Select(i => $"{i}/{byIndex.Length}")) + (missing.Count > 8 ? $" and {missing.Count - 8} more" : "");
-            throw Refuse(first, list, $"the run has {byIndex.Length} shards; missing: {shown}.");
-        }
-
-        var ordered = byIndex.Select(p => p!).ToList();
+        CorpusPartial? first = null;
+        SortedDictionary<string, string>? identity = null;
+        string[] seen = [];
+        int count = 0;
         long withoutTarget = 0, rowCount = 0;
-        PerplexityAccumulator? evaluation = first.Evaluation is null ? null : new PerplexityAccumulator();
-        ComparisonAccumulator? comparison = first.Comparison is null ? null : new ComparisonAccumulator();
-        foreach (var p in ordered)
+        PerplexityAccumulator? evaluation = null;
+        ComparisonAccumulator? comparison = null;
+        foreach (var p in partials)
         {
+            string name = p.Origin ?? $"partial #{count}";
+            if (first is null)
+            {
+                first = p;
+                identity = PartialFile.Identity(p);
+                seen = new string[p.Shard.Count];
+                evaluation = p.Evaluation is null ? null : new PerplexityAccumulator();
+                comparison = p.Comparison is null ? null : new ComparisonAccumulator();
+            }
+
+            Check(p, name, first, identity!, count);
+            if (seen[p.Shard.Index] is { } other)
+            {
+                throw new InvalidFileException(name, $"shard {p.Shard} is also in {other}.");
+            }
+
+            seen[p.Shard.Index] = name;
             evaluation?.Merge(p.Evaluation!);
             comparison?.Merge(p.Comparison!);
             withoutTarget += p.RowsWithoutTarget;
             rowCount += p.RowCount;
+            count++;
         }
 
-        return new CorpusPartial(first.Measure, first.Sources, first.Options, Shard.All, 0, rowCount, evaluation, comparison, withoutTarget, ordered.Count);
+        if (first is null)
+        {
+            throw new ArgumentException("there are no partials to merge.", nameof(partials));
+        }
+
+        if (count == 1 && first.Parts > 1)
+        {
+            return first;
+        }
+
+        var missing = Enumerable.Range(0, seen.Length).Where(i => seen[i] is null).ToList();
+        if (missing.Count > 0)
+        {
+            string shown = string.Join(", ", missing.Take(8).Select(i => $"{i}/{seen.Length}")) + (missing.Count > 8 ? $" and {missing.Count - 8} more" : "");
+            throw new InvalidFileException(first.Origin ?? "partial #0", $"the run has {seen.Length} shards; missing: {shown}.");
+        }
+
+        return new CorpusPartial(first.Measure, first.Sources, first.Options, Shard.All, 0, rowCount, evaluation, comparison, withoutTarget, count);
     }
 
-    private static string Name(CorpusPartial p, List<CorpusPartial> list) => p.Origin ?? $"partial #{list.IndexOf(p)}";
+    private static void Check(CorpusPartial p, string name, CorpusPartial first, SortedDictionary<string, string> identity, int index)
+    {
+        string firstName = first.Origin ?? "partial #0";
+        if (p.Measure != first.Measure)
+        {
+            throw new InvalidFileException(name, $"a '{PartialFile.KindName(p.Measure)}' partial cannot be merged with '{PartialFile.KindName(first.Measure)}' partials ({firstName}).");
+        }
 
-    private static InvalidFileException Refuse(CorpusPartial p, List<CorpusPartial> list, string problem) => new(Name(p, list), problem);
+        if (p.Parts != 1 && (index > 0 || first != p))
+        {
+            throw new InvalidFileException(name, $"it already merges {p.Parts} shards; merge the shard partials themselves.");
+        }
+
+        if (p.Shard.Count != first.Shard.Count)
+        {
+            throw new InvalidFileException(name, $"shard {p.Shard} belongs to a run of {p.Shard.Count} shards, but {firstName} to one of {first.Shard.Count}.");
+        }
+
+        var other = PartialFile.Identity(p);
+        foreach (var key in identity.Keys.Union(other.Keys).Order(StringComparer.Ordinal))
+        {
+            string a = identity.GetValueOrDefault(key, "(none)"), b = other.GetValueOrDefault(key, "(none)");
+            if (a != b)
+            {
+                throw new InvalidFileException(name, $"{key} is {b} here but {a} in {firstName}: partials of different sources or options cannot be merged.");
+            }
+        }
+
+        long rows = p.Sources[0].Rows;
+        var (start, count) = p.Shard.Range(rows);
+        if (p.Parts == 1 && (p.FirstRow != start || p.RowCount != count))
+        {
+            throw new InvalidFileException(name, $"shard {p.Shard} covers rows [{p.FirstRow}, {p.FirstRow + p.RowCount}), not [{start}, {start + count}) of {rows}.");
+        }
+    }
 }
