@@ -43,7 +43,15 @@ internal static class CompareCommand
             var partial = corpus.Run(parse, p, p.RowBytes + q.RowBytes, "compare", json, shard, run => CorpusRun.Compare(engines.List, p, q, t, ignoreIndex, run));
             var report = Report(partial.Comparison!, engines.Description, clock.Elapsed.TotalSeconds);
             EvalCommand.AddShard(report, shard, shardFrom);
-            Print(stdout, json, $"compare {q.Name} against {p.Name} ({engines.First.Device.Kind})", report);
+            if (json)
+            {
+                Json.Write(stdout, report);
+            }
+            else
+            {
+                ComparisonText.Write(stdout, $"compare {q.Name} (Q) against {p.Name} (base)", partial.Comparison!, engines.Description, clock.Elapsed.TotalSeconds);
+            }
+
             return ExitCode.Ok;
         });
         return command;

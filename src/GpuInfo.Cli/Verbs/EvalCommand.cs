@@ -23,12 +23,14 @@ internal static class EvalCommand
         var smoothing = new Option<float>("--label-smoothing") { Description = "Label smoothing e in [0,1] (PyTorch semantics).", DefaultValueFactory = _ => 0f };
         var temperature = new Option<float>("--temperature") { Description = "Divide logits by T > 0.", DefaultValueFactory = _ => 1f };
         var shift = new Option<bool>("--shift") { Description = "Score position t against the target at t+1 within each sequence (causal LM)." };
+        var rates = new TextRates();
         var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy): 0 for ignored targets, NaN where --shift leaves none.", 64);
         var command = new Command("eval", "Cross-entropy, perplexity, bits per token, entropy and top-1 accuracy of logits against targets.")
         {
             logits, targets, tensor, targetsTensor, ignore, smoothing, temperature, shift,
         };
         corpus.AddTo(command);
+        rates.AddTo(command);
         common.AddTo(command);
         command.SetAction(parse =>
         {
@@ -53,11 +55,18 @@ internal static class EvalCommand
             });
             options.Validate(source.Vocab);
             var (shard, shardFrom) = corpus.ParseShard(parse);
+            var (bytes, words) = rates.Parse(parse);
+            if (shard.Count > 1 && (bytes ?? words) is not null)
+            {
+                throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
+            }
+
             using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
             var partial = corpus.Run(parse, source, source.RowBytes, "eval", json, shard, run => CorpusRun.Evaluate(engines.List, source, options, run));
             var report = Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, clock.Elapsed.TotalSeconds);
             AddShard(report, shard, shardFrom);
+            TextRates.AddTo(report, partial.Evaluation!, bytes, words);
             if (json)
             {
                 Json.Write(stdout, report);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GpuInfo.Cli.Output;
 using GpuInfo.Corpus;
 
 namespace GpuInfo.Cli.Verbs;
@@ -10,9 +11,12 @@ internal static class MergeCommand
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else there." };
         var files = new Argument<string[]>("partials") { Description = "Partial totals written by 'eval --partial' or 'compare --partial', every shard of one run; a directory stands for its part-*-of-*.json files (--partial-dir).", Arity = ArgumentArity.OneOrMore };
+        var rates = new TextRates();
         var command = new Command("merge", "Merge the shard partials of one run (from --partial) into its report; sums are exact, so the report equals one run's.") { files, json };
+        rates.AddTo(command);
         command.SetAction(parse =>
         {
+            var (bytes, words) = rates.Parse(parse);
             var paths = parse.GetValue(files)!.SelectMany(Expand).ToList();
             var merged = CorpusPartial.Merge(paths.Select(CorpusPartial.Load));
             string kind = merged.Measure == CorpusMeasure.Evaluation ? "eval" : "compare";
@@ -20,13 +24,30 @@ internal static class MergeCommand
                 ? EvalCommand.Report(totals, merged.IgnoredTargets, "merged", 0)
                 : CompareCommand.Report(merged.Comparison!, "merged", 0);
             report["device"] = "merged";
+            if (merged.Evaluation is { } evaluation)
+            {
+                TextRates.AddTo(report, evaluation, bytes, words);
+            }
+            else if ((bytes ?? words) is not null)
+            {
+                throw CliException.Usage("--total-bytes and --total-words apply to eval partials.");
+            }
+
             report["partials"] = paths.Count;
             if (merged.Comparison is not null)
             {
                 report["kld_percentiles_relative_error"] = LogHistogram.RelativeError;
             }
 
-            CompareCommand.Print(stdout, parse.GetValue(json), $"merged {kind} of {paths.Count} partials", report);
+            if (merged.Comparison is { } comparison && !parse.GetValue(json))
+            {
+                ComparisonText.Write(stdout, $"merged compare of {paths.Count} partials", comparison, "merged", 0);
+            }
+            else
+            {
+                CompareCommand.Print(stdout, parse.GetValue(json), $"merged {kind} of {paths.Count} partials", report);
+            }
+
             return ExitCode.Ok;
         });
         return command;

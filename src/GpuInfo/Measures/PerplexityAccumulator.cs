@@ -59,6 +59,18 @@ public sealed class PerplexityAccumulator
 
     public double Top1AccuracyError => Uncertainty.Fraction(Top1Hits, Tokens);
 
+    /// <summary>Bits per byte of the text these tokens encode, as lm-evaluation-harness defines it: Σ NLL / (bytes · ln 2).</summary>
+    public double BitsPerByte(long bytes) => NllSum / (Positive(bytes, nameof(bytes)) * Math.Log(2));
+
+    /// <summary>Byte perplexity, exp(Σ NLL / bytes) (lm-evaluation-harness).</summary>
+    public double BytePerplexity(long bytes) => Math.Exp(NllSum / Positive(bytes, nameof(bytes)));
+
+    /// <summary>Word perplexity, exp(Σ NLL / words) (lm-evaluation-harness).</summary>
+    public double WordPerplexity(long words) => Math.Exp(NllSum / Positive(words, nameof(words)));
+
+    private static long Positive(long count, string name) =>
+        count > 0 ? count : throw new ArgumentOutOfRangeException(name, count, "the text's size must be at least 1.");
+
     /// <summary>The exact sums by their partial-file names, in a fixed order.</summary>
     internal IEnumerable<(string Name, ExactSum Sum)> ExactSums =>
     [

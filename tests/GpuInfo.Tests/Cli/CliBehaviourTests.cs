@@ -88,6 +88,31 @@ public sealed class CliBehaviourTests : IDisposable
     }
 
     [Fact]
+    public void Text_rates_follow_lm_evaluation_harness_and_survive_a_merge()
+    {
+        string p = CliRunner.Golden("base.npy"), y = CliRunner.Golden("targets.npy");
+        var one = CliRunner.Json("eval", "--logits", p, "--targets", y, "--device", "cpu", "--total-bytes", "500", "--total-words", "90");
+        double nll = CliRunner.Number(one["mean_nll"]) * one["tokens"]!.GetValue<long>();
+        Assert.Equal(nll / 500 / Math.Log(2), CliRunner.Number(one["bits_per_byte"]), 1e-9);
+        Assert.Equal(Math.Exp(nll / 500), CliRunner.Number(one["byte_perplexity"]), 1e-9);
+        Assert.Equal(Math.Exp(nll / 90), CliRunner.Number(one["word_perplexity"]), 1e-3);
+        string parts = _dir.File("rates");
+        for (int i = 0; i < 2; i++)
+        {
+            CliRunner.Json("eval", "--logits", p, "--targets", y, "--device", "cpu", "--shard", $"{i}/2", "--partial-dir", parts);
+        }
+
+        var merged = CliRunner.Json("merge", parts, "--total-bytes", "500", "--total-words", "90");
+        foreach (var key in new[] { "bits_per_byte", "byte_perplexity", "word_perplexity" })
+        {
+            Assert.Equal(one[key]!.ToJsonString(), merged[key]!.ToJsonString());
+        }
+
+        var (code, _, stderr) = CliRunner.Run("eval", "--logits", p, "--targets", y, "--device", "cpu", "--shard", "0/2", "--total-bytes", "500");
+        Assert.True(code == 2 && stderr.Contains("merge", StringComparison.Ordinal), stderr);
+    }
+
+    [Fact]
     public void Per_token_output_holds_each_rows_loss()
     {
         string perToken = _dir.File("nll.npy");
