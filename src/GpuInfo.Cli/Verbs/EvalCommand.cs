@@ -24,10 +24,11 @@ internal static class EvalCommand
         var temperature = new Option<float>("--temperature") { Description = "Divide logits by T > 0.", DefaultValueFactory = _ => 1f };
         var shift = new Option<bool>("--shift") { Description = "Score position t against the target at t+1 within each sequence (causal LM)." };
         var rates = new TextRates();
+        var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
         var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy): 0 for ignored targets, NaN where --shift leaves none.", 64);
         var command = new Command("eval", "Cross-entropy, perplexity, bits per token, entropy and top-1 accuracy of logits against targets.")
         {
-            logits, targets, tensor, targetsTensor, ignore, smoothing, temperature, shift,
+            logits, targets, tensor, targetsTensor, ignore, smoothing, temperature, shift, topK,
         };
         corpus.AddTo(command);
         rates.AddTo(command);
@@ -56,6 +57,7 @@ internal static class EvalCommand
             options.Validate(source.Vocab);
             var (shard, shardFrom) = corpus.ParseShard(parse);
             var (bytes, words) = rates.Parse(parse);
+            int[]? ks = ParseTopK(parse.GetValue(topK));
             if (shard.Count > 1 && (bytes ?? words) is not null)
             {
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
@@ -63,7 +65,7 @@ internal static class EvalCommand
 
             using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
-            var partial = corpus.Run(parse, source, source.RowBytes, "eval", json, shard, run => CorpusRun.Evaluate(engines.List, source, options, run));
+            var partial = corpus.Run(parse, source, source.RowBytes, "eval", json, shard, run => CorpusRun.Evaluate(engines.List, source, options, run with { TopK = ks }));
             var report = Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, clock.Elapsed.TotalSeconds);
             AddShard(report, shard, shardFrom);
             TextRates.AddTo(report, partial.Evaluation!, bytes, words);
@@ -81,6 +83,26 @@ internal static class EvalCommand
         return command;
     }
 
+    private static int[]? ParseTopK(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var ks = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ks[i]) || ks[i] < 1)
+            {
+                throw CliException.Usage($"--top-k must be a list of integers >= 1 such as 1,5,10; got '{text}'.");
+            }
+        }
+
+        return ks.Distinct().Order().ToArray();
+    }
+
     /// <summary>Adds which shard ran and where it came from, when not the whole input.</summary>
     public static void AddShard(JsonObject report, Shard shard, string? from)
     {
@@ -91,21 +113,34 @@ internal static class EvalCommand
         }
     }
 
-    public static JsonObject Report(PerplexityAccumulator t, long ignored, string device, double seconds) => new()
+    private static JsonNode? TopK(PerplexityAccumulator t, Func<int, double> value) => t.TopKHits.Count == 0 ? null
+        : new JsonObject(t.TopKHits.Keys.Select(k => KeyValuePair.Create(k.ToString(System.Globalization.CultureInfo.InvariantCulture), Json.Number(value(k)))));
+
+    public static JsonObject Report(PerplexityAccumulator t, long ignored, string device, double seconds)
     {
-        ["tokens"] = t.Tokens,
-        ["ignored"] = ignored,
-        ["mean_nll"] = Json.Number(t.MeanNll),
-        ["mean_nll_se"] = Json.Number(t.MeanNllError),
-        ["perplexity"] = Json.Number(t.Perplexity),
-        ["perplexity_se"] = Json.Number(t.PerplexityError),
-        ["bits_per_token"] = Json.Number(t.BitsPerToken),
-        ["bits_per_token_se"] = Json.Number(t.BitsPerTokenError),
-        ["mean_entropy"] = Json.Number(t.MeanEntropy),
-        ["mean_entropy_se"] = Json.Number(t.MeanEntropyError),
-        ["top1_accuracy"] = Json.Number(t.Top1Accuracy),
-        ["top1_accuracy_se"] = Json.Number(t.Top1AccuracyError),
-        ["device"] = device,
-        ["seconds"] = Math.Round(seconds, 3),
-    };
+        var report = new JsonObject
+        {
+            ["tokens"] = t.Tokens,
+            ["ignored"] = ignored,
+            ["mean_nll"] = Json.Number(t.MeanNll),
+            ["mean_nll_se"] = Json.Number(t.MeanNllError),
+            ["perplexity"] = Json.Number(t.Perplexity),
+            ["perplexity_se"] = Json.Number(t.PerplexityError),
+            ["bits_per_token"] = Json.Number(t.BitsPerToken),
+            ["bits_per_token_se"] = Json.Number(t.BitsPerTokenError),
+            ["mean_entropy"] = Json.Number(t.MeanEntropy),
+            ["mean_entropy_se"] = Json.Number(t.MeanEntropyError),
+            ["top1_accuracy"] = Json.Number(t.Top1Accuracy),
+            ["top1_accuracy_se"] = Json.Number(t.Top1AccuracyError),
+            ["device"] = device,
+            ["seconds"] = Math.Round(seconds, 3),
+        };
+        if (t.TopKHits.Count > 0)
+        {
+            report.Insert(report.IndexOf("device"), "top_k_accuracy", TopK(t, t.TopKAccuracy));
+            report.Insert(report.IndexOf("device"), "top_k_accuracy_se", TopK(t, t.TopKAccuracyError));
+        }
+
+        return report;
+    }
 }

@@ -63,6 +63,22 @@ public static class CorpusRun
                 throw new RowSourceException(e.ParamName == "targets" ? source.TargetsName : source.Name, block.FirstRow + e.Row, e.Problem, e);
             }
 
+            if (r.TopK is { } topK)
+            {
+                var ranks = w.Ranks.AsSpan(0, rows);
+                engine.TargetRanks(block.Logits, w.Targets.AsSpan(0, rows), ranks, o.IgnoreIndex);
+                foreach (int k in topK)
+                {
+                    long hits = 0;
+                    foreach (int rank in ranks)
+                    {
+                        hits += rank >= 0 && rank < k ? 1 : 0;
+                    }
+
+                    w.Totals.AddTopK(k, hits);
+                }
+            }
+
             if (r.PerRow is not null)
             {
                 for (int i = 0; i < rows; i++)
@@ -83,6 +99,7 @@ public static class CorpusRun
             ["label_smoothing"] = Text(o.LabelSmoothing),
             ["temperature"] = Text(o.Temperature),
             ["z_loss"] = Text(o.ZLoss),
+            ["top_k"] = r.TopK is { } topKs ? string.Join(",", topKs.Order()) : "none",
             ["class_weights"] = o.ClassWeights is { } cw ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cw.AsSpan()))) : "none",
         };
         var partial = new CorpusPartial(CorpusMeasure.Evaluation, [source.Describe()], settings, r.Shard, first, count, totals, null, workers.Sum(w => w.WithoutTarget));
@@ -266,6 +283,8 @@ public static class CorpusRun
     private sealed class EvaluationWorker(int rows) : Worker(rows)
     {
         public PerplexityAccumulator Totals { get; } = new();
+
+        public int[] Ranks { get; } = new int[rows];
 
         public long WithoutTarget { get; set; }
     }

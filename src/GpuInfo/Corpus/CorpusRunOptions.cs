@@ -21,6 +21,12 @@ public sealed record CorpusRunOptions
     /// </summary>
     public RowValuesHandler? PerRow { get; init; }
 
+    /// <summary>
+    /// Evaluation only: count the scored tokens whose target is among the k largest logits, for each
+    /// k (distinct, >= 1); a host pass over each row (<see cref="InfoEngine.TargetRanks"/>).
+    /// </summary>
+    public IReadOnlyList<int>? TopK { get; init; }
+
     /// <summary>When set, the partial is saved here (atomically) once the run completes; a failed or cancelled run leaves none.</summary>
     public string? PartialPath { get; init; }
 
@@ -29,6 +35,11 @@ public sealed record CorpusRunOptions
         if (Shard.Count < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(Shard), Shard, "a shard must be made with new Shard(index, count) (default(Shard) is none).");
+        }
+
+        if (TopK is { } topK && (topK.Count == 0 || topK.Any(k => k < 1) || topK.Distinct().Count() != topK.Count))
+        {
+            throw new ArgumentOutOfRangeException(nameof(TopK), string.Join(",", topK), "top-k needs one or more distinct k >= 1.");
         }
 
         if (ChunkBytes < 1)

@@ -105,7 +105,11 @@ internal static class PartialFile
             if (measure == CorpusMeasure.Evaluation)
             {
                 long withoutTarget = r.Get<long>(counts, "rows_without_target");
-                var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"), Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]));
+                var topK = r.Object(counts, "top_k_hits").ToDictionary(
+                    kv => int.TryParse(kv.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int k) ? k : throw new InvalidFileException(path, $"top_k_hits key '{kv.Key}' is not a k."),
+                    kv => r.Get<long>(r.Object(counts, "top_k_hits"), kv.Key));
+                var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"),
+                    Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK);
                 if (withoutTarget < 0 || withoutTarget > totals.Ignored)
                 {
                     throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
@@ -147,7 +151,14 @@ internal static class PartialFile
         IEnumerable<(string Name, ExactSum Sum)> sums;
         if (p.Evaluation is { } e)
         {
-            o["counts"] = new JsonObject { ["tokens"] = e.Tokens, ["ignored"] = e.Ignored, ["rows_without_target"] = p.RowsWithoutTarget, ["top1_hits"] = e.Top1Hits };
+            o["counts"] = new JsonObject
+            {
+                ["tokens"] = e.Tokens,
+                ["ignored"] = e.Ignored,
+                ["rows_without_target"] = p.RowsWithoutTarget,
+                ["top1_hits"] = e.Top1Hits,
+                ["top_k_hits"] = new JsonObject(e.TopKHits.Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)kv.Value))),
+            };
             sums = e.ExactSums;
         }
         else

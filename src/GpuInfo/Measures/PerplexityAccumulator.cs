@@ -12,6 +12,7 @@ public sealed class PerplexityAccumulator
     private ExactSum _weight;
     private ExactSum _entropy;
     private ExactSum _entropySquared;
+    private readonly SortedDictionary<int, long> _topKHits = [];
 
     /// <summary>Scored tokens (targets not ignored).</summary>
     public long Tokens { get; private set; }
@@ -35,6 +36,14 @@ public sealed class PerplexityAccumulator
 
     /// <summary>Scored tokens whose argmax equals the target.</summary>
     public long Top1Hits { get; private set; }
+
+    /// <summary>For each k asked for (a corpus run's <c>TopK</c>), the scored tokens whose target is among the k largest logits.</summary>
+    public IReadOnlyDictionary<int, long> TopKHits => _topKHits;
+
+    /// <summary>The fraction of scored tokens whose target is in the top k (k must have been counted).</summary>
+    public double TopKAccuracy(int k) => (double)_topKHits[k] / Tokens;
+
+    public double TopKAccuracyError(int k) => Uncertainty.Fraction(_topKHits[k], Tokens);
 
     /// <summary>Mean loss per token (nats); NaN when nothing was scored, as PyTorch's mean.</summary>
     public double MeanNll => NllSum / WeightSum;
@@ -107,6 +116,11 @@ public sealed class PerplexityAccumulator
     public void Merge(PerplexityAccumulator other)
     {
         ArgumentNullException.ThrowIfNull(other);
+        foreach (var (k, hits) in other._topKHits)
+        {
+            AddTopK(k, hits);
+        }
+
         Tokens += other.Tokens;
         Ignored += other.Ignored;
         Top1Hits += other.Top1Hits;
@@ -130,10 +144,18 @@ public sealed class PerplexityAccumulator
 
     internal void AddIgnored(long rows) => Ignored += rows;
 
+    internal void AddTopK(int k, long hits) => _topKHits[k] = _topKHits.GetValueOrDefault(k) + hits;
+
     /// <summary>Rebuilds totals saved by a shard, exactly.</summary>
     /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum.</param>
-    internal static PerplexityAccumulator Restore(long tokens, long ignored, long top1Hits, IReadOnlyDictionary<string, ExactSum> sums)
+    internal static PerplexityAccumulator Restore(long tokens, long ignored, long top1Hits, IReadOnlyDictionary<string, ExactSum> sums,
+        IReadOnlyDictionary<int, long> topKHits)
     {
+        if (topKHits.Any(kv => kv.Key < 1 || kv.Value < 0 || kv.Value > tokens))
+        {
+            throw new ArgumentException($"top-k hits are inconsistent with {tokens} tokens.", nameof(topKHits));
+        }
+
         if (tokens < 0 || ignored < 0 || top1Hits < 0 || top1Hits > tokens)
         {
             throw new ArgumentException($"counts are inconsistent (tokens {tokens}, ignored {ignored}, top1_hits {top1Hits}).", nameof(tokens));
@@ -149,6 +171,16 @@ public sealed class PerplexityAccumulator
             _weight = sums["weight_sum"],
             _entropy = sums["entropy_sum"],
             _entropySquared = sums["entropy_sq_sum"],
-        };
+        }.WithTopK(topKHits);
+    }
+
+    private PerplexityAccumulator WithTopK(IReadOnlyDictionary<int, long> hits)
+    {
+        foreach (var (k, n) in hits)
+        {
+            AddTopK(k, n);
+        }
+
+        return this;
     }
 }

@@ -1,0 +1,43 @@
+using GpuInfo.Backends.Cpu;
+
+namespace GpuInfo;
+
+public sealed partial class InfoEngine
+{
+    /// <summary>
+    /// The rank of each row's target: how many classes have a strictly larger logit (0 when the
+    /// target is a maximum; temperature does not change it), -1 for ignored rows. A target is in the
+    /// top k when its rank is below k. Computed on the host (SIMD, one read of each row) whatever the
+    /// device; rows are not validated here (NaN compares as not larger).
+    /// </summary>
+    /// <exception cref="ArgumentException">Span lengths differ from the row count.</exception>
+    /// <exception cref="InvalidInputException">A target is out of range.</exception>
+    public void TargetRanks(Logits logits, Targets targets, Span<int> ranks, long ignoreIndex = -100) =>
+        TargetRanksCore(logits, targets, ranks, ignoreIndex);
+
+    private unsafe void TargetRanksCore(in Logits logits, in Targets targets, Span<int> ranks, long ignoreIndex)
+    {
+        int rows = Guard.RowsFitInt(logits.Rows, nameof(logits));
+        Guard.Length(ranks, rows, nameof(ranks));
+        using var lease = Use();
+        var validated = TargetValidator.Validate(targets, rows, logits.Vocab, ignoreIndex);
+        try
+        {
+            fixed (byte* data = &logits.Start)
+            fixed (int* r = ranks)
+            {
+                var view = logits.Pin(data);
+                var y = validated;
+                nint output = (nint)r;
+                Parallel.For(0, rows, row =>
+                {
+                    ((int*)output)[row] = y[row] == TargetValidator.Ignored ? -1 : TargetRank.Of(view, row, y[row]);
+                });
+            }
+        }
+        finally
+        {
+            TargetValidator.Return(validated);
+        }
+    }
+}
