@@ -22,10 +22,11 @@ internal static class CompareCommand
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside .safetensors logits files (default: the only one)." };
         var ignore = new Option<long>("--ignore-index") { Description = "With targets: rows whose target equals this are left out.", DefaultValueFactory = _ => -100 };
         var temperature = new Option<float>("--temperature") { Description = "Divide both logits by T > 0.", DefaultValueFactory = _ => 1f };
+        var topK = new Option<string?>("--top-k") { Description = "For each k of a comma-separated list (e.g. 5,10): the mean overlap of the two models' top-k sets and how often the base's top-1 is in the test's top k." };
         var corpus = new CorpusOptions("Write per-token KL(base||test) (nats, float32 .npy), one per compared row.", 128);
         var command = new Command("compare", "KL divergence (with percentiles), Jensen-Shannon and top-1 agreement of test logits against base logits.")
         {
-            baseOption, testOption, targets, tensor, ignore, temperature,
+            baseOption, testOption, targets, tensor, ignore, temperature, topK,
         };
         corpus.AddTo(command);
         common.AddTo(command);
@@ -37,10 +38,11 @@ internal static class CompareCommand
             using var q = RowSources.Open(parse.GetValue(testOption)!, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
             CheckPair(p, q);
             var (shard, shardFrom) = corpus.ParseShard(parse);
+            int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
             long ignoreIndex = parse.GetValue(ignore);
-            var partial = corpus.Run(parse, p, p.RowBytes + q.RowBytes, "compare", json, shard, run => CorpusRun.Compare(engines.List, p, q, t, ignoreIndex, run));
+            var partial = corpus.Run(parse, p, p.RowBytes + q.RowBytes, "compare", json, shard, run => CorpusRun.Compare(engines.List, p, q, t, ignoreIndex, run with { TopK = ks }));
             var report = Report(partial.Comparison!, engines.Description, clock.Elapsed.TotalSeconds);
             EvalCommand.AddShard(report, shard, shardFrom);
             if (json)
@@ -111,10 +113,21 @@ internal static class CompareCommand
             report["delta_p_percentiles"] = Percentiles(t.DeltaPPercentiles());
         }
 
+        if (t.TopK.Count > 0)
+        {
+            report["top_k_overlap"] = ByK(t, k => t.TopKOverlap(k).Mean);
+            report["top_k_overlap_se"] = ByK(t, k => t.TopKOverlap(k).Error);
+            report["top1_in_top_k"] = ByK(t, k => t.TopOneInTopK(k).Fraction);
+            report["top1_in_top_k_se"] = ByK(t, k => t.TopOneInTopK(k).Error);
+        }
+
         report["device"] = device;
         report["seconds"] = Math.Round(seconds, 3);
         return report;
     }
+
+    private static JsonObject ByK(ComparisonAccumulator t, Func<int, double> value) =>
+        new(t.TopK.Select(k => KeyValuePair.Create(k.ToString(System.Globalization.CultureInfo.InvariantCulture), Json.Number(value(k)))));
 
     private static JsonObject Percentiles(IReadOnlyList<(string Name, double Value)> values)
     {

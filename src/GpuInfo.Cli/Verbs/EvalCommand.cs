@@ -83,7 +83,7 @@ internal static class EvalCommand
         return command;
     }
 
-    private static int[]? ParseTopK(string? text)
+    public static int[]? ParseTopK(string? text)
     {
         if (text is null)
         {

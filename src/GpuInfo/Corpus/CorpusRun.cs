@@ -159,6 +159,20 @@ public static class CorpusRun
                 string name = e.ParamName switch { "testLogits" => testSource.Name, "targets" => baseSource.TargetsName, _ => baseSource.Name };
                 throw new RowSourceException(name, p.FirstRow + e.Row, e.Problem, e);
             }
+
+            foreach (int k in r.TopK ?? [])
+            {
+                var overlap = w.Overlap.AsSpan(0, rows);
+                var topOne = w.TopOne.AsSpan(0, rows);
+                engine.TopKAgreement(p.Logits, q.Logits, k, overlap, topOne);
+                for (int i = 0; i < rows; i++)
+                {
+                    if (!targeted || w.Targets[i] != ignoreIndex)
+                    {
+                        w.Totals.AddTopK(k, overlap[i], topOne[i]);
+                    }
+                }
+            }
         });
         var totals = workers[0].Totals;
         foreach (var w in workers.Skip(1))
@@ -170,6 +184,7 @@ public static class CorpusRun
         {
             ["temperature"] = Text(temperature),
             ["ignore_index"] = Text(ignoreIndex),
+            ["top_k"] = r.TopK is { } topKs ? string.Join(",", topKs.Order()) : "none",
         };
         var partial = new CorpusPartial(CorpusMeasure.Comparison, [baseSource.Describe(), testSource.Describe()], settings, r.Shard, first, count, null, totals, 0);
         Finish(partial, r);
@@ -292,5 +307,9 @@ public static class CorpusRun
     private sealed class ComparisonWorker(int rows) : Worker(rows)
     {
         public ComparisonAccumulator Totals { get; } = new();
+
+        public float[] Overlap { get; } = new float[rows];
+
+        public bool[] TopOne { get; } = new bool[rows];
     }
 }

@@ -22,8 +22,10 @@ public sealed record CorpusRunOptions
     public RowValuesHandler? PerRow { get; init; }
 
     /// <summary>
-    /// Evaluation only: count the scored tokens whose target is among the k largest logits, for each
-    /// k (distinct, >= 1); a host pass over each row (<see cref="InfoEngine.TargetRanks"/>).
+    /// For each k (distinct, >= 1): an evaluation counts the scored tokens whose target is among the
+    /// k largest logits (<see cref="InfoEngine.TargetRanks"/>); a comparison measures how far the two
+    /// models' top-k sets overlap and how often the base's top-1 is in the test's top k
+    /// (<see cref="InfoEngine.TopKAgreement"/>). Both are host passes over each row.
     /// </summary>
     public IReadOnlyList<int>? TopK { get; init; }
 

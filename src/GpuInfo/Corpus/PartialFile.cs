@@ -128,6 +128,14 @@ internal static class PartialFile
                 r.Object(deltaP, "bins").Select(b => (int.TryParse(b.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1, b.Value?.GetValueKind() == JsonValueKind.Number ? b.Value.GetValue<long>() : -1)));
             var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), r.Get<bool>(counts, "has_targets"),
                 Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name)]), histogram, deltaPHistogram);
+            foreach (var (key, agreement) in r.Object(o, "top_k_agreement"))
+            {
+                var entry = agreement as JsonObject ?? throw new InvalidFileException(path, $"top_k_agreement.{key} is not an object.");
+                int k = int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) ? parsed : throw new InvalidFileException(path, $"top_k_agreement key '{key}' is not a k.");
+                comparison.RestoreTopK(k, r.Exact(entry["overlap_sum"], $"top_k_agreement.{key}.overlap_sum"), r.Exact(entry["overlap_sq_sum"], $"top_k_agreement.{key}.overlap_sq_sum"),
+                    r.Get<long>(entry, "top1_in_top_k"));
+            }
+
             return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), r.Get<long>(shardNode, "rows"),
                 null, comparison, 0, r.Get<int>(o, "parts"), path);
         }
@@ -174,6 +182,12 @@ internal static class PartialFile
                 ["max"] = Finite(c.KlSketch.Max),
                 ["bins"] = new JsonObject(c.KlSketch.Bins().Select(b => KeyValuePair.Create(b.Index.ToString(CultureInfo.InvariantCulture), (JsonNode?)b.Count))),
             };
+            o["top_k_agreement"] = new JsonObject(c.TopKTotalsByK.Select(t => KeyValuePair.Create(t.K.ToString(CultureInfo.InvariantCulture), (JsonNode?)new JsonObject
+            {
+                ["overlap_sum"] = t.Overlap.ToExactString(),
+                ["overlap_sq_sum"] = t.OverlapSquared.ToExactString(),
+                ["top1_in_top_k"] = t.TopOneIn,
+            })));
             o["delta_p_sketch"] = new JsonObject
             {
                 ["min"] = Finite(c.DeltaPSketch.Min),

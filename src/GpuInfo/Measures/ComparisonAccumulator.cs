@@ -13,6 +13,7 @@ public sealed class ComparisonAccumulator
 {
     private readonly List<float> _kl = [];
     private readonly List<float> _deltaPValues = [];
+    private readonly SortedDictionary<int, TopKTotals> _topK = [];
     private ExactSum _klSum;
     private ExactSum _klSquared;
     private ExactSum _jsSum;
@@ -135,6 +136,19 @@ public sealed class ComparisonAccumulator
     /// <summary>SE of RMS Δp: SE(mean Δp²)/(2·RMS), as llama.cpp propagates it.</summary>
     public double RmsDeltaPError => 0.5 / RmsDeltaP * Uncertainty.Mean(DeltaPSquaredSum, DeltaPFourthSum, Tokens).Error;
 
+    /// <summary>The k values whose top-k agreement was counted (a corpus run's <c>TopK</c>).</summary>
+    public IReadOnlyCollection<int> TopK => _topK.Keys;
+
+    /// <summary>Mean |top_k(base) ∩ top_k(test)| / k over compared tokens, and its standard error.</summary>
+    public (double Mean, double Error) TopKOverlap(int k) => Uncertainty.Mean(_topK[k].Overlap.Value, _topK[k].OverlapSquared.Value, Tokens);
+
+    /// <summary>The fraction of compared tokens whose base top-1 is in the test's top k, and its standard error.</summary>
+    public (double Fraction, double Error) TopOneInTopK(int k) => ((double)_topK[k].TopOneIn / Tokens, Uncertainty.Fraction(_topK[k].TopOneIn, Tokens));
+
+    /// <summary>Per k: the exact overlap sums and the top-1 count, for partial files.</summary>
+    internal IEnumerable<(int K, ExactSum Overlap, ExactSum OverlapSquared, long TopOneIn)> TopKTotalsByK =>
+        _topK.Select(kv => (kv.Key, kv.Value.Overlap, kv.Value.OverlapSquared, kv.Value.TopOneIn));
+
     /// <summary>The per-token Δp values added so far (with targets), in order.</summary>
     public IReadOnlyList<float> DeltaPValues => _deltaPValues;
 
@@ -225,6 +239,27 @@ public sealed class ComparisonAccumulator
         KlSketch.Add(kl);
     }
 
+    internal void AddTopK(int k, float overlap, bool topOneIn)
+    {
+        var totals = TopKOf(k);
+        totals.Overlap.Add(overlap);
+        totals.OverlapSquared.Add((double)overlap * overlap);
+        totals.TopOneIn += topOneIn ? 1 : 0;
+    }
+
+    internal void RestoreTopK(int k, ExactSum overlap, ExactSum overlapSquared, long topOneIn)
+    {
+        if (k < 1 || topOneIn < 0 || topOneIn > Tokens)
+        {
+            throw new ArgumentException($"top-{k} agreement is inconsistent with {Tokens} tokens.", nameof(topOneIn));
+        }
+
+        var totals = TopKOf(k);
+        totals.Overlap.Add(in overlap);
+        totals.OverlapSquared.Add(in overlapSquared);
+        totals.TopOneIn += topOneIn;
+    }
+
     /// <summary>Adds one target's -log p, -log q and log q - log p (the last formed without cancellation).</summary>
     internal void AddTarget(float nllBase, float nllTest, float logRatio)
     {
@@ -262,10 +297,36 @@ public sealed class ComparisonAccumulator
         _deltaP.Add(in other._deltaP);
         _deltaPSquared.Add(in other._deltaPSquared);
         _deltaPFourth.Add(in other._deltaPFourth);
+        foreach (var (k, t) in other._topK)
+        {
+            RestoreTopK(k, t.Overlap, t.OverlapSquared, 0);
+            TopKOf(k).TopOneIn += t.TopOneIn;
+        }
+
         _kl.AddRange(other._kl);
         _deltaPValues.AddRange(other._deltaPValues);
         DeltaPSketch.Merge(other.DeltaPSketch);
         HasAllValues &= other.HasAllValues;
         KlSketch.Merge(other.KlSketch);
+    }
+
+    private TopKTotals TopKOf(int k)
+    {
+        if (!_topK.TryGetValue(k, out var totals))
+        {
+            totals = new TopKTotals();
+            _topK[k] = totals;
+        }
+
+        return totals;
+    }
+
+    /// <summary>One k's running totals (a class, so that its exact sums are added in place).</summary>
+    private sealed class TopKTotals
+    {
+        public ExactSum Overlap;
+        public ExactSum OverlapSquared;
+
+        public long TopOneIn { get; set; }
     }
 }

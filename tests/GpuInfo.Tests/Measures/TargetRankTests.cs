@@ -55,6 +55,42 @@ public sealed class TargetRankTests
         Assert.Throws<GpuInfo.Formats.InvalidFileException>(() => CorpusPartial.Merge([other, plain]));
     }
 
+    [Fact]
+    public void Top_k_agreement_matches_sorted_index_sets_and_merges()
+    {
+        var data = new Reference.TestData();
+        const int rows = 60, vocab = 1201;
+        var x = data.Logits(rows, vocab, 1.0);
+        var q = data.Perturbed(x, 0.3);
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        foreach (int k in new[] { 1, 7, 40 })
+        {
+            var overlap = new float[rows];
+            var topOne = new bool[rows];
+            engine.TopKAgreement(Logits.Float32(x, vocab), Logits.Float32(q, vocab), k, overlap, topOne);
+            for (int i = 0; i < rows; i++)
+            {
+                var a = Top(x.AsSpan(i * vocab, vocab).ToArray(), k);
+                var b = Top(q.AsSpan(i * vocab, vocab).ToArray(), k);
+                Assert.Equal((float)a.Intersect(b).Count() / k, overlap[i]);
+                Assert.Equal(b.Contains(a[0]), topOne[i]);
+            }
+        }
+
+        var source = MemoryRowSource.Float32(x, vocab);
+        var test = MemoryRowSource.Float32(q, vocab);
+        var one = CorpusRun.Compare(engine, source, test, run: new CorpusRunOptions { TopK = [1, 7] }).Comparison!;
+        Assert.Equal(one.SameTop1Fraction, one.TopKOverlap(1).Mean, 12);
+        var merged = CorpusPartial.Merge(Enumerable.Range(0, 4).Select(i =>
+            CorpusRun.Compare(engine, source, test, run: new CorpusRunOptions { TopK = [1, 7], Shard = new Shard(i, 4) }))).Comparison!;
+        Assert.Equal(one.TopKOverlap(7), merged.TopKOverlap(7));
+        Assert.Equal(one.TopOneInTopK(7), merged.TopOneInTopK(7));
+    }
+
+    /// <summary>The k largest entries' indices, largest first, ties to the lower index.</summary>
+    private static int[] Top(float[] row, int k) =>
+        [.. Enumerable.Range(0, row.Length).OrderByDescending(j => row[j]).ThenBy(j => j).Take(k)];
+
     /// <summary>Ranks of the logits stored as <paramref name="type"/>; returns the float values that type holds.</summary>
     private static float[] Ranks(InfoEngine engine, float[] x, int vocab, ScalarType type, int[] y, int[] ranks)
     {
