@@ -22,11 +22,12 @@ internal static class CompareCommand
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside .safetensors logits files (default: the only one)." };
         var ignore = new Option<long>("--ignore-index") { Description = "With targets: rows whose target equals this are left out.", DefaultValueFactory = _ => -100 };
         var temperature = new Option<float>("--temperature") { Description = "Divide both logits by T > 0.", DefaultValueFactory = _ => 1f };
+        var plot = new Option<string?>("--plot") { Description = "Draw the distributions of per-token KL (log axis) and delta-p with their percentiles, as .svg or .png." };
         var topK = new Option<string?>("--top-k") { Description = "For each k of a comma-separated list (e.g. 5,10): the mean overlap of the two models' top-k sets and how often the base's top-1 is in the test's top k." };
         var corpus = new CorpusOptions("Write per-token KL(base||test) (nats, float32 .npy), one per compared row.", 128);
         var command = new Command("compare", "KL divergence (with percentiles), Jensen-Shannon and top-1 agreement of test logits against base logits.")
         {
-            baseOption, testOption, targets, tensor, ignore, temperature, topK,
+            baseOption, testOption, targets, tensor, ignore, temperature, topK, plot,
         };
         corpus.AddTo(command);
         common.AddTo(command);
@@ -39,12 +40,23 @@ internal static class CompareCommand
             CheckPair(p, q);
             var (shard, shardFrom) = corpus.ParseShard(parse);
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
+            string? plotPath = parse.GetValue(plot);
+            if (plotPath is not null && Path.GetExtension(plotPath).ToLowerInvariant() is not (".svg" or ".png"))
+            {
+                throw CliException.Usage($"--plot must end in .svg or .png, got '{plotPath}'.");
+            }
+
             using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
             long ignoreIndex = parse.GetValue(ignore);
             var partial = corpus.Run(parse, p, p.RowBytes + q.RowBytes, "compare", json, shard, run => CorpusRun.Compare(engines.List, p, q, t, ignoreIndex, run with { TopK = ks }));
             var report = Report(partial.Comparison!, engines.Description, clock.Elapsed.TotalSeconds);
             EvalCommand.AddShard(report, shard, shardFrom);
+            if (plotPath is not null)
+            {
+                ComparisonPlot.Save(plotPath, partial.Comparison!, Path.GetFileName(q.Name));
+            }
+
             if (json)
             {
                 Json.Write(stdout, report);

@@ -113,6 +113,20 @@ public sealed class CliBehaviourTests : IDisposable
     }
 
     [Fact]
+    public void Compare_draws_the_kl_and_delta_p_distributions()
+    {
+        string[] args = ["compare", "--base", CliRunner.Golden("base.npy"), "--test", CliRunner.Golden("test.npy"), "--targets", CliRunner.Golden("targets.npy"), "--device", "cpu"];
+        string png = _dir.File("kl.png"), svg = _dir.File("kl.svg");
+        CliRunner.Json([.. args, "--plot", png]);
+        CliRunner.Json([.. args, "--plot", svg]);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
+        var document = System.Xml.Linq.XDocument.Load(svg);
+        Assert.Equal(2, document.Root!.Elements().Count(e => e.Name.LocalName == "svg"));
+        var (code, _, stderr) = CliRunner.Run([.. args, "--plot", _dir.File("kl.pdf")]);
+        Assert.True(code == 2 && stderr.Contains(".svg or .png", StringComparison.Ordinal), stderr);
+    }
+
+    [Fact]
     public void Per_token_output_holds_each_rows_loss()
     {
         string perToken = _dir.File("nll.npy");
