@@ -105,6 +105,7 @@ public sealed record KldFormat(string Path, int Context, int Vocab, int Chunks, 
     /// probability) and every value stays finite; the entry at <paramref name="keep"/> (the target),
     /// when capped, is read at the cap, as llama.cpp's NLL reads it.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(ReadOnlySpan<ushort> stored, Span<float> destination, int keep)
     {
         var scaleMin = MemoryMarshal.Cast<ushort, float>(stored[..4]);
@@ -126,8 +127,9 @@ public sealed record KldFormat(string Path, int Context, int Vocab, int Chunks, 
             Vector.Widen(raw, out var low, out var high);
             var zero = Vector.AsVectorInt16(Vector.Equals(raw, Vector<ushort>.Zero));
             Vector.Widen(zero, out var zeroLow, out var zeroHigh); // sign-extends the all-ones masks
-            var a = Vector.FusedMultiplyAdd(Vector.ConvertToSingle(low), vScale, vMin);
-            var b = Vector.FusedMultiplyAdd(Vector.ConvertToSingle(high), vScale, vMin);
+            // q <= 65535 fits a signed int: the signed conversion is one instruction, the unsigned one is not.
+            var a = Vector.FusedMultiplyAdd(Vector.ConvertToSingle(Vector.AsVectorInt32(low)), vScale, vMin);
+            var b = Vector.FusedMultiplyAdd(Vector.ConvertToSingle(Vector.AsVectorInt32(high)), vScale, vMin);
             Vector.ConditionalSelect(Vector.AsVectorSingle(zeroLow), floor, a).CopyTo(destination[i..]);
             Vector.ConditionalSelect(Vector.AsVectorSingle(zeroHigh), floor, b).CopyTo(destination[(i + Vector<uint>.Count)..]);
         }

@@ -6,6 +6,7 @@ namespace GpuInfo.Backends.Cpu;
 /// <summary>The rank of a target in its row: how many entries are strictly larger (0 when the target is a maximum).</summary>
 internal static class TargetRank
 {
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static int Of(in RowsView view, long row, int target)
     {
         float threshold = BlockLoader.LoadOne(view, row, target);

@@ -3,6 +3,7 @@ namespace GpuInfo.Backends.Cpu;
 /// <summary>The indices of a row's k largest entries (ties: the lower index first), by one scan with a size-k heap.</summary>
 internal static class TopIndices
 {
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Of(in RowsView view, long row, Span<int> destination, PriorityQueue<int, (float Value, int Negated)> heap)
     {
         int k = destination.Length;
