@@ -99,7 +99,7 @@ internal static class PartialFile
 
         var options = r.Strings(r.Object(o, "options"));
         var counts = r.Object(o, "counts");
-        var sums = r.Object(o, "exact_sums").ToDictionary(kv => kv.Key, kv => r.Exact(kv.Value, kv.Key));
+        var sums = r.Object(o, "exact_sums").ToDictionary(kv => kv.Key, kv => r.Exact(kv.Value, $"exact_sums.{kv.Key}"));
         try
         {
             if (measure == CorpusMeasure.Evaluation)
@@ -313,11 +313,11 @@ internal static class PartialFile
         {
             try
             {
-                return node?.GetValueKind() == JsonValueKind.String ? ExactSum.Parse(node.GetValue<string>()) : throw Bad($"exact_sums.{name}", "string");
+                return node?.GetValueKind() == JsonValueKind.String ? ExactSum.Parse(node.GetValue<string>()) : throw Bad(name, "string");
             }
             catch (FormatException e)
             {
-                throw new InvalidFileException(path, $"exact_sums.{name}: {e.Message}");
+                throw new InvalidFileException(path, $"{name}: {e.Message}");
             }
         }
 

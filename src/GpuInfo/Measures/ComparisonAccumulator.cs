@@ -299,8 +299,10 @@ public sealed class ComparisonAccumulator
         _deltaPFourth.Add(in other._deltaPFourth);
         foreach (var (k, t) in other._topK)
         {
-            RestoreTopK(k, t.Overlap, t.OverlapSquared, 0);
-            TopKOf(k).TopOneIn += t.TopOneIn;
+            var mine = TopKOf(k);
+            mine.Overlap.Add(in t.Overlap);
+            mine.OverlapSquared.Add(in t.OverlapSquared);
+            mine.TopOneIn += t.TopOneIn;
         }
 
         _kl.AddRange(other._kl);
