@@ -30,9 +30,10 @@ internal sealed class TextRates
         return (bytes, words);
     }
 
+    /// <summary>Adds the rates; the bytes are the given total, else those counted per token (--bytes), else none.</summary>
     public static void AddTo(JsonObject report, PerplexityAccumulator totals, long? bytes, long? words)
     {
-        if (bytes is long b)
+        if ((bytes ?? (totals.ScoredBytes > 0 ? totals.ScoredBytes : null)) is long b)
         {
             report["bits_per_byte"] = Json.Number(totals.BitsPerByte(b));
             report["byte_perplexity"] = Json.Number(totals.BytePerplexity(b));

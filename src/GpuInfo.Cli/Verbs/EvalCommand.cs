@@ -24,11 +24,12 @@ internal static class EvalCommand
         var temperature = new Option<float>("--temperature") { Description = "Divide logits by T > 0.", DefaultValueFactory = _ => 1f };
         var shift = new Option<bool>("--shift") { Description = "Score position t against the target at t+1 within each sequence (causal LM)." };
         var rates = new TextRates();
+        var bytesFile = new Option<string?>("--bytes") { Description = "Per-token byte counts [N] or [B,T] (int), aligned with the targets: adds bits_per_byte and byte_perplexity over the scored tokens." };
         var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
         var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy): 0 for ignored targets, NaN where --shift leaves none.", 64);
         var command = new Command("eval", "Cross-entropy, perplexity, bits per token, entropy and top-1 accuracy of logits against targets.")
         {
-            logits, targets, tensor, targetsTensor, ignore, smoothing, temperature, shift, topK,
+            logits, targets, tensor, targetsTensor, ignore, smoothing, temperature, shift, topK, bytesFile,
         };
         corpus.AddTo(command);
         rates.AddTo(command);
@@ -53,10 +54,16 @@ internal static class EvalCommand
                 LogitsTensor = parse.GetValue(tensor),
                 TargetsTensor = parse.GetValue(targetsTensor),
                 Shift = parse.GetValue(shift),
+                TargetBytesPath = parse.GetValue(bytesFile),
             });
             options.Validate(source.Vocab);
             var (shard, shardFrom) = corpus.ParseShard(parse);
             var (bytes, words) = rates.Parse(parse);
+            if (bytes is not null && parse.GetValue(bytesFile) is not null)
+            {
+                throw CliException.Usage("give --bytes (per token) or --total-bytes, not both.");
+            }
+
             int[]? ks = ParseTopK(parse.GetValue(topK));
             if (shard.Count > 1 && (bytes ?? words) is not null)
             {

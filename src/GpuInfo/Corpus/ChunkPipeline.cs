@@ -31,7 +31,7 @@ internal sealed class ChunkPipeline : IDisposable
         ChunkRows = (int)Math.Clamp(chunkBytes / rowBytes, 1, Math.Max(1, Math.Min(count, maxRows)));
         for (int i = 0; i <= consumers; i++)
         {
-            _free.Add([.. sources.Select(s => new RowBlock(ChunkRows, s.Vocab, s.Type, s.HasTargets))]);
+            _free.Add([.. sources.Select(s => new RowBlock(ChunkRows, s.Vocab, s.Type, s.HasTargets, s.HasTargetBytes))]);
         }
 
         _ready = new BlockingCollection<RowBlock[]>(consumers + 1);

@@ -54,6 +54,18 @@ public static class CorpusRun
                 w.Targets[i] = none ? o.IgnoreIndex : targets[i];
             }
 
+            if (source.HasTargetBytes)
+            {
+                var bytes = block.TargetBytes;
+                long scored = 0;
+                for (int i = 0; i < rows; i++)
+                {
+                    scored += w.Targets[i] == o.IgnoreIndex ? 0 : bytes[i];
+                }
+
+                w.Totals.AddScoredBytes(scored);
+            }
+
             try
             {
                 engine.Evaluate(block.Logits, w.Targets.AsSpan(0, rows), w.Totals, o, new EvaluationRows { Loss = w.Values.AsSpan(0, rows) });

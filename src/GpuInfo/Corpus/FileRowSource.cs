@@ -13,19 +13,22 @@ public sealed class FileRowSource : RowSource
 {
     private readonly LogitsFile _logits;
     private readonly TargetsFile? _targets;
+    private readonly TargetsFile? _bytes;
     private readonly bool _shift;
     private readonly Task<FileFingerprint[]> _fingerprints;
 
-    private FileRowSource(LogitsFile logits, TargetsFile? targets, FileRowSourceOptions options)
+    private FileRowSource(LogitsFile logits, TargetsFile? targets, TargetsFile? bytes, FileRowSourceOptions options)
     {
         _logits = logits;
         _targets = targets;
+        _bytes = bytes;
         _shift = options.Shift;
 
         // Hashing the headers starts the platform's crypto library (about 10 ms): off the critical path.
-        _fingerprints = Task.Run(() => targets is null
-            ? new[] { FileFingerprint.Of("logits", logits.Path, logits.Info.HeaderBytes) }
-            : [FileFingerprint.Of("logits", logits.Path, logits.Info.HeaderBytes), FileFingerprint.Of("targets", targets.Path, targets.Info.HeaderBytes)]);
+        _fingerprints = Task.Run(() => new[] { ("logits", logits.Info), ("targets", targets?.Info), ("target_bytes", bytes?.Info) }
+            .Where(f => f.Item2 is not null)
+            .Select(f => FileFingerprint.Of(f.Item1, f.Item2!.Path, f.Item2.HeaderBytes))
+            .ToArray());
     }
 
     public override long Rows => _logits.Rows;
@@ -35,6 +38,8 @@ public sealed class FileRowSource : RowSource
     public override ScalarType Type => _logits.Type;
 
     public override bool HasTargets => _targets is not null;
+
+    public override bool HasTargetBytes => _bytes is not null;
 
     public override string Name => _logits.Path;
 
@@ -54,8 +59,13 @@ public sealed class FileRowSource : RowSource
             throw new ArgumentException("shift needs targets.", nameof(options));
         }
 
+        if (o.TargetBytesPath is not null && targetsPath is null)
+        {
+            throw new ArgumentException("per-token byte counts need targets.", nameof(options));
+        }
+
         var logits = LogitsFile.Open(logitsPath, o.LogitsTensor);
-        TargetsFile? targets = null;
+        TargetsFile? targets = null, bytes = null;
         try
         {
             if (targetsPath is not null)
@@ -73,10 +83,20 @@ public sealed class FileRowSource : RowSource
                 }
             }
 
-            return new FileRowSource(logits, targets, o);
+            if (o.TargetBytesPath is not null)
+            {
+                bytes = TargetsFile.Open(o.TargetBytesPath);
+                if (!bytes.Info.Shape.SequenceEqual(targets!.Info.Shape))
+                {
+                    throw new InvalidFileException(bytes.Path, $"holds byte counts of shape {bytes.Info.ShapeText}, but the targets ({targets.Path}) are {targets.Info.ShapeText}.");
+                }
+            }
+
+            return new FileRowSource(logits, targets, bytes, o);
         }
         catch
         {
+            bytes?.Dispose();
             targets?.Dispose();
             logits.Dispose();
             throw;
@@ -118,22 +138,37 @@ public sealed class FileRowSource : RowSource
             return;
         }
 
-        var destination = block.Targets;
-        long first = block.FirstRow;
+        ReadPlanned(_targets, block.FirstRow, block.Targets, NoTarget);
+        if (_bytes is not null)
+        {
+            ReadPlanned(_bytes, block.FirstRow, block.TargetBytes, 0);
+            foreach (long b in block.TargetBytes)
+            {
+                if (b < 0)
+                {
+                    throw new InvalidFileException(_bytes.Path, $"a byte count is negative ({b}) in rows [{block.FirstRow}, {block.FirstRow + block.Rows}).");
+                }
+            }
+        }
+    }
+
+    /// <summary>Values of a per-token file for rows [first, first + destination.Length): value i, or under shift value i + 1 and <paramref name="none"/> at each sequence's end.</summary>
+    private void ReadPlanned(TargetsFile file, long first, Span<long> destination, long none)
+    {
         if (!_shift)
         {
-            _targets.Read(first, destination);
+            file.Read(first, destination);
             return;
         }
 
-        long available = Math.Min(destination.Length, _targets.Count - (first + 1));
-        _targets.Read(first + 1, destination[..(int)available]);
+        long available = Math.Min(destination.Length, file.Count - (first + 1));
+        file.Read(first + 1, destination[..(int)available]);
         long t = _logits.SequenceLength;
         for (int i = 0; i < destination.Length; i++)
         {
             if ((first + i) % t == t - 1)
             {
-                destination[i] = NoTarget;
+                destination[i] = none;
             }
         }
     }
@@ -144,6 +179,7 @@ public sealed class FileRowSource : RowSource
         {
             _logits.Dispose();
             _targets?.Dispose();
+            _bytes?.Dispose();
         }
     }
 }

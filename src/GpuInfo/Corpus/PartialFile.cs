@@ -109,7 +109,7 @@ internal static class PartialFile
                     kv => int.TryParse(kv.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int k) ? k : throw new InvalidFileException(path, $"top_k_hits key '{kv.Key}' is not a k."),
                     kv => r.Get<long>(r.Object(counts, "top_k_hits"), kv.Key));
                 var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"),
-                    Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK);
+                    Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK, r.Get<long>(counts, "scored_bytes"));
                 if (withoutTarget < 0 || withoutTarget > totals.Ignored)
                 {
                     throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
@@ -165,6 +165,7 @@ internal static class PartialFile
                 ["ignored"] = e.Ignored,
                 ["rows_without_target"] = p.RowsWithoutTarget,
                 ["top1_hits"] = e.Top1Hits,
+                ["scored_bytes"] = e.ScoredBytes,
                 ["top_k_hits"] = new JsonObject(e.TopKHits.Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)kv.Value))),
             };
             sums = e.ExactSums;

@@ -9,6 +9,7 @@ public sealed class RowBlock
 {
     private readonly long _rowBytes;
     private readonly long[] _targets;
+    private readonly long[] _targetBytes;
     private readonly int _capacity;
     private byte[]? _buffer;
     private ReadOnlyMemory<float> _float32;
@@ -16,8 +17,9 @@ public sealed class RowBlock
     private ReadOnlyMemory<ushort> _bfloat16;
     private bool _external;
 
-    internal RowBlock(int capacityRows, int vocab, ScalarType type, bool hasTargets)
+    internal RowBlock(int capacityRows, int vocab, ScalarType type, bool hasTargets, bool hasTargetBytes = false)
     {
+        _targetBytes = hasTargetBytes ? new long[capacityRows] : [];
         _capacity = capacityRows;
         Vocab = vocab;
         Type = type;
@@ -47,6 +49,9 @@ public sealed class RowBlock
 
     /// <summary>The rows' targets, <see cref="RowSource.NoTarget"/> where a row has none; empty when the source has no targets.</summary>
     public Span<long> Targets => _targets.AsSpan(0, _targets.Length == 0 ? 0 : Rows);
+
+    /// <summary>The bytes of text each row's target stands for (for bits per byte); empty when the source has none.</summary>
+    public Span<long> TargetBytes => _targetBytes.AsSpan(0, _targetBytes.Length == 0 ? 0 : Rows);
 
     /// <summary>The rows' values as the engine takes them.</summary>
     public Logits Logits => !_external

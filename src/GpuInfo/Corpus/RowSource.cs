@@ -28,6 +28,9 @@ public abstract class RowSource : IDisposable
     /// <summary>True when <see cref="RowBlock.Targets"/> are filled.</summary>
     public abstract bool HasTargets { get; }
 
+    /// <summary>True when <see cref="RowBlock.TargetBytes"/> are filled: the bytes of text each row's target token stands for.</summary>
+    public virtual bool HasTargetBytes => false;
+
     /// <summary>What error messages call the row values (e.g. the logits file's path).</summary>
     public abstract string Name { get; }
 

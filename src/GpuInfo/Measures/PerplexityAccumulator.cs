@@ -37,6 +37,9 @@ public sealed class PerplexityAccumulator
     /// <summary>Scored tokens whose argmax equals the target.</summary>
     public long Top1Hits { get; private set; }
 
+    /// <summary>Bytes of text the scored tokens stand for, when the source gave per-token byte counts (else 0).</summary>
+    public long ScoredBytes { get; private set; }
+
     /// <summary>For each k asked for (a corpus run's <c>TopK</c>), the scored tokens whose target is among the k largest logits.</summary>
     public IReadOnlyDictionary<int, long> TopKHits => _topKHits;
 
@@ -124,6 +127,7 @@ public sealed class PerplexityAccumulator
         Tokens += other.Tokens;
         Ignored += other.Ignored;
         Top1Hits += other.Top1Hits;
+        ScoredBytes += other.ScoredBytes;
         _nll.Add(in other._nll);
         _nllSquared.Add(in other._nllSquared);
         _weight.Add(in other._weight);
@@ -144,13 +148,16 @@ public sealed class PerplexityAccumulator
 
     internal void AddIgnored(long rows) => Ignored += rows;
 
+    internal void AddScoredBytes(long bytes) => ScoredBytes += bytes;
+
     internal void AddTopK(int k, long hits) => _topKHits[k] = _topKHits.GetValueOrDefault(k) + hits;
 
     /// <summary>Rebuilds totals saved by a shard, exactly.</summary>
     /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum.</param>
     internal static PerplexityAccumulator Restore(long tokens, long ignored, long top1Hits, IReadOnlyDictionary<string, ExactSum> sums,
-        IReadOnlyDictionary<int, long> topKHits)
+        IReadOnlyDictionary<int, long> topKHits, long scoredBytes)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(scoredBytes);
         if (topKHits.Any(kv => kv.Key < 1 || kv.Value < 0 || kv.Value > tokens))
         {
             throw new ArgumentException($"top-k hits are inconsistent with {tokens} tokens.", nameof(topKHits));
@@ -166,6 +173,7 @@ public sealed class PerplexityAccumulator
             Tokens = tokens,
             Ignored = ignored,
             Top1Hits = top1Hits,
+            ScoredBytes = scoredBytes,
             _nll = sums["nll_sum"],
             _nllSquared = sums["nll_sq_sum"],
             _weight = sums["weight_sum"],

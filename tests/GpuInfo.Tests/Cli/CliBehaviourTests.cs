@@ -113,6 +113,42 @@ public sealed class CliBehaviourTests : IDisposable
     }
 
     [Fact]
+    public void Per_token_bytes_give_bits_per_byte_over_the_scored_tokens()
+    {
+        string p = CliRunner.Golden("base.npy"), y = CliRunner.Golden("targets.npy");
+        var targetsInfo = NpyFormat.Read(y);
+        var targets = MemoryMarshal.Cast<byte, long>(File.ReadAllBytes(y).AsSpan((int)targetsInfo.DataOffset)).ToArray();
+        var rng = new Random(5);
+        var bytes = targets.Select(_ => (long)rng.Next(1, 9)).ToArray();
+        string bytesFile = _dir.File("bytes.npy");
+        NpyFormat.Write(bytesFile, bytes.AsSpan(), targetsInfo.Shape);
+        string perToken = _dir.File("loss.npy");
+        var report = CliRunner.Json("eval", "--logits", p, "--targets", y, "--shift", "--bytes", bytesFile, "--per-token", perToken, "--device", "cpu");
+        var loss = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(perToken).AsSpan((int)NpyFormat.Read(perToken).DataOffset)).ToArray();
+        long sequence = targetsInfo.Shape[^1];
+        double nll = 0;
+        long scoredBytes = 0;
+        for (int i = 0; i < loss.Length; i++)
+        {
+            // Under shift, row i scores token i + 1 (none at a sequence's end); ignored targets are -100.
+            if (i % sequence != sequence - 1 && targets[i + 1] != -100)
+            {
+                nll += loss[i];
+                scoredBytes += bytes[i + 1];
+            }
+        }
+
+        Assert.Equal(nll / scoredBytes / Math.Log(2), CliRunner.Number(report["bits_per_byte"]), 1e-5);
+        string parts = _dir.File("bytes-parts");
+        for (int i = 0; i < 3; i++)
+        {
+            CliRunner.Json("eval", "--logits", p, "--targets", y, "--shift", "--bytes", bytesFile, "--device", "cpu", "--shard", $"{i}/3", "--partial-dir", parts);
+        }
+
+        Assert.Equal(report["bits_per_byte"]!.ToJsonString(), CliRunner.Json("merge", parts)["bits_per_byte"]!.ToJsonString());
+    }
+
+    [Fact]
     public void Compare_draws_the_kl_and_delta_p_distributions()
     {
         string[] args = ["compare", "--base", CliRunner.Golden("base.npy"), "--test", CliRunner.Golden("test.npy"), "--targets", CliRunner.Golden("targets.npy"), "--device", "cpu"];
