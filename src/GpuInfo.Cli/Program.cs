@@ -23,6 +23,7 @@ public static class Program
             CompareCommand.Create(stdout, stderr),
             MergeCommand.Create(stdout),
             ConvertCommand.Create(stdout),
+            KernelsCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
             IbCommand.Create(stdout),
             IbCurveCommand.Create(stdout),
