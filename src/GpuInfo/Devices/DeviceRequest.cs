@@ -4,7 +4,7 @@ namespace GpuInfo;
 /// A parsed device request: <c>auto|cuda|opencl|cpu|ilgpu-cpu</c>, a kind with its ordinal among
 /// devices of that kind (<c>cuda:1</c>), or a candidate index.
 /// </summary>
-internal readonly record struct DeviceRequest(string Text, string Source, DeviceKind? Kind, int? Index, int? Ordinal = null)
+internal readonly record struct DeviceRequest(string Text, string Source, DeviceKind? Kind, int? Index, int? Ordinal = null, string? CpuShape = null)
 {
     public const string EnvironmentVariable = "GPUINFO_DEVICE";
 
@@ -27,13 +27,19 @@ internal readonly record struct DeviceRequest(string Text, string Source, Device
         int? ordinal = null;
         int colon = t.IndexOf(':', StringComparison.Ordinal);
         string name = colon < 0 ? t : t[..colon];
+        if (name == "ilgpu-cpu" && t[(colon + 1)..] is "nvidia" or "amd" or "intel")
+        {
+            // ILGPU's CPU accelerator emulating that vendor's GPU (warp size, group limits), to test kernels in its shape.
+            return new DeviceRequest(t, source, DeviceKind.IlgpuCpu, null, null, t[(colon + 1)..]);
+        }
+
         if (colon >= 0)
         {
             if (!int.TryParse(t.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n)
                 || name is not ("cuda" or "opencl" or "ilgpu-cpu"))
             {
                 throw new ArgumentException(
-                    $"unknown device '{text}' (from {source}); a numbered device is cuda:N, opencl:N or ilgpu-cpu:N with N >= 0.", "device");
+                    $"unknown device '{text}' (from {source}); a numbered device is cuda:N, opencl:N or ilgpu-cpu:N with N >= 0, and ilgpu-cpu:nvidia|amd|intel emulates that vendor's GPU.", "device");
             }
 
             ordinal = n;

@@ -22,7 +22,7 @@ internal static class DeviceSelector
             return (new SimdCpuBackend(options.MaxDegreeOfParallelism), CpuReport(request, "requested", []));
         }
 
-        var context = CreateContext();
+        var context = CreateContext(request.CpuShape);
         try
         {
             var candidates = Describe(context);
@@ -98,11 +98,17 @@ internal static class DeviceSelector
         return candidates;
     }
 
-    private static Context CreateContext() =>
+    private static Context CreateContext(string? cpuShape = null) =>
         Context.Create(builder => builder
             .Cuda()
             .OpenCL(_ => true)
-            .CPU(CPUDeviceKind.Default)
+            .CPU(cpuShape switch
+            {
+                "nvidia" => CPUDeviceKind.Nvidia,
+                "amd" => CPUDeviceKind.AMD,
+                "intel" => CPUDeviceKind.Intel,
+                _ => CPUDeviceKind.Default,
+            })
             .EnableAlgorithms()
             .Optimize(OptimizationLevel.O2));
 
@@ -125,7 +131,7 @@ internal static class DeviceSelector
                 CLDevice cl => new DeviceCandidate(index, DeviceKind.OpenCL, cl.Name, cl.MemorySize, true,
                     $"OpenCL {cl.DeviceVersion} on {cl.PlatformName}"),
                 _ => new DeviceCandidate(index, DeviceKind.IlgpuCpu, device.Name, 0, true,
-                    "ILGPU CPU accelerator (simulates a GPU to test kernels; slow)"),
+                    $"ILGPU CPU accelerator (simulates a GPU to test kernels: warp {device.WarpSize}, groups up to {device.MaxNumThreadsPerGroup} threads; slow)"),
             });
         }
 

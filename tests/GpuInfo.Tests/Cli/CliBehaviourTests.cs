@@ -45,6 +45,31 @@ public sealed class CliBehaviourTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// The kernels on ILGPU's CPU accelerator shaped like each vendor's GPU (NVIDIA: warp 32, groups of
+    /// up to 1024 threads): eval and compare agree with the SIMD path to 2e-5. Tiny shapes: these
+    /// devices simulate every GPU thread (the full backend suite on them took over ten minutes).
+    /// </summary>
+    [Theory]
+    [InlineData("ilgpu-cpu:nvidia")]
+    [InlineData("ilgpu-cpu:amd")]
+    [InlineData("ilgpu-cpu:intel")]
+    public void Gpu_shaped_cpu_devices_match_the_cpu_path(string device)
+    {
+        var data = new Reference.TestData(31);
+        var x = data.Logits(2 * 3, 203);
+        var q = data.Perturbed(x, 0.1);
+        var y = data.Targets(6, 203, 0.2, ignoreIndex: 7).Select(v => (long)v).ToArray();
+        NpyFormat.Write(_dir.File("vy.npy"), y.AsSpan(), [2, 3]);
+        long[] shape = [2, 3, 203];
+        string p = Write("vp.safetensors", x, DType.BFloat16, shape), pq = Write("vq.npy", q, DType.Float32, shape);
+        string[] eval = ["eval", "--logits", p, "--targets", _dir.File("vy.npy"), "--label-smoothing", "0.1", "--temperature", "1.3", "--ignore-index", "7"];
+        Same(CliRunner.Json([.. eval, "--device", "cpu"]), CliRunner.Json([.. eval, "--device", device]), $"eval on {device}");
+        string[] compare = ["compare", "--base", Write("vp.npy", x, DType.Float32, shape), "--test", pq, "--targets", _dir.File("vy.npy"), "--ignore-index", "7"];
+        Same(CliRunner.Json([.. compare, "--device", "cpu"]), CliRunner.Json([.. compare, "--device", device]), $"compare on {device}");
+        Assert.Contains("warp", CliRunner.Json("devices", "--device", device).ToJsonString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Sharded_runs_merged_equal_the_single_run()
     {
@@ -225,10 +250,10 @@ public sealed class CliBehaviourTests : IDisposable
         return path;
     }
 
-    private string Write(string name, float[] x, DType type)
+    private string Write(string name, float[] x, DType type, long[]? shape = null)
     {
         string path = _dir.File(name);
-        long[] shape = [2, 9, 523];
+        shape ??= [2, 9, 523];
         if (type == DType.Float64)
         {
             NpyFormat.Write(path, x.Select(v => (double)v).ToArray().AsSpan(), shape);

@@ -30,6 +30,7 @@ public sealed class IlgpuCpuRowMeasureTests(IlgpuCpuFixture f) : RowMeasureTests
 
 public sealed class IlgpuCpuEdgeCaseTests(IlgpuCpuFixture f) : EdgeCaseTests(f), IClassFixture<IlgpuCpuFixture>;
 
+
 // Real GPUs: skipped with the reason when this machine has none.
 public sealed class CudaRowMeasureTests(CudaFixture f) : RowMeasureTests(f), IClassFixture<CudaFixture>
 {
