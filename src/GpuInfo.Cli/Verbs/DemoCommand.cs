@@ -98,18 +98,24 @@ internal static class DemoCommand
         };
     }
 
+    /// <summary>The sample as a corpus: one run, and four shards through partials merged back, which must agree exactly.</summary>
     private static JsonObject Evaluation(InfoEngine engine, SampleLogits s)
     {
-        var totals = new PerplexityAccumulator();
-        engine.Evaluate(Logits.Float32(s.Base, s.Vocab), s.Targets, totals);
+        var source = Corpus.MemoryRowSource.Float32(s.Base, s.Vocab, s.Targets.Select(t => (long)t).ToArray(), "sample");
+        var totals = Corpus.CorpusRun.Evaluate(engine, source, null, new Corpus.CorpusRunOptions { TopK = [1, 5] }).Evaluation!;
+        var merged = Corpus.CorpusPartial.Merge(Enumerable.Range(0, 4).Select(i =>
+            Corpus.CorpusRun.Evaluate(engine, source, null, new Corpus.CorpusRunOptions { TopK = [1, 5], Shard = new Corpus.Shard(i, 4) }))).Evaluation!;
         return new JsonObject
         {
             ["tokens"] = totals.Tokens,
             ["mean_nll_nats"] = totals.MeanNll,
+            ["mean_nll_se"] = totals.MeanNllError,
             ["perplexity"] = totals.Perplexity,
             ["bits_per_token"] = totals.BitsPerToken,
             ["mean_entropy_nats"] = totals.MeanEntropy,
             ["top1_accuracy"] = totals.Top1Accuracy,
+            ["top5_accuracy"] = totals.TopKAccuracy(5),
+            ["4_shards_merged_equal_one_run"] = merged.NllSum == totals.NllSum && merged.EntropySum == totals.EntropySum && merged.TopKHits[5] == totals.TopKHits[5],
         };
     }
 
