@@ -55,7 +55,7 @@ public sealed partial class InfoEngine
     {
         IIbProducts products = _backend is IlgpuBackend gpu
             ? new IlgpuIbProducts(gpu, joint)
-            : new CpuIbProducts(joint);
+            : new CpuIbProducts(joint, (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? 0);
         return new CheckedIbProducts(products, this, cancellationToken);
     }
 
