@@ -24,8 +24,8 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
     {
         Accelerator = accelerator;
         _context = context;
-        int group = Math.Min(accelerator.MaxNumThreadsPerGroup, GroupMerge.MaxGroupSize);
-        GroupSize = Math.Max(accelerator.WarpSize, group - group % accelerator.WarpSize);
+        Plan = new LaunchPlan(new DeviceShape(accelerator.WarpSize, accelerator.MaxNumThreadsPerGroup,
+            accelerator.NumMultiprocessors, accelerator.MaxNumThreadsPerMultiprocessor));
         _streams = [accelerator.CreateStream(), accelerator.CreateStream()];
         _arenas = [new DeviceArena(accelerator), new DeviceArena(accelerator)];
         _shared = new DeviceArena(accelerator);
@@ -37,7 +37,10 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
     /// <summary>Serialises every use of <see cref="Accelerator"/> (row kernels and IB products).</summary>
     internal object Gate => _gate;
 
-    public int GroupSize { get; }
+    /// <summary>The launch configuration, derived from what the accelerator reports.</summary>
+    internal LaunchPlan Plan { get; }
+
+    public int GroupSize => Plan.GroupSize;
 
     /// <summary>Forces vocabulary slices per row (tests of the split path).</summary>
     internal int? ForcedSplits { get; set; }
@@ -432,16 +435,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             return Math.Clamp(forced, 1, vocab);
         }
 
-        long resident = (long)Accelerator.NumMultiprocessors * Math.Max(1, Accelerator.MaxNumThreadsPerMultiprocessor / GroupSize);
-        long wanted = 2 * Math.Max(1, resident);
-        if (rows >= wanted)
-        {
-            return 1;
-        }
-
-        int byWork = (int)((wanted + rows - 1) / rows);
-        int byWidth = Math.Max(1, vocab / (GroupSize * 16));
-        return Math.Max(1, Math.Min(byWork, byWidth));
+        return Plan.SplitCount(rows, vocab);
     }
 
     private void SumSlices(AcceleratorStream stream, int rows, ArrayView<float> sums, int splits, ArrayView<float> output)
