@@ -23,7 +23,6 @@ internal static class MergeCommand
             var report = merged.Evaluation is { } totals
                 ? EvalCommand.Report(totals, merged.IgnoredTargets, "merged", 0)
                 : CompareCommand.Report(merged.Comparison!, "merged", 0);
-            report["device"] = "merged";
             if (merged.Evaluation is { } evaluation)
             {
                 TextRates.AddTo(report, evaluation, bytes, words);

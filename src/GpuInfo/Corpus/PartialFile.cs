@@ -105,9 +105,10 @@ internal static class PartialFile
             if (measure == CorpusMeasure.Evaluation)
             {
                 long withoutTarget = r.Get<long>(counts, "rows_without_target");
-                var topK = r.Object(counts, "top_k_hits").ToDictionary(
+                var hits = r.Object(counts, "top_k_hits");
+                var topK = hits.ToDictionary(
                     kv => int.TryParse(kv.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int k) ? k : throw new InvalidFileException(path, $"top_k_hits key '{kv.Key}' is not a k."),
-                    kv => r.Get<long>(r.Object(counts, "top_k_hits"), kv.Key));
+                    kv => r.Get<long>(hits, kv.Key));
                 var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"),
                     Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK, r.Get<long>(counts, "scored_bytes"));
                 if (withoutTarget < 0 || withoutTarget > totals.Ignored)
@@ -122,10 +123,10 @@ internal static class PartialFile
             var sketch = r.Object(o, "kl_sketch");
             var histogram = LogHistogram.Restore(
                 r.Get<long>(sketch, "below"), r.Get<long>(sketch, "infinite"), r.Double(sketch, "min", double.PositiveInfinity), r.Double(sketch, "max", double.NegativeInfinity),
-                r.Object(sketch, "bins").Select(b => (int.TryParse(b.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1, b.Value?.GetValueKind() == JsonValueKind.Number ? b.Value.GetValue<long>() : -1)));
+                Bins(r.Object(sketch, "bins")));
             var deltaP = r.Object(o, "delta_p_sketch");
             var deltaPHistogram = LinearHistogram.Restore(r.Double(deltaP, "min", double.PositiveInfinity), r.Double(deltaP, "max", double.NegativeInfinity),
-                r.Object(deltaP, "bins").Select(b => (int.TryParse(b.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1, b.Value?.GetValueKind() == JsonValueKind.Number ? b.Value.GetValue<long>() : -1)));
+                Bins(r.Object(deltaP, "bins")));
             var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), r.Get<bool>(counts, "has_targets"),
                 Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name)]), histogram, deltaPHistogram);
             foreach (var (key, agreement) in r.Object(o, "top_k_agreement"))
@@ -181,7 +182,7 @@ internal static class PartialFile
                 ["infinite"] = c.KlSketch.Infinite,
                 ["min"] = Finite(c.KlSketch.Min),
                 ["max"] = Finite(c.KlSketch.Max),
-                ["bins"] = new JsonObject(c.KlSketch.Bins().Select(b => KeyValuePair.Create(b.Index.ToString(CultureInfo.InvariantCulture), (JsonNode?)b.Count))),
+                ["bins"] = BinsJson(c.KlSketch.Bins()),
             };
             o["top_k_agreement"] = new JsonObject(c.TopKTotalsByK.Select(t => KeyValuePair.Create(t.K.ToString(CultureInfo.InvariantCulture), (JsonNode?)new JsonObject
             {
@@ -193,7 +194,7 @@ internal static class PartialFile
             {
                 ["min"] = Finite(c.DeltaPSketch.Min),
                 ["max"] = Finite(c.DeltaPSketch.Max),
-                ["bins"] = new JsonObject(c.DeltaPSketch.Bins().Select(b => KeyValuePair.Create(b.Index.ToString(CultureInfo.InvariantCulture), (JsonNode?)b.Count))),
+                ["bins"] = BinsJson(c.DeltaPSketch.Bins()),
             };
         }
 
@@ -269,6 +270,15 @@ internal static class PartialFile
         ScalarType.Float16 => "float16",
         _ => "bfloat16",
     };
+
+    /// <summary>A sketch's non-empty bins as {"index": count}.</summary>
+    private static JsonObject BinsJson(IEnumerable<(int Index, long Count)> bins) =>
+        new(bins.Select(b => KeyValuePair.Create(b.Index.ToString(CultureInfo.InvariantCulture), (JsonNode?)b.Count)));
+
+    /// <summary>Bins read back; malformed keys or counts come out negative, which the sketches' Restore refuses.</summary>
+    private static IEnumerable<(int Index, long Count)> Bins(JsonObject bins) =>
+        bins.Select(b => (int.TryParse(b.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1,
+            b.Value?.GetValueKind() == JsonValueKind.Number ? b.Value.GetValue<long>() : -1L));
 
     private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 

@@ -49,8 +49,6 @@ public abstract class BinnedSketch
 
     protected long CountAt(int bin) => _bins[bin];
 
-    protected int Slots => _bins.Length;
-
     protected void Add(int bin, double value)
     {
         Count++;
@@ -76,18 +74,35 @@ public abstract class BinnedSketch
         }
     }
 
-    /// <summary>Sets a restored sketch's range and adds restored counts (checked by the caller's index mapping).</summary>
-    protected void Restore(double min, double max, int bin, long count)
+    /// <summary>Sets a restored sketch's exact range.</summary>
+    protected void RestoreRange(double min, double max)
+    {
+        Min = min;
+        Max = max;
+    }
+
+    /// <summary>Adds a restored bin's count (the caller maps and checks the serialised index).</summary>
+    protected void RestoreCount(int bin, long count)
     {
         if (count < 0)
         {
             throw new ArgumentException($"histogram bin {bin} has a negative count ({count}).", nameof(count));
         }
 
-        Min = min;
-        Max = max;
         _bins[bin] += count;
         Count += count;
+    }
+
+    /// <summary>Non-empty bins [first, first + count) as (index - first, count), for serialisation.</summary>
+    protected IEnumerable<(int Index, long Count)> NonEmpty(int first, int count)
+    {
+        for (int i = first; i < first + count; i++)
+        {
+            if (_bins[i] != 0)
+            {
+                yield return (i - first, _bins[i]);
+            }
+        }
     }
 
     private double ValueAtRank(long rank)

@@ -27,22 +27,13 @@ public sealed class LinearHistogram() : BinnedSketch(BinTotal)
     public void Merge(LinearHistogram other) => MergeFrom(other);
 
     /// <summary>Non-empty bins as (index, count), for serialisation.</summary>
-    public IEnumerable<(int Index, long Count)> Bins()
-    {
-        for (int i = 0; i < Slots; i++)
-        {
-            if (CountAt(i) != 0)
-            {
-                yield return (i, CountAt(i));
-            }
-        }
-    }
+    public IEnumerable<(int Index, long Count)> Bins() => NonEmpty(0, BinTotal);
 
     /// <summary>Rebuilds a histogram from its serialised parts.</summary>
     public static LinearHistogram Restore(double min, double max, IEnumerable<(int Index, long Count)> bins)
     {
         var h = new LinearHistogram();
-        h.Restore(min, max, 0, 0);
+        h.RestoreRange(min, max);
         foreach (var (index, n) in bins)
         {
             if (index < 0 || index >= BinTotal)
@@ -50,7 +41,7 @@ public sealed class LinearHistogram() : BinnedSketch(BinTotal)
                 throw new ArgumentException($"histogram bin {index} (count {n}) is out of range.", nameof(bins));
             }
 
-            h.Restore(min, max, index, n);
+            h.RestoreCount(index, n);
         }
 
         return h;

@@ -38,23 +38,15 @@ public sealed class LogHistogram() : BinnedSketch(LogBins + 2)
     public void Merge(LogHistogram other) => MergeFrom(other);
 
     /// <summary>Non-empty log bins as (index, count), for serialisation (<see cref="Below"/> and <see cref="Infinite"/> apart).</summary>
-    public IEnumerable<(int Index, long Count)> Bins()
-    {
-        for (int i = 0; i < LogBins; i++)
-        {
-            if (CountAt(i + 1) != 0)
-            {
-                yield return (i, CountAt(i + 1));
-            }
-        }
-    }
+    public IEnumerable<(int Index, long Count)> Bins() => NonEmpty(1, LogBins);
 
     /// <summary>Rebuilds a histogram from its serialised parts.</summary>
     public static LogHistogram Restore(long below, long infinite, double min, double max, IEnumerable<(int Index, long Count)> bins)
     {
         var h = new LogHistogram();
-        h.Restore(min, max, 0, below);
-        h.Restore(min, max, LogBins + 1, infinite);
+        h.RestoreRange(min, max);
+        h.RestoreCount(0, below);
+        h.RestoreCount(LogBins + 1, infinite);
         foreach (var (index, n) in bins)
         {
             if (index < 0 || index >= LogBins)
@@ -62,7 +54,7 @@ public sealed class LogHistogram() : BinnedSketch(LogBins + 2)
                 throw new ArgumentException($"histogram bin {index} (count {n}) is out of range.", nameof(bins));
             }
 
-            h.Restore(min, max, index + 1, n);
+            h.RestoreCount(index + 1, n);
         }
 
         return h;
