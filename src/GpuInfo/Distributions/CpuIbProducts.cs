@@ -37,6 +37,8 @@ internal sealed class CpuIbProducts : IIbProducts
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount };
     }
 
+    public string Name => "cpu, float64 SIMD";
+
     public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
         MultiplyTransposed(_pyx, _x, logDecoder, clusters, _y, cross);
 

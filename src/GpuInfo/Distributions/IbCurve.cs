@@ -12,7 +12,7 @@ public sealed record IbCurve(IReadOnlyList<IbResult> Points, IReadOnlyList<IbTra
 /// </summary>
 internal static class IbSweep
 {
-    public static IbCurve Run(JointDistribution joint, IbOptions options, IReadOnlyList<double> betas, IIbProducts products)
+    public static IbCurve Run(IbProblem problem, IbOptions options, IReadOnlyList<double> betas, IProgress<IbIteration>? progress = null)
     {
         var descending = betas.OrderByDescending(b => b).ToArray();
         var points = new List<IbResult>();
@@ -20,7 +20,7 @@ internal static class IbSweep
         int warmClusters = 0;
         foreach (double beta in descending)
         {
-            var result = InformationBottleneck.Solve(joint, options with { Beta = beta }, products, warm, warmClusters);
+            var result = InformationBottleneck.Solve(problem, options with { Beta = beta }, warm, warmClusters, progress);
             points.Add(result);
             warm = result.Encoder;
             warmClusters = result.ClusterMarginal.Length;
@@ -36,7 +36,7 @@ internal static class IbSweep
             }
         }
 
-        return new IbCurve(points, transitions, joint.MutualInformation());
+        return new IbCurve(points, transitions, problem.IxyBits);
     }
 
     /// <summary>steps values from min to max, evenly spaced in log β (min must be &gt; 0 when steps &gt; 1).</summary>

@@ -13,6 +13,9 @@ public sealed record IbResult
     /// <summary>q(t|x), row-major [X, Clusters].</summary>
     public required double[] Encoder { get; init; }
 
+    /// <summary>argmax_t q(t|x) per x: the hard assignment (exact for the deterministic IB, α = 0).</summary>
+    public required int[] Assignments { get; init; }
+
     /// <summary>q(t).</summary>
     public required double[] ClusterMarginal { get; init; }
 
@@ -33,5 +36,17 @@ public sealed record IbResult
 
     public int Iterations { get; init; }
 
+    /// <summary>Where the matrix products ran (device and kernel or BLAS).</summary>
+    public string Products { get; init; } = string.Empty;
+
     public bool Converged { get; init; }
 }
+
+/// <summary>Progress of a solve: one report per iteration.</summary>
+/// <param name="Beta">The β being solved.</param>
+/// <param name="Restart">Which restart (0 is the warm or identity start).</param>
+/// <param name="Iteration">Iterations done in this restart.</param>
+/// <param name="Objective">L after the iteration, in nats.</param>
+/// <param name="Clusters">Clusters with mass.</param>
+/// <param name="Moved">The largest change of an encoder entry in the iteration.</param>
+public sealed record IbIteration(double Beta, int Restart, int Iteration, double Objective, int Clusters, double Moved);

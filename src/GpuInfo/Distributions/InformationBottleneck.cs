@@ -18,21 +18,18 @@ internal static class InformationBottleneck
     /// <summary>log 0 as a finite number, so that 0·log 0 stays 0 inside a matrix product.</summary>
     private const double LogZero = -1e300;
 
-    /// <summary>Converged also requires no encoder entry to move by more than this in an iteration.</summary>
-    private const double EncoderTolerance = 1e-10;
-
-    public static IbResult Solve(JointDistribution joint, IbOptions o, IIbProducts products, double[]? warmEncoder = null, int warmClusters = 0)
+    public static IbResult Solve(IbProblem problem, IbOptions o, double[]? warmEncoder = null, int warmClusters = 0, IProgress<IbIteration>? progress = null)
     {
-        int clusters = Math.Min(o.Clusters ?? joint.X, Math.Max(1, o.Clusters ?? joint.X));
+        int clusters = Math.Min(o.Clusters ?? problem.X, Math.Max(1, o.Clusters ?? problem.X));
         IbResult? best = null;
         for (int r = 0; r < o.Restarts; r++)
         {
             var (encoder, t) = warmEncoder is not null && r == 0
                 ? ((double[])warmEncoder.Clone(), warmClusters)
-                : r == 0 && clusters >= joint.X
-                    ? (IdentityEncoder(joint.X, clusters), clusters)
-                    : (RandomEncoder(joint.X, clusters, o.Seed, r), clusters);
-            var result = Iterate(joint, o, products, encoder, t);
+                : r == 0 && clusters >= problem.X
+                    ? (IdentityEncoder(problem.X, clusters), clusters)
+                    : (RandomEncoder(problem.X, clusters, o.Seed, r), clusters);
+            var result = Iterate(problem, o, encoder, t, r, progress);
             if (best is null || result.Objective < best.Objective - 1e-12 * Math.Max(1, Math.Abs(best.Objective)))
             {
                 best = result;
@@ -42,51 +39,57 @@ internal static class InformationBottleneck
         return best!;
     }
 
-    private static IbResult Iterate(JointDistribution joint, IbOptions o, IIbProducts products, double[] encoder, int t)
+    private static IbResult Iterate(IbProblem problem, IbOptions o, double[] encoder, int t, int restart, IProgress<IbIteration>? progress)
     {
-        int x = joint.X, y = joint.Y;
-        var negHyx = NegativeConditionalEntropies(joint);
+        var negHyx = problem.NegativeConditionalEntropies;
         double previous = double.NaN;
         double moved = double.PositiveInfinity;
         bool converged = false;
         int iteration = 0;
-        var state = new State(joint, products);
+        var state = new State(problem);
+        double tolerance = Math.Max(o.Tolerance, problem.Products.ObjectiveTolerance);
+        (encoder, t) = state.Prepare(encoder, t);
+        double objective = state.Objective(encoder, t, o);
         for (; iteration < o.MaxIterations; iteration++)
         {
-            (encoder, t) = state.Prepare(encoder, t);
-            double objective = state.Objective(encoder, t, o);
-            if (Math.Abs(objective - previous) <= o.Tolerance * Math.Max(1, Math.Abs(objective)) && moved <= EncoderTolerance)
+            if (Math.Abs(objective - previous) <= tolerance * Math.Max(1, Math.Abs(objective)) && moved <= problem.Products.EncoderTolerance)
             {
                 converged = true;
                 break;
             }
 
             previous = objective;
-            var before = (double[])encoder.Clone();
-            var cross = new double[x * t];
-            products.CrossTerms(state.LogDecoder, t, cross);
-            var s = new double[t];
-            for (int i = 0; i < x; i++)
+            var logQt = state.Qt.Select(q => Math.Log(q)).ToArray();
+            int clusters = t;
+            var next = new double[encoder.Length];
+            var numerator = new double[state.Numerator.Length];
+            problem.Products.Step(state.LogDecoder, t, next, (first, rows, cross, rowsOut) =>
             {
-                for (int k = 0; k < t; k++)
+                var s = new double[clusters];
+                for (int i = 0; i < rows; i++)
                 {
-                    double kl = negHyx[i] - cross[i * t + k];
-                    s[k] = Math.Log(state.Qt[k]) - o.Beta * kl;
-                }
+                    for (int k = 0; k < clusters; k++)
+                    {
+                        double kl = negHyx[first + i] - cross[i * clusters + k];
+                        s[k] = logQt[k] - o.Beta * kl;
+                    }
 
-                Encode(s, o.Alpha, encoder.AsSpan(i * t, t));
-            }
+                    Encode(s, o.Alpha, rowsOut.Slice(i * clusters, clusters));
+                }
+            }, numerator);
 
             moved = 0;
             for (int e = 0; e < encoder.Length; e++)
             {
-                moved = Math.Max(moved, Math.Abs(encoder[e] - before[e]));
+                moved = Math.Max(moved, Math.Abs(encoder[e] - next[e]));
             }
+
+            (encoder, t) = state.Accept(next, t, numerator);
+            objective = state.Objective(encoder, t, o);
+            progress?.Report(new IbIteration(o.Beta, restart, iteration + 1, objective, t, moved));
         }
 
-        (encoder, t) = state.Prepare(encoder, t);
-        double final = state.Objective(encoder, t, o);
-        return state.Result(encoder, t, o, final, iteration, converged);
+        return state.Result(encoder, t, o, objective, iteration, converged);
     }
 
     /// <summary>q(·|x) from the scores s_t = log q(t) - β·KL: a softmax of s/α, or the argmax when α = 0.</summary>
@@ -124,19 +127,20 @@ internal static class InformationBottleneck
         }
     }
 
-    private static double[] NegativeConditionalEntropies(JointDistribution joint)
+    /// <summary>argmax_t q(t|x) per x (the lowest t on ties).</summary>
+    private static int[] Assignments(double[] encoder, int t)
     {
-        var result = new double[joint.X];
-        for (int i = 0; i < joint.X; i++)
+        var result = new int[encoder.Length / t];
+        for (int i = 0; i < result.Length; i++)
         {
-            double acc = 0;
-            for (int j = 0; j < joint.Y; j++)
+            var row = encoder.AsSpan(i * t, t);
+            int best = 0;
+            for (int k = 1; k < t; k++)
             {
-                double p = joint.Px[i] > 0 ? joint.P[i * joint.Y + j] / joint.Px[i] : 0;
-                acc += p > 0 ? p * Math.Log(p) : 0;
+                best = row[k] > row[best] ? k : best;
             }
 
-            result[i] = acc;
+            result[i] = best;
         }
 
         return result;
@@ -156,7 +160,8 @@ internal static class InformationBottleneck
 
     private static double[] RandomEncoder(int x, int t, int seed, int restart)
     {
-        var rng = new Random(HashCode.Combine(seed, restart, 0x1B));
+        // Not HashCode.Combine: its seed changes with every process, and a seed must give the same encoders in any run.
+        var rng = new Random(unchecked((seed * 1_000_003) + (restart * 7919) + 0x1B));
         var e = new double[x * t];
         for (int i = 0; i < x; i++)
         {
@@ -177,7 +182,7 @@ internal static class InformationBottleneck
     }
 
     /// <summary>The marginals and decoder of the current encoder, and the quantities reported from them.</summary>
-    private sealed class State(JointDistribution joint, IIbProducts products)
+    private sealed class State(IbProblem problem)
     {
         public double[] Qt { get; private set; } = [];
 
@@ -185,10 +190,33 @@ internal static class InformationBottleneck
 
         public double[] LogDecoder { get; private set; } = [];
 
-        /// <summary>Drops empty clusters, then computes q(t), q(y|t) and log q(y|t).</summary>
+        /// <summary>Drops empty clusters, then computes q(t), the decoder numerator (a product) and log q(y|t).</summary>
         public (double[] Encoder, int Clusters) Prepare(double[] encoder, int t)
         {
-            int x = joint.X, y = joint.Y;
+            (encoder, t) = DropEmpty(encoder, t);
+            var numerator = new double[t * problem.Y];
+            problem.Products.DecoderNumerator(IIbProducts.Transpose(encoder, problem.X, t), t, numerator);
+            SetDecoder(numerator, t);
+            return (encoder, t);
+        }
+
+        /// <summary>Takes an iteration's encoder with the numerator its step computed; recomputes the numerator only when a cluster emptied.</summary>
+        public (double[] Encoder, int Clusters) Accept(double[] encoder, int t, double[] numerator)
+        {
+            var qt = Marginal(encoder, t);
+            if (qt.Any(q => !(q > EmptyCluster)))
+            {
+                return Prepare(encoder, t);
+            }
+
+            Qt = qt;
+            SetDecoder(numerator, t);
+            return (encoder, t);
+        }
+
+        private (double[] Encoder, int Clusters) DropEmpty(double[] encoder, int t)
+        {
+            int x = problem.X;
             var qt = Marginal(encoder, t);
             var keep = Enumerable.Range(0, t).Where(k => qt[k] > EmptyCluster).ToArray();
             if (keep.Length < t)
@@ -213,31 +241,25 @@ internal static class InformationBottleneck
                 qt = Marginal(encoder, t);
             }
 
-            var encoderT = new double[t * x];
-            for (int i = 0; i < x; i++)
-            {
-                for (int k = 0; k < t; k++)
-                {
-                    encoderT[k * x + i] = encoder[i * t + k];
-                }
-            }
+            Qt = qt;
+            return (encoder, t);
+        }
 
-            var numerator = new double[t * y];
-            products.DecoderNumerator(encoderT, t, numerator);
+        private void SetDecoder(double[] numerator, int t)
+        {
+            int y = problem.Y;
             var logDecoder = new double[t * y];
             for (int k = 0; k < t; k++)
             {
                 for (int j = 0; j < y; j++)
                 {
-                    double q = numerator[k * y + j] / qt[k];
+                    double q = numerator[k * y + j] / Qt[k];
                     logDecoder[k * y + j] = q > 0 ? Math.Log(q) : LogZero;
                 }
             }
 
-            Qt = qt;
             Numerator = numerator;
             LogDecoder = logDecoder;
-            return (encoder, t);
         }
 
         public double Objective(double[] encoder, int t, IbOptions o) =>
@@ -247,12 +269,12 @@ internal static class InformationBottleneck
         {
             double ln2 = Math.Log(2);
             double ht = Entropy(Qt), htx = ConditionalEntropy(encoder, t);
-            var decoder = new double[t * joint.Y];
+            var decoder = new double[t * problem.Y];
             for (int k = 0; k < t; k++)
             {
-                for (int j = 0; j < joint.Y; j++)
+                for (int j = 0; j < problem.Y; j++)
                 {
-                    decoder[k * joint.Y + j] = Numerator[k * joint.Y + j] / Qt[k];
+                    decoder[k * problem.Y + j] = Numerator[k * problem.Y + j] / Qt[k];
                 }
             }
 
@@ -260,16 +282,18 @@ internal static class InformationBottleneck
             {
                 Beta = o.Beta,
                 Alpha = o.Alpha,
-                Clusters = DistinctClusters(decoder, t, joint.Y),
+                Clusters = DistinctClusters(decoder, t, problem.Y, problem.Products.DecoderTolerance),
                 Encoder = encoder,
+                Assignments = Assignments(encoder, t),
                 ClusterMarginal = Qt,
                 Decoder = decoder,
                 IxtBits = Math.Max(0, ht - htx) / ln2,
                 ItyBits = Math.Max(0, Ity(t)) / ln2,
                 HtBits = ht / ln2,
-                IxyBits = joint.MutualInformation(),
+                IxyBits = problem.IxyBits,
                 Objective = objective,
                 Iterations = iterations,
+                Products = problem.Products.Name,
                 Converged = converged,
             };
         }
@@ -277,11 +301,11 @@ internal static class InformationBottleneck
         private double[] Marginal(double[] encoder, int t)
         {
             var qt = new double[t];
-            for (int i = 0; i < joint.X; i++)
+            for (int i = 0; i < problem.X; i++)
             {
                 for (int k = 0; k < t; k++)
                 {
-                    qt[k] += joint.Px[i] * encoder[i * t + k];
+                    qt[k] += problem.Px[i] * encoder[i * t + k];
                 }
             }
 
@@ -291,9 +315,9 @@ internal static class InformationBottleneck
         private double ConditionalEntropy(double[] encoder, int t)
         {
             double h = 0;
-            for (int i = 0; i < joint.X; i++)
+            for (int i = 0; i < problem.X; i++)
             {
-                h += joint.Px[i] * JointDistribution.Entropy(encoder.AsSpan(i * t, t));
+                h += problem.Px[i] * JointDistribution.Entropy(encoder.AsSpan(i * t, t));
             }
 
             return h;
@@ -305,12 +329,12 @@ internal static class InformationBottleneck
             double mi = 0;
             for (int k = 0; k < t; k++)
             {
-                for (int j = 0; j < joint.Y; j++)
+                for (int j = 0; j < problem.Y; j++)
                 {
-                    double qty = Numerator[k * joint.Y + j];
+                    double qty = Numerator[k * problem.Y + j];
                     if (qty > 0)
                     {
-                        mi += qty * Math.Log(qty / (Qt[k] * joint.Py[j]));
+                        mi += qty * Math.Log(qty / (Qt[k] * problem.Py[j]));
                     }
                 }
             }
@@ -320,8 +344,8 @@ internal static class InformationBottleneck
 
         private static double Entropy(double[] p) => JointDistribution.Entropy(p);
 
-        /// <summary>Clusters whose decoders differ (L1 &gt; 1e-6): merged copies of one cluster count once.</summary>
-        private static int DistinctClusters(double[] decoder, int t, int y)
+        /// <summary>Clusters whose decoders differ (L1 above the products' tolerance): merged copies of one cluster count once.</summary>
+        private static int DistinctClusters(double[] decoder, int t, int y, double tolerance)
         {
             var representatives = new List<int>();
             for (int k = 0; k < t; k++)
@@ -334,7 +358,7 @@ internal static class InformationBottleneck
                         d += Math.Abs(decoder[k * y + j] - decoder[r * y + j]);
                     }
 
-                    return d < 1e-6;
+                    return d < tolerance;
                 });
                 if (!same)
                 {

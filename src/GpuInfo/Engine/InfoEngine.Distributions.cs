@@ -18,8 +18,8 @@ public sealed partial class InfoEngine
         ArgumentNullException.ThrowIfNull(options);
         options.Validate(joint.X);
         using var lease = Use();
-        using var products = IbProducts(joint, cancellationToken);
-        return GpuInfo.InformationBottleneck.Solve(joint, options, products);
+        using var problem = IbProblem.FromJoint(joint, IbProducts(joint, cancellationToken));
+        return GpuInfo.InformationBottleneck.Solve(problem, options);
     }
 
     /// <summary>
@@ -40,8 +40,54 @@ public sealed partial class InfoEngine
         }
 
         using var lease = Use();
-        using var products = IbProducts(joint, cancellationToken);
-        return IbSweep.Run(joint, options, betas, products);
+        using var problem = IbProblem.FromJoint(joint, IbProducts(joint, cancellationToken));
+        return IbSweep.Run(problem, options, betas);
+    }
+
+    /// <summary>
+    /// The Information Bottleneck over rows of model outputs: which contexts x does the model treat
+    /// alike, with p(y|x) the softmax of each row. Each iteration is one pass over the rows, chunk by
+    /// chunk (one read and one softmax per row; float32 products, float64 totals), so memory stays at a
+    /// few chunks plus the [clusters, vocab] decoder whatever the number of rows. The rows are read
+    /// once more before the first iteration to check them and compute p(y), H(Y|X) and I(X;Y).
+    /// Runs on the CPU (a system BLAS when one loads; <see cref="IbResult.Products"/> says which).
+    /// </summary>
+    /// <exception cref="ArgumentException">Bad options, or clusters × contexts too large for the encoder.</exception>
+    /// <exception cref="Corpus.RowSourceException">A row is no distribution (named), or a read failed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (checked every chunk).</exception>
+    public IbResult InformationBottleneck(ConditionalRows rows, IbOptions options, IProgress<IbIteration>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(rows.Contexts);
+        CheckEncoderSize(rows, options);
+        using var lease = Use();
+        using var problem = RowsProblem(rows, cancellationToken);
+        return GpuInfo.InformationBottleneck.Solve(problem, options, progress: progress);
+    }
+
+    /// <summary>
+    /// An IB curve over rows of model outputs (see <see cref="InformationBottleneck(ConditionalRows, IbOptions, IProgress{IbIteration}, CancellationToken)"/>):
+    /// β from high to low, each solve warm-started from the previous encoder, with the transitions.
+    /// </summary>
+    /// <exception cref="ArgumentException">Bad options or betas.</exception>
+    /// <exception cref="Corpus.RowSourceException">A row is no distribution (named), or a read failed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (checked every chunk).</exception>
+    public IbCurve InformationCurve(ConditionalRows rows, IReadOnlyList<double> betas, IbOptions options, IProgress<IbIteration>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(betas);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate(rows.Contexts);
+        CheckEncoderSize(rows, options);
+        if (betas.Count == 0 || betas.Any(b => !(b >= 0) || double.IsInfinity(b)))
+        {
+            Guard.Throw(nameof(betas), "betas must be a non-empty list of finite values >= 0.");
+        }
+
+        using var lease = Use();
+        using var problem = RowsProblem(rows, cancellationToken);
+        return IbSweep.Run(problem, options, betas, progress);
     }
 
     /// <summary>Channel capacity by Blahut-Arimoto (see <see cref="BlahutArimoto.Capacity"/>).</summary>
@@ -50,6 +96,28 @@ public sealed partial class InfoEngine
     /// <summary>A rate-distortion point by Blahut-Arimoto (see <see cref="BlahutArimoto.RateDistortion"/>).</summary>
     public RateDistortionResult RateDistortion(double[] source, double[,] distortion, double beta) =>
         BlahutArimoto.RateDistortion(source, distortion, beta);
+
+    /// <summary>Bytes of float32 distributions per chunk of an IB over rows (tests make it small to cross chunk edges).</summary>
+    internal long IbChunkBytes { get; set; } = 32L << 20;
+
+    /// <summary>Use the managed products even where a system BLAS loads (tests cover both).</summary>
+    internal bool IbManagedProducts { get; set; }
+
+    private static void CheckEncoderSize(ConditionalRows rows, IbOptions options)
+    {
+        long clusters = options.Clusters ?? rows.Contexts;
+        if (clusters * rows.Contexts > Array.MaxLength || clusters * rows.Vocab > Array.MaxLength)
+        {
+            Guard.Throw(nameof(options), $"{clusters} clusters of {rows.Contexts} contexts and vocab {rows.Vocab}: the encoder or decoder would exceed {Array.MaxLength} entries; ask for fewer clusters.");
+        }
+    }
+
+    private IbProblem RowsProblem(ConditionalRows rows, CancellationToken cancellationToken)
+    {
+        int workers = (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? Environment.ProcessorCount;
+        var problem = ConditionalIbProducts.Problem(rows, Backends.Cpu.Blas.Sgemm.Create(workers, IbManagedProducts), workers, IbChunkBytes, cancellationToken);
+        return new IbProblem(problem.Px, problem.Py, problem.NegativeConditionalEntropies, problem.IxyBits, new CheckedIbProducts(problem.Products, this, cancellationToken));
+    }
 
     private IIbProducts IbProducts(JointDistribution joint, CancellationToken cancellationToken)
     {
@@ -62,6 +130,20 @@ public sealed partial class InfoEngine
     /// <summary>Checks for cancellation and disposal before each product, i.e. every IB iteration.</summary>
     private sealed class CheckedIbProducts(IIbProducts inner, InfoEngine engine, CancellationToken cancellationToken) : IIbProducts
     {
+        public string Name => inner.Name;
+
+        public double EncoderTolerance => inner.EncoderTolerance;
+
+        public double ObjectiveTolerance => inner.ObjectiveTolerance;
+
+        public double DecoderTolerance => inner.DecoderTolerance;
+
+        public void Step(double[] logDecoder, int clusters, double[] encoder, EncoderUpdate update, double[] numerator)
+        {
+            Check();
+            inner.Step(logDecoder, clusters, encoder, update, numerator);
+        }
+
         public void CrossTerms(double[] logDecoder, int clusters, double[] cross)
         {
             Check();

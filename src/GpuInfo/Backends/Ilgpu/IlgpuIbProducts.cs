@@ -48,6 +48,8 @@ internal sealed class IlgpuIbProducts : IIbProducts
         _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(MatrixProductKernel.MultiplyTransposed);
     }
 
+    public string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, float32 tiled kernel";
+
     public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
         Multiply(_pyx.View, _x, logDecoder, clusters, _y, cross, operandIsA: false);
 

@@ -1,0 +1,109 @@
+using System.Runtime.InteropServices;
+
+namespace GpuInfo.Backends.Cpu.Blas;
+
+/// <summary>
+/// cblas_sgemm from a BLAS found at run time: the library GPUINFO_BLAS names, else OpenBLAS
+/// (libopenblas0 on Debian/Ubuntu, Homebrew's openblas, openblas.dll) or Apple's Accelerate. No
+/// package ships a portable BLAS for .NET, so the system's is used where there is one and the
+/// managed kernels everywhere else. OpenBLAS's thread count is process-wide; it is set to the
+/// engine's worker count when the library loads.
+/// </summary>
+internal sealed unsafe class NativeSgemm : Sgemm
+{
+    private const int RowMajor = 101;
+    private const int NoTrans = 111;
+    private const int Trans = 112;
+
+    private static readonly string[] Candidates =
+    [
+        "libopenblas.so.0", "libopenblas.so", "libopenblas64_.so.0",
+        "libopenblas.dylib", "/opt/homebrew/opt/openblas/lib/libopenblas.dylib", "/usr/local/opt/openblas/lib/libopenblas.dylib",
+        "/System/Library/Frameworks/Accelerate.framework/Accelerate",
+        "libopenblas.dll", "openblas.dll",
+    ];
+
+    private readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> _sgemm;
+
+    private NativeSgemm(string name, nint sgemm)
+    {
+        Name = name;
+        _sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
+    }
+
+    /// <summary>Why no system BLAS is used, when none loaded: the libraries tried.</summary>
+    public static string Missing => $"no BLAS with cblas_sgemm found (tried {string.Join(", ", LibraryNames())})";
+
+    public override string Name { get; }
+
+    /// <summary>The first library that loads and exports cblas_sgemm, or null with the reason.</summary>
+    public static NativeSgemm? TryLoad(int threads, out string reason)
+    {
+        foreach (string library in LibraryNames())
+        {
+            if (!NativeLibrary.TryLoad(library, out nint handle))
+            {
+                continue;
+            }
+
+            if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm", out nint sgemm))
+            {
+                continue;
+            }
+
+            string vendor = library.Contains("Accelerate", StringComparison.Ordinal) ? "Accelerate" : library.Contains("openblas", StringComparison.OrdinalIgnoreCase) ? "OpenBLAS" : "BLAS";
+            if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out nint setThreads) && threads > 0)
+            {
+                ((delegate* unmanaged<int, void>)setThreads)(threads);
+            }
+
+            reason = string.Empty;
+            return new NativeSgemm($"{vendor} ({library})", sgemm);
+        }
+
+        reason = Missing;
+        return null;
+    }
+
+    public override void MultiplyTransposed(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
+    {
+        CheckOperand(m, k, lda, a.Length, nameof(a));
+        CheckOperand(n, k, ldb, b.Length, nameof(b));
+        CheckOperand(m, n, ldc, c.Length, nameof(c));
+        Call(NoTrans, Trans, m, n, k, a, lda, b, ldb, c, ldc);
+    }
+
+    public override void MultiplyTransposedLeft(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
+    {
+        CheckOperand(k, m, lda, a.Length, nameof(a));
+        CheckOperand(k, n, ldb, b.Length, nameof(b));
+        CheckOperand(m, n, ldc, c.Length, nameof(c));
+        Call(Trans, NoTrans, m, n, k, a, lda, b, ldb, c, ldc);
+    }
+
+    private static IEnumerable<string> LibraryNames() =>
+        Environment.GetEnvironmentVariable("GPUINFO_BLAS") is { Length: > 0 } named ? [named] : Candidates;
+
+    private void Call(int transA, int transB, int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
+    {
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                c.Slice(i * ldc, n).Clear();
+            }
+
+            return;
+        }
+
+        fixed (float* pa = a, pb = b, pc = c)
+        {
+            _sgemm(RowMajor, transA, transB, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, ldc);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+using System.Numerics;
+using GpuInfo.Backends.Cpu.Blas;
+using GpuInfo.Corpus;
+
+namespace GpuInfo;
+
+/// <summary>
+/// The IB products over <see cref="ConditionalRows"/> on the CPU, without a dense joint: each pass
+/// reads the rows chunk by chunk (one chunk ahead, <see cref="ChunkPipeline"/>), turns the chunk into
+/// float32 p(y|x) (<see cref="RowDistributions"/>), and multiplies it with float32 BLAS products
+/// (<see cref="Sgemm"/>) whose per-block results are summed in float64: cross terms in vocabulary
+/// blocks of <see cref="VocabBlock"/>, decoder numerators per chunk of rows. <see cref="Step"/> fuses
+/// an iteration into one pass: the chunk's cross terms, its encoder rows, then their share of the
+/// next numerator, from one read and one softmax of each row. Memory is a few chunks plus the
+/// [clusters, vocab] decoder, whatever the number of rows.
+/// </summary>
+internal sealed class ConditionalIbProducts : IIbProducts
+{
+    /// <summary>Columns of one float32 cross-term product; partial sums over blocks are float64.</summary>
+    public const int VocabBlock = 4096;
+
+    /// <summary>log 0 in float32: finite, so 0·log 0 stays 0 in a product.</summary>
+    private const float LogZero = -1e30f;
+
+    private readonly ConditionalRows _rows;
+    private readonly double[] _px;
+    private readonly Sgemm _sgemm;
+    private readonly int _workers;
+    private readonly CancellationToken _cancellation;
+    private readonly int _x;
+    private readonly int _y;
+    private readonly int _chunkRows;
+    private readonly float[] _p;
+
+    private ConditionalIbProducts(ConditionalRows rows, double[] px, Sgemm sgemm, int workers, long chunkBytes, CancellationToken cancellation)
+    {
+        _rows = rows;
+        _px = px;
+        _sgemm = sgemm;
+        _workers = workers > 0 ? workers : Environment.ProcessorCount;
+        _cancellation = cancellation;
+        _x = rows.Contexts;
+        _y = rows.Vocab;
+        _chunkRows = (int)Math.Clamp(chunkBytes / (4L * _y), 1, Math.Min(_x, Array.MaxLength / _y));
+        _p = new float[(long)_chunkRows * _y];
+    }
+
+    public string Name => $"cpu, {_sgemm.Name}";
+
+    /// <summary>float32 products leave the encoder moving at about this level at a fixed point.</summary>
+    public double EncoderTolerance => 1e-6;
+
+    /// <summary>At a fixed point float32 rounding leaves the objective cycling by about 1e-8 relative (seen on planted logits).</summary>
+    public double ObjectiveTolerance => 1e-7;
+
+    /// <summary>Copies of one cluster end up ~1e-6 apart (L1) after float32 products; real splits are orders of magnitude further.</summary>
+    public double DecoderTolerance => 1e-4;
+
+    /// <summary>Reads the rows once: checks them, and computes p(x), p(y), Σ_y p ln p per x and I(X;Y).</summary>
+    /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
+    public static IbProblem Problem(ConditionalRows rows, Sgemm sgemm, int workers, long chunkBytes, CancellationToken cancellation)
+    {
+        var px = rows.ContextMarginal();
+        var products = new ConditionalIbProducts(rows, px, sgemm, workers, chunkBytes, cancellation);
+        try
+        {
+            var (py, negHyx) = products.Marginals();
+            double hy = -py.Sum(p => p > 0 ? p * Math.Log(p) : 0);
+            double hyx = -px.Select((w, i) => w * negHyx[i]).Sum();
+            return new IbProblem(px, py, negHyx, Math.Max(0, hy - hyx) / Math.Log(2), products);
+        }
+        catch
+        {
+            products.Dispose();
+            throw;
+        }
+    }
+
+    public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
+        Pass(logDecoder, clusters, (first, rows, chunk) => chunk.AsSpan(0, rows * clusters).CopyTo(cross.AsSpan(first * clusters)), null, null);
+
+    public void DecoderNumerator(double[] encoderTransposed, int clusters, double[] numerator) =>
+        Pass(null, clusters, null, (x, k) => encoderTransposed[(long)k * _x + x], numerator);
+
+    public void Step(double[] logDecoder, int clusters, double[] encoder, EncoderUpdate update, double[] numerator) =>
+        Pass(
+            logDecoder,
+            clusters,
+            (first, rows, chunk) => update(first, rows, chunk.AsSpan(0, rows * clusters), encoder.AsSpan(first * clusters, rows * clusters)),
+            (x, k) => encoder[(long)x * clusters + k],
+            numerator);
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>One read of the rows: cross terms of a decoder for each chunk (then onCross), and/or the numerator of weights(x, t).</summary>
+    private void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
+    {
+        float[]? decoder = logDecoder is null ? null : [.. logDecoder.Select(v => (float)Math.Max(v, LogZero))];
+        var cross = new double[_chunkRows * clusters];
+        var crossBlock = new float[_chunkRows * clusters];
+        var w = new float[_chunkRows * clusters];
+        var product = numerator is null ? null : new float[(long)clusters * _y];
+        if (numerator is not null)
+        {
+            Array.Clear(numerator);
+        }
+
+        ForEachChunk(null, (first, rows) =>
+        {
+            if (decoder is not null)
+            {
+                Array.Clear(cross, 0, rows * clusters);
+                for (int b = 0; b < _y; b += VocabBlock)
+                {
+                    int len = Math.Min(VocabBlock, _y - b);
+                    _sgemm.MultiplyTransposed(rows, clusters, len, _p.AsSpan(b), _y, decoder.AsSpan(b), _y, crossBlock, clusters);
+                    AddWidened(crossBlock, 0, cross, 0, rows * clusters);
+                }
+
+                onCross!(first, rows, cross);
+            }
+
+            if (numerator is not null)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    for (int k = 0; k < clusters; k++)
+                    {
+                        w[r * clusters + k] = (float)(_px[first + r] * weights!(first + r, k));
+                    }
+                }
+
+                _sgemm.MultiplyTransposedLeft(clusters, _y, rows, w, clusters, _p, _y, product, _y);
+                Parallel.For(0, clusters, new ParallelOptions { MaxDegreeOfParallelism = _workers }, k =>
+                    AddWidened(product!, (long)k * _y, numerator, (long)k * _y, _y));
+            }
+        });
+    }
+
+    private (double[] Py, double[] NegHyx) Marginals()
+    {
+        var py = new double[_y];
+        var negHyx = new double[_x];
+        var w = new float[_chunkRows];
+        var share = new float[_y];
+        ForEachChunk(negHyx, (first, rows) =>
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                w[r] = (float)_px[first + r];
+            }
+
+            _sgemm.MultiplyTransposedLeft(1, _y, rows, w, 1, _p, _y, share, _y);
+            AddWidened(share, 0, py, 0, _y);
+        });
+        return (py, negHyx);
+    }
+
+    /// <summary>Reads every row once, a chunk ahead, filling <see cref="_p"/> with each chunk's distributions before <paramref name="onChunk"/>.</summary>
+    private void ForEachChunk(double[]? negativeEntropies, Action<int, int> onChunk)
+    {
+        using var pipeline = new ChunkPipeline([_rows.Source], 0, _x, (long)_chunkRows * _rows.Source.RowBytes, 1, _cancellation);
+        var chunkEntropies = negativeEntropies is null ? null : new double[_chunkRows];
+        while (pipeline.Take() is { } set)
+        {
+            var block = set[0];
+            int first = (int)block.FirstRow, rows = block.Rows;
+            try
+            {
+                RowDistributions.Fill(block, _rows, _p, chunkEntropies, _workers);
+            }
+            finally
+            {
+                pipeline.Return(set);
+            }
+
+            chunkEntropies?.AsSpan(0, rows).CopyTo(negativeEntropies.AsSpan(first));
+            onChunk(first, rows);
+        }
+    }
+
+    /// <summary>destination[d..] += source[s..] over count elements, widening float32 to float64.</summary>
+    private static void AddWidened(float[] source, long s, double[] destination, long d, int count)
+    {
+        var src = source.AsSpan((int)s, count);
+        var dst = destination.AsSpan((int)d, count);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; i <= count - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                Vector.Widen(new Vector<float>(src[i..]), out var low, out var high);
+                var lowSpan = dst.Slice(i, Vector<double>.Count);
+                var highSpan = dst.Slice(i + Vector<double>.Count, Vector<double>.Count);
+                (new Vector<double>(lowSpan) + low).CopyTo(lowSpan);
+                (new Vector<double>(highSpan) + high).CopyTo(highSpan);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            dst[i] += src[i];
+        }
+    }
+}

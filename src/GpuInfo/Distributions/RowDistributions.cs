@@ -1,0 +1,183 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using GpuInfo.Backends.Cpu;
+using GpuInfo.Corpus;
+
+namespace GpuInfo;
+
+/// <summary>
+/// Turns a chunk of rows into float32 distributions p(y|x): a softmax of logits / T, or probability
+/// rows checked and divided by their sums. Rows that are not distributions (NaN, +inf, every logit
+/// -inf, negative or mis-summed probabilities) throw <see cref="RowSourceException"/> naming the row.
+/// Sums run in float64 over float32 blocks, so a row's normalisation is exact to float32 rounding.
+/// </summary>
+internal static class RowDistributions
+{
+    /// <summary>How far a probability row's sum may be from 1.</summary>
+    public const double SumTolerance = 1e-3;
+
+    private const int SumBlock = 1024;
+
+    /// <summary>
+    /// Fills rows [0, block.Rows) of <paramref name="p"/> (row stride = vocab) with the block's
+    /// distributions; with <paramref name="negativeEntropies"/>, also Σ_y p ln p per row, in float64.
+    /// </summary>
+    public static unsafe void Fill(RowBlock block, ConditionalRows rows, float[] p, double[]? negativeEntropies, int workers)
+    {
+        var logits = block.Logits;
+        fixed (byte* start = &Unsafe.AsRef(in logits.Start))
+        {
+            var view = logits.Pin(start);
+            int vocab = block.Vocab;
+            long first = block.FirstRow;
+            float inverseT = (float)(1 / rows.Temperature);
+            try
+            {
+                Parallel.For(0, block.Rows, new ParallelOptions { MaxDegreeOfParallelism = workers }, r =>
+            {
+                var row = p.AsSpan(r * vocab, vocab);
+                Load(view, r, row);
+                string? problem = rows.Probabilities
+                    ? Probabilities(row, out double negH)
+                    : Softmax(row, inverseT, out negH, negativeEntropies is not null);
+                if (problem is not null)
+                {
+                    throw new RowSourceException(rows.Source.Name, first + r, problem);
+                }
+
+                if (negativeEntropies is not null)
+                {
+                    negativeEntropies[r] = negH;
+                }
+            });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.OfType<RowSourceException>().MinBy(r => r.Row) is { } row)
+            {
+                throw row;
+            }
+        }
+    }
+
+    private static unsafe void Load(in RowsView view, int row, Span<float> destination)
+    {
+        nint start = view.Data + (nint)(row * view.RowBytes);
+        switch (view.Type)
+        {
+            case ScalarType.Float32:
+                new ReadOnlySpan<float>((float*)start, view.Vocab).CopyTo(destination);
+                break;
+            case ScalarType.Float16:
+                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)start, view.Vocab), destination);
+                break;
+            default:
+                BlockLoader.WidenBFloat16(new ReadOnlySpan<ushort>((ushort*)start, view.Vocab), destination);
+                break;
+        }
+    }
+
+    /// <summary>row ← softmax(row·inverseT) in place; negH = Σ p ln p. Returns the problem, or null.</summary>
+    private static string? Softmax(Span<float> row, float inverseT, out double negH, bool wantEntropy)
+    {
+        negH = 0;
+        if (inverseT != 1f)
+        {
+            TensorPrimitives.Multiply(row, inverseT, row);
+        }
+
+        float max = TensorPrimitives.Max(row);
+        if (float.IsNaN(max))
+        {
+            return "a logit is NaN.";
+        }
+
+        if (float.IsPositiveInfinity(max))
+        {
+            return "a logit is +inf.";
+        }
+
+        if (float.IsNegativeInfinity(max))
+        {
+            return "every logit is -inf: the row is no distribution.";
+        }
+
+        TensorPrimitives.Subtract(row, max, row);
+        double dot = 0;
+        float[]? shifted = null;
+        if (wantEntropy)
+        {
+            shifted = row.ToArray();
+        }
+
+        TensorPrimitives.Exp(row, row);
+        double sum = Sum(row);
+        if (shifted is not null)
+        {
+            for (int b = 0; b < row.Length; b += SumBlock)
+            {
+                int len = Math.Min(SumBlock, row.Length - b);
+                dot += TensorPrimitives.Dot(row.Slice(b, len), MaskInfinities(shifted.AsSpan(b, len)));
+            }
+
+            negH = dot / sum - Math.Log(sum);
+        }
+
+        TensorPrimitives.Multiply(row, (float)(1 / sum), row);
+        return null;
+    }
+
+    /// <summary>-inf (a -inf logit, whose probability is 0) as 0, so that 0·(-inf) adds 0 to Σ p·u.</summary>
+    private static ReadOnlySpan<float> MaskInfinities(Span<float> shifted)
+    {
+        for (int i = 0; i < shifted.Length; i++)
+        {
+            shifted[i] = float.IsNegativeInfinity(shifted[i]) ? 0f : shifted[i];
+        }
+
+        return shifted;
+    }
+
+    private static string? Probabilities(Span<float> row, out double negH)
+    {
+        negH = 0;
+        float min = TensorPrimitives.Min(row), max = TensorPrimitives.Max(row);
+        if (float.IsNaN(min) || float.IsNaN(max))
+        {
+            return "a probability is NaN.";
+        }
+
+        if (min < 0)
+        {
+            return $"a probability is negative ({min}).";
+        }
+
+        if (float.IsPositiveInfinity(max))
+        {
+            return "a probability is +inf.";
+        }
+
+        double sum = Sum(row);
+        if (Math.Abs(sum - 1) > SumTolerance)
+        {
+            return $"the probabilities sum to {sum:G6}, not 1 (tolerance {SumTolerance}).";
+        }
+
+        TensorPrimitives.Multiply(row, (float)(1 / sum), row);
+        foreach (float v in row)
+        {
+            negH += v > 0 ? v * Math.Log(v) : 0;
+        }
+
+        return null;
+    }
+
+    private static double Sum(ReadOnlySpan<float> row)
+    {
+        double sum = 0;
+        for (int b = 0; b < row.Length; b += SumBlock)
+        {
+            sum += TensorPrimitives.Sum(row.Slice(b, Math.Min(SumBlock, row.Length - b)));
+        }
+
+        return sum;
+    }
+}
