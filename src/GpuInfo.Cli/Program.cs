@@ -25,8 +25,8 @@ public static class Program
             ConvertCommand.Create(stdout),
             KernelsCommand.Create(stdout),
             BenchCommand.Create(stdout, stderr),
-            IbCommand.Create(stdout),
-            IbCurveCommand.Create(stdout),
+            IbCommand.Create(stdout, stderr),
+            IbCurveCommand.Create(stdout, stderr),
             RdCommand.Create(stdout),
             CapacityCommand.Create(stdout),
         };

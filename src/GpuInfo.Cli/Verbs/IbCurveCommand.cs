@@ -9,44 +9,57 @@ namespace GpuInfo.Cli.Verbs;
 /// <summary><c>gpuinfo ib-curve</c>: a β sweep into the information plane, with CSV and a plot.</summary>
 internal static class IbCurveCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
-        var joint = new Option<string>("--joint") { Description = "Non-negative [X,Y] matrix; normalised to p(x,y).", Required = true };
+        var input = new IbRowsInput();
         var min = new Option<double>("--beta-min") { Description = "Smallest beta (> 0).", Required = true };
         var max = new Option<double>("--beta-max") { Description = "Largest beta.", Required = true };
         var steps = new Option<int>("--steps") { Description = "Betas, log-spaced.", Required = true };
         var alpha = new Option<double>("--alpha") { Description = "1: IB, 0: deterministic IB, between: generalized IB.", DefaultValueFactory = _ => 1 };
         var clusters = new Option<int?>("--clusters") { Description = "Clusters |T| (default |X|)." };
-        var restarts = new Option<int>("--restarts") { Description = "Random restarts per beta (besides the warm start).", DefaultValueFactory = _ => 2 };
+        var restarts = new Option<int?>("--restarts") { Description = "Restarts per beta, the warm start first (default 2 for --joint, 1 for rows)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the initial encoders.", DefaultValueFactory = _ => 0 };
         var csv = new Option<string?>("--csv") { Description = "Write the points as CSV." };
         var plot = new Option<string?>("--plot") { Description = "Write the information plane as .svg or .png." };
-        var command = new Command("ib-curve", "Sweep beta (high to low, warm starts) into an IB curve; find transitions; plot the information plane.")
+        var command = new Command("ib-curve", "Sweep beta (high to low, warm starts) into an IB curve over a joint or over model outputs; find transitions; plot the information plane.")
         {
-            joint, min, max, steps, alpha, clusters, restarts, seed, csv, plot,
+            min, max, steps, alpha, clusters, restarts, seed, csv, plot,
         };
+        input.AddTo(command);
         common.AddTo(command);
         command.SetAction(parse =>
         {
-            string path = parse.GetValue(joint)!;
+            var (path, overRows) = input.Input(parse);
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null && Path.GetExtension(plotPath).ToLowerInvariant() is not (".svg" or ".png"))
             {
                 throw CliException.Usage($"--plot must end in .svg or .png, got '{plotPath}'.");
             }
 
-            var p = MatrixInput.Joint(path);
             var betas = IbSweep.LogSpaced(parse.GetValue(min), parse.GetValue(max), parse.GetValue(steps));
-            var options = new IbOptions
+            var options = input.Options(parse, overRows, new IbOptions
             {
                 Alpha = parse.GetValue(alpha),
                 Clusters = parse.GetValue(clusters),
-                Restarts = parse.GetValue(restarts),
+                Restarts = parse.GetValue(restarts) ?? (overRows ? 1 : 2),
                 Seed = parse.GetValue(seed),
-            };
+            });
             using var engine = common.CreateEngine(parse);
-            var curve = engine.InformationCurve(p, betas, options);
+            IbCurve curve;
+            if (overRows)
+            {
+                var (source, conditional) = input.Open(parse, path);
+                using (source)
+                {
+                    curve = engine.InformationCurve(conditional, betas, options, IbRowsInput.Progress(stderr));
+                }
+            }
+            else
+            {
+                curve = engine.InformationCurve(MatrixInput.Joint(path), betas, options);
+            }
+
             var points = new JsonArray();
             foreach (var r in curve.Points)
             {
@@ -83,6 +96,7 @@ internal static class IbCurveCommand
                 ["points"] = points,
                 ["transitions"] = transitions,
                 ["device"] = $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}",
+                ["products"] = curve.Points[0].Products,
             };
             if (parse.GetValue(common.Json))
             {

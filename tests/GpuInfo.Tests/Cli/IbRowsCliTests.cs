@@ -1,0 +1,104 @@
+using GpuInfo.Formats;
+using GpuInfo.Tests.Distributions;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Cli;
+
+/// <summary><c>ib</c> and <c>ib-curve</c> over rows of logits (issue 16): summary, outputs, progress, and one-line errors.</summary>
+public sealed class IbRowsCliTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Ib_over_logits_recovers_groups_and_writes_assignments_and_decoders()
+    {
+        var planted = new PlantedLogits(groups: 3, perGroup: 10, vocab: 777, spread: 2, noise: 0.3, seed: Environment.TickCount);
+        string logits = _dir.File("ctx.npy"), weights = _dir.File("w.npy"), vocab = _dir.File("vocab.txt");
+        string assignments = _dir.File("a.npy"), decoders = _dir.File("d.npy");
+        NpyFormat.Write(logits, planted.Values.Select(v => (Half)v).ToArray().AsSpan(), [planted.Rows, planted.Vocab]);
+        NpyFormat.Write(weights, Enumerable.Range(0, planted.Rows).Select(i => 1.0 + (i % 4)).ToArray().AsSpan(), [planted.Rows]);
+        File.WriteAllLines(vocab, Enumerable.Range(0, planted.Vocab).Select(i => $"w{i}"));
+
+        var (code, stdout, stderr) = CliRunner.Run("ib", "--logits", logits, "--weights", weights, "--temperature", "1.3", "--beta", "100", "--clusters", "3",
+            "--vocab", vocab, "--top-tokens", "4", "--assignments", assignments, "--decoders", decoders, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("iteration 1:", stderr, StringComparison.Ordinal);
+        var report = System.Text.Json.Nodes.JsonNode.Parse(stdout)!.AsObject();
+        var clusters = report["clusters"]!.AsArray();
+        Assert.Equal(3, clusters.Count);
+        Assert.Equal(planted.Rows, clusters.Sum(c => (int)c!["contexts"]!));
+        Assert.All(clusters, c => Assert.Equal(4, c!["top_tokens"]!.AsArray().Count));
+        Assert.StartsWith("w", (string)clusters[0]!["top_tokens"]![0]!["text"]!, StringComparison.Ordinal);
+        Assert.Equal(1.0, clusters.Sum(c => (double)c!["mass"]!), 9);
+
+        var info = NpyFormat.Read(assignments);
+        Assert.Equal([planted.Rows], info.Shape);
+        var hard = new long[planted.Rows];
+        using (var file = TargetsFile.Open(assignments))
+        {
+            file.Read(0, hard);
+        }
+
+        var groupOf = new Dictionary<int, long>();
+        for (int i = 0; i < planted.Rows; i++)
+        {
+            Assert.Equal(groupOf.GetValueOrDefault(planted.Group[i], hard[i]), hard[i]);
+            groupOf[planted.Group[i]] = hard[i];
+        }
+
+        Assert.Equal(3, groupOf.Values.Distinct().Count());
+        Assert.Equal([3L, planted.Vocab], NpyFormat.Read(decoders).Shape);
+    }
+
+    [Fact]
+    public void Ib_curve_over_logits_reports_points_and_transitions()
+    {
+        var planted = new PlantedLogits(groups: 2, perGroup: 6, vocab: 150, spread: 1.5, noise: 0.2, seed: 3);
+        string logits = _dir.File("ctx.npy");
+        NpyFormat.Write(logits, planted.Values.AsSpan(), [planted.Rows, planted.Vocab]);
+        var report = CliRunner.Json("ib-curve", "--logits", logits, "--beta-min", "0.05", "--beta-max", "20", "--steps", "5", "--clusters", "3");
+        var points = report["points"]!.AsArray();
+        Assert.Equal(5, points.Count);
+        Assert.Equal(1, (int)points[0]!["clusters_used"]!);
+        Assert.Equal(2, (int)points[^1]!["clusters_used"]!);
+        Assert.NotEmpty(report["transitions"]!.AsArray());
+        Assert.Contains("cpu", (string)report["products"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_rows_weights_and_option_mixes_are_one_line_errors()
+    {
+        string logits = _dir.File("ctx.npy"), weights = _dir.File("w.npy"), probs = _dir.File("p.npy"), negative = _dir.File("neg.npy");
+        var values = Enumerable.Range(0, 8 * 5).Select(i => (float)(i % 7)).ToArray();
+        values[6 * 5 + 2] = float.NaN;
+        NpyFormat.Write(logits, values.AsSpan(), [8, 5]);
+        NpyFormat.Write(weights, new[] { 1.0, 2.0 }.AsSpan(), [2]);
+        NpyFormat.Write(probs, Enumerable.Repeat(0.3f, 4 * 5).ToArray().AsSpan(), [4, 5]);
+        NpyFormat.Write(negative, new[] { 1.0, -1.0, 1.0, 1.0 }.AsSpan(), [4]);
+
+        Fails(3, ["ctx.npy", "row 6", "NaN"], "ib", "--logits", logits, "--beta", "1", "--clusters", "2");
+        Fails(3, ["p.npy", "row 0", "sum to 1.5"], "ib", "--probs", probs, "--beta", "1", "--clusters", "2");
+        Fails(3, ["w.npy", "2 weights for 8 rows"], "ib", "--logits", logits, "--weights", weights, "--beta", "1");
+        Fails(3, ["neg.npy", "weight 1 is -1"], "ib", "--probs", probs, "--weights", negative, "--beta", "1");
+        Fails(2, ["exactly one of --joint, --logits or --probs"], "ib", "--logits", logits, "--joint", logits, "--beta", "1");
+        Fails(2, ["exactly one of"], "ib-curve", "--beta-min", "1", "--beta-max", "2", "--steps", "2");
+        Fails(2, ["--temperature applies to --logits"], "ib", "--probs", probs, "--temperature", "2", "--beta", "1");
+        Fails(2, ["--temperature must be finite and > 0"], "ib", "--logits", logits, "--temperature", "0", "--beta", "1");
+    }
+
+    private static void Fails(int code, string[] fragments, params string[] args)
+    {
+        var (actual, stdout, stderr) = CliRunner.Run(args);
+        Assert.True(code == actual, $"expected exit {code}, got {actual}; stderr: {stderr}");
+        Assert.Equal(string.Empty, stdout);
+        var lines = stderr.TrimEnd().Split('\n');
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got: {stderr}");
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        foreach (var f in fragments)
+        {
+            Assert.Contains(f, stderr, StringComparison.Ordinal);
+        }
+    }
+}
