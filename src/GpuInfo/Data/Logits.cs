@@ -20,16 +20,22 @@ public readonly ref struct Logits
         Type = type;
     }
 
+    /// <summary>Number of rows (tokens).</summary>
     public long Rows { get; }
 
+    /// <summary>Entries per row (the vocabulary size).</summary>
     public int Vocab { get; }
 
+    /// <summary>The element type: float32, fp16 or bfloat16.</summary>
     public ScalarType Type { get; }
 
+    /// <summary>Rows × vocab, as a 64-bit count.</summary>
     public long ElementCount => Rows * Vocab;
 
+    /// <summary>float32 logits; the span's length must be a multiple of <paramref name="vocab"/>.</summary>
     public static Logits Float32(ReadOnlySpan<float> values, int vocab) => Float32(values, vocab, nameof(values));
 
+    /// <summary>fp16 logits; the span's length must be a multiple of <paramref name="vocab"/>.</summary>
     public static Logits Float16(ReadOnlySpan<Half> values, int vocab) =>
         new(ref Bytes(values), RowsOf(values.Length, vocab, nameof(values)), vocab, ScalarType.Float16);
 

@@ -39,25 +39,34 @@ public sealed class ComparisonAccumulator
     /// <summary>Compared tokens (with targets: tokens whose target is not ignored).</summary>
     public long Tokens { get; private set; }
 
+    /// <summary>Σ KL(base||test) over compared tokens (nats).</summary>
     public double KlSum => _klSum.Value;
 
+    /// <summary>Σ KL² (for the standard error of the mean).</summary>
     public double KlSquaredSum => _klSquared.Value;
 
+    /// <summary>Σ Jensen-Shannon divergence over compared tokens (nats).</summary>
     public double JsSum => _jsSum.Value;
 
+    /// <summary>Σ JS² (for the standard error of the mean).</summary>
     public double JsSquaredSum => _jsSquared.Value;
 
+    /// <summary>Tokens where both models have the same argmax.</summary>
     public long SameTop1 { get; private set; }
 
     /// <summary>True once tokens with targets were added: the perplexity and delta-p fields are meaningful.</summary>
     public bool HasTargets { get; private set; }
 
+    /// <summary>Σ −log p_base(target) (nats).</summary>
     public double NllSumBase => _nllBase.Value;
 
+    /// <summary>Σ (−log p_base(target))².</summary>
     public double NllSquaredSumBase => _nllBaseSquared.Value;
 
+    /// <summary>Σ −log p_test(target) (nats).</summary>
     public double NllSumTest => _nllTest.Value;
 
+    /// <summary>Σ (−log p_test(target))².</summary>
     public double NllSquaredSumTest => _nllTestSquared.Value;
 
     /// <summary>Σ nll_base·nll_test (for the correlation of the two models' per-token NLL).</summary>
@@ -66,27 +75,37 @@ public sealed class ComparisonAccumulator
     /// <summary>Σ (p_test(y) - p_base(y)).</summary>
     public double DeltaPSum => _deltaP.Value;
 
+    /// <summary>Σ Δp².</summary>
     public double DeltaPSquaredSum => _deltaPSquared.Value;
 
     /// <summary>Σ Δp⁴ (for the standard error of RMS Δp).</summary>
     public double DeltaPFourthSum => _deltaPFourth.Value;
 
+    /// <summary>Mean KL(base||test) per token (nats).</summary>
     public double MeanKl => KlSum / Tokens;
 
+    /// <summary>Mean Jensen-Shannon divergence per token (nats).</summary>
     public double MeanJs => JsSum / Tokens;
 
+    /// <summary>The fraction of tokens where both models have the same argmax.</summary>
     public double SameTop1Fraction => (double)SameTop1 / Tokens;
 
+    /// <summary>The base model's perplexity on the targets.</summary>
     public double PerplexityBase => Math.Exp(NllSumBase / Tokens);
 
+    /// <summary>The test model's perplexity on the targets.</summary>
     public double PerplexityTest => Math.Exp(NllSumTest / Tokens);
 
+    /// <summary>Mean Δp = p_test(target) − p_base(target).</summary>
     public double MeanDeltaP => DeltaPSum / Tokens;
 
+    /// <summary>Root mean square of Δp.</summary>
     public double RmsDeltaP => Math.Sqrt(DeltaPSquaredSum / Tokens);
 
+    /// <summary>Standard error of <see cref="MeanKl"/>.</summary>
     public double MeanKlError => Uncertainty.Mean(KlSum, KlSquaredSum, Tokens).Error;
 
+    /// <summary>Standard error of <see cref="MeanJs"/>.</summary>
     public double MeanJsError => Uncertainty.Mean(JsSum, JsSquaredSum, Tokens).Error;
 
     /// <summary>sqrt(f(1 − f)/(n − 1)) of the same-top-1 fraction.</summary>
@@ -95,6 +114,7 @@ public sealed class ComparisonAccumulator
     /// <summary>PPL·SE(NLL) of the base model's perplexity.</summary>
     public double PerplexityBaseError => PerplexityBase * Uncertainty.Mean(NllSumBase, NllSquaredSumBase, Tokens).Error;
 
+    /// <summary>PPL·SE(NLL) of the test model's perplexity.</summary>
     public double PerplexityTestError => PerplexityTest * Uncertainty.Mean(NllSumTest, NllSquaredSumTest, Tokens).Error;
 
     /// <summary>Pearson correlation of the two models' per-token NLL: Cor(ln PPL(test), ln PPL(base)).</summary>
@@ -115,10 +135,13 @@ public sealed class ComparisonAccumulator
         }
     }
 
+    /// <summary>PPL(test)/PPL(base).</summary>
     public double PerplexityRatio => Math.Exp(MeanLnPerplexityRatio);
 
+    /// <summary>Standard error of <see cref="PerplexityRatio"/>.</summary>
     public double PerplexityRatioError => PerplexityRatio * MeanLnPerplexityRatioError;
 
+    /// <summary>PPL(test) − PPL(base).</summary>
     public double PerplexityDifference => PerplexityTest - PerplexityBase;
 
     /// <summary>Its standard error, with the two perplexities' covariance PPL_test·PPL_base·Cov(ln).</summary>
@@ -131,6 +154,7 @@ public sealed class ComparisonAccumulator
         }
     }
 
+    /// <summary>Standard error of <see cref="MeanDeltaP"/>.</summary>
     public double MeanDeltaPError => Uncertainty.Mean(DeltaPSum, DeltaPSquaredSum, Tokens).Error;
 
     /// <summary>SE of RMS Δp: SE(mean Δp²)/(2·RMS), as llama.cpp propagates it.</summary>
@@ -279,6 +303,7 @@ public sealed class ComparisonAccumulator
         DeltaPSketch.Add(delta);
     }
 
+    /// <summary>Adds another accumulator's totals, values and sketches (a chunk or shard of the same run).</summary>
     public void Merge(ComparisonAccumulator other)
     {
         ArgumentNullException.ThrowIfNull(other);

@@ -22,6 +22,7 @@ public sealed record CrossEntropyOptions
     /// <summary>Softmax temperature T &gt; 0: logits are divided by T.</summary>
     public float Temperature { get; init; } = 1f;
 
+    /// <summary>How per-row losses combine into <see cref="CrossEntropyResult.Loss"/>: Mean (default, weighted by w_y), Sum or None.</summary>
     public Reduction Reduction { get; init; } = Reduction.Mean;
 
     internal void Validate(int vocab)

@@ -15,5 +15,6 @@ public sealed record CrossEntropyResult
     /// <summary>Rows whose target is not the ignore index.</summary>
     public long ScoredRows { get; init; }
 
+    /// <summary>Rows whose target is the ignore index (not scored).</summary>
     public long IgnoredRows { get; init; }
 }

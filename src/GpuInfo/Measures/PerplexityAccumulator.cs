@@ -17,6 +17,7 @@ public sealed class PerplexityAccumulator
     /// <summary>Scored tokens (targets not ignored).</summary>
     public long Tokens { get; private set; }
 
+    /// <summary>Tokens skipped because their target is the ignore index.</summary>
     public long Ignored { get; private set; }
 
     /// <summary>Σ loss_i over scored tokens (nats; w_y-weighted when class weights are used).</summary>
@@ -46,17 +47,22 @@ public sealed class PerplexityAccumulator
     /// <summary>The fraction of scored tokens whose target is in the top k (k must have been counted).</summary>
     public double TopKAccuracy(int k) => (double)_topKHits[k] / Tokens;
 
+    /// <summary>Standard error of <see cref="TopKAccuracy"/>: sqrt(f(1 − f)/(n − 1)).</summary>
     public double TopKAccuracyError(int k) => Uncertainty.Fraction(_topKHits[k], Tokens);
 
     /// <summary>Mean loss per token (nats); NaN when nothing was scored, as PyTorch's mean.</summary>
     public double MeanNll => NllSum / WeightSum;
 
+    /// <summary>exp(mean NLL).</summary>
     public double Perplexity => Math.Exp(MeanNll);
 
+    /// <summary>Mean NLL in bits: mean NLL / ln 2.</summary>
     public double BitsPerToken => MeanNll / Math.Log(2);
 
+    /// <summary>Mean entropy of the predicted distributions over scored tokens (nats).</summary>
     public double MeanEntropy => EntropySum / Tokens;
 
+    /// <summary>The fraction of scored tokens whose argmax is the target.</summary>
     public double Top1Accuracy => (double)Top1Hits / Tokens;
 
     /// <summary>SE of the mean NLL, over scored tokens (the unweighted formula; with class weights it treats each weighted loss as one value).</summary>
@@ -65,10 +71,13 @@ public sealed class PerplexityAccumulator
     /// <summary>PPL·SE(NLL), as llama.cpp propagates it.</summary>
     public double PerplexityError => Perplexity * MeanNllError;
 
+    /// <summary>Standard error of <see cref="BitsPerToken"/>.</summary>
     public double BitsPerTokenError => MeanNllError / Math.Log(2);
 
+    /// <summary>Standard error of <see cref="MeanEntropy"/>.</summary>
     public double MeanEntropyError => Uncertainty.Mean(EntropySum, EntropySquaredSum, Tokens).Error;
 
+    /// <summary>Standard error of <see cref="Top1Accuracy"/>: sqrt(f(1 − f)/(n − 1)).</summary>
     public double Top1AccuracyError => Uncertainty.Fraction(Top1Hits, Tokens);
 
     /// <summary>Bits per byte of the text these tokens encode, as lm-evaluation-harness defines it: Σ NLL / (bytes · ln 2).</summary>
@@ -116,6 +125,7 @@ public sealed class PerplexityAccumulator
         }
     }
 
+    /// <summary>Adds another accumulator's totals (a chunk or shard of the same run); exact, so the order does not matter.</summary>
     public void Merge(PerplexityAccumulator other)
     {
         ArgumentNullException.ThrowIfNull(other);
