@@ -9,7 +9,7 @@ namespace GpuInfo;
 /// reads the rows chunk by chunk (one chunk ahead, <see cref="ChunkPipeline"/>), turns the chunk into
 /// float32 p(y|x) (<see cref="RowDistributions"/>), and multiplies it with float32 BLAS products
 /// (<see cref="Sgemm"/>) whose per-block results are summed in float64: cross terms in vocabulary
-/// blocks of <see cref="VocabBlock"/>, decoder numerators per chunk of rows. <see cref="Step"/> fuses
+/// blocks of <see cref="VocabBlock"/>, decoder numerators per <see cref="NumeratorRows"/> rows. <see cref="Step"/> fuses
 /// an iteration into one pass: the chunk's cross terms, its encoder rows, then their share of the
 /// next numerator, from one read and one softmax of each row. Memory is a few chunks plus the
 /// [clusters, vocab] decoder, whatever the number of rows.
@@ -18,6 +18,9 @@ internal sealed class ConditionalIbProducts : IIbProducts
 {
     /// <summary>Columns of one float32 cross-term product; partial sums over blocks are float64.</summary>
     public const int VocabBlock = 4096;
+
+    /// <summary>Rows whose numerator shares a float32 product sums before it is added to the float64 totals.</summary>
+    public const int NumeratorRows = 1024;
 
     /// <summary>log 0 in float32: finite, so 0·log 0 stays 0 in a product.</summary>
     private const float LogZero = -1e30f;
@@ -107,6 +110,14 @@ internal sealed class ConditionalIbProducts : IIbProducts
             Array.Clear(numerator);
         }
 
+        int pending = 0;
+        void Flush()
+        {
+            Parallel.For(0, clusters, new ParallelOptions { MaxDegreeOfParallelism = _workers }, k =>
+                AddWidened(product!, (long)k * _y, numerator!, (long)k * _y, _y));
+            pending = 0;
+        }
+
         ForEachChunk(null, (first, rows) =>
         {
             if (decoder is not null)
@@ -132,11 +143,18 @@ internal sealed class ConditionalIbProducts : IIbProducts
                     }
                 }
 
-                _sgemm.MultiplyTransposedLeft(clusters, _y, rows, w, clusters, _p, _y, product, _y);
-                Parallel.For(0, clusters, new ParallelOptions { MaxDegreeOfParallelism = _workers }, k =>
-                    AddWidened(product!, (long)k * _y, numerator, (long)k * _y, _y));
+                _sgemm.MultiplyTransposedLeft(clusters, _y, rows, w, clusters, _p, _y, product, _y, accumulate: pending > 0);
+                pending += rows;
+                if (pending >= NumeratorRows)
+                {
+                    Flush();
+                }
             }
         });
+        if (pending > 0)
+        {
+            Flush();
+        }
     }
 
     private (double[] Py, double[] NegHyx) Marginals()

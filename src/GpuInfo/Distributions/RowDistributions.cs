@@ -18,6 +18,9 @@ internal static class RowDistributions
 
     private const int SumBlock = 1024;
 
+    [ThreadStatic]
+    private static float[]? t_shifted;
+
     /// <summary>
     /// Fills rows [0, block.Rows) of <paramref name="p"/> (row stride = vocab) with the block's
     /// distributions; with <paramref name="negativeEntropies"/>, also Σ_y p ln p per row, in float64.
@@ -102,20 +105,26 @@ internal static class RowDistributions
 
         TensorPrimitives.Subtract(row, max, row);
         double dot = 0;
-        float[]? shifted = null;
+        Span<float> shifted = default;
         if (wantEntropy)
         {
-            shifted = row.ToArray();
+            if (t_shifted is null || t_shifted.Length < row.Length)
+            {
+                t_shifted = new float[row.Length];
+            }
+
+            shifted = t_shifted.AsSpan(0, row.Length);
+            row.CopyTo(shifted);
         }
 
         TensorPrimitives.Exp(row, row);
         double sum = Sum(row);
-        if (shifted is not null)
+        if (wantEntropy)
         {
             for (int b = 0; b < row.Length; b += SumBlock)
             {
                 int len = Math.Min(SumBlock, row.Length - b);
-                dot += TensorPrimitives.Dot(row.Slice(b, len), MaskInfinities(shifted.AsSpan(b, len)));
+                dot += TensorPrimitives.Dot(row.Slice(b, len), MaskInfinities(shifted.Slice(b, len)));
             }
 
             negH = dot / sum - Math.Log(sum);
@@ -125,14 +134,10 @@ internal static class RowDistributions
         return null;
     }
 
-    /// <summary>-inf (a -inf logit, whose probability is 0) as 0, so that 0·(-inf) adds 0 to Σ p·u.</summary>
+    /// <summary>-inf (a -inf logit, whose probability is exactly 0) as float.MinValue, so that 0·u adds 0 to Σ p·u.</summary>
     private static ReadOnlySpan<float> MaskInfinities(Span<float> shifted)
     {
-        for (int i = 0; i < shifted.Length; i++)
-        {
-            shifted[i] = float.IsNegativeInfinity(shifted[i]) ? 0f : shifted[i];
-        }
-
+        TensorPrimitives.Max(shifted, float.MinValue, shifted);
         return shifted;
     }
 

@@ -38,7 +38,7 @@ internal sealed class ManagedSgemm(int threads, string why) : Sgemm
         }
     }
 
-    public override void MultiplyTransposedLeft(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
+    public override void MultiplyTransposedLeft(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
     {
         CheckOperand(k, m, lda, a.Length, nameof(a));
         CheckOperand(k, n, ldb, b.Length, nameof(b));
@@ -53,7 +53,10 @@ internal sealed class ManagedSgemm(int threads, string why) : Sgemm
                 {
                     int i = (int)(task / blocks), j0 = (int)(task % blocks) * Block, width = Math.Min(Block, n - j0);
                     var output = new Span<float>((float*)cp + ((long)i * ldc) + j0, width);
-                    output.Clear();
+                    if (!accumulate)
+                    {
+                        output.Clear();
+                    }
                     for (int l = 0; l < k; l++)
                     {
                         float w = ((float*)ap)[((long)l * lda) + i];

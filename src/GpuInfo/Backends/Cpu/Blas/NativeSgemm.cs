@@ -70,21 +70,21 @@ internal sealed unsafe class NativeSgemm : Sgemm
         CheckOperand(m, k, lda, a.Length, nameof(a));
         CheckOperand(n, k, ldb, b.Length, nameof(b));
         CheckOperand(m, n, ldc, c.Length, nameof(c));
-        Call(NoTrans, Trans, m, n, k, a, lda, b, ldb, c, ldc);
+        Call(NoTrans, Trans, m, n, k, a, lda, b, ldb, c, ldc, accumulate: false);
     }
 
-    public override void MultiplyTransposedLeft(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
+    public override void MultiplyTransposedLeft(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false)
     {
         CheckOperand(k, m, lda, a.Length, nameof(a));
         CheckOperand(k, n, ldb, b.Length, nameof(b));
         CheckOperand(m, n, ldc, c.Length, nameof(c));
-        Call(Trans, NoTrans, m, n, k, a, lda, b, ldb, c, ldc);
+        Call(Trans, NoTrans, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
     }
 
     private static IEnumerable<string> LibraryNames() =>
         Environment.GetEnvironmentVariable("GPUINFO_BLAS") is { Length: > 0 } named ? [named] : Candidates;
 
-    private void Call(int transA, int transB, int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
+    private void Call(int transA, int transB, int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate)
     {
         if (m == 0 || n == 0)
         {
@@ -93,6 +93,11 @@ internal sealed unsafe class NativeSgemm : Sgemm
 
         if (k == 0)
         {
+            if (accumulate)
+            {
+                return;
+            }
+
             for (int i = 0; i < m; i++)
             {
                 c.Slice(i * ldc, n).Clear();
@@ -103,7 +108,7 @@ internal sealed unsafe class NativeSgemm : Sgemm
 
         fixed (float* pa = a, pb = b, pc = c)
         {
-            _sgemm(RowMajor, transA, transB, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, ldc);
+            _sgemm(RowMajor, transA, transB, m, n, k, 1f, pa, lda, pb, ldb, accumulate ? 1f : 0f, pc, ldc);
         }
     }
 }

@@ -1,7 +1,7 @@
 namespace GpuInfo.Backends.Cpu.Blas;
 
 /// <summary>
-/// The two float32 matrix products the IB over rows needs, as C = op(A)·op(B) with β = 0 on
+/// The two float32 matrix products the IB over rows needs, as C = op(A)·op(B) (+ C where asked) on
 /// row-major operands with leading dimensions (so a column block of a wider matrix is an operand):
 /// <see cref="MultiplyTransposed"/> (A·Bᵀ) and <see cref="MultiplyTransposedLeft"/> (Aᵀ·B).
 /// <see cref="Create"/> picks a system BLAS when one loads (OpenBLAS, Accelerate, or the library
@@ -15,8 +15,8 @@ internal abstract class Sgemm
     /// <summary>c[i, j] = Σ_l a[i, l]·b[j, l] for a [m, k] (row stride lda), b [n, k] (ldb), c [m, n] (ldc).</summary>
     public abstract void MultiplyTransposed(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc);
 
-    /// <summary>c[i, j] = Σ_l a[l, i]·b[l, j] for a [k, m] (row stride lda), b [k, n] (ldb), c [m, n] (ldc).</summary>
-    public abstract void MultiplyTransposedLeft(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc);
+    /// <summary>c[i, j] = Σ_l a[l, i]·b[l, j] (plus c[i, j] when <paramref name="accumulate"/>) for a [k, m] (row stride lda), b [k, n] (ldb), c [m, n] (ldc).</summary>
+    public abstract void MultiplyTransposedLeft(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate = false);
 
     /// <summary>A system BLAS when one loads (and <paramref name="managedOnly"/> is false), else the managed kernels; both use <paramref name="threads"/> threads.</summary>
     public static Sgemm Create(int threads, bool managedOnly = false) =>
