@@ -2,7 +2,7 @@
 """PyTorch peer for `gpuinfo bench`: the same row-wise measures on the same data and threads.
 
     gpuinfo bench --device cpu --rows 512 --vocab 50257 --save-data /tmp/bench
-    python3 torch_peer.py /tmp/bench --threads 2 [--device cuda] [--dtype f32|bf16|f16]
+    python3 torch_peer.py /tmp/bench --threads 2 [--device cuda] [--dtype f32|bf16|f16] [--compile] [--ops entropy,kl]
 
 Prints JSON with the median milliseconds of each op (after warm-up), GB/s counted as in gpuinfo
 bench (logits read once; the gradient written once), and the values' means for a sanity check.
@@ -22,6 +22,8 @@ ap.add_argument("--device", default="cpu")
 ap.add_argument("--dtype", default="f32", choices=["f32", "bf16", "f16"])
 ap.add_argument("--repeats", type=int, default=10)
 ap.add_argument("--warmups", type=int, default=2)
+ap.add_argument("--compile", action="store_true", help="time torch.compile'd ops (the first warm-up compiles)")
+ap.add_argument("--ops", help="comma-separated subset of the ops (default all)")
 args = ap.parse_args()
 torch.set_num_threads(args.threads)
 dtype = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}[args.dtype]
@@ -82,7 +84,12 @@ ops = [
     ("kl", kl, 2 * read),
     ("js", js, 2 * read),
 ]
-report = {"peer": f"torch {torch.__version__} on {args.device}, {torch.get_num_threads()} threads", "rows": rows, "vocab": vocab, "dtype": args.dtype, "ops": []}
+if args.ops:
+    wanted = set(args.ops.split(","))
+    ops = [o for o in ops if o[0] in wanted]
+if args.compile:
+    ops = [(name, torch.compile(fn), nbytes) for name, fn, nbytes in ops]
+report = {"peer": f"torch {torch.__version__}{' compile' if args.compile else ''} on {args.device}, {torch.get_num_threads()} threads", "rows": rows, "vocab": vocab, "dtype": args.dtype, "ops": []}
 for name, fn, nbytes in ops:
     with torch.no_grad() if name != "cross-entropy+grad" else torch.enable_grad():
         seconds, out = timed(fn)

@@ -958,7 +958,7 @@ public sealed class CorpusRunTests(CorpusEngineFixture fixture) : IClassFixture<
 /// <summary>The corpus layer on ILGPU's CPU accelerator: tiny shapes (it simulates a GPU thread by thread).</summary>
 public sealed class IlgpuCpuCorpusRunTests(IlgpuCpuFixture fixture) : IClassFixture<IlgpuCpuFixture>
 {
-    [SkippableFact]
+    [Fact]
     public void Chunked_and_sharded_runs_match_one_call()
     {
         var engine = fixture.Engine;

@@ -80,7 +80,8 @@ public sealed class KldFormatTests : IDisposable
         Array.Sort(dps);
         foreach (var (name, value) in t.KlPercentiles())
         {
-            Close(Percentiles.OfSorted(kls, Percentiles.Standard.Single(p => p.Name == name).Percent), value, $"KLD {name}", data.Seed, 1e-9);
+            // One row's KL in float32 from log-probs near -16 (ulp 1.9e-6) errs by up to ~2e-6 absolute (seed 509412706: 2.2e-6 at 0.065).
+            Close(Percentiles.OfSorted(kls, Percentiles.Standard.Single(p => p.Name == name).Percent), value, $"KLD {name}", data.Seed, 5e-6);
         }
 
         foreach (var (name, value) in t.DeltaPPercentiles())

@@ -12,7 +12,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
 
     protected InfoEngine Engine => fixture.Engine;
 
-    [SkippableFact]
+    [Fact]
     public void Negative_infinity_entries_carry_no_mass()
     {
         var data = new TestData();
@@ -50,7 +50,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void Masked_entries_in_the_test_logits_make_kl_infinite_where_the_base_has_mass()
     {
         var data = new TestData();
@@ -72,7 +72,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.InRange(kl[1], -1e-6f, 1e-6f);
     }
 
-    [SkippableFact]
+    [Fact]
     public void Huge_magnitudes_do_not_overflow()
     {
         const int v = 257;
@@ -103,7 +103,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Tolerance.Close(Math.Log(v), loss[0], 1e-6, 0, "uniform row: -log p = log V despite lse ≈ 1e30");
     }
 
-    [SkippableFact]
+    [Fact]
     public void A_late_block_with_a_far_larger_max_is_handled()
     {
         // Blocks after the first reuse the running max unless a block's max jumps far above it.
@@ -133,7 +133,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void Vocabulary_of_one()
     {
         var x = new[] { 3.5f, -2f, 0f };
@@ -153,7 +153,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.Equal(3, Engine.Top1Agreement(Logits.Float32(x, 1), Logits.Float32(x, 1)));
     }
 
-    [SkippableFact]
+    [Fact]
     public void All_rows_ignored_gives_NaN_mean_zero_sum_and_zero_gradient()
     {
         var data = new TestData();
@@ -174,7 +174,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.True(double.IsNaN(totals.MeanNll));
     }
 
-    [SkippableFact]
+    [Fact]
     public void An_ignore_index_inside_the_vocabulary_ignores_that_class()
     {
         var data = new TestData();
@@ -186,7 +186,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.True(loss[1] > 0);
     }
 
-    [SkippableTheory]
+    [Theory]
     [InlineData(-1L)]
     [InlineData(Vocab)]
     [InlineData(long.MaxValue)]
@@ -201,7 +201,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.Contains(target.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message, StringComparison.Ordinal);
     }
 
-    [SkippableTheory]
+    [Theory]
     [InlineData(float.NaN, "NaN")]
     [InlineData(float.PositiveInfinity, "+inf")]
     public void Non_finite_logits_raise_an_error_naming_the_row(float bad, string word)
@@ -220,7 +220,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.Equal("q", eq.ParamName);
     }
 
-    [SkippableFact]
+    [Fact]
     public void A_row_of_all_negative_infinity_is_an_error()
     {
         var x = new TestData().Logits(3, Vocab);
@@ -230,7 +230,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.Contains("-inf", e.Message, StringComparison.Ordinal);
     }
 
-    [SkippableFact]
+    [Fact]
     public void Bad_arguments_name_the_parameter()
     {
         var x = new TestData().Logits(3, Vocab);
@@ -247,7 +247,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.Equal("gradient", Assert.Throws<ArgumentException>(() => Engine.CrossEntropyWithGradient(Logits.Float32(x, Vocab), new[] { 1, 2, 3 }, new float[5])).ParamName);
     }
 
-    [SkippableFact]
+    [Fact]
     public void Zero_rows_is_not_an_error()
     {
         Engine.LogSumExp(Logits.Float32([], 7), []);

@@ -30,7 +30,7 @@ public abstract class EngineFixture : IDisposable
     {
         get
         {
-            Skip.If(_engine.Value.Engine is null, _engine.Value.Reason);
+            Assert.SkipWhen(_engine.Value.Engine is null, _engine.Value.Reason ?? "no engine");
             return _engine.Value.Engine!;
         }
     }

@@ -10,7 +10,7 @@ namespace GpuInfo.Tests.Measures;
 /// </summary>
 public abstract class IlgpuChunkingTests(EngineFixture fixture)
 {
-    [SkippableFact]
+    [Fact]
     public void Chunked_runs_equal_single_chunk_runs()
     {
         var engine = fixture.Engine;
@@ -49,7 +49,7 @@ public abstract class IlgpuChunkingTests(EngineFixture fixture)
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void Concurrent_calls_on_one_engine_give_the_sequential_results()
     {
         var engine = fixture.Engine;

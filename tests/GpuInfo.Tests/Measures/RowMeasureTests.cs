@@ -21,7 +21,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
     /// <summary>A shape with few rows and a wide vocabulary, for the split-vocabulary path.</summary>
     protected abstract Shape Wide { get; }
 
-    [SkippableFact]
+    [Fact]
     public void LogSumExp_matches_float64()
     {
         foreach (var shape in Shapes)
@@ -40,7 +40,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void Entropy_matches_float64()
     {
         foreach (var shape in Shapes)
@@ -56,7 +56,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void ArgMax_returns_the_first_maximum()
     {
         foreach (var shape in Shapes)
@@ -91,7 +91,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         { 0f, false, 0f, 0.5f, Reduction.Sum, 0.5 },
     };
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(CrossEntropyCases))]
     public void CrossEntropy_matches_PyTorch_semantics_in_float64(float smoothing, bool weighted, float zloss, float t,
         Reduction reduction, double ignored)
@@ -116,7 +116,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         }
     }
 
-    [SkippableTheory]
+    [Theory]
     [InlineData(0f, false, 0f, 1f, Reduction.Mean)]
     [InlineData(0.1f, true, 1e-3f, 1.5f, Reduction.Mean)]
     [InlineData(0.1f, false, 1e-4f, 0.8f, Reduction.Sum)]
@@ -142,7 +142,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void Kl_both_directions_match_float64()
     {
         foreach (var shape in Shapes)
@@ -167,7 +167,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void Kl_keeps_its_relative_accuracy_for_nearly_equal_distributions()
     {
         // KL ≈ 1e-8 to 1e-6 per row: the classic Σp(zp-zq) - (lse_p - lse_q) in float32 errs by ~1e-7
@@ -189,7 +189,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void JensenShannon_matches_float64()
     {
         foreach (var shape in Shapes)
@@ -212,7 +212,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void Top1Agreement_counts_equal_argmaxes()
     {
         var shape = Shapes[0];
@@ -223,7 +223,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         Assert.Equal(expected, Engine.Top1Agreement(Logits.Float32(p, shape.Vocab), Logits.Float32(q, shape.Vocab)));
     }
 
-    [SkippableFact]
+    [Fact]
     public void Evaluate_totals_match_float64()
     {
         var shape = Shapes[0];
@@ -257,7 +257,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         Tolerance.Close(entropy / tokens, totals.MeanEntropy, 2e-5, 0, $"mean entropy {data}");
     }
 
-    [SkippableFact]
+    [Fact]
     public void Compare_totals_match_float64()
     {
         var shape = Shapes[0];
@@ -300,7 +300,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         Tolerance.Close(Math.Sqrt(dp2 / tokens), totals.RmsDeltaP, 2e-5, 1e-8, $"rms delta p {data}");
     }
 
-    [SkippableFact]
+    [Fact]
     public void Half_and_bfloat16_inputs_match_float64_of_their_values()
     {
         var shape = Shapes[0];
@@ -339,7 +339,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         CheckGradient(fromHalf, shape, y, options, gradResult, gradH, data);
     }
 
-    [SkippableFact]
+    [Fact]
     public void Split_vocabulary_path_matches_float64()
     {
         var shape = Wide;

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Summary of a device check (check.sh): one Markdown table and one JSON with, per shape, dtype and
+op, GpuInfo's ms, GB/s and fraction of the read bandwidth measured in the same bench run, and the
+speedup over PyTorch eager and torch.compile on the same data and card.
+
+    python3 summarize.py OUT_DIR      # reads bench_*.json, torch_*.json, torch_compile_*.json
+"""
+import glob
+import json
+import os
+import sys
+
+out = sys.argv[1]
+rows = []
+for bench_path in sorted(glob.glob(os.path.join(out, "bench_*.json"))):
+    tag = os.path.basename(bench_path)[len("bench_"):-len(".json")]
+    ours = json.load(open(bench_path))
+    peers = {}
+    for kind, name in (("eager", f"torch_{tag}.json"), ("compile", f"torch_compile_{tag}.json")):
+        path = os.path.join(out, name)
+        peers[kind] = {o["op"]: o for o in json.load(open(path))["ops"]} if os.path.exists(path) else {}
+    for o in ours["ops"]:
+        eager, compiled = peers["eager"].get(o["op"]), peers["compile"].get(o["op"])
+        rows.append({
+            "shape": f"{ours['rows']}x{ours['vocab']}", "dtype": ours["dtype"], "op": o["op"], "device": ours["device"],
+            "ms": o["ms"], "gbps": o["gbps"], "fraction_of_read_bw": o["fraction_of_read_bw"], "read_gbps": ours["memory_read_gbps"],
+            "max_relative_error": o["max_relative_error"],
+            "torch_eager_ms": eager["ms"] if eager else None, "speedup_eager": eager["ms"] / o["ms"] if eager else None,
+            "torch_compile_ms": compiled["ms"] if compiled else None, "speedup_compile": compiled["ms"] / o["ms"] if compiled else None,
+        })
+
+json.dump(rows, open(os.path.join(out, "summary.json"), "w"), indent=2)
+
+
+def f(v, fmt):
+    return "-" if v is None else format(v, fmt)
+
+
+lines = ["| shape | dtype | op | gpuinfo ms | GB/s | of read BW | eager ms | x eager | compile ms | x compile | max rel. err |",
+         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+for r in rows:
+    lines.append(f"| {r['shape']} | {r['dtype']} | {r['op']} | {r['ms']:.3f} | {r['gbps']:.0f} | {r['fraction_of_read_bw']:.0%} | "
+                 f"{f(r['torch_eager_ms'], '.3f')} | {f(r['speedup_eager'], '.1f')} | {f(r['torch_compile_ms'], '.3f')} | "
+                 f"{f(r['speedup_compile'], '.1f')} | {r['max_relative_error']:.1e} |")
+open(os.path.join(out, "summary.md"), "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
