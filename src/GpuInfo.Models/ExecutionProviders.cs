@@ -1,0 +1,66 @@
+using GpuInfo.Formats;
+using Microsoft.ML.OnnxRuntime;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// Creates the ONNX Runtime session on the provider asked for: CUDA when it loads (with
+/// Microsoft.ML.OnnxRuntime.Gpu in place of the CPU package), else the CPU with the reason.
+/// </summary>
+internal static class ExecutionProviders
+{
+    public static (InferenceSession Session, string Provider) CreateSession(string path, OnnxModelOptions options)
+    {
+        string? cudaProblem = null;
+        if (options.ExecutionProvider != "cpu")
+        {
+            var cuda = NewOptions(options);
+            try
+            {
+                cuda.AppendExecutionProvider_CUDA(options.CudaDevice);
+                return (Open(path, cuda), $"cuda:{options.CudaDevice}");
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+            {
+                cuda.Dispose();
+                cudaProblem = $"CUDA provider unavailable: {FirstLine(e.Message)}";
+                if (options.ExecutionProvider == "cuda")
+                {
+                    throw new DeviceUnavailableException($"{path}: {cudaProblem}");
+                }
+            }
+        }
+
+        var cpu = NewOptions(options);
+        return (Open(path, cpu), cudaProblem is null ? "cpu" : $"cpu ({cudaProblem})");
+    }
+
+    private static SessionOptions NewOptions(OnnxModelOptions options)
+    {
+        var session = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (options.Threads > 0)
+        {
+            session.IntraOpNumThreads = options.Threads;
+        }
+
+        return session;
+    }
+
+    private static InferenceSession Open(string path, SessionOptions options)
+    {
+        try
+        {
+            return new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidFileException(path, $"not an ONNX model ONNX Runtime can load: {FirstLine(e.Message)}");
+        }
+        finally
+        {
+            options.Dispose();
+        }
+    }
+
+    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
+}
