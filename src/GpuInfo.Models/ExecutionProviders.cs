@@ -23,7 +23,9 @@ internal static class ExecutionProviders
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
                 cuda.Dispose();
-                cudaProblem = $"CUDA provider unavailable: {FirstLine(e.Message)}";
+                cudaProblem = "CUDA provider unavailable: " + (e is EntryPointNotFoundException
+                    ? "this ONNX Runtime build has none (deploy Microsoft.ML.OnnxRuntime.Gpu in place of Microsoft.ML.OnnxRuntime)"
+                    : FirstLine(e.Message));
                 if (options.ExecutionProvider == "cuda")
                 {
                     throw new DeviceUnavailableException($"{path}: {cudaProblem}");
