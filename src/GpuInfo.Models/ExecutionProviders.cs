@@ -9,7 +9,9 @@ namespace GpuInfo.Models;
 /// </summary>
 internal static class ExecutionProviders
 {
-    public static (InferenceSession Session, string Provider) CreateSession(string path, OnnxModelOptions options)
+    /// <param name="path">What errors call the model (its file).</param>
+    /// <param name="bytes">The model itself, or null to read it from <paramref name="path"/>.</param>
+    public static (InferenceSession Session, string Provider) CreateSession(string path, byte[]? bytes, OnnxModelOptions options)
     {
         string? cudaProblem = null;
         if (options.ExecutionProvider != "cpu")
@@ -18,7 +20,7 @@ internal static class ExecutionProviders
             try
             {
                 cuda.AppendExecutionProvider_CUDA(options.CudaDevice);
-                return (Open(path, cuda), $"cuda:{options.CudaDevice}");
+                return (Open(path, bytes, cuda), $"cuda:{options.CudaDevice}");
             }
             catch (Exception e) when (e is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
             {
@@ -34,7 +36,7 @@ internal static class ExecutionProviders
         }
 
         var cpu = NewOptions(options);
-        return (Open(path, cpu), cudaProblem is null ? "cpu" : $"cpu ({cudaProblem})");
+        return (Open(path, bytes, cpu), cudaProblem is null ? "cpu" : $"cpu ({cudaProblem})");
     }
 
     private static SessionOptions NewOptions(OnnxModelOptions options)
@@ -48,11 +50,11 @@ internal static class ExecutionProviders
         return session;
     }
 
-    private static InferenceSession Open(string path, SessionOptions options)
+    private static InferenceSession Open(string path, byte[]? bytes, SessionOptions options)
     {
         try
         {
-            return new InferenceSession(path, options);
+            return bytes is null ? new InferenceSession(path, options) : new InferenceSession(bytes, options);
         }
         catch (OnnxRuntimeException e)
         {

@@ -76,7 +76,6 @@ public sealed class ModelRowSource : RowSource
 
     public override SourceDescription Describe()
     {
-        var model = FileFingerprint.Of("model", _model.Path, Math.Min(new FileInfo(_model.Path).Length, 1L << 20));
         var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
             ["context"] = Windows.Context.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -85,7 +84,7 @@ public sealed class ModelRowSource : RowSource
             ["tokens_sha256"] = _tokensHash.Value,
             ["tokenizer"] = TokenizerLabel(_text.Tokenizer),
         };
-        return new SourceDescription("onnx-model", Rows, Vocab, Type, Values, [model], settings);
+        return new SourceDescription("onnx-model", Rows, Vocab, Type, Values, [_model.Fingerprint], settings);
     }
 
     /// <summary>Chunks end where a window's rows do, so each lies in one window's logits.</summary>

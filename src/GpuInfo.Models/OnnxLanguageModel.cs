@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using GpuInfo.Corpus;
 using GpuInfo.Formats;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -13,13 +15,17 @@ namespace GpuInfo.Models;
 /// </summary>
 public sealed class OnnxLanguageModel : IDisposable
 {
+    /// <summary>Partials fingerprint a model by its size and the SHA-256 of its first MiB (graph and first weights), not all of it.</summary>
+    private const long FingerprintBytes = 1L << 20;
+
     private readonly InferenceSession _session;
     private readonly ModelInputs _inputs;
     private readonly string _output;
     private readonly TensorElementType _outputType;
+    private readonly Lazy<FileFingerprint> _fingerprint;
     private long _runTicks;
 
-    private OnnxLanguageModel(string path, InferenceSession session, ModelInputs inputs, string output, TensorElementType outputType, int vocab, string provider)
+    private OnnxLanguageModel(string path, byte[]? bytes, InferenceSession session, ModelInputs inputs, string output, TensorElementType outputType, int vocab, string provider)
     {
         Path = path;
         _session = session;
@@ -28,6 +34,9 @@ public sealed class OnnxLanguageModel : IDisposable
         _outputType = outputType;
         Vocab = vocab;
         Provider = provider;
+        _fingerprint = new(() => bytes is null
+            ? FileFingerprint.Of("model", path, Math.Min(new FileInfo(path).Length, FingerprintBytes))
+            : new FileFingerprint("model", path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes.AsSpan(0, (int)Math.Min(bytes.Length, FingerprintBytes))))));
         Type = outputType switch
         {
             TensorElementType.Float16 => ScalarType.Float16,
@@ -65,7 +74,26 @@ public sealed class OnnxLanguageModel : IDisposable
             throw new InvalidFileException(path, "no such model file.");
         }
 
-        var (session, provider) = ExecutionProviders.CreateSession(path, o);
+        return Create(path, null, o);
+    }
+
+    /// <summary>A model held in memory (e.g. an embedded resource); <paramref name="name"/> is what errors and partials call it.</summary>
+    /// <inheritdoc cref="Open(string, OnnxModelOptions?)"/>
+    public static OnnxLanguageModel Load(byte[] model, string name, OnnxModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(name);
+        var o = options ?? new OnnxModelOptions();
+        o.Validate();
+        return Create(name, model, o);
+    }
+
+    /// <summary>How partials identify the model.</summary>
+    internal FileFingerprint Fingerprint => _fingerprint.Value;
+
+    private static OnnxLanguageModel Create(string path, byte[]? bytes, OnnxModelOptions o)
+    {
+        var (session, provider) = ExecutionProviders.CreateSession(path, bytes, o);
         try
         {
             var inputs = ModelInputs.Find(path, session.InputMetadata);
@@ -90,7 +118,7 @@ public sealed class OnnxLanguageModel : IDisposable
                 throw new InvalidFileException(path, $"output {output} leaves the vocabulary axis unsized ({meta.SymbolicDimensions[2]}); export it with a fixed vocabulary.");
             }
 
-            return new OnnxLanguageModel(path, session, inputs, output, meta.ElementDataType, vocab, provider);
+            return new OnnxLanguageModel(path, bytes, session, inputs, output, meta.ElementDataType, vocab, provider);
         }
         catch
         {

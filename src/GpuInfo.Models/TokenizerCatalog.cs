@@ -69,8 +69,32 @@ public static class TokenizerCatalog
             throw new InvalidFileException(vocabPath, $"a vocab.json needs merges.txt beside it ({merges} is missing).");
         }
 
-        var bpe = BpeTokenizer.Create(new BpeOptions(vocabPath, merges) { ByteLevel = true, PreTokenizer = Gpt2PreTokenizer(null) });
-        return new TextTokenizer(bpe, vocabPath, Math.Max(MaxId(bpe.Vocabulary), MaxId(bpe.SpecialTokens)) + 1, true);
+        using var vocab = File.OpenRead(vocabPath);
+        using var mergeLines = File.OpenRead(merges);
+        return VocabAndMerges(vocab, mergeLines, vocabPath);
+    }
+
+    /// <summary>A GPT-2-style byte-level BPE from a vocab.json and a merges.txt held in streams (e.g. embedded resources).</summary>
+    /// <exception cref="System.Text.Json.JsonException">The vocabulary is not a JSON object of token → id.</exception>
+    public static TextTokenizer VocabAndMerges(Stream vocab, Stream merges, string name)
+    {
+        ArgumentNullException.ThrowIfNull(vocab);
+        ArgumentNullException.ThrowIfNull(merges);
+        ArgumentNullException.ThrowIfNull(name);
+        var ids = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(vocab)
+            ?? throw new System.Text.Json.JsonException("the vocabulary is null.");
+        using var reader = new StreamReader(merges);
+        var pairs = new List<string>();
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length > 0 && !line.StartsWith("#version", StringComparison.Ordinal))
+            {
+                pairs.Add(line);
+            }
+        }
+
+        var bpe = BpeTokenizer.Create(new BpeOptions(ids) { Merges = pairs, ByteLevel = true, PreTokenizer = Gpt2PreTokenizer(null) });
+        return new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true);
     }
 
     private static TextTokenizer SentencePiece(string path)

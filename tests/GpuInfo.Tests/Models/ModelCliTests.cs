@@ -70,4 +70,16 @@ public sealed class ModelCliTests
         Assert.Equal(GpuInfo.Cli.ExitCode.BadData, code);
         Assert.Contains("small_vocab.onnx", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_demo_scores_its_text_with_the_embedded_model()
+    {
+        var demo = CliRunner.Json("demo", "--rows", "8", "--vocab", "64", "--device", "cpu");
+        var lm = demo["language_model"]!;
+        var ppl = CliRunner.Json("perplexity", "--model", ModelFiles.Path("Samples/demo.onnx"), "--tokenizer", ModelFiles.VocabJson,
+            "--text", ModelFiles.Path("Samples/demo.txt"), "--context", "64", "--stride", "32", "--device", "cpu");
+        Assert.Equal(ppl["tokens"]!.GetValue<long>(), lm["tokens"]!.GetValue<long>());
+        Assert.Equal(CliRunner.Number(ppl["perplexity"]), CliRunner.Number(lm["perplexity"]));
+        Assert.Equal(CliRunner.Number(ppl["bits_per_byte"]), CliRunner.Number(lm["bits_per_byte"]));
+    }
 }

@@ -97,14 +97,18 @@ public sealed class ModelPerplexityTests(CorpusEngineFixture fixture) : IClassFi
         Assert.InRange(batched.BuffersAllocated, 1, 3);
     }
 
-    [Fact]
-    public void Perplexity_equals_eval_over_the_same_logits_dumped_to_npy()
+    [Theory]
+    [InlineData("window.onnx", "sample.txt", ScalarType.Float32)]
+    [InlineData("Samples/demo.onnx", "Samples/demo.txt", ScalarType.Float16)]
+    public void Perplexity_equals_eval_over_the_same_logits_dumped_to_npy(string modelName, string textName, ScalarType type)
     {
-        var text = ModelFiles.Sample();
+        string modelPath = ModelFiles.Path(modelName), textPath = ModelFiles.Path(textName);
+        var text = TokenizerCatalog.Load(ModelFiles.VocabJson).Encode(File.ReadAllText(textPath), textPath);
         using var dir = new TempDir();
-        using var model = OnnxLanguageModel.Open(ModelFiles.Path("window.onnx"));
+        using var model = OnnxLanguageModel.Open(modelPath);
+        Assert.Equal(type, model.Type);
         using var source = Source(model, text, 32, 8);
-        var logits = new List<float>();
+        var logits = new List<byte>();
         var targets = new List<long>();
         var bytes = new List<long>();
         var block = new RowBlock(8, source.Vocab, source.Type, true, true);
@@ -114,17 +118,26 @@ public sealed class ModelPerplexityTests(CorpusEngineFixture fixture) : IClassFi
             block.Reset(first, rows.ChunkRows(first, (int)Math.Min(8, source.Rows - first)));
             rows.Read(block);
             var values = block.Logits;
-            logits.AddRange(MemoryMarshal.Cast<byte, float>(MemoryMarshal.CreateReadOnlySpan(in values.Start, checked((int)values.ElementCount * 4))).ToArray());
+            logits.AddRange(MemoryMarshal.CreateReadOnlySpan(in values.Start, checked((int)values.ElementCount * (type == ScalarType.Float32 ? 4 : 2))).ToArray());
             targets.AddRange(block.Targets.ToArray());
             bytes.AddRange(block.TargetBytes.ToArray());
             first += block.Rows;
         }
 
-        NpyFormat.Write<float>(dir.File("logits.npy"), logits.ToArray(), [targets.Count, source.Vocab]);
+        long[] shape = [targets.Count, source.Vocab];
+        if (type == ScalarType.Float32)
+        {
+            NpyFormat.Write<float>(dir.File("logits.npy"), MemoryMarshal.Cast<byte, float>(logits.ToArray()), shape);
+        }
+        else
+        {
+            NpyFormat.Write<Half>(dir.File("logits.npy"), MemoryMarshal.Cast<byte, Half>(logits.ToArray()), shape);
+        }
+
         NpyFormat.Write<long>(dir.File("targets.npy"), targets.ToArray(), [targets.Count]);
         NpyFormat.Write<long>(dir.File("bytes.npy"), bytes.ToArray(), [targets.Count]);
         var eval = Cli.CliRunner.Json("eval", "--logits", dir.File("logits.npy"), "--targets", dir.File("targets.npy"), "--bytes", dir.File("bytes.npy"), "--device", "cpu");
-        var ppl = Cli.CliRunner.Json("perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText,
+        var ppl = Cli.CliRunner.Json("perplexity", "--model", modelPath, "--tokenizer", ModelFiles.VocabJson, "--text", textPath,
             "--context", "32", "--stride", "8", "--device", "cpu");
         foreach (string key in new[] { "tokens", "mean_nll", "mean_nll_se", "perplexity", "bits_per_token", "mean_entropy", "top1_accuracy", "bits_per_byte" })
         {

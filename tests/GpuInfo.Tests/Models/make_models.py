@@ -14,8 +14,9 @@ Everything is deterministic: rerunning it rewrites the same files. What it write
   h[s] = (sum_{j<=s} mask_j * E[id_j]) / (sum_{j<=s} mask_j) + P[position_ids[s]], logits = h W + c
   (CumSum and Div; E, P, W, c seeded random, float32). Its perplexity depends on the window, so it
   checks the sliding-window protocol.
-- demo.onnx: a bigram model fitted to TRAIN_TEXT (add-0.1 smoothed log-probabilities), stored as
-  float16 (fp16 logits), used by `gpuinfo demo` on DEMO_TEXT (embedded in the CLI as well).
+- src/GpuInfo.Cli/Samples/: demo.onnx, a bigram model fitted to TRAIN_TEXT (add-0.1 smoothed
+  log-probabilities) stored as float16 (fp16 logits), DEMO_TEXT as demo.txt, and a copy of the
+  tokenizer: `gpuinfo demo` embeds them and scores the text with the model.
 - bad_rank.onnx (logits [B, S]), small_vocab.onnx (vocabulary 100 < the tokenizer's 300),
   no_input_ids.onnx (its input is called "x"): malformed models for the error tests.
 - sample.txt (TEST_TEXT), sample_tokens.npy (its ids under this script's BPE, which the .NET
@@ -32,6 +33,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SAMPLES = os.path.join(HERE, "..", "..", "..", "src", "GpuInfo.Cli", "Samples")   # embedded in gpuinfo for its demo
 VOCAB = 300
 OPSET = 13
 
@@ -138,11 +140,11 @@ def bigram_table(vocab):
     return (3.0 * np.sin(0.37 * i + 1.3 * j) + np.mod(7 * i + 13 * j, 17) / 5.0 - 0.004 * j).astype(np.float32)
 
 
-def save(graph, name):
+def save(graph, name, folder=HERE):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="gpuinfo make_models.py")
     model.ir_version = 8
     onnx.checker.check_model(model)
-    onnx.save(model, os.path.join(HERE, name))
+    onnx.save(model, os.path.join(folder, name))
 
 
 def ids_input(name="input_ids"):
@@ -220,11 +222,12 @@ def sliding_nll(ids, context, stride, logits_of):
 
 def main():
     vocab, merges = train_bpe(TRAIN_TEXT, VOCAB)
-    with open(os.path.join(HERE, "vocab.json"), "w", encoding="utf-8") as f:
-        json.dump(vocab, f, ensure_ascii=False, indent=0, sort_keys=True)
-    with open(os.path.join(HERE, "merges.txt"), "w", encoding="utf-8") as f:
-        f.write("#version: 0.2\n")
-        f.writelines(f"{a} {b}\n" for a, b in merges)
+    for folder in (HERE, SAMPLES):
+        with open(os.path.join(folder, "vocab.json"), "w", encoding="utf-8") as f:
+            json.dump(vocab, f, ensure_ascii=False, indent=0, sort_keys=True)
+        with open(os.path.join(folder, "merges.txt"), "w", encoding="utf-8") as f:
+            f.write("#version: 0.2\n")
+            f.writelines(f"{a} {b}\n" for a, b in merges)
 
     table = bigram_table(VOCAB)
     save(bigram_graph(table), "bigram.onnx")
@@ -235,7 +238,7 @@ def main():
     for a, b in zip(train_ids, train_ids[1:]):
         counts[a, b] += 1
     demo = np.log(counts / counts.sum(axis=1, keepdims=True)).astype(np.float16)
-    save(bigram_graph(demo, TensorProto.FLOAT16, name="demo"), "demo.onnx")
+    save(bigram_graph(demo, TensorProto.FLOAT16, name="demo"), "demo.onnx", SAMPLES)
 
     save(helper.make_graph([helper.make_node("Gather", ["row", "input_ids"], ["logits"], axis=0)], "bad_rank", [ids_input()],
                            [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence"])],
@@ -245,7 +248,7 @@ def main():
 
     with open(os.path.join(HERE, "sample.txt"), "w", encoding="utf-8", newline="\n") as f:
         f.write(TEST_TEXT)
-    with open(os.path.join(HERE, "demo.txt"), "w", encoding="utf-8", newline="\n") as f:
+    with open(os.path.join(SAMPLES, "demo.txt"), "w", encoding="utf-8", newline="\n") as f:
         f.write(DEMO_TEXT)
     ids = encode(TEST_TEXT, vocab, merges)
     np.save(os.path.join(HERE, "sample_tokens.npy"), np.array(ids, dtype=np.int64))
