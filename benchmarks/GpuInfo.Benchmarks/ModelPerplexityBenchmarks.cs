@@ -8,10 +8,9 @@ namespace GpuInfo.Benchmarks;
 /// The time outside the model in a perplexity run: the model alone over every window (its logits
 /// handed out chunk by chunk and dropped) against the whole evaluation (the same chunks through the
 /// measures). Needs a model and a text:
-/// <c>GPUINFO_BENCH_MODEL=/tmp/bench32k.onnx GPUINFO_BENCH_TEXT=/tmp/text.txt dotnet run -c Release --project benchmarks/GpuInfo.Benchmarks -- --filter '*ModelPerplexity*'</c>
-/// (the model from benchmarks/models/make_bench_model.py; the tokenizer is the tests' 300-token BPE unless GPUINFO_BENCH_TOKENIZER names another).
+/// <c>GPUINFO_BENCH_MODEL=/tmp/bench32k.onnx GPUINFO_BENCH_TEXT=/tmp/text.txt GPUINFO_BENCH_TOKENIZER=$PWD/tests/GpuInfo.Tests/Models/vocab.json dotnet run -c Release --project benchmarks/GpuInfo.Benchmarks -- --filter '*ModelPerplexity*'</c>
+/// (the model from benchmarks/models/make_bench_model.py; absolute paths: the benchmark runs in a folder of its own).
 /// </summary>
-[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
 public class ModelPerplexityBenchmarks
 {
     private InfoEngine _engine = null!;
@@ -26,7 +25,7 @@ public class ModelPerplexityBenchmarks
     {
         string model = Environment.GetEnvironmentVariable("GPUINFO_BENCH_MODEL") ?? throw new InvalidOperationException("set GPUINFO_BENCH_MODEL to an ONNX causal LM (benchmarks/models/make_bench_model.py)");
         string text = Environment.GetEnvironmentVariable("GPUINFO_BENCH_TEXT") ?? throw new InvalidOperationException("set GPUINFO_BENCH_TEXT to a UTF-8 text");
-        string tokenizer = Environment.GetEnvironmentVariable("GPUINFO_BENCH_TOKENIZER") ?? Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "tests", "GpuInfo.Tests", "Models", "vocab.json");
+        string tokenizer = Environment.GetEnvironmentVariable("GPUINFO_BENCH_TOKENIZER") ?? throw new InvalidOperationException("set GPUINFO_BENCH_TOKENIZER to a tokenizer name or file (e.g. the tests' Models/vocab.json)");
         _engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
         _model = OnnxLanguageModel.Open(model, new OnnxModelOptions { ExecutionProvider = "cpu" });
         _text = TokenizerCatalog.Load(tokenizer).Encode(File.ReadAllText(text), text);

@@ -41,7 +41,8 @@ internal static class ExecutionProviders
 
     private static SessionOptions NewOptions(OnnxModelOptions options)
     {
-        var session = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        // ONNX Runtime would also log its errors to stderr; they reach the caller as exceptions (one line in the CLI).
+        var session = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
         if (options.Threads > 0)
         {
             session.IntraOpNumThreads = options.Threads;

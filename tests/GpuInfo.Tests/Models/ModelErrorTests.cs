@@ -49,6 +49,15 @@ public sealed class ModelErrorTests
         Assert.Equal(ModelFiles.Path("small_vocab.onnx"), e.Path);
     }
 
+    [Fact]
+    public void A_window_beyond_the_models_positions_is_one_line_naming_the_model()
+    {
+        var (code, _, stderr) = CliRunner.Run(Perplexity(ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--context", "100", "--stride", "50"));
+        Assert.Equal(ExitCode.BadData, code);
+        Assert.StartsWith($"gpuinfo: {ModelFiles.Path("window.onnx")}: reading rows [0, 99): ", stderr, StringComparison.Ordinal);
+        Assert.Equal(1, stderr.Count(c => c == '\n'));
+    }
+
     [Theory]
     [InlineData("--context", "1")]
     [InlineData("--stride", "0")]
