@@ -21,6 +21,8 @@ public static class Program
             DevicesCommand.Create(stdout),
             EvalCommand.Create(stdout, stderr),
             CompareCommand.Create(stdout, stderr),
+            PerplexityCommand.Create(stdout),
+            CompareModelsCommand.Create(stdout),
             MergeCommand.Create(stdout),
             ConvertCommand.Create(stdout),
             KernelsCommand.Create(stdout),

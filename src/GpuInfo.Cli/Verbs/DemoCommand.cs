@@ -38,6 +38,7 @@ internal static class DemoCommand
                 ["row_measures"] = RowMeasures(engine, sample),
                 ["evaluation"] = Evaluation(engine, sample),
                 ["comparison"] = Comparison(engine, sample),
+                ["language_model"] = ModelDemo.Run(engine),
                 ["distributions"] = DistributionDemo.Run(engine),
                 ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 3),
             };
@@ -50,7 +51,7 @@ internal static class DemoCommand
             var console = Tables.Console(stdout);
             console.MarkupLine($"[bold]gpuinfo demo[/] on {Markup.Escape(engine.Device.Kind.ToString())} ({Markup.Escape(engine.Device.Name)}): {Markup.Escape(engine.Device.Reason)}");
             console.MarkupLine(Markup.Escape(sections["data"]!.ToString()));
-            foreach (var name in new[] { "row_measures", "evaluation", "comparison", "distributions" })
+            foreach (var name in new[] { "row_measures", "evaluation", "comparison", "language_model", "distributions" })
             {
                 console.Write(Tables.KeyValue(name.Replace('_', ' '), Flatten((JsonObject)sections[name]!)));
             }

@@ -64,7 +64,7 @@ internal sealed class ChunkPipeline : IDisposable
     /// <summary>Stops the reader and every consumer waiting in <see cref="Take"/> (after a consumer failed).</summary>
     public void Stop() => _stop.Cancel();
 
-    /// <summary>Stops the reader and waits for it, so that no read runs after the caller disposes its sources.</summary>
+    /// <summary>Stops the reader and waits for it, so that no read runs after the caller disposes its sources, and tells the sources the run has ended.</summary>
     public void Dispose()
     {
         _stop.Cancel();
@@ -75,6 +75,11 @@ internal sealed class ChunkPipeline : IDisposable
         catch (AggregateException)
         {
             // A read's failure after the run ended belongs to no one.
+        }
+
+        foreach (var source in _sources)
+        {
+            source.OnRunEnded();
         }
 
         _stop.Dispose();
@@ -90,6 +95,13 @@ internal sealed class ChunkPipeline : IDisposable
             {
                 var set = _free.Take(_stop.Token);
                 int rows = (int)Math.Min(ChunkRows, _end - next);
+                foreach (var source in _sources)
+                {
+                    int wanted = source.ChunkRows(next, rows);
+                    rows = wanted >= 1 && wanted <= rows ? wanted
+                        : throw new RowSourceException(source.Name, -1, $"asked for a chunk of {wanted} rows at row {next}; a chunk there holds 1 to {rows}.");
+                }
+
                 for (int i = 0; i < _sources.Length; i++)
                 {
                     set[i].Reset(next, rows);

@@ -47,6 +47,24 @@ public abstract class RowSource : IDisposable
         GC.SuppressFinalize(this);
     }
 
+    /// <summary>
+    /// How many rows, from <paramref name="firstRow"/> on, the next chunk should hold: from 1 to
+    /// <paramref name="maxRows"/> (the run's chunk size, already cut at the shard's end). The default
+    /// takes them all; a source whose rows come in groups that it holds in memory of its own (a
+    /// model's windows) ends chunks at a group's edge, so that it can hand each chunk over with
+    /// <see cref="RowBlock.UseMemory(ReadOnlyMemory{float})"/> instead of copying it.
+    /// </summary>
+    protected internal virtual int ChunkRows(long firstRow, int maxRows) => maxRows;
+
+    /// <summary>
+    /// Told when a run has stopped reading and no longer uses any block it filled (also after a
+    /// failure or cancellation): memory the source handed out with <see cref="RowBlock.UseMemory(ReadOnlyMemory{float})"/>
+    /// is its own again.
+    /// </summary>
+    protected internal virtual void OnRunEnded()
+    {
+    }
+
     /// <summary>Fills <paramref name="block"/> with rows [block.FirstRow, block.FirstRow + block.Rows) and, when <see cref="HasTargets"/>, their targets.</summary>
     protected internal abstract void Read(RowBlock block);
 

@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Diagnostics;
+using GpuInfo.Cli.Output;
+using GpuInfo.Corpus;
+using GpuInfo.Models;
+
+namespace GpuInfo.Cli.Verbs;
+
+/// <summary>
+/// <c>gpuinfo perplexity</c>: an ONNX causal LM scores a text over sliding windows and its logits go
+/// straight into the evaluation (no file of logits): eval's report, bits per byte from the
+/// tokenizer's byte counts, and where the time went.
+/// </summary>
+internal static class PerplexityCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var common = new CommonOptions();
+        var model = new Option<string>("--model") { Description = "A causal LM in ONNX (inputs input_ids [, attention_mask, position_ids]; output logits [batch, sequence, vocabulary]).", Required = true };
+        var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
+        var models = new ModelOptions();
+        var rates = new TextRates();
+        var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy), one per scored token.", 64);
+        var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, topK };
+        models.AddTo(command);
+        corpus.AddTo(command);
+        rates.AddTo(command);
+        common.AddTo(command);
+        command.SetAction(parse =>
+        {
+            var clock = Stopwatch.StartNew();
+            var windows = models.Windows(parse);
+            models.CheckProvider(parse);
+            var (shard, shardFrom) = corpus.ParseShard(parse);
+            var (bytes, words) = rates.Parse(parse);
+            int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
+            if (shard.Count > 1 && (bytes ?? words) is not null)
+            {
+                throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
+            }
+
+            var (text, tokenizerVocab, tokenizeSeconds) = models.ReadText(parse);
+            if (bytes is not null && text.Bytes is not null)
+            {
+                throw CliException.Usage("the tokenizer counts each token's bytes: --total-bytes applies to --tokens only.");
+            }
+
+            var load = Stopwatch.StartNew();
+            using var lm = models.OpenModel(parse, parse.GetValue(model)!, tokenizerVocab);
+            using var source = new ModelRowSource(lm, text, windows);
+            using var engines = common.CreateEngines(parse);
+            double loadSeconds = load.Elapsed.TotalSeconds;
+            bool json = parse.GetValue(common.Json);
+            var partial = corpus.Run(parse, source, source.RowBytes, "perplexity", json, shard, run => CorpusRun.Evaluate(engines.List, source, null, run with { TopK = ks }));
+            double seconds = clock.Elapsed.TotalSeconds;
+            var report = EvalCommand.Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, seconds);
+            EvalCommand.AddShard(report, shard, shardFrom);
+            TextRates.AddTo(report, partial.Evaluation!, bytes, words);
+            report["model"] = lm.Path;
+            report["provider"] = lm.Provider;
+            report["text"] = text.Name;
+            report["context"] = windows.Context;
+            report["stride"] = windows.Stride;
+            report["windows"] = source.Windows.Count;
+            ModelOptions.AddTiming(report, partial.Evaluation!.Tokens, seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
+            if (json)
+            {
+                Json.Write(stdout, report);
+            }
+            else
+            {
+                Tables.Console(stdout).Write(Tables.KeyValue($"perplexity {lm.Path} on {text.Name} ({engines.First.Device.Kind})", report.Select(kv => (kv.Key, kv.Value?.ToString() ?? "n/a"))));
+            }
+
+            return ExitCode.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using GpuInfo.Formats;
+using Microsoft.ML.Tokenizers;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// A Hugging Face <c>tokenizer.json</c>: a byte-level BPE model (GPT-2, Llama 3, Qwen and the like:
+/// <c>model.vocab</c>, <c>model.merges</c>, <c>added_tokens</c>, and the pre-tokenizer's split
+/// pattern, GPT-2's by default) becomes a <see cref="BpeTokenizer"/>; a Unigram model goes to
+/// <see cref="SentencePieceTokenizer.CreateFromTokenizerJson"/>. Other kinds are refused by name.
+/// </summary>
+internal static class HuggingFaceTokenizerJson
+{
+    public static TextTokenizer Load(string path)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            ?? throw new InvalidFileException(path, "is not a JSON object.");
+        var model = root["model"] as JsonObject ?? throw new InvalidFileException(path, "has no \"model\" object: not a Hugging Face tokenizer.json.");
+        string type = model["type"]?.GetValue<string>() ?? "BPE";
+        if (type == "Unigram")
+        {
+            using var stream = File.OpenRead(path);
+            var sp = SentencePieceTokenizer.CreateFromTokenizerJson(stream);
+            return new TextTokenizer(sp, path, Math.Max(TokenizerCatalog.MaxId(sp.Vocabulary), TokenizerCatalog.MaxId(sp.SpecialTokens)) + 1, false);
+        }
+
+        if (type != "BPE" || !(Mentions(root["pre_tokenizer"], "ByteLevel") || Mentions(root["decoder"], "ByteLevel")))
+        {
+            throw new InvalidFileException(path, $"holds a {type} model{(type == "BPE" ? " that is not byte-level" : "")}; this reads byte-level BPE and Unigram tokenizer.json files.");
+        }
+
+        var vocab = (model["vocab"] as JsonObject ?? throw new InvalidFileException(path, "has no model.vocab object."))
+            .Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.GetValue<int>())).ToList();
+        var merges = (model["merges"] as JsonArray ?? throw new InvalidFileException(path, "has no model.merges array."))
+            .Select(m => m is JsonArray pair ? $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}" : m!.GetValue<string>()).ToList();
+        var special = (root["added_tokens"] as JsonArray ?? [])
+            .OfType<JsonObject>()
+            .ToDictionary(t => t["content"]!.GetValue<string>(), t => t["id"]!.GetValue<int>());
+        var pattern = SplitPattern(root["pre_tokenizer"]);
+        var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
+        {
+            Merges = merges,
+            ByteLevel = true,
+            SpecialTokens = special.Count > 0 ? special : null,
+            PreTokenizer = new RegexPreTokenizer(new Regex(pattern ?? TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), special.Count > 0 ? special : null),
+        });
+        int max = Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special));
+        return new TextTokenizer(bpe, path, max + 1, true);
+    }
+
+    /// <summary>The regex of a Split pre-tokenizer (also inside a Sequence), if there is one.</summary>
+    private static string? SplitPattern(JsonNode? node) => node switch
+    {
+        JsonObject o when o["type"]?.GetValue<string>() == "Split" => o["pattern"]?["Regex"]?.GetValue<string>(),
+        JsonObject o when o["pretokenizers"] is JsonArray list => list.Select(SplitPattern).FirstOrDefault(p => p is not null),
+        _ => null,
+    };
+
+    /// <summary>Whether a component (or one inside a Sequence) is of <paramref name="type"/>.</summary>
+    private static bool Mentions(JsonNode? node, string type) => node switch
+    {
+        JsonObject o when o["type"]?.GetValue<string>() == type => true,
+        JsonObject o => o.Select(kv => kv.Value).OfType<JsonArray>().Any(list => list.Any(n => Mentions(n, type))),
+        _ => false,
+    };
+}

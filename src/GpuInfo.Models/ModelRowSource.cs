@@ -1,0 +1,164 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using GpuInfo.Corpus;
+using GpuInfo.Formats;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// The rows a causal LM predicts over a text: the model runs over sliding windows of the token ids
+/// (<see cref="SlidingWindows"/>, the Hugging Face perplexity protocol) and row r is the logits that
+/// predict the r-th scored token, with that token as the target and its bytes of text (for bits per
+/// byte). Every corpus run, shard, partial and merge works on it as on a file of logits, without
+/// the logits touching a disk.
+/// </summary>
+/// <remarks>
+/// The model runs on the run's reader thread, a chunk ahead of the measures. ONNX Runtime writes
+/// each batch's logits into pinned buffers of this source, and chunks (which end at window edges,
+/// <see cref="ChunkRows"/>) are handed to the engine in place: the logits are not copied on the host.
+/// A buffer is reused once every block pointing into it has been refilled, so a run holds at most
+/// (chunks in flight + 1) batches of logits. The source does not own the model.
+/// </remarks>
+public sealed class ModelRowSource : RowSource
+{
+    private readonly OnnxLanguageModel _model;
+    private readonly TokenizedText _text;
+    private readonly ModelWindowOptions _options;
+    private readonly List<LogitsBuffer> _buffers = [];
+    private readonly Dictionary<RowBlock, LogitsBuffer> _handed = [];
+    private readonly Lazy<string> _tokensHash;
+
+    /// <exception cref="ArgumentException">Bad window options, or a text of fewer than 2 tokens.</exception>
+    /// <exception cref="InvalidFileException">A token id the model's vocabulary does not have (names the model).</exception>
+    public ModelRowSource(OnnxLanguageModel model, TokenizedText text, ModelWindowOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(text);
+        var o = options ?? new ModelWindowOptions();
+        o.Validate();
+        if (text.Ids.Length < 2)
+        {
+            throw new ArgumentException($"{text.Name} has {text.Ids.Length} tokens; scoring needs at least 2.", nameof(text));
+        }
+
+        if (text.MaxId >= model.Vocab)
+        {
+            int at = Array.FindIndex(text.Ids, id => id >= model.Vocab);
+            throw new InvalidFileException(model.Path,
+                $"vocabulary {model.Vocab} has no token {text.MaxId} ({text.Name}, token {at}, from {text.Tokenizer}): the model and the tokenizer do not match.");
+        }
+
+        _model = model;
+        _text = text;
+        _options = o;
+        Windows = new SlidingWindows(text.Ids.Length, o.Context, o.Stride);
+        _tokensHash = new(() => Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(text.Ids.AsSpan()))));
+    }
+
+    public SlidingWindows Windows { get; }
+
+    public override long Rows => Windows.Rows;
+
+    public override int Vocab => _model.Vocab;
+
+    public override ScalarType Type => _model.Type;
+
+    public override bool HasTargets => true;
+
+    public override bool HasTargetBytes => _text.Bytes is not null;
+
+    public override string Name => _model.Path;
+
+    public override string TargetsName => _text.Name;
+
+    /// <summary>Batches of logits allocated so far (each batch × context × vocabulary values).</summary>
+    public int BuffersAllocated => _buffers.Count;
+
+    public override SourceDescription Describe()
+    {
+        var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["context"] = Windows.Context.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["stride"] = Windows.Stride.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["tokens"] = _text.Ids.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["tokens_sha256"] = _tokensHash.Value,
+            ["tokenizer"] = TokenizerLabel(_text.Tokenizer),
+        };
+        return new SourceDescription("onnx-model", Rows, Vocab, Type, Values, [_model.Fingerprint], settings);
+    }
+
+    /// <summary>Chunks end where a window's rows do, so each lies in one window's logits.</summary>
+    protected override int ChunkRows(long firstRow, int maxRows)
+    {
+        var (k, _) = Windows.Locate(firstRow);
+        return (int)Math.Min(maxRows, Windows.FirstRow(k) + Windows.RowsOf(k) - firstRow);
+    }
+
+    /// <summary>The run's blocks are done with: every buffer is free again.</summary>
+    protected override void OnRunEnded()
+    {
+        _handed.Clear();
+        foreach (var buffer in _buffers)
+        {
+            buffer.Users = 0;
+        }
+    }
+
+    protected override void Read(RowBlock block)
+    {
+        if (_handed.Remove(block, out var previous))
+        {
+            previous.Users--;
+        }
+
+        var (k, position) = Windows.Locate(block.FirstRow);
+        if (position + block.Rows > Windows.Length(k))
+        {
+            throw new ArgumentException($"rows [{block.FirstRow}, {block.FirstRow + block.Rows}) cross the end of window {k}.", nameof(block));
+        }
+
+        var buffer = _buffers.Find(b => b.Holds(k)) ?? RunBatch(k);
+        buffer.Hand(block, k, position, block.Rows, Vocab);
+        _handed[block] = buffer;
+        var targets = block.Targets;
+        var bytes = block.TargetBytes;
+        long token = Windows.TokenOfRow(block.FirstRow);
+        for (int i = 0; i < block.Rows; i++)
+        {
+            targets[i] = _text.Ids[token + i];
+            if (_text.Bytes is { } b)
+            {
+                bytes[i] = b[token + i];
+            }
+        }
+    }
+
+    /// <summary>Runs windows from <paramref name="first"/> on (up to the batch size, all of one length) into a free buffer.</summary>
+    private LogitsBuffer RunBatch(int first)
+    {
+        int length = Windows.Length(first);
+        var starts = new List<long>();
+        for (int k = first; k < Windows.Count && starts.Count < _options.Batch && Windows.Length(k) == length; k++)
+        {
+            starts.Add(Windows.Begin(k));
+        }
+
+        long capacity = (long)_options.Batch * _options.Context * Vocab;
+        var buffer = _buffers.Find(b => b.Users == 0);
+        if (buffer is null)
+        {
+            buffer = new LogitsBuffer(Type, capacity);
+            _buffers.Add(buffer);
+        }
+
+        buffer.FirstWindow = -1;
+        _model.Run(_text.Ids, starts, length, buffer);
+        buffer.FirstWindow = first;
+        buffer.Windows = starts.Count;
+        buffer.Length = length;
+        return buffer;
+    }
+
+    private static string TokenizerLabel(string tokenizer) =>
+        tokenizer.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal) || tokenizer.Contains('.', StringComparison.Ordinal) ? Path.GetFileName(tokenizer) : tokenizer;
+}

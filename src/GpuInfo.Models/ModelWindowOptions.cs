@@ -1,0 +1,29 @@
+namespace GpuInfo.Models;
+
+/// <summary>How a model scores a text (<see cref="SlidingWindows"/>): the window, the stride and how many windows go through the model at once.</summary>
+public sealed record ModelWindowOptions
+{
+    /// <summary>Tokens per window (the model's context; default 1024).</summary>
+    public int Context { get; init; } = 1024;
+
+    /// <summary>Tokens between window starts, 1 to <see cref="Context"/> (default 512).</summary>
+    public int Stride { get; init; } = 512;
+
+    /// <summary>Windows per model run (default 1). Logits of a batch are held in memory: batch × context × vocabulary values.</summary>
+    public int Batch { get; init; } = 1;
+
+    internal void Validate()
+    {
+        if (Context < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Context), Context, "a window needs at least 2 tokens.");
+        }
+
+        if (Stride < 1 || Stride > Context)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Stride), Stride, $"the stride must be from 1 to the context ({Context}); a larger one would skip tokens.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(Batch, 1);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using GpuInfo.Corpus;
+using GpuInfo.Formats;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// A causal language model in an ONNX file, run by ONNX Runtime: token ids [B, S] in
+/// (<see cref="ModelInputs"/>), logits [B, S, V] out (an output named <c>logits</c>, or the only
+/// output; float32, float16 or bfloat16), written straight into a caller's buffer
+/// (<see cref="LogitsBuffer"/>). Opening checks the file, the inputs and the output's rank.
+/// </summary>
+public sealed class OnnxLanguageModel : IDisposable
+{
+    /// <summary>Partials fingerprint a model by its size and the SHA-256 of its first MiB (graph and first weights), not all of it.</summary>
+    private const long FingerprintBytes = 1L << 20;
+
+    private readonly InferenceSession _session;
+    private readonly ModelInputs _inputs;
+    private readonly string _output;
+    private readonly TensorElementType _outputType;
+    private readonly Lazy<FileFingerprint> _fingerprint;
+    private long _runTicks;
+
+    private OnnxLanguageModel(string path, byte[]? bytes, InferenceSession session, ModelInputs inputs, string output, TensorElementType outputType, int vocab, string provider)
+    {
+        Path = path;
+        _session = session;
+        _inputs = inputs;
+        _output = output;
+        _outputType = outputType;
+        Vocab = vocab;
+        Provider = provider;
+        _fingerprint = new(() => bytes is null
+            ? FileFingerprint.Of("model", path, Math.Min(new FileInfo(path).Length, FingerprintBytes))
+            : new FileFingerprint("model", path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes.AsSpan(0, (int)Math.Min(bytes.Length, FingerprintBytes))))));
+        Type = outputType switch
+        {
+            TensorElementType.Float16 => ScalarType.Float16,
+            TensorElementType.BFloat16 => ScalarType.BFloat16,
+            _ => ScalarType.Float32,
+        };
+    }
+
+    public string Path { get; }
+
+    /// <summary>The size of the logits' last axis.</summary>
+    public int Vocab { get; }
+
+    /// <summary>The logits' element type.</summary>
+    public ScalarType Type { get; }
+
+    /// <summary>The execution provider running the model and, when it is not the one asked for, why (e.g. "cpu (CUDA provider unavailable: ...)").</summary>
+    public string Provider { get; }
+
+    /// <summary>The inputs the model is fed.</summary>
+    public IReadOnlyList<string> Inputs => _inputs.Names;
+
+    /// <summary>Seconds spent inside ONNX Runtime's Run so far.</summary>
+    public double RunSeconds => Interlocked.Read(ref _runTicks) / (double)Stopwatch.Frequency;
+
+    /// <exception cref="InvalidFileException">Missing, not an ONNX model, or not a causal LM's inputs and [B, S, V] logits; names the file.</exception>
+    /// <exception cref="DeviceUnavailableException">The CUDA provider was asked for and cannot be used.</exception>
+    public static OnnxLanguageModel Open(string path, OnnxModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var o = options ?? new OnnxModelOptions();
+        o.Validate();
+        if (!File.Exists(path))
+        {
+            throw new InvalidFileException(path, "no such model file.");
+        }
+
+        return Create(path, null, o);
+    }
+
+    /// <summary>A model held in memory (e.g. an embedded resource); <paramref name="name"/> is what errors and partials call it.</summary>
+    /// <inheritdoc cref="Open(string, OnnxModelOptions?)"/>
+    public static OnnxLanguageModel Load(byte[] model, string name, OnnxModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(name);
+        var o = options ?? new OnnxModelOptions();
+        o.Validate();
+        return Create(name, model, o);
+    }
+
+    /// <summary>How partials identify the model.</summary>
+    internal FileFingerprint Fingerprint => _fingerprint.Value;
+
+    private static OnnxLanguageModel Create(string path, byte[]? bytes, OnnxModelOptions o)
+    {
+        var (session, provider) = ExecutionProviders.CreateSession(path, bytes, o);
+        try
+        {
+            var inputs = ModelInputs.Find(path, session.InputMetadata);
+            var outputs = session.OutputMetadata;
+            string output = outputs.ContainsKey("logits") ? "logits"
+                : outputs.Count == 1 ? outputs.Keys.First()
+                : throw new InvalidFileException(path, $"has no output named logits (its outputs: {string.Join(", ", outputs.Keys)}).");
+            var meta = outputs[output];
+            if (!meta.IsTensor || meta.Dimensions.Length != 3)
+            {
+                throw new InvalidFileException(path, $"output {output} has rank {(meta.IsTensor ? meta.Dimensions.Length : 0)}; logits must be [batch, sequence, vocabulary].");
+            }
+
+            if (meta.ElementDataType is not (TensorElementType.Float or TensorElementType.Float16 or TensorElementType.BFloat16))
+            {
+                throw new InvalidFileException(path, $"output {output} holds {meta.ElementDataType}; logits must be float32, float16 or bfloat16.");
+            }
+
+            int vocab = meta.Dimensions[2];
+            if (vocab <= 0)
+            {
+                throw new InvalidFileException(path, $"output {output} leaves the vocabulary axis unsized ({meta.SymbolicDimensions[2]}); export it with a fixed vocabulary.");
+            }
+
+            return new OnnxLanguageModel(path, bytes, session, inputs, output, meta.ElementDataType, vocab, provider);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs windows of <paramref name="length"/> ids starting at <paramref name="windowStarts"/> and writes their logits, [windows, length, vocab], to the start of <paramref name="buffer"/>.</summary>
+    /// <exception cref="OnnxRuntimeException">ONNX Runtime failed (e.g. positions beyond what the model was built for).</exception>
+    internal void Run(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, LogitsBuffer buffer)
+    {
+        long[] shape = [windowStarts.Count, length, Vocab];
+        long elements = shape[0] * shape[1] * shape[2];
+        if (elements > buffer.Capacity)
+        {
+            throw new ArgumentException($"the buffer holds {buffer.Capacity} values, the logits {elements}.", nameof(buffer));
+        }
+
+        var inputs = _inputs.Create(ids, windowStarts, length);
+        try
+        {
+            using var output = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _outputType, shape, buffer.Address, elements * (Type == ScalarType.Float32 ? 4 : 2));
+            long start = Stopwatch.GetTimestamp();
+            _session.Run(null, _inputs.Names.ToArray(), inputs, [_output], [output]);
+            Interlocked.Add(ref _runTicks, Stopwatch.GetTimestamp() - start);
+        }
+        finally
+        {
+            foreach (var input in inputs)
+            {
+                input.Dispose();
+            }
+        }
+    }
+
+    public void Dispose() => _session.Dispose();
+}

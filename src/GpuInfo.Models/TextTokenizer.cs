@@ -1,0 +1,79 @@
+using Microsoft.ML.Tokenizers;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// A <c>Microsoft.ML.Tokenizers</c> tokenizer with what a model run needs of it: a name, the size of
+/// its vocabulary (to check against the model's) and encoding of a text into ids with the bytes of
+/// text each token stands for (<see cref="TokenBytes"/>). Load one with <see cref="TokenizerCatalog.Load"/>.
+/// </summary>
+public sealed class TextTokenizer
+{
+    /// <summary>Encode in pieces of about this many chars, cut where tokenization cannot cross (see <see cref="Encode"/>).</summary>
+    private const int PieceChars = 1 << 20;
+
+    /// <param name="vocabularySize">One more than the largest id the tokenizer can give, when known.</param>
+    /// <param name="splitsAtLines">True when a line break followed by a non-space character is always a token boundary (byte-level BPE and tiktoken), so long texts may be encoded in pieces.</param>
+    public TextTokenizer(Tokenizer tokenizer, string name, int? vocabularySize, bool splitsAtLines)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(name);
+        Tokenizer = tokenizer;
+        Name = name;
+        VocabularySize = vocabularySize;
+        SplitsAtLines = splitsAtLines;
+    }
+
+    public Tokenizer Tokenizer { get; }
+
+    public string Name { get; }
+
+    public int? VocabularySize { get; }
+
+    public bool SplitsAtLines { get; }
+
+    /// <summary>
+    /// Token ids of <paramref name="text"/> and the UTF-8 bytes of text each stands for (null when the
+    /// tokenizer normalizes the text, so that its offsets no longer point into it).
+    /// </summary>
+    /// <param name="name">What error messages call the text (its file).</param>
+    public TokenizedText Encode(string text, string name)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 3);
+        var bytes = new List<int>(text.Length / 3);
+        bool exact = true;
+        for (int start = 0; start < text.Length;)
+        {
+            int end = SplitsAtLines ? PieceEnd(text, start) : text.Length;
+            string piece = text[start..end];
+            var tokens = Tokenizer.EncodeToTokens(piece, out string? normalized);
+            exact &= normalized is null || normalized == piece;
+            var ends = new int[tokens.Count];
+            for (int i = 0; i < tokens.Count; i++)
+            {
+                ids.Add(tokens[i].Id);
+                ends[i] = tokens[i].Offset.End.GetOffset(piece.Length);
+            }
+
+            bytes.AddRange(tokens.Count > 0 ? TokenBytes.FromOffsets(piece, ends) : []);
+            start = end;
+        }
+
+        return new TokenizedText([.. ids], exact ? [.. bytes] : null, name, Name);
+    }
+
+    /// <summary>The end of the piece from <paramref name="start"/>: after a line break followed by a non-space character, about <see cref="PieceChars"/> on.</summary>
+    private static int PieceEnd(string text, int start)
+    {
+        for (int i = Math.Min(text.Length, start + PieceChars); i < text.Length; i++)
+        {
+            if (text[i - 1] == '\n' && !char.IsWhiteSpace(text[i]))
+            {
+                return i;
+            }
+        }
+
+        return text.Length;
+    }
+}

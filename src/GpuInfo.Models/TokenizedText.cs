@@ -1,0 +1,74 @@
+using GpuInfo.Formats;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// A text as token ids, with the bytes of text each token stands for (for bits per byte) when a
+/// tokenizer made it. <see cref="Name"/> is what error messages call it (the text or ids file).
+/// </summary>
+public sealed class TokenizedText
+{
+    /// <exception cref="ArgumentException">Negative ids, or byte counts that do not pair with the ids.</exception>
+    public TokenizedText(int[] ids, int[]? bytes, string name, string tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        if (bytes is not null && bytes.Length != ids.Length)
+        {
+            throw new ArgumentException($"expected {ids.Length} byte counts (one per token), got {bytes.Length}.", nameof(bytes));
+        }
+
+        int negative = Array.FindIndex(ids, id => id < 0);
+        if (negative >= 0)
+        {
+            throw new ArgumentException($"token {negative} has the negative id {ids[negative]}.", nameof(ids));
+        }
+
+        Ids = ids;
+        Bytes = bytes;
+        Name = name;
+        Tokenizer = tokenizer;
+        MaxId = ids.Length == 0 ? -1 : ids.Max();
+    }
+
+    public int[] Ids { get; }
+
+    /// <summary>UTF-8 bytes of text per token (they sum to the text's length); null for ids read from a file.</summary>
+    public int[]? Bytes { get; }
+
+    public string Name { get; }
+
+    /// <summary>Which tokenizer made the ids ("ids file" when read from one).</summary>
+    public string Tokenizer { get; }
+
+    public int MaxId { get; }
+
+    /// <summary>Reads token ids from a <c>.npy</c> or <c>.safetensors</c> file of integers, <c>[N]</c> or <c>[1, N]</c>.</summary>
+    /// <exception cref="InvalidFileException">Missing, not integers, more than one sequence, or an id out of int range or negative.</exception>
+    public static TokenizedText ReadIds(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var file = TargetsFile.Open(path);
+        if (file.Info.Rank == 2 && file.Info.Shape[0] != 1)
+        {
+            throw new InvalidFileException(path, $"token ids must be one sequence, [N] or [1, N]; the shape is {file.Info.ShapeText}.");
+        }
+
+        if (file.Count > Array.MaxLength)
+        {
+            throw new InvalidFileException(path, $"holds {file.Count} tokens; at most {Array.MaxLength} can be read.");
+        }
+
+        var wide = new long[file.Count];
+        file.Read(0, wide);
+        var ids = new int[wide.Length];
+        for (int i = 0; i < wide.Length; i++)
+        {
+            ids[i] = wide[i] is >= 0 and <= int.MaxValue ? (int)wide[i]
+                : throw new InvalidFileException(path, $"token {i} has the id {wide[i]}, not a vocabulary index.");
+        }
+
+        return new TokenizedText(ids, null, path, "ids file");
+    }
+}

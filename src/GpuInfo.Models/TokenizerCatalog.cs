@@ -1,0 +1,106 @@
+using System.Text.RegularExpressions;
+using GpuInfo.Formats;
+using Microsoft.ML.Tokenizers;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// Loads tokenizers by name or path: <c>gpt2</c>, <c>r50k_base</c>, <c>cl100k_base</c> and
+/// <c>o200k_base</c> from the <c>Microsoft.ML.Tokenizers.Data.*</c> packages (no file needed); a
+/// Hugging Face <c>tokenizer.json</c> (byte-level BPE, or Unigram); a GPT-2-style <c>vocab.json</c>
+/// with <c>merges.txt</c> beside it; a SentencePiece <c>.model</c>; or a folder holding one of these.
+/// </summary>
+public static class TokenizerCatalog
+{
+    /// <summary>GPT-2's pre-tokenizer, which byte-level BPE files (vocab.json + merges.txt) assume.</summary>
+    internal const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    /// <summary>The names that need no file.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["gpt2", "r50k_base", "cl100k_base", "o200k_base"];
+
+    /// <exception cref="InvalidFileException">A path that is missing or holds no tokenizer this can read; names the file.</exception>
+    public static TextTokenizer Load(string nameOrPath)
+    {
+        ArgumentNullException.ThrowIfNull(nameOrPath);
+        if (Names.Contains(nameOrPath))
+        {
+            var tiktoken = nameOrPath == "gpt2" ? TiktokenTokenizer.CreateForModel("gpt2") : TiktokenTokenizer.CreateForEncoding(nameOrPath);
+            return new TextTokenizer(tiktoken, nameOrPath, MaxId(tiktoken.SpecialTokens) + 1, true);
+        }
+
+        string path = nameOrPath;
+        if (Directory.Exists(path))
+        {
+            path = new[] { "tokenizer.json", "vocab.json", "tokenizer.model" }.Select(f => Path.Combine(nameOrPath, f)).FirstOrDefault(File.Exists)
+                ?? throw new InvalidFileException(nameOrPath, "holds no tokenizer.json, vocab.json (with merges.txt) or tokenizer.model.");
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new InvalidFileException(path, $"no such tokenizer file (or name: {string.Join(", ", Names)}).");
+        }
+
+        try
+        {
+            return Path.GetExtension(path).ToLowerInvariant() switch
+            {
+                ".model" => SentencePiece(path),
+                ".json" when Path.GetFileName(path).Equals("vocab.json", StringComparison.OrdinalIgnoreCase) => VocabAndMerges(path),
+                ".json" => HuggingFaceTokenizerJson.Load(path),
+                _ => throw new InvalidFileException(path, "not a tokenizer file this reads (tokenizer.json, vocab.json with merges.txt, or a SentencePiece .model)."),
+            };
+        }
+        catch (Exception e) when (e is not InvalidFileException and (ArgumentException or FormatException or InvalidOperationException or IOException or System.Text.Json.JsonException))
+        {
+            throw new InvalidFileException(path, $"cannot be read as a tokenizer: {e.Message}");
+        }
+    }
+
+    internal static int MaxId(IEnumerable<KeyValuePair<string, int>>? ids) => ids?.Select(kv => kv.Value).DefaultIfEmpty(-1).Max() ?? -1;
+
+    internal static RegexPreTokenizer Gpt2PreTokenizer(IReadOnlyDictionary<string, int>? specialTokens) =>
+        new(new Regex(Gpt2Pattern, RegexOptions.Compiled), specialTokens);
+
+    private static TextTokenizer VocabAndMerges(string vocabPath)
+    {
+        string merges = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(vocabPath))!, "merges.txt");
+        if (!File.Exists(merges))
+        {
+            throw new InvalidFileException(vocabPath, $"a vocab.json needs merges.txt beside it ({merges} is missing).");
+        }
+
+        using var vocab = File.OpenRead(vocabPath);
+        using var mergeLines = File.OpenRead(merges);
+        return VocabAndMerges(vocab, mergeLines, vocabPath);
+    }
+
+    /// <summary>A GPT-2-style byte-level BPE from a vocab.json and a merges.txt held in streams (e.g. embedded resources).</summary>
+    /// <exception cref="System.Text.Json.JsonException">The vocabulary is not a JSON object of token → id.</exception>
+    public static TextTokenizer VocabAndMerges(Stream vocab, Stream merges, string name)
+    {
+        ArgumentNullException.ThrowIfNull(vocab);
+        ArgumentNullException.ThrowIfNull(merges);
+        ArgumentNullException.ThrowIfNull(name);
+        var ids = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, int>>(vocab)
+            ?? throw new System.Text.Json.JsonException("the vocabulary is null.");
+        using var reader = new StreamReader(merges);
+        var pairs = new List<string>();
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length > 0 && !line.StartsWith("#version", StringComparison.Ordinal))
+            {
+                pairs.Add(line);
+            }
+        }
+
+        var bpe = BpeTokenizer.Create(new BpeOptions(ids) { Merges = pairs, ByteLevel = true, PreTokenizer = Gpt2PreTokenizer(null) });
+        return new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true);
+    }
+
+    private static TextTokenizer SentencePiece(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var sp = LlamaTokenizer.Create(stream);
+        return new TextTokenizer(sp, path, Math.Max(MaxId(sp.Vocabulary), MaxId(sp.SpecialTokens)) + 1, false);
+    }
+}

@@ -1,0 +1,85 @@
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>perplexity and compare-models from the command line: shards and merge, ids files, and compare's report.</summary>
+public sealed class ModelCliTests
+{
+    private static string[] Text => ["--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--context", "32", "--stride", "8", "--device", "cpu"];
+
+    [Fact]
+    public void Shards_through_partials_merge_to_the_one_run_report()
+    {
+        using var dir = new TempDir();
+        var one = CliRunner.Json(["perplexity", "--model", ModelFiles.Path("window.onnx"), .. Text, "--batch", "2"]);
+        for (int i = 0; i < 3; i++)
+        {
+            var part = CliRunner.Json(["perplexity", "--model", ModelFiles.Path("window.onnx"), .. Text, "--shard", $"{i}/3", "--partial-dir", dir.Path]);
+            Assert.Equal($"{i}/3", part["shard"]!.GetValue<string>());
+        }
+
+        var merged = CliRunner.Json("merge", dir.Path);
+        foreach (string key in new[] { "tokens", "mean_nll", "mean_nll_se", "perplexity", "mean_entropy", "top1_accuracy", "bits_per_byte" })
+        {
+            Assert.Equal(one[key]!.ToJsonString(), merged[key]!.ToJsonString());
+        }
+
+        Assert.Equal(244, one["tokens"]!.GetValue<long>());
+        Assert.Equal(28, one["windows"]!.GetValue<int>());
+        foreach (string key in new[] { "tokens_per_second", "model_seconds", "tokenize_seconds", "other_seconds", "outside_model_fraction", "provider" })
+        {
+            Assert.NotNull(one[key]);
+        }
+    }
+
+    [Fact]
+    public void Ids_files_score_as_their_text_does_and_take_the_texts_size_for_bits_per_byte()
+    {
+        var fromText = CliRunner.Json(["perplexity", "--model", ModelFiles.Path("bigram.onnx"), .. Text]);
+        var fromIds = CliRunner.Json("perplexity", "--model", ModelFiles.Path("bigram.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"),
+            "--context", "32", "--stride", "8", "--device", "cpu", "--total-bytes", "387");
+        Assert.Equal(fromText["mean_nll"]!.ToJsonString(), fromIds["mean_nll"]!.ToJsonString());
+
+        // From the text, bits per byte count the bytes of the scored tokens (all but the first token's);
+        // from ids with --total-bytes, the whole text's: the figures differ by that first token.
+        Assert.True(CliRunner.Number(fromText["bits_per_byte"]) > CliRunner.Number(fromIds["bits_per_byte"]));
+    }
+
+    [Fact]
+    public void Compare_models_gives_compares_report_and_a_model_against_itself_is_zero()
+    {
+        var report = CliRunner.Json(["compare-models", "--base", ModelFiles.Path("window.onnx"), "--test", ModelFiles.Path("bigram.onnx"), .. Text, "--top-k", "5"]);
+        var golden = ModelFiles.Golden["runs"]!.AsArray().Single(r => r!["model"]!.GetValue<string>() == "bigram" && r["stride"]!.GetValue<int>() == 8)!;
+        Assert.Equal(golden["perplexity"]!.GetValue<double>(), CliRunner.Number(report["ppl_test"]), 1e-6 * golden["perplexity"]!.GetValue<double>());
+        foreach (string key in new[] { "mean_kld", "kld_percentiles", "mean_js", "same_top1", "ppl_base", "mean_delta_p", "rms_delta_p", "cor_ln_ppl", "top_k_overlap", "model_seconds" })
+        {
+            Assert.NotNull(report[key]);
+        }
+
+        var self = CliRunner.Json(["compare-models", "--base", ModelFiles.Path("window.onnx"), "--test", ModelFiles.Path("window.onnx"), .. Text]);
+        Assert.Equal(0, CliRunner.Number(self["mean_kld"]), 12);
+        Assert.Equal(1, CliRunner.Number(self["same_top1"]));
+    }
+
+    [Fact]
+    public void Compare_models_refuses_models_of_different_vocabularies()
+    {
+        var (code, _, stderr) = CliRunner.Run("compare-models", "--base", ModelFiles.Path("bigram.onnx"), "--test", ModelFiles.Path("small_vocab.onnx"),
+            "--tokens", ModelFiles.Path("sample_tokens.npy"), "--context", "32", "--stride", "8", "--device", "cpu");
+        Assert.Equal(GpuInfo.Cli.ExitCode.BadData, code);
+        Assert.Contains("small_vocab.onnx", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_demo_scores_its_text_with_the_embedded_model()
+    {
+        var demo = CliRunner.Json("demo", "--rows", "8", "--vocab", "64", "--device", "cpu");
+        var lm = demo["language_model"]!;
+        var ppl = CliRunner.Json("perplexity", "--model", ModelFiles.Path("Samples/demo.onnx"), "--tokenizer", ModelFiles.VocabJson,
+            "--text", ModelFiles.Path("Samples/demo.txt"), "--context", "64", "--stride", "32", "--device", "cpu");
+        Assert.Equal(ppl["tokens"]!.GetValue<long>(), lm["tokens"]!.GetValue<long>());
+        Assert.Equal(CliRunner.Number(ppl["perplexity"]), CliRunner.Number(lm["perplexity"]));
+        Assert.Equal(CliRunner.Number(ppl["bits_per_byte"]), CliRunner.Number(lm["bits_per_byte"]));
+    }
+}

@@ -1,0 +1,97 @@
+using GpuInfo.Cli;
+using GpuInfo.Formats;
+using GpuInfo.Models;
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>Malformed models and mismatched inputs: one-line errors naming the file, with the documented exit codes.</summary>
+public sealed class ModelErrorTests
+{
+    private static string[] Perplexity(string model, params string[] more) =>
+        ["perplexity", "--model", model, .. more.Length > 0 ? more : ["--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText], "--device", "cpu"];
+
+    [Theory]
+    [InlineData("bad_rank.onnx", "rank 2")]
+    [InlineData("small_vocab.onnx", "vocabulary 100")]
+    [InlineData("no_input_ids.onnx", "no input named input_ids")]
+    [InlineData("junk.onnx", "not an ONNX model")]
+    [InlineData("missing.onnx", "no such model file")]
+    public void Malformed_models_are_one_line_errors_naming_the_file(string name, string problem)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("junk.onnx"), "this is not a protobuf");
+        string path = name is "junk.onnx" or "missing.onnx" ? dir.File(name) : ModelFiles.Path(name);
+        var (code, stdout, stderr) = CliRunner.Run(Perplexity(path));
+        Assert.Equal(ExitCode.BadData, code);
+        Assert.Empty(stdout);
+        Assert.StartsWith($"gpuinfo: {path}: ", stderr, StringComparison.Ordinal);
+        Assert.Contains(problem, stderr, StringComparison.Ordinal);
+        Assert.Equal(1, stderr.Count(c => c == '\n'));
+    }
+
+    [Fact]
+    public void Ids_beyond_the_models_vocabulary_name_the_model_and_the_ids_file()
+    {
+        using var dir = new TempDir();
+        NpyFormat.Write<long>(dir.File("ids.npy"), [1, 2, 250, 3], [4]);
+        var (code, _, stderr) = CliRunner.Run(Perplexity(ModelFiles.Path("small_vocab.onnx"), "--tokens", dir.File("ids.npy")));
+        Assert.Equal(ExitCode.BadData, code);
+        Assert.Contains("has no token 250", stderr, StringComparison.Ordinal);
+        Assert.Contains(dir.File("ids.npy"), stderr, StringComparison.Ordinal);
+
+        var e = Assert.Throws<InvalidFileException>(() =>
+        {
+            using var model = OnnxLanguageModel.Open(ModelFiles.Path("small_vocab.onnx"));
+            using var source = new ModelRowSource(model, ModelFiles.Sample());
+        });
+        Assert.Equal(ModelFiles.Path("small_vocab.onnx"), e.Path);
+    }
+
+    [Fact]
+    public void A_window_beyond_the_models_positions_is_one_line_naming_the_model()
+    {
+        var (code, _, stderr) = CliRunner.Run(Perplexity(ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--context", "100", "--stride", "50"));
+        Assert.Equal(ExitCode.BadData, code);
+        Assert.StartsWith($"gpuinfo: {ModelFiles.Path("window.onnx")}: reading rows [0, 99): ", stderr, StringComparison.Ordinal);
+        Assert.Equal(1, stderr.Count(c => c == '\n'));
+    }
+
+    [Theory]
+    [InlineData("--context", "1")]
+    [InlineData("--stride", "0")]
+    [InlineData("--stride", "2000")]
+    [InlineData("--batch", "0")]
+    [InlineData("--provider", "tpu")]
+    public void Bad_windows_and_providers_are_usage_errors(string option, string value)
+    {
+        var (code, _, stderr) = CliRunner.Run([.. Perplexity(ModelFiles.Path("bigram.onnx")), option, value]);
+        Assert.Equal(ExitCode.Usage, code);
+        Assert.Contains(option, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Text_and_ids_are_one_or_the_other()
+    {
+        string bigram = ModelFiles.Path("bigram.onnx");
+        Assert.Equal(ExitCode.Usage, CliRunner.Run(Perplexity(bigram, "--tokenizer", ModelFiles.VocabJson)).Code);
+        Assert.Equal(ExitCode.Usage, CliRunner.Run(Perplexity(bigram, "--text", ModelFiles.SampleText)).Code);
+        Assert.Equal(ExitCode.Usage, CliRunner.Run(Perplexity(bigram, "--text", ModelFiles.SampleText, "--tokens", ModelFiles.Path("sample_tokens.npy"))).Code);
+        var (code, _, stderr) = CliRunner.Run(Perplexity(bigram, "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.Path("missing.txt")));
+        Assert.Equal(ExitCode.BadData, code);
+        Assert.Contains("missing.txt", stderr, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void Asking_for_cuda_without_its_provider_is_a_device_error_and_auto_says_why_it_fell_back()
+    {
+        Skip.If(Environment.GetEnvironmentVariable("GPUINFO_TEST_ORT_CUDA") == "1", "this machine's ONNX Runtime has the CUDA provider");
+        var (code, _, stderr) = CliRunner.Run([.. Perplexity(ModelFiles.Path("bigram.onnx")), "--provider", "cuda"]);
+        Assert.Equal(ExitCode.Device, code);
+        Assert.Contains("CUDA provider unavailable", stderr, StringComparison.Ordinal);
+
+        using var model = OnnxLanguageModel.Open(ModelFiles.Path("bigram.onnx"));
+        Assert.StartsWith("cpu (CUDA provider unavailable: ", model.Provider, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,270 @@
+#!/usr/bin/python3
+"""Builds the small ONNX language models, the tiny byte-level BPE tokenizer and the NumPy goldens
+that the model tests (tests/GpuInfo.Tests/Models/) and `gpuinfo demo` use.
+
+    /usr/bin/python3 tests/GpuInfo.Tests/Models/make_models.py     # needs numpy and onnx (apt-get install python3-onnx)
+
+Everything is deterministic: rerunning it rewrites the same files. What it writes, beside itself:
+
+- vocab.json, merges.txt: a GPT-2-style byte-level BPE (256 byte symbols, ids = byte values, then
+  VOCAB - 256 merges learned from TRAIN_TEXT by the usual most-frequent-pair rule).
+- bigram.onnx: logits[b, s, :] = TABLE[input_ids[b, s], :], a Gather into a [VOCAB, VOCAB] float32
+  table whose entries are a closed form (bigram_logit below) that the C# tests recompute in float64.
+- window.onnx: a model that uses the whole window: inputs input_ids, attention_mask, position_ids;
+  h[s] = (sum_{j<=s} mask_j * E[id_j]) / (sum_{j<=s} mask_j) + P[position_ids[s]], logits = h W + c
+  (CumSum and Div; E, P, W, c seeded random, float32). Its perplexity depends on the window, so it
+  checks the sliding-window protocol.
+- src/GpuInfo.Cli/Samples/: demo.onnx, a bigram model fitted to TRAIN_TEXT (add-0.1 smoothed
+  log-probabilities) stored as float16 (fp16 logits), DEMO_TEXT as demo.txt, and a copy of the
+  tokenizer: `gpuinfo demo` embeds them and scores the text with the model.
+- bad_rank.onnx (logits [B, S]), small_vocab.onnx (vocabulary 100 < the tokenizer's 300),
+  no_input_ids.onnx (its input is called "x"): malformed models for the error tests.
+- sample.txt (TEST_TEXT), sample_tokens.npy (its ids under this script's BPE, which the .NET
+  tokenizer must reproduce), and golden.json: sums of NLL over sample_tokens for each model and
+  (context, stride), evaluated here in float64 with the Hugging Face sliding-window protocol.
+"""
+import json
+import os
+import re
+from collections import Counter
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SAMPLES = os.path.join(HERE, "..", "..", "..", "src", "GpuInfo.Cli", "Samples")   # embedded in gpuinfo for its demo
+VOCAB = 300
+OPSET = 13
+
+TRAIN_TEXT = """Information theory measures how much a message surprises its reader. A model of language
+assigns a probability to every next token, and the cross-entropy of a text under the model is the
+average surprise, in nats or in bits, of the tokens that really came. Perplexity is the exponential
+of that average: the number of equally likely choices that would surprise a reader as much. A good
+model has a low perplexity on text it has not seen. Two models can be compared token by token: the
+Kullback-Leibler divergence from one to the other says how many extra nats a reader pays for using
+the second model's predictions where the first model's were right. Quantization, pruning and
+distillation all change a model's predictions a little, and the divergence says how much. The
+entropy of a prediction says how sure the model was; the rank of the true token says how close it
+came. Bits per byte divide the total surprise by the size of the text, so that models with different
+tokenizers can be compared on the same text. A sliding window gives each token the same amount of
+left context, except the first ones, which have less. The larger the stride, the fewer the windows
+and the less context the tokens in each window get. The text is read once, the windows run through
+the model, and the logits go straight into the measures, so that nothing of vocabulary size is
+ever written to a disk.
+"""
+
+TEST_TEXT = """The model reads a window of tokens and predicts each next one. Its surprise at the true
+token is the negative log-likelihood, and the mean over all tokens gives the cross-entropy of the
+text. Perplexity is its exponential. With a stride smaller than the window, the windows overlap,
+and every token is scored once, with the context of the window before it. Caf\u00e9 na\u00efve \u00fcber \u2014 bytes!
+"""
+
+DEMO_TEXT = """A language model assigns a probability to every next token. The surprise of the tokens that
+really came, averaged over a text, is its cross-entropy, and perplexity is the exponential of it.
+"""
+
+
+def bytes_to_unicode():
+    """GPT-2's map from bytes to printable characters (byte-level BPE's alphabet)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\u00a1"), ord("\u00ac") + 1)) + list(range(ord("\u00ae"), ord("\u00ff") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, map(chr, cs)))
+
+
+BYTE_ENCODER = bytes_to_unicode()
+# GPT-2's pre-tokenizer on ASCII letters and digits (its \p{L} / \p{N} classes; the texts here are
+# ASCII apart from a few Latin letters, which the class below covers too).
+PRETOKEN = re.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?[^\s\w]+|\s+(?!\S)|\s+""")
+
+
+def pretokens(text):
+    return ["".join(BYTE_ENCODER[b] for b in w.encode("utf-8")) for w in PRETOKEN.findall(text)]
+
+
+def train_bpe(text, vocab_size):
+    words = Counter(tuple(w) for w in pretokens(text))
+    merges = []
+    while 256 + len(merges) < vocab_size:
+        pairs = Counter()
+        for word, count in words.items():
+            for a, b in zip(word, word[1:]):
+                pairs[(a, b)] += count
+        if not pairs:
+            raise SystemExit("the training text has too few pairs for the vocabulary")
+        best = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        merges.append(best)
+        merged = {}
+        for word, count in words.items():
+            out, i = [], 0
+            while i < len(word):
+                if i + 1 < len(word) and (word[i], word[i + 1]) == best:
+                    out.append(word[i] + word[i + 1])
+                    i += 2
+                else:
+                    out.append(word[i])
+                    i += 1
+            merged[tuple(out)] = merged.get(tuple(out), 0) + count
+        words = merged
+    vocab = {BYTE_ENCODER[b]: b for b in range(256)}
+    for i, (a, b) in enumerate(merges):
+        vocab[a + b] = 256 + i
+    return vocab, merges
+
+
+def encode(text, vocab, merges):
+    ranks = {pair: i for i, pair in enumerate(merges)}
+    ids = []
+    for piece in pretokens(text):
+        word = list(piece)
+        while len(word) > 1:
+            pairs = [(ranks.get((a, b), 1 << 30), i) for i, (a, b) in enumerate(zip(word, word[1:]))]
+            rank, i = min(pairs)
+            if rank == 1 << 30:
+                break
+            word[i:i + 2] = [word[i] + word[i + 1]]
+        ids.extend(vocab[w] for w in word)
+    return ids
+
+
+def bigram_table(vocab):
+    """The closed form of bigram.onnx's table: computed in float64, rounded to float32 (BigramClosedForm.cs mirrors it)."""
+    i = np.arange(vocab, dtype=np.float64)[:, None]
+    j = np.arange(vocab, dtype=np.float64)[None, :]
+    return (3.0 * np.sin(0.37 * i + 1.3 * j) + np.mod(7 * i + 13 * j, 17) / 5.0 - 0.004 * j).astype(np.float32)
+
+
+def save(graph, name, folder=HERE):
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="gpuinfo make_models.py")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(folder, name))
+
+
+def ids_input(name="input_ids"):
+    return helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "sequence"])
+
+
+def bigram_graph(table, elem=TensorProto.FLOAT, inputs="input_ids", name="bigram"):
+    vocab = table.shape[1]
+    return helper.make_graph(
+        [helper.make_node("Gather", ["table", inputs], ["logits"], axis=0)],
+        name, [ids_input(inputs)],
+        [helper.make_tensor_value_info("logits", elem, ["batch", "sequence", vocab])],
+        [numpy_helper.from_array(table, "table")])
+
+
+def window_weights(vocab, dim=16, positions=64, seed=17):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(0, 1.0, (vocab, dim)).astype(np.float32),
+            rng.normal(0, 0.3, (positions, dim)).astype(np.float32),
+            rng.normal(0, 0.8, (dim, vocab)).astype(np.float32),
+            rng.normal(0, 0.5, (vocab,)).astype(np.float32))
+
+
+def window_graph(vocab):
+    e, p, w, c = window_weights(vocab)
+    nodes = [
+        helper.make_node("Gather", ["embed", "input_ids"], ["x"], axis=0),                  # [B,S,d]
+        helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT),       # [B,S]
+        helper.make_node("Unsqueeze", ["mask", "axis2"], ["mask3"]),                        # [B,S,1]
+        helper.make_node("Mul", ["x", "mask3"], ["xm"]),
+        helper.make_node("CumSum", ["xm", "axis1"], ["sums"]),                              # [B,S,d]
+        helper.make_node("CumSum", ["mask3", "axis1"], ["counts"]),                         # [B,S,1]
+        helper.make_node("Div", ["sums", "counts"], ["mean"]),
+        helper.make_node("Gather", ["pos", "position_ids"], ["pe"], axis=0),                # [B,S,d]
+        helper.make_node("Add", ["mean", "pe"], ["h"]),
+        helper.make_node("MatMul", ["h", "head"], ["hw"]),
+        helper.make_node("Add", ["hw", "bias"], ["logits"]),
+    ]
+    inits = [numpy_helper.from_array(a, n) for a, n in ((e, "embed"), (p, "pos"), (w, "head"), (c, "bias"))]
+    inits += [numpy_helper.from_array(np.array(1, np.int64), "axis1"), numpy_helper.from_array(np.array([2], np.int64), "axis2")]
+    return helper.make_graph(nodes, "window", [ids_input(), ids_input("attention_mask"), ids_input("position_ids")],
+                             [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", vocab])], inits)
+
+
+def log_softmax(x):
+    m = x.max(axis=-1, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+
+
+def window_logits(ids):
+    """window.onnx's logits for one window of ids (float64)."""
+    e, p, w, c = (a.astype(np.float64) for a in window_weights(VOCAB))
+    x = e[ids]
+    mean = np.cumsum(x, axis=0) / np.arange(1, len(ids) + 1)[:, None]
+    return (mean + p[np.arange(len(ids))]) @ w + c
+
+
+def sliding_nll(ids, context, stride, logits_of):
+    """The Hugging Face perplexity guide's loop: each token after the first scored once."""
+    total, count, prev_end = 0.0, 0, 0
+    for begin in range(0, len(ids), stride):
+        end = min(begin + context, len(ids))
+        trg = end - prev_end
+        window = ids[begin:end]
+        lp = log_softmax(logits_of(window))
+        first = max(len(window) - trg, 1)          # window positions whose token is scored
+        for t in range(first, len(window)):
+            total -= lp[t - 1, window[t]]
+            count += 1
+        prev_end = end
+        if end == len(ids):
+            break
+    return total, count
+
+
+def main():
+    vocab, merges = train_bpe(TRAIN_TEXT, VOCAB)
+    for folder in (HERE, SAMPLES):
+        with open(os.path.join(folder, "vocab.json"), "w", encoding="utf-8") as f:
+            json.dump(vocab, f, ensure_ascii=False, indent=0, sort_keys=True)
+        with open(os.path.join(folder, "merges.txt"), "w", encoding="utf-8") as f:
+            f.write("#version: 0.2\n")
+            f.writelines(f"{a} {b}\n" for a, b in merges)
+
+    table = bigram_table(VOCAB)
+    save(bigram_graph(table), "bigram.onnx")
+    save(window_graph(VOCAB), "window.onnx")
+
+    train_ids = encode(TRAIN_TEXT, vocab, merges)
+    counts = np.full((VOCAB, VOCAB), 0.1)
+    for a, b in zip(train_ids, train_ids[1:]):
+        counts[a, b] += 1
+    demo = np.log(counts / counts.sum(axis=1, keepdims=True)).astype(np.float16)
+    save(bigram_graph(demo, TensorProto.FLOAT16, name="demo"), "demo.onnx", SAMPLES)
+
+    save(helper.make_graph([helper.make_node("Gather", ["row", "input_ids"], ["logits"], axis=0)], "bad_rank", [ids_input()],
+                           [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence"])],
+                           [numpy_helper.from_array(np.zeros(VOCAB, np.float32), "row")]), "bad_rank.onnx")
+    save(bigram_graph(bigram_table(100), name="small_vocab"), "small_vocab.onnx")
+    save(bigram_graph(bigram_table(VOCAB)[:20], inputs="x", name="no_input_ids"), "no_input_ids.onnx")
+
+    with open(os.path.join(HERE, "sample.txt"), "w", encoding="utf-8", newline="\n") as f:
+        f.write(TEST_TEXT)
+    with open(os.path.join(SAMPLES, "demo.txt"), "w", encoding="utf-8", newline="\n") as f:
+        f.write(DEMO_TEXT)
+    ids = encode(TEST_TEXT, vocab, merges)
+    np.save(os.path.join(HERE, "sample_tokens.npy"), np.array(ids, dtype=np.int64))
+
+    table64 = table.astype(np.float64)
+    golden = {"tokens": len(ids), "text_bytes": len(TEST_TEXT.encode("utf-8")), "runs": []}
+    for model, logits_of in (("bigram", lambda w: table64[w]), ("window", window_logits)):
+        for context, stride in ((32, 32), (32, 8), (48, 13)):
+            total, count = sliding_nll(ids, context, stride, logits_of)
+            golden["runs"].append({"model": model, "context": context, "stride": stride, "scored": count,
+                                   "nll_sum": total, "mean_nll": total / count, "perplexity": float(np.exp(total / count))})
+    with open(os.path.join(HERE, "golden.json"), "w", encoding="utf-8") as f:
+        json.dump(golden, f, indent=1)
+        f.write("\n")
+    print(f"{len(ids)} sample tokens; models and goldens written to {HERE}")
+
+
+if __name__ == "__main__":
+    main()
