@@ -67,7 +67,9 @@ public sealed class DisposeRaceTests
     public async Task An_information_bottleneck_solve_stops_when_its_engine_is_disposed(string device)
     {
         var joint = Distributions.InformationBottleneckTests.RandomJoint(24, 40, 3);
-        var options = new IbOptions { Beta = 20, Clusters = 8, Restarts = 50, MaxIterations = 100_000, Tolerance = 1e-300 };
+        // Minutes of work (each restart converges in ~60 ms here): under a loaded test run the continuation that disposes
+        // may wait on a busy xunit worker for seconds, and a solve of 50 restarts (3 s) once finished first.
+        var options = new IbOptions { Beta = 20, Clusters = 8, Restarts = 5000, MaxIterations = 100_000, Tolerance = 1e-300 };
         for (int round = 0; round < 4; round++)
         {
             var engine = new InfoEngine(new InfoEngineOptions { Device = device });
