@@ -16,7 +16,7 @@ public sealed class CliErrorTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
-    public void Missing_file() => Fails(Data, ["missing.npy", "file not found"], "eval", "--logits", _dir.File("missing.npy"), "--targets", Targets(2, 0, 1));
+    public void Missing_file() => CliRunner.Fails(Data, ["missing.npy", "file not found"], "eval", "--logits", _dir.File("missing.npy"), "--targets", Targets(2, 0, 1));
 
     [Fact]
     public void Truncated_file()
@@ -24,7 +24,7 @@ public sealed class CliErrorTests : IDisposable
         string path = Logits("trunc.npy", 4, 10);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..^7]);
-        Fails(Data, ["trunc.npy", "truncated"], "eval", "--logits", path, "--targets", Targets(4, 0, 1, 2, 3));
+        CliRunner.Fails(Data, ["trunc.npy", "truncated"], "eval", "--logits", path, "--targets", Targets(4, 0, 1, 2, 3));
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class CliErrorTests : IDisposable
     {
         string path = _dir.File("junk.npy");
         File.WriteAllBytes(path, Encoding.ASCII.GetBytes("this is junk, not a tensor file at all"));
-        Fails(Data, ["junk.npy", "not a .npy file"], "eval", "--logits", path, "--targets", Targets(1, 0));
+        CliRunner.Fails(Data, ["junk.npy", "not a .npy file"], "eval", "--logits", path, "--targets", Targets(1, 0));
     }
 
     [Fact]
@@ -40,28 +40,28 @@ public sealed class CliErrorTests : IDisposable
     {
         string path = _dir.File("ints.npy");
         NpyFormat.Write(path, new int[] { 1, 2, 3, 4 }.AsSpan(), [2, 2]);
-        Fails(Data, ["ints.npy", "floating point"], "eval", "--logits", path, "--targets", Targets(2, 0, 1));
+        CliRunner.Fails(Data, ["ints.npy", "floating point"], "eval", "--logits", path, "--targets", Targets(2, 0, 1));
     }
 
     [Fact]
     public void Target_out_of_range() =>
-        Fails(Data, ["targets.npy", "row 2", "target 10"], "eval", "--logits", Logits("l.npy", 4, 10), "--targets", Targets(4, 0, 1, 10, 3));
+        CliRunner.Fails(Data, ["targets.npy", "row 2", "target 10"], "eval", "--logits", Logits("l.npy", 4, 10), "--targets", Targets(4, 0, 1, 10, 3));
 
     [Fact]
     public void Targets_and_logits_of_different_lengths() =>
-        Fails(Data, ["targets.npy", "3 targets", "4 rows"], "eval", "--logits", Logits("l.npy", 4, 10), "--targets", Targets(3, 0, 1, 2));
+        CliRunner.Fails(Data, ["targets.npy", "3 targets", "4 rows"], "eval", "--logits", Logits("l.npy", 4, 10), "--targets", Targets(3, 0, 1, 2));
 
     [Theory]
     [InlineData(float.NaN, "NaN")]
     [InlineData(float.PositiveInfinity, "+inf")]
     public void Non_finite_logits(float bad, string word) =>
-        Fails(Data, ["bad.npy", "row 2", word], "eval", "--logits", Logits("bad.npy", 4, 10, (2, 3, bad)), "--targets", Targets(4, 0, 1, 2, 3));
+        CliRunner.Fails(Data, ["bad.npy", "row 2", word], "eval", "--logits", Logits("bad.npy", 4, 10, (2, 3, bad)), "--targets", Targets(4, 0, 1, 2, 3));
 
     [Fact]
     public void A_row_of_all_negative_infinity()
     {
         var rows = Enumerable.Range(0, 10).Select(j => (1, j, float.NegativeInfinity)).ToArray();
-        Fails(Data, ["masked.npy", "row 1", "-inf"], "compare", "--base", Logits("base.npy", 3, 10), "--test", Logits("masked.npy", 3, 10, rows));
+        CliRunner.Fails(Data, ["masked.npy", "row 1", "-inf"], "compare", "--base", Logits("base.npy", 3, 10), "--test", Logits("masked.npy", 3, 10, rows));
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class CliErrorTests : IDisposable
     {
         string path = _dir.File("huge.safetensors");
         File.WriteAllBytes(path, [.. BitConverter.GetBytes(150_000_000UL), .. Encoding.ASCII.GetBytes("{}")]);
-        Fails(Data, ["huge.safetensors", "exceeds"], "eval", "--logits", path, "--targets", Targets(1, 0));
+        CliRunner.Fails(Data, ["huge.safetensors", "exceeds"], "eval", "--logits", path, "--targets", Targets(1, 0));
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class CliErrorTests : IDisposable
     {
         string path = _dir.File("broken.safetensors");
         File.WriteAllBytes(path, SafetensorsFormatTests.Safetensors("{\"logits\": {\"dtype\": \"F32\", \"shape\": [2, 2", new byte[16]));
-        Fails(Data, ["broken.safetensors", "not valid"], "compare", "--base", path, "--test", path);
+        CliRunner.Fails(Data, ["broken.safetensors", "not valid"], "compare", "--base", path, "--test", path);
     }
 
     [Fact]
@@ -85,35 +85,35 @@ public sealed class CliErrorTests : IDisposable
     {
         string path = _dir.File("joint.npy");
         NpyFormat.Write(path, new[] { 0.5, -0.1, 0.3, 0.3 }.AsSpan(), [2, 2]);
-        Fails(Data, ["joint.npy", "[0, 1]", "-0.1"], "ib", "--joint", path, "--beta", "2");
+        CliRunner.Fails(Data, ["joint.npy", "[0, 1]", "-0.1"], "ib", "--joint", path, "--beta", "2");
         string channel = _dir.File("channel.npy");
         NpyFormat.Write(channel, new[] { 0.5, 0.5, 0.2, 0.7 }.AsSpan(), [2, 2]);
-        Fails(Data, ["channel.npy", "row 1", "sum"], "capacity", "--channel", channel);
+        CliRunner.Fails(Data, ["channel.npy", "row 1", "sum"], "capacity", "--channel", channel);
     }
 
     [Fact]
-    public void Unknown_flags() => Fails(Usage, ["--frobnicate"], "eval", "--frobnicate", "--logits", "a.npy", "--targets", "b.npy");
+    public void Unknown_flags() => CliRunner.Fails(Usage, ["--frobnicate"], "eval", "--frobnicate", "--logits", "a.npy", "--targets", "b.npy");
 
     [Fact]
-    public void Non_numeric_values() => Fails(Usage, ["abc"], "eval", "--logits", "a.npy", "--targets", "b.npy", "--temperature", "abc");
+    public void Non_numeric_values() => CliRunner.Fails(Usage, ["abc"], "eval", "--logits", "a.npy", "--targets", "b.npy", "--temperature", "abc");
 
     [Fact]
     public void Bad_option_values() =>
-        Fails(Usage, ["temperature"], "eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--temperature", "0");
+        CliRunner.Fails(Usage, ["temperature"], "eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--temperature", "0");
 
     [Fact]
-    public void Missing_required_option() => Fails(Usage, ["--targets"], "eval", "--logits", "a.npy");
+    public void Missing_required_option() => CliRunner.Fails(Usage, ["--targets"], "eval", "--logits", "a.npy");
 
     [Fact]
-    public void Unknown_verb() => Fails(Usage, ["frobnicate"], "frobnicate");
+    public void Unknown_verb() => CliRunner.Fails(Usage, ["frobnicate"], "frobnicate");
 
     [Fact]
     public void Device_unavailable() =>
-        Fails(Device, ["device index 99"], "eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--device", "99");
+        CliRunner.Fails(Device, ["device index 99"], "eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--device", "99");
 
     [Fact]
     public void Unknown_device_name() =>
-        Fails(Usage, ["unknown device 'tpu'"], "eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--device", "tpu");
+        CliRunner.Fails(Usage, ["unknown device 'tpu'"], "eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--device", "tpu");
 
     [Fact]
     public void Mismatched_partials()
@@ -121,9 +121,9 @@ public sealed class CliErrorTests : IDisposable
         string a = _dir.File("a.json"), b = _dir.File("b.json");
         CliRunner.Json("eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--partial", a, "--device", "cpu");
         CliRunner.Json("compare", "--base", Logits("p.npy", 2, 5), "--test", Logits("q.npy", 2, 5), "--partial", b, "--device", "cpu");
-        Fails(Data, ["b.json", "cannot be merged"], "merge", a, b);
+        CliRunner.Fails(Data, ["b.json", "cannot be merged"], "merge", a, b);
         File.WriteAllText(b, "{ not json");
-        Fails(Data, ["b.json", "not valid JSON"], "merge", a, b);
+        CliRunner.Fails(Data, ["b.json", "not valid JSON"], "merge", a, b);
     }
 
     [Fact]
@@ -135,43 +135,28 @@ public sealed class CliErrorTests : IDisposable
             CliRunner.Json("eval", "--logits", logits, "--targets", targets, "--shard", $"{i}/3", "--partial-dir", parts, "--device", "cpu");
         }
 
-        Fails(Data, ["missing: 1/3"], "merge", parts);
+        CliRunner.Fails(Data, ["missing: 1/3"], "merge", parts);
         string copy = _dir.File("copy.json");
         File.Copy(Path.Combine(parts, "part-2-of-3.json"), copy);
-        Fails(Data, ["copy.json", "shard 2/3 is also in", "part-2-of-3.json"], "merge", parts, copy);
+        CliRunner.Fails(Data, ["copy.json", "shard 2/3 is also in", "part-2-of-3.json"], "merge", parts, copy);
         CliRunner.Json("eval", "--logits", logits, "--targets", targets, "--shard", "1/3", "--partial-dir", parts, "--device", "cpu", "--temperature", "2");
-        Fails(Data, ["part-1-of-3.json", "options.temperature"], "merge", parts);
+        CliRunner.Fails(Data, ["part-1-of-3.json", "options.temperature"], "merge", parts);
         CliRunner.Json("eval", "--logits", logits, "--targets", targets, "--shard", "1/4", "--partial", copy, "--device", "cpu");
-        Fails(Data, ["copy.json", "run of 4 shards"], "merge", Path.Combine(parts, "part-0-of-3.json"), copy);
-        Fails(Data, ["no partials"], "merge", _dir.Path);
+        CliRunner.Fails(Data, ["copy.json", "run of 4 shards"], "merge", Path.Combine(parts, "part-0-of-3.json"), copy);
+        CliRunner.Fails(Data, ["no partials"], "merge", _dir.Path);
     }
 
     [Fact]
     public void Shard_options()
     {
         string logits = Logits("l.npy", 4, 5), targets = Targets(4, 0, 1, 2, 3);
-        Fails(Usage, ["--shard must be i/n"], "eval", "--logits", logits, "--targets", targets, "--shard", "3/3");
-        Fails(Usage, ["--shards applies with --shard auto"], "eval", "--logits", logits, "--targets", targets, "--shard", "0/2", "--shards", "2");
-        Fails(Usage, ["not both"], "eval", "--logits", logits, "--targets", targets, "--partial", _dir.File("a.json"), "--partial-dir", _dir.File("d"));
+        CliRunner.Fails(Usage, ["--shard must be i/n"], "eval", "--logits", logits, "--targets", targets, "--shard", "3/3");
+        CliRunner.Fails(Usage, ["--shards applies with --shard auto"], "eval", "--logits", logits, "--targets", targets, "--shard", "0/2", "--shards", "2");
+        CliRunner.Fails(Usage, ["not both"], "eval", "--logits", logits, "--targets", targets, "--partial", _dir.File("a.json"), "--partial-dir", _dir.File("d"));
         string[] scheduler = ["SLURM_ARRAY_TASK_ID", "SLURM_PROCID", "SLURM_NTASKS", "JOB_COMPLETION_INDEX", "RANK", "WORLD_SIZE"];
         if (scheduler.All(v => Environment.GetEnvironmentVariable(v) is null))
         {
-            Fails(Usage, ["--shard auto found no scheduler variables"], "eval", "--logits", logits, "--targets", targets, "--shard", "auto");
-        }
-    }
-
-    private static void Fails(int code, string[] fragments, params string[] args)
-    {
-        var (actual, stdout, stderr) = CliRunner.Run(args);
-        Assert.True(code == actual, $"expected exit {code}, got {actual}; stderr: {stderr}");
-        Assert.Equal(string.Empty, stdout);
-        var lines = stderr.TrimEnd().Split('\n');
-        Assert.True(lines.Length == 1, $"expected one line on stderr, got: {stderr}");
-        Assert.StartsWith("gpuinfo: ", lines[0], StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
-        foreach (var f in fragments)
-        {
-            Assert.Contains(f, stderr, StringComparison.Ordinal);
+            CliRunner.Fails(Usage, ["--shard auto found no scheduler variables"], "eval", "--logits", logits, "--targets", targets, "--shard", "auto");
         }
     }
 

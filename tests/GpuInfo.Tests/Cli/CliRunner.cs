@@ -21,6 +21,22 @@ internal static class CliRunner
         return (JsonObject)JsonNode.Parse(stdout)!;
     }
 
+    /// <summary>Asserts that gpuinfo fails with <paramref name="code"/>, nothing on stdout and one "gpuinfo: " line on stderr holding every fragment (no stack trace).</summary>
+    public static void Fails(int code, string[] fragments, params string[] args)
+    {
+        var (actual, stdout, stderr) = Run(args);
+        Assert.True(code == actual, $"expected exit {code}, got {actual}; stderr: {stderr}");
+        Assert.Equal(string.Empty, stdout);
+        var lines = stderr.TrimEnd().Split('\n');
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got: {stderr}");
+        Assert.StartsWith("gpuinfo: ", lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        foreach (var f in fragments)
+        {
+            Assert.Contains(f, stderr, StringComparison.Ordinal);
+        }
+    }
+
     public static string Golden(string name) => Path.Combine(AppContext.BaseDirectory, "Golden", name);
 
     public static double Number(JsonNode? node) => node!.GetValue<double>();
