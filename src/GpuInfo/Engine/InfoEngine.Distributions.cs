@@ -102,6 +102,13 @@ public sealed partial class InfoEngine
     /// <summary>Bytes of float32 distributions per chunk of an IB over rows (tests make it small to cross chunk edges).</summary>
     internal long IbChunkBytes { get; set; } = 32L << 20;
 
+    /// <summary>
+    /// Bytes of float32 distributions per chunk of an IB over rows on an ILGPU accelerator: larger
+    /// than on the CPU so that each chunk's products are big enough to fill a GPU (host memory holds
+    /// two chunks of raw rows for the reader).
+    /// </summary>
+    internal long IbDeviceChunkBytes { get; set; } = 128L << 20;
+
     /// <summary>Use the managed products even where a system BLAS loads, and the tiled kernel even where cuBLAS loads (tests cover both).</summary>
     internal bool IbManagedProducts { get; set; }
 
@@ -119,7 +126,7 @@ public sealed partial class InfoEngine
         int workers = (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? Environment.ProcessorCount;
         var sgemm = Backends.Cpu.Blas.Sgemm.Create(workers, IbManagedProducts);
         var problem = _backend is IlgpuBackend gpu
-            ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes, cuBlas: !IbManagedProducts, cancellationToken)
+            ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes, IbDeviceChunkBytes, cuBlas: !IbManagedProducts, cancellationToken)
             : ConditionalIbProducts.Problem(rows, sgemm, workers, IbChunkBytes, cancellationToken);
         return new IbProblem(problem.Px, problem.Py, problem.NegativeConditionalEntropies, problem.IxyBits, new CheckedIbProducts(problem.Products, this, cancellationToken));
     }

@@ -15,6 +15,9 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
 {
     private const int Rows = 11;
 
+    /// <summary>Run only the small cases (ILGPU's CPU accelerator in a GPU's shape runs groups of hundreds of threads, slowly).</summary>
+    protected virtual bool SmallCasesOnly => false;
+
     [SkippableTheory]
     [InlineData("f32", 203)]
     [InlineData("f16", 203)]
@@ -24,11 +27,12 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
     public void The_fused_pass_matches_the_cpu_products(string kind, int vocab)
     {
         var engine = fixture.Engine;
+        Skip.If(SmallCasesOnly && (vocab > 1000 || kind == "probs"), "a slow emulated shape: this case runs on ilgpu-cpu.");
         using var source = Source(kind, vocab, out var minusInfinity);
         var rows = kind == "probs" ? ConditionalRows.FromProbabilities(source) : ConditionalRows.FromLogits(source, temperature: 1.3);
         long chunkBytes = 3L * 4 * vocab;
         using var cpu = ConditionalIbProducts.Problem(rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, default);
-        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, cuBlas: true, default);
+        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, cuBlas: true, default);
 
         int t = 5;
         var rng = new Random(7);
@@ -59,18 +63,21 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
     public void A_solve_on_the_device_recovers_the_planted_groups_and_matches_the_cpu_solve()
     {
         var engine = fixture.Engine;
-        var planted = new PlantedLogits(groups: 3, perGroup: 5, vocab: 301, spread: 2, noise: 0.3, seed: 21);
+        Skip.If(SmallCasesOnly, "a slow emulated shape: the solve runs on ilgpu-cpu.");
+        var planted = new PlantedLogits(groups: 3, perGroup: 4, vocab: 101, spread: 2, noise: 0.3, seed: 21);
         using var source = MemoryRowSource.Float32(planted.Values, planted.Vocab);
         var rows = ConditionalRows.FromLogits(source, temperature: 1.5);
-        var options = new IbOptions { Beta = 200, Clusters = 3, Restarts = 2, Seed = 3, MaxIterations = 300 };
+        var options = new IbOptions { Beta = 200, Clusters = 3, Restarts = 1, Seed = 3, MaxIterations = 200 };
         using var cpu = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
         var expected = cpu.InformationBottleneck(rows, options);
-        engine.IbChunkBytes = 4L * 4 * planted.Vocab;
+        engine.IbDeviceChunkBytes = 5L * 4 * planted.Vocab;
         var actual = engine.InformationBottleneck(rows, options);
 
         Assert.StartsWith(((IlgpuBackend)engine.Backend).Accelerator.AcceleratorType.ToString().ToLowerInvariant() + ": ", actual.Products, StringComparison.Ordinal);
         Assert.Equal(expected.Assignments, actual.Assignments);
-        Assert.Equal(expected.IxyBits, actual.IxyBits, 1e-9);
+
+        // The checking pass is the CPU's; only its chunking differs, so p(y) differs by float32 rounding.
+        Assert.Equal(expected.IxyBits, actual.IxyBits, 1e-6);
         Assert.Equal(expected.IxtBits, actual.IxtBits, 1e-4);
         Assert.Equal(expected.ItyBits, actual.ItyBits, 1e-4);
         Assert.Equal(Math.Log2(3), actual.HtBits, 1e-3);
@@ -109,8 +116,8 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         int vocab = 9001;
         using var source = Source("f32", vocab, out _);
         var rows = ConditionalRows.FromLogits(source);
-        using var blas = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, cuBlas: true, default);
-        using var tiled = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, cuBlas: false, default);
+        using var blas = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, cuBlas: true, default);
+        using var tiled = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, cuBlas: false, default);
         Assert.EndsWith("cuBLAS", blas.Products.Name, StringComparison.Ordinal);
         var logDecoder = Enumerable.Range(0, 7 * vocab).Select(i => -1 - (i % 13) * 0.5).ToArray();
         var (a, b) = (Step(blas.Products, logDecoder, 7, out var crossA), Step(tiled.Products, logDecoder, 7, out var crossB));
@@ -191,7 +198,10 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
 
 public sealed class IlgpuCpuRowsIbKernelTests(IlgpuCpuFixture f) : RowsIbKernelTests(f), IClassFixture<IlgpuCpuFixture>;
 
-public sealed class IlgpuCpuNvidiaRowsIbKernelTests(IlgpuCpuNvidiaFixture f) : RowsIbKernelTests(f), IClassFixture<IlgpuCpuNvidiaFixture>;
+public sealed class IlgpuCpuNvidiaRowsIbKernelTests(IlgpuCpuNvidiaFixture f) : RowsIbKernelTests(f), IClassFixture<IlgpuCpuNvidiaFixture>
+{
+    protected override bool SmallCasesOnly => true;
+}
 
 public sealed class CudaRowsIbKernelTests(CudaFixture f) : RowsIbKernelTests(f), IClassFixture<CudaFixture>;
 

@@ -62,10 +62,12 @@ internal sealed class IlgpuConditionalIbProducts : IIbProducts
 
     /// <summary>Reads the rows once on the host (checks, marginals, I(X;Y)); the products then run on <paramref name="backend"/>.</summary>
     /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
-    public static IbProblem Problem(IlgpuBackend backend, ConditionalRows rows, Sgemm sgemm, int workers, long chunkBytes, bool cuBlas, CancellationToken cancellation)
+    /// <param name="hostChunkBytes">float32 distributions per chunk of the host's checking pass.</param>
+    /// <param name="deviceChunkBytes">float32 distributions per chunk on the device.</param>
+    public static IbProblem Problem(IlgpuBackend backend, ConditionalRows rows, Sgemm sgemm, int workers, long hostChunkBytes, long deviceChunkBytes, bool cuBlas, CancellationToken cancellation)
     {
-        using var host = ConditionalIbProducts.Problem(rows, sgemm, workers, chunkBytes, cancellation);
-        var products = new IlgpuConditionalIbProducts(backend, rows, host.Px, chunkBytes, cuBlas, cancellation);
+        using var host = ConditionalIbProducts.Problem(rows, sgemm, workers, hostChunkBytes, cancellation);
+        var products = new IlgpuConditionalIbProducts(backend, rows, host.Px, deviceChunkBytes, cuBlas, cancellation);
         return new IbProblem(host.Px, host.Py, host.NegativeConditionalEntropies, host.IxyBits, products);
     }
 
