@@ -125,7 +125,7 @@ public sealed partial class InfoEngine
     {
         int workers = (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? Environment.ProcessorCount;
         var sgemm = Backends.Cpu.Blas.Sgemm.Create(workers, IbManagedProducts);
-        var problem = _backend is IlgpuBackend gpu
+        var problem = _backend is IlgpuBackend gpu && IlgpuConditionalIbProducts.Supports(gpu)
             ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes, IbDeviceChunkBytes, cuBlas: !IbManagedProducts, cancellationToken)
             : ConditionalIbProducts.Problem(rows, sgemm, workers, IbChunkBytes, cancellationToken);
         return new IbProblem(problem.Px, problem.Py, problem.NegativeConditionalEntropies, problem.IxyBits, new CheckedIbProducts(problem.Products, this, cancellationToken));

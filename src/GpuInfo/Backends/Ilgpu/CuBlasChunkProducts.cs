@@ -10,16 +10,17 @@ namespace GpuInfo.Backends.Ilgpu;
 /// in cuBLAS's default math mode (no TF32: that needs CUBLAS_TF32_TENSOR_OP_MATH). Each float32
 /// product (a vocabulary block of cross terms, a chunk's numerator) lands in a float32 scratch
 /// buffer and is added into the float64 result by <see cref="MatrixProductKernel.AddWidened"/>.
-/// Row-major [m, n] is column-major [n, m] to cuBLAS, hence the swapped operands.
+/// Row-major [m, n] is column-major [n, m] to cuBLAS, hence the swapped operands. Host scalars
+/// (α = 1, β = 0) with the automatic pointer mode.
 /// UNVERIFIED: written against the ILGPU.Algorithms 1.5.3 API without a GPU to run it on.
 /// </summary>
 internal sealed class CuBlasChunkProducts : IChunkProducts
 {
-    private readonly CuBlas _blas;
+    private readonly CuBlas<CuBlasPointerModeHandlers.AutomaticMode> _blas;
     private readonly DeviceArena _arena;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<double>> _widen;
 
-    private CuBlasChunkProducts(CuBlas blas, IlgpuBackend backend)
+    private CuBlasChunkProducts(CuBlas<CuBlasPointerModeHandlers.AutomaticMode> blas, IlgpuBackend backend)
     {
         _blas = blas;
         _arena = new DeviceArena(backend.Accelerator);
@@ -36,10 +37,11 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
             return null;
         }
 
-        CuBlas? blas = null;
+        CuBlas<CuBlasPointerModeHandlers.AutomaticMode>? blas = null;
         try
         {
-            blas = new CuBlas(cuda);
+            // Without a version ILGPU 1.5.3 loads the newest libcublas installed (12, 11, then 10).
+            blas = new CuBlas<CuBlasPointerModeHandlers.AutomaticMode>(cuda);
             blas.MathMode = CuBlasMathMode.DefaultMath;
             blas.Stream = (CudaStream)cuda.DefaultStream;
             return new CuBlasChunkProducts(blas, backend);

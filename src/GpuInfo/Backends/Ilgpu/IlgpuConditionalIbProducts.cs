@@ -60,6 +60,10 @@ internal sealed class IlgpuConditionalIbProducts : IIbProducts
 
     public double DecoderTolerance => 1e-4;
 
+    /// <summary>False on OpenCL devices without float64 (the kernels sum in float64): the rows then run on the CPU.</summary>
+    public static bool Supports(IlgpuBackend backend) =>
+        backend.Accelerator.Capabilities is not ILGPU.Runtime.OpenCL.CLCapabilityContext { Float64: false };
+
     /// <summary>Reads the rows once on the host (checks, marginals, I(X;Y)); the products then run on <paramref name="backend"/>.</summary>
     /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
     /// <param name="hostChunkBytes">float32 distributions per chunk of the host's checking pass.</param>
