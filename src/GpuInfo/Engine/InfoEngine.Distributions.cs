@@ -50,7 +50,9 @@ public sealed partial class InfoEngine
     /// chunk (one read and one softmax per row; float32 products, float64 totals), so memory stays at a
     /// few chunks plus the [clusters, vocab] decoder whatever the number of rows. The rows are read
     /// once more before the first iteration to check them and compute p(y), H(Y|X) and I(X;Y).
-    /// Runs on the CPU (a system BLAS when one loads; <see cref="IbResult.Products"/> says which).
+    /// The products run on this engine's device: on an ILGPU accelerator each chunk's softmax and both
+    /// products run there (cuBLAS on CUDA, a tiled kernel elsewhere), on the CPU a system BLAS when one
+    /// loads; <see cref="IbResult.Products"/> says which. The checking pass runs on the CPU.
     /// </summary>
     /// <exception cref="ArgumentException">Bad options, or clusters × contexts too large for the encoder.</exception>
     /// <exception cref="Corpus.RowSourceException">A row is no distribution (named), or a read failed.</exception>
@@ -100,7 +102,14 @@ public sealed partial class InfoEngine
     /// <summary>Bytes of float32 distributions per chunk of an IB over rows (tests make it small to cross chunk edges).</summary>
     internal long IbChunkBytes { get; set; } = 32L << 20;
 
-    /// <summary>Use the managed products even where a system BLAS loads (tests cover both).</summary>
+    /// <summary>
+    /// Bytes of float32 distributions per chunk of an IB over rows on an ILGPU accelerator: larger
+    /// than on the CPU so that each chunk's products are big enough to fill a GPU (host memory holds
+    /// two chunks of raw rows for the reader).
+    /// </summary>
+    internal long IbDeviceChunkBytes { get; set; } = 128L << 20;
+
+    /// <summary>Use the managed products even where a system BLAS loads, and the tiled kernel even where cuBLAS loads (tests cover both).</summary>
     internal bool IbManagedProducts { get; set; }
 
     private static void CheckEncoderSize(ConditionalRows rows, IbOptions options)
@@ -115,7 +124,10 @@ public sealed partial class InfoEngine
     private IbProblem RowsProblem(ConditionalRows rows, CancellationToken cancellationToken)
     {
         int workers = (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? Environment.ProcessorCount;
-        var problem = ConditionalIbProducts.Problem(rows, Backends.Cpu.Blas.Sgemm.Create(workers, IbManagedProducts), workers, IbChunkBytes, cancellationToken);
+        var sgemm = Backends.Cpu.Blas.Sgemm.Create(workers, IbManagedProducts);
+        var problem = _backend is IlgpuBackend gpu && IlgpuConditionalIbProducts.Supports(gpu)
+            ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes, IbDeviceChunkBytes, cuBlas: !IbManagedProducts, cancellationToken)
+            : ConditionalIbProducts.Problem(rows, sgemm, workers, IbChunkBytes, cancellationToken);
         return new IbProblem(problem.Px, problem.Py, problem.NegativeConditionalEntropies, problem.IxyBits, new CheckedIbProducts(problem.Products, this, cancellationToken));
     }
 

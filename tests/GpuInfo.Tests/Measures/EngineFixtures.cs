@@ -56,3 +56,6 @@ public sealed class IlgpuCpuFixture() : EngineFixture("ilgpu-cpu");
 public sealed class CudaFixture() : EngineFixture("cuda");
 
 public sealed class OpenClFixture() : EngineFixture("opencl");
+
+/// <summary>ILGPU's CPU accelerator shaped like an NVIDIA GPU (warp 32, large groups): the GPU launch shapes without a GPU.</summary>
+public sealed class IlgpuCpuNvidiaFixture() : EngineFixture("ilgpu-cpu:nvidia");

@@ -445,7 +445,8 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
         kernel(stream, rows, sums, splits, output);
     }
 
-    private TKernels Kernels<TKernels>(Func<Accelerator, TKernels> create)
+    /// <summary>Kernels loaded once per backend (ILGPU compiles on load); call under <see cref="Gate"/>.</summary>
+    internal TKernels Kernels<TKernels>(Func<Accelerator, TKernels> create)
         where TKernels : class
     {
         if (!_kernels.TryGetValue(typeof(TKernels), out var kernels))

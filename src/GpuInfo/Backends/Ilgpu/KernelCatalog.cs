@@ -7,8 +7,9 @@ namespace GpuInfo.Backends.Ilgpu;
 /// Every kernel entry point the accelerator backend launches, with each dtype specialisation it
 /// launches (single-input kernels per logits dtype, pair kernels per (base, test) dtype pair), for
 /// compiling them ahead of time (<see cref="PtxCompiler"/>). Keep in step with
-/// <see cref="SingleKernels{T, TLoad}"/>, <see cref="PairKernels{TP, TLP, TQ, TLQ}"/> and the
-/// backend's other loads.
+/// <see cref="SingleKernels{T, TLoad}"/>, <see cref="PairKernels{TP, TLP, TQ, TLQ}"/>, the
+/// backend's other loads and the IB products' (<see cref="IlgpuIbProducts"/>,
+/// <see cref="IlgpuConditionalIbProducts"/>, <see cref="TiledChunkProducts"/>, <see cref="CuBlasChunkProducts"/>).
 /// </summary>
 internal static class KernelCatalog
 {
@@ -29,6 +30,7 @@ internal static class KernelCatalog
             yield return new("RowStats", name, Generic(typeof(RowStatsKernel), "Run", t, load), true);
             yield return new("RowFinish", name, Generic(typeof(RowFinishKernel), "Run", t, load), false);
             yield return new("CrossEntropyGradient", name, Generic(typeof(CrossEntropyGradientKernel), "Run", t, load), true);
+            yield return new("IbRowDistribution", name, Generic(typeof(RowDistributionKernel), "Run", t, load), true);
         }
 
         foreach (var (tp, lp, np) in Types)
@@ -45,6 +47,9 @@ internal static class KernelCatalog
         yield return new("JensenShannonSumSlices", "f32", typeof(JensenShannonKernel).GetMethod(nameof(JensenShannonKernel.SumSlices))!, false);
         yield return new("ReadSum", "f32", typeof(ReadKernel).GetMethod(nameof(ReadKernel.Sum))!, false);
         yield return new("MatrixProduct", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.MultiplyTransposed))!, true);
+        yield return new("MatrixProductBlocked", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.MultiplyTransposedBlocked))!, true);
+        yield return new("MatrixAccumulateTransposedLeft", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AccumulateTransposedLeft))!, true);
+        yield return new("AddWidened", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AddWidened))!, false);
     }
 
     private static MethodInfo Generic(Type kernel, string name, params Type[] arguments) =>

@@ -1,0 +1,82 @@
+using GpuInfo.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace GpuInfo.Backends.Ilgpu;
+
+/// <summary>
+/// <see cref="IChunkProducts"/> by cuBLAS SGEMM through ILGPU.Algorithms, on CUDA accelerators only,
+/// in cuBLAS's default math mode (no TF32: that needs CUBLAS_TF32_TENSOR_OP_MATH). Each float32
+/// product (a vocabulary block of cross terms, a chunk's numerator) lands in a float32 scratch
+/// buffer and is added into the float64 result by <see cref="MatrixProductKernel.AddWidened"/>.
+/// Row-major [m, n] is column-major [n, m] to cuBLAS, hence the swapped operands. Host scalars
+/// (α = 1, β = 0) with the automatic pointer mode.
+/// UNVERIFIED: written against the ILGPU.Algorithms 1.5.3 API without a GPU to run it on.
+/// </summary>
+internal sealed class CuBlasChunkProducts : IChunkProducts
+{
+    private readonly CuBlas<CuBlasPointerModeHandlers.AutomaticMode> _blas;
+    private readonly DeviceArena _arena;
+    private readonly Action<Index1D, ArrayView<float>, ArrayView<double>> _widen;
+
+    private CuBlasChunkProducts(CuBlas<CuBlasPointerModeHandlers.AutomaticMode> blas, IlgpuBackend backend)
+    {
+        _blas = blas;
+        _arena = new DeviceArena(backend.Accelerator);
+        _widen = backend.Kernels(a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>>(MatrixProductKernel.AddWidened));
+    }
+
+    public string Name => "cuBLAS";
+
+    /// <summary>cuBLAS on a CUDA accelerator whose cuBLAS library loads, else null (the caller uses the tiled kernel).</summary>
+    public static CuBlasChunkProducts? TryCreate(IlgpuBackend backend)
+    {
+        if (backend.Accelerator is not CudaAccelerator cuda)
+        {
+            return null;
+        }
+
+        CuBlas<CuBlasPointerModeHandlers.AutomaticMode>? blas = null;
+        try
+        {
+            // Without a version ILGPU 1.5.3 loads the newest libcublas installed (12, 11, then 10).
+            blas = new CuBlas<CuBlasPointerModeHandlers.AutomaticMode>(cuda);
+            blas.MathMode = CuBlasMathMode.DefaultMath;
+            blas.Stream = (CudaStream)cuda.DefaultStream;
+            return new CuBlasChunkProducts(blas, backend);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or CuBlasException or NotSupportedException or TypeInitializationException)
+        {
+            blas?.Dispose();
+            return null;
+        }
+    }
+
+    public void Cross(ArrayView<float> p, int rows, ArrayView<float> logDecoder, int clusters, int vocab, ArrayView<double> cross)
+    {
+        var block = _arena.Get<float>("cross-block", (long)rows * clusters);
+        cross.MemSetToZero();
+        for (int b = 0; b < vocab; b += ConditionalIbProducts.VocabBlock)
+        {
+            int len = Math.Min(ConditionalIbProducts.VocabBlock, vocab - b);
+            _blas.Gemm(CuBlasOperation.Transpose, CuBlasOperation.NonTranspose, clusters, rows, len,
+                1f, logDecoder.SubView(b), vocab, p.SubView(b), vocab, 0f, block, clusters);
+            _widen((int)block.Length, block, cross);
+        }
+    }
+
+    public void Accumulate(ArrayView<float> weights, ArrayView<float> p, int rows, int clusters, int vocab, ArrayView<double> numerator)
+    {
+        var product = _arena.Get<float>("numerator-chunk", (long)clusters * vocab);
+        _blas.Gemm(CuBlasOperation.NonTranspose, CuBlasOperation.Transpose, vocab, clusters, rows,
+            1f, p, vocab, weights, clusters, 0f, product, vocab);
+        _widen((int)product.Length, product, numerator);
+    }
+
+    public void Dispose()
+    {
+        _arena.Dispose();
+        _blas.Dispose();
+    }
+}

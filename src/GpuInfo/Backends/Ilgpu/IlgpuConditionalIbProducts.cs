@@ -1,0 +1,205 @@
+using System.Runtime.CompilerServices;
+using GpuInfo.Backends.Cpu.Blas;
+using GpuInfo.Corpus;
+using GpuInfo.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuInfo.Backends.Ilgpu;
+
+/// <summary>
+/// The IB products over <see cref="ConditionalRows"/> on an ILGPU accelerator: the fused pass of
+/// <see cref="ConditionalIbProducts"/> with the rows' work on the device. Per chunk of rows (read a
+/// chunk ahead by <see cref="ChunkPipeline"/>): the raw rows (fp32/fp16/bf16 as stored) go up, a
+/// kernel turns them into float32 p(y|x) (<see cref="RowDistributionKernel"/>), the [rows, T] cross
+/// terms against the resident float32 log-decoder come down, the solver's encoder update runs on the
+/// host, the chunk's weights p(x)q(t|x) go up and its share of the decoder numerator is added into a
+/// float64 [T, V] device buffer that comes down once per pass. Device memory is a few chunk-sized
+/// buffers plus two [T, V] ones; p(y|x) is never whole anywhere. The products run on cuBLAS on CUDA
+/// (<see cref="CuBlasChunkProducts"/>, unverified) and on the tiled kernel elsewhere.
+/// The setup pass (checking every row, p(y), H(Y|X), I(X;Y)) stays on the host
+/// (<see cref="ConditionalIbProducts.Problem"/>): it runs once, and names a bad row exactly as the CPU path does.
+/// </summary>
+internal sealed class IlgpuConditionalIbProducts : IIbProducts
+{
+    /// <summary>log 0 in float32: finite, so 0·log 0 stays 0 in a product.</summary>
+    private const float LogZero = -1e30f;
+
+    private readonly IlgpuBackend _backend;
+    private readonly ConditionalRows _rows;
+    private readonly double[] _px;
+    private readonly IChunkProducts _products;
+    private readonly DeviceArena _arena;
+    private readonly CancellationToken _cancellation;
+    private readonly int _x;
+    private readonly int _y;
+    private readonly int _chunkRows;
+
+    private IlgpuConditionalIbProducts(IlgpuBackend backend, ConditionalRows rows, double[] px, long chunkBytes, bool cuBlas, CancellationToken cancellation)
+    {
+        _backend = backend;
+        _rows = rows;
+        _px = px;
+        _cancellation = cancellation;
+        _x = rows.Contexts;
+        _y = rows.Vocab;
+        _chunkRows = (int)Math.Clamp(chunkBytes / (4L * _y), 1, Math.Min(_x, Array.MaxLength / _y));
+        lock (backend.Gate)
+        {
+            _products = (cuBlas ? CuBlasChunkProducts.TryCreate(backend) : null) ?? (IChunkProducts)new TiledChunkProducts(backend);
+            _arena = new DeviceArena(backend.Accelerator);
+        }
+    }
+
+    public string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, {_products.Name}";
+
+    /// <summary>As <see cref="ConditionalIbProducts.EncoderTolerance"/>: the same float32 products.</summary>
+    public double EncoderTolerance => 1e-6;
+
+    public double ObjectiveTolerance => 1e-7;
+
+    public double DecoderTolerance => 1e-4;
+
+    /// <summary>False on OpenCL devices without float64 (the kernels sum in float64): the rows then run on the CPU.</summary>
+    public static bool Supports(IlgpuBackend backend) =>
+        backend.Accelerator.Capabilities is not ILGPU.Runtime.OpenCL.CLCapabilityContext { Float64: false };
+
+    /// <summary>Reads the rows once on the host (checks, marginals, I(X;Y)); the products then run on <paramref name="backend"/>.</summary>
+    /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
+    /// <param name="hostChunkBytes">float32 distributions per chunk of the host's checking pass.</param>
+    /// <param name="deviceChunkBytes">float32 distributions per chunk on the device.</param>
+    public static IbProblem Problem(IlgpuBackend backend, ConditionalRows rows, Sgemm sgemm, int workers, long hostChunkBytes, long deviceChunkBytes, bool cuBlas, CancellationToken cancellation)
+    {
+        using var host = ConditionalIbProducts.Problem(rows, sgemm, workers, hostChunkBytes, cancellation);
+        var products = new IlgpuConditionalIbProducts(backend, rows, host.Px, deviceChunkBytes, cuBlas, cancellation);
+        return new IbProblem(host.Px, host.Py, host.NegativeConditionalEntropies, host.IxyBits, products);
+    }
+
+    public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
+        Pass(logDecoder, clusters, (first, rows, chunk) => chunk.AsSpan(0, rows * clusters).CopyTo(cross.AsSpan(first * clusters)), null, null);
+
+    public void DecoderNumerator(double[] encoderTransposed, int clusters, double[] numerator) =>
+        Pass(null, clusters, null, (x, k) => encoderTransposed[(long)k * _x + x], numerator);
+
+    public void Step(double[] logDecoder, int clusters, double[] encoder, EncoderUpdate update, double[] numerator) =>
+        Pass(
+            logDecoder,
+            clusters,
+            (first, rows, chunk) => update(first, rows, chunk.AsSpan(0, rows * clusters), encoder.AsSpan(first * clusters, rows * clusters)),
+            (x, k) => encoder[(long)x * clusters + k],
+            numerator);
+
+    public void Dispose()
+    {
+        lock (_backend.Gate)
+        {
+            _arena.Dispose();
+            _products.Dispose();
+        }
+    }
+
+    /// <summary>One read of the rows: cross terms of a decoder for each chunk (then onCross), and/or the numerator of weights(x, t).</summary>
+    private void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
+    {
+        var cross = new double[_chunkRows * clusters];
+        var w = new float[_chunkRows * clusters];
+        lock (_backend.Gate)
+        {
+            var decoder = ArrayView<float>.Empty;
+            if (logDecoder is not null)
+            {
+                decoder = _arena.Get<float>("decoder", logDecoder.Length);
+                decoder.CopyFromCPU([.. logDecoder.Select(v => (float)Math.Max(v, LogZero))]);
+            }
+
+            var total = numerator is null ? ArrayView<double>.Empty : _arena.Get<double>("numerator", (long)clusters * _y);
+            if (numerator is not null)
+            {
+                total.MemSetToZero();
+            }
+
+            using var pipeline = new ChunkPipeline([_rows.Source], 0, _x, (long)_chunkRows * _rows.Source.RowBytes, 1, _cancellation);
+            while (pipeline.Take() is { } set)
+            {
+                int first = (int)set[0].FirstRow, rows = set[0].Rows;
+                ArrayView<float> p;
+                try
+                {
+                    p = Distributions(set[0]);
+                }
+                finally
+                {
+                    pipeline.Return(set);
+                }
+
+                int count = rows * clusters;
+                if (onCross is not null)
+                {
+                    var chunkCross = _arena.Get<double>("cross", count);
+                    _products.Cross(p, rows, decoder, clusters, _y, chunkCross);
+                    chunkCross.CopyToCPU(cross.AsSpan(0, count));
+                    onCross(first, rows, cross);
+                }
+
+                if (numerator is not null)
+                {
+                    for (int r = 0; r < rows; r++)
+                    {
+                        for (int k = 0; k < clusters; k++)
+                        {
+                            w[r * clusters + k] = (float)(_px[first + r] * weights!(first + r, k));
+                        }
+                    }
+
+                    var chunkWeights = _arena.Get<float>("weights", count);
+                    chunkWeights.CopyFromCPU(w.AsSpan(0, count));
+                    _products.Accumulate(chunkWeights, p, rows, clusters, _y, total);
+                }
+            }
+
+            if (numerator is not null)
+            {
+                total.CopyToCPU(numerator.AsSpan());
+            }
+        }
+    }
+
+    /// <summary>Uploads a block's raw rows and launches the kernel that turns them into float32 p(y|x) on the device.</summary>
+    private unsafe ArrayView<float> Distributions(RowBlock block)
+    {
+        var logits = block.Logits;
+        fixed (byte* start = &Unsafe.AsRef(in logits.Start))
+        {
+            var view = logits.Pin(start);
+            return view.Type switch
+            {
+                ScalarType.Float32 => Distributions<float, Float32Loader>(view),
+                ScalarType.Float16 => Distributions<ILGPU.Half, Float16Loader>(view),
+                _ => Distributions<ushort, BFloat16Loader>(view),
+            };
+        }
+    }
+
+    private ArrayView<float> Distributions<T, TLoad>(RowsView view)
+        where T : unmanaged
+        where TLoad : struct, ILogitLoader<T>
+    {
+        var stream = _backend.Accelerator.DefaultStream;
+        var raw = _arena.Upload<T>("rows", stream, view.Data, view.Rows * view.Vocab);
+
+        // The block returns to the reader once this method does.
+        stream.Synchronize();
+        var p = _arena.Get<float>("p", view.Rows * view.Vocab);
+        var kernel = _backend.Kernels(a => new RowKernel<T, TLoad>(a)).Run;
+        kernel(new KernelConfig((int)view.Rows, _backend.GroupSize), raw, p, _y, (float)(1 / _rows.Temperature), _rows.Probabilities ? 1 : 0);
+        return p;
+    }
+
+    private sealed class RowKernel<T, TLoad>(Accelerator a)
+        where T : unmanaged
+        where TLoad : struct, ILogitLoader<T>
+    {
+        public Action<KernelConfig, ArrayView<T>, ArrayView<float>, int, float, int> Run { get; } =
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<float>, int, float, int>(RowDistributionKernel.Run<T, TLoad>);
+    }
+}

@@ -1,0 +1,49 @@
+using GpuInfo.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace GpuInfo.Backends.Ilgpu;
+
+/// <summary>
+/// <see cref="IChunkProducts"/> by <see cref="MatrixProductKernel"/>: square tiles whose side comes
+/// from the accelerator (4 on ILGPU's CPU accelerator, 16 on GPUs), vocabulary blocks of
+/// <see cref="ConditionalIbProducts.VocabBlock"/> columns (rounded down to whole tiles) for the cross terms.
+/// </summary>
+internal sealed class TiledChunkProducts : IChunkProducts
+{
+    private readonly int _tile;
+    private readonly Kernels _kernels;
+
+    public TiledChunkProducts(IlgpuBackend backend)
+    {
+        _tile = Math.Clamp((int)Math.Sqrt(backend.Accelerator.MaxNumThreadsPerGroup), 1, 16);
+        _kernels = backend.Kernels(a => new Kernels(a));
+    }
+
+    public string Name => "float32 tiled kernel";
+
+    public void Cross(ArrayView<float> p, int rows, ArrayView<float> logDecoder, int clusters, int vocab, ArrayView<double> cross) =>
+        _kernels.Cross(Config(rows, clusters), p, logDecoder, cross, rows, clusters, vocab, ConditionalIbProducts.VocabBlock / _tile * _tile);
+
+    public void Accumulate(ArrayView<float> weights, ArrayView<float> p, int rows, int clusters, int vocab, ArrayView<double> numerator) =>
+        _kernels.Accumulate(Config(clusters, vocab), weights, p, numerator, clusters, vocab, rows);
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>The grid of an [m, n] output.</summary>
+    private KernelConfig Config(int m, int n) => new(
+        new Index2D((n + _tile - 1) / _tile, (m + _tile - 1) / _tile),
+        new Index2D(_tile, _tile),
+        SharedMemoryConfig.RequestDynamic<float>(2 * _tile * _tile));
+
+    private sealed class Kernels(Accelerator a)
+    {
+        public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int, int, int> Cross { get; } =
+            a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int, int, int>(MatrixProductKernel.MultiplyTransposedBlocked);
+
+        public Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int, int> Accumulate { get; } =
+            a.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int, int>(MatrixProductKernel.AccumulateTransposedLeft);
+    }
+}

@@ -1,0 +1,208 @@
+using GpuInfo.Backends.Cpu.Blas;
+using GpuInfo.Backends.Ilgpu;
+using GpuInfo.Corpus;
+using GpuInfo.Tests.Measures;
+using ILGPU.Runtime;
+
+namespace GpuInfo.Tests.Distributions;
+
+/// <summary>
+/// The IB over rows on an ILGPU accelerator (CPU accelerator in CI, CUDA/OpenCL when present): the
+/// device's fused pass against the CPU's <see cref="ConditionalIbProducts"/>, and whole solves.
+/// Shapes are small: ILGPU's CPU accelerator is slow.
+/// </summary>
+public abstract class RowsIbKernelTests(EngineFixture fixture)
+{
+    private const int Rows = 11;
+
+    /// <summary>Run only the small cases (ILGPU's CPU accelerator in a GPU's shape runs groups of hundreds of threads, slowly).</summary>
+    protected virtual bool SmallCasesOnly => false;
+
+    [SkippableTheory]
+    [InlineData("f32", 203)]
+    [InlineData("f16", 203)]
+    [InlineData("bf16", 203)]
+    [InlineData("probs", 203)]
+    [InlineData("f32", 4099)]
+    public void The_fused_pass_matches_the_cpu_products(string kind, int vocab)
+    {
+        var engine = fixture.Engine;
+        Skip.If(SmallCasesOnly && (vocab > 1000 || kind == "probs"), "a slow emulated shape: this case runs on ilgpu-cpu.");
+        using var source = Source(kind, vocab, out var minusInfinity);
+        var rows = kind == "probs" ? ConditionalRows.FromProbabilities(source) : ConditionalRows.FromLogits(source, temperature: 1.3);
+        long chunkBytes = 3L * 4 * vocab;
+        using var cpu = ConditionalIbProducts.Problem(rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, default);
+        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, cuBlas: true, default);
+
+        int t = 5;
+        var rng = new Random(7);
+        var logDecoder = Enumerable.Range(0, t * vocab).Select(_ => Math.Log(rng.NextDouble())).ToArray();
+        logDecoder[2] = -1e300;
+        var encoderT = Enumerable.Range(0, t * Rows).Select(_ => rng.NextDouble()).ToArray();
+
+        var (a, b) = (new double[Rows * t], new double[Rows * t]);
+        gpu.Products.CrossTerms(logDecoder, t, a);
+        cpu.Products.CrossTerms(logDecoder, t, b);
+        AssertClose(b, a, "cross term");
+
+        var (c, d) = (new double[t * vocab], new double[t * vocab]);
+        gpu.Products.DecoderNumerator(encoderT, t, c);
+        cpu.Products.DecoderNumerator(encoderT, t, d);
+        AssertClose(d, c, "decoder numerator");
+        foreach (int y in minusInfinity)
+        {
+            Assert.All(Enumerable.Range(0, t), k => Assert.Equal(0, c[k * vocab + y]));
+        }
+
+        var (e, f) = (Step(gpu.Products, logDecoder, t, out var crossE), Step(cpu.Products, logDecoder, t, out var crossF));
+        AssertClose(crossF, crossE, "fused cross term");
+        AssertClose(f, e, "fused numerator");
+    }
+
+    [SkippableFact]
+    public void A_solve_on_the_device_recovers_the_planted_groups_and_matches_the_cpu_solve()
+    {
+        var engine = fixture.Engine;
+        Skip.If(SmallCasesOnly, "a slow emulated shape: the solve runs on ilgpu-cpu.");
+        var planted = new PlantedLogits(groups: 3, perGroup: 4, vocab: 101, spread: 2, noise: 0.3, seed: 21);
+        using var source = MemoryRowSource.Float32(planted.Values, planted.Vocab);
+        var rows = ConditionalRows.FromLogits(source, temperature: 1.5);
+        var options = new IbOptions { Beta = 200, Clusters = 3, Restarts = 1, Seed = 3, MaxIterations = 200 };
+        using var cpu = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        var expected = cpu.InformationBottleneck(rows, options);
+        engine.IbDeviceChunkBytes = 5L * 4 * planted.Vocab;
+        var actual = engine.InformationBottleneck(rows, options);
+
+        Assert.StartsWith(((IlgpuBackend)engine.Backend).Accelerator.AcceleratorType.ToString().ToLowerInvariant() + ": ", actual.Products, StringComparison.Ordinal);
+        Assert.Equal(expected.Assignments, actual.Assignments);
+
+        // The checking pass is the CPU's; only its chunking differs, so p(y) differs by float32 rounding.
+        Assert.Equal(expected.IxyBits, actual.IxyBits, 1e-6);
+        Assert.Equal(expected.IxtBits, actual.IxtBits, 1e-4);
+        Assert.Equal(expected.ItyBits, actual.ItyBits, 1e-4);
+        Assert.Equal(Math.Log2(3), actual.HtBits, 1e-3);
+        var px = Enumerable.Repeat(1.0 / planted.Rows, planted.Rows).ToArray();
+        var (ixt, ity, _) = PlantedLogits.Recompute(planted.Values, planted.Vocab, 1.5, px, actual.Encoder, actual.ClusterMarginal.Length);
+        Assert.Equal(ixt, actual.IxtBits, 1e-6);
+        Assert.Equal(ity, actual.ItyBits, 1e-6);
+        for (int i = 0; i < planted.Rows; i++)
+        {
+            Assert.Equal(actual.Assignments[i % 3], actual.Assignments[i]);
+        }
+    }
+
+    [SkippableFact]
+    public void Bad_rows_are_still_named()
+    {
+        var engine = fixture.Engine;
+        var values = new float[6 * 10];
+        values[4 * 10 + 7] = float.NaN;
+        using var nan = MemoryRowSource.Float32(values, 10, name: "ctx.npy");
+        var e = Assert.Throws<RowSourceException>(() => engine.InformationBottleneck(ConditionalRows.FromLogits(nan), new IbOptions { Clusters = 2 }));
+        Assert.StartsWith("ctx.npy: row 4:", e.Message, StringComparison.Ordinal);
+
+        var probabilities = Enumerable.Repeat(0.1f, 5 * 10).ToArray();
+        probabilities[2 * 10] = 0.3f;
+        using var sums = MemoryRowSource.Float32(probabilities, 10, name: "p.npy");
+        Assert.Equal(2, Assert.Throws<RowSourceException>(() => engine.InformationBottleneck(ConditionalRows.FromProbabilities(sums), new IbOptions { Clusters = 2 })).Row);
+    }
+
+    [SkippableFact]
+    public void CuBlas_and_the_tiled_kernel_agree()
+    {
+        var engine = fixture.Engine;
+        var backend = (IlgpuBackend)engine.Backend;
+        Skip.IfNot(backend.Accelerator.AcceleratorType == AcceleratorType.Cuda, $"cuBLAS runs on CUDA only; this is {backend.Accelerator.AcceleratorType}.");
+        int vocab = 9001;
+        using var source = Source("f32", vocab, out _);
+        var rows = ConditionalRows.FromLogits(source);
+        using var blas = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, cuBlas: true, default);
+        using var tiled = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, cuBlas: false, default);
+        Assert.EndsWith("cuBLAS", blas.Products.Name, StringComparison.Ordinal);
+        var logDecoder = Enumerable.Range(0, 7 * vocab).Select(i => -1 - (i % 13) * 0.5).ToArray();
+        var (a, b) = (Step(blas.Products, logDecoder, 7, out var crossA), Step(tiled.Products, logDecoder, 7, out var crossB));
+        AssertClose(crossB, crossA, "cross term");
+        AssertClose(b, a, "numerator");
+    }
+
+    /// <summary>A fused pass whose update writes a fixed softmax of the cross terms; returns the numerator and the cross terms seen.</summary>
+    private static double[] Step(IIbProducts products, double[] logDecoder, int t, out double[] cross)
+    {
+        var seen = new double[Rows * t];
+        var encoder = new double[Rows * t];
+        var numerator = new double[logDecoder.Length];
+        products.Step(logDecoder, t, encoder, (first, rows, chunk, output) =>
+        {
+            chunk.CopyTo(seen.AsSpan(first * t));
+            for (int i = 0; i < rows * t; i++)
+            {
+                output[i] = 1 + ((first * t) + i) % 3 + Math.Tanh(chunk[i] * 1e-3);
+            }
+        }, numerator);
+        cross = seen;
+        return numerator;
+    }
+
+    /// <summary>Rows of one kind with a few -inf logits (zeros for probability rows) in columns listed in <paramref name="minusInfinity"/>.</summary>
+    private static MemoryRowSource Source(string kind, int vocab, out int[] minusInfinity)
+    {
+        var rng = new Random(vocab);
+        var values = Enumerable.Range(0, Rows * vocab).Select(_ => (float)(3 * rng.NextDouble() - 1.5)).ToArray();
+        minusInfinity = [1, vocab - 1];
+        for (int i = 0; i < Rows; i++)
+        {
+            foreach (int y in minusInfinity)
+            {
+                values[i * vocab + y] = float.NegativeInfinity;
+            }
+
+            values[i * vocab + 3 + (i % 5)] = float.NegativeInfinity;
+        }
+
+        switch (kind)
+        {
+            case "f16":
+                return MemoryRowSource.Float16(values.Select(v => (Half)v).ToArray(), vocab);
+            case "bf16":
+                return MemoryRowSource.BFloat16(values.Select(v => (ushort)(BitConverter.SingleToUInt32Bits(v) >> 16)).ToArray(), vocab);
+            case "probs":
+                for (int i = 0; i < Rows; i++)
+                {
+                    var p = PlantedLogits.Softmax(values.AsSpan(i * vocab, vocab), 1);
+                    for (int j = 0; j < vocab; j++)
+                    {
+                        values[i * vocab + j] = (float)p[j];
+                    }
+                }
+
+                return MemoryRowSource.Float32(values, vocab);
+            default:
+                return MemoryRowSource.Float32(values, vocab);
+        }
+    }
+
+    /// <summary>float32 products summed in a different order: ~1e-6 relative; log 0 (-1e300 vs -1e30 in float32) floors alike.</summary>
+    private static void AssertClose(double[] expected, double[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = expected.Max(Math.Abs);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            bool floored = expected[i] < -1e20;
+            Assert.True(
+                floored ? actual[i] < -1e20 : Math.Abs(actual[i] - expected[i]) <= 1e-5 * Math.Abs(expected[i]) + 1e-7 * scale,
+                $"{what} {i}: {actual[i]} on the device vs {expected[i]} on the CPU");
+        }
+    }
+}
+
+public sealed class IlgpuCpuRowsIbKernelTests(IlgpuCpuFixture f) : RowsIbKernelTests(f), IClassFixture<IlgpuCpuFixture>;
+
+public sealed class IlgpuCpuNvidiaRowsIbKernelTests(IlgpuCpuNvidiaFixture f) : RowsIbKernelTests(f), IClassFixture<IlgpuCpuNvidiaFixture>
+{
+    protected override bool SmallCasesOnly => true;
+}
+
+public sealed class CudaRowsIbKernelTests(CudaFixture f) : RowsIbKernelTests(f), IClassFixture<CudaFixture>;
+
+public sealed class OpenClRowsIbKernelTests(OpenClFixture f) : RowsIbKernelTests(f), IClassFixture<OpenClFixture>;
