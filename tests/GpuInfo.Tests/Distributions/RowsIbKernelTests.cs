@@ -18,7 +18,7 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
     /// <summary>Run only the small cases (ILGPU's CPU accelerator in a GPU's shape runs groups of hundreds of threads, slowly).</summary>
     protected virtual bool SmallCasesOnly => false;
 
-    [SkippableTheory]
+    [Theory]
     [InlineData("f32", 203)]
     [InlineData("f16", 203)]
     [InlineData("bf16", 203)]
@@ -27,7 +27,7 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
     public void The_fused_pass_matches_the_cpu_products(string kind, int vocab)
     {
         var engine = fixture.Engine;
-        Skip.If(SmallCasesOnly && (vocab > 1000 || kind == "probs"), "a slow emulated shape: this case runs on ilgpu-cpu.");
+        Assert.SkipWhen(SmallCasesOnly && (vocab > 1000 || kind == "probs"), "a slow emulated shape: this case runs on ilgpu-cpu.");
         using var source = Source(kind, vocab, out var minusInfinity);
         var rows = kind == "probs" ? ConditionalRows.FromProbabilities(source) : ConditionalRows.FromLogits(source, temperature: 1.3);
         long chunkBytes = 3L * 4 * vocab;
@@ -59,11 +59,11 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         AssertClose(f, e, "fused numerator");
     }
 
-    [SkippableFact]
+    [Fact]
     public void A_solve_on_the_device_recovers_the_planted_groups_and_matches_the_cpu_solve()
     {
         var engine = fixture.Engine;
-        Skip.If(SmallCasesOnly, "a slow emulated shape: the solve runs on ilgpu-cpu.");
+        Assert.SkipWhen(SmallCasesOnly, "a slow emulated shape: the solve runs on ilgpu-cpu.");
         var planted = new PlantedLogits(groups: 3, perGroup: 4, vocab: 101, spread: 2, noise: 0.3, seed: 21);
         using var source = MemoryRowSource.Float32(planted.Values, planted.Vocab);
         var rows = ConditionalRows.FromLogits(source, temperature: 1.5);
@@ -91,7 +91,7 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         }
     }
 
-    [SkippableFact]
+    [Fact]
     public void Bad_rows_are_still_named()
     {
         var engine = fixture.Engine;
@@ -107,12 +107,12 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         Assert.Equal(2, Assert.Throws<RowSourceException>(() => engine.InformationBottleneck(ConditionalRows.FromProbabilities(sums), new IbOptions { Clusters = 2 })).Row);
     }
 
-    [SkippableFact]
+    [Fact]
     public void CuBlas_and_the_tiled_kernel_agree()
     {
         var engine = fixture.Engine;
         var backend = (IlgpuBackend)engine.Backend;
-        Skip.IfNot(backend.Accelerator.AcceleratorType == AcceleratorType.Cuda, $"cuBLAS runs on CUDA only; this is {backend.Accelerator.AcceleratorType}.");
+        Assert.SkipUnless(backend.Accelerator.AcceleratorType == AcceleratorType.Cuda, $"cuBLAS runs on CUDA only; this is {backend.Accelerator.AcceleratorType}.");
         int vocab = 9001;
         using var source = Source("f32", vocab, out _);
         var rows = ConditionalRows.FromLogits(source);
