@@ -22,16 +22,15 @@ public class RowsIbIterationBenchmarks
     private double[] _numerator = [];
     private double[] _logQt = [];
 
-    /// <summary>rows x clusters.</summary>
-    [Params("4096x64", "16384x256")]
-    public string Shape { get; set; } = "4096x64";
+    /// <summary>rows x clusters / products (the managed kernels only at the small size: minutes an iteration at the large).</summary>
+    [Params("4096x64/blas", "4096x64/managed", "16384x256/blas")]
+    public string Case { get; set; } = "4096x64/blas";
 
-    [Params("blas", "managed")]
-    public string Products { get; set; } = "blas";
+    private string Products => Case.Split('/')[1];
 
-    private int Rows => int.Parse(Shape.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
+    private int Rows => int.Parse(Case.Split('/')[0].Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
 
-    private int Clusters => int.Parse(Shape.Split('x')[1], System.Globalization.CultureInfo.InvariantCulture);
+    private int Clusters => int.Parse(Case.Split('/')[0].Split('x')[1], System.Globalization.CultureInfo.InvariantCulture);
 
     [GlobalSetup]
     public void Setup()
