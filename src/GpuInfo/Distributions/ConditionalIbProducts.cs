@@ -107,9 +107,10 @@ internal sealed class ConditionalIbProducts : IIbProducts
     /// <summary>One read of the rows: cross terms of a decoder for each chunk (then onCross), and/or the numerator of weights(x, t).</summary>
     private void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
     {
-        float[]? decoder = logDecoder is null ? null : [.. logDecoder.Select(v => (float)Math.Max(v, LogZero))];
+        float[]? decoder = logDecoder is null ? null : ToFloat32(logDecoder);
         var cross = new double[_chunkRows * clusters];
         var crossBlock = new float[_chunkRows * clusters];
+        var crossT = new double[_chunkRows * clusters];
         var w = new float[_chunkRows * clusters];
         var product = numerator is null ? null : new float[(long)clusters * _y];
         if (numerator is not null)
@@ -129,18 +130,21 @@ internal sealed class ConditionalIbProducts : IIbProducts
         {
             if (decoder is not null)
             {
-                Array.Clear(cross, 0, rows * clusters);
+                // crossᵀ [clusters, rows] = L·Pᵀ: BLAS runs this shape faster than P·Lᵀ (130 against 104 GFLOP/s at 333 rows).
+                Array.Clear(crossT, 0, rows * clusters);
                 for (int b = 0; b < _y; b += VocabBlock)
                 {
                     int len = Math.Min(VocabBlock, _y - b);
-                    _sgemm.MultiplyTransposed(rows, clusters, len, _p.AsSpan(b), _y, decoder.AsSpan(b), _y, crossBlock, clusters);
-                    AddWidened(crossBlock, 0, cross, 0, rows * clusters);
+                    _sgemm.MultiplyTransposed(clusters, rows, len, decoder.AsSpan(b), _y, _p.AsSpan(b), _y, crossBlock, rows);
+                    AddWidened(crossBlock, 0, crossT, 0, rows * clusters);
                 }
 
                 for (int r = 0; r < rows; r++)
                 {
-                    var row = cross.AsSpan(r * clusters, clusters);
-                    TensorPrimitives.Multiply(row, _inverseSums[r], row);
+                    for (int k = 0; k < clusters; k++)
+                    {
+                        cross[(r * clusters) + k] = crossT[(k * rows) + r] * _inverseSums[r];
+                    }
                 }
 
                 onCross!(first, rows, cross);
@@ -210,6 +214,16 @@ internal sealed class ConditionalIbProducts : IIbProducts
             chunkEntropies?.AsSpan(0, rows).CopyTo(negativeEntropies.AsSpan(first));
             onChunk(first, rows);
         }
+    }
+
+    /// <summary>The log-decoder in float32, log 0 (and anything below it) as <see cref="LogZero"/>.</summary>
+    private static float[] ToFloat32(double[] logDecoder)
+    {
+        var clamped = new double[logDecoder.Length];
+        TensorPrimitives.Max(logDecoder, LogZero, clamped);
+        var result = new float[logDecoder.Length];
+        TensorPrimitives.ConvertTruncating<double, float>(clamped, result);
+        return result;
     }
 
     /// <summary>destination[d..] += source[s..] over count elements, widening float32 to float64.</summary>

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace GpuInfo;
 
 /// <summary>
@@ -251,11 +253,10 @@ internal static class InformationBottleneck
             var logDecoder = new double[t * y];
             for (int k = 0; k < t; k++)
             {
-                for (int j = 0; j < y; j++)
-                {
-                    double q = numerator[k * y + j] / Qt[k];
-                    logDecoder[k * y + j] = q > 0 ? Math.Log(q) : LogZero;
-                }
+                var row = logDecoder.AsSpan(k * y, y);
+                TensorPrimitives.Divide(numerator.AsSpan(k * y, y), Qt[k], row);
+                TensorPrimitives.Log(row, row);
+                TensorPrimitives.Max(row, LogZero, row); // log 0 = -inf becomes LogZero
             }
 
             Numerator = numerator;
@@ -326,17 +327,17 @@ internal static class InformationBottleneck
         /// <summary>I(T;Y) = Σ_t Σ_y q(t,y) log(q(t,y) / (q(t)p(y))), with q(t,y) the decoder numerator.</summary>
         private double Ity(int t)
         {
+            // Σ q(t,y)·log(q(t,y)/(q(t)p(y))) with log q(y|t) already in LogDecoder; q(t,y) = 0 adds 0·LogZero = 0
+            // (p(y) = 0 only where every q(t,y) is 0).
             double mi = 0;
+            var logPy = new double[problem.Y];
+            TensorPrimitives.Log(problem.Py, logPy);
+            TensorPrimitives.Max(logPy, LogZero, logPy);
+            var ratio = new double[problem.Y];
             for (int k = 0; k < t; k++)
             {
-                for (int j = 0; j < problem.Y; j++)
-                {
-                    double qty = Numerator[k * problem.Y + j];
-                    if (qty > 0)
-                    {
-                        mi += qty * Math.Log(qty / (Qt[k] * problem.Py[j]));
-                    }
-                }
+                TensorPrimitives.Subtract(LogDecoder.AsSpan(k * problem.Y, problem.Y), logPy, ratio);
+                mi += TensorPrimitives.Dot(Numerator.AsSpan(k * problem.Y, problem.Y), ratio);
             }
 
             return mi;

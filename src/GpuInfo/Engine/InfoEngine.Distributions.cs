@@ -100,7 +100,7 @@ public sealed partial class InfoEngine
         BlahutArimoto.RateDistortion(source, distortion, beta);
 
     /// <summary>Bytes of float32 distributions per chunk of an IB over rows (tests make it small to cross chunk edges).</summary>
-    internal long IbChunkBytes { get; set; } = 32L << 20;
+    internal long IbChunkBytes { get; set; } = 64L << 20;
 
     /// <summary>
     /// Bytes of float32 distributions per chunk of an IB over rows on an ILGPU accelerator: larger
