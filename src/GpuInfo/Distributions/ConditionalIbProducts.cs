@@ -11,12 +11,12 @@ namespace GpuInfo;
 /// float32 values proportional to p(y|x) with each row's 1/Σ (<see cref="RowDistributions"/>: the
 /// normalisation is folded into the cross terms and the numerator's weights), and multiplies it with float32 BLAS products
 /// (<see cref="Sgemm"/>) whose per-block results are summed in float64: cross terms in vocabulary
-/// blocks of <see cref="VocabBlock"/>, decoder numerators per <see cref="NumeratorRows"/> rows. <see cref="Step"/> fuses
+/// blocks of <see cref="VocabBlock"/>, decoder numerators per <see cref="NumeratorRows"/> rows. <see cref="RowPassProducts.Step"/> fuses
 /// an iteration into one pass: the chunk's cross terms, its encoder rows, then their share of the
 /// next numerator, from one read and one softmax of each row. Memory is a few chunks plus the
 /// [clusters, vocab] decoder, whatever the number of rows.
 /// </summary>
-internal sealed class ConditionalIbProducts : IIbProducts
+internal sealed class ConditionalIbProducts : RowPassProducts
 {
     /// <summary>Columns of one float32 cross-term product; partial sums over blocks are float64.</summary>
     public const int VocabBlock = 4096;
@@ -39,6 +39,7 @@ internal sealed class ConditionalIbProducts : IIbProducts
     private readonly double[] _inverseSums;
 
     private ConditionalIbProducts(ConditionalRows rows, double[] px, Sgemm sgemm, int workers, long chunkBytes, CancellationToken cancellation)
+        : base(rows.Contexts)
     {
         _rows = rows;
         _px = px;
@@ -52,19 +53,7 @@ internal sealed class ConditionalIbProducts : IIbProducts
         _inverseSums = new double[_chunkRows];
     }
 
-    public string Name => $"cpu, {_sgemm.Name}";
-
-    /// <summary>float32 products leave the encoder moving at about this level at a fixed point.</summary>
-    public double EncoderTolerance => 1e-6;
-
-    /// <summary>At a fixed point float32 rounding leaves the objective cycling by about 1e-8 relative (seen on planted logits).</summary>
-    public double ObjectiveTolerance => 1e-7;
-
-    /// <summary>
-    /// Copies of one cluster stay up to ~1e-4 apart (L1) when float32 rounding stops a slow collapse
-    /// near a transition (seen at 1.3e-4 on planted logits); real splits are 0.4 and more apart.
-    /// </summary>
-    public double DecoderTolerance => 1e-3;
+    public override string Name => $"cpu, {_sgemm.Name}";
 
     /// <summary>Reads the rows once: checks them, and computes p(x), p(y), Σ_y p ln p per x and I(X;Y).</summary>
     /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
@@ -86,26 +75,12 @@ internal sealed class ConditionalIbProducts : IIbProducts
         }
     }
 
-    public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
-        Pass(logDecoder, clusters, (first, rows, chunk) => chunk.AsSpan(0, rows * clusters).CopyTo(cross.AsSpan(first * clusters)), null, null);
-
-    public void DecoderNumerator(double[] encoderTransposed, int clusters, double[] numerator) =>
-        Pass(null, clusters, null, (x, k) => encoderTransposed[(long)k * _x + x], numerator);
-
-    public void Step(double[] logDecoder, int clusters, double[] encoder, EncoderUpdate update, double[] numerator) =>
-        Pass(
-            logDecoder,
-            clusters,
-            (first, rows, chunk) => update(first, rows, chunk.AsSpan(0, rows * clusters), encoder.AsSpan(first * clusters, rows * clusters)),
-            (x, k) => encoder[(long)x * clusters + k],
-            numerator);
-
-    public void Dispose()
+    public override void Dispose()
     {
     }
 
     /// <summary>One read of the rows: cross terms of a decoder for each chunk (then onCross), and/or the numerator of weights(x, t).</summary>
-    private void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
+    protected override void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
     {
         float[]? decoder = logDecoder is null ? null : ToFloat32(logDecoder);
         var cross = new double[_chunkRows * clusters];

@@ -20,7 +20,7 @@ namespace GpuInfo.Backends.Ilgpu;
 /// The setup pass (checking every row, p(y), H(Y|X), I(X;Y)) stays on the host
 /// (<see cref="ConditionalIbProducts.Problem"/>): it runs once, and names a bad row exactly as the CPU path does.
 /// </summary>
-internal sealed class IlgpuConditionalIbProducts : IIbProducts
+internal sealed class IlgpuConditionalIbProducts : RowPassProducts
 {
     /// <summary>log 0 in float32: finite, so 0·log 0 stays 0 in a product.</summary>
     private const float LogZero = -1e30f;
@@ -36,6 +36,7 @@ internal sealed class IlgpuConditionalIbProducts : IIbProducts
     private readonly int _chunkRows;
 
     private IlgpuConditionalIbProducts(IlgpuBackend backend, ConditionalRows rows, double[] px, long chunkBytes, bool cuBlas, CancellationToken cancellation)
+        : base(rows.Contexts)
     {
         _backend = backend;
         _rows = rows;
@@ -51,14 +52,7 @@ internal sealed class IlgpuConditionalIbProducts : IIbProducts
         }
     }
 
-    public string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, {_products.Name}";
-
-    /// <summary>As <see cref="ConditionalIbProducts.EncoderTolerance"/>: the same float32 products.</summary>
-    public double EncoderTolerance => 1e-6;
-
-    public double ObjectiveTolerance => 1e-7;
-
-    public double DecoderTolerance => 1e-3;
+    public override string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, {_products.Name}";
 
     /// <summary>False on OpenCL devices without float64 (the kernels sum in float64): the rows then run on the CPU.</summary>
     public static bool Supports(IlgpuBackend backend) =>
@@ -75,21 +69,7 @@ internal sealed class IlgpuConditionalIbProducts : IIbProducts
         return new IbProblem(host.Px, host.Py, host.NegativeConditionalEntropies, host.IxyBits, products);
     }
 
-    public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
-        Pass(logDecoder, clusters, (first, rows, chunk) => chunk.AsSpan(0, rows * clusters).CopyTo(cross.AsSpan(first * clusters)), null, null);
-
-    public void DecoderNumerator(double[] encoderTransposed, int clusters, double[] numerator) =>
-        Pass(null, clusters, null, (x, k) => encoderTransposed[(long)k * _x + x], numerator);
-
-    public void Step(double[] logDecoder, int clusters, double[] encoder, EncoderUpdate update, double[] numerator) =>
-        Pass(
-            logDecoder,
-            clusters,
-            (first, rows, chunk) => update(first, rows, chunk.AsSpan(0, rows * clusters), encoder.AsSpan(first * clusters, rows * clusters)),
-            (x, k) => encoder[(long)x * clusters + k],
-            numerator);
-
-    public void Dispose()
+    public override void Dispose()
     {
         lock (_backend.Gate)
         {
@@ -99,7 +79,7 @@ internal sealed class IlgpuConditionalIbProducts : IIbProducts
     }
 
     /// <summary>One read of the rows: cross terms of a decoder for each chunk (then onCross), and/or the numerator of weights(x, t).</summary>
-    private void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
+    protected override void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
     {
         var cross = new double[_chunkRows * clusters];
         var w = new float[_chunkRows * clusters];

@@ -16,12 +16,11 @@ internal sealed class IlgpuIbProducts : IIbProducts
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _pyx;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _pxyT;
     private readonly DeviceArena _arena;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int> _kernel;
+    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int, int, int> _kernel;
     private readonly int _tile;
     private readonly int _x;
     private readonly int _y;
     private float[] _upload = [];
-    private float[] _download = [];
 
     public IlgpuIbProducts(IlgpuBackend backend, JointDistribution joint)
     {
@@ -45,7 +44,7 @@ internal sealed class IlgpuIbProducts : IIbProducts
         _pxyT = accelerator.Allocate1D(pxyT);
         _arena = new DeviceArena(accelerator);
         _tile = Math.Clamp((int)Math.Sqrt(accelerator.MaxNumThreadsPerGroup), 1, 16);
-        _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(MatrixProductKernel.MultiplyTransposed);
+        _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int, int, int>(MatrixProductKernel.MultiplyTransposedBlocked);
     }
 
     public string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, float32 tiled kernel";
@@ -87,23 +86,14 @@ internal sealed class IlgpuIbProducts : IIbProducts
     {
         var small = _arena.Get<float>("operand", count);
         small.CopyFromCPU(_upload.AsSpan(0, (int)count));
-        var output = _arena.Get<float>("result", (long)rows * clusters);
+        var output = _arena.Get<double>("result", (long)rows * clusters);
         var (a, m, b, n) = operandIsA ? (small, clusters, resident, rows) : (resident, rows, small, clusters);
         var config = new KernelConfig(
             new Index2D((n + _tile - 1) / _tile, (m + _tile - 1) / _tile),
             new Index2D(_tile, _tile),
             SharedMemoryConfig.RequestDynamic<float>(2 * _tile * _tile));
-        _kernel(config, a, b, output, m, n, k);
-        long outCount = (long)m * n;
-        if (_download.Length < outCount)
-        {
-            _download = new float[outCount];
-        }
-
-        output.CopyToCPU(_download.AsSpan(0, (int)outCount));
-        for (long i = 0; i < outCount; i++)
-        {
-            result[i] = _download[i];
-        }
+        // One block spanning all of k: a float32 sum over k, as the dense products always had.
+        _kernel(config, a, b, output, m, n, k, (k + _tile - 1) / _tile * _tile);
+        output.CopyToCPU(result.AsSpan(0, m * n));
     }
 }

@@ -46,7 +46,6 @@ internal static class KernelCatalog
 
         yield return new("JensenShannonSumSlices", "f32", typeof(JensenShannonKernel).GetMethod(nameof(JensenShannonKernel.SumSlices))!, false);
         yield return new("ReadSum", "f32", typeof(ReadKernel).GetMethod(nameof(ReadKernel.Sum))!, false);
-        yield return new("MatrixProduct", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.MultiplyTransposed))!, true);
         yield return new("MatrixProductBlocked", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.MultiplyTransposedBlocked))!, true);
         yield return new("MatrixAccumulateTransposedLeft", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AccumulateTransposedLeft))!, true);
         yield return new("AddWidened", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AddWidened))!, false);
