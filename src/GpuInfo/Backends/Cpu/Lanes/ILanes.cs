@@ -17,6 +17,9 @@ internal interface ILanes<TSelf>
 
     static abstract TSelf Load(ref float source, nuint index);
 
+    /// <summary>Stores the lanes at <paramref name="destination"/>[index..], unaligned.</summary>
+    static abstract void Store(TSelf value, ref float destination, nuint index);
+
     /// <summary>A store that bypasses the caches; <paramref name="destination"/> aligned to the vector size.</summary>
     static abstract unsafe void StoreNonTemporal(TSelf value, float* destination);
 

@@ -23,6 +23,9 @@ internal readonly struct Lanes256 : ILanes<Lanes256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lanes256 Load(ref float source, nuint index) => new(Vector256.LoadUnsafe(ref source, index));
 
+    /// <inheritdoc/>
+    public static void Store(Lanes256 value, ref float destination, nuint index) => value._v.StoreUnsafe(ref destination, index);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void StoreNonTemporal(Lanes256 value, float* destination) => value._v.StoreAlignedNonTemporal(destination);
 
