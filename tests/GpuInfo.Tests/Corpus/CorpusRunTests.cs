@@ -693,6 +693,12 @@ public sealed class CorpusRunTests(CorpusEngineFixture fixture) : IClassFixture<
         Assert.Equal("flaky-disk", c.Source);
         Assert.Contains("[5, 6)", c.Message, StringComparison.Ordinal);
         Assert.IsType<IOException>(c.InnerException);
+
+        // Both sides read in parallel; when both fail, the base is named, whichever failed first.
+        using var alsoFlaky = new ScriptedSource(x, vocab, y, "flaky-base", first => first >= 5 ? new IOException("the base disk went away") : null);
+        var both = Assert.Throws<RowSourceException>(() => CorpusRun.Compare(_engine, alsoFlaky, source, run: new CorpusRunOptions { ChunkBytes = 1 }));
+        Assert.Equal("flaky-base", both.Source);
+        Assert.Contains("[5, 6)", both.Message, StringComparison.Ordinal);
     }
 
     [Fact]
