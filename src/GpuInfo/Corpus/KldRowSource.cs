@@ -62,24 +62,36 @@ public sealed class KldRowSource : RowSource
             [FileFingerprint.Of("logits", Format.Path, Format.DataOffset)], settings);
     }
 
+    /// <summary>Bytes read at a time: a few rows, so that each is dequantized while it is still in L2.</summary>
+    private const int PieceBytes = 1 << 20;
+
+    /// <remarks>
+    /// Read in pieces of about 1 MiB rather than the whole chunk at once: a 2.1 GB file read and
+    /// dequantized a piece at a time took 0.55 s on the 2-core VM, a 64 MiB chunk at a time 1.2-1.4 s
+    /// (the page-cache copy and the dequantization each made a trip through memory).
+    /// </remarks>
     protected internal override void Read(RowBlock block)
     {
         int values = Format.RowValues;
-        long need = (long)block.Rows * values;
-        if (_stored.Length < need)
+        int piece = (int)Math.Clamp(PieceBytes / Format.RowBytes, 1, block.Rows);
+        if (_stored.Length < (long)piece * values)
         {
-            _stored = new ushort[need];
+            _stored = new ushort[(long)piece * values];
         }
 
-        var stored = _stored.AsSpan(0, (int)need);
-        Formats.FileAccess.ReadExactly(_handle, MemoryMarshal.AsBytes(stored), Format.DataOffset + (block.FirstRow * Format.RowBytes), Format.Path);
         var rows = MemoryMarshal.Cast<byte, float>(block.Buffer);
         var targets = block.Targets;
-        for (int r = 0; r < block.Rows; r++)
+        for (int first = 0; first < block.Rows; first += piece)
         {
-            int target = Format.TargetOf(block.FirstRow + r);
-            targets[r] = target;
-            KldFormat.Dequantize(stored.Slice(r * values, values), rows.Slice(r * Vocab, Vocab), target);
+            int n = Math.Min(piece, block.Rows - first);
+            var stored = _stored.AsSpan(0, n * values);
+            Formats.FileAccess.ReadExactly(_handle, MemoryMarshal.AsBytes(stored), Format.DataOffset + ((block.FirstRow + first) * Format.RowBytes), Format.Path);
+            for (int r = first; r < first + n; r++)
+            {
+                int target = Format.TargetOf(block.FirstRow + r);
+                targets[r] = target;
+                KldFormat.Dequantize(stored.Slice((r - first) * values, values), rows.Slice(r * Vocab, Vocab), target);
+            }
         }
     }
 
