@@ -97,6 +97,38 @@ public sealed class KldFormatTests : IDisposable
     }
 
     [Fact]
+    public void Rows_wider_than_a_read_piece_are_read_whole_in_every_chunk()
+    {
+        // 600 KB rows: the source reads one row a piece, in chunks of 5 rows that do not divide the 38.
+        const int vocab = 300_007;
+        var data = new TestData();
+        var (kld, tokens, _) = WriteKld(data, "wide.kld", vocab);
+        int rows = Chunks * (Context - 1 - (Context / 2));
+        var dequantized = Dequantize(File.ReadAllBytes(kld), rows, out int[] targets);
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        using var source = KldRowSource.Open(kld);
+        var nll = new float[rows];
+        var chunks = new List<long>();
+        CorpusRun.Evaluate(engine, source, run: new CorpusRunOptions
+        {
+            ChunkBytes = 5 * source.RowBytes,
+            PerRow = (first, values) =>
+            {
+                chunks.Add(first);
+                values.CopyTo(nll.AsSpan((int)first));
+            },
+        });
+        Assert.Equal(Enumerable.Range(0, 8).Select(c => 5L * c), chunks);
+        for (int i = 0; i < rows; i++)
+        {
+            var z = Reference64.Scaled(dequantized.AsSpan(i * vocab, vocab), 1);
+            Assert.Equal(Reference64.Lse(z) - z[targets[i]], nll[i], 1e-5 * Math.Max(1, nll[i]));
+        }
+
+        Assert.Equal(tokens[(Context / 2) + 1], targets[0]);
+    }
+
+    [Fact]
     public void Dequantized_rows_stay_within_the_quantization_step_of_the_logits_log_softmax()
     {
         var data = new TestData();
@@ -153,18 +185,22 @@ public sealed class KldFormatTests : IDisposable
     }
 
     /// <summary>The rows as the docs say they are read, from the raw bytes (independent of KldFormat).</summary>
-    private static float[] Dequantize(byte[] file, int rows)
+    private static float[] Dequantize(byte[] file, int rows) => Dequantize(file, rows, out _);
+
+    private static float[] Dequantize(byte[] file, int rows, out int[] targets)
     {
         int context = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(8)), vocab = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(12));
         int chunks = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(16)), stored = context - 1 - (context / 2);
         int values = (2 * ((vocab + 1) / 2)) + 4;
         long data = 20 + (4L * context * chunks);
         var result = new float[rows * vocab];
+        targets = new int[rows];
         for (int row = 0; row < rows; row++)
         {
             var r = file.AsSpan((int)(data + (2L * values * row)));
             float scale = BinaryPrimitives.ReadSingleLittleEndian(r), min = BinaryPrimitives.ReadSingleLittleEndian(r[4..]);
             int c = row / stored, target = BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(20 + (4 * ((c * context) + (context / 2) + (row % stored) + 1))));
+            targets[row] = target;
             bool capped = Math.Abs(scale - (16.0 / 65535)) < 1e-9;
             int zeros = 0;
             for (int j = 0; j < vocab; j++)
