@@ -109,6 +109,9 @@ public sealed partial class InfoEngine
     /// </summary>
     internal long IbDeviceChunkBytes { get; set; } = 128L << 20;
 
+    /// <summary>Raw rows up to this many bytes stay resident on an ILGPU device across an IB's passes; null: a quarter of the device's memory.</summary>
+    internal long? IbDeviceResidentBytes { get; set; }
+
     /// <summary>Use the managed products even where a system BLAS loads, and the tiled kernel even where cuBLAS loads (tests cover both).</summary>
     internal bool IbManagedProducts { get; set; }
 
@@ -126,7 +129,8 @@ public sealed partial class InfoEngine
         int workers = (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? Environment.ProcessorCount;
         var sgemm = Backends.Cpu.Blas.Sgemm.Create(workers, IbManagedProducts);
         var problem = _backend is IlgpuBackend gpu && IlgpuConditionalIbProducts.Supports(gpu)
-            ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes, IbDeviceChunkBytes, cuBlas: !IbManagedProducts, cancellationToken)
+            ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes, IbDeviceChunkBytes,
+                IbDeviceResidentBytes ?? gpu.Accelerator.MemorySize / 4, cuBlas: !IbManagedProducts, cancellationToken)
             : ConditionalIbProducts.Problem(rows, sgemm, workers, IbChunkBytes, cancellationToken);
         return new IbProblem(problem.Px, problem.Py, problem.NegativeConditionalEntropies, problem.IxyBits, new CheckedIbProducts(problem.Products, this, cancellationToken));
     }

@@ -32,7 +32,10 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         var rows = kind == "probs" ? ConditionalRows.FromProbabilities(source) : ConditionalRows.FromLogits(source, temperature: 1.3);
         long chunkBytes = 3L * 4 * vocab;
         using var cpu = ConditionalIbProducts.Problem(rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, default);
-        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, cuBlas: true, default);
+        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, residentBytes: 0, cuBlas: true, default);
+        using var resident = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, long.MaxValue, cuBlas: true, default);
+        Assert.DoesNotContain("resident", gpu.Products.Name, StringComparison.Ordinal);
+        Assert.EndsWith(", rows resident", resident.Products.Name, StringComparison.Ordinal);
 
         int t = 5;
         var rng = new Random(7);
@@ -57,6 +60,17 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         var (e, f) = (Step(gpu.Products, logDecoder, t, out var crossE), Step(cpu.Products, logDecoder, t, out var crossF));
         AssertClose(crossF, crossE, "fused cross term");
         AssertClose(f, e, "fused numerator");
+
+        // Rows kept on the device after the first pass give the streamed passes' bits, pass after pass.
+        for (int pass = 0; pass < 2; pass++)
+        {
+            Assert.Equal(e, Step(resident.Products, logDecoder, t, out var crossR));
+            Assert.Equal(crossE, crossR);
+        }
+
+        var g = new double[t * vocab];
+        resident.Products.DecoderNumerator(encoderT, t, g);
+        Assert.Equal(c, g);
     }
 
     [Fact]
@@ -116,8 +130,8 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         int vocab = 9001;
         using var source = Source("f32", vocab, out _);
         var rows = ConditionalRows.FromLogits(source);
-        using var blas = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, cuBlas: true, default);
-        using var tiled = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, cuBlas: false, default);
+        using var blas = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, 0, cuBlas: true, default);
+        using var tiled = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, 0, cuBlas: false, default);
         Assert.EndsWith("cuBLAS", blas.Products.Name, StringComparison.Ordinal);
         var logDecoder = Enumerable.Range(0, 7 * vocab).Select(i => -1 - (i % 13) * 0.5).ToArray();
         var (a, b) = (Step(blas.Products, logDecoder, 7, out var crossA), Step(tiled.Products, logDecoder, 7, out var crossB));

@@ -15,7 +15,10 @@ namespace GpuInfo.Backends.Ilgpu;
 /// terms against the resident float32 log-decoder come down, the solver's encoder update runs on the
 /// host, the chunk's weights p(x)q(t|x) go up and its share of the decoder numerator is added into a
 /// float64 [T, V] device buffer that comes down once per pass. Device memory is a few chunk-sized
-/// buffers plus two [T, V] ones; p(y|x) is never whole anywhere. The products run on cuBLAS on CUDA
+/// buffers plus two [T, V] ones; p(y|x) is never whole anywhere. Where the raw rows fit the device's
+/// budget (a quarter of its memory by default), the first pass keeps each chunk's raw rows on the
+/// device and later passes start from them: an iteration then reads no file and copies no rows up,
+/// which on a GPU would otherwise bound it by the host's read rate rather than the products. The products run on cuBLAS on CUDA
 /// (<see cref="CuBlasChunkProducts"/>, unverified) and on the tiled kernel elsewhere.
 /// The setup pass (checking every row, p(y), H(Y|X), I(X;Y)) stays on the host
 /// (<see cref="ConditionalIbProducts.Problem"/>): it runs once, and names a bad row exactly as the CPU path does.
@@ -34,8 +37,11 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     private readonly int _x;
     private readonly int _y;
     private readonly int _chunkRows;
+    private readonly bool _resident;
+    private readonly List<(int First, int Rows)> _residentChunks = [];
+    private bool _residentComplete;
 
-    private IlgpuConditionalIbProducts(IlgpuBackend backend, ConditionalRows rows, double[] px, long chunkBytes, bool cuBlas, CancellationToken cancellation)
+    private IlgpuConditionalIbProducts(IlgpuBackend backend, ConditionalRows rows, double[] px, long chunkBytes, long residentBytes, bool cuBlas, CancellationToken cancellation)
         : base(rows.Contexts)
     {
         _backend = backend;
@@ -45,6 +51,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
         _x = rows.Contexts;
         _y = rows.Vocab;
         _chunkRows = (int)Math.Clamp(chunkBytes / (4L * _y), 1, Math.Min(_x, Array.MaxLength / _y));
+        _resident = (long)_x * rows.Source.RowBytes <= residentBytes;
         lock (backend.Gate)
         {
             _products = (cuBlas ? CuBlasChunkProducts.TryCreate(backend) : null) ?? (IChunkProducts)new TiledChunkProducts(backend);
@@ -52,7 +59,8 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
         }
     }
 
-    public override string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, {_products.Name}";
+    public override string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, {_products.Name}"
+        + (_resident ? ", rows resident" : string.Empty);
 
     /// <summary>False on OpenCL devices without float64 (the kernels sum in float64): the rows then run on the CPU.</summary>
     public static bool Supports(IlgpuBackend backend) =>
@@ -62,10 +70,12 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
     /// <param name="hostChunkBytes">float32 distributions per chunk of the host's checking pass.</param>
     /// <param name="deviceChunkBytes">float32 distributions per chunk on the device.</param>
-    public static IbProblem Problem(IlgpuBackend backend, ConditionalRows rows, Sgemm sgemm, int workers, long hostChunkBytes, long deviceChunkBytes, bool cuBlas, CancellationToken cancellation)
+    /// <param name="residentBytes">Raw rows up to this size stay on the device after the first pass (later passes read no file and copy nothing up).</param>
+    public static IbProblem Problem(IlgpuBackend backend, ConditionalRows rows, Sgemm sgemm, int workers, long hostChunkBytes, long deviceChunkBytes, long residentBytes,
+        bool cuBlas, CancellationToken cancellation)
     {
         using var host = ConditionalIbProducts.Problem(rows, sgemm, workers, hostChunkBytes, cancellation);
-        var products = new IlgpuConditionalIbProducts(backend, rows, host.Px, deviceChunkBytes, cuBlas, cancellation);
+        var products = new IlgpuConditionalIbProducts(backend, rows, host.Px, deviceChunkBytes, residentBytes, cuBlas, cancellation);
         return new IbProblem(host.Px, host.Py, host.NegativeConditionalEntropies, host.IxyBits, products);
     }
 
@@ -98,20 +108,8 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
                 total.MemSetToZero();
             }
 
-            using var pipeline = new ChunkPipeline([_rows.Source], 0, _x, (long)_chunkRows * _rows.Source.RowBytes, 1, _cancellation);
-            while (pipeline.Take() is { } set)
+            void Products(int first, int rows, ArrayView<float> p)
             {
-                int first = (int)set[0].FirstRow, rows = set[0].Rows;
-                ArrayView<float> p;
-                try
-                {
-                    p = Distributions(set[0]);
-                }
-                finally
-                {
-                    pipeline.Return(set);
-                }
-
                 int count = rows * clusters;
                 if (onCross is not null)
                 {
@@ -137,6 +135,44 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
                 }
             }
 
+            if (_residentComplete)
+            {
+                for (int i = 0; i < _residentChunks.Count; i++)
+                {
+                    _cancellation.ThrowIfCancellationRequested();
+                    var (first, rows) = _residentChunks[i];
+                    Products(first, rows, Distributions(ResidentName(i), rows));
+                }
+            }
+            else
+            {
+                // A pass that read the rows only in part (cancelled, failed) leaves no resident chunks behind.
+                _residentChunks.Clear();
+                using var pipeline = new ChunkPipeline([_rows.Source], 0, _x, (long)_chunkRows * _rows.Source.RowBytes, 1, _cancellation);
+                while (pipeline.Take() is { } set)
+                {
+                    int first = (int)set[0].FirstRow, rows = set[0].Rows;
+                    ArrayView<float> p;
+                    try
+                    {
+                        p = Distributions(set[0], _resident ? ResidentName(_residentChunks.Count) : "rows");
+                    }
+                    finally
+                    {
+                        pipeline.Return(set);
+                    }
+
+                    if (_resident)
+                    {
+                        _residentChunks.Add((first, rows));
+                    }
+
+                    Products(first, rows, p);
+                }
+
+                _residentComplete = _resident;
+            }
+
             if (numerator is not null)
             {
                 total.CopyToCPU(numerator.AsSpan());
@@ -144,8 +180,10 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
         }
     }
 
-    /// <summary>Uploads a block's raw rows and launches the kernel that turns them into float32 p(y|x) on the device.</summary>
-    private unsafe ArrayView<float> Distributions(RowBlock block)
+    private static string ResidentName(int chunk) => $"rows{chunk}";
+
+    /// <summary>Uploads a block's raw rows into the named buffer and launches the kernel that turns them into float32 p(y|x) on the device.</summary>
+    private unsafe ArrayView<float> Distributions(RowBlock block, string buffer)
     {
         var logits = block.Logits;
         fixed (byte* start = &Unsafe.AsRef(in logits.Start))
@@ -153,25 +191,43 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
             var view = logits.Pin(start);
             return view.Type switch
             {
-                ScalarType.Float32 => Distributions<float, Float32Loader>(view),
-                ScalarType.Float16 => Distributions<ILGPU.Half, Float16Loader>(view),
-                _ => Distributions<ushort, BFloat16Loader>(view),
+                ScalarType.Float32 => Distributions<float, Float32Loader>(buffer, view.Rows, view.Data),
+                ScalarType.Float16 => Distributions<ILGPU.Half, Float16Loader>(buffer, view.Rows, view.Data),
+                _ => Distributions<ushort, BFloat16Loader>(buffer, view.Rows, view.Data),
             };
         }
     }
 
-    private ArrayView<float> Distributions<T, TLoad>(RowsView view)
+    /// <summary>As above, from raw rows already resident in the named buffer.</summary>
+    private ArrayView<float> Distributions(string buffer, int rows) => _rows.Source.Type switch
+    {
+        ScalarType.Float32 => Distributions<float, Float32Loader>(buffer, rows, 0),
+        ScalarType.Float16 => Distributions<ILGPU.Half, Float16Loader>(buffer, rows, 0),
+        _ => Distributions<ushort, BFloat16Loader>(buffer, rows, 0),
+    };
+
+    /// <param name="host">The raw rows to upload, or 0 when they are resident in <paramref name="buffer"/>.</param>
+    private ArrayView<float> Distributions<T, TLoad>(string buffer, long rows, nint host)
         where T : unmanaged
         where TLoad : struct, ILogitLoader<T>
     {
         var stream = _backend.Accelerator.DefaultStream;
-        var raw = _arena.Upload<T>("rows", stream, view.Data, view.Rows * view.Vocab);
+        ArrayView<T> raw;
+        if (host != 0)
+        {
+            raw = _arena.Upload<T>(buffer, stream, host, rows * _y);
 
-        // The block returns to the reader once this method does.
-        stream.Synchronize();
-        var p = _arena.Get<float>("p", view.Rows * view.Vocab);
+            // The block returns to the reader once this method does.
+            stream.Synchronize();
+        }
+        else
+        {
+            raw = _arena.Get<T>(buffer, rows * _y);
+        }
+
+        var p = _arena.Get<float>("p", rows * _y);
         var kernel = _backend.Kernels(a => new RowKernel<T, TLoad>(a)).Run;
-        kernel(new KernelConfig((int)view.Rows, _backend.GroupSize), raw, p, _y, (float)(1 / _rows.Temperature), _rows.Probabilities ? 1 : 0);
+        kernel(new KernelConfig((int)rows, _backend.GroupSize), raw, p, _y, (float)(1 / _rows.Temperature), _rows.Probabilities ? 1 : 0);
         return p;
     }
 
