@@ -39,12 +39,14 @@ internal static class IbCommand
             using var engine = common.CreateEngine(parse);
             IbResult r;
             JsonArray? summary = null;
+            IbProgressPrinter? progress = null;
             if (rows)
             {
                 var (source, conditional) = input.Open(parse, path);
                 using (source)
                 {
-                    r = engine.InformationBottleneck(conditional, options, IbRowsInput.Progress(stderr));
+                    progress = IbRowsInput.Progress(stderr);
+                    r = engine.InformationBottleneck(conditional, options, progress);
                     summary = input.Clusters(parse, r, conditional.Vocab);
                     Write(parse.GetValue(assignments), r.Assignments, [r.Assignments.Length]);
                     Write(parse.GetValue(decoders), r.Decoder.Select(v => (float)v).ToArray(), [r.ClusterMarginal.Length, conditional.Vocab]);
@@ -58,6 +60,11 @@ internal static class IbCommand
             var report = Report(r);
             report["device"] = $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}";
             report["products"] = r.Products;
+            if (progress is not null)
+            {
+                report["seconds_per_iteration"] = progress.SecondsPerIteration;
+            }
+
             if (summary is not null)
             {
                 report["clusters"] = summary;

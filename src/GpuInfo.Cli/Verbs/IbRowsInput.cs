@@ -99,8 +99,8 @@ internal sealed class IbRowsInput
         }
     }
 
-    /// <summary>One line per iteration on stderr.</summary>
-    public static IProgress<IbIteration> Progress(TextWriter stderr) => new Printer(stderr);
+    /// <summary>One line per iteration on stderr, with the time since the previous one.</summary>
+    public static IbProgressPrinter Progress(TextWriter stderr) => new(stderr);
 
     /// <summary>Per cluster: its mass, how many contexts it holds (by argmax), and its top tokens by q(y|t).</summary>
     public JsonArray Clusters(ParseResult parse, IbResult r, int vocab)
@@ -191,12 +191,5 @@ internal sealed class IbRowsInput
         }
 
         return lines;
-    }
-
-    private sealed class Printer(TextWriter stderr) : IProgress<IbIteration>
-    {
-        public void Report(IbIteration value) => stderr.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"beta {value.Beta:G4} restart {value.Restart} iteration {value.Iteration}: L = {value.Objective:G10} nats, {value.Clusters} clusters, encoder moved {value.Moved:G3}"));
     }
 }
