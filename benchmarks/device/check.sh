@@ -7,12 +7,15 @@
 #                                            (ignored by git; name it in the device tool's carry)
 #   benchmarks/device/check.sh [--out DIR]   on the GPU machine: devices, the CUDA test classes (a skip
 #                                            is a failure), gpuinfo bench --device cuda and the PyTorch
-#                                            peer (eager and torch.compile) on the same data, then
+#                                            peer (eager and torch.compile) on the same data, one IB
+#                                            iteration over rows against cuBLAS and a PyTorch peer, then
 #                                            DIR/summary.md and DIR/summary.json (default $OUT or
 #                                            benchmarks/device/out)
 #   benchmarks/device/check.sh --dry-run     anywhere: prints the plan, runs nothing
 #
-# Exit 0 when every step passed; 1 when one failed (named on the last line); 2 for bad arguments.
+# A failed step does not stop the later ones (device time is scarce: one run should measure all it
+# can). Exit 0 when every step passed; 1 when any failed (all named on the last line); 2 for bad
+# arguments.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -32,6 +35,7 @@ done
 shapes="4096x128256 64x256000"
 dtypes="f32 bf16"
 peer_compiled_ops="cross-entropy,entropy,kl"
+ib_shape="16384 50257 256"   # rows, vocab, clusters: issue 16's larger case
 
 if [ "$mode" = prepare ]; then
   stage=$(mktemp -d)
@@ -54,7 +58,10 @@ plan() {
       echo "   python3 benchmarks/peer/torch_peer.py DATA --device cuda --dtype $d --compile --ops $peer_compiled_ops"
     done
   done
-  echo "4. benchmarks/device/summarize.py -> summary.md, summary.json (GB/s, fraction of read bandwidth, speedup over eager and compile)"
+  read -r ib_rows ib_vocab ib_clusters <<< "$ib_shape"
+  echo "4. python3 benchmarks/peer/ib_torch_peer.py --rows $ib_rows --vocab $ib_vocab --clusters $ib_clusters --write IB.npy  (cuBLAS float32 rate, TF32 off; the PyTorch IB iteration)"
+  echo "   gpuinfo ib --logits IB.npy --beta 10 --clusters $ib_clusters --max-iterations 6 --device cuda --json  (seconds_per_iteration)"
+  echo "5. benchmarks/device/summarize.py -> summary.md, summary.json (GB/s, fraction of read bandwidth, speedup over eager and compile; IB GFLOP/s against cuBLAS)"
 }
 
 if [ "$mode" = dry ]; then
@@ -69,6 +76,8 @@ if [ "$mode" = dry ]; then
 fi
 
 failed() { echo "check.sh: FAILED: $1" >&2; exit 1; }
+failures=()
+step_failed() { echo "check.sh: step failed: $1" >&2; failures+=("$1"); }
 [ -f "$archive" ] || failed "$archive is missing: run --prepare where the .NET SDK is, and carry the file"
 command -v nvidia-smi >/dev/null || failed "no nvidia-smi: this machine has no NVIDIA driver"
 python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null || failed "python3 has no PyTorch with CUDA"
@@ -81,34 +90,60 @@ started=$(date +%s)
 
 echo "== 1. devices"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/gpu.csv"
-timeout 60 "$app/GpuInfo.Cli" devices | tee "$out/devices.txt" || failed "gpuinfo devices"
+timeout 60 "$app/GpuInfo.Cli" devices | tee "$out/devices.txt" || step_failed "gpuinfo devices"
 timeout 60 "$app/GpuInfo.Cli" --version > "$out/version.txt" || true
 
 echo "== 2. CUDA test classes"
 classes=$(timeout 60 "$app/GpuInfo.Tests" -list classes -noLogo | grep -E '\.Cuda[A-Za-z0-9]*$' || true)
-[ -n "$classes" ] || failed "no Cuda* test classes found in GpuInfo.Tests"
-filters=()
-for c in $classes; do filters+=(-class "$c"); done
-timeout 240 "$app/GpuInfo.Tests" "${filters[@]}" -failSkips -noColor -xml "$out/cuda-tests.xml" > "$out/cuda-tests.txt" 2>&1 \
-  || { tail -40 "$out/cuda-tests.txt"; failed "CUDA tests failed or were skipped (see $out/cuda-tests.txt)"; }
-tail -3 "$out/cuda-tests.txt"
+if [ -z "$classes" ]; then
+  step_failed "no Cuda* test classes found in GpuInfo.Tests"
+else
+  filters=()
+  for c in $classes; do filters+=(-class "$c"); done
+  if timeout 240 "$app/GpuInfo.Tests" "${filters[@]}" -failSkips -noColor -xml "$out/cuda-tests.xml" > "$out/cuda-tests.txt" 2>&1; then
+    tail -3 "$out/cuda-tests.txt"
+  else
+    tail -40 "$out/cuda-tests.txt"
+    step_failed "CUDA tests failed or were skipped (see cuda-tests.txt)"
+  fi
+fi
 
 echo "== 3. bench and PyTorch peer"
 for s in $shapes; do
   for d in $dtypes; do
     data="$work/data-$s-$d"
     tag="${s}_$d"
-    timeout 120 "$app/GpuInfo.Cli" bench --device cuda --rows "${s%x*}" --vocab "${s#*x}" --dtype "$d" --json --save-data "$data" > "$out/bench_$tag.json" \
-      || failed "gpuinfo bench $s $d"
-    timeout 120 python3 "$root/benchmarks/peer/torch_peer.py" "$data" --device cuda --dtype "$d" > "$out/torch_$tag.json" \
-      || failed "torch peer $s $d"
-    timeout 180 python3 "$root/benchmarks/peer/torch_peer.py" "$data" --device cuda --dtype "$d" --compile --ops "$peer_compiled_ops" > "$out/torch_compile_$tag.json" \
-      || failed "torch.compile peer $s $d"
+    if timeout 120 "$app/GpuInfo.Cli" bench --device cuda --rows "${s%x*}" --vocab "${s#*x}" --dtype "$d" --json --save-data "$data" > "$out/bench_$tag.json" 2> "$out/bench_$tag.log"; then
+      timeout 120 python3 "$root/benchmarks/peer/torch_peer.py" "$data" --device cuda --dtype "$d" > "$out/torch_$tag.json" \
+        || step_failed "torch peer $s $d"
+      timeout 180 python3 "$root/benchmarks/peer/torch_peer.py" "$data" --device cuda --dtype "$d" --compile --ops "$peer_compiled_ops" > "$out/torch_compile_$tag.json" \
+        || step_failed "torch.compile peer $s $d"
+    else
+      tail -5 "$out/bench_$tag.log"
+      rm -f "$out/bench_$tag.json"
+      step_failed "gpuinfo bench $s $d (see bench_$tag.log)"
+    fi
     rm -rf "$data"
     echo "$tag done ($(( $(date +%s) - started )) s)"
   done
 done
 
-echo "== 4. summary"
-python3 "$here/summarize.py" "$out" || failed "summarize"
+echo "== 4. IB over rows (issue 16)"
+read -r ib_rows ib_vocab ib_clusters <<< "$ib_shape"
+if timeout 120 python3 "$root/benchmarks/peer/ib_torch_peer.py" --rows "$ib_rows" --vocab "$ib_vocab" --clusters "$ib_clusters" --write "$work/ib.npy" > "$out/ib_torch.json"; then
+  timeout 240 "$app/GpuInfo.Cli" ib --logits "$work/ib.npy" --beta 10 --clusters "$ib_clusters" --max-iterations 6 --device cuda --json \
+    > "$out/ib_gpuinfo.json" 2> "$out/ib_gpuinfo.log" || { tail -5 "$out/ib_gpuinfo.log"; rm -f "$out/ib_gpuinfo.json"; step_failed "gpuinfo ib --device cuda (see ib_gpuinfo.log)"; }
+else
+  rm -f "$out/ib_torch.json"
+  step_failed "torch IB peer"
+fi
+rm -f "$work/ib.npy"
+echo "IB done ($(( $(date +%s) - started )) s)"
+
+echo "== 5. summary"
+python3 "$here/summarize.py" "$out" || step_failed "summarize"
+if [ ${#failures[@]} -gt 0 ]; then
+  echo "check.sh: FAILED after $(( $(date +%s) - started )) s: $(IFS=';'; echo "${failures[*]}"); results so far in $out" >&2
+  exit 1
+fi
 echo "check.sh: passed in $(( $(date +%s) - started )) s; results in $out"

@@ -3,7 +3,11 @@
 op, GpuInfo's ms, GB/s and fraction of the read bandwidth measured in the same bench run, and the
 speedup over PyTorch eager and torch.compile on the same data and card.
 
-    python3 summarize.py OUT_DIR      # reads bench_*.json, torch_*.json, torch_compile_*.json
+    python3 summarize.py OUT_DIR      # reads bench_*.json, torch_*.json, torch_compile_*.json,
+                                      # ib_gpuinfo.json and ib_torch.json
+
+The IB line: one iteration over rows (4 N V T FLOPs) from gpuinfo's seconds_per_iteration, as a
+fraction of cuBLAS's float32 rate (TF32 off) on the same shapes, and against the PyTorch iteration.
 """
 import glob
 import json
@@ -29,7 +33,20 @@ for bench_path in sorted(glob.glob(os.path.join(out, "bench_*.json"))):
             "torch_compile_ms": compiled["ms"] if compiled else None, "speedup_compile": compiled["ms"] / o["ms"] if compiled else None,
         })
 
-json.dump(rows, open(os.path.join(out, "summary.json"), "w"), indent=2)
+ib = None
+ib_ours, ib_peer = os.path.join(out, "ib_gpuinfo.json"), os.path.join(out, "ib_torch.json")
+if os.path.exists(ib_ours) and os.path.exists(ib_peer):
+    ours, peer = json.load(open(ib_ours)), json.load(open(ib_peer))
+    seconds = ours.get("seconds_per_iteration")
+    flops = 4.0 * peer["rows"] * peer["vocab"] * peer["clusters"]
+    ib = {
+        "shape": f"{peer['rows']}x{peer['vocab']}x{peer['clusters']}", "products": ours["products"], "seconds_per_iteration": seconds,
+        "gflops": flops / seconds / 1e9 if seconds else None, "cublas_gflops": peer["cublas_gflops"],
+        "fraction_of_cublas": flops / seconds / 1e9 / peer["cublas_gflops"] if seconds else None,
+        "torch_seconds": peer["peer_seconds_min"], "speedup_torch": peer["peer_seconds_min"] / seconds if seconds else None,
+    }
+
+json.dump({"row_measures": rows, "ib": ib}, open(os.path.join(out, "summary.json"), "w"), indent=2)
 
 
 def f(v, fmt):
@@ -42,5 +59,10 @@ for r in rows:
     lines.append(f"| {r['shape']} | {r['dtype']} | {r['op']} | {r['ms']:.3f} | {r['gbps']:.0f} | {r['fraction_of_read_bw']:.0%} | "
                  f"{f(r['torch_eager_ms'], '.3f')} | {f(r['speedup_eager'], '.1f')} | {f(r['torch_compile_ms'], '.3f')} | "
                  f"{f(r['speedup_compile'], '.1f')} | {r['max_relative_error']:.1e} |")
+if ib:
+    lines += ["", "| IB iteration | products | s / iteration | GFLOP/s | cuBLAS f32 GFLOP/s | of cuBLAS | torch s | x torch |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+              f"| {ib['shape']} | {ib['products']} | {f(ib['seconds_per_iteration'], '.4f')} | {f(ib['gflops'], '.0f')} | "
+              f"{ib['cublas_gflops']:.0f} | {f(ib['fraction_of_cublas'], '.0%')} | {ib['torch_seconds']:.4f} | {f(ib['speedup_torch'], '.2f')} |"]
 open(os.path.join(out, "summary.md"), "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))

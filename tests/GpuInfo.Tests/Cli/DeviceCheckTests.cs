@@ -19,7 +19,8 @@ public sealed class DeviceCheckTests
             "gpuinfo devices", "-failSkips",
             "bench --device cuda --rows 4096 --vocab 128256 --dtype f32", "bench --device cuda --rows 4096 --vocab 128256 --dtype bf16",
             "bench --device cuda --rows 64 --vocab 256000 --dtype f32", "bench --device cuda --rows 64 --vocab 256000 --dtype bf16",
-            "--compile --ops cross-entropy,entropy,kl", "summary.md",
+            "--compile --ops cross-entropy,entropy,kl",
+            "ib_torch_peer.py --rows 16384 --vocab 50257 --clusters 256", "ib --logits IB.npy", "--device cuda --json  (seconds_per_iteration)", "summary.md",
         })
         {
             Assert.Contains(step, stdout, StringComparison.Ordinal);
