@@ -13,7 +13,8 @@ namespace GpuInfo.Models;
 /// the logits touching a disk.
 /// </summary>
 /// <remarks>
-/// The model runs on the run's reader thread, a chunk ahead of the measures. ONNX Runtime writes
+/// On a GPU the model runs on the run's reader thread, a chunk ahead of the measures; on the CPU it
+/// runs in turn with them (<see cref="ReadAhead"/>), as both would fill every core. ONNX Runtime writes
 /// each batch's logits into pinned buffers of this source, and chunks (which end at window edges,
 /// <see cref="ChunkRows"/>) are handed to the engine in place: the logits are not copied on the host.
 /// A buffer is reused once every block pointing into it has been refilled, so a run holds at most
@@ -64,6 +65,9 @@ public sealed class ModelRowSource : RowSource
     public override ScalarType Type => _model.Type;
 
     public override bool HasTargets => true;
+
+    /// <summary>False when the CPU runs the model: the model and the measures then take the cores in turn, and a run holds one batch of logits, not two.</summary>
+    public override bool ReadAhead => !_model.RunsOnCpu;
 
     public override bool HasTargetBytes => _text.Bytes is not null;
 

@@ -56,6 +56,9 @@ public sealed class OnnxLanguageModel : IDisposable
     /// <summary>The execution provider running the model and, when it is not the one asked for, why (e.g. "cpu (CUDA provider unavailable: ...)").</summary>
     public string Provider { get; }
 
+    /// <summary>True when the CPU provider runs the model (on the cores the SIMD measures use).</summary>
+    public bool RunsOnCpu => Provider.StartsWith("cpu", StringComparison.Ordinal);
+
     /// <summary>The inputs the model is fed.</summary>
     public IReadOnlyList<string> Inputs => _inputs.Names;
 

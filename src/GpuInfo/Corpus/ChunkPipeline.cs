@@ -7,8 +7,11 @@ namespace GpuInfo.Corpus;
 /// Reads consecutive chunks of rows [first, first + count) from one or more sources in lockstep on
 /// a background task, into a pool of block sets (one per consumer plus one): reading runs a chunk
 /// ahead of the compute, and memory stays at consumers + 1 chunks whatever the source's size.
-/// Consumers <see cref="Take"/> a chunk, use it and <see cref="Return"/> it. A failed read surfaces
-/// from <see cref="Take"/> as <see cref="RowSourceException"/> naming the source and rows.
+/// When a source does not read ahead (<see cref="RowSource.ReadAhead"/>), there is no background
+/// task: <see cref="Take"/> reads the next chunk on the consumer's thread, one consumer at a time,
+/// into a pool of one set per consumer. Consumers <see cref="Take"/> a chunk, use it and
+/// <see cref="Return"/> it. A failed read surfaces from <see cref="Take"/> as
+/// <see cref="RowSourceException"/> naming the source and rows.
 /// </summary>
 internal sealed class ChunkPipeline : IDisposable
 {
@@ -19,7 +22,9 @@ internal sealed class ChunkPipeline : IDisposable
     private readonly CancellationTokenSource _stop;
     private readonly BlockingCollection<RowBlock[]> _free = [];
     private readonly BlockingCollection<RowBlock[]> _ready;
-    private readonly Task _reader;
+    private readonly Task? _reader;
+    private readonly Lock _inTurn = new();
+    private long _next;
 
     public ChunkPipeline(RowSource[] sources, long first, long count, long chunkBytes, int consumers, CancellationToken cancellation)
     {
@@ -30,14 +35,16 @@ internal sealed class ChunkPipeline : IDisposable
         long rowBytes = sources.Sum(s => s.RowBytes);
         long maxRows = (int.MaxValue / 2) / sources.Max(s => s.RowBytes);
         ChunkRows = (int)Math.Clamp(chunkBytes / rowBytes, 1, Math.Max(1, Math.Min(count, maxRows)));
-        for (int i = 0; i <= consumers; i++)
+        bool readAhead = sources.All(s => s.ReadAhead);
+        for (int i = 0; i < consumers + (readAhead ? 1 : 0); i++)
         {
             _free.Add([.. sources.Select(s => new RowBlock(ChunkRows, s.Vocab, s.Type, s.HasTargets, s.HasTargetBytes))]);
         }
 
+        _next = first;
         _ready = new BlockingCollection<RowBlock[]>(consumers + 1);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        _reader = Task.Run(Read);
+        _reader = readAhead ? Task.Run(Read) : null;
     }
 
     /// <summary>The most rows a chunk holds.</summary>
@@ -49,6 +56,11 @@ internal sealed class ChunkPipeline : IDisposable
     public RowBlock[]? Take()
     {
         _cancellation.ThrowIfCancellationRequested();
+        if (_reader is null)
+        {
+            return ReadInTurn();
+        }
+
         if (_ready.TryTake(out var set, Timeout.Infinite, _stop.Token))
         {
             return set;
@@ -71,7 +83,7 @@ internal sealed class ChunkPipeline : IDisposable
         _stop.Cancel();
         try
         {
-            _reader.Wait();
+            _reader?.Wait();
         }
         catch (AggregateException)
         {
@@ -88,6 +100,7 @@ internal sealed class ChunkPipeline : IDisposable
         _ready.Dispose();
     }
 
+    /// <summary>The background task's loop: every chunk, a chunk ahead of the consumers.</summary>
     private void Read()
     {
         try
@@ -95,23 +108,57 @@ internal sealed class ChunkPipeline : IDisposable
             for (long next = _first; next < _end;)
             {
                 var set = _free.Take(_stop.Token);
-                int rows = (int)Math.Min(ChunkRows, _end - next);
-                foreach (var source in _sources)
-                {
-                    int wanted = source.ChunkRows(next, rows);
-                    rows = wanted >= 1 && wanted <= rows ? wanted
-                        : throw new RowSourceException(source.Name, -1, $"asked for a chunk of {wanted} rows at row {next}; a chunk there holds 1 to {rows}.");
-                }
-
-                ReadAll(set, next, rows);
+                next += Fill(set, next);
                 _ready.Add(set, _stop.Token);
-                next += rows;
             }
         }
         finally
         {
             _ready.CompleteAdding();
         }
+    }
+
+    /// <summary>Without read-ahead: the next chunk, read on the calling consumer's thread while the others wait their turn.</summary>
+    private RowBlock[]? ReadInTurn()
+    {
+        lock (_inTurn)
+        {
+            _stop.Token.ThrowIfCancellationRequested();
+            if (_next >= _end)
+            {
+                return null;
+            }
+
+            // Each consumer returns its set before it takes again, so one is free.
+            var set = _free.Take(_stop.Token);
+            try
+            {
+                _next += Fill(set, _next);
+            }
+            catch
+            {
+                // The others waiting their turn must not read the same rows again.
+                _stop.Cancel();
+                throw;
+            }
+
+            return set;
+        }
+    }
+
+    /// <summary>Reads rows from <paramref name="next"/> on into <paramref name="set"/>, as many as every source's chunk there holds; returns how many.</summary>
+    private int Fill(RowBlock[] set, long next)
+    {
+        int rows = (int)Math.Min(ChunkRows, _end - next);
+        foreach (var source in _sources)
+        {
+            int wanted = source.ChunkRows(next, rows);
+            rows = wanted >= 1 && wanted <= rows ? wanted
+                : throw new RowSourceException(source.Name, -1, $"asked for a chunk of {wanted} rows at row {next}; a chunk there holds 1 to {rows}.");
+        }
+
+        ReadAll(set, next, rows);
+        return rows;
     }
 
     /// <summary>
@@ -153,4 +200,5 @@ internal sealed class ChunkPipeline : IDisposable
             throw new RowSourceException(_sources[i].Name, -1, $"reading rows [{first}, {first + rows}): {problem}", e);
         }
     }
+
 }

@@ -7,9 +7,9 @@ namespace GpuInfo.Corpus;
 /// corpus run, shard, partial and merge then works for it unchanged.
 /// </summary>
 /// <remarks>
-/// A run calls <see cref="Read"/> from one thread at a time, one chunk ahead of the compute, with
-/// ascending rows within a run. Exceptions it throws reach the caller as <see cref="RowSourceException"/>
-/// naming the source and the rows.
+/// A run calls <see cref="Read"/> from one thread at a time, one chunk ahead of the compute (unless
+/// <see cref="ReadAhead"/> is false), with ascending rows within a run. Exceptions it throws reach
+/// the caller as <see cref="RowSourceException"/> naming the source and the rows.
 /// </remarks>
 public abstract class RowSource : IDisposable
 {
@@ -38,6 +38,15 @@ public abstract class RowSource : IDisposable
     public virtual string TargetsName => Name;
 
     public long RowBytes => (long)Vocab * Type.Size();
+
+    /// <summary>
+    /// True (the default) when a run may read the next chunk on a thread of its own while the engine
+    /// measures the last one. A source whose reading is heavy work on the same CPU cores as the
+    /// measures (a model run by the CPU) says false: a run then reads each chunk on the thread that
+    /// measures it, so that reading and measuring take all the cores in turn instead of fighting
+    /// over them, and holds one chunk per engine instead of one more.
+    /// </summary>
+    public virtual bool ReadAhead => true;
 
     public abstract SourceDescription Describe();
 

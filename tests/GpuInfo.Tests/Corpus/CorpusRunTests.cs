@@ -135,9 +135,14 @@ internal sealed class SyncProgress(Action<CorpusProgress> report) : IProgress<Co
 }
 
 /// <summary>A source written against the public extension point: fills the block's buffer (or hands out its memory), and can fail on request.</summary>
-internal sealed class ScriptedSource(float[] values, int vocab, long[] targets, string name, Func<long, Exception?>? fail = null, bool copy = true) : RowSource
+internal sealed class ScriptedSource(float[] values, int vocab, long[] targets, string name, Func<long, Exception?>? fail = null, bool copy = true, bool readAhead = true) : RowSource
 {
     public override long Rows => values.Length / vocab;
+
+    public override bool ReadAhead => readAhead;
+
+    /// <summary>The managed thread ids <see cref="Read"/> ran on.</summary>
+    public HashSet<int> ReadThreads { get; } = [];
 
     public override int Vocab => vocab;
 
@@ -152,6 +157,7 @@ internal sealed class ScriptedSource(float[] values, int vocab, long[] targets, 
 
     protected internal override void Read(RowBlock block)
     {
+        ReadThreads.Add(Environment.CurrentManagedThreadId);
         if (fail?.Invoke(block.FirstRow) is { } e)
         {
             throw e;
