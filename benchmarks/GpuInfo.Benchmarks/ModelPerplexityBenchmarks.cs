@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using GpuInfo.Corpus;
 using GpuInfo.Models;
@@ -7,7 +8,7 @@ namespace GpuInfo.Benchmarks;
 /// <summary>
 /// The time outside the model in a perplexity run: the model alone over every window (its logits
 /// handed out chunk by chunk and dropped) against the whole evaluation (the same chunks through the
-/// measures). Needs a model and a text:
+/// measures), and the measures alone over those chunks held in memory. Needs a float32 model and a text:
 /// <c>GPUINFO_BENCH_MODEL=/tmp/bench32k.onnx GPUINFO_BENCH_TEXT=/tmp/text.txt GPUINFO_BENCH_TOKENIZER=$PWD/tests/GpuInfo.Tests/Models/vocab.json dotnet run -c Release --project benchmarks/GpuInfo.Benchmarks -- --filter '*ModelPerplexity*'</c>
 /// (the model from benchmarks/models/make_bench_model.py; absolute paths: the benchmark runs in a folder of its own).
 /// </summary>
@@ -16,19 +17,48 @@ public class ModelPerplexityBenchmarks
     private InfoEngine _engine = null!;
     private OnnxLanguageModel _model = null!;
     private TokenizedText _text = null!;
+    private readonly List<float[]> _chunks = [];
+    private readonly List<long[]> _targets = [];
 
     [Params(512)]
     public int Stride { get; set; }
 
-    [GlobalSetup]
+    /// <summary>ONNX Runtime's operator threads: 0 its default (one thread on the 2-core VM of the results), 2 both cores.</summary>
+    [Params(0, 2)]
+    public int OrtThreads { get; set; }
+
+    [GlobalSetup(Targets = [nameof(ModelOnly), nameof(Perplexity)])]
     public void Setup()
     {
         string model = Environment.GetEnvironmentVariable("GPUINFO_BENCH_MODEL") ?? throw new InvalidOperationException("set GPUINFO_BENCH_MODEL to an ONNX causal LM (benchmarks/models/make_bench_model.py)");
         string text = Environment.GetEnvironmentVariable("GPUINFO_BENCH_TEXT") ?? throw new InvalidOperationException("set GPUINFO_BENCH_TEXT to a UTF-8 text");
         string tokenizer = Environment.GetEnvironmentVariable("GPUINFO_BENCH_TOKENIZER") ?? throw new InvalidOperationException("set GPUINFO_BENCH_TOKENIZER to a tokenizer name or file (e.g. the tests' Models/vocab.json)");
         _engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
-        _model = OnnxLanguageModel.Open(model, new OnnxModelOptions { ExecutionProvider = "cpu" });
+        _model = OnnxLanguageModel.Open(model, new OnnxModelOptions { ExecutionProvider = "cpu", Threads = OrtThreads });
         _text = TokenizerCatalog.Load(tokenizer).Encode(File.ReadAllText(text), text);
+    }
+
+    /// <summary>Runs the model once and keeps every chunk's logits and targets, cut as a run cuts them (64 MiB chunks ending at window edges).</summary>
+    [GlobalSetup(Target = nameof(MeasuresOnly))]
+    public void SetupMeasures()
+    {
+        Setup();
+        using RowSource source = new ModelRowSource(_model, _text, new ModelWindowOptions { Context = 2 * Stride, Stride = Stride });
+        if (source.Type != ScalarType.Float32)
+        {
+            throw new InvalidOperationException($"MeasuresOnly keeps float32 logits; {source.Name} gives {source.Type}.");
+        }
+
+        int maxRows = (int)(new CorpusRunOptions().ChunkBytes / source.RowBytes);
+        var block = new RowBlock(maxRows, source.Vocab, source.Type, true, true);
+        for (long rows = 0; rows < source.Rows; rows += block.Rows)
+        {
+            block.Reset(rows, source.ChunkRows(rows, (int)Math.Min(maxRows, source.Rows - rows)));
+            source.Read(block);
+            var logits = block.Logits;
+            _chunks.Add(MemoryMarshal.Cast<byte, float>(MemoryMarshal.CreateReadOnlySpan(in logits.Start, checked((int)logits.ElementCount * sizeof(float)))).ToArray());
+            _targets.Add([.. block.Targets.ToArray().Select(t => t == RowSource.NoTarget ? -100 : t)]);
+        }
     }
 
     [GlobalCleanup]
@@ -55,11 +85,24 @@ public class ModelPerplexityBenchmarks
         return rows;
     }
 
-    /// <summary>The whole evaluation: the same windows, every chunk through the measures (one chunk read ahead).</summary>
+    /// <summary>The whole evaluation: the same windows, every chunk through the measures (the model on the CPU runs in turn with them, <see cref="RowSource.ReadAhead"/>).</summary>
     [Benchmark]
     public double Perplexity()
     {
         using var source = new ModelRowSource(_model, _text, new ModelWindowOptions { Context = 2 * Stride, Stride = Stride });
         return CorpusRun.Evaluate(_engine, source).Evaluation!.Perplexity;
+    }
+
+    /// <summary>The measures alone over the same chunks of logits (held in memory), as a run gives them to the engine.</summary>
+    [Benchmark]
+    public double MeasuresOnly()
+    {
+        var totals = new PerplexityAccumulator();
+        for (int i = 0; i < _chunks.Count; i++)
+        {
+            _engine.Evaluate(Logits.Float32(_chunks[i], _model.Vocab), _targets[i], totals);
+        }
+
+        return totals.Perplexity;
     }
 }
