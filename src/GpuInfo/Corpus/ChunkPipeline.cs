@@ -200,5 +200,4 @@ internal sealed class ChunkPipeline : IDisposable
             throw new RowSourceException(_sources[i].Name, -1, $"reading rows [{first}, {first + rows}): {problem}", e);
         }
     }
-
 }
