@@ -1,42 +1,88 @@
 using ILGPU;
+using ILGPU.Runtime;
 using ILGPU.Algorithms;
 
 namespace GpuInfo.Kernels;
 
 /// <summary>
 /// The cross-entropy gradient w.r.t. the logits, one group per row slice, given each row's
-/// log-sum-exp from the finish stage. Ignored rows get zeros. the gradient may alias
-/// a float32 logits view (in place): each entry is read before it is written,
-/// by the same thread.
+/// log-sum-exp from the finish stage. Ignored rows get zeros. Logits are read and the gradient
+/// written four columns a thread a step where both views allow (a 16-byte float32 store, a 16- or
+/// 8-byte load), else one column. The gradient may alias a float32 logits view (in place): each
+/// entry is read before it is written, by the same thread.
 /// </summary>
 public static class CrossEntropyGradientKernel
 {
+    /// <remarks><paramref name="shape"/>'s <c>MisalignQ</c> is the gradient view's.</remarks>
     public static void Run<T, TLoad>(ArrayView<T> logits, SliceShape shape, CrossEntropyParams ce,
         ArrayView<int> targets, ArrayView<float> weights, ArrayView<float> lse, ArrayView<float> gradient)
         where T : unmanaged
         where TLoad : struct, ILogitLoader<T>
     {
         var slice = RowSlice.Current(shape.Splits, shape.SplitLength, shape.Vocab);
+        long row = slice.RowOffset;
         int y = targets[slice.Row];
         if (y == ce.IgnoreIndex)
         {
             for (int j = slice.Begin + Group.IdxX; j < slice.End; j += Group.DimX)
             {
-                gradient[slice.RowOffset + j] = 0f;
+                gradient[row + j] = 0f;
             }
 
             return;
         }
 
-        bool weighted = ce.HasWeights != 0;
-        float l = lse[slice.Row];
-        float wy = weighted ? weights[y] : 1f;
-        SoftmaxMath.GradientCoefficients(ce, l, wy, out float ofProb, out float ofTarget, out float ofWeight);
-        for (int j = slice.Begin + Group.IdxX; j < slice.End; j += Group.DimX)
+        var g = new Entry(ce, y, weights, lse[slice.Row]);
+        int width = WideLoad.Width<T, float>();
+        var wide = new WideSlice(slice, width, WideLoad.Phase<T, float>(shape.Misalign, shape.MisalignQ, width));
+        for (int j = slice.Begin + Group.IdxX; j < wide.BodyBegin; j += Group.DimX)
         {
-            float z = default(TLoad).Load(logits[slice.RowOffset + j]) * ce.InvTemperature;
-            float g = ofProb * XMath.Exp(z - l) - ofWeight * (weighted ? weights[j] : 1f);
-            gradient[slice.RowOffset + j] = j == y ? g - ofTarget : g;
+            gradient[row + j] = g.At(default(TLoad).Load(logits[row + j]), j);
+        }
+
+        for (int j = wide.BodyBegin + Group.IdxX * width; j < wide.BodyEnd; j += Group.DimX * width)
+        {
+            var words = WideLoad.Read(logits, row + j, width);
+            Float4 four;
+            four.X = g.At(WideLoad.Lane<T, TLoad>(words, 0), j);
+            four.Y = g.At(WideLoad.Lane<T, TLoad>(words, 1), j + 1);
+            four.Z = g.At(WideLoad.Lane<T, TLoad>(words, 2), j + 2);
+            four.W = g.At(WideLoad.Lane<T, TLoad>(words, 3), j + 3);
+            gradient.SubView(row + j, width).Cast<Float4>().AsAligned(WideLoad.Bytes)[0] = four;
+        }
+
+        for (int j = wide.BodyEnd + Group.IdxX; j < slice.End; j += Group.DimX)
+        {
+            gradient[row + j] = g.At(default(TLoad).Load(logits[row + j]), j);
+        }
+    }
+
+    /// <summary>One gradient entry from its raw logit: ofProb·softmax - ofWeight·w_j, less ofTarget at the target.</summary>
+    private readonly struct Entry
+    {
+        private readonly float _invT;
+        private readonly float _lse;
+        private readonly float _ofProb;
+        private readonly float _ofTarget;
+        private readonly float _ofWeight;
+        private readonly int _target;
+        private readonly bool _weighted;
+        private readonly ArrayView<float> _weights;
+
+        public Entry(CrossEntropyParams ce, int target, ArrayView<float> weights, float lse)
+        {
+            _weighted = ce.HasWeights != 0;
+            SoftmaxMath.GradientCoefficients(ce, lse, _weighted ? weights[target] : 1f, out _ofProb, out _ofTarget, out _ofWeight);
+            _invT = ce.InvTemperature;
+            _lse = lse;
+            _target = target;
+            _weights = weights;
+        }
+
+        public float At(float x, int column)
+        {
+            float g = _ofProb * XMath.Exp(x * _invT - _lse) - _ofWeight * (_weighted ? _weights[column] : 1f);
+            return column == _target ? g - _ofTarget : g;
         }
     }
 }

@@ -21,17 +21,21 @@ public static class JensenShannonKernel
         var slice = RowSlice.Current(shape.Splits, shape.SplitLength, shape.Vocab);
         var row = merged[(long)slice.Row * shape.Splits];
         var norm = new JsNormalizers(row, invT);
-        float acc = 0f;
-        for (int j = slice.Begin + Group.IdxX; j < slice.End; j += Group.DimX)
-        {
-            acc += Term(default(TLoadP).Load(p[slice.RowOffset + j]), default(TLoadQ).Load(q[slice.RowOffset + j]), norm);
-        }
-
-        float total = GroupMerge.Sum(acc);
+        var fold = new Fold { Norm = norm };
+        fold = SliceReader.Read<TP, TLoadP, TQ, TLoadQ, Fold>(p, q, slice, shape.Misalign, shape.MisalignQ, fold);
+        float total = GroupMerge.Sum(fold.Acc);
         if (Group.IsFirstThread)
         {
             sums[Grid.IdxX] = total;
         }
+    }
+
+    private struct Fold : IPairColumnFold
+    {
+        public float Acc;
+        public JsNormalizers Norm;
+
+        public void Add(float xp, float xq, int column) => Acc += Term(xp, xq, Norm);
     }
 
     /// <summary>

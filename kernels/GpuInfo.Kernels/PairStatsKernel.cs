@@ -4,7 +4,8 @@ namespace GpuInfo.Kernels;
 
 /// <summary>
 /// Stage 1 of the two-input measures (KL both ways, top-1 agreement, and the log-sum-exps JS needs):
-/// one pass over a slice of each pair of rows. P and Q may have different dtypes.
+/// one pass over a slice of each pair of rows, read side by side with wide loads
+/// (<see cref="SliceReader"/>). P and Q may have different dtypes.
 /// </summary>
 public static class PairStatsKernel
 {
@@ -16,18 +17,20 @@ public static class PairStatsKernel
         where TLoadQ : struct, ILogitLoader<TQ>
     {
         var slice = RowSlice.Current(shape.Splits, shape.SplitLength, shape.Vocab);
-        var acc = PairPartial.Empty;
-        for (int j = slice.Begin + Group.IdxX; j < slice.End; j += Group.DimX)
-        {
-            float xp = default(TLoadP).Load(p[slice.RowOffset + j]);
-            float xq = default(TLoadQ).Load(q[slice.RowOffset + j]);
-            acc.Add(xp, xq, invT, j);
-        }
-
-        var r = GroupMerge.Pair(acc, invT);
+        var fold = new Fold { Acc = PairPartial.Empty, InvT = invT };
+        fold = SliceReader.Read<TP, TLoadP, TQ, TLoadQ, Fold>(p, q, slice, shape.Misalign, shape.MisalignQ, fold);
+        var r = GroupMerge.Pair(fold.Acc, invT);
         if (Group.IsFirstThread)
         {
             partials[Grid.IdxX] = r;
         }
+    }
+
+    private struct Fold : IPairColumnFold
+    {
+        public PairPartial Acc;
+        public float InvT;
+
+        public void Add(float xp, float xq, int column) => Acc.Add(xp, xq, InvT, column);
     }
 }

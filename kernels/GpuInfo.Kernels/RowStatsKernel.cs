@@ -4,7 +4,7 @@ namespace GpuInfo.Kernels;
 
 /// <summary>
 /// Stage 1 of every single-input measure: one pass over a slice of each row (one group per slice,
-/// threads striding by the group size for coalesced loads), producing a <see cref="RowPartial"/>.
+/// read once with wide coalesced loads by <see cref="SliceReader"/>), producing a <see cref="RowPartial"/>.
 /// </summary>
 public static class RowStatsKernel
 {
@@ -14,18 +14,21 @@ public static class RowStatsKernel
         where TLoad : struct, ILogitLoader<T>
     {
         var slice = RowSlice.Current(shape.Splits, shape.SplitLength, shape.Vocab);
-        var acc = RowPartial.Empty;
-        bool weighted = weights.Length > 0;
-        for (int j = slice.Begin + Group.IdxX; j < slice.End; j += Group.DimX)
-        {
-            float x = default(TLoad).Load(logits[slice.RowOffset + j]);
-            acc.Add(x, invT, weighted ? weights[j] : 1f, j);
-        }
-
-        var r = GroupMerge.Row(acc, invT);
+        var fold = new Fold { Acc = RowPartial.Empty, InvT = invT, Weights = weights };
+        fold = SliceReader.Read<T, TLoad, Fold>(logits, slice, shape.Misalign, fold);
+        var r = GroupMerge.Row(fold.Acc, invT);
         if (Group.IsFirstThread)
         {
             partials[Grid.IdxX] = r;
         }
+    }
+
+    private struct Fold : IColumnFold
+    {
+        public RowPartial Acc;
+        public float InvT;
+        public ArrayView<float> Weights;
+
+        public void Add(float x, int column) => Acc.Add(x, InvT, Weights.Length > 0 ? Weights[column] : 1f, column);
     }
 }

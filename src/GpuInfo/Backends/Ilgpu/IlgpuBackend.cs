@@ -266,7 +266,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
         long rows = part.Rows;
         int vocab = part.Logits.Vocab;
         var ce = part.Ce;
-        var shape = new SliceShape(vocab, splits);
+        var shape = new SliceShape(vocab, splits, ViewAlignment.Misalign(logits));
         var config = new KernelConfig((int)(rows * splits), GroupSize);
         var partials = arena.Get<RowPartial>("partials", rows * splits);
         k.Stats(stream, config, logits, shape, ce.InvTemperature, weights, partials);
@@ -282,7 +282,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
         if (part.Gradient != 0)
         {
             gradient = inPlace ? logits.Cast<float>() : arena.Get<float>("gradient", rows * vocab);
-            k.Gradient(stream, config, logits, shape, ce, targets, weights, outputs.Lse, gradient);
+            k.Gradient(stream, config, logits, shape with { MisalignQ = ViewAlignment.Misalign(gradient) }, ce, targets, weights, outputs.Lse, gradient);
         }
 
         return () =>
@@ -337,7 +337,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
     {
         long rows = part.Rows;
         int vocab = part.P.Vocab;
-        var shape = new SliceShape(vocab, splits);
+        var shape = new SliceShape(vocab, splits, ViewAlignment.Misalign(p), ViewAlignment.Misalign(q));
         var config = new KernelConfig((int)(rows * splits), GroupSize);
         var partials = arena.Get<PairPartial>("pair-partials", rows * splits);
         k.Stats(stream, config, p, q, shape, part.InvTemperature, partials);
