@@ -50,7 +50,7 @@ fi
 
 plan() {
   echo "1. gpuinfo devices; nvidia-smi (name, driver, memory)"
-  echo "2. GpuInfo.Tests -class <every GpuInfo.Tests class named Cuda*> -failSkips -xml cuda-tests.xml  (timeout 240 s)"
+  echo "2. GpuInfo.Tests -class <every GpuInfo.Tests class named Cuda*> -failSkips -xml cuda-tests.xml  (timeout 300 s)"
   for s in $shapes; do
     for d in $dtypes; do
       echo "3. gpuinfo bench --device cuda --rows ${s%x*} --vocab ${s#*x} --dtype $d --json --save-data DATA  (every row measure, verified against the CPU path first; read bandwidth in the same run)"
@@ -100,7 +100,7 @@ if [ -z "$classes" ]; then
 else
   filters=()
   for c in $classes; do filters+=(-class "$c"); done
-  if timeout 240 "$app/GpuInfo.Tests" "${filters[@]}" -failSkips -noColor -xml "$out/cuda-tests.xml" > "$out/cuda-tests.txt" 2>&1; then
+  if timeout 300 "$app/GpuInfo.Tests" "${filters[@]}" -failSkips -noColor -xml "$out/cuda-tests.xml" > "$out/cuda-tests.txt" 2>&1; then
     tail -3 "$out/cuda-tests.txt"
   else
     tail -40 "$out/cuda-tests.txt"
