@@ -26,7 +26,8 @@ internal sealed class ChunkPipeline : IDisposable
     private readonly Lock _inTurn = new();
     private long _next;
 
-    public ChunkPipeline(RowSource[] sources, long first, long count, long chunkBytes, int consumers, CancellationToken cancellation)
+    /// <param name="buffers">Where the blocks' buffers come from and go back to when the pipeline is disposed; null: fresh ones.</param>
+    public ChunkPipeline(RowSource[] sources, long first, long count, long chunkBytes, int consumers, CancellationToken cancellation, BlockBuffers? buffers = null)
     {
         _sources = sources;
         _first = first;
@@ -38,7 +39,7 @@ internal sealed class ChunkPipeline : IDisposable
         bool readAhead = sources.All(s => s.ReadAhead);
         for (int i = 0; i < consumers + (readAhead ? 1 : 0); i++)
         {
-            _free.Add([.. sources.Select(s => new RowBlock(ChunkRows, s.Vocab, s.Type, s.HasTargets, s.HasTargetBytes))]);
+            _free.Add([.. sources.Select(s => new RowBlock(ChunkRows, s.Vocab, s.Type, s.HasTargets, s.HasTargetBytes, buffers))]);
         }
 
         _next = first;
@@ -93,6 +94,12 @@ internal sealed class ChunkPipeline : IDisposable
         foreach (var source in _sources)
         {
             source.OnRunEnded();
+        }
+
+        // Sets a consumer still held (a failed run) are left to the collector.
+        foreach (var block in _free.Concat(_ready).SelectMany(set => set))
+        {
+            block.Release();
         }
 
         _stop.Dispose();

@@ -17,8 +17,11 @@ public sealed class RowBlock
     private ReadOnlyMemory<ushort> _bfloat16;
     private bool _external;
 
-    internal RowBlock(int capacityRows, int vocab, ScalarType type, bool hasTargets, bool hasTargetBytes = false)
+    private readonly BlockBuffers? _buffers;
+
+    internal RowBlock(int capacityRows, int vocab, ScalarType type, bool hasTargets, bool hasTargetBytes = false, BlockBuffers? buffers = null)
     {
+        _buffers = buffers;
         _targetBytes = hasTargetBytes ? new long[capacityRows] : [];
         _capacity = capacityRows;
         Vocab = vocab;
@@ -42,7 +45,7 @@ public sealed class RowBlock
         get
         {
             _external = false;
-            _buffer ??= new byte[_capacity * _rowBytes];
+            _buffer ??= _buffers?.Rent(_capacity * _rowBytes) ?? new byte[_capacity * _rowBytes];
             return _buffer.AsSpan(0, checked((int)(Rows * _rowBytes)));
         }
     }
@@ -72,6 +75,16 @@ public sealed class RowBlock
 
     /// <summary>As <see cref="UseMemory(ReadOnlyMemory{float})"/>, for bf16 rows (16-bit payloads).</summary>
     public void UseBFloat16Memory(ReadOnlyMemory<ushort> rows) => _bfloat16 = External(rows, ScalarType.BFloat16);
+
+    /// <summary>Gives the buffer back to the pool it came from, once nothing reads the block any more.</summary>
+    internal void Release()
+    {
+        if (_buffer is { } buffer && _buffers is not null)
+        {
+            _buffer = null;
+            _buffers.Return(buffer);
+        }
+    }
 
     internal void Reset(long firstRow, int rows)
     {

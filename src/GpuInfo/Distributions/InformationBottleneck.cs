@@ -50,6 +50,7 @@ internal static class InformationBottleneck
         int iteration = 0;
         var state = new State(problem);
         double tolerance = Math.Max(o.Tolerance, problem.Products.ObjectiveTolerance);
+        double[]? spareEncoder = null, spareNumerator = null;
         (encoder, t) = state.Prepare(encoder, t);
         double objective = state.Objective(encoder, t, o);
         for (; iteration < o.MaxIterations; iteration++)
@@ -63,8 +64,13 @@ internal static class InformationBottleneck
             previous = objective;
             var logQt = state.Qt.Select(q => Math.Log(q)).ToArray();
             int clusters = t;
-            var next = new double[encoder.Length];
-            var numerator = new double[state.Numerator.Length];
+
+            // The last iteration's encoder and numerator are free once the state holds the new ones:
+            // reused, an iteration touches no fresh pages (each new array of them was a page fault a
+            // 4 KiB). The first encoder is the caller's: never reused.
+            var next = spareEncoder?.Length == encoder.Length ? spareEncoder : new double[encoder.Length];
+            var numerator = spareNumerator?.Length == state.Numerator.Length ? spareNumerator : new double[state.Numerator.Length];
+            (spareEncoder, spareNumerator) = (iteration > 0 ? encoder : null, state.Numerator);
             problem.Products.Step(state.LogDecoder, t, next, (first, rows, cross, rowsOut) =>
             {
                 var s = new double[clusters];
@@ -250,7 +256,7 @@ internal static class InformationBottleneck
         private void SetDecoder(double[] numerator, int t)
         {
             int y = problem.Y;
-            var logDecoder = new double[t * y];
+            var logDecoder = LogDecoder.Length == t * y ? LogDecoder : new double[t * y];
             for (int k = 0; k < t; k++)
             {
                 var row = logDecoder.AsSpan(k * y, y);
