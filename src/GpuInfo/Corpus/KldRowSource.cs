@@ -67,8 +67,9 @@ public sealed class KldRowSource : RowSource
 
     /// <remarks>
     /// Read in pieces of about 1 MiB rather than the whole chunk at once: a 2.1 GB file read and
-    /// dequantized a piece at a time took 0.55 s on the 2-core VM, a 64 MiB chunk at a time 1.2-1.4 s
-    /// (the page-cache copy and the dequantization each made a trip through memory).
+    /// dequantized a piece at a time took 0.54-0.57 s on the 2-core VM; a 64 MiB chunk at a time took
+    /// 0.55-0.77 s to read and 1.2-1.4 s to dequantize (the page-cache copy and the dequantization
+    /// each made a trip through memory).
     /// </remarks>
     protected internal override void Read(RowBlock block)
     {

@@ -25,9 +25,6 @@ namespace GpuInfo.Backends.Ilgpu;
 /// </summary>
 internal sealed class IlgpuConditionalIbProducts : RowPassProducts
 {
-    /// <summary>log 0 in float32: finite, so 0·log 0 stays 0 in a product.</summary>
-    private const float LogZero = -1e30f;
-
     private readonly IlgpuBackend _backend;
     private readonly ConditionalRows _rows;
     private readonly double[] _px;
@@ -39,7 +36,9 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     private readonly int _chunkRows;
     private readonly bool _resident;
     private readonly List<(int First, int Rows)> _residentChunks = [];
+    private readonly BlockBuffers _blockBuffers = new();
     private bool _residentComplete;
+    private float[]? _decoder32;
 
     private IlgpuConditionalIbProducts(IlgpuBackend backend, ConditionalRows rows, double[] px, long chunkBytes, long residentBytes, bool cuBlas, CancellationToken cancellation)
         : base(rows.Contexts)
@@ -99,7 +98,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
             if (logDecoder is not null)
             {
                 decoder = _arena.Get<float>("decoder", logDecoder.Length);
-                decoder.CopyFromCPU([.. logDecoder.Select(v => (float)Math.Max(v, LogZero))]);
+                decoder.CopyFromCPU(ConditionalIbProducts.ToFloat32(logDecoder, ref _decoder32));
             }
 
             var total = numerator is null ? ArrayView<double>.Empty : _arena.Get<double>("numerator", (long)clusters * _y);
@@ -148,7 +147,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
             {
                 // A pass that read the rows only in part (cancelled, failed) leaves no resident chunks behind.
                 _residentChunks.Clear();
-                using var pipeline = new ChunkPipeline([_rows.Source], 0, _x, (long)_chunkRows * _rows.Source.RowBytes, 1, _cancellation);
+                using var pipeline = new ChunkPipeline([_rows.Source], 0, _x, (long)_chunkRows * _rows.Source.RowBytes, 1, _cancellation, _blockBuffers);
                 while (pipeline.Take() is { } set)
                 {
                     int first = (int)set[0].FirstRow, rows = set[0].Rows;
