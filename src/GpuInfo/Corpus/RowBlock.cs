@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace GpuInfo.Corpus;
 
 /// <summary>
@@ -65,6 +67,17 @@ public sealed class RowBlock
             ScalarType.Float16 => Logits.Float16(_float16.Span, Vocab),
             _ => Logits.BFloat16(_bfloat16.Span, Vocab),
         };
+
+    /// <summary>
+    /// True when the rows are float32 in the block's own buffer (not memory a source handed out), so
+    /// that a consumer may overwrite them in place until it gives the block back.
+    /// </summary>
+    internal bool OwnsFloat32Rows => !_external && _buffer is not null && Type == ScalarType.Float32;
+
+    /// <summary>The rows in the block's own buffer as float32 values, for a consumer that overwrites them (see <see cref="OwnsFloat32Rows"/>).</summary>
+    internal Span<float> OwnFloat32Rows => OwnsFloat32Rows
+        ? MemoryMarshal.Cast<byte, float>(_buffer.AsSpan(0, checked((int)(Rows * _rowBytes))))
+        : throw new InvalidOperationException("the block's rows are not float32 in its own buffer.");
 
     /// <summary>Lets a source hand out float32 rows it already holds instead of copying them into <see cref="Buffer"/>.</summary>
     /// <exception cref="ArgumentException">The block is not float32, or the memory is not exactly <see cref="Rows"/> rows.</exception>

@@ -35,7 +35,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
     private readonly int _x;
     private readonly int _y;
     private readonly int _chunkRows;
-    private readonly float[] _p;
+    private float[]? _p;
     private readonly double[] _inverseSums;
     private readonly BlockBuffers _blockBuffers = new();
     private float[]? _decoder32;
@@ -52,7 +52,6 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         _x = rows.Contexts;
         _y = rows.Vocab;
         _chunkRows = (int)Math.Clamp(chunkBytes / (4L * _y), 1, Math.Min(_x, Array.MaxLength / _y));
-        _p = new float[(long)_chunkRows * _y];
         _inverseSums = new double[_chunkRows];
     }
 
@@ -104,7 +103,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
             pending = 0;
         }
 
-        ForEachChunk(null, (first, rows) =>
+        ForEachChunk(null, (first, rows, p) =>
         {
             if (decoder is not null)
             {
@@ -113,7 +112,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
                 for (int b = 0; b < _y; b += VocabBlock)
                 {
                     int len = Math.Min(VocabBlock, _y - b);
-                    _sgemm.MultiplyTransposed(clusters, rows, len, decoder.AsSpan(b), _y, _p.AsSpan(b), _y, crossBlock, rows);
+                    _sgemm.MultiplyTransposed(clusters, rows, len, decoder.AsSpan(b), _y, p[b..], _y, crossBlock, rows);
                     AddWidened(crossBlock, 0, crossT, 0, rows * clusters);
                 }
 
@@ -138,7 +137,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
                     }
                 }
 
-                _sgemm.MultiplyTransposedLeft(clusters, _y, rows, w, clusters, _p, _y, product, _y, accumulate: pending > 0);
+                _sgemm.MultiplyTransposedLeft(clusters, _y, rows, w, clusters, p, _y, product, _y, accumulate: pending > 0);
                 pending += rows;
                 if (pending >= NumeratorRows)
                 {
@@ -158,21 +157,28 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         var negHyx = new double[_x];
         var w = new float[_chunkRows];
         var share = new float[_y];
-        ForEachChunk(negHyx, (first, rows) =>
+        ForEachChunk(negHyx, (first, rows, p) =>
         {
             for (int r = 0; r < rows; r++)
             {
                 w[r] = (float)(_px[first + r] * _inverseSums[r]);
             }
 
-            _sgemm.MultiplyTransposedLeft(1, _y, rows, w, 1, _p, _y, share, _y);
+            _sgemm.MultiplyTransposedLeft(1, _y, rows, w, 1, p, _y, share, _y);
             AddWidened(share, 0, py, 0, _y);
         });
         return (py, negHyx);
     }
 
-    /// <summary>Reads every row once, a chunk ahead, filling <see cref="_p"/> with each chunk's distributions before <paramref name="onChunk"/>.</summary>
-    private void ForEachChunk(double[]? negativeEntropies, Action<int, int> onChunk)
+    /// <summary>A chunk's distributions (rows × vocab, see <see cref="RowDistributions.Fill"/>), valid until the call returns.</summary>
+    private delegate void ChunkAction(int first, int rows, ReadOnlySpan<float> p);
+
+    /// <summary>
+    /// Reads every row once, a chunk ahead, and hands each chunk's distributions to <paramref name="onChunk"/>:
+    /// a float32 source's chunk is turned into them where it was read (one write of each row less),
+    /// others are widened into <see cref="_p"/>.
+    /// </summary>
+    private void ForEachChunk(double[]? negativeEntropies, ChunkAction onChunk)
     {
         using var pipeline = new ChunkPipeline([_rows.Source], 0, _x, (long)_chunkRows * _rows.Source.RowBytes, 1, _cancellation, _blockBuffers);
         var chunkEntropies = negativeEntropies is null ? null : new double[_chunkRows];
@@ -182,15 +188,16 @@ internal sealed class ConditionalIbProducts : RowPassProducts
             int first = (int)block.FirstRow, rows = block.Rows;
             try
             {
-                RowDistributions.Fill(block, _rows, _p, _inverseSums, chunkEntropies, _workers);
+                bool inPlace = block.OwnsFloat32Rows;
+                var p = inPlace ? null : Reuse(ref _p, (long)_chunkRows * _y);
+                RowDistributions.Fill(block, _rows, p, _inverseSums, chunkEntropies, _workers);
+                chunkEntropies?.AsSpan(0, rows).CopyTo(negativeEntropies.AsSpan(first));
+                onChunk(first, rows, inPlace ? block.OwnFloat32Rows : p.AsSpan(0, rows * _y));
             }
             finally
             {
                 pipeline.Return(set);
             }
-
-            chunkEntropies?.AsSpan(0, rows).CopyTo(negativeEntropies.AsSpan(first));
-            onChunk(first, rows);
         }
     }
 

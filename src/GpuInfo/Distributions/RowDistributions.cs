@@ -32,35 +32,54 @@ internal static class RowDistributions
     /// <paramref name="inverseSums"/> with 1/Σ of each row, so that p(y|x) = p[r, y]·inverseSums[r]:
     /// the products fold the normalisation into their much smaller operands and results instead of
     /// scaling every entry. With <paramref name="negativeEntropies"/>, also Σ_y p ln p per row, in float64.
+    /// A null <paramref name="p"/> overwrites the block's own float32 rows instead
+    /// (<see cref="RowBlock.OwnsFloat32Rows"/>): a float32 file's chunk is read once, not copied again.
     /// </summary>
-    public static unsafe void Fill(RowBlock block, ConditionalRows rows, float[] p, double[] inverseSums, double[]? negativeEntropies, int workers)
+    public static unsafe void Fill(RowBlock block, ConditionalRows rows, float[]? p, double[] inverseSums, double[]? negativeEntropies, int workers)
     {
+        if (p is null && !block.OwnsFloat32Rows)
+        {
+            throw new ArgumentException("only a block's own float32 rows can be filled in place.", nameof(p));
+        }
+
         var logits = block.Logits;
         fixed (byte* start = &Unsafe.AsRef(in logits.Start))
+        fixed (float* destination = p)
         {
             var view = logits.Pin(start);
+            nint target = (nint)destination;
             int vocab = block.Vocab;
             long first = block.FirstRow;
             float inverseT = (float)(1 / rows.Temperature);
             try
             {
                 Parallel.For(0, block.Rows, new ParallelOptions { MaxDegreeOfParallelism = workers }, r =>
-            {
-                var row = p.AsSpan(r * vocab, vocab);
-                Load(view, r, row);
-                string? problem = rows.Probabilities
-                    ? Probabilities(row, out double negH, out inverseSums[r])
-                    : Softmax(row, inverseT, out negH, out inverseSums[r], negativeEntropies is not null);
-                if (problem is not null)
                 {
-                    throw new RowSourceException(rows.Source.Name, first + r, problem);
-                }
+                    var source = (float*)(view.Data + (nint)(r * view.RowBytes));
+                    var row = target == 0 ? new Span<float>(source, vocab) : new Span<float>((float*)target + ((long)r * vocab), vocab);
+                    ReadOnlySpan<float> values = row;
+                    if (view.Type != ScalarType.Float32)
+                    {
+                        Load(view, r, row);
+                    }
+                    else
+                    {
+                        values = new ReadOnlySpan<float>(source, vocab);
+                    }
 
-                if (negativeEntropies is not null)
-                {
-                    negativeEntropies[r] = negH;
-                }
-            });
+                    string? problem = rows.Probabilities
+                        ? Probabilities(values, row, out double negH, out inverseSums[r])
+                        : Softmax(values, row, inverseT, out negH, out inverseSums[r], negativeEntropies is not null);
+                    if (problem is not null)
+                    {
+                        throw new RowSourceException(rows.Source.Name, first + r, problem);
+                    }
+
+                    if (negativeEntropies is not null)
+                    {
+                        negativeEntropies[r] = negH;
+                    }
+                });
             }
             catch (AggregateException e) when (e.InnerExceptions.OfType<RowSourceException>().MinBy(r => r.Row) is { } row)
             {
@@ -86,17 +105,16 @@ internal static class RowDistributions
         }
     }
 
-    /// <summary>row ← e^(row·inverseT − max) in place, inverseSum = 1/Σ row; negH = Σ p ln p. Returns the problem, or null.</summary>
-    private static string? Softmax(Span<float> row, float inverseT, out double negH, out double inverseSum, bool wantEntropy)
+    /// <summary>
+    /// row ← e^(values·inverseT − max) (values and row may be the same memory), inverseSum = 1/Σ row;
+    /// negH = Σ p ln p. Two passes over the row (its max, then the exp), the second from cache.
+    /// Returns the problem, or null.
+    /// </summary>
+    private static string? Softmax(ReadOnlySpan<float> values, Span<float> row, float inverseT, out double negH, out double inverseSum, bool wantEntropy)
     {
         negH = 0;
         inverseSum = 0;
-        if (inverseT != 1f)
-        {
-            TensorPrimitives.Multiply(row, inverseT, row);
-        }
-
-        float max = TensorPrimitives.Max(row);
+        float max = TensorPrimitives.Max(values);
         if (float.IsNaN(max))
         {
             return "a logit is NaN.";
@@ -112,8 +130,8 @@ internal static class RowDistributions
             return "every logit is -inf: the row is no distribution.";
         }
 
-        TensorPrimitives.Subtract(row, max, row);
-        double dot = 0;
+        // Rounding is monotonic, so max·inverseT (inverseT > 0) is the largest scaled logit.
+        float shift = max * inverseT;
         Span<float> shifted = default;
         if (wantEntropy)
         {
@@ -123,12 +141,14 @@ internal static class RowDistributions
             }
 
             shifted = t_shifted.AsSpan(0, row.Length);
-            row.CopyTo(shifted);
+            TensorPrimitives.Multiply(values, inverseT, shifted);
+            TensorPrimitives.Subtract(shifted, shift, shifted);
         }
 
-        double sum = ExpInPlace(row);
+        double sum = Exp(values, row, inverseT, shift);
         if (wantEntropy)
         {
+            double dot = 0;
             for (int b = 0; b < row.Length; b += SumBlock)
             {
                 int len = Math.Min(SumBlock, row.Length - b);
@@ -149,10 +169,15 @@ internal static class RowDistributions
         return shifted;
     }
 
-    private static string? Probabilities(Span<float> row, out double negH, out double inverseSum)
+    private static string? Probabilities(ReadOnlySpan<float> values, Span<float> row, out double negH, out double inverseSum)
     {
         negH = 0;
         inverseSum = 0;
+        if (!Unsafe.AreSame(ref MemoryMarshal.GetReference(values), ref MemoryMarshal.GetReference(row)))
+        {
+            values.CopyTo(row);
+        }
+
         float min = TensorPrimitives.Min(row), max = TensorPrimitives.Max(row);
         if (float.IsNaN(min) || float.IsNaN(max))
         {
@@ -186,27 +211,31 @@ internal static class RowDistributions
     }
 
     /// <summary>
-    /// row ← e^row (row ≤ 0, its max 0) with the fast vector exp of the CPU path (within 1.1 ulp; .NET's
-    /// TensorPrimitives.Exp took 2.2 ns an element here, a third of an IB iteration), returning Σ e^row
+    /// row ← e^(values·scale − shift) (at most 0: shift is the largest scaled value; values and row may
+    /// be the same memory) with the fast vector exp of the CPU path (within 1.1 ulp; .NET's
+    /// TensorPrimitives.Exp took 2.2 ns an element here, a third of an IB iteration), returning Σ row
     /// in float64 over float32 blocks. Entries below the exp's range (−inf among them) become exactly 0.
     /// </summary>
-    private static double ExpInPlace(Span<float> row) =>
-        Lanes512.IsSupported ? ExpInPlace<Lanes512>(row) : ExpInPlace<Lanes256>(row);
+    private static double Exp(ReadOnlySpan<float> values, Span<float> row, float scale, float shift) =>
+        Lanes512.IsSupported ? Exp<Lanes512>(values, row, scale, shift) : Exp<Lanes256>(values, row, scale, shift);
 
-    private static double ExpInPlace<TLanes>(Span<float> row)
+    private static double Exp<TLanes>(ReadOnlySpan<float> values, Span<float> row, float scale, float shift)
         where TLanes : struct, ILanes<TLanes>
     {
+        ref float v = ref MemoryMarshal.GetReference(values);
         ref float r = ref MemoryMarshal.GetReference(row);
         int n = row.Length, w = TLanes.Count, i = 0;
         var floor = TLanes.Create(ExpFloor);
         var zero = TLanes.Create(0f);
+        var scaleLanes = TLanes.Create(scale);
+        var minusShift = TLanes.Create(-shift);
         double total = 0;
         while (i <= n - w)
         {
             var acc = zero;
             for (int end = Math.Min(n - w, i + SumBlock); i <= end; i += w)
             {
-                var x = TLanes.Load(ref r, (nuint)i);
+                var x = TLanes.MultiplyAdd(TLanes.Load(ref v, (nuint)i), scaleLanes, minusShift);
                 var e = TLanes.Select(TLanes.LessThan(x, floor), zero, TLanes.Exp(x));
                 TLanes.Store(e, ref r, (nuint)i);
                 acc += e;
@@ -217,7 +246,8 @@ internal static class RowDistributions
 
         for (; i < n; i++)
         {
-            row[i] = row[i] < ExpFloor ? 0f : MathF.Exp(row[i]);
+            float x = MathF.FusedMultiplyAdd(values[i], scale, -shift);
+            row[i] = x < ExpFloor ? 0f : MathF.Exp(x);
             total += row[i];
         }
 

@@ -120,6 +120,68 @@ public sealed class RowsIbTests : IDisposable
         Assert.All(r.Decoder.Where((_, e) => e % planted.Vocab == 3), q => Assert.Equal(0, q));
     }
 
+    [Fact]
+    public void A_float32_file_turned_into_distributions_in_place_gives_what_its_rows_in_memory_give()
+    {
+        // A float32 file's chunks are softmaxed in the pipeline's own buffers; memory rows are copied out.
+        // The same arithmetic runs on the same values, so the results are identical, bit for bit.
+        var planted = new PlantedLogits(groups: 3, perGroup: 7, vocab: 389, spread: 2, noise: 0.4, seed: Environment.TickCount);
+        for (int i = 0; i < planted.Rows; i += 4)
+        {
+            planted.Values[i * planted.Vocab + (i % 11)] = float.NegativeInfinity;
+        }
+
+        var probabilities = new float[planted.Values.Length];
+        for (int i = 0; i < planted.Rows; i++)
+        {
+            var p = PlantedLogits.Softmax(planted.Values.AsSpan(i * planted.Vocab, planted.Vocab), 1);
+            for (int j = 0; j < planted.Vocab; j++)
+            {
+                probabilities[i * planted.Vocab + j] = (float)p[j];
+            }
+        }
+
+        string dir = Directory.CreateTempSubdirectory("gpuinfo-ib-inplace-").FullName;
+        try
+        {
+            string logitsPath = Path.Combine(dir, "logits.npy"), probabilitiesPath = Path.Combine(dir, "p.npy");
+            GpuInfo.Formats.NpyFormat.Write<float>(logitsPath, planted.Values, [planted.Rows, planted.Vocab]);
+            GpuInfo.Formats.NpyFormat.Write<float>(probabilitiesPath, probabilities, [planted.Rows, planted.Vocab]);
+            _engine.IbChunkBytes = 4L * 4 * planted.Vocab; // 4 rows a chunk: 21 rows end in a partial chunk
+            var options = new IbOptions { Beta = 30, Clusters = 4, Restarts = 2, Seed = 5, MaxIterations = 200 };
+            using var file = RowSources.Open(logitsPath);
+            using var memory = MemoryRowSource.Float32(planted.Values, planted.Vocab);
+            using var probabilityFile = RowSources.Open(probabilitiesPath);
+            using var probabilityMemory = MemoryRowSource.Float32(probabilities, planted.Vocab);
+            var pairs = new[]
+            {
+                (ConditionalRows.FromLogits(file, temperature: 1.7), ConditionalRows.FromLogits(memory, temperature: 1.7)),
+                (ConditionalRows.FromProbabilities(probabilityFile), ConditionalRows.FromProbabilities(probabilityMemory)),
+            };
+            foreach (var (fromFile, fromMemory) in pairs)
+            {
+                var a = _engine.InformationBottleneck(fromFile, options);
+                var b = _engine.InformationBottleneck(fromMemory, options);
+                Assert.Equal(b.Encoder, a.Encoder);
+                Assert.Equal(b.Decoder, a.Decoder);
+                Assert.Equal(b.IxyBits, a.IxyBits);
+                Assert.Equal(b.Iterations, a.Iterations);
+            }
+
+            planted.Values[9 * planted.Vocab + 5] = float.NaN;
+            string badPath = Path.Combine(dir, "bad.npy");
+            GpuInfo.Formats.NpyFormat.Write<float>(badPath, planted.Values, [planted.Rows, planted.Vocab]);
+            using var bad = RowSources.Open(badPath);
+            var e = Assert.Throws<RowSourceException>(() => _engine.InformationBottleneck(ConditionalRows.FromLogits(bad), options));
+            Assert.Equal(9, e.Row);
+            Assert.Contains("bad.npy", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(float.NaN, "NaN")]
     [InlineData(float.PositiveInfinity, "+inf")]
