@@ -18,8 +18,8 @@ internal sealed class CommonOptions
         command.Add(Device);
     }
 
-    public InfoEngine CreateEngine(ParseResult parse) =>
-        new(new InfoEngineOptions { Device = parse.GetValue(Device) });
+    public InfoEngine CreateEngine(ParseResult parse, Func<InfoEngineOptions, InfoEngineOptions>? configure = null) =>
+        new((configure ?? (o => o))(new InfoEngineOptions { Device = parse.GetValue(Device) }));
 
     /// <summary>One engine, or one per device for "all" or a comma-separated list (from --device, else GPUINFO_DEVICE).</summary>
     public Engines CreateEngines(ParseResult parse)

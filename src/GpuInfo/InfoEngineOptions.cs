@@ -15,12 +15,30 @@ public sealed record InfoEngineOptions
     /// <summary>Device memory the row kernels may use for buffers; null picks a third of the device, up to 4 GiB.</summary>
     public long? DeviceMemoryBudgetBytes { get; init; }
 
+    /// <summary>
+    /// Rows of an Information Bottleneck over a file (one pass over them per iteration) up to this many
+    /// bytes stay resident across its passes: on the CPU the file is mapped and read in place (no
+    /// copy out of the page cache, which holds it anyway; its pages then count in RSS), on an
+    /// accelerator the rows stay in device memory. Null: 1 GiB on the CPU, a quarter of device memory
+    /// on an accelerator. 0: every pass reads the file in chunks, and memory stays bounded by the chunks.
+    /// </summary>
+    public long? IbResidentBytes { get; init; }
+
+    /// <summary>What <see cref="IbResidentBytes"/> means on the CPU when null.</summary>
+    internal const long DefaultHostResidentBytes = 1L << 30;
+
     internal void Validate()
     {
         if (MaxDegreeOfParallelism < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism,
                 "threads must be >= 0 (0 means one per logical processor).");
+        }
+
+        if (IbResidentBytes is < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(IbResidentBytes), IbResidentBytes,
+                "the resident rows limit must be null (automatic) or at least 0 bytes (0: read the file every pass).");
         }
 
         if (DeviceMemoryBudgetBytes is < 1)

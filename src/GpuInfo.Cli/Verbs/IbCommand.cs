@@ -36,7 +36,7 @@ internal static class IbCommand
                 Restarts = parse.GetValue(restarts) ?? (rows ? 1 : 4),
                 Seed = parse.GetValue(seed),
             });
-            using var engine = common.CreateEngine(parse);
+            using var engine = common.CreateEngine(parse, o => input.EngineOptions(parse, o));
             IbResult r;
             JsonArray? summary = null;
             IbProgressPrinter? progress = null;

@@ -45,7 +45,7 @@ internal static class IbCurveCommand
                 Restarts = parse.GetValue(restarts) ?? (overRows ? 1 : 2),
                 Seed = parse.GetValue(seed),
             });
-            using var engine = common.CreateEngine(parse);
+            using var engine = common.CreateEngine(parse, o => input.EngineOptions(parse, o));
             IbCurve curve;
             if (overRows)
             {

@@ -31,9 +31,14 @@ internal sealed class IbRowsInput
 
     public Option<double?> Tolerance { get; } = new("--tolerance") { Description = "Stop when the objective changes by less than this (relative; default 1e-12)." };
 
+    public Option<long?> ResidentMiB { get; } = new("--resident-mib")
+    {
+        Description = "Rows of a --logits/--probs file up to this many MiB stay resident across iterations: mapped and read in place on the CPU (its pages then count in RSS), kept in device memory on a GPU. 0 reads the file in chunks every iteration. Default: 1024 on the CPU, a quarter of device memory on a GPU.",
+    };
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Joint, Logits, Probabilities, Weights, Temperature, Vocab, TopTokens, MaxIterations, Tolerance })
+        foreach (var option in new Option[] { Joint, Logits, Probabilities, Weights, Temperature, Vocab, TopTokens, MaxIterations, Tolerance, ResidentMiB })
         {
             command.Options.Add(option);
         }
@@ -60,6 +65,16 @@ internal sealed class IbRowsInput
             throw CliException.Usage("--temperature applies to --logits, not --probs.");
         }
 
+        if (parse.GetValue(ResidentMiB) is { } mib && (mib < 0 || mib > long.MaxValue >> 20))
+        {
+            throw CliException.Usage($"--resident-mib must be >= 0, got {mib}.");
+        }
+
+        if (!rows && parse.GetValue(ResidentMiB) is not null)
+        {
+            throw CliException.Usage("--resident-mib applies to --logits and --probs, not --joint.");
+        }
+
         if (parse.GetValue(TopTokens) < 0)
         {
             throw CliException.Usage($"--top-tokens must be >= 0, got {parse.GetValue(TopTokens)}.");
@@ -67,6 +82,10 @@ internal sealed class IbRowsInput
 
         return (given[0].Item2!, rows);
     }
+
+    /// <summary>The engine options --resident-mib sets (on top of --device).</summary>
+    public InfoEngineOptions EngineOptions(ParseResult parse, InfoEngineOptions options) =>
+        options with { IbResidentBytes = parse.GetValue(ResidentMiB) is { } mib ? mib << 20 : null };
 
     public IbOptions Options(ParseResult parse, bool rows, IbOptions options) => options with
     {

@@ -28,6 +28,8 @@ internal sealed class ConditionalIbProducts : RowPassProducts
     private const float LogZero = -1e30f;
 
     private readonly ConditionalRows _rows;
+    private readonly MappedRows? _mapped;
+    private readonly RowSource _passSource;
     private readonly double[] _px;
     private readonly Sgemm _sgemm;
     private readonly int _workers;
@@ -41,7 +43,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
     private float[]? _decoder32;
     private float[]? _product;
 
-    private ConditionalIbProducts(ConditionalRows rows, double[] px, Sgemm sgemm, int workers, long chunkBytes, CancellationToken cancellation)
+    private ConditionalIbProducts(ConditionalRows rows, double[] px, Sgemm sgemm, int workers, long chunkBytes, long residentBytes, CancellationToken cancellation)
         : base(rows.Contexts)
     {
         _rows = rows;
@@ -53,16 +55,19 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         _y = rows.Vocab;
         _chunkRows = (int)Math.Clamp(chunkBytes / (4L * _y), 1, Math.Min(_x, Array.MaxLength / _y));
         _inverseSums = new double[_chunkRows];
+        _mapped = (rows.Source as FileRowSource)?.MapRows(residentBytes);
+        _passSource = _mapped?.Source ?? rows.Source;
     }
 
-    public override string Name => $"cpu, {_sgemm.Name}";
+    public override string Name => $"cpu, {_sgemm.Name}" + (_mapped is null ? string.Empty : ", rows resident (mapped)");
 
     /// <summary>Reads the rows once: checks them, and computes p(x), p(y), Σ_y p ln p per x and I(X;Y).</summary>
     /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
-    public static IbProblem Problem(ConditionalRows rows, Sgemm sgemm, int workers, long chunkBytes, CancellationToken cancellation)
+    /// <param name="residentBytes">A file's rows up to this size are mapped for the products' life (<see cref="MappedRows"/>): passes read them in place instead of copying them out of the page cache.</param>
+    public static IbProblem Problem(ConditionalRows rows, Sgemm sgemm, int workers, long chunkBytes, long residentBytes, CancellationToken cancellation)
     {
         var px = rows.ContextMarginal();
-        var products = new ConditionalIbProducts(rows, px, sgemm, workers, chunkBytes, cancellation);
+        var products = new ConditionalIbProducts(rows, px, sgemm, workers, chunkBytes, residentBytes, cancellation);
         try
         {
             var (py, negHyx) = products.Marginals();
@@ -77,9 +82,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         }
     }
 
-    public override void Dispose()
-    {
-    }
+    public override void Dispose() => _mapped?.Dispose();
 
     /// <summary>One read of the rows: cross terms of a decoder for each chunk (then onCross), and/or the numerator of weights(x, t).</summary>
     protected override void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
@@ -180,7 +183,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
     /// </summary>
     private void ForEachChunk(double[]? negativeEntropies, ChunkAction onChunk)
     {
-        using var pipeline = new ChunkPipeline([_rows.Source], 0, _x, (long)_chunkRows * _rows.Source.RowBytes, 1, _cancellation, _blockBuffers);
+        using var pipeline = new ChunkPipeline([_passSource], 0, _x, (long)_chunkRows * _passSource.RowBytes, 1, _cancellation, _blockBuffers);
         var chunkEntropies = negativeEntropies is null ? null : new double[_chunkRows];
         while (pipeline.Take() is { } set)
         {

@@ -33,6 +33,7 @@ public sealed partial class InfoEngine : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         (_backend, Device) = DeviceSelector.Select(DeviceRequest.Resolve(options.Device), options);
+        IbResidentBytes = options.IbResidentBytes;
     }
 
     /// <summary>The device in use, the request that led to it, and why other devices were skipped.</summary>

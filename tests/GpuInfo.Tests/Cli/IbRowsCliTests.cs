@@ -67,6 +67,10 @@ public sealed class IbRowsCliTests : IDisposable
         Assert.Equal(2, (int)points[^1]!["clusters_used"]!);
         Assert.NotEmpty(report["transitions"]!.AsArray());
         Assert.Contains("cpu", (string)report["products"]!, StringComparison.Ordinal);
+        Assert.Contains("rows resident (mapped)", (string)report["products"]!, StringComparison.Ordinal);
+        var streamed = CliRunner.Json("ib-curve", "--logits", logits, "--beta-min", "0.05", "--beta-max", "20", "--steps", "5", "--clusters", "3", "--resident-mib", "0");
+        Assert.DoesNotContain("resident", (string)streamed["products"]!, StringComparison.Ordinal);
+        Assert.Equal(report["points"]!.ToJsonString(), streamed["points"]!.ToJsonString());
     }
 
     [Fact]
@@ -88,5 +92,7 @@ public sealed class IbRowsCliTests : IDisposable
         CliRunner.Fails(2, ["exactly one of"], "ib-curve", "--beta-min", "1", "--beta-max", "2", "--steps", "2");
         CliRunner.Fails(2, ["--temperature applies to --logits"], "ib", "--probs", probs, "--temperature", "2", "--beta", "1");
         CliRunner.Fails(2, ["--temperature must be finite and > 0"], "ib", "--logits", logits, "--temperature", "0", "--beta", "1");
+        CliRunner.Fails(2, ["--resident-mib must be >= 0"], "ib", "--logits", logits, "--resident-mib", "-1", "--beta", "1");
+        CliRunner.Fails(2, ["--resident-mib applies to --logits and --probs"], "ib", "--joint", probs, "--resident-mib", "1", "--beta", "1");
     }
 }

@@ -31,7 +31,7 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         using var source = Source(kind, vocab, out var minusInfinity);
         var rows = kind == "probs" ? ConditionalRows.FromProbabilities(source) : ConditionalRows.FromLogits(source, temperature: 1.3);
         long chunkBytes = 3L * 4 * vocab;
-        using var cpu = ConditionalIbProducts.Problem(rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, default);
+        using var cpu = ConditionalIbProducts.Problem(rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, residentBytes: 0, default);
         using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, residentBytes: 0, cuBlas: true, default);
         using var resident = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, long.MaxValue, cuBlas: true, default);
         Assert.DoesNotContain("resident", gpu.Products.Name, StringComparison.Ordinal);

@@ -121,10 +121,11 @@ public sealed class RowsIbTests : IDisposable
     }
 
     [Fact]
-    public void A_float32_file_turned_into_distributions_in_place_gives_what_its_rows_in_memory_give()
+    public void A_float32_file_read_in_chunks_or_mapped_gives_what_its_rows_in_memory_give()
     {
-        // A float32 file's chunks are softmaxed in the pipeline's own buffers; memory rows are copied out.
-        // The same arithmetic runs on the same values, so the results are identical, bit for bit.
+        // A float32 file's chunks are softmaxed in the pipeline's own buffers, or (resident) read from the
+        // mapped file into a separate buffer, as memory rows are. The same arithmetic runs on the same
+        // values, so the results are identical, bit for bit.
         var planted = new PlantedLogits(groups: 3, perGroup: 7, vocab: 389, spread: 2, noise: 0.4, seed: Environment.TickCount);
         for (int i = 0; i < planted.Rows; i += 4)
         {
@@ -158,23 +159,29 @@ public sealed class RowsIbTests : IDisposable
                 (ConditionalRows.FromLogits(file, temperature: 1.7), ConditionalRows.FromLogits(memory, temperature: 1.7)),
                 (ConditionalRows.FromProbabilities(probabilityFile), ConditionalRows.FromProbabilities(probabilityMemory)),
             };
-            foreach (var (fromFile, fromMemory) in pairs)
+            foreach (var ((fromFile, fromMemory), resident) in pairs.SelectMany(p => new long?[] { 0, null }.Select(r => (p, r))))
             {
+                _engine.IbResidentBytes = resident;
                 var a = _engine.InformationBottleneck(fromFile, options);
                 var b = _engine.InformationBottleneck(fromMemory, options);
                 Assert.Equal(b.Encoder, a.Encoder);
                 Assert.Equal(b.Decoder, a.Decoder);
                 Assert.Equal(b.IxyBits, a.IxyBits);
                 Assert.Equal(b.Iterations, a.Iterations);
+                Assert.Equal(resident is null, a.Products.Contains("rows resident (mapped)", StringComparison.Ordinal));
             }
 
             planted.Values[9 * planted.Vocab + 5] = float.NaN;
             string badPath = Path.Combine(dir, "bad.npy");
             GpuInfo.Formats.NpyFormat.Write<float>(badPath, planted.Values, [planted.Rows, planted.Vocab]);
             using var bad = RowSources.Open(badPath);
-            var e = Assert.Throws<RowSourceException>(() => _engine.InformationBottleneck(ConditionalRows.FromLogits(bad), options));
-            Assert.Equal(9, e.Row);
-            Assert.Contains("bad.npy", e.Message, StringComparison.Ordinal);
+            foreach (long? resident in new long?[] { 0, null })
+            {
+                _engine.IbResidentBytes = resident;
+                var e = Assert.Throws<RowSourceException>(() => _engine.InformationBottleneck(ConditionalRows.FromLogits(bad), options));
+                Assert.Equal(9, e.Row);
+                Assert.Contains("bad.npy", e.Message, StringComparison.Ordinal);
+            }
         }
         finally
         {

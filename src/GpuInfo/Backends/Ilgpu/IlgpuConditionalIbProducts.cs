@@ -73,7 +73,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     public static IbProblem Problem(IlgpuBackend backend, ConditionalRows rows, Sgemm sgemm, int workers, long hostChunkBytes, long deviceChunkBytes, long residentBytes,
         bool cuBlas, CancellationToken cancellation)
     {
-        using var host = ConditionalIbProducts.Problem(rows, sgemm, workers, hostChunkBytes, cancellation);
+        using var host = ConditionalIbProducts.Problem(rows, sgemm, workers, hostChunkBytes, residentBytes: 0, cancellation);
         var products = new IlgpuConditionalIbProducts(backend, rows, host.Px, deviceChunkBytes, residentBytes, cuBlas, cancellation);
         return new IbProblem(host.Px, host.Py, host.NegativeConditionalEntropies, host.IxyBits, products);
     }
