@@ -42,7 +42,7 @@ public class RowsIbIterationBenchmarks
         _source = File.Exists(file) ? RowSources.Open(file) : MemoryRowSource.Float32(Logits(rows, Vocab), Vocab);
         int workers = Environment.ProcessorCount;
         var sgemm = Sgemm.Create(workers, managedOnly: Products == "managed");
-        _problem = ConditionalIbProducts.Problem(ConditionalRows.FromLogits(_source), sgemm, workers, _engine.IbChunkBytes, InfoEngineOptions.DefaultHostResidentBytes, CancellationToken.None);
+        _problem = ConditionalIbProducts.Problem(ConditionalRows.FromLogits(_source), sgemm, workers, chunkBytes: null, InfoEngineOptions.DefaultHostResidentBytes, CancellationToken.None);
         var rng = new Random(1);
         _logDecoder = [.. Enumerable.Range(0, clusters * Vocab).Select(_ => Math.Log(rng.NextDouble() + 1e-9))];
         _encoder = new double[rows * clusters];

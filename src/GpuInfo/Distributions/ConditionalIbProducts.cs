@@ -24,6 +24,20 @@ internal sealed class ConditionalIbProducts : RowPassProducts
     /// <summary>Rows whose numerator shares a float32 product sums before it is added to the float64 totals.</summary>
     public const int NumeratorRows = 1024;
 
+    /// <summary>Bytes of a chunk's distributions when the rows are read from a file every pass (two chunks are held: one read ahead).</summary>
+    public const long StreamedChunkBytes = 64L << 20;
+
+    /// <summary>
+    /// Bytes of a chunk's distributions when the rows are resident (mapped; one chunk buffer is held).
+    /// The cross terms are a [clusters, rows]·[rows, vocab]ᵀ product whose BLAS rate grows with the rows:
+    /// OpenBLAS on the 2-core VM (vocab 50257) ran it at 115/129/137 GFLOP/s for 64 clusters and
+    /// 143/160/168 for 256 at 333/666/1332 rows (64/128/256 MiB), and a resident iteration at
+    /// 16384 x 50257 x 256 took 5.25-5.66 s with 256 MiB chunks against 5.66-6.02 s with 64 MiB. Read
+    /// every pass, the two sizes measured alike (the reader's page-cache copy competes with the
+    /// products), and the larger one doubled the memory and the first pass's page faults.
+    /// </summary>
+    public const long MappedChunkBytes = 256L << 20;
+
     /// <summary>log 0 in float32: finite, so 0·log 0 stays 0 in a product.</summary>
     private const float LogZero = -1e30f;
 
@@ -43,7 +57,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
     private float[]? _decoder32;
     private float[]? _product;
 
-    private ConditionalIbProducts(ConditionalRows rows, double[] px, Sgemm sgemm, int workers, long chunkBytes, long residentBytes, CancellationToken cancellation)
+    private ConditionalIbProducts(ConditionalRows rows, double[] px, Sgemm sgemm, int workers, long? chunkBytes, long residentBytes, CancellationToken cancellation)
         : base(rows.Contexts)
     {
         _rows = rows;
@@ -53,10 +67,11 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         _cancellation = cancellation;
         _x = rows.Contexts;
         _y = rows.Vocab;
-        _chunkRows = (int)Math.Clamp(chunkBytes / (4L * _y), 1, Math.Min(_x, Array.MaxLength / _y));
-        _inverseSums = new double[_chunkRows];
         _mapped = (rows.Source as FileRowSource)?.MapRows(residentBytes);
         _passSource = _mapped?.Source ?? rows.Source;
+        long bytes = chunkBytes ?? (_mapped is null ? StreamedChunkBytes : MappedChunkBytes);
+        _chunkRows = (int)Math.Clamp(bytes / (4L * _y), 1, Math.Min(_x, Array.MaxLength / _y));
+        _inverseSums = new double[_chunkRows];
     }
 
     public override string Name => $"cpu, {_sgemm.Name}" + (_mapped is null ? string.Empty : ", rows resident (mapped)");
@@ -64,7 +79,8 @@ internal sealed class ConditionalIbProducts : RowPassProducts
     /// <summary>Reads the rows once: checks them, and computes p(x), p(y), Σ_y p ln p per x and I(X;Y).</summary>
     /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
     /// <param name="residentBytes">A file's rows up to this size are mapped for the products' life (<see cref="MappedRows"/>): passes read them in place instead of copying them out of the page cache.</param>
-    public static IbProblem Problem(ConditionalRows rows, Sgemm sgemm, int workers, long chunkBytes, long residentBytes, CancellationToken cancellation)
+    /// <param name="chunkBytes">float32 distributions per chunk; null: <see cref="StreamedChunkBytes"/>, or <see cref="MappedChunkBytes"/> for mapped rows.</param>
+    public static IbProblem Problem(ConditionalRows rows, Sgemm sgemm, int workers, long? chunkBytes, long residentBytes, CancellationToken cancellation)
     {
         var px = rows.ContextMarginal();
         var products = new ConditionalIbProducts(rows, px, sgemm, workers, chunkBytes, residentBytes, cancellation);

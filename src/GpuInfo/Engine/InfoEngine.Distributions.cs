@@ -99,14 +99,8 @@ public sealed partial class InfoEngine
     public RateDistortionResult RateDistortion(double[] source, double[,] distortion, double beta) =>
         BlahutArimoto.RateDistortion(source, distortion, beta);
 
-    /// <summary>
-    /// Bytes of float32 distributions per chunk of an IB over rows (tests make it small to cross chunk
-    /// edges). The cross terms are a [clusters, rows]·[rows, vocab]ᵀ product whose BLAS rate grows with
-    /// the rows: OpenBLAS on the 2-core VM, vocab 50257, ran it at 115/129/137 GFLOP/s for 64 clusters and
-    /// 143/160/168 for 256 at 333/666/1332 rows (64/128/256 MiB). A float32 file's chunks are turned into
-    /// distributions in their read buffers, so two chunks bound the memory: 512 MiB.
-    /// </summary>
-    internal long IbChunkBytes { get; set; } = 256L << 20;
+    /// <summary>Bytes of float32 distributions per chunk of an IB over rows on the CPU; null: <see cref="ConditionalIbProducts"/> picks (tests make it small to cross chunk edges).</summary>
+    internal long? IbChunkBytes { get; set; }
 
     /// <summary>
     /// Bytes of float32 distributions per chunk of an IB over rows on an ILGPU accelerator: larger
@@ -135,7 +129,7 @@ public sealed partial class InfoEngine
         int workers = (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? Environment.ProcessorCount;
         var sgemm = Backends.Cpu.Blas.Sgemm.Create(workers, IbManagedProducts);
         var problem = _backend is IlgpuBackend gpu && IlgpuConditionalIbProducts.Supports(gpu)
-            ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes, IbDeviceChunkBytes,
+            ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes ?? ConditionalIbProducts.StreamedChunkBytes, IbDeviceChunkBytes,
                 IbResidentBytes ?? gpu.Accelerator.MemorySize / 4, cuBlas: !IbManagedProducts, cancellationToken)
             : ConditionalIbProducts.Problem(rows, sgemm, workers, IbChunkBytes, IbResidentBytes ?? InfoEngineOptions.DefaultHostResidentBytes, cancellationToken);
         return new IbProblem(problem.Px, problem.Py, problem.NegativeConditionalEntropies, problem.IxyBits, new CheckedIbProducts(problem.Products, this, cancellationToken));
