@@ -16,11 +16,12 @@ public sealed record InfoEngineOptions
     public long? DeviceMemoryBudgetBytes { get; init; }
 
     /// <summary>
-    /// Rows of an Information Bottleneck over a file (one pass over them per iteration) up to this many
-    /// bytes stay resident across its passes: on the CPU the file is mapped and read in place (no
-    /// copy out of the page cache, which holds it anyway; its pages then count in RSS), on an
-    /// accelerator the rows stay in device memory. Null: 1 GiB on the CPU, a quarter of device memory
-    /// on an accelerator. 0: every pass reads the file in chunks, and memory stays bounded by the chunks.
+    /// An Information Bottleneck over rows (<see cref="ConditionalRows"/>) passes over all of them once
+    /// per iteration. When they fit this many bytes they stay resident instead of being read again: on
+    /// the CPU their float32 distributions (rows × vocab × 4 bytes), formed in the first pass, so later
+    /// passes read nothing and compute no softmax; on an accelerator the raw rows, in device memory.
+    /// Null: 1 GiB on the CPU, a quarter of device memory on an accelerator. 0: every pass reads the
+    /// rows in chunks, and memory stays bounded by the chunks whatever the number of rows.
     /// </summary>
     public long? IbResidentBytes { get; init; }
 

@@ -33,7 +33,7 @@ internal sealed class IbRowsInput
 
     public Option<long?> ResidentMiB { get; } = new("--resident-mib")
     {
-        Description = "Rows of a --logits/--probs file up to this many MiB stay resident across iterations: mapped and read in place on the CPU (its pages then count in RSS), kept in device memory on a GPU. 0 reads the file in chunks every iteration. Default: 1024 on the CPU, a quarter of device memory on a GPU.",
+        Description = "Keep the rows in memory across iterations when they fit this many MiB: on the CPU their float32 distributions (rows x vocab x 4 bytes, formed in the first iteration), on a GPU the raw rows in device memory. 0 reads the file in chunks every iteration (memory bounded by the chunks). Default: 1024 on the CPU, a quarter of device memory on a GPU.",
     };
 
     public void AddTo(Command command)

@@ -45,9 +45,6 @@ public sealed class FileRowSource : RowSource
 
     public override string TargetsName => _targets?.Path ?? Name;
 
-    /// <summary>The rows mapped into memory (see <see cref="MappedRows"/>) when they take at most <paramref name="maxBytes"/> and are stored as read; else null.</summary>
-    internal MappedRows? MapRows(long maxBytes) => MappedRows.TryMap(_logits, maxBytes);
-
     /// <summary>The logits tensor's shape, e.g. "[4, 512, 50257]".</summary>
     public string ShapeText => _logits.Info.ShapeText;
 

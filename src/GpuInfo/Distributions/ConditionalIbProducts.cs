@@ -14,7 +14,9 @@ namespace GpuInfo;
 /// blocks of <see cref="VocabBlock"/>, decoder numerators per <see cref="NumeratorRows"/> rows. <see cref="RowPassProducts.Step"/> fuses
 /// an iteration into one pass: the chunk's cross terms, its encoder rows, then their share of the
 /// next numerator, from one read and one softmax of each row. Memory is a few chunks plus the
-/// [clusters, vocab] decoder, whatever the number of rows.
+/// [clusters, vocab] decoder, whatever the number of rows; or, when the float32 distributions of all
+/// the rows fit the resident limit, those distributions, formed in the first pass and kept: later
+/// passes read no file and compute no softmax, only the products.
 /// </summary>
 internal sealed class ConditionalIbProducts : RowPassProducts
 {
@@ -24,26 +26,23 @@ internal sealed class ConditionalIbProducts : RowPassProducts
     /// <summary>Rows whose numerator shares a float32 product sums before it is added to the float64 totals.</summary>
     public const int NumeratorRows = 1024;
 
-    /// <summary>Bytes of a chunk's distributions when the rows are read from a file every pass (two chunks are held: one read ahead).</summary>
+    /// <summary>Bytes of a chunk's distributions when the rows are read every pass (two chunks of raw rows are held: one read ahead).</summary>
     public const long StreamedChunkBytes = 64L << 20;
 
     /// <summary>
-    /// Bytes of a chunk's distributions when the rows are resident (mapped; one chunk buffer is held).
-    /// The cross terms are a [clusters, rows]·[rows, vocab]ᵀ product whose BLAS rate grows with the rows:
-    /// OpenBLAS on the 2-core VM (vocab 50257) ran it at 115/129/137 GFLOP/s for 64 clusters and
-    /// 143/160/168 for 256 at 333/666/1332 rows (64/128/256 MiB), and a resident iteration at
-    /// 16384 x 50257 x 256 took 5.25-5.66 s with 256 MiB chunks against 5.66-6.02 s with 64 MiB. Read
-    /// every pass, the two sizes measured alike (the reader's page-cache copy competes with the
-    /// products), and the larger one doubled the memory and the first pass's page faults.
+    /// Chunks of resident distributions are this many read chunks: the cross terms are a
+    /// [clusters, rows]·[rows, vocab]ᵀ product whose BLAS rate grows with the rows (OpenBLAS on the
+    /// 2-core VM, vocab 50257: 115/129/137 GFLOP/s for 64 clusters and 143/160/168 for 256 at
+    /// 333/666/1332 rows), and resident chunks cost no buffer of their own. Read every pass, 256 MiB
+    /// chunks measured like 64 MiB ones (the reader's copy competes with the products) at twice the memory.
     /// </summary>
-    public const long MappedChunkBytes = 256L << 20;
+    public const int ResidentChunkFactor = 4;
 
     /// <summary>log 0 in float32: finite, so 0·log 0 stays 0 in a product.</summary>
     private const float LogZero = -1e30f;
 
     private readonly ConditionalRows _rows;
-    private readonly MappedRows? _mapped;
-    private readonly RowSource _passSource;
+    private readonly ResidentDistributions? _resident;
     private readonly double[] _px;
     private readonly Sgemm _sgemm;
     private readonly int _workers;
@@ -67,19 +66,21 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         _cancellation = cancellation;
         _x = rows.Contexts;
         _y = rows.Vocab;
-        _mapped = (rows.Source as FileRowSource)?.MapRows(residentBytes);
-        _passSource = _mapped?.Source ?? rows.Source;
-        long bytes = chunkBytes ?? (_mapped is null ? StreamedChunkBytes : MappedChunkBytes);
-        _chunkRows = (int)Math.Clamp(bytes / (4L * _y), 1, Math.Min(_x, Array.MaxLength / _y));
+        _chunkRows = (int)Math.Clamp((chunkBytes ?? StreamedChunkBytes) / (4L * _y), 1, Math.Min(_x, (int.MaxValue / 2) / (4L * _y)));
         _inverseSums = new double[_chunkRows];
+        if (4L * _x * _y <= residentBytes)
+        {
+            long factor = Math.Clamp(Array.MaxLength / _y / _chunkRows, 1, ResidentChunkFactor);
+            _resident = new ResidentDistributions(_x, _y, (int)(_chunkRows * factor));
+        }
     }
 
-    public override string Name => $"cpu, {_sgemm.Name}" + (_mapped is null ? string.Empty : ", rows resident (mapped)");
+    public override string Name => $"cpu, {_sgemm.Name}" + (_resident is null ? string.Empty : ", distributions resident");
 
     /// <summary>Reads the rows once: checks them, and computes p(x), p(y), Σ_y p ln p per x and I(X;Y).</summary>
     /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
-    /// <param name="residentBytes">A file's rows up to this size are mapped for the products' life (<see cref="MappedRows"/>): passes read them in place instead of copying them out of the page cache.</param>
-    /// <param name="chunkBytes">float32 distributions per chunk; null: <see cref="StreamedChunkBytes"/>, or <see cref="MappedChunkBytes"/> for mapped rows.</param>
+    /// <param name="chunkBytes">float32 distributions per chunk read; null: <see cref="StreamedChunkBytes"/>.</param>
+    /// <param name="residentBytes">When the float32 distributions of all the rows take at most this, they are kept from the first pass on.</param>
     public static IbProblem Problem(ConditionalRows rows, Sgemm sgemm, int workers, long? chunkBytes, long residentBytes, CancellationToken cancellation)
     {
         var px = rows.ContextMarginal();
@@ -98,16 +99,19 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         }
     }
 
-    public override void Dispose() => _mapped?.Dispose();
+    public override void Dispose()
+    {
+    }
 
     /// <summary>One read of the rows: cross terms of a decoder for each chunk (then onCross), and/or the numerator of weights(x, t).</summary>
     protected override void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
     {
         float[]? decoder = logDecoder is null ? null : ToFloat32(logDecoder, ref _decoder32);
-        var cross = new double[_chunkRows * clusters];
-        var crossBlock = new float[_chunkRows * clusters];
-        var crossT = new double[_chunkRows * clusters];
-        var w = new float[_chunkRows * clusters];
+        int chunkRows = Math.Max(_chunkRows, _resident?.ChunkRows ?? 0);
+        var cross = new double[chunkRows * clusters];
+        var crossBlock = new float[chunkRows * clusters];
+        var crossT = new double[chunkRows * clusters];
+        var w = new float[chunkRows * clusters];
         var product = numerator is null ? null : Reuse(ref _product, (long)clusters * _y);
         if (numerator is not null)
         {
@@ -122,7 +126,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
             pending = 0;
         }
 
-        ForEachChunk(null, (first, rows, p) =>
+        ForEachChunk(null, (first, rows, p, inverseSums) =>
         {
             if (decoder is not null)
             {
@@ -139,7 +143,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
                 {
                     for (int k = 0; k < clusters; k++)
                     {
-                        cross[(r * clusters) + k] = crossT[(k * rows) + r] * _inverseSums[r];
+                        cross[(r * clusters) + k] = crossT[(k * rows) + r] * inverseSums[r];
                     }
                 }
 
@@ -152,7 +156,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
                 {
                     for (int k = 0; k < clusters; k++)
                     {
-                        w[r * clusters + k] = (float)(_px[first + r] * _inverseSums[r] * weights!(first + r, k));
+                        w[r * clusters + k] = (float)(_px[first + r] * inverseSums[r] * weights!(first + r, k));
                     }
                 }
 
@@ -176,11 +180,11 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         var negHyx = new double[_x];
         var w = new float[_chunkRows];
         var share = new float[_y];
-        ForEachChunk(negHyx, (first, rows, p) =>
+        ForEachChunk(negHyx, (first, rows, p, inverseSums) =>
         {
             for (int r = 0; r < rows; r++)
             {
-                w[r] = (float)(_px[first + r] * _inverseSums[r]);
+                w[r] = (float)(_px[first + r] * inverseSums[r]);
             }
 
             _sgemm.MultiplyTransposedLeft(1, _y, rows, w, 1, p, _y, share, _y);
@@ -189,17 +193,30 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         return (py, negHyx);
     }
 
-    /// <summary>A chunk's distributions (rows × vocab, see <see cref="RowDistributions.Fill"/>), valid until the call returns.</summary>
-    private delegate void ChunkAction(int first, int rows, ReadOnlySpan<float> p);
+    /// <summary>A chunk's distributions (rows × vocab, see <see cref="RowDistributions.Fill"/>) and their rows' 1/Σ, valid until the call returns.</summary>
+    private delegate void ChunkAction(int first, int rows, ReadOnlySpan<float> p, ReadOnlySpan<double> inverseSums);
 
     /// <summary>
-    /// Reads every row once, a chunk ahead, and hands each chunk's distributions to <paramref name="onChunk"/>:
-    /// a float32 source's chunk is turned into them where it was read (one write of each row less),
-    /// others are widened into <see cref="_p"/>.
+    /// Hands each chunk's distributions to <paramref name="onChunk"/>: the resident ones once a pass has
+    /// formed them all; else every row read, a chunk ahead, and turned into its distribution: into the
+    /// resident chunks (the first pass), where a float32 chunk was read (one write of each row less), or
+    /// widened into <see cref="_p"/>.
     /// </summary>
     private void ForEachChunk(double[]? negativeEntropies, ChunkAction onChunk)
     {
-        using var pipeline = new ChunkPipeline([_passSource], 0, _x, (long)_chunkRows * _passSource.RowBytes, 1, _cancellation, _blockBuffers);
+        if (_resident is { Complete: true } resident)
+        {
+            for (int first = 0; first < _x; first += resident.ChunkRows)
+            {
+                _cancellation.ThrowIfCancellationRequested();
+                int rows = Math.Min(resident.ChunkRows, _x - first);
+                onChunk(first, rows, resident.Chunk(first).AsSpan(0, rows * _y), resident.InverseSums.AsSpan(first, rows));
+            }
+
+            return;
+        }
+
+        using var pipeline = new ChunkPipeline([_rows.Source], 0, _x, (long)_chunkRows * _rows.Source.RowBytes, 1, _cancellation, _blockBuffers);
         var chunkEntropies = negativeEntropies is null ? null : new double[_chunkRows];
         while (pipeline.Take() is { } set)
         {
@@ -207,16 +224,37 @@ internal sealed class ConditionalIbProducts : RowPassProducts
             int first = (int)block.FirstRow, rows = block.Rows;
             try
             {
+                if (_resident is not null)
+                {
+                    // Read chunks tile the resident ones (their rows are a multiple), so each lands in one.
+                    var chunk = _resident.Chunk(first);
+                    int offset = first % _resident.ChunkRows;
+                    if (offset + rows > _resident.ChunkRows)
+                    {
+                        throw new InvalidOperationException($"a read chunk (rows {first} to {first + rows}) straddles two resident chunks of {_resident.ChunkRows} rows.");
+                    }
+
+                    RowDistributions.Fill(block, _rows, chunk, offset, _resident.InverseSums, first, chunkEntropies, _workers);
+                    chunkEntropies?.AsSpan(0, rows).CopyTo(negativeEntropies.AsSpan(first));
+                    onChunk(first, rows, chunk.AsSpan(offset * _y, rows * _y), _resident.InverseSums.AsSpan(first, rows));
+                    continue;
+                }
+
                 bool inPlace = block.OwnsFloat32Rows;
                 var p = inPlace ? null : Reuse(ref _p, (long)_chunkRows * _y);
-                RowDistributions.Fill(block, _rows, p, _inverseSums, chunkEntropies, _workers);
+                RowDistributions.Fill(block, _rows, p, 0, _inverseSums, 0, chunkEntropies, _workers);
                 chunkEntropies?.AsSpan(0, rows).CopyTo(negativeEntropies.AsSpan(first));
-                onChunk(first, rows, inPlace ? block.OwnFloat32Rows : p.AsSpan(0, rows * _y));
+                onChunk(first, rows, inPlace ? block.OwnFloat32Rows : p.AsSpan(0, rows * _y), _inverseSums.AsSpan(0, rows));
             }
             finally
             {
                 pipeline.Return(set);
             }
+        }
+
+        if (_resident is not null)
+        {
+            _resident.Complete = true;
         }
     }
 
@@ -268,5 +306,22 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         {
             dst[i] += src[i];
         }
+    }
+
+    /// <summary>The float32 distributions of every row (in chunks of <see cref="ChunkRows"/> rows) and each row's 1/Σ.</summary>
+    private sealed class ResidentDistributions(int contexts, int vocab, int chunkRows)
+    {
+        private readonly float[][] _chunks = [.. Enumerable.Range(0, (contexts + chunkRows - 1) / chunkRows)
+            .Select(c => new float[(long)Math.Min(chunkRows, contexts - (c * chunkRows)) * vocab])];
+
+        public int ChunkRows => chunkRows;
+
+        public double[] InverseSums { get; } = new double[contexts];
+
+        /// <summary>True once a pass has formed every row (a pass that fails leaves it false, and the next one forms them again).</summary>
+        public bool Complete { get; set; }
+
+        /// <summary>The chunk that holds row <paramref name="row"/>.</summary>
+        public float[] Chunk(int row) => _chunks[row / chunkRows];
     }
 }

@@ -34,8 +34,10 @@ internal static class RowDistributions
     /// scaling every entry. With <paramref name="negativeEntropies"/>, also Σ_y p ln p per row, in float64.
     /// A null <paramref name="p"/> overwrites the block's own float32 rows instead
     /// (<see cref="RowBlock.OwnsFloat32Rows"/>): a float32 file's chunk is read once, not copied again.
+    /// The block's row r goes to row <paramref name="pRow"/> + r of <paramref name="p"/> and its 1/Σ to
+    /// <paramref name="inverseSums"/>[<paramref name="sumsRow"/> + r].
     /// </summary>
-    public static unsafe void Fill(RowBlock block, ConditionalRows rows, float[]? p, double[] inverseSums, double[]? negativeEntropies, int workers)
+    public static unsafe void Fill(RowBlock block, ConditionalRows rows, float[]? p, int pRow, double[] inverseSums, int sumsRow, double[]? negativeEntropies, int workers)
     {
         if (p is null && !block.OwnsFloat32Rows)
         {
@@ -56,7 +58,7 @@ internal static class RowDistributions
                 Parallel.For(0, block.Rows, new ParallelOptions { MaxDegreeOfParallelism = workers }, r =>
                 {
                     var source = (float*)(view.Data + (nint)(r * view.RowBytes));
-                    var row = target == 0 ? new Span<float>(source, vocab) : new Span<float>((float*)target + ((long)r * vocab), vocab);
+                    var row = target == 0 ? new Span<float>(source, vocab) : new Span<float>((float*)target + ((long)(pRow + r) * vocab), vocab);
                     ReadOnlySpan<float> values = row;
                     if (view.Type != ScalarType.Float32)
                     {
@@ -68,8 +70,8 @@ internal static class RowDistributions
                     }
 
                     string? problem = rows.Probabilities
-                        ? Probabilities(values, row, out double negH, out inverseSums[r])
-                        : Softmax(values, row, inverseT, out negH, out inverseSums[r], negativeEntropies is not null);
+                        ? Probabilities(values, row, out double negH, out inverseSums[sumsRow + r])
+                        : Softmax(values, row, inverseT, out negH, out inverseSums[sumsRow + r], negativeEntropies is not null);
                     if (problem is not null)
                     {
                         throw new RowSourceException(rows.Source.Name, first + r, problem);

@@ -109,7 +109,7 @@ public sealed partial class InfoEngine
     /// </summary>
     internal long IbDeviceChunkBytes { get; set; } = 128L << 20;
 
-    /// <summary>Raw rows up to this many bytes stay resident across an IB's passes (<see cref="InfoEngineOptions.IbResidentBytes"/>; tests change it).</summary>
+    /// <summary>Rows (CPU: their distributions) up to this many bytes stay resident across an IB's passes (<see cref="InfoEngineOptions.IbResidentBytes"/>; tests change it).</summary>
     internal long? IbResidentBytes { get; set; }
 
     /// <summary>Use the managed products even where a system BLAS loads, and the tiled kernel even where cuBLAS loads (tests cover both).</summary>

@@ -67,7 +67,7 @@ public sealed class IbRowsCliTests : IDisposable
         Assert.Equal(2, (int)points[^1]!["clusters_used"]!);
         Assert.NotEmpty(report["transitions"]!.AsArray());
         Assert.Contains("cpu", (string)report["products"]!, StringComparison.Ordinal);
-        Assert.Contains("rows resident (mapped)", (string)report["products"]!, StringComparison.Ordinal);
+        Assert.Contains("distributions resident", (string)report["products"]!, StringComparison.Ordinal);
         var streamed = CliRunner.Json("ib-curve", "--logits", logits, "--beta-min", "0.05", "--beta-max", "20", "--steps", "5", "--clusters", "3", "--resident-mib", "0");
         Assert.DoesNotContain("resident", (string)streamed["products"]!, StringComparison.Ordinal);
         Assert.Equal(report["points"]!.ToJsonString(), streamed["points"]!.ToJsonString());
