@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using GpuInfo.Backends.Cpu;
 using GpuInfo.Backends.Cpu.Blas;
 using GpuInfo.Corpus;
 
@@ -18,7 +19,7 @@ namespace GpuInfo;
 /// the rows fit the resident limit, those distributions, formed in the first pass and kept: later
 /// passes read no file and compute no softmax, only the products.
 /// </summary>
-internal sealed class ConditionalIbProducts : RowPassProducts
+internal sealed unsafe class ConditionalIbProducts : RowPassProducts
 {
     /// <summary>Columns of one float32 cross-term product; partial sums over blocks are float64.</summary>
     public const int VocabBlock = 4096;
@@ -99,9 +100,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         }
     }
 
-    public override void Dispose()
-    {
-    }
+    public override void Dispose() => _resident?.Dispose();
 
     /// <summary>One read of the rows: cross terms of a decoder for each chunk (then onCross), and/or the numerator of weights(x, t).</summary>
     protected override void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
@@ -210,7 +209,7 @@ internal sealed class ConditionalIbProducts : RowPassProducts
             {
                 _cancellation.ThrowIfCancellationRequested();
                 int rows = Math.Min(resident.ChunkRows, _x - first);
-                onChunk(first, rows, resident.Chunk(first).AsSpan(0, rows * _y), resident.InverseSums.AsSpan(first, rows));
+                onChunk(first, rows, new ReadOnlySpan<float>(resident.Chunk(first), rows * _y), resident.InverseSums.AsSpan(first, rows));
             }
 
             return;
@@ -236,13 +235,17 @@ internal sealed class ConditionalIbProducts : RowPassProducts
 
                     RowDistributions.Fill(block, _rows, chunk, offset, _resident.InverseSums, first, chunkEntropies, _workers);
                     chunkEntropies?.AsSpan(0, rows).CopyTo(negativeEntropies.AsSpan(first));
-                    onChunk(first, rows, chunk.AsSpan(offset * _y, rows * _y), _resident.InverseSums.AsSpan(first, rows));
+                    onChunk(first, rows, new ReadOnlySpan<float>(chunk + ((long)offset * _y), rows * _y), _resident.InverseSums.AsSpan(first, rows));
                     continue;
                 }
 
                 bool inPlace = block.OwnsFloat32Rows;
                 var p = inPlace ? null : Reuse(ref _p, (long)_chunkRows * _y);
-                RowDistributions.Fill(block, _rows, p, 0, _inverseSums, 0, chunkEntropies, _workers);
+                fixed (float* destination = p)
+                {
+                    RowDistributions.Fill(block, _rows, destination, 0, _inverseSums, 0, chunkEntropies, _workers);
+                }
+
                 chunkEntropies?.AsSpan(0, rows).CopyTo(negativeEntropies.AsSpan(first));
                 onChunk(first, rows, inPlace ? block.OwnFloat32Rows : p.AsSpan(0, rows * _y), _inverseSums.AsSpan(0, rows));
             }
@@ -308,20 +311,54 @@ internal sealed class ConditionalIbProducts : RowPassProducts
         }
     }
 
-    /// <summary>The float32 distributions of every row (in chunks of <see cref="ChunkRows"/> rows) and each row's 1/Σ.</summary>
-    private sealed class ResidentDistributions(int contexts, int vocab, int chunkRows)
+    /// <summary>
+    /// The float32 distributions of every row (in chunks of <see cref="ChunkRows"/> rows, in
+    /// <see cref="LargePages"/>: fresh 4 KiB pages cost the first pass ~1 s a GB in page faults on the
+    /// 2-core VM) and each row's 1/Σ.
+    /// </summary>
+    private sealed class ResidentDistributions : IDisposable
     {
-        private readonly float[][] _chunks = [.. Enumerable.Range(0, (contexts + chunkRows - 1) / chunkRows)
-            .Select(c => new float[(long)Math.Min(chunkRows, contexts - (c * chunkRows)) * vocab])];
+        private readonly nint[] _chunks;
 
-        public int ChunkRows => chunkRows;
+        public ResidentDistributions(int contexts, int vocab, int chunkRows)
+        {
+            ChunkRows = chunkRows;
+            InverseSums = new double[contexts];
+            _chunks = new nint[(contexts + chunkRows - 1) / chunkRows];
+            try
+            {
+                for (int c = 0; c < _chunks.Length; c++)
+                {
+                    _chunks[c] = (nint)LargePages.Allocate((long)Math.Min(chunkRows, contexts - (c * chunkRows)) * vocab);
+                }
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
 
-        public double[] InverseSums { get; } = new double[contexts];
+        public int ChunkRows { get; }
+
+        public double[] InverseSums { get; }
 
         /// <summary>True once a pass has formed every row (a pass that fails leaves it false, and the next one forms them again).</summary>
         public bool Complete { get; set; }
 
         /// <summary>The chunk that holds row <paramref name="row"/>.</summary>
-        public float[] Chunk(int row) => _chunks[row / chunkRows];
+        public float* Chunk(int row) => (float*)_chunks[row / ChunkRows];
+
+        public void Dispose()
+        {
+            for (int c = 0; c < _chunks.Length; c++)
+            {
+                if (_chunks[c] != 0)
+                {
+                    LargePages.Free((float*)_chunks[c]);
+                    _chunks[c] = 0;
+                }
+            }
+        }
     }
 }

@@ -37,19 +37,18 @@ internal static class RowDistributions
     /// The block's row r goes to row <paramref name="pRow"/> + r of <paramref name="p"/> and its 1/Σ to
     /// <paramref name="inverseSums"/>[<paramref name="sumsRow"/> + r].
     /// </summary>
-    public static unsafe void Fill(RowBlock block, ConditionalRows rows, float[]? p, int pRow, double[] inverseSums, int sumsRow, double[]? negativeEntropies, int workers)
+    public static unsafe void Fill(RowBlock block, ConditionalRows rows, float* p, int pRow, double[] inverseSums, int sumsRow, double[]? negativeEntropies, int workers)
     {
-        if (p is null && !block.OwnsFloat32Rows)
+        if (p == null && !block.OwnsFloat32Rows)
         {
             throw new ArgumentException("only a block's own float32 rows can be filled in place.", nameof(p));
         }
 
         var logits = block.Logits;
         fixed (byte* start = &Unsafe.AsRef(in logits.Start))
-        fixed (float* destination = p)
         {
             var view = logits.Pin(start);
-            nint target = (nint)destination;
+            nint target = (nint)p;
             int vocab = block.Vocab;
             long first = block.FirstRow;
             float inverseT = (float)(1 / rows.Temperature);
