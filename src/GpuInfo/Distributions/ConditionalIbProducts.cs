@@ -67,7 +67,7 @@ internal sealed unsafe class ConditionalIbProducts : RowPassProducts
         _cancellation = cancellation;
         _x = rows.Contexts;
         _y = rows.Vocab;
-        _chunkRows = (int)Math.Clamp((chunkBytes ?? StreamedChunkBytes) / (4L * _y), 1, Math.Min(_x, (int.MaxValue / 2) / (4L * _y)));
+        _chunkRows = (int)Math.Clamp((chunkBytes ?? StreamedChunkBytes) / (4L * _y), 1, Math.Max(1, Math.Min(_x, (int.MaxValue / 2) / (4L * _y))));
         _inverseSums = new double[_chunkRows];
         if (4L * _x * _y <= residentBytes)
         {
