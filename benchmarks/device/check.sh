@@ -49,7 +49,7 @@ if [ "$mode" = prepare ]; then
 fi
 
 plan() {
-  echo "1. gpuinfo devices; nvidia-smi (name, driver, memory)"
+  echo "1. gpuinfo devices; nvidia-smi (name, driver, memory); GPUINFO_CUBLAS = the libcublas.so PyTorch loads (from /proc/self/maps after a matmul)"
   echo "2. GpuInfo.Tests -class <every GpuInfo.Tests class named Cuda*> -failSkips -xml cuda-tests.xml  (timeout 300 s)"
   for s in $shapes; do
     for d in $dtypes; do
@@ -89,6 +89,14 @@ app="$work/app"
 started=$(date +%s)
 
 echo "== 1. devices"
+# ILGPU.Algorithms looks for libcublas.so.12 only; PyTorch's cuBLAS is often a wheel's libcublas.so.13
+# off the loader's path. Hand gpuinfo the very library PyTorch uses (src/GpuInfo/Backends/Ilgpu/CudaLibraries.cs).
+cublas=$(timeout 120 python3 -c "import torch; a = torch.ones(8, 8, device='cuda'); (a @ a).sum().item(); print(next(l.split()[-1] for l in open('/proc/self/maps') if '/libcublas.so' in l))" 2>/dev/null || true)
+if [ -n "$cublas" ]; then
+  export GPUINFO_CUBLAS="$cublas"
+  export LD_LIBRARY_PATH="$(dirname "$cublas")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+fi
+echo "GPUINFO_CUBLAS=${GPUINFO_CUBLAS:-}" | tee "$out/cublas.txt"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/gpu.csv"
 timeout 60 "$app/GpuInfo.Cli" devices | tee "$out/devices.txt" || step_failed "gpuinfo devices"
 timeout 60 "$app/GpuInfo.Cli" --version > "$out/version.txt" || true

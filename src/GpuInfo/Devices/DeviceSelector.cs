@@ -98,8 +98,10 @@ internal static class DeviceSelector
         return candidates;
     }
 
-    private static Context CreateContext(string? cpuShape = null) =>
-        Context.Create(builder => builder
+    private static Context CreateContext(string? cpuShape = null)
+    {
+        CudaLibraries.Register();
+        return Context.Create(builder => builder
             .Cuda()
             .OpenCL(_ => true)
             .CPU(cpuShape switch
@@ -111,6 +113,7 @@ internal static class DeviceSelector
             })
             .EnableAlgorithms()
             .Optimize(OptimizationLevel.O2));
+    }
 
     private static List<Device> Devices(Context context) =>
         [.. context.GetCudaDevices(), .. context.GetCLDevices(), .. context.GetCPUDevices()];

@@ -12,7 +12,8 @@ namespace GpuInfo.Backends.Ilgpu;
 /// buffer and is added into the float64 result by <see cref="MatrixProductKernel.AddWidened"/>.
 /// Row-major [m, n] is column-major [n, m] to cuBLAS, hence the swapped operands. Host scalars
 /// (α = 1, β = 0) with the automatic pointer mode.
-/// UNVERIFIED: written against the ILGPU.Algorithms 1.5.3 API without a GPU to run it on.
+/// UNVERIFIED: written against the ILGPU.Algorithms 1.5.3 API without a GPU to run it on
+/// (CudaRowsIbKernelTests checks it against the tiled kernel where there is one).
 /// </summary>
 internal sealed class CuBlasChunkProducts : IChunkProducts
 {
@@ -29,26 +30,39 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
 
     public string Name => "cuBLAS";
 
-    /// <summary>cuBLAS on a CUDA accelerator whose cuBLAS library loads, else null (the caller uses the tiled kernel).</summary>
-    public static CuBlasChunkProducts? TryCreate(IlgpuBackend backend)
+    /// <summary>
+    /// cuBLAS on a CUDA accelerator whose cuBLAS library loads (<see cref="CudaLibraries"/> says
+    /// where it is looked for), else null with the reason (empty off CUDA; the caller uses the tiled kernel).
+    /// </summary>
+    /// <exception cref="DeviceUnavailableException">GPUINFO_CUBLAS names a library that does not load as cuBLAS.</exception>
+    public static CuBlasChunkProducts? TryCreate(IlgpuBackend backend, out string reason)
     {
         if (backend.Accelerator is not CudaAccelerator cuda)
         {
+            reason = string.Empty;
             return null;
         }
 
+        CudaLibraries.Register();
         CuBlas<CuBlasPointerModeHandlers.AutomaticMode>? blas = null;
         try
         {
-            // Without a version ILGPU 1.5.3 loads the newest libcublas installed (12, 11, then 10).
             blas = new CuBlas<CuBlasPointerModeHandlers.AutomaticMode>(cuda);
             blas.MathMode = CuBlasMathMode.DefaultMath;
             blas.Stream = (CudaStream)cuda.DefaultStream;
+            reason = string.Empty;
             return new CuBlasChunkProducts(blas, backend);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or CuBlasException or NotSupportedException or TypeInitializationException)
         {
             blas?.Dispose();
+            string? named = Environment.GetEnvironmentVariable(CudaLibraries.CuBlasVariable);
+            if (!string.IsNullOrEmpty(named))
+            {
+                throw new DeviceUnavailableException($"{CudaLibraries.CuBlasVariable}={named}: cuBLAS did not start: {e.Message}", e);
+            }
+
+            reason = $"cuBLAS not loaded ({e.GetType().Name}: {e.Message}; set {CudaLibraries.CuBlasVariable} to its libcublas.so)";
             return null;
         }
     }

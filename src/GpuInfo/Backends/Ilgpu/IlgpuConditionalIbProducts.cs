@@ -53,7 +53,8 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
         _resident = (long)_x * rows.Source.RowBytes <= residentBytes;
         lock (backend.Gate)
         {
-            _products = (cuBlas ? CuBlasChunkProducts.TryCreate(backend) : null) ?? (IChunkProducts)new TiledChunkProducts(backend);
+            string whyTiled = string.Empty;
+            _products = (cuBlas ? CuBlasChunkProducts.TryCreate(backend, out whyTiled) : null) ?? (IChunkProducts)new TiledChunkProducts(backend, whyTiled);
             _arena = new DeviceArena(backend.Accelerator);
         }
     }

@@ -40,6 +40,7 @@ public static class PtxCompiler
 
         var architecture = (CudaArchitecture)typeof(CudaArchitecture).GetField(target.ToUpperInvariant(), BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
         var instructionSet = (CudaInstructionSet)typeof(CudaInstructionSet).GetField(isaName, BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!;
+        CudaLibraries.Register();
         using var context = Context.Create(builder => builder.Cuda().EnableAlgorithms().Optimize(OptimizationLevel.O2));
         using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, instructionSet, null);
         var kernels = new List<PtxKernel>();

@@ -14,13 +14,17 @@ internal sealed class TiledChunkProducts : IChunkProducts
     private readonly int _tile;
     private readonly Kernels _kernels;
 
-    public TiledChunkProducts(IlgpuBackend backend)
+    private readonly string _whyNotCuBlas;
+
+    /// <param name="whyNotCuBlas">Why cuBLAS is not used on a CUDA device (shown in <see cref="Name"/>), else empty.</param>
+    public TiledChunkProducts(IlgpuBackend backend, string whyNotCuBlas = "")
     {
+        _whyNotCuBlas = whyNotCuBlas;
         _tile = Math.Clamp((int)Math.Sqrt(backend.Accelerator.MaxNumThreadsPerGroup), 1, 16);
         _kernels = backend.Kernels(a => new Kernels(a));
     }
 
-    public string Name => "float32 tiled kernel";
+    public string Name => _whyNotCuBlas.Length == 0 ? "float32 tiled kernel" : $"float32 tiled kernel ({_whyNotCuBlas})";
 
     public void Cross(ArrayView<float> p, int rows, ArrayView<float> logDecoder, int clusters, int vocab, ArrayView<double> cross) =>
         _kernels.Cross(Config(rows, clusters), p, logDecoder, cross, rows, clusters, vocab, ConditionalIbProducts.VocabBlock / _tile * _tile);
