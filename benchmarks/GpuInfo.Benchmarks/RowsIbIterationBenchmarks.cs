@@ -67,7 +67,7 @@ public class RowsIbIterationBenchmarks
         {
             for (int i = 0; i < rows; i++)
             {
-                var row = encoder.Slice(i * clusters, clusters);
+                var row = encoder.AsSpan((first + i) * clusters, clusters);
                 double max = double.NegativeInfinity;
                 for (int k = 0; k < clusters; k++)
                 {

@@ -282,7 +282,7 @@ internal sealed unsafe class ConditionalIbProducts : RowPassProducts
     /// iteration at 4096 x 50257 x 64 went from 35k page faults and 1.00-1.15 s to none and 0.57-0.58 s
     /// on the 2-core VM.
     /// </summary>
-    private static T[] Reuse<T>(ref T[]? buffer, long length)
+    internal static T[] Reuse<T>(ref T[]? buffer, long length)
     {
         if (buffer is null || buffer.LongLength != length)
         {

@@ -1,7 +1,11 @@
 namespace GpuInfo;
 
-/// <summary>Rewrites rows [firstRow, firstRow + rows) of the encoder ([rows, clusters] in <paramref name="encoder"/>) from their cross terms.</summary>
-internal delegate void EncoderUpdate(int firstRow, int rows, ReadOnlySpan<double> cross, Span<double> encoder);
+/// <summary>
+/// Rewrites rows [firstRow, firstRow + rows) of <paramref name="encoder"/> (the whole [X, clusters]
+/// encoder) from their cross terms (<paramref name="cross"/>: [rows, clusters] from index 0, longer
+/// arrays allowed). Arrays, not spans, so that an update may run its rows in parallel.
+/// </summary>
+internal delegate void EncoderUpdate(int firstRow, int rows, double[] cross, double[] encoder);
 
 /// <summary>
 /// The two matrix products of an IB iteration, where a solver spends its time; implemented on the

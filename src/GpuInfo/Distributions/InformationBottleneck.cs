@@ -71,10 +71,10 @@ internal static class InformationBottleneck
             var next = spareEncoder?.Length == encoder.Length ? spareEncoder : new double[encoder.Length];
             var numerator = spareNumerator?.Length == state.Numerator.Length ? spareNumerator : new double[state.Numerator.Length];
             (spareEncoder, spareNumerator) = (iteration > 0 ? encoder : null, state.Numerator);
-            problem.Products.Step(state.LogDecoder, t, next, (first, rows, cross, rowsOut) =>
+            problem.Products.Step(state.LogDecoder, t, next, (first, rows, cross, rowsOut) => RowBlocks.For(rows, (start, count) =>
             {
                 var s = new double[clusters];
-                for (int i = 0; i < rows; i++)
+                for (int i = start; i < start + count; i++)
                 {
                     for (int k = 0; k < clusters; k++)
                     {
@@ -82,15 +82,21 @@ internal static class InformationBottleneck
                         s[k] = logQt[k] - o.Beta * kl;
                     }
 
-                    Encode(s, o.Alpha, rowsOut.Slice(i * clusters, clusters));
+                    Encode(s, o.Alpha, rowsOut.AsSpan((first + i) * clusters, clusters));
                 }
-            }, numerator);
+            }), numerator);
 
-            moved = 0;
-            for (int e = 0; e < encoder.Length; e++)
+            var current = encoder;
+            moved = RowBlocks.Sum(problem.X, (start, count) =>
             {
-                moved = Math.Max(moved, Math.Abs(encoder[e] - next[e]));
-            }
+                double most = 0;
+                for (long e = (long)start * t, end = (long)(start + count) * t; e < end; e++)
+                {
+                    most = Math.Max(most, Math.Abs(current[e] - next[e]));
+                }
+
+                return [most];
+            }, 1, Math.Max)[0];
 
             (encoder, t) = state.Accept(next, t, numerator);
             objective = state.Objective(encoder, t, o);
@@ -308,10 +314,10 @@ internal static class InformationBottleneck
             };
         }
 
-        private double[] Marginal(double[] encoder, int t)
+        private double[] Marginal(double[] encoder, int t) => RowBlocks.Sum(problem.X, (start, count) =>
         {
             var qt = new double[t];
-            for (int i = 0; i < problem.X; i++)
+            for (int i = start; i < start + count; i++)
             {
                 for (int k = 0; k < t; k++)
                 {
@@ -320,18 +326,18 @@ internal static class InformationBottleneck
             }
 
             return qt;
-        }
+        }, t);
 
-        private double ConditionalEntropy(double[] encoder, int t)
+        private double ConditionalEntropy(double[] encoder, int t) => RowBlocks.Sum(problem.X, (start, count) =>
         {
             double h = 0;
-            for (int i = 0; i < problem.X; i++)
+            for (int i = start; i < start + count; i++)
             {
                 h += problem.Px[i] * JointDistribution.Entropy(encoder.AsSpan(i * t, t));
             }
 
-            return h;
-        }
+            return [h];
+        }, 1)[0];
 
         /// <summary>I(T;Y) = Σ_t Σ_y q(t,y) log(q(t,y) / (q(t)p(y))), with q(t,y) the decoder numerator.</summary>
         private double Ity(int t)
@@ -366,14 +372,19 @@ internal static class InformationBottleneck
         private static int DistinctClusters(double[] decoder, int t, int y, double tolerance)
         {
             var representatives = new List<int>();
+            var difference = new double[Math.Min(y, 1024)];
             for (int k = 0; k < t; k++)
             {
+                // The L1 distance only grows along y, so a pair is told apart as soon as it passes the
+                // tolerance: all-distinct decoders at 256 x 50257 took over a second compared whole.
                 bool same = representatives.Any(r =>
                 {
                     double d = 0;
-                    for (int j = 0; j < y; j++)
+                    for (int j = 0; j < y && d < tolerance; j += difference.Length)
                     {
-                        d += Math.Abs(decoder[k * y + j] - decoder[r * y + j]);
+                        int n = Math.Min(difference.Length, y - j);
+                        TensorPrimitives.Subtract(decoder.AsSpan(k * y + j, n), decoder.AsSpan(r * y + j, n), difference.AsSpan(0, n));
+                        d += TensorPrimitives.SumOfMagnitudes<double>(difference.AsSpan(0, n));
                     }
 
                     return d < tolerance;

@@ -31,7 +31,7 @@ internal abstract class RowPassProducts(int contexts) : IIbProducts
         Pass(
             logDecoder,
             clusters,
-            (first, rows, chunk) => update(first, rows, chunk.AsSpan(0, rows * clusters), encoder.AsSpan(first * clusters, rows * clusters)),
+            (first, rows, chunk) => update(first, rows, chunk, encoder),
             (x, k) => encoder[(long)x * clusters + k],
             numerator);
 

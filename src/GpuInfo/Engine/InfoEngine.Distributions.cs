@@ -103,11 +103,10 @@ public sealed partial class InfoEngine
     internal long? IbChunkBytes { get; set; }
 
     /// <summary>
-    /// Bytes of float32 distributions per chunk of an IB over rows on an ILGPU accelerator: larger
-    /// than on the CPU so that each chunk's products are big enough to fill a GPU (host memory holds
-    /// two chunks of raw rows for the reader).
+    /// Bytes of float32 distributions per chunk of an IB over rows on an ILGPU accelerator; null:
+    /// <see cref="IlgpuConditionalIbProducts.DefaultChunkBytes"/> (tests make it small to cross chunk edges).
     /// </summary>
-    internal long IbDeviceChunkBytes { get; set; } = 128L << 20;
+    internal long? IbDeviceChunkBytes { get; set; }
 
     /// <summary>Rows (CPU: their distributions) up to this many bytes stay resident across an IB's passes (<see cref="InfoEngineOptions.IbResidentBytes"/>; tests change it).</summary>
     internal long? IbResidentBytes { get; set; }
@@ -129,7 +128,8 @@ public sealed partial class InfoEngine
         int workers = (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? Environment.ProcessorCount;
         var sgemm = Backends.Cpu.Blas.Sgemm.Create(workers, IbManagedProducts);
         var problem = _backend is IlgpuBackend gpu && IlgpuConditionalIbProducts.Supports(gpu)
-            ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes ?? ConditionalIbProducts.StreamedChunkBytes, IbDeviceChunkBytes,
+            ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes ?? ConditionalIbProducts.StreamedChunkBytes,
+                IbDeviceChunkBytes ?? IlgpuConditionalIbProducts.DefaultChunkBytes(gpu.Accelerator.MemorySize),
                 IbResidentBytes ?? gpu.Accelerator.MemorySize / 4, cuBlas: !IbManagedProducts, cancellationToken)
             : ConditionalIbProducts.Problem(rows, sgemm, workers, IbChunkBytes, IbResidentBytes ?? InfoEngineOptions.DefaultHostResidentBytes, cancellationToken);
         return new IbProblem(problem.Px, problem.Py, problem.NegativeConditionalEntropies, problem.IxyBits, new CheckedIbProducts(problem.Products, this, cancellationToken));

@@ -106,6 +106,44 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
     }
 
     [Fact]
+    public void A_chunk_of_more_rows_than_one_numerator_slice_matches_the_cpu_products()
+    {
+        var engine = fixture.Engine;
+        Assert.SkipWhen(SmallCasesOnly, "a slow emulated shape: this case runs on ilgpu-cpu.");
+        int rows = ConditionalIbProducts.NumeratorRows + 77, vocab = 37, t = 3;
+        var rng = new Random(5);
+        using var source = MemoryRowSource.Float32(Enumerable.Range(0, rows * vocab).Select(_ => (float)(4 * rng.NextDouble() - 2)).ToArray(), vocab);
+        var conditional = ConditionalRows.FromLogits(source);
+        long all = 4L * rows * vocab;
+        using var cpu = ConditionalIbProducts.Problem(conditional, Sgemm.Create(1, managedOnly: true), 1, 100L * 4 * vocab, residentBytes: 0, default);
+        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, conditional, Sgemm.Create(1, managedOnly: true), 1, all, all, residentBytes: 0, cuBlas: true, default);
+        var logDecoder = Enumerable.Range(0, t * vocab).Select(_ => Math.Log(rng.NextDouble())).ToArray();
+        var (cpuCross, gpuCross) = (new double[rows * t], new double[rows * t]);
+        var (cpuNumerator, gpuNumerator) = (new double[t * vocab], new double[t * vocab]);
+        var (cpuEncoder, gpuEncoder) = (new double[rows * t], new double[rows * t]);
+        EncoderUpdate Update(double[] seen) => (first, n, cross, encoder) =>
+        {
+            for (int i = 0; i < n * t; i++)
+            {
+                seen[(first * t) + i] = cross[i];
+                encoder[(first * t) + i] = 1 + ((first * t) + i) % 5;
+            }
+        };
+        cpu.Products.Step(logDecoder, t, cpuEncoder, Update(cpuCross), cpuNumerator);
+        gpu.Products.Step(logDecoder, t, gpuEncoder, Update(gpuCross), gpuNumerator);
+        AssertClose(cpuCross, gpuCross, "cross term");
+        AssertClose(cpuNumerator, gpuNumerator, "numerator");
+    }
+
+    [Fact]
+    public void A_device_chunk_is_a_32nd_of_its_memory_within_bounds()
+    {
+        Assert.Equal(128L << 20, IlgpuConditionalIbProducts.DefaultChunkBytes(1L << 30));
+        Assert.Equal(256L << 20, IlgpuConditionalIbProducts.DefaultChunkBytes(8L << 30));
+        Assert.Equal(1L << 30, IlgpuConditionalIbProducts.DefaultChunkBytes(141L << 30));
+    }
+
+    [Fact]
     public void Bad_rows_are_still_named()
     {
         var engine = fixture.Engine;
@@ -147,10 +185,10 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         var numerator = new double[logDecoder.Length];
         products.Step(logDecoder, t, encoder, (first, rows, chunk, output) =>
         {
-            chunk.CopyTo(seen.AsSpan(first * t));
+            chunk.AsSpan(0, rows * t).CopyTo(seen.AsSpan(first * t));
             for (int i = 0; i < rows * t; i++)
             {
-                output[i] = 1 + ((first * t) + i) % 3 + Math.Tanh(chunk[i] * 1e-3);
+                output[(first * t) + i] = 1 + ((first * t) + i) % 3 + Math.Tanh(chunk[i] * 1e-3);
             }
         }, numerator);
         cross = seen;

@@ -39,6 +39,8 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     private readonly BlockBuffers _blockBuffers = new();
     private bool _residentComplete;
     private float[]? _decoder32;
+    private double[]? _cross;
+    private float[]? _weights;
 
     private IlgpuConditionalIbProducts(IlgpuBackend backend, ConditionalRows rows, double[] px, long chunkBytes, long residentBytes, bool cuBlas, CancellationToken cancellation)
         : base(rows.Contexts)
@@ -61,6 +63,15 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
 
     public override string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, {_products.Name}"
         + (_resident ? ", rows resident" : string.Empty);
+
+    /// <summary>
+    /// float32 distributions per device chunk: a 32nd of the device's memory, from 128 MiB to 1 GiB
+    /// (5340 rows at vocab 50257 on a large GPU). The cross-term products are [chunk rows, 4096] x
+    /// [4096, clusters]: at 667 rows (128 MiB) and 256 clusters a GPU would have ~10 output tiles of
+    /// 128 x 128 for its 132 SMs, and each chunk is a round trip to the host's encoder update. The
+    /// host keeps two chunks of raw rows for the reader.
+    /// </summary>
+    public static long DefaultChunkBytes(long deviceMemoryBytes) => Math.Clamp(deviceMemoryBytes / 32, 128L << 20, 1L << 30);
 
     /// <summary>False on OpenCL devices without float64 (the kernels sum in float64): the rows then run on the CPU.</summary>
     public static bool Supports(IlgpuBackend backend) =>
@@ -91,8 +102,8 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     /// <summary>One read of the rows: cross terms of a decoder for each chunk (then onCross), and/or the numerator of weights(x, t).</summary>
     protected override void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
     {
-        var cross = new double[_chunkRows * clusters];
-        var w = new float[_chunkRows * clusters];
+        var cross = ConditionalIbProducts.Reuse(ref _cross, (long)_chunkRows * clusters);
+        var w = ConditionalIbProducts.Reuse(ref _weights, (long)_chunkRows * clusters);
         lock (_backend.Gate)
         {
             var decoder = ArrayView<float>.Empty;
@@ -121,17 +132,26 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
 
                 if (numerator is not null)
                 {
-                    for (int r = 0; r < rows; r++)
+                    RowBlocks.For(rows, (start, n) =>
                     {
-                        for (int k = 0; k < clusters; k++)
+                        for (int r = start; r < start + n; r++)
                         {
-                            w[r * clusters + k] = (float)(_px[first + r] * weights!(first + r, k));
+                            for (int k = 0; k < clusters; k++)
+                            {
+                                w[r * clusters + k] = (float)(_px[first + r] * weights!(first + r, k));
+                            }
                         }
-                    }
+                    });
 
                     var chunkWeights = _arena.Get<float>("weights", count);
                     chunkWeights.CopyFromCPU(w.AsSpan(0, count));
-                    _products.Accumulate(chunkWeights, p, rows, clusters, _y, total);
+
+                    // float32 sums over at most NumeratorRows rows, each slice added in float64, as on the CPU.
+                    for (int r = 0; r < rows; r += ConditionalIbProducts.NumeratorRows)
+                    {
+                        int n = Math.Min(ConditionalIbProducts.NumeratorRows, rows - r);
+                        _products.Accumulate(chunkWeights.SubView((long)r * clusters, (long)n * clusters), p.SubView((long)r * _y, (long)n * _y), n, clusters, _y, total);
+                    }
                 }
             }
 
