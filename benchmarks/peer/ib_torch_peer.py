@@ -31,6 +31,7 @@ torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
 dev = torch.device(args.device)
 n, v, t_clusters = args.rows, args.vocab, args.clusters
+args.chunk_rows = min(args.chunk_rows, n)  # fewer rows than a chunk: one chunk of them all
 gen = torch.Generator(device=dev).manual_seed(0)
 z = torch.randn((n, v), generator=gen, device=dev, dtype=torch.float32) * 2
 if args.write:

@@ -20,7 +20,7 @@ public sealed class DeviceCheckTests
             "bench --device cuda --rows 4096 --vocab 128256 --dtype f32", "bench --device cuda --rows 4096 --vocab 128256 --dtype bf16",
             "bench --device cuda --rows 64 --vocab 256000 --dtype f32", "bench --device cuda --rows 64 --vocab 256000 --dtype bf16",
             "--compile --ops cross-entropy,entropy,kl",
-            "ib_torch_peer.py --rows 16384 --vocab 50257 --clusters 256", "ib --logits IB.npy", "--device cuda --json  (seconds_per_iteration)", "summary.md",
+            "ib_torch_peer.py --device cuda --rows 16384 --vocab 50257 --clusters 256", "--budget 540", "ib --logits IB.npy", "--device cuda --json  (seconds_per_iteration)", "summary.md",
         })
         {
             Assert.Contains(step, stdout, StringComparison.Ordinal);
