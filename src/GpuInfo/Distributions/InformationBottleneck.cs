@@ -50,7 +50,7 @@ internal static class InformationBottleneck
         int iteration = 0;
         var state = new State(problem);
         double tolerance = Math.Max(o.Tolerance, problem.Products.ObjectiveTolerance);
-        double[]? spareEncoder = null, spareNumerator = null;
+        double[]? spareEncoder = null;
         (encoder, t) = state.Prepare(encoder, t);
         double objective = state.Objective(encoder, t, o);
         for (; iteration < o.MaxIterations; iteration++)
@@ -65,12 +65,13 @@ internal static class InformationBottleneck
             var logQt = state.Qt.Select(q => Math.Log(q)).ToArray();
             int clusters = t;
 
-            // The last iteration's encoder and numerator are free once the state holds the new ones:
-            // reused, an iteration touches no fresh pages (each new array of them was a page fault a
-            // 4 KiB). The first encoder is the caller's: never reused.
+            // The last iteration's encoder is free once the state holds the new one: reused, an
+            // iteration touches no fresh pages (each new array was a page fault a 4 KiB). The first
+            // encoder is the caller's: never reused. The step writes the new numerator over the
+            // state's own ([clusters, Y]: the largest array; nothing reads it until Accept).
             var next = spareEncoder?.Length == encoder.Length ? spareEncoder : new double[encoder.Length];
-            var numerator = spareNumerator?.Length == state.Numerator.Length ? spareNumerator : new double[state.Numerator.Length];
-            (spareEncoder, spareNumerator) = (iteration > 0 ? encoder : null, state.Numerator);
+            var numerator = state.Numerator;
+            spareEncoder = iteration > 0 ? encoder : null;
             problem.Products.Step(state.LogDecoder, t, next, (first, rows, cross, rowsOut) => RowBlocks.For(rows, (start, count) =>
             {
                 var s = new double[clusters];
