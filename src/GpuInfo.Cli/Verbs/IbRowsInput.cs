@@ -160,7 +160,7 @@ internal sealed class IbRowsInput
             $"cluster {c!["cluster"]}",
             string.Create(CultureInfo.InvariantCulture, $"mass {(double)c["mass"]!:F4}  contexts {c["contexts"]}  top: ")
             + string.Join(" ", c["top_tokens"]!.AsArray().Select(t => string.Create(
-                CultureInfo.InvariantCulture, $"{(t!["text"] is { } text ? Quote((string)text!) : (string)t["token"]!.ToString())} {(double)t["p"]!:F3}")))));
+                CultureInfo.InvariantCulture, $"{(t!["text"] is { } text ? Quote((string)text!) : (string)t["token"]!.ToString())} {(double)t["p"]!:G3}")))));
 
     private static string Quote(string text) => $"'{text.Replace("\n", "\\n", StringComparison.Ordinal)}'";
 

@@ -55,6 +55,22 @@ public sealed class IbRowsCliTests : IDisposable
     }
 
     [Fact]
+    public void Top_token_probabilities_keep_three_significant_digits()
+    {
+        // At vocabulary scale a decoder's top tokens are often below 0.001: fixed decimals printed them all as 0.000.
+        var clusters = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+        {
+            ["cluster"] = 2, ["mass"] = 0.25, ["contexts"] = 7,
+            ["top_tokens"] = new System.Text.Json.Nodes.JsonArray(
+                new System.Text.Json.Nodes.JsonObject { ["token"] = 11396, ["p"] = 0.000123456 },
+                new System.Text.Json.Nodes.JsonObject { ["token"] = 5, ["text"] = "a\nb", ["p"] = 0.5 }),
+        });
+        var (key, value) = Assert.Single(GpuInfo.Cli.Verbs.IbRowsInput.ClusterLines(clusters));
+        Assert.Equal("cluster 2", key);
+        Assert.Equal("mass 0.2500  contexts 7  top: 11396 0.000123 'a\\nb' 0.5", value);
+    }
+
+    [Fact]
     public void Ib_curve_over_logits_reports_points_and_transitions()
     {
         var planted = new PlantedLogits(groups: 2, perGroup: 6, vocab: 150, spread: 1.5, noise: 0.2, seed: 3);
