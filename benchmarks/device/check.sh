@@ -177,8 +177,17 @@ echo "== 4. IB over rows (issue 16)"
 read -r ib_rows ib_vocab ib_clusters <<< "$ib_shape"
 if in_budget "IB"; then
   if timeout "$(limit 120)" python3 "$root/benchmarks/peer/ib_torch_peer.py" --device "$device" --rows "$ib_rows" --vocab "$ib_vocab" --clusters "$ib_clusters" --write "$work/ib.npy" > "$out/ib_torch.json"; then
-    timeout "$(limit 240)" "$app/GpuInfo.Cli" ib --logits "$work/ib.npy" --beta 10 --clusters "$ib_clusters" --max-iterations 6 --device "$device" --json \
-      > "$out/ib_gpuinfo.json" 2> "$out/ib_gpuinfo.log" || { tail -5 "$out/ib_gpuinfo.log"; rm -f "$out/ib_gpuinfo.json"; step_failed "gpuinfo ib --device $device (see ib_gpuinfo.log)"; }
+    ib() { timeout "$(limit 240)" "$@" "$app/GpuInfo.Cli" ib --logits "$work/ib.npy" --beta 10 --clusters "$ib_clusters" --max-iterations 6 --device "$device" --json > "$out/ib_gpuinfo.json" 2> "$out/ib_gpuinfo.log"; }
+    if ! ib env; then
+      tail -5 "$out/ib_gpuinfo.log"
+      rm -f "$out/ib_gpuinfo.json"
+      step_failed "gpuinfo ib --device $device (see ib_gpuinfo.log)"
+      # A cuBLAS that would not load must not cost the measurement: once more on the tiled kernel.
+      if [ -n "${GPUINFO_CUBLAS:-}" ] && in_budget "IB without GPUINFO_CUBLAS"; then
+        mv "$out/ib_gpuinfo.log" "$out/ib_gpuinfo_cublas.log"
+        ib env -u GPUINFO_CUBLAS || { rm -f "$out/ib_gpuinfo.json"; step_failed "gpuinfo ib without GPUINFO_CUBLAS (see ib_gpuinfo.log)"; }
+      fi
+    fi
   else
     rm -f "$out/ib_torch.json"
     step_failed "torch IB peer"
