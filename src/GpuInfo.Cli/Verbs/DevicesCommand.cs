@@ -18,6 +18,9 @@ internal static class DevicesCommand
             var candidates = InfoEngine.ProbeDevices();
             using var engine = common.CreateEngine(parse);
             var chosen = engine.Device;
+            string? cuBlas = chosen.Kind == DeviceKind.Cuda && engine.Backend is Backends.Ilgpu.IlgpuBackend gpu
+                ? Backends.Ilgpu.CuBlasChunkProducts.Describe(gpu)
+                : null;
             if (parse.GetValue(common.Json))
             {
                 var list = new JsonArray();
@@ -44,6 +47,7 @@ internal static class DevicesCommand
                         ["request"] = chosen.Request,
                         ["request_source"] = chosen.RequestSource,
                         ["reason"] = chosen.Reason,
+                        ["cublas"] = cuBlas,
                     },
                 });
                 return ExitCode.Ok;
@@ -60,6 +64,11 @@ internal static class DevicesCommand
             table.AddRow("-", "cpu", Markup.Escape("SIMD CPU path"), "-", "yes", "the production CPU path (always available)");
             console.Write(table);
             console.MarkupLine($"[bold]chosen[/]: {Kind(chosen.Kind)} ({Markup.Escape(chosen.Name)}): {Markup.Escape(chosen.Reason)}");
+            if (cuBlas is not null)
+            {
+                console.MarkupLine($"[bold]IB products[/]: {Markup.Escape(cuBlas)}");
+            }
+
             return ExitCode.Ok;
         });
         return command;

@@ -67,6 +67,29 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
         }
     }
 
+    /// <summary>What the IB over rows would use on this accelerator: "cuBLAS VERSION", or why not (for <c>gpuinfo devices</c>).</summary>
+    public static string Describe(IlgpuBackend backend)
+    {
+        if (backend.Accelerator is not CudaAccelerator)
+        {
+            return "not used: cuBLAS runs on CUDA only";
+        }
+
+        try
+        {
+            lock (backend.Gate)
+            {
+                using var products = TryCreate(backend, out string reason);
+                return products is null ? reason : $"cuBLAS {products._blas.Version}";
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A diagnostic line: whatever went wrong is the answer, and must not stop `gpuinfo devices`.
+            return e is DeviceUnavailableException ? e.Message : $"cuBLAS did not start: {e.GetType().Name}: {e.Message}";
+        }
+    }
+
     public void Cross(ArrayView<float> p, int rows, ArrayView<float> logDecoder, int clusters, int vocab, ArrayView<double> cross)
     {
         var block = _arena.Get<float>("cross-block", (long)rows * clusters);
