@@ -123,23 +123,11 @@ internal static class InformationBottleneck
             return;
         }
 
-        double m = double.NegativeInfinity;
-        foreach (double v in s)
-        {
-            m = Math.Max(m, v / alpha);
-        }
-
-        double sum = 0;
-        for (int k = 0; k < s.Length; k++)
-        {
-            row[k] = Math.Exp(s[k] / alpha - m);
-            sum += row[k];
-        }
-
-        for (int k = 0; k < s.Length; k++)
-        {
-            row[k] /= sum;
-        }
+        // Vectorised: rows of clusters' scores, one per context, are an IB iteration's many exps.
+        TensorPrimitives.Divide(s, alpha, row);
+        TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), row);
+        TensorPrimitives.Exp(row, row);
+        TensorPrimitives.Divide(row, TensorPrimitives.Sum(row), row);
     }
 
     /// <summary>argmax_t q(t|x) per x (the lowest t on ties).</summary>
