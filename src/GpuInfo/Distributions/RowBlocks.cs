@@ -3,9 +3,10 @@ namespace GpuInfo;
 /// <summary>
 /// The IB solver's per-row host work (encoder updates, marginals, entropies) over fixed blocks of
 /// <see cref="BlockRows"/> rows that run in parallel. A sum combines the blocks' results in block
-/// order, so it does not depend on the thread count or the schedule. Single-threaded, this work took
-/// ~0.1 s an iteration at 16384 contexts x 256 clusters: nothing beside a 5 s CPU iteration, but
-/// several times the products' time on a GPU.
+/// order, so it does not depend on the thread count or the schedule. Single-threaded, the solver's
+/// host work took ~142 ms an iteration at 16384 contexts x 256 clusters, ~91 ms on these blocks
+/// (IbSolverHostBenchmarks, 2 cores): nothing beside a 5 s CPU iteration, but more than the
+/// products should take on a GPU.
 /// </summary>
 internal static class RowBlocks
 {
