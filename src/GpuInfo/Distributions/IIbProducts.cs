@@ -27,6 +27,9 @@ internal interface IIbProducts : IDisposable
     /// <summary>Decoders closer than this (L1) are one cluster: copies of a cluster differ by the products' rounding.</summary>
     double DecoderTolerance => 1e-6;
 
+    /// <summary>A solve's decoder, kept where these products want it: host arrays unless an accelerator keeps it on its device.</summary>
+    IbDecoder CreateDecoder(double[] py) => new HostIbDecoder(this, py);
+
     /// <summary>cross[x, t] = Σ_y p(y|x)·logDecoder[t, y], for a [clusters, Y] log-decoder.</summary>
     void CrossTerms(double[] logDecoder, int clusters, double[] cross);
 

@@ -17,9 +17,6 @@ internal static class InformationBottleneck
     /// <summary>Below this a cluster's mass counts as empty.</summary>
     private const double EmptyCluster = 1e-12;
 
-    /// <summary>log 0 as a finite number, so that 0·log 0 stays 0 inside a matrix product.</summary>
-    private const double LogZero = -1e300;
-
     public static IbResult Solve(IbProblem problem, IbOptions o, double[]? warmEncoder = null, int warmClusters = 0, IProgress<IbIteration>? progress = null)
     {
         int clusters = Math.Min(o.Clusters ?? problem.X, Math.Max(1, o.Clusters ?? problem.X));
@@ -48,7 +45,7 @@ internal static class InformationBottleneck
         double moved = double.PositiveInfinity;
         bool converged = false;
         int iteration = 0;
-        var state = new State(problem);
+        using var state = new State(problem);
         double tolerance = Math.Max(o.Tolerance, problem.Products.ObjectiveTolerance);
         double[]? spareEncoder = null;
         (encoder, t) = state.Prepare(encoder, t);
@@ -70,9 +67,8 @@ internal static class InformationBottleneck
             // encoder is the caller's: never reused. The step writes the new numerator over the
             // state's own ([clusters, Y]: the largest array; nothing reads it until Accept).
             var next = spareEncoder?.Length == encoder.Length ? spareEncoder : new double[encoder.Length];
-            var numerator = state.Numerator;
             spareEncoder = iteration > 0 ? encoder : null;
-            problem.Products.Step(state.LogDecoder, t, next, (first, rows, cross, rowsOut) => RowBlocks.For(rows, (start, count) =>
+            state.Decoder.Step(next, t, (first, rows, cross, rowsOut) => RowBlocks.For(rows, (start, count) =>
             {
                 var s = new double[clusters];
                 for (int i = start; i < start + count; i++)
@@ -85,7 +81,7 @@ internal static class InformationBottleneck
 
                     Encode(s, o.Alpha, rowsOut.AsSpan((first + i) * clusters, clusters));
                 }
-            }), numerator);
+            }));
 
             var current = encoder;
             moved = RowBlocks.Sum(problem.X, (start, count) =>
@@ -99,7 +95,7 @@ internal static class InformationBottleneck
                 return [most];
             }, 1, Math.Max)[0];
 
-            (encoder, t) = state.Accept(next, t, numerator);
+            (encoder, t) = state.Accept(next, t);
             objective = state.Objective(encoder, t, o);
             progress?.Report(new IbIteration(o.Beta, restart, iteration + 1, objective, t, moved));
         }
@@ -185,26 +181,26 @@ internal static class InformationBottleneck
     }
 
     /// <summary>The marginals and decoder of the current encoder, and the quantities reported from them.</summary>
-    private sealed class State(IbProblem problem)
+    private sealed class State(IbProblem problem) : IDisposable
     {
+        private double _ity;
+
         public double[] Qt { get; private set; } = [];
 
-        public double[] Numerator { get; private set; } = [];
-
-        public double[] LogDecoder { get; private set; } = [];
+        /// <summary>The numerator and log q(y|t), where the products keep them.</summary>
+        public IbDecoder Decoder { get; } = problem.Products.CreateDecoder(problem.Py);
 
         /// <summary>Drops empty clusters, then computes q(t), the decoder numerator (a product) and log q(y|t).</summary>
         public (double[] Encoder, int Clusters) Prepare(double[] encoder, int t)
         {
             (encoder, t) = DropEmpty(encoder, t);
-            var numerator = new double[t * problem.Y];
-            problem.Products.DecoderNumerator(IIbProducts.Transpose(encoder, problem.X, t), t, numerator);
-            SetDecoder(numerator, t);
+            Decoder.Recompute(IIbProducts.Transpose(encoder, problem.X, t), t);
+            _ity = Decoder.Update(Qt);
             return (encoder, t);
         }
 
-        /// <summary>Takes an iteration's encoder with the numerator its step computed; recomputes the numerator only when a cluster emptied.</summary>
-        public (double[] Encoder, int Clusters) Accept(double[] encoder, int t, double[] numerator)
+        /// <summary>Takes an iteration's encoder, whose numerator its step computed; recomputes the numerator only when a cluster emptied.</summary>
+        public (double[] Encoder, int Clusters) Accept(double[] encoder, int t)
         {
             var qt = Marginal(encoder, t);
             if (qt.Any(q => !(q > EmptyCluster)))
@@ -213,9 +209,11 @@ internal static class InformationBottleneck
             }
 
             Qt = qt;
-            SetDecoder(numerator, t);
+            _ity = Decoder.Update(qt);
             return (encoder, t);
         }
+
+        public void Dispose() => Decoder.Dispose();
 
         private (double[] Encoder, int Clusters) DropEmpty(double[] encoder, int t)
         {
@@ -248,38 +246,20 @@ internal static class InformationBottleneck
             return (encoder, t);
         }
 
-        private void SetDecoder(double[] numerator, int t)
-        {
-            int y = problem.Y;
-            var logDecoder = LogDecoder.Length == t * y ? LogDecoder : new double[t * y];
-            var qt = Qt;
-
-            // Per cluster, in parallel: at 256 x 50257 the logs took a sizeable share of an iteration on one core.
-            Parallel.For(0, t, k =>
-            {
-                var row = logDecoder.AsSpan(k * y, y);
-                TensorPrimitives.Divide(numerator.AsSpan(k * y, y), qt[k], row);
-                TensorPrimitives.Log(row, row);
-                TensorPrimitives.Max(row, LogZero, row); // log 0 = -inf becomes LogZero
-            });
-
-            Numerator = numerator;
-            LogDecoder = logDecoder;
-        }
-
         public double Objective(double[] encoder, int t, IbOptions o) =>
-            Entropy(Qt) - o.Alpha * ConditionalEntropy(encoder, t) - o.Beta * Ity(t);
+            Entropy(Qt) - o.Alpha * ConditionalEntropy(encoder, t) - o.Beta * _ity;
 
         public IbResult Result(double[] encoder, int t, IbOptions o, double objective, int iterations, bool converged)
         {
             double ln2 = Math.Log(2);
             double ht = Entropy(Qt), htx = ConditionalEntropy(encoder, t);
+            var numerator = Decoder.Numerator();
             var decoder = new double[t * problem.Y];
             for (int k = 0; k < t; k++)
             {
                 for (int j = 0; j < problem.Y; j++)
                 {
-                    decoder[k * problem.Y + j] = Numerator[k * problem.Y + j] / Qt[k];
+                    decoder[k * problem.Y + j] = numerator[k * problem.Y + j] / Qt[k];
                 }
             }
 
@@ -293,7 +273,7 @@ internal static class InformationBottleneck
                 ClusterMarginal = Qt,
                 Decoder = decoder,
                 IxtBits = Math.Max(0, ht - htx) / ln2,
-                ItyBits = Math.Max(0, Ity(t)) / ln2,
+                ItyBits = Math.Max(0, _ity) / ln2,
                 HtBits = ht / ln2,
                 IxyBits = problem.IxyBits,
                 Objective = objective,
@@ -327,33 +307,6 @@ internal static class InformationBottleneck
 
             return [h];
         }, 1)[0];
-
-        /// <summary>I(T;Y) = Σ_t Σ_y q(t,y) log(q(t,y) / (q(t)p(y))), with q(t,y) the decoder numerator.</summary>
-        private double Ity(int t)
-        {
-            // Σ q(t,y)·log(q(t,y)/(q(t)p(y))) with log q(y|t) already in LogDecoder; q(t,y) = 0 adds 0·LogZero = 0
-            // (p(y) = 0 only where every q(t,y) is 0).
-            int y = problem.Y;
-            var logPy = new double[y];
-            TensorPrimitives.Log(problem.Py, logPy);
-            TensorPrimitives.Max(logPy, LogZero, logPy);
-            var numerator = Numerator;
-            var logDecoder = LogDecoder;
-            var terms = new double[t];
-            Parallel.For(0, t, k =>
-            {
-                var n = numerator.AsSpan(k * y, y);
-                terms[k] = TensorPrimitives.Dot(n, logDecoder.AsSpan(k * y, y)) - TensorPrimitives.Dot(n, logPy);
-            });
-
-            double mi = 0;
-            foreach (double term in terms)
-            {
-                mi += term;
-            }
-
-            return mi;
-        }
 
         private static double Entropy(double[] p) => JointDistribution.Entropy(p);
 

@@ -21,6 +21,8 @@ internal abstract class RowPassProducts(int contexts) : IIbProducts
     /// </summary>
     public double DecoderTolerance => 1e-3;
 
+    public virtual IbDecoder CreateDecoder(double[] py) => new HostIbDecoder(this, py);
+
     public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
         Pass(logDecoder, clusters, (first, rows, chunk) => chunk.AsSpan(0, rows * clusters).CopyTo(cross.AsSpan(first * clusters)), null, null);
 

@@ -154,6 +154,14 @@ public sealed partial class InfoEngine
 
         public double DecoderTolerance => inner.DecoderTolerance;
 
+        /// <summary>The inner products' decoder (host arrays or device buffers), checking before each of its products.</summary>
+        public IbDecoder CreateDecoder(double[] py)
+        {
+            var decoder = inner.CreateDecoder(py);
+            decoder.BeforeProduct = Check;
+            return decoder;
+        }
+
         public void Step(double[] logDecoder, int clusters, double[] encoder, EncoderUpdate update, double[] numerator)
         {
             Check();
