@@ -74,6 +74,58 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
     }
 
     [Fact]
+    public void The_device_decoder_matches_the_host_decoder()
+    {
+        // Columns of -inf logits give zero numerators: log 0 must stay finite on the device too (cross terms stay finite, I(T;Y) gets nothing from them).
+        var engine = fixture.Engine;
+        int vocab = 203, t = 4;
+        using var source = Source("f32", vocab, out var minusInfinity);
+        Assert.NotEmpty(minusInfinity);
+        var rows = ConditionalRows.FromLogits(source, temperature: 0.8);
+        long chunkBytes = 4L * 4 * vocab;
+        using var cpu = ConditionalIbProducts.Problem(rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, residentBytes: 0, default);
+        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, residentBytes: 0, cuBlas: true, default);
+        using var host = cpu.Products.CreateDecoder(cpu.Py);
+        using var device = gpu.Products.CreateDecoder(cpu.Py);
+        Assert.IsType<HostIbDecoder>(host);
+        Assert.IsType<IlgpuIbDecoder>(device);
+
+        var rng = new Random(11);
+        var encoderT = Enumerable.Range(0, t * Rows).Select(_ => rng.NextDouble()).ToArray();
+        host.Recompute(encoderT, t);
+        device.Recompute(encoderT, t);
+        var numerator = host.Numerator();
+        AssertClose(numerator, device.Numerator(), "decoder numerator");
+        var qt = Enumerable.Range(0, t).Select(k => numerator.AsSpan(k * vocab, vocab).ToArray().Sum()).ToArray();
+
+        double ity = host.Update(qt);
+        Assert.True(ity > 0, $"I(T;Y) = {ity}");
+        Assert.Equal(ity, device.Update(qt), ity * 1e-6);
+
+        // The next step's cross terms read each side's log q(y|t).
+        var (hostCross, deviceCross) = (new double[Rows * t], new double[Rows * t]);
+        var (hostEncoder, deviceEncoder) = (new double[Rows * t], new double[Rows * t]);
+        EncoderUpdate Update(double[] seen) => (first, n, cross, encoder) =>
+        {
+            for (int i = 0; i < n * t; i++)
+            {
+                Assert.True(double.IsFinite(cross[i]), $"cross term {cross[i]}");
+                seen[(first * t) + i] = cross[i];
+                encoder[(first * t) + i] = 1 + (((first * t) + i) % 3);
+            }
+        };
+        host.Step(hostEncoder, t, Update(hostCross));
+        device.Step(deviceEncoder, t, Update(deviceCross));
+        AssertClose(hostCross, deviceCross, "cross term");
+        var next = device.Numerator();
+        AssertClose(host.Numerator(), next, "stepped numerator");
+        foreach (int y in minusInfinity)
+        {
+            Assert.All(Enumerable.Range(0, t), k => Assert.Equal(0, next[(k * vocab) + y]));
+        }
+    }
+
+    [Fact]
     public void A_solve_on_the_device_recovers_the_planted_groups_and_matches_the_cpu_solve()
     {
         var engine = fixture.Engine;

@@ -14,8 +14,10 @@ namespace GpuInfo.Backends.Ilgpu;
 /// kernel turns them into float32 p(y|x) (<see cref="RowDistributionKernel"/>), the [rows, T] cross
 /// terms against the resident float32 log-decoder come down, the solver's encoder update runs on the
 /// host, the chunk's weights p(x)q(t|x) go up and its share of the decoder numerator is added into a
-/// float64 [T, V] device buffer that comes down once per pass. Device memory is a few chunk-sized
-/// buffers plus two [T, V] ones; p(y|x) is never whole anywhere. Where the raw rows fit the device's
+/// float64 [T, V] device buffer. In a solve that buffer and the log-decoder stay on the device
+/// (<see cref="IlgpuIbDecoder"/>); the host-array calls of <see cref="RowPassProducts"/> copy them
+/// across once per pass. Device memory is a few chunk-sized buffers plus two [T, V] ones; p(y|x) is
+/// never whole anywhere. Where the raw rows fit the device's
 /// budget (a quarter of its memory by default), the first pass keeps each chunk's raw rows on the
 /// device and later passes start from them: an iteration then reads no file and copies no rows up,
 /// which on a GPU would otherwise bound it by the host's read rate rather than the products. The products run on cuBLAS on CUDA
@@ -99,11 +101,12 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
         }
     }
 
-    /// <summary>One read of the rows: cross terms of a decoder for each chunk (then onCross), and/or the numerator of weights(x, t).</summary>
+    /// <summary>A solve's decoder stays on the device: an iteration then moves q(t) up and a number per cluster down, not two [clusters, Y] arrays.</summary>
+    public override IbDecoder CreateDecoder(double[] py) => new IlgpuIbDecoder(this, _backend, py);
+
+    /// <summary>One read of the rows with a host log-decoder and numerator: each copied across once per call.</summary>
     protected override void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
     {
-        var cross = ConditionalIbProducts.Reuse(ref _cross, (long)_chunkRows * clusters);
-        var w = ConditionalIbProducts.Reuse(ref _weights, (long)_chunkRows * clusters);
         lock (_backend.Gate)
         {
             var decoder = ArrayView<float>.Empty;
@@ -114,7 +117,27 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
             }
 
             var total = numerator is null ? ArrayView<double>.Empty : _arena.Get<double>("numerator", (long)clusters * _y);
+            DevicePass(decoder, clusters, onCross, weights, total);
             if (numerator is not null)
+            {
+                total.CopyToCPU(numerator.AsSpan());
+            }
+        }
+    }
+
+    /// <summary>
+    /// One read of the rows against device buffers: with <paramref name="onCross"/>, the cross terms
+    /// of the float32 log-decoder <paramref name="decoder"/> ([clusters, Y]) for each chunk; with
+    /// <paramref name="weights"/>, Σ_x p(x)·weights(x, t)·p(y|x) into <paramref name="total"/>
+    /// ([clusters, Y], overwritten).
+    /// </summary>
+    internal void DevicePass(ArrayView<float> decoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, ArrayView<double> total)
+    {
+        var cross = ConditionalIbProducts.Reuse(ref _cross, (long)_chunkRows * clusters);
+        var w = ConditionalIbProducts.Reuse(ref _weights, (long)_chunkRows * clusters);
+        lock (_backend.Gate)
+        {
+            if (weights is not null)
             {
                 total.MemSetToZero();
             }
@@ -130,7 +153,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
                     onCross(first, rows, cross);
                 }
 
-                if (numerator is not null)
+                if (weights is not null)
                 {
                     RowBlocks.For(rows, (start, n) =>
                     {
@@ -193,10 +216,6 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
                 _residentComplete = _resident;
             }
 
-            if (numerator is not null)
-            {
-                total.CopyToCPU(numerator.AsSpan());
-            }
         }
     }
 

@@ -9,7 +9,7 @@ namespace GpuInfo.Backends.Ilgpu;
 /// compiling them ahead of time (<see cref="PtxCompiler"/>). Keep in step with
 /// <see cref="SingleKernels{T, TLoad}"/>, <see cref="PairKernels{TP, TLP, TQ, TLQ}"/>, the
 /// backend's other loads and the IB products' (<see cref="IlgpuIbProducts"/>,
-/// <see cref="IlgpuConditionalIbProducts"/>, <see cref="TiledChunkProducts"/>, <see cref="CuBlasChunkProducts"/>).
+/// <see cref="IlgpuConditionalIbProducts"/>, <see cref="IlgpuIbDecoder"/>, <see cref="TiledChunkProducts"/>, <see cref="CuBlasChunkProducts"/>).
 /// </summary>
 internal static class KernelCatalog
 {
@@ -49,6 +49,7 @@ internal static class KernelCatalog
         yield return new("MatrixProductBlocked", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.MultiplyTransposedBlocked))!, true);
         yield return new("MatrixAccumulateTransposedLeft", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AccumulateTransposedLeft))!, true);
         yield return new("AddWidened", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AddWidened))!, false);
+        yield return new("IbDecoderUpdate", "f64", typeof(IbDecoderKernel).GetMethod(nameof(IbDecoderKernel.Update))!, true);
     }
 
     private static MethodInfo Generic(Type kernel, string name, params Type[] arguments) =>
