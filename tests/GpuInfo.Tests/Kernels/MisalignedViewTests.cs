@@ -29,7 +29,7 @@ public abstract class MisalignedViewTests(EngineFixture fixture)
         var x = data.Logits(Rows, Vocab);
         data.Mask(x, Vocab, 0.2);
         var bf16 = x.Select(BFloat16Bits.FromSingle).ToArray();
-        lock (backend.Gate)
+        using (backend.Use())
         {
             CheckSingle<float, Float32Loader>(backend, x, x, offset, $"f32 offset {offset} {data}");
             CheckSingle<ushort, BFloat16Loader>(backend, bf16, bf16.Select(BFloat16Bits.ToSingle).ToArray(), offset, $"bf16 offset {offset} {data}");
@@ -49,7 +49,7 @@ public abstract class MisalignedViewTests(EngineFixture fixture)
         var qBits = data.Perturbed(p, 0.2).Select(BFloat16Bits.FromSingle).ToArray();
         var q = qBits.Select(BFloat16Bits.ToSingle).ToArray();
         var acc = backend.Accelerator;
-        lock (backend.Gate)
+        using (backend.Use())
         {
             using var pBuffer = acc.Allocate1D<float>(offsetP + p.Length);
             using var qBuffer = acc.Allocate1D<ushort>(offsetQ + q.Length);

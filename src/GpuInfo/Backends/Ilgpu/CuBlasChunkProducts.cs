@@ -77,7 +77,7 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
 
         try
         {
-            lock (backend.Gate)
+            using (backend.Use())
             {
                 using var products = TryCreate(backend, out string reason);
                 return products is null ? reason : $"cuBLAS {products._blas.Version}";

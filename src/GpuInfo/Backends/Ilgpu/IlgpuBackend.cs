@@ -17,6 +17,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
     private readonly DeviceArena _shared;
     private readonly Dictionary<Type, object> _kernels = [];
     private readonly long _chunkBudget;
+    private bool _disposed;
 
     private readonly Context _context;
 
@@ -34,8 +35,31 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
 
     public Accelerator Accelerator { get; }
 
-    /// <summary>Serialises every use of <see cref="Accelerator"/> (row kernels and IB products).</summary>
-    internal object Gate => _gate;
+    /// <summary>
+    /// Serialises every use of <see cref="Accelerator"/> (row kernels and IB products) and makes its
+    /// context the calling thread's: a CUDA context is current per thread, and ILGPU 1.5.3 binds it
+    /// for copies, launches and allocations but not, for one, to free a buffer (cuMemFree), which a
+    /// <see cref="DeviceArena"/> does when it grows. Callers come from the corpus's consumers and
+    /// the thread pool, not the thread that made the context.
+    /// </summary>
+    internal GateScope Use()
+    {
+        Monitor.Enter(_gate);
+        try
+        {
+            if (!_disposed)
+            {
+                Accelerator.Bind();
+            }
+        }
+        catch
+        {
+            Monitor.Exit(_gate);
+            throw;
+        }
+
+        return new GateScope(_gate);
+    }
 
     /// <summary>The launch configuration, derived from what the accelerator reports.</summary>
     internal LaunchPlan Plan { get; }
@@ -50,7 +74,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
 
     public void Score(in ScoreJob job)
     {
-        lock (_gate)
+        using (Use())
         {
             switch (job.Logits.Type)
             {
@@ -69,7 +93,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
 
     public void Compare(in CompareJob job)
     {
-        lock (_gate)
+        using (Use())
         {
             switch (job.P.Type)
             {
@@ -88,8 +112,14 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
 
     public void Dispose()
     {
-        lock (_gate)
+        using (Use())
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             foreach (var arena in _arenas)
             {
                 arena.Dispose();
@@ -108,7 +138,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
 
     public double[] TimeScore(in ScoreJob job, int warmups, int repeats)
     {
-        lock (_gate)
+        using (Use())
         {
             return job.Logits.Type switch
             {
@@ -121,7 +151,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
 
     public double[] TimeCompare(in CompareJob job, int warmups, int repeats)
     {
-        lock (_gate)
+        using (Use())
         {
             if (job.P.Type != job.Q.Type)
             {
@@ -139,7 +169,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
 
     public double[] TimeRead(RowsView data, int warmups, int repeats)
     {
-        lock (_gate)
+        using (Use())
         {
             long floats = data.Rows * data.RowBytes / 4;
             var stream = _streams[0];
@@ -160,7 +190,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
     /// <summary>Device-to-device copy of the rows (read + write): the copy-bandwidth baseline of the GPU notes.</summary>
     public double[] TimeCopy(RowsView data, int warmups, int repeats)
     {
-        lock (_gate)
+        using (Use())
         {
             long bytes = data.Rows * data.RowBytes;
             var stream = _streams[0];
@@ -445,7 +475,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
         kernel(stream, rows, sums, splits, output);
     }
 
-    /// <summary>Kernels loaded once per backend (ILGPU compiles on load); call under <see cref="Gate"/>.</summary>
+    /// <summary>Kernels loaded once per backend (ILGPU compiles on load); call under <see cref="Use"/>.</summary>
     internal TKernels Kernels<TKernels>(Func<Accelerator, TKernels> create)
         where TKernels : class
     {
@@ -470,4 +500,10 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             view.SubView(0, count).CopyToCPU(stream, ref *(T*)host, count);
         }
     }
+}
+
+/// <summary>Held while an accelerator is in use (<see cref="IlgpuBackend.Use"/>).</summary>
+internal readonly ref struct GateScope(object gate)
+{
+    public void Dispose() => Monitor.Exit(gate);
 }

@@ -55,7 +55,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
         _y = rows.Vocab;
         _chunkRows = (int)Math.Clamp(chunkBytes / (4L * _y), 1, Math.Min(_x, Array.MaxLength / _y));
         _resident = (long)_x * rows.Source.RowBytes <= residentBytes;
-        lock (backend.Gate)
+        using (backend.Use())
         {
             string whyTiled = string.Empty;
             _products = (cuBlas ? CuBlasChunkProducts.TryCreate(backend, out whyTiled) : null) ?? (IChunkProducts)new TiledChunkProducts(backend, whyTiled);
@@ -94,7 +94,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
 
     public override void Dispose()
     {
-        lock (_backend.Gate)
+        using (_backend.Use())
         {
             _arena.Dispose();
             _products.Dispose();
@@ -107,7 +107,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     /// <summary>One read of the rows with a host log-decoder and numerator: each copied across once per call.</summary>
     protected override void Pass(double[]? logDecoder, int clusters, Action<int, int, double[]>? onCross, Func<int, int, double>? weights, double[]? numerator)
     {
-        lock (_backend.Gate)
+        using (_backend.Use())
         {
             var decoder = ArrayView<float>.Empty;
             if (logDecoder is not null)
@@ -135,7 +135,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     {
         var cross = ConditionalIbProducts.Reuse(ref _cross, (long)_chunkRows * clusters);
         var w = ConditionalIbProducts.Reuse(ref _weights, (long)_chunkRows * clusters);
-        lock (_backend.Gate)
+        using (_backend.Use())
         {
             if (weights is not null)
             {

@@ -25,7 +25,7 @@ internal sealed class IlgpuIbDecoder : IbDecoder
         _products = products;
         _backend = backend;
         _y = py.Length;
-        lock (backend.Gate)
+        using (backend.Use())
         {
             _arena = new DeviceArena(backend.Accelerator);
             _arena.Get<double>("logPy", _y).CopyFromCPU(LogMarginal(py));
@@ -36,7 +36,7 @@ internal sealed class IlgpuIbDecoder : IbDecoder
     {
         int t = _clusters;
         var terms = new double[t];
-        lock (_backend.Gate)
+        using (_backend.Use())
         {
             var q = _arena.Get<double>("qt", t);
             q.CopyFromCPU(qt.AsSpan(0, t));
@@ -58,7 +58,7 @@ internal sealed class IlgpuIbDecoder : IbDecoder
     public override double[] Numerator()
     {
         var numerator = new double[(long)_clusters * _y];
-        lock (_backend.Gate)
+        using (_backend.Use())
         {
             Numerator(_clusters).CopyToCPU(numerator);
         }
@@ -68,7 +68,7 @@ internal sealed class IlgpuIbDecoder : IbDecoder
 
     public override void Dispose()
     {
-        lock (_backend.Gate)
+        using (_backend.Use())
         {
             _arena.Dispose();
         }

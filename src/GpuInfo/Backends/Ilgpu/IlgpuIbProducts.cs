@@ -76,7 +76,7 @@ internal sealed class IlgpuIbProducts : IIbProducts
             _upload[i] = (float)Math.Max(operand[i], -1e30);
         }
 
-        lock (_backend.Gate)
+        using (_backend.Use())
         {
             Launch(resident, rows, count, clusters, k, result, operandIsA);
         }
