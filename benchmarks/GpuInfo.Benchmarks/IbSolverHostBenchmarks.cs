@@ -8,7 +8,9 @@ namespace GpuInfo.Benchmarks;
 /// decoders, I(T;Y) and the final report, i.e. what runs on the host beside a GPU's products each
 /// iteration. One solve of <see cref="Iterations"/> iterations (plus its preparation and report:
 /// the difference between the two sizes over 8 is the cost of an iteration); the products' copies (the cross terms and a [256, 50257] numerator, as a device's products copy
-/// them back) are part of it.
+/// them back) are part of it. <see cref="DeviceDecoder"/>: the decoder kept where the products are,
+/// as on a GPU (<c>IlgpuIbDecoder</c>): the host then computes no log-decoder or I(T;Y) and copies
+/// the numerator back once, for the report.
 /// </summary>
 public class IbSolverHostBenchmarks
 {
@@ -19,6 +21,9 @@ public class IbSolverHostBenchmarks
 
     [Params(2, 10)]
     public int Iterations { get; set; }
+
+    [Params(false, true)]
+    public bool DeviceDecoder { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -48,7 +53,7 @@ public class IbSolverHostBenchmarks
 
         var negHyx = Enumerable.Repeat(-5.0, Contexts).ToArray();
         var px = Enumerable.Repeat(1.0 / Contexts, Contexts).ToArray();
-        _problem = new IbProblem(px, py, negHyx, 1.0, new CopiedProducts(even, odd, numerator));
+        _problem = new IbProblem(px, py, negHyx, 1.0, new CopiedProducts(even, odd, numerator, DeviceDecoder));
     }
 
     [Benchmark]
@@ -59,11 +64,13 @@ public class IbSolverHostBenchmarks
     /// Products that hand back fixed results, so that only the solver's own work is timed; the cross
     /// terms alternate between two sets so that the encoder keeps moving (no early convergence).
     /// </summary>
-    private sealed class CopiedProducts(double[] even, double[] odd, double[] numerator) : IIbProducts
+    private sealed class CopiedProducts(double[] even, double[] odd, double[] numerator, bool deviceDecoder) : IIbProducts
     {
         private int _calls;
 
         public string Name => "copied";
+
+        public IbDecoder CreateDecoder(double[] py) => deviceDecoder ? new CopiedDecoder(this, numerator) : new HostIbDecoder(this, py);
 
         public void CrossTerms(double[] logDecoder, int clusters, double[] result) => even.AsSpan(0, result.Length).CopyTo(result);
 
@@ -78,5 +85,19 @@ public class IbSolverHostBenchmarks
         public void Dispose()
         {
         }
+    }
+
+    /// <summary>A decoder whose work happens elsewhere (a device): an update returns a fixed I(T;Y), and the numerator is copied back only for the report.</summary>
+    private sealed class CopiedDecoder(CopiedProducts products, double[] numerator) : IbDecoder
+    {
+        private int _clusters;
+
+        public override double Update(double[] qt) => 0.5;
+
+        public override double[] Numerator() => numerator.AsSpan(0, _clusters * (numerator.Length / Clusters)).ToArray();
+
+        protected override void RecomputeCore(double[] encoderTransposed, int clusters) => _clusters = clusters;
+
+        protected override void StepCore(double[] encoder, int clusters, EncoderUpdate update) => products.Step([], clusters, encoder, update, []);
     }
 }
