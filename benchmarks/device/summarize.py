@@ -7,7 +7,9 @@ speedup over PyTorch eager and torch.compile on the same data and card.
                                       # ib_gpuinfo.json and ib_torch.json
 
 The IB line: one iteration over rows (4 N V T FLOPs) from gpuinfo's seconds_per_iteration, as a
-fraction of cuBLAS's float32 rate (TF32 off) on the same shapes, and against the PyTorch iteration.
+fraction of cuBLAS's float32 rate (TF32 off) on the same shapes, and against the PyTorch iteration;
+with the seconds of it spent in the products (products_seconds_per_iteration) and the host's share
+(the solver's own work around them: what to shrink next if the iteration misses its goal).
 """
 import glob
 import json
@@ -44,7 +46,10 @@ if os.path.exists(ib_ours) and os.path.exists(ib_peer):
         "gflops": flops / seconds / 1e9 if seconds else None, "cublas_gflops": peer["cublas_gflops"],
         "fraction_of_cublas": flops / seconds / 1e9 / peer["cublas_gflops"] if seconds else None,
         "torch_seconds": peer["peer_seconds_min"], "speedup_torch": peer["peer_seconds_min"] / seconds if seconds else None,
+        "products_seconds_per_iteration": ours.get("products_seconds_per_iteration"),
     }
+    product_seconds = ib["products_seconds_per_iteration"]
+    ib["host_share"] = 1 - product_seconds / seconds if seconds and product_seconds is not None else None
 
 json.dump({"row_measures": rows, "ib": ib}, open(os.path.join(out, "summary.json"), "w"), indent=2)
 
@@ -60,9 +65,10 @@ for r in rows:
                  f"{f(r['torch_eager_ms'], '.3f')} | {f(r['speedup_eager'], '.1f')} | {f(r['torch_compile_ms'], '.3f')} | "
                  f"{f(r['speedup_compile'], '.1f')} | {r['max_relative_error']:.1e} |")
 if ib:
-    lines += ["", "| IB iteration | products | s / iteration | GFLOP/s | cuBLAS f32 GFLOP/s | of cuBLAS | torch s | x torch |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-              f"| {ib['shape']} | {ib['products']} | {f(ib['seconds_per_iteration'], '.4f')} | {f(ib['gflops'], '.0f')} | "
+    lines += ["", "| IB iteration | products | s / iteration | of it in products | host share | GFLOP/s | cuBLAS f32 GFLOP/s | of cuBLAS | torch s | x torch |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+              f"| {ib['shape']} | {ib['products']} | {f(ib['seconds_per_iteration'], '.4f')} | {f(ib['products_seconds_per_iteration'], '.4f')} | "
+              f"{f(ib['host_share'], '.0%')} | {f(ib['gflops'], '.0f')} | "
               f"{ib['cublas_gflops']:.0f} | {f(ib['fraction_of_cublas'], '.0%')} | {ib['torch_seconds']:.4f} | {f(ib['speedup_torch'], '.2f')} |"]
 open(os.path.join(out, "summary.md"), "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))

@@ -63,6 +63,7 @@ internal static class IbCommand
             if (progress is not null)
             {
                 report["seconds_per_iteration"] = progress.SecondsPerIteration;
+                report["products_seconds_per_iteration"] = progress.ProductSecondsPerIteration;
             }
 
             if (summary is not null)

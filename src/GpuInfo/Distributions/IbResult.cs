@@ -49,4 +49,9 @@ public sealed record IbResult
 /// <param name="Objective">L after the iteration, in nats.</param>
 /// <param name="Clusters">Clusters with mass.</param>
 /// <param name="Moved">The largest change of an encoder entry in the iteration.</param>
-public sealed record IbIteration(double Beta, int Restart, int Iteration, double Objective, int Clusters, double Moved);
+/// <param name="ProductSeconds">
+/// Seconds of the iteration spent in its products (the pass over the data and the decoder update,
+/// on whatever device runs them), not counting the encoder update they call back: the rest of the
+/// iteration is the solver's own host work.
+/// </param>
+public sealed record IbIteration(double Beta, int Restart, int Iteration, double Objective, int Clusters, double Moved, double ProductSeconds = 0);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
 
 namespace GpuInfo;
@@ -68,7 +69,8 @@ internal static class InformationBottleneck
             // state's own ([clusters, Y]: the largest array; nothing reads it until Accept).
             var next = spareEncoder?.Length == encoder.Length ? spareEncoder : new double[encoder.Length];
             spareEncoder = iteration > 0 ? encoder : null;
-            state.Decoder.Step(next, t, (first, rows, cross, rowsOut) => RowBlocks.For(rows, (start, count) =>
+            long stepStart = Stopwatch.GetTimestamp(), updateTicks = 0;
+            state.Decoder.Step(next, t, (first, rows, cross, rowsOut) => Timed(ref updateTicks, () => RowBlocks.For(rows, (start, count) =>
             {
                 var s = new double[clusters];
                 for (int i = start; i < start + count; i++)
@@ -81,7 +83,8 @@ internal static class InformationBottleneck
 
                     Encode(s, o.Alpha, rowsOut.AsSpan((first + i) * clusters, clusters));
                 }
-            }));
+            })));
+            long productTicks = Stopwatch.GetTimestamp() - stepStart - updateTicks;
 
             var current = encoder;
             moved = RowBlocks.Sum(problem.X, (start, count) =>
@@ -96,11 +99,20 @@ internal static class InformationBottleneck
             }, 1, Math.Max)[0];
 
             (encoder, t) = state.Accept(next, t);
+            productTicks += state.DecoderTicks;
             objective = state.Objective(encoder, t, o);
-            progress?.Report(new IbIteration(o.Beta, restart, iteration + 1, objective, t, moved));
+            progress?.Report(new IbIteration(o.Beta, restart, iteration + 1, objective, t, moved, Stopwatch.GetElapsedTime(0, productTicks).TotalSeconds));
         }
 
         return state.Result(encoder, t, o, objective, iteration, converged);
+    }
+
+    /// <summary>Runs <paramref name="action"/>, adding its duration to <paramref name="ticks"/> (Stopwatch ticks).</summary>
+    private static void Timed(ref long ticks, Action action)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        ticks += Stopwatch.GetTimestamp() - start;
     }
 
     /// <summary>q(·|x) from the scores s_t = log q(t) - β·KL: a softmax of s/α, or the argmax when α = 0.</summary>
@@ -190,12 +202,18 @@ internal static class InformationBottleneck
         /// <summary>The numerator and log q(y|t), where the products keep them.</summary>
         public IbDecoder Decoder { get; } = problem.Products.CreateDecoder(problem.Py);
 
+        /// <summary>Stopwatch ticks the decoder's products took in the last <see cref="Prepare"/> or <see cref="Accept"/>.</summary>
+        public long DecoderTicks { get; private set; }
+
         /// <summary>Drops empty clusters, then computes q(t), the decoder numerator (a product) and log q(y|t).</summary>
         public (double[] Encoder, int Clusters) Prepare(double[] encoder, int t)
         {
             (encoder, t) = DropEmpty(encoder, t);
-            Decoder.Recompute(IIbProducts.Transpose(encoder, problem.X, t), t);
+            var transposed = IIbProducts.Transpose(encoder, problem.X, t);
+            long start = Stopwatch.GetTimestamp();
+            Decoder.Recompute(transposed, t);
             _ity = Decoder.Update(Qt);
+            DecoderTicks = Stopwatch.GetTimestamp() - start;
             return (encoder, t);
         }
 
@@ -209,7 +227,9 @@ internal static class InformationBottleneck
             }
 
             Qt = qt;
+            long start = Stopwatch.GetTimestamp();
             _ity = Decoder.Update(qt);
+            DecoderTicks = Stopwatch.GetTimestamp() - start;
             return (encoder, t);
         }
 

@@ -33,7 +33,8 @@ public sealed class IbRowsCliTests : IDisposable
         Assert.StartsWith("w", (string)clusters[0]!["top_tokens"]![0]!["text"]!, StringComparison.Ordinal);
         Assert.Equal(1.0, clusters.Sum(c => (double)c!["mass"]!), 9);
         Assert.True((int)report["iterations"]! < 2 || (double)report["seconds_per_iteration"]! > 0, stdout);
-        Assert.Matches(@"iteration 1: .*, \d+\.\d{3} s", stderr);
+        Assert.True((int)report["iterations"]! < 2 || (double)report["products_seconds_per_iteration"]! is > 0 and var p && p <= (double)report["seconds_per_iteration"]!, stdout);
+        Assert.Matches(@"iteration 1: .*, \d+\.\d{3} s \(products \d+\.\d{3} s\)", stderr);
 
         var info = NpyFormat.Read(assignments);
         Assert.Equal([planted.Rows], info.Shape);
