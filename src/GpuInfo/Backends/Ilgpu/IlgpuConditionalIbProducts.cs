@@ -215,7 +215,6 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
 
                 _residentComplete = _resident;
             }
-
         }
     }
 
