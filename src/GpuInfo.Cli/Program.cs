@@ -65,6 +65,7 @@ public static class Program
         Corpus.RowSourceException r => (ExitCode.BadData, r.Message),
         DeviceUnavailableException d => (ExitCode.Device, d.Message),
         OutOfMemoryException => (ExitCode.Device, "out of memory"),
+        ILGPU.Runtime.AcceleratorException a => (ExitCode.Device, $"the {a.AcceleratorType.ToString().ToLowerInvariant()} accelerator failed: {a.Message} (--device cpu runs without it)"),
         ArgumentException a => (ExitCode.Usage, a.Message),
         _ => (ExitCode.Internal, $"internal error: {e.GetType().Name}: {e.Message} (set GPUINFO_DEBUG=1 for details)"),
     };

@@ -16,6 +16,15 @@ public sealed class CliErrorTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
+    public void An_accelerator_failure_is_a_device_error_of_one_line()
+    {
+        // ILGPU reports a device's failure (out of memory, a failed launch) as an AcceleratorException.
+        var (code, message) = GpuInfo.Cli.Program.Describe(new ILGPU.Runtime.Cuda.CudaException("out of memory"));
+        Assert.Equal(Device, code);
+        Assert.Equal("the cuda accelerator failed: out of memory (--device cpu runs without it)", message);
+    }
+
+    [Fact]
     public void Missing_file() => CliRunner.Fails(Data, ["missing.npy", "file not found"], "eval", "--logits", _dir.File("missing.npy"), "--targets", Targets(2, 0, 1));
 
     [Fact]
