@@ -69,6 +69,10 @@ internal static class InformationBottleneck
             // state's own ([clusters, Y]: the largest array; nothing reads it until Accept).
             var next = spareEncoder?.Length == encoder.Length ? spareEncoder : new double[encoder.Length];
             spareEncoder = iteration > 0 ? encoder : null;
+            // Each row's largest move and entropy are taken while the update has it in cache: two
+            // passes over the [X, clusters] encoders less an iteration.
+            var current = encoder;
+            var (rowMoved, rowEntropy) = state.RowScratch();
             long stepStart = Stopwatch.GetTimestamp(), updateTicks = 0;
             state.Decoder.Step(next, t, (first, rows, cross, rowsOut) => Timed(ref updateTicks, () => RowBlocks.For(rows, (start, count) =>
             {
@@ -81,26 +85,28 @@ internal static class InformationBottleneck
                         s[k] = logQt[k] - o.Beta * kl;
                     }
 
-                    Encode(s, o.Alpha, rowsOut.AsSpan((first + i) * clusters, clusters));
+                    var row = rowsOut.AsSpan((first + i) * clusters, clusters);
+                    Encode(s, o.Alpha, row);
+                    var old = current.AsSpan((first + i) * clusters, clusters);
+                    double most = 0;
+                    for (int k = 0; k < clusters; k++)
+                    {
+                        most = Math.Max(most, Math.Abs(old[k] - row[k]));
+                    }
+
+                    rowMoved[first + i] = most;
+                    rowEntropy[first + i] = JointDistribution.Entropy(row);
                 }
             })));
             long productTicks = Stopwatch.GetTimestamp() - stepStart - updateTicks;
+            moved = TensorPrimitives.Max<double>(rowMoved);
 
-            var current = encoder;
-            moved = RowBlocks.Sum(problem.X, (start, count) =>
-            {
-                double most = 0;
-                for (long e = (long)start * t, end = (long)(start + count) * t; e < end; e++)
-                {
-                    most = Math.Max(most, Math.Abs(current[e] - next[e]));
-                }
-
-                return [most];
-            }, 1, Math.Max)[0];
-
+            int before = t;
             (encoder, t) = state.Accept(next, t);
             productTicks += state.DecoderTicks;
-            objective = state.Objective(encoder, t, o);
+
+            // A cluster that emptied was dropped and the rows renormalised: their entropies are recomputed.
+            objective = state.Objective(encoder, t, o, t == before ? rowEntropy : null);
             progress?.Report(new IbIteration(o.Beta, restart, iteration + 1, objective, t, moved, Stopwatch.GetElapsedTime(0, productTicks).TotalSeconds));
         }
 
@@ -196,6 +202,8 @@ internal static class InformationBottleneck
     private sealed class State(IbProblem problem) : IDisposable
     {
         private double _ity;
+        private double[]? _rowMoved;
+        private double[]? _rowEntropy;
 
         public double[] Qt { get; private set; } = [];
 
@@ -266,8 +274,17 @@ internal static class InformationBottleneck
             return (encoder, t);
         }
 
-        public double Objective(double[] encoder, int t, IbOptions o) =>
-            Entropy(Qt) - o.Alpha * ConditionalEntropy(encoder, t) - o.Beta * _ity;
+        /// <summary>L; with <paramref name="rowEntropies"/> (H(q(·|x)) of each row of this encoder), H(T|X) from them instead of the rows.</summary>
+        public double Objective(double[] encoder, int t, IbOptions o, double[]? rowEntropies = null) =>
+            Entropy(Qt) - o.Alpha * (rowEntropies is null ? ConditionalEntropy(encoder, t) : ConditionalEntropy(rowEntropies)) - o.Beta * _ity;
+
+        /// <summary>Per-row arrays an iteration fills (each row's largest move, its entropy), kept across iterations.</summary>
+        public (double[] Moved, double[] Entropy) RowScratch()
+        {
+            _rowMoved ??= new double[problem.X];
+            _rowEntropy ??= new double[problem.X];
+            return (_rowMoved, _rowEntropy);
+        }
 
         public IbResult Result(double[] encoder, int t, IbOptions o, double objective, int iterations, bool converged)
         {
@@ -323,6 +340,18 @@ internal static class InformationBottleneck
             for (int i = start; i < start + count; i++)
             {
                 h += problem.Px[i] * JointDistribution.Entropy(encoder.AsSpan(i * t, t));
+            }
+
+            return [h];
+        }, 1)[0];
+
+        /// <summary>As above from each row's entropy, summed in the same blocks and order: the same bits.</summary>
+        private double ConditionalEntropy(double[] rowEntropies) => RowBlocks.Sum(problem.X, (start, count) =>
+        {
+            double h = 0;
+            for (int i = start; i < start + count; i++)
+            {
+                h += problem.Px[i] * rowEntropies[i];
             }
 
             return [h];
