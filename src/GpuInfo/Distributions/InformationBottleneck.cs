@@ -66,7 +66,7 @@ internal static class InformationBottleneck
             // The last iteration's encoder is free once the state holds the new one: reused, an
             // iteration touches no fresh pages (each new array was a page fault a 4 KiB). The first
             // encoder is the caller's: never reused. The step writes the new numerator over the
-            // state's own ([clusters, Y]: the largest array; nothing reads it until Accept).
+            // decoder's own ([clusters, Y], host or device: the largest array; nothing reads it until Accept).
             var next = spareEncoder?.Length == encoder.Length ? spareEncoder : new double[encoder.Length];
             spareEncoder = iteration > 0 ? encoder : null;
             // Each row's largest move and entropy are taken while the update has it in cache: two
