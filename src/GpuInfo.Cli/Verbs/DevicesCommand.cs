@@ -21,6 +21,7 @@ internal static class DevicesCommand
             string? cuBlas = chosen.Kind == DeviceKind.Cuda && engine.Backend is Backends.Ilgpu.IlgpuBackend gpu
                 ? Backends.Ilgpu.CuBlasChunkProducts.Describe(gpu)
                 : null;
+            string cpuProducts = Backends.Cpu.Blas.Sgemm.Create(Environment.ProcessorCount).Name;
             if (parse.GetValue(common.Json))
             {
                 var list = new JsonArray();
@@ -49,6 +50,7 @@ internal static class DevicesCommand
                         ["reason"] = chosen.Reason,
                         ["cublas"] = cuBlas,
                     },
+                    ["cpu_products"] = cpuProducts,
                 });
                 return ExitCode.Ok;
             }
@@ -68,6 +70,8 @@ internal static class DevicesCommand
             {
                 console.MarkupLine($"[bold]IB products[/]: {Markup.Escape(cuBlas)}");
             }
+
+            console.MarkupLine($"[bold]CPU IB products[/]: {Markup.Escape(cpuProducts)}");
 
             return ExitCode.Ok;
         });

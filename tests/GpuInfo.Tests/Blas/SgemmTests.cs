@@ -83,6 +83,28 @@ public sealed class SgemmTests
     }
 
     // Terms in [-1, 1]: float32 sums of k of them are within about k·2^-24 of the exact value.
+    [Fact]
+    public void An_openblas_names_its_version_and_the_kernels_it_picked()
+    {
+        var sgemm = Sgemm.Create(2);
+        if (sgemm is ManagedSgemm)
+        {
+            Assert.Skip(NativeSgemm.Missing);
+        }
+
+        if (!sgemm.Name.StartsWith("OpenBLAS", StringComparison.Ordinal))
+        {
+            Assert.Skip($"the system BLAS is not OpenBLAS: {sgemm.Name}");
+        }
+
+        // OPENBLAS_CORETYPE, where set, is the pick (its Haswell kernels run at about half the speed of its AVX-512 ones on the dev VM).
+        Assert.Matches(@"^OpenBLAS \d+\.\d+\.\d+ \(libopenblas[^,]*, \w+ kernels\)$", sgemm.Name);
+        if (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is { Length: > 0 } coreType)
+        {
+            Assert.Contains($", {coreType} kernels", sgemm.Name, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
     private static double Tolerance(int k) => 1e-6 * Math.Max(1, k);
 
     private static float[] Random(Random rng, int length) =>

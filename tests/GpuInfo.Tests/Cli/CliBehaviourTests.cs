@@ -216,6 +216,7 @@ public sealed class CliBehaviourTests : IDisposable
         var devices = CliRunner.Json("devices", "--device", "cpu");
         Assert.Equal("cpu", devices["chosen"]!["kind"]!.GetValue<string>());
         Assert.Contains(devices["devices"]!.AsArray(), d => d!["kind"]!.GetValue<string>() == "ilgpu-cpu");
+        Assert.False(string.IsNullOrWhiteSpace(devices["cpu_products"]!.GetValue<string>()));
         var bench = CliRunner.Json("bench", "--rows", "8", "--vocab", "3001", "--repeats", "2", "--device", "cpu");
         Assert.Equal(6, bench["ops"]!.AsArray().Count);
         Assert.All(bench["ops"]!.AsArray(), op => Assert.True(CliRunner.Number(op!["max_relative_error"]) < 1e-4));

@@ -9,7 +9,7 @@ namespace GpuInfo.Backends.Cpu.Blas;
 /// </summary>
 internal abstract class Sgemm
 {
-    /// <summary>What the products run on, for reports (e.g. "OpenBLAS (/usr/lib/.../libopenblas.so.0)").</summary>
+    /// <summary>What the products run on, for reports (e.g. "OpenBLAS 0.3.21 (libopenblas.so.0, Cooperlake kernels)").</summary>
     public abstract string Name { get; }
 
     /// <summary>c[i, j] = Σ_l a[i, l]·b[j, l] for a [m, k] (row stride lda), b [n, k] (ldb), c [m, n] (ldc).</summary>
