@@ -5,12 +5,12 @@ using BenchmarkDotNet.Jobs;
 
 namespace GpuInfo.Benchmarks;
 
-/// <summary>The default config with short jobs (the suites are memory-bound and stable), a GB/s column, and markdown + JSON exporters.</summary>
+/// <summary>The default config with short jobs (the suites are memory-bound and stable), a GB/s column, GFLOP/s columns for the IB iterations, and markdown + JSON exporters.</summary>
 public static class BenchConfig
 {
     public static IConfig Create() => DefaultConfig.Instance
         .AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(10).WithLaunchCount(1))
-        .AddColumn(new ThroughputColumn())
+        .AddColumn(new ThroughputColumn(), new FlopsColumn(fractionOfMatmul: false), new FlopsColumn(fractionOfMatmul: true))
         .AddExporter(MarkdownExporter.GitHub)
         .AddExporter(JsonExporter.Full)
         .WithOptions(ConfigOptions.DisableOptimizationsValidator);

@@ -11,7 +11,7 @@ namespace GpuInfo.Benchmarks;
 /// </summary>
 public class IbIterationBenchmarks
 {
-    private const int X = 4096, Y = 50257, T = 64;
+    public const int X = 4096, Y = 50257, T = 64;
     private InfoEngine _engine = null!;
     private IIbProducts _products = null!;
     private double[] _logDecoder = [];

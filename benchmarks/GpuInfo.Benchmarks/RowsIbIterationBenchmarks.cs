@@ -13,7 +13,7 @@ namespace GpuInfo.Benchmarks;
 /// </summary>
 public class RowsIbIterationBenchmarks
 {
-    private const int Vocab = 50257;
+    public const int Vocab = 50257;
     private InfoEngine _engine = null!;
     private RowSource _source = null!;
     private IbProblem _problem = null!;
@@ -43,6 +43,7 @@ public class RowsIbIterationBenchmarks
         int workers = Environment.ProcessorCount;
         var sgemm = Sgemm.Create(workers, managedOnly: Products == "managed");
         _problem = ConditionalIbProducts.Problem(ConditionalRows.FromLogits(_source), sgemm, workers, chunkBytes: null, InfoEngineOptions.DefaultHostResidentBytes, CancellationToken.None);
+        Console.WriteLine($"// products: {_problem.Products.Name}");
         var rng = new Random(1);
         _logDecoder = [.. Enumerable.Range(0, clusters * Vocab).Select(_ => Math.Log(rng.NextDouble() + 1e-9))];
         _encoder = new double[rows * clusters];
