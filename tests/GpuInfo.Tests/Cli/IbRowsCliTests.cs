@@ -53,6 +53,17 @@ public sealed class IbRowsCliTests : IDisposable
 
         Assert.Equal(3, groupOf.Values.Distinct().Count());
         Assert.Equal([3L, planted.Vocab], NpyFormat.Read(decoders).Shape);
+
+        // Each cluster's top tokens are its decoder row's largest entries, largest first (ties: the lower token id).
+        var q = MatrixFile.Read(decoders);
+        foreach (var c in clusters)
+        {
+            int k = (int)c!["cluster"]!;
+            var expected = Enumerable.Range(0, planted.Vocab).OrderByDescending(y => q[k, y]).Take(4).ToArray();
+            Assert.Equal(expected, c["top_tokens"]!.AsArray().Select(t => (int)t!["token"]!).ToArray());
+            var shown = c["top_tokens"]!.AsArray().Select(t => (double)t!["p"]!).ToArray();
+            Assert.All(expected.Select((y, i) => (q[k, y], shown[i])), e => Assert.Equal(e.Item1, e.Item2, 1e-7 * e.Item1)); // the file holds float32
+        }
     }
 
     [Fact]
