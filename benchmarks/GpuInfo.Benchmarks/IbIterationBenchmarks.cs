@@ -6,7 +6,8 @@ namespace GpuInfo.Benchmarks;
 /// <summary>
 /// The heavy part of one Information Bottleneck iteration at the size (X=4096 contexts,
 /// Y=50257 tokens, T=64 clusters): both matrix products, with the joint already resident (float64
-/// SIMD on the CPU path, the float32 tiled kernel on accelerators). The rest of an iteration is
+/// on the CPU path: the system BLAS's dgemm, or the managed kernels as "cpu/managed"; the float32
+/// tiled kernel on accelerators). The rest of an iteration is
 /// O(X·T + T·Y).
 /// </summary>
 public class IbIterationBenchmarks
@@ -22,14 +23,16 @@ public class IbIterationBenchmarks
     [ParamsSource(nameof(Devices))]
     public string Device { get; set; } = "cpu";
 
-    public static IEnumerable<string> Devices() => RowMeasureBenchmarks.Devices().Where(d => d != "ilgpu-cpu");
+    /// <summary>The devices, and the CPU's managed products beside its system BLAS ("cpu/managed").</summary>
+    public static IEnumerable<string> Devices() => RowMeasureBenchmarks.Devices().Where(d => d != "ilgpu-cpu").Append("cpu/managed");
 
     [GlobalSetup]
     public void Setup()
     {
-        _engine = new InfoEngine(new InfoEngineOptions { Device = Device });
+        _engine = new InfoEngine(new InfoEngineOptions { Device = Device.Split('/')[0] });
         var joint = SyntheticJoint(X, Y);
-        _products = _engine.Backend is IlgpuBackend gpu ? new IlgpuIbProducts(gpu, joint) : new CpuIbProducts(joint);
+        _products = _engine.Backend is IlgpuBackend gpu ? new IlgpuIbProducts(gpu, joint) : new CpuIbProducts(joint, managedOnly: Device == "cpu/managed");
+        Console.WriteLine($"// products: {_products.Name}");
         var rng = new Random(1);
         _logDecoder = [.. Enumerable.Range(0, T * Y).Select(_ => Math.Log(rng.NextDouble() + 1e-9))];
         _encoderT = [.. Enumerable.Range(0, T * X).Select(_ => rng.NextDouble() / T)];

@@ -1,12 +1,14 @@
 using System.Numerics.Tensors;
+using GpuInfo.Backends.Cpu.Blas;
 
 namespace GpuInfo;
 
 /// <summary>
 /// IB products in float64 on the CPU: C = A·Bᵀ with both operands row-major along the summed axis,
-/// blocked over that axis so a block of B stays in L2 while every row of A passes over it, with
-/// TensorPrimitives.Dot (vectorised) as the inner kernel. Parallel over rows of A;
-/// each output is summed by one thread in a fixed order, so results are reproducible.
+/// on the system BLAS's dgemm where one loads (<see cref="NativeDgemm"/>), else managed: blocked over
+/// the summed axis so a block of B stays in L2 while every row of A passes over it, with
+/// TensorPrimitives.Dot (vectorised) as the inner kernel, parallel over rows of A, each output summed
+/// by one thread in a fixed order.
 /// </summary>
 internal sealed class CpuIbProducts : IIbProducts
 {
@@ -17,8 +19,10 @@ internal sealed class CpuIbProducts : IIbProducts
     private readonly int _x;
     private readonly int _y;
     private readonly ParallelOptions _parallel;
+    private readonly NativeDgemm? _dgemm;
 
-    public CpuIbProducts(JointDistribution joint, int maxDegreeOfParallelism = 0)
+    /// <param name="managedOnly">The managed products even where a system BLAS loads (tests, and InfoEngine.IbManagedProducts).</param>
+    public CpuIbProducts(JointDistribution joint, int maxDegreeOfParallelism = 0, bool managedOnly = false)
     {
         _x = joint.X;
         _y = joint.Y;
@@ -35,9 +39,10 @@ internal sealed class CpuIbProducts : IIbProducts
         }
 
         _parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount };
+        _dgemm = managedOnly ? null : NativeDgemm.TryLoad(_parallel.MaxDegreeOfParallelism);
     }
 
-    public string Name => "cpu, float64 SIMD";
+    public string Name => _dgemm is null ? "cpu, float64 SIMD" : $"cpu, float64 {_dgemm.Name}";
 
     public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
         MultiplyTransposed(_pyx, _x, logDecoder, clusters, _y, cross);
@@ -56,6 +61,12 @@ internal sealed class CpuIbProducts : IIbProducts
     /// </summary>
     internal void MultiplyTransposed(double[] a, int m, double[] b, int n, int k, double[] c)
     {
+        if (_dgemm is not null)
+        {
+            _dgemm.MultiplyTransposed(m, n, k, a, b, c);
+            return;
+        }
+
         Array.Clear(c, 0, m * n);
         bool walkB = n >= m;
         int outer = walkB ? n : m, inner = walkB ? m : n;

@@ -7,7 +7,7 @@ public sealed partial class InfoEngine
     /// <summary>
     /// Solves the Information Bottleneck (IB, generalized IB or deterministic IB by
     /// <see cref="IbOptions.Alpha"/>) for a joint p(x,y); the two matrix products of each iteration run
-    /// on this engine's device (float32 kernels on accelerators, float64 SIMD on the CPU path).
+    /// on this engine's device (float32 kernels on accelerators, float64 on the CPU path: the system BLAS's dgemm where one loads, else managed SIMD).
     /// </summary>
     /// <exception cref="ArgumentException">Bad options.</exception>
     /// <exception cref="OperationCanceledException">Cancelled (checked every iteration).</exception>
@@ -139,7 +139,7 @@ public sealed partial class InfoEngine
     {
         IIbProducts products = _backend is IlgpuBackend gpu
             ? new IlgpuIbProducts(gpu, joint)
-            : new CpuIbProducts(joint, (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? 0);
+            : new CpuIbProducts(joint, (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? 0, IbManagedProducts);
         return new CheckedIbProducts(products, this, cancellationToken);
     }
 

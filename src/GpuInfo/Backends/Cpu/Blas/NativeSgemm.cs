@@ -11,9 +11,9 @@ namespace GpuInfo.Backends.Cpu.Blas;
 /// </summary>
 internal sealed unsafe class NativeSgemm : Sgemm
 {
-    private const int RowMajor = 101;
-    private const int NoTrans = 111;
-    private const int Trans = 112;
+    internal const int RowMajor = 101;
+    internal const int NoTrans = 111;
+    internal const int Trans = 112;
 
     private static readonly string[] Candidates =
     [
@@ -39,14 +39,25 @@ internal sealed unsafe class NativeSgemm : Sgemm
     /// <summary>The first library that loads and exports cblas_sgemm, or null with the reason.</summary>
     public static NativeSgemm? TryLoad(int threads, out string reason)
     {
+        if (TryExport("cblas_sgemm", threads, out nint sgemm, out string name))
+        {
+            reason = string.Empty;
+            return new NativeSgemm(name, sgemm);
+        }
+
+        reason = Missing;
+        return null;
+    }
+
+    /// <summary>
+    /// <paramref name="symbol"/> from the first candidate library that loads and exports it, with the
+    /// library's description; its threads (OpenBLAS's count is process-wide) set to <paramref name="threads"/>.
+    /// </summary>
+    internal static bool TryExport(string symbol, int threads, out nint function, out string name)
+    {
         foreach (string library in LibraryNames())
         {
-            if (!NativeLibrary.TryLoad(library, out nint handle))
-            {
-                continue;
-            }
-
-            if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm", out nint sgemm))
+            if (!NativeLibrary.TryLoad(library, out nint handle) || !NativeLibrary.TryGetExport(handle, symbol, out function))
             {
                 continue;
             }
@@ -57,12 +68,13 @@ internal sealed unsafe class NativeSgemm : Sgemm
                 ((delegate* unmanaged<int, void>)setThreads)(threads);
             }
 
-            reason = string.Empty;
-            return new NativeSgemm(Describe(handle, vendor, library), sgemm);
+            name = Describe(handle, vendor, library);
+            return true;
         }
 
-        reason = Missing;
-        return null;
+        function = 0;
+        name = string.Empty;
+        return false;
     }
 
     public override void MultiplyTransposed(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc)
