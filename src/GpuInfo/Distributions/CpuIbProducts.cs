@@ -4,28 +4,40 @@ using GpuInfo.Backends.Cpu.Blas;
 namespace GpuInfo;
 
 /// <summary>
-/// IB products in float64 on the CPU: C = A·Bᵀ with both operands row-major along the summed axis,
-/// on the system BLAS's dgemm where one loads (<see cref="NativeDgemm"/>), else managed: blocked over
-/// the summed axis so a block of B stays in L2 while every row of A passes over it, with
-/// TensorPrimitives.Dot (vectorised) as the inner kernel, parallel over rows of A, each output summed
-/// by one thread in a fixed order.
+/// IB products in float64 on the CPU. On the system BLAS's dgemm where one loads
+/// (<see cref="NativeDgemm"/>), straight from the joint p(x, y) with no copy of it: crossᵀ =
+/// log q(y|t)·p(x, y)ᵀ, each column then divided by p(x), and numerator = q(t|x)ᵀ·p(x, y). Else managed,
+/// as C = A·Bᵀ with both operands row-major along the summed axis (copies: p(y|x), and p(x, y)
+/// transposed), blocked over that axis so a block of B stays in L2 while every row of A passes over
+/// it, with TensorPrimitives.Dot (vectorised) as the inner kernel, parallel over rows of A, each
+/// output summed by one thread in a fixed order.
 /// </summary>
 internal sealed class CpuIbProducts : IIbProducts
 {
     private const int Block = 1024;
 
-    private readonly double[] _pyx;
-    private readonly double[] _pxyT;
+    private readonly JointDistribution _joint;
+    private readonly double[]? _pyx;
+    private readonly double[]? _pxyT;
     private readonly int _x;
     private readonly int _y;
     private readonly ParallelOptions _parallel;
     private readonly NativeDgemm? _dgemm;
+    private double[]? _crossT;
 
     /// <param name="managedOnly">The managed products even where a system BLAS loads (tests, and InfoEngine.IbManagedProducts).</param>
     public CpuIbProducts(JointDistribution joint, int maxDegreeOfParallelism = 0, bool managedOnly = false)
     {
+        _joint = joint;
         _x = joint.X;
         _y = joint.Y;
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount };
+        _dgemm = managedOnly ? null : NativeDgemm.TryLoad(_parallel.MaxDegreeOfParallelism);
+        if (_dgemm is not null)
+        {
+            return;
+        }
+
         _pyx = new double[_x * _y];
         _pxyT = new double[_y * _x];
         for (int i = 0; i < _x; i++)
@@ -37,18 +49,43 @@ internal sealed class CpuIbProducts : IIbProducts
                 _pxyT[j * _x + i] = p;
             }
         }
-
-        _parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : Environment.ProcessorCount };
-        _dgemm = managedOnly ? null : NativeDgemm.TryLoad(_parallel.MaxDegreeOfParallelism);
     }
 
     public string Name => _dgemm is null ? "cpu, float64 SIMD" : $"cpu, float64 {_dgemm.Name}";
 
-    public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
-        MultiplyTransposed(_pyx, _x, logDecoder, clusters, _y, cross);
+    public void CrossTerms(double[] logDecoder, int clusters, double[] cross)
+    {
+        if (_dgemm is null)
+        {
+            MultiplyTransposed(_pyx!, _x, logDecoder, clusters, _y, cross);
+            return;
+        }
 
-    public void DecoderNumerator(double[] encoderTransposed, int clusters, double[] numerator) =>
-        MultiplyTransposed(encoderTransposed, clusters, _pxyT, _y, _x, numerator);
+        // [clusters, X] then transposed: BLAS runs this shape faster than p·log qᵀ (0.23 against 0.37 s at 4096 x 50257 x 64).
+        var crossT = ConditionalIbProducts.Reuse(ref _crossT, (long)clusters * _x);
+        _dgemm.MultiplyTransposed(clusters, _x, _y, logDecoder, _joint.P, crossT);
+        var px = _joint.Px;
+        for (int i = 0; i < _x; i++)
+        {
+            // A row of zero mass has p(y|x) = 0: its cross terms are 0, as in the managed products.
+            double inverse = px[i] > 0 ? 1 / px[i] : 0;
+            for (int k = 0; k < clusters; k++)
+            {
+                cross[i * clusters + k] = crossT[k * _x + i] * inverse;
+            }
+        }
+    }
+
+    public void DecoderNumerator(double[] encoderTransposed, int clusters, double[] numerator)
+    {
+        if (_dgemm is null)
+        {
+            MultiplyTransposed(encoderTransposed, clusters, _pxyT!, _y, _x, numerator);
+            return;
+        }
+
+        _dgemm.Multiply(clusters, _y, _x, encoderTransposed, _joint.P, numerator);
+    }
 
     public void Dispose()
     {

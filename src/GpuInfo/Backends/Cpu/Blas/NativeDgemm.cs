@@ -22,11 +22,18 @@ internal sealed unsafe class NativeDgemm
         NativeSgemm.TryExport("cblas_dgemm", threads, out nint dgemm, out string name) ? new NativeDgemm(name, dgemm) : null;
 
     /// <summary>c[i, j] = Σ_l a[i, l]·b[j, l] for a [m, k], b [n, k], c [m, n], all row-major and contiguous.</summary>
-    public void MultiplyTransposed(int m, int n, int k, ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c)
+    public void MultiplyTransposed(int m, int n, int k, ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c) =>
+        Call(NativeSgemm.Trans, m, n, k, a, b, c);
+
+    /// <summary>c[i, j] = Σ_l a[i, l]·b[l, j] for a [m, k], b [k, n], c [m, n], all row-major and contiguous.</summary>
+    public void Multiply(int m, int n, int k, ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c) =>
+        Call(NativeSgemm.NoTrans, m, n, k, a, b, c);
+
+    private void Call(int transB, int m, int n, int k, ReadOnlySpan<double> a, ReadOnlySpan<double> b, Span<double> c)
     {
         if (m < 0 || n < 0 || k < 0 || a.Length < (long)m * k || b.Length < (long)n * k || c.Length < (long)m * n)
         {
-            throw new ArgumentException($"operands of {a.Length}, {b.Length} and {c.Length} elements do not fit [{m}, {k}]·[{n}, {k}]ᵀ = [{m}, {n}].", nameof(c));
+            throw new ArgumentException($"operands of {a.Length}, {b.Length} and {c.Length} elements do not fit a [{m}, {k}] by [{k}, {n}] product.", nameof(c));
         }
 
         if (m == 0 || n == 0)
@@ -42,7 +49,7 @@ internal sealed unsafe class NativeDgemm
 
         fixed (double* pa = a, pb = b, pc = c)
         {
-            _dgemm(NativeSgemm.RowMajor, NativeSgemm.NoTrans, NativeSgemm.Trans, m, n, k, 1.0, pa, k, pb, k, 0.0, pc, n);
+            _dgemm(NativeSgemm.RowMajor, NativeSgemm.NoTrans, transB, m, n, k, 1.0, pa, k, pb, transB == NativeSgemm.Trans ? k : n, 0.0, pc, n);
         }
     }
 }
