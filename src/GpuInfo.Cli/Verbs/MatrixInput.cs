@@ -7,8 +7,8 @@ internal static class MatrixInput
 {
     public static JointDistribution Joint(string path)
     {
-        var weights = MatrixFile.Read(path);
-        return Checked(path, () => JointDistribution.FromWeights(weights));
+        var (weights, rows, columns) = MatrixFile.ReadFlat(path);
+        return Checked(path, () => JointDistribution.FromOwnedWeights(weights, rows, columns));
     }
 
     /// <summary>Runs work whose argument or row errors are about the file's contents.</summary>

@@ -1,3 +1,6 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
 namespace GpuInfo;
 
 /// <summary>
@@ -13,15 +16,28 @@ public sealed class JointDistribution
         Y = y;
         Px = new double[x];
         Py = new double[y];
-        for (int i = 0; i < x; i++)
+        var px = Px;
+        Parallel.For(0, x, i => px[i] = Sum(p.AsSpan(i * y, y)));
+
+        // Each column's sum runs over the rows in order, columns split into blocks between threads.
+        var py = Py;
+        Parallel.For(0, (y + ColumnBlock - 1) / ColumnBlock, block =>
         {
-            for (int j = 0; j < y; j++)
+            int j0 = block * ColumnBlock, width = Math.Min(ColumnBlock, y - j0);
+            var sums = py.AsSpan(j0, width);
+            for (int i = 0; i < x; i++)
             {
-                Px[i] += p[i * y + j];
-                Py[j] += p[i * y + j];
+                var row = p.AsSpan((i * y) + j0, width);
+                for (int j = 0; j < width; j++)
+                {
+                    sums[j] += row[j];
+                }
             }
-        }
+        });
     }
+
+    /// <summary>Columns whose p(y) one thread sums (8 KiB of each row).</summary>
+    private const int ColumnBlock = 1024;
 
     public int X { get; }
 
@@ -40,38 +56,55 @@ public sealed class JointDistribution
     {
         ArgumentNullException.ThrowIfNull(weights);
         int x = weights.GetLength(0), y = weights.GetLength(1);
+        var p = new double[(long)x * y];
+        if (p.Length > 0)
+        {
+            Parallel.For(0, x, i => MemoryMarshal.CreateReadOnlySpan(ref weights[i, 0], y).CopyTo(p.AsSpan(i * y, y)));
+        }
+
+        return FromOwnedWeights(p, x, y, name);
+    }
+
+    /// <summary>
+    /// As <see cref="FromWeights"/>, for weights [x, y] row-major in <paramref name="p"/>, which becomes
+    /// the distribution's storage (normalised in place): the CLI reads a joint straight into it.
+    /// </summary>
+    internal static JointDistribution FromOwnedWeights(double[] p, int x, int y, string name = "joint")
+    {
         if (x == 0 || y == 0)
         {
             throw new ArgumentException($"the joint distribution is empty ([{x}, {y}]).", name);
         }
 
-        var p = new double[x * y];
-        double total = 0;
-        for (int i = 0; i < x; i++)
+        var rowTotals = new double[x];
+        int firstBad = int.MaxValue;
+        Parallel.For(0, x, i =>
         {
+            var row = p.AsSpan(i * y, y);
             for (int j = 0; j < y; j++)
             {
-                double w = weights[i, j];
-                if (!(w >= 0) || double.IsInfinity(w))
+                if (!(row[j] >= 0) || double.IsInfinity(row[j]))
                 {
-                    throw new InvalidInputException(name, i, $"entry [{i}, {j}] is {w}; probabilities and counts must be finite and >= 0.");
+                    InterlockedMin(ref firstBad, i);
+                    return;
                 }
-
-                p[i * y + j] = w;
-                total += w;
             }
+
+            rowTotals[i] = Sum(row);
+        });
+        if (firstBad != int.MaxValue)
+        {
+            int j = Array.FindIndex(p, firstBad * y, y, w => !(w >= 0) || double.IsInfinity(w)) - (firstBad * y);
+            throw new InvalidInputException(name, firstBad, $"entry [{firstBad}, {j}] is {p[(firstBad * y) + j]}; probabilities and counts must be finite and >= 0.");
         }
 
+        double total = Sum(rowTotals);
         if (!(total > 0) || double.IsInfinity(total))
         {
             throw new ArgumentException($"the entries sum to {total}; a distribution needs a positive finite total.", name);
         }
 
-        for (int k = 0; k < p.Length; k++)
-        {
-            p[k] /= total;
-        }
-
+        Parallel.For(0, x, i => TensorPrimitives.Divide(p.AsSpan(i * y, y), total, p.AsSpan(i * y, y)));
         return new JointDistribution(p, x, y);
     }
 
@@ -87,9 +120,10 @@ public sealed class JointDistribution
     /// <summary>I(X;Y) = Σ p(x,y) log(p(x,y) / (p(x)p(y))), computed termwise (never as a difference of entropies).</summary>
     public double MutualInformation(InfoUnit unit = InfoUnit.Bits)
     {
-        double mi = 0;
-        for (int i = 0; i < X; i++)
+        var rows = new double[X];
+        Parallel.For(0, X, i =>
         {
+            double mi = 0;
             for (int j = 0; j < Y; j++)
             {
                 double pxy = P[i * Y + j];
@@ -98,9 +132,37 @@ public sealed class JointDistribution
                     mi += pxy * Math.Log(pxy / (Px[i] * Py[j]));
                 }
             }
+
+            rows[i] = mi;
+        });
+        return unit.FromNats(Math.Max(0, Sum(rows)));
+    }
+
+    /// <summary>A plain left-to-right sum: the same bits whatever the thread that runs it.</summary>
+    private static double Sum(ReadOnlySpan<double> values)
+    {
+        double sum = 0;
+        foreach (double v in values)
+        {
+            sum += v;
         }
 
-        return unit.FromNats(Math.Max(0, mi));
+        return sum;
+    }
+
+    private static void InterlockedMin(ref int target, int value)
+    {
+        int current = Volatile.Read(ref target);
+        while (value < current)
+        {
+            int seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
     }
 
     /// <summary>-Σ p log p in nats, with 0 log 0 = 0.</summary>

@@ -39,5 +39,60 @@ public sealed class JointDistributionTests
         Assert.Contains("[1, 0]", e.Message, StringComparison.Ordinal);
         Assert.Throws<InvalidInputException>(() => JointDistribution.FromWeights(new[,] { { double.NaN } }));
         Assert.Throws<ArgumentException>(() => JointDistribution.FromWeights(new double[2, 2]));
+
+        // Rows are checked in parallel; the error still names the first bad entry in row-major order.
+        var many = new double[300, 50];
+        for (int i = 0; i < 300; i++)
+        {
+            for (int j = 0; j < 50; j++)
+            {
+                many[i, j] = 1;
+            }
+        }
+
+        (many[250, 3], many[120, 40], many[120, 7]) = (-1, double.PositiveInfinity, double.NaN);
+        e = Assert.Throws<InvalidInputException>(() => JointDistribution.FromWeights(many));
+        Assert.Equal(120, e.Row);
+        Assert.Contains("[120, 7] is NaN", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Marginals_are_the_sums_in_order_over_column_blocks()
+    {
+        var rng = new Random(Environment.TickCount);
+        int x = 7, y = 2500; // more than two 1024-column blocks
+        var weights = new double[x, y];
+        for (int i = 0; i < x; i++)
+        {
+            for (int j = 0; j < y; j++)
+            {
+                weights[i, j] = rng.Next(5) == 0 ? 0 : rng.NextDouble();
+            }
+        }
+
+        var joint = JointDistribution.FromWeights(weights);
+        for (int j = 0; j < y; j++)
+        {
+            double py = 0;
+            for (int i = 0; i < x; i++)
+            {
+                py += joint.P[i * y + j];
+            }
+
+            Assert.Equal(py, joint.Py[j]);
+        }
+
+        for (int i = 0; i < x; i++)
+        {
+            double px = 0;
+            for (int j = 0; j < y; j++)
+            {
+                px += joint.P[i * y + j];
+            }
+
+            Assert.Equal(px, joint.Px[i]);
+        }
+
+        Assert.Equal(1.0, joint.Px.Sum(), 12);
     }
 }
