@@ -96,14 +96,8 @@ internal sealed class CpuIbProducts : IIbProducts
     /// once, in the outer (parallel) loop, one k-block at a time, while the smaller operand's k-block
     /// (at most 64 rows × 8 KiB in the IB) stays in L2 and is dotted against it.
     /// </summary>
-    internal void MultiplyTransposed(double[] a, int m, double[] b, int n, int k, double[] c)
+    private void MultiplyTransposed(double[] a, int m, double[] b, int n, int k, double[] c)
     {
-        if (_dgemm is not null)
-        {
-            _dgemm.MultiplyTransposed(m, n, k, a, b, c);
-            return;
-        }
-
         Array.Clear(c, 0, m * n);
         bool walkB = n >= m;
         int outer = walkB ? n : m, inner = walkB ? m : n;
