@@ -95,9 +95,10 @@ internal sealed unsafe class NativeSgemm : Sgemm
 
     /// <summary>
     /// "OpenBLAS 0.3.21 (libopenblas.so.0, Cooperlake kernels)": an OpenBLAS built for several CPUs
-    /// picks its kernels at load time, and OPENBLAS_CORETYPE overrides the pick. On the 2-core AVX-512
-    /// VM its Haswell kernels multiply at 195-213 GFLOP/s and its Cooperlake ones at 356-381, so a
-    /// report that names no kernels cannot be compared.
+    /// picks its kernels at load time, and OPENBLAS_CORETYPE overrides the pick (then named too, as
+    /// "...; OPENBLAS_CORETYPE=Haswell)"). On the 2-core AVX-512 VM its Haswell kernels multiply at
+    /// 195-213 GFLOP/s and its Cooperlake ones at 356-381, so a report that names no kernels cannot be
+    /// compared.
     /// </summary>
     private static string Describe(nint handle, string vendor, string library)
     {
@@ -113,6 +114,10 @@ internal sealed unsafe class NativeSgemm : Sgemm
             && Marshal.PtrToStringUTF8(((delegate* unmanaged<nint>)getCore)()) is { Length: > 0 } core)
         {
             kernels = $", {char.ToUpperInvariant(core[0])}{core[1..]} kernels";
+            if (Environment.GetEnvironmentVariable("OPENBLAS_CORETYPE") is { Length: > 0 } forced)
+            {
+                kernels += $"; OPENBLAS_CORETYPE={forced}";
+            }
         }
 
         return $"{vendor}{version} ({library}{kernels})";
