@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace GpuInfo;
 
 /// <summary>Channel capacity and the optimal input distribution.</summary>
@@ -53,25 +55,23 @@ public static class BlahutArimoto
         for (; it < maxIterations; it++)
         {
             Array.Clear(q);
-            for (int i = 0; i < nx; i++)
+            ColumnSums(nx, ny, (int i, int j0, int width, out double weight) =>
             {
-                for (int j = 0; j < ny; j++)
-                {
-                    q[j] += r[i] * channel[i, j];
-                }
-            }
-
-            for (int i = 0; i < nx; i++)
+                weight = r[i];
+                return MemoryMarshal.CreateReadOnlySpan(ref channel[i, j0], width);
+            }, q);
+            Parallel.For(0, nx, i =>
             {
+                var row = MemoryMarshal.CreateReadOnlySpan(ref channel[i, 0], ny);
                 double di = 0;
-                for (int j = 0; j < ny; j++)
+                for (int j = 0; j < row.Length; j++)
                 {
-                    double w = channel[i, j];
+                    double w = row[j];
                     di += w > 0 ? w * Math.Log(w / q[j]) : 0;
                 }
 
                 d[i] = di;
-            }
+            });
 
             double z = 0;
             upper = double.NegativeInfinity;
@@ -96,6 +96,31 @@ public static class BlahutArimoto
 
         double ln2 = Math.Log(2);
         return new CapacityResult(lower / ln2, r, upper / ln2, lower / ln2, it, converged);
+    }
+
+    /// <summary>Row <paramref name="row"/>'s columns j0 to j0 + width, and the row's weight.</summary>
+    private delegate ReadOnlySpan<double> WeightedRow(int row, int j0, int width, out double weight);
+
+    /// <summary>
+    /// sums[j] += Σ_i weight(i)·row_i[j], over the rows in order for each column (the bits of one
+    /// sequential loop), with blocks of columns on separate threads.
+    /// </summary>
+    private static void ColumnSums(int rows, int columns, WeightedRow row, double[] sums)
+    {
+        const int Block = 1024;
+        Parallel.For(0, (columns + Block - 1) / Block, block =>
+        {
+            int j0 = block * Block, width = Math.Min(Block, columns - j0);
+            var s = sums.AsSpan(j0, width);
+            for (int i = 0; i < rows; i++)
+            {
+                var values = row(i, j0, width, out double weight);
+                for (int j = 0; j < width; j++)
+                {
+                    s[j] += weight * values[j];
+                }
+            }
+        });
     }
 
     /// <summary>R(D) at slope -β for a source p(x) and distortion d[x, x̂].</summary>
@@ -142,47 +167,63 @@ public static class BlahutArimoto
         var p = source.Select(v => v / total).ToArray();
         var qh = Enumerable.Repeat(1.0 / nh, nh).ToArray();
         var cond = new double[nx * nh];
+
+        // e^(-β d) does not change between iterations: taken once (the same values the loop took each time).
+        var exponentials = new double[nx * nh];
+        Parallel.For(0, nx, i =>
+        {
+            for (int j = 0; j < nh; j++)
+            {
+                exponentials[i * nh + j] = Math.Exp(-beta * distortion[i, j]);
+            }
+        });
+        var rateTerms = new double[nx * nh];
+        var distortionTerms = new double[nx * nh];
         double previous = double.NaN, rate = 0, dist = 0;
         int it = 0;
         bool converged = false;
         for (; it < maxIterations; it++)
         {
-            for (int i = 0; i < nx; i++)
+            Parallel.For(0, nx, i =>
             {
+                var row = cond.AsSpan(i * nh, nh);
                 double z = 0;
                 for (int j = 0; j < nh; j++)
                 {
-                    cond[i * nh + j] = qh[j] * Math.Exp(-beta * distortion[i, j]);
-                    z += cond[i * nh + j];
+                    row[j] = qh[j] * exponentials[i * nh + j];
+                    z += row[j];
                 }
 
                 for (int j = 0; j < nh; j++)
                 {
-                    cond[i * nh + j] /= z;
+                    row[j] /= z;
                 }
-            }
+            });
 
             var next = new double[nh];
-            for (int i = 0; i < nx; i++)
+            ColumnSums(nx, nh, (int i, int j0, int width, out double weight) =>
             {
-                for (int j = 0; j < nh; j++)
-                {
-                    next[j] += p[i] * cond[i * nh + j];
-                }
-            }
+                weight = p[i];
+                return cond.AsSpan((i * nh) + j0, width);
+            }, next);
 
-            (rate, dist) = (0, 0);
-            for (int i = 0; i < nx; i++)
+            // The terms (their logs) in parallel, summed in the one sequential order: at the default
+            // tolerance the stopping point is sensitive to the sums' last bits.
+            Parallel.For(0, nx, i =>
             {
                 for (int j = 0; j < nh; j++)
                 {
                     double c = cond[i * nh + j];
-                    if (c > 0)
-                    {
-                        rate += p[i] * c * Math.Log(c / next[j]);
-                        dist += p[i] * c * distortion[i, j];
-                    }
+                    (rateTerms[i * nh + j], distortionTerms[i * nh + j]) = c > 0
+                        ? (p[i] * c * Math.Log(c / next[j]), p[i] * c * distortion[i, j])
+                        : (0, 0);
                 }
+            });
+            (rate, dist) = (0, 0);
+            for (int k = 0; k < rateTerms.Length; k++)
+            {
+                rate += rateTerms[k];
+                dist += distortionTerms[k];
             }
 
             qh = next;
