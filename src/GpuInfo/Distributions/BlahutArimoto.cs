@@ -178,7 +178,6 @@ public static class BlahutArimoto
             }
         });
         var rateTerms = new double[nx * nh];
-        var distortionTerms = new double[nx * nh];
         double previous = double.NaN, rate = 0, dist = 0;
         int it = 0;
         bool converged = false;
@@ -207,23 +206,28 @@ public static class BlahutArimoto
                 return cond.AsSpan((i * nh) + j0, width);
             }, next);
 
-            // The terms (their logs) in parallel, summed in the one sequential order: at the default
-            // tolerance the stopping point is sensitive to the sums' last bits.
+            // The rate's terms (their logs) in parallel, then both sums in the one sequential order: at
+            // the default tolerance the stopping point is sensitive to the sums' last bits.
             Parallel.For(0, nx, i =>
             {
                 for (int j = 0; j < nh; j++)
                 {
                     double c = cond[i * nh + j];
-                    (rateTerms[i * nh + j], distortionTerms[i * nh + j]) = c > 0
-                        ? (p[i] * c * Math.Log(c / next[j]), p[i] * c * distortion[i, j])
-                        : (0, 0);
+                    rateTerms[i * nh + j] = c > 0 ? p[i] * c * Math.Log(c / next[j]) : 0;
                 }
             });
             (rate, dist) = (0, 0);
-            for (int k = 0; k < rateTerms.Length; k++)
+            for (int i = 0; i < nx; i++)
             {
-                rate += rateTerms[k];
-                dist += distortionTerms[k];
+                for (int j = 0; j < nh; j++)
+                {
+                    double c = cond[i * nh + j];
+                    if (c > 0)
+                    {
+                        rate += rateTerms[i * nh + j];
+                        dist += p[i] * c * distortion[i, j];
+                    }
+                }
             }
 
             qh = next;
