@@ -21,7 +21,7 @@ internal sealed class ModelOptions
     private readonly Option<int> _stride = new("--stride") { Description = "Tokens between window starts (1 to --context); each token is scored once, with at least context - stride tokens of left context where the text has them.", DefaultValueFactory = _ => 512 };
     private readonly Option<int> _batch = new("--batch") { Description = "Windows per model run.", DefaultValueFactory = _ => 1 };
     private readonly Option<string> _provider = new("--provider") { Description = "ONNX Runtime execution provider: auto (CUDA when its provider loads, else CPU, saying why), cuda, or cpu.", DefaultValueFactory = _ => "auto" };
-    private readonly Option<int> _threads = new("--threads") { Description = "CPU provider threads (0: one per physical core).", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _threads = new("--threads") { Description = "CPU provider threads (0: one per physical core this process may run on).", DefaultValueFactory = _ => 0 };
 
     public void AddTo(Command command)
     {

@@ -53,7 +53,10 @@ public sealed class OnnxLanguageModel : IDisposable
     /// <summary>The logits' element type.</summary>
     public ScalarType Type { get; }
 
-    /// <summary>The execution provider running the model and, when it is not the one asked for, why (e.g. "cpu (CUDA provider unavailable: ...)").</summary>
+    /// <summary>
+    /// The execution provider running the model: "cuda:0", or "cpu (N threads)" and, when CUDA was
+    /// asked for and did not load, why (e.g. "cpu (2 threads; CUDA provider unavailable: ...)").
+    /// </summary>
     public string Provider { get; }
 
     /// <summary>True when the CPU provider runs the model (on the cores the SIMD measures use).</summary>

@@ -13,7 +13,10 @@ public sealed record OnnxModelOptions
     /// <summary>The CUDA device for the CUDA provider.</summary>
     public int CudaDevice { get; init; }
 
-    /// <summary>Threads of the CPU provider's operators (0: ONNX Runtime's default, one per physical core).</summary>
+    /// <summary>
+    /// Threads of the CPU provider's operators (0: one per physical core this process may run on,
+    /// counted on Linux; ONNX Runtime's own default elsewhere). <see cref="OnnxLanguageModel.Provider"/> says how many ran.
+    /// </summary>
     public int Threads { get; init; }
 
     internal void Validate()

@@ -92,6 +92,6 @@ public sealed class ModelErrorTests
         Assert.Contains("CUDA provider unavailable", stderr, StringComparison.Ordinal);
 
         using var model = OnnxLanguageModel.Open(ModelFiles.Path("bigram.onnx"));
-        Assert.StartsWith("cpu (CUDA provider unavailable: ", model.Provider, StringComparison.Ordinal);
+        Assert.Matches(@"^cpu \((\d+ threads?|ONNX Runtime's default threads); CUDA provider unavailable: ", model.Provider);
     }
 }
