@@ -61,7 +61,7 @@ internal static class RowDistributions
                     ReadOnlySpan<float> values = row;
                     if (view.Type != ScalarType.Float32)
                     {
-                        Load(view, r, row);
+                        BlockLoader.LoadRow(view, r, row);
                     }
                     else
                     {
@@ -86,23 +86,6 @@ internal static class RowDistributions
             {
                 throw row;
             }
-        }
-    }
-
-    private static unsafe void Load(in RowsView view, int row, Span<float> destination)
-    {
-        nint start = view.Data + (nint)(row * view.RowBytes);
-        switch (view.Type)
-        {
-            case ScalarType.Float32:
-                new ReadOnlySpan<float>((float*)start, view.Vocab).CopyTo(destination);
-                break;
-            case ScalarType.Float16:
-                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)start, view.Vocab), destination);
-                break;
-            default:
-                BlockLoader.WidenBFloat16(new ReadOnlySpan<ushort>((ushort*)start, view.Vocab), destination);
-                break;
         }
     }
 

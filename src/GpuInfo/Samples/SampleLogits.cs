@@ -36,6 +36,12 @@ public sealed class SampleLogits
         var baseLogits = new float[(long)rows * vocab];
         var test = new float[baseLogits.Length];
         var targets = new int[rows];
+        var zipf = new double[vocab];
+        for (int j = 0; j < vocab; j++)
+        {
+            zipf[j] = 8.0 - 1.1 * Math.Log(j + 1);
+        }
+
         Parallel.For(0, rows, r =>
         {
             var rng = new Random(seed + r * 7919);
@@ -49,7 +55,7 @@ public sealed class SampleLogits
             rng.Shuffle(order);
             for (int j = 0; j < vocab; j++)
             {
-                x[order[j]] = (float)(8.0 - 1.1 * Math.Log(j + 1) + 0.5 * Normal(rng));
+                x[order[j]] = (float)(zipf[j] + 0.5 * Normal(rng));
             }
 
             targets[r] = Sample(x, rng);

@@ -44,6 +44,24 @@ internal static class BlockLoader
         }
     }
 
+    /// <summary>A whole row as float32, into <paramref name="destination"/> (at least Vocab long).</summary>
+    public static unsafe void LoadRow(in RowsView view, long row, Span<float> destination)
+    {
+        nint start = view.Data + (nint)(row * view.RowBytes);
+        switch (view.Type)
+        {
+            case ScalarType.Float32:
+                new ReadOnlySpan<float>((float*)start, view.Vocab).CopyTo(destination);
+                break;
+            case ScalarType.Float16:
+                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)start, view.Vocab), destination);
+                break;
+            default:
+                WidenBFloat16(new ReadOnlySpan<ushort>((ushort*)start, view.Vocab), destination);
+                break;
+        }
+    }
+
     /// <summary>One element as float32.</summary>
     public static unsafe float LoadOne(in RowsView view, long row, int column)
     {
