@@ -50,6 +50,13 @@ internal sealed class ModelOptions
     /// <summary>The text's ids (and byte counts), read or tokenized, and the tokenizer's vocabulary size when one was used.</summary>
     public (TokenizedText Text, int? TokenizerVocab, double Seconds) ReadText(ParseResult parse)
     {
+        var text = ReadModelText(parse);
+        return (text.Tokens, text.Tokenizer?.VocabularySize, text.Seconds);
+    }
+
+    /// <summary>The text's ids, and with --text also the tokenizer that made them and the text itself.</summary>
+    public ModelText ReadModelText(ParseResult parse)
+    {
         string? text = parse.GetValue(_text), tokens = parse.GetValue(_tokens), tokenizer = parse.GetValue(_tokenizer);
         if ((text is null) == (tokens is null))
         {
@@ -65,7 +72,7 @@ internal sealed class ModelOptions
             }
 
             var ids = TokenizedText.ReadIds(tokens);
-            return (ids, null, clock.Elapsed.TotalSeconds);
+            return new ModelText(ids, null, null, clock.Elapsed.TotalSeconds);
         }
 
         if (tokenizer is null)
@@ -74,9 +81,15 @@ internal sealed class ModelOptions
         }
 
         var loaded = TokenizerCatalog.Load(tokenizer);
-        var encoded = loaded.Encode(ReadUtf8(text!), text!);
-        return (encoded, loaded.VocabularySize, clock.Elapsed.TotalSeconds);
+        string content = ReadUtf8(text!);
+        var encoded = loaded.Encode(content, text!);
+        return new ModelText(encoded, loaded, content, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>The first of these options given on the command line, or null (for verbs where they apply only with a model).</summary>
+    public string? FirstGiven(ParseResult parse) =>
+        new Option[] { _text, _tokens, _tokenizer, _context, _stride, _batch, _provider, _threads }
+            .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
 
     /// <summary>Opens a model, checked against the tokenizer's vocabulary.</summary>
     public OnnxLanguageModel OpenModel(ParseResult parse, string path, int? tokenizerVocab)
@@ -136,3 +149,6 @@ internal sealed class ModelOptions
         }
     }
 }
+
+/// <summary>A text to score: its ids, and, when a tokenizer made them, the tokenizer and the text itself.</summary>
+internal sealed record ModelText(TokenizedText Tokens, TextTokenizer? Tokenizer, string? Content, double Seconds);

@@ -42,15 +42,13 @@ internal static class IbCommand
             IbProgressPrinter? progress = null;
             if (rows)
             {
-                var (source, conditional) = input.Open(parse, path);
-                using (source)
-                {
-                    progress = IbRowsInput.Progress(stderr);
-                    r = engine.InformationBottleneck(conditional, options, progress);
-                    summary = input.Clusters(parse, r, conditional.Vocab);
-                    Write(parse.GetValue(assignments), r.Assignments, [r.Assignments.Length]);
-                    Write(parse.GetValue(decoders), r.Decoder.Select(v => (float)v).ToArray(), [r.ClusterMarginal.Length, conditional.Vocab]);
-                }
+                using var opened = input.Open(parse, path);
+                var conditional = opened.Rows;
+                progress = IbRowsInput.Progress(stderr);
+                r = engine.InformationBottleneck(conditional, options, progress);
+                summary = input.Clusters(parse, r, conditional.Vocab, opened.Contexts);
+                Write(parse.GetValue(assignments), r.Assignments, [r.Assignments.Length]);
+                Write(parse.GetValue(decoders), r.Decoder.Select(v => (float)v).ToArray(), [r.ClusterMarginal.Length, conditional.Vocab]);
             }
             else
             {

@@ -49,11 +49,8 @@ internal static class IbCurveCommand
             IbCurve curve;
             if (overRows)
             {
-                var (source, conditional) = input.Open(parse, path);
-                using (source)
-                {
-                    curve = engine.InformationCurve(conditional, betas, options, IbRowsInput.Progress(stderr));
-                }
+                using var opened = input.Open(parse, path);
+                curve = engine.InformationCurve(opened.Rows, betas, options, IbRowsInput.Progress(stderr));
             }
             else
             {

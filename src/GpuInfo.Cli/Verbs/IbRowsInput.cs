@@ -1,29 +1,41 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 using GpuInfo.Corpus;
 using GpuInfo.Formats;
+using GpuInfo.Models;
 
 namespace GpuInfo.Cli.Verbs;
 
 /// <summary>
 /// The options and output of <c>ib</c> and <c>ib-curve</c> over rows of model outputs
-/// (<c>--logits F</c> or <c>--probs F</c>, one row per context) besides a dense <c>--joint</c>:
-/// opening the rows, per-iteration progress on stderr, and the per-cluster summary.
+/// (<c>--logits F</c> or <c>--probs F</c>, one row per context, or <c>--model M</c> run over a text,
+/// one row per scored token) besides a dense <c>--joint</c>: opening the rows, per-iteration progress
+/// on stderr, and the per-cluster summary.
 /// </summary>
 internal sealed class IbRowsInput
 {
+    private readonly ModelOptions _model = new();
+
     public Option<string?> Joint { get; } = new("--joint") { Description = "Non-negative [X,Y] matrix (.npy/.safetensors); normalised to p(x,y)." };
 
     public Option<string?> Logits { get; } = new("--logits") { Description = "Rows of logits [contexts, vocab] (.npy/.safetensors, fp32/fp16/bf16, or a llama.cpp .kld): p(y|x) = softmax(z/T), read in chunks." };
 
     public Option<string?> Probabilities { get; } = new("--probs") { Description = "Rows of probabilities [contexts, vocab], each summing to 1." };
 
+    public Option<string?> Model { get; } = new("--model")
+    {
+        Description = "An ONNX causal LM run over --text (or --tokens) as for perplexity: one context per scored token, p(y|x) = softmax(its logits/T). The model runs once when the rows fit --resident-mib.",
+    };
+
     public Option<string?> Weights { get; } = new("--weights") { Description = "p(x) as non-negative weights, one per row (.npy); default uniform." };
 
     public Option<double> Temperature { get; } = new("--temperature") { Description = "T in softmax(z/T) for --logits.", DefaultValueFactory = _ => 1 };
 
     public Option<string?> Vocab { get; } = new("--vocab") { Description = "Token strings, one per line, to show top tokens by name." };
+
+    public Option<int> Examples { get; } = new("--examples") { Description = "With --model: contexts shown per cluster (the most certain ones), as the text before each and its token.", DefaultValueFactory = _ => 3 };
 
     public Option<int> TopTokens { get; } = new("--top-tokens") { Description = "Top tokens by q(y|t) shown per cluster.", DefaultValueFactory = _ => 8 };
 
@@ -38,20 +50,46 @@ internal sealed class IbRowsInput
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Joint, Logits, Probabilities, Weights, Temperature, Vocab, TopTokens, MaxIterations, Tolerance, ResidentMiB })
+        foreach (var option in new Option[] { Joint, Logits, Probabilities, Model, Weights, Temperature, Vocab, TopTokens, Examples, MaxIterations, Tolerance, ResidentMiB })
         {
             command.Options.Add(option);
         }
+
+        _model.AddTo(command);
     }
 
     /// <summary>The file the distribution comes from, checking that exactly one of --joint, --logits, --probs is given.</summary>
     public (string Path, bool Rows) Input(ParseResult parse)
     {
-        var given = new[] { ("--joint", parse.GetValue(Joint)), ("--logits", parse.GetValue(Logits)), ("--probs", parse.GetValue(Probabilities)) }
+        var given = new[] { ("--joint", parse.GetValue(Joint)), ("--logits", parse.GetValue(Logits)), ("--probs", parse.GetValue(Probabilities)), ("--model", parse.GetValue(Model)) }
             .Where(g => g.Item2 is not null).ToArray();
         if (given.Length != 1)
         {
-            throw CliException.Usage("give exactly one of --joint, --logits or --probs.");
+            throw CliException.Usage("give exactly one of --joint, --logits, --probs or --model.");
+        }
+
+        if (given[0].Item1 != "--model" && _model.FirstGiven(parse) is { } modelOption)
+        {
+            throw CliException.Usage($"{modelOption} applies to --model only.");
+        }
+
+        if (given[0].Item1 == "--model")
+        {
+            _model.Windows(parse);
+            _model.CheckProvider(parse);
+            if (parse.GetValue(Vocab) is not null)
+            {
+                throw CliException.Usage("--vocab names tokens of --logits and --probs; with --model the tokenizer names them.");
+            }
+        }
+        else if (parse.GetResult(Examples) is { Implicit: false })
+        {
+            throw CliException.Usage("--examples applies to --model only.");
+        }
+
+        if (parse.GetValue(Examples) < 0)
+        {
+            throw CliException.Usage($"--examples must be >= 0, got {parse.GetValue(Examples)}.");
         }
 
         bool rows = given[0].Item1 != "--joint";
@@ -93,8 +131,8 @@ internal sealed class IbRowsInput
         Tolerance = parse.GetValue(Tolerance) ?? options.Tolerance,
     };
 
-    /// <summary>Opens the rows; the caller disposes the source.</summary>
-    public (RowSource Source, ConditionalRows Rows) Open(ParseResult parse, string path)
+    /// <summary>Opens the rows (of a file, or of a model over a text); the caller disposes them.</summary>
+    public OpenedRows Open(ParseResult parse, string path)
     {
         double temperature = parse.GetValue(Temperature);
         if (!(temperature > 0) || double.IsInfinity(temperature))
@@ -102,18 +140,34 @@ internal sealed class IbRowsInput
             throw CliException.Usage($"--temperature must be finite and > 0, got {temperature}.");
         }
 
-        var source = RowSources.Open(path);
+        OnnxLanguageModel? model = null;
+        RowSource? source = null;
         try
         {
+            ModelContexts? contexts = null;
+            if (parse.GetValue(Model) is not null)
+            {
+                var text = _model.ReadModelText(parse);
+                model = _model.OpenModel(parse, path, text.Tokenizer?.VocabularySize);
+                var modelSource = new ModelRowSource(model, text.Tokens, _model.Windows(parse));
+                source = modelSource;
+                contexts = new ModelContexts(modelSource, text);
+            }
+            else
+            {
+                source = RowSources.Open(path);
+            }
+
             double[]? weights = parse.GetValue(Weights) is { } weightsPath ? ReadWeights(weightsPath, source) : null;
             var rows = parse.GetValue(Probabilities) is not null
                 ? ConditionalRows.FromProbabilities(source, weights)
                 : ConditionalRows.FromLogits(source, temperature, weights);
-            return (source, rows);
+            return new OpenedRows(rows, contexts, model);
         }
         catch
         {
-            source.Dispose();
+            source?.Dispose();
+            model?.Dispose();
             throw;
         }
     }
@@ -122,9 +176,10 @@ internal sealed class IbRowsInput
     public static IbProgressPrinter Progress(TextWriter stderr) => new(stderr);
 
     /// <summary>Per cluster: its mass, how many contexts it holds (by argmax), and its top tokens by q(y|t).</summary>
-    public JsonArray Clusters(ParseResult parse, IbResult r, int vocab)
+    public JsonArray Clusters(ParseResult parse, IbResult r, int vocab, ModelContexts? contexts = null)
     {
         var names = parse.GetValue(Vocab) is { } vocabPath ? ReadVocab(vocabPath, vocab) : null;
+        var examples = contexts is null ? null : ExampleRows(r, parse.GetValue(Examples));
         int top = Math.Min(parse.GetValue(TopTokens), vocab);
         int clusters = r.ClusterMarginal.Length;
         var sizes = new int[clusters];
@@ -144,29 +199,73 @@ internal sealed class IbRowsInput
             foreach (int y in best.AsSpan(0, found))
             {
                 var token = new JsonObject { ["token"] = y, ["p"] = r.Decoder[(long)k * vocab + y] };
-                if (names is not null)
+                if ((names is not null ? names[y] : contexts?.TokenText(y)) is { } text)
                 {
-                    token["text"] = names[y];
+                    token["text"] = text;
                 }
 
                 tokens.Add(token);
             }
 
-            result.Add(new JsonObject { ["cluster"] = k, ["mass"] = r.ClusterMarginal[k], ["contexts"] = sizes[k], ["top_tokens"] = tokens });
+            var cluster = new JsonObject { ["cluster"] = k, ["mass"] = r.ClusterMarginal[k], ["contexts"] = sizes[k], ["top_tokens"] = tokens };
+            if (examples is not null)
+            {
+                cluster["examples"] = new JsonArray([.. examples[k].Select(row => (JsonNode)contexts!.Example(row))]);
+            }
+
+            result.Add(cluster);
         }
 
         return result;
     }
 
+    /// <summary>Per cluster, up to <paramref name="count"/> of its rows (by argmax), the most certain first (highest q(t|x); the first row on ties).</summary>
+    private static List<int>[] ExampleRows(IbResult r, int count)
+    {
+        int clusters = r.ClusterMarginal.Length;
+        var members = Enumerable.Range(0, clusters).Select(_ => new List<int>()).ToArray();
+        for (int x = 0; x < r.Assignments.Length; x++)
+        {
+            members[r.Assignments[x]].Add(x);
+        }
+
+        return [.. members.Select((rows, k) => rows.OrderByDescending(x => r.Encoder[((long)x * clusters) + k]).ThenBy(x => x).Take(count).ToList())];
+    }
+
     /// <summary>The summary's lines for the human-readable table.</summary>
     public static IEnumerable<(string Key, string Value)> ClusterLines(JsonArray clusters) =>
-        clusters.Select(c => (
-            $"cluster {c!["cluster"]}",
-            string.Create(CultureInfo.InvariantCulture, $"mass {(double)c["mass"]!:F4}  contexts {c["contexts"]}  top: ")
-            + string.Join(" ", c["top_tokens"]!.AsArray().Select(t => string.Create(
-                CultureInfo.InvariantCulture, $"{(t!["text"] is { } text ? Quote((string)text!) : (string)t["token"]!.ToString())} {(double)t["p"]!:G3}")))));
+        clusters.SelectMany(c => new[]
+        {
+            (
+                $"cluster {c!["cluster"]}",
+                string.Create(CultureInfo.InvariantCulture, $"mass {(double)c["mass"]!:F4}  contexts {c["contexts"]}  top: ")
+                + string.Join(" ", c["top_tokens"]!.AsArray().Select(t => string.Create(
+                    CultureInfo.InvariantCulture, $"{(t!["text"] is { } text ? Quote((string)text!) : (string)t["token"]!.ToString())} {(double)t["p"]!:G3}")))),
+        }.Concat((c["examples"]?.AsArray() ?? []).Select(e => ("  e.g.", ExampleLine(e!)))));
 
-    private static string Quote(string text) => $"'{text.Replace("\n", "\\n", StringComparison.Ordinal)}'";
+    /// <summary>"…text before" then the token in brackets, or the row and token ids without a text.</summary>
+    private static string ExampleLine(JsonNode e) => e["context"] is { } context
+        ? $"{Quote((string)context!)} [{Quote((string)e["next"]!)}]"
+        : string.Create(CultureInfo.InvariantCulture, $"row {e["row"]}: token {e["token_index"]} = {(e["next"] is { } next ? Quote((string)next!) : e["next_id"]!.ToString())}");
+
+    /// <summary>The text in quotes, with line breaks, tabs and other control characters escaped.</summary>
+    private static string Quote(string text)
+    {
+        var quoted = new StringBuilder("'", text.Length + 2);
+        foreach (char c in text)
+        {
+            quoted.Append(c switch
+            {
+                '\n' => "\\n",
+                '\t' => "\\t",
+                '\r' => "\\r",
+                _ when char.IsControl(c) => string.Create(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"),
+                _ => c.ToString(),
+            });
+        }
+
+        return quoted.Append('\'').ToString();
+    }
 
     private static double[] ReadWeights(string path, RowSource source)
     {
@@ -214,5 +313,19 @@ internal sealed class IbRowsInput
         }
 
         return lines;
+    }
+}
+
+/// <summary>Rows opened for the IB, with what names their contexts (a model's rows), and the model they came from (disposed with them).</summary>
+internal sealed class OpenedRows(ConditionalRows rows, ModelContexts? contexts, IDisposable? model) : IDisposable
+{
+    public ConditionalRows Rows { get; } = rows;
+
+    public ModelContexts? Contexts { get; } = contexts;
+
+    public void Dispose()
+    {
+        Rows.Source.Dispose();
+        model?.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using GpuInfo.Models;
 using GpuInfo.Tests.Cli;
 using GpuInfo.Tests.Formats;
 
@@ -81,5 +82,60 @@ public sealed class ModelCliTests
         Assert.Equal(ppl["tokens"]!.GetValue<long>(), lm["tokens"]!.GetValue<long>());
         Assert.Equal(CliRunner.Number(ppl["perplexity"]), CliRunner.Number(lm["perplexity"]));
         Assert.Equal(CliRunner.Number(ppl["bits_per_byte"]), CliRunner.Number(lm["bits_per_byte"]));
+    }
+
+    [Fact]
+    public void Ib_over_a_model_names_its_clusters_tokens_and_shows_contexts_from_the_text()
+    {
+        using var dir = new TempDir();
+        string assignments = System.IO.Path.Combine(dir.Path, "a.npy");
+        var report = CliRunner.Json(["ib", "--model", ModelFiles.Path("bigram.onnx"), .. Text, "--beta", "8", "--clusters", "4", "--top-tokens", "3", "--examples", "2", "--assignments", assignments]);
+        var clusters = report["clusters"]!.AsArray();
+        Assert.Equal(244, clusters.Sum(c => (int)c!["contexts"]!));
+        var hard = new long[244];
+        using (var file = GpuInfo.Formats.TargetsFile.Open(assignments))
+        {
+            file.Read(0, hard);
+        }
+
+        var tokenizer = TokenizerCatalog.Load(ModelFiles.VocabJson).Tokenizer;
+        string sample = File.ReadAllText(ModelFiles.SampleText);
+        var ids = ModelFiles.Sample().Ids;
+        foreach (var cluster in clusters)
+        {
+            Assert.All(cluster!["top_tokens"]!.AsArray(), t => Assert.Equal(tokenizer.Decode([(int)t!["token"]!]), (string)t["text"]!));
+            var examples = cluster["examples"]!.AsArray();
+            Assert.Equal(Math.Min(2, (int)cluster["contexts"]!), examples.Count);
+            foreach (var e in examples)
+            {
+                // Each example is a row of this cluster, shown as the text before its token and that token.
+                Assert.Equal((long)(int)cluster["cluster"]!, hard[(long)e!["row"]!]);
+                int token = (int)e["token_index"]!;
+                Assert.Equal(ids[token], (int)e["next_id"]!);
+                string context = ((string)e["context"]!).TrimStart('…'), next = (string)e["next"]!;
+                Assert.Contains(context + next, sample, StringComparison.Ordinal);
+                Assert.Equal(tokenizer.Decode(ids.Take(token)), sample[..tokenizer.Decode(ids.Take(token))!.Length]);
+                Assert.EndsWith(context, tokenizer.Decode(ids.Take(token))!, StringComparison.Ordinal);
+            }
+        }
+
+        var (code, stdout, _) = CliRunner.Run(["ib", "--model", ModelFiles.Path("bigram.onnx"), .. Text, "--beta", "8", "--clusters", "3"]);
+        Assert.Equal(0, code);
+        Assert.Contains("e.g.", stdout, StringComparison.Ordinal);
+
+        var curve = CliRunner.Json(["ib-curve", "--model", ModelFiles.Path("bigram.onnx"), .. Text, "--beta-min", "1", "--beta-max", "8", "--steps", "3", "--clusters", "3"]);
+        Assert.Equal(3, curve["points"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public void Model_options_apply_to_a_model_only()
+    {
+        string logits = CliRunner.Golden("base.npy");
+        CliRunner.Fails(2, ["--text applies to --model only"], "ib", "--logits", logits, "--text", ModelFiles.SampleText, "--beta", "1");
+        CliRunner.Fails(2, ["--examples applies to --model only"], "ib", "--logits", logits, "--examples", "2", "--beta", "1");
+        CliRunner.Fails(2, ["exactly one of --joint, --logits, --probs or --model"], "ib", "--logits", logits, "--model", ModelFiles.Path("bigram.onnx"), "--beta", "1");
+        CliRunner.Fails(2, ["--vocab"], ["ib", "--model", ModelFiles.Path("bigram.onnx"), .. Text, "--vocab", ModelFiles.SampleText, "--beta", "1"]);
+        CliRunner.Fails(2, ["--text (with --tokenizer) or --tokens"], "ib", "--model", ModelFiles.Path("bigram.onnx"), "--beta", "1");
+        CliRunner.Fails(3, ["small_vocab.onnx", "vocabulary 100"], ["ib", "--model", ModelFiles.Path("small_vocab.onnx"), .. Text, "--beta", "1"]);
     }
 }

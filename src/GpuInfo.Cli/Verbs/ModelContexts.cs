@@ -1,0 +1,69 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using GpuInfo.Models;
+
+namespace GpuInfo.Cli.Verbs;
+
+/// <summary>
+/// The contexts of <c>ib --model</c> in words. Row r is the model's prediction of one token of the
+/// text from the text before it: this names tokens (the tokenizer's decoding) and shows a row as the
+/// end of the text before its token, and that token. Ids read with <c>--tokens</c> have no text: their
+/// rows show ids only.
+/// </summary>
+internal sealed class ModelContexts
+{
+    /// <summary>Characters of text shown before a context's token.</summary>
+    private const int ContextChars = 48;
+
+    private readonly SlidingWindows _windows;
+    private readonly ModelText _text;
+    private readonly byte[]? _utf8;
+    private readonly long[]? _starts;
+
+    public ModelContexts(ModelRowSource source, ModelText text)
+    {
+        _windows = source.Windows;
+        _text = text;
+        if (text.Content is not null && text.Tokens.Bytes is { } bytes)
+        {
+            _utf8 = Encoding.UTF8.GetBytes(text.Content);
+            _starts = new long[bytes.Length + 1];
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                _starts[i + 1] = _starts[i] + bytes[i];
+            }
+        }
+    }
+
+    /// <summary>A token's text by the tokenizer, or null without one.</summary>
+    public string? TokenText(int id) => _text.Tokenizer?.Tokenizer.Decode([id]);
+
+    /// <summary>Row <paramref name="row"/>: its token's index and id, and with the text, the text before it and the token's own text.</summary>
+    public JsonObject Example(long row)
+    {
+        long token = _windows.TokenOfRow(row);
+        int id = _text.Tokens.Ids[token];
+        var example = new JsonObject { ["row"] = row, ["token_index"] = token, ["next_id"] = id };
+        if (_utf8 is not null && _starts is not null)
+        {
+            long start = _starts[token], from = Math.Max(0, start - (4 * ContextChars));
+            while (from < start && (_utf8[from] & 0xC0) == 0x80)
+            {
+                from++; // not into the middle of a character
+            }
+
+            string before = Encoding.UTF8.GetString(_utf8, (int)from, (int)(start - from));
+            bool cut = from > 0 || before.Length > ContextChars;
+            example["context"] = (cut ? "…" : string.Empty) + before[Math.Max(0, before.Length - ContextChars)..];
+            // A token inside a character (byte-level BPE) stands for no whole bytes of the text: its decoding then.
+            long end = _starts[token + 1];
+            example["next"] = end > start ? Encoding.UTF8.GetString(_utf8, (int)start, (int)(end - start)) : TokenText(id);
+        }
+        else if (TokenText(id) is { } next)
+        {
+            example["next"] = next;
+        }
+
+        return example;
+    }
+}
