@@ -35,8 +35,9 @@ internal sealed class ModelContexts
         }
     }
 
-    /// <summary>A token's text by the tokenizer, or null without one.</summary>
-    public string? TokenText(int id) => _text.Tokenizer?.Tokenizer.Decode([id]);
+    /// <summary>A token's text by the tokenizer, or null without one or past its vocabulary (a model's may be larger).</summary>
+    public string? TokenText(int id) =>
+        _text.Tokenizer is { } tokenizer && !(id >= tokenizer.VocabularySize) ? tokenizer.Tokenizer.Decode([id]) : null;
 
     /// <summary>Row <paramref name="row"/>: its token's index and id, and with the text, the text before it and the token's own text.</summary>
     public JsonObject Example(long row)

@@ -235,17 +235,20 @@ internal sealed unsafe class ConditionalIbProducts : RowPassProducts
             {
                 if (_resident is not null)
                 {
-                    // Read chunks tile the resident ones (their rows are a multiple), so each lands in one.
-                    var chunk = _resident.Chunk(first);
-                    int offset = first % _resident.ChunkRows;
-                    if (offset + rows > _resident.ChunkRows)
+                    // A read chunk lies in one resident chunk where the source reads whole chunks (they tile
+                    // the resident ones); a model's chunks end where its windows do, so one may straddle
+                    // two: each part goes to its own.
+                    for (int done = 0; done < rows;)
                     {
-                        throw new InvalidOperationException($"a read chunk (rows {first} to {first + rows}) straddles two resident chunks of {_resident.ChunkRows} rows.");
+                        int at = first + done, offset = at % _resident.ChunkRows;
+                        int part = Math.Min(rows - done, _resident.ChunkRows - offset);
+                        var chunk = _resident.Chunk(at);
+                        RowDistributions.Fill(block, _rows, chunk, offset, _resident.InverseSums, at, chunkEntropies, _workers, done, part);
+                        chunkEntropies?.AsSpan(0, part).CopyTo(negativeEntropies.AsSpan(at));
+                        onChunk(at, part, new ReadOnlySpan<float>(chunk + ((long)offset * _y), part * _y), _resident.InverseSums.AsSpan(at, part));
+                        done += part;
                     }
 
-                    RowDistributions.Fill(block, _rows, chunk, offset, _resident.InverseSums, first, chunkEntropies, _workers);
-                    chunkEntropies?.AsSpan(0, rows).CopyTo(negativeEntropies.AsSpan(first));
-                    onChunk(first, rows, new ReadOnlySpan<float>(chunk + ((long)offset * _y), rows * _y), _resident.InverseSums.AsSpan(first, rows));
                     continue;
                 }
 

@@ -34,11 +34,14 @@ internal static class RowDistributions
     /// scaling every entry. With <paramref name="negativeEntropies"/>, also Σ_y p ln p per row, in float64.
     /// A null <paramref name="p"/> overwrites the block's own float32 rows instead
     /// (<see cref="RowBlock.OwnsFloat32Rows"/>): a float32 file's chunk is read once, not copied again.
-    /// The block's row r goes to row <paramref name="pRow"/> + r of <paramref name="p"/> and its 1/Σ to
-    /// <paramref name="inverseSums"/>[<paramref name="sumsRow"/> + r].
+    /// Only the block's rows [<paramref name="blockRow"/>, + <paramref name="count"/>) (all of them by
+    /// default): the i-th goes to row <paramref name="pRow"/> + i of <paramref name="p"/>, its 1/Σ to
+    /// <paramref name="inverseSums"/>[<paramref name="sumsRow"/> + i] and its Σ p ln p to
+    /// <paramref name="negativeEntropies"/>[i].
     /// </summary>
-    public static unsafe void Fill(RowBlock block, ConditionalRows rows, float* p, int pRow, double[] inverseSums, int sumsRow, double[]? negativeEntropies, int workers)
+    public static unsafe void Fill(RowBlock block, ConditionalRows rows, float* p, int pRow, double[] inverseSums, int sumsRow, double[]? negativeEntropies, int workers, int blockRow = 0, int count = -1)
     {
+        count = count < 0 ? block.Rows - blockRow : count;
         if (p == null && !block.OwnsFloat32Rows)
         {
             throw new ArgumentException("only a block's own float32 rows can be filled in place.", nameof(p));
@@ -54,10 +57,11 @@ internal static class RowDistributions
             float inverseT = (float)(1 / rows.Temperature);
             try
             {
-                Parallel.For(0, block.Rows, new ParallelOptions { MaxDegreeOfParallelism = workers }, r =>
+                Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = workers }, i =>
                 {
+                    int r = blockRow + i;
                     var source = (float*)(view.Data + (nint)(r * view.RowBytes));
-                    var row = target == 0 ? new Span<float>(source, vocab) : new Span<float>((float*)target + ((long)(pRow + r) * vocab), vocab);
+                    var row = target == 0 ? new Span<float>(source, vocab) : new Span<float>((float*)target + ((long)(pRow + i) * vocab), vocab);
                     ReadOnlySpan<float> values = row;
                     if (view.Type != ScalarType.Float32)
                     {
@@ -69,8 +73,8 @@ internal static class RowDistributions
                     }
 
                     string? problem = rows.Probabilities
-                        ? Probabilities(values, row, out double negH, out inverseSums[sumsRow + r])
-                        : Softmax(values, row, inverseT, out negH, out inverseSums[sumsRow + r], negativeEntropies is not null);
+                        ? Probabilities(values, row, out double negH, out inverseSums[sumsRow + i])
+                        : Softmax(values, row, inverseT, out negH, out inverseSums[sumsRow + i], negativeEntropies is not null);
                     if (problem is not null)
                     {
                         throw new RowSourceException(rows.Source.Name, first + r, problem);
@@ -78,7 +82,7 @@ internal static class RowDistributions
 
                     if (negativeEntropies is not null)
                     {
-                        negativeEntropies[r] = negH;
+                        negativeEntropies[i] = negH;
                     }
                 });
             }

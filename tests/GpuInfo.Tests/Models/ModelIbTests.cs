@@ -68,6 +68,30 @@ public sealed class ModelIbTests(CorpusEngineFixture fixture) : IClassFixture<Co
         Assert.Equal(fromMemory.ItyBits, fromModel.ItyBits, 1e-6 * fromMemory.ItyBits);
     }
 
+    [Theory]
+    [InlineData("cpu", 60, 1e-6)]
+    // ILGPU's CPU accelerator launches slowly: a few iterations, whose encoder still moves fast enough
+    // to carry the two devices' float32 differences (1.3e-5 relative seen in I(X;T)).
+    [InlineData("ilgpu-cpu", 3, 1e-4)]
+    public void Chunks_that_end_at_window_edges_and_straddle_resident_chunks_give_the_same_solution(string device, int iterations, double tolerance)
+    {
+        // 8-row reads make 16-row resident chunks on the CPU; a model's chunks end at its windows' edges
+        // (5 rows each here), so reads straddle them.
+        var text = ModelFiles.Sample();
+        using var model = OnnxLanguageModel.Open(ModelFiles.Path("bigram.onnx"), new OnnxModelOptions { ExecutionProvider = "cpu" });
+        using var source = new ModelRowSource(model, text, new ModelWindowOptions { Context = 16, Stride = 5 });
+        long chunk = 8L * ModelFiles.Vocab * 4;
+        using var small = new InfoEngine(new InfoEngineOptions { Device = device }) { IbChunkBytes = chunk, IbDeviceChunkBytes = chunk, IbResidentBytes = 1L << 30 };
+        var options = new IbOptions { Beta = 6, Clusters = 5, Seed = 4, Restarts = 1, MaxIterations = iterations };
+        var chunked = small.InformationBottleneck(ConditionalRows.FromLogits(source), options);
+        var whole = _engine.InformationBottleneck(ConditionalRows.FromLogits(source), options);
+        Assert.Contains("resident", chunked.Products, StringComparison.Ordinal);
+        Assert.Equal(whole.Assignments, chunked.Assignments);
+        Assert.Equal(whole.IxyBits, chunked.IxyBits, tolerance * whole.IxyBits);
+        Assert.Equal(whole.IxtBits, chunked.IxtBits, tolerance * whole.IxtBits);
+        Assert.Equal(whole.ItyBits, chunked.ItyBits, tolerance * whole.ItyBits);
+    }
+
     /// <summary>I(X;Y) in bits for uniform contexts whose p(y|x) is softmax of the bigram table's row for the token before them.</summary>
     private static double MutualInformationBits(int[] previous)
     {
