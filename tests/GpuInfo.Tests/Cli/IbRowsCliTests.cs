@@ -116,7 +116,7 @@ public sealed class IbRowsCliTests : IDisposable
         CliRunner.Fails(3, ["p.npy", "row 0", "sum to 1.5"], "ib", "--probs", probs, "--beta", "1", "--clusters", "2");
         CliRunner.Fails(3, ["w.npy", "2 weights for 8 rows"], "ib", "--logits", logits, "--weights", weights, "--beta", "1");
         CliRunner.Fails(3, ["neg.npy", "weight 1 is -1"], "ib", "--probs", probs, "--weights", negative, "--beta", "1");
-        CliRunner.Fails(2, ["exactly one of --joint, --logits or --probs"], "ib", "--logits", logits, "--joint", logits, "--beta", "1");
+        CliRunner.Fails(2, ["exactly one of --joint, --logits, --probs or --model"], "ib", "--logits", logits, "--joint", logits, "--beta", "1");
         CliRunner.Fails(2, ["exactly one of"], "ib-curve", "--beta-min", "1", "--beta-max", "2", "--steps", "2");
         CliRunner.Fails(2, ["--temperature applies to --logits"], "ib", "--probs", probs, "--temperature", "2", "--beta", "1");
         CliRunner.Fails(2, ["--temperature must be finite and > 0"], "ib", "--logits", logits, "--temperature", "0", "--beta", "1");

@@ -80,8 +80,9 @@ public sealed class ModelIbTests(CorpusEngineFixture fixture) : IClassFixture<Co
         var text = ModelFiles.Sample();
         using var model = OnnxLanguageModel.Open(ModelFiles.Path("bigram.onnx"), new OnnxModelOptions { ExecutionProvider = "cpu" });
         using var source = new ModelRowSource(model, text, new ModelWindowOptions { Context = 16, Stride = 5 });
+        // On an ILGPU device, 32-row chunks (each a few kernel launches, slow on its CPU accelerator).
         long chunk = 8L * ModelFiles.Vocab * 4;
-        using var small = new InfoEngine(new InfoEngineOptions { Device = device }) { IbChunkBytes = chunk, IbDeviceChunkBytes = chunk, IbResidentBytes = 1L << 30 };
+        using var small = new InfoEngine(new InfoEngineOptions { Device = device }) { IbChunkBytes = chunk, IbDeviceChunkBytes = 4 * chunk, IbResidentBytes = 1L << 30 };
         var options = new IbOptions { Beta = 6, Clusters = 5, Seed = 4, Restarts = 1, MaxIterations = iterations };
         var chunked = small.InformationBottleneck(ConditionalRows.FromLogits(source), options);
         var whole = _engine.InformationBottleneck(ConditionalRows.FromLogits(source), options);
