@@ -176,11 +176,18 @@ internal sealed class IbRowsInput
     public static IbProgressPrinter Progress(TextWriter stderr) => new(stderr);
 
     /// <summary>Per cluster: its mass, how many contexts it holds (by argmax), and its top tokens by q(y|t).</summary>
-    public JsonArray Clusters(ParseResult parse, IbResult r, int vocab, ModelContexts? contexts = null)
+    public JsonArray Clusters(ParseResult parse, IbResult r, int vocab, ModelContexts? contexts = null) =>
+        Summary(r, vocab, parse.GetValue(TopTokens), parse.GetValue(Examples), parse.GetValue(Vocab) is { } vocabPath ? ReadVocab(vocabPath, vocab) : null, contexts);
+
+    /// <summary>
+    /// Per cluster, largest mass first: its mass, how many contexts it holds (by argmax), its
+    /// <paramref name="topTokens"/> top tokens by q(y|t) (named by <paramref name="names"/> or the
+    /// model's tokenizer), and with a model's <paramref name="contexts"/> up to <paramref name="examples"/> of them.
+    /// </summary>
+    public static JsonArray Summary(IbResult r, int vocab, int topTokens, int examples, string[]? names, ModelContexts? contexts)
     {
-        var names = parse.GetValue(Vocab) is { } vocabPath ? ReadVocab(vocabPath, vocab) : null;
-        var examples = contexts is null ? null : ExampleRows(r, parse.GetValue(Examples));
-        int top = Math.Min(parse.GetValue(TopTokens), vocab);
+        int top = Math.Min(topTokens, vocab);
+        var exampleRows = contexts is null ? null : ExampleRows(r, examples);
         int clusters = r.ClusterMarginal.Length;
         var sizes = new int[clusters];
         foreach (int a in r.Assignments)
@@ -208,9 +215,9 @@ internal sealed class IbRowsInput
             }
 
             var cluster = new JsonObject { ["cluster"] = k, ["mass"] = r.ClusterMarginal[k], ["contexts"] = sizes[k], ["top_tokens"] = tokens };
-            if (examples is not null)
+            if (exampleRows is not null)
             {
-                cluster["examples"] = new JsonArray([.. examples[k].Select(row => (JsonNode)contexts!.Example(row))]);
+                cluster["examples"] = new JsonArray([.. exampleRows[k].Select(row => (JsonNode)contexts!.Example(row))]);
             }
 
             result.Add(cluster);

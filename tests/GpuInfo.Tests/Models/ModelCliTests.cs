@@ -82,6 +82,19 @@ public sealed class ModelCliTests
         Assert.Equal(ppl["tokens"]!.GetValue<long>(), lm["tokens"]!.GetValue<long>());
         Assert.Equal(CliRunner.Number(ppl["perplexity"]), CliRunner.Number(lm["perplexity"]));
         Assert.Equal(CliRunner.Number(ppl["bits_per_byte"]), CliRunner.Number(lm["bits_per_byte"]));
+
+        // Its contexts grouped by the IB are what 'ib --model' finds on the same model and text.
+        var ib = CliRunner.Json("ib", "--model", ModelFiles.Path("Samples/demo.onnx"), "--tokenizer", ModelFiles.VocabJson,
+            "--text", ModelFiles.Path("Samples/demo.txt"), "--context", "64", "--stride", "32", "--beta", "10", "--clusters", "4", "--restarts", "2", "--device", "cpu");
+        var alike = lm["contexts_alike"]!;
+        foreach (string key in new[] { "i_xt_bits", "i_ty_bits", "i_xy_bits" })
+        {
+            Assert.Equal(CliRunner.Number(ib[key]), CliRunner.Number(alike[key]));
+        }
+
+        var first = ib["clusters"]![0]!;
+        Assert.StartsWith($"mass {(double)first["mass"]!:F4}  contexts {first["contexts"]}  top: ", (string)alike[$"cluster {first["cluster"]}"]!, StringComparison.Ordinal);
+        Assert.NotNull(alike[$"cluster {first["cluster"]} e.g. 1"]);
     }
 
     [Fact]
