@@ -50,6 +50,7 @@ internal static class IbCurveCommand
             if (overRows)
             {
                 using var opened = input.Open(parse, path);
+                IbRowsInput.NoteModelReruns(engine, opened, stderr);
                 curve = engine.InformationCurve(opened.Rows, betas, options, IbRowsInput.Progress(stderr));
             }
             else

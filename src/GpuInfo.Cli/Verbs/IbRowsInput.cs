@@ -172,6 +172,16 @@ internal sealed class IbRowsInput
         }
     }
 
+    /// <summary>Says on stderr when a model's rows will not stay resident, so that every iteration runs the model again.</summary>
+    public static void NoteModelReruns(InfoEngine engine, OpenedRows opened, TextWriter stderr)
+    {
+        if (opened.Contexts is not null && !engine.IbKeepsRowsResident(opened.Rows))
+        {
+            stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"gpuinfo: note: the {opened.Rows.Contexts} x {opened.Rows.Vocab} rows of {opened.Rows.Source.Name} do not fit --resident-mib: the model runs again in every iteration; a larger --resident-mib keeps them."));
+        }
+    }
+
     /// <summary>One line per iteration on stderr, with the time since the previous one.</summary>
     public static IbProgressPrinter Progress(TextWriter stderr) => new(stderr);
 

@@ -78,7 +78,7 @@ internal sealed unsafe class ConditionalIbProducts : RowPassProducts
         _y = rows.Vocab;
         _chunkRows = (int)Math.Clamp((chunkBytes ?? StreamedChunkBytes) / (4L * _y), 1, Math.Max(1, Math.Min(_x, (int.MaxValue / 2) / (4L * _y))));
         _inverseSums = new double[_chunkRows];
-        if (4L * _x * _y <= residentBytes)
+        if (KeepsResident(rows, residentBytes))
         {
             long factor = Math.Clamp(Array.MaxLength / _y / _chunkRows, 1, ResidentChunkFactor);
             _resident = new ResidentDistributions(_x, _y, (int)(_chunkRows * factor));
@@ -86,6 +86,9 @@ internal sealed unsafe class ConditionalIbProducts : RowPassProducts
     }
 
     public override string Name => $"cpu, {_sgemm.Name}" + (_resident is null ? string.Empty : ", distributions resident");
+
+    /// <summary>Whether the rows' float32 distributions fit <paramref name="residentBytes"/>, and so are kept from the first pass on.</summary>
+    public static bool KeepsResident(ConditionalRows rows, long residentBytes) => 4L * rows.Contexts * rows.Vocab <= residentBytes;
 
     /// <summary>Reads the rows once: checks them, and computes p(x), p(y), Σ_y p ln p per x and I(X;Y).</summary>
     /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>

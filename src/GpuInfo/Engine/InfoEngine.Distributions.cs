@@ -123,6 +123,19 @@ public sealed partial class InfoEngine
         }
     }
 
+    /// <summary>
+    /// Whether an IB over <paramref name="rows"/> on this engine keeps them resident after the first
+    /// pass (see <see cref="InfoEngineOptions.IbResidentBytes"/>); when not, every iteration reads
+    /// the source again (for a model, runs it again).
+    /// </summary>
+    internal bool IbKeepsRowsResident(ConditionalRows rows) => _backend is IlgpuBackend gpu && IlgpuConditionalIbProducts.Supports(gpu)
+        ? IlgpuConditionalIbProducts.KeepsResident(rows, DeviceResidentBytes(gpu))
+        : ConditionalIbProducts.KeepsResident(rows, HostResidentBytes);
+
+    private long HostResidentBytes => IbResidentBytes ?? InfoEngineOptions.DefaultHostResidentBytes;
+
+    private long DeviceResidentBytes(IlgpuBackend gpu) => IbResidentBytes ?? gpu.Accelerator.MemorySize / 4;
+
     private IbProblem RowsProblem(ConditionalRows rows, CancellationToken cancellationToken)
     {
         int workers = (_backend as Backends.Cpu.SimdCpuBackend)?.Workers ?? Environment.ProcessorCount;
@@ -130,8 +143,8 @@ public sealed partial class InfoEngine
         var problem = _backend is IlgpuBackend gpu && IlgpuConditionalIbProducts.Supports(gpu)
             ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes ?? ConditionalIbProducts.StreamedChunkBytes,
                 IbDeviceChunkBytes ?? IlgpuConditionalIbProducts.DefaultChunkBytes(gpu.Accelerator.MemorySize),
-                IbResidentBytes ?? gpu.Accelerator.MemorySize / 4, cuBlas: !IbManagedProducts, cancellationToken)
-            : ConditionalIbProducts.Problem(rows, sgemm, workers, IbChunkBytes, IbResidentBytes ?? InfoEngineOptions.DefaultHostResidentBytes, cancellationToken);
+                DeviceResidentBytes(gpu), cuBlas: !IbManagedProducts, cancellationToken)
+            : ConditionalIbProducts.Problem(rows, sgemm, workers, IbChunkBytes, HostResidentBytes, cancellationToken);
         return new IbProblem(problem.Px, problem.Py, problem.NegativeConditionalEntropies, problem.IxyBits, new CheckedIbProducts(problem.Products, this, cancellationToken));
     }
 

@@ -136,6 +136,14 @@ public sealed class ModelCliTests
         Assert.Equal(0, code);
         Assert.Contains("e.g.", stdout, StringComparison.Ordinal);
 
+        // Rows that do not stay resident run the model again every iteration: said, and the same solution.
+        var (rerunCode, rerun, rerunErrors) = CliRunner.Run(["ib", "--model", ModelFiles.Path("bigram.onnx"), .. Text, "--beta", "8", "--clusters", "4", "--resident-mib", "0", "--json"]);
+        Assert.Equal(0, rerunCode);
+        Assert.Contains("do not fit --resident-mib: the model runs again in every iteration", rerunErrors, StringComparison.Ordinal);
+        var streamed = System.Text.Json.Nodes.JsonNode.Parse(rerun)!;
+        Assert.Equal(CliRunner.Number(report["i_xt_bits"]), CliRunner.Number(streamed["i_xt_bits"]), 1e-6 * CliRunner.Number(report["i_xt_bits"]));
+        Assert.DoesNotContain("--resident-mib", CliRunner.Run(["ib", "--model", ModelFiles.Path("bigram.onnx"), .. Text, "--beta", "8", "--clusters", "4"]).Stderr, StringComparison.Ordinal);
+
         var curve = CliRunner.Json(["ib-curve", "--model", ModelFiles.Path("bigram.onnx"), .. Text, "--beta-min", "1", "--beta-max", "8", "--steps", "3", "--clusters", "3"]);
         Assert.Equal(3, curve["points"]!.AsArray().Count);
     }

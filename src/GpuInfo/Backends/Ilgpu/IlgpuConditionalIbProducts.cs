@@ -54,7 +54,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
         _x = rows.Contexts;
         _y = rows.Vocab;
         _chunkRows = (int)Math.Clamp(chunkBytes / (4L * _y), 1, Math.Min(_x, Array.MaxLength / _y));
-        _resident = (long)_x * rows.Source.RowBytes <= residentBytes;
+        _resident = KeepsResident(rows, residentBytes);
         using (backend.Use())
         {
             string whyTiled = string.Empty;
@@ -65,6 +65,9 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
 
     public override string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, {_products.Name}"
         + (_resident ? ", rows resident" : string.Empty);
+
+    /// <summary>Whether the raw rows fit <paramref name="residentBytes"/> of device memory, and so stay there after the first pass.</summary>
+    public static bool KeepsResident(ConditionalRows rows, long residentBytes) => (long)rows.Contexts * rows.Source.RowBytes <= residentBytes;
 
     /// <summary>
     /// float32 distributions per device chunk: a 32nd of the device's memory, from 128 MiB to 1 GiB
