@@ -94,13 +94,14 @@ internal sealed unsafe class ConditionalIbProducts : RowPassProducts
     /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
     /// <param name="chunkBytes">float32 distributions per chunk read; null: <see cref="StreamedChunkBytes"/>.</param>
     /// <param name="residentBytes">When the float32 distributions of all the rows take at most this, they are kept from the first pass on.</param>
-    public static IbProblem Problem(ConditionalRows rows, Sgemm sgemm, int workers, long? chunkBytes, long residentBytes, CancellationToken cancellation)
+    /// <param name="onRead">Sees each block of raw rows as read, before anything is made of it (an accelerator keeps them; valid only during the call).</param>
+    public static IbProblem Problem(ConditionalRows rows, Sgemm sgemm, int workers, long? chunkBytes, long residentBytes, CancellationToken cancellation, Action<RowBlock>? onRead = null)
     {
         var px = rows.ContextMarginal();
         var products = new ConditionalIbProducts(rows, px, sgemm, workers, chunkBytes, residentBytes, cancellation);
         try
         {
-            var (py, negHyx) = products.Marginals();
+            var (py, negHyx) = products.Marginals(onRead);
             double hy = -py.Sum(p => p > 0 ? p * Math.Log(p) : 0);
             double hyx = -px.Select((w, i) => w * negHyx[i]).Sum();
             return new IbProblem(px, py, negHyx, Math.Max(0, hy - hyx) / Math.Log(2), products);
@@ -186,7 +187,7 @@ internal sealed unsafe class ConditionalIbProducts : RowPassProducts
         }
     }
 
-    private (double[] Py, double[] NegHyx) Marginals()
+    private (double[] Py, double[] NegHyx) Marginals(Action<RowBlock>? onRead)
     {
         var py = new double[_y];
         var negHyx = new double[_x];
@@ -201,7 +202,7 @@ internal sealed unsafe class ConditionalIbProducts : RowPassProducts
 
             _sgemm.MultiplyTransposedLeft(1, _y, rows, w, 1, p, _y, share, _y);
             AddWidened(share, 0, py, 0, _y);
-        });
+        }, onRead);
         return (py, negHyx);
     }
 
@@ -214,7 +215,7 @@ internal sealed unsafe class ConditionalIbProducts : RowPassProducts
     /// resident chunks (the first pass), where a float32 chunk was read (one write of each row less), or
     /// widened into <see cref="_p"/>.
     /// </summary>
-    private void ForEachChunk(double[]? negativeEntropies, ChunkAction onChunk)
+    private void ForEachChunk(double[]? negativeEntropies, ChunkAction onChunk, Action<RowBlock>? onRead = null)
     {
         if (_resident is { Complete: true } resident)
         {
@@ -236,6 +237,7 @@ internal sealed unsafe class ConditionalIbProducts : RowPassProducts
             int first = (int)block.FirstRow, rows = block.Rows;
             try
             {
+                onRead?.Invoke(block);
                 if (_resident is not null)
                 {
                     // A read chunk lies in one resident chunk where the source reads whole chunks (they tile

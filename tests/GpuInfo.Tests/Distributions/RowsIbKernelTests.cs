@@ -1,6 +1,7 @@
 using GpuInfo.Backends.Cpu.Blas;
 using GpuInfo.Backends.Ilgpu;
 using GpuInfo.Corpus;
+using GpuInfo.Tests.Corpus;
 using GpuInfo.Tests.Measures;
 using ILGPU.Runtime;
 
@@ -71,6 +72,41 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         var g = new double[t * vocab];
         resident.Products.DecoderNumerator(encoderT, t, g);
         Assert.Equal(c, g);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Resident_rows_are_read_once_in_all_and_streamed_rows_once_a_pass(bool resident)
+    {
+        var engine = fixture.Engine;
+        const int vocab = 203, t = 4;
+        var rng = new Random(11);
+        var values = Enumerable.Range(0, Rows * vocab).Select(_ => (float)(3 * rng.NextDouble())).ToArray();
+        int reads = 0;
+        using var source = new ScriptedSource(values, vocab, new long[Rows], "counted", first =>
+        {
+            reads += first == 0 ? 1 : 0;
+            return null;
+        });
+        var rows = ConditionalRows.FromLogits(source);
+        long chunkBytes = 4L * 4 * vocab;
+        using var problem = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes / 2,
+            resident ? long.MaxValue : 0, cuBlas: true, default);
+        Assert.Equal(1, reads);
+        var logDecoder = Enumerable.Range(0, t * vocab).Select(_ => Math.Log(rng.NextDouble())).ToArray();
+        var first = new double[Rows * t];
+        problem.Products.CrossTerms(logDecoder, t, first);
+        var again = new double[Rows * t];
+        problem.Products.CrossTerms(logDecoder, t, again);
+        Assert.Equal(resident ? 1 : 3, reads);
+        Assert.Equal(first, again);
+
+        // The same cross terms as the CPU's, whichever read made the device's rows.
+        using var cpu = ConditionalIbProducts.Problem(rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, residentBytes: 0, default);
+        var expected = new double[Rows * t];
+        cpu.Products.CrossTerms(logDecoder, t, expected);
+        AssertClose(expected, first, "cross term");
     }
 
     [Fact]

@@ -18,8 +18,9 @@ namespace GpuInfo.Backends.Ilgpu;
 /// (<see cref="IlgpuIbDecoder"/>); the host-array calls of <see cref="RowPassProducts"/> copy them
 /// across once per pass. Device memory is a few chunk-sized buffers plus two [T, V] ones; p(y|x) is
 /// never whole anywhere. Where the raw rows fit the device's
-/// budget (a quarter of its memory by default), the first pass keeps each chunk's raw rows on the
-/// device and later passes start from them: an iteration then reads no file and copies no rows up,
+/// budget (a quarter of its memory by default), the host's setup pass (below) also puts each chunk's
+/// raw rows on the device, and every pass starts from them: the source is read once in all (a model
+/// run once), and an iteration reads no file and copies no rows up,
 /// which on a GPU would otherwise bound it by the host's read rate rather than the products. The products run on cuBLAS on CUDA
 /// (<see cref="CuBlasChunkProducts"/>, unverified) and on the tiled kernel elsewhere.
 /// The setup pass (checking every row, p(y), H(Y|X), I(X;Y)) stays on the host
@@ -82,17 +83,30 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     public static bool Supports(IlgpuBackend backend) =>
         backend.Accelerator.Capabilities is not ILGPU.Runtime.OpenCL.CLCapabilityContext { Float64: false };
 
-    /// <summary>Reads the rows once on the host (checks, marginals, I(X;Y)); the products then run on <paramref name="backend"/>.</summary>
+    /// <summary>
+    /// Reads the rows once on the host (checks, marginals, I(X;Y)); the products then run on
+    /// <paramref name="backend"/>. Where the raw rows stay resident, that read also puts them on the
+    /// device, so the source is read once in all (a model run once).
+    /// </summary>
     /// <exception cref="RowSourceException">A row is no distribution, or a read failed.</exception>
     /// <param name="hostChunkBytes">float32 distributions per chunk of the host's checking pass.</param>
     /// <param name="deviceChunkBytes">float32 distributions per chunk on the device.</param>
-    /// <param name="residentBytes">Raw rows up to this size stay on the device after the first pass (later passes read no file and copy nothing up).</param>
+    /// <param name="residentBytes">Raw rows up to this size stay on the device from the host's read on (later passes read no file and copy nothing up).</param>
     public static IbProblem Problem(IlgpuBackend backend, ConditionalRows rows, Sgemm sgemm, int workers, long hostChunkBytes, long deviceChunkBytes, long residentBytes,
         bool cuBlas, CancellationToken cancellation)
     {
-        using var host = ConditionalIbProducts.Problem(rows, sgemm, workers, hostChunkBytes, residentBytes: 0, cancellation);
-        var products = new IlgpuConditionalIbProducts(backend, rows, host.Px, deviceChunkBytes, residentBytes, cuBlas, cancellation);
-        return new IbProblem(host.Px, host.Py, host.NegativeConditionalEntropies, host.IxyBits, products);
+        var products = new IlgpuConditionalIbProducts(backend, rows, rows.ContextMarginal(), deviceChunkBytes, residentBytes, cuBlas, cancellation);
+        try
+        {
+            using var host = ConditionalIbProducts.Problem(rows, sgemm, workers, hostChunkBytes, residentBytes: 0, cancellation, products._resident ? products.Keep : null);
+            products._residentComplete = products._resident && products._residentChunks.Sum(c => (long)c.Rows) == products._x;
+            return new IbProblem(host.Px, host.Py, host.NegativeConditionalEntropies, host.IxyBits, products);
+        }
+        catch
+        {
+            products.Dispose();
+            throw;
+        }
     }
 
     public override void Dispose()
@@ -222,6 +236,36 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     }
 
     private static string ResidentName(int chunk) => $"rows{chunk}";
+
+    /// <summary>Puts a block's raw rows on the device as resident chunks of at most a device chunk each (the host's read of the rows).</summary>
+    private unsafe void Keep(RowBlock block)
+    {
+        using (_backend.Use())
+        {
+            var stream = _backend.Accelerator.DefaultStream;
+            var logits = block.Logits;
+            fixed (byte* start = &Unsafe.AsRef(in logits.Start))
+            {
+                var view = logits.Pin(start);
+                for (long done = 0; done < view.Rows; done += _chunkRows)
+                {
+                    long rows = Math.Min(_chunkRows, view.Rows - done);
+                    nint host = view.Data + (nint)(done * view.RowBytes);
+                    string buffer = ResidentName(_residentChunks.Count);
+                    _ = view.Type switch
+                    {
+                        ScalarType.Float32 => _arena.Upload<float>(buffer, stream, host, rows * _y).Length,
+                        ScalarType.Float16 => _arena.Upload<ILGPU.Half>(buffer, stream, host, rows * _y).Length,
+                        _ => _arena.Upload<ushort>(buffer, stream, host, rows * _y).Length,
+                    };
+                    _residentChunks.Add(((int)(block.FirstRow + done), (int)rows));
+                }
+            }
+
+            // The block returns to the reader once this method does.
+            stream.Synchronize();
+        }
+    }
 
     /// <summary>Uploads a block's raw rows into the named buffer and launches the kernel that turns them into float32 p(y|x) on the device.</summary>
     private unsafe ArrayView<float> Distributions(RowBlock block, string buffer)
