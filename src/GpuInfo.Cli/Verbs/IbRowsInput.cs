@@ -197,7 +197,7 @@ internal sealed class IbRowsInput
     public static JsonArray Summary(IbResult r, int vocab, int topTokens, int examples, string[]? names, ModelContexts? contexts)
     {
         int top = Math.Min(topTokens, vocab);
-        var exampleRows = contexts is null ? null : ExampleRows(r, examples);
+        var exampleRows = contexts is null ? null : ExampleRows(r, examples, contexts.LastToken);
         int clusters = r.ClusterMarginal.Length;
         var sizes = new int[clusters];
         foreach (int a in r.Assignments)
@@ -236,8 +236,13 @@ internal sealed class IbRowsInput
         return result;
     }
 
-    /// <summary>Per cluster, up to <paramref name="count"/> of its rows (by argmax), the most certain first (highest q(t|x); the first row on ties).</summary>
-    private static List<int>[] ExampleRows(IbResult r, int count)
+    /// <summary>
+    /// Per cluster, up to <paramref name="count"/> of its rows (by argmax), the most certain first
+    /// (highest q(t|x); the first row on ties), each ending in a token no earlier pick ends in while
+    /// the cluster has such rows: a cluster's contexts are shown by how they differ, not by the same
+    /// last token again.
+    /// </summary>
+    private static List<int>[] ExampleRows(IbResult r, int count, Func<int, int> lastToken)
     {
         int clusters = r.ClusterMarginal.Length;
         var members = Enumerable.Range(0, clusters).Select(_ => new List<int>()).ToArray();
@@ -246,7 +251,13 @@ internal sealed class IbRowsInput
             members[r.Assignments[x]].Add(x);
         }
 
-        return [.. members.Select((rows, k) => rows.OrderByDescending(x => r.Encoder[((long)x * clusters) + k]).ThenBy(x => x).Take(count).ToList())];
+        return [.. members.Select((rows, k) =>
+        {
+            var ranked = rows.OrderByDescending(x => r.Encoder[((long)x * clusters) + k]).ThenBy(x => x).ToList();
+            var picked = ranked.DistinctBy(lastToken).Take(count).ToList();
+            picked.AddRange(ranked.Except(picked).Take(count - picked.Count));
+            return picked;
+        })];
     }
 
     /// <summary>The summary's lines for the human-readable table.</summary>

@@ -39,6 +39,9 @@ internal sealed class ModelContexts
     public string? TokenText(int id) =>
         _text.Tokenizer is { } tokenizer && !(id >= tokenizer.VocabularySize) ? tokenizer.Tokenizer.Decode([id]) : null;
 
+    /// <summary>The id of the last token of row <paramref name="row"/>'s context (the token before the one it predicts).</summary>
+    public int LastToken(int row) => _text.Tokens.Ids[_windows.TokenOfRow(row) - 1];
+
     /// <summary>Row <paramref name="row"/>: its token's index and id, and with the text, the text before it and the token's own text.</summary>
     public JsonObject Example(long row)
     {

@@ -119,6 +119,11 @@ public sealed class ModelCliTests
             Assert.All(cluster!["top_tokens"]!.AsArray(), t => Assert.Equal(tokenizer.Decode([(int)t!["token"]!]), (string)t["text"]!));
             var examples = cluster["examples"]!.AsArray();
             Assert.Equal(Math.Min(2, (int)cluster["contexts"]!), examples.Count);
+
+            // Examples end in different tokens where the cluster's contexts do (rows r predict token r + 1 here).
+            long k = (int)cluster["cluster"]!;
+            int endings = Enumerable.Range(0, hard.Length).Where(r => hard[r] == k).Select(r => ids[r]).Distinct().Count();
+            Assert.Equal(Math.Min(endings, examples.Count), examples.Select(e => ids[(int)e!["token_index"]! - 1]).Distinct().Count());
             foreach (var e in examples)
             {
                 // Each example is a row of this cluster, shown as the text before its token and that token.
