@@ -35,7 +35,7 @@ internal sealed class IbRowsInput
 
     public Option<string?> Vocab { get; } = new("--vocab") { Description = "Token strings, one per line, to show top tokens by name." };
 
-    public Option<int> Examples { get; } = new("--examples") { Description = "With --model: contexts shown per cluster (the most certain ones), as the text before each and its token.", DefaultValueFactory = _ => 3 };
+    public Option<int> Examples { get; } = new("--examples") { Description = "With --model: contexts shown per cluster (the most certain ones, ending in different tokens), as the text before each and its token.", DefaultValueFactory = _ => 3 };
 
     public Option<int> TopTokens { get; } = new("--top-tokens") { Description = "Top tokens by q(y|t) shown per cluster.", DefaultValueFactory = _ => 8 };
 
@@ -58,7 +58,7 @@ internal sealed class IbRowsInput
         _model.AddTo(command);
     }
 
-    /// <summary>The file the distribution comes from, checking that exactly one of --joint, --logits, --probs is given.</summary>
+    /// <summary>The file the distribution comes from (the model's, for --model), checking that exactly one of --joint, --logits, --probs, --model is given and that the options given apply to it.</summary>
     public (string Path, bool Rows) Input(ParseResult parse)
     {
         var given = new[] { ("--joint", parse.GetValue(Joint)), ("--logits", parse.GetValue(Logits)), ("--probs", parse.GetValue(Probabilities)), ("--model", parse.GetValue(Model)) }
