@@ -10,6 +10,26 @@ public sealed class RowsIbTests : IDisposable
     public void Dispose() => _engine.Dispose();
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Resident_rows_are_read_once_in_a_whole_solve_and_streamed_rows_once_a_pass(bool resident)
+    {
+        var planted = new PlantedLogits(groups: 3, perGroup: 7, vocab: 301, spread: 2, noise: 0.3, seed: 5);
+        int reads = 0;
+        using var source = new Corpus.ScriptedSource(planted.Values, planted.Vocab, new long[planted.Rows], "counted", first =>
+        {
+            reads += first == 0 ? 1 : 0;
+            return null;
+        });
+        _engine.IbChunkBytes = 4 * 4 * planted.Vocab;
+        _engine.IbResidentBytes = resident ? 1L << 30 : 0;
+        var r = _engine.InformationBottleneck(ConditionalRows.FromLogits(source), new IbOptions { Beta = 20, Clusters = 3, Restarts = 1, Seed = 1, MaxIterations = 5 });
+
+        // Streamed: the setup read, the first decoder's, and one an iteration.
+        Assert.Equal(resident ? 1 : 2 + r.Iterations, reads);
+    }
+
+    [Theory]
     [InlineData(1.0, false)]
     [InlineData(0.0, false)]
     [InlineData(1.0, true)]
