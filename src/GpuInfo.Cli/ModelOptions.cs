@@ -23,6 +23,9 @@ internal sealed class ModelOptions
     private readonly Option<string> _provider = new("--provider") { Description = "ONNX Runtime execution provider: auto (CUDA when its provider loads, else CPU, saying why), cuda, or cpu.", DefaultValueFactory = _ => "auto" };
     private readonly Option<int> _threads = new("--threads") { Description = "CPU provider threads (0: one per physical core this process may run on).", DefaultValueFactory = _ => 0 };
 
+    /// <summary>--tokens: ids instead of a text.</summary>
+    public Option<string?> Tokens => _tokens;
+
     public void AddTo(Command command)
     {
         command.Add(_text);

@@ -77,9 +77,9 @@ internal sealed class IbRowsInput
         {
             _model.Windows(parse);
             _model.CheckProvider(parse);
-            if (parse.GetValue(Vocab) is not null)
+            if (parse.GetValue(Vocab) is not null && parse.GetValue(_model.Tokens) is null)
             {
-                throw CliException.Usage("--vocab names tokens of --logits and --probs; with --model the tokenizer names them.");
+                throw CliException.Usage("--vocab names the tokens of --logits, --probs and --model with --tokens; with --text the tokenizer names them.");
             }
         }
         else if (parse.GetResult(Examples) is { Implicit: false })
@@ -151,7 +151,7 @@ internal sealed class IbRowsInput
                 model = _model.OpenModel(parse, path, text.Tokenizer?.VocabularySize);
                 var modelSource = new ModelRowSource(model, text.Tokens, _model.Windows(parse));
                 source = modelSource;
-                contexts = new ModelContexts(modelSource, text);
+                contexts = new ModelContexts(modelSource, text, parse.GetValue(Vocab) is { } vocabPath ? ReadVocab(vocabPath, model.Vocab) : null);
             }
             else
             {
@@ -187,7 +187,7 @@ internal sealed class IbRowsInput
 
     /// <summary>Per cluster: its mass, how many contexts it holds (by argmax), and its top tokens by q(y|t).</summary>
     public JsonArray Clusters(ParseResult parse, IbResult r, int vocab, ModelContexts? contexts = null) =>
-        Summary(r, vocab, parse.GetValue(TopTokens), parse.GetValue(Examples), parse.GetValue(Vocab) is { } vocabPath ? ReadVocab(vocabPath, vocab) : null, contexts);
+        Summary(r, vocab, parse.GetValue(TopTokens), parse.GetValue(Examples), contexts is null && parse.GetValue(Vocab) is { } vocabPath ? ReadVocab(vocabPath, vocab) : null, contexts);
 
     /// <summary>
     /// Per cluster, largest mass first: its mass, how many contexts it holds (by argmax), its

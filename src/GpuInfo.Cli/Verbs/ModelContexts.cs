@@ -8,7 +8,7 @@ namespace GpuInfo.Cli.Verbs;
 /// The contexts of <c>ib --model</c> in words. Row r is the model's prediction of one token of the
 /// text from the text before it: this names tokens (the tokenizer's decoding) and shows a row as the
 /// end of the text before its token, and that token. Ids read with <c>--tokens</c> have no text: their
-/// rows show ids only.
+/// rows show ids, and their tokens' names where <c>--vocab</c> gives them.
 /// </summary>
 internal sealed class ModelContexts
 {
@@ -19,11 +19,14 @@ internal sealed class ModelContexts
     private readonly ModelText _text;
     private readonly byte[]? _utf8;
     private readonly long[]? _starts;
+    private readonly string[]? _names;
 
-    public ModelContexts(ModelRowSource source, ModelText text)
+    /// <param name="names">Token strings by id (<c>--vocab</c>), for ids read without a tokenizer.</param>
+    public ModelContexts(ModelRowSource source, ModelText text, string[]? names = null)
     {
         _windows = source.Windows;
         _text = text;
+        _names = names;
         if (text.Content is not null && text.Tokens.Bytes is { } bytes)
         {
             _utf8 = Encoding.UTF8.GetBytes(text.Content);
@@ -35,9 +38,10 @@ internal sealed class ModelContexts
         }
     }
 
-    /// <summary>A token's text by the tokenizer, or null without one or past its vocabulary (a model's may be larger).</summary>
-    public string? TokenText(int id) =>
-        _text.Tokenizer is { } tokenizer && !(id >= tokenizer.VocabularySize) ? tokenizer.Tokenizer.Decode([id]) : null;
+    /// <summary>A token's text by the tokenizer (null past its vocabulary: a model's may be larger), else by the names given, else null.</summary>
+    public string? TokenText(int id) => _text.Tokenizer is { } tokenizer
+        ? (id >= tokenizer.VocabularySize ? null : tokenizer.Tokenizer.Decode([id]))
+        : _names?[id];
 
     /// <summary>The id of the last token of row <paramref name="row"/>'s context (the token before the one it predicts).</summary>
     public int LastToken(int row) => _text.Tokens.Ids[_windows.TokenOfRow(row) - 1];

@@ -154,13 +154,31 @@ public sealed class ModelCliTests
     }
 
     [Fact]
+    public void Ids_without_a_text_show_contexts_by_id_and_tokens_by_the_vocab_given()
+    {
+        using var dir = new TempDir();
+        string names = System.IO.Path.Combine(dir.Path, "vocab.txt");
+        File.WriteAllLines(names, Enumerable.Range(0, ModelFiles.Vocab).Select(i => $"tok{i}"));
+        var report = CliRunner.Json("ib", "--model", ModelFiles.Path("bigram.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), "--vocab", names,
+            "--context", "32", "--stride", "8", "--beta", "8", "--clusters", "2", "--examples", "1", "--device", "cpu");
+        var ids = TokenizedText.ReadIds(ModelFiles.Path("sample_tokens.npy")).Ids;
+        foreach (var cluster in report["clusters"]!.AsArray())
+        {
+            Assert.All(cluster!["top_tokens"]!.AsArray(), t => Assert.Equal($"tok{(int)t!["token"]!}", (string)t["text"]!));
+            var example = cluster["examples"]![0]!;
+            Assert.Null(example["context"]);
+            Assert.Equal($"tok{ids[(int)example["token_index"]!]}", (string)example["next"]!);
+        }
+    }
+
+    [Fact]
     public void Model_options_apply_to_a_model_only()
     {
         string logits = CliRunner.Golden("base.npy");
         CliRunner.Fails(2, ["--text applies to --model only"], "ib", "--logits", logits, "--text", ModelFiles.SampleText, "--beta", "1");
         CliRunner.Fails(2, ["--examples applies to --model only"], "ib", "--logits", logits, "--examples", "2", "--beta", "1");
         CliRunner.Fails(2, ["exactly one of --joint, --logits, --probs or --model"], "ib", "--logits", logits, "--model", ModelFiles.Path("bigram.onnx"), "--beta", "1");
-        CliRunner.Fails(2, ["--vocab"], ["ib", "--model", ModelFiles.Path("bigram.onnx"), .. Text, "--vocab", ModelFiles.SampleText, "--beta", "1"]);
+        CliRunner.Fails(2, ["--vocab", "with --text the tokenizer names them"], ["ib", "--model", ModelFiles.Path("bigram.onnx"), .. Text, "--vocab", ModelFiles.SampleText, "--beta", "1"]);
         CliRunner.Fails(2, ["--text (with --tokenizer) or --tokens"], "ib", "--model", ModelFiles.Path("bigram.onnx"), "--beta", "1");
         CliRunner.Fails(3, ["small_vocab.onnx", "vocabulary 100"], ["ib", "--model", ModelFiles.Path("small_vocab.onnx"), .. Text, "--beta", "1"]);
     }
