@@ -31,9 +31,9 @@ internal sealed class IbRowsInput
 
     public Option<string?> Weights { get; } = new("--weights") { Description = "p(x) as non-negative weights, one per row (.npy); default uniform." };
 
-    public Option<double> Temperature { get; } = new("--temperature") { Description = "T in softmax(z/T) for --logits.", DefaultValueFactory = _ => 1 };
+    public Option<double> Temperature { get; } = new("--temperature") { Description = "T in softmax(z/T) for --logits and --model.", DefaultValueFactory = _ => 1 };
 
-    public Option<string?> Vocab { get; } = new("--vocab") { Description = "Token strings, one per line, to show top tokens by name." };
+    public Option<string?> Vocab { get; } = new("--vocab") { Description = "Token strings, one per line, to show tokens by name (--logits, --probs, or --model with --tokens)." };
 
     public Option<int> Examples { get; } = new("--examples") { Description = "With --model: contexts shown per cluster (the most certain ones, ending in different tokens), as the text before each and its token.", DefaultValueFactory = _ => 3 };
 
