@@ -132,10 +132,20 @@ internal sealed class ModelOptions
         report["outside_model_fraction"] = Json.Number(Math.Round((tokenize + other) / seconds, 4));
     }
 
+    /// <summary>The longest text read whole: .NET's longest string, in UTF-8 bytes (each byte is at most one character).</summary>
+    internal const long MaxTextBytes = 0x3FFFFFDF;
+
     private static string ReadUtf8(string path)
     {
         try
         {
+            // A longer file ran out of memory part way (1.15 GB: "gpuinfo: out of memory" after 14 s).
+            long size = new FileInfo(path).Length;
+            if (size > MaxTextBytes)
+            {
+                throw new InvalidFileException(path, $"is {size} bytes; a text is read whole, at most {MaxTextBytes} bytes: split it, or give its token ids with --tokens.");
+            }
+
             return File.ReadAllText(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)

@@ -32,6 +32,20 @@ public sealed class ModelErrorTests
     }
 
     [Fact]
+    public void A_text_too_long_to_read_whole_is_one_line_naming_it()
+    {
+        using var dir = new TempDir();
+        string text = dir.File("huge.txt");
+        using (var file = File.Create(text))
+        {
+            file.SetLength(GpuInfo.Cli.ModelOptions.MaxTextBytes + 1); // sparse: no bytes written
+        }
+
+        CliRunner.Fails(ExitCode.BadData, [$"{text}: is {GpuInfo.Cli.ModelOptions.MaxTextBytes + 1} bytes", "--tokens"],
+            Perplexity(ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", text));
+    }
+
+    [Fact]
     public void Ids_beyond_the_models_vocabulary_name_the_model_and_the_ids_file()
     {
         using var dir = new TempDir();
