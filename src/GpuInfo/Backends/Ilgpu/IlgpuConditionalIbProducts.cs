@@ -40,7 +40,6 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     private readonly bool _resident;
     private readonly List<(int First, int Rows)> _residentChunks = [];
     private readonly BlockBuffers _blockBuffers = new();
-    private bool _residentComplete;
     private float[]? _decoder32;
     private double[]? _cross;
     private float[]? _weights;
@@ -99,7 +98,10 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
         try
         {
             using var host = ConditionalIbProducts.Problem(rows, sgemm, workers, hostChunkBytes, residentBytes: 0, cancellation, products._resident ? products.Keep : null);
-            products._residentComplete = products._resident && products._residentChunks.Sum(c => (long)c.Rows) == products._x;
+            if (products._resident && products._residentChunks.Sum(c => (long)c.Rows) != products._x)
+            {
+                throw new InvalidOperationException($"the setup read kept {products._residentChunks.Sum(c => (long)c.Rows)} of {products._x} rows on the device.");
+            }
             return new IbProblem(host.Px, host.Py, host.NegativeConditionalEntropies, host.IxyBits, products);
         }
         catch
@@ -195,7 +197,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
                 }
             }
 
-            if (_residentComplete)
+            if (_resident)
             {
                 for (int i = 0; i < _residentChunks.Count; i++)
                 {
@@ -206,8 +208,6 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
             }
             else
             {
-                // A pass that read the rows only in part (cancelled, failed) leaves no resident chunks behind.
-                _residentChunks.Clear();
                 using var pipeline = new ChunkPipeline([_rows.Source], 0, _x, (long)_chunkRows * _rows.Source.RowBytes, 1, _cancellation, _blockBuffers);
                 while (pipeline.Take() is { } set)
                 {
@@ -215,22 +215,15 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
                     ArrayView<float> p;
                     try
                     {
-                        p = Distributions(set[0], _resident ? ResidentName(_residentChunks.Count) : "rows");
+                        p = Distributions(set[0], "rows");
                     }
                     finally
                     {
                         pipeline.Return(set);
                     }
 
-                    if (_resident)
-                    {
-                        _residentChunks.Add((first, rows));
-                    }
-
                     Products(first, rows, p);
                 }
-
-                _residentComplete = _resident;
             }
         }
     }
