@@ -143,7 +143,7 @@ public sealed partial class InfoEngine
         var problem = _backend is IlgpuBackend gpu && IlgpuConditionalIbProducts.Supports(gpu)
             ? IlgpuConditionalIbProducts.Problem(gpu, rows, sgemm, workers, IbChunkBytes ?? ConditionalIbProducts.StreamedChunkBytes,
                 IbDeviceChunkBytes ?? IlgpuConditionalIbProducts.DefaultChunkBytes(gpu.Accelerator.MemorySize),
-                DeviceResidentBytes(gpu), cuBlas: !IbManagedProducts, cancellationToken)
+                DeviceResidentBytes(gpu), IbManagedProducts ? b => new Backends.Ilgpu.TiledChunkProducts(b) : Backends.Ilgpu.CuBlasChunkProducts.OrTiled, cancellationToken)
             : ConditionalIbProducts.Problem(rows, sgemm, workers, IbChunkBytes, HostResidentBytes, cancellationToken);
         return new IbProblem(problem.Px, problem.Py, problem.NegativeConditionalEntropies, problem.IxyBits, new CheckedIbProducts(problem.Products, this, cancellationToken));
     }

@@ -3,7 +3,10 @@ using GpuInfo.Backends.Ilgpu;
 using GpuInfo.Corpus;
 using GpuInfo.Tests.Corpus;
 using GpuInfo.Tests.Measures;
+using ILGPU;
+using Half = System.Half;
 using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 
 namespace GpuInfo.Tests.Distributions;
 
@@ -33,8 +36,8 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         var rows = kind == "probs" ? ConditionalRows.FromProbabilities(source) : ConditionalRows.FromLogits(source, temperature: 1.3);
         long chunkBytes = 3L * 4 * vocab;
         using var cpu = ConditionalIbProducts.Problem(rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, residentBytes: 0, default);
-        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, residentBytes: 0, cuBlas: true, default);
-        using var resident = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, long.MaxValue, cuBlas: true, default);
+        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, residentBytes: 0, CuBlasChunkProducts.OrTiled, default);
+        using var resident = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, long.MaxValue, CuBlasChunkProducts.OrTiled, default);
         Assert.DoesNotContain("resident", gpu.Products.Name, StringComparison.Ordinal);
         Assert.EndsWith(", rows resident", resident.Products.Name, StringComparison.Ordinal);
 
@@ -92,7 +95,7 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         var rows = ConditionalRows.FromLogits(source);
         long chunkBytes = 4L * 4 * vocab;
         using var problem = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes / 2,
-            resident ? long.MaxValue : 0, cuBlas: true, default);
+            resident ? long.MaxValue : 0, CuBlasChunkProducts.OrTiled, default);
         Assert.Equal(1, reads);
         var logDecoder = Enumerable.Range(0, t * vocab).Select(_ => Math.Log(rng.NextDouble())).ToArray();
         var first = new double[Rows * t];
@@ -120,7 +123,7 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         var rows = ConditionalRows.FromLogits(source, temperature: 0.8);
         long chunkBytes = 4L * 4 * vocab;
         using var cpu = ConditionalIbProducts.Problem(rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, residentBytes: 0, default);
-        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, residentBytes: 0, cuBlas: true, default);
+        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, residentBytes: 0, CuBlasChunkProducts.OrTiled, default);
         using var host = cpu.Products.CreateDecoder(cpu.Py);
         using var device = gpu.Products.CreateDecoder(cpu.Py);
         Assert.IsType<HostIbDecoder>(host);
@@ -204,7 +207,7 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         var conditional = ConditionalRows.FromLogits(source);
         long all = 4L * rows * vocab;
         using var cpu = ConditionalIbProducts.Problem(conditional, Sgemm.Create(1, managedOnly: true), 1, 100L * 4 * vocab, residentBytes: 0, default);
-        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, conditional, Sgemm.Create(1, managedOnly: true), 1, all, all, residentBytes: 0, cuBlas: true, default);
+        using var gpu = IlgpuConditionalIbProducts.Problem((IlgpuBackend)engine.Backend, conditional, Sgemm.Create(1, managedOnly: true), 1, all, all, residentBytes: 0, CuBlasChunkProducts.OrTiled, default);
         var logDecoder = Enumerable.Range(0, t * vocab).Select(_ => Math.Log(rng.NextDouble())).ToArray();
         var (cpuCross, gpuCross) = (new double[rows * t], new double[rows * t]);
         var (cpuNumerator, gpuNumerator) = (new double[t * vocab], new double[t * vocab]);
@@ -256,13 +259,70 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
         int vocab = 9001;
         using var source = Source("f32", vocab, out _);
         var rows = ConditionalRows.FromLogits(source);
-        using var blas = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, 0, cuBlas: true, default);
-        using var tiled = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, 0, cuBlas: false, default);
+        using var blas = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, 0, CuBlasChunkProducts.OrTiled, default);
+        using var tiled = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1), 1, 5L * 4 * vocab, 5L * 4 * vocab, 0, b => new TiledChunkProducts(b), default);
         Assert.EndsWith("cuBLAS", blas.Products.Name, StringComparison.Ordinal);
         var logDecoder = Enumerable.Range(0, 7 * vocab).Select(i => -1 - (i % 13) * 0.5).ToArray();
         var (a, b) = (Step(blas.Products, logDecoder, 7, out var crossA), Step(tiled.Products, logDecoder, 7, out var crossB));
         AssertClose(crossB, crossA, "cross term");
         AssertClose(b, a, "numerator");
+    }
+
+    /// <summary>
+    /// The cuBLAS path's own calls (operands, transposes, leading dimensions, vocabulary blocks, chunk
+    /// offsets), run through BLAS's reference SGEMM in cuBLAS's place, give the tiled kernel's products:
+    /// what can be checked of that path without a GPU.
+    /// </summary>
+    [Fact]
+    public void The_cuBlas_calls_under_blas_semantics_match_the_tiled_kernel()
+    {
+        var backend = (IlgpuBackend)fixture.Engine.Backend;
+        Assert.SkipUnless(backend.Accelerator.AcceleratorType == AcceleratorType.CPU, $"the reference SGEMM reads device views as host memory, so it runs on ILGPU's CPU accelerator; this is {backend.Accelerator.AcceleratorType}.");
+        Assert.SkipWhen(SmallCasesOnly, "a slow emulated shape: this case runs on ilgpu-cpu.");
+        int vocab = 9001;
+        using var source = Source("f32", vocab, out _);
+        var rows = ConditionalRows.FromLogits(source);
+        long chunkBytes = 5L * 4 * vocab;
+        using var blas = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, 0,
+            b => CuBlasChunkProducts.WithGemm(b, (ta, tb, m, n, k, a, lda, bv, ldb, c, ldc) => ReferenceSgemm(b.Accelerator, ta, tb, m, n, k, a, lda, bv, ldb, c, ldc), "reference SGEMM"), default);
+        using var tiled = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, 0, b => new TiledChunkProducts(b), default);
+        Assert.EndsWith("reference SGEMM", blas.Products.Name, StringComparison.Ordinal);
+        var logDecoder = Enumerable.Range(0, 7 * vocab).Select(i => -1 - (i % 13) * 0.5).ToArray();
+        var (a, b) = (Step(blas.Products, logDecoder, 7, out var crossA), Step(tiled.Products, logDecoder, 7, out var crossB));
+        AssertClose(crossB, crossA, "cross term");
+        AssertClose(b, a, "numerator");
+    }
+
+    /// <summary>
+    /// BLAS's SGEMM, C = op(A)·op(B) column-major (α = 1, β = 0), on views the host can address, with
+    /// cuBLAS's argument checks (leading dimensions) and every element it touches checked to lie in its view.
+    /// </summary>
+    private static unsafe void ReferenceSgemm(Accelerator accelerator, CuBlasOperation transA, CuBlasOperation transB, int m, int n, int k,
+        ArrayView<float> a, int lda, ArrayView<float> b, int ldb, ArrayView<float> c, int ldc)
+    {
+        bool ta = transA == CuBlasOperation.Transpose, tb = transB == CuBlasOperation.Transpose;
+        Assert.True(m > 0 && n > 0 && k > 0, $"m {m}, n {n}, k {k}");
+        Assert.True(lda >= Math.Max(1, ta ? k : m), $"lda {lda} for op(A) [{m}, {k}]");
+        Assert.True(ldb >= Math.Max(1, tb ? n : k), $"ldb {ldb} for op(B) [{k}, {n}]");
+        Assert.True(ldc >= Math.Max(1, m), $"ldc {ldc} for C [{m}, {n}]");
+        Assert.True((ta ? k - 1 + (long)(m - 1) * lda : m - 1 + (long)(k - 1) * lda) < a.Length, "A reaches past its view");
+        Assert.True((tb ? n - 1 + (long)(k - 1) * ldb : k - 1 + (long)(n - 1) * ldb) < b.Length, "B reaches past its view");
+        Assert.True(m - 1 + (long)(n - 1) * ldc < c.Length, "C reaches past its view");
+        accelerator.Synchronize();
+        float* pa = (float*)a.LoadEffectiveAddressAsPtr(), pb = (float*)b.LoadEffectiveAddressAsPtr(), pc = (float*)c.LoadEffectiveAddressAsPtr();
+        for (int j = 0; j < n; j++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                double sum = 0;
+                for (int l = 0; l < k; l++)
+                {
+                    sum += (double)(ta ? pa[l + (long)i * lda] : pa[i + (long)l * lda]) * (tb ? pb[j + (long)l * ldb] : pb[l + (long)j * ldb]);
+                }
+
+                pc[i + (long)j * ldc] = (float)sum;
+            }
+        }
     }
 
     /// <summary>A fused pass whose update writes a fixed softmax of the cross terms; returns the numerator and the cross terms seen.</summary>

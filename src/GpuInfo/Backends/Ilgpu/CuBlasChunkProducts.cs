@@ -6,29 +6,47 @@ using ILGPU.Runtime.Cuda;
 namespace GpuInfo.Backends.Ilgpu;
 
 /// <summary>
+/// C = op(A)·op(B) (α = 1, β = 0) in BLAS's column-major convention, on device views: what
+/// <see cref="CuBlasChunkProducts"/> asks of cuBLAS's SGEMM.
+/// </summary>
+internal delegate void ColumnMajorSgemm(CuBlasOperation transA, CuBlasOperation transB, int m, int n, int k,
+    ArrayView<float> a, int lda, ArrayView<float> b, int ldb, ArrayView<float> c, int ldc);
+
+/// <summary>
 /// <see cref="IChunkProducts"/> by cuBLAS SGEMM through ILGPU.Algorithms, on CUDA accelerators only,
 /// in cuBLAS's default math mode (no TF32: that needs CUBLAS_TF32_TENSOR_OP_MATH). Each float32
 /// product (a vocabulary block of cross terms, a chunk's numerator) lands in a float32 scratch
 /// buffer and is added into the float64 result by <see cref="MatrixProductKernel.AddWidened"/>.
 /// Row-major [m, n] is column-major [n, m] to cuBLAS, hence the swapped operands. Host scalars
-/// (α = 1, β = 0) with the automatic pointer mode.
-/// UNVERIFIED: written against the ILGPU.Algorithms 1.5.3 API without a GPU to run it on
+/// (α = 1, β = 0) with the automatic pointer mode. The calls themselves are tested without a GPU:
+/// <see cref="WithGemm"/> runs them on any accelerator through another column-major SGEMM (the
+/// tests' BLAS reference on ILGPU's CPU accelerator); cuBLAS itself has not yet run on a GPU
 /// (CudaRowsIbKernelTests checks it against the tiled kernel where there is one).
 /// </summary>
 internal sealed class CuBlasChunkProducts : IChunkProducts
 {
-    private readonly CuBlas<CuBlasPointerModeHandlers.AutomaticMode> _blas;
+    private readonly CuBlas<CuBlasPointerModeHandlers.AutomaticMode>? _blas;
+    private readonly ColumnMajorSgemm _gemm;
     private readonly DeviceArena _arena;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<double>> _widen;
 
-    private CuBlasChunkProducts(CuBlas<CuBlasPointerModeHandlers.AutomaticMode> blas, IlgpuBackend backend)
+    private CuBlasChunkProducts(IlgpuBackend backend, ColumnMajorSgemm gemm, string name, CuBlas<CuBlasPointerModeHandlers.AutomaticMode>? blas)
     {
         _blas = blas;
+        _gemm = gemm;
+        Name = name;
         _arena = new DeviceArena(backend.Accelerator);
         _widen = backend.Kernels(a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<double>>(MatrixProductKernel.AddWidened));
     }
 
-    public string Name => "cuBLAS";
+    public string Name { get; }
+
+    /// <summary>cuBLAS where <see cref="TryCreate"/> starts it, else the tiled kernel (its name says why not cuBLAS on CUDA).</summary>
+    /// <inheritdoc cref="TryCreate"/>
+    public static IChunkProducts OrTiled(IlgpuBackend backend) => TryCreate(backend, out string reason) ?? (IChunkProducts)new TiledChunkProducts(backend, reason);
+
+    /// <summary>These products with <paramref name="gemm"/> in cuBLAS's place, on any accelerator whose views it can read.</summary>
+    internal static CuBlasChunkProducts WithGemm(IlgpuBackend backend, ColumnMajorSgemm gemm, string name) => new(backend, gemm, name, null);
 
     /// <summary>
     /// cuBLAS on a CUDA accelerator whose cuBLAS library loads (<see cref="CudaLibraries"/> says
@@ -51,7 +69,8 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
             blas.MathMode = CuBlasMathMode.DefaultMath;
             blas.Stream = (CudaStream)cuda.DefaultStream;
             reason = string.Empty;
-            return new CuBlasChunkProducts(blas, backend);
+            var library = blas;
+            return new CuBlasChunkProducts(backend, (ta, tb, m, n, k, a, lda, b, ldb, c, ldc) => library.Gemm(ta, tb, m, n, k, 1f, a, lda, b, ldb, 0f, c, ldc), "cuBLAS", blas);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or CuBlasException or NotSupportedException or TypeInitializationException)
         {
@@ -80,7 +99,7 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
             using (backend.Use())
             {
                 using var products = TryCreate(backend, out string reason);
-                return products is null ? reason : $"cuBLAS {products._blas.Version}";
+                return products is null ? reason : $"cuBLAS {products._blas!.Version}";
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -97,8 +116,8 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
         for (int b = 0; b < vocab; b += ConditionalIbProducts.VocabBlock)
         {
             int len = Math.Min(ConditionalIbProducts.VocabBlock, vocab - b);
-            _blas.Gemm(CuBlasOperation.Transpose, CuBlasOperation.NonTranspose, clusters, rows, len,
-                1f, logDecoder.SubView(b), vocab, p.SubView(b), vocab, 0f, block, clusters);
+            _gemm(CuBlasOperation.Transpose, CuBlasOperation.NonTranspose, clusters, rows, len,
+                logDecoder.SubView(b), vocab, p.SubView(b), vocab, block, clusters);
             _widen((int)block.Length, block, cross);
         }
     }
@@ -106,14 +125,14 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
     public void Accumulate(ArrayView<float> weights, ArrayView<float> p, int rows, int clusters, int vocab, ArrayView<double> numerator)
     {
         var product = _arena.Get<float>("numerator-chunk", (long)clusters * vocab);
-        _blas.Gemm(CuBlasOperation.NonTranspose, CuBlasOperation.Transpose, vocab, clusters, rows,
-            1f, p, vocab, weights, clusters, 0f, product, vocab);
+        _gemm(CuBlasOperation.NonTranspose, CuBlasOperation.Transpose, vocab, clusters, rows,
+            p, vocab, weights, clusters, product, vocab);
         _widen((int)product.Length, product, numerator);
     }
 
     public void Dispose()
     {
         _arena.Dispose();
-        _blas.Dispose();
+        _blas?.Dispose();
     }
 }

@@ -22,7 +22,7 @@ namespace GpuInfo.Backends.Ilgpu;
 /// raw rows on the device, and every pass starts from them: the source is read once in all (a model
 /// run once), and an iteration reads no file and copies no rows up,
 /// which on a GPU would otherwise bound it by the host's read rate rather than the products. The products run on cuBLAS on CUDA
-/// (<see cref="CuBlasChunkProducts"/>, unverified) and on the tiled kernel elsewhere.
+/// (<see cref="CuBlasChunkProducts"/>: its calls are tested without a GPU, cuBLAS itself not yet run) and on the tiled kernel elsewhere.
 /// The setup pass (checking every row, p(y), H(Y|X), I(X;Y)) stays on the host
 /// (<see cref="ConditionalIbProducts.Problem"/>): it runs once, and names a bad row exactly as the CPU path does.
 /// </summary>
@@ -44,7 +44,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     private double[]? _cross;
     private float[]? _weights;
 
-    private IlgpuConditionalIbProducts(IlgpuBackend backend, ConditionalRows rows, double[] px, long chunkBytes, long residentBytes, bool cuBlas, CancellationToken cancellation)
+    private IlgpuConditionalIbProducts(IlgpuBackend backend, ConditionalRows rows, double[] px, long chunkBytes, long residentBytes, Func<IlgpuBackend, IChunkProducts> chunkProducts, CancellationToken cancellation)
         : base(rows.Contexts)
     {
         _backend = backend;
@@ -57,8 +57,7 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
         _resident = KeepsResident(rows, residentBytes);
         using (backend.Use())
         {
-            string whyTiled = string.Empty;
-            _products = (cuBlas ? CuBlasChunkProducts.TryCreate(backend, out whyTiled) : null) ?? (IChunkProducts)new TiledChunkProducts(backend, whyTiled);
+            _products = chunkProducts(backend);
             _arena = new DeviceArena(backend.Accelerator);
         }
     }
@@ -91,10 +90,11 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
     /// <param name="hostChunkBytes">float32 distributions per chunk of the host's checking pass.</param>
     /// <param name="deviceChunkBytes">float32 distributions per chunk on the device.</param>
     /// <param name="residentBytes">Raw rows up to this size stay on the device from the host's read on (later passes read no file and copy nothing up).</param>
+    /// <param name="chunkProducts">The products on <paramref name="backend"/>: <see cref="CuBlasChunkProducts.OrTiled"/>, or the tiled kernel alone.</param>
     public static IbProblem Problem(IlgpuBackend backend, ConditionalRows rows, Sgemm sgemm, int workers, long hostChunkBytes, long deviceChunkBytes, long residentBytes,
-        bool cuBlas, CancellationToken cancellation)
+        Func<IlgpuBackend, IChunkProducts> chunkProducts, CancellationToken cancellation)
     {
-        var products = new IlgpuConditionalIbProducts(backend, rows, rows.ContextMarginal(), deviceChunkBytes, residentBytes, cuBlas, cancellation);
+        var products = new IlgpuConditionalIbProducts(backend, rows, rows.ContextMarginal(), deviceChunkBytes, residentBytes, chunkProducts, cancellation);
         try
         {
             using var host = ConditionalIbProducts.Problem(rows, sgemm, workers, hostChunkBytes, residentBytes: 0, cancellation, products._resident ? products.Keep : null);
