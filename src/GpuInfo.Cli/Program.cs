@@ -66,7 +66,15 @@ public static class Program
         DeviceUnavailableException d => (ExitCode.Device, d.Message),
         OutOfMemoryException => (ExitCode.Device, "out of memory"),
         ILGPU.Runtime.AcceleratorException a => (ExitCode.Device, $"the {a.AcceleratorType.ToString().ToLowerInvariant()} accelerator failed: {a.Message} (--device cpu runs without it)"),
-        ArgumentException a => (ExitCode.Usage, a.Message),
+        ArgumentException a => (ExitCode.Usage, OneLine(a)),
         _ => (ExitCode.Internal, $"internal error: {e.GetType().Name}: {e.Message} (set GPUINFO_DEBUG=1 for details)"),
     };
+
+    /// <summary>The library's message without .NET's " (Parameter 'x')" suffix and "Actual value was" line: the message already says what is wrong.</summary>
+    private static string OneLine(ArgumentException a)
+    {
+        string first = a.Message.Split('\n')[0].TrimEnd();
+        int suffix = a.ParamName is null ? -1 : first.LastIndexOf($" (Parameter '{a.ParamName}')", StringComparison.Ordinal);
+        return suffix > 0 ? first[..suffix] : first;
+    }
 }

@@ -10,7 +10,47 @@ internal static class Json
 
     public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 
-    public static void Write(TextWriter stdout, JsonObject obj) => stdout.WriteLine(obj.ToJsonString(Indented));
+    /// <summary>Writes <paramref name="obj"/> with every non-finite number in it as null, wherever a command put one.</summary>
+    public static void Write(TextWriter stdout, JsonObject obj)
+    {
+        Finite(obj);
+        stdout.WriteLine(obj.ToJsonString(Indented));
+    }
+
+    private static void Finite(JsonNode? node)
+    {
+        if (node is JsonObject o)
+        {
+            foreach (string key in o.Select(kv => kv.Key).ToList())
+            {
+                if (IsNonFinite(o[key]))
+                {
+                    o[key] = null;
+                }
+                else
+                {
+                    Finite(o[key]);
+                }
+            }
+        }
+        else if (node is JsonArray a)
+        {
+            for (int i = 0; i < a.Count; i++)
+            {
+                if (IsNonFinite(a[i]))
+                {
+                    a[i] = null;
+                }
+                else
+                {
+                    Finite(a[i]);
+                }
+            }
+        }
+    }
+
+    private static bool IsNonFinite(JsonNode? node) =>
+        node is JsonValue v && ((v.TryGetValue(out double d) && !double.IsFinite(d)) || (v.TryGetValue(out float f) && !float.IsFinite(f)));
 
     public static JsonObject Device(DeviceReport d) => new()
     {

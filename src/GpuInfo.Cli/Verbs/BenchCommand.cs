@@ -39,6 +39,20 @@ internal static class BenchCommand
             }
 
             var type = parse.GetValue(dtype) switch { "f16" => ScalarType.Float16, "bf16" => ScalarType.BFloat16, _ => ScalarType.Float32 };
+            string[] saved = ["base.npy", "test.npy", "targets.npy"];
+            if (parse.GetValue(saveData) is { } folder)
+            {
+                if (File.Exists(folder))
+                {
+                    throw CliException.Usage($"--save-data {folder}: is a file; it must name a folder.");
+                }
+
+                if (saved.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists) is { } existing)
+                {
+                    throw CliException.Usage($"--save-data {folder}: {existing} exists; name a folder without an earlier run's data.");
+                }
+            }
+
             using var engine = common.CreateEngine(parse);
             var data = SampleLogits.Create(n, v);
             if (parse.GetValue(saveData) is { } dir)

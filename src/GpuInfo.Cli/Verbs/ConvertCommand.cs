@@ -29,6 +29,11 @@ internal static class ConvertCommand
                 throw CliException.BadData($"{ids.Path}: tokens {ids.Info.ShapeText} and logits {x.Info.ShapeText} ({x.Path}) must be [B, T] and [B, T, V].");
             }
 
+            if (x.Info.Shape[0] == 0)
+            {
+                throw CliException.BadData($"{x.Path}: holds no sequences ({x.Info.ShapeText}); a .kld file needs at least one.");
+            }
+
             if (x.SequenceLength is < 2 or > int.MaxValue || ids.Count > int.MaxValue / 4)
             {
                 throw CliException.BadData($"{x.Path}: sequences of {x.SequenceLength} tokens cannot make a .kld file (need 2 to {int.MaxValue}, and fewer than 2^29 tokens in all).");

@@ -28,6 +28,8 @@ internal static class IbCommand
         command.SetAction(parse =>
         {
             var (path, rows) = input.Input(parse);
+            OutputFile.Check(parse.GetValue(assignments));
+            OutputFile.Check(parse.GetValue(decoders));
             var options = input.Options(parse, rows, new IbOptions
             {
                 Beta = parse.GetValue(beta),
@@ -47,14 +49,15 @@ internal static class IbCommand
                 IbRowsInput.NoteModelReruns(engine, opened, stderr);
                 progress = IbRowsInput.Progress(stderr);
                 r = engine.InformationBottleneck(conditional, options, progress);
-                summary = input.Clusters(parse, r, conditional.Vocab, opened.Contexts);
-                Write(parse.GetValue(assignments), r.Assignments, [r.Assignments.Length]);
-                Write(parse.GetValue(decoders), r.Decoder.Select(v => (float)v).ToArray(), [r.ClusterMarginal.Length, conditional.Vocab]);
+                summary = input.Clusters(parse, r, opened);
             }
             else
             {
                 r = engine.InformationBottleneck(MatrixInput.Joint(path), options);
             }
+
+            Write(parse.GetValue(assignments), r.Assignments, [r.Assignments.Length]);
+            Write(parse.GetValue(decoders), r.Decoder.Select(v => (float)v).ToArray(), [r.ClusterMarginal.Length, r.Decoder.Length / r.ClusterMarginal.Length]);
 
             var report = Report(r);
             report["device"] = $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}";

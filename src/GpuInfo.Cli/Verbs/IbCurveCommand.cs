@@ -37,6 +37,9 @@ internal static class IbCurveCommand
                 throw CliException.Usage($"--plot must end in .svg or .png, got '{plotPath}'.");
             }
 
+            OutputFile.Check(parse.GetValue(csv));
+            OutputFile.Check(plotPath);
+
             var betas = IbSweep.LogSpaced(parse.GetValue(min), parse.GetValue(max), parse.GetValue(steps));
             var options = input.Options(parse, overRows, new IbOptions
             {

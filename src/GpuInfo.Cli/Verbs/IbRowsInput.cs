@@ -159,10 +159,12 @@ internal sealed class IbRowsInput
             }
 
             double[]? weights = parse.GetValue(Weights) is { } weightsPath ? ReadWeights(weightsPath, source) : null;
+            // Read before the solve, so that a bad --vocab fails at once.
+            string[]? names = contexts is null && parse.GetValue(Vocab) is { } namesPath ? ReadVocab(namesPath, source.Vocab) : null;
             var rows = parse.GetValue(Probabilities) is not null
                 ? ConditionalRows.FromProbabilities(source, weights)
                 : ConditionalRows.FromLogits(source, temperature, weights);
-            return new OpenedRows(rows, contexts, model);
+            return new OpenedRows(rows, contexts, model, names);
         }
         catch
         {
@@ -186,8 +188,8 @@ internal sealed class IbRowsInput
     public static IbProgressPrinter Progress(TextWriter stderr) => new(stderr);
 
     /// <summary>Per cluster: its mass, how many contexts it holds (by argmax), and its top tokens by q(y|t).</summary>
-    public JsonArray Clusters(ParseResult parse, IbResult r, int vocab, ModelContexts? contexts = null) =>
-        Summary(r, vocab, parse.GetValue(TopTokens), parse.GetValue(Examples), contexts is null && parse.GetValue(Vocab) is { } vocabPath ? ReadVocab(vocabPath, vocab) : null, contexts);
+    public JsonArray Clusters(ParseResult parse, IbResult r, OpenedRows opened) =>
+        Summary(r, opened.Rows.Vocab, parse.GetValue(TopTokens), parse.GetValue(Examples), opened.Names, opened.Contexts);
 
     /// <summary>
     /// Per cluster, largest mass first: its mass, how many contexts it holds (by argmax), its
@@ -330,9 +332,13 @@ internal sealed class IbRowsInput
         {
             lines = File.ReadAllLines(path);
         }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw CliException.BadData($"{path}: no such file.");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw CliException.Usage($"{path}: cannot read: {e.Message}");
+            throw CliException.BadData($"{path}: cannot read: {e.Message}");
         }
 
         if (lines.Length < vocab)
@@ -345,11 +351,14 @@ internal sealed class IbRowsInput
 }
 
 /// <summary>Rows opened for the IB, with what names their contexts (a model's rows), and the model they came from (disposed with them).</summary>
-internal sealed class OpenedRows(ConditionalRows rows, ModelContexts? contexts, IDisposable? model) : IDisposable
+internal sealed class OpenedRows(ConditionalRows rows, ModelContexts? contexts, IDisposable? model, string[]? names) : IDisposable
 {
     public ConditionalRows Rows { get; } = rows;
 
     public ModelContexts? Contexts { get; } = contexts;
+
+    /// <summary>The tokens' names from --vocab for rows of a file, else null (a model's contexts name their own).</summary>
+    public string[]? Names { get; } = names;
 
     public void Dispose()
     {

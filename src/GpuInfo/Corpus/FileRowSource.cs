@@ -77,6 +77,15 @@ public sealed class FileRowSource : RowSource
                         $"holds {targets.Count} targets but {logits.Path} has {logits.Rows} rows of logits ({logits.Info.ShapeText}); they must match one to one.");
                 }
 
+                // As many targets in another shape ([T, B] against [B, T, V], or [B, T] against
+                // flattened [B·T, V]) would pair rows with the wrong targets, or shift across sequences.
+                var rowsShape = logits.Info.Shape[..^1];
+                if (targets.Info.Rank != 1 && !targets.Info.Shape.SequenceEqual(rowsShape))
+                {
+                    throw new InvalidFileException(targets.Path,
+                        $"holds targets of shape {targets.Info.ShapeText}, but the rows of {logits.Path} ({logits.Info.ShapeText}) are [{string.Join(", ", rowsShape)}]; give the targets in that shape, or flattened to [{logits.Rows}].");
+                }
+
                 if (o.Shift && logits.SequenceLength < 2)
                 {
                     throw new ArgumentException($"shift needs sequences of at least 2 positions; {logits.Path} has {logits.Info.ShapeText}.", nameof(options));

@@ -16,33 +16,12 @@ internal static class PartialFile
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static void Save(CorpusPartial partial, string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
+    public static void Save(CorpusPartial partial, string path) =>
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, System.IO.FileAccess.Write, FileShare.None))
-            {
-                using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-                {
-                    ToJson(partial).WriteTo(writer, Indented);
-                }
-
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-            {
-                File.Delete(temporary);
-            }
-        }
-    }
+            using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+            ToJson(partial).WriteTo(writer, Indented);
+        });
 
     public static CorpusPartial Load(string path)
     {
@@ -86,6 +65,7 @@ internal static class PartialFile
         };
         var shardNode = r.Object(o, "shard");
         int index = r.Get<int>(shardNode, "index"), count = r.Get<int>(shardNode, "count");
+        long shardRows = r.Get<long>(shardNode, "rows");
         if (count < 1 || index < 0 || index >= count)
         {
             throw new InvalidFileException(path, $"shard {index}/{count} is not a shard (need 0 <= index < count).");
@@ -116,7 +96,13 @@ internal static class PartialFile
                     throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
                 }
 
-                return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), r.Get<long>(shardNode, "rows"),
+                // Every row of a shard is scored or ignored: an edited count would skew the merged figures.
+                if (totals.Tokens + totals.Ignored != shardRows)
+                {
+                    throw new InvalidFileException(path, $"tokens {totals.Tokens} and ignored {totals.Ignored} do not add up to the shard's {shardRows} rows.");
+                }
+
+                return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), shardRows,
                     totals, null, withoutTarget, r.Get<int>(o, "parts"), path);
             }
 
@@ -137,7 +123,12 @@ internal static class PartialFile
                     r.Get<long>(entry, "top1_in_top_k"));
             }
 
-            return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), r.Get<long>(shardNode, "rows"),
+            if (comparison.Tokens > shardRows)
+            {
+                throw new InvalidFileException(path, $"tokens {comparison.Tokens} exceed the shard's {shardRows} rows.");
+            }
+
+            return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), shardRows,
                 null, comparison, 0, r.Get<int>(o, "parts"), path);
         }
         catch (ArgumentException e)

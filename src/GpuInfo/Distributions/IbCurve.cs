@@ -47,11 +47,17 @@ internal static class IbSweep
             Guard.Throw("betas", $"need 0 < beta-min <= beta-max and steps >= 1 (got {min}, {max}, {steps}).");
         }
 
+        if (steps == 1 && max != min)
+        {
+            Guard.Throw("betas", $"one step is one beta: beta-min and beta-max must then be equal (got {min} and {max}).");
+        }
+
         if (steps == 1)
         {
             return [min];
         }
 
-        return [.. Enumerable.Range(0, steps).Select(i => Math.Exp(Math.Log(min) + (Math.Log(max) - Math.Log(min)) * i / (steps - 1)))];
+        // The ends exactly as given (exp(log(x)) can miss x by an ulp: 10.000000000000007).
+        return [.. Enumerable.Range(0, steps).Select(i => i == 0 ? min : i == steps - 1 ? max : Math.Exp(Math.Log(min) + (Math.Log(max) - Math.Log(min)) * i / (steps - 1)))];
     }
 }

@@ -158,7 +158,12 @@ public sealed record KldFormat(string Path, int Context, int Vocab, int Chunks, 
             throw new ArgumentException($"tokens ({tokens.Length}) must be whole chunks of n_ctx {context} >= 2.", nameof(tokens));
         }
 
-        using var stream = new FileStream(path, FileMode.Create, System.IO.FileAccess.Write, FileShare.None, 1 << 20);
+        int[] ids = tokens.ToArray();
+        AtomicFile.Write(path, stream => WriteBody(stream, context, vocab, chunks, ids, logitsRow), 1 << 20);
+    }
+
+    private static void WriteBody(FileStream stream, int context, int vocab, int chunks, ReadOnlySpan<int> tokens, Action<int, int, Span<float>> logitsRow)
+    {
         Span<byte> head = stackalloc byte[HeaderBytes];
         Magic.CopyTo(head);
         BinaryPrimitives.WriteUInt32LittleEndian(head[8..], (uint)context);

@@ -81,13 +81,16 @@ public sealed class PerplexityAccumulator
     public double Top1AccuracyError => Uncertainty.Fraction(Top1Hits, Tokens);
 
     /// <summary>Bits per byte of the text these tokens encode, as lm-evaluation-harness defines it: Σ NLL / (bytes · ln 2).</summary>
-    public double BitsPerByte(long bytes) => NllSum / (Positive(bytes, nameof(bytes)) * Math.Log(2));
+    public double BitsPerByte(long bytes) => Scored(NllSum) / (Positive(bytes, nameof(bytes)) * Math.Log(2));
 
     /// <summary>Byte perplexity, exp(Σ NLL / bytes) (lm-evaluation-harness).</summary>
-    public double BytePerplexity(long bytes) => Math.Exp(NllSum / Positive(bytes, nameof(bytes)));
+    public double BytePerplexity(long bytes) => Math.Exp(Scored(NllSum) / Positive(bytes, nameof(bytes)));
 
     /// <summary>Word perplexity, exp(Σ NLL / words) (lm-evaluation-harness).</summary>
-    public double WordPerplexity(long words) => Math.Exp(NllSum / Positive(words, nameof(words)));
+    public double WordPerplexity(long words) => Math.Exp(Scored(NllSum) / Positive(words, nameof(words)));
+
+    /// <summary>The rates of a text none of whose tokens was scored are undefined (NaN), as the mean NLL is, not those of a perfect model.</summary>
+    private double Scored(double nllSum) => Tokens > 0 ? nllSum : double.NaN;
 
     private static long Positive(long count, string name) =>
         count > 0 ? count : throw new ArgumentOutOfRangeException(name, count, "the text's size must be at least 1.");

@@ -33,6 +33,11 @@ public sealed class SampleLogits
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(vocab, 1);
+        if ((long)rows * vocab > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"rows x vocab ({(long)rows * vocab}) must fit one array of at most {Array.MaxLength} values; use fewer rows.");
+        }
+
         var baseLogits = new float[(long)rows * vocab];
         var test = new float[baseLogits.Length];
         var targets = new int[rows];

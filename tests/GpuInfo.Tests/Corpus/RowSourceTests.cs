@@ -34,10 +34,23 @@ public sealed class RowSourceTests(CorpusEngineFixture fixture) : IClassFixture<
         Assert.Contains("9", e.Message, StringComparison.Ordinal);
         Assert.Contains("10", e.Message, StringComparison.Ordinal);
 
-        // [B, T] targets for [B, T, V] logits of another shape but the same count are accepted (one to one by row).
+        // As many targets in another shape are refused: [B, T] against flattened rows, or [T, B]
+        // against [B, T, V], would pair rows with the wrong targets (and --shift would cross sequences).
         NpyFormat.Write<long>(dir.File("y25.npy"), new long[10], [2, 5]);
-        using var ok = FileRowSource.Open(dir.File("x.npy"), dir.File("y25.npy"));
-        Assert.True(ok.HasTargets);
+        var flattened = Assert.Throws<InvalidFileException>(() => FileRowSource.Open(dir.File("x.npy"), dir.File("y25.npy")));
+        Assert.Equal(dir.File("y25.npy"), flattened.Path);
+        Assert.Contains("[2, 5]", flattened.Message, StringComparison.Ordinal);
+        Assert.Contains("flattened to [10]", flattened.Message, StringComparison.Ordinal);
+        NpyFormat.Write<float>(dir.File("x3.npy"), data.Logits(10, Vocab), [2, 5, Vocab]);
+        NpyFormat.Write<long>(dir.File("y52.npy"), new long[10], [5, 2]);
+        var transposed = Assert.Throws<InvalidFileException>(() => FileRowSource.Open(dir.File("x3.npy"), dir.File("y52.npy"), new FileRowSourceOptions { Shift = true }));
+        Assert.Contains("[5, 2]", transposed.Message, StringComparison.Ordinal);
+
+        // The logits' own leading shape, or the targets flattened, pair one to one by row.
+        using var same = FileRowSource.Open(dir.File("x3.npy"), dir.File("y25.npy"), new FileRowSourceOptions { Shift = true });
+        NpyFormat.Write<long>(dir.File("y10.npy"), new long[10], [10]);
+        using var flat = FileRowSource.Open(dir.File("x3.npy"), dir.File("y10.npy"));
+        Assert.True(same.HasTargets && flat.HasTargets);
     }
 
     [Fact]

@@ -1,0 +1,33 @@
+namespace GpuInfo.Formats;
+
+/// <summary>
+/// Writes a file whole or not at all: into a hidden temporary file beside it, flushed, then moved
+/// over the path. A write that fails (bad data found halfway, a full disk, a killed process) leaves
+/// no truncated file that a later read would take for the output.
+/// </summary>
+internal static class AtomicFile
+{
+    public static void Write(string path, Action<FileStream> write, int bufferSize = 4096)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string full = Path.GetFullPath(path);
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, System.IO.FileAccess.Write, FileShare.None, bufferSize))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+        }
+    }
+}

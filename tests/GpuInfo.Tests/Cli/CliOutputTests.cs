@@ -1,0 +1,120 @@
+using GpuInfo.Formats;
+using GpuInfo.Tests.Distributions;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Cli;
+
+/// <summary>
+/// What commands write: output paths checked before the work, files written whole or not at all,
+/// every output an option names written, JSON without non-finite numbers, rates of nothing undefined.
+/// </summary>
+public sealed class CliOutputTests : IDisposable
+{
+    private const int Usage = 2, Data = 3;
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>One line on stderr (CliRunner.Fails) also shows that no iteration ran: each prints its own line.</summary>
+    [Fact]
+    public void Output_and_vocab_paths_fail_before_the_solve()
+    {
+        string logits = Logits();
+        string missingFolder = Path.Combine(_dir.File("nowhere"), "a.npy");
+        CliRunner.Fails(Usage, [missingFolder, "cannot write"], "ib", "--logits", logits, "--beta", "5", "--clusters", "2", "--assignments", missingFolder);
+        CliRunner.Fails(Usage, [_dir.Path, "cannot write", "folder"], "ib", "--logits", logits, "--beta", "5", "--clusters", "2", "--decoders", _dir.Path);
+        CliRunner.Fails(Usage, [missingFolder, "cannot write"], "ib-curve", "--logits", logits, "--beta-min", "1", "--beta-max", "5", "--steps", "2", "--csv", missingFolder);
+        CliRunner.Fails(Data, ["vocab.txt", "no such file"], "ib", "--logits", logits, "--beta", "5", "--clusters", "2", "--vocab", _dir.File("vocab.txt"));
+        Assert.False(File.Exists(missingFolder));
+        Assert.Single(Directory.GetFiles(_dir.Path));
+    }
+
+    [Fact]
+    public void Ib_over_a_joint_writes_its_assignments_and_decoders()
+    {
+        string joint = _dir.File("joint.npy"), assignments = _dir.File("a.npy"), decoders = _dir.File("d.npy");
+        double[] p = [0.2, 0.05, 0.0, 0.2, 0.05, 0.0, 0.0, 0.05, 0.2, 0.0, 0.05, 0.2];
+        NpyFormat.Write(joint, p.AsSpan(), [4, 3]);
+        var report = CliRunner.Json("ib", "--joint", joint, "--beta", "50", "--clusters", "2", "--assignments", assignments, "--decoders", decoders);
+        Assert.Equal(2, (int)report["clusters_used"]!);
+        var hard = new long[4];
+        using (var file = TargetsFile.Open(assignments))
+        {
+            file.Read(0, hard);
+        }
+
+        Assert.Equal(hard[0], hard[1]);
+        Assert.Equal(hard[2], hard[3]);
+        Assert.NotEqual(hard[0], hard[2]);
+        Assert.Equal([2L, 3L], NpyFormat.Read(decoders).Shape);
+        var q = MatrixFile.Read(decoders);
+        Assert.All(Enumerable.Range(0, 2), t => Assert.Equal(1.0, q[t, 0] + q[t, 1] + q[t, 2], 5));
+        Assert.Equal(0.8, q[hard[0], 0], 5);
+    }
+
+    [Fact]
+    public void A_failed_convert_leaves_no_file_behind()
+    {
+        var values = Enumerable.Range(0, 2 * 4 * 5).Select(i => (float)Math.Sin(i)).ToArray();
+        values[(1 * 4 * 5) + (2 * 5) + 3] = float.NaN;
+        string logits = _dir.File("l.npy"), tokens = _dir.File("t.npy"), output = _dir.File("out.kld");
+        NpyFormat.Write(logits, values.AsSpan(), [2, 4, 5]);
+        NpyFormat.Write(tokens, new long[8].AsSpan(), [2, 4]);
+        var (code, _, stderr) = CliRunner.Run("convert", "--logits", logits, "--tokens", tokens, "--out", output);
+        Assert.True(code == Data, stderr);
+        Assert.False(File.Exists(output));
+        Assert.Equal(2, Directory.GetFiles(_dir.Path).Length);
+    }
+
+    [Fact]
+    public void Json_holds_no_non_finite_number()
+    {
+        // One row: the standard error of its mean NLL is NaN, which JSON cannot hold; it prints as null.
+        var report = CliRunner.Json("demo", "--rows", "1", "--vocab", "2");
+        Assert.Null(report["evaluation"]!["mean_nll_se"]);
+    }
+
+    [Fact]
+    public void Rates_of_a_text_with_no_scored_token_are_undefined()
+    {
+        string logits = _dir.File("l.npy"), targets = _dir.File("t.npy");
+        NpyFormat.Write(logits, new float[3 * 4].AsSpan(), [3, 4]);
+        NpyFormat.Write(targets, new long[] { -100, -100, -100 }.AsSpan(), [3]);
+        var report = CliRunner.Json("eval", "--logits", logits, "--targets", targets, "--total-bytes", "5", "--total-words", "3");
+        Assert.Equal(0, (long)report["tokens"]!);
+        Assert.Null(report["bits_per_byte"]);
+        Assert.Null(report["byte_perplexity"]);
+        Assert.Null(report["word_perplexity"]);
+    }
+
+    [Fact]
+    public void Bench_data_and_sizes_are_checked_before_the_run()
+    {
+        string file = _dir.File("taken");
+        File.WriteAllText(file, "x");
+        CliRunner.Fails(Usage, ["--save-data", "is a file"], "bench", "--device", "cpu", "--rows", "4", "--vocab", "7", "--save-data", file);
+        string folder = _dir.File("earlier");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "base.npy"), "x");
+        CliRunner.Fails(Usage, ["base.npy", "exists"], "bench", "--device", "cpu", "--rows", "4", "--vocab", "7", "--save-data", folder);
+        CliRunner.Fails(Usage, ["must fit one array"], "bench", "--device", "cpu", "--rows", "100000", "--vocab", "100000");
+    }
+
+    [Fact]
+    public void One_step_of_a_curve_is_one_beta_and_the_ends_are_as_given()
+    {
+        string joint = _dir.File("joint.npy");
+        NpyFormat.Write(joint, new double[] { 0.3, 0.1, 0.1, 0.5 }.AsSpan(), [2, 2]);
+        CliRunner.Fails(Usage, ["one step is one beta"], "ib-curve", "--joint", joint, "--beta-min", "1", "--beta-max", "10", "--steps", "1");
+        var points = CliRunner.Json("ib-curve", "--joint", joint, "--beta-min", "0.1", "--beta-max", "10", "--steps", "5")["points"]!.AsArray();
+        Assert.Equal([10.0, 0.1], new[] { (double)points[0]!["beta"]!, (double)points[^1]!["beta"]! }.Order().Reverse());
+    }
+
+    private string Logits()
+    {
+        var planted = new PlantedLogits(groups: 2, perGroup: 4, vocab: 9, spread: 2, noise: 0.1, seed: 5);
+        string path = _dir.File("ctx.npy");
+        NpyFormat.Write(path, planted.Values.AsSpan(), [planted.Rows, planted.Vocab]);
+        return path;
+    }
+}
