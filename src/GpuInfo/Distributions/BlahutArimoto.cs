@@ -168,13 +168,24 @@ public static class BlahutArimoto
         var qh = Enumerable.Repeat(1.0 / nh, nh).ToArray();
         var cond = new double[nx * nh];
 
-        // e^(-β d) does not change between iterations: taken once (the same values the loop took each time).
+        // e^(-β (d - min d)) does not change between iterations: taken once. The row's smallest
+        // distortion is taken out (its factor cancels in the normalisation), so that a row's
+        // largest entry is 1: e^(-β d) itself underflowed to 0 in whole rows once β·d passed ~745
+        // (Hamming + 1 at β = 800), and 0/0 made the rate and distortion 0.
         var exponentials = new double[nx * nh];
+        var shift = new double[nx];
         Parallel.For(0, nx, i =>
         {
+            double least = double.PositiveInfinity;
             for (int j = 0; j < nh; j++)
             {
-                exponentials[i * nh + j] = Math.Exp(-beta * distortion[i, j]);
+                least = Math.Min(least, distortion[i, j]);
+            }
+
+            shift[i] = least;
+            for (int j = 0; j < nh; j++)
+            {
+                exponentials[i * nh + j] = Math.Exp(-beta * (distortion[i, j] - least));
             }
         });
         var rateTerms = new double[nx * nh];
@@ -191,6 +202,13 @@ public static class BlahutArimoto
                 {
                     row[j] = qh[j] * exponentials[i * nh + j];
                     z += row[j];
+                }
+
+                if (!(z > 0))
+                {
+                    // Every reproduction this row could use has lost its mass to underflow: the
+                    // same update in log space.
+                    z = LogSpaceRow(qh, distortion, i, shift[i], beta, row);
                 }
 
                 for (int j = 0; j < nh; j++)
@@ -242,5 +260,25 @@ public static class BlahutArimoto
         }
 
         return new RateDistortionResult(beta, Math.Max(0, rate) / Math.Log(2), dist, qh, it, converged);
+    }
+
+    /// <summary>row[j] = q(x̂_j)·e^(-β(d - shift)), scaled by a common factor so that its largest entry is 1; returns its sum.</summary>
+    private static double LogSpaceRow(double[] qh, double[,] distortion, int i, double shift, double beta, Span<double> row)
+    {
+        double most = double.NegativeInfinity;
+        for (int j = 0; j < row.Length; j++)
+        {
+            row[j] = qh[j] > 0 ? Math.Log(qh[j]) - (beta * (distortion[i, j] - shift)) : double.NegativeInfinity;
+            most = Math.Max(most, row[j]);
+        }
+
+        double z = 0;
+        for (int j = 0; j < row.Length; j++)
+        {
+            row[j] = Math.Exp(row[j] - most);
+            z += row[j];
+        }
+
+        return z;
     }
 }

@@ -49,6 +49,28 @@ public sealed class BlahutArimotoTests
         Assert.Equal(ClosedForms.H2(p) - ClosedForms.H2(r.Distortion), r.RateBits, 1e-6);
     }
 
+    /// <summary>
+    /// A constant added to a row of distortions changes nothing but the distortion by that constant,
+    /// also where e^(-β d) underflows for the whole row (β·d past ~745): it made rate and distortion 0.
+    /// </summary>
+    [Theory]
+    [InlineData(0.3, 4.0, 1.0)]
+    [InlineData(0.5, 800.0, 1.0)]
+    [InlineData(0.3, 10.0, 100.0)]
+    public void A_constant_added_to_the_distortions_only_adds_to_the_distortion(double p, double beta, double offset)
+    {
+        var plain = BlahutArimoto.RateDistortion([1 - p, p], new double[,] { { 0, 1 }, { 1, 0 } }, beta);
+        var shifted = BlahutArimoto.RateDistortion([1 - p, p], new double[,] { { offset, 1 + offset }, { 1 + offset, offset } }, beta);
+        Assert.True(shifted.Converged);
+        Assert.Equal(plain.RateBits, shifted.RateBits, 1e-9);
+        Assert.Equal(plain.Distortion + offset, shifted.Distortion, 1e-9 * (1 + offset));
+
+        // One symbol (p 0.2) far from every reproduction: it costs 0.2 x 80, the other two ~1 bit of their 0.8.
+        var far = BlahutArimoto.RateDistortion([0.4, 0.2, 0.4], new double[,] { { 0, 1 }, { 80, 80 }, { 1, 0 } }, 10);
+        Assert.Equal(16, far.Distortion, 1e-3);
+        Assert.Equal(0.8, far.RateBits, 1e-2);
+    }
+
     [Fact]
     public void Rows_that_do_not_sum_to_one_are_errors_naming_the_row()
     {
