@@ -10,7 +10,9 @@ namespace GpuInfo;
 /// L = H(T) - α·H(T|X) - β·I(T;Y) stops changing and the encoder stops moving (near a phase
 /// transition the objective flattens long before the encoder settles); clusters that lose all mass
 /// are dropped; the best of several restarts wins. Restart 0 starts from the β → ∞ solution (each x
-/// its own cluster) when |T| ≥ |X|, the others from random encoders. The two matrix products per
+/// its own cluster) when |T| ≥ |X| and α > 0, the others from random encoders. The deterministic IB
+/// never leaves that start (each x's own cluster keeps the best score: KL 0 and, with p(x) uniform,
+/// the same q(t) as any other), so it always starts from random encoders. The two matrix products per
 /// iteration run on <see cref="IIbProducts"/>.
 /// </summary>
 internal static class InformationBottleneck
@@ -26,7 +28,7 @@ internal static class InformationBottleneck
         {
             var (encoder, t) = warmEncoder is not null && r == 0
                 ? ((double[])warmEncoder.Clone(), warmClusters)
-                : r == 0 && clusters >= problem.X
+                : r == 0 && clusters >= problem.X && o.Alpha > 0
                     ? (IdentityEncoder(problem.X, clusters), clusters)
                     : (RandomEncoder(problem.X, clusters, o.Seed, r), clusters);
             var result = Iterate(problem, o, encoder, t, r, progress);

@@ -74,6 +74,42 @@ public sealed class InformationBottleneckTests : IDisposable
         Assert.InRange(gib.ItyBits, 0, joint.MutualInformation() + 1e-9);
     }
 
+    /// <summary>
+    /// With as many clusters as contexts and one restart, the deterministic IB started from each
+    /// context in its own cluster never moved (a fixed point of its argmax); it must find the planted
+    /// groups, whose objective H(T) - β·I(T;Y) is far below that start's.
+    /// </summary>
+    [Fact]
+    public void Deterministic_ib_with_one_restart_groups_contexts_alike()
+    {
+        var rng = new Random(Environment.TickCount);
+        int groups = 3, perGroup = 4, y = 6;
+        var w = new double[groups * perGroup, y];
+        for (int g = 0; g < groups; g++)
+        {
+            var shared = Enumerable.Range(0, y).Select(_ => Math.Pow(rng.NextDouble(), 3) + 1e-3).ToArray();
+            for (int i = 0; i < perGroup; i++)
+            {
+                // A little noise: identical rows would merge as duplicates from any start.
+                var row = shared.Select(v => v * (1 + (0.05 * rng.NextDouble()))).ToArray();
+                for (int j = 0; j < y; j++)
+                {
+                    w[(g * perGroup) + i, j] = row[j] / row.Sum(); // rows of sum 1: p(x) uniform, where the start is a fixed point
+                }
+            }
+        }
+
+        var joint = JointDistribution.FromWeights(w);
+        double beta = 5;
+        var dib = _engine.InformationBottleneck(joint, new IbOptions { Beta = beta, Alpha = 0, Restarts = 1, Seed = rng.Next() });
+        var px = Enumerable.Range(0, joint.X).Select(i => Enumerable.Range(0, y).Sum(j => w[i, j])).ToArray();
+        double hx = -px.Sum(v => v / px.Sum() * Math.Log2(v / px.Sum()));
+        double start = hx - (beta * joint.MutualInformation());
+        double objective = dib.HtBits - (beta * dib.ItyBits);
+        Assert.True(dib.Clusters < joint.X, $"{dib.Clusters} clusters");
+        Assert.True(objective < start - 1, $"objective {objective} bits, the identity's {start}");
+    }
+
     [Fact]
     public void A_sweep_is_monotone_and_finds_the_transition_of_the_binary_source()
     {
