@@ -6,8 +6,8 @@ namespace GpuInfo.Kernels;
 
 /// <summary>
 /// Rows of logits (or probabilities) to float32 p(y|x) on the device, one group per row, threads
-/// striding by the group size: softmax of z·(1/T) (max and Σ exp as group reductions, the sum in
-/// float64 as on the CPU), or a probability row divided by its sum. The rows were checked on the
+/// striding by the group size: softmax of z/T as e^((z − max z)·(1/T)) (max and Σ exp as group
+/// reductions, the sum in float64, the same roundings as on the CPU), or a probability row divided by its sum. The rows were checked on the
 /// host before (every row a distribution); a value that is not finite still never enters a
 /// reduction, because ILGPU's float reductions can spin forever on NaN.
 /// </summary>
@@ -24,7 +24,7 @@ public static class RowDistributionKernel
             float local = float.NegativeInfinity;
             for (int j = Group.IdxX; j < vocab; j += Group.DimX)
             {
-                float z = default(TLoad).Load(rows[offset + j]) * invT;
+                float z = default(TLoad).Load(rows[offset + j]);
                 local = z > local && float.IsFinite(z) ? z : local;
             }
 
@@ -35,7 +35,7 @@ public static class RowDistributionKernel
         for (int j = Group.IdxX; j < vocab; j += Group.DimX)
         {
             float z = default(TLoad).Load(rows[offset + j]);
-            float e = probabilities != 0 ? z : XMath.Exp(z * invT - max);
+            float e = probabilities != 0 ? z : XMath.Exp((z - max) * invT);
             e = float.IsFinite(e) ? e : 0f;
             p[offset + j] = e;
             sum += e;

@@ -41,6 +41,11 @@ public sealed class ConditionalRows
             {
                 Guard.Throw(nameof(weights), "all weights are 0.");
             }
+
+            if (double.IsInfinity(weights.Sum()))
+            {
+                Guard.Throw(nameof(weights), "the weights sum to more than a double holds; scale them down.");
+            }
         }
 
         Source = source;
