@@ -11,13 +11,16 @@ internal static class CapacityCommand
     {
         var common = new CommonOptions();
         var channel = new Option<string>("--channel") { Description = "Channel W[x][y] = p(y|x), a matrix whose rows sum to 1.", Required = true };
-        var command = new Command("capacity", "Channel capacity (bits) and the optimal input distribution, by Blahut-Arimoto.") { channel };
+        var tolerance = new Option<double>("--tolerance") { Description = "Stop when the upper bound max_x D(W(.|x) || q) is within this many bits of the capacity's lower bound.", DefaultValueFactory = _ => 1e-12 / Math.Log(2) };
+        var maxIterations = new Option<int>("--max-iterations") { Description = "Stop after this many iterations (converged: false if the bounds are still apart).", DefaultValueFactory = _ => 1_000_000 };
+        var command = new Command("capacity", "Channel capacity (bits) and the optimal input distribution, by Blahut-Arimoto.") { channel, tolerance, maxIterations };
         common.AddTo(command);
         command.SetAction(parse =>
         {
             string path = parse.GetValue(channel)!;
+            var (gap, iterations) = MatrixInput.Stopping(parse.GetValue(tolerance), parse.GetValue(maxIterations));
             var w = MatrixFile.Read(path);
-            var r = MatrixInput.Checked(path, () => BlahutArimoto.Capacity(w));
+            var r = MatrixInput.Checked(path, () => BlahutArimoto.Capacity(w, gap * Math.Log(2), iterations));
             var report = new JsonObject
             {
                 ["capacity_bits"] = r.CapacityBits,

@@ -11,6 +11,12 @@ internal static class MatrixInput
         return Checked(path, () => JointDistribution.FromOwnedWeights(weights, rows, columns));
     }
 
+    /// <summary>The Blahut-Arimoto verbs' --tolerance (finite, > 0) and --max-iterations (>= 1), checked.</summary>
+    public static (double Tolerance, int MaxIterations) Stopping(double tolerance, int maxIterations) =>
+        tolerance > 0 && double.IsFinite(tolerance) && maxIterations >= 1
+            ? (tolerance, maxIterations)
+            : throw CliException.Usage($"--tolerance must be finite and > 0 and --max-iterations >= 1 (got {tolerance} and {maxIterations}).");
+
     /// <summary>Runs work whose argument or row errors are about the file's contents.</summary>
     public static T Checked<T>(string path, Func<T> work)
     {

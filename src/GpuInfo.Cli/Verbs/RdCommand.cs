@@ -13,11 +13,14 @@ internal static class RdCommand
         var source = new Option<string>("--source") { Description = "Source distribution p(x), a vector [X] (normalised).", Required = true };
         var distortion = new Option<string>("--distortion") { Description = "Distortion d(x, x_hat), a matrix [X, X_hat], entries >= 0.", Required = true };
         var beta = new Option<double>("--beta") { Description = "Slope parameter beta >= 0 (R(D) slope -beta, natural exp).", Required = true };
-        var command = new Command("rd", "Rate-distortion by Blahut-Arimoto at one beta: rate (bits) and distortion.") { source, distortion, beta };
+        var tolerance = new Option<double>("--tolerance") { Description = "Stop when the objective R + beta*D (nats) changes by less than this in an iteration.", DefaultValueFactory = _ => 1e-14 };
+        var maxIterations = new Option<int>("--max-iterations") { Description = "Stop after this many iterations (converged: false if still moving).", DefaultValueFactory = _ => 1_000_000 };
+        var command = new Command("rd", "Rate-distortion by Blahut-Arimoto at one beta: rate (bits) and distortion.") { source, distortion, beta, tolerance, maxIterations };
         common.AddTo(command);
         command.SetAction(parse =>
         {
             string sourcePath = parse.GetValue(source)!, distortionPath = parse.GetValue(distortion)!;
+            var (change, iterations) = MatrixInput.Stopping(parse.GetValue(tolerance), parse.GetValue(maxIterations));
             var s = MatrixFile.Read(sourcePath);
             if (s.GetLength(0) != 1)
             {
@@ -32,7 +35,7 @@ internal static class RdCommand
             }
 
             var r = MatrixInput.Checked(p.Any(v => !(v >= 0) || double.IsInfinity(v)) || p.Sum() <= 0 ? sourcePath : distortionPath,
-                () => BlahutArimoto.RateDistortion(p, d, parse.GetValue(beta)));
+                () => BlahutArimoto.RateDistortion(p, d, parse.GetValue(beta), change, iterations));
             var report = new JsonObject
             {
                 ["beta"] = r.Beta,

@@ -231,6 +231,17 @@ public sealed class CliBehaviourTests : IDisposable
         NpyFormat.Write(source, new[] { 0.7, 0.3 }.AsSpan(), [2]);
         var rd = CliRunner.Json("rd", "--source", source, "--distortion", Matrix("hamming.npy", new double[,] { { 0, 1 }, { 1, 0 } }), "--beta", "2");
         Assert.Equal(Distributions.ClosedForms.H2(0.3) - Distributions.ClosedForms.H2(CliRunner.Number(rd["distortion"])), CliRunner.Number(rd["rate_bits"]), 1e-6);
+
+        // Blahut-Arimoto's stopping rule is the caller's: a loose tolerance stops early, an iteration cap unconverged.
+        string z = Matrix("z.npy", new[,] { { 1.0, 0.0 }, { 0.4, 0.6 } });
+        var tight = CliRunner.Json("capacity", "--channel", z);
+        var loose = CliRunner.Json("capacity", "--channel", z, "--tolerance", "1e-4");
+        Assert.True((int)loose["iterations"]! < (int)tight["iterations"]! && (bool)loose["converged"]!);
+        Assert.InRange(CliRunner.Number(loose["upper_bound_bits"]) - CliRunner.Number(loose["capacity_bits"]), 0, 1e-4);
+        var capped = CliRunner.Json("rd", "--source", source, "--distortion", _dir.File("hamming.npy"), "--beta", "2", "--max-iterations", "2");
+        Assert.False((bool)capped["converged"]!);
+        Assert.Equal(2, (int)capped["iterations"]!);
+        CliRunner.Fails(2, ["--tolerance"], "capacity", "--channel", z, "--tolerance", "0");
         string joint = Matrix("dsbs.npy", new[,] { { 0.45, 0.05 }, { 0.05, 0.45 } });
         var ib = CliRunner.Json("ib", "--joint", joint, "--beta", "0", "--clusters", "2");
         Assert.True(CliRunner.Number(ib["i_xt_bits"]) < 1e-6);
