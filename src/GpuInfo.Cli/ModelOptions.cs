@@ -18,7 +18,7 @@ internal sealed class ModelOptions
     private readonly Option<string?> _tokens = new("--tokens") { Description = "Token ids to score instead of a text: .npy or .safetensors of integers, [N] or [1, N]." };
     private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one." };
     private readonly Option<int> _context = new("--context") { Description = "Tokens per window (the model's context).", DefaultValueFactory = _ => 1024 };
-    private readonly Option<int> _stride = new("--stride") { Description = "Tokens between window starts (1 to --context); each token is scored once, with at least context - stride tokens of left context where the text has them.", DefaultValueFactory = _ => 512 };
+    private readonly Option<int?> _stride = new("--stride") { Description = "Tokens between window starts (1 to --context; default half of --context, 512 for the default context); each token is scored once, with at least context - stride tokens of left context where the text has them (with stride = context the windows are disjoint and each one's first token goes unscored, as in the Hugging Face guide)." };
     private readonly Option<int> _batch = new("--batch") { Description = "Windows per model run.", DefaultValueFactory = _ => 1 };
     private readonly Option<string> _provider = new("--provider") { Description = "ONNX Runtime execution provider: auto (CUDA when its provider loads, else CPU, saying why), cuda, or cpu.", DefaultValueFactory = _ => "auto" };
     private readonly Option<int> _threads = new("--threads") { Description = "CPU provider threads (0: one per physical core this process may run on).", DefaultValueFactory = _ => 0 };
@@ -41,7 +41,8 @@ internal sealed class ModelOptions
     /// <summary>The windows asked for.</summary>
     public ModelWindowOptions Windows(ParseResult parse)
     {
-        var windows = new ModelWindowOptions { Context = parse.GetValue(_context), Stride = parse.GetValue(_stride), Batch = parse.GetValue(_batch) };
+        int context = parse.GetValue(_context);
+        var windows = new ModelWindowOptions { Context = context, Stride = parse.GetValue(_stride) ?? Math.Max(1, context / 2), Batch = parse.GetValue(_batch) };
         if (windows.Context < 2 || windows.Stride < 1 || windows.Stride > windows.Context || windows.Batch < 1)
         {
             throw CliException.Usage($"need --context >= 2, 1 <= --stride <= --context and --batch >= 1; got {windows.Context}, {windows.Stride}, {windows.Batch}.");

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using GpuInfo.Corpus;
 using GpuInfo.Formats;
+using Microsoft.ML.OnnxRuntime;
 
 namespace GpuInfo.Models;
 
@@ -156,7 +157,17 @@ public sealed class ModelRowSource : RowSource
         }
 
         buffer.FirstWindow = -1;
-        _model.Run(_text.Ids, starts, length, buffer);
+        try
+        {
+            _model.Run(_text.Ids, starts, length, buffer);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            // Most often a model exported for fewer positions than the window (a Gather index out of range).
+            throw new RowSourceException(_model.Path, -1,
+                $"ONNX Runtime failed on windows of {length} tokens: {e.Message.Split('\n')[0].Trim()} (a model built for fewer positions needs a shorter context window)", e);
+        }
+
         buffer.FirstWindow = first;
         buffer.Windows = starts.Count;
         buffer.Length = length;

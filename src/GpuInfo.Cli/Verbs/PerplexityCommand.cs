@@ -62,6 +62,7 @@ internal static class PerplexityCommand
             report["context"] = windows.Context;
             report["stride"] = windows.Stride;
             report["windows"] = source.Windows.Count;
+            report["unscored"] = source.Windows.Tokens - 1 - source.Windows.Rows; // every window's first token when stride = context
             ModelOptions.AddTiming(report, partial.Evaluation!.Tokens, seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
             if (json)
             {

@@ -69,7 +69,23 @@ public sealed class ModelErrorTests
         var (code, _, stderr) = CliRunner.Run(Perplexity(ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--context", "100", "--stride", "50"));
         Assert.Equal(ExitCode.BadData, code);
         Assert.StartsWith($"gpuinfo: {ModelFiles.Path("window.onnx")}: reading rows [0, 99): ", stderr, StringComparison.Ordinal);
+        Assert.Contains("windows of 100 tokens", stderr, StringComparison.Ordinal);
+        Assert.Contains("shorter context window", stderr, StringComparison.Ordinal);
         Assert.Equal(1, stderr.Count(c => c == '\n'));
+    }
+
+    /// <summary>--context alone brings its own stride (half of it), and tokens left unscored (each disjoint window's first) are counted.</summary>
+    [Fact]
+    public void The_stride_defaults_to_half_the_context_and_unscored_tokens_are_counted()
+    {
+        string window = ModelFiles.Path("window.onnx"), tokens = ModelFiles.Path("sample_tokens.npy");
+        var halved = CliRunner.Json("perplexity", "--model", window, "--tokens", tokens, "--context", "32");
+        Assert.Equal(16, (int)halved["stride"]!);
+        Assert.Equal(0, (long)halved["unscored"]!);
+        var disjoint = CliRunner.Json("perplexity", "--model", window, "--tokens", tokens, "--context", "8", "--stride", "8");
+        long n = NpyFormat.Read(tokens).Shape[0];
+        Assert.Equal((long)Math.Ceiling(n / 8.0) - 1, (long)disjoint["unscored"]!);
+        Assert.Equal(n - 1, (long)disjoint["tokens"]! + (long)disjoint["unscored"]!);
     }
 
     [Theory]
