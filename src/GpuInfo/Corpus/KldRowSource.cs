@@ -91,6 +91,13 @@ public sealed class KldRowSource : RowSource
             {
                 int target = Format.TargetOf(block.FirstRow + r);
                 targets[r] = target;
+                float scale = MemoryMarshal.Cast<ushort, float>(stored.Slice((r - first) * values, 2))[0];
+                if (scale < 0)
+                {
+                    // llama.cpp writes (max - min)/65535; a negative one is a damaged row, not logits.
+                    throw new RowSourceException(Format.Path, block.FirstRow + r, $"its scale is {scale}; a .kld row's scale is never negative.");
+                }
+
                 KldFormat.Dequantize(stored.Slice((r - first) * values, values), rows.Slice(r * Vocab, Vocab), target);
             }
         }

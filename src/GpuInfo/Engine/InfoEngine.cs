@@ -209,10 +209,61 @@ public sealed partial class InfoEngine : IDisposable
 
                 RowValidator.ThrowIfInvalid(lseP, viewP, temperature, pName);
                 RowValidator.ThrowIfInvalid(lseQ, viewQ, temperature, qName);
+                RecomputeInFloat64(viewP, viewQ, targets, temperature, spans, lseP, lseQ);
             }
             finally
             {
                 ArrayPool<float>.Shared.Return(rent);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Beyond this difference of the two rows' log-sum-exps the pass's float32 differences of their
+    /// logits lose more than 6e-5 an entry (their rounding grows with the offset: a row shifted by 1e6
+    /// read KL 0 for 2.3e-4).
+    /// </summary>
+    private const float FarApartLse = 1024f;
+
+    /// <summary>
+    /// Rows the float32 pass cannot form are recomputed in float64 (<see cref="Float64PairRow"/>): two
+    /// valid rows whose log-sum-exps lie more than <see cref="FarApartLse"/> apart (logits offset by a
+    /// huge constant, or near ±3.4e38, where a difference overflowed to NaN and stopped `compare`), and
+    /// any row the pass gave NaN. Ordinary data has none, so this costs one scan of the outputs.
+    /// </summary>
+    private static void RecomputeInFloat64(in RowsView p, in RowsView q, ReadOnlySpan<int> targets, float temperature, CompareSpans spans,
+        ReadOnlySpan<float> lseP, ReadOnlySpan<float> lseQ)
+    {
+        for (int i = 0; i < lseP.Length; i++)
+        {
+            bool scored = !targets.IsEmpty && targets[i] >= 0;
+            if (!(Math.Abs(lseP[i] - lseQ[i]) > FarApartLse)
+                && !IsNaN(spans.KlForward, i) && !IsNaN(spans.KlReverse, i) && !IsNaN(spans.JensenShannon, i) && !IsNaN(spans.EntropyP, i)
+                && !(scored && (IsNaN(spans.NllP, i) || IsNaN(spans.NllQ, i) || IsNaN(spans.LogRatio, i))))
+            {
+                continue;
+            }
+
+            var r = Float64PairRow.Compute(Float64PairRow.Load(p, i), Float64PairRow.Load(q, i), 1.0 / temperature, scored ? targets[i] : -1);
+            Set(spans.KlForward, i, r.Kl);
+            Set(spans.KlReverse, i, r.ReverseKl);
+            Set(spans.JensenShannon, i, r.Js);
+            Set(spans.EntropyP, i, r.EntropyP);
+            if (scored)
+            {
+                Set(spans.NllP, i, r.NllP);
+                Set(spans.NllQ, i, r.NllQ);
+                Set(spans.LogRatio, i, r.LogRatio);
+            }
+        }
+
+        static bool IsNaN(Span<float> values, int i) => !values.IsEmpty && float.IsNaN(values[i]);
+
+        static void Set(Span<float> values, int i, double value)
+        {
+            if (!values.IsEmpty)
+            {
+                values[i] = (float)value;
             }
         }
     }

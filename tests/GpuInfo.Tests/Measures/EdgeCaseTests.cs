@@ -103,6 +103,44 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Tolerance.Close(Math.Log(v), loss[0], 1e-6, 0, "uniform row: -log p = log V despite lse ≈ 1e30");
     }
 
+    /// <summary>
+    /// Two valid inputs whose logits differ by more than float32 holds (3e38 against -3e38: the
+    /// difference overflowed to NaN, which stopped `compare`) or by a huge constant (1e6: the float32
+    /// differences lost the answer): such rows are taken in float64.
+    /// </summary>
+    [Fact]
+    public void Comparing_logits_whose_difference_overflows_gives_the_float64_answer()
+    {
+        const int v = 33;
+        var p = new float[3 * v];
+        var q = new float[3 * v];
+        var data = new TestData();
+        for (int j = 0; j < v; j++)
+        {
+            p[j] = 3e38f;                                            // uniform
+            q[j] = -3e38f;                                           // uniform: KL 0
+            p[v + j] = (float)(data.Rng.NextDouble() * 4);           // ordinary
+            q[v + j] = p[v + j] + (float)(data.Rng.NextDouble() * 0.1);   // an ordinary row beside it, untouched
+            q[(2 * v) + j] = (float)(data.Rng.NextDouble() * 4);
+            p[(2 * v) + j] = 1e6f + q[(2 * v) + j] + (float)(data.Rng.NextDouble() * 0.5); // offset by 1e6: float32 differences read KL 0
+        }
+
+        var kl = new float[3];
+        var js = new float[3];
+        var totals = new ComparisonAccumulator();
+        Engine.Compare(Logits.Float32(p, v), Logits.Float32(q, v), totals, new[] { 1, 2, 3 }, perRow: new ComparisonRows { Kl = kl, JensenShannon = js });
+        for (int r = 0; r < 3; r++)
+        {
+            var (zp, zq) = (Reference64.Scaled(p.AsSpan(r * v, v), 1), Reference64.Scaled(q.AsSpan(r * v, v), 1));
+            var (expectedKl, expectedJs) = (Reference64.Kl(zp, zq), Reference64.JensenShannon(zp, zq));
+            Assert.False(float.IsNaN(kl[r]) || float.IsNaN(js[r]), $"row {r}: KL {kl[r]}, JS {js[r]}");
+            Tolerance.Close(expectedKl, kl[r], 1e-5, 1e-6, $"KL row {r}");
+            Tolerance.Close(expectedJs, js[r], 1e-5, 1e-6, $"JS row {r}");
+        }
+
+        Assert.Equal(3, totals.Tokens);
+    }
+
     [Fact]
     public void A_late_block_with_a_far_larger_max_is_handled()
     {

@@ -1,0 +1,66 @@
+using GpuInfo.Backends.Cpu;
+
+namespace GpuInfo;
+
+/// <summary>
+/// One row of a two-input pass in float64, for the rows the float32 pass cannot form: valid rows
+/// whose logits lie so far apart that their float32 differences lose the answer (a row shifted by
+/// 1e6 read KL 0 for 2.3e-4) or overflow (all 3.4e38 against all −3.4e38 gave NaN, which then
+/// stopped <c>compare</c>). Same definitions as the pass: p = softmax(x_p/T),
+/// q = softmax(x_q/T), KL(p||q), KL(q||p), JS, H(p), −log p(y), −log q(y), log q(y) − log p(y).
+/// </summary>
+internal static class Float64PairRow
+{
+    public static (double Kl, double ReverseKl, double Js, double EntropyP, double NllP, double NllQ, double LogRatio) Compute(
+        ReadOnlySpan<float> p, ReadOnlySpan<float> q, double inverseT, int target)
+    {
+        var (logP, logQ) = (LogSoftmax(p, inverseT), LogSoftmax(q, inverseT));
+        double kl = 0, reverse = 0, js = 0, entropy = 0;
+        for (int j = 0; j < p.Length; j++)
+        {
+            double a = Math.Exp(logP[j]), b = Math.Exp(logQ[j]), m = 0.5 * (a + b);
+            kl += a > 0 ? a * (logP[j] - logQ[j]) : 0;
+            reverse += b > 0 ? b * (logQ[j] - logP[j]) : 0;
+            js += (a > 0 ? 0.5 * a * Math.Log(a / m) : 0) + (b > 0 ? 0.5 * b * Math.Log(b / m) : 0);
+            entropy -= a > 0 ? a * logP[j] : 0;
+        }
+
+        return target < 0
+            ? (kl, reverse, js, entropy, double.NaN, double.NaN, double.NaN)
+            : (kl, reverse, js, entropy, -logP[target], -logQ[target], logQ[target] - logP[target]);
+    }
+
+    /// <summary>Row <paramref name="row"/> of <paramref name="view"/> as float32.</summary>
+    public static float[] Load(in RowsView view, long row)
+    {
+        var values = new float[view.Vocab];
+        BlockLoader.LoadRow(view, row, values);
+        return values;
+    }
+
+    private static double[] LogSoftmax(ReadOnlySpan<float> x, double inverseT)
+    {
+        double max = double.NegativeInfinity;
+        foreach (float v in x)
+        {
+            max = Math.Max(max, v);
+        }
+
+        // The difference first, in raw units: (x - max)/T; -inf entries are probability 0.
+        var log = new double[x.Length];
+        double sum = 0;
+        for (int j = 0; j < x.Length; j++)
+        {
+            log[j] = ((double)x[j] - max) * inverseT;
+            sum += Math.Exp(log[j]);
+        }
+
+        double logSum = Math.Log(sum);
+        for (int j = 0; j < x.Length; j++)
+        {
+            log[j] -= logSum;
+        }
+
+        return log;
+    }
+}
