@@ -49,7 +49,7 @@ public sealed class TokenizedText
     public static TokenizedText ReadIds(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var file = TargetsFile.Open(path);
+        using var file = TargetsFile.Open(path, role: "token ids");
         if (file.Info.Rank == 2 && file.Info.Shape[0] != 1)
         {
             throw new InvalidFileException(path, $"token ids must be one sequence, [N] or [1, N]; the shape is {file.Info.ShapeText}.");

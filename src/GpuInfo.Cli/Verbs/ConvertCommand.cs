@@ -23,7 +23,7 @@ internal static class ConvertCommand
         command.SetAction(parse =>
         {
             using var x = LogitsFile.Open(parse.GetValue(logits)!, parse.GetValue(tensor));
-            using var ids = TargetsFile.Open(parse.GetValue(tokens)!);
+            using var ids = TargetsFile.Open(parse.GetValue(tokens)!, role: "token ids");
             if (x.Info.Rank != 3 || ids.Info.Rank != 2 || ids.Info.Shape[0] != x.Info.Shape[0] || ids.Info.Shape[1] != x.Info.Shape[1])
             {
                 throw CliException.BadData($"{ids.Path}: tokens {ids.Info.ShapeText} and logits {x.Info.ShapeText} ({x.Path}) must be [B, T] and [B, T, V].");

@@ -94,7 +94,7 @@ public sealed class FileRowSource : RowSource
 
             if (o.TargetBytesPath is not null)
             {
-                bytes = TargetsFile.Open(o.TargetBytesPath);
+                bytes = TargetsFile.Open(o.TargetBytesPath, role: "byte counts");
                 if (!bytes.Info.Shape.SequenceEqual(targets!.Info.Shape))
                 {
                     throw new InvalidFileException(bytes.Path, $"holds byte counts of shape {bytes.Info.ShapeText}, but the targets ({targets.Path}) are {targets.Info.ShapeText}.");

@@ -23,17 +23,18 @@ public sealed class TargetsFile : IDisposable
     public long Count { get; }
 
     /// <exception cref="InvalidFileException">Not a readable integer tensor.</exception>
-    public static TargetsFile Open(string path, string? tensor = null)
+    /// <param name="role">What the integers are, for errors: "targets", "token ids", "byte counts".</param>
+    public static TargetsFile Open(string path, string? tensor = null, string role = "targets")
     {
         var info = TensorInfo.Open(path, tensor);
         if (info.DType is not (DType.Int32 or DType.Int64))
         {
-            throw new InvalidFileException(path, $"targets must be integers (I32 or I64); this tensor is {info.DType.SafetensorsName()}.");
+            throw new InvalidFileException(path, $"{role} must be integers (I32 or I64); this tensor is {info.DType.SafetensorsName()}.");
         }
 
         if (info.Rank is not (1 or 2))
         {
-            throw new InvalidFileException(path, $"targets must be [N] or [B, T]; the shape is {info.ShapeText}.");
+            throw new InvalidFileException(path, $"{role} must be [N] or [B, T]; the shape is {info.ShapeText}.");
         }
 
         return new TargetsFile(info, File.OpenHandle(path, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, FileOptions.SequentialScan));
