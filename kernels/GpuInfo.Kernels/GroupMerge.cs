@@ -72,7 +72,7 @@ public static class GroupMerge
             flags |= 1L << KlNaN;
         }
 
-        KlMath.MoveShift(ref s, s.SumExp, shift);
+        KlMath.MoveShift(ref s, s.SumExp, shift, a.SumExp > 0f);
 
         // A NaN here comes from the other side's entry: it makes this side's KL NaN, not its softmax invalid.
         flags |= Count(s.ValueAcc, Field1, KlNaN) | Count(s.CurvatureAcc, Field2, KlNaN) | Count(s.ShiftAcc, Field3, KlNaN)

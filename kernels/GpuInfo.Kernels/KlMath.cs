@@ -57,14 +57,25 @@ public static class KlMath
     /// Moves an accumulator's KL shift to c': with δ = c' - c, Σe·φ(d - c') = e^{-δ}·G + S·φ(-δ) + U·expm1(-δ)
     /// and Σe·(d - c') = U - δ·S (G, U, S the curvature, shift and weight sums). An overflow (the two
     /// distributions are far apart) hands the row to the classic form through <see cref="SoftmaxAccumulator.Mismatches"/>.
+    /// <paramref name="hadWeight"/>: whether the accumulator held any of P's weight before it was rescaled
+    /// to <paramref name="weightSum"/> (an empty one, a thread or block with no entries, moves freely).
     /// </summary>
-    public static void MoveShift(ref SoftmaxAccumulator a, float weightSum, float shift)
+    public static void MoveShift(ref SoftmaxAccumulator a, float weightSum, float shift, bool hadWeight)
     {
         float delta = shift - a.Shift;
         a.Shift = shift;
-        if (delta == 0f || weightSum == 0f || !float.IsFinite(a.CurvatureAcc) || !float.IsFinite(a.ShiftAcc))
+        if (delta == 0f || !float.IsFinite(a.CurvatureAcc) || !float.IsFinite(a.ShiftAcc))
         {
             // Infinite sums (q = 0 where p > 0) stay infinite whatever the shift.
+            return;
+        }
+
+        if (weightSum == 0f && hadWeight)
+        {
+            // P's earlier entries vanished at the new max (e^-104 underflows), but Q may keep its mass
+            // there: relative to the new shift it is e^-δ times what it was. A far move hands the row
+            // to the classic form (base [0 x 7, 104] against a flat test read KL 0 for ln 8).
+            a.Mismatches += XMath.Abs(delta) > MaxShiftMove ? 1f : 0f;
             return;
         }
 

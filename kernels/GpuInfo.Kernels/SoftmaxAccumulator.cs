@@ -93,7 +93,7 @@ public struct SoftmaxAccumulator
             }
             else
             {
-                KlMath.MoveShift(ref this, oldSum, -v);
+                KlMath.MoveShift(ref this, oldSum, -v, hadWeight: true);
             }
         }
         else
@@ -105,7 +105,8 @@ public struct SoftmaxAccumulator
             float otherGap = (other - Max) * invT;
             if (e == 0f)
             {
-                Mismatches += otherGap > KlMath.NegligibleGap ? 1f : 0f;
+                // P vanishes here; Q's mass counts relative to Q at P's max (otherGap − Shift), not to P's max.
+                Mismatches += otherGap - Shift > KlMath.NegligibleGap ? 1f : 0f;
             }
             else
             {
@@ -150,8 +151,8 @@ public struct SoftmaxAccumulator
         float shift = b.Max > a.Max ? b.Shift : a.Shift;
         var ra = Rescaled(a, m, invT);
         var rb = Rescaled(b, m, invT);
-        KlMath.MoveShift(ref ra, ra.SumExp, shift);
-        KlMath.MoveShift(ref rb, rb.SumExp, shift);
+        KlMath.MoveShift(ref ra, ra.SumExp, shift, a.SumExp > 0f);
+        KlMath.MoveShift(ref rb, rb.SumExp, shift, b.SumExp > 0f);
         ra.AddSameFrame(rb);
         return ra;
     }

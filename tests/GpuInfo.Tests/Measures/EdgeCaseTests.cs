@@ -141,6 +141,38 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.Equal(3, totals.Tokens);
     }
 
+    /// <summary>
+    /// A base row whose max lies more than ~103 nats above the rest (one-hot in float32, as confident
+    /// rows become at T = 0.1) against a test row with its mass elsewhere: P's earlier entries vanish at
+    /// the new max while Q keeps its mass there. KL read 0 (for ln 8) and JS 0.30 (for 0.50).
+    /// </summary>
+    [Theory]
+    [InlineData(8, 7, 104f, 1f)]
+    [InlineData(8, 7, 1000f, 1f)]
+    [InlineData(1000, 700, 150f, 1f)]
+    [InlineData(1000, 3, 12f, 0.1f)]
+    public void A_base_that_is_one_hot_in_float32_keeps_the_test_rows_mass(int v, int top, float gap, float temperature)
+    {
+        var data = new TestData(v + top);
+        var p = new float[v];
+        var q = new float[v];
+        for (int j = 0; j < v; j++)
+        {
+            p[j] = v == 8 ? 0f : (float)data.Rng.NextDouble();
+            q[j] = v == 8 ? 0f : (float)(data.Rng.NextDouble() * 2) - 20f; // log-probabilities: below the base
+        }
+
+        p[top] += gap;
+        var kl = new float[1];
+        var js = new float[1];
+        Engine.Compare(Logits.Float32(p, v), Logits.Float32(q, v), new ComparisonAccumulator(), temperature: temperature, perRow: new ComparisonRows { Kl = kl, JensenShannon = js });
+        var (zp, zq) = (Reference64.Scaled(p, temperature), Reference64.Scaled(q, temperature));
+        // Such rows take the classic form, Σp(z_p − z_q) − (lse_p − lse_q), whose float32 terms of size
+        // gap/T round at ~6e-8 of it (rows whose log-sum-exps lie over 1024 apart go to float64).
+        Tolerance.Close(Reference64.Kl(zp, zq), kl[0], 1e-5, 1e-6 + (2e-7 * gap / temperature), "KL");
+        Tolerance.Close(Reference64.JensenShannon(zp, zq), js[0], 1e-5, 1e-6, "JS");
+    }
+
     [Fact]
     public void A_late_block_with_a_far_larger_max_is_handled()
     {

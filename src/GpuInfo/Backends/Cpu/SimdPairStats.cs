@@ -120,10 +120,11 @@ internal static class SimdPairStats<TV>
     /// <summary>Moves an accumulator to a new max and the shift of the entry holding it.</summary>
     private static void Recentre(ref SoftmaxAccumulator a, float max, float shift, float invT)
     {
+        bool hadWeight = a.SumExp > 0f;
         a = SoftmaxAccumulator.Rescaled(a, max, invT);
         if (float.IsFinite(shift))
         {
-            KlMath.MoveShift(ref a, a.SumExp, shift);
+            KlMath.MoveShift(ref a, a.SumExp, shift, hadWeight);
         }
     }
 
@@ -257,7 +258,8 @@ internal static class SimdPairStats<TV>
         float otherGap = (other - side.Max) * invT;
         if (x == float.NegativeInfinity || e == 0f)
         {
-            bool counts = x == float.NegativeInfinity ? other > float.NegativeInfinity : otherGap > KlMath.NegligibleGap;
+            // P vanishes here; Q's mass counts relative to Q at P's max (otherGap − Shift), not to P's max.
+            bool counts = x == float.NegativeInfinity ? other > float.NegativeInfinity : otherGap - side.Shift > KlMath.NegligibleGap;
             side.Mismatches += counts ? 1f : 0f;
             return;
         }
