@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using GpuInfo.Corpus;
 using GpuInfo.Formats;
 using Microsoft.ML.OnnxRuntime;
@@ -15,7 +14,7 @@ namespace GpuInfo.Models;
 /// </summary>
 public sealed class OnnxLanguageModel : IDisposable
 {
-    /// <summary>Partials fingerprint a model by its size and the SHA-256 of its first MiB (graph and first weights), not all of it.</summary>
+    /// <summary>Partials fingerprint a model by its size, the SHA-256 of its first MiB (graph and first weights) and a sample of the rest, not all of it.</summary>
     private const long FingerprintBytes = 1L << 20;
 
     private readonly InferenceSession _session;
@@ -36,7 +35,7 @@ public sealed class OnnxLanguageModel : IDisposable
         Provider = provider;
         _fingerprint = new(() => bytes is null
             ? FileFingerprint.Of("model", path, Math.Min(new FileInfo(path).Length, FingerprintBytes))
-            : new FileFingerprint("model", path, bytes.Length, Convert.ToHexStringLower(SHA256.HashData(bytes.AsSpan(0, (int)Math.Min(bytes.Length, FingerprintBytes))))));
+            : FileFingerprint.Of("model", path, bytes, FingerprintBytes));
         Type = outputType switch
         {
             TensorElementType.Float16 => ScalarType.Float16,

@@ -10,7 +10,7 @@ namespace GpuInfo.Corpus;
 public sealed class CorpusPartial
 {
     /// <summary>The partial file format this library writes and reads.</summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     internal CorpusPartial(CorpusMeasure measure, IReadOnlyList<SourceDescription> sources, IReadOnlyDictionary<string, string> options,
         Shard shard, long firstRow, long rowCount, PerplexityAccumulator? evaluation, ComparisonAccumulator? comparison,

@@ -248,7 +248,7 @@ internal static class PartialFile
         ["vocab"] = s.Vocab,
         ["dtype"] = TypeName(s.Type),
         ["values"] = s.Values == RowValueKind.Logits ? "logits" : "log_probabilities",
-        ["files"] = new JsonArray([.. s.Files.Select(f => (JsonNode)new JsonObject { ["role"] = f.Role, ["path"] = f.Path, ["bytes"] = f.Bytes, ["header_sha256"] = f.HeaderSha256 })]),
+        ["files"] = new JsonArray([.. s.Files.Select(f => (JsonNode)new JsonObject { ["role"] = f.Role, ["path"] = f.Path, ["bytes"] = f.Bytes, ["header_sha256"] = f.HeaderSha256, ["sample_sha256"] = f.SampleSha256 })]),
         ["settings"] = StringsJson(s.Settings),
     };
 
@@ -344,7 +344,7 @@ internal static class PartialFile
                 var other => throw new InvalidFileException(path, $"unknown row values '{other}' in sources."),
             };
             var files = Array(s, "files").Select(f => f is JsonObject fo
-                ? new FileFingerprint(Get<string>(fo, "role"), Get<string>(fo, "path"), Get<long>(fo, "bytes"), Get<string>(fo, "header_sha256"))
+                ? new FileFingerprint(Get<string>(fo, "role"), Get<string>(fo, "path"), Get<long>(fo, "bytes"), Get<string>(fo, "header_sha256"), Get<string>(fo, "sample_sha256"))
                 : throw Bad("files[]", "object")).ToList();
             return new SourceDescription(Get<string>(s, "kind"), Get<long>(s, "rows"), Get<int>(s, "vocab"), type, values, files, Strings(Object(s, "settings")));
         }

@@ -85,7 +85,7 @@ public sealed class PartialMergeTests : IClassFixture<CorpusEngineFixture>, IDis
     {
         string path = Eval(0, 1, "all.json");
         var json = JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject();
-        Assert.Equal(2, (int)json["gpuinfo_partial"]!);
+        Assert.Equal(3, (int)json["gpuinfo_partial"]!);
         Assert.Equal(CorpusPartial.FormatVersion, (int)json["gpuinfo_partial"]!);
         Assert.Equal("eval", (string)json["kind"]!);
         Assert.Equal(1, (int)json["parts"]!);
@@ -178,6 +178,32 @@ public sealed class PartialMergeTests : IClassFixture<CorpusEngineFixture>, IDis
         string half = Eval(1, 3, "e1-f16.json", logits: "x16.npy");
         var h = Refused(e0, half, e2);
         Names(h, half);
+
+        // Other values of the same shape and dtype (another model's logits): the sampled contents differ.
+        NpyFormat.Write<float>(File("xv.npy"), [.. _x.Select(v => v + 0.5f)], [Rows, Vocab]);
+        string values = Eval(1, 3, "e1-values.json", logits: "xv.npy");
+        var v = Refused(e0, values, e2);
+        Names(v, values);
+        Assert.Contains("sample_sha256", v.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A large file's sample spans it: a change in its first or last bytes changes the fingerprint, reading 1 MiB.</summary>
+    [Fact]
+    public void The_sampled_fingerprint_of_a_large_file_covers_its_ends()
+    {
+        var bytes = new byte[(3 << 20) + 12345];
+        new Random(7).NextBytes(bytes);
+        string path = File("big.bin");
+        System.IO.File.WriteAllBytes(path, bytes);
+        var original = FileFingerprint.Of("logits", path, 128);
+        Assert.Equal(original, FileFingerprint.Of("logits", path, bytes, 128) with { Path = path });
+        foreach (int at in new[] { 200, bytes.Length - 1 })
+        {
+            bytes[at] ^= 0xFF;
+            System.IO.File.WriteAllBytes(path, bytes);
+            Assert.NotEqual(original.SampleSha256, FileFingerprint.Of("logits", path, 128).SampleSha256);
+            bytes[at] ^= 0xFF;
+        }
     }
 
     [Fact]
