@@ -22,6 +22,8 @@ public sealed class ComparisonAccumulator
     private ExactSum _nllBaseSquared;
     private ExactSum _nllTest;
     private ExactSum _nllTestSquared;
+    private ExactSum _lnRatio;
+    private ExactSum _lnRatioSquared;
     private ExactSum _nllCross;
     private ExactSum _deltaP;
     private ExactSum _deltaPSquared;
@@ -121,19 +123,15 @@ public sealed class ComparisonAccumulator
     public double LnPerplexityCorrelation =>
         LnPerplexityCovariance / (Uncertainty.Mean(NllSumTest, NllSquaredSumTest, Tokens).Error * Uncertainty.Mean(NllSumBase, NllSquaredSumBase, Tokens).Error);
 
-    /// <summary>Mean ln(PPL(test)/PPL(base)): the mean per-token NLL difference.</summary>
-    public double MeanLnPerplexityRatio => (NllSumTest - NllSumBase) / Tokens;
+    /// <summary>
+    /// Mean ln(PPL(test)/PPL(base)): the mean per-token NLL difference, summed from each token's
+    /// log q − log p formed without cancellation (the difference of the two NLL sums had no correct
+    /// digit for near-identical models: −2.0e-7 for −8.8e-8).
+    /// </summary>
+    public double MeanLnPerplexityRatio => _lnRatio.Value / Tokens;
 
-    /// <summary>Its standard error, from both NLLs' errors and their covariance.</summary>
-    public double MeanLnPerplexityRatioError
-    {
-        get
-        {
-            double test = Uncertainty.Mean(NllSumTest, NllSquaredSumTest, Tokens).Error;
-            double baseline = Uncertainty.Mean(NllSumBase, NllSquaredSumBase, Tokens).Error;
-            return Math.Sqrt(Math.Max(0, (test * test) + (baseline * baseline) - (2 * LnPerplexityCovariance)));
-        }
-    }
+    /// <summary>Its standard error, from the per-token differences themselves.</summary>
+    public double MeanLnPerplexityRatioError => Uncertainty.Mean(_lnRatio.Value, _lnRatioSquared.Value, Tokens).Error;
 
     /// <summary>PPL(test)/PPL(base).</summary>
     public double PerplexityRatio => Math.Exp(MeanLnPerplexityRatio);
@@ -141,8 +139,15 @@ public sealed class ComparisonAccumulator
     /// <summary>Standard error of <see cref="PerplexityRatio"/>.</summary>
     public double PerplexityRatioError => PerplexityRatio * MeanLnPerplexityRatioError;
 
-    /// <summary>PPL(test) − PPL(base).</summary>
-    public double PerplexityDifference => PerplexityTest - PerplexityBase;
+    /// <summary>PPL(test) − PPL(base), as PPL(base)·(e^r − 1) with r the mean log ratio (no cancellation).</summary>
+    public double PerplexityDifference
+    {
+        get
+        {
+            double r = MeanLnPerplexityRatio;
+            return PerplexityBase * (Math.Abs(r) < 1e-5 ? r * (1 + (r / 2 * (1 + (r / 3)))) : Math.Exp(r) - 1);
+        }
+    }
 
     /// <summary>Its standard error, with the two perplexities' covariance PPL_test·PPL_base·Cov(ln).</summary>
     public double PerplexityDifferenceError
@@ -187,7 +192,7 @@ public sealed class ComparisonAccumulator
         ("kl_sum", _klSum), ("kl_sq_sum", _klSquared), ("js_sum", _jsSum), ("js_sq_sum", _jsSquared),
         ("nll_sum_base", _nllBase), ("nll_sq_sum_base", _nllBaseSquared), ("nll_sum_test", _nllTest),
         ("nll_sq_sum_test", _nllTestSquared), ("nll_cross_sum", _nllCross), ("delta_p_sum", _deltaP),
-        ("delta_p_sq_sum", _deltaPSquared), ("delta_p_4_sum", _deltaPFourth),
+        ("delta_p_sq_sum", _deltaPSquared), ("delta_p_4_sum", _deltaPFourth), ("ln_ratio_sum", _lnRatio), ("ln_ratio_sq_sum", _lnRatioSquared),
     ];
 
     /// <summary>
@@ -245,6 +250,8 @@ public sealed class ComparisonAccumulator
             _deltaP = sums["delta_p_sum"],
             _deltaPSquared = sums["delta_p_sq_sum"],
             _deltaPFourth = sums["delta_p_4_sum"],
+            _lnRatio = sums["ln_ratio_sum"],
+            _lnRatioSquared = sums["ln_ratio_sq_sum"],
             KlSketch = sketch,
             DeltaPSketch = deltaPSketch,
             HasAllValues = tokens == 0,
@@ -293,6 +300,9 @@ public sealed class ComparisonAccumulator
         _nllTest.Add(nllTest);
         _nllTestSquared.Add((double)nllTest * nllTest);
         _nllCross.Add((double)nllBase * nllTest);
+        double lnRatio = double.IsFinite(logRatio) ? -(double)logRatio : (double)nllTest - nllBase;
+        _lnRatio.Add(lnRatio);
+        _lnRatioSquared.Add(lnRatio * lnRatio);
         double delta = double.IsFinite(logRatio)
             ? Math.Exp(-(double)nllBase) * (Math.Exp(logRatio) - 1)
             : Math.Exp(-(double)nllTest) - Math.Exp(-(double)nllBase);
@@ -318,6 +328,8 @@ public sealed class ComparisonAccumulator
         _nllBaseSquared.Add(in other._nllBaseSquared);
         _nllTest.Add(in other._nllTest);
         _nllTestSquared.Add(in other._nllTestSquared);
+        _lnRatio.Add(in other._lnRatio);
+        _lnRatioSquared.Add(in other._lnRatioSquared);
         _nllCross.Add(in other._nllCross);
         _deltaP.Add(in other._deltaP);
         _deltaPSquared.Add(in other._deltaPSquared);

@@ -173,6 +173,26 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Tolerance.Close(Reference64.JensenShannon(zp, zq), js[0], 1e-5, 1e-6, "JS");
     }
 
+    /// <summary>
+    /// Near-identical models: the mean log perplexity ratio comes from each token's log q − log p,
+    /// not from the difference of the two NLL sums, which had no correct digit (−2.0e-7 for −8.8e-8).
+    /// </summary>
+    [Fact]
+    public void Near_identical_models_keep_their_log_perplexity_ratio()
+    {
+        const int rows = 64, v = 1000;
+        var data = new TestData(Environment.TickCount);
+        var p = data.Logits(rows, v);
+        var q = p.Select(x => x + (float)(1e-4 * data.Rng.NextDouble())).ToArray();
+        var y = Enumerable.Range(0, rows).Select(_ => data.Rng.Next(v)).ToArray();
+        var totals = new ComparisonAccumulator();
+        Engine.Compare(Logits.Float32(p, v), Logits.Float32(q, v), totals, y);
+        double expected = Enumerable.Range(0, rows).Average(r =>
+            Reference64.LogSoftmax(Reference64.Scaled(p.AsSpan(r * v, v), 1))[y[r]] - Reference64.LogSoftmax(Reference64.Scaled(q.AsSpan(r * v, v), 1))[y[r]]);
+        Tolerance.Close(expected, totals.MeanLnPerplexityRatio, 1e-4, 1e-12, "mean ln PPL ratio");
+        Tolerance.Close(totals.PerplexityBase * (Math.Exp(expected) - 1), totals.PerplexityDifference, 1e-4, 1e-12, "PPL difference");
+    }
+
     [Fact]
     public void A_late_block_with_a_far_larger_max_is_handled()
     {
