@@ -70,12 +70,12 @@ public static class KlMath
             return;
         }
 
-        if (weightSum == 0f && hadWeight)
+        if (weightSum == 0f)
         {
             // P's earlier entries vanished at the new max (e^-104 underflows), but Q may keep its mass
             // there: relative to the new shift it is e^-δ times what it was. A far move hands the row
             // to the classic form (base [0 x 7, 104] against a flat test read KL 0 for ln 8).
-            a.Mismatches += XMath.Abs(delta) > MaxShiftMove ? 1f : 0f;
+            a.Mismatches += hadWeight && XMath.Abs(delta) > MaxShiftMove ? 1f : 0f;
             return;
         }
 
