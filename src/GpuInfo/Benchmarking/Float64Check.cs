@@ -29,17 +29,8 @@ internal static class Float64Check
 
     public static (double Kl, double Js) Pair(ReadOnlySpan<float> p, ReadOnlySpan<float> q)
     {
-        var (lp0, _) = Row(p);
-        var (lq0, _) = Row(q);
-        double kl = 0, js = 0;
-        for (int j = 0; j < p.Length; j++)
-        {
-            double lp = p[j] - lp0, lq = q[j] - lq0, pp = Math.Exp(lp), qq = Math.Exp(lq), m = 0.5 * (pp + qq);
-            kl += pp * (lp - lq);
-            js += (pp > 0 ? 0.5 * pp * Math.Log(pp / m) : 0) + (qq > 0 ? 0.5 * qq * Math.Log(qq / m) : 0);
-        }
-
-        return (kl, js);
+        var r = Float64PairRow.Compute(p, q, 1, -1);
+        return (r.Kl, r.Js);
     }
 
     public static double RelativeError(double expected, double actual, double floor) =>
