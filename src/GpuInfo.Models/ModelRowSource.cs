@@ -164,8 +164,8 @@ public sealed class ModelRowSource : RowSource
         catch (OnnxRuntimeException e)
         {
             // Most often a model exported for fewer positions than the window (a Gather index out of range).
-            throw new RowSourceException(_model.Path, -1,
-                $"ONNX Runtime failed on windows of {length} tokens: {e.Message.Split('\n')[0].Trim()} (a model built for fewer positions needs a shorter context window)", e);
+            throw new InvalidFileException(_model.Path,
+                $"ONNX Runtime failed on windows of {length} tokens: {e.Message.Split('\n')[0].Trim()} (a model built for fewer positions needs a shorter context window)");
         }
 
         buffer.FirstWindow = first;

@@ -8,7 +8,8 @@ internal static class Json
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
+    /// <summary>A number, or null where it is NaN (undefined); infinities stay, for text tables to print, until <see cref="Write"/> makes them null.</summary>
+    public static JsonNode? Number(double value) => double.IsNaN(value) ? null : JsonValue.Create(value);
 
     /// <summary>Writes <paramref name="obj"/> with every non-finite number in it as null, wherever a command put one.</summary>
     public static void Write(TextWriter stdout, JsonObject obj)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 
 namespace GpuInfo.Cli.Output;
@@ -22,6 +23,14 @@ internal static class Tables
 
         return table;
     }
+
+    /// <summary>A report's value as a table shows it: infinities as inf and -inf, NaN and missing values as n/a.</summary>
+    public static string Value(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue(out double d) && !double.IsFinite(d) => F(d),
+        JsonValue v when v.TryGetValue(out float f) && !float.IsFinite(f) => F(f),
+        _ => node?.ToString() ?? "n/a",
+    };
 
     public static string F(double value, string format = "G6") =>
         double.IsFinite(value) ? value.ToString(format, CultureInfo.InvariantCulture) : double.IsNaN(value) ? "n/a" : value > 0 ? "inf" : "-inf";

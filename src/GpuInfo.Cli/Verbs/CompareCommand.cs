@@ -40,6 +40,7 @@ internal static class CompareCommand
             CheckPair(p, q);
             var (shard, shardFrom) = corpus.ParseShard(parse);
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
+            EvalCommand.CheckTopK(ks, p.Vocab);
             string? plotPath = parse.GetValue(plot);
             if (plotPath is not null && Path.GetExtension(plotPath).ToLowerInvariant() is not (".svg" or ".png"))
             {
@@ -165,11 +166,11 @@ internal static class CompareCommand
         {
             if (value is JsonObject inner)
             {
-                rows.AddRange(inner.Select(kv => ($"{key}.{kv.Key}", kv.Value?.ToString() ?? "n/a")));
+                rows.AddRange(inner.Select(kv => ($"{key}.{kv.Key}", Tables.Value(kv.Value))));
             }
             else
             {
-                rows.Add((key, value?.ToString() ?? "n/a"));
+                rows.Add((key, Tables.Value(value)));
             }
         }
 

@@ -52,6 +52,8 @@ internal static class CompareModelsCommand
                 throw CliException.BadData($"{q.Path}: vocabulary {q.Vocab} differs from the base model's {p.Vocab} ({p.Path}).");
             }
 
+            EvalCommand.CheckTopK(ks, p.Vocab);
+
             using var baseSource = new ModelRowSource(p, text, windows);
             using var testSource = new ModelRowSource(q, text, windows);
             using var engines = common.CreateEngines(parse);

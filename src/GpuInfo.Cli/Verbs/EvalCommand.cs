@@ -65,6 +65,7 @@ internal static class EvalCommand
             }
 
             int[]? ks = ParseTopK(parse.GetValue(topK));
+            CheckTopK(ks, source.Vocab);
             if (shard.Count > 1 && (bytes ?? words) is not null)
             {
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
@@ -82,7 +83,7 @@ internal static class EvalCommand
             }
             else
             {
-                Tables.Console(stdout).Write(Tables.KeyValue($"eval {source.Name} ({engines.First.Device.Kind})", report.Select(kv => (kv.Key, kv.Value?.ToString() ?? "n/a"))));
+                Tables.Console(stdout).Write(Tables.KeyValue($"eval {source.Name} ({engines.First.Device.Kind})", report.Select(kv => (kv.Key, Tables.Value(kv.Value)))));
             }
 
             return ExitCode.Ok;
@@ -108,6 +109,15 @@ internal static class EvalCommand
         }
 
         return ks.Distinct().Order().ToArray();
+    }
+
+    /// <summary>A k beyond the vocabulary would put every token in the top k.</summary>
+    public static void CheckTopK(int[]? ks, int vocab)
+    {
+        if (ks is [.., int k] && k > vocab)
+        {
+            throw CliException.Usage($"--top-k {k} exceeds the vocabulary ({vocab} tokens): every token would be in the top k.");
+        }
     }
 
     /// <summary>Adds which shard ran and where it came from, when not the whole input.</summary>

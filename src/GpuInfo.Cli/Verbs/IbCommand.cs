@@ -79,7 +79,7 @@ internal static class IbCommand
             }
             else
             {
-                var lines = report.Where(kv => kv.Key != "clusters").Select(kv => (kv.Key, kv.Value?.ToString() ?? "n/a"));
+                var lines = report.Where(kv => kv.Key != "clusters").Select(kv => (kv.Key, Tables.Value(kv.Value)));
                 Tables.Console(stdout).Write(Tables.KeyValue($"information bottleneck of {path}", lines.Concat(IbRowsInput.ClusterLines(summary))));
             }
 

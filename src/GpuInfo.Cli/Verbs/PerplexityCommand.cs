@@ -47,6 +47,7 @@ internal static class PerplexityCommand
 
             var load = Stopwatch.StartNew();
             using var lm = models.OpenModel(parse, parse.GetValue(model)!, tokenizerVocab);
+            EvalCommand.CheckTopK(ks, lm.Vocab);
             using var source = new ModelRowSource(lm, text, windows);
             using var engines = common.CreateEngines(parse);
             double loadSeconds = load.Elapsed.TotalSeconds;
@@ -70,7 +71,7 @@ internal static class PerplexityCommand
             }
             else
             {
-                Tables.Console(stdout).Write(Tables.KeyValue($"perplexity {lm.Path} on {text.Name} ({engines.First.Device.Kind})", report.Select(kv => (kv.Key, kv.Value?.ToString() ?? "n/a"))));
+                Tables.Console(stdout).Write(Tables.KeyValue($"perplexity {lm.Path} on {text.Name} ({engines.First.Device.Kind})", report.Select(kv => (kv.Key, Tables.Value(kv.Value)))));
             }
 
             return ExitCode.Ok;

@@ -111,6 +111,13 @@ public sealed class CliErrorTests : IDisposable
         CliRunner.Fails(Usage, ["temperature"], "eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--temperature", "0");
 
     [Fact]
+    public void Top_k_beyond_the_vocabulary()
+    {
+        CliRunner.Fails(Usage, ["--top-k 11", "vocabulary (10 tokens)"], "eval", "--logits", Logits("l.npy", 2, 10), "--targets", Targets(2, 0, 1), "--top-k", "1,11");
+        CliRunner.Fails(Usage, ["--top-k 11", "vocabulary (10 tokens)"], "compare", "--base", Logits("p.npy", 2, 10), "--test", Logits("q.npy", 2, 10), "--top-k", "5,11");
+    }
+
+    [Fact]
     public void Missing_required_option() => CliRunner.Fails(Usage, ["--targets"], "eval", "--logits", "a.npy");
 
     [Fact]

@@ -75,6 +75,21 @@ public sealed class CliOutputTests : IDisposable
     }
 
     [Fact]
+    public void Text_tables_print_infinite_results_as_inf_and_undefined_ones_as_n_a()
+    {
+        string logits = _dir.File("l.npy"), targets = _dir.File("t.npy");
+        NpyFormat.Write(logits, new[] { 0f, float.NegativeInfinity, 0f, 0f, 1f, 0f }.AsSpan(), [2, 3]);
+        NpyFormat.Write(targets, new long[] { 1, 0 }.AsSpan(), [2]);
+        string[] args = ["eval", "--logits", logits, "--targets", targets, "--device", "cpu"];
+        var (code, stdout, stderr) = CliRunner.Run(args);
+        Assert.True(code == 0, stderr);
+        Assert.Matches(@"mean_nll\s+│\s+inf\s+│", stdout);
+        Assert.Matches(@"perplexity\s+│\s+inf\s+│", stdout);
+        Assert.Matches(@"mean_nll_se\s+│\s+n/a\s+│", stdout);
+        Assert.Null(CliRunner.Json(args)["mean_nll"]);
+    }
+
+    [Fact]
     public void Rates_of_a_text_with_no_scored_token_are_undefined()
     {
         string logits = _dir.File("l.npy"), targets = _dir.File("t.npy");

@@ -71,6 +71,7 @@ public sealed class ModelErrorTests
         Assert.StartsWith($"gpuinfo: {ModelFiles.Path("window.onnx")}: reading rows [0, 99): ", stderr, StringComparison.Ordinal);
         Assert.Contains("windows of 100 tokens", stderr, StringComparison.Ordinal);
         Assert.Contains("shorter context window", stderr, StringComparison.Ordinal);
+        Assert.Equal(stderr.IndexOf(ModelFiles.Path("window.onnx"), StringComparison.Ordinal), stderr.LastIndexOf(ModelFiles.Path("window.onnx"), StringComparison.Ordinal));
         Assert.Equal(1, stderr.Count(c => c == '\n'));
     }
 
@@ -100,6 +101,10 @@ public sealed class ModelErrorTests
         Assert.Equal(ExitCode.Usage, code);
         Assert.Contains(option, stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Top_k_beyond_the_models_vocabulary_is_a_usage_error() =>
+        CliRunner.Fails(ExitCode.Usage, ["--top-k 301", $"vocabulary ({ModelFiles.Vocab} tokens)"], [.. Perplexity(ModelFiles.Path("bigram.onnx")), "--top-k", "5,301"]);
 
     [Fact]
     public void Text_and_ids_are_one_or_the_other()
