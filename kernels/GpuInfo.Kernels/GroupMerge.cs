@@ -9,17 +9,18 @@ namespace GpuInfo.Kernels;
 /// valid in the group's first thread, and every thread must call (the reductions hold barriers).
 /// No NaN or infinity ever enters a float reduction: ILGPU's float reductions can spin forever on
 /// NaN (a compare-and-swap that never matches), so non-finite values travel as integer counts
-/// packed into one 64-bit sum (10 bits a field; groups hold at most 512 threads).
+/// packed into one 64-bit sum (10 bits a field; groups hold at most 512 threads), with the count of
+/// threads holding the group's max (the first one's 1 stays implicit, each tie adds 1 to the tail).
 /// </summary>
 public static class GroupMerge
 {
     public const int MaxGroupSize = 512;
 
-    private const int Invalid = 0, Field1 = 10, Field2 = 20, KlNaN = 30, Field3 = 40;
+    private const int Invalid = 0, Field1 = 10, Field2 = 20, KlNaN = 30, Field3 = 40, Holders = 50;
 
     public static RowPartial Row(RowPartial a, float invT)
     {
-        var s = Rescale(a.Softmax, invT, out long flags);
+        var s = Rescale(a.Softmax, invT, out long flags, out _);
         flags |= Count(a.SumX, Field1) | Count(a.SumWX, Field2);
         long all = GroupExtensions.Reduce<long, AddInt64>(flags);
         RowPartial r;
@@ -60,7 +61,7 @@ public static class GroupMerge
 
     private static SoftmaxAccumulator SoftmaxWithKl(SoftmaxAccumulator a, float invT)
     {
-        var s = Rescale(a, invT, out long flags);
+        var s = Rescale(a, invT, out long flags, out float weight);
 
         // The common KL shift is that of the (first) thread holding the group's max.
         int winner = GroupExtensions.AllReduce<int, MinInt32>(a.Max == s.Max ? Group.IdxX : int.MaxValue);
@@ -72,7 +73,7 @@ public static class GroupMerge
             flags |= 1L << KlNaN;
         }
 
-        KlMath.MoveShift(ref s, s.SumExp, shift, a.SumExp > 0f);
+        KlMath.MoveShift(ref s, weight, shift, a.SumExp > 0f);
 
         // A NaN here comes from the other side's entry: it makes this side's KL NaN, not its softmax invalid.
         flags |= Count(s.ValueAcc, Field1, KlNaN) | Count(s.CurvatureAcc, Field2, KlNaN) | Count(s.ShiftAcc, Field3, KlNaN)
@@ -81,22 +82,28 @@ public static class GroupMerge
         return Finish(s, all, withKl: true);
     }
 
-    /// <summary>Rescales a thread's accumulator to the group's max (in Max); flags it invalid if anything is NaN or +inf.</summary>
-    private static SoftmaxAccumulator Rescale(SoftmaxAccumulator a, float invT, out long flags)
+    /// <summary>
+    /// Rescales a thread's accumulator to the group's max (in Max; its whole Σe in <paramref name="weight"/>);
+    /// flags it invalid if anything is NaN or +inf, and counts it if it holds the max.
+    /// </summary>
+    private static SoftmaxAccumulator Rescale(SoftmaxAccumulator a, float invT, out long flags, out float weight)
     {
-        bool bad = float.IsNaN(a.Max) || float.IsNaN(a.SumExp);
+        bool bad = float.IsNaN(a.Max) || float.IsNaN(a.Tail);
         float m = GroupExtensions.AllReduce<float, MaxFloat>(bad ? float.NegativeInfinity : a.Max);
-        var s = SoftmaxAccumulator.Rescaled(a, m, invT);
-        bad |= !float.IsFinite(s.SumExp) || !float.IsFinite(s.EntropyAcc);
-        flags = bad ? 1L << Invalid : 0L;
+        var s = SoftmaxAccumulator.Rescaled(a, m, invT, out weight);
+        bad |= !float.IsFinite(s.Tail) || !float.IsFinite(s.EntropyAcc);
+        flags = (bad ? 1L << Invalid : 0L) | (!bad && SoftmaxAccumulator.HoldsMax(a, m) ? 1L << Holders : 0L);
         return s;
     }
 
     private static SoftmaxAccumulator Finish(SoftmaxAccumulator s, long all, bool withKl)
     {
+        // No thread holds the max only when none saw a finite entry (the max reduction then gives its
+        // identity, float.MinValue, not -inf): the group is empty.
+        long holders = Field(all, Holders);
         SoftmaxAccumulator r;
-        r.Max = s.Max;
-        r.SumExp = FiniteSum(s.SumExp);
+        r.Max = holders == 0 ? float.NegativeInfinity : s.Max;
+        r.Tail = FiniteSum(s.Tail) + (holders > 1 ? holders - 1 : 0);
         r.EntropyAcc = FiniteSum(s.EntropyAcc);
 
         // The KL sums are +inf when q = 0 where p > 0: KL is then infinite.
@@ -109,7 +116,7 @@ public static class GroupMerge
         r.Mismatches = withKl ? FiniteSum(s.Mismatches) : 0f;
         if (Field(all, Invalid) != 0)
         {
-            r.SumExp = float.NaN;
+            r.Tail = float.NaN;
         }
 
         if (Field(all, KlNaN) != 0)

@@ -111,8 +111,8 @@ public readonly struct JsNormalizers
     {
         MaxP = row.P.Max;
         MaxQ = row.Q.Max;
-        LogSumP = XMath.Log(row.P.SumExp);
-        LogSumQ = XMath.Log(row.Q.SumExp);
+        LogSumP = row.P.LogSum;
+        LogSumQ = row.Q.LogSum;
         LseDifference = KlMath.LseDifference(row.P, row.Q, invT);
         InvT = invT;
     }

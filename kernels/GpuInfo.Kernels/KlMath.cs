@@ -136,5 +136,5 @@ public static class KlMath
     }
 
     private static float ClassicLseDifference(SoftmaxAccumulator p, SoftmaxAccumulator q, float invT) =>
-        (p.Max - q.Max) * invT + XMath.Log(p.SumExp / q.SumExp);
+        (p.Max - q.Max) * invT + p.LogSum - q.LogSum;
 }

@@ -58,8 +58,8 @@ public static class PairFinishKernel
             {
                 long at = (long)row.X * vocab + y;
                 float xp = default(TLoadP).Load(p[at]), xq = default(TLoadQ).Load(q[at]);
-                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, xp, invT);
-                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, xq, invT);
+                nllP = acc.P.NegativeLogProb(xp, invT);
+                nllQ = acc.Q.NegativeLogProb(xq, invT);
                 ratio = KlMath.LogRatio(acc.P, acc.Q, xp, xq, invT);
             }
 

@@ -30,7 +30,7 @@ public struct RowPartial
     /// <summary>The row's cross-entropy given the target's raw logit and class weight.</summary>
     public readonly float CrossEntropy(in CrossEntropyParams ce, float xTarget, float weightTarget)
     {
-        float nll = SoftmaxMath.NegativeLogProb(Softmax.Max, Softmax.SumExp, xTarget, ce.InvTemperature);
+        float nll = Softmax.NegativeLogProb(xTarget, ce.InvTemperature);
         return SoftmaxMath.CrossEntropy(ce, Softmax.LogSumExp(ce.InvTemperature), nll, weightTarget, SumX, SumWX);
     }
 

@@ -3,20 +3,24 @@ using ILGPU.Algorithms;
 namespace GpuInfo.Kernels;
 
 /// <summary>
-/// One-pass (online) softmax statistics of a row x at temperature T: the running raw max, Σ e^g,
-/// Σ e^g·g for the entropy (g = (x - max)/T) and, when paired with another row x', the KL terms of
+/// One-pass (online) softmax statistics of a row x at temperature T: the running raw max, Σ e^g
+/// without the max entry's own 1 (the tail, so that a near-one-hot row keeps its tail's digits: 1 + tail
+/// in float32 loses every entry below 6e-8), Σ e^g·g for the entropy (g = (x - max)/T) and, when paired with another row x', the KL terms of
 /// <see cref="KlMath"/> with d = (x' - x)/T: Σ e^g·(x - x')/T, and Σ e^g·φ(d - c) and Σ e^g·(d - c)
 /// around a shift c (the d of the entry holding the max), φ(u) = e^u - 1 - u.
 /// Accumulators merge associatively, so a row can be split over threads, groups and cores.
-/// NaN or +inf entries poison <see cref="SumExp"/> (or make the max +inf): the facade reports such rows.
+/// NaN or +inf entries poison <see cref="Tail"/> (or make the max +inf): the facade reports such rows.
 /// </summary>
 public struct SoftmaxAccumulator
 {
     /// <summary>Running max of the raw logits; -inf while no finite entry was seen.</summary>
     public float Max;
 
-    /// <summary>Σ exp((x - Max)/T).</summary>
-    public float SumExp;
+    /// <summary>
+    /// Σ exp((x - Max)/T) over every entry but the first one holding <see cref="Max"/> (whose term is
+    /// exactly 1); ties with the max count 1 each. While no finite entry was seen: 0 (NaN if a NaN came).
+    /// </summary>
+    public float Tail;
 
     /// <summary>Σ exp(d)·d, d = (x - Max)/T.</summary>
     public float EntropyAcc;
@@ -55,10 +59,10 @@ public struct SoftmaxAccumulator
         }
         else
         {
-            // NaN lands here and poisons SumExp.
+            // NaN lands here and poisons the tail.
             float d = (x - Max) * invT;
             float e = XMath.Exp(d);
-            SumExp += e;
+            Tail += e;
             EntropyAcc += e * XMath.Max(d, SoftmaxMath.Floor);
         }
     }
@@ -100,7 +104,7 @@ public struct SoftmaxAccumulator
         {
             float g = (x - Max) * invT;
             float e = XMath.Exp(g);
-            SumExp += e;
+            Tail += e;
             EntropyAcc += e * XMath.Max(g, SoftmaxMath.Floor);
             float otherGap = (other - Max) * invT;
             if (e == 0f)
@@ -120,24 +124,23 @@ public struct SoftmaxAccumulator
 
     /// <summary>
     /// Starts a new running max at x; returns the factor the old sums were rescaled by, and the old
-    /// weight sum after rescaling (before this entry's 1 was added).
+    /// weight after rescaling (all of it now tail: x's own 1 is implicit).
     /// </summary>
     private float NewMax(float x, float invT, out float oldSum)
     {
         float c = 0f;
         if (Max == float.NegativeInfinity)
         {
-            // SumExp is 0 here, or NaN if a NaN came first: keep the NaN.
-            oldSum = SumExp;
-            SumExp += 1f;
+            // The tail is 0 here, or NaN if a NaN came first: keep the NaN.
+            oldSum = Tail;
             EntropyAcc = 0f;
         }
         else
         {
             c = XMath.Exp((Max - x) * invT);
             EntropyAcc = SoftmaxMath.RescaleEntropy(EntropyAcc, SumExp, Max, x, invT, c);
-            oldSum = SumExp * c;
-            SumExp = oldSum + 1f;
+            oldSum = c + c * Tail;
+            Tail = oldSum;
         }
 
         Max = x;
@@ -149,18 +152,19 @@ public struct SoftmaxAccumulator
     {
         float m = float.IsNaN(a.Max) || float.IsNaN(b.Max) ? float.NaN : XMath.Max(a.Max, b.Max);
         float shift = b.Max > a.Max ? b.Shift : a.Shift;
-        var ra = Rescaled(a, m, invT);
-        var rb = Rescaled(b, m, invT);
-        KlMath.MoveShift(ref ra, ra.SumExp, shift, a.SumExp > 0f);
-        KlMath.MoveShift(ref rb, rb.SumExp, shift, b.SumExp > 0f);
+        var ra = Rescaled(a, m, invT, out float weightA);
+        var rb = Rescaled(b, m, invT, out float weightB);
+        KlMath.MoveShift(ref ra, weightA, shift, a.SumExp > 0f);
+        KlMath.MoveShift(ref rb, weightB, shift, b.SumExp > 0f);
         ra.AddSameFrame(rb);
+        ra.Tail += HoldsMax(a, m) && HoldsMax(b, m) ? 1f : 0f;
         return ra;
     }
 
-    /// <summary>Adds the sums of an accumulator with the same reference max and KL shift.</summary>
+    /// <summary>Adds the sums of an accumulator with the same reference max and KL shift whose tail does not hold the max's 1.</summary>
     public void AddSameFrame(in SoftmaxAccumulator b)
     {
-        SumExp += b.SumExp;
+        Tail += b.Tail;
         EntropyAcc += b.EntropyAcc;
         ValueAcc += b.ValueAcc;
         CurvatureAcc += b.CurvatureAcc;
@@ -168,13 +172,22 @@ public struct SoftmaxAccumulator
         Mismatches += b.Mismatches;
     }
 
-    /// <summary>This accumulator expressed relative to a larger max m (a part with no finite entry adds 0, or NaN).</summary>
-    public static SoftmaxAccumulator Rescaled(SoftmaxAccumulator a, float m, float invT)
+    /// <summary>Whether a holds the max m (m finite or +inf): its 1 is then implicit, not in its tail.</summary>
+    public static bool HoldsMax(in SoftmaxAccumulator a, float m) => a.Max == m && m != float.NegativeInfinity;
+
+    /// <summary>
+    /// This accumulator expressed relative to a max m ≥ its own (a part with no finite entry adds 0, or
+    /// NaN). <paramref name="weight"/> is its whole Σe in that frame; the tail is that weight, except
+    /// for a part that holds m, whose tail stays its own (m's 1 is implicit: the caller counts it once).
+    /// </summary>
+    public static SoftmaxAccumulator Rescaled(SoftmaxAccumulator a, float m, float invT, out float weight)
     {
         float c = SoftmaxMath.Rescale(a.Max, m, invT);
+        bool holds = HoldsMax(a, m);
+        weight = holds ? 1f + a.Tail : c + c * a.Tail;
         SoftmaxAccumulator r;
         r.Max = m;
-        r.SumExp = a.SumExp * c;
+        r.Tail = holds ? a.Tail : weight;
         r.EntropyAcc = SoftmaxMath.RescaleEntropy(a.EntropyAcc, a.SumExp, a.Max, m, invT, c);
         r.ValueAcc = SoftmaxMath.RescaleWeighted(a.ValueAcc, c);
         r.CurvatureAcc = SoftmaxMath.RescaleWeighted(a.CurvatureAcc, c);
@@ -184,11 +197,20 @@ public struct SoftmaxAccumulator
         return r;
     }
 
-    /// <summary>log Σ e^{x/T}.</summary>
-    public readonly float LogSumExp(float invT) => SoftmaxMath.LogSumExp(Max, SumExp, invT);
+    /// <summary>Σ exp((x - Max)/T) over the whole row: 1 + tail, or 0 (NaN) while no finite entry was seen.</summary>
+    public readonly float SumExp => Max == float.NegativeInfinity ? Tail : 1f + Tail;
 
-    /// <summary>-Σ p log p (nats).</summary>
-    public readonly float Entropy => SoftmaxMath.Entropy(SumExp, EntropyAcc);
+    /// <summary>log Σ exp((x - Max)/T), with the tail's digits kept (log1p).</summary>
+    public readonly float LogSum => Max == float.NegativeInfinity ? XMath.Log(Tail) : SoftmaxMath.Log1P(Tail);
+
+    /// <summary>log Σ e^{x/T}.</summary>
+    public readonly float LogSumExp(float invT) => Max * invT + LogSum;
+
+    /// <summary>-Σ p log p (nats): log s - t/s.</summary>
+    public readonly float Entropy => LogSum - EntropyAcc / SumExp;
+
+    /// <summary>-log p of an entry with raw logit x: (max - x)/T + log s, without cancelling two large numbers.</summary>
+    public readonly float NegativeLogProb(float x, float invT) => (Max - x) * invT + LogSum;
 
     /// <summary>B = E_p[e^{d - c}] - 1 = e^{-c}·Z'/Z - 1 when the supports agree (see <see cref="KlMath"/>).</summary>
     public readonly float RatioMinusOne => (CurvatureAcc + ShiftAcc) / SumExp;

@@ -26,15 +26,20 @@ public static class SoftmaxMath
     /// <summary>Rescales a weighted sum Σ e^{d}·v by c; 0 when c underflowed.</summary>
     public static float RescaleWeighted(float acc, float c) => c == 0f ? 0f : c * acc;
 
-    /// <summary>log Σ exp(x/T) from the raw running max and the rescaled sum.</summary>
-    public static float LogSumExp(float max, float sum, float invT) => max * invT + XMath.Log(sum);
+    /// <summary>
+    /// log(1 + t) for t ≥ 0 to a few ulps (the rounding of 1 + t is corrected by t / (u - 1)); t when
+    /// 1 + t rounds to 1. XMath has none, and .NET's float.LogP1 is log(1 + t), which loses t's digits.
+    /// </summary>
+    public static float Log1P(float t)
+    {
+        float u = 1f + t;
+        if (u == 1f)
+        {
+            return t;
+        }
 
-    /// <summary>Entropy -Σ p log p in nats from log s - t/s.</summary>
-    public static float Entropy(float sum, float entropyAcc) => XMath.Log(sum) - entropyAcc / sum;
-
-    /// <summary>-log p_y = (max - x_y)/T + log s, without cancelling two large numbers.</summary>
-    public static float NegativeLogProb(float max, float sum, float xTarget, float invT) =>
-        (max - xTarget) * invT + XMath.Log(sum);
+        return u == float.PositiveInfinity ? u : XMath.Log(u) * (t / (u - 1f));
+    }
 
     /// <summary>
     /// Per-row cross-entropy as PyTorch defines it, plus z-loss:

@@ -339,6 +339,62 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         CheckGradient(fromHalf, shape, y, options, gradResult, gradH, data);
     }
 
+    /// <summary>
+    /// Rows whose max holds nearly all the mass, its target: the NLL and entropy are about the tail's
+    /// mass (1e-9 to 1e-1 here), which float32 loses when it adds the tail onto the max's 1 (the SIMD
+    /// path read 1e4 times a 1e-10 NLL, the kernels 0). Every shape, the split-vocabulary one included.
+    /// </summary>
+    [Fact]
+    public void Confident_rows_keep_the_relative_accuracy_of_their_small_nll_and_entropy()
+    {
+        const double Rel = 1e-4;
+        foreach (var shape in Shapes.Append(Wide))
+        {
+            var data = new TestData();
+            var (x, y) = ConfidentRows(data, shape, 1e-9, 1e-1);
+            var loss = Poisoned(shape.Rows);
+            var entropy = Poisoned(shape.Rows);
+            Engine.CrossEntropy(Logits.Float32(x, shape.Vocab), y, new CrossEntropyOptions { Reduction = Reduction.None }, loss);
+            Engine.Entropy(Logits.Float32(x, shape.Vocab), entropy);
+            for (int r = 0; r < shape.Rows; r++)
+            {
+                var z = Reference64.Scaled(Row(x, shape, r), 1);
+                Tolerance.Close(Reference64.CrossEntropy(z, y[r], 0, null, 0), loss[r], Rel, 0, $"nll row {r} {shape} {data}");
+                Tolerance.Close(Reference64.Entropy(z), entropy[r], Rel, 0, $"entropy row {r} {shape} {data}");
+            }
+
+            // The pair pass's own NLLs of both inputs (their sums: every row's tail is below 1e-5).
+            (x, y) = ConfidentRows(data, shape, 1e-9, 1e-5);
+            var q = data.Perturbed(x, 0.01);
+            var totals = new ComparisonAccumulator();
+            Engine.Compare(Logits.Float32(x, shape.Vocab), Logits.Float32(q, shape.Vocab), totals, y);
+            double nllP = 0, nllQ = 0;
+            for (int r = 0; r < shape.Rows; r++)
+            {
+                nllP += Reference64.CrossEntropy(Reference64.Scaled(Row(x, shape, r), 1), y[r], 0, null, 0);
+                nllQ += Reference64.CrossEntropy(Reference64.Scaled(Row(q, shape, r), 1), y[r], 0, null, 0);
+            }
+
+            Tolerance.Close(nllP, totals.NllSumBase, Rel, 0, $"pair nll base {shape} {data}");
+            Tolerance.Close(nllQ, totals.NllSumTest, Rel, 0, $"pair nll test {shape} {data}");
+        }
+    }
+
+    /// <summary>N(0, 1) logits with one entry per row (the target, at a random column) raised so that the rest's mass spans [lo, hi] over the rows.</summary>
+    private static (float[] X, int[] Y) ConfidentRows(TestData data, Shape shape, double lo, double hi)
+    {
+        var x = data.Logits(shape.Rows, shape.Vocab, scale: 1.0);
+        var y = new int[shape.Rows];
+        for (int r = 0; r < shape.Rows; r++)
+        {
+            double tail = lo * Math.Pow(hi / lo, shape.Rows == 1 ? 0 : (double)r / (shape.Rows - 1));
+            y[r] = data.Rng.Next(shape.Vocab);
+            x[r * shape.Vocab + y[r]] = (float)Math.Log((shape.Vocab - 1) * Math.Exp(0.5) / tail);
+        }
+
+        return (x, y);
+    }
+
     [Fact]
     public void Split_vocabulary_path_matches_float64()
     {

@@ -305,8 +305,8 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
             if (y != job.IgnoreIndex)
             {
                 float xp = BlockLoader.LoadOne(job.P, row, y), xq = BlockLoader.LoadOne(job.Q, row, y);
-                nllP = SoftmaxMath.NegativeLogProb(acc.P.Max, acc.P.SumExp, xp, invT);
-                nllQ = SoftmaxMath.NegativeLogProb(acc.Q.Max, acc.Q.SumExp, xq, invT);
+                nllP = acc.P.NegativeLogProb(xp, invT);
+                nllQ = acc.Q.NegativeLogProb(xq, invT);
                 ratio = KlMath.LogRatio(acc.P, acc.Q, xp, xq, invT);
             }
 

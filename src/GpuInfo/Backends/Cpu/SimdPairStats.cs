@@ -31,9 +31,6 @@ internal static class SimdPairStats<TV>
         return acc;
     }
 
-    /// <summary>As in <see cref="SimdRowStats{TV, TSums}"/>: how far above the running max a block may go and still use it as its reference.</summary>
-    private const float MaxReferenceGap = 60f;
-
     private const float Log2E = 1.44269504088896341f;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -45,39 +42,26 @@ internal static class SimdPairStats<TV>
         }
     }
 
-    /// <summary>One read of the block around the running maxes and KL shifts; false (accumulator unchanged) if a side's max jumps too far.</summary>
+    /// <summary>One read of the block around the running maxes and KL shifts; false (accumulator unchanged) if it holds a new max on either side.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool OnePass(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
     {
         var blockP = new SoftmaxAccumulator { Max = acc.P.Max, Shift = acc.P.Shift };
         var blockQ = new SoftmaxAccumulator { Max = acc.Q.Max, Shift = acc.Q.Shift };
         Sums(xp, xq, invT, ref blockP, ref blockQ, out float maxP, out float maxQ);
-        if ((maxP > acc.P.Max && (maxP - acc.P.Max) * invT > MaxReferenceGap) || (maxQ > acc.Q.Max && (maxQ - acc.Q.Max) * invT > MaxReferenceGap))
+        if (maxP > acc.P.Max || maxQ > acc.Q.Max)
         {
             return false;
         }
 
-        // Same reference and shift: the sums add. NaN and +inf poison them (the row is reported invalid).
+        // Same reference and shift: the sums add (ties with a max add their 1 to its tail). NaN and +inf
+        // poison them (the row is reported invalid).
         acc.P.AddSameFrame(blockP);
         acc.Q.AddSameFrame(blockQ);
-        if (maxP > acc.TopP.Value)
-        {
-            int top = TensorPrimitives.IndexOfMax(xp);
-            acc.TopP = new ArgMaxTracker { Value = maxP, Index = column0 + top };
-            Recentre(ref acc.P, maxP, (xq[top] - maxP) * invT, invT);
-        }
-
-        if (maxQ > acc.TopQ.Value)
-        {
-            int top = TensorPrimitives.IndexOfMax(xq);
-            acc.TopQ = new ArgMaxTracker { Value = maxQ, Index = column0 + top };
-            Recentre(ref acc.Q, maxQ, (xp[top] - maxQ) * invT, invT);
-        }
-
         return true;
     }
 
-    /// <summary>Each block's own max and shift (a row's first block, and blocks whose max jumps far).</summary>
+    /// <summary>Each block's own max and shift (a row's first block, and blocks with a new max on either side).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TwoPass(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
     {
@@ -112,20 +96,22 @@ internal static class SimdPairStats<TV>
         // Each side's KL shift is the d of its block max entry (see KlMath).
         var blockP = new SoftmaxAccumulator { Max = maxP, Shift = shiftP };
         var blockQ = new SoftmaxAccumulator { Max = maxQ, Shift = shiftQ };
-        Sums(xp, xq, invT, ref blockP, ref blockQ, out _, out _);
+        SumsAroundMax<WithEntropy>(xp, xq, topP, invT, ref blockP);
+        SumsAroundMax<SoftmaxOnly>(xq, xp, topQ, invT, ref blockQ);
         acc.P = SoftmaxAccumulator.Merge(acc.P, blockP, invT);
         acc.Q = SoftmaxAccumulator.Merge(acc.Q, blockQ, invT);
     }
 
-    /// <summary>Moves an accumulator to a new max and the shift of the entry holding it.</summary>
-    private static void Recentre(ref SoftmaxAccumulator a, float max, float shift, float invT)
+    /// <summary>
+    /// One side's sums around its block max at <paramref name="top"/>, over the entries before and after
+    /// it: the max's own terms are its implicit 1 in the tail, 0 in every other sum but Σe·v, where v = -shift.
+    /// </summary>
+    private static void SumsAroundMax<TSums>(ReadOnlySpan<float> x, ReadOnlySpan<float> other, int top, float invT, ref SoftmaxAccumulator side)
+        where TSums : struct, IRowSums
     {
-        bool hadWeight = a.SumExp > 0f;
-        a = SoftmaxAccumulator.Rescaled(a, max, invT);
-        if (float.IsFinite(shift))
-        {
-            KlMath.MoveShift(ref a, a.SumExp, shift, hadWeight);
-        }
+        SideSums<TSums>(x[..top], other[..top], invT, ref side);
+        SideSums<TSums>(x[(top + 1)..], other[(top + 1)..], invT, ref side);
+        side.ValueAcc -= side.Shift;
     }
 
     /// <summary>Both sides' sums around the references (Max) and shifts already set in the block accumulators.</summary>
@@ -141,7 +127,7 @@ internal static class SimdPairStats<TV>
     }
 
     /// <summary>
-    /// One side's sums (Σe, Σe·g when <typeparamref name="TSums"/> asks for the entropy, and the KL
+    /// Adds one side's sums (Σe, Σe·g when <typeparamref name="TSums"/> asks for the entropy, and the KL
     /// terms against <paramref name="other"/>); returns the block's max of <paramref name="x"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -149,11 +135,11 @@ internal static class SimdPairStats<TV>
         where TSums : struct, IRowSums
     {
         var sums = VectorSums<TSums>(x, other, invT, side.Max, side.Shift, out int done);
-        side.SumExp = sums.S;
-        side.EntropyAcc = sums.T;
-        side.ValueAcc = sums.Value;
+        side.Tail += sums.S;
+        side.EntropyAcc += sums.T;
+        side.ValueAcc += sums.Value;
         side.CurvatureAcc += sums.Curvature;
-        side.ShiftAcc = sums.ShiftAcc;
+        side.ShiftAcc += sums.ShiftAcc;
         if (sums.AnyFar)
         {
             AddFarLanes(x[..done], other, invT, ref side);
@@ -275,7 +261,7 @@ internal static class SimdPairStats<TV>
         g = MathF.Max(g, SoftmaxMath.Floor);
         float v = (x - other) * invT;
         float u = -v - side.Shift;
-        side.SumExp += e;
+        side.Tail += e;
         side.EntropyAcc += withEntropy ? e * g : 0f;
         if (e != 0f)
         {

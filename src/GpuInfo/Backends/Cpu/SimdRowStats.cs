@@ -8,7 +8,8 @@ namespace GpuInfo.Backends.Cpu;
 
 /// <summary>
 /// The single-input CPU pass: per block, one fused vector loop around the row's running max (a block
-/// whose own max is far above it is redone around that) for the block max, Σ2^y and Σ2^y·y
+/// whose own max is above it is redone around that, without its max entry, so that the max's 1
+/// never enters a sum: see <see cref="SoftmaxAccumulator.Tail"/>) for the block max, Σ2^y and Σ2^y·y
 /// (y = (x - max)·log2 e / T), Σx and Σw·x, merged into the row's <see cref="RowPartial"/> with the
 /// same merge the GPU kernels use. Generic over the lane width
 /// <typeparamref name="TV"/> and the optional sums <typeparamref name="TSums"/>.
@@ -32,13 +33,6 @@ internal static class SimdRowStats<TV, TSums>
         return acc;
     }
 
-    /// <summary>
-    /// A block can reuse the running max as its reference unless its own max exceeds it by more than
-    /// this (scaled) gap; then the block is redone around its own max (rare: a row's max is usually
-    /// found in its first blocks).
-    /// </summary>
-    private const float MaxReferenceGap = 60f;
-
     private const float Log2E = 1.44269504088896341f;
 
     private const float Ln2 = 0.693147180559945309f;
@@ -54,41 +48,36 @@ internal static class SimdRowStats<TV, TSums>
 
     /// <summary>
     /// One read of the block with the running max as the reference. Returns false, leaving the
-    /// accumulator unchanged, when the block's max is too far above it to use it.
+    /// accumulator unchanged, when the block holds a new max.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool OnePass(ReadOnlySpan<float> x, int column0, float invT, ReadOnlySpan<float> w, ref RowPartial acc)
     {
         float reference = acc.Softmax.Max;
         var sums = Sums(x, reference, invT, w, out float blockMax);
-        if (blockMax > reference && (blockMax - reference) * invT > MaxReferenceGap)
+        if (blockMax > reference)
         {
             return false;
         }
 
-        // NaN and +inf entries poison the sums themselves: the row is reported invalid.
-        acc.Softmax.SumExp += sums.S;
+        // NaN and +inf entries poison the sums themselves: the row is reported invalid. Entries equal to
+        // the running max (ties) add their 1 to the tail, as they should.
+        acc.Softmax.Tail += sums.S;
         acc.Softmax.EntropyAcc += sums.T;
         acc.SumX += sums.X;
         acc.SumWX += sums.WX;
-        if (blockMax > reference)
-        {
-            acc.Softmax = SoftmaxAccumulator.Rescaled(acc.Softmax, blockMax, invT);
-        }
-
-        if (blockMax > acc.Top.Value)
-        {
-            acc.Top = new ArgMaxTracker { Value = blockMax, Index = column0 + TensorPrimitives.IndexOfMax(x) };
-        }
-
         return true;
     }
 
-    /// <summary>The block's max first, then the sums around it (a row's first block, and blocks with a far larger max).</summary>
+    /// <summary>
+    /// The block's max first, then the sums around it over the entries before and after the (first) one
+    /// holding it (a row's first block, and blocks with a new max).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void TwoPass(ReadOnlySpan<float> x, int column0, float invT, ReadOnlySpan<float> w, ref RowPartial acc)
     {
-        float max = TensorPrimitives.Max(x);
+        int top = TensorPrimitives.IndexOfMax(x);
+        float max = x[top];
         if (!float.IsFinite(max))
         {
             // NaN, +inf, or all -inf: the exact scalar step (rare; NaN and +inf are errors).
@@ -102,14 +91,15 @@ internal static class SimdRowStats<TV, TSums>
 
         if (max > acc.Top.Value)
         {
-            acc.Top = new ArgMaxTracker { Value = max, Index = column0 + TensorPrimitives.IndexOfMax(x) };
+            acc.Top = new ArgMaxTracker { Value = max, Index = column0 + top };
         }
 
-        var sums = Sums(x, max, invT, w, out _);
-        var block = new SoftmaxAccumulator { Max = max, SumExp = sums.S, EntropyAcc = sums.T };
+        var before = Sums(x[..top], max, invT, w.IsEmpty ? w : w[..top], out _);
+        var after = Sums(x[(top + 1)..], max, invT, w.IsEmpty ? w : w[(top + 1)..], out _);
+        var block = new SoftmaxAccumulator { Max = max, Tail = before.S + after.S, EntropyAcc = before.T + after.T };
         acc.Softmax = SoftmaxAccumulator.Merge(acc.Softmax, block, invT);
-        acc.SumX += sums.X;
-        acc.SumWX += sums.WX;
+        acc.SumX += before.X + after.X + (TSums.Smoothing ? max : 0f);
+        acc.SumWX += before.WX + after.WX + (TSums.Smoothing && !w.IsEmpty && w[top] != 0f ? w[top] * max : 0f);
     }
 
     /// <summary>
