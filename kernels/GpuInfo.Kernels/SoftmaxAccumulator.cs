@@ -197,6 +197,25 @@ public struct SoftmaxAccumulator
         return r;
     }
 
+    /// <summary>
+    /// Moves the reference to a larger max m that an entry already in the tail holds, whose term
+    /// becomes the implicit 1 (the CPU path's blocks with a new max); returns the whole Σe in the new
+    /// frame. The tail is then c·(1 + tail) - 1, exact only to ~1e-7 absolute: for tails not small
+    /// next to 1. The KL shift stays (see <see cref="KlMath.MoveShift"/>).
+    /// </summary>
+    public float Recentre(float m, float invT)
+    {
+        float c = SoftmaxMath.Rescale(Max, m, invT);
+        float weight = c * SumExp;
+        EntropyAcc = SoftmaxMath.RescaleEntropy(EntropyAcc, SumExp, Max, m, invT, c);
+        ValueAcc = SoftmaxMath.RescaleWeighted(ValueAcc, c);
+        CurvatureAcc = SoftmaxMath.RescaleWeighted(CurvatureAcc, c);
+        ShiftAcc = SoftmaxMath.RescaleWeighted(ShiftAcc, c);
+        Tail = weight - 1f;
+        Max = m;
+        return weight;
+    }
+
     /// <summary>Σ exp((x - Max)/T) over the whole row: 1 + tail, or 0 (NaN) while no finite entry was seen.</summary>
     public readonly float SumExp => Max == float.NegativeInfinity ? Tail : 1f + Tail;
 

@@ -33,6 +33,12 @@ internal static class SimdPairStats<TV>
 
     private const float Log2E = 1.44269504088896341f;
 
+    /// <summary>As in <see cref="SimdRowStats{TV, TSums}"/>: how far above the running max a block may go and still use it as its reference.</summary>
+    private const float MaxReferenceGap = 60f;
+
+    /// <summary>As in <see cref="SimdRowStats{TV, TSums}"/>: the smallest tail a block with a new max may leave and keep its sums.</summary>
+    private const float MinRecentredTail = 1f;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
     {
@@ -42,22 +48,47 @@ internal static class SimdPairStats<TV>
         }
     }
 
-    /// <summary>One read of the block around the running maxes and KL shifts; false (accumulator unchanged) if it holds a new max on either side.</summary>
+    /// <summary>
+    /// One read of the block around the running maxes and KL shifts; false (accumulator unchanged) if a
+    /// side's max jumps too far, or leaves that side near-one-hot.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool OnePass(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
     {
         var blockP = new SoftmaxAccumulator { Max = acc.P.Max, Shift = acc.P.Shift };
         var blockQ = new SoftmaxAccumulator { Max = acc.Q.Max, Shift = acc.Q.Shift };
         Sums(xp, xq, invT, ref blockP, ref blockQ, out float maxP, out float maxQ);
-        if (maxP > acc.P.Max || maxQ > acc.Q.Max)
+        if ((maxP > acc.P.Max && (maxP - acc.P.Max) * invT > MaxReferenceGap) || (maxQ > acc.Q.Max && (maxQ - acc.Q.Max) * invT > MaxReferenceGap))
         {
             return false;
         }
 
         // Same reference and shift: the sums add (ties with a max add their 1 to its tail). NaN and +inf
         // poison them (the row is reported invalid).
-        acc.P.AddSameFrame(blockP);
-        acc.Q.AddSameFrame(blockQ);
+        var sideP = acc.P;
+        var sideQ = acc.Q;
+        sideP.AddSameFrame(blockP);
+        sideQ.AddSameFrame(blockQ);
+        int topP = maxP > acc.P.Max ? TensorPrimitives.IndexOfMax(xp) : -1;
+        int topQ = maxQ > acc.Q.Max ? TensorPrimitives.IndexOfMax(xq) : -1;
+        if ((topP >= 0 && !Recentred(ref sideP, maxP, (xq[topP] - maxP) * invT, invT))
+            || (topQ >= 0 && !Recentred(ref sideQ, maxQ, (xp[topQ] - maxQ) * invT, invT)))
+        {
+            return false;
+        }
+
+        acc.P = sideP;
+        acc.Q = sideQ;
+        if (topP >= 0 && maxP > acc.TopP.Value)
+        {
+            acc.TopP = new ArgMaxTracker { Value = maxP, Index = column0 + topP };
+        }
+
+        if (topQ >= 0 && maxQ > acc.TopQ.Value)
+        {
+            acc.TopQ = new ArgMaxTracker { Value = maxQ, Index = column0 + topQ };
+        }
+
         return true;
     }
 
@@ -100,6 +131,27 @@ internal static class SimdPairStats<TV>
         SumsAroundMax<SoftmaxOnly>(xq, xp, topQ, invT, ref blockQ);
         acc.P = SoftmaxAccumulator.Merge(acc.P, blockP, invT);
         acc.Q = SoftmaxAccumulator.Merge(acc.Q, blockQ, invT);
+    }
+
+    /// <summary>
+    /// Moves a side to its block's new max and the KL shift of the entry holding it; false where that
+    /// leaves a tail too small to keep (the block is then redone around its max).
+    /// </summary>
+    private static bool Recentred(ref SoftmaxAccumulator side, float max, float shift, float invT)
+    {
+        bool hadWeight = side.SumExp > 0f;
+        float weight = side.Recentre(max, invT);
+        if (!(side.Tail >= MinRecentredTail))
+        {
+            return false;
+        }
+
+        if (float.IsFinite(shift))
+        {
+            KlMath.MoveShift(ref side, weight, shift, hadWeight);
+        }
+
+        return true;
     }
 
     /// <summary>

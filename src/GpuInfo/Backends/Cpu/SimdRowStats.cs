@@ -8,8 +8,9 @@ namespace GpuInfo.Backends.Cpu;
 
 /// <summary>
 /// The single-input CPU pass: per block, one fused vector loop around the row's running max (a block
-/// whose own max is above it is redone around that, without its max entry, so that the max's 1
-/// never enters a sum: see <see cref="SoftmaxAccumulator.Tail"/>) for the block max, Σ2^y and Σ2^y·y
+/// whose own max is far above it, or that makes the row near-one-hot, is redone around that max
+/// without its entry, so that the max's 1 never enters a sum: see <see cref="SoftmaxAccumulator.Tail"/>)
+/// for the block max, Σ2^y and Σ2^y·y
 /// (y = (x - max)·log2 e / T), Σx and Σw·x, merged into the row's <see cref="RowPartial"/> with the
 /// same merge the GPU kernels use. Generic over the lane width
 /// <typeparamref name="TV"/> and the optional sums <typeparamref name="TSums"/>.
@@ -37,6 +38,20 @@ internal static class SimdRowStats<TV, TSums>
 
     private const float Ln2 = 0.693147180559945309f;
 
+    /// <summary>
+    /// A block can reuse the running max as its reference unless its own max exceeds it by more than
+    /// this (scaled) gap; then the block is redone around its own max.
+    /// </summary>
+    private const float MaxReferenceGap = 60f;
+
+    /// <summary>
+    /// A block with a new max keeps the sums it made around the old one when the row's tail is then at
+    /// least this (relative to the new max's 1): its lane's entries after the max were rounded against
+    /// that max, an error of ~1e-7 absolute. A smaller tail (a near-one-hot row, about once a row)
+    /// redoes the block around its max.
+    /// </summary>
+    private const float MinRecentredTail = 1f;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Block(ReadOnlySpan<float> x, int column0, float invT, ReadOnlySpan<float> w, ref RowPartial acc)
     {
@@ -48,22 +63,38 @@ internal static class SimdRowStats<TV, TSums>
 
     /// <summary>
     /// One read of the block with the running max as the reference. Returns false, leaving the
-    /// accumulator unchanged, when the block holds a new max.
+    /// accumulator unchanged, when the block's max is too far above it, or leaves too small a tail.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool OnePass(ReadOnlySpan<float> x, int column0, float invT, ReadOnlySpan<float> w, ref RowPartial acc)
     {
         float reference = acc.Softmax.Max;
         var sums = Sums(x, reference, invT, w, out float blockMax);
-        if (blockMax > reference)
+        if (blockMax > reference && (blockMax - reference) * invT > MaxReferenceGap)
         {
             return false;
         }
 
         // NaN and +inf entries poison the sums themselves: the row is reported invalid. Entries equal to
         // the running max (ties) add their 1 to the tail, as they should.
-        acc.Softmax.Tail += sums.S;
-        acc.Softmax.EntropyAcc += sums.T;
+        var softmax = acc.Softmax;
+        softmax.Tail += sums.S;
+        softmax.EntropyAcc += sums.T;
+        if (blockMax > reference)
+        {
+            softmax.Recentre(blockMax, invT);
+            if (!(softmax.Tail >= MinRecentredTail))
+            {
+                return false;
+            }
+
+            if (blockMax > acc.Top.Value)
+            {
+                acc.Top = new ArgMaxTracker { Value = blockMax, Index = column0 + TensorPrimitives.IndexOfMax(x) };
+            }
+        }
+
+        acc.Softmax = softmax;
         acc.SumX += sums.X;
         acc.SumWX += sums.WX;
         return true;
