@@ -161,8 +161,14 @@ internal static class SimdPairStats<TV>
     private static void SumsAroundMax<TSums>(ReadOnlySpan<float> x, ReadOnlySpan<float> other, int top, float invT, ref SoftmaxAccumulator side)
         where TSums : struct, IRowSums
     {
-        SideSums<TSums>(x[..top], other[..top], invT, ref side);
-        SideSums<TSums>(x[(top + 1)..], other[(top + 1)..], invT, ref side);
+        // Each part on its own, then added: the same roundings as the single-input pass's (eval and
+        // compare give a file's perplexity to the last digit).
+        var before = new SoftmaxAccumulator { Max = side.Max, Shift = side.Shift };
+        var after = before;
+        SideSums<TSums>(x[..top], other[..top], invT, ref before);
+        SideSums<TSums>(x[(top + 1)..], other[(top + 1)..], invT, ref after);
+        side.AddSameFrame(before);
+        side.AddSameFrame(after);
         side.ValueAcc -= side.Shift;
     }
 
