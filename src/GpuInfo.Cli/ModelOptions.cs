@@ -76,7 +76,7 @@ internal sealed class ModelOptions
             }
 
             var ids = TokenizedText.ReadIds(tokens);
-            return new ModelText(ids, null, null, clock.Elapsed.TotalSeconds);
+            return new ModelText(Scorable(ids), null, null, clock.Elapsed.TotalSeconds);
         }
 
         if (tokenizer is null)
@@ -87,8 +87,12 @@ internal sealed class ModelOptions
         var loaded = TokenizerCatalog.Load(tokenizer);
         string content = ReadUtf8(text!);
         var encoded = loaded.Encode(content, text!);
-        return new ModelText(encoded, loaded, content, clock.Elapsed.TotalSeconds);
+        return new ModelText(Scorable(encoded), loaded, content, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>A text of fewer than 2 tokens has none to score (the first has nothing before it): bad input data, naming the file.</summary>
+    private static TokenizedText Scorable(TokenizedText text) => text.Ids.Length >= 2 ? text
+        : throw new InvalidFileException(text.Name, $"has {text.Ids.Length} token{(text.Ids.Length == 1 ? "" : "s")}; scoring needs at least 2 (the first has nothing before it to predict it).");
 
     /// <summary>The first of these options given on the command line, or null (for verbs where they apply only with a model).</summary>
     public string? FirstGiven(ParseResult parse) =>

@@ -18,7 +18,8 @@ internal sealed class LogitsBuffer
     {
         if (capacity > Array.MaxLength)
         {
-            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, $"a batch's logits must fit one array ({Array.MaxLength} values); use a smaller batch or context.");
+            // One line (no "Actual value was" line): the message reaches the command line as it is.
+            throw new ArgumentException($"a batch's logits ({capacity} values) must fit one array ({Array.MaxLength} values): use a smaller batch or context.");
         }
 
         int n = (int)capacity;

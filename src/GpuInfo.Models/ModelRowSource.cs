@@ -29,8 +29,9 @@ public sealed class ModelRowSource : RowSource
     private readonly List<LogitsBuffer> _buffers = [];
     private readonly Dictionary<RowBlock, LogitsBuffer> _handed = [];
     private readonly Lazy<string> _tokensHash;
+    private readonly long _bufferValues;
 
-    /// <exception cref="ArgumentException">Bad window options, or a text of fewer than 2 tokens.</exception>
+    /// <exception cref="ArgumentException">Bad window options, a text of fewer than 2 tokens, or a batch of logits too large for one array.</exception>
     /// <exception cref="InvalidFileException">A token id the model's vocabulary does not have (names the model).</exception>
     public ModelRowSource(OnnxLanguageModel model, TokenizedText text, ModelWindowOptions? options = null)
     {
@@ -40,7 +41,7 @@ public sealed class ModelRowSource : RowSource
         o.Validate();
         if (text.Ids.Length < 2)
         {
-            throw new ArgumentException($"{text.Name} has {text.Ids.Length} tokens; scoring needs at least 2.", nameof(text));
+            throw new ArgumentException($"{text.Name} has {text.Ids.Length} token{(text.Ids.Length == 1 ? "" : "s")}; scoring needs at least 2.", nameof(text));
         }
 
         if (text.MaxId >= model.Vocab)
@@ -54,6 +55,18 @@ public sealed class ModelRowSource : RowSource
         _text = text;
         _options = o;
         Windows = new SlidingWindows(text.Ids.Length, o.Context, o.Stride);
+
+        // A buffer holds the longest batch there is: at most Batch windows (or as many as there are), each
+        // at most Context tokens (or the text's length), not what the options allow on a longer text.
+        var values = (Int128)Math.Min(o.Batch, Windows.Count) * Windows.Length(0) * model.Vocab;
+        if (values > Array.MaxLength)
+        {
+            throw new ArgumentException(
+                $"a batch's logits ({Math.Min(o.Batch, Windows.Count)} windows x {Windows.Length(0)} tokens x {model.Vocab} vocabulary = {values} values) must fit one array ({Array.MaxLength} values): use a smaller batch or context.",
+                nameof(options));
+        }
+
+        _bufferValues = (long)values;
         _tokensHash = new(() => Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(text.Ids.AsSpan()))));
     }
 
@@ -72,11 +85,13 @@ public sealed class ModelRowSource : RowSource
 
     public override bool HasTargetBytes => _text.Bytes is not null;
 
+    public override bool HasTargetWords => _text.Words is not null;
+
     public override string Name => _model.Path;
 
     public override string TargetsName => _text.Name;
 
-    /// <summary>Batches of logits allocated so far (each batch × context × vocabulary values).</summary>
+    /// <summary>Batches of logits allocated so far (each min(batch, windows) × min(context, tokens) × vocabulary values).</summary>
     public int BuffersAllocated => _buffers.Count;
 
     public override SourceDescription Describe()
@@ -127,13 +142,19 @@ public sealed class ModelRowSource : RowSource
         _handed[block] = buffer;
         var targets = block.Targets;
         var bytes = block.TargetBytes;
+        var words = block.TargetWords;
         long token = Windows.TokenOfRow(block.FirstRow);
         for (int i = 0; i < block.Rows; i++)
         {
             targets[i] = _text.Ids[token + i];
-            if (_text.Bytes is { } b)
+            if (_text.Bytes is { } b && bytes.Length > 0)
             {
                 bytes[i] = b[token + i];
+            }
+
+            if (_text.Words is { } w && words.Length > 0) // a block made without room for them (a caller's) goes without
+            {
+                words[i] = w[token + i];
             }
         }
     }
@@ -148,11 +169,10 @@ public sealed class ModelRowSource : RowSource
             starts.Add(Windows.Begin(k));
         }
 
-        long capacity = (long)_options.Batch * _options.Context * Vocab;
         var buffer = _buffers.Find(b => b.Users == 0);
         if (buffer is null)
         {
-            buffer = new LogitsBuffer(Type, capacity);
+            buffer = new LogitsBuffer(Type, _bufferValues);
             _buffers.Add(buffer);
         }
 

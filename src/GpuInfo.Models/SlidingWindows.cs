@@ -56,6 +56,9 @@ public sealed class SlidingWindows
     /// <summary>Scored tokens over all windows.</summary>
     public long Rows => _rowStart[^1];
 
+    /// <summary>Tokens no window scores: the first (nothing predicts it) and, when stride equals context, every later window's first; <see cref="Rows"/> + this = <see cref="Tokens"/>.</summary>
+    public long Unscored => Tokens - Rows;
+
     /// <summary>The first token of window <paramref name="k"/>.</summary>
     public long Begin(int k) => (long)k * Stride;
 

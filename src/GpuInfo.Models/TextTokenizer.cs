@@ -5,16 +5,26 @@ namespace GpuInfo.Models;
 /// <summary>
 /// A <c>Microsoft.ML.Tokenizers</c> tokenizer with what a model run needs of it: a name, the size of
 /// its vocabulary (to check against the model's) and encoding of a text into ids with the bytes of
-/// text each token stands for (<see cref="TokenBytes"/>). Load one with <see cref="TokenizerCatalog.Load"/>.
+/// text each token stands for and the words it begins (<see cref="TokenBytes"/>). Load one with
+/// <see cref="TokenizerCatalog.Load"/>, which also gives the built-in tiktoken encodings their
+/// byte-exact pieces; one made here from another tokenizer counts by its kind (<see cref="TokenPieces"/>).
 /// </summary>
 public sealed class TextTokenizer
 {
     /// <summary>Encode in pieces of about this many chars, cut where tokenization cannot cross (see <see cref="Encode"/>).</summary>
     private const int PieceChars = 1 << 20;
 
+    private readonly Func<EncodedToken, int>? _pieceBytes;
+
     /// <param name="vocabularySize">One more than the largest id the tokenizer can give, when known.</param>
     /// <param name="splitsAtLines">True when a line break followed by a non-space character is always a token boundary (byte-level BPE and tiktoken), so long texts may be encoded in pieces.</param>
     public TextTokenizer(Tokenizer tokenizer, string name, int? vocabularySize, bool splitsAtLines)
+        : this(tokenizer, name, vocabularySize, splitsAtLines, null)
+    {
+    }
+
+    /// <param name="pieceBytes">The bytes each token's piece encodes (-1 where unknown); null: by the tokenizer's kind (<see cref="TokenPieces.For"/>).</param>
+    internal TextTokenizer(Tokenizer tokenizer, string name, int? vocabularySize, bool splitsAtLines, Func<EncodedToken, int>? pieceBytes)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(name);
@@ -22,6 +32,7 @@ public sealed class TextTokenizer
         Name = name;
         VocabularySize = vocabularySize;
         SplitsAtLines = splitsAtLines;
+        _pieceBytes = pieceBytes ?? TokenPieces.For(tokenizer);
     }
 
     public Tokenizer Tokenizer { get; }
@@ -33,8 +44,10 @@ public sealed class TextTokenizer
     public bool SplitsAtLines { get; }
 
     /// <summary>
-    /// Token ids of <paramref name="text"/> and the UTF-8 bytes of text each stands for (null when the
-    /// tokenizer normalizes the text, so that its offsets no longer point into it).
+    /// Token ids of <paramref name="text"/>, the UTF-8 bytes of text each stands for and the words of
+    /// text each begins (<see cref="TokenBytes"/>: the bytes each token's piece encodes where the
+    /// tokenizer says, else by its offsets). Both are null when the tokenizer normalizes the text, so
+    /// that its offsets no longer point into it.
     /// </summary>
     /// <param name="name">What error messages call the text (its file).</param>
     public TokenizedText Encode(string text, string name)
@@ -50,17 +63,20 @@ public sealed class TextTokenizer
             var tokens = Tokenizer.EncodeToTokens(piece, out string? normalized);
             exact &= normalized is null || normalized == piece;
             var ends = new int[tokens.Count];
+            var pieces = new int[tokens.Count];
             for (int i = 0; i < tokens.Count; i++)
             {
                 ids.Add(tokens[i].Id);
                 ends[i] = tokens[i].Offset.End.GetOffset(piece.Length);
+                pieces[i] = _pieceBytes?.Invoke(tokens[i]) ?? -1;
             }
 
-            bytes.AddRange(tokens.Count > 0 ? TokenBytes.FromOffsets(piece, ends) : []);
+            bytes.AddRange(tokens.Count > 0 ? TokenBytes.FromPieces(piece, ends, pieces) : []);
             start = end;
         }
 
-        return new TokenizedText([.. ids], exact ? [.. bytes] : null, name, Name);
+        int[]? counts = exact ? [.. bytes] : null;
+        return new TokenizedText([.. ids], counts, counts is null ? null : TokenBytes.Words(text, counts), name, Name);
     }
 
     /// <summary>The end of the piece from <paramref name="start"/>: after a line break followed by a non-space character, about <see cref="PieceChars"/> on.</summary>

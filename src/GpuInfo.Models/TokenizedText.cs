@@ -3,13 +3,21 @@ using GpuInfo.Formats;
 namespace GpuInfo.Models;
 
 /// <summary>
-/// A text as token ids, with the bytes of text each token stands for (for bits per byte) when a
-/// tokenizer made it. <see cref="Name"/> is what error messages call it (the text or ids file).
+/// A text as token ids, with the bytes of text each token stands for (for bits per byte) and the
+/// words of text each begins (for word perplexity) when a tokenizer made it (<see cref="TokenBytes"/>).
+/// <see cref="Name"/> is what error messages call it (the text or ids file).
 /// </summary>
 public sealed class TokenizedText
 {
     /// <exception cref="ArgumentException">Negative ids, or byte counts that do not pair with the ids.</exception>
     public TokenizedText(int[] ids, int[]? bytes, string name, string tokenizer)
+        : this(ids, bytes, null, name, tokenizer)
+    {
+    }
+
+    /// <param name="words">The words of text each token begins (a word belongs to the token holding its first character), or null.</param>
+    /// <exception cref="ArgumentException">Negative ids, or byte or word counts that do not pair with the ids or are negative.</exception>
+    public TokenizedText(int[] ids, int[]? bytes, int[]? words, string name, string tokenizer)
     {
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(name);
@@ -17,6 +25,21 @@ public sealed class TokenizedText
         if (bytes is not null && bytes.Length != ids.Length)
         {
             throw new ArgumentException($"expected {ids.Length} byte counts (one per token), got {bytes.Length}.", nameof(bytes));
+        }
+
+        if (words is not null && words.Length != ids.Length)
+        {
+            throw new ArgumentException($"expected {ids.Length} word counts (one per token), got {words.Length}.", nameof(words));
+        }
+
+        if (bytes is not null && Array.Exists(bytes, b => b < 0))
+        {
+            throw new ArgumentException("byte counts must not be negative.", nameof(bytes));
+        }
+
+        if (words is not null && Array.Exists(words, w => w < 0))
+        {
+            throw new ArgumentException("word counts must not be negative.", nameof(words));
         }
 
         int negative = Array.FindIndex(ids, id => id < 0);
@@ -27,6 +50,7 @@ public sealed class TokenizedText
 
         Ids = ids;
         Bytes = bytes;
+        Words = words;
         Name = name;
         Tokenizer = tokenizer;
         MaxId = ids.Length == 0 ? -1 : ids.Max();
@@ -34,8 +58,11 @@ public sealed class TokenizedText
 
     public int[] Ids { get; }
 
-    /// <summary>UTF-8 bytes of text per token (they sum to the text's length); null for ids read from a file.</summary>
+    /// <summary>UTF-8 bytes of text per token (they sum to the text's length); null for ids read from a file, or a text the tokenizer normalized.</summary>
     public int[]? Bytes { get; }
+
+    /// <summary>Words of text per token (each belongs to the token holding its first character; they sum to the text's words); null for ids read from a file.</summary>
+    public int[]? Words { get; }
 
     public string Name { get; }
 

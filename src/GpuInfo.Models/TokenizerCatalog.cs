@@ -25,7 +25,7 @@ public static class TokenizerCatalog
         if (Names.Contains(nameOrPath))
         {
             var tiktoken = nameOrPath == "gpt2" ? TiktokenTokenizer.CreateForModel("gpt2") : TiktokenTokenizer.CreateForEncoding(nameOrPath);
-            return new TextTokenizer(tiktoken, nameOrPath, MaxId(tiktoken.SpecialTokens) + 1, true);
+            return new TextTokenizer(tiktoken, nameOrPath, MaxId(tiktoken.SpecialTokens) + 1, true, TokenPieces.Tiktoken(nameOrPath));
         }
 
         string path = nameOrPath;

@@ -71,7 +71,7 @@ internal static class CompareModelsCommand
             report["text"] = text.Name;
             report["context"] = windows.Context;
             report["stride"] = windows.Stride;
-            report["unscored"] = baseSource.Windows.Tokens - 1 - baseSource.Windows.Rows;
+            report["unscored"] = baseSource.Windows.Unscored;
             ModelOptions.AddTiming(report, totals.Tokens, seconds, loadSeconds, tokenizeSeconds, p.RunSeconds + q.RunSeconds);
             if (plotPath is not null)
             {

@@ -25,6 +25,7 @@ internal static class MergeCommand
                 : CompareCommand.Report(merged.Comparison!, "merged", 0);
             if (merged.Evaluation is { } evaluation)
             {
+                TextRates.CheckMerged(merged, bytes, words);
                 TextRates.AddTo(report, evaluation, bytes, words);
             }
             else if ((bytes ?? words) is not null)

@@ -43,6 +43,9 @@ internal sealed class ModelContexts
         ? (id >= tokenizer.VocabularySize ? null : tokenizer.Tokenizer.Decode([id]))
         : _names?[id];
 
+    /// <summary>Whether byte <paramref name="at"/> of the text starts a character (or is its end).</summary>
+    private bool CharStart(long at) => at <= 0 || at >= _utf8!.Length || (_utf8[at] & 0xC0) != 0x80;
+
     /// <summary>The id of the last token of row <paramref name="row"/>'s context (the token before the one it predicts).</summary>
     public int LastToken(int row) => _text.Tokens.Ids[_windows.TokenOfRow(row) - 1];
 
@@ -54,18 +57,30 @@ internal sealed class ModelContexts
         var example = new JsonObject { ["row"] = row, ["token_index"] = token, ["next_id"] = id };
         if (_utf8 is not null && _starts is not null)
         {
-            long start = _starts[token], from = Math.Max(0, start - (4 * ContextChars));
-            while (from < start && (_utf8[from] & 0xC0) == 0x80)
+            // A token may hold part of a character (byte-level BPE): the context ends where that character starts.
+            long start = _starts[token], end = _starts[token + 1], upTo = start;
+            while (!CharStart(upTo))
+            {
+                upTo--;
+            }
+
+            long from = Math.Max(0, upTo - (4 * ContextChars));
+            while (!CharStart(from))
             {
                 from++; // not into the middle of a character
             }
 
-            string before = Encoding.UTF8.GetString(_utf8, (int)from, (int)(start - from));
+            string before = Encoding.UTF8.GetString(_utf8, (int)from, (int)(upTo - from));
             bool cut = from > 0 || before.Length > ContextChars;
             example["context"] = (cut ? "…" : string.Empty) + before[Math.Max(0, before.Length - ContextChars)..];
-            // A token inside a character (byte-level BPE) stands for no whole bytes of the text: its decoding then.
-            long end = _starts[token + 1];
-            example["next"] = end > start ? Encoding.UTF8.GetString(_utf8, (int)start, (int)(end - start)) : TokenText(id);
+            // A token that holds part of a character is shown as the whole character(s) it is part of; one with no bytes of the text, by its decoding.
+            long upToEnd = end;
+            while (!CharStart(upToEnd))
+            {
+                upToEnd++;
+            }
+
+            example["next"] = end > start ? Encoding.UTF8.GetString(_utf8, (int)upTo, (int)(upToEnd - upTo)) : TokenText(id);
         }
         else if (TokenText(id) is { } next)
         {

@@ -8,8 +8,8 @@ namespace GpuInfo.Cli.Verbs;
 
 /// <summary>
 /// <c>gpuinfo perplexity</c>: an ONNX causal LM scores a text over sliding windows and its logits go
-/// straight into the evaluation (no file of logits): eval's report, bits per byte from the
-/// tokenizer's byte counts, and where the time went.
+/// straight into the evaluation (no file of logits): eval's report, bits per byte and word perplexity
+/// from the tokenizer's byte and word counts of the scored tokens, and where the time went.
 /// </summary>
 internal static class PerplexityCommand
 {
@@ -19,7 +19,7 @@ internal static class PerplexityCommand
         var model = new Option<string>("--model") { Description = "A causal LM in ONNX (inputs input_ids [, attention_mask, position_ids]; output logits [batch, sequence, vocabulary]).", Required = true };
         var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
         var models = new ModelOptions();
-        var rates = new TextRates();
+        var rates = TextRates.ForModelText();
         var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy), one per scored token.", 64);
         var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, topK };
         models.AddTo(command);
@@ -45,6 +45,13 @@ internal static class PerplexityCommand
                 throw CliException.Usage("the tokenizer counts each token's bytes: --total-bytes applies to --tokens only.");
             }
 
+            if (words is not null && text.Words is not null)
+            {
+                throw CliException.Usage("the tokenizer counts the words each token begins: --total-words applies to --tokens only.");
+            }
+
+            TextRates.CheckWholeText(bytes, words, new SlidingWindows(text.Ids.Length, windows.Context, windows.Stride).Unscored, windows.Context, windows.Stride);
+
             var load = Stopwatch.StartNew();
             using var lm = models.OpenModel(parse, parse.GetValue(model)!, tokenizerVocab);
             EvalCommand.CheckTopK(ks, lm.Vocab);
@@ -63,7 +70,7 @@ internal static class PerplexityCommand
             report["context"] = windows.Context;
             report["stride"] = windows.Stride;
             report["windows"] = source.Windows.Count;
-            report["unscored"] = source.Windows.Tokens - 1 - source.Windows.Rows; // every window's first token when stride = context
+            report["unscored"] = source.Windows.Unscored; // the text's first token, and every later window's first when stride = context
             ModelOptions.AddTiming(report, partial.Evaluation!.Tokens, seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
             if (json)
             {

@@ -39,7 +39,7 @@ internal sealed class ChunkPipeline : IDisposable
         bool readAhead = sources.All(s => s.ReadAhead);
         for (int i = 0; i < consumers + (readAhead ? 1 : 0); i++)
         {
-            _free.Add([.. sources.Select(s => new RowBlock(ChunkRows, s.Vocab, s.Type, s.HasTargets, s.HasTargetBytes, buffers))]);
+            _free.Add([.. sources.Select(s => new RowBlock(ChunkRows, s.Vocab, s.Type, s.HasTargets, s.HasTargetBytes, buffers, s.HasTargetWords))]);
         }
 
         _next = first;

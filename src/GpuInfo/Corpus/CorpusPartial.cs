@@ -9,13 +9,17 @@ namespace GpuInfo.Corpus;
 /// </summary>
 public sealed class CorpusPartial
 {
-    /// <summary>The partial file format this library writes and reads.</summary>
-    public const int FormatVersion = 3;
+    /// <summary>The partial file format this library writes (it also reads <see cref="OldestReadableVersion"/> and later).</summary>
+    public const int FormatVersion = 4;
+
+    /// <summary>The oldest format version read: version 3 partials lack <c>scored_words</c> (read as none), and their byte counts of a model's text are by the older rule.</summary>
+    public const int OldestReadableVersion = 3;
 
     internal CorpusPartial(CorpusMeasure measure, IReadOnlyList<SourceDescription> sources, IReadOnlyDictionary<string, string> options,
         Shard shard, long firstRow, long rowCount, PerplexityAccumulator? evaluation, ComparisonAccumulator? comparison,
-        long rowsWithoutTarget, int parts = 1, string? origin = null)
+        long rowsWithoutTarget, int parts = 1, string? origin = null, int version = FormatVersion)
     {
+        Version = version;
         Measure = measure;
         Sources = sources;
         Options = options;
@@ -61,6 +65,9 @@ public sealed class CorpusPartial
 
     /// <summary>The file this partial was loaded from, or null.</summary>
     public string? Origin { get; }
+
+    /// <summary>The format version it was read from (<see cref="FormatVersion"/> for one made by a run); partials of different versions are not merged together.</summary>
+    public int Version { get; }
 
     /// <summary>Writes the partial to <paramref name="path"/>: a temporary file beside it, flushed to disk, then renamed over it.</summary>
     /// <exception cref="IOException">The file cannot be written.</exception>

@@ -56,14 +56,12 @@ public static class CorpusRun
 
             if (source.HasTargetBytes)
             {
-                var bytes = block.TargetBytes;
-                long scored = 0;
-                for (int i = 0; i < rows; i++)
-                {
-                    scored += w.Targets[i] == o.IgnoreIndex ? 0 : bytes[i];
-                }
+                w.Totals.AddScoredBytes(Scored(block.TargetBytes, w.Targets, o.IgnoreIndex));
+            }
 
-                w.Totals.AddScoredBytes(scored);
+            if (source.HasTargetWords)
+            {
+                w.Totals.AddScoredWords(Scored(block.TargetWords, w.Targets, o.IgnoreIndex));
             }
 
             try
@@ -293,6 +291,18 @@ public static class CorpusRun
         {
             partial.Save(path);
         }
+    }
+
+    /// <summary>The sum of a per-row count (bytes, words of text) over the rows whose target is scored.</summary>
+    private static long Scored(ReadOnlySpan<long> counts, long[] targets, long ignoreIndex)
+    {
+        long scored = 0;
+        for (int i = 0; i < counts.Length; i++)
+        {
+            scored += targets[i] == ignoreIndex ? 0 : counts[i];
+        }
+
+        return scored;
     }
 
     private static string Text(float v) => v.ToString("R", CultureInfo.InvariantCulture);

@@ -7,7 +7,8 @@ using GpuInfo.Formats;
 namespace GpuInfo.Corpus;
 
 /// <summary>
-/// The partial file format (version <see cref="CorpusPartial.FormatVersion"/>, documented in
+/// The partial file format (version <see cref="CorpusPartial.FormatVersion"/>, reading back to
+/// <see cref="CorpusPartial.OldestReadableVersion"/>; documented in
 /// docs/partials.md with a JSON schema): sums are stored exactly (as <see cref="ExactSum"/> text)
 /// and, for people, rounded; loading uses only the exact ones. Every malformation is an
 /// <see cref="InvalidFileException"/> naming the file.
@@ -51,9 +52,9 @@ internal static class PartialFile
 
         var r = new Reader(path);
         int version = r.Get<int>(o, "gpuinfo_partial");
-        if (version != CorpusPartial.FormatVersion)
+        if (version < CorpusPartial.OldestReadableVersion || version > CorpusPartial.FormatVersion)
         {
-            throw new InvalidFileException(path, $"partial format version {version} is not {CorpusPartial.FormatVersion}; rerun that shard with this version of gpuinfo.");
+            throw new InvalidFileException(path, $"partial format version {version} is not {CorpusPartial.OldestReadableVersion} to {CorpusPartial.FormatVersion}; rerun that shard with this version of gpuinfo.");
         }
 
         string kind = r.Get<string>(o, "kind");
@@ -90,7 +91,8 @@ internal static class PartialFile
                     kv => int.TryParse(kv.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int k) ? k : throw new InvalidFileException(path, $"top_k_hits key '{kv.Key}' is not a k."),
                     kv => r.Get<long>(hits, kv.Key));
                 var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"),
-                    Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK, r.Get<long>(counts, "scored_bytes"));
+                    Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK, r.Get<long>(counts, "scored_bytes"),
+                    version >= 4 ? r.Get<long>(counts, "scored_words") : 0);
                 if (withoutTarget < 0 || withoutTarget > totals.Ignored)
                 {
                     throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
@@ -103,7 +105,7 @@ internal static class PartialFile
                 }
 
                 return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), shardRows,
-                    totals, null, withoutTarget, r.Get<int>(o, "parts"), path);
+                    totals, null, withoutTarget, r.Get<int>(o, "parts"), path, version);
             }
 
             var sketch = r.Object(o, "kl_sketch");
@@ -129,7 +131,7 @@ internal static class PartialFile
             }
 
             return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), shardRows,
-                null, comparison, 0, r.Get<int>(o, "parts"), path);
+                null, comparison, 0, r.Get<int>(o, "parts"), path, version);
         }
         catch (ArgumentException e)
         {
@@ -141,7 +143,7 @@ internal static class PartialFile
     {
         var o = new JsonObject
         {
-            ["gpuinfo_partial"] = CorpusPartial.FormatVersion,
+            ["gpuinfo_partial"] = p.Version, // a partial read from an older version is written as it was
             ["kind"] = KindName(p.Measure),
             ["parts"] = p.Parts,
             ["shard"] = new JsonObject { ["index"] = p.Shard.Index, ["count"] = p.Shard.Count, ["first_row"] = p.FirstRow, ["rows"] = p.RowCount },
@@ -151,15 +153,21 @@ internal static class PartialFile
         IEnumerable<(string Name, ExactSum Sum)> sums;
         if (p.Evaluation is { } e)
         {
-            o["counts"] = new JsonObject
+            var counts = new JsonObject
             {
                 ["tokens"] = e.Tokens,
                 ["ignored"] = e.Ignored,
                 ["rows_without_target"] = p.RowsWithoutTarget,
                 ["top1_hits"] = e.Top1Hits,
                 ["scored_bytes"] = e.ScoredBytes,
-                ["top_k_hits"] = new JsonObject(e.TopKHits.Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)kv.Value))),
             };
+            if (p.Version >= 4)
+            {
+                counts["scored_words"] = e.ScoredWords;
+            }
+
+            counts["top_k_hits"] = new JsonObject(e.TopKHits.Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)kv.Value)));
+            o["counts"] = counts;
             sums = e.ExactSums;
         }
         else

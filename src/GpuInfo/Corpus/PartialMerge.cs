@@ -63,7 +63,7 @@ internal static class PartialMerge
             throw new InvalidFileException(first.Origin ?? "partial #0", $"the run has {seen.Length} shards; missing: {shown}.");
         }
 
-        return new CorpusPartial(first.Measure, first.Sources, first.Options, Shard.All, 0, rowCount, evaluation, comparison, withoutTarget, count);
+        return new CorpusPartial(first.Measure, first.Sources, first.Options, Shard.All, 0, rowCount, evaluation, comparison, withoutTarget, count, version: first.Version);
     }
 
     private static void Check(CorpusPartial p, string name, CorpusPartial first, SortedDictionary<string, string> identity, int index)
@@ -72,6 +72,11 @@ internal static class PartialMerge
         if (p.Measure != first.Measure)
         {
             throw new InvalidFileException(name, $"a '{PartialFile.KindName(p.Measure)}' partial cannot be merged with '{PartialFile.KindName(first.Measure)}' partials ({firstName}).");
+        }
+
+        if (p.Version != first.Version)
+        {
+            throw new InvalidFileException(name, $"a partial of format version {p.Version} cannot be merged with version {first.Version} partials ({firstName}): rerun the older shards with this version of gpuinfo.");
         }
 
         if (p.Parts != 1 && (index > 0 || first != p))

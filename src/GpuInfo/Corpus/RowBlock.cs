@@ -12,6 +12,7 @@ public sealed class RowBlock
     private readonly long _rowBytes;
     private readonly long[] _targets;
     private readonly long[] _targetBytes;
+    private readonly long[] _targetWords;
     private readonly int _capacity;
     private byte[]? _buffer;
     private ReadOnlyMemory<float> _float32;
@@ -21,10 +22,11 @@ public sealed class RowBlock
 
     private readonly BlockBuffers? _buffers;
 
-    internal RowBlock(int capacityRows, int vocab, ScalarType type, bool hasTargets, bool hasTargetBytes = false, BlockBuffers? buffers = null)
+    internal RowBlock(int capacityRows, int vocab, ScalarType type, bool hasTargets, bool hasTargetBytes = false, BlockBuffers? buffers = null, bool hasTargetWords = false)
     {
         _buffers = buffers;
         _targetBytes = hasTargetBytes ? new long[capacityRows] : [];
+        _targetWords = hasTargetWords ? new long[capacityRows] : [];
         _capacity = capacityRows;
         Vocab = vocab;
         Type = type;
@@ -57,6 +59,9 @@ public sealed class RowBlock
 
     /// <summary>The bytes of text each row's target stands for (for bits per byte); empty when the source has none.</summary>
     public Span<long> TargetBytes => _targetBytes.AsSpan(0, _targetBytes.Length == 0 ? 0 : Rows);
+
+    /// <summary>The words of text each row's target begins (for word perplexity); empty when the source has none.</summary>
+    public Span<long> TargetWords => _targetWords.AsSpan(0, _targetWords.Length == 0 ? 0 : Rows);
 
     /// <summary>The rows' values as the engine takes them.</summary>
     public Logits Logits => !_external

@@ -31,6 +31,9 @@ public abstract class RowSource : IDisposable
     /// <summary>True when <see cref="RowBlock.TargetBytes"/> are filled: the bytes of text each row's target token stands for.</summary>
     public virtual bool HasTargetBytes => false;
 
+    /// <summary>True when <see cref="RowBlock.TargetWords"/> are filled: the words of text each row's target token begins (for word perplexity).</summary>
+    public virtual bool HasTargetWords => false;
+
     /// <summary>What error messages call the row values (e.g. the logits file's path).</summary>
     public abstract string Name { get; }
 

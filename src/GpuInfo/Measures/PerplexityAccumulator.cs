@@ -41,6 +41,9 @@ public sealed class PerplexityAccumulator
     /// <summary>Bytes of text the scored tokens stand for, when the source gave per-token byte counts (else 0).</summary>
     public long ScoredBytes { get; private set; }
 
+    /// <summary>Words of text the scored tokens begin, when the source gave per-token word counts (else 0).</summary>
+    public long ScoredWords { get; private set; }
+
     /// <summary>For each k asked for (a corpus run's <c>TopK</c>), the scored tokens whose target is among the k largest logits.</summary>
     public IReadOnlyDictionary<int, long> TopKHits => _topKHits;
 
@@ -86,7 +89,7 @@ public sealed class PerplexityAccumulator
     /// <summary>Byte perplexity, exp(Σ NLL / bytes) (lm-evaluation-harness).</summary>
     public double BytePerplexity(long bytes) => Math.Exp(Scored(NllSum) / Positive(bytes, nameof(bytes)));
 
-    /// <summary>Word perplexity, exp(Σ NLL / words) (lm-evaluation-harness).</summary>
+    /// <summary>Word perplexity, exp(Σ NLL / words) (lm-evaluation-harness); <see cref="ScoredWords"/> are the words of the scored tokens when the source counts them.</summary>
     public double WordPerplexity(long words) => Math.Exp(Scored(NllSum) / Positive(words, nameof(words)));
 
     /// <summary>The rates of a text none of whose tokens was scored are undefined (NaN), as the mean NLL is, not those of a perfect model.</summary>
@@ -141,6 +144,7 @@ public sealed class PerplexityAccumulator
         Ignored += other.Ignored;
         Top1Hits += other.Top1Hits;
         ScoredBytes += other.ScoredBytes;
+        ScoredWords += other.ScoredWords;
         _nll.Add(in other._nll);
         _nllSquared.Add(in other._nllSquared);
         _weight.Add(in other._weight);
@@ -163,14 +167,17 @@ public sealed class PerplexityAccumulator
 
     internal void AddScoredBytes(long bytes) => ScoredBytes += bytes;
 
+    internal void AddScoredWords(long words) => ScoredWords += words;
+
     internal void AddTopK(int k, long hits) => _topKHits[k] = _topKHits.GetValueOrDefault(k) + hits;
 
     /// <summary>Rebuilds totals saved by a shard, exactly.</summary>
     /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum.</param>
     internal static PerplexityAccumulator Restore(long tokens, long ignored, long top1Hits, IReadOnlyDictionary<string, ExactSum> sums,
-        IReadOnlyDictionary<int, long> topKHits, long scoredBytes)
+        IReadOnlyDictionary<int, long> topKHits, long scoredBytes, long scoredWords = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(scoredBytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(scoredWords);
         if (topKHits.Any(kv => kv.Key < 1 || kv.Value < 0 || kv.Value > tokens))
         {
             throw new ArgumentException($"top-k hits are inconsistent with {tokens} tokens.", nameof(topKHits));
@@ -187,6 +194,7 @@ public sealed class PerplexityAccumulator
             Ignored = ignored,
             Top1Hits = top1Hits,
             ScoredBytes = scoredBytes,
+            ScoredWords = scoredWords,
             _nll = sums["nll_sum"],
             _nllSquared = sums["nll_sq_sum"],
             _weight = sums["weight_sum"],

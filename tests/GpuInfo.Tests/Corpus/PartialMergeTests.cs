@@ -85,8 +85,9 @@ public sealed class PartialMergeTests : IClassFixture<CorpusEngineFixture>, IDis
     {
         string path = Eval(0, 1, "all.json");
         var json = JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject();
-        Assert.Equal(3, (int)json["gpuinfo_partial"]!);
+        Assert.Equal(4, (int)json["gpuinfo_partial"]!);
         Assert.Equal(CorpusPartial.FormatVersion, (int)json["gpuinfo_partial"]!);
+        Assert.Equal(0, (long)json["counts"]!["scored_words"]!); // files give no words
         Assert.Equal("eval", (string)json["kind"]!);
         Assert.Equal(1, (int)json["parts"]!);
         Assert.Equal(0, (int)json["shard"]!["index"]!);
@@ -334,6 +335,110 @@ public sealed class PartialMergeTests : IClassFixture<CorpusEngineFixture>, IDis
 
         string missing = File("nowhere.json");
         Names(Assert.Throws<InvalidFileException>(() => CorpusPartial.Load(missing)), missing);
+    }
+
+    /// <summary>A source that counts words per target (as a model's text does) saves them, and shards of it merge to one run's count.</summary>
+    [Fact]
+    public void Scored_words_are_counted_saved_and_merged_like_scored_bytes()
+    {
+        var options = new CrossEntropyOptions { IgnoreIndex = -100 };
+        using var whole = new CountingSource(FileRowSource.Open(File("x.npy"), File("y.npy")));
+        var one = CorpusRun.Evaluate(_engine, whole, options).Evaluation!;
+        long words = 0, bytes = 0;
+        for (int r = 0; r < Rows; r++)
+        {
+            words += _y[r] == -100 ? 0 : CountingSource.Words(r);
+            bytes += _y[r] == -100 ? 0 : CountingSource.Bytes(r);
+        }
+
+        Assert.True(one.Ignored > 0, "some targets are ignored, and their words not counted");
+        Assert.Equal(words, one.ScoredWords);
+        Assert.Equal(bytes, one.ScoredBytes);
+
+        var paths = Enumerable.Range(0, 3).Select(i =>
+        {
+            using var shard = new CountingSource(FileRowSource.Open(File("x.npy"), File("y.npy")));
+            string path = File($"w{i}.json");
+            CorpusRun.Evaluate(_engine, shard, options, new CorpusRunOptions { Shard = new Shard(i, 3), PartialPath = path });
+            return path;
+        }).ToList();
+        Assert.True((long)JsonNode.Parse(System.IO.File.ReadAllText(paths[0]))!["counts"]!["scored_words"]! > 0);
+        var merged = CorpusPartial.Merge(paths.Select(CorpusPartial.Load)).Evaluation!;
+        Assert.Equal(words, merged.ScoredWords);
+        Assert.Equal(bytes, merged.ScoredBytes);
+        Assert.Equal(one.WordPerplexity(words), merged.WordPerplexity(merged.ScoredWords));
+    }
+
+    /// <summary>Version 3 partials (before scored_words) are still read, as counting no words, but not merged with version 4 ones.</summary>
+    [Fact]
+    public void A_version_3_partial_is_read_without_words_and_merged_only_with_its_own_version()
+    {
+        string[] paths = [Eval(0, 2, "v0.json"), Eval(1, 2, "v1.json")];
+        Edit(paths[0], json =>
+        {
+            json["gpuinfo_partial"] = 3;
+            json["counts"]!.AsObject().Remove("scored_words");
+        });
+        var old = CorpusPartial.Load(paths[0]);
+        Assert.Equal(3, old.Version);
+        Assert.Equal(0, old.Evaluation!.ScoredWords);
+        var e = Refused(paths);
+        Names(e, paths[1]);
+        Assert.Contains("format version 4 cannot be merged with version 3", e.Message, StringComparison.Ordinal);
+
+        Edit(paths[1], json =>
+        {
+            json["gpuinfo_partial"] = 3;
+            json["counts"]!.AsObject().Remove("scored_words");
+        });
+        var merged = CorpusPartial.Merge(paths.Select(CorpusPartial.Load));
+        CorpusCheck.Same(CorpusCheck.OneCall(_engine, _x, Vocab, _y), merged.Evaluation, "two version 3 shards");
+        Assert.Equal(3, merged.Version);
+        merged.Save(File("v.json"));
+        Assert.Equal(3, (int)JsonNode.Parse(System.IO.File.ReadAllText(File("v.json")))!["gpuinfo_partial"]!);
+
+        // Version 4 needs the count; a later version is refused.
+        string v4 = Eval(0, 1, "v4.json");
+        Edit(v4, json => json["counts"]!.AsObject().Remove("scored_words"));
+        Assert.Contains("scored_words", Assert.Throws<InvalidFileException>(() => CorpusPartial.Load(v4)).Message, StringComparison.Ordinal);
+        Edit(v4, json => json["gpuinfo_partial"] = 5);
+        Assert.Contains("version 5", Assert.Throws<InvalidFileException>(() => CorpusPartial.Load(v4)).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A file source with byte and word counts per target made up from the row index.</summary>
+    private sealed class CountingSource(RowSource inner) : RowSource
+    {
+        public static long Words(long row) => row % 3;
+
+        public static long Bytes(long row) => (row % 5) + 1;
+
+        public override long Rows => inner.Rows;
+
+        public override int Vocab => inner.Vocab;
+
+        public override ScalarType Type => inner.Type;
+
+        public override bool HasTargets => true;
+
+        public override bool HasTargetBytes => true;
+
+        public override bool HasTargetWords => true;
+
+        public override string Name => inner.Name;
+
+        public override SourceDescription Describe() => inner.Describe();
+
+        protected internal override void Read(RowBlock block)
+        {
+            inner.Read(block);
+            for (int i = 0; i < block.Rows; i++)
+            {
+                block.TargetWords[i] = Words(block.FirstRow + i);
+                block.TargetBytes[i] = Bytes(block.FirstRow + i);
+            }
+        }
+
+        protected override void Dispose(bool disposing) => inner.Dispose();
     }
 
     [Fact]

@@ -75,18 +75,21 @@ public sealed class ModelErrorTests
         Assert.Equal(1, stderr.Count(c => c == '\n'));
     }
 
-    /// <summary>--context alone brings its own stride (half of it), and tokens left unscored (each disjoint window's first) are counted.</summary>
+    /// <summary>--context alone brings its own stride (half of it), and every token left unscored is counted: the text's first, and each disjoint window's first.</summary>
     [Fact]
     public void The_stride_defaults_to_half_the_context_and_unscored_tokens_are_counted()
     {
         string window = ModelFiles.Path("window.onnx"), tokens = ModelFiles.Path("sample_tokens.npy");
+        long n = NpyFormat.Read(tokens).Shape[0];
         var halved = CliRunner.Json("perplexity", "--model", window, "--tokens", tokens, "--context", "32");
         Assert.Equal(16, (int)halved["stride"]!);
-        Assert.Equal(0, (long)halved["unscored"]!);
+        Assert.Equal(1, (long)halved["unscored"]!);
+        Assert.Equal(n, (long)halved["tokens"]! + (long)halved["unscored"]!);
         var disjoint = CliRunner.Json("perplexity", "--model", window, "--tokens", tokens, "--context", "8", "--stride", "8");
-        long n = NpyFormat.Read(tokens).Shape[0];
-        Assert.Equal((long)Math.Ceiling(n / 8.0) - 1, (long)disjoint["unscored"]!);
-        Assert.Equal(n - 1, (long)disjoint["tokens"]! + (long)disjoint["unscored"]!);
+        Assert.Equal((long)Math.Ceiling(n / 8.0), (long)disjoint["unscored"]!);
+        Assert.Equal(n, (long)disjoint["tokens"]! + (long)disjoint["unscored"]!);
+        var compared = CliRunner.Json("compare-models", "--base", window, "--test", window, "--tokens", tokens, "--context", "8", "--stride", "8");
+        Assert.Equal((long)disjoint["unscored"]!, (long)compared["unscored"]!);
     }
 
     [Theory]

@@ -91,7 +91,13 @@ public sealed class ModelPerplexityTests(CorpusEngineFixture fixture) : IClassFi
             Assert.Equal(reference.EntropySum, t.EntropySum);
             Assert.Equal(reference.TopKHits[5], t.TopKHits[5]);
             Assert.Equal(reference.ScoredBytes, t.ScoredBytes);
+            Assert.Equal(reference.ScoredWords, t.ScoredWords);
         }
+
+        // The words of the scored tokens (all but the first here): the text's words less the first token's.
+        int[] textWords = text.Words!, textBytes = text.Bytes!;
+        Assert.Equal(textWords.Sum() - textWords[0], reference.ScoredWords);
+        Assert.Equal(textBytes.Sum() - textBytes[0], reference.ScoredBytes);
 
         // On the CPU the model runs in turn with the measures, not a chunk ahead: one batch of logits is all a run holds.
         Assert.True(model.RunsOnCpu);

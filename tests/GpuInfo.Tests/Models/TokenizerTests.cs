@@ -2,6 +2,7 @@ using System.Text;
 using GpuInfo.Formats;
 using GpuInfo.Models;
 using GpuInfo.Tests.Formats;
+using Microsoft.ML.Tokenizers;
 
 namespace GpuInfo.Tests.Models;
 
@@ -49,10 +50,109 @@ public sealed class TokenizerTests
             Assert.Equal(Encoding.UTF8.GetByteCount(tokenizer.Tokenizer.Decode([encoded.Ids[i]])), encoded.Bytes![i]);
         }
 
-        // A character split over tokens (the robot's 4 bytes are 2 tokens): its bytes go to the first, and the sum stays exact.
-        var robot = tokenizer.Encode("a🤖", "robot").Bytes!;
-        Assert.Equal(5, robot.Sum());
-        Assert.Equal(1, robot[0]);
+        // A character split over tokens (the robot's 4 bytes are 3 tokens): each counts the bytes it encodes, F0 9F, A4 and 96.
+        var robot = tokenizer.Encode("a🤖", "robot");
+        Assert.Equal([64, 8582, 97, 244], robot.Ids);
+        Assert.Equal([1, 2, 1, 1], robot.Bytes!);
+        Assert.Equal([1, 0, 0, 0], robot.Words!);
+    }
+
+    /// <summary>The tiktoken table read for byte counts is the one the tokenizer encodes with: every token's count is its entry's bytes.</summary>
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("r50k_base")]
+    [InlineData("cl100k_base")]
+    [InlineData("o200k_base")]
+    public void Tiktoken_tokens_count_the_bytes_of_their_entry_in_the_encoding(string name)
+    {
+        var tokenizer = TokenizerCatalog.Load(name);
+        var tiktoken = Assert.IsType<TiktokenTokenizer>(tokenizer.Tokenizer);
+        // The library's own id -> bytes map (internal in Microsoft.ML.Tokenizers 3.0): what the ids decode to.
+        var decoder = (IReadOnlyDictionary<int, ReadOnlyMemory<byte>>)typeof(TiktokenTokenizer)
+            .GetProperty("Decoder", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(tiktoken)!;
+        string text = Mixed + " <|endoftext|> é日本語🤖👩‍👩‍👧e\u0301";
+        var encoded = tokenizer.Encode(text, "mixed");
+        int[] bytes = encoded.Bytes!;
+        Assert.Equal(Encoding.UTF8.GetByteCount(text), bytes.Sum());
+        int split = 0;
+        for (int i = 0; i < encoded.Ids.Length; i++)
+        {
+            Assert.Equal(decoder[encoded.Ids[i]].Length, bytes[i]);
+            split += bytes[i] != Encoding.UTF8.GetByteCount(tiktoken.Decode([encoded.Ids[i]])) ? 1 : 0; // part of a character
+        }
+
+        Assert.True(split > 0, "the text has characters split over tokens");
+        Assert.Equal(text, tiktoken.Decode(encoded.Ids));
+    }
+
+    /// <summary>The audit's case: byte-level BPE makes 'é' the tokens C3 and A9, one byte each, so the scored A9 counts its byte even when C3 goes unscored.</summary>
+    [Fact]
+    public void Byte_level_bpe_counts_one_byte_per_char_of_each_tokens_mapped_string()
+    {
+        var tokenizer = TokenizerCatalog.Load(ModelFiles.VocabJson);
+        var encoded = tokenizer.Encode("é a b c d e", "e");
+        Assert.Equal(["Ã", "©"], tokenizer.Tokenizer.EncodeToTokens("é", out _).Select(t => t.Value));
+        Assert.Equal([1, 1, 2, 2, 2, 1, 1, 1, 1], encoded.Bytes!);
+        Assert.Equal([1, 0, 1, 1, 1, 0, 1, 0, 1], encoded.Words!); // é, a, b, c, then " d e" as Ġ d Ġ e
+
+        // Every token of the mixed text counts its own bytes: the UTF-8 of what it decodes to where that is whole characters.
+        int[] mixed = tokenizer.Encode(Mixed, "mixed").Bytes!;
+        Assert.Equal(Encoding.UTF8.GetByteCount(Mixed), mixed.Sum());
+        var bpe = (BpeTokenizer)tokenizer.Tokenizer;
+        var tokens = bpe.EncodeToTokens(Mixed, out _);
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            Assert.Equal(tokens[i].Value.Length, mixed[i]);
+        }
+    }
+
+    /// <summary>SentencePiece byte fallback: each &lt;0xNN&gt; piece is one byte; BOS stands for none; unknown pieces count by the offsets.</summary>
+    [Fact]
+    public void Sentencepiece_byte_fallback_pieces_are_one_byte_each()
+    {
+        var vocab = new List<(string, float)> { ("<unk>", 0), ("<s>", 0), ("</s>", 0) };
+        vocab.AddRange(Enumerable.Range(0, 256).Select(b => ($"<0x{b:X2}>", 0f)));
+        vocab.AddRange(new[] { "a", "b", " ", "na", "ve" }.Select(p => (p, -1f)));
+        var fallback = SentencePieceTokenizer.Create(vocab, 0, addBeginningOfSentence: true, addEndOfSentence: false, default,
+            addDummyPrefix: false, escapeWhiteSpaces: false, treatWhitespaceAsSuffix: false, byteFallback: true);
+        const string text = "é a🤖 naïve";
+        var encoded = new TextTokenizer(fallback, "sp", 264, false).Encode(text, "text");
+        var pieces = fallback.EncodeToTokens(text, out _).Select(t => t.Value).ToArray();
+        Assert.Equal(["<s>", "<0xC3>", "<0xA9>", " ", "a", "<0xF0>", "<0x9F>", "<0xA4>", "<0x96>", " ", "na", "<0xC3>", "<0xAF>", "ve"], pieces);
+        Assert.Equal([0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 2], encoded.Bytes!);
+        Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
+        Assert.Equal(3, encoded.Words!.Sum());
+
+        // Without byte fallback a character the vocabulary lacks is one unknown token: counted by its offsets.
+        var unknown = SentencePieceTokenizer.Create(vocab.Take(3).Concat(vocab.Skip(259)), 0, false, false, default, false, false, false, false);
+        var plain = new TextTokenizer(unknown, "sp", 8, false).Encode(text, "text");
+        Assert.Equal(Encoding.UTF8.GetByteCount(text), plain.Bytes!.Sum());
+        Assert.Equal(2, plain.Bytes![0]);
+    }
+
+    [Fact]
+    public void Pieces_that_do_not_add_up_to_the_text_fall_back_to_the_offsets_and_the_sum_stays_exact()
+    {
+        const string text = "éab";                            // 4 bytes: é is 2
+        int[] ends = [1, 1, 2, 3];
+        Assert.Equal([2, 0, 1, 1], TokenBytes.FromOffsets(text, ends));
+        Assert.Equal([1, 1, 1, 1], TokenBytes.FromPieces(text, ends, [1, 1, 1, 1]));
+        Assert.Equal([1, 1, 1, 1], TokenBytes.FromPieces(text, ends, [1, 1, -1, 1]));   // an unknown piece where the offsets know
+        Assert.Equal([2, 0, 1, 1], TokenBytes.FromPieces(text, ends, [2, 1, 1, 1]));   // too many bytes: never agrees again, offsets
+        Assert.Equal([1, 1, 1, 1], TokenBytes.FromPieces(text, ends, [1, 1, 3, 1]));   // agrees for é, then falls back
+        Assert.Equal(4, TokenBytes.FromPieces(text, ends, [0, 0, 0, 0]).Sum());
+    }
+
+    [Theory]
+    [InlineData("The cat sat.", new[] { 4, 4, 4 }, new[] { 1, 1, 1 })]
+    [InlineData("  lead and trail \n", new[] { 6, 4, 8 }, new[] { 1, 1, 1 })]
+    [InlineData("a\u3000b\u001cc\u00a0d\u200be", new[] { 4, 6, 4 }, new[] { 1, 3, 0 })] // ideographic space, U+001C and no-break space part words (Python's \s); a zero-width space does not
+    [InlineData("日本 語", new[] { 1, 5, 1, 3 }, new[] { 1, 0, 0, 1 })]                      // 日's first byte alone in a token: the word is that token's
+    [InlineData("", new int[0], new int[0])]
+    public void Words_are_runs_of_non_whitespace_and_belong_to_the_token_holding_their_first_byte(string text, int[] bytes, int[] expected)
+    {
+        Assert.Equal(Encoding.UTF8.GetByteCount(text), bytes.Sum());
+        Assert.Equal(expected, TokenBytes.Words(text, bytes));
     }
 
     [Fact]

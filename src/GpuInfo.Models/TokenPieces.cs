@@ -1,0 +1,139 @@
+using System.IO.Compression;
+using System.Reflection;
+using System.Text;
+using Microsoft.ML.Tokenizers;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// The UTF-8 bytes of text a token's piece encodes, where the tokenizer says, for
+/// <see cref="TokenBytes.FromPieces"/>: -1 where it does not (special, control and unknown tokens).
+/// What <c>Microsoft.ML.Tokenizers</c> 3.0 gives as <see cref="EncodedToken.Value"/>:
+/// <list type="bullet">
+///   <item><description>byte-level BPE (<see cref="BpeTokenizer.ByteLevel"/>: vocab.json with merges.txt, a BPE tokenizer.json):
+///   the token's mapped string, one char (of GPT-2's 256-char byte alphabet) per byte, so its length is the byte count ('é' is the tokens "Ã" and "©");</description></item>
+///   <item><description>tiktoken (<c>gpt2</c>, <c>r50k_base</c>, <c>cl100k_base</c>, <c>o200k_base</c>): the text of the token's
+///   offsets, which for a character split over tokens is the whole character in each; the bytes come
+///   from the encoding's table instead (<see cref="Tiktoken"/>), the one the tokenizer is built from;</description></item>
+///   <item><description>SentencePiece (a <c>.model</c>, a Unigram tokenizer.json): the piece; a byte-fallback
+///   piece <c>&lt;0xNN&gt;</c> is one byte, another piece its own UTF-8 (its text, when the tokenizer did not
+///   normalize the text: otherwise no bytes are counted at all, see <see cref="TextTokenizer.Encode"/>).</description></item>
+/// </list>
+/// </summary>
+internal static class TokenPieces
+{
+    /// <summary>The rule for <paramref name="tokenizer"/>'s kind, or null where its pieces are not byte-exact (a tiktoken tokenizer needs its table: <see cref="Tiktoken"/>).</summary>
+    public static Func<EncodedToken, int>? For(Tokenizer tokenizer) => tokenizer switch
+    {
+        BpeTokenizer { ByteLevel: true } bpe => token => ByteLevel(token, bpe.SpecialTokens),
+        SentencePieceTokenizer sp => token => SentencePiece(token, sp),
+        _ => null,
+    };
+
+    /// <summary>
+    /// A built-in tiktoken encoding's bytes per token id, read (on first use) from the same embedded
+    /// table (<c>Microsoft.ML.Tokenizers.Data.*</c>: base64 tokens, one per line in rank order) that the
+    /// tokenizer is built from; null rule where the table cannot be read, so the offsets count instead.
+    /// </summary>
+    public static Func<EncodedToken, int> Tiktoken(string encoding)
+    {
+        var table = new Lazy<int[]?>(() => ReadTiktokenTable(encoding));
+        return token => table.Value is { } t && token.Id >= 0 && token.Id < t.Length && t[token.Id] > 0 ? t[token.Id] : -1;
+    }
+
+    /// <summary>The chars of GPT-2's byte alphabet (bytes_to_unicode): '!'..'~', '¡'..'¬', '®'..'ÿ' for those bytes, U+0100..U+0143 for the other 68.</summary>
+    internal static bool IsByteChar(char c) => c is (>= '!' and <= '~') or (>= '\u00A1' and <= '\u00AC') or (>= '\u00AE' and <= '\u0143');
+
+    private static int ByteLevel(EncodedToken token, IReadOnlyDictionary<string, int>? special)
+    {
+        if (special is not null && special.TryGetValue(token.Value, out int id) && id == token.Id)
+        {
+            return -1;
+        }
+
+        foreach (char c in token.Value)
+        {
+            if (!IsByteChar(c))
+            {
+                return -1;
+            }
+        }
+
+        return token.Value.Length > 0 ? token.Value.Length : -1;
+    }
+
+    private static int SentencePiece(EncodedToken token, SentencePieceTokenizer sp)
+    {
+        string value = token.Value;
+        if (token.Id == sp.UnknownId || token.Id == sp.BeginningOfSentenceId || token.Id == sp.EndOfSentenceId
+            || (sp.SpecialTokens is { } special && special.TryGetValue(value, out int id) && id == token.Id) || value.Length == 0)
+        {
+            return -1;
+        }
+
+        bool fallback = sp.ByteFallback && value.Length == 6 && value.StartsWith("<0x", StringComparison.Ordinal) && value[5] == '>'
+            && Uri.IsHexDigit(value[3]) && Uri.IsHexDigit(value[4]);
+        return fallback ? 1 : Encoding.UTF8.GetByteCount(value);
+    }
+
+    private static int[]? ReadTiktokenTable(string encoding)
+    {
+        string? assembly = encoding switch
+        {
+            "gpt2" => "Gpt2",
+            "r50k_base" => "R50kBase",
+            "cl100k_base" => "Cl100kBase",
+            "o200k_base" => "O200kBase",
+            _ => null,
+        };
+        if (assembly is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var data = Assembly.Load(new AssemblyName($"Microsoft.ML.Tokenizers.Data.{assembly}"));
+            using var stream = data.GetManifestResourceStream($"{encoding}.tiktoken.deflate");
+            if (stream is null)
+            {
+                return null;
+            }
+
+            using var reader = new StreamReader(new DeflateStream(stream, CompressionMode.Decompress), Encoding.ASCII);
+            var bytes = new List<int>(1 << 17);
+            int next = 0;
+            while (reader.ReadLine() is { } line)
+            {
+                if (line.Length == 0 || line.StartsWith("Capacity:", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                // "base64" (rank = its line among the tokens) or "base64 rank", as tiktoken files are.
+                int space = line.IndexOf(' ', StringComparison.Ordinal);
+                string token = space < 0 ? line : line[..space];
+                int rank = space < 0 ? next : int.Parse(line.AsSpan(space + 1), System.Globalization.CultureInfo.InvariantCulture);
+                if (token.Length == 0 || token.Length % 4 != 0 || rank < 0)
+                {
+                    return null;
+                }
+
+                int length = (token.Length / 4 * 3) - (token.EndsWith("==", StringComparison.Ordinal) ? 2 : token.EndsWith('=') ? 1 : 0);
+                while (bytes.Count <= rank)
+                {
+                    bytes.Add(0);
+                }
+
+                bytes[rank] = length;
+                next = rank + 1;
+            }
+
+            return [.. bytes];
+        }
+        catch (Exception e) when (e is IOException or BadImageFormatException or FormatException or OverflowException or InvalidDataException)
+        {
+            return null;
+        }
+    }
+}
