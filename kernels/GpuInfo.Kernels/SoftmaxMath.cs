@@ -27,10 +27,10 @@ public static class SoftmaxMath
     public static float RescaleWeighted(float acc, float c) => c == 0f ? 0f : c * acc;
 
     /// <summary>
-    /// log(1 + t) for t ≥ 0 to a few ulps: below ¼ from 2·atanh(s) = 2s(1 + s²/3 + s⁴/5 + …), s = t/(2 + t),
-    /// never from a log near 1 (on CUDA, ILGPU's log is lg2.approx, whose absolute error of ~1e-7 would
-    /// swamp a small t); above, log(u) corrected for the rounding of u = 1 + t by t/(u - 1). XMath has no
-    /// log1p, and .NET's float.LogP1 is log(1 + t), which loses t's digits.
+    /// log(1 + t) for t &gt; -½ to a few ulps: below ¼ from 2·atanh(s) = 2s(1 + s²/3 + … + s¹²/13), s = t/(2 + t)
+    /// (|s| ≤ ⅓), never from a log near 1 (on CUDA, ILGPU's log is lg2.approx, whose absolute error of
+    /// ~1e-7 would swamp a small t); above, log(u) corrected for the rounding of u = 1 + t by t/(u - 1).
+    /// XMath has no log1p, and .NET's float.LogP1 is log(1 + t), which loses t's digits.
     /// </summary>
     public static float Log1P(float t)
     {
@@ -40,7 +40,7 @@ public static class SoftmaxMath
             float r = 2f / (2f + t);
             float s = 0.5f * r * t;
             float s2 = s * s;
-            return t * r * (1f + s2 * (1f / 3f + s2 * (1f / 5f + s2 * (1f / 7f + s2 * (1f / 9f)))));
+            return t * r * (1f + s2 * (1f / 3f + s2 * (1f / 5f + s2 * (1f / 7f + s2 * (1f / 9f + s2 * (1f / 11f + s2 * (1f / 13f)))))));
         }
 
         float u = 1f + t;
