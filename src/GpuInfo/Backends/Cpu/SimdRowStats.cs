@@ -47,7 +47,7 @@ internal static class SimdRowStats<TV, TSums>
     /// <summary>
     /// A block with a new max keeps the sums it made around the old one when the row's tail is then at
     /// least this (relative to the new max's 1): its lane's entries after the max were rounded against
-    /// that max, an error of ~1e-7 absolute. A smaller tail (a near-one-hot row, about once a row)
+    /// that max, an error of ~1e-7 absolute. A smaller tail (a row the new max makes near-one-hot)
     /// redoes the block around its max.
     /// </summary>
     private const float MinRecentredTail = 1f;
