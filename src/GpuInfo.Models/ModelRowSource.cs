@@ -147,12 +147,12 @@ public sealed class ModelRowSource : RowSource
         for (int i = 0; i < block.Rows; i++)
         {
             targets[i] = _text.Ids[token + i];
-            if (_text.Bytes is { } b && bytes.Length > 0)
+            if (_text.Bytes is { } b)
             {
                 bytes[i] = b[token + i];
             }
 
-            if (_text.Words is { } w && words.Length > 0) // a block made without room for them (a caller's) goes without
+            if (_text.Words is { } w)
             {
                 words[i] = w[token + i];
             }

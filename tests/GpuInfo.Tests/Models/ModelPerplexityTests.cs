@@ -120,7 +120,7 @@ public sealed class ModelPerplexityTests(CorpusEngineFixture fixture) : IClassFi
         var logits = new List<byte>();
         var targets = new List<long>();
         var bytes = new List<long>();
-        var block = new RowBlock(8, source.Vocab, source.Type, true, true);
+        var block = new RowBlock(8, source.Vocab, source.Type, true, true, hasTargetWords: true);
         for (long first = 0; first < source.Rows;)
         {
             RowSource rows = source;
