@@ -15,7 +15,7 @@ public sealed record IbOptions
     /// <summary>Clusters |T|; null means |X|.</summary>
     public int? Clusters { get; init; }
 
-    /// <summary>Restarts (the first from each x in its own cluster when |T| ≥ |X| and α > 0, the rest, and all of the deterministic IB's, random); the lowest objective wins.</summary>
+    /// <summary>Restarts (the first from each x in its own cluster when |T| ≥ |X| and α > 0, the rest, and all of the deterministic IB's, random; the deterministic IB with |T| ≥ |X| also tries each x in its own cluster after them); the lowest objective wins.</summary>
     public int Restarts { get; init; } = 4;
 
     /// <summary>Seed of the random initial encoders (results are reproducible for a seed).</summary>
