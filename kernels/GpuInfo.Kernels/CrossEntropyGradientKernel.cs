@@ -5,8 +5,11 @@ using ILGPU.Algorithms;
 namespace GpuInfo.Kernels;
 
 /// <summary>
-/// The cross-entropy gradient w.r.t. the logits, one group per row slice, given each row's
-/// log-sum-exp from the finish stage. Ignored rows get zeros. Logits are read and the gradient
+/// The cross-entropy gradient w.r.t. the logits, one group per row slice, given the row's slice
+/// partials from the stats stage (merged again here, as the finish stage merges them). Softmax is
+/// formed as exp((x - max)/T - log s), never as exp(x/T - lse): a float32 lse rounds away log s's
+/// digits when |lse| is large (logits offset by 1e4, or T = 1e-3, gave p 2e-4 off; at 1e30 a tie of
+/// four read p = 1). Ignored rows get zeros. Logits are read and the gradient
 /// written four columns a thread a step where both views allow (a 16-byte float32 store, a 16- or
 /// 8-byte load), else one column. The gradient may alias a float32 logits view (in place): each
 /// entry is read before it is written, by the same thread.
@@ -15,7 +18,7 @@ public static class CrossEntropyGradientKernel
 {
     /// <remarks><paramref name="shape"/>'s <c>MisalignQ</c> is the gradient view's.</remarks>
     public static void Run<T, TLoad>(ArrayView<T> logits, SliceShape shape, CrossEntropyParams ce,
-        ArrayView<int> targets, ArrayView<float> weights, ArrayView<float> lse, ArrayView<float> gradient)
+        ArrayView<int> targets, ArrayView<float> weights, ArrayView<RowPartial> partials, ArrayView<float> gradient)
         where T : unmanaged
         where TLoad : struct, ILogitLoader<T>
     {
@@ -32,7 +35,14 @@ public static class CrossEntropyGradientKernel
             return;
         }
 
-        var g = new Entry(ce, y, weights, lse[slice.Row]);
+        long first = (long)slice.Row * shape.Splits;
+        var acc = partials[first];
+        for (int s = 1; s < shape.Splits; s++)
+        {
+            acc = RowPartial.Merge(acc, partials[first + s], ce.InvTemperature);
+        }
+
+        var g = new Entry(ce, y, weights, acc.Softmax);
         int width = WideLoad.Width<T, float>();
         var wide = new WideSlice(slice, width, WideLoad.Phase<T, float>(shape.Misalign, shape.MisalignQ, width));
         for (int j = slice.Begin + Group.IdxX; j < wide.BodyBegin; j += Group.DimX)
@@ -61,7 +71,8 @@ public static class CrossEntropyGradientKernel
     private readonly struct Entry
     {
         private readonly float _invT;
-        private readonly float _lse;
+        private readonly float _max;
+        private readonly float _logSum;
         private readonly float _ofProb;
         private readonly float _ofTarget;
         private readonly float _ofWeight;
@@ -69,19 +80,20 @@ public static class CrossEntropyGradientKernel
         private readonly bool _weighted;
         private readonly ArrayView<float> _weights;
 
-        public Entry(CrossEntropyParams ce, int target, ArrayView<float> weights, float lse)
+        public Entry(CrossEntropyParams ce, int target, ArrayView<float> weights, SoftmaxAccumulator softmax)
         {
             _weighted = ce.HasWeights != 0;
-            SoftmaxMath.GradientCoefficients(ce, lse, _weighted ? weights[target] : 1f, out _ofProb, out _ofTarget, out _ofWeight);
+            SoftmaxMath.GradientCoefficients(ce, softmax.LogSumExp(ce.InvTemperature), _weighted ? weights[target] : 1f, out _ofProb, out _ofTarget, out _ofWeight);
             _invT = ce.InvTemperature;
-            _lse = lse;
+            _max = softmax.Max;
+            _logSum = softmax.LogSum;
             _target = target;
             _weights = weights;
         }
 
         public float At(float x, int column)
         {
-            float g = _ofProb * XMath.Exp(x * _invT - _lse) - _ofWeight * (_weighted ? _weights[column] : 1f);
+            float g = _ofProb * XMath.Exp((x - _max) * _invT - _logSum) - _ofWeight * (_weighted ? _weights[column] : 1f);
             return column == _target ? g - _ofTarget : g;
         }
     }

@@ -89,7 +89,7 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
             stats,
             (a, b) => RowPartial.Merge(a, b, j.Ce.InvTemperature),
             (row, acc) => FinishRow(j, row, acc),
-            j.Gradient == 0 ? null : (row, begin, end) => SimdGradient<TV>.Slice(j, row, begin, end));
+            j.Gradient == 0 ? null : (row, begin, end, acc) => SimdGradient<TV>.Slice(j, row, begin, end, acc.Softmax));
     }
 
     private void Compare<TV>(in CompareJob job)
@@ -140,14 +140,16 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
 
     private delegate float SliceSum<T>(long row, int begin, int end, T merged);
 
+    private delegate void SecondPass<T>(long row, int begin, int end, T merged);
+
     /// <summary>
     /// The one parallel schedule of every CPU measure: stats per (row, slice), merged per row in slice
-    /// order, finish, then optional second passes (gradient, or a per-row sum such as JS, added in
+    /// order, finish, then optional second passes given the merged row (gradient, or a per-row sum such as JS, added in
     /// slice order). Rows run in parallel when there are enough of them, else (row, slice) pairs do;
     /// the slices and the order of every merge and sum are the same either way.
     /// </summary>
     private unsafe void RunSliced<T>(long rows, int vocab, SliceStats<T> stats, Func<T, T, T> merge,
-        Action<long, T> finish, Action<long, int, int>? secondPass,
+        Action<long, T> finish, SecondPass<T>? secondPass,
         SliceSum<T>? secondSum = null, nint secondSumOut = 0)
     {
         if (rows == 0)
@@ -171,7 +173,7 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
                     }
 
                     finish(row, acc);
-                    secondPass?.Invoke(row, 0, vocab);
+                    secondPass?.Invoke(row, 0, vocab, acc);
                     if (secondSum is not null)
                     {
                         float total = 0f;
@@ -220,7 +222,7 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
             long row = t / splits;
             int begin = (int)(t - row * splits) * width;
             int end = Math.Min(vocab, begin + width);
-            secondPass?.Invoke(row, begin, end);
+            secondPass?.Invoke(row, begin, end, merged[row]);
             if (secondSum is not null)
             {
                 sums[t] = secondSum(row, begin, end, merged[row]);

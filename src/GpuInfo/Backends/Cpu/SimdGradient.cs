@@ -6,15 +6,17 @@ using GpuInfo.Kernels;
 namespace GpuInfo.Backends.Cpu;
 
 /// <summary>
-/// Writes the cross-entropy gradient of columns [begin, end) of one row, given the row's lse:
-/// g_k = a·p_k - c·w_k - b·[k = y] (coefficients from <see cref="SoftmaxMath.GradientCoefficients"/>).
+/// Writes the cross-entropy gradient of columns [begin, end) of one row, given the row's merged
+/// softmax statistics: g_k = a·p_k - c·w_k - b·[k = y] (coefficients from
+/// <see cref="SoftmaxMath.GradientCoefficients"/>), p_k = exp((x_k - max)/T - log s). Not exp(x_k/T - lse):
+/// a float32 lse drops log s's digits when |lse| is large (see <see cref="CrossEntropyGradientKernel"/>).
 /// The destination may be the float32 logits themselves (each block is read before it is written).
 /// </summary>
 internal static class SimdGradient<TV>
     where TV : struct, ILanes<TV>
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Slice(in ScoreJob job, long row, int begin, int end)
+    public static unsafe void Slice(in ScoreJob job, long row, int begin, int end, in SoftmaxAccumulator softmax)
     {
         int vocab = job.Logits.Vocab;
         float* g = (float*)job.Gradient + row * vocab;
@@ -28,13 +30,14 @@ internal static class SimdGradient<TV>
 
         bool weighted = job.Weights != 0;
         float* w = (float*)job.Weights;
-        float lse = ((float*)job.Lse)[row];
+        float lse = softmax.LogSumExp(ce.InvTemperature);
         SoftmaxMath.GradientCoefficients(ce, lse, weighted ? w[y] : 1f, out float a, out float b, out float c);
         var scratch = BlockLoader.ScratchP;
         var vA = TV.Create(a);
         var vC = TV.Create(c);
         var vInvT = TV.Create(ce.InvTemperature);
-        var vLse = TV.Create(lse);
+        var vMax = TV.Create(softmax.Max);
+        var vLogSum = TV.Create(softmax.LogSum);
         var one = TV.Create(1f);
         for (int b0 = begin; b0 < end; b0 += BlockLoader.BlockSize)
         {
@@ -51,21 +54,21 @@ internal static class SimdGradient<TV>
             // value's bits do not depend on where the destination starts.
             for (int k = 0; k < head; k++)
             {
-                dst[k] = One(x[k], weighted ? w[b0 + k] : 1f, vA, vC, vInvT, vLse);
+                dst[k] = One(x[k], weighted ? w[b0 + k] : 1f, vA, vC, vInvT, vMax, vLogSum);
             }
 
             int i = head;
             for (; i <= n - TV.Count; i += TV.Count)
             {
                 Prefetch.Ahead(ref x0, i);
-                var p = TV.Exp(TV.MultiplyAdd(TV.Load(ref x0, (nuint)i), vInvT, -vLse));
+                var p = TV.Exp(TV.MultiplyAdd(TV.Load(ref x0, (nuint)i) - vMax, vInvT, -vLogSum));
                 var wv = weighted ? TV.Load(ref w0, (nuint)i) : one;
                 TV.StoreNonTemporal(vA * p - vC * wv, dst + i);
             }
 
             for (; i < n; i++)
             {
-                dst[i] = One(x[i], weighted ? w[b0 + i] : 1f, vA, vC, vInvT, vLse);
+                dst[i] = One(x[i], weighted ? w[b0 + i] : 1f, vA, vC, vInvT, vMax, vLogSum);
             }
         }
 
@@ -82,6 +85,6 @@ internal static class SimdGradient<TV>
 
     /// <summary>One gradient value computed exactly as a lane of the vector loop computes it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float One(float x, float w, TV a, TV c, TV invT, TV lse) =>
-        TV.Element((a * TV.Exp(TV.MultiplyAdd(TV.Create(x), invT, -lse))) - (c * TV.Create(w)), 0);
+    private static float One(float x, float w, TV a, TV c, TV invT, TV max, TV logSum) =>
+        TV.Element((a * TV.Exp(TV.MultiplyAdd(TV.Create(x) - max, invT, -logSum))) - (c * TV.Create(w)), 0);
 }

@@ -312,7 +312,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
         if (part.Gradient != 0)
         {
             gradient = inPlace ? logits.Cast<float>() : arena.Get<float>("gradient", rows * vocab);
-            k.Gradient(stream, config, logits, shape with { MisalignQ = ViewAlignment.Misalign(gradient) }, ce, targets, weights, outputs.Lse, gradient);
+            k.Gradient(stream, config, logits, shape with { MisalignQ = ViewAlignment.Misalign(gradient) }, ce, targets, weights, partials, gradient);
         }
 
         return () =>

@@ -17,13 +17,13 @@ internal sealed class SingleKernels<T, TLoad>(Accelerator accelerator)
         new(() => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<T>, ArrayView<RowPartial>, int, CrossEntropyParams, ArrayView<int>, ArrayView<float>, RowOutputs>(
             RowFinishKernel.Run<T, TLoad>));
 
-    private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>> _gradient =
-        new(() => accelerator.LoadKernel<ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(
+    private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<RowPartial>, ArrayView<float>>> _gradient =
+        new(() => accelerator.LoadKernel<ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<RowPartial>, ArrayView<float>>(
             CrossEntropyGradientKernel.Run<T, TLoad>));
 
     public Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, float, ArrayView<float>, ArrayView<RowPartial>> Stats => _stats.Value;
 
     public Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<RowPartial>, int, CrossEntropyParams, ArrayView<int>, ArrayView<float>, RowOutputs> Finish => _finish.Value;
 
-    public Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>> Gradient => _gradient.Value;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<RowPartial>, ArrayView<float>> Gradient => _gradient.Value;
 }

@@ -1,0 +1,63 @@
+using GpuInfo.Tests.Reference;
+
+namespace GpuInfo.Tests.Measures;
+
+/// <summary>
+/// The cross-entropy gradient where |lse| is large (logits offset by 1e4, T = 1e-3, a four-way tie at
+/// 1e30): softmax must come from (x - max)/T - log s, not x/T - lse, whose float32 rounding loses log s
+/// (the old form erred by 2e-4 relative at offset 1e4 and T = 1e-3, and read p = 1 for the tie).
+/// On the SIMD path and on the kernels (ILGPU CPU accelerator).
+/// </summary>
+public sealed class CrossEntropyGradientPrecisionTests
+{
+    public static TheoryData<string, string> Cases()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var device in new[] { "cpu", "ilgpu-cpu" })
+        {
+            data.Add(device, "offset");
+            data.Add(device, "cold");
+            data.Add(device, "tie");
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Gradient_keeps_its_digits_when_the_log_sum_exp_is_large(string device, string kind)
+    {
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = device });
+        const int Rows = 4, Vocab = 257;
+        var data = new TestData();
+        float[] x = kind == "tie" ? new float[Rows * Vocab] : data.Logits(Rows, Vocab, scale: 2.0);
+        float temperature = kind == "cold" ? 1e-3f : 1f;
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = kind switch
+            {
+                "offset" => x[i] + 1e4f,
+                "tie" => i % Vocab < 4 ? 1e30f : -1e30f,
+                _ => x[i],
+            };
+        }
+
+        int[] y = [5, 0, 100, 256];
+        foreach (float smoothing in new[] { 0f, 0.1f })
+        {
+            var options = new CrossEntropyOptions { LabelSmoothing = smoothing, Temperature = temperature };
+            var grad = new float[x.Length];
+            var result = engine.CrossEntropyWithGradient(Logits.Float32(x, Vocab), y, grad, options);
+            for (int r = 0; r < Rows; r++)
+            {
+                var expected = Reference64.Gradient(Reference64.Scaled(x.AsSpan(r * Vocab, Vocab), temperature), y[r], smoothing, null, 0,
+                    temperature, 1.0 / result.WeightSum);
+                double norm = expected.Max(Math.Abs);
+                for (int k = 0; k < Vocab; k++)
+                {
+                    Tolerance.Close(expected[k], grad[r * Vocab + k], 1e-4, 1e-6 * norm, $"{data}: {device} {kind} e={smoothing} gradient row {r} col {k}");
+                }
+            }
+        }
+    }
+}
