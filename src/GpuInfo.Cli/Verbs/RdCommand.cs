@@ -13,14 +13,14 @@ internal static class RdCommand
         var source = new Option<string>("--source") { Description = "Source distribution p(x), a vector [X] (normalised).", Required = true };
         var distortion = new Option<string>("--distortion") { Description = "Distortion d(x, x_hat), a matrix [X, X_hat], entries >= 0.", Required = true };
         var beta = new Option<double>("--beta") { Description = "Slope parameter beta >= 0 (R(D) slope -beta, natural exp).", Required = true };
-        var tolerance = new Option<double>("--tolerance") { Description = "Stop when the objective R + beta*D (nats) changes by less than this in an iteration.", DefaultValueFactory = _ => 1e-14 };
-        var maxIterations = new Option<int>("--max-iterations") { Description = "Stop after this many iterations (converged: false if still moving).", DefaultValueFactory = _ => 1_000_000 };
+        var tolerance = new Option<double>("--tolerance") { Description = "Stop when the rate is within this many bits of Blahut's lower bound on R(D) at the distortion reached.", DefaultValueFactory = _ => BlahutArimoto.DefaultRateTolerance / Math.Log(2) };
+        var maxIterations = new Option<int>("--max-iterations") { Description = "Stop after this many iterations (converged: false if the bounds are still apart).", DefaultValueFactory = _ => 1_000_000 };
         var command = new Command("rd", "Rate-distortion by Blahut-Arimoto at one beta: rate (bits) and distortion.") { source, distortion, beta, tolerance, maxIterations };
         common.AddTo(command);
         command.SetAction(parse =>
         {
             string sourcePath = parse.GetValue(source)!, distortionPath = parse.GetValue(distortion)!;
-            var (change, iterations) = MatrixInput.Stopping(parse.GetValue(tolerance), parse.GetValue(maxIterations));
+            var (gap, iterations) = MatrixInput.Stopping(parse.GetValue(tolerance), parse.GetValue(maxIterations));
             var s = MatrixFile.Read(sourcePath);
             if (s.GetLength(0) != 1)
             {
@@ -35,12 +35,14 @@ internal static class RdCommand
             }
 
             var r = MatrixInput.Checked(p.Any(v => !(v >= 0) || double.IsInfinity(v)) || p.Sum() <= 0 ? sourcePath : distortionPath,
-                () => BlahutArimoto.RateDistortion(p, d, parse.GetValue(beta), change, iterations));
+                () => BlahutArimoto.RateDistortion(p, d, parse.GetValue(beta), gap * Math.Log(2), iterations));
             var report = new JsonObject
             {
                 ["beta"] = r.Beta,
                 ["rate_bits"] = r.RateBits,
                 ["distortion"] = r.Distortion,
+                ["rate_lower_bound_bits"] = r.LowerBoundBits,
+                ["reproduction"] = new JsonArray([.. r.Reproduction.Select(v => (JsonNode?)v)]),
                 ["iterations"] = r.Iterations,
                 ["converged"] = r.Converged,
             };
