@@ -303,17 +303,41 @@ internal static class InformationBottleneck
             return (_rowMoved, _rowEntropy);
         }
 
+        /// <summary>
+        /// The result, with clusters whose decoders are the same (within the products' tolerance)
+        /// merged into one: at a fixed point such copies split every context in a fixed ratio, so
+        /// merging keeps I(X;T) and I(T;Y) and takes the split's entropy out of H(T) (9 contexts in 3
+        /// groups from the identity start reported H(T) = log 9 with 3 clusters used, and `ib` listed
+        /// 9 clusters, 6 of them empty copies).
+        /// </summary>
         public IbResult Result(double[] encoder, int t, IbOptions o, double objective, int iterations, bool converged)
         {
             double ln2 = Math.Log(2);
-            double ht = Entropy(Qt), htx = ConditionalEntropy(encoder, t);
             var numerator = Decoder.Numerator();
+            var qt = Qt;
+            double ity = _ity;
+            var owner = Owners(numerator, qt, t, problem.Y, problem.Products.DecoderTolerance);
+            int merged = owner.Length == 0 ? 0 : owner.Max() + 1;
+            if (merged < t)
+            {
+                (encoder, qt, numerator) = (MergeColumns(encoder, problem.X, t, owner, merged), new double[merged], MergeRows(numerator, problem.Y, owner, merged));
+                for (int k = 0; k < t; k++)
+                {
+                    qt[owner[k]] += Qt[k];
+                }
+
+                t = merged;
+                ity = MutualInformation(numerator, qt, problem.Py);
+                objective = Entropy(qt) - (o.Alpha * ConditionalEntropy(encoder, t)) - (o.Beta * ity);
+            }
+
+            double ht = Entropy(qt), htx = ConditionalEntropy(encoder, t);
             var decoder = new double[t * problem.Y];
             for (int k = 0; k < t; k++)
             {
                 for (int j = 0; j < problem.Y; j++)
                 {
-                    decoder[k * problem.Y + j] = numerator[k * problem.Y + j] / Qt[k];
+                    decoder[k * problem.Y + j] = numerator[k * problem.Y + j] / qt[k];
                 }
             }
 
@@ -321,13 +345,13 @@ internal static class InformationBottleneck
             {
                 Beta = o.Beta,
                 Alpha = o.Alpha,
-                Clusters = DistinctClusters(decoder, t, problem.Y, problem.Products.DecoderTolerance),
+                Clusters = t,
                 Encoder = encoder,
                 Assignments = Assignments(encoder, t),
-                ClusterMarginal = Qt,
+                ClusterMarginal = qt,
                 Decoder = decoder,
                 IxtBits = Math.Max(0, ht - htx) / ln2,
-                ItyBits = Math.Max(0, _ity) / ln2,
+                ItyBits = Math.Max(0, ity) / ln2,
                 HtBits = ht / ln2,
                 IxyBits = problem.IxyBits,
                 Objective = objective,
@@ -335,6 +359,48 @@ internal static class InformationBottleneck
                 Products = problem.Products.Name,
                 Converged = converged,
             };
+        }
+
+        private static double[] MergeColumns(double[] encoder, int x, int t, int[] owner, int merged)
+        {
+            var result = new double[x * merged];
+            for (int i = 0; i < x; i++)
+            {
+                for (int k = 0; k < t; k++)
+                {
+                    result[i * merged + owner[k]] += encoder[i * t + k];
+                }
+            }
+
+            return result;
+        }
+
+        private static double[] MergeRows(double[] rows, int width, int[] owner, int merged)
+        {
+            var result = new double[merged * width];
+            for (int k = 0; k < owner.Length; k++)
+            {
+                TensorPrimitives.Add(result.AsSpan(owner[k] * width, width), rows.AsSpan(k * width, width), result.AsSpan(owner[k] * width, width));
+            }
+
+            return result;
+        }
+
+        /// <summary>I(T;Y) = Σ_t Σ_y q(t, y)·(log q(y|t) − log p(y)) in nats, on the host, as <see cref="IbDecoder.Update"/> takes it.</summary>
+        private static double MutualInformation(double[] numerator, double[] qt, double[] py)
+        {
+            int y = py.Length;
+            double total = 0;
+            for (int k = 0; k < qt.Length; k++)
+            {
+                for (int j = 0; j < y; j++)
+                {
+                    double n = numerator[k * y + j];
+                    total += n > 0 ? n * Math.Log(n / (qt[k] * py[j])) : 0;
+                }
+            }
+
+            return total;
         }
 
         private double[] Marginal(double[] encoder, int t) => RowBlocks.Sum(problem.X, (start, count) =>
@@ -376,34 +442,50 @@ internal static class InformationBottleneck
 
         private static double Entropy(double[] p) => JointDistribution.Entropy(p);
 
-        /// <summary>Clusters whose decoders differ (L1 above the products' tolerance): merged copies of one cluster count once.</summary>
-        private static int DistinctClusters(double[] decoder, int t, int y, double tolerance)
+        /// <summary>
+        /// For each cluster, the index of the first cluster whose decoder q(y|t) = numerator/q(t) is
+        /// within L1 <paramref name="tolerance"/> of its own (clusters numbered in order of first
+        /// appearance): copies of one cluster share an owner.
+        /// </summary>
+        private static int[] Owners(double[] numerator, double[] qt, int t, int y, double tolerance)
         {
+            var owner = new int[t];
             var representatives = new List<int>();
             var difference = new double[Math.Min(y, 1024)];
             for (int k = 0; k < t; k++)
             {
                 // The L1 distance only grows along y, so a pair is told apart as soon as it passes the
                 // tolerance: all-distinct decoders at 256 x 50257 took over a second compared whole.
-                bool same = representatives.Any(r =>
+                int same = representatives.FindIndex(r =>
                 {
                     double d = 0;
                     for (int j = 0; j < y && d < tolerance; j += difference.Length)
                     {
                         int n = Math.Min(difference.Length, y - j);
-                        TensorPrimitives.Subtract(decoder.AsSpan(k * y + j, n), decoder.AsSpan(r * y + j, n), difference.AsSpan(0, n));
+                        var a = numerator.AsSpan(k * y + j, n);
+                        var b = numerator.AsSpan(r * y + j, n);
+                        for (int m = 0; m < n; m++)
+                        {
+                            difference[m] = (a[m] / qt[k]) - (b[m] / qt[r]);
+                        }
+
                         d += TensorPrimitives.SumOfMagnitudes<double>(difference.AsSpan(0, n));
                     }
 
                     return d < tolerance;
                 });
-                if (!same)
+                if (same < 0)
                 {
+                    owner[k] = representatives.Count;
                     representatives.Add(k);
+                }
+                else
+                {
+                    owner[k] = same;
                 }
             }
 
-            return representatives.Count;
+            return owner;
         }
     }
 }

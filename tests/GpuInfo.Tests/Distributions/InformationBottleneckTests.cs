@@ -143,6 +143,43 @@ public sealed class InformationBottleneckTests : IDisposable
         Assert.Equal(x, dib.Assignments.Distinct().Count());
     }
 
+    /// <summary>
+    /// Nine contexts in three groups of identical p(y|x): from the identity start the iterative IB
+    /// keeps nine clusters whose decoders are three copies each, and split each context evenly
+    /// between its group's copies. The result merges copies: three clusters, H(T) = I(X;T) = log 3
+    /// (it reported H(T) = log 9 and listed six empty copies), I(T;Y) = I(X;Y).
+    /// </summary>
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.5)]
+    public void Clusters_with_the_same_decoder_are_reported_as_one(double alpha)
+    {
+        double[][] groups = [[0.7, 0.1, 0.1, 0.1], [0.1, 0.6, 0.2, 0.1], [0.05, 0.05, 0.3, 0.6]];
+        var w = new double[9, 4];
+        for (int i = 0; i < 9; i++)
+        {
+            for (int j = 0; j < 4; j++)
+            {
+                w[i, j] = groups[i % 3][j];
+            }
+        }
+
+        var joint = JointDistribution.FromWeights(w);
+        var r = _engine.InformationBottleneck(joint, new IbOptions { Beta = 50, Alpha = alpha, Clusters = 9 });
+        Assert.Equal(3, r.Clusters);
+        Assert.Equal(3, r.ClusterMarginal.Length);
+        Assert.Equal(3 * 4, r.Decoder.Length);
+        Assert.Equal(9 * 3, r.Encoder.Length);
+        Assert.Equal(Math.Log2(3), r.HtBits, 1e-9);
+        Assert.Equal(Math.Log2(3), r.IxtBits, 1e-9);
+        Assert.Equal(joint.MutualInformation(InfoUnit.Bits), r.ItyBits, 1e-9);
+        Assert.Equal(3, r.Assignments.Distinct().Count());
+        for (int i = 0; i < 9; i++)
+        {
+            Assert.Equal(r.Assignments[i % 3], r.Assignments[i]);
+        }
+    }
+
     [Fact]
     public void A_sweep_is_monotone_and_finds_the_transition_of_the_binary_source()
     {
