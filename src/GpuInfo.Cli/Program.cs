@@ -66,6 +66,7 @@ public static class Program
         DeviceUnavailableException d => (ExitCode.Device, d.Message),
         OutOfMemoryException => (ExitCode.Device, "out of memory"),
         ILGPU.Runtime.AcceleratorException a => (ExitCode.Device, $"the {a.AcceleratorType.ToString().ToLowerInvariant()} accelerator failed: {a.Message} (--device cpu runs without it)"),
+        ILGPU.Runtime.Cuda.CuBlasException b => (ExitCode.Device, $"cuBLAS failed on the cuda accelerator: {b.Message} (--device cpu runs without it)"),
         ArgumentException a => (ExitCode.Usage, OneLine(a)),
         _ => (ExitCode.Internal, $"internal error: {e.GetType().Name}: {e.Message} (set GPUINFO_DEBUG=1 for details)"),
     };

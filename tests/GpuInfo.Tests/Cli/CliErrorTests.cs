@@ -25,6 +25,16 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void A_cublas_failure_is_a_device_error()
+    {
+        // ILGPU.Algorithms' CuBlasException derives from Exception, not AcceleratorException: a failed
+        // SGEMM (CUBLAS_STATUS_ALLOC_FAILED, EXECUTION_FAILED) in the IB over rows must still exit 4.
+        var (code, message) = GpuInfo.Cli.Program.Describe(new ILGPU.Runtime.Cuda.CuBlasException(ILGPU.Runtime.Cuda.CuBlasStatus.CUBLAS_STATUS_EXECUTION_FAILED));
+        Assert.Equal(Device, code);
+        Assert.StartsWith("cuBLAS failed on the cuda accelerator: ", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_file() => CliRunner.Fails(Data, ["missing.npy", "file not found"], "eval", "--logits", _dir.File("missing.npy"), "--targets", Targets(2, 0, 1));
 
     [Fact]

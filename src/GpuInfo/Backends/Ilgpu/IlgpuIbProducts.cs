@@ -40,11 +40,15 @@ internal sealed class IlgpuIbProducts : IIbProducts
             }
         }
 
-        _pyx = accelerator.Allocate1D(pyx);
-        _pxyT = accelerator.Allocate1D(pxyT);
-        _arena = new DeviceArena(accelerator);
-        _tile = Math.Clamp((int)Math.Sqrt(accelerator.MaxNumThreadsPerGroup), 1, 16);
-        _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int, int, int>(MatrixProductKernel.MultiplyTransposedBlocked);
+        // Under the backend's gate (its context current here, and no other caller's work in between).
+        using (backend.Use())
+        {
+            _pyx = accelerator.Allocate1D(pyx);
+            _pxyT = accelerator.Allocate1D(pxyT);
+            _arena = new DeviceArena(accelerator);
+            _tile = Math.Clamp((int)Math.Sqrt(accelerator.MaxNumThreadsPerGroup), 1, 16);
+            _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int, int, int>(MatrixProductKernel.MultiplyTransposedBlocked);
+        }
     }
 
     public string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, float32 tiled kernel";
@@ -57,9 +61,13 @@ internal sealed class IlgpuIbProducts : IIbProducts
 
     public void Dispose()
     {
-        _arena.Dispose();
-        _pyx.Dispose();
-        _pxyT.Dispose();
+        // cuMemFree needs the context current on this thread; ILGPU 1.5.3 does not bind it to free.
+        using (_backend.Use())
+        {
+            _arena.Dispose();
+            _pyx.Dispose();
+            _pxyT.Dispose();
+        }
     }
 
     /// <summary>resident [rows, k] with operand [clusters, k]: operandIsA gives operand·residentᵀ, else resident·operandᵀ.</summary>
