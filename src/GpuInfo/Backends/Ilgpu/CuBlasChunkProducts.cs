@@ -84,6 +84,12 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
             reason = $"cuBLAS not loaded ({e.GetType().Name}: {e.Message}; set {CudaLibraries.CuBlasVariable} to its libcublas.so)";
             return null;
         }
+        catch
+        {
+            // A handle left to the finalizer throws there (CuBlas frees it with ThrowIfFailed), which ends the process.
+            blas?.Dispose();
+            throw;
+        }
     }
 
     /// <summary>What the IB over rows would use on this accelerator: "cuBLAS VERSION", or why not (for <c>gpuinfo devices</c>).</summary>
