@@ -1,17 +1,18 @@
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 
 namespace GpuInfo;
 
 /// <summary>Channel capacity and the optimal input distribution.</summary>
-public sealed record CapacityResult(double CapacityBits, double[] Input, double UpperBoundBits, double LowerBoundBits, int Iterations, bool Converged);
+/// <param name="Products">Where each iteration's pass over the channel ran ("cpu, float64 SIMD", or the accelerator and its kernels).</param>
+public sealed record CapacityResult(double CapacityBits, double[] Input, double UpperBoundBits, double LowerBoundBits, int Iterations, bool Converged, string Products = "cpu, float64 SIMD");
 
 /// <summary>
 /// One point of the rate-distortion function at slope -β: the rate (bits, an upper bound on R at
 /// <see cref="Distortion"/>), the expected distortion, the reproduction distribution, and Blahut's
 /// lower bound on R at that distortion.
 /// </summary>
-public sealed record RateDistortionResult(double Beta, double RateBits, double Distortion, double[] Reproduction, double LowerBoundBits, int Iterations, bool Converged);
+/// <param name="Products">Where each iteration's pass over e^(-β d) ran ("cpu, float64 SIMD", or the accelerator and its kernels).</param>
+public sealed record RateDistortionResult(double Beta, double RateBits, double Distortion, double[] Reproduction, double LowerBoundBits, int Iterations, bool Converged, string Products = "cpu, float64 SIMD");
 
 /// <summary>
 /// Blahut-Arimoto: channel capacity with the standard stopping rule (upper bound max_x D(x) minus
@@ -26,7 +27,15 @@ public static class BlahutArimoto
     /// capacity of no channel). The caller's array is not changed.
     /// </summary>
     /// <exception cref="InvalidInputException">A row has a negative or non-finite entry, or does not sum to 1.</exception>
-    public static CapacityResult Capacity(double[,] channel, double tolerance = 1e-12, int maxIterations = 1_000_000)
+    public static CapacityResult Capacity(double[,] channel, double tolerance = 1e-12, int maxIterations = 1_000_000) =>
+        Capacity(channel, tolerance, maxIterations, IBlahutArimotoPass.Cpu, check: null);
+
+    /// <summary>
+    /// <see cref="Capacity(double[,], double, int)"/> with each iteration's pass over W made by
+    /// <paramref name="passes"/> (the CPU's, or a device's), and <paramref name="check"/> called before
+    /// each iteration (cancellation).
+    /// </summary>
+    internal static CapacityResult Capacity(double[,] channel, double tolerance, int maxIterations, BlahutArimotoPasses passes, Action? check)
     {
         ArgumentNullException.ThrowIfNull(channel);
         int nx = channel.GetLength(0), ny = channel.GetLength(1);
@@ -81,10 +90,10 @@ public static class BlahutArimoto
 
             negEntropy[i] = (s * scale[i]) + Math.Log(scale[i]);
         });
-        var blocks = new RowPartition(nx, ny);
+        using var pass = passes(channel, null, null);
         var q = new double[ny];
-        blocks.Accumulate((i, sums, _) => TensorPrimitives.MultiplyAdd(Row(channel, i), r[i] * scale[i], sums, sums), q);
         var logQ = new double[ny];
+        pass.Pass(logQ, (i, _, _) => r[i] * scale[i], q);
         var d = new double[nx];
         var weighted = new double[nx];
         var next = new double[ny];
@@ -93,9 +102,12 @@ public static class BlahutArimoto
         bool converged = false;
         for (; it < maxIterations; it++)
         {
+            check?.Invoke();
+
             // An output no input reaches has q(y) = 0 and adds nothing (its ln q is taken as 0). A
             // q(y) of 0 where W reaches y (its inputs' mass lost to underflow) makes D(x) infinite
-            // and 0·-inf NaN in the dot product: such an iteration takes D(x) term by term.
+            // and 0·-inf NaN in the dot product: such an iteration takes D(x) term by term (on the
+            // host, from the caller's W; the pass's dot is not used).
             bool lost = false;
             for (int j = 0; j < ny; j++)
             {
@@ -103,17 +115,13 @@ public static class BlahutArimoto
                 logQ[j] = used[j] ? Math.Log(q[j]) : 0;
             }
 
-            blocks.Accumulate((i, sums, _) =>
+            pass.Pass(logQ, (i, dot, _) =>
             {
-                var row = Row(channel, i);
-                double di = lost ? Divergence(row, scale[i], q) : negEntropy[i] - (scale[i] * TensorPrimitives.Dot(row, logQ));
+                double di = lost ? Divergence(Row(channel, i), scale[i], q) : negEntropy[i] - (scale[i] * dot);
                 double w = r[i] * Math.Exp(di);
                 d[i] = di;
                 weighted[i] = w;
-                if (w > 0)
-                {
-                    TensorPrimitives.MultiplyAdd(row, w * scale[i], sums, sums);
-                }
+                return w > 0 ? w * scale[i] : 0;
             }, next);
 
             double z = 0;
@@ -136,11 +144,10 @@ public static class BlahutArimoto
         }
 
         double ln2 = Math.Log(2);
-        return new CapacityResult(lower / ln2, r, upper / ln2, lower / ln2, it, converged);
+        return new CapacityResult(lower / ln2, r, upper / ln2, lower / ln2, it, converged, pass.Name);
     }
 
-    private static ReadOnlySpan<double> Row(double[,] matrix, int i) =>
-        MemoryMarshal.CreateReadOnlySpan(ref matrix[i, 0], matrix.GetLength(1));
+    private static ReadOnlySpan<double> Row(double[,] matrix, int i) => CpuBlahutArimotoPass.Row(matrix, i);
 
     /// <summary>D(w·scale || q) = Σ w·scale·ln(w·scale/q) over w > 0, term by term.</summary>
     private static double Divergence(ReadOnlySpan<double> w, double scale, double[] q)
@@ -155,7 +162,7 @@ public static class BlahutArimoto
         return d;
     }
 
-    /// <summary>The default of <see cref="RateDistortion"/>'s tolerance, in nats.</summary>
+    /// <summary>The default of <see cref="RateDistortion(double[], double[,], double, double, int)"/>'s tolerance, in nats.</summary>
     public const double DefaultRateTolerance = 1e-12;
 
     /// <summary>
@@ -168,7 +175,16 @@ public static class BlahutArimoto
     /// </summary>
     /// <exception cref="InvalidInputException">Negative or non-finite source or distortion entries.</exception>
     public static RateDistortionResult RateDistortion(double[] source, double[,] distortion, double beta,
-        double tolerance = DefaultRateTolerance, int maxIterations = 1_000_000)
+        double tolerance = DefaultRateTolerance, int maxIterations = 1_000_000) =>
+        RateDistortion(source, distortion, beta, tolerance, maxIterations, IBlahutArimotoPass.Cpu, check: null);
+
+    /// <summary>
+    /// <see cref="RateDistortion(double[], double[,], double, double, int)"/> with each iteration's pass
+    /// over e^(-β(d - shift)) made by <paramref name="passes"/> (the CPU's, or a device's), and
+    /// <paramref name="check"/> called before each iteration (cancellation).
+    /// </summary>
+    internal static RateDistortionResult RateDistortion(double[] source, double[,] distortion, double beta,
+        double tolerance, int maxIterations, BlahutArimotoPasses passes, Action? check)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(distortion);
@@ -213,7 +229,7 @@ public static class BlahutArimoto
         // distortion is taken out (its factor cancels in the normalisation), so that a row's
         // largest entry is 1: e^(-β d) itself underflowed to 0 in whole rows once β·d passed ~745
         // (Hamming + 1 at β = 800), and 0/0 made the rate and distortion 0.
-        var exponentials = new double[nx * nh];
+        var exponentials = new double[nx, nh];
         var shift = new double[nx];
         Parallel.For(0, nx, i =>
         {
@@ -226,20 +242,24 @@ public static class BlahutArimoto
             shift[i] = least;
             for (int j = 0; j < nh; j++)
             {
-                exponentials[i * nh + j] = Math.Exp(-beta * (distortion[i, j] - least));
+                exponentials[i, j] = Math.Exp(-beta * (distortion[i, j] - least));
             }
         });
 
-        // One pass over e^(-β(d - shift)) an iteration: with t = q(x̂)·A(x, x̂) and Z(x) = Σ t, the
+        // One pass over A = e^(-β(d - shift)) an iteration: with t = q(x̂)·A(x, x̂) and Z(x) = Σ t, the
         // next q(x̂) is q(x̂)·Σ_x p(x)·A(x, x̂)/Z(x), the distortion Σ_x p(x)·Σ t·d/Z(x), and the rate
         // needs no log per entry: with c = t/Z and Σ_x p(x)c(x̂|x) = q'(x̂),
         // Σ p c ln(c/q') = -D(q' || q) - β(D - Σ p·shift) - Σ p ln Z.
-        // A row whose Z underflows is taken in log space, and adds its p(x)·c straight into q'
-        // (the accumulator's second half).
-        var blocks = new RowPartition(nx, nh);
+        // A row whose Z underflows is taken in log space after the pass (on the host, in row order),
+        // and adds its p(x)·c straight into q' (the sums' second half).
+        var skipped = p.Select(v => v == 0).ToArray();
+        using var pass = passes(exponentials, distortion, skipped);
         var sums = new double[2 * nh];
+        var columnSums = new double[nh];
         var rowDistortion = new double[nx];
         var logZ = new double[nx];
+        var logSpace = new bool[nx];
+        var t = new double[nh];
         double shiftMean = 0;
         for (int i = 0; i < nx; i++)
         {
@@ -251,32 +271,39 @@ public static class BlahutArimoto
         bool converged = false;
         for (; it < maxIterations; it++)
         {
-            blocks.Accumulate((i, acc, t) =>
+            check?.Invoke();
+            pass.Pass(qh, (i, z, weightedZ) =>
             {
+                logSpace[i] = false;
                 if (p[i] == 0)
                 {
                     (rowDistortion[i], logZ[i]) = (0, 0);
-                    return;
+                    return 0;
                 }
 
-                var a = exponentials.AsSpan(i * nh, nh);
-                var di = Row(distortion, i);
-                TensorPrimitives.Multiply(a, qh, t);
-                double z = TensorPrimitives.Sum(t);
                 if (z >= MinNormaliser)
                 {
-                    rowDistortion[i] = TensorPrimitives.Dot(t, di) / z;
+                    rowDistortion[i] = weightedZ / z;
                     logZ[i] = Math.Log(z);
-                    TensorPrimitives.MultiplyAdd(a, p[i] / z, acc.AsSpan(0, nh), acc.AsSpan(0, nh));
-                    return;
+                    return p[i] / z;
                 }
 
-                (z, double most) = LogSpaceRow(qh, distortion, i, shift[i], beta, t);
-                TensorPrimitives.Divide(t, z, t);
-                rowDistortion[i] = TensorPrimitives.Dot(t, di);
-                logZ[i] = most + Math.Log(z);
-                TensorPrimitives.MultiplyAdd(t, p[i], acc.AsSpan(nh), acc.AsSpan(nh));
-            }, sums);
+                logSpace[i] = true;
+                return 0;
+            }, columnSums);
+            columnSums.CopyTo(sums, 0);
+            Array.Clear(sums, nh, nh);
+            for (int i = 0; i < nx; i++)
+            {
+                if (logSpace[i])
+                {
+                    (double z, double most) = LogSpaceRow(qh, distortion, i, shift[i], beta, t);
+                    TensorPrimitives.Divide(t, z, t);
+                    rowDistortion[i] = TensorPrimitives.Dot(t, Row(distortion, i));
+                    logZ[i] = most + Math.Log(z);
+                    TensorPrimitives.MultiplyAdd(t, p[i], sums.AsSpan(nh), sums.AsSpan(nh));
+                }
+            }
 
             // c(x̂) = Σ_x p(x)·A(x, x̂)/Z(x), so that q'(x̂) = q(x̂)·c(x̂). Blahut's lower bound on R at
             // this distortion is the rate less ln max c - D(q' || q) (Σ q' ln c is D(q' || q)).
@@ -309,7 +336,7 @@ public static class BlahutArimoto
         }
 
         double ln2 = Math.Log(2);
-        return new RateDistortionResult(beta, Math.Max(0, rate) / ln2, dist, qh, Math.Max(0, rate - gap) / ln2, it, converged);
+        return new RateDistortionResult(beta, Math.Max(0, rate) / ln2, dist, qh, Math.Max(0, rate - gap) / ln2, it, converged, pass.Name);
     }
 
     /// <summary>Below this a row's normaliser Z is taken in log space (p(x)/Z would overflow).</summary>

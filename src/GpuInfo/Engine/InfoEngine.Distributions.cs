@@ -92,12 +92,55 @@ public sealed partial class InfoEngine
         return IbSweep.Run(problem, options, betas, progress);
     }
 
-    /// <summary>Channel capacity by Blahut-Arimoto (see <see cref="BlahutArimoto.Capacity"/>).</summary>
-    public CapacityResult ChannelCapacity(double[,] channel) => BlahutArimoto.Capacity(channel);
+    /// <summary>
+    /// Channel capacity by Blahut-Arimoto (see <see cref="BlahutArimoto.Capacity(double[,], double, int)"/>),
+    /// each iteration's pass over W on this engine's device: on an ILGPU accelerator W is uploaded once
+    /// (float64) and each iteration runs a row-dot and a weighted-column-sum kernel there, on the CPU
+    /// the fused SIMD pass; <see cref="CapacityResult.Products"/> says which.
+    /// </summary>
+    /// <exception cref="InvalidInputException">A row has a negative or non-finite entry, or does not sum to 1.</exception>
+    /// <exception cref="DeviceUnavailableException">W does not fit the device's memory, or the device failed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (checked every iteration).</exception>
+    /// <exception cref="ObjectDisposedException">The engine was disposed, before or during the solve.</exception>
+    public CapacityResult ChannelCapacity(double[,] channel, double tolerance = 1e-12, int maxIterations = 1_000_000, CancellationToken cancellationToken = default)
+    {
+        using var lease = Use();
+        CapacityResult result = null!;
+        RunOnDevice(() => result = BlahutArimoto.Capacity(channel, tolerance, maxIterations, BlahutArimotoPasses, Checker(cancellationToken)));
+        return result;
+    }
 
-    /// <summary>A rate-distortion point by Blahut-Arimoto (see <see cref="BlahutArimoto.RateDistortion"/>).</summary>
-    public RateDistortionResult RateDistortion(double[] source, double[,] distortion, double beta) =>
-        BlahutArimoto.RateDistortion(source, distortion, beta);
+    /// <summary>
+    /// A rate-distortion point by Blahut-Arimoto (see <see cref="BlahutArimoto.RateDistortion(double[], double[,], double, double, int)"/>),
+    /// each iteration's pass over e^(-β(d - shift)) and d on this engine's device (both uploaded once on
+    /// an ILGPU accelerator, float64); <see cref="RateDistortionResult.Products"/> says where.
+    /// </summary>
+    /// <exception cref="InvalidInputException">Negative or non-finite source or distortion entries.</exception>
+    /// <exception cref="DeviceUnavailableException">The matrices do not fit the device's memory, or the device failed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled (checked every iteration).</exception>
+    /// <exception cref="ObjectDisposedException">The engine was disposed, before or during the solve.</exception>
+    public RateDistortionResult RateDistortion(double[] source, double[,] distortion, double beta,
+        double tolerance = BlahutArimoto.DefaultRateTolerance, int maxIterations = 1_000_000, CancellationToken cancellationToken = default)
+    {
+        using var lease = Use();
+        RateDistortionResult result = null!;
+        RunOnDevice(() => result = BlahutArimoto.RateDistortion(source, distortion, beta, tolerance, maxIterations, BlahutArimotoPasses, Checker(cancellationToken)));
+        return result;
+    }
+
+    /// <summary>Device bytes a Blahut-Arimoto pass may use; null: the accelerator's memory (tests make it small).</summary>
+    internal long? BlahutArimotoDeviceBytes { get; set; }
+
+    private IBlahutArimotoPass BlahutArimotoPasses(double[,] matrix, double[,]? second, bool[]? skipped) =>
+        _backend is IlgpuBackend gpu
+            ? new IlgpuBlahutArimotoPass(gpu, matrix, second, skipped, BlahutArimotoDeviceBytes)
+            : IBlahutArimotoPass.Cpu(matrix, second, skipped);
+
+    private Action Checker(CancellationToken cancellationToken) => () =>
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+    };
 
     /// <summary>Bytes of float32 distributions per chunk of an IB over rows on the CPU; null: <see cref="ConditionalIbProducts"/> picks (tests make it small to cross chunk edges).</summary>
     internal long? IbChunkBytes { get; set; }

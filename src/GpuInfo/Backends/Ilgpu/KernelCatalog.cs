@@ -9,7 +9,7 @@ namespace GpuInfo.Backends.Ilgpu;
 /// compiling them ahead of time (<see cref="PtxCompiler"/>). Keep in step with
 /// <see cref="SingleKernels{T, TLoad}"/>, <see cref="PairKernels{TP, TLP, TQ, TLQ}"/>, the
 /// backend's other loads and the IB products' (<see cref="IlgpuIbProducts"/>,
-/// <see cref="IlgpuConditionalIbProducts"/>, <see cref="IlgpuIbDecoder"/>, <see cref="TiledChunkProducts"/>, <see cref="CuBlasChunkProducts"/>).
+/// <see cref="IlgpuConditionalIbProducts"/>, <see cref="IlgpuIbDecoder"/>, <see cref="IlgpuBlahutArimotoPass"/>, <see cref="TiledChunkProducts"/>, <see cref="CuBlasChunkProducts"/>).
 /// </summary>
 internal static class KernelCatalog
 {
@@ -50,6 +50,10 @@ internal static class KernelCatalog
         yield return new("MatrixAccumulateTransposedLeft", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AccumulateTransposedLeft))!, true);
         yield return new("AddWidened", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AddWidened))!, false);
         yield return new("IbDecoderUpdate", "f64", typeof(IbDecoderKernel).GetMethod(nameof(IbDecoderKernel.Update))!, true);
+        yield return new("BlahutArimotoRowDots", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.RowDots))!, true);
+        yield return new("BlahutArimotoRowDotsWeighted", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.RowDotsWeighted))!, true);
+        yield return new("BlahutArimotoColumnSums", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.ColumnSums))!, false);
+        yield return new("BlahutArimotoSumChunks", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.SumChunks))!, false);
     }
 
     private static MethodInfo Generic(Type kernel, string name, params Type[] arguments) =>
