@@ -20,7 +20,8 @@ internal static class CapacityCommand
             string path = parse.GetValue(channel)!;
             var (gap, iterations) = MatrixInput.Stopping(parse.GetValue(tolerance), parse.GetValue(maxIterations));
             var w = MatrixFile.Read(path);
-            var r = MatrixInput.Checked(path, () => BlahutArimoto.Capacity(w, gap * Math.Log(2), iterations));
+            using var engine = common.CreateEngine(parse);
+            var r = MatrixInput.Checked(path, () => engine.ChannelCapacity(w, gap * Math.Log(2), iterations));
             var report = new JsonObject
             {
                 ["capacity_bits"] = r.CapacityBits,
@@ -28,6 +29,8 @@ internal static class CapacityCommand
                 ["upper_bound_bits"] = r.UpperBoundBits,
                 ["iterations"] = r.Iterations,
                 ["converged"] = r.Converged,
+                ["device"] = $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}",
+                ["products"] = r.Products,
             };
             CompareCommand.Print(stdout, parse.GetValue(common.Json), $"capacity of {path}", report);
             return ExitCode.Ok;

@@ -34,8 +34,9 @@ internal static class RdCommand
                 throw CliException.BadData($"{distortionPath}: has {d.GetLength(0)} rows but the source has {p.Length} symbols.");
             }
 
+            using var engine = common.CreateEngine(parse);
             var r = MatrixInput.Checked(p.Any(v => !(v >= 0) || double.IsInfinity(v)) || p.Sum() <= 0 ? sourcePath : distortionPath,
-                () => BlahutArimoto.RateDistortion(p, d, parse.GetValue(beta), gap * Math.Log(2), iterations));
+                () => engine.RateDistortion(p, d, parse.GetValue(beta), gap * Math.Log(2), iterations));
             var report = new JsonObject
             {
                 ["beta"] = r.Beta,
@@ -45,6 +46,8 @@ internal static class RdCommand
                 ["reproduction"] = new JsonArray([.. r.Reproduction.Select(v => (JsonNode?)v)]),
                 ["iterations"] = r.Iterations,
                 ["converged"] = r.Converged,
+                ["device"] = $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}",
+                ["products"] = r.Products,
             };
             CompareCommand.Print(stdout, parse.GetValue(common.Json), "rate-distortion (Blahut-Arimoto)", report);
             return ExitCode.Ok;

@@ -96,6 +96,7 @@ public static class BlahutArimoto
         pass.Pass(logQ, (i, _, _) => r[i] * scale[i], q);
         var d = new double[nx];
         var weighted = new double[nx];
+        var dead = new bool[nx];
         var next = new double[ny];
         double lower = 0, upper = double.PositiveInfinity;
         int it = 0;
@@ -105,9 +106,10 @@ public static class BlahutArimoto
             check?.Invoke();
 
             // An output no input reaches has q(y) = 0 and adds nothing (its ln q is taken as 0). A
-            // q(y) of 0 where W reaches y (its inputs' mass lost to underflow) makes D(x) infinite
-            // and 0·-inf NaN in the dot product: such an iteration takes D(x) term by term (on the
-            // host, from the caller's W; the pass's dot is not used).
+            // q(y) of 0 where W reaches y is r(x)·W(y|x) lost to underflow: its ln q is taken in log
+            // space from r and W (a column's worth on the host; the pass is unchanged), and where
+            // every input reaching y has r(x) = 0 those inputs' D(x) is +inf (their weight stays 0).
+            // (Taking D(x) term by term here made it +inf for an input with r(x) > 0, and r NaN.)
             bool lost = false;
             for (int j = 0; j < ny; j++)
             {
@@ -115,10 +117,15 @@ public static class BlahutArimoto
                 logQ[j] = used[j] ? Math.Log(q[j]) : 0;
             }
 
+            if (lost)
+            {
+                LostOutputs(channel, scale, r, used, q, logQ, dead);
+            }
+
             pass.Pass(logQ, (i, dot, _) =>
             {
-                double di = lost ? Divergence(Row(channel, i), scale[i], q) : negEntropy[i] - (scale[i] * dot);
-                double w = r[i] * Math.Exp(di);
+                double di = lost && dead[i] ? double.PositiveInfinity : negEntropy[i] - (scale[i] * dot);
+                double w = r[i] > 0 ? r[i] * Math.Exp(di) : 0;
                 d[i] = di;
                 weighted[i] = w;
                 return w > 0 ? w * scale[i] : 0;
@@ -149,17 +156,53 @@ public static class BlahutArimoto
 
     private static ReadOnlySpan<double> Row(double[,] matrix, int i) => CpuBlahutArimotoPass.Row(matrix, i);
 
-    /// <summary>D(w·scale || q) = Σ w·scale·ln(w·scale/q) over w > 0, term by term.</summary>
-    private static double Divergence(ReadOnlySpan<double> w, double scale, double[] q)
+    /// <summary>
+    /// For each output y that W reaches but whose q(y) is 0: ln q(y) = ln Σ_x r(x)·scale(x)·W(x, y) in
+    /// log space (the largest term taken out), or, where every input reaching y has r(x) = 0, 0 with
+    /// those inputs marked in <paramref name="dead"/>.
+    /// </summary>
+    private static void LostOutputs(double[,] channel, double[] scale, double[] r, bool[] used, double[] q, double[] logQ, bool[] dead)
     {
-        double d = 0;
-        for (int j = 0; j < w.Length; j++)
+        int nx = channel.GetLength(0), ny = channel.GetLength(1);
+        Array.Clear(dead);
+        for (int j = 0; j < ny; j++)
         {
-            double v = w[j] * scale;
-            d += v > 0 ? v * Math.Log(v / q[j]) : 0;
-        }
+            if (!used[j] || q[j] > 0)
+            {
+                continue;
+            }
 
-        return d;
+            double most = double.NegativeInfinity;
+            for (int i = 0; i < nx; i++)
+            {
+                if (channel[i, j] > 0 && r[i] > 0)
+                {
+                    most = Math.Max(most, Math.Log(r[i]) + Math.Log(scale[i] * channel[i, j]));
+                }
+            }
+
+            if (most == double.NegativeInfinity)
+            {
+                logQ[j] = 0;
+                for (int i = 0; i < nx; i++)
+                {
+                    dead[i] |= channel[i, j] > 0;
+                }
+
+                continue;
+            }
+
+            double sum = 0;
+            for (int i = 0; i < nx; i++)
+            {
+                if (channel[i, j] > 0 && r[i] > 0)
+                {
+                    sum += Math.Exp(Math.Log(r[i]) + Math.Log(scale[i] * channel[i, j]) - most);
+                }
+            }
+
+            logQ[j] = most + Math.Log(sum);
+        }
     }
 
     /// <summary>The default of <see cref="RateDistortion(double[], double[,], double, double, int)"/>'s tolerance, in nats.</summary>

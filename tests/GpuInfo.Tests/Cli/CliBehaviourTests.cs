@@ -255,6 +255,31 @@ public sealed class CliBehaviourTests : IDisposable
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
     }
 
+    /// <summary>capacity and rd honour --device (they ignored it): the JSON and the table name the device and where the pass ran.</summary>
+    [Fact]
+    public void Capacity_and_rd_run_on_the_device_asked_for()
+    {
+        string channel = Matrix("bsc-device.npy", new[,] { { 0.9, 0.1 }, { 0.1, 0.9 } });
+        string source = _dir.File("source-device.npy");
+        NpyFormat.Write(source, new[] { 0.7, 0.3 }.AsSpan(), [2]);
+        string distortion = Matrix("hamming-device.npy", new double[,] { { 0, 1 }, { 1, 0 } });
+        string[][] verbs = [["capacity", "--channel", channel], ["rd", "--source", source, "--distortion", distortion, "--beta", "2"]];
+        foreach (var verb in verbs)
+        {
+            var cpu = CliRunner.Json([.. verb, "--device", "cpu"]);
+            var device = CliRunner.Json([.. verb, "--device", "ilgpu-cpu"]);
+            Assert.Equal("cpu, float64 SIMD", cpu["products"]!.GetValue<string>());
+            Assert.StartsWith("cpu:", cpu["device"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.EndsWith(", float64 kernels", device["products"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.StartsWith("ilgpucpu:", device["device"]!.GetValue<string>(), StringComparison.Ordinal);
+            string key = verb[0] == "rd" ? "rate_bits" : "capacity_bits";
+            Assert.Equal(CliRunner.Number(cpu[key]), CliRunner.Number(device[key]), 1e-12);
+            var (code, table, _) = CliRunner.Run([.. verb, "--device", "ilgpu-cpu"]);
+            Assert.Equal(0, code);
+            Assert.Contains("float64 kernels", table, StringComparison.Ordinal);
+        }
+    }
+
     private string Matrix(string name, double[,] m)
     {
         string path = _dir.File(name);

@@ -242,6 +242,21 @@ public sealed class BlahutArimotoTests
     }
 
     /// <summary>
+    /// Output 2 is reached only through W = 1e-300 from input 2, whose r(x) halves each iteration:
+    /// r(2)·W underflows and q(2) is 0 from about iteration 110. Those iterations took D(x) term by term,
+    /// +inf for input 2 while r(2) > 0, and r became NaN; ln q(2) is now taken in log space.
+    /// </summary>
+    [Fact]
+    public void Capacity_stays_finite_when_an_output_loses_its_mass_to_underflow()
+    {
+        var w = new double[,] { { 1, 0, 0 }, { 0, 1, 0 }, { 0.5, 0.5 - 1e-300, 1e-300 } };
+        var r = BlahutArimoto.Capacity(w, tolerance: 0, maxIterations: 150);
+        Assert.True(r.Input[2] * 1e-300 == 0 && r.Input.All(double.IsFinite), $"r = [{string.Join(", ", r.Input)}]");
+        Assert.Equal(1, r.CapacityBits, 1e-12);
+        Assert.Equal(1, r.UpperBoundBits, 1e-12);
+    }
+
+    /// <summary>
     /// A row that sums to 1 + 9e-7 passes the channel check (1e-6), and was used as it came: the
     /// capacity moved by 2.2e-7 bits from the normalised channel's. It must be the normalised channel's.
     /// </summary>

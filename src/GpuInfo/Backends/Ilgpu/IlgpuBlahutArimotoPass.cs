@@ -20,6 +20,9 @@ internal sealed class IlgpuBlahutArimotoPass : IBlahutArimotoPass
     /// <summary>Elements copied to the device per call (a span holds at most 2^31 - 1).</summary>
     private const int UploadElements = 1 << 26;
 
+    /// <summary>Entries of a row per thread below which the row-dot groups get narrower.</summary>
+    private const int RowEntriesPerThread = 8;
+
     private readonly IlgpuBackend _backend;
     private readonly DeviceArena _arena;
     private readonly bool[]? _skipped;
@@ -44,8 +47,10 @@ internal sealed class IlgpuBlahutArimotoPass : IBlahutArimotoPass
         var plan = backend.Plan;
         int warp = Math.Max(1, plan.Shape.WarpSize);
 
-        // A group per row: no wider than the row (in whole warps), as the plan allows.
-        _groupSize = Math.Min(plan.GroupSize, Math.Max(warp, (_columns + warp - 1) / warp * warp));
+        // A group per row: at most the plan's, and no wider than 8 entries a thread need (whole warps):
+        // a short row leaves no threads idle through the reduction's barriers.
+        int wanted = (_columns + RowEntriesPerThread - 1) / RowEntriesPerThread;
+        _groupSize = Math.Min(plan.GroupSize, Math.Max(warp, (wanted + warp - 1) / warp * warp));
         (_chunks, _chunkRows) = ColumnChunks(plan, _rows, _columns);
         long bytes = RequiredBytes(_rows, _columns, _weighted, _chunks);
         long memory = memoryBytes ?? backend.Accelerator.MemorySize;
