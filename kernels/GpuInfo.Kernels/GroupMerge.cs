@@ -21,14 +21,17 @@ public static class GroupMerge
     public static RowPartial Row(RowPartial a, float invT)
     {
         var s = Rescale(a.Softmax, invT, out long flags, out _);
-        flags |= Count(a.SumX, Field1) | Count(a.SumWX, Field2);
+
+        // Σw·(x - max) moved to the group's max (s.Max; a thread with no finite entry keeps its 0 or -inf).
+        float gap = SoftmaxMath.ShiftGapSum(a.SumGap, a.WeightSum, a.Softmax.Max, s.Max);
+        flags |= Count(gap, Field1);
         long all = GroupExtensions.Reduce<long, AddInt64>(flags);
         RowPartial r;
         r.Softmax = Finish(s, all, withKl: false);
 
-        // Σx and Σw·x are -inf when an entry is masked (label smoothing is then +inf, as in PyTorch).
-        r.SumX = Sum(a.SumX, all, Field1, float.NegativeInfinity);
-        r.SumWX = Sum(a.SumWX, all, Field2, float.NegativeInfinity);
+        // Σw·(x - max) is -inf when an entry of nonzero weight is masked (label smoothing is then +inf, as in PyTorch).
+        r.SumGap = Sum(gap, all, Field1, float.NegativeInfinity);
+        r.WeightSum = FiniteSum(a.WeightSum);
         r.Top = Top(a.Top);
         return r;
     }

@@ -48,18 +48,28 @@ public static class SoftmaxMath
     }
 
     /// <summary>
-    /// Per-row cross-entropy as PyTorch defines it, plus z-loss:
-    /// (1-e)·w_y·nll + e·(W·lse - Σ w_j z_j)/V + zloss·lse². Unweighted: W = V and Σ w_j z_j = Σ z_j.
-    /// Σx and Σw·x are raw sums (times 1/T here).
+    /// A sum Σ w·(x - from) over entries of total weight W, moved to the reference <paramref name="to"/> ≥ from:
+    /// + W·(from - to). Unchanged when nothing of weight was folded (W = 0) or no finite entry was (from = -inf:
+    /// the sum is then 0, or -inf for a -inf of nonzero weight), so that no 0·inf or -inf - -inf forms.
     /// </summary>
-    public static float CrossEntropy(in CrossEntropyParams p, float lse, float nll, float weightY, float sumX, float sumWX)
+    public static float ShiftGapSum(float sum, float weight, float from, float to) =>
+        weight == 0f || from == float.NegativeInfinity || from == to ? sum : sum + weight * (from - to);
+
+    /// <summary>
+    /// Per-row cross-entropy as PyTorch defines it, plus z-loss:
+    /// (1-e)·w_y·nll + e·Σ_j w_j(lse - z_j)/V + zloss·lse². With lse - z_j = log s + (max - x_j)/T, the
+    /// smoothing sum is W·log s - Σ w_j(x_j - max)/T (W = Σ_j w_j, V unweighted): two terms ≥ 0, no
+    /// cancellation however large the logits. <paramref name="sumGap"/> is Σ w_j(x_j - max), raw
+    /// (<see cref="RowPartial.SumGap"/>), and <paramref name="logSum"/> log s.
+    /// </summary>
+    public static float CrossEntropy(in CrossEntropyParams p, float lse, float logSum, float nll, float weightY, float sumGap)
     {
         float loss = (1f - p.LabelSmoothing) * weightY * nll;
         if (p.LabelSmoothing != 0f)
         {
             float smooth = p.HasWeights != 0
-                ? (p.WeightSum * lse - sumWX * p.InvTemperature) / p.Vocab
-                : lse - sumX * p.InvTemperature / p.Vocab;
+                ? (p.WeightSum * logSum - sumGap * p.InvTemperature) / p.Vocab
+                : logSum - sumGap * p.InvTemperature / p.Vocab;
             loss += p.LabelSmoothing * smooth;
         }
 

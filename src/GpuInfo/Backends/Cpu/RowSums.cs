@@ -9,7 +9,7 @@ internal interface IRowSums
     /// <summary>Σe·g, for the entropy.</summary>
     static abstract bool Entropy { get; }
 
-    /// <summary>Σx and Σw·x, for label smoothing.</summary>
+    /// <summary>Σw·(x - max) and Σw (w = 1 unweighted), for label smoothing.</summary>
     static abstract bool Smoothing { get; }
 }
 

@@ -11,7 +11,7 @@ namespace GpuInfo.Backends.Cpu;
 /// whose own max is far above it, or that makes the row near-one-hot, is redone around that max
 /// without its entry, so that the max's 1 never enters a sum: see <see cref="SoftmaxAccumulator.Tail"/>)
 /// for the block max, Σ2^y and Σ2^y·y
-/// (y = (x - max)·log2 e / T), Σx and Σw·x, merged into the row's <see cref="RowPartial"/> with the
+/// (y = (x - max)·log2 e / T), and Σw·(x - max) with Σw for label smoothing (w = 1 unweighted), merged into the row's <see cref="RowPartial"/> with the
 /// same merge the GPU kernels use. Generic over the lane width
 /// <typeparamref name="TV"/> and the optional sums <typeparamref name="TSums"/>.
 /// </summary>
@@ -95,8 +95,14 @@ internal static class SimdRowStats<TV, TSums>
         }
 
         acc.Softmax = softmax;
-        acc.SumX += sums.X;
-        acc.SumWX += sums.WX;
+        if (TSums.Smoothing)
+        {
+            // The block's gaps are around the running max (the reference): add, then move to the new max.
+            float weight = acc.WeightSum + sums.W;
+            acc.SumGap = SoftmaxMath.ShiftGapSum(acc.SumGap + sums.Gap, weight, reference, softmax.Max);
+            acc.WeightSum = weight;
+        }
+
         return true;
     }
 
@@ -128,17 +134,25 @@ internal static class SimdRowStats<TV, TSums>
         var before = Sums(x[..top], max, invT, w.IsEmpty ? w : w[..top], out _);
         var after = Sums(x[(top + 1)..], max, invT, w.IsEmpty ? w : w[(top + 1)..], out _);
         var block = new SoftmaxAccumulator { Max = max, Tail = before.S + after.S, EntropyAcc = before.T + after.T };
+        float oldMax = acc.Softmax.Max;
         acc.Softmax = SoftmaxAccumulator.Merge(acc.Softmax, block, invT);
-        acc.SumX += before.X + after.X + (TSums.Smoothing ? max : 0f);
-        acc.SumWX += before.WX + after.WX + (TSums.Smoothing && !w.IsEmpty && w[top] != 0f ? w[top] * max : 0f);
+        if (TSums.Smoothing)
+        {
+            // Gaps around the block's max (the max's own is 0), and the row's so far, both moved to the merged max.
+            float m = acc.Softmax.Max;
+            float blockWeight = before.W + after.W + (w.IsEmpty ? 1f : w[top]);
+            acc.SumGap = SoftmaxMath.ShiftGapSum(acc.SumGap, acc.WeightSum, oldMax, m)
+                + SoftmaxMath.ShiftGapSum(before.Gap + after.Gap, blockWeight, max, m);
+            acc.WeightSum += blockWeight;
+        }
     }
 
     /// <summary>
-    /// Σe, Σe·max(g, floor), Σx and Σw·x with g = (x - reference)/T and e = exp(g) (no floor inside
-    /// the exp, so NaN propagates), and the block's max.
+    /// Σe, Σe·max(g, floor), Σw·(x - reference) (0·(-inf) taken as 0; w = 1 unweighted) and Σw, with
+    /// g = (x - reference)/T and e = exp(g) (no floor inside the exp, so NaN propagates), and the block's max.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (float S, float T, float X, float WX) Sums(ReadOnlySpan<float> x, float reference, float invT, ReadOnlySpan<float> w, out float blockMax)
+    private static (float S, float T, float Gap, float W) Sums(ReadOnlySpan<float> x, float reference, float invT, ReadOnlySpan<float> w, out float blockMax)
     {
         bool weighted = TSums.Smoothing && !w.IsEmpty;
         ref float x0 = ref MemoryMarshal.GetReference(x);
@@ -148,13 +162,14 @@ internal static class SimdRowStats<TV, TSums>
         var vRef = TV.Create(reference);
         var vFloor = TV.Create(SoftmaxMath.Floor * Log2E);
         var vMax = TV.Create(float.NegativeInfinity);
-        TV s = default, t = default, sx = default, swx = default;
+        TV s = default, t = default, sx = default, sw = default;
         int i0 = 0;
         for (; i0 <= x.Length - TV.Count; i0 += TV.Count)
         {
             Prefetch.Ahead(ref x0, i0);
             var v = TV.Load(ref x0, (nuint)i0);
-            var y = (v - vRef) * vScale;
+            var d = v - vRef;
+            var y = d * vScale;
             var e = TV.Exp2(y);
             s += e;
             if (TSums.Entropy)
@@ -162,20 +177,20 @@ internal static class SimdRowStats<TV, TSums>
                 t = TV.MultiplyAdd(e, TV.MaxNative(y, vFloor), t);
             }
 
-            if (TSums.Smoothing)
-            {
-                sx += v;
-            }
-
             vMax = TV.MaxNative(vMax, v);
             if (weighted)
             {
                 var wv = TV.Load(ref w0, (nuint)i0);
-                swx = TV.AddProductUnlessZero(swx, wv, v);
+                sx = TV.AddProductUnlessZero(sx, wv, d);
+                sw += wv;
+            }
+            else if (TSums.Smoothing)
+            {
+                sx += d;
             }
         }
 
-        float ss = TV.Sum(s), ts = TV.Sum(t) * Ln2, sxs = TV.Sum(sx), swxs = TV.Sum(swx);
+        float ss = TV.Sum(s), ts = TV.Sum(t) * Ln2, sxs = TV.Sum(sx), sws = weighted ? TV.Sum(sw) : x.Length;
         blockMax = TV.Max(vMax);
         for (int i = i0; i < x.Length; i++)
         {
@@ -183,14 +198,18 @@ internal static class SimdRowStats<TV, TSums>
             float e = MathF.Exp(g);
             ss += e;
             ts += e * MathF.Max(g, SoftmaxMath.Floor);
-            sxs += x[i];
             blockMax = MathF.Max(blockMax, x[i]);
-            if (weighted && w[i] != 0f)
+            if (weighted)
             {
-                swxs += w[i] * x[i];
+                sxs += w[i] == 0f ? 0f : w[i] * (x[i] - reference);
+                sws += w[i];
+            }
+            else
+            {
+                sxs += x[i] - reference;
             }
         }
 
-        return (ss, ts, sxs, swxs);
+        return (ss, ts, sxs, sws);
     }
 }
