@@ -12,7 +12,8 @@ namespace GpuInfo.Kernels;
 /// four read p = 1). Ignored rows get zeros. Logits are read and the gradient
 /// written four columns a thread a step where both views allow (a 16-byte float32 store, a 16- or
 /// 8-byte load), else one column. The gradient may alias a float32 logits view (in place): each
-/// entry is read before it is written, by the same thread.
+/// entry is read before it is written, by the same thread. Invalid rows (non-finite lse) are not
+/// written, so that in place the error can still describe the caller's logits.
 /// </summary>
 public static class CrossEntropyGradientKernel
 {
@@ -24,6 +25,22 @@ public static class CrossEntropyGradientKernel
     {
         var slice = RowSlice.Current(shape.Splits, shape.SplitLength, shape.Vocab);
         long row = slice.RowOffset;
+        long first = (long)slice.Row * shape.Splits;
+        var acc = partials[first].Softmax;
+        for (int s = 1; s < shape.Splits; s++)
+        {
+            acc = SoftmaxAccumulator.Merge(acc, partials[first + s].Softmax, ce.InvTemperature);
+        }
+
+        // An invalid row (non-finite lse) makes the call throw with an error read from the logits,
+        // which the in-place gradient would overwrite: its slice is left unwritten (the whole group returns).
+        float logSum = acc.LogSum;
+        float lse = acc.Max * ce.InvTemperature + logSum;
+        if (!float.IsFinite(lse))
+        {
+            return;
+        }
+
         int y = targets[slice.Row];
         if (y == ce.IgnoreIndex)
         {
@@ -35,14 +52,7 @@ public static class CrossEntropyGradientKernel
             return;
         }
 
-        long first = (long)slice.Row * shape.Splits;
-        var acc = partials[first];
-        for (int s = 1; s < shape.Splits; s++)
-        {
-            acc = RowPartial.Merge(acc, partials[first + s], ce.InvTemperature);
-        }
-
-        var g = new Entry(ce, y, weights, acc.Softmax);
+        var g = new Entry(ce, y, weights, acc.Max, logSum, lse);
         int width = WideLoad.Width<T, float>();
         var wide = new WideSlice(slice, width, WideLoad.Phase<T, float>(shape.Misalign, shape.MisalignQ, width));
         for (int j = slice.Begin + Group.IdxX; j < wide.BodyBegin; j += Group.DimX)
@@ -80,13 +90,13 @@ public static class CrossEntropyGradientKernel
         private readonly bool _weighted;
         private readonly ArrayView<float> _weights;
 
-        public Entry(CrossEntropyParams ce, int target, ArrayView<float> weights, SoftmaxAccumulator softmax)
+        public Entry(CrossEntropyParams ce, int target, ArrayView<float> weights, float max, float logSum, float lse)
         {
             _weighted = ce.HasWeights != 0;
-            SoftmaxMath.GradientCoefficients(ce, softmax.LogSumExp(ce.InvTemperature), _weighted ? weights[target] : 1f, out _ofProb, out _ofTarget, out _ofWeight);
+            SoftmaxMath.GradientCoefficients(ce, lse, _weighted ? weights[target] : 1f, out _ofProb, out _ofTarget, out _ofWeight);
             _invT = ce.InvTemperature;
-            _max = softmax.Max;
-            _logSum = softmax.LogSum;
+            _max = max;
+            _logSum = logSum;
             _target = target;
             _weights = weights;
         }

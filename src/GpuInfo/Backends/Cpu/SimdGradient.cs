@@ -11,6 +11,7 @@ namespace GpuInfo.Backends.Cpu;
 /// <see cref="SoftmaxMath.GradientCoefficients"/>), p_k = exp((x_k - max)/T - log s). Not exp(x_k/T - lse):
 /// a float32 lse drops log s's digits when |lse| is large (see <see cref="CrossEntropyGradientKernel"/>).
 /// The destination may be the float32 logits themselves (each block is read before it is written).
+/// Invalid rows (non-finite lse) are not written, so that the error can describe the caller's logits.
 /// </summary>
 internal static class SimdGradient<TV>
     where TV : struct, ILanes<TV>
@@ -22,6 +23,14 @@ internal static class SimdGradient<TV>
         float* g = (float*)job.Gradient + row * vocab;
         int y = ((int*)job.Targets)[row];
         var ce = job.Ce;
+        float lse = softmax.LogSumExp(ce.InvTemperature);
+        if (!float.IsFinite(lse))
+        {
+            // An invalid row (NaN, +inf, all -inf, overflow): the call throws, and the error describes
+            // the row from the logits, which in place are this destination: leave them as they are.
+            return;
+        }
+
         if (y == ce.IgnoreIndex)
         {
             new Span<float>(g + begin, end - begin).Clear();
@@ -30,7 +39,6 @@ internal static class SimdGradient<TV>
 
         bool weighted = job.Weights != 0;
         float* w = (float*)job.Weights;
-        float lse = softmax.LogSumExp(ce.InvTemperature);
         SoftmaxMath.GradientCoefficients(ce, lse, weighted ? w[y] : 1f, out float a, out float b, out float c);
         var scratch = BlockLoader.ScratchP;
         var vA = TV.Create(a);
