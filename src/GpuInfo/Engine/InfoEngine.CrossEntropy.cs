@@ -61,7 +61,9 @@ public sealed partial class InfoEngine
                 WeightSum = weightSum,
                 ScoredRows = scored,
                 IgnoredRows = rows - scored,
-                Loss = o.Reduction == Reduction.Mean ? sum / weightSum : sum,
+                // Mean over Σw_y = 0 (no row scored, or every scored target of weight 0) is NaN, as in
+                // PyTorch: not sum/0, which is +inf with label smoothing.
+                Loss = o.Reduction != Reduction.Mean ? sum : weightSum > 0 ? sum / weightSum : double.NaN,
             };
         }
         finally
@@ -90,7 +92,8 @@ public sealed partial class InfoEngine
         ce.ZLoss = o.ZLoss;
         ce.HasWeights = o.ClassWeights is null ? 0 : 1;
         ce.WeightSum = o.ClassWeights is null ? vocab : (float)classWeightSum;
-        ce.GradientScale = o.Reduction == Reduction.Mean && weightSum > 0 ? (float)(1.0 / weightSum) : 1f;
+        // Mean over Σw_y = 0: the scored rows' gradient is NaN, as PyTorch's (ignored rows keep their 0).
+        ce.GradientScale = o.Reduction != Reduction.Mean ? 1f : weightSum > 0 ? (float)(1.0 / weightSum) : float.NaN;
         return ce;
     }
 }

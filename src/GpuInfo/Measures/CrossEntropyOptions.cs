@@ -22,7 +22,11 @@ public sealed record CrossEntropyOptions
     /// <summary>Softmax temperature T &gt; 0: logits are divided by T.</summary>
     public float Temperature { get; init; } = 1f;
 
-    /// <summary>How per-row losses combine into <see cref="CrossEntropyResult.Loss"/>: Mean (default, weighted by w_y), Sum or None.</summary>
+    /// <summary>
+    /// How per-row losses combine into <see cref="CrossEntropyResult.Loss"/>: Mean (default, weighted by w_y), Sum or None.
+    /// Mean with Σ w_y = 0 over the scored rows (none scored, or every scored target of class weight 0) gives a NaN
+    /// loss and a NaN gradient on the scored rows, as PyTorch does (see <see cref="GpuInfo.Reduction.Mean"/>).
+    /// </summary>
     public Reduction Reduction { get; init; } = Reduction.Mean;
 
     internal void Validate(int vocab)

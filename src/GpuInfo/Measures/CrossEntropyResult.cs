@@ -3,7 +3,7 @@ namespace GpuInfo;
 /// <summary>Totals of a cross-entropy call, in float64.</summary>
 public sealed record CrossEntropyResult
 {
-    /// <summary>The loss under the requested reduction (Σ for None and Sum, the weighted mean for Mean).</summary>
+    /// <summary>The loss under the requested reduction (Σ for None and Sum, the weighted mean for Mean; NaN for Mean when <see cref="WeightSum"/> is 0).</summary>
     public double Loss { get; init; }
 
     /// <summary>Σ loss_i over scored rows (nats).</summary>
