@@ -15,6 +15,6 @@ public struct CrossEntropyParams
     /// <summary>Σ_j w_j over the vocabulary (V when unweighted).</summary>
     public float WeightSum;
 
-    /// <summary>Multiplier of the gradient from the reduction: 1 for sum/none, 1/Σ w_y for mean.</summary>
+    /// <summary>Multiplier of the gradient from the reduction: 1 for sum/none, 1/Σ w_y for mean (NaN when Σ w_y = 0, as PyTorch).</summary>
     public float GradientScale;
 }
