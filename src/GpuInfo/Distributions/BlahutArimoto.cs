@@ -266,6 +266,11 @@ public static class BlahutArimoto
         }
 
         var p = source.Select(v => v / total).ToArray();
+        if (beta == 0)
+        {
+            return ZeroSlope(p, distortion);
+        }
+
         var qh = Enumerable.Repeat(1.0 / nh, nh).ToArray();
 
         // e^(-β (d - min d)) does not change between iterations: taken once. The row's smallest
@@ -380,6 +385,34 @@ public static class BlahutArimoto
 
         double ln2 = Math.Log(2);
         return new RateDistortionResult(beta, Math.Max(0, rate) / ln2, dist, qh, Math.Max(0, rate - gap) / ln2, it, converged, pass.Name);
+    }
+
+    /// <summary>
+    /// β = 0: every test channel with rate 0 minimises R + 0·D, and the iteration would keep its
+    /// uniform start (D = the uniform reproduction's average distortion). The point reported is the
+    /// limit as β → 0+: rate 0 at D_max = min_x̂ Σ_x p(x)d(x, x̂), the whole mass on that x̂.
+    /// </summary>
+    private static RateDistortionResult ZeroSlope(double[] p, double[,] distortion)
+    {
+        int nx = p.Length, nh = distortion.GetLength(1);
+        var average = new double[nh];
+        for (int i = 0; i < nx; i++)
+        {
+            for (int j = 0; j < nh; j++)
+            {
+                average[j] += p[i] * distortion[i, j];
+            }
+        }
+
+        int best = 0;
+        for (int j = 1; j < nh; j++)
+        {
+            best = average[j] < average[best] ? j : best;
+        }
+
+        var reproduction = new double[nh];
+        reproduction[best] = 1;
+        return new RateDistortionResult(0, 0, average[best], reproduction, 0, 0, true, "host (β = 0: no iteration)");
     }
 
     /// <summary>Below this a row's normaliser Z is taken in log space (p(x)/Z would overflow).</summary>

@@ -257,6 +257,26 @@ public sealed class BlahutArimotoTests
     }
 
     /// <summary>
+    /// β = 0 is the limit of small β: rate 0 at D_max = min over x̂ of the expected distortion (the
+    /// iteration kept its uniform start there, D = 0.5 for a Bernoulli(0.3) source with Hamming
+    /// distortion instead of 0.3), the same point as β = 0.5, below the curve's slope at D_max.
+    /// </summary>
+    [Fact]
+    public void Rate_distortion_at_beta_zero_is_the_end_of_the_curve()
+    {
+        var distortion = new double[,] { { 0, 1, 0.45 }, { 1, 0, 0.45 } };
+        var zero = BlahutArimoto.RateDistortion([0.7, 0.3], distortion, 0);
+        Assert.True(zero.Converged);
+        Assert.Equal(0, zero.RateBits);
+        Assert.Equal(0.3, zero.Distortion, 1e-15);
+        Assert.Equal([1.0, 0, 0], zero.Reproduction);
+
+        var small = BlahutArimoto.RateDistortion([0.7, 0.3], distortion, 0.5, tolerance: 1e-10);
+        Assert.Equal(zero.Distortion, small.Distortion, 1e-6);
+        Assert.Equal(0, small.RateBits, 1e-9);
+    }
+
+    /// <summary>
     /// A row that sums to 1 + 9e-7 passes the channel check (1e-6), and was used as it came: the
     /// capacity moved by 2.2e-7 bits from the normalised channel's. It must be the normalised channel's.
     /// </summary>
