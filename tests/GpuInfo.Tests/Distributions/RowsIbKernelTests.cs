@@ -269,6 +269,27 @@ public abstract class RowsIbKernelTests(EngineFixture fixture)
     }
 
     /// <summary>
+    /// A chunk of more rows than the device's grid holds tiles along y (65535 on CUDA: over ~1M rows
+    /// at a vocabulary under 256) runs its cross terms in several launches; with the limit at one tile
+    /// every tile of rows is its own launch, and the products are the same bits.
+    /// </summary>
+    [Fact]
+    public void The_tiled_cross_terms_run_in_several_launches_where_the_grid_is_short()
+    {
+        var backend = (IlgpuBackend)fixture.Engine.Backend;
+        int vocab = 203;
+        using var source = Source("f32", vocab, out _);
+        var rows = ConditionalRows.FromLogits(source);
+        long chunkBytes = 4L * Rows * vocab;
+        using var whole = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, 0, b => new TiledChunkProducts(b), default);
+        using var split = IlgpuConditionalIbProducts.Problem(backend, rows, Sgemm.Create(1, managedOnly: true), 1, chunkBytes, chunkBytes, 0, b => new TiledChunkProducts(b) { MaxGridRows = 1 }, default);
+        var logDecoder = Enumerable.Range(0, 3 * vocab).Select(i => -1 - (i % 13) * 0.5).ToArray();
+        var (a, b) = (Step(whole.Products, logDecoder, 3, out var crossA), Step(split.Products, logDecoder, 3, out var crossB));
+        Assert.Equal(crossA, crossB);
+        Assert.Equal(a, b);
+    }
+
+    /// <summary>
     /// The cuBLAS path's own calls (operands, transposes, leading dimensions, vocabulary blocks, chunk
     /// offsets), run through BLAS's reference SGEMM in cuBLAS's place, give the tiled kernel's products:
     /// what can be checked of that path without a GPU.

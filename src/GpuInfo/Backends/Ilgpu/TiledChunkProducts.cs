@@ -22,12 +22,28 @@ internal sealed class TiledChunkProducts : IChunkProducts
         _whyNotCuBlas = whyNotCuBlas;
         _tile = Math.Clamp((int)Math.Sqrt(backend.Accelerator.MaxNumThreadsPerGroup), 1, 16);
         _kernels = backend.Kernels(a => new Kernels(a));
+        MaxGridRows = backend.Accelerator.MaxGridSize.Y;
     }
+
+    /// <summary>
+    /// The most groups a launch may have along y (the device's limit: 65535 on CUDA). The cross terms
+    /// put a chunk's rows there, so chunks of over 65535 tiles of rows (over ~1M rows of a vocabulary
+    /// under 256) run in several launches. Tests make it small.
+    /// </summary>
+    internal int MaxGridRows { get; set; }
 
     public string Name => _whyNotCuBlas.Length == 0 ? "float32 tiled kernel" : $"float32 tiled kernel ({_whyNotCuBlas})";
 
-    public void Cross(ArrayView<float> p, int rows, ArrayView<float> logDecoder, int clusters, int vocab, ArrayView<double> cross) =>
-        _kernels.Cross(Config(rows, clusters), p, logDecoder, cross, rows, clusters, vocab, ConditionalIbProducts.VocabBlock / _tile * _tile);
+    public void Cross(ArrayView<float> p, int rows, ArrayView<float> logDecoder, int clusters, int vocab, ArrayView<double> cross)
+    {
+        int block = (int)Math.Min(rows, (long)MaxGridRows * _tile);
+        for (int first = 0; first < rows; first += block)
+        {
+            int count = Math.Min(block, rows - first);
+            _kernels.Cross(Config(count, clusters), p.SubView((long)first * vocab, (long)count * vocab), logDecoder,
+                cross.SubView((long)first * clusters, (long)count * clusters), count, clusters, vocab, ConditionalIbProducts.VocabBlock / _tile * _tile);
+        }
+    }
 
     public void Accumulate(ArrayView<float> weights, ArrayView<float> p, int rows, int clusters, int vocab, ArrayView<double> numerator) =>
         _kernels.Accumulate(Config(clusters, vocab), weights, p, numerator, clusters, vocab, rows);
