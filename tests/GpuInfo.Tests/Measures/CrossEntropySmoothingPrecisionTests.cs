@@ -8,20 +8,17 @@ namespace GpuInfo.Tests.Measures;
 /// N(0, 2) + 1e4 erred by 2e-5 relative; eight equal logits of 1e30 read 7.6e21 for ln 8), overflows
 /// (eight of 3e38 gave -inf) or gives NaN (alternating ±3e38, where PyTorch's float32 gives +inf; float64
 /// gives 3e37, beyond float32's reach as lse - z_j = 6e38 overflows). Unweighted and weighted, one
-/// slice or split, on the SIMD path and on the kernels (ILGPU CPU accelerator).
+/// slice or split, on every backend.
 /// </summary>
-public sealed class CrossEntropySmoothingPrecisionTests
+public abstract class CrossEntropySmoothingPrecisionTests(EngineFixture fixture)
 {
-    public static TheoryData<string, string, bool> Cases()
+    public static TheoryData<string, bool> Cases()
     {
-        var data = new TheoryData<string, string, bool>();
-        foreach (var device in new[] { "cpu", "ilgpu-cpu" })
+        var data = new TheoryData<string, bool>();
+        foreach (var kind in new[] { "offset", "rising", "tie1e30", "tie3e38", "masked" })
         {
-            foreach (var kind in new[] { "offset", "rising", "tie1e30", "tie3e38", "masked" })
-            {
-                data.Add(device, kind, false);
-                data.Add(device, kind, true);
-            }
+            data.Add(kind, false);
+            data.Add(kind, true);
         }
 
         return data;
@@ -29,9 +26,10 @@ public sealed class CrossEntropySmoothingPrecisionTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Smoothing_keeps_its_digits_when_the_logits_are_large(string device, string kind, bool weighted)
+    public void Smoothing_keeps_its_digits_when_the_logits_are_large(string kind, bool weighted)
     {
-        using var engine = new InfoEngine(new InfoEngineOptions { Device = device });
+        var engine = fixture.Engine;
+        string device = fixture.Device;
         var data = new TestData();
         int vocab = kind switch { "offset" => 1009, "rising" => 6151, "masked" => 300, _ => 8 };
         const int Rows = 4;
@@ -93,13 +91,12 @@ public sealed class CrossEntropySmoothingPrecisionTests
     }
 
     [Theory]
-    [InlineData("cpu", 8)]
-    [InlineData("cpu", 1000)]
-    [InlineData("ilgpu-cpu", 8)]
-    [InlineData("ilgpu-cpu", 1000)]
-    public void Smoothing_over_logits_a_float32_apart_is_infinite_as_in_PyTorch(string device, int vocab)
+    [InlineData(8)]
+    [InlineData(1000)]
+    public void Smoothing_over_logits_a_float32_apart_is_infinite_as_in_PyTorch(int vocab)
     {
-        using var engine = new InfoEngine(new InfoEngineOptions { Device = device });
+        var engine = fixture.Engine;
+        string device = fixture.Device;
         var x = new float[vocab];
         for (int j = 0; j < vocab; j++)
         {
@@ -114,3 +111,11 @@ public sealed class CrossEntropySmoothingPrecisionTests
         Assert.True(float.IsPositiveInfinity(loss[0]), $"{device} V={vocab}: {loss[0]}");
     }
 }
+
+public sealed class SimdCpuCrossEntropySmoothingPrecisionTests(SimdCpuFixture f) : CrossEntropySmoothingPrecisionTests(f), IClassFixture<SimdCpuFixture>;
+
+public sealed class IlgpuCpuCrossEntropySmoothingPrecisionTests(IlgpuCpuFixture f) : CrossEntropySmoothingPrecisionTests(f), IClassFixture<IlgpuCpuFixture>;
+
+public sealed class CudaCrossEntropySmoothingPrecisionTests(CudaFixture f) : CrossEntropySmoothingPrecisionTests(f), IClassFixture<CudaFixture>;
+
+public sealed class OpenClCrossEntropySmoothingPrecisionTests(OpenClFixture f) : CrossEntropySmoothingPrecisionTests(f), IClassFixture<OpenClFixture>;
