@@ -37,6 +37,32 @@ public abstract class IbKernelTests(EngineFixture fixture)
         }
     }
 
+    /// <summary>
+    /// A joint of more x than the device's grid holds tiles along y (65535 on CUDA: ~1M) runs its
+    /// products in several launches; with the limit at one tile each tile of rows is its own launch,
+    /// and the products are the same bits.
+    /// </summary>
+    [Fact]
+    public void Products_run_in_several_launches_where_the_grid_is_short()
+    {
+        var backend = (IlgpuBackend)fixture.Engine.Backend;
+        var joint = InformationBottleneckTests.RandomJoint(37, 53, 17);
+        using var whole = new IlgpuIbProducts(backend, joint);
+        using var split = new IlgpuIbProducts(backend, joint) { MaxGridRows = 1 };
+        var rng = new Random(4);
+        int t = 5;
+        var logDecoder = Enumerable.Range(0, t * joint.Y).Select(_ => Math.Log(rng.NextDouble())).ToArray();
+        var encoderT = Enumerable.Range(0, t * joint.X).Select(_ => rng.NextDouble()).ToArray();
+        var (a, b) = (new double[joint.X * t], new double[joint.X * t]);
+        whole.CrossTerms(logDecoder, t, a);
+        split.CrossTerms(logDecoder, t, b);
+        Assert.Equal(a, b);
+        var (c, d) = (new double[t * joint.Y], new double[t * joint.Y]);
+        whole.DecoderNumerator(encoderT, t, c);
+        split.DecoderNumerator(encoderT, t, d);
+        Assert.Equal(c, d);
+    }
+
     [Fact]
     public void An_ib_solve_on_the_device_matches_the_cpu_solve()
     {

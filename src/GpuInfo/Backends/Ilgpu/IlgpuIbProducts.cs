@@ -47,11 +47,18 @@ internal sealed class IlgpuIbProducts : IIbProducts
             _pxyT = accelerator.Allocate1D(pxyT);
             _arena = new DeviceArena(accelerator);
             _tile = Math.Clamp((int)Math.Sqrt(accelerator.MaxNumThreadsPerGroup), 1, 16);
+            MaxGridRows = accelerator.MaxGridSize.Y;
             _kernel = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<double>, int, int, int, int>(MatrixProductKernel.MultiplyTransposedBlocked);
         }
     }
 
     public string Name => $"{_backend.Accelerator.AcceleratorType.ToString().ToLowerInvariant()}: {_backend.Accelerator.Name}, float32 tiled kernel";
+
+    /// <summary>
+    /// The most groups a launch may have along y (65535 on CUDA), where a product's output rows go:
+    /// the cross terms of a joint of over 65535 tiles of x (~1M) run in several launches. Tests make it small.
+    /// </summary>
+    internal int MaxGridRows { get; set; }
 
     public void CrossTerms(double[] logDecoder, int clusters, double[] cross) =>
         Multiply(_pyx.View, _x, logDecoder, clusters, _y, cross, operandIsA: false);
@@ -96,12 +103,18 @@ internal sealed class IlgpuIbProducts : IIbProducts
         small.CopyFromCPU(_upload.AsSpan(0, (int)count));
         var output = _arena.Get<double>("result", (long)rows * clusters);
         var (a, m, b, n) = operandIsA ? (small, clusters, resident, rows) : (resident, rows, small, clusters);
-        var config = new KernelConfig(
-            new Index2D((n + _tile - 1) / _tile, (m + _tile - 1) / _tile),
-            new Index2D(_tile, _tile),
-            SharedMemoryConfig.RequestDynamic<float>(2 * _tile * _tile));
-        // One block spanning all of k: a float32 sum over k, as the dense products always had.
-        _kernel(config, a, b, output, m, n, k, (k + _tile - 1) / _tile * _tile);
+        int block = (int)Math.Min(m, (long)MaxGridRows * _tile);
+        for (int first = 0; first < m; first += block)
+        {
+            int part = Math.Min(block, m - first);
+            var config = new KernelConfig(
+                new Index2D((n + _tile - 1) / _tile, (part + _tile - 1) / _tile),
+                new Index2D(_tile, _tile),
+                SharedMemoryConfig.RequestDynamic<float>(2 * _tile * _tile));
+            // One block spanning all of k: a float32 sum over k, as the dense products always had.
+            _kernel(config, a.SubView((long)first * k, (long)part * k), b, output.SubView((long)first * n, (long)part * n), part, n, k, (k + _tile - 1) / _tile * _tile);
+        }
+
         output.CopyToCPU(result.AsSpan(0, m * n));
     }
 }
