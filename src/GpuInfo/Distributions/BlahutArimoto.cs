@@ -299,11 +299,11 @@ public static class BlahutArimoto
         // needs no log per entry: with c = t/Z and Σ_x p(x)c(x̂|x) = q'(x̂),
         // Σ p c ln(c/q') = -D(q' || q) - β(D - Σ p·shift) - Σ p ln Z.
         // A row whose Z underflows is taken in log space after the pass (on the host, in row order),
-        // and adds its p(x)·c straight into q' (the sums' second half).
+        // and adds its p(x)·c straight into q' (direct).
         var skipped = p.Select(v => v == 0).ToArray();
         using var pass = passes(exponentials, distortion, skipped);
-        var sums = new double[2 * nh];
-        var columnSums = new double[nh];
+        var c = new double[nh];
+        var direct = new double[nh];
         var rowDistortion = new double[nx];
         var logZ = new double[nx];
         var logSpace = new bool[nx];
@@ -338,9 +338,8 @@ public static class BlahutArimoto
 
                 logSpace[i] = true;
                 return 0;
-            }, columnSums);
-            columnSums.CopyTo(sums, 0);
-            Array.Clear(sums, nh, nh);
+            }, c);
+            Array.Clear(direct);
             for (int i = 0; i < nx; i++)
             {
                 if (logSpace[i])
@@ -349,19 +348,19 @@ public static class BlahutArimoto
                     TensorPrimitives.Divide(t, z, t);
                     rowDistortion[i] = TensorPrimitives.Dot(t, Row(distortion, i));
                     logZ[i] = most + Math.Log(z);
-                    TensorPrimitives.MultiplyAdd(t, p[i], sums.AsSpan(nh), sums.AsSpan(nh));
+                    TensorPrimitives.MultiplyAdd(t, p[i], direct, direct);
                 }
             }
 
-            // c(x̂) = Σ_x p(x)·A(x, x̂)/Z(x), so that q'(x̂) = q(x̂)·c(x̂). Blahut's lower bound on R at
-            // this distortion is the rate less ln max c - D(q' || q) (Σ q' ln c is D(q' || q)).
+            // c(x̂) = Σ_x p(x)·A(x, x̂)/Z(x), so that q'(x̂) = q(x̂)·c(x̂) (plus the log-space rows' share,
+            // which counts in c as direct/q). Blahut's lower bound on R at this distortion is the rate
+            // less ln max c - D(q' || q) (Σ q' ln c is D(q' || q)).
             var next = new double[nh];
             double divergence = 0, mostC = 0;
             for (int j = 0; j < nh; j++)
             {
-                next[j] = (qh[j] * sums[j]) + sums[nh + j];
-                double c = sums[j] + (sums[nh + j] > 0 ? sums[nh + j] / qh[j] : 0);
-                mostC = Math.Max(mostC, c);
+                next[j] = (qh[j] * c[j]) + direct[j];
+                mostC = Math.Max(mostC, c[j] + (direct[j] > 0 ? direct[j] / qh[j] : 0));
                 divergence += next[j] > 0 ? next[j] * Math.Log(next[j] / qh[j]) : 0;
             }
 
