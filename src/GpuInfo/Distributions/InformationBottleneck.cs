@@ -316,7 +316,8 @@ internal static class InformationBottleneck
             var numerator = Decoder.Numerator();
             var qt = Qt;
             double ity = _ity;
-            var owner = Owners(numerator, qt, t, problem.Y, problem.Products.DecoderTolerance);
+            var decoder = Conditional(numerator, qt, problem.Y);
+            var owner = Owners(decoder, t, problem.Y, problem.Products.DecoderTolerance);
             int merged = owner.Length == 0 ? 0 : owner.Max() + 1;
             if (merged < t)
             {
@@ -329,17 +330,10 @@ internal static class InformationBottleneck
                 t = merged;
                 ity = MutualInformation(numerator, qt, problem.Py);
                 objective = Entropy(qt) - (o.Alpha * ConditionalEntropy(encoder, t)) - (o.Beta * ity);
+                decoder = Conditional(numerator, qt, problem.Y);
             }
 
             double ht = Entropy(qt), htx = ConditionalEntropy(encoder, t);
-            var decoder = new double[t * problem.Y];
-            for (int k = 0; k < t; k++)
-            {
-                for (int j = 0; j < problem.Y; j++)
-                {
-                    decoder[k * problem.Y + j] = numerator[k * problem.Y + j] / qt[k];
-                }
-            }
 
             return new IbResult
             {
@@ -359,6 +353,18 @@ internal static class InformationBottleneck
                 Products = problem.Products.Name,
                 Converged = converged,
             };
+        }
+
+        /// <summary>q(y|t) = q(t, y)/q(t), [clusters, Y].</summary>
+        private static double[] Conditional(double[] numerator, double[] qt, int y)
+        {
+            var decoder = new double[qt.Length * y];
+            for (int k = 0; k < qt.Length; k++)
+            {
+                TensorPrimitives.Divide(numerator.AsSpan(k * y, y), qt[k], decoder.AsSpan(k * y, y));
+            }
+
+            return decoder;
         }
 
         private static double[] MergeColumns(double[] encoder, int x, int t, int[] owner, int merged)
@@ -443,11 +449,11 @@ internal static class InformationBottleneck
         private static double Entropy(double[] p) => JointDistribution.Entropy(p);
 
         /// <summary>
-        /// For each cluster, the index of the first cluster whose decoder q(y|t) = numerator/q(t) is
-        /// within L1 <paramref name="tolerance"/> of its own (clusters numbered in order of first
-        /// appearance): copies of one cluster share an owner.
+        /// For each cluster, the index of the first cluster whose decoder q(y|t) is within L1
+        /// <paramref name="tolerance"/> of its own (clusters numbered in order of first appearance):
+        /// copies of one cluster share an owner.
         /// </summary>
-        private static int[] Owners(double[] numerator, double[] qt, int t, int y, double tolerance)
+        private static int[] Owners(double[] decoder, int t, int y, double tolerance)
         {
             var owner = new int[t];
             var representatives = new List<int>();
@@ -462,13 +468,7 @@ internal static class InformationBottleneck
                     for (int j = 0; j < y && d < tolerance; j += difference.Length)
                     {
                         int n = Math.Min(difference.Length, y - j);
-                        var a = numerator.AsSpan(k * y + j, n);
-                        var b = numerator.AsSpan(r * y + j, n);
-                        for (int m = 0; m < n; m++)
-                        {
-                            difference[m] = (a[m] / qt[k]) - (b[m] / qt[r]);
-                        }
-
+                        TensorPrimitives.Subtract(decoder.AsSpan(k * y + j, n), decoder.AsSpan(r * y + j, n), difference.AsSpan(0, n));
                         d += TensorPrimitives.SumOfMagnitudes<double>(difference.AsSpan(0, n));
                     }
 
