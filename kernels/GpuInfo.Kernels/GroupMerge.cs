@@ -46,6 +46,14 @@ public static class GroupMerge
         return r;
     }
 
+    /// <summary>
+    /// The group's max, given to every thread. ILGPU merges its warps' maxima with a compare-and-swap
+    /// loop that ends when the value it read equals, as floats, the value the swap found: a -0 and a +0
+    /// compare equal with different bits, so a larger value racing them could be dropped. Zeros enter
+    /// as +0 (not as x + 0, which ILGPU folds to x).
+    /// </summary>
+    public static float Max(float value) => GroupExtensions.AllReduce<float, MaxFloat>(value == 0f ? 0f : value);
+
     /// <summary>Σ of a value that is finite in valid rows (a non-finite value makes the sum NaN).</summary>
     public static float Sum(float value)
     {
@@ -57,7 +65,7 @@ public static class GroupMerge
     public static ArgMaxTracker Top(ArgMaxTracker a)
     {
         // Value is never NaN: it only changes on x > Value.
-        float best = GroupExtensions.AllReduce<float, MaxFloat>(a.Value);
+        float best = Max(a.Value);
         int index = GroupExtensions.Reduce<int, MinInt32>(a.Value == best ? a.Index : int.MaxValue);
         return new ArgMaxTracker { Value = best, Index = index };
     }
@@ -69,7 +77,7 @@ public static class GroupMerge
         // The common KL shift is that of the (first) thread holding the group's max.
         int winner = GroupExtensions.AllReduce<int, MinInt32>(a.Max == s.Max ? Group.IdxX : int.MaxValue);
         bool mine = Group.IdxX == winner && float.IsFinite(a.Shift);
-        float shift = GroupExtensions.AllReduce<float, MaxFloat>(mine ? a.Shift : float.NegativeInfinity);
+        float shift = Max(mine ? a.Shift : float.NegativeInfinity);
         if (shift == float.NegativeInfinity)
         {
             shift = 0f;
@@ -92,7 +100,7 @@ public static class GroupMerge
     private static SoftmaxAccumulator Rescale(SoftmaxAccumulator a, float invT, out long flags, out float weight)
     {
         bool bad = float.IsNaN(a.Max) || float.IsNaN(a.Tail);
-        float m = GroupExtensions.AllReduce<float, MaxFloat>(bad ? float.NegativeInfinity : a.Max);
+        float m = Max(bad ? float.NegativeInfinity : a.Max);
         var s = SoftmaxAccumulator.Rescaled(a, m, invT, out weight);
         bad |= !float.IsFinite(s.Tail) || !float.IsFinite(s.EntropyAcc);
         flags = (bad ? 1L << Invalid : 0L) | (!bad && SoftmaxAccumulator.HoldsMax(a, m) ? 1L << Holders : 0L);

@@ -28,7 +28,7 @@ public static class RowDistributionKernel
                 local = z > local && float.IsFinite(z) ? z : local;
             }
 
-            max = GroupExtensions.AllReduce<float, MaxFloat>(local);
+            max = GroupMerge.Max(local);
         }
 
         double sum = 0;
