@@ -44,6 +44,18 @@ public sealed class CudaLibrariesTests
         Assert.Equal(0, CudaLibraries.Resolve("libcufft.so.11", "libc.so.6"));
     }
 
+    [Fact]
+    public void A_cublas_that_loads_but_does_not_start_is_not_reported_as_missing()
+    {
+        // 1 is CUBLAS_STATUS_NOT_INITIALIZED, what cublasCreate returns where the driver is too old.
+        string started = CuBlasChunkProducts.FallbackReason(new CuBlasException((CuBlasStatus)1));
+        Assert.StartsWith("cuBLAS loaded but did not start", started, StringComparison.Ordinal);
+        Assert.Contains("GPUINFO_CUBLAS", started, StringComparison.Ordinal);
+
+        string missing = CuBlasChunkProducts.FallbackReason(new DllNotFoundException("libcublas.so.12"));
+        Assert.StartsWith("cuBLAS not loaded (DllNotFoundException: libcublas.so.12", missing, StringComparison.Ordinal);
+    }
+
     /// <summary>Every string constant named LibName* in the assembly's types (ILGPU's generated import classes: LibName, LibNameLinux, ...).</summary>
     private static List<string> LibraryNames(Assembly assembly) =>
         [.. assembly.GetTypes()

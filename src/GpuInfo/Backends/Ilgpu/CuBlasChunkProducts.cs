@@ -81,7 +81,7 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
                 throw new DeviceUnavailableException($"{CudaLibraries.CuBlasVariable}={named}: cuBLAS did not start: {e.Message}", e);
             }
 
-            reason = $"cuBLAS not loaded ({e.GetType().Name}: {e.Message}; set {CudaLibraries.CuBlasVariable} to its libcublas.so)";
+            reason = FallbackReason(e);
             return null;
         }
         catch
@@ -91,6 +91,14 @@ internal sealed class CuBlasChunkProducts : IChunkProducts
             throw;
         }
     }
+
+    /// <summary>
+    /// Why the tiled kernel runs instead: cuBLAS not found, or found but failing to start (a cuBLAS
+    /// newer than the driver loads and then fails in cublasCreate, so "not loaded" would mislead).
+    /// </summary>
+    internal static string FallbackReason(Exception e) => e is CuBlasException
+        ? $"cuBLAS loaded but did not start ({e.Message}; a cuBLAS newer than the driver supports fails so: set {CudaLibraries.CuBlasVariable} to a libcublas.so the driver supports)"
+        : $"cuBLAS not loaded ({e.GetType().Name}: {e.Message}; set {CudaLibraries.CuBlasVariable} to its libcublas.so)";
 
     /// <summary>What the IB over rows would use on this accelerator: "cuBLAS VERSION", or why not (for <c>gpuinfo devices</c>).</summary>
     public static string Describe(IlgpuBackend backend)
