@@ -31,6 +31,7 @@ public static class Program
             IbCurveCommand.Create(stdout, stderr),
             RdCommand.Create(stdout),
             CapacityCommand.Create(stdout),
+            MiCommand.Create(stdout),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
