@@ -13,8 +13,8 @@ internal static class MiCommand
         var common = new CommonOptions();
         var joint = new Option<string>("--joint") { Description = "p(x, y) as a non-negative [X, Y] matrix (normalised by the tool), or counts n(x, y) with --counts.", Required = true };
         var counts = new Option<bool>("--counts") { Description = "The entries are counts of paired samples (whole numbers): add N, Miller-Madow's corrected I(X;Y) and the G-test of independence." };
-        var command = new Command("mi", "Entropies, conditional entropies and mutual information (bits) of a joint distribution or a table of counts, in float64 on the host.") { joint, counts };
-        common.AddTo(command);
+        // No --device: this is float64 host work, and an option that is never read would be a silent no-op.
+        var command = new Command("mi", "Entropies, conditional entropies and mutual information (bits) of a joint distribution or a table of counts, in float64 on the host.") { joint, counts, common.Json };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(joint)!;

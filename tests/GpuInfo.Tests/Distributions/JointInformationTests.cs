@@ -163,6 +163,7 @@ public sealed class JointInformationTests : IDisposable
         NpyFormat.Write(fraction, new[] { 1.0, 2.5, 3.0, 4.0 }.AsSpan(), [2, 2]);
         CliRunner.Fails(3, [fraction, "entry [0, 1] is 2.5", "whole numbers"], "mi", "--joint", fraction, "--counts");
         Assert.Equal(0, CliRunner.Run("mi", "--joint", fraction).Code);
+        Assert.Equal(2, CliRunner.Run("mi", "--joint", fraction, "--device", "cpu").Code);
     }
 
     private static (double Hx, double Hy, double Hxy, double HyGivenX, double HxGivenY, double I) Reference(double[,] w)
