@@ -36,7 +36,9 @@ public static class Program
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            stderr.WriteLine($"gpuinfo: {string.Join("; ", parse.Errors.Select(e => e.Message))} (see 'gpuinfo --help')");
+            // System.CommandLine lists an option's allowed values on lines of their own: one line here.
+            string errors = string.Join("; ", parse.Errors.Select(e => string.Join(' ', e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))));
+            stderr.WriteLine($"gpuinfo: {errors} (see 'gpuinfo --help')");
             return ExitCode.Usage;
         }
 

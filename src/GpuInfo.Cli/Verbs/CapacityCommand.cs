@@ -1,4 +1,3 @@
-using GpuInfo.Formats;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 
@@ -19,7 +18,7 @@ internal static class CapacityCommand
         {
             string path = parse.GetValue(channel)!;
             var (gap, iterations) = MatrixInput.Stopping(parse.GetValue(tolerance), parse.GetValue(maxIterations));
-            var w = MatrixFile.Read(path);
+            var w = MatrixInput.Channel(path);
             using var engine = common.CreateEngine(parse);
             var r = MatrixInput.Checked(path, () => engine.ChannelCapacity(w, gap * Math.Log(2), iterations));
             var report = new JsonObject

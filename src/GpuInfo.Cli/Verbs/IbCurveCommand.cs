@@ -26,7 +26,7 @@ internal static class IbCurveCommand
         {
             min, max, steps, alpha, clusters, restarts, seed, csv, plot,
         };
-        input.AddTo(command);
+        input.AddTo(command, clusterSummary: false);
         common.AddTo(command);
         command.SetAction(parse =>
         {

@@ -48,11 +48,15 @@ internal sealed class IbRowsInput
         Description = "Keep the rows in memory across iterations when they fit this many MiB: on the CPU their float32 distributions (rows x vocab x 4 bytes, formed in the first iteration), on a GPU the raw rows in device memory. 0 reads the file in chunks every iteration (memory bounded by the chunks). Default: 1024 on the CPU, a quarter of device memory on a GPU.",
     };
 
-    public void AddTo(Command command)
+    /// <summary>Adds the options; <paramref name="clusterSummary"/>: the verb shows each cluster's tokens and contexts (ib does, ib-curve does not), so takes --vocab, --top-tokens and --examples.</summary>
+    public void AddTo(Command command, bool clusterSummary = true)
     {
         foreach (var option in new Option[] { Joint, Logits, Probabilities, Model, Weights, Temperature, Vocab, TopTokens, Examples, MaxIterations, Tolerance, ResidentMiB })
         {
-            command.Options.Add(option);
+            if (clusterSummary || (option != Vocab && option != TopTokens && option != Examples))
+            {
+                command.Options.Add(option);
+            }
         }
 
         _model.AddTo(command);
@@ -111,6 +115,11 @@ internal sealed class IbRowsInput
         if (!rows && parse.GetValue(ResidentMiB) is not null)
         {
             throw CliException.Usage("--resident-mib applies to --logits and --probs, not --joint.");
+        }
+
+        if (!rows && (parse.GetValue(Vocab) is not null || parse.GetResult(TopTokens) is { Implicit: false }))
+        {
+            throw CliException.Usage("--vocab and --top-tokens name the tokens of rows (--logits, --probs, --model), not --joint.");
         }
 
         if (parse.GetValue(TopTokens) < 0)

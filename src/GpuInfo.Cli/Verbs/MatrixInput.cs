@@ -7,8 +7,16 @@ internal static class MatrixInput
 {
     public static JointDistribution Joint(string path)
     {
+        RequireMatrix(path, "a joint");
         var (weights, rows, columns) = MatrixFile.ReadFlat(path);
         return Checked(path, () => JointDistribution.FromOwnedWeights(weights, rows, columns));
+    }
+
+    /// <summary>A channel W[x][y], read whole.</summary>
+    public static double[,] Channel(string path)
+    {
+        RequireMatrix(path, "a channel");
+        return MatrixFile.Read(path);
     }
 
     /// <summary>The Blahut-Arimoto verbs' --tolerance (finite, > 0) and --max-iterations (>= 1), checked.</summary>
@@ -16,6 +24,19 @@ internal static class MatrixInput
         tolerance > 0 && double.IsFinite(tolerance) && maxIterations >= 1
             ? (tolerance, maxIterations)
             : throw CliException.Usage($"--tolerance must be finite and > 0 and --max-iterations >= 1 (got {tolerance} and {maxIterations}).");
+
+    /// <summary>
+    /// A joint or a channel is a matrix: MatrixFile reads a vector as one row, and one row x has
+    /// nothing to tell apart (I(X;Y) = 0, capacity 0), so a flattened file read as 0 bits, converged.
+    /// </summary>
+    private static void RequireMatrix(string path, string what)
+    {
+        var info = TensorInfo.Open(path);
+        if (info.Rank != 2)
+        {
+            throw CliException.BadData($"{path}: {what} must be a matrix [X, Y]; the shape is {info.ShapeText}.");
+        }
+    }
 
     /// <summary>Runs work whose argument or row errors are about the file's contents.</summary>
     public static T Checked<T>(string path, Func<T> work)

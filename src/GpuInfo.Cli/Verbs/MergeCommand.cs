@@ -58,7 +58,10 @@ internal static class MergeCommand
     {
         if (!Directory.Exists(path))
         {
-            return [path];
+            // The partials argument takes any word, so an option merge lacks (--device) arrives here as a path.
+            return path.StartsWith('-') && !File.Exists(path)
+                ? throw CliException.Usage($"{path}: not an option of merge, nor a file (merge takes the partials, --json, --total-bytes and --total-words).")
+                : [path];
         }
 
         var parts = Directory.GetFiles(path, "part-*-of-*.json").Order(StringComparer.Ordinal).ToList();

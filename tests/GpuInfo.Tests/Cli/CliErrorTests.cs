@@ -111,6 +111,46 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void A_vector_is_no_joint_or_channel()
+    {
+        // Read as one row, a flattened joint gave I(X;Y) = 0 and a flattened channel capacity 0, with converged: true.
+        string vector = _dir.File("vector.npy");
+        NpyFormat.Write(vector, new[] { 0.25, 0.25, 0.5 }.AsSpan(), [3]);
+        CliRunner.Fails(Data, ["vector.npy", "must be a matrix", "[3]"], "ib", "--joint", vector, "--beta", "2", "--device", "cpu");
+        CliRunner.Fails(Data, ["vector.npy", "must be a matrix", "[3]"], "ib-curve", "--joint", vector, "--beta-min", "1", "--beta-max", "4", "--steps", "2", "--device", "cpu");
+        CliRunner.Fails(Data, ["vector.npy", "must be a matrix", "[3]"], "capacity", "--channel", vector, "--device", "cpu");
+    }
+
+    [Fact]
+    public void Cluster_display_options_that_would_do_nothing()
+    {
+        // ib --joint shows no tokens, and ib-curve no clusters: these options were accepted and ignored.
+        string joint = _dir.File("joint.npy");
+        NpyFormat.Write(joint, new[] { 0.2, 0.1, 0.3, 0.4 }.AsSpan(), [2, 2]);
+        string vocab = _dir.File("vocab.txt");
+        File.WriteAllText(vocab, "a\nb\n");
+        CliRunner.Fails(Usage, ["--vocab", "--joint"], "ib", "--joint", joint, "--beta", "2", "--vocab", vocab, "--device", "cpu");
+        CliRunner.Fails(Usage, ["--top-tokens", "--joint"], "ib", "--joint", joint, "--beta", "2", "--top-tokens", "3", "--device", "cpu");
+        string rows = Logits("rows.npy", 4, 10);
+        foreach (var option in new[] { "--vocab", "--top-tokens", "--examples" })
+        {
+            CliRunner.Fails(Usage, [option], "ib-curve", "--logits", rows, "--beta-min", "1", "--beta-max", "4", "--steps", "2", option, option == "--vocab" ? vocab : "3", "--device", "cpu");
+        }
+    }
+
+    [Fact]
+    public void A_value_outside_a_fixed_set_is_one_line() =>
+        CliRunner.Fails(Usage, ["f64", "'bf16'"], "bench", "--dtype", "f64", "--rows", "2", "--vocab", "10");
+
+    [Fact]
+    public void An_option_merge_does_not_take_is_no_missing_file()
+    {
+        string partial = _dir.File("a.json");
+        CliRunner.Json("eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--partial", partial, "--device", "cpu");
+        CliRunner.Fails(Usage, ["--device", "not an option of merge"], "merge", partial, "--device", "cpu");
+    }
+
+    [Fact]
     public void Unknown_flags() => CliRunner.Fails(Usage, ["--frobnicate"], "eval", "--frobnicate", "--logits", "a.npy", "--targets", "b.npy");
 
     [Fact]
