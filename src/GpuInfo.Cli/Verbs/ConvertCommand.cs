@@ -13,13 +13,12 @@ internal static class ConvertCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var common = new CommonOptions();
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else there." };
         var logits = new Option<string>("--logits") { Description = "Logits [B, T, V] at every position of B chunks of T tokens (.npy or .safetensors).", Required = true };
         var tokens = new Option<string>("--tokens") { Description = "The input token ids [B, T] (int32 or int64).", Required = true };
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside a .safetensors logits file." };
         var output = new Option<string>("--out") { Description = "The .kld file to write.", Required = true };
-        var command = new Command("convert", "Write a llama.cpp .kld base file from logits [B, T, V] and their input tokens [B, T].") { logits, tokens, tensor, output };
-        common.AddTo(command);
+        var command = new Command("convert", "Write a llama.cpp .kld base file from logits [B, T, V] and their input tokens [B, T].") { logits, tokens, tensor, output, json };
         command.SetAction(parse =>
         {
             using var x = LogitsFile.Open(parse.GetValue(logits)!, parse.GetValue(tensor));
@@ -72,7 +71,7 @@ internal static class ConvertCommand
                 ["n_vocab"] = x.Vocab,
                 ["rows"] = (long)(narrow.Length / context) * (context - 1 - (context / 2)),
             };
-            CompareCommand.Print(stdout, parse.GetValue(common.Json), $"convert {x.Path} to {path}", report);
+            CompareCommand.Print(stdout, parse.GetValue(json), $"convert {x.Path} to {path}", report);
             return ExitCode.Ok;
         });
         return command;

@@ -151,6 +151,16 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void Convert_takes_no_device()
+    {
+        // convert runs no measure: its --device was never read, so even 'tpu' exited 0.
+        string logits = _dir.File("l3.npy"), tokens = _dir.File("t3.npy");
+        NpyFormat.Write(logits, new Reference.TestData(7).Logits(8, 5).AsSpan(), [2, 4, 5]);
+        NpyFormat.Write(tokens, new long[] { 0, 1, 2, 3, 4, 0, 1, 2 }.AsSpan(), [2, 4]);
+        CliRunner.Fails(Usage, ["--device"], "convert", "--logits", logits, "--tokens", tokens, "--out", _dir.File("o.kld"), "--device", "tpu");
+    }
+
+    [Fact]
     public void Unknown_flags() => CliRunner.Fails(Usage, ["--frobnicate"], "eval", "--frobnicate", "--logits", "a.npy", "--targets", "b.npy");
 
     [Fact]
