@@ -32,7 +32,7 @@ public sealed record TensorInfo(string Path, string Name, DType DType, long[] Sh
         string ext = System.IO.Path.GetExtension(path).ToLowerInvariant();
         return ext switch
         {
-            ".npy" when tensorName is not null => throw new InvalidFileException(path, "--tensor applies to .safetensors files only."),
+            ".npy" when tensorName is not null => throw new InvalidFileException(path, "a tensor name applies to .safetensors files only; a .npy file holds one tensor."),
             ".npy" => NpyFormat.Read(path),
             ".safetensors" => Supported(SafetensorsFormat.Read(path, tensorName)),
             _ => throw new InvalidFileException(path, $"unknown extension '{ext}'; expected .npy or .safetensors."),

@@ -161,6 +161,15 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void A_tensor_name_for_a_npy_file()
+    {
+        // The message named --tensor also when --targets-tensor was given.
+        string logits = Logits("l.npy", 2, 5), targets = Targets(2, 0, 1);
+        CliRunner.Fails(Data, ["targets.npy", "a tensor name applies to .safetensors files only"], "eval", "--logits", logits, "--targets", targets, "--targets-tensor", "t");
+        CliRunner.Fails(Data, ["l.npy", "a tensor name applies to .safetensors files only"], "eval", "--logits", logits, "--targets", targets, "--tensor", "t");
+    }
+
+    [Fact]
     public void Unknown_flags() => CliRunner.Fails(Usage, ["--frobnicate"], "eval", "--frobnicate", "--logits", "a.npy", "--targets", "b.npy");
 
     [Fact]
