@@ -155,7 +155,7 @@ internal sealed class ModelOptions
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new InvalidFileException(path, "no such text file.");
+            throw new InvalidFileException(path, Directory.Exists(path) ? "is a folder, not a text file." : "no such text file.");
         }
         catch (DecoderFallbackException e)
         {

@@ -76,7 +76,7 @@ public sealed class OnnxLanguageModel : IDisposable
         o.Validate();
         if (!File.Exists(path))
         {
-            throw new InvalidFileException(path, "no such model file.");
+            throw new InvalidFileException(path, Directory.Exists(path) ? "is a folder, not a model file." : "no such model file.");
         }
 
         return Create(path, null, o);

@@ -170,6 +170,17 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_for_a_model_or_a_text()
+    {
+        // Both were reported as missing files.
+        string folder = _dir.File("folder");
+        Directory.CreateDirectory(folder);
+        CliRunner.Fails(Data, ["folder", "is a folder, not a model file"], "perplexity", "--model", folder, "--tokens", Targets(2, 0, 1), "--device", "cpu");
+        string model = Path.Combine(AppContext.BaseDirectory, "Models", "bigram.onnx");
+        CliRunner.Fails(Data, ["folder", "is a folder, not a text file"], "perplexity", "--model", model, "--text", folder, "--tokenizer", "gpt2", "--device", "cpu");
+    }
+
+    [Fact]
     public void Unknown_flags() => CliRunner.Fails(Usage, ["--frobnicate"], "eval", "--frobnicate", "--logits", "a.npy", "--targets", "b.npy");
 
     [Fact]
