@@ -5,7 +5,10 @@ namespace GpuInfo.Cli;
 /// <summary>Options every verb takes: --json and --device.</summary>
 internal sealed class CommonOptions
 {
-    public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON object on stdout and nothing else there." };
+    public Option<bool> Json { get; } = JsonOption();
+
+    /// <summary>--json alone, for the verbs that run no measure on a device (kernels, merge, convert, mi).</summary>
+    public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object on stdout and nothing else there." };
 
     public Option<string?> Device { get; } = new("--device")
     {

@@ -13,7 +13,7 @@ internal static class ConvertCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else there." };
+        var json = CommonOptions.JsonOption();
         var logits = new Option<string>("--logits") { Description = "Logits [B, T, V] at every position of B chunks of T tokens (.npy or .safetensors).", Required = true };
         var tokens = new Option<string>("--tokens") { Description = "The input token ids [B, T] (int32 or int64).", Required = true };
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside a .safetensors logits file." };

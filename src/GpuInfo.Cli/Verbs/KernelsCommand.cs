@@ -13,7 +13,7 @@ internal static class KernelsCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else there." };
+        var json = CommonOptions.JsonOption();
         var ptx = new Option<string>("--ptx") { Description = $"Target architecture: {string.Join(", ", PtxCompiler.Targets.Keys)}.", Required = true };
         var output = new Option<string>("--out") { Description = "Directory for the .ptx files and kernels.json (created if needed).", Required = true };
         var command = new Command("kernels", "Compile every CUDA kernel to PTX without a GPU.") { ptx, output, json };

@@ -7,9 +7,15 @@ internal static class MatrixInput
 {
     public static JointDistribution Joint(string path)
     {
-        RequireMatrix(path, "a joint");
-        var (weights, rows, columns) = MatrixFile.ReadFlat(path);
+        var (weights, rows, columns) = Flat(path, "a joint");
         return Checked(path, () => JointDistribution.FromOwnedWeights(weights, rows, columns));
+    }
+
+    /// <summary>A matrix [X, Y] (a joint, a table of counts), row-major.</summary>
+    public static (double[] Values, int Rows, int Columns) Flat(string path, string what)
+    {
+        RequireMatrix(path, what);
+        return MatrixFile.ReadFlat(path);
     }
 
     /// <summary>A channel W[x][y], read whole.</summary>

@@ -9,7 +9,7 @@ internal static class MergeCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else there." };
+        var json = CommonOptions.JsonOption();
         var files = new Argument<string[]>("partials") { Description = "Partial totals written by 'eval --partial' or 'compare --partial', every shard of one run; a directory stands for its part-*-of-*.json files (--partial-dir).", Arity = ArgumentArity.OneOrMore };
         var rates = new TextRates();
         var command = new Command("merge", "Merge the shard partials of one run (from --partial) into its report; sums are exact, so the report equals one run's.") { files, json };

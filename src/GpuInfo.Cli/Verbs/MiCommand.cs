@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using GpuInfo.Cli.Output;
-using GpuInfo.Formats;
 
 namespace GpuInfo.Cli.Verbs;
 
@@ -10,15 +9,15 @@ internal static class MiCommand
 {
     public static Command Create(TextWriter stdout)
     {
-        var common = new CommonOptions();
+        var json = CommonOptions.JsonOption();
         var joint = new Option<string>("--joint") { Description = "p(x, y) as a non-negative [X, Y] matrix (normalised by the tool), or counts n(x, y) with --counts.", Required = true };
         var counts = new Option<bool>("--counts") { Description = "The entries are counts of paired samples (whole numbers): add N, Miller-Madow's corrected I(X;Y) and the G-test of independence." };
         // No --device: this is float64 host work, and an option that is never read would be a silent no-op.
-        var command = new Command("mi", "Entropies, conditional entropies and mutual information (bits) of a joint distribution or a table of counts, in float64 on the host.") { joint, counts, common.Json };
+        var command = new Command("mi", "Entropies, conditional entropies and mutual information (bits) of a joint distribution or a table of counts, in float64 on the host.") { joint, counts, json };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(joint)!;
-            var (values, rows, columns) = MatrixFile.ReadFlat(path);
+            var (values, rows, columns) = MatrixInput.Flat(path, parse.GetValue(counts) ? "a table of counts" : "a joint");
             var table = parse.GetValue(counts) ? MatrixInput.Checked(path, () => ContingencyTable.FromOwnedCounts(values, rows, columns, "joint")) : null;
             var p = table?.Joint ?? MatrixInput.Checked(path, () => JointDistribution.FromOwnedWeights(values, rows, columns));
             var info = JointInformation.Of(p);
@@ -45,7 +44,7 @@ internal static class MiCommand
                 report["p_value"] = table.PValue;
             }
 
-            CompareCommand.Print(stdout, parse.GetValue(common.Json), $"information of {path}", report);
+            CompareCommand.Print(stdout, parse.GetValue(json), $"information of {path}", report);
             return ExitCode.Ok;
         });
         return command;

@@ -164,6 +164,11 @@ public sealed class JointInformationTests : IDisposable
         CliRunner.Fails(3, [fraction, "entry [0, 1] is 2.5", "whole numbers"], "mi", "--joint", fraction, "--counts");
         Assert.Equal(0, CliRunner.Run("mi", "--joint", fraction).Code);
         Assert.Equal(2, CliRunner.Run("mi", "--joint", fraction, "--device", "cpu").Code);
+
+        // A flattened table read as one row would give I(X;Y) = 0.
+        string vector = _dir.File("vector.npy");
+        NpyFormat.Write(vector, new long[] { 30, 10, 5, 55 }.AsSpan(), [4]);
+        CliRunner.Fails(3, [vector, "a table of counts must be a matrix [X, Y]", "[4]"], "mi", "--joint", vector, "--counts");
     }
 
     private static (double Hx, double Hy, double Hxy, double HyGivenX, double HxGivenY, double I) Reference(double[,] w)
