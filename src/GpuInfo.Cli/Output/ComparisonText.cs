@@ -48,12 +48,13 @@ internal static class ComparisonText
         o.WriteLine($"Mean    JS: {F(t.MeanJs, 6),10} ± {F(t.MeanJsError, 6),10}");
     }
 
+    /// <summary>llama.cpp's labels: "Maximum", "99.9%", "99.0%", " 5.0%" (one decimal, width 4), "Median", "Minimum".</summary>
     private static string Label(string name) => name switch
     {
         "max" => "Maximum",
         "min" => "Minimum",
         "median" => "Median",
-        _ => name[1..] + "%",
+        _ => double.Parse(name[1..], CultureInfo.InvariantCulture).ToString("0.0", CultureInfo.InvariantCulture).PadLeft(4) + "%",
     };
 
     private static string F(double value, int decimals) =>
