@@ -61,7 +61,7 @@ public abstract class MisalignedViewTests(EngineFixture fixture)
             using var lse = acc.Allocate1D<float>(2 * Rows);
             using var kl = acc.Allocate1D<float>(2 * Rows);
             using var js = acc.Allocate1D<float>(Rows * Splits);
-            var k = new PairKernels<float, Float32Loader, ushort, BFloat16Loader>(acc);
+            var k = new PairKernels<float, Float32Loader, ushort, BFloat16Loader>(acc, backend.Plan.Specialization);
             var stream = acc.DefaultStream;
             k.Stats(stream, new KernelConfig(Rows * Splits, backend.GroupSize), pView, qView, shape, 1f, partials.View);
             var outputs = new PairOutputs
@@ -101,7 +101,7 @@ public abstract class MisalignedViewTests(EngineFixture fixture)
         using var lse = acc.Allocate1D<float>(Rows);
         using var entropy = acc.Allocate1D<float>(Rows);
         using var argmax = acc.Allocate1D<int>(Rows);
-        var k = new SingleKernels<T, TLoad>(acc);
+        var k = new SingleKernels<T, TLoad>(acc, backend.Plan.Specialization);
         var stream = acc.DefaultStream;
         k.Stats(stream, new KernelConfig(Rows * Splits, backend.GroupSize), view, shape, 1f, ArrayView<float>.Empty, partials.View);
         var ce = new CrossEntropyParams { Vocab = Vocab, IgnoreIndex = -100, InvTemperature = 1f };

@@ -209,7 +209,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
         where T : unmanaged
         where TLoad : struct, ILogitLoader<T>
     {
-        var k = Kernels<SingleKernels<T, TLoad>>(a => new SingleKernels<T, TLoad>(a));
+        var k = Kernels<SingleKernels<T, TLoad>>(a => new SingleKernels<T, TLoad>(a, Plan.Specialization));
         var stream = _streams[0];
         var arena = _arenas[0];
         var weights = UploadWeights(job);
@@ -231,7 +231,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
         where T : unmanaged
         where TLoad : struct, ILogitLoader<T>
     {
-        var k = Kernels<PairKernels<T, TLoad, T, TLoad>>(a => new PairKernels<T, TLoad, T, TLoad>(a));
+        var k = Kernels<PairKernels<T, TLoad, T, TLoad>>(a => new PairKernels<T, TLoad, T, TLoad>(a, Plan.Specialization));
         var stream = _streams[0];
         var arena = _arenas[0];
         long n = job.Rows * job.P.Vocab;
@@ -272,7 +272,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
         where T : unmanaged
         where TLoad : struct, ILogitLoader<T>
     {
-        var k = Kernels<SingleKernels<T, TLoad>>(a => new SingleKernels<T, TLoad>(a));
+        var k = Kernels<SingleKernels<T, TLoad>>(a => new SingleKernels<T, TLoad>(a, Plan.Specialization));
         int vocab = job.Logits.Vocab;
         bool inPlace = job.Gradient != 0 && job.Gradient == job.Logits.Data;
         long rowBytes = (long)vocab * Interop.SizeOf<T>() + (job.Gradient != 0 && !inPlace ? vocab * 4L : 0);
@@ -343,7 +343,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
         where TQ : unmanaged
         where TLQ : struct, ILogitLoader<TQ>
     {
-        var k = Kernels<PairKernels<TP, TLP, TQ, TLQ>>(a => new PairKernels<TP, TLP, TQ, TLQ>(a));
+        var k = Kernels<PairKernels<TP, TLP, TQ, TLQ>>(a => new PairKernels<TP, TLP, TQ, TLQ>(a, Plan.Specialization));
         int vocab = job.P.Vocab;
         long rowBytes = (long)vocab * (Interop.SizeOf<TP>() + Interop.SizeOf<TQ>());
         var j = job;

@@ -104,12 +104,12 @@ internal sealed class IlgpuBlahutArimotoPass : IBlahutArimotoPass
             if (_weighted)
             {
                 var weightedDots = _arena.Get<double>("weightedDots", _rows);
-                _backend.Kernels(a => new Kernels(a)).RowDotsWeighted(config, Matrix, _arena.Get<double>("second", (long)_rows * _columns), v, dots, weightedDots, _columns);
+                _backend.Kernels(a => new Kernels(a, _backend.Plan.Specialization)).RowDotsWeighted(config, Matrix, _arena.Get<double>("second", (long)_rows * _columns), v, dots, weightedDots, _columns);
                 weightedDots.CopyToCPU(_weightedDots);
             }
             else
             {
-                _backend.Kernels(a => new Kernels(a)).RowDots(config, Matrix, v, dots, _columns);
+                _backend.Kernels(a => new Kernels(a, _backend.Plan.Specialization)).RowDots(config, Matrix, v, dots, _columns);
             }
 
             dots.CopyToCPU(_dots);
@@ -123,7 +123,7 @@ internal sealed class IlgpuBlahutArimotoPass : IBlahutArimotoPass
 
         using (_backend.Use())
         {
-            var kernels = _backend.Kernels(a => new Kernels(a));
+            var kernels = _backend.Kernels(a => new Kernels(a, _backend.Plan.Specialization));
             var w = _arena.Get<double>("weights", _rows);
             w.CopyFromCPU(_weights);
             var partials = _arena.Get<double>("partials", (long)_chunks * _columns);
@@ -155,13 +155,13 @@ internal sealed class IlgpuBlahutArimotoPass : IBlahutArimotoPass
         }
     }
 
-    private sealed class Kernels(Accelerator a)
+    private sealed class Kernels(Accelerator a, KernelSpecialization specialization)
     {
         public Action<KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<double>, int> RowDots { get; } =
-            a.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, int>(BlahutArimotoKernel.RowDots);
+            a.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, int>(BlahutArimotoKernel.RowDots, specialization);
 
         public Action<KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int> RowDotsWeighted { get; } =
-            a.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int>(BlahutArimotoKernel.RowDotsWeighted);
+            a.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<double>, int>(BlahutArimotoKernel.RowDotsWeighted, specialization);
 
         public Action<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int, int> ColumnSums { get; } =
             a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<double>, ArrayView<double>, ArrayView<double>, int, int, int>(BlahutArimotoKernel.ColumnSums);

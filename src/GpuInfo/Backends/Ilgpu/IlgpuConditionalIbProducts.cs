@@ -304,16 +304,16 @@ internal sealed class IlgpuConditionalIbProducts : RowPassProducts
         }
 
         var p = _arena.Get<float>("p", rows * _y);
-        var kernel = _backend.Kernels(a => new RowKernel<T, TLoad>(a)).Run;
+        var kernel = _backend.Kernels(a => new RowKernel<T, TLoad>(a, _backend.Plan.Specialization)).Run;
         kernel(new KernelConfig((int)rows, _backend.GroupSize), raw, p, _y, (float)(1 / _rows.Temperature), _rows.Probabilities ? 1 : 0);
         return p;
     }
 
-    private sealed class RowKernel<T, TLoad>(Accelerator a)
+    private sealed class RowKernel<T, TLoad>(Accelerator a, KernelSpecialization specialization)
         where T : unmanaged
         where TLoad : struct, ILogitLoader<T>
     {
         public Action<KernelConfig, ArrayView<T>, ArrayView<float>, int, float, int> Run { get; } =
-            a.LoadStreamKernel<ArrayView<T>, ArrayView<float>, int, float, int>(RowDistributionKernel.Run<T, TLoad>);
+            a.LoadStreamKernel<ArrayView<T>, ArrayView<float>, int, float, int>(RowDistributionKernel.Run<T, TLoad>, specialization);
     }
 }

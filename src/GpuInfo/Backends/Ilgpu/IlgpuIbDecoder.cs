@@ -41,7 +41,7 @@ internal sealed class IlgpuIbDecoder : IbDecoder
             var q = _arena.Get<double>("qt", t);
             q.CopyFromCPU(qt.AsSpan(0, t));
             var result = _arena.Get<double>("terms", t);
-            var kernel = _backend.Kernels(a => new UpdateKernel(a)).Run;
+            var kernel = _backend.Kernels(a => new UpdateKernel(a, _backend.Plan.Specialization)).Run;
             kernel(new KernelConfig(t, _backend.GroupSize), Numerator(t), q, _arena.Get<double>("logPy", _y), LogDecoder(t), result, _y);
             result.CopyToCPU(terms);
         }
@@ -88,9 +88,9 @@ internal sealed class IlgpuIbDecoder : IbDecoder
 
     private ArrayView<float> LogDecoder(int clusters) => _arena.Get<float>("logDecoder", (long)clusters * _y);
 
-    private sealed class UpdateKernel(Accelerator a)
+    private sealed class UpdateKernel(Accelerator a, KernelSpecialization specialization)
     {
         public Action<KernelConfig, ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<double>, int> Run { get; } =
-            a.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<double>, int>(IbDecoderKernel.Update);
+            a.LoadStreamKernel<ArrayView<double>, ArrayView<double>, ArrayView<double>, ArrayView<float>, ArrayView<double>, int>(IbDecoderKernel.Update, specialization);
     }
 }

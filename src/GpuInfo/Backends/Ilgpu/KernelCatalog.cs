@@ -14,7 +14,20 @@ namespace GpuInfo.Backends.Ilgpu;
 internal static class KernelCatalog
 {
     /// <summary>One entry point: its name, the dtypes it is specialised for, the method, and how it is launched.</summary>
-    public sealed record Entry(string Name, string DTypes, MethodInfo Method, bool ExplicitlyGrouped);
+    public sealed record Entry(string Name, string DTypes, MethodInfo Method, Grouping Grouping);
+
+    /// <summary>How a kernel's groups are sized at launch.</summary>
+    public enum Grouping
+    {
+        /// <summary>Implicitly grouped: ILGPU picks the group size from the device's occupancy for the compiled kernel.</summary>
+        Auto,
+
+        /// <summary>In the launch plan's groups (up to <see cref="GroupMerge.MaxGroupSize"/>), compiled with <see cref="LaunchPlan.Specialization"/>.</summary>
+        Plan,
+
+        /// <summary>In square tiles of at most 16 x 16 threads: 256 threads can always have the 255 registers a thread may use.</summary>
+        Tile,
+    }
 
     private static readonly (Type Element, Type Loader, string Name)[] Types =
     [
@@ -27,10 +40,10 @@ internal static class KernelCatalog
     {
         foreach (var (t, load, name) in Types)
         {
-            yield return new("RowStats", name, Generic(typeof(RowStatsKernel), "Run", t, load), true);
-            yield return new("RowFinish", name, Generic(typeof(RowFinishKernel), "Run", t, load), false);
-            yield return new("CrossEntropyGradient", name, Generic(typeof(CrossEntropyGradientKernel), "Run", t, load), true);
-            yield return new("IbRowDistribution", name, Generic(typeof(RowDistributionKernel), "Run", t, load), true);
+            yield return new("RowStats", name, Generic(typeof(RowStatsKernel), "Run", t, load), Grouping.Plan);
+            yield return new("RowFinish", name, Generic(typeof(RowFinishKernel), "Run", t, load), Grouping.Auto);
+            yield return new("CrossEntropyGradient", name, Generic(typeof(CrossEntropyGradientKernel), "Run", t, load), Grouping.Plan);
+            yield return new("IbRowDistribution", name, Generic(typeof(RowDistributionKernel), "Run", t, load), Grouping.Plan);
         }
 
         foreach (var (tp, lp, np) in Types)
@@ -38,22 +51,22 @@ internal static class KernelCatalog
             foreach (var (tq, lq, nq) in Types)
             {
                 string dtypes = $"{np}-{nq}";
-                yield return new("PairStats", dtypes, Generic(typeof(PairStatsKernel), "Run", tp, lp, tq, lq), true);
-                yield return new("PairFinish", dtypes, Generic(typeof(PairFinishKernel), "Run", tp, lp, tq, lq), false);
-                yield return new("JensenShannon", dtypes, Generic(typeof(JensenShannonKernel), "Run", tp, lp, tq, lq), true);
+                yield return new("PairStats", dtypes, Generic(typeof(PairStatsKernel), "Run", tp, lp, tq, lq), Grouping.Plan);
+                yield return new("PairFinish", dtypes, Generic(typeof(PairFinishKernel), "Run", tp, lp, tq, lq), Grouping.Auto);
+                yield return new("JensenShannon", dtypes, Generic(typeof(JensenShannonKernel), "Run", tp, lp, tq, lq), Grouping.Plan);
             }
         }
 
-        yield return new("JensenShannonSumSlices", "f32", typeof(JensenShannonKernel).GetMethod(nameof(JensenShannonKernel.SumSlices))!, false);
-        yield return new("ReadSum", "f32", typeof(ReadKernel).GetMethod(nameof(ReadKernel.Sum))!, false);
-        yield return new("MatrixProductBlocked", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.MultiplyTransposedBlocked))!, true);
-        yield return new("MatrixAccumulateTransposedLeft", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AccumulateTransposedLeft))!, true);
-        yield return new("AddWidened", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AddWidened))!, false);
-        yield return new("IbDecoderUpdate", "f64", typeof(IbDecoderKernel).GetMethod(nameof(IbDecoderKernel.Update))!, true);
-        yield return new("BlahutArimotoRowDots", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.RowDots))!, true);
-        yield return new("BlahutArimotoRowDotsWeighted", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.RowDotsWeighted))!, true);
-        yield return new("BlahutArimotoColumnSums", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.ColumnSums))!, false);
-        yield return new("BlahutArimotoSumChunks", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.SumChunks))!, false);
+        yield return new("JensenShannonSumSlices", "f32", typeof(JensenShannonKernel).GetMethod(nameof(JensenShannonKernel.SumSlices))!, Grouping.Auto);
+        yield return new("ReadSum", "f32", typeof(ReadKernel).GetMethod(nameof(ReadKernel.Sum))!, Grouping.Auto);
+        yield return new("MatrixProductBlocked", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.MultiplyTransposedBlocked))!, Grouping.Tile);
+        yield return new("MatrixAccumulateTransposedLeft", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AccumulateTransposedLeft))!, Grouping.Tile);
+        yield return new("AddWidened", "f32", typeof(MatrixProductKernel).GetMethod(nameof(MatrixProductKernel.AddWidened))!, Grouping.Auto);
+        yield return new("IbDecoderUpdate", "f64", typeof(IbDecoderKernel).GetMethod(nameof(IbDecoderKernel.Update))!, Grouping.Plan);
+        yield return new("BlahutArimotoRowDots", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.RowDots))!, Grouping.Plan);
+        yield return new("BlahutArimotoRowDotsWeighted", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.RowDotsWeighted))!, Grouping.Plan);
+        yield return new("BlahutArimotoColumnSums", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.ColumnSums))!, Grouping.Auto);
+        yield return new("BlahutArimotoSumChunks", "f64", typeof(BlahutArimotoKernel).GetMethod(nameof(BlahutArimotoKernel.SumChunks))!, Grouping.Auto);
     }
 
     private static MethodInfo Generic(Type kernel, string name, params Type[] arguments) =>

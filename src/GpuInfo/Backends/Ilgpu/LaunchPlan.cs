@@ -1,4 +1,5 @@
 using GpuInfo.Kernels;
+using ILGPU.Runtime;
 
 namespace GpuInfo.Backends.Ilgpu;
 
@@ -17,6 +18,14 @@ internal sealed class LaunchPlan(DeviceShape shape)
 
     public int GroupSize { get; } = Math.Max(shape.WarpSize,
         Math.Min(shape.MaxThreadsPerGroup, GroupMerge.MaxGroupSize) - (Math.Min(shape.MaxThreadsPerGroup, GroupMerge.MaxGroupSize) % shape.WarpSize));
+
+    /// <summary>
+    /// How the kernels launched with <see cref="GroupSize"/> threads are compiled: with that as their
+    /// PTX <c>.maxntid</c>, so that the driver's JIT keeps to the registers a group that size can
+    /// have (128 a thread for 512). Without it the JIT may take more, and the launch would fail on the
+    /// device (ptxas 11.8 needs at most 72, but the driver's compiler is another version).
+    /// </summary>
+    public KernelSpecialization Specialization => new(GroupSize, null);
 
     /// <summary>Groups the device holds at once: every multiprocessor full.</summary>
     public long ResidentGroups => (long)Shape.Multiprocessors * Math.Max(1, Shape.MaxThreadsPerMultiprocessor / GroupSize);

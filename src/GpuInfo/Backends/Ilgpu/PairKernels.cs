@@ -4,8 +4,8 @@ using ILGPU.Runtime;
 
 namespace GpuInfo.Backends.Ilgpu;
 
-/// <summary>The two-input kernels for one (P dtype, Q dtype) combination, compiled on first use and kept.</summary>
-internal sealed class PairKernels<TP, TLP, TQ, TLQ>(Accelerator accelerator)
+/// <summary>The two-input kernels for one (P dtype, Q dtype) combination, compiled on first use and kept; those launched in the plan's groups with its <see cref="LaunchPlan.Specialization"/>.</summary>
+internal sealed class PairKernels<TP, TLP, TQ, TLQ>(Accelerator accelerator, KernelSpecialization specialization)
     where TP : unmanaged
     where TLP : struct, ILogitLoader<TP>
     where TQ : unmanaged
@@ -13,7 +13,7 @@ internal sealed class PairKernels<TP, TLP, TQ, TLQ>(Accelerator accelerator)
 {
     private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>>> _stats =
         new(() => accelerator.LoadKernel<ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>>(
-            PairStatsKernel.Run<TP, TLP, TQ, TLQ>));
+            PairStatsKernel.Run<TP, TLP, TQ, TLQ>, specialization));
 
     private readonly Lazy<Action<AcceleratorStream, Index1D, ArrayView<TP>, ArrayView<TQ>, ArrayView<PairPartial>, int, int, float, ArrayView<int>, int, PairOutputs>> _finish =
         new(() => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<TP>, ArrayView<TQ>, ArrayView<PairPartial>, int, int, float, ArrayView<int>, int, PairOutputs>(
@@ -21,7 +21,7 @@ internal sealed class PairKernels<TP, TLP, TQ, TLQ>(Accelerator accelerator)
 
     private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>, ArrayView<float>>> _js =
         new(() => accelerator.LoadKernel<ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>, ArrayView<float>>(
-            JensenShannonKernel.Run<TP, TLP, TQ, TLQ>));
+            JensenShannonKernel.Run<TP, TLP, TQ, TLQ>, specialization));
 
     public Action<AcceleratorStream, KernelConfig, ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>> Stats => _stats.Value;
 

@@ -1,4 +1,5 @@
 using System.Reflection;
+using GpuInfo.Kernels;
 using ILGPU;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
@@ -46,10 +47,13 @@ public static class PtxCompiler
         var kernels = new List<PtxKernel>();
         foreach (var entry in KernelCatalog.All())
         {
-            var description = entry.ExplicitlyGrouped
-                ? EntryPointDescription.FromExplicitlyGroupedKernel(entry.Method)
-                : EntryPointDescription.FromImplicitlyGroupedKernel(entry.Method);
-            var compiled = (PTXCompiledKernel)backend.Compile(description, default(KernelSpecialization));
+            var description = entry.Grouping == KernelCatalog.Grouping.Auto
+                ? EntryPointDescription.FromImplicitlyGroupedKernel(entry.Method)
+                : EntryPointDescription.FromExplicitlyGroupedKernel(entry.Method);
+
+            // An H100/H200's plan: groups of GroupMerge.MaxGroupSize (they allow 1024).
+            var specialization = entry.Grouping == KernelCatalog.Grouping.Plan ? new KernelSpecialization(GroupMerge.MaxGroupSize, null) : default;
+            var compiled = (PTXCompiledKernel)backend.Compile(description, specialization);
             string ptx = compiled.PTXAssembly;
             kernels.Add(new PtxKernel(entry.Name, entry.DTypes, target, Directive(ptx, ".target") ?? "none",
                 isaName.Replace("ISA_", string.Empty, StringComparison.Ordinal).Insert(1, "."), ptx));

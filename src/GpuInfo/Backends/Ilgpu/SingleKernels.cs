@@ -4,14 +4,14 @@ using ILGPU.Runtime;
 
 namespace GpuInfo.Backends.Ilgpu;
 
-/// <summary>The single-input kernels for one logits dtype, compiled on first use and kept.</summary>
-internal sealed class SingleKernels<T, TLoad>(Accelerator accelerator)
+/// <summary>The single-input kernels for one logits dtype, compiled on first use and kept; those launched in the plan's groups with its <see cref="LaunchPlan.Specialization"/>.</summary>
+internal sealed class SingleKernels<T, TLoad>(Accelerator accelerator, KernelSpecialization specialization)
     where T : unmanaged
     where TLoad : struct, ILogitLoader<T>
 {
     private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, float, ArrayView<float>, ArrayView<RowPartial>>> _stats =
         new(() => accelerator.LoadKernel<ArrayView<T>, SliceShape, float, ArrayView<float>, ArrayView<RowPartial>>(
-            RowStatsKernel.Run<T, TLoad>));
+            RowStatsKernel.Run<T, TLoad>, specialization));
 
     private readonly Lazy<Action<AcceleratorStream, Index1D, ArrayView<T>, ArrayView<RowPartial>, int, CrossEntropyParams, ArrayView<int>, ArrayView<float>, RowOutputs>> _finish =
         new(() => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<T>, ArrayView<RowPartial>, int, CrossEntropyParams, ArrayView<int>, ArrayView<float>, RowOutputs>(
@@ -19,7 +19,7 @@ internal sealed class SingleKernels<T, TLoad>(Accelerator accelerator)
 
     private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<RowPartial>, ArrayView<float>>> _gradient =
         new(() => accelerator.LoadKernel<ArrayView<T>, SliceShape, CrossEntropyParams, ArrayView<int>, ArrayView<float>, ArrayView<RowPartial>, ArrayView<float>>(
-            CrossEntropyGradientKernel.Run<T, TLoad>));
+            CrossEntropyGradientKernel.Run<T, TLoad>, specialization));
 
     public Action<AcceleratorStream, KernelConfig, ArrayView<T>, SliceShape, float, ArrayView<float>, ArrayView<RowPartial>> Stats => _stats.Value;
 
