@@ -85,6 +85,8 @@ internal sealed class CorpusOptions(string perTokenDescription, int defaultChunk
             }
         }
 
+        // Checked now, not after the run: a missing folder must not cost the run.
+        OutputFile.Check(partialPath);
         var (first, count) = shard.Range(source.Rows);
         using var perToken = PerTokenWriter.Create(parse.GetValue(PerToken), first, count);
         var partial = ProgressBar.Run(!quiet, label, count * rowBytes, progress => run(new CorpusRunOptions

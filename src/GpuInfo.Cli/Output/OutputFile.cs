@@ -19,6 +19,13 @@ internal static class OutputFile
             throw CliException.Usage($"{path}: cannot write: it is a folder.");
         }
 
+        // .NET says "could not find a part of the path" for both; name which.
+        string? folder = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+        {
+            throw CliException.Usage(File.Exists(folder) ? $"{path}: cannot write: {folder} is a file, not a folder." : $"{path}: cannot write: no folder {folder}.");
+        }
+
         bool existed = File.Exists(path);
         try
         {

@@ -47,6 +47,8 @@ internal static class CompareCommand
                 throw CliException.Usage($"--plot must end in .svg or .png, got '{plotPath}'.");
             }
 
+            OutputFile.Check(plotPath);
+
             using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
             long ignoreIndex = parse.GetValue(ignore);

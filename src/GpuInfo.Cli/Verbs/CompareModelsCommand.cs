@@ -43,6 +43,8 @@ internal static class CompareModelsCommand
                 throw CliException.Usage($"--plot must end in .svg or .png, got '{plotPath}'.");
             }
 
+            OutputFile.Check(plotPath);
+
             var (text, tokenizerVocab, tokenizeSeconds) = models.ReadText(parse);
             var load = Stopwatch.StartNew();
             using var p = models.OpenModel(parse, parse.GetValue(baseOption)!, tokenizerVocab);

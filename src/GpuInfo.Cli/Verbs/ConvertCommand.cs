@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using GpuInfo.Cli.Output;
 using GpuInfo.Formats;
 
 namespace GpuInfo.Cli.Verbs;
@@ -21,6 +22,8 @@ internal static class ConvertCommand
         var command = new Command("convert", "Write a llama.cpp .kld base file from logits [B, T, V] and their input tokens [B, T].") { logits, tokens, tensor, output, json };
         command.SetAction(parse =>
         {
+            string path = parse.GetValue(output)!;
+            OutputFile.Check(path);
             using var x = LogitsFile.Open(parse.GetValue(logits)!, parse.GetValue(tensor));
             using var ids = TargetsFile.Open(parse.GetValue(tokens)!, role: "token ids");
             if (x.Info.Rank != 3 || ids.Info.Rank != 2 || ids.Info.Shape[0] != x.Info.Shape[0] || ids.Info.Shape[1] != x.Info.Shape[1])
@@ -48,7 +51,6 @@ internal static class ConvertCommand
             }
 
             int context = (int)x.SequenceLength;
-            string path = parse.GetValue(output)!;
             var buffer = new byte[x.RowBytes];
             try
             {

@@ -3,7 +3,8 @@ namespace GpuInfo.Formats;
 /// <summary>
 /// Writes a file whole or not at all: into a hidden temporary file beside it, flushed, then moved
 /// over the path. A write that fails (bad data found halfway, a full disk, a killed process) leaves
-/// no truncated file that a later read would take for the output.
+/// no truncated file that a later read would take for the output. A failure's message names
+/// <c>path</c>, never the temporary file.
 /// </summary>
 internal static class AtomicFile
 {
@@ -21,6 +22,17 @@ internal static class AtomicFile
             }
 
             File.Move(temporary, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e.Message.Contains(temporary, StringComparison.Ordinal))
+        {
+            // The temporary file is ours: a message naming it would send the user looking for a file they never named.
+            string message = e.Message.Replace(temporary, full, StringComparison.Ordinal);
+            throw e switch
+            {
+                UnauthorizedAccessException => new UnauthorizedAccessException(message, e),
+                DirectoryNotFoundException => new DirectoryNotFoundException(message, e),
+                _ => new IOException(message, e),
+            };
         }
         finally
         {

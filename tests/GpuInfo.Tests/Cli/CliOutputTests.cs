@@ -29,6 +29,47 @@ public sealed class CliOutputTests : IDisposable
         Assert.Single(Directory.GetFiles(_dir.Path));
     }
 
+    /// <summary>
+    /// The messages named AtomicFile's hidden temporary file (.a.json.PID.GUID.tmp), and only after the
+    /// whole run. A folder that is a file fails as root too, where a read-only folder would not.
+    /// </summary>
+    [Fact]
+    public void Partial_convert_and_plot_paths_name_the_path_given_and_fail_before_the_run()
+    {
+        string file = _dir.File("file");
+        File.WriteAllText(file, "x");
+        string partial = Path.Combine(file, "a.json"), kld = Path.Combine(file, "a.kld"), plot = Path.Combine(_dir.File("nowhere"), "kl.svg");
+        string logits = _dir.File("l.npy"), tokens = _dir.File("ids.npy");
+        NpyFormat.Write(logits, new float[2 * 4 * 3].AsSpan(), [2, 4, 3]);
+        NpyFormat.Write(tokens, new long[] { 0, 1, 2, 0, 1, 2, 0, 1 }.AsSpan(), [2, 4]);
+        string[][] runs =
+        [
+            ["eval", "--logits", logits, "--targets", tokens, "--device", "cpu", "--partial", partial],
+            ["compare", "--base", logits, "--test", logits, "--device", "cpu", "--partial", partial],
+            ["convert", "--logits", logits, "--tokens", tokens, "--out", kld],
+        ];
+        foreach (var args in runs)
+        {
+            CliRunner.Fails(Usage, [args[^1], "cannot write", $"{file} is a file, not a folder"], args);
+            Assert.DoesNotContain(".tmp", CliRunner.Run(args).Stderr, StringComparison.Ordinal);
+        }
+
+        CliRunner.Fails(Usage, [plot, "cannot write", "no folder"], "compare", "--base", logits, "--test", logits, "--device", "cpu", "--plot", plot);
+        Assert.Equal(["file", "ids.npy", "l.npy"], Directory.GetFileSystemEntries(_dir.Path).Select(Path.GetFileName).Order());
+    }
+
+    /// <summary>A write that fails only when it happens (a full disk) names the path given, not the temporary file beside it.</summary>
+    [Fact]
+    public void A_failed_atomic_write_names_the_path_given()
+    {
+        string file = _dir.File("file");
+        File.WriteAllText(file, "x");
+        string kld = Path.Combine(file, "a.kld");
+        var e = Assert.ThrowsAny<IOException>(() => KldFormat.Write(kld, 2, 3, [0, 1], (_, _, row) => row.Clear()));
+        Assert.Contains(kld, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(".tmp", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Ib_over_a_joint_writes_its_assignments_and_decoders()
     {
