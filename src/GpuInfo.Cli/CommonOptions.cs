@@ -40,7 +40,7 @@ internal sealed class CommonOptions
         public InfoEngine First => list[0];
 
         /// <summary>"kind: name" of each device, joined.</summary>
-        public string Description => string.Join(", ", list.Select(e => $"{e.Device.Kind.ToString().ToLowerInvariant()}: {e.Device.Name}"));
+        public string Description => string.Join(", ", list.Select(e => DeviceNames.Of(e.Device)));
 
         public void Dispose()
         {

@@ -55,7 +55,7 @@ internal static class Json
 
     public static JsonObject Device(DeviceReport d) => new()
     {
-        ["kind"] = d.Kind.ToString().ToLowerInvariant(),
+        ["kind"] = DeviceNames.Kind(d.Kind),
         ["name"] = d.Name,
         ["reason"] = d.Reason,
     };

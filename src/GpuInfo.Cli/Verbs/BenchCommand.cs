@@ -80,7 +80,7 @@ internal static class BenchCommand
             }
 
             var console = Tables.Console(stdout);
-            console.MarkupLine($"[bold]gpuinfo bench[/] {Markup.Escape(report.Device.Kind.ToString())} ({Markup.Escape(report.Device.Name)}), {n} x {v} {parse.GetValue(dtype)}");
+            console.MarkupLine($"[bold]gpuinfo bench[/] {Markup.Escape(DeviceNames.Kind(report.Device.Kind))} ({Markup.Escape(report.Device.Name)}), {n} x {v} {parse.GetValue(dtype)}");
             console.MarkupLine($"read bandwidth {report.ReadGigabytesPerSecond:F1} GB/s{(report.CopyGigabytesPerSecond is double c ? $", device copy {c:F1} GB/s (read + write)" : string.Empty)}; results checked against {Markup.Escape(report.Verification)}");
             var table = new Table().AddColumns("op", "ms", "GB/s", "of read BW", "max rel. error");
             foreach (var op in report.Ops)
@@ -112,7 +112,7 @@ internal static class BenchCommand
 
         return new JsonObject
         {
-            ["device"] = $"{report.Device.Kind.ToString().ToLowerInvariant()}: {report.Device.Name}",
+            ["device"] = DeviceNames.Of(report.Device),
             ["rows"] = report.Rows,
             ["vocab"] = report.Vocab,
             ["dtype"] = report.DType.ToString().ToLowerInvariant(),

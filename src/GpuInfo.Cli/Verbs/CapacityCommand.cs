@@ -28,7 +28,7 @@ internal static class CapacityCommand
                 ["upper_bound_bits"] = r.UpperBoundBits,
                 ["iterations"] = r.Iterations,
                 ["converged"] = r.Converged,
-                ["device"] = $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}",
+                ["device"] = DeviceNames.Of(engine.Device),
                 ["products"] = r.Products,
             };
             CompareCommand.Print(stdout, parse.GetValue(common.Json), $"capacity of {path}", report);

@@ -49,7 +49,7 @@ internal static class DemoCommand
             }
 
             var console = Tables.Console(stdout);
-            console.MarkupLine($"[bold]gpuinfo demo[/] on {Markup.Escape(engine.Device.Kind.ToString())} ({Markup.Escape(engine.Device.Name)}): {Markup.Escape(engine.Device.Reason)}");
+            console.MarkupLine($"[bold]gpuinfo demo[/] on {Markup.Escape(DeviceNames.Kind(engine.Device.Kind))} ({Markup.Escape(engine.Device.Name)}): {Markup.Escape(engine.Device.Reason)}");
             console.MarkupLine(Markup.Escape(sections["data"]!.ToString()));
             foreach (var name in new[] { "row_measures", "evaluation", "comparison", "language_model", "distributions" })
             {

@@ -30,7 +30,7 @@ internal static class DevicesCommand
                     list.Add(new JsonObject
                     {
                         ["index"] = c.Index,
-                        ["kind"] = Kind(c.Kind),
+                        ["kind"] = DeviceNames.Kind(c.Kind),
                         ["name"] = c.Name,
                         ["memory_bytes"] = c.MemoryBytes,
                         ["usable"] = c.Usable,
@@ -43,7 +43,7 @@ internal static class DevicesCommand
                     ["devices"] = list,
                     ["chosen"] = new JsonObject
                     {
-                        ["kind"] = Kind(chosen.Kind),
+                        ["kind"] = DeviceNames.Kind(chosen.Kind),
                         ["name"] = chosen.Name,
                         ["request"] = chosen.Request,
                         ["request_source"] = chosen.RequestSource,
@@ -59,13 +59,13 @@ internal static class DevicesCommand
             var table = new Table().Title("ILGPU devices").AddColumns("#", "kind", "name", "memory", "usable", "note");
             foreach (var c in candidates)
             {
-                table.AddRow(c.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), Kind(c.Kind), Markup.Escape(c.Name),
+                table.AddRow(c.Index.ToString(System.Globalization.CultureInfo.InvariantCulture), DeviceNames.Kind(c.Kind), Markup.Escape(c.Name),
                     c.MemoryBytes > 0 ? $"{c.MemoryBytes / (double)(1L << 30):F1} GiB" : "-", c.Usable ? "yes" : "no", Markup.Escape(c.Note));
             }
 
             table.AddRow("-", "cpu", Markup.Escape("SIMD CPU path"), "-", "yes", "the production CPU path (always available)");
             console.Write(table);
-            console.MarkupLine($"[bold]chosen[/]: {Kind(chosen.Kind)} ({Markup.Escape(chosen.Name)}): {Markup.Escape(chosen.Reason)}");
+            console.MarkupLine($"[bold]chosen[/]: {DeviceNames.Kind(chosen.Kind)} ({Markup.Escape(chosen.Name)}): {Markup.Escape(chosen.Reason)}");
             if (cuBlas is not null)
             {
                 console.MarkupLine($"[bold]IB products[/]: {Markup.Escape(cuBlas)}");
@@ -77,10 +77,4 @@ internal static class DevicesCommand
         });
         return command;
     }
-
-    private static string Kind(DeviceKind kind) => kind switch
-    {
-        DeviceKind.IlgpuCpu => "ilgpu-cpu",
-        _ => kind.ToString().ToLowerInvariant(),
-    };
 }

@@ -83,7 +83,7 @@ internal static class EvalCommand
             }
             else
             {
-                Tables.Console(stdout).Write(Tables.KeyValue($"eval {source.Name} ({engines.First.Device.Kind})", report.Select(kv => (kv.Key, Tables.Value(kv.Value)))));
+                Tables.Console(stdout).Write(Tables.KeyValue($"eval {source.Name} ({DeviceNames.Kind(engines.First.Device.Kind)})", report.Select(kv => (kv.Key, Tables.Value(kv.Value)))));
             }
 
             return ExitCode.Ok;

@@ -60,7 +60,7 @@ internal static class IbCommand
             Write(parse.GetValue(decoders), r.Decoder.Select(v => (float)v).ToArray(), [r.ClusterMarginal.Length, r.Decoder.Length / r.ClusterMarginal.Length]);
 
             var report = Report(r);
-            report["device"] = $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}";
+            report["device"] = DeviceNames.Of(engine.Device);
             report["products"] = r.Products;
             if (progress is not null)
             {

@@ -96,7 +96,7 @@ internal static class IbCurveCommand
                 ["i_xy_bits"] = curve.IxyBits,
                 ["points"] = points,
                 ["transitions"] = transitions,
-                ["device"] = $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}",
+                ["device"] = DeviceNames.Of(engine.Device),
                 ["products"] = curve.Points[0].Products,
             };
             if (parse.GetValue(common.Json))

@@ -78,7 +78,7 @@ internal static class PerplexityCommand
             }
             else
             {
-                Tables.Console(stdout).Write(Tables.KeyValue($"perplexity {lm.Path} on {text.Name} ({engines.First.Device.Kind})", report.Select(kv => (kv.Key, Tables.Value(kv.Value)))));
+                Tables.Console(stdout).Write(Tables.KeyValue($"perplexity {lm.Path} on {text.Name} ({DeviceNames.Kind(engines.First.Device.Kind)})", report.Select(kv => (kv.Key, Tables.Value(kv.Value)))));
             }
 
             return ExitCode.Ok;

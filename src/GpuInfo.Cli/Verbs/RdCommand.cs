@@ -46,7 +46,7 @@ internal static class RdCommand
                 ["reproduction"] = new JsonArray([.. r.Reproduction.Select(v => (JsonNode?)v)]),
                 ["iterations"] = r.Iterations,
                 ["converged"] = r.Converged,
-                ["device"] = $"{engine.Device.Kind.ToString().ToLowerInvariant()}: {engine.Device.Name}",
+                ["device"] = DeviceNames.Of(engine.Device),
                 ["products"] = r.Products,
             };
             CompareCommand.Print(stdout, parse.GetValue(common.Json), "rate-distortion (Blahut-Arimoto)", report);

@@ -271,13 +271,29 @@ public sealed class CliBehaviourTests : IDisposable
             Assert.Equal("cpu, float64 SIMD", cpu["products"]!.GetValue<string>());
             Assert.StartsWith("cpu:", cpu["device"]!.GetValue<string>(), StringComparison.Ordinal);
             Assert.EndsWith(", float64 kernels", device["products"]!.GetValue<string>(), StringComparison.Ordinal);
-            Assert.StartsWith("ilgpucpu:", device["device"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.StartsWith("ilgpu-cpu:", device["device"]!.GetValue<string>(), StringComparison.Ordinal);
             string key = verb[0] == "rd" ? "rate_bits" : "capacity_bits";
             Assert.Equal(CliRunner.Number(cpu[key]), CliRunner.Number(device[key]), 1e-12);
             var (code, table, _) = CliRunner.Run([.. verb, "--device", "ilgpu-cpu"]);
             Assert.Equal(0, code);
             Assert.Contains("float64 kernels", table, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>The device field spelled ILGPU's CPU accelerator "ilgpucpu" (its enum name lowered), alone or in a list: it is "ilgpu-cpu", as --device takes it and 'gpuinfo devices' lists it.</summary>
+    [Fact]
+    public void Reports_name_each_device_as_device_takes_it()
+    {
+        string logits = _dir.File("l.npy"), targets = _dir.File("t.npy");
+        NpyFormat.Write(logits, new float[] { 0, 1, 2, 2, 1, 0 }.AsSpan(), [2, 3]);
+        NpyFormat.Write(targets, new long[] { 2, 0 }.AsSpan(), [2]);
+        string[] eval = ["eval", "--logits", logits, "--targets", targets];
+        Assert.Matches("^cpu: .+, ilgpu-cpu: .+$", CliRunner.Json([.. eval, "--device", "cpu,ilgpu-cpu"])["device"]!.GetValue<string>());
+        Assert.StartsWith("ilgpu-cpu: ", CliRunner.Json([.. eval, "--device", "ilgpu-cpu"])["device"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Matches("^cpu: .+, ilgpu-cpu: .+$", CliRunner.Json("compare", "--base", logits, "--test", logits, "--device", "cpu,ilgpu-cpu")["device"]!.GetValue<string>());
+        var (code, table, _) = CliRunner.Run([.. eval, "--device", "ilgpu-cpu"]);
+        Assert.Equal(0, code);
+        Assert.Contains("(ilgpu-cpu)", table, StringComparison.Ordinal);
     }
 
     private string Matrix(string name, double[,] m)
