@@ -45,12 +45,12 @@ internal sealed class TextRates
     public (long? Bytes, long? Words) Parse(ParseResult parse)
     {
         long? bytes = parse.GetValue(_bytes), words = parse.GetValue(_words);
-        if (bytes is < 1 || words is < 1)
-        {
-            throw CliException.Usage($"--total-bytes and --total-words must be at least 1, got {bytes?.ToString(CultureInfo.InvariantCulture) ?? "-"} and {words?.ToString(CultureInfo.InvariantCulture) ?? "-"}.");
-        }
-
-        return (bytes, words);
+        // Each bad option by name and value; one not given is not mentioned.
+        var bad = new[] { (Name: "--total-bytes", Value: bytes), (Name: "--total-words", Value: words) }
+            .Where(o => o.Value is < 1)
+            .Select(o => $"{o.Name} must be at least 1, got {o.Value!.Value.ToString(CultureInfo.InvariantCulture)}")
+            .ToList();
+        return bad.Count == 0 ? (bytes, words) : throw CliException.Usage(string.Join("; ", bad) + ".");
     }
 
     /// <summary>Adds the rates; the bytes (words) are the given total, else those counted per scored token (--bytes, a tokenizer), else none.</summary>

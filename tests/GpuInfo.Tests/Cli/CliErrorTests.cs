@@ -197,6 +197,22 @@ public sealed class CliErrorTests : IDisposable
         CliRunner.Fails(Usage, ["--top-k 11", "vocabulary (10 tokens)"], "compare", "--base", Logits("p.npy", 2, 10), "--test", Logits("q.npy", 2, 10), "--top-k", "5,11");
     }
 
+    /// <summary>The message was "--total-bytes and --total-words must be at least 1, got 0 and -." whichever was given.</summary>
+    [Fact]
+    public void Text_totals_below_one_are_named_with_their_values()
+    {
+        string[] eval = ["eval", "--logits", Logits("l.npy", 2, 5), "--targets", Targets(2, 0, 1), "--device", "cpu"];
+        Only(["--total-bytes", "0"], "--total-bytes must be at least 1, got 0.");
+        Only(["--total-words", "-3", "--total-bytes", "7"], "--total-words must be at least 1, got -3.");
+        Only(["--total-bytes", "0", "--total-words", "0"], "--total-bytes must be at least 1, got 0; --total-words must be at least 1, got 0.");
+
+        void Only(string[] options, string message)
+        {
+            CliRunner.Fails(Usage, [message], [.. eval, .. options]);
+            Assert.Equal($"gpuinfo: {message}", CliRunner.Run([.. eval, .. options]).Stderr.TrimEnd());
+        }
+    }
+
     [Fact]
     public void Missing_required_option() => CliRunner.Fails(Usage, ["--targets"], "eval", "--logits", "a.npy");
 
