@@ -347,7 +347,7 @@ internal sealed class IbRowsInput
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw CliException.BadData($"{path}: cannot read: {e.Message}");
+            throw CliException.BadData(Directory.Exists(path) ? $"{path}: is a folder, not a vocabulary file." : $"{path}: cannot read: {e.Message}");
         }
 
         if (lines.Length < vocab)

@@ -17,7 +17,7 @@ internal static class FileAccess
         }
         catch (UnauthorizedAccessException)
         {
-            throw new InvalidFileException(path, "permission denied (or it is a directory).");
+            throw new InvalidFileException(path, Directory.Exists(path) ? "is a folder, not a file." : "permission denied.");
         }
         catch (IOException e)
         {

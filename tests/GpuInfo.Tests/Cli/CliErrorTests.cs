@@ -180,6 +180,47 @@ public sealed class CliErrorTests : IDisposable
         CliRunner.Fails(Data, ["folder", "is a folder, not a text file"], "perplexity", "--model", model, "--text", folder, "--tokenizer", "gpt2", "--device", "cpu");
     }
 
+    /// <summary>Every option that opens a tensor file: a folder was "unknown extension ''" (or, named x.npy, "permission denied (or it is a directory)").</summary>
+    [Fact]
+    public void A_folder_for_a_tensor_file()
+    {
+        string folder = _dir.File("folder"), npyFolder = _dir.File("folder.npy");
+        Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(npyFolder);
+        string logits = Logits("l.npy", 2, 5), targets = Targets(2, 0, 1), matrix = _dir.File("m.npy"), vector = _dir.File("v.npy");
+        NpyFormat.Write(matrix, new[] { 0.5, 0.5, 0.5, 0.5 }.AsSpan(), [2, 2]);
+        NpyFormat.Write(vector, new[] { 0.5, 0.5 }.AsSpan(), [2]);
+        string model = Path.Combine(AppContext.BaseDirectory, "Models", "bigram.onnx");
+        string[] ib = ["ib", "--beta", "2", "--clusters", "2", "--device", "cpu"];
+        string[][] runs =
+        [
+            ["eval", "--logits", folder, "--targets", targets, "--device", "cpu"],
+            ["eval", "--logits", npyFolder, "--targets", targets, "--device", "cpu"],
+            ["eval", "--logits", logits, "--targets", folder, "--device", "cpu"],
+            ["eval", "--logits", logits, "--targets", targets, "--bytes", folder, "--device", "cpu"],
+            ["compare", "--base", folder, "--test", logits, "--device", "cpu"],
+            ["compare", "--base", logits, "--test", folder, "--device", "cpu"],
+            ["convert", "--logits", folder, "--tokens", targets, "--out", _dir.File("o.kld")],
+            ["convert", "--logits", logits, "--tokens", folder, "--out", _dir.File("o.kld")],
+            ["perplexity", "--model", model, "--tokens", folder, "--device", "cpu"],
+            ["mi", "--joint", folder],
+            ["capacity", "--channel", folder, "--device", "cpu"],
+            ["rd", "--source", folder, "--distortion", matrix, "--beta", "1", "--device", "cpu"],
+            ["rd", "--source", vector, "--distortion", folder, "--beta", "1", "--device", "cpu"],
+            [.. ib, "--joint", folder],
+            [.. ib, "--logits", folder],
+            [.. ib, "--probs", folder],
+            [.. ib, "--logits", logits, "--weights", folder],
+        ];
+        foreach (var args in runs)
+        {
+            string given = args.Contains(npyFolder) ? "folder.npy" : "folder";
+            CliRunner.Fails(Data, [given, "is a folder, not a .npy or .safetensors file"], args);
+        }
+
+        CliRunner.Fails(Data, ["folder", "is a folder, not a vocabulary file"], [.. ib, "--logits", logits, "--vocab", folder]);
+    }
+
     [Fact]
     public void Unknown_flags() => CliRunner.Fails(Usage, ["--frobnicate"], "eval", "--frobnicate", "--logits", "a.npy", "--targets", "b.npy");
 
