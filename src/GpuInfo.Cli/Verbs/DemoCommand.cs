@@ -13,6 +13,9 @@ namespace GpuInfo.Cli.Verbs;
 /// </summary>
 internal static class DemoCommand
 {
+    /// <summary>The largest k whose top-k accuracy the demo reports.</summary>
+    private const int TopK = 5;
+
     public static Command Create(TextWriter stdout)
     {
         var common = new CommonOptions();
@@ -23,9 +26,15 @@ internal static class DemoCommand
         command.SetAction(parse =>
         {
             int n = parse.GetValue(rows), v = parse.GetValue(vocab);
-            if (n < 1 || v < 2)
+            if (n < 1)
             {
-                throw CliException.Usage($"--rows must be >= 1 and --vocab >= 2 (got {n}, {v}).");
+                throw CliException.Usage($"--rows must be at least 1, got {n}.");
+            }
+
+            // As eval refuses a --top-k beyond the vocabulary: a vocabulary of TopK or fewer puts every target in the top k (accuracy 1, trivially).
+            if (v <= TopK)
+            {
+                throw CliException.Usage($"--vocab must be at least {TopK + 1}, got {v}: the demo reports top-{TopK} accuracy, which is 1 for any model over {TopK} tokens or fewer.");
             }
 
             using var engine = common.CreateEngine(parse);
@@ -103,9 +112,9 @@ internal static class DemoCommand
     private static JsonObject Evaluation(InfoEngine engine, SampleLogits s)
     {
         var source = Corpus.MemoryRowSource.Float32(s.Base, s.Vocab, s.Targets.Select(t => (long)t).ToArray(), "sample");
-        var totals = Corpus.CorpusRun.Evaluate(engine, source, null, new Corpus.CorpusRunOptions { TopK = [1, 5] }).Evaluation!;
+        var totals = Corpus.CorpusRun.Evaluate(engine, source, null, new Corpus.CorpusRunOptions { TopK = [1, TopK] }).Evaluation!;
         var merged = Corpus.CorpusPartial.Merge(Enumerable.Range(0, 4).Select(i =>
-            Corpus.CorpusRun.Evaluate(engine, source, null, new Corpus.CorpusRunOptions { TopK = [1, 5], Shard = new Corpus.Shard(i, 4) }))).Evaluation!;
+            Corpus.CorpusRun.Evaluate(engine, source, null, new Corpus.CorpusRunOptions { TopK = [1, TopK], Shard = new Corpus.Shard(i, 4) }))).Evaluation!;
         return new JsonObject
         {
             ["tokens"] = totals.Tokens,
@@ -115,8 +124,8 @@ internal static class DemoCommand
             ["bits_per_token"] = totals.BitsPerToken,
             ["mean_entropy_nats"] = totals.MeanEntropy,
             ["top1_accuracy"] = totals.Top1Accuracy,
-            ["top5_accuracy"] = totals.TopKAccuracy(5),
-            ["4_shards_merged_equal_one_run"] = merged.NllSum == totals.NllSum && merged.EntropySum == totals.EntropySum && merged.TopKHits[5] == totals.TopKHits[5],
+            [$"top{TopK}_accuracy"] = totals.TopKAccuracy(TopK),
+            ["4_shards_merged_equal_one_run"] = merged.NllSum == totals.NllSum && merged.EntropySum == totals.EntropySum && merged.TopKHits[TopK] == totals.TopKHits[TopK],
         };
     }
 

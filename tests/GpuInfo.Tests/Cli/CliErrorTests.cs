@@ -254,6 +254,14 @@ public sealed class CliErrorTests : IDisposable
         }
     }
 
+    /// <summary>demo --vocab 5 reported top5_accuracy = 1, as any model over 5 tokens has; eval refuses a --top-k beyond the vocabulary alike.</summary>
+    [Fact]
+    public void Demo_refuses_a_vocabulary_its_top_k_covers()
+    {
+        CliRunner.Fails(Usage, ["--vocab must be at least 6, got 5", "top-5"], "demo", "--rows", "4", "--vocab", "5", "--device", "cpu");
+        CliRunner.Fails(Usage, ["--rows must be at least 1, got 0"], "demo", "--rows", "0", "--device", "cpu");
+    }
+
     [Fact]
     public void Missing_required_option() => CliRunner.Fails(Usage, ["--targets"], "eval", "--logits", "a.npy");
 

@@ -111,7 +111,7 @@ public sealed class CliOutputTests : IDisposable
     public void Json_holds_no_non_finite_number()
     {
         // One row: the standard error of its mean NLL is NaN, which JSON cannot hold; it prints as null.
-        var report = CliRunner.Json("demo", "--rows", "1", "--vocab", "2");
+        var report = CliRunner.Json("demo", "--rows", "1", "--vocab", "6");
         Assert.Null(report["evaluation"]!["mean_nll_se"]);
     }
 
