@@ -18,16 +18,27 @@ internal static class Float64PairRow
         double kl = 0, reverse = 0, js = 0, entropy = 0;
         for (int j = 0; j < p.Length; j++)
         {
-            double a = Math.Exp(logP[j]), b = Math.Exp(logQ[j]), m = 0.5 * (a + b);
+            double a = Math.Exp(logP[j]), b = Math.Exp(logQ[j]);
             kl += a > 0 ? a * (logP[j] - logQ[j]) : 0;
             reverse += b > 0 ? b * (logQ[j] - logP[j]) : 0;
-            js += (a > 0 ? 0.5 * a * Math.Log(a / m) : 0) + (b > 0 ? 0.5 * b * Math.Log(b / m) : 0);
+
+            // log m in log space: (a + b)/2 of two subnormals rounds (to 0 for the least, making a/m
+            // infinite), which rows taken here, far apart at a low temperature, do reach.
+            double logM = LogMean(logP[j], logQ[j]);
+            js += (a > 0 ? 0.5 * a * (logP[j] - logM) : 0) + (b > 0 ? 0.5 * b * (logQ[j] - logM) : 0);
             entropy -= a > 0 ? a * logP[j] : 0;
         }
 
         return target < 0
             ? (kl, reverse, js, entropy, double.NaN, double.NaN, double.NaN)
             : (kl, reverse, js, entropy, -logP[target], -logQ[target], logQ[target] - logP[target]);
+    }
+
+    /// <summary>log((e^x + e^y)/2), exact where either is -inf.</summary>
+    private static double LogMean(double x, double y)
+    {
+        double high = Math.Max(x, y);
+        return double.IsNegativeInfinity(high) ? high : high + Math.Log(0.5 * (1 + Math.Exp(Math.Min(x, y) - high)));
     }
 
     /// <summary>Row <paramref name="row"/> of <paramref name="view"/> as float32.</summary>

@@ -142,6 +142,34 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
     }
 
     /// <summary>
+    /// Rows far enough apart to be taken in float64 whose probabilities reach subnormals (rows that
+    /// are peaked, at a low temperature, do): an entry at the least subnormal probability where the
+    /// other row has none made the mixture (p + q)/2 round to 0, and JS infinite.
+    /// </summary>
+    [Fact]
+    public void Rows_taken_in_float64_keep_a_finite_js_where_probabilities_are_subnormal()
+    {
+        const int v = 7;
+        float[] rest = [0f, 1f, 2f, 0.5f, -3f, 0f];
+        double lse = Math.Log(rest.Sum(x => Math.Exp(x)));
+        var p = new float[v];
+        var q = new float[v];
+        for (int j = 0; j < v; j++)
+        {
+            p[j] = j == 1 ? (float)(lse - 744.44) : rest[j < 1 ? j : j - 1];   // p[1] = 4.9e-324, the least subnormal
+            q[j] = j == 1 ? float.NegativeInfinity : p[j] + 2000f;              // 2000 apart: the float64 path; q[1] = 0
+        }
+
+        var kl = new float[1];
+        var js = new float[1];
+        Engine.Compare(Logits.Float32(p, v), Logits.Float32(q, v), new ComparisonAccumulator(), perRow: new ComparisonRows { Kl = kl, JensenShannon = js });
+        var (zp, zq) = (Reference64.Scaled(p, 1), Reference64.Scaled(q, 1));
+        Assert.True(float.IsFinite(js[0]), $"JS {js[0]}");
+        Tolerance.Close(Reference64.JensenShannon(zp, zq), js[0], 1e-5, 1e-6, "JS");
+        Tolerance.Close(Reference64.Kl(zp, zq), kl[0], 1e-5, 1e-6, "KL");
+    }
+
+    /// <summary>
     /// A base row whose max lies more than ~103 nats above the rest (one-hot in float32, as confident
     /// rows become at T = 0.1) against a test row with its mass elsewhere: P's earlier entries vanish at
     /// the new max while Q keeps its mass there. KL read 0 (for ln 8) and JS 0.30 (for 0.50).

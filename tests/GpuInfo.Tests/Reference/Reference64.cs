@@ -149,15 +149,18 @@ public static class Reference64
         double js = 0;
         for (int j = 0; j < zp.Length; j++)
         {
-            double p = Math.Exp(lp[j]), q = Math.Exp(lq[j]), m = 0.5 * (p + q);
+            // The mixture's log from the two logs: (p + q)/2 of subnormal p and q would round.
+            double p = Math.Exp(lp[j]), q = Math.Exp(lq[j]);
+            double top = Math.Max(lp[j], lq[j]);
+            double logM = top + Math.Log((Math.Exp(lp[j] - top) + Math.Exp(lq[j] - top)) / 2);
             if (p > 0)
             {
-                js += 0.5 * p * Math.Log(p / m);
+                js += 0.5 * p * (lp[j] - logM);
             }
 
             if (q > 0)
             {
-                js += 0.5 * q * Math.Log(q / m);
+                js += 0.5 * q * (lq[j] - logM);
             }
         }
 
