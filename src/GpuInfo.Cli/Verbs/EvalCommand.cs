@@ -114,9 +114,10 @@ internal static class EvalCommand
     /// <summary>A k beyond the vocabulary would put every token in the top k.</summary>
     public static void CheckTopK(int[]? ks, int vocab)
     {
-        if (ks is [.., int k] && k > vocab)
+        // k = V is as trivial as k > V: every token is in the top k, so accuracy and overlap read 1.
+        if (ks is [.., int k] && k >= vocab)
         {
-            throw CliException.Usage($"--top-k {k} exceeds the vocabulary ({vocab} tokens): every token would be in the top k.");
+            throw CliException.Usage($"--top-k {k} is not below the vocabulary ({vocab} tokens): every token would be in the top k.");
         }
     }
 

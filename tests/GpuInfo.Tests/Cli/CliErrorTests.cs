@@ -236,6 +236,10 @@ public sealed class CliErrorTests : IDisposable
     {
         CliRunner.Fails(Usage, ["--top-k 11", "vocabulary (10 tokens)"], "eval", "--logits", Logits("l.npy", 2, 10), "--targets", Targets(2, 0, 1), "--top-k", "1,11");
         CliRunner.Fails(Usage, ["--top-k 11", "vocabulary (10 tokens)"], "compare", "--base", Logits("p.npy", 2, 10), "--test", Logits("q.npy", 2, 10), "--top-k", "5,11");
+
+        // k equal to the vocabulary is as trivial: every token is in the top k (it read accuracy 1).
+        CliRunner.Fails(Usage, ["--top-k 10", "vocabulary (10 tokens)"], "eval", "--logits", Logits("l.npy", 2, 10), "--targets", Targets(2, 0, 1), "--top-k", "10");
+        Assert.Equal(0, CliRunner.Run("eval", "--logits", Logits("l.npy", 2, 10), "--targets", Targets(2, 0, 1), "--top-k", "9", "--device", "cpu").Code);
     }
 
     /// <summary>The message was "--total-bytes and --total-words must be at least 1, got 0 and -." whichever was given.</summary>
