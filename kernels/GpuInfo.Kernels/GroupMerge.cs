@@ -16,6 +16,9 @@ public static class GroupMerge
 {
     public const int MaxGroupSize = 512;
 
+    /// <summary>The most warps a group may have: the slots <see cref="OrderedSum{T, TAdd}"/> keeps its warps' sums in.</summary>
+    public const int MaxWarps = 32;
+
     private const int Invalid = 0, Field1 = 10, Field2 = 20, KlNaN = 30, Field3 = 40, Holders = 50;
 
     public static RowPartial Row(RowPartial a, float invT)
@@ -149,8 +152,58 @@ public static class GroupMerge
         return Field(all, field) != 0 ? infinity : sum;
     }
 
-    private static float FiniteSum(float value) =>
-        GroupExtensions.Reduce<float, AddFloat>(float.IsFinite(value) ? value : 0f);
+    private static float FiniteSum(float value) => OrderedSum<float, AddFloat>(float.IsFinite(value) ? value : 0f);
+
+    /// <summary>
+    /// The group's sum, valid in its first thread, added in a fixed order: each warp's shuffle tree,
+    /// then the warps' sums in warp order. ILGPU.Algorithms' group sums add the warps' sums with
+    /// shared-memory atomics, in whatever order the warps get there, so a GPU could give other last
+    /// bits on a rerun of the same data (and merged shards other bits than one run).
+    /// </summary>
+    public static T OrderedSum<T, TAdd>(T value)
+        where T : unmanaged
+        where TAdd : struct, IScanReduceOperation<T>
+    {
+        var warpSums = SharedMemory.Allocate<T>(MaxWarps);
+        value = WarpExtensions.Reduce<T, TAdd>(value);
+        if (Warp.IsFirstLane)
+        {
+            warpSums[Warp.WarpIdx] = value;
+        }
+
+        Group.Barrier();
+        TAdd add = default;
+        T sum = add.Identity;
+        if (Group.IsFirstThread)
+        {
+            int warps = (Group.DimX + Warp.WarpSize - 1) / Warp.WarpSize;
+            for (int w = 0; w < warps; w++)
+            {
+                sum = add.Apply(sum, warpSums[w]);
+            }
+        }
+
+        Group.Barrier();
+        return sum;
+    }
+
+    /// <summary><see cref="OrderedSum{T, TAdd}"/>, given to every thread.</summary>
+    public static T OrderedAllSum<T, TAdd>(T value)
+        where T : unmanaged
+        where TAdd : struct, IScanReduceOperation<T>
+    {
+        var total = SharedMemory.Allocate<T>(1);
+        T sum = OrderedSum<T, TAdd>(value);
+        if (Group.IsFirstThread)
+        {
+            total[0] = sum;
+        }
+
+        Group.Barrier();
+        sum = total[0];
+        Group.Barrier();
+        return sum;
+    }
 
     private static long Field(long all, int shift) => (all >> shift) & 0x3FF;
 }

@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Algorithms;
 using ILGPU.Algorithms.ScanReduceOperations;
 
 namespace GpuInfo.Kernels;
@@ -33,7 +32,7 @@ public static class IbDecoderKernel
             }
         }
 
-        acc = GroupExtensions.AllReduce<double, AddDouble>(acc);
+        acc = GroupMerge.OrderedSum<double, AddDouble>(acc);
         if (Group.IdxX == 0)
         {
             terms[t] = acc;

@@ -41,7 +41,7 @@ public static class RowDistributionKernel
             sum += e;
         }
 
-        sum = GroupExtensions.AllReduce<double, AddDouble>(sum);
+        sum = GroupMerge.OrderedAllSum<double, AddDouble>(sum);
         float scale = sum > 0 ? (float)(1 / sum) : 0f;
         for (int j = Group.IdxX; j < vocab; j += Group.DimX)
         {

@@ -37,6 +37,7 @@ public sealed class LaunchPlanTests
     [InlineData(64, 1024, 512)] // AMD-like: warps of 64
     [InlineData(32, 256, 256)] // a device allowing only 256 threads a group
     [InlineData(32, 500, 480)] // a limit that is not a whole number of warps
+    [InlineData(4, 1024, 128)] // warps of 4: at most GroupMerge.MaxWarps of them (their sums' slots)
     public void Groups_are_whole_warps_within_the_devices_limit(int warp, int maxGroup, int expected) =>
         Assert.Equal(expected, new LaunchPlan(new DeviceShape(warp, maxGroup, 4, 2048)).GroupSize);
 }

@@ -8,16 +8,15 @@ internal readonly record struct DeviceShape(int WarpSize, int MaxThreadsPerGroup
 
 /// <summary>
 /// How the row kernels are launched on a device of a given <see cref="DeviceShape"/>: the group size
-/// (a whole number of warps, at most the device's limit and the kernels' shared-memory capacity
-/// <see cref="GroupMerge.MaxGroupSize"/>), and how many vocabulary slices a row is split into so
+/// (a whole number of warps, at most the device's limit, the kernels' shared-memory capacity
+/// <see cref="GroupMerge.MaxGroupSize"/> and <see cref="GroupMerge.MaxWarps"/> warps), and how many vocabulary slices a row is split into so
 /// that every multiprocessor has groups in flight when rows are few.
 /// </summary>
 internal sealed class LaunchPlan(DeviceShape shape)
 {
     public DeviceShape Shape { get; } = shape;
 
-    public int GroupSize { get; } = Math.Max(shape.WarpSize,
-        Math.Min(shape.MaxThreadsPerGroup, GroupMerge.MaxGroupSize) - (Math.Min(shape.MaxThreadsPerGroup, GroupMerge.MaxGroupSize) % shape.WarpSize));
+    public int GroupSize { get; } = Math.Max(shape.WarpSize, WholeWarps(Math.Min(Math.Min(shape.MaxThreadsPerGroup, GroupMerge.MaxGroupSize), GroupMerge.MaxWarps * shape.WarpSize), shape.WarpSize));
 
     /// <summary>
     /// How the kernels launched with <see cref="GroupSize"/> threads are compiled: with that as their
@@ -26,6 +25,8 @@ internal sealed class LaunchPlan(DeviceShape shape)
     /// device (ptxas 11.8 needs at most 72, but the driver's compiler is another version).
     /// </summary>
     public KernelSpecialization Specialization => new(GroupSize, null);
+
+    private static int WholeWarps(int threads, int warp) => threads - (threads % warp);
 
     /// <summary>Groups the device holds at once: every multiprocessor full.</summary>
     public long ResidentGroups => (long)Shape.Multiprocessors * Math.Max(1, Shape.MaxThreadsPerMultiprocessor / GroupSize);
