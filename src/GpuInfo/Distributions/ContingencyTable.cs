@@ -13,11 +13,15 @@ public sealed class ContingencyTable
     private ContingencyTable(JointDistribution joint, double samples, long cells, int rows, int columns)
     {
         Joint = joint;
+        _mutualInformationNats = new Lazy<double>(() => joint.MutualInformation(InfoUnit.Nats));
         Samples = samples;
         NonzeroCells = cells;
         NonzeroRows = rows;
         NonzeroColumns = columns;
     }
+
+    // The plug-in I(X;Y), one pass over the table, shared by the figures below.
+    private readonly Lazy<double> _mutualInformationNats;
 
     /// <summary>The counts normalised into p(x, y).</summary>
     public JointDistribution Joint { get; }
@@ -99,11 +103,11 @@ public sealed class ContingencyTable
     public double MillerMadowMutualInformation(InfoUnit unit = InfoUnit.Bits)
     {
         double correction = ((NonzeroRows - 1) + (NonzeroColumns - 1) - (NonzeroCells - 1)) / (2 * Samples);
-        return unit.FromNats(Joint.MutualInformation(InfoUnit.Nats) + correction);
+        return unit.FromNats(_mutualInformationNats.Value + correction);
     }
 
     /// <summary>G = 2 N I(X;Y) in nats, the likelihood-ratio statistic of independence.</summary>
-    public double GStatistic => 2 * Samples * Joint.MutualInformation(InfoUnit.Nats);
+    public double GStatistic => 2 * Samples * _mutualInformationNats.Value;
 
     /// <summary>P(chi-squared with <see cref="DegreesOfFreedom"/> >= G): 1 where there are no degrees of freedom.</summary>
     public double PValue => DegreesOfFreedom == 0 ? 1 : SpecialFunctions.GammaUpperRegularized(DegreesOfFreedom / 2.0, GStatistic / 2);
