@@ -75,13 +75,18 @@ internal sealed class CorpusOptions(string perTokenDescription, int defaultChunk
             }
 
             partialPath = Path.Combine(dir, $"part-{shard.Index}-of-{shard.Count}.json");
+            if (OutputFile.FileInTheWay(dir) is { } file)
+            {
+                throw CliException.Usage($"{dir}: cannot create the partials folder: {file} is a file, not a folder.");
+            }
+
             try
             {
                 Directory.CreateDirectory(dir);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw CliException.Usage($"{dir}: cannot create the partials directory: {e.Message}");
+                throw CliException.Usage($"{dir}: cannot create the partials folder: {e.Message}");
             }
         }
 

@@ -23,7 +23,7 @@ internal static class OutputFile
         string? folder = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
         {
-            throw CliException.Usage(File.Exists(folder) ? $"{path}: cannot write: {folder} is a file, not a folder." : $"{path}: cannot write: no folder {folder}.");
+            throw CliException.Usage(FileInTheWay(folder) is { } file ? $"{path}: cannot write: {file} is a file, not a folder." : $"{path}: cannot write: no folder {folder}.");
         }
 
         bool existed = File.Exists(path);
@@ -43,5 +43,24 @@ internal static class OutputFile
         {
             throw CliException.Usage($"{path}: cannot write: {e.Message}");
         }
+    }
+
+    /// <summary>The file that stands where <paramref name="folder"/> or one of the folders above it should be, if any.</summary>
+    public static string? FileInTheWay(string folder)
+    {
+        for (string? f = Path.GetFullPath(folder); !string.IsNullOrEmpty(f); f = Path.GetDirectoryName(f))
+        {
+            if (File.Exists(f))
+            {
+                return f;
+            }
+
+            if (Directory.Exists(f))
+            {
+                return null;
+            }
+        }
+
+        return null;
     }
 }

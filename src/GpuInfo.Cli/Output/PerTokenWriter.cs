@@ -16,6 +16,7 @@ internal sealed class PerTokenWriter : IDisposable
 
     private PerTokenWriter(string path, long firstRow, long count)
     {
+        OutputFile.Check(path);
         try
         {
             _stream = File.Create(path);

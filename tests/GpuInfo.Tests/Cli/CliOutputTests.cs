@@ -55,6 +55,14 @@ public sealed class CliOutputTests : IDisposable
         }
 
         CliRunner.Fails(Usage, [plot, "cannot write", "no folder"], "compare", "--base", logits, "--test", logits, "--device", "cpu", "--plot", plot);
+
+        // --per-token and --partial-dir say the same, not .NET's "could not find a part of the path".
+        CliRunner.Fails(Usage, [partial, "cannot write", $"{file} is a file, not a folder"], "eval", "--logits", logits, "--targets", tokens, "--device", "cpu", "--per-token", partial);
+        foreach (string dir in new[] { file, Path.Combine(file, "parts") })
+        {
+            CliRunner.Fails(Usage, [dir, "cannot create the partials folder", $"{file} is a file, not a folder"], "eval", "--logits", logits, "--targets", tokens, "--device", "cpu", "--partial-dir", dir);
+        }
+
         Assert.Equal(["file", "ids.npy", "l.npy"], Directory.GetFileSystemEntries(_dir.Path).Select(Path.GetFileName).Order());
     }
 
