@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms.ScanReduceOperations;
 
 namespace GpuInfo.Kernels;
 
@@ -7,8 +8,8 @@ namespace GpuInfo.Kernels;
 /// [rows, columns] matrix: the row dot products with a vector (capacity: W·ln q; rate-distortion:
 /// A·q and (A∘d)·q from A and d read side by side), and the weighted column sums Σ_i w_i·M[i, j]
 /// (the next q). No transcendental function: the host takes the logs and exps (a vector's worth an
-/// iteration). Every sum has a fixed order: a row's dot is each thread's strided partial summed by a
-/// fixed tree in shared memory, and a column's sum runs over fixed row chunks in row order, the
+/// iteration). Every sum has a fixed order: a row's dot is each thread's strided partial summed by
+/// <see cref="GroupMerge.OrderedSum{T, TAdd}"/>, and a column's sum runs over fixed row chunks in row order, the
 /// chunks' partials added in chunk order; the bits depend on the launch shape only.
 /// </summary>
 public static class BlahutArimotoKernel
@@ -16,7 +17,6 @@ public static class BlahutArimotoKernel
     /// <summary>dots[i] = Σ_j matrix[i, j]·vector[j]; one group per row (coalesced: a group reads its row's consecutive entries).</summary>
     public static void RowDots(ArrayView<double> matrix, ArrayView<double> vector, ArrayView<double> dots, int columns)
     {
-        var shared = SharedMemory.Allocate<double>(GroupMerge.MaxGroupSize);
         int i = Grid.IdxX;
         long offset = (long)i * columns;
         double acc = 0;
@@ -25,7 +25,7 @@ public static class BlahutArimotoKernel
             acc += matrix[offset + j] * vector[j];
         }
 
-        acc = GroupSum(acc, shared);
+        acc = GroupMerge.OrderedSum<double, AddDouble>(acc);
         if (Group.IdxX == 0)
         {
             dots[i] = acc;
@@ -38,8 +38,6 @@ public static class BlahutArimotoKernel
     /// </summary>
     public static void RowDotsWeighted(ArrayView<double> matrix, ArrayView<double> second, ArrayView<double> vector, ArrayView<double> dots, ArrayView<double> weightedDots, int columns)
     {
-        var shared = SharedMemory.Allocate<double>(GroupMerge.MaxGroupSize);
-        var sharedWeighted = SharedMemory.Allocate<double>(GroupMerge.MaxGroupSize);
         int i = Grid.IdxX;
         long offset = (long)i * columns;
         double acc = 0, weighted = 0;
@@ -50,8 +48,8 @@ public static class BlahutArimotoKernel
             weighted += t * second[offset + j];
         }
 
-        acc = GroupSum(acc, shared);
-        weighted = GroupSum(weighted, sharedWeighted);
+        acc = GroupMerge.OrderedSum<double, AddDouble>(acc);
+        weighted = GroupMerge.OrderedSum<double, AddDouble>(weighted);
         if (Group.IdxX == 0)
         {
             dots[i] = acc;
@@ -92,39 +90,5 @@ public static class BlahutArimotoKernel
         }
 
         sums[j] = acc;
-    }
-
-    /// <summary>
-    /// The group's sum by a fixed tree: the threads past the largest power of two p ≤ DimX fold onto
-    /// the first ones, then halving. Every thread must call; all get the sum.
-    /// </summary>
-    private static double GroupSum(double value, ArrayView<double> shared)
-    {
-        int t = Group.IdxX, n = Group.DimX;
-        shared[t] = value;
-        Group.Barrier();
-        int p = 1;
-        while (p * 2 <= n)
-        {
-            p *= 2;
-        }
-
-        if (t < n - p)
-        {
-            shared[t] += shared[t + p];
-        }
-
-        Group.Barrier();
-        for (int s = p / 2; s > 0; s /= 2)
-        {
-            if (t < s)
-            {
-                shared[t] += shared[t + s];
-            }
-
-            Group.Barrier();
-        }
-
-        return shared[0];
     }
 }
