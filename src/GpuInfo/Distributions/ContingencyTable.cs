@@ -45,17 +45,7 @@ public sealed class ContingencyTable
     public static ContingencyTable FromCounts(double[,] counts, string name = "counts")
     {
         ArgumentNullException.ThrowIfNull(counts);
-        int x = counts.GetLength(0), y = counts.GetLength(1);
-        var flat = new double[(long)x * y];
-        for (int i = 0; i < x; i++)
-        {
-            for (int j = 0; j < y; j++)
-            {
-                flat[((long)i * y) + j] = counts[i, j];
-            }
-        }
-
-        return FromOwnedCounts(flat, x, y, name);
+        return FromOwnedCounts(JointDistribution.Flatten(counts), counts.GetLength(0), counts.GetLength(1), name);
     }
 
     /// <summary>As <see cref="FromCounts"/>, for counts [x, y] row-major in <paramref name="counts"/>, which becomes the joint's storage.</summary>

@@ -55,6 +55,12 @@ public sealed class JointDistribution
     public static JointDistribution FromWeights(double[,] weights, string name = "joint")
     {
         ArgumentNullException.ThrowIfNull(weights);
+        return FromOwnedWeights(Flatten(weights), weights.GetLength(0), weights.GetLength(1), name);
+    }
+
+    /// <summary>A copy of <paramref name="weights"/>, row-major.</summary>
+    internal static double[] Flatten(double[,] weights)
+    {
         int x = weights.GetLength(0), y = weights.GetLength(1);
         var p = new double[(long)x * y];
         if (p.Length > 0)
@@ -62,7 +68,7 @@ public sealed class JointDistribution
             Parallel.For(0, x, i => MemoryMarshal.CreateReadOnlySpan(ref weights[i, 0], y).CopyTo(p.AsSpan(i * y, y)));
         }
 
-        return FromOwnedWeights(p, x, y, name);
+        return p;
     }
 
     /// <summary>
