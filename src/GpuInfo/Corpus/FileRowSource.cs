@@ -186,6 +186,16 @@ public sealed class FileRowSource : RowSource
     {
         if (disposing)
         {
+            // The fingerprints' task opens the files itself: once this returns, nothing may hold them.
+            try
+            {
+                _fingerprints.Wait();
+            }
+            catch (AggregateException)
+            {
+                // A file that cannot be fingerprinted fails Describe, not Dispose.
+            }
+
             _logits.Dispose();
             _targets?.Dispose();
             _bytes?.Dispose();

@@ -21,6 +21,25 @@ public sealed class RowSourceTests(CorpusEngineFixture fixture) : IClassFixture<
         return bytes[..length];
     }
 
+    /// <summary>
+    /// A source fingerprints its files on a task of its own; disposed at once (a CLI usage error right
+    /// after opening), that task held a file open, and rewriting the file then failed ("being used by
+    /// another process": the cause of a CI failure).
+    /// </summary>
+    [Fact]
+    public void A_disposed_file_source_holds_no_file_open()
+    {
+        using var dir = new TempDir();
+        var data = new TestData(301);
+        string x = dir.File("x.npy"), y = dir.File("y.npy");
+        NpyFormat.Write<long>(y, new long[4], [4]);
+        for (int i = 0; i < 200; i++)
+        {
+            NpyFormat.Write<float>(x, data.Logits(4, Vocab), [4, Vocab]);
+            RowSources.Open(x, y).Dispose();
+        }
+    }
+
     [Fact]
     public void Targets_that_do_not_match_the_rows_name_the_targets_file()
     {
