@@ -57,6 +57,21 @@ internal sealed class CorpusOptions(string perTokenDescription, int defaultChunk
             : throw CliException.Usage($"--shard must be i/n with 0 <= i < n, or auto; got '{text}'.");
     }
 
+    /// <summary>A pipe is read once, from its start: it cannot be split into shards, and a partial could not tell it from another stream.</summary>
+    public void CheckPipes(ParseResult parse, Shard shard, params RowSource[] sources)
+    {
+        if (sources.FirstOrDefault(s => s.IsPipe) is not { } pipe)
+        {
+            return;
+        }
+
+        string? option = shard.Count > 1 ? "--shard" : parse.GetValue(Partial) is not null ? "--partial" : parse.GetValue(PartialDir) is not null ? "--partial-dir" : null;
+        if (option is not null)
+        {
+            throw CliException.Usage($"{pipe.Name} is a pipe, read once from its start: {option} needs a file.");
+        }
+    }
+
     /// <summary>Runs <paramref name="run"/> over <paramref name="source"/>'s shard with a progress bar, per-token file and partial as asked.</summary>
     public CorpusPartial Run(ParseResult parse, RowSource source, long rowBytes, string label, bool quiet, Shard shard, Func<CorpusRunOptions, CorpusPartial> run)
     {

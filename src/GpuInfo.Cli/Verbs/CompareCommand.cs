@@ -16,8 +16,8 @@ internal static class CompareCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
-        var baseOption = new Option<string>("--base") { Description = "Base logits [N,V] or [B,T,V], or a llama.cpp .kld file (its tokens are the targets).", Required = true };
-        var testOption = new Option<string>("--test") { Description = "Test logits, same shape as the base, or a .kld file of the same tokens.", Required = true };
+        var baseOption = new Option<string>("--base") { Description = "Base logits [N,V] or [B,T,V], a llama.cpp .kld file (its tokens are the targets), or a .npy stream from a named pipe or - (standard input).", Required = true };
+        var testOption = new Option<string>("--test") { Description = "Test logits, same shape as the base, a .kld file of the same tokens, or a .npy stream (a named pipe, or -).", Required = true };
         var targets = new Option<string?>("--targets") { Description = "Optional targets [N] or [B,T]: adds ppl_base, ppl_test and delta-p." };
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside .safetensors logits files (default: the only one)." };
         var ignore = new Option<long>("--ignore-index") { Description = "With targets: rows whose target equals this are left out.", DefaultValueFactory = _ => -100 };
@@ -35,10 +35,16 @@ internal static class CompareCommand
         {
             var clock = Stopwatch.StartNew();
             float t = parse.GetValue(temperature);
+            if (parse.GetValue(baseOption) == RowSources.StandardInput && parse.GetValue(testOption) == RowSources.StandardInput)
+            {
+                throw CliException.Usage("--base and --test cannot both be standard input (-): stream one of them through a named pipe (mkfifo).");
+            }
+
             using var p = RowSources.Open(parse.GetValue(baseOption)!, parse.GetValue(targets), new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
             using var q = RowSources.Open(parse.GetValue(testOption)!, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
             CheckPair(p, q);
             var (shard, shardFrom) = corpus.ParseShard(parse);
+            corpus.CheckPipes(parse, shard, p, q);
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             EvalCommand.CheckTopK(ks, p.Vocab);
             string? plotPath = parse.GetValue(plot);

@@ -15,7 +15,7 @@ internal static class EvalCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
-        var logits = new Option<string>("--logits") { Description = "Logits [N,V] or [B,T,V] (.npy or .safetensors), or a llama.cpp .kld file (log-probs with their tokens).", Required = true };
+        var logits = new Option<string>("--logits") { Description = "Logits [N,V] or [B,T,V] (.npy or .safetensors), a llama.cpp .kld file (log-probs with their tokens), or a .npy stream from a named pipe or - (standard input).", Required = true };
         var targets = new Option<string?>("--targets") { Description = "Targets [N] or [B,T], int32 or int64 (required, except for a .kld file, which carries its tokens)." };
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside a .safetensors logits file (default: the only one)." };
         var targetsTensor = new Option<string?>("--targets-tensor") { Description = "Tensor name inside a .safetensors targets file." };
@@ -44,11 +44,13 @@ internal static class EvalCommand
                 Temperature = parse.GetValue(temperature),
             };
             string logitsPath = parse.GetValue(logits)!;
-            if (parse.GetValue(targets) is null && !RowSources.CarriesTargets(logitsPath))
+            const string targetsRequired = "Option '--targets' is required (except with a .kld file, which carries its tokens).";
+            if (parse.GetValue(targets) is null && (parse.GetValue(shift) || parse.GetValue(bytesFile) is not null))
             {
-                throw CliException.Usage("Option '--targets' is required (except with a .kld file, which carries its tokens).");
+                throw CliException.Usage(targetsRequired);
             }
 
+            // Opened before anything else reads the path: a pipe can be opened and read only once.
             using var source = RowSources.Open(logitsPath, parse.GetValue(targets), new FileRowSourceOptions
             {
                 LogitsTensor = parse.GetValue(tensor),
@@ -56,8 +58,14 @@ internal static class EvalCommand
                 Shift = parse.GetValue(shift),
                 TargetBytesPath = parse.GetValue(bytesFile),
             });
+            if (!source.HasTargets)
+            {
+                throw CliException.Usage(targetsRequired);
+            }
+
             options.Validate(source.Vocab);
             var (shard, shardFrom) = corpus.ParseShard(parse);
+            corpus.CheckPipes(parse, shard, source);
             var (bytes, words) = rates.Parse(parse);
             if (bytes is not null && parse.GetValue(bytesFile) is not null)
             {

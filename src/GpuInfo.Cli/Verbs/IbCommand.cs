@@ -46,7 +46,7 @@ internal static class IbCommand
             {
                 using var opened = input.Open(parse, path);
                 var conditional = opened.Rows;
-                IbRowsInput.NoteModelReruns(engine, opened, stderr);
+                IbRowsInput.CheckRereads(engine, opened, stderr);
                 progress = IbRowsInput.Progress(stderr);
                 r = engine.InformationBottleneck(conditional, options, progress);
                 summary = input.Clusters(parse, r, opened);

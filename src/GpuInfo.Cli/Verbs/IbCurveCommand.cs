@@ -53,7 +53,7 @@ internal static class IbCurveCommand
             if (overRows)
             {
                 using var opened = input.Open(parse, path);
-                IbRowsInput.NoteModelReruns(engine, opened, stderr);
+                IbRowsInput.CheckRereads(engine, opened, stderr);
                 curve = engine.InformationCurve(opened.Rows, betas, options, IbRowsInput.Progress(stderr));
             }
             else

@@ -183,10 +183,24 @@ internal sealed class IbRowsInput
         }
     }
 
-    /// <summary>Says on stderr when a model's rows will not stay resident, so that every iteration runs the model again.</summary>
-    public static void NoteModelReruns(InfoEngine engine, OpenedRows opened, TextWriter stderr)
+    /// <summary>
+    /// Where the rows will not stay resident, every iteration reads them again: a pipe cannot be read
+    /// again (a usage error), a model runs again (said on stderr).
+    /// </summary>
+    public static void CheckRereads(InfoEngine engine, OpenedRows opened, TextWriter stderr)
     {
-        if (opened.Contexts is not null && !engine.IbKeepsRowsResident(opened.Rows))
+        if (engine.IbKeepsRowsResident(opened.Rows))
+        {
+            return;
+        }
+
+        if (opened.Rows.Source.IsPipe)
+        {
+            long mib = ((4L * opened.Rows.Contexts * opened.Rows.Vocab) + (1 << 20) - 1) >> 20;
+            throw CliException.Usage($"{opened.Rows.Source.Name} is a pipe, read once: the IB reads its rows in every iteration unless they stay in memory, which needs --resident-mib {mib} or more.");
+        }
+
+        if (opened.Contexts is not null)
         {
             stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"gpuinfo: note: the {opened.Rows.Contexts} x {opened.Rows.Vocab} rows of {opened.Rows.Source.Name} do not fit --resident-mib: the model runs again in every iteration; a larger --resident-mib keeps them."));

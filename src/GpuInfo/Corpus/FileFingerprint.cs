@@ -17,6 +17,13 @@ public sealed record FileFingerprint(string Role, string Path, long Bytes, strin
 
     public const int SampleBlockBytes = 64 << 10;
 
+    /// <summary>
+    /// Fingerprints a stream (a pipe) by its <paramref name="header"/> alone: its values cannot be
+    /// sampled without reading them, so the sample's hash is that of no bytes.
+    /// </summary>
+    public static FileFingerprint OfStream(string role, string name, long bytes, byte[] header) =>
+        new(role, name, bytes, Convert.ToHexStringLower(SHA256.HashData(header)), Convert.ToHexStringLower(SHA256.HashData(ReadOnlySpan<byte>.Empty)));
+
     /// <summary>Fingerprints a file whose header is its first <paramref name="headerBytes"/> bytes (a validated header: well under 2 GiB).</summary>
     /// <exception cref="Formats.InvalidFileException">The file cannot be opened or read.</exception>
     public static FileFingerprint Of(string role, string path, long headerBytes)

@@ -27,7 +27,9 @@ public sealed class FileRowSource : RowSource
         // Hashing the headers starts the platform's crypto library (about 10 ms): off the critical path.
         _fingerprints = Task.Run(() => new[] { ("logits", logits.Info), ("targets", targets?.Info), ("target_bytes", bytes?.Info) }
             .Where(f => f.Item2 is not null)
-            .Select(f => FileFingerprint.Of(f.Item1, f.Item2!.Path, f.Item2.HeaderBytes))
+            .Select(f => f.Item1 == "logits" && logits.Header is { } header
+                ? FileFingerprint.OfStream("logits", logits.Path, logits.Info.DataOffset + logits.Info.ByteLength, header)
+                : FileFingerprint.Of(f.Item1, f.Item2!.Path, f.Item2.HeaderBytes))
             .ToArray());
     }
 
@@ -45,6 +47,8 @@ public sealed class FileRowSource : RowSource
 
     public override string TargetsName => _targets?.Path ?? Name;
 
+    public override bool IsPipe => _logits.IsPipe;
+
     /// <summary>The logits tensor's shape, e.g. "[4, 512, 50257]".</summary>
     public string ShapeText => _logits.Info.ShapeText;
 
@@ -54,17 +58,54 @@ public sealed class FileRowSource : RowSource
     {
         ArgumentNullException.ThrowIfNull(logitsPath);
         var o = options ?? new FileRowSourceOptions();
-        if (o.Shift && targetsPath is null)
+        Check(targetsPath, o);
+        return WithTargets(LogitsFile.Open(logitsPath, o.LogitsTensor), targetsPath, o);
+    }
+
+    /// <summary>
+    /// Logits streamed as a .npy through a pipe (see <see cref="LogitsFile.OpenPipe"/>), with targets
+    /// from files; <paramref name="name"/> names the stream in errors. Takes ownership of the stream.
+    /// </summary>
+    /// <exception cref="InvalidFileException">The stream is not .npy logits, or a targets file is missing, malformed or does not match.</exception>
+    /// <exception cref="ArgumentException">A tensor name (a .npy stream holds one tensor), or shift over sequences shorter than 2 positions.</exception>
+    public static FileRowSource OpenPipe(Stream logits, string name, string? targetsPath = null, FileRowSourceOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(name);
+        var o = options ?? new FileRowSourceOptions();
+        try
+        {
+            if (o.LogitsTensor is not null)
+            {
+                throw new ArgumentException($"{name} is a .npy stream, which holds one tensor: it takes no tensor name.", nameof(options));
+            }
+
+            Check(targetsPath, o);
+        }
+        catch
+        {
+            logits.Dispose();
+            throw;
+        }
+
+        return WithTargets(LogitsFile.OpenPipe(logits, name), targetsPath, o);
+    }
+
+    private static void Check(string? targetsPath, FileRowSourceOptions options)
+    {
+        if (options.Shift && targetsPath is null)
         {
             throw new ArgumentException("shift needs targets.", nameof(options));
         }
 
-        if (o.TargetBytesPath is not null && targetsPath is null)
+        if (options.TargetBytesPath is not null && targetsPath is null)
         {
             throw new ArgumentException("per-token byte counts need targets.", nameof(options));
         }
+    }
 
-        var logits = LogitsFile.Open(logitsPath, o.LogitsTensor);
+    private static FileRowSource WithTargets(LogitsFile logits, string? targetsPath, FileRowSourceOptions o)
+    {
         TargetsFile? targets = null, bytes = null;
         try
         {
@@ -88,7 +129,7 @@ public sealed class FileRowSource : RowSource
 
                 if (o.Shift && logits.SequenceLength < 2)
                 {
-                    throw new ArgumentException($"shift needs sequences of at least 2 positions; {logits.Path} has {logits.Info.ShapeText}.", nameof(options));
+                    throw new ArgumentException($"shift needs sequences of at least 2 positions; {logits.Path} has {logits.Info.ShapeText}.", "options");
                 }
             }
 
@@ -122,6 +163,11 @@ public sealed class FileRowSource : RowSource
             ["shift"] = _shift ? "true" : "false",
         };
         AddTensorName(settings, "logits_tensor", _logits.Info);
+        if (_logits.IsPipe)
+        {
+            settings["input"] = "pipe";
+        }
+
         if (_targets is not null)
         {
             AddTensorName(settings, "targets_tensor", _targets.Info);

@@ -51,6 +51,13 @@ public abstract class RowSource : IDisposable
     /// </summary>
     public virtual bool ReadAhead => true;
 
+    /// <summary>
+    /// True when the rows come through a pipe: they can be read only once, from the first row on, in
+    /// order, so the source cannot be split into shards, and its fingerprint holds no sample of its
+    /// values (a partial made from it cannot tell it from another stream of the same shape).
+    /// </summary>
+    public virtual bool IsPipe => false;
+
     public abstract SourceDescription Describe();
 
     public void Dispose()

@@ -2,15 +2,32 @@ using GpuInfo.Formats;
 
 namespace GpuInfo.Corpus;
 
-/// <summary>Opens the right source for a file: a llama.cpp .kld file (by its magic), else .npy / .safetensors logits.</summary>
+/// <summary>
+/// Opens the right source for a path: a pipe (a named pipe, or <see cref="StandardInput"/>) carrying
+/// .npy logits, a llama.cpp .kld file (by its magic), else .npy / .safetensors logits.
+/// </summary>
 public static class RowSources
 {
+    /// <summary>The path that names the process's standard input (as a .npy stream of logits).</summary>
+    public const string StandardInput = "-";
+
     /// <summary>Opens <paramref name="path"/> with optional targets (a .kld file carries its own, so takes none).</summary>
+    /// <remarks>A named pipe is opened once (which waits for its writer) and read as a .npy stream: see <see cref="FileRowSource.OpenPipe"/>.</remarks>
     /// <exception cref="InvalidFileException">A file is missing or malformed, or the targets do not fit.</exception>
     /// <exception cref="ArgumentException">Targets, shift or a tensor name given for a .kld file.</exception>
     public static RowSource Open(string path, string? targetsPath = null, FileRowSourceOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (path == StandardInput)
+        {
+            return FileRowSource.OpenPipe(Console.OpenStandardInput(), "stdin", targetsPath, options);
+        }
+
+        if (OpenIfPipe(path) is { } pipe)
+        {
+            return FileRowSource.OpenPipe(pipe, path, targetsPath, options);
+        }
+
         if (!KldFormat.Sniff(path))
         {
             return FileRowSource.Open(path, targetsPath, options);
@@ -24,6 +41,25 @@ public static class RowSources
         return KldRowSource.Open(path);
     }
 
-    /// <summary>Whether <paramref name="path"/> carries its own targets (a .kld file).</summary>
-    public static bool CarriesTargets(string path) => KldFormat.Sniff(path);
+    /// <summary>The path opened for reading when it is a pipe (which cannot seek); null for a file, or a path that does not open (the file readers then say why).</summary>
+    private static FileStream? OpenIfPipe(string path)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return null;
+        }
+
+        if (stream.CanSeek)
+        {
+            stream.Dispose();
+            return null;
+        }
+
+        return stream;
+    }
 }

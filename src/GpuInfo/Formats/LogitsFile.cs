@@ -6,17 +6,21 @@ namespace GpuInfo.Formats;
 /// <summary>
 /// Logits in a file, <c>[N, V]</c> or <c>[B, T, V]</c>, read by row ranges into caller buffers
 /// (bounded memory for files of any size). float32/fp16/bf16 are read as stored; float64 is
-/// narrowed to float32 per chunk.
+/// narrowed to float32 per chunk. A .npy stream from a pipe (<see cref="OpenPipe"/>) is read the
+/// same way, from its first row on and in order, and its length is checked as it arrives.
 /// </summary>
 public sealed class LogitsFile : IDisposable
 {
-    private readonly SafeFileHandle _handle;
+    private readonly SafeFileHandle? _handle;
+    private readonly Stream? _pipe;
+    private long _nextPipeRow;
     private byte[]? _wide;
 
-    private LogitsFile(TensorInfo info, SafeFileHandle handle)
+    private LogitsFile(TensorInfo info, SafeFileHandle? handle, Stream? pipe)
     {
         Info = info;
         _handle = handle;
+        _pipe = pipe;
         Vocab = (int)info.Shape[^1];
         Rows = info.Rank == 2 ? info.Shape[0] : info.Shape[0] * info.Shape[1];
         SequenceLength = info.Rank == 3 ? info.Shape[1] : Rows;
@@ -44,10 +48,44 @@ public sealed class LogitsFile : IDisposable
 
     public long RowBytes => (long)Vocab * Type.Size();
 
+    /// <summary>True when the rows come from a pipe: read once, from the first row on, in order.</summary>
+    public bool IsPipe => _pipe is not null;
+
     /// <exception cref="InvalidFileException">Not a readable logits tensor.</exception>
     public static LogitsFile Open(string path, string? tensor = null)
     {
-        var info = TensorInfo.Open(path, tensor);
+        var info = Validated(TensorInfo.Open(path, tensor));
+        return new LogitsFile(info, File.OpenHandle(path, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, FileOptions.SequentialScan), null);
+    }
+
+    /// <summary>
+    /// Logits streamed as a .npy (header, then the rows in C order) through a pipe, e.g. from the
+    /// process that runs the model: nothing is stored on disk. The stream is read from its first row
+    /// on, in order, once; a stream that ends before the header's rows, or goes on after them, is an
+    /// error naming <paramref name="name"/>. Takes ownership of <paramref name="pipe"/>.
+    /// </summary>
+    /// <exception cref="InvalidFileException">Not a .npy stream of logits.</exception>
+    public static LogitsFile OpenPipe(Stream pipe, string name)
+    {
+        ArgumentNullException.ThrowIfNull(pipe);
+        try
+        {
+            var info = Validated(NpyFormat.ReadHeader(pipe, name, out var header));
+            return new LogitsFile(info, null, pipe) { Header = header };
+        }
+        catch
+        {
+            pipe.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A pipe's .npy header bytes (what identifies the stream in a fingerprint); null for a file.</summary>
+    public byte[]? Header { get; private init; }
+
+    private static TensorInfo Validated(TensorInfo info)
+    {
+        string path = info.Path;
         if (!info.DType.IsFloat())
         {
             throw new InvalidFileException(path, $"logits must be floating point (F32, F16, BF16 or F64); this tensor is {info.DType.SafetensorsName()}.");
@@ -63,7 +101,7 @@ public sealed class LogitsFile : IDisposable
             throw new InvalidFileException(path, $"vocabulary size {info.Shape[^1]} is out of range (1 to {int.MaxValue}).");
         }
 
-        return new LogitsFile(info, File.OpenHandle(path, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, FileOptions.SequentialScan));
+        return info;
     }
 
     /// <summary>Reads <paramref name="rows"/> rows from <paramref name="firstRow"/> into <paramref name="buffer"/> (at least rows × RowBytes).</summary>
@@ -93,7 +131,7 @@ public sealed class LogitsFile : IDisposable
         {
             long wide = bytes * 2;
             _wide = _wide is null || _wide.Length < wide ? new byte[wide] : _wide;
-            FileAccess.ReadExactly(_handle, _wide.AsSpan(0, (int)wide), Info.DataOffset + firstRow * Vocab * 8L, Path);
+            Fill(_wide.AsSpan(0, (int)wide), firstRow, rows, Info.DataOffset + firstRow * Vocab * 8L);
             var doubles = MemoryMarshal.Cast<byte, double>(_wide.AsSpan(0, (int)wide));
             var floats = MemoryMarshal.Cast<byte, float>(destination);
             for (int i = 0; i < floats.Length; i++)
@@ -103,9 +141,64 @@ public sealed class LogitsFile : IDisposable
         }
         else
         {
-            FileAccess.ReadExactly(_handle, destination, Info.DataOffset + firstRow * RowBytes, Path);
+            Fill(destination, firstRow, rows, Info.DataOffset + firstRow * RowBytes);
         }
     }
 
-    public void Dispose() => _handle.Dispose();
+    private void Fill(Span<byte> destination, long firstRow, int rows, long offset)
+    {
+        if (_pipe is null)
+        {
+            FileAccess.ReadExactly(_handle!, destination, offset, Path);
+            return;
+        }
+
+        if (firstRow != _nextPipeRow)
+        {
+            throw new InvalidOperationException($"{Path} is a pipe: its rows are read once, in order (row {_nextPipeRow} is next, not {firstRow}).");
+        }
+
+        int got = ReadFromPipe(destination);
+        if (got < destination.Length)
+        {
+            long rowBytes = destination.Length / rows;
+            throw new InvalidFileException(Path, $"the stream ended after {firstRow + (got / rowBytes)} of the {Rows} rows its header announces ({Info.ShapeText}).");
+        }
+
+        _nextPipeRow = firstRow + rows;
+        if (_nextPipeRow == Rows && ReadFromPipe(stackalloc byte[1]) > 0)
+        {
+            throw new InvalidFileException(Path, $"the stream goes on after the {Rows} rows its header announces ({Info.ShapeText}).");
+        }
+    }
+
+    private int ReadFromPipe(Span<byte> buffer)
+    {
+        int total = 0;
+        try
+        {
+            while (total < buffer.Length)
+            {
+                int n = _pipe!.Read(buffer[total..]);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += n;
+            }
+        }
+        catch (IOException e)
+        {
+            throw new InvalidFileException(Path, $"read failed: {e.Message}");
+        }
+
+        return total;
+    }
+
+    public void Dispose()
+    {
+        _handle?.Dispose();
+        _pipe?.Dispose();
+    }
 }

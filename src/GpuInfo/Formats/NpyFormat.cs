@@ -16,9 +16,38 @@ public static class NpyFormat
     public static TensorInfo Read(string path)
     {
         using var file = FileAccess.OpenRead(path);
+        if (!file.CanSeek)
+        {
+            throw new InvalidFileException(path, "is a pipe, not a file: only logits (eval --logits, compare --base/--test) can be read from a pipe.");
+        }
+
         long length = file.Length;
+        var info = ReadHeader(file, path, length, out _);
+        long expected = info.DataOffset + info.ByteLength;
+        if (length != expected)
+        {
+            throw new InvalidFileException(path, length < expected
+                ? $"truncated: shape {info.ShapeText} of {info.DType.SafetensorsName()} needs {info.ByteLength} data bytes, the file holds {length - info.DataOffset}."
+                : $"{length - expected} unexpected bytes after the data of shape {info.ShapeText}.");
+        }
+
+        return info;
+    }
+
+    /// <summary>
+    /// Reads a .npy header from the start of <paramref name="stream"/> (a pipe), leaving the stream
+    /// at the first data byte (<see cref="TensorInfo.DataOffset"/>). The data's length cannot be
+    /// checked here: the reader checks it as the data arrives.
+    /// </summary>
+    /// <param name="header">The header's bytes (prelude included), for fingerprints.</param>
+    /// <exception cref="InvalidFileException">Not a .npy header, or one this does not read.</exception>
+    public static TensorInfo ReadHeader(Stream stream, string path, out byte[] header) => ReadHeader(stream, path, null, out header);
+
+    /// <param name="length">The file's length where it is known (a header longer than the file is then refused as truncated).</param>
+    private static TensorInfo ReadHeader(Stream stream, string path, long? length, out byte[] header)
+    {
         Span<byte> prefix = stackalloc byte[12];
-        int got = FileAccess.ReadAtMost(file, prefix, 0);
+        int got = ReadUpTo(stream, prefix[..10], path);
         if (got < 10 || !prefix[..6].SequenceEqual(Magic))
         {
             throw new InvalidFileException(path, "not a .npy file (the magic string \\x93NUMPY is missing).");
@@ -30,21 +59,32 @@ public static class NpyFormat
             throw new InvalidFileException(path, $"unsupported .npy format version {major}.{prefix[7]} (1.0, 2.0 and 3.0 are supported).");
         }
 
+        int prelude = major == 1 ? 10 : 12;
+        if (major != 1)
+        {
+            got += ReadUpTo(stream, prefix[10..12], path);
+        }
+
         long headerLength = major == 1
             ? BitConverter.ToUInt16(prefix.Slice(8, 2))
             : (got < 12 ? -1 : BitConverter.ToUInt32(prefix.Slice(8, 4)));
-        int prelude = major == 1 ? 10 : 12;
-        if (headerLength < 0 || headerLength > MaxHeaderBytes || prelude + headerLength > length)
+        if (headerLength < 0 || headerLength > MaxHeaderBytes || prelude + headerLength > (length ?? long.MaxValue))
         {
-            throw new InvalidFileException(path, $"header length {headerLength} does not fit the file ({length} bytes): truncated or corrupt.");
+            string size = length is null ? "the stream" : $"the file ({length} bytes)";
+            throw new InvalidFileException(path, $"header length {headerLength} does not fit {size}: truncated or corrupt.");
         }
 
-        var header = new byte[headerLength];
-        FileAccess.ReadExactly(file, header, prelude, path);
+        header = new byte[prelude + headerLength];
+        prefix[..prelude].CopyTo(header);
+        if (ReadUpTo(stream, header.AsSpan(prelude), path) < headerLength)
+        {
+            throw new InvalidFileException(path, $"the header ends early: truncated (it announces {headerLength} bytes).");
+        }
+
         string text;
         try
         {
-            text = (major == 3 ? new UTF8Encoding(false, true) : Encoding.Latin1).GetString(header);
+            text = (major == 3 ? new UTF8Encoding(false, true) : Encoding.Latin1).GetString(header, prelude, (int)headerLength);
         }
         catch (DecoderFallbackException)
         {
@@ -60,24 +100,41 @@ public static class NpyFormat
         }
 
         var info = new TensorInfo(path, System.IO.Path.GetFileName(path), dtype, shape, prelude + headerLength) { HeaderBytes = prelude + headerLength };
-        long expected;
         try
         {
-            expected = info.DataOffset + info.ByteLength;
+            _ = checked(info.DataOffset + info.ByteLength);
         }
         catch (OverflowException)
         {
             throw new InvalidFileException(path, $"shape {info.ShapeText} is too large.");
         }
 
-        if (length != expected)
+        return info;
+    }
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; the count read.</summary>
+    private static int ReadUpTo(Stream stream, Span<byte> buffer, string path)
+    {
+        int total = 0;
+        try
         {
-            throw new InvalidFileException(path, length < expected
-                ? $"truncated: shape {info.ShapeText} of {descr} needs {info.ByteLength} data bytes, the file holds {length - info.DataOffset}."
-                : $"{length - expected} unexpected bytes after the data of shape {info.ShapeText}.");
+            while (total < buffer.Length)
+            {
+                int n = stream.Read(buffer[total..]);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += n;
+            }
+        }
+        catch (IOException e)
+        {
+            throw new InvalidFileException(path, $"read failed: {e.Message}");
         }
 
-        return info;
+        return total;
     }
 
     /// <summary>Writes a C-order little-endian .npy (version 1.0, or 2.0 when the header needs it).</summary>

@@ -29,6 +29,11 @@ public sealed record TensorInfo(string Path, string Name, DType DType, long[] Sh
     /// <exception cref="InvalidFileException">The file is missing, truncated or malformed.</exception>
     public static TensorInfo Open(string path, string? tensorName = null)
     {
+        if (path == "-")
+        {
+            throw new InvalidFileException("-", "standard input can carry only logits, as a .npy stream (eval --logits, compare --base or --test); this needs a file.");
+        }
+
         if (Directory.Exists(path))
         {
             throw new InvalidFileException(path, "is a folder, not a .npy or .safetensors file.");

@@ -267,7 +267,7 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public void Missing_required_option() => CliRunner.Fails(Usage, ["--targets"], "eval", "--logits", "a.npy");
+    public void Missing_required_option() => CliRunner.Fails(Usage, ["--targets"], "eval", "--logits", Logits("l.npy", 2, 5));
 
     [Fact]
     public void Unknown_verb() => CliRunner.Fails(Usage, ["frobnicate"], "frobnicate");
