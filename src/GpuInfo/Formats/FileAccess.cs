@@ -25,6 +25,31 @@ internal static class FileAccess
         }
     }
 
+    /// <summary>Reads from a stream (a pipe hands out what it holds) until <paramref name="buffer"/> is full or the stream ends; the count read.</summary>
+    public static int ReadUpTo(Stream stream, Span<byte> buffer, string path)
+    {
+        int total = 0;
+        try
+        {
+            while (total < buffer.Length)
+            {
+                int n = stream.Read(buffer[total..]);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                total += n;
+            }
+        }
+        catch (IOException e)
+        {
+            throw new InvalidFileException(path, $"read failed: {e.Message}");
+        }
+
+        return total;
+    }
+
     public static int ReadAtMost(FileStream file, Span<byte> buffer, long offset) =>
         RandomAccess.Read(file.SafeFileHandle, buffer, offset);
 

@@ -158,7 +158,7 @@ public sealed class LogitsFile : IDisposable
             throw new InvalidOperationException($"{Path} is a pipe: its rows are read once, in order (row {_nextPipeRow} is next, not {firstRow}).");
         }
 
-        int got = ReadFromPipe(destination);
+        int got = FileAccess.ReadUpTo(_pipe, destination, Path);
         if (got < destination.Length)
         {
             long rowBytes = destination.Length / rows;
@@ -166,34 +166,10 @@ public sealed class LogitsFile : IDisposable
         }
 
         _nextPipeRow = firstRow + rows;
-        if (_nextPipeRow == Rows && ReadFromPipe(stackalloc byte[1]) > 0)
+        if (_nextPipeRow == Rows && FileAccess.ReadUpTo(_pipe, stackalloc byte[1], Path) > 0)
         {
             throw new InvalidFileException(Path, $"the stream goes on after the {Rows} rows its header announces ({Info.ShapeText}).");
         }
-    }
-
-    private int ReadFromPipe(Span<byte> buffer)
-    {
-        int total = 0;
-        try
-        {
-            while (total < buffer.Length)
-            {
-                int n = _pipe!.Read(buffer[total..]);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                total += n;
-            }
-        }
-        catch (IOException e)
-        {
-            throw new InvalidFileException(Path, $"read failed: {e.Message}");
-        }
-
-        return total;
     }
 
     public void Dispose()

@@ -47,7 +47,7 @@ public static class NpyFormat
     private static TensorInfo ReadHeader(Stream stream, string path, long? length, out byte[] header)
     {
         Span<byte> prefix = stackalloc byte[12];
-        int got = ReadUpTo(stream, prefix[..10], path);
+        int got = FileAccess.ReadUpTo(stream, prefix[..10], path);
         if (got < 10 || !prefix[..6].SequenceEqual(Magic))
         {
             throw new InvalidFileException(path, "not a .npy file (the magic string \\x93NUMPY is missing).");
@@ -62,7 +62,7 @@ public static class NpyFormat
         int prelude = major == 1 ? 10 : 12;
         if (major != 1)
         {
-            got += ReadUpTo(stream, prefix[10..12], path);
+            got += FileAccess.ReadUpTo(stream, prefix[10..12], path);
         }
 
         long headerLength = major == 1
@@ -76,7 +76,7 @@ public static class NpyFormat
 
         header = new byte[prelude + headerLength];
         prefix[..prelude].CopyTo(header);
-        if (ReadUpTo(stream, header.AsSpan(prelude), path) < headerLength)
+        if (FileAccess.ReadUpTo(stream, header.AsSpan(prelude), path) < headerLength)
         {
             throw new InvalidFileException(path, $"the header ends early: truncated (it announces {headerLength} bytes).");
         }
@@ -110,31 +110,6 @@ public static class NpyFormat
         }
 
         return info;
-    }
-
-    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; the count read.</summary>
-    private static int ReadUpTo(Stream stream, Span<byte> buffer, string path)
-    {
-        int total = 0;
-        try
-        {
-            while (total < buffer.Length)
-            {
-                int n = stream.Read(buffer[total..]);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                total += n;
-            }
-        }
-        catch (IOException e)
-        {
-            throw new InvalidFileException(path, $"read failed: {e.Message}");
-        }
-
-        return total;
     }
 
     /// <summary>Writes a C-order little-endian .npy (version 1.0, or 2.0 when the header needs it).</summary>
