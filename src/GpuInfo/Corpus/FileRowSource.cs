@@ -3,7 +3,7 @@ using GpuInfo.Formats;
 namespace GpuInfo.Corpus;
 
 /// <summary>
-/// Logits in a <c>.npy</c> or <c>.safetensors</c> file (<c>[N, V]</c> or <c>[B, T, V]</c>; F32, F16,
+/// Logits in a <c>.npy</c>, <c>.safetensors</c> or torch.save <c>.pt</c> file (<c>[N, V]</c> or <c>[B, T, V]</c>; F32, F16,
 /// BF16 read as stored, F64 narrowed to float32) with optional integer targets (<c>[N]</c> or
 /// <c>[B, T]</c>). Row i scores target i; with <see cref="FileRowSourceOptions.Shift"/>, position t of
 /// each sequence scores the target at t + 1 and the last position scores nothing (a causal LM's
@@ -176,10 +176,10 @@ public sealed class FileRowSource : RowSource
         return new SourceDescription("tensor-files", Rows, Vocab, Type, Values, files, settings);
     }
 
-    /// <summary>A .safetensors file may hold several tensors: which one was read matters; a .npy file holds one.</summary>
+    /// <summary>A .safetensors file, or a .pt file of a dict, may hold several tensors: which one was read matters; a .npy file holds one.</summary>
     private static void AddTensorName(SortedDictionary<string, string> settings, string key, TensorInfo info)
     {
-        if (info.Path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        if (info.Named)
         {
             settings[key] = info.Name;
         }

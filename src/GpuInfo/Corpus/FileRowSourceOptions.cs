@@ -3,10 +3,10 @@ namespace GpuInfo.Corpus;
 /// <summary>How <see cref="FileRowSource.Open"/> reads its files.</summary>
 public sealed record FileRowSourceOptions
 {
-    /// <summary>The tensor inside a .safetensors logits file (default: the only one).</summary>
+    /// <summary>The tensor inside a .safetensors or .pt logits file (default: the only one).</summary>
     public string? LogitsTensor { get; init; }
 
-    /// <summary>The tensor inside a .safetensors targets file (default: the only one).</summary>
+    /// <summary>The tensor inside a .safetensors or .pt targets file (default: the only one).</summary>
     public string? TargetsTensor { get; init; }
 
     /// <summary>

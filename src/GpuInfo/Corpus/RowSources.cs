@@ -4,7 +4,7 @@ namespace GpuInfo.Corpus;
 
 /// <summary>
 /// Opens the right source for a path: a pipe (a named pipe, or <see cref="StandardInput"/>) carrying
-/// .npy logits, a llama.cpp .kld file (by its magic), else .npy / .safetensors logits.
+/// .npy logits, a llama.cpp .kld file (by its magic), else .npy / .safetensors / .pt logits.
 /// </summary>
 public static class RowSources
 {

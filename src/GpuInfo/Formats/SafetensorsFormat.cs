@@ -275,9 +275,9 @@ public static class SafetensorsFormat
         if (!Supported.TryGetValue(e.DType, out var dtype))
         {
             // Valid file, but a dtype GpuInfo does not compute on; refused when this tensor is used.
-            return new TensorInfo(path, e.Name, DType.Float32, e.Shape, dataStart + e.Begin) { Unsupported = e.DType, HeaderBytes = dataStart };
+            return new TensorInfo(path, e.Name, DType.Float32, e.Shape, dataStart + e.Begin) { Unsupported = e.DType, HeaderBytes = dataStart, Named = true };
         }
 
-        return new TensorInfo(path, e.Name, dtype, e.Shape, dataStart + e.Begin) { HeaderBytes = dataStart };
+        return new TensorInfo(path, e.Name, dtype, e.Shape, dataStart + e.Begin) { HeaderBytes = dataStart, Named = true };
     }
 }
