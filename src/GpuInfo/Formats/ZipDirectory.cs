@@ -188,7 +188,7 @@ internal static class ZipDirectory
             throw Bad(path, "its end record asks for ZIP64 but the ZIP64 locator is missing.");
         }
 
-        long recordAt = checked((long)BinaryPrimitives.ReadUInt64LittleEndian(locator[8..]));
+        long recordAt = NonNegative(path, BinaryPrimitives.ReadUInt64LittleEndian(locator[8..]), "ZIP64 end record offset");
         long locatorAt = endAt - LocatorBytes;
         if (BinaryPrimitives.ReadUInt32LittleEndian(locator[4..]) != 0 || BinaryPrimitives.ReadUInt32LittleEndian(locator[16..]) > 1)
         {

@@ -33,17 +33,42 @@ public sealed class FormatFuzzTests : IDisposable
         Fuzz(File.ReadAllBytes(path), "fuzz.safetensors", seedBase: 2000, mutationsPerFile: 2500);
     }
 
-    private void Fuzz(byte[] valid, string name, int seedBase, int mutationsPerFile)
+    [Fact]
+    public void Mutated_torch_files_read_or_fail_with_the_format_error()
+    {
+        Fuzz(File.ReadAllBytes(TorchFormatTests.Fixture("dict.pt")), "fuzz.pt", seedBase: 3000, mutationsPerFile: 2500);
+    }
+
+    [Fact]
+    public void Torch_files_with_mutated_pickles_read_or_fail_with_the_format_error()
+    {
+        // Mutations of the whole file mostly break the zip; these keep it whole and mutate data.pkl.
+        using var zip = System.IO.Compression.ZipFile.OpenRead(TorchFormatTests.Fixture("dict.pt"));
+        var records = zip.Entries.Select(e =>
+        {
+            using var stream = e.Open();
+            var data = new byte[e.Length];
+            stream.ReadExactly(data);
+            return (e.FullName, Data: data);
+        }).ToList();
+        Fuzz(rng => TorchFormatTests.Zip([.. records.Select(r => (r.FullName, r.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) ? Mutate(r.Data, rng) : r.Data))]),
+            "pickle.pt", seedBase: 4000, mutationsPerFile: 2500);
+    }
+
+    private void Fuzz(byte[] valid, string name, int seedBase, int mutationsPerFile) =>
+        Fuzz(rng => Mutate(valid, rng), name, seedBase, mutationsPerFile);
+
+    private void Fuzz(Func<Random, byte[]> mutant, string name, int seedBase, int mutationsPerFile)
     {
         string path = _dir.File(name);
         int failures = 0, reads = 0;
         for (int m = 0; m < mutationsPerFile; m++)
         {
             var rng = new Random(seedBase + m);
-            File.WriteAllBytes(path, Mutate(valid, rng));
+            File.WriteAllBytes(path, mutant(rng));
             try
             {
-                foreach (var info in path.EndsWith(".npy", StringComparison.Ordinal) ? [NpyFormat.Read(path)] : SafetensorsFormat.ReadAll(path))
+                foreach (var info in Tensors(path))
                 {
                     ReadEverything(info);
                 }
@@ -56,19 +81,27 @@ public sealed class FormatFuzzTests : IDisposable
             }
             catch (Exception e)
             {
-                Assert.Fail($"mutation {m} (seed {seedBase + m}) of {name} threw {e.GetType().Name}: {e.Message}");
+                Assert.Fail($"mutation {m} (seed {seedBase + m}) of {name} threw {e.GetType().Name}: {e.Message}\n{e.StackTrace}");
             }
         }
 
         Assert.True(failures > 0 && reads > 0, $"the fuzzer should produce both readable and broken files ({reads} read, {failures} refused)");
     }
 
+    /// <summary>The readable tensors of a file (a .pt file's non-contiguous views and unsupported dtypes are refused when used, as tested in TorchFormatTests).</summary>
+    private static IEnumerable<TensorInfo> Tensors(string path) => Path.GetExtension(path) switch
+    {
+        ".npy" => [NpyFormat.Read(path)],
+        ".pt" => TorchFormat.ReadAll(path).Tensors.Select(t => t.Info).OfType<TensorInfo>().Where(t => t.Unsupported is null),
+        _ => SafetensorsFormat.ReadAll(path),
+    };
+
     private static void ReadEverything(TensorInfo info)
     {
         var buffer = new byte[Math.Min(info.ByteLength, 1 << 20)];
         if (info.DType.IsFloat() && info.Rank is 2 or 3 && info.Shape[^1] is > 0 and <= 1 << 16)
         {
-            using var logits = LogitsFile.Open(info.Path, info.Path.EndsWith(".npy", StringComparison.Ordinal) ? null : info.Name);
+            using var logits = LogitsFile.Open(info.Path, info.Named ? info.Name : null);
             for (long r = 0; r < logits.Rows; r++)
             {
                 logits.ReadRows(r, 1, buffer);

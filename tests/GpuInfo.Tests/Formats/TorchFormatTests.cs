@@ -190,6 +190,22 @@ public sealed class TorchFormatTests : IDisposable
         Assert.False(bare.Describe().Settings.ContainsKey("logits_tensor"));
     }
 
+    /// <summary>A zip of stored entries, as ZipArchive writes it (no alignment: GpuInfo needs none).</summary>
+    internal static byte[] Zip(IEnumerable<(string Name, byte[] Data)> entries)
+    {
+        using var memory = new MemoryStream();
+        using (var zip = new ZipArchive(memory, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, data) in entries)
+            {
+                using var write = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
+                write.Write(data);
+            }
+        }
+
+        return memory.ToArray();
+    }
+
     /// <summary>Copies a zip's entries into a new one written by ZipArchive, each entry's bytes passed through <paramref name="edit"/>.</summary>
     private static void Rezip(string source, string target, CompressionLevel level, Func<string, byte[], byte[]> edit)
     {
