@@ -15,7 +15,7 @@ namespace GpuInfo.Cli;
 internal sealed class ModelOptions
 {
     private readonly Option<string?> _text = new("--text") { Description = "The text to score (UTF-8), tokenized with --tokenizer." };
-    private readonly Option<string?> _tokens = new("--tokens") { Description = "Token ids to score instead of a text: .npy or .safetensors of integers, [N] or [1, N]." };
+    private readonly Option<string?> _tokens = new("--tokens") { Description = "Token ids to score instead of a text: .npy, .safetensors or .pt of integers, [N] or [1, N]." };
     private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one." };
     private readonly Option<int> _context = new("--context") { Description = "Tokens per window (the model's context).", DefaultValueFactory = _ => 1024 };
     private readonly Option<int?> _stride = new("--stride") { Description = "Tokens between window starts (1 to --context; default half of --context, 512 for the default context); each token is scored once, with at least context - stride tokens of left context where the text has them (with stride = context the windows are disjoint and each one's first token goes unscored, as in the Hugging Face guide)." };

@@ -71,7 +71,7 @@ public sealed class TokenizedText
 
     public int MaxId { get; }
 
-    /// <summary>Reads token ids from a <c>.npy</c> or <c>.safetensors</c> file of integers, <c>[N]</c> or <c>[1, N]</c>.</summary>
+    /// <summary>Reads token ids from a <c>.npy</c>, <c>.safetensors</c> or <c>.pt</c> file of integers, <c>[N]</c> or <c>[1, N]</c>.</summary>
     /// <exception cref="InvalidFileException">Missing, not integers, more than one sequence, or an id out of int range or negative.</exception>
     public static TokenizedText ReadIds(string path)
     {

@@ -16,10 +16,10 @@ internal static class CompareCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
-        var baseOption = new Option<string>("--base") { Description = "Base logits [N,V] or [B,T,V], a llama.cpp .kld file (its tokens are the targets), or a .npy stream from a named pipe or - (standard input).", Required = true };
+        var baseOption = new Option<string>("--base") { Description = "Base logits [N,V] or [B,T,V] (.npy, .safetensors or torch.save .pt), a llama.cpp .kld file (its tokens are the targets), or a .npy stream from a named pipe or - (standard input).", Required = true };
         var testOption = new Option<string>("--test") { Description = "Test logits, same shape as the base, a .kld file of the same tokens, or a .npy stream (a named pipe, or -).", Required = true };
         var targets = new Option<string?>("--targets") { Description = "Optional targets [N] or [B,T]: adds ppl_base, ppl_test and delta-p." };
-        var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside .safetensors logits files (default: the only one)." };
+        var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside .safetensors or .pt logits files (default: the only one)." };
         var ignore = new Option<long>("--ignore-index") { Description = "With targets: rows whose target equals this are left out.", DefaultValueFactory = _ => -100 };
         var temperature = new Option<float>("--temperature") { Description = "Divide both logits by T > 0.", DefaultValueFactory = _ => 1f };
         var plot = new Option<string?>("--plot") { Description = "Draw the distributions of per-token KL (log axis) and delta-p with their percentiles, as .svg or .png." };

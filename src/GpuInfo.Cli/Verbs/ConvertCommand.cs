@@ -15,9 +15,9 @@ internal static class ConvertCommand
     public static Command Create(TextWriter stdout)
     {
         var json = CommonOptions.JsonOption();
-        var logits = new Option<string>("--logits") { Description = "Logits [B, T, V] at every position of B chunks of T tokens (.npy or .safetensors).", Required = true };
+        var logits = new Option<string>("--logits") { Description = "Logits [B, T, V] at every position of B chunks of T tokens (.npy, .safetensors or torch.save .pt).", Required = true };
         var tokens = new Option<string>("--tokens") { Description = "The input token ids [B, T] (int32 or int64).", Required = true };
-        var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside a .safetensors logits file." };
+        var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside a .safetensors or .pt logits file." };
         var output = new Option<string>("--out") { Description = "The .kld file to write.", Required = true };
         var command = new Command("convert", "Write a llama.cpp .kld base file from logits [B, T, V] and their input tokens [B, T].") { logits, tokens, tensor, output, json };
         command.SetAction(parse =>

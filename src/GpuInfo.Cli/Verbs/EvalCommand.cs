@@ -15,10 +15,10 @@ internal static class EvalCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
-        var logits = new Option<string>("--logits") { Description = "Logits [N,V] or [B,T,V] (.npy or .safetensors), a llama.cpp .kld file (log-probs with their tokens), or a .npy stream from a named pipe or - (standard input).", Required = true };
+        var logits = new Option<string>("--logits") { Description = "Logits [N,V] or [B,T,V] (.npy, .safetensors or torch.save .pt), a llama.cpp .kld file (log-probs with their tokens), or a .npy stream from a named pipe or - (standard input).", Required = true };
         var targets = new Option<string?>("--targets") { Description = "Targets [N] or [B,T], int32 or int64 (required, except for a .kld file, which carries its tokens)." };
-        var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside a .safetensors logits file (default: the only one)." };
-        var targetsTensor = new Option<string?>("--targets-tensor") { Description = "Tensor name inside a .safetensors targets file." };
+        var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside a .safetensors or .pt logits file (default: the only one)." };
+        var targetsTensor = new Option<string?>("--targets-tensor") { Description = "Tensor name inside a .safetensors or .pt targets file." };
         var ignore = new Option<long>("--ignore-index") { Description = "Targets equal to this are not scored (PyTorch's default, -100).", DefaultValueFactory = _ => -100 };
         var smoothing = new Option<float>("--label-smoothing") { Description = "Label smoothing e in [0,1] (PyTorch semantics).", DefaultValueFactory = _ => 0f };
         var temperature = new Option<float>("--temperature") { Description = "Divide logits by T > 0.", DefaultValueFactory = _ => 1f };

@@ -18,9 +18,9 @@ internal sealed class IbRowsInput
 {
     private readonly ModelOptions _model = new();
 
-    public Option<string?> Joint { get; } = new("--joint") { Description = "Non-negative [X,Y] matrix (.npy/.safetensors); normalised to p(x,y)." };
+    public Option<string?> Joint { get; } = new("--joint") { Description = "Non-negative [X,Y] matrix (.npy/.safetensors/.pt); normalised to p(x,y)." };
 
-    public Option<string?> Logits { get; } = new("--logits") { Description = "Rows of logits [contexts, vocab] (.npy/.safetensors, fp32/fp16/bf16, or a llama.cpp .kld): p(y|x) = softmax(z/T), read in chunks." };
+    public Option<string?> Logits { get; } = new("--logits") { Description = "Rows of logits [contexts, vocab] (.npy/.safetensors/.pt, fp32/fp16/bf16, or a llama.cpp .kld): p(y|x) = softmax(z/T), read in chunks." };
 
     public Option<string?> Probabilities { get; } = new("--probs") { Description = "Rows of probabilities [contexts, vocab], each summing to 1." };
 
