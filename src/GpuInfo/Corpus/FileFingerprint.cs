@@ -5,7 +5,7 @@ namespace GpuInfo.Corpus;
 /// <summary>
 /// A file a source reads, as partials record it: its role ("logits", "targets"), path, size in
 /// bytes, the SHA-256 of its header (the bytes that name dtypes, shapes and layout; at most 100 MB
-/// for .safetensors) and the SHA-256 of a sample of its contents (<see cref="SampleBlocks"/> blocks
+/// for .safetensors, and for a torch.save .pt the file's start to the end of its pickle) and the SHA-256 of a sample of its contents (<see cref="SampleBlocks"/> blocks
 /// of <see cref="SampleBlockBytes"/> spread evenly over the file; the whole file when it is smaller).
 /// It tells apart files of different shapes, dtypes, sizes or layouts, and files that differ in
 /// their values wherever they differ in most of them (logits of another model or text), reading at

@@ -28,6 +28,8 @@ public sealed class TorchFormatTests : IDisposable
     [InlineData("shared.pt", "a", "shared.a.npy", DType.Float32, new long[] { 3, 37 })]
     [InlineData("shared.pt", "b", "shared.b.npy", DType.Float32, new long[] { 2, 37 })]
     [InlineData("parameter.pt", null, "parameter.npy", DType.Float32, new long[] { 2, 37 })]
+    [InlineData("state_dict.pt", "weight", "state_dict.weight.npy", DType.Float32, new long[] { 2, 3 })]
+    [InlineData("state_dict.pt", "bias", "state_dict.bias.npy", DType.Float32, new long[] { 2 })]
     [InlineData("zip64.pt", "logits", "dict.logits.npy", DType.Float32, new long[] { 4, 37 })]
     [InlineData("zip64.pt", "labels", "dict.labels.npy", DType.Int64, new long[] { 4 })]
     [InlineData("torch2.pt", null, "f32.npy", DType.Float32, new long[] { 6, 37 })]
@@ -65,6 +67,11 @@ public sealed class TorchFormatTests : IDisposable
         Assert.Contains("no tensor named 'nope' (it holds: logits, labels)", Refusal(path, "nope"), StringComparison.Ordinal);
         Assert.Contains("saved bare", Refusal(Fixture("f32.pt"), "logits"), StringComparison.Ordinal);
         Assert.Equal(["out.logits", "ids.0"], TorchFormat.ReadAll(Fixture("nested.pt")).Tensors.Select(t => t.Name));
+
+        // A state_dict is an OrderedDict whose _metadata attribute BUILD sets: not one of its values.
+        var stateDict = TorchFormat.ReadAll(Fixture("state_dict.pt"));
+        Assert.Equal(["weight", "bias"], stateDict.Tensors.Select(t => t.Name));
+        Assert.Empty(stateDict.Others);
     }
 
     [Fact]

@@ -4,7 +4,9 @@ Run with a Python that has torch and numpy (Debian's python3-torch, torch 1.13, 
 files): /usr/bin/python3 make_torch_files.py [folder]. Every file is small (under 4 KB).
 
 Each X.pt that GpuInfo reads has X.npy (or X.NAME.npy for a dict's tensors) beside it, holding the
-same values (bfloat16 widened to float32, which is exact). The files GpuInfo must refuse:
+same values (bfloat16 widened to float32, which is exact); state_dict.pt is a torch.nn.Linear's
+state_dict (an OrderedDict whose _metadata attribute the pickle sets with BUILD). The files GpuInfo
+must refuse:
 noncontiguous.pt (a transposed view), uint8.pt (a dtype GpuInfo does not compute on), legacy.pt
 (the pre-1.6 format), module.pt (a whole torch.nn.Linear) and custom.pt (an instance of a class
 defined here): their pickles name classes, which must be refused, never built.
@@ -89,6 +91,11 @@ def main():
 
     save("uint8", {"mask": torch.ones(2, V, dtype=torch.uint8), "logits": torch.randn(2, V)})
 
+    layer = torch.nn.Linear(3, 2)
+    save("state_dict", layer.state_dict())  # an OrderedDict with _metadata set by BUILD
+    expect("state_dict.weight", layer.weight)
+    expect("state_dict.bias", layer.bias)
+
     parameter = torch.nn.Parameter(torch.randn(2, V))
     save("parameter", parameter)
     expect("parameter", parameter)
@@ -101,7 +108,7 @@ def main():
     rewrite_torch2(path("f32.pt"), path("torch2.pt"))
     write_v3(path("v3.pt"))
 
-    for name in ["dict", "zip64", "torch2", "nested", "shared", "parameter"]:
+    for name in ["dict", "zip64", "torch2", "nested", "shared", "parameter", "state_dict"]:
         torch.load(path(name + ".pt"))  # torch itself reads what it is compared with
 
 
