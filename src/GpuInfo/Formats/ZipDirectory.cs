@@ -53,7 +53,7 @@ internal static class ZipDirectory
             throw Bad(path, $"its central directory of {directorySize} bytes exceeds the limit of {MaxDirectoryBytes} bytes.");
         }
 
-        if (directoryOffset + directorySize > directoryEnd)
+        if (directoryOffset > directoryEnd - directorySize)
         {
             throw Bad(path, $"its central directory (offset {directoryOffset}, {directorySize} bytes) runs past the directory's end at byte {directoryEnd}: truncated or corrupt.");
         }

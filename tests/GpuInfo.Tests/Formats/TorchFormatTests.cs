@@ -30,6 +30,8 @@ public sealed class TorchFormatTests : IDisposable
     [InlineData("parameter.pt", null, "parameter.npy", DType.Float32, new long[] { 2, 37 })]
     [InlineData("state_dict.pt", "weight", "state_dict.weight.npy", DType.Float32, new long[] { 2, 3 })]
     [InlineData("state_dict.pt", "bias", "state_dict.bias.npy", DType.Float32, new long[] { 2 })]
+    [InlineData("protocol4.pt", "logits", "dict.logits.npy", DType.Float32, new long[] { 4, 37 })]
+    [InlineData("protocol4.pt", "labels", "dict.labels.npy", DType.Int64, new long[] { 4 })]
     [InlineData("zip64.pt", "logits", "dict.logits.npy", DType.Float32, new long[] { 4, 37 })]
     [InlineData("zip64.pt", "labels", "dict.labels.npy", DType.Int64, new long[] { 4 })]
     [InlineData("torch2.pt", null, "f32.npy", DType.Float32, new long[] { 6, 37 })]
@@ -103,6 +105,7 @@ public sealed class TorchFormatTests : IDisposable
     [InlineData("legacy.pt", null, "legacy torch.save format (torch < 1.6, or _use_new_zipfile_serialization=False); re-save it with torch >= 1.6's default.")]
     [InlineData("module.pt", null, "module/data.pkl: holds a torch.nn.modules.linear.Linear (unsupported); save a tensor or a dict of tensors.")]
     [InlineData("custom.pt", null, "custom/data.pkl: holds a __main__.Custom (unsupported); save a tensor or a dict of tensors.")]
+    [InlineData("custom4.pt", null, "custom4/data.pkl: holds a __main__.Custom (unsupported); save a tensor or a dict of tensors.")]
     public void Refuses_what_it_cannot_read_and_says_why(string file, string? name, string problem)
     {
         var e = Assert.Throws<InvalidFileException>(() => TensorInfo.Open(Fixture(file), name));

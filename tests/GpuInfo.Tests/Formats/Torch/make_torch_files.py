@@ -9,7 +9,9 @@ state_dict (an OrderedDict whose _metadata attribute the pickle sets with BUILD)
 must refuse:
 noncontiguous.pt (a transposed view), uint8.pt (a dtype GpuInfo does not compute on), legacy.pt
 (the pre-1.6 format), module.pt (a whole torch.nn.Linear) and custom.pt (an instance of a class
-defined here): their pickles name classes, which must be refused, never built.
+defined here; custom4.pt the same pickled with protocol 4, STACK_GLOBAL): their pickles name
+classes, which must be refused, never built. protocol4.pt is dict.pt's tensors pickled with
+protocol 4 (torch.save(..., pickle_protocol=4)).
 
 zip64.pt is dict.pt's records rewritten with every ZIP64 structure (sizes and offsets in the ZIP64
 extra fields, the ZIP64 end record and locator), as torch writes files over 4 GB; torch2.pt is
@@ -73,6 +75,7 @@ def main():
     save("dict", {"logits": logits, "labels": labels, "note": "not a tensor", "step": 7})
     expect("dict.logits", logits)
     expect("dict.labels", labels)
+    save("protocol4", {"logits": logits, "labels": labels}, pickle_protocol=4)  # STACK_GLOBAL, MEMOIZE, FRAME
 
     nested = torch.randn(3, V)
     save("nested", {"out": {"logits": nested}, "ids": [torch.tensor([1, 2, 3], dtype=torch.int32)]})
@@ -107,8 +110,9 @@ def main():
     rewrite_zip64(path("dict.pt"), path("zip64.pt"))
     rewrite_torch2(path("f32.pt"), path("torch2.pt"))
     write_v3(path("v3.pt"))
+    save("custom4", Custom(), pickle_protocol=4)
 
-    for name in ["dict", "zip64", "torch2", "nested", "shared", "parameter", "state_dict"]:
+    for name in ["dict", "protocol4", "zip64", "torch2", "nested", "shared", "parameter", "state_dict"]:
         torch.load(path(name + ".pt"))  # torch itself reads what it is compared with
 
 
