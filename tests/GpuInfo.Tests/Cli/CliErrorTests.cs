@@ -165,8 +165,8 @@ public sealed class CliErrorTests : IDisposable
     {
         // The message named --tensor also when --targets-tensor was given.
         string logits = Logits("l.npy", 2, 5), targets = Targets(2, 0, 1);
-        CliRunner.Fails(Data, ["targets.npy", "a tensor name applies to .safetensors files only"], "eval", "--logits", logits, "--targets", targets, "--targets-tensor", "t");
-        CliRunner.Fails(Data, ["l.npy", "a tensor name applies to .safetensors files only"], "eval", "--logits", logits, "--targets", targets, "--tensor", "t");
+        CliRunner.Fails(Data, ["targets.npy", "a tensor name applies to .safetensors and .pt files only"], "eval", "--logits", logits, "--targets", targets, "--targets-tensor", "t");
+        CliRunner.Fails(Data, ["l.npy", "a tensor name applies to .safetensors and .pt files only"], "eval", "--logits", logits, "--targets", targets, "--tensor", "t");
     }
 
     [Fact]
@@ -215,7 +215,7 @@ public sealed class CliErrorTests : IDisposable
         foreach (var args in runs)
         {
             string given = args.Contains(npyFolder) ? "folder.npy" : "folder";
-            CliRunner.Fails(Data, [given, "is a folder, not a .npy or .safetensors file"], args);
+            CliRunner.Fails(Data, [given, "is a folder, not a .npy, .safetensors or .pt file"], args);
         }
 
         CliRunner.Fails(Data, ["folder", "is a folder, not a vocabulary file"], [.. ib, "--logits", logits, "--vocab", folder]);
