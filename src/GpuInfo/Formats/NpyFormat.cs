@@ -18,7 +18,7 @@ public static class NpyFormat
         using var file = FileAccess.OpenRead(path);
         if (!file.CanSeek)
         {
-            throw new InvalidFileException(path, "is a pipe, not a file: only logits (eval --logits, compare --base/--test) can be read from a pipe.");
+            throw new InvalidFileException(path, "is a pipe, not a file: only the rows of eval, compare and ib (a .npy stream of logits or probabilities) can come from a pipe.");
         }
 
         long length = file.Length;

@@ -38,7 +38,7 @@ public sealed record TensorInfo(string Path, string Name, DType DType, long[] Sh
     {
         if (path == "-")
         {
-            throw new InvalidFileException("-", "standard input can carry only logits, as a .npy stream (eval --logits, compare --base or --test); this needs a file.");
+            throw new InvalidFileException("-", "standard input can carry only the rows of eval, compare or ib (a .npy stream of logits or probabilities); this needs a file.");
         }
 
         if (Directory.Exists(path))

@@ -136,7 +136,7 @@ public sealed class PipeRowSourceTests(CorpusEngineFixture fixture) : IClassFixt
         Finish(writer, fifoP);
 
         CliRunner.Fails(2, ["cannot both be standard input"], "compare", "--base", "-", "--test", "-");
-        CliRunner.Fails(3, ["-: standard input can carry only logits"], "eval", "--logits", x, "--targets", "-");
+        CliRunner.Fails(3, ["-: standard input can carry only the rows of eval, compare or ib"], "eval", "--logits", x, "--targets", "-");
     }
 
     private static string Targets(TempDir dir)
