@@ -1,5 +1,3 @@
-using MathNet.Numerics;
-
 namespace GpuInfo;
 
 /// <summary>
@@ -100,5 +98,5 @@ public sealed class ContingencyTable
     public double GStatistic => 2 * Samples * _mutualInformationNats.Value;
 
     /// <summary>P(chi-squared with <see cref="DegreesOfFreedom"/> >= G): 1 where there are no degrees of freedom.</summary>
-    public double PValue => DegreesOfFreedom == 0 ? 1 : SpecialFunctions.GammaUpperRegularized(DegreesOfFreedom / 2.0, GStatistic / 2);
+    public double PValue => DegreesOfFreedom == 0 ? 1 : Statistics.RegularizedGamma.Upper(DegreesOfFreedom / 2.0, GStatistic / 2);
 }
