@@ -124,6 +124,13 @@ public sealed class PipeRowSourceTests(CorpusEngineFixture fixture) : IClassFixt
         Finish(writers[0], fifoP);
         Finish(writers[1], fifoQ);
 
+        // The IB reads its rows in every iteration, from memory once the first pass has kept them.
+        string[] ib = ["ib", "--beta", "3", "--clusters", "3", "--restarts", "2", "--seed", "5"];
+        writer = Feed(fifoP, x);
+        static bool Timeless(string line) => !line.StartsWith("products", StringComparison.Ordinal) && !line.Contains("seconds", StringComparison.Ordinal);
+        Assert.Equal(Report([.. ib, "--logits", x]).Where(Timeless), Report([.. ib, "--logits", fifoP]).Where(Timeless));
+        Finish(writer, fifoP);
+
         foreach (var (option, value) in new[] { ("--shard", "0/2"), ("--partial", dir.File("part.json")) })
         {
             writer = Feed(fifoP, x);
