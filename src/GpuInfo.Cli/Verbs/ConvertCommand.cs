@@ -18,14 +18,15 @@ internal static class ConvertCommand
         var logits = new Option<string>("--logits") { Description = "Logits [B, T, V] at every position of B chunks of T tokens (.npy, .safetensors or torch.save .pt).", Required = true };
         var tokens = new Option<string>("--tokens") { Description = "The input token ids [B, T] (int32 or int64).", Required = true };
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside a .safetensors or .pt logits file." };
+        var tokensTensor = new Option<string?>("--tokens-tensor") { Description = "Tensor name inside a .safetensors or .pt tokens file (e.g. input_ids beside the logits)." };
         var output = new Option<string>("--out") { Description = "The .kld file to write.", Required = true };
-        var command = new Command("convert", "Write a llama.cpp .kld base file from logits [B, T, V] and their input tokens [B, T].") { logits, tokens, tensor, output, json };
+        var command = new Command("convert", "Write a llama.cpp .kld base file from logits [B, T, V] and their input tokens [B, T].") { logits, tokens, tensor, tokensTensor, output, json };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(output)!;
             OutputFile.Check(path);
             using var x = LogitsFile.Open(parse.GetValue(logits)!, parse.GetValue(tensor));
-            using var ids = TargetsFile.Open(parse.GetValue(tokens)!, role: "token ids");
+            using var ids = TargetsFile.Open(parse.GetValue(tokens)!, parse.GetValue(tokensTensor), "token ids");
             if (x.Info.Rank != 3 || ids.Info.Rank != 2 || ids.Info.Shape[0] != x.Info.Shape[0] || ids.Info.Shape[1] != x.Info.Shape[1])
             {
                 throw CliException.BadData($"{ids.Path}: tokens {ids.Info.ShapeText} and logits {x.Info.ShapeText} ({x.Path}) must be [B, T] and [B, T, V].");

@@ -115,6 +115,31 @@ public sealed class CliOutputTests : IDisposable
         Assert.Equal(2, Directory.GetFiles(_dir.Path).Length);
     }
 
+    /// <summary>Logits and their input ids in one .safetensors file (as a framework saves them together) convert to the same .kld as two .npy files.</summary>
+    [Fact]
+    public void Convert_takes_its_tokens_by_tensor_name()
+    {
+        var values = Enumerable.Range(0, 2 * 4 * 5).Select(i => (float)Math.Sin(i)).ToArray();
+        long[] ids = [1, 4, 0, 2, 3, 3, 1, 0];
+        string logits = _dir.File("l.npy"), tokens = _dir.File("t.npy"), both = _dir.File("both.safetensors");
+        NpyFormat.Write(logits, values.AsSpan(), [2, 4, 5]);
+        NpyFormat.Write(tokens, ids.AsSpan(), [2, 4]);
+        string header = """{"input_ids":{"dtype":"I64","shape":[2,4],"data_offsets":[0,64]},"logits":{"dtype":"F32","shape":[2,4,5],"data_offsets":[64,224]}}""";
+        header = header.PadRight((header.Length + 7) / 8 * 8);
+        using (var file = File.Create(both))
+        {
+            file.Write(BitConverter.GetBytes((long)header.Length));
+            file.Write(System.Text.Encoding.UTF8.GetBytes(header));
+            file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(ids.AsSpan()));
+            file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+
+        Assert.Equal(0, CliRunner.Run("convert", "--logits", logits, "--tokens", tokens, "--out", _dir.File("a.kld")).Code);
+        var (code, _, stderr) = CliRunner.Run("convert", "--logits", both, "--tensor", "logits", "--tokens", both, "--tokens-tensor", "input_ids", "--out", _dir.File("b.kld"));
+        Assert.True(code == 0, stderr);
+        Assert.Equal(File.ReadAllBytes(_dir.File("a.kld")), File.ReadAllBytes(_dir.File("b.kld")));
+    }
+
     [Fact]
     public void Json_holds_no_non_finite_number()
     {
