@@ -20,9 +20,14 @@ internal static class RegularizedGamma
     /// <summary>Q(a, x) for a &gt; 0, x ≥ 0 (1 at x = 0, 0 at x = +∞).</summary>
     public static double Upper(double a, double x)
     {
-        if (!(a > 0) || double.IsNaN(x) || x < 0)
+        if (!(a > 0) || double.IsPositiveInfinity(a))
         {
-            throw new ArgumentOutOfRangeException(nameof(a), $"Q(a, x) needs a > 0 and x >= 0; got a = {a}, x = {x}.");
+            throw new ArgumentOutOfRangeException(nameof(a), $"Q(a, x) needs a finite a > 0; got a = {a}.");
+        }
+
+        if (!(x >= 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(x), $"Q(a, x) needs x >= 0; got x = {x}.");
         }
 
         if (x == 0)

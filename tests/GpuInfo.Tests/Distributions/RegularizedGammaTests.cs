@@ -60,9 +60,10 @@ public sealed class RegularizedGammaTests
     {
         Assert.Equal(1, RegularizedGamma.Upper(3, 0));
         Assert.Equal(0, RegularizedGamma.Upper(3, double.PositiveInfinity));
-        Assert.Throws<ArgumentOutOfRangeException>(() => RegularizedGamma.Upper(0, 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => RegularizedGamma.Upper(1, -1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => RegularizedGamma.Upper(1, double.NaN));
+        Assert.Equal("a", Assert.Throws<ArgumentOutOfRangeException>(() => RegularizedGamma.Upper(0, 1)).ParamName);
+        Assert.Equal("a", Assert.Throws<ArgumentOutOfRangeException>(() => RegularizedGamma.Upper(double.PositiveInfinity, 1)).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentOutOfRangeException>(() => RegularizedGamma.Upper(1, -1)).ParamName);
+        Assert.Equal("x", Assert.Throws<ArgumentOutOfRangeException>(() => RegularizedGamma.Upper(1, double.NaN)).ParamName);
         Assert.Equal(Math.Log(24), RegularizedGamma.LogGamma(5), 13);
         Assert.Equal(0.5 * Math.Log(Math.PI), RegularizedGamma.LogGamma(0.5), 13);
     }
