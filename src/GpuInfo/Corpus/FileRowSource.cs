@@ -25,12 +25,14 @@ public sealed class FileRowSource : RowSource
         _shift = options.Shift;
 
         // Hashing the headers starts the platform's crypto library (about 10 ms): off the critical path.
-        _fingerprints = Task.Run(() => new[] { ("logits", logits.Info), ("targets", targets?.Info), ("target_bytes", bytes?.Info) }
-            .Where(f => f.Item2 is not null)
-            .Select(f => f.Item1 == "logits" && logits.Header is { } header
-                ? FileFingerprint.OfStream("logits", logits.Path, logits.Info.DataOffset + logits.Info.ByteLength, header)
-                : FileFingerprint.Of(f.Item1, f.Item2!.Path, f.Item2.HeaderBytes))
-            .ToArray());
+        _fingerprints = Task.Run(() => new[]
+            {
+                logits.Header is { } header
+                    ? FileFingerprint.OfStream("logits", logits.Path, logits.Info.DataOffset + logits.Info.ByteLength, header)
+                    : FileFingerprint.Of("logits", logits.Path, logits.Info.HeaderBytes),
+                targets is null ? null : FileFingerprint.Of("targets", targets.Path, targets.Info.HeaderBytes),
+                bytes is null ? null : FileFingerprint.Of("target_bytes", bytes.Path, bytes.Info.HeaderBytes),
+            }.OfType<FileFingerprint>().ToArray());
     }
 
     public override long Rows => _logits.Rows;
