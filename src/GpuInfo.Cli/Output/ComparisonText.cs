@@ -31,6 +31,11 @@ internal static class ComparisonText
             o.WriteLine($"{Label(name),-8}KLD: {F(value, 6),10}");
         }
 
+        if (t.HasReverseKl)
+        {
+            o.WriteLine($"Reverse KLD: {F(t.MeanReverseKl, 6),10} ± {F(t.MeanReverseKlError, 6),10}   (KL(Q||base), mean)");
+        }
+
         o.WriteLine();
         o.WriteLine("====== Token probability statistics ======");
         if (t.HasTargets)

@@ -109,6 +109,8 @@ internal static class CompareCommand
             ["mean_kld_se"] = Json.Number(t.MeanKlError),
             ["kld_percentiles"] = Percentiles(t.KlPercentiles()),
             ["kld_percentiles_exact"] = t.HasAllValues,
+            ["mean_reverse_kld"] = Json.Number(t.MeanReverseKl),
+            ["mean_reverse_kld_se"] = Json.Number(t.MeanReverseKlError),
             ["mean_js"] = Json.Number(t.MeanJs),
             ["mean_js_se"] = Json.Number(t.MeanJsError),
             ["same_top1"] = Json.Number(t.SameTop1Fraction),

@@ -116,7 +116,8 @@ internal static class PartialFile
             var deltaPHistogram = LinearHistogram.Restore(r.Double(deltaP, "min", double.PositiveInfinity), r.Double(deltaP, "max", double.NegativeInfinity),
                 Bins(r.Object(deltaP, "bins")));
             var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), r.Get<bool>(counts, "has_targets"),
-                Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name)]), histogram, deltaPHistogram);
+                Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name).Where(n => version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n))]),
+                histogram, deltaPHistogram);
             foreach (var (key, agreement) in r.Object(o, "top_k_agreement"))
             {
                 var entry = agreement as JsonObject ?? throw new InvalidFileException(path, $"top_k_agreement.{key} is not an object.");

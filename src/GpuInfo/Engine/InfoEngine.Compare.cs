@@ -8,6 +8,9 @@ public ref struct ComparisonRows
     /// <summary>KL(base||test) per row (nats).</summary>
     public Span<float> Kl;
 
+    /// <summary>KL(test||base) per row (nats).</summary>
+    public Span<float> ReverseKl;
+
     /// <summary>Jensen-Shannon divergence per row (nats).</summary>
     public Span<float> JensenShannon;
 }
@@ -16,7 +19,7 @@ public sealed partial class InfoEngine
 {
     /// <summary>
     /// One fused pass comparing test logits with base logits on a chunk of tokens: KL(base||test),
-    /// JS, top-1 agreement and, with targets, -log p(y) under both, added to <paramref name="totals"/>.
+    /// KL(test||base), JS, top-1 agreement and, with targets, -log p(y) under both, added to <paramref name="totals"/>.
     /// With targets, rows whose target equals <paramref name="ignoreIndex"/> are left out entirely.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes differ, bad temperature or span lengths.</exception>
@@ -28,17 +31,20 @@ public sealed partial class InfoEngine
         Guard.SameShape(baseLogits, testLogits, nameof(testLogits));
         int rows = Guard.RowsFitInt(baseLogits.Rows, nameof(baseLogits));
         Guard.OptionalLength(perRow.Kl, rows, "perRow.Kl");
+        Guard.OptionalLength(perRow.ReverseKl, rows, "perRow.ReverseKl");
         Guard.OptionalLength(perRow.JensenShannon, rows, "perRow.JensenShannon");
         int[]? validated = targets.IsPresent ? TargetValidator.Validate(targets, rows, baseLogits.Vocab, ignoreIndex) : null;
-        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 5 * rows));
+        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 6 * rows));
         var ints = ArrayPool<int>.Shared.Rent(Math.Max(1, 2 * rows));
         try
         {
             var kl = perRow.Kl.IsEmpty ? floats.AsSpan(0, rows) : perRow.Kl;
             var js = perRow.JensenShannon.IsEmpty ? floats.AsSpan(rows, rows) : perRow.JensenShannon;
+            var reverse = perRow.ReverseKl.IsEmpty ? floats.AsSpan(5 * rows, rows) : perRow.ReverseKl;
             var spans = new CompareSpans
             {
                 KlForward = kl,
+                KlReverse = reverse,
                 JensenShannon = js,
                 ArgMaxP = ints.AsSpan(0, rows),
                 ArgMaxQ = ints.AsSpan(rows, rows),
@@ -60,7 +66,7 @@ public sealed partial class InfoEngine
                     continue;
                 }
 
-                totals.AddToken(kl[i], js[i], spans.ArgMaxP[i] == spans.ArgMaxQ[i]);
+                totals.AddToken(kl[i], reverse[i], js[i], spans.ArgMaxP[i] == spans.ArgMaxQ[i]);
                 if (validated is not null)
                 {
                     totals.AddTarget(spans.NllP[i], spans.NllQ[i], spans.LogRatio[i]);

@@ -1,7 +1,7 @@
 namespace GpuInfo;
 
 /// <summary>
-/// Mergeable totals of a base-vs-test comparison over tokens: KL(base||test), JS, top-1 agreement
+/// Mergeable totals of a base-vs-test comparison over tokens: KL(base||test), KL(test||base), JS, top-1 agreement
 /// and, with targets, both models' -log p(target) and the change in p(target), each with its sum of
 /// squares (and the cross product of the two NLLs) so that every mean can carry a standard error.
 /// Sums are exact (<see cref="ExactSum"/>): any grouping or order of chunks and shards gives the
@@ -16,6 +16,8 @@ public sealed class ComparisonAccumulator
     private readonly SortedDictionary<int, TopKTotals> _topK = [];
     private ExactSum _klSum;
     private ExactSum _klSquared;
+    private ExactSum _reverseKlSum;
+    private ExactSum _reverseKlSquared;
     private ExactSum _jsSum;
     private ExactSum _jsSquared;
     private ExactSum _nllBase;
@@ -46,6 +48,18 @@ public sealed class ComparisonAccumulator
 
     /// <summary>Σ KL² (for the standard error of the mean).</summary>
     public double KlSquaredSum => _klSquared.Value;
+
+    /// <summary>
+    /// False for totals restored from a partial of format version 4 or older, which did not record
+    /// KL(test||base): the reverse KL is then unknown (NaN).
+    /// </summary>
+    public bool HasReverseKl { get; private set; } = true;
+
+    /// <summary>Σ KL(test||base) over compared tokens (nats).</summary>
+    public double ReverseKlSum => HasReverseKl ? _reverseKlSum.Value : double.NaN;
+
+    /// <summary>Σ KL(test||base)².</summary>
+    public double ReverseKlSquaredSum => HasReverseKl ? _reverseKlSquared.Value : double.NaN;
 
     /// <summary>Σ Jensen-Shannon divergence over compared tokens (nats).</summary>
     public double JsSum => _jsSum.Value;
@@ -86,6 +100,9 @@ public sealed class ComparisonAccumulator
     /// <summary>Mean KL(base||test) per token (nats).</summary>
     public double MeanKl => KlSum / Tokens;
 
+    /// <summary>Mean KL(test||base) per token (nats): the reverse direction, which weighs where the test model puts its mass.</summary>
+    public double MeanReverseKl => ReverseKlSum / Tokens;
+
     /// <summary>Mean Jensen-Shannon divergence per token (nats).</summary>
     public double MeanJs => JsSum / Tokens;
 
@@ -106,6 +123,9 @@ public sealed class ComparisonAccumulator
 
     /// <summary>Standard error of <see cref="MeanKl"/>.</summary>
     public double MeanKlError => Uncertainty.Mean(KlSum, KlSquaredSum, Tokens).Error;
+
+    /// <summary>Standard error of <see cref="MeanReverseKl"/>.</summary>
+    public double MeanReverseKlError => HasReverseKl ? Uncertainty.Mean(ReverseKlSum, ReverseKlSquaredSum, Tokens).Error : double.NaN;
 
     /// <summary>Standard error of <see cref="MeanJs"/>.</summary>
     public double MeanJsError => Uncertainty.Mean(JsSum, JsSquaredSum, Tokens).Error;
@@ -186,13 +206,17 @@ public sealed class ComparisonAccumulator
     /// <summary>The per-token KL values added so far, in order.</summary>
     public IReadOnlyList<float> KlValues => _kl;
 
-    /// <summary>The exact sums by their partial-file names, in a fixed order.</summary>
+    /// <summary>The names of the reverse KL's exact sums, which partials before format version 5 lack.</summary>
+    internal static readonly string[] ReverseKlSumNames = ["reverse_kl_sum", "reverse_kl_sq_sum"];
+
+    /// <summary>The exact sums by their partial-file names, in a fixed order (the reverse KL's only where it is known).</summary>
     internal IEnumerable<(string Name, ExactSum Sum)> ExactSums =>
     [
         ("kl_sum", _klSum), ("kl_sq_sum", _klSquared), ("js_sum", _jsSum), ("js_sq_sum", _jsSquared),
         ("nll_sum_base", _nllBase), ("nll_sq_sum_base", _nllBaseSquared), ("nll_sum_test", _nllTest),
         ("nll_sq_sum_test", _nllTestSquared), ("nll_cross_sum", _nllCross), ("delta_p_sum", _deltaP),
         ("delta_p_sq_sum", _deltaPSquared), ("delta_p_4_sum", _deltaPFourth), ("ln_ratio_sum", _lnRatio), ("ln_ratio_sq_sum", _lnRatioSquared),
+        .. HasReverseKl ? new[] { (ReverseKlSumNames[0], _reverseKlSum), (ReverseKlSumNames[1], _reverseKlSquared) } : [],
     ];
 
     /// <summary>
@@ -212,7 +236,7 @@ public sealed class ComparisonAccumulator
         : [.. Percentiles.DeltaP.Select(s => (s.Name, DeltaPSketch.Percentile(s.Percent)))];
 
     /// <summary>Rebuilds totals saved by a shard, exactly (values are not saved: percentiles come from the sketch).</summary>
-    /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum.</param>
+    /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum; without <see cref="ReverseKlSumNames"/> the reverse KL is unknown.</param>
     internal static ComparisonAccumulator Restore(long tokens, long sameTop1, bool hasTargets,
         IReadOnlyDictionary<string, ExactSum> sums, LogHistogram sketch, LinearHistogram deltaPSketch)
     {
@@ -252,17 +276,22 @@ public sealed class ComparisonAccumulator
             _deltaPFourth = sums["delta_p_4_sum"],
             _lnRatio = sums["ln_ratio_sum"],
             _lnRatioSquared = sums["ln_ratio_sq_sum"],
+            HasReverseKl = sums.ContainsKey(ReverseKlSumNames[0]),
+            _reverseKlSum = sums.GetValueOrDefault(ReverseKlSumNames[0]),
+            _reverseKlSquared = sums.GetValueOrDefault(ReverseKlSumNames[1]),
             KlSketch = sketch,
             DeltaPSketch = deltaPSketch,
             HasAllValues = tokens == 0,
         };
     }
 
-    internal void AddToken(float kl, float js, bool sameTop1)
+    internal void AddToken(float kl, float reverseKl, float js, bool sameTop1)
     {
         Tokens++;
         _klSum.Add(kl);
         _klSquared.Add((double)kl * kl);
+        _reverseKlSum.Add(reverseKl);
+        _reverseKlSquared.Add((double)reverseKl * reverseKl);
         _jsSum.Add(js);
         _jsSquared.Add((double)js * js);
         SameTop1 += sameTop1 ? 1 : 0;
@@ -322,6 +351,9 @@ public sealed class ComparisonAccumulator
         HasTargets |= other.HasTargets;
         _klSum.Add(in other._klSum);
         _klSquared.Add(in other._klSquared);
+        HasReverseKl &= other.HasReverseKl;
+        _reverseKlSum.Add(in other._reverseKlSum);
+        _reverseKlSquared.Add(in other._reverseKlSquared);
         _jsSum.Add(in other._jsSum);
         _jsSquared.Add(in other._jsSquared);
         _nllBase.Add(in other._nllBase);

@@ -99,7 +99,7 @@ public sealed class CliBehaviourTests : IDisposable
 
         var mergedCompare = CliRunner.Json(["merge", .. compareParts]);
         Assert.Equal(singleCompare["tokens"]!.GetValue<long>(), mergedCompare["tokens"]!.GetValue<long>());
-        foreach (var key in new[] { "mean_kld", "mean_js", "same_top1", "ppl_base", "ppl_test", "mean_delta_p", "rms_delta_p" })
+        foreach (var key in new[] { "mean_kld", "mean_reverse_kld", "mean_js", "same_top1", "ppl_base", "ppl_test", "mean_delta_p", "rms_delta_p" })
         {
             Assert.Equal(CliRunner.Number(singleCompare[key]), CliRunner.Number(mergedCompare[key]), 1e-12);
         }

@@ -86,6 +86,8 @@ internal static class CorpusCheck
         Assert.Equal(expected.HasTargets, actual.HasTargets);
         Bitwise(expected.KlSum, actual.KlSum, $"{what}: KlSum");
         Bitwise(expected.KlSquaredSum, actual.KlSquaredSum, $"{what}: KlSquaredSum");
+        Assert.Equal(expected.HasReverseKl, actual.HasReverseKl);
+        Bitwise(expected.ReverseKlSum, actual.ReverseKlSum, $"{what}: ReverseKlSum");
         Bitwise(expected.JsSum, actual.JsSum, $"{what}: JsSum");
         Bitwise(expected.NllSumBase, actual.NllSumBase, $"{what}: NllSumBase");
         Bitwise(expected.NllSumTest, actual.NllSumTest, $"{what}: NllSumTest");

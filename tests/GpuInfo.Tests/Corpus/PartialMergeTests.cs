@@ -85,7 +85,7 @@ public sealed class PartialMergeTests : IClassFixture<CorpusEngineFixture>, IDis
     {
         string path = Eval(0, 1, "all.json");
         var json = JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject();
-        Assert.Equal(4, (int)json["gpuinfo_partial"]!);
+        Assert.Equal(5, (int)json["gpuinfo_partial"]!);
         Assert.Equal(CorpusPartial.FormatVersion, (int)json["gpuinfo_partial"]!);
         Assert.Equal(0, (long)json["counts"]!["scored_words"]!); // files give no words
         Assert.Equal("eval", (string)json["kind"]!);
@@ -369,7 +369,7 @@ public sealed class PartialMergeTests : IClassFixture<CorpusEngineFixture>, IDis
         Assert.Equal(one.WordPerplexity(words), merged.WordPerplexity(merged.ScoredWords));
     }
 
-    /// <summary>Version 3 partials (before scored_words) are still read, as counting no words, but not merged with version 4 ones.</summary>
+    /// <summary>Version 3 partials (before scored_words) are still read, as counting no words, but not merged with later ones.</summary>
     [Fact]
     public void A_version_3_partial_is_read_without_words_and_merged_only_with_its_own_version()
     {
@@ -384,7 +384,7 @@ public sealed class PartialMergeTests : IClassFixture<CorpusEngineFixture>, IDis
         Assert.Equal(0, old.Evaluation!.ScoredWords);
         var e = Refused(paths);
         Names(e, paths[1]);
-        Assert.Contains("format version 4 cannot be merged with version 3", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"format version {CorpusPartial.FormatVersion} cannot be merged with version 3", e.Message, StringComparison.Ordinal);
 
         Edit(paths[1], json =>
         {
@@ -397,12 +397,55 @@ public sealed class PartialMergeTests : IClassFixture<CorpusEngineFixture>, IDis
         merged.Save(File("v.json"));
         Assert.Equal(3, (int)JsonNode.Parse(System.IO.File.ReadAllText(File("v.json")))!["gpuinfo_partial"]!);
 
-        // Version 4 needs the count; a later version is refused.
+        // Version 4 on needs the count; a later version than this library's is refused.
         string v4 = Eval(0, 1, "v4.json");
         Edit(v4, json => json["counts"]!.AsObject().Remove("scored_words"));
         Assert.Contains("scored_words", Assert.Throws<InvalidFileException>(() => CorpusPartial.Load(v4)).Message, StringComparison.Ordinal);
-        Edit(v4, json => json["gpuinfo_partial"] = 5);
-        Assert.Contains("version 5", Assert.Throws<InvalidFileException>(() => CorpusPartial.Load(v4)).Message, StringComparison.Ordinal);
+        Edit(v4, json => json["gpuinfo_partial"] = CorpusPartial.FormatVersion + 1);
+        Assert.Contains($"version {CorpusPartial.FormatVersion + 1}", Assert.Throws<InvalidFileException>(() => CorpusPartial.Load(v4)).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Compare partials before version 5 have no reverse KL: they are read and merged with each other,
+    /// the reverse KL unknown (NaN) rather than zero; from version 5 its sums are required.
+    /// </summary>
+    [Fact]
+    public void A_version_4_compare_partial_is_read_without_the_reverse_kl()
+    {
+        string[] paths = [Compare(0, 2, "c0.json"), Compare(1, 2, "c1.json")];
+        var current = CorpusPartial.Merge(paths.Select(CorpusPartial.Load)).Comparison!;
+        Assert.True(current.HasReverseKl);
+        Assert.True(current.MeanReverseKl > 0, $"mean reverse KL {current.MeanReverseKl}");
+
+        string missing = Compare(0, 2, "missing.json");
+        Edit(missing, json => json["exact_sums"]!.AsObject().Remove("reverse_kl_sq_sum"));
+        var e = Assert.Throws<InvalidFileException>(() => CorpusPartial.Load(missing));
+        Names(e, missing);
+        Assert.Contains("exact_sums.reverse_kl_sq_sum is missing", e.Message, StringComparison.Ordinal);
+
+        foreach (string path in paths)
+        {
+            Edit(path, json =>
+            {
+                json["gpuinfo_partial"] = 4;
+                foreach (string name in new[] { "reverse_kl_sum", "reverse_kl_sq_sum" })
+                {
+                    json["exact_sums"]!.AsObject().Remove(name);
+                    json["sums"]!.AsObject().Remove(name);
+                }
+            });
+        }
+
+        var merged = CorpusPartial.Merge(paths.Select(CorpusPartial.Load));
+        var old = merged.Comparison!;
+        Assert.Equal(4, merged.Version);
+        Assert.False(old.HasReverseKl);
+        Assert.True(double.IsNaN(old.MeanReverseKl) && double.IsNaN(old.MeanReverseKlError));
+        Assert.Equal(current.MeanKl, old.MeanKl);
+        merged.Save(File("v4-merged.json"));
+        var saved = JsonNode.Parse(System.IO.File.ReadAllText(File("v4-merged.json")))!.AsObject();
+        Assert.Equal(4, (int)saved["gpuinfo_partial"]!);
+        Assert.False(saved["exact_sums"]!.AsObject().ContainsKey("reverse_kl_sum"));
     }
 
     /// <summary>A file source with byte and word counts per target made up from the row index.</summary>

@@ -59,6 +59,7 @@ def compare_stats(p_logits, q_logits, y=None, temperature=1.0):
     zq = (q_logits / temperature).reshape(-1, V)
     lp, lq = F.log_softmax(zp, -1), F.log_softmax(zq, -1)
     kl = F.kl_div(lq, lp, log_target=True, reduction="none").sum(-1)
+    reverse_kl = F.kl_div(lp, lq, log_target=True, reduction="none").sum(-1)
     m = torch.logsumexp(torch.stack([lp, lq]), 0) - np.log(2)
     js = 0.5 * (F.kl_div(m, lp, log_target=True, reduction="none").sum(-1) + F.kl_div(m, lq, log_target=True, reduction="none").sum(-1))
     same = zp.argmax(-1) == zq.argmax(-1)
@@ -84,6 +85,7 @@ def compare_stats(p_logits, q_logits, y=None, temperature=1.0):
         "tokens": int(keep.sum()),
         "mean_kld": float(k.mean()),
         "kld_percentiles": {n: float(np.percentile(k, q)) for n, q in names},
+        "mean_reverse_kld": reverse_kl[keep].mean().item(),
         "mean_js": js[keep].mean().item(),
         "same_top1": same[keep].double().mean().item(),
     })

@@ -4,7 +4,7 @@ using GpuInfo.Tests.Reference;
 namespace GpuInfo.Tests.Statistics;
 
 /// <summary>
-/// Every mean of a comparison with its standard error, and the derived figures llama.cpp reports
+/// Every mean of a comparison with its standard error (KL both ways, JS, NLLs, Δp), and the derived figures llama.cpp reports
 /// (PPL ± PPL·SE, Cor(ln PPL), mean ln ratio ±, ratio ±, difference ±, RMS Δp ±, same top-1 ±, Δp
 /// percentiles), against a float64 recomputation from per-token float64 reference values (two-pass
 /// variances, NumPy's percentile rule); and merged shards give the same figures (Δp percentiles from
@@ -26,6 +26,7 @@ public sealed class ComparisonUncertaintyTests
         var nllBase = new double[rows];
         var nllTest = new double[rows];
         var kl = new double[rows];
+        var reverseKl = new double[rows];
         var js = new double[rows];
         var deltaP = new double[rows];
         int same = 0;
@@ -36,6 +37,7 @@ public sealed class ComparisonUncertaintyTests
             nllBase[i] = -Reference64.LogSoftmax(zp)[y[i]];
             nllTest[i] = -Reference64.LogSoftmax(zq)[y[i]];
             kl[i] = Reference64.Kl(zp, zq);
+            reverseKl[i] = Reference64.Kl(zq, zp);
             js[i] = Reference64.JensenShannon(zp, zq);
             deltaP[i] = Math.Exp(-nllTest[i]) - Math.Exp(-nllBase[i]);
             same += Reference64.ArgMax(x.AsSpan(i * vocab, vocab)) == Reference64.ArgMax(q.AsSpan(i * vocab, vocab)) ? 1 : 0;
@@ -49,6 +51,8 @@ public sealed class ComparisonUncertaintyTests
         {
             ["mean_kld"] = (MeanSe(kl).Mean, t.MeanKl),
             ["mean_kld_se"] = (MeanSe(kl).Se, t.MeanKlError),
+            ["mean_reverse_kld"] = (MeanSe(reverseKl).Mean, t.MeanReverseKl),
+            ["mean_reverse_kld_se"] = (MeanSe(reverseKl).Se, t.MeanReverseKlError),
             ["mean_js_se"] = (MeanSe(js).Se, t.MeanJsError),
             ["ppl_base"] = (Math.Exp(mb), t.PerplexityBase),
             ["ppl_base_se"] = (Math.Exp(mb) * sb, t.PerplexityBaseError),
@@ -87,12 +91,47 @@ public sealed class ComparisonUncertaintyTests
             return CorpusPartial.Load(path);
         })).Comparison!;
         Assert.Equal(t.MeanKlError, merged.MeanKlError);
+        Assert.True(merged.HasReverseKl);
+        Assert.Equal(t.MeanReverseKl, merged.MeanReverseKl);
+        Assert.Equal(t.MeanReverseKlError, merged.MeanReverseKlError);
         Assert.Equal(t.PerplexityDifferenceError, merged.PerplexityDifferenceError);
         Assert.Equal(t.RmsDeltaPError, merged.RmsDeltaPError);
         Assert.Equal(t.LnPerplexityCorrelation, merged.LnPerplexityCorrelation);
         foreach (var ((name, one), (_, sketch)) in t.DeltaPPercentiles().Zip(merged.DeltaPPercentiles()))
         {
             Assert.True(Math.Abs(one - sketch) <= LinearHistogram.AbsoluteError * 1.001, $"delta-p {name}: one run {one:R}, merged sketch {sketch:R}");
+        }
+    }
+
+    /// <summary>Compare's per-row outputs are the values its totals sum, and the single measures' values.</summary>
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("ilgpu-cpu")]
+    public void Compare_per_row_outputs_are_the_single_measures(string device)
+    {
+        var data = new TestData();
+        const int rows = 37, vocab = 333;
+        var x = data.Logits(rows, vocab);
+        var q = data.Perturbed(x, 0.7);
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = device });
+        var p = Logits.Float32(x, vocab);
+        var t = Logits.Float32(q, vocab);
+        float[] kl = new float[rows], reverse = new float[rows], js = new float[rows];
+        var totals = new ComparisonAccumulator();
+        engine.Compare(p, t, totals, perRow: new ComparisonRows { Kl = kl, ReverseKl = reverse, JensenShannon = js });
+        float[] forwardAlone = new float[rows], reverseAlone = new float[rows], jsAlone = new float[rows];
+        engine.KlDivergence(p, t, forwardAlone);
+        engine.KlDivergence(p, t, reverseAlone, KlDirection.Reverse);
+        engine.JensenShannon(p, t, jsAlone);
+        Assert.Equal(forwardAlone, kl);
+        Assert.Equal(reverseAlone, reverse);
+        Assert.Equal(jsAlone, js);
+        Assert.Equal(reverse.Sum(v => (double)v) / rows, totals.MeanReverseKl, 12);
+        for (int i = 0; i < rows; i++)
+        {
+            double expected = Reference64.Kl(Reference64.Scaled(q.AsSpan(i * vocab, vocab), 1), Reference64.Scaled(x.AsSpan(i * vocab, vocab), 1));
+            Assert.True(Math.Abs(reverse[i] - expected) <= (2e-5 * expected) + 1e-7, $"row {i}: reverse KL {reverse[i]:R}, float64 {expected:R} ({device}, seed {data.Seed})");
+            Assert.NotEqual(kl[i], reverse[i]);
         }
     }
 
