@@ -16,9 +16,9 @@ internal static class CompareCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
-        var baseOption = new Option<string>("--base") { Description = "Base logits [N,V] or [B,T,V] (.npy, .safetensors or torch.save .pt), a llama.cpp .kld file (its tokens are the targets), or a .npy stream from a named pipe or - (standard input).", Required = true };
-        var testOption = new Option<string>("--test") { Description = "Test logits, same shape as the base, a .kld file of the same tokens, or a .npy stream (a named pipe, or -).", Required = true };
-        var targets = new Option<string?>("--targets") { Description = "Optional targets [N] or [B,T]: adds ppl_base, ppl_test and delta-p." };
+        var baseOption = FileListOption.Create("--base", "Base logits [N,V] or [B,T,V] (.npy, .safetensors or torch.save .pt), a llama.cpp .kld file (its tokens are the targets), or a .npy stream from a named pipe or - (standard input).", required: true);
+        var testOption = FileListOption.Create("--test", "Test logits, same shape as the base, a .kld file of the same tokens, or a .npy stream (a named pipe, or -).", required: true);
+        var targets = FileListOption.Create("--targets", "Optional targets [N] or [B,T]: adds ppl_base, ppl_test and delta-p; one per base file.");
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside .safetensors or .pt logits files (default: the only one)." };
         var ignore = new Option<long>("--ignore-index") { Description = "With targets: rows whose target equals this are left out.", DefaultValueFactory = _ => -100 };
         var temperature = new Option<float>("--temperature") { Description = "Divide both logits by T > 0.", DefaultValueFactory = _ => 1f };
@@ -35,13 +35,14 @@ internal static class CompareCommand
         {
             var clock = Stopwatch.StartNew();
             float t = parse.GetValue(temperature);
-            if (parse.GetValue(baseOption) == RowSources.StandardInput && parse.GetValue(testOption) == RowSources.StandardInput)
+            string[] basePaths = parse.GetValue(baseOption)!, testPaths = parse.GetValue(testOption)!;
+            if (basePaths.Contains(RowSources.StandardInput) && testPaths.Contains(RowSources.StandardInput))
             {
                 throw CliException.Usage("--base and --test cannot both be standard input (-): stream one of them through a named pipe (mkfifo).");
             }
 
-            using var p = RowSources.Open(parse.GetValue(baseOption)!, parse.GetValue(targets), new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
-            using var q = RowSources.Open(parse.GetValue(testOption)!, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
+            using var p = RowSources.Open(basePaths, FileListOption.Get(parse, targets), new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
+            using var q = RowSources.Open(testPaths, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
             CheckPair(p, q);
             var (shard, shardFrom) = corpus.ParseShard(parse);
             corpus.CheckPipes(parse, shard, p, q);
@@ -80,9 +81,22 @@ internal static class CompareCommand
         return command;
     }
 
-    /// <summary>Both sides must score the same tokens: same shape for tensor files, same tokens for .kld files.</summary>
+    /// <summary>
+    /// Both sides must score the same tokens: same shape for tensor files, same tokens for .kld files,
+    /// file by file where both sides list as many files (else their rows must add up to the same).
+    /// </summary>
     private static void CheckPair(RowSource p, RowSource q)
     {
+        if (p is ConcatenatedRowSource cp && q is ConcatenatedRowSource cq && cp.Parts.Count == cq.Parts.Count)
+        {
+            foreach (var (pp, qq) in cp.Parts.Zip(cq.Parts))
+            {
+                CheckPair(pp, qq);
+            }
+
+            return;
+        }
+
         if (p is FileRowSource fp && q is FileRowSource fq && fp.ShapeText != fq.ShapeText)
         {
             throw CliException.BadData($"{q.Name}: shape {fq.ShapeText} differs from the base logits' {fp.ShapeText} ({p.Name}).");

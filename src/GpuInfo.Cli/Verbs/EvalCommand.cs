@@ -15,8 +15,8 @@ internal static class EvalCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
-        var logits = new Option<string>("--logits") { Description = "Logits [N,V] or [B,T,V] (.npy, .safetensors or torch.save .pt), a llama.cpp .kld file (log-probs with their tokens), or a .npy stream from a named pipe or - (standard input).", Required = true };
-        var targets = new Option<string?>("--targets") { Description = "Targets [N] or [B,T], int32 or int64 (required, except for a .kld file, which carries its tokens)." };
+        var logits = FileListOption.Create("--logits", "Logits [N,V] or [B,T,V] (.npy, .safetensors or torch.save .pt), a llama.cpp .kld file (log-probs with their tokens), or a .npy stream from a named pipe or - (standard input).", required: true);
+        var targets = FileListOption.Create("--targets", "Targets [N] or [B,T], int32 or int64 (required, except for a .kld file, which carries its tokens); one per logits file.");
         var tensor = new Option<string?>("--tensor") { Description = "Tensor name inside a .safetensors or .pt logits file (default: the only one)." };
         var targetsTensor = new Option<string?>("--targets-tensor") { Description = "Tensor name inside a .safetensors or .pt targets file." };
         var ignore = new Option<long>("--ignore-index") { Description = "Targets equal to this are not scored (PyTorch's default, -100).", DefaultValueFactory = _ => -100 };
@@ -24,7 +24,7 @@ internal static class EvalCommand
         var temperature = new Option<float>("--temperature") { Description = "Divide logits by T > 0.", DefaultValueFactory = _ => 1f };
         var shift = new Option<bool>("--shift") { Description = "Score position t against the target at t+1 within each sequence (causal LM)." };
         var rates = new TextRates();
-        var bytesFile = new Option<string?>("--bytes") { Description = "Per-token byte counts [N] or [B,T] (int), aligned with the targets: adds bits_per_byte and byte_perplexity over the scored tokens." };
+        var bytesFile = FileListOption.Create("--bytes", "Per-token byte counts [N] or [B,T] (int), aligned with the targets: adds bits_per_byte and byte_perplexity over the scored tokens; one per targets file.");
         var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
         var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy): 0 for ignored targets, NaN where --shift leaves none.", 64);
         var command = new Command("eval", "Cross-entropy, perplexity, bits per token, entropy and top-1 accuracy of logits against targets.")
@@ -43,21 +43,21 @@ internal static class EvalCommand
                 LabelSmoothing = parse.GetValue(smoothing),
                 Temperature = parse.GetValue(temperature),
             };
-            string logitsPath = parse.GetValue(logits)!;
+            string[] logitsPaths = parse.GetValue(logits)!;
+            string[]? targetsPaths = FileListOption.Get(parse, targets), bytesPaths = FileListOption.Get(parse, bytesFile);
             const string targetsRequired = "Option '--targets' is required (except with a .kld file, which carries its tokens).";
-            if (parse.GetValue(targets) is null && (parse.GetValue(shift) || parse.GetValue(bytesFile) is not null))
+            if (targetsPaths is null && (parse.GetValue(shift) || bytesPaths is not null))
             {
                 throw CliException.Usage(targetsRequired);
             }
 
             // Opened before anything else reads the path: a pipe can be opened and read only once.
-            using var source = RowSources.Open(logitsPath, parse.GetValue(targets), new FileRowSourceOptions
+            using var source = RowSources.Open(logitsPaths, targetsPaths, new FileRowSourceOptions
             {
                 LogitsTensor = parse.GetValue(tensor),
                 TargetsTensor = parse.GetValue(targetsTensor),
                 Shift = parse.GetValue(shift),
-                TargetBytesPath = parse.GetValue(bytesFile),
-            });
+            }, bytesPaths);
             if (!source.HasTargets)
             {
                 throw CliException.Usage(targetsRequired);
@@ -67,7 +67,7 @@ internal static class EvalCommand
             var (shard, shardFrom) = corpus.ParseShard(parse);
             corpus.CheckPipes(parse, shard, source);
             var (bytes, words) = rates.Parse(parse);
-            if (bytes is not null && parse.GetValue(bytesFile) is not null)
+            if (bytes is not null && bytesPaths is not null)
             {
                 throw CliException.Usage("give --bytes (per token) or --total-bytes, not both.");
             }

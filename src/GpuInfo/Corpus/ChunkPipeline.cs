@@ -181,16 +181,23 @@ internal sealed class ChunkPipeline : IDisposable
             return;
         }
 
-        try
+        var failures = new Exception?[_sources.Length];
+        Parallel.For(0, _sources.Length, i =>
         {
-            Parallel.For(0, _sources.Length, i => ReadOne(set, i, first, rows));
-        }
-        catch (AggregateException e)
+            try
+            {
+                ReadOne(set, i, first, rows);
+            }
+            catch (Exception e)
+            {
+                failures[i] = e;
+            }
+        });
+
+        // The first source's failure wins when both fail, so that the error does not depend on timing.
+        if (Array.Find(failures, f => f is not null) is { } failure)
         {
-            // The first source's failure wins when both fail, so that the error does not depend on timing.
-            var failures = e.Flatten().InnerExceptions;
-            var earliest = failures.OfType<RowSourceException>().MinBy(f => Array.FindIndex(_sources, s => s.Name == f.Source));
-            ExceptionDispatchInfo.Capture(earliest ?? failures[0]).Throw();
+            ExceptionDispatchInfo.Capture(failure).Throw();
         }
     }
 
@@ -201,7 +208,7 @@ internal sealed class ChunkPipeline : IDisposable
         {
             _sources[i].Read(set[i]);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not (OperationCanceledException or RowSourceException))
         {
             string problem = e is Formats.InvalidFileException f && f.Path == _sources[i].Name ? f.Problem : e.Message;
             throw new RowSourceException(_sources[i].Name, -1, $"reading rows [{first}, {first + rows}): {problem}", e);

@@ -70,7 +70,7 @@ public static class CorpusRun
             }
             catch (InvalidInputException e) when (e.Row >= 0)
             {
-                throw new RowSourceException(e.ParamName == "targets" ? source.TargetsName : source.Name, block.FirstRow + e.Row, e.Problem, e);
+                throw RowSourceException.At(source, block.FirstRow + e.Row, e.ParamName == "targets", e.Problem, e);
             }
 
             if (r.TopK is { } topK)
@@ -166,8 +166,7 @@ public static class CorpusRun
             }
             catch (InvalidInputException e) when (e.Row >= 0)
             {
-                string name = e.ParamName switch { "testLogits" => testSource.Name, "targets" => baseSource.TargetsName, _ => baseSource.Name };
-                throw new RowSourceException(name, p.FirstRow + e.Row, e.Problem, e);
+                throw RowSourceException.At(e.ParamName == "testLogits" ? testSource : baseSource, p.FirstRow + e.Row, e.ParamName == "targets", e.Problem, e);
             }
 
             foreach (int k in r.TopK ?? [])

@@ -111,6 +111,9 @@ public sealed class RowBlock
         _external = false;
     }
 
+    /// <summary>Renumbers the block's rows without touching what it holds (a concatenation hands a part its own row numbers).</summary>
+    internal void Rebase(long firstRow) => FirstRow = firstRow;
+
     private ReadOnlyMemory<T> External<T>(ReadOnlyMemory<T> rows, ScalarType type)
     {
         if (type != Type)

@@ -84,6 +84,14 @@ public abstract class RowSource : IDisposable
     {
     }
 
+    /// <summary>
+    /// Where global row <paramref name="row"/> lies, for error messages: the name of what holds its
+    /// values (or, with <paramref name="target"/>, its target) and its row there. A source of one file
+    /// returns <see cref="Name"/> (or <see cref="TargetsName"/>) and the row itself; a concatenation
+    /// names the part's file and the row within it.
+    /// </summary>
+    protected internal virtual (string Name, long Row) Locate(long row, bool target) => (target ? TargetsName : Name, row);
+
     /// <summary>Fills <paramref name="block"/> with rows [block.FirstRow, block.FirstRow + block.Rows) and, when <see cref="HasTargets"/>, their targets.</summary>
     protected internal abstract void Read(RowBlock block);
 

@@ -3,7 +3,7 @@ namespace GpuInfo.Corpus;
 /// <summary>
 /// A corpus run could not use a source's data: a row the engine refused (NaN, +inf, all -inf, a
 /// target out of range), a read that failed, or sources that do not fit together. The message names
-/// the source (a file path for files) and, where there is one, the global row.
+/// the source (a file path for files) and, where there is one, the row (in the file that holds it).
 /// </summary>
 public sealed class RowSourceException : Exception
 {
@@ -32,10 +32,17 @@ public sealed class RowSourceException : Exception
         Source = Problem = string.Empty;
     }
 
+    /// <summary>A problem with <paramref name="source"/>'s global row <paramref name="row"/>, named where the source says it lies (<see cref="RowSource.Locate"/>).</summary>
+    internal static RowSourceException At(RowSource source, long row, bool target, string problem, Exception? innerException = null)
+    {
+        var (name, local) = source.Locate(row, target);
+        return new RowSourceException(name, local, problem, innerException);
+    }
+
     /// <summary>The source's name (<see cref="RowSource.Name"/> or <see cref="RowSource.TargetsName"/>).</summary>
     public new string Source { get; }
 
-    /// <summary>The global row, or -1 when the problem is not one row's.</summary>
+    /// <summary>The row (within <see cref="Source"/>), or -1 when the problem is not one row's.</summary>
     public long Row { get; } = -1;
 
     public string Problem { get; }

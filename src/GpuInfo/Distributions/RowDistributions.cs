@@ -77,7 +77,7 @@ internal static class RowDistributions
                         : Softmax(values, row, inverseT, out negH, out inverseSums[sumsRow + i], negativeEntropies is not null);
                     if (problem is not null)
                     {
-                        throw new RowSourceException(rows.Source.Name, first + r, problem);
+                        throw RowSourceException.At(rows.Source, first + r, target: false, problem);
                     }
 
                     if (negativeEntropies is not null)
