@@ -52,7 +52,7 @@ public class ModelPerplexityBenchmarks
             throw new InvalidOperationException($"MeasuresOnly keeps float32 logits; {source.Name} gives {source.Type}.");
         }
 
-        int maxRows = (int)(new CorpusRunOptions().ChunkBytes / source.RowBytes);
+        int maxRows = (int)((64L << 20) / source.RowBytes); // gpuinfo perplexity's chunk
         var block = new RowBlock(maxRows, source.Vocab, source.Type, true, true);
         for (long rows = 0; rows < source.Rows; rows += block.Rows)
         {

@@ -5,7 +5,8 @@ using GpuInfo.Corpus;
 namespace GpuInfo.Cli;
 
 /// <summary>Options of the verbs that run over a corpus (eval, compare): shard, partials, per-token output, chunk size.</summary>
-internal sealed class CorpusOptions(string perTokenDescription, int defaultChunkMb)
+/// <param name="defaultChunkMb">The chunk size without --chunk-mb; null lets the engines choose (<see cref="InfoEngine.CorpusChunkBytesPerSource"/>).</param>
+internal sealed class CorpusOptions(string perTokenDescription, int? defaultChunkMb = null)
 {
     public Option<string?> PerToken { get; } = new("--per-token") { Description = perTokenDescription };
 
@@ -20,7 +21,11 @@ internal sealed class CorpusOptions(string perTokenDescription, int defaultChunk
 
     public Option<string?> PartialDir { get; } = new("--partial-dir") { Description = "Write mergeable totals to DIR/part-<i>-of-<n>.json (created if needed), atomically; 'gpuinfo merge DIR' merges them." };
 
-    public Option<int> ChunkMb { get; } = new("--chunk-mb") { Description = "Rows read per chunk (all inputs together), in MiB.", DefaultValueFactory = _ => defaultChunkMb };
+    public Option<int?> ChunkMb { get; } = new("--chunk-mb")
+    {
+        Description = "Rows read per chunk (all inputs together), in MiB (default: "
+            + (defaultChunkMb is { } mb ? $"{mb}" : "per input, 4 MiB per thread of the CPU path, 8 to 64 MiB, so that a chunk is still in the caches when it is measured; 64 MiB on an accelerator") + ").",
+    };
 
     public void AddTo(Command command)
     {
@@ -75,7 +80,7 @@ internal sealed class CorpusOptions(string perTokenDescription, int defaultChunk
     /// <summary>Runs <paramref name="run"/> over <paramref name="source"/>'s shard with a progress bar, per-token file and partial as asked.</summary>
     public CorpusPartial Run(ParseResult parse, RowSource source, long rowBytes, string label, bool quiet, Shard shard, Func<CorpusRunOptions, CorpusPartial> run)
     {
-        int chunk = parse.GetValue(ChunkMb);
+        int? chunk = parse.GetValue(ChunkMb) ?? defaultChunkMb;
         if (chunk < 1)
         {
             throw CliException.Usage($"--chunk-mb must be at least 1, got {chunk}.");
@@ -112,7 +117,7 @@ internal sealed class CorpusOptions(string perTokenDescription, int defaultChunk
         var partial = ProgressBar.Run(!quiet, label, count * rowBytes, progress => run(new CorpusRunOptions
         {
             Shard = shard,
-            ChunkBytes = (long)chunk << 20,
+            ChunkBytes = (long?)chunk << 20,
             Progress = progress,
             PerRow = perToken?.Handler,
         }));

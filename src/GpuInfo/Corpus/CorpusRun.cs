@@ -208,7 +208,8 @@ public static class CorpusRun
         CorpusRunOptions run, CancellationToken cancellationToken, Func<int, TWorker> create, Action<InfoEngine, TWorker, RowBlock[]> process)
         where TWorker : Worker
     {
-        using var pipeline = new ChunkPipeline(sources, first, count, run.ChunkBytes, engines.Count, cancellationToken);
+        long chunkBytes = run.ChunkBytes ?? sources.Length * engines.Max(e => e.CorpusChunkBytesPerSource);
+        using var pipeline = new ChunkPipeline(sources, first, count, chunkBytes, engines.Count, cancellationToken);
         var workers = Enumerable.Range(0, engines.Count).Select(_ => create(pipeline.ChunkRows)).ToArray();
         long rowBytes = sources.Sum(s => s.RowBytes), done = 0;
         var gate = new Lock();

@@ -9,8 +9,11 @@ public sealed record CorpusRunOptions
     /// <summary>The share of rows to run (default all).</summary>
     public Shard Shard { get; init; } = Shard.All;
 
-    /// <summary>Bytes of row values per chunk, all sources together (default 64 MiB). Memory holds two chunks.</summary>
-    public long ChunkBytes { get; init; } = 64L << 20;
+    /// <summary>
+    /// Bytes of row values per chunk, all sources together; memory holds two chunks. Null (the
+    /// default) lets the engines choose (<see cref="InfoEngine.CorpusChunkBytesPerSource"/> per source).
+    /// </summary>
+    public long? ChunkBytes { get; init; }
 
     /// <summary>Told after every chunk, on the calling thread.</summary>
     public IProgress<CorpusProgress>? Progress { get; init; }
@@ -44,7 +47,7 @@ public sealed record CorpusRunOptions
             throw new ArgumentOutOfRangeException(nameof(TopK), string.Join(",", topK), "top-k needs one or more distinct k >= 1.");
         }
 
-        if (ChunkBytes < 1)
+        if (ChunkBytes is < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(ChunkBytes), ChunkBytes, "chunk size must be at least 1 byte.");
         }

@@ -112,12 +112,12 @@ internal static class CorpusCheck
 
     public static List<string> Texts(IEnumerable<(string Name, ExactSum Sum)> sums) => [.. sums.Select(s => $"{s.Name}={s.Sum.ToExactString()}")];
 
-    /// <summary>Chunk sizes: 1 byte (one row a chunk), 3 rows' worth plus a little (odd chunks, a short last one), and the default.</summary>
-    public static long ChunkBytes(int mode, long rowBytes) => mode switch
+    /// <summary>Chunk sizes: 1 byte (one row a chunk), 3 rows' worth plus a little (odd chunks, a short last one), and the engine's choice (null).</summary>
+    public static long? ChunkBytes(int mode, long rowBytes) => mode switch
     {
         1 => 1,
         3 => (3 * rowBytes) + 7,
-        _ => new CorpusRunOptions().ChunkBytes,
+        _ => null,
     };
 
     public static void Shuffle<T>(Random rng, IList<T> list)
@@ -182,6 +182,35 @@ internal sealed class ScriptedSource(float[] values, int vocab, long[] targets, 
 public sealed class CorpusRunTests(CorpusEngineFixture fixture) : IClassFixture<CorpusEngineFixture>
 {
     private readonly InfoEngine _engine = fixture.Engine;
+
+    /// <summary>
+    /// Without a chunk size, a run reads what its engine asks for: on the SIMD path 4 MiB per thread
+    /// per source (8 to 64 MiB), so that a chunk read just before it is measured is still cached; on
+    /// an accelerator 64 MiB per source.
+    /// </summary>
+    [Theory]
+    [InlineData("cpu", 1, 8)]
+    [InlineData("cpu", 2, 8)]
+    [InlineData("cpu", 5, 20)]
+    [InlineData("cpu", 64, 64)]
+    [InlineData("ilgpu-cpu", 2, 64)]
+    public void The_default_chunk_is_the_engines_choice(string device, int threads, int mib)
+    {
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = device, MaxDegreeOfParallelism = threads });
+        Assert.Equal((long)mib << 20, engine.CorpusChunkBytesPerSource);
+        if (device != "cpu" || threads != 2)
+        {
+            return;
+        }
+
+        const int vocab = 16384, rows = 300; // 64 KiB a row: 128 rows in 8 MiB
+        var data = new TestData();
+        var x = data.Logits(rows, vocab, 1.0);
+        var chunks = new List<int>();
+        CorpusRun.Compare(engine, MemoryRowSource.Float32(x, vocab), MemoryRowSource.Float32(x, vocab),
+            run: new CorpusRunOptions { PerRow = (first, values) => chunks.Add(values.Length) });
+        Assert.Equal([128, 128, 44], chunks); // two sources: 16 MiB a chunk, 8 MiB of each
+    }
 
     public static TheoryData<int, int> ChunksAndOptions => new()
     {
