@@ -20,9 +20,9 @@ internal sealed class IbRowsInput
 
     public Option<string?> Joint { get; } = new("--joint") { Description = "Non-negative [X,Y] matrix (.npy/.safetensors/.pt); normalised to p(x,y)." };
 
-    public Option<string?> Logits { get; } = new("--logits") { Description = "Rows of logits [contexts, vocab] (.npy/.safetensors/.pt, fp32/fp16/bf16, or a llama.cpp .kld): p(y|x) = softmax(z/T), read in chunks." };
+    public Option<string[]> Logits { get; } = FileListOption.Create("--logits", "Rows of logits [contexts, vocab] (.npy/.safetensors/.pt, fp32/fp16/bf16, or a llama.cpp .kld): p(y|x) = softmax(z/T), read in chunks.");
 
-    public Option<string?> Probabilities { get; } = new("--probs") { Description = "Rows of probabilities [contexts, vocab], each summing to 1." };
+    public Option<string[]> Probabilities { get; } = FileListOption.Create("--probs", "Rows of probabilities [contexts, vocab], each summing to 1.");
 
     public Option<string?> Model { get; } = new("--model")
     {
@@ -62,10 +62,14 @@ internal sealed class IbRowsInput
         _model.AddTo(command);
     }
 
-    /// <summary>The file the distribution comes from (the model's, for --model), checking that exactly one of --joint, --logits, --probs, --model is given and that the options given apply to it.</summary>
+    /// <summary>
+    /// The file the distribution comes from (the model's, for --model; the first of several rows files,
+    /// with how many follow), checking that exactly one of --joint, --logits, --probs, --model is given
+    /// and that the options given apply to it.
+    /// </summary>
     public (string Path, bool Rows) Input(ParseResult parse)
     {
-        var given = new[] { ("--joint", parse.GetValue(Joint)), ("--logits", parse.GetValue(Logits)), ("--probs", parse.GetValue(Probabilities)), ("--model", parse.GetValue(Model)) }
+        var given = new[] { ("--joint", parse.GetValue(Joint)), ("--logits", Named(RowFiles(parse, Logits))), ("--probs", Named(RowFiles(parse, Probabilities))), ("--model", parse.GetValue(Model)) }
             .Where(g => g.Item2 is not null).ToArray();
         if (given.Length != 1)
         {
@@ -102,7 +106,7 @@ internal sealed class IbRowsInput
             throw CliException.Usage("--weights and --temperature apply to --logits and --probs, not --joint.");
         }
 
-        if (parse.GetValue(Probabilities) is not null && parse.GetResult(Temperature) is { Implicit: false })
+        if (RowFiles(parse, Probabilities) is not null && parse.GetResult(Temperature) is { Implicit: false })
         {
             throw CliException.Usage("--temperature applies to --logits, not --probs.");
         }
@@ -129,6 +133,15 @@ internal sealed class IbRowsInput
 
         return (given[0].Item2!, rows);
     }
+
+    private static string[]? RowFiles(ParseResult parse, Option<string[]> option) => FileListOption.Get(parse, option);
+
+    private static string? Named(string[]? files) => files switch
+    {
+        null => null,
+        [var one] => one,
+        _ => $"{files[0]} (+{files.Length - 1} more files)",
+    };
 
     /// <summary>The engine options --resident-mib sets (on top of --device).</summary>
     public InfoEngineOptions EngineOptions(ParseResult parse, InfoEngineOptions options) =>
@@ -164,13 +177,13 @@ internal sealed class IbRowsInput
             }
             else
             {
-                source = RowSources.Open(path);
+                source = RowSources.Open(RowFiles(parse, Logits) ?? RowFiles(parse, Probabilities)!, null);
             }
 
             double[]? weights = parse.GetValue(Weights) is { } weightsPath ? ReadWeights(weightsPath, source) : null;
             // Read before the solve, so that a bad --vocab fails at once.
             string[]? names = contexts is null && parse.GetValue(Vocab) is { } namesPath ? ReadVocab(namesPath, source.Vocab) : null;
-            var rows = parse.GetValue(Probabilities) is not null
+            var rows = RowFiles(parse, Probabilities) is not null
                 ? ConditionalRows.FromProbabilities(source, weights)
                 : ConditionalRows.FromLogits(source, temperature, weights);
             return new OpenedRows(rows, contexts, model, names);

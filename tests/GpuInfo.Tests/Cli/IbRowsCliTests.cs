@@ -66,6 +66,33 @@ public sealed class IbRowsCliTests : IDisposable
         }
     }
 
+    /// <summary>Rows in several files are one set of contexts, in the order given: the same solution as one file.</summary>
+    [Fact]
+    public void Ib_over_several_files_is_ib_over_their_rows()
+    {
+        int seed = Environment.TickCount;
+        var planted = new PlantedLogits(groups: 3, perGroup: 8, vocab: 301, spread: 2, noise: 0.3, seed: seed);
+        string whole = _dir.File("all.npy"), first = _dir.File("a.npy"), second = _dir.File("b.npy"), assignments = _dir.File("parts.npy");
+        int split = 10;
+        NpyFormat.Write<float>(whole, planted.Values, [planted.Rows, planted.Vocab]);
+        NpyFormat.Write<float>(first, planted.Values.AsSpan(0, split * planted.Vocab).ToArray(), [split, planted.Vocab]);
+        NpyFormat.Write<float>(second, planted.Values.AsSpan(split * planted.Vocab).ToArray(), [planted.Rows - split, planted.Vocab]);
+        string[] solve = ["--beta", "50", "--clusters", "3", "--seed", "7", "--device", "cpu"];
+        var one = CliRunner.Json(["ib", "--logits", whole, .. solve]);
+        var parts = CliRunner.Json(["ib", "--logits", first, second, "--assignments", assignments, .. solve]);
+        foreach (string key in new[] { "i_xt_bits", "i_ty_bits", "h_t_bits", "i_xy_bits" })
+        {
+            Assert.True(Math.Abs(CliRunner.Number(one[key]) - CliRunner.Number(parts[key])) <= 1e-6 * Math.Abs(CliRunner.Number(one[key])) + 1e-9,
+                $"{key}: one file {one[key]}, two files {parts[key]} (seed {seed})");
+        }
+
+        Assert.Equal([planted.Rows], NpyFormat.Read(assignments).Shape);
+        Assert.Equal(planted.Rows, parts["clusters"]!.AsArray().Sum(c => (int)c!["contexts"]!));
+        string other = _dir.File("v.npy");
+        NpyFormat.Write<float>(other, new float[2 * (planted.Vocab + 1)], [2, planted.Vocab + 1]);
+        CliRunner.Fails(3, [other, $"vocabulary {planted.Vocab + 1}"], "ib", "--logits", first, other, "--beta", "1", "--device", "cpu");
+    }
+
     [Fact]
     public void Top_token_probabilities_keep_three_significant_digits()
     {
