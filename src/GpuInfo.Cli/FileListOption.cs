@@ -8,13 +8,27 @@ namespace GpuInfo.Cli;
 /// </summary>
 internal static class FileListOption
 {
-    public static Option<string[]> Create(string name, string description, bool required = false) => new(name)
+    public static Option<string[]> Create(string name, string description, bool required = false)
     {
-        Description = description + " Several files (e.g. a shell glob) are read as one corpus, in the order given.",
-        Required = required,
-        AllowMultipleArgumentsPerToken = true,
-        Arity = required ? ArgumentArity.OneOrMore : ArgumentArity.ZeroOrMore,
-    };
+        var option = new Option<string[]>(name)
+        {
+            Description = description + " Several files (e.g. a shell glob) are read as one corpus, in the order given.",
+            Required = required,
+            AllowMultipleArgumentsPerToken = true,
+            Arity = ArgumentArity.OneOrMore, // when given, at least one file; an optional list may still be left out
+        };
+
+        // A list takes every word up to the next option, and the parser hands it an option's name
+        // when no file came before it ("--logits --targets y.npy"): that is a missing file, not a file.
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.FirstOrDefault(t => t.Value.StartsWith("--", StringComparison.Ordinal)) is { } token)
+            {
+                result.AddError($"{name} needs one or more files before the next option; got '{token.Value}'.");
+            }
+        });
+        return option;
+    }
 
     /// <summary>The files given, or null when the option is absent.</summary>
     public static string[]? Get(ParseResult parse, Option<string[]> option) => parse.GetValue(option) is { Length: > 0 } files ? files : null;

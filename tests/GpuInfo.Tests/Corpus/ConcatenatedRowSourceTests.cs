@@ -193,6 +193,8 @@ public sealed class ConcatenatedRowSourceTests : IClassFixture<CorpusEngineFixtu
             Assert.Equal(compareWhole[key]!.ToJsonString(), compareParts[key]!.ToJsonString());
         }
 
+        CliRunner.Fails(2, ["--logits needs one or more files before the next option", "'--targets'"], "eval", "--logits", "--targets", File("y0.npy"), "--device", "cpu");
+        CliRunner.Fails(2, ["--targets"], "eval", "--logits", File("x0.npy"), "--targets", "--device", "cpu");
         CliRunner.Fails(2, ["2 targets files for 3 logits files"], ["eval", "--logits", .. Parts("x"), "--targets", File("y0.npy"), File("y1.npy"), "--device", "cpu"]);
         NpyFormat.Write<float>(File("v.npy"), _data.Logits(T, Vocab + 1), [1, T, Vocab + 1]);
         CliRunner.Fails(3, [File("v.npy"), $"vocabulary {Vocab + 1}"], "compare", "--base", File("x0.npy"), File("v.npy"), "--test", File("q0.npy"), "--device", "cpu");
