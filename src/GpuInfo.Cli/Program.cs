@@ -32,6 +32,7 @@ public static class Program
             RdCommand.Create(stdout),
             CapacityCommand.Create(stdout),
             MiCommand.Create(stdout),
+            InspectCommand.Create(stdout),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

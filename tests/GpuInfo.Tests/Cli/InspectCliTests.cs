@@ -1,0 +1,88 @@
+using System.Text.Json.Nodes;
+using GpuInfo.Formats;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Cli;
+
+/// <summary><c>gpuinfo inspect</c>: every tensor of a file with its dtype, shape and whether it is read, against the files' own contents.</summary>
+public sealed class InspectCliTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static JsonArray Tensors(JsonObject report, int file) => report["files"]![file]!["tensors"]!.AsArray();
+
+    private static long[] Shape(JsonNode tensor) => [.. tensor["shape"]!.AsArray().Select(d => d!.GetValue<long>())];
+
+    [Fact]
+    public void A_torch_file_lists_its_tensors_as_the_readers_see_them()
+    {
+        string nested = TorchFormatTests.Fixture("nested.pt"), dict = TorchFormatTests.Fixture("dict.pt");
+        var report = CliRunner.Json("inspect", nested, dict);
+        var tensors = Tensors(report, 0);
+        Assert.Equal(["out.logits", "ids.0"], tensors.Select(t => (string)t!["name"]!));
+        var logits = TensorInfo.Open(nested, "out.logits");
+        Assert.Equal(logits.Shape, Shape(tensors[0]!));
+        Assert.Equal("float32", (string)tensors[0]!["dtype"]!);
+        Assert.Equal(logits.ByteLength, (long)tensors[0]!["bytes"]!);
+        Assert.Equal(logits.DataOffset, (long)tensors[0]!["data_offset"]!);
+        Assert.Equal("int32", (string)tensors[1]!["dtype"]!);
+        Assert.All(tensors, t => Assert.True((bool)t!["readable"]!));
+        Assert.Equal(NpyFormat.Read(TorchFormatTests.Fixture("nested.out.logits.npy")).Shape, Shape(tensors[0]!));
+
+        var others = report["files"]![1]!["other_values"]!.AsObject();
+        Assert.Equal(["note", "step"], others.Select(kv => kv.Key).Order());
+        Assert.Equal("int64", (string)Tensors(report, 1).Single(t => (string)t!["name"]! == "labels")!["dtype"]!);
+    }
+
+    [Fact]
+    public void Tensors_that_are_not_read_say_why()
+    {
+        var report = CliRunner.Json("inspect", TorchFormatTests.Fixture("noncontiguous.pt"), TorchFormatTests.Fixture("uint8.pt"));
+        var view = Tensors(report, 0).Single(t => (string)t!["name"]! == "logits")!;
+        Assert.False((bool)view["readable"]!);
+        Assert.Contains(".contiguous()", (string)view["problem"]!, StringComparison.Ordinal);
+        Assert.True((bool)Tensors(report, 0).Single(t => (string)t!["name"]! == "ok")!["readable"]!);
+        var mask = Tensors(report, 1).Single(t => (string)t!["name"]! == "mask")!;
+        Assert.False((bool)mask["readable"]!);
+        Assert.Equal("uint8", (string)mask["dtype"]!);
+    }
+
+    [Fact]
+    public void Safetensors_npy_and_kld_files_are_described()
+    {
+        string st = _dir.File("two.safetensors"), npy = _dir.File("x.npy");
+        SafetensorsFormat.Write(st, [("logits", DType.BFloat16, [2, 3, 5], new byte[60]), ("labels", DType.Int64, [2, 3], new byte[48])]);
+        NpyFormat.Write<float>(npy, new float[21], [3, 7]);
+        string kld = Path.Combine(AppContext.BaseDirectory, "Formats", "LlamaCpp", "base.kld");
+        var report = CliRunner.Json("inspect", st, npy, kld);
+        var tensors = Tensors(report, 0);
+        Assert.Equal(["logits", "labels"], tensors.Select(t => (string)t!["name"]!));
+        Assert.Equal(["bfloat16", "int64"], tensors.Select(t => (string)t!["dtype"]!));
+        Assert.Equal([2L, 3, 5], Shape(tensors[0]!));
+        Assert.Equal(60, (long)tensors[0]!["bytes"]!);
+        Assert.Equal([3L, 7], Shape(Tensors(report, 1).Single()!));
+        var header = report["files"]![2]!.AsObject();
+        var format = KldFormat.Read(kld);
+        Assert.Equal(format.Vocab, (int)header["n_vocab"]!);
+        Assert.Equal(format.Context, (int)header["n_ctx"]!);
+        Assert.Equal(format.Rows, (long)header["rows"]!);
+
+        // The table (no --json) holds shapes, whose brackets are not markup.
+        var (code, stdout, stderr) = CliRunner.Run("inspect", st, npy, kld);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("[2, 3, 5]", stdout, StringComparison.Ordinal);
+        Assert.Contains("n_vocab", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Files_it_cannot_open_are_one_line_errors()
+    {
+        CliRunner.Fails(3, ["module.pt", "torch.nn.modules.linear.Linear"], "inspect", TorchFormatTests.Fixture("module.pt"));
+        CliRunner.Fails(3, ["nope.npy", "file not found"], "inspect", _dir.File("nope.npy"));
+        System.IO.File.WriteAllText(_dir.File("notes.txt"), "hello");
+        CliRunner.Fails(3, ["notes.txt", "unknown extension"], "inspect", _dir.File("notes.txt"));
+        CliRunner.Fails(2, ["files"], "inspect");
+    }
+}
