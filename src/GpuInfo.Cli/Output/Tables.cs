@@ -15,7 +15,7 @@ internal static class Tables
 
     public static Table KeyValue(string title, IEnumerable<(string Key, string Value)> rows)
     {
-        var table = new Table().Title(title).AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+        var table = new Table().Title(Markup.Escape(title)).AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
         foreach (var (k, v) in rows)
         {
             table.AddRow(Markup.Escape(k), Markup.Escape(v));

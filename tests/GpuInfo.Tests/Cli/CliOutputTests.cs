@@ -15,6 +15,36 @@ public sealed class CliOutputTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
+    /// <summary>
+    /// File names are text, not Spectre markup: a bracket in a name ("logits[0].npy", as a framework
+    /// names a shard) made every table titled with it an internal error.
+    /// </summary>
+    [Fact]
+    public void Tables_show_file_names_with_brackets()
+    {
+        var data = new Reference.TestData();
+        string logits = _dir.File("logits[0].npy"), targets = _dir.File("targets[0].npy"), test = _dir.File("test[bold].npy");
+        var x = data.Logits(6, 53);
+        NpyFormat.Write<float>(logits, x, [6, 53]);
+        NpyFormat.Write<float>(test, data.Perturbed(x, 0.1), [6, 53]);
+        NpyFormat.Write<long>(targets, new long[6], [6]);
+        string joint = _dir.File("joint[x].npy");
+        NpyFormat.Write<double>(joint, [.. x.Select(v => (double)Math.Abs(v))], [6, 53]);
+        foreach (string[] args in new[]
+        {
+            new[] { "eval", "--logits", logits, "--targets", targets, "--device", "cpu" },
+            ["compare", "--base", logits, "--test", test, "--device", "cpu"],
+            ["mi", "--joint", joint],
+            ["inspect", logits, test],
+        })
+        {
+            var (code, stdout, stderr) = CliRunner.Run(args);
+            Assert.True(code == 0, $"{string.Join(' ', args)}: exit {code}: {stderr}");
+            Assert.Equal(string.Empty, stderr);
+            Assert.Contains(args[0] == "inspect" ? "float32" : "0.", stdout, StringComparison.Ordinal); // a long title is wrapped and cut to the table's width
+        }
+    }
+
     /// <summary>One line on stderr (CliRunner.Fails) also shows that no iteration ran: each prints its own line.</summary>
     [Fact]
     public void Output_and_vocab_paths_fail_before_the_solve()
