@@ -24,9 +24,10 @@ internal static class Tables
         return table;
     }
 
-    /// <summary>A report's value as a table shows it: infinities as inf and -inf, NaN and missing values as n/a.</summary>
+    /// <summary>A report's value as a table shows it: infinities as inf and -inf, NaN and missing values as n/a, a list of records by its length.</summary>
     public static string Value(JsonNode? node) => node switch
     {
+        JsonArray { Count: > 0 } a when a[0] is JsonObject => $"{a.Count} entries (see --json)",
         JsonValue v when v.TryGetValue(out double d) && !double.IsFinite(d) => F(d),
         JsonValue v when v.TryGetValue(out float f) && !float.IsFinite(f) => F(f),
         _ => node?.ToString() ?? "n/a",

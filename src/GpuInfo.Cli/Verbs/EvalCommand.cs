@@ -158,6 +158,19 @@ internal static class EvalCommand
             ["mean_entropy_se"] = Json.Number(t.MeanEntropyError),
             ["top1_accuracy"] = Json.Number(t.Top1Accuracy),
             ["top1_accuracy_se"] = Json.Number(t.Top1AccuracyError),
+            ["mean_confidence"] = Json.Number(t.Calibration?.MeanConfidence ?? double.NaN),
+            ["ece"] = Json.Number(t.Calibration?.ExpectedCalibrationError ?? double.NaN),
+            ["mce"] = Json.Number(t.Calibration?.MaximumCalibrationError ?? double.NaN),
+            ["calibration_bins"] = t.Calibration is { } c
+                ? new JsonArray([.. c.Bins().Select(b => (JsonNode)new JsonObject
+                {
+                    ["low"] = b.Low,
+                    ["high"] = b.High,
+                    ["tokens"] = b.Tokens,
+                    ["confidence"] = Json.Number(b.Confidence),
+                    ["accuracy"] = Json.Number(b.Accuracy),
+                })])
+                : null,
             ["device"] = device,
             ["seconds"] = Math.Round(seconds, 3),
         };

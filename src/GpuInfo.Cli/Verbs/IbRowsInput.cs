@@ -140,7 +140,7 @@ internal sealed class IbRowsInput
     {
         null => null,
         [var one] => one,
-        _ => $"{files[0]} (+{files.Length - 1} more files)",
+        _ => $"{files[0]} (+{files.Length - 1} more {(files.Length == 2 ? "file" : "files")})",
     };
 
     /// <summary>The engine options --resident-mib sets (on top of --device).</summary>

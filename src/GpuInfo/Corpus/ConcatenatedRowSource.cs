@@ -44,7 +44,7 @@ public sealed class ConcatenatedRowSource : RowSource
 
     public override bool ReadAhead => _parts.All(p => p.ReadAhead);
 
-    /// <summary>The first part's name and how many follow it, e.g. "logits_000.npy (+9 more files)".</summary>
+    /// <summary>The first part's name and how many follow it, e.g. "logits_000.npy (+9 more parts)".</summary>
     public override string Name => Named(p => p.Name);
 
     public override string TargetsName => Named(p => p.TargetsName);

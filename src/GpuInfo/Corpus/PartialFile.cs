@@ -92,7 +92,7 @@ internal static class PartialFile
                     kv => r.Get<long>(hits, kv.Key));
                 var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"),
                     Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK, r.Get<long>(counts, "scored_bytes"),
-                    version >= 4 ? r.Get<long>(counts, "scored_words") : 0);
+                    version >= 4 ? r.Get<long>(counts, "scored_words") : 0, version >= 5 ? r.Calibration(r.Object(o, "calibration")) : null);
                 if (withoutTarget < 0 || withoutTarget > totals.Ignored)
                 {
                     throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
@@ -169,6 +169,15 @@ internal static class PartialFile
 
             counts["top_k_hits"] = new JsonObject(e.TopKHits.Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)kv.Value)));
             o["counts"] = counts;
+            if (e.Calibration is { } calibration)
+            {
+                o["calibration"] = new JsonObject
+                {
+                    ["tokens"] = new JsonArray([.. calibration.BinTokens.Select(n => (JsonNode)n)]),
+                    ["correct"] = new JsonArray([.. calibration.BinCorrect.Select(n => (JsonNode)n)]),
+                    ["confidence_sums"] = new JsonArray([.. calibration.ConfidenceSums.Select(c => (JsonNode)c.ToExactString())]),
+                };
+            }
             sums = e.ExactSums;
         }
         else
@@ -330,6 +339,14 @@ internal static class PartialFile
             {
                 throw new InvalidFileException(path, $"{name}: {e.Message}");
             }
+        }
+
+        /// <summary>An eval partial's calibration bins (from version 5): per bin its tokens, correct top-1 predictions and exact confidence sum.</summary>
+        public CalibrationBins Calibration(JsonObject c)
+        {
+            long[] Counts(string name) => [.. Array(c, name).Select((n, i) => n is JsonValue v && v.TryGetValue(out long count) ? count : throw Bad($"calibration.{name}[{i}]", "integer"))];
+            var sums = Array(c, "confidence_sums").Select((n, i) => Exact(n, $"calibration.confidence_sums[{i}]")).ToArray();
+            return CalibrationBins.Restore(Counts("tokens"), Counts("correct"), sums);
         }
 
         public SourceDescription Source(JsonNode? node)

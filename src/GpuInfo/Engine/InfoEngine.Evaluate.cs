@@ -12,13 +12,17 @@ public ref struct EvaluationRows
     public Span<float> Entropy;
 
     public Span<int> ArgMax;
+
+    /// <summary>The largest probability of softmax(x/T) (the top-1 prediction's confidence), for every row.</summary>
+    public Span<float> Confidence;
 }
 
 public sealed partial class InfoEngine
 {
     /// <summary>
-    /// One fused pass for evaluating a model on a chunk of tokens: cross-entropy, entropy and argmax
-    /// per row, added to <paramref name="totals"/> over the scored (non-ignored) rows. Call once per
+    /// One fused pass for evaluating a model on a chunk of tokens: cross-entropy, entropy, argmax and
+    /// the argmax's probability (confidence, for calibration) per row, added to
+    /// <paramref name="totals"/> over the scored (non-ignored) rows. Call once per
     /// chunk of a corpus; merge accumulators across shards.
     /// </summary>
     /// <exception cref="ArgumentException">Bad options or span lengths.</exception>
@@ -33,8 +37,9 @@ public sealed partial class InfoEngine
         Guard.OptionalLength(perRow.Loss, rows, "perRow.Loss");
         Guard.OptionalLength(perRow.Entropy, rows, "perRow.Entropy");
         Guard.OptionalLength(perRow.ArgMax, rows, "perRow.ArgMax");
+        Guard.OptionalLength(perRow.Confidence, rows, "perRow.Confidence");
         var validated = TargetValidator.Validate(targets, rows, logits.Vocab, o.IgnoreIndex);
-        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 2 * rows));
+        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 3 * rows));
         var ints = ArrayPool<int>.Shared.Rent(Math.Max(1, rows));
         try
         {
@@ -44,12 +49,20 @@ public sealed partial class InfoEngine
             var y = validated.AsSpan(0, rows);
             var (scored, weightSum) = TargetValidator.Denominator(y, o.ClassWeights);
             var ce = CrossEntropyParams(logits.Vocab, o, weightSum);
-            ScoreCore(logits, y, ce, o.ClassWeights, new ScoreSpans { Loss = loss, Entropy = entropy, ArgMax = argmax }, o.Temperature);
+            var lse = floats.AsSpan(2 * rows, rows);
+            ScoreCore(logits, y, ce, o.ClassWeights, new ScoreSpans { Loss = loss, Entropy = entropy, ArgMax = argmax, Lse = lse }, o.Temperature);
+            var confidence = floats.AsSpan(2 * rows, rows); // over the log-sum-exps, row by row
+            Confidences(logits, argmax, lse, 1f / o.Temperature, confidence);
+            if (!perRow.Confidence.IsEmpty)
+            {
+                confidence.CopyTo(perRow.Confidence);
+            }
+
             for (int i = 0; i < rows; i++)
             {
                 if (y[i] != TargetValidator.Ignored)
                 {
-                    totals.AddScored(loss[i], o.ClassWeights is { } w ? w[y[i]] : 1f, entropy[i], argmax[i] == y[i]);
+                    totals.AddScored(loss[i], o.ClassWeights is { } w ? w[y[i]] : 1f, entropy[i], argmax[i] == y[i], confidence[i]);
                 }
             }
 
@@ -60,6 +73,19 @@ public sealed partial class InfoEngine
             TargetValidator.Return(validated);
             ArrayPool<float>.Shared.Return(floats);
             ArrayPool<int>.Shared.Return(ints);
+        }
+    }
+
+    /// <summary>p(argmax) = e^(z_max/T − lse) per row, written over <paramref name="lse"/>'s values into <paramref name="confidence"/> (which may be the same span); rounding can put it a hair above 1, which is taken as 1.</summary>
+    private static unsafe void Confidences(in Logits logits, ReadOnlySpan<int> argmax, ReadOnlySpan<float> lse, float invT, Span<float> confidence)
+    {
+        fixed (byte* data = &logits.Start)
+        {
+            var view = logits.Pin(data);
+            for (int i = 0; i < argmax.Length; i++)
+            {
+                confidence[i] = (float)Math.Min(1, Math.Exp(((double)Backends.Cpu.BlockLoader.LoadOne(view, i, argmax[i]) * invT) - lse[i]));
+            }
         }
     }
 }

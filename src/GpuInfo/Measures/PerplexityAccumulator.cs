@@ -2,7 +2,7 @@ namespace GpuInfo;
 
 /// <summary>
 /// Mergeable totals of an evaluation: Σ loss, Σ loss², Σ w_y (the token count when unweighted),
-/// Σ entropy, Σ entropy² and top-1 hits over scored tokens. Sums are exact (<see cref="ExactSum"/>):
+/// Σ entropy, Σ entropy², top-1 hits and the top-1 confidences' calibration bins over scored tokens. Sums are exact (<see cref="ExactSum"/>):
 /// chunks and shards added or merged in any grouping and order give the same bits as one pass.
 /// </summary>
 public sealed class PerplexityAccumulator
@@ -37,6 +37,13 @@ public sealed class PerplexityAccumulator
 
     /// <summary>Scored tokens whose argmax equals the target.</summary>
     public long Top1Hits { get; private set; }
+
+    /// <summary>
+    /// The calibration of the top-1 predictions (expected and maximum calibration error); null where
+    /// tokens were added without their confidence (<see cref="Add"/>, <see cref="AddTokens"/>, a
+    /// partial of format version 4 or older).
+    /// </summary>
+    public CalibrationBins? Calibration { get; private set; } = new();
 
     /// <summary>Bytes of text the scored tokens stand for, when the source gave per-token byte counts (else 0).</summary>
     public long ScoredBytes { get; private set; }
@@ -112,6 +119,7 @@ public sealed class PerplexityAccumulator
         ArgumentOutOfRangeException.ThrowIfNegative(tokens);
         ArgumentOutOfRangeException.ThrowIfNegative(ignored);
         ArgumentOutOfRangeException.ThrowIfNegative(top1Hits);
+        Calibration = tokens > 0 ? null : Calibration;
         Tokens += tokens;
         Ignored += ignored;
         Top1Hits += top1Hits;
@@ -127,7 +135,7 @@ public sealed class PerplexityAccumulator
     {
         foreach (float v in nll)
         {
-            AddScored(v, 1f, 0f, false);
+            AddScored(v, 1f, 0f, false, double.NaN);
         }
     }
 
@@ -143,6 +151,15 @@ public sealed class PerplexityAccumulator
         Tokens += other.Tokens;
         Ignored += other.Ignored;
         Top1Hits += other.Top1Hits;
+        if (other.Calibration is null)
+        {
+            Calibration = null;
+        }
+        else
+        {
+            Calibration?.Merge(other.Calibration);
+        }
+
         ScoredBytes += other.ScoredBytes;
         ScoredWords += other.ScoredWords;
         _nll.Add(in other._nll);
@@ -152,10 +169,20 @@ public sealed class PerplexityAccumulator
         _entropySquared.Add(in other._entropySquared);
     }
 
-    internal void AddScored(float loss, float weight, float entropy, bool top1Hit)
+    /// <param name="confidence">The largest probability of the row's distribution; NaN where it is not known (the calibration is then unknown).</param>
+    internal void AddScored(float loss, float weight, float entropy, bool top1Hit, double confidence)
     {
         Tokens++;
         Top1Hits += top1Hit ? 1 : 0;
+        if (double.IsNaN(confidence))
+        {
+            Calibration = null;
+        }
+        else
+        {
+            Calibration?.Add(confidence, top1Hit);
+        }
+
         _nll.Add(loss);
         _nllSquared.Add((double)loss * loss);
         _weight.Add(weight);
@@ -173,9 +200,11 @@ public sealed class PerplexityAccumulator
 
     /// <summary>Rebuilds totals saved by a shard, exactly.</summary>
     /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum.</param>
+    /// <param name="calibration">The bins, or null where the partial has none (format version 4 or older); they must count the tokens and top-1 hits.</param>
     internal static PerplexityAccumulator Restore(long tokens, long ignored, long top1Hits, IReadOnlyDictionary<string, ExactSum> sums,
-        IReadOnlyDictionary<int, long> topKHits, long scoredBytes, long scoredWords = 0)
+        IReadOnlyDictionary<int, long> topKHits, long scoredBytes, long scoredWords = 0, CalibrationBins? calibration = null)
     {
+
         ArgumentOutOfRangeException.ThrowIfNegative(scoredBytes);
         ArgumentOutOfRangeException.ThrowIfNegative(scoredWords);
         if (topKHits.Any(kv => kv.Key < 1 || kv.Value < 0 || kv.Value > tokens))
@@ -188,6 +217,11 @@ public sealed class PerplexityAccumulator
             throw new ArgumentException($"counts are inconsistent (tokens {tokens}, ignored {ignored}, top1_hits {top1Hits}).", nameof(tokens));
         }
 
+        if (calibration is not null && (calibration.Tokens != tokens || calibration.BinCorrect.Sum() != top1Hits))
+        {
+            throw new ArgumentException($"calibration bins hold {calibration.Tokens} tokens and {calibration.BinCorrect.Sum()} correct predictions for {tokens} tokens and {top1Hits} top-1 hits.", nameof(calibration));
+        }
+
         return new PerplexityAccumulator
         {
             Tokens = tokens,
@@ -195,6 +229,7 @@ public sealed class PerplexityAccumulator
             Top1Hits = top1Hits,
             ScoredBytes = scoredBytes,
             ScoredWords = scoredWords,
+            Calibration = calibration,
             _nll = sums["nll_sum"],
             _nllSquared = sums["nll_sq_sum"],
             _weight = sums["weight_sum"],

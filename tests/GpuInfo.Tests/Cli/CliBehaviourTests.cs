@@ -330,8 +330,16 @@ public sealed class CliBehaviourTests : IDisposable
     {
         foreach (var (key, value) in cpu)
         {
-            if (key is "device" or "seconds")
+            // A confidence within the devices' rounding of a bin edge may land in the other bin: the
+            // bins and the largest gap are checked against float64 on each device in CalibrationTests.
+            if (key is "device" or "seconds" or "calibration_bins" or "mce")
             {
+                continue;
+            }
+
+            if (key is "ece")
+            {
+                Assert.True(Math.Abs(CliRunner.Number(gpu[key]) - CliRunner.Number(value)) <= (2.0 / CliRunner.Number(cpu["tokens"])) + 1e-6, $"{what} ece: cpu {value}, ilgpu-cpu {gpu[key]}");
                 continue;
             }
 

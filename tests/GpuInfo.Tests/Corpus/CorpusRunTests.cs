@@ -64,7 +64,8 @@ internal static class CorpusCheck
         return totals;
     }
 
-    public static void Same(PerplexityAccumulator expected, PerplexityAccumulator? actual, string what)
+    /// <param name="calibration">Compare the calibration bins too (false for totals read from a partial that has none).</param>
+    public static void Same(PerplexityAccumulator expected, PerplexityAccumulator? actual, string what, bool calibration = true)
     {
         Assert.NotNull(actual);
         Assert.True(expected.Tokens == actual.Tokens, $"{what}: tokens {actual.Tokens}, expected {expected.Tokens}");
@@ -76,6 +77,18 @@ internal static class CorpusCheck
         Bitwise(expected.EntropySum, actual.EntropySum, $"{what}: EntropySum");
         Bitwise(expected.EntropySquaredSum, actual.EntropySquaredSum, $"{what}: EntropySquaredSum");
         Assert.Equal(Texts(expected.ExactSums), Texts(actual.ExactSums));
+        if (!calibration)
+        {
+            return;
+        }
+
+        Assert.Equal(expected.Calibration is null, actual.Calibration is null);
+        if (expected.Calibration is { } e && actual.Calibration is { } a)
+        {
+            Assert.Equal(e.BinTokens, a.BinTokens);
+            Assert.Equal(e.BinCorrect, a.BinCorrect);
+            Assert.Equal(e.BinConfidenceSums, a.BinConfidenceSums);
+        }
     }
 
     public static void Same(ComparisonAccumulator expected, ComparisonAccumulator? actual, string what, bool values = true)

@@ -31,6 +31,22 @@ np.save("targets.npy", targets.numpy().astype(np.int64))
 b64, t64 = base32.double(), test32.double()
 
 
+def calibration(z, y, keep, bins=15):
+    """torchmetrics' MulticlassCalibrationError (n_bins=15, norm "l1" and "max"): the top-1
+    confidence in equal-width bins over [0, 1], bin k = [k/15, (k+1)/15), 1.0 in the last."""
+    conf, pred = F.softmax(z, -1).max(-1)
+    conf, correct = conf[keep], (pred == y)[keep].double()
+    k = torch.clamp((conf * bins).long(), max=bins - 1)
+    ece, mce = 0.0, 0.0
+    for b in range(bins):
+        m = k == b
+        if m.any():
+            gap = abs(correct[m].mean().item() - conf[m].mean().item())
+            ece += m.sum().item() / len(conf) * gap
+            mce = max(mce, gap)
+    return conf.mean().item(), ece, mce
+
+
 def eval_stats(logits, y, smoothing=0.0, temperature=1.0):
     z = (logits / temperature).reshape(-1, V)
     y = y.reshape(-1)
@@ -39,6 +55,7 @@ def eval_stats(logits, y, smoothing=0.0, temperature=1.0):
     logp = F.log_softmax(z, dim=-1)
     entropy = -(logp.exp() * logp).sum(-1)
     top1 = (z.argmax(-1) == y)[keep].double().mean().item()
+    mean_confidence, ece, mce = calibration(z, y, keep)
     return {
         "tokens": int(keep.sum()),
         "ignored": int((~keep).sum()),
@@ -47,6 +64,9 @@ def eval_stats(logits, y, smoothing=0.0, temperature=1.0):
         "bits_per_token": mean_nll / np.log(2),
         "mean_entropy": entropy[keep].mean().item(),
         "top1_accuracy": top1,
+        "mean_confidence": mean_confidence,
+        "ece": ece,
+        "mce": mce,
     }
 
 

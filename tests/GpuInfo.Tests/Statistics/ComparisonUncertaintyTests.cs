@@ -123,14 +123,20 @@ public sealed class ComparisonUncertaintyTests
         engine.KlDivergence(p, t, forwardAlone);
         engine.KlDivergence(p, t, reverseAlone, KlDirection.Reverse);
         engine.JensenShannon(p, t, jsAlone);
-        Assert.Equal(forwardAlone, kl);
-        Assert.Equal(reverseAlone, reverse);
-        Assert.Equal(jsAlone, js);
+        // The SIMD path is bitwise deterministic; an accelerator's group reductions may add in another order.
+        double same = device == "cpu" ? 0 : 1e-5;
+        Assert.All(Enumerable.Range(0, rows), i =>
+        {
+            Assert.True(Math.Abs(kl[i] - forwardAlone[i]) <= same * forwardAlone[i], $"row {i}: KL {kl[i]:R} alone {forwardAlone[i]:R}");
+            Assert.True(Math.Abs(reverse[i] - reverseAlone[i]) <= same * reverseAlone[i], $"row {i}: reverse KL {reverse[i]:R} alone {reverseAlone[i]:R}");
+            Assert.True(Math.Abs(js[i] - jsAlone[i]) <= same * jsAlone[i], $"row {i}: JS {js[i]:R} alone {jsAlone[i]:R}");
+        });
         Assert.Equal(reverse.Sum(v => (double)v) / rows, totals.MeanReverseKl, 12);
         for (int i = 0; i < rows; i++)
         {
             double expected = Reference64.Kl(Reference64.Scaled(q.AsSpan(i * vocab, vocab), 1), Reference64.Scaled(x.AsSpan(i * vocab, vocab), 1));
-            Assert.True(Math.Abs(reverse[i] - expected) <= (2e-5 * expected) + 1e-7, $"row {i}: reverse KL {reverse[i]:R}, float64 {expected:R} ({device}, seed {data.Seed})");
+            // RowMeasureTests' KL tolerance (2e-5 relative + 5e-6 absolute): float32 rows; 3.7e-7 absolute was seen on the kernels at KL 9.5e-4.
+            Assert.True(Math.Abs(reverse[i] - expected) <= (2e-5 * expected) + 5e-6, $"row {i}: reverse KL {reverse[i]:R}, float64 {expected:R} ({device}, seed {data.Seed})");
             Assert.NotEqual(kl[i], reverse[i]);
         }
     }
