@@ -124,8 +124,10 @@ internal static class DemoCommand
             ["bits_per_token"] = totals.BitsPerToken,
             ["mean_entropy_nats"] = totals.MeanEntropy,
             ["top1_accuracy"] = totals.Top1Accuracy,
+            ["expected_calibration_error"] = totals.Calibration!.ExpectedCalibrationError,
             [$"top{TopK}_accuracy"] = totals.TopKAccuracy(TopK),
-            ["4_shards_merged_equal_one_run"] = merged.NllSum == totals.NllSum && merged.EntropySum == totals.EntropySum && merged.TopKHits[TopK] == totals.TopKHits[TopK],
+            ["4_shards_merged_equal_one_run"] = merged.NllSum == totals.NllSum && merged.EntropySum == totals.EntropySum && merged.TopKHits[TopK] == totals.TopKHits[TopK]
+                && merged.Calibration!.BinConfidenceSums.SequenceEqual(totals.Calibration.BinConfidenceSums),
         };
     }
 
