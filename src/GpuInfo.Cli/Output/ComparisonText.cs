@@ -51,6 +51,15 @@ internal static class ComparisonText
 
         o.WriteLine($"Same top p: {F(100 * t.SameTop1Fraction, 3),6} ± {F(100 * t.SameTop1FractionError, 3),5} %");
         o.WriteLine($"Mean    JS: {F(t.MeanJs, 6),10} ± {F(t.MeanJsError, 6),10}");
+        if (t.HasTargets && t.CalibrationBase is { } b && t.CalibrationTest is { } q)
+        {
+            o.WriteLine();
+            o.WriteLine($"====== Top-1 calibration ({CalibrationBins.Count} bins) ======");
+            o.WriteLine($"Accuracy        base, Q: {F(100 * Verbs.CompareCommand.Accuracy(b), 3),7}%, {F(100 * Verbs.CompareCommand.Accuracy(q), 3),7}%");
+            o.WriteLine($"Mean confidence base, Q: {F(100 * b.MeanConfidence, 3),7}%, {F(100 * q.MeanConfidence, 3),7}%");
+            o.WriteLine($"ECE             base, Q: {F(b.ExpectedCalibrationError, 6),10}, {F(q.ExpectedCalibrationError, 6),10}");
+            o.WriteLine($"MCE             base, Q: {F(b.MaximumCalibrationError, 6),10}, {F(q.MaximumCalibrationError, 6),10}");
+        }
     }
 
     /// <summary>llama.cpp's labels: "Maximum", "99.9%", "99.0%", " 5.0%" (one decimal, width 4), "Median", "Minimum".</summary>

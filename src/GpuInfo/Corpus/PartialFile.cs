@@ -115,9 +115,13 @@ internal static class PartialFile
             var deltaP = r.Object(o, "delta_p_sketch");
             var deltaPHistogram = LinearHistogram.Restore(r.Double(deltaP, "min", double.PositiveInfinity), r.Double(deltaP, "max", double.NegativeInfinity),
                 Bins(r.Object(deltaP, "bins")));
-            var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), r.Get<bool>(counts, "has_targets"),
+            bool hasTargets = r.Get<bool>(counts, "has_targets");
+            var calibration = version < 5 ? ((CalibrationBins, CalibrationBins)?)null
+                : hasTargets ? (r.Calibration(r.Object(o, "calibration_base")), r.Calibration(r.Object(o, "calibration_test")))
+                : (new CalibrationBins(), new CalibrationBins());
+            var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), hasTargets,
                 Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name).Where(n => version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n))]),
-                histogram, deltaPHistogram);
+                histogram, deltaPHistogram, calibration);
             foreach (var (key, agreement) in r.Object(o, "top_k_agreement"))
             {
                 var entry = agreement as JsonObject ?? throw new InvalidFileException(path, $"top_k_agreement.{key} is not an object.");
@@ -171,12 +175,7 @@ internal static class PartialFile
             o["counts"] = counts;
             if (e.Calibration is { } calibration)
             {
-                o["calibration"] = new JsonObject
-                {
-                    ["tokens"] = new JsonArray([.. calibration.BinTokens.Select(n => (JsonNode)n)]),
-                    ["correct"] = new JsonArray([.. calibration.BinCorrect.Select(n => (JsonNode)n)]),
-                    ["confidence_sums"] = new JsonArray([.. calibration.ConfidenceSums.Select(c => (JsonNode)c.ToExactString())]),
-                };
+                o["calibration"] = CalibrationJson(calibration);
             }
             sums = e.ExactSums;
         }
@@ -184,6 +183,11 @@ internal static class PartialFile
         {
             var c = p.Comparison!;
             o["counts"] = new JsonObject { ["tokens"] = c.Tokens, ["same_top1"] = c.SameTop1, ["has_targets"] = c.HasTargets };
+            if (c.HasTargets && c.CalibrationBase is { } calibrationBase && c.CalibrationTest is { } calibrationTest)
+            {
+                o["calibration_base"] = CalibrationJson(calibrationBase);
+                o["calibration_test"] = CalibrationJson(calibrationTest);
+            }
             sums = c.ExactSums;
             o["kl_sketch"] = new JsonObject
             {
@@ -212,6 +216,13 @@ internal static class PartialFile
         o["exact_sums"] = new JsonObject(list.Select(s => KeyValuePair.Create(s.Name, (JsonNode?)s.Sum.ToExactString())));
         return o;
     }
+
+    private static JsonObject CalibrationJson(CalibrationBins bins) => new()
+    {
+        ["tokens"] = new JsonArray([.. bins.BinTokens.Select(n => (JsonNode)n)]),
+        ["correct"] = new JsonArray([.. bins.BinCorrect.Select(n => (JsonNode)n)]),
+        ["confidence_sums"] = new JsonArray([.. bins.ConfidenceSums.Select(c => (JsonNode)c.ToExactString())]),
+    };
 
     public static string KindName(CorpusMeasure measure) => measure == CorpusMeasure.Evaluation ? "eval" : "compare";
 

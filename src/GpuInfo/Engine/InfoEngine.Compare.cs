@@ -19,7 +19,8 @@ public sealed partial class InfoEngine
 {
     /// <summary>
     /// One fused pass comparing test logits with base logits on a chunk of tokens: KL(base||test),
-    /// KL(test||base), JS, top-1 agreement and, with targets, -log p(y) under both, added to <paramref name="totals"/>.
+    /// KL(test||base), JS, top-1 agreement and, with targets, -log p(y) under both and both models'
+    /// top-1 calibration, added to <paramref name="totals"/>.
     /// With targets, rows whose target equals <paramref name="ignoreIndex"/> are left out entirely.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes differ, bad temperature or span lengths.</exception>
@@ -34,7 +35,7 @@ public sealed partial class InfoEngine
         Guard.OptionalLength(perRow.ReverseKl, rows, "perRow.ReverseKl");
         Guard.OptionalLength(perRow.JensenShannon, rows, "perRow.JensenShannon");
         int[]? validated = targets.IsPresent ? TargetValidator.Validate(targets, rows, baseLogits.Vocab, ignoreIndex) : null;
-        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 6 * rows));
+        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 8 * rows));
         var ints = ArrayPool<int>.Shared.Rent(Math.Max(1, 2 * rows));
         try
         {
@@ -55,6 +56,8 @@ public sealed partial class InfoEngine
                 spans.NllP = floats.AsSpan(2 * rows, rows);
                 spans.NllQ = floats.AsSpan(3 * rows, rows);
                 spans.LogRatio = floats.AsSpan(4 * rows, rows);
+                spans.ConfidenceP = floats.AsSpan(6 * rows, rows);
+                spans.ConfidenceQ = floats.AsSpan(7 * rows, rows);
             }
 
             CompareCore(baseLogits, testLogits, y, temperature, spans, nameof(baseLogits), nameof(testLogits));
@@ -70,6 +73,7 @@ public sealed partial class InfoEngine
                 if (validated is not null)
                 {
                     totals.AddTarget(spans.NllP[i], spans.NllQ[i], spans.LogRatio[i]);
+                    totals.AddCalibration(spans.ConfidenceP[i], spans.ArgMaxP[i] == y[i], spans.ConfidenceQ[i], spans.ArgMaxQ[i] == y[i]);
                 }
             }
         }

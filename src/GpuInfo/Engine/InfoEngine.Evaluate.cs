@@ -76,16 +76,4 @@ public sealed partial class InfoEngine
         }
     }
 
-    /// <summary>p(argmax) = e^(z_max/T − lse) per row, written over <paramref name="lse"/>'s values into <paramref name="confidence"/> (which may be the same span); rounding can put it a hair above 1, which is taken as 1.</summary>
-    private static unsafe void Confidences(in Logits logits, ReadOnlySpan<int> argmax, ReadOnlySpan<float> lse, float invT, Span<float> confidence)
-    {
-        fixed (byte* data = &logits.Start)
-        {
-            var view = logits.Pin(data);
-            for (int i = 0; i < argmax.Length; i++)
-            {
-                confidence[i] = (float)Math.Min(1, Math.Exp(((double)Backends.Cpu.BlockLoader.LoadOne(view, i, argmax[i]) * invT) - lse[i]));
-            }
-        }
-    }
 }

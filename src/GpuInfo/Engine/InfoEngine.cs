@@ -222,10 +222,32 @@ public sealed partial class InfoEngine : IDisposable
                 RowValidator.ThrowIfInvalid(lseP, viewP, temperature, pName);
                 RowValidator.ThrowIfInvalid(lseQ, viewQ, temperature, qName);
                 RecomputeInFloat64(viewP, viewQ, targets, temperature, spans, lseP, lseQ);
+                if (!spans.ConfidenceP.IsEmpty)
+                {
+                    Confidences(p, spans.ArgMaxP, lseP, 1f / temperature, spans.ConfidenceP);
+                    Confidences(q, spans.ArgMaxQ, lseQ, 1f / temperature, spans.ConfidenceQ);
+                }
             }
             finally
             {
                 ArrayPool<float>.Shared.Return(rent);
+            }
+        }
+    }
+
+    /// <summary>
+    /// p(argmax) = e^(z_max/T − lse) per row (the top-1 prediction's confidence, for calibration),
+    /// from the pass's float32 log-sum-exps; rounding can put it a hair above 1, which is taken as 1.
+    /// <paramref name="confidence"/> may be the span that holds <paramref name="lse"/>: each row is read before it is written.
+    /// </summary>
+    private static unsafe void Confidences(in Logits logits, ReadOnlySpan<int> argmax, ReadOnlySpan<float> lse, float invT, Span<float> confidence)
+    {
+        fixed (byte* data = &logits.Start)
+        {
+            var view = logits.Pin(data);
+            for (int i = 0; i < argmax.Length; i++)
+            {
+                confidence[i] = (float)Math.Min(1, Math.Exp(((double)Backends.Cpu.BlockLoader.LoadOne(view, i, argmax[i]) * invT) - lse[i]));
             }
         }
     }
@@ -348,5 +370,9 @@ public sealed partial class InfoEngine : IDisposable
         public Span<float> NllP;
         public Span<float> NllQ;
         public Span<float> LogRatio;
+
+        /// <summary>Each input's top-1 confidence (both or neither; needs ArgMaxP and ArgMaxQ).</summary>
+        public Span<float> ConfidenceP;
+        public Span<float> ConfidenceQ;
     }
 }

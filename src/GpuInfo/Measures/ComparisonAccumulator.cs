@@ -73,6 +73,15 @@ public sealed class ComparisonAccumulator
     /// <summary>True once tokens with targets were added: the perplexity and delta-p fields are meaningful.</summary>
     public bool HasTargets { get; private set; }
 
+    /// <summary>
+    /// With targets, the calibration of the base model's top-1 predictions (accuracy, expected and
+    /// maximum calibration error); null where unknown (a partial of format version 4 or older).
+    /// </summary>
+    public CalibrationBins? CalibrationBase { get; private set; } = new();
+
+    /// <summary>The same for the test model.</summary>
+    public CalibrationBins? CalibrationTest { get; private set; } = new();
+
     /// <summary>Σ −log p_base(target) (nats).</summary>
     public double NllSumBase => _nllBase.Value;
 
@@ -237,9 +246,16 @@ public sealed class ComparisonAccumulator
 
     /// <summary>Rebuilds totals saved by a shard, exactly (values are not saved: percentiles come from the sketch).</summary>
     /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum; without <see cref="ReverseKlSumNames"/> the reverse KL is unknown.</param>
+    /// <param name="calibration">Both models' calibration bins (with targets, from format version 5), or null where the partial has none.</param>
     internal static ComparisonAccumulator Restore(long tokens, long sameTop1, bool hasTargets,
-        IReadOnlyDictionary<string, ExactSum> sums, LogHistogram sketch, LinearHistogram deltaPSketch)
+        IReadOnlyDictionary<string, ExactSum> sums, LogHistogram sketch, LinearHistogram deltaPSketch,
+        (CalibrationBins Base, CalibrationBins Test)? calibration = null)
     {
+        if (calibration is { } c && (c.Base.Tokens != (hasTargets ? tokens : 0) || c.Test.Tokens != c.Base.Tokens))
+        {
+            throw new ArgumentException($"calibration bins hold {c.Base.Tokens} (base) and {c.Test.Tokens} (test) tokens for {(hasTargets ? tokens : 0)} targets.", nameof(calibration));
+        }
+
         ArgumentNullException.ThrowIfNull(deltaPSketch);
         if (deltaPSketch.Count != (hasTargets ? tokens : 0))
         {
@@ -281,6 +297,8 @@ public sealed class ComparisonAccumulator
             _reverseKlSquared = sums.GetValueOrDefault(ReverseKlSumNames[1]),
             KlSketch = sketch,
             DeltaPSketch = deltaPSketch,
+            CalibrationBase = calibration?.Base,
+            CalibrationTest = calibration?.Test,
             HasAllValues = tokens == 0,
         };
     }
@@ -342,6 +360,13 @@ public sealed class ComparisonAccumulator
         DeltaPSketch.Add(delta);
     }
 
+    /// <summary>Adds one target's top-1 confidence and correctness under each model.</summary>
+    internal void AddCalibration(double confidenceBase, bool correctBase, double confidenceTest, bool correctTest)
+    {
+        CalibrationBase?.Add(confidenceBase, correctBase);
+        CalibrationTest?.Add(confidenceTest, correctTest);
+    }
+
     /// <summary>Adds another accumulator's totals, values and sketches (a chunk or shard of the same run).</summary>
     public void Merge(ComparisonAccumulator other)
     {
@@ -349,6 +374,8 @@ public sealed class ComparisonAccumulator
         Tokens += other.Tokens;
         SameTop1 += other.SameTop1;
         HasTargets |= other.HasTargets;
+        CalibrationBase = Merged(CalibrationBase, other.CalibrationBase);
+        CalibrationTest = Merged(CalibrationTest, other.CalibrationTest);
         _klSum.Add(in other._klSum);
         _klSquared.Add(in other._klSquared);
         HasReverseKl &= other.HasReverseKl;
@@ -379,6 +406,17 @@ public sealed class ComparisonAccumulator
         DeltaPSketch.Merge(other.DeltaPSketch);
         HasAllValues &= other.HasAllValues;
         KlSketch.Merge(other.KlSketch);
+    }
+
+    private static CalibrationBins? Merged(CalibrationBins? mine, CalibrationBins? other)
+    {
+        if (mine is null || other is null)
+        {
+            return null;
+        }
+
+        mine.Merge(other);
+        return mine;
     }
 
     private TopKTotals TopKOf(int k)

@@ -83,11 +83,17 @@ internal static class CorpusCheck
         }
 
         Assert.Equal(expected.Calibration is null, actual.Calibration is null);
-        if (expected.Calibration is { } e && actual.Calibration is { } a)
+        SameBins(expected.Calibration, actual.Calibration);
+    }
+
+    private static void SameBins(CalibrationBins? expected, CalibrationBins? actual)
+    {
+        Assert.Equal(expected is null, actual is null);
+        if (expected is not null && actual is not null)
         {
-            Assert.Equal(e.BinTokens, a.BinTokens);
-            Assert.Equal(e.BinCorrect, a.BinCorrect);
-            Assert.Equal(e.BinConfidenceSums, a.BinConfidenceSums);
+            Assert.Equal(expected.BinTokens, actual.BinTokens);
+            Assert.Equal(expected.BinCorrect, actual.BinCorrect);
+            Assert.Equal(expected.BinConfidenceSums, actual.BinConfidenceSums);
         }
     }
 
@@ -107,6 +113,12 @@ internal static class CorpusCheck
         Bitwise(expected.NllCrossSum, actual.NllCrossSum, $"{what}: NllCrossSum");
         Bitwise(expected.DeltaPSum, actual.DeltaPSum, $"{what}: DeltaPSum");
         Assert.Equal(Texts(expected.ExactSums), Texts(actual.ExactSums));
+        if (expected.HasTargets)
+        {
+            SameBins(expected.CalibrationBase, actual.CalibrationBase);
+            SameBins(expected.CalibrationTest, actual.CalibrationTest);
+        }
+
         Assert.Equal(expected.KlSketch.Count, actual.KlSketch.Count);
         foreach (double q in new[] { 0, 1, 10, 50, 90, 99, 100 })
         {

@@ -92,6 +92,14 @@ def compare_stats(p_logits, q_logits, y=None, temperature=1.0):
         nll_p = -lp.gather(1, yk[:, None])[:, 0]
         nll_q = -lq.gather(1, yk[:, None])[:, 0]
         dp = (torch.exp(-nll_q) - torch.exp(-nll_p))[keep]
+        for side, z in (("base", zp), ("test", zq)):
+            confidence, ece, mce = calibration(z, y, keep)
+            out.update({
+                f"top1_accuracy_{side}": (z.argmax(-1) == y)[keep].double().mean().item(),
+                f"mean_confidence_{side}": confidence,
+                f"ece_{side}": ece,
+                f"mce_{side}": mce,
+            })
         out.update({
             "ppl_base": float(torch.exp(nll_p[keep].mean())),
             "ppl_test": float(torch.exp(nll_q[keep].mean())),

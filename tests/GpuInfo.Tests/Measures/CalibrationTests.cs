@@ -134,6 +134,34 @@ public sealed class CalibrationTests : IDisposable
         Assert.Null(report["calibration_bins"]);
     }
 
+    /// <summary>With targets, compare reports each model's calibration as eval of that model does (the pair pass's own log-sum-exps).</summary>
+    [Theory]
+    [InlineData("cpu")]
+    [InlineData("ilgpu-cpu")]
+    public void Compare_reports_each_models_calibration_as_eval_does(string device)
+    {
+        var data = new TestData();
+        const int rows = 150, vocab = 331;
+        var (x, y) = Rows(data, rows, vocab);
+        var q = data.Perturbed(x, 0.5);
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = device });
+        var compared = new ComparisonAccumulator();
+        engine.Compare(Logits.Float32(x, vocab), Logits.Float32(q, vocab), compared, new Targets(y), 0.9f);
+        foreach (var (logits, bins) in new[] { (x, compared.CalibrationBase!), (q, compared.CalibrationTest!) })
+        {
+            var alone = new PerplexityAccumulator();
+            engine.Evaluate(Logits.Float32(logits, vocab), new Targets(y), alone, new CrossEntropyOptions { Temperature = 0.9f });
+            var expected = alone.Calibration!;
+            Assert.Equal(expected.Tokens, bins.Tokens);
+            Assert.Equal(alone.Top1Hits, bins.BinCorrect.Sum());
+            Assert.Equal(expected.MeanConfidence, bins.MeanConfidence, 1e-6);
+            // A confidence within the passes' rounding of a bin edge may sit in the other bin: one token moves the ECE by at most 2/N.
+            Assert.True(Math.Abs(expected.ExpectedCalibrationError - bins.ExpectedCalibrationError) <= (2.0 / bins.Tokens) + 1e-6, $"{device} {data}");
+        }
+
+        Assert.NotEqual(compared.CalibrationBase!.BinConfidenceSums, compared.CalibrationTest!.BinConfidenceSums);
+    }
+
     [Fact]
     public void Totals_added_without_confidences_have_no_calibration()
     {
