@@ -1,5 +1,4 @@
 using System.Globalization;
-using SkiaSharp;
 
 namespace GpuInfo.Cli.Output;
 
@@ -21,43 +20,7 @@ internal static class ComparisonPlot
             panels.Add(DeltaPPanel(t));
         }
 
-        try
-        {
-            if (Path.GetExtension(path).Equals(".svg", StringComparison.OrdinalIgnoreCase))
-            {
-                var svg = new System.Text.StringBuilder();
-                svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{PanelHeight * panels.Count}\">");
-                for (int i = 0; i < panels.Count; i++)
-                {
-                    string inner = panels[i].GetSvgXml(Width, PanelHeight);
-                    int open = inner.IndexOf("<svg", StringComparison.Ordinal);
-                    svg.Append(inner[open..].Insert(4, string.Create(CultureInfo.InvariantCulture, $" x=\"0\" y=\"{i * PanelHeight}\"")));
-                }
-
-                svg.Append("</svg>");
-                File.WriteAllText(path, svg.ToString());
-                return;
-            }
-
-            using var bitmap = new SKBitmap(Width, PanelHeight * panels.Count);
-            using (var canvas = new SKCanvas(bitmap))
-            {
-                canvas.Clear(SKColors.White);
-                for (int i = 0; i < panels.Count; i++)
-                {
-                    using var panel = SKBitmap.Decode(panels[i].GetImageBytes(Width, PanelHeight, ScottPlot.ImageFormat.Png));
-                    canvas.DrawBitmap(panel, 0, i * PanelHeight);
-                }
-            }
-
-            using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-            using var file = File.Create(path);
-            png.SaveTo(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw CliException.Usage($"{path}: cannot write: {e.Message}");
-        }
+        PlotFile.Save(path, panels, Width, PanelHeight);
     }
 
     private static ScottPlot.Plot KlPanel(ComparisonAccumulator t, string title)

@@ -49,12 +49,7 @@ internal static class CompareCommand
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             EvalCommand.CheckTopK(ks, p.Vocab);
             string? plotPath = parse.GetValue(plot);
-            if (plotPath is not null && Path.GetExtension(plotPath).ToLowerInvariant() is not (".svg" or ".png"))
-            {
-                throw CliException.Usage($"--plot must end in .svg or .png, got '{plotPath}'.");
-            }
-
-            OutputFile.Check(plotPath);
+            PlotFile.Check(plotPath);
 
             using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);

@@ -38,12 +38,7 @@ internal static class CompareModelsCommand
             var (shard, shardFrom) = corpus.ParseShard(parse);
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             string? plotPath = parse.GetValue(plot);
-            if (plotPath is not null && Path.GetExtension(plotPath).ToLowerInvariant() is not (".svg" or ".png"))
-            {
-                throw CliException.Usage($"--plot must end in .svg or .png, got '{plotPath}'.");
-            }
-
-            OutputFile.Check(plotPath);
+            PlotFile.Check(plotPath);
 
             var (text, tokenizerVocab, tokenizeSeconds) = models.ReadText(parse);
             var load = Stopwatch.StartNew();

@@ -25,11 +25,12 @@ internal static class EvalCommand
         var shift = new Option<bool>("--shift") { Description = "Score position t against the target at t+1 within each sequence (causal LM)." };
         var rates = new TextRates();
         var bytesFile = FileListOption.Create("--bytes", "Per-token byte counts [N] or [B,T] (int), aligned with the targets: adds bits_per_byte and byte_perplexity over the scored tokens; one per targets file.");
+        var plot = new Option<string?>("--plot") { Description = "Draw the reliability diagram of the top-1 predictions (accuracy against confidence in 15 bins, over the confidences' histogram), as .svg or .png." };
         var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
         var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy): 0 for ignored targets, NaN where --shift leaves none.");
         var command = new Command("eval", "Cross-entropy, perplexity, bits per token, entropy and top-1 accuracy of logits against targets.")
         {
-            logits, targets, tensor, targetsTensor, ignore, smoothing, temperature, shift, topK, bytesFile,
+            logits, targets, tensor, targetsTensor, ignore, smoothing, temperature, shift, topK, bytesFile, plot,
         };
         corpus.AddTo(command);
         rates.AddTo(command);
@@ -74,6 +75,8 @@ internal static class EvalCommand
 
             int[]? ks = ParseTopK(parse.GetValue(topK));
             CheckTopK(ks, source.Vocab);
+            string? plotPath = parse.GetValue(plot);
+            PlotFile.Check(plotPath);
             if (shard.Count > 1 && (bytes ?? words) is not null)
             {
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
@@ -85,6 +88,11 @@ internal static class EvalCommand
             var report = Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, clock.Elapsed.TotalSeconds);
             AddShard(report, shard, shardFrom);
             TextRates.AddTo(report, partial.Evaluation!, bytes, words);
+            if (plotPath is not null)
+            {
+                ReliabilityPlot.Save(plotPath, partial.Evaluation!.Calibration!, Path.GetFileName(source.Name));
+            }
+
             if (json)
             {
                 Json.Write(stdout, report);

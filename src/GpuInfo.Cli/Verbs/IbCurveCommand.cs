@@ -32,13 +32,8 @@ internal static class IbCurveCommand
         {
             var (path, overRows) = input.Input(parse);
             string? plotPath = parse.GetValue(plot);
-            if (plotPath is not null && Path.GetExtension(plotPath).ToLowerInvariant() is not (".svg" or ".png"))
-            {
-                throw CliException.Usage($"--plot must end in .svg or .png, got '{plotPath}'.");
-            }
-
+            PlotFile.Check(plotPath);
             OutputFile.Check(parse.GetValue(csv));
-            OutputFile.Check(plotPath);
 
             var betas = IbSweep.LogSpaced(parse.GetValue(min), parse.GetValue(max), parse.GetValue(steps));
             var options = input.Options(parse, overRows, new IbOptions

@@ -75,5 +75,4 @@ public sealed partial class InfoEngine
             ArrayPool<int>.Shared.Return(ints);
         }
     }
-
 }

@@ -193,5 +193,13 @@ public sealed class CalibrationTests : IDisposable
         double ece = bins.Where(b => (long)b!["tokens"]! > 0).Sum(b => (long)b!["tokens"]! * Math.Abs((double)b!["accuracy"]! - (double)b["confidence"]!)) / (long)report["tokens"]!;
         Assert.Equal(ece, (double)report["ece"]!, 12);
         Assert.True((double)report["mce"]! >= (double)report["ece"]!);
+
+        // --plot draws the reliability diagram; a path it cannot write is refused before the run.
+        string png = _dir.File("reliability.png"), svg = _dir.File("reliability.svg");
+        CliRunner.Json("eval", "--logits", logits, "--targets", targets, "--device", "cpu", "--plot", png);
+        CliRunner.Json("eval", "--logits", logits, "--targets", targets, "--device", "cpu", "--plot", svg);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png)[..4]);
+        Assert.Contains("top-1 reliability", File.ReadAllText(svg), StringComparison.Ordinal);
+        CliRunner.Fails(2, ["--plot must end in .svg or .png"], "eval", "--logits", logits, "--targets", targets, "--plot", _dir.File("r.jpg"));
     }
 }
