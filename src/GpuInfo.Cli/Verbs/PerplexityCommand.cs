@@ -21,7 +21,8 @@ internal static class PerplexityCommand
         var models = new ModelOptions();
         var rates = TextRates.ForModelText();
         var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy), one per scored token.", 64);
-        var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, topK };
+        var plot = new Option<string?>("--plot") { Description = "Draw the reliability diagram of the model's top-1 predictions (as eval --plot), as .svg or .png." };
+        var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, topK, plot };
         models.AddTo(command);
         corpus.AddTo(command);
         rates.AddTo(command);
@@ -34,6 +35,8 @@ internal static class PerplexityCommand
             var (shard, shardFrom) = corpus.ParseShard(parse);
             var (bytes, words) = rates.Parse(parse);
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
+            string? plotPath = parse.GetValue(plot);
+            PlotFile.Check(plotPath);
             if (shard.Count > 1 && (bytes ?? words) is not null)
             {
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
@@ -72,6 +75,11 @@ internal static class PerplexityCommand
             report["windows"] = source.Windows.Count;
             report["unscored"] = source.Windows.Unscored; // the text's first token, and every later window's first when stride = context
             ModelOptions.AddTiming(report, partial.Evaluation!.Tokens, seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
+            if (plotPath is not null)
+            {
+                ReliabilityPlot.Save(plotPath, partial.Evaluation.Calibration!, Path.GetFileName(lm.Path));
+            }
+
             if (json)
             {
                 Json.Write(stdout, report);

@@ -37,7 +37,11 @@ public sealed class ModelCliTests
     [Fact]
     public void Ids_files_score_as_their_text_does_and_take_the_texts_size_for_bits_per_byte()
     {
-        var fromText = CliRunner.Json(["perplexity", "--model", ModelFiles.Path("bigram.onnx"), .. Text]);
+        using var dir = new Formats.TempDir();
+        string plot = dir.File("reliability.svg");
+        var fromText = CliRunner.Json(["perplexity", "--model", ModelFiles.Path("bigram.onnx"), .. Text, "--plot", plot]);
+        Assert.Contains("top-1 reliability", File.ReadAllText(plot), StringComparison.Ordinal); // the model's calibration, as eval --plot draws it
+        Assert.InRange(CliRunner.Number(fromText["ece"]), 0, 1);
         var fromIds = CliRunner.Json("perplexity", "--model", ModelFiles.Path("bigram.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"),
             "--context", "32", "--stride", "8", "--device", "cpu", "--total-bytes", "387");
         Assert.Equal(fromText["mean_nll"]!.ToJsonString(), fromIds["mean_nll"]!.ToJsonString());
