@@ -4,8 +4,9 @@ namespace GpuInfo.Cli.Output;
 
 /// <summary>
 /// <c>compare --plot</c>: the distribution of per-token KL(base||test) on a log axis and, with
-/// targets, of Δp, each with its percentiles marked, drawn from the comparison's mergeable sketches
-/// (so a merged report draws the same picture) as two panels of one .svg or .png.
+/// targets, of Δp, each with its percentiles marked, and both models' top-1 reliability curves,
+/// drawn from the comparison's mergeable sketches and bins (so a merged report draws the same
+/// picture) as panels of one .svg or .png.
 /// </summary>
 internal static class ComparisonPlot
 {
@@ -18,6 +19,10 @@ internal static class ComparisonPlot
         if (t.HasTargets)
         {
             panels.Add(DeltaPPanel(t));
+            if (t.CalibrationBase is { } b && t.CalibrationTest is { } q)
+            {
+                panels.Add(ReliabilityPlot.Curves("top-1 reliability of both models", ("base", b), (title, q)));
+            }
         }
 
         PlotFile.Save(path, panels, Width, PanelHeight);

@@ -44,4 +44,24 @@ internal static class ReliabilityPlot
         histogram.YLabel("tokens");
         PlotFile.Save(path, [reliability, histogram], Width, PanelHeight);
     }
+
+    /// <summary>Several models' reliability curves in one panel (accuracy at each bin's mean confidence), with the diagonal.</summary>
+    public static ScottPlot.Plot Curves(string title, params (string Label, CalibrationBins Bins)[] models)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach (var (label, calibration) in models)
+        {
+            var points = calibration.Bins().Where(b => b.Tokens > 0).ToArray();
+            var curve = plot.Add.Scatter(points.Select(b => b.Confidence).ToArray(), points.Select(b => b.Accuracy).ToArray());
+            curve.LegendText = string.Create(CultureInfo.InvariantCulture, $"{label}: ECE {calibration.ExpectedCalibrationError:F4}");
+        }
+
+        var diagonal = plot.Add.Line(0, 0, 1, 1);
+        diagonal.LinePattern = ScottPlot.LinePattern.Dashed;
+        plot.Axes.SetLimits(0, 1, 0, 1);
+        plot.Title(title);
+        plot.XLabel($"mean confidence of the bin ({CalibrationBins.Count} bins)");
+        plot.YLabel("accuracy of the bin's top-1 predictions");
+        return plot;
+    }
 }

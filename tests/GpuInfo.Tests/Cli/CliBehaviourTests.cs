@@ -182,7 +182,8 @@ public sealed class CliBehaviourTests : IDisposable
         CliRunner.Json([.. args, "--plot", svg]);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png)[..4]);
         var document = System.Xml.Linq.XDocument.Load(svg);
-        Assert.Equal(2, document.Root!.Elements().Count(e => e.Name.LocalName == "svg"));
+        Assert.Equal(3, document.Root!.Elements().Count(e => e.Name.LocalName == "svg")); // KL, Δp, both models' reliability
+        Assert.Contains("top-1 reliability of both models", File.ReadAllText(svg), StringComparison.Ordinal);
         var (code, _, stderr) = CliRunner.Run([.. args, "--plot", _dir.File("kl.pdf")]);
         Assert.True(code == 2 && stderr.Contains(".svg or .png", StringComparison.Ordinal), stderr);
     }
