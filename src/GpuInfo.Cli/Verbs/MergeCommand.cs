@@ -12,11 +12,14 @@ internal static class MergeCommand
         var json = CommonOptions.JsonOption();
         var files = new Argument<string[]>("partials") { Description = "Partial totals written by 'eval --partial' or 'compare --partial', every shard of one run; a directory stands for its part-*-of-*.json files (--partial-dir).", Arity = ArgumentArity.OneOrMore };
         var rates = new TextRates();
-        var command = new Command("merge", "Merge the shard partials of one run (from --partial) into its report; sums are exact, so the report equals one run's.") { files, json };
+        var plot = new Option<string?>("--plot") { Description = "Draw the merged run's picture, as eval --plot (reliability diagram) or compare --plot (KL, delta-p, reliability) do, as .svg or .png." };
+        var command = new Command("merge", "Merge the shard partials of one run (from --partial) into its report; sums are exact, so the report equals one run's.") { files, json, plot };
         rates.AddTo(command);
         command.SetAction(parse =>
         {
             var (bytes, words) = rates.Parse(parse);
+            string? plotPath = parse.GetValue(plot);
+            PlotFile.Check(plotPath);
             var paths = parse.GetValue(files)!.SelectMany(Expand).ToList();
             var merged = CorpusPartial.Merge(paths.Select(CorpusPartial.Load));
             string kind = merged.Measure == CorpusMeasure.Evaluation ? "eval" : "compare";
@@ -34,6 +37,23 @@ internal static class MergeCommand
             }
 
             report["partials"] = paths.Count;
+            if (plotPath is not null)
+            {
+                string title = $"merged {kind} of {paths.Count} partials";
+                if (merged.Comparison is { } merge)
+                {
+                    ComparisonPlot.Save(plotPath, merge, title);
+                }
+                else if (merged.Evaluation!.Calibration is { } calibration)
+                {
+                    ReliabilityPlot.Save(plotPath, calibration, title);
+                }
+                else
+                {
+                    throw CliException.BadData($"{paths[0]}: partials of format version {merged.Version} hold no calibration bins to plot; rerun the shards with this version of gpuinfo.");
+                }
+            }
+
             if (merged.Comparison is not null)
             {
                 report["kld_percentiles_relative_error"] = LogHistogram.RelativeError;
@@ -60,7 +80,7 @@ internal static class MergeCommand
         {
             // The partials argument takes any word, so an option merge lacks (--device) arrives here as a path.
             return path.StartsWith('-') && !File.Exists(path)
-                ? throw CliException.Usage($"{path}: not an option of merge, nor a file (merge takes the partials, --json, --total-bytes and --total-words).")
+                ? throw CliException.Usage($"{path}: not an option of merge, nor a file (merge takes the partials, --json, --plot, --total-bytes and --total-words).")
                 : [path];
         }
 

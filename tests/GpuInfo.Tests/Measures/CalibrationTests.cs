@@ -106,6 +106,9 @@ public sealed class CalibrationTests : IDisposable
         var merged = CorpusPartial.Merge(paths.Select(CorpusPartial.Load)).Evaluation!;
         Assert.Equal(one.Calibration!.BinConfidenceSums, merged.Calibration!.BinConfidenceSums);
         Assert.Equal(one.Calibration.ExpectedCalibrationError, merged.Calibration.ExpectedCalibrationError);
+        string plot = _dir.File("merged.svg");
+        CliRunner.Json(["merge", .. paths, "--plot", plot]); // the merged bins draw the one run's reliability diagram
+        Assert.Contains("top-1 reliability", File.ReadAllText(plot), StringComparison.Ordinal);
 
         // A bin count that does not add up to the partial's tokens is refused, naming the file.
         var json = JsonNode.Parse(File.ReadAllText(paths[0]))!.AsObject();
@@ -132,6 +135,7 @@ public sealed class CalibrationTests : IDisposable
         var report = CliRunner.Json(["merge", .. paths]);
         Assert.Null(report["ece"]);
         Assert.Null(report["calibration_bins"]);
+        CliRunner.Fails(3, ["format version 4", "no calibration bins"], ["merge", .. paths, "--plot", _dir.File("v4.svg")]);
     }
 
     /// <summary>With targets, compare reports each model's calibration as eval of that model does (the pair pass's own log-sum-exps).</summary>
