@@ -28,7 +28,7 @@ internal static class EvalCommand
         var plot = new Option<string?>("--plot") { Description = "Draw the reliability diagram of the top-1 predictions (accuracy against confidence in 15 bins, over the confidences' histogram), as .svg or .png." };
         var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
         var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy): 0 for ignored targets, NaN where --shift leaves none.");
-        var command = new Command("eval", "Cross-entropy, perplexity, bits per token, entropy and top-1 accuracy of logits against targets.")
+        var command = new Command("eval", "Cross-entropy, perplexity, bits per token, entropy, top-1 accuracy and calibration (ECE) of logits against targets.")
         {
             logits, targets, tensor, targetsTensor, ignore, smoothing, temperature, shift, topK, bytesFile, plot,
         };
