@@ -20,11 +20,13 @@ public static class RowSources
         ArgumentNullException.ThrowIfNull(path);
         if (path == StandardInput)
         {
+            PipeCapacity.TryEnlarge(0); // a file redirected to stdin is no pipe: then nothing changes
             return FileRowSource.OpenPipe(Console.OpenStandardInput(), "stdin", targetsPath, options);
         }
 
         if (OpenIfPipe(path) is { } pipe)
         {
+            PipeCapacity.TryEnlarge(pipe.SafeFileHandle);
             return FileRowSource.OpenPipe(pipe, path, targetsPath, options);
         }
 

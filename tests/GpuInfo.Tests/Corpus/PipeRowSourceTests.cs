@@ -44,6 +44,28 @@ public sealed class PipeRowSourceTests(CorpusEngineFixture fixture) : IClassFixt
         Assert.Equal("pipe", pipe.Describe().Settings["input"]);
     }
 
+    /// <summary>On Linux a pipe GpuInfo reads gets a 1 MiB buffer where the system allows it; anything else is left alone.</summary>
+    [Fact]
+    public void A_pipe_is_given_a_larger_buffer_where_the_system_allows_it()
+    {
+        using var server = new System.IO.Pipes.AnonymousPipeServerStream(System.IO.Pipes.PipeDirection.In);
+        int granted = PipeCapacity.TryEnlarge(server.SafePipeHandle);
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Equal(-1, granted);
+            return;
+        }
+
+        long limit = long.Parse(File.ReadAllText("/proc/sys/fs/pipe-max-size").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(limit >= PipeCapacity.Bytes ? PipeCapacity.Bytes : -1, granted);
+
+        using var dir = new TempDir();
+        string file = dir.File("plain.bin");
+        File.WriteAllBytes(file, new byte[16]);
+        using var stream = File.OpenRead(file);
+        Assert.Equal(-1, PipeCapacity.TryEnlarge(stream.SafeFileHandle)); // not a pipe: nothing changes
+    }
+
     [Fact]
     public void Two_streams_compare_as_their_files()
     {
