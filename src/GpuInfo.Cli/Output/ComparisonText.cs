@@ -55,7 +55,7 @@ internal static class ComparisonText
         {
             o.WriteLine();
             o.WriteLine($"====== Top-1 calibration ({CalibrationBins.Count} bins) ======");
-            o.WriteLine($"Accuracy        base, Q: {F(100 * Verbs.CompareCommand.Accuracy(b), 3),7}%, {F(100 * Verbs.CompareCommand.Accuracy(q), 3),7}%");
+            o.WriteLine($"Accuracy        base, Q: {F(100 * b.Accuracy, 3),7}%, {F(100 * q.Accuracy, 3),7}%");
             o.WriteLine($"Mean confidence base, Q: {F(100 * b.MeanConfidence, 3),7}%, {F(100 * q.MeanConfidence, 3),7}%");
             o.WriteLine($"ECE             base, Q: {F(b.ExpectedCalibrationError, 6),10}, {F(q.ExpectedCalibrationError, 6),10}");
             o.WriteLine($"MCE             base, Q: {F(b.MaximumCalibrationError, 6),10}, {F(q.MaximumCalibrationError, 6),10}");

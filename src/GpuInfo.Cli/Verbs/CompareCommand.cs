@@ -143,8 +143,8 @@ internal static class CompareCommand
             report["rms_delta_p"] = Json.Number(t.RmsDeltaP);
             report["rms_delta_p_se"] = Json.Number(t.RmsDeltaPError);
             report["delta_p_percentiles"] = Percentiles(t.DeltaPPercentiles());
-            report["top1_accuracy_base"] = Json.Number(Accuracy(t.CalibrationBase));
-            report["top1_accuracy_test"] = Json.Number(Accuracy(t.CalibrationTest));
+            report["top1_accuracy_base"] = Json.Number(t.CalibrationBase?.Accuracy ?? double.NaN);
+            report["top1_accuracy_test"] = Json.Number(t.CalibrationTest?.Accuracy ?? double.NaN);
             report["mean_confidence_base"] = Json.Number(t.CalibrationBase?.MeanConfidence ?? double.NaN);
             report["mean_confidence_test"] = Json.Number(t.CalibrationTest?.MeanConfidence ?? double.NaN);
             report["ece_base"] = Json.Number(t.CalibrationBase?.ExpectedCalibrationError ?? double.NaN);
@@ -165,9 +165,6 @@ internal static class CompareCommand
         report["seconds"] = Math.Round(seconds, 3);
         return report;
     }
-
-    /// <summary>The fraction of targets a model's argmax hits, from its calibration bins (NaN where they are unknown).</summary>
-    internal static double Accuracy(CalibrationBins? bins) => bins is null ? double.NaN : (double)bins.BinCorrect.Sum() / bins.Tokens;
 
     private static JsonObject ByK(ComparisonAccumulator t, Func<int, double> value) =>
         new(t.TopK.Select(k => KeyValuePair.Create(k.ToString(System.Globalization.CultureInfo.InvariantCulture), Json.Number(value(k)))));

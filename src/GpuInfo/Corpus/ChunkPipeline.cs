@@ -210,8 +210,7 @@ internal sealed class ChunkPipeline : IDisposable
         }
         catch (Exception e) when (e is not (OperationCanceledException or RowSourceException))
         {
-            string problem = e is Formats.InvalidFileException f && f.Path == _sources[i].Name ? f.Problem : e.Message;
-            throw new RowSourceException(_sources[i].Name, -1, $"reading rows [{first}, {first + rows}): {problem}", e);
+            throw RowSourceException.Reading(_sources[i].Name, first, rows, e);
         }
     }
 }

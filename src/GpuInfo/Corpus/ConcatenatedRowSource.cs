@@ -155,9 +155,7 @@ public sealed class ConcatenatedRowSource : RowSource
         }
         catch (Exception e) when (e is not (OperationCanceledException or RowSourceException))
         {
-            long local = global - _starts[i];
-            string problem = e is Formats.InvalidFileException f && f.Path == _parts[i].Name ? f.Problem : e.Message;
-            throw new RowSourceException(_parts[i].Name, -1, $"reading rows [{local}, {local + block.Rows}): {problem}", e);
+            throw RowSourceException.Reading(_parts[i].Name, global - _starts[i], block.Rows, e);
         }
         finally
         {

@@ -39,6 +39,13 @@ public sealed class RowSourceException : Exception
         return new RowSourceException(name, local, problem, innerException);
     }
 
+    /// <summary>A read of rows [<paramref name="first"/>, first + rows) of <paramref name="name"/> that failed, with the reader's problem (a file error's own text, not its path again).</summary>
+    internal static RowSourceException Reading(string name, long first, int rows, Exception e)
+    {
+        string problem = e is Formats.InvalidFileException f && f.Path == name ? f.Problem : e.Message;
+        return new RowSourceException(name, -1, $"reading rows [{first}, {first + rows}): {problem}", e);
+    }
+
     /// <summary>The source's name (<see cref="RowSource.Name"/> or <see cref="RowSource.TargetsName"/>).</summary>
     public new string Source { get; }
 

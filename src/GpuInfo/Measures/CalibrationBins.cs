@@ -28,6 +28,9 @@ public sealed class CalibrationBins
     /// <summary>Σ confidence per bin.</summary>
     public IReadOnlyList<double> BinConfidenceSums => [.. _confidence.Select(c => c.Value)];
 
+    /// <summary>The fraction of tokens whose top-1 prediction is correct (NaN when none).</summary>
+    public double Accuracy => (double)_correct.Sum() / Tokens;
+
     /// <summary>Mean confidence over all tokens (NaN when none).</summary>
     public double MeanConfidence => _confidence.Aggregate(default(ExactSum), (a, c) => { a.Add(in c); return a; }).Value / Tokens;
 
