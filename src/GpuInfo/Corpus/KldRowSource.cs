@@ -91,11 +91,12 @@ public sealed class KldRowSource : RowSource
             {
                 int target = Format.TargetOf(block.FirstRow + r);
                 targets[r] = target;
-                float scale = MemoryMarshal.Cast<ushort, float>(stored.Slice((r - first) * values, 2))[0];
-                if (scale < 0)
+                var scaleMin = MemoryMarshal.Cast<ushort, float>(stored.Slice((r - first) * values, 4));
+                float scale = scaleMin[0], min = scaleMin[1];
+                if (!(scale >= 0) || !float.IsFinite(min) || !float.IsFinite(MathF.FusedMultiplyAdd(ushort.MaxValue, scale, min)))
                 {
-                    // llama.cpp writes (max - min)/65535; a negative one is a damaged row, not logits.
-                    throw new RowSourceException(Format.Path, block.FirstRow + r, $"its scale is {scale}; a .kld row's scale is never negative.");
+                    // llama.cpp writes the row's (max - min)/65535 and min, finite and the scale never negative: anything else is a damaged row.
+                    throw new RowSourceException(Format.Path, block.FirstRow + r, $"its scale {scale} and minimum {min} are not those of log-probabilities (finite, the scale not negative).");
                 }
 
                 KldFormat.Dequantize(stored.Slice((r - first) * values, values), rows.Slice(r * Vocab, Vocab), target);

@@ -50,6 +50,19 @@ internal static class PartialFile
             throw new InvalidFileException(path, "not a gpuinfo partial (written by a corpus run: 'eval --partial' or 'compare --partial').");
         }
 
+        try
+        {
+            return Parse(path, o);
+        }
+        catch (ArgumentException e)
+        {
+            // A value the totals' own checks refuse (a negative count, a shape out of range).
+            throw new InvalidFileException(path, e.Message.Split(" (Parameter")[0]);
+        }
+    }
+
+    private static CorpusPartial Parse(string path, JsonObject o)
+    {
         var r = new Reader(path);
         int version = r.Get<int>(o, "gpuinfo_partial");
         if (version < CorpusPartial.OldestReadableVersion || version > CorpusPartial.FormatVersion)
@@ -72,6 +85,12 @@ internal static class PartialFile
             throw new InvalidFileException(path, $"shard {index}/{count} is not a shard (need 0 <= index < count).");
         }
 
+        long firstRow = r.Get<long>(shardNode, "first_row");
+        if (firstRow < 0 || shardRows < 0)
+        {
+            throw new InvalidFileException(path, $"shard rows [{firstRow}, +{shardRows}) are not rows (first_row and rows >= 0).");
+        }
+
         var sources = r.Array(o, "sources").Select(s => r.Source(s)).ToList();
         if (sources.Count != (measure == CorpusMeasure.Evaluation ? 1 : 2))
         {
@@ -81,67 +100,60 @@ internal static class PartialFile
         var options = r.Strings(r.Object(o, "options"));
         var counts = r.Object(o, "counts");
         var sums = r.Object(o, "exact_sums").ToDictionary(kv => kv.Key, kv => r.Exact(kv.Value, $"exact_sums.{kv.Key}"));
-        try
+        if (measure == CorpusMeasure.Evaluation)
         {
-            if (measure == CorpusMeasure.Evaluation)
+            long withoutTarget = r.Get<long>(counts, "rows_without_target");
+            var hits = r.Object(counts, "top_k_hits");
+            var topK = hits.ToDictionary(
+                kv => int.TryParse(kv.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int k) ? k : throw new InvalidFileException(path, $"top_k_hits key '{kv.Key}' is not a k."),
+                kv => r.Get<long>(hits, kv.Key));
+            var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"),
+                Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK, r.Get<long>(counts, "scored_bytes"),
+                version >= 4 ? r.Get<long>(counts, "scored_words") : 0, version >= 5 ? r.Calibration(r.Object(o, "calibration")) : null);
+            if (withoutTarget < 0 || withoutTarget > totals.Ignored)
             {
-                long withoutTarget = r.Get<long>(counts, "rows_without_target");
-                var hits = r.Object(counts, "top_k_hits");
-                var topK = hits.ToDictionary(
-                    kv => int.TryParse(kv.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int k) ? k : throw new InvalidFileException(path, $"top_k_hits key '{kv.Key}' is not a k."),
-                    kv => r.Get<long>(hits, kv.Key));
-                var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"),
-                    Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK, r.Get<long>(counts, "scored_bytes"),
-                    version >= 4 ? r.Get<long>(counts, "scored_words") : 0, version >= 5 ? r.Calibration(r.Object(o, "calibration")) : null);
-                if (withoutTarget < 0 || withoutTarget > totals.Ignored)
-                {
-                    throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
-                }
-
-                // Every row of a shard is scored or ignored: an edited count would skew the merged figures.
-                if (totals.Tokens + totals.Ignored != shardRows)
-                {
-                    throw new InvalidFileException(path, $"tokens {totals.Tokens} and ignored {totals.Ignored} do not add up to the shard's {shardRows} rows.");
-                }
-
-                return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), shardRows,
-                    totals, null, withoutTarget, r.Get<int>(o, "parts"), path, version);
+                throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
             }
 
-            var sketch = r.Object(o, "kl_sketch");
-            var histogram = LogHistogram.Restore(
-                r.Get<long>(sketch, "below"), r.Get<long>(sketch, "infinite"), r.Double(sketch, "min", double.PositiveInfinity), r.Double(sketch, "max", double.NegativeInfinity),
-                Bins(r.Object(sketch, "bins")));
-            var deltaP = r.Object(o, "delta_p_sketch");
-            var deltaPHistogram = LinearHistogram.Restore(r.Double(deltaP, "min", double.PositiveInfinity), r.Double(deltaP, "max", double.NegativeInfinity),
-                Bins(r.Object(deltaP, "bins")));
-            bool hasTargets = r.Get<bool>(counts, "has_targets");
-            var calibration = version < 5 ? ((CalibrationBins, CalibrationBins)?)null
-                : hasTargets ? (r.Calibration(r.Object(o, "calibration_base")), r.Calibration(r.Object(o, "calibration_test")))
-                : (new CalibrationBins(), new CalibrationBins());
-            var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), hasTargets,
-                Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name).Where(n => version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n))]),
-                histogram, deltaPHistogram, calibration);
-            foreach (var (key, agreement) in r.Object(o, "top_k_agreement"))
+            // Every row of a shard is scored or ignored: an edited count would skew the merged figures.
+            if (totals.Tokens + totals.Ignored != shardRows)
             {
-                var entry = agreement as JsonObject ?? throw new InvalidFileException(path, $"top_k_agreement.{key} is not an object.");
-                int k = int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) ? parsed : throw new InvalidFileException(path, $"top_k_agreement key '{key}' is not a k.");
-                comparison.RestoreTopK(k, r.Exact(entry["overlap_sum"], $"top_k_agreement.{key}.overlap_sum"), r.Exact(entry["overlap_sq_sum"], $"top_k_agreement.{key}.overlap_sq_sum"),
-                    r.Get<long>(entry, "top1_in_top_k"));
+                throw new InvalidFileException(path, $"tokens {totals.Tokens} and ignored {totals.Ignored} do not add up to the shard's {shardRows} rows.");
             }
 
-            if (comparison.Tokens > shardRows)
-            {
-                throw new InvalidFileException(path, $"tokens {comparison.Tokens} exceed the shard's {shardRows} rows.");
-            }
-
-            return new CorpusPartial(measure, sources, options, new Shard(index, count), r.Get<long>(shardNode, "first_row"), shardRows,
-                null, comparison, 0, r.Get<int>(o, "parts"), path, version);
+            return new CorpusPartial(measure, sources, options, new Shard(index, count), firstRow, shardRows,
+                totals, null, withoutTarget, r.Get<int>(o, "parts"), path, version);
         }
-        catch (ArgumentException e)
+
+        var sketch = r.Object(o, "kl_sketch");
+        var histogram = LogHistogram.Restore(
+            r.Get<long>(sketch, "below"), r.Get<long>(sketch, "infinite"), r.Double(sketch, "min", double.PositiveInfinity), r.Double(sketch, "max", double.NegativeInfinity),
+            Bins(r.Object(sketch, "bins")));
+        var deltaP = r.Object(o, "delta_p_sketch");
+        var deltaPHistogram = LinearHistogram.Restore(r.Double(deltaP, "min", double.PositiveInfinity), r.Double(deltaP, "max", double.NegativeInfinity),
+            Bins(r.Object(deltaP, "bins")));
+        bool hasTargets = r.Get<bool>(counts, "has_targets");
+        var calibration = version < 5 ? ((CalibrationBins, CalibrationBins)?)null
+            : hasTargets ? (r.Calibration(r.Object(o, "calibration_base")), r.Calibration(r.Object(o, "calibration_test")))
+            : (new CalibrationBins(), new CalibrationBins());
+        var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), hasTargets,
+            Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name).Where(n => version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n))]),
+            histogram, deltaPHistogram, calibration);
+        foreach (var (key, agreement) in r.Object(o, "top_k_agreement"))
         {
-            throw new InvalidFileException(path, e.Message.Split(" (Parameter")[0]);
+            var entry = agreement as JsonObject ?? throw new InvalidFileException(path, $"top_k_agreement.{key} is not an object.");
+            int k = int.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out int parsed) ? parsed : throw new InvalidFileException(path, $"top_k_agreement key '{key}' is not a k.");
+            comparison.RestoreTopK(k, r.Exact(entry["overlap_sum"], $"top_k_agreement.{key}.overlap_sum"), r.Exact(entry["overlap_sq_sum"], $"top_k_agreement.{key}.overlap_sq_sum"),
+                r.Get<long>(entry, "top1_in_top_k"));
         }
+
+        if (comparison.Tokens > shardRows)
+        {
+            throw new InvalidFileException(path, $"tokens {comparison.Tokens} exceed the shard's {shardRows} rows.");
+        }
+
+        return new CorpusPartial(measure, sources, options, new Shard(index, count), firstRow, shardRows,
+            null, comparison, 0, r.Get<int>(o, "parts"), path, version);
     }
 
     public static JsonObject ToJson(CorpusPartial p)
@@ -298,7 +310,7 @@ internal static class PartialFile
     /// <summary>Bins read back; malformed keys or counts come out negative, which the sketches' Restore refuses.</summary>
     private static IEnumerable<(int Index, long Count)> Bins(JsonObject bins) =>
         bins.Select(b => (int.TryParse(b.Key, NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i : -1,
-            b.Value?.GetValueKind() == JsonValueKind.Number ? b.Value.GetValue<long>() : -1L));
+            b.Value is JsonValue v && v.TryGetValue(out long count) ? count : -1L));
 
     private static JsonNode? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 
@@ -383,7 +395,14 @@ internal static class PartialFile
             var files = Array(s, "files").Select(f => f is JsonObject fo
                 ? new FileFingerprint(Get<string>(fo, "role"), Get<string>(fo, "path"), Get<long>(fo, "bytes"), Get<string>(fo, "header_sha256"), Get<string>(fo, "sample_sha256"))
                 : throw Bad("files[]", "object")).ToList();
-            return new SourceDescription(Get<string>(s, "kind"), Get<long>(s, "rows"), Get<int>(s, "vocab"), type, values, files, Strings(Object(s, "settings")));
+            long rows = Get<long>(s, "rows");
+            int vocab = Get<int>(s, "vocab");
+            if (rows < 0 || vocab < 1 || files.Any(f => f.Bytes < 0))
+            {
+                throw new InvalidFileException(path, $"a source of {rows} rows, vocabulary {vocab} and files of {string.Join(", ", files.Select(f => f.Bytes))} bytes is not one a run reads (rows, bytes >= 0, vocabulary >= 1).");
+            }
+
+            return new SourceDescription(Get<string>(s, "kind"), rows, vocab, type, values, files, Strings(Object(s, "settings")));
         }
 
         private InvalidFileException Bad(string name, string what) => new(path, $"field '{name}' is missing or not a{(what[0] is 'a' or 'o' ? "n" : "")} {what}.");

@@ -350,15 +350,23 @@ public sealed class ComparisonAccumulator
         double lnRatio = double.IsFinite(logRatio) ? -(double)logRatio : (double)nllTest - nllBase;
         _lnRatio.Add(lnRatio);
         _lnRatioSquared.Add(lnRatio * lnRatio);
-        double delta = double.IsFinite(logRatio)
-            ? Math.Exp(-(double)nllBase) * (Math.Exp(logRatio) - 1)
-            : Math.Exp(-(double)nllTest) - Math.Exp(-(double)nllBase);
+        double delta = DeltaP(nllBase, nllTest, logRatio);
         _deltaP.Add(delta);
         _deltaPSquared.Add(delta * delta);
         _deltaPFourth.Add(delta * delta * delta * delta);
         _deltaPValues.Add((float)delta);
         DeltaPSketch.Add(delta);
     }
+
+    /// <summary>
+    /// q − p from the target's -log p, -log q and log(q/p): p·(e^r − 1) where the two are close (no
+    /// cancellation), q − p where they are not, so that p far below q (e^r past double's range, p 0)
+    /// is not 0·∞.
+    /// </summary>
+    internal static double DeltaP(float nllBase, float nllTest, float logRatio) =>
+        double.IsFinite(logRatio) && logRatio <= 1
+            ? Math.Exp(-(double)nllBase) * (Math.Exp(logRatio) - 1)
+            : Math.Exp(-(double)nllTest) - Math.Exp(-(double)nllBase);
 
     /// <summary>Adds one target's top-1 confidence and correctness under each model.</summary>
     internal void AddCalibration(double confidenceBase, bool correctBase, double confidenceTest, bool correctTest)

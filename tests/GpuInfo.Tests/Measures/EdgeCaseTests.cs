@@ -221,6 +221,38 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Tolerance.Close(totals.PerplexityBase * (Math.Exp(expected) - 1), totals.PerplexityDifference, 1e-4, 1e-12, "PPL difference");
     }
 
+    /// <summary>
+    /// A target the base model gives far less probability than the test model (log q − log p past
+    /// 709, as at a low temperature): Δp = q − p was formed as p·(e^r − 1), 0·∞, and compare stopped
+    /// on a NaN. Each row's Δp and the mean must be q − p from float64.
+    /// </summary>
+    [Theory]
+    [InlineData(1f)]
+    [InlineData(0.05f)]
+    public void A_target_far_likelier_under_the_test_model_keeps_its_delta_p(float temperature)
+    {
+        const int rows = 4, v = 37;
+        var data = new TestData();
+        var p = data.Logits(rows, v);
+        var q = data.Logits(rows, v);
+        var y = new[] { 3, 5, 7, 11 };
+        p[3] = -1400 * temperature;            // row 0: p(target) = e^-1400 or so, 0 in double
+        p[v + 5] = -800 * temperature;         // row 1: e^-800, q of the target ordinary
+        q[(2 * v) + 7] = -900 * temperature;   // row 2: the other way round, Δp = -p
+        var totals = new ComparisonAccumulator();
+        Engine.Compare(Logits.Float32(p, v), Logits.Float32(q, v), totals, y, temperature);
+        double sum = 0;
+        for (int r = 0; r < rows; r++)
+        {
+            var lp = Reference64.LogSoftmax(Reference64.Scaled(p.AsSpan(r * v, v), temperature));
+            var lq = Reference64.LogSoftmax(Reference64.Scaled(q.AsSpan(r * v, v), temperature));
+            sum += Math.Exp(lq[y[r]]) - Math.Exp(lp[y[r]]);
+        }
+
+        Tolerance.Close(sum / rows, totals.MeanDeltaP, 1e-5, 1e-9, $"mean delta p at T {temperature}");
+        Assert.True(double.IsFinite(totals.RmsDeltaP) && double.IsFinite(totals.MeanLnPerplexityRatio), $"RMS delta p {totals.RmsDeltaP}, ln PPL ratio {totals.MeanLnPerplexityRatio}");
+    }
+
     [Fact]
     public void A_late_block_with_a_far_larger_max_is_handled()
     {
