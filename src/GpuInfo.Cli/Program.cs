@@ -50,7 +50,7 @@ public static class Program
         catch (Exception e)
         {
             var (code, message) = Describe(e);
-            stderr.WriteLine($"gpuinfo: {message}");
+            stderr.WriteLine($"gpuinfo: {Printable(message)}");
             if (code == ExitCode.Internal && Environment.GetEnvironmentVariable("GPUINFO_DEBUG") == "1")
             {
                 stderr.WriteLine(e);
@@ -74,6 +74,15 @@ public static class Program
         ArgumentException a => (ExitCode.Usage, OneLine(a)),
         _ => (ExitCode.Internal, $"internal error: {e.GetType().Name}: {e.Message} (set GPUINFO_DEBUG=1 for details)"),
     };
+
+    /// <summary>
+    /// The message with control characters escaped (\n, \xNN): it may quote a damaged file's bytes
+    /// (a class name from a pickle), and the error is one line on a terminal.
+    /// </summary>
+    internal static string Printable(string message) =>
+        message.Any(char.IsControl)
+            ? string.Concat(message.Select(c => !char.IsControl(c) ? c.ToString() : c == '\n' ? "\\n" : $"\\x{(int)c:x2}"))
+            : message;
 
     /// <summary>The library's message without .NET's " (Parameter 'x')" suffix and "Actual value was" line: the message already says what is wrong.</summary>
     private static string OneLine(ArgumentException a)

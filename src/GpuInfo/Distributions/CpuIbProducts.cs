@@ -68,10 +68,11 @@ internal sealed class CpuIbProducts : IIbProducts
         for (int i = 0; i < _x; i++)
         {
             // A row of zero mass has p(y|x) = 0: its cross terms are 0, as in the managed products.
-            double inverse = px[i] > 0 ? 1 / px[i] : 0;
+            // Divided, not multiplied by 1/p(x): that overflows for a subnormal p(x), and 0·∞ is NaN.
+            double mass = px[i];
             for (int k = 0; k < clusters; k++)
             {
-                cross[i * clusters + k] = crossT[k * _x + i] * inverse;
+                cross[i * clusters + k] = mass > 0 ? crossT[k * _x + i] / mass : 0;
             }
         }
     }

@@ -402,7 +402,7 @@ internal static class InformationBottleneck
                 for (int j = 0; j < y; j++)
                 {
                     double n = numerator[k * y + j];
-                    total += n > 0 ? n * Math.Log(n / (qt[k] * py[j])) : 0;
+                    total += n > 0 ? n * JointDistribution.LogRatio(n, qt[k], py[j]) : 0;
                 }
             }
 

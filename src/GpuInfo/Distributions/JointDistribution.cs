@@ -123,6 +123,17 @@ public sealed class JointDistribution
     /// <summary>H(Y|X) = H(X,Y) - H(X).</summary>
     public double ConditionalEntropyYGivenX(InfoUnit unit = InfoUnit.Bits) => unit.FromNats(Entropy(P) - Entropy(Px));
 
+    /// <summary>
+    /// log(p / (a·b)) for p &lt;= min(a, b), all positive: as a ratio (accurate near 1, where I(X;Y) is
+    /// small), or as a difference of logs where the ratio leaves double's range (a·b underflowed to 0
+    /// for probabilities below 1e-154, and log(p/0) is ∞).
+    /// </summary>
+    internal static double LogRatio(double p, double a, double b)
+    {
+        double ratio = p / a / b;
+        return double.IsFinite(ratio) && ratio > 0 ? Math.Log(ratio) : Math.Log(p) - Math.Log(a) - Math.Log(b);
+    }
+
     /// <summary>I(X;Y) = Σ p(x,y) log(p(x,y) / (p(x)p(y))), computed termwise (never as a difference of entropies).</summary>
     public double MutualInformation(InfoUnit unit = InfoUnit.Bits)
     {
@@ -135,7 +146,7 @@ public sealed class JointDistribution
                 double pxy = P[i * Y + j];
                 if (pxy > 0)
                 {
-                    mi += pxy * Math.Log(pxy / (Px[i] * Py[j]));
+                    mi += pxy * LogRatio(pxy, Px[i], Py[j]);
                 }
             }
 

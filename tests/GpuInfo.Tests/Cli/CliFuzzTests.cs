@@ -79,6 +79,31 @@ public sealed class CliFuzzTests : IDisposable
         Assert.True(read > 0 && refused > 0, $"the fuzzer should produce both readable and broken files ({read} read, {refused} refused)");
     }
 
+    /// <summary>inspect reads headers only, by its own paths through each format: every file, any damage.</summary>
+    [Fact]
+    public void Inspect_of_mutated_files_reports_or_fails_as_bad_data()
+    {
+        string safetensors = _dir.File("valid.safetensors");
+        SafetensorsFormat.Write(safetensors, [("logits", DType.Float32, [3, 4], new byte[48]), ("targets", DType.Int64, [3], new byte[24])]);
+        string npy = _dir.File("valid.npy");
+        NpyFormat.Write(npy, new float[12].AsSpan(), [3, 4]);
+        string kld = _dir.File("valid.kld");
+        KldFormat.Write(kld, 4, 5, [1, 2, 3, 4], (c, t, row) => row.Fill(t));
+        string[] valid = [npy, safetensors, kld, TorchFormatTests.Fixture("dict.pt"), TorchFormatTests.Fixture("custom.pt")];
+        int reported = 0, refused = 0;
+        for (int m = 0; m < 2000; m++)
+        {
+            var rng = new Random(8000 + m);
+            string source = valid[m % valid.Length], path = _dir.File("fuzz" + Path.GetExtension(source));
+            File.WriteAllBytes(path, Mutate(File.ReadAllBytes(source), rng));
+            var (code, stdout, stderr) = CliRunner.Run("inspect", path, "--json");
+            Check(code, stdout, stderr, $"mutation {m} (seed {8000 + m}) of {Path.GetFileName(source)}");
+            (code == 0 ? ref reported : ref refused)++;
+        }
+
+        Assert.True(reported > 0 && refused > 0, $"the fuzzer should produce both readable and broken files ({reported} inspected, {refused} refused)");
+    }
+
     private static void Check(int code, string stdout, string stderr, string what)
     {
         Assert.True(code is 0 or 3, $"{what}: exit {code}, stderr: {stderr}");

@@ -31,6 +31,26 @@ public sealed class JointDistributionTests
         Assert.Equal(p.EntropyY() - p.ConditionalEntropyYGivenX(), p.MutualInformation(), 12);
     }
 
+    /// <summary>
+    /// Probabilities below 1e-154, whose products p(x)·p(y) underflow to 0: I(X;Y) was ∞ (log(p/0)),
+    /// and an IB over a subnormal p(x) stopped on a division by zero (1/p(x) overflowed, and 0·∞ is NaN).
+    /// </summary>
+    [Theory]
+    [InlineData(1e-170)]
+    [InlineData(1e-310)]
+    public void Tiny_probabilities_keep_the_information_finite(double tiny)
+    {
+        var p = JointDistribution.FromWeights(new[,] { { tiny, 0 }, { 0, 1 } });
+        // I = tiny·log(1/tiny) + 1·log(1/(1 − tiny)), in nats; the second term is tiny too (in float64, 0).
+        double expected = tiny * -Math.Log(tiny);
+        Assert.Equal(1, p.MutualInformation(InfoUnit.Nats) / expected, 12);
+
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        var ib = engine.InformationBottleneck(JointDistribution.FromWeights(new[,] { { tiny }, { 1 } }), new IbOptions { Beta = 5, Clusters = 2, Seed = 3 });
+        Assert.Equal(0, ib.IxyBits);
+        Assert.True(ib.ItyBits == 0 && ib.IxtBits >= 0 && ib.IxtBits < 1e-9, $"I(T;Y) {ib.ItyBits}, I(X;T) {ib.IxtBits}");
+    }
+
     [Fact]
     public void Bad_weights_raise_errors_naming_the_entry()
     {

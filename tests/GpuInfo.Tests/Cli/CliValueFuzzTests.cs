@@ -1,0 +1,129 @@
+using System.Text.Json.Nodes;
+using GpuInfo.Formats;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Cli;
+
+/// <summary>
+/// Well-formed files holding awkward values (NaN, ±inf, negatives, zeros, subnormals, huge
+/// magnitudes, rows of zeros, out-of-range targets) and awkward options, through every verb that
+/// reads them: each run must give a report with no NaN in it, or fail as bad data or a usage error
+/// (exit 3 or 2, one line), never as an internal error.
+/// </summary>
+public sealed class CliValueFuzzTests : IDisposable
+{
+    private static readonly double[] Awkward = [double.NaN, double.PositiveInfinity, double.NegativeInfinity, -1, 0, 0, 0, 1e-310, 1e-200, 1e-40, 1e30, 1e300, 3e38, -3e38, 0.5, 7];
+
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Distribution_verbs_report_or_refuse_awkward_matrices()
+    {
+        int reported = 0, refused = 0;
+        for (int m = 0; m < 300; m++)
+        {
+            var rng = new Random(9000 + m);
+            int rows = rng.Next(1, 6), cols = rng.Next(1, 6);
+            var matrix = Matrix(rng, rows, cols);
+            string joint = _dir.File("m.npy"), vector = _dir.File("v.npy");
+            NpyFormat.Write(joint, matrix.AsSpan(), [rows, cols]);
+            NpyFormat.Write(vector, Matrix(rng, 1, rows).AsSpan(), [rows]);
+            string beta = rng.Next(4) switch { 0 => "0", 1 => "1e6", 2 => "0.5", _ => "5" };
+            string[][] runs =
+            [
+                ["mi", "--joint", joint],
+                ["mi", "--joint", joint, "--counts"],
+                ["ib", "--joint", joint, "--beta", beta, "--clusters", rng.Next(1, 4).ToString(), "--max-iterations", "50", "--device", "cpu"],
+                ["ib", "--joint", joint, "--beta", beta, "--alpha", "0", "--max-iterations", "50", "--device", "cpu"],
+                ["ib-curve", "--joint", joint, "--beta-min", "0.1", "--beta-max", beta == "0" ? "1" : beta, "--steps", "3", "--max-iterations", "30", "--device", "cpu"],
+                ["rd", "--source", vector, "--distortion", joint, "--beta", beta, "--max-iterations", "200", "--device", "cpu"],
+                ["capacity", "--channel", joint, "--max-iterations", "200", "--device", "cpu"],
+            ];
+            foreach (var run in runs)
+            {
+                var (code, stdout, stderr) = CliRunner.Run([.. run, "--json"]);
+                Check(code, stdout, stderr, $"seed {9000 + m}: gpuinfo {string.Join(' ', run)} on {Show(matrix, cols)}");
+                (code == 0 ? ref reported : ref refused)++;
+            }
+        }
+
+        Assert.True(reported > 0 && refused > 0, $"the fuzzer should produce both usable and refused inputs ({reported} reported, {refused} refused)");
+    }
+
+    [Fact]
+    public void Row_verbs_report_or_refuse_awkward_logits_and_targets()
+    {
+        int reported = 0, refused = 0;
+        for (int m = 0; m < 300; m++)
+        {
+            var rng = new Random(11000 + m);
+            int rows = rng.Next(1, 5), vocab = rng.Next(1, 9);
+            string p = _dir.File("p.npy"), q = _dir.File("q.npy"), y = _dir.File("y.npy");
+            NpyFormat.Write(p, Logits(rng, rows * vocab).AsSpan(), [rows, vocab]);
+            NpyFormat.Write(q, Logits(rng, rows * vocab).AsSpan(), [rows, vocab]);
+            NpyFormat.Write(y, Enumerable.Range(0, rows).Select(_ => rng.Next(8) switch { 0 => -100L, 1 => vocab, 2 => -1, 3 => long.MaxValue, _ => rng.Next(vocab) }).ToArray().AsSpan(), [rows]);
+            string temperature = rng.Next(5) switch { 0 => "1e-30", 1 => "1e30", 2 => "0.05", _ => "1" };
+            string smoothing = rng.Next(4) switch { 0 => "1", 1 => "0.5", _ => "0" };
+            string[][] runs =
+            [
+                ["eval", "--logits", p, "--targets", y, "--temperature", temperature, "--label-smoothing", smoothing, "--top-k", "1,3", "--device", "cpu"],
+                ["eval", "--logits", p, "--targets", y, "--temperature", temperature, "--device", "ilgpu-cpu"],
+                ["compare", "--base", p, "--test", q, "--targets", y, "--temperature", temperature, "--top-k", "2", "--device", "cpu"],
+                ["compare", "--base", p, "--test", q, "--temperature", temperature, "--device", "ilgpu-cpu"],
+                ["ib", "--logits", p, "--temperature", temperature, "--beta", "3", "--clusters", "2", "--max-iterations", "20", "--device", "cpu"],
+            ];
+            // The kernels' edge cases are EdgeCaseTests' per backend; here ILGPU's slow CPU accelerator runs a sample.
+            foreach (var run in runs.Where(r => m % 20 == 0 || !r.Contains("ilgpu-cpu")))
+            {
+                var (code, stdout, stderr) = CliRunner.Run([.. run, "--json"]);
+                Check(code, stdout, stderr, $"seed {11000 + m}: gpuinfo {string.Join(' ', run)}");
+                (code == 0 ? ref reported : ref refused)++;
+            }
+        }
+
+        Assert.True(reported > 0 && refused > 0, $"the fuzzer should produce both usable and refused inputs ({reported} reported, {refused} refused)");
+    }
+
+    private static double[] Matrix(Random rng, int rows, int cols)
+    {
+        var m = new double[rows * cols];
+        for (int i = 0; i < m.Length; i++)
+        {
+            m[i] = rng.Next(3) == 0 ? Awkward[rng.Next(Awkward.Length)] : rng.Next(4) == 0 ? rng.Next(0, 5) : rng.NextDouble();
+        }
+
+        return m;
+    }
+
+    private static float[] Logits(Random rng, int count)
+    {
+        var z = new float[count];
+        for (int i = 0; i < z.Length; i++)
+        {
+            z[i] = rng.Next(4) == 0 ? (float)Awkward[rng.Next(Awkward.Length)] : (float)((rng.NextDouble() - 0.5) * 10);
+        }
+
+        return z;
+    }
+
+    private static string Show(double[] m, int cols) =>
+        "[" + string.Join("; ", m.Chunk(cols).Select(r => string.Join(", ", r.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))))) + "]";
+
+    private static void Check(int code, string stdout, string stderr, string what)
+    {
+        Assert.True(code is 0 or 2 or 3, $"{what}: exit {code}, stderr: {stderr}");
+        if (code == 0)
+        {
+            Assert.IsType<JsonObject>(JsonNode.Parse(stdout));
+            Assert.DoesNotContain("NaN", stdout, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(string.Empty, stdout);
+            Assert.Single(stderr.TrimEnd().Split('\n'));
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        }
+    }
+}
