@@ -15,26 +15,7 @@ public static class Program
     /// <summary>Runs gpuinfo with the given streams (tests call this directly).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var root = new RootCommand("gpuinfo: information measures over model outputs (perplexity, KL, JS, entropy, IB, rate-distortion) on CUDA, OpenCL or SIMD CPU.")
-        {
-            DemoCommand.Create(stdout),
-            DevicesCommand.Create(stdout),
-            EvalCommand.Create(stdout, stderr),
-            CompareCommand.Create(stdout, stderr),
-            PerplexityCommand.Create(stdout),
-            CompareModelsCommand.Create(stdout),
-            MergeCommand.Create(stdout),
-            ConvertCommand.Create(stdout),
-            KernelsCommand.Create(stdout),
-            BenchCommand.Create(stdout, stderr),
-            IbCommand.Create(stdout, stderr),
-            IbCurveCommand.Create(stdout, stderr),
-            RdCommand.Create(stdout),
-            CapacityCommand.Create(stdout),
-            MiCommand.Create(stdout),
-            InspectCommand.Create(stdout),
-        };
-        var parse = root.Parse(args);
+        var parse = Commands(stdout, stderr).Parse(args);
         if (parse.Errors.Count > 0)
         {
             // System.CommandLine lists an option's allowed values on lines of their own: one line here.
@@ -59,6 +40,28 @@ public static class Program
             return code;
         }
     }
+
+    /// <summary>Every verb, with its options (tests walk them).</summary>
+    internal static RootCommand Commands(TextWriter stdout, TextWriter stderr) =>
+        new RootCommand("gpuinfo: information measures over model outputs (perplexity, KL, JS, entropy, IB, rate-distortion) on CUDA, OpenCL or SIMD CPU.")
+        {
+            DemoCommand.Create(stdout),
+            DevicesCommand.Create(stdout),
+            EvalCommand.Create(stdout, stderr),
+            CompareCommand.Create(stdout, stderr),
+            PerplexityCommand.Create(stdout),
+            CompareModelsCommand.Create(stdout),
+            MergeCommand.Create(stdout),
+            ConvertCommand.Create(stdout),
+            KernelsCommand.Create(stdout),
+            BenchCommand.Create(stdout, stderr),
+            IbCommand.Create(stdout, stderr),
+            IbCurveCommand.Create(stdout, stderr),
+            RdCommand.Create(stdout),
+            CapacityCommand.Create(stdout),
+            MiCommand.Create(stdout),
+            InspectCommand.Create(stdout),
+        };
 
     /// <summary>Maps an exception to its exit code and one-line message.</summary>
     public static (int Code, string Message) Describe(Exception e) => e switch
