@@ -10,7 +10,22 @@ namespace GpuInfo.Cli;
 /// </summary>
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        using var stdout = new Output.StandardOutput(Console.Out);
+        int code = Run(args, stdout, Console.Error);
+        try
+        {
+            stdout.Flush();
+        }
+        catch (CliException e)
+        {
+            Console.Error.WriteLine($"gpuinfo: {e.Message}");
+            return code == ExitCode.Ok ? e.ExitCode : code;
+        }
+
+        return code;
+    }
 
     /// <summary>Runs gpuinfo with the given streams (tests call this directly).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)

@@ -19,6 +19,13 @@ internal static class OutputFile
             throw CliException.Usage($"{path}: cannot write: it is a folder.");
         }
 
+        if (Formats.FileKind.IsSpecial(path))
+        {
+            // A named pipe's reader would take the probe's open and close for the whole output; a
+            // device shows whether it takes writes when written.
+            return;
+        }
+
         // .NET says "could not find a part of the path" for both; name which.
         string? folder = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))

@@ -11,31 +11,43 @@ namespace GpuInfo.Cli.Output;
 internal sealed class PerTokenWriter : IDisposable
 {
     private readonly FileStream _stream;
+    private readonly string _path;
     private readonly long _dataOffset;
     private readonly long _firstRow;
 
     private PerTokenWriter(string path, long firstRow, long count)
     {
         OutputFile.Check(path);
+        _path = path;
+        _firstRow = firstRow;
         try
         {
-            _stream = File.Create(path);
+            // Unbuffered: the header is one write, the rows go by RandomAccess, and a failed write leaves nothing for Dispose to retry.
+            _stream = new FileStream(path, FileMode.Create, System.IO.FileAccess.Write, FileShare.Read, bufferSize: 0);
+            NpyFormat.WriteHeader(_stream, "<f4", [count]);
+            _stream.Flush();
+            _dataOffset = _stream.Position;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            _stream?.Dispose();
             throw CliException.Usage($"{path}: cannot write: {e.Message}");
         }
-
-        NpyFormat.WriteHeader(_stream, "<f4", [count]);
-        _stream.Flush();
-        _dataOffset = _stream.Position;
-        _firstRow = firstRow;
     }
 
     public static PerTokenWriter? Create(string? path, long firstRow, long count) => path is null ? null : new PerTokenWriter(path, firstRow, count);
 
     public RowValuesHandler Handler => (firstRow, values) =>
-        RandomAccess.Write(_stream.SafeFileHandle, MemoryMarshal.AsBytes(values), _dataOffset + ((firstRow - _firstRow) * sizeof(float)));
+    {
+        try
+        {
+            RandomAccess.Write(_stream.SafeFileHandle, MemoryMarshal.AsBytes(values), _dataOffset + ((firstRow - _firstRow) * sizeof(float)));
+        }
+        catch (IOException e)
+        {
+            throw CliException.Usage($"{_path}: cannot write: {e.Message}");
+        }
+    };
 
     public void Dispose() => _stream.Dispose();
 }

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text;
+using GpuInfo.Cli;
+using GpuInfo.Cli.Output;
+using GpuInfo.Formats;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Cli;
+
+/// <summary>
+/// Outputs that are not plain files: a partial written atomically (by a rename over the path) put a
+/// regular file where a named pipe, a device or a symbolic link stood (`--partial /dev/stdout` as root
+/// replaced the link); a full disk under --per-token or standard output was an internal error.
+/// </summary>
+public sealed class OutputDestinationTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task A_partial_written_to_a_named_pipe_goes_through_it_and_leaves_the_pipe()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "named pipes by mkfifo are tested on Linux");
+        string fifo = _dir.File("partial.fifo");
+        using (var mkfifo = Process.Start("mkfifo", [fifo]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        Assert.True(FileKind.IsSpecial(fifo));
+        var reader = Task.Run(() => File.ReadAllText(fifo));
+        // Both sides run as tasks: a writer that opened the pipe twice (a probe, then the write) would wait for a second reader forever.
+        var run = Task.Run(() => CliRunner.Run("eval", "--logits", CliRunner.Golden("base.npy"), "--targets", CliRunner.Golden("targets.npy"), "--shift",
+            "--partial", fifo, "--device", "cpu", "--json"));
+        var (code, stdout, stderr) = await run.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        Assert.True(code == 0, stderr);
+        string written = await reader.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Contains("\"gpuinfo_partial\"", written, StringComparison.Ordinal);
+        Assert.True(FileKind.IsSpecial(fifo), "the named pipe was replaced by a regular file");
+        Assert.Empty(Directory.GetFiles(_dir.Path, "*.tmp", SearchOption.AllDirectories).Concat(Directory.GetFiles(_dir.Path, ".*")));
+        Assert.Contains("\"tokens\"", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_partial_written_through_a_symbolic_link_replaces_the_file_it_names_and_keeps_the_link()
+    {
+        string target = _dir.File("real.json"), link = _dir.File("link.json");
+        File.WriteAllText(target, "old");
+        File.CreateSymbolicLink(link, target);
+        CliRunner.Json("eval", "--logits", CliRunner.Golden("base.npy"), "--targets", CliRunner.Golden("targets.npy"), "--shift", "--partial", link, "--device", "cpu");
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.Contains("\"gpuinfo_partial\"", File.ReadAllText(target), StringComparison.Ordinal);
+        Assert.Equal(2, Directory.GetFileSystemEntries(_dir.Path).Length);
+    }
+
+    [Fact]
+    public void A_regular_file_is_not_special_and_a_missing_one_is_not_either()
+    {
+        string file = _dir.File("plain.txt");
+        File.WriteAllText(file, "x");
+        Assert.False(FileKind.IsSpecial(file));
+        Assert.False(FileKind.IsSpecial(_dir.Path));
+        Assert.False(FileKind.IsSpecial(_dir.File("missing")));
+    }
+
+    [Fact]
+    public void Per_token_values_into_a_full_device_are_a_usage_error_naming_it()
+    {
+        Assert.SkipUnless(FileKind.IsSpecial("/dev/full"), "/dev/full (a device whose writes fail with ENOSPC) is not here");
+        CliRunner.Fails(ExitCode.Usage, ["/dev/full", "cannot write"],
+            "eval", "--logits", CliRunner.Golden("base.npy"), "--targets", CliRunner.Golden("targets.npy"), "--shift", "--per-token", "/dev/full", "--device", "cpu");
+        Assert.True(FileKind.IsSpecial("/dev/full"));
+    }
+
+    [Fact]
+    public void Standard_output_that_cannot_be_written_is_a_usage_error_naming_it()
+    {
+        using var stdout = new StandardOutput(new FailingWriter());
+        var stderr = new StringWriter();
+        int code = Program.Run(["mi", "--joint", Npy()], stdout, stderr);
+        Assert.Equal(ExitCode.Usage, code);
+        Assert.Equal("gpuinfo: standard output: cannot write: No space left on device", stderr.ToString().TrimEnd());
+    }
+
+    private string Npy()
+    {
+        string path = _dir.File("joint.npy");
+        NpyFormat.Write(path, new[] { 0.25, 0.25, 0.5, 0.0 }.AsSpan(), [2, 2]);
+        return path;
+    }
+
+    private sealed class FailingWriter : TextWriter
+    {
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value) => throw new IOException("No space left on device");
+    }
+}
