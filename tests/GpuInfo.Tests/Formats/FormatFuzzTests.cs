@@ -51,12 +51,12 @@ public sealed class FormatFuzzTests : IDisposable
             stream.ReadExactly(data);
             return (e.FullName, Data: data);
         }).ToList();
-        Fuzz(rng => TorchFormatTests.Zip([.. records.Select(r => (r.FullName, r.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) ? Mutate(r.Data, rng) : r.Data))]),
+        Fuzz(rng => TorchFormatTests.Zip([.. records.Select(r => (r.FullName, r.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) ? Cli.Fuzz.Mutate(r.Data, rng) : r.Data))]),
             "pickle.pt", seedBase: 4000, mutationsPerFile: 2500);
     }
 
     private void Fuzz(byte[] valid, string name, int seedBase, int mutationsPerFile) =>
-        Fuzz(rng => Mutate(valid, rng), name, seedBase, mutationsPerFile);
+        Fuzz(rng => Cli.Fuzz.Mutate(valid, rng), name, seedBase, mutationsPerFile);
 
     private void Fuzz(Func<Random, byte[]> mutant, string name, int seedBase, int mutationsPerFile)
     {
@@ -107,40 +107,5 @@ public sealed class FormatFuzzTests : IDisposable
                 logits.ReadRows(r, 1, buffer);
             }
         }
-    }
-
-    private static byte[] Mutate(byte[] valid, Random rng)
-    {
-        var bytes = valid.ToList();
-        int edits = rng.Next(1, 4);
-        for (int e = 0; e < edits; e++)
-        {
-            int at = rng.Next(bytes.Count);
-            switch (rng.Next(5))
-            {
-                case 0:
-                    bytes[at] = (byte)rng.Next(256);
-                    break;
-                case 1:
-                    bytes[at] ^= (byte)(1 << rng.Next(8));
-                    break;
-                case 2:
-                    bytes.RemoveRange(at, Math.Min(rng.Next(1, 16), bytes.Count - at));
-                    break;
-                case 3:
-                    bytes.InsertRange(at, Enumerable.Range(0, rng.Next(1, 8)).Select(_ => (byte)rng.Next(256)));
-                    break;
-                default:
-                    bytes[at] = (byte)"0123456789{}[],:\"' -eE."[rng.Next(23)];
-                    break;
-            }
-
-            if (bytes.Count == 0)
-            {
-                bytes.Add(0);
-            }
-        }
-
-        return [.. bytes];
     }
 }

@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json.Nodes;
+using GpuInfo.Cli;
 using GpuInfo.Formats;
 using GpuInfo.Tests.Cli;
 using GpuInfo.Tests.Formats;
@@ -29,7 +29,7 @@ public sealed class ModelFuzzTests : IDisposable
             var rng = new Random(12000 + m);
             string text = _dir.File("text.txt"), ids = _dir.File("ids.npy"), tokenizer = _dir.File("vocab.json"), merges = _dir.File("merges.txt");
             File.WriteAllBytes(text, Text(rng, sample));
-            File.WriteAllBytes(tokenizer, rng.Next(4) == 0 ? Mutate(vocab, rng) : vocab);
+            File.WriteAllBytes(tokenizer, rng.Next(4) == 0 ? Fuzz.Mutate(vocab, rng) : vocab);
             File.Copy(ModelFiles.Path("merges.txt"), merges, overwrite: true);
             int count = rng.Next(0, 40);
             var values = Enumerable.Range(0, count).Select(_ => rng.Next(10) switch { 0 => -1L, 1 => ModelFiles.Vocab, 2 => long.MaxValue, _ => rng.Next(ModelFiles.Vocab) }).ToArray();
@@ -55,7 +55,7 @@ public sealed class ModelFuzzTests : IDisposable
             foreach (var run in runs)
             {
                 var (code, stdout, stderr) = CliRunner.Run([.. run, "--device", "cpu", "--json"]);
-                Check(code, stdout, stderr, $"seed {12000 + m}: gpuinfo {string.Join(' ', run)}");
+                Fuzz.ReportedOrFailedCleanly((code, stdout, stderr), $"seed {12000 + m}: gpuinfo {string.Join(' ', run)}", [ExitCode.Usage, ExitCode.BadData]);
                 (code == 0 ? ref reported : ref refused)++;
             }
         }
@@ -82,45 +82,7 @@ public sealed class ModelFuzzTests : IDisposable
             case 2:
                 return Encoding.UTF8.GetBytes(sample[..rng.Next(0, Math.Min(sample.Length, 40))]);
             default:
-                return Mutate(Encoding.UTF8.GetBytes(sample), rng);
-        }
-    }
-
-    private static byte[] Mutate(byte[] valid, Random rng)
-    {
-        var bytes = valid.ToList();
-        for (int e = rng.Next(1, 6); e > 0 && bytes.Count > 0; e--)
-        {
-            int at = rng.Next(bytes.Count);
-            switch (rng.Next(3))
-            {
-                case 0:
-                    bytes[at] = (byte)rng.Next(256);
-                    break;
-                case 1:
-                    bytes.RemoveRange(at, Math.Min(rng.Next(1, 16), bytes.Count - at));
-                    break;
-                default:
-                    bytes.InsertRange(at, Enumerable.Range(0, rng.Next(1, 8)).Select(_ => (byte)rng.Next(256)));
-                    break;
-            }
-        }
-
-        return [.. bytes];
-    }
-
-    private static void Check(int code, string stdout, string stderr, string what)
-    {
-        Assert.True(code is 0 or 2 or 3, $"{what}: exit {code}, stderr: {stderr}");
-        if (code == 0)
-        {
-            Assert.IsType<JsonObject>(JsonNode.Parse(stdout));
-        }
-        else
-        {
-            Assert.Equal(string.Empty, stdout);
-            Assert.Single(stderr.TrimEnd().Split('\n'));
-            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+                return Fuzz.Mutate(Encoding.UTF8.GetBytes(sample), rng);
         }
     }
 }
