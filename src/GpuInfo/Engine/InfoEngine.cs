@@ -154,6 +154,10 @@ public sealed partial class InfoEngine : IDisposable
                 }
 
                 RowValidator.ThrowIfInvalid(lse, view, temperature, "logits");
+                if (job.Gradient != 0)
+                {
+                    RowValidator.ThrowIfGradientOverflows(lse, targets, ce, weights, temperature);
+                }
             }
             finally
             {

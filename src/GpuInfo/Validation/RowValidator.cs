@@ -17,6 +17,41 @@ internal static class RowValidator
         }
     }
 
+    /// <summary>
+    /// Refuses a gradient float32 cannot hold: its entries are at most scale·(|(1-e)·w_y + e·W/V +
+    /// 2·zloss·lse| + (1-e)·w_y + e·max w/V) with scale = 1/T (over Σw_y for the mean), which at a
+    /// tiny temperature with z-loss (1/T²·lse) or huge class weights passes float32's range: the kernels
+    /// then wrote ∞·0 = NaN where a probability is 0. Bounded in float64 from each row's lse.
+    /// </summary>
+    public static void ThrowIfGradientOverflows(ReadOnlySpan<float> lse, ReadOnlySpan<int> targets, in Kernels.CrossEntropyParams ce, float[]? weights, float temperature)
+    {
+        double scale = (double)ce.GradientScale * ce.InvTemperature;
+        if (double.IsNaN(scale))
+        {
+            return; // a mean over Σw_y = 0: the gradient is NaN by definition, as PyTorch's
+        }
+
+        double e = ce.LabelSmoothing;
+        double meanWeight = weights is null ? 1 : (double)ce.WeightSum / ce.Vocab;
+        double largestWeight = weights is null ? 1 : weights.Max();
+        for (int row = 0; row < lse.Length; row++)
+        {
+            if (targets[row] == ce.IgnoreIndex)
+            {
+                continue;
+            }
+
+            double weightY = weights?[targets[row]] ?? 1;
+            double ofProb = Math.Abs(((1 - e) * weightY) + (e * meanWeight) + (2.0 * ce.ZLoss * lse[row]));
+            double bound = Math.Abs(scale) * (ofProb + ((1 - e) * weightY) + (e * largestWeight / ce.Vocab));
+            if (!(bound <= float.MaxValue))
+            {
+                throw new InvalidInputException("logits", row,
+                    $"its gradient overflows float32 (entries up to about {bound:g3}) at the temperature {temperature}{(ce.ZLoss != 0 ? $" with z-loss {ce.ZLoss}" : "")}; a larger temperature{(ce.ZLoss != 0 ? ", a smaller z-loss" : "")} or smaller class weights keep it in range.");
+            }
+        }
+    }
+
     private static string Describe(in RowsView logits, long row, float temperature)
     {
         bool anyFinite = false;

@@ -253,6 +253,23 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.True(double.IsFinite(totals.RmsDeltaP) && double.IsFinite(totals.MeanLnPerplexityRatio), $"RMS delta p {totals.RmsDeltaP}, ln PPL ratio {totals.MeanLnPerplexityRatio}");
     }
 
+    /// <summary>
+    /// A gradient float32 cannot hold (z-loss at a tiny temperature: 2·zloss·lse/T ~ 1/T²) came out
+    /// NaN where a probability was 0 (∞·0); it is refused, naming the row, and other rows' loss is
+    /// still computed where the gradient is not asked for.
+    /// </summary>
+    [Fact]
+    public void A_gradient_float32_cannot_hold_is_refused_naming_the_row()
+    {
+        const int v = 9;
+        var x = new TestData().Logits(2, v);
+        var options = new CrossEntropyOptions { ZLoss = 1e-3f, Temperature = 1e-30f };
+        var e = Assert.Throws<InvalidInputException>(() => Engine.CrossEntropyWithGradient(Logits.Float32(x, v), new[] { 1, 2 }, new float[2 * v], options));
+        Assert.Equal(0, e.Row);
+        Assert.Contains("gradient overflows float32", e.Message, StringComparison.Ordinal);
+        Assert.True(double.IsFinite(Engine.CrossEntropy(Logits.Float32(x, v), new[] { 1, 2 }, options with { ZLoss = 0 }).Loss));
+    }
+
     [Fact]
     public void A_late_block_with_a_far_larger_max_is_handled()
     {
