@@ -23,10 +23,15 @@ public sealed class OutputDestinationTests : IDisposable
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "named pipes by mkfifo are tested on Linux");
         string fifo = _dir.File("partial.fifo");
-        using (var mkfifo = Process.Start("mkfifo", [fifo]))
+        try
         {
+            using var mkfifo = Process.Start("mkfifo", [fifo]);
             mkfifo.WaitForExit();
-            Assert.Equal(0, mkfifo.ExitCode);
+            Assert.SkipUnless(mkfifo.ExitCode == 0, $"mkfifo could not make a named pipe in {_dir.Path} (exit {mkfifo.ExitCode})");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Assert.Skip($"mkfifo is not here: {e.Message}");
         }
 
         Assert.True(FileKind.IsSpecial(fifo));
