@@ -14,17 +14,21 @@ public static class Program
     {
         using var stdout = new Output.StandardOutput(Console.Out);
         int code = Run(args, stdout, Console.Error);
+        if (code != ExitCode.Ok)
+        {
+            return code; // its error is on stderr already: one line, not a second for the same closed stdout
+        }
+
         try
         {
             stdout.Flush();
+            return code;
         }
         catch (CliException e)
         {
             Console.Error.WriteLine($"gpuinfo: {e.Message}");
-            return code == ExitCode.Ok ? e.ExitCode : code;
+            return e.ExitCode;
         }
-
-        return code;
     }
 
     /// <summary>Runs gpuinfo with the given streams (tests call this directly).</summary>
