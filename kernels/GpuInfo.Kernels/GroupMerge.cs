@@ -93,7 +93,14 @@ public static class GroupMerge
         flags |= Count(s.ValueAcc, Field1, KlNaN) | Count(s.CurvatureAcc, Field2, KlNaN) | Count(s.ShiftAcc, Field3, KlNaN)
             | (float.IsNaN(s.Mismatches) ? 1L << KlNaN : 0L);
         long all = GroupExtensions.Reduce<long, AddInt64>(flags);
-        return Finish(s, all, withKl: true);
+        var r = Finish(s, all, withKl: true);
+
+        // The max reduction gives its identity (float.MinValue), not -inf, where no thread saw a masked
+        // entry: a count says whether any did.
+        float masked = Max(a.MaskedMax);
+        int maskers = GroupExtensions.Reduce<int, AddInt32>(a.MaskedMax != float.NegativeInfinity ? 1 : 0);
+        r.MaskedMax = maskers != 0 ? masked : float.NegativeInfinity;
+        return r;
     }
 
     /// <summary>
@@ -120,14 +127,14 @@ public static class GroupMerge
         r.Tail = FiniteSum(s.Tail) + (holders > 1 ? holders - 1 : 0);
         r.EntropyAcc = FiniteSum(s.EntropyAcc);
 
-        // The KL sums are +inf when q = 0 where p > 0: KL is then infinite.
+        // The KL sums are infinite where a difference of logits overflowed (the facade redoes such rows in float64).
         r.ValueAcc = withKl ? Sum(s.ValueAcc, all, Field1, float.PositiveInfinity) : 0f;
         r.CurvatureAcc = withKl ? Sum(s.CurvatureAcc, all, Field2, float.PositiveInfinity) : 0f;
 
-        // Σe·(d - c) is -inf where q = 0 and p > 0 (the KL is then infinite through the classic form).
         r.ShiftAcc = withKl ? Sum(s.ShiftAcc, all, Field3, float.NegativeInfinity) : 0f;
         r.Shift = s.Shift;
         r.Mismatches = withKl ? FiniteSum(s.Mismatches) : 0f;
+        r.MaskedMax = float.NegativeInfinity;
         if (Field(all, Invalid) != 0)
         {
             r.Tail = float.NaN;

@@ -21,6 +21,14 @@ public static class KlMath
     public const float NegligibleGap = -30f;
 
     /// <summary>
+    /// ln 2^-149, the least positive float32: an entry the other side masks makes KL infinite where this
+    /// side's log-probability there is at least this (where PyTorch's float32 softmax gives it a
+    /// nonzero p, and <c>kl_div</c> reads +inf); below, p is 0 in float32 and the entry counts as 0
+    /// (where <c>kl_div</c> reads NaN).
+    /// </summary>
+    public const float MaskedMassFloor = -103.27893f;
+
+    /// <summary>
     /// A shift moves by more than this only when the two distributions are far apart; the move itself
     /// would then cancel (terms of size S·φ(δ) ≫ the result), so such rows take the classic form.
     /// </summary>
@@ -66,7 +74,7 @@ public static class KlMath
         a.Shift = shift;
         if (delta == 0f || !float.IsFinite(a.CurvatureAcc) || !float.IsFinite(a.ShiftAcc))
         {
-            // Infinite sums (q = 0 where p > 0) stay infinite whatever the shift.
+            // Infinite sums (a difference of logits overflowed) stay infinite whatever the shift.
             return;
         }
 
@@ -110,7 +118,12 @@ public static class KlMath
     /// <summary>KL(P||Q) from P's side of a pair pass (Q's accumulator supplies the classic fallback).</summary>
     public static float Kl(SoftmaxAccumulator p, SoftmaxAccumulator q, float invT)
     {
-        if (p.UsesCurvatureForm)
+        if (p.OtherMasksMass(invT))
+        {
+            return float.PositiveInfinity;
+        }
+
+        if (p.UsesCurvatureForm(invT))
         {
             return p.CurvatureAcc / p.SumExp - H(p.RatioMinusOne);
         }
@@ -128,7 +141,7 @@ public static class KlMath
     /// <summary>lse_p - lse_q, from B when it is accurate (-c - log(1+B)), else from maxes and sums.</summary>
     public static float LseDifference(SoftmaxAccumulator p, SoftmaxAccumulator q, float invT)
     {
-        if (p.UsesCurvatureForm)
+        if (p.UsesCurvatureForm(invT))
         {
             float b = p.RatioMinusOne;
             return H(b) - b - p.Shift;

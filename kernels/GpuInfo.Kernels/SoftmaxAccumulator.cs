@@ -43,7 +43,19 @@ public struct SoftmaxAccumulator
     /// </summary>
     public float Mismatches;
 
-    public static SoftmaxAccumulator Empty => new() { Max = float.NegativeInfinity };
+    /// <summary>
+    /// The largest raw logit of this side at an entry the other side masks (-inf, so q = 0 there);
+    /// -inf when there is none (pairs only). Whether it makes KL infinite is decided once, against the
+    /// row's final <see cref="Max"/> (<see cref="OtherMasksMass"/>), so the answer does not depend on
+    /// the order entries are met in, or on how a backend's exp treats subnormals.
+    /// </summary>
+    public float MaskedMax;
+
+    public static SoftmaxAccumulator Empty => new() { Max = float.NegativeInfinity, MaskedMax = float.NegativeInfinity };
+
+    /// <summary>An empty accumulator whose sums will be kept relative to <paramref name="max"/> and the KL shift <paramref name="shift"/>.</summary>
+    public static SoftmaxAccumulator Frame(float max, float shift) =>
+        new() { Max = max, Shift = shift, MaskedMax = float.NegativeInfinity };
 
     /// <summary>Folds one raw logit. -inf entries carry no mass and are skipped.</summary>
     public void Add(float x, float invT)
@@ -76,6 +88,12 @@ public struct SoftmaxAccumulator
             return;
         }
 
+        if (other == float.NegativeInfinity)
+        {
+            AddMasked(x, invT);
+            return;
+        }
+
         float v = (x - other) * invT;
         if (x > Max)
         {
@@ -87,7 +105,8 @@ public struct SoftmaxAccumulator
             ShiftAcc = SoftmaxMath.RescaleWeighted(ShiftAcc, c);
             if (!float.IsFinite(v))
             {
-                // q = 0 at this entry: the KL is infinite (classic form); the shift stays finite.
+                // x - x' overflowed (logits near ±3.4e38): the KL sums are infinite and the facade
+                // takes the row in float64. The shift stays finite.
                 CurvatureAcc += KlMath.Phi(-v - Shift);
                 ShiftAcc += -v - Shift;
             }
@@ -119,6 +138,32 @@ public struct SoftmaxAccumulator
                 ShiftAcc += e * u;
                 CurvatureAcc += KlMath.WeightedPhi(e, u, otherGap - Shift);
             }
+        }
+    }
+
+    /// <summary>
+    /// An entry the other side masks: its mass counts in this side's softmax and entropy, not in the
+    /// KL sums (q = 0 there: <see cref="MaskedMax"/> decides whether KL is infinite). Becoming the
+    /// running max, it rescales the KL sums and leaves the shift where it was (it has no d of its own).
+    /// </summary>
+    private void AddMasked(float x, float invT)
+    {
+        // A NaN x fails both comparisons and poisons the tail through Add.
+        if (x > MaskedMax)
+        {
+            MaskedMax = x;
+        }
+
+        if (x > Max)
+        {
+            float c = NewMax(x, invT, out _);
+            ValueAcc = SoftmaxMath.RescaleWeighted(ValueAcc, c);
+            CurvatureAcc = SoftmaxMath.RescaleWeighted(CurvatureAcc, c);
+            ShiftAcc = SoftmaxMath.RescaleWeighted(ShiftAcc, c);
+        }
+        else
+        {
+            Add(x, invT);
         }
     }
 
@@ -170,6 +215,10 @@ public struct SoftmaxAccumulator
         CurvatureAcc += b.CurvatureAcc;
         ShiftAcc += b.ShiftAcc;
         Mismatches += b.Mismatches;
+        if (b.MaskedMax > MaskedMax)
+        {
+            MaskedMax = b.MaskedMax;
+        }
     }
 
     /// <summary>Whether a holds the max m (m finite or +inf): its 1 is then implicit, not in its tail.</summary>
@@ -194,6 +243,7 @@ public struct SoftmaxAccumulator
         r.ShiftAcc = SoftmaxMath.RescaleWeighted(a.ShiftAcc, c);
         r.Shift = a.Shift;
         r.Mismatches = a.Mismatches;
+        r.MaskedMax = a.MaskedMax;
         return r;
     }
 
@@ -234,13 +284,23 @@ public struct SoftmaxAccumulator
     /// <summary>B = E_p[e^{d - c}] - 1 = e^{-c}·Z'/Z - 1 when the supports agree (see <see cref="KlMath"/>).</summary>
     public readonly float RatioMinusOne => (CurvatureAcc + ShiftAcc) / SumExp;
 
-    /// <summary>True when the KL of this side can use the cancellation-free form.</summary>
-    public readonly bool UsesCurvatureForm
+    /// <summary>
+    /// Whether the other side masks an entry to which this side gives a probability float32 holds
+    /// (log p = (x - max)/T - log s ≥ <see cref="KlMath.MaskedMassFloor"/>, ln 2^-149): the KL from this
+    /// side is then infinite. Entries further down have p = 0 in float32 and count as 0.
+    /// </summary>
+    public readonly bool OtherMasksMass(float invT) =>
+        MaskedMax != float.NegativeInfinity && !(((MaskedMax - Max) * invT) - LogSum < KlMath.MaskedMassFloor);
+
+    /// <summary>
+    /// True when the KL of this side can use the cancellation-free form: the supports agree (no
+    /// mismatch, and any entry the other side masks is below e^-30 of the top, where it cannot change a
+    /// float32 sum) and B is small.
+    /// </summary>
+    public readonly bool UsesCurvatureForm(float invT)
     {
-        get
-        {
-            float b = RatioMinusOne;
-            return Mismatches == 0f && b >= -KlMath.MaxRatioDeviation && b <= KlMath.MaxRatioDeviation;
-        }
+        float b = RatioMinusOne;
+        bool maskedNegligible = MaskedMax == float.NegativeInfinity || (MaskedMax - Max) * invT < KlMath.NegligibleGap;
+        return Mismatches == 0f && maskedNegligible && b >= -KlMath.MaxRatioDeviation && b <= KlMath.MaxRatioDeviation;
     }
 }

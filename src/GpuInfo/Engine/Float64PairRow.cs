@@ -1,4 +1,5 @@
 using GpuInfo.Backends.Cpu;
+using GpuInfo.Kernels;
 
 namespace GpuInfo;
 
@@ -7,20 +8,26 @@ namespace GpuInfo;
 /// whose logits lie so far apart that their float32 differences lose the answer (a row shifted by
 /// 1e6 read KL 0 for 2.3e-4) or overflow (all 3.4e38 against all −3.4e38 gave NaN, which then
 /// stopped <c>compare</c>). Same definitions as the pass: p = softmax(x_p/T),
-/// q = softmax(x_q/T), KL(p||q), KL(q||p), JS, H(p), −log p(y), −log q(y), log q(y) − log p(y).
+/// q = softmax(x_q/T), KL(p||q), KL(q||p), JS, H(p), −log p(y), −log q(y), log q(y) − log p(y),
+/// and the pass's rule for an entry one side masks (<see cref="SoftmaxAccumulator.OtherMasksMass"/>):
+/// KL from the other side is infinite where that side's weight there is at least 2^-126 of its top
+/// entry's, and the entry counts as probability 0 below.
 /// </summary>
 internal static class Float64PairRow
 {
     public static (double Kl, double ReverseKl, double Js, double EntropyP, double NllP, double NllQ, double LogRatio) Compute(
-        ReadOnlySpan<float> p, ReadOnlySpan<float> q, double inverseT, int target)
+        ReadOnlySpan<float> p, ReadOnlySpan<float> q, float temperature, int target)
     {
+        double inverseT = 1.0 / temperature;
         var (logP, logQ) = (LogSoftmax(p, inverseT), LogSoftmax(q, inverseT));
-        double kl = 0, reverse = 0, js = 0, entropy = 0;
+        double kl = OtherMasksMass(p, q, 1f / temperature) ? double.PositiveInfinity : 0;
+        double reverse = OtherMasksMass(q, p, 1f / temperature) ? double.PositiveInfinity : 0;
+        double js = 0, entropy = 0;
         for (int j = 0; j < p.Length; j++)
         {
             double a = Math.Exp(logP[j]), b = Math.Exp(logQ[j]);
-            kl += a > 0 ? a * (logP[j] - logQ[j]) : 0;
-            reverse += b > 0 ? b * (logQ[j] - logP[j]) : 0;
+            kl += a > 0 && !float.IsNegativeInfinity(q[j]) ? a * (logP[j] - logQ[j]) : 0;
+            reverse += b > 0 && !float.IsNegativeInfinity(p[j]) ? b * (logQ[j] - logP[j]) : 0;
 
             // log m in log space: (a + b)/2 of two subnormals rounds (to 0 for the least, making a/m
             // infinite), which rows taken here, far apart at a low temperature, do reach.
@@ -32,6 +39,22 @@ internal static class Float64PairRow
         return target < 0
             ? (kl, reverse, js, entropy, double.NaN, double.NaN, double.NaN)
             : (kl, reverse, js, entropy, -logP[target], -logQ[target], logQ[target] - logP[target]);
+    }
+
+    /// <summary>Whether <paramref name="other"/> masks an entry of <paramref name="x"/> that makes KL from x infinite, judged as the pass judges it.</summary>
+    private static bool OtherMasksMass(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float invT)
+    {
+        var side = SoftmaxAccumulator.Empty;
+        for (int j = 0; j < x.Length; j++)
+        {
+            side.Max = Math.Max(side.Max, x[j]);
+            if (float.IsNegativeInfinity(other[j]) && x[j] > side.MaskedMax)
+            {
+                side.MaskedMax = x[j];
+            }
+        }
+
+        return side.OtherMasksMass(invT);
     }
 
     /// <summary>log((e^x + e^y)/2), exact where either is -inf.</summary>

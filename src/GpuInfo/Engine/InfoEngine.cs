@@ -293,9 +293,9 @@ public sealed partial class InfoEngine : IDisposable
 
         // Every row of a chunk can be here (logits offset by 20 at T = 0.01 are 2000 apart): in parallel.
         var results = new (double Kl, double ReverseKl, double Js, double EntropyP, double NllP, double NllQ, double LogRatio)[rows.Count];
-        var (viewP, viewQ, inverseT) = (p, q, 1.0 / temperature);
+        var (viewP, viewQ) = (p, q);
         Parallel.For(0, rows.Count, k =>
-            results[k] = Float64PairRow.Compute(Float64PairRow.Load(viewP, rows[k]), Float64PairRow.Load(viewQ, rows[k]), inverseT, rowTargets[k]));
+            results[k] = Float64PairRow.Compute(Float64PairRow.Load(viewP, rows[k]), Float64PairRow.Load(viewQ, rows[k]), temperature, rowTargets[k]));
         for (int k = 0; k < rows.Count; k++)
         {
             int i = rows[k];

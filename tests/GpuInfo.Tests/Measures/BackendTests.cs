@@ -30,6 +30,18 @@ public sealed class IlgpuCpuRowMeasureTests(IlgpuCpuFixture f) : RowMeasureTests
 
 public sealed class IlgpuCpuEdgeCaseTests(IlgpuCpuFixture f) : EdgeCaseTests(f), IClassFixture<IlgpuCpuFixture>;
 
+/// <summary>
+/// The rule for a masked entry in an NVIDIA GPU's warp and group sizes, where a thread's first entry
+/// and its running max differ from the default accelerator's. Four rows: the CPU accelerator takes
+/// about 1.4 s a row at groups of 512 (the whole edge-case class took 10.6 min).
+/// </summary>
+public sealed class IlgpuCpuNvidiaMaskedKlTests(IlgpuCpuNvidiaFixture f) : IClassFixture<IlgpuCpuNvidiaFixture>
+{
+    [Fact]
+    public void A_masked_entry_is_judged_against_the_rows_max_in_groups_of_512() =>
+        EdgeCaseTests.CheckMaskedEntries(f.Engine, 1f, 0f, [-95f, -103.5f], [0]);
+}
+
 
 // Real GPUs: skipped with the reason when this machine has none.
 public sealed class CudaRowMeasureTests(CudaFixture f) : RowMeasureTests(f), IClassFixture<CudaFixture>

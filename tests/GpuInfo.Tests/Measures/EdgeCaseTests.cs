@@ -72,6 +72,76 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Assert.InRange(kl[1], -1e-6f, 1e-6f);
     }
 
+    /// <summary>
+    /// An entry one side masks (-inf) makes the KL from the other side infinite where that side's log p
+    /// there is at least ln 2^-149 (a probability float32 holds), and counts as probability 0 below,
+    /// wherever the entry lies: before or after the row's max, first in a block, thread or slice, or in
+    /// a row taken in float64. The backends judged it against their running max (a block's, a
+    /// thread's), so an entry 103.5 nats below the max read ∞ where the pass met it before the max.
+    /// </summary>
+    [Theory]
+    [InlineData(1f, 0f)]
+    [InlineData(0.5f, 0f)]
+    [InlineData(1f, 3000f)] // Q offset by 3000: the rows are taken in float64
+    public void A_masked_entry_is_judged_against_the_rows_max_wherever_it_lies(float temperature, float offset) =>
+        CheckMaskedEntries(Engine, temperature, offset, [-10f, -87.5f, -95f, -103.1f, -103.5f, -110f, -300f, -1e6f], [0, 1, 500, Vocab - 1]);
+
+    /// <summary>
+    /// Rows with one entry masked on one side at each of <paramref name="gaps"/> (T units below the
+    /// row's max) and <paramref name="places"/> (columns), masked in Q and in P: KL both ways and JS
+    /// against <see cref="Reference64"/>, whose rule is the library's.
+    /// </summary>
+    internal static void CheckMaskedEntries(InfoEngine engine, float temperature, float offset, float[] gaps, int[] places)
+    {
+        int rows = gaps.Length * places.Length * 2;
+        var data = new TestData();
+        var p = new float[rows * Vocab];
+        var q = new float[rows * Vocab];
+        int row = 0;
+        foreach (float gap in gaps)
+        {
+            foreach (int place in places)
+            {
+                foreach (bool maskInQ in new[] { true, false })
+                {
+                    var (x, y) = maskInQ ? (p, q) : (q, p); // x: the side whose entry the other masks
+                    int start = row * Vocab, top = place < Vocab / 2 ? Vocab - 2 : 2;
+                    for (int j = 0; j < Vocab; j++)
+                    {
+                        x[start + j] = (float)(data.Normal() * 2);
+                        y[start + j] = x[start + j] + (float)(data.Normal() * 0.05);
+                    }
+
+                    x[start + top] = y[start + top] = 12f;
+                    x[start + place] = 12f + (gap * temperature);
+                    y[start + place] = float.NegativeInfinity;
+                    for (int j = 0; j < Vocab; j++)
+                    {
+                        q[start + j] += offset;
+                    }
+
+                    row++;
+                }
+            }
+        }
+
+        var (kl, reverse, js) = (new float[rows], new float[rows], new float[rows]);
+        engine.Compare(Logits.Float32(p, Vocab), Logits.Float32(q, Vocab), new ComparisonAccumulator(), temperature: temperature,
+            perRow: new ComparisonRows { Kl = kl, ReverseKl = reverse, JensenShannon = js });
+        for (int r = 0; r < rows; r++)
+        {
+            var zp = Reference64.Scaled(p.AsSpan(r * Vocab, Vocab), temperature);
+            var zq = Reference64.Scaled(q.AsSpan(r * Vocab, Vocab), temperature);
+            float gap = gaps[r / (2 * places.Length)];
+            string what = $"{engine.Device.Name}, row {r}: gap {gap}, masked at {places[r / 2 % places.Length]} in {(r % 2 == 0 ? "Q" : "P")}, T {temperature}, offset {offset} {data}";
+            bool infinite = gap > -103.25f; // log p = gap − log s, log s ≈ 0.04 here
+            Assert.Equal(infinite && r % 2 == 0, double.IsPositiveInfinity(Reference64.Kl(zp, zq)));
+            Tolerance.Close(Reference64.Kl(zp, zq), kl[r], 1e-5, 1e-6, $"KL {what}");
+            Tolerance.Close(Reference64.Kl(zq, zp), reverse[r], 1e-5, 1e-6, $"reverse KL {what}");
+            Tolerance.Close(Reference64.JensenShannon(zp, zq), js[r], 1e-5, 1e-6, $"JS {what}");
+        }
+    }
+
     [Fact]
     public void Huge_magnitudes_do_not_overflow()
     {

@@ -125,6 +125,15 @@ public static class Reference64
         return g;
     }
 
+    /// <summary>ln 2^-149 (the least positive float32), the library's rule for an entry Q masks (see <see cref="Kl"/>).</summary>
+    public const double MaskedMassFloor = -103.27892990343185;
+
+    /// <summary>
+    /// KL(P‖Q) of the scaled logits z = x/T. An entry Q masks (-inf) to which P gives log p ≥
+    /// <see cref="MaskedMassFloor"/> makes it +∞ (q = 0 where p &gt; 0, as PyTorch's float32 kl_div
+    /// reads it); further down, p is 0 in float32 and the entry counts as 0 (kl_div: NaN): the
+    /// library's documented rule, the same on every backend.
+    /// </summary>
     public static double Kl(ReadOnlySpan<double> zp, ReadOnlySpan<double> zq)
     {
         var lp = LogSoftmax(zp);
@@ -132,6 +141,16 @@ public static class Reference64
         double kl = 0;
         for (int j = 0; j < zp.Length; j++)
         {
+            if (double.IsNegativeInfinity(zq[j]) && !double.IsNegativeInfinity(zp[j]))
+            {
+                if (lp[j] >= MaskedMassFloor)
+                {
+                    return double.PositiveInfinity;
+                }
+
+                continue;
+            }
+
             double p = Math.Exp(lp[j]);
             if (p > 0)
             {

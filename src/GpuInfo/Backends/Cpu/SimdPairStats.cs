@@ -55,8 +55,8 @@ internal static class SimdPairStats<TV>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool OnePass(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, int column0, float invT, ref PairPartial acc)
     {
-        var blockP = new SoftmaxAccumulator { Max = acc.P.Max, Shift = acc.P.Shift };
-        var blockQ = new SoftmaxAccumulator { Max = acc.Q.Max, Shift = acc.Q.Shift };
+        var blockP = SoftmaxAccumulator.Frame(acc.P.Max, acc.P.Shift);
+        var blockQ = SoftmaxAccumulator.Frame(acc.Q.Max, acc.Q.Shift);
         Sums(xp, xq, invT, ref blockP, ref blockQ, out float maxP, out float maxQ);
         if ((maxP > acc.P.Max && (maxP - acc.P.Max) * invT > MaxReferenceGap) || (maxQ > acc.Q.Max && (maxQ - acc.Q.Max) * invT > MaxReferenceGap))
         {
@@ -125,8 +125,8 @@ internal static class SimdPairStats<TV>
         }
 
         // Each side's KL shift is the d of its block max entry (see KlMath).
-        var blockP = new SoftmaxAccumulator { Max = maxP, Shift = shiftP };
-        var blockQ = new SoftmaxAccumulator { Max = maxQ, Shift = shiftQ };
+        var blockP = SoftmaxAccumulator.Frame(maxP, shiftP);
+        var blockQ = SoftmaxAccumulator.Frame(maxQ, shiftQ);
         SumsAroundMax<WithEntropy>(xp, xq, topP, invT, ref blockP);
         SumsAroundMax<SoftmaxOnly>(xq, xp, topQ, invT, ref blockQ);
         acc.P = SoftmaxAccumulator.Merge(acc.P, blockP, invT);
@@ -163,7 +163,7 @@ internal static class SimdPairStats<TV>
     {
         // Each part on its own, then added: the same roundings as the single-input pass's (eval and
         // compare give a file's perplexity to the last digit).
-        var before = new SoftmaxAccumulator { Max = side.Max, Shift = side.Shift };
+        var before = SoftmaxAccumulator.Frame(side.Max, side.Shift);
         var after = before;
         SideSums<TSums>(x[..top], other[..top], invT, ref before);
         SideSums<TSums>(x[(top + 1)..], other[(top + 1)..], invT, ref after);
@@ -192,7 +192,14 @@ internal static class SimdPairStats<TV>
     private static float SideSums<TSums>(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float invT, ref SoftmaxAccumulator side)
         where TSums : struct, IRowSums
     {
-        var sums = VectorSums<TSums>(x, other, invT, side.Max, side.Shift, out int done);
+        var sums = VectorSums<TSums, AllLanes>(x, other, invT, side.Max, side.Shift, out int done);
+        if (!float.IsFinite(sums.Value))
+        {
+            // An entry the other side masks (-inf) made Σe·v infinite: again without such lanes, whose
+            // q = 0 is judged once against the row's final max (MaskedMax, noted by AddFarLanes).
+            sums = VectorSums<TSums, UnmaskedLanes>(x, other, invT, side.Max, side.Shift, out done);
+        }
+
         side.Tail += sums.S;
         side.EntropyAcc += sums.T;
         side.ValueAcc += sums.Value;
@@ -215,15 +222,34 @@ internal static class SimdPairStats<TV>
 
     private readonly record struct SideVectorSums(float S, float T, float Value, float Curvature, float ShiftAcc, float Max, bool AnyFar);
 
+    /// <summary>Which lanes the vector loop adds to the KL sums.</summary>
+    private interface ILaneFilter
+    {
+        /// <summary>Whether lanes the other side masks (-inf) are left out of the KL sums.</summary>
+        static abstract bool SkipMasked { get; }
+    }
+
+    /// <summary>Every lane: no test in the loop (a masked lane with any weight makes Σe·v infinite, and the block is redone).</summary>
+    private readonly struct AllLanes : ILaneFilter
+    {
+        public static bool SkipMasked => false;
+    }
+
+    private readonly struct UnmaskedLanes : ILaneFilter
+    {
+        public static bool SkipMasked => true;
+    }
+
     /// <summary>
     /// The vector loop of <see cref="SideSums{TSums}"/> over whole vectors (<paramref name="done"/>
     /// columns), noting only whether any lane was far. A method of its own, with no calls: with the
     /// calls that follow it in the same method, the JIT kept the accumulators in memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static SideVectorSums VectorSums<TSums>(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float invT, float reference, float klShift,
+    private static SideVectorSums VectorSums<TSums, TLanes>(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float invT, float reference, float klShift,
         out int done)
         where TSums : struct, IRowSums
+        where TLanes : struct, ILaneFilter
     {
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float o0 = ref MemoryMarshal.GetReference(other);
@@ -233,6 +259,7 @@ internal static class SimdPairStats<TV>
         var vFloor = TV.Create(SoftmaxMath.Floor);
         var half = TV.Create(0.5f);
         var vLog2E = TV.Create(Log2E);
+        var vLeast = TV.Create(float.MinValue);
         var max = TV.Create(float.NegativeInfinity);
         TV s = default, t = default, value = default, curvature = default, shift = default;
         var allNear = TV.LessThan(default, half);
@@ -254,8 +281,9 @@ internal static class SimdPairStats<TV>
             }
 
             var u = -v - vShift;
-            value = TV.AddProductUnlessZero(value, e, v);
-            shift = TV.AddProductUnlessZero(shift, e, u);
+            var eKl = TLanes.SkipMasked ? TV.Select(TV.LessThan(ov, vLeast), default, e) : e;
+            value = TV.AddProductUnlessZero(value, eKl, v);
+            shift = TV.AddProductUnlessZero(shift, eKl, u);
             var near = TV.LessThan(TV.Abs(u), half);
             curvature += TV.Select(near, e * PhiSeries(u), default);
             allNear &= near;
@@ -299,6 +327,17 @@ internal static class SimdPairStats<TV>
     /// <summary>The curvature and mismatch terms of an entry with |d - c| ≥ ½ (the vector loop did the sums).</summary>
     private static void AddFar(ref SoftmaxAccumulator side, float x, float other, float invT, float e)
     {
+        if (other == float.NegativeInfinity)
+        {
+            // q = 0 here: judged against the row's final max (a NaN x fails the test; the tail holds it).
+            if (x > side.MaskedMax)
+            {
+                side.MaskedMax = x;
+            }
+
+            return;
+        }
+
         float otherGap = (other - side.Max) * invT;
         if (x == float.NegativeInfinity || e == 0f)
         {
@@ -321,7 +360,7 @@ internal static class SimdPairStats<TV>
         float u = -v - side.Shift;
         side.Tail += e;
         side.EntropyAcc += withEntropy ? e * g : 0f;
-        if (e != 0f)
+        if (e != 0f && other != float.NegativeInfinity)
         {
             side.ValueAcc += e * v;
             side.ShiftAcc += e * u;

@@ -133,7 +133,7 @@ internal static class SimdRowStats<TV, TSums>
 
         var before = Sums(x[..top], max, invT, w.IsEmpty ? w : w[..top], out _);
         var after = Sums(x[(top + 1)..], max, invT, w.IsEmpty ? w : w[(top + 1)..], out _);
-        var block = new SoftmaxAccumulator { Max = max, Tail = before.S + after.S, EntropyAcc = before.T + after.T };
+        var block = SoftmaxAccumulator.Empty with { Max = max, Tail = before.S + after.S, EntropyAcc = before.T + after.T };
         float oldMax = acc.Softmax.Max;
         acc.Softmax = SoftmaxAccumulator.Merge(acc.Softmax, block, invT);
         if (TSums.Smoothing)
