@@ -27,8 +27,14 @@ internal sealed class CorpusOptions(string perTokenDescription, int? defaultChun
             + (defaultChunkMb is { } mb ? $"{mb}" : "per input, 4 MiB per thread of the CPU path, 8 to 64 MiB, so that a chunk is still in the caches when it is measured; 64 MiB on an accelerator") + ").",
     };
 
+    public Option<int?> CalibrationBins { get; } = new("--calibration-bins")
+    {
+        Description = $"Equal-width bins of the top-1 confidence for ece, mce and rmsce, as torchmetrics' n_bins (default {GpuInfo.CalibrationBins.DefaultBins}); a confidence of exactly 1 has a slot of its own, as there.",
+    };
+
     public void AddTo(Command command)
     {
+        command.Add(CalibrationBins);
         command.Add(PerToken);
         command.Add(Shard);
         command.Add(Shards);
@@ -86,6 +92,12 @@ internal sealed class CorpusOptions(string perTokenDescription, int? defaultChun
             throw CliException.Usage($"--chunk-mb must be at least 1, got {chunk}.");
         }
 
+        int bins = parse.GetValue(CalibrationBins) ?? GpuInfo.CalibrationBins.DefaultBins;
+        if (bins is < 1 or > GpuInfo.CalibrationBins.MaxBins)
+        {
+            throw CliException.Usage($"--calibration-bins must be 1 to {GpuInfo.CalibrationBins.MaxBins}, got {bins}.");
+        }
+
         string? partialPath = parse.GetValue(Partial);
         if (parse.GetValue(PartialDir) is { } dir)
         {
@@ -117,6 +129,7 @@ internal sealed class CorpusOptions(string perTokenDescription, int? defaultChun
         var partial = ProgressBar.Run(!quiet, label, count * rowBytes, progress => run(new CorpusRunOptions
         {
             Shard = shard,
+            CalibrationBins = bins,
             ChunkBytes = (long?)chunk << 20,
             Progress = progress,
             PerRow = perToken?.Handler,

@@ -54,11 +54,12 @@ internal static class ComparisonText
         if (t.HasTargets && t.CalibrationBase is { } b && t.CalibrationTest is { } q)
         {
             o.WriteLine();
-            o.WriteLine($"====== Top-1 calibration ({CalibrationBins.Count} bins) ======");
+            o.WriteLine($"====== Top-1 calibration ({b.BinCount} bins) ======");
             o.WriteLine($"Accuracy        base, Q: {F(100 * b.Accuracy, 3),7}%, {F(100 * q.Accuracy, 3),7}%");
             o.WriteLine($"Mean confidence base, Q: {F(100 * b.MeanConfidence, 3),7}%, {F(100 * q.MeanConfidence, 3),7}%");
             o.WriteLine($"ECE             base, Q: {F(b.ExpectedCalibrationError, 6),10}, {F(q.ExpectedCalibrationError, 6),10}");
             o.WriteLine($"MCE             base, Q: {F(b.MaximumCalibrationError, 6),10}, {F(q.MaximumCalibrationError, 6),10}");
+            o.WriteLine($"RMS CE          base, Q: {F(b.RootMeanSquareCalibrationError, 6),10}, {F(q.RootMeanSquareCalibrationError, 6),10}");
         }
     }
 

@@ -14,14 +14,15 @@ internal static class ReliabilityPlot
     public static void Save(string path, CalibrationBins calibration, string title)
     {
         var bins = calibration.Bins().ToList();
-        double width = 1.0 / CalibrationBins.Count;
+        double width = 1.0 / calibration.BinCount;
 
+        // The slot of confidences of exactly 1 (its own, as torchmetrics counts it) is a thin bar at 1.
         var reliability = new ScottPlot.Plot();
         reliability.Add.Bars(bins.Where(b => b.Tokens > 0).Select(b => new ScottPlot.Bar
         {
-            Position = (b.Low + b.High) / 2,
+            Position = Position(b.Low, b.High, width),
             Value = b.Accuracy,
-            Size = width * 0.9,
+            Size = Size(b.Low, b.High, width),
             LineWidth = 0,
         }).ToArray());
         var gaps = bins.Where(b => b.Tokens > 0).ToArray();
@@ -30,15 +31,15 @@ internal static class ReliabilityPlot
         confidence.LegendText = "mean confidence of the bin";
         var diagonal = reliability.Add.Line(0, 0, 1, 1);
         diagonal.LinePattern = ScottPlot.LinePattern.Dashed;
-        reliability.Axes.SetLimits(0, 1, 0, 1);
+        reliability.Axes.SetLimits(0, 1 + (width / 4), 0, 1);
         reliability.Title(string.Create(CultureInfo.InvariantCulture,
-            $"{title}: top-1 reliability, {calibration.Tokens} tokens, ECE {calibration.ExpectedCalibrationError:F4}, MCE {calibration.MaximumCalibrationError:F4}"));
-        reliability.XLabel($"confidence (the argmax's probability), {CalibrationBins.Count} bins");
+            $"{title}: top-1 reliability, {calibration.Tokens} tokens, ECE {calibration.ExpectedCalibrationError:F4}, MCE {calibration.MaximumCalibrationError:F4}, RMS {calibration.RootMeanSquareCalibrationError:F4}"));
+        reliability.XLabel($"confidence (the argmax's probability), {calibration.BinCount} bins and exactly 1");
         reliability.YLabel("accuracy of the bin's top-1 predictions");
 
         var histogram = new ScottPlot.Plot();
-        histogram.Add.Bars(bins.Select(b => new ScottPlot.Bar { Position = (b.Low + b.High) / 2, Value = b.Tokens, Size = width * 0.9, LineWidth = 0 }).ToArray());
-        histogram.Axes.SetLimitsX(0, 1);
+        histogram.Add.Bars(bins.Select(b => new ScottPlot.Bar { Position = Position(b.Low, b.High, width), Value = b.Tokens, Size = Size(b.Low, b.High, width), LineWidth = 0 }).ToArray());
+        histogram.Axes.SetLimitsX(0, 1 + (width / 4));
         histogram.Title(string.Create(CultureInfo.InvariantCulture, $"confidences: mean {calibration.MeanConfidence:F4}"));
         histogram.XLabel("confidence");
         histogram.YLabel("tokens");
@@ -60,8 +61,12 @@ internal static class ReliabilityPlot
         diagonal.LinePattern = ScottPlot.LinePattern.Dashed;
         plot.Axes.SetLimits(0, 1, 0, 1);
         plot.Title(title);
-        plot.XLabel($"mean confidence of the bin ({CalibrationBins.Count} bins)");
+        plot.XLabel($"mean confidence of the bin ({models.FirstOrDefault().Bins?.BinCount ?? CalibrationBins.DefaultBins} bins and exactly 1)");
         plot.YLabel("accuracy of the bin's top-1 predictions");
         return plot;
     }
+
+    private static double Position(double low, double high, double width) => low == high ? 1 + (width / 8) : (low + high) / 2;
+
+    private static double Size(double low, double high, double width) => low == high ? width / 4 : width * 0.9;
 }

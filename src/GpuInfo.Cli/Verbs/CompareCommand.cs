@@ -151,6 +151,8 @@ internal static class CompareCommand
             report["ece_test"] = Json.Number(t.CalibrationTest?.ExpectedCalibrationError ?? double.NaN);
             report["mce_base"] = Json.Number(t.CalibrationBase?.MaximumCalibrationError ?? double.NaN);
             report["mce_test"] = Json.Number(t.CalibrationTest?.MaximumCalibrationError ?? double.NaN);
+            report["rmsce_base"] = Json.Number(t.CalibrationBase?.RootMeanSquareCalibrationError ?? double.NaN);
+            report["rmsce_test"] = Json.Number(t.CalibrationTest?.RootMeanSquareCalibrationError ?? double.NaN);
         }
 
         if (t.TopK.Count > 0)

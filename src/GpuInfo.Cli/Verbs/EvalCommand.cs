@@ -169,6 +169,7 @@ internal static class EvalCommand
             ["mean_confidence"] = Json.Number(t.Calibration?.MeanConfidence ?? double.NaN),
             ["ece"] = Json.Number(t.Calibration?.ExpectedCalibrationError ?? double.NaN),
             ["mce"] = Json.Number(t.Calibration?.MaximumCalibrationError ?? double.NaN),
+            ["rmsce"] = Json.Number(t.Calibration?.RootMeanSquareCalibrationError ?? double.NaN),
             ["calibration_bins"] = t.Calibration is { } c
                 ? new JsonArray([.. c.Bins().Select(b => (JsonNode)new JsonObject
                 {

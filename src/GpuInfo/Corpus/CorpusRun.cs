@@ -42,7 +42,7 @@ public static class CorpusRun
         }
 
         var (first, count) = r.Shard.Range(source.Rows);
-        var workers = Stream(engines, [source], first, count, r, cancellationToken, rows => new EvaluationWorker(rows), (engine, w, blocks) =>
+        var workers = Stream(engines, [source], first, count, r, cancellationToken, rows => new EvaluationWorker(rows, r.CalibrationBins), (engine, w, blocks) =>
         {
             var block = blocks[0];
             int rows = block.Rows;
@@ -110,6 +110,7 @@ public static class CorpusRun
             ["temperature"] = Text(o.Temperature),
             ["z_loss"] = Text(o.ZLoss),
             ["top_k"] = r.TopK is { } topKs ? string.Join(",", topKs.Order()) : "none",
+            ["calibration_bins"] = Text(r.CalibrationBins),
             ["class_weights"] = o.ClassWeights is { } cw ? "sha256:" + Convert.ToHexStringLower(SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(cw.AsSpan()))) : "none",
         };
         var partial = new CorpusPartial(CorpusMeasure.Evaluation, [source.Describe()], settings, r.Shard, first, count, totals, null, workers.Sum(w => w.WithoutTarget));
@@ -147,7 +148,7 @@ public static class CorpusRun
 
         var (first, count) = r.Shard.Range(baseSource.Rows);
         bool targeted = baseSource.HasTargets;
-        var workers = Stream(engines, [baseSource, testSource], first, count, r, cancellationToken, rows => new ComparisonWorker(rows), (engine, w, blocks) =>
+        var workers = Stream(engines, [baseSource, testSource], first, count, r, cancellationToken, rows => new ComparisonWorker(rows, r.CalibrationBins), (engine, w, blocks) =>
         {
             var (p, q) = (blocks[0], blocks[1]);
             int rows = p.Rows;
@@ -194,6 +195,7 @@ public static class CorpusRun
             ["temperature"] = Text(temperature),
             ["ignore_index"] = Text(ignoreIndex),
             ["top_k"] = r.TopK is { } topKs ? string.Join(",", topKs.Order()) : "none",
+            ["calibration_bins"] = Text(r.CalibrationBins),
         };
         var partial = new CorpusPartial(CorpusMeasure.Comparison, [baseSource.Describe(), testSource.Describe()], settings, r.Shard, first, count, null, totals, 0);
         Finish(partial, r);
@@ -317,18 +319,18 @@ public static class CorpusRun
         public long[] Targets { get; } = new long[rows];
     }
 
-    private sealed class EvaluationWorker(int rows) : Worker(rows)
+    private sealed class EvaluationWorker(int rows, int calibrationBins) : Worker(rows)
     {
-        public PerplexityAccumulator Totals { get; } = new();
+        public PerplexityAccumulator Totals { get; } = new(calibrationBins);
 
         public int[] Ranks { get; } = new int[rows];
 
         public long WithoutTarget { get; set; }
     }
 
-    private sealed class ComparisonWorker(int rows) : Worker(rows)
+    private sealed class ComparisonWorker(int rows, int calibrationBins) : Worker(rows)
     {
-        public ComparisonAccumulator Totals { get; } = new();
+        public ComparisonAccumulator Totals { get; } = new(calibrationBins);
 
         public float[] Overlap { get; } = new float[rows];
 

@@ -32,6 +32,12 @@ public sealed record CorpusRunOptions
     /// </summary>
     public IReadOnlyList<int>? TopK { get; init; }
 
+    /// <summary>
+    /// Equal-width bins of the top-1 confidence for the calibration errors (default
+    /// <see cref="GpuInfo.CalibrationBins.DefaultBins"/>, torchmetrics' 15; see <see cref="GpuInfo.CalibrationBins"/>).
+    /// </summary>
+    public int CalibrationBins { get; init; } = GpuInfo.CalibrationBins.DefaultBins;
+
     /// <summary>When set, the partial is saved here (atomically) once the run completes; a failed or cancelled run leaves none.</summary>
     public string? PartialPath { get; init; }
 
@@ -45,6 +51,11 @@ public sealed record CorpusRunOptions
         if (TopK is { } topK && (topK.Count == 0 || topK.Any(k => k < 1) || topK.Distinct().Count() != topK.Count))
         {
             throw new ArgumentOutOfRangeException(nameof(TopK), string.Join(",", topK), "top-k needs one or more distinct k >= 1.");
+        }
+
+        if (CalibrationBins is < 1 or > GpuInfo.CalibrationBins.MaxBins)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CalibrationBins), CalibrationBins, $"calibration needs 1 to {GpuInfo.CalibrationBins.MaxBins} bins.");
         }
 
         if (ChunkBytes is < 1)

@@ -99,6 +99,10 @@ internal static class PartialFile
 
         var options = r.Strings(r.Object(o, "options"));
         var counts = r.Object(o, "counts");
+        int calibrationBins = version < 6 ? CalibrationBins.DefaultBins
+            : options.TryGetValue("calibration_bins", out string? binsText) && int.TryParse(binsText, NumberStyles.None, CultureInfo.InvariantCulture, out int parsedBins)
+                && parsedBins is >= 1 and <= CalibrationBins.MaxBins ? parsedBins
+            : throw new InvalidFileException(path, $"options.calibration_bins must be a whole number from 1 to {CalibrationBins.MaxBins}.");
         var sums = r.Object(o, "exact_sums").ToDictionary(kv => kv.Key, kv => r.Exact(kv.Value, $"exact_sums.{kv.Key}"));
         if (measure == CorpusMeasure.Evaluation)
         {
@@ -109,7 +113,7 @@ internal static class PartialFile
                 kv => r.Get<long>(hits, kv.Key));
             var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"),
                 Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK, r.Get<long>(counts, "scored_bytes"),
-                version >= 4 ? r.Get<long>(counts, "scored_words") : 0, version >= 5 ? r.Calibration(r.Object(o, "calibration")) : null);
+                version >= 4 ? r.Get<long>(counts, "scored_words") : 0, version >= 6 ? r.Calibration(r.Object(o, "calibration"), "calibration", calibrationBins) : null);
             if (withoutTarget < 0 || withoutTarget > totals.Ignored)
             {
                 throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
@@ -133,9 +137,9 @@ internal static class PartialFile
         var deltaPHistogram = LinearHistogram.Restore(r.Double(deltaP, "min", double.PositiveInfinity), r.Double(deltaP, "max", double.NegativeInfinity),
             Bins(r.Object(deltaP, "bins")));
         bool hasTargets = r.Get<bool>(counts, "has_targets");
-        var calibration = version < 5 ? ((CalibrationBins, CalibrationBins)?)null
-            : hasTargets ? (r.Calibration(r.Object(o, "calibration_base")), r.Calibration(r.Object(o, "calibration_test")))
-            : (new CalibrationBins(), new CalibrationBins());
+        var calibration = version < 6 ? ((CalibrationBins, CalibrationBins)?)null
+            : hasTargets ? (r.Calibration(r.Object(o, "calibration_base"), "calibration_base", calibrationBins), r.Calibration(r.Object(o, "calibration_test"), "calibration_test", calibrationBins))
+            : (new CalibrationBins(calibrationBins), new CalibrationBins(calibrationBins));
         var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), hasTargets,
             Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name).Where(n => version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n))]),
             histogram, deltaPHistogram, calibration);
@@ -364,12 +368,17 @@ internal static class PartialFile
             }
         }
 
-        /// <summary>An eval partial's calibration bins (from version 5): per bin its tokens, correct top-1 predictions and exact confidence sum.</summary>
-        public CalibrationBins Calibration(JsonObject c)
+        /// <summary>
+        /// Calibration slots (from version 6: the options' calibration_bins B, then the confidences of
+        /// exactly 1): per slot its tokens, correct top-1 predictions and exact confidence sum.
+        /// </summary>
+        public CalibrationBins Calibration(JsonObject c, string name, int bins)
         {
-            long[] Counts(string name) => [.. Array(c, name).Select((n, i) => n is JsonValue v && v.TryGetValue(out long count) ? count : throw Bad($"calibration.{name}[{i}]", "integer"))];
-            var sums = Array(c, "confidence_sums").Select((n, i) => Exact(n, $"calibration.confidence_sums[{i}]")).ToArray();
-            return CalibrationBins.Restore(Counts("tokens"), Counts("correct"), sums);
+            long[] Counts(string field) => [.. Array(c, field).Select((n, i) => n is JsonValue v && v.TryGetValue(out long count) ? count : throw Bad($"{name}.{field}[{i}]", "integer"))];
+            var sums = Array(c, "confidence_sums").Select((n, i) => Exact(n, $"{name}.confidence_sums[{i}]")).ToArray();
+            var tokens = Counts("tokens");
+            return tokens.Length == bins + 1 ? CalibrationBins.Restore(tokens, Counts("correct"), sums)
+                : throw new InvalidFileException(path, $"{name} has {tokens.Length} slots; options.calibration_bins {bins} needs {bins + 1} (the bins, then the confidences of exactly 1).");
         }
 
         public SourceDescription Source(JsonNode? node)

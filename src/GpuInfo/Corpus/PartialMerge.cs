@@ -28,8 +28,9 @@ internal static class PartialMerge
                 first = p;
                 identity = PartialFile.Identity(p);
                 seen = new string[p.Shard.Count];
-                evaluation = p.Evaluation is null ? null : new PerplexityAccumulator();
-                comparison = p.Comparison is null ? null : new ComparisonAccumulator();
+                int bins = p.Evaluation?.Calibration?.BinCount ?? p.Comparison?.CalibrationBase?.BinCount ?? CalibrationBins.DefaultBins;
+                evaluation = p.Evaluation is null ? null : new PerplexityAccumulator(bins);
+                comparison = p.Comparison is null ? null : new ComparisonAccumulator(bins);
             }
 
             Check(p, name, first, identity!, count);

@@ -1,31 +1,54 @@
 namespace GpuInfo;
 
 /// <summary>
-/// Mergeable calibration totals of a model's top-1 predictions over scored tokens: the confidence
-/// (the largest probability of softmax(z/T)) falls into one of <see cref="Count"/> equal-width bins
-/// over [0, 1] (bin k holds [k/B, (k+1)/B), the last also 1), each keeping its tokens, its correct
-/// top-1 predictions and the exact sum of its confidences. Expected and maximum calibration error
-/// follow torchmetrics' <c>MulticlassCalibrationError</c> (norm "l1" and "max", 15 bins).
+/// Mergeable calibration totals of a model's top-1 predictions over scored tokens, as torchmetrics'
+/// <c>MulticlassCalibrationError</c> bins them: the confidence (the largest probability of
+/// softmax(z/T), a float32) falls into one of <see cref="BinCount"/> equal-width bins over [0, 1)
+/// (bin k holds [k/B, (k+1)/B)), and a confidence of exactly 1 into a slot of its own (torchmetrics'
+/// <c>bucketize(..., right=True)</c> puts it past the last edge); each slot keeps its tokens, its
+/// correct top-1 predictions and the exact sum of its confidences. Expected, maximum and
+/// root-mean-square calibration error are torchmetrics' norms "l1", "max" and "l2" over those slots.
 /// </summary>
 public sealed class CalibrationBins
 {
-    /// <summary>The bins (torchmetrics' default).</summary>
-    public const int Count = 15;
+    /// <summary>The bins without a count given (torchmetrics' default).</summary>
+    public const int DefaultBins = 15;
 
-    private readonly long[] _tokens = new long[Count];
-    private readonly long[] _correct = new long[Count];
-    private readonly ExactSum[] _confidence = new ExactSum[Count];
+    /// <summary>The most bins a run may ask for.</summary>
+    public const int MaxBins = 100_000;
+
+    private readonly long[] _tokens;
+    private readonly long[] _correct;
+    private readonly ExactSum[] _confidence;
+
+    /// <param name="bins">Equal-width bins over [0, 1), 1 to <see cref="MaxBins"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="bins"/> is below 1 or above <see cref="MaxBins"/>.</exception>
+    public CalibrationBins(int bins = DefaultBins)
+    {
+        if (bins is < 1 or > MaxBins)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bins), bins, $"calibration needs 1 to {MaxBins} bins.");
+        }
+
+        BinCount = bins;
+        _tokens = new long[bins + 1];
+        _correct = new long[bins + 1];
+        _confidence = new ExactSum[bins + 1];
+    }
+
+    /// <summary>B, the equal-width bins; the slots are B + 1 (the last holds confidences of exactly 1).</summary>
+    public int BinCount { get; }
 
     /// <summary>Tokens added.</summary>
     public long Tokens { get; private set; }
 
-    /// <summary>Tokens per bin.</summary>
+    /// <summary>Tokens per slot (B bins, then the confidences of exactly 1).</summary>
     public IReadOnlyList<long> BinTokens => _tokens;
 
-    /// <summary>Correct top-1 predictions per bin.</summary>
+    /// <summary>Correct top-1 predictions per slot.</summary>
     public IReadOnlyList<long> BinCorrect => _correct;
 
-    /// <summary>Σ confidence per bin.</summary>
+    /// <summary>Σ confidence per slot.</summary>
     public IReadOnlyList<double> BinConfidenceSums => [.. _confidence.Select(c => c.Value)];
 
     /// <summary>The fraction of tokens whose top-1 prediction is correct (NaN when none).</summary>
@@ -35,34 +58,53 @@ public sealed class CalibrationBins
     public double MeanConfidence => _confidence.Aggregate(default(ExactSum), (a, c) => { a.Add(in c); return a; }).Value / Tokens;
 
     /// <summary>Expected calibration error: Σ_k (n_k / N) |accuracy_k − confidence_k| (NaN when no token).</summary>
-    public double ExpectedCalibrationError => Tokens == 0 ? double.NaN
-        : Enumerable.Range(0, Count).Where(k => _tokens[k] > 0).Sum(k => Math.Abs(_correct[k] - _confidence[k].Value) / Tokens);
+    public double ExpectedCalibrationError => Tokens == 0 ? double.NaN : Used.Sum(k => Math.Abs(_correct[k] - _confidence[k].Value) / Tokens);
 
-    /// <summary>Maximum calibration error: the largest |accuracy_k − confidence_k| over bins holding tokens (NaN when none).</summary>
-    public double MaximumCalibrationError => Tokens == 0 ? double.NaN
-        : Enumerable.Range(0, Count).Where(k => _tokens[k] > 0).Max(k => Math.Abs(_correct[k] - _confidence[k].Value) / _tokens[k]);
+    /// <summary>Maximum calibration error: the largest |accuracy_k − confidence_k| over slots holding tokens (NaN when none).</summary>
+    public double MaximumCalibrationError => Tokens == 0 ? double.NaN : Used.Max(k => Math.Abs(Gap(k)));
 
-    /// <summary>The bin a confidence falls into.</summary>
-    public static int BinOf(double confidence) => Math.Clamp((int)(confidence * Count), 0, Count - 1);
+    /// <summary>Root-mean-square calibration error: sqrt(Σ_k (n_k / N) (accuracy_k − confidence_k)²) (NaN when no token).</summary>
+    public double RootMeanSquareCalibrationError => Tokens == 0 ? double.NaN : Math.Sqrt(Used.Sum(k => (double)_tokens[k] / Tokens * Gap(k) * Gap(k)));
 
-    /// <summary>Per bin: its range, tokens, mean confidence and accuracy (NaN for an empty bin): a reliability diagram's points.</summary>
+    private IEnumerable<int> Used => Enumerable.Range(0, BinCount + 1).Where(k => _tokens[k] > 0);
+
+    private double Gap(int k) => (_correct[k] - _confidence[k].Value) / _tokens[k];
+
+    /// <summary>The slot a confidence falls into: bin ⌊c·B⌋ for c &lt; 1, slot B for exactly 1.</summary>
+    public int BinOf(double confidence) => confidence >= 1 ? BinCount : Math.Clamp((int)(confidence * BinCount), 0, BinCount - 1);
+
+    /// <summary>Per slot: its range (the last one [1, 1]), tokens, mean confidence and accuracy (NaN for an empty slot): a reliability diagram's points.</summary>
     public IEnumerable<(double Low, double High, long Tokens, double Confidence, double Accuracy)> Bins() =>
-        Enumerable.Range(0, Count).Select(k => ((double)k / Count, (double)(k + 1) / Count, _tokens[k],
+        Enumerable.Range(0, BinCount + 1).Select(k => ((double)k / BinCount, Math.Min(1, (double)(k + 1) / BinCount), _tokens[k],
             _confidence[k].Value / _tokens[k], (double)_correct[k] / _tokens[k]));
 
+    /// <summary>Adds a token's confidence, taken as float32 (as torchmetrics takes it: a confidence that rounds to 1 is 1).</summary>
     internal void Add(double confidence, bool correct)
     {
-        int k = BinOf(confidence);
+        double c = (float)confidence;
+        int k = BinOf(c);
         _tokens[k]++;
         _correct[k] += correct ? 1 : 0;
-        _confidence[k].Add(confidence);
+        _confidence[k].Add(c);
         Tokens++;
     }
 
+    /// <summary>Refuses, before anything is merged, calibrations of different bin counts (either may be unknown).</summary>
+    internal static void ThrowIfOtherCount(CalibrationBins? mine, CalibrationBins? other, string paramName)
+    {
+        if (mine is not null && other is not null && mine.BinCount != other.BinCount)
+        {
+            throw new ArgumentException($"calibration bins of {other.BinCount} bins cannot be merged into {mine.BinCount} bins.", paramName);
+        }
+    }
+
+    /// <exception cref="ArgumentException"><paramref name="other"/> has another bin count.</exception>
     public void Merge(CalibrationBins other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        for (int k = 0; k < Count; k++)
+        ThrowIfOtherCount(this, other, nameof(other));
+
+        for (int k = 0; k <= BinCount; k++)
         {
             _tokens[k] += other._tokens[k];
             _correct[k] += other._correct[k];
@@ -75,31 +117,33 @@ public sealed class CalibrationBins
     /// <summary>The exact confidence sums, for partial files.</summary>
     internal IReadOnlyList<ExactSum> ConfidenceSums => _confidence;
 
-    /// <summary>Rebuilds bins saved by a shard, checking that they are counts of one set of tokens.</summary>
-    /// <exception cref="ArgumentException">Not <see cref="Count"/> bins, negative counts, more correct than tokens, or a confidence sum outside [k/B, (k+1)/B] per token.</exception>
+    /// <summary>Rebuilds bins saved by a shard (B + 1 slots each), checking that they are counts of one set of tokens.</summary>
+    /// <exception cref="ArgumentException">Lists of other lengths or fewer than 2 slots, negative counts, more correct than tokens, or a confidence sum outside [k/B, (k+1)/B] per token (exactly 1 in the last slot).</exception>
     internal static CalibrationBins Restore(IReadOnlyList<long> tokens, IReadOnlyList<long> correct, IReadOnlyList<ExactSum> confidence)
     {
-        if (tokens.Count != Count || correct.Count != Count || confidence.Count != Count)
+        int bins = tokens.Count - 1;
+        if (bins is < 1 or > MaxBins || correct.Count != tokens.Count || confidence.Count != tokens.Count)
         {
-            throw new ArgumentException($"calibration needs {Count} bins of tokens, correct predictions and confidence sums.", nameof(tokens));
+            throw new ArgumentException($"calibration needs 2 to {MaxBins + 1} slots (B bins and the confidences of exactly 1) of tokens, correct predictions and confidence sums, as many of each; got {tokens.Count}, {correct.Count} and {confidence.Count}.", nameof(tokens));
         }
 
-        var bins = new CalibrationBins();
-        for (int k = 0; k < Count; k++)
+        var restored = new CalibrationBins(bins);
+        for (int k = 0; k <= bins; k++)
         {
             double sum = confidence[k].Value;
+            double low = Math.Min(1, (double)k / bins), high = Math.Min(1, (double)(k + 1) / bins);
             if (tokens[k] < 0 || correct[k] < 0 || correct[k] > tokens[k]
-                || !(sum >= tokens[k] * (double)k / Count * (1 - 1e-12)) || sum > tokens[k] * (double)(k + 1) / Count * (1 + 1e-12))
+                || !(sum >= tokens[k] * low * (1 - 1e-12)) || sum > tokens[k] * high * (1 + 1e-12))
             {
                 throw new ArgumentException($"calibration bin {k} is inconsistent (tokens {tokens[k]}, correct {correct[k]}, confidence sum {sum}).", nameof(tokens));
             }
 
-            bins._tokens[k] = tokens[k];
-            bins._correct[k] = correct[k];
-            bins._confidence[k] = confidence[k];
-            bins.Tokens += tokens[k];
+            restored._tokens[k] = tokens[k];
+            restored._correct[k] = correct[k];
+            restored._confidence[k] = confidence[k];
+            restored.Tokens += tokens[k];
         }
 
-        return bins;
+        return restored;
     }
 }

@@ -11,6 +11,20 @@ namespace GpuInfo;
 /// </summary>
 public sealed class ComparisonAccumulator
 {
+    /// <summary>Totals whose calibrations have torchmetrics' default bins (<see cref="CalibrationBins.DefaultBins"/>).</summary>
+    public ComparisonAccumulator()
+        : this(CalibrationBins.DefaultBins)
+    {
+    }
+
+    /// <param name="calibrationBins">Equal-width bins of each model's top-1 confidence (<see cref="CalibrationBins"/>).</param>
+    /// <exception cref="ArgumentOutOfRangeException">Fewer than 1 bin, or more than <see cref="CalibrationBins.MaxBins"/>.</exception>
+    public ComparisonAccumulator(int calibrationBins)
+    {
+        CalibrationBase = new CalibrationBins(calibrationBins);
+        CalibrationTest = new CalibrationBins(calibrationBins);
+    }
+
     private readonly List<float> _kl = [];
     private readonly List<float> _deltaPValues = [];
     private readonly SortedDictionary<int, TopKTotals> _topK = [];
@@ -75,12 +89,12 @@ public sealed class ComparisonAccumulator
 
     /// <summary>
     /// With targets, the calibration of the base model's top-1 predictions (accuracy, expected and
-    /// maximum calibration error); null where unknown (a partial of format version 4 or older).
+    /// maximum calibration error); null where unknown (a partial of format version 5 or older).
     /// </summary>
-    public CalibrationBins? CalibrationBase { get; private set; } = new();
+    public CalibrationBins? CalibrationBase { get; private set; }
 
     /// <summary>The same for the test model.</summary>
-    public CalibrationBins? CalibrationTest { get; private set; } = new();
+    public CalibrationBins? CalibrationTest { get; private set; }
 
     /// <summary>Σ −log p_base(target) (nats).</summary>
     public double NllSumBase => _nllBase.Value;
@@ -379,6 +393,7 @@ public sealed class ComparisonAccumulator
     public void Merge(ComparisonAccumulator other)
     {
         ArgumentNullException.ThrowIfNull(other);
+        CalibrationBins.ThrowIfOtherCount(CalibrationBase, other.CalibrationBase, nameof(other));
         Tokens += other.Tokens;
         SameTop1 += other.SameTop1;
         HasTargets |= other.HasTargets;

@@ -7,6 +7,16 @@ namespace GpuInfo;
 /// </summary>
 public sealed class PerplexityAccumulator
 {
+    /// <summary>Totals whose calibration has torchmetrics' default bins (<see cref="CalibrationBins.DefaultBins"/>).</summary>
+    public PerplexityAccumulator()
+        : this(CalibrationBins.DefaultBins)
+    {
+    }
+
+    /// <param name="calibrationBins">Equal-width bins of the top-1 confidence (<see cref="CalibrationBins"/>).</param>
+    /// <exception cref="ArgumentOutOfRangeException">Fewer than 1 bin, or more than <see cref="CalibrationBins.MaxBins"/>.</exception>
+    public PerplexityAccumulator(int calibrationBins) => Calibration = new CalibrationBins(calibrationBins);
+
     private ExactSum _nll;
     private ExactSum _nllSquared;
     private ExactSum _weight;
@@ -39,11 +49,11 @@ public sealed class PerplexityAccumulator
     public long Top1Hits { get; private set; }
 
     /// <summary>
-    /// The calibration of the top-1 predictions (expected and maximum calibration error); null where
+    /// The calibration of the top-1 predictions (expected, maximum and RMS calibration error); null where
     /// tokens were added without their confidence (<see cref="Add"/>, <see cref="AddTokens"/>, a
-    /// partial of format version 4 or older).
+    /// partial of format version 5 or older).
     /// </summary>
-    public CalibrationBins? Calibration { get; private set; } = new();
+    public CalibrationBins? Calibration { get; private set; }
 
     /// <summary>Bytes of text the scored tokens stand for, when the source gave per-token byte counts (else 0).</summary>
     public long ScoredBytes { get; private set; }
@@ -140,9 +150,11 @@ public sealed class PerplexityAccumulator
     }
 
     /// <summary>Adds another accumulator's totals (a chunk or shard of the same run); exact, so the order does not matter.</summary>
+    /// <exception cref="ArgumentException">The two calibrations have different bin counts (nothing is merged).</exception>
     public void Merge(PerplexityAccumulator other)
     {
         ArgumentNullException.ThrowIfNull(other);
+        CalibrationBins.ThrowIfOtherCount(Calibration, other.Calibration, nameof(other));
         foreach (var (k, hits) in other._topKHits)
         {
             AddTopK(k, hits);

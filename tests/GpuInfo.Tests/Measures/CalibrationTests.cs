@@ -53,9 +53,10 @@ public sealed class CalibrationTests : IDisposable
         var confidence = new float[rows];
         engine.Evaluate(Logits.Float32(x, vocab), new Targets(y), totals, new CrossEntropyOptions { Temperature = temperature }, new EvaluationRows { Confidence = confidence });
 
-        var tokens = new long[CalibrationBins.Count];
-        var correct = new long[CalibrationBins.Count];
-        var sums = new double[CalibrationBins.Count];
+        var c = totals.Calibration!;
+        var tokens = new long[c.BinCount + 1];
+        var correct = new long[c.BinCount + 1];
+        var sums = new double[c.BinCount + 1];
         for (int r = 0; r < rows; r++)
         {
             var z = Reference64.Scaled(x.AsSpan(r * vocab, vocab), temperature);
@@ -68,18 +69,17 @@ public sealed class CalibrationTests : IDisposable
                 continue;
             }
 
-            int k = CalibrationBins.BinOf(confidence[r]); // the bin its own confidence gives: a float64 one a hair across an edge would move it
+            int k = c.BinOf(confidence[r]); // the bin its own confidence gives: a float64 one a hair across an edge would move it
             tokens[k]++;
             correct[k] += argmax == y[r] ? 1 : 0;
             sums[k] += p[argmax];
         }
 
-        var c = totals.Calibration!;
         Assert.Equal(tokens, c.BinTokens);
         Assert.Equal(correct, c.BinCorrect);
         Assert.Equal(totals.Top1Hits, c.BinCorrect.Sum());
         long n = tokens.Sum();
-        var used = Enumerable.Range(0, CalibrationBins.Count).Where(k => tokens[k] > 0).ToArray();
+        var used = Enumerable.Range(0, c.BinCount + 1).Where(k => tokens[k] > 0).ToArray();
         Assert.True(used.Length >= 5, $"only {used.Length} bins used ({data})");
         double ece = used.Sum(k => (double)tokens[k] / n * Math.Abs(((double)correct[k] / tokens[k]) - (sums[k] / tokens[k])));
         double mce = used.Max(k => Math.Abs(((double)correct[k] / tokens[k]) - (sums[k] / tokens[k])));
@@ -120,7 +120,24 @@ public sealed class CalibrationTests : IDisposable
         Assert.Equal(paths[0], e.Path);
         Assert.Contains("calibration", e.Message, StringComparison.Ordinal);
 
-        // Version 4 partials had no calibration: read, merged with each other, the calibration unknown.
+        // Version 4 partials had no calibration, and version 5 partials counted confidences of exactly 1 in
+        // their last bin (torchmetrics counts them apart): read, merged with each other, the calibration unknown.
+        CorpusRun.Evaluate(engine, source, null, new CorpusRunOptions { Shard = new Shard(0, 3), PartialPath = paths[0], ChunkBytes = 7 * vocab * 4 });
+        foreach (string path in paths)
+        {
+            var v5 = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            v5["gpuinfo_partial"] = 5;
+            v5["options"]!.AsObject().Remove("calibration_bins");
+            foreach (string field in new[] { "tokens", "correct", "confidence_sums" })
+            {
+                v5["calibration"]![field]!.AsArray().RemoveAt(CalibrationBins.DefaultBins);
+            }
+
+            File.WriteAllText(path, v5.ToJsonString());
+        }
+
+        Assert.Null(CorpusPartial.Merge(paths.Select(CorpusPartial.Load)).Evaluation!.Calibration);
+        CliRunner.Fails(3, ["format version 5", "no calibration bins"], ["merge", .. paths, "--plot", _dir.File("v5.svg")]);
         foreach (string path in paths)
         {
             var old = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
@@ -136,6 +153,138 @@ public sealed class CalibrationTests : IDisposable
         Assert.Null(report["ece"]);
         Assert.Null(report["calibration_bins"]);
         CliRunner.Fails(3, ["format version 4", "no calibration bins"], ["merge", .. paths, "--plot", _dir.File("v4.svg")]);
+    }
+
+    /// <summary>
+    /// torchmetrics' binning at any bin count: B bins [k/B, (k+1)/B), and a slot of its own for a
+    /// (float32) confidence of exactly 1, which <c>bucketize(..., right=True)</c> puts past the last
+    /// edge. Rows that are certain in float32 (one logit 40 above the rest) fill that slot; counted in
+    /// the last bin instead, as before 2026-12-06, the figures differ.
+    /// </summary>
+    [Theory]
+    [InlineData(15)]
+    [InlineData(10)]
+    [InlineData(1)]
+    public void Confidences_of_exactly_one_have_a_slot_of_their_own_as_in_torchmetrics(int bins)
+    {
+        var data = new TestData();
+        const int rows = 240, vocab = 61;
+        var (x, y) = Rows(data, rows, vocab);
+        for (int r = 0; r < rows; r += 3)
+        {
+            int top = Reference64.ArgMax(x.AsSpan(r * vocab, vocab));
+            x[(r * vocab) + top] += 40f;
+            y[r] = r % 4 == 0 ? (top + 1) % vocab : top; // certain, and wrong for some
+        }
+
+        // Rows of confidence about 0.96, in the last bin at 10 or 15 bins, always right: underconfident
+        // where the certain rows are overconfident, so that counting both in one bin changes the ECE.
+        for (int r = 1; r < rows; r += 3)
+        {
+            for (int j = 0; j < vocab; j++)
+            {
+                x[(r * vocab) + j] = (float)(0.3 * data.Normal());
+            }
+
+            x[r * vocab] += 7.5f;
+            y[r] = 0;
+        }
+
+        // The rest flattened into the low bins (their argmax kept).
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] *= i / vocab % 3 == 2 ? 0.1f : 1f;
+        }
+
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        var confidence = new float[rows];
+        var totals = new PerplexityAccumulator(bins);
+        engine.Evaluate(Logits.Float32(x, vocab), new Targets(y), totals, null, new EvaluationRows { Confidence = confidence });
+        var c = totals.Calibration!;
+        Assert.Equal(bins, c.BinCount);
+
+        // torchmetrics' _binning_bucketize over the float32 confidences: B + 1 slots.
+        var (n, hits, sums) = (new long[bins + 1], new long[bins + 1], new double[bins + 1]);
+        for (int r = 0; r < rows; r++)
+        {
+            if (y[r] == -100)
+            {
+                continue;
+            }
+
+            int slot = confidence[r] == 1f ? bins : (int)Math.Floor(confidence[r] * (double)bins);
+            n[slot]++;
+            hits[slot] += Reference64.ArgMax(x.AsSpan(r * vocab, vocab)) == y[r] ? 1 : 0;
+            sums[slot] += confidence[r];
+        }
+
+        Assert.True(n[bins] >= rows / 3 - 1, $"{n[bins]} certain rows ({data})");
+        Assert.Equal(n, c.BinTokens);
+        Assert.Equal(hits, c.BinCorrect);
+        var (ece, mce, rms) = Norms(n, hits, sums);
+        Assert.Equal(ece, c.ExpectedCalibrationError, 12);
+        Assert.Equal(mce, c.MaximumCalibrationError, 12);
+        Assert.Equal(rms, c.RootMeanSquareCalibrationError, 12);
+
+        // The ones counted in the last bin give other figures: the test tells the two apart.
+        n[bins - 1] += n[bins];
+        hits[bins - 1] += hits[bins];
+        sums[bins - 1] += sums[bins];
+        (n[bins], hits[bins], sums[bins]) = (0, 0, 0);
+        Assert.NotEqual(Math.Round(ece, 9), Math.Round(Norms(n, hits, sums).Ece, 9));
+    }
+
+    /// <summary>torchmetrics' norms "l1", "max" and "l2" over slots with tokens.</summary>
+    private static (double Ece, double Mce, double Rms) Norms(long[] n, long[] hits, double[] sums)
+    {
+        double total = n.Sum(), ece = 0, mce = 0, squares = 0;
+        for (int k = 0; k < n.Length; k++)
+        {
+            if (n[k] == 0)
+            {
+                continue;
+            }
+
+            double gap = Math.Abs(((double)hits[k] / n[k]) - (sums[k] / n[k]));
+            ece += n[k] / total * gap;
+            mce = Math.Max(mce, gap);
+            squares += n[k] / total * gap * gap;
+        }
+
+        return (ece, mce, Math.Sqrt(squares));
+    }
+
+    /// <summary>--calibration-bins through eval, its partials and merge; partials of other bin counts do not merge; a bad count is a usage error.</summary>
+    [Fact]
+    public void The_bin_count_is_an_option_that_partials_carry()
+    {
+        var data = new TestData();
+        const int rows = 90, vocab = 53;
+        var (x, y) = Rows(data, rows, vocab);
+        string logits = _dir.File("bx.npy"), targets = _dir.File("by.npy");
+        NpyFormat.Write<float>(logits, x, [rows, vocab]);
+        NpyFormat.Write<long>(targets, y, [rows]);
+        string[] run = ["eval", "--logits", logits, "--targets", targets, "--device", "cpu"];
+        var report = CliRunner.Json([.. run, "--calibration-bins", "10"]);
+        var bins = report["calibration_bins"]!.AsArray();
+        Assert.Equal(11, bins.Count);
+        Assert.Equal(0.9, (double)bins[9]!["low"]!, 12);
+        Assert.Equal(1.0, (double)bins[10]!["low"]!);
+        Assert.Equal(1.0, (double)bins[10]!["high"]!);
+
+        string a = _dir.File("b0.json"), b = _dir.File("b1.json");
+        CliRunner.Json([.. run, "--calibration-bins", "10", "--shard", "0/2", "--partial", a]);
+        CliRunner.Json([.. run, "--calibration-bins", "10", "--shard", "1/2", "--partial", b]);
+        var merged = CliRunner.Json("merge", a, b);
+        Assert.Equal((double)report["ece"]!, (double)merged["ece"]!);
+        Assert.Equal((double)report["rmsce"]!, (double)merged["rmsce"]!);
+        Assert.Equal(11, merged["calibration_bins"]!.AsArray().Count);
+
+        CliRunner.Json([.. run, "--shard", "1/2", "--partial", b]);
+        CliRunner.Fails(3, ["options.calibration_bins is \"15\" here but \"10\""], "merge", a, b);
+        CliRunner.Fails(2, ["--calibration-bins must be 1 to"], [.. run, "--calibration-bins", "0"]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PerplexityAccumulator(0));
+        Assert.Throws<ArgumentException>(() => new PerplexityAccumulator(10).Merge(new PerplexityAccumulator(15)));
     }
 
     /// <summary>With targets, compare reports each model's calibration as eval of that model does (the pair pass's own log-sum-exps).</summary>
@@ -190,13 +339,14 @@ public sealed class CalibrationTests : IDisposable
         NpyFormat.Write<long>(targets, y, [rows]);
         var report = CliRunner.Json("eval", "--logits", logits, "--targets", targets, "--device", "cpu");
         var bins = report["calibration_bins"]!.AsArray();
-        Assert.Equal(CalibrationBins.Count, bins.Count);
+        Assert.Equal(CalibrationBins.DefaultBins + 1, bins.Count); // and the slot of confidences of exactly 1
         Assert.Equal((long)report["tokens"]!, bins.Sum(b => (long)b!["tokens"]!));
         Assert.Equal(0.0, (double)bins[0]!["low"]!);
         Assert.Equal(1.0, (double)bins[^1]!["high"]!);
         double ece = bins.Where(b => (long)b!["tokens"]! > 0).Sum(b => (long)b!["tokens"]! * Math.Abs((double)b!["accuracy"]! - (double)b["confidence"]!)) / (long)report["tokens"]!;
         Assert.Equal(ece, (double)report["ece"]!, 12);
         Assert.True((double)report["mce"]! >= (double)report["ece"]!);
+        Assert.InRange((double)report["rmsce"]!, (double)report["ece"]!, (double)report["mce"]!);
 
         // --plot draws the reliability diagram; a path it cannot write is refused before the run.
         string png = _dir.File("reliability.png"), svg = _dir.File("reliability.svg");
