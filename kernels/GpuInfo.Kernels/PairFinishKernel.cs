@@ -4,7 +4,7 @@ namespace GpuInfo.Kernels;
 
 /// <summary>
 /// Stage 2 of the two-input measures, one thread per row: merges slices and writes both
-/// log-sum-exps, KL(P||Q), KL(Q||P), H(P), both argmaxes and, with targets, -log p(y) and -log q(y).
+/// log-sum-exps, KL(P||Q), KL(Q||P), H(P), both argmaxes and their probabilities and, with targets, -log p(y) and -log q(y).
 /// The merged statistics are left in the row's first slice slot for the Jensen-Shannon pass.
 /// </summary>
 public static class PairFinishKernel
@@ -46,6 +46,12 @@ public static class PairFinishKernel
         {
             outputs.ArgMaxP[row] = acc.TopP.Result;
             outputs.ArgMaxQ[row] = acc.TopQ.Result;
+        }
+
+        if (outputs.ConfidenceP.Length > 0)
+        {
+            outputs.ConfidenceP[row] = acc.P.TopProbability;
+            outputs.ConfidenceQ[row] = acc.Q.TopProbability;
         }
 
         if (outputs.NllP.Length > 0)

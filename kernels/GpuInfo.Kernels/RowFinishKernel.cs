@@ -4,7 +4,7 @@ namespace GpuInfo.Kernels;
 
 /// <summary>
 /// Stage 2 of the single-input measures, one thread per row: merges the row's slices and writes
-/// log-sum-exp, entropy, the cross-entropy loss (reading the target's logit) and the argmax.
+/// log-sum-exp, entropy, the cross-entropy loss (reading the target's logit), the argmax and its probability.
 /// </summary>
 public static class RowFinishKernel
 {
@@ -30,6 +30,11 @@ public static class RowFinishKernel
         if (outputs.ArgMax.Length > 0)
         {
             outputs.ArgMax[row] = acc.Top.Result;
+        }
+
+        if (outputs.Confidence.Length > 0)
+        {
+            outputs.Confidence[row] = acc.Softmax.TopProbability;
         }
 
         if (outputs.Loss.Length > 0)

@@ -10,6 +10,9 @@ public struct RowOutputs
     public ArrayView<float> Entropy;
     public ArrayView<float> Loss;
     public ArrayView<int> ArgMax;
+
+    /// <summary>The argmax's probability (<see cref="SoftmaxAccumulator.TopProbability"/>).</summary>
+    public ArrayView<float> Confidence;
 }
 
 /// <summary>Per-row outputs of the pair finish; an empty view means "not requested".</summary>
@@ -25,6 +28,10 @@ public struct PairOutputs
     public ArrayView<float> EntropyP;
     public ArrayView<int> ArgMaxP;
     public ArrayView<int> ArgMaxQ;
+
+    /// <summary>Each side's argmax probability (<see cref="SoftmaxAccumulator.TopProbability"/>); both or neither.</summary>
+    public ArrayView<float> ConfidenceP;
+    public ArrayView<float> ConfidenceQ;
 
     /// <summary>-log p(target) under P (needs targets).</summary>
     public ArrayView<float> NllP;

@@ -269,6 +269,13 @@ public struct SoftmaxAccumulator
     /// <summary>Σ exp((x - Max)/T) over the whole row: 1 + tail, or 0 (NaN) while no finite entry was seen.</summary>
     public readonly float SumExp => Max == float.NegativeInfinity ? Tail : 1f + Tail;
 
+    /// <summary>
+    /// The probability of the entry holding the max (of each, where several tie): 1/Σ e^((x - max)/T),
+    /// as a float32 softmax forms it (e^0/sum), so it is exactly 1 where the rest of the row's mass is
+    /// below float32's resolution next to 1, as in PyTorch; the top-1 prediction's confidence.
+    /// </summary>
+    public readonly float TopProbability => 1f / SumExp;
+
     /// <summary>log Σ exp((x - Max)/T), with the tail's digits kept (log1p).</summary>
     public readonly float LogSum => Max == float.NegativeInfinity ? XMath.Log(Tail) : SoftmaxMath.Log1P(Tail);
 

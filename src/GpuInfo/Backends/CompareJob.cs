@@ -33,6 +33,11 @@ internal readonly record struct CompareJob
 
     public nint ArgMaxQ { get; init; }
 
+    /// <summary>float32 probability of each side's argmax per row; both or neither.</summary>
+    public nint ConfidenceP { get; init; }
+
+    public nint ConfidenceQ { get; init; }
+
     /// <summary>-log p(y) per row (needs targets; 0 for ignored rows).</summary>
     public nint NllP { get; init; }
 
@@ -56,6 +61,8 @@ internal readonly record struct CompareJob
         EntropyP = ScoreJob.Offset(EntropyP, first, 4),
         ArgMaxP = ScoreJob.Offset(ArgMaxP, first, 4),
         ArgMaxQ = ScoreJob.Offset(ArgMaxQ, first, 4),
+        ConfidenceP = ScoreJob.Offset(ConfidenceP, first, 4),
+        ConfidenceQ = ScoreJob.Offset(ConfidenceQ, first, 4),
         NllP = ScoreJob.Offset(NllP, first, 4),
         NllQ = ScoreJob.Offset(NllQ, first, 4),
         LogRatio = ScoreJob.Offset(LogRatio, first, 4),

@@ -28,6 +28,9 @@ internal readonly record struct ScoreJob
     /// <summary>int32 argmax per row.</summary>
     public nint ArgMax { get; init; }
 
+    /// <summary>float32 probability of the argmax per row (the top-1 confidence).</summary>
+    public nint Confidence { get; init; }
+
     /// <summary>float32 gradient [rows, vocab]; may equal the logits' address (in place, float32 only).</summary>
     public nint Gradient { get; init; }
 
@@ -41,6 +44,7 @@ internal readonly record struct ScoreJob
         Entropy = Offset(Entropy, first, 4),
         Loss = Offset(Loss, first, 4),
         ArgMax = Offset(ArgMax, first, 4),
+        Confidence = Offset(Confidence, first, 4),
         Gradient = Offset(Gradient, first, (long)Logits.Vocab * 4),
     };
 

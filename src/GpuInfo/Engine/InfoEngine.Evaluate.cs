@@ -49,14 +49,8 @@ public sealed partial class InfoEngine
             var y = validated.AsSpan(0, rows);
             var (scored, weightSum) = TargetValidator.Denominator(y, o.ClassWeights);
             var ce = CrossEntropyParams(logits.Vocab, o, weightSum);
-            var lse = floats.AsSpan(2 * rows, rows);
-            ScoreCore(logits, y, ce, o.ClassWeights, new ScoreSpans { Loss = loss, Entropy = entropy, ArgMax = argmax, Lse = lse }, o.Temperature);
-            var confidence = floats.AsSpan(2 * rows, rows); // over the log-sum-exps, row by row
-            Confidences(logits, argmax, lse, 1f / o.Temperature, confidence);
-            if (!perRow.Confidence.IsEmpty)
-            {
-                confidence.CopyTo(perRow.Confidence);
-            }
+            var confidence = perRow.Confidence.IsEmpty ? floats.AsSpan(2 * rows, rows) : perRow.Confidence;
+            ScoreCore(logits, y, ce, o.ClassWeights, new ScoreSpans { Loss = loss, Entropy = entropy, ArgMax = argmax, Confidence = confidence }, o.Temperature);
 
             for (int i = 0; i < rows; i++)
             {

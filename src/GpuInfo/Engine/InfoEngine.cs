@@ -131,6 +131,7 @@ public sealed partial class InfoEngine : IDisposable
         fixed (float* h = spans.Entropy)
         fixed (float* loss = spans.Loss)
         fixed (int* a = spans.ArgMax)
+        fixed (float* c = spans.Confidence)
         fixed (float* g = spans.Gradient)
         {
             var view = logits.Pin(data);
@@ -144,6 +145,7 @@ public sealed partial class InfoEngine : IDisposable
                 Entropy = (nint)h,
                 Loss = (nint)loss,
                 ArgMax = (nint)a,
+                Confidence = (nint)c,
                 Gradient = spans.GradientInPlace ? (nint)data : (nint)g,
             };
             try
@@ -191,6 +193,8 @@ public sealed partial class InfoEngine : IDisposable
         fixed (float* h = spans.EntropyP)
         fixed (int* ap = spans.ArgMaxP)
         fixed (int* aq = spans.ArgMaxQ)
+        fixed (float* cp = spans.ConfidenceP)
+        fixed (float* cq = spans.ConfidenceQ)
         fixed (float* np = spans.NllP)
         fixed (float* nq = spans.NllQ)
         fixed (float* lr = spans.LogRatio)
@@ -212,6 +216,8 @@ public sealed partial class InfoEngine : IDisposable
                 EntropyP = (nint)h,
                 ArgMaxP = (nint)ap,
                 ArgMaxQ = (nint)aq,
+                ConfidenceP = (nint)cp,
+                ConfidenceQ = (nint)cq,
                 NllP = (nint)np,
                 NllQ = (nint)nq,
                 LogRatio = (nint)lr,
@@ -226,32 +232,10 @@ public sealed partial class InfoEngine : IDisposable
                 RowValidator.ThrowIfInvalid(lseP, viewP, temperature, pName);
                 RowValidator.ThrowIfInvalid(lseQ, viewQ, temperature, qName);
                 RecomputeInFloat64(viewP, viewQ, targets, temperature, spans, lseP, lseQ);
-                if (!spans.ConfidenceP.IsEmpty)
-                {
-                    Confidences(p, spans.ArgMaxP, lseP, 1f / temperature, spans.ConfidenceP);
-                    Confidences(q, spans.ArgMaxQ, lseQ, 1f / temperature, spans.ConfidenceQ);
-                }
             }
             finally
             {
                 ArrayPool<float>.Shared.Return(rent);
-            }
-        }
-    }
-
-    /// <summary>
-    /// p(argmax) = e^(z_max/T − lse) per row (the top-1 prediction's confidence, for calibration),
-    /// from the pass's float32 log-sum-exps; rounding can put it a hair above 1, which is taken as 1.
-    /// <paramref name="confidence"/> may be the span that holds <paramref name="lse"/>: each row is read before it is written.
-    /// </summary>
-    private static unsafe void Confidences(in Logits logits, ReadOnlySpan<int> argmax, ReadOnlySpan<float> lse, float invT, Span<float> confidence)
-    {
-        fixed (byte* data = &logits.Start)
-        {
-            var view = logits.Pin(data);
-            for (int i = 0; i < argmax.Length; i++)
-            {
-                confidence[i] = (float)Math.Min(1, Math.Exp(((double)Backends.Cpu.BlockLoader.LoadOne(view, i, argmax[i]) * invT) - lse[i]));
             }
         }
     }
@@ -358,6 +342,7 @@ public sealed partial class InfoEngine : IDisposable
         public Span<float> Entropy;
         public Span<float> Loss;
         public Span<int> ArgMax;
+        public Span<float> Confidence;
         public Span<float> Gradient;
         public bool GradientInPlace;
     }
@@ -375,7 +360,7 @@ public sealed partial class InfoEngine : IDisposable
         public Span<float> NllQ;
         public Span<float> LogRatio;
 
-        /// <summary>Each input's top-1 confidence (both or neither; needs ArgMaxP and ArgMaxQ).</summary>
+        /// <summary>Each input's top-1 confidence, the argmax's probability from the pass (both or neither).</summary>
         public Span<float> ConfidenceP;
         public Span<float> ConfidenceQ;
     }

@@ -259,6 +259,11 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
             ((int*)job.ArgMax)[row] = acc.Top.Result;
         }
 
+        if (job.Confidence != 0)
+        {
+            ((float*)job.Confidence)[row] = acc.Softmax.TopProbability;
+        }
+
         if (job.Loss != 0)
         {
             var ce = job.Ce;
@@ -298,6 +303,12 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
         {
             ((int*)job.ArgMaxP)[row] = acc.TopP.Result;
             ((int*)job.ArgMaxQ)[row] = acc.TopQ.Result;
+        }
+
+        if (job.ConfidenceP != 0)
+        {
+            ((float*)job.ConfidenceP)[row] = acc.P.TopProbability;
+            ((float*)job.ConfidenceQ)[row] = acc.Q.TopProbability;
         }
 
         if (job.NllP != 0)

@@ -306,6 +306,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             Entropy = Optional<float>(arena, "entropy", part.Entropy, rows),
             Loss = Optional<float>(arena, "loss", part.Loss, rows),
             ArgMax = Optional<int>(arena, "argmax", part.ArgMax, rows),
+            Confidence = Optional<float>(arena, "confidence", part.Confidence, rows),
         };
         k.Finish(stream, (int)rows, logits, partials, splits, ce, targets, weights, outputs);
         var gradient = ArrayView<float>.Empty;
@@ -321,6 +322,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             Download(stream, outputs.Entropy, part.Entropy, rows);
             Download(stream, outputs.Loss, part.Loss, rows);
             Download(stream, outputs.ArgMax, part.ArgMax, rows);
+            Download(stream, outputs.Confidence, part.Confidence, rows);
             Download(stream, gradient, part.Gradient, rows * vocab);
         };
     }
@@ -380,6 +382,8 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             EntropyP = Optional<float>(arena, "entropy-p", part.EntropyP, rows),
             ArgMaxP = Optional<int>(arena, "argmax-p", part.ArgMaxP, rows),
             ArgMaxQ = Optional<int>(arena, "argmax-q", part.ArgMaxQ, rows),
+            ConfidenceP = Optional<float>(arena, "confidence-p", part.ConfidenceP, rows),
+            ConfidenceQ = Optional<float>(arena, "confidence-q", part.ConfidenceQ, rows),
             NllP = Optional<float>(arena, "nll-p", part.NllP, rows),
             NllQ = Optional<float>(arena, "nll-q", part.NllQ, rows),
             LogRatio = Optional<float>(arena, "log-ratio", part.LogRatio, rows),
@@ -406,6 +410,8 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             Download(stream, outputs.EntropyP, part.EntropyP, rows);
             Download(stream, outputs.ArgMaxP, part.ArgMaxP, rows);
             Download(stream, outputs.ArgMaxQ, part.ArgMaxQ, rows);
+            Download(stream, outputs.ConfidenceP, part.ConfidenceP, rows);
+            Download(stream, outputs.ConfidenceQ, part.ConfidenceQ, rows);
             Download(stream, outputs.NllP, part.NllP, rows);
             Download(stream, outputs.NllQ, part.NllQ, rows);
             Download(stream, outputs.LogRatio, part.LogRatio, rows);
