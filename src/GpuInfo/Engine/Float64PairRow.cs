@@ -10,8 +10,8 @@ namespace GpuInfo;
 /// stopped <c>compare</c>). Same definitions as the pass: p = softmax(x_p/T),
 /// q = softmax(x_q/T), KL(p||q), KL(q||p), JS, H(p), −log p(y), −log q(y), log q(y) − log p(y),
 /// and the pass's rule for an entry one side masks (<see cref="SoftmaxAccumulator.OtherMasksMass"/>):
-/// KL from the other side is infinite where that side's weight there is at least 2^-126 of its top
-/// entry's, and the entry counts as probability 0 below.
+/// KL from the other side is infinite where that side's log-probability there is at least
+/// <see cref="KlMath.MaskedMassFloor"/> (ln 2^-149), and the entry counts as probability 0 below.
 /// </summary>
 internal static class Float64PairRow
 {
@@ -20,8 +20,8 @@ internal static class Float64PairRow
     {
         double inverseT = 1.0 / temperature;
         var (logP, logQ) = (LogSoftmax(p, inverseT), LogSoftmax(q, inverseT));
-        double kl = OtherMasksMass(p, q, 1f / temperature) ? double.PositiveInfinity : 0;
-        double reverse = OtherMasksMass(q, p, 1f / temperature) ? double.PositiveInfinity : 0;
+        double kl = OtherMasksMass(logP, q) ? double.PositiveInfinity : 0;
+        double reverse = OtherMasksMass(logQ, p) ? double.PositiveInfinity : 0;
         double js = 0, entropy = 0;
         for (int j = 0; j < p.Length; j++)
         {
@@ -41,20 +41,18 @@ internal static class Float64PairRow
             : (kl, reverse, js, entropy, -logP[target], -logQ[target], logQ[target] - logP[target]);
     }
 
-    /// <summary>Whether <paramref name="other"/> masks an entry of <paramref name="x"/> that makes KL from x infinite, judged as the pass judges it.</summary>
-    private static bool OtherMasksMass(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float invT)
+    /// <summary>Whether <paramref name="other"/> masks an entry to which <paramref name="logX"/> gives a log-probability of at least ln 2^-149.</summary>
+    private static bool OtherMasksMass(double[] logX, ReadOnlySpan<float> other)
     {
-        var side = SoftmaxAccumulator.Empty;
-        for (int j = 0; j < x.Length; j++)
+        for (int j = 0; j < logX.Length; j++)
         {
-            side.Max = Math.Max(side.Max, x[j]);
-            if (float.IsNegativeInfinity(other[j]) && x[j] > side.MaskedMax)
+            if (float.IsNegativeInfinity(other[j]) && logX[j] >= KlMath.MaskedMassFloor)
             {
-                side.MaskedMax = x[j];
+                return true;
             }
         }
 
-        return side.OtherMasksMass(invT);
+        return false;
     }
 
     /// <summary>log((e^x + e^y)/2), exact where either is -inf.</summary>

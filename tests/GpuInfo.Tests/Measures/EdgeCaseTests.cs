@@ -87,6 +87,42 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         CheckMaskedEntries(Engine, temperature, offset, [-10f, -87.5f, -95f, -103.1f, -103.5f, -110f, -300f, -1e6f], [0, 1, 500, Vocab - 1]);
 
     /// <summary>
+    /// The rule is on the masked entry's log-probability, not on its gap to the row's max: in a flat
+    /// row of 1001 entries (log s ≈ 6.9) an entry 100 below the max has log p ≈ −106.9, below ln 2^-149,
+    /// and counts as 0; one 95 below (log p ≈ −101.9) makes KL infinite. Also for rows taken in float64.
+    /// </summary>
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(3000f)]
+    public void A_masked_entry_is_judged_by_its_log_probability_in_a_flat_row(float offset)
+    {
+        var data = new TestData();
+        float[] gaps = [-95f, -100f];
+        var p = new float[gaps.Length * Vocab];
+        var q = new float[p.Length];
+        for (int r = 0; r < gaps.Length; r++)
+        {
+            for (int j = 0; j < Vocab; j++)
+            {
+                p[(r * Vocab) + j] = (float)(0.01 * data.Normal());
+                q[(r * Vocab) + j] = p[(r * Vocab) + j] + (float)(0.01 * data.Normal()) + offset;
+            }
+
+            p[(r * Vocab) + 7] = gaps[r];
+            q[(r * Vocab) + 7] = float.NegativeInfinity;
+        }
+
+        var kl = new float[gaps.Length];
+        Engine.Compare(Logits.Float32(p, Vocab), Logits.Float32(q, Vocab), new ComparisonAccumulator(), perRow: new ComparisonRows { Kl = kl });
+        for (int r = 0; r < gaps.Length; r++)
+        {
+            var (zp, zq) = (Reference64.Scaled(p.AsSpan(r * Vocab, Vocab), 1), Reference64.Scaled(q.AsSpan(r * Vocab, Vocab), 1));
+            Assert.Equal(r == 0, double.IsPositiveInfinity(Reference64.Kl(zp, zq)));
+            Tolerance.Close(Reference64.Kl(zp, zq), kl[r], 1e-5, 1e-6, $"KL, gap {gaps[r]}, offset {offset} {data}");
+        }
+    }
+
+    /// <summary>
     /// Rows with one entry masked on one side at each of <paramref name="gaps"/> (T units below the
     /// row's max) and <paramref name="places"/> (columns), masked in Q and in P: KL both ways and JS
     /// against <see cref="Reference64"/>, whose rule is the library's.
