@@ -45,9 +45,9 @@ public struct SoftmaxAccumulator
 
     /// <summary>
     /// The largest raw logit of this side at an entry the other side masks (-inf, so q = 0 there);
-    /// -inf when there is none (pairs only). Whether it makes KL infinite is decided once, against the
-    /// row's final <see cref="Max"/> (<see cref="OtherMasksMass"/>), so the answer does not depend on
-    /// the order entries are met in, or on how a backend's exp treats subnormals.
+    /// -inf when there is none (pairs only). Whether it makes KL infinite is decided once, from the
+    /// row's final <see cref="Max"/> and sum (<see cref="OtherMasksMass"/>), so the answer does not
+    /// depend on the order entries are met in, or on how a backend's exp treats subnormals.
     /// </summary>
     public float MaskedMax;
 
