@@ -20,14 +20,12 @@ internal static class Float64PairRow
     {
         double inverseT = 1.0 / temperature;
         var (logP, logQ) = (LogSoftmax(p, inverseT), LogSoftmax(q, inverseT));
-        double kl = OtherMasksMass(logP, q) ? double.PositiveInfinity : 0;
-        double reverse = OtherMasksMass(logQ, p) ? double.PositiveInfinity : 0;
-        double js = 0, entropy = 0;
+        double kl = 0, reverse = 0, js = 0, entropy = 0;
         for (int j = 0; j < p.Length; j++)
         {
             double a = Math.Exp(logP[j]), b = Math.Exp(logQ[j]);
-            kl += a > 0 && !float.IsNegativeInfinity(q[j]) ? a * (logP[j] - logQ[j]) : 0;
-            reverse += b > 0 && !float.IsNegativeInfinity(p[j]) ? b * (logQ[j] - logP[j]) : 0;
+            kl += float.IsNegativeInfinity(q[j]) ? Masked(logP[j]) : a > 0 ? a * (logP[j] - logQ[j]) : 0;
+            reverse += float.IsNegativeInfinity(p[j]) ? Masked(logQ[j]) : b > 0 ? b * (logQ[j] - logP[j]) : 0;
 
             // log m in log space: (a + b)/2 of two subnormals rounds (to 0 for the least, making a/m
             // infinite), which rows taken here, far apart at a low temperature, do reach.
@@ -41,19 +39,9 @@ internal static class Float64PairRow
             : (kl, reverse, js, entropy, -logP[target], -logQ[target], logQ[target] - logP[target]);
     }
 
-    /// <summary>Whether <paramref name="other"/> masks an entry to which <paramref name="logX"/> gives a log-probability of at least ln 2^-149.</summary>
-    private static bool OtherMasksMass(double[] logX, ReadOnlySpan<float> other)
-    {
-        for (int j = 0; j < logX.Length; j++)
-        {
-            if (float.IsNegativeInfinity(other[j]) && logX[j] >= KlMath.MaskedMassFloor)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>The KL term of an entry the other side masks: +∞ where this side's log-probability is at least ln 2^-149, else 0.</summary>
+    private static double Masked(double logProbability) =>
+        logProbability >= KlMath.MaskedMassFloor ? double.PositiveInfinity : 0;
 
     /// <summary>log((e^x + e^y)/2), exact where either is -inf.</summary>
     private static double LogMean(double x, double y)
