@@ -124,7 +124,9 @@ public static class GroupMerge
         long holders = Field(all, Holders);
         SoftmaxAccumulator r;
         r.Max = holders == 0 ? float.NegativeInfinity : s.Max;
-        r.Tail = FiniteSum(s.Tail) + (holders > 1 ? holders - 1 : 0);
+        float ties = holders > 1 ? holders - 1 : 0;
+        r.Tail = FiniteSum(s.Tail) + ties;
+        r.SquareTail = FiniteSum(s.SquareTail) + ties;
         r.EntropyAcc = FiniteSum(s.EntropyAcc);
 
         // The KL sums are infinite where a difference of logits overflowed (the facade redoes such rows in float64).

@@ -4,7 +4,7 @@ namespace GpuInfo.Kernels;
 
 /// <summary>
 /// Stage 2 of the two-input measures, one thread per row: merges slices and writes both
-/// log-sum-exps, KL(P||Q), KL(Q||P), H(P), both argmaxes and their probabilities and, with targets, -log p(y) and -log q(y).
+/// log-sum-exps, KL(P||Q), KL(Q||P), H(P), both argmaxes and their probabilities and, with targets, -log p(y), -log q(y) and both Brier scores.
 /// The merged statistics are left in the row's first slice slot for the Jensen-Shannon pass.
 /// </summary>
 public static class PairFinishKernel
@@ -60,6 +60,8 @@ public static class PairFinishKernel
             float nllP = 0f;
             float nllQ = 0f;
             float ratio = 0f;
+            float brierP = 0f;
+            float brierQ = 0f;
             if (y != ignoreIndex)
             {
                 long at = (long)row.X * vocab + y;
@@ -67,11 +69,21 @@ public static class PairFinishKernel
                 nllP = acc.P.NegativeLogProb(xp, invT);
                 nllQ = acc.Q.NegativeLogProb(xq, invT);
                 ratio = KlMath.LogRatio(acc.P, acc.Q, xp, xq, invT);
+                if (outputs.BrierP.Length > 0)
+                {
+                    brierP = acc.P.BrierScore(xp, invT);
+                    brierQ = acc.Q.BrierScore(xq, invT);
+                }
             }
 
             outputs.NllP[row] = nllP;
             outputs.NllQ[row] = nllQ;
             outputs.LogRatio[row] = ratio;
+            if (outputs.BrierP.Length > 0)
+            {
+                outputs.BrierP[row] = brierP;
+                outputs.BrierQ[row] = brierQ;
+            }
         }
     }
 }

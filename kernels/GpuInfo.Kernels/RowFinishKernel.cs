@@ -4,7 +4,7 @@ namespace GpuInfo.Kernels;
 
 /// <summary>
 /// Stage 2 of the single-input measures, one thread per row: merges the row's slices and writes
-/// log-sum-exp, entropy, the cross-entropy loss (reading the target's logit), the argmax and its probability.
+/// log-sum-exp, entropy, the cross-entropy loss and the Brier score (reading the target's logit), the argmax and its probability.
 /// </summary>
 public static class RowFinishKernel
 {
@@ -41,13 +41,19 @@ public static class RowFinishKernel
         {
             int y = targets[row];
             float loss = 0f;
+            float brier = 0f;
             if (y != ce.IgnoreIndex)
             {
                 float xy = default(TLoad).Load(logits[(long)row.X * ce.Vocab + y]);
                 loss = acc.CrossEntropy(ce, xy, ce.HasWeights != 0 ? weights[y] : 1f);
+                brier = outputs.Brier.Length > 0 ? acc.Softmax.BrierScore(xy, ce.InvTemperature) : 0f;
             }
 
             outputs.Loss[row] = loss;
+            if (outputs.Brier.Length > 0)
+            {
+                outputs.Brier[row] = brier;
+            }
         }
     }
 }

@@ -13,6 +13,9 @@ public struct RowOutputs
 
     /// <summary>The argmax's probability (<see cref="SoftmaxAccumulator.TopProbability"/>).</summary>
     public ArrayView<float> Confidence;
+
+    /// <summary>The Brier score against the target (<see cref="SoftmaxAccumulator.BrierScore"/>; needs <see cref="Loss"/>; 0 for ignored rows).</summary>
+    public ArrayView<float> Brier;
 }
 
 /// <summary>Per-row outputs of the pair finish; an empty view means "not requested".</summary>
@@ -41,4 +44,8 @@ public struct PairOutputs
 
     /// <summary>log q(target) - log p(target), formed without cancellation (needs targets).</summary>
     public ArrayView<float> LogRatio;
+
+    /// <summary>Each side's Brier score against the target (<see cref="SoftmaxAccumulator.BrierScore"/>; needs <see cref="NllP"/>); both or neither.</summary>
+    public ArrayView<float> BrierP;
+    public ArrayView<float> BrierQ;
 }

@@ -25,6 +25,12 @@ public struct SoftmaxAccumulator
     /// <summary>Σ exp(d)·d, d = (x - Max)/T.</summary>
     public float EntropyAcc;
 
+    /// <summary>
+    /// Σ exp(2(x - Max)/T) over the entries <see cref="Tail"/> sums (the max's own 1 implicit, as
+    /// there): with the tail, Σp² of the row (<see cref="SquaredProbabilitySum"/>) and the Brier score.
+    /// </summary>
+    public float SquareTail;
+
     /// <summary>Σ exp(d)·(x - x')/T, pairs only.</summary>
     public float ValueAcc;
 
@@ -75,6 +81,7 @@ public struct SoftmaxAccumulator
             float d = (x - Max) * invT;
             float e = XMath.Exp(d);
             Tail += e;
+            SquareTail += e * e;
             EntropyAcc += e * XMath.Max(d, SoftmaxMath.Floor);
         }
     }
@@ -124,6 +131,7 @@ public struct SoftmaxAccumulator
             float g = (x - Max) * invT;
             float e = XMath.Exp(g);
             Tail += e;
+            SquareTail += e * e;
             EntropyAcc += e * XMath.Max(g, SoftmaxMath.Floor);
             float otherGap = (other - Max) * invT;
             if (e == 0f)
@@ -186,6 +194,7 @@ public struct SoftmaxAccumulator
             EntropyAcc = SoftmaxMath.RescaleEntropy(EntropyAcc, SumExp, Max, x, invT, c);
             oldSum = c + c * Tail;
             Tail = oldSum;
+            SquareTail = c * c * (1f + SquareTail);
         }
 
         Max = x;
@@ -202,7 +211,9 @@ public struct SoftmaxAccumulator
         KlMath.MoveShift(ref ra, weightA, shift, a.SumExp > 0f);
         KlMath.MoveShift(ref rb, weightB, shift, b.SumExp > 0f);
         ra.AddSameFrame(rb);
-        ra.Tail += HoldsMax(a, m) && HoldsMax(b, m) ? 1f : 0f;
+        float tie = HoldsMax(a, m) && HoldsMax(b, m) ? 1f : 0f;
+        ra.Tail += tie;
+        ra.SquareTail += tie;
         return ra;
     }
 
@@ -210,6 +221,7 @@ public struct SoftmaxAccumulator
     public void AddSameFrame(in SoftmaxAccumulator b)
     {
         Tail += b.Tail;
+        SquareTail += b.SquareTail;
         EntropyAcc += b.EntropyAcc;
         ValueAcc += b.ValueAcc;
         CurvatureAcc += b.CurvatureAcc;
@@ -237,6 +249,7 @@ public struct SoftmaxAccumulator
         SoftmaxAccumulator r;
         r.Max = m;
         r.Tail = holds ? a.Tail : weight;
+        r.SquareTail = holds ? a.SquareTail : c * c * (1f + a.SquareTail);
         r.EntropyAcc = SoftmaxMath.RescaleEntropy(a.EntropyAcc, a.SumExp, a.Max, m, invT, c);
         r.ValueAcc = SoftmaxMath.RescaleWeighted(a.ValueAcc, c);
         r.CurvatureAcc = SoftmaxMath.RescaleWeighted(a.CurvatureAcc, c);
@@ -262,6 +275,7 @@ public struct SoftmaxAccumulator
         CurvatureAcc = SoftmaxMath.RescaleWeighted(CurvatureAcc, c);
         ShiftAcc = SoftmaxMath.RescaleWeighted(ShiftAcc, c);
         Tail = weight - 1f;
+        SquareTail = (c * c * (1f + SquareTail)) - 1f;
         Max = m;
         return weight;
     }
@@ -275,6 +289,28 @@ public struct SoftmaxAccumulator
     /// below float32's resolution next to 1, as in PyTorch; the top-1 prediction's confidence.
     /// </summary>
     public readonly float TopProbability => 1f / SumExp;
+
+    /// <summary>Σp² = Σe^{2g}/(Σe^g)², g = (x - max)/T: the probability that two draws from the row agree.</summary>
+    public readonly float SquaredProbabilitySum => (Max == float.NegativeInfinity ? SquareTail : 1f + SquareTail) / (SumExp * SumExp);
+
+    /// <summary>
+    /// The Brier score of the row against the target with raw logit <paramref name="xTarget"/>:
+    /// Σ_k (p_k - [k = target])² = (1 - p_t)² + Σ_{k≠t} p_k², in [0, 2]. Where the target holds the
+    /// max, 1 - p_t = tail/s and Σ_{k≠t} p_k² = square tail/s², so a near-certain correct prediction
+    /// keeps its digits; elsewhere p_t &lt; ½ and no term cancels.
+    /// </summary>
+    public readonly float BrierScore(float xTarget, float invT)
+    {
+        float s = SumExp;
+        if (xTarget == Max)
+        {
+            float miss = Tail / s;
+            return (miss * miss) + (SquareTail / (s * s));
+        }
+
+        float p = XMath.Exp(-NegativeLogProb(xTarget, invT));
+        return ((1f - p) * (1f - p)) + SquaredProbabilitySum - (p * p);
+    }
 
     /// <summary>log Σ exp((x - Max)/T), with the tail's digits kept (log1p).</summary>
     public readonly float LogSum => Max == float.NegativeInfinity ? XMath.Log(Tail) : SoftmaxMath.Log1P(Tail);

@@ -60,6 +60,7 @@ internal static class ComparisonText
             o.WriteLine($"ECE             base, Q: {F(b.ExpectedCalibrationError, 6),10}, {F(q.ExpectedCalibrationError, 6),10}");
             o.WriteLine($"MCE             base, Q: {F(b.MaximumCalibrationError, 6),10}, {F(q.MaximumCalibrationError, 6),10}");
             o.WriteLine($"RMS CE          base, Q: {F(b.RootMeanSquareCalibrationError, 6),10}, {F(q.RootMeanSquareCalibrationError, 6),10}");
+            o.WriteLine($"Brier score     base, Q: {F(b.BrierScore, 6),10} ± {F(b.BrierScoreError, 6)}, {F(q.BrierScore, 6),10} ± {F(q.BrierScoreError, 6)}");
         }
     }
 

@@ -153,6 +153,10 @@ internal static class CompareCommand
             report["mce_test"] = Json.Number(t.CalibrationTest?.MaximumCalibrationError ?? double.NaN);
             report["rmsce_base"] = Json.Number(t.CalibrationBase?.RootMeanSquareCalibrationError ?? double.NaN);
             report["rmsce_test"] = Json.Number(t.CalibrationTest?.RootMeanSquareCalibrationError ?? double.NaN);
+            report["brier_base"] = Json.Number(t.CalibrationBase?.BrierScore ?? double.NaN);
+            report["brier_base_se"] = Json.Number(t.CalibrationBase?.BrierScoreError ?? double.NaN);
+            report["brier_test"] = Json.Number(t.CalibrationTest?.BrierScore ?? double.NaN);
+            report["brier_test_se"] = Json.Number(t.CalibrationTest?.BrierScoreError ?? double.NaN);
         }
 
         if (t.TopK.Count > 0)

@@ -125,9 +125,11 @@ internal static class DemoCommand
             ["mean_entropy_nats"] = totals.MeanEntropy,
             ["top1_accuracy"] = totals.Top1Accuracy,
             ["expected_calibration_error"] = totals.Calibration!.ExpectedCalibrationError,
+            ["brier_score"] = totals.Calibration.BrierScore,
             [$"top{TopK}_accuracy"] = totals.TopKAccuracy(TopK),
             ["4_shards_merged_equal_one_run"] = merged.NllSum == totals.NllSum && merged.EntropySum == totals.EntropySum && merged.TopKHits[TopK] == totals.TopKHits[TopK]
-                && merged.Calibration!.BinConfidenceSums.SequenceEqual(totals.Calibration.BinConfidenceSums),
+                && merged.Calibration!.BinConfidenceSums.SequenceEqual(totals.Calibration.BinConfidenceSums)
+                && merged.Calibration.BrierScore == totals.Calibration.BrierScore,
         };
     }
 

@@ -170,6 +170,8 @@ internal static class EvalCommand
             ["ece"] = Json.Number(t.Calibration?.ExpectedCalibrationError ?? double.NaN),
             ["mce"] = Json.Number(t.Calibration?.MaximumCalibrationError ?? double.NaN),
             ["rmsce"] = Json.Number(t.Calibration?.RootMeanSquareCalibrationError ?? double.NaN),
+            ["brier"] = Json.Number(t.Calibration?.BrierScore ?? double.NaN),
+            ["brier_se"] = Json.Number(t.Calibration?.BrierScoreError ?? double.NaN),
             ["calibration_bins"] = t.Calibration is { } c
                 ? new JsonArray([.. c.Bins().Select(b => (JsonNode)new JsonObject
                 {

@@ -46,6 +46,11 @@ internal readonly record struct CompareJob
     /// <summary>log q(y) - log p(y) per row, formed without cancellation (needs targets; written with NllP).</summary>
     public nint LogRatio { get; init; }
 
+    /// <summary>float32 Brier score of each side against the target per row (needs NllP; 0 for ignored rows); both or neither.</summary>
+    public nint BrierP { get; init; }
+
+    public nint BrierQ { get; init; }
+
     public long Rows => P.Rows;
 
     public CompareJob Slice(long first, long rows) => this with
@@ -66,5 +71,7 @@ internal readonly record struct CompareJob
         NllP = ScoreJob.Offset(NllP, first, 4),
         NllQ = ScoreJob.Offset(NllQ, first, 4),
         LogRatio = ScoreJob.Offset(LogRatio, first, 4),
+        BrierP = ScoreJob.Offset(BrierP, first, 4),
+        BrierQ = ScoreJob.Offset(BrierQ, first, 4),
     };
 }

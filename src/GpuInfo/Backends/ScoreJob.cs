@@ -31,6 +31,9 @@ internal readonly record struct ScoreJob
     /// <summary>float32 probability of the argmax per row (the top-1 confidence).</summary>
     public nint Confidence { get; init; }
 
+    /// <summary>float32 Brier score against the target per row (needs <see cref="Loss"/>; 0 for ignored rows).</summary>
+    public nint Brier { get; init; }
+
     /// <summary>float32 gradient [rows, vocab]; may equal the logits' address (in place, float32 only).</summary>
     public nint Gradient { get; init; }
 
@@ -45,6 +48,7 @@ internal readonly record struct ScoreJob
         Loss = Offset(Loss, first, 4),
         ArgMax = Offset(ArgMax, first, 4),
         Confidence = Offset(Confidence, first, 4),
+        Brier = Offset(Brier, first, 4),
         Gradient = Offset(Gradient, first, (long)Logits.Vocab * 4),
     };
 

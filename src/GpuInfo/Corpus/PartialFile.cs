@@ -113,7 +113,7 @@ internal static class PartialFile
                 kv => r.Get<long>(hits, kv.Key));
             var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"),
                 Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK, r.Get<long>(counts, "scored_bytes"),
-                version >= 4 ? r.Get<long>(counts, "scored_words") : 0, version >= 6 ? r.Calibration(r.Object(o, "calibration"), "calibration", calibrationBins) : null);
+                version >= 4 ? r.Get<long>(counts, "scored_words") : 0, version >= 6 ? r.Calibration(r.Object(o, "calibration"), "calibration", calibrationBins, version >= 7) : null);
             if (withoutTarget < 0 || withoutTarget > totals.Ignored)
             {
                 throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
@@ -138,7 +138,8 @@ internal static class PartialFile
             Bins(r.Object(deltaP, "bins")));
         bool hasTargets = r.Get<bool>(counts, "has_targets");
         var calibration = version < 6 ? ((CalibrationBins, CalibrationBins)?)null
-            : hasTargets ? (r.Calibration(r.Object(o, "calibration_base"), "calibration_base", calibrationBins), r.Calibration(r.Object(o, "calibration_test"), "calibration_test", calibrationBins))
+            : hasTargets ? (r.Calibration(r.Object(o, "calibration_base"), "calibration_base", calibrationBins, version >= 7),
+                r.Calibration(r.Object(o, "calibration_test"), "calibration_test", calibrationBins, version >= 7))
             : (new CalibrationBins(calibrationBins), new CalibrationBins(calibrationBins));
         var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), hasTargets,
             Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name).Where(n => version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n))]),
@@ -233,12 +234,23 @@ internal static class PartialFile
         return o;
     }
 
-    private static JsonObject CalibrationJson(CalibrationBins bins) => new()
+    private static JsonObject CalibrationJson(CalibrationBins bins)
     {
-        ["tokens"] = new JsonArray([.. bins.BinTokens.Select(n => (JsonNode)n)]),
-        ["correct"] = new JsonArray([.. bins.BinCorrect.Select(n => (JsonNode)n)]),
-        ["confidence_sums"] = new JsonArray([.. bins.ConfidenceSums.Select(c => (JsonNode)c.ToExactString())]),
-    };
+        var o = new JsonObject
+        {
+            ["tokens"] = new JsonArray([.. bins.BinTokens.Select(n => (JsonNode)n)]),
+            ["correct"] = new JsonArray([.. bins.BinCorrect.Select(n => (JsonNode)n)]),
+            ["confidence_sums"] = new JsonArray([.. bins.ConfidenceSums.Select(c => (JsonNode)c.ToExactString())]),
+        };
+        if (bins.BrierSums is { } brier)
+        {
+            // Absent only where read from a version 6 partial, which is written back as version 6.
+            o["brier_sum"] = brier.Sum.ToExactString();
+            o["brier_sq_sum"] = brier.SquaredSum.ToExactString();
+        }
+
+        return o;
+    }
 
     public static string KindName(CorpusMeasure measure) => measure == CorpusMeasure.Evaluation ? "eval" : "compare";
 
@@ -370,14 +382,16 @@ internal static class PartialFile
 
         /// <summary>
         /// Calibration slots (from version 6: the options' calibration_bins B, then the confidences of
-        /// exactly 1): per slot its tokens, correct top-1 predictions and exact confidence sum.
+        /// exactly 1): per slot its tokens, correct top-1 predictions and exact confidence sum; from
+        /// version 7 (<paramref name="withBrier"/>) also the exact Σ Brier and Σ Brier² of its tokens.
         /// </summary>
-        public CalibrationBins Calibration(JsonObject c, string name, int bins)
+        public CalibrationBins Calibration(JsonObject c, string name, int bins, bool withBrier)
         {
             long[] Counts(string field) => [.. Array(c, field).Select((n, i) => n is JsonValue v && v.TryGetValue(out long count) ? count : throw Bad($"{name}.{field}[{i}]", "integer"))];
             var sums = Array(c, "confidence_sums").Select((n, i) => Exact(n, $"{name}.confidence_sums[{i}]")).ToArray();
             var tokens = Counts("tokens");
-            return tokens.Length == bins + 1 ? CalibrationBins.Restore(tokens, Counts("correct"), sums)
+            var brier = withBrier ? (Exact(c["brier_sum"], $"{name}.brier_sum"), Exact(c["brier_sq_sum"], $"{name}.brier_sq_sum")) : ((ExactSum, ExactSum)?)null;
+            return tokens.Length == bins + 1 ? CalibrationBins.Restore(tokens, Counts("correct"), sums, brier)
                 : throw new InvalidFileException(path, $"{name} has {tokens.Length} slots; options.calibration_bins {bins} needs {bins + 1} (the bins, then the confidences of exactly 1).");
         }
 

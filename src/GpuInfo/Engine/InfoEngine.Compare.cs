@@ -35,7 +35,7 @@ public sealed partial class InfoEngine
         Guard.OptionalLength(perRow.ReverseKl, rows, "perRow.ReverseKl");
         Guard.OptionalLength(perRow.JensenShannon, rows, "perRow.JensenShannon");
         int[]? validated = targets.IsPresent ? TargetValidator.Validate(targets, rows, baseLogits.Vocab, ignoreIndex) : null;
-        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 8 * rows));
+        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 10 * rows));
         var ints = ArrayPool<int>.Shared.Rent(Math.Max(1, 2 * rows));
         try
         {
@@ -58,6 +58,8 @@ public sealed partial class InfoEngine
                 spans.LogRatio = floats.AsSpan(4 * rows, rows);
                 spans.ConfidenceP = floats.AsSpan(6 * rows, rows);
                 spans.ConfidenceQ = floats.AsSpan(7 * rows, rows);
+                spans.BrierP = floats.AsSpan(8 * rows, rows);
+                spans.BrierQ = floats.AsSpan(9 * rows, rows);
             }
 
             CompareCore(baseLogits, testLogits, y, temperature, spans, nameof(baseLogits), nameof(testLogits));
@@ -73,7 +75,7 @@ public sealed partial class InfoEngine
                 if (validated is not null)
                 {
                     totals.AddTarget(spans.NllP[i], spans.NllQ[i], spans.LogRatio[i]);
-                    totals.AddCalibration(spans.ConfidenceP[i], spans.ArgMaxP[i] == y[i], spans.ConfidenceQ[i], spans.ArgMaxQ[i] == y[i]);
+                    totals.AddCalibration(spans.ConfidenceP[i], spans.ArgMaxP[i] == y[i], spans.BrierP[i], spans.ConfidenceQ[i], spans.ArgMaxQ[i] == y[i], spans.BrierQ[i]);
                 }
             }
         }

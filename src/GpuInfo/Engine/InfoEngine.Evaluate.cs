@@ -15,13 +15,16 @@ public ref struct EvaluationRows
 
     /// <summary>The largest probability of softmax(x/T) (the top-1 prediction's confidence), for every row.</summary>
     public Span<float> Confidence;
+
+    /// <summary>The Brier score Σ_k (p_k − [k = target])² (0 for ignored rows).</summary>
+    public Span<float> Brier;
 }
 
 public sealed partial class InfoEngine
 {
     /// <summary>
-    /// One fused pass for evaluating a model on a chunk of tokens: cross-entropy, entropy, argmax and
-    /// the argmax's probability (confidence, for calibration) per row, added to
+    /// One fused pass for evaluating a model on a chunk of tokens: cross-entropy, entropy, argmax,
+    /// the argmax's probability (confidence, for calibration) and the Brier score per row, added to
     /// <paramref name="totals"/> over the scored (non-ignored) rows. Call once per
     /// chunk of a corpus; merge accumulators across shards.
     /// </summary>
@@ -38,8 +41,9 @@ public sealed partial class InfoEngine
         Guard.OptionalLength(perRow.Entropy, rows, "perRow.Entropy");
         Guard.OptionalLength(perRow.ArgMax, rows, "perRow.ArgMax");
         Guard.OptionalLength(perRow.Confidence, rows, "perRow.Confidence");
+        Guard.OptionalLength(perRow.Brier, rows, "perRow.Brier");
         var validated = TargetValidator.Validate(targets, rows, logits.Vocab, o.IgnoreIndex);
-        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 3 * rows));
+        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 4 * rows));
         var ints = ArrayPool<int>.Shared.Rent(Math.Max(1, rows));
         try
         {
@@ -50,13 +54,15 @@ public sealed partial class InfoEngine
             var (scored, weightSum) = TargetValidator.Denominator(y, o.ClassWeights);
             var ce = CrossEntropyParams(logits.Vocab, o, weightSum);
             var confidence = perRow.Confidence.IsEmpty ? floats.AsSpan(2 * rows, rows) : perRow.Confidence;
-            ScoreCore(logits, y, ce, o.ClassWeights, new ScoreSpans { Loss = loss, Entropy = entropy, ArgMax = argmax, Confidence = confidence }, o.Temperature);
+            var brier = perRow.Brier.IsEmpty ? floats.AsSpan(3 * rows, rows) : perRow.Brier;
+            ScoreCore(logits, y, ce, o.ClassWeights,
+                new ScoreSpans { Loss = loss, Entropy = entropy, ArgMax = argmax, Confidence = confidence, Brier = brier }, o.Temperature);
 
             for (int i = 0; i < rows; i++)
             {
                 if (y[i] != TargetValidator.Ignored)
                 {
-                    totals.AddScored(loss[i], o.ClassWeights is { } w ? w[y[i]] : 1f, entropy[i], argmax[i] == y[i], confidence[i]);
+                    totals.AddScored(loss[i], o.ClassWeights is { } w ? w[y[i]] : 1f, entropy[i], argmax[i] == y[i], confidence[i], brier[i]);
                 }
             }
 

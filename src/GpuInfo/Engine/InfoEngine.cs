@@ -132,6 +132,7 @@ public sealed partial class InfoEngine : IDisposable
         fixed (float* loss = spans.Loss)
         fixed (int* a = spans.ArgMax)
         fixed (float* c = spans.Confidence)
+        fixed (float* b = spans.Brier)
         fixed (float* g = spans.Gradient)
         {
             var view = logits.Pin(data);
@@ -146,6 +147,7 @@ public sealed partial class InfoEngine : IDisposable
                 Loss = (nint)loss,
                 ArgMax = (nint)a,
                 Confidence = (nint)c,
+                Brier = (nint)b,
                 Gradient = spans.GradientInPlace ? (nint)data : (nint)g,
             };
             try
@@ -198,6 +200,8 @@ public sealed partial class InfoEngine : IDisposable
         fixed (float* np = spans.NllP)
         fixed (float* nq = spans.NllQ)
         fixed (float* lr = spans.LogRatio)
+        fixed (float* bp = spans.BrierP)
+        fixed (float* bq = spans.BrierQ)
         {
             var viewP = p.Pin(dp);
             var viewQ = q.Pin(dq);
@@ -221,6 +225,8 @@ public sealed partial class InfoEngine : IDisposable
                 NllP = (nint)np,
                 NllQ = (nint)nq,
                 LogRatio = (nint)lr,
+                BrierP = (nint)bp,
+                BrierQ = (nint)bq,
             };
             try
             {
@@ -343,6 +349,7 @@ public sealed partial class InfoEngine : IDisposable
         public Span<float> Loss;
         public Span<int> ArgMax;
         public Span<float> Confidence;
+        public Span<float> Brier;
         public Span<float> Gradient;
         public bool GradientInPlace;
     }
@@ -363,5 +370,9 @@ public sealed partial class InfoEngine : IDisposable
         /// <summary>Each input's top-1 confidence, the argmax's probability from the pass (both or neither).</summary>
         public Span<float> ConfidenceP;
         public Span<float> ConfidenceQ;
+
+        /// <summary>Each input's Brier score against the target (needs targets; both or neither).</summary>
+        public Span<float> BrierP;
+        public Span<float> BrierQ;
     }
 }

@@ -8,6 +8,8 @@ namespace GpuInfo;
 /// <c>bucketize(..., right=True)</c> puts it past the last edge); each slot keeps its tokens, its
 /// correct top-1 predictions and the exact sum of its confidences. Expected, maximum and
 /// root-mean-square calibration error are torchmetrics' norms "l1", "max" and "l2" over those slots.
+/// The same tokens' Brier scores, Σ_k (p_k − [k = target])² over the whole distribution, are summed
+/// beside the bins (<see cref="BrierScore"/>).
 /// </summary>
 public sealed class CalibrationBins
 {
@@ -20,6 +22,8 @@ public sealed class CalibrationBins
     private readonly long[] _tokens;
     private readonly long[] _correct;
     private readonly ExactSum[] _confidence;
+    private ExactSum _brier;
+    private ExactSum _brierSquared;
 
     /// <param name="bins">Equal-width bins over [0, 1), 1 to <see cref="MaxBins"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="bins"/> is below 1 or above <see cref="MaxBins"/>.</exception>
@@ -70,6 +74,24 @@ public sealed class CalibrationBins
 
     private double Gap(int k) => (_correct[k] - _confidence[k].Value) / _tokens[k];
 
+    /// <summary>
+    /// Whether every token came with its Brier score (false for totals read from a partial of format
+    /// version 6, which did not keep them).
+    /// </summary>
+    public bool HasBrierScore { get; private set; } = true;
+
+    /// <summary>
+    /// The mean Brier score, (1/N) Σ_i Σ_k (p_ik − [k = y_i])², in [0, 2], as lm-evaluation-harness's
+    /// <c>brier_score</c> defines it (NaN when no token, or when <see cref="HasBrierScore"/> is false).
+    /// </summary>
+    public double BrierScore => HasBrierScore ? _brier.Value / Tokens : double.NaN;
+
+    /// <summary>The standard error of <see cref="BrierScore"/> over the tokens (NaN below two tokens, or where unknown).</summary>
+    public double BrierScoreError => HasBrierScore ? Uncertainty.Mean(_brier.Value, _brierSquared.Value, Tokens).Error : double.NaN;
+
+    /// <summary>The exact Σ Brier and Σ Brier², for partial files; null where unknown.</summary>
+    internal (ExactSum Sum, ExactSum SquaredSum)? BrierSums => HasBrierScore ? (_brier, _brierSquared) : null;
+
     /// <summary>The slot a confidence falls into: bin ⌊c·B⌋ for c &lt; 1, slot B for exactly 1.</summary>
     public int BinOf(double confidence) => confidence >= 1 ? BinCount : Math.Clamp((int)(confidence * BinCount), 0, BinCount - 1);
 
@@ -78,9 +100,19 @@ public sealed class CalibrationBins
         Enumerable.Range(0, BinCount + 1).Select(k => ((double)k / BinCount, Math.Min(1, (double)(k + 1) / BinCount), _tokens[k],
             _confidence[k].Value / _tokens[k], (double)_correct[k] / _tokens[k]));
 
-    /// <summary>Adds a token's confidence, taken as float32 (as torchmetrics takes it: a confidence that rounds to 1 is 1).</summary>
-    internal void Add(double confidence, bool correct)
+    /// <summary>
+    /// Adds a token's confidence, taken as float32 (as torchmetrics takes it: a confidence that rounds to
+    /// 1 is 1), and its Brier score (NaN where unknown: the Brier score then is).
+    /// </summary>
+    internal void Add(double confidence, bool correct, double brier)
     {
+        if (double.IsNaN(brier))
+        {
+            HasBrierScore = false;
+        }
+
+        _brier.Add(brier);
+        _brierSquared.Add(brier * brier);
         double c = (float)confidence;
         int k = BinOf(c);
         _tokens[k]++;
@@ -111,6 +143,9 @@ public sealed class CalibrationBins
             _confidence[k].Add(in other._confidence[k]);
         }
 
+        _brier.Add(in other._brier);
+        _brierSquared.Add(in other._brierSquared);
+        HasBrierScore &= other.HasBrierScore;
         Tokens += other.Tokens;
     }
 
@@ -118,8 +153,10 @@ public sealed class CalibrationBins
     internal IReadOnlyList<ExactSum> ConfidenceSums => _confidence;
 
     /// <summary>Rebuilds bins saved by a shard (B + 1 slots each), checking that they are counts of one set of tokens.</summary>
-    /// <exception cref="ArgumentException">Lists of other lengths or fewer than 2 slots, negative counts, more correct than tokens, or a confidence sum outside [k/B, (k+1)/B] per token (exactly 1 in the last slot).</exception>
-    internal static CalibrationBins Restore(IReadOnlyList<long> tokens, IReadOnlyList<long> correct, IReadOnlyList<ExactSum> confidence)
+    /// <param name="brier">Σ Brier and Σ Brier² over the tokens; null where they were not kept (the Brier score is then unknown).</param>
+    /// <exception cref="ArgumentException">Lists of other lengths or fewer than 2 slots, negative counts, more correct than tokens, a confidence sum outside [k/B, (k+1)/B] per token (exactly 1 in the last slot), or Brier sums outside [0, 2N] and [0, 4N].</exception>
+    internal static CalibrationBins Restore(IReadOnlyList<long> tokens, IReadOnlyList<long> correct, IReadOnlyList<ExactSum> confidence,
+        (ExactSum Sum, ExactSum SquaredSum)? brier)
     {
         int bins = tokens.Count - 1;
         if (bins is < 1 or > MaxBins || correct.Count != tokens.Count || confidence.Count != tokens.Count)
@@ -142,6 +179,21 @@ public sealed class CalibrationBins
             restored._correct[k] = correct[k];
             restored._confidence[k] = confidence[k];
             restored.Tokens += tokens[k];
+        }
+
+        if (brier is { } b)
+        {
+            double n = restored.Tokens, sum = b.Sum.Value, squares = b.SquaredSum.Value;
+            if (!(sum >= 0 && sum <= 2 * n && squares >= 0 && squares <= 4 * n))
+            {
+                throw new ArgumentException($"Brier sums {sum} and {squares} are outside [0, 2N] and [0, 4N] for N = {restored.Tokens} tokens.", nameof(brier));
+            }
+
+            (restored._brier, restored._brierSquared) = (b.Sum, b.SquaredSum);
+        }
+        else
+        {
+            restored.HasBrierScore = false;
         }
 
         return restored;

@@ -382,11 +382,11 @@ public sealed class ComparisonAccumulator
             ? Math.Exp(-(double)nllBase) * (Math.Exp(logRatio) - 1)
             : Math.Exp(-(double)nllTest) - Math.Exp(-(double)nllBase);
 
-    /// <summary>Adds one target's top-1 confidence and correctness under each model.</summary>
-    internal void AddCalibration(double confidenceBase, bool correctBase, double confidenceTest, bool correctTest)
+    /// <summary>Adds one target's top-1 confidence and correctness, and its Brier score, under each model.</summary>
+    internal void AddCalibration(double confidenceBase, bool correctBase, double brierBase, double confidenceTest, bool correctTest, double brierTest)
     {
-        CalibrationBase?.Add(confidenceBase, correctBase);
-        CalibrationTest?.Add(confidenceTest, correctTest);
+        CalibrationBase?.Add(confidenceBase, correctBase, brierBase);
+        CalibrationTest?.Add(confidenceTest, correctTest, brierTest);
     }
 
     /// <summary>Adds another accumulator's totals, values and sketches (a chunk or shard of the same run).</summary>

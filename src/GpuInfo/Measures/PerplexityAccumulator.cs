@@ -2,7 +2,7 @@ namespace GpuInfo;
 
 /// <summary>
 /// Mergeable totals of an evaluation: Σ loss, Σ loss², Σ w_y (the token count when unweighted),
-/// Σ entropy, Σ entropy², top-1 hits and the top-1 confidences' calibration bins over scored tokens. Sums are exact (<see cref="ExactSum"/>):
+/// Σ entropy, Σ entropy², top-1 hits and the top-1 confidences' calibration bins (with the Brier scores) over scored tokens. Sums are exact (<see cref="ExactSum"/>):
 /// chunks and shards added or merged in any grouping and order give the same bits as one pass.
 /// </summary>
 public sealed class PerplexityAccumulator
@@ -145,7 +145,7 @@ public sealed class PerplexityAccumulator
     {
         foreach (float v in nll)
         {
-            AddScored(v, 1f, 0f, false, double.NaN);
+            AddScored(v, 1f, 0f, false, double.NaN, double.NaN);
         }
     }
 
@@ -182,7 +182,8 @@ public sealed class PerplexityAccumulator
     }
 
     /// <param name="confidence">The largest probability of the row's distribution; NaN where it is not known (the calibration is then unknown).</param>
-    internal void AddScored(float loss, float weight, float entropy, bool top1Hit, double confidence)
+    /// <param name="brier">The row's Brier score against its target; NaN where it is not known.</param>
+    internal void AddScored(float loss, float weight, float entropy, bool top1Hit, double confidence, double brier)
     {
         Tokens++;
         Top1Hits += top1Hit ? 1 : 0;
@@ -192,7 +193,7 @@ public sealed class PerplexityAccumulator
         }
         else
         {
-            Calibration?.Add(confidence, top1Hit);
+            Calibration?.Add(confidence, top1Hit, brier);
         }
 
         _nll.Add(loss);

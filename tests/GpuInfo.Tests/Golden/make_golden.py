@@ -34,8 +34,11 @@ b64, t64 = base32.double(), test32.double()
 def calibration(z, y, keep, bins=15):
     """torchmetrics' MulticlassCalibrationError (n_bins=15, norms "l1", "max", "l2"), its
     _binning_bucketize: float32 confidences, bucketize(right=True) over linspace(0, 1, bins + 1), so
-    bin k = [k/15, (k+1)/15) and a confidence of exactly 1 in a slot of its own."""
-    conf, pred = F.softmax(z, -1).max(-1)
+    bin k = [k/15, (k+1)/15) and a confidence of exactly 1 in a slot of its own. Also the mean Brier
+    score as lm-evaluation-harness's brier_score: sum over classes of (p - one_hot(y))^2."""
+    probs = F.softmax(z, -1)
+    brier = ((probs[keep] - F.one_hot(y[keep], z.shape[-1]).double()) ** 2).sum(-1).mean().item()
+    conf, pred = probs.max(-1)
     conf, correct = conf[keep].float(), (pred == y)[keep].double()
     k = torch.bucketize(conf, torch.linspace(0, 1, bins + 1), right=True) - 1
     ece, mce, squares = 0.0, 0.0, 0.0
@@ -46,7 +49,7 @@ def calibration(z, y, keep, bins=15):
             ece += m.sum().item() / len(conf) * gap
             mce = max(mce, gap)
             squares += m.sum().item() / len(conf) * gap * gap
-    return conf.double().mean().item(), ece, mce, squares ** 0.5
+    return conf.double().mean().item(), ece, mce, squares ** 0.5, brier
 
 
 def eval_stats(logits, y, smoothing=0.0, temperature=1.0):
@@ -57,7 +60,7 @@ def eval_stats(logits, y, smoothing=0.0, temperature=1.0):
     logp = F.log_softmax(z, dim=-1)
     entropy = -(logp.exp() * logp).sum(-1)
     top1 = (z.argmax(-1) == y)[keep].double().mean().item()
-    mean_confidence, ece, mce, rmsce = calibration(z, y, keep)
+    mean_confidence, ece, mce, rmsce, brier = calibration(z, y, keep)
     return {
         "tokens": int(keep.sum()),
         "ignored": int((~keep).sum()),
@@ -70,6 +73,7 @@ def eval_stats(logits, y, smoothing=0.0, temperature=1.0):
         "ece": ece,
         "mce": mce,
         "rmsce": rmsce,
+        "brier": brier,
     }
 
 
@@ -96,13 +100,14 @@ def compare_stats(p_logits, q_logits, y=None, temperature=1.0):
         nll_q = -lq.gather(1, yk[:, None])[:, 0]
         dp = (torch.exp(-nll_q) - torch.exp(-nll_p))[keep]
         for side, z in (("base", zp), ("test", zq)):
-            confidence, ece, mce, rmsce = calibration(z, y, keep)
+            confidence, ece, mce, rmsce, brier = calibration(z, y, keep)
             out.update({
                 f"top1_accuracy_{side}": (z.argmax(-1) == y)[keep].double().mean().item(),
                 f"mean_confidence_{side}": confidence,
                 f"ece_{side}": ece,
                 f"mce_{side}": mce,
                 f"rmsce_{side}": rmsce,
+                f"brier_{side}": brier,
             })
         out.update({
             "ppl_base": float(torch.exp(nll_p[keep].mean())),

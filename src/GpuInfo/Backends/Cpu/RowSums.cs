@@ -1,8 +1,8 @@
 namespace GpuInfo.Backends.Cpu;
 
 /// <summary>
-/// Which optional sums a single-input CPU pass accumulates. The pass is generic over this, so the
-/// JIT compiles one loop per combination and the unused sums cost nothing.
+/// Which optional sums a CPU pass accumulates. The passes are generic over this, so the JIT compiles
+/// one loop per combination and the unused sums cost nothing.
 /// </summary>
 internal interface IRowSums
 {
@@ -11,32 +11,36 @@ internal interface IRowSums
 
     /// <summary>Σw·(x - max) and Σw (w = 1 unweighted), for label smoothing.</summary>
     static abstract bool Smoothing { get; }
+
+    /// <summary>Σe², for Σp² and the Brier score.</summary>
+    static abstract bool Squares { get; }
 }
 
-internal readonly struct SoftmaxOnly : IRowSums
+/// <summary>A compile-time switch of <see cref="RowSums{TEntropy, TSmoothing, TSquares}"/>.</summary>
+internal interface ISwitch
 {
-    public static bool Entropy => false;
-
-    public static bool Smoothing => false;
+    static abstract bool IsOn { get; }
 }
 
-internal readonly struct WithEntropy : IRowSums
+internal readonly struct Yes : ISwitch
 {
-    public static bool Entropy => true;
-
-    public static bool Smoothing => false;
+    public static bool IsOn => true;
 }
 
-internal readonly struct WithSmoothing : IRowSums
+internal readonly struct No : ISwitch
 {
-    public static bool Entropy => false;
-
-    public static bool Smoothing => true;
+    public static bool IsOn => false;
 }
 
-internal readonly struct WithEverything : IRowSums
+/// <summary>The sums each switch turns on.</summary>
+internal readonly struct RowSums<TEntropy, TSmoothing, TSquares> : IRowSums
+    where TEntropy : struct, ISwitch
+    where TSmoothing : struct, ISwitch
+    where TSquares : struct, ISwitch
 {
-    public static bool Entropy => true;
+    public static bool Entropy => TEntropy.IsOn;
 
-    public static bool Smoothing => true;
+    public static bool Smoothing => TSmoothing.IsOn;
+
+    public static bool Squares => TSquares.IsOn;
 }

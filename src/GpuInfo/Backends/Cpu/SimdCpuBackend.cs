@@ -77,14 +77,8 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
     {
         var j = job;
         int vocab = j.Logits.Vocab;
-        bool entropy = j.Entropy != 0, smoothing = j.Loss != 0 && j.Ce.LabelSmoothing != 0;
-        SliceStats<RowPartial> stats = (entropy, smoothing) switch
-        {
-            (false, false) => (row, begin, end) => SimdRowStats<TV, SoftmaxOnly>.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, default),
-            (true, false) => (row, begin, end) => SimdRowStats<TV, WithEntropy>.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, default),
-            (false, true) => (row, begin, end) => SimdRowStats<TV, WithSmoothing>.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, WeightsOf(j).Span),
-            _ => (row, begin, end) => SimdRowStats<TV, WithEverything>.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, WeightsOf(j).Span),
-        };
+        bool smoothing = j.Loss != 0 && j.Ce.LabelSmoothing != 0;
+        var stats = j.Entropy != 0 ? RowStats<TV, Yes>(j, smoothing) : RowStats<TV, No>(j, smoothing);
         RunSliced(j.Rows, vocab,
             stats,
             (a, b) => RowPartial.Merge(a, b, j.Ce.InvTemperature),
@@ -92,12 +86,32 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
             j.Gradient == 0 ? null : (row, begin, end, acc) => SimdGradient<TV>.Slice(j, row, begin, end, acc.Softmax));
     }
 
+    /// <summary>The single-input pass with the sums a job asks for (one compiled loop per combination).</summary>
+    private static SliceStats<RowPartial> RowStats<TV, TEntropy>(ScoreJob j, bool smoothing)
+        where TV : struct, ILanes<TV>
+        where TEntropy : struct, ISwitch =>
+        smoothing ? RowStats<TV, TEntropy, Yes>(j) : RowStats<TV, TEntropy, No>(j);
+
+    private static SliceStats<RowPartial> RowStats<TV, TEntropy, TSmoothing>(ScoreJob j)
+        where TV : struct, ILanes<TV>
+        where TEntropy : struct, ISwitch
+        where TSmoothing : struct, ISwitch =>
+        j.Brier != 0 ? RowStatsOf<TV, RowSums<TEntropy, TSmoothing, Yes>>(j) : RowStatsOf<TV, RowSums<TEntropy, TSmoothing, No>>(j);
+
+    private static SliceStats<RowPartial> RowStatsOf<TV, TSums>(ScoreJob j)
+        where TV : struct, ILanes<TV>
+        where TSums : struct, IRowSums =>
+        (row, begin, end) => SimdRowStats<TV, TSums>.Slice(j.Logits, row, begin, end, j.Ce.InvTemperature, TSums.Smoothing ? WeightsOf(j).Span : default);
+
     private void Compare<TV>(in CompareJob job)
         where TV : struct, ILanes<TV>
     {
         var j = job;
+        SliceStats<PairPartial> stats = j.BrierP != 0
+            ? (row, begin, end) => SimdPairStats<TV, Yes>.Slice(j.P, j.Q, row, begin, end, j.InvTemperature)
+            : (row, begin, end) => SimdPairStats<TV, No>.Slice(j.P, j.Q, row, begin, end, j.InvTemperature);
         RunSliced(j.Rows, j.P.Vocab,
-            (row, begin, end) => SimdPairStats<TV>.Slice(j.P, j.Q, row, begin, end, j.InvTemperature),
+            stats,
             (a, b) => PairPartial.Merge(a, b, j.InvTemperature),
             (row, acc) => FinishPair(j, row, acc),
             null,
@@ -268,14 +282,19 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
         {
             var ce = job.Ce;
             int y = ((int*)job.Targets)[row];
-            float loss = 0f;
+            float loss = 0f, brier = 0f;
             if (y != ce.IgnoreIndex)
             {
                 float xy = BlockLoader.LoadOne(job.Logits, row, y);
                 loss = acc.CrossEntropy(ce, xy, ce.HasWeights != 0 ? ((float*)job.Weights)[y] : 1f);
+                brier = job.Brier != 0 ? acc.Softmax.BrierScore(xy, ce.InvTemperature) : 0f;
             }
 
             ((float*)job.Loss)[row] = loss;
+            if (job.Brier != 0)
+            {
+                ((float*)job.Brier)[row] = brier;
+            }
         }
     }
 
@@ -314,13 +333,24 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
         if (job.NllP != 0)
         {
             int y = ((int*)job.Targets)[row];
-            float nllP = 0f, nllQ = 0f, ratio = 0f;
+            float nllP = 0f, nllQ = 0f, ratio = 0f, brierP = 0f, brierQ = 0f;
             if (y != job.IgnoreIndex)
             {
                 float xp = BlockLoader.LoadOne(job.P, row, y), xq = BlockLoader.LoadOne(job.Q, row, y);
                 nllP = acc.P.NegativeLogProb(xp, invT);
                 nllQ = acc.Q.NegativeLogProb(xq, invT);
                 ratio = KlMath.LogRatio(acc.P, acc.Q, xp, xq, invT);
+                if (job.BrierP != 0)
+                {
+                    brierP = acc.P.BrierScore(xp, invT);
+                    brierQ = acc.Q.BrierScore(xq, invT);
+                }
+            }
+
+            if (job.BrierP != 0)
+            {
+                ((float*)job.BrierP)[row] = brierP;
+                ((float*)job.BrierQ)[row] = brierQ;
             }
 
             ((float*)job.NllP)[row] = nllP;

@@ -11,10 +11,12 @@ namespace GpuInfo.Backends.Cpu;
 /// softmax sums, P's entropy term and each side's KL terms (see <see cref="KlMath"/>): the
 /// weighted difference and the curvature φ, vectorised through its series where |zp - zq| &lt; ½
 /// (nearly every entry when comparing a model with its quantization); other entries take the
-/// kernels' scalar formulas. Generic over the lane width <typeparamref name="TV"/>.
+/// kernels' scalar formulas. Generic over the lane width <typeparamref name="TV"/>, and over
+/// <typeparamref name="TSquares"/>: whether each side also sums e² (Σp², for the Brier scores).
 /// </summary>
-internal static class SimdPairStats<TV>
+internal static class SimdPairStats<TV, TSquares>
     where TV : struct, ILanes<TV>
+    where TSquares : struct, ISwitch
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static PairPartial Slice(in RowsView p, in RowsView q, long row, int begin, int end, float invT)
@@ -127,8 +129,8 @@ internal static class SimdPairStats<TV>
         // Each side's KL shift is the d of its block max entry (see KlMath).
         var blockP = SoftmaxAccumulator.Frame(maxP, shiftP);
         var blockQ = SoftmaxAccumulator.Frame(maxQ, shiftQ);
-        SumsAroundMax<WithEntropy>(xp, xq, topP, invT, ref blockP);
-        SumsAroundMax<SoftmaxOnly>(xq, xp, topQ, invT, ref blockQ);
+        SumsAroundMax<RowSums<Yes, No, TSquares>>(xp, xq, topP, invT, ref blockP);
+        SumsAroundMax<RowSums<No, No, TSquares>>(xq, xp, topQ, invT, ref blockQ);
         acc.P = SoftmaxAccumulator.Merge(acc.P, blockP, invT);
         acc.Q = SoftmaxAccumulator.Merge(acc.Q, blockQ, invT);
     }
@@ -180,8 +182,8 @@ internal static class SimdPairStats<TV>
         // registers (one loop for both sides kept them in memory; a one-off single-thread harness
         // measured 0.59 G pairs/s per core in L2 for that loop and 0.84 for these, with the other
         // changes of the same commits).
-        maxP = SideSums<WithEntropy>(xp, xq, invT, ref blockP);
-        maxQ = SideSums<SoftmaxOnly>(xq, xp, invT, ref blockQ);
+        maxP = SideSums<RowSums<Yes, No, TSquares>>(xp, xq, invT, ref blockP);
+        maxQ = SideSums<RowSums<No, No, TSquares>>(xq, xp, invT, ref blockQ);
     }
 
     /// <summary>
@@ -202,6 +204,7 @@ internal static class SimdPairStats<TV>
 
         side.Tail += sums.S;
         side.EntropyAcc += sums.T;
+        side.SquareTail += sums.Q;
         side.ValueAcc += sums.Value;
         side.CurvatureAcc += sums.Curvature;
         side.ShiftAcc += sums.ShiftAcc;
@@ -220,7 +223,7 @@ internal static class SimdPairStats<TV>
         return blockMax;
     }
 
-    private readonly record struct SideVectorSums(float S, float T, float Value, float Curvature, float ShiftAcc, float Max, bool AnyFar);
+    private readonly record struct SideVectorSums(float S, float T, float Q, float Value, float Curvature, float ShiftAcc, float Max, bool AnyFar);
 
     /// <summary>Which lanes the vector loop adds to the KL sums.</summary>
     private interface ILaneFilter
@@ -261,7 +264,7 @@ internal static class SimdPairStats<TV>
         var vLog2E = TV.Create(Log2E);
         var vLeast = TV.Create(float.MinValue);
         var max = TV.Create(float.NegativeInfinity);
-        TV s = default, t = default, value = default, curvature = default, shift = default;
+        TV s = default, t = default, q = default, value = default, curvature = default, shift = default;
         var allNear = TV.LessThan(default, half);
         int i0 = 0;
         for (; i0 <= x.Length - TV.Count; i0 += TV.Count)
@@ -280,6 +283,11 @@ internal static class SimdPairStats<TV>
                 t = TV.MultiplyAdd(e, TV.MaxNative(g, vFloor), t);
             }
 
+            if (TSums.Squares)
+            {
+                q = TV.MultiplyAdd(e, e, q);
+            }
+
             var u = -v - vShift;
             var eKl = TLanes.SkipMasked ? TV.Select(TV.LessThan(ov, vLeast), default, e) : e;
             value = TV.AddProductUnlessZero(value, eKl, v);
@@ -290,7 +298,7 @@ internal static class SimdPairStats<TV>
         }
 
         done = i0;
-        return new SideVectorSums(TV.Sum(s), TV.Sum(t), TV.Sum(value), TV.Sum(curvature), TV.Sum(shift), TV.Max(max), TV.Bits(allNear) != TV.AllBits);
+        return new SideVectorSums(TV.Sum(s), TV.Sum(t), TV.Sum(q), TV.Sum(value), TV.Sum(curvature), TV.Sum(shift), TV.Max(max), TV.Bits(allNear) != TV.AllBits);
     }
 
     /// <summary>
@@ -359,6 +367,7 @@ internal static class SimdPairStats<TV>
         float v = (x - other) * invT;
         float u = -v - side.Shift;
         side.Tail += e;
+        side.SquareTail += e * e;
         side.EntropyAcc += withEntropy ? e * g : 0f;
         if (e != 0f && other != float.NegativeInfinity)
         {

@@ -10,7 +10,7 @@ namespace GpuInfo.Backends.Cpu;
 /// The single-input CPU pass: per block, one fused vector loop around the row's running max (a block
 /// whose own max is far above it, or that makes the row near-one-hot, is redone around that max
 /// without its entry, so that the max's 1 never enters a sum: see <see cref="SoftmaxAccumulator.Tail"/>)
-/// for the block max, Σ2^y and Σ2^y·y
+/// for the block max, Σ2^y, Σ2^y·y and Σ2^2y
 /// (y = (x - max)·log2 e / T), and Σw·(x - max) with Σw for label smoothing (w = 1 unweighted), merged into the row's <see cref="RowPartial"/> with the
 /// same merge the GPU kernels use. Generic over the lane width
 /// <typeparamref name="TV"/> and the optional sums <typeparamref name="TSums"/>.
@@ -80,6 +80,7 @@ internal static class SimdRowStats<TV, TSums>
         var softmax = acc.Softmax;
         softmax.Tail += sums.S;
         softmax.EntropyAcc += sums.T;
+        softmax.SquareTail += sums.Q;
         if (blockMax > reference)
         {
             softmax.Recentre(blockMax, invT);
@@ -133,7 +134,7 @@ internal static class SimdRowStats<TV, TSums>
 
         var before = Sums(x[..top], max, invT, w.IsEmpty ? w : w[..top], out _);
         var after = Sums(x[(top + 1)..], max, invT, w.IsEmpty ? w : w[(top + 1)..], out _);
-        var block = SoftmaxAccumulator.Empty with { Max = max, Tail = before.S + after.S, EntropyAcc = before.T + after.T };
+        var block = SoftmaxAccumulator.Empty with { Max = max, Tail = before.S + after.S, EntropyAcc = before.T + after.T, SquareTail = before.Q + after.Q };
         float oldMax = acc.Softmax.Max;
         acc.Softmax = SoftmaxAccumulator.Merge(acc.Softmax, block, invT);
         if (TSums.Smoothing)
@@ -148,11 +149,11 @@ internal static class SimdRowStats<TV, TSums>
     }
 
     /// <summary>
-    /// Σe, Σe·max(g, floor), Σw·(x - reference) (0·(-inf) taken as 0; w = 1 unweighted) and Σw, with
+    /// Σe, Σe·max(g, floor), Σe², Σw·(x - reference) (0·(-inf) taken as 0; w = 1 unweighted) and Σw, with
     /// g = (x - reference)/T and e = exp(g) (no floor inside the exp, so NaN propagates), and the block's max.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (float S, float T, float Gap, float W) Sums(ReadOnlySpan<float> x, float reference, float invT, ReadOnlySpan<float> w, out float blockMax)
+    private static (float S, float T, float Q, float Gap, float W) Sums(ReadOnlySpan<float> x, float reference, float invT, ReadOnlySpan<float> w, out float blockMax)
     {
         bool weighted = TSums.Smoothing && !w.IsEmpty;
         ref float x0 = ref MemoryMarshal.GetReference(x);
@@ -162,7 +163,7 @@ internal static class SimdRowStats<TV, TSums>
         var vRef = TV.Create(reference);
         var vFloor = TV.Create(SoftmaxMath.Floor * Log2E);
         var vMax = TV.Create(float.NegativeInfinity);
-        TV s = default, t = default, sx = default, sw = default;
+        TV s = default, t = default, q = default, sx = default, sw = default;
         int i0 = 0;
         for (; i0 <= x.Length - TV.Count; i0 += TV.Count)
         {
@@ -175,6 +176,11 @@ internal static class SimdRowStats<TV, TSums>
             if (TSums.Entropy)
             {
                 t = TV.MultiplyAdd(e, TV.MaxNative(y, vFloor), t);
+            }
+
+            if (TSums.Squares)
+            {
+                q = TV.MultiplyAdd(e, e, q);
             }
 
             vMax = TV.MaxNative(vMax, v);
@@ -190,7 +196,7 @@ internal static class SimdRowStats<TV, TSums>
             }
         }
 
-        float ss = TV.Sum(s), ts = TV.Sum(t) * Ln2, sxs = TV.Sum(sx), sws = weighted ? TV.Sum(sw) : x.Length;
+        float ss = TV.Sum(s), ts = TV.Sum(t) * Ln2, qs = TV.Sum(q), sxs = TV.Sum(sx), sws = weighted ? TV.Sum(sw) : x.Length;
         blockMax = TV.Max(vMax);
         for (int i = i0; i < x.Length; i++)
         {
@@ -198,6 +204,7 @@ internal static class SimdRowStats<TV, TSums>
             float e = MathF.Exp(g);
             ss += e;
             ts += e * MathF.Max(g, SoftmaxMath.Floor);
+            qs += e * e;
             blockMax = MathF.Max(blockMax, x[i]);
             if (weighted)
             {
@@ -210,6 +217,6 @@ internal static class SimdRowStats<TV, TSums>
             }
         }
 
-        return (ss, ts, sxs, sws);
+        return (ss, ts, qs, sxs, sws);
     }
 }

@@ -307,6 +307,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             Loss = Optional<float>(arena, "loss", part.Loss, rows),
             ArgMax = Optional<int>(arena, "argmax", part.ArgMax, rows),
             Confidence = Optional<float>(arena, "confidence", part.Confidence, rows),
+            Brier = Optional<float>(arena, "brier", part.Brier, rows),
         };
         k.Finish(stream, (int)rows, logits, partials, splits, ce, targets, weights, outputs);
         var gradient = ArrayView<float>.Empty;
@@ -323,6 +324,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             Download(stream, outputs.Loss, part.Loss, rows);
             Download(stream, outputs.ArgMax, part.ArgMax, rows);
             Download(stream, outputs.Confidence, part.Confidence, rows);
+            Download(stream, outputs.Brier, part.Brier, rows);
             Download(stream, gradient, part.Gradient, rows * vocab);
         };
     }
@@ -387,6 +389,8 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             NllP = Optional<float>(arena, "nll-p", part.NllP, rows),
             NllQ = Optional<float>(arena, "nll-q", part.NllQ, rows),
             LogRatio = Optional<float>(arena, "log-ratio", part.LogRatio, rows),
+            BrierP = Optional<float>(arena, "brier-p", part.BrierP, rows),
+            BrierQ = Optional<float>(arena, "brier-q", part.BrierQ, rows),
         };
         k.Finish(stream, (int)rows, p, q, partials, splits, vocab, part.InvTemperature, targets, part.IgnoreIndex, outputs);
         var js = ArrayView<float>.Empty;
@@ -415,6 +419,8 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             Download(stream, outputs.NllP, part.NllP, rows);
             Download(stream, outputs.NllQ, part.NllQ, rows);
             Download(stream, outputs.LogRatio, part.LogRatio, rows);
+            Download(stream, outputs.BrierP, part.BrierP, rows);
+            Download(stream, outputs.BrierQ, part.BrierQ, rows);
             Download(stream, js, part.JensenShannon, rows);
         };
     }
