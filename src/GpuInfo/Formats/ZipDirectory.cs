@@ -11,7 +11,10 @@ internal sealed record ZipEntry(string Name, int Method, long CompressedSize, lo
 /// stored entries in place needs: names, methods, sizes and where each entry's data starts.
 /// <see cref="System.IO.Compression.ZipArchive"/> does not tell where an entry's data starts, and
 /// reading through its streams would copy every chunk; GpuInfo reads tensors at file offsets.
-/// CRCs are not checked (that would read every byte of every tensor before any compute).
+/// CRCs are not checked, as torch.load does not check them (PyTorch builds miniz with
+/// MINIZ_DISABLE_ZIP_READER_CRC32_CHECKS, pytorch/pytorch#28858), and torch.save with
+/// <c>compute_crc32 = False</c> writes 0 for every entry: a check would refuse files PyTorch loads,
+/// and read every byte of every tensor before any compute.
 /// </summary>
 internal static class ZipDirectory
 {
