@@ -61,6 +61,7 @@ internal static class ComparisonText
             o.WriteLine($"MCE             base, Q: {F(b.MaximumCalibrationError, 6),10}, {F(q.MaximumCalibrationError, 6),10}");
             o.WriteLine($"RMS CE          base, Q: {F(b.RootMeanSquareCalibrationError, 6),10}, {F(q.RootMeanSquareCalibrationError, 6),10}");
             o.WriteLine($"Brier score     base, Q: {F(b.BrierScore, 6),10} ± {F(b.BrierScoreError, 6)}, {F(q.BrierScore, 6),10} ± {F(q.BrierScoreError, 6)}");
+            o.WriteLine($"Brier Q − base         : {F(t.MeanBrierDifference, 6),10} ± {F(t.MeanBrierDifferenceError, 6)}");
         }
     }
 

@@ -157,6 +157,8 @@ internal static class CompareCommand
             report["brier_base_se"] = Json.Number(t.CalibrationBase?.BrierScoreError ?? double.NaN);
             report["brier_test"] = Json.Number(t.CalibrationTest?.BrierScore ?? double.NaN);
             report["brier_test_se"] = Json.Number(t.CalibrationTest?.BrierScoreError ?? double.NaN);
+            report["brier_diff"] = Json.Number(t.MeanBrierDifference);
+            report["brier_diff_se"] = Json.Number(t.MeanBrierDifferenceError);
         }
 
         if (t.TopK.Count > 0)

@@ -142,7 +142,8 @@ internal static class PartialFile
                 r.Calibration(r.Object(o, "calibration_test"), "calibration_test", calibrationBins, version >= 7))
             : (new CalibrationBins(calibrationBins), new CalibrationBins(calibrationBins));
         var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), hasTargets,
-            Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name).Where(n => version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n))]),
+            Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name)
+                .Where(n => (version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n)) && (version >= 7 || !ComparisonAccumulator.BrierDifferenceSumNames.Contains(n)))]),
             histogram, deltaPHistogram, calibration);
         foreach (var (key, agreement) in r.Object(o, "top_k_agreement"))
         {

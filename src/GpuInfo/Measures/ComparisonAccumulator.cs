@@ -44,6 +44,8 @@ public sealed class ComparisonAccumulator
     private ExactSum _deltaP;
     private ExactSum _deltaPSquared;
     private ExactSum _deltaPFourth;
+    private ExactSum _brierDifference;
+    private ExactSum _brierDifferenceSquared;
 
     /// <summary>True while every token's KL is held (percentiles are exact).</summary>
     public bool HasAllValues { get; private set; } = true;
@@ -68,6 +70,22 @@ public sealed class ComparisonAccumulator
     /// KL(test||base): the reverse KL is then unknown (NaN).
     /// </summary>
     public bool HasReverseKl { get; private set; } = true;
+
+    /// <summary>
+    /// False where a token came without both Brier scores (totals restored from a partial of format
+    /// version 6 or older): <see cref="MeanBrierDifference"/> is then unknown (NaN).
+    /// </summary>
+    public bool HasBrierDifference { get; private set; } = true;
+
+    /// <summary>
+    /// With targets: the mean per-token difference of the two models' Brier scores, test − base (the
+    /// difference of <see cref="CalibrationBins.BrierScore"/> of <see cref="CalibrationTest"/> and
+    /// <see cref="CalibrationBase"/>), summed token by token so that its standard error is the paired one.
+    /// </summary>
+    public double MeanBrierDifference => HasBrierDifference ? _brierDifference.Value / Tokens : double.NaN;
+
+    /// <summary>The standard error of <see cref="MeanBrierDifference"/>, from the per-token differences (paired: much below either score's own).</summary>
+    public double MeanBrierDifferenceError => HasBrierDifference ? Uncertainty.Mean(_brierDifference.Value, _brierDifferenceSquared.Value, Tokens).Error : double.NaN;
 
     /// <summary>Σ KL(test||base) over compared tokens (nats).</summary>
     public double ReverseKlSum => HasReverseKl ? _reverseKlSum.Value : double.NaN;
@@ -232,6 +250,9 @@ public sealed class ComparisonAccumulator
     /// <summary>The names of the reverse KL's exact sums, which partials before format version 5 lack.</summary>
     internal static readonly string[] ReverseKlSumNames = ["reverse_kl_sum", "reverse_kl_sq_sum"];
 
+    /// <summary>The names of the paired Brier difference's exact sums, which partials before format version 7 lack.</summary>
+    internal static readonly string[] BrierDifferenceSumNames = ["brier_diff_sum", "brier_diff_sq_sum"];
+
     /// <summary>The exact sums by their partial-file names, in a fixed order (the reverse KL's only where it is known).</summary>
     internal IEnumerable<(string Name, ExactSum Sum)> ExactSums =>
     [
@@ -240,6 +261,7 @@ public sealed class ComparisonAccumulator
         ("nll_sq_sum_test", _nllTestSquared), ("nll_cross_sum", _nllCross), ("delta_p_sum", _deltaP),
         ("delta_p_sq_sum", _deltaPSquared), ("delta_p_4_sum", _deltaPFourth), ("ln_ratio_sum", _lnRatio), ("ln_ratio_sq_sum", _lnRatioSquared),
         .. HasReverseKl ? new[] { (ReverseKlSumNames[0], _reverseKlSum), (ReverseKlSumNames[1], _reverseKlSquared) } : [],
+        .. HasBrierDifference ? new[] { (BrierDifferenceSumNames[0], _brierDifference), (BrierDifferenceSumNames[1], _brierDifferenceSquared) } : [],
     ];
 
     /// <summary>
@@ -259,7 +281,7 @@ public sealed class ComparisonAccumulator
         : [.. Percentiles.DeltaP.Select(s => (s.Name, DeltaPSketch.Percentile(s.Percent)))];
 
     /// <summary>Rebuilds totals saved by a shard, exactly (values are not saved: percentiles come from the sketch).</summary>
-    /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum; without <see cref="ReverseKlSumNames"/> the reverse KL is unknown.</param>
+    /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum; without <see cref="ReverseKlSumNames"/> the reverse KL is unknown, without <see cref="BrierDifferenceSumNames"/> the Brier difference.</param>
     /// <param name="calibration">Both models' calibration bins (with targets, from format version 5), or null where the partial has none.</param>
     internal static ComparisonAccumulator Restore(long tokens, long sameTop1, bool hasTargets,
         IReadOnlyDictionary<string, ExactSum> sums, LogHistogram sketch, LinearHistogram deltaPSketch,
@@ -309,6 +331,9 @@ public sealed class ComparisonAccumulator
             HasReverseKl = sums.ContainsKey(ReverseKlSumNames[0]),
             _reverseKlSum = sums.GetValueOrDefault(ReverseKlSumNames[0]),
             _reverseKlSquared = sums.GetValueOrDefault(ReverseKlSumNames[1]),
+            HasBrierDifference = sums.ContainsKey(BrierDifferenceSumNames[0]),
+            _brierDifference = sums.GetValueOrDefault(BrierDifferenceSumNames[0]),
+            _brierDifferenceSquared = sums.GetValueOrDefault(BrierDifferenceSumNames[1]),
             KlSketch = sketch,
             DeltaPSketch = deltaPSketch,
             CalibrationBase = calibration?.Base,
@@ -387,6 +412,10 @@ public sealed class ComparisonAccumulator
     {
         CalibrationBase?.Add(confidenceBase, correctBase, brierBase);
         CalibrationTest?.Add(confidenceTest, correctTest, brierTest);
+        double difference = brierTest - brierBase;
+        HasBrierDifference &= !double.IsNaN(difference);
+        _brierDifference.Add(difference);
+        _brierDifferenceSquared.Add(difference * difference);
     }
 
     /// <summary>Adds another accumulator's totals, values and sketches (a chunk or shard of the same run).</summary>
@@ -416,6 +445,9 @@ public sealed class ComparisonAccumulator
         _deltaP.Add(in other._deltaP);
         _deltaPSquared.Add(in other._deltaPSquared);
         _deltaPFourth.Add(in other._deltaPFourth);
+        HasBrierDifference &= other.HasBrierDifference;
+        _brierDifference.Add(in other._brierDifference);
+        _brierDifferenceSquared.Add(in other._brierDifferenceSquared);
         foreach (var (k, t) in other._topK)
         {
             var mine = TopKOf(k);

@@ -109,6 +109,7 @@ def compare_stats(p_logits, q_logits, y=None, temperature=1.0):
                 f"rmsce_{side}": rmsce,
                 f"brier_{side}": brier,
             })
+        out["brier_diff"] = out["brier_test"] - out["brier_base"]
         out.update({
             "ppl_base": float(torch.exp(nll_p[keep].mean())),
             "ppl_test": float(torch.exp(nll_q[keep].mean())),

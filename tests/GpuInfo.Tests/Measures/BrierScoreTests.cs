@@ -140,15 +140,74 @@ public sealed class BrierScoreTests : IDisposable
         var totals = new ComparisonAccumulator();
         engine.Compare(Logits.Float32(x, vocab), Logits.Float32(q, vocab), totals, new Targets(y), temperature: temperature);
 
+        var scoredRows = Enumerable.Range(0, rows).Where(r => y[r] != -100).ToArray();
+        var perModel = new List<double[]>();
         foreach (var (logits, bins) in new[] { (x, totals.CalibrationBase!), (q, totals.CalibrationTest!) })
         {
-            var scored = Enumerable.Range(0, rows).Where(r => y[r] != -100).Select(r => Brier(logits.AsSpan(r * vocab, vocab), (int)y[r], temperature)).ToArray();
+            var scored = scoredRows.Select(r => Brier(logits.AsSpan(r * vocab, vocab), (int)y[r], temperature)).ToArray();
+            perModel.Add(scored);
             Assert.Equal(scored.Average(), bins.BrierScore, 1e-6 * scored.Average());
 
             var alone = new PerplexityAccumulator();
             engine.Evaluate(Logits.Float32(logits, vocab), new Targets(y), alone, new CrossEntropyOptions { Temperature = temperature });
             Assert.Equal(alone.Calibration!.BrierScore, bins.BrierScore, 1e-6 * bins.BrierScore);
         }
+
+        // The difference, token by token, with its paired standard error (well below either score's own).
+        var d = perModel[1].Zip(perModel[0], (t, b) => t - b).ToArray();
+        double mean = d.Average();
+        double se = Math.Sqrt(d.Sum(v => (v - mean) * (v - mean)) / (d.Length - 1) / d.Length);
+        Assert.Equal(mean, totals.MeanBrierDifference, 1e-6 * Math.Abs(mean) + 1e-9);
+        Assert.Equal(se, totals.MeanBrierDifferenceError, 1e-4 * se);
+        Assert.True(se < 0.5 * totals.CalibrationBase!.BrierScoreError, $"paired SE {se}, base's own {totals.CalibrationBase.BrierScoreError}");
+    }
+
+    [Fact]
+    public void A_comparisons_difference_merges_exactly_and_version_6_partials_read_without_it()
+    {
+        var data = new TestData();
+        const int rows = 60, vocab = 157;
+        var (x, y) = Rows(data, rows, vocab);
+        var q = data.Perturbed(x, 0.3);
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        var p = MemoryRowSource.Float32(x, vocab, y);
+        var t = MemoryRowSource.Float32(q, vocab, y);
+        var one = CorpusRun.Compare(engine, p, t).Comparison!;
+        var paths = Enumerable.Range(0, 2).Select(i =>
+        {
+            string path = _dir.File($"c{i}.json");
+            CorpusRun.Compare(engine, p, t, run: new CorpusRunOptions { Shard = new Shard(i, 2), PartialPath = path, ChunkBytes = 7 * vocab * 4 });
+            return path;
+        }).ToArray();
+        var merged = CorpusPartial.Merge(paths.Select(CorpusPartial.Load)).Comparison!;
+        Assert.Equal(one.MeanBrierDifference, merged.MeanBrierDifference);
+        Assert.Equal(one.MeanBrierDifferenceError, merged.MeanBrierDifferenceError);
+        Assert.Equal(one.CalibrationTest!.BrierScore, merged.CalibrationTest!.BrierScore);
+        var report = CliRunner.Json(["merge", .. paths]);
+        Assert.Equal(one.MeanBrierDifference, (double)report["brier_diff"]!);
+
+        foreach (string path in paths)
+        {
+            var v6 = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            v6["gpuinfo_partial"] = 6;
+            v6["exact_sums"]!.AsObject().Remove("brier_diff_sum");
+            v6["exact_sums"]!.AsObject().Remove("brier_diff_sq_sum");
+            foreach (string side in new[] { "calibration_base", "calibration_test" })
+            {
+                v6[side]!.AsObject().Remove("brier_sum");
+                v6[side]!.AsObject().Remove("brier_sq_sum");
+            }
+
+            File.WriteAllText(path, v6.ToJsonString());
+        }
+
+        var old = CorpusPartial.Merge(paths.Select(CorpusPartial.Load)).Comparison!;
+        Assert.False(old.HasBrierDifference);
+        Assert.True(double.IsNaN(old.MeanBrierDifference));
+        Assert.Equal(one.MeanKl, old.MeanKl);
+        report = CliRunner.Json(["merge", .. paths]);
+        Assert.Null(report["brier_diff"]);
+        Assert.Null(report["brier_base"]);
     }
 
     [Fact]
