@@ -49,10 +49,11 @@ public sealed class RowMeasureScaleFuzzTests
             }
 
             var (kl, reverse, js, loss, entropy, lse) = (new float[rows], new float[rows], new float[rows], new float[rows], new float[rows], new float[rows]);
+            var (brier, confidence) = (new float[rows], new float[rows]);
             try
             {
                 engine.Compare(Logits.Float32(p, v), Logits.Float32(q, v), new ComparisonAccumulator(), y, t, perRow: new ComparisonRows { Kl = kl, ReverseKl = reverse, JensenShannon = js });
-                engine.Evaluate(Logits.Float32(p, v), y, new PerplexityAccumulator(), new CrossEntropyOptions { Temperature = t }, new EvaluationRows { Loss = loss, Entropy = entropy });
+                engine.Evaluate(Logits.Float32(p, v), y, new PerplexityAccumulator(), new CrossEntropyOptions { Temperature = t }, new EvaluationRows { Loss = loss, Entropy = entropy, Brier = brier, Confidence = confidence });
                 engine.LogSumExp(Logits.Float32(p, v), lse, t);
             }
             catch (Exception e) when (e is ArgumentException or InvalidInputException)
@@ -73,6 +74,9 @@ public sealed class RowMeasureScaleFuzzTests
                 Close(Reference64.JensenShannon(zp, zq), js[r], range, $"{what}: JS");
                 Close(-Reference64.LogSoftmax(zp)[y[r]], loss[r], range, $"{what}: NLL");
                 Close(Reference64.Entropy(zp), entropy[r], range, $"{what}: entropy");
+                var probabilities = Reference64.LogSoftmax(zp).Select(Math.Exp).ToArray();
+                Close(probabilities.Select((pk, k) => (pk - (k == y[r] ? 1 : 0)) * (pk - (k == y[r] ? 1 : 0))).Sum(), brier[r], range, $"{what}: Brier");
+                Close(probabilities.Max(), confidence[r], range, $"{what}: confidence");
                 Close(Reference64.Lse(zp), lse[r], Math.Max(range, Math.Abs(Reference64.Lse(zp))), $"{what}: log-sum-exp");
             }
         }
