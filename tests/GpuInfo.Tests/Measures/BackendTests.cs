@@ -61,3 +61,39 @@ public sealed class OpenClRowMeasureTests(OpenClFixture f) : RowMeasureTests(f),
 }
 
 public sealed class OpenClEdgeCaseTests(OpenClFixture f) : EdgeCaseTests(f), IClassFixture<OpenClFixture>;
+
+// Each row's confidence and Brier score (the finish kernels' outputs) on every backend.
+public sealed class SimdCpuCalibrationMeasureTests(SimdCpuFixture f) : CalibrationMeasureTests(f), IClassFixture<SimdCpuFixture>
+{
+    protected override Shape Shape => new(131, 1531);
+
+    protected override Shape Wide => new(9, 100_003);
+}
+
+public sealed class SimdCpu8LaneCalibrationMeasureTests(SimdCpu8LaneFixture f) : CalibrationMeasureTests(f), IClassFixture<SimdCpu8LaneFixture>
+{
+    protected override Shape Shape => new(131, 1531);
+
+    protected override Shape Wide => new(9, 100_003);
+}
+
+public sealed class IlgpuCpuCalibrationMeasureTests(IlgpuCpuFixture f) : CalibrationMeasureTests(f), IClassFixture<IlgpuCpuFixture>
+{
+    protected override Shape Shape => new(67, 1531);
+
+    protected override Shape Wide => new(9, 6007);
+}
+
+public sealed class CudaCalibrationMeasureTests(CudaFixture f) : CalibrationMeasureTests(f), IClassFixture<CudaFixture>
+{
+    protected override Shape Shape => new(131, 50257);
+
+    protected override Shape Wide => new(9, 256_000);
+}
+
+public sealed class OpenClCalibrationMeasureTests(OpenClFixture f) : CalibrationMeasureTests(f), IClassFixture<OpenClFixture>
+{
+    protected override Shape Shape => new(131, 50257);
+
+    protected override Shape Wide => new(9, 256_000);
+}
