@@ -69,7 +69,7 @@ plan() {
   echo "2. GpuInfo.Tests -class <every GpuInfo.Tests class matching $test_classes> -failSkips -xml cuda-tests.xml  (timeout 300 s)"
   for s in $shapes; do
     for d in $dtypes; do
-      echo "3. gpuinfo bench --device $device --rows ${s%x*} --vocab ${s#*x} --dtype $d --json --save-data DATA  (every row measure, verified against the CPU path first; read bandwidth in the same run)"
+      echo "3. gpuinfo bench --device $device --rows ${s%x*} --vocab ${s#*x} --dtype $d --json --save-data DATA  (every row measure and the fused evaluate and compare passes, verified against the CPU path first; read bandwidth in the same run)"
       echo "   python3 benchmarks/peer/torch_peer.py DATA --device $device --dtype $d            (eager, every op)"
     done
   done

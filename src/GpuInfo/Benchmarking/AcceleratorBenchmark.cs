@@ -19,7 +19,13 @@ public static class AcceleratorBenchmark
     /// <summary>Relative error above which a result is refused (the kernels sit near 1e-6).</summary>
     public const double MaxAcceptedError = 1e-3;
 
-    public static readonly IReadOnlyList<string> Ops = ["log-sum-exp", "cross-entropy", "cross-entropy+grad", "entropy", "kl", "js"];
+    /// <summary>
+    /// The ops timed: single measures, then the two fused passes a corpus run makes per chunk:
+    /// "evaluate" (eval's: loss, entropy, argmax, confidence and Brier score of each row) and
+    /// "compare" (compare's with targets: KL both ways, JS, entropy, both argmaxes, confidences,
+    /// NLLs and Brier scores, and the log ratio).
+    /// </summary>
+    public static readonly IReadOnlyList<string> Ops = ["log-sum-exp", "cross-entropy", "cross-entropy+grad", "entropy", "kl", "js", "evaluate", "compare"];
 
     /// <exception cref="InvalidOperationException">A result failed verification.</exception>
     public static unsafe BenchmarkReport Run(InfoEngine engine, SampleLogits data, ScalarType dtype, int warmups = 2, int repeats = 10)
@@ -44,6 +50,9 @@ public static class AcceleratorBenchmark
         fixed (byte* qp = qEncoded ?? MemoryMarshal.AsBytes(data.Test.AsSpan()))
         fixed (int* tp = data.Targets)
         fixed (float* lse = outs.Lse, lse2 = outs.Lse2, loss = outs.Loss, entropy = outs.Entropy, grad = outs.Gradient, kl = outs.Kl, js = outs.Js)
+        fixed (float* reverse = outs.ReverseKl, confidence = outs.Confidence, confidence2 = outs.Confidence2, brier = outs.Brier, brier2 = outs.Brier2)
+        fixed (float* nll2 = outs.Nll2, ratio = outs.LogRatio)
+        fixed (int* argmax = outs.ArgMax, argmax2 = outs.ArgMax2)
         {
             var p = new RowsView((nint)pp, rows, vocab, dtype);
             var q = new RowsView((nint)qp, rows, vocab, dtype);
@@ -59,6 +68,13 @@ public static class AcceleratorBenchmark
             var entropyJob = single with { Entropy = (nint)entropy };
             var klJob = pair with { KlForward = (nint)kl };
             var jsJob = pair with { JensenShannon = (nint)js };
+            var evaluateJob = ceJob with { Entropy = (nint)entropy, ArgMax = (nint)argmax, Confidence = (nint)confidence, Brier = (nint)brier };
+            var compareJob = pair with
+            {
+                Targets = (nint)tp, KlForward = (nint)kl, KlReverse = (nint)reverse, JensenShannon = (nint)js, EntropyP = (nint)entropy,
+                ArgMaxP = (nint)argmax, ArgMaxQ = (nint)argmax2, ConfidenceP = (nint)confidence, ConfidenceQ = (nint)confidence2,
+                NllP = (nint)loss, NllQ = (nint)nll2, LogRatio = (nint)ratio, BrierP = (nint)brier, BrierQ = (nint)brier2,
+            };
             var jobs = new (string Op, Func<double[]> Run, long Bytes)[]
             {
                 ("log-sum-exp", () => timing.TimeScore(single, warmups, repeats), inputBytes),
@@ -67,6 +83,8 @@ public static class AcceleratorBenchmark
                 ("entropy", () => timing.TimeScore(entropyJob, warmups, repeats), inputBytes),
                 ("kl", () => timing.TimeCompare(klJob, warmups, repeats), 2 * inputBytes),
                 ("js", () => timing.TimeCompare(jsJob, warmups, repeats), 2 * inputBytes),
+                ("evaluate", () => timing.TimeScore(evaluateJob, warmups, repeats), inputBytes),
+                ("compare", () => timing.TimeCompare(compareJob, warmups, repeats), 2 * inputBytes),
             };
             var verify = engine.Device.Kind == DeviceKind.Cpu
                 ? new Verifier(p, q, data.Targets)
@@ -130,6 +148,8 @@ public static class AcceleratorBenchmark
         cpu.CrossEntropyWithGradient(lp, targets, o.Gradient, null, o.Loss);
         cpu.KlDivergence(lp, lq, o.Kl);
         cpu.JensenShannon(lp, lq, o.Js);
+        cpu.Evaluate(lp, targets, new PerplexityAccumulator(), perRow: new EvaluationRows { Brier = o.Brier });
+        cpu.Compare(lp, lq, new ComparisonAccumulator(), perRow: new ComparisonRows { ReverseKl = o.ReverseKl });
         return o;
     }
 
@@ -148,6 +168,24 @@ public static class AcceleratorBenchmark
         public float[] Kl { get; } = new float[rows];
 
         public float[] Js { get; } = new float[rows];
+
+        public float[] ReverseKl { get; } = new float[rows];
+
+        public float[] Confidence { get; } = new float[rows];
+
+        public float[] Confidence2 { get; } = new float[rows];
+
+        public float[] Brier { get; } = new float[rows];
+
+        public float[] Brier2 { get; } = new float[rows];
+
+        public float[] Nll2 { get; } = new float[rows];
+
+        public float[] LogRatio { get; } = new float[rows];
+
+        public int[] ArgMax { get; } = new int[rows];
+
+        public int[] ArgMax2 { get; } = new int[rows];
     }
 
     /// <summary>Checks one op's outputs: against float64 on up to 16 sampled rows, or against a reference run on all rows.</summary>
@@ -191,6 +229,16 @@ public static class AcceleratorBenchmark
                         break;
                     case "kl":
                         (expected, actual) = (reference?.Kl[r] ?? Float64Check.Pair(x, Decoded(q, r, _q)).Kl, o.Kl[r]);
+                        break;
+                    case "evaluate":
+                        // The loss and the entropy as their own ops check them; here the Brier score, which only this pass forms.
+                        (expected, actual) = (reference?.Brier[r] ?? Float64Check.Brier(x, targets[r]), o.Brier[r]);
+                        worst = Math.Max(worst, Float64Check.RelativeError(reference?.Loss[r] ?? Float64Check.Row(x).Lse - x[targets[r]], o.Loss[r], 1e-3));
+                        break;
+                    case "compare":
+                        // KL(base||test) and JS as their own ops check them; here the reverse KL, which those leave out.
+                        (expected, actual) = (reference?.ReverseKl[r] ?? Float64Check.Pair(Decoded(q, r, _q), x).Kl, o.ReverseKl[r]);
+                        worst = Math.Max(worst, Float64Check.RelativeError(reference?.Kl[r] ?? Float64Check.Pair(x, Decoded(q, r, _q)).Kl, o.Kl[r], 1e-3));
                         break;
                     default:
                         (expected, actual) = (reference?.Js[r] ?? Float64Check.Pair(x, Decoded(q, r, _q)).Js, o.Js[r]);

@@ -27,6 +27,19 @@ internal static class Float64Check
         return (m + logS, h);
     }
 
+    /// <summary>Σ_k (p_k − [k = target])² of softmax(x).</summary>
+    public static double Brier(ReadOnlySpan<float> x, int target)
+    {
+        double lse = Row(x).Lse, sum = 0;
+        for (int k = 0; k < x.Length; k++)
+        {
+            double d = Math.Exp(x[k] - lse) - (k == target ? 1 : 0);
+            sum += d * d;
+        }
+
+        return sum;
+    }
+
     public static (double Kl, double Js) Pair(ReadOnlySpan<float> p, ReadOnlySpan<float> q)
     {
         var r = Float64PairRow.Compute(p, q, 1, -1);
