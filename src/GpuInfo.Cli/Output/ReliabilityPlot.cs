@@ -33,7 +33,7 @@ internal static class ReliabilityPlot
         diagonal.LinePattern = ScottPlot.LinePattern.Dashed;
         reliability.Axes.SetLimits(0, 1 + (width / 4), 0, 1);
         reliability.Title(string.Create(CultureInfo.InvariantCulture,
-            $"{title}: top-1 reliability, {calibration.Tokens} tokens, ECE {calibration.ExpectedCalibrationError:F4}, MCE {calibration.MaximumCalibrationError:F4}, RMS {calibration.RootMeanSquareCalibrationError:F4}"));
+            $"{title}: top-1 reliability, {calibration.Tokens} tokens, ECE {calibration.ExpectedCalibrationError:F4}, MCE {calibration.MaximumCalibrationError:F4}, RMS {calibration.RootMeanSquareCalibrationError:F4}{Brier(calibration)}"));
         reliability.XLabel($"confidence (the argmax's probability), {calibration.BinCount} bins and exactly 1");
         reliability.YLabel("accuracy of the bin's top-1 predictions");
 
@@ -46,6 +46,10 @@ internal static class ReliabilityPlot
         PlotFile.Save(path, [reliability, histogram], Width, PanelHeight);
     }
 
+    /// <summary>", Brier 0.1234" where the Brier score is known (not from version 6 partials).</summary>
+    private static string Brier(CalibrationBins calibration) =>
+        calibration.HasBrierScore ? string.Create(CultureInfo.InvariantCulture, $", Brier {calibration.BrierScore:F4}") : "";
+
     /// <summary>Several models' reliability curves in one panel (accuracy at each bin's mean confidence), with the diagonal.</summary>
     public static ScottPlot.Plot Curves(string title, params (string Label, CalibrationBins Bins)[] models)
     {
@@ -54,7 +58,7 @@ internal static class ReliabilityPlot
         {
             var points = calibration.Bins().Where(b => b.Tokens > 0).ToArray();
             var curve = plot.Add.Scatter(points.Select(b => b.Confidence).ToArray(), points.Select(b => b.Accuracy).ToArray());
-            curve.LegendText = string.Create(CultureInfo.InvariantCulture, $"{label}: ECE {calibration.ExpectedCalibrationError:F4}");
+            curve.LegendText = string.Create(CultureInfo.InvariantCulture, $"{label}: ECE {calibration.ExpectedCalibrationError:F4}{Brier(calibration)}");
         }
 
         var diagonal = plot.Add.Line(0, 0, 1, 1);
