@@ -49,14 +49,14 @@ public abstract class WideLoadTests(EngineFixture fixture)
         {
             using var force = BackendKnobs.ForceSplits(engine, splits);
             string where = $"vocab {vocab} {dtype} splits {splits} {data}";
-            var lse = Poisoned(Rows);
-            var entropy = Poisoned(Rows);
-            var loss = Poisoned(Rows);
+            var lse = Poison.Floats(Rows);
+            var entropy = Poison.Floats(Rows);
+            var loss = Poison.Floats(Rows);
             var argmax = new int[Rows];
             engine.LogSumExp(As(x, vocab, dtype), lse, 1.3f);
             engine.Evaluate(As(x, vocab, dtype), y, new PerplexityAccumulator(), options,
                 new EvaluationRows { Loss = loss, Entropy = entropy, ArgMax = argmax });
-            var grad = Poisoned(x.Length);
+            var grad = Poison.Floats(x.Length);
             var result = engine.CrossEntropyWithGradient(As(x, vocab, dtype), y, grad, options);
             for (int r = 0; r < Rows; r++)
             {
@@ -98,9 +98,9 @@ public abstract class WideLoadTests(EngineFixture fixture)
         {
             using var force = BackendKnobs.ForceSplits(engine, splits);
             string where = $"vocab {vocab} {dtypes} splits {splits} {data}";
-            var kl = Poisoned(Rows);
-            var reverse = Poisoned(Rows);
-            var js = Poisoned(Rows);
+            var kl = Poison.Floats(Rows);
+            var reverse = Poison.Floats(Rows);
+            var js = Poison.Floats(Rows);
             engine.KlDivergence(As(p, vocab, types[0]), As(q, vocab, types[1]), kl, KlDirection.Forward, 0.9f);
             engine.KlDivergence(As(p, vocab, types[0]), As(q, vocab, types[1]), reverse, KlDirection.Reverse, 0.9f);
             engine.JensenShannon(As(p, vocab, types[0]), As(q, vocab, types[1]), js, 0.9f);
@@ -192,12 +192,6 @@ public abstract class WideLoadTests(EngineFixture fixture)
         }
     }
 
-    private static float[] Poisoned(int n)
-    {
-        var a = new float[n];
-        a.AsSpan().Fill(float.NaN);
-        return a;
-    }
 }
 
 public sealed class IlgpuCpuWideLoadTests(IlgpuCpuFixture f) : WideLoadTests(f), IClassFixture<IlgpuCpuFixture>;

@@ -20,19 +20,6 @@ public abstract class CalibrationMeasureTests(EngineFixture fixture)
     /// <summary>Few rows and a wide vocabulary (each row split over several groups on a GPU).</summary>
     protected abstract Shape Wide { get; }
 
-    internal static double Brier(ReadOnlySpan<float> x, int target, double temperature)
-    {
-        var p = Reference64.LogSoftmax(Reference64.Scaled(x, temperature)).Select(Math.Exp).ToArray();
-        double sum = 0;
-        for (int k = 0; k < p.Length; k++)
-        {
-            double d = p[k] - (k == target ? 1 : 0);
-            sum += d * d;
-        }
-
-        return sum;
-    }
-
     /// <summary>Rows of every sharpness with the edge rows first; targets the argmax for about half.</summary>
     internal static (float[] X, long[] Y) Rows(TestData data, int rows, int vocab, float temperature = 1f)
     {
@@ -94,8 +81,8 @@ public abstract class CalibrationMeasureTests(EngineFixture fixture)
         int rows = shape.Rows, vocab = shape.Vocab;
         var (x, y) = Rows(data, rows, vocab, temperature);
         var totals = new PerplexityAccumulator();
-        var brier = Poisoned(rows);
-        var confidence = Poisoned(rows);
+        var brier = Poison.Floats(rows);
+        var confidence = Poison.Floats(rows);
         Engine.Evaluate(Logits.Float32(x, vocab), new Targets(y), totals, new CrossEntropyOptions { Temperature = temperature },
             new EvaluationRows { Brier = brier, Confidence = confidence });
 
@@ -112,7 +99,7 @@ public abstract class CalibrationMeasureTests(EngineFixture fixture)
                 continue;
             }
 
-            double b = Brier(x.AsSpan(r * vocab, vocab), (int)y[r], temperature);
+            double b = Reference64.Brier(Reference64.Scaled(x.AsSpan(r * vocab, vocab), temperature), (int)y[r]);
             expected.Add(b);
             Assert.True(Math.Abs(brier[r] - b) <= 1e-5 * b, $"row {r}: Brier {brier[r]:R}, float64 {b:R} ({device}, {shape}, T {temperature}, {data})");
         }
@@ -131,7 +118,7 @@ public abstract class CalibrationMeasureTests(EngineFixture fixture)
     public void A_vocabulary_of_one_scores_zero()
     {
         var totals = new PerplexityAccumulator();
-        var brier = Poisoned(3);
+        var brier = Poison.Floats(3);
         Engine.Evaluate(Logits.Float32([1.5f, -40f, 1e30f], 1), new Targets([0, 0, 0]), totals, perRow: new EvaluationRows { Brier = brier });
         Assert.Equal(new float[3], brier);
         Assert.Equal(0, totals.Calibration!.BrierScore);
@@ -153,7 +140,7 @@ public abstract class CalibrationMeasureTests(EngineFixture fixture)
         var perModel = new List<double[]>();
         foreach (var (logits, bins) in new[] { (x, totals.CalibrationBase!), (q, totals.CalibrationTest!) })
         {
-            var scored = scoredRows.Select(r => Brier(logits.AsSpan(r * vocab, vocab), (int)y[r], temperature)).ToArray();
+            var scored = scoredRows.Select(r => Reference64.Brier(Reference64.Scaled(logits.AsSpan(r * vocab, vocab), temperature), (int)y[r])).ToArray();
             perModel.Add(scored);
             Assert.Equal(scored.Average(), bins.BrierScore, 1e-6 * scored.Average());
 
@@ -171,6 +158,4 @@ public abstract class CalibrationMeasureTests(EngineFixture fixture)
         Assert.Equal(se, totals.MeanBrierDifferenceError, 1e-4 * se);
         Assert.True(se < 0.5 * totals.CalibrationBase!.BrierScoreError, $"paired SE {se}, base's own {totals.CalibrationBase.BrierScoreError}");
     }
-
-    private static float[] Poisoned(int n) => Enumerable.Repeat(float.NaN, n).ToArray();
 }

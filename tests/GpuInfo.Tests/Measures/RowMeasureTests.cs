@@ -30,7 +30,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
             {
                 var data = new TestData();
                 var x = data.Logits(shape.Rows, shape.Vocab);
-                var got = Poisoned(shape.Rows);
+                var got = Poison.Floats(shape.Rows);
                 Engine.LogSumExp(Logits.Float32(x, shape.Vocab), got, t);
                 for (int r = 0; r < shape.Rows; r++)
                 {
@@ -47,7 +47,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         {
             var data = new TestData();
             var x = data.Logits(shape.Rows, shape.Vocab);
-            var got = Poisoned(shape.Rows);
+            var got = Poison.Floats(shape.Rows);
             Engine.Entropy(Logits.Float32(x, shape.Vocab), got, 1.3f);
             for (int r = 0; r < shape.Rows; r++)
             {
@@ -102,7 +102,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
             var x = data.Logits(shape.Rows, shape.Vocab);
             var y = data.Targets(shape.Rows, shape.Vocab, ignored);
             var options = Options(data, shape, smoothing, weighted, zloss, t, reduction);
-            var perRow = Poisoned(shape.Rows);
+            var perRow = Poison.Floats(shape.Rows);
             var result = Engine.CrossEntropy(Logits.Float32(x, shape.Vocab), y, options, perRow);
             var (expected, sum, wsum) = ReferenceCe(x, shape, y, options);
             for (int r = 0; r < shape.Rows; r++)
@@ -128,7 +128,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         var x = data.Logits(shape.Rows, shape.Vocab);
         var y = data.Targets(shape.Rows, shape.Vocab, 0.2);
         var options = Options(data, shape, smoothing, weighted, zloss, t, reduction);
-        var grad = Poisoned(x.Length);
+        var grad = Poison.Floats(x.Length);
         var result = Engine.CrossEntropyWithGradient(Logits.Float32(x, shape.Vocab), y, grad, options);
         CheckGradient(x, shape, y, options, result, grad, data);
 
@@ -152,8 +152,8 @@ public abstract class RowMeasureTests(EngineFixture fixture)
                 var data = new TestData();
                 var p = data.Logits(shape.Rows, shape.Vocab);
                 var q = noise == 0 ? data.Logits(shape.Rows, shape.Vocab) : data.Perturbed(p, noise);
-                var forward = Poisoned(shape.Rows);
-                var reverse = Poisoned(shape.Rows);
+                var forward = Poison.Floats(shape.Rows);
+                var reverse = Poison.Floats(shape.Rows);
                 Engine.KlDivergence(Logits.Float32(p, shape.Vocab), Logits.Float32(q, shape.Vocab), forward, KlDirection.Forward, 1.1f);
                 Engine.KlDivergence(Logits.Float32(p, shape.Vocab), Logits.Float32(q, shape.Vocab), reverse, KlDirection.Reverse, 1.1f);
                 for (int r = 0; r < shape.Rows; r++)
@@ -176,8 +176,8 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         var data = new TestData();
         var p = data.Logits(shape.Rows, shape.Vocab);
         var q = data.Perturbed(p, 1e-3);
-        var kl = Poisoned(shape.Rows);
-        var js = Poisoned(shape.Rows);
+        var kl = Poison.Floats(shape.Rows);
+        var js = Poison.Floats(shape.Rows);
         Engine.KlDivergence(Logits.Float32(p, shape.Vocab), Logits.Float32(q, shape.Vocab), kl);
         Engine.JensenShannon(Logits.Float32(p, shape.Vocab), Logits.Float32(q, shape.Vocab), js);
         for (int r = 0; r < shape.Rows; r++)
@@ -200,7 +200,7 @@ public abstract class RowMeasureTests(EngineFixture fixture)
                 var p = data.Logits(shape.Rows, shape.Vocab);
                 var q = noise == 0 ? data.Logits(shape.Rows, shape.Vocab) : data.Perturbed(p, noise);
                 data.Mask(q, shape.Vocab, 0.01);
-                var js = Poisoned(shape.Rows);
+                var js = Poison.Floats(shape.Rows);
                 Engine.JensenShannon(Logits.Float32(p, shape.Vocab), Logits.Float32(q, shape.Vocab), js);
                 for (int r = 0; r < shape.Rows; r++)
                 {
@@ -313,18 +313,18 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         var fromBf16 = bf16.Select(BFloat16Bits.ToSingle).ToArray();
         var y = data.Targets(shape.Rows, shape.Vocab, 0.1);
 
-        var lossH = Poisoned(shape.Rows);
-        var lossB = Poisoned(shape.Rows);
+        var lossH = Poison.Floats(shape.Rows);
+        var lossB = Poison.Floats(shape.Rows);
         var options = new CrossEntropyOptions { LabelSmoothing = 0.1f };
         Engine.CrossEntropy(Logits.Float16(halves, shape.Vocab), y, options, lossH);
         Engine.CrossEntropy(Logits.BFloat16(bf16, shape.Vocab), y, options, lossB);
         var (expectedH, _, _) = ReferenceCe(fromHalf, shape, y, options);
         var (expectedB, _, _) = ReferenceCe(fromBf16, shape, y, options);
-        var kl = Poisoned(shape.Rows);
-        var js = Poisoned(shape.Rows);
+        var kl = Poison.Floats(shape.Rows);
+        var js = Poison.Floats(shape.Rows);
         Engine.KlDivergence(Logits.Float16(halves, shape.Vocab), Logits.BFloat16(bf16, shape.Vocab), kl);
         Engine.JensenShannon(Logits.Float16(halves, shape.Vocab), Logits.BFloat16(bf16, shape.Vocab), js);
-        var gradH = Poisoned(x.Length);
+        var gradH = Poison.Floats(x.Length);
         var gradResult = Engine.CrossEntropyWithGradient(Logits.Float16(halves, shape.Vocab), y, gradH, options);
         for (int r = 0; r < shape.Rows; r++)
         {
@@ -352,8 +352,8 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         {
             var data = new TestData();
             var (x, y) = ConfidentRows(data, shape, 1e-9, 1e-1);
-            var loss = Poisoned(shape.Rows);
-            var entropy = Poisoned(shape.Rows);
+            var loss = Poison.Floats(shape.Rows);
+            var entropy = Poison.Floats(shape.Rows);
             Engine.CrossEntropy(Logits.Float32(x, shape.Vocab), y, new CrossEntropyOptions { Reduction = Reduction.None }, loss);
             Engine.Entropy(Logits.Float32(x, shape.Vocab), entropy);
             for (int r = 0; r < shape.Rows; r++)
@@ -408,16 +408,16 @@ public abstract class RowMeasureTests(EngineFixture fixture)
         {
             using var force = BackendKnobs.ForceSplits(Engine, splits);
             var totals = new PerplexityAccumulator();
-            var loss = Poisoned(shape.Rows);
-            var entropy = Poisoned(shape.Rows);
+            var loss = Poison.Floats(shape.Rows);
+            var entropy = Poison.Floats(shape.Rows);
             var argmax = new int[shape.Rows];
             var options = new CrossEntropyOptions { ZLoss = 1e-4f };
             Engine.Evaluate(Logits.Float32(p, shape.Vocab), y, totals, options, new EvaluationRows { Loss = loss, Entropy = entropy, ArgMax = argmax });
-            var kl = Poisoned(shape.Rows);
-            var js = Poisoned(shape.Rows);
+            var kl = Poison.Floats(shape.Rows);
+            var js = Poison.Floats(shape.Rows);
             Engine.KlDivergence(Logits.Float32(p, shape.Vocab), Logits.Float32(q, shape.Vocab), kl);
             Engine.JensenShannon(Logits.Float32(p, shape.Vocab), Logits.Float32(q, shape.Vocab), js);
-            var grad = Poisoned(p.Length);
+            var grad = Poison.Floats(p.Length);
             var result = Engine.CrossEntropyWithGradient(Logits.Float32(p, shape.Vocab), y, grad, options);
             var (expected, _, _) = ReferenceCe(p, shape, y, options);
             for (int r = 0; r < shape.Rows; r++)
@@ -445,13 +445,6 @@ public abstract class RowMeasureTests(EngineFixture fixture)
     protected const double KlRel = 2e-5, KlAbs = 5e-6;
 
     protected static ReadOnlySpan<float> Row(float[] x, Shape shape, int r) => x.AsSpan(r * shape.Vocab, shape.Vocab);
-
-    protected static float[] Poisoned(int n)
-    {
-        var a = new float[n];
-        a.AsSpan().Fill(float.NaN);
-        return a;
-    }
 
     protected static CrossEntropyOptions Options(TestData data, Shape shape, float smoothing, bool weighted, float zloss, float t, Reduction reduction) => new()
     {

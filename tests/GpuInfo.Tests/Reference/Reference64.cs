@@ -76,6 +76,20 @@ public static class Reference64
         return h;
     }
 
+    /// <summary>The Brier score Σ_k (p_k − [k = target])² of softmax(z) (lm-evaluation-harness's brier_score).</summary>
+    public static double Brier(ReadOnlySpan<double> z, int target)
+    {
+        var logP = LogSoftmax(z);
+        double sum = 0;
+        for (int k = 0; k < logP.Length; k++)
+        {
+            double d = Math.Exp(logP[k]) - (k == target ? 1 : 0);
+            sum += d * d;
+        }
+
+        return sum;
+    }
+
     /// <summary>PyTorch's per-row cross_entropy (reduction='none') plus z-loss.</summary>
     public static double CrossEntropy(ReadOnlySpan<double> z, int target, double smoothing, float[]? weights, double zloss)
     {

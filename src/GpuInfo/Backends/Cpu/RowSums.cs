@@ -16,7 +16,7 @@ internal interface IRowSums
     static abstract bool Squares { get; }
 }
 
-/// <summary>A compile-time switch of <see cref="RowSums{TEntropy, TSmoothing, TSquares}"/>.</summary>
+/// <summary>A compile-time switch: the CPU passes are generic over it, so the JIT compiles each setting's loop apart (<see cref="RowSums{TEntropy, TSmoothing, TSquares}"/>, the pair pass's masked lanes).</summary>
 internal interface ISwitch
 {
     static abstract bool IsOn { get; }

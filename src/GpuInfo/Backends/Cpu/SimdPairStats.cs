@@ -194,12 +194,13 @@ internal static class SimdPairStats<TV, TSquares>
     private static float SideSums<TSums>(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float invT, ref SoftmaxAccumulator side)
         where TSums : struct, IRowSums
     {
-        var sums = VectorSums<TSums, AllLanes>(x, other, invT, side.Max, side.Shift, out int done);
+        // Every lane first, with no test in the loop (a masked lane with any weight makes Σe·v infinite).
+        var sums = VectorSums<TSums, No>(x, other, invT, side.Max, side.Shift, out int done);
         if (!float.IsFinite(sums.Value))
         {
             // An entry the other side masks (-inf) made Σe·v infinite: again without such lanes, whose
             // q = 0 is judged once against the row's final max (MaskedMax, noted by AddFarLanes).
-            sums = VectorSums<TSums, UnmaskedLanes>(x, other, invT, side.Max, side.Shift, out done);
+            sums = VectorSums<TSums, Yes>(x, other, invT, side.Max, side.Shift, out done);
         }
 
         side.Tail += sums.S;
@@ -225,34 +226,17 @@ internal static class SimdPairStats<TV, TSquares>
 
     private readonly record struct SideVectorSums(float S, float T, float Q, float Value, float Curvature, float ShiftAcc, float Max, bool AnyFar);
 
-    /// <summary>Which lanes the vector loop adds to the KL sums.</summary>
-    private interface ILaneFilter
-    {
-        /// <summary>Whether lanes the other side masks (-inf) are left out of the KL sums.</summary>
-        static abstract bool SkipMasked { get; }
-    }
-
-    /// <summary>Every lane: no test in the loop (a masked lane with any weight makes Σe·v infinite, and the block is redone).</summary>
-    private readonly struct AllLanes : ILaneFilter
-    {
-        public static bool SkipMasked => false;
-    }
-
-    private readonly struct UnmaskedLanes : ILaneFilter
-    {
-        public static bool SkipMasked => true;
-    }
-
     /// <summary>
     /// The vector loop of <see cref="SideSums{TSums}"/> over whole vectors (<paramref name="done"/>
-    /// columns), noting only whether any lane was far. A method of its own, with no calls: with the
+    /// columns), noting only whether any lane was far; <typeparamref name="TSkipMasked"/> leaves lanes the
+    /// other side masks (-inf) out of the KL sums. A method of its own, with no calls: with the
     /// calls that follow it in the same method, the JIT kept the accumulators in memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static SideVectorSums VectorSums<TSums, TLanes>(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float invT, float reference, float klShift,
+    private static SideVectorSums VectorSums<TSums, TSkipMasked>(ReadOnlySpan<float> x, ReadOnlySpan<float> other, float invT, float reference, float klShift,
         out int done)
         where TSums : struct, IRowSums
-        where TLanes : struct, ILaneFilter
+        where TSkipMasked : struct, ISwitch
     {
         ref float x0 = ref MemoryMarshal.GetReference(x);
         ref float o0 = ref MemoryMarshal.GetReference(other);
@@ -289,7 +273,7 @@ internal static class SimdPairStats<TV, TSquares>
             }
 
             var u = -v - vShift;
-            var eKl = TLanes.SkipMasked ? TV.Select(TV.LessThan(ov, vLeast), default, e) : e;
+            var eKl = TSkipMasked.IsOn ? TV.Select(TV.LessThan(ov, vLeast), default, e) : e;
             value = TV.AddProductUnlessZero(value, eKl, v);
             shift = TV.AddProductUnlessZero(shift, eKl, u);
             var near = TV.LessThan(TV.Abs(u), half);
