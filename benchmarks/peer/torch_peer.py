@@ -89,13 +89,14 @@ def evaluate():
 
 
 def compare():
-    """compare's per-row outputs with targets: KL both ways, JS, entropy, argmaxes, confidences, NLLs, log ratio, Brier scores."""
+    """compare's per-row outputs with targets: KL both ways, JS, TV, entropy, argmaxes, confidences, NLLs, log ratio, Brier scores."""
     lp, lq = F.log_softmax(base, -1), F.log_softmax(test, -1)
     p, q = lp.exp(), lq.exp()
     forward = (p * (lp - lq)).sum(-1)
     reverse = (q * (lq - lp)).sum(-1)
     lm = torch.logsumexp(torch.stack([lp, lq]), 0) - np.log(2)
     js = 0.5 * ((p * (lp - lm)).sum(-1) + (q * (lq - lm)).sum(-1))
+    tv = 0.5 * (p - q).abs().sum(-1)
     h = -(p * lp).sum(-1)
     cp, ap = p.max(-1)
     cq, aq = q.max(-1)
@@ -103,7 +104,7 @@ def compare():
     nll_q = -lq.gather(1, targets[:, None])[:, 0]
     brier_p = (p * p).sum(-1) - 2 * torch.exp(-nll_p) + 1
     brier_q = (q * q).sum(-1) - 2 * torch.exp(-nll_q) + 1
-    return forward, reverse, js, h, cp, cq, ap, aq, nll_q - nll_p, brier_p, brier_q
+    return forward, reverse, js, tv, h, cp, cq, ap, aq, nll_q - nll_p, brier_p, brier_q
 
 
 ops = [

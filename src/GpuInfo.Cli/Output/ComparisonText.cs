@@ -51,6 +51,11 @@ internal static class ComparisonText
 
         o.WriteLine($"Same top p: {F(100 * t.SameTop1Fraction, 3),6} ± {F(100 * t.SameTop1FractionError, 3),5} %");
         o.WriteLine($"Mean    JS: {F(t.MeanJs, 6),10} ± {F(t.MeanJsError, 6),10}");
+        if (t.HasTotalVariation)
+        {
+            o.WriteLine($"Mean   TVD: {F(t.MeanTotalVariation, 6),10} ± {F(t.MeanTotalVariationError, 6),10}");
+            o.WriteLine($"Accepted  : {F(100 * t.AcceptanceRate, 3),6} ± {F(100 * t.MeanTotalVariationError, 3),5} %   (1 − TVD: Q drafting for base in speculative sampling)");
+        }
         if (t.HasTargets && t.CalibrationBase is { } b && t.CalibrationTest is { } q)
         {
             o.WriteLine();

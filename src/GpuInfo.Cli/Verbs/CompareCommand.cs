@@ -122,6 +122,10 @@ internal static class CompareCommand
             ["mean_reverse_kld_se"] = Json.Number(t.MeanReverseKlError),
             ["mean_js"] = Json.Number(t.MeanJs),
             ["mean_js_se"] = Json.Number(t.MeanJsError),
+            ["mean_tvd"] = Json.Number(t.MeanTotalVariation),
+            ["mean_tvd_se"] = Json.Number(t.MeanTotalVariationError),
+            ["acceptance_rate"] = Json.Number(t.AcceptanceRate),
+            ["acceptance_rate_se"] = Json.Number(t.MeanTotalVariationError),
             ["same_top1"] = Json.Number(t.SameTop1Fraction),
             ["same_top1_se"] = Json.Number(t.SameTop1FractionError),
         };

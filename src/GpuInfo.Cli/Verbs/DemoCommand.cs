@@ -91,6 +91,8 @@ internal static class DemoCommand
         engine.KlDivergence(logits, Logits.Float32(s.Test, s.Vocab), perRow, KlDirection.Reverse);
         double reverseKl = perRow.Average();
         engine.JensenShannon(logits, Logits.Float32(s.Test, s.Vocab), perRow);
+        double js = perRow.Average();
+        engine.TotalVariation(logits, Logits.Float32(s.Test, s.Vocab), perRow);
         return new JsonObject
         {
             ["mean_log_sum_exp"] = lse,
@@ -103,7 +105,8 @@ internal static class DemoCommand
             ["cross_entropy_sum"] = engine.CrossEntropy(logits, s.Targets, new CrossEntropyOptions { Reduction = Reduction.Sum }).Loss,
             ["gradient_max_abs_row_sum"] = worstRowSum,
             ["mean_reverse_kl_nats"] = reverseKl,
-            ["mean_js_nats"] = perRow.Average(),
+            ["mean_js_nats"] = js,
+            ["mean_total_variation"] = perRow.Average(),
             ["top1_agreement"] = engine.Top1Agreement(logits, Logits.Float32(s.Test, s.Vocab)) / (double)s.Rows,
         };
     }

@@ -27,6 +27,9 @@ internal readonly record struct CompareJob
 
     public nint JensenShannon { get; init; }
 
+    /// <summary>Total variation distance ½Σ|p − q| per row (formed in the Jensen-Shannon pass).</summary>
+    public nint TotalVariation { get; init; }
+
     public nint EntropyP { get; init; }
 
     public nint ArgMaxP { get; init; }
@@ -63,6 +66,7 @@ internal readonly record struct CompareJob
         KlForward = ScoreJob.Offset(KlForward, first, 4),
         KlReverse = ScoreJob.Offset(KlReverse, first, 4),
         JensenShannon = ScoreJob.Offset(JensenShannon, first, 4),
+        TotalVariation = ScoreJob.Offset(TotalVariation, first, 4),
         EntropyP = ScoreJob.Offset(EntropyP, first, 4),
         ArgMaxP = ScoreJob.Offset(ArgMaxP, first, 4),
         ArgMaxQ = ScoreJob.Offset(ArgMaxQ, first, 4),

@@ -22,7 +22,7 @@ public static class AcceleratorBenchmark
     /// <summary>
     /// The ops timed: single measures, then the two fused passes a corpus run makes per chunk:
     /// "evaluate" (eval's: loss, entropy, argmax, confidence and Brier score of each row) and
-    /// "compare" (compare's with targets: KL both ways, JS, entropy, both argmaxes, confidences,
+    /// "compare" (compare's with targets: KL both ways, JS, TV, entropy, both argmaxes, confidences,
     /// NLLs and Brier scores, and the log ratio).
     /// </summary>
     public static readonly IReadOnlyList<string> Ops = ["log-sum-exp", "cross-entropy", "cross-entropy+grad", "entropy", "kl", "js", "evaluate", "compare"];
@@ -51,7 +51,7 @@ public static class AcceleratorBenchmark
         fixed (int* tp = data.Targets)
         fixed (float* lse = outs.Lse, lse2 = outs.Lse2, loss = outs.Loss, entropy = outs.Entropy, grad = outs.Gradient, kl = outs.Kl, js = outs.Js)
         fixed (float* reverse = outs.ReverseKl, confidence = outs.Confidence, confidence2 = outs.Confidence2, brier = outs.Brier, brier2 = outs.Brier2)
-        fixed (float* nll2 = outs.Nll2, ratio = outs.LogRatio)
+        fixed (float* nll2 = outs.Nll2, ratio = outs.LogRatio, tv = outs.Tv)
         fixed (int* argmax = outs.ArgMax, argmax2 = outs.ArgMax2)
         {
             var p = new RowsView((nint)pp, rows, vocab, dtype);
@@ -71,7 +71,7 @@ public static class AcceleratorBenchmark
             var evaluateJob = ceJob with { Entropy = (nint)entropy, ArgMax = (nint)argmax, Confidence = (nint)confidence, Brier = (nint)brier };
             var compareJob = pair with
             {
-                Targets = (nint)tp, KlForward = (nint)kl, KlReverse = (nint)reverse, JensenShannon = (nint)js, EntropyP = (nint)entropy,
+                Targets = (nint)tp, KlForward = (nint)kl, KlReverse = (nint)reverse, JensenShannon = (nint)js, TotalVariation = (nint)tv, EntropyP = (nint)entropy,
                 ArgMaxP = (nint)argmax, ArgMaxQ = (nint)argmax2, ConfidenceP = (nint)confidence, ConfidenceQ = (nint)confidence2,
                 NllP = (nint)loss, NllQ = (nint)nll2, LogRatio = (nint)ratio, BrierP = (nint)brier, BrierQ = (nint)brier2,
             };
@@ -149,7 +149,7 @@ public static class AcceleratorBenchmark
         cpu.KlDivergence(lp, lq, o.Kl);
         cpu.JensenShannon(lp, lq, o.Js);
         cpu.Evaluate(lp, targets, new PerplexityAccumulator(), perRow: new EvaluationRows { Brier = o.Brier });
-        cpu.Compare(lp, lq, new ComparisonAccumulator(), perRow: new ComparisonRows { ReverseKl = o.ReverseKl });
+        cpu.Compare(lp, lq, new ComparisonAccumulator(), perRow: new ComparisonRows { ReverseKl = o.ReverseKl, TotalVariation = o.Tv });
         return o;
     }
 
@@ -170,6 +170,8 @@ public static class AcceleratorBenchmark
         public float[] Js { get; } = new float[rows];
 
         public float[] ReverseKl { get; } = new float[rows];
+
+        public float[] Tv { get; } = new float[rows];
 
         public float[] Confidence { get; } = new float[rows];
 
@@ -236,9 +238,10 @@ public static class AcceleratorBenchmark
                         worst = Math.Max(worst, Float64Check.RelativeError(reference?.Loss[r] ?? Float64Check.Row(x).Lse - x[targets[r]], o.Loss[r], 1e-3));
                         break;
                     case "compare":
-                        // KL(base||test) and JS as their own ops check them; here the reverse KL, which those leave out.
+                        // KL(base||test) and JS as their own ops check them; here the reverse KL and TV, which those leave out.
                         (expected, actual) = (reference?.ReverseKl[r] ?? Float64Check.Pair(Decoded(q, r, _q), x).Kl, o.ReverseKl[r]);
                         worst = Math.Max(worst, Float64Check.RelativeError(reference?.Kl[r] ?? Float64Check.Pair(x, Decoded(q, r, _q)).Kl, o.Kl[r], 1e-3));
+                        worst = Math.Max(worst, Float64Check.RelativeError(reference?.Tv[r] ?? Float64Check.Pair(x, Decoded(q, r, _q)).Tv, o.Tv[r], 1e-3));
                         break;
                     default:
                         (expected, actual) = (reference?.Js[r] ?? Float64Check.Pair(x, Decoded(q, r, _q)).Js, o.Js[r]);

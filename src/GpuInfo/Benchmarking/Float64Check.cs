@@ -40,10 +40,10 @@ internal static class Float64Check
         return sum;
     }
 
-    public static (double Kl, double Js) Pair(ReadOnlySpan<float> p, ReadOnlySpan<float> q)
+    public static (double Kl, double Js, double Tv) Pair(ReadOnlySpan<float> p, ReadOnlySpan<float> q)
     {
         var r = Float64PairRow.Compute(p, q, 1, -1);
-        return (r.Kl, r.Js);
+        return (r.Kl, r.Js, r.Tv);
     }
 
     public static double RelativeError(double expected, double actual, double floor) =>

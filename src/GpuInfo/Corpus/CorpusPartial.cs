@@ -10,7 +10,7 @@ namespace GpuInfo.Corpus;
 public sealed class CorpusPartial
 {
     /// <summary>The partial file format this library writes (it also reads <see cref="OldestReadableVersion"/> and later).</summary>
-    public const int FormatVersion = 7;
+    public const int FormatVersion = 8;
 
     /// <summary>The oldest format version read: version 3 partials lack <c>scored_words</c> (read as none), and their byte counts of a model's text are by the older rule.</summary>
     public const int OldestReadableVersion = 3;

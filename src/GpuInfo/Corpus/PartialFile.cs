@@ -143,7 +143,8 @@ internal static class PartialFile
             : (new CalibrationBins(calibrationBins), new CalibrationBins(calibrationBins));
         var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), hasTargets,
             Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name)
-                .Where(n => (version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n)) && (version >= 7 || !ComparisonAccumulator.BrierDifferenceSumNames.Contains(n)))]),
+                .Where(n => (version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n)) && (version >= 7 || !ComparisonAccumulator.BrierDifferenceSumNames.Contains(n))
+                    && (version >= 8 || !ComparisonAccumulator.TotalVariationSumNames.Contains(n)))]),
             histogram, deltaPHistogram, calibration);
         foreach (var (key, agreement) in r.Object(o, "top_k_agreement"))
         {

@@ -13,13 +13,16 @@ public ref struct ComparisonRows
 
     /// <summary>Jensen-Shannon divergence per row (nats).</summary>
     public Span<float> JensenShannon;
+
+    /// <summary>Total variation distance ½Σ|p − q| per row (1 minus a speculative decoder's acceptance probability).</summary>
+    public Span<float> TotalVariation;
 }
 
 public sealed partial class InfoEngine
 {
     /// <summary>
     /// One fused pass comparing test logits with base logits on a chunk of tokens: KL(base||test),
-    /// KL(test||base), JS, top-1 agreement and, with targets, -log p(y) under both and both models'
+    /// KL(test||base), JS, total variation, top-1 agreement and, with targets, -log p(y) under both and both models'
     /// top-1 calibration, added to <paramref name="totals"/>.
     /// With targets, rows whose target equals <paramref name="ignoreIndex"/> are left out entirely.
     /// </summary>
@@ -34,19 +37,22 @@ public sealed partial class InfoEngine
         Guard.OptionalLength(perRow.Kl, rows, "perRow.Kl");
         Guard.OptionalLength(perRow.ReverseKl, rows, "perRow.ReverseKl");
         Guard.OptionalLength(perRow.JensenShannon, rows, "perRow.JensenShannon");
+        Guard.OptionalLength(perRow.TotalVariation, rows, "perRow.TotalVariation");
         int[]? validated = targets.IsPresent ? TargetValidator.Validate(targets, rows, baseLogits.Vocab, ignoreIndex) : null;
-        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 10 * rows));
+        var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 11 * rows));
         var ints = ArrayPool<int>.Shared.Rent(Math.Max(1, 2 * rows));
         try
         {
             var kl = perRow.Kl.IsEmpty ? floats.AsSpan(0, rows) : perRow.Kl;
             var js = perRow.JensenShannon.IsEmpty ? floats.AsSpan(rows, rows) : perRow.JensenShannon;
             var reverse = perRow.ReverseKl.IsEmpty ? floats.AsSpan(5 * rows, rows) : perRow.ReverseKl;
+            var tv = perRow.TotalVariation.IsEmpty ? floats.AsSpan(10 * rows, rows) : perRow.TotalVariation;
             var spans = new CompareSpans
             {
                 KlForward = kl,
                 KlReverse = reverse,
                 JensenShannon = js,
+                TotalVariation = tv,
                 ArgMaxP = ints.AsSpan(0, rows),
                 ArgMaxQ = ints.AsSpan(rows, rows),
             };
@@ -71,7 +77,7 @@ public sealed partial class InfoEngine
                     continue;
                 }
 
-                totals.AddToken(kl[i], reverse[i], js[i], spans.ArgMaxP[i] == spans.ArgMaxQ[i]);
+                totals.AddToken(kl[i], reverse[i], js[i], tv[i], spans.ArgMaxP[i] == spans.ArgMaxQ[i]);
                 if (validated is not null)
                 {
                     totals.AddTarget(spans.NllP[i], spans.NllQ[i], spans.LogRatio[i]);

@@ -192,6 +192,7 @@ public sealed partial class InfoEngine : IDisposable
         fixed (float* kl = spans.KlForward)
         fixed (float* rkl = spans.KlReverse)
         fixed (float* js = spans.JensenShannon)
+        fixed (float* tv = spans.TotalVariation)
         fixed (float* h = spans.EntropyP)
         fixed (int* ap = spans.ArgMaxP)
         fixed (int* aq = spans.ArgMaxQ)
@@ -217,6 +218,7 @@ public sealed partial class InfoEngine : IDisposable
                 KlForward = (nint)kl,
                 KlReverse = (nint)rkl,
                 JensenShannon = (nint)js,
+                TotalVariation = (nint)tv,
                 EntropyP = (nint)h,
                 ArgMaxP = (nint)ap,
                 ArgMaxQ = (nint)aq,
@@ -268,7 +270,7 @@ public sealed partial class InfoEngine : IDisposable
         {
             bool scored = !targets.IsEmpty && targets[i] >= 0;
             if (Math.Abs(lseP[i] - lseQ[i]) > FarApartLse
-                || IsNaN(spans.KlForward, i) || IsNaN(spans.KlReverse, i) || IsNaN(spans.JensenShannon, i) || IsNaN(spans.EntropyP, i)
+                || IsNaN(spans.KlForward, i) || IsNaN(spans.KlReverse, i) || IsNaN(spans.JensenShannon, i) || IsNaN(spans.TotalVariation, i) || IsNaN(spans.EntropyP, i)
                 || (scored && (IsNaN(spans.NllP, i) || IsNaN(spans.NllQ, i) || IsNaN(spans.LogRatio, i))))
             {
                 rows.Add(i);
@@ -282,7 +284,7 @@ public sealed partial class InfoEngine : IDisposable
         }
 
         // Every row of a chunk can be here (logits offset by 20 at T = 0.01 are 2000 apart): in parallel.
-        var results = new (double Kl, double ReverseKl, double Js, double EntropyP, double NllP, double NllQ, double LogRatio)[rows.Count];
+        var results = new (double Kl, double ReverseKl, double Js, double Tv, double EntropyP, double NllP, double NllQ, double LogRatio)[rows.Count];
         var (viewP, viewQ) = (p, q);
         Parallel.For(0, rows.Count, k =>
             results[k] = Float64PairRow.Compute(Float64PairRow.Load(viewP, rows[k]), Float64PairRow.Load(viewQ, rows[k]), temperature, rowTargets[k]));
@@ -293,6 +295,7 @@ public sealed partial class InfoEngine : IDisposable
             Set(spans.KlForward, i, r.Kl);
             Set(spans.KlReverse, i, r.ReverseKl);
             Set(spans.JensenShannon, i, r.Js);
+            Set(spans.TotalVariation, i, r.Tv);
             Set(spans.EntropyP, i, r.EntropyP);
             if (rowTargets[k] >= 0)
             {
@@ -360,6 +363,7 @@ public sealed partial class InfoEngine : IDisposable
         public Span<float> KlForward;
         public Span<float> KlReverse;
         public Span<float> JensenShannon;
+        public Span<float> TotalVariation;
         public Span<float> EntropyP;
         public Span<int> ArgMaxP;
         public Span<int> ArgMaxQ;

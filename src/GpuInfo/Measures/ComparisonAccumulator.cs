@@ -1,7 +1,7 @@
 namespace GpuInfo;
 
 /// <summary>
-/// Mergeable totals of a base-vs-test comparison over tokens: KL(base||test), KL(test||base), JS, top-1 agreement
+/// Mergeable totals of a base-vs-test comparison over tokens: KL(base||test), KL(test||base), JS, total variation, top-1 agreement
 /// and, with targets, both models' -log p(target) and the change in p(target), each with its sum of
 /// squares (and the cross product of the two NLLs) so that every mean can carry a standard error.
 /// Sums are exact (<see cref="ExactSum"/>): any grouping or order of chunks and shards gives the
@@ -34,6 +34,8 @@ public sealed class ComparisonAccumulator
     private ExactSum _reverseKlSquared;
     private ExactSum _jsSum;
     private ExactSum _jsSquared;
+    private ExactSum _tvSum;
+    private ExactSum _tvSquared;
     private ExactSum _nllBase;
     private ExactSum _nllBaseSquared;
     private ExactSum _nllTest;
@@ -99,6 +101,18 @@ public sealed class ComparisonAccumulator
     /// <summary>Σ JS² (for the standard error of the mean).</summary>
     public double JsSquaredSum => _jsSquared.Value;
 
+    /// <summary>
+    /// False for totals restored from a partial of format version 7 or older, which did not record
+    /// the total variation: it is then unknown (NaN).
+    /// </summary>
+    public bool HasTotalVariation { get; private set; } = true;
+
+    /// <summary>Σ total variation distance ½Σ|p − q| over compared tokens.</summary>
+    public double TotalVariationSum => HasTotalVariation ? _tvSum.Value : double.NaN;
+
+    /// <summary>Σ TV².</summary>
+    public double TotalVariationSquaredSum => HasTotalVariation ? _tvSquared.Value : double.NaN;
+
     /// <summary>Tokens where both models have the same argmax.</summary>
     public long SameTop1 { get; private set; }
 
@@ -146,6 +160,19 @@ public sealed class ComparisonAccumulator
 
     /// <summary>Mean Jensen-Shannon divergence per token (nats).</summary>
     public double MeanJs => JsSum / Tokens;
+
+    /// <summary>Mean total variation distance per token, in [0, 1].</summary>
+    public double MeanTotalVariation => TotalVariationSum / Tokens;
+
+    /// <summary>Standard error of <see cref="MeanTotalVariation"/> (and of <see cref="AcceptanceRate"/>).</summary>
+    public double MeanTotalVariationError => HasTotalVariation ? Uncertainty.Mean(TotalVariationSum, TotalVariationSquaredSum, Tokens).Error : double.NaN;
+
+    /// <summary>
+    /// 1 − <see cref="MeanTotalVariation"/>: the expected share of tokens drafted by the test model
+    /// that speculative sampling with the base model as target accepts, Σ min(p, q) per token
+    /// (Leviathan et al. 2023), at the comparison's temperature.
+    /// </summary>
+    public double AcceptanceRate => 1 - MeanTotalVariation;
 
     /// <summary>The fraction of tokens where both models have the same argmax.</summary>
     public double SameTop1Fraction => (double)SameTop1 / Tokens;
@@ -250,6 +277,9 @@ public sealed class ComparisonAccumulator
     /// <summary>The names of the reverse KL's exact sums, which partials before format version 5 lack.</summary>
     internal static readonly string[] ReverseKlSumNames = ["reverse_kl_sum", "reverse_kl_sq_sum"];
 
+    /// <summary>The names of the total variation's exact sums, which partials before format version 8 lack.</summary>
+    internal static readonly string[] TotalVariationSumNames = ["tv_sum", "tv_sq_sum"];
+
     /// <summary>The names of the paired Brier difference's exact sums, which partials before format version 7 lack.</summary>
     internal static readonly string[] BrierDifferenceSumNames = ["brier_diff_sum", "brier_diff_sq_sum"];
 
@@ -262,6 +292,7 @@ public sealed class ComparisonAccumulator
         ("delta_p_sq_sum", _deltaPSquared), ("delta_p_4_sum", _deltaPFourth), ("ln_ratio_sum", _lnRatio), ("ln_ratio_sq_sum", _lnRatioSquared),
         .. HasReverseKl ? new[] { (ReverseKlSumNames[0], _reverseKlSum), (ReverseKlSumNames[1], _reverseKlSquared) } : [],
         .. HasBrierDifference ? new[] { (BrierDifferenceSumNames[0], _brierDifference), (BrierDifferenceSumNames[1], _brierDifferenceSquared) } : [],
+        .. HasTotalVariation ? new[] { (TotalVariationSumNames[0], _tvSum), (TotalVariationSumNames[1], _tvSquared) } : [],
     ];
 
     /// <summary>
@@ -281,7 +312,7 @@ public sealed class ComparisonAccumulator
         : [.. Percentiles.DeltaP.Select(s => (s.Name, DeltaPSketch.Percentile(s.Percent)))];
 
     /// <summary>Rebuilds totals saved by a shard, exactly (values are not saved: percentiles come from the sketch).</summary>
-    /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum; without <see cref="ReverseKlSumNames"/> the reverse KL is unknown, without <see cref="BrierDifferenceSumNames"/> the Brier difference.</param>
+    /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum; without <see cref="ReverseKlSumNames"/> the reverse KL is unknown, without <see cref="BrierDifferenceSumNames"/> the Brier difference, without <see cref="TotalVariationSumNames"/> the total variation.</param>
     /// <param name="calibration">Both models' calibration bins (with targets, from format version 5), or null where the partial has none.</param>
     internal static ComparisonAccumulator Restore(long tokens, long sameTop1, bool hasTargets,
         IReadOnlyDictionary<string, ExactSum> sums, LogHistogram sketch, LinearHistogram deltaPSketch,
@@ -309,6 +340,17 @@ public sealed class ComparisonAccumulator
             throw new ArgumentException($"the KL sketch holds {sketch.Count} values for {tokens} tokens.", nameof(sketch));
         }
 
+        if (sums.TryGetValue(TotalVariationSumNames[0], out var tvSum))
+        {
+            // Each token's TV is in [0, 1]; float32 rounding may carry a sum past n by a few ulps.
+            double most = tokens * (1 + 1e-6);
+            double tvSquared = sums.GetValueOrDefault(TotalVariationSumNames[1]).Value;
+            if (!(tvSum.Value >= 0 && tvSum.Value <= most && tvSquared >= 0 && tvSquared <= most))
+            {
+                throw new ArgumentException($"the total variation sums ({tvSum.Value:R}, {tvSquared:R}) lie outside [0, {tokens}] for {tokens} tokens.", nameof(sums));
+            }
+        }
+
         return new ComparisonAccumulator
         {
             Tokens = tokens,
@@ -334,6 +376,9 @@ public sealed class ComparisonAccumulator
             HasBrierDifference = sums.ContainsKey(BrierDifferenceSumNames[0]),
             _brierDifference = sums.GetValueOrDefault(BrierDifferenceSumNames[0]),
             _brierDifferenceSquared = sums.GetValueOrDefault(BrierDifferenceSumNames[1]),
+            HasTotalVariation = sums.ContainsKey(TotalVariationSumNames[0]),
+            _tvSum = sums.GetValueOrDefault(TotalVariationSumNames[0]),
+            _tvSquared = sums.GetValueOrDefault(TotalVariationSumNames[1]),
             KlSketch = sketch,
             DeltaPSketch = deltaPSketch,
             CalibrationBase = calibration?.Base,
@@ -342,7 +387,7 @@ public sealed class ComparisonAccumulator
         };
     }
 
-    internal void AddToken(float kl, float reverseKl, float js, bool sameTop1)
+    internal void AddToken(float kl, float reverseKl, float js, float tv, bool sameTop1)
     {
         Tokens++;
         _klSum.Add(kl);
@@ -351,6 +396,8 @@ public sealed class ComparisonAccumulator
         _reverseKlSquared.Add((double)reverseKl * reverseKl);
         _jsSum.Add(js);
         _jsSquared.Add((double)js * js);
+        _tvSum.Add(tv);
+        _tvSquared.Add((double)tv * tv);
         SameTop1 += sameTop1 ? 1 : 0;
         _kl.Add(kl);
         KlSketch.Add(kl);
@@ -435,6 +482,9 @@ public sealed class ComparisonAccumulator
         _reverseKlSquared.Add(in other._reverseKlSquared);
         _jsSum.Add(in other._jsSum);
         _jsSquared.Add(in other._jsSquared);
+        HasTotalVariation &= other.HasTotalVariation;
+        _tvSum.Add(in other._tvSum);
+        _tvSquared.Add(in other._tvSquared);
         _nllBase.Add(in other._nllBase);
         _nllBaseSquared.Add(in other._nllBaseSquared);
         _nllTest.Add(in other._nllTest);

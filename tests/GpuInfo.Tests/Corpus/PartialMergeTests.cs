@@ -85,7 +85,7 @@ public sealed class PartialMergeTests : IClassFixture<CorpusEngineFixture>, IDis
     {
         string path = Eval(0, 1, "all.json");
         var json = JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject();
-        Assert.Equal(7, (int)json["gpuinfo_partial"]!);
+        Assert.Equal(8, (int)json["gpuinfo_partial"]!);
         Assert.Equal(CorpusPartial.FormatVersion, (int)json["gpuinfo_partial"]!);
         Assert.Equal(0, (long)json["counts"]!["scored_words"]!); // files give no words
         Assert.Equal("eval", (string)json["kind"]!);

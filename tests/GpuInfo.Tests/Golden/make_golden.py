@@ -89,6 +89,9 @@ def compare_stats(p_logits, q_logits, y=None, temperature=1.0):
     reverse_kl = F.kl_div(lp, lq, log_target=True, reduction="none").sum(-1)
     m = torch.logsumexp(torch.stack([lp, lq]), 0) - np.log(2)
     js = 0.5 * (F.kl_div(m, lp, log_target=True, reduction="none").sum(-1) + F.kl_div(m, lq, log_target=True, reduction="none").sum(-1))
+    p, q = lp.exp(), lq.exp()
+    tv = 0.5 * (p - q).abs().sum(-1)
+    accepted = torch.minimum(p, q).sum(-1)  # speculative sampling's acceptance probability, Leviathan et al. 2023
     same = zp.argmax(-1) == zq.argmax(-1)
     keep = torch.ones_like(kl, dtype=torch.bool)
     out = {}
@@ -125,6 +128,8 @@ def compare_stats(p_logits, q_logits, y=None, temperature=1.0):
         "kld_percentiles": {n: float(np.percentile(k, q)) for n, q in names},
         "mean_reverse_kld": reverse_kl[keep].mean().item(),
         "mean_js": js[keep].mean().item(),
+        "mean_tvd": tv[keep].mean().item(),
+        "acceptance_rate": accepted[keep].mean().item(),
         "same_top1": same[keep].double().mean().item(),
     })
     return out

@@ -61,6 +61,7 @@ public abstract class MisalignedViewTests(EngineFixture fixture)
             using var lse = acc.Allocate1D<float>(2 * Rows);
             using var kl = acc.Allocate1D<float>(2 * Rows);
             using var js = acc.Allocate1D<float>(Rows * Splits);
+            using var tv = acc.Allocate1D<float>(Rows * Splits);
             var k = new PairKernels<float, Float32Loader, ushort, BFloat16Loader>(acc, backend.Plan.Specialization);
             var stream = acc.DefaultStream;
             k.Stats(stream, new KernelConfig(Rows * Splits, backend.GroupSize), pView, qView, shape, 1f, partials.View);
@@ -72,10 +73,11 @@ public abstract class MisalignedViewTests(EngineFixture fixture)
                 KlReverse = kl.View.SubView(Rows, Rows),
             };
             k.Finish(stream, Rows, pView, qView, partials.View, Splits, Vocab, 1f, ArrayView<int>.Empty, -100, outputs);
-            k.JensenShannon(stream, new KernelConfig(Rows * Splits, backend.GroupSize), pView, qView, shape, 1f, partials.View, js.View);
+            k.JensenShannon(stream, new KernelConfig(Rows * Splits, backend.GroupSize), pView, qView, shape, 1f, partials.View, js.View, tv.View);
             stream.Synchronize();
             var klHost = kl.GetAsArray1D();
             var jsHost = js.GetAsArray1D();
+            var tvHost = tv.GetAsArray1D();
             for (int r = 0; r < Rows; r++)
             {
                 var zp = Reference64.Scaled(p.AsSpan(r * Vocab, Vocab), 1);
@@ -84,6 +86,7 @@ public abstract class MisalignedViewTests(EngineFixture fixture)
                 Tolerance.Close(Reference64.Kl(zp, zq), klHost[r], 2e-5, 5e-6, "kl " + where);
                 Tolerance.Close(Reference64.Kl(zq, zp), klHost[Rows + r], 2e-5, 5e-6, "reverse kl " + where);
                 Tolerance.Close(Reference64.JensenShannon(zp, zq), jsHost[r * Splits] + jsHost[r * Splits + 1], 2e-5, 5e-6, "js " + where);
+                Tolerance.Close(Reference64.TotalVariation(zp, zq), tvHost[r * Splits] + tvHost[r * Splits + 1], 2e-5, 5e-6, "tv " + where);
             }
         }
     }

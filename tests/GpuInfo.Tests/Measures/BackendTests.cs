@@ -97,3 +97,39 @@ public sealed class OpenClCalibrationMeasureTests(OpenClFixture f) : Calibration
 
     protected override Shape Wide => new(9, 256_000);
 }
+
+// Each row's total variation distance (the second pair pass's other output) on every backend.
+public sealed class SimdCpuTotalVariationTests(SimdCpuFixture f) : TotalVariationTests(f), IClassFixture<SimdCpuFixture>
+{
+    protected override Shape Shape => new(131, 1531);
+
+    protected override Shape Wide => new(9, 100_003);
+}
+
+public sealed class SimdCpu8LaneTotalVariationTests(SimdCpu8LaneFixture f) : TotalVariationTests(f), IClassFixture<SimdCpu8LaneFixture>
+{
+    protected override Shape Shape => new(131, 1531);
+
+    protected override Shape Wide => new(9, 100_003);
+}
+
+public sealed class IlgpuCpuTotalVariationTests(IlgpuCpuFixture f) : TotalVariationTests(f), IClassFixture<IlgpuCpuFixture>
+{
+    protected override Shape Shape => new(67, 1531);
+
+    protected override Shape Wide => new(9, 6007);
+}
+
+public sealed class CudaTotalVariationTests(CudaFixture f) : TotalVariationTests(f), IClassFixture<CudaFixture>
+{
+    protected override Shape Shape => new(131, 50257);
+
+    protected override Shape Wide => new(9, 256_000);
+}
+
+public sealed class OpenClTotalVariationTests(OpenClFixture f) : TotalVariationTests(f), IClassFixture<OpenClFixture>
+{
+    protected override Shape Shape => new(131, 50257);
+
+    protected override Shape Wide => new(9, 256_000);
+}

@@ -161,9 +161,9 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
             }
         }
 
-        var (kl, reverse, js) = (new float[rows], new float[rows], new float[rows]);
+        var (kl, reverse, js, tv) = (new float[rows], new float[rows], new float[rows], new float[rows]);
         engine.Compare(Logits.Float32(p, Vocab), Logits.Float32(q, Vocab), new ComparisonAccumulator(), temperature: temperature,
-            perRow: new ComparisonRows { Kl = kl, ReverseKl = reverse, JensenShannon = js });
+            perRow: new ComparisonRows { Kl = kl, ReverseKl = reverse, JensenShannon = js, TotalVariation = tv });
         for (int r = 0; r < rows; r++)
         {
             var zp = Reference64.Scaled(p.AsSpan(r * Vocab, Vocab), temperature);
@@ -175,6 +175,7 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
             Tolerance.Close(Reference64.Kl(zp, zq), kl[r], 1e-5, 1e-6, $"KL {what}");
             Tolerance.Close(Reference64.Kl(zq, zp), reverse[r], 1e-5, 1e-6, $"reverse KL {what}");
             Tolerance.Close(Reference64.JensenShannon(zp, zq), js[r], 1e-5, 1e-6, $"JS {what}");
+            Tolerance.Close(Reference64.TotalVariation(zp, zq), tv[r], 1e-5, 1e-6, $"TV {what}");
         }
     }
 

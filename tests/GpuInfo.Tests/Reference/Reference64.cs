@@ -200,6 +200,20 @@ public static class Reference64
         return js;
     }
 
+    /// <summary>½Σ|p − q| over softmax(zp) and softmax(zq), in float64.</summary>
+    public static double TotalVariation(ReadOnlySpan<double> zp, ReadOnlySpan<double> zq)
+    {
+        var lp = LogSoftmax(zp);
+        var lq = LogSoftmax(zq);
+        double tv = 0;
+        for (int j = 0; j < zp.Length; j++)
+        {
+            tv += 0.5 * Math.Abs(Math.Exp(lp[j]) - Math.Exp(lq[j]));
+        }
+
+        return tv;
+    }
+
     public static int ArgMax(ReadOnlySpan<float> x)
     {
         int best = 0;

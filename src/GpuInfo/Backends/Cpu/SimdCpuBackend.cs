@@ -115,9 +115,9 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
             (a, b) => PairPartial.Merge(a, b, j.InvTemperature),
             (row, acc) => FinishPair(j, row, acc),
             null,
-            j.JensenShannon == 0 ? null : (row, begin, end, acc) =>
+            j.JensenShannon == 0 && j.TotalVariation == 0 ? null : (row, begin, end, acc) =>
                 SimdJensenShannon<TV>.Slice(j.P, j.Q, row, begin, end, j.InvTemperature, new JsNormalizers(acc, j.InvTemperature)),
-            j.JensenShannon);
+            j.JensenShannon, j.TotalVariation);
     }
 
     public void Dispose()
@@ -152,19 +152,20 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
 
     private delegate T SliceStats<T>(long row, int begin, int end);
 
-    private delegate float SliceSum<T>(long row, int begin, int end, T merged);
+    private delegate PairTerms SliceSum<T>(long row, int begin, int end, T merged);
 
     private delegate void SecondPass<T>(long row, int begin, int end, T merged);
 
     /// <summary>
     /// The one parallel schedule of every CPU measure: stats per (row, slice), merged per row in slice
-    /// order, finish, then optional second passes given the merged row (gradient, or a per-row sum such as JS, added in
-    /// slice order). Rows run in parallel when there are enough of them, else (row, slice) pairs do;
-    /// the slices and the order of every merge and sum are the same either way.
+    /// order, finish, then optional second passes given the merged row (gradient, or compare's per-row
+    /// sums, JS and TV, added in slice order and written where their addresses are not 0). Rows run in
+    /// parallel when there are enough of them, else (row, slice) pairs do; the slices and the order of
+    /// every merge and sum are the same either way.
     /// </summary>
     private unsafe void RunSliced<T>(long rows, int vocab, SliceStats<T> stats, Func<T, T, T> merge,
         Action<long, T> finish, SecondPass<T>? secondPass,
-        SliceSum<T>? secondSum = null, nint secondSumOut = 0)
+        SliceSum<T>? secondSum = null, nint firstSumOut = 0, nint secondSumOut = 0)
     {
         if (rows == 0)
         {
@@ -190,13 +191,16 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
                     secondPass?.Invoke(row, 0, vocab, acc);
                     if (secondSum is not null)
                     {
-                        float total = 0f;
+                        float first = 0f, second = 0f;
                         for (int s = 0; s < splits; s++)
                         {
-                            total += secondSum(row, s * width, Math.Min(vocab, (s + 1) * width), acc);
+                            var terms = secondSum(row, s * width, Math.Min(vocab, (s + 1) * width), acc);
+                            first += terms.Js;
+                            second += terms.Tv;
                         }
 
-                        ((float*)secondSumOut)[row] = total;
+                        Write(firstSumOut, row, first);
+                        Write(secondSumOut, row, second);
                     }
                 }
             });
@@ -230,7 +234,7 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
             return;
         }
 
-        var sums = new float[tasks];
+        var sums = new PairTerms[tasks];
         Parallel.For(0L, tasks, _parallel, t =>
         {
             long row = t / splits;
@@ -246,14 +250,24 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
         {
             for (long row = 0; row < rows; row++)
             {
-                float total = 0f;
+                float first = 0f, second = 0f;
                 for (int s = 0; s < splits; s++)
                 {
-                    total += sums[row * splits + s];
+                    first += sums[row * splits + s].Js;
+                    second += sums[row * splits + s].Tv;
                 }
 
-                ((float*)secondSumOut)[row] = total;
+                Write(firstSumOut, row, first);
+                Write(secondSumOut, row, second);
             }
+        }
+    }
+
+    private static unsafe void Write(nint destination, long row, float value)
+    {
+        if (destination != 0)
+        {
+            ((float*)destination)[row] = value;
         }
     }
 

@@ -6,47 +6,53 @@ using GpuInfo.Kernels;
 namespace GpuInfo.Backends.Cpu;
 
 /// <summary>
-/// The Jensen-Shannon second pass on the CPU. Entries with |log p - log q| &lt; ½ (almost all, when
-/// comparing a model with its quantization) take the vectorised series; the rest take the kernels'
-/// scalar <see cref="JensenShannonKernel.Term"/>.
+/// The second pass of compare on the CPU: Jensen-Shannon and total variation. Entries with
+/// |log p - log q| &lt; ½ (almost all, when comparing a model with its quantization) take the
+/// vectorised series; the rest take the kernels' scalar <see cref="JensenShannonKernel.Terms"/>.
 /// </summary>
 internal static class SimdJensenShannon<TV>
     where TV : struct, ILanes<TV>
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Slice(in RowsView p, in RowsView q, long row, int begin, int end, float invT, JsNormalizers norm)
+    public static PairTerms Slice(in RowsView p, in RowsView q, long row, int begin, int end, float invT, JsNormalizers norm)
     {
-        float sum = 0f;
+        float js = 0f, tv = 0f;
         var scratchP = BlockLoader.ScratchP;
         var scratchQ = BlockLoader.ScratchQ;
         for (int b = begin; b < end; b += BlockLoader.BlockSize)
         {
             int n = Math.Min(BlockLoader.BlockSize, end - b);
-            sum += Block(BlockLoader.Load(p, row, b, n, scratchP), BlockLoader.Load(q, row, b, n, scratchQ), invT, norm);
+            var terms = Block(BlockLoader.Load(p, row, b, n, scratchP), BlockLoader.Load(q, row, b, n, scratchQ), invT, norm);
+            js += terms.Js;
+            tv += terms.Tv;
         }
 
-        return sum;
+        return new PairTerms(js, tv);
     }
 
-    private static float Block(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm)
+    private static PairTerms Block(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm)
     {
-        float sum = VectorSum(xp, xq, invT, norm, out int done, out bool anyFar);
+        var (js, tv) = VectorSum(xp, xq, invT, norm, out int done, out bool anyFar);
         if (anyFar)
         {
-            sum += FarLanes(xp[..done], xq, invT, norm);
+            var far = FarLanes(xp[..done], xq, invT, norm);
+            js += far.Js;
+            tv += far.Tv;
         }
 
         for (int i = done; i < xp.Length; i++)
         {
-            sum += JensenShannonKernel.Term(xp[i], xq[i], norm);
+            var t = JensenShannonKernel.Terms(xp[i], xq[i], norm);
+            js += t.Js;
+            tv += t.Tv;
         }
 
-        return sum;
+        return new PairTerms(js, tv);
     }
 
     /// <summary>The near lanes' series over whole vectors (<paramref name="done"/> columns); whether any lane was far (no call in the loop).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static float VectorSum(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm, out int done, out bool anyFar)
+    private static (float Js, float Tv) VectorSum(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm, out int done, out bool anyFar)
     {
         ref float p0 = ref MemoryMarshal.GetReference(xp);
         ref float q0 = ref MemoryMarshal.GetReference(xq);
@@ -55,7 +61,8 @@ internal static class SimdJensenShannon<TV>
         var vLogSumP = TV.Create(norm.LogSumP);
         var vDiff = TV.Create(norm.LseDifference);
         var half = TV.Create(0.5f);
-        TV acc = default;
+        TV js = default;
+        TV tv = default;
         var allNear = TV.LessThan(default, half);
         int i0 = 0;
         for (; i0 <= xp.Length - TV.Count; i0 += TV.Count)
@@ -65,37 +72,41 @@ internal static class SimdJensenShannon<TV>
             var xpv = TV.Load(ref p0, (nuint)i0);
             var xqv = TV.Load(ref q0, (nuint)i0);
             var d = (xpv - xqv) * vInvT - vDiff;
-            var near = TV.LessThan(TV.Abs(d), half);
-            var term = half * TV.Exp((xpv - vMaxP) * vInvT - vLogSumP) * Series(d);
-            acc += TV.Select(near, term, default);
+            var absD = TV.Abs(d);
+            var near = TV.LessThan(absD, half);
+            var halfP = half * TV.Exp((xpv - vMaxP) * vInvT - vLogSumP);
+            js += TV.Select(near, halfP * Series(d), default);
+            tv += TV.Select(near, halfP * absD * DifferenceSeries(d), default);
             allNear &= near;
         }
 
         done = i0;
         anyFar = TV.Bits(allNear) != TV.AllBits;
-        return TV.Sum(acc);
+        return (TV.Sum(js), TV.Sum(tv));
     }
 
     /// <summary>The scalar terms of the lanes the vector loop left (found again with its own expression for d).</summary>
-    private static float FarLanes(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm)
+    private static PairTerms FarLanes(ReadOnlySpan<float> xp, ReadOnlySpan<float> xq, float invT, JsNormalizers norm)
     {
         ref float p0 = ref MemoryMarshal.GetReference(xp);
         ref float q0 = ref MemoryMarshal.GetReference(xq);
         var vInvT = TV.Create(invT);
         var vDiff = TV.Create(norm.LseDifference);
         var half = TV.Create(0.5f);
-        float sum = 0f;
+        float js = 0f, tv = 0f;
         for (int i0 = 0; i0 <= xp.Length - TV.Count; i0 += TV.Count)
         {
             var d = (TV.Load(ref p0, (nuint)i0) - TV.Load(ref q0, (nuint)i0)) * vInvT - vDiff;
             for (ulong far = ~TV.Bits(TV.LessThan(TV.Abs(d), half)) & TV.AllBits; far != 0; far &= far - 1)
             {
                 int i = i0 + System.Numerics.BitOperations.TrailingZeroCount(far);
-                sum += JensenShannonKernel.Term(xp[i], xq[i], norm);
+                var t = JensenShannonKernel.Terms(xp[i], xq[i], norm);
+                js += t.Js;
+                tv += t.Tv;
             }
         }
 
-        return sum;
+        return new PairTerms(js, tv);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -109,5 +120,19 @@ internal static class SimdJensenShannon<TV>
         r = TV.MultiplyAdd(r, d, TV.Create(-1f / 8f));
         r = TV.MultiplyAdd(r, d, TV.Create(1f / 4f));
         return r * d * d;
+    }
+
+    /// <summary>(1 − e^−d)/d as <see cref="JensenShannonKernel.DifferenceSeries"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV DifferenceSeries(TV d)
+    {
+        var r = TV.Create(-1f / 40320f);
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 5040f));
+        r = TV.MultiplyAdd(r, d, TV.Create(-1f / 720f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 120f));
+        r = TV.MultiplyAdd(r, d, TV.Create(-1f / 24f));
+        r = TV.MultiplyAdd(r, d, TV.Create(1f / 6f));
+        r = TV.MultiplyAdd(r, d, TV.Create(-1f / 2f));
+        return TV.MultiplyAdd(r, d, TV.Create(1f));
     }
 }

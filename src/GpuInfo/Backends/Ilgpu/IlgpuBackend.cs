@@ -394,14 +394,19 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
         };
         k.Finish(stream, (int)rows, p, q, partials, splits, vocab, part.InvTemperature, targets, part.IgnoreIndex, outputs);
         var js = ArrayView<float>.Empty;
-        if (part.JensenShannon != 0)
+        var tv = ArrayView<float>.Empty;
+        if (part.JensenShannon != 0 || part.TotalVariation != 0)
         {
+            // One second pass forms both; a sum nobody asked for is left on the device.
             js = arena.Get<float>("js", rows);
-            var sums = splits == 1 ? js : arena.Get<float>("js-slices", rows * splits);
-            k.JensenShannon(stream, config, p, q, shape, part.InvTemperature, partials, sums);
+            tv = arena.Get<float>("tv", rows);
+            var jsSums = splits == 1 ? js : arena.Get<float>("js-slices", rows * splits);
+            var tvSums = splits == 1 ? tv : arena.Get<float>("tv-slices", rows * splits);
+            k.JensenShannon(stream, config, p, q, shape, part.InvTemperature, partials, jsSums, tvSums);
             if (splits > 1)
             {
-                SumSlices(stream, (int)rows, sums, splits, js);
+                SumSlices(stream, (int)rows, jsSums, splits, js);
+                SumSlices(stream, (int)rows, tvSums, splits, tv);
             }
         }
 
@@ -422,6 +427,7 @@ internal sealed class IlgpuBackend : IRowBackend, IKernelTiming
             Download(stream, outputs.BrierP, part.BrierP, rows);
             Download(stream, outputs.BrierQ, part.BrierQ, rows);
             Download(stream, js, part.JensenShannon, rows);
+            Download(stream, tv, part.TotalVariation, rows);
         };
     }
 

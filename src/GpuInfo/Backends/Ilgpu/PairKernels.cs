@@ -19,13 +19,13 @@ internal sealed class PairKernels<TP, TLP, TQ, TLQ>(Accelerator accelerator, Ker
         new(() => accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<TP>, ArrayView<TQ>, ArrayView<PairPartial>, int, int, float, ArrayView<int>, int, PairOutputs>(
             PairFinishKernel.Run<TP, TLP, TQ, TLQ>));
 
-    private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>, ArrayView<float>>> _js =
-        new(() => accelerator.LoadKernel<ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>, ArrayView<float>>(
+    private readonly Lazy<Action<AcceleratorStream, KernelConfig, ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>, ArrayView<float>, ArrayView<float>>> _js =
+        new(() => accelerator.LoadKernel<ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>, ArrayView<float>, ArrayView<float>>(
             JensenShannonKernel.Run<TP, TLP, TQ, TLQ>, specialization));
 
     public Action<AcceleratorStream, KernelConfig, ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>> Stats => _stats.Value;
 
     public Action<AcceleratorStream, Index1D, ArrayView<TP>, ArrayView<TQ>, ArrayView<PairPartial>, int, int, float, ArrayView<int>, int, PairOutputs> Finish => _finish.Value;
 
-    public Action<AcceleratorStream, KernelConfig, ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>, ArrayView<float>> JensenShannon => _js.Value;
+    public Action<AcceleratorStream, KernelConfig, ArrayView<TP>, ArrayView<TQ>, SliceShape, float, ArrayView<PairPartial>, ArrayView<float>, ArrayView<float>> JensenShannon => _js.Value;
 }
