@@ -24,10 +24,11 @@ internal static class CompareCommand
         var temperature = new Option<float>("--temperature") { Description = "Divide both logits by T > 0.", DefaultValueFactory = _ => 1f };
         var plot = new Option<string?>("--plot") { Description = "Draw the distributions of per-token KL (log axis) and delta-p with their percentiles, as .svg or .png." };
         var topK = new Option<string?>("--top-k") { Description = "For each k of a comma-separated list (e.g. 5,10): the mean overlap of the two models' top-k sets and how often the base's top-1 is in the test's top k." };
-        var corpus = new CorpusOptions("Write per-token KL(base||test) (nats, float32 .npy), one per row of the inputs (rows whose target is ignored too).");
+        var corpus = new CorpusOptions("Write a per-token value (float32 .npy; KL(base||test) in nats unless --per-token-measure says otherwise), one per row of the inputs (rows whose target is ignored too).");
+        var perTokenMeasure = new PerTokenMeasureOption();
         var command = new Command("compare", "KL divergence both ways (forward with percentiles), Jensen-Shannon and top-1 agreement of test logits against base logits; with targets, both perplexities, delta-p and both models' calibration.")
         {
-            baseOption, testOption, targets, tensor, ignore, temperature, topK, plot,
+            baseOption, testOption, targets, tensor, ignore, temperature, topK, plot, perTokenMeasure.Option,
         };
         corpus.AddTo(command);
         common.AddTo(command);
@@ -50,11 +51,12 @@ internal static class CompareCommand
             EvalCommand.CheckTopK(ks, p.Vocab);
             string? plotPath = parse.GetValue(plot);
             PlotFile.Check(plotPath);
+            var perRow = perTokenMeasure.Get(parse, corpus.PerToken);
 
             using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
             long ignoreIndex = parse.GetValue(ignore);
-            var partial = corpus.Run(parse, p, p.RowBytes + q.RowBytes, "compare", json, shard, run => CorpusRun.Compare(engines.List, p, q, t, ignoreIndex, run with { TopK = ks }));
+            var partial = corpus.Run(parse, p, p.RowBytes + q.RowBytes, "compare", json, shard, run => CorpusRun.Compare(engines.List, p, q, t, ignoreIndex, run with { TopK = ks, ComparisonPerRow = perRow }));
             var report = Report(partial.Comparison!, engines.Description, clock.Elapsed.TotalSeconds);
             EvalCommand.AddShard(report, shard, shardFrom);
             if (plotPath is not null)

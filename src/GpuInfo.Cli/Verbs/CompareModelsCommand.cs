@@ -22,10 +22,11 @@ internal static class CompareModelsCommand
         var topK = new Option<string?>("--top-k") { Description = "For each k of a comma-separated list (e.g. 5,10): the mean overlap of the two models' top-k sets and how often the base's top-1 is in the test's top k." };
         var plot = new Option<string?>("--plot") { Description = "Draw the distributions of per-token KL (log axis) and delta-p with their percentiles, as .svg or .png." };
         var models = new ModelOptions();
-        var corpus = new CorpusOptions("Write per-token KL(base||test) (nats, float32 .npy), one per scored token.", 128);
+        var corpus = new CorpusOptions("Write a per-token value (float32 .npy; KL(base||test) in nats unless --per-token-measure says otherwise), one per scored token.", 128);
+        var perTokenMeasure = new PerTokenMeasureOption();
         var command = new Command("compare-models", "KL divergence (with percentiles), Jensen-Shannon, top-1 agreement, both perplexities and delta-p of a test ONNX model against a base one, on a text.")
         {
-            baseOption, testOption, topK, plot,
+            baseOption, testOption, topK, plot, perTokenMeasure.Option,
         };
         models.AddTo(command);
         corpus.AddTo(command);
@@ -39,6 +40,7 @@ internal static class CompareModelsCommand
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             string? plotPath = parse.GetValue(plot);
             PlotFile.Check(plotPath);
+            var perRow = perTokenMeasure.Get(parse, corpus.PerToken);
 
             var (text, tokenizerVocab, tokenizeSeconds) = models.ReadText(parse);
             var load = Stopwatch.StartNew();
@@ -57,7 +59,7 @@ internal static class CompareModelsCommand
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool json = parse.GetValue(common.Json);
             var partial = corpus.Run(parse, baseSource, baseSource.RowBytes + testSource.RowBytes, "compare-models", json, shard,
-                run => CorpusRun.Compare(engines.List, baseSource, testSource, 1f, -100, run with { TopK = ks }));
+                run => CorpusRun.Compare(engines.List, baseSource, testSource, 1f, -100, run with { TopK = ks, ComparisonPerRow = perRow }));
             double seconds = clock.Elapsed.TotalSeconds;
             var totals = partial.Comparison!;
             var report = CompareCommand.Report(totals, engines.Description, seconds);

@@ -162,8 +162,15 @@ public static class CorpusRun
 
             try
             {
-                engine.Compare(p.Logits, q.Logits, w.Totals, targeted ? new Targets(w.Targets.AsSpan(0, rows)) : default, temperature, ignoreIndex,
-                    new ComparisonRows { Kl = w.Values.AsSpan(0, rows) });
+                var values = w.Values.AsSpan(0, rows);
+                var perRow = r.ComparisonPerRow switch
+                {
+                    ComparisonValue.ReverseKl => new ComparisonRows { ReverseKl = values },
+                    ComparisonValue.JensenShannon => new ComparisonRows { JensenShannon = values },
+                    ComparisonValue.TotalVariation => new ComparisonRows { TotalVariation = values },
+                    _ => new ComparisonRows { Kl = values },
+                };
+                engine.Compare(p.Logits, q.Logits, w.Totals, targeted ? new Targets(w.Targets.AsSpan(0, rows)) : default, temperature, ignoreIndex, perRow);
             }
             catch (InvalidInputException e) when (e.Row >= 0)
             {

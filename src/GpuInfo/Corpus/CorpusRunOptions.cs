@@ -20,9 +20,12 @@ public sealed record CorpusRunOptions
 
     /// <summary>
     /// Per-row values, on the calling thread: for an evaluation each row's loss (nats; 0 for ignored
-    /// targets, NaN for rows without a target), for a comparison each row's KL(base||test).
+    /// targets, NaN for rows without a target), for a comparison each row's <see cref="ComparisonPerRow"/>.
     /// </summary>
     public RowValuesHandler? PerRow { get; init; }
+
+    /// <summary>The value a comparison gives <see cref="PerRow"/> for each row (default KL(base||test)).</summary>
+    public ComparisonValue ComparisonPerRow { get; init; } = ComparisonValue.Kl;
 
     /// <summary>
     /// For each k (distinct, >= 1): an evaluation counts the scored tokens whose target is among the
@@ -56,6 +59,11 @@ public sealed record CorpusRunOptions
         if (CalibrationBins is < 1 or > GpuInfo.CalibrationBins.MaxBins)
         {
             throw new ArgumentOutOfRangeException(nameof(CalibrationBins), CalibrationBins, $"calibration needs 1 to {GpuInfo.CalibrationBins.MaxBins} bins.");
+        }
+
+        if (!Enum.IsDefined(ComparisonPerRow))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ComparisonPerRow), ComparisonPerRow, "not a comparison value.");
         }
 
         if (ChunkBytes is < 1)

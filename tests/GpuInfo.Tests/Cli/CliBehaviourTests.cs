@@ -206,6 +206,27 @@ public sealed class CliBehaviourTests : IDisposable
         Assert.Equal(CliRunner.Number(compare["mean_kld"]), kl.Average(v => (double)v), 1e-6);
     }
 
+    [Theory]
+    [InlineData("kl", "mean_kld")]
+    [InlineData("reverse-kl", "mean_reverse_kld")]
+    [InlineData("js", "mean_js")]
+    [InlineData("tv", "mean_tvd")]
+    public void Compare_writes_the_per_token_measure_asked_for(string measure, string mean)
+    {
+        string file = _dir.File(measure + ".npy");
+        var report = CliRunner.Json("compare", "--base", CliRunner.Golden("base.npy"), "--test", CliRunner.Golden("test.npy"), "--targets", CliRunner.Golden("targets.npy"),
+            "--per-token", file, "--per-token-measure", measure, "--device", "cpu");
+        var values = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(file).AsSpan((int)NpyFormat.Read(file).DataOffset)).ToArray();
+        var y = MemoryMarshal.Cast<byte, long>(File.ReadAllBytes(CliRunner.Golden("targets.npy")).AsSpan((int)NpyFormat.Read(CliRunner.Golden("targets.npy")).DataOffset)).ToArray();
+        Assert.Equal(y.Length, values.Length); // one per row, ignored ones too
+        double scored = values.Where((_, i) => y[i] != -100).Average(v => (double)v);
+        Assert.Equal(CliRunner.Number(report[mean]), scored, 1e-6 * CliRunner.Number(report[mean]));
+
+        // Without --per-token it would change nothing: said, not ignored.
+        CliRunner.Fails(2, ["--per-token-measure", "--per-token OUT.npy"],
+            "compare", "--base", CliRunner.Golden("base.npy"), "--test", CliRunner.Golden("test.npy"), "--per-token-measure", measure, "--device", "cpu");
+    }
+
     [Fact]
     public void Demo_devices_and_bench_run_without_files()
     {
