@@ -3,36 +3,42 @@ using GpuInfo.Corpus;
 
 namespace GpuInfo.Cli;
 
-/// <summary><c>--per-token-measure</c> of the comparing verbs: which per-row value <c>--per-token</c> writes.</summary>
-internal sealed class PerTokenMeasureOption
+/// <summary><c>--per-token-measure</c>: which per-row value <c>--per-token</c> writes (the first name is the default).</summary>
+internal sealed class PerTokenMeasureOption<T>
+    where T : struct, Enum
 {
-    private static readonly Dictionary<string, ComparisonValue> Names = new(StringComparer.Ordinal)
-    {
-        ["kl"] = ComparisonValue.Kl,
-        ["reverse-kl"] = ComparisonValue.ReverseKl,
-        ["js"] = ComparisonValue.JensenShannon,
-        ["tv"] = ComparisonValue.TotalVariation,
-    };
+    private readonly (string Name, T Value)[] _names;
 
-    public PerTokenMeasureOption()
+    public PerTokenMeasureOption((string Name, T Value)[] names, string description)
     {
-        Option.AcceptOnlyFromAmong([.. Names.Keys]);
+        _names = names;
+        Option = new Option<string>("--per-token-measure") { Description = description, DefaultValueFactory = _ => names[0].Name };
+        Option.AcceptOnlyFromAmong([.. names.Select(n => n.Name)]);
     }
 
-    public Option<string> Option { get; } = new("--per-token-measure")
-    {
-        Description = "What --per-token writes for each row: kl (KL(base||test), nats; the default), reverse-kl (KL(test||base)), js (Jensen-Shannon, nats) or tv (total variation: 1 minus the chance that speculative sampling accepts the test model's draft there).",
-        DefaultValueFactory = _ => "kl",
-    };
+    public Option<string> Option { get; }
 
     /// <summary>The value asked for; a usage error where it is given without <paramref name="perToken"/>, which it would not change.</summary>
-    public ComparisonValue Get(ParseResult parse, Option<string?> perToken)
+    public T Get(ParseResult parse, Option<string?> perToken)
     {
         if (parse.GetResult(Option) is { Implicit: false } && parse.GetValue(perToken) is null)
         {
             throw CliException.Usage("--per-token-measure chooses what --per-token writes: give --per-token OUT.npy too.");
         }
 
-        return Names[parse.GetValue(Option)!];
+        string name = parse.GetValue(Option)!;
+        return _names.First(n => n.Name == name).Value;
     }
+}
+
+/// <summary>The measures the corpus verbs can write per token.</summary>
+internal static class PerTokenMeasures
+{
+    public static PerTokenMeasureOption<ComparisonValue> Comparison() => new(
+        [("kl", ComparisonValue.Kl), ("reverse-kl", ComparisonValue.ReverseKl), ("js", ComparisonValue.JensenShannon), ("tv", ComparisonValue.TotalVariation)],
+        "What --per-token writes for each row: kl (KL(base||test), nats; the default), reverse-kl (KL(test||base)), js (Jensen-Shannon, nats) or tv (total variation: 1 minus the chance that speculative sampling accepts the test model's draft there).");
+
+    public static PerTokenMeasureOption<EvaluationValue> Evaluation() => new(
+        [("loss", EvaluationValue.Loss), ("entropy", EvaluationValue.Entropy), ("confidence", EvaluationValue.Confidence), ("brier", EvaluationValue.Brier)],
+        "What --per-token writes for each row: loss (nats; the default), entropy (of softmax(z/T), nats, every row), confidence (the top-1 probability, every row) or brier (the Brier score); loss and brier are 0 for ignored targets and NaN where a row has none.");
 }

@@ -23,7 +23,7 @@ internal static class CompareModelsCommand
         var plot = new Option<string?>("--plot") { Description = "Draw the distributions of per-token KL (log axis) and delta-p with their percentiles, as .svg or .png." };
         var models = new ModelOptions();
         var corpus = new CorpusOptions("Write a per-token value (float32 .npy; KL(base||test) in nats unless --per-token-measure says otherwise), one per scored token.", 128);
-        var perTokenMeasure = new PerTokenMeasureOption();
+        var perTokenMeasure = PerTokenMeasures.Comparison();
         var command = new Command("compare-models", "KL divergence (with percentiles), Jensen-Shannon, top-1 agreement, both perplexities and delta-p of a test ONNX model against a base one, on a text.")
         {
             baseOption, testOption, topK, plot, perTokenMeasure.Option,

@@ -27,10 +27,11 @@ internal static class EvalCommand
         var bytesFile = FileListOption.Create("--bytes", "Per-token byte counts [N] or [B,T] (int), aligned with the targets: adds bits_per_byte and byte_perplexity over the scored tokens; one per targets file.");
         var plot = new Option<string?>("--plot") { Description = "Draw the reliability diagram of the top-1 predictions (accuracy against confidence in 15 bins, over the confidences' histogram), as .svg or .png." };
         var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
-        var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy): 0 for ignored targets, NaN where --shift leaves none.");
+        var corpus = new CorpusOptions("Write a per-token value (float32 .npy; the loss in nats unless --per-token-measure says otherwise): 0 for ignored targets, NaN where --shift leaves none.");
+        var perTokenMeasure = PerTokenMeasures.Evaluation();
         var command = new Command("eval", "Cross-entropy, perplexity, bits per token, entropy, top-1 accuracy and calibration (ECE) of logits against targets.")
         {
-            logits, targets, tensor, targetsTensor, ignore, smoothing, temperature, shift, topK, bytesFile, plot,
+            logits, targets, tensor, targetsTensor, ignore, smoothing, temperature, shift, topK, bytesFile, plot, perTokenMeasure.Option,
         };
         corpus.AddTo(command);
         rates.AddTo(command);
@@ -77,6 +78,7 @@ internal static class EvalCommand
             CheckTopK(ks, source.Vocab);
             string? plotPath = parse.GetValue(plot);
             PlotFile.Check(plotPath);
+            var perRow = perTokenMeasure.Get(parse, corpus.PerToken);
             if (shard.Count > 1 && (bytes ?? words) is not null)
             {
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
@@ -84,7 +86,7 @@ internal static class EvalCommand
 
             using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
-            var partial = corpus.Run(parse, source, source.RowBytes, "eval", json, shard, run => CorpusRun.Evaluate(engines.List, source, options, run with { TopK = ks }));
+            var partial = corpus.Run(parse, source, source.RowBytes, "eval", json, shard, run => CorpusRun.Evaluate(engines.List, source, options, run with { TopK = ks, EvaluationPerRow = perRow }));
             var report = Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, clock.Elapsed.TotalSeconds);
             AddShard(report, shard, shardFrom);
             TextRates.AddTo(report, partial.Evaluation!, bytes, words);

@@ -20,9 +20,10 @@ internal static class PerplexityCommand
         var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
         var models = new ModelOptions();
         var rates = TextRates.ForModelText();
-        var corpus = new CorpusOptions("Write per-token loss (nats, float32 .npy), one per scored token.", 64);
+        var corpus = new CorpusOptions("Write a per-token value (float32 .npy; the loss in nats unless --per-token-measure says otherwise), one per scored token.", 64);
+        var perTokenMeasure = PerTokenMeasures.Evaluation();
         var plot = new Option<string?>("--plot") { Description = "Draw the reliability diagram of the model's top-1 predictions (as eval --plot), as .svg or .png." };
-        var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, topK, plot };
+        var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, topK, plot, perTokenMeasure.Option };
         models.AddTo(command);
         corpus.AddTo(command);
         rates.AddTo(command);
@@ -37,6 +38,7 @@ internal static class PerplexityCommand
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             string? plotPath = parse.GetValue(plot);
             PlotFile.Check(plotPath);
+            var perRow = perTokenMeasure.Get(parse, corpus.PerToken);
             if (shard.Count > 1 && (bytes ?? words) is not null)
             {
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
@@ -62,7 +64,7 @@ internal static class PerplexityCommand
             using var engines = common.CreateEngines(parse);
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool json = parse.GetValue(common.Json);
-            var partial = corpus.Run(parse, source, source.RowBytes, "perplexity", json, shard, run => CorpusRun.Evaluate(engines.List, source, null, run with { TopK = ks }));
+            var partial = corpus.Run(parse, source, source.RowBytes, "perplexity", json, shard, run => CorpusRun.Evaluate(engines.List, source, null, run with { TopK = ks, EvaluationPerRow = perRow }));
             double seconds = clock.Elapsed.TotalSeconds;
             var report = EvalCommand.Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, seconds);
             EvalCommand.AddShard(report, shard, shardFrom);

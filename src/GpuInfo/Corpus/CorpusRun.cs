@@ -66,7 +66,15 @@ public static class CorpusRun
 
             try
             {
-                engine.Evaluate(block.Logits, w.Targets.AsSpan(0, rows), w.Totals, o, new EvaluationRows { Loss = w.Values.AsSpan(0, rows) });
+                var values = w.Values.AsSpan(0, rows);
+                var perRow = r.EvaluationPerRow switch
+                {
+                    EvaluationValue.Entropy => new EvaluationRows { Entropy = values },
+                    EvaluationValue.Confidence => new EvaluationRows { Confidence = values },
+                    EvaluationValue.Brier => new EvaluationRows { Brier = values },
+                    _ => new EvaluationRows { Loss = values },
+                };
+                engine.Evaluate(block.Logits, w.Targets.AsSpan(0, rows), w.Totals, o, perRow);
             }
             catch (InvalidInputException e) when (e.Row >= 0)
             {
@@ -89,7 +97,7 @@ public static class CorpusRun
                 }
             }
 
-            if (r.PerRow is not null)
+            if (r.PerRow is not null && r.EvaluationPerRow is EvaluationValue.Loss or EvaluationValue.Brier)
             {
                 for (int i = 0; i < rows; i++)
                 {

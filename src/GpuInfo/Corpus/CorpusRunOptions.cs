@@ -19,10 +19,13 @@ public sealed record CorpusRunOptions
     public IProgress<CorpusProgress>? Progress { get; init; }
 
     /// <summary>
-    /// Per-row values, on the calling thread: for an evaluation each row's loss (nats; 0 for ignored
-    /// targets, NaN for rows without a target), for a comparison each row's <see cref="ComparisonPerRow"/>.
+    /// Per-row values, on the calling thread: for an evaluation each row's <see cref="EvaluationPerRow"/>,
+    /// for a comparison each row's <see cref="ComparisonPerRow"/>.
     /// </summary>
     public RowValuesHandler? PerRow { get; init; }
+
+    /// <summary>The value an evaluation gives <see cref="PerRow"/> for each row (default the loss).</summary>
+    public EvaluationValue EvaluationPerRow { get; init; } = EvaluationValue.Loss;
 
     /// <summary>The value a comparison gives <see cref="PerRow"/> for each row (default KL(base||test)).</summary>
     public ComparisonValue ComparisonPerRow { get; init; } = ComparisonValue.Kl;
@@ -59,6 +62,11 @@ public sealed record CorpusRunOptions
         if (CalibrationBins is < 1 or > GpuInfo.CalibrationBins.MaxBins)
         {
             throw new ArgumentOutOfRangeException(nameof(CalibrationBins), CalibrationBins, $"calibration needs 1 to {GpuInfo.CalibrationBins.MaxBins} bins.");
+        }
+
+        if (!Enum.IsDefined(EvaluationPerRow))
+        {
+            throw new ArgumentOutOfRangeException(nameof(EvaluationPerRow), EvaluationPerRow, "not an evaluation value.");
         }
 
         if (!Enum.IsDefined(ComparisonPerRow))

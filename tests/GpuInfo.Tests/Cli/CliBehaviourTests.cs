@@ -207,6 +207,46 @@ public sealed class CliBehaviourTests : IDisposable
     }
 
     [Theory]
+    [InlineData("loss", "mean_nll")]
+    [InlineData("entropy", "mean_entropy")]
+    [InlineData("confidence", "mean_confidence")]
+    [InlineData("brier", "brier")]
+    public void Eval_writes_the_per_token_measure_asked_for(string measure, string mean)
+    {
+        string file = _dir.File(measure + ".npy");
+        var report = CliRunner.Json("eval", "--logits", CliRunner.Golden("base.npy"), "--targets", CliRunner.Golden("targets.npy"), "--shift", "--temperature", "1.3",
+            "--per-token", file, "--per-token-measure", measure, "--device", "cpu");
+        var values = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(file).AsSpan((int)NpyFormat.Read(file).DataOffset)).ToArray();
+        var y = MemoryMarshal.Cast<byte, long>(File.ReadAllBytes(CliRunner.Golden("targets.npy")).AsSpan((int)NpyFormat.Read(CliRunner.Golden("targets.npy")).DataOffset)).ToArray();
+        Assert.Equal(120, values.Length);
+
+        // Row t of each sequence of 40 is scored against target t + 1; the last of each has none.
+        bool HasNone(int i) => i % 40 == 39;
+        bool Scored(int i) => !HasNone(i) && y[i + 1] != -100;
+        bool perRowOfEvery = measure is "entropy" or "confidence";
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (HasNone(i) && !perRowOfEvery)
+            {
+                Assert.True(float.IsNaN(values[i]), $"row {i} has no target: {values[i]}");
+            }
+            else if (!Scored(i) && !perRowOfEvery)
+            {
+                Assert.Equal(0f, values[i]);
+            }
+            else
+            {
+                Assert.True(float.IsFinite(values[i]) && values[i] >= 0, $"row {i}: {values[i]}");
+            }
+        }
+
+        double scored = Enumerable.Range(0, values.Length).Where(Scored).Average(i => (double)values[i]);
+        Assert.Equal(CliRunner.Number(report[mean]), scored, 1e-6 * CliRunner.Number(report[mean]));
+        CliRunner.Fails(2, ["--per-token-measure", "--per-token OUT.npy"],
+            "eval", "--logits", CliRunner.Golden("base.npy"), "--targets", CliRunner.Golden("targets.npy"), "--per-token-measure", measure, "--device", "cpu");
+    }
+
+    [Theory]
     [InlineData("kl", "mean_kld")]
     [InlineData("reverse-kl", "mean_reverse_kld")]
     [InlineData("js", "mean_js")]

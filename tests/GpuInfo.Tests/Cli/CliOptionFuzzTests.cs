@@ -78,7 +78,7 @@ public sealed class CliOptionFuzzTests : IDisposable
             "--shard" => new[] { "0/2", "1/2", "2/2", "auto", "x", "0/0" }[rng.Next(6)],
             "--top-k" => new[] { "1,3", "0", "", "5,5", "-1", "1,,2", "100000" }[rng.Next(7)],
             "--dtype" => new[] { "f32", "f16", "bf16", "f64", "" }[rng.Next(5)],
-            "--per-token-measure" => new[] { "kl", "reverse-kl", "js", "tv", "KL", "" }[rng.Next(6)],
+            "--per-token-measure" => new[] { "kl", "reverse-kl", "js", "tv", "loss", "entropy", "confidence", "brier", "KL", "" }[rng.Next(10)],
             "--provider" => new[] { "auto", "cpu", "cuda", "tpu" }[rng.Next(4)],
             "--tokenizer" => new[] { ModelFiles.VocabJson, "gpt2", "nope", inputs[0] }[rng.Next(4)],
             "--model" or "--base" or "--test" when rng.Next(2) == 0 && option.Description?.Contains("ONNX", StringComparison.OrdinalIgnoreCase) == true =>

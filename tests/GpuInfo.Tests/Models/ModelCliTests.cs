@@ -34,6 +34,24 @@ public sealed class ModelCliTests
         }
     }
 
+    [Theory]
+    [InlineData("perplexity", "entropy", "mean_entropy")]
+    [InlineData("perplexity", "brier", "brier")]
+    [InlineData("compare-models", "tv", "mean_tvd")]
+    [InlineData("compare-models", "js", "mean_js")]
+    public void Per_token_files_hold_the_measure_asked_for(string verb, string measure, string mean)
+    {
+        using var dir = new TempDir();
+        string file = dir.File("values.npy");
+        string[] model = verb == "perplexity"
+            ? ["--model", ModelFiles.Path("window.onnx")]
+            : ["--base", ModelFiles.Path("window.onnx"), "--test", ModelFiles.Path("bigram.onnx")];
+        var report = CliRunner.Json([verb, .. model, .. Text, "--per-token", file, "--per-token-measure", measure]);
+        var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(file).AsSpan((int)GpuInfo.Formats.NpyFormat.Read(file).DataOffset)).ToArray();
+        Assert.Equal(report["tokens"]!.GetValue<long>(), values.Length); // one per scored token
+        Assert.Equal(CliRunner.Number(report[mean]), values.Average(v => (double)v), 1e-6 * CliRunner.Number(report[mean]));
+    }
+
     [Fact]
     public void Ids_files_score_as_their_text_does_and_take_the_texts_size_for_bits_per_byte()
     {
