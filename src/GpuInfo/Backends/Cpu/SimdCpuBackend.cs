@@ -165,7 +165,7 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
     /// </summary>
     private unsafe void RunSliced<T>(long rows, int vocab, SliceStats<T> stats, Func<T, T, T> merge,
         Action<long, T> finish, SecondPass<T>? secondPass,
-        SliceSum<T>? secondSum = null, nint firstSumOut = 0, nint secondSumOut = 0)
+        SliceSum<T>? secondSum = null, nint jsOut = 0, nint tvOut = 0)
     {
         if (rows == 0)
         {
@@ -191,16 +191,16 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
                     secondPass?.Invoke(row, 0, vocab, acc);
                     if (secondSum is not null)
                     {
-                        float first = 0f, second = 0f;
+                        float js = 0f, tv = 0f;
                         for (int s = 0; s < splits; s++)
                         {
                             var terms = secondSum(row, s * width, Math.Min(vocab, (s + 1) * width), acc);
-                            first += terms.Js;
-                            second += terms.Tv;
+                            js += terms.Js;
+                            tv += terms.Tv;
                         }
 
-                        Write(firstSumOut, row, first);
-                        Write(secondSumOut, row, second);
+                        Write(jsOut, row, js);
+                        Write(tvOut, row, tv);
                     }
                 }
             });
@@ -250,15 +250,15 @@ internal sealed class SimdCpuBackend : IRowBackend, IKernelTiming
         {
             for (long row = 0; row < rows; row++)
             {
-                float first = 0f, second = 0f;
+                float js = 0f, tv = 0f;
                 for (int s = 0; s < splits; s++)
                 {
-                    first += sums[row * splits + s].Js;
-                    second += sums[row * splits + s].Tv;
+                    js += sums[row * splits + s].Js;
+                    tv += sums[row * splits + s].Tv;
                 }
 
-                Write(firstSumOut, row, first);
-                Write(secondSumOut, row, second);
+                Write(jsOut, row, js);
+                Write(tvOut, row, tv);
             }
         }
     }
