@@ -26,7 +26,7 @@ internal static class CompareCommand
         var topK = new Option<string?>("--top-k") { Description = "For each k of a comma-separated list (e.g. 5,10): the mean overlap of the two models' top-k sets and how often the base's top-1 is in the test's top k." };
         var corpus = new CorpusOptions("Write a per-token value (float32 .npy; KL(base||test) in nats unless --per-token-measure says otherwise), one per row of the inputs (rows whose target is ignored too).");
         var perTokenMeasure = PerTokenMeasures.Comparison();
-        var command = new Command("compare", "KL divergence both ways (forward with percentiles), Jensen-Shannon and top-1 agreement of test logits against base logits; with targets, both perplexities, delta-p and both models' calibration.")
+        var command = new Command("compare", "KL divergence both ways (forward with percentiles), Jensen-Shannon, total variation (and so a draft model's acceptance rate) and top-1 agreement of test logits against base logits; with targets, both perplexities, delta-p and both models' calibration.")
         {
             baseOption, testOption, targets, tensor, ignore, temperature, topK, plot, perTokenMeasure.Option,
         };

@@ -24,7 +24,7 @@ internal static class CompareModelsCommand
         var models = new ModelOptions();
         var corpus = new CorpusOptions("Write a per-token value (float32 .npy; KL(base||test) in nats unless --per-token-measure says otherwise), one per scored token.", 128);
         var perTokenMeasure = PerTokenMeasures.Comparison();
-        var command = new Command("compare-models", "KL divergence (with percentiles), Jensen-Shannon, top-1 agreement, both perplexities and delta-p of a test ONNX model against a base one, on a text.")
+        var command = new Command("compare-models", "KL divergence (with percentiles), Jensen-Shannon, total variation and acceptance rate, top-1 agreement, both perplexities and delta-p of a test ONNX model against a base one, on a text.")
         {
             baseOption, testOption, topK, plot, perTokenMeasure.Option,
         };

@@ -141,10 +141,10 @@ internal static class PartialFile
             : hasTargets ? (r.Calibration(r.Object(o, "calibration_base"), "calibration_base", calibrationBins, version >= 7),
                 r.Calibration(r.Object(o, "calibration_test"), "calibration_test", calibrationBins, version >= 7))
             : (new CalibrationBins(calibrationBins), new CalibrationBins(calibrationBins));
+        // A sum its version did not define is not read, even where an edited file holds one.
+        var known = sums.Where(s => ComparisonAccumulator.SumKnownIn(s.Key, version)).ToDictionary();
         var comparison = ComparisonAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "same_top1"), hasTargets,
-            Complete(sums, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name)
-                .Where(n => (version >= 5 || !ComparisonAccumulator.ReverseKlSumNames.Contains(n)) && (version >= 7 || !ComparisonAccumulator.BrierDifferenceSumNames.Contains(n))
-                    && (version >= 8 || !ComparisonAccumulator.TotalVariationSumNames.Contains(n)))]),
+            Complete(known, path, [.. new ComparisonAccumulator().ExactSums.Select(s => s.Name).Where(n => ComparisonAccumulator.SumKnownIn(n, version))]),
             histogram, deltaPHistogram, calibration);
         foreach (var (key, agreement) in r.Object(o, "top_k_agreement"))
         {
