@@ -143,14 +143,14 @@ public sealed class CliBehaviourTests : IDisposable
     {
         string p = CliRunner.Golden("base.npy"), y = CliRunner.Golden("targets.npy");
         var targetsInfo = NpyFormat.Read(y);
-        var targets = MemoryMarshal.Cast<byte, long>(File.ReadAllBytes(y).AsSpan((int)targetsInfo.DataOffset)).ToArray();
+        var targets = CliRunner.NpyValues<long>(y);
         var rng = new Random(5);
         var bytes = targets.Select(_ => (long)rng.Next(1, 9)).ToArray();
         string bytesFile = _dir.File("bytes.npy");
         NpyFormat.Write(bytesFile, bytes.AsSpan(), targetsInfo.Shape);
         string perToken = _dir.File("loss.npy");
         var report = CliRunner.Json("eval", "--logits", p, "--targets", y, "--shift", "--bytes", bytesFile, "--per-token", perToken, "--device", "cpu");
-        var loss = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(perToken).AsSpan((int)NpyFormat.Read(perToken).DataOffset)).ToArray();
+        var loss = CliRunner.NpyValues<float>(perToken);
         long sequence = targetsInfo.Shape[^1];
         double nll = 0;
         long scoredBytes = 0;
@@ -196,13 +196,13 @@ public sealed class CliBehaviourTests : IDisposable
         var report = CliRunner.Json("eval", "--logits", CliRunner.Golden("base.npy"), "--targets", CliRunner.Golden("targets.npy"), "--shift", "--per-token", perToken, "--device", "cpu");
         var info = NpyFormat.Read(perToken);
         Assert.Equal(new long[] { 120 }, info.Shape);
-        var values = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(perToken).AsSpan((int)info.DataOffset)).ToArray();
+        var values = CliRunner.NpyValues<float>(perToken);
         Assert.Equal(3, values.Count(float.IsNaN)); // the last position of each of the 3 sequences has no target
         double scoredMean = values.Where(v => !float.IsNaN(v) && v != 0).Average(v => (double)v);
         Assert.Equal(CliRunner.Number(report["mean_nll"]), scoredMean, 1e-5);
         string klFile = _dir.File("kl.npy");
         var compare = CliRunner.Json("compare", "--base", CliRunner.Golden("base.npy"), "--test", CliRunner.Golden("test.npy"), "--per-token", klFile, "--device", "cpu");
-        var kl = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(klFile).AsSpan((int)NpyFormat.Read(klFile).DataOffset)).ToArray();
+        var kl = CliRunner.NpyValues<float>(klFile);
         Assert.Equal(CliRunner.Number(compare["mean_kld"]), kl.Average(v => (double)v), 1e-6);
     }
 
@@ -216,8 +216,8 @@ public sealed class CliBehaviourTests : IDisposable
         string file = _dir.File(measure + ".npy");
         var report = CliRunner.Json("eval", "--logits", CliRunner.Golden("base.npy"), "--targets", CliRunner.Golden("targets.npy"), "--shift", "--temperature", "1.3",
             "--per-token", file, "--per-token-measure", measure, "--device", "cpu");
-        var values = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(file).AsSpan((int)NpyFormat.Read(file).DataOffset)).ToArray();
-        var y = MemoryMarshal.Cast<byte, long>(File.ReadAllBytes(CliRunner.Golden("targets.npy")).AsSpan((int)NpyFormat.Read(CliRunner.Golden("targets.npy")).DataOffset)).ToArray();
+        var values = CliRunner.NpyValues<float>(file);
+        var y = CliRunner.NpyValues<long>(CliRunner.Golden("targets.npy"));
         Assert.Equal(120, values.Length);
 
         // Row t of each sequence of 40 is scored against target t + 1; the last of each has none.
@@ -256,8 +256,8 @@ public sealed class CliBehaviourTests : IDisposable
         string file = _dir.File(measure + ".npy");
         var report = CliRunner.Json("compare", "--base", CliRunner.Golden("base.npy"), "--test", CliRunner.Golden("test.npy"), "--targets", CliRunner.Golden("targets.npy"),
             "--per-token", file, "--per-token-measure", measure, "--device", "cpu");
-        var values = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(file).AsSpan((int)NpyFormat.Read(file).DataOffset)).ToArray();
-        var y = MemoryMarshal.Cast<byte, long>(File.ReadAllBytes(CliRunner.Golden("targets.npy")).AsSpan((int)NpyFormat.Read(CliRunner.Golden("targets.npy")).DataOffset)).ToArray();
+        var values = CliRunner.NpyValues<float>(file);
+        var y = CliRunner.NpyValues<long>(CliRunner.Golden("targets.npy"));
         Assert.Equal(y.Length, values.Length); // one per row, ignored ones too
         double scored = values.Where((_, i) => y[i] != -100).Average(v => (double)v);
         Assert.Equal(CliRunner.Number(report[mean]), scored, 1e-6 * CliRunner.Number(report[mean]));

@@ -40,4 +40,9 @@ internal static class CliRunner
     public static string Golden(string name) => Path.Combine(AppContext.BaseDirectory, "Golden", name);
 
     public static double Number(JsonNode? node) => node!.GetValue<double>();
+
+    /// <summary>The values of a little-endian .npy file of <typeparamref name="T"/> (a per-token output, targets), flattened.</summary>
+    public static T[] NpyValues<T>(string path)
+        where T : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(File.ReadAllBytes(path).AsSpan((int)GpuInfo.Formats.NpyFormat.Read(path).DataOffset)).ToArray();
 }

@@ -47,7 +47,7 @@ public sealed class ModelCliTests
             ? ["--model", ModelFiles.Path("window.onnx")]
             : ["--base", ModelFiles.Path("window.onnx"), "--test", ModelFiles.Path("bigram.onnx")];
         var report = CliRunner.Json([verb, .. model, .. Text, "--per-token", file, "--per-token-measure", measure]);
-        var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(file).AsSpan((int)GpuInfo.Formats.NpyFormat.Read(file).DataOffset)).ToArray();
+        var values = CliRunner.NpyValues<float>(file);
         Assert.Equal(report["tokens"]!.GetValue<long>(), values.Length); // one per scored token
         Assert.Equal(CliRunner.Number(report[mean]), values.Average(v => (double)v), 1e-6 * CliRunner.Number(report[mean]));
     }
