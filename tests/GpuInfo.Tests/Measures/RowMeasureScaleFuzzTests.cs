@@ -49,10 +49,10 @@ public sealed class RowMeasureScaleFuzzTests
             }
 
             var (kl, reverse, js, loss, entropy, lse) = (new float[rows], new float[rows], new float[rows], new float[rows], new float[rows], new float[rows]);
-            var (brier, confidence) = (new float[rows], new float[rows]);
+            var (brier, confidence, tv) = (new float[rows], new float[rows], new float[rows]);
             try
             {
-                engine.Compare(Logits.Float32(p, v), Logits.Float32(q, v), new ComparisonAccumulator(), y, t, perRow: new ComparisonRows { Kl = kl, ReverseKl = reverse, JensenShannon = js });
+                engine.Compare(Logits.Float32(p, v), Logits.Float32(q, v), new ComparisonAccumulator(), y, t, perRow: new ComparisonRows { Kl = kl, ReverseKl = reverse, JensenShannon = js, TotalVariation = tv });
                 engine.Evaluate(Logits.Float32(p, v), y, new PerplexityAccumulator(), new CrossEntropyOptions { Temperature = t }, new EvaluationRows { Loss = loss, Entropy = entropy, Brier = brier, Confidence = confidence });
                 engine.LogSumExp(Logits.Float32(p, v), lse, t);
             }
@@ -72,6 +72,7 @@ public sealed class RowMeasureScaleFuzzTests
                 CloseKl(zp, zq, kl[r], range, $"{what}: KL");
                 CloseKl(zq, zp, reverse[r], range, $"{what}: reverse KL");
                 Close(Reference64.JensenShannon(zp, zq), js[r], range, $"{what}: JS");
+                Close(Reference64.TotalVariation(zp, zq), tv[r], range, $"{what}: TV");
                 Close(-Reference64.LogSoftmax(zp)[y[r]], loss[r], range, $"{what}: NLL");
                 Close(Reference64.Entropy(zp), entropy[r], range, $"{what}: entropy");
                 Close(Reference64.Brier(zp, y[r]), brier[r], range, $"{what}: Brier");
