@@ -27,7 +27,7 @@ internal static class EvalCommand
         var bytesFile = FileListOption.Create("--bytes", "Per-token byte counts [N] or [B,T] (int), aligned with the targets: adds bits_per_byte and byte_perplexity over the scored tokens; one per targets file.");
         var plot = new Option<string?>("--plot") { Description = "Draw the reliability diagram of the top-1 predictions (accuracy against confidence in 15 bins, over the confidences' histogram), as .svg or .png." };
         var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
-        var corpus = new CorpusOptions("Write a per-token value (float32 .npy; the loss in nats unless --per-token-measure says otherwise): 0 for ignored targets, NaN where --shift leaves none.");
+        var corpus = new CorpusOptions("Write a per-token value (float32 .npy): the loss in nats (0 for ignored targets, NaN where --shift leaves none) unless --per-token-measure names another.");
         var perTokenMeasure = PerTokenMeasures.Evaluation();
         var command = new Command("eval", "Cross-entropy, perplexity, bits per token, entropy, top-1 accuracy and calibration (ECE) of logits against targets.")
         {
