@@ -7,23 +7,39 @@ namespace GpuInfo.Models;
 /// <summary>
 /// The inputs a causal LM exported by Hugging Face takes, found by name: <c>input_ids</c> [B, S]
 /// and, when the model has them, <c>attention_mask</c> (all ones: windows are not padded) and
-/// <c>position_ids</c> (0 … S − 1 in every window), int64 or int32. Any other input (past key
-/// values, token type ids) is refused naming it.
+/// <c>position_ids</c> (0 … S − 1 in every window), int64 or int32. A model exported with its KV
+/// cache (optimum's default for decoders, text-generation-with-past) also takes
+/// <c>past_key_values.*</c> (or <c>past.*</c>): each is fed empty, its sequence axis 0, as
+/// optimum and transformers.js feed a first step, so every window is scored from its own tokens
+/// alone; a merged decoder's <c>use_cache_branch</c> is fed false. Any other input (token type ids)
+/// is refused naming it.
 /// </summary>
 internal sealed class ModelInputs
 {
     public const string Ids = "input_ids";
     public const string Mask = "attention_mask";
     public const string Positions = "position_ids";
+    public const string CacheBranch = "use_cache_branch";
 
-    private readonly (string Name, bool Int32)[] _inputs;
+    private enum Feed
+    {
+        Ids,
+        Mask,
+        Positions,
+        EmptyPast,
+        NoCacheBranch,
+    }
+
+    private readonly record struct Input(string Name, Feed Feed, TensorElementType Type, int[] Dimensions);
+
+    private readonly Input[] _inputs;
     private readonly Dictionary<string, Array> _arrays = [];
 
-    private ModelInputs((string Name, bool Int32)[] inputs) => _inputs = inputs;
+    private ModelInputs(Input[] inputs) => _inputs = inputs;
 
     public IReadOnlyList<string> Names => [.. _inputs.Select(i => i.Name)];
 
-    /// <exception cref="InvalidFileException">No input_ids, an input this does not feed, or inputs that are not integer [B, S] tensors.</exception>
+    /// <exception cref="InvalidFileException">No input_ids, an input this does not feed, or inputs of the wrong type or rank.</exception>
     public static ModelInputs Find(string path, IReadOnlyDictionary<string, NodeMetadata> metadata)
     {
         if (!metadata.ContainsKey(Ids))
@@ -31,24 +47,45 @@ internal sealed class ModelInputs
             throw new InvalidFileException(path, $"has no input named {Ids} (its inputs: {string.Join(", ", metadata.Keys)}); a causal LM exported as Hugging Face does takes {Ids} [batch, sequence].");
         }
 
-        var inputs = new List<(string, bool)>();
+        var inputs = new List<Input>();
         foreach (var (name, node) in metadata)
         {
-            if (name is not (Ids or Mask or Positions))
+            var feed = name switch
             {
-                throw new InvalidFileException(path, $"needs the input {name}, which is not fed here (only {Ids}, {Mask} and {Positions}); export the model without past key values (e.g. optimum-cli export onnx --task text-generation).");
+                Ids => Feed.Ids,
+                Mask => Feed.Mask,
+                Positions => Feed.Positions,
+                CacheBranch => Feed.NoCacheBranch,
+                _ when IsPast(name) => Feed.EmptyPast,
+                _ => throw new InvalidFileException(path, $"needs the input {name}, which is not fed here (only {Ids}, {Mask}, {Positions}, an empty past_key_values.* and {CacheBranch} = false)."),
+            };
+            bool expected = feed switch
+            {
+                Feed.EmptyPast => node.IsTensor && node.ElementDataType is TensorElementType.Float or TensorElementType.Float16 or TensorElementType.BFloat16
+                    && node.Dimensions.Length is 3 or 4,
+                Feed.NoCacheBranch => node.IsTensor && node.ElementDataType == TensorElementType.Bool && node.Dimensions.All(d => d is 1 or -1),
+                _ => node.IsTensor && node.ElementDataType is TensorElementType.Int64 or TensorElementType.Int32 && node.Dimensions.Length == 2,
+            };
+            if (!expected)
+            {
+                string type = node.IsTensor ? $"{node.ElementDataType} of rank {node.Dimensions.Length}" : node.OnnxValueType.ToString();
+                string wanted = feed switch
+                {
+                    Feed.EmptyPast => "a float32, float16 or bfloat16 KV cache of rank 3 or 4",
+                    Feed.NoCacheBranch => "one bool",
+                    _ => "int64 or int32 [batch, sequence]",
+                };
+                throw new InvalidFileException(path, $"input {name} is {type}; expected {wanted}.");
             }
 
-            if (!node.IsTensor || node.ElementDataType is not (TensorElementType.Int64 or TensorElementType.Int32) || node.Dimensions.Length != 2)
-            {
-                throw new InvalidFileException(path, $"input {name} is {(node.IsTensor ? $"{node.ElementDataType} of rank {node.Dimensions.Length}" : node.OnnxValueType.ToString())}; expected int64 or int32 [batch, sequence].");
-            }
-
-            inputs.Add((name, node.ElementDataType == TensorElementType.Int32));
+            inputs.Add(new Input(name, feed, node.ElementDataType, node.Dimensions));
         }
 
-        return new ModelInputs([.. inputs.OrderBy(i => i.Item1 == Ids ? 0 : 1)]);
+        return new ModelInputs([.. inputs.OrderBy(i => i.Feed == Feed.Ids ? 0 : 1)]);
     }
+
+    private static bool IsPast(string name) =>
+        name.StartsWith("past_key_values", StringComparison.Ordinal) || name.StartsWith("past.", StringComparison.Ordinal);
 
     /// <summary>The input tensors for windows starting at <paramref name="windowStarts"/> (each <paramref name="length"/> ids), over arrays reused from call to call.</summary>
     public OrtValue[] Create(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length)
@@ -58,21 +95,32 @@ internal sealed class ModelInputs
         var values = new OrtValue[_inputs.Length];
         for (int i = 0; i < _inputs.Length; i++)
         {
-            var (name, int32) = _inputs[i];
-            values[i] = int32
-                ? OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<int>(name, ids, windowStarts, length, v => v), shape)
-                : OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<long>(name, ids, windowStarts, length, v => v), shape);
+            var input = _inputs[i];
+            values[i] = input.Feed switch
+            {
+                Feed.EmptyPast => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, input.Type, EmptyPastShape(input.Dimensions, batch)),
+                Feed.NoCacheBranch => OrtValue.CreateTensorValueFromMemory(new[] { false }, [.. input.Dimensions.Select(_ => 1L)]),
+                _ when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<int>(input, ids, windowStarts, length, v => v), shape),
+                _ => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<long>(input, ids, windowStarts, length, v => v), shape),
+            };
         }
 
         return values;
     }
 
-    private Memory<T> Fill<T>(string name, ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, Func<int, T> convert)
+    /// <summary>
+    /// A past of no tokens: the declared sizes where the export fixed them (heads, head size), the
+    /// batch on a free first axis, and 0 on every other free axis (the past's length).
+    /// </summary>
+    private static long[] EmptyPastShape(int[] dimensions, int batch) =>
+        [.. dimensions.Select((d, axis) => d > 0 ? d : axis == 0 ? batch : 0L)];
+
+    private Memory<T> Fill<T>(Input input, ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, Func<int, T> convert)
     {
         int size = windowStarts.Count * length;
-        if (!_arrays.TryGetValue(name, out var array) || array.Length < size)
+        if (!_arrays.TryGetValue(input.Name, out var array) || array.Length < size)
         {
-            _arrays[name] = array = new T[size];
+            _arrays[input.Name] = array = new T[size];
         }
 
         var values = (T[])array;
@@ -81,10 +129,10 @@ internal sealed class ModelInputs
             var row = values.AsSpan(b * length, length);
             for (int s = 0; s < length; s++)
             {
-                row[s] = convert(name switch
+                row[s] = convert(input.Feed switch
                 {
-                    Ids => ids[checked((int)windowStarts[b]) + s],
-                    Mask => 1,
+                    Feed.Ids => ids[checked((int)windowStarts[b]) + s],
+                    Feed.Mask => 1,
                     _ => s,
                 });
             }

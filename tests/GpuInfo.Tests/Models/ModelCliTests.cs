@@ -34,6 +34,22 @@ public sealed class ModelCliTests
         }
     }
 
+    /// <summary>A model exported with its KV cache (optimum's default) scores as its twin without one: compare-models reads no divergence, and perplexity's figures are the same.</summary>
+    [Fact]
+    public void A_model_exported_with_its_kv_cache_scores_as_its_twin_without_one()
+    {
+        var plain = CliRunner.Json(["perplexity", "--model", ModelFiles.Path("window.onnx"), .. Text, "--batch", "3"]);
+        var cached = CliRunner.Json(["perplexity", "--model", ModelFiles.Path("window_past.onnx"), .. Text, "--batch", "3"]);
+        foreach (string key in new[] { "tokens", "mean_nll", "perplexity", "mean_entropy", "top1_accuracy", "bits_per_byte" })
+        {
+            Assert.Equal(plain[key]!.ToJsonString(), cached[key]!.ToJsonString());
+        }
+
+        var compared = CliRunner.Json(["compare-models", "--base", ModelFiles.Path("bigram.onnx"), "--test", ModelFiles.Path("bigram_merged.onnx"), .. Text]);
+        Assert.Equal(0, CliRunner.Number(compared["mean_kld"]));
+        Assert.Equal(1, CliRunner.Number(compared["same_top1"]));
+    }
+
     [Theory]
     [InlineData("perplexity", "entropy", "mean_entropy")]
     [InlineData("perplexity", "brier", "brier")]

@@ -16,6 +16,8 @@ public sealed class ModelErrorTests
     [InlineData("bad_rank.onnx", "rank 2")]
     [InlineData("small_vocab.onnx", "vocabulary 100")]
     [InlineData("no_input_ids.onnx", "no input named input_ids")]
+    [InlineData("token_type_ids.onnx", "needs the input token_type_ids, which is not fed here")]
+    [InlineData("int_past.onnx", "input past_key_values.0.key is Int64 of rank 4; expected a float32, float16 or bfloat16 KV cache")]
     [InlineData("junk.onnx", "not an ONNX model")]
     [InlineData("missing.onnx", "no such model file")]
     public void Malformed_models_are_one_line_errors_naming_the_file(string name, string problem)

@@ -17,8 +17,12 @@ Everything is deterministic: rerunning it rewrites the same files. What it write
 - src/GpuInfo.Cli/Samples/: demo.onnx, a bigram model fitted to TRAIN_TEXT (add-0.1 smoothed
   log-probabilities) stored as float16 (fp16 logits), DEMO_TEXT as demo.txt, and a copy of the
   tokenizer: `gpuinfo demo` embeds them and scores the text with the model.
+- window_past.onnx, bigram_merged.onnx: the two as optimum exports them with a KV cache (a model with
+  past_key_values inputs; a merged decoder with an If on use_cache_branch), whose logits equal their
+  twins' only when the past is empty and use_cache_branch false, as on a first step.
 - bad_rank.onnx (logits [B, S]), small_vocab.onnx (vocabulary 100 < the tokenizer's 300),
-  no_input_ids.onnx (its input is called "x"): malformed models for the error tests.
+  no_input_ids.onnx (its input is called "x"), token_type_ids.onnx (an input gpuinfo does not feed),
+  int_past.onnx (an int64 past_key_values.0.key): malformed models for the error tests.
 - sample.txt (TEST_TEXT), sample_tokens.npy (its ids under this script's BPE, which the .NET
   tokenizer must reproduce), and golden.json: sums of NLL over sample_tokens for each model and
   (context, stride), evaluated here in float64 with the Hugging Face sliding-window protocol.
@@ -189,6 +193,70 @@ def window_graph(vocab):
                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", vocab])], inits)
 
 
+def past_input(name, elem, heads, head_dim):
+    return helper.make_tensor_value_info(name, elem, ["batch_size", heads, "past_sequence_length", head_dim])
+
+
+def window_past_graph(vocab, layers=2, heads=2):
+    """window.onnx as optimum exports a decoder with its KV cache (text-generation-with-past): it also
+    takes past_key_values.{i}.key/value [batch, heads, past, head_dim] (float32) and returns
+    present.{i}.* = Concat(past, this window's keys, axis 2). Its logits are window.onnx's times
+    1 + sum(past_key_values.0.key) + the past's length, so they equal them only when the past is
+    empty, as a first step's (a scale, since softmax does not see a shift)."""
+    graph = window_graph(vocab)
+    head_dim = 16 // heads
+    nodes = list(graph.node)
+    nodes[-1].output[0] = "plain_logits"
+    inits = list(graph.initializer) + [numpy_helper.from_array(np.array([0, 0, heads, head_dim], np.int64), "kv_shape"),
+                                       numpy_helper.from_array(np.array([1, 2, 3], np.int64), "past_axes"),
+                                       numpy_helper.from_array(np.array([-1, 1, 1], np.int64), "offset_shape")]
+    nodes += [helper.make_node("Reshape", ["x", "kv_shape"], ["kv4"]),                     # [B,S,H,D]
+              helper.make_node("Transpose", ["kv4"], ["kv"], perm=[0, 2, 1, 3])]           # [B,H,S,D]
+    inputs = list(graph.input)
+    outputs = list(graph.output)
+    for layer in range(layers):
+        for part in ("key", "value"):
+            name = f"past_key_values.{layer}.{part}"
+            inputs.append(past_input(name, TensorProto.FLOAT, heads, head_dim))
+            nodes.append(helper.make_node("Concat", [name, "kv"], [f"present.{layer}.{part}"], axis=2))
+            outputs.append(helper.make_tensor_value_info(f"present.{layer}.{part}", TensorProto.FLOAT, ["batch_size", heads, "total_sequence_length", head_dim]))
+    nodes += [helper.make_node("ReduceSum", ["past_key_values.0.key", "past_axes"], ["past_sum"], keepdims=0),   # [B], 0 when empty
+              helper.make_node("Shape", ["past_key_values.0.key"], ["past_shape"]),
+              helper.make_node("Gather", ["past_shape", "two"], ["past_length"], axis=0),
+              helper.make_node("Cast", ["past_length"], ["past_length_f"], to=TensorProto.FLOAT),
+              helper.make_node("Add", ["past_sum", "past_length_f"], ["offset"]),
+              helper.make_node("Add", ["offset", "one"], ["factor"]),
+              helper.make_node("Reshape", ["factor", "offset_shape"], ["factor3"]),
+              helper.make_node("Mul", ["plain_logits", "factor3"], ["logits"])]
+    inits += [numpy_helper.from_array(np.array(2, np.int64), "two"), numpy_helper.from_array(np.array(1, np.float32), "one")]
+    return helper.make_graph(nodes, "window_past", inputs, outputs, inits)
+
+
+def bigram_merged_graph(table, heads=2, head_dim=4):
+    """bigram.onnx as optimum's merged decoder (decoder_model_merged.onnx): an If on use_cache_branch
+    picks the branch with past (its logits halved, as if the past mattered) or without; it also
+    takes an attention_mask and float16 past_key_values.0.key/value, and returns present.0.*."""
+    vocab = table.shape[1]
+    logits_info = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", vocab])
+
+    def branch(name, scale):
+        nodes = [helper.make_node("Gather", ["table", "input_ids"], [f"{name}_rows"], axis=0),
+                 helper.make_node("Mul", [f"{name}_rows", f"{name}_scale"], [f"{name}_logits"])]
+        return helper.make_graph(nodes, name, [], [helper.make_tensor_value_info(f"{name}_logits", TensorProto.FLOAT, ["batch", "sequence", vocab])],
+                                 [numpy_helper.from_array(np.array(scale, np.float32), f"{name}_scale")])
+
+    inputs = [ids_input(), ids_input("attention_mask")]
+    nodes = [helper.make_node("If", ["use_cache_branch"], ["logits"], then_branch=branch("with_past", 0.5), else_branch=branch("without_past", 1.0))]
+    outputs = [logits_info]
+    for part in ("key", "value"):
+        name = f"past_key_values.0.{part}"
+        inputs.append(past_input(name, TensorProto.FLOAT16, heads, head_dim))
+        nodes.append(helper.make_node("Concat", [name, name], [f"present.0.{part}"], axis=2))
+        outputs.append(helper.make_tensor_value_info(f"present.0.{part}", TensorProto.FLOAT16, ["batch_size", heads, "total_sequence_length", head_dim]))
+    inputs.append(helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1]))
+    return helper.make_graph(nodes, "bigram_merged", inputs, outputs, [numpy_helper.from_array(table, "table")])
+
+
 def log_softmax(x):
     m = x.max(axis=-1, keepdims=True)
     return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
@@ -232,6 +300,8 @@ def main():
     table = bigram_table(VOCAB)
     save(bigram_graph(table), "bigram.onnx")
     save(window_graph(VOCAB), "window.onnx")
+    save(window_past_graph(VOCAB), "window_past.onnx")
+    save(bigram_merged_graph(table), "bigram_merged.onnx")
 
     train_ids = encode(TRAIN_TEXT, vocab, merges)
     counts = np.full((VOCAB, VOCAB), 0.1)
@@ -245,6 +315,11 @@ def main():
                            [numpy_helper.from_array(np.zeros(VOCAB, np.float32), "row")]), "bad_rank.onnx")
     save(bigram_graph(bigram_table(100), name="small_vocab"), "small_vocab.onnx")
     save(bigram_graph(bigram_table(VOCAB)[:20], inputs="x", name="no_input_ids"), "no_input_ids.onnx")
+    for name, extra in (("token_type_ids", ids_input("token_type_ids")),
+                        ("int_past", helper.make_tensor_value_info("past_key_values.0.key", TensorProto.INT64, ["batch_size", 2, "past_sequence_length", 4]))):
+        graph = bigram_graph(bigram_table(VOCAB)[:20], name=name)
+        graph.input.append(extra)
+        save(graph, f"{name}.onnx")
 
     with open(os.path.join(HERE, "sample.txt"), "w", encoding="utf-8", newline="\n") as f:
         f.write(TEST_TEXT)
