@@ -25,29 +25,20 @@ public sealed class ComparisonAccumulator
         CalibrationTest = new CalibrationBins(calibrationBins);
     }
 
-    private readonly List<float> _kl = [];
+    private readonly List<float> _klValues = [];
     private readonly List<float> _deltaPValues = [];
     private readonly SortedDictionary<int, TopKTotals> _topK = [];
-    private ExactSum _klSum;
-    private ExactSum _klSquared;
-    private ExactSum _reverseKlSum;
-    private ExactSum _reverseKlSquared;
-    private ExactSum _jsSum;
-    private ExactSum _jsSquared;
-    private ExactSum _tvSum;
-    private ExactSum _tvSquared;
-    private ExactSum _nllBase;
-    private ExactSum _nllBaseSquared;
-    private ExactSum _nllTest;
-    private ExactSum _nllTestSquared;
-    private ExactSum _lnRatio;
-    private ExactSum _lnRatioSquared;
+    private readonly MomentSums _kl = new("kl_sum", "kl_sq_sum");
+    private readonly MomentSums _js = new("js_sum", "js_sq_sum");
+    private readonly MomentSums _nllBase = new("nll_sum_base", "nll_sq_sum_base");
+    private readonly MomentSums _nllTest = new("nll_sum_test", "nll_sq_sum_test");
+    private readonly MomentSums _deltaP = new("delta_p_sum", "delta_p_sq_sum");
+    private readonly MomentSums _lnRatio = new("ln_ratio_sum", "ln_ratio_sq_sum");
+    private readonly MomentSums _reverseKl = new(ReverseKlNames.Sum, ReverseKlNames.Squares);
+    private readonly MomentSums _brierDifference = new(BrierDifferenceNames.Sum, BrierDifferenceNames.Squares);
+    private readonly MomentSums _tv = new(TotalVariationNames.Sum, TotalVariationNames.Squares);
     private ExactSum _nllCross;
-    private ExactSum _deltaP;
-    private ExactSum _deltaPSquared;
     private ExactSum _deltaPFourth;
-    private ExactSum _brierDifference;
-    private ExactSum _brierDifferenceSquared;
 
     /// <summary>True while every token's KL is held (percentiles are exact).</summary>
     public bool HasAllValues { get; private set; } = true;
@@ -62,56 +53,56 @@ public sealed class ComparisonAccumulator
     public long Tokens { get; private set; }
 
     /// <summary>Σ KL(base||test) over compared tokens (nats).</summary>
-    public double KlSum => _klSum.Value;
+    public double KlSum => _kl.Sum;
 
     /// <summary>Σ KL² (for the standard error of the mean).</summary>
-    public double KlSquaredSum => _klSquared.Value;
+    public double KlSquaredSum => _kl.Squares;
 
     /// <summary>
     /// False for totals restored from a partial of format version 4 or older, which did not record
     /// KL(test||base): the reverse KL is then unknown (NaN).
     /// </summary>
-    public bool HasReverseKl { get; private set; } = true;
+    public bool HasReverseKl => _reverseKl.Known;
 
     /// <summary>
     /// False where a token came without both Brier scores (totals restored from a partial of format
     /// version 6 or older): <see cref="MeanBrierDifference"/> is then unknown (NaN).
     /// </summary>
-    public bool HasBrierDifference { get; private set; } = true;
+    public bool HasBrierDifference => _brierDifference.Known;
 
     /// <summary>
     /// With targets: the mean per-token difference of the two models' Brier scores, test − base (the
     /// difference of <see cref="CalibrationBins.BrierScore"/> of <see cref="CalibrationTest"/> and
     /// <see cref="CalibrationBase"/>), summed token by token so that its standard error is the paired one.
     /// </summary>
-    public double MeanBrierDifference => HasBrierDifference ? _brierDifference.Value / Tokens : double.NaN;
+    public double MeanBrierDifference => _brierDifference.Mean(Tokens);
 
     /// <summary>The standard error of <see cref="MeanBrierDifference"/>, from the per-token differences (paired: much below either score's own).</summary>
-    public double MeanBrierDifferenceError => HasBrierDifference ? Uncertainty.Mean(_brierDifference.Value, _brierDifferenceSquared.Value, Tokens).Error : double.NaN;
+    public double MeanBrierDifferenceError => _brierDifference.MeanError(Tokens);
 
     /// <summary>Σ KL(test||base) over compared tokens (nats).</summary>
-    public double ReverseKlSum => HasReverseKl ? _reverseKlSum.Value : double.NaN;
+    public double ReverseKlSum => _reverseKl.Sum;
 
     /// <summary>Σ KL(test||base)².</summary>
-    public double ReverseKlSquaredSum => HasReverseKl ? _reverseKlSquared.Value : double.NaN;
+    public double ReverseKlSquaredSum => _reverseKl.Squares;
 
     /// <summary>Σ Jensen-Shannon divergence over compared tokens (nats).</summary>
-    public double JsSum => _jsSum.Value;
+    public double JsSum => _js.Sum;
 
     /// <summary>Σ JS² (for the standard error of the mean).</summary>
-    public double JsSquaredSum => _jsSquared.Value;
+    public double JsSquaredSum => _js.Squares;
 
     /// <summary>
     /// False for totals restored from a partial of format version 7 or older, which did not record
     /// the total variation: it is then unknown (NaN).
     /// </summary>
-    public bool HasTotalVariation { get; private set; } = true;
+    public bool HasTotalVariation => _tv.Known;
 
     /// <summary>Σ total variation distance ½Σ|p − q| over compared tokens.</summary>
-    public double TotalVariationSum => HasTotalVariation ? _tvSum.Value : double.NaN;
+    public double TotalVariationSum => _tv.Sum;
 
     /// <summary>Σ TV².</summary>
-    public double TotalVariationSquaredSum => HasTotalVariation ? _tvSquared.Value : double.NaN;
+    public double TotalVariationSquaredSum => _tv.Squares;
 
     /// <summary>Tokens where both models have the same argmax.</summary>
     public long SameTop1 { get; private set; }
@@ -129,25 +120,25 @@ public sealed class ComparisonAccumulator
     public CalibrationBins? CalibrationTest { get; private set; }
 
     /// <summary>Σ −log p_base(target) (nats).</summary>
-    public double NllSumBase => _nllBase.Value;
+    public double NllSumBase => _nllBase.Sum;
 
     /// <summary>Σ (−log p_base(target))².</summary>
-    public double NllSquaredSumBase => _nllBaseSquared.Value;
+    public double NllSquaredSumBase => _nllBase.Squares;
 
     /// <summary>Σ −log p_test(target) (nats).</summary>
-    public double NllSumTest => _nllTest.Value;
+    public double NllSumTest => _nllTest.Sum;
 
     /// <summary>Σ (−log p_test(target))².</summary>
-    public double NllSquaredSumTest => _nllTestSquared.Value;
+    public double NllSquaredSumTest => _nllTest.Squares;
 
     /// <summary>Σ nll_base·nll_test (for the correlation of the two models' per-token NLL).</summary>
     public double NllCrossSum => _nllCross.Value;
 
     /// <summary>Σ (p_test(y) - p_base(y)).</summary>
-    public double DeltaPSum => _deltaP.Value;
+    public double DeltaPSum => _deltaP.Sum;
 
     /// <summary>Σ Δp².</summary>
-    public double DeltaPSquaredSum => _deltaPSquared.Value;
+    public double DeltaPSquaredSum => _deltaP.Squares;
 
     /// <summary>Σ Δp⁴ (for the standard error of RMS Δp).</summary>
     public double DeltaPFourthSum => _deltaPFourth.Value;
@@ -165,7 +156,7 @@ public sealed class ComparisonAccumulator
     public double MeanTotalVariation => TotalVariationSum / Tokens;
 
     /// <summary>Standard error of <see cref="MeanTotalVariation"/> (and of <see cref="AcceptanceRate"/>).</summary>
-    public double MeanTotalVariationError => HasTotalVariation ? Uncertainty.Mean(TotalVariationSum, TotalVariationSquaredSum, Tokens).Error : double.NaN;
+    public double MeanTotalVariationError => _tv.MeanError(Tokens);
 
     /// <summary>
     /// 1 − <see cref="MeanTotalVariation"/>: the expected share of tokens drafted by the test model
@@ -190,13 +181,13 @@ public sealed class ComparisonAccumulator
     public double RmsDeltaP => Math.Sqrt(DeltaPSquaredSum / Tokens);
 
     /// <summary>Standard error of <see cref="MeanKl"/>.</summary>
-    public double MeanKlError => Uncertainty.Mean(KlSum, KlSquaredSum, Tokens).Error;
+    public double MeanKlError => _kl.MeanError(Tokens);
 
     /// <summary>Standard error of <see cref="MeanReverseKl"/>.</summary>
-    public double MeanReverseKlError => HasReverseKl ? Uncertainty.Mean(ReverseKlSum, ReverseKlSquaredSum, Tokens).Error : double.NaN;
+    public double MeanReverseKlError => _reverseKl.MeanError(Tokens);
 
     /// <summary>Standard error of <see cref="MeanJs"/>.</summary>
-    public double MeanJsError => Uncertainty.Mean(JsSum, JsSquaredSum, Tokens).Error;
+    public double MeanJsError => _js.MeanError(Tokens);
 
     /// <summary>sqrt(f(1 − f)/(n − 1)) of the same-top-1 fraction.</summary>
     public double SameTop1FractionError => Uncertainty.Fraction(SameTop1, Tokens);
@@ -216,10 +207,10 @@ public sealed class ComparisonAccumulator
     /// log q − log p formed without cancellation (the difference of the two NLL sums had no correct
     /// digit for near-identical models: −2.0e-7 for −8.8e-8).
     /// </summary>
-    public double MeanLnPerplexityRatio => _lnRatio.Value / Tokens;
+    public double MeanLnPerplexityRatio => _lnRatio.Mean(Tokens);
 
     /// <summary>Its standard error, from the per-token differences themselves.</summary>
-    public double MeanLnPerplexityRatioError => Uncertainty.Mean(_lnRatio.Value, _lnRatioSquared.Value, Tokens).Error;
+    public double MeanLnPerplexityRatioError => _lnRatio.MeanError(Tokens);
 
     /// <summary>PPL(test)/PPL(base).</summary>
     public double PerplexityRatio => Math.Exp(MeanLnPerplexityRatio);
@@ -248,7 +239,7 @@ public sealed class ComparisonAccumulator
     }
 
     /// <summary>Standard error of <see cref="MeanDeltaP"/>.</summary>
-    public double MeanDeltaPError => Uncertainty.Mean(DeltaPSum, DeltaPSquaredSum, Tokens).Error;
+    public double MeanDeltaPError => _deltaP.MeanError(Tokens);
 
     /// <summary>SE of RMS Δp: SE(mean Δp²)/(2·RMS), as llama.cpp propagates it.</summary>
     public double RmsDeltaPError => 0.5 / RmsDeltaP * Uncertainty.Mean(DeltaPSquaredSum, DeltaPFourthSum, Tokens).Error;
@@ -272,35 +263,29 @@ public sealed class ComparisonAccumulator
     private double LnPerplexityCovariance => Uncertainty.CovarianceOfMeans(NllSumTest, NllSumBase, NllCrossSum, Tokens);
 
     /// <summary>The per-token KL values added so far, in order.</summary>
-    public IReadOnlyList<float> KlValues => _kl;
+    public IReadOnlyList<float> KlValues => _klValues;
 
-    /// <summary>The names of the reverse KL's exact sums, which partials before format version 5 lack.</summary>
-    internal static readonly string[] ReverseKlSumNames = ["reverse_kl_sum", "reverse_kl_sq_sum"];
+    private static readonly (string Sum, string Squares) ReverseKlNames = ("reverse_kl_sum", "reverse_kl_sq_sum");
+    private static readonly (string Sum, string Squares) BrierDifferenceNames = ("brier_diff_sum", "brier_diff_sq_sum");
+    private static readonly (string Sum, string Squares) TotalVariationNames = ("tv_sum", "tv_sq_sum");
 
-    /// <summary>The names of the total variation's exact sums, which partials before format version 8 lack.</summary>
-    internal static readonly string[] TotalVariationSumNames = ["tv_sum", "tv_sq_sum"];
-
-    /// <summary>The names of the paired Brier difference's exact sums, which partials before format version 7 lack.</summary>
-    internal static readonly string[] BrierDifferenceSumNames = ["brier_diff_sum", "brier_diff_sq_sum"];
-
-    /// <summary>Sums that partials carry only from a format version on (before it the measure is unknown).</summary>
-    private static readonly (string[] Names, int Since)[] LaterSums =
-        [(ReverseKlSumNames, 5), (BrierDifferenceSumNames, 7), (TotalVariationSumNames, 8)];
+    /// <summary>Measures whose sums partials carry only from a format version on (before it the measure is unknown).</summary>
+    private static readonly ((string Sum, string Squares) Names, int Since)[] LaterSums =
+        [(ReverseKlNames, 5), (BrierDifferenceNames, 7), (TotalVariationNames, 8)];
 
     /// <summary>Whether a partial of format <paramref name="version"/> carries the exact sum <paramref name="name"/>.</summary>
     internal static bool SumKnownIn(string name, int version) =>
-        LaterSums.All(later => version >= later.Since || !later.Names.Contains(name));
+        LaterSums.All(later => version >= later.Since || (name != later.Names.Sum && name != later.Names.Squares));
 
-    /// <summary>The exact sums by their partial-file names, in a fixed order (the reverse KL's only where it is known).</summary>
+    /// <summary>Every measure summed with its squares, in the order partials list them.</summary>
+    private MomentSums[] Moments => [_kl, _js, _nllBase, _nllTest, _deltaP, _lnRatio, _reverseKl, _brierDifference, _tv];
+
+    /// <summary>The exact sums by their partial-file names, in a fixed order (a later measure's only where it is known).</summary>
     internal IEnumerable<(string Name, ExactSum Sum)> ExactSums =>
     [
-        ("kl_sum", _klSum), ("kl_sq_sum", _klSquared), ("js_sum", _jsSum), ("js_sq_sum", _jsSquared),
-        ("nll_sum_base", _nllBase), ("nll_sq_sum_base", _nllBaseSquared), ("nll_sum_test", _nllTest),
-        ("nll_sq_sum_test", _nllTestSquared), ("nll_cross_sum", _nllCross), ("delta_p_sum", _deltaP),
-        ("delta_p_sq_sum", _deltaPSquared), ("delta_p_4_sum", _deltaPFourth), ("ln_ratio_sum", _lnRatio), ("ln_ratio_sq_sum", _lnRatioSquared),
-        .. HasReverseKl ? new[] { (ReverseKlSumNames[0], _reverseKlSum), (ReverseKlSumNames[1], _reverseKlSquared) } : [],
-        .. HasBrierDifference ? new[] { (BrierDifferenceSumNames[0], _brierDifference), (BrierDifferenceSumNames[1], _brierDifferenceSquared) } : [],
-        .. HasTotalVariation ? new[] { (TotalVariationSumNames[0], _tvSum), (TotalVariationSumNames[1], _tvSquared) } : [],
+        .. _kl.Named, .. _js.Named, .. _nllBase.Named, .. _nllTest.Named, ("nll_cross_sum", _nllCross),
+        .. _deltaP.Named, ("delta_p_4_sum", _deltaPFourth), .. _lnRatio.Named,
+        .. _reverseKl.Named, .. _brierDifference.Named, .. _tv.Named,
     ];
 
     /// <summary>
@@ -308,7 +293,7 @@ public sealed class ComparisonAccumulator
     /// sketch (see <see cref="LogHistogram"/> for its error).
     /// </summary>
     public IReadOnlyList<(string Name, double Value)> KlPercentiles() => HasAllValues
-        ? Percentiles.Compute(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_kl))
+        ? Percentiles.Compute(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_klValues))
         : [.. Percentiles.Standard.Select(s => (s.Name, KlSketch.Percentile(s.Percent)))];
 
     /// <summary>
@@ -320,7 +305,7 @@ public sealed class ComparisonAccumulator
         : [.. Percentiles.DeltaP.Select(s => (s.Name, DeltaPSketch.Percentile(s.Percent)))];
 
     /// <summary>Rebuilds totals saved by a shard, exactly (values are not saved: percentiles come from the sketch).</summary>
-    /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum; without <see cref="ReverseKlSumNames"/> the reverse KL is unknown, without <see cref="BrierDifferenceSumNames"/> the Brier difference, without <see cref="TotalVariationSumNames"/> the total variation.</param>
+    /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum; without the sums of a measure of <see cref="LaterSums"/> (the reverse KL, the Brier difference, the total variation) that measure is unknown.</param>
     /// <param name="calibration">Both models' calibration bins (with targets, from format version 5), or null where the partial has none.</param>
     internal static ComparisonAccumulator Restore(long tokens, long sameTop1, bool hasTargets,
         IReadOnlyDictionary<string, ExactSum> sums, LogHistogram sketch, LinearHistogram deltaPSketch,
@@ -348,68 +333,49 @@ public sealed class ComparisonAccumulator
             throw new ArgumentException($"the KL sketch holds {sketch.Count} values for {tokens} tokens.", nameof(sketch));
         }
 
-        if (sums.TryGetValue(TotalVariationSumNames[0], out var tvSum))
-        {
-            // Each token's TV is in [0, 1]; a float32 row sum may miss 1 by a few ulps either way
-            // (disjoint supports: 1.0000002 at 65557 entries; 0.9999965 to 1 over 260 rows of 100003),
-            // so the bound has room for that.
-            double most = tokens * (1 + 1e-4);
-            double tvSquared = sums.GetValueOrDefault(TotalVariationSumNames[1]).Value;
-            if (!(tvSum.Value >= 0 && tvSum.Value <= most && tvSquared >= 0 && tvSquared <= most))
-            {
-                throw new ArgumentException($"the total variation sums ({tvSum.Value:R}, {tvSquared:R}) lie outside [0, {tokens}] for {tokens} tokens.", nameof(sums));
-            }
-        }
-
-        return new ComparisonAccumulator
+        var restored = new ComparisonAccumulator
         {
             Tokens = tokens,
             SameTop1 = sameTop1,
             HasTargets = hasTargets,
-            _klSum = sums["kl_sum"],
-            _klSquared = sums["kl_sq_sum"],
-            _jsSum = sums["js_sum"],
-            _jsSquared = sums["js_sq_sum"],
-            _nllBase = sums["nll_sum_base"],
-            _nllBaseSquared = sums["nll_sq_sum_base"],
-            _nllTest = sums["nll_sum_test"],
-            _nllTestSquared = sums["nll_sq_sum_test"],
             _nllCross = sums["nll_cross_sum"],
-            _deltaP = sums["delta_p_sum"],
-            _deltaPSquared = sums["delta_p_sq_sum"],
             _deltaPFourth = sums["delta_p_4_sum"],
-            _lnRatio = sums["ln_ratio_sum"],
-            _lnRatioSquared = sums["ln_ratio_sq_sum"],
-            HasReverseKl = sums.ContainsKey(ReverseKlSumNames[0]),
-            _reverseKlSum = sums.GetValueOrDefault(ReverseKlSumNames[0]),
-            _reverseKlSquared = sums.GetValueOrDefault(ReverseKlSumNames[1]),
-            HasBrierDifference = sums.ContainsKey(BrierDifferenceSumNames[0]),
-            _brierDifference = sums.GetValueOrDefault(BrierDifferenceSumNames[0]),
-            _brierDifferenceSquared = sums.GetValueOrDefault(BrierDifferenceSumNames[1]),
-            HasTotalVariation = sums.ContainsKey(TotalVariationSumNames[0]),
-            _tvSum = sums.GetValueOrDefault(TotalVariationSumNames[0]),
-            _tvSquared = sums.GetValueOrDefault(TotalVariationSumNames[1]),
             KlSketch = sketch,
             DeltaPSketch = deltaPSketch,
             CalibrationBase = calibration?.Base,
             CalibrationTest = calibration?.Test,
             HasAllValues = tokens == 0,
         };
+        foreach (var moments in restored.Moments)
+        {
+            moments.Restore(sums);
+            if (!moments.Known && !LaterSums.Any(later => later.Names.Sum == moments.SumName))
+            {
+                throw new ArgumentException($"the sums have no {moments.SumName}.", nameof(sums));
+            }
+        }
+
+        // Each token's TV is in [0, 1]; a float32 row sum may miss 1 by a few ulps either way
+        // (disjoint supports: 1.0000002 at 65557 entries; 0.9999965 to 1 over 260 rows of 100003),
+        // so the bound has room for that.
+        double most = tokens * (1 + 1e-4);
+        if (restored._tv.Known && !(restored._tv.Sum is >= 0 && restored._tv.Sum <= most && restored._tv.Squares >= 0 && restored._tv.Squares <= most))
+        {
+            throw new ArgumentException($"the total variation sums ({restored._tv.Sum:R}, {restored._tv.Squares:R}) lie outside [0, {tokens}] for {tokens} tokens.", nameof(sums));
+        }
+
+        return restored;
     }
 
     internal void AddToken(float kl, float reverseKl, float js, float tv, bool sameTop1)
     {
         Tokens++;
-        _klSum.Add(kl);
-        _klSquared.Add((double)kl * kl);
-        _reverseKlSum.Add(reverseKl);
-        _reverseKlSquared.Add((double)reverseKl * reverseKl);
-        _jsSum.Add(js);
-        _jsSquared.Add((double)js * js);
-        _tvSum.Add(tv);
-        _tvSquared.Add((double)tv * tv);
-        SameTop1 += sameTop1 ? 1 : 0;
         _kl.Add(kl);
+        _reverseKl.Add(reverseKl);
+        _js.Add(js);
+        _tv.Add(tv);
+        SameTop1 += sameTop1 ? 1 : 0;
+        _klValues.Add(kl);
         KlSketch.Add(kl);
     }
 
@@ -439,16 +405,11 @@ public sealed class ComparisonAccumulator
     {
         HasTargets = true;
         _nllBase.Add(nllBase);
-        _nllBaseSquared.Add((double)nllBase * nllBase);
         _nllTest.Add(nllTest);
-        _nllTestSquared.Add((double)nllTest * nllTest);
         _nllCross.Add((double)nllBase * nllTest);
-        double lnRatio = double.IsFinite(logRatio) ? -(double)logRatio : (double)nllTest - nllBase;
-        _lnRatio.Add(lnRatio);
-        _lnRatioSquared.Add(lnRatio * lnRatio);
+        _lnRatio.Add(double.IsFinite(logRatio) ? -(double)logRatio : (double)nllTest - nllBase);
         double delta = DeltaP(nllBase, nllTest, logRatio);
         _deltaP.Add(delta);
-        _deltaPSquared.Add(delta * delta);
         _deltaPFourth.Add(delta * delta * delta * delta);
         _deltaPValues.Add((float)delta);
         DeltaPSketch.Add(delta);
@@ -470,9 +431,12 @@ public sealed class ComparisonAccumulator
         CalibrationBase?.Add(confidenceBase, correctBase, brierBase);
         CalibrationTest?.Add(confidenceTest, correctTest, brierTest);
         double difference = brierTest - brierBase;
-        HasBrierDifference &= !double.IsNaN(difference);
+        if (double.IsNaN(difference))
+        {
+            _brierDifference.Forget();
+        }
+
         _brierDifference.Add(difference);
-        _brierDifferenceSquared.Add(difference * difference);
     }
 
     /// <summary>Adds another accumulator's totals, values and sketches (a chunk or shard of the same run).</summary>
@@ -485,38 +449,24 @@ public sealed class ComparisonAccumulator
         HasTargets |= other.HasTargets;
         CalibrationBase = Merged(CalibrationBase, other.CalibrationBase);
         CalibrationTest = Merged(CalibrationTest, other.CalibrationTest);
-        _klSum.Add(in other._klSum);
-        _klSquared.Add(in other._klSquared);
-        HasReverseKl &= other.HasReverseKl;
-        _reverseKlSum.Add(in other._reverseKlSum);
-        _reverseKlSquared.Add(in other._reverseKlSquared);
-        _jsSum.Add(in other._jsSum);
-        _jsSquared.Add(in other._jsSquared);
-        HasTotalVariation &= other.HasTotalVariation;
-        _tvSum.Add(in other._tvSum);
-        _tvSquared.Add(in other._tvSquared);
-        _nllBase.Add(in other._nllBase);
-        _nllBaseSquared.Add(in other._nllBaseSquared);
-        _nllTest.Add(in other._nllTest);
-        _nllTestSquared.Add(in other._nllTestSquared);
-        _lnRatio.Add(in other._lnRatio);
-        _lnRatioSquared.Add(in other._lnRatioSquared);
-        _nllCross.Add(in other._nllCross);
-        _deltaP.Add(in other._deltaP);
-        _deltaPSquared.Add(in other._deltaPSquared);
-        _deltaPFourth.Add(in other._deltaPFourth);
-        HasBrierDifference &= other.HasBrierDifference;
-        _brierDifference.Add(in other._brierDifference);
-        _brierDifferenceSquared.Add(in other._brierDifferenceSquared);
-        foreach (var (k, t) in other._topK)
+        var mine = Moments;
+        var theirs = other.Moments;
+        for (int i = 0; i < mine.Length; i++)
         {
-            var mine = TopKOf(k);
-            mine.Overlap.Add(in t.Overlap);
-            mine.OverlapSquared.Add(in t.OverlapSquared);
-            mine.TopOneIn += t.TopOneIn;
+            mine[i].Merge(theirs[i]);
         }
 
-        _kl.AddRange(other._kl);
+        _nllCross.Add(in other._nllCross);
+        _deltaPFourth.Add(in other._deltaPFourth);
+        foreach (var (k, t) in other._topK)
+        {
+            var totals = TopKOf(k);
+            totals.Overlap.Add(in t.Overlap);
+            totals.OverlapSquared.Add(in t.OverlapSquared);
+            totals.TopOneIn += t.TopOneIn;
+        }
+
+        _klValues.AddRange(other._klValues);
         _deltaPValues.AddRange(other._deltaPValues);
         DeltaPSketch.Merge(other.DeltaPSketch);
         HasAllValues &= other.HasAllValues;
