@@ -52,6 +52,14 @@ internal sealed class LogitsBuffer
 
     public int Length { get; set; }
 
+    /// <summary>The value at <paramref name="index"/>, as a float.</summary>
+    public float this[int index] => Type switch
+    {
+        ScalarType.Float32 => _float32![index],
+        ScalarType.Float16 => (float)_float16![index],
+        _ => BitConverter.Int32BitsToSingle(_bfloat16![index] << 16),
+    };
+
     public bool Holds(int window) => FirstWindow >= 0 && window >= FirstWindow && window < FirstWindow + Windows;
 
     /// <summary>Points <paramref name="block"/> at <paramref name="rows"/> rows of logits from <paramref name="position"/> of <paramref name="window"/>.</summary>

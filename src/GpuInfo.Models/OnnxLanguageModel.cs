@@ -123,7 +123,9 @@ public sealed class OnnxLanguageModel : IDisposable
                 throw new InvalidFileException(path, $"output {output} leaves the vocabulary axis unsized ({meta.SymbolicDimensions[2]}); export it with a fixed vocabulary.");
             }
 
-            return new OnnxLanguageModel(path, bytes, session, inputs, output, meta.ElementDataType, vocab, provider);
+            var model = new OnnxLanguageModel(path, bytes, session, inputs, output, meta.ElementDataType, vocab, provider);
+            model.CheckCausal();
+            return model;
         }
         catch
         {
@@ -157,6 +159,51 @@ public sealed class OnnxLanguageModel : IDisposable
             {
                 input.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs two windows that share their first token and differ in the next ones: a causal LM's
+    /// logits for that first token cannot tell them apart. One that attends to later tokens (a
+    /// bidirectional model, or a decoder exported to take one token at a time after its cache, as
+    /// optimum's legacy decoder_with_past_model.onnx of a Llama, which builds no causal mask for
+    /// longer inputs) would score every token with its future in view: refused, naming the file.
+    /// </summary>
+    private void CheckCausal()
+    {
+        const int Length = 4;
+        if (Vocab < 2)
+        {
+            return;
+        }
+
+        int[] ids = [.. new[] { 1, 2, 3, 4, 1, 5, 6, 7 }.Select(id => id % Vocab)];
+        var buffer = new LogitsBuffer(Type, 2L * Length * Vocab);
+        try
+        {
+            Run(ids, [0, Length], Length, buffer);
+        }
+        catch (OnnxRuntimeException)
+        {
+            return; // the windows the run asks for will fail with their own message
+        }
+
+        double difference = 0, largest = 0;
+        for (int v = 0; v < Vocab; v++)
+        {
+            float a = buffer[v], b = buffer[(Length * Vocab) + v];
+            difference = Math.Max(difference, Math.Abs((double)a - b));
+            largest = Math.Max(largest, Math.Max(Math.Abs(a), Math.Abs(b)));
+        }
+
+        // Causal exports read exactly 0 here (optimum's GPT-2 and Llama, every export kind); the
+        // Llama decoder_with_past 0.39 of logits up to 0.54. The tolerance leaves a 16-bit output
+        // a few units in its last place.
+        double unit = Type switch { ScalarType.BFloat16 => 1.0 / 128, ScalarType.Float16 => 1.0 / 1024, _ => 1.0 / 8388608 };
+        double tolerance = Math.Max(1e-3, 4 * unit) * Math.Max(1, largest);
+        if (!(difference <= tolerance))
+        {
+            throw new InvalidFileException(Path, $"is not causal as run here: its logits for a window's first token change by up to {difference:G3} (of logits up to {largest:G3}) with the tokens after it, so every token would be scored with its future in view; a bidirectional model cannot be scored, nor a decoder exported to take one token at a time after its cache (optimum's legacy decoder_with_past_model.onnx): use the export's model.onnx or decoder_model_merged.onnx (optimum-cli export onnx --task text-generation-with-past).");
         }
     }
 

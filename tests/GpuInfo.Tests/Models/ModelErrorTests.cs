@@ -17,6 +17,7 @@ public sealed class ModelErrorTests
     [InlineData("small_vocab.onnx", "vocabulary 100")]
     [InlineData("no_input_ids.onnx", "no input named input_ids")]
     [InlineData("token_type_ids.onnx", "needs the input token_type_ids, which is not fed here")]
+    [InlineData("noncausal.onnx", "is not causal as run here")]
     [InlineData("int_past.onnx", "input past_key_values.0.key is Int64 of rank 4; expected a float32, float16 or bfloat16 KV cache")]
     [InlineData("junk.onnx", "not an ONNX model")]
     [InlineData("missing.onnx", "no such model file")]

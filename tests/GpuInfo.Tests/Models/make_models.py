@@ -22,7 +22,8 @@ Everything is deterministic: rerunning it rewrites the same files. What it write
   twins' only when the past is empty and use_cache_branch false, as on a first step.
 - bad_rank.onnx (logits [B, S]), small_vocab.onnx (vocabulary 100 < the tokenizer's 300),
   no_input_ids.onnx (its input is called "x"), token_type_ids.onnx (an input gpuinfo does not feed),
-  int_past.onnx (an int64 past_key_values.0.key): malformed models for the error tests.
+  int_past.onnx (an int64 past_key_values.0.key), noncausal.onnx (window.onnx's running mean taken
+  over the tokens after each position): malformed models for the error tests.
 - sample.txt (TEST_TEXT), sample_tokens.npy (its ids under this script's BPE, which the .NET
   tokenizer must reproduce), and golden.json: sums of NLL over sample_tokens for each model and
   (context, stride), evaluated here in float64 with the Hugging Face sliding-window protocol.
@@ -197,6 +198,17 @@ def past_input(name, elem, heads, head_dim):
     return helper.make_tensor_value_info(name, elem, ["batch_size", heads, "past_sequence_length", head_dim])
 
 
+def noncausal_graph(vocab):
+    """window.onnx with its running mean taken over the tokens after each position instead (CumSum
+    reverse): a model that sees the future, which gpuinfo must refuse."""
+    graph = window_graph(vocab)
+    for node in graph.node:
+        if node.op_type == "CumSum":
+            node.attribute.append(helper.make_attribute("reverse", 1))
+    graph.name = "noncausal"
+    return graph
+
+
 def window_past_graph(vocab, layers=2, heads=2):
     """window.onnx as optimum exports a decoder with its KV cache (text-generation-with-past): it also
     takes past_key_values.{i}.key/value [batch, heads, past, head_dim] (float32) and returns
@@ -302,6 +314,7 @@ def main():
     save(window_graph(VOCAB), "window.onnx")
     save(window_past_graph(VOCAB), "window_past.onnx")
     save(bigram_merged_graph(table), "bigram_merged.onnx")
+    save(noncausal_graph(VOCAB), "noncausal.onnx")
 
     train_ids = encode(TRAIN_TEXT, vocab, merges)
     counts = np.full((VOCAB, VOCAB), 0.1)
