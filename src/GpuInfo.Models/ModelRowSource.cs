@@ -104,7 +104,7 @@ public sealed class ModelRowSource : RowSource
             ["tokens_sha256"] = _tokensHash.Value,
             ["tokenizer"] = TokenizerLabel(_text.Tokenizer),
         };
-        return new SourceDescription("onnx-model", Rows, Vocab, Type, Values, [_model.Fingerprint], settings);
+        return new SourceDescription("onnx-model", Rows, Vocab, Type, Values, [.. _model.Fingerprints], settings);
     }
 
     /// <summary>Chunks end where a window's rows do, so each lies in one window's logits.</summary>

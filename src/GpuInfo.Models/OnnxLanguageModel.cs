@@ -14,14 +14,14 @@ namespace GpuInfo.Models;
 /// </summary>
 public sealed class OnnxLanguageModel : IDisposable
 {
-    /// <summary>Partials fingerprint a model by its size, the SHA-256 of its first MiB (graph and first weights) and a sample of the rest, not all of it.</summary>
+    /// <summary>Partials fingerprint a model (and each file of its external data) by its size, the SHA-256 of its first MiB (graph and first weights) and a sample of the rest, not all of it.</summary>
     private const long FingerprintBytes = 1L << 20;
 
     private readonly InferenceSession _session;
     private readonly ModelInputs _inputs;
     private readonly string _output;
     private readonly TensorElementType _outputType;
-    private readonly Lazy<FileFingerprint> _fingerprint;
+    private readonly Lazy<IReadOnlyList<FileFingerprint>> _fingerprints;
     private long _runTicks;
 
     private OnnxLanguageModel(string path, byte[]? bytes, InferenceSession session, ModelInputs inputs, string output, TensorElementType outputType, int vocab, string provider)
@@ -33,9 +33,7 @@ public sealed class OnnxLanguageModel : IDisposable
         _outputType = outputType;
         Vocab = vocab;
         Provider = provider;
-        _fingerprint = new(() => bytes is null
-            ? FileFingerprint.Of("model", path, Math.Min(new FileInfo(path).Length, FingerprintBytes))
-            : FileFingerprint.Of("model", path, bytes, FingerprintBytes));
+        _fingerprints = new(() => bytes is null ? OfFile(path) : [FileFingerprint.Of("model", path, bytes, FingerprintBytes)]);
         Type = outputType switch
         {
             TensorElementType.Float16 => ScalarType.Float16,
@@ -93,8 +91,18 @@ public sealed class OnnxLanguageModel : IDisposable
         return Create(name, model, o);
     }
 
-    /// <summary>How partials identify the model.</summary>
-    internal FileFingerprint Fingerprint => _fingerprint.Value;
+    /// <summary>How partials identify the model: its file, and the files of its external data.</summary>
+    internal IReadOnlyList<FileFingerprint> Fingerprints => _fingerprints.Value;
+
+    private static FileFingerprint[] OfFile(string path)
+    {
+        string folder = System.IO.Path.GetDirectoryName(path) ?? "";
+        return
+        [
+            FileFingerprint.Of("model", path, FingerprintBytes),
+            .. OnnxExternalData.Locations(path).Select(location => FileFingerprint.Of("model-data", System.IO.Path.Combine(folder, location), FingerprintBytes)),
+        ];
+    }
 
     private static OnnxLanguageModel Create(string path, byte[]? bytes, OnnxModelOptions o)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using GpuInfo.Formats;
 
 namespace GpuInfo.Corpus;
@@ -67,6 +68,21 @@ internal static class PartialMerge
         return new CorpusPartial(first.Measure, first.Sources, first.Options, Shard.All, 0, rowCount, evaluation, comparison, withoutTarget, count, version: first.Version);
     }
 
+    /// <summary>" (its model-data file x.onnx_data)" where <paramref name="key"/> is a field of a source's file, which the key names only by index.</summary>
+    private static string WhichFile(string key, CorpusPartial p)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(key, @"^sources\[(\d+)\]\.files\[(\d+)\]\.");
+        if (!match.Success)
+        {
+            return "";
+        }
+
+        int source = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), file = int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture);
+        return source < p.Sources.Count && file < p.Sources[source].Files.Count
+            ? $" (its {p.Sources[source].Files[file].Role} file {p.Sources[source].Files[file].Path})"
+            : "";
+    }
+
     private static void Check(CorpusPartial p, string name, CorpusPartial first, SortedDictionary<string, string> identity, int index)
     {
         string firstName = first.Origin ?? "partial #0";
@@ -96,7 +112,7 @@ internal static class PartialMerge
             string a = identity.GetValueOrDefault(key, "(none)"), b = other.GetValueOrDefault(key, "(none)");
             if (a != b)
             {
-                throw new InvalidFileException(name, $"{key} is {b} here but {a} in {firstName}: partials of different sources or options cannot be merged.");
+                throw new InvalidFileException(name, $"{key}{WhichFile(key, p)} is {b} here but {a} in {firstName}{WhichFile(key, first)}: partials of different sources or options cannot be merged.");
             }
         }
 

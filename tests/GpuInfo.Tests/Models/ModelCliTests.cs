@@ -1,3 +1,4 @@
+using GpuInfo.Cli;
 using GpuInfo.Models;
 using GpuInfo.Tests.Cli;
 using GpuInfo.Tests.Formats;
@@ -32,6 +33,28 @@ public sealed class ModelCliTests
         {
             Assert.NotNull(one[key]);
         }
+    }
+
+    /// <summary>
+    /// Two models of one architecture with their weights in external data share the graph file byte
+    /// for byte: the partials fingerprint the data file too, so their shards do not merge.
+    /// </summary>
+    [Fact]
+    public void Shards_of_two_models_that_differ_only_in_their_external_data_do_not_merge()
+    {
+        using var dir = new TempDir();
+        string a = ModelFiles.Path("external_a/window.onnx"), b = ModelFiles.Path("external_b/window.onnx");
+        Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
+        foreach (var (model, part) in new[] { (a, "0"), (a, "1"), (a, "2"), (b, "2") })
+        {
+            CliRunner.Json(["perplexity", "--model", model, .. Text, "--shard", $"{part}/3", "--partial", dir.File($"{part}-{(model == a ? "a" : "b")}.json")]);
+        }
+
+        var merged = CliRunner.Json("merge", dir.File("0-a.json"), dir.File("1-a.json"), dir.File("2-a.json"));
+        Assert.Equal(CliRunner.Json(["perplexity", "--model", a, .. Text])["mean_nll"]!.ToJsonString(), merged["mean_nll"]!.ToJsonString());
+        var (code, _, stderr) = CliRunner.Run("merge", dir.File("0-a.json"), dir.File("1-a.json"), dir.File("2-b.json"));
+        Assert.Equal(ExitCode.BadData, code);
+        Assert.Contains($"its model-data file {Path.Combine(Path.GetDirectoryName(b)!, "window.onnx_data")}", stderr, StringComparison.Ordinal);
     }
 
     /// <summary>A model exported with its KV cache (optimum's default) scores as its twin without one: compare-models reads no divergence, and perplexity's figures are the same.</summary>

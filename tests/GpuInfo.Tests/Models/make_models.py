@@ -20,6 +20,8 @@ Everything is deterministic: rerunning it rewrites the same files. What it write
 - window_past.onnx, bigram_merged.onnx: the two as optimum exports them with a KV cache (a model with
   past_key_values inputs; a merged decoder with an If on use_cache_branch), whose logits equal their
   twins' only when the past is empty and use_cache_branch false, as on a first step.
+- external_a/ and external_b/: window.onnx with its weights in window.onnx_data (as every model over
+  2 GB keeps them), seeded 17 (window.onnx's own) and 18: two graph files alike byte for byte.
 - bad_rank.onnx (logits [B, S]), small_vocab.onnx (vocabulary 100 < the tokenizer's 300),
   no_input_ids.onnx (its input is called "x"), token_type_ids.onnx (an input gpuinfo does not feed),
   int_past.onnx (an int64 past_key_values.0.key), noncausal.onnx (window.onnx's running mean taken
@@ -145,11 +147,15 @@ def bigram_table(vocab):
     return (3.0 * np.sin(0.37 * i + 1.3 * j) + np.mod(7 * i + 13 * j, 17) / 5.0 - 0.004 * j).astype(np.float32)
 
 
-def save(graph, name, folder=HERE):
+def save(graph, name, folder=HERE, external_data=None):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="gpuinfo make_models.py")
     model.ir_version = 8
     onnx.checker.check_model(model)
-    onnx.save(model, os.path.join(folder, name))
+    os.makedirs(folder, exist_ok=True)
+    if external_data:
+        onnx.save(model, os.path.join(folder, name), save_as_external_data=True, all_tensors_to_one_file=True, location=external_data, size_threshold=1024)
+    else:
+        onnx.save(model, os.path.join(folder, name))
 
 
 def ids_input(name="input_ids"):
@@ -173,8 +179,8 @@ def window_weights(vocab, dim=16, positions=64, seed=17):
             rng.normal(0, 0.5, (vocab,)).astype(np.float32))
 
 
-def window_graph(vocab):
-    e, p, w, c = window_weights(vocab)
+def window_graph(vocab, seed=17):
+    e, p, w, c = window_weights(vocab, seed=seed)
     nodes = [
         helper.make_node("Gather", ["embed", "input_ids"], ["x"], axis=0),                  # [B,S,d]
         helper.make_node("Cast", ["attention_mask"], ["mask"], to=TensorProto.FLOAT),       # [B,S]
@@ -315,6 +321,8 @@ def main():
     save(window_past_graph(VOCAB), "window_past.onnx")
     save(bigram_merged_graph(table), "bigram_merged.onnx")
     save(noncausal_graph(VOCAB), "noncausal.onnx")
+    for folder, seed in (("external_a", 17), ("external_b", 18)):
+        save(window_graph(VOCAB, seed), "window.onnx", os.path.join(HERE, folder), external_data="window.onnx_data")
 
     train_ids = encode(TRAIN_TEXT, vocab, merges)
     counts = np.full((VOCAB, VOCAB), 0.1)
