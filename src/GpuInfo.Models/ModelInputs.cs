@@ -11,8 +11,9 @@ namespace GpuInfo.Models;
 /// cache (optimum's default for decoders, text-generation-with-past) also takes
 /// <c>past_key_values.*</c> (or <c>past.*</c>): each is fed empty, its sequence axis 0, as
 /// optimum and transformers.js feed a first step, so every window is scored from its own tokens
-/// alone; a merged decoder's <c>use_cache_branch</c> is fed false. Any other input (token type ids)
-/// is refused naming it.
+/// alone; a merged decoder's <c>use_cache_branch</c> is fed false, and <c>logits_to_keep</c> (or
+/// <c>num_logits_to_keep</c>) 0, which in transformers keeps every position's logits. Any other
+/// input (token type ids) is refused naming it.
 /// </summary>
 internal sealed class ModelInputs
 {
@@ -20,6 +21,7 @@ internal sealed class ModelInputs
     public const string Mask = "attention_mask";
     public const string Positions = "position_ids";
     public const string CacheBranch = "use_cache_branch";
+    public const string LogitsToKeep = "logits_to_keep";
 
     private enum Feed
     {
@@ -28,6 +30,7 @@ internal sealed class ModelInputs
         Positions,
         EmptyPast,
         NoCacheBranch,
+        AllLogits,
     }
 
     private readonly record struct Input(string Name, Feed Feed, TensorElementType Type, int[] Dimensions);
@@ -56,14 +59,16 @@ internal sealed class ModelInputs
                 Mask => Feed.Mask,
                 Positions => Feed.Positions,
                 CacheBranch => Feed.NoCacheBranch,
+                LogitsToKeep or "num_logits_to_keep" => Feed.AllLogits,
                 _ when IsPast(name) => Feed.EmptyPast,
-                _ => throw new InvalidFileException(path, $"needs the input {name}, which is not fed here (only {Ids}, {Mask}, {Positions}, an empty past_key_values.* and {CacheBranch} = false)."),
+                _ => throw new InvalidFileException(path, $"needs the input {name}, which is not fed here (only {Ids}, {Mask}, {Positions}, an empty past_key_values.*, {CacheBranch} = false and {LogitsToKeep} = 0)."),
             };
             bool expected = feed switch
             {
                 Feed.EmptyPast => node.IsTensor && node.ElementDataType is TensorElementType.Float or TensorElementType.Float16 or TensorElementType.BFloat16
                     && node.Dimensions.Length is 3 or 4,
                 Feed.NoCacheBranch => node.IsTensor && node.ElementDataType == TensorElementType.Bool && node.Dimensions.All(d => d is 1 or -1),
+                Feed.AllLogits => node.IsTensor && node.ElementDataType is TensorElementType.Int64 or TensorElementType.Int32 && node.Dimensions.All(d => d is 1 or -1),
                 _ => node.IsTensor && node.ElementDataType is TensorElementType.Int64 or TensorElementType.Int32 && node.Dimensions.Length == 2,
             };
             if (!expected)
@@ -73,6 +78,7 @@ internal sealed class ModelInputs
                 {
                     Feed.EmptyPast => "a float32, float16 or bfloat16 KV cache of rank 3 or 4",
                     Feed.NoCacheBranch => "one bool",
+                    Feed.AllLogits => "one int64 or int32",
                     _ => "int64 or int32 [batch, sequence]",
                 };
                 throw new InvalidFileException(path, $"input {name} is {type}; expected {wanted}.");
@@ -100,6 +106,8 @@ internal sealed class ModelInputs
             {
                 Feed.EmptyPast => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, input.Type, EmptyPastShape(input.Dimensions, batch)),
                 Feed.NoCacheBranch => OrtValue.CreateTensorValueFromMemory(new[] { false }, [.. input.Dimensions.Select(_ => 1L)]),
+                Feed.AllLogits when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(new[] { 0 }, [.. input.Dimensions.Select(_ => 1L)]),
+                Feed.AllLogits => OrtValue.CreateTensorValueFromMemory(new[] { 0L }, [.. input.Dimensions.Select(_ => 1L)]),
                 _ when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<int>(input, ids, windowStarts, length, v => v), shape),
                 _ => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<long>(input, ids, windowStarts, length, v => v), shape),
             };

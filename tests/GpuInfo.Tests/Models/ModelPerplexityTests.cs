@@ -40,6 +40,7 @@ public sealed class ModelPerplexityTests(CorpusEngineFixture fixture) : IClassFi
     [Theory]
     [InlineData("bigram.onnx", "window.onnx")]
     [InlineData("bigram_merged.onnx", "window_past.onnx")]
+    [InlineData("bigram_keep.onnx", "window_past.onnx")]
     public void Sliding_windows_match_the_numpy_evaluation(string bigram, string window)
     {
         var golden = ModelFiles.Golden;

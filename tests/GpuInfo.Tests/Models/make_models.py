@@ -19,7 +19,8 @@ Everything is deterministic: rerunning it rewrites the same files. What it write
   tokenizer: `gpuinfo demo` embeds them and scores the text with the model.
 - window_past.onnx, bigram_merged.onnx: the two as optimum exports them with a KV cache (a model with
   past_key_values inputs; a merged decoder with an If on use_cache_branch), whose logits equal their
-  twins' only when the past is empty and use_cache_branch false, as on a first step.
+  twins' only when the past is empty and use_cache_branch false, as on a first step; bigram_keep.onnx,
+  bigram.onnx with transformers' logits_to_keep input (the last n positions' logits; all for 0).
 - external_a/ and external_b/: window.onnx with its weights in window.onnx_data (as every model over
   2 GB keeps them), seeded 17 (window.onnx's own) and 18: two graph files alike byte for byte.
 - bad_rank.onnx (logits [B, S]), small_vocab.onnx (vocabulary 100 < the tokenizer's 300),
@@ -153,6 +154,8 @@ def save(graph, name, folder=HERE, external_data=None):
     onnx.checker.check_model(model)
     os.makedirs(folder, exist_ok=True)
     if external_data:
+        if os.path.exists(os.path.join(folder, external_data)):
+            os.remove(os.path.join(folder, external_data))   # onnx appends to an existing data file
         onnx.save(model, os.path.join(folder, name), save_as_external_data=True, all_tensors_to_one_file=True, location=external_data, size_threshold=1024)
     else:
         onnx.save(model, os.path.join(folder, name))
@@ -275,6 +278,20 @@ def bigram_merged_graph(table, heads=2, head_dim=4):
     return helper.make_graph(nodes, "bigram_merged", inputs, outputs, [numpy_helper.from_array(table, "table")])
 
 
+def bigram_keep_graph(table):
+    """bigram.onnx with transformers' logits_to_keep (int64 scalar): only the last n positions'
+    logits, every position's for n = 0 (Slice from -n)."""
+    vocab = table.shape[1]
+    nodes = [helper.make_node("Gather", ["table", "input_ids"], ["rows"], axis=0),
+             helper.make_node("Neg", ["logits_to_keep"], ["start"]),
+             helper.make_node("Unsqueeze", ["start", "axis0"], ["starts"]),
+             helper.make_node("Slice", ["rows", "starts", "ends", "axis1"], ["logits"])]
+    inits = [numpy_helper.from_array(table, "table"), numpy_helper.from_array(np.array([0], np.int64), "axis0"),
+             numpy_helper.from_array(np.array([np.iinfo(np.int64).max], np.int64), "ends"), numpy_helper.from_array(np.array([1], np.int64), "axis1")]
+    return helper.make_graph(nodes, "bigram_keep", [ids_input(), helper.make_tensor_value_info("logits_to_keep", TensorProto.INT64, [])],
+                             [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "kept", vocab])], inits)
+
+
 def log_softmax(x):
     m = x.max(axis=-1, keepdims=True)
     return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
@@ -320,6 +337,7 @@ def main():
     save(window_graph(VOCAB), "window.onnx")
     save(window_past_graph(VOCAB), "window_past.onnx")
     save(bigram_merged_graph(table), "bigram_merged.onnx")
+    save(bigram_keep_graph(table), "bigram_keep.onnx")
     save(noncausal_graph(VOCAB), "noncausal.onnx")
     for folder, seed in (("external_a", 17), ("external_b", 18)):
         save(window_graph(VOCAB, seed), "window.onnx", os.path.join(HERE, folder), external_data="window.onnx_data")
