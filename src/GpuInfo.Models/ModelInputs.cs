@@ -42,6 +42,9 @@ internal sealed class ModelInputs
 
     public IReadOnlyList<string> Names => [.. _inputs.Select(i => i.Name)];
 
+    /// <summary>Whether the model takes a KV cache (fed empty).</summary>
+    public bool TakesPast => _inputs.Any(i => i.Feed == Feed.EmptyPast);
+
     /// <exception cref="InvalidFileException">No input_ids, an input this does not feed, or inputs of the wrong type or rank.</exception>
     public static ModelInputs Find(string path, IReadOnlyDictionary<string, NodeMetadata> metadata)
     {
@@ -84,6 +87,11 @@ internal sealed class ModelInputs
                 throw new InvalidFileException(path, $"input {name} is {type}; expected {wanted}.");
             }
 
+            if (feed == Feed.EmptyPast && !node.Dimensions.Skip(1).Any(d => d <= 0))
+            {
+                throw new InvalidFileException(path, $"input {name} is a past of fixed length [{string.Join(", ", node.Dimensions)}] (a static cache), which cannot be fed empty; export the model with a dynamic past (optimum-cli export onnx --task text-generation-with-past) or without one.");
+            }
+
             inputs.Add(new Input(name, feed, node.ElementDataType, node.Dimensions));
         }
 
@@ -99,22 +107,36 @@ internal sealed class ModelInputs
         int batch = windowStarts.Count;
         long[] shape = [batch, length];
         var values = new OrtValue[_inputs.Length];
-        for (int i = 0; i < _inputs.Length; i++)
+        try
         {
-            var input = _inputs[i];
-            values[i] = input.Feed switch
+            for (int i = 0; i < _inputs.Length; i++)
             {
-                Feed.EmptyPast => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, input.Type, EmptyPastShape(input.Dimensions, batch)),
+                values[i] = Create(_inputs[i], ids, windowStarts, length, shape);
+            }
+        }
+        catch
+        {
+            foreach (var value in values)
+            {
+                value?.Dispose();
+            }
+
+            throw;
+        }
+
+        return values;
+    }
+
+    private OrtValue Create(Input input, ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, long[] shape) =>
+        input.Feed switch
+            {
+                Feed.EmptyPast => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, input.Type, EmptyPastShape(input.Dimensions, windowStarts.Count)),
                 Feed.NoCacheBranch => OrtValue.CreateTensorValueFromMemory(new[] { false }, [.. input.Dimensions.Select(_ => 1L)]),
                 Feed.AllLogits when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(new[] { 0 }, [.. input.Dimensions.Select(_ => 1L)]),
                 Feed.AllLogits => OrtValue.CreateTensorValueFromMemory(new[] { 0L }, [.. input.Dimensions.Select(_ => 1L)]),
                 _ when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<int>(input, ids, windowStarts, length, v => v), shape),
                 _ => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<long>(input, ids, windowStarts, length, v => v), shape),
             };
-        }
-
-        return values;
-    }
 
     /// <summary>
     /// A past of no tokens: the declared sizes where the export fixed them (heads, head size), the

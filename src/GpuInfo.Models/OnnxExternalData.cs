@@ -6,7 +6,8 @@ namespace GpuInfo.Models;
 /// <summary>
 /// The files an ONNX model keeps its weights in beside the model file (external data: every model
 /// over 2 GB, often model.onnx_data), read from the model's protobuf: each initializer or attribute
-/// tensor whose data_location is EXTERNAL names its file in external_data's "location". Partials
+/// tensor (also of a sparse tensor, or in a function) whose data_location is EXTERNAL names its file
+/// in external_data's "location". Partials
 /// fingerprint them, since two models of one architecture share the same graph file byte for byte.
 /// Fields are skipped by seeking, so a model with its weights inline (up to 2 GB) costs a walk over
 /// its field headers, not a read: 0.3 ms for a 1.9 GB model, where Google.Protobuf's
@@ -15,10 +16,12 @@ namespace GpuInfo.Models;
 internal static class OnnxExternalData
 {
     // Field numbers of onnx.proto3.
-    private const int ModelGraph = 7;
-    private const int GraphNode = 1, GraphInitializer = 5;
+    private const int ModelGraph = 7, ModelFunctions = 25;
+    private const int FunctionNode = 7;
+    private const int GraphNode = 1, GraphInitializer = 5, GraphSparseInitializer = 15;
     private const int NodeAttribute = 5;
-    private const int AttributeTensor = 5, AttributeGraph = 6, AttributeTensors = 10, AttributeGraphs = 11;
+    private const int AttributeTensor = 5, AttributeGraph = 6, AttributeTensors = 10, AttributeGraphs = 11, AttributeSparseTensor = 22, AttributeSparseTensors = 23;
+    private const int SparseValues = 1, SparseIndices = 2;
     private const int TensorExternalData = 13, TensorDataLocation = 14;
     private const int EntryKey = 1, EntryValue = 2;
     private const int External = 1;
@@ -30,10 +33,27 @@ internal static class OnnxExternalData
     /// <exception cref="InvalidFileException">The file is not a protobuf message as ONNX writes one.</exception>
     public static IReadOnlyList<string> Locations(string modelPath)
     {
-        using var stream = new FileStream(modelPath, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, 1 << 16);
-        var walk = new Walk(stream, modelPath);
-        walk.Fields(stream.Length, 0, (field, wire, end) => field == ModelGraph && wire == Length ? walk.Graph(end, 1) : false);
-        return walk.Locations;
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(modelPath, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidFileException(modelPath, $"cannot be read: {e.Message}");
+        }
+
+        using (stream)
+        {
+            var walk = new Walk(stream, modelPath);
+            walk.Fields(stream.Length, 0, (field, wire, end) => wire == Length && field switch
+            {
+                ModelGraph => walk.Graph(end, 1),
+                ModelFunctions => walk.Nodes(end, 1, FunctionNode),
+                _ => false,
+            });
+            return walk.Locations;
+        }
     }
 
     private sealed class Walk(Stream stream, string path)
@@ -45,9 +65,23 @@ internal static class OnnxExternalData
             Fields(end, depth, (field, wire, fieldEnd) => wire == Length && field switch
             {
                 GraphInitializer => Tensor(fieldEnd, depth),
+                GraphSparseInitializer => SparseTensor(fieldEnd, depth),
                 GraphNode => Node(fieldEnd, depth + 1),
                 _ => false,
             });
+            return true;
+        }
+
+        /// <summary>A message whose field <paramref name="nodeField"/> holds nodes (a FunctionProto's).</summary>
+        public bool Nodes(long end, int depth, int nodeField)
+        {
+            Fields(end, depth, (field, wire, fieldEnd) => field == nodeField && wire == Length && Node(fieldEnd, depth + 1));
+            return true;
+        }
+
+        private bool SparseTensor(long end, int depth)
+        {
+            Fields(end, depth, (field, wire, fieldEnd) => wire == Length && field is SparseValues or SparseIndices && Tensor(fieldEnd, depth));
             return true;
         }
 
@@ -62,6 +96,7 @@ internal static class OnnxExternalData
             Fields(end, depth, (field, wire, fieldEnd) => wire == Length && field switch
             {
                 AttributeTensor or AttributeTensors => Tensor(fieldEnd, depth),
+                AttributeSparseTensor or AttributeSparseTensors => SparseTensor(fieldEnd, depth),
                 AttributeGraph or AttributeGraphs => Graph(fieldEnd, depth + 1),
                 _ => false,
             });
@@ -133,7 +168,12 @@ internal static class OnnxExternalData
                 if (wire == Length)
                 {
                     ulong length = ReadVarint();
-                    fieldEnd = length <= (ulong)(end - stream.Position) ? stream.Position + (long)length : long.MaxValue;
+                    long remaining = end - stream.Position;
+                    fieldEnd = remaining >= 0 && length <= (ulong)remaining ? stream.Position + (long)length : long.MaxValue;
+                }
+                else if (stream.Position > end)
+                {
+                    throw Bad("has a field that runs past its message");
                 }
 
                 if (fieldEnd > end)

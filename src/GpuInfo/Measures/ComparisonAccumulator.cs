@@ -338,8 +338,8 @@ public sealed class ComparisonAccumulator
             Tokens = tokens,
             SameTop1 = sameTop1,
             HasTargets = hasTargets,
-            _nllCross = sums["nll_cross_sum"],
-            _deltaPFourth = sums["delta_p_4_sum"],
+            _nllCross = Required(sums, "nll_cross_sum"),
+            _deltaPFourth = Required(sums, "delta_p_4_sum"),
             KlSketch = sketch,
             DeltaPSketch = deltaPSketch,
             CalibrationBase = calibration?.Base,
@@ -366,6 +366,9 @@ public sealed class ComparisonAccumulator
 
         return restored;
     }
+
+    private static ExactSum Required(IReadOnlyDictionary<string, ExactSum> sums, string name) =>
+        sums.TryGetValue(name, out var sum) ? sum : throw new ArgumentException($"the sums have no {name}.", nameof(sums));
 
     internal void AddToken(float kl, float reverseKl, float js, float tv, bool sameTop1)
     {

@@ -43,11 +43,15 @@ internal sealed class MomentSums(string sumName, string squaresName)
         _squares.Add(in other._squares);
     }
 
-    /// <summary>The sums as a partial saved them, or unknown where it has no <see cref="SumName"/>.</summary>
+    /// <summary>The sums as a partial saved them, or unknown where it has neither.</summary>
+    /// <exception cref="ArgumentException">One of the two without the other.</exception>
     public void Restore(IReadOnlyDictionary<string, ExactSum> sums)
     {
         Known = sums.TryGetValue(SumName, out _sum);
-        _squares = sums.GetValueOrDefault(SquaresName);
+        if (Known != sums.TryGetValue(SquaresName, out _squares))
+        {
+            throw new ArgumentException($"the sums have {(Known ? SumName : SquaresName)} but no {(Known ? SquaresName : SumName)}.", nameof(sums));
+        }
     }
 
     /// <summary>The mean over <paramref name="count"/> tokens, NaN where unknown.</summary>

@@ -18,6 +18,9 @@ public sealed class ModelErrorTests
     [InlineData("no_input_ids.onnx", "no input named input_ids")]
     [InlineData("token_type_ids.onnx", "needs the input token_type_ids, which is not fed here")]
     [InlineData("noncausal.onnx", "is not causal as run here")]
+    [InlineData("noncausal_batch_one.onnx", "is not causal as run here")]
+    [InlineData("needs_past.onnx", "ONNX Runtime failed on a 4-token window with the model's past_key_values fed empty")]
+    [InlineData("static_past.onnx", "input past_key_values.0.key is a past of fixed length [-1, 2, 8, 4]")]
     [InlineData("int_past.onnx", "input past_key_values.0.key is Int64 of rank 4; expected a float32, float16 or bfloat16 KV cache")]
     [InlineData("junk.onnx", "not an ONNX model")]
     [InlineData("missing.onnx", "no such model file")]
@@ -32,6 +35,15 @@ public sealed class ModelErrorTests
         Assert.StartsWith($"gpuinfo: {path}: ", stderr, StringComparison.Ordinal);
         Assert.Contains(problem, stderr, StringComparison.Ordinal);
         Assert.Equal(1, stderr.Count(c => c == '\n'));
+    }
+
+    /// <summary>-inf logits (a token a model masks) are alike in both windows of the causality check: the model opens.</summary>
+    [Fact]
+    public void A_causal_model_with_masked_tokens_opens()
+    {
+        using var model = OnnxLanguageModel.Open(ModelFiles.Path("masked_token.onnx"));
+        Assert.Equal(ModelFiles.Vocab, model.Vocab);
+        Assert.Equal(0, model.RunSeconds); // the check's runs are not the text's
     }
 
     [Fact]

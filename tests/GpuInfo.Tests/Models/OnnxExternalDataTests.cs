@@ -21,6 +21,20 @@ public sealed class OnnxExternalDataTests
     public void Models_with_their_weights_inline_have_none(string name) =>
         Assert.Empty(OnnxExternalData.Locations(ModelFiles.Path(name)));
 
+    /// <summary>Hand-made messages whose fields overrun their parent: a tag or a length read past a node's end.</summary>
+    [Theory]
+    [InlineData(new byte[] { 0x3A, 0x04, 0x0A, 0x01, 0x8A, 0x00 })]
+    [InlineData(new byte[] { 0x3A, 0x05, 0x0A, 0x01, 0x8A, 0x00, 0x00 })]
+    [InlineData(new byte[] { 0x3A, 0x0D, 0x0A, 0x01, 0x0A, 0xF4, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01 })]
+    [InlineData(new byte[] { 0x3A, 0x03, 0x2A, 0x01, 0x70, 0x01 })]
+    public void Fields_that_run_past_their_message_are_an_error(byte[] bytes)
+    {
+        using var dir = new TempDir();
+        string path = dir.File("crafted.onnx");
+        File.WriteAllBytes(path, bytes);
+        Assert.Contains("not an ONNX model", Assert.Throws<InvalidFileException>(() => OnnxExternalData.Locations(path)).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(60)]

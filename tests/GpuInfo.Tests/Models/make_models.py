@@ -26,7 +26,9 @@ Everything is deterministic: rerunning it rewrites the same files. What it write
 - bad_rank.onnx (logits [B, S]), small_vocab.onnx (vocabulary 100 < the tokenizer's 300),
   no_input_ids.onnx (its input is called "x"), token_type_ids.onnx (an input gpuinfo does not feed),
   int_past.onnx (an int64 past_key_values.0.key), noncausal.onnx (window.onnx's running mean taken
-  over the tokens after each position): malformed models for the error tests.
+  over the tokens after each position), noncausal_batch_one.onnx (the same for a batch of 1 only),
+  needs_past.onnx (reads its past's first token, so that an empty past fails), static_past.onnx (a past of fixed length 8): malformed models for the error tests;
+  masked_token.onnx (bigram.onnx with token 7's logit -inf everywhere): a causal model that must open.
 - sample.txt (TEST_TEXT), sample_tokens.npy (its ids under this script's BPE, which the .NET
   tokenizer must reproduce), and golden.json: sums of NLL over sample_tokens for each model and
   (context, stride), evaluated here in float64 with the Hugging Face sliding-window protocol.
@@ -339,6 +341,27 @@ def main():
     save(bigram_merged_graph(table), "bigram_merged.onnx")
     save(bigram_keep_graph(table), "bigram_keep.onnx")
     save(noncausal_graph(VOCAB), "noncausal.onnx")
+    batch_one = noncausal_graph(VOCAB)
+    for value in batch_one.input:
+        value.type.tensor_type.shape.dim[0].dim_value = 1
+    save(batch_one, "noncausal_batch_one.onnx")
+    needs_past = bigram_graph(bigram_table(VOCAB), name="needs_past")
+    needs_past.node[0].output[0] = "rows"
+    needs_past.input.append(past_input("past_key_values.0.key", TensorProto.FLOAT, 2, 4))
+    needs_past.initializer.extend([numpy_helper.from_array(np.array([0], np.int64), "first"),
+                                   numpy_helper.from_array(np.array([1, 2, 3], np.int64), "past_axes"),
+                                   numpy_helper.from_array(np.array([-1, 1, 1], np.int64), "offset_shape")])
+    needs_past.node.extend([helper.make_node("Gather", ["past_key_values.0.key", "first"], ["oldest"], axis=2),   # fails on an empty past
+                            helper.make_node("ReduceSum", ["oldest", "past_axes"], ["oldest_sum"], keepdims=0),
+                            helper.make_node("Reshape", ["oldest_sum", "offset_shape"], ["offset"]),
+                            helper.make_node("Add", ["rows", "offset"], ["logits"])])
+    save(needs_past, "needs_past.onnx")
+    static = bigram_graph(bigram_table(VOCAB)[:20], name="static_past")
+    static.input.append(helper.make_tensor_value_info("past_key_values.0.key", TensorProto.FLOAT, ["batch_size", 2, 8, 4]))
+    save(static, "static_past.onnx")
+    masked = bigram_table(VOCAB)
+    masked[:, 7] = -np.inf
+    save(bigram_graph(masked, name="masked_token"), "masked_token.onnx")
     for folder, seed in (("external_a", 17), ("external_b", 18)):
         save(window_graph(VOCAB, seed), "window.onnx", os.path.join(HERE, folder), external_data="window.onnx_data")
 
