@@ -33,7 +33,7 @@ internal sealed class ModelInputs
         AllLogits,
     }
 
-    private readonly record struct Input(string Name, Feed Feed, TensorElementType Type, int[] Dimensions);
+    private readonly record struct Input(string Name, Feed Feed, TensorElementType Type, int[] Dimensions, string[] Symbols);
 
     private readonly Input[] _inputs;
     private readonly Dictionary<string, Array> _arrays = [];
@@ -41,6 +41,17 @@ internal sealed class ModelInputs
     private ModelInputs(Input[] inputs) => _inputs = inputs;
 
     public IReadOnlyList<string> Names => [.. _inputs.Select(i => i.Name)];
+
+    /// <summary>Each input, in the order the model is fed, and what it is fed.</summary>
+    public IReadOnlyList<OnnxPort> Ports => [.. _inputs.Select(i => new OnnxPort(i.Name, Port.DType(i.Type), Port.Shape(i.Dimensions, i.Symbols), i.Feed switch
+    {
+        Feed.Ids => "the window's token ids",
+        Feed.Mask => "ones (windows are not padded)",
+        Feed.Positions => "0 … S − 1 in each window",
+        Feed.EmptyPast => $"empty: [{string.Join(", ", EmptyPastShape(i.Dimensions, 1).Select((d, axis) => axis == 0 && i.Dimensions[0] <= 0 ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]",
+        Feed.NoCacheBranch => "false (the branch without a past)",
+        _ => "0 (every position's logits)",
+    }))];
 
     /// <summary>Whether the model takes a KV cache (fed empty).</summary>
     public bool TakesPast => _inputs.Any(i => i.Feed == Feed.EmptyPast);
@@ -92,7 +103,7 @@ internal sealed class ModelInputs
                 throw new InvalidFileException(path, $"input {name} is a past of fixed length [{string.Join(", ", node.Dimensions)}] (a static cache), which cannot be fed empty; export the model with a dynamic past (optimum-cli export onnx --task text-generation-with-past) or without one.");
             }
 
-            inputs.Add(new Input(name, feed, node.ElementDataType, node.Dimensions));
+            inputs.Add(new Input(name, feed, node.ElementDataType, node.Dimensions, node.SymbolicDimensions));
         }
 
         return new ModelInputs([.. inputs.OrderBy(i => i.Feed == Feed.Ids ? 0 : 1)]);
@@ -169,5 +180,22 @@ internal sealed class ModelInputs
         }
 
         return values.AsMemory(0, size);
+    }
+
+    /// <summary>How ports spell element types and shapes.</summary>
+    internal static class Port
+    {
+        public static string DType(TensorElementType type) => type switch
+        {
+            TensorElementType.Float => "float32",
+            TensorElementType.Float16 => "float16",
+            TensorElementType.BFloat16 => "bfloat16",
+            TensorElementType.Double => "float64",
+            _ => type.ToString().ToLowerInvariant(),
+        };
+
+        public static string[] Shape(int[] dimensions, string[] symbols) =>
+            [.. dimensions.Select((d, axis) => d > 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                : axis < symbols.Length && !string.IsNullOrEmpty(symbols[axis]) ? symbols[axis] : "?")];
     }
 }

@@ -18,6 +18,7 @@ public sealed class OnnxLanguageModel : IDisposable
     private const long FingerprintBytes = 1L << 20;
 
     private readonly InferenceSession _session;
+    private readonly byte[]? _bytes;
     private readonly ModelInputs _inputs;
     private readonly string _output;
     private readonly TensorElementType _outputType;
@@ -27,6 +28,7 @@ public sealed class OnnxLanguageModel : IDisposable
     private OnnxLanguageModel(string path, byte[]? bytes, InferenceSession session, ModelInputs inputs, string output, TensorElementType outputType, int vocab, string provider)
     {
         Path = path;
+        _bytes = bytes;
         _session = session;
         _inputs = inputs;
         _output = output;
@@ -61,6 +63,18 @@ public sealed class OnnxLanguageModel : IDisposable
 
     /// <summary>The inputs the model is fed.</summary>
     public IReadOnlyList<string> Inputs => _inputs.Names;
+
+    /// <summary>Every input with what it is fed, in the order fed.</summary>
+    public IReadOnlyList<OnnxPort> InputPorts => _inputs.Ports;
+
+    /// <summary>Every output; the logits' port says it is read.</summary>
+    public IReadOnlyList<OnnxPort> OutputPorts => [.. _session.OutputMetadata.Select(kv => new OnnxPort(kv.Key,
+        kv.Value.IsTensor ? ModelInputs.Port.DType(kv.Value.ElementDataType) : kv.Value.OnnxValueType.ToString(),
+        kv.Value.IsTensor ? ModelInputs.Port.Shape(kv.Value.Dimensions, kv.Value.SymbolicDimensions) : [],
+        kv.Key == _output ? "the logits [B, S, V]" : null))];
+
+    /// <summary>The files the model keeps its weights in beside its own (external data), relative to its folder; none for a model held in memory.</summary>
+    public IReadOnlyList<string> ExternalDataFiles => _bytes is null ? OnnxExternalData.Locations(Path) : [];
 
     /// <summary>Seconds spent inside ONNX Runtime's Run so far.</summary>
     public double RunSeconds => Interlocked.Read(ref _runTicks) / (double)Stopwatch.Frequency;

@@ -10,16 +10,18 @@ namespace GpuInfo.Cli.Verbs;
 /// <summary>
 /// <c>gpuinfo inspect</c>: what the input files hold, without reading their data: every tensor of a
 /// .npy, .safetensors or torch.save .pt file (name, dtype, shape, size, whether GpuInfo reads it and,
-/// if not, why), a .pt file's other values, and a llama.cpp .kld file's header. It answers "what do I
-/// give --tensor?" and "what is in this .pt?" without running the file's pickle (as torch.load would).
+/// if not, why), a .pt file's other values, a llama.cpp .kld file's header, and an ONNX model's
+/// inputs and outputs with what perplexity feeds and reads (the model is opened and checked as
+/// perplexity opens it). It answers "what do I give --tensor?", "what is in this .pt?" (without running
+/// the file's pickle, as torch.load would) and "will perplexity take this export?".
 /// </summary>
 internal static class InspectCommand
 {
     public static Command Create(TextWriter stdout)
     {
         var json = CommonOptions.JsonOption();
-        var files = new Argument<string[]>("files") { Description = "Files to describe (.npy, .safetensors, .pt, .kld).", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("inspect", "List the tensors in .npy, .safetensors and torch.save .pt files (name, dtype, shape, size, readable or why not) and a llama.cpp .kld file's header, without reading their data or running a pickle.")
+        var files = new Argument<string[]>("files") { Description = "Files to describe (.npy, .safetensors, .pt, .kld, .onnx).", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("inspect", "List the tensors in .npy, .safetensors and torch.save .pt files (name, dtype, shape, size, readable or why not), a llama.cpp .kld file's header, and an ONNX model's inputs and outputs with what perplexity feeds and reads, without reading tensor data or running a pickle.")
         {
             files, json,
         };
@@ -63,6 +65,8 @@ internal static class InspectCommand
         var o = new JsonObject { ["path"] = path };
         switch (ext)
         {
+            case ".onnx":
+                return Model(path);
             case ".safetensors":
                 o["format"] = "safetensors";
                 o["tensors"] = new JsonArray([.. SafetensorsFormat.ReadAll(path).Select(t => (JsonNode)Tensor(t.Name, t, null))]);
@@ -85,6 +89,36 @@ internal static class InspectCommand
         }
 
         return o;
+    }
+
+    /// <summary>An ONNX model, opened as perplexity opens it (on the CPU provider, one thread): a model it refuses is that one-line error.</summary>
+    private static JsonObject Model(string path)
+    {
+        using var model = GpuInfo.Models.OnnxLanguageModel.Open(path, new GpuInfo.Models.OnnxModelOptions { ExecutionProvider = "cpu", Threads = 1 });
+        static JsonArray Ports(IEnumerable<GpuInfo.Models.OnnxPort> ports, string use) => new([.. ports.Select(p => (JsonNode)new JsonObject
+        {
+            ["name"] = p.Name,
+            ["dtype"] = p.DType,
+            ["shape"] = new JsonArray([.. p.Shape.Select(d => (JsonNode)(long.TryParse(d, out long n) ? n : d))]),
+            [use] = p.Use,
+        })]);
+        string folder = Path.GetDirectoryName(path) ?? "";
+        return new JsonObject
+        {
+            ["path"] = path,
+            ["format"] = "onnx",
+            ["bytes"] = new FileInfo(path).Length,
+            ["vocab"] = model.Vocab,
+            ["logits_dtype"] = model.Type.ToString().ToLowerInvariant(),
+            ["causal"] = true, // Open refuses a model whose first token's logits see the tokens after it
+            ["inputs"] = Ports(model.InputPorts, "fed"),
+            ["outputs"] = Ports(model.OutputPorts, "read"),
+            ["external_data"] = new JsonArray([.. model.ExternalDataFiles.Select(f => (JsonNode)new JsonObject
+            {
+                ["path"] = Path.Combine(folder, f),
+                ["bytes"] = File.Exists(Path.Combine(folder, f)) ? new FileInfo(Path.Combine(folder, f)).Length : null,
+            })]),
+        };
     }
 
     private static JsonObject Tensor(string? name, TensorInfo? info, string? refusal)
@@ -129,11 +163,40 @@ internal static class InspectCommand
         return unit == 0 ? $"{bytes} B" : string.Create(CultureInfo.InvariantCulture, $"{value:0.#} {units[unit]}");
     }
 
+    private static void PrintModel(IAnsiConsole console, JsonObject file)
+    {
+        var table = new Table { Title = new TableTitle(Markup.Escape($"{file["path"]} (onnx, vocabulary {file["vocab"]}, {file["logits_dtype"]} logits)")) };
+        table.AddColumns("", "name", "dtype", "shape", "perplexity");
+        foreach (var (kind, use) in new[] { ("inputs", "fed"), ("outputs", "read") })
+        {
+            foreach (var port in file[kind]!.AsArray().Select(p => p!.AsObject()))
+            {
+                string shape = "[" + string.Join(", ", port["shape"]!.AsArray().Select(d => d!.GetValueKind() == System.Text.Json.JsonValueKind.String ? d.GetValue<string>() : d.ToJsonString())) + "]";
+                table.AddRow(kind == "inputs" ? "in" : "out", Markup.Escape(port["name"]!.GetValue<string>()), Markup.Escape(port["dtype"]!.GetValue<string>()), Markup.Escape(shape),
+                    Markup.Escape(port[use]?.GetValue<string>() ?? "(not read)"));
+            }
+        }
+
+        console.Write(table);
+        foreach (var data in file["external_data"]!.AsArray())
+        {
+            console.MarkupLine(Markup.Escape($"external data: {data!["path"]} ({(data["bytes"] is JsonNode b ? Size(b.GetValue<long>()) : "missing")})"));
+        }
+
+        console.MarkupLine("causal: its first token's logits do not change with the tokens after it");
+    }
+
     private static void Print(TextWriter stdout, JsonArray files)
     {
         var console = Tables.Console(stdout);
         foreach (var file in files.Select(f => f!.AsObject()))
         {
+            if (file["inputs"] is JsonArray)
+            {
+                PrintModel(console, file);
+                continue;
+            }
+
             if (file["tensors"] is not JsonArray tensors)
             {
                 console.Write(Tables.KeyValue($"{file["path"]} ({file["format"]})", file.Where(kv => kv.Key is not ("path" or "format")).Select(kv => (kv.Key, Tables.Value(kv.Value)))));

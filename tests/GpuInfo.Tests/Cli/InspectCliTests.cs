@@ -36,6 +36,30 @@ public sealed class InspectCliTests : IDisposable
         Assert.Equal("int64", (string)Tensors(report, 1).Single(t => (string)t!["name"]! == "labels")!["dtype"]!);
     }
 
+    /// <summary>An ONNX model: its ports with what perplexity feeds and reads, its external data; a model perplexity refuses is that error.</summary>
+    [Fact]
+    public void A_model_lists_its_ports_with_what_perplexity_feeds_them()
+    {
+        string cached = Models.ModelFiles.Path("bigram_merged.onnx"), external = Models.ModelFiles.Path("external_a/window.onnx");
+        var report = CliRunner.Json("inspect", cached, external);
+        var model = report["files"]![0]!.AsObject();
+        Assert.Equal("onnx", (string)model["format"]!);
+        Assert.Equal(Models.ModelFiles.Vocab, (int)model["vocab"]!);
+        var fed = model["inputs"]!.AsArray().ToDictionary(p => (string)p!["name"]!, p => (string)p!["fed"]!);
+        Assert.Equal(["input_ids", "attention_mask", "past_key_values.0.key", "past_key_values.0.value", "use_cache_branch"], fed.Keys);
+        Assert.Equal("empty: [batch, 2, 0, 4]", fed["past_key_values.0.key"]);
+        Assert.StartsWith("false", fed["use_cache_branch"], StringComparison.Ordinal);
+        Assert.Equal("""["batch_size",2,"past_sequence_length",4]""", model["inputs"]![2]!["shape"]!.ToJsonString());
+        var read = model["outputs"]!.AsArray().Where(p => p!["read"] is not null).Select(p => (string)p!["name"]!);
+        Assert.Equal(["logits"], read);
+        Assert.Empty(model["external_data"]!.AsArray());
+        var data = report["files"]![1]!["external_data"]!.AsArray().Single()!;
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(external)!, "window.onnx_data"), (string)data["path"]!);
+        Assert.Equal(new FileInfo((string)data["path"]!).Length, (long)data["bytes"]!);
+        CliRunner.Fails(3, ["noncausal.onnx", "is not causal as run here"], "inspect", Models.ModelFiles.Path("noncausal.onnx"));
+        Assert.Contains("use_cache_branch", CliRunner.Run("inspect", cached).Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Tensors_that_are_not_read_say_why()
     {
