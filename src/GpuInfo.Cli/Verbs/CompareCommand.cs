@@ -26,9 +26,10 @@ internal static class CompareCommand
         var topK = new Option<string?>("--top-k") { Description = "For each k of a comma-separated list (e.g. 5,10): the mean overlap of the two models' top-k sets and how often the base's top-1 is in the test's top k." };
         var corpus = new CorpusOptions("Write a per-token value (float32 .npy; KL(base||test) in nats unless --per-token-measure says otherwise), one per row of the inputs (rows whose target is ignored too).");
         var perTokenMeasure = PerTokenMeasures.Comparison();
+        var classes = new ClassesOption();
         var command = new Command("compare", "KL divergence both ways (forward with percentiles), Jensen-Shannon, total variation (and so a draft model's acceptance rate) and top-1 agreement of test logits against base logits; with targets, both perplexities, delta-p and both models' calibration.")
         {
-            baseOption, testOption, targets, tensor, ignore, temperature, topK, plot, perTokenMeasure.Option,
+            baseOption, testOption, targets, tensor, ignore, temperature, topK, plot, perTokenMeasure.Option, classes.Option,
         };
         corpus.AddTo(command);
         common.AddTo(command);
@@ -42,9 +43,11 @@ internal static class CompareCommand
                 throw CliException.Usage("--base and --test cannot both be standard input (-): stream one of them through a named pipe (mkfifo).");
             }
 
-            using var p = RowSources.Open(basePaths, FileListOption.Get(parse, targets), new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
-            using var q = RowSources.Open(testPaths, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
-            CheckPair(p, q);
+            using var fullBase = RowSources.Open(basePaths, FileListOption.Get(parse, targets), new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
+            using var fullTest = RowSources.Open(testPaths, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
+            CheckPair(fullBase, fullTest, classes.Given(parse));
+            var (p, q, cut) = classes.Cut(parse, fullBase, fullTest, t);
+            using var _ = cut;
             var (shard, shardFrom) = corpus.ParseShard(parse);
             corpus.CheckPipes(parse, shard, p, q);
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
@@ -56,7 +59,7 @@ internal static class CompareCommand
             using var engines = common.CreateEngines(parse);
             bool json = parse.GetValue(common.Json);
             long ignoreIndex = parse.GetValue(ignore);
-            var partial = corpus.Run(parse, p, p.RowBytes + q.RowBytes, "compare", json, shard, run => CorpusRun.Compare(engines.List, p, q, t, ignoreIndex, run with { TopK = ks, ComparisonPerRow = perRow }));
+            var partial = corpus.Run(parse, p, fullBase.RowBytes + fullTest.RowBytes, "compare", json, shard, run => CorpusRun.Compare(engines.List, p, q, t, ignoreIndex, run with { TopK = ks, ComparisonPerRow = perRow }));
             var report = Report(partial.Comparison!, engines.Description, clock.Elapsed.TotalSeconds);
             EvalCommand.AddShard(report, shard, shardFrom);
             if (plotPath is not null)
@@ -82,26 +85,27 @@ internal static class CompareCommand
     /// Both sides must score the same tokens: same shape for tensor files, same tokens for .kld files,
     /// file by file where both sides list as many files (else their rows must add up to the same).
     /// </summary>
-    private static void CheckPair(RowSource p, RowSource q)
+    /// <param name="cut">--classes was given: the vocabularies may differ (the last axis of the shapes).</param>
+    private static void CheckPair(RowSource p, RowSource q, bool cut)
     {
         if (p is ConcatenatedRowSource cp && q is ConcatenatedRowSource cq && cp.Parts.Count == cq.Parts.Count)
         {
             foreach (var (pp, qq) in cp.Parts.Zip(cq.Parts))
             {
-                CheckPair(pp, qq);
+                CheckPair(pp, qq, cut);
             }
 
             return;
         }
 
-        if (p is FileRowSource fp && q is FileRowSource fq && fp.ShapeText != fq.ShapeText)
+        if (p is FileRowSource fp && q is FileRowSource fq && Rows(fp.ShapeText, cut) != Rows(fq.ShapeText, cut))
         {
-            throw CliException.BadData($"{q.Name}: shape {fq.ShapeText} differs from the base logits' {fp.ShapeText} ({p.Name}).");
+            throw CliException.BadData($"{q.Name}: shape {fq.ShapeText} differs from the base logits' {fp.ShapeText} ({p.Name}){(cut ? " before the classes" : fq.Rows == fp.Rows ? "." + ClassesOption.Hint(p.Vocab, q.Vocab) : "")}");
         }
 
-        if (q.Vocab != p.Vocab)
+        if (q.Vocab != p.Vocab && !cut)
         {
-            throw CliException.BadData($"{q.Name}: vocabulary {q.Vocab} differs from the base's {p.Vocab} ({p.Name}).");
+            throw CliException.BadData($"{q.Name}: vocabulary {q.Vocab} differs from the base's {p.Vocab} ({p.Name}).{ClassesOption.Hint(p.Vocab, q.Vocab)}");
         }
 
         if (p is KldRowSource kp && q is KldRowSource kq && !kp.Format.Tokens.AsSpan().SequenceEqual(kq.Format.Tokens))
@@ -110,6 +114,9 @@ internal static class CompareCommand
             throw CliException.BadData($"{q.Name}: its tokens differ from the base's ({p.Name}) from token {at} on: the two runs scored different text.");
         }
     }
+
+    /// <summary>A shape's text without its last axis where the classes are cut ("[4, 512, 151936]" → "[4, 512").</summary>
+    private static string Rows(string shape, bool cut) => cut ? shape[..Math.Max(shape.LastIndexOf(',') , 0)] : shape;
 
     public static JsonObject Report(ComparisonAccumulator t, string device, double seconds)
     {

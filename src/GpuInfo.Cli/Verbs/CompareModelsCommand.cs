@@ -24,9 +24,10 @@ internal static class CompareModelsCommand
         var models = new ModelOptions();
         var corpus = new CorpusOptions("Write a per-token value (float32 .npy; KL(base||test) in nats unless --per-token-measure says otherwise), one per scored token.", 128);
         var perTokenMeasure = PerTokenMeasures.Comparison();
+        var classes = new ClassesOption();
         var command = new Command("compare-models", "KL divergence (with percentiles), Jensen-Shannon, total variation and acceptance rate, top-1 agreement, both perplexities and delta-p of a test ONNX model against a base one, on a text.")
         {
-            baseOption, testOption, topK, plot, perTokenMeasure.Option,
+            baseOption, testOption, topK, plot, perTokenMeasure.Option, classes.Option,
         };
         models.AddTo(command);
         corpus.AddTo(command);
@@ -46,19 +47,20 @@ internal static class CompareModelsCommand
             var load = Stopwatch.StartNew();
             using var p = models.OpenModel(parse, parse.GetValue(baseOption)!, tokenizerVocab);
             using var q = models.OpenModel(parse, parse.GetValue(testOption)!, tokenizerVocab);
-            if (q.Vocab != p.Vocab)
+            if (q.Vocab != p.Vocab && !classes.Given(parse))
             {
-                throw CliException.BadData($"{q.Path}: vocabulary {q.Vocab} differs from the base model's {p.Vocab} ({p.Path}).");
+                throw CliException.BadData($"{q.Path}: vocabulary {q.Vocab} differs from the base model's {p.Vocab} ({p.Path}).{ClassesOption.Hint(p.Vocab, q.Vocab)}");
             }
 
-            EvalCommand.CheckTopK(ks, p.Vocab);
-
-            using var baseSource = new ModelRowSource(p, text, windows);
-            using var testSource = new ModelRowSource(q, text, windows);
+            using var fullBase = new ModelRowSource(p, text, windows);
+            using var fullTest = new ModelRowSource(q, text, windows);
+            var (baseSource, testSource, cut) = classes.Cut(parse, fullBase, fullTest, 1f);
+            using var _ = cut;
+            EvalCommand.CheckTopK(ks, baseSource.Vocab);
             using var engines = common.CreateEngines(parse);
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool json = parse.GetValue(common.Json);
-            var partial = corpus.Run(parse, baseSource, baseSource.RowBytes + testSource.RowBytes, "compare-models", json, shard,
+            var partial = corpus.Run(parse, baseSource, fullBase.RowBytes + fullTest.RowBytes, "compare-models", json, shard,
                 run => CorpusRun.Compare(engines.List, baseSource, testSource, 1f, -100, run with { TopK = ks, ComparisonPerRow = perRow }));
             double seconds = clock.Elapsed.TotalSeconds;
             var totals = partial.Comparison!;
@@ -70,7 +72,7 @@ internal static class CompareModelsCommand
             report["text"] = text.Name;
             report["context"] = windows.Context;
             report["stride"] = windows.Stride;
-            report["unscored"] = baseSource.Windows.Unscored;
+            report["unscored"] = fullBase.Windows.Unscored;
             ModelOptions.AddTiming(report, totals.Tokens, seconds, loadSeconds, tokenizeSeconds, p.RunSeconds + q.RunSeconds);
             if (plotPath is not null)
             {

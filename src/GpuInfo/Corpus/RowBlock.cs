@@ -43,6 +43,19 @@ public sealed class RowBlock
 
     public ScalarType Type { get; }
 
+    /// <summary>The most rows the block holds.</summary>
+    internal int Capacity => _capacity;
+
+    /// <summary>The rows' values as bytes, wherever they are (the block's buffer or memory a source handed out).</summary>
+    internal ReadOnlySpan<byte> Bytes => !_external
+        ? _buffer.AsSpan(0, checked((int)(Rows * _rowBytes)))
+        : Type switch
+        {
+            ScalarType.Float32 => MemoryMarshal.AsBytes(_float32.Span),
+            ScalarType.Float16 => MemoryMarshal.AsBytes(_float16.Span),
+            _ => MemoryMarshal.AsBytes(_bfloat16.Span),
+        };
+
     /// <summary>Space for the rows' values, <see cref="Rows"/> × vocab elements of <see cref="Type"/>, for a source to read into.</summary>
     public Span<byte> Buffer
     {

@@ -20,7 +20,8 @@ Everything is deterministic: rerunning it rewrites the same files. What it write
 - window_past.onnx, bigram_merged.onnx: the two as optimum exports them with a KV cache (a model with
   past_key_values inputs; a merged decoder with an If on use_cache_branch), whose logits equal their
   twins' only when the past is empty and use_cache_branch false, as on a first step; bigram_keep.onnx,
-  bigram.onnx with transformers' logits_to_keep input (the last n positions' logits; all for 0).
+  bigram.onnx with transformers' logits_to_keep input (the last n positions' logits; all for 0);
+  bigram_padded.onnx, bigram.onnx with 12 padding classes (logit -60) after its 300.
 - external_a/ and external_b/: window.onnx with its weights in window.onnx_data (as every model over
   2 GB keeps them), seeded 17 (window.onnx's own) and 18: two graph files alike byte for byte.
 - bad_rank.onnx (logits [B, S]), small_vocab.onnx (vocabulary 100 < the tokenizer's 300),
@@ -340,6 +341,7 @@ def main():
     save(window_past_graph(VOCAB), "window_past.onnx")
     save(bigram_merged_graph(table), "bigram_merged.onnx")
     save(bigram_keep_graph(table), "bigram_keep.onnx")
+    save(bigram_graph(np.concatenate([table, np.full((VOCAB, 12), -60, np.float32)], axis=1), name="bigram_padded"), "bigram_padded.onnx")
     save(noncausal_graph(VOCAB), "noncausal.onnx")
     batch_one = noncausal_graph(VOCAB)
     for value in batch_one.input:
