@@ -195,7 +195,7 @@ internal sealed class ModelInputs
         };
 
         public static string[] Shape(int[] dimensions, string[] symbols) =>
-            [.. dimensions.Select((d, axis) => d > 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            [.. dimensions.Select((d, axis) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture)
                 : axis < symbols.Length && !string.IsNullOrEmpty(symbols[axis]) ? symbols[axis] : "?")];
     }
 }

@@ -64,12 +64,18 @@ public sealed class OnnxLanguageModel : IDisposable
     /// <summary>The inputs the model is fed.</summary>
     public IReadOnlyList<string> Inputs => _inputs.Names;
 
+    /// <summary>
+    /// Whether opening checked that the model is causal (two windows sharing their first token): false
+    /// where the model does not run on 4-token windows (a fixed window length), or its vocabulary is 1.
+    /// </summary>
+    public bool CausalityChecked { get; private set; }
+
     /// <summary>Every input with what it is fed, in the order fed.</summary>
     public IReadOnlyList<OnnxPort> InputPorts => _inputs.Ports;
 
     /// <summary>Every output; the logits' port says it is read.</summary>
     public IReadOnlyList<OnnxPort> OutputPorts => [.. _session.OutputMetadata.Select(kv => new OnnxPort(kv.Key,
-        kv.Value.IsTensor ? ModelInputs.Port.DType(kv.Value.ElementDataType) : kv.Value.OnnxValueType.ToString(),
+        kv.Value.IsTensor ? ModelInputs.Port.DType(kv.Value.ElementDataType) : kv.Value.OnnxValueType.ToString().ToLowerInvariant(),
         kv.Value.IsTensor ? ModelInputs.Port.Shape(kv.Value.Dimensions, kv.Value.SymbolicDimensions) : [],
         kv.Key == _output ? "the logits [B, S, V]" : null))];
 
@@ -235,6 +241,8 @@ public sealed class OnnxLanguageModel : IDisposable
             difference = Math.Max(difference, float.IsFinite(a) && float.IsFinite(b) ? Math.Abs((double)a - b) : double.PositiveInfinity);
             largest = Math.Max(largest, Math.Max(float.IsFinite(a) ? Math.Abs(a) : 0, float.IsFinite(b) ? Math.Abs(b) : 0));
         }
+
+        CausalityChecked = true;
 
         // Causal exports read exactly 0 here (optimum's GPT-2 and Llama, every export kind); the
         // Llama decoder_with_past 0.39 of logits up to 0.54. The tolerance leaves a 16-bit output

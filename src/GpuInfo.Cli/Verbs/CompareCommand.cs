@@ -45,6 +45,7 @@ internal static class CompareCommand
 
             using var fullBase = RowSources.Open(basePaths, FileListOption.Get(parse, targets), new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
             using var fullTest = RowSources.Open(testPaths, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
+            Guard.Temperature(t);
             CheckPair(fullBase, fullTest, classes.Given(parse));
             var (p, q, cut) = classes.Cut(parse, fullBase, fullTest, t);
             using var _ = cut;
@@ -100,7 +101,8 @@ internal static class CompareCommand
 
         if (p is FileRowSource fp && q is FileRowSource fq && Rows(fp.ShapeText, cut) != Rows(fq.ShapeText, cut))
         {
-            throw CliException.BadData($"{q.Name}: shape {fq.ShapeText} differs from the base logits' {fp.ShapeText} ({p.Name}){(cut ? " before the classes" : fq.Rows == fp.Rows ? "." + ClassesOption.Hint(p.Vocab, q.Vocab) : "")}");
+            bool classesDiffer = p.Vocab != q.Vocab && Rows(fp.ShapeText, true) == Rows(fq.ShapeText, true);
+            throw CliException.BadData($"{q.Name}: shape {fq.ShapeText} differs from the base logits' {fp.ShapeText} ({p.Name}){(cut ? " before the classes" : "")}.{(!cut && classesDiffer ? ClassesOption.Hint(p.Vocab, q.Vocab) : "")}");
         }
 
         if (q.Vocab != p.Vocab && !cut)

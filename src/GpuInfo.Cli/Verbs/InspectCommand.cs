@@ -21,7 +21,7 @@ internal static class InspectCommand
     {
         var json = CommonOptions.JsonOption();
         var files = new Argument<string[]>("files") { Description = "Files to describe (.npy, .safetensors, .pt, .kld, .onnx).", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("inspect", "List the tensors in .npy, .safetensors and torch.save .pt files (name, dtype, shape, size, readable or why not), a llama.cpp .kld file's header, and an ONNX model's inputs and outputs with what perplexity feeds and reads, without reading tensor data or running a pickle.")
+        var command = new Command("inspect", "List the tensors in .npy, .safetensors and torch.save .pt files (name, dtype, shape, size, readable or why not) and a llama.cpp .kld file's header, without reading tensor data or running a pickle; and an ONNX model's inputs and outputs with what perplexity feeds and reads (the model is loaded and run on two 4-token windows, as perplexity opens it).")
         {
             files, json,
         };
@@ -91,10 +91,10 @@ internal static class InspectCommand
         return o;
     }
 
-    /// <summary>An ONNX model, opened as perplexity opens it (on the CPU provider, one thread): a model it refuses is that one-line error.</summary>
+    /// <summary>An ONNX model, opened as perplexity opens it by default (execution provider auto): a model it refuses is that one-line error.</summary>
     private static JsonObject Model(string path)
     {
-        using var model = GpuInfo.Models.OnnxLanguageModel.Open(path, new GpuInfo.Models.OnnxModelOptions { ExecutionProvider = "cpu", Threads = 1 });
+        using var model = GpuInfo.Models.OnnxLanguageModel.Open(path);
         static JsonArray Ports(IEnumerable<GpuInfo.Models.OnnxPort> ports, string use) => new([.. ports.Select(p => (JsonNode)new JsonObject
         {
             ["name"] = p.Name,
@@ -110,7 +110,8 @@ internal static class InspectCommand
             ["bytes"] = new FileInfo(path).Length,
             ["vocab"] = model.Vocab,
             ["logits_dtype"] = model.Type.ToString().ToLowerInvariant(),
-            ["causal"] = true, // Open refuses a model whose first token's logits see the tokens after it
+            ["provider"] = model.Provider,
+            ["causal"] = model.CausalityChecked ? true : null, // Open refuses a model whose first token's logits see the tokens after it
             ["inputs"] = Ports(model.InputPorts, "fed"),
             ["outputs"] = Ports(model.OutputPorts, "read"),
             ["external_data"] = new JsonArray([.. model.ExternalDataFiles.Select(f => (JsonNode)new JsonObject
@@ -183,7 +184,9 @@ internal static class InspectCommand
             console.MarkupLine(Markup.Escape($"external data: {data!["path"]} ({(data["bytes"] is JsonNode b ? Size(b.GetValue<long>()) : "missing")})"));
         }
 
-        console.MarkupLine("causal: its first token's logits do not change with the tokens after it");
+        console.MarkupLine(file["causal"] is null
+            ? "causal: not checked (the model does not run on 4-token windows)"
+            : "causal: its first token's logits do not change with the tokens after it");
     }
 
     private static void Print(TextWriter stdout, JsonArray files)

@@ -92,7 +92,10 @@ public sealed class VocabularyPrefixRowSource : RowSource
         return inner with { Vocab = Vocab, Settings = settings };
     }
 
-    protected internal override int ChunkRows(long firstRow, int maxRows) => _inner.ChunkRows(firstRow, maxRows);
+    /// <summary>The inner source's chunks, shortened so that its full rows fit the bytes a chunk of kept classes would take.</summary>
+    protected internal override int ChunkRows(long firstRow, int maxRows) => _inner.ChunkRows(firstRow, InnerRows(maxRows));
+
+    private int InnerRows(int rows) => (int)Math.Max(1, (long)rows * Vocab / _inner.Vocab);
 
     protected internal override (string Name, long Row) Locate(long row, bool target) => _inner.Locate(row, target);
 
@@ -115,7 +118,7 @@ public sealed class VocabularyPrefixRowSource : RowSource
         {
             if (!_innerBlocks.TryGetValue(block, out full!))
             {
-                full = new RowBlock(block.Capacity, _inner.Vocab, Type, HasTargets, HasTargetBytes, hasTargetWords: HasTargetWords);
+                full = new RowBlock(InnerRows(block.Capacity), _inner.Vocab, Type, HasTargets, HasTargetBytes, hasTargetWords: HasTargetWords);
                 _innerBlocks[block] = full;
             }
         }

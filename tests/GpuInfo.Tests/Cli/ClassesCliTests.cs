@@ -70,6 +70,12 @@ public sealed class ClassesCliTests : IDisposable
         CliRunner.Fails(3, ["padded.npy: row 0:", "beyond the first 257 of its 276 classes"], "compare", "--base", p, "--test", padded, "--classes", $"{Vocab}");
         CliRunner.Fails(3, ["base.npy", "fewer classes than --classes 258"], "compare", "--base", p, "--test", padded, "--classes", "258");
         CliRunner.Fails(2, ["--classes must be at least 1"], "compare", "--base", p, "--test", padded, "--classes", "0");
+
+        // Shapes that differ in their rows, not their classes: no hint.
+        NpyFormat.Write<float>(_dir.File("flat.npy"), CliRunner.NpyValues<float>(_dir.File("test.npy")), [Batches * Positions, Vocab]);
+        var (_, _, stderr) = CliRunner.Run("compare", "--base", p, "--test", _dir.File("flat.npy"));
+        Assert.DoesNotContain("--classes", stderr, StringComparison.Ordinal);
+        Assert.EndsWith($"({p}).\n", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

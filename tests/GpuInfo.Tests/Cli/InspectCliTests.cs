@@ -56,7 +56,10 @@ public sealed class InspectCliTests : IDisposable
         var data = report["files"]![1]!["external_data"]!.AsArray().Single()!;
         Assert.Equal(Path.Combine(Path.GetDirectoryName(external)!, "window.onnx_data"), (string)data["path"]!);
         Assert.Equal(new FileInfo((string)data["path"]!).Length, (long)data["bytes"]!);
+        Assert.True((bool)model["causal"]!);
         CliRunner.Fails(3, ["noncausal.onnx", "is not causal as run here"], "inspect", Models.ModelFiles.Path("noncausal.onnx"));
+        var fixedWindow = CliRunner.Json("inspect", Models.ModelFiles.Path("fixed_window.onnx"))["files"]![0]!;
+        Assert.Null(fixedWindow["causal"]); // it does not run on the check's 4-token windows
         Assert.Contains("use_cache_branch", CliRunner.Run("inspect", cached).Stdout, StringComparison.Ordinal);
     }
 

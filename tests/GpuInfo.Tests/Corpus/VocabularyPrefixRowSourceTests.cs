@@ -58,6 +58,32 @@ public sealed class VocabularyPrefixRowSourceTests(CorpusEngineFixture fixture) 
         Assert.Equal(Kept, cut.Vocab);
     }
 
+    /// <summary>Keeping a fifth of the classes: the inner rows of a chunk fit what the kept rows would take, in shorter chunks, with the same figures.</summary>
+    [Fact]
+    public void Keeping_few_classes_shortens_the_chunks_to_their_bytes()
+    {
+        var (p, q, _, targets) = Data(15);
+        int vocab = Kept * 5;
+        var wide = new float[Rows * vocab];
+        for (int r = 0; r < Rows; r++)
+        {
+            q.AsSpan(r * Kept, Kept).CopyTo(wide.AsSpan(r * vocab));
+            wide.AsSpan((r * vocab) + Kept, vocab - Kept).Fill(-90f);
+        }
+
+        using var baseSource = MemoryRowSource.Float32(p, Kept, targets);
+        using var plain = MemoryRowSource.Float32(q, Kept);
+        using var full = MemoryRowSource.Float32(wide, vocab);
+        using var cut = new VocabularyPrefixRowSource(full, Kept);
+        Assert.Equal(2, cut.ChunkRows(0, 11)); // 11 rows of the kept classes hold 2 whole rows
+        Assert.Equal(1, cut.ChunkRows(0, 3));
+        var run = new CorpusRunOptions { ChunkBytes = 2L * 11 * Kept * 4 };
+        var expected = CorpusRun.Compare(fixture.Engine, baseSource, plain, run: run).Comparison!;
+        var got = CorpusRun.Compare(fixture.Engine, baseSource, cut, run: run).Comparison!;
+        Assert.Equal(expected.KlSum, got.KlSum);
+        Assert.Equal(expected.NllSumTest, got.NllSumTest);
+    }
+
     [Fact]
     public void A_row_with_real_mass_beyond_the_kept_classes_is_an_error_naming_it()
     {

@@ -21,7 +21,8 @@ Everything is deterministic: rerunning it rewrites the same files. What it write
   past_key_values inputs; a merged decoder with an If on use_cache_branch), whose logits equal their
   twins' only when the past is empty and use_cache_branch false, as on a first step; bigram_keep.onnx,
   bigram.onnx with transformers' logits_to_keep input (the last n positions' logits; all for 0);
-  bigram_padded.onnx, bigram.onnx with 12 padding classes (logit -60) after its 300.
+  bigram_padded.onnx, bigram.onnx with 12 padding classes (logit -60) after its 300; fixed_window.onnx,
+  bigram.onnx that runs on windows of exactly 32 tokens (its causality cannot be checked on 4).
 - external_a/ and external_b/: window.onnx with its weights in window.onnx_data (as every model over
   2 GB keeps them), seeded 17 (window.onnx's own) and 18: two graph files alike byte for byte.
 - bad_rank.onnx (logits [B, S]), small_vocab.onnx (vocabulary 100 < the tokenizer's 300),
@@ -342,6 +343,12 @@ def main():
     save(bigram_merged_graph(table), "bigram_merged.onnx")
     save(bigram_keep_graph(table), "bigram_keep.onnx")
     save(bigram_graph(np.concatenate([table, np.full((VOCAB, 12), -60, np.float32)], axis=1), name="bigram_padded"), "bigram_padded.onnx")
+    fixed = bigram_graph(table, name="fixed_window")
+    fixed.input[0].type.tensor_type.shape.dim[1].dim_value = 32
+    fixed.node.insert(0, helper.make_node("Reshape", ["input_ids", "fixed_shape"], ["fixed_ids"]))   # fails on other lengths
+    fixed.node[1].input[1] = "fixed_ids"
+    fixed.initializer.append(numpy_helper.from_array(np.array([-1, 32], np.int64), "fixed_shape"))
+    save(fixed, "fixed_window.onnx")
     save(noncausal_graph(VOCAB), "noncausal.onnx")
     batch_one = noncausal_graph(VOCAB)
     for value in batch_one.input:
