@@ -25,9 +25,10 @@ internal static class CompareModelsCommand
         var corpus = new CorpusOptions("Write a per-token value (float32 .npy; KL(base||test) in nats unless --per-token-measure says otherwise), one per scored token.", 128);
         var perTokenMeasure = PerTokenMeasures.Comparison();
         var classes = new ClassesOption();
+        var temperature = new Option<float>("--temperature") { Description = "Divide both models' logits by T > 0 (the acceptance rate of speculative sampling at T).", DefaultValueFactory = _ => 1f };
         var command = new Command("compare-models", "KL divergence (with percentiles), Jensen-Shannon, total variation and acceptance rate, top-1 agreement, both perplexities and delta-p of a test ONNX model against a base one, on a text.")
         {
-            baseOption, testOption, topK, plot, perTokenMeasure.Option, classes.Option,
+            baseOption, testOption, temperature, topK, plot, perTokenMeasure.Option, classes.Option,
         };
         models.AddTo(command);
         corpus.AddTo(command);
@@ -37,6 +38,8 @@ internal static class CompareModelsCommand
             var clock = Stopwatch.StartNew();
             var windows = models.Windows(parse);
             models.CheckProvider(parse);
+            float t = parse.GetValue(temperature);
+            Guard.Temperature(t);
             var (shard, shardFrom) = corpus.ParseShard(parse);
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             string? plotPath = parse.GetValue(plot);
@@ -54,14 +57,14 @@ internal static class CompareModelsCommand
 
             using var fullBase = new ModelRowSource(p, text, windows);
             using var fullTest = new ModelRowSource(q, text, windows);
-            var (baseSource, testSource, cut) = classes.Cut(parse, fullBase, fullTest, 1f);
+            var (baseSource, testSource, cut) = classes.Cut(parse, fullBase, fullTest, t);
             using var _ = cut;
             EvalCommand.CheckTopK(ks, baseSource.Vocab);
             using var engines = common.CreateEngines(parse);
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool json = parse.GetValue(common.Json);
             var partial = corpus.Run(parse, baseSource, fullBase.RowBytes + fullTest.RowBytes, "compare-models", json, shard,
-                run => CorpusRun.Compare(engines.List, baseSource, testSource, 1f, -100, run with { TopK = ks, ComparisonPerRow = perRow }));
+                run => CorpusRun.Compare(engines.List, baseSource, testSource, t, -100, run with { TopK = ks, ComparisonPerRow = perRow }));
             double seconds = clock.Elapsed.TotalSeconds;
             var totals = partial.Comparison!;
             var report = CompareCommand.Report(totals, engines.Description, seconds);

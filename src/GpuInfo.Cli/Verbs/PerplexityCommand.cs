@@ -16,14 +16,15 @@ internal static class PerplexityCommand
     public static Command Create(TextWriter stdout)
     {
         var common = new CommonOptions();
-        var model = new Option<string>("--model") { Description = "A causal LM in ONNX (inputs input_ids [, attention_mask, position_ids]; output logits [batch, sequence, vocabulary]).", Required = true };
+        var model = new Option<string>("--model") { Description = "A causal LM in ONNX (inputs input_ids [, attention_mask, position_ids, past_key_values.*]; output logits [batch, sequence, vocabulary]).", Required = true };
+        var temperature = new Option<float>("--temperature") { Description = "Divide the logits by T > 0 (temperature scaling).", DefaultValueFactory = _ => 1f };
         var topK = new Option<string?>("--top-k") { Description = "Top-k accuracy for each k of a comma-separated list (e.g. 1,5,10)." };
         var models = new ModelOptions();
         var rates = TextRates.ForModelText();
         var corpus = new CorpusOptions("Write a per-token value (float32 .npy; the loss in nats unless --per-token-measure says otherwise), one per scored token.", 64);
         var perTokenMeasure = PerTokenMeasures.Evaluation();
         var plot = new Option<string?>("--plot") { Description = "Draw the reliability diagram of the model's top-1 predictions (as eval --plot), as .svg or .png." };
-        var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, topK, plot, perTokenMeasure.Option };
+        var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, temperature, topK, plot, perTokenMeasure.Option };
         models.AddTo(command);
         corpus.AddTo(command);
         rates.AddTo(command);
@@ -33,6 +34,8 @@ internal static class PerplexityCommand
             var clock = Stopwatch.StartNew();
             var windows = models.Windows(parse);
             models.CheckProvider(parse);
+            var options = new CrossEntropyOptions { Temperature = parse.GetValue(temperature) };
+            Guard.Temperature(options.Temperature);
             var (shard, shardFrom) = corpus.ParseShard(parse);
             var (bytes, words) = rates.Parse(parse);
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
@@ -64,7 +67,7 @@ internal static class PerplexityCommand
             using var engines = common.CreateEngines(parse);
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool json = parse.GetValue(common.Json);
-            var partial = corpus.Run(parse, source, source.RowBytes, "perplexity", json, shard, run => CorpusRun.Evaluate(engines.List, source, null, run with { TopK = ks, EvaluationPerRow = perRow }));
+            var partial = corpus.Run(parse, source, source.RowBytes, "perplexity", json, shard, run => CorpusRun.Evaluate(engines.List, source, options, run with { TopK = ks, EvaluationPerRow = perRow }));
             double seconds = clock.Elapsed.TotalSeconds;
             var report = EvalCommand.Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, seconds);
             EvalCommand.AddShard(report, shard, shardFrom);

@@ -57,6 +57,24 @@ public sealed class ModelCliTests
         Assert.Contains($"its model-data file {Path.Combine(Path.GetDirectoryName(b)!, "window.onnx_data")}", stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>--temperature divides the logits: perplexity's NLL is the closed form's at T, and compare-models' base perplexity is perplexity's at the same T.</summary>
+    [Fact]
+    public void The_temperature_divides_the_logits_of_perplexity_and_compare_models()
+    {
+        string bigram = ModelFiles.Path("bigram.onnx"), tokens = ModelFiles.Path("sample_tokens.npy");
+        string[] windows = ["--tokens", tokens, "--context", "32", "--stride", "8", "--device", "cpu"];
+        var hot = CliRunner.Json(["perplexity", "--model", bigram, "--temperature", "1.7", .. windows]);
+        var ids = GpuInfo.Models.TokenizedText.ReadIds(tokens).Ids;
+        var (sum, count) = BigramClosedForm.Total(ids, 32, 8, ModelFiles.Vocab, (double)1.7f);
+        Assert.Equal(sum / count, CliRunner.Number(hot["mean_nll"]), 1e-6 * (sum / count));
+
+        var compared = CliRunner.Json(["compare-models", "--base", bigram, "--test", ModelFiles.Path("window.onnx"), "--temperature", "1.7", .. windows]);
+        Assert.Equal(CliRunner.Number(hot["perplexity"]), CliRunner.Number(compared["ppl_base"]), 1e-6 * CliRunner.Number(hot["perplexity"])); // two passes: 1.6e-8 apart
+        var cool = CliRunner.Json(["compare-models", "--base", bigram, "--test", ModelFiles.Path("window.onnx"), .. windows]);
+        Assert.NotEqual(CliRunner.Number(cool["acceptance_rate"]), CliRunner.Number(compared["acceptance_rate"]), 3);
+        CliRunner.Fails(2, ["temperature"], ["perplexity", "--model", bigram, "--temperature", "0", .. windows]);
+    }
+
     /// <summary>A model exported with its KV cache (optimum's default) scores as its twin without one: compare-models reads no divergence, and perplexity's figures are the same.</summary>
     [Fact]
     public void A_model_exported_with_its_kv_cache_scores_as_its_twin_without_one()
