@@ -20,7 +20,7 @@ public sealed class VocabularyPrefixRowSource : RowSource
 
     private readonly RowSource _inner;
     private readonly float _temperature;
-    private readonly Dictionary<RowBlock, RowBlock> _innerBlocks = [];
+    private readonly Dictionary<RowBlock, (RowBlock Full, float[] Scratch)> _innerBlocks = [];
 
     /// <param name="inner">The source whose rows are cut (not disposed with this one).</param>
     /// <param name="classes">How many classes to keep, 1 to the inner source's vocabulary.</param>
@@ -112,16 +112,19 @@ public sealed class VocabularyPrefixRowSource : RowSource
     protected internal override void Read(RowBlock block)
     {
         // Each outer block has an inner one of its own, refilled when it is: a source that hands out
-        // memory it holds (a model's logits) frees it when the block that took it is refilled.
-        RowBlock full;
+        // memory it holds (a model's logits) frees it when the block that took it is refilled. Its
+        // scratch row is kept with it: a row of a large vocabulary is a large-object allocation.
+        (RowBlock Full, float[] Scratch) inner;
         lock (_innerBlocks)
         {
-            if (!_innerBlocks.TryGetValue(block, out full!))
+            if (!_innerBlocks.TryGetValue(block, out inner))
             {
-                full = new RowBlock(InnerRows(block.Capacity), _inner.Vocab, Type, HasTargets, HasTargetBytes, hasTargetWords: HasTargetWords);
-                _innerBlocks[block] = full;
+                inner = (new RowBlock(InnerRows(block.Capacity), _inner.Vocab, Type, HasTargets, HasTargetBytes, hasTargetWords: HasTargetWords), new float[_inner.Vocab]);
+                _innerBlocks[block] = inner;
             }
         }
+
+        var (full, row) = inner;
 
         full.Reset(block.FirstRow, block.Rows);
         _inner.Read(full);
@@ -132,7 +135,6 @@ public sealed class VocabularyPrefixRowSource : RowSource
         int size = Type.Size(), kept = Vocab * size, whole = _inner.Vocab * size;
         var from = full.Bytes;
         var to = block.Buffer;
-        float[] row = new float[_inner.Vocab];
         double largest = 0;
         for (int r = 0; r < block.Rows; r++)
         {
