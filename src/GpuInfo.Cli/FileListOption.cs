@@ -8,11 +8,12 @@ namespace GpuInfo.Cli;
 /// </summary>
 internal static class FileListOption
 {
-    public static Option<string[]> Create(string name, string description, bool required = false)
+    /// <param name="join">Whether several files are one corpus (said in the description); false where the caller's description says what several are.</param>
+    public static Option<string[]> Create(string name, string description, bool required = false, bool join = true)
     {
         var option = new Option<string[]>(name)
         {
-            Description = description + " Several files (e.g. a shell glob) are read as one corpus, in the order given.",
+            Description = description + (join ? " Several files (e.g. a shell glob) are read as one corpus, in the order given." : ""),
             Required = required,
             AllowMultipleArgumentsPerToken = true,
             Arity = ArgumentArity.OneOrMore, // when given, at least one file; an optional list may still be left out

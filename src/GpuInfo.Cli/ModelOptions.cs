@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json.Nodes;
 using GpuInfo.Cli.Output;
 using GpuInfo.Formats;
@@ -14,8 +13,11 @@ namespace GpuInfo.Cli;
 /// </summary>
 internal sealed class ModelOptions
 {
-    private readonly Option<string?> _text = new("--text") { Description = "The text to score (UTF-8), tokenized with --tokenizer." };
-    private readonly Option<string?> _tokens = new("--tokens") { Description = "Token ids to score instead of a text: .npy, .safetensors or .pt of integers, [N] or [1, N]." };
+    private readonly Option<string[]> _text = Documents("--text", "The text to score (UTF-8), tokenized with --tokenizer. A .jsonl file holds one document per line, in the field --text-field.");
+    private readonly Option<string[]> _tokens = Documents("--tokens", "Token ids to score instead of a text: .npy, .safetensors or .pt of integers, [N] or [1, N].");
+    private readonly Option<string> _textField = new("--text-field") { Description = "The field of each line of a .jsonl --text that holds its document.", DefaultValueFactory = _ => "text" };
+    private readonly Option<string> _protocol = new("--protocol") { Description = "sliding: windows every --stride tokens, as the Hugging Face perplexity guide; rolling: lm-evaluation-harness's loglikelihood_rolling, disjoint runs of --context scored tokens, each window a full context where the document has one, and every token scored, the first from --prefix-token.", DefaultValueFactory = _ => "sliding" };
+    private readonly Option<string?> _prefixToken = new("--prefix-token") { Description = "A token put before each document, so that its first token is scored: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS, from tokenizer_config.json, a SentencePiece model or a built-in encoding's <|endoftext|>) or none. Default: auto with --protocol rolling, none with sliding." };
     private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one." };
     private readonly Option<int> _context = new("--context") { Description = "Tokens per window (the model's context).", DefaultValueFactory = _ => 1024 };
     private readonly Option<int?> _stride = new("--stride") { Description = "Tokens between window starts (1 to --context; default half of --context, 512 for the default context); each token is scored once, with at least context - stride tokens of left context where the text has them (with stride = context the windows are disjoint and each one's first token goes unscored, as in the Hugging Face guide)." };
@@ -24,13 +26,20 @@ internal sealed class ModelOptions
     private readonly Option<int> _threads = new("--threads") { Description = "CPU provider threads (0: one per physical core this process may run on).", DefaultValueFactory = _ => 0 };
 
     /// <summary>--tokens: ids instead of a text.</summary>
-    public Option<string?> Tokens => _tokens;
+    public Option<string[]> Tokens => _tokens;
+
+    /// <summary>A list of documents: several files are scored each on its own.</summary>
+    private static Option<string[]> Documents(string name, string description) =>
+        FileListOption.Create(name, description + " Several files are documents, each scored on its own (no window crosses from one to the next); reports and partials sum over them.", join: false);
 
     public void AddTo(Command command)
     {
         command.Add(_text);
+        command.Add(_textField);
         command.Add(_tokens);
         command.Add(_tokenizer);
+        command.Add(_protocol);
+        command.Add(_prefixToken);
         command.Add(_context);
         command.Add(_stride);
         command.Add(_batch);
@@ -42,7 +51,24 @@ internal sealed class ModelOptions
     public ModelWindowOptions Windows(ParseResult parse)
     {
         int context = parse.GetValue(_context);
-        var windows = new ModelWindowOptions { Context = context, Stride = parse.GetValue(_stride) ?? Math.Max(1, context / 2), Batch = parse.GetValue(_batch) };
+        var protocol = parse.GetValue(_protocol) switch
+        {
+            "sliding" => WindowProtocol.Sliding,
+            "rolling" => WindowProtocol.Rolling,
+            var other => throw CliException.Usage($"--protocol must be sliding or rolling; got '{other}'."),
+        };
+        if (protocol == WindowProtocol.Rolling && parse.GetValue(_stride) is not null)
+        {
+            throw CliException.Usage("--stride applies to --protocol sliding; rolling windows score disjoint runs of --context tokens.");
+        }
+
+        var windows = new ModelWindowOptions
+        {
+            Protocol = protocol,
+            Context = context,
+            Stride = protocol == WindowProtocol.Rolling ? Math.Max(1, context) : parse.GetValue(_stride) ?? Math.Max(1, context / 2),
+            Batch = parse.GetValue(_batch),
+        };
         if (windows.Context < 2 || windows.Stride < 1 || windows.Stride > windows.Context || windows.Batch < 1)
         {
             throw CliException.Usage($"need --context >= 2, 1 <= --stride <= --context and --batch >= 1; got {windows.Context}, {windows.Stride}, {windows.Batch}.");
@@ -61,12 +87,15 @@ internal sealed class ModelOptions
     /// <summary>The text's ids, and with --text also the tokenizer that made them and the text itself.</summary>
     public ModelText ReadModelText(ParseResult parse)
     {
-        string? text = parse.GetValue(_text), tokens = parse.GetValue(_tokens), tokenizer = parse.GetValue(_tokenizer);
-        if ((text is null) == (tokens is null))
+        string[]? texts = FileListOption.Get(parse, _text), tokens = FileListOption.Get(parse, _tokens);
+        string? tokenizer = parse.GetValue(_tokenizer);
+        if ((texts is null) == (tokens is null))
         {
             throw CliException.Usage("give --text (with --tokenizer) or --tokens, one of them.");
         }
 
+        var protocol = Windows(parse).Protocol;
+        string? prefix = parse.GetValue(_prefixToken) ?? (protocol == WindowProtocol.Rolling ? "auto" : "none");
         var clock = Stopwatch.StartNew();
         if (tokens is not null)
         {
@@ -75,8 +104,19 @@ internal sealed class ModelOptions
                 throw CliException.Usage("--tokens are already ids: give no --tokenizer with them.");
             }
 
-            var ids = TokenizedText.ReadIds(tokens);
-            return new ModelText(Scorable(ids), null, null, clock.Elapsed.TotalSeconds);
+            if (parse.GetResult(_textField) is { Implicit: false })
+            {
+                throw CliException.Usage("--text-field applies to .jsonl --text files.");
+            }
+
+            int? prefixId = prefix switch
+            {
+                "none" => null,
+                _ when int.TryParse(prefix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) => id,
+                _ => throw CliException.Usage($"--tokens have no tokenizer to find the prefix token '{prefix}' in: give --prefix-token as an id, or none."),
+            };
+            var documents = tokens.Select(TokenizedText.ReadIds).ToList();
+            return new ModelText(Scorable(documents, prefixId, NameOf(tokens)), null, null, clock.Elapsed.TotalSeconds);
         }
 
         if (tokenizer is null)
@@ -85,18 +125,57 @@ internal sealed class ModelOptions
         }
 
         var loaded = TokenizerCatalog.Load(tokenizer);
-        string content = ReadUtf8(text!);
-        var encoded = loaded.Encode(content, text!);
-        return new ModelText(Scorable(encoded), loaded, content, clock.Elapsed.TotalSeconds);
+        int? prefixToken = PrefixToken(prefix, loaded);
+        var contents = ModelDocuments.Read(texts!, parse.GetValue(_textField)!);
+        var encoded = contents.Select(d => loaded.Encode(d.Content, d.Name, protocol == WindowProtocol.Rolling)).ToList();
+        var joined = Scorable(encoded, prefixToken, NameOf(texts!));
+        long chars = contents.Sum(d => (long)d.Content.Length);
+        return new ModelText(joined, loaded, chars <= ModelDocuments.MaxTextBytes ? string.Concat(contents.Select(d => d.Content)) : null, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>A text of fewer than 2 tokens has none to score (the first has nothing before it): bad input data, naming the file.</summary>
-    private static TokenizedText Scorable(TokenizedText text) => text.Ids.Length >= 2 ? text
-        : throw new InvalidFileException(text.Name, $"has {text.Ids.Length} token{(text.Ids.Length == 1 ? "" : "s")}; scoring needs at least 2 (the first has nothing before it to predict it).");
+    /// <summary>What reports and errors call the text: its file, or the first of several and how many follow.</summary>
+    private static string NameOf(string[] files) => files.Length == 1 ? files[0] : $"{files[0]} (+{files.Length - 1} more)";
+
+    /// <summary>The prefix token asked for: none, auto (the tokenizer's), an id, or a token's text.</summary>
+    private static int? PrefixToken(string prefix, TextTokenizer tokenizer) => prefix switch
+    {
+        "none" => null,
+        "auto" => tokenizer.DocumentPrefix
+            ?? throw CliException.Usage($"{tokenizer.Name} names no BOS or EOS token (no tokenizer_config.json beside it): give --prefix-token as an id or a token's text, or none."),
+        _ when int.TryParse(prefix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) => id,
+        _ => TokenizerCatalog.TokenId(tokenizer.Tokenizer, prefix)
+            ?? throw CliException.Usage($"--prefix-token '{prefix}' is not one token of {tokenizer.Name}: give an id, a token's text, auto or none."),
+    };
+
+    /// <summary>
+    /// Documents joined into one text to score. A document of no tokens is refused, naming it, and so is
+    /// a text with nothing to score (every document of one token, without a prefix token): bad input data.
+    /// </summary>
+    private static TokenizedText Scorable(List<TokenizedText> documents, int? prefix, string name)
+    {
+        var first = documents[0];
+        if (documents.Count == 1 && prefix is null && first.Ids.Length < 2)
+        {
+            throw new InvalidFileException(first.Name,
+                $"has {first.Ids.Length} token{(first.Ids.Length == 1 ? "" : "s")}; scoring needs at least 2 (the first has nothing before it to predict it; a --prefix-token would).");
+        }
+
+        if (documents.FirstOrDefault(d => d.Ids.Length == 0) is { } empty)
+        {
+            throw new InvalidFileException(empty.Name, "has 0 tokens: a document to score needs at least 1.");
+        }
+
+        if (prefix is null && documents.All(d => d.Ids.Length < 2))
+        {
+            throw new InvalidFileException(first.Name, "and every other document have 1 token; scoring needs at least 2 in one (the first has nothing before it to predict it; a --prefix-token would).");
+        }
+
+        return documents.Count == 1 && prefix is null ? documents[0] : TokenizedText.Join(documents, prefix, name);
+    }
 
     /// <summary>The first of these options given on the command line, or null (for verbs where they apply only with a model).</summary>
     public string? FirstGiven(ParseResult parse) =>
-        new Option[] { _text, _tokens, _tokenizer, _context, _stride, _batch, _provider, _threads }
+        new Option[] { _text, _textField, _tokens, _tokenizer, _protocol, _prefixToken, _context, _stride, _batch, _provider, _threads }
             .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
 
     /// <summary>Opens a model, checked against the tokenizer's vocabulary.</summary>
@@ -125,6 +204,19 @@ internal sealed class ModelOptions
         }
     }
 
+    /// <summary>How the text was cut: the protocol, context and stride, documents, prefix token, windows, and the text's tokens no window scored.</summary>
+    public static void AddWindows(JsonObject report, ModelRowSource source)
+    {
+        var w = source.Windows;
+        report["protocol"] = w.Protocol.ToString().ToLowerInvariant();
+        report["context"] = w.Context;
+        report["stride"] = w.Stride;
+        report["documents"] = w.Documents;
+        report["prefix_token"] = source.PrefixToken;
+        report["windows"] = w.Count;
+        report["unscored"] = source.UnscoredTextTokens; // each document's first token (unless a prefix token predicts it), and, sliding with stride = context, every later window's first
+    }
+
     /// <summary>Where the time went: loading the models, tokenizing, inside ONNX Runtime, and the rest (measures not hidden behind the model, and glue).</summary>
     public static void AddTiming(JsonObject report, long tokens, double seconds, double load, double tokenize, double model)
     {
@@ -136,37 +228,7 @@ internal sealed class ModelOptions
         report["other_seconds"] = Math.Round(other, 3);
         report["outside_model_fraction"] = Json.Number(Math.Round((tokenize + other) / seconds, 4));
     }
-
-    /// <summary>The longest text read whole: .NET's longest string, in UTF-8 bytes (each byte is at most one character).</summary>
-    internal const long MaxTextBytes = 0x3FFFFFDF;
-
-    private static string ReadUtf8(string path)
-    {
-        try
-        {
-            // A longer file ran out of memory part way (1.15 GB: "gpuinfo: out of memory" after 14 s).
-            long size = new FileInfo(path).Length;
-            if (size > MaxTextBytes)
-            {
-                throw new InvalidFileException(path, $"is {size} bytes; a text is read whole, at most {MaxTextBytes} bytes: split it, or give its token ids with --tokens.");
-            }
-
-            return File.ReadAllText(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new InvalidFileException(path, Directory.Exists(path) ? "is a folder, not a text file." : "no such text file.");
-        }
-        catch (DecoderFallbackException e)
-        {
-            throw new InvalidFileException(path, $"is not UTF-8 text ({e.Message})");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidFileException(path, $"cannot be read: {e.Message}");
-        }
-    }
 }
 
-/// <summary>A text to score: its ids, and, when a tokenizer made them, the tokenizer and the text itself.</summary>
+/// <summary>A text to score: its ids, and, when a tokenizer made them, the tokenizer and the text itself (its documents' texts end to end; null past .NET's longest string).</summary>
 internal sealed record ModelText(TokenizedText Tokens, TextTokenizer? Tokenizer, string? Content, double Seconds);

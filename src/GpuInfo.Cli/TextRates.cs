@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using GpuInfo.Cli.Output;
 using GpuInfo.Corpus;
+using GpuInfo.Models;
 
 namespace GpuInfo.Cli;
 
@@ -70,10 +71,11 @@ internal sealed class TextRates
 
     /// <summary>
     /// The whole text's bytes or words divide the NLL of the scored tokens only, so every unscored token
-    /// biases the rates: accepted where only the text's first token goes unscored (a bias of one token),
-    /// refused where the windows leave more (stride = context over several windows).
+    /// biases the rates: accepted where at most the text's first token goes unscored (a bias of one
+    /// token), refused where the windows leave more (each window's first when stride = context over
+    /// several windows; each document's first where several have no prefix token).
     /// </summary>
-    public static void CheckWholeText(long? bytes, long? words, long unscored, int context, int stride)
+    public static void CheckWholeText(long? bytes, long? words, long unscored, int context, int stride, WindowProtocol protocol)
     {
         if ((bytes ?? words) is null || unscored <= 1)
         {
@@ -81,9 +83,10 @@ internal sealed class TextRates
         }
 
         string given = bytes is not null && words is not null ? "--total-bytes and --total-words count" : bytes is not null ? "--total-bytes counts" : "--total-words counts";
+        string why = protocol == WindowProtocol.Sliding && stride == context ? $"--stride {stride} equals --context {context}: each window's first" : "each document's first, which nothing before it predicts";
         throw CliException.Usage(
-            $"{given} the whole text, but {unscored} of its tokens go unscored (--stride {stride} equals --context {context}: each window's first), so their share would count against the scored ones: "
-            + "give a --stride below --context, or the text with --text and a --tokenizer that counts the scored tokens' own bytes and words.");
+            $"{given} the whole text, but {unscored} of its tokens go unscored ({why}), so their share would count against the scored ones: "
+            + "give a --stride below --context, a --prefix-token, or the text with --text and a --tokenizer that counts the scored tokens' own bytes and words.");
     }
 
     /// <summary>
@@ -109,7 +112,11 @@ internal sealed class TextRates
             && source.Settings.TryGetValue("context", out var context) && int.TryParse(context, NumberStyles.None, CultureInfo.InvariantCulture, out int c)
             && source.Settings.TryGetValue("stride", out var stride) && int.TryParse(stride, NumberStyles.None, CultureInfo.InvariantCulture, out int s))
         {
-            CheckWholeText(bytes, words, n - source.Rows, c, s);
+            // The prefix tokens put before documents are not the text's: they count as neither scored nor unscored.
+            long documents = source.Settings.TryGetValue("documents", out var d) && long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out long count) ? count : 1;
+            long prefixes = source.Settings.ContainsKey("prefix_token") ? documents : 0;
+            var protocol = source.Settings.TryGetValue("protocol", out var p) && p == "rolling" ? WindowProtocol.Rolling : WindowProtocol.Sliding;
+            CheckWholeText(bytes, words, n - prefixes - source.Rows, c, s, protocol);
         }
     }
 }

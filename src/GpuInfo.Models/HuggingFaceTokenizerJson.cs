@@ -23,7 +23,8 @@ internal static class HuggingFaceTokenizerJson
         {
             using var stream = File.OpenRead(path);
             var sp = SentencePieceTokenizer.CreateFromTokenizerJson(stream);
-            return new TextTokenizer(sp, path, Math.Max(TokenizerCatalog.MaxId(sp.Vocabulary), TokenizerCatalog.MaxId(sp.SpecialTokens)) + 1, false);
+            var unigram = new TextTokenizer(sp, path, Math.Max(TokenizerCatalog.MaxId(sp.Vocabulary), TokenizerCatalog.MaxId(sp.SpecialTokens)) + 1, false);
+            return TokenizerCatalog.WithPrefix(unigram, TokenizerCatalog.ConfiguredPrefix(path, unigram) ?? TokenizerCatalog.SentencePiecePrefix(sp));
         }
 
         if (type != "BPE" || !(Mentions(root["pre_tokenizer"], "ByteLevel") || Mentions(root["decoder"], "ByteLevel")))
@@ -47,7 +48,8 @@ internal static class HuggingFaceTokenizerJson
             PreTokenizer = new RegexPreTokenizer(new Regex(pattern ?? TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), special.Count > 0 ? special : null),
         });
         int max = Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special));
-        return new TextTokenizer(bpe, path, max + 1, true);
+        var tokenizer = new TextTokenizer(bpe, path, max + 1, true);
+        return TokenizerCatalog.WithPrefix(tokenizer, TokenizerCatalog.ConfiguredPrefix(path, tokenizer));
     }
 
     /// <summary>The regex of a Split pre-tokenizer (also inside a Sequence), if there is one.</summary>

@@ -7,8 +7,9 @@ using Microsoft.ML.OnnxRuntime;
 namespace GpuInfo.Models;
 
 /// <summary>
-/// The rows a causal LM predicts over a text: the model runs over sliding windows of the token ids
-/// (<see cref="SlidingWindows"/>, the Hugging Face perplexity protocol) and row r is the logits that
+/// The rows a causal LM predicts over a text: the model runs over windows of the token ids
+/// (<see cref="ModelWindows"/>: the Hugging Face guide's sliding windows or lm-evaluation-harness's
+/// rolling ones, over each document of the text) and row r is the logits that
 /// predict the r-th scored token, with that token as the target and its bytes of text (for bits per
 /// byte). Every corpus run, shard, partial and merge works on it as on a file of logits, without
 /// the logits touching a disk.
@@ -54,15 +55,15 @@ public sealed class ModelRowSource : RowSource
         _model = model;
         _text = text;
         _options = o;
-        Windows = new SlidingWindows(text.Ids.Length, o.Context, o.Stride);
+        Windows = WindowsOf(text, o);
 
         // A buffer holds the longest batch there is: at most Batch windows (or as many as there are), each
-        // at most Context tokens (or the text's length), not what the options allow on a longer text.
-        var values = (Int128)Math.Min(o.Batch, Windows.Count) * Windows.Length(0) * model.Vocab;
+        // at most Context tokens (or the longest document's length), not what the options allow on a longer text.
+        var values = (Int128)Math.Min(o.Batch, Windows.Count) * Windows.MaxLength * model.Vocab;
         if (values > Array.MaxLength)
         {
             throw new ArgumentException(
-                $"a batch's logits ({Math.Min(o.Batch, Windows.Count)} windows x {Windows.Length(0)} tokens x {model.Vocab} vocabulary = {values} values) must fit one array ({Array.MaxLength} values): use a smaller batch or context.",
+                $"a batch's logits ({Math.Min(o.Batch, Windows.Count)} windows x {Windows.MaxLength} tokens x {model.Vocab} vocabulary = {values} values) must fit one array ({Array.MaxLength} values): use a smaller batch or context.",
                 nameof(options));
         }
 
@@ -70,7 +71,22 @@ public sealed class ModelRowSource : RowSource
         _tokensHash = new(() => Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(text.Ids.AsSpan()))));
     }
 
-    public SlidingWindows Windows { get; }
+    public ModelWindows Windows { get; }
+
+    /// <summary>Tokens of the text that no window scores (<see cref="ModelWindows.Unscored"/> less the prefix tokens put before documents, which are not the text's).</summary>
+    public long UnscoredTextTokens => Windows.Unscored - (Windows.Tokens - _text.TextTokens);
+
+    /// <summary>The windows <paramref name="options"/> cut <paramref name="text"/> into, each of its documents on its own.</summary>
+    /// <exception cref="ArgumentException">Bad window options, or nothing to score.</exception>
+    public static ModelWindows WindowsOf(TokenizedText text, ModelWindowOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options.Protocol == WindowProtocol.Rolling
+            ? ModelWindows.Rolling(text.Ids.Length, options.Context, text.DocumentStarts)
+            : ModelWindows.Sliding(text.Ids.Length, options.Context, options.Stride, text.DocumentStarts);
+    }
 
     public override long Rows => Windows.Rows;
 
@@ -91,6 +107,9 @@ public sealed class ModelRowSource : RowSource
 
     public override string TargetsName => _text.Name;
 
+    /// <summary>The token put before each document, or null (<see cref="TokenizedText.PrefixToken"/>).</summary>
+    public int? PrefixToken => _text.PrefixToken;
+
     /// <summary>Batches of logits allocated so far (each min(batch, windows) × min(context, tokens) × vocabulary values).</summary>
     public int BuffersAllocated => _buffers.Count;
 
@@ -104,6 +123,22 @@ public sealed class ModelRowSource : RowSource
             ["tokens_sha256"] = _tokensHash.Value,
             ["tokenizer"] = TokenizerLabel(_text.Tokenizer),
         };
+
+        // Only where they differ from one sliding-window text, so that earlier partials still merge.
+        if (Windows.Protocol != WindowProtocol.Sliding)
+        {
+            settings["protocol"] = Windows.Protocol.ToString().ToLowerInvariant();
+        }
+
+        if (_text.DocumentStarts.Count > 1)
+        {
+            settings["documents"] = _text.DocumentStarts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (_text.PrefixToken is { } prefix)
+        {
+            settings["prefix_token"] = prefix.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         return new SourceDescription("onnx-model", Rows, Vocab, Type, Values, [.. _model.Fingerprints], settings);
     }
 

@@ -44,13 +44,26 @@ public sealed class TextTokenizer
     public bool SplitsAtLines { get; }
 
     /// <summary>
+    /// The token lm-evaluation-harness puts before a document so that its first token is predicted
+    /// (its <c>prefix_token_id</c>: the tokenizer's BOS, else its EOS), where the tokenizer's files say;
+    /// null where they do not.
+    /// </summary>
+    public int? DocumentPrefix { get; internal set; }
+
+    /// <summary>
     /// Token ids of <paramref name="text"/>, the UTF-8 bytes of text each stands for and the words of
     /// text each begins (<see cref="TokenBytes"/>: the bytes each token's piece encodes where the
     /// tokenizer says, else by its offsets). Both are null when the tokenizer normalizes the text, so
     /// that its offsets no longer point into it.
     /// </summary>
+    /// <param name="text">The text.</param>
     /// <param name="name">What error messages call the text (its file).</param>
-    public TokenizedText Encode(string text, string name)
+    /// <param name="lmEvalWords">
+    /// Count words as lm-evaluation-harness's <c>count_words</c>, <c>len(re.split(r"\s+", text))</c>:
+    /// the empty piece that split makes for white space at the text's start goes to its first token,
+    /// and the one at its end to its last.
+    /// </param>
+    public TokenizedText Encode(string text, string name, bool lmEvalWords = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3);
@@ -76,7 +89,14 @@ public sealed class TextTokenizer
         }
 
         int[]? counts = exact ? [.. bytes] : null;
-        return new TokenizedText([.. ids], counts, counts is null ? null : TokenBytes.Words(text, counts), name, Name);
+        int[]? words = counts is null ? null : TokenBytes.Words(text, counts);
+        if (lmEvalWords && words is { Length: > 0 })
+        {
+            words[0] += TokenBytes.IsSpace(text[0]) ? 1 : 0;
+            words[^1] += TokenBytes.IsSpace(text[^1]) ? 1 : 0;
+        }
+
+        return new TokenizedText([.. ids], counts, words, name, Name);
     }
 
     /// <summary>The end of the piece from <paramref name="start"/>: after a line break followed by a non-space character, about <see cref="PieceChars"/> on.</summary>

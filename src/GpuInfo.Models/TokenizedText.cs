@@ -71,6 +71,73 @@ public sealed class TokenizedText
 
     public int MaxId { get; }
 
+    /// <summary>Where each document begins in <see cref="Ids"/> ([0] for one text); documents are scored each on its own (<see cref="ModelWindows"/>).</summary>
+    public IReadOnlyList<long> DocumentStarts { get; private init; } = [0];
+
+    /// <summary>The token put before each document (its first id), where <see cref="Join"/> put one: an input, never a target, and no bytes or words of text.</summary>
+    public int? PrefixToken { get; private init; }
+
+    /// <summary>Tokens of the text itself: <see cref="Ids"/> less the prefix tokens.</summary>
+    public long TextTokens => Ids.LongLength - (PrefixToken is null ? 0 : DocumentStarts.Count);
+
+    /// <summary>
+    /// Documents as one sequence, each scored on its own, with <paramref name="prefixToken"/> (when
+    /// given) put before each, as lm-evaluation-harness puts its prefix token (BOS, else EOS) before
+    /// a document so that its first token is predicted too. Byte and word counts are kept where every
+    /// document has them.
+    /// </summary>
+    /// <exception cref="ArgumentException">No documents, a document of no tokens, a negative prefix token, or more ids than one array holds.</exception>
+    public static TokenizedText Join(IReadOnlyList<TokenizedText> documents, int? prefixToken, string name)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        ArgumentNullException.ThrowIfNull(name);
+        if (documents.Count == 0)
+        {
+            throw new ArgumentException("no documents.", nameof(documents));
+        }
+
+        if (prefixToken < 0)
+        {
+            throw new ArgumentException($"the prefix token {prefixToken} is not a vocabulary index.", nameof(prefixToken));
+        }
+
+        int empty = Enumerable.Range(0, documents.Count).FirstOrDefault(d => documents[d].Ids.Length == 0, -1);
+        if (empty >= 0)
+        {
+            throw new ArgumentException($"document {empty} ({documents[empty].Name}) has no tokens.", nameof(documents));
+        }
+
+        int extra = prefixToken is null ? 0 : 1;
+        long total = documents.Sum(d => (long)d.Ids.Length + extra);
+        if (total > Array.MaxLength)
+        {
+            throw new ArgumentException($"{total} tokens in all; at most {Array.MaxLength} can be held.", nameof(documents));
+        }
+
+        bool bytes = documents.All(d => d.Bytes is not null), words = documents.All(d => d.Words is not null);
+        var ids = new int[total];
+        var byteCounts = bytes ? new int[total] : null;
+        var wordCounts = words ? new int[total] : null;
+        var starts = new long[documents.Count];
+        int at = 0;
+        for (int d = 0; d < documents.Count; d++)
+        {
+            starts[d] = at;
+            if (prefixToken is { } prefix)
+            {
+                ids[at++] = prefix;
+            }
+
+            var doc = documents[d];
+            doc.Ids.CopyTo(ids, at);
+            doc.Bytes?.CopyTo(byteCounts!, at);
+            doc.Words?.CopyTo(wordCounts!, at);
+            at += doc.Ids.Length;
+        }
+
+        return new TokenizedText(ids, byteCounts, wordCounts, name, documents[0].Tokenizer) { DocumentStarts = starts, PrefixToken = prefixToken };
+    }
+
     /// <summary>Reads token ids from a <c>.npy</c>, <c>.safetensors</c> or <c>.pt</c> file of integers, <c>[N]</c> or <c>[1, N]</c>.</summary>
     /// <exception cref="InvalidFileException">Missing, not integers, more than one sequence, or an id out of int range or negative.</exception>
     public static TokenizedText ReadIds(string path)

@@ -25,7 +25,10 @@ public static class TokenizerCatalog
         if (Names.Contains(nameOrPath))
         {
             var tiktoken = nameOrPath == "gpt2" ? TiktokenTokenizer.CreateForModel("gpt2") : TiktokenTokenizer.CreateForEncoding(nameOrPath);
-            return new TextTokenizer(tiktoken, nameOrPath, MaxId(tiktoken.SpecialTokens) + 1, true, TokenPieces.Tiktoken(nameOrPath));
+            return new TextTokenizer(tiktoken, nameOrPath, MaxId(tiktoken.SpecialTokens) + 1, true, TokenPieces.Tiktoken(nameOrPath))
+            {
+                DocumentPrefix = tiktoken.SpecialTokens?.TryGetValue(EndOfText, out int eot) == true ? eot : null,
+            };
         }
 
         string path = nameOrPath;
@@ -56,6 +59,88 @@ public static class TokenizerCatalog
         }
     }
 
+    private const string EndOfText = "<|endoftext|>";
+
+    /// <summary>The same tokenizer with <see cref="TextTokenizer.DocumentPrefix"/> set.</summary>
+    internal static TextTokenizer WithPrefix(TextTokenizer tokenizer, int? prefix)
+    {
+        tokenizer.DocumentPrefix = prefix;
+        return tokenizer;
+    }
+
+    /// <summary>A SentencePiece model's BOS, else its EOS (ids below 0 mean the model has none).</summary>
+    internal static int? SentencePiecePrefix(SentencePieceTokenizer sp) =>
+        sp.BeginningOfSentenceId >= 0 ? sp.BeginningOfSentenceId : sp.EndOfSentenceId >= 0 ? sp.EndOfSentenceId : null;
+
+    /// <summary>
+    /// The <c>bos_token</c>, else the <c>eos_token</c>, of a <c>tokenizer_config.json</c> beside the
+    /// tokenizer's file (as transformers gives a tokenizer its <c>bos_token_id</c>), as an id of that
+    /// tokenizer; null without such a file or token.
+    /// </summary>
+    /// <exception cref="InvalidFileException">A tokenizer_config.json that is not JSON, or names a token the tokenizer does not have as one id.</exception>
+    internal static int? ConfiguredPrefix(string tokenizerPath, TextTokenizer tokenizer)
+    {
+        string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerPath))!, "tokenizer_config.json");
+        if (!File.Exists(config))
+        {
+            return null;
+        }
+
+        System.Text.Json.Nodes.JsonObject root;
+        try
+        {
+            root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config)) as System.Text.Json.Nodes.JsonObject
+                ?? throw new InvalidFileException(config, "is not a JSON object.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidFileException(config, $"is not JSON: {e.Message}");
+        }
+
+        foreach (string key in new[] { "bos_token", "eos_token" })
+        {
+            string? content = root[key] switch
+            {
+                System.Text.Json.Nodes.JsonValue v when v.TryGetValue(out string? text) => text,
+                System.Text.Json.Nodes.JsonObject o when o["content"] is System.Text.Json.Nodes.JsonValue c && c.TryGetValue(out string? text) => text,
+                _ => null,
+            };
+            if (content is not null)
+            {
+                return TokenId(tokenizer.Tokenizer, content)
+                    ?? throw new InvalidFileException(config, $"its {key} '{content}' is not one token of {tokenizer.Name}.");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The id of a token given as its text (a special token, or a piece of the vocabulary), or null when it is not one token.</summary>
+    public static int? TokenId(Tokenizer tokenizer, string token)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(token);
+        var special = tokenizer switch
+        {
+            TiktokenTokenizer t => t.SpecialTokens,
+            BpeTokenizer b => b.SpecialTokens,
+            SentencePieceTokenizer sp => sp.SpecialTokens,
+            _ => null,
+        };
+        if (special is not null && special.TryGetValue(token, out int id))
+        {
+            return id;
+        }
+
+        var vocabulary = tokenizer switch
+        {
+            BpeTokenizer b => b.Vocabulary,
+            SentencePieceTokenizer sp => sp.Vocabulary,
+            _ => null,
+        };
+        return vocabulary is not null && vocabulary.TryGetValue(token, out id) ? id : null;
+    }
+
     internal static int MaxId(IEnumerable<KeyValuePair<string, int>>? ids) => ids?.Select(kv => kv.Value).DefaultIfEmpty(-1).Max() ?? -1;
 
     internal static RegexPreTokenizer Gpt2PreTokenizer(IReadOnlyDictionary<string, int>? specialTokens) =>
@@ -71,7 +156,8 @@ public static class TokenizerCatalog
 
         using var vocab = File.OpenRead(vocabPath);
         using var mergeLines = File.OpenRead(merges);
-        return VocabAndMerges(vocab, mergeLines, vocabPath);
+        var tokenizer = VocabAndMerges(vocab, mergeLines, vocabPath);
+        return WithPrefix(tokenizer, ConfiguredPrefix(vocabPath, tokenizer) ?? tokenizer.DocumentPrefix);
     }
 
     /// <summary>A GPT-2-style byte-level BPE from a vocab.json and a merges.txt held in streams (e.g. embedded resources).</summary>
@@ -94,13 +180,17 @@ public static class TokenizerCatalog
         }
 
         var bpe = BpeTokenizer.Create(new BpeOptions(ids) { Merges = pairs, ByteLevel = true, PreTokenizer = Gpt2PreTokenizer(null) });
-        return new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true);
+        return new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true)
+        {
+            DocumentPrefix = ids.TryGetValue(EndOfText, out int eot) ? eot : null, // GPT-2's BOS and EOS
+        };
     }
 
     private static TextTokenizer SentencePiece(string path)
     {
         using var stream = File.OpenRead(path);
         var sp = LlamaTokenizer.Create(stream);
-        return new TextTokenizer(sp, path, Math.Max(MaxId(sp.Vocabulary), MaxId(sp.SpecialTokens)) + 1, false);
+        var tokenizer = new TextTokenizer(sp, path, Math.Max(MaxId(sp.Vocabulary), MaxId(sp.SpecialTokens)) + 1, false);
+        return WithPrefix(tokenizer, ConfiguredPrefix(path, tokenizer) ?? SentencePiecePrefix(sp));
     }
 }

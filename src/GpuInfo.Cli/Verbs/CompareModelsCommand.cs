@@ -73,9 +73,7 @@ internal static class CompareModelsCommand
             report["test"] = q.Path;
             report["provider"] = p.Provider;
             report["text"] = text.Name;
-            report["context"] = windows.Context;
-            report["stride"] = windows.Stride;
-            report["unscored"] = fullBase.Windows.Unscored;
+            ModelOptions.AddWindows(report, fullBase);
             ModelOptions.AddTiming(report, totals.Tokens, seconds, loadSeconds, tokenizeSeconds, p.RunSeconds + q.RunSeconds);
             if (plotPath is not null)
             {

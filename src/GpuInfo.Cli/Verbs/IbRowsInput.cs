@@ -85,7 +85,7 @@ internal sealed class IbRowsInput
         {
             _model.Windows(parse);
             _model.CheckProvider(parse);
-            if (parse.GetValue(Vocab) is not null && parse.GetValue(_model.Tokens) is null)
+            if (parse.GetValue(Vocab) is not null && FileListOption.Get(parse, _model.Tokens) is null)
             {
                 throw CliException.Usage("--vocab names the tokens of --logits, --probs and --model with --tokens; with --text the tokenizer names them.");
             }

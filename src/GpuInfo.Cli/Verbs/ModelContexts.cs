@@ -15,7 +15,7 @@ internal sealed class ModelContexts
     /// <summary>Characters of text shown before a context's token.</summary>
     private const int ContextChars = 48;
 
-    private readonly SlidingWindows _windows;
+    private readonly ModelWindows _windows;
     private readonly ModelText _text;
     private readonly byte[]? _utf8;
     private readonly long[]? _starts;

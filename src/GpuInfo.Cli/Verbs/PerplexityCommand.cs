@@ -58,7 +58,8 @@ internal static class PerplexityCommand
                 throw CliException.Usage("the tokenizer counts the words each token begins: --total-words applies to --tokens only.");
             }
 
-            TextRates.CheckWholeText(bytes, words, new SlidingWindows(text.Ids.Length, windows.Context, windows.Stride).Unscored, windows.Context, windows.Stride);
+            var planned = ModelRowSource.WindowsOf(text, windows);
+            TextRates.CheckWholeText(bytes, words, planned.Unscored - (planned.Tokens - text.TextTokens), windows.Context, windows.Stride, windows.Protocol);
 
             var load = Stopwatch.StartNew();
             using var lm = models.OpenModel(parse, parse.GetValue(model)!, tokenizerVocab);
@@ -75,10 +76,7 @@ internal static class PerplexityCommand
             report["model"] = lm.Path;
             report["provider"] = lm.Provider;
             report["text"] = text.Name;
-            report["context"] = windows.Context;
-            report["stride"] = windows.Stride;
-            report["windows"] = source.Windows.Count;
-            report["unscored"] = source.Windows.Unscored; // the text's first token, and every later window's first when stride = context
+            ModelOptions.AddWindows(report, source);
             ModelOptions.AddTiming(report, partial.Evaluation!.Tokens, seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
             if (plotPath is not null)
             {

@@ -53,10 +53,10 @@ public sealed class ModelErrorTests
         string text = dir.File("huge.txt");
         using (var file = File.Create(text))
         {
-            file.SetLength(GpuInfo.Cli.ModelOptions.MaxTextBytes + 1); // sparse: no bytes written
+            file.SetLength(GpuInfo.Cli.ModelDocuments.MaxTextBytes + 1); // sparse: no bytes written
         }
 
-        CliRunner.Fails(ExitCode.BadData, [$"{text}: is {GpuInfo.Cli.ModelOptions.MaxTextBytes + 1} bytes", "--tokens"],
+        CliRunner.Fails(ExitCode.BadData, [$"{text}: is {GpuInfo.Cli.ModelDocuments.MaxTextBytes + 1} bytes", "--tokens"],
             Perplexity(ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", text));
     }
 

@@ -47,7 +47,7 @@ public sealed class ModelRatesTests
         int[] textWords = text.Words!, textBytes = text.Bytes!;
         Assert.Equal(System.Text.RegularExpressions.Regex.Split(content.Trim(), @"\s+").Length, textWords.Sum());
 
-        var windows = new SlidingWindows(text.Ids.Length, context, stride);
+        var windows = ModelWindows.Sliding(text.Ids.Length, context, stride);
         long words = 0, bytes = 0;
         for (long r = 0; r < windows.Rows; r++)
         {

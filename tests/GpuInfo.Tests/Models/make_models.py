@@ -327,6 +327,37 @@ def sliding_nll(ids, context, stride, logits_of):
     return total, count
 
 
+def rolling_nll(doc, prefix, max_length, logits_of):
+    """lm-evaluation-harness's loglikelihood_rolling of one document as its HFLM runs it (lm_eval/utils.py,
+    get_rolling_token_windows with context_len=1 and make_disjoint_window; the model input is
+    (context + continuation)[-(max_length + 1):][:-1], whose last len(continuation) logits score the
+    continuation), transcribed: the NLL summed over every token of the document and how many."""
+    windows, predicted = [], 0
+    first = min(max_length, len(doc))
+    windows.append(([prefix] + doc[:first - 1], doc[:first]))
+    predicted += first
+    while predicted < len(doc):
+        pred_len = min(len(doc) - predicted, max_length)
+        end = predicted + pred_len
+        windows.append((doc[end - max_length - 1:end - 1], doc[end - pred_len:end]))
+        predicted += pred_len
+    total, count = 0.0, 0
+    for a, b in windows:
+        context = a[:len(a) - (len(b) - 1)]
+        inp = (context + b)[-(max_length + 1):][:-1]
+        lp = log_softmax(logits_of(inp))[len(inp) - len(b):]
+        total -= sum(lp[j, t] for j, t in enumerate(b))
+        count += len(b)
+    return total, count
+
+
+# Documents for the protocols over several documents (documents.jsonl): the first starts with a space
+# and ends with a line break (lm-evaluation-harness's count_words counts an empty piece for each), the
+# second is shorter than any window, the third longer than two.
+DOCUMENTS = [" " + TEST_TEXT.split("\n")[0] + "\n", "Perplexity is its exponential.", "\n".join(TEST_TEXT.split("\n")[1:])]
+DOCUMENT_PREFIX = 0
+
+
 def main():
     vocab, merges = train_bpe(TRAIN_TEXT, VOCAB)
     for folder in (HERE, SAMPLES):
@@ -406,6 +437,28 @@ def main():
             total, count = sliding_nll(ids, context, stride, logits_of)
             golden["runs"].append({"model": model, "context": context, "stride": stride, "scored": count,
                                    "nll_sum": total, "mean_nll": total / count, "perplexity": float(np.exp(total / count))})
+    # Several documents, each on its own: lm-evaluation-harness's rolling windows with a prefix token
+    # (its word_perplexity, byte_perplexity and bits_per_byte from count_words and count_bytes), and the
+    # guide's sliding windows with and without one.
+    with open(os.path.join(HERE, "documents.jsonl"), "w", encoding="utf-8", newline="\n") as f:
+        for doc in DOCUMENTS:
+            f.write(json.dumps({"text": doc}) + "\n")
+    docs = [encode(doc, vocab, merges) for doc in DOCUMENTS]
+    golden["documents"] = {"prefix_token": DOCUMENT_PREFIX, "tokens": [len(d) for d in docs],
+                           "words": sum(len(re.split(r"\s+", doc)) for doc in DOCUMENTS),
+                           "bytes": sum(len(doc.encode("utf-8")) for doc in DOCUMENTS), "runs": []}
+    for model, logits_of in (("bigram", lambda w: table64[w]), ("window", window_logits)):
+        for protocol, context, stride, prefix in (("rolling", 16, 16, True), ("rolling", 40, 40, True),
+                                                  ("sliding", 16, 5, False), ("sliding", 16, 16, True)):
+            total, count = 0.0, 0
+            for d in docs:
+                if protocol == "rolling":
+                    t, c = rolling_nll(d, DOCUMENT_PREFIX, context, logits_of)
+                else:
+                    t, c = sliding_nll([DOCUMENT_PREFIX] + d if prefix else d, context, stride, logits_of)
+                total, count = total + t, count + c
+            golden["documents"]["runs"].append({"model": model, "protocol": protocol, "context": context, "stride": stride,
+                                                "prefix": prefix, "scored": count, "nll_sum": total})
     with open(os.path.join(HERE, "golden.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, indent=1)
         f.write("\n")

@@ -1,0 +1,230 @@
+namespace GpuInfo.Models;
+
+/// <summary>How a text is cut into the windows a model sees (<see cref="ModelWindows"/>).</summary>
+public enum WindowProtocol
+{
+    /// <summary>The Hugging Face perplexity guide: windows of the context every stride tokens, each scoring the tokens the previous one did not reach.</summary>
+    Sliding,
+
+    /// <summary>lm-evaluation-harness's <c>loglikelihood_rolling</c>: disjoint runs of scored tokens, each window a full context where the document has one.</summary>
+    Rolling,
+}
+
+/// <summary>
+/// The windows a causal LM runs over a sequence of token ids made of one or more documents, each
+/// scored on its own (no window crosses a document's edge), and which of each window's positions
+/// are scored. Position p of a window predicts the token after it, so a window of L tokens starting
+/// at b can score tokens b + 1 … b + L; a document's first token is never scored (nothing before it
+/// in the document predicts it: it is the prefix token where one was put before each document).
+/// </summary>
+/// <remarks>
+/// <para><see cref="WindowProtocol.Sliding"/>, over a document of n tokens: window k covers tokens
+/// [k·stride, min(k·stride + context, n)); the windows stop at the first that reaches the end; each
+/// scores the tokens from the previous window's end to its own, never its own first token. When
+/// stride equals context the windows are disjoint and, as in the guide, each one's first token goes
+/// unscored.</para>
+/// <para><see cref="WindowProtocol.Rolling"/>, as lm-evaluation-harness's
+/// <c>get_rolling_token_windows(tokens[1:], prefix_token=tokens[0], max_seq_len=context, context_len=1)</c>
+/// with <c>make_disjoint_window</c>: the first window is the document's first min(context, n − 1)
+/// tokens, scoring all their next tokens; each later one scores the next min(context, left) tokens
+/// and ends just before the last of them, starting context tokens earlier (so the last window, too,
+/// has a full context). Every token but the document's first is scored.</para>
+/// <para>Scored tokens are numbered in sequence order as rows: row r is predicted by the logits at
+/// one position of one window (<see cref="Locate"/>), and its target is token <see cref="TokenOfRow"/>.</para>
+/// </remarks>
+public sealed class ModelWindows
+{
+    private readonly long[] _begin;
+    private readonly int[] _length;
+    private readonly long[] _firstTarget;
+    private readonly long[] _rowStart;
+
+    private ModelWindows(WindowProtocol protocol, long tokens, int documents, int context, int stride, List<(long Begin, int Length, long FirstTarget, int Targets)> windows)
+    {
+        Protocol = protocol;
+        Tokens = tokens;
+        Documents = documents;
+        Context = context;
+        Stride = stride;
+        _begin = new long[windows.Count];
+        _length = new int[windows.Count];
+        _firstTarget = new long[windows.Count];
+        _rowStart = new long[windows.Count + 1];
+        for (int k = 0; k < windows.Count; k++)
+        {
+            (_begin[k], _length[k], _firstTarget[k], int targets) = windows[k];
+            _rowStart[k + 1] = _rowStart[k] + targets;
+        }
+
+        MaxLength = windows.Count == 0 ? 0 : _length.Max();
+    }
+
+    /// <summary>The Hugging Face guide's windows over each document (<see cref="WindowProtocol.Sliding"/>).</summary>
+    /// <param name="documentStarts">Where each document begins in the sequence: 0 first, then increasing; null for one document.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Context below 2, stride not in [1, context], or nothing to score (every document of one token).</exception>
+    /// <exception cref="ArgumentException">Document starts that are not 0 first and then increasing within the sequence.</exception>
+    public static ModelWindows Sliding(long tokens, int context, int stride, IReadOnlyList<long>? documentStarts = null)
+    {
+        CheckContext(context);
+        if (stride < 1 || stride > context)
+        {
+            throw new ArgumentOutOfRangeException(nameof(stride), stride, $"the stride must be from 1 to the context ({context}); a larger one would skip tokens.");
+        }
+
+        var windows = new List<(long, int, long, int)>();
+        foreach (var (s, n) in Spans(tokens, documentStarts))
+        {
+            long previousEnd = s;
+            for (long begin = s; n >= 2; begin += stride)
+            {
+                long end = Math.Min(begin + context, s + n);
+                long first = Math.Max(previousEnd, begin + 1);
+                windows.Add((begin, (int)(end - begin), first, (int)(end - first)));
+                previousEnd = end;
+                if (end == s + n)
+                {
+                    break;
+                }
+            }
+        }
+
+        return Scoring(new ModelWindows(WindowProtocol.Sliding, tokens, documentStarts?.Count ?? 1, context, stride, windows));
+    }
+
+    /// <summary>lm-evaluation-harness's rolling windows over each document (<see cref="WindowProtocol.Rolling"/>), its first token taken as the prefix.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Context below 2, or nothing to score (every document of one token).</exception>
+    /// <exception cref="ArgumentException">Document starts that are not 0 first and then increasing within the sequence.</exception>
+    public static ModelWindows Rolling(long tokens, int context, IReadOnlyList<long>? documentStarts = null)
+    {
+        CheckContext(context);
+
+        var windows = new List<(long, int, long, int)>();
+        foreach (var (s, n) in Spans(tokens, documentStarts))
+        {
+            long predict = n - 1; // tokens s + 1 … s + n − 1
+            if (predict < 1)
+            {
+                continue;
+            }
+
+            int first = (int)Math.Min(context, predict);
+            windows.Add((s, first, s + 1, first));
+            for (long predicted = first; predicted < predict;)
+            {
+                int length = (int)Math.Min(predict - predicted, context);
+                long windowEnd = predicted + length; // in tokens after the prefix
+                windows.Add((s + windowEnd - context, context, s + 1 + predicted, length));
+                predicted = windowEnd;
+            }
+        }
+
+        return Scoring(new ModelWindows(WindowProtocol.Rolling, tokens, documentStarts?.Count ?? 1, context, context, windows));
+    }
+
+    public WindowProtocol Protocol { get; }
+
+    /// <summary>Tokens in the sequence, every document's together.</summary>
+    public long Tokens { get; }
+
+    public int Documents { get; }
+
+    public int Context { get; }
+
+    /// <summary>Tokens between window starts (<see cref="WindowProtocol.Sliding"/>; the context for <see cref="WindowProtocol.Rolling"/>).</summary>
+    public int Stride { get; }
+
+    public int Count => _begin.Length;
+
+    /// <summary>The longest window.</summary>
+    public int MaxLength { get; }
+
+    /// <summary>Scored tokens over all windows.</summary>
+    public long Rows => _rowStart[^1];
+
+    /// <summary>Tokens no window scores: each document's first (nothing predicts it) and, for sliding windows whose stride equals the context, every later window's first; <see cref="Rows"/> + this = <see cref="Tokens"/>.</summary>
+    public long Unscored => Tokens - Rows;
+
+    /// <summary>The first token of window <paramref name="k"/>.</summary>
+    public long Begin(int k) => _begin[k];
+
+    /// <summary>One past the last token of window <paramref name="k"/>.</summary>
+    public long End(int k) => _begin[k] + _length[k];
+
+    public int Length(int k) => _length[k];
+
+    /// <summary>The first row (scored token, in sequence order) of window <paramref name="k"/>.</summary>
+    public long FirstRow(int k) => _rowStart[k];
+
+    /// <summary>The rows window <paramref name="k"/> scores.</summary>
+    public int RowsOf(int k) => (int)(_rowStart[k + 1] - _rowStart[k]);
+
+    /// <summary>The window that scores <paramref name="row"/>, and the position in it whose logits predict the row's token.</summary>
+    public (int Window, int Position) Locate(long row)
+    {
+        if (row < 0 || row >= Rows)
+        {
+            throw new ArgumentOutOfRangeException(nameof(row), row, $"rows run from 0 to {Rows - 1}.");
+        }
+
+        int k = Array.BinarySearch(_rowStart, row);
+        k = k >= 0 ? k : ~k - 1;
+        while (RowsOf(k) == 0)
+        {
+            k++;
+        }
+
+        long token = _firstTarget[k] + (row - _rowStart[k]);
+        return (k, (int)(token - 1 - _begin[k]));
+    }
+
+    /// <summary>The token row <paramref name="row"/> scores (its target).</summary>
+    public long TokenOfRow(long row)
+    {
+        var (k, position) = Locate(row);
+        return _begin[k] + position + 1;
+    }
+
+    private static void CheckContext(int context)
+    {
+        if (context < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(context), context, "a window needs at least 2 tokens.");
+        }
+    }
+
+    /// <summary>Each document's (start, tokens).</summary>
+    private static IEnumerable<(long Start, long Tokens)> Spans(long tokens, IReadOnlyList<long>? starts)
+    {
+        if (tokens < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tokens), tokens, "a sequence cannot have a negative length.");
+        }
+
+        if (starts is null)
+        {
+            return [(0, tokens)];
+        }
+
+        if (starts.Count == 0 || starts[0] != 0)
+        {
+            throw new ArgumentException("the first document starts at token 0.", "documentStarts");
+        }
+
+        var spans = new List<(long, long)>(starts.Count);
+        for (int d = 0; d < starts.Count; d++)
+        {
+            long end = d + 1 < starts.Count ? starts[d + 1] : tokens;
+            if (end <= starts[d] || end > tokens)
+            {
+                throw new ArgumentException($"document {d} starts at token {starts[d]} and the next at {end} (of {tokens}): starts must increase within the sequence.", "documentStarts");
+            }
+
+            spans.Add((starts[d], end - starts[d]));
+        }
+
+        return spans;
+    }
+
+    private static ModelWindows Scoring(ModelWindows windows) => windows.Rows > 0 ? windows
+        : throw new ArgumentOutOfRangeException("tokens", windows.Tokens, "nothing to score: a document needs at least 2 tokens (the first has nothing before it to predict it).");
+}

@@ -1,0 +1,180 @@
+using GpuInfo.Models;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>
+/// The window arithmetic against literal transcriptions of the Hugging Face guide's loop and of
+/// lm-evaluation-harness's <c>get_rolling_token_windows</c>, <c>make_disjoint_window</c> and the
+/// model input its <c>_loglikelihood_tokens</c> builds.
+/// </summary>
+public sealed class ModelWindowsTests
+{
+    /// <summary>(token, window input, position) for every scored token, in the guide's order: begin += stride, trg_len = end − prev_end, labels shifted by one.</summary>
+    private static List<(long Token, long Begin, int Length, int Position)> GuideLoop(int n, int context, int stride, int offset = 0)
+    {
+        var scored = new List<(long, long, int, int)>();
+        int prevEnd = 0;
+        for (int begin = 0; begin < n; begin += stride)
+        {
+            int end = Math.Min(begin + context, n);
+            int trgLen = end - prevEnd;
+            for (int label = Math.Max(end - trgLen, begin + 1); label < end; label++)
+            {
+                scored.Add((offset + label, offset + begin, end - begin, label - begin - 1));
+            }
+
+            prevEnd = end;
+            if (end == n)
+            {
+                break;
+            }
+        }
+
+        return scored;
+    }
+
+    /// <summary>
+    /// lm-evaluation-harness over a document whose first token is the prefix: its windows (input
+    /// tokens, predicted tokens) with context_len 1, made disjoint, and the model input
+    /// (context + continuation)[-(max_length + 1):][:-1], whose last len(continuation) logits score
+    /// the continuation. Tokens are positions in the sequence.
+    /// </summary>
+    private static List<(long Token, long Begin, int Length, int Position)> HarnessLoop(int n, int maxLength, int offset = 0)
+    {
+        var tokenList = Enumerable.Range(offset + 1, n - 1).ToList(); // the tokens to predict, as sequence positions
+        int prefix = offset;
+        var windows = new List<(List<int> Input, List<int> Predicted)>();
+        int predLen = maxLength - 1 + 1, predicted = 0;
+        int firstSeqLen = Math.Min(maxLength, tokenList.Count);
+        windows.Add(([prefix, .. tokenList.Take(firstSeqLen - 1)], tokenList.Take(firstSeqLen).ToList()));
+        predicted += firstSeqLen;
+        while (predicted < tokenList.Count)
+        {
+            int windowPredLen = Math.Min(tokenList.Count - predicted, predLen);
+            int windowEnd = predicted + windowPredLen;
+            windows.Add((tokenList.GetRange(windowEnd - maxLength - 1, maxLength), tokenList.GetRange(windowEnd - windowPredLen, windowPredLen)));
+            predicted += windowPredLen;
+        }
+
+        var scored = new List<(long, long, int, int)>();
+        foreach (var (a, b) in windows)
+        {
+            var context = a.Take(a.Count - (b.Count - 1)).ToList(); // make_disjoint_window
+            var all = context.Concat(b).ToList();
+            var input = all.Skip(Math.Max(0, all.Count - (maxLength + 1))).ToList();
+            input.RemoveAt(input.Count - 1);
+            for (int i = 0; i < input.Count - 1; i++)
+            {
+                Assert.Equal(input[i] + 1, input[i + 1]); // a window is a run of the sequence
+            }
+
+            for (int j = 0; j < b.Count; j++)
+            {
+                int position = input.Count - b.Count + j;
+                scored.Add((b[j], input[0], input.Count, position));
+            }
+        }
+
+        return scored;
+    }
+
+    private static void AssertRows(List<(long Token, long Begin, int Length, int Position)> expected, ModelWindows windows)
+    {
+        Assert.Equal(expected.Count, windows.Rows);
+        for (int r = 0; r < expected.Count; r++)
+        {
+            var (k, position) = windows.Locate(r);
+            Assert.True((expected[r].Begin, expected[r].Length, expected[r].Position) == (windows.Begin(k), windows.Length(k), position),
+                $"row {r}: expected window [{expected[r].Begin}, +{expected[r].Length}) position {expected[r].Position}, got [{windows.Begin(k)}, +{windows.Length(k)}) position {position}");
+            Assert.Equal(expected[r].Token, windows.TokenOfRow(r));
+            Assert.Equal(windows.Begin(k) + position + 1, windows.TokenOfRow(r));
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 2, 1)]
+    [InlineData(10, 4, 4)]
+    [InlineData(33, 32, 32)]
+    [InlineData(100, 16, 5)]
+    [InlineData(100, 16, 1)]
+    [InlineData(7, 16, 8)]
+    [InlineData(1000, 64, 63)]
+    [InlineData(1001, 64, 64)]
+    public void Sliding_rows_are_the_guides_scored_tokens_in_order(int n, int context, int stride)
+    {
+        var windows = ModelWindows.Sliding(n, context, stride);
+        AssertRows(GuideLoop(n, context, stride), windows);
+        Assert.Equal(WindowProtocol.Sliding, windows.Protocol);
+        if (stride < context)
+        {
+            Assert.Equal(n - 1, windows.Rows);
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(3, 2)]
+    [InlineData(10, 4)]
+    [InlineData(33, 32)]
+    [InlineData(34, 32)]
+    [InlineData(100, 16)]
+    [InlineData(7, 16)]
+    [InlineData(1001, 64)]
+    [InlineData(1000, 999)]
+    public void Rolling_rows_are_lm_evaluation_harness_scored_tokens_in_order(int n, int context)
+    {
+        var windows = ModelWindows.Rolling(n, context);
+        AssertRows(HarnessLoop(n, context), windows);
+        Assert.Equal(n - 1, windows.Rows);
+        Assert.Equal(1, windows.Unscored);
+        Assert.True(Enumerable.Range(0, windows.Count).All(k => windows.Length(k) == Math.Min(context, n - 1)), "every window a full context where the document has one");
+    }
+
+    [Theory]
+    [InlineData(WindowProtocol.Sliding, 8, 3)]
+    [InlineData(WindowProtocol.Sliding, 8, 8)]
+    [InlineData(WindowProtocol.Rolling, 8, 8)]
+    [InlineData(WindowProtocol.Rolling, 3, 3)]
+    public void Documents_are_scored_each_on_its_own(WindowProtocol protocol, int context, int stride)
+    {
+        int[] lengths = [20, 1, 2, 9, 31];
+        var starts = new List<long>();
+        var expected = new List<(long, long, int, int)>();
+        int at = 0;
+        foreach (int n in lengths)
+        {
+            starts.Add(at);
+            if (n >= 2)
+            {
+                expected.AddRange(protocol == WindowProtocol.Rolling ? HarnessLoop(n, context, at) : GuideLoop(n, context, stride, at));
+            }
+
+            at += n;
+        }
+
+        var windows = protocol == WindowProtocol.Rolling ? ModelWindows.Rolling(at, context, starts) : ModelWindows.Sliding(at, context, stride, starts);
+        AssertRows(expected, windows);
+        Assert.Equal(lengths.Length, windows.Documents);
+        for (int k = 0; k < windows.Count; k++)
+        {
+            int document = starts.FindLastIndex(s => s <= windows.Begin(k));
+            long documentEnd = document + 1 < starts.Count ? starts[document + 1] : at;
+            Assert.True(windows.End(k) <= documentEnd, $"window {k} crosses from document {document} into the next");
+        }
+    }
+
+    [Fact]
+    public void Bad_windows_name_the_argument()
+    {
+        Assert.Equal("tokens", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Sliding(1, 4, 2)).ParamName);
+        Assert.Equal("tokens", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Rolling(1, 4)).ParamName);
+        Assert.Equal("tokens", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Rolling(3, 4, [0, 1, 2])).ParamName);
+        Assert.Equal("context", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Sliding(10, 1, 1)).ParamName);
+        Assert.Equal("context", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Rolling(10, 1)).ParamName);
+        Assert.Equal("stride", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Sliding(10, 4, 5)).ParamName);
+        Assert.Equal("stride", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Sliding(10, 4, 0)).ParamName);
+        Assert.Equal("documentStarts", Assert.Throws<ArgumentException>(() => ModelWindows.Sliding(10, 4, 2, [1, 5])).ParamName);
+        Assert.Equal("documentStarts", Assert.Throws<ArgumentException>(() => ModelWindows.Sliding(10, 4, 2, [0, 5, 5])).ParamName);
+        Assert.Equal("documentStarts", Assert.Throws<ArgumentException>(() => ModelWindows.Rolling(10, 4, [0, 11])).ParamName);
+    }
+}
