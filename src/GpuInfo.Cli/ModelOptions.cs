@@ -16,8 +16,8 @@ internal sealed class ModelOptions
     private readonly Option<string[]> _text = Documents("--text", "The text to score (UTF-8), tokenized with --tokenizer. A .jsonl file holds one document per line, in the field --text-field.");
     private readonly Option<string[]> _tokens = Documents("--tokens", "Token ids to score instead of a text: .npy, .safetensors or .pt of integers, [N] or [1, N].");
     private readonly Option<string> _textField = new("--text-field") { Description = "The field of each line of a .jsonl --text that holds its document.", DefaultValueFactory = _ => "text" };
-    private readonly Option<string> _protocol = new("--protocol") { Description = "sliding: windows every --stride tokens, as the Hugging Face perplexity guide; rolling: lm-evaluation-harness's loglikelihood_rolling, disjoint runs of --context scored tokens, each window a full context where the document has one, and every token scored, the first from --prefix-token.", DefaultValueFactory = _ => "sliding" };
-    private readonly Option<string?> _prefixToken = new("--prefix-token") { Description = "A token put before each document, so that its first token is scored: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS, from tokenizer_config.json, a SentencePiece model or a built-in encoding's <|endoftext|>) or none. Default: auto with --protocol rolling, none with sliding." };
+    private readonly Option<string> _protocol = new("--protocol") { Description = "sliding: windows every --stride tokens, as the Hugging Face perplexity guide; rolling: lm-evaluation-harness's loglikelihood_rolling, disjoint runs of --context scored tokens, each window a full context where the document has one, and every token scored, the first from --prefix-token; chunks: llama.cpp's llama-perplexity, disjoint chunks of --context tokens (the rest after the last whole one unscored), each scoring its second half but the first, with --prefix-token (llama.cpp's BOS, where its vocabulary adds one) in place of each chunk's first token.", DefaultValueFactory = _ => "sliding" };
+    private readonly Option<string?> _prefixToken = new("--prefix-token") { Description = "A token put before each document, so that its first token is scored: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS, from tokenizer_config.json, a SentencePiece model or a built-in encoding's <|endoftext|>) or none. Default: auto with --protocol rolling, none with sliding and chunks (give llama.cpp's BOS id with chunks where its vocabulary adds a BOS: it is put before the text and in place of each chunk's first token)." };
     private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one." };
     private readonly Option<int> _context = new("--context") { Description = "Tokens per window (the model's context).", DefaultValueFactory = _ => 1024 };
     private readonly Option<int?> _stride = new("--stride") { Description = "Tokens between window starts (1 to --context; default half of --context, 512 for the default context); each token is scored once, with at least context - stride tokens of left context where the text has them (with stride = context the windows are disjoint and each one's first token goes unscored, as in the Hugging Face guide)." };
@@ -55,18 +55,24 @@ internal sealed class ModelOptions
         {
             "sliding" => WindowProtocol.Sliding,
             "rolling" => WindowProtocol.Rolling,
-            var other => throw CliException.Usage($"--protocol must be sliding or rolling; got '{other}'."),
+            "chunks" => WindowProtocol.Chunks,
+            var other => throw CliException.Usage($"--protocol must be sliding, rolling or chunks; got '{other}'."),
         };
-        if (protocol == WindowProtocol.Rolling && parse.GetValue(_stride) is not null)
+        if (protocol != WindowProtocol.Sliding && parse.GetValue(_stride) is not null)
         {
-            throw CliException.Usage("--stride applies to --protocol sliding; rolling windows score disjoint runs of --context tokens.");
+            throw CliException.Usage($"--stride applies to --protocol sliding; {protocol.ToString().ToLowerInvariant()} windows are disjoint runs of --context tokens.");
+        }
+
+        if (protocol == WindowProtocol.Chunks && context < 4)
+        {
+            throw CliException.Usage($"--protocol chunks needs --context >= 4 (a chunk scores its second half but the first); got {context}.");
         }
 
         var windows = new ModelWindowOptions
         {
             Protocol = protocol,
             Context = context,
-            Stride = protocol == WindowProtocol.Rolling ? Math.Max(1, context) : parse.GetValue(_stride) ?? Math.Max(1, context / 2),
+            Stride = protocol == WindowProtocol.Sliding ? parse.GetValue(_stride) ?? Math.Max(1, context / 2) : Math.Max(1, context),
             Batch = parse.GetValue(_batch),
         };
         if (windows.Context < 2 || windows.Stride < 1 || windows.Stride > windows.Context || windows.Batch < 1)

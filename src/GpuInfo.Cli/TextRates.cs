@@ -83,7 +83,12 @@ internal sealed class TextRates
         }
 
         string given = bytes is not null && words is not null ? "--total-bytes and --total-words count" : bytes is not null ? "--total-bytes counts" : "--total-words counts";
-        string why = protocol == WindowProtocol.Sliding && stride == context ? $"--stride {stride} equals --context {context}: each window's first" : "each document's first, which nothing before it predicts";
+        string why = protocol switch
+        {
+            WindowProtocol.Chunks => "llama.cpp's chunks score their second halves only",
+            WindowProtocol.Sliding when stride == context => $"--stride {stride} equals --context {context}: each window's first",
+            _ => "each document's first, which nothing before it predicts",
+        };
         throw CliException.Usage(
             $"{given} the whole text, but {unscored} of its tokens go unscored ({why}), so their share would count against the scored ones: "
             + "give a --stride below --context, a --prefix-token, or the text with --text and a --tokenizer that counts the scored tokens' own bytes and words.");
@@ -115,7 +120,7 @@ internal sealed class TextRates
             // The prefix tokens put before documents are not the text's: they count as neither scored nor unscored.
             long documents = source.Settings.TryGetValue("documents", out var d) && long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out long count) ? count : 1;
             long prefixes = source.Settings.ContainsKey("prefix_token") ? documents : 0;
-            var protocol = source.Settings.TryGetValue("protocol", out var p) && p == "rolling" ? WindowProtocol.Rolling : WindowProtocol.Sliding;
+            var protocol = source.Settings.TryGetValue("protocol", out var p) ? Enum.Parse<WindowProtocol>(p, ignoreCase: true) : WindowProtocol.Sliding;
             CheckWholeText(bytes, words, n - prefixes - source.Rows, c, s, protocol);
         }
     }

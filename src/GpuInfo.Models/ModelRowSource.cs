@@ -31,6 +31,7 @@ public sealed class ModelRowSource : RowSource
     private readonly Dictionary<RowBlock, LogitsBuffer> _handed = [];
     private readonly Lazy<string> _tokensHash;
     private readonly long _bufferValues;
+    private readonly int[] _inputs;
 
     /// <exception cref="ArgumentException">Bad window options, a text of fewer than 2 tokens, or a batch of logits too large for one array.</exception>
     /// <exception cref="InvalidFileException">A token id the model's vocabulary does not have (names the model).</exception>
@@ -56,6 +57,16 @@ public sealed class ModelRowSource : RowSource
         _text = text;
         _options = o;
         Windows = WindowsOf(text, o);
+        _inputs = text.Ids;
+        if (Windows.FirstInputReplaced && text.PrefixToken is { } prefix)
+        {
+            // llama.cpp's BOS in place of each chunk's first token: never a target, so only the inputs change.
+            _inputs = (int[])text.Ids.Clone();
+            for (int k = 0; k < Windows.Count; k++)
+            {
+                _inputs[Windows.Begin(k)] = prefix;
+            }
+        }
 
         // A buffer holds the longest batch there is: at most Batch windows (or as many as there are), each
         // at most Context tokens (or the longest document's length), not what the options allow on a longer text.
@@ -83,9 +94,12 @@ public sealed class ModelRowSource : RowSource
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return options.Protocol == WindowProtocol.Rolling
-            ? ModelWindows.Rolling(text.Ids.Length, options.Context, text.DocumentStarts)
-            : ModelWindows.Sliding(text.Ids.Length, options.Context, options.Stride, text.DocumentStarts);
+        return options.Protocol switch
+        {
+            WindowProtocol.Rolling => ModelWindows.Rolling(text.Ids.Length, options.Context, text.DocumentStarts),
+            WindowProtocol.Chunks => ModelWindows.Chunks(text.Ids.Length, options.Context, text.DocumentStarts),
+            _ => ModelWindows.Sliding(text.Ids.Length, options.Context, options.Stride, text.DocumentStarts),
+        };
     }
 
     public override long Rows => Windows.Rows;
@@ -214,7 +228,7 @@ public sealed class ModelRowSource : RowSource
         buffer.FirstWindow = -1;
         try
         {
-            _model.Run(_text.Ids, starts, length, buffer);
+            _model.Run(_inputs, starts, length, buffer);
         }
         catch (OnnxRuntimeException e)
         {

@@ -8,6 +8,9 @@ public enum WindowProtocol
 
     /// <summary>lm-evaluation-harness's <c>loglikelihood_rolling</c>: disjoint runs of scored tokens, each window a full context where the document has one.</summary>
     Rolling,
+
+    /// <summary>llama.cpp's <c>llama-perplexity</c>: disjoint chunks of the context (the tokens after the last whole chunk unscored), each scoring the tokens of its second half but the first, from a first input token replaced by the prefix token where there is one.</summary>
+    Chunks,
 }
 
 /// <summary>
@@ -29,6 +32,12 @@ public enum WindowProtocol
 /// tokens, scoring all their next tokens; each later one scores the next min(context, left) tokens
 /// and ends just before the last of them, starting context tokens earlier (so the last window, too,
 /// has a full context). Every token but the document's first is scored.</para>
+/// <para><see cref="WindowProtocol.Chunks"/>, as llama.cpp's <c>llama-perplexity</c> (its default,
+/// without <c>--ppl-stride</c>): the document is cut into ⌊n / context⌋ chunks of context tokens, the
+/// tokens after the last left out, and chunk c scores its tokens context/2 + 1 … context − 1 (integer
+/// division), from the logits at positions context/2 … context − 2. llama.cpp puts its BOS token in
+/// place of each chunk's first token where its vocabulary adds one: <see cref="ModelRowSource"/> does
+/// so with the text's prefix token, which is never a target here (see <see cref="FirstInputReplaced"/>).</para>
 /// <para>Scored tokens are numbered in sequence order as rows: row r is predicted by the logits at
 /// one position of one window (<see cref="Locate"/>), and its target is token <see cref="TokenOfRow"/>.</para>
 /// </remarks>
@@ -121,7 +130,35 @@ public sealed class ModelWindows
         return Scoring(new ModelWindows(WindowProtocol.Rolling, tokens, documentStarts?.Count ?? 1, context, context, windows));
     }
 
+    /// <summary>llama.cpp's chunks of each document (<see cref="WindowProtocol.Chunks"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Context below 4, or nothing to score (no document as long as the context).</exception>
+    /// <exception cref="ArgumentException">Document starts that are not 0 first and then increasing within the sequence.</exception>
+    public static ModelWindows Chunks(long tokens, int context, IReadOnlyList<long>? documentStarts = null)
+    {
+        if (context < 4)
+        {
+            throw new ArgumentOutOfRangeException(nameof(context), context, "a chunk needs at least 4 tokens to score one of its second half.");
+        }
+
+        var windows = new List<(long, int, long, int)>();
+        int first = context / 2;
+        foreach (var (s, n) in Spans(tokens, documentStarts))
+        {
+            for (long begin = s; begin + context <= s + n; begin += context)
+            {
+                windows.Add((begin, context, begin + first + 1, context - first - 1));
+            }
+        }
+
+        var chunks = new ModelWindows(WindowProtocol.Chunks, tokens, documentStarts?.Count ?? 1, context, context, windows);
+        return chunks.Rows > 0 ? chunks
+            : throw new ArgumentOutOfRangeException(nameof(tokens), tokens, $"nothing to score: no document has a whole chunk of {context} tokens (llama.cpp's chunks leave out the tokens after the last whole one).");
+    }
+
     public WindowProtocol Protocol { get; }
+
+    /// <summary>Whether each window's first input token is replaced by the text's prefix token where it has one (<see cref="WindowProtocol.Chunks"/>, as llama.cpp puts its BOS there).</summary>
+    public bool FirstInputReplaced => Protocol == WindowProtocol.Chunks;
 
     /// <summary>Tokens in the sequence, every document's together.</summary>
     public long Tokens { get; }
@@ -141,7 +178,7 @@ public sealed class ModelWindows
     /// <summary>Scored tokens over all windows.</summary>
     public long Rows => _rowStart[^1];
 
-    /// <summary>Tokens no window scores: each document's first (nothing predicts it) and, for sliding windows whose stride equals the context, every later window's first; <see cref="Rows"/> + this = <see cref="Tokens"/>.</summary>
+    /// <summary>Tokens no window scores: each document's first (nothing predicts it); for sliding windows whose stride equals the context, every later window's first; for chunks, each one's first half and more, and the tokens after the last; <see cref="Rows"/> + this = <see cref="Tokens"/>.</summary>
     public long Unscored => Tokens - Rows;
 
     /// <summary>The first token of window <paramref name="k"/>.</summary>

@@ -8,9 +8,9 @@ using GpuInfo.Tests.Formats;
 namespace GpuInfo.Tests.Models;
 
 /// <summary>
-/// Texts of several documents, each scored on its own, and the two window protocols: against NumPy
-/// transcriptions of the Hugging Face guide's loop and of lm-evaluation-harness's
-/// loglikelihood_rolling (make_models.py, golden.json "documents"), with lm-evaluation-harness's
+/// Texts of several documents, each scored on its own, and the window protocols: against NumPy
+/// transcriptions of the Hugging Face guide's loop, of lm-evaluation-harness's loglikelihood_rolling
+/// and of llama.cpp's perplexity() (make_models.py, golden.json "documents"), with lm-evaluation-harness's
 /// word and byte counts; the prefix token each document gets; and their errors.
 /// </summary>
 public sealed class ModelDocumentsTests
@@ -63,7 +63,7 @@ public sealed class ModelDocumentsTests
             means[what] = NllSum(report) / (long)report["tokens"]!;
         }
 
-        // The window model tells the protocols apart; the bigram reads the same pairs under both.
+        // The window model tells the protocols apart (and sees llama.cpp's BOS in place of each chunk's first token); the bigram reads the same pairs under both.
         Assert.NotEqual(means["window rolling 16 prefix True"], means["window rolling 40 prefix True"], 3);
         Assert.Equal(means["bigram rolling 16 prefix True"], means["bigram rolling 40 prefix True"], 9);
     }
@@ -177,7 +177,9 @@ public sealed class ModelDocumentsTests
         CliRunner.Fails(ExitCode.Usage, ["vocab.json names no BOS or EOS token", "--prefix-token"], Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "rolling", "--context", "16"));
         CliRunner.Fails(ExitCode.Usage, ["--prefix-token '<nope>' is not one token"], Run("window.onnx", "--text", ModelFiles.SampleText, "--prefix-token", "<nope>", "--context", "16"));
         CliRunner.Fails(ExitCode.Usage, ["--stride applies to --protocol sliding"], Run("window.onnx", ["--text", ModelFiles.SampleText, .. rolling, "--stride", "8"]));
-        CliRunner.Fails(ExitCode.Usage, ["--protocol must be sliding or rolling"], Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "lm-eval"));
+        CliRunner.Fails(ExitCode.Usage, ["--protocol must be sliding, rolling or chunks"], Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "lm-eval"));
+        CliRunner.Fails(ExitCode.Usage, ["--protocol chunks needs --context >= 4"], Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "chunks", "--context", "3"));
+        CliRunner.Fails(ExitCode.Usage, ["--stride applies to --protocol sliding; chunks windows"], Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "chunks", "--stride", "3"));
         CliRunner.Fails(ExitCode.Usage, ["--tokens have no tokenizer to find the prefix token 'auto'"],
             "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), "--protocol", "rolling", "--context", "16", "--device", "cpu");
         CliRunner.Fails(ExitCode.BadData, ["vocabulary 300 has no token 300"],

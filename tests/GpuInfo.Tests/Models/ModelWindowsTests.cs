@@ -3,9 +3,9 @@ using GpuInfo.Models;
 namespace GpuInfo.Tests.Models;
 
 /// <summary>
-/// The window arithmetic against literal transcriptions of the Hugging Face guide's loop and of
+/// The window arithmetic against literal transcriptions of the Hugging Face guide's loop, of
 /// lm-evaluation-harness's <c>get_rolling_token_windows</c>, <c>make_disjoint_window</c> and the
-/// model input its <c>_loglikelihood_tokens</c> builds.
+/// model input its <c>_loglikelihood_tokens</c> builds, and of llama.cpp's <c>perplexity()</c> loop.
 /// </summary>
 public sealed class ModelWindowsTests
 {
@@ -130,7 +130,39 @@ public sealed class ModelWindowsTests
         Assert.True(Enumerable.Range(0, windows.Count).All(k => windows.Length(k) == Math.Min(context, n - 1)), "every window a full context where the document has one");
     }
 
+    /// <summary>llama.cpp's perplexity(): n / n_ctx chunks, logits j = n_ctx/2 … n_ctx − 2 of chunk i scoring token i·n_ctx + j + 1.</summary>
+    private static List<(long Token, long Begin, int Length, int Position)> LlamaCppLoop(int n, int nCtx, int offset = 0)
+    {
+        var scored = new List<(long, long, int, int)>();
+        int first = nCtx / 2;
+        for (int i = 0; i < n / nCtx; i++)
+        {
+            int start = i * nCtx;
+            for (int j = first; j < nCtx - 1; j++)
+            {
+                scored.Add((offset + start + j + 1, offset + start, nCtx, j));
+            }
+        }
+
+        return scored;
+    }
+
     [Theory]
+    [InlineData(4, 4)]
+    [InlineData(100, 16)]
+    [InlineData(100, 17)]
+    [InlineData(1024, 512)]
+    [InlineData(1023, 512)]
+    public void Chunk_rows_are_llama_cpp_scored_tokens_in_order(int n, int context)
+    {
+        var windows = ModelWindows.Chunks(n, context);
+        AssertRows(LlamaCppLoop(n, context), windows);
+        Assert.True(windows.FirstInputReplaced);
+        Assert.Equal(n / context, windows.Count);
+    }
+
+    [Theory]
+    [InlineData(WindowProtocol.Chunks, 6, 6)]
     [InlineData(WindowProtocol.Sliding, 8, 3)]
     [InlineData(WindowProtocol.Sliding, 8, 8)]
     [InlineData(WindowProtocol.Rolling, 8, 8)]
@@ -146,13 +178,23 @@ public sealed class ModelWindowsTests
             starts.Add(at);
             if (n >= 2)
             {
-                expected.AddRange(protocol == WindowProtocol.Rolling ? HarnessLoop(n, context, at) : GuideLoop(n, context, stride, at));
+                expected.AddRange(protocol switch
+                {
+                    WindowProtocol.Rolling => HarnessLoop(n, context, at),
+                    WindowProtocol.Chunks => LlamaCppLoop(n, context, at),
+                    _ => GuideLoop(n, context, stride, at),
+                });
             }
 
             at += n;
         }
 
-        var windows = protocol == WindowProtocol.Rolling ? ModelWindows.Rolling(at, context, starts) : ModelWindows.Sliding(at, context, stride, starts);
+        var windows = protocol switch
+        {
+            WindowProtocol.Rolling => ModelWindows.Rolling(at, context, starts),
+            WindowProtocol.Chunks => ModelWindows.Chunks(at, context, starts),
+            _ => ModelWindows.Sliding(at, context, stride, starts),
+        };
         AssertRows(expected, windows);
         Assert.Equal(lengths.Length, windows.Documents);
         for (int k = 0; k < windows.Count; k++)
@@ -171,6 +213,8 @@ public sealed class ModelWindowsTests
         Assert.Equal("tokens", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Rolling(3, 4, [0, 1, 2])).ParamName);
         Assert.Equal("context", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Sliding(10, 1, 1)).ParamName);
         Assert.Equal("context", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Rolling(10, 1)).ParamName);
+        Assert.Equal("context", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Chunks(10, 3)).ParamName);
+        Assert.Equal("tokens", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Chunks(15, 16)).ParamName);
         Assert.Equal("stride", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Sliding(10, 4, 5)).ParamName);
         Assert.Equal("stride", Assert.Throws<ArgumentOutOfRangeException>(() => ModelWindows.Sliding(10, 4, 0)).ParamName);
         Assert.Equal("documentStarts", Assert.Throws<ArgumentException>(() => ModelWindows.Sliding(10, 4, 2, [1, 5])).ParamName);

@@ -351,6 +351,23 @@ def rolling_nll(doc, prefix, max_length, logits_of):
     return total, count
 
 
+def chunks_nll(ids, n_ctx, bos, logits_of):
+    """llama.cpp's llama-perplexity (tools/perplexity/perplexity.cpp, perplexity() without --ppl-stride),
+    transcribed: len(ids) // n_ctx chunks of n_ctx tokens, the first token of each replaced by BOS when
+    there is one, and the logits at positions n_ctx/2 ... n_ctx - 2 scoring the next token of each."""
+    total, count, first = 0.0, 0, n_ctx // 2
+    for i in range(len(ids) // n_ctx):
+        start = i * n_ctx
+        chunk = list(ids[start:start + n_ctx])
+        if bos is not None:
+            chunk[0] = bos
+        lp = log_softmax(logits_of(chunk))
+        for j in range(first, n_ctx - 1):
+            total -= lp[j, ids[start + j + 1]]
+            count += 1
+    return total, count
+
+
 # Documents for the protocols over several documents (documents.jsonl): the first starts with a space
 # and ends with a line break (lm-evaluation-harness's count_words counts an empty piece for each), the
 # second is shorter than any window, the third longer than two.
@@ -449,11 +466,14 @@ def main():
                            "bytes": sum(len(doc.encode("utf-8")) for doc in DOCUMENTS), "runs": []}
     for model, logits_of in (("bigram", lambda w: table64[w]), ("window", window_logits)):
         for protocol, context, stride, prefix in (("rolling", 16, 16, True), ("rolling", 40, 40, True),
-                                                  ("sliding", 16, 5, False), ("sliding", 16, 16, True)):
+                                                  ("sliding", 16, 5, False), ("sliding", 16, 16, True),
+                                                  ("chunks", 16, 16, True), ("chunks", 10, 10, False)):
             total, count = 0.0, 0
             for d in docs:
                 if protocol == "rolling":
                     t, c = rolling_nll(d, DOCUMENT_PREFIX, context, logits_of)
+                elif protocol == "chunks":
+                    t, c = chunks_nll([DOCUMENT_PREFIX] + d if prefix else d, context, DOCUMENT_PREFIX if prefix else None, logits_of)
                 else:
                     t, c = sliding_nll([DOCUMENT_PREFIX] + d if prefix else d, context, stride, logits_of)
                 total, count = total + t, count + c
