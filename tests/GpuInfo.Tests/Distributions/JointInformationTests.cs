@@ -115,7 +115,7 @@ public sealed class JointInformationTests : IDisposable
             Assert.Equal(total, table.Samples);
             Assert.Equal(cells, table.NonzeroCells);
             Assert.Equal(dof, table.DegreesOfFreedom);
-            Assert.True(Math.Abs(table.GStatistic - g) < 1e-10 * g, where);
+            Assert.True(Math.Abs(table.GStatistic - g) <= 1e-10 * g, where); // <=: a table drawn exactly independent has G = 0 (seed 42015)
             double survival = dof == 2 ? Math.Exp(-g / 2) : Math.Exp(-g / 2) * (1 + (g / 2));
             Assert.True(Math.Abs(table.PValue - survival) < 1e-12 + (1e-9 * survival), $"{where}: p {table.PValue} against {survival}");
             double mm = (g / (2 * total)) + ((x - 1) + (y - 1) - (cells - 1)) / (2 * total);

@@ -144,7 +144,8 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
                     int start = row * Vocab, top = place < Vocab / 2 ? Vocab - 2 : 2;
                     for (int j = 0; j < Vocab; j++)
                     {
-                        x[start + j] = (float)(data.Normal() * 2);
+                        // Clamped at 4σ: one entry past 5σ lifted log s past 0.18 and a row at gap −103.1 read finite (seed 2744).
+                        x[start + j] = (float)(Math.Clamp(data.Normal(), -4, 4) * 2);
                         y[start + j] = x[start + j] + (float)(data.Normal() * 0.05);
                     }
 
@@ -324,8 +325,10 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
         Engine.Compare(Logits.Float32(p, v), Logits.Float32(q, v), totals, y);
         double expected = Enumerable.Range(0, rows).Average(r =>
             Reference64.LogSoftmax(Reference64.Scaled(p.AsSpan(r * v, v), 1))[y[r]] - Reference64.LogSoftmax(Reference64.Scaled(q.AsSpan(r * v, v), 1))[y[r]]);
-        Tolerance.Close(expected, totals.MeanLnPerplexityRatio, 1e-4, 1e-12, "mean ln PPL ratio");
-        Tolerance.Close(totals.PerplexityBase * (Math.Exp(expected) - 1), totals.PerplexityDifference, 1e-4, 1e-12, "PPL difference");
+        // The mean crosses 0 (N(0, 4.6e-6²) over seeds): an absolute floor of float32's per-token error, 2e-12,
+        // scaled by the perplexity (1e5 to 1e6 here) for the difference.
+        Tolerance.Close(expected, totals.MeanLnPerplexityRatio, 1e-4, 2e-12, $"mean ln PPL ratio {data}");
+        Tolerance.Close(totals.PerplexityBase * (Math.Exp(expected) - 1), totals.PerplexityDifference, 1e-4, 2e-12 * totals.PerplexityBase, $"PPL difference {data}");
     }
 
     /// <summary>
@@ -356,7 +359,9 @@ public abstract class EdgeCaseTests(EngineFixture fixture)
             sum += Math.Exp(lq[y[r]]) - Math.Exp(lp[y[r]]);
         }
 
-        Tolerance.Close(sum / rows, totals.MeanDeltaP, 1e-5, 1e-9, $"mean delta p at T {temperature}");
+        // An ordinary row's Δp comes from a float32 log ratio of logits scaled by 1/T (600 at T 0.05, one
+        // float32 step 6e-5 there): the floor grows as 1/T (seed 33334 read −1.53e-5 for −9.5e-6).
+        Tolerance.Close(sum / rows, totals.MeanDeltaP, 1e-5, 1e-9 + (1e-6 / temperature), $"mean delta p at T {temperature} {data}");
         Assert.True(double.IsFinite(totals.RmsDeltaP) && double.IsFinite(totals.MeanLnPerplexityRatio), $"RMS delta p {totals.RmsDeltaP}, ln PPL ratio {totals.MeanLnPerplexityRatio}");
     }
 

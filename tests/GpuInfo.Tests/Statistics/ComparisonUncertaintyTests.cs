@@ -70,7 +70,10 @@ public sealed class ComparisonUncertaintyTests
         };
         foreach (var (name, (e, a)) in expected)
         {
-            Assert.True(Math.Abs(a - e) <= (2e-4 * Math.Abs(e)) + 1e-9, $"{name}: float64 {e:R}, gpuinfo {a:R} (seed {data.Seed})");
+            // The mean log PPL ratio sums float32 per-token log ratios and crosses 0 over seeds (N(0.023, 0.031²)):
+            // its error, 2-7e-9, is absolute (seed 4250 read 6.1e-6 within 2.5e-9).
+            double floor = name == "mean_ln_ppl_ratio" ? 5e-8 : 1e-9;
+            Assert.True(Math.Abs(a - e) <= (2e-4 * Math.Abs(e)) + floor, $"{name}: float64 {e:R}, gpuinfo {a:R} (seed {data.Seed})");
         }
 
         var sorted = deltaP.Select(d => (float)d).Order().ToArray();
@@ -137,8 +140,9 @@ public sealed class ComparisonUncertaintyTests
             double expected = Reference64.Kl(Reference64.Scaled(q.AsSpan(i * vocab, vocab), 1), Reference64.Scaled(x.AsSpan(i * vocab, vocab), 1));
             // RowMeasureTests' KL tolerance (2e-5 relative + 5e-6 absolute): float32 rows; 3.7e-7 absolute was seen on the kernels at KL 9.5e-4.
             Assert.True(Math.Abs(reverse[i] - expected) <= (2e-5 * expected) + 5e-6, $"row {i}: reverse KL {reverse[i]:R}, float64 {expected:R} ({device}, seed {data.Seed})");
-            Assert.NotEqual(kl[i], reverse[i]);
         }
+
+        Assert.NotEqual(kl, reverse); // the other direction, not KL again (one row's two may round alike)
     }
 
     [Fact]
