@@ -5,7 +5,7 @@ using GpuInfo.Formats;
 namespace GpuInfo.Cli;
 
 /// <summary>
-/// The documents of <c>--text</c>: each file is one, read whole as UTF-8, except a <c>.jsonl</c> file,
+/// The documents of <c>--text</c>: each file is one, read whole as UTF-8, except a <c>.jsonl</c> (or <c>.ndjson</c>) file,
 /// whose every line is a JSON object holding one document in a string field (blank lines skipped).
 /// </summary>
 internal static class ModelDocuments
@@ -20,7 +20,7 @@ internal static class ModelDocuments
         foreach (string path in files)
         {
             string content = ReadUtf8(path);
-            if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+            if (!IsJsonLines(path))
             {
                 documents.Add((path, content));
                 continue;
@@ -46,6 +46,10 @@ internal static class ModelDocuments
         return documents;
     }
 
+    /// <summary>Whether a file holds one JSON document per line (.jsonl, .ndjson).</summary>
+    public static bool IsJsonLines(string path) =>
+        path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase);
+
     private static string Field(string path, int line, string text, string field)
     {
         try
@@ -67,6 +71,11 @@ internal static class ModelDocuments
         catch (JsonException e)
         {
             throw new InvalidFileException(path, $"line {line} is not JSON: {e.Message}");
+        }
+        catch (InvalidOperationException e)
+        {
+            // A string that is not whole UTF-16 text (a lone surrogate escape, \ud800).
+            throw new InvalidFileException(path, $"line {line}: \"{field}\" is not text ({e.Message.Split('\n')[0]})");
         }
     }
 

@@ -101,7 +101,9 @@ internal sealed class ModelOptions
         }
 
         var protocol = Windows(parse).Protocol;
-        string? prefix = parse.GetValue(_prefixToken) ?? (protocol == WindowProtocol.Rolling ? "auto" : "none");
+        string? given = parse.GetValue(_prefixToken);
+        string prefix = given ?? (protocol == WindowProtocol.Rolling ? "auto" : "none");
+        string asked = given is null ? "--protocol rolling puts the tokenizer's BOS or EOS before each document (--prefix-token auto, its default)" : $"--prefix-token {prefix}";
         var clock = Stopwatch.StartNew();
         if (tokens is not null)
         {
@@ -119,7 +121,7 @@ internal sealed class ModelOptions
             {
                 "none" => null,
                 _ when int.TryParse(prefix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) => id,
-                _ => throw CliException.Usage($"--tokens have no tokenizer to find the prefix token '{prefix}' in: give --prefix-token as an id, or none."),
+                _ => throw CliException.Usage($"{asked}, but --tokens have no tokenizer to find it in: give --prefix-token as an id, or none."),
             };
             var documents = tokens.Select(TokenizedText.ReadIds).ToList();
             return new ModelText(Scorable(documents, prefixId, NameOf(tokens)), null, null, clock.Elapsed.TotalSeconds);
@@ -131,7 +133,12 @@ internal sealed class ModelOptions
         }
 
         var loaded = TokenizerCatalog.Load(tokenizer);
-        int? prefixToken = PrefixToken(prefix, loaded);
+        int? prefixToken = PrefixToken(prefix, asked, loaded);
+        if (parse.GetResult(_textField) is { Implicit: false } && !texts!.Any(ModelDocuments.IsJsonLines))
+        {
+            throw CliException.Usage("--text-field names the field of each line of a .jsonl --text; no --text is one.");
+        }
+
         var contents = ModelDocuments.Read(texts!, parse.GetValue(_textField)!);
         var encoded = contents.Select(d => loaded.Encode(d.Content, d.Name, protocol == WindowProtocol.Rolling)).ToList();
         var joined = Scorable(encoded, prefixToken, NameOf(texts!));
@@ -143,11 +150,11 @@ internal sealed class ModelOptions
     private static string NameOf(string[] files) => files.Length == 1 ? files[0] : $"{files[0]} (+{files.Length - 1} more)";
 
     /// <summary>The prefix token asked for: none, auto (the tokenizer's), an id, or a token's text.</summary>
-    private static int? PrefixToken(string prefix, TextTokenizer tokenizer) => prefix switch
+    private static int? PrefixToken(string prefix, string asked, TextTokenizer tokenizer) => prefix switch
     {
         "none" => null,
         "auto" => tokenizer.DocumentPrefix
-            ?? throw CliException.Usage($"{tokenizer.Name} names no BOS or EOS token (no tokenizer_config.json beside it): give --prefix-token as an id or a token's text, or none."),
+            ?? throw CliException.Usage($"{asked}, but {tokenizer.Name} has none: {tokenizer.DocumentPrefixSource}. Give --prefix-token as an id or a token's text, or none."),
         _ when int.TryParse(prefix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) => id,
         _ => TokenizerCatalog.TokenId(tokenizer.Tokenizer, prefix)
             ?? throw CliException.Usage($"--prefix-token '{prefix}' is not one token of {tokenizer.Name}: give an id, a token's text, auto or none."),
@@ -184,14 +191,20 @@ internal sealed class ModelOptions
         new Option[] { _text, _textField, _tokens, _tokenizer, _protocol, _prefixToken, _context, _stride, _batch, _provider, _threads }
             .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
 
-    /// <summary>Opens a model, checked against the tokenizer's vocabulary.</summary>
-    public OnnxLanguageModel OpenModel(ParseResult parse, string path, int? tokenizerVocab)
+    /// <summary>Opens a model, checked against the tokenizer's vocabulary and the prefix token.</summary>
+    public OnnxLanguageModel OpenModel(ParseResult parse, string path, int? tokenizerVocab, int? prefixToken = null)
     {
         var model = OnnxLanguageModel.Open(path, new OnnxModelOptions { ExecutionProvider = parse.GetValue(_provider) ?? "auto", Threads = parse.GetValue(_threads) });
         if (tokenizerVocab > model.Vocab)
         {
             model.Dispose();
             throw new InvalidFileException(path, $"vocabulary {model.Vocab} is smaller than the tokenizer's ({tokenizerVocab}, {parse.GetValue(_tokenizer)}): the model and the tokenizer do not match.");
+        }
+
+        if (prefixToken >= model.Vocab)
+        {
+            model.Dispose();
+            throw CliException.Usage($"the prefix token {prefixToken} (--prefix-token) is not in the vocabulary of {path} (0 to {model.Vocab - 1}).");
         }
 
         return model;

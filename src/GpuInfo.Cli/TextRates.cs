@@ -83,15 +83,15 @@ internal sealed class TextRates
         }
 
         string given = bytes is not null && words is not null ? "--total-bytes and --total-words count" : bytes is not null ? "--total-bytes counts" : "--total-words counts";
-        string why = protocol switch
+        var (why, instead) = protocol switch
         {
-            WindowProtocol.Chunks => "llama.cpp's chunks score their second halves only",
-            WindowProtocol.Sliding when stride == context => $"--stride {stride} equals --context {context}: each window's first",
-            _ => "each document's first, which nothing before it predicts",
+            WindowProtocol.Chunks => ("llama.cpp's chunks score their second halves only", "another --protocol"),
+            WindowProtocol.Sliding when stride == context => ($"--stride {stride} equals --context {context}: each window's first", "a --stride below --context"),
+            _ => ("each document's first, which nothing before it predicts", "a --prefix-token to predict it"),
         };
         throw CliException.Usage(
             $"{given} the whole text, but {unscored} of its tokens go unscored ({why}), so their share would count against the scored ones: "
-            + "give a --stride below --context, a --prefix-token, or the text with --text and a --tokenizer that counts the scored tokens' own bytes and words.");
+            + $"give {instead}, or the text with --text and a --tokenizer that counts the scored tokens' own bytes and words.");
     }
 
     /// <summary>
@@ -120,7 +120,8 @@ internal sealed class TextRates
             // The prefix tokens put before documents are not the text's: they count as neither scored nor unscored.
             long documents = source.Settings.TryGetValue("documents", out var d) && long.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out long count) ? count : 1;
             long prefixes = source.Settings.ContainsKey("prefix_token") ? documents : 0;
-            var protocol = source.Settings.TryGetValue("protocol", out var p) ? Enum.Parse<WindowProtocol>(p, ignoreCase: true) : WindowProtocol.Sliding;
+            var protocol = source.Settings.TryGetValue("protocol", out var p) && p == "chunks" ? WindowProtocol.Chunks
+                : p == "rolling" ? WindowProtocol.Rolling : WindowProtocol.Sliding;
             CheckWholeText(bytes, words, n - prefixes - source.Rows, c, s, protocol);
         }
     }

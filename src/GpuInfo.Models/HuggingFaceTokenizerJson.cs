@@ -24,7 +24,7 @@ internal static class HuggingFaceTokenizerJson
             using var stream = File.OpenRead(path);
             var sp = SentencePieceTokenizer.CreateFromTokenizerJson(stream);
             var unigram = new TextTokenizer(sp, path, Math.Max(TokenizerCatalog.MaxId(sp.Vocabulary), TokenizerCatalog.MaxId(sp.SpecialTokens)) + 1, false);
-            return TokenizerCatalog.WithPrefix(unigram, TokenizerCatalog.ConfiguredPrefix(path, unigram) ?? TokenizerCatalog.SentencePiecePrefix(sp));
+            return DocumentPrefixes.Find(unigram, path);
         }
 
         if (type != "BPE" || !(Mentions(root["pre_tokenizer"], "ByteLevel") || Mentions(root["decoder"], "ByteLevel")))
@@ -48,8 +48,7 @@ internal static class HuggingFaceTokenizerJson
             PreTokenizer = new RegexPreTokenizer(new Regex(pattern ?? TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), special.Count > 0 ? special : null),
         });
         int max = Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special));
-        var tokenizer = new TextTokenizer(bpe, path, max + 1, true);
-        return TokenizerCatalog.WithPrefix(tokenizer, TokenizerCatalog.ConfiguredPrefix(path, tokenizer));
+        return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, true), path);
     }
 
     /// <summary>The regex of a Split pre-tokenizer (also inside a Sequence), if there is one.</summary>

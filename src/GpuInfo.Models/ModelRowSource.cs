@@ -8,8 +8,8 @@ namespace GpuInfo.Models;
 
 /// <summary>
 /// The rows a causal LM predicts over a text: the model runs over windows of the token ids
-/// (<see cref="ModelWindows"/>: the Hugging Face guide's sliding windows or lm-evaluation-harness's
-/// rolling ones, over each document of the text) and row r is the logits that
+/// (<see cref="ModelWindows"/>: the Hugging Face guide's sliding windows, lm-evaluation-harness's
+/// rolling ones or llama.cpp's chunks, over each document of the text) and row r is the logits that
 /// predict the r-th scored token, with that token as the target and its bytes of text (for bits per
 /// byte). Every corpus run, shard, partial and merge works on it as on a file of logits, without
 /// the logits touching a disk.
@@ -44,6 +44,11 @@ public sealed class ModelRowSource : RowSource
         if (text.Ids.Length < 2)
         {
             throw new ArgumentException($"{text.Name} has {text.Ids.Length} token{(text.Ids.Length == 1 ? "" : "s")}; scoring needs at least 2.", nameof(text));
+        }
+
+        if (text.PrefixToken >= model.Vocab)
+        {
+            throw new ArgumentException($"the prefix token {text.PrefixToken} before each document of {text.Name} is not in the model's vocabulary (0 to {model.Vocab - 1}).", nameof(text));
         }
 
         if (text.MaxId >= model.Vocab)
@@ -146,7 +151,9 @@ public sealed class ModelRowSource : RowSource
 
         if (_text.DocumentStarts.Count > 1)
         {
+            // Where documents start changes which windows score which token: the same ids split otherwise are another source.
             settings["documents"] = _text.DocumentStarts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            settings["document_starts_sha256"] = Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(_text.DocumentStarts.ToArray().AsSpan())));
         }
 
         if (_text.PrefixToken is { } prefix)

@@ -3,7 +3,7 @@ namespace GpuInfo.Models;
 /// <summary>How a model scores a text (<see cref="ModelWindows"/>): the protocol, the window, the stride and how many windows go through the model at once.</summary>
 public sealed record ModelWindowOptions
 {
-    /// <summary>Sliding windows (the Hugging Face guide, default) or rolling ones (lm-evaluation-harness).</summary>
+    /// <summary>Sliding windows (the Hugging Face guide, default), rolling ones (lm-evaluation-harness) or chunks (llama.cpp).</summary>
     public WindowProtocol Protocol { get; init; } = WindowProtocol.Sliding;
 
     /// <summary>Tokens per window (the model's context; default 1024).</summary>

@@ -45,10 +45,13 @@ public sealed class TextTokenizer
 
     /// <summary>
     /// The token lm-evaluation-harness puts before a document so that its first token is predicted
-    /// (its <c>prefix_token_id</c>: the tokenizer's BOS, else its EOS), where the tokenizer's files say;
-    /// null where they do not.
+    /// (its <c>prefix_token_id</c>: the tokenizer's BOS, else its EOS), where the tokenizer's files say
+    /// (<see cref="DocumentPrefixes"/>); null where they do not.
     /// </summary>
     public int? DocumentPrefix { get; internal set; }
+
+    /// <summary>Where <see cref="DocumentPrefix"/> comes from, or why there is none (for messages).</summary>
+    public string DocumentPrefixSource { get; internal set; } = "not looked for";
 
     /// <summary>
     /// Token ids of <paramref name="text"/>, the UTF-8 bytes of text each stands for and the words of

@@ -74,7 +74,7 @@ public sealed class TokenizedText
     /// <summary>Where each document begins in <see cref="Ids"/> ([0] for one text); documents are scored each on its own (<see cref="ModelWindows"/>).</summary>
     public IReadOnlyList<long> DocumentStarts { get; private init; } = [0];
 
-    /// <summary>The token put before each document (its first id), where <see cref="Join"/> put one: an input, never a target, and no bytes or words of text.</summary>
+    /// <summary>The token before each document (its first id), where <see cref="Join"/> put one or found it there: an input, never a target, and not a token of the text.</summary>
     public int? PrefixToken { get; private init; }
 
     /// <summary>Tokens of the text itself: <see cref="Ids"/> less the prefix tokens.</summary>
@@ -83,8 +83,9 @@ public sealed class TokenizedText
     /// <summary>
     /// Documents as one sequence, each scored on its own, with <paramref name="prefixToken"/> (when
     /// given) put before each, as lm-evaluation-harness puts its prefix token (BOS, else EOS) before
-    /// a document so that its first token is predicted too. Byte and word counts are kept where every
-    /// document has them.
+    /// a document so that its first token is predicted too, and llama.cpp its BOS before a text; a
+    /// document that already begins with it (a SentencePiece tokenizer's own BOS) gets no second one.
+    /// Byte and word counts are kept where every document has them.
     /// </summary>
     /// <exception cref="ArgumentException">No documents, a document of no tokens, a negative prefix token, or more ids than one array holds.</exception>
     public static TokenizedText Join(IReadOnlyList<TokenizedText> documents, int? prefixToken, string name)
@@ -107,8 +108,8 @@ public sealed class TokenizedText
             throw new ArgumentException($"document {empty} ({documents[empty].Name}) has no tokens.", nameof(documents));
         }
 
-        int extra = prefixToken is null ? 0 : 1;
-        long total = documents.Sum(d => (long)d.Ids.Length + extra);
+        bool Prefixed(TokenizedText d) => prefixToken is { } p && d.Ids[0] != p;
+        long total = documents.Sum(d => (long)d.Ids.Length + (Prefixed(d) ? 1 : 0));
         if (total > Array.MaxLength)
         {
             throw new ArgumentException($"{total} tokens in all; at most {Array.MaxLength} can be held.", nameof(documents));
@@ -123,12 +124,12 @@ public sealed class TokenizedText
         for (int d = 0; d < documents.Count; d++)
         {
             starts[d] = at;
-            if (prefixToken is { } prefix)
+            var doc = documents[d];
+            if (Prefixed(doc))
             {
-                ids[at++] = prefix;
+                ids[at++] = prefixToken!.Value;
             }
 
-            var doc = documents[d];
             doc.Ids.CopyTo(ids, at);
             doc.Bytes?.CopyTo(byteCounts!, at);
             doc.Words?.CopyTo(wordCounts!, at);

@@ -25,10 +25,7 @@ public static class TokenizerCatalog
         if (Names.Contains(nameOrPath))
         {
             var tiktoken = nameOrPath == "gpt2" ? TiktokenTokenizer.CreateForModel("gpt2") : TiktokenTokenizer.CreateForEncoding(nameOrPath);
-            return new TextTokenizer(tiktoken, nameOrPath, MaxId(tiktoken.SpecialTokens) + 1, true, TokenPieces.Tiktoken(nameOrPath))
-            {
-                DocumentPrefix = tiktoken.SpecialTokens?.TryGetValue(EndOfText, out int eot) == true ? eot : null,
-            };
+            return DocumentPrefixes.Find(new TextTokenizer(tiktoken, nameOrPath, MaxId(tiktoken.SpecialTokens) + 1, true, TokenPieces.Tiktoken(nameOrPath)), null);
         }
 
         string path = nameOrPath;
@@ -57,62 +54,6 @@ public static class TokenizerCatalog
         {
             throw new InvalidFileException(path, $"cannot be read as a tokenizer: {e.Message}");
         }
-    }
-
-    private const string EndOfText = "<|endoftext|>";
-
-    /// <summary>The same tokenizer with <see cref="TextTokenizer.DocumentPrefix"/> set.</summary>
-    internal static TextTokenizer WithPrefix(TextTokenizer tokenizer, int? prefix)
-    {
-        tokenizer.DocumentPrefix = prefix;
-        return tokenizer;
-    }
-
-    /// <summary>A SentencePiece model's BOS, else its EOS (ids below 0 mean the model has none).</summary>
-    internal static int? SentencePiecePrefix(SentencePieceTokenizer sp) =>
-        sp.BeginningOfSentenceId >= 0 ? sp.BeginningOfSentenceId : sp.EndOfSentenceId >= 0 ? sp.EndOfSentenceId : null;
-
-    /// <summary>
-    /// The <c>bos_token</c>, else the <c>eos_token</c>, of a <c>tokenizer_config.json</c> beside the
-    /// tokenizer's file (as transformers gives a tokenizer its <c>bos_token_id</c>), as an id of that
-    /// tokenizer; null without such a file or token.
-    /// </summary>
-    /// <exception cref="InvalidFileException">A tokenizer_config.json that is not JSON, or names a token the tokenizer does not have as one id.</exception>
-    internal static int? ConfiguredPrefix(string tokenizerPath, TextTokenizer tokenizer)
-    {
-        string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(tokenizerPath))!, "tokenizer_config.json");
-        if (!File.Exists(config))
-        {
-            return null;
-        }
-
-        System.Text.Json.Nodes.JsonObject root;
-        try
-        {
-            root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config)) as System.Text.Json.Nodes.JsonObject
-                ?? throw new InvalidFileException(config, "is not a JSON object.");
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw new InvalidFileException(config, $"is not JSON: {e.Message}");
-        }
-
-        foreach (string key in new[] { "bos_token", "eos_token" })
-        {
-            string? content = root[key] switch
-            {
-                System.Text.Json.Nodes.JsonValue v when v.TryGetValue(out string? text) => text,
-                System.Text.Json.Nodes.JsonObject o when o["content"] is System.Text.Json.Nodes.JsonValue c && c.TryGetValue(out string? text) => text,
-                _ => null,
-            };
-            if (content is not null)
-            {
-                return TokenId(tokenizer.Tokenizer, content)
-                    ?? throw new InvalidFileException(config, $"its {key} '{content}' is not one token of {tokenizer.Name}.");
-            }
-        }
-
-        return null;
     }
 
     /// <summary>The id of a token given as its text (a special token, or a piece of the vocabulary), or null when it is not one token.</summary>
@@ -157,7 +98,7 @@ public static class TokenizerCatalog
         using var vocab = File.OpenRead(vocabPath);
         using var mergeLines = File.OpenRead(merges);
         var tokenizer = VocabAndMerges(vocab, mergeLines, vocabPath);
-        return WithPrefix(tokenizer, ConfiguredPrefix(vocabPath, tokenizer) ?? tokenizer.DocumentPrefix);
+        return DocumentPrefixes.Find(tokenizer, vocabPath);
     }
 
     /// <summary>A GPT-2-style byte-level BPE from a vocab.json and a merges.txt held in streams (e.g. embedded resources).</summary>
@@ -180,10 +121,7 @@ public static class TokenizerCatalog
         }
 
         var bpe = BpeTokenizer.Create(new BpeOptions(ids) { Merges = pairs, ByteLevel = true, PreTokenizer = Gpt2PreTokenizer(null) });
-        return new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true)
-        {
-            DocumentPrefix = ids.TryGetValue(EndOfText, out int eot) ? eot : null, // GPT-2's BOS and EOS
-        };
+        return DocumentPrefixes.Find(new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true), null);
     }
 
     private static TextTokenizer SentencePiece(string path)
@@ -191,6 +129,6 @@ public static class TokenizerCatalog
         using var stream = File.OpenRead(path);
         var sp = LlamaTokenizer.Create(stream);
         var tokenizer = new TextTokenizer(sp, path, Math.Max(MaxId(sp.Vocabulary), MaxId(sp.SpecialTokens)) + 1, false);
-        return WithPrefix(tokenizer, ConfiguredPrefix(path, tokenizer) ?? SentencePiecePrefix(sp));
+        return DocumentPrefixes.Find(tokenizer, path);
     }
 }

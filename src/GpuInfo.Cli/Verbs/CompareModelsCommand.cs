@@ -48,8 +48,8 @@ internal static class CompareModelsCommand
 
             var (text, tokenizerVocab, tokenizeSeconds) = models.ReadText(parse);
             var load = Stopwatch.StartNew();
-            using var p = models.OpenModel(parse, parse.GetValue(baseOption)!, tokenizerVocab);
-            using var q = models.OpenModel(parse, parse.GetValue(testOption)!, tokenizerVocab);
+            using var p = models.OpenModel(parse, parse.GetValue(baseOption)!, tokenizerVocab, text.PrefixToken);
+            using var q = models.OpenModel(parse, parse.GetValue(testOption)!, tokenizerVocab, text.PrefixToken);
             if (q.Vocab != p.Vocab && !classes.Given(parse))
             {
                 throw CliException.BadData($"{q.Path}: vocabulary {q.Vocab} differs from the base model's {p.Vocab} ({p.Path}).{ClassesOption.Hint(p.Vocab, q.Vocab)}");

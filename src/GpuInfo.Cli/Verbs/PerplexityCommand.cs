@@ -62,7 +62,7 @@ internal static class PerplexityCommand
             TextRates.CheckWholeText(bytes, words, planned.Unscored - (planned.Tokens - text.TextTokens), windows.Context, windows.Stride, windows.Protocol);
 
             var load = Stopwatch.StartNew();
-            using var lm = models.OpenModel(parse, parse.GetValue(model)!, tokenizerVocab);
+            using var lm = models.OpenModel(parse, parse.GetValue(model)!, tokenizerVocab, text.PrefixToken);
             EvalCommand.CheckTopK(ks, lm.Vocab);
             using var source = new ModelRowSource(lm, text, windows);
             using var engines = common.CreateEngines(parse);

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using GpuInfo.Cli;
-using GpuInfo.Formats;
 using GpuInfo.Models;
 using GpuInfo.Tests.Cli;
 using GpuInfo.Tests.Formats;
@@ -118,6 +117,14 @@ public sealed class ModelDocumentsTests
 
         Assert.Equal($"{files[0]} (+2 more)", fromFiles["text"]!.GetValue<string>());
 
+        // The same ids split into other documents are another source (another set of windows).
+        var text = string.Concat(files.Select(File.ReadAllText));
+        File.WriteAllText(dir.File("other0.txt"), text[..40]);
+        File.WriteAllText(dir.File("other1.txt"), text[40..]);
+        CliRunner.Json(Run("window.onnx", ["--text", dir.File("other0.txt"), dir.File("other1.txt"), "--context", "16", "--shard", "1/2", "--partial", dir.File("other-1.json")]));
+        CliRunner.Json(Run("window.onnx", ["--text", files[0], files[1], files[2], "--context", "16", "--shard", "0/2", "--partial", dir.File("three-0.json")]));
+        CliRunner.Fails(ExitCode.BadData, ["other-1.json"], "merge", dir.File("three-0.json"), dir.File("other-1.json"));
+
         // Another protocol is another source: its partials do not merge with these.
         CliRunner.Json(Run("window.onnx", "--text", Documents, "--context", "16", "--stride", "16", "--prefix-token", "0", "--shard", "0/3", "--partial", dir.File("sliding.json")));
         CliRunner.Fails(ExitCode.BadData, ["sliding.json"], "merge", dir.File("sliding.json"), dir.File("parts/part-1-of-3.json"), dir.File("parts/part-2-of-3.json"));
@@ -139,9 +146,19 @@ public sealed class ModelDocumentsTests
         File.WriteAllText(dir.File("tokenizer_config.json"), new JsonObject { ["bos_token"] = null, ["eos_token"] = new JsonObject { ["content"] = token } }.ToJsonString());
         Assert.Equal(id, TokenizerCatalog.Load(dir.File("vocab.json")).DocumentPrefix); // no BOS: the EOS, as transformers' object form
 
-        File.WriteAllText(dir.File("tokenizer_config.json"), new JsonObject { ["bos_token"] = "<s>" }.ToJsonString());
-        var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("vocab.json")));
-        Assert.Contains("bos_token '<s>' is not one token", e.Message, StringComparison.Ordinal);
+        // A config naming a token the vocabulary lacks (Qwen's <|im_end|> beside a vocab.json) or not JSON at
+        // all leaves no prefix, and only a run that asks for one fails: sliding windows run as before.
+        foreach (string config in new[] { new JsonObject { ["bos_token"] = null, ["eos_token"] = "<|im_end|>" }.ToJsonString(), "{\"bos_token\": " })
+        {
+            File.WriteAllText(dir.File("tokenizer_config.json"), config);
+            var loaded = TokenizerCatalog.Load(dir.File("vocab.json"));
+            Assert.Null(loaded.DocumentPrefix);
+            Assert.Contains("tokenizer_config.json", loaded.DocumentPrefixSource, StringComparison.Ordinal);
+            Assert.Equal(ModelFiles.Golden["tokens"]!.GetValue<long>() - 1,
+                (long)CliRunner.Json("perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", dir.File("vocab.json"), "--text", ModelFiles.SampleText, "--context", "16", "--device", "cpu", "--json")["tokens"]!);
+            CliRunner.Fails(ExitCode.Usage, ["--prefix-token auto, but", "has none", "tokenizer_config.json"],
+                "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", dir.File("vocab.json"), "--text", ModelFiles.SampleText, "--prefix-token", "auto", "--device", "cpu");
+        }
 
         // auto takes it; a token's text and an id give the same run.
         File.WriteAllText(dir.File("tokenizer_config.json"), new JsonObject { ["bos_token"] = token }.ToJsonString());
@@ -153,6 +170,40 @@ public sealed class ModelDocumentsTests
         Assert.Equal(auto["mean_nll"]!.ToJsonString(), byText["mean_nll"]!.ToJsonString());
         Assert.Equal(auto["mean_nll"]!.ToJsonString(), byId["mean_nll"]!.ToJsonString());
         Assert.Equal(ModelFiles.Sample().Ids.Length, (long)auto["tokens"]!); // every token scored, the first from the prefix
+    }
+
+    /// <summary>GPT-2's tokenizer.json names its &lt;|endoftext|&gt; only among its added tokens; a SentencePiece model its BOS.</summary>
+    [Fact]
+    public void Prefix_tokens_fall_back_to_endoftext_and_to_a_sentencepiece_bos()
+    {
+        using var dir = new TempDir();
+        string vocab = File.ReadAllText(ModelFiles.VocabJson);
+        var merges = File.ReadAllLines(ModelFiles.Path("merges.txt")).Skip(1).Select(m => $"\"{m.Replace("\\", "\\\\", StringComparison.Ordinal)}\"");
+        File.WriteAllText(dir.File("tokenizer.json"),
+            $$"""{"model": {"type": "BPE", "vocab": {{vocab}}, "merges": [{{string.Join(",", merges)}}]}, "pre_tokenizer": {"type": "ByteLevel"}, "added_tokens": [{"id": 300, "content": "<|endoftext|>", "special": true}]}""");
+        File.WriteAllText(dir.File("tokenizer_config.json"), "{\"model_max_length\": 1024}");
+        var gpt2 = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+        Assert.Equal(300, gpt2.DocumentPrefix);
+        Assert.Contains("<|endoftext|>", gpt2.DocumentPrefixSource, StringComparison.Ordinal);
+
+        var pieces = new List<(string, float)> { ("<unk>", 0), ("<s>", 0), ("</s>", 0), ("a", -1), (" ", -1) };
+        var sp = Microsoft.ML.Tokenizers.SentencePieceTokenizer.Create(pieces, 0, addBeginningOfSentence: true, addEndOfSentence: false, default,
+            addDummyPrefix: false, escapeWhiteSpaces: false, treatWhitespaceAsSuffix: false, byteFallback: false);
+        var tokenizer = DocumentPrefixes.Find(new TextTokenizer(sp, "sp", 5, false), null);
+        Assert.Equal(1, tokenizer.DocumentPrefix);
+
+        // Its encodings begin with that BOS already: joined with it as the prefix, no document gets a second one.
+        var documents = new[] { "a a", "a" }.Select(t => tokenizer.Encode(t, t)).ToList();
+        Assert.All(documents, d => Assert.Equal(1, d.Ids[0]));
+        var joined = TokenizedText.Join(documents, tokenizer.DocumentPrefix, "both");
+        Assert.Equal(documents.SelectMany(d => d.Ids), joined.Ids);
+        Assert.Equal([0L, documents[0].Ids.Length], joined.DocumentStarts);
+        Assert.Equal(joined.Ids.Length - 2, joined.TextTokens);
+
+        // Documents without it get it put before them.
+        var plain = TokenizedText.Join([new TokenizedText([3, 4], null, "x", "ids"), new TokenizedText([1, 3], null, "y", "ids")], 1, "mixed");
+        Assert.Equal([1, 3, 4, 1, 3], plain.Ids);
+        Assert.Equal([0L, 3], plain.DocumentStarts);
     }
 
     [Fact]
@@ -174,19 +225,23 @@ public sealed class ModelDocumentsTests
         CliRunner.Fails(ExitCode.BadData, [$"{dir.File("blank.jsonl")}: holds no documents"], Run("window.onnx", ["--text", dir.File("blank.jsonl"), .. rolling]));
         CliRunner.Fails(ExitCode.BadData, [$"{dir.File("empty.txt")}: has 0 tokens: a document to score needs at least 1"], Run("window.onnx", ["--text", ModelFiles.SampleText, dir.File("empty.txt"), .. rolling]));
 
-        CliRunner.Fails(ExitCode.Usage, ["vocab.json names no BOS or EOS token", "--prefix-token"], Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "rolling", "--context", "16"));
+        CliRunner.Fails(ExitCode.Usage, ["--protocol rolling puts the tokenizer's BOS or EOS before each document (--prefix-token auto, its default), but", "vocab.json has none: no tokenizer_config.json"],
+            Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "rolling", "--context", "16"));
         CliRunner.Fails(ExitCode.Usage, ["--prefix-token '<nope>' is not one token"], Run("window.onnx", "--text", ModelFiles.SampleText, "--prefix-token", "<nope>", "--context", "16"));
         CliRunner.Fails(ExitCode.Usage, ["--stride applies to --protocol sliding"], Run("window.onnx", ["--text", ModelFiles.SampleText, .. rolling, "--stride", "8"]));
         CliRunner.Fails(ExitCode.Usage, ["--protocol must be sliding, rolling or chunks"], Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "lm-eval"));
         CliRunner.Fails(ExitCode.Usage, ["--protocol chunks needs --context >= 4"], Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "chunks", "--context", "3"));
         CliRunner.Fails(ExitCode.Usage, ["--stride applies to --protocol sliding; chunks windows"], Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "chunks", "--stride", "3"));
-        CliRunner.Fails(ExitCode.Usage, ["--tokens have no tokenizer to find the prefix token 'auto'"],
+        CliRunner.Fails(ExitCode.Usage, ["(--prefix-token auto, its default), but --tokens have no tokenizer to find it in"],
             "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), "--protocol", "rolling", "--context", "16", "--device", "cpu");
-        CliRunner.Fails(ExitCode.BadData, ["vocabulary 300 has no token 300"],
+        CliRunner.Fails(ExitCode.Usage, ["the prefix token 300 (--prefix-token) is not in the vocabulary of", "(0 to 299)"],
             "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), "--prefix-token", "300", "--context", "16", "--device", "cpu");
+        CliRunner.Fails(ExitCode.Usage, ["--text-field names the field of each line of a .jsonl --text"], Run("window.onnx", ["--text", ModelFiles.SampleText, "--text-field", "page", .. rolling]));
+        File.WriteAllText(dir.File("surrogate.ndjson"), "{\"text\": \"a b\"}\n{\"text\": \"abc \\ud800 def\"}\n");
+        CliRunner.Fails(ExitCode.BadData, [$"{dir.File("surrogate.ndjson")}: line 2: \"text\" is not text"], Run("window.onnx", ["--text", dir.File("surrogate.ndjson"), .. rolling]));
 
         // Totals of the whole text with ids of several documents and no prefix token: each document's first goes unscored.
-        CliRunner.Fails(ExitCode.Usage, ["--total-bytes counts the whole text, but 2 of its tokens go unscored (each document's first"],
+        CliRunner.Fails(ExitCode.Usage, ["--total-bytes counts the whole text, but 2 of its tokens go unscored (each document's first", "give a --prefix-token to predict it"],
             "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), ModelFiles.Path("sample_tokens.npy"), "--context", "16", "--total-bytes", "100", "--device", "cpu");
         var ids = CliRunner.Json("perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), ModelFiles.Path("sample_tokens.npy"),
             "--protocol", "rolling", "--prefix-token", "0", "--context", "16", "--total-bytes", "100", "--device", "cpu", "--json");
