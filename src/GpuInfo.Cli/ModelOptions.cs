@@ -83,12 +83,6 @@ internal sealed class ModelOptions
         return windows;
     }
 
-    /// <summary>The text's ids (and byte counts), read or tokenized, and the tokenizer's vocabulary size when one was used.</summary>
-    public (TokenizedText Text, int? TokenizerVocab, double Seconds) ReadText(ParseResult parse)
-    {
-        var text = ReadModelText(parse);
-        return (text.Tokens, text.Tokenizer?.VocabularySize, text.Seconds);
-    }
 
     /// <summary>The text's ids, and with --text also the tokenizer that made them and the text itself.</summary>
     public ModelText ReadModelText(ParseResult parse)
@@ -124,7 +118,7 @@ internal sealed class ModelOptions
                 _ => throw CliException.Usage($"{asked}, but --tokens have no tokenizer to find it in: give --prefix-token as an id, or none."),
             };
             var documents = tokens.Select(TokenizedText.ReadIds).ToList();
-            return new ModelText(Scorable(documents, prefixId, NameOf(tokens)), null, null, clock.Elapsed.TotalSeconds);
+            return new ModelText(Scorable(documents, prefixId, NameOf(tokens)), null, null, clock.Elapsed.TotalSeconds) { DocumentNames = tokens };
         }
 
         if (tokenizer is null)
@@ -143,7 +137,10 @@ internal sealed class ModelOptions
         var encoded = contents.Select(d => loaded.Encode(d.Content, d.Name, protocol == WindowProtocol.Rolling)).ToList();
         var joined = Scorable(encoded, prefixToken, NameOf(texts!));
         long chars = contents.Sum(d => (long)d.Content.Length);
-        return new ModelText(joined, loaded, chars <= ModelDocuments.MaxTextBytes ? string.Concat(contents.Select(d => d.Content)) : null, clock.Elapsed.TotalSeconds);
+        return new ModelText(joined, loaded, chars <= ModelDocuments.MaxTextBytes ? string.Concat(contents.Select(d => d.Content)) : null, clock.Elapsed.TotalSeconds)
+        {
+            DocumentNames = [.. contents.Select(d => d.Name)],
+        };
     }
 
     /// <summary>What reports and errors call the text: its file, or the first of several and how many follow.</summary>
@@ -250,4 +247,8 @@ internal sealed class ModelOptions
 }
 
 /// <summary>A text to score: its ids, and, when a tokenizer made them, the tokenizer and the text itself (its documents' texts end to end; null past .NET's longest string).</summary>
-internal sealed record ModelText(TokenizedText Tokens, TextTokenizer? Tokenizer, string? Content, double Seconds);
+internal sealed record ModelText(TokenizedText Tokens, TextTokenizer? Tokenizer, string? Content, double Seconds)
+{
+    /// <summary>Each document's name: its file, or file:line for a .jsonl line.</summary>
+    public IReadOnlyList<string> DocumentNames { get; init; } = [Tokens.Name];
+}

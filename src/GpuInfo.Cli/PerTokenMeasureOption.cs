@@ -18,17 +18,22 @@ internal sealed class PerTokenMeasureOption<T>
 
     public Option<string> Option { get; }
 
-    /// <summary>The value asked for; a usage error where it is given without <paramref name="perToken"/>, which it would not change.</summary>
-    public T Get(ParseResult parse, Option<string?> perToken)
+    /// <summary>The value asked for; a usage error where it is given without <paramref name="perToken"/> (or <paramref name="perDocument"/>), which it would not change.</summary>
+    public T Get(ParseResult parse, Option<string?> perToken, Option<string?>? perDocument = null)
     {
-        if (parse.GetResult(Option) is { Implicit: false } && parse.GetValue(perToken) is null)
+        if (parse.GetResult(Option) is { Implicit: false } && parse.GetValue(perToken) is null && (perDocument is null || parse.GetValue(perDocument) is null))
         {
-            throw CliException.Usage("--per-token-measure chooses what --per-token writes: give --per-token OUT.npy too.");
+            throw CliException.Usage(perDocument is null
+                ? "--per-token-measure chooses what --per-token writes: give --per-token OUT.npy too."
+                : "--per-token-measure chooses what --per-token and --per-document write: give one of them too.");
         }
 
         string name = parse.GetValue(Option)!;
         return _names.First(n => n.Name == name).Value;
     }
+
+    /// <summary>The name of the value asked for (what --per-document calls its sums).</summary>
+    public string Name(ParseResult parse) => parse.GetValue(Option)!.Replace('-', '_');
 }
 
 /// <summary>The measures the corpus verbs can write per token.</summary>

@@ -48,11 +48,15 @@ public sealed class ModelWindows
     private readonly long[] _firstTarget;
     private readonly long[] _rowStart;
 
-    private ModelWindows(WindowProtocol protocol, long tokens, int documents, int context, int stride, List<(long Begin, int Length, long FirstTarget, int Targets)> windows)
+    private readonly int[] _documentFirstWindow;
+
+    /// <param name="documentFirstWindow">Each document's first window (the count of windows before it).</param>
+    private ModelWindows(WindowProtocol protocol, long tokens, int[] documentFirstWindow, int context, int stride, List<(long Begin, int Length, long FirstTarget, int Targets)> windows)
     {
         Protocol = protocol;
         Tokens = tokens;
-        Documents = documents;
+        Documents = documentFirstWindow.Length;
+        _documentFirstWindow = documentFirstWindow;
         Context = context;
         Stride = stride;
         _begin = new long[windows.Count];
@@ -81,8 +85,10 @@ public sealed class ModelWindows
         }
 
         var windows = new List<(long, int, long, int)>();
+        var firstWindow = new List<int>();
         foreach (var (s, n) in Spans(tokens, documentStarts))
         {
+            firstWindow.Add(windows.Count);
             long previousEnd = s;
             for (long begin = s; n >= 2; begin += stride)
             {
@@ -97,7 +103,7 @@ public sealed class ModelWindows
             }
         }
 
-        return Scoring(new ModelWindows(WindowProtocol.Sliding, tokens, documentStarts?.Count ?? 1, context, stride, windows));
+        return Scoring(new ModelWindows(WindowProtocol.Sliding, tokens, [.. firstWindow], context, stride, windows));
     }
 
     /// <summary>lm-evaluation-harness's rolling windows over each document (<see cref="WindowProtocol.Rolling"/>), its first token taken as the prefix.</summary>
@@ -108,8 +114,10 @@ public sealed class ModelWindows
         CheckContext(context);
 
         var windows = new List<(long, int, long, int)>();
+        var firstWindow = new List<int>();
         foreach (var (s, n) in Spans(tokens, documentStarts))
         {
+            firstWindow.Add(windows.Count);
             long predict = n - 1; // tokens s + 1 … s + n − 1
             if (predict < 1)
             {
@@ -127,7 +135,7 @@ public sealed class ModelWindows
             }
         }
 
-        return Scoring(new ModelWindows(WindowProtocol.Rolling, tokens, documentStarts?.Count ?? 1, context, context, windows));
+        return Scoring(new ModelWindows(WindowProtocol.Rolling, tokens, [.. firstWindow], context, context, windows));
     }
 
     /// <summary>llama.cpp's chunks of each document (<see cref="WindowProtocol.Chunks"/>).</summary>
@@ -141,16 +149,18 @@ public sealed class ModelWindows
         }
 
         var windows = new List<(long, int, long, int)>();
+        var firstWindow = new List<int>();
         int first = context / 2;
         foreach (var (s, n) in Spans(tokens, documentStarts))
         {
+            firstWindow.Add(windows.Count);
             for (long begin = s; begin + context <= s + n; begin += context)
             {
                 windows.Add((begin, context, begin + first + 1, context - first - 1));
             }
         }
 
-        var chunks = new ModelWindows(WindowProtocol.Chunks, tokens, documentStarts?.Count ?? 1, context, context, windows);
+        var chunks = new ModelWindows(WindowProtocol.Chunks, tokens, [.. firstWindow], context, context, windows);
         return chunks.Rows > 0 ? chunks
             : throw new ArgumentOutOfRangeException(nameof(tokens), tokens, $"nothing to score: no document has a whole chunk of {context} tokens (llama.cpp's chunks leave out the tokens after the last whole one).");
     }
@@ -194,6 +204,12 @@ public sealed class ModelWindows
 
     /// <summary>The rows window <paramref name="k"/> scores.</summary>
     public int RowsOf(int k) => (int)(_rowStart[k + 1] - _rowStart[k]);
+
+    /// <summary>The first row (scored token) of document <paramref name="document"/>.</summary>
+    public long DocumentFirstRow(int document) => _rowStart[_documentFirstWindow[document]];
+
+    /// <summary>The rows document <paramref name="document"/> has scored (0 where no window scores any of its tokens).</summary>
+    public long DocumentRows(int document) => (document + 1 < Documents ? DocumentFirstRow(document + 1) : Rows) - DocumentFirstRow(document);
 
     /// <summary>The window that scores <paramref name="row"/>, and the position in it whose logits predict the row's token.</summary>
     public (int Window, int Position) Locate(long row)

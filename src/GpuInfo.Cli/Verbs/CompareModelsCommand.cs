@@ -24,11 +24,12 @@ internal static class CompareModelsCommand
         var models = new ModelOptions();
         var corpus = new CorpusOptions("Write a per-token value (float32 .npy; KL(base||test) in nats unless --per-token-measure says otherwise), one per scored token.", 128);
         var perTokenMeasure = PerTokenMeasures.Comparison();
+        var perDocument = PerDocumentWriter.Option();
         var classes = new ClassesOption();
         var temperature = new Option<float>("--temperature") { Description = "Divide both models' logits by T > 0 (the acceptance rate of speculative sampling at T).", DefaultValueFactory = _ => 1f };
         var command = new Command("compare-models", "KL divergence (with percentiles), Jensen-Shannon, total variation and acceptance rate, top-1 agreement, both perplexities and delta-p of a test ONNX model against a base one, on a text.")
         {
-            baseOption, testOption, temperature, topK, plot, perTokenMeasure.Option, classes.Option,
+            baseOption, testOption, temperature, topK, plot, perTokenMeasure.Option, classes.Option, perDocument,
         };
         models.AddTo(command);
         corpus.AddTo(command);
@@ -44,9 +45,10 @@ internal static class CompareModelsCommand
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             string? plotPath = parse.GetValue(plot);
             PlotFile.Check(plotPath);
-            var perRow = perTokenMeasure.Get(parse, corpus.PerToken);
+            var perRow = perTokenMeasure.Get(parse, corpus.PerToken, perDocument);
 
-            var (text, tokenizerVocab, tokenizeSeconds) = models.ReadText(parse);
+            var modelText = models.ReadModelText(parse);
+            var (text, tokenizerVocab, tokenizeSeconds) = (modelText.Tokens, modelText.Tokenizer?.VocabularySize, modelText.Seconds);
             var load = Stopwatch.StartNew();
             using var p = models.OpenModel(parse, parse.GetValue(baseOption)!, tokenizerVocab, text.PrefixToken);
             using var q = models.OpenModel(parse, parse.GetValue(testOption)!, tokenizerVocab, text.PrefixToken);
@@ -63,8 +65,10 @@ internal static class CompareModelsCommand
             using var engines = common.CreateEngines(parse);
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool json = parse.GetValue(common.Json);
+            var documents = PerDocumentWriter.Create(parse, perDocument, perTokenMeasure.Name(parse), fullBase, modelText, shard);
             var partial = corpus.Run(parse, baseSource, fullBase.RowBytes + fullTest.RowBytes, "compare-models", json, shard,
-                run => CorpusRun.Compare(engines.List, baseSource, testSource, t, -100, run with { TopK = ks, ComparisonPerRow = perRow }));
+                run => CorpusRun.Compare(engines.List, baseSource, testSource, t, -100, run with { TopK = ks, ComparisonPerRow = perRow, PerRow = documents?.Chain(run.PerRow) ?? run.PerRow }));
+            documents?.Write();
             double seconds = clock.Elapsed.TotalSeconds;
             var totals = partial.Comparison!;
             var report = CompareCommand.Report(totals, engines.Description, seconds);

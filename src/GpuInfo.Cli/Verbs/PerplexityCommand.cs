@@ -23,8 +23,9 @@ internal static class PerplexityCommand
         var rates = TextRates.ForModelText();
         var corpus = new CorpusOptions("Write a per-token value (float32 .npy; the loss in nats unless --per-token-measure says otherwise), one per scored token.", 64);
         var perTokenMeasure = PerTokenMeasures.Evaluation();
+        var perDocument = PerDocumentWriter.Option();
         var plot = new Option<string?>("--plot") { Description = "Draw the reliability diagram of the model's top-1 predictions (as eval --plot), as .svg or .png." };
-        var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, temperature, topK, plot, perTokenMeasure.Option };
+        var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, temperature, topK, plot, perTokenMeasure.Option, perDocument };
         models.AddTo(command);
         corpus.AddTo(command);
         rates.AddTo(command);
@@ -41,13 +42,14 @@ internal static class PerplexityCommand
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             string? plotPath = parse.GetValue(plot);
             PlotFile.Check(plotPath);
-            var perRow = perTokenMeasure.Get(parse, corpus.PerToken);
+            var perRow = perTokenMeasure.Get(parse, corpus.PerToken, perDocument);
             if (shard.Count > 1 && (bytes ?? words) is not null)
             {
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
             }
 
-            var (text, tokenizerVocab, tokenizeSeconds) = models.ReadText(parse);
+            var modelText = models.ReadModelText(parse);
+            var (text, tokenizerVocab, tokenizeSeconds) = (modelText.Tokens, modelText.Tokenizer?.VocabularySize, modelText.Seconds);
             if (bytes is not null && text.Bytes is not null)
             {
                 throw CliException.Usage("the tokenizer counts each token's bytes: --total-bytes applies to --tokens only.");
@@ -68,7 +70,10 @@ internal static class PerplexityCommand
             using var engines = common.CreateEngines(parse);
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool json = parse.GetValue(common.Json);
-            var partial = corpus.Run(parse, source, source.RowBytes, "perplexity", json, shard, run => CorpusRun.Evaluate(engines.List, source, options, run with { TopK = ks, EvaluationPerRow = perRow }));
+            var documents = PerDocumentWriter.Create(parse, perDocument, perTokenMeasure.Name(parse), source, modelText, shard);
+            var partial = corpus.Run(parse, source, source.RowBytes, "perplexity", json, shard, run => CorpusRun.Evaluate(engines.List, source, options,
+                run with { TopK = ks, EvaluationPerRow = perRow, PerRow = documents?.Chain(run.PerRow) ?? run.PerRow }));
+            documents?.Write();
             double seconds = clock.Elapsed.TotalSeconds;
             var report = EvalCommand.Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, seconds);
             EvalCommand.AddShard(report, shard, shardFrom);

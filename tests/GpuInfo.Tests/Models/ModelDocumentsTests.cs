@@ -130,6 +130,60 @@ public sealed class ModelDocumentsTests
         CliRunner.Fails(ExitCode.BadData, ["sliding.json"], "merge", dir.File("sliding.json"), dir.File("parts/part-1-of-3.json"), dir.File("parts/part-2-of-3.json"));
     }
 
+    /// <summary>--per-document: each document's sums, equal to that document scored alone, adding up to the run's, and over shards to the whole run's.</summary>
+    [Fact]
+    public void Per_document_lines_are_each_document_scored_alone_and_add_up()
+    {
+        using var dir = new TempDir();
+        var golden = ModelFiles.Golden["documents"]!;
+        string[] rolling = ["--protocol", "rolling", "--context", "16", "--prefix-token", "0", "--json"];
+        var report = CliRunner.Json(Run("window.onnx", ["--text", Documents, .. rolling, "--per-document", dir.File("docs.jsonl")]));
+        var lines = File.ReadAllLines(dir.File("docs.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.Equal(golden["tokens"]!.AsArray().Select(t => t!.GetValue<long>()), lines.Select(l => (long)l["tokens"]!));
+        Assert.Equal(golden["words"]!.GetValue<long>(), lines.Sum(l => (long)l["words"]!));
+        Assert.Equal(golden["bytes"]!.GetValue<long>(), lines.Sum(l => (long)l["bytes"]!));
+        double total = NllSum(report);
+        Assert.Equal(total, lines.Sum(l => CliRunner.Number(l["loss_sum"])), 1e-6 * total);
+        var documentLines = File.ReadAllLines(Documents);
+        for (int d = 0; d < 3; d++)
+        {
+            Assert.Equal($"{Documents}:{d + 1}", lines[d]["name"]!.GetValue<string>());
+            string alone = dir.File($"alone{d}.jsonl");
+            File.WriteAllText(alone, documentLines[d] + "\n");
+            var single = CliRunner.Json(Run("window.onnx", ["--text", alone, .. rolling]));
+            Assert.Equal((long)single["tokens"]!, (long)lines[d]["tokens"]!);
+            Assert.Equal(CliRunner.Number(single["mean_nll"]), CliRunner.Number(lines[d]["mean_loss"]), 1e-6 * CliRunner.Number(single["mean_nll"]));
+            Assert.Equal(CliRunner.Number(single["word_perplexity"]), CliRunner.Number(lines[d]["word_perplexity"]), 1e-5 * CliRunner.Number(single["word_perplexity"]));
+        }
+
+        // Shards: each writes the documents its rows reach; a document's lines add up to its whole-run line.
+        var byDocument = new Dictionary<long, (long Tokens, double Sum)>();
+        for (int i = 0; i < 2; i++)
+        {
+            CliRunner.Json(Run("window.onnx", ["--text", Documents, .. rolling, "--shard", $"{i}/2", "--per-document", dir.File($"shard{i}.jsonl")]));
+            foreach (var line in File.ReadAllLines(dir.File($"shard{i}.jsonl")).Select(l => JsonNode.Parse(l)!))
+            {
+                var (tokens, sum) = byDocument.GetValueOrDefault((long)line["document"]!);
+                byDocument[(long)line["document"]!] = (tokens + (long)line["tokens"]!, sum + CliRunner.Number(line["loss_sum"]));
+            }
+        }
+
+        for (int d = 0; d < 3; d++)
+        {
+            Assert.Equal((long)lines[d]["tokens"]!, byDocument[d].Tokens);
+            Assert.Equal(CliRunner.Number(lines[d]["loss_sum"]), byDocument[d].Sum, 1e-9 * byDocument[d].Sum);
+        }
+
+        // compare-models: the per-token measure's sums, KL by default.
+        var compare = CliRunner.Json("compare-models", "--base", ModelFiles.Path("window.onnx"), "--test", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson,
+            "--text", Documents, "--protocol", "rolling", "--context", "16", "--prefix-token", "0", "--per-document", dir.File("kl.jsonl"), "--device", "cpu", "--json");
+        var kl = File.ReadAllLines(dir.File("kl.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+        double meanKl = kl.Sum(l => CliRunner.Number(l["kl_sum"])) / kl.Sum(l => (long)l["tokens"]!);
+        Assert.Equal(CliRunner.Number(compare["mean_kld"]), meanKl, 1e-6 * meanKl);
+        CliRunner.Fails(ExitCode.Usage, ["--per-token-measure chooses what --per-token and --per-document write"], Run("window.onnx", ["--text", Documents, .. rolling, "--per-token-measure", "entropy"]));
+    }
+
     [Fact]
     public void Prefix_tokens_come_from_the_tokenizers_files()
     {
