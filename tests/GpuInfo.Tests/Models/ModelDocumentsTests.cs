@@ -184,6 +184,27 @@ public sealed class ModelDocumentsTests
         CliRunner.Fails(ExitCode.Usage, ["--per-token-measure chooses what --per-token and --per-document write"], Run("window.onnx", ["--text", Documents, .. rolling, "--per-token-measure", "entropy"]));
     }
 
+    /// <summary>ib --model over documents: a context shown for a row is its own document's text before the token, never the end of the document before.</summary>
+    [Fact]
+    public void Ib_examples_show_only_their_own_documents_text()
+    {
+        var texts = File.ReadAllLines(Documents).Select(l => JsonNode.Parse(l)!["text"]!.GetValue<string>()).ToArray();
+        var tokenizer = TokenizerCatalog.Load(ModelFiles.VocabJson);
+        var joined = TokenizedText.Join([.. texts.Select((t, i) => tokenizer.Encode(t, $"document {i}", lmEvalWords: true))], 0, "documents");
+        using var model = OnnxLanguageModel.Open(ModelFiles.Path("window.onnx"));
+        using var source = new ModelRowSource(model, joined, new ModelWindowOptions { Protocol = WindowProtocol.Rolling, Context = 16 });
+        var contexts = new GpuInfo.Cli.Verbs.ModelContexts(source, new ModelText(joined, tokenizer, string.Concat(texts), 0));
+        for (int d = 0; d < texts.Length; d++)
+        {
+            for (long row = source.Windows.DocumentFirstRow(d); row < source.Windows.DocumentFirstRow(d) + 4; row++)
+            {
+                var example = contexts.Example(row);
+                string shown = example["context"]!.GetValue<string>() + example["next"]!.GetValue<string>();
+                Assert.True(texts[d].StartsWith(shown, StringComparison.Ordinal), $"document {d}, row {row}: '{shown}'");
+            }
+        }
+    }
+
     [Fact]
     public void Prefix_tokens_come_from_the_tokenizers_files()
     {
