@@ -143,6 +143,58 @@ internal sealed class ModelOptions
         };
     }
 
+    /// <summary>
+    /// The windows and text of a model scored against a llama.cpp <c>.kld</c> base: its tokens, in
+    /// llama.cpp's chunks of its n_ctx (so that the model's rows are the file's rows), with the BOS
+    /// that llama.cpp put in place of each chunk's first token where its vocabulary adds one, which
+    /// <c>--prefix-token</c> must name (an id, checked against the file's first token) or say is none.
+    /// </summary>
+    public (ModelWindowOptions Windows, ModelText Text) ForKld(ParseResult parse, GpuInfo.Formats.KldFormat kld)
+    {
+        if (new Option[] { _text, _tokens, _tokenizer, _textField }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
+        {
+            throw CliException.Usage($"{given.Name}: {kld.Path} is a llama.cpp .kld file, which carries the tokens it scores.");
+        }
+
+        if (parse.GetResult(_protocol) is { Implicit: false } && parse.GetValue(_protocol) != "chunks")
+        {
+            throw CliException.Usage($"--protocol {parse.GetValue(_protocol)}: {kld.Path} is a llama.cpp .kld file, scored in llama.cpp's chunks (--protocol chunks).");
+        }
+
+        if (parse.GetResult(_context) is { Implicit: false } && parse.GetValue(_context) != kld.Context)
+        {
+            throw CliException.Usage($"--context {parse.GetValue(_context)}: {kld.Path} holds chunks of {kld.Context} tokens (its n_ctx); give --context {kld.Context} or none.");
+        }
+
+        if (parse.GetValue(_stride) is not null)
+        {
+            throw CliException.Usage($"--stride: {kld.Path} is a llama.cpp .kld file, scored in llama.cpp's chunks of {kld.Context} tokens.");
+        }
+
+        int? prefix = parse.GetValue(_prefixToken) switch
+        {
+            null => throw CliException.Usage(
+                $"{kld.Path} is a llama.cpp .kld file: give --prefix-token with llama.cpp's BOS id where its vocabulary adds one (the file's first token, {kld.Tokens[0]}, is then that BOS; llama.cpp put it in place of each chunk's first token), or --prefix-token none."),
+            "none" => null,
+            var value when int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) => id,
+            var value => throw CliException.Usage($"--prefix-token {value}: against a .kld file give an id (llama.cpp's BOS) or none; there is no tokenizer to look a token's text up in."),
+        };
+        if (prefix is { } bos && kld.Tokens[0] != bos)
+        {
+            throw CliException.Usage($"--prefix-token {bos}: {kld.Path} begins with token {kld.Tokens[0]}, not that BOS (llama.cpp puts its BOS first where its vocabulary adds one): give its BOS id, or none.");
+        }
+
+        var tokens = new TokenizedText(kld.Tokens, null, kld.Path, "llama.cpp .kld");
+        var text = prefix is null ? tokens : TokenizedText.Join([tokens], prefix, kld.Path);
+        var windows = new ModelWindowOptions { Protocol = WindowProtocol.Chunks, Context = kld.Context, Stride = kld.Context, Batch = parse.GetValue(_batch) };
+        if (windows.Batch < 1)
+        {
+            throw CliException.Usage($"need --batch >= 1; got {windows.Batch}.");
+        }
+
+        return (windows, new ModelText(text, null, null, 0) { DocumentNames = [kld.Path] });
+    }
+
     /// <summary>What reports and errors call the text: its file, or the first of several and how many follow.</summary>
     private static string NameOf(string[] files) => files.Length == 1 ? files[0] : $"{files[0]} (+{files.Length - 1} more)";
 

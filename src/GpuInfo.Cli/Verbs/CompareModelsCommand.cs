@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using GpuInfo.Cli.Output;
 using GpuInfo.Corpus;
+using GpuInfo.Formats;
 using GpuInfo.Models;
 
 namespace GpuInfo.Cli.Verbs;
@@ -10,15 +11,16 @@ namespace GpuInfo.Cli.Verbs;
 /// <c>gpuinfo compare-models</c>: two ONNX models (e.g. a model and its quantization) score the same
 /// text over the same windows, and <c>compare</c>'s full report is made from their logits as they
 /// come, with no files of logits: KL(base||test) with percentiles, JS, top-1 agreement, both
-/// perplexities and Δp.
+/// perplexities and Δp. One side may be a llama.cpp <c>.kld</c> file instead (a GGUF model's
+/// log-probabilities): the model scores its tokens in llama.cpp's chunks, row for row.
 /// </summary>
 internal static class CompareModelsCommand
 {
     public static Command Create(TextWriter stdout)
     {
         var common = new CommonOptions();
-        var baseOption = new Option<string>("--base") { Description = "The base model (ONNX causal LM).", Required = true };
-        var testOption = new Option<string>("--test") { Description = "The test model, of the same vocabulary.", Required = true };
+        var baseOption = new Option<string>("--base") { Description = "The base model (ONNX causal LM), or a llama.cpp .kld file of its log-probabilities (llama-perplexity --kl-divergence-base): the test model then scores the file's tokens in llama.cpp's chunks.", Required = true };
+        var testOption = new Option<string>("--test") { Description = "The test model, of the same vocabulary (or a .kld file, against a base model).", Required = true };
         var topK = new Option<string?>("--top-k") { Description = "For each k of a comma-separated list (e.g. 5,10): the mean overlap of the two models' top-k sets and how often the base's top-1 is in the test's top k." };
         var plot = new Option<string?>("--plot") { Description = "Draw the distributions of per-token KL (log axis) and delta-p with their percentiles, as .svg or .png." };
         var models = new ModelOptions();
@@ -37,7 +39,15 @@ internal static class CompareModelsCommand
         command.SetAction(parse =>
         {
             var clock = Stopwatch.StartNew();
-            var windows = models.Windows(parse);
+            string basePath = parse.GetValue(baseOption)!, testPath = parse.GetValue(testOption)!;
+            bool baseKld = KldFormat.Sniff(basePath), testKld = KldFormat.Sniff(testPath);
+            if (baseKld && testKld)
+            {
+                throw CliException.Usage($"{basePath} and {testPath} are both llama.cpp .kld files: compare them with 'gpuinfo compare --base {basePath} --test {testPath}'.");
+            }
+
+            using var kld = baseKld || testKld ? KldRowSource.Open(baseKld ? basePath : testPath) : null;
+            var (windows, modelText) = kld is null ? (models.Windows(parse), models.ReadModelText(parse)) : models.ForKld(parse, kld.Format);
             models.CheckProvider(parse);
             float t = parse.GetValue(temperature);
             Guard.Temperature(t);
@@ -47,25 +57,27 @@ internal static class CompareModelsCommand
             PlotFile.Check(plotPath);
             var perRow = perTokenMeasure.Get(parse, corpus.PerToken, perDocument);
 
-            var modelText = models.ReadModelText(parse);
             var (text, tokenizerVocab, tokenizeSeconds) = (modelText.Tokens, modelText.Tokenizer?.VocabularySize, modelText.Seconds);
             var load = Stopwatch.StartNew();
-            using var p = models.OpenModel(parse, parse.GetValue(baseOption)!, tokenizerVocab, text.PrefixToken);
-            using var q = models.OpenModel(parse, parse.GetValue(testOption)!, tokenizerVocab, text.PrefixToken);
-            if (q.Vocab != p.Vocab && !classes.Given(parse))
+            using var p = baseKld ? null : models.OpenModel(parse, basePath, tokenizerVocab, text.PrefixToken);
+            using var q = testKld ? null : models.OpenModel(parse, testPath, tokenizerVocab, text.PrefixToken);
+            int baseVocab = p?.Vocab ?? kld!.Vocab, testVocab = q?.Vocab ?? kld!.Vocab;
+            if (testVocab != baseVocab && !classes.Given(parse))
             {
-                throw CliException.BadData($"{q.Path}: vocabulary {q.Vocab} differs from the base model's {p.Vocab} ({p.Path}).{ClassesOption.Hint(p.Vocab, q.Vocab)}");
+                throw CliException.BadData($"{testPath}: vocabulary {testVocab} differs from the base's {baseVocab} ({basePath}).{ClassesOption.Hint(baseVocab, testVocab)}");
             }
 
-            using var fullBase = new ModelRowSource(p, text, windows);
-            using var fullTest = new ModelRowSource(q, text, windows);
+            using var baseModel = p is null ? null : new ModelRowSource(p, text, windows);
+            using var testModel = q is null ? null : new ModelRowSource(q, text, windows);
+            var model = (baseModel ?? testModel)!; // the windows, and the model run, of the report
+            RowSource fullBase = (RowSource?)baseModel ?? kld!, fullTest = (RowSource?)testModel ?? kld!;
             var (baseSource, testSource, cut) = classes.Cut(parse, fullBase, fullTest, t);
             using var _ = cut;
             EvalCommand.CheckTopK(ks, baseSource.Vocab);
             using var engines = common.CreateEngines(parse);
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool json = parse.GetValue(common.Json);
-            var documents = PerDocumentWriter.Create(parse, perDocument, perTokenMeasure.Name(parse), fullBase, modelText, shard);
+            var documents = PerDocumentWriter.Create(parse, perDocument, perTokenMeasure.Name(parse), model, modelText, shard);
             var partial = corpus.Run(parse, baseSource, fullBase.RowBytes + fullTest.RowBytes, "compare-models", json, shard,
                 run => CorpusRun.Compare(engines.List, baseSource, testSource, t, -100, run with { TopK = ks, ComparisonPerRow = perRow, PerRow = documents?.Chain(run.PerRow) ?? run.PerRow }));
             documents?.Write();
@@ -73,15 +85,15 @@ internal static class CompareModelsCommand
             var totals = partial.Comparison!;
             var report = CompareCommand.Report(totals, engines.Description, seconds);
             EvalCommand.AddShard(report, shard, shardFrom);
-            report["base"] = p.Path;
-            report["test"] = q.Path;
-            report["provider"] = p.Provider;
+            report["base"] = basePath;
+            report["test"] = testPath;
+            report["provider"] = (p ?? q)!.Provider;
             report["text"] = text.Name;
-            ModelOptions.AddWindows(report, fullBase);
-            ModelOptions.AddTiming(report, totals.Tokens, seconds, loadSeconds, tokenizeSeconds, p.RunSeconds + q.RunSeconds);
+            ModelOptions.AddWindows(report, model);
+            ModelOptions.AddTiming(report, totals.Tokens, seconds, loadSeconds, tokenizeSeconds, (p?.RunSeconds ?? 0) + (q?.RunSeconds ?? 0));
             if (plotPath is not null)
             {
-                ComparisonPlot.Save(plotPath, totals, Path.GetFileName(q.Path));
+                ComparisonPlot.Save(plotPath, totals, Path.GetFileName(testPath));
             }
 
             if (json)
@@ -90,7 +102,7 @@ internal static class CompareModelsCommand
             }
             else
             {
-                ComparisonText.Write(stdout, $"compare-models {q.Path} (Q) against {p.Path} (base) on {text.Name}", totals, engines.Description, seconds);
+                ComparisonText.Write(stdout, $"compare-models {testPath} (Q) against {basePath} (base) on {text.Name}", totals, engines.Description, seconds);
                 stdout.WriteLine();
                 stdout.WriteLine($"time: {report["tokens_per_second"]} tokens/s; model {report["model_seconds"]} s, tokenize {report["tokenize_seconds"]} s, load {report["load_seconds"]} s, other {report["other_seconds"]} s ({report["provider"]})");
             }

@@ -479,6 +479,12 @@ def main():
                 total, count = total + t, count + c
             golden["documents"]["runs"].append({"model": model, "protocol": protocol, "context": context, "stride": stride,
                                                 "prefix": prefix, "scored": count, "nll_sum": total})
+    # A llama.cpp base as llama-perplexity --kl-divergence-base would write it for window.onnx (ConvertCommand
+    # makes the .kld): BOS 0 and the sample's first 47 ids in 3 chunks of 16, each chunk's first input the BOS.
+    chunk_tokens = np.array([0] + ids[:47], dtype=np.int32).reshape(3, 16)
+    chunk_logits = np.stack([window_logits([0] + list(chunk[1:])) for chunk in chunk_tokens]).astype(np.float32)
+    np.save(os.path.join(HERE, "chunks_tokens.npy"), chunk_tokens)
+    np.save(os.path.join(HERE, "chunks_logits.npy"), chunk_logits)
     with open(os.path.join(HERE, "golden.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, indent=1)
         f.write("\n")
