@@ -252,10 +252,7 @@ public sealed class ModelDocumentsTests
     public void Prefix_tokens_fall_back_to_endoftext_and_to_a_sentencepiece_bos()
     {
         using var dir = new TempDir();
-        string vocab = File.ReadAllText(ModelFiles.VocabJson);
-        var merges = File.ReadAllLines(ModelFiles.Path("merges.txt")).Skip(1).Select(m => $"\"{m.Replace("\\", "\\\\", StringComparison.Ordinal)}\"");
-        File.WriteAllText(dir.File("tokenizer.json"),
-            $$"""{"model": {"type": "BPE", "vocab": {{vocab}}, "merges": [{{string.Join(",", merges)}}]}, "pre_tokenizer": {"type": "ByteLevel"}, "added_tokens": [{"id": 300, "content": "<|endoftext|>", "special": true}]}""");
+        ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), """[{"id": 300, "content": "<|endoftext|>", "special": true}]""");
         File.WriteAllText(dir.File("tokenizer_config.json"), "{\"model_max_length\": 1024}");
         var gpt2 = TokenizerCatalog.Load(dir.File("tokenizer.json"));
         Assert.Equal(300, gpt2.DocumentPrefix);

@@ -177,10 +177,7 @@ public sealed class TokenizerTests
     public void A_hugging_face_tokenizer_json_loads_as_byte_level_bpe()
     {
         using var dir = new TempDir();
-        string vocab = File.ReadAllText(ModelFiles.VocabJson);
-        var merges = File.ReadAllLines(ModelFiles.Path("merges.txt")).Skip(1).Select(m => $"\"{m.Replace("\\", "\\\\", StringComparison.Ordinal)}\"");
-        File.WriteAllText(dir.File("tokenizer.json"),
-            $$"""{"model": {"type": "BPE", "vocab": {{vocab}}, "merges": [{{string.Join(",", merges)}}]}, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false}, "added_tokens": []}""");
+        ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"));
         var fromJson = TokenizerCatalog.Load(dir.Path).Encode(File.ReadAllText(ModelFiles.SampleText), "sample");
         Assert.Equal(ModelFiles.Sample().Ids, fromJson.Ids);
         Assert.Equal(ModelFiles.Vocab, TokenizerCatalog.Load(dir.File("tokenizer.json")).VocabularySize);
