@@ -149,7 +149,7 @@ internal sealed class ModelOptions
     /// that llama.cpp put in place of each chunk's first token where its vocabulary adds one, which
     /// <c>--prefix-token</c> must name (an id, checked against the file's first token) or say is none.
     /// </summary>
-    public (ModelWindowOptions Windows, ModelText Text) ForKld(ParseResult parse, GpuInfo.Formats.KldFormat kld)
+    public (ModelWindowOptions Windows, ModelText Text) ForKld(ParseResult parse, GpuInfo.Formats.KldFormat kld, TextWriter stderr)
     {
         if (new Option[] { _text, _tokens, _tokenizer, _textField }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
         {
@@ -182,6 +182,12 @@ internal sealed class ModelOptions
         if (prefix is { } bos && kld.Tokens[0] != bos)
         {
             throw CliException.Usage($"--prefix-token {bos}: {kld.Path} begins with token {kld.Tokens[0]}, not that BOS (llama.cpp puts its BOS first where its vocabulary adds one): give its BOS id, or none.");
+        }
+
+        if (prefix is null)
+        {
+            // Not checkable without the GGUF's vocabulary: most add a BOS, and then every later chunk's inputs differ.
+            stderr.WriteLine($"gpuinfo: note: --prefix-token none: the model sees each chunk's own first token where llama.cpp saw its BOS, if its vocabulary adds one ({kld.Path} begins with token {kld.Tokens[0]}).");
         }
 
         var tokens = new TokenizedText(kld.Tokens, null, kld.Path, "llama.cpp .kld");

@@ -69,7 +69,7 @@ public static class Program
             EvalCommand.Create(stdout, stderr),
             CompareCommand.Create(stdout, stderr),
             PerplexityCommand.Create(stdout),
-            CompareModelsCommand.Create(stdout),
+            CompareModelsCommand.Create(stdout, stderr),
             MergeCommand.Create(stdout),
             ConvertCommand.Create(stdout),
             KernelsCommand.Create(stdout),

@@ -211,6 +211,20 @@ public sealed class ModelWindows
     /// <summary>The rows document <paramref name="document"/> has scored (0 where no window scores any of its tokens).</summary>
     public long DocumentRows(int document) => (document + 1 < Documents ? DocumentFirstRow(document + 1) : Rows) - DocumentFirstRow(document);
 
+    /// <summary>The document whose token <paramref name="row"/> scores.</summary>
+    public int DocumentOfRow(long row)
+    {
+        var (k, _) = Locate(row);
+        int d = Array.BinarySearch(_documentFirstWindow, k);
+        d = d >= 0 ? d : ~d - 1;
+        while (d + 1 < Documents && _documentFirstWindow[d + 1] <= k)
+        {
+            d++; // documents without windows share their first window index with the next
+        }
+
+        return d;
+    }
+
     /// <summary>The window that scores <paramref name="row"/>, and the position in it whose logits predict the row's token.</summary>
     public (int Window, int Position) Locate(long row)
     {

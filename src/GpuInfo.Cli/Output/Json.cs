@@ -18,6 +18,13 @@ internal static class Json
         stdout.WriteLine(obj.ToJsonString(Indented));
     }
 
+    /// <summary><paramref name="obj"/> on one line (a JSON Lines record), every non-finite number in it as null.</summary>
+    public static string Line(JsonObject obj)
+    {
+        Finite(obj);
+        return obj.ToJsonString();
+    }
+
     private static void Finite(JsonNode? node)
     {
         if (node is JsonObject o)

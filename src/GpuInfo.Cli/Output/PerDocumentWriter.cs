@@ -11,8 +11,9 @@ namespace GpuInfo.Cli.Output;
 /// <c>name</c>, <c>first_row</c>, <c>tokens</c> (its scored tokens in this run or shard), the sum and
 /// mean of the measure, and for the loss the document's perplexity, and its bits per byte and word
 /// perplexity where the tokenizer counts bytes and words (lm-evaluation-harness's per-document
-/// figures with <c>--protocol rolling</c>). A shard writes the documents its rows reach, their sums
-/// over those rows; adding a document's lines over the shards gives the whole run's.
+/// figures with <c>--protocol rolling</c>; null where the tokenizer counted none, with ids). A whole
+/// run writes every document, those with no scored token too; a shard writes the documents its rows
+/// reach, their sums over those rows, so a document's lines over the shards add up to the whole run's.
 /// </summary>
 internal sealed class PerDocumentWriter
 {
@@ -41,6 +42,21 @@ internal sealed class PerDocumentWriter
         Description = "Write the per-token measure (--per-token-measure) summed over each document, one JSON line per document (.jsonl): its index, name, first row, scored tokens, sum and mean, and for the loss its perplexity, bits per byte and word perplexity.",
     };
 
+    /// <summary>Checks the path before any model is loaded: writable, and not the --per-token file.</summary>
+    public static void Check(ParseResult parse, Option<string?> option, Option<string?> perToken)
+    {
+        if (parse.GetValue(option) is not { } path)
+        {
+            return;
+        }
+
+        OutputFile.Check(path);
+        if (parse.GetValue(perToken) is { } tokens && Path.GetFullPath(tokens) == Path.GetFullPath(path))
+        {
+            throw CliException.Usage($"--per-document and --per-token both name {path}: give each its own file.");
+        }
+    }
+
     /// <summary>A writer for the rows of <paramref name="shard"/>, or null without the option.</summary>
     public static PerDocumentWriter? Create(ParseResult parse, Option<string?> option, string measure, ModelRowSource source, ModelText text, Shard shard)
     {
@@ -56,7 +72,7 @@ internal sealed class PerDocumentWriter
     /// <summary>A handler that adds each chunk's values to their documents' sums, then passes them on to <paramref name="next"/>.</summary>
     public RowValuesHandler Chain(RowValuesHandler? next) => (firstRow, values) =>
     {
-        int document = DocumentOf(firstRow);
+        int document = _windows.DocumentOfRow(firstRow);
         long end = _windows.DocumentFirstRow(document) + _windows.DocumentRows(document);
         for (int i = 0; i < values.Length; i++)
         {
@@ -96,25 +112,28 @@ internal sealed class PerDocumentWriter
                 [$"{_measure}_sum"] = Json.Number(_sums[d]),
                 [$"mean_{_measure}"] = tokens > 0 ? Json.Number(_sums[d] / tokens) : null,
             };
-            if (_measure == "loss" && tokens > 0)
+            if (_measure == "loss")
             {
-                line["perplexity"] = Json.Number(Math.Exp(_sums[d] / tokens));
                 var (bytes, words) = Counts(from, to);
+                line["perplexity"] = tokens > 0 ? Json.Number(Math.Exp(_sums[d] / tokens)) : null;
                 line["bytes"] = bytes;
                 line["words"] = words;
                 line["bits_per_byte"] = bytes is > 0 ? Json.Number(_sums[d] / bytes.Value / Math.Log(2)) : null;
                 line["word_perplexity"] = words is > 0 ? Json.Number(Math.Exp(_sums[d] / words.Value)) : null;
             }
 
-            lines.Add(line.ToJsonString());
+            lines.Add(Json.Line(line)); // an overflowing perplexity or an infinite KL as null, as in the report
         }
 
+        string partial = _path + ".partial";
         try
         {
-            File.WriteAllLines(_path, lines);
+            File.WriteAllLines(partial, lines);
+            File.Move(partial, _path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            File.Delete(partial);
             throw CliException.Usage($"{_path}: cannot write: {e.Message}");
         }
     }
@@ -132,30 +151,5 @@ internal sealed class PerDocumentWriter
         }
 
         return (b is null ? null : bytes, w is null ? null : words);
-    }
-
-    private int DocumentOf(long row)
-    {
-        int low = 0, high = _windows.Documents - 1;
-        while (low < high)
-        {
-            int mid = (low + high + 1) / 2;
-            if (_windows.DocumentFirstRow(mid) <= row)
-            {
-                low = mid;
-            }
-            else
-            {
-                high = mid - 1;
-            }
-        }
-
-        // Documents with no rows share their first row with the next: move on to the one that has this row.
-        while (_windows.DocumentRows(low) == 0 || row >= _windows.DocumentFirstRow(low) + _windows.DocumentRows(low))
-        {
-            low++;
-        }
-
-        return low;
     }
 }

@@ -16,7 +16,7 @@ namespace GpuInfo.Cli.Verbs;
 /// </summary>
 internal static class CompareModelsCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
         var baseOption = new Option<string>("--base") { Description = "The base model (ONNX causal LM), or a llama.cpp .kld file of its log-probabilities (llama-perplexity --kl-divergence-base): the test model then scores the file's tokens in llama.cpp's chunks.", Required = true };
@@ -47,7 +47,7 @@ internal static class CompareModelsCommand
             }
 
             using var kld = baseKld || testKld ? KldRowSource.Open(baseKld ? basePath : testPath) : null;
-            var (windows, modelText) = kld is null ? (models.Windows(parse), models.ReadModelText(parse)) : models.ForKld(parse, kld.Format);
+            var (windows, modelText) = kld is null ? (models.Windows(parse), models.ReadModelText(parse)) : models.ForKld(parse, kld.Format, stderr);
             models.CheckProvider(parse);
             float t = parse.GetValue(temperature);
             Guard.Temperature(t);
@@ -55,6 +55,7 @@ internal static class CompareModelsCommand
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             string? plotPath = parse.GetValue(plot);
             PlotFile.Check(plotPath);
+            PerDocumentWriter.Check(parse, perDocument, corpus.PerToken);
             var perRow = perTokenMeasure.Get(parse, corpus.PerToken, perDocument);
 
             var (text, tokenizerVocab, tokenizeSeconds) = (modelText.Tokens, modelText.Tokenizer?.VocabularySize, modelText.Seconds);

@@ -49,20 +49,6 @@ internal sealed class ModelContexts
     /// <summary>The id of the last token of row <paramref name="row"/>'s context (the token before the one it predicts).</summary>
     public int LastToken(int row) => _text.Tokens.Ids[_windows.TokenOfRow(row) - 1];
 
-    /// <summary>The first token of the document that holds <paramref name="token"/>.</summary>
-    private long DocumentStart(long token)
-    {
-        var starts = _text.Tokens.DocumentStarts;
-        int low = 0, high = starts.Count - 1;
-        while (low < high)
-        {
-            int mid = (low + high + 1) / 2;
-            (low, high) = starts[mid] <= token ? (mid, high) : (low, mid - 1);
-        }
-
-        return starts[low];
-    }
-
     /// <summary>Row <paramref name="row"/>: its token's index and id, and with the text, the text before it and the token's own text.</summary>
     public JsonObject Example(long row)
     {
@@ -78,16 +64,16 @@ internal sealed class ModelContexts
                 upTo--;
             }
 
-            // The document's own text only: the model saw nothing of the documents before it.
-            long documentStart = _starts[DocumentStart(token)];
-            long from = Math.Max(documentStart, upTo - (4 * ContextChars));
+            // The window's own text only: the model saw nothing before it (nor of the documents before).
+            long windowStart = _starts[_windows.Begin(_windows.Locate(row).Window)];
+            long from = Math.Max(windowStart, upTo - (4 * ContextChars));
             while (!CharStart(from))
             {
                 from++; // not into the middle of a character
             }
 
             string before = Encoding.UTF8.GetString(_utf8, (int)from, (int)(upTo - from));
-            bool cut = from > documentStart || before.Length > ContextChars;
+            bool cut = from > windowStart || before.Length > ContextChars;
             example["context"] = (cut ? "…" : string.Empty) + before[Math.Max(0, before.Length - ContextChars)..];
             // A token that holds part of a character is shown as the whole character(s) it is part of; one with no bytes of the text, by its decoding.
             long upToEnd = end;

@@ -42,6 +42,7 @@ internal static class PerplexityCommand
             int[]? ks = EvalCommand.ParseTopK(parse.GetValue(topK));
             string? plotPath = parse.GetValue(plot);
             PlotFile.Check(plotPath);
+            PerDocumentWriter.Check(parse, perDocument, corpus.PerToken);
             var perRow = perTokenMeasure.Get(parse, corpus.PerToken, perDocument);
             if (shard.Count > 1 && (bytes ?? words) is not null)
             {

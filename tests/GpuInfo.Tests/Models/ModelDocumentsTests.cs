@@ -182,6 +182,19 @@ public sealed class ModelDocumentsTests
         double meanKl = kl.Sum(l => CliRunner.Number(l["kl_sum"])) / kl.Sum(l => (long)l["tokens"]!);
         Assert.Equal(CliRunner.Number(compare["mean_kld"]), meanKl, 1e-6 * meanKl);
         CliRunner.Fails(ExitCode.Usage, ["--per-token-measure chooses what --per-token and --per-document write"], Run("window.onnx", ["--text", Documents, .. rolling, "--per-token-measure", "entropy"]));
+        CliRunner.Fails(ExitCode.Usage, ["--per-document and --per-token both name"], Run("window.onnx", ["--text", Documents, .. rolling, "--per-token", dir.File("same"), "--per-document", dir.File("same")]));
+        CliRunner.Fails(ExitCode.Usage, [dir.File("missing/docs.jsonl")], Run("window.onnx", ["--text", Documents, .. rolling, "--per-document", dir.File("missing/docs.jsonl")]));
+
+        // An infinite KL (a token one model masks) and an overflowing word perplexity are null, as in the report, not a failure after the run.
+        CliRunner.Json("compare-models", "--base", ModelFiles.Path("bigram.onnx"), "--test", ModelFiles.Path("masked_token.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"),
+            "--context", "16", "--per-document", dir.File("masked.jsonl"), "--device", "cpu");
+        var masked = JsonNode.Parse(File.ReadAllLines(dir.File("masked.jsonl")).Single())!;
+        Assert.Null(masked["kl_sum"]);
+        File.WriteAllText(dir.File("long.jsonl"), new JsonObject { ["text"] = string.Concat(Enumerable.Repeat("Perplexity,", 40)) }.ToJsonString() + "\n");
+        CliRunner.Json(Run("window.onnx", ["--text", dir.File("long.jsonl"), .. rolling, "--per-document", dir.File("long-docs.jsonl")]));
+        var longLine = JsonNode.Parse(File.ReadAllLines(dir.File("long-docs.jsonl")).Single())!;
+        Assert.Equal(1, (long)longLine["words"]!);
+        Assert.Null(longLine["word_perplexity"]);
     }
 
     /// <summary>ib --model over documents: a context shown for a row is its own document's text before the token, never the end of the document before.</summary>
