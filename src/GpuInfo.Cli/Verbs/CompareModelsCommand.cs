@@ -47,7 +47,7 @@ internal static class CompareModelsCommand
             }
 
             using var kld = baseKld || testKld ? KldRowSource.Open(baseKld ? basePath : testPath) : null;
-            var (windows, modelText) = kld is null ? (models.Windows(parse), models.ReadModelText(parse)) : models.ForKld(parse, kld.Format, stderr);
+            var windows = kld is null ? models.Windows(parse) : null;
             models.CheckProvider(parse);
             float t = parse.GetValue(temperature);
             Guard.Temperature(t);
@@ -57,6 +57,10 @@ internal static class CompareModelsCommand
             PlotFile.Check(plotPath);
             PerDocumentWriter.Check(parse, perDocument, corpus.PerToken);
             var perRow = perTokenMeasure.Get(parse, corpus.PerToken, perDocument);
+
+            // The text last, after every cheap check: tokenizing a corpus takes a while.
+            ModelText modelText;
+            (windows, modelText) = kld is null ? (windows!, models.ReadModelText(parse)) : models.ForKld(parse, kld.Format, stderr);
 
             var (text, tokenizerVocab, tokenizeSeconds) = (modelText.Tokens, modelText.Tokenizer?.VocabularySize, modelText.Seconds);
             var load = Stopwatch.StartNew();
