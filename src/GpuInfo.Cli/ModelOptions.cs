@@ -114,7 +114,7 @@ internal sealed class ModelOptions
             int? prefixId = prefix switch
             {
                 "none" => null,
-                _ when int.TryParse(prefix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) => id,
+                _ when Id(prefix) is { } id => id,
                 _ => throw CliException.Usage($"{asked}, but --tokens have no tokenizer to find it in: give --prefix-token as an id, or none."),
             };
             var documents = tokens.Select(TokenizedText.ReadIds).ToList();
@@ -176,7 +176,7 @@ internal sealed class ModelOptions
             null => throw CliException.Usage(
                 $"{kld.Path} is a llama.cpp .kld file: give --prefix-token with llama.cpp's BOS id where its vocabulary adds one (the file's first token, {kld.Tokens[0]}, is then that BOS; llama.cpp put it in place of each chunk's first token), or --prefix-token none."),
             "none" => null,
-            var value when int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) => id,
+            var value when Id(value) is { } id => id,
             var value => throw CliException.Usage($"--prefix-token {value}: against a .kld file give an id (llama.cpp's BOS) or none; there is no tokenizer to look a token's text up in."),
         };
         if (prefix is { } bos && kld.Tokens[0] != bos)
@@ -201,6 +201,10 @@ internal sealed class ModelOptions
         return (windows, new ModelText(text, null, null, 0) { DocumentNames = [kld.Path] });
     }
 
+    /// <summary>A --prefix-token given as an id (digits only), else null.</summary>
+    private static int? Id(string value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) ? id : null;
+
     /// <summary>What reports and errors call the text: its file, or the first of several and how many follow.</summary>
     private static string NameOf(string[] files) => files.Length == 1 ? files[0] : $"{files[0]} (+{files.Length - 1} more)";
 
@@ -210,7 +214,7 @@ internal sealed class ModelOptions
         "none" => null,
         "auto" => tokenizer.DocumentPrefix
             ?? throw CliException.Usage($"{asked}, but {tokenizer.Name} has none: {tokenizer.DocumentPrefixSource}. Give --prefix-token as an id or a token's text, or none."),
-        _ when int.TryParse(prefix, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) => id,
+        _ when Id(prefix) is { } id => id,
         _ => TokenizerCatalog.TokenId(tokenizer.Tokenizer, prefix)
             ?? throw CliException.Usage($"--prefix-token '{prefix}' is not one token of {tokenizer.Name}: give an id, a token's text, auto or none."),
     };

@@ -55,7 +55,7 @@ public sealed class ModelRowSource : RowSource
         {
             int at = Array.FindIndex(text.Ids, id => id >= model.Vocab);
             throw new InvalidFileException(model.Path,
-                $"vocabulary {model.Vocab} has no token {text.MaxId} ({text.Name}, token {at}, from {text.Tokenizer}): the model and the {(text.Tokenizer == "ids file" || text.Tokenizer.EndsWith(".kld", StringComparison.Ordinal) ? "token ids" : "tokenizer")} do not match.");
+                $"vocabulary {model.Vocab} has no token {text.MaxId} ({text.Name}, token {at}, from {text.Tokenizer}): the model and the ids do not match.");
         }
 
         _model = model;

@@ -78,32 +78,30 @@ public sealed class ModelWindows
     /// <exception cref="ArgumentException">Document starts that are not 0 first and then increasing within the sequence.</exception>
     public static ModelWindows Sliding(long tokens, int context, int stride, IReadOnlyList<long>? documentStarts = null)
     {
-        CheckContext(context);
+        CheckContext(context, 2);
         if (stride < 1 || stride > context)
         {
             throw new ArgumentOutOfRangeException(nameof(stride), stride, $"the stride must be from 1 to the context ({context}); a larger one would skip tokens.");
         }
 
-        var windows = new List<(long, int, long, int)>();
-        var firstWindow = new List<int>();
-        foreach (var (s, n) in Spans(tokens, documentStarts))
+        static IEnumerable<(long, int, long, int)> Document(long s, long n, int context, int stride)
         {
-            firstWindow.Add(windows.Count);
             long previousEnd = s;
             for (long begin = s; n >= 2; begin += stride)
             {
                 long end = Math.Min(begin + context, s + n);
                 long first = Math.Max(previousEnd, begin + 1);
-                windows.Add((begin, (int)(end - begin), first, (int)(end - first)));
+                yield return (begin, (int)(end - begin), first, (int)(end - first));
                 previousEnd = end;
                 if (end == s + n)
                 {
-                    break;
+                    yield break;
                 }
             }
         }
 
-        return Scoring(new ModelWindows(WindowProtocol.Sliding, tokens, [.. firstWindow], context, stride, windows));
+        return Build(WindowProtocol.Sliding, tokens, context, stride, documentStarts, (s, n) => Document(s, n, context, stride),
+            "a document needs at least 2 tokens (the first has nothing before it to predict it)");
     }
 
     /// <summary>lm-evaluation-harness's rolling windows over each document (<see cref="WindowProtocol.Rolling"/>), its first token taken as the prefix.</summary>
@@ -111,31 +109,29 @@ public sealed class ModelWindows
     /// <exception cref="ArgumentException">Document starts that are not 0 first and then increasing within the sequence.</exception>
     public static ModelWindows Rolling(long tokens, int context, IReadOnlyList<long>? documentStarts = null)
     {
-        CheckContext(context);
+        CheckContext(context, 2);
 
-        var windows = new List<(long, int, long, int)>();
-        var firstWindow = new List<int>();
-        foreach (var (s, n) in Spans(tokens, documentStarts))
+        static IEnumerable<(long, int, long, int)> Document(long s, long n, int context)
         {
-            firstWindow.Add(windows.Count);
             long predict = n - 1; // tokens s + 1 … s + n − 1
             if (predict < 1)
             {
-                continue;
+                yield break;
             }
 
             int first = (int)Math.Min(context, predict);
-            windows.Add((s, first, s + 1, first));
+            yield return (s, first, s + 1, first);
             for (long predicted = first; predicted < predict;)
             {
                 int length = (int)Math.Min(predict - predicted, context);
                 long windowEnd = predicted + length; // in tokens after the prefix
-                windows.Add((s + windowEnd - context, context, s + 1 + predicted, length));
+                yield return (s + windowEnd - context, context, s + 1 + predicted, length);
                 predicted = windowEnd;
             }
         }
 
-        return Scoring(new ModelWindows(WindowProtocol.Rolling, tokens, [.. firstWindow], context, context, windows));
+        return Build(WindowProtocol.Rolling, tokens, context, context, documentStarts, (s, n) => Document(s, n, context),
+            "a document needs at least 2 tokens (the first has nothing before it to predict it)");
     }
 
     /// <summary>llama.cpp's chunks of each document (<see cref="WindowProtocol.Chunks"/>).</summary>
@@ -143,26 +139,19 @@ public sealed class ModelWindows
     /// <exception cref="ArgumentException">Document starts that are not 0 first and then increasing within the sequence.</exception>
     public static ModelWindows Chunks(long tokens, int context, IReadOnlyList<long>? documentStarts = null)
     {
-        if (context < 4)
-        {
-            throw new ArgumentOutOfRangeException(nameof(context), context, "a chunk needs at least 4 tokens to score one of its second half.");
-        }
+        CheckContext(context, 4, "a chunk needs at least 4 tokens to score one of its second half.");
 
-        var windows = new List<(long, int, long, int)>();
-        var firstWindow = new List<int>();
-        int first = context / 2;
-        foreach (var (s, n) in Spans(tokens, documentStarts))
+        static IEnumerable<(long, int, long, int)> Document(long s, long n, int context)
         {
-            firstWindow.Add(windows.Count);
+            int first = context / 2;
             for (long begin = s; begin + context <= s + n; begin += context)
             {
-                windows.Add((begin, context, begin + first + 1, context - first - 1));
+                yield return (begin, context, begin + first + 1, context - first - 1);
             }
         }
 
-        var chunks = new ModelWindows(WindowProtocol.Chunks, tokens, [.. firstWindow], context, context, windows);
-        return chunks.Rows > 0 ? chunks
-            : throw new ArgumentOutOfRangeException(nameof(tokens), tokens, $"nothing to score: no document has a whole chunk of {context} tokens (llama.cpp's chunks leave out the tokens after the last whole one).");
+        return Build(WindowProtocol.Chunks, tokens, context, context, documentStarts, (s, n) => Document(s, n, context),
+            $"no document has a whole chunk of {context} tokens (llama.cpp's chunks leave out the tokens after the last whole one)");
     }
 
     public WindowProtocol Protocol { get; }
@@ -251,12 +240,28 @@ public sealed class ModelWindows
         return _begin[k] + position + 1;
     }
 
-    private static void CheckContext(int context)
+    private static void CheckContext(int context, int least, string why = "a window needs at least 2 tokens.")
     {
-        if (context < 2)
+        if (context < least)
         {
-            throw new ArgumentOutOfRangeException(nameof(context), context, "a window needs at least 2 tokens.");
+            throw new ArgumentOutOfRangeException(nameof(context), context, why);
         }
+    }
+
+    /// <summary>Every document's windows (begin, length, first target, targets), in order, as one plan; one that scores nothing is refused, saying <paramref name="nothing"/>.</summary>
+    private static ModelWindows Build(WindowProtocol protocol, long tokens, int context, int stride, IReadOnlyList<long>? documentStarts,
+        Func<long, long, IEnumerable<(long, int, long, int)>> document, string nothing)
+    {
+        var windows = new List<(long, int, long, int)>();
+        var firstWindow = new List<int>();
+        foreach (var (s, n) in Spans(tokens, documentStarts))
+        {
+            firstWindow.Add(windows.Count);
+            windows.AddRange(document(s, n));
+        }
+
+        var plan = new ModelWindows(protocol, tokens, [.. firstWindow], context, stride, windows);
+        return plan.Rows > 0 ? plan : throw new ArgumentOutOfRangeException(nameof(tokens), tokens, $"nothing to score: {nothing}.");
     }
 
     /// <summary>Each document's (start, tokens).</summary>
@@ -291,7 +296,4 @@ public sealed class ModelWindows
 
         return spans;
     }
-
-    private static ModelWindows Scoring(ModelWindows windows) => windows.Rows > 0 ? windows
-        : throw new ArgumentOutOfRangeException("tokens", windows.Tokens, "nothing to score: a document needs at least 2 tokens (the first has nothing before it to predict it).");
 }
