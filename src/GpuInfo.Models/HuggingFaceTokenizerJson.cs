@@ -8,7 +8,8 @@ namespace GpuInfo.Models;
 /// <summary>
 /// A Hugging Face <c>tokenizer.json</c>: a byte-level BPE model (GPT-2, Llama 3, Qwen and the like:
 /// <c>model.vocab</c>, <c>model.merges</c>, <c>added_tokens</c>, and the pre-tokenizer's split
-/// pattern, GPT-2's by default) becomes a <see cref="BpeTokenizer"/>; a Unigram model goes to
+/// pattern, GPT-2's by default) becomes a <see cref="BpeTokenizer"/>, with the special tokens its
+/// <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>); a Unigram model goes to
 /// <see cref="SentencePieceTokenizer.CreateFromTokenizerJson"/>. Other kinds are refused by name.
 /// </summary>
 internal static class HuggingFaceTokenizerJson
@@ -47,8 +48,9 @@ internal static class HuggingFaceTokenizerJson
             SpecialTokens = special.Count > 0 ? special : null,
             PreTokenizer = new RegexPreTokenizer(new Regex(pattern ?? TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), special.Count > 0 ? special : null),
         });
-        int max = Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special));
-        return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, true), path);
+        var (before, after) = HuggingFacePostProcessor.Read(root["post_processor"], path);
+        int max = Math.Max(Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special)), before.Concat(after).DefaultIfEmpty(-1).Max());
+        return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, true) { AddedBefore = before, AddedAfter = after }, path);
     }
 
     /// <summary>The regex of a Split pre-tokenizer (also inside a Sequence), if there is one.</summary>

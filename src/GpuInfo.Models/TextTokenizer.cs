@@ -54,6 +54,25 @@ public sealed class TextTokenizer
     public string DocumentPrefixSource { get; internal set; } = "not looked for";
 
     /// <summary>
+    /// Special tokens <see cref="Encode"/> puts before each text, as Hugging Face's <c>tokenizer(text)</c>
+    /// does where the <c>tokenizer.json</c>'s post-processor says (Llama 3's <c>&lt;|begin_of_text|&gt;</c>).
+    /// A SentencePiece tokenizer adds its BOS itself, and is not listed here.
+    /// </summary>
+    public IReadOnlyList<int> AddedBefore { get; init; } = [];
+
+    /// <summary>Special tokens <see cref="Encode"/> puts after each text (a RoBERTa's <c>&lt;/s&gt;</c>), as <see cref="AddedBefore"/>.</summary>
+    public IReadOnlyList<int> AddedAfter { get; init; } = [];
+
+    /// <summary>
+    /// The one token every encoding begins with, which the tokenizer adds as Hugging Face's does (Llama
+    /// 3's <c>&lt;|begin_of_text|&gt;</c>, a SentencePiece model's BOS), or null (GPT-2 adds none): before
+    /// each document it is, as a prefix token is, an input that is not the text's.
+    /// </summary>
+    public int? BeginsEachText => AddedBefore is [var token] ? token
+        : AddedBefore.Count == 0 && Tokenizer is SentencePieceTokenizer { AddBeginningOfSentence: true, BeginningOfSentenceId: >= 0 } sp ? sp.BeginningOfSentenceId
+        : null;
+
+    /// <summary>
     /// Token ids of <paramref name="text"/>, the UTF-8 bytes of text each stands for and the words of
     /// text each begins (<see cref="TokenBytes"/>: the bytes each token's piece encodes where the
     /// tokenizer says, else by its offsets). Both are null when the tokenizer normalizes the text, so
@@ -97,6 +116,15 @@ public sealed class TextTokenizer
         {
             words[0] += TokenBytes.IsSpace(text[0]) ? 1 : 0;
             words[^1] += TokenBytes.IsSpace(text[^1]) ? 1 : 0;
+        }
+
+        if (AddedBefore.Count + AddedAfter.Count > 0)
+        {
+            // The added tokens stand for no bytes or words of the text.
+            int[] none = new int[AddedBefore.Count], noneAfter = new int[AddedAfter.Count];
+            ids = [.. AddedBefore, .. ids, .. AddedAfter];
+            counts = counts is null ? null : [.. none, .. counts, .. noneAfter];
+            words = words is null ? null : [.. none, .. words, .. noneAfter];
         }
 
         return new TokenizedText([.. ids], counts, words, name, Name);

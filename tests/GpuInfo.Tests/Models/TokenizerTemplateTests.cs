@@ -1,0 +1,116 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using GpuInfo.Cli;
+using GpuInfo.Formats;
+using GpuInfo.Models;
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>
+/// The special tokens a tokenizer.json's post_processor puts around a text (Llama 3's BOS), against
+/// Hugging Face's tokenizers.js (make_tokenizer_templates.mjs, tokenizer_templates.json), and what a
+/// model run makes of them: the BOS each text begins with is its documents' prefix token.
+/// </summary>
+public sealed class TokenizerTemplateTests
+{
+    private static JsonArray Cases => (JsonArray)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("tokenizer_templates.json")))!["cases"]!;
+
+    public static TheoryData<string> CaseNames => [.. Cases.Select(c => c!["name"]!.GetValue<string>())];
+
+    [Theory]
+    [MemberData(nameof(CaseNames))]
+    public void Each_post_processor_gives_the_ids_of_hugging_faces_tokenizers(string name)
+    {
+        var c = Cases.Single(c => c!["name"]!.GetValue<string>() == name)!;
+        using var dir = new TempDir();
+        ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), c["added_tokens"]!.ToJsonString(), c["post_processor"]!.ToJsonString());
+        var tokenizer = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+        var plain = TokenizerCatalog.Load(ModelFiles.VocabJson);
+        foreach (var t in c["texts"]!.AsArray())
+        {
+            string text = t!["text"]!.GetValue<string>();
+            var expected = t["ids"]!.AsArray().Select(i => i!.GetValue<int>()).ToArray();
+            var encoded = tokenizer.Encode(text, name);
+            Assert.Equal(expected, encoded.Ids);
+
+            // The added tokens stand for no text: the bytes and words are those of the text alone.
+            var alone = plain.Encode(text, name);
+            int before = tokenizer.AddedBefore.Count;
+            Assert.Equal(alone.Ids, encoded.Ids[before..(before + alone.Ids.Length)]);
+            Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
+            Assert.Equal(alone.Words!.Sum(), encoded.Words!.Sum());
+            Assert.All(encoded.Bytes![..before].Concat(encoded.Bytes[(before + alone.Ids.Length)..]), b => Assert.Equal(0, b));
+        }
+
+        int? expectedStart = name switch { "llama3" or "bos_and_eos" or "roberta" => 300, _ => null };
+        Assert.Equal(expectedStart, tokenizer.BeginsEachText);
+        var added = c["added_tokens"]!.AsArray().Select(t => t!["id"]!.GetValue<int>());
+        Assert.Equal(1 + added.Concat(tokenizer.AddedBefore).Concat(tokenizer.AddedAfter).Append(ModelFiles.Vocab - 1).Max(), tokenizer.VocabularySize);
+    }
+
+    [Fact]
+    public void Post_processors_it_cannot_follow_are_refused_naming_the_file()
+    {
+        using var dir = new TempDir();
+        const string special = """{"<s>": {"id": "<s>", "ids": [10], "tokens": ["<s>"]}}""";
+        var bad = new (string PostProcessor, string Fragment)[]
+        {
+            ("""{"type": "Weird"}""", "Weird post_processor"),
+            ("""{"add_prefix_space": true}""", "no \"type\""),
+            ($$$"""{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}], "special_tokens": {{{special}}}}""", "no sequence"),
+            ($$$"""{"type": "TemplateProcessing", "single": [{"Sequence": {"id": "A", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {{{special}}}}""", "two sequences"),
+            ("""{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<t>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {}}""", "'<t>' is not in its special_tokens"),
+            ("""{"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {"<s>": {"ids": [-1]}}}""", "not a vocabulary index"),
+            ("""{"type": "TemplateProcessing", "single": "<s> $A"}""", "no \"single\" template"),
+            ("""{"type": "RobertaProcessing", "cls": "<s>", "sep": ["</s>", 2]}""", "cls is not a [token, id] pair"),
+            ("""{"type": "Sequence", "processors": [{"type": "ByteLevel"}, {"type": "Weird"}]}""", "Weird post_processor"),
+        };
+        foreach (var (processor, fragment) in bad)
+        {
+            ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), postProcessor: processor);
+            var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("tokenizer.json")));
+            Assert.Contains("tokenizer.json", e.Message, StringComparison.Ordinal);
+            Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
+        }
+
+        CliRunner.Fails(ExitCode.BadData, ["tokenizer.json", "Weird post_processor"],
+            "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", dir.File("tokenizer.json"), "--text", ModelFiles.SampleText, "--device", "cpu");
+    }
+
+    /// <summary>
+    /// A tokenizer that begins each text with a BOS (here token 10, inside the test models' vocabulary)
+    /// gives the run of its ids as given with that prefix token: the Hugging Face guide's windows over
+    /// tokenizer(text), and llama.cpp's chunks with that BOS in place of each chunk's first token.
+    /// </summary>
+    [Theory]
+    [InlineData("sliding")]
+    [InlineData("chunks")]
+    [InlineData("rolling")]
+    public void A_bos_the_tokenizer_adds_is_each_documents_prefix_token(string protocol)
+    {
+        using var dir = new TempDir();
+        ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), postProcessor:
+            """{"type": "Sequence", "processors": [{"type": "ByteLevel"}, {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}], "special_tokens": {"<s>": {"id": "<s>", "ids": [10], "tokens": ["<s>"]}}}]}""");
+        var ids = ModelFiles.Sample().Ids;
+        NpyFormat.Write<long>(dir.File("ids.npy"), ids.Select(i => (long)i).ToArray(), [ids.Length]);
+        string[] common = ["perplexity", "--model", ModelFiles.Path("window.onnx"), "--context", "16", "--protocol", protocol, "--device", "cpu", "--json"];
+        string[] prefix = protocol == "rolling" ? ["--prefix-token", "10"] : [];
+        var withBos = CliRunner.Json([.. common, "--text", ModelFiles.SampleText, "--tokenizer", dir.File("tokenizer.json"), .. prefix]);
+        var given = CliRunner.Json([.. common, "--tokens", dir.File("ids.npy"), "--prefix-token", "10"]);
+        Assert.Equal(10, (int)withBos["prefix_token"]!);
+        foreach (string key in new[] { "tokens", "unscored", "mean_nll", "top1_accuracy" })
+        {
+            Assert.Equal(given[key]!.ToJsonString(), withBos[key]!.ToJsonString());
+        }
+
+        if (protocol == "sliding")
+        {
+            Assert.Equal(ids.Length, (long)withBos["tokens"]!); // the text's first token is scored, from the BOS
+            var without = CliRunner.Json([.. common, "--text", ModelFiles.SampleText, "--tokenizer", ModelFiles.VocabJson]);
+            Assert.Equal(ids.Length - 1, (long)without["tokens"]!);
+            Assert.Null(without["prefix_token"]);
+        }
+    }
+}

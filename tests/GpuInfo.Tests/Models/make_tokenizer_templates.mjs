@@ -1,0 +1,68 @@
+// Writes tokenizer_templates.json beside itself: the ids Hugging Face's tokenizers.js (the JavaScript
+// port of the tokenizers library that transformers.js uses, an implementation independent of ours)
+// gives for texts under this folder's byte-level BPE (vocab.json, merges.txt) with each of several
+// post_processors, the special tokens Hugging Face's tokenizer(text) puts around a text. The C# test
+// (TokenizerTemplateTests) builds the same tokenizer.json and must reproduce every id.
+//
+//     cd /tmp/tokjs && npm install @huggingface/tokenizers@0.2.0
+//     NODE_PATH=/tmp/tokjs/node_modules node tests/GpuInfo.Tests/Models/make_tokenizer_templates.mjs
+//
+// Deterministic: rerunning it rewrites the same file.
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const { Tokenizer } = require(require.resolve("@huggingface/tokenizers", { paths: [process.env.NODE_PATH ?? "."] }));
+const here = dirname(fileURLToPath(import.meta.url));
+const vocab = JSON.parse(readFileSync(join(here, "vocab.json"), "utf8"));
+const merges = readFileSync(join(here, "merges.txt"), "utf8").split("\n").slice(1).filter((m) => m.length > 0);
+
+// Added tokens beyond the vocabulary's 300, as a Llama 3 or RoBERTa tokenizer has them.
+const bos = { id: 300, content: "<|begin_of_text|>", special: true };
+const eos = { id: 301, content: "<|end_of_text|>", special: true };
+const added = (...tokens) => tokens.map((t) => ({ ...t, single_word: false, lstrip: false, rstrip: false, normalized: false }));
+const special = (t) => ({ [t.content]: { id: t.content, ids: [t.id], tokens: [t.content] } });
+const template = (single, ...tokens) => ({
+  type: "TemplateProcessing",
+  single,
+  pair: [],
+  special_tokens: Object.assign({}, ...tokens.map(special)),
+});
+const token = (t) => ({ SpecialToken: { id: t.content, type_id: 0 } });
+const A = { Sequence: { id: "A", type_id: 0 } };
+
+const cases = [
+  { name: "byte_level", added_tokens: [], post_processor: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true } },
+  {
+    name: "llama3",
+    added_tokens: added(bos, eos),
+    post_processor: {
+      type: "Sequence",
+      processors: [{ type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true }, template([token(bos), A], bos)],
+    },
+  },
+  { name: "bos_and_eos", added_tokens: added(bos, eos), post_processor: template([token(bos), A, token(eos)], bos, eos) },
+  { name: "two_before", added_tokens: added(bos, eos), post_processor: template([token(eos), token(bos), A], bos, eos) },
+  { name: "roberta", added_tokens: added(bos, eos), post_processor: { type: "RobertaProcessing", sep: [eos.content, eos.id], cls: [bos.content, bos.id], trim_offsets: true, add_prefix_space: false } },
+];
+
+const texts = ["Hello world", "", "Perplexity is the exponential\nof that average.\n\n", readFileSync(join(here, "sample.txt"), "utf8").slice(0, 400)];
+
+for (const c of cases) {
+  const json = {
+    version: "1.0",
+    added_tokens: c.added_tokens,
+    normalizer: null,
+    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: c.post_processor,
+    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: "BPE", vocab, merges },
+  };
+  const tokenizer = new Tokenizer(json, {});
+  c.texts = texts.map((text) => ({ text, ids: tokenizer.encode(text).ids }));
+}
+
+writeFileSync(join(here, "tokenizer_templates.json"), JSON.stringify({ generator: "@huggingface/tokenizers 0.2.0 (tokenizers.js), make_tokenizer_templates.mjs", cases }, null, 1) + "\n");
+console.log(cases.map((c) => `${c.name}: ${c.texts.map((t) => t.ids.length).join(", ")} ids`).join("\n"));
