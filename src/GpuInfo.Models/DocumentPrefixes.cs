@@ -81,6 +81,11 @@ public static class DocumentPrefixes
                 : (null, "the SentencePiece model has no BOS or EOS");
         }
 
+        if (tokenizer is SentencePieceBpe bpe && (bpe.BeginningOfSentenceId >= 0 || bpe.EndOfSentenceId >= 0))
+        {
+            return bpe.BeginningOfSentenceId >= 0 ? (bpe.BeginningOfSentenceId, "the SentencePiece model's BOS") : (bpe.EndOfSentenceId, "the SentencePiece model's EOS");
+        }
+
         return TokenizerCatalog.TokenId(tokenizer, EndOfText) is { } id
             ? (id, $"its {EndOfText} token (GPT-2's BOS and EOS)")
             : (null, $"no tokenizer_config.json beside it names a bos_token or eos_token, and it has no {EndOfText} token");

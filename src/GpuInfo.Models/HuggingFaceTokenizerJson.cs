@@ -8,9 +8,11 @@ namespace GpuInfo.Models;
 /// <summary>
 /// A Hugging Face <c>tokenizer.json</c>: a byte-level BPE model (GPT-2, Llama 3, Qwen and the like:
 /// <c>model.vocab</c>, <c>model.merges</c>, <c>added_tokens</c>, and the pre-tokenizer's split
-/// pattern, GPT-2's by default) becomes a <see cref="BpeTokenizer"/>, with the special tokens its
-/// <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>); a Unigram model goes to
-/// <see cref="SentencePieceTokenizer.CreateFromTokenizerJson"/>. Other kinds are refused by name.
+/// pattern, GPT-2's by default) becomes a <see cref="BpeTokenizer"/>, a SentencePiece-style BPE (Llama 2,
+/// Mistral, Gemma) a SentencePiece model (<see cref="SentencePieceBpeJson"/>), each with the special
+/// tokens its <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>); a
+/// Unigram model goes to <see cref="SentencePieceTokenizer.CreateFromTokenizerJson"/>. Other kinds are
+/// refused by name.
 /// </summary>
 internal static class HuggingFaceTokenizerJson
 {
@@ -28,9 +30,18 @@ internal static class HuggingFaceTokenizerJson
             return DocumentPrefixes.Find(unigram, path);
         }
 
-        if (type != "BPE" || !(Mentions(root["pre_tokenizer"], "ByteLevel") || Mentions(root["decoder"], "ByteLevel")))
+        var (before, after) = HuggingFacePostProcessor.Read(root["post_processor"], path);
+        bool byteLevel = Mentions(root["pre_tokenizer"], "ByteLevel") || Mentions(root["decoder"], "ByteLevel");
+        if (type == "BPE" && !byteLevel && SentencePieceBpeJson.Is(model))
         {
-            throw new InvalidFileException(path, $"holds a {type} model{(type == "BPE" ? " that is not byte-level" : "")}; this reads byte-level BPE and Unigram tokenizer.json files.");
+            var spBpe = SentencePieceBpeJson.Load(root, model, path);
+            int size = Math.Max(Math.Max(TokenizerCatalog.MaxId(spBpe.Vocabulary), TokenizerCatalog.MaxId(spBpe.SpecialTokens)), before.Concat(after).DefaultIfEmpty(-1).Max()) + 1;
+            return DocumentPrefixes.Find(new TextTokenizer(spBpe, path, size, false) { AddedBefore = before, AddedAfter = after }, path);
+        }
+
+        if (type != "BPE" || !byteLevel)
+        {
+            throw new InvalidFileException(path, $"holds a {type} model{(type == "BPE" ? " that is neither byte-level nor SentencePiece-style (byte_fallback, '\u2581' for spaces)" : "")}; this reads byte-level BPE, SentencePiece-style BPE and Unigram tokenizer.json files.");
         }
 
         var vocab = (model["vocab"] as JsonObject ?? throw new InvalidFileException(path, "has no model.vocab object."))
@@ -48,7 +59,6 @@ internal static class HuggingFaceTokenizerJson
             SpecialTokens = special.Count > 0 ? special : null,
             PreTokenizer = new RegexPreTokenizer(new Regex(pattern ?? TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), special.Count > 0 ? special : null),
         });
-        var (before, after) = HuggingFacePostProcessor.Read(root["post_processor"], path);
         int max = Math.Max(Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special)), before.Concat(after).DefaultIfEmpty(-1).Max());
         return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, true) { AddedBefore = before, AddedAfter = after }, path);
     }

@@ -18,6 +18,7 @@ namespace GpuInfo.Models;
 ///   <item><description>SentencePiece (a <c>.model</c>, a Unigram tokenizer.json): the piece; a byte-fallback
 ///   piece <c>&lt;0xNN&gt;</c> is one byte, another piece its own UTF-8 (its text, when the tokenizer did not
 ///   normalize the text: otherwise no bytes are counted at all, see <see cref="TextTokenizer.Encode"/>).</description></item>
+///   <item><description><see cref="SentencePieceBpe"/>: a byte-fallback piece is one byte; another counts by its offsets, which point into the text as given.</description></item>
 /// </list>
 /// </summary>
 internal static class TokenPieces
@@ -27,6 +28,7 @@ internal static class TokenPieces
     {
         BpeTokenizer { ByteLevel: true } bpe => token => ByteLevel(token, bpe.SpecialTokens),
         SentencePieceTokenizer sp => token => SentencePiece(token, sp),
+        SentencePieceBpe sp => token => sp.IsBytePiece(token.Id) ? 1 : -1,
         _ => null,
     };
 

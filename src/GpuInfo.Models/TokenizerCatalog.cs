@@ -66,6 +66,7 @@ public static class TokenizerCatalog
             TiktokenTokenizer t => t.SpecialTokens,
             BpeTokenizer b => b.SpecialTokens,
             SentencePieceTokenizer sp => sp.SpecialTokens,
+            SentencePieceBpe sp => sp.SpecialTokens,
             _ => null,
         };
         if (special is not null && special.TryGetValue(token, out int id))
@@ -77,6 +78,7 @@ public static class TokenizerCatalog
         {
             BpeTokenizer b => b.Vocabulary,
             SentencePieceTokenizer sp => sp.Vocabulary,
+            SentencePieceBpe sp => sp.Vocabulary,
             _ => null,
         };
         return vocabulary is not null && vocabulary.TryGetValue(token, out id) ? id : null;
@@ -124,8 +126,18 @@ public static class TokenizerCatalog
         return DocumentPrefixes.Find(new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true), null);
     }
 
+    /// <summary>
+    /// A SentencePiece .model: a BPE one that only escapes spaces (Llama 2's) as a <see cref="SentencePieceBpe"/>,
+    /// its BOS before each text; another through <see cref="LlamaTokenizer"/>, which adds its BOS itself.
+    /// </summary>
     private static TextTokenizer SentencePiece(string path)
     {
+        if (SentencePieceModelFile.TryRead(path) is { } bpe)
+        {
+            int size = Math.Max(MaxId(bpe.Vocabulary), MaxId(bpe.SpecialTokens)) + 1;
+            return DocumentPrefixes.Find(new TextTokenizer(bpe, path, size, false) { AddedBefore = bpe.BeginningOfSentenceId >= 0 ? [bpe.BeginningOfSentenceId] : [] }, path);
+        }
+
         using var stream = File.OpenRead(path);
         var sp = LlamaTokenizer.Create(stream);
         var tokenizer = new TextTokenizer(sp, path, Math.Max(MaxId(sp.Vocabulary), MaxId(sp.SpecialTokens)) + 1, false);

@@ -2,7 +2,9 @@
 // port of the tokenizers library that transformers.js uses, an implementation independent of ours)
 // gives for texts under this folder's byte-level BPE (vocab.json, merges.txt) with each of several
 // post_processors, the special tokens Hugging Face's tokenizer(text) puts around a text. The C# test
-// (TokenizerTemplateTests) builds the same tokenizer.json and must reproduce every id.
+// (TokenizerTemplateTests) builds the same tokenizer.json and must reproduce every id. Also the ids
+// it gives for sentencepiece.json's texts under sp_bpe_tokenizer.json (make_sentencepiece.py), a
+// SentencePiece-style BPE, which SentencePieceBpeTests compare with SentencePiece's and ours.
 //
 //     cd /tmp/tokjs && npm install @huggingface/tokenizers@0.2.0
 //     NODE_PATH=/tmp/tokjs/node_modules node tests/GpuInfo.Tests/Models/make_tokenizer_templates.mjs
@@ -64,5 +66,22 @@ for (const c of cases) {
   c.texts = texts.map((text) => ({ text, ids: tokenizer.encode(text).ids }));
 }
 
-writeFileSync(join(here, "tokenizer_templates.json"), JSON.stringify({ generator: "@huggingface/tokenizers 0.2.0 (tokenizers.js), make_tokenizer_templates.mjs", cases }, null, 1) + "\n");
+// The SentencePiece-style BPE as converted (a Prepend normalizer), and with a Metaspace pre-tokenizer
+// instead (as transformers writes it with legacy=False), on SentencePiece's texts and on texts with
+// added tokens in them (each run of text between them gets its own dummy prefix, or only the first).
+const spJson = JSON.parse(readFileSync(join(here, "sp_bpe_tokenizer.json"), "utf8"));
+const metaspace = (scheme) => ({ ...spJson, normalizer: null, pre_tokenizer: { type: "Metaspace", replacement: "\u2581", prepend_scheme: scheme, split: false } });
+const spTexts = [
+  ...JSON.parse(readFileSync(join(here, "sentencepiece.json"), "utf8")).texts.map((t) => t.text),
+  "before <s> after</s>then <unk>",
+  " <s> a",
+];
+const sentencepiece_bpe = Object.fromEntries(
+  [["prepend", spJson], ["metaspace_first", metaspace("first")], ["metaspace_always", metaspace("always")]].map(([name, json]) => {
+    const tokenizer = new Tokenizer(json, {});
+    return [name, { normalizer: json.normalizer, pre_tokenizer: json.pre_tokenizer, texts: spTexts.map((text) => ({ text, ids: tokenizer.encode(text).ids })) }];
+  })
+);
+
+writeFileSync(join(here, "tokenizer_templates.json"), JSON.stringify({ generator: "@huggingface/tokenizers 0.2.0 (tokenizers.js), make_tokenizer_templates.mjs", cases, sentencepiece_bpe }, null, 1) + "\n");
 console.log(cases.map((c) => `${c.name}: ${c.texts.map((t) => t.ids.length).join(", ")} ids`).join("\n"));

@@ -1,0 +1,474 @@
+using System.Buffers;
+using System.Text;
+using Microsoft.ML.Tokenizers;
+
+namespace GpuInfo.Models;
+
+/// <summary>Where a SentencePiece-style BPE puts its dummy prefix '▁' (a space before the text's first word).</summary>
+public enum DummyPrefix
+{
+    /// <summary>Nowhere (Gemma's tokenizer.json; a model trained without add_dummy_prefix).</summary>
+    None,
+
+    /// <summary>Before every text, and every run of text between added tokens (SentencePiece's add_dummy_prefix; a tokenizer.json's Prepend('▁') normalizer).</summary>
+    Always,
+
+    /// <summary>Before the first run of text, unless it begins with a space (a Metaspace pre-tokenizer, prepend_scheme "first").</summary>
+    FirstUnlessSpace,
+
+    /// <summary>Before every run of text that does not begin with a space (a Metaspace pre-tokenizer, prepend_scheme "always").</summary>
+    EachUnlessSpace,
+}
+
+/// <summary>
+/// A SentencePiece-style BPE (Llama 2, TinyLlama, Mistral, Gemma): spaces become '▁', a dummy prefix
+/// '▁' goes before the text (<see cref="DummyPrefix"/>), the text starts as its characters (a
+/// character outside the vocabulary as its UTF-8 bytes' <c>&lt;0xNN&gt;</c> pieces, or the unknown
+/// piece), and adjacent pieces merge, the best-scored merge first and of equal ones the leftmost, as
+/// SentencePiece's <c>bpe_model.cc</c> and Hugging Face's BPE both do. Added tokens are found in the
+/// text first (the longest at the leftmost place, as Hugging Face's tokenizer finds them) and each run
+/// of text between them is encoded on its own. Offsets point into the text as given, so that each
+/// token's bytes are counted (<see cref="TokenBytes"/>): the dummy prefix stands for none. A run is
+/// merged in segments, cut between two characters that no piece of the vocabulary holds side by side
+/// (as in "word▁" under Llama 2's), which no merge can join: the same ids, in small queues.
+/// </summary>
+/// <remarks>
+/// Written here because <c>Microsoft.ML.Tokenizers</c> 3.0's SentencePiece BPE merges equal-scored
+/// pairs right to left: "```" became <c>` ``</c> where SentencePiece and Hugging Face give <c>`` `</c>,
+/// and a run of 25 spaces 9 + 16 where they give 16 + 9: 69 places in 28,316 tokens of code and
+/// Markdown under Llama 2's vocabulary (tokenizers.js and SentencePiece 0.1.97 agreeing on every one).
+/// </remarks>
+public sealed class SentencePieceBpe : Tokenizer
+{
+    internal const char Space = '\u2581';
+
+    private readonly string[] _pieces;
+    private readonly Dictionary<string, int> _ids;
+    private readonly Dictionary<long, (int Rank, int Merged)> _merges;
+    private readonly int[] _byteIds;
+    private readonly int[] _charIds;
+    private readonly AddedNode _added = new();
+    private readonly HashSet<int> _spannedPairs;
+
+    /// <param name="pieces">The vocabulary: piece i has id i.</param>
+    /// <param name="merges">
+    /// What may merge: pairs of pieces, each with its rank (lower merges first: a tokenizer.json's merges),
+    /// or pieces a merge of any two may make, each with its score (higher merges first: a SentencePiece
+    /// model's pieces).
+    /// </param>
+    /// <param name="added">Tokens found in the text before encoding (special and added tokens), with their ids.</param>
+    /// <param name="unknownId">The unknown piece, for a character outside the vocabulary without byte fallback.</param>
+    /// <param name="byteFallback">Whether a character outside the vocabulary becomes its bytes' &lt;0xNN&gt; pieces.</param>
+    /// <param name="fuseUnknown">Whether adjacent unknown characters are one unknown token.</param>
+    /// <param name="escapeSpaces">Whether spaces become '▁'.</param>
+    /// <exception cref="ArgumentException">An unknown id outside the pieces, byte fallback without the 256 byte pieces, or a merge of pieces the vocabulary lacks.</exception>
+    public SentencePieceBpe(IReadOnlyList<string> pieces, Merges merges, IReadOnlyDictionary<string, int> added,
+        int unknownId, bool byteFallback, bool fuseUnknown, bool escapeSpaces, DummyPrefix dummyPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(pieces);
+        ArgumentNullException.ThrowIfNull(merges);
+        ArgumentNullException.ThrowIfNull(added);
+        ArgumentOutOfRangeException.ThrowIfNegative(unknownId);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(unknownId, pieces.Count);
+        _pieces = [.. pieces];
+        _ids = new Dictionary<string, int>(_pieces.Length, StringComparer.Ordinal);
+        for (int id = 0; id < _pieces.Length; id++)
+        {
+            _ids.TryAdd(_pieces[id], id);
+        }
+
+        _merges = merges.ByIds(_ids);
+        EscapeSpaces = escapeSpaces;
+        _charIds = new int[char.MaxValue + 1];
+        for (int c = 0; c <= char.MaxValue; c++)
+        {
+            _charIds[c] = _ids.GetValueOrDefault(Normalized((char)c).ToString(), -1);
+        }
+
+        _byteIds = new int[256];
+        for (int b = 0; b < 256; b++)
+        {
+            _byteIds[b] = byteFallback && _ids.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
+        }
+
+        if (byteFallback && Array.IndexOf(_byteIds, -1) >= 0)
+        {
+            throw new ArgumentException($"byte fallback needs the 256 pieces <0x00> to <0xFF>; <0x{Array.IndexOf(_byteIds, -1):X2}> is missing.", nameof(pieces));
+        }
+
+        foreach (var (token, id) in added)
+        {
+            var node = _added;
+            foreach (char c in token)
+            {
+                node = node.Children.TryGetValue(c, out var child) ? child : node.Children[c] = new AddedNode();
+            }
+
+            node.Id = token.Length > 0 ? id : null;
+        }
+
+        _spannedPairs = SpannedPairs();
+        SpecialTokens = new Dictionary<string, int>(added, StringComparer.Ordinal);
+        UnknownId = unknownId;
+        ByteFallback = byteFallback;
+        FuseUnknown = fuseUnknown;
+        DummyPrefix = dummyPrefix;
+    }
+
+    /// <summary>Each piece's id (the first, where a piece is listed twice).</summary>
+    public IReadOnlyDictionary<string, int> Vocabulary => _ids;
+
+    /// <summary>The added tokens found in the text, with their ids.</summary>
+    public IReadOnlyDictionary<string, int> SpecialTokens { get; }
+
+    public int UnknownId { get; }
+
+    public bool ByteFallback { get; }
+
+    public bool FuseUnknown { get; }
+
+    public bool EscapeSpaces { get; }
+
+    public DummyPrefix DummyPrefix { get; }
+
+    /// <summary>The model's BOS and EOS, where it names them (a SentencePiece .model's trainer spec), else -1.</summary>
+    public int BeginningOfSentenceId { get; init; } = -1;
+
+    /// <inheritdoc cref="BeginningOfSentenceId"/>
+    public int EndOfSentenceId { get; init; } = -1;
+
+    /// <summary>Whether <paramref name="id"/> is a byte-fallback piece (one byte of text).</summary>
+    public bool IsBytePiece(int id) => ByteFallback && id >= 0 && Array.IndexOf(_byteIds, id) >= 0;
+
+    protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
+    {
+        string source = text ?? textSpan.ToString();
+        var tokens = new List<EncodedToken>();
+        var work = new Workspace();
+        int section = 0, start = 0;
+        while (true)
+        {
+            var (at, length, id) = NextAdded(source, start);
+            int end = at < 0 ? source.Length : at;
+            if (end > start)
+            {
+                EncodeRun(source, start, end, section, tokens, work);
+            }
+
+            if (at < 0)
+            {
+                break;
+            }
+
+            tokens.Add(new EncodedToken(id, source.Substring(at, length), new Range(at, at + length)));
+            start = at + length;
+            section++;
+        }
+
+        return new EncodeResults<EncodedToken> { Tokens = tokens, NormalizedText = null, CharsConsumed = source.Length };
+    }
+
+    /// <summary>The leftmost added token at or after <paramref name="start"/>, the longest there; -1 where none.</summary>
+    private (int At, int Length, int Id) NextAdded(string text, int start)
+    {
+        if (_added.Children.Count == 0)
+        {
+            return (-1, 0, 0);
+        }
+
+        for (int at = start; at < text.Length; at++)
+        {
+            var node = _added;
+            int length = 0, id = -1;
+            for (int i = at; i < text.Length && node.Children.TryGetValue(text[i], out var child); i++)
+            {
+                node = child;
+                if (node.Id is { } found)
+                {
+                    (length, id) = (i - at + 1, found);
+                }
+            }
+
+            if (length > 0)
+            {
+                return (at, length, id);
+            }
+        }
+
+        return (-1, 0, 0);
+    }
+
+    /// <summary>One run of text between added tokens: its dummy prefix, then its segments (see <see cref="SentencePieceBpe"/>), each merged on its own.</summary>
+    private void EncodeRun(string text, int start, int end, int section, List<EncodedToken> tokens, Workspace work)
+    {
+        bool leadingSpace = text[start] is ' ' or Space;
+        bool prefix = DummyPrefix switch
+        {
+            DummyPrefix.Always => true,
+            DummyPrefix.FirstUnlessSpace => section == 0 && !leadingSpace,
+            DummyPrefix.EachUnlessSpace => !leadingSpace,
+            _ => false,
+        };
+        int from = start;
+        for (int i = start + 1; i <= end; i++)
+        {
+            if (i == end || (!char.IsLowSurrogate(text[i]) && !_spannedPairs.Contains(Pair(Normalized(text[i - 1]), Normalized(text[i])))))
+            {
+                EncodeSegment(text, from, i, prefix && from == start, tokens, work);
+                from = i;
+            }
+        }
+    }
+
+    /// <summary>Every two adjacent characters inside a piece that a merge can make.</summary>
+    private HashSet<int> SpannedPairs()
+    {
+        var pairs = new HashSet<int>();
+        foreach (var (_, (_, merged)) in _merges)
+        {
+            string piece = _pieces[merged];
+            for (int i = 1; i < piece.Length; i++)
+            {
+                pairs.Add(Pair(piece[i - 1], piece[i]));
+            }
+        }
+
+        return pairs;
+    }
+
+    private static int Pair(char a, char b) => (a << 16) | b;
+
+    private char Normalized(char c) => c == ' ' && EscapeSpaces ? Space : c;
+
+    /// <summary>A segment of a run: its characters (one symbol each, the dummy prefix first), merged, then each symbol as its token (or its bytes' tokens, or the unknown token).</summary>
+    private void EncodeSegment(string text, int start, int end, bool prefix, List<EncodedToken> tokens, Workspace work)
+    {
+        var symbols = work.Symbols;
+        symbols.Clear();
+        if (prefix)
+        {
+            symbols.Add(new Symbol(_ids.GetValueOrDefault($"{Space}", -1), start, start));
+        }
+
+        for (int i = start; i < end;)
+        {
+            int length = char.IsSurrogatePair(text, i) ? 2 : 1;
+            symbols.Add(new Symbol(length == 2 ? _ids.GetValueOrDefault(text.Substring(i, 2), -1) : _charIds[text[i]], i, i + length));
+            i += length;
+        }
+
+        Merge(work);
+        foreach (var s in symbols)
+        {
+            if (s.Id == Merged)
+            {
+                continue;
+            }
+
+            if (s.Id >= 0)
+            {
+                tokens.Add(new EncodedToken(s.Id, _pieces[s.Id], new Range(s.From, s.To)));
+            }
+            else if (ByteFallback)
+            {
+                string c = s.To - s.From == 1 ? Normalized(text[s.From]).ToString() : s.To > s.From ? text[s.From..s.To] : $"{Space}";
+                foreach (byte b in Encoding.UTF8.GetBytes(c))
+                {
+                    tokens.Add(new EncodedToken(_byteIds[b], _pieces[_byteIds[b]], new Range(s.From, s.To)));
+                }
+            }
+            else if (FuseUnknown && tokens.Count > 0 && tokens[^1].Id == UnknownId && tokens[^1].Offset.End.Value == s.From)
+            {
+                tokens[^1] = new EncodedToken(UnknownId, _pieces[UnknownId], new Range(tokens[^1].Offset.Start, s.To));
+            }
+            else
+            {
+                tokens.Add(new EncodedToken(UnknownId, _pieces[UnknownId], new Range(s.From, s.To)));
+            }
+        }
+    }
+
+    /// <summary>A symbol merged into the one before it.</summary>
+    private const int Merged = int.MinValue;
+
+    /// <summary>Merges adjacent symbols, the best merge first and of equal ones the leftmost, until none is left.</summary>
+    private void Merge(Workspace work)
+    {
+        var symbols = work.Symbols;
+        int n = symbols.Count;
+        if (n < 2)
+        {
+            return;
+        }
+
+        if (work.Next.Length < n)
+        {
+            work.Next = new int[Math.Max(n, 2 * work.Next.Length)];
+            work.Prev = new int[work.Next.Length];
+        }
+
+        var (next, prev, queue) = (work.Next, work.Prev, work.Queue);
+        queue.Clear();
+        for (int i = 0; i < n; i++)
+        {
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
+        }
+
+        void Consider(int left, int right)
+        {
+            if (left >= 0 && right >= 0 && symbols[left].Id >= 0 && symbols[right].Id >= 0
+                && _merges.TryGetValue(((long)symbols[left].Id << 32) | (uint)symbols[right].Id, out var merge))
+            {
+                queue.Enqueue((left, symbols[left].Id, symbols[right].Id), ((long)merge.Rank << 32) | (uint)left);
+            }
+        }
+
+        for (int i = 0; i + 1 < n; i++)
+        {
+            Consider(i, i + 1);
+        }
+
+        while (queue.TryDequeue(out var pair, out _))
+        {
+            var (left, leftId, rightId) = pair;
+            int right = next[left];
+            if (symbols[left].Id != leftId || right < 0 || symbols[right].Id != rightId)
+            {
+                continue; // one side has merged since
+            }
+
+            symbols[left] = symbols[left] with { Id = _merges[((long)leftId << 32) | (uint)rightId].Merged, To = symbols[right].To };
+            symbols[right] = symbols[right] with { Id = Merged };
+            next[left] = next[right];
+            if (next[right] >= 0)
+            {
+                prev[next[right]] = left;
+            }
+
+            Consider(prev[left], left);
+            Consider(left, next[left]);
+        }
+    }
+
+    public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var bytes = new List<byte>();
+        var special = SpecialTokens.GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.First().Key);
+        idsConsumed = 0;
+        foreach (int id in ids)
+        {
+            if (special.TryGetValue(id, out string? token))
+            {
+                bytes.AddRange(Encoding.UTF8.GetBytes(token));
+            }
+            else if (IsBytePiece(id))
+            {
+                bytes.Add((byte)Array.IndexOf(_byteIds, id));
+            }
+            else if (id >= 0 && id < _pieces.Length)
+            {
+                bytes.AddRange(Encoding.UTF8.GetBytes(_pieces[id].Replace(Space, ' ')));
+            }
+
+            idsConsumed++;
+        }
+
+        string decoded = Encoding.UTF8.GetString([.. bytes]);
+        if (DummyPrefix != DummyPrefix.None && decoded.StartsWith(' '))
+        {
+            decoded = decoded[1..];
+        }
+
+        if (decoded.Length > destination.Length)
+        {
+            (charsWritten, idsConsumed) = (0, 0);
+            return OperationStatus.DestinationTooSmall;
+        }
+
+        decoded.AsSpan().CopyTo(destination);
+        charsWritten = decoded.Length;
+        return OperationStatus.Done;
+    }
+
+    /// <summary>What may merge, and which first: <see cref="Ranked"/> pairs or <see cref="Scored"/> pieces.</summary>
+    public sealed class Merges
+    {
+        private readonly IEnumerable<(string Left, string Right)>? _pairs;
+        private readonly IReadOnlyDictionary<string, float>? _scores;
+
+        private Merges(IEnumerable<(string, string)>? pairs, IReadOnlyDictionary<string, float>? scores)
+        {
+            _pairs = pairs;
+            _scores = scores;
+        }
+
+        /// <summary>Pairs in rank order, the first merging first (Hugging Face's BPE); a pair listed twice keeps its first rank.</summary>
+        public static Merges Ranked(IEnumerable<(string Left, string Right)> pairs) => new(pairs ?? throw new ArgumentNullException(nameof(pairs)), null);
+
+        /// <summary>Pieces a merge of any two pieces may make, the higher score merging first (SentencePiece's BPE).</summary>
+        public static Merges Scored(IReadOnlyDictionary<string, float> pieceScores) => new(null, pieceScores ?? throw new ArgumentNullException(nameof(pieceScores)));
+
+        /// <summary>Each pair of ids that merges, with its rank (lower first; equal scores, equal ranks) and the id it makes.</summary>
+        internal Dictionary<long, (int, int)> ByIds(Dictionary<string, int> ids)
+        {
+            var merges = new Dictionary<long, (int, int)>();
+            int Id(string piece, string role) => ids.TryGetValue(piece, out int id) ? id
+                : throw new ArgumentException($"the merge's {role} '{piece}' is not a piece of the vocabulary.", "merges");
+            if (_pairs is not null)
+            {
+                int rank = 0;
+                foreach (var (left, right) in _pairs)
+                {
+                    merges.TryAdd(((long)Id(left, "left side") << 32) | (uint)Id(right, "right side"), (rank++, Id(left + right, "result")));
+                }
+
+                return merges;
+            }
+
+            var ranks = _scores!.Values.Distinct().OrderDescending().Select((score, rank) => (score, rank)).ToDictionary(r => r.score, r => r.rank);
+            foreach (var (piece, score) in _scores!)
+            {
+                if (!ids.TryGetValue(piece, out int merged))
+                {
+                    continue;
+                }
+
+                for (int k = 1; k < piece.Length; k++)
+                {
+                    if (ids.TryGetValue(piece[..k], out int left) && ids.TryGetValue(piece[k..], out int right))
+                    {
+                        merges.TryAdd(((long)left << 32) | (uint)right, (ranks[score], merged));
+                    }
+                }
+            }
+
+            return merges;
+        }
+    }
+
+    /// <summary>A symbol being merged: its piece's id (-1 for a character outside the vocabulary), and the span [From, To) of the text as given that it covers.</summary>
+    private readonly record struct Symbol(int Id, int From, int To);
+
+    /// <summary>Buffers one encoding reuses from segment to segment.</summary>
+    private sealed class Workspace
+    {
+        public List<Symbol> Symbols { get; } = [];
+
+        public int[] Next { get; set; } = new int[64];
+
+        public int[] Prev { get; set; } = new int[64];
+
+        /// <summary>Merges by rank, then by place (the rank in the high half, the left symbol in the low).</summary>
+        public PriorityQueue<(int Left, int LeftId, int RightId), long> Queue { get; } = new();
+    }
+
+    /// <summary>A node of the added tokens' trie: the token that ends here, if one does.</summary>
+    private sealed class AddedNode
+    {
+        public Dictionary<char, AddedNode> Children { get; } = [];
+
+        public int? Id { get; set; }
+    }
+}

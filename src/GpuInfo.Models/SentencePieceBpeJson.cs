@@ -1,0 +1,152 @@
+using System.Text.Json.Nodes;
+using GpuInfo.Formats;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// A <c>tokenizer.json</c> of a SentencePiece-style BPE (Llama 2, TinyLlama, Mistral, Gemma: pieces with
+/// '▁' for spaces, <c>byte_fallback</c> to <c>&lt;0xNN&gt;</c> pieces, no byte-level alphabet), as
+/// transformers' converter writes it from a SentencePiece model, and as ONNX exports for transformers.js
+/// ship it without the model, becomes a <see cref="SentencePieceBpe"/>: its merges in rank order, its
+/// added tokens found in the text first, and the normalizer's whitespace rules (<c>Replace(' ', '▁')</c>,
+/// <c>Prepend('▁')</c>, or a <c>Metaspace</c> pre-tokenizer). Anything else in the file that would change
+/// the ids (another normalizer, a splitting pre-tokenizer, subword prefixes) is refused by name.
+/// </summary>
+internal static class SentencePieceBpeJson
+{
+    private const char Space = SentencePieceBpe.Space;
+
+    public static bool Is(JsonObject model) => model["byte_fallback"]?.GetValue<bool>() == true
+        || (model["vocab"] as JsonObject)?.ContainsKey($"{Space}") == true;
+
+    public static SentencePieceBpe Load(JsonObject root, JsonObject model, string path)
+    {
+        var (escape, dummyPrefix) = Whitespace(root, path);
+        foreach (string key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+        {
+            if (model[key] is JsonValue v && v.TryGetValue(out string? s) && s.Length > 0)
+            {
+                throw new InvalidFileException(path, $"has a BPE model with a {key} ('{s}'), which no SentencePiece model has.");
+            }
+        }
+
+        if (model["ignore_merges"]?.GetValue<bool>() == true)
+        {
+            throw new InvalidFileException(path, "has a SentencePiece-style BPE model with ignore_merges, which SentencePiece does not do.");
+        }
+
+        var vocab = model["vocab"] as JsonObject ?? throw new InvalidFileException(path, "has no model.vocab object.");
+        var pieces = new string[vocab.Count];
+        foreach (var (piece, node) in vocab)
+        {
+            int id = node is JsonValue v && v.TryGetValue(out int i) ? i : -1;
+            if (id < 0 || id >= pieces.Length || pieces[id] is not null)
+            {
+                throw new InvalidFileException(path, $"gives '{piece}' the id {node?.ToJsonString()}: a SentencePiece vocabulary's ids are 0 to {pieces.Length - 1}, each once.");
+            }
+
+            pieces[id] = piece;
+        }
+
+        var merges = model["merges"] as JsonArray ?? throw new InvalidFileException(path, "has no model.merges array.");
+        var pairs = merges.Select((merge, rank) => merge switch
+        {
+            JsonArray pair when pair.Count == 2 => (pair[0]!.GetValue<string>(), pair[1]!.GetValue<string>()),
+            JsonValue line when line.TryGetValue(out string? text) && text.IndexOf(' ', StringComparison.Ordinal) is > 0 and var at => (text[..at], text[(at + 1)..]),
+            var other => throw new InvalidFileException(path, $"has merge {rank}, {other?.ToJsonString()}, that is not two pieces."),
+        });
+
+        string? unkToken = model["unk_token"]?.GetValue<string>();
+        int unk = unkToken is not null && vocab[unkToken] is JsonValue u && u.TryGetValue(out int unkId) ? unkId
+            : throw new InvalidFileException(path, "has a SentencePiece-style BPE model with no unk_token in its vocabulary.");
+        var added = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var token in (root["added_tokens"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            added[token["content"]!.GetValue<string>()] = token["id"]!.GetValue<int>();
+        }
+
+        try
+        {
+            return new SentencePieceBpe(pieces, SentencePieceBpe.Merges.Ranked(pairs), added, unk,
+                byteFallback: model["byte_fallback"]?.GetValue<bool>() == true, fuseUnknown: model["fuse_unk"]?.GetValue<bool>() == true, escape, dummyPrefix);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidFileException(path, e.Message);
+        }
+    }
+
+    /// <summary>Whether spaces become '▁', and where a dummy prefix goes, from the normalizer and pre-tokenizer.</summary>
+    private static (bool Escape, DummyPrefix DummyPrefix) Whitespace(JsonObject root, string path)
+    {
+        bool prepend = false, escape = false;
+        var metaspace = DummyPrefix.None;
+        void Normalizer(JsonNode? node)
+        {
+            switch (node?["type"]?.GetValue<string>())
+            {
+                case null:
+                    break;
+                case "Sequence":
+                    foreach (var inner in node["normalizers"] as JsonArray ?? [])
+                    {
+                        Normalizer(inner);
+                    }
+
+                    break;
+                case "Replace" when PatternString(node) == " " && node["content"]?.GetValue<string>() == $"{Space}":
+                    escape = true;
+                    break;
+                case "Prepend" when node["prepend"]?.GetValue<string>() == $"{Space}":
+                    prepend = true;
+                    break;
+                case var type:
+                    throw new InvalidFileException(path, $"has a {type} normalizer{Pattern(node)}; a SentencePiece-style BPE is read with Replace(' ', '{Space}') and Prepend('{Space}') normalizers or a Metaspace pre-tokenizer.");
+            }
+        }
+
+        Normalizer(root["normalizer"]);
+        var pre = root["pre_tokenizer"];
+        switch (pre?["type"]?.GetValue<string>())
+        {
+            case null:
+                break;
+            case "Metaspace" when pre["replacement"]?.GetValue<string>() is null or "\u2581":
+                if (pre["split"]?.GetValue<bool>() != false)
+                {
+                    throw new InvalidFileException(path, "has a Metaspace pre-tokenizer that splits the text at each space; SentencePiece does not (only \"split\": false is read).");
+                }
+
+                string scheme = pre["prepend_scheme"]?.GetValue<string>() ?? (pre["add_prefix_space"]?.GetValue<bool>() == false ? "never" : "always");
+                escape = true;
+                metaspace = scheme switch
+                {
+                    "first" => DummyPrefix.FirstUnlessSpace,
+                    "always" => DummyPrefix.EachUnlessSpace,
+                    "never" => DummyPrefix.None,
+                    _ => throw new InvalidFileException(path, $"has a Metaspace pre-tokenizer with prepend_scheme '{scheme}', not first, always or never."),
+                };
+                break;
+            case "Split" when escape && PatternString(pre) == " ":
+                break; // Gemma's: the normalizer left no space to split at
+            case var type:
+                throw new InvalidFileException(path, $"has a {type} pre-tokenizer; a SentencePiece-style BPE is read with none, a Metaspace one, or a split at spaces that its normalizer already replaced.");
+        }
+
+        if (prepend && !escape)
+        {
+            throw new InvalidFileException(path, $"prepends '{Space}' to a text whose spaces it keeps; SentencePiece escapes both or neither.");
+        }
+
+        if (prepend && metaspace != DummyPrefix.None)
+        {
+            throw new InvalidFileException(path, $"prepends '{Space}' twice, by a Prepend normalizer and a Metaspace pre-tokenizer.");
+        }
+
+        return (escape, prepend ? DummyPrefix.Always : metaspace);
+    }
+
+    private static string? PatternString(JsonNode node) => (node["pattern"] as JsonObject)?["String"]?.GetValue<string>();
+
+    private static string Pattern(JsonNode node) => node["pattern"] is JsonObject p ? $" ({p.ToJsonString()})" : "";
+}

@@ -1,0 +1,143 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using GpuInfo.Formats;
+using GpuInfo.Models;
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>
+/// SentencePiece-style BPE (Llama 2, Mistral, Gemma) from a <c>.model</c> and from a tokenizer.json:
+/// against SentencePiece's own ids and tokenizers.js's (make_sentencepiece.py, make_tokenizer_templates.mjs),
+/// runs of one character included, which Microsoft.ML.Tokenizers merges the other way.
+/// </summary>
+public sealed class SentencePieceBpeTests
+{
+    private static string Model => ModelFiles.Path("sp_bpe.model");
+
+    private static string Json => ModelFiles.Path("sp_bpe_tokenizer.json");
+
+    private static IEnumerable<(string Text, int[] Ids)> Golden(JsonNode texts) =>
+        texts.AsArray().Select(t => (t!["text"]!.GetValue<string>(), t["ids"]!.AsArray().Select(i => i!.GetValue<int>()).ToArray()));
+
+    private static JsonObject TokenizersJs => (JsonObject)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("tokenizer_templates.json")))!["sentencepiece_bpe"]!;
+
+    private static void Rename(JsonObject o, string from, string to)
+    {
+        var value = o[from]!.DeepClone();
+        o.Remove(from);
+        o[to] = value;
+    }
+
+    private static int Words(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+
+    [Fact]
+    public void A_model_file_gives_sentencepieces_ids_and_counts_every_byte()
+    {
+        var tokenizer = TokenizerCatalog.Load(Model);
+        Assert.IsType<SentencePieceBpe>(tokenizer.Tokenizer);
+        Assert.Equal(1, tokenizer.BeginsEachText);
+        foreach (var (text, ids) in Golden(JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sentencepiece.json")))!["texts"]!))
+        {
+            var encoded = tokenizer.Encode(text, "text");
+            Assert.Equal([1, .. ids], encoded.Ids);
+            Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
+            Assert.Equal(Words(text), encoded.Words!.Sum());
+            Assert.Equal(0, encoded.Bytes![0]); // the BOS stands for no text
+        }
+    }
+
+    /// <summary>Why <see cref="SentencePieceBpe"/> exists; when this fails, Microsoft.ML.Tokenizers merges runs as SentencePiece does and may replace it.</summary>
+    [Fact]
+    public void Microsoft_ml_tokenizers_merges_runs_of_one_character_the_other_way()
+    {
+        using var stream = File.OpenRead(Model);
+        var library = Microsoft.ML.Tokenizers.LlamaTokenizer.Create(stream, addBeginOfSentence: false);
+        var golden = Golden(JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sentencepiece.json")))!["texts"]!).Single(g => g.Text.StartsWith("x   y", StringComparison.Ordinal));
+        var ours = TokenizerCatalog.Load(Model).Encode(golden.Text, "runs").Ids[1..];
+        Assert.Equal(golden.Ids, ours);
+        Assert.NotEqual(golden.Ids, library.EncodeToIds(golden.Text).ToArray());
+    }
+
+    /// <summary>As converted (a Prepend normalizer) and with a Metaspace pre-tokenizer instead; added tokens in the text split it into runs, each with its own dummy prefix or only the first.</summary>
+    [Theory]
+    [InlineData("prepend")]
+    [InlineData("metaspace_first")]
+    [InlineData("metaspace_always")]
+    public void A_tokenizer_json_gives_the_ids_of_hugging_faces_tokenizers(string variant)
+    {
+        var golden = TokenizersJs[variant]!;
+        var json = JsonNode.Parse(File.ReadAllText(Json))!.AsObject();
+        json["normalizer"] = golden["normalizer"]?.DeepClone();
+        json["pre_tokenizer"] = golden["pre_tokenizer"]?.DeepClone();
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("tokenizer.json"), json.ToJsonString());
+        var tokenizer = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+        Assert.Equal(1, tokenizer.BeginsEachText);
+        foreach (var (text, ids) in Golden(golden["texts"]!))
+        {
+            var encoded = tokenizer.Encode(text, "text");
+            Assert.Equal(ids, encoded.Ids);
+            Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
+        }
+
+        // The converted file and the model it came from agree wherever SentencePiece reads the text as
+        // the file does (not an added token's text: SentencePiece reads "<s>" as characters).
+        if (variant == "prepend")
+        {
+            var model = TokenizerCatalog.Load(Model);
+            Assert.All(Golden(golden["texts"]!), g => Assert.Equal(g.Ids, model.Encode(g.Text, "text").Ids));
+        }
+    }
+
+    [Fact]
+    public void A_tokenizer_json_it_cannot_read_as_sentencepiece_is_refused_naming_the_file()
+    {
+        using var dir = new TempDir();
+        var bad = new (Action<JsonObject> Change, string Fragment)[]
+        {
+            (j => j["normalizer"] = JsonNode.Parse("""{"type": "NFKC"}"""), "NFKC normalizer"),
+            (j => j["pre_tokenizer"] = JsonNode.Parse("""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": true}"""), "splits the text at each space"),
+            (j => j["pre_tokenizer"] = JsonNode.Parse("""{"type": "Whitespace"}"""), "Whitespace pre-tokenizer"),
+            (j => j["model"]!["continuing_subword_prefix"] = "##", "continuing_subword_prefix"),
+            (j => j["model"]!["unk_token"] = "<nope>", "no unk_token"),
+            (j => j["model"]!["vocab"]!["<s>"] = 5000, "a SentencePiece vocabulary's ids are 0 to"),
+            (j => Rename(j["model"]!["vocab"]!.AsObject(), "<0x41>", "<0xZZ>"), "<0x41> is missing"),
+            (j => j["model"]!["merges"]!.AsArray().Add("nospace"), "that is not two pieces"),
+        };
+        foreach (var (change, fragment) in bad)
+        {
+            var json = JsonNode.Parse(File.ReadAllText(Json))!.AsObject();
+            change(json);
+            File.WriteAllText(dir.File("tokenizer.json"), json.ToJsonString());
+            var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("tokenizer.json")));
+            Assert.Contains("tokenizer.json", e.Message, StringComparison.Ordinal);
+            Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Scored as its ids are with that BOS as the prefix token, the text's bytes counted for bits per byte, from either file.</summary>
+    [Fact]
+    public void A_perplexity_run_over_it_counts_bytes_and_matches_its_ids()
+    {
+        using var dir = new TempDir();
+        var ids = TokenizerCatalog.Load(Model).Encode(File.ReadAllText(ModelFiles.SampleText), "sample").Ids;
+        NpyFormat.Write<long>(dir.File("ids.npy"), ids[1..].Select(i => (long)i).ToArray(), [ids.Length - 1]);
+        string[] common = ["perplexity", "--model", ModelFiles.Path("window.onnx"), "--context", "16", "--device", "cpu", "--json"];
+        var fromModel = CliRunner.Json([.. common, "--text", ModelFiles.SampleText, "--tokenizer", Model]);
+        var fromJson = CliRunner.Json([.. common, "--text", ModelFiles.SampleText, "--tokenizer", Json]);
+        var fromIds = CliRunner.Json([.. common, "--tokens", dir.File("ids.npy"), "--prefix-token", "1"]);
+        Assert.Equal(1, (int)fromModel["prefix_token"]!);
+        Assert.Equal(ids.Length - 1, (long)fromModel["tokens"]!);
+        foreach (string key in new[] { "tokens", "mean_nll", "top1_accuracy" })
+        {
+            Assert.Equal(fromIds[key]!.ToJsonString(), fromModel[key]!.ToJsonString());
+            Assert.Equal(fromIds[key]!.ToJsonString(), fromJson[key]!.ToJsonString());
+        }
+
+        double bits = CliRunner.Number(fromModel["bits_per_byte"]);
+        double expected = CliRunner.Number(fromModel["mean_nll"]) * (long)fromModel["tokens"]! / Math.Log(2) / Encoding.UTF8.GetByteCount(File.ReadAllText(ModelFiles.SampleText));
+        Assert.Equal(expected, bits, 1e-9);
+    }
+}

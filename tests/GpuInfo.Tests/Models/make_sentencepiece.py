@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""Trains the small SentencePiece BPE model that the SentencePiece tests use, and writes it as the
+Hugging Face tokenizer.json that transformers' converter makes of such a model, with SentencePiece's
+own ids for test texts as the golden.
+
+    apt-get install python3-sentencepiece
+    /usr/bin/python3 tests/GpuInfo.Tests/Models/make_sentencepiece.py
+    # then the tokenizers.js goldens for the tokenizer.json: make_tokenizer_templates.mjs
+
+Writes, beside itself (rerunning it rewrites the same files):
+
+- sp_bpe.model: a BPE model of 300 pieces (so that the test models, of vocabulary 300, can run on
+  its ids) trained on make_models.py's TRAIN_TEXT, as Llama 2's is: byte fallback, a dummy prefix,
+  spaces kept as they are (remove_extra_whitespaces false), no character normalization.
+- sp_bpe_tokenizer.json: the same model as transformers' LlamaConverter writes a tokenizer.json
+  (normalizer Prepend('▁') then Replace(' ', '▁'); BPE with byte_fallback and fuse_unk; its merges
+  every split of each piece into two pieces, ordered by the piece's score, as its
+  SentencePieceExtractor makes them; <unk>, <s>, </s> added; <s> put before each text).
+- sentencepiece.json: each of TEXTS and SentencePiece 0.1.97's ids for it (BOS not included).
+"""
+import json
+import os
+import sys
+
+import sentencepiece as spm
+from sentencepiece import sentencepiece_model_pb2 as model_pb2
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from make_models import TEST_TEXT, TRAIN_TEXT  # noqa: E402
+
+# Runs of one character (```, spaces, ***) merge left to right; characters outside the vocabulary
+# fall back to bytes; a leading space, tabs, line breaks, and text with nothing but spaces.
+TEXTS = [
+    "A model of language",
+    " leading space, then   three spaces and\ttabs",
+    "```python\n```\n    indented code\n        deeper\n*** --- ===",
+    "naïve café — “quotes” 日本語 🤖",
+    "aaaaaaa bbbbbbb tttttt",
+    "x   y       z ``````` seven",
+    "   ",
+    TEST_TEXT,
+]
+
+
+# Lines with runs of one character, so that the vocabulary has "``", "▁▁", "▁▁▁▁" and "==" to merge runs with.
+RUNS = ["```", "    indented", "        deeper", "====", "= = Title = =", "``", "  two"] * 20
+
+
+def train():
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(TRAIN_TEXT.split("\n") + TEST_TEXT.split("\n") + RUNS),
+        model_prefix=os.path.join(HERE, "sp_bpe"),
+        model_type="bpe",
+        vocab_size=300,
+        byte_fallback=True,
+        character_coverage=0.98,
+        remove_extra_whitespaces=False,
+        normalization_rule_name="identity",
+        split_digits=True,
+        allow_whitespace_only_pieces=True,
+        num_threads=1,
+        minloglevel=2,
+    )
+    os.remove(os.path.join(HERE, "sp_bpe.vocab"))
+
+
+def tokenizer_json(model_path):
+    proto = model_pb2.ModelProto()
+    with open(model_path, "rb") as f:
+        proto.ParseFromString(f.read())
+    pieces = [(p.piece, p.score) for p in proto.pieces]
+    vocab = {piece: i for i, (piece, _) in enumerate(pieces)}
+    # Every split of a piece into two pieces of the vocabulary is a merge, ranked by the piece's score
+    # (the higher first), ties in the order the pieces are listed; within a piece, by the two ids.
+    merges = []
+    for i, (piece, score) in enumerate(pieces):
+        splits = [(piece[:k], piece[k:]) for k in range(1, len(piece)) if piece[:k] in vocab and piece[k:] in vocab]
+        splits.sort(key=lambda s: (vocab[s[0]], vocab[s[1]]))
+        merges.extend((score, i, left, right) for left, right in splits)
+    merges.sort(key=lambda m: (-m[0], m[1]))
+    special = [{"id": i, "content": p, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+               for i, p in enumerate(["<unk>", "<s>", "</s>"])]
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": special,
+        "normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "Prepend", "prepend": "\u2581"},
+            {"type": "Replace", "pattern": {"String": " "}, "content": "\u2581"}]},
+        "pre_tokenizer": None,
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+            "pair": [{"SpecialToken": {"id": "<s>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                     {"SpecialToken": {"id": "<s>", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+            "special_tokens": {"<s>": {"id": "<s>", "ids": [1], "tokens": ["<s>"]}},
+        },
+        "decoder": {"type": "Sequence", "decoders": [
+            {"type": "Replace", "pattern": {"String": "\u2581"}, "content": " "},
+            {"type": "ByteFallback"}, {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]},
+        "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": None,
+                  "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": True,
+                  "vocab": vocab, "merges": [f"{left} {right}" for _, _, left, right in merges]},
+    }
+
+
+def main():
+    train()
+    model_path = os.path.join(HERE, "sp_bpe.model")
+    with open(os.path.join(HERE, "sp_bpe_tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tokenizer_json(model_path), f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    sp = spm.SentencePieceProcessor(model_file=model_path)
+    golden = {
+        "generator": f"SentencePiece {spm.__version__}, make_sentencepiece.py",
+        "texts": [{"text": t, "ids": sp.encode(t)} for t in TEXTS],
+    }
+    with open(os.path.join(HERE, "sentencepiece.json"), "w", encoding="utf-8") as f:
+        json.dump(golden, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    for t in golden["texts"]:
+        print(len(t["ids"]), sp.id_to_piece(t["ids"][:12]))
+    print([p.piece for p in model_pb2.ModelProto.FromString(open(model_path, "rb").read()).pieces if len(p.piece) > 1 and len(set(p.piece)) == 1])
+
+
+if __name__ == "__main__":
+    main()
