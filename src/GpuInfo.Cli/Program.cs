@@ -80,6 +80,7 @@ public static class Program
             CapacityCommand.Create(stdout),
             MiCommand.Create(stdout),
             InspectCommand.Create(stdout),
+            TokenizeCommand.Create(stdout),
         };
 
     /// <summary>Maps an exception to its exit code and one-line message.</summary>

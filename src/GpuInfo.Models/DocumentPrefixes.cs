@@ -23,7 +23,8 @@ public static class DocumentPrefixes
     public static TextTokenizer Find(TextTokenizer tokenizer, string? path)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
-        var (id, source) = FromConfig(tokenizer, path) ?? Fallback(tokenizer.Tokenizer);
+        var (id, source) = FromConfig(tokenizer, path)
+            ?? (tokenizer.BeginsEachText is { } bos ? (bos, "the BOS the tokenizer puts before each text") : Fallback(tokenizer.Tokenizer));
         tokenizer.DocumentPrefix = id;
         tokenizer.DocumentPrefixSource = source;
         return tokenizer;

@@ -32,11 +32,12 @@ internal static class HuggingFaceTokenizerJson
 
         var (before, after) = HuggingFacePostProcessor.Read(root["post_processor"], path);
         bool byteLevel = Mentions(root["pre_tokenizer"], "ByteLevel") || Mentions(root["decoder"], "ByteLevel");
+        var added = TokenizerJsonParts.AddedTokens(root, path);
         if (type == "BPE" && !byteLevel && SentencePieceBpeJson.Is(model))
         {
-            var spBpe = SentencePieceBpeJson.Load(root, model, path);
+            var spBpe = SentencePieceBpeJson.Load(root, model, added, path);
             int size = Math.Max(Math.Max(TokenizerCatalog.MaxId(spBpe.Vocabulary), TokenizerCatalog.MaxId(spBpe.SpecialTokens)), before.Concat(after).DefaultIfEmpty(-1).Max()) + 1;
-            return DocumentPrefixes.Find(new TextTokenizer(spBpe, path, size, false) { AddedBefore = before, AddedAfter = after }, path);
+            return DocumentPrefixes.Find(new TextTokenizer(spBpe, path, size, false) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, true) }, path);
         }
 
         if (type != "BPE" || !byteLevel)
@@ -44,13 +45,9 @@ internal static class HuggingFaceTokenizerJson
             throw new InvalidFileException(path, $"holds a {type} model{(type == "BPE" ? " that is neither byte-level nor SentencePiece-style (byte_fallback, '\u2581' for spaces)" : "")}; this reads byte-level BPE, SentencePiece-style BPE and Unigram tokenizer.json files.");
         }
 
-        var vocab = (model["vocab"] as JsonObject ?? throw new InvalidFileException(path, "has no model.vocab object."))
-            .Select(kv => KeyValuePair.Create(kv.Key, kv.Value!.GetValue<int>())).ToList();
-        var merges = (model["merges"] as JsonArray ?? throw new InvalidFileException(path, "has no model.merges array."))
-            .Select(m => m is JsonArray pair ? $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}" : m!.GetValue<string>()).ToList();
-        var special = (root["added_tokens"] as JsonArray ?? [])
-            .OfType<JsonObject>()
-            .ToDictionary(t => t["content"]!.GetValue<string>(), t => t["id"]!.GetValue<int>());
+        var vocab = TokenizerJsonParts.Vocabulary(model, path);
+        var merges = TokenizerJsonParts.Merges(model, path).Select(m => $"{m.Left} {m.Right}").ToList();
+        var special = added.ToDictionary(t => t.Content, t => t.Id);
         var pattern = SplitPattern(root["pre_tokenizer"]);
         var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
         {
@@ -60,8 +57,12 @@ internal static class HuggingFaceTokenizerJson
             PreTokenizer = new RegexPreTokenizer(new Regex(pattern ?? TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), special.Count > 0 ? special : null),
         });
         int max = Math.Max(Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special)), before.Concat(after).DefaultIfEmpty(-1).Max());
-        return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, true) { AddedBefore = before, AddedAfter = after }, path);
+        return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, true) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, false) }, path);
     }
+
+    /// <summary>The added tokens that a text must not hold, each with why (<see cref="AddedToken.Unsupported"/>).</summary>
+    private static (string, string)[] Unsupported(List<AddedToken> added, bool normalizerChangesText) =>
+        [.. added.Where(t => t.Unsupported(normalizerChangesText) is not null).Select(t => (t.Content, t.Unsupported(normalizerChangesText)!))];
 
     /// <summary>The regex of a Split pre-tokenizer (also inside a Sequence), if there is one.</summary>
     private static string? SplitPattern(JsonNode? node) => node switch

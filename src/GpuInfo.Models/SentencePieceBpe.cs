@@ -46,6 +46,7 @@ public sealed class SentencePieceBpe : Tokenizer
     private readonly Dictionary<string, int> _ids;
     private readonly Dictionary<long, (int Rank, int Merged)> _merges;
     private readonly int[] _byteIds;
+    private readonly int[] _byteOfId;
     private readonly int[] _charIds;
     private readonly AddedNode _added = new();
     private readonly HashSet<int> _spannedPairs;
@@ -96,6 +97,16 @@ public sealed class SentencePieceBpe : Tokenizer
             throw new ArgumentException($"byte fallback needs the 256 pieces <0x00> to <0xFF>; <0x{Array.IndexOf(_byteIds, -1):X2}> is missing.", nameof(pieces));
         }
 
+        _byteOfId = new int[_pieces.Length];
+        Array.Fill(_byteOfId, -1);
+        for (int b = 0; b < 256; b++)
+        {
+            if (_byteIds[b] >= 0)
+            {
+                _byteOfId[_byteIds[b]] = b;
+            }
+        }
+
         foreach (var (token, id) in added)
         {
             var node = _added;
@@ -138,10 +149,21 @@ public sealed class SentencePieceBpe : Tokenizer
     public int EndOfSentenceId { get; init; } = -1;
 
     /// <summary>Whether <paramref name="id"/> is a byte-fallback piece (one byte of text).</summary>
-    public bool IsBytePiece(int id) => ByteFallback && id >= 0 && Array.IndexOf(_byteIds, id) >= 0;
+    public bool IsBytePiece(int id) => id >= 0 && id < _byteOfId.Length && _byteOfId[id] >= 0;
+
+    /// <summary>
+    /// Whether added tokens are found in the text as normalized (spaces as '▁'): a SentencePiece
+    /// model's user-defined pieces are; a tokenizer.json's added tokens are found in the text as given.
+    /// </summary>
+    public bool FindsAddedInNormalizedText { get; init; }
 
     protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
     {
+        if (settings.MaxTokenCount != int.MaxValue)
+        {
+            throw new NotSupportedException("SentencePieceBpe encodes whole texts: a maximum token count is not supported.");
+        }
+
         string source = text ?? textSpan.ToString();
         var tokens = new List<EncodedToken>();
         var work = new Workspace();
@@ -180,7 +202,7 @@ public sealed class SentencePieceBpe : Tokenizer
         {
             var node = _added;
             int length = 0, id = -1;
-            for (int i = at; i < text.Length && node.Children.TryGetValue(text[i], out var child); i++)
+            for (int i = at; i < text.Length && node.Children.TryGetValue(FindsAddedInNormalizedText ? Normalized(text[i]) : text[i], out var child); i++)
             {
                 node = child;
                 if (node.Id is { } found)
@@ -209,12 +231,12 @@ public sealed class SentencePieceBpe : Tokenizer
             DummyPrefix.EachUnlessSpace => !leadingSpace,
             _ => false,
         };
-        int from = start;
+        int from = start, runStart = tokens.Count;
         for (int i = start + 1; i <= end; i++)
         {
             if (i == end || (!char.IsLowSurrogate(text[i]) && !_spannedPairs.Contains(Pair(Normalized(text[i - 1]), Normalized(text[i])))))
             {
-                EncodeSegment(text, from, i, prefix && from == start, tokens, work);
+                EncodeSegment(text, from, i, prefix && from == start, tokens, runStart, work);
                 from = i;
             }
         }
@@ -241,7 +263,8 @@ public sealed class SentencePieceBpe : Tokenizer
     private char Normalized(char c) => c == ' ' && EscapeSpaces ? Space : c;
 
     /// <summary>A segment of a run: its characters (one symbol each, the dummy prefix first), merged, then each symbol as its token (or its bytes' tokens, or the unknown token).</summary>
-    private void EncodeSegment(string text, int start, int end, bool prefix, List<EncodedToken> tokens, Workspace work)
+    /// <param name="runStart">Where the run's tokens begin: unknown characters fuse only with the run's own (not with an added token).</param>
+    private void EncodeSegment(string text, int start, int end, bool prefix, List<EncodedToken> tokens, int runStart, Workspace work)
     {
         var symbols = work.Symbols;
         symbols.Clear();
@@ -277,7 +300,7 @@ public sealed class SentencePieceBpe : Tokenizer
                     tokens.Add(new EncodedToken(_byteIds[b], _pieces[_byteIds[b]], new Range(s.From, s.To)));
                 }
             }
-            else if (FuseUnknown && tokens.Count > 0 && tokens[^1].Id == UnknownId && tokens[^1].Offset.End.Value == s.From)
+            else if (FuseUnknown && tokens.Count > runStart && tokens[^1].Id == UnknownId && tokens[^1].Offset.End.Value == s.From)
             {
                 tokens[^1] = new EncodedToken(UnknownId, _pieces[UnknownId], new Range(tokens[^1].Offset.Start, s.To));
             }
@@ -365,7 +388,7 @@ public sealed class SentencePieceBpe : Tokenizer
             }
             else if (IsBytePiece(id))
             {
-                bytes.Add((byte)Array.IndexOf(_byteIds, id));
+                bytes.Add((byte)_byteOfId[id]);
             }
             else if (id >= 0 && id < _pieces.Length)
             {
@@ -404,7 +427,7 @@ public sealed class SentencePieceBpe : Tokenizer
             _scores = scores;
         }
 
-        /// <summary>Pairs in rank order, the first merging first (Hugging Face's BPE); a pair listed twice keeps its first rank.</summary>
+        /// <summary>Pairs in rank order, the first merging first (Hugging Face's BPE); a pair listed twice takes its last rank, as Hugging Face's does.</summary>
         public static Merges Ranked(IEnumerable<(string Left, string Right)> pairs) => new(pairs ?? throw new ArgumentNullException(nameof(pairs)), null);
 
         /// <summary>Pieces a merge of any two pieces may make, the higher score merging first (SentencePiece's BPE).</summary>
@@ -421,7 +444,7 @@ public sealed class SentencePieceBpe : Tokenizer
                 int rank = 0;
                 foreach (var (left, right) in _pairs)
                 {
-                    merges.TryAdd(((long)Id(left, "left side") << 32) | (uint)Id(right, "right side"), (rank++, Id(left + right, "result")));
+                    merges[((long)Id(left, "left side") << 32) | (uint)Id(right, "right side")] = (rank++, Id(left + right, "result"));
                 }
 
                 return merges;

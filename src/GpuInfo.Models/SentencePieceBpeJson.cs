@@ -19,7 +19,7 @@ internal static class SentencePieceBpeJson
     public static bool Is(JsonObject model) => model["byte_fallback"]?.GetValue<bool>() == true
         || (model["vocab"] as JsonObject)?.ContainsKey($"{Space}") == true;
 
-    public static SentencePieceBpe Load(JsonObject root, JsonObject model, string path)
+    public static SentencePieceBpe Load(JsonObject root, JsonObject model, IReadOnlyList<AddedToken> addedTokens, string path)
     {
         var (escape, dummyPrefix) = Whitespace(root, path);
         foreach (string key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
@@ -35,34 +35,25 @@ internal static class SentencePieceBpeJson
             throw new InvalidFileException(path, "has a SentencePiece-style BPE model with ignore_merges, which SentencePiece does not do.");
         }
 
-        var vocab = model["vocab"] as JsonObject ?? throw new InvalidFileException(path, "has no model.vocab object.");
+        var vocab = TokenizerJsonParts.Vocabulary(model, path);
         var pieces = new string[vocab.Count];
-        foreach (var (piece, node) in vocab)
+        foreach (var (piece, id) in vocab)
         {
-            int id = node is JsonValue v && v.TryGetValue(out int i) ? i : -1;
-            if (id < 0 || id >= pieces.Length || pieces[id] is not null)
+            if (id >= pieces.Length || pieces[id] is not null)
             {
-                throw new InvalidFileException(path, $"gives '{piece}' the id {node?.ToJsonString()}: a SentencePiece vocabulary's ids are 0 to {pieces.Length - 1}, each once.");
+                throw new InvalidFileException(path, $"gives '{piece}' the id {id}: a SentencePiece vocabulary's ids are 0 to {pieces.Length - 1}, each once.");
             }
 
             pieces[id] = piece;
         }
 
-        var merges = model["merges"] as JsonArray ?? throw new InvalidFileException(path, "has no model.merges array.");
-        var pairs = merges.Select((merge, rank) => merge switch
-        {
-            JsonArray pair when pair.Count == 2 => (pair[0]!.GetValue<string>(), pair[1]!.GetValue<string>()),
-            JsonValue line when line.TryGetValue(out string? text) && text.IndexOf(' ', StringComparison.Ordinal) is > 0 and var at => (text[..at], text[(at + 1)..]),
-            var other => throw new InvalidFileException(path, $"has merge {rank}, {other?.ToJsonString()}, that is not two pieces."),
-        });
-
-        string? unkToken = model["unk_token"]?.GetValue<string>();
-        int unk = unkToken is not null && vocab[unkToken] is JsonValue u && u.TryGetValue(out int unkId) ? unkId
+        var pairs = TokenizerJsonParts.Merges(model, path);
+        int unk = model["unk_token"] is JsonValue u && u.TryGetValue(out string? unkToken) && Array.IndexOf(pieces, unkToken) is >= 0 and var unkId ? unkId
             : throw new InvalidFileException(path, "has a SentencePiece-style BPE model with no unk_token in its vocabulary.");
         var added = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var token in (root["added_tokens"] as JsonArray ?? []).OfType<JsonObject>())
+        foreach (var token in addedTokens)
         {
-            added[token["content"]!.GetValue<string>()] = token["id"]!.GetValue<int>();
+            added[token.Content] = token.Id;
         }
 
         try

@@ -6,10 +6,12 @@ namespace GpuInfo.Models;
 /// <summary>
 /// A SentencePiece <c>.model</c> (sentencepiece_model.proto) read as a <see cref="SentencePieceBpe"/>
 /// where it is a BPE model whose normalizer only escapes spaces and adds the dummy prefix (Llama 2's,
-/// Mistral's: no precompiled character map, no removal of extra spaces, spaces not suffixes): its
-/// normal and user-defined pieces merge by score, its user-defined, control and unknown pieces are
-/// found in the text first (as Hugging Face's tokenizer finds a converted model's added tokens), and
-/// its trainer spec names BOS and EOS. Null for any other model (Unigram; a normalizing one), which
+/// Mistral's: no precompiled character map, no removal of extra spaces, spaces not suffixes, no
+/// dummy prefix without escaped spaces): its normal and user-defined pieces merge by score, its
+/// user-defined, control and unknown pieces are found in the normalized text first (SentencePiece
+/// finds its user-defined pieces so; the control and unknown ones, such as "&lt;s&gt;", as Hugging
+/// Face's tokenizer finds a converted model's added tokens, where spm_encode and llama.cpp read the
+/// characters), and its trainer spec names BOS and EOS. Null for any other model (Unigram; a normalizing one), which
 /// <c>Microsoft.ML.Tokenizers</c> reads.
 /// </summary>
 internal static class SentencePieceModelFile
@@ -86,7 +88,7 @@ internal static class SentencePieceModelFile
             throw new InvalidFileException(path, $"is not a SentencePiece model: {e.Message}");
         }
 
-        if (modelType != Bpe || charsMap || removeSpaces || whitespaceSuffix || pieces.Count == 0)
+        if (modelType != Bpe || charsMap || removeSpaces || whitespaceSuffix || (dummyPrefix && !escape) || pieces.Count == 0)
         {
             return null;
         }
@@ -117,6 +119,7 @@ internal static class SentencePieceModelFile
             return new SentencePieceBpe([.. pieces.Select(p => p.Piece)], SentencePieceBpe.Merges.Scored(scores), added, unk, byteFallback,
                 fuseUnknown: false, escape, dummyPrefix ? DummyPrefix.Always : DummyPrefix.None)
             {
+                FindsAddedInNormalizedText = true,
                 BeginningOfSentenceId = bos >= 0 && bos < pieces.Count ? bos : -1,
                 EndOfSentenceId = eos >= 0 && eos < pieces.Count ? eos : -1,
             };

@@ -1,3 +1,4 @@
+using GpuInfo.Formats;
 using Microsoft.ML.Tokenizers;
 
 namespace GpuInfo.Models;
@@ -64,6 +65,13 @@ public sealed class TextTokenizer
     public IReadOnlyList<int> AddedAfter { get; init; } = [];
 
     /// <summary>
+    /// Added tokens of a tokenizer.json that this does not split off as Hugging Face's tokenizer does,
+    /// each with why (<see cref="AddedToken.Unsupported"/>): <see cref="Encode"/> refuses a text that
+    /// holds one, rather than give other ids.
+    /// </summary>
+    public IReadOnlyList<(string Token, string Why)> UnsupportedAddedTokens { get; init; } = [];
+
+    /// <summary>
     /// The one token every encoding begins with, which the tokenizer adds as Hugging Face's does (Llama
     /// 3's <c>&lt;|begin_of_text|&gt;</c>, a SentencePiece model's BOS), or null (GPT-2 adds none): before
     /// each document it is, as a prefix token is, an input that is not the text's.
@@ -80,6 +88,7 @@ public sealed class TextTokenizer
     /// </summary>
     /// <param name="text">The text.</param>
     /// <param name="name">What error messages call the text (its file).</param>
+    /// <exception cref="InvalidFileException">The text holds one of <see cref="UnsupportedAddedTokens"/>.</exception>
     /// <param name="lmEvalWords">
     /// Count words as lm-evaluation-harness's <c>count_words</c>, <c>len(re.split(r"\s+", text))</c>:
     /// the empty piece that split makes for white space at the text's start goes to its first token,
@@ -88,6 +97,14 @@ public sealed class TextTokenizer
     public TokenizedText Encode(string text, string name, bool lmEvalWords = false)
     {
         ArgumentNullException.ThrowIfNull(text);
+        foreach (var (token, why) in UnsupportedAddedTokens)
+        {
+            if (text.Contains(token, StringComparison.Ordinal))
+            {
+                throw new InvalidFileException(name, $"holds '{token}', an added token of {Name} that {why}, which gpuinfo does not do: its ids would not be Hugging Face's.");
+            }
+        }
+
         var ids = new List<int>(text.Length / 3);
         var bytes = new List<int>(text.Length / 3);
         bool exact = true;

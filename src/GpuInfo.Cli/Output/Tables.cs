@@ -28,6 +28,8 @@ internal static class Tables
     public static string Value(JsonNode? node) => node switch
     {
         JsonArray { Count: > 0 } a when a[0] is JsonObject => $"{a.Count} entries (see --json)",
+        JsonArray { Count: 0 } => "none",
+        JsonArray a => string.Join(", ", a.Select(Value)),
         JsonValue v when v.TryGetValue(out double d) && !double.IsFinite(d) => F(d),
         JsonValue v when v.TryGetValue(out float f) && !float.IsFinite(f) => F(f),
         _ => node?.ToString() ?? "n/a",

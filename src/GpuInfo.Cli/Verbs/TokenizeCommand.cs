@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json.Nodes;
+using GpuInfo.Cli.Output;
+using GpuInfo.Formats;
+using GpuInfo.Models;
+using Microsoft.ML.Tokenizers;
+
+namespace GpuInfo.Cli.Verbs;
+
+/// <summary>
+/// <c>gpuinfo tokenize</c>: a text's ids as <c>perplexity --text</c> tokenizes it (the tokens the
+/// tokenizer adds included), with what the tokenizer is and adds, its byte and word counts, and its
+/// speed; <c>--out</c> writes the ids as an int32 <c>.npy</c> that <c>--tokens</c> reads, so that a
+/// corpus is tokenized once, and its ids can be checked against another tokenizer's.
+/// </summary>
+internal static class TokenizeCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var json = CommonOptions.JsonOption();
+        var text = FileListOption.Create("--text", "The text (UTF-8) to tokenize; a .jsonl file holds one document per line, in the field --text-field. Several files are documents, each tokenized on its own.", required: true, join: false);
+        var textField = new Option<string>("--text-field") { Description = "The field of each line of a .jsonl --text that holds its document.", DefaultValueFactory = _ => "text" };
+        var tokenizer = new Option<string>("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one.", Required = true };
+        var output = new Option<string?>("--out") { Description = "Write the ids of the one document as an int32 .npy [N] (what --tokens reads)." };
+        var command = new Command("tokenize", "Token ids of a text as perplexity tokenizes it: what the tokenizer is and adds, tokens, bytes and words, speed; --out writes the ids for --tokens.") { text, textField, tokenizer, output, json };
+        command.SetAction(parse =>
+        {
+            string? path = parse.GetValue(output);
+            OutputFile.Check(path);
+            var clock = Stopwatch.StartNew();
+            var loaded = TokenizerCatalog.Load(parse.GetValue(tokenizer)!);
+            double load = clock.Elapsed.TotalSeconds;
+            string[] files = FileListOption.Get(parse, text)!;
+            var documents = ModelDocuments.Read(files, parse.GetValue(textField)!);
+            if (path is not null && documents.Count != 1)
+            {
+                throw CliException.Usage($"--out writes one document's ids; the --text holds {documents.Count} (give one file, not a .jsonl of several lines).");
+            }
+
+            clock.Restart();
+            var encoded = documents.Select(d => loaded.Encode(d.Content, d.Name)).ToList();
+            double seconds = clock.Elapsed.TotalSeconds;
+            long chars = documents.Sum(d => (long)d.Content.Length);
+            long bytes = documents.Sum(d => (long)Encoding.UTF8.GetByteCount(d.Content));
+            if (path is not null)
+            {
+                WriteIds(path, encoded[0].Ids);
+            }
+
+            var report = new JsonObject
+            {
+                ["tokenizer"] = loaded.Name,
+                ["kind"] = Kind(loaded.Tokenizer),
+                ["vocabulary"] = loaded.VocabularySize,
+                ["added_before"] = new JsonArray([.. loaded.AddedBefore.Select(id => (JsonNode)id)]),
+                ["added_after"] = new JsonArray([.. loaded.AddedAfter.Select(id => (JsonNode)id)]),
+                ["begins_each_text"] = loaded.BeginsEachText,
+                ["document_prefix"] = loaded.DocumentPrefix,
+                ["document_prefix_source"] = loaded.DocumentPrefixSource,
+                ["documents"] = documents.Count,
+                ["tokens"] = encoded.Sum(e => (long)e.Ids.Length),
+                ["chars"] = chars,
+                ["bytes"] = bytes,
+                ["bytes_counted"] = encoded.All(e => e.Bytes is not null) ? encoded.Sum(e => e.Bytes!.Sum(b => (long)b)) : null,
+                ["words_counted"] = encoded.All(e => e.Words is not null) ? encoded.Sum(e => e.Words!.Sum(w => (long)w)) : null,
+                ["load_seconds"] = Math.Round(load, 3),
+                ["tokenize_seconds"] = Math.Round(seconds, 3),
+                ["mb_per_second"] = seconds > 0 ? Math.Round(bytes / seconds / 1e6, 3) : null,
+                ["first_ids"] = new JsonArray([.. encoded[0].Ids.Take(16).Select(id => (JsonNode)id)]),
+            };
+            if (path is not null)
+            {
+                report["out"] = path;
+            }
+
+            CompareCommand.Print(stdout, parse.GetValue(json), $"tokenize {(files.Length == 1 ? files[0] : $"{files[0]} (+{files.Length - 1} more)")}", report);
+            return ExitCode.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>What encodes: the kind of tokenizer, and whose code.</summary>
+    private static string Kind(Tokenizer tokenizer) => tokenizer switch
+    {
+        BpeTokenizer { ByteLevel: true } => "byte-level BPE (Microsoft.ML.Tokenizers)",
+        BpeTokenizer => "BPE (Microsoft.ML.Tokenizers)",
+        TiktokenTokenizer => "tiktoken (Microsoft.ML.Tokenizers)",
+        SentencePieceBpe => "SentencePiece BPE (GpuInfo.Models.SentencePieceBpe)",
+        SentencePieceTokenizer => "SentencePiece (Microsoft.ML.Tokenizers)",
+        _ => tokenizer.GetType().Name,
+    };
+
+    private static void WriteIds(string path, int[] ids)
+    {
+        try
+        {
+            AtomicFile.Write(path, stream =>
+            {
+                NpyFormat.WriteHeader(stream, "<i4", [ids.Length]);
+                stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(ids.AsSpan()));
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.Usage($"{path}: cannot write: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text;
+using GpuInfo.Cli;
+using GpuInfo.Formats;
+using GpuInfo.Models;
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary><c>gpuinfo tokenize</c>: the ids perplexity scores, written for <c>--tokens</c>, and what the tokenizer adds.</summary>
+public sealed class TokenizeCommandTests
+{
+    [Fact]
+    public void Its_ids_are_what_perplexity_scores_and_read_back_as_tokens()
+    {
+        using var dir = new TempDir();
+        string model = ModelFiles.Path("sp_bpe.model");
+        var report = CliRunner.Json("tokenize", "--tokenizer", model, "--text", ModelFiles.SampleText, "--out", dir.File("ids.npy"), "--json");
+        var expected = TokenizerCatalog.Load(model).Encode(File.ReadAllText(ModelFiles.SampleText), "sample").Ids;
+        using (var file = TargetsFile.Open(dir.File("ids.npy"), role: "token ids"))
+        {
+            var ids = new long[file.Count];
+            file.Read(0, ids);
+            Assert.Equal(expected.Select(i => (long)i), ids);
+        }
+
+        Assert.Equal(expected.Length, (long)report["tokens"]!);
+        Assert.Equal(1, (int)report["begins_each_text"]!);
+        Assert.Equal([1], report["added_before"]!.AsArray().Select(i => (int)i!));
+        long bytes = Encoding.UTF8.GetByteCount(File.ReadAllText(ModelFiles.SampleText));
+        Assert.Equal(bytes, (long)report["bytes"]!);
+        Assert.Equal(bytes, (long)report["bytes_counted"]!);
+        Assert.StartsWith("SentencePiece BPE", report["kind"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        // The ids as given (their BOS first, unscored) score as the text does.
+        string[] common = ["perplexity", "--model", ModelFiles.Path("window.onnx"), "--context", "16", "--device", "cpu", "--json"];
+        var byText = CliRunner.Json([.. common, "--text", ModelFiles.SampleText, "--tokenizer", model]);
+        var byIds = CliRunner.Json([.. common, "--tokens", dir.File("ids.npy")]);
+        Assert.Equal(byText["tokens"]!.ToJsonString(), byIds["tokens"]!.ToJsonString());
+        Assert.Equal(byText["mean_nll"]!.ToJsonString(), byIds["mean_nll"]!.ToJsonString());
+
+        // The table form lists what the tokenizer adds on one line.
+        var (code, stdout, _) = CliRunner.Run("tokenize", "--tokenizer", model, "--text", ModelFiles.SampleText);
+        Assert.Equal(ExitCode.Ok, code);
+        Assert.Contains("added_before", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bad_input_is_a_one_line_error()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("junk.json"), "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}");
+        CliRunner.Fails(ExitCode.Usage, ["--out writes one document's ids", "holds 3"],
+            "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.Path("documents.jsonl"), "--out", dir.File("ids.npy"));
+        CliRunner.Fails(ExitCode.BadData, ["junk.json", "WordPiece"], "tokenize", "--tokenizer", dir.File("junk.json"), "--text", ModelFiles.SampleText);
+        CliRunner.Fails(ExitCode.Usage, ["--tokenizer"], "tokenize", "--text", ModelFiles.SampleText);
+        Assert.False(File.Exists(dir.File("ids.npy")));
+    }
+}
