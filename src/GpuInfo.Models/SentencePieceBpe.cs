@@ -436,7 +436,7 @@ public sealed class SentencePieceBpe : Tokenizer
         /// <summary>Each pair of ids that merges, with its rank (lower first; equal scores, equal ranks) and the id it makes.</summary>
         internal Dictionary<long, (int, int)> ByIds(Dictionary<string, int> ids)
         {
-            var merges = new Dictionary<long, (int, int)>();
+            var merges = new Dictionary<long, (int, int)>(PairComparer.Instance);
             int Id(string piece, string role) => ids.TryGetValue(piece, out int id) ? id
                 : throw new ArgumentException($"the merge's {role} '{piece}' is not a piece of the vocabulary.", "merges");
             if (_pairs is not null)
@@ -473,6 +473,19 @@ public sealed class SentencePieceBpe : Tokenizer
 
     /// <summary>A symbol being merged: its piece's id (-1 for a character outside the vocabulary), and the span [From, To) of the text as given that it covers.</summary>
     private readonly record struct Symbol(int Id, int From, int To);
+
+    /// <summary>
+    /// Hashes a pair of ids (left in the high half) by all its bits: long's own hash, the halves'
+    /// exclusive or, gave Gemma 3's 514,906 merges few distinct values (1 MB took 1.66 s to merge, 0.33 s with this).
+    /// </summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long pair) => (int)(((ulong)pair * 0x9E3779B97F4A7C15UL) >> 32);
+    }
 
     /// <summary>Buffers one encoding reuses from segment to segment.</summary>
     private sealed class Workspace
