@@ -157,6 +157,12 @@ public sealed class SentencePieceBpe : Tokenizer
     /// </summary>
     public bool FindsAddedInNormalizedText { get; init; }
 
+    /// <summary>
+    /// Whether each '▁' begins a word that merges on its own (a tokenizer.json's Metaspace pre-tokenizer
+    /// with <c>split</c>, Hugging Face's default: "a▁▁b" is "▁a", "▁", "▁b"); SentencePiece does not split.
+    /// </summary>
+    public bool SplitsAtSpaces { get; init; }
+
     protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
     {
         if (settings.MaxTokenCount != int.MaxValue)
@@ -234,7 +240,8 @@ public sealed class SentencePieceBpe : Tokenizer
         int from = start, runStart = tokens.Count;
         for (int i = start + 1; i <= end; i++)
         {
-            if (i == end || (!char.IsLowSurrogate(text[i]) && !_spannedPairs.Contains(Pair(Normalized(text[i - 1]), Normalized(text[i])))))
+            if (i == end || (!char.IsLowSurrogate(text[i])
+                && (!_spannedPairs.Contains(Pair(Normalized(text[i - 1]), Normalized(text[i]))) || (SplitsAtSpaces && Normalized(text[i]) == Space))))
             {
                 EncodeSegment(text, from, i, prefix && from == start, tokens, runStart, work);
                 from = i;

@@ -9,7 +9,8 @@ namespace GpuInfo.Models;
 /// transformers' converter writes it from a SentencePiece model, and as ONNX exports for transformers.js
 /// ship it without the model, becomes a <see cref="SentencePieceBpe"/>: its merges in rank order, its
 /// added tokens found in the text first, and the normalizer's whitespace rules (<c>Replace(' ', '▁')</c>,
-/// <c>Prepend('▁')</c>, or a <c>Metaspace</c> pre-tokenizer). Anything else in the file that would change
+/// <c>Prepend('▁')</c>, or a <c>Metaspace</c> pre-tokenizer, which may split the text into words at each
+/// '▁', as older Mistral files do). Anything else in the file that would change
 /// the ids (another normalizer, a splitting pre-tokenizer, subword prefixes) is refused by name.
 /// </summary>
 internal static class SentencePieceBpeJson
@@ -21,7 +22,7 @@ internal static class SentencePieceBpeJson
 
     public static SentencePieceBpe Load(JsonObject root, JsonObject model, IReadOnlyList<AddedToken> addedTokens, string path)
     {
-        var (escape, dummyPrefix) = Whitespace(root, path);
+        var (escape, dummyPrefix, splits) = Whitespace(root, path);
         foreach (string key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
         {
             if (model[key] is JsonValue v && v.TryGetValue(out string? s) && s.Length > 0)
@@ -59,7 +60,10 @@ internal static class SentencePieceBpeJson
         try
         {
             return new SentencePieceBpe(pieces, SentencePieceBpe.Merges.Ranked(pairs), added, unk,
-                byteFallback: model["byte_fallback"]?.GetValue<bool>() == true, fuseUnknown: model["fuse_unk"]?.GetValue<bool>() == true, escape, dummyPrefix);
+                byteFallback: model["byte_fallback"]?.GetValue<bool>() == true, fuseUnknown: model["fuse_unk"]?.GetValue<bool>() == true, escape, dummyPrefix)
+            {
+                SplitsAtSpaces = splits,
+            };
         }
         catch (ArgumentException e)
         {
@@ -67,10 +71,10 @@ internal static class SentencePieceBpeJson
         }
     }
 
-    /// <summary>Whether spaces become '▁', and where a dummy prefix goes, from the normalizer and pre-tokenizer.</summary>
-    private static (bool Escape, DummyPrefix DummyPrefix) Whitespace(JsonObject root, string path)
+    /// <summary>Whether spaces become '▁', where a dummy prefix goes, and whether each '▁' begins a word of its own (a Metaspace pre-tokenizer's split), from the normalizer and pre-tokenizer.</summary>
+    private static (bool Escape, DummyPrefix DummyPrefix, bool Splits) Whitespace(JsonObject root, string path)
     {
-        bool prepend = false, escape = false;
+        bool prepend = false, escape = false, splits = false;
         var metaspace = DummyPrefix.None;
         void Normalizer(JsonNode? node)
         {
@@ -103,11 +107,7 @@ internal static class SentencePieceBpeJson
             case null:
                 break;
             case "Metaspace" when pre["replacement"]?.GetValue<string>() is null or "\u2581":
-                if (pre["split"]?.GetValue<bool>() != false)
-                {
-                    throw new InvalidFileException(path, "has a Metaspace pre-tokenizer that splits the text at each space; SentencePiece does not (only \"split\": false is read).");
-                }
-
+                splits = pre["split"]?.GetValue<bool>() ?? true; // Hugging Face's default, for files written before the key
                 string scheme = pre["prepend_scheme"]?.GetValue<string>() ?? (pre["add_prefix_space"]?.GetValue<bool>() == false ? "never" : "always");
                 escape = true;
                 metaspace = scheme switch
@@ -134,7 +134,7 @@ internal static class SentencePieceBpeJson
             throw new InvalidFileException(path, $"prepends '{Space}' twice, by a Prepend normalizer and a Metaspace pre-tokenizer.");
         }
 
-        return (escape, prepend ? DummyPrefix.Always : metaspace);
+        return (escape, prepend ? DummyPrefix.Always : metaspace, splits);
     }
 
     private static string? PatternString(JsonNode node) => (node["pattern"] as JsonObject)?["String"]?.GetValue<string>();

@@ -92,6 +92,40 @@ public sealed class SentencePieceBpeTests
         }
     }
 
+    /// <summary>
+    /// A Metaspace pre-tokenizer that splits (its "split" true, or absent as in older Mistral files:
+    /// Hugging Face's default) merges each word, from one '▁' to the next, on its own: the ids of each
+    /// word encoded alone, and "▁▁" never made of two spaces.
+    /// </summary>
+    [Fact]
+    public void A_splitting_metaspace_merges_each_word_on_its_own()
+    {
+        using var dir = new TempDir();
+        TextTokenizer With(string preTokenizer)
+        {
+            var json = JsonNode.Parse(File.ReadAllText(Json))!.AsObject();
+            json["normalizer"] = null;
+            json["pre_tokenizer"] = JsonNode.Parse(preTokenizer);
+            string path = dir.File($"{Guid.NewGuid():N}.json");
+            File.WriteAllText(path, json.ToJsonString());
+            return TokenizerCatalog.Load(path);
+        }
+
+        var split = With("""{"type": "Metaspace", "replacement": "▁", "add_prefix_space": true, "prepend_scheme": "first"}""");
+        var whole = With("""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": false}""");
+        var never = With("""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "never", "split": false}""");
+        foreach (string text in new[] { "x  y", "The model reads a window   of tokens\nand    predicts", File.ReadAllText(ModelFiles.SampleText) })
+        {
+            var words = System.Text.RegularExpressions.Regex.Split("\u2581" + text.Replace(' ', '\u2581'), "(?=\u2581)").Where(w => w.Length > 0);
+            int[] expected = [1, .. words.SelectMany(w => never.Encode(w.Replace('\u2581', ' '), "word").Ids[1..])];
+            Assert.Equal(expected, split.Encode(text, "text").Ids);
+        }
+
+        int spaces = split.Tokenizer is SentencePieceBpe bpe ? bpe.Vocabulary["\u2581\u2581"] : -1;
+        Assert.DoesNotContain(spaces, split.Encode("x  y", "t").Ids);
+        Assert.Contains(spaces, whole.Encode("x  y", "t").Ids);
+    }
+
     [Fact]
     public void A_tokenizer_json_it_cannot_read_as_sentencepiece_is_refused_naming_the_file()
     {
@@ -99,7 +133,7 @@ public sealed class SentencePieceBpeTests
         var bad = new (Action<JsonObject> Change, string Fragment)[]
         {
             (j => j["normalizer"] = JsonNode.Parse("""{"type": "NFKC"}"""), "NFKC normalizer"),
-            (j => j["pre_tokenizer"] = JsonNode.Parse("""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": true}"""), "splits the text at each space"),
+            (j => j["pre_tokenizer"] = JsonNode.Parse("""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "sometimes"}"""), "prepend_scheme 'sometimes'"),
             (j => j["pre_tokenizer"] = JsonNode.Parse("""{"type": "Whitespace"}"""), "Whitespace pre-tokenizer"),
             (j => j["model"]!["continuing_subword_prefix"] = "##", "continuing_subword_prefix"),
             (j => j["model"]!["unk_token"] = "<nope>", "no unk_token"),
