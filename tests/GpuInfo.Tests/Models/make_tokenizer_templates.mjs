@@ -83,5 +83,38 @@ const sentencepiece_bpe = Object.fromEntries(
   })
 );
 
-writeFileSync(join(here, "tokenizer_templates.json"), JSON.stringify({ generator: "@huggingface/tokenizers 0.2.0 (tokenizers.js), make_tokenizer_templates.mjs", cases, sentencepiece_bpe }, null, 1) + "\n");
+// Pre-tokenizers that split before the byte-level BPE: DeepSeek V3's three Splits (digits, CJK, then
+// its word regex), GPT-4o's one inverted Split (its matches are the pieces), a Removed split, GPT-2's
+// ByteLevel regex and Digits; on texts with characters beyond the BMP, which a regex must read as
+// code points (an emoji is \p{S}, a Fraktur letter \p{L}).
+const byteLevel = (useRegex) => ({ type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: useRegex });
+const split = (regex, behavior, invert) => ({ type: "Split", pattern: { Regex: regex }, behavior, invert });
+const preTokenizers = {
+  deepseek_v3: { type: "Sequence", pretokenizers: [
+    split("\\p{N}{1,3}", "Isolated", false),
+    split("[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+", "Isolated", false),
+    split("[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+", "Isolated", false),
+    byteLevel(false)] },
+  gpt4o: { type: "Sequence", pretokenizers: [
+    split("[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+", "Removed", true),
+    byteLevel(false)] },
+  removed_spaces: { type: "Sequence", pretokenizers: [split(" ", "Removed", false), byteLevel(false)] },
+  gpt2: byteLevel(true),
+  digits: { type: "Sequence", pretokenizers: [{ type: "Digits", individual_digits: true }, byteLevel(true)] },
+};
+const preTexts = [
+  "a𝔘b 😀abc x😀y 𝟏𝟐𝟑 🇫🇷🇫🇷! (𝔘𝔫) 'll 😀's 1😀2 中文です — 𝑥²+𝑦²  😀  \n 😀\ttabs",
+  "Numbers 1234567 3.14159 12a34 don't I'LL  spaced   out\n\nlines",
+  readFileSync(join(here, "sample.txt"), "utf8").slice(0, 300),
+];
+const pre_tokenizers = Object.entries(preTokenizers).map(([name, pre_tokenizer]) => {
+  const tokenizer = new Tokenizer({
+    version: "1.0", added_tokens: [], normalizer: null, pre_tokenizer, post_processor: null,
+    decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: { type: "BPE", vocab, merges },
+  }, {});
+  return { name, pre_tokenizer, texts: preTexts.map((text) => ({ text, ids: tokenizer.encode(text).ids })) };
+});
+
+writeFileSync(join(here, "tokenizer_templates.json"), JSON.stringify({ generator: "@huggingface/tokenizers 0.2.0 (tokenizers.js), make_tokenizer_templates.mjs", cases, sentencepiece_bpe, pre_tokenizers }, null, 1) + "\n");
 console.log(cases.map((c) => `${c.name}: ${c.texts.map((t) => t.ids.length).join(", ")} ids`).join("\n"));

@@ -1,0 +1,314 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using GpuInfo.Formats;
+using Microsoft.ML.Tokenizers;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// A byte-level tokenizer.json's <c>pre_tokenizer</c> as Hugging Face's tokenizers applies it: the
+/// special tokens split off first, then each step splits every piece the steps before it made, each
+/// piece on its own (a look-ahead sees only its piece). Steps: <c>Split</c> (a regex or a string; its
+/// <c>behavior</c>, Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous, applied to the
+/// matches, or with <c>invert</c> to what lies between them), <c>Digits</c>, and <c>ByteLevel</c> (with
+/// <c>use_regex</c>, GPT-2's split), in a <c>Sequence</c>: DeepSeek V3's three Splits, GPT-4o's inverted
+/// one, Llama 3's one. Other kinds, and a ByteLevel that adds a prefix space, are refused by name.
+/// </summary>
+internal sealed class HuggingFacePreTokenizer : PreTokenizer
+{
+    private readonly IReadOnlyList<Step> _steps;
+    private readonly (string Token, int Id)[] _special;
+
+    private HuggingFacePreTokenizer(IReadOnlyList<Step> steps, IReadOnlyDictionary<string, int>? specialTokens)
+    {
+        _steps = steps;
+        _special = [.. (specialTokens ?? new Dictionary<string, int>()).Where(kv => kv.Key.Length > 0).OrderByDescending(kv => kv.Key.Length).Select(kv => (kv.Key, kv.Value))];
+    }
+
+    private enum Behavior { Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous }
+
+    /// <summary>The pre-tokenizer a tokenizer.json's <c>pre_tokenizer</c> describes (GPT-2's split where it has none).</summary>
+    public static HuggingFacePreTokenizer Read(JsonNode? node, IReadOnlyDictionary<string, int>? specialTokens, string path)
+    {
+        var steps = new List<Step>();
+        Add(node, steps, path);
+        return new HuggingFacePreTokenizer(node is null ? [Gpt2()] : steps, specialTokens);
+    }
+
+    private static Step Gpt2() => new(new Regex(TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), Behavior.Isolated, false);
+
+    private static void Add(JsonNode? node, List<Step> steps, string path)
+    {
+        if (node is null)
+        {
+            return;
+        }
+
+        string? type = node["type"] is JsonValue t && t.TryGetValue(out string? s) ? s : null;
+        switch (type)
+        {
+            case "Sequence":
+                foreach (var inner in node["pretokenizers"] as JsonArray ?? [])
+                {
+                    Add(inner, steps, path);
+                }
+
+                break;
+            case "ByteLevel":
+                if (Flag(node, "add_prefix_space", false))
+                {
+                    throw new InvalidFileException(path, "has a ByteLevel pre-tokenizer that adds a prefix space; this reads ones that do not.");
+                }
+
+                if (Flag(node, "use_regex", true))
+                {
+                    steps.Add(Gpt2());
+                }
+
+                break;
+            case "Split":
+                var pattern = node["pattern"] as JsonObject;
+                string? regex = pattern?["Regex"] is JsonValue r && r.TryGetValue(out string? rs) ? rs : null;
+                string? literal = pattern?["String"] is JsonValue l && l.TryGetValue(out string? ls) ? ls : null;
+                if ((regex ?? literal) is not { Length: > 0 } text)
+                {
+                    throw new InvalidFileException(path, "has a Split pre-tokenizer without a Regex or String pattern.");
+                }
+
+                string behavior = node["behavior"] is JsonValue b && b.TryGetValue(out string? bs) ? bs : "";
+                steps.Add(new Step(
+                    new Regex(regex ?? Regex.Escape(text), RegexOptions.Compiled),
+                    Enum.TryParse<Behavior>(behavior, out var parsed) ? parsed : throw new InvalidFileException(path, $"has a Split pre-tokenizer with behavior '{behavior}', not Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous."),
+                    Flag(node, "invert", false)));
+                break;
+            case "Digits":
+                steps.Add(new Step(new Regex(@"\p{N}", RegexOptions.Compiled), Flag(node, "individual_digits", false) ? Behavior.Isolated : Behavior.Contiguous, false));
+                break;
+            default:
+                throw new InvalidFileException(path, $"has a {type ?? "typeless"} pre-tokenizer; a byte-level BPE is read with Split, Digits and ByteLevel ones and a Sequence of them.");
+        }
+    }
+
+    private static bool Flag(JsonNode node, string key, bool otherwise) => node[key] is JsonValue v && v.TryGetValue(out bool b) ? b : otherwise;
+
+    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => PreTokenize(text.ToString());
+
+    public override IEnumerable<(int Offset, int Length)> PreTokenize(string text)
+    {
+        string source = text ?? "";
+        var pieces = new List<(int Offset, int Length, bool Special)>();
+        SplitSpecial(source, pieces);
+        foreach (var step in _steps)
+        {
+            var next = new List<(int, int, bool)>(pieces.Count * 2);
+            foreach (var piece in pieces)
+            {
+                if (piece.Special)
+                {
+                    next.Add(piece);
+                }
+                else
+                {
+                    step.Split(source, piece.Offset, piece.Length, next);
+                }
+            }
+
+            pieces = next;
+        }
+
+        return pieces.Where(p => p.Length > 0).Select(p => (p.Offset, p.Length)).ToList();
+    }
+
+    /// <summary>The text in pieces: each special token (the longest at the leftmost place) one piece, and the text between them.</summary>
+    private void SplitSpecial(string text, List<(int, int, bool)> pieces)
+    {
+        int start = 0;
+        while (start < text.Length)
+        {
+            int at = -1, length = 0;
+            foreach (var (token, _) in _special)
+            {
+                int found = text.IndexOf(token, start, StringComparison.Ordinal);
+                if (found >= 0 && (at < 0 || found < at))
+                {
+                    (at, length) = (found, token.Length);
+                }
+            }
+
+            if (at < 0)
+            {
+                break;
+            }
+
+            pieces.Add((start, at - start, false));
+            pieces.Add((at, length, true));
+            start = at + length;
+        }
+
+        pieces.Add((start, text.Length - start, false));
+    }
+
+    private sealed record Step(Regex Regex, Behavior Behavior, bool Invert)
+    {
+        /// <summary>Splits the piece [offset, offset + length) of <paramref name="text"/>, matching within it alone.</summary>
+        public void Split(string text, int offset, int length, List<(int, int, bool)> output)
+        {
+            if (length == 0)
+            {
+                return;
+            }
+
+            var (piece, starts) = CodePoints(text, offset, length);
+            int Original(int i) => starts is null ? i : starts[i];
+            var spans = new List<(int Start, int End, bool Match)>();
+            int at = 0;
+            for (var m = Regex.Match(piece); m.Success; m = m.NextMatch())
+            {
+                if (m.Length == 0)
+                {
+                    continue;
+                }
+
+                if (m.Index > at)
+                {
+                    spans.Add((Original(at), Original(m.Index), Invert));
+                }
+
+                spans.Add((Original(m.Index), Original(m.Index + m.Length), !Invert));
+                at = m.Index + m.Length;
+            }
+
+            if (at < piece.Length)
+            {
+                spans.Add((Original(at), Original(piece.Length), Invert));
+            }
+
+            var merged = Behavior switch
+            {
+                Behavior.Removed => [.. spans.Where(s => !s.Match)],
+                Behavior.MergedWithPrevious => MergeWithNeighbour(spans),
+                Behavior.MergedWithNext => Reversed(MergeWithNeighbour(Reversed(spans))),
+                Behavior.Contiguous => Contiguous(spans),
+                _ => spans,
+            };
+            output.AddRange(merged.Select(s => (offset + Math.Min(s.Start, s.End), Math.Abs(s.End - s.Start), false)));
+        }
+
+        /// <summary>
+        /// The piece as .NET's regex should see it: Hugging Face's matches code points (a letter of the
+        /// Mathematical Alphanumerics is \p{L}, an emoji \p{S}), .NET's regex UTF-16 chars, to which
+        /// each half of such a character is a surrogate. So each character beyond the BMP stands as
+        /// one BMP character of its Unicode category, and the offsets map back (null where the piece
+        /// has none: the piece itself). The stand-ins are chosen outside the ranges patterns name
+        /// ([A-Za-z], CJK, ASCII punctuation).
+        /// </summary>
+        private static (string Piece, int[]? Starts) CodePoints(string text, int offset, int length)
+        {
+            string piece = text.Substring(offset, length);
+            if (!piece.Any(char.IsSurrogate))
+            {
+                return (piece, null);
+            }
+
+            var chars = new System.Text.StringBuilder(length);
+            var starts = new List<int>(length + 1);
+            for (int i = 0; i < length;)
+            {
+                starts.Add(i);
+                if (char.IsSurrogatePair(piece, i))
+                {
+                    chars.Append(StandIn(System.Globalization.CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(piece, i))));
+                    i += 2;
+                }
+                else
+                {
+                    chars.Append(piece[i]);
+                    i++;
+                }
+            }
+
+            starts.Add(length);
+            return (chars.ToString(), [.. starts]);
+        }
+
+        private static char StandIn(System.Globalization.UnicodeCategory category) => category switch
+        {
+            System.Globalization.UnicodeCategory.UppercaseLetter => '\u0100',
+            System.Globalization.UnicodeCategory.LowercaseLetter => '\u0101',
+            System.Globalization.UnicodeCategory.TitlecaseLetter => '\u01C5',
+            System.Globalization.UnicodeCategory.ModifierLetter => '\u02B0',
+            System.Globalization.UnicodeCategory.OtherLetter => '\u00AA',
+            System.Globalization.UnicodeCategory.NonSpacingMark => '\u0300',
+            System.Globalization.UnicodeCategory.SpacingCombiningMark => '\u0903',
+            System.Globalization.UnicodeCategory.EnclosingMark => '\u20DD',
+            System.Globalization.UnicodeCategory.DecimalDigitNumber => '\u0660',
+            System.Globalization.UnicodeCategory.LetterNumber => '\u2160',
+            System.Globalization.UnicodeCategory.OtherNumber => '\u00B2',
+            System.Globalization.UnicodeCategory.ConnectorPunctuation => '\u203F',
+            System.Globalization.UnicodeCategory.DashPunctuation => '\u2010',
+            System.Globalization.UnicodeCategory.OpenPunctuation => '\u2045',
+            System.Globalization.UnicodeCategory.ClosePunctuation => '\u2046',
+            System.Globalization.UnicodeCategory.InitialQuotePunctuation => '\u00AB',
+            System.Globalization.UnicodeCategory.FinalQuotePunctuation => '\u00BB',
+            System.Globalization.UnicodeCategory.OtherPunctuation => '\u00A1',
+            System.Globalization.UnicodeCategory.MathSymbol => '\u00AC',
+            System.Globalization.UnicodeCategory.CurrencySymbol => '\u00A2',
+            System.Globalization.UnicodeCategory.ModifierSymbol => '\u02C2',
+            System.Globalization.UnicodeCategory.OtherSymbol => '\u00A9',
+            System.Globalization.UnicodeCategory.Format => '\u00AD',
+            System.Globalization.UnicodeCategory.PrivateUse => '\uE000',
+            _ => '\uFFFF',
+        };
+
+        /// <summary>
+        /// Each match joined to the span before it, unless that span was itself a match (as Hugging
+        /// Face's MergedWithPrevious; MergedWithNext is this over the spans reversed).
+        /// </summary>
+        private static List<(int Start, int End, bool Match)> MergeWithNeighbour(List<(int Start, int End, bool Match)> spans)
+        {
+            var merged = new List<(int Start, int End, bool Match)>();
+            bool previousMatch = false;
+            foreach (var span in spans)
+            {
+                if (span.Match && !previousMatch && merged.Count > 0)
+                {
+                    merged[^1] = (merged[^1].Start, span.End, false);
+                }
+                else
+                {
+                    merged.Add(span);
+                }
+
+                previousMatch = span.Match;
+            }
+
+            return merged;
+        }
+
+        /// <summary>The spans in reverse order, each from its end to its start (so that joining them runs backwards).</summary>
+        private static List<(int Start, int End, bool Match)> Reversed(List<(int Start, int End, bool Match)> spans) =>
+            [.. Enumerable.Reverse(spans).Select(s => (s.End, s.Start, s.Match))];
+
+        /// <summary>Runs of matches side by side joined into one (Hugging Face's Contiguous).</summary>
+        private static List<(int Start, int End, bool Match)> Contiguous(List<(int Start, int End, bool Match)> spans)
+        {
+            var merged = new List<(int Start, int End, bool Match)>();
+            bool previousMatch = false;
+            foreach (var span in spans)
+            {
+                if (span.Match == previousMatch && merged.Count > 0)
+                {
+                    merged[^1] = (merged[^1].Start, span.End, span.Match);
+                }
+                else
+                {
+                    merged.Add(span);
+                }
+
+                previousMatch = span.Match;
+            }
+
+            return merged;
+        }
+    }
+}
