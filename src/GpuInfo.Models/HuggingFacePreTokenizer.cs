@@ -158,7 +158,7 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                 return;
             }
 
-            var (piece, starts) = CodePoints(text, offset, length);
+            var (piece, starts) = CodePointText.Read(text, offset, length);
             int Original(int i) => starts is null ? i : starts[i];
             var spans = new List<(int Start, int End, bool Match)>();
             int at = 0;
@@ -193,72 +193,6 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
             };
             output.AddRange(merged.Select(s => (offset + Math.Min(s.Start, s.End), Math.Abs(s.End - s.Start), false)));
         }
-
-        /// <summary>
-        /// The piece as .NET's regex should see it: Hugging Face's matches code points (a letter of the
-        /// Mathematical Alphanumerics is \p{L}, an emoji \p{S}), .NET's regex UTF-16 chars, to which
-        /// each half of such a character is a surrogate. So each character beyond the BMP stands as
-        /// one BMP character of its Unicode category, and the offsets map back (null where the piece
-        /// has none: the piece itself). The stand-ins are chosen outside the ranges patterns name
-        /// ([A-Za-z], CJK, ASCII punctuation).
-        /// </summary>
-        private static (string Piece, int[]? Starts) CodePoints(string text, int offset, int length)
-        {
-            string piece = text.Substring(offset, length);
-            if (!piece.Any(char.IsSurrogate))
-            {
-                return (piece, null);
-            }
-
-            var chars = new System.Text.StringBuilder(length);
-            var starts = new List<int>(length + 1);
-            for (int i = 0; i < length;)
-            {
-                starts.Add(i);
-                if (char.IsSurrogatePair(piece, i))
-                {
-                    chars.Append(StandIn(System.Globalization.CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(piece, i))));
-                    i += 2;
-                }
-                else
-                {
-                    chars.Append(piece[i]);
-                    i++;
-                }
-            }
-
-            starts.Add(length);
-            return (chars.ToString(), [.. starts]);
-        }
-
-        private static char StandIn(System.Globalization.UnicodeCategory category) => category switch
-        {
-            System.Globalization.UnicodeCategory.UppercaseLetter => '\u0100',
-            System.Globalization.UnicodeCategory.LowercaseLetter => '\u0101',
-            System.Globalization.UnicodeCategory.TitlecaseLetter => '\u01C5',
-            System.Globalization.UnicodeCategory.ModifierLetter => '\u02B0',
-            System.Globalization.UnicodeCategory.OtherLetter => '\u00AA',
-            System.Globalization.UnicodeCategory.NonSpacingMark => '\u0300',
-            System.Globalization.UnicodeCategory.SpacingCombiningMark => '\u0903',
-            System.Globalization.UnicodeCategory.EnclosingMark => '\u20DD',
-            System.Globalization.UnicodeCategory.DecimalDigitNumber => '\u0660',
-            System.Globalization.UnicodeCategory.LetterNumber => '\u2160',
-            System.Globalization.UnicodeCategory.OtherNumber => '\u00B2',
-            System.Globalization.UnicodeCategory.ConnectorPunctuation => '\u203F',
-            System.Globalization.UnicodeCategory.DashPunctuation => '\u2010',
-            System.Globalization.UnicodeCategory.OpenPunctuation => '\u2045',
-            System.Globalization.UnicodeCategory.ClosePunctuation => '\u2046',
-            System.Globalization.UnicodeCategory.InitialQuotePunctuation => '\u00AB',
-            System.Globalization.UnicodeCategory.FinalQuotePunctuation => '\u00BB',
-            System.Globalization.UnicodeCategory.OtherPunctuation => '\u00A1',
-            System.Globalization.UnicodeCategory.MathSymbol => '\u00AC',
-            System.Globalization.UnicodeCategory.CurrencySymbol => '\u00A2',
-            System.Globalization.UnicodeCategory.ModifierSymbol => '\u02C2',
-            System.Globalization.UnicodeCategory.OtherSymbol => '\u00A9',
-            System.Globalization.UnicodeCategory.Format => '\u00AD',
-            System.Globalization.UnicodeCategory.PrivateUse => '\uE000',
-            _ => '\uFFFF',
-        };
 
         /// <summary>
         /// Each match joined to the span before it, unless that span was itself a match (as Hugging

@@ -80,6 +80,58 @@ internal static class TokenPieces
 
     private static int[]? ReadTiktokenTable(string encoding)
     {
+        var tokens = TiktokenTokens(encoding);
+        if (tokens is null)
+        {
+            return null;
+        }
+
+        var bytes = new List<int>(1 << 17);
+        foreach (var (token, rank) in tokens)
+        {
+            int length = (token.Length / 4 * 3) - (token.EndsWith("==", StringComparison.Ordinal) ? 2 : token.EndsWith('=') ? 1 : 0);
+            while (bytes.Count <= rank)
+            {
+                bytes.Add(0);
+            }
+
+            bytes[rank] = length;
+        }
+
+        return [.. bytes];
+    }
+
+    /// <summary>A built-in encoding's table as a tiktoken file ("base64 rank" lines), for <see cref="TiktokenTokenizer.Create(Stream, PreTokenizer, Normalizer, IReadOnlyDictionary{string, int}, int)"/>; null where it cannot be read.</summary>
+    internal static MemoryStream? TiktokenFile(string encoding)
+    {
+        var tokens = TiktokenTokens(encoding);
+        if (tokens is null)
+        {
+            return null;
+        }
+
+        var file = new MemoryStream();
+        using (var writer = new StreamWriter(file, Encoding.ASCII, leaveOpen: true))
+        {
+            foreach (var (token, rank) in tokens)
+            {
+                writer.Write(token);
+                writer.Write(' ');
+                writer.Write(rank.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                writer.Write('\n');
+            }
+        }
+
+        file.Position = 0;
+        return file;
+    }
+
+    /// <summary>
+    /// A built-in encoding's tokens (base64) and ranks, read from the same embedded table
+    /// (<c>Microsoft.ML.Tokenizers.Data.*</c>) the library's tokenizer is built from; null where it cannot be read.
+    /// </summary>
+    private static List<(string Token, int Rank)>? TiktokenTokens(string encoding)
+    {
         string? assembly = encoding switch
         {
             "gpt2" => "Gpt2",
@@ -103,7 +155,7 @@ internal static class TokenPieces
             }
 
             using var reader = new StreamReader(new DeflateStream(stream, CompressionMode.Decompress), Encoding.ASCII);
-            var bytes = new List<int>(1 << 17);
+            var tokens = new List<(string, int)>(1 << 17);
             int next = 0;
             while (reader.ReadLine() is { } line)
             {
@@ -121,17 +173,11 @@ internal static class TokenPieces
                     return null;
                 }
 
-                int length = (token.Length / 4 * 3) - (token.EndsWith("==", StringComparison.Ordinal) ? 2 : token.EndsWith('=') ? 1 : 0);
-                while (bytes.Count <= rank)
-                {
-                    bytes.Add(0);
-                }
-
-                bytes[rank] = length;
+                tokens.Add((token, rank));
                 next = rank + 1;
             }
 
-            return [.. bytes];
+            return tokens;
         }
         catch (Exception e) when (e is IOException or BadImageFormatException or FormatException or OverflowException or InvalidDataException)
         {

@@ -24,7 +24,7 @@ public static class TokenizerCatalog
         ArgumentNullException.ThrowIfNull(nameOrPath);
         if (Names.Contains(nameOrPath))
         {
-            var tiktoken = nameOrPath == "gpt2" ? TiktokenTokenizer.CreateForModel("gpt2") : TiktokenTokenizer.CreateForEncoding(nameOrPath);
+            var tiktoken = Tiktoken(nameOrPath);
             return DocumentPrefixes.Find(new TextTokenizer(tiktoken, nameOrPath, MaxId(tiktoken.SpecialTokens) + 1, true, TokenPieces.Tiktoken(nameOrPath)), null);
         }
 
@@ -54,6 +54,19 @@ public static class TokenizerCatalog
         {
             throw new InvalidFileException(path, $"cannot be read as a tokenizer: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// A built-in encoding, its regex reading code points (<see cref="CodePointPreTokenizer"/>): the
+    /// library's own read 𝟏𝟐𝟑𝟒 and a letter beyond the BMP as surrogates, and cl100k_base gave 95 ids
+    /// where tiktoken's JavaScript port gives 96 on a line of such characters.
+    /// </summary>
+    private static TiktokenTokenizer Tiktoken(string name)
+    {
+        var library = name == "gpt2" ? TiktokenTokenizer.CreateForModel("gpt2") : TiktokenTokenizer.CreateForEncoding(name);
+        using var file = TokenPieces.TiktokenFile(name);
+        return file is null || library.PreTokenizer is null ? library
+            : TiktokenTokenizer.Create(file, new CodePointPreTokenizer(library.PreTokenizer), library.Normalizer, library.SpecialTokens);
     }
 
     /// <summary>The id of a token given as its text (a special token, or a piece of the vocabulary), or null when it is not one token.</summary>

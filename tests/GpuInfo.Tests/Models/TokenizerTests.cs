@@ -173,6 +173,21 @@ public sealed class TokenizerTests
         Assert.Equal(Encoding.UTF8.GetByteCount(text), pieces.Bytes!.Sum());
     }
 
+    /// <summary>
+    /// A built-in encoding's regex reads code points, as tiktoken does: these are the ids of
+    /// gpt-tokenizer 4.0.0 (tiktoken's JavaScript port, npm), where the library's own regex, seeing
+    /// surrogates, split "𝟏𝟐𝟑𝟒" and "a𝔘b" otherwise.
+    /// </summary>
+    [Fact]
+    public void Built_in_encodings_read_characters_beyond_the_bmp_as_tiktoken_does()
+    {
+        int[] expected = [87, 220, 57352, 253, 237, 57352, 253, 238, 57352, 253, 239, 57352, 253, 240, 264, 57352, 242, 246, 65, 91416, 13997];
+        const string text = "x 𝟏𝟐𝟑𝟒 a𝔘b 😀abc";
+        var encoded = TokenizerCatalog.Load("cl100k_base").Encode(text, "t");
+        Assert.Equal(expected, encoded.Ids);
+        Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
+    }
+
     [Fact]
     public void A_hugging_face_tokenizer_json_loads_as_byte_level_bpe()
     {

@@ -1,0 +1,92 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.ML.Tokenizers;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// Text as .NET's regex should see it for a tokenizer's pre-tokenizer: Hugging Face's tokenizers,
+/// tiktoken and JavaScript match code points (a letter of the Mathematical Alphanumerics is \p{L}, an
+/// emoji \p{S}, 𝟏 is \p{N}), .NET's regex UTF-16 chars, to which each half of such a character is a
+/// surrogate. So each character beyond the BMP stands as one BMP character of its Unicode category
+/// while the regex runs, and the offsets map back. The stand-ins lie outside the ranges patterns name
+/// ([A-Za-z], CJK, ASCII punctuation).
+/// </summary>
+internal static class CodePointText
+{
+    /// <summary>The text [offset, offset + length) with its stand-ins, and where each of its chars (and its end) starts in that piece; null where the piece has no surrogates (the piece itself).</summary>
+    public static (string Text, int[]? Starts) Read(string text, int offset, int length)
+    {
+        string piece = text.Substring(offset, length);
+        if (!piece.Any(char.IsSurrogate))
+        {
+            return (piece, null);
+        }
+
+        var chars = new StringBuilder(length);
+        var starts = new List<int>(length + 1);
+        for (int i = 0; i < length;)
+        {
+            starts.Add(i);
+            if (char.IsSurrogatePair(piece, i))
+            {
+                chars.Append(StandIn(CharUnicodeInfo.GetUnicodeCategory(char.ConvertToUtf32(piece, i))));
+                i += 2;
+            }
+            else
+            {
+                chars.Append(piece[i]);
+                i++;
+            }
+        }
+
+        starts.Add(length);
+        return (chars.ToString(), [.. starts]);
+    }
+
+    private static char StandIn(UnicodeCategory category) => category switch
+    {
+        UnicodeCategory.UppercaseLetter => '\u0100',
+        UnicodeCategory.LowercaseLetter => '\u0101',
+        UnicodeCategory.TitlecaseLetter => '\u01C5',
+        UnicodeCategory.ModifierLetter => '\u02B0',
+        UnicodeCategory.OtherLetter => '\u00AA',
+        UnicodeCategory.NonSpacingMark => '\u0300',
+        UnicodeCategory.SpacingCombiningMark => '\u0903',
+        UnicodeCategory.EnclosingMark => '\u20DD',
+        UnicodeCategory.DecimalDigitNumber => '\u0660',
+        UnicodeCategory.LetterNumber => '\u2160',
+        UnicodeCategory.OtherNumber => '\u00B2',
+        UnicodeCategory.ConnectorPunctuation => '\u203F',
+        UnicodeCategory.DashPunctuation => '\u2010',
+        UnicodeCategory.OpenPunctuation => '\u2045',
+        UnicodeCategory.ClosePunctuation => '\u2046',
+        UnicodeCategory.InitialQuotePunctuation => '\u00AB',
+        UnicodeCategory.FinalQuotePunctuation => '\u00BB',
+        UnicodeCategory.OtherPunctuation => '\u00A1',
+        UnicodeCategory.MathSymbol => '\u00AC',
+        UnicodeCategory.CurrencySymbol => '\u00A2',
+        UnicodeCategory.ModifierSymbol => '\u02C2',
+        UnicodeCategory.OtherSymbol => '\u00A9',
+        UnicodeCategory.Format => '\u00AD',
+        UnicodeCategory.PrivateUse => '\uE000',
+        _ => '\uFFFF',
+    };
+}
+
+/// <summary>Another pre-tokenizer (a built-in tiktoken encoding's regex) run over <see cref="CodePointText"/>, its pieces mapped back to the text.</summary>
+internal sealed class CodePointPreTokenizer(PreTokenizer inner) : PreTokenizer
+{
+    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => PreTokenize(text.ToString());
+
+    public override IEnumerable<(int Offset, int Length)> PreTokenize(string text)
+    {
+        var (read, starts) = CodePointText.Read(text ?? "", 0, text?.Length ?? 0);
+        if (starts is null)
+        {
+            return inner.PreTokenize(read);
+        }
+
+        return [.. inner.PreTokenize(read).Select(p => (starts[p.Offset], starts[p.Offset + p.Length] - starts[p.Offset]))];
+    }
+}
