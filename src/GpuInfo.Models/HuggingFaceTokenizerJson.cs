@@ -53,6 +53,7 @@ internal static class HuggingFaceTokenizerJson
             ByteLevel = true,
             SpecialTokens = special.Count > 0 ? special : null,
             PreTokenizer = HuggingFacePreTokenizer.Read(root["pre_tokenizer"], special.Count > 0 ? special : null, path),
+            Normalizer = HuggingFaceNormalizer.Read(root["normalizer"], path),
         });
         int max = Math.Max(Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special)), before.Concat(after).DefaultIfEmpty(-1).Max());
         return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, true) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, false) }, path);

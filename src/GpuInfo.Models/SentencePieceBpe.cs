@@ -59,10 +59,10 @@ public sealed class SentencePieceBpe : Tokenizer
     /// </param>
     /// <param name="added">Tokens found in the text before encoding (special and added tokens), with their ids.</param>
     /// <param name="unknownId">The unknown piece, for a character outside the vocabulary without byte fallback.</param>
-    /// <param name="byteFallback">Whether a character outside the vocabulary becomes its bytes' &lt;0xNN&gt; pieces.</param>
+    /// <param name="byteFallback">Whether a character outside the vocabulary becomes its bytes' &lt;0xNN&gt; pieces (where the vocabulary has them all; else the unknown piece).</param>
     /// <param name="fuseUnknown">Whether adjacent unknown characters are one unknown token.</param>
     /// <param name="escapeSpaces">Whether spaces become '▁'.</param>
-    /// <exception cref="ArgumentException">An unknown id outside the pieces, byte fallback without the 256 byte pieces, or a merge of pieces the vocabulary lacks.</exception>
+    /// <exception cref="ArgumentException">An unknown id outside the pieces, or a merge of pieces the vocabulary lacks.</exception>
     public SentencePieceBpe(IReadOnlyList<string> pieces, Merges merges, IReadOnlyDictionary<string, int> added,
         int unknownId, bool byteFallback, bool fuseUnknown, bool escapeSpaces, DummyPrefix dummyPrefix)
     {
@@ -90,11 +90,6 @@ public sealed class SentencePieceBpe : Tokenizer
         for (int b = 0; b < 256; b++)
         {
             _byteIds[b] = byteFallback && _ids.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
-        }
-
-        if (byteFallback && Array.IndexOf(_byteIds, -1) >= 0)
-        {
-            throw new ArgumentException($"byte fallback needs the 256 pieces <0x00> to <0xFF>; <0x{Array.IndexOf(_byteIds, -1):X2}> is missing.", nameof(pieces));
         }
 
         _byteOfId = new int[_pieces.Length];
@@ -299,10 +294,12 @@ public sealed class SentencePieceBpe : Tokenizer
             {
                 tokens.Add(new EncodedToken(s.Id, _pieces[s.Id], new Range(s.From, s.To)));
             }
-            else if (ByteFallback)
+            else if (ByteFallback && Encoding.UTF8.GetBytes(s.To - s.From == 1 ? Normalized(text[s.From]).ToString() : s.To > s.From ? text[s.From..s.To] : $"{Space}") is var utf8
+                && Array.TrueForAll(utf8, b => _byteIds[b] >= 0))
             {
-                string c = s.To - s.From == 1 ? Normalized(text[s.From]).ToString() : s.To > s.From ? text[s.From..s.To] : $"{Space}";
-                foreach (byte b in Encoding.UTF8.GetBytes(c))
+                // Its bytes' pieces, where the vocabulary has them all (Gemma's lacks <0x09>: it has "\t");
+                // else the unknown piece, as Hugging Face's BPE falls back.
+                foreach (byte b in utf8)
                 {
                     tokens.Add(new EncodedToken(_byteIds[b], _pieces[_byteIds[b]], new Range(s.From, s.To)));
                 }

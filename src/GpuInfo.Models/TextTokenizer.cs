@@ -89,7 +89,7 @@ public sealed class TextTokenizer
     /// </summary>
     /// <param name="text">The text.</param>
     /// <param name="name">What error messages call the text (its file).</param>
-    /// <exception cref="InvalidFileException">The text holds one of <see cref="UnsupportedAddedTokens"/>.</exception>
+    /// <exception cref="InvalidFileException">The text holds one of <see cref="UnsupportedAddedTokens"/>, or text its normalizer cannot normalize here.</exception>
     /// <param name="lmEvalWords">
     /// Count words as lm-evaluation-harness's <c>count_words</c>, <c>len(re.split(r"\s+", text))</c>:
     /// the empty piece that split makes for white space at the text's start goes to its first token,
@@ -98,6 +98,11 @@ public sealed class TextTokenizer
     public TokenizedText Encode(string text, string name, bool lmEvalWords = false)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (Tokenizer.Normalizer is HuggingFaceNormalizer normalizer && normalizer.Refuses(text) is { } refused)
+        {
+            throw new InvalidFileException(name, refused + ".");
+        }
+
         foreach (var (token, why) in UnsupportedAddedTokens)
         {
             if (text.Contains(token, StringComparison.Ordinal))

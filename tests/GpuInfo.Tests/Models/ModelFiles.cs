@@ -22,12 +22,12 @@ internal static class ModelFiles
     /// with these added tokens (a JSON array), post_processor (a JSON object, or null) and pre_tokenizer, as
     /// make_tokenizer_templates.mjs builds it.
     /// </summary>
-    public static void WriteTokenizerJson(string path, string addedTokens = "[]", string postProcessor = "null", string preTokenizer = """{"type": "ByteLevel", "add_prefix_space": false}""")
+    public static void WriteTokenizerJson(string path, string addedTokens = "[]", string postProcessor = "null", string preTokenizer = """{"type": "ByteLevel", "add_prefix_space": false}""", string normalizer = "null")
     {
         string vocab = File.ReadAllText(VocabJson);
         var merges = File.ReadAllLines(Path("merges.txt")).Skip(1).Select(m => $"\"{m.Replace("\\", "\\\\", StringComparison.Ordinal)}\"");
         File.WriteAllText(path,
-            $$"""{"model": {"type": "BPE", "vocab": {{vocab}}, "merges": [{{string.Join(",", merges)}}]}, "pre_tokenizer": {{preTokenizer}}, "added_tokens": {{addedTokens}}, "post_processor": {{postProcessor}}}""");
+            $$"""{"model": {"type": "BPE", "vocab": {{vocab}}, "merges": [{{string.Join(",", merges)}}]}, "normalizer": {{normalizer}}, "pre_tokenizer": {{preTokenizer}}, "added_tokens": {{addedTokens}}, "post_processor": {{postProcessor}}}""");
     }
 
     public static TokenizedText Sample() => TokenizerCatalog.Load(VocabJson).Encode(File.ReadAllText(SampleText), SampleText);

@@ -105,6 +105,31 @@ public sealed class TokenizerTemplateTests
         Assert.Equal(["a𝔘b", " 😀", "abc", "<|x|>", "𝟏𝟐𝟑", "𝟒"], llama3.PreTokenize(text).Select(p => text.Substring(p.Offset, p.Length)));
     }
 
+    /// <summary>
+    /// A byte-level tokenizer.json's normalizer (Claude's is NFKC): Lowercase applied; a Unicode form
+    /// leaves ASCII as it is and, as gpuinfo runs without ICU (invariant globalization, where .NET does
+    /// not normalize), refuses a text beyond ASCII, naming it; other kinds are refused naming the file.
+    /// </summary>
+    [Fact]
+    public void Normalizers_are_applied_or_refused()
+    {
+        using var dir = new TempDir();
+        var plain = TokenizerCatalog.Load(ModelFiles.VocabJson);
+        ModelFiles.WriteTokenizerJson(dir.File("lower.json"), normalizer: """{"type": "Sequence", "normalizers": [{"type": "Lowercase"}]}""");
+        Assert.Equal(plain.Encode("the model reads", "t").Ids, TokenizerCatalog.Load(dir.File("lower.json")).Encode("The MODEL Reads", "t").Ids);
+
+        ModelFiles.WriteTokenizerJson(dir.File("nfkc.json"), normalizer: """{"type": "NFKC"}""");
+        var nfkc = TokenizerCatalog.Load(dir.File("nfkc.json"));
+        Assert.Equal(plain.Encode("The model reads", "t").Ids, nfkc.Encode("The model reads", "t").Ids);
+        var e = Assert.Throws<InvalidFileException>(() => nfkc.Encode("\uFB01ne", "corpus.txt"));
+        Assert.StartsWith("corpus.txt", e.Message, StringComparison.Ordinal);
+        Assert.Contains("NFKC", e.Message, StringComparison.Ordinal);
+
+        ModelFiles.WriteTokenizerJson(dir.File("strip.json"), normalizer: """{"type": "Strip", "strip_left": true}""");
+        var refused = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("strip.json")));
+        Assert.Contains("Strip normalizer", refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Post_processors_it_cannot_follow_are_refused_naming_the_file()
     {
