@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using GpuInfo.Formats;
@@ -10,8 +11,9 @@ namespace GpuInfo.Models;
 /// the same Unicode forms), <c>Lowercase</c>, and a <c>Sequence</c> of them (Claude's tokenizer.json is
 /// NFKC). Other kinds are refused by name rather than skipped. A text it changes has no byte counts
 /// (<see cref="TextTokenizer.Encode"/>): its offsets no longer point into the text. GpuInfo runs without
-/// ICU (invariant globalization), where .NET does not normalize: a text beyond ASCII, which a Unicode
-/// form may change, is then refused (<see cref="Refuses"/>) rather than encoded as it is.
+/// ICU (invariant globalization), where .NET does not normalize: a text that the Unicode form may
+/// change is then refused (<see cref="Refuses"/>: under NFC, Qwen's, only one that holds a character
+/// NFC may change or compose) rather than encoded as it is.
 /// </summary>
 internal sealed class HuggingFaceNormalizer : Normalizer
 {
@@ -26,10 +28,49 @@ internal sealed class HuggingFaceNormalizer : Normalizer
         _unicodeForm = unicodeForm;
     }
 
-    /// <summary>Why <paramref name="text"/> cannot be normalized here, or null.</summary>
-    public string? Refuses(string text) => _unicodeForm is not null && !RuntimeNormalizes && !System.Text.Ascii.IsValid(text)
-        ? $"holds characters beyond ASCII, which the tokenizer's {_unicodeForm} normalizer may change, and this build of gpuinfo runs without ICU (invariant globalization), where .NET does not normalize: its ids would not be Hugging Face's"
-        : null;
+    /// <summary>
+    /// Why <paramref name="text"/> cannot be normalized here, or null. NFC leaves a text unchanged
+    /// unless it holds a character whose NFC_Quick_Check is No (a singleton such as U+212B ANGSTROM SIGN,
+    /// a composition exclusion, a CJK compatibility ideograph: <see cref="NfcChanges"/>) or Maybe (a
+    /// combining mark or a conjoining Hangul jamo, which may compose with what precedes it), so such a
+    /// text is refused and any other read as it is; under NFD, NFKC and NFKD any text beyond ASCII is.
+    /// </summary>
+    public string? Refuses(string text)
+    {
+        if (_unicodeForm is null || RuntimeNormalizes || System.Text.Ascii.IsValid(text))
+        {
+            return null;
+        }
+
+        int at = _unicodeForm == "NFC" ? FirstNfcChange(text) : 0;
+        return at < 0 ? null
+            : $"holds {(at < text.Length ? $"U+{char.ConvertToUtf32(text, at):X4} at char {at}, " : "")}which the tokenizer's {_unicodeForm} normalizer may change, and this build of gpuinfo runs without ICU (invariant globalization), where .NET does not normalize: its ids would not be Hugging Face's (give its ids, from Hugging Face's tokenizer, with --tokens)";
+    }
+
+    /// <summary>The first char of a code point NFC may change or compose (see <see cref="Refuses"/>), or -1.</summary>
+    private static int FirstNfcChange(string text)
+    {
+        for (int i = 0; i < text.Length; i += char.IsSurrogatePair(text, i) ? 2 : 1)
+        {
+            int c = char.IsSurrogatePair(text, i) ? char.ConvertToUtf32(text, i) : text[i];
+            if (c >= 0x300 && (NfcChanges(c) || CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark
+                or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark || c is >= 0x1100 and <= 0x11FF))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>NFC_Quick_Check=No (Unicode's DerivedNormalizationProps), by ranges.</summary>
+    private static bool NfcChanges(int c) => c is (>= 0x0340 and <= 0x0341) or (>= 0x0343 and <= 0x0344) or 0x0374 or 0x037E or 0x0387
+        or (>= 0x0958 and <= 0x095F) or (>= 0x09DC and <= 0x09DD) or 0x09DF or 0x0A33 or 0x0A36 or (>= 0x0A59 and <= 0x0A5B) or 0x0A5E
+        or (>= 0x0B5C and <= 0x0B5D) or 0x0F43 or 0x0F4D or 0x0F52 or 0x0F57 or 0x0F5C or 0x0F69 or 0x0F73 or (>= 0x0F75 and <= 0x0F76)
+        or 0x0F78 or 0x0F81 or 0x0F93 or 0x0F9D or 0x0FA2 or 0x0FA7 or 0x0FAC or 0x0FB9 or (>= 0x1F71 and <= 0x1FFD)
+        or (>= 0x2000 and <= 0x2001) or 0x2126 or (>= 0x212A and <= 0x212B) or (>= 0x2329 and <= 0x232A) or 0x2ADC
+        or (>= 0xF900 and <= 0xFAFF) or (>= 0xFB1D and <= 0xFB4E) or (>= 0x1D15E and <= 0x1D164) or (>= 0x1D1BB and <= 0x1D1C0)
+        or (>= 0x2F800 and <= 0x2FA1D);
 
     private static bool Normalizes()
     {

@@ -125,6 +125,20 @@ public sealed class TokenizerTemplateTests
         Assert.StartsWith("corpus.txt", e.Message, StringComparison.Ordinal);
         Assert.Contains("NFKC", e.Message, StringComparison.Ordinal);
 
+        // NFC (Qwen's) leaves a text unchanged unless it holds a character NFC may change or compose.
+        ModelFiles.WriteTokenizerJson(dir.File("nfc.json"), normalizer: """{"type": "NFC"}""");
+        var nfc = TokenizerCatalog.Load(dir.File("nfc.json"));
+        foreach (string text in new[] { "café naïve 中文 日本語 Привет 😀 a𝔘b", "The model reads" })
+        {
+            Assert.Equal(plain.Encode(text, "t").Ids, nfc.Encode(text, "t").Ids);
+        }
+
+        foreach (string text in new[] { "cafe\u0301", "\u212B ngstr\u00F6m", "\u0928\u092E\u0938\u094D\u0924\u0947", "\u1100\u1161" })
+        {
+            var changed = Assert.Throws<InvalidFileException>(() => nfc.Encode(text, "corpus.txt"));
+            Assert.Contains("NFC normalizer", changed.Message, StringComparison.Ordinal);
+        }
+
         ModelFiles.WriteTokenizerJson(dir.File("strip.json"), normalizer: """{"type": "Strip", "strip_left": true}""");
         var refused = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("strip.json")));
         Assert.Contains("Strip normalizer", refused.Message, StringComparison.Ordinal);
