@@ -17,12 +17,12 @@ namespace GpuInfo.Models;
 internal sealed class HuggingFacePreTokenizer : PreTokenizer
 {
     private readonly IReadOnlyList<Step> _steps;
-    private readonly (string Token, int Id)[] _special;
+    private readonly AddedTokenMatcher _special;
 
     private HuggingFacePreTokenizer(IReadOnlyList<Step> steps, IReadOnlyDictionary<string, int>? specialTokens)
     {
         _steps = steps;
-        _special = [.. (specialTokens ?? new Dictionary<string, int>()).Where(kv => kv.Key.Length > 0).OrderByDescending(kv => kv.Key.Length).Select(kv => (kv.Key, kv.Value))];
+        _special = new AddedTokenMatcher(specialTokens ?? new Dictionary<string, int>());
     }
 
     private enum Behavior { Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous }
@@ -125,16 +125,7 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
         int start = 0;
         while (start < text.Length)
         {
-            int at = -1, length = 0;
-            foreach (var (token, _) in _special)
-            {
-                int found = text.IndexOf(token, start, StringComparison.Ordinal);
-                if (found >= 0 && (at < 0 || found < at))
-                {
-                    (at, length) = (found, token.Length);
-                }
-            }
-
+            var (at, length, _) = _special.Next(text, start);
             if (at < 0)
             {
                 break;

@@ -48,7 +48,7 @@ public sealed class SentencePieceBpe : Tokenizer
     private readonly int[] _byteIds;
     private readonly int[] _byteOfId;
     private readonly int[] _charIds;
-    private readonly AddedNode _added = new();
+    private readonly AddedTokenMatcher _added;
     private readonly HashSet<int> _spannedPairs;
 
     /// <param name="pieces">The vocabulary: piece i has id i.</param>
@@ -102,16 +102,7 @@ public sealed class SentencePieceBpe : Tokenizer
             }
         }
 
-        foreach (var (token, id) in added)
-        {
-            var node = _added;
-            foreach (char c in token)
-            {
-                node = node.Children.TryGetValue(c, out var child) ? child : node.Children[c] = new AddedNode();
-            }
-
-            node.Id = token.Length > 0 ? id : null;
-        }
+        _added = new AddedTokenMatcher(added);
 
         _spannedPairs = SpannedPairs();
         SpecialTokens = new Dictionary<string, int>(added, StringComparer.Ordinal);
@@ -171,7 +162,7 @@ public sealed class SentencePieceBpe : Tokenizer
         int section = 0, start = 0;
         while (true)
         {
-            var (at, length, id) = NextAdded(source, start);
+            var (at, length, id) = _added.Next(source, start, FindsAddedInNormalizedText ? Normalized : null);
             int end = at < 0 ? source.Length : at;
             if (end > start)
             {
@@ -189,36 +180,6 @@ public sealed class SentencePieceBpe : Tokenizer
         }
 
         return new EncodeResults<EncodedToken> { Tokens = tokens, NormalizedText = null, CharsConsumed = source.Length };
-    }
-
-    /// <summary>The leftmost added token at or after <paramref name="start"/>, the longest there; -1 where none.</summary>
-    private (int At, int Length, int Id) NextAdded(string text, int start)
-    {
-        if (_added.Children.Count == 0)
-        {
-            return (-1, 0, 0);
-        }
-
-        for (int at = start; at < text.Length; at++)
-        {
-            var node = _added;
-            int length = 0, id = -1;
-            for (int i = at; i < text.Length && node.Children.TryGetValue(FindsAddedInNormalizedText ? Normalized(text[i]) : text[i], out var child); i++)
-            {
-                node = child;
-                if (node.Id is { } found)
-                {
-                    (length, id) = (i - at + 1, found);
-                }
-            }
-
-            if (length > 0)
-            {
-                return (at, length, id);
-            }
-        }
-
-        return (-1, 0, 0);
     }
 
     /// <summary>One run of text between added tokens: its dummy prefix, then its segments (see <see cref="SentencePieceBpe"/>), each merged on its own.</summary>
@@ -502,13 +463,5 @@ public sealed class SentencePieceBpe : Tokenizer
 
         /// <summary>Merges by rank, then by place (the rank in the high half, the left symbol in the low).</summary>
         public PriorityQueue<(int Left, int LeftId, int RightId), long> Queue { get; } = new();
-    }
-
-    /// <summary>A node of the added tokens' trie: the token that ends here, if one does.</summary>
-    private sealed class AddedNode
-    {
-        public Dictionary<char, AddedNode> Children { get; } = [];
-
-        public int? Id { get; set; }
     }
 }
