@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using GpuInfo.Formats;
 using Microsoft.ML.Tokenizers;
 
@@ -99,9 +98,6 @@ public static class TokenizerCatalog
 
     internal static int MaxId(IEnumerable<KeyValuePair<string, int>>? ids) => ids?.Select(kv => kv.Value).DefaultIfEmpty(-1).Max() ?? -1;
 
-    internal static RegexPreTokenizer Gpt2PreTokenizer(IReadOnlyDictionary<string, int>? specialTokens) =>
-        new(new Regex(Gpt2Pattern, RegexOptions.Compiled), specialTokens);
-
     private static TextTokenizer VocabAndMerges(string vocabPath)
     {
         string merges = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(vocabPath))!, "merges.txt");
@@ -135,7 +131,7 @@ public static class TokenizerCatalog
             }
         }
 
-        var bpe = BpeTokenizer.Create(new BpeOptions(ids) { Merges = pairs, ByteLevel = true, PreTokenizer = Gpt2PreTokenizer(null) });
+        var bpe = BpeTokenizer.Create(new BpeOptions(ids) { Merges = pairs, ByteLevel = true, PreTokenizer = HuggingFacePreTokenizer.Read(null, null, name) });
         return DocumentPrefixes.Find(new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true), null);
     }
 
