@@ -1,11 +1,17 @@
-// Encodes a text with Hugging Face's tokenizers.js and compares the ids with a .npy that
-// `gpuinfo tokenize --out` wrote; prints one JSON line. Used by check.sh.
+// Encodes a text with Hugging Face's tokenizers, the Rust library (through @anush008/tokenizers, its
+// Node binding of tokenizers 0.22.2, where installed) and tokenizers.js (its JavaScript port), and
+// compares each one's ids with a .npy that `gpuinfo tokenize --out` wrote; prints one JSON line.
+// The Rust library is the reference where both are there: tokenizers.js differs from it in places
+// (its Digits splits only ASCII digits, Rust's every char::is_numeric). Used by check.sh.
 //     node compare.mjs TOKENIZER_JSON TOKENIZER_CONFIG_JSON TEXT OURS.npy
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { Tokenizer } = require(require.resolve("@huggingface/tokenizers", { paths: [process.env.NODE_PATH ?? "."] }));
+const paths = (process.env.NODE_PATH ?? ".").split(":");
+const load = (name) => { try { return require(require.resolve(name, { paths })); } catch { return null; } };
+const js = load("@huggingface/tokenizers");
+const rust = load("@anush008/tokenizers");
 const [, , tokenizerPath, configPath, textPath, oursPath] = process.argv;
 
 function readInt32Npy(path) {
@@ -17,20 +23,34 @@ function readInt32Npy(path) {
   return Array.from(new Int32Array(buffer.buffer.slice(buffer.byteOffset + start, buffer.byteOffset + buffer.length)));
 }
 
-const config = configPath && configPath !== "-" ? JSON.parse(readFileSync(configPath, "utf8")) : {};
-const tokenizer = new Tokenizer(JSON.parse(readFileSync(tokenizerPath, "utf8")), config);
-const started = process.hrtime.bigint();
-const theirs = tokenizer.encode(readFileSync(textPath, "utf8")).ids;
-const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const ours = readInt32Npy(oursPath);
-let first = -1;
-for (let i = 0; i < Math.max(ours.length, theirs.length); i++) {
-  if (ours[i] !== theirs[i]) { first = i; break; }
+async function timed(encode) {
+  const started = process.hrtime.bigint();
+  const ids = await encode();
+  return { ids, seconds: Math.round(Number(process.hrtime.bigint() - started) / 1e6) / 1000 };
 }
-console.log(JSON.stringify({
-  ids_tokenizers_js: theirs.length,
-  ids_gpuinfo: ours.length,
-  equal: first < 0,
-  first_difference: first < 0 ? null : { at: first, tokenizers_js: theirs.slice(first, first + 6), gpuinfo: ours.slice(first, first + 6) },
-  tokenizers_js_seconds: Math.round(seconds * 1000) / 1000,
-}));
+
+function compare(theirs, ours) {
+  let first = -1;
+  for (let i = 0; i < Math.max(ours.length, theirs.length); i++) {
+    if (ours[i] !== theirs[i]) { first = i; break; }
+  }
+  return { ids: theirs.length, equal: first < 0, first_difference: first < 0 ? null : { at: first, theirs: theirs.slice(first, first + 6), gpuinfo: ours.slice(first, first + 6) } };
+}
+
+const text = readFileSync(textPath, "utf8");
+const ours = readInt32Npy(oursPath);
+const report = { ids_gpuinfo: ours.length };
+if (rust) {
+  const tokenizer = rust.Tokenizer.fromFile(tokenizerPath);
+  const { ids, seconds } = await timed(async () => (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds());
+  report.rust = { ...compare(ids, ours), seconds };
+}
+if (js) {
+  const config = configPath && configPath !== "-" ? JSON.parse(readFileSync(configPath, "utf8")) : {};
+  const tokenizer = new js.Tokenizer(JSON.parse(readFileSync(tokenizerPath, "utf8")), config);
+  const { ids, seconds } = await timed(async () => tokenizer.encode(text).ids);
+  report.tokenizers_js = { ...compare(ids, ours), seconds };
+}
+if (!rust && !js) throw new Error("neither @anush008/tokenizers nor @huggingface/tokenizers is installed");
+report.equal = (report.rust ?? report.tokenizers_js).equal;
+console.log(JSON.stringify(report));
