@@ -1,0 +1,79 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using GpuInfo.Models;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>
+/// Against Hugging Face's tokenizers library itself (the Rust crate, 0.22.2: make_rust_tokenizers.mjs,
+/// rust_tokenizers.json), where its JavaScript port lacks a feature or differs: the pieces every Split
+/// behavior, invert, Digits (every numeric char, not only ASCII) and ByteLevel's regex make; the text
+/// each normalizer makes (Lowercase per code point); the ids of a SentencePiece-style BPE under each
+/// Metaspace scheme, splitting or not.
+/// </summary>
+public sealed class HuggingFaceRustTests
+{
+    private static JsonNode Golden(string section) => JsonNode.Parse(File.ReadAllText(ModelFiles.Path("rust_tokenizers.json")))![section]!;
+
+    private static JsonNode Case(string section, string name) => Golden(section).AsArray().Single(c => c!["name"]!.GetValue<string>() == name)!;
+
+    private static TheoryData<string> Names(string section) => [.. Golden(section).AsArray().Select(c => c!["name"]!.GetValue<string>())];
+
+    public static TheoryData<string> PreTokenizerNames => Names("pre_tokenizers");
+
+    public static TheoryData<string> NormalizerNames => Names("normalizers");
+
+    public static TheoryData<string> MetaspaceNames => Names("sentencepiece_bpe");
+
+    [Theory]
+    [MemberData(nameof(PreTokenizerNames))]
+    public void Each_pre_tokenizer_cuts_the_pieces_of_the_rust_library(string name)
+    {
+        var c = Case("pre_tokenizers", name);
+        var pre = HuggingFacePreTokenizer.Read(c["pre_tokenizer"], null, "tokenizer.json");
+        foreach (var t in c["texts"]!.AsArray())
+        {
+            string text = t!["text"]!.GetValue<string>();
+            var expected = t["pieces"]!.AsArray().Select(p => text[p![0]!.GetValue<int>()..p[1]!.GetValue<int>()]);
+            Assert.Equal(expected, pre.PreTokenize(text).Select(p => text.Substring(p.Offset, p.Length)));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(NormalizerNames))]
+    public void Each_normalizer_makes_the_text_of_the_rust_library(string name)
+    {
+        if (name != "lowercase" && !UnicodeForms.Available)
+        {
+            Assert.Skip($"needs a Unicode normalizer: {UnicodeForms.Source}");
+        }
+
+        var c = Case("normalizers", name);
+        var normalizer = HuggingFaceNormalizer.Read(c["normalizer"], "tokenizer.json")!;
+        foreach (var t in c["texts"]!.AsArray())
+        {
+            Assert.Equal(t!["normalized"]!.GetValue<string>(), normalizer.Normalize(t["text"]!.GetValue<string>()));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(MetaspaceNames))]
+    public void Each_metaspace_scheme_gives_the_ids_of_the_rust_library(string name)
+    {
+        var c = Case("sentencepiece_bpe", name);
+        var json = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sp_bpe_tokenizer.json")))!.AsObject();
+        json["normalizer"] = null;
+        json["pre_tokenizer"] = c["pre_tokenizer"]!.DeepClone();
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("tokenizer.json"), json.ToJsonString());
+        var tokenizer = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+        foreach (var t in c["texts"]!.AsArray())
+        {
+            string text = t!["text"]!.GetValue<string>();
+            var encoded = tokenizer.Encode(text, name);
+            Assert.Equal(t["ids"]!.AsArray().Select(i => i!.GetValue<int>()), encoded.Ids);
+            Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
+        }
+    }
+}

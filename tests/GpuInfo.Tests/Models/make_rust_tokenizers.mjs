@@ -1,0 +1,143 @@
+// Writes rust_tokenizers.json beside itself: what Hugging Face's tokenizers library itself (the Rust
+// crate, 0.22.2, through its Node binding @anush008/tokenizers 0.6.0) makes of texts, where its
+// JavaScript port (make_tokenizer_templates.mjs) lacks a feature or differs:
+//   - pre_tokenizers: the pieces (UTF-16 offsets) every Split behavior, invert, Digits (which reads
+//     every char::is_numeric as a digit: tokenizers.js reads only ASCII ones), ByteLevel's regex and
+//     Sequences of them cut a text into;
+//   - normalizers: the text NFC, NFD, NFKC, NFKD and Lowercase (per code point: no final sigma, İ to
+//     i + U+0307) make of one;
+//   - sentencepiece_bpe: the ids sp_bpe_tokenizer.json gives with a Metaspace pre-tokenizer, each
+//     prepend_scheme with split true and false.
+// It also checks that every id tokenizer_templates.json holds (tokenizers.js's) is the Rust library's,
+// and fails if one is not. The C# tests (HuggingFaceRustTests) must reproduce every piece, text and id.
+//
+//     cd /tmp/rusttok && npm install @anush008/tokenizers@0.6.0
+//     NODE_PATH=/tmp/rusttok/node_modules node tests/GpuInfo.Tests/Models/make_rust_tokenizers.mjs
+//
+// Deterministic: rerunning it rewrites the same file.
+import { readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const { Tokenizer } = require(require.resolve("@anush008/tokenizers", { paths: [process.env.NODE_PATH ?? "."] }));
+const here = dirname(fileURLToPath(import.meta.url));
+const vocab = JSON.parse(readFileSync(join(here, "vocab.json"), "utf8"));
+const merges = readFileSync(join(here, "merges.txt"), "utf8").split("\n").slice(1).filter((m) => m.length > 0);
+const bpe = { type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges };
+const tokenizerJson = (parts) => JSON.stringify({ version: "1.0", truncation: null, padding: null, added_tokens: [], normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, model: bpe, ...parts });
+
+// Code point offsets (Rust's) as UTF-16 offsets (.NET's).
+const utf16 = (text) => {
+  const at = [0];
+  for (const c of text) at.push(at[at.length - 1] + c.length);
+  return at;
+};
+
+const split = (pattern, behavior, invert = false) => ({ type: "Split", pattern, behavior, invert });
+const regex = (r) => ({ Regex: r });
+const byteLevel = (useRegex) => ({ type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: useRegex });
+const llama3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const preTokenizers = {
+  isolated_spaces: split(regex("\\s+"), "Isolated"),
+  removed_spaces: split(regex("\\s+"), "Removed"),
+  merged_with_previous_space: split({ String: " " }, "MergedWithPrevious"),
+  merged_with_next_space: split({ String: " " }, "MergedWithNext"),
+  contiguous_punctuation: split(regex("\\p{P}"), "Contiguous"),
+  merged_with_previous_punctuation: split(regex("\\p{P}"), "MergedWithPrevious"),
+  merged_with_next_punctuation: split(regex("\\p{P}"), "MergedWithNext"),
+  inverted_isolated_words: split(regex("\\p{L}+"), "Isolated", true),
+  inverted_removed_words: split(regex("\\p{L}+"), "Removed", true),
+  inverted_merged_with_next_words: split(regex("\\p{L}+"), "MergedWithNext", true),
+  digits: { type: "Digits", individual_digits: false },
+  individual_digits: { type: "Digits", individual_digits: true },
+  gpt2: byteLevel(true),
+  llama3: { type: "Sequence", pretokenizers: [split(regex(llama3), "Isolated"), byteLevel(false)] },
+  command_r: { type: "Sequence", pretokenizers: [{ type: "Digits", individual_digits: true }, byteLevel(true)] },
+  gemma2: split({ String: " " }, "MergedWithPrevious"),
+};
+const preTexts = [
+  "Hello,  world!! It's 2024: x=3.14159; 12345 apples...\n\n  indented\tline \r\nend ",
+  "a𝔘b 😀abc x😀y 𝟏𝟐𝟑 ²³ ٣٤٥ Ⅻ ½ (𝔘𝔫) 'LL 1😀2 中文です — 𝑥²+𝑦²  😀  \n 😀",
+  "  leading and trailing  ",
+  "...,,!!",
+  "",
+];
+const pre_tokenizers = Object.entries(preTokenizers).map(([name, pre_tokenizer]) => {
+  const pre = Tokenizer.fromString(tokenizerJson({ pre_tokenizer })).getPreTokenizer();
+  return {
+    name,
+    pre_tokenizer,
+    texts: preTexts.map((text) => {
+      const at = utf16(text);
+      return { text, pieces: pre.preTokenizeString(text).map(([, [start, end]]) => [at[start], at[end]]) };
+    }),
+  };
+});
+
+const normalizerCases = {
+  nfc: { type: "NFC" },
+  nfd: { type: "NFD" },
+  nfkc: { type: "NFKC" },
+  nfkd: { type: "NFKD" },
+  lowercase: { type: "Lowercase" },
+  nfkc_lowercase: { type: "Sequence", normalizers: [{ type: "NFKC" }, { type: "Lowercase" }] },
+};
+const normalizerTexts = [
+  "cafe\u0301 caf\u00e9 nai\u0308ve \u212Bngstr\u00f6m \ufb01ne \uff21\uff22\uff23 \u2460 x\u00b2 \u1e9b\u0323 \u2126mega A\u030a",
+  "\u0928\u092e\u0938\u094d\u0924\u0947 \u0915\u093c\u093f\u0932\u093e \u0958 \u1100\u1161\u11a8 \uac00 \u00c5 \ufa10 \u{2f800}",
+  "\u0130STANBUL \u00c7A\u011e \u039f\u0394\u039f\u03a3 \u03a3\u039f\u03a6\u0399\u0391\u03a3 \u{1d400}\u{1d401} \u{10400}\u{10401}x \u1e9e \u0049\u0307",
+];
+const normalizers = Object.entries(normalizerCases).map(([name, normalizer]) => {
+  const n = Tokenizer.fromString(tokenizerJson({ normalizer })).getNormalizer();
+  return { name, normalizer, texts: normalizerTexts.map((text) => ({ text, normalized: n.normalizeString(text) })) };
+});
+
+// The SentencePiece-style BPE with a Metaspace pre-tokenizer: each prepend_scheme, splitting into
+// words or not, on SentencePiece's texts and on texts with runs of spaces and added tokens.
+const spJson = JSON.parse(readFileSync(join(here, "sp_bpe_tokenizer.json"), "utf8"));
+const spTexts = [
+  ...JSON.parse(readFileSync(join(here, "sentencepiece.json"), "utf8")).texts.map((t) => t.text),
+  "before <s> after</s>then <unk>",
+  " <s> a",
+  "  two  spaces   three    four\n\nlines  ",
+];
+const sentencepiece_bpe = [];
+for (const scheme of ["first", "always", "never"]) {
+  for (const splits of [true, false]) {
+    const pre_tokenizer = { type: "Metaspace", replacement: "\u2581", prepend_scheme: scheme, split: splits };
+    const tokenizer = Tokenizer.fromString(JSON.stringify({ ...spJson, normalizer: null, pre_tokenizer }));
+    const texts = [];
+    for (const text of spTexts) texts.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
+    sentencepiece_bpe.push({ name: `metaspace_${scheme}${splits ? "_split" : ""}`, pre_tokenizer, texts });
+  }
+}
+
+// tokenizer_templates.json's ids (tokenizers.js's) must be the Rust library's.
+const templates = JSON.parse(readFileSync(join(here, "tokenizer_templates.json"), "utf8"));
+const differ = [];
+const check = async (name, parts, texts) => {
+  const tokenizer = Tokenizer.fromString(tokenizerJson(parts));
+  for (const t of texts) {
+    const ids = (await tokenizer.encode(t.text, null, { addSpecialTokens: true })).getIds();
+    if (JSON.stringify(ids) !== JSON.stringify(t.ids)) differ.push(`${name}: ${JSON.stringify(t.text.slice(0, 40))}`);
+  }
+};
+for (const c of templates.cases) await check(c.name, { added_tokens: c.added_tokens.map((t) => ({ ...t, special: true })), pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true }, post_processor: c.post_processor }, c.texts);
+for (const c of templates.pre_tokenizers) await check(c.name, { pre_tokenizer: c.pre_tokenizer }, c.texts);
+for (const c of templates.normalizers) await check(c.name, { normalizer: c.normalizer, pre_tokenizer: byteLevel(true) }, c.texts);
+for (const [name, c] of Object.entries(templates.sentencepiece_bpe)) {
+  const tokenizer = Tokenizer.fromString(JSON.stringify({ ...spJson, normalizer: c.normalizer, pre_tokenizer: c.pre_tokenizer }));
+  for (const t of c.texts) {
+    const ids = (await tokenizer.encode(t.text, null, { addSpecialTokens: true })).getIds();
+    if (JSON.stringify(ids) !== JSON.stringify(t.ids)) differ.push(`sentencepiece_bpe ${name}: ${JSON.stringify(t.text.slice(0, 40))}`);
+  }
+}
+if (differ.length > 0) {
+  console.error(`tokenizer_templates.json differs from the Rust library's ids:\n${differ.join("\n")}`);
+  process.exit(1);
+}
+
+writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, sentencepiece_bpe }, null, 1) + "\n");
+console.log(`${pre_tokenizers.length} pre-tokenizers, ${normalizers.length} normalizers, ${sentencepiece_bpe.length} Metaspace variants; tokenizer_templates.json's ids equal the Rust library's`);
