@@ -9,9 +9,8 @@ namespace GpuInfo.Models;
 /// the like: <c>model.vocab</c>, <c>model.merges</c>, <c>added_tokens</c>, and the pre-tokenizer's
 /// splits, <see cref="HuggingFacePreTokenizer"/>) becomes a <see cref="BpeTokenizer"/>, a SentencePiece-style BPE (Llama 2,
 /// Mistral, Gemma) a SentencePiece model (<see cref="SentencePieceBpeJson"/>), each with the special
-/// tokens its <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>); a
-/// Unigram model goes to <see cref="SentencePieceTokenizer.CreateFromTokenizerJson"/>. Other kinds are
-/// refused by name.
+/// tokens its <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>). A
+/// Unigram model (<see cref="UnigramRefused"/>) and other kinds are refused by name.
 /// </summary>
 internal static class HuggingFaceTokenizerJson
 {
@@ -23,10 +22,7 @@ internal static class HuggingFaceTokenizerJson
         string type = model["type"]?.GetValue<string>() ?? "BPE";
         if (type == "Unigram")
         {
-            using var stream = File.OpenRead(path);
-            var sp = SentencePieceTokenizer.CreateFromTokenizerJson(stream);
-            var unigram = new TextTokenizer(sp, path, Math.Max(TokenizerCatalog.MaxId(sp.Vocabulary), TokenizerCatalog.MaxId(sp.SpecialTokens)) + 1, false);
-            return DocumentPrefixes.Find(unigram, path);
+            throw new InvalidFileException(path, UnigramRefused);
         }
 
         var (before, after) = HuggingFacePostProcessor.Read(root["post_processor"], path);
@@ -41,7 +37,7 @@ internal static class HuggingFaceTokenizerJson
 
         if (type != "BPE" || !byteLevel)
         {
-            throw new InvalidFileException(path, $"holds a {type} model{(type == "BPE" ? " that is neither byte-level nor SentencePiece-style (byte_fallback, '\u2581' for spaces)" : "")}; this reads byte-level BPE, SentencePiece-style BPE and Unigram tokenizer.json files.");
+            throw new InvalidFileException(path, $"holds a {type} model{(type == "BPE" ? " that is neither byte-level nor SentencePiece-style (byte_fallback, '\u2581' for spaces)" : "")}; this reads byte-level BPE and SentencePiece-style BPE tokenizer.json files.");
         }
 
         var vocab = TokenizerJsonParts.Vocabulary(model, path);
@@ -62,6 +58,14 @@ internal static class HuggingFaceTokenizerJson
     /// <summary>The added tokens that a text must not hold, each with why (<see cref="AddedToken.Unsupported"/>).</summary>
     private static (string, string)[] Unsupported(List<AddedToken> added, bool normalizerChangesText) =>
         [.. added.Where(t => t.Unsupported(normalizerChangesText) is not null).Select(t => (t.Content, t.Unsupported(normalizerChangesText)!))];
+
+    /// <summary>
+    /// Why a Unigram model (T5, ALBERT, XLM-R) is refused: <c>Microsoft.ML.Tokenizers</c> 3.0's Unigram gives
+    /// other ids than Hugging Face's tokenizers 0.22.2 (rust_tokenizers.json) for a text that begins with a
+    /// space, the text after an added token, tabs and line breaks under WhitespaceSplit, and runs of
+    /// unknown characters (which Hugging Face fuses into one unknown token).
+    /// </summary>
+    internal const string UnigramRefused = "holds a Unigram model (as T5, ALBERT and XLM-R have), which gpuinfo does not read: Microsoft.ML.Tokenizers 3.0 encodes a leading space, the text after an added token, tabs, line breaks and runs of unknown characters otherwise than Hugging Face's tokenizers, so its ids would not be Hugging Face's (give them, from Hugging Face's tokenizer, with --tokens).";
 
     /// <summary>Whether a component (or one inside a Sequence) is of <paramref name="type"/>.</summary>
     private static bool Mentions(JsonNode? node, string type) => node switch

@@ -12,7 +12,7 @@ namespace GpuInfo.Models;
 /// finds its user-defined pieces so; the control and unknown ones, such as "&lt;s&gt;", as Hugging
 /// Face's tokenizer finds a converted model's added tokens, where spm_encode and llama.cpp read the
 /// characters), and its trainer spec names BOS and EOS. Null for any other model (Unigram; a normalizing one), which
-/// <c>Microsoft.ML.Tokenizers</c> reads.
+/// <c>Microsoft.ML.Tokenizers</c>' <c>LlamaTokenizer</c> reads where it can (a BPE one without a character map) and refuses otherwise.
 /// </summary>
 internal static class SentencePieceModelFile
 {

@@ -6,7 +6,7 @@ namespace GpuInfo.Models;
 /// <summary>
 /// Loads tokenizers by name or path: <c>gpt2</c>, <c>r50k_base</c>, <c>cl100k_base</c> and
 /// <c>o200k_base</c> from the <c>Microsoft.ML.Tokenizers.Data.*</c> packages (no file needed); a
-/// Hugging Face <c>tokenizer.json</c> (byte-level BPE, or Unigram); a GPT-2-style <c>vocab.json</c>
+/// Hugging Face <c>tokenizer.json</c> (byte-level or SentencePiece-style BPE); a GPT-2-style <c>vocab.json</c>
 /// with <c>merges.txt</c> beside it; a SentencePiece <c>.model</c>; or a folder holding one of these.
 /// </summary>
 public static class TokenizerCatalog

@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using GpuInfo.Formats;
 using GpuInfo.Models;
+using Microsoft.ML.Tokenizers;
 using GpuInfo.Tests.Formats;
 
 namespace GpuInfo.Tests.Models;
@@ -10,7 +12,8 @@ namespace GpuInfo.Tests.Models;
 /// rust_tokenizers.json), where its JavaScript port lacks a feature or differs: the pieces every Split
 /// behavior, invert, Digits (every numeric char, not only ASCII) and ByteLevel's regex make; the text
 /// each normalizer makes (Lowercase per code point); the ids of a SentencePiece-style BPE under each
-/// Metaspace scheme, splitting or not.
+/// Metaspace scheme, splitting or not; and that Microsoft.ML.Tokenizers' Unigram, which gpuinfo
+/// therefore refuses, still gives other ids than a Unigram model's.
 /// </summary>
 public sealed class HuggingFaceRustTests
 {
@@ -25,6 +28,8 @@ public sealed class HuggingFaceRustTests
     public static TheoryData<string> NormalizerNames => Names("normalizers");
 
     public static TheoryData<string> MetaspaceNames => Names("sentencepiece_bpe");
+
+    public static TheoryData<string> UnigramNames => Names("unigram");
 
     [Theory]
     [MemberData(nameof(PreTokenizerNames))]
@@ -75,5 +80,36 @@ public sealed class HuggingFaceRustTests
             Assert.Equal(t["ids"]!.AsArray().Select(i => i!.GetValue<int>()), encoded.Ids);
             Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
         }
+    }
+
+    /// <summary>
+    /// A Unigram tokenizer.json is refused, naming the file, since <c>Microsoft.ML.Tokenizers</c>' Unigram
+    /// gives other ids than the Rust library's. When this test fails, Microsoft.ML's ids have become Hugging
+    /// Face's on make_sentencepiece.py's Unigram model (a leading space, text after an added token, tabs and
+    /// line breaks, runs of unknown characters): read Unigram files again, checked by these goldens.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(UnigramNames))]
+    public void A_unigram_model_is_refused_while_microsoft_ml_gives_other_ids(string name)
+    {
+        var c = Case("unigram", name);
+        var json = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sp_unigram_tokenizer.json")))!.AsObject();
+        foreach (string part in new[] { "normalizer", "pre_tokenizer", "post_processor" })
+        {
+            json[part] = c[part]?.DeepClone();
+        }
+
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("tokenizer.json"), json.ToJsonString());
+        var refused = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("tokenizer.json")));
+        Assert.StartsWith(dir.File("tokenizer.json"), refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Unigram", refused.Message, StringComparison.Ordinal);
+
+        using var stream = File.OpenRead(dir.File("tokenizer.json"));
+        var library = SentencePieceTokenizer.CreateFromTokenizerJson(stream, addBeginningOfSentence: false, addEndOfSentence: false);
+        int[] after = c["post_processor"] is null ? [] : [2];
+        int differ = c["texts"]!.AsArray().Count(t =>
+            !t!["ids"]!.AsArray().Select(i => i!.GetValue<int>()).SequenceEqual(library.EncodeToIds(t["text"]!.GetValue<string>()).Concat(after)));
+        Assert.True(differ > 0, "Microsoft.ML.Tokenizers' Unigram now gives the Rust library's ids for every text: read Unigram tokenizer.json files again");
     }
 }

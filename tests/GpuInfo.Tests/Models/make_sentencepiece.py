@@ -17,6 +17,11 @@ Writes, beside itself (rerunning it rewrites the same files):
   every split of each piece into two pieces, ordered by the piece's score, as its
   SentencePieceExtractor makes them; <unk>, <s>, </s> added; <s> put before each text).
 - sentencepiece.json: each of TEXTS and SentencePiece 0.1.97's ids for it (BOS not included).
+- sp_unigram_tokenizer.json: a Unigram model of 190 pieces trained on the same text, without byte
+  fallback (so that runs of characters outside it are unknown), written as transformers' T5 converter
+  writes one (runs of spaces replaced by one, WhitespaceSplit then Metaspace, </s> after each text),
+  without its Precompiled normalizer (the model is trained with identity normalization); its
+  goldens are the Rust library's ids (make_rust_tokenizers.mjs).
 """
 import json
 import os
@@ -63,6 +68,44 @@ def train():
         minloglevel=2,
     )
     os.remove(os.path.join(HERE, "sp_bpe.vocab"))
+
+
+def train_unigram():
+    prefix = os.path.join(HERE, "sp_unigram")
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(TRAIN_TEXT.split("\n") + TEST_TEXT.split("\n") + RUNS),
+        model_prefix=prefix,
+        model_type="unigram",
+        vocab_size=190,
+        byte_fallback=False,
+        character_coverage=0.98,
+        normalization_rule_name="identity",
+        num_threads=1,
+        minloglevel=2,
+    )
+    proto = model_pb2.ModelProto.FromString(open(prefix + ".model", "rb").read())
+    os.remove(prefix + ".model")
+    os.remove(prefix + ".vocab")
+    special = [{"id": i, "content": p, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+               for i, p in enumerate(["<unk>", "<s>", "</s>"])]
+    metaspace = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": special,
+        "normalizer": {"type": "Sequence", "normalizers": [{"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}, metaspace]},
+        "post_processor": {
+            "type": "TemplateProcessing",
+            "single": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}}],
+            "pair": [{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}},
+                     {"Sequence": {"id": "B", "type_id": 0}}, {"SpecialToken": {"id": "</s>", "type_id": 0}}],
+            "special_tokens": {"</s>": {"id": "</s>", "ids": [2], "tokens": ["</s>"]}},
+        },
+        "decoder": metaspace,
+        "model": {"type": "Unigram", "unk_id": 0, "vocab": [[p.piece, p.score] for p in proto.pieces], "byte_fallback": False},
+    }
 
 
 def tokenizer_json(model_path):
@@ -119,6 +162,9 @@ def main():
     }
     with open(os.path.join(HERE, "sentencepiece.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    with open(os.path.join(HERE, "sp_unigram_tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(train_unigram(), f, ensure_ascii=False, indent=1)
         f.write("\n")
     for t in golden["texts"]:
         print(len(t["ids"]), sp.id_to_piece(t["ids"][:12]))
