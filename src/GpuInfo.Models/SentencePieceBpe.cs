@@ -149,6 +149,13 @@ public sealed class SentencePieceBpe : Tokenizer
     /// </summary>
     public bool SplitsAtSpaces { get; init; }
 
+    /// <summary>
+    /// SentencePiece's <c>remove_extra_whitespaces</c>: spaces at the text's ends are dropped and each run of
+    /// them inside it becomes one, before anything else. The text is then normalized (its tokens' bytes
+    /// are not counted where this changed it: <see cref="TextTokenizer.Encode"/>).
+    /// </summary>
+    public bool RemovesExtraSpaces { get; init; }
+
     protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
     {
         if (settings.MaxTokenCount != int.MaxValue)
@@ -156,7 +163,8 @@ public sealed class SentencePieceBpe : Tokenizer
             throw new NotSupportedException("SentencePieceBpe encodes whole texts: a maximum token count is not supported.");
         }
 
-        string source = text ?? textSpan.ToString();
+        string given = text ?? textSpan.ToString();
+        string source = RemovesExtraSpaces ? WithoutExtraSpaces(given) : given;
         var tokens = new List<EncodedToken>();
         var work = new Workspace();
         int section = 0, start = 0;
@@ -179,7 +187,28 @@ public sealed class SentencePieceBpe : Tokenizer
             section++;
         }
 
-        return new EncodeResults<EncodedToken> { Tokens = tokens, NormalizedText = null, CharsConsumed = source.Length };
+        return new EncodeResults<EncodedToken> { Tokens = tokens, NormalizedText = ReferenceEquals(source, given) ? null : source, CharsConsumed = given.Length };
+    }
+
+    /// <summary><paramref name="text"/> without spaces at its ends and with each run of them inside one space; the same string where nothing changes.</summary>
+    private static string WithoutExtraSpaces(string text)
+    {
+        string trimmed = text.Trim(' ');
+        if (!trimmed.Contains("  ", StringComparison.Ordinal))
+        {
+            return trimmed.Length == text.Length ? text : trimmed;
+        }
+
+        var collapsed = new StringBuilder(trimmed.Length);
+        for (int i = 0; i < trimmed.Length; i++)
+        {
+            if (trimmed[i] != ' ' || trimmed[i - 1] != ' ')
+            {
+                collapsed.Append(trimmed[i]);
+            }
+        }
+
+        return collapsed.ToString();
     }
 
     /// <summary>One run of text between added tokens: its dummy prefix, then its segments (see <see cref="SentencePieceBpe"/>), each merged on its own.</summary>

@@ -5,14 +5,15 @@ namespace GpuInfo.Models;
 
 /// <summary>
 /// A SentencePiece <c>.model</c> (sentencepiece_model.proto) read as a <see cref="SentencePieceBpe"/>
-/// where it is a BPE model whose normalizer only escapes spaces and adds the dummy prefix (Llama 2's,
-/// Mistral's: no precompiled character map, no removal of extra spaces, spaces not suffixes, no
-/// dummy prefix without escaped spaces): its normal and user-defined pieces merge by score, its
+/// where it is a BPE model whose normalizer at most escapes spaces, adds the dummy prefix and removes
+/// extra spaces (Llama 2's, Mistral's: no precompiled character map, spaces not suffixes, no dummy
+/// prefix without escaped spaces): its normal and user-defined pieces merge by score, its
 /// user-defined, control and unknown pieces are found in the normalized text first (SentencePiece
 /// finds its user-defined pieces so; the control and unknown ones, such as "&lt;s&gt;", as Hugging
 /// Face's tokenizer finds a converted model's added tokens, where spm_encode and llama.cpp read the
-/// characters), and its trainer spec names BOS and EOS. Null for any other model (Unigram; a normalizing one), which
-/// <c>Microsoft.ML.Tokenizers</c>' <c>LlamaTokenizer</c> reads where it can (a BPE one without a character map) and refuses otherwise.
+/// characters), and its trainer spec names BOS and EOS. Any other model (Unigram; one with a character
+/// map) is refused, naming what it does: <c>Microsoft.ML.Tokenizers</c>' <c>LlamaTokenizer</c>, which read
+/// some of them before, merges runs of one character otherwise than SentencePiece (see <see cref="SentencePieceBpe"/>).
 /// </summary>
 internal static class SentencePieceModelFile
 {
@@ -24,7 +25,7 @@ internal static class SentencePieceModelFile
     private const int Bpe = 2;
     private const int Normal = 1, Unknown = 2, Control = 3, UserDefined = 4;
 
-    public static SentencePieceBpe? TryRead(string path)
+    public static SentencePieceBpe Read(string path)
     {
         var pieces = new List<(string Piece, float Score, int Type)>();
         int modelType = 1, unk = 0, bos = 1, eos = 2;
@@ -88,9 +89,15 @@ internal static class SentencePieceModelFile
             throw new InvalidFileException(path, $"is not a SentencePiece model: {e.Message}");
         }
 
-        if (modelType != Bpe || charsMap || removeSpaces || whitespaceSuffix || (dummyPrefix && !escape) || pieces.Count == 0)
+        string? unread = modelType != Bpe ? $"is a SentencePiece {(modelType switch { 1 => "Unigram", 3 => "word", 4 => "character", _ => $"type-{modelType}" })} model"
+            : charsMap ? "normalizes its text with a character map (such as nmt_nfkc)"
+            : whitespaceSuffix ? "puts spaces after words (treat_whitespace_as_suffix)"
+            : dummyPrefix && !escape ? "adds a dummy prefix without escaping spaces"
+            : pieces.Count == 0 ? "has no pieces"
+            : null;
+        if (unread is not null)
         {
-            return null;
+            throw new InvalidFileException(path, $"{unread}; gpuinfo reads SentencePiece BPE models whose normalizer at most escapes spaces, adds a dummy prefix and removes extra spaces (Llama 2's, Mistral's, Gemma's), which it encodes as SentencePiece does (give this one's ids, from SentencePiece, with --tokens).");
         }
 
         var scores = new Dictionary<string, float>(StringComparer.Ordinal);
@@ -120,6 +127,7 @@ internal static class SentencePieceModelFile
                 fuseUnknown: false, escape, dummyPrefix ? DummyPrefix.Always : DummyPrefix.None)
             {
                 FindsAddedInNormalizedText = true,
+                RemovesExtraSpaces = removeSpaces,
                 BeginningOfSentenceId = bos >= 0 && bos < pieces.Count ? bos : -1,
                 EndOfSentenceId = eos >= 0 && eos < pieces.Count ? eos : -1,
             };

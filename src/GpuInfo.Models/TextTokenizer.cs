@@ -60,8 +60,7 @@ public sealed class TextTokenizer
     /// <summary>
     /// Special tokens <see cref="Encode"/> puts before each text, as Hugging Face's <c>tokenizer(text)</c>
     /// does where the <c>tokenizer.json</c>'s post-processor says (Llama 3's <c>&lt;|begin_of_text|&gt;</c>),
-    /// and a SentencePiece BPE <c>.model</c>'s BOS. A SentencePiece model that <c>Microsoft.ML.Tokenizers</c>
-    /// reads (<see cref="TokenizerCatalog"/>'s <c>LlamaTokenizer</c> fallback) adds its BOS itself, and it is not listed here.
+    /// and a SentencePiece BPE <c>.model</c>'s BOS.
     /// </summary>
     public IReadOnlyList<int> AddedBefore { get; init; } = [];
 

@@ -135,21 +135,11 @@ public static class TokenizerCatalog
         return DocumentPrefixes.Find(new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true), null);
     }
 
-    /// <summary>
-    /// A SentencePiece .model: a BPE one that only escapes spaces (Llama 2's) as a <see cref="SentencePieceBpe"/>,
-    /// its BOS before each text; another through <see cref="LlamaTokenizer"/>, which adds its BOS itself.
-    /// </summary>
+    /// <summary>A SentencePiece .model: a BPE one (Llama 2's) as a <see cref="SentencePieceBpe"/>, its BOS before each text (<see cref="SentencePieceModelFile"/>).</summary>
     private static TextTokenizer SentencePiece(string path)
     {
-        if (SentencePieceModelFile.TryRead(path) is { } bpe)
-        {
-            int size = Math.Max(MaxId(bpe.Vocabulary), MaxId(bpe.SpecialTokens)) + 1;
-            return DocumentPrefixes.Find(new TextTokenizer(bpe, path, size, false) { AddedBefore = bpe.BeginningOfSentenceId >= 0 ? [bpe.BeginningOfSentenceId] : [] }, path);
-        }
-
-        using var stream = File.OpenRead(path);
-        var sp = LlamaTokenizer.Create(stream);
-        var tokenizer = new TextTokenizer(sp, path, Math.Max(MaxId(sp.Vocabulary), MaxId(sp.SpecialTokens)) + 1, false);
-        return DocumentPrefixes.Find(tokenizer, path);
+        var bpe = SentencePieceModelFile.Read(path);
+        int size = Math.Max(MaxId(bpe.Vocabulary), MaxId(bpe.SpecialTokens)) + 1;
+        return DocumentPrefixes.Find(new TextTokenizer(bpe, path, size, false) { AddedBefore = bpe.BeginningOfSentenceId >= 0 ? [bpe.BeginningOfSentenceId] : [] }, path);
     }
 }

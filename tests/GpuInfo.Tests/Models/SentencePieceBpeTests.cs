@@ -49,6 +49,38 @@ public sealed class SentencePieceBpeTests
         }
     }
 
+    /// <summary>
+    /// A model trained with SentencePiece's default remove_extra_whitespaces (spaces at the ends dropped,
+    /// runs inside made one) gives SentencePiece's ids; a text it changes has no byte counts, another
+    /// counts every byte. Microsoft.ML.Tokenizers' LlamaTokenizer read such a model before, with other
+    /// ids for runs of one character and a '▁' for a text of spaces.
+    /// </summary>
+    [Fact]
+    public void A_model_that_removes_extra_spaces_gives_sentencepieces_ids()
+    {
+        var tokenizer = TokenizerCatalog.Load(ModelFiles.Path("sp_bpe_spaces.model"));
+        Assert.True(Assert.IsType<SentencePieceBpe>(tokenizer.Tokenizer).RemovesExtraSpaces);
+        foreach (var (text, ids) in Golden(JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sentencepiece.json")))!["remove_extra_whitespaces"]!))
+        {
+            var encoded = tokenizer.Encode(text, "text");
+            Assert.Equal([1, .. ids], encoded.Ids);
+            bool changed = text.Trim(' ') != text || text.Contains("  ", StringComparison.Ordinal);
+            Assert.Equal(changed, encoded.Bytes is null);
+            Assert.True(changed || Encoding.UTF8.GetByteCount(text) == encoded.Bytes!.Sum());
+        }
+    }
+
+    /// <summary>A SentencePiece model it does not encode as SentencePiece does (Unigram; a character map) is refused, naming the file and what it is.</summary>
+    [Fact]
+    public void Other_sentencepiece_models_are_refused_naming_what_they_are()
+    {
+        string unigram = ModelFiles.Path("sp_unigram.model");
+        var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(unigram));
+        Assert.StartsWith(unigram, e.Message, StringComparison.Ordinal);
+        Assert.Contains("Unigram model", e.Message, StringComparison.Ordinal);
+        CliRunner.Fails(ExitCode.BadData, ["sp_unigram.model", "Unigram"], "tokenize", "--tokenizer", unigram, "--text", ModelFiles.SampleText);
+    }
+
     /// <summary>Why <see cref="SentencePieceBpe"/> exists; when this fails, Microsoft.ML.Tokenizers merges runs as SentencePiece does and may replace it.</summary>
     [Fact]
     public void Microsoft_ml_tokenizers_merges_runs_of_one_character_the_other_way()

@@ -16,8 +16,11 @@ Writes, beside itself (rerunning it rewrites the same files):
   (normalizer Prepend('▁') then Replace(' ', '▁'); BPE with byte_fallback and fuse_unk; its merges
   every split of each piece into two pieces, ordered by the piece's score, as its
   SentencePieceExtractor makes them; <unk>, <s>, </s> added; <s> put before each text).
-- sentencepiece.json: each of TEXTS and SentencePiece 0.1.97's ids for it (BOS not included).
-- sp_unigram_tokenizer.json: a Unigram model of 190 pieces trained on the same text, without byte
+- sentencepiece.json: each of TEXTS and SentencePiece 0.1.97's ids for it (BOS not included), under
+  sp_bpe.model ("texts") and under sp_bpe_spaces.model ("remove_extra_whitespaces").
+- sp_bpe_spaces.model: the same BPE trained with SentencePiece's default remove_extra_whitespaces
+  (spaces at a text's ends dropped, runs of them inside it made one).
+- sp_unigram.model, sp_unigram_tokenizer.json: a Unigram model of 190 pieces trained on the same text, without byte
   fallback (so that runs of characters outside it are unknown), written as transformers' T5 converter
   writes one (runs of spaces replaced by one, WhitespaceSplit then Metaspace, </s> after each text),
   without its Precompiled normalizer (the model is trained with identity normalization); its
@@ -52,22 +55,22 @@ TEXTS = [
 RUNS = ["```", "    indented", "        deeper", "====", "= = Title = =", "``", "  two"] * 20
 
 
-def train():
+def train(name="sp_bpe", remove_extra_whitespaces=False):
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(TRAIN_TEXT.split("\n") + TEST_TEXT.split("\n") + RUNS),
-        model_prefix=os.path.join(HERE, "sp_bpe"),
+        model_prefix=os.path.join(HERE, name),
         model_type="bpe",
         vocab_size=300,
         byte_fallback=True,
         character_coverage=0.98,
-        remove_extra_whitespaces=False,
+        remove_extra_whitespaces=remove_extra_whitespaces,
         normalization_rule_name="identity",
         split_digits=True,
         allow_whitespace_only_pieces=True,
         num_threads=1,
         minloglevel=2,
     )
-    os.remove(os.path.join(HERE, "sp_bpe.vocab"))
+    os.remove(os.path.join(HERE, name + ".vocab"))
 
 
 def train_unigram():
@@ -84,7 +87,6 @@ def train_unigram():
         minloglevel=2,
     )
     proto = model_pb2.ModelProto.FromString(open(prefix + ".model", "rb").read())
-    os.remove(prefix + ".model")
     os.remove(prefix + ".vocab")
     special = [{"id": i, "content": p, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
                for i, p in enumerate(["<unk>", "<s>", "</s>"])]
@@ -151,14 +153,17 @@ def tokenizer_json(model_path):
 
 def main():
     train()
+    train("sp_bpe_spaces", remove_extra_whitespaces=True)
     model_path = os.path.join(HERE, "sp_bpe.model")
     with open(os.path.join(HERE, "sp_bpe_tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(tokenizer_json(model_path), f, ensure_ascii=False, indent=1)
         f.write("\n")
     sp = spm.SentencePieceProcessor(model_file=model_path)
+    spaces = spm.SentencePieceProcessor(model_file=os.path.join(HERE, "sp_bpe_spaces.model"))
     golden = {
         "generator": f"SentencePiece {spm.__version__}, make_sentencepiece.py",
         "texts": [{"text": t, "ids": sp.encode(t)} for t in TEXTS],
+        "remove_extra_whitespaces": [{"text": t, "ids": spaces.encode(t)} for t in TEXTS],
     }
     with open(os.path.join(HERE, "sentencepiece.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, ensure_ascii=False, indent=1)
