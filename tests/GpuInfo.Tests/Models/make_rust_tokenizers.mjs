@@ -23,6 +23,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import { normalizerCases, normalizerTexts as sharedNormalizerTexts } from "./normalizer_cases.mjs";
 
 const require = createRequire(import.meta.url);
 const { Tokenizer } = require(require.resolve("@anush008/tokenizers", { paths: [process.env.NODE_PATH ?? "."] }));
@@ -80,17 +81,10 @@ const pre_tokenizers = Object.entries(preTokenizers).map(([name, pre_tokenizer])
   };
 });
 
-const normalizerCases = {
-  nfc: { type: "NFC" },
-  nfd: { type: "NFD" },
-  nfkc: { type: "NFKC" },
-  nfkd: { type: "NFKD" },
-  lowercase: { type: "Lowercase" },
-  nfkc_lowercase: { type: "Sequence", normalizers: [{ type: "NFKC" }, { type: "Lowercase" }] },
-};
+// normalizer_cases.mjs's texts, and capitals whose lowercase differs between Rust's per code point
+// and JavaScript's toLowerCase (a word-final sigma) or is two code points (U+0130).
 const normalizerTexts = [
-  "cafe\u0301 caf\u00e9 nai\u0308ve \u212Bngstr\u00f6m \ufb01ne \uff21\uff22\uff23 \u2460 x\u00b2 \u1e9b\u0323 \u2126mega A\u030a",
-  "\u0928\u092e\u0938\u094d\u0924\u0947 \u0915\u093c\u093f\u0932\u093e \u0958 \u1100\u1161\u11a8 \uac00 \u00c5 \ufa10 \u{2f800}",
+  ...sharedNormalizerTexts,
   "\u0130STANBUL \u00c7A\u011e \u039f\u0394\u039f\u03a3 \u03a3\u039f\u03a6\u0399\u0391\u03a3 \u{1d400}\u{1d401} \u{10400}\u{10401}x \u1e9e \u0049\u0307",
 ];
 const normalizers = Object.entries(normalizerCases).map(([name, normalizer]) => {

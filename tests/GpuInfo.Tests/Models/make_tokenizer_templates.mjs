@@ -14,6 +14,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import { normalizerCases, normalizerTexts as sharedNormalizerTexts } from "./normalizer_cases.mjs";
 
 const require = createRequire(import.meta.url);
 const { Tokenizer } = require(require.resolve("@huggingface/tokenizers", { paths: [process.env.NODE_PATH ?? "."] }));
@@ -116,26 +117,9 @@ const pre_tokenizers = Object.entries(preTokenizers).map(([name, pre_tokenizer])
   return { name, pre_tokenizer, texts: preTexts.map((text) => ({ text, ids: tokenizer.encode(text).ids })) };
 });
 
-// Normalizers (Qwen's NFC, Claude's NFKC, the other forms, Lowercase) on texts that they change:
-// combining marks that compose, Devanagari with nukta, conjoining Hangul jamo, singletons (U+212B,
-// U+2126), compatibility characters (ligatures, fullwidth, circled, superscripts, CJK compatibility
-// ideographs), and U+0130, whose lowercase is two code points. tokenizers.js normalizes with
-// JavaScript's String.prototype.normalize (ICU in Node) and lowercases with toLowerCase, which differs
-// from Hugging Face's Rust per code point only at a word-final capital sigma: no text here has one.
-const normalizerCases = {
-  nfc: { type: "NFC" },
-  nfd: { type: "NFD" },
-  nfkc: { type: "NFKC" },
-  nfkd: { type: "NFKD" },
-  lowercase: { type: "Lowercase" },
-  nfkc_lowercase: { type: "Sequence", normalizers: [{ type: "NFKC" }, { type: "Lowercase" }] },
-};
-const normalizerTexts = [
-  "cafe\u0301 caf\u00e9 nai\u0308ve \u212Bngstr\u00f6m \ufb01ne \uff21\uff22\uff23 \u2460 x\u00b2 \u1e9b\u0323 \u2126mega A\u030a",
-  "\u0928\u092e\u0938\u094d\u0924\u0947 \u0915\u093c\u093f\u0932\u093e \u0958 \u1100\u1161\u11a8 \uac00 \u00c5 \ufa10 \u{2f800}",
-  "\u0130stanbul \u00c7A\u011e \u0391\u0398\u0397\u039d\u0391 \u{1d400}\u{1d401} \u{10400}\u{10401}x T\u0336",
-  readFileSync(join(here, "sample.txt"), "utf8").slice(0, 200),
-];
+// Normalizers on texts that they change (normalizer_cases.mjs). tokenizers.js normalizes with
+// JavaScript's String.prototype.normalize (ICU in Node) and lowercases with toLowerCase.
+const normalizerTexts = [...sharedNormalizerTexts, readFileSync(join(here, "sample.txt"), "utf8").slice(0, 200)];
 const normalizers = Object.entries(normalizerCases).map(([name, normalizer]) => {
   const tokenizer = new Tokenizer({
     version: "1.0", added_tokens: [], normalizer, pre_tokenizer: byteLevel(true), post_processor: null,
