@@ -90,3 +90,49 @@ internal sealed class CodePointPreTokenizer(PreTokenizer inner) : PreTokenizer
         return [.. inner.PreTokenize(read).Select(p => (starts[p.Offset], starts[p.Offset + p.Length] - starts[p.Offset]))];
     }
 }
+
+/// <summary>
+/// Text as a pre-tokenizer step after <c>ByteLevel</c> sees it in Hugging Face's tokenizers: each UTF-8
+/// byte as GPT-2's printable stand-in for it (<c>bytes_to_unicode</c>: '!'..'~', '¡'..'¬' and '®'..'ÿ'
+/// as themselves, the other 68 bytes as U+0100 on, in order), so that "é" is "Ã©" and "β" is "Î²", in which
+/// Digits finds the '²'.
+/// </summary>
+internal static class ByteLevelText
+{
+    private static readonly char[] Stand = StandIns();
+
+    /// <summary>The piece [offset, offset + length) as byte stand-ins, and for each of them (and its end) where its character starts in the piece, or -1 for a byte inside a character.</summary>
+    public static (string Text, int[] Starts) Read(string text, int offset, int length)
+    {
+        var chars = new StringBuilder(length);
+        var starts = new List<int>(length + 1);
+        Span<byte> bytes = stackalloc byte[4];
+        for (int i = 0; i < length;)
+        {
+            int units = char.IsSurrogatePair(text, offset + i) ? 2 : 1;
+            int count = Encoding.UTF8.GetBytes(text.AsSpan(offset + i, units), bytes);
+            for (int b = 0; b < count; b++)
+            {
+                chars.Append(Stand[bytes[b]]);
+                starts.Add(b == 0 ? i : -1);
+            }
+
+            i += units;
+        }
+
+        starts.Add(length);
+        return (chars.ToString(), [.. starts]);
+    }
+
+    private static char[] StandIns()
+    {
+        var stand = new char[256];
+        int next = 256;
+        for (int b = 0; b < 256; b++)
+        {
+            stand[b] = b is (>= '!' and <= '~') or (>= 0xA1 and <= 0xAC) or (>= 0xAE and <= 0xFF) ? (char)b : (char)next++;
+        }
+
+        return stand;
+    }
+}

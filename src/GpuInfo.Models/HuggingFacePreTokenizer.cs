@@ -10,9 +10,10 @@ namespace GpuInfo.Models;
 /// special tokens split off first, then each step splits every piece the steps before it made, each
 /// piece on its own (a look-ahead sees only its piece). Steps: <c>Split</c> (a regex or a string; its
 /// <c>behavior</c>, Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous, applied to the
-/// matches, or with <c>invert</c> to what lies between them), <c>Digits</c>, and <c>ByteLevel</c> (with
-/// <c>use_regex</c>, GPT-2's split), in a <c>Sequence</c>: DeepSeek V3's three Splits, GPT-4o's inverted
-/// one, Llama 3's one. Other kinds, and a ByteLevel that adds a prefix space, are refused by name.
+/// matches, or with <c>invert</c> to what lies between them), <c>Digits</c>, <c>Punctuation</c> (Falcon's),
+/// <c>WhitespaceSplit</c>, and <c>ByteLevel</c> (with <c>use_regex</c>, GPT-2's split), in a <c>Sequence</c>:
+/// DeepSeek V3's three Splits, GPT-4o's inverted one, Llama 3's one. Other kinds, and a ByteLevel that
+/// adds a prefix space, are refused by name.
 /// </summary>
 internal sealed class HuggingFacePreTokenizer : PreTokenizer
 {
@@ -31,13 +32,15 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
     public static HuggingFacePreTokenizer Read(JsonNode? node, IReadOnlyDictionary<string, int>? specialTokens, string path)
     {
         var steps = new List<Step>();
-        Add(node, steps, path);
+        bool afterByteLevel = false;
+        Add(node, steps, ref afterByteLevel, path);
         return new HuggingFacePreTokenizer(node is null ? [Gpt2()] : steps, specialTokens);
     }
 
     private static Step Gpt2() => new(new Regex(TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), Behavior.Isolated, false);
 
-    private static void Add(JsonNode? node, List<Step> steps, string path)
+    /// <param name="afterByteLevel">Whether a ByteLevel step came before: the steps after it split the bytes' stand-ins (<see cref="ByteLevelText"/>), as Hugging Face's do.</param>
+    private static void Add(JsonNode? node, List<Step> steps, ref bool afterByteLevel, string path)
     {
         if (node is null)
         {
@@ -50,7 +53,7 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
             case "Sequence":
                 foreach (var inner in node["pretokenizers"] as JsonArray ?? [])
                 {
-                    Add(inner, steps, path);
+                    Add(inner, steps, ref afterByteLevel, path);
                 }
 
                 break;
@@ -62,9 +65,10 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
 
                 if (Flag(node, "use_regex", true))
                 {
-                    steps.Add(Gpt2());
+                    steps.Add(Gpt2() with { OnBytes = afterByteLevel });
                 }
 
+                afterByteLevel = true;
                 break;
             case "Split":
                 var pattern = node["pattern"] as JsonObject;
@@ -75,18 +79,28 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                     throw new InvalidFileException(path, "has a Split pre-tokenizer without a Regex or String pattern.");
                 }
 
-                string behavior = node["behavior"] is JsonValue b && b.TryGetValue(out string? bs) ? bs : "";
-                steps.Add(new Step(
-                    new Regex(regex ?? Regex.Escape(text), RegexOptions.Compiled),
-                    Enum.TryParse<Behavior>(behavior, out var parsed) ? parsed : throw new InvalidFileException(path, $"has a Split pre-tokenizer with behavior '{behavior}', not Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous."),
-                    Flag(node, "invert", false)));
+                steps.Add(new Step(new Regex(regex ?? Regex.Escape(text), RegexOptions.Compiled), ReadBehavior(node, "", path), Flag(node, "invert", false)) { OnBytes = afterByteLevel });
                 break;
             case "Digits":
-                steps.Add(new Step(new Regex(@"\p{N}", RegexOptions.Compiled), Flag(node, "individual_digits", false) ? Behavior.Isolated : Behavior.Contiguous, false));
+                steps.Add(new Step(new Regex(@"\p{N}", RegexOptions.Compiled), Flag(node, "individual_digits", false) ? Behavior.Isolated : Behavior.Contiguous, false) { OnBytes = afterByteLevel });
+                break;
+            case "Punctuation":
+                // Each character Rust's is_ascii_punctuation or Unicode's P* categories hold, on its own.
+                steps.Add(new Step(new Regex(@"[\p{P}!-/:-@\[-`{-~]", RegexOptions.Compiled), ReadBehavior(node, "Isolated", path), false) { OnBytes = afterByteLevel });
+                break;
+            case "WhitespaceSplit":
+                steps.Add(new Step(new Regex(@"\s", RegexOptions.Compiled), Behavior.Removed, false) { OnBytes = afterByteLevel });
                 break;
             default:
-                throw new InvalidFileException(path, $"has a {type ?? "typeless"} pre-tokenizer; a byte-level BPE is read with Split, Digits and ByteLevel ones and a Sequence of them.");
+                throw new InvalidFileException(path, $"has a {type ?? "typeless"} pre-tokenizer; a byte-level BPE is read with Split, Digits, Punctuation, WhitespaceSplit and ByteLevel ones and a Sequence of them.");
         }
+    }
+
+    private static Behavior ReadBehavior(JsonNode node, string otherwise, string path)
+    {
+        string behavior = node["behavior"] is JsonValue b && b.TryGetValue(out string? bs) ? bs : otherwise;
+        return Enum.TryParse<Behavior>(behavior, out var parsed) && Enum.IsDefined(parsed) ? parsed
+            : throw new InvalidFileException(path, $"has a {node["type"]} pre-tokenizer with behavior '{behavior}', not Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous.");
     }
 
     private static bool Flag(JsonNode node, string key, bool otherwise) => node[key] is JsonValue v && v.TryGetValue(out bool b) ? b : otherwise;
@@ -141,6 +155,9 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
 
     private sealed record Step(Regex Regex, Behavior Behavior, bool Invert)
     {
+        /// <summary>Whether the step comes after ByteLevel and so splits the text's UTF-8 bytes (<see cref="ByteLevelText"/>).</summary>
+        public bool OnBytes { get; init; }
+
         /// <summary>Splits the piece [offset, offset + length) of <paramref name="text"/>, matching within it alone.</summary>
         public void Split(string text, int offset, int length, List<(int, int, bool)> output)
         {
@@ -149,8 +166,8 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                 return;
             }
 
-            var (piece, starts) = CodePointText.Read(text, offset, length);
-            int Original(int i) => starts is null ? i : starts[i];
+            var (piece, starts) = OnBytes ? ByteLevelText.Read(text, offset, length) : CodePointText.Read(text, offset, length);
+            int Original(int i) => starts is null ? i : starts[i] >= 0 ? starts[i] : throw new SplitInsideCharacterException(offset + starts[..i].Last(s => s >= 0));
             var spans = new List<(int Start, int End, bool Match)>();
             int at = 0;
             for (var m = Regex.Match(piece); m.Success; m = m.NextMatch())
@@ -236,4 +253,10 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
             return merged;
         }
     }
+}
+
+/// <summary>A pre-tokenizer step after ByteLevel split the UTF-8 bytes of the character at <see cref="At"/> apart (Falcon's Digits on "β", whose bytes stand as "Î²"): pieces of a character, which gpuinfo's tokens cannot hold.</summary>
+internal sealed class SplitInsideCharacterException(int at) : Exception($"The pre-tokenizer splits the UTF-8 bytes of the character at char {at} apart.")
+{
+    public int At { get; } = at;
 }

@@ -120,7 +120,18 @@ public sealed class TextTokenizer
         {
             int end = SplitsAtLines ? PieceEnd(text, start) : text.Length;
             string piece = text[start..end];
-            var tokens = Tokenizer.EncodeToTokens(piece, out string? normalized);
+            IReadOnlyList<EncodedToken> tokens;
+            string? normalized;
+            try
+            {
+                tokens = Tokenizer.EncodeToTokens(piece, out normalized);
+            }
+            catch (SplitInsideCharacterException e)
+            {
+                int at = start + e.At;
+                throw new InvalidFileException(name, $"holds U+{char.ConvertToUtf32(text, at):X4} at char {at}, whose UTF-8 bytes the pre-tokenizer of {Name} splits apart (a step after its ByteLevel, as Falcon's Digits does to \"β\"), which gpuinfo's tokens cannot follow: give its ids, from Hugging Face's tokenizer, with --tokens.");
+            }
+
             exact &= normalized is null || normalized == piece;
             var ends = new int[tokens.Count];
             var pieces = new int[tokens.Count];
@@ -189,8 +200,15 @@ public sealed class TextTokenizer
         int from = Math.Max(0, at - CheckChars);
         string left = Normalized(text[from..at]);
         string right = Normalized(text[at..Math.Min(text.Length, at + CheckChars)]);
-        var apart = pre.PreTokenize(left).Concat(pre.PreTokenize(right).Select(p => (p.Offset + left.Length, p.Length)));
-        return pre.PreTokenize(left + right).SequenceEqual(apart);
+        try
+        {
+            var apart = pre.PreTokenize(left).Concat(pre.PreTokenize(right).Select(p => (p.Offset + left.Length, p.Length)));
+            return pre.PreTokenize(left + right).SequenceEqual(apart);
+        }
+        catch (SplitInsideCharacterException)
+        {
+            return false;
+        }
     }
 
     private string Normalized(string text) => Tokenizer.Normalizer?.Normalize(text) ?? text;

@@ -10,7 +10,8 @@ namespace GpuInfo.Tests.Models;
 /// <summary>
 /// Against Hugging Face's tokenizers library itself (the Rust crate, 0.22.2: make_rust_tokenizers.mjs,
 /// rust_tokenizers.json), where its JavaScript port lacks a feature or differs: the pieces every Split
-/// behavior, invert, Digits (every numeric char, not only ASCII) and ByteLevel's regex make; the text
+/// behavior, invert, Digits (every numeric char, not only ASCII), Punctuation, WhitespaceSplit, ByteLevel's
+/// regex and the steps after it (Falcon's, on the bytes' stand-ins) make; the text
 /// each normalizer makes (Lowercase per code point); the ids of a SentencePiece-style BPE under each
 /// Metaspace scheme, splitting or not; and that Microsoft.ML.Tokenizers' Unigram, which gpuinfo
 /// therefore refuses, still gives other ids than a Unigram model's.
@@ -31,6 +32,11 @@ public sealed class HuggingFaceRustTests
 
     public static TheoryData<string> UnigramNames => Names("unigram");
 
+    /// <summary>
+    /// The pieces of each text, or, where a step after ByteLevel splits a character's UTF-8 bytes apart
+    /// (Falcon's Digits on "²", whose bytes stand as "Â²": the Rust library's pieces then overlap in
+    /// characters), <see cref="SplitInsideCharacterException"/>, which the tokenizer turns into a refusal.
+    /// </summary>
     [Theory]
     [MemberData(nameof(PreTokenizerNames))]
     public void Each_pre_tokenizer_cuts_the_pieces_of_the_rust_library(string name)
@@ -40,9 +46,28 @@ public sealed class HuggingFaceRustTests
         foreach (var t in c["texts"]!.AsArray())
         {
             string text = t!["text"]!.GetValue<string>();
-            var expected = t["pieces"]!.AsArray().Select(p => text[p![0]!.GetValue<int>()..p[1]!.GetValue<int>()]);
-            Assert.Equal(expected, pre.PreTokenize(text).Select(p => text.Substring(p.Offset, p.Length)));
+            var pieces = t["pieces"]!.AsArray().Select(p => (Start: p![0]!.GetValue<int>(), End: p[1]!.GetValue<int>())).ToList();
+            if (pieces.Zip(pieces.Skip(1)).Any(p => p.Second.Start < p.First.End))
+            {
+                Assert.Throws<SplitInsideCharacterException>(() => pre.PreTokenize(text));
+                continue;
+            }
+
+            Assert.Equal(pieces.Select(p => text[p.Start..p.End]), pre.PreTokenize(text).Select(p => text.Substring(p.Offset, p.Length)));
         }
+    }
+
+    /// <summary>A text where a step after ByteLevel splits a character's bytes apart ("β" as "Î" and "²" under Falcon's Digits) is refused, naming the file and the character; other text is encoded.</summary>
+    [Fact]
+    public void A_text_whose_character_the_pre_tokenizer_splits_apart_is_refused_naming_it()
+    {
+        using var dir = new TempDir();
+        ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), preTokenizer: Case("pre_tokenizers", "falcon")["pre_tokenizer"]!.ToJsonString());
+        var tokenizer = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+        Assert.NotEmpty(tokenizer.Encode("Hello, world: 2024 (and «more»)!", "t").Ids);
+        var e = Assert.Throws<InvalidFileException>(() => tokenizer.Encode("the angle \u03B2 = 2", "corpus.txt"));
+        Assert.StartsWith("corpus.txt", e.Message, StringComparison.Ordinal);
+        Assert.Contains("U+03B2 at char 10", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]

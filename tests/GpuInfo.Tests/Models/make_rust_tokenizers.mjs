@@ -2,8 +2,9 @@
 // crate, 0.22.2, through its Node binding @anush008/tokenizers 0.6.0) makes of texts, where its
 // JavaScript port (make_tokenizer_templates.mjs) lacks a feature or differs:
 //   - pre_tokenizers: the pieces (UTF-16 offsets) every Split behavior, invert, Digits (which reads
-//     every char::is_numeric as a digit: tokenizers.js reads only ASCII ones), ByteLevel's regex and
-//     Sequences of them cut a text into;
+//     every char::is_numeric as a digit: tokenizers.js reads only ASCII ones), Punctuation (ASCII
+//     punctuation and Unicode's P*), WhitespaceSplit, ByteLevel's regex and Sequences of them cut a
+//     text into;
 //   - normalizers: the text NFC, NFD, NFKC, NFKD and Lowercase (per code point: no final sigma, İ to
 //     i + U+0307) make of one;
 //   - sentencepiece_bpe: the ids sp_bpe_tokenizer.json gives with a Metaspace pre-tokenizer, each
@@ -61,11 +62,18 @@ const preTokenizers = {
   llama3: { type: "Sequence", pretokenizers: [split(regex(llama3), "Isolated"), byteLevel(false)] },
   command_r: { type: "Sequence", pretokenizers: [{ type: "Digits", individual_digits: true }, byteLevel(true)] },
   gemma2: split({ String: " " }, "MergedWithPrevious"),
+  punctuation: { type: "Punctuation", behavior: "Isolated" },
+  contiguous_punctuation_type: { type: "Punctuation", behavior: "Contiguous" },
+  merged_with_previous_punctuation_type: { type: "Punctuation", behavior: "MergedWithPrevious" },
+  whitespace_split: { type: "WhitespaceSplit" },
+  falcon: { type: "Sequence", pretokenizers: [{ type: "Punctuation", behavior: "Contiguous" }, byteLevel(true), { type: "Digits", individual_digits: false }] },
 };
 const preTexts = [
   "Hello,  world!! It's 2024: x=3.14159; 12345 apples...\n\n  indented\tline \r\nend ",
   "a𝔘b 😀abc x😀y 𝟏𝟐𝟑 ²³ ٣٤٥ Ⅻ ½ (𝔘𝔫) 'LL 1😀2 中文です — 𝑥²+𝑦²  😀  \n 😀",
   "  leading and trailing  ",
+  "«quoted» «»、。！ $5 +1 =2 ^x `a` |b| ~c ¿qué? €3 £4 @me #tag %d &amp; _u_ {a}[b](c) \\ / 𝄞 ⁂ ‽",
+  "tab\tnbsp\u00a0ideo\u3000line\u2028para\u2029nel\u0085vt\u000bff\u000c thin\u2009zw\u200bend",
   "...,,!!",
   "",
 ];
