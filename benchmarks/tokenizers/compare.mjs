@@ -9,7 +9,14 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const paths = (process.env.NODE_PATH ?? ".").split(":");
-const load = (name) => { try { return require(require.resolve(name, { paths })); } catch { return null; } };
+const load = (name) => {
+  try {
+    return require(require.resolve(name, { paths }));
+  } catch (e) {
+    console.error(`compare.mjs: ${name} not loaded (${e.message.split("\n")[0]})`);
+    return null;
+  }
+};
 const js = load("@huggingface/tokenizers");
 const rust = load("@anush008/tokenizers");
 const [, , tokenizerPath, configPath, textPath, oursPath] = process.argv;

@@ -101,9 +101,20 @@ internal static class ByteLevelText
 {
     private static readonly char[] Stand = StandIns();
 
-    /// <summary>The piece [offset, offset + length) as byte stand-ins, and for each of them (and its end) where its character starts in the piece, or -1 for a byte inside a character.</summary>
-    public static (string Text, int[] Starts) Read(string text, int offset, int length)
+    /// <summary>The piece [offset, offset + length) as byte stand-ins, and for each of them (and its end) where its character starts in the piece, or -1 for a byte inside a character; null for an ASCII piece (one byte a character).</summary>
+    public static (string Text, int[]? Starts) Read(string text, int offset, int length)
     {
+        if (Ascii.IsValid(text.AsSpan(offset, length)))
+        {
+            return (string.Create(length, (text, offset), static (chars, at) =>
+            {
+                for (int i = 0; i < chars.Length; i++)
+                {
+                    chars[i] = Stand[at.text[at.offset + i]];
+                }
+            }), null);
+        }
+
         var chars = new StringBuilder(length);
         var starts = new List<int>(length + 1);
         Span<byte> bytes = stackalloc byte[4];

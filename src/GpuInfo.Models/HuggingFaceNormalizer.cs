@@ -8,7 +8,7 @@ namespace GpuInfo.Models;
 
 /// <summary>
 /// A byte-level tokenizer.json's <c>normalizer</c>: Unicode normalization (NFC, NFD, NFKC, NFKD, by
-/// <see cref="UnicodeForms"/>: ICU's), <c>Lowercase</c> (per code point, as Rust's <c>char::to_lowercase</c>
+/// <see cref="UnicodeForms"/>: the machine's ICU, or .NET's where it normalizes), <c>Lowercase</c> (per code point, as Rust's <c>char::to_lowercase</c>
 /// that Hugging Face calls), and a <c>Sequence</c> of them (Qwen's tokenizer.json is NFC, Claude's NFKC).
 /// Other kinds are refused by name rather than skipped. A text it changes has no byte counts
 /// (<see cref="TextTokenizer.Encode"/>): its offsets no longer point into the text. On a machine without
@@ -31,7 +31,7 @@ internal sealed class HuggingFaceNormalizer : Normalizer
         string.Join(", ", _steps.Select(s => s.Name == _unicodeForm ? $"{s.Name} ({UnicodeForms.Source})" : s.Name));
 
     /// <summary>
-    /// Why <paramref name="text"/> cannot be normalized here, or null: where ICU is found, null. NFC leaves a text unchanged
+    /// Why <paramref name="text"/> cannot be normalized here, or null: where <see cref="UnicodeForms.Available"/>, null. NFC leaves a text unchanged
     /// unless it holds a character whose NFC_Quick_Check is No (a singleton such as U+212B ANGSTROM SIGN,
     /// a composition exclusion, a CJK compatibility ideograph: <see cref="NfcChanges"/>) or Maybe (a
     /// combining mark or a conjoining Hangul jamo, which may compose with what precedes it), so such a
@@ -105,7 +105,7 @@ internal sealed class HuggingFaceNormalizer : Normalizer
                 break;
             case "NFC" or "NFD" or "NFKC" or "NFKD":
                 var form = Enum.Parse<NormalizationForm>("Form" + type[2..]);
-                steps.Add((type, text => UnicodeForms.Available ? UnicodeForms.Normalize(text, form) : text));
+                steps.Add((type, text => UnicodeForms.Available ? UnicodeForms.Normalize(text, form) : text)); // else Refuses(text) already refused a text it changes
                 unicodeForm = type;
                 break;
             case "Lowercase":

@@ -166,6 +166,8 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                 return;
             }
 
+            // Spans are cut and merged in the matched text's own positions (bytes, after ByteLevel), and only
+            // the pieces that come out are mapped back: a merge may join a character's bytes again.
             var (piece, starts) = OnBytes ? ByteLevelText.Read(text, offset, length) : CodePointText.Read(text, offset, length);
             int Original(int i) => starts is null ? i : starts[i] >= 0 ? starts[i] : throw new SplitInsideCharacterException(offset + starts[..i].Last(s => s >= 0));
             var spans = new List<(int Start, int End, bool Match)>();
@@ -179,16 +181,16 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
 
                 if (m.Index > at)
                 {
-                    spans.Add((Original(at), Original(m.Index), Invert));
+                    spans.Add((at, m.Index, Invert));
                 }
 
-                spans.Add((Original(m.Index), Original(m.Index + m.Length), !Invert));
+                spans.Add((m.Index, m.Index + m.Length, !Invert));
                 at = m.Index + m.Length;
             }
 
             if (at < piece.Length)
             {
-                spans.Add((Original(at), Original(piece.Length), Invert));
+                spans.Add((at, piece.Length, Invert));
             }
 
             var merged = Behavior switch
@@ -199,7 +201,11 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                 Behavior.Contiguous => Contiguous(spans),
                 _ => spans,
             };
-            output.AddRange(merged.Select(s => (offset + Math.Min(s.Start, s.End), Math.Abs(s.End - s.Start), false)));
+            foreach (var (start, end, _) in merged)
+            {
+                int from = Original(Math.Min(start, end)), to = Original(Math.Max(start, end));
+                output.Add((offset + from, to - from, false));
+            }
         }
 
         /// <summary>

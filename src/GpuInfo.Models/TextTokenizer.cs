@@ -18,7 +18,7 @@ public sealed class TextTokenizer
     private readonly Func<EncodedToken, int>? _pieceBytes;
 
     /// <param name="vocabularySize">One more than the largest id the tokenizer can give, when known.</param>
-    /// <param name="splitsAtLines">True when a line break followed by a non-space character is always a token boundary (byte-level BPE and tiktoken), so long texts may be encoded in pieces.</param>
+    /// <param name="splitsAtLines">True when long texts may be encoded in pieces cut after line breaks where the tokenizer's pre-tokenizer agrees (<see cref="CutsCleanly"/>: byte-level BPE and tiktoken); a tokenizer without a pre-tokenizer is then never cut.</param>
     public TextTokenizer(Tokenizer tokenizer, string name, int? vocabularySize, bool splitsAtLines)
         : this(tokenizer, name, vocabularySize, splitsAtLines, null)
     {
@@ -91,7 +91,7 @@ public sealed class TextTokenizer
     /// </summary>
     /// <param name="text">The text.</param>
     /// <param name="name">What error messages call the text (its file).</param>
-    /// <exception cref="InvalidFileException">The text holds one of <see cref="UnsupportedAddedTokens"/>, or text its normalizer cannot normalize here.</exception>
+    /// <exception cref="InvalidFileException">The text holds one of <see cref="UnsupportedAddedTokens"/>, text its normalizer cannot normalize here, or a character whose bytes its pre-tokenizer splits apart (<see cref="SplitInsideCharacterException"/>).</exception>
     /// <param name="lmEvalWords">
     /// Count words as lm-evaluation-harness's <c>count_words</c>, <c>len(re.split(r"\s+", text))</c>:
     /// the empty piece that split makes for white space at the text's start goes to its first token,
@@ -128,8 +128,10 @@ public sealed class TextTokenizer
             }
             catch (SplitInsideCharacterException e)
             {
-                int at = start + e.At;
-                throw new InvalidFileException(name, $"holds U+{char.ConvertToUtf32(text, at):X4} at char {at}, whose UTF-8 bytes the pre-tokenizer of {Name} splits apart (a step after its ByteLevel, as Falcon's Digits does to \"β\"), which gpuinfo's tokens cannot follow: give its ids, from Hugging Face's tokenizer, with --tokens.");
+                // The pre-tokenizer saw the piece as normalized, where the character may lie elsewhere.
+                string seen = Tokenizer.Normalizer?.Normalize(piece) ?? piece;
+                string where = seen == piece ? $"at char {start + e.At}" : $"(as normalized) at char {e.At} of the part from char {start}";
+                throw new InvalidFileException(name, $"holds U+{char.ConvertToUtf32(seen, e.At):X4} {where}, whose UTF-8 bytes the pre-tokenizer of {Name} splits apart (a step after its ByteLevel, as Falcon's Digits does to \"β\"), which gpuinfo's tokens cannot follow: give its ids, from Hugging Face's tokenizer, with --tokens.");
             }
 
             exact &= normalized is null || normalized == piece;
@@ -207,7 +209,7 @@ public sealed class TextTokenizer
         }
         catch (SplitInsideCharacterException)
         {
-            return false;
+            return true; // the piece's own encoding refuses the text; no need to look further
         }
     }
 

@@ -15,7 +15,7 @@ namespace GpuInfo.Models;
 ///   <item><description>tiktoken (<c>gpt2</c>, <c>r50k_base</c>, <c>cl100k_base</c>, <c>o200k_base</c>): the text of the token's
 ///   offsets, which for a character split over tokens is the whole character in each; the bytes come
 ///   from the encoding's table instead (<see cref="Tiktoken"/>), the one the tokenizer is built from;</description></item>
-///   <item><description>SentencePiece (a <c>.model</c>): the piece; a byte-fallback
+///   <item><description>Microsoft.ML's SentencePiece (a tokenizer built from one by a caller; gpuinfo's own loaders make <see cref="SentencePieceBpe"/>): the piece; a byte-fallback
 ///   piece <c>&lt;0xNN&gt;</c> is one byte, another piece its own UTF-8 (its text, when the tokenizer did not
 ///   normalize the text: otherwise no bytes are counted at all, see <see cref="TextTokenizer.Encode"/>).</description></item>
 ///   <item><description><see cref="SentencePieceBpe"/>: a byte-fallback piece is one byte; another counts by its offsets, which point into the text as given.</description></item>

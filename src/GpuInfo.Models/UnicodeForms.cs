@@ -18,13 +18,13 @@ internal static class UnicodeForms
     /// <summary>Whether a normalizer was found.</summary>
     public static bool Available => Found.Value.Normalize is not null;
 
-    /// <summary>Which normalizer runs, or why none does ("ICU 72.1", ".NET", "no ICU: ...").</summary>
+    /// <summary>Which normalizer runs, or why none does ("ICU 72.1", ".NET", "no ICU library (libicuuc) was found ...").</summary>
     public static string Source => Found.Value.Source;
 
     /// <summary><paramref name="text"/> in Unicode normalization form <paramref name="form"/>.</summary>
     /// <exception cref="InvalidOperationException">No normalizer was found (<see cref="Available"/>).</exception>
     public static string Normalize(string text, NormalizationForm form) =>
-        (Found.Value.Normalize ?? throw new InvalidOperationException($"No Unicode normalizer: {Source}."))(text, form);
+        Ascii.IsValid(text) ? text : (Found.Value.Normalize ?? throw new InvalidOperationException($"No Unicode normalizer: {Source}."))(text, form);
 
     private sealed record Engine(Func<string, NormalizationForm, string>? Normalize, string Source);
 
@@ -56,7 +56,7 @@ internal static class UnicodeForms
         {
             // icu.net looks for the library by platform and throws what each platform's loader throws
             // (FileLoadException here, others elsewhere): any failure means no ICU to normalize with.
-            return new Engine(null, $"no ICU library (libicuuc) was found ({e.Message.TrimEnd('.')}), and this build of .NET runs with invariant globalization, where it does not normalize");
+            return new Engine(null, $"no usable ICU library (libicuuc) was found ({e.Message.TrimEnd('.')}), and this build of .NET runs with invariant globalization, where it does not normalize");
         }
     }
 

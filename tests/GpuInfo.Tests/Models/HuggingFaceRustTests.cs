@@ -68,6 +68,13 @@ public sealed class HuggingFaceRustTests
         var e = Assert.Throws<InvalidFileException>(() => tokenizer.Encode("the angle \u03B2 = 2", "corpus.txt"));
         Assert.StartsWith("corpus.txt", e.Message, StringComparison.Ordinal);
         Assert.Contains("U+03B2 at char 10", e.Message, StringComparison.Ordinal);
+
+        // Under a normalizer that shortens the text, the character is named where the pre-tokenizer saw it.
+        var json = JsonNode.Parse(File.ReadAllText(dir.File("tokenizer.json")))!.AsObject();
+        json["normalizer"] = JsonNode.Parse("""{"type": "Lowercase"}""");
+        File.WriteAllText(dir.File("lower.json"), json.ToJsonString());
+        var lower = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("lower.json")).Encode("\u0130\u0130\u0130 \u03B2", "corpus.txt"));
+        Assert.Contains("U+03B2 (as normalized) at char 7", lower.Message, StringComparison.Ordinal);
     }
 
     [Theory]

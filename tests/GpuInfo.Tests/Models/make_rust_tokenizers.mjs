@@ -67,6 +67,7 @@ const preTokenizers = {
   merged_with_previous_punctuation_type: { type: "Punctuation", behavior: "MergedWithPrevious" },
   whitespace_split: { type: "WhitespaceSplit" },
   falcon: { type: "Sequence", pretokenizers: [{ type: "Punctuation", behavior: "Contiguous" }, byteLevel(true), { type: "Digits", individual_digits: false }] },
+  bytes_merged_with_previous_digits: { type: "Sequence", pretokenizers: [byteLevel(true), split(regex("\\p{N}"), "MergedWithPrevious")] },
 };
 const preTexts = [
   "Hello,  world!! It's 2024: x=3.14159; 12345 apples...\n\n  indented\tline \r\nend ",
