@@ -135,13 +135,18 @@ internal static class ByteLevelText
         return (chars.ToString(), [.. starts]);
     }
 
+    /// <summary>Whether <paramref name="c"/> is one of the 256 stand-ins: '!'..'~', '¡'..'¬', '®'..'ÿ', and U+0100..U+0143 for the other 68 bytes (the characters of a byte-level BPE's pieces).</summary>
+    public static bool IsStandIn(char c) => IsPrintable(c) || c is >= '\u0100' and <= '\u0143';
+
+    private static bool IsPrintable(int b) => b is (>= '!' and <= '~') or (>= 0xA1 and <= 0xAC) or (>= 0xAE and <= 0xFF);
+
     private static char[] StandIns()
     {
         var stand = new char[256];
         int next = 256;
         for (int b = 0; b < 256; b++)
         {
-            stand[b] = b is (>= '!' and <= '~') or (>= 0xA1 and <= 0xAC) or (>= 0xAE and <= 0xFF) ? (char)b : (char)next++;
+            stand[b] = IsPrintable(b) ? (char)b : (char)next++;
         }
 
         return stand;

@@ -42,6 +42,22 @@ public sealed class TextTokenizer
 
     public int? VocabularySize { get; }
 
+    /// <summary>
+    /// What changes a text before it is encoded, or null: a tokenizer.json's normalizer by its steps, a
+    /// Unicode form with what applies it ("NFC (ICU 72.1)"); a SentencePiece model's removal of extra
+    /// spaces; another normalizer by its kind.
+    /// </summary>
+    public string? Normalization => Tokenizer switch
+    {
+        SentencePieceBpe { RemovesExtraSpaces: true } => "remove_extra_whitespaces (SentencePiece)",
+        _ => Tokenizer.Normalizer switch
+        {
+            null => null,
+            HuggingFaceNormalizer steps => steps.ToString(),
+            var other => other.GetType().Name,
+        },
+    };
+
     public bool SplitsAtLines { get; }
 
     /// <summary>Encode in pieces of about this many chars (where <see cref="SplitsAtLines"/>), each cut where tokenization does not cross (<see cref="PieceEnd"/>): a corpus's tokens are not all held at once.</summary>

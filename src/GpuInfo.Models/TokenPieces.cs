@@ -43,9 +43,6 @@ internal static class TokenPieces
         return token => table.Value is { } t && token.Id >= 0 && token.Id < t.Length && t[token.Id] > 0 ? t[token.Id] : -1;
     }
 
-    /// <summary>The chars of GPT-2's byte alphabet (bytes_to_unicode): '!'..'~', '¡'..'¬', '®'..'ÿ' for those bytes, U+0100..U+0143 for the other 68.</summary>
-    internal static bool IsByteChar(char c) => c is (>= '!' and <= '~') or (>= '\u00A1' and <= '\u00AC') or (>= '\u00AE' and <= '\u0143');
-
     private static int ByteLevel(EncodedToken token, IReadOnlyDictionary<string, int>? special)
     {
         if (special is not null && special.TryGetValue(token.Value, out int id) && id == token.Id)
@@ -55,7 +52,7 @@ internal static class TokenPieces
 
         foreach (char c in token.Value)
         {
-            if (!IsByteChar(c))
+            if (!ByteLevelText.IsStandIn(c))
             {
                 return -1;
             }

@@ -54,7 +54,7 @@ internal static class TokenizeCommand
                 ["tokenizer"] = loaded.Name,
                 ["kind"] = Kind(loaded.Tokenizer),
                 ["vocabulary"] = loaded.VocabularySize,
-                ["normalizer"] = loaded.Tokenizer.Normalizer is { } normalizer ? Describe(normalizer) : null,
+                ["normalizer"] = loaded.Normalization,
                 ["added_before"] = new JsonArray([.. loaded.AddedBefore.Select(id => (JsonNode)id)]),
                 ["added_after"] = new JsonArray([.. loaded.AddedAfter.Select(id => (JsonNode)id)]),
                 ["begins_each_text"] = loaded.BeginsEachText,
@@ -92,10 +92,6 @@ internal static class TokenizeCommand
         SentencePieceTokenizer => "SentencePiece (Microsoft.ML.Tokenizers)",
         _ => tokenizer.GetType().Name,
     };
-
-    /// <summary>A tokenizer.json's normalizer by its steps and what applies its Unicode form ("NFC (ICU 72.1)"), another by its kind.</summary>
-    private static string Describe(Normalizer normalizer) =>
-        normalizer.GetType().Assembly == typeof(TextTokenizer).Assembly ? normalizer.ToString()! : normalizer.GetType().Name;
 
     private static void WriteIds(string path, int[] ids)
     {

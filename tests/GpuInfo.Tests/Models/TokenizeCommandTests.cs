@@ -45,7 +45,7 @@ public sealed class TokenizeCommandTests
         Assert.Contains("added_before", stdout, StringComparison.Ordinal);
     }
 
-    /// <summary>The report names a tokenizer.json's normalizer by its steps, a Unicode form with what applies it; none for a vocab.json.</summary>
+    /// <summary>The report names a tokenizer.json's normalizer by its steps, a Unicode form with what applies it; a .model's removal of extra spaces; none for a vocab.json.</summary>
     [Fact]
     public void It_names_the_normalizer_and_what_applies_it()
     {
@@ -55,6 +55,8 @@ public sealed class TokenizeCommandTests
         Assert.Equal($"NFKC ({UnicodeForms.Source}), Lowercase", report["normalizer"]!.GetValue<string>());
         Assert.Null(report["bytes_counted"]);
         Assert.Null(CliRunner.Json("tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--json")["normalizer"]);
+        Assert.Equal("remove_extra_whitespaces (SentencePiece)",
+            CliRunner.Json("tokenize", "--tokenizer", ModelFiles.Path("sp_bpe_spaces.model"), "--text", ModelFiles.SampleText, "--json")["normalizer"]!.GetValue<string>());
     }
 
     [Fact]
