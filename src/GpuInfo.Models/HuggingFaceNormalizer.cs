@@ -1,26 +1,30 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using GpuInfo.Formats;
 using Microsoft.ML.Tokenizers;
 
 namespace GpuInfo.Models;
 
 /// <summary>
-/// A byte-level tokenizer.json's <c>normalizer</c>: Unicode normalization (NFC, NFD, NFKC, NFKD, by
+/// A tokenizer.json's <c>normalizer</c>: Unicode normalization (NFC, NFD, NFKC, NFKD, by
 /// <see cref="UnicodeForms"/>: the machine's ICU, or .NET's where it normalizes), <c>Lowercase</c> (per code point, as Rust's <c>char::to_lowercase</c>
-/// that Hugging Face calls), and a <c>Sequence</c> of them (Qwen's tokenizer.json is NFC, Claude's NFKC).
-/// Other kinds are refused by name rather than skipped. A text it changes has no byte counts
-/// (<see cref="TextTokenizer.Encode"/>): its offsets no longer point into the text. On a machine without
+/// that Hugging Face calls), SentencePiece's character map (<c>Precompiled</c>, <see cref="PrecompiledCharsmap"/>),
+/// <c>Replace</c> (a string or a regular expression), <c>Strip</c>, <c>StripAccents</c>, and a
+/// <c>Sequence</c> of them (Qwen's tokenizer.json is NFC, Claude's NFKC, T5's a character map and a
+/// Replace, ALBERT's seven steps). Other kinds are refused by name rather than skipped. Each step but a
+/// Unicode form keeps track of where its chars come from (<see cref="Apply"/>), so that a tokenizer that
+/// encodes the normalized text can still count its tokens' bytes of the text as given. On a machine without
 /// ICU a text that the Unicode form may change is refused (<see cref="Refuses(string)"/>: under NFC only one that
 /// holds a character NFC may change or compose) rather than encoded unnormalized.
 /// </summary>
 internal sealed class HuggingFaceNormalizer : Normalizer
 {
-    private readonly IReadOnlyList<(string Name, Func<string, string> Apply)> _steps;
+    private readonly IReadOnlyList<(string Name, Func<AlignedText, AlignedText> Apply)> _steps;
     private readonly string? _unicodeForm;
 
-    private HuggingFaceNormalizer(IReadOnlyList<(string, Func<string, string>)> steps, string? unicodeForm)
+    private HuggingFaceNormalizer(IReadOnlyList<(string, Func<AlignedText, AlignedText>)> steps, string? unicodeForm)
     {
         _steps = steps;
         _unicodeForm = unicodeForm;
@@ -80,13 +84,13 @@ internal sealed class HuggingFaceNormalizer : Normalizer
     /// <summary>The normalizer a tokenizer.json describes, or null where it has none (or an empty Sequence).</summary>
     public static HuggingFaceNormalizer? Read(JsonNode? node, string path)
     {
-        var steps = new List<(string, Func<string, string>)>();
+        var steps = new List<(string, Func<AlignedText, AlignedText>)>();
         string? form = null;
         Add(node, steps, ref form, path);
         return steps.Count == 0 ? null : new HuggingFaceNormalizer(steps, form);
     }
 
-    private static void Add(JsonNode? node, List<(string, Func<string, string>)> steps, ref string? unicodeForm, string path)
+    private static void Add(JsonNode? node, List<(string, Func<AlignedText, AlignedText>)> steps, ref string? unicodeForm, string path)
     {
         if (node is null)
         {
@@ -105,15 +109,181 @@ internal sealed class HuggingFaceNormalizer : Normalizer
                 break;
             case "NFC" or "NFD" or "NFKC" or "NFKD":
                 var form = Enum.Parse<NormalizationForm>("Form" + type[2..]);
-                steps.Add((type, text => UnicodeForms.Available ? UnicodeForms.Normalize(text, form) : text)); // else Refuses(text) already refused a text it changes
+                steps.Add((type, text => UnicodeForms.Available ? Unaligned(text, UnicodeForms.Normalize(text.Text, form)) : text)); // else Refuses(text) already refused a text it changes
                 unicodeForm = type;
                 break;
             case "Lowercase":
                 steps.Add((type, Lowercase));
                 break;
+            case "Precompiled":
+                var map = Charsmap(node, path);
+                steps.Add(("Precompiled", text =>
+                {
+                    try
+                    {
+                        return Precompiled(text, map);
+                    }
+                    catch (FormatException e)
+                    {
+                        throw new InvalidFileException(path, $"has a Precompiled normalizer with {e.Message.TrimEnd('.')}.");
+                    }
+                }));
+                break;
+            case "Replace":
+                var (name, pattern) = ReplacePattern(node, path);
+                string content = node["content"] is JsonValue c && c.TryGetValue(out string? with) ? with
+                    : throw new InvalidFileException(path, $"has a Replace normalizer ({name}) without a content string.");
+                steps.Add(($"Replace({name})", text => Replace(text, pattern, content)));
+                break;
+            case "Strip":
+                bool left = Flag(node, "strip_left"), right = Flag(node, "strip_right");
+                steps.Add(("Strip", text => Strip(text, left, right)));
+                break;
+            case "StripAccents":
+                steps.Add((type, StripAccents));
+                break;
             default:
-                throw new InvalidFileException(path, $"has a {type ?? "typeless"} normalizer; a byte-level BPE is read with NFC, NFD, NFKC, NFKD and Lowercase ones and a Sequence of them.");
+                throw new InvalidFileException(path, $"has a {type ?? "typeless"} normalizer; gpuinfo reads NFC, NFD, NFKC, NFKD, Lowercase, Precompiled, Replace, Strip and StripAccents ones and a Sequence of them.");
         }
+    }
+
+    private static bool Flag(JsonNode node, string key) => node[key] is JsonValue v && v.TryGetValue(out bool b) && b;
+
+    private static PrecompiledCharsmap Charsmap(JsonNode node, string path)
+    {
+        try
+        {
+            string base64 = node["precompiled_charsmap"] is JsonValue v && v.TryGetValue(out string? s) ? s
+                : throw new FormatException("no precompiled_charsmap string");
+            return new PrecompiledCharsmap(Convert.FromBase64String(base64));
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidFileException(path, $"has a Precompiled normalizer with {e.Message.TrimEnd('.')}.");
+        }
+    }
+
+    /// <summary>A Replace's pattern, as a regular expression (a string's escaped), and how to name it.</summary>
+    private static (string Name, Regex Pattern) ReplacePattern(JsonNode node, string path)
+    {
+        var pattern = node["pattern"] as JsonObject;
+        if (pattern?["String"] is JsonValue literal && literal.TryGetValue(out string? text) && text.Length > 0)
+        {
+            return ($"'{text}'", new Regex(Regex.Escape(text), RegexOptions.CultureInvariant));
+        }
+
+        if (pattern?["Regex"] is JsonValue expression && expression.TryGetValue(out string? regex))
+        {
+            try
+            {
+                return ($"/{regex}/", new Regex(regex, RegexOptions.CultureInvariant));
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidFileException(path, $"has a Replace normalizer whose regex /{regex}/ .NET cannot read: {e.Message}");
+            }
+        }
+
+        throw new InvalidFileException(path, $"has a Replace normalizer whose pattern, {pattern?.ToJsonString() ?? "null"}, is neither a non-empty String nor a Regex.");
+    }
+
+    /// <summary>A Unicode form's result: aligned still where it changed nothing, else no longer.</summary>
+    private static AlignedText Unaligned(AlignedText text, string normalized) =>
+        normalized == text.Text ? text : new AlignedText(normalized, null, null);
+
+    /// <summary>
+    /// Each grapheme (extended grapheme cluster) of fewer than 6 UTF-8 bytes that a key of the map begins, as
+    /// that key's replacement; every other grapheme char by char, as Hugging Face's <c>Precompiled</c>
+    /// does (so "e\u0301\u0302", 5 bytes, becomes "é", the replacement of its prefix "e\u0301").
+    /// </summary>
+    private static AlignedText Precompiled(AlignedText text, PrecompiledCharsmap map)
+    {
+        var built = new AlignedText.Builder(text);
+        string s = text.Text;
+        for (int at = 0; at < s.Length;)
+        {
+            int length = StringInfo.GetNextTextElementLength(s, at);
+            if (Encoding.UTF8.GetByteCount(s.AsSpan(at, length)) < 6 && map.Replacement(s.AsSpan(at, length)) is { } whole)
+            {
+                built.Replace(at, at + length, whole);
+            }
+            else
+            {
+                for (int i = at; i < at + length;)
+                {
+                    int n = char.IsSurrogatePair(s, i) ? 2 : 1;
+                    if (map.Replacement(s.AsSpan(i, n)) is { } part)
+                    {
+                        built.Replace(i, i + n, part);
+                    }
+                    else
+                    {
+                        built.Keep(i, i + n);
+                    }
+
+                    i += n;
+                }
+            }
+
+            at += length;
+        }
+
+        return built.Build();
+    }
+
+    private static AlignedText Replace(AlignedText text, Regex pattern, string content)
+    {
+        var built = new AlignedText.Builder(text);
+        int kept = 0;
+        for (var match = pattern.Match(text.Text); match.Success; match = match.NextMatch())
+        {
+            built.Keep(kept, match.Index);
+            built.Replace(match.Index, match.Index + match.Length, content);
+            kept = match.Index + match.Length;
+        }
+
+        built.Keep(kept, text.Text.Length);
+        return built.Build();
+    }
+
+    /// <summary>White space (Rust's <c>char::is_whitespace</c>, .NET's <see cref="char.IsWhiteSpace(char)"/>: the same set) off either end.</summary>
+    private static AlignedText Strip(AlignedText text, bool left, bool right)
+    {
+        string s = text.Text;
+        int from = 0, to = s.Length;
+        while (left && from < to && char.IsWhiteSpace(s[from]))
+        {
+            from++;
+        }
+
+        while (right && to > from && char.IsWhiteSpace(s[to - 1]))
+        {
+            to--;
+        }
+
+        var built = new AlignedText.Builder(text);
+        built.Keep(from, to);
+        return built.Build();
+    }
+
+    /// <summary>Every combining mark (Unicode's general category M: Mn, Mc, Me) dropped, as Hugging Face's <c>StripAccents</c>.</summary>
+    private static AlignedText StripAccents(AlignedText text)
+    {
+        var built = new AlignedText.Builder(text);
+        string s = text.Text;
+        for (int i = 0; i < s.Length;)
+        {
+            int n = char.IsSurrogatePair(s, i) ? 2 : 1;
+            if (CharUnicodeInfo.GetUnicodeCategory(n == 2 ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i])
+                is not (UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark))
+            {
+                built.Keep(i, i + n);
+            }
+
+            i += n;
+        }
+
+        return built.Build();
     }
 
     /// <summary>
@@ -123,9 +293,33 @@ internal sealed class HuggingFaceNormalizer : Normalizer
     /// </summary>
     internal static string Lowercase(string text) => text.ToLowerInvariant().Replace("\u0130", "i\u0307", StringComparison.Ordinal);
 
-    public override string Normalize(string original)
+    /// <summary><see cref="Lowercase(string)"/>, each lowered code point standing for itself.</summary>
+    private static AlignedText Lowercase(AlignedText text)
     {
-        string text = original;
+        string lowered = Lowercase(text.Text);
+        if (!text.Aligned || lowered == text.Text)
+        {
+            return text.Aligned ? text : new(lowered, null, null);
+        }
+
+        var built = new AlignedText.Builder(text);
+        for (int i = 0; i < text.Text.Length;)
+        {
+            int n = char.IsSurrogatePair(text.Text, i) ? 2 : 1;
+            built.Replace(i, i + n, Lowercase(text.Text.Substring(i, n)));
+            i += n;
+        }
+
+        return built.Build();
+    }
+
+    /// <summary>
+    /// The normalized text, and (where <paramref name="track"/>) the chars of <paramref name="original"/> each
+    /// of its chars comes from; null spans where a step that does not keep track (a Unicode form) changed it.
+    /// </summary>
+    public AlignedText Apply(string original, bool track)
+    {
+        var text = AlignedText.Of(original, track);
         foreach (var (_, apply) in _steps)
         {
             text = apply(text);
@@ -133,6 +327,8 @@ internal sealed class HuggingFaceNormalizer : Normalizer
 
         return text;
     }
+
+    public override string Normalize(string original) => Apply(original, false).Text;
 
     public override string Normalize(ReadOnlySpan<char> original) => Normalize(original.ToString());
 }

@@ -9,8 +9,8 @@ namespace GpuInfo.Models;
 /// the like: <c>model.vocab</c>, <c>model.merges</c>, <c>added_tokens</c>, and the pre-tokenizer's
 /// splits, <see cref="HuggingFacePreTokenizer"/>) becomes a <see cref="BpeTokenizer"/>, a SentencePiece-style BPE (Llama 2,
 /// Mistral, Gemma) a SentencePiece model (<see cref="SentencePieceBpeJson"/>), each with the special
-/// tokens its <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>). A
-/// Unigram model (<see cref="UnigramRefused"/>) and other kinds are refused by name.
+/// tokens its <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>), and a
+/// Unigram model (T5, ALBERT, XLM-R) a <see cref="UnigramTokenizer"/> (<see cref="UnigramJson"/>). Other kinds are refused by name.
 /// </summary>
 internal static class HuggingFaceTokenizerJson
 {
@@ -20,14 +20,20 @@ internal static class HuggingFaceTokenizerJson
             ?? throw new InvalidFileException(path, "is not a JSON object.");
         var model = root["model"] as JsonObject ?? throw new InvalidFileException(path, "has no \"model\" object: not a Hugging Face tokenizer.json.");
         string type = model["type"]?.GetValue<string>() ?? "BPE";
-        if (type == "Unigram")
-        {
-            throw new InvalidFileException(path, UnigramRefused);
-        }
-
         var (before, after) = HuggingFacePostProcessor.Read(root["post_processor"], path);
         bool byteLevel = Mentions(root["pre_tokenizer"], "ByteLevel") || Mentions(root["decoder"], "ByteLevel");
         var added = TokenizerJsonParts.AddedTokens(root, path);
+        if (type == "Unigram")
+        {
+            var unigram = UnigramJson.Load(root, model, added, path);
+            int size = Math.Max(Math.Max(unigram.Vocabulary.Count - 1, TokenizerCatalog.MaxId(unigram.SpecialTokens)), before.Concat(after).DefaultIfEmpty(-1).Max()) + 1;
+            return DocumentPrefixes.Find(new TextTokenizer(unigram, path, size, false)
+            {
+                AddedBefore = before,
+                AddedAfter = after,
+                UnsupportedAddedTokens = Unsupported(added, unigram.Normalizer is not null),
+            }, path);
+        }
         if (type == "BPE" && !byteLevel && SentencePieceBpeJson.Is(model))
         {
             var spBpe = SentencePieceBpeJson.Load(root, model, added, path);
@@ -37,7 +43,7 @@ internal static class HuggingFaceTokenizerJson
 
         if (type != "BPE" || !byteLevel)
         {
-            throw new InvalidFileException(path, $"holds a {type} model{(type == "BPE" ? " that is neither byte-level nor SentencePiece-style (byte_fallback, '\u2581' for spaces)" : "")}; this reads byte-level BPE and SentencePiece-style BPE tokenizer.json files.");
+            throw new InvalidFileException(path, $"holds a {type} model{(type == "BPE" ? " that is neither byte-level nor SentencePiece-style (byte_fallback, '\u2581' for spaces)" : "")}; this reads byte-level BPE, SentencePiece-style BPE and Unigram tokenizer.json files.");
         }
 
         var vocab = TokenizerJsonParts.Vocabulary(model, path);
@@ -58,14 +64,6 @@ internal static class HuggingFaceTokenizerJson
     /// <summary>The added tokens that a text must not hold, each with why (<see cref="AddedToken.Unsupported"/>).</summary>
     private static (string, string)[] Unsupported(List<AddedToken> added, bool normalizerChangesText) =>
         [.. added.Where(t => t.Unsupported(normalizerChangesText) is not null).Select(t => (t.Content, t.Unsupported(normalizerChangesText)!))];
-
-    /// <summary>
-    /// Why a Unigram model (T5, ALBERT, XLM-R) is refused: <c>Microsoft.ML.Tokenizers</c> 3.0's Unigram gives
-    /// other ids than Hugging Face's tokenizers 0.22.2 (rust_tokenizers.json) for a text that begins with a
-    /// space, the text after an added token, tabs and line breaks under WhitespaceSplit, and runs of
-    /// unknown characters (which Hugging Face fuses into one unknown token).
-    /// </summary>
-    internal const string UnigramRefused = "holds a Unigram model (as T5, ALBERT and XLM-R have), which gpuinfo does not read: Microsoft.ML.Tokenizers 3.0 encodes a leading space, the text after an added token, tabs, line breaks and runs of unknown characters otherwise than Hugging Face's tokenizers, so its ids would not be Hugging Face's (give them, from Hugging Face's tokenizer, with --tokens).";
 
     /// <summary>Whether a component (or one inside a Sequence) is of <paramref name="type"/>.</summary>
     private static bool Mentions(JsonNode? node, string type) => node switch

@@ -18,7 +18,7 @@ namespace GpuInfo.Models;
 ///   <item><description>Microsoft.ML's SentencePiece (a tokenizer built from one by a caller; gpuinfo's own loaders make <see cref="SentencePieceBpe"/>): the piece; a byte-fallback
 ///   piece <c>&lt;0xNN&gt;</c> is one byte, another piece its own UTF-8 (its text, when the tokenizer did not
 ///   normalize the text: otherwise no bytes are counted at all, see <see cref="TextTokenizer.Encode"/>).</description></item>
-///   <item><description><see cref="SentencePieceBpe"/>: a byte-fallback piece is one byte; another counts by its offsets, which point into the text as given.</description></item>
+///   <item><description><see cref="SentencePieceBpe"/> and <see cref="UnigramTokenizer"/>: a byte-fallback piece is one byte; another counts by its offsets, which point into the text as given.</description></item>
 /// </list>
 /// </summary>
 internal static class TokenPieces
@@ -29,6 +29,7 @@ internal static class TokenPieces
         BpeTokenizer { ByteLevel: true } bpe => token => ByteLevel(token, bpe.SpecialTokens),
         SentencePieceTokenizer sp => token => SentencePiece(token, sp),
         SentencePieceBpe sp => token => sp.IsBytePiece(token.Id) ? 1 : -1,
+        UnigramTokenizer unigram => token => unigram.IsBytePiece(token.Id) ? 1 : -1,
         _ => null,
     };
 

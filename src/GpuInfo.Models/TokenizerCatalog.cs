@@ -79,6 +79,7 @@ public static class TokenizerCatalog
             BpeTokenizer b => b.SpecialTokens,
             SentencePieceTokenizer sp => sp.SpecialTokens,
             SentencePieceBpe sp => sp.SpecialTokens,
+            UnigramTokenizer unigram => unigram.SpecialTokens,
             _ => null,
         };
         if (special is not null && special.TryGetValue(token, out int id))
@@ -91,6 +92,7 @@ public static class TokenizerCatalog
             BpeTokenizer b => b.Vocabulary,
             SentencePieceTokenizer sp => sp.Vocabulary,
             SentencePieceBpe sp => sp.Vocabulary,
+            UnigramTokenizer unigram => unigram.Vocabulary,
             _ => null,
         };
         return vocabulary is not null && vocabulary.TryGetValue(token, out id) ? id : null;

@@ -23,8 +23,19 @@ internal static class UnicodeForms
 
     /// <summary><paramref name="text"/> in Unicode normalization form <paramref name="form"/>.</summary>
     /// <exception cref="InvalidOperationException">No normalizer was found (<see cref="Available"/>).</exception>
-    public static string Normalize(string text, NormalizationForm form) =>
-        Ascii.IsValid(text) ? text : (Found.Value.Normalize ?? throw new InvalidOperationException($"No Unicode normalizer: {Source}."))(text, form);
+    public static string Normalize(string text, NormalizationForm form)
+    {
+        if (Ascii.IsValid(text))
+        {
+            return text;
+        }
+
+        var normalize = Found.Value.Normalize ?? throw new InvalidOperationException($"No Unicode normalizer: {Source}.");
+
+        // icu.net hands ICU a C string, which ends at the first NUL: "a\0b" came back as "a". NUL is a
+        // boundary of every form (nothing composes with it), so the parts between NULs are normalized each.
+        return text.Contains('\0') ? string.Join('\0', text.Split('\0').Select(part => normalize(part, form))) : normalize(text, form);
+    }
 
     private sealed record Engine(Func<string, NormalizationForm, string>? Normalize, string Source);
 

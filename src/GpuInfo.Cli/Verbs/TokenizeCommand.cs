@@ -89,6 +89,7 @@ internal static class TokenizeCommand
         BpeTokenizer => "BPE (Microsoft.ML.Tokenizers)",
         TiktokenTokenizer => "tiktoken (Microsoft.ML.Tokenizers)",
         SentencePieceBpe => "SentencePiece BPE (GpuInfo.Models.SentencePieceBpe)",
+        UnigramTokenizer => "Unigram (GpuInfo.Models.UnigramTokenizer)",
         SentencePieceTokenizer => "SentencePiece (Microsoft.ML.Tokenizers)",
         _ => tokenizer.GetType().Name,
     };

@@ -209,9 +209,9 @@ public sealed class TokenizerTemplateTests
             Assert.Null(nfc.Refuses(text, canNormalize: true));
         }
 
-        ModelFiles.WriteTokenizerJson(dir.File("strip.json"), normalizer: """{"type": "Strip", "strip_left": true}""");
-        var refused = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("strip.json")));
-        Assert.Contains("Strip normalizer", refused.Message, StringComparison.Ordinal);
+        ModelFiles.WriteTokenizerJson(dir.File("bert.json"), normalizer: """{"type": "BertNormalizer", "clean_text": true}""");
+        var refused = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("bert.json")));
+        Assert.Contains("BertNormalizer normalizer", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -9,10 +9,12 @@
 //     i + U+0307) make of one;
 //   - sentencepiece_bpe: the ids sp_bpe_tokenizer.json gives with a Metaspace pre-tokenizer, each
 //     prepend_scheme with split true and false;
+//   - precompiled_normalizers: the text SentencePiece's nmt_nfkc character map (sp_unigram_nfkc_tokenizer.json's
+//     Precompiled) makes alone and in T5's, newer converters' and ALBERT's sequences, Strip and StripAccents;
 //   - unigram: the ids sp_unigram_tokenizer.json (make_sentencepiece.py) gives as written, with only a
 //     Metaspace pre-tokenizer, and without its post_processor (runs of unknown characters fuse into
-//     one unknown token): gpuinfo refuses Unigram files, as Microsoft.ML.Tokenizers gives other ids,
-//     and a test watches for the day it gives these.
+//     one unknown token); and sp_unigram_nfkc_tokenizer.json's (a character map, byte fallback) under
+//     T5's, XLM-R's and ALBERT's normalizers and pre-tokenizers and each Metaspace scheme.
 // It also checks that every id tokenizer_templates.json holds (tokenizers.js's) is the Rust library's,
 // and fails if one is not. The C# tests (HuggingFaceRustTests) must reproduce every piece, text and id.
 //
@@ -137,6 +139,58 @@ for (const [name, parts] of Object.entries(unigramVariants)) {
   unigram.push({ name, normalizer: json.normalizer, pre_tokenizer: json.pre_tokenizer, post_processor: json.post_processor, texts });
 }
 
+// The Unigram model trained with SentencePiece's nmt_nfkc (T5's, ALBERT's, XLM-R's normalization) and
+// byte fallback: its Precompiled normalizer on its own and in ALBERT's and newer converters' sequences,
+// and the whole tokenizer under each Metaspace scheme. Its character map (317 KB of base64) is written
+// here as CHARSMAP, for the tests to take from sp_unigram_nfkc_tokenizer.json.
+const nfkcJson = JSON.parse(readFileSync(join(here, "sp_unigram_nfkc_tokenizer.json"), "utf8"));
+const CHARSMAP = "<precompiled_charsmap of sp_unigram_nfkc_tokenizer.json>";
+const charsmap = nfkcJson.normalizer.normalizers.find((n) => n.type === "Precompiled").precompiled_charsmap;
+const withCharsmap = (node) => JSON.parse(JSON.stringify(node).replaceAll(CHARSMAP, charsmap));
+const precompiled = { type: "Precompiled", precompiled_charsmap: CHARSMAP };
+const spaces = (content) => ({ type: "Replace", pattern: regex(" {2,}"), content });
+const precompiledCases = {
+  precompiled,
+  t5: { type: "Sequence", normalizers: [precompiled, spaces(" ")] },
+  newer_converter: { type: "Sequence", normalizers: [precompiled, { type: "Strip", strip_left: false, strip_right: true }, spaces("\u2581")] },
+  albert: { type: "Sequence", normalizers: [{ type: "Replace", pattern: { String: "``" }, content: "\"" }, { type: "Replace", pattern: { String: "''" }, content: "\"" }, { type: "NFKD" }, { type: "StripAccents" }, { type: "Lowercase" }, precompiled, spaces(" ")] },
+  strip_both: { type: "Strip", strip_left: true, strip_right: true },
+  strip_accents: { type: "Sequence", normalizers: [{ type: "NFD" }, { type: "StripAccents" }] },
+};
+// Graphemes nmt_nfkc's map holds whole or only in part, graphemes of 6 bytes and more (read a character
+// at a time), control and format characters, fullwidth and halfwidth forms, and quotes ALBERT replaces.
+const precompiledTexts = [
+  ...normalizerTexts,
+  "e\u0301 e\u0301\u0302 e\u0301\u0302\u0303 \u2460\u0301 \u2460\u0301\u0302\u0303 \uff76\uff9e \uff8a\uff9f \u30ab\u3099 x\u0308\u0301 \u1100\u1161\u11a8\u11a8",
+  "\u{1f468}\u200d\u{1f469}\u200d\u{1f467} \u{1f1eb}\u{1f1f7} \u{1f44d}\u{1f3fd} \u0915\u094d\u0937\u093f \u0e01\u0e33 \ufdfa \ufb2c \u3250 \u337b \u2122 \u2161",
+  "tab\tnbsp\u00a0ideo\u3000zw\u200bsoft\u00adbom\ufeffnul\u0000bell\u0007\r\n  two  spaces ``quoted'' end  ",
+  "\uff21\uff42\uff43\uff11\uff12 \uff08\uff09\uff01 \u00bd \u00b5 \u017f \u1e9b \u0132 \u01c4 \u2103 \u33a1 \u00c5\u0301",
+];
+const precompiled_normalizers = Object.entries(precompiledCases).map(([name, normalizer]) => {
+  const n = Tokenizer.fromString(tokenizerJson({ normalizer: withCharsmap(normalizer) })).getNormalizer();
+  return { name, normalizer, texts: precompiledTexts.map((text) => ({ text, normalized: n.normalizeString(text) })) };
+});
+
+const metaspaceOf = (scheme, splits) => ({ type: "Metaspace", replacement: "\u2581", prepend_scheme: scheme, split: splits });
+const nfkcVariants = {
+  nfkc_as_converted: {},
+  nfkc_xlmr: { pre_tokenizer: metaspaceOf("always", true) },
+  nfkc_first_split: { pre_tokenizer: metaspaceOf("first", true) },
+  nfkc_never_whole: { pre_tokenizer: metaspaceOf("never", false) },
+  nfkc_first_whitespace: { pre_tokenizer: { type: "Sequence", pretokenizers: [{ type: "WhitespaceSplit" }, metaspaceOf("first", true)] } },
+  nfkc_newer_converter: { normalizer: precompiledCases.newer_converter },
+  nfkc_albert: { normalizer: precompiledCases.albert },
+};
+const nfkcTexts = [...unigramTexts, ...precompiledTexts.slice(normalizerTexts.length), "\u65e5\u672c \u{1f916} \u00e9\u00e8 ``q'' \u0000x"];
+for (const [name, parts] of Object.entries(nfkcVariants)) {
+  const json = { ...nfkcJson, ...parts };
+  const tokenizer = Tokenizer.fromString(JSON.stringify(withCharsmap(json)));
+  const texts = [];
+  for (const text of nfkcTexts) texts.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
+  const written = (node) => JSON.parse(JSON.stringify(node ?? null).replaceAll(charsmap, CHARSMAP));
+  unigram.push({ name, tokenizer: "sp_unigram_nfkc_tokenizer.json", normalizer: written(json.normalizer), pre_tokenizer: json.pre_tokenizer, post_processor: json.post_processor, texts });
+}
+
 // tokenizer_templates.json's ids (tokenizers.js's) must be the Rust library's.
 const templates = JSON.parse(readFileSync(join(here, "tokenizer_templates.json"), "utf8"));
 const differ = [];
@@ -162,5 +216,5 @@ if (differ.length > 0) {
   process.exit(1);
 }
 
-writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, sentencepiece_bpe, unigram }, null, 1) + "\n");
-console.log(`${pre_tokenizers.length} pre-tokenizers, ${normalizers.length} normalizers, ${sentencepiece_bpe.length} Metaspace variants, ${unigram.length} Unigram variants; tokenizer_templates.json's ids equal the Rust library's`);
+writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, precompiled_normalizers, sentencepiece_bpe, unigram }, null, 1) + "\n");
+console.log(`${pre_tokenizers.length} pre-tokenizers, ${normalizers.length} normalizers, ${precompiled_normalizers.length} with a character map, ${sentencepiece_bpe.length} Metaspace variants, ${unigram.length} Unigram variants; tokenizer_templates.json's ids equal the Rust library's`);

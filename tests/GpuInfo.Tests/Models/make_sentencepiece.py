@@ -25,7 +25,13 @@ Writes, beside itself (rerunning it rewrites the same files):
   writes one (runs of spaces replaced by one, WhitespaceSplit then Metaspace, </s> after each text),
   without its Precompiled normalizer (the model is trained with identity normalization); its
   goldens are the Rust library's ids (make_rust_tokenizers.mjs).
+- sp_unigram_nfkc.model, sp_unigram_nfkc_tokenizer.json: a Unigram model of 420 pieces trained with
+  SentencePiece's defaults (nmt_nfkc normalization, as T5's, ALBERT's and XLM-R's models are) and byte
+  fallback, written as transformers' converter writes one: its Precompiled normalizer (the model's
+  character map, base64), runs of spaces replaced by one, WhitespaceSplit then Metaspace, </s> after
+  each text; its goldens are the Rust library's ids and normalized texts (make_rust_tokenizers.mjs).
 """
+import base64
 import json
 import os
 import sys
@@ -73,21 +79,24 @@ def train(name="sp_bpe", remove_extra_whitespaces=False):
     os.remove(os.path.join(HERE, name + ".vocab"))
 
 
-def train_unigram():
-    prefix = os.path.join(HERE, "sp_unigram")
+def train_unigram(name="sp_unigram", nfkc=False):
+    prefix = os.path.join(HERE, name)
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(TRAIN_TEXT.split("\n") + TEST_TEXT.split("\n") + RUNS),
         model_prefix=prefix,
         model_type="unigram",
-        vocab_size=190,
-        byte_fallback=False,
+        vocab_size=420 if nfkc else 190,
+        byte_fallback=nfkc,
         character_coverage=0.98,
-        normalization_rule_name="identity",
+        normalization_rule_name="nmt_nfkc" if nfkc else "identity",
         num_threads=1,
         minloglevel=2,
     )
     proto = model_pb2.ModelProto.FromString(open(prefix + ".model", "rb").read())
     os.remove(prefix + ".vocab")
+    replace = {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}
+    charsmap = proto.normalizer_spec.precompiled_charsmap
+    precompiled = [{"type": "Precompiled", "precompiled_charsmap": base64.b64encode(charsmap).decode("ascii")}] if charsmap else []
     special = [{"id": i, "content": p, "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True}
                for i, p in enumerate(["<unk>", "<s>", "</s>"])]
     metaspace = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}
@@ -96,7 +105,7 @@ def train_unigram():
         "truncation": None,
         "padding": None,
         "added_tokens": special,
-        "normalizer": {"type": "Sequence", "normalizers": [{"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]},
+        "normalizer": {"type": "Sequence", "normalizers": precompiled + [replace]},
         "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "WhitespaceSplit"}, metaspace]},
         "post_processor": {
             "type": "TemplateProcessing",
@@ -106,7 +115,7 @@ def train_unigram():
             "special_tokens": {"</s>": {"id": "</s>", "ids": [2], "tokens": ["</s>"]}},
         },
         "decoder": metaspace,
-        "model": {"type": "Unigram", "unk_id": 0, "vocab": [[p.piece, p.score] for p in proto.pieces], "byte_fallback": False},
+        "model": {"type": "Unigram", "unk_id": 0, "vocab": [[p.piece, p.score] for p in proto.pieces], "byte_fallback": nfkc},
     }
 
 
@@ -170,6 +179,9 @@ def main():
         f.write("\n")
     with open(os.path.join(HERE, "sp_unigram_tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(train_unigram(), f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    with open(os.path.join(HERE, "sp_unigram_nfkc_tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(train_unigram("sp_unigram_nfkc", nfkc=True), f, ensure_ascii=False, indent=1)
         f.write("\n")
     for t in golden["texts"]:
         print(len(t["ids"]), sp.id_to_piece(t["ids"][:12]))
