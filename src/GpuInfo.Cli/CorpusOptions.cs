@@ -134,6 +134,15 @@ internal sealed class CorpusOptions(string perTokenDescription, int? defaultChun
             Progress = progress,
             PerRow = perToken?.Handler,
         }));
+        long scored = partial.Evaluation?.Tokens ?? partial.Comparison?.Tokens ?? 0;
+        if (scored == 0 && shard.Count == 1 && partialPath is null)
+        {
+            // A shard may score nothing and still add to a merge; a whole run that scores nothing has no report.
+            throw new Formats.InvalidFileException(source.Name, source.Rows == 0 ? "nothing to score: it has no rows."
+                : $"nothing to score: every one of its {source.Rows} rows' targets is the ignore index{(partial.RowsWithoutTarget > 0 ? " or has none (--shift)" : "")}.");
+        }
+
+        perToken?.Commit();
         if (partialPath is not null)
         {
             try

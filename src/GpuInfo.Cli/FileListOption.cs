@@ -26,6 +26,19 @@ internal static class FileListOption
             if (result.Tokens.FirstOrDefault(t => t.Value.StartsWith("--", StringComparison.Ordinal)) is { } token)
             {
                 result.AddError($"{name} needs one or more files before the next option; got '{token.Value}'.");
+                return;
+            }
+
+            // A file given twice would be read twice as rows of one corpus, every standard error too small.
+            var seen = new Dictionary<string, string>();
+            foreach (var file in result.Tokens)
+            {
+                string full = Path.GetFullPath(file.Value);
+                if (!seen.TryAdd(full, file.Value))
+                {
+                    result.AddError($"{name} names {file.Value} twice{(seen[full] == file.Value ? "" : $" (as {seen[full]})")}: each file is read once.");
+                    return;
+                }
             }
         });
         return option;

@@ -90,7 +90,11 @@ internal static class ModelDocuments
                 throw new InvalidFileException(path, $"is {size} bytes; a text is read whole, at most {MaxTextBytes} bytes: split it, or give its token ids with --tokens.");
             }
 
-            return File.ReadAllText(path, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true));
+            // Decoded here rather than by File.ReadAllText, which takes a UTF-16 or UTF-32 byte order mark
+            // as the file's encoding: bytes FF FE and invalid UTF-8 came back as UTF-16 text.
+            byte[] bytes = File.ReadAllBytes(path);
+            int bom = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes, bom, bytes.Length - bom);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

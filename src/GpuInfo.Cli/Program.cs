@@ -38,13 +38,14 @@ public static class Program
         if (parse.Errors.Count > 0)
         {
             // System.CommandLine lists an option's allowed values on lines of their own: one line here.
-            string errors = string.Join("; ", parse.Errors.Select(e => string.Join(' ', e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))));
+            string errors = string.Join("; ", parse.Errors.Select(e => TypeNamesInWords(string.Join(' ', e.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))));
             stderr.WriteLine($"gpuinfo: {errors} (see 'gpuinfo --help')");
             return ExitCode.Usage;
         }
 
         try
         {
+            Output.OutputFile.CheckNotAnInput(parse);
             return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
         catch (Exception e)
@@ -59,6 +60,16 @@ public static class Program
             return code;
         }
     }
+
+    /// <summary>System.CommandLine names the type a value did not parse as by .NET's name ('System.Nullable`1[System.Int64]'): in words.</summary>
+    internal static string TypeNamesInWords(string message) => System.Text.RegularExpressions.Regex.Replace(
+        message, @"as expected type 'System\.(?:Nullable`1\[System\.)?(\w+)\]?'", m => m.Groups[1].Value switch
+        {
+            "Int32" or "Int64" => "as an integer",
+            "Single" or "Double" => "as a number",
+            "Boolean" => "as true or false",
+            var other => $"as {other}",
+        });
 
     /// <summary>Every verb, with its options (tests walk them).</summary>
     internal static RootCommand Commands(TextWriter stdout, TextWriter stderr) =>

@@ -93,18 +93,27 @@ public sealed class ModelRowSource : RowSource
     public long UnscoredTextTokens => Windows.Unscored - (Windows.Tokens - _text.TextTokens);
 
     /// <summary>The windows <paramref name="options"/> cut <paramref name="text"/> into, each of its documents on its own.</summary>
-    /// <exception cref="ArgumentException">Bad window options, or nothing to score.</exception>
+    /// <exception cref="ArgumentException">Bad window options.</exception>
+    /// <exception cref="InvalidFileException">Nothing to score in the text (bad input data, naming the text).</exception>
     public static ModelWindows WindowsOf(TokenizedText text, ModelWindowOptions options)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return options.Protocol switch
+        try
         {
-            WindowProtocol.Rolling => ModelWindows.Rolling(text.Ids.Length, options.Context, text.DocumentStarts),
-            WindowProtocol.Chunks => ModelWindows.Chunks(text.Ids.Length, options.Context, text.DocumentStarts),
-            _ => ModelWindows.Sliding(text.Ids.Length, options.Context, options.Stride, text.DocumentStarts),
-        };
+            return options.Protocol switch
+            {
+                WindowProtocol.Rolling => ModelWindows.Rolling(text.Ids.Length, options.Context, text.DocumentStarts),
+                WindowProtocol.Chunks => ModelWindows.Chunks(text.Ids.Length, options.Context, text.DocumentStarts),
+                _ => ModelWindows.Sliding(text.Ids.Length, options.Context, options.Stride, text.DocumentStarts),
+            };
+        }
+        catch (ArgumentOutOfRangeException e) when (e.ParamName == "tokens")
+        {
+            // The options are fine; the text is too short for them: its fault, named as such.
+            throw new InvalidFileException(text.Name, e.Message.Split('\n')[0].Replace(" (Parameter 'tokens')", "", StringComparison.Ordinal));
+        }
     }
 
     public override long Rows => Windows.Rows;

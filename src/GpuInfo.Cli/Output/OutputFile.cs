@@ -1,3 +1,6 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+
 namespace GpuInfo.Cli.Output;
 
 /// <summary>
@@ -69,5 +72,57 @@ internal static class OutputFile
         }
 
         return null;
+    }
+
+    /// <summary>The options that name a file the command writes.</summary>
+    internal static readonly string[] OutputOptions = ["--per-token", "--per-document", "--partial", "--out", "--assignments", "--decoders", "--csv", "--plot"];
+
+    /// <summary>
+    /// Throws a usage error (exit 2) where an output option names a file that the same command reads (an
+    /// option's value or an argument): a per-token file opened over its own logits emptied them before
+    /// they were read, and convert's --out replaced its --logits.
+    /// </summary>
+    public static void CheckNotAnInput(ParseResult parse)
+    {
+        var outputs = new List<(string Option, string Path)>();
+        var inputs = new List<(string Where, string Path)>();
+        foreach (var child in parse.CommandResult.Children)
+        {
+            switch (child)
+            {
+                case OptionResult option when OutputOptions.Contains(option.Option.Name):
+                    outputs.AddRange(option.Tokens.Select(t => (option.Option.Name, t.Value)));
+                    break;
+                case OptionResult option:
+                    inputs.AddRange(option.Tokens.Select(t => (option.Option.Name, t.Value)));
+                    break;
+                case ArgumentResult argument:
+                    inputs.AddRange(argument.Tokens.Select(t => ("an argument", t.Value)));
+                    break;
+            }
+        }
+
+        foreach (var (option, path) in outputs)
+        {
+            string output = Resolved(path);
+            if (inputs.FirstOrDefault(i => File.Exists(i.Path) && Resolved(i.Path) == output) is ({ } where, _))
+            {
+                throw CliException.Usage($"{path}: is both read ({where}) and written ({option}); write the output elsewhere.");
+            }
+        }
+    }
+
+    /// <summary>The full path, with symbolic links followed.</summary>
+    private static string Resolved(string path)
+    {
+        string full = Path.GetFullPath(path);
+        try
+        {
+            return new FileInfo(full).LinkTarget is not null && File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target ? target.FullName : full;
+        }
+        catch (IOException)
+        {
+            return full;
+        }
     }
 }

@@ -6,11 +6,12 @@ namespace GpuInfo.Cli.Output;
 
 /// <summary>
 /// Writes a corpus run's per-row values (float32) into a .npy file whose length is known up front,
-/// each chunk at its own offset (several devices finish chunks out of order).
+/// each chunk at its own offset (several devices finish chunks out of order); the file takes the path
+/// once the run completes (<see cref="Commit"/>), so a failed run leaves no file of rows never written.
 /// </summary>
 internal sealed class PerTokenWriter : IDisposable
 {
-    private readonly FileStream _stream;
+    private readonly AtomicFile.Pending _file;
     private readonly string _path;
     private readonly long _dataOffset;
     private readonly long _firstRow;
@@ -23,14 +24,13 @@ internal sealed class PerTokenWriter : IDisposable
         try
         {
             // Unbuffered: the header is one write, the rows go by RandomAccess, and a failed write leaves nothing for Dispose to retry.
-            _stream = new FileStream(path, FileMode.Create, System.IO.FileAccess.Write, FileShare.Read, bufferSize: 0);
-            NpyFormat.WriteHeader(_stream, "<f4", [count]);
-            _stream.Flush();
-            _dataOffset = _stream.Position;
+            _file = AtomicFile.Open(path, bufferSize: 0);
+            _file.Run(() => NpyFormat.WriteHeader(_file.Stream, "<f4", [count]));
+            _dataOffset = _file.Stream.Position;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _stream?.Dispose();
+            _file?.Dispose();
             throw CliException.Usage($"{path}: cannot write: {e.Message}");
         }
     }
@@ -41,7 +41,7 @@ internal sealed class PerTokenWriter : IDisposable
     {
         try
         {
-            RandomAccess.Write(_stream.SafeFileHandle, MemoryMarshal.AsBytes(values), _dataOffset + ((firstRow - _firstRow) * sizeof(float)));
+            RandomAccess.Write(_file.Stream.SafeFileHandle, MemoryMarshal.AsBytes(values), _dataOffset + ((firstRow - _firstRow) * sizeof(float)));
         }
         catch (IOException e)
         {
@@ -49,5 +49,18 @@ internal sealed class PerTokenWriter : IDisposable
         }
     };
 
-    public void Dispose() => _stream.Dispose();
+    /// <summary>The run completed: the file takes its path.</summary>
+    public void Commit()
+    {
+        try
+        {
+            _file.Commit();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw CliException.Usage($"{_path}: cannot write: {e.Message}");
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
 }

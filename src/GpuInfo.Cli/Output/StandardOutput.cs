@@ -27,8 +27,9 @@ internal sealed class StandardOutput(TextWriter inner) : TextWriter
         {
             write();
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // A closed standard output (>&-) comes as UnauthorizedAccessException: .NET's word for EBADF.
             throw CliException.Usage($"standard output: cannot write: {e.Message}");
         }
     }

@@ -46,6 +46,11 @@ internal static class CompareCommand
             using var fullBase = RowSources.Open(basePaths, FileListOption.Get(parse, targets), new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
             using var fullTest = RowSources.Open(testPaths, null, new FileRowSourceOptions { LogitsTensor = parse.GetValue(tensor) });
             Guard.Temperature(t);
+            if (!fullBase.HasTargets && new Option[] { ignore, corpus.CalibrationBins }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unused)
+            {
+                throw CliException.Usage($"{unused.Name} applies to the targets (--targets, or a .kld base's tokens), and there are none.");
+            }
+
             CheckPair(fullBase, fullTest, classes.Given(parse));
             var (p, q, cut) = classes.Cut(parse, fullBase, fullTest, t);
             using var _ = cut;

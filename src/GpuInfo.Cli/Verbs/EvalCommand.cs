@@ -1,3 +1,4 @@
+using GpuInfo.Formats;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
@@ -89,6 +90,11 @@ internal static class EvalCommand
             var partial = corpus.Run(parse, source, source.RowBytes, "eval", json, shard, run => CorpusRun.Evaluate(engines.List, source, options, run with { TopK = ks, EvaluationPerRow = perRow }));
             var report = Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, clock.Elapsed.TotalSeconds);
             AddShard(report, shard, shardFrom);
+            if (bytesPaths is not null && partial.Evaluation!.ScoredBytes == 0)
+            {
+                throw new InvalidFileException(string.Join(", ", bytesPaths), $"the byte counts of the {partial.Evaluation.Tokens} scored tokens sum to 0: there is no text to give bits per byte of.");
+            }
+
             TextRates.AddTo(report, partial.Evaluation!, bytes, words);
             if (plotPath is not null)
             {

@@ -377,9 +377,10 @@ internal sealed class IbRowsInput
             throw CliException.BadData(Directory.Exists(path) ? $"{path}: is a folder, not a vocabulary file." : $"{path}: cannot read: {e.Message}");
         }
 
-        if (lines.Length < vocab)
+        if (lines.Length != vocab)
         {
-            throw CliException.BadData($"{path}: {lines.Length} token strings for a vocabulary of {vocab}.");
+            // More names than classes is as sure a sign of another vocabulary as fewer.
+            throw CliException.BadData($"{path}: {lines.Length} token strings for a vocabulary of {vocab}; give one per class, in id order.");
         }
 
         return lines;

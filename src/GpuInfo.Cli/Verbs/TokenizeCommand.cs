@@ -33,6 +33,11 @@ internal static class TokenizeCommand
             var loaded = TokenizerCatalog.Load(parse.GetValue(tokenizer)!);
             double load = clock.Elapsed.TotalSeconds;
             string[] files = FileListOption.Get(parse, text)!;
+            if (parse.GetResult(textField) is { Implicit: false } && !files.Any(ModelDocuments.IsJsonLines))
+            {
+                throw CliException.Usage("--text-field names the field of each line of a .jsonl --text; no --text is one.");
+            }
+
             var documents = ModelDocuments.Read(files, parse.GetValue(textField)!);
             if (path is not null && documents.Count != 1)
             {

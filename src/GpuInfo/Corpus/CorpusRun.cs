@@ -316,7 +316,7 @@ public static class CorpusRun
         long scored = 0;
         for (int i = 0; i < counts.Length; i++)
         {
-            scored += targets[i] == ignoreIndex ? 0 : counts[i];
+            scored = checked(scored + (targets[i] == ignoreIndex ? 0 : counts[i]));
         }
 
         return scored;

@@ -187,6 +187,9 @@ public sealed class FileRowSource : RowSource
         }
     }
 
+    /// <summary>The most bytes of text a token's count may say it stands for.</summary>
+    private const long MaxTokenBytes = 1L << 40;
+
     protected internal override void Read(RowBlock block)
     {
         _logits.ReadInto(block.FirstRow, block.Rows, block.Buffer);
@@ -199,11 +202,12 @@ public sealed class FileRowSource : RowSource
         if (_bytes is not null)
         {
             ReadPlanned(_bytes, block.FirstRow, block.TargetBytes, 0);
-            foreach (long b in block.TargetBytes)
+            for (int i = 0; i < block.TargetBytes.Length; i++)
             {
-                if (b < 0)
+                // A token stands for a few bytes: a count beyond 2^40 (a terabyte) is damage, and would overflow the sums.
+                if (block.TargetBytes[i] is < 0 or > MaxTokenBytes)
                 {
-                    throw new InvalidFileException(_bytes.Path, $"a byte count is negative ({b}) in rows [{block.FirstRow}, {block.FirstRow + block.Rows}).");
+                    throw new InvalidFileException(_bytes.Path, $"the byte count of row {block.FirstRow + i}, {block.TargetBytes[i]}, is {(block.TargetBytes[i] < 0 ? "negative" : "beyond 2^40, not a token's")}.");
                 }
             }
         }

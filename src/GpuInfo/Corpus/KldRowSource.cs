@@ -99,6 +99,13 @@ public sealed class KldRowSource : RowSource
                     throw new RowSourceException(Format.Path, block.FirstRow + r, $"its scale {scale} and minimum {min} are not those of log-probabilities (finite, the scale not negative).");
                 }
 
+                // Its largest value, min + 65535 scale, is llama.cpp's -log Σ exp(z - max z) <= 0, but for rounding.
+                float top = MathF.FusedMultiplyAdd(ushort.MaxValue, scale, min);
+                if (top > 1e-3f + (1e-5f * MathF.Abs(min)))
+                {
+                    throw new RowSourceException(Format.Path, block.FirstRow + r, $"its values reach {top} (minimum {min}, scale {scale}): log-probabilities are at most 0.");
+                }
+
                 KldFormat.Dequantize(stored.Slice((r - first) * values, values), rows.Slice(r * Vocab, Vocab), target);
             }
         }

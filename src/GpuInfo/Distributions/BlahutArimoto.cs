@@ -271,6 +271,14 @@ public static class BlahutArimoto
             return ZeroSlope(p, distortion);
         }
 
+        // Below the curve's slope at D_max, rate 0 at D_max is the point itself. The iteration would
+        // crawl there (each step scales q by 1 + O(β)) and, its gap already below the tolerance at the
+        // uniform start, stop at once at that start's larger distortion: β = 1e-14 gave D = 0.522 for 0.414.
+        if (RateZeroIsOptimal(p, distortion, beta))
+        {
+            return ZeroSlope(p, distortion) with { Beta = beta, Products = $"host (rate 0 is optimal at β = {beta:G4}: no iteration)" };
+        }
+
         var qh = Enumerable.Repeat(1.0 / nh, nh).ToArray();
 
         // e^(-β (d - min d)) does not change between iterations: taken once. The row's smallest
@@ -412,6 +420,32 @@ public static class BlahutArimoto
         var reproduction = new double[nh];
         reproduction[best] = 1;
         return new RateDistortionResult(0, 0, average[best], reproduction, 0, 0, true, "host (β = 0: no iteration)");
+    }
+
+    /// <summary>
+    /// Whether the whole mass on the x̂* of least average distortion is optimal at slope -β: the
+    /// optimality condition of a reproduction q (Berger 1971, Theorem 2.5.2), Σ_x p(x)A(x, x̂)/Σ_x̂' q(x̂')A(x, x̂') ≤ 1
+    /// for every x̂ with A = e^(-β d), at q = δ(x̂*): Σ_x p(x)e^(-β(d(x, x̂) - d(x, x̂*))) ≤ 1.
+    /// </summary>
+    private static bool RateZeroIsOptimal(double[] p, double[,] distortion, double beta)
+    {
+        int nx = p.Length, nh = distortion.GetLength(1);
+        var best = ZeroSlope(p, distortion).Reproduction.AsSpan().IndexOf(1.0);
+        for (int j = 0; j < nh; j++)
+        {
+            double c = 0;
+            for (int i = 0; i < nx; i++)
+            {
+                c += p[i] * Math.Exp(-beta * (distortion[i, j] - distortion[i, best]));
+            }
+
+            if (c > 1 + 1e-12)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Below this a row's normaliser Z is taken in log space (p(x)/Z would overflow).</summary>

@@ -16,7 +16,8 @@ public sealed class ConditionalRows
         ArgumentNullException.ThrowIfNull(source);
         if (source.Rows < 1 || source.Rows > Array.MaxLength)
         {
-            Guard.Throw(nameof(source), $"need between 1 and {Array.MaxLength} rows (contexts), got {source.Rows}.");
+            // The rows' fault, not the caller's: bad input data naming the file.
+            throw new Formats.InvalidFileException(source.Name, $"has {source.Rows} rows (contexts); the IB needs between 1 and {Array.MaxLength}.");
         }
 
         if (!(temperature > 0) || double.IsInfinity(temperature))

@@ -12,13 +12,23 @@ internal static class AtomicFile
 {
     public static void Write(string path, Action<FileStream> write, int bufferSize = 4096)
     {
+        ArgumentNullException.ThrowIfNull(write);
+        using var file = Open(path, bufferSize);
+        file.Run(() => write(file.Stream));
+        file.Commit();
+    }
+
+    /// <summary>
+    /// A file to write over time (rows at their offsets as a run finishes them): its <see cref="Pending.Stream"/>
+    /// is the temporary file, which <see cref="Pending.Commit"/> moves over <paramref name="path"/>; disposed
+    /// without, it is deleted and the path left as it was.
+    /// </summary>
+    public static Pending Open(string path, int bufferSize = 4096)
+    {
         ArgumentNullException.ThrowIfNull(path);
         if (FileKind.IsSpecial(path))
         {
-            using var device = new FileStream(path, FileMode.Open, System.IO.FileAccess.Write, FileShare.ReadWrite, bufferSize);
-            write(device);
-            device.Flush();
-            return;
+            return new Pending(new FileStream(path, FileMode.Open, System.IO.FileAccess.Write, FileShare.ReadWrite, bufferSize), null, path);
         }
 
         string full = Path.GetFullPath(path);
@@ -26,33 +36,69 @@ internal static class AtomicFile
         {
             full = target.FullName;
         }
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, System.IO.FileAccess.Write, FileShare.None, bufferSize))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
 
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e.Message.Contains(temporary, StringComparison.Ordinal))
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var pending = new Pending(null, temporary, full);
+        pending.Run(() => pending.Stream = new FileStream(temporary, FileMode.CreateNew, System.IO.FileAccess.ReadWrite, FileShare.Read, bufferSize));
+        return pending;
+    }
+
+    /// <summary>See <see cref="Open"/>.</summary>
+    internal sealed class Pending : IDisposable
+    {
+        private readonly string? _temporary;
+        private readonly string _path;
+        private bool _committed;
+
+        internal Pending(FileStream? stream, string? temporary, string path)
         {
-            // The temporary file is ours: a message naming it would send the user looking for a file they never named.
-            string message = e.Message.Replace(temporary, full, StringComparison.Ordinal);
-            throw e switch
-            {
-                UnauthorizedAccessException => new UnauthorizedAccessException(message, e),
-                DirectoryNotFoundException => new DirectoryNotFoundException(message, e),
-                _ => new IOException(message, e),
-            };
+            Stream = stream!;
+            _temporary = temporary;
+            _path = path;
         }
-        finally
+
+        public FileStream Stream { get; internal set; }
+
+        /// <summary>Flushes the file to disk and moves it over the path (a device was written in place).</summary>
+        public void Commit()
         {
-            if (File.Exists(temporary))
+            Run(() =>
             {
-                File.Delete(temporary);
+                Stream.Flush(flushToDisk: _temporary is not null);
+                Stream.Dispose();
+                if (_temporary is not null)
+                {
+                    File.Move(_temporary, _path, overwrite: true);
+                }
+            });
+            _committed = true;
+        }
+
+        /// <summary>Runs <paramref name="action"/>, with any failure's message naming the path, never the temporary file (a user would look for a file they never named).</summary>
+        public void Run(Action action)
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception e) when (_temporary is not null && e is IOException or UnauthorizedAccessException && e.Message.Contains(_temporary, StringComparison.Ordinal))
+            {
+                string message = e.Message.Replace(_temporary, _path, StringComparison.Ordinal);
+                throw e switch
+                {
+                    UnauthorizedAccessException => new UnauthorizedAccessException(message, e),
+                    DirectoryNotFoundException => new DirectoryNotFoundException(message, e),
+                    _ => new IOException(message, e),
+                };
+            }
+        }
+
+        public void Dispose()
+        {
+            Stream?.Dispose();
+            if (!_committed && _temporary is not null && File.Exists(_temporary))
+            {
+                File.Delete(_temporary);
             }
         }
     }

@@ -325,6 +325,57 @@ public sealed class CliErrorTests : IDisposable
         }
     }
 
+    /// <summary>A file named twice in one list was read twice as rows of one corpus: every standard error too small by √2.</summary>
+    [Fact]
+    public void A_file_given_twice_in_one_list_is_refused()
+    {
+        string logits = Logits("l.npy", 4, 10), targets = Targets(4, 0, 1, 2, 3);
+        CliRunner.Fails(Usage, ["--logits names", "l.npy twice"], "eval", "--logits", logits, logits, "--targets", targets, _dir.File("other.npy"));
+        CliRunner.Fails(Usage, ["--targets names", "twice"], "eval", "--logits", logits, Logits("m.npy", 4, 10), "--targets", targets, Path.Combine(_dir.Path, ".", "targets.npy"));
+    }
+
+    /// <summary>A value that is not a number was named by .NET's type: 'System.Nullable`1[System.Int64]'.</summary>
+    [Fact]
+    public void A_value_of_the_wrong_type_is_named_in_words()
+    {
+        CliRunner.Fails(Usage, ["Cannot parse argument '1e3' for option '--total-bytes' as an integer."], "eval", "--logits", "x.npy", "--total-bytes", "1e3");
+        CliRunner.Fails(Usage, ["'abc' for option '--beta' as a number."], "ib", "--joint", "x.npy", "--beta", "abc");
+    }
+
+    /// <summary>--ignore-index and --calibration-bins apply to targets: without any, compare took and ignored them.</summary>
+    [Fact]
+    public void Target_options_without_targets_are_refused()
+    {
+        string logits = Logits("l.npy", 4, 10);
+        CliRunner.Fails(Usage, ["--ignore-index applies to the targets"], "compare", "--base", logits, "--test", logits, "--ignore-index", "3");
+        CliRunner.Fails(Usage, ["--calibration-bins applies to the targets"], "compare", "--base", logits, "--test", logits, "--calibration-bins", "7");
+    }
+
+    /// <summary>A byte count no token has (2^62, whose sum wrapped to 1000) and counts that sum to nothing are refused, not reported.</summary>
+    [Fact]
+    public void Byte_counts_beyond_a_tokens_or_of_no_text_are_refused()
+    {
+        string logits = Logits("l.npy", 4, 10), targets = Targets(4, 0, 1, 2, 3), bytes = _dir.File("bytes.npy");
+        NpyFormat.Write(bytes, new long[] { 1, 1L << 62, 1L << 62, 1L << 62 }.AsSpan(), [4]);
+        CliRunner.Fails(Data, ["bytes.npy", "row 1", "beyond 2^40"], "eval", "--logits", logits, "--targets", targets, "--bytes", bytes, "--device", "cpu");
+        NpyFormat.Write(bytes, new long[] { -2, 1, 1, 1 }.AsSpan(), [4]);
+        CliRunner.Fails(Data, ["bytes.npy", "row 0", "negative"], "eval", "--logits", logits, "--targets", targets, "--bytes", bytes, "--device", "cpu");
+        NpyFormat.Write(bytes, new long[4].AsSpan(), [4]);
+        CliRunner.Fails(Data, ["bytes.npy", "sum to 0"], "eval", "--logits", logits, "--targets", targets, "--bytes", bytes, "--device", "cpu");
+    }
+
+    /// <summary>A whole run that scores nothing (no rows; every target ignored) is an error, as perplexity's is, not a report of nulls; a shard's partial may still score nothing.</summary>
+    [Fact]
+    public void A_run_that_scores_nothing_is_refused()
+    {
+        string logits = Logits("l.npy", 4, 10), ignored = Targets(4, -100, -100, -100, -100), empty = _dir.File("empty.npy");
+        CliRunner.Fails(Data, ["l.npy", "nothing to score", "ignore index"], "eval", "--logits", logits, "--targets", ignored, "--device", "cpu");
+        NpyFormat.Write(empty, Array.Empty<float>().AsSpan(), [0, 10]);
+        CliRunner.Fails(Data, ["empty.npy", "nothing to score", "no rows"], "compare", "--base", empty, "--test", empty, "--device", "cpu");
+        var partial = CliRunner.Json("eval", "--logits", logits, "--targets", ignored, "--partial", _dir.File("p.json"), "--device", "cpu");
+        Assert.Equal(0, partial["tokens"]!.GetValue<long>());
+    }
+
     private string Logits(string name, int rows, int vocab, params (int Row, int Col, float Value)[] overrides)
     {
         var x = new Reference.TestData(rows * 31 + vocab).Logits(rows, vocab);

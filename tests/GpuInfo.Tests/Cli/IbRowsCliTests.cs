@@ -149,5 +149,19 @@ public sealed class IbRowsCliTests : IDisposable
         CliRunner.Fails(2, ["--temperature must be finite and > 0"], "ib", "--logits", logits, "--temperature", "0", "--beta", "1");
         CliRunner.Fails(2, ["--resident-mib must be >= 0"], "ib", "--logits", logits, "--resident-mib", "-1", "--beta", "1");
         CliRunner.Fails(2, ["--resident-mib applies to --logits and --probs"], "ib", "--joint", probs, "--resident-mib", "1", "--beta", "1");
+
+        // No rows is the file's fault (exit 3, naming it), not a usage error; a --vocab of more names than classes is another vocabulary's.
+        string empty = _dir.File("empty.npy"), vocab = _dir.File("vocab.txt");
+        NpyFormat.Write(empty, Array.Empty<float>().AsSpan(), [0, 5]);
+        CliRunner.Fails(3, ["empty.npy", "0 rows"], "ib", "--probs", empty, "--beta", "1", "--clusters", "2");
+        File.WriteAllLines(vocab, ["a", "b", "c", "d", "e", "f"]);
+        CliRunner.Fails(3, ["vocab.txt", "6 token strings for a vocabulary of 5"], "ib", "--logits", Logits(), "--vocab", vocab, "--beta", "1", "--clusters", "2");
+    }
+
+    private string Logits()
+    {
+        string path = _dir.File("clean.npy");
+        NpyFormat.Write(path, Enumerable.Range(0, 8 * 5).Select(i => (float)(i % 7)).ToArray().AsSpan(), [8, 5]);
+        return path;
     }
 }

@@ -48,6 +48,39 @@ public sealed class OutputDestinationTests : IDisposable
         Assert.Contains("\"tokens\"", stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// An output that is also an input is refused before anything is opened: --per-token over its own
+    /// logits (or base, or targets) emptied them before they were read, convert's --out replaced its
+    /// --logits, and a link to an input is the input.
+    /// </summary>
+    [Fact]
+    public void An_output_that_is_an_input_is_refused_and_the_input_left_whole()
+    {
+        string logits = _dir.File("logits.npy"), targets = _dir.File("targets.npy"), link = _dir.File("link.npy");
+        File.Copy(CliRunner.Golden("base.npy"), logits);
+        File.Copy(CliRunner.Golden("targets.npy"), targets);
+        File.CreateSymbolicLink(link, logits);
+        byte[] before = File.ReadAllBytes(logits);
+        CliRunner.Fails(ExitCode.Usage, ["logits.npy", "both read (--logits) and written (--per-token)"], "eval", "--logits", logits, "--targets", targets, "--shift", "--per-token", logits, "--device", "cpu");
+        CliRunner.Fails(ExitCode.Usage, ["targets.npy", "both read (--targets) and written (--per-token)"], "eval", "--logits", logits, "--targets", targets, "--shift", "--per-token", targets, "--device", "cpu");
+        CliRunner.Fails(ExitCode.Usage, ["link.npy", "--base"], "compare", "--base", logits, "--test", logits, "--per-token", link, "--device", "cpu");
+        CliRunner.Fails(ExitCode.Usage, ["logits.npy", "written (--out)"], "convert", "--logits", logits, "--tokens", targets, "--out", logits);
+        Assert.Equal(before, File.ReadAllBytes(logits));
+        Assert.Equal(File.ReadAllBytes(CliRunner.Golden("targets.npy")), File.ReadAllBytes(targets));
+    }
+
+    /// <summary>A run that fails halfway leaves no per-token file: its rows were never all written (the file takes its path only when the run completes).</summary>
+    [Fact]
+    public void A_failed_run_leaves_no_per_token_file()
+    {
+        string targets = _dir.File("targets.npy"), perToken = _dir.File("nll.npy");
+        byte[] bytes = File.ReadAllBytes(CliRunner.Golden("targets.npy"));
+        BitConverter.GetBytes(5000L).CopyTo(bytes, bytes.Length - 8); // the last row's target, beyond the 1009 classes
+        File.WriteAllBytes(targets, bytes);
+        CliRunner.Fails(ExitCode.BadData, ["5000"], "eval", "--logits", CliRunner.Golden("base.npy"), "--targets", targets, "--per-token", perToken, "--device", "cpu");
+        Assert.Equal([targets], Directory.GetFileSystemEntries(_dir.Path));
+    }
+
     [Fact]
     public void A_partial_written_through_a_symbolic_link_replaces_the_file_it_names_and_keeps_the_link()
     {
@@ -89,6 +122,16 @@ public sealed class OutputDestinationTests : IDisposable
         Assert.Equal("gpuinfo: standard output: cannot write: No space left on device", stderr.ToString().TrimEnd());
     }
 
+    /// <summary>A closed standard output (>&amp;-) comes as UnauthorizedAccessException (EBADF), which was an internal error (exit 1).</summary>
+    [Fact]
+    public void A_closed_standard_output_is_a_usage_error_naming_it()
+    {
+        using var stdout = new StandardOutput(new FailingWriter(new UnauthorizedAccessException("Access to the path is denied.")));
+        var stderr = new StringWriter();
+        Assert.Equal(ExitCode.Usage, Program.Run(["mi", "--joint", Npy()], stdout, stderr));
+        Assert.Equal("gpuinfo: standard output: cannot write: Access to the path is denied.", stderr.ToString().TrimEnd());
+    }
+
     private string Npy()
     {
         string path = _dir.File("joint.npy");
@@ -96,10 +139,10 @@ public sealed class OutputDestinationTests : IDisposable
         return path;
     }
 
-    private sealed class FailingWriter : TextWriter
+    private sealed class FailingWriter(Exception? failure = null) : TextWriter
     {
         public override Encoding Encoding => Encoding.UTF8;
 
-        public override void Write(char value) => throw new IOException("No space left on device");
+        public override void Write(char value) => throw failure ?? new IOException("No space left on device");
     }
 }

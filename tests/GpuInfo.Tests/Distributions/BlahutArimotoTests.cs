@@ -277,6 +277,30 @@ public sealed class BlahutArimotoTests
     }
 
     /// <summary>
+    /// Below the curve's slope at D_max the point is rate 0 at D_max exactly, however small β: at β = 1e-14
+    /// the iteration's gap was below the tolerance at its uniform start and it stopped there, "converged"
+    /// at D = 0.6 for 0.3; at 1e-6 it ran out of iterations. Just above that slope the iteration runs and
+    /// leaves D_max (the slope of a Bernoulli(0.3) source's Hamming curve at D = 0.3 is ln(0.7/0.3) = 0.847).
+    /// </summary>
+    [Theory]
+    [InlineData(1e-14)]
+    [InlineData(1e-6)]
+    [InlineData(0.8)]
+    public void Rate_distortion_below_the_slope_at_d_max_is_rate_zero_at_d_max(double beta)
+    {
+        var distortion = new double[,] { { 0, 1 }, { 1, 0 } };
+        var r = BlahutArimoto.RateDistortion([0.7, 0.3], distortion, beta);
+        Assert.True(r.Converged);
+        Assert.Equal(beta, r.Beta);
+        Assert.Equal(0, r.RateBits);
+        Assert.Equal(0.3, r.Distortion, 1e-15);
+
+        var above = BlahutArimoto.RateDistortion([0.7, 0.3], distortion, 0.9, tolerance: 1e-12, maxIterations: 1_000_000);
+        Assert.True(above.Distortion < 0.3 - 1e-3);
+        Assert.True(above.RateBits > 0);
+    }
+
+    /// <summary>
     /// A row that sums to 1 + 9e-7 passes the channel check (1e-6), and was used as it came: the
     /// capacity moved by 2.2e-7 bits from the normalised channel's. It must be the normalised channel's.
     /// </summary>

@@ -173,6 +173,13 @@ public sealed class KldFormatTests : IDisposable
         var (other, _, _) = WriteKld(data, "other.kld", vocab: Vocab + 1);
         Fails(["other.kld", "vocabulary"], "compare", "--base", kld, "--test", other);
         Fails(["takes no targets"], "compare", "--base", kld, "--test", kld, "--targets", kld);
+
+        // A row whose minimum is far above 0 was read as uniform (its values, 1e30 plus steps below float32's, all equal).
+        string above = _dir.File("above.kld");
+        edited = (byte[])bytes.Clone();
+        BinaryPrimitives.WriteSingleLittleEndian(edited.AsSpan(20 + (4 * Context * Chunks) + 4), 1e30f);
+        File.WriteAllBytes(above, edited);
+        Fails(["above.kld", "row 0", "at most 0"], "eval", "--logits", above);
     }
 
     private (string Path, int[] Tokens, float[] Logits) WriteKld(TestData data, string name, int vocab = Vocab)

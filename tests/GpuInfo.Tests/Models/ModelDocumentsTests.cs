@@ -326,9 +326,11 @@ public sealed class ModelDocumentsTests
         CliRunner.Fails(ExitCode.BadData, [$"{dir.File("surrogate.ndjson")}: line 2: \"text\" is not text"], Run("window.onnx", ["--text", dir.File("surrogate.ndjson"), .. rolling]));
 
         // Totals of the whole text with ids of several documents and no prefix token: each document's first goes unscored.
+        string again = dir.File("sample_tokens_again.npy");
+        File.Copy(ModelFiles.Path("sample_tokens.npy"), again);
         CliRunner.Fails(ExitCode.Usage, ["--total-bytes counts the whole text, but 2 of its tokens go unscored (each document's first", "give a --prefix-token to predict it"],
-            "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), ModelFiles.Path("sample_tokens.npy"), "--context", "16", "--total-bytes", "100", "--device", "cpu");
-        var ids = CliRunner.Json("perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), ModelFiles.Path("sample_tokens.npy"),
+            "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), again, "--context", "16", "--total-bytes", "100", "--device", "cpu");
+        var ids = CliRunner.Json("perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), again,
             "--protocol", "rolling", "--prefix-token", "0", "--context", "16", "--total-bytes", "100", "--device", "cpu", "--json");
         Assert.Equal(2 * ModelFiles.Golden["tokens"]!.GetValue<long>(), (long)ids["tokens"]!);
     }

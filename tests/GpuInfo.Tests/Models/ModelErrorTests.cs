@@ -38,6 +38,23 @@ public sealed class ModelErrorTests
     }
 
     /// <summary>-inf logits (a token a model masks) are alike in both windows of the causality check: the model opens.</summary>
+    /// <summary>
+    /// A text too short for its windows is the text's fault (exit 3, naming it), where it was a usage
+    /// error; a --text-field without a .jsonl is refused by tokenize as by perplexity; and a text whose
+    /// bytes begin with a UTF-16 byte order mark (FF FE) is not UTF-8, where .NET read it as UTF-16.
+    /// </summary>
+    [Fact]
+    public void A_text_with_nothing_to_score_or_not_utf8_is_bad_data_naming_it()
+    {
+        using var dir = new TempDir();
+        string shortText = dir.File("short.txt"), utf16 = dir.File("utf16.txt");
+        File.WriteAllText(shortText, "a few words");
+        CliRunner.Fails(ExitCode.BadData, ["short.txt", "nothing to score"], Perplexity(ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", shortText, "--context", "64", "--protocol", "chunks"));
+        CliRunner.Fails(ExitCode.Usage, ["--text-field", ".jsonl"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", shortText, "--text-field", "body");
+        File.WriteAllBytes(utf16, [0xFF, 0xFE, (byte)'a', 0x00, 0xC3, 0x28]);
+        CliRunner.Fails(ExitCode.BadData, ["utf16.txt", "not UTF-8"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", utf16);
+    }
+
     [Fact]
     public void A_causal_model_with_masked_tokens_opens()
     {
