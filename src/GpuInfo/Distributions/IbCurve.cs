@@ -52,6 +52,11 @@ internal static class IbSweep
             Guard.Throw("betas", $"one step is one beta: beta-min and beta-max must then be equal (got {min} and {max}).");
         }
 
+        if (steps > 1 && max == min)
+        {
+            Guard.Throw("betas", $"{steps} steps from beta {min} to itself would solve the same beta {steps} times: give beta-min < beta-max, or 1 step.");
+        }
+
         if (steps == 1)
         {
             return [min];

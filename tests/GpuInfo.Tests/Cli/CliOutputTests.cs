@@ -228,6 +228,7 @@ public sealed class CliOutputTests : IDisposable
         string joint = _dir.File("joint.npy");
         NpyFormat.Write(joint, new double[] { 0.3, 0.1, 0.1, 0.5 }.AsSpan(), [2, 2]);
         CliRunner.Fails(Usage, ["one step is one beta"], "ib-curve", "--joint", joint, "--beta-min", "1", "--beta-max", "10", "--steps", "1");
+        CliRunner.Fails(Usage, ["4 steps from beta 5 to itself"], "ib-curve", "--joint", joint, "--beta-min", "5", "--beta-max", "5", "--steps", "4");
         var points = CliRunner.Json("ib-curve", "--joint", joint, "--beta-min", "0.1", "--beta-max", "10", "--steps", "5")["points"]!.AsArray();
         Assert.Equal([10.0, 0.1], new[] { (double)points[0]!["beta"]!, (double)points[^1]!["beta"]! }.Order().Reverse());
     }
