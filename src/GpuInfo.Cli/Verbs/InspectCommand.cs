@@ -82,7 +82,7 @@ internal static class InspectCommand
 
                 break;
             default:
-                var info = TensorInfo.Open(path); // .npy, or the error that names what the file is not
+                var info = ext == ".npy" ? NpyFormat.Describe(path) : TensorInfo.Open(path); // .npy, or the error that names what the file is not
                 o["format"] = "npy";
                 o["tensors"] = new JsonArray(Tensor(null, info, null));
                 break;
@@ -144,7 +144,7 @@ internal static class InspectCommand
         t["readable"] = info.Unsupported is null;
         if (info.Unsupported is not null)
         {
-            t["problem"] = $"dtype {info.Unsupported} is not read (supported: F32, F16, BF16, F64, I32, I64).";
+            t["problem"] = $"dtype {info.Unsupported} is not read (supported: {(name is null ? "<f4, <f2, <f8, <i4, <i8" : "F32, F16, BF16, F64, I32, I64")}).";
         }
 
         return t;

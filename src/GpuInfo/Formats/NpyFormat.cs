@@ -43,8 +43,27 @@ public static class NpyFormat
     /// <exception cref="InvalidFileException">Not a .npy header, or one this does not read.</exception>
     public static TensorInfo ReadHeader(Stream stream, string path, out byte[] header) => ReadHeader(stream, path, null, out header);
 
+    /// <summary>
+    /// The tensor a .npy file holds, as <see cref="Read"/> gives it, except that a dtype GpuInfo does not
+    /// read (int8, uint16, complex, strings) is described rather than refused: its
+    /// <see cref="TensorInfo.Unsupported"/> names it, and its size is not checked (inspect lists it).
+    /// </summary>
+    public static TensorInfo Describe(string path)
+    {
+        using (var file = FileAccess.OpenRead(path))
+        {
+            if (file.CanSeek && ReadHeader(file, path, file.Length, out _, describeUnsupported: true) is { Unsupported: not null } unsupported)
+            {
+                return unsupported;
+            }
+        }
+
+        return Read(path);
+    }
+
     /// <param name="length">The file's length where it is known (a header longer than the file is then refused as truncated).</param>
-    private static TensorInfo ReadHeader(Stream stream, string path, long? length, out byte[] header)
+    /// <param name="describeUnsupported">Whether a dtype GpuInfo does not read comes back named in <see cref="TensorInfo.Unsupported"/> (its DType a stand-in) rather than refused.</param>
+    private static TensorInfo ReadHeader(Stream stream, string path, long? length, out byte[] header, bool describeUnsupported = false)
     {
         Span<byte> prefix = stackalloc byte[12];
         int got = FileAccess.ReadUpTo(stream, prefix[..10], path);
@@ -92,6 +111,11 @@ public static class NpyFormat
         }
 
         var (descr, fortran, shape) = ParseHeader(path, text);
+        if (describeUnsupported && !IsRead(descr))
+        {
+            return new TensorInfo(path, System.IO.Path.GetFileName(path), DType.Float32, shape, prelude + headerLength) { HeaderBytes = prelude + headerLength, Unsupported = descr };
+        }
+
         var dtype = ParseDescr(path, descr);
         if (fortran && shape.Count(d => d != 1) > 1)
         {
@@ -150,6 +174,9 @@ public static class NpyFormat
 
         stream.Write(Encoding.Latin1.GetBytes(header));
     }
+
+    /// <summary>Whether <paramref name="descr"/> is a dtype GpuInfo reads (little-endian or native float16/32/64, int32/64).</summary>
+    private static bool IsRead(string descr) => descr.Length == 3 && descr[0] is '<' or '|' or '=' && descr[1..] is "f4" or "f2" or "f8" or "i4" or "i8";
 
     private static DType ParseDescr(string path, string descr)
     {

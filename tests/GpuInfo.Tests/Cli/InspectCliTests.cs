@@ -103,6 +103,24 @@ public sealed class InspectCliTests : IDisposable
         Assert.Contains("n_vocab", stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>A .npy of a dtype it does not read (int8) stopped inspect with exit 3 and left the other files unlisted; it is listed as not read, saying why, as a .safetensors tensor is.</summary>
+    [Fact]
+    public void A_npy_of_a_dtype_it_does_not_read_is_listed_as_not_read()
+    {
+        string int8 = _dir.File("int8.npy"), npy = _dir.File("x.npy");
+        NpyFormat.Write<float>(npy, new float[6], [2, 3]);
+        var header = System.Text.Encoding.Latin1.GetBytes("{'descr': '|i1', 'fortran_order': False, 'shape': (2, 3), }".PadRight(117) + "\n");
+        File.WriteAllBytes(int8, [0x93, .. "NUMPY"u8.ToArray(), 1, 0, (byte)header.Length, 0, .. header, .. new byte[6]]);
+        var report = CliRunner.Json("inspect", int8, npy);
+        var tensor = Tensors(report, 0).Single()!;
+        Assert.False((bool)tensor["readable"]!);
+        Assert.Equal("|i1", (string)tensor["dtype"]!);
+        Assert.Equal([2L, 3], Shape(tensor));
+        Assert.Contains("is not read", (string)tensor["problem"]!, StringComparison.Ordinal);
+        Assert.True((bool)Tensors(report, 1).Single()!["readable"]!);
+        CliRunner.Fails(3, ["int8.npy", "unsupported dtype '|i1'"], "eval", "--logits", int8, "--targets", npy);
+    }
+
     [Fact]
     public void Files_it_cannot_open_are_one_line_errors()
     {
