@@ -113,7 +113,8 @@ internal static class PartialFile
                 kv => r.Get<long>(hits, kv.Key));
             var totals = PerplexityAccumulator.Restore(r.Get<long>(counts, "tokens"), r.Get<long>(counts, "ignored"), r.Get<long>(counts, "top1_hits"),
                 Complete(sums, path, ["nll_sum", "nll_sq_sum", "weight_sum", "entropy_sum", "entropy_sq_sum"]), topK, r.Get<long>(counts, "scored_bytes"),
-                version >= 4 ? r.Get<long>(counts, "scored_words") : 0, version >= 6 ? r.Calibration(r.Object(o, "calibration"), "calibration", calibrationBins, version >= 7) : null);
+                version >= 4 ? r.Get<long>(counts, "scored_words") : 0, version >= 6 ? r.Calibration(r.Object(o, "calibration"), "calibration", calibrationBins, version >= 7) : null,
+                classWeights: !(options.TryGetValue("class_weights", out string? weights) && weights == "none"));
             if (withoutTarget < 0 || withoutTarget > totals.Ignored)
             {
                 throw new InvalidFileException(path, $"rows_without_target {withoutTarget} is not within the {totals.Ignored} ignored rows.");
@@ -125,14 +126,18 @@ internal static class PartialFile
                 throw new InvalidFileException(path, $"tokens {totals.Tokens} and ignored {totals.Ignored} do not add up to the shard's {shardRows} rows.");
             }
 
+            r.CheckRoundedSums(o, sums);
             return new CorpusPartial(measure, sources, options, new Shard(index, count), firstRow, shardRows,
                 totals, null, withoutTarget, r.Get<int>(o, "parts"), path, version);
         }
 
         var sketch = r.Object(o, "kl_sketch");
+        long infinite = r.Get<long>(sketch, "infinite");
+        // A bound is written null where it is not finite: an empty sketch's, or +inf, the one KL that is
+        // not finite (a max of +inf read as an empty sketch's -inf lost the infinite KLs' top percentiles).
         var histogram = LogHistogram.Restore(
-            r.Get<long>(sketch, "below"), r.Get<long>(sketch, "infinite"), r.Double(sketch, "min", double.PositiveInfinity), r.Double(sketch, "max", double.NegativeInfinity),
-            Bins(r.Object(sketch, "bins")));
+            r.Get<long>(sketch, "below"), infinite, r.Double(sketch, "min", double.PositiveInfinity),
+            r.Double(sketch, "max", infinite > 0 ? double.PositiveInfinity : double.NegativeInfinity), Bins(r.Object(sketch, "bins")));
         var deltaP = r.Object(o, "delta_p_sketch");
         var deltaPHistogram = LinearHistogram.Restore(r.Double(deltaP, "min", double.PositiveInfinity), r.Double(deltaP, "max", double.NegativeInfinity),
             Bins(r.Object(deltaP, "bins")));
@@ -159,6 +164,7 @@ internal static class PartialFile
             throw new InvalidFileException(path, $"tokens {comparison.Tokens} exceed the shard's {shardRows} rows.");
         }
 
+        r.CheckRoundedSums(o, sums);
         return new CorpusPartial(measure, sources, options, new Shard(index, count), firstRow, shardRows,
             null, comparison, 0, r.Get<int>(o, "parts"), path, version);
     }
@@ -364,6 +370,37 @@ internal static class PartialFile
             o.TryGetPropertyValue(name, out var v) && v is null ? whenNull : Get<double>(o, name);
 
         public JsonObject Object(JsonObject o, string name) => o[name] as JsonObject ?? throw Bad(name, "object");
+
+        /// <summary>
+        /// Refuses a rounded sum (<c>sums</c>, for people, where the file has them) that is not its exact
+        /// sum rounded to float64 (null where that is not finite). Reformatting tools may print a float64
+        /// to 15 digits only: 1e-12 of room.
+        /// </summary>
+        public void CheckRoundedSums(JsonObject partial, Dictionary<string, ExactSum> exact)
+        {
+            if (!partial.ContainsKey("sums"))
+            {
+                return;
+            }
+
+            var rounded = Object(partial, "sums");
+            foreach (var (name, node) in rounded)
+            {
+                if (!exact.TryGetValue(name, out var sum))
+                {
+                    continue;
+                }
+
+                double value = sum.Value;
+                bool agrees = node is null ? !double.IsFinite(value)
+                    : node is JsonValue v && v.TryGetValue(out double shown) ? Math.Abs(shown - value) <= 1e-12 * Math.Abs(value)
+                    : throw Bad($"sums.{name}", "number");
+                if (!agrees)
+                {
+                    throw new InvalidFileException(path, $"sums.{name} is {node?.ToJsonString() ?? "null"}, but exact_sums.{name} is {value}.");
+                }
+            }
+        }
 
         public JsonArray Array(JsonObject o, string name) => o[name] as JsonArray ?? throw Bad(name, "array");
 

@@ -154,7 +154,7 @@ public sealed class CalibrationBins
 
     /// <summary>Rebuilds bins saved by a shard (B + 1 slots each), checking that they are counts of one set of tokens.</summary>
     /// <param name="brier">Σ Brier and Σ Brier² over the tokens; null where they were not kept (the Brier score is then unknown).</param>
-    /// <exception cref="ArgumentException">Lists of other lengths or fewer than 2 slots, negative counts, more correct than tokens, a confidence sum outside [k/B, (k+1)/B] per token (exactly 1 in the last slot), or Brier sums outside [0, 2N] and [0, 4N].</exception>
+    /// <exception cref="ArgumentException">Lists of other lengths or fewer than 2 slots, negative counts, more correct than tokens, a confidence sum outside [k/B, (k+1)/B] per token (exactly 1 in the last slot), or Brier sums outside [0, 2N] and [0, 4N] or at odds with each other (<see cref="SumChecks.Squares"/>).</exception>
     internal static CalibrationBins Restore(IReadOnlyList<long> tokens, IReadOnlyList<long> correct, IReadOnlyList<ExactSum> confidence,
         (ExactSum Sum, ExactSum SquaredSum)? brier)
     {
@@ -189,6 +189,8 @@ public sealed class CalibrationBins
             {
                 throw new ArgumentException($"Brier sums {sum} and {squares} are outside [0, 2N] and [0, 4N] for N = {restored.Tokens} tokens.", nameof(brier));
             }
+
+            SumChecks.Squares("brier_sum", sum, "brier_sq_sum", squares, restored.Tokens);
 
             (restored._brier, restored._brierSquared) = (b.Sum, b.SquaredSum);
         }

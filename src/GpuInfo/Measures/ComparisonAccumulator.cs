@@ -307,6 +307,7 @@ public sealed class ComparisonAccumulator
     /// <summary>Rebuilds totals saved by a shard, exactly (values are not saved: percentiles come from the sketch).</summary>
     /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum; without the sums of a measure of <see cref="LaterSums"/> (the reverse KL, the Brier difference, the total variation) that measure is unknown.</param>
     /// <param name="calibration">Both models' calibration bins (with targets, from format version 5), or null where the partial has none.</param>
+    /// <exception cref="ArgumentException">Counts, sketches or sums that no compared tokens give (see <see cref="CheckSums"/>).</exception>
     internal static ComparisonAccumulator Restore(long tokens, long sameTop1, bool hasTargets,
         IReadOnlyDictionary<string, ExactSum> sums, LogHistogram sketch, LinearHistogram deltaPSketch,
         (CalibrationBins Base, CalibrationBins Test)? calibration = null)
@@ -355,16 +356,56 @@ public sealed class ComparisonAccumulator
             }
         }
 
-        // Each token's TV is in [0, 1]; a float32 row sum may miss 1 by a few ulps either way
-        // (disjoint supports: 1.0000002 at 65557 entries; 0.9999965 to 1 over 260 rows of 100003),
-        // so the bound has room for that.
-        double most = tokens * (1 + 1e-4);
-        if (restored._tv.Known && !(restored._tv.Sum is >= 0 && restored._tv.Sum <= most && restored._tv.Squares >= 0 && restored._tv.Squares <= most))
+        restored.CheckSums();
+        CheckRange(sketch, "kl_sketch");
+        CheckRange(deltaPSketch, "delta_p_sketch");
+        return restored;
+    }
+
+    /// <summary>
+    /// Refuses sums that no compared tokens give: KL (either way) and NLL are at least 0; JS within
+    /// [0, ln 2], TV within [0, 1], Δp within [-1, 1] and the Brier difference within [-2, 2]; every
+    /// sum agrees with its squares (Δp² with Δp⁴, the NLL cross product with both NLLs' squares); and
+    /// the Brier difference is the difference of the two calibrations' Brier sums.
+    /// </summary>
+    private void CheckSums()
+    {
+        _kl.CheckNotNegative(Tokens, "KL divergences");
+        _reverseKl.CheckNotNegative(Tokens, "KL divergences");
+        _nllBase.CheckNotNegative(Tokens, "negative log-likelihoods");
+        _nllTest.CheckNotNegative(Tokens, "negative log-likelihoods");
+        _js.CheckWithin(Tokens, 0, Math.Log(2), "Jensen-Shannon divergences");
+        // A float32 row sum may miss 1 by a few ulps either way (disjoint supports: 1.0000002 at 65557
+        // entries; 0.9999965 to 1 over 260 rows of 100003): the bounds have room for that.
+        _tv.CheckWithin(Tokens, 0, 1, "total variation distances");
+        _deltaP.CheckWithin(Tokens, -1, 1, "changes in p(target)");
+        SumChecks.Within("exact_sums.delta_p_sq_sum", DeltaPSquaredSum, "exact_sums.delta_p_4_sum", DeltaPFourthSum, Tokens, 0, 1, "squared changes in p(target)");
+        SumChecks.CrossProduct("exact_sums.nll_cross_sum", NllCrossSum, "exact_sums.nll_sq_sum_base", NllSquaredSumBase, "exact_sums.nll_sq_sum_test", NllSquaredSumTest);
+        _lnRatio.CheckSquares(Tokens);
+        _brierDifference.CheckWithin(Tokens, -2, 2, "differences of Brier scores");
+        if (HasBrierDifference && CalibrationBase?.BrierSums is { } baseBrier && CalibrationTest?.BrierSums is { } testBrier)
         {
-            throw new ArgumentException($"the total variation sums ({restored._tv.Sum:R}, {restored._tv.Squares:R}) lie outside [0, {tokens}] for {tokens} tokens.", nameof(sums));
+            // Each token's difference of two float32 scores is rounded by at most 2^-53 of their sum.
+            double difference = testBrier.Sum.Value - baseBrier.Sum.Value, room = 1e-9 * (testBrier.Sum.Value + baseBrier.Sum.Value);
+            if (!(Math.Abs(_brierDifference.Sum - difference) <= room))
+            {
+                throw new ArgumentException($"exact_sums.brier_diff_sum is {_brierDifference.Sum}, but the Brier sums of calibration_test and calibration_base differ by {difference}.", "sums");
+            }
+        }
+    }
+
+    /// <summary>A restored sketch holding values has min ≤ max; an empty one has neither (a partial writes null for both).</summary>
+    private static void CheckRange(BinnedSketch sketch, string name)
+    {
+        if (sketch.Count > 0 && !(sketch.Min <= sketch.Max))
+        {
+            throw new ArgumentException($"{name}.min {sketch.Min} is above {name}.max {sketch.Max}.", name);
         }
 
-        return restored;
+        if (sketch.Count == 0 && (sketch.Min != double.PositiveInfinity || sketch.Max != double.NegativeInfinity))
+        {
+            throw new ArgumentException($"{name} holds no values, but has min {sketch.Min} and max {sketch.Max}.", name);
+        }
     }
 
     private static ExactSum Required(IReadOnlyDictionary<string, ExactSum> sums, string name) =>
@@ -396,6 +437,8 @@ public sealed class ComparisonAccumulator
         {
             throw new ArgumentException($"top-{k} agreement is inconsistent with {Tokens} tokens.", nameof(topOneIn));
         }
+
+        SumChecks.Within($"top_k_agreement.{k}.overlap_sum", overlap.Value, $"top_k_agreement.{k}.overlap_sq_sum", overlapSquared.Value, Tokens, 0, 1, "top-k overlaps");
 
         var totals = TopKOf(k);
         totals.Overlap.Add(in overlap);

@@ -214,10 +214,11 @@ public sealed class PerplexityAccumulator
     /// <summary>Rebuilds totals saved by a shard, exactly.</summary>
     /// <param name="sums">Every name of <see cref="ExactSums"/> with its sum.</param>
     /// <param name="calibration">The bins, or null where the partial has none (format version 4 or older); they must count the tokens and top-1 hits.</param>
+    /// <param name="classWeights">Whether the run weighed its losses by class (else Σ w_y is the token count).</param>
+    /// <exception cref="ArgumentException">Counts, bins or sums that no scored tokens give (see <see cref="CheckSums"/>).</exception>
     internal static PerplexityAccumulator Restore(long tokens, long ignored, long top1Hits, IReadOnlyDictionary<string, ExactSum> sums,
-        IReadOnlyDictionary<int, long> topKHits, long scoredBytes, long scoredWords = 0, CalibrationBins? calibration = null)
+        IReadOnlyDictionary<int, long> topKHits, long scoredBytes, long scoredWords = 0, CalibrationBins? calibration = null, bool classWeights = false)
     {
-
         ArgumentOutOfRangeException.ThrowIfNegative(scoredBytes);
         ArgumentOutOfRangeException.ThrowIfNegative(scoredWords);
         if (topKHits.Any(kv => kv.Key < 1 || kv.Value < 0 || kv.Value > tokens))
@@ -235,7 +236,7 @@ public sealed class PerplexityAccumulator
             throw new ArgumentException($"calibration bins hold {calibration.Tokens} tokens and {calibration.BinCorrect.Sum()} correct predictions for {tokens} tokens and {top1Hits} top-1 hits.", nameof(calibration));
         }
 
-        return new PerplexityAccumulator
+        var restored = new PerplexityAccumulator
         {
             Tokens = tokens,
             Ignored = ignored,
@@ -249,6 +250,30 @@ public sealed class PerplexityAccumulator
             _entropy = sums["entropy_sum"],
             _entropySquared = sums["entropy_sq_sum"],
         }.WithTopK(topKHits);
+        restored.CheckSums(classWeights);
+        return restored;
+    }
+
+    /// <summary>
+    /// Refuses sums that no scored tokens give: losses and entropies are at least 0 (label smoothing,
+    /// z-loss, temperature and class weights, which are at least 0, keep them so), each sum of squares
+    /// agrees with its sum, and Σ w_y is the token count without class weights.
+    /// </summary>
+    private void CheckSums(bool classWeights)
+    {
+        SumChecks.NotNegative("exact_sums.nll_sum", NllSum, Tokens, "losses");
+        SumChecks.Squares("exact_sums.nll_sum", NllSum, "exact_sums.nll_sq_sum", NllSquaredSum, Tokens);
+        SumChecks.NotNegative("exact_sums.entropy_sum", EntropySum, Tokens, "entropies");
+        SumChecks.Squares("exact_sums.entropy_sum", EntropySum, "exact_sums.entropy_sq_sum", EntropySquaredSum, Tokens);
+        if (!classWeights && WeightSum != Tokens)
+        {
+            throw new ArgumentException($"exact_sums.weight_sum is {WeightSum}, but without class weights it is the token count, {Tokens}.", "sums");
+        }
+
+        if (classWeights && !(WeightSum >= 0 && double.IsFinite(WeightSum) && (Tokens > 0 || WeightSum == 0)))
+        {
+            throw new ArgumentException($"exact_sums.weight_sum is {WeightSum}, but {Tokens} class weights, each finite and at least 0, cannot sum to it.", "sums");
+        }
     }
 
     private PerplexityAccumulator WithTopK(IReadOnlyDictionary<int, long> hits)

@@ -54,6 +54,38 @@ internal sealed class MomentSums(string sumName, string squaresName)
         }
     }
 
+    /// <summary>Refuses restored sums of <paramref name="count"/> values that no values give (<see cref="SumChecks.Squares"/>); nothing where unknown.</summary>
+    public void CheckSquares(long count)
+    {
+        if (Known)
+        {
+            SumChecks.Squares(SumField, _sum.Value, SquaresField, _squares.Value, count);
+        }
+    }
+
+    /// <summary>The same for values that cannot be negative (<paramref name="values"/> names them).</summary>
+    public void CheckNotNegative(long count, string values)
+    {
+        if (Known)
+        {
+            SumChecks.NotNegative(SumField, _sum.Value, count, values);
+            CheckSquares(count);
+        }
+    }
+
+    /// <summary>The same for values within [<paramref name="low"/>, <paramref name="high"/>] (<see cref="SumChecks.Within"/>).</summary>
+    public void CheckWithin(long count, double low, double high, string values)
+    {
+        if (Known)
+        {
+            SumChecks.Within(SumField, _sum.Value, SquaresField, _squares.Value, count, low, high, values);
+        }
+    }
+
+    private string SumField => $"exact_sums.{SumName}";
+
+    private string SquaresField => $"exact_sums.{SquaresName}";
+
     /// <summary>The mean over <paramref name="count"/> tokens, NaN where unknown.</summary>
     public double Mean(long count) => Sum / count;
 
