@@ -82,11 +82,12 @@ public abstract class BinnedSketch
     }
 
     /// <summary>Adds a restored bin's count (the caller maps and checks the serialised index).</summary>
-    protected void RestoreCount(int bin, long count)
+    /// <param name="serialised">What the partial calls the bin ("bin 2150", "below"), for the message.</param>
+    protected void RestoreCount(int bin, long count, string serialised)
     {
         if (count < 0)
         {
-            throw new ArgumentException($"histogram bin {bin} has a negative count ({count}).", nameof(count));
+            throw new ArgumentException($"histogram {serialised} has a negative count ({count}).", nameof(count));
         }
 
         _bins[bin] += count;

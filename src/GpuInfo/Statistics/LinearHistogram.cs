@@ -41,7 +41,7 @@ public sealed class LinearHistogram() : BinnedSketch(BinTotal)
                 throw new ArgumentException($"histogram bin {index} (count {n}) is out of range.", nameof(bins));
             }
 
-            h.RestoreCount(index, n);
+            h.RestoreCount(index, n, $"bin {index}");
         }
 
         return h;

@@ -45,8 +45,8 @@ public sealed class LogHistogram() : BinnedSketch(LogBins + 2)
     {
         var h = new LogHistogram();
         h.RestoreRange(min, max);
-        h.RestoreCount(0, below);
-        h.RestoreCount(LogBins + 1, infinite);
+        h.RestoreCount(0, below, "count below its range");
+        h.RestoreCount(LogBins + 1, infinite, "count of infinite values");
         foreach (var (index, n) in bins)
         {
             if (index < 0 || index >= LogBins)
@@ -54,7 +54,7 @@ public sealed class LogHistogram() : BinnedSketch(LogBins + 2)
                 throw new ArgumentException($"histogram bin {index} (count {n}) is out of range.", nameof(bins));
             }
 
-            h.RestoreCount(index + 1, n);
+            h.RestoreCount(index + 1, n, $"bin {index}");
         }
 
         return h;

@@ -166,6 +166,15 @@ public sealed class PartialSumCheckTests : IClassFixture<CorpusEngineFixture>, I
     public void A_sketch_whose_min_is_above_its_max_is_refused(string sketch) =>
         Refused(Compare(), json => json[sketch]!["min"] = (double)json[sketch]!["max"]! + 1, $"{sketch}.min", "is above");
 
+    /// <summary>A negative bin count named the sketch's own index (the serialised bin 2150 as "histogram bin 2151").</summary>
+    [Fact]
+    public void A_negative_bin_count_is_named_by_its_key_in_the_file()
+    {
+        var parts = Compare();
+        string key = JsonNode.Parse(File.ReadAllText(parts[1]))!["kl_sketch"]!["bins"]!.AsObject().First().Key;
+        Refused(parts, json => json["kl_sketch"]!["bins"]![key] = -5, $"histogram bin {key} has a negative count (-5)");
+    }
+
     [Fact]
     public void An_empty_sketch_with_a_range_is_refused() =>
         Refused(Compare(targets: false), json =>
