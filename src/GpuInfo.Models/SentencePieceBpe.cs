@@ -368,46 +368,9 @@ public sealed class SentencePieceBpe : Tokenizer
         }
     }
 
-    public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        var bytes = new List<byte>();
-        var special = SpecialTokens.GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.First().Key);
-        idsConsumed = 0;
-        foreach (int id in ids)
-        {
-            if (special.TryGetValue(id, out string? token))
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(token));
-            }
-            else if (IsBytePiece(id))
-            {
-                bytes.Add((byte)_byteOfId[id]);
-            }
-            else if (id >= 0 && id < _pieces.Length)
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(_pieces[id].Replace(Space, ' ')));
-            }
-
-            idsConsumed++;
-        }
-
-        string decoded = Encoding.UTF8.GetString([.. bytes]);
-        if (DummyPrefix != DummyPrefix.None && decoded.StartsWith(' '))
-        {
-            decoded = decoded[1..];
-        }
-
-        if (decoded.Length > destination.Length)
-        {
-            (charsWritten, idsConsumed) = (0, 0);
-            return OperationStatus.DestinationTooSmall;
-        }
-
-        decoded.AsSpan().CopyTo(destination);
-        charsWritten = decoded.Length;
-        return OperationStatus.Done;
-    }
+    public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten) =>
+        PieceDecoder.Decode(ids, destination, out idsConsumed, out charsWritten, SpecialTokens, _pieces, id => IsBytePiece(id) ? _byteOfId[id] : -1,
+            Space, DummyPrefix != DummyPrefix.None);
 
     /// <summary>What may merge, and which first: <see cref="Ranked"/> pairs or <see cref="Scored"/> pieces.</summary>
     public sealed class Merges

@@ -359,46 +359,9 @@ public sealed class UnigramTokenizer : Tokenizer
         found.Add(token with { Id = UnknownId });
     }
 
-    public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        var bytes = new List<byte>();
-        var special = SpecialTokens.GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.First().Key);
-        idsConsumed = 0;
-        foreach (int id in ids)
-        {
-            if (special.TryGetValue(id, out string? token))
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(token));
-            }
-            else if (IsBytePiece(id))
-            {
-                bytes.Add((byte)_byteOfId[id]);
-            }
-            else if (id >= 0 && id < _pieces.Length)
-            {
-                bytes.AddRange(Encoding.UTF8.GetBytes(Words.Replacement is { } r ? _pieces[id].Replace(r, ' ') : _pieces[id]));
-            }
-
-            idsConsumed++;
-        }
-
-        string decoded = Encoding.UTF8.GetString([.. bytes]);
-        if (Words.Prefix != DummyPrefix.None && decoded.StartsWith(' '))
-        {
-            decoded = decoded[1..];
-        }
-
-        if (decoded.Length > destination.Length)
-        {
-            (charsWritten, idsConsumed) = (0, 0);
-            return OperationStatus.DestinationTooSmall;
-        }
-
-        decoded.AsSpan().CopyTo(destination);
-        charsWritten = decoded.Length;
-        return OperationStatus.Done;
-    }
+    public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten) =>
+        PieceDecoder.Decode(ids, destination, out idsConsumed, out charsWritten, SpecialTokens, _pieces, id => IsBytePiece(id) ? _byteOfId[id] : -1,
+            Words.Replacement, Words.Prefix != DummyPrefix.None);
 
     /// <summary>The vocabulary's pieces as a trie over their chars, each node with the id of the piece that ends there.</summary>
     private sealed class PieceTrie

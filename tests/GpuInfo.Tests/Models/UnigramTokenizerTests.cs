@@ -42,6 +42,19 @@ public sealed class UnigramTokenizerTests
         Assert.Equal(tab.Ids.Length - 1, tab.Bytes!.Count(b => b > 0));
     }
 
+    /// <summary>Ids decode to the text they came from: pieces with '▁' as spaces less the prefix, byte-fallback pieces as their bytes (日本, 🤖).</summary>
+    [Fact]
+    public void Ids_decode_to_their_text()
+    {
+        var tokenizer = TokenizerCatalog.Load(Nfkc);
+        foreach (string text in new[] { "The model reads a window of tokens.", "naive 日本 🤖 end" })
+        {
+            var ids = tokenizer.Encode(text, "t.txt").Ids;
+            Assert.Equal(text, tokenizer.Tokenizer.Decode(ids[..^1]));
+            Assert.Equal(text + "</s>", tokenizer.Tokenizer.Decode(ids));
+        }
+    }
+
     /// <summary>A perplexity through a Unigram tokenizer has bits per byte, the bytes of the text as given.</summary>
     [Fact]
     public void Perplexity_through_a_unigram_tokenizer_counts_the_texts_bytes()
