@@ -38,6 +38,7 @@ public static class BlahutArimoto
     internal static CapacityResult Capacity(double[,] channel, double tolerance, int maxIterations, BlahutArimotoPasses passes, Action? check)
     {
         ArgumentNullException.ThrowIfNull(channel);
+        CheckStopping(tolerance, maxIterations);
         int nx = channel.GetLength(0), ny = channel.GetLength(1);
         if (nx == 0 || ny == 0)
         {
@@ -231,6 +232,7 @@ public static class BlahutArimoto
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(distortion);
+        CheckStopping(tolerance, maxIterations);
         int nx = source.Length, nh = distortion.GetLength(1);
         if (distortion.GetLength(0) != nx || nx == 0 || nh == 0)
         {
@@ -260,9 +262,10 @@ public static class BlahutArimoto
             }
         }
 
-        if (!(total > 0))
+        if (!(total > 0) || double.IsInfinity(total))
         {
-            Guard.Throw(nameof(source), "the source probabilities sum to 0.");
+            // An infinite sum made every p(x) = v/∞ = 0: rate and distortion 0.
+            Guard.Throw(nameof(source), $"the source probabilities sum to {total}; they must sum to a finite positive number.");
         }
 
         var p = source.Select(v => v / total).ToArray();
@@ -446,6 +449,20 @@ public static class BlahutArimoto
         }
 
         return true;
+    }
+
+    /// <summary>A tolerance that is negative or NaN never stopped, +∞ stopped at once, and no iterations gave the start as a result; 0 runs every iteration (a fixed count).</summary>
+    private static void CheckStopping(double tolerance, int maxIterations)
+    {
+        if (!(tolerance >= 0) || double.IsInfinity(tolerance))
+        {
+            Guard.Throw(nameof(tolerance), $"tolerance must be finite and >= 0 (0 runs every iteration), got {tolerance}.");
+        }
+
+        if (maxIterations < 1)
+        {
+            Guard.Throw(nameof(maxIterations), $"maxIterations must be at least 1, got {maxIterations}.");
+        }
     }
 
     /// <summary>Below this a row's normaliser Z is taken in log space (p(x)/Z would overflow).</summary>

@@ -25,6 +25,12 @@ public sealed class ConditionalRows
             Guard.Throw(nameof(temperature), $"temperature must be finite and > 0, got {temperature}.");
         }
 
+        if (float.IsInfinity((float)(1 / temperature)))
+        {
+            // The rows are scaled by 1/T in float32: an infinite scale made every distribution NaN.
+            Guard.Throw(nameof(temperature), $"temperature {temperature} is too small: the rows are scaled by 1/T in float32, whose largest value is {float.MaxValue}.");
+        }
+
         if (weights is not null)
         {
             if (weights.Length != source.Rows)

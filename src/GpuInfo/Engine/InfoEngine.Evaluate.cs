@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Buffers;
 
 namespace GpuInfo;
@@ -18,6 +19,26 @@ public ref struct EvaluationRows
 
     /// <summary>The Brier score Σ_k (p_k − [k = target])² (0 for ignored rows).</summary>
     public Span<float> Brier;
+
+    /// <summary>Throws where two outputs share memory: one span given for two kept only the last one written (the loss read back as the entropy).</summary>
+    internal readonly void CheckApart()
+    {
+        var loss = MemoryMarshal.AsBytes(Loss);
+        var entropy = MemoryMarshal.AsBytes(Entropy);
+        var argMax = MemoryMarshal.AsBytes(ArgMax);
+        var confidence = MemoryMarshal.AsBytes(Confidence);
+        var brier = MemoryMarshal.AsBytes(Brier);
+        Guard.Apart(loss, "perRow.Loss", entropy, "perRow.Entropy");
+        Guard.Apart(loss, "perRow.Loss", argMax, "perRow.ArgMax");
+        Guard.Apart(loss, "perRow.Loss", confidence, "perRow.Confidence");
+        Guard.Apart(loss, "perRow.Loss", brier, "perRow.Brier");
+        Guard.Apart(entropy, "perRow.Entropy", argMax, "perRow.ArgMax");
+        Guard.Apart(entropy, "perRow.Entropy", confidence, "perRow.Confidence");
+        Guard.Apart(entropy, "perRow.Entropy", brier, "perRow.Brier");
+        Guard.Apart(argMax, "perRow.ArgMax", confidence, "perRow.Confidence");
+        Guard.Apart(argMax, "perRow.ArgMax", brier, "perRow.Brier");
+        Guard.Apart(confidence, "perRow.Confidence", brier, "perRow.Brier");
+    }
 }
 
 public sealed partial class InfoEngine
@@ -42,6 +63,8 @@ public sealed partial class InfoEngine
         Guard.OptionalLength(perRow.ArgMax, rows, "perRow.ArgMax");
         Guard.OptionalLength(perRow.Confidence, rows, "perRow.Confidence");
         Guard.OptionalLength(perRow.Brier, rows, "perRow.Brier");
+
+        perRow.CheckApart();
         var validated = TargetValidator.Validate(targets, rows, logits.Vocab, o.IgnoreIndex);
         var floats = ArrayPool<float>.Shared.Rent(Math.Max(1, 4 * rows));
         var ints = ArrayPool<int>.Shared.Rent(Math.Max(1, rows));

@@ -7,11 +7,11 @@ public sealed partial class InfoEngine
     /// <summary>
     /// The rank of each row's target: how many classes have a strictly larger logit (0 when the
     /// target is a maximum; temperature does not change it), -1 for ignored rows. A target is in the
-    /// top k when its rank is below k. Computed on the host (SIMD, one read of each row) whatever the
-    /// device; rows are not validated here (NaN compares as not larger).
+    /// top k when its rank is below k. Computed on the host (SIMD, one read of each row and one to
+    /// check it) whatever the device.
     /// </summary>
     /// <exception cref="ArgumentException">Span lengths differ from the row count.</exception>
-    /// <exception cref="InvalidInputException">A target is out of range.</exception>
+    /// <exception cref="InvalidInputException">A target is out of range, or a row holds NaN or +inf, or only -inf (a NaN ranked a target first).</exception>
     public void TargetRanks(Logits logits, Targets targets, Span<int> ranks, long ignoreIndex = -100) =>
         TargetRanksCore(logits, targets, ranks, ignoreIndex);
 
@@ -29,10 +29,18 @@ public sealed partial class InfoEngine
                 var view = logits.Pin(data);
                 var y = validated;
                 nint output = (nint)r;
-                Parallel.For(0, rows, row =>
+                try
                 {
-                    ((int*)output)[row] = y[row] == TargetValidator.Ignored ? -1 : TargetRank.Of(view, row, y[row]);
-                });
+                    Parallel.For(0, rows, row =>
+                    {
+                        RowValidator.ThrowIfNoDistribution(view, row, nameof(logits));
+                        ((int*)output)[row] = y[row] == TargetValidator.Ignored ? -1 : TargetRank.Of(view, row, y[row]);
+                    });
+                }
+                catch (AggregateException e)
+                {
+                    throw RowValidator.FirstRow(e);
+                }
             }
         }
         finally

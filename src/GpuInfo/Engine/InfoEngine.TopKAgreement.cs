@@ -7,10 +7,11 @@ public sealed partial class InfoEngine
     /// <summary>
     /// How far two models agree on their k most likely tokens, per row: the overlap |top_k(P) ∩
     /// top_k(Q)| / k, and whether P's top-1 is among Q's top k. Ties go to the lower index.
-    /// Computed on the host (one scan of each row with a size-k heap) whatever the device; rows are
-    /// not validated here. k larger than the vocabulary counts every class.
+    /// Computed on the host (one scan of each row with a size-k heap, one to check it) whatever the
+    /// device. k larger than the vocabulary counts every class.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes or span lengths differ, or k &lt; 1.</exception>
+    /// <exception cref="InvalidInputException">A row of either holds NaN or +inf, or only -inf.</exception>
     public void TopKAgreement(Logits p, Logits q, int k, Span<float> overlap, Span<bool> topOneInTopK) =>
         TopKAgreementCore(p, q, k, overlap, topOneInTopK);
 
@@ -32,22 +33,31 @@ public sealed partial class InfoEngine
             var viewQ = q.Pin(dq);
             nint overlapOut = (nint)o, topOut = (nint)t;
             int kk = k;
-            Parallel.For(0, rows, () => (new int[kk], new int[kk], new PriorityQueue<int, (float, int)>(kk + 1)), (row, _, s) =>
+            try
             {
-                var (a, b, heap) = s;
-                TopIndices.Of(viewP, row, a, heap);
-                TopIndices.Of(viewQ, row, b, heap);
-                Array.Sort(b);
-                int common = 0;
-                foreach (int i in a)
+                Parallel.For(0, rows, () => (new int[kk], new int[kk], new PriorityQueue<int, (float, int)>(kk + 1)), (row, _, s) =>
                 {
-                    common += Array.BinarySearch(b, i) >= 0 ? 1 : 0;
-                }
+                    RowValidator.ThrowIfNoDistribution(viewP, row, nameof(p));
+                    RowValidator.ThrowIfNoDistribution(viewQ, row, nameof(q));
+                    var (a, b, heap) = s;
+                    TopIndices.Of(viewP, row, a, heap);
+                    TopIndices.Of(viewQ, row, b, heap);
+                    Array.Sort(b);
+                    int common = 0;
+                    foreach (int i in a)
+                    {
+                        common += Array.BinarySearch(b, i) >= 0 ? 1 : 0;
+                    }
 
-                ((float*)overlapOut)[row] = (float)common / kk;
-                ((bool*)topOut)[row] = Array.BinarySearch(b, a[0]) >= 0;
-                return s;
-            }, _ => { });
+                    ((float*)overlapOut)[row] = (float)common / kk;
+                    ((bool*)topOut)[row] = Array.BinarySearch(b, a[0]) >= 0;
+                    return s;
+                }, _ => { });
+            }
+            catch (AggregateException e)
+            {
+                throw RowValidator.FirstRow(e);
+            }
         }
     }
 }

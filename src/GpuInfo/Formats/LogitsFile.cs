@@ -134,14 +134,43 @@ public sealed class LogitsFile : IDisposable
             Fill(_wide.AsSpan(0, (int)wide), firstRow, rows, Info.DataOffset + firstRow * Vocab * 8L);
             var doubles = MemoryMarshal.Cast<byte, double>(_wide.AsSpan(0, (int)wide));
             var floats = MemoryMarshal.Cast<byte, float>(destination);
-            for (int i = 0; i < floats.Length; i++)
+            for (int r = 0; r < rows; r++)
             {
-                floats[i] = (float)doubles[i];
+                Narrow(doubles.Slice(r * Vocab, Vocab), floats.Slice(r * Vocab, Vocab), firstRow + r);
             }
         }
         else
         {
             Fill(destination, firstRow, rows, Info.DataOffset + firstRow * RowBytes);
+        }
+    }
+
+    /// <summary>Where float32's spacing passes 1 (2^24): logits beyond it, which float32 cannot tell 1 apart, are not narrowed.</summary>
+    private const double ExactFloat32 = 16_777_216;
+
+    /// <summary>
+    /// A float64 row as float32, in which the measures run, where that keeps it: a row whose largest
+    /// logit's magnitude passes 2^24 (float32 spacing 2 and more: 1e9 and 1e9 + 1 became one value, a
+    /// loss of 0.693 for 0.313) or with a value beyond float32's range (1e300 became +inf) is refused.
+    /// A value below -float.MaxValue becomes -inf, a masked class, as it is.
+    /// </summary>
+    private void Narrow(ReadOnlySpan<double> row, Span<float> narrowed, long rowIndex)
+    {
+        double most = double.NegativeInfinity;
+        for (int j = 0; j < row.Length; j++)
+        {
+            if (row[j] > float.MaxValue && !double.IsPositiveInfinity(row[j]))
+            {
+                throw new InvalidFileException(Path, $"row {rowIndex}: logit {j} is {row[j]}, beyond float32's range ({float.MaxValue}), in which the measures run.");
+            }
+
+            most = double.IsFinite(row[j]) ? Math.Max(most, row[j]) : most;
+            narrowed[j] = (float)row[j];
+        }
+
+        if (Math.Abs(most) > ExactFloat32 && double.IsFinite(most))
+        {
+            throw new InvalidFileException(Path, $"row {rowIndex}: its largest logit, {most}, is beyond 2^24, where float32 (in which the measures run) cannot tell logits 1 apart: subtract each row's largest logit before saving it.");
         }
     }
 

@@ -247,11 +247,16 @@ public sealed class ComparisonAccumulator
     /// <summary>The k values whose top-k agreement was counted (a corpus run's <c>TopK</c>).</summary>
     public IReadOnlyCollection<int> TopK => _topK.Keys;
 
+    private TopKTotals Tracked(int k) => _topK.TryGetValue(k, out var totals) ? totals
+        : throw new ArgumentOutOfRangeException(nameof(k), k, $"top-{k} was not tracked; the tracked k are {(_topK.Count == 0 ? "none (give the run a TopK)" : string.Join(", ", _topK.Keys))}.");
+
     /// <summary>Mean |top_k(base) ∩ top_k(test)| / k over compared tokens, and its standard error.</summary>
-    public (double Mean, double Error) TopKOverlap(int k) => Uncertainty.Mean(_topK[k].Overlap.Value, _topK[k].OverlapSquared.Value, Tokens);
+    /// <exception cref="ArgumentOutOfRangeException">k was not tracked (not in the run's <c>TopK</c>).</exception>
+    public (double Mean, double Error) TopKOverlap(int k) => Uncertainty.Mean(Tracked(k).Overlap.Value, Tracked(k).OverlapSquared.Value, Tokens);
 
     /// <summary>The fraction of compared tokens whose base top-1 is in the test's top k, and its standard error.</summary>
-    public (double Fraction, double Error) TopOneInTopK(int k) => ((double)_topK[k].TopOneIn / Tokens, Uncertainty.Fraction(_topK[k].TopOneIn, Tokens));
+    /// <exception cref="ArgumentOutOfRangeException">k was not tracked (not in the run's <c>TopK</c>).</exception>
+    public (double Fraction, double Error) TopOneInTopK(int k) => ((double)Tracked(k).TopOneIn / Tokens, Uncertainty.Fraction(Tracked(k).TopOneIn, Tokens));
 
     /// <summary>Per k: the exact overlap sums and the top-1 count, for partial files.</summary>
     internal IEnumerable<(int K, ExactSum Overlap, ExactSum OverlapSquared, long TopOneIn)> TopKTotalsByK =>

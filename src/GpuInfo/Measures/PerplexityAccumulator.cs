@@ -65,10 +65,15 @@ public sealed class PerplexityAccumulator
     public IReadOnlyDictionary<int, long> TopKHits => _topKHits;
 
     /// <summary>The fraction of scored tokens whose target is in the top k (k must have been counted).</summary>
-    public double TopKAccuracy(int k) => (double)_topKHits[k] / Tokens;
+    /// <exception cref="ArgumentOutOfRangeException">k was not tracked (not in the run's <c>TopK</c>).</exception>
+    public double TopKAccuracy(int k) => (double)Hits(k) / Tokens;
 
     /// <summary>Standard error of <see cref="TopKAccuracy"/>: sqrt(f(1 − f)/(n − 1)).</summary>
-    public double TopKAccuracyError(int k) => Uncertainty.Fraction(_topKHits[k], Tokens);
+    /// <exception cref="ArgumentOutOfRangeException">k was not tracked (not in the run's <c>TopK</c>).</exception>
+    public double TopKAccuracyError(int k) => Uncertainty.Fraction(Hits(k), Tokens);
+
+    private long Hits(int k) => _topKHits.TryGetValue(k, out long hits) ? hits
+        : throw new ArgumentOutOfRangeException(nameof(k), k, $"top-{k} was not tracked; the tracked k are {(_topKHits.Count == 0 ? "none (give the run a TopK)" : string.Join(", ", _topKHits.Keys.Order()))}.");
 
     /// <summary>Mean loss per token (nats); NaN when nothing was scored, as PyTorch's mean.</summary>
     public double MeanNll => NllSum / WeightSum;
@@ -123,12 +128,19 @@ public sealed class PerplexityAccumulator
     ];
 
     /// <summary>Adds totals computed elsewhere (each sum is added exactly as given).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative, the top-1 hits outnumber the tokens, or a sum is negative or NaN.</exception>
     public void Add(long tokens, long ignored, double nllSum, double weightSum, double entropySum = 0, long top1Hits = 0,
         double nllSquaredSum = 0, double entropySquaredSum = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(tokens);
         ArgumentOutOfRangeException.ThrowIfNegative(ignored);
         ArgumentOutOfRangeException.ThrowIfNegative(top1Hits);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(top1Hits, tokens);
+        NotNegative(nllSum, nameof(nllSum));
+        NotNegative(weightSum, nameof(weightSum));
+        NotNegative(entropySum, nameof(entropySum));
+        NotNegative(nllSquaredSum, nameof(nllSquaredSum));
+        NotNegative(entropySquaredSum, nameof(entropySquaredSum));
         Calibration = tokens > 0 ? null : Calibration;
         Tokens += tokens;
         Ignored += ignored;
@@ -141,11 +153,26 @@ public sealed class PerplexityAccumulator
     }
 
     /// <summary>Adds per-token negative log-likelihoods (each token weighing 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A loss is negative or NaN (nothing is added).</exception>
     public void AddTokens(ReadOnlySpan<float> nll)
     {
         foreach (float v in nll)
         {
+            NotNegative(v, nameof(nll));
+        }
+
+        foreach (float v in nll)
+        {
             AddScored(v, 1f, 0f, false, double.NaN, double.NaN);
+        }
+    }
+
+    /// <summary>A loss, entropy, weight or square, or a sum of them: never negative or NaN (a loss of +inf, a target of no probability, is one).</summary>
+    private static void NotNegative(double value, string name)
+    {
+        if (!(value >= 0))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} is {value}: losses, entropies, weights and their squares are never negative or NaN.");
         }
     }
 

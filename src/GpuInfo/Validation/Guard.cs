@@ -58,4 +58,13 @@ internal static class Guard
 
     [DoesNotReturn]
     public static void Throw(string name, string problem) => throw new ArgumentException(problem, name);
+
+    /// <summary>Two outputs given the same memory: each would overwrite the other.</summary>
+    public static void Apart(ReadOnlySpan<byte> a, string aName, ReadOnlySpan<byte> b, string bName)
+    {
+        if (!a.IsEmpty && !b.IsEmpty && a.Overlaps(b))
+        {
+            Throw(bName, $"{aName} and {bName} share memory: each output needs its own.");
+        }
+    }
 }

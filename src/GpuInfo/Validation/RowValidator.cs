@@ -52,6 +52,34 @@ internal static class RowValidator
         }
     }
 
+    /// <summary>
+    /// For the measures that take no log-sum-exp (ranks, top-k sets): throws where a row holds NaN or
+    /// +inf, or only -inf, as every other measure does, rather than rank a NaN first.
+    /// </summary>
+    public static void ThrowIfNoDistribution(in RowsView logits, long row, string name)
+    {
+        bool anyFinite = false;
+        for (int j = 0; j < logits.Vocab; j++)
+        {
+            float x = Backends.Cpu.BlockLoader.LoadOne(logits, row, j);
+            if (float.IsNaN(x) || float.IsPositiveInfinity(x))
+            {
+                throw new InvalidInputException(name, row, $"logit {j} is {(float.IsNaN(x) ? "NaN" : "+inf")}.");
+            }
+
+            anyFinite |= float.IsFinite(x);
+        }
+
+        if (!anyFinite)
+        {
+            throw new InvalidInputException(name, row, "every logit is -inf, so no class has any probability.");
+        }
+    }
+
+    /// <summary>The first row's error of a parallel loop's (Parallel.For wraps them), as a serial loop would throw it.</summary>
+    public static Exception FirstRow(AggregateException e) =>
+        e.InnerExceptions.All(i => i is InvalidInputException) ? e.InnerExceptions.Cast<InvalidInputException>().MinBy(i => i.Row)! : e;
+
     private static string Describe(in RowsView logits, long row, float temperature)
     {
         bool anyFinite = false;

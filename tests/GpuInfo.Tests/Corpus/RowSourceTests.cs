@@ -205,6 +205,36 @@ public sealed class RowSourceTests(CorpusEngineFixture fixture) : IClassFixture<
         CorpusCheck.Same(CorpusCheck.OneCall(_engine, narrow, Vocab, y), partial.Evaluation, "float64 file");
     }
 
+    /// <summary>
+    /// A float64 row that float32 cannot keep is refused naming it, where it was narrowed anyway: 1e9 and
+    /// 1e9 + 1 became one value (a loss of ln 2 for 0.313), 1e300 became +inf ("logit 0 is +inf", which the
+    /// file does not hold). A value below float32's range is a masked class, -inf, as it is.
+    /// </summary>
+    [Fact]
+    public void Float64_rows_float32_cannot_keep_are_refused_naming_the_row()
+    {
+        using var dir = new TempDir();
+        NpyFormat.Write<long>(dir.File("y.npy"), [1, 1], [2]);
+        void Refused(double[] row, string fragment)
+        {
+            NpyFormat.Write<double>(dir.File("x.npy"), [.. new double[] { 0, 1, 2 }, .. row], [2, 3]);
+            using var source = FileRowSource.Open(dir.File("x.npy"), dir.File("y.npy"));
+            var e = Assert.Throws<RowSourceException>(() => CorpusRun.Evaluate(_engine, source));
+            Assert.Contains("x.npy", e.Message, StringComparison.Ordinal);
+            Assert.Contains("row 1: ", e.Message, StringComparison.Ordinal);
+            Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
+        }
+
+        Refused([1e9, 1e9 + 1, 0], "largest logit, 1000000001, is beyond 2^24");
+        Refused([-2e7, -2e7 + 1, -3e7], "beyond 2^24");
+        Refused([1e300, 0, 0], "logit 0 is 1E+300, beyond float32's range");
+
+        NpyFormat.Write<double>(dir.File("x.npy"), [0, 1, 2, -1e300, 0, 1], [2, 3]);
+        using var masked = FileRowSource.Open(dir.File("x.npy"), dir.File("y.npy"));
+        double expected = (Math.Log(Math.Exp(0) + Math.Exp(1) + Math.Exp(2)) - 1 + Math.Log(1 + Math.E) - 0) / 2;
+        Assert.Equal(expected, CorpusRun.Evaluate(_engine, masked).Evaluation!.MeanNll, 1e-6);
+    }
+
     [Fact]
     public void Safetensors_tensors_are_chosen_by_name_and_recorded()
     {

@@ -317,6 +317,29 @@ public sealed class BlahutArimotoTests
         Assert.Equal(0.89 + 9e-7, w[0, 0]);
     }
 
+    /// <summary>
+    /// No iterations returned the start as a result (capacity 0 for 0.531 bits), a tolerance of +inf stopped
+    /// at once and said it converged, NaN and negative ones never stopped (0 runs every iteration, by
+    /// intent); a source summing to +inf made every p(x) 0.
+    /// </summary>
+    [Fact]
+    public void Stopping_rules_and_sources_that_give_no_result_are_refused_by_name()
+    {
+        var bsc = new[,] { { 0.9, 0.1 }, { 0.1, 0.9 } };
+        var hamming = new[,] { { 0.0, 1 }, { 1, 0 } };
+        foreach (double tolerance in new[] { -1, double.NaN, double.PositiveInfinity })
+        {
+            Assert.Equal("tolerance", Assert.Throws<ArgumentException>(() => BlahutArimoto.Capacity(bsc, tolerance)).ParamName);
+            Assert.Equal("tolerance", Assert.Throws<ArgumentException>(() => BlahutArimoto.RateDistortion([0.5, 0.5], hamming, 3, tolerance)).ParamName);
+        }
+
+        Assert.Equal("maxIterations", Assert.Throws<ArgumentException>(() => BlahutArimoto.Capacity(bsc, 1e-12, 0)).ParamName);
+        Assert.Equal("maxIterations", Assert.Throws<ArgumentException>(() => BlahutArimoto.RateDistortion([0.5, 0.5], hamming, 3, 1e-12, 0)).ParamName);
+        var e = Assert.Throws<ArgumentException>(() => BlahutArimoto.RateDistortion([1e308, 1e308], hamming, 3));
+        Assert.Equal("source", e.ParamName);
+        Assert.Contains("Infinity", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Rows_that_do_not_sum_to_one_are_errors_naming_the_row()
     {

@@ -294,6 +294,7 @@ public sealed class RowsIbTests : IDisposable
         Assert.Equal("weights", Assert.Throws<ArgumentException>(() => ConditionalRows.FromLogits(source, weights: [0, 0, 0, 0])).ParamName);
         Assert.Equal("weights", Assert.Throws<ArgumentException>(() => ConditionalRows.FromLogits(source, weights: [1e308, 1e308, 1e308, 1e308])).ParamName);
         Assert.Equal("temperature", Assert.Throws<ArgumentException>(() => ConditionalRows.FromLogits(source, temperature: 0)).ParamName);
+        Assert.Equal("temperature", Assert.Throws<ArgumentException>(() => ConditionalRows.FromLogits(source, temperature: 1e-40)).ParamName); // 1/T is +inf in float32: every distribution NaN
         Assert.Equal("temperature", Assert.Throws<ArgumentException>(() => ConditionalRows.FromLogits(source, temperature: double.PositiveInfinity)).ParamName);
     }
 

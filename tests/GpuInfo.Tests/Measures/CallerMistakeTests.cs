@@ -1,0 +1,70 @@
+using GpuInfo.Tests.Corpus;
+
+namespace GpuInfo.Tests.Measures;
+
+/// <summary>
+/// Caller mistakes an audit of the library found answered, not refused: ranks and top-k sets of NaN
+/// rows (a NaN ranked a target first), totals no tokens could give, a top-k that was never tracked
+/// (KeyNotFoundException), and one span given for two outputs (the loss read back as the entropy).
+/// </summary>
+public sealed class CallerMistakeTests(CorpusEngineFixture fixture) : IClassFixture<CorpusEngineFixture>
+{
+    private readonly InfoEngine _engine = fixture.Engine;
+
+    [Theory]
+    [InlineData(float.NaN, 1, "row 1: logit 0 is NaN")]
+    [InlineData(float.PositiveInfinity, 1, "row 1: logit 0 is +inf")]
+    [InlineData(float.NegativeInfinity, 1, "row 1: every logit is -inf")]
+    public void Ranks_and_top_k_sets_of_rows_with_no_distribution_are_refused_naming_the_row(float bad, int row, string fragment)
+    {
+        float[] x = [1, 2, 3, 1, 2, 3];
+        x[row * 3] = bad;
+        if (float.IsNegativeInfinity(bad))
+        {
+            x[(row * 3) + 1] = x[(row * 3) + 2] = bad;
+        }
+
+        var ranks = new int[2];
+        var e = Assert.Throws<InvalidInputException>(() => _engine.TargetRanks(Logits.Float32(x, 3), new Targets(new long[] { 2, 0 }), ranks));
+        Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
+        Assert.Equal(row, e.Row);
+        float[] clean = [1, 2, 3, 1, 2, 3];
+        var q = Assert.Throws<InvalidInputException>(() => _engine.TopKAgreement(Logits.Float32(clean, 3), Logits.Float32(x, 3), 2, new float[2], new bool[2]));
+        Assert.Contains(fragment, q.Message, StringComparison.Ordinal);
+        Assert.Equal("q", q.ParamName);
+    }
+
+    [Fact]
+    public void Totals_no_tokens_could_give_are_refused_and_nothing_is_added()
+    {
+        var totals = new PerplexityAccumulator();
+        Assert.Equal("nll", Assert.Throws<ArgumentOutOfRangeException>(() => totals.AddTokens([1f, -5f])).ParamName);
+        Assert.Equal("nll", Assert.Throws<ArgumentOutOfRangeException>(() => totals.AddTokens([float.NaN])).ParamName);
+        Assert.Equal(0, totals.Tokens);
+        Assert.Equal("weightSum", Assert.Throws<ArgumentOutOfRangeException>(() => totals.Add(1, 0, 1, -1)).ParamName);
+        Assert.Equal("nllSum", Assert.Throws<ArgumentOutOfRangeException>(() => totals.Add(1, 0, double.NaN, 1)).ParamName);
+        Assert.Equal("top1Hits", Assert.Throws<ArgumentOutOfRangeException>(() => totals.Add(1, 0, 1, 1, 0, top1Hits: 5)).ParamName);
+        totals.AddTokens([float.PositiveInfinity]); // a target of no probability: an infinite loss, as PyTorch's
+        Assert.True(double.IsPositiveInfinity(totals.MeanNll));
+    }
+
+    [Fact]
+    public void A_top_k_that_was_not_tracked_is_an_argument_error_naming_those_that_were()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new PerplexityAccumulator().TopKAccuracy(5));
+        Assert.Equal("k", e.ParamName);
+        Assert.Contains("none", e.Message, StringComparison.Ordinal);
+        Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => new ComparisonAccumulator().TopKOverlap(3)).ParamName);
+        Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => new ComparisonAccumulator().TopOneInTopK(3)).ParamName);
+    }
+
+    [Fact]
+    public void One_span_for_two_outputs_is_refused()
+    {
+        var shared = new float[2];
+        var e = Assert.Throws<ArgumentException>(() => _engine.Evaluate(Logits.Float32([1, 2, 3, 1, 2, 3], 3), new Targets(new long[] { 2, 0 }),
+            new PerplexityAccumulator(), null, new EvaluationRows { Loss = shared, Entropy = shared }));
+        Assert.Equal("perRow.Entropy", e.ParamName);
+        Assert.Contains("share memory", e.Message, StringComparison.Ordinal);
+    }
+}
