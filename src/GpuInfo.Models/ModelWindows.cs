@@ -181,24 +181,30 @@ public sealed class ModelWindows
     public long Unscored => Tokens - Rows;
 
     /// <summary>The first token of window <paramref name="k"/>.</summary>
-    public long Begin(int k) => _begin[k];
+    public long Begin(int k) => _begin[Window(k)];
 
     /// <summary>One past the last token of window <paramref name="k"/>.</summary>
-    public long End(int k) => _begin[k] + _length[k];
+    public long End(int k) => _begin[Window(k)] + _length[k];
 
-    public int Length(int k) => _length[k];
+    public int Length(int k) => _length[Window(k)];
 
     /// <summary>The first row (scored token, in sequence order) of window <paramref name="k"/>.</summary>
-    public long FirstRow(int k) => _rowStart[k];
+    public long FirstRow(int k) => _rowStart[Window(k)];
 
     /// <summary>The rows window <paramref name="k"/> scores.</summary>
-    public int RowsOf(int k) => (int)(_rowStart[k + 1] - _rowStart[k]);
+    public int RowsOf(int k) => (int)(_rowStart[Window(k) + 1] - _rowStart[k]);
 
     /// <summary>The first row (scored token) of document <paramref name="document"/>.</summary>
-    public long DocumentFirstRow(int document) => _rowStart[_documentFirstWindow[document]];
+    public long DocumentFirstRow(int document) => _rowStart[_documentFirstWindow[Document(document)]];
 
     /// <summary>The rows document <paramref name="document"/> has scored (0 where no window scores any of its tokens).</summary>
-    public long DocumentRows(int document) => (document + 1 < Documents ? DocumentFirstRow(document + 1) : Rows) - DocumentFirstRow(document);
+    public long DocumentRows(int document) => (Document(document) + 1 < Documents ? DocumentFirstRow(document + 1) : Rows) - DocumentFirstRow(document);
+
+    private int Window(int k) => k >= 0 && k < _length.Length ? k
+        : throw new ArgumentOutOfRangeException(nameof(k), k, $"not one of the {_length.Length} windows.");
+
+    private int Document(int document) => document >= 0 && document < Documents ? document
+        : throw new ArgumentOutOfRangeException(nameof(document), document, $"not one of the {Documents} documents.");
 
     /// <summary>The document whose token <paramref name="row"/> scores.</summary>
     public int DocumentOfRow(long row)

@@ -97,6 +97,11 @@ public sealed class TokenizedText
             throw new ArgumentException("no documents.", nameof(documents));
         }
 
+        if (documents.Select((d, i) => d is null ? i : -1).FirstOrDefault(i => i >= 0, -1) is >= 0 and var missing)
+        {
+            throw new ArgumentException($"document {missing} is null.", nameof(documents));
+        }
+
         if (prefixToken < 0)
         {
             throw new ArgumentException($"the prefix token {prefixToken} is not a vocabulary index.", nameof(prefixToken));

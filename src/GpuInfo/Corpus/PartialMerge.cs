@@ -23,6 +23,11 @@ internal static class PartialMerge
         ComparisonAccumulator? comparison = null;
         foreach (var p in partials)
         {
+            if (p is null)
+            {
+                throw new ArgumentException($"partial #{count} is null.", nameof(partials));
+            }
+
             string name = p.Origin ?? $"partial #{count}";
             if (first is null)
             {

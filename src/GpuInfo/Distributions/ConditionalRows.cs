@@ -16,8 +16,8 @@ public sealed class ConditionalRows
         ArgumentNullException.ThrowIfNull(source);
         if (source.Rows < 1 || source.Rows > Array.MaxLength)
         {
-            // The rows' fault, not the caller's: bad input data naming the file.
-            throw new Formats.InvalidFileException(source.Name, $"has {source.Rows} rows (contexts); the IB needs between 1 and {Array.MaxLength}.");
+            // Bad input data (exit 3 in the CLI) naming the source, and still an ArgumentException for a caller's own rows.
+            throw new InvalidInputException($"{source.Name}: has {source.Rows} rows (contexts); the IB needs between 1 and {Array.MaxLength}.");
         }
 
         if (!(temperature > 0) || double.IsInfinity(temperature))

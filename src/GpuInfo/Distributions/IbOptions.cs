@@ -53,9 +53,9 @@ public sealed record IbOptions
             Guard.Throw(nameof(MaxIterations), $"max iterations must be at least 1, got {MaxIterations}.");
         }
 
-        if (!(Tolerance > 0))
+        if (!(Tolerance > 0) || double.IsInfinity(Tolerance))
         {
-            Guard.Throw(nameof(Tolerance), $"tolerance must be > 0, got {Tolerance}.");
+            Guard.Throw(nameof(Tolerance), $"tolerance must be finite and > 0, got {Tolerance}.");
         }
 
         _ = x;

@@ -93,7 +93,12 @@ public sealed class CalibrationBins
     internal (ExactSum Sum, ExactSum SquaredSum)? BrierSums => HasBrierScore ? (_brier, _brierSquared) : null;
 
     /// <summary>The slot a confidence falls into: bin ⌊c·B⌋ for c &lt; 1, slot B for exactly 1.</summary>
-    public int BinOf(double confidence) => confidence >= 1 ? BinCount : Math.Clamp((int)(confidence * BinCount), 0, BinCount - 1);
+    /// <exception cref="ArgumentOutOfRangeException">The confidence is not a probability (below 0, above 1, NaN): it was put in the first or last slot.</exception>
+    public int BinOf(double confidence) => confidence is >= 0 and <= 1 ? Slot(confidence)
+        : throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "a confidence is a probability, 0 to 1.");
+
+    /// <summary><see cref="BinOf"/> for the kernels' confidences, whose float32 rounding may pass 1 by an ulp (the last slot, as torchmetrics').</summary>
+    private int Slot(double confidence) => confidence >= 1 ? BinCount : Math.Clamp((int)(confidence * BinCount), 0, BinCount - 1);
 
     /// <summary>Per slot: its range (the last one [1, 1]), tokens, mean confidence and accuracy (NaN for an empty slot): a reliability diagram's points.</summary>
     public IEnumerable<(double Low, double High, long Tokens, double Confidence, double Accuracy)> Bins() =>
@@ -114,7 +119,7 @@ public sealed class CalibrationBins
         _brier.Add(brier);
         _brierSquared.Add(brier * brier);
         double c = (float)confidence;
-        int k = BinOf(c);
+        int k = Slot(c);
         _tokens[k]++;
         _correct[k] += correct ? 1 : 0;
         _confidence[k].Add(c);

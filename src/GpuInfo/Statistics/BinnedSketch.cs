@@ -21,8 +21,14 @@ public abstract class BinnedSketch
     public double Max { get; private set; } = double.NegativeInfinity;
 
     /// <summary>The q-th percentile (0..100): NumPy's rank q/100·(n-1), interpolated between the closest ranks.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The percent is outside [0, 100] or NaN (NumPy refuses it too).</exception>
     public double Percentile(double percent)
     {
+        if (!(percent is >= 0 and <= 100))
+        {
+            throw new ArgumentOutOfRangeException(nameof(percent), percent, "a percentile is 0 to 100.");
+        }
+
         if (Count == 0)
         {
             return double.NaN;

@@ -1,3 +1,4 @@
+using GpuInfo.Corpus;
 using GpuInfo.Tests.Corpus;
 
 namespace GpuInfo.Tests.Measures;
@@ -66,5 +67,41 @@ public sealed class CallerMistakeTests(CorpusEngineFixture fixture) : IClassFixt
             new PerplexityAccumulator(), null, new EvaluationRows { Loss = shared, Entropy = shared }));
         Assert.Equal("perRow.Entropy", e.ParamName);
         Assert.Contains("share memory", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A confidence that is not a probability went into the first or last slot; a percentile outside 0..100 read as the min or max.</summary>
+    [Fact]
+    public void Values_outside_their_range_are_refused_not_clamped()
+    {
+        var bins = new CalibrationBins(10);
+        Assert.Equal(10, bins.BinOf(1));
+        Assert.Equal(9, bins.BinOf(0.95));
+        foreach (double bad in new[] { -0.5, 1.5, double.NaN, double.PositiveInfinity })
+        {
+            Assert.Equal("confidence", Assert.Throws<ArgumentOutOfRangeException>(() => bins.BinOf(bad)).ParamName);
+        }
+
+        var sketch = new LogHistogram();
+        sketch.Add(0.5);
+        Assert.Equal(0.5, sketch.Percentile(100));
+        foreach (double bad in new[] { -5, 150, double.NaN })
+        {
+            Assert.Equal("percent", Assert.Throws<ArgumentOutOfRangeException>(() => sketch.Percentile(bad)).ParamName);
+        }
+
+        Assert.Equal("Tolerance", Assert.Throws<ArgumentException>(() => new IbOptions { Tolerance = double.PositiveInfinity }.Validate(4)).ParamName);
+    }
+
+    /// <summary>A null in a list, an index past the windows or documents: NullReferenceException and IndexOutOfRangeException before.</summary>
+    [Fact]
+    public void Nulls_in_lists_and_indices_out_of_range_are_argument_errors()
+    {
+        Assert.Equal("partials", Assert.Throws<ArgumentException>(() => CorpusPartial.Merge([null!])).ParamName);
+        var windows = GpuInfo.Models.ModelWindows.Sliding(10, 4, 2);
+        Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => windows.Begin(-1)).ParamName);
+        Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => windows.RowsOf(windows.Count)).ParamName);
+        Assert.Equal("document", Assert.Throws<ArgumentOutOfRangeException>(() => windows.DocumentFirstRow(1)).ParamName);
+        var text = new GpuInfo.Models.TokenizedText([1, 2, 3], null, null, "a.txt", "t");
+        Assert.Equal("documents", Assert.Throws<ArgumentException>(() => GpuInfo.Models.TokenizedText.Join([text, null!], 5, "n")).ParamName);
     }
 }
