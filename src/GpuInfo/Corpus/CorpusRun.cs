@@ -84,7 +84,7 @@ public static class CorpusRun
             if (r.TopK is { } topK)
             {
                 var ranks = w.Ranks.AsSpan(0, rows);
-                engine.TargetRanks(block.Logits, w.Targets.AsSpan(0, rows), ranks, o.IgnoreIndex);
+                engine.TargetRanksOfCheckedRows(block.Logits, w.Targets.AsSpan(0, rows), ranks, o.IgnoreIndex);
                 foreach (int k in topK)
                 {
                     long hits = 0;
@@ -189,7 +189,7 @@ public static class CorpusRun
             {
                 var overlap = w.Overlap.AsSpan(0, rows);
                 var topOne = w.TopOne.AsSpan(0, rows);
-                engine.TopKAgreement(p.Logits, q.Logits, k, overlap, topOne);
+                engine.TopKAgreementOfCheckedRows(p.Logits, q.Logits, k, overlap, topOne);
                 for (int i = 0; i < rows; i++)
                 {
                     if (!targeted || w.Targets[i] != ignoreIndex)

@@ -13,9 +13,13 @@ public sealed partial class InfoEngine
     /// <exception cref="ArgumentException">Span lengths differ from the row count.</exception>
     /// <exception cref="InvalidInputException">A target is out of range, or a row holds NaN or +inf, or only -inf (a NaN ranked a target first).</exception>
     public void TargetRanks(Logits logits, Targets targets, Span<int> ranks, long ignoreIndex = -100) =>
-        TargetRanksCore(logits, targets, ranks, ignoreIndex);
+        TargetRanksCore(logits, targets, ranks, ignoreIndex, rowsChecked: false);
 
-    private unsafe void TargetRanksCore(in Logits logits, in Targets targets, Span<int> ranks, long ignoreIndex)
+    /// <summary><see cref="TargetRanks"/> of rows a measure's pass has already checked (a corpus run's): no second pass to check them.</summary>
+    internal void TargetRanksOfCheckedRows(Logits logits, Targets targets, Span<int> ranks, long ignoreIndex) =>
+        TargetRanksCore(logits, targets, ranks, ignoreIndex, rowsChecked: true);
+
+    private unsafe void TargetRanksCore(in Logits logits, in Targets targets, Span<int> ranks, long ignoreIndex, bool rowsChecked)
     {
         int rows = Guard.RowsFitInt(logits.Rows, nameof(logits));
         Guard.Length(ranks, rows, nameof(ranks));
@@ -33,7 +37,11 @@ public sealed partial class InfoEngine
                 {
                     Parallel.For(0, rows, row =>
                     {
-                        RowValidator.ThrowIfNoDistribution(view, row, nameof(logits));
+                        if (!rowsChecked)
+                        {
+                            RowValidator.ThrowIfNoDistribution(view, row, nameof(logits));
+                        }
+
                         ((int*)output)[row] = y[row] == TargetValidator.Ignored ? -1 : TargetRank.Of(view, row, y[row]);
                     });
                 }

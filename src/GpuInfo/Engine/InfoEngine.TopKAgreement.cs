@@ -13,9 +13,13 @@ public sealed partial class InfoEngine
     /// <exception cref="ArgumentException">Shapes or span lengths differ, or k &lt; 1.</exception>
     /// <exception cref="InvalidInputException">A row of either holds NaN or +inf, or only -inf.</exception>
     public void TopKAgreement(Logits p, Logits q, int k, Span<float> overlap, Span<bool> topOneInTopK) =>
-        TopKAgreementCore(p, q, k, overlap, topOneInTopK);
+        TopKAgreementCore(p, q, k, overlap, topOneInTopK, rowsChecked: false);
 
-    private unsafe void TopKAgreementCore(in Logits p, in Logits q, int k, Span<float> overlap, Span<bool> topOneInTopK)
+    /// <summary><see cref="TopKAgreement"/> of rows a measure's pass has already checked (a corpus run's): no second pass to check them.</summary>
+    internal void TopKAgreementOfCheckedRows(Logits p, Logits q, int k, Span<float> overlap, Span<bool> topOneInTopK) =>
+        TopKAgreementCore(p, q, k, overlap, topOneInTopK, rowsChecked: true);
+
+    private unsafe void TopKAgreementCore(in Logits p, in Logits q, int k, Span<float> overlap, Span<bool> topOneInTopK, bool rowsChecked)
     {
         Guard.SameShape(p, q);
         int rows = Guard.RowsFitInt(p.Rows, nameof(p));
@@ -37,8 +41,12 @@ public sealed partial class InfoEngine
             {
                 Parallel.For(0, rows, () => (new int[kk], new int[kk], new PriorityQueue<int, (float, int)>(kk + 1)), (row, _, s) =>
                 {
-                    RowValidator.ThrowIfNoDistribution(viewP, row, nameof(p));
-                    RowValidator.ThrowIfNoDistribution(viewQ, row, nameof(q));
+                    if (!rowsChecked)
+                    {
+                        RowValidator.ThrowIfNoDistribution(viewP, row, nameof(p));
+                        RowValidator.ThrowIfNoDistribution(viewQ, row, nameof(q));
+                    }
+
                     var (a, b, heap) = s;
                     TopIndices.Of(viewP, row, a, heap);
                     TopIndices.Of(viewQ, row, b, heap);
