@@ -96,6 +96,11 @@ internal sealed class ModelOptions
 
         var protocol = Windows(parse).Protocol;
         string? given = parse.GetValue(_prefixToken);
+        if (given is not null && given.StartsWith('-') && int.TryParse(given, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int negative))
+        {
+            throw CliException.Usage($"--prefix-token {negative} is negative: a token id is 0 or more.");
+        }
+
         string prefix = given ?? (protocol == WindowProtocol.Rolling ? "auto" : "none");
         string asked = given is null ? "--protocol rolling puts the tokenizer's BOS or EOS before each document (--prefix-token auto, its default)" : $"--prefix-token {prefix}";
         var clock = Stopwatch.StartNew();

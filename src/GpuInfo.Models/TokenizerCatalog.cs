@@ -116,6 +116,7 @@ public static class TokenizerCatalog
 
     /// <summary>A GPT-2-style byte-level BPE from a vocab.json and a merges.txt held in streams (e.g. embedded resources).</summary>
     /// <exception cref="System.Text.Json.JsonException">The vocabulary is not a JSON object of token → id.</exception>
+    /// <exception cref="ArgumentException">An id is negative, or a merge line is not two pieces of the vocabulary.</exception>
     public static TextTokenizer VocabAndMerges(Stream vocab, Stream merges, string name)
     {
         ArgumentNullException.ThrowIfNull(vocab);
@@ -133,7 +134,22 @@ public static class TokenizerCatalog
             }
         }
 
-        var bpe = BpeTokenizer.Create(new BpeOptions(ids) { Merges = pairs, ByteLevel = true, PreTokenizer = HuggingFacePreTokenizer.Read(null, null, name) });
+        if (ids.FirstOrDefault(kv => kv.Value < 0) is { Key: not null } negative)
+        {
+            throw new ArgumentException($"{name}: the piece '{negative.Key}' has the id {negative.Value}, not a vocabulary index.", nameof(vocab));
+        }
+
+        BpeTokenizer bpe;
+        try
+        {
+            bpe = BpeTokenizer.Create(new BpeOptions(ids) { Merges = pairs, ByteLevel = true, PreTokenizer = HuggingFacePreTokenizer.Read(null, null, name) });
+        }
+        catch (InvalidOperationException e)
+        {
+            // Microsoft.ML's word for a merge line that is not two pieces, or of pieces the vocabulary lacks.
+            throw new ArgumentException($"{name}: its merges cannot be read: {e.Message}", nameof(merges), e);
+        }
+
         return DocumentPrefixes.Find(new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true), null);
     }
 

@@ -104,4 +104,14 @@ public sealed class CallerMistakeTests(CorpusEngineFixture fixture) : IClassFixt
         var text = new GpuInfo.Models.TokenizedText([1, 2, 3], null, null, "a.txt", "t");
         Assert.Equal("documents", Assert.Throws<ArgumentException>(() => GpuInfo.Models.TokenizedText.Join([text, null!], 5, "n")).ParamName);
     }
+
+    /// <summary>Microsoft.ML's InvalidOperationException for a bad merge line came through the stream overload unwrapped, and a negative id was taken.</summary>
+    [Fact]
+    public void A_vocab_and_merges_it_cannot_read_are_argument_errors()
+    {
+        static MemoryStream Text(string s) => new(System.Text.Encoding.UTF8.GetBytes(s));
+        var e = Assert.Throws<ArgumentException>(() => GpuInfo.Models.TokenizerCatalog.VocabAndMerges(Text("""{"a": 0, "b": 1}"""), Text("a b c d\n"), "n"));
+        Assert.Equal("merges", e.ParamName);
+        Assert.Equal("vocab", Assert.Throws<ArgumentException>(() => GpuInfo.Models.TokenizerCatalog.VocabAndMerges(Text("""{"a": 0, "b": -3}"""), Text(""), "n")).ParamName);
+    }
 }

@@ -319,6 +319,8 @@ public sealed class ModelDocumentsTests
         CliRunner.Fails(ExitCode.Usage, ["--stride applies to --protocol sliding; chunks windows"], Run("window.onnx", "--text", ModelFiles.SampleText, "--protocol", "chunks", "--stride", "3"));
         CliRunner.Fails(ExitCode.Usage, ["(--prefix-token auto, its default), but --tokens have no tokenizer to find it in"],
             "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), "--protocol", "rolling", "--context", "16", "--device", "cpu");
+        CliRunner.Fails(ExitCode.Usage, ["--prefix-token -1 is negative"],
+            "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), "--prefix-token", "-1", "--context", "16", "--device", "cpu");
         CliRunner.Fails(ExitCode.Usage, ["the prefix token 300 (--prefix-token) is not in the vocabulary of", "(0 to 299)"],
             "perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokens", ModelFiles.Path("sample_tokens.npy"), "--prefix-token", "300", "--context", "16", "--device", "cpu");
         CliRunner.Fails(ExitCode.Usage, ["--text-field names the field of each line of a .jsonl --text"], Run("window.onnx", ["--text", ModelFiles.SampleText, "--text-field", "page", .. rolling]));
