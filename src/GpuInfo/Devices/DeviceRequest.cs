@@ -10,11 +10,15 @@ internal readonly record struct DeviceRequest(string Text, string Source, Device
 
     public bool IsAuto => Kind is null && Index is null;
 
+    /// <summary>InfoEngineOptions.Device, else GPUINFO_DEVICE, else auto.</summary>
+    /// <exception cref="ArgumentException">(ParamName "options") The device cannot be parsed, or is blank (null asks for the default).</exception>
     public static DeviceRequest Resolve(string? option)
     {
-        if (!string.IsNullOrWhiteSpace(option))
+        if (option is not null)
         {
-            return Parse(option, "option");
+            return string.IsNullOrWhiteSpace(option)
+                ? throw new ArgumentException("options.Device is blank; leave it null for GPUINFO_DEVICE or auto.", "options")
+                : Parse(option, "option");
         }
 
         string? env = Environment.GetEnvironmentVariable(EnvironmentVariable);
@@ -39,7 +43,7 @@ internal readonly record struct DeviceRequest(string Text, string Source, Device
                 || name is not ("cuda" or "opencl" or "ilgpu-cpu"))
             {
                 throw new ArgumentException(
-                    $"unknown device '{text}' (from {source}); a numbered device is cuda:N, opencl:N or ilgpu-cpu:N with N >= 0, and ilgpu-cpu:nvidia|amd|intel emulates that vendor's GPU.", "device");
+                    $"unknown device '{text}' (from {source}); a numbered device is cuda:N, opencl:N or ilgpu-cpu:N with N >= 0, and ilgpu-cpu:nvidia|amd|intel emulates that vendor's GPU.", "options");
             }
 
             ordinal = n;
@@ -54,12 +58,12 @@ internal readonly record struct DeviceRequest(string Text, string Source, Device
             "opencl" => DeviceKind.OpenCL,
             _ when int.TryParse(name, out _) => null,
             _ => throw new ArgumentException(
-                $"unknown device '{text}' (from {source}); expected auto, cuda, opencl, cpu, ilgpu-cpu, cuda:N or a device index.", "device"),
+                $"unknown device '{text}' (from {source}); expected auto, cuda, opencl, cpu, ilgpu-cpu, cuda:N or a device index.", "options"),
         };
         int? index = colon < 0 && int.TryParse(name, out int i) ? i : null;
         if (index < 0)
         {
-            throw new ArgumentException($"device index must be >= 0, got {index} (from {source}).", "device");
+            throw new ArgumentException($"device index must be >= 0, got {index} (from {source}).", "options");
         }
 
         return new DeviceRequest(t, source, kind, index, ordinal);

@@ -32,9 +32,15 @@ public sealed partial class InfoEngine
                 engines.Add(new InfoEngine(template with { Device = request }));
             }
         }
-        catch
+        catch (Exception e)
         {
-            engines.ForEach(e => e.Dispose());
+            engines.ForEach(engine => engine.Dispose());
+            if (e is ArgumentException { ParamName: "options" } a)
+            {
+                // The request came from this list, not from the options' Device.
+                throw new ArgumentException(a.Message.Replace(" (Parameter 'options')", "", StringComparison.Ordinal).Replace("(from option)", "(from the list)", StringComparison.Ordinal), nameof(devices), a);
+            }
+
             throw;
         }
 

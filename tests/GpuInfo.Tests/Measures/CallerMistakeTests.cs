@@ -114,4 +114,15 @@ public sealed class CallerMistakeTests(CorpusEngineFixture fixture) : IClassFixt
         Assert.Equal("merges", e.ParamName);
         Assert.Equal("vocab", Assert.Throws<ArgumentException>(() => GpuInfo.Models.TokenizerCatalog.VocabAndMerges(Text("""{"a": 0, "b": -3}"""), Text(""), "n")).ParamName);
     }
+
+    /// <summary>A bad device named the parameter "device", which neither entry point has; a blank one was read as none asked for.</summary>
+    [Fact]
+    public void A_bad_device_names_the_parameter_it_came_in()
+    {
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => new InfoEngine(new InfoEngineOptions { Device = "nonsense" })).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => new InfoEngine(new InfoEngineOptions { Device = "  " })).ParamName);
+        var e = Assert.Throws<ArgumentException>(() => InfoEngine.CreateEngines("cpu,bogus"));
+        Assert.Equal("devices", e.ParamName);
+        Assert.Contains("unknown device 'bogus' (from the list)", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -22,7 +22,7 @@ public sealed class DeviceSelectionTests
     [InlineData("-1")]
     [InlineData("gpu0")]
     public void Bad_requests_are_argument_errors(string text) =>
-        Assert.Equal("device", Assert.Throws<ArgumentException>(() => DeviceRequest.Parse(text, "test")).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => DeviceRequest.Parse(text, "test")).ParamName);
 
     [Fact]
     public void The_option_wins_over_the_environment_which_wins_over_the_default()
