@@ -207,6 +207,10 @@ internal sealed class ChunkPipeline : IDisposable
         try
         {
             _sources[i].Read(set[i]);
+            if (rows > 0 && !set[i].Filled)
+            {
+                throw new RowSourceException(_sources[i].Name, first, "its Read neither wrote the block's Buffer nor handed it rows by UseMemory, so the block held the last chunk's rows.");
+            }
         }
         catch (Exception e) when (e is not (OperationCanceledException or RowSourceException))
         {

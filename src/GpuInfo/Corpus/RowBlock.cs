@@ -62,6 +62,7 @@ public sealed class RowBlock
         get
         {
             _external = false;
+            Filled = true;
             _buffer ??= _buffers?.Rent(_capacity * _rowBytes) ?? new byte[_capacity * _rowBytes];
             return _buffer.AsSpan(0, checked((int)(Rows * _rowBytes)));
         }
@@ -122,7 +123,15 @@ public sealed class RowBlock
         FirstRow = firstRow;
         Rows = rows;
         _external = false;
+        Filled = false;
     }
+
+    /// <summary>
+    /// Whether the source has filled the block since <see cref="Reset"/>: taken <see cref="Buffer"/> or
+    /// handed rows to <see cref="UseMemory(ReadOnlyMemory{float})"/>. A block is reused chunk after chunk,
+    /// so one the source left alone would hold the last chunk's rows.
+    /// </summary>
+    internal bool Filled { get; private set; }
 
     /// <summary>Renumbers the block's rows without touching what it holds (a concatenation hands a part its own row numbers).</summary>
     internal void Rebase(long firstRow) => FirstRow = firstRow;
@@ -140,6 +149,7 @@ public sealed class RowBlock
         }
 
         _external = true;
+        Filled = true;
         return rows;
     }
 }

@@ -125,4 +125,42 @@ public sealed class CallerMistakeTests(CorpusEngineFixture fixture) : IClassFixt
         Assert.Equal("devices", e.ParamName);
         Assert.Contains("unknown device 'bogus' (from the list)", e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A source whose Read leaves a block alone: the block, reused chunk after chunk, held the last chunk's rows, and they were measured again.</summary>
+    [Fact]
+    public void A_source_that_fills_no_rows_is_refused_not_measured_on_stale_rows()
+    {
+        var data = new Reference.TestData(71);
+        using var source = new ForgetfulSource(data.Logits(6, 5), 5, [0, 1, 2, 3, 4, 0]);
+        var e = Assert.Throws<RowSourceException>(() => CorpusRun.Evaluate(_engine, source, run: new CorpusRunOptions { ChunkBytes = 1 }));
+        Assert.Contains("forgetful", e.Message, StringComparison.Ordinal);
+        Assert.Contains("neither wrote the block's Buffer nor handed it rows", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Fills only the first chunk's block.</summary>
+    private sealed class ForgetfulSource(float[] values, int vocab, long[] targets) : RowSource
+    {
+        public override long Rows => values.Length / vocab;
+
+        public override int Vocab => vocab;
+
+        public override ScalarType Type => ScalarType.Float32;
+
+        public override bool HasTargets => true;
+
+        public override string Name => "forgetful";
+
+        public override SourceDescription Describe() =>
+            new("forgetful", Rows, Vocab, Type, Values, [], new SortedDictionary<string, string>(StringComparer.Ordinal));
+
+        protected internal override void Read(RowBlock block)
+        {
+            if (block.FirstRow == 0)
+            {
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan(0, block.Rows * vocab)).CopyTo(block.Buffer);
+            }
+
+            targets.AsSpan((int)block.FirstRow, block.Rows).CopyTo(block.Targets);
+        }
+    }
 }
