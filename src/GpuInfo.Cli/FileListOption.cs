@@ -33,7 +33,7 @@ internal static class FileListOption
             var seen = new Dictionary<string, string>();
             foreach (var file in result.Tokens)
             {
-                string full = Path.GetFullPath(file.Value);
+                string full = Formats.FileKind.Resolved(file.Value); // a link and the file it names are one file
                 if (!seen.TryAdd(full, file.Value))
                 {
                     result.AddError($"{name} names {file.Value} twice{(seen[full] == file.Value ? "" : $" (as {seen[full]})")}: each file is read once.");

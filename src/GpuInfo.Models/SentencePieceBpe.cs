@@ -45,8 +45,7 @@ public sealed class SentencePieceBpe : Tokenizer
     private readonly string[] _pieces;
     private readonly Dictionary<string, int> _ids;
     private readonly Dictionary<long, (int Rank, int Merged)> _merges;
-    private readonly int[] _byteIds;
-    private readonly int[] _byteOfId;
+    private readonly BytePieces _bytes;
     private readonly int[] _charIds;
     private readonly AddedTokenMatcher _added;
     private readonly HashSet<int> _spannedPairs;
@@ -86,21 +85,7 @@ public sealed class SentencePieceBpe : Tokenizer
             _charIds[c] = _ids.GetValueOrDefault(Normalized((char)c).ToString(), -1);
         }
 
-        _byteIds = new int[256];
-        for (int b = 0; b < 256; b++)
-        {
-            _byteIds[b] = byteFallback && _ids.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
-        }
-
-        _byteOfId = new int[_pieces.Length];
-        Array.Fill(_byteOfId, -1);
-        for (int b = 0; b < 256; b++)
-        {
-            if (_byteIds[b] >= 0)
-            {
-                _byteOfId[_byteIds[b]] = b;
-            }
-        }
+        _bytes = new BytePieces(_ids, _pieces.Length, byteFallback);
 
         _added = new AddedTokenMatcher(added);
 
@@ -135,7 +120,7 @@ public sealed class SentencePieceBpe : Tokenizer
     public int EndOfSentenceId { get; init; } = -1;
 
     /// <summary>Whether <paramref name="id"/> is a byte-fallback piece (one byte of text).</summary>
-    public bool IsBytePiece(int id) => id >= 0 && id < _byteOfId.Length && _byteOfId[id] >= 0;
+    public bool IsBytePiece(int id) => _bytes.ByteOf(id) >= 0;
 
     /// <summary>
     /// Whether added tokens are found in the text as normalized (spaces as '▁'): a SentencePiece
@@ -285,13 +270,13 @@ public sealed class SentencePieceBpe : Tokenizer
                 tokens.Add(new EncodedToken(s.Id, _pieces[s.Id], new Range(s.From, s.To)));
             }
             else if (ByteFallback && Encoding.UTF8.GetBytes(s.To - s.From == 1 ? Normalized(text[s.From]).ToString() : s.To > s.From ? text[s.From..s.To] : $"{Space}") is var utf8
-                && Array.TrueForAll(utf8, b => _byteIds[b] >= 0))
+                && _bytes.HasAll(utf8))
             {
                 // Its bytes' pieces, where the vocabulary has them all (Gemma's lacks <0x09>: it has "\t");
                 // else the unknown piece, as Hugging Face's BPE falls back.
                 foreach (byte b in utf8)
                 {
-                    tokens.Add(new EncodedToken(_byteIds[b], _pieces[_byteIds[b]], new Range(s.From, s.To)));
+                    tokens.Add(new EncodedToken(_bytes.IdOf(b), _pieces[_bytes.IdOf(b)], new Range(s.From, s.To)));
                 }
             }
             else if (FuseUnknown && tokens.Count > runStart && tokens[^1].Id == UnknownId && tokens[^1].Offset.End.Value == s.From)
@@ -369,7 +354,7 @@ public sealed class SentencePieceBpe : Tokenizer
     }
 
     public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten) =>
-        PieceDecoder.Decode(ids, destination, out idsConsumed, out charsWritten, SpecialTokens, _pieces, id => IsBytePiece(id) ? _byteOfId[id] : -1,
+        PieceDecoder.Decode(ids, destination, out idsConsumed, out charsWritten, SpecialTokens, _pieces, _bytes.ByteOf,
             Space, DummyPrefix != DummyPrefix.None);
 
     /// <summary>What may merge, and which first: <see cref="Ranked"/> pairs or <see cref="Scored"/> pieces.</summary>

@@ -41,8 +41,7 @@ public sealed class UnigramTokenizer : Tokenizer
     private readonly double[] _scores;
     private readonly Dictionary<string, int> _ids;
     private readonly PieceTrie _trie;
-    private readonly int[] _byteIds;
-    private readonly int[] _byteOfId;
+    private readonly BytePieces _bytes;
     private readonly AddedTokenMatcher _added;
     private readonly HuggingFaceNormalizer? _normalizer;
     private readonly double _unknownScore;
@@ -87,17 +86,7 @@ public sealed class UnigramTokenizer : Tokenizer
         }
 
         _unknownScore = lowest - UnknownPenalty;
-        _byteIds = new int[256];
-        _byteOfId = new int[_pieces.Length];
-        Array.Fill(_byteOfId, -1);
-        for (int b = 0; b < 256; b++)
-        {
-            _byteIds[b] = byteFallback && _ids.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
-            if (_byteIds[b] >= 0)
-            {
-                _byteOfId[_byteIds[b]] = b;
-            }
-        }
+        _bytes = new BytePieces(_ids, _pieces.Length, byteFallback);
 
         _added = new AddedTokenMatcher(added);
         _normalizer = normalizer;
@@ -122,7 +111,7 @@ public sealed class UnigramTokenizer : Tokenizer
     public override Normalizer? Normalizer => _normalizer;
 
     /// <summary>Whether <paramref name="id"/> is a byte-fallback piece (one byte of text).</summary>
-    public bool IsBytePiece(int id) => id >= 0 && id < _byteOfId.Length && _byteOfId[id] >= 0;
+    public bool IsBytePiece(int id) => _bytes.ByteOf(id) >= 0;
 
     protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
     {
@@ -346,11 +335,11 @@ public sealed class UnigramTokenizer : Tokenizer
         }
 
         byte[] utf8 = Encoding.UTF8.GetBytes(piece);
-        if (ByteFallback && Array.TrueForAll(utf8, b => _byteIds[b] >= 0))
+        if (ByteFallback && _bytes.HasAll(utf8))
         {
             foreach (byte b in utf8)
             {
-                found.Add(token with { Id = _byteIds[b], Value = _pieces[_byteIds[b]] });
+                found.Add(token with { Id = _bytes.IdOf(b), Value = _pieces[_bytes.IdOf(b)] });
             }
 
             return;
@@ -360,7 +349,7 @@ public sealed class UnigramTokenizer : Tokenizer
     }
 
     public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten) =>
-        PieceDecoder.Decode(ids, destination, out idsConsumed, out charsWritten, SpecialTokens, _pieces, id => IsBytePiece(id) ? _byteOfId[id] : -1,
+        PieceDecoder.Decode(ids, destination, out idsConsumed, out charsWritten, SpecialTokens, _pieces, _bytes.ByteOf,
             Words.Replacement, Words.Prefix != DummyPrefix.None);
 
     /// <summary>The vocabulary's pieces as a trie over their chars, each node with the id of the piece that ends there.</summary>

@@ -104,25 +104,11 @@ internal static class OutputFile
 
         foreach (var (option, path) in outputs)
         {
-            string output = Resolved(path);
-            if (inputs.FirstOrDefault(i => File.Exists(i.Path) && Resolved(i.Path) == output) is ({ } where, _))
+            string output = Formats.FileKind.Resolved(path);
+            if (inputs.FirstOrDefault(i => File.Exists(i.Path) && Formats.FileKind.Resolved(i.Path) == output) is ({ } where, _))
             {
                 throw CliException.Usage($"{path}: is both read ({where}) and written ({option}); write the output elsewhere.");
             }
-        }
-    }
-
-    /// <summary>The full path, with symbolic links followed.</summary>
-    private static string Resolved(string path)
-    {
-        string full = Path.GetFullPath(path);
-        try
-        {
-            return new FileInfo(full).LinkTarget is not null && File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target ? target.FullName : full;
-        }
-        catch (IOException)
-        {
-            return full;
         }
     }
 }

@@ -31,11 +31,7 @@ internal static class AtomicFile
             return new Pending(new FileStream(path, FileMode.Open, System.IO.FileAccess.Write, FileShare.ReadWrite, bufferSize), null, path);
         }
 
-        string full = Path.GetFullPath(path);
-        if (new FileInfo(full).LinkTarget is not null && File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target)
-        {
-            full = target.FullName;
-        }
+        string full = FileKind.Resolved(path);
 
         string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         var pending = new Pending(null, temporary, full);

@@ -40,6 +40,20 @@ internal static unsafe partial class FileKind
         return type is not (Regular or Folder);
     }
 
+    /// <summary>The full path, with symbolic links followed (the file itself, where two paths may name it).</summary>
+    public static string Resolved(string path)
+    {
+        string full = Path.GetFullPath(path);
+        try
+        {
+            return new FileInfo(full).LinkTarget is not null && File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target ? target.FullName : full;
+        }
+        catch (IOException)
+        {
+            return full; // a link loop: named as given
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int directory, string path, int flags, uint mask, byte* status);
 }

@@ -58,21 +58,9 @@ internal static class RowValidator
     /// </summary>
     public static void ThrowIfNoDistribution(in RowsView logits, long row, string name)
     {
-        bool anyFinite = false;
-        for (int j = 0; j < logits.Vocab; j++)
+        if (Problem(logits, row) is { } problem)
         {
-            float x = Backends.Cpu.BlockLoader.LoadOne(logits, row, j);
-            if (float.IsNaN(x) || float.IsPositiveInfinity(x))
-            {
-                throw new InvalidInputException(name, row, $"logit {j} is {(float.IsNaN(x) ? "NaN" : "+inf")}.");
-            }
-
-            anyFinite |= float.IsFinite(x);
-        }
-
-        if (!anyFinite)
-        {
-            throw new InvalidInputException(name, row, "every logit is -inf, so no class has any probability.");
+            throw new InvalidInputException(name, row, problem);
         }
     }
 
@@ -80,27 +68,24 @@ internal static class RowValidator
     public static Exception FirstRow(AggregateException e) =>
         e.InnerExceptions.All(i => i is InvalidInputException) ? e.InnerExceptions.Cast<InvalidInputException>().MinBy(i => i.Row)! : e;
 
-    private static string Describe(in RowsView logits, long row, float temperature)
+    private static string Describe(in RowsView logits, long row, float temperature) =>
+        Problem(logits, row) ?? $"logits overflow float32 when divided by the temperature {temperature}.";
+
+    /// <summary>What keeps a row from being a distribution: its first NaN or +inf logit, or every logit -inf; null where nothing does.</summary>
+    private static string? Problem(in RowsView logits, long row)
     {
         bool anyFinite = false;
         for (int j = 0; j < logits.Vocab; j++)
         {
             float x = Backends.Cpu.BlockLoader.LoadOne(logits, row, j);
-            if (float.IsNaN(x))
+            if (float.IsNaN(x) || float.IsPositiveInfinity(x))
             {
-                return $"logit {j} is NaN.";
-            }
-
-            if (float.IsPositiveInfinity(x))
-            {
-                return $"logit {j} is +inf.";
+                return $"logit {j} is {(float.IsNaN(x) ? "NaN" : "+inf")}.";
             }
 
             anyFinite |= float.IsFinite(x);
         }
 
-        return anyFinite
-            ? $"logits overflow float32 when divided by the temperature {temperature}."
-            : "every logit is -inf, so no class has any probability.";
+        return anyFinite ? null : "every logit is -inf, so no class has any probability.";
     }
 }
