@@ -4,8 +4,10 @@
 // The Rust library is the reference where both are there: tokenizers.js differs from it in places
 // (its Digits splits only ASCII digits, Rust's every char::is_numeric). Used by check.sh.
 //     node compare.mjs TOKENIZER_JSON TOKENIZER_CONFIG_JSON TEXT OURS.npy
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 const require = createRequire(import.meta.url);
 const paths = (process.env.NODE_PATH ?? ".").split(":");
@@ -48,7 +50,13 @@ const text = readFileSync(textPath, "utf8");
 const ours = readInt32Npy(oursPath);
 const report = { ids_gpuinfo: ours.length };
 if (rust) {
-  const tokenizer = rust.Tokenizer.fromFile(tokenizerPath);
+  // Without the file's truncation and padding (Pegasus's truncates at 192 ids), as gpuinfo encodes whole texts.
+  const whole = JSON.parse(readFileSync(tokenizerPath, "utf8"));
+  whole.truncation = null;
+  whole.padding = null;
+  const wholePath = join(mkdtempSync(join(tmpdir(), "compare-")), "tokenizer.json");
+  writeFileSync(wholePath, JSON.stringify(whole));
+  const tokenizer = rust.Tokenizer.fromFile(wholePath);
   const { ids, seconds } = await timed(async () => (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds());
   report.rust = { ...compare(ids, ours), seconds };
 }

@@ -82,9 +82,15 @@ public static class DocumentPrefixes
                 : (null, "the SentencePiece model has no BOS or EOS");
         }
 
-        if (tokenizer is SentencePieceBpe bpe && (bpe.BeginningOfSentenceId >= 0 || bpe.EndOfSentenceId >= 0))
+        var (bos, eos) = tokenizer switch
         {
-            return bpe.BeginningOfSentenceId >= 0 ? (bpe.BeginningOfSentenceId, "the SentencePiece model's BOS") : (bpe.EndOfSentenceId, "the SentencePiece model's EOS");
+            SentencePieceBpe bpe => (bpe.BeginningOfSentenceId, bpe.EndOfSentenceId),
+            UnigramTokenizer unigram => (unigram.BeginningOfSentenceId, unigram.EndOfSentenceId),
+            _ => (-1, -1),
+        };
+        if (bos >= 0 || eos >= 0)
+        {
+            return bos >= 0 ? (bos, "the SentencePiece model's BOS") : (eos, "the SentencePiece model's EOS");
         }
 
         return TokenizerCatalog.TokenId(tokenizer, EndOfText) is { } id

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using GpuInfo.Formats;
-using Microsoft.ML.Tokenizers;
 
 namespace GpuInfo.Models;
 
@@ -19,7 +18,7 @@ namespace GpuInfo.Models;
 /// ICU a text that the Unicode form may change is refused (<see cref="Refuses(string)"/>: under NFC only one that
 /// holds a character NFC may change or compose) rather than encoded unnormalized.
 /// </summary>
-internal sealed class HuggingFaceNormalizer : Normalizer
+internal sealed class HuggingFaceNormalizer : AlignedNormalizer
 {
     private readonly IReadOnlyList<(string Name, Func<AlignedText, AlignedText> Apply)> _steps;
     private readonly string? _unicodeForm;
@@ -313,11 +312,7 @@ internal sealed class HuggingFaceNormalizer : Normalizer
         return built.Build();
     }
 
-    /// <summary>
-    /// The normalized text, and (where <paramref name="track"/>) the chars of <paramref name="original"/> each
-    /// of its chars comes from; null spans where a step that does not keep track (a Unicode form) changed it.
-    /// </summary>
-    public AlignedText Apply(string original, bool track)
+    public override AlignedText Apply(string original, bool track)
     {
         var text = AlignedText.Of(original, track);
         foreach (var (_, apply) in _steps)
@@ -327,8 +322,4 @@ internal sealed class HuggingFaceNormalizer : Normalizer
 
         return text;
     }
-
-    public override string Normalize(string original) => Apply(original, false).Text;
-
-    public override string Normalize(ReadOnlySpan<char> original) => Normalize(original.ToString());
 }

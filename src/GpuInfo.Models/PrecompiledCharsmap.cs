@@ -53,37 +53,56 @@ internal sealed class PrecompiledCharsmap
     public string? Replacement(ReadOnlySpan<char> chunk)
     {
         Span<byte> key = stackalloc byte[Encoding.UTF8.GetMaxByteCount(chunk.Length)];
-        key = key[..Encoding.UTF8.GetBytes(chunk, key)];
-        long node = Offset(Unit(0));
-        foreach (byte c in key)
-        {
-            if (c == 0)
-            {
-                break;
-            }
+        return Match(key[..Encoding.UTF8.GetBytes(chunk, key)], longest: false).Replacement;
+    }
 
+    /// <summary>
+    /// The replacement of the longest key of the trie that <paramref name="utf8"/> begins with, and that
+    /// key's length in bytes; (null, 0) where none (SentencePiece's own normalizer: its longest common-prefix result).
+    /// </summary>
+    /// <exception cref="FormatException">The trie points outside itself or its replacements.</exception>
+    public (string? Replacement, int Length) Longest(ReadOnlySpan<byte> utf8) => Match(utf8, longest: true);
+
+    /// <summary>Walks the trie along <paramref name="key"/> (up to a NUL byte, which no key holds): the first key found, or the last.</summary>
+    private (string? Replacement, int Length) Match(ReadOnlySpan<byte> key, bool longest)
+    {
+        long node = Offset(Unit(0));
+        (long Leaf, int Length) found = (-1, 0);
+        for (int i = 0; i < key.Length && key[i] != 0; i++)
+        {
+            byte c = key[i];
             node ^= c;
             uint unit = Unit(node);
             if ((unit & ((1u << 31) | 0xFF)) != c)
             {
-                return null;
+                break;
             }
 
             node ^= Offset(unit);
             if (((unit >> 8) & 1) == 1)
             {
-                int start = (int)(Unit(node) & int.MaxValue);
-                if (start > _replacements.Length)
+                found = (node, i + 1);
+                if (!longest)
                 {
-                    throw new FormatException($"a precompiled character map whose trie points at byte {start} of its {_replacements.Length} of replacements");
+                    break;
                 }
-
-                int end = Array.IndexOf(_replacements, (byte)0, start);
-                return Encoding.UTF8.GetString(_replacements, start, (end < 0 ? _replacements.Length : end) - start);
             }
         }
 
-        return null;
+        return found.Leaf >= 0 ? (Value(found.Leaf), found.Length) : (null, 0);
+    }
+
+    /// <summary>The replacement the leaf under <paramref name="node"/> indexes.</summary>
+    private string Value(long node)
+    {
+        int start = (int)(Unit(node) & int.MaxValue);
+        if (start > _replacements.Length)
+        {
+            throw new FormatException($"a precompiled character map whose trie points at byte {start} of its {_replacements.Length} of replacements");
+        }
+
+        int end = Array.IndexOf(_replacements, (byte)0, start);
+        return Encoding.UTF8.GetString(_replacements, start, (end < 0 ? _replacements.Length : end) - start);
     }
 
     private uint Unit(long index) => index >= 0 && index < _units.Length ? _units[index]

@@ -53,7 +53,7 @@ public sealed class TextTokenizer
         _ => Tokenizer.Normalizer switch
         {
             null => null,
-            HuggingFaceNormalizer steps => steps.ToString(),
+            AlignedNormalizer steps => steps.ToString(),
             var other => other.GetType().Name,
         },
     };

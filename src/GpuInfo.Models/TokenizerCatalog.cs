@@ -73,30 +73,34 @@ public static class TokenizerCatalog
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(token);
-        var special = tokenizer switch
-        {
-            TiktokenTokenizer t => t.SpecialTokens,
-            BpeTokenizer b => b.SpecialTokens,
-            SentencePieceTokenizer sp => sp.SpecialTokens,
-            SentencePieceBpe sp => sp.SpecialTokens,
-            UnigramTokenizer unigram => unigram.SpecialTokens,
-            _ => null,
-        };
-        if (special is not null && special.TryGetValue(token, out int id))
+        if (SpecialTokens(tokenizer) is { } special && special.TryGetValue(token, out int id))
         {
             return id;
         }
 
-        var vocabulary = tokenizer switch
-        {
-            BpeTokenizer b => b.Vocabulary,
-            SentencePieceTokenizer sp => sp.Vocabulary,
-            SentencePieceBpe sp => sp.Vocabulary,
-            UnigramTokenizer unigram => unigram.Vocabulary,
-            _ => null,
-        };
-        return vocabulary is not null && vocabulary.TryGetValue(token, out id) ? id : null;
+        return Vocabulary(tokenizer) is { } vocabulary && vocabulary.TryGetValue(token, out id) ? id : null;
     }
+
+    /// <summary>The special (added) tokens of a tokenizer gpuinfo knows, with their ids; null for another kind.</summary>
+    internal static IReadOnlyDictionary<string, int>? SpecialTokens(Tokenizer tokenizer) => tokenizer switch
+    {
+        TiktokenTokenizer t => t.SpecialTokens,
+        BpeTokenizer b => b.SpecialTokens,
+        SentencePieceTokenizer sp => sp.SpecialTokens,
+        SentencePieceBpe sp => sp.SpecialTokens,
+        UnigramTokenizer unigram => unigram.SpecialTokens,
+        _ => null,
+    };
+
+    /// <summary>The vocabulary of a tokenizer gpuinfo knows, piece to id; null for another kind.</summary>
+    internal static IReadOnlyDictionary<string, int>? Vocabulary(Tokenizer tokenizer) => tokenizer switch
+    {
+        BpeTokenizer b => b.Vocabulary,
+        SentencePieceTokenizer sp => sp.Vocabulary,
+        SentencePieceBpe sp => sp.Vocabulary,
+        UnigramTokenizer unigram => unigram.Vocabulary,
+        _ => null,
+    };
 
     internal static int MaxId(IEnumerable<KeyValuePair<string, int>>? ids) => ids?.Select(kv => kv.Value).DefaultIfEmpty(-1).Max() ?? -1;
 
@@ -153,11 +157,14 @@ public static class TokenizerCatalog
         return DocumentPrefixes.Find(new TextTokenizer(bpe, name, Math.Max(MaxId(ids), MaxId(bpe.SpecialTokens)) + 1, true), null);
     }
 
-    /// <summary>A SentencePiece .model: a BPE one (Llama 2's) as a <see cref="SentencePieceBpe"/>, its BOS before each text (<see cref="SentencePieceModelFile"/>).</summary>
+    /// <summary>A SentencePiece .model (<see cref="SentencePieceModelFile"/>): a BPE one (Llama 2's) with its BOS before each text; a Unigram one (T5's) adds nothing, as spm_encode.</summary>
     private static TextTokenizer SentencePiece(string path)
     {
-        var bpe = SentencePieceModelFile.Read(path);
-        int size = Math.Max(MaxId(bpe.Vocabulary), MaxId(bpe.SpecialTokens)) + 1;
-        return DocumentPrefixes.Find(new TextTokenizer(bpe, path, size, false) { AddedBefore = bpe.BeginningOfSentenceId >= 0 ? [bpe.BeginningOfSentenceId] : [] }, path);
+        var tokenizer = SentencePieceModelFile.Read(path);
+        int size = Math.Max(MaxId(Vocabulary(tokenizer)!), MaxId(SpecialTokens(tokenizer)!)) + 1;
+        return DocumentPrefixes.Find(new TextTokenizer(tokenizer, path, size, false)
+        {
+            AddedBefore = tokenizer is SentencePieceBpe { BeginningOfSentenceId: >= 0 and var bos } ? [bos] : [],
+        }, path);
     }
 }

@@ -16,6 +16,15 @@ public sealed record UnigramWords(bool WhitespaceSplit, char? Replacement, Dummy
 }
 
 /// <summary>
+/// Where a SentencePiece <c>.model</c>'s Viterbi (unigram_model.cc) differs from Hugging Face's: the unknown
+/// score (the lowest normal piece's less 10), pieces outside the lattice (control, unknown, byte and unused
+/// pieces), and paths scored in float32: each candidate is its last piece's score plus the float32 score of
+/// the path before it, compared in float64 and kept as float32. The pieces' scores are the lattice's (a
+/// user-defined piece's bonus already applied).
+/// </summary>
+internal sealed record SentencePieceLattice(double UnknownScore, IReadOnlySet<int> Outside);
+
+/// <summary>
 /// A Unigram model (T5, mT5, ALBERT, XLM-R, XGLM) as Hugging Face's tokenizers 0.22 encodes with one: added
 /// tokens are found in the text first; each run of text between them is normalized
 /// (<see cref="HuggingFaceNormalizer"/>: SentencePiece's character map, runs of spaces made one), cut into words
@@ -43,8 +52,9 @@ public sealed class UnigramTokenizer : Tokenizer
     private readonly PieceTrie _trie;
     private readonly BytePieces _bytes;
     private readonly AddedTokenMatcher _added;
-    private readonly HuggingFaceNormalizer? _normalizer;
+    private readonly AlignedNormalizer? _normalizer;
     private readonly double _unknownScore;
+    private readonly bool _singlePrecisionPaths;
 
     /// <param name="vocabulary">The pieces with their scores: piece i has id i (a piece listed twice is found as the last, as Hugging Face's).</param>
     /// <param name="unknownId">The unknown piece's id.</param>
@@ -52,9 +62,10 @@ public sealed class UnigramTokenizer : Tokenizer
     /// <param name="added">Tokens found in the text before anything else (special and added tokens), with their ids.</param>
     /// <param name="normalizer">What normalizes each run of text between added tokens, or null.</param>
     /// <param name="words">How a normalized run is cut into words.</param>
+    /// <param name="sentencePiece">A SentencePiece model's lattice rules, or null for Hugging Face's (the unknown score the lowest score less 10, every piece in the lattice, float64 paths).</param>
     /// <exception cref="ArgumentException">An empty vocabulary, an unknown id outside it, a score that is not finite.</exception>
     internal UnigramTokenizer(IReadOnlyList<(string Piece, double Score)> vocabulary, int unknownId, bool byteFallback,
-        IReadOnlyDictionary<string, int> added, HuggingFaceNormalizer? normalizer, UnigramWords words)
+        IReadOnlyDictionary<string, int> added, AlignedNormalizer? normalizer, UnigramWords words, SentencePieceLattice? sentencePiece = null)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
         ArgumentNullException.ThrowIfNull(added);
@@ -81,11 +92,16 @@ public sealed class UnigramTokenizer : Tokenizer
 
             (_pieces[id], _scores[id]) = (piece, score);
             _ids[piece] = id;
-            _trie.Add(piece, id);
+            if (sentencePiece?.Outside.Contains(id) != true)
+            {
+                _trie.Add(piece, id);
+            }
+
             lowest = Math.Min(lowest, score);
         }
 
-        _unknownScore = lowest - UnknownPenalty;
+        _unknownScore = sentencePiece?.UnknownScore ?? lowest - UnknownPenalty;
+        _singlePrecisionPaths = sentencePiece is not null;
         _bytes = new BytePieces(_ids, _pieces.Length, byteFallback);
 
         _added = new AddedTokenMatcher(added);
@@ -107,6 +123,12 @@ public sealed class UnigramTokenizer : Tokenizer
     public bool ByteFallback { get; }
 
     public UnigramWords Words { get; }
+
+    /// <summary>The model's BOS and EOS, where it names them (a SentencePiece .model's trainer spec), else -1.</summary>
+    public int BeginningOfSentenceId { get; init; } = -1;
+
+    /// <inheritdoc cref="BeginningOfSentenceId"/>
+    public int EndOfSentenceId { get; init; } = -1;
 
     public override Normalizer? Normalizer => _normalizer;
 
@@ -259,7 +281,7 @@ public sealed class UnigramTokenizer : Tokenizer
                         double score = _scores[id] + here;
                         if (starts[end] < 0 || score > best[end])
                         {
-                            (best[end], starts[end], ids[end]) = (score, at, id);
+                            (best[end], starts[end], ids[end]) = (_singlePrecisionPaths ? (float)score : score, at, id);
                         }
 
                         single |= end - at == length;
@@ -269,10 +291,11 @@ public sealed class UnigramTokenizer : Tokenizer
                 if (!single)
                 {
                     int key = at + length;
-                    double score = _unknownScore + here;
+                    // SentencePiece adds the unknown score in float32 (a piece's score it adds in float64).
+                    double score = _singlePrecisionPaths ? (float)(_unknownScore + here) : _unknownScore + here;
                     if (starts[key] < 0 || score > best[key])
                     {
-                        (best[key], starts[key], ids[key]) = (score, at, UnknownId);
+                        (best[key], starts[key], ids[key]) = (_singlePrecisionPaths ? (float)score : score, at, UnknownId);
                     }
                 }
 
@@ -350,7 +373,7 @@ public sealed class UnigramTokenizer : Tokenizer
 
     public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten) =>
         PieceDecoder.Decode(ids, destination, out idsConsumed, out charsWritten, SpecialTokens, _pieces, _bytes.ByteOf,
-            Words.Replacement, Words.Prefix != DummyPrefix.None);
+            Words.Replacement, Words.Prefix != DummyPrefix.None || _normalizer is SentencePieceNormalizer { AddsDummyPrefix: true, WhitespaceAsSuffix: false });
 
     /// <summary>The vocabulary's pieces as a trie over their chars, each node with the id of the piece that ends there.</summary>
     private sealed class PieceTrie

@@ -70,15 +70,24 @@ public sealed class SentencePieceBpeTests
         }
     }
 
-    /// <summary>A SentencePiece model it does not encode as SentencePiece does (Unigram; a character map) is refused, naming the file and what it is.</summary>
+    /// <summary>A SentencePiece model it does not encode as SentencePiece does (a word model; a BPE one with a character map) is refused, naming the file and what it is.</summary>
     [Fact]
     public void Other_sentencepiece_models_are_refused_naming_what_they_are()
     {
-        string unigram = ModelFiles.Path("sp_unigram.model");
-        var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(unigram));
-        Assert.StartsWith(unigram, e.Message, StringComparison.Ordinal);
-        Assert.Contains("Unigram model", e.Message, StringComparison.Ordinal);
-        CliRunner.Fails(ExitCode.BadData, ["sp_unigram.model", "Unigram"], "tokenize", "--tokenizer", unigram, "--text", ModelFiles.SampleText);
+        using var dir = new TempDir();
+        // sp_bpe.model with a second trainer spec (field 2) whose model_type (field 3) is WORD (3): the last one read wins, as protobuf merges messages.
+        string word = dir.File("word.model");
+        File.WriteAllBytes(word, [.. File.ReadAllBytes(Model), 0x12, 0x02, 0x18, 0x03]);
+        var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(word));
+        Assert.StartsWith(word, e.Message, StringComparison.Ordinal);
+        Assert.Contains("word model", e.Message, StringComparison.Ordinal);
+        CliRunner.Fails(ExitCode.BadData, ["word.model", "word model"], "tokenize", "--tokenizer", word, "--text", ModelFiles.SampleText);
+
+        // sp_unigram_nfkc.model as a BPE (model_type 2): its character map is not read under BPE.
+        string bpe = dir.File("nfkc_bpe.model");
+        File.WriteAllBytes(bpe, [.. File.ReadAllBytes(ModelFiles.Path("sp_unigram_nfkc.model")), 0x12, 0x02, 0x18, 0x02]);
+        e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(bpe));
+        Assert.Contains("character map", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Why <see cref="SentencePieceBpe"/> exists; when this fails, Microsoft.ML.Tokenizers merges runs as SentencePiece does and may replace it.</summary>

@@ -30,6 +30,12 @@ Writes, beside itself (rerunning it rewrites the same files):
   fallback, written as transformers' converter writes one: its Precompiled normalizer (the model's
   character map, base64), runs of spaces replaced by one, WhitespaceSplit then Metaspace, </s> after
   each text; its goldens are the Rust library's ids and normalized texts (make_rust_tokenizers.mjs).
+- sp_unigram_user.model: sp_unigram.model with user-defined pieces added (a multi-byte one, one that
+  normal pieces also spell) and its normalizer's add_dummy_prefix and remove_extra_whitespaces off.
+- sp_unigram_suffix.model: sp_unigram.model with treat_whitespace_as_suffix on.
+- sentencepiece.json "unigram_models": SentencePiece's own ids for TEXTS and UNIGRAM_TEXTS under each of
+  the four Unigram .model files (what gpuinfo reads a .model with: the model's own normalizer, not
+  Hugging Face's conversion of it).
 """
 import base64
 import json
@@ -55,6 +61,21 @@ TEXTS = [
     "   ",
     TEST_TEXT,
 ]
+
+
+# For the Unigram .model files: the character map's longest keys and its space rules (full-width letters,
+# U+3000, tabs and line breaks as spaces, ligatures, composed and decomposed accents, circled digits,
+# Roman numerals), user-defined pieces, runs of unknown characters, and nothing but spaces.
+UNIGRAM_TEXTS = [
+    "ｆｕｌｌ　ｗｉｄｔｈ and\u3000ideographic space",
+    "e\u0301\u0302 e\u0302\u0301 \u212b A\u030a ﬁnance ① ⅷ ㍻ ¼ ™ \u00a0nbsp",
+    "  \t lead\r\n  and   trail \t ",
+    "<sep>a<sep> <sep>ingo xingo 日本語 日本",
+    "☃☃☃ x☃☃y ☃",
+    "\t",
+    "",
+]
+USER_DEFINED = ["<sep>", "ingo", "日本"]
 
 
 # Lines with runs of one character, so that the vocabulary has "``", "▁▁", "▁▁▁▁" and "==" to merge runs with.
@@ -160,6 +181,20 @@ def tokenizer_json(model_path):
     }
 
 
+def unigram_variants():
+    """sp_unigram_user.model and sp_unigram_suffix.model, by editing the trained models' protos."""
+    user = model_pb2.ModelProto.FromString(open(os.path.join(HERE, "sp_unigram.model"), "rb").read())
+    for piece in USER_DEFINED:
+        user.pieces.add(piece=piece, score=0, type=model_pb2.ModelProto.SentencePiece.USER_DEFINED)
+    user.normalizer_spec.add_dummy_prefix = False
+    user.normalizer_spec.remove_extra_whitespaces = False
+    suffix = model_pb2.ModelProto.FromString(open(os.path.join(HERE, "sp_unigram.model"), "rb").read())
+    suffix.trainer_spec.treat_whitespace_as_suffix = True
+    for name, proto in [("sp_unigram_user.model", user), ("sp_unigram_suffix.model", suffix)]:
+        with open(os.path.join(HERE, name), "wb") as f:
+            f.write(proto.SerializeToString())
+
+
 def main():
     train()
     train("sp_bpe_spaces", remove_extra_whitespaces=True)
@@ -174,14 +209,19 @@ def main():
         "texts": [{"text": t, "ids": sp.encode(t)} for t in TEXTS],
         "remove_extra_whitespaces": [{"text": t, "ids": spaces.encode(t)} for t in TEXTS],
     }
-    with open(os.path.join(HERE, "sentencepiece.json"), "w", encoding="utf-8") as f:
-        json.dump(golden, f, ensure_ascii=False, indent=1)
-        f.write("\n")
     with open(os.path.join(HERE, "sp_unigram_tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(train_unigram(), f, ensure_ascii=False, indent=1)
         f.write("\n")
     with open(os.path.join(HERE, "sp_unigram_nfkc_tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(train_unigram("sp_unigram_nfkc", nfkc=True), f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    unigram_variants()
+    golden["unigram_models"] = {}
+    for name in ["sp_unigram.model", "sp_unigram_nfkc.model", "sp_unigram_user.model", "sp_unigram_suffix.model"]:
+        unigram = spm.SentencePieceProcessor(model_file=os.path.join(HERE, name))
+        golden["unigram_models"][name] = [{"text": t, "ids": unigram.encode(t)} for t in TEXTS + UNIGRAM_TEXTS]
+    with open(os.path.join(HERE, "sentencepiece.json"), "w", encoding="utf-8") as f:
+        json.dump(golden, f, ensure_ascii=False, indent=1)
         f.write("\n")
     for t in golden["texts"]:
         print(len(t["ids"]), sp.id_to_piece(t["ids"][:12]))
