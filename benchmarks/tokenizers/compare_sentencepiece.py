@@ -21,7 +21,7 @@ model_path, text_path, ours_path = sys.argv[1:4]
 processor = spm.SentencePieceProcessor(model_file=model_path)
 proto = model_pb2.ModelProto.FromString(open(model_path, "rb").read())
 special = {p.piece: i for i, p in enumerate(proto.pieces) if p.type in (model_pb2.ModelProto.SentencePiece.CONTROL, model_pb2.ModelProto.SentencePiece.UNKNOWN)}
-text = open(text_path, encoding="utf-8").read()
+text = open(text_path, encoding="utf-8", newline="").read()  # line breaks as they are
 
 started = time.perf_counter()
 ids = [proto.trainer_spec.bos_id] if proto.trainer_spec.model_type == model_pb2.TrainerSpec.BPE and proto.trainer_spec.bos_id >= 0 else []

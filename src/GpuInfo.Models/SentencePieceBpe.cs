@@ -135,11 +135,16 @@ public sealed class SentencePieceBpe : Tokenizer
     public bool SplitsAtSpaces { get; init; }
 
     /// <summary>
-    /// SentencePiece's <c>remove_extra_whitespaces</c>: spaces at the text's ends are dropped and each run of
-    /// them inside it becomes one, before anything else. The text is then normalized (its tokens' bytes
-    /// are not counted where this changed it: <see cref="TextTokenizer.Encode"/>).
+    /// What normalizes each run of text between added tokens before its spaces become '▁', or null: a
+    /// SentencePiece model's own normalizer (<see cref="SentencePieceNormalizer"/>: its character map,
+    /// <c>remove_extra_whitespaces</c>), as Hugging Face's slow tokenizers encode each run with SentencePiece;
+    /// a tokenizer.json's steps (<see cref="HuggingFaceNormalizer"/>: <c>Precompiled</c>, <c>Replace</c>), as its
+    /// normalizer runs. Tokens point into the text as given wherever it keeps track; else into the normalized
+    /// text, which comes back as such (and the tokens' bytes are not counted).
     /// </summary>
-    public bool RemovesExtraSpaces { get; init; }
+    internal AlignedNormalizer? RunNormalizer { get; init; }
+
+    public override Normalizer? Normalizer => RunNormalizer;
 
     protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
     {
@@ -148,8 +153,12 @@ public sealed class SentencePieceBpe : Tokenizer
             throw new NotSupportedException("SentencePieceBpe encodes whole texts: a maximum token count is not supported.");
         }
 
-        string given = text ?? textSpan.ToString();
-        string source = RemovesExtraSpaces ? WithoutExtraSpaces(given) : given;
+        string source = text ?? textSpan.ToString();
+
+        // Each token's chars in the normalized text, and (where every normalizer kept track) in the text as given.
+        var found = new List<(int Id, string Piece, int NormalizedFrom, int NormalizedTo, int From, int To)>();
+        var normalized = new StringBuilder(source.Length);
+        bool aligned = true;
         var tokens = new List<EncodedToken>();
         var work = new Workspace();
         int section = 0, start = 0;
@@ -159,7 +168,23 @@ public sealed class SentencePieceBpe : Tokenizer
             int end = at < 0 ? source.Length : at;
             if (end > start)
             {
-                EncodeRun(source, start, end, section, tokens, work);
+                // The run as encoded, and where its chars come from (from the run's start): the normalizer's spans, or its own chars.
+                var run = RunNormalizer?.Apply(source[start..end], track: true) ?? AlignedText.Of(source[start..end], track: false);
+                aligned &= run.Aligned || RunNormalizer is null;
+                tokens.Clear();
+                if (run.Text.Length > 0)
+                {
+                    EncodeRun(run.Text, 0, run.Text.Length, section, tokens, work);
+                }
+
+                foreach (var token in tokens)
+                {
+                    var (from, to) = (token.Offset.Start.Value, token.Offset.End.Value);
+                    var (originalFrom, originalTo) = run.Aligned ? run.Span(from, to) : (from, to);
+                    found.Add((token.Id, token.Value, normalized.Length + from, normalized.Length + to, start + originalFrom, start + originalTo));
+                }
+
+                normalized.Append(run.Text);
             }
 
             if (at < 0)
@@ -167,33 +192,15 @@ public sealed class SentencePieceBpe : Tokenizer
                 break;
             }
 
-            tokens.Add(new EncodedToken(id, source.Substring(at, length), new Range(at, at + length)));
+            found.Add((id, source.Substring(at, length), normalized.Length, normalized.Length + length, at, at + length));
+            normalized.Append(source, at, length);
             start = at + length;
             section++;
         }
 
-        return new EncodeResults<EncodedToken> { Tokens = tokens, NormalizedText = ReferenceEquals(source, given) ? null : source, CharsConsumed = given.Length };
-    }
-
-    /// <summary><paramref name="text"/> without spaces at its ends and with each run of them inside one space; the same string where nothing changes.</summary>
-    private static string WithoutExtraSpaces(string text)
-    {
-        string trimmed = text.Trim(' ');
-        if (!trimmed.Contains("  ", StringComparison.Ordinal))
-        {
-            return trimmed.Length == text.Length ? text : trimmed;
-        }
-
-        var collapsed = new StringBuilder(trimmed.Length);
-        for (int i = 0; i < trimmed.Length; i++)
-        {
-            if (trimmed[i] != ' ' || trimmed[i - 1] != ' ')
-            {
-                collapsed.Append(trimmed[i]);
-            }
-        }
-
-        return collapsed.ToString();
+        var result = found.Select(f => new EncodedToken(f.Id, f.Piece, aligned ? new Range(f.From, f.To) : new Range(f.NormalizedFrom, f.NormalizedTo))).ToList();
+        string all = normalized.ToString();
+        return new EncodeResults<EncodedToken> { Tokens = result, NormalizedText = aligned || all == source ? null : all, CharsConsumed = source.Length };
     }
 
     /// <summary>One run of text between added tokens: its dummy prefix, then its segments (see <see cref="SentencePieceBpe"/>), each merged on its own.</summary>

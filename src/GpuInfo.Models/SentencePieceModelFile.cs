@@ -191,20 +191,7 @@ internal static class SentencePieceModelFile
             }
         }
 
-        PrecompiledCharsmap? map = null;
-        if (model.CharsMap.Length > 0)
-        {
-            try
-            {
-                map = new PrecompiledCharsmap(model.CharsMap);
-            }
-            catch (FormatException e)
-            {
-                throw new InvalidFileException(path, $"has {e.Message}.");
-            }
-        }
-
-        var normalizer = new SentencePieceNormalizer(model.NormalizerName, map, pieces.Where(p => p.Type == UserDefined).Select(p => p.Piece),
+        var normalizer = new SentencePieceNormalizer(model.NormalizerName, CharsMap(model, path), UserDefinedPieces(model),
             model.DummyPrefix, model.RemoveSpaces, model.Escape, model.WhitespaceSuffix);
         var words = new UnigramWords(false, model.Escape ? SentencePieceBpe.Space : null, DummyPrefix.None, false);
         return new UnigramTokenizer(vocabulary, unknown, model.ByteFallback, added, normalizer, words,
@@ -217,13 +204,12 @@ internal static class SentencePieceModelFile
 
     private static SentencePieceBpe ReadBpe(Proto model, string path)
     {
-        string? unread = model.CharsMap.Length > 0 ? "normalizes its text with a character map (such as nmt_nfkc)"
-            : model.WhitespaceSuffix ? "puts spaces after words (treat_whitespace_as_suffix)"
+        string? unread = model.WhitespaceSuffix ? "puts spaces after words (treat_whitespace_as_suffix)"
             : model.DummyPrefix && !model.Escape ? "adds a dummy prefix without escaping spaces"
             : null;
         if (unread is not null)
         {
-            throw new InvalidFileException(path, $"is a SentencePiece BPE model that {unread}; gpuinfo reads SentencePiece BPE models whose normalizer at most escapes spaces, adds a dummy prefix and removes extra spaces (Llama 2's, Mistral's, Gemma's), which it encodes as SentencePiece does (give this one's ids, from SentencePiece, with --tokens).");
+            throw new InvalidFileException(path, $"is a SentencePiece BPE model that {unread}; gpuinfo reads SentencePiece BPE models whose spaces become '\u2581' before words (Llama 2's, Mistral's, Gemma's, Marian's), which it encodes as SentencePiece does (give this one's ids, from SentencePiece, with --tokens).");
         }
 
         var pieces = model.Pieces;
@@ -248,13 +234,16 @@ internal static class SentencePieceModelFile
             throw new InvalidFileException(path, $"names the unknown piece {model.Unk}, not one of its {pieces.Count}.");
         }
 
+        var map = CharsMap(model, path);
         try
         {
             return new SentencePieceBpe([.. pieces.Select(p => p.Piece)], SentencePieceBpe.Merges.Scored(scores), added, model.Unk, model.ByteFallback,
-                fuseUnknown: false, model.Escape, model.DummyPrefix ? DummyPrefix.Always : DummyPrefix.None)
+                fuseUnknown: true, model.Escape, model.DummyPrefix ? DummyPrefix.Always : DummyPrefix.None)
             {
                 FindsAddedInNormalizedText = true,
-                RemovesExtraSpaces = model.RemoveSpaces,
+                // The character map and the removal of extra spaces; the BPE escapes the spaces and adds the dummy prefix.
+                RunNormalizer = map is null && !model.RemoveSpaces ? null
+                    : new SentencePieceNormalizer(model.NormalizerName, map, UserDefinedPieces(model), addDummyPrefix: false, model.RemoveSpaces, escapeWhitespaces: false, whitespaceAsSuffix: false),
                 BeginningOfSentenceId = Named(model.Bos, pieces.Count),
                 EndOfSentenceId = Named(model.Eos, pieces.Count),
             };
@@ -264,6 +253,21 @@ internal static class SentencePieceModelFile
             throw new InvalidFileException(path, e.Message);
         }
     }
+
+    /// <summary>The normalizer's character map, or null where it has none.</summary>
+    private static PrecompiledCharsmap? CharsMap(Proto model, string path)
+    {
+        try
+        {
+            return model.CharsMap.Length > 0 ? new PrecompiledCharsmap(model.CharsMap) : null;
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidFileException(path, $"has {e.Message}.");
+        }
+    }
+
+    private static IEnumerable<string> UserDefinedPieces(Proto model) => model.Pieces.Where(p => p.Type == UserDefined).Select(p => p.Piece);
 
     /// <summary>A trainer spec's id where it names one of the pieces, else -1 (-1 is SentencePiece's "none").</summary>
     private static int Named(int id, int count) => id >= 0 && id < count ? id : -1;

@@ -44,18 +44,14 @@ public sealed class TextTokenizer
 
     /// <summary>
     /// What changes a text before it is encoded, or null: a tokenizer.json's normalizer by its steps, a
-    /// Unicode form with what applies it ("NFC (ICU 72.1)"); a SentencePiece model's removal of extra
-    /// spaces; another normalizer by its kind.
+    /// Unicode form with what applies it ("NFC (ICU 72.1)"); a SentencePiece model's rule and space flags
+    /// ("nmt_nfkc, remove_extra_whitespaces (SentencePiece)"); another normalizer by its kind.
     /// </summary>
-    public string? Normalization => Tokenizer switch
+    public string? Normalization => Tokenizer.Normalizer switch
     {
-        SentencePieceBpe { RemovesExtraSpaces: true } => "remove_extra_whitespaces (SentencePiece)",
-        _ => Tokenizer.Normalizer switch
-        {
-            null => null,
-            AlignedNormalizer steps => steps.ToString(),
-            var other => other.GetType().Name,
-        },
+        null => null,
+        AlignedNormalizer steps => steps.ToString(),
+        var other => other.GetType().Name,
     };
 
     public bool SplitsAtLines { get; }

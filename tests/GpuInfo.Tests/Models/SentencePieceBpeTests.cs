@@ -51,26 +51,60 @@ public sealed class SentencePieceBpeTests
 
     /// <summary>
     /// A model trained with SentencePiece's default remove_extra_whitespaces (spaces at the ends dropped,
-    /// runs inside made one) gives SentencePiece's ids; a text it changes has no byte counts, another
-    /// counts every byte. Microsoft.ML.Tokenizers' LlamaTokenizer read such a model before, with other
-    /// ids for runs of one character and a '▁' for a text of spaces.
+    /// runs inside made one) gives SentencePiece's ids, and its tokens count every byte of the text as given
+    /// (a dropped space goes with the token after it).
+    /// Microsoft.ML.Tokenizers' LlamaTokenizer read such a model before, with other ids for runs of one
+    /// character and a '▁' for a text of spaces.
     /// </summary>
     [Fact]
     public void A_model_that_removes_extra_spaces_gives_sentencepieces_ids()
     {
         var tokenizer = TokenizerCatalog.Load(ModelFiles.Path("sp_bpe_spaces.model"));
-        Assert.True(Assert.IsType<SentencePieceBpe>(tokenizer.Tokenizer).RemovesExtraSpaces);
+        Assert.Equal("identity, remove_extra_whitespaces (SentencePiece)", tokenizer.Normalization);
         foreach (var (text, ids) in Golden(JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sentencepiece.json")))!["remove_extra_whitespaces"]!))
         {
             var encoded = tokenizer.Encode(text, "text");
             Assert.Equal([1, .. ids], encoded.Ids);
-            bool changed = text.Trim(' ') != text || text.Contains("  ", StringComparison.Ordinal);
-            Assert.Equal(changed, encoded.Bytes is null);
-            Assert.True(changed || Encoding.UTF8.GetByteCount(text) == encoded.Bytes!.Sum());
+            Assert.NotNull(encoded.Bytes);
+            if (ids.Length > 0)
+            {
+                // A text of nothing but spaces has no tokens to count its bytes with.
+                Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
+                Assert.Equal(Words(text), encoded.Words!.Sum());
+            }
         }
     }
 
-    /// <summary>A SentencePiece model it does not encode as SentencePiece does (a word model; a BPE one with a character map) is refused, naming the file and what it is.</summary>
+    /// <summary>
+    /// A BPE model with SentencePiece's default normalizer (the nmt_nfkc character map, extra spaces removed)
+    /// and no byte fallback, as Marian's (opus-mt) are, gives SentencePiece's ids: fullwidth letters, tabs
+    /// and ligatures mapped by the map's longest keys, runs of characters outside it one unknown piece;
+    /// its tokens count every byte of the text as given.
+    /// </summary>
+    [Fact]
+    public void A_model_with_a_character_map_gives_sentencepieces_ids()
+    {
+        var tokenizer = TokenizerCatalog.Load(ModelFiles.Path("sp_bpe_nfkc.model"));
+        Assert.Equal("nmt_nfkc, remove_extra_whitespaces (SentencePiece)", tokenizer.Normalization);
+        int texts = 0;
+        foreach (var (text, ids) in Golden(JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sentencepiece.json")))!["bpe_nfkc"]!))
+        {
+            var encoded = tokenizer.Encode(text, "text");
+            Assert.True(ids.SequenceEqual(encoded.Ids[1..]), $"text {texts} ({text}): SentencePiece [{string.Join(",", ids)}], gpuinfo [{string.Join(",", encoded.Ids)}]");
+            Assert.Equal(1, encoded.Ids[0]);
+            if (ids.Length > 0)
+            {
+                Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
+                Assert.Equal(Words(text), encoded.Words!.Sum());
+            }
+
+            texts++;
+        }
+
+        Assert.Equal(15, texts);
+    }
+
+    /// <summary>A SentencePiece model it does not encode as SentencePiece does (a word model; a BPE one with spaces as suffixes) is refused, naming the file and what it is.</summary>
     [Fact]
     public void Other_sentencepiece_models_are_refused_naming_what_they_are()
     {
@@ -83,11 +117,11 @@ public sealed class SentencePieceBpeTests
         Assert.Contains("word model", e.Message, StringComparison.Ordinal);
         CliRunner.Fails(ExitCode.BadData, ["word.model", "word model"], "tokenize", "--tokenizer", word, "--text", ModelFiles.SampleText);
 
-        // sp_unigram_nfkc.model as a BPE (model_type 2): its character map is not read under BPE.
-        string bpe = dir.File("nfkc_bpe.model");
-        File.WriteAllBytes(bpe, [.. File.ReadAllBytes(ModelFiles.Path("sp_unigram_nfkc.model")), 0x12, 0x02, 0x18, 0x02]);
-        e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(bpe));
-        Assert.Contains("character map", e.Message, StringComparison.Ordinal);
+        // sp_bpe.model with treat_whitespace_as_suffix (trainer field 24) on: '▁' after words, which SentencePieceBpe does not put.
+        string suffix = dir.File("suffix.model");
+        File.WriteAllBytes(suffix, [.. File.ReadAllBytes(Model), 0x12, 0x03, 0xC0, 0x01, 0x01]);
+        e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(suffix));
+        Assert.Contains("treat_whitespace_as_suffix", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Why <see cref="SentencePieceBpe"/> exists; when this fails, Microsoft.ML.Tokenizers merges runs as SentencePiece does and may replace it.</summary>

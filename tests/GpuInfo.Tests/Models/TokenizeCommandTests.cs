@@ -55,7 +55,7 @@ public sealed class TokenizeCommandTests
         Assert.Equal($"NFKC ({UnicodeForms.Source}), Lowercase", report["normalizer"]!.GetValue<string>());
         Assert.Null(report["bytes_counted"]);
         Assert.Null(CliRunner.Json("tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--json")["normalizer"]);
-        Assert.Equal("remove_extra_whitespaces (SentencePiece)",
+        Assert.Equal("identity, remove_extra_whitespaces (SentencePiece)",
             CliRunner.Json("tokenize", "--tokenizer", ModelFiles.Path("sp_bpe_spaces.model"), "--text", ModelFiles.SampleText, "--json")["normalizer"]!.GetValue<string>());
     }
 

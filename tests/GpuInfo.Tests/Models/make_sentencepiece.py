@@ -33,9 +33,12 @@ Writes, beside itself (rerunning it rewrites the same files):
 - sp_unigram_user.model: sp_unigram.model with user-defined pieces added (a multi-byte one, one that
   normal pieces also spell) and its normalizer's add_dummy_prefix and remove_extra_whitespaces off.
 - sp_unigram_suffix.model: sp_unigram.model with treat_whitespace_as_suffix on.
-- sentencepiece.json "unigram_models": SentencePiece's own ids for TEXTS and UNIGRAM_TEXTS under each of
+- sentencepiece.json "unigram_models": SentencePiece's own ids for TEXTS and NORMALIZER_TEXTS under each of
   the four Unigram .model files (what gpuinfo reads a .model with: the model's own normalizer, not
   Hugging Face's conversion of it).
+- sp_bpe_nfkc.model: a BPE of 300 pieces trained with SentencePiece's defaults (nmt_nfkc, extra spaces
+  removed) and without byte fallback (so that runs of characters outside it are one unknown piece), as
+  Marian's (opus-mt) models are; sentencepiece.json "bpe_nfkc": its ids for TEXTS and NORMALIZER_TEXTS.
 """
 import base64
 import json
@@ -63,10 +66,10 @@ TEXTS = [
 ]
 
 
-# For the Unigram .model files: the character map's longest keys and its space rules (full-width letters,
+# For the .model files with a normalizer: the character map's longest keys and its space rules (full-width letters,
 # U+3000, tabs and line breaks as spaces, ligatures, composed and decomposed accents, circled digits,
 # Roman numerals), user-defined pieces, runs of unknown characters, and nothing but spaces.
-UNIGRAM_TEXTS = [
+NORMALIZER_TEXTS = [
     "ｆｕｌｌ　ｗｉｄｔｈ and\u3000ideographic space",
     "e\u0301\u0302 e\u0302\u0301 \u212b A\u030a ﬁnance ① ⅷ ㍻ ¼ ™ \u00a0nbsp",
     "  \t lead\r\n  and   trail \t ",
@@ -82,16 +85,16 @@ USER_DEFINED = ["<sep>", "ingo", "日本"]
 RUNS = ["```", "    indented", "        deeper", "====", "= = Title = =", "``", "  two"] * 20
 
 
-def train(name="sp_bpe", remove_extra_whitespaces=False):
+def train(name="sp_bpe", remove_extra_whitespaces=False, nfkc=False):
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(TRAIN_TEXT.split("\n") + TEST_TEXT.split("\n") + RUNS),
         model_prefix=os.path.join(HERE, name),
         model_type="bpe",
         vocab_size=300,
-        byte_fallback=True,
+        byte_fallback=not nfkc,
         character_coverage=0.98,
-        remove_extra_whitespaces=remove_extra_whitespaces,
-        normalization_rule_name="identity",
+        remove_extra_whitespaces=remove_extra_whitespaces or nfkc,
+        normalization_rule_name="nmt_nfkc" if nfkc else "identity",
         split_digits=True,
         allow_whitespace_only_pieces=True,
         num_threads=1,
@@ -198,6 +201,7 @@ def unigram_variants():
 def main():
     train()
     train("sp_bpe_spaces", remove_extra_whitespaces=True)
+    train("sp_bpe_nfkc", nfkc=True)
     model_path = os.path.join(HERE, "sp_bpe.model")
     with open(os.path.join(HERE, "sp_bpe_tokenizer.json"), "w", encoding="utf-8") as f:
         json.dump(tokenizer_json(model_path), f, ensure_ascii=False, indent=1)
@@ -219,7 +223,9 @@ def main():
     golden["unigram_models"] = {}
     for name in ["sp_unigram.model", "sp_unigram_nfkc.model", "sp_unigram_user.model", "sp_unigram_suffix.model"]:
         unigram = spm.SentencePieceProcessor(model_file=os.path.join(HERE, name))
-        golden["unigram_models"][name] = [{"text": t, "ids": unigram.encode(t)} for t in TEXTS + UNIGRAM_TEXTS]
+        golden["unigram_models"][name] = [{"text": t, "ids": unigram.encode(t)} for t in TEXTS + NORMALIZER_TEXTS]
+    bpe_nfkc = spm.SentencePieceProcessor(model_file=os.path.join(HERE, "sp_bpe_nfkc.model"))
+    golden["bpe_nfkc"] = [{"text": t, "ids": bpe_nfkc.encode(t)} for t in TEXTS + NORMALIZER_TEXTS]
     with open(os.path.join(HERE, "sentencepiece.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, ensure_ascii=False, indent=1)
         f.write("\n")
