@@ -10,8 +10,11 @@ namespace GpuInfo.Models;
 /// ship it without the model, becomes a <see cref="SentencePieceBpe"/>: its merges in rank order, its
 /// added tokens found in the text first, and the normalizer's whitespace rules (<c>Replace(' ', '▁')</c>,
 /// <c>Prepend('▁')</c>, or a <c>Metaspace</c> pre-tokenizer, which may split the text into words at each
-/// '▁', as older Mistral files do). Anything else in the file that would change
-/// the ids (another normalizer, a splitting pre-tokenizer, subword prefixes) is refused by name.
+/// '▁', as older Mistral files do). Normalizer steps before those (the <c>Precompiled</c> character map and
+/// <c>Replace(' {2,}', ' ')</c> that transformers' T5 converter writes for a BPE model, as for VietAI's
+/// envit5) normalize each run between added tokens first (<see cref="HuggingFaceNormalizer"/>). Anything else
+/// in the file that would change the ids (a step after the whitespace rules, a splitting pre-tokenizer,
+/// subword prefixes) is refused by name.
 /// </summary>
 internal static class SentencePieceBpeJson
 {
@@ -22,7 +25,7 @@ internal static class SentencePieceBpeJson
 
     public static SentencePieceBpe Load(JsonObject root, JsonObject model, IReadOnlyList<AddedToken> addedTokens, string path)
     {
-        var (escape, dummyPrefix, splits) = Whitespace(root, path);
+        var (escape, dummyPrefix, splits, normalizer) = Whitespace(root, path);
         foreach (string key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
         {
             if (model[key] is JsonValue v && v.TryGetValue(out string? s) && s.Length > 0)
@@ -63,6 +66,7 @@ internal static class SentencePieceBpeJson
                 byteFallback: model["byte_fallback"]?.GetValue<bool>() == true, fuseUnknown: model["fuse_unk"]?.GetValue<bool>() == true, escape, dummyPrefix)
             {
                 SplitsAtSpaces = splits,
+                RunNormalizer = normalizer,
             };
         }
         catch (ArgumentException e)
@@ -71,11 +75,16 @@ internal static class SentencePieceBpeJson
         }
     }
 
-    /// <summary>Whether spaces become '▁', where a dummy prefix goes, and whether each '▁' begins a word of its own (a Metaspace pre-tokenizer's split), from the normalizer and pre-tokenizer.</summary>
-    private static (bool Escape, DummyPrefix DummyPrefix, bool Splits) Whitespace(JsonObject root, string path)
+    /// <summary>
+    /// Whether spaces become '▁', where a dummy prefix goes, and whether each '▁' begins a word of its own (a
+    /// Metaspace pre-tokenizer's split), from the normalizer and pre-tokenizer; and the normalizer's steps
+    /// before its whitespace rules, or null.
+    /// </summary>
+    private static (bool Escape, DummyPrefix DummyPrefix, bool Splits, HuggingFaceNormalizer? Before) Whitespace(JsonObject root, string path)
     {
         bool prepend = false, escape = false, splits = false;
         var metaspace = DummyPrefix.None;
+        var before = new JsonArray();
         void Normalizer(JsonNode? node)
         {
             switch (node?["type"]?.GetValue<string>())
@@ -95,8 +104,11 @@ internal static class SentencePieceBpeJson
                 case "Prepend" when node["prepend"]?.GetValue<string>() == $"{Space}":
                     prepend = true;
                     break;
+                case string when !escape && !prepend:
+                    before.Add(node.DeepClone());
+                    break;
                 case var type:
-                    throw new InvalidFileException(path, $"has a {type} normalizer{Pattern(node)}; a SentencePiece-style BPE is read with Replace(' ', '{Space}') and Prepend('{Space}') normalizers or a Metaspace pre-tokenizer.");
+                    throw new InvalidFileException(path, $"has a {type} normalizer{Pattern(node)} after its Replace(' ', '{Space}') or Prepend('{Space}'); a SentencePiece-style BPE is read with other steps before those.");
             }
         }
 
@@ -134,7 +146,8 @@ internal static class SentencePieceBpeJson
             throw new InvalidFileException(path, $"prepends '{Space}' twice, by a Prepend normalizer and a Metaspace pre-tokenizer.");
         }
 
-        return (escape, prepend ? DummyPrefix.Always : metaspace, splits);
+        var steps = before.Count == 0 ? null : HuggingFaceNormalizer.Read(new JsonObject { ["type"] = "Sequence", ["normalizers"] = before }, path);
+        return (escape, prepend ? DummyPrefix.Always : metaspace, splits, steps);
     }
 
     private static string? PatternString(JsonNode node) => (node["pattern"] as JsonObject)?["String"]?.GetValue<string>();

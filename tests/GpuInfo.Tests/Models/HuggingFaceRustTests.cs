@@ -100,7 +100,7 @@ public sealed class HuggingFaceRustTests
     {
         var c = Case("sentencepiece_bpe", name);
         var json = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sp_bpe_tokenizer.json")))!.AsObject();
-        json["normalizer"] = null;
+        json["normalizer"] = WithCharsmap(c["normalizer"]);
         json["pre_tokenizer"] = c["pre_tokenizer"]!.DeepClone();
         using var dir = new TempDir();
         File.WriteAllText(dir.File("tokenizer.json"), json.ToJsonString());

@@ -222,7 +222,7 @@ public sealed class SentencePieceBpeTests
         using var dir = new TempDir();
         var bad = new (Action<JsonObject> Change, string Fragment)[]
         {
-            (j => j["normalizer"] = JsonNode.Parse("""{"type": "NFKC"}"""), "NFKC normalizer"),
+            (j => j["normalizer"]!["normalizers"]!.AsArray().Add(JsonNode.Parse("""{"type": "NFKC"}""")), "NFKC normalizer after its Replace(' ', '▁')"),
             (j => j["pre_tokenizer"] = JsonNode.Parse("""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "sometimes"}"""), "prepend_scheme 'sometimes'"),
             (j => j["pre_tokenizer"] = JsonNode.Parse("""{"type": "Whitespace"}"""), "Whitespace pre-tokenizer"),
             (j => j["model"]!["continuing_subword_prefix"] = "##", "continuing_subword_prefix"),

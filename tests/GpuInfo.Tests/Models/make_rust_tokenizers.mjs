@@ -8,7 +8,8 @@
 //   - normalizers: the text NFC, NFD, NFKC, NFKD and Lowercase (per code point: no final sigma, İ to
 //     i + U+0307) make of one;
 //   - sentencepiece_bpe: the ids sp_bpe_tokenizer.json gives with a Metaspace pre-tokenizer, each
-//     prepend_scheme with split true and false;
+//     prepend_scheme with split true and false, and with the character map and Replace(' {2,}', ' ')
+//     before it, as transformers' T5 converter writes a BPE model (VietAI's envit5);
 //   - precompiled_normalizers: the text SentencePiece's nmt_nfkc character map (sp_unigram_nfkc_tokenizer.json's
 //     Precompiled) makes alone and in T5's, newer converters' and ALBERT's sequences, Strip and StripAccents;
 //   - unigram: the ids sp_unigram_tokenizer.json (make_sentencepiece.py) gives as written, with only a
@@ -189,6 +190,17 @@ for (const [name, parts] of Object.entries(nfkcVariants)) {
   for (const text of nfkcTexts) texts.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
   const written = (node) => JSON.parse(JSON.stringify(node ?? null).replaceAll(charsmap, CHARSMAP));
   unigram.push({ name, tokenizer: "sp_unigram_nfkc_tokenizer.json", normalizer: written(json.normalizer), pre_tokenizer: json.pre_tokenizer, post_processor: json.post_processor, texts });
+}
+
+// A SentencePiece-style BPE as transformers' T5 converter writes one (the character map and runs of spaces
+// made one, then Metaspace in its older add_prefix_space form), on SentencePiece's and the map's texts.
+{
+  const normalizer = precompiledCases.t5;
+  const pre_tokenizer = { type: "Metaspace", replacement: "\u2581", add_prefix_space: true };
+  const tokenizer = Tokenizer.fromString(JSON.stringify({ ...spJson, normalizer: withCharsmap(normalizer), pre_tokenizer }));
+  const texts = [];
+  for (const text of [...spTexts, ...precompiledTexts.slice(normalizerTexts.length)]) texts.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
+  sentencepiece_bpe.push({ name: "nfkc_t5_converter", normalizer, pre_tokenizer, texts });
 }
 
 // tokenizer_templates.json's ids (tokenizers.js's) must be the Rust library's.
