@@ -31,22 +31,13 @@ public sealed class SentencePieceBpeTests
         o[to] = value;
     }
 
-    private static int Words(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
-
     [Fact]
     public void A_model_file_gives_sentencepieces_ids_and_counts_every_byte()
     {
         var tokenizer = TokenizerCatalog.Load(Model);
         Assert.IsType<SentencePieceBpe>(tokenizer.Tokenizer);
         Assert.Equal(1, tokenizer.BeginsEachText);
-        foreach (var (text, ids) in Golden(JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sentencepiece.json")))!["texts"]!))
-        {
-            var encoded = tokenizer.Encode(text, "text");
-            Assert.Equal([1, .. ids], encoded.Ids);
-            Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
-            Assert.Equal(Words(text), encoded.Words!.Sum());
-            Assert.Equal(0, encoded.Bytes![0]); // the BOS stands for no text
-        }
+        Assert.Equal(8, SentencePieceGolden.AssertGives(tokenizer, SentencePieceGolden.Texts("texts"), [1]));
     }
 
     /// <summary>
@@ -61,18 +52,7 @@ public sealed class SentencePieceBpeTests
     {
         var tokenizer = TokenizerCatalog.Load(ModelFiles.Path("sp_bpe_spaces.model"));
         Assert.Equal("identity, remove_extra_whitespaces (SentencePiece)", tokenizer.Normalization);
-        foreach (var (text, ids) in Golden(JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sentencepiece.json")))!["remove_extra_whitespaces"]!))
-        {
-            var encoded = tokenizer.Encode(text, "text");
-            Assert.Equal([1, .. ids], encoded.Ids);
-            Assert.NotNull(encoded.Bytes);
-            if (ids.Length > 0)
-            {
-                // A text of nothing but spaces has no tokens to count its bytes with.
-                Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
-                Assert.Equal(Words(text), encoded.Words!.Sum());
-            }
-        }
+        Assert.Equal(8, SentencePieceGolden.AssertGives(tokenizer, SentencePieceGolden.Texts("remove_extra_whitespaces"), [1]));
     }
 
     /// <summary>
@@ -86,22 +66,7 @@ public sealed class SentencePieceBpeTests
     {
         var tokenizer = TokenizerCatalog.Load(ModelFiles.Path("sp_bpe_nfkc.model"));
         Assert.Equal("nmt_nfkc, remove_extra_whitespaces (SentencePiece)", tokenizer.Normalization);
-        int texts = 0;
-        foreach (var (text, ids) in Golden(JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sentencepiece.json")))!["bpe_nfkc"]!))
-        {
-            var encoded = tokenizer.Encode(text, "text");
-            Assert.True(ids.SequenceEqual(encoded.Ids[1..]), $"text {texts} ({text}): SentencePiece [{string.Join(",", ids)}], gpuinfo [{string.Join(",", encoded.Ids)}]");
-            Assert.Equal(1, encoded.Ids[0]);
-            if (ids.Length > 0)
-            {
-                Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
-                Assert.Equal(Words(text), encoded.Words!.Sum());
-            }
-
-            texts++;
-        }
-
-        Assert.Equal(15, texts);
+        Assert.Equal(15, SentencePieceGolden.AssertGives(tokenizer, SentencePieceGolden.Texts("bpe_nfkc"), [1]));
     }
 
     /// <summary>A SentencePiece model it does not encode as SentencePiece does (a word model; a BPE one with spaces as suffixes) is refused, naming the file and what it is.</summary>
@@ -130,7 +95,7 @@ public sealed class SentencePieceBpeTests
     {
         using var stream = File.OpenRead(Model);
         var library = Microsoft.ML.Tokenizers.LlamaTokenizer.Create(stream, addBeginOfSentence: false);
-        var golden = Golden(JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sentencepiece.json")))!["texts"]!).Single(g => g.Text.StartsWith("x   y", StringComparison.Ordinal));
+        var golden = SentencePieceGolden.Texts("texts").Single(g => g.Text.StartsWith("x   y", StringComparison.Ordinal));
         var ours = TokenizerCatalog.Load(Model).Encode(golden.Text, "runs").Ids[1..];
         Assert.Equal(golden.Ids, ours);
         Assert.NotEqual(golden.Ids, library.EncodeToIds(golden.Text).ToArray());

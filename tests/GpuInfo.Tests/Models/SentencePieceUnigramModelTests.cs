@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json.Nodes;
 using GpuInfo.Cli;
 using GpuInfo.Formats;
 using GpuInfo.Models;
@@ -18,13 +17,6 @@ public sealed class SentencePieceUnigramModelTests
 {
     public static TheoryData<string> Models => ["sp_unigram.model", "sp_unigram_nfkc.model", "sp_unigram_user.model", "sp_unigram_suffix.model"];
 
-    private static IEnumerable<(string Text, int[] Ids)> Golden(string model) =>
-        JsonNode.Parse(File.ReadAllText(ModelFiles.Path("sentencepiece.json")))!["unigram_models"]![model]!.AsArray()
-            .Select(t => (t!["text"]!.GetValue<string>(), t["ids"]!.AsArray().Select(i => i!.GetValue<int>()).ToArray()));
-
-    private static int Words(string text) =>
-        text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
-
     /// <summary>
     /// Every golden text gives SentencePiece's ids, and its tokens count every byte and word of the text as
     /// given, though the character map and the space rules changed it (a fullwidth letter's three bytes go
@@ -38,22 +30,7 @@ public sealed class SentencePieceUnigramModelTests
         Assert.IsType<UnigramTokenizer>(tokenizer.Tokenizer);
         Assert.Empty(tokenizer.AddedBefore);
         Assert.Null(tokenizer.BeginsEachText);
-        int texts = 0;
-        foreach (var (text, ids) in Golden(model))
-        {
-            var encoded = tokenizer.Encode(text, "text");
-            Assert.True(ids.SequenceEqual(encoded.Ids), $"{model}, text {texts} ({text}): SentencePiece [{string.Join(",", ids)}], gpuinfo [{string.Join(",", encoded.Ids)}]");
-            Assert.NotNull(encoded.Bytes);
-            if (ids.Length > 0)
-            {
-                // A text of nothing but spaces has no tokens to count its bytes with.
-                Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
-                Assert.Equal(Words(text), encoded.Words!.Sum());
-            }
-            texts++;
-        }
-
-        Assert.Equal(15, texts);
+        Assert.Equal(15, SentencePieceGolden.AssertGives(tokenizer, SentencePieceGolden.Texts("unigram_models", model), []));
     }
 
     /// <summary>
