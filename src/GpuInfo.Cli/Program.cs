@@ -12,7 +12,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        using var stdout = new Output.StandardOutput(Console.Out);
+        using var stdout = new Output.StandardOutput(Output.StandardOutput.Open());
         int code = Run(args, stdout, Console.Error);
         if (code != ExitCode.Ok)
         {

@@ -132,6 +132,28 @@ public sealed class OutputDestinationTests : IDisposable
         Assert.Equal("gpuinfo: standard output: cannot write: Access to the path is denied.", stderr.ToString().TrimEnd());
     }
 
+    /// <summary>
+    /// A pipe whose reader has gone (a consumer that crashed, <c>| head</c>): the report was dropped and the run
+    /// exited 0, since .NET's console ignores EPIPE; gpuinfo writes descriptor 1 itself and says so (exit 2).
+    /// The process runs under bash with a reader that closes its end at once, so the first write fails.
+    /// </summary>
+    [Fact]
+    public void A_pipe_whose_reader_is_gone_is_a_usage_error_naming_standard_output()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "a pipe with no reader is made with bash on Linux");
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        string cli = Path.Combine(AppContext.BaseDirectory, "GpuInfo.Cli.dll");
+        string script = $$"""
+            "{{dotnet}}" "{{cli}}" mi --joint "{{Npy()}}" --json 2> "{{_dir.File("stderr.txt")}}" | (exec 0<&-; sleep 1)
+            echo "${PIPESTATUS[0]}" > "{{_dir.File("code.txt")}}"
+            """;
+        var start = new ProcessStartInfo("bash", ["-c", script]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var bash = Process.Start(start)!;
+        Assert.True(bash.WaitForExit(120_000), "bash did not finish");
+        Assert.Equal($"{ExitCode.Usage}", File.ReadAllText(_dir.File("code.txt")).Trim());
+        Assert.Equal("gpuinfo: standard output: cannot write: Broken pipe", File.ReadAllText(_dir.File("stderr.txt")).Trim());
+    }
+
     private string Npy()
     {
         string path = _dir.File("joint.npy");
