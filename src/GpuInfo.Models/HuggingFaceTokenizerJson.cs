@@ -53,6 +53,10 @@ internal static class HuggingFaceTokenizerJson
         {
             Merges = merges,
             ByteLevel = true,
+            UnknownToken = model["unk_token"] is JsonValue u && u.TryGetValue(out string? unk) ? unk : null,
+            FuseUnknownTokens = model["fuse_unk"] is JsonValue f && f.TryGetValue(out bool fuse) && fuse,
+            EndOfWordSuffix = model["end_of_word_suffix"] is JsonValue e && e.TryGetValue(out string? suffix) && suffix.Length > 0 ? suffix : null,
+            ContinuingSubwordPrefix = model["continuing_subword_prefix"] is JsonValue c && c.TryGetValue(out string? prefix) && prefix.Length > 0 ? prefix : null,
             SpecialTokens = special.Count > 0 ? special : null,
             PreTokenizer = HuggingFacePreTokenizer.Read(root["pre_tokenizer"], special.Count > 0 ? special : null, path),
             Normalizer = HuggingFaceNormalizer.Read(root["normalizer"], path),

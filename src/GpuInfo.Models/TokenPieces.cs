@@ -26,7 +26,7 @@ internal static class TokenPieces
     /// <summary>The rule for <paramref name="tokenizer"/>'s kind, or null where its pieces are not byte-exact (a tiktoken tokenizer needs its table: <see cref="Tiktoken"/>).</summary>
     public static Func<EncodedToken, int>? For(Tokenizer tokenizer) => tokenizer switch
     {
-        BpeTokenizer { ByteLevel: true } bpe => token => ByteLevel(token, bpe.SpecialTokens),
+        BpeTokenizer { ByteLevel: true } bpe => token => ByteLevel(token, bpe),
         SentencePieceTokenizer sp => token => SentencePiece(token, sp),
         SentencePieceBpe sp => token => sp.IsBytePiece(token.Id) ? 1 : -1,
         UnigramTokenizer unigram => token => unigram.IsBytePiece(token.Id) ? 1 : -1,
@@ -44,14 +44,27 @@ internal static class TokenPieces
         return token => table.Value is { } t && token.Id >= 0 && token.Id < t.Length && t[token.Id] > 0 ? t[token.Id] : -1;
     }
 
-    private static int ByteLevel(EncodedToken token, IReadOnlyDictionary<string, int>? special)
+    /// <summary>A byte-level token's bytes: one per stand-in char of its piece, less the model's subword prefix and end-of-word suffix (CLIP's "&lt;/w&gt;"); -1 for a special or unknown token.</summary>
+    private static int ByteLevel(EncodedToken token, BpeTokenizer bpe)
     {
-        if (special is not null && special.TryGetValue(token.Value, out int id) && id == token.Id)
+        if ((bpe.SpecialTokens is { } special && special.TryGetValue(token.Value, out int id) && id == token.Id)
+            || (bpe.UnknownToken is { } unknown && token.Value == unknown))
         {
             return -1;
         }
 
-        foreach (char c in token.Value)
+        var piece = token.Value.AsSpan();
+        if (bpe.ContinuingSubwordPrefix is { Length: > 0 } prefix && piece.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            piece = piece[prefix.Length..];
+        }
+
+        if (bpe.EndOfWordSuffix is { Length: > 0 } suffix && piece.EndsWith(suffix, StringComparison.Ordinal))
+        {
+            piece = piece[..^suffix.Length];
+        }
+
+        foreach (char c in piece)
         {
             if (!ByteLevelText.IsStandIn(c))
             {
@@ -59,7 +72,7 @@ internal static class TokenPieces
             }
         }
 
-        return token.Value.Length > 0 ? token.Value.Length : -1;
+        return piece.Length > 0 ? piece.Length : -1;
     }
 
     private static int SentencePiece(EncodedToken token, SentencePieceTokenizer sp)

@@ -114,6 +114,36 @@ public sealed class HuggingFaceRustTests
         }
     }
 
+    public static TheoryData<string> ByteLevelModelNames => Names("byte_level_models");
+
+    /// <summary>
+    /// A byte-level BPE with an unk_token gives it for each byte its vocabulary lacks (one for a run, under
+    /// fuse_unk), where the bytes were dropped (three real files, a tenth of their ids); a CLIP-like model with an
+    /// end_of_word_suffix ("&lt;/w&gt;") merges each word's last symbol with it, where the suffix was ignored.
+    /// Every byte is still counted: an unknown token by its offsets, a suffixed piece without its suffix.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ByteLevelModelNames))]
+    public void Each_byte_level_model_gives_the_ids_of_the_rust_library(string name)
+    {
+        var c = Case("byte_level_models", name);
+        using var dir = new TempDir();
+        string path = dir.File("tokenizer.json");
+        File.WriteAllText(path, new JsonObject
+        {
+            ["model"] = c["model"]!.DeepClone(),
+            ["pre_tokenizer"] = JsonNode.Parse("""{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}"""),
+        }.ToJsonString());
+        var tokenizer = TokenizerCatalog.Load(path);
+        foreach (var t in c["texts"]!.AsArray())
+        {
+            string text = t!["text"]!.GetValue<string>();
+            var encoded = tokenizer.Encode(text, name);
+            Assert.Equal(t["ids"]!.AsArray().Select(i => i!.GetValue<int>()), encoded.Ids);
+            Assert.Equal(Encoding.UTF8.GetByteCount(text), encoded.Bytes!.Sum());
+        }
+    }
+
     public static TheoryData<string> PrecompiledNormalizerNames => Names("precompiled_normalizers");
 
     /// <summary>What the goldens write in place of sp_unigram_nfkc_tokenizer.json's character map (317 KB of base64).</summary>

@@ -12,6 +12,9 @@
 //     before it, as transformers' T5 converter writes a BPE model (VietAI's envit5);
 //   - precompiled_normalizers: the text SentencePiece's nmt_nfkc character map (sp_unigram_nfkc_tokenizer.json's
 //     Precompiled) makes alone and in T5's, newer converters' and ALBERT's sequences, Strip and StripAccents;
+//   - byte_level_models: the ids the byte-level BPE of vocab.json and merges.txt gives with an unk_token
+//     (bytes outside its vocabulary, each unknown or fused), and as a CLIP-like model whose every piece
+//     also has an end_of_word_suffix "</w>" form;
 //   - unigram: the ids sp_unigram_tokenizer.json (make_sentencepiece.py) gives as written, with only a
 //     Metaspace pre-tokenizer, and without its post_processor (runs of unknown characters fuse into
 //     one unknown token); and sp_unigram_nfkc_tokenizer.json's (a character map, byte fallback) under
@@ -203,6 +206,33 @@ for (const [name, parts] of Object.entries(nfkcVariants)) {
   sentencepiece_bpe.push({ name: "nfkc_t5_converter", normalizer, pre_tokenizer, texts });
 }
 
+// The byte-level BPE with an unk_token for the bytes its 300 pieces lack (Rust's BPE gives one per unknown
+// char, or fuses a run), and a CLIP-like model: each piece also as piece + "</w>", each merge (a, b) also
+// (a, b + "</w>"), so that a word's last symbol carries the suffix, as CLIP's vocabulary does.
+const byte_level_models = [];
+{
+  // Without the single-byte pieces no merge uses (the stand-ins of tabs, CR, and most bytes beyond ASCII).
+  const merged = new Set(merges.flatMap((m) => m.split(" ")).flatMap((p) => [...p]));
+  const unkVocab = Object.fromEntries(Object.entries(vocab).filter(([piece]) => [...piece].length > 1 || merged.has(piece)));
+  unkVocab["<unk>"] = Math.max(...Object.values(vocab)) + 1;
+  const suffixVocab = { ...vocab };
+  let next = Math.max(...Object.values(vocab)) + 1;
+  for (const piece of Object.keys(vocab)) suffixVocab[`${piece}</w>`] = next++;
+  const suffixMerges = merges.flatMap((m) => { const [a, b] = m.split(" "); return [m, `${a} ${b}</w>`]; });
+  const models = {
+    unk_each: { ...bpe, vocab: unkVocab, unk_token: "<unk>" },
+    unk_fused: { ...bpe, vocab: unkVocab, unk_token: "<unk>", fuse_unk: true },
+    end_of_word_suffix: { ...bpe, vocab: suffixVocab, merges: suffixMerges, end_of_word_suffix: "</w>" },
+  };
+  const texts = ["The model reads a window of tokens.", "na\u00efve caf\u00e9 \u2014 \u201cquotes\u201d \u65e5\u672c\u8a9e \u{1f916}\u{1f916} zzz\tq\r\n", "  two  spaces, ``code``; x=1+2", ""];
+  for (const [name, model] of Object.entries(models)) {
+    const tokenizer = Tokenizer.fromString(tokenizerJson({ model, pre_tokenizer: byteLevel(true) }));
+    const cases = [];
+    for (const text of texts) cases.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
+    byte_level_models.push({ name, model, texts: cases });
+  }
+}
+
 // tokenizer_templates.json's ids (tokenizers.js's) must be the Rust library's.
 const templates = JSON.parse(readFileSync(join(here, "tokenizer_templates.json"), "utf8"));
 const differ = [];
@@ -228,5 +258,5 @@ if (differ.length > 0) {
   process.exit(1);
 }
 
-writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, precompiled_normalizers, sentencepiece_bpe, unigram }, null, 1) + "\n");
+writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, precompiled_normalizers, sentencepiece_bpe, byte_level_models, unigram }, null, 1) + "\n");
 console.log(`${pre_tokenizers.length} pre-tokenizers, ${normalizers.length} normalizers, ${precompiled_normalizers.length} with a character map, ${sentencepiece_bpe.length} Metaspace variants, ${unigram.length} Unigram variants; tokenizer_templates.json's ids equal the Rust library's`);
