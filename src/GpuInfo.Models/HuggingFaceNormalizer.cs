@@ -10,7 +10,7 @@ namespace GpuInfo.Models;
 /// A tokenizer.json's <c>normalizer</c>: Unicode normalization (NFC, NFD, NFKC, NFKD, by
 /// <see cref="UnicodeForms"/>: the machine's ICU, or .NET's where it normalizes), <c>Lowercase</c> (per code point, as Rust's <c>char::to_lowercase</c>
 /// that Hugging Face calls), SentencePiece's character map (<c>Precompiled</c>, <see cref="PrecompiledCharsmap"/>),
-/// <c>Replace</c> (a string or a regular expression), <c>Strip</c>, <c>StripAccents</c>, and a
+/// <c>Replace</c> (a string or a regular expression), <c>Strip</c>, <c>StripAccents</c>, <c>Nmt</c>, and a
 /// <c>Sequence</c> of them (Qwen's tokenizer.json is NFC, Claude's NFKC, T5's a character map and a
 /// Replace, ALBERT's seven steps). Other kinds are refused by name rather than skipped. Each step but a
 /// Unicode form keeps track of where its chars come from (<see cref="Apply"/>), so that a tokenizer that
@@ -141,8 +141,11 @@ internal sealed class HuggingFaceNormalizer : AlignedNormalizer
             case "StripAccents":
                 steps.Add((type, StripAccents));
                 break;
+            case "Nmt":
+                steps.Add((type, Nmt));
+                break;
             default:
-                throw new InvalidFileException(path, $"has a {type ?? "typeless"} normalizer; gpuinfo reads NFC, NFD, NFKC, NFKD, Lowercase, Precompiled, Replace, Strip and StripAccents ones and a Sequence of them.");
+                throw new InvalidFileException(path, $"has a {type ?? "typeless"} normalizer; gpuinfo reads NFC, NFD, NFKC, NFKD, Lowercase, Precompiled, Replace, Strip, StripAccents and Nmt ones and a Sequence of them.");
         }
     }
 
@@ -280,6 +283,33 @@ internal sealed class HuggingFaceNormalizer : AlignedNormalizer
             }
 
             i += n;
+        }
+
+        return built.Build();
+    }
+
+    /// <summary>
+    /// Hugging Face's <c>Nmt</c> (older T5 files' first step): ASCII and C1 control characters dropped
+    /// (U+0001 to U+0008, U+000B, U+000E to U+001F, U+007F, U+008F, U+009F), and tabs, line breaks, form
+    /// feeds, U+1680, the zero-width characters U+200B to U+200F, U+2028, U+2029, '▁', U+FEFF and U+FFFD made spaces.
+    /// </summary>
+    private static AlignedText Nmt(AlignedText text)
+    {
+        var built = new AlignedText.Builder(text);
+        string s = text.Text;
+        for (int i = 0; i < s.Length; i++)
+        {
+            switch (s[i])
+            {
+                case (>= '\u0001' and <= '\u0008') or '\u000B' or (>= '\u000E' and <= '\u001F') or '\u007F' or '\u008F' or '\u009F':
+                    break;
+                case '\t' or '\n' or '\f' or '\r' or '\u1680' or (>= '\u200B' and <= '\u200F') or '\u2028' or '\u2029' or '\u2581' or '\uFEFF' or '\uFFFD':
+                    built.Replace(i, i + 1, " ");
+                    break;
+                default:
+                    built.Keep(i, i + 1);
+                    break;
+            }
         }
 
         return built.Build();

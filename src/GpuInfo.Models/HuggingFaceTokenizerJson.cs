@@ -18,8 +18,9 @@ internal static class HuggingFaceTokenizerJson
     {
         var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
             ?? throw new InvalidFileException(path, "is not a JSON object.");
+        ThrowIfKeyTwice(root, path);
         var model = root["model"] as JsonObject ?? throw new InvalidFileException(path, "has no \"model\" object: not a Hugging Face tokenizer.json.");
-        string type = model["type"]?.GetValue<string>() ?? "BPE";
+        string type = model["type"]?.GetValue<string>() ?? InferredType(model);
         var (before, after) = HuggingFacePostProcessor.Read(root["post_processor"], path);
         bool byteLevel = Mentions(root["pre_tokenizer"], "ByteLevel") || Mentions(root["decoder"], "ByteLevel");
         var added = TokenizerJsonParts.AddedTokens(root, path);
@@ -53,7 +54,8 @@ internal static class HuggingFaceTokenizerJson
         {
             Merges = merges,
             ByteLevel = true,
-            UnknownToken = model["unk_token"] is JsonValue u && u.TryGetValue(out string? unk) ? unk : null,
+            // Hugging Face gives the unk_token for a byte outside the vocabulary only where the vocabulary holds it.
+            UnknownToken = model["unk_token"] is JsonValue u && u.TryGetValue(out string? unk) && vocab.Any(kv => kv.Key == unk) ? unk : null,
             FuseUnknownTokens = model["fuse_unk"] is JsonValue f && f.TryGetValue(out bool fuse) && fuse,
             EndOfWordSuffix = model["end_of_word_suffix"] is JsonValue e && e.TryGetValue(out string? suffix) && suffix.Length > 0 ? suffix : null,
             ContinuingSubwordPrefix = model["continuing_subword_prefix"] is JsonValue c && c.TryGetValue(out string? prefix) && prefix.Length > 0 ? prefix : null,
@@ -63,6 +65,48 @@ internal static class HuggingFaceTokenizerJson
         });
         int max = Math.Max(Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special)), before.Concat(after).DefaultIfEmpty(-1).Max());
         return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, true) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, false) }, path);
+    }
+
+    /// <summary>
+    /// The kind of a model written without its "type" (older files), as Hugging Face's reader finds it:
+    /// merges make a BPE, a vocabulary of [piece, score] pairs a Unigram, a subword prefix a WordPiece.
+    /// </summary>
+    private static string InferredType(JsonObject model) =>
+        model.ContainsKey("merges") ? "BPE"
+        : model["vocab"] is JsonArray ? "Unigram"
+        : model.ContainsKey("continuing_subword_prefix") || model.ContainsKey("max_input_chars_per_word") ? "WordPiece"
+        : "WordLevel";
+
+    /// <summary>
+    /// Refuses a file with a key twice in one object (a vocabulary giving a piece two ids), which .NET's
+    /// JSON objects cannot hold and Hugging Face's reader takes the last of: named, not an internal error.
+    /// </summary>
+    private static void ThrowIfKeyTwice(JsonNode? node, string path)
+    {
+        try
+        {
+            switch (node)
+            {
+                case JsonObject o:
+                    foreach (var (_, value) in o)
+                    {
+                        ThrowIfKeyTwice(value, path);
+                    }
+
+                    break;
+                case JsonArray a:
+                    foreach (var item in a)
+                    {
+                        ThrowIfKeyTwice(item, path);
+                    }
+
+                    break;
+            }
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidFileException(path, $"has a JSON object that holds a key twice ({e.Message.Split(" (Parameter", 2)[0]}); Hugging Face's reader takes the last, gpuinfo reads each key once.");
+        }
     }
 
     /// <summary>The added tokens that a text must not hold, each with why (<see cref="AddedToken.Unsupported"/>).</summary>

@@ -30,7 +30,7 @@ internal static class PieceDecoder
             {
                 bytes.Add((byte)b);
             }
-            else if (id >= 0 && id < pieces.Length)
+            else if (id >= 0 && id < pieces.Length && pieces[id] is not null)
             {
                 bytes.AddRange(Encoding.UTF8.GetBytes(space is { } s ? pieces[id].Replace(s, ' ') : pieces[id]));
             }

@@ -50,14 +50,14 @@ public sealed class SentencePieceBpe : Tokenizer
     private readonly AddedTokenMatcher _added;
     private readonly HashSet<int> _spannedPairs;
 
-    /// <param name="pieces">The vocabulary: piece i has id i.</param>
+    /// <param name="pieces">The vocabulary: piece i has id i (null for an id no piece has: Yi's vocabulary leaves some out).</param>
     /// <param name="merges">
     /// What may merge: pairs of pieces, each with its rank (lower merges first: a tokenizer.json's merges),
     /// or pieces a merge of any two may make, each with its score (higher merges first: a SentencePiece
     /// model's pieces).
     /// </param>
     /// <param name="added">Tokens found in the text before encoding (special and added tokens), with their ids.</param>
-    /// <param name="unknownId">The unknown piece, for a character outside the vocabulary without byte fallback.</param>
+    /// <param name="unknownId">The unknown piece, for a character outside the vocabulary without byte fallback; -1 where the model has none, and such a character is refused (<see cref="UnencodableCharacterException"/>).</param>
     /// <param name="byteFallback">Whether a character outside the vocabulary becomes its bytes' &lt;0xNN&gt; pieces (where the vocabulary has them all; else the unknown piece).</param>
     /// <param name="fuseUnknown">Whether adjacent unknown characters are one unknown token.</param>
     /// <param name="escapeSpaces">Whether spaces become '▁'.</param>
@@ -68,13 +68,21 @@ public sealed class SentencePieceBpe : Tokenizer
         ArgumentNullException.ThrowIfNull(pieces);
         ArgumentNullException.ThrowIfNull(merges);
         ArgumentNullException.ThrowIfNull(added);
-        ArgumentOutOfRangeException.ThrowIfNegative(unknownId);
+        ArgumentOutOfRangeException.ThrowIfLessThan(unknownId, -1);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(unknownId, pieces.Count);
+        if (unknownId >= 0 && pieces[unknownId] is null)
+        {
+            throw new ArgumentException($"the unknown id {unknownId} has no piece.", nameof(unknownId));
+        }
+
         _pieces = [.. pieces];
         _ids = new Dictionary<string, int>(_pieces.Length, StringComparer.Ordinal);
         for (int id = 0; id < _pieces.Length; id++)
         {
-            _ids.TryAdd(_pieces[id], id);
+            if (_pieces[id] is { } piece)
+            {
+                _ids.TryAdd(piece, id);
+            }
         }
 
         _merges = merges.ByIds(_ids);
@@ -285,6 +293,11 @@ public sealed class SentencePieceBpe : Tokenizer
                 {
                     tokens.Add(new EncodedToken(_bytes.IdOf(b), _pieces[_bytes.IdOf(b)], new Range(s.From, s.To)));
                 }
+            }
+            else if (UnknownId < 0)
+            {
+                // Hugging Face's BPE without an unk_token drops the character before it merges, so its neighbours may merge across it.
+                throw new UnencodableCharacterException(s.To > s.From ? text[s.From..s.To] : $"{Space}");
             }
             else if (FuseUnknown && tokens.Count > runStart && tokens[^1].Id == UnknownId && tokens[^1].Offset.End.Value == s.From)
             {

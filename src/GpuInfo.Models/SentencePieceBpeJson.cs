@@ -40,20 +40,23 @@ internal static class SentencePieceBpeJson
         }
 
         var vocab = TokenizerJsonParts.Vocabulary(model, path);
-        var pieces = new string[vocab.Count];
+        // Ids 0 to the largest; one no piece has (Yi's vocabulary leaves 8 out) is never given.
+        var pieces = new string[vocab.Count == 0 ? 0 : vocab.Max(kv => kv.Value) + 1];
         foreach (var (piece, id) in vocab)
         {
-            if (id >= pieces.Length || pieces[id] is not null)
+            if (pieces[id] is { } other)
             {
-                throw new InvalidFileException(path, $"gives '{piece}' the id {id}: a SentencePiece vocabulary's ids are 0 to {pieces.Length - 1}, each once.");
+                throw new InvalidFileException(path, $"gives both '{other}' and '{piece}' the id {id}: a SentencePiece vocabulary gives each id one piece.");
             }
 
             pieces[id] = piece;
         }
 
         var pairs = TokenizerJsonParts.Merges(model, path);
-        int unk = model["unk_token"] is JsonValue u && u.TryGetValue(out string? unkToken) && Array.IndexOf(pieces, unkToken) is >= 0 and var unkId ? unkId
-            : throw new InvalidFileException(path, "has a SentencePiece-style BPE model with no unk_token in its vocabulary.");
+        // Without an unk_token, a text holding a character outside the vocabulary (and its bytes' pieces) is refused where it is met.
+        int unk = model["unk_token"] is not JsonValue u || !u.TryGetValue(out string? unkToken) ? -1
+            : Array.IndexOf(pieces, unkToken) is >= 0 and var unkId ? unkId
+            : throw new InvalidFileException(path, $"has a SentencePiece-style BPE model whose unk_token, '{unkToken}', is not in its vocabulary.");
         var added = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var token in addedTokens)
         {
@@ -113,28 +116,41 @@ internal static class SentencePieceBpeJson
         }
 
         Normalizer(root["normalizer"]);
-        var pre = root["pre_tokenizer"];
-        switch (pre?["type"]?.GetValue<string>())
+        bool metaspaceSeen = false;
+        void PreTokenizer(JsonNode? pre)
         {
-            case null:
-                break;
-            case "Metaspace" when pre["replacement"]?.GetValue<string>() is null or "\u2581":
-                splits = pre["split"]?.GetValue<bool>() ?? true; // Hugging Face's default, for files written before the key
-                string scheme = pre["prepend_scheme"]?.GetValue<string>() ?? (pre["add_prefix_space"]?.GetValue<bool>() == false ? "never" : "always");
-                escape = true;
-                metaspace = scheme switch
-                {
-                    "first" => DummyPrefix.FirstUnlessSpace,
-                    "always" => DummyPrefix.EachUnlessSpace,
-                    "never" => DummyPrefix.None,
-                    _ => throw new InvalidFileException(path, $"has a Metaspace pre-tokenizer with prepend_scheme '{scheme}', not first, always or never."),
-                };
-                break;
-            case "Split" when escape && PatternString(pre) == " ":
-                break; // Gemma's: the normalizer left no space to split at
-            case var type:
-                throw new InvalidFileException(path, $"has a {type} pre-tokenizer; a SentencePiece-style BPE is read with none, a Metaspace one, or a split at spaces that its normalizer already replaced.");
+            switch (pre?["type"]?.GetValue<string>())
+            {
+                case null:
+                    break;
+                case "Sequence":
+                    foreach (var inner in pre["pretokenizers"] as JsonArray ?? [])
+                    {
+                        PreTokenizer(inner);
+                    }
+
+                    break;
+                case "Metaspace" when !metaspaceSeen && pre["replacement"]?.GetValue<string>() is null or "\u2581":
+                    metaspaceSeen = true;
+                    splits = pre["split"]?.GetValue<bool>() ?? true; // Hugging Face's default, for files written before the key
+                    string scheme = pre["prepend_scheme"]?.GetValue<string>() ?? (pre["add_prefix_space"]?.GetValue<bool>() == false ? "never" : "always");
+                    escape = true;
+                    metaspace = scheme switch
+                    {
+                        "first" => DummyPrefix.FirstUnlessSpace,
+                        "always" => DummyPrefix.EachUnlessSpace,
+                        "never" => DummyPrefix.None,
+                        _ => throw new InvalidFileException(path, $"has a Metaspace pre-tokenizer with prepend_scheme '{scheme}', not first, always or never."),
+                    };
+                    break;
+                case "Split" when escape && PatternString(pre) == " ":
+                    break; // Gemma's, BORA's: the normalizer or the Metaspace before it left no space to split at
+                case var type:
+                    throw new InvalidFileException(path, $"has a {type} pre-tokenizer; a SentencePiece-style BPE is read with none, a Metaspace one, or a split at spaces that its normalizer or Metaspace already replaced.");
+            }
         }
+
+        PreTokenizer(root["pre_tokenizer"]);
 
         if (prepend && !escape)
         {

@@ -191,8 +191,8 @@ public sealed class SentencePieceBpeTests
             (j => j["pre_tokenizer"] = JsonNode.Parse("""{"type": "Metaspace", "replacement": "▁", "prepend_scheme": "sometimes"}"""), "prepend_scheme 'sometimes'"),
             (j => j["pre_tokenizer"] = JsonNode.Parse("""{"type": "Whitespace"}"""), "Whitespace pre-tokenizer"),
             (j => j["model"]!["continuing_subword_prefix"] = "##", "continuing_subword_prefix"),
-            (j => j["model"]!["unk_token"] = "<nope>", "no unk_token"),
-            (j => j["model"]!["vocab"]!["<s>"] = 5000, "a SentencePiece vocabulary's ids are 0 to"),
+            (j => j["model"]!["unk_token"] = "<nope>", "unk_token, '<nope>', is not in its vocabulary"),
+            (j => j["model"]!["vocab"]!["zz"] = 3, "the id 3: a SentencePiece vocabulary gives each id one piece"),
             (j => j["model"]!["merges"]!.AsArray().Add("nospace"), "that is not two pieces"),
             (j => j["model"]!["merges"]!.AsArray().Add(JsonNode.Parse("[null, \"a\"]")), "that is not two pieces"),
             (j => j["added_tokens"]!.AsArray().Add(JsonNode.Parse("{\"id\": 5}")), "without a content string and an id"),
@@ -207,6 +207,39 @@ public sealed class SentencePieceBpeTests
             Assert.Contains("tokenizer.json", e.Message, StringComparison.Ordinal);
             Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>
+    /// A vocabulary whose ids leave some out (Yi's leaves 8 of 64,000) is read, those ids never given; one
+    /// without an unk_token is read, and a text holding a character it cannot encode is refused naming it
+    /// (Hugging Face's BPE drops the character and merges across it); a key twice in a JSON object is named.
+    /// </summary>
+    [Fact]
+    public void Vocabularies_with_gaps_or_without_an_unk_token_are_read_as_hugging_face_reads_them()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("tokenizer.json");
+        var json = JsonNode.Parse(File.ReadAllText(Json))!.AsObject();
+        int count = json["model"]!["vocab"]!.AsObject().Count;
+        json["model"]!["vocab"]!["zq▁zq"] = count + 5;
+        File.WriteAllText(path, json.ToJsonString());
+        var gapped = TokenizerCatalog.Load(path);
+        Assert.Equal(count + 6, gapped.VocabularySize);
+        Assert.Equal(TokenizerCatalog.Load(Json).Encode("A model of language", "t").Ids, gapped.Encode("A model of language", "t").Ids);
+
+        json["model"]!.AsObject().Remove("unk_token");
+        json["model"]!["byte_fallback"] = false;
+        File.WriteAllText(path, json.ToJsonString());
+        var noUnknown = TokenizerCatalog.Load(path);
+        Assert.Equal(TokenizerCatalog.Load(Json).Encode("model of language", "t").Ids, noUnknown.Encode("model of language", "t").Ids);
+        var e = Assert.Throws<InvalidFileException>(() => noUnknown.Encode("a model ☃ here", "snow.txt"));
+        Assert.StartsWith("snow.txt: holds U+2603 (first at char 8)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("no unk_token", e.Message, StringComparison.Ordinal);
+
+        string vocab = "\"vocab\": {";
+        File.WriteAllText(path, File.ReadAllText(Json).Replace(vocab, vocab + "\"<unk>\": 7, ", StringComparison.Ordinal));
+        e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(path));
+        Assert.Contains("holds a key twice", e.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Without byte fallback, adjacent unknown characters are one unknown token, but not across an added token (here the literal "&lt;unk&gt;").</summary>

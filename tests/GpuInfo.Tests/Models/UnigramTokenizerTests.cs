@@ -122,4 +122,18 @@ public sealed class UnigramTokenizerTests
         Assert.StartsWith(dir.File("tokenizer.json"), e.Message, StringComparison.Ordinal);
         Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A model written without its "type" (older files: onnxruntime-extensions' t5-small) is read as Hugging Face reads it, a vocabulary of [piece, score] pairs as a Unigram.</summary>
+    [Fact]
+    public void A_model_without_its_type_is_read_by_its_fields()
+    {
+        using var dir = new TempDir();
+        var json = JsonNode.Parse(File.ReadAllText(Nfkc))!.AsObject();
+        json["model"]!.AsObject().Remove("type");
+        File.WriteAllText(dir.File("tokenizer.json"), json.ToJsonString());
+        var typeless = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+        Assert.IsType<UnigramTokenizer>(typeless.Tokenizer);
+        string text = "\uFF21\uFF42c model \uFB01ne \u2603";
+        Assert.Equal(TokenizerCatalog.Load(Nfkc).Encode(text, "t").Ids, typeless.Encode(text, "t").Ids);
+    }
 }

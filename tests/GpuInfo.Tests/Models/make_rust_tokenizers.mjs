@@ -11,7 +11,8 @@
 //     prepend_scheme with split true and false, and with the character map and Replace(' {2,}', ' ')
 //     before it, as transformers' T5 converter writes a BPE model (VietAI's envit5);
 //   - precompiled_normalizers: the text SentencePiece's nmt_nfkc character map (sp_unigram_nfkc_tokenizer.json's
-//     Precompiled) makes alone and in T5's, newer converters' and ALBERT's sequences, Strip and StripAccents;
+//     Precompiled) makes alone and in T5's, newer converters' and ALBERT's sequences, Strip, StripAccents,
+//     and Nmt alone and in older T5 files' sequence;
 //   - byte_level_models: the ids the byte-level BPE of vocab.json and merges.txt gives with an unk_token
 //     (bytes outside its vocabulary, each unknown or fused), and as a CLIP-like model whose every piece
 //     also has an end_of_word_suffix "</w>" form;
@@ -160,6 +161,8 @@ const precompiledCases = {
   albert: { type: "Sequence", normalizers: [{ type: "Replace", pattern: { String: "``" }, content: "\"" }, { type: "Replace", pattern: { String: "''" }, content: "\"" }, { type: "NFKD" }, { type: "StripAccents" }, { type: "Lowercase" }, precompiled, spaces(" ")] },
   strip_both: { type: "Strip", strip_left: true, strip_right: true },
   strip_accents: { type: "Sequence", normalizers: [{ type: "NFD" }, { type: "StripAccents" }] },
+  nmt: { type: "Nmt" },
+  older_t5: { type: "Sequence", normalizers: [{ type: "Nmt" }, { type: "NFKC" }, spaces(" "), { type: "Lowercase" }] },
 };
 // Graphemes nmt_nfkc's map holds whole or only in part, graphemes of 6 bytes and more (read a character
 // at a time), control and format characters, fullwidth and halfwidth forms, and quotes ALBERT replaces.
@@ -169,6 +172,7 @@ const precompiledTexts = [
   "\u{1f468}\u200d\u{1f469}\u200d\u{1f467} \u{1f1eb}\u{1f1f7} \u{1f44d}\u{1f3fd} \u0915\u094d\u0937\u093f \u0e01\u0e33 \ufdfa \ufb2c \u3250 \u337b \u2122 \u2161",
   "tab\tnbsp\u00a0ideo\u3000zw\u200bsoft\u00adbom\ufeffnul\u0000bell\u0007\r\n  two  spaces ``quoted'' end  ",
   "\uff21\uff42\uff43\uff11\uff12 \uff08\uff09\uff01 \u00bd \u00b5 \u017f \u1e9b \u0132 \u01c4 \u2103 \u33a1 \u00c5\u0301",
+  "a\u0001\u0008\u000b\u000e\u001f\u007f\u0080\u008f\u009f|\t\n\f\r\u1680\u200a\u200b\u200f\u2010\u2028\u2029\u2581\ufeff\ufffd|\u0085\u00a0\u3000 end",
 ];
 const precompiled_normalizers = Object.entries(precompiledCases).map(([name, normalizer]) => {
   const n = Tokenizer.fromString(tokenizerJson({ normalizer: withCharsmap(normalizer) })).getNormalizer();
@@ -204,6 +208,16 @@ for (const [name, parts] of Object.entries(nfkcVariants)) {
   const texts = [];
   for (const text of [...spTexts, ...precompiledTexts.slice(normalizerTexts.length)]) texts.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
   sentencepiece_bpe.push({ name: "nfkc_t5_converter", normalizer, pre_tokenizer, texts });
+}
+// A Sequence of a Metaspace that neither prepends nor splits and a split at the spaces its normalizer
+// already replaced, as BORA's tokenizer.json has: the escape alone.
+{
+  const normalizer = { type: "Replace", pattern: { String: " " }, content: "\u2581" };
+  const pre_tokenizer = { type: "Sequence", pretokenizers: [metaspaceOf("never", false), { type: "Split", pattern: { String: " " }, behavior: "MergedWithPrevious", invert: false }] };
+  const tokenizer = Tokenizer.fromString(JSON.stringify({ ...spJson, normalizer, pre_tokenizer }));
+  const texts = [];
+  for (const text of spTexts) texts.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
+  sentencepiece_bpe.push({ name: "escape_then_noop_sequence", normalizer, pre_tokenizer, texts });
 }
 
 // The byte-level BPE with an unk_token for the bytes its 300 pieces lack (Rust's BPE gives one per unknown
