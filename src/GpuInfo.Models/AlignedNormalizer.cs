@@ -15,6 +15,9 @@ internal abstract class AlignedNormalizer : Normalizer
     /// </summary>
     public abstract AlignedText Apply(string original, bool track);
 
+    /// <summary>Why <paramref name="text"/> cannot be normalized here, or null (<see cref="HuggingFaceNormalizer.Refuses(string)"/>).</summary>
+    public virtual string? Refuses(string text) => null;
+
     public sealed override string Normalize(string original) => Apply(original, false).Text;
 
     public sealed override string Normalize(ReadOnlySpan<char> original) => Normalize(original.ToString());

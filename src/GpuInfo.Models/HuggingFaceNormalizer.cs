@@ -40,7 +40,7 @@ internal sealed class HuggingFaceNormalizer : AlignedNormalizer
     /// combining mark or a conjoining Hangul jamo, which may compose with what precedes it), so such a
     /// text is refused and any other read as it is; under NFD, NFKC and NFKD any text beyond ASCII is.
     /// </summary>
-    public string? Refuses(string text) => Refuses(text, UnicodeForms.Available);
+    public override string? Refuses(string text) => Refuses(text, UnicodeForms.Available);
 
     /// <summary><see cref="Refuses(string)"/> on a machine that can normalize, or cannot.</summary>
     internal string? Refuses(string text, bool canNormalize)

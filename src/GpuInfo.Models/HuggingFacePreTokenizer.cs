@@ -12,19 +12,25 @@ namespace GpuInfo.Models;
 /// <c>behavior</c>, Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous, applied to the
 /// matches, or with <c>invert</c> to what lies between them), <c>Digits</c>, <c>Punctuation</c> (Falcon's),
 /// <c>WhitespaceSplit</c>, and <c>ByteLevel</c> (with <c>use_regex</c>, GPT-2's split), in a <c>Sequence</c>:
-/// DeepSeek V3's three Splits, GPT-4o's inverted one, Llama 3's one. Other kinds, and a ByteLevel that
-/// adds a prefix space, are refused by name.
+/// DeepSeek V3's three Splits, GPT-4o's inverted one, Llama 3's one. A ByteLevel that adds a prefix space
+/// (RoBERTa-style files, Whisper's) is read where it comes first, so that it adds the space to each run of
+/// text between special tokens (<see cref="AddsPrefixSpace"/>: the tokenizer's normalizer adds it, <see cref="PrefixSpaceNormalizer"/>);
+/// after a splitting step, and other kinds, are refused by name.
 /// </summary>
 internal sealed class HuggingFacePreTokenizer : PreTokenizer
 {
     private readonly IReadOnlyList<Step> _steps;
     private readonly AddedTokenMatcher _special;
 
-    private HuggingFacePreTokenizer(IReadOnlyList<Step> steps, IReadOnlyDictionary<string, int>? specialTokens)
+    private HuggingFacePreTokenizer(IReadOnlyList<Step> steps, IReadOnlyDictionary<string, int>? specialTokens, bool addsPrefixSpace)
     {
         _steps = steps;
         _special = new AddedTokenMatcher(specialTokens ?? new Dictionary<string, int>());
+        AddsPrefixSpace = addsPrefixSpace;
     }
+
+    /// <summary>Whether its ByteLevel step puts a space before each run of text between special tokens that does not begin with one (add_prefix_space).</summary>
+    public bool AddsPrefixSpace { get; }
 
     private enum Behavior { Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous }
 
@@ -32,15 +38,16 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
     public static HuggingFacePreTokenizer Read(JsonNode? node, IReadOnlyDictionary<string, int>? specialTokens, string path)
     {
         var steps = new List<Step>();
-        bool afterByteLevel = false;
-        Add(node, steps, ref afterByteLevel, path);
-        return new HuggingFacePreTokenizer(node is null ? [Gpt2()] : steps, specialTokens);
+        bool afterByteLevel = false, prefixSpace = false;
+        Add(node, steps, ref afterByteLevel, ref prefixSpace, path);
+        return new HuggingFacePreTokenizer(node is null ? [Gpt2()] : steps, specialTokens, prefixSpace);
     }
 
     private static Step Gpt2() => new(new Regex(TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), Behavior.Isolated, false);
 
     /// <param name="afterByteLevel">Whether a ByteLevel step came before: the steps after it split the bytes' stand-ins (<see cref="ByteLevelText"/>), as Hugging Face's do.</param>
-    private static void Add(JsonNode? node, List<Step> steps, ref bool afterByteLevel, string path)
+    /// <param name="prefixSpace">Set where a ByteLevel step adds a prefix space.</param>
+    private static void Add(JsonNode? node, List<Step> steps, ref bool afterByteLevel, ref bool prefixSpace, string path)
     {
         if (node is null)
         {
@@ -53,14 +60,16 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
             case "Sequence":
                 foreach (var inner in node["pretokenizers"] as JsonArray ?? [])
                 {
-                    Add(inner, steps, ref afterByteLevel, path);
+                    Add(inner, steps, ref afterByteLevel, ref prefixSpace, path);
                 }
 
                 break;
             case "ByteLevel":
                 if (Flag(node, "add_prefix_space", false))
                 {
-                    throw new InvalidFileException(path, "has a ByteLevel pre-tokenizer that adds a prefix space; this reads ones that do not.");
+                    // Each piece the steps before it made gets the space; first, the pieces are the runs between special tokens.
+                    prefixSpace = steps.Count == 0 && !afterByteLevel ? true
+                        : throw new InvalidFileException(path, "has a ByteLevel pre-tokenizer that adds a prefix space after other steps; this reads one that comes first.");
                 }
 
                 if (Flag(node, "use_regex", true))

@@ -21,6 +21,11 @@ internal static class HuggingFaceTokenizerJson
         ThrowIfKeyTwice(root, path);
         var model = root["model"] as JsonObject ?? throw new InvalidFileException(path, "has no \"model\" object: not a Hugging Face tokenizer.json.");
         string type = model["type"]?.GetValue<string>() ?? InferredType(model);
+        if (model["dropout"] is JsonValue d && d.TryGetValue(out double dropout) && dropout > 0)
+        {
+            throw new InvalidFileException(path, $"has a BPE dropout of {dropout}: Hugging Face's tokenizer then skips merges at random, so its ids for a text are not reproducible (a training setting left in the file); set \"dropout\" to null in a copy to encode without it.");
+        }
+
         var (before, after) = HuggingFacePostProcessor.Read(root["post_processor"], path);
         bool byteLevel = Mentions(root["pre_tokenizer"], "ByteLevel") || Mentions(root["decoder"], "ByteLevel");
         var added = TokenizerJsonParts.AddedTokens(root, path);
@@ -50,6 +55,13 @@ internal static class HuggingFaceTokenizerJson
         var vocab = TokenizerJsonParts.Vocabulary(model, path);
         var merges = TokenizerJsonParts.Merges(model, path).Select(m => $"{m.Left} {m.Right}").ToList();
         var special = added.ToDictionary(t => t.Content, t => t.Id);
+        var preTokenizer = HuggingFacePreTokenizer.Read(root["pre_tokenizer"], special.Count > 0 ? special : null, path);
+        AlignedNormalizer? normalizer = HuggingFaceNormalizer.Read(root["normalizer"], path);
+        if (preTokenizer.AddsPrefixSpace)
+        {
+            normalizer = new PrefixSpaceNormalizer(normalizer, special);
+        }
+
         var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
         {
             Merges = merges,
@@ -60,11 +72,12 @@ internal static class HuggingFaceTokenizerJson
             EndOfWordSuffix = model["end_of_word_suffix"] is JsonValue e && e.TryGetValue(out string? suffix) && suffix.Length > 0 ? suffix : null,
             ContinuingSubwordPrefix = model["continuing_subword_prefix"] is JsonValue c && c.TryGetValue(out string? prefix) && prefix.Length > 0 ? prefix : null,
             SpecialTokens = special.Count > 0 ? special : null,
-            PreTokenizer = HuggingFacePreTokenizer.Read(root["pre_tokenizer"], special.Count > 0 ? special : null, path),
-            Normalizer = HuggingFaceNormalizer.Read(root["normalizer"], path),
+            PreTokenizer = preTokenizer,
+            Normalizer = normalizer,
         });
         int max = Math.Max(Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special)), before.Concat(after).DefaultIfEmpty(-1).Max());
-        return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, true) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, false) }, path);
+        // A text is encoded whole where each piece of it would get its own prefix space.
+        return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, splitsAtLines: !preTokenizer.AddsPrefixSpace) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, false) }, path);
     }
 
     /// <summary>

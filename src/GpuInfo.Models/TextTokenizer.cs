@@ -112,7 +112,7 @@ public sealed class TextTokenizer
     public TokenizedText Encode(string text, string name, bool lmEvalWords = false)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (Tokenizer.Normalizer is HuggingFaceNormalizer normalizer && normalizer.Refuses(text) is { } refused)
+        if (Tokenizer.Normalizer is AlignedNormalizer normalizer && normalizer.Refuses(text) is { } refused)
         {
             throw new InvalidFileException(name, refused + ".");
         }
@@ -151,13 +151,17 @@ public sealed class TextTokenizer
                 throw new InvalidFileException(name, $"holds U+{char.ConvertToUtf32(e.Character, 0):X4}{(at >= 0 ? $" (first at char {start + at})" : "")}, which the vocabulary of {Name} lacks, and it has no unk_token: Hugging Face's BPE drops such a character and merges across it, which gpuinfo does not; give its ids, from Hugging Face's tokenizer, with --tokens.");
             }
 
-            exact &= normalized is null || normalized == piece;
+            // Offsets into a text the tokenizer normalized point back into the piece where its normalizer keeps track (a prefix space, Lowercase, a Replace).
+            var alignment = normalized is not null && normalized != piece && Tokenizer.Normalizer is AlignedNormalizer aligned
+                && aligned.Apply(piece, track: true) is { Aligned: true } a && a.Text == normalized ? a : (AlignedText?)null;
+            exact &= normalized is null || normalized == piece || alignment is not null;
             var ends = new int[tokens.Count];
             var pieces = new int[tokens.Count];
             for (int i = 0; i < tokens.Count; i++)
             {
                 ids.Add(tokens[i].Id);
-                ends[i] = tokens[i].Offset.End.GetOffset(piece.Length);
+                int tokenEnd = tokens[i].Offset.End.GetOffset((alignment?.Text ?? piece).Length);
+                ends[i] = alignment is { } map ? (tokenEnd == 0 ? 0 : map.Ends![tokenEnd - 1]) : tokenEnd;
                 pieces[i] = _pieceBytes?.Invoke(tokens[i]) ?? -1;
             }
 

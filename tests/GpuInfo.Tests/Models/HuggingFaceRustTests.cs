@@ -119,8 +119,10 @@ public sealed class HuggingFaceRustTests
     /// <summary>
     /// A byte-level BPE with an unk_token gives it for each byte its vocabulary lacks (one for a run, under
     /// fuse_unk), where the bytes were dropped (three real files, a tenth of their ids); a CLIP-like model with an
-    /// end_of_word_suffix ("&lt;/w&gt;") merges each word's last symbol with it, where the suffix was ignored.
-    /// Every byte is still counted: an unknown token by its offsets, a suffixed piece without its suffix.
+    /// end_of_word_suffix ("&lt;/w&gt;") merges each word's last symbol with it, where the suffix was ignored; a
+    /// ByteLevel that adds a prefix space puts one before each run between added tokens, where it was refused.
+    /// Every byte is still counted: an unknown token by its offsets, a suffixed piece without its suffix, the
+    /// prefix space as none.
     /// </summary>
     [Theory]
     [MemberData(nameof(ByteLevelModelNames))]
@@ -132,7 +134,8 @@ public sealed class HuggingFaceRustTests
         File.WriteAllText(path, new JsonObject
         {
             ["model"] = c["model"]!.DeepClone(),
-            ["pre_tokenizer"] = JsonNode.Parse("""{"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true}"""),
+            ["pre_tokenizer"] = c["pre_tokenizer"]!.DeepClone(),
+            ["added_tokens"] = c["added_tokens"]!.DeepClone(),
         }.ToJsonString());
         var tokenizer = TokenizerCatalog.Load(path);
         foreach (var t in c["texts"]!.AsArray())

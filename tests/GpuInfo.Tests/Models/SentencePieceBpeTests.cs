@@ -197,6 +197,7 @@ public sealed class SentencePieceBpeTests
             (j => j["model"]!["merges"]!.AsArray().Add(JsonNode.Parse("[null, \"a\"]")), "that is not two pieces"),
             (j => j["added_tokens"]!.AsArray().Add(JsonNode.Parse("{\"id\": 5}")), "without a content string and an id"),
             (j => j["model"]!["vocab"]!["<s>"] = "one", "not a vocabulary index"),
+            (j => j["model"]!["dropout"] = 0.1, "BPE dropout of 0.1"),
         };
         foreach (var (change, fragment) in bad)
         {

@@ -53,7 +53,7 @@ public sealed class TokenizeCommandTests
         ModelFiles.WriteTokenizerJson(dir.File("tokenizer.json"), normalizer: """{"type": "Sequence", "normalizers": [{"type": "NFKC"}, {"type": "Lowercase"}]}""");
         var report = CliRunner.Json("tokenize", "--tokenizer", dir.File("tokenizer.json"), "--text", ModelFiles.SampleText, "--json");
         Assert.Equal($"NFKC ({UnicodeForms.Source}), Lowercase", report["normalizer"]!.GetValue<string>());
-        Assert.Null(report["bytes_counted"]);
+        Assert.Equal(report["bytes"]!.GetValue<long>(), report["bytes_counted"]!.GetValue<long>()); // NFKC leaves the sample as it is; Lowercase keeps track
         Assert.Null(CliRunner.Json("tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--json")["normalizer"]);
         Assert.Equal("identity, remove_extra_whitespaces (SentencePiece)",
             CliRunner.Json("tokenize", "--tokenizer", ModelFiles.Path("sp_bpe_spaces.model"), "--text", ModelFiles.SampleText, "--json")["normalizer"]!.GetValue<string>());

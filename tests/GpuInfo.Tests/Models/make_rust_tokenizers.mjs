@@ -237,13 +237,19 @@ const byte_level_models = [];
     unk_each: { ...bpe, vocab: unkVocab, unk_token: "<unk>" },
     unk_fused: { ...bpe, vocab: unkVocab, unk_token: "<unk>", fuse_unk: true },
     end_of_word_suffix: { ...bpe, vocab: suffixVocab, merges: suffixMerges, end_of_word_suffix: "</w>" },
+    add_prefix_space: bpe,
   };
-  const texts = ["The model reads a window of tokens.", "na\u00efve caf\u00e9 \u2014 \u201cquotes\u201d \u65e5\u672c\u8a9e \u{1f916}\u{1f916} zzz\tq\r\n", "  two  spaces, ``code``; x=1+2", ""];
+  // The prefix space goes before each run between added tokens that does not begin with a space.
+  const prefixSpace = { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true };
+  const sep = { id: Math.max(...Object.values(vocab)) + 1, content: "<|sep|>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+  const texts = ["The model reads a window of tokens.", "na\u00efve caf\u00e9 \u2014 \u201cquotes\u201d \u65e5\u672c\u8a9e \u{1f916}\u{1f916} zzz\tq\r\n", "  two  spaces, ``code``; x=1+2", "", "model<|sep|>reads <|sep|> a<|sep|><|sep|> window<|sep|>"];
   for (const [name, model] of Object.entries(models)) {
-    const tokenizer = Tokenizer.fromString(tokenizerJson({ model, pre_tokenizer: byteLevel(true) }));
+    const pre_tokenizer = name === "add_prefix_space" ? prefixSpace : byteLevel(true);
+    const added_tokens = name === "add_prefix_space" ? [sep] : [];
+    const tokenizer = Tokenizer.fromString(tokenizerJson({ model, pre_tokenizer, added_tokens }));
     const cases = [];
     for (const text of texts) cases.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
-    byte_level_models.push({ name, model, texts: cases });
+    byte_level_models.push({ name, model, pre_tokenizer, added_tokens, texts: cases });
   }
 }
 
