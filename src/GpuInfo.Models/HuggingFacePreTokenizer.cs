@@ -34,14 +34,25 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
 
     private enum Behavior { Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous }
 
-    /// <summary>The pre-tokenizer a tokenizer.json's <c>pre_tokenizer</c> describes (GPT-2's split where it has none).</summary>
-    public static HuggingFacePreTokenizer Read(JsonNode? node, IReadOnlyDictionary<string, int>? specialTokens, string path)
+    /// <summary>
+    /// The pre-tokenizer a tokenizer.json's <c>pre_tokenizer</c> describes: for a byte-level model GPT-2's split
+    /// where it has none; for a character-level one (<paramref name="byteLevel"/> false) no split, the text
+    /// between special tokens one piece, as Hugging Face's model then sees it.
+    /// </summary>
+    public static HuggingFacePreTokenizer Read(JsonNode? node, IReadOnlyDictionary<string, int>? specialTokens, string path, bool byteLevel = true)
     {
         var steps = new List<Step>();
         bool afterByteLevel = false, prefixSpace = false;
         Add(node, steps, ref afterByteLevel, ref prefixSpace, path);
-        return new HuggingFacePreTokenizer(node is null ? [Gpt2()] : steps, specialTokens, prefixSpace);
+        return new HuggingFacePreTokenizer(node is null && byteLevel ? [Gpt2()] : steps, specialTokens, prefixSpace);
     }
+
+    /// <summary>
+    /// Hugging Face's <c>Whitespace</c>: the runs of word characters and the runs of other non-space characters,
+    /// space dropped. Rust's <c>\w</c> is Unicode's word class (Alphabetic, marks, decimal digits, connector
+    /// punctuation, ZWNJ and ZWJ), .NET's only letters, nonspacing marks, digits and connectors: written out.
+    /// </summary>
+    private const string WordCharacters = @"\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\u200C\u200D\u24B6-\u24E9";
 
     private static Step Gpt2() => new(new Regex(TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), Behavior.Isolated, false);
 
@@ -100,8 +111,11 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
             case "WhitespaceSplit":
                 steps.Add(new Step(new Regex(@"\s", RegexOptions.Compiled), Behavior.Removed, false) { OnBytes = afterByteLevel });
                 break;
+            case "Whitespace":
+                steps.Add(new Step(new Regex($"[{WordCharacters}]+|[^{WordCharacters}\\s]+", RegexOptions.Compiled), Behavior.Removed, true) { OnBytes = afterByteLevel });
+                break;
             default:
-                throw new InvalidFileException(path, $"has a {type ?? "typeless"} pre-tokenizer; a byte-level BPE is read with Split, Digits, Punctuation, WhitespaceSplit and ByteLevel ones and a Sequence of them.");
+                throw new InvalidFileException(path, $"has a {type ?? "typeless"} pre-tokenizer; a BPE is read with Split, Digits, Punctuation, Whitespace, WhitespaceSplit and ByteLevel ones and a Sequence of them.");
         }
     }
 

@@ -27,7 +27,8 @@ internal static class HuggingFaceTokenizerJson
         }
 
         var (before, after) = HuggingFacePostProcessor.Read(root["post_processor"], path);
-        bool byteLevel = Mentions(root["pre_tokenizer"], "ByteLevel") || Mentions(root["decoder"], "ByteLevel");
+        // Hugging Face maps a text's bytes to the byte-level alphabet in its ByteLevel pre-tokenizer only (a ByteLevel decoder alone maps nothing).
+        bool byteLevel = Mentions(root["pre_tokenizer"], "ByteLevel");
         var added = TokenizerJsonParts.AddedTokens(root, path);
         if (type == "Unigram")
         {
@@ -40,22 +41,24 @@ internal static class HuggingFaceTokenizerJson
                 UnsupportedAddedTokens = Unsupported(added, unigram.Normalizer is not null),
             }, path);
         }
-        if (type == "BPE" && !byteLevel && SentencePieceBpeJson.Is(model))
+        if (type == "BPE" && !byteLevel && SentencePieceBpeJson.Is(root, model))
         {
             var spBpe = SentencePieceBpeJson.Load(root, model, added, path);
             int size = Math.Max(Math.Max(TokenizerCatalog.MaxId(spBpe.Vocabulary), TokenizerCatalog.MaxId(spBpe.SpecialTokens)), before.Concat(after).DefaultIfEmpty(-1).Max()) + 1;
             return DocumentPrefixes.Find(new TextTokenizer(spBpe, path, size, false) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, true) }, path);
         }
 
-        if (type != "BPE" || !byteLevel)
+        if (type != "BPE")
         {
-            throw new InvalidFileException(path, $"holds a {type} model{(type == "BPE" ? " that is neither byte-level nor SentencePiece-style (byte_fallback, '\u2581' for spaces)" : "")}; this reads byte-level BPE, SentencePiece-style BPE and Unigram tokenizer.json files.");
+            throw new InvalidFileException(path, $"holds a {type} model; this reads BPE and Unigram tokenizer.json files.");
         }
 
         var vocab = TokenizerJsonParts.Vocabulary(model, path);
         var merges = TokenizerJsonParts.Merges(model, path).Select(m => $"{m.Left} {m.Right}").ToList();
         var special = added.ToDictionary(t => t.Content, t => t.Id);
-        var preTokenizer = HuggingFacePreTokenizer.Read(root["pre_tokenizer"], special.Count > 0 ? special : null, path);
+        // A BPE that is neither byte-level nor SentencePiece-style merges characters (custom-trained with the
+        // tokenizers library's Whitespace pre-tokenizer, or none): its text between special tokens unsplit where it has none.
+        var preTokenizer = HuggingFacePreTokenizer.Read(root["pre_tokenizer"], special.Count > 0 ? special : null, path, byteLevel);
         AlignedNormalizer? normalizer = HuggingFaceNormalizer.Read(root["normalizer"], path);
         if (preTokenizer.AddsPrefixSpace)
         {
@@ -65,7 +68,7 @@ internal static class HuggingFaceTokenizerJson
         var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
         {
             Merges = merges,
-            ByteLevel = true,
+            ByteLevel = byteLevel,
             // Hugging Face gives the unk_token for a byte outside the vocabulary only where the vocabulary holds it.
             UnknownToken = model["unk_token"] is JsonValue u && u.TryGetValue(out string? unk) && vocab.Any(kv => kv.Key == unk) ? unk : null,
             FuseUnknownTokens = model["fuse_unk"] is JsonValue f && f.TryGetValue(out bool fuse) && fuse,

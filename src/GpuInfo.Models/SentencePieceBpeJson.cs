@@ -20,8 +20,23 @@ internal static class SentencePieceBpeJson
 {
     private const char Space = SentencePieceBpe.Space;
 
-    public static bool Is(JsonObject model) => model["byte_fallback"]?.GetValue<bool>() == true
-        || (model["vocab"] as JsonObject)?.ContainsKey($"{Space}") == true;
+    /// <summary>
+    /// Whether the file is SentencePiece-style: byte fallback, or a '▁' piece with a rule that makes spaces
+    /// '▁' (a Metaspace pre-tokenizer, a Replace or Prepend of '▁'). A '▁' piece without such a rule is a
+    /// character-level BPE's (custom-trained with a Whitespace pre-tokenizer): Hugging Face never makes a '▁' for it.
+    /// </summary>
+    public static bool Is(JsonObject root, JsonObject model) => model["byte_fallback"]?.GetValue<bool>() == true
+        || ((model["vocab"] as JsonObject)?.ContainsKey($"{Space}") == true
+            && (Holds(root["pre_tokenizer"], "Metaspace") || Holds(root["normalizer"], $"{Space}")));
+
+    /// <summary>Whether a string value anywhere in <paramref name="node"/> is <paramref name="value"/>.</summary>
+    private static bool Holds(JsonNode? node, string value) => node switch
+    {
+        JsonValue v => v.TryGetValue(out string? s) && s == value,
+        JsonObject o => o.Any(kv => Holds(kv.Value, value)),
+        JsonArray a => a.Any(item => Holds(item, value)),
+        _ => false,
+    };
 
     public static SentencePieceBpe Load(JsonObject root, JsonObject model, IReadOnlyList<AddedToken> addedTokens, string path)
     {

@@ -13,9 +13,10 @@
 //   - precompiled_normalizers: the text SentencePiece's nmt_nfkc character map (sp_unigram_nfkc_tokenizer.json's
 //     Precompiled) makes alone and in T5's, newer converters' and ALBERT's sequences, Strip, StripAccents,
 //     and Nmt alone and in older T5 files' sequence;
-//   - byte_level_models: the ids the byte-level BPE of vocab.json and merges.txt gives with an unk_token
-//     (bytes outside its vocabulary, each unknown or fused), and as a CLIP-like model whose every piece
-//     also has an end_of_word_suffix "</w>" form;
+//   - bpe_models: the ids the byte-level BPE of vocab.json and merges.txt gives with an unk_token
+//     (bytes outside its vocabulary, each unknown or fused), as a CLIP-like model whose every piece
+//     also has an end_of_word_suffix "</w>" form, with a prefix space, and as a character-level BPE
+//     (no ByteLevel step: a Whitespace, a WhitespaceSplit or no pre-tokenizer, with and without an unk_token);
 //   - unigram: the ids sp_unigram_tokenizer.json (make_sentencepiece.py) gives as written, with only a
 //     Metaspace pre-tokenizer, and without its post_processor (runs of unknown characters fuse into
 //     one unknown token); and sp_unigram_nfkc_tokenizer.json's (a character map, byte fallback) under
@@ -223,7 +224,7 @@ for (const [name, parts] of Object.entries(nfkcVariants)) {
 // The byte-level BPE with an unk_token for the bytes its 300 pieces lack (Rust's BPE gives one per unknown
 // char, or fuses a run), and a CLIP-like model: each piece also as piece + "</w>", each merge (a, b) also
 // (a, b + "</w>"), so that a word's last symbol carries the suffix, as CLIP's vocabulary does.
-const byte_level_models = [];
+const bpe_models = [];
 {
   // Without the single-byte pieces no merge uses (the stand-ins of tabs, CR, and most bytes beyond ASCII).
   const merged = new Set(merges.flatMap((m) => m.split(" ")).flatMap((p) => [...p]));
@@ -238,18 +239,28 @@ const byte_level_models = [];
     unk_fused: { ...bpe, vocab: unkVocab, unk_token: "<unk>", fuse_unk: true },
     end_of_word_suffix: { ...bpe, vocab: suffixVocab, merges: suffixMerges, end_of_word_suffix: "</w>" },
     add_prefix_space: bpe,
+    characters_whitespace: { ...bpe, vocab: unkVocab, unk_token: "<unk>" },
+    characters_whitespace_no_unk: { ...bpe, vocab: unkVocab },
+    characters_whitespace_split: { ...bpe, vocab: unkVocab, unk_token: "<unk>", fuse_unk: true },
+    characters_unsplit: { ...bpe, vocab: unkVocab, unk_token: "<unk>" },
+  };
+  const characterPre = {
+    characters_whitespace: { type: "Whitespace" },
+    characters_whitespace_no_unk: { type: "Whitespace" },
+    characters_whitespace_split: { type: "WhitespaceSplit" },
+    characters_unsplit: null,
   };
   // The prefix space goes before each run between added tokens that does not begin with a space.
   const prefixSpace = { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true };
   const sep = { id: Math.max(...Object.values(vocab)) + 1, content: "<|sep|>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
   const texts = ["The model reads a window of tokens.", "na\u00efve caf\u00e9 \u2014 \u201cquotes\u201d \u65e5\u672c\u8a9e \u{1f916}\u{1f916} zzz\tq\r\n", "  two  spaces, ``code``; x=1+2", "", "model<|sep|>reads <|sep|> a<|sep|><|sep|> window<|sep|>"];
   for (const [name, model] of Object.entries(models)) {
-    const pre_tokenizer = name === "add_prefix_space" ? prefixSpace : byteLevel(true);
+    const pre_tokenizer = name === "add_prefix_space" ? prefixSpace : name in characterPre ? characterPre[name] : byteLevel(true);
     const added_tokens = name === "add_prefix_space" ? [sep] : [];
     const tokenizer = Tokenizer.fromString(tokenizerJson({ model, pre_tokenizer, added_tokens }));
     const cases = [];
     for (const text of texts) cases.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
-    byte_level_models.push({ name, model, pre_tokenizer, added_tokens, texts: cases });
+    bpe_models.push({ name, model, pre_tokenizer, added_tokens, texts: cases });
   }
 }
 
@@ -278,5 +289,5 @@ if (differ.length > 0) {
   process.exit(1);
 }
 
-writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, precompiled_normalizers, sentencepiece_bpe, byte_level_models, unigram }, null, 1) + "\n");
+writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, precompiled_normalizers, sentencepiece_bpe, bpe_models, unigram }, null, 1) + "\n");
 console.log(`${pre_tokenizers.length} pre-tokenizers, ${normalizers.length} normalizers, ${precompiled_normalizers.length} with a character map, ${sentencepiece_bpe.length} Metaspace variants, ${unigram.length} Unigram variants; tokenizer_templates.json's ids equal the Rust library's`);
