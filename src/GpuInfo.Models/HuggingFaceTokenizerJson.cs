@@ -7,10 +7,12 @@ namespace GpuInfo.Models;
 /// <summary>
 /// A Hugging Face <c>tokenizer.json</c>: a byte-level BPE model (GPT-2, Llama 3, Qwen, DeepSeek V3 and
 /// the like: <c>model.vocab</c>, <c>model.merges</c>, <c>added_tokens</c>, and the pre-tokenizer's
-/// splits, <see cref="HuggingFacePreTokenizer"/>) becomes a <see cref="BpeTokenizer"/>, a SentencePiece-style BPE (Llama 2,
+/// splits, <see cref="HuggingFacePreTokenizer"/>) becomes a <see cref="BpeTokenizer"/>, as does a character-level BPE
+/// (no ByteLevel step: custom-trained with a Whitespace pre-tokenizer, or none), a SentencePiece-style BPE (Llama 2,
 /// Mistral, Gemma) a SentencePiece model (<see cref="SentencePieceBpeJson"/>), each with the special
 /// tokens its <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>), and a
-/// Unigram model (T5, ALBERT, XLM-R) a <see cref="UnigramTokenizer"/> (<see cref="UnigramJson"/>). Other kinds are refused by name.
+/// Unigram model (T5, ALBERT, XLM-R) a <see cref="UnigramTokenizer"/> (<see cref="UnigramJson"/>). WordPiece and WordLevel models, and
+/// a BPE dropout above 0, are refused by name.
 /// </summary>
 internal static class HuggingFaceTokenizerJson
 {
