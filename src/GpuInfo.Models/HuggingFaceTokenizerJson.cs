@@ -50,9 +50,25 @@ internal static class HuggingFaceTokenizerJson
             return DocumentPrefixes.Find(new TextTokenizer(spBpe, path, size, false) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, true) }, path);
         }
 
+        if (type == "WordLevel")
+        {
+            var words = TokenizerJsonParts.Vocabulary(model, path);
+            var specials = added.ToDictionary(t => t.Content, t => t.Id);
+            var normalizerSteps = HuggingFaceNormalizer.Read(root["normalizer"], path);
+            int unknown = model["unk_token"] is JsonValue w && w.TryGetValue(out string? unkWord) && words.FirstOrDefault(kv => kv.Key == unkWord) is { Key: not null } found ? found.Value : -1;
+            var wordLevel = new WordLevelTokenizer(words, unknown, specials, HuggingFacePreTokenizer.Read(root["pre_tokenizer"], specials.Count > 0 ? specials : null, path, byteLevel: false), normalizerSteps);
+            int wordsSize = Math.Max(Math.Max(TokenizerCatalog.MaxId(words), TokenizerCatalog.MaxId(specials)), before.Concat(after).DefaultIfEmpty(-1).Max()) + 1;
+            return DocumentPrefixes.Find(new TextTokenizer(wordLevel, path, wordsSize, true)
+            {
+                AddedBefore = before,
+                AddedAfter = after,
+                UnsupportedAddedTokens = Unsupported(added, normalizerSteps is not null),
+            }, path);
+        }
+
         if (type != "BPE")
         {
-            throw new InvalidFileException(path, $"holds a {type} model; this reads BPE and Unigram tokenizer.json files.");
+            throw new InvalidFileException(path, $"holds a {type} model; this reads BPE, Unigram and WordLevel tokenizer.json files.");
         }
 
         var vocab = TokenizerJsonParts.Vocabulary(model, path);

@@ -57,7 +57,7 @@ public sealed class SentencePieceBpe : Tokenizer
     /// model's pieces).
     /// </param>
     /// <param name="added">Tokens found in the text before encoding (special and added tokens), with their ids.</param>
-    /// <param name="unknownId">The unknown piece, for a character outside the vocabulary without byte fallback; -1 where the model has none, and such a character is refused (<see cref="UnencodableCharacterException"/>).</param>
+    /// <param name="unknownId">The unknown piece, for a character outside the vocabulary without byte fallback; -1 where the model has none, and such a character is refused (<see cref="UnencodableTextException"/>).</param>
     /// <param name="byteFallback">Whether a character outside the vocabulary becomes its bytes' &lt;0xNN&gt; pieces (where the vocabulary has them all; else the unknown piece).</param>
     /// <param name="fuseUnknown">Whether adjacent unknown characters are one unknown token.</param>
     /// <param name="escapeSpaces">Whether spaces become '▁'.</param>
@@ -297,7 +297,7 @@ public sealed class SentencePieceBpe : Tokenizer
             else if (UnknownId < 0)
             {
                 // Hugging Face's BPE without an unk_token drops the character before it merges, so its neighbours may merge across it.
-                throw new UnencodableCharacterException(s.To > s.From ? text[s.From..s.To] : $"{Space}");
+                throw new UnencodableTextException(s.To > s.From ? text[s.From..s.To] : $"{Space}", "Hugging Face's BPE drops such a character and merges across it, which gpuinfo does not");
             }
             else if (FuseUnknown && tokens.Count > runStart && tokens[^1].Id == UnknownId && tokens[^1].Offset.End.Value == s.From)
             {

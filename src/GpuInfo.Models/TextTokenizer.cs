@@ -145,10 +145,13 @@ public sealed class TextTokenizer
                 string where = seen == piece ? $"at char {start + e.At}" : $"(as normalized) at char {e.At} of the part from char {start}";
                 throw new InvalidFileException(name, $"holds U+{char.ConvertToUtf32(seen, e.At):X4} {where}, whose UTF-8 bytes the pre-tokenizer of {Name} splits apart (a step after its ByteLevel, as Falcon's Digits does to \"β\"), which gpuinfo's tokens cannot follow: give its ids, from Hugging Face's tokenizer, with --tokens.");
             }
-            catch (UnencodableCharacterException e)
+            catch (UnencodableTextException e)
             {
-                int at = piece.IndexOf(e.Character, StringComparison.Ordinal);
-                throw new InvalidFileException(name, $"holds U+{char.ConvertToUtf32(e.Character, 0):X4}{(at >= 0 ? $" (first at char {start + at})" : "")}, which the vocabulary of {Name} lacks, and it has no unk_token: Hugging Face's BPE drops such a character and merges across it, which gpuinfo does not; give its ids, from Hugging Face's tokenizer, with --tokens.");
+                int at = piece.IndexOf(e.Piece, StringComparison.Ordinal);
+                string what = e.Piece.Length == 1 ? $"U+{(int)e.Piece[0]:X4}"
+                    : e.Piece.Length == 2 && char.IsSurrogatePair(e.Piece, 0) ? $"U+{char.ConvertToUtf32(e.Piece, 0):X4}"
+                    : $"'{e.Piece}'";
+                throw new InvalidFileException(name, $"holds {what}{(at >= 0 ? $" (first at char {start + at})" : "")}, which the vocabulary of {Name} lacks, and it has no unk_token: {e.HuggingFace}; give its ids, from Hugging Face's tokenizer, with --tokens.");
             }
 
             // Offsets into a text the tokenizer normalized point back into the piece where its normalizer keeps track (a prefix space, Lowercase, a Replace).

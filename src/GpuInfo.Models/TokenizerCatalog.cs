@@ -89,6 +89,7 @@ public static class TokenizerCatalog
         SentencePieceTokenizer sp => sp.SpecialTokens,
         SentencePieceBpe sp => sp.SpecialTokens,
         UnigramTokenizer unigram => unigram.SpecialTokens,
+        WordLevelTokenizer words => words.SpecialTokens,
         _ => null,
     };
 
@@ -99,6 +100,7 @@ public static class TokenizerCatalog
         SentencePieceTokenizer sp => sp.Vocabulary,
         SentencePieceBpe sp => sp.Vocabulary,
         UnigramTokenizer unigram => unigram.Vocabulary,
+        WordLevelTokenizer words => words.Vocabulary,
         _ => null,
     };
 

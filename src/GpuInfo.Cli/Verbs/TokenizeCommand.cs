@@ -95,6 +95,7 @@ internal static class TokenizeCommand
         TiktokenTokenizer => "tiktoken (Microsoft.ML.Tokenizers)",
         SentencePieceBpe => "SentencePiece BPE (GpuInfo.Models.SentencePieceBpe)",
         UnigramTokenizer => "Unigram (GpuInfo.Models.UnigramTokenizer)",
+        WordLevelTokenizer => "WordLevel (GpuInfo.Models.WordLevelTokenizer)",
         SentencePieceTokenizer => "SentencePiece (Microsoft.ML.Tokenizers)",
         _ => tokenizer.GetType().Name,
     };

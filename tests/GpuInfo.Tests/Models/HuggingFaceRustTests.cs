@@ -149,6 +149,33 @@ public sealed class HuggingFaceRustTests
         }
     }
 
+    public static TheoryData<string> WordLevelNames => Names("word_level");
+
+    /// <summary>A WordLevel model gives each word the pre-tokenizer cuts its id, else the unk_token's, as the Rust library does (it was refused); every byte counted by the words' offsets.</summary>
+    [Theory]
+    [MemberData(nameof(WordLevelNames))]
+    public void Each_word_level_model_gives_the_ids_of_the_rust_library(string name)
+    {
+        var c = Case("word_level", name);
+        using var dir = new TempDir();
+        string path = dir.File("tokenizer.json");
+        File.WriteAllText(path, new JsonObject
+        {
+            ["model"] = c["model"]!.DeepClone(),
+            ["pre_tokenizer"] = c["pre_tokenizer"]!.DeepClone(),
+            ["added_tokens"] = c["added_tokens"]!.DeepClone(),
+        }.ToJsonString());
+        var tokenizer = TokenizerCatalog.Load(path);
+        Assert.IsType<WordLevelTokenizer>(tokenizer.Tokenizer);
+        foreach (var t in c["texts"]!.AsArray())
+        {
+            string text = t!["text"]!.GetValue<string>();
+            var encoded = tokenizer.Encode(text, name);
+            Assert.Equal(t["ids"]!.AsArray().Select(i => i!.GetValue<int>()), encoded.Ids);
+            Assert.True(encoded.Ids.Length == 0 || Encoding.UTF8.GetByteCount(text) == encoded.Bytes!.Sum());
+        }
+    }
+
     public static TheoryData<string> PrecompiledNormalizerNames => Names("precompiled_normalizers");
 
     /// <summary>What the goldens write in place of sp_unigram_nfkc_tokenizer.json's character map (317 KB of base64).</summary>

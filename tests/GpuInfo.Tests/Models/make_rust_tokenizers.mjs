@@ -17,6 +17,8 @@
 //     (bytes outside its vocabulary, each unknown or fused), as a CLIP-like model whose every piece
 //     also has an end_of_word_suffix "</w>" form, with a prefix space, and as a character-level BPE
 //     (no ByteLevel step: a Whitespace, a WhitespaceSplit or no pre-tokenizer, with and without an unk_token);
+//   - word_level: the ids a WordLevel model (a word per token, else its unk_token) gives under WhitespaceSplit,
+//     Whitespace, and Whitespace then Digits, with an added token;
 //   - unigram: the ids sp_unigram_tokenizer.json (make_sentencepiece.py) gives as written, with only a
 //     Metaspace pre-tokenizer, and without its post_processor (runs of unknown characters fuse into
 //     one unknown token); and sp_unigram_nfkc_tokenizer.json's (a character map, byte fallback) under
@@ -264,6 +266,26 @@ const bpe_models = [];
   }
 }
 
+// A WordLevel model over words of the texts below (MIDI and game-record models are such), with an added token.
+const word_level = [];
+{
+  const words = ["[UNK]", "The", "model", "reads", "a", "window", "of", "tokens", ".", "tokens.", "na\u00efve", "1", "2", "+", "=", "x=1+2", "x", "``", "code", ";", "``;", ","];
+  const model = { type: "WordLevel", vocab: Object.fromEntries(words.map((w, i) => [w, i])), unk_token: "[UNK]" };
+  const added_tokens = [{ id: words.length, content: "<|sep|>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }];
+  const texts = ["The model reads a window of tokens.", "na\u00efve  x=1+2 ``code``; \u65e5\u672c\u8a9e\t12\r\n", "model<|sep|>reads <|sep|> a<|sep|>", ""];
+  const cases = {
+    whitespace_split: { type: "WhitespaceSplit" },
+    whitespace: { type: "Whitespace" },
+    whitespace_digits: { type: "Sequence", pretokenizers: [{ type: "Whitespace" }, { type: "Digits", individual_digits: true }] },
+  };
+  for (const [name, pre_tokenizer] of Object.entries(cases)) {
+    const tokenizer = Tokenizer.fromString(JSON.stringify({ version: "1.0", truncation: null, padding: null, added_tokens, normalizer: null, pre_tokenizer, post_processor: null, decoder: null, model }));
+    const encoded = [];
+    for (const text of texts) encoded.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
+    word_level.push({ name, model, pre_tokenizer, added_tokens, texts: encoded });
+  }
+}
+
 // tokenizer_templates.json's ids (tokenizers.js's) must be the Rust library's.
 const templates = JSON.parse(readFileSync(join(here, "tokenizer_templates.json"), "utf8"));
 const differ = [];
@@ -289,5 +311,5 @@ if (differ.length > 0) {
   process.exit(1);
 }
 
-writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, precompiled_normalizers, sentencepiece_bpe, bpe_models, unigram }, null, 1) + "\n");
+writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, precompiled_normalizers, sentencepiece_bpe, bpe_models, word_level, unigram }, null, 1) + "\n");
 console.log(`${pre_tokenizers.length} pre-tokenizers, ${normalizers.length} normalizers, ${precompiled_normalizers.length} with a character map, ${sentencepiece_bpe.length} Metaspace variants, ${unigram.length} Unigram variants; tokenizer_templates.json's ids equal the Rust library's`);
