@@ -11,8 +11,8 @@ namespace GpuInfo.Models;
 /// (no ByteLevel step: custom-trained with a Whitespace pre-tokenizer, or none), a SentencePiece-style BPE (Llama 2,
 /// Mistral, Gemma) a SentencePiece model (<see cref="SentencePieceBpeJson"/>), each with the special
 /// tokens its <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>), and a
-/// Unigram model (T5, ALBERT, XLM-R) a <see cref="UnigramTokenizer"/> (<see cref="UnigramJson"/>). WordPiece and WordLevel models, and
-/// a BPE dropout above 0, are refused by name.
+/// Unigram model (T5, ALBERT, XLM-R) a <see cref="UnigramTokenizer"/> (<see cref="UnigramJson"/>), and a WordLevel model a
+/// <see cref="WordLevelTokenizer"/>. WordPiece models, and a BPE dropout above 0, are refused by name.
 /// </summary>
 internal static class HuggingFaceTokenizerJson
 {
