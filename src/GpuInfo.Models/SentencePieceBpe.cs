@@ -163,7 +163,7 @@ public sealed class SentencePieceBpe : Tokenizer
 
         string source = text ?? textSpan.ToString();
 
-        // Each token's chars in the normalized text, and (where every normalizer kept track) in the text as given.
+        // Each token's chars in the normalized text (kept only where a normalizer runs), and (where it kept track) in the text as given.
         var found = new List<(int Id, string Piece, int NormalizedFrom, int NormalizedTo, int From, int To)>();
         var normalized = new StringBuilder(source.Length);
         bool aligned = true;
@@ -176,23 +176,32 @@ public sealed class SentencePieceBpe : Tokenizer
             int end = at < 0 ? source.Length : at;
             if (end > start)
             {
-                // The run as encoded, and where its chars come from (from the run's start): the normalizer's spans, or its own chars.
-                var run = RunNormalizer?.Apply(source[start..end], track: true) ?? AlignedText.Of(source[start..end], track: false);
-                aligned &= run.Aligned || RunNormalizer is null;
                 tokens.Clear();
-                if (run.Text.Length > 0)
+                if (RunNormalizer is null)
                 {
-                    EncodeRun(run.Text, 0, run.Text.Length, section, tokens, work);
+                    // Encoded where it stands: its offsets are the text's (and no normalized text is kept).
+                    EncodeRun(source, start, end, section, tokens, work);
+                    found.AddRange(tokens.Select(t => (t.Id, t.Value, t.Offset.Start.Value, t.Offset.End.Value, t.Offset.Start.Value, t.Offset.End.Value)));
                 }
-
-                foreach (var token in tokens)
+                else
                 {
-                    var (from, to) = (token.Offset.Start.Value, token.Offset.End.Value);
-                    var (originalFrom, originalTo) = run.Aligned ? run.Span(from, to) : (from, to);
-                    found.Add((token.Id, token.Value, normalized.Length + from, normalized.Length + to, start + originalFrom, start + originalTo));
-                }
+                    // The run as normalized, its offsets mapped back through the normalizer's spans where it kept track.
+                    var run = RunNormalizer.Apply(source[start..end], track: true);
+                    aligned &= run.Aligned;
+                    if (run.Text.Length > 0)
+                    {
+                        EncodeRun(run.Text, 0, run.Text.Length, section, tokens, work);
+                    }
 
-                normalized.Append(run.Text);
+                    foreach (var token in tokens)
+                    {
+                        var (from, to) = (token.Offset.Start.Value, token.Offset.End.Value);
+                        var (originalFrom, originalTo) = run.Aligned ? run.Span(from, to) : (from, to);
+                        found.Add((token.Id, token.Value, normalized.Length + from, normalized.Length + to, start + originalFrom, start + originalTo));
+                    }
+
+                    normalized.Append(run.Text);
+                }
             }
 
             if (at < 0)
@@ -201,14 +210,17 @@ public sealed class SentencePieceBpe : Tokenizer
             }
 
             found.Add((id, source.Substring(at, length), normalized.Length, normalized.Length + length, at, at + length));
-            normalized.Append(source, at, length);
+            if (RunNormalizer is not null)
+            {
+                normalized.Append(source, at, length);
+            }
             start = at + length;
             section++;
         }
 
         var result = found.Select(f => new EncodedToken(f.Id, f.Piece, aligned ? new Range(f.From, f.To) : new Range(f.NormalizedFrom, f.NormalizedTo))).ToList();
-        string all = normalized.ToString();
-        return new EncodeResults<EncodedToken> { Tokens = result, NormalizedText = aligned || all == source ? null : all, CharsConsumed = source.Length };
+        string? all = aligned ? null : normalized.ToString();
+        return new EncodeResults<EncodedToken> { Tokens = result, NormalizedText = all == source ? null : all, CharsConsumed = source.Length };
     }
 
     /// <summary>One run of text between added tokens: its dummy prefix, then its segments (see <see cref="SentencePieceBpe"/>), each merged on its own.</summary>

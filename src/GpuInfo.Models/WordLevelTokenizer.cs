@@ -74,7 +74,8 @@ public sealed class WordLevelTokenizer : Tokenizer
     public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        var words = ids.Where(id => id >= 0 && id < _pieces.Length && _pieces[id] is not null).Select(id => _pieces[id]).ToList();
+        var given = ids as IReadOnlyCollection<int> ?? [.. ids];
+        var words = given.Where(id => id >= 0 && id < _pieces.Length && _pieces[id] is not null).Select(id => _pieces[id]).ToList();
         string decoded = string.Join(' ', words);
         if (decoded.Length > destination.Length)
         {
@@ -83,7 +84,7 @@ public sealed class WordLevelTokenizer : Tokenizer
         }
 
         decoded.AsSpan().CopyTo(destination);
-        (idsConsumed, charsWritten) = (ids.Count(), decoded.Length);
+        (idsConsumed, charsWritten) = (given.Count, decoded.Length);
         return OperationStatus.Done;
     }
 }
