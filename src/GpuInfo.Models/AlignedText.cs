@@ -5,7 +5,7 @@ namespace GpuInfo.Models;
 /// <summary>
 /// A text a normalizer made, with the chars of the original text each of its chars comes from:
 /// [<see cref="Starts"/>[i], <see cref="Ends"/>[i]). Both are null where that is not tracked, or no
-/// longer known (a Unicode form that changed the text). A char a step inserts stands for the chars it
+/// longer known (a Unicode form whose result, grapheme by grapheme, is not that of the whole text). A char a step inserts stands for the chars it
 /// replaced (all of a grapheme the character map rewrote, all of a match of a Replace), so the spans
 /// never decrease and cover every char the steps kept.
 /// </summary>

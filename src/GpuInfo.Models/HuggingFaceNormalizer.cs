@@ -10,11 +10,13 @@ namespace GpuInfo.Models;
 /// A tokenizer.json's <c>normalizer</c>: Unicode normalization (NFC, NFD, NFKC, NFKD, by
 /// <see cref="UnicodeForms"/>: the machine's ICU, or .NET's where it normalizes), <c>Lowercase</c> (per code point, as Rust's <c>char::to_lowercase</c>
 /// that Hugging Face calls), SentencePiece's character map (<c>Precompiled</c>, <see cref="PrecompiledCharsmap"/>),
-/// <c>Replace</c> (a string or a regular expression), <c>Strip</c>, <c>StripAccents</c>, <c>Nmt</c>, and a
-/// <c>Sequence</c> of them (Qwen's tokenizer.json is NFC, Claude's NFKC, T5's a character map and a
-/// Replace, ALBERT's seven steps). Other kinds are refused by name rather than skipped. Each step but a
-/// Unicode form keeps track of where its chars come from (<see cref="Apply"/>), so that a tokenizer that
-/// encodes the normalized text can still count its tokens' bytes of the text as given. On a machine without
+/// <c>Replace</c> (a string or a regular expression), <c>Strip</c>, <c>StripAccents</c>, <c>Nmt</c>, <c>BertNormalizer</c>
+/// (<c>clean_text</c>, <c>handle_chinese_chars</c>, <c>strip_accents</c>, <c>lowercase</c>, by the library's own character
+/// classes: <see cref="HuggingFaceCharacters"/>), and a <c>Sequence</c> of them (Qwen's tokenizer.json is NFC, Claude's NFKC,
+/// T5's a character map and a Replace, ALBERT's seven steps, BERT's one BertNormalizer). Other kinds are refused by name
+/// rather than skipped. Each step keeps track of where its chars come from (<see cref="Apply"/>; a Unicode form by
+/// putting each grapheme in the form on its own), so that a tokenizer that encodes the normalized text can still
+/// count its tokens' bytes of the text as given. On a machine without
 /// ICU a text that the Unicode form may change is refused (<see cref="Refuses(string)"/>: under NFC only one that
 /// holds a character NFC may change or compose) rather than encoded unnormalized.
 /// </summary>
@@ -108,8 +110,34 @@ internal sealed class HuggingFaceNormalizer : AlignedNormalizer
                 break;
             case "NFC" or "NFD" or "NFKC" or "NFKD":
                 var form = Enum.Parse<NormalizationForm>("Form" + type[2..]);
-                steps.Add((type, text => UnicodeForms.Available ? Unaligned(text, UnicodeForms.Normalize(text.Text, form)) : text)); // else Refuses(text) already refused a text it changes
+                steps.Add((type, text => UnicodeForms.Available ? UnicodeForm(text, form) : text)); // else Refuses(text) already refused a text it changes
                 unicodeForm = type;
+                break;
+            case "BertNormalizer":
+                bool lowercase = Flag(node, "lowercase", true);
+                if (Flag(node, "clean_text", true))
+                {
+                    steps.Add(("BertNormalizer clean_text", CleanText));
+                }
+
+                if (Flag(node, "handle_chinese_chars", true))
+                {
+                    steps.Add(("BertNormalizer handle_chinese_chars", SpaceChinese));
+                }
+
+                // strip_accents null (BERT's uncased files) follows lowercase.
+                if (Flag(node, "strip_accents", lowercase))
+                {
+                    steps.Add(("NFD", text => UnicodeForms.Available ? UnicodeForm(text, NormalizationForm.FormD) : text));
+                    steps.Add(("BertNormalizer strip_accents", StripNonspacingMarks));
+                    unicodeForm = "NFD";
+                }
+
+                if (lowercase)
+                {
+                    steps.Add(("Lowercase", Lowercase));
+                }
+
                 break;
             case "Lowercase":
                 steps.Add((type, Lowercase));
@@ -145,11 +173,11 @@ internal sealed class HuggingFaceNormalizer : AlignedNormalizer
                 steps.Add((type, Nmt));
                 break;
             default:
-                throw new InvalidFileException(path, $"has a {type ?? "typeless"} normalizer; gpuinfo reads NFC, NFD, NFKC, NFKD, Lowercase, Precompiled, Replace, Strip, StripAccents and Nmt ones and a Sequence of them.");
+                throw new InvalidFileException(path, $"has a {type ?? "typeless"} normalizer; gpuinfo reads NFC, NFD, NFKC, NFKD, Lowercase, Precompiled, Replace, Strip, StripAccents, Nmt and BertNormalizer ones and a Sequence of them.");
         }
     }
 
-    private static bool Flag(JsonNode node, string key) => node[key] is JsonValue v && v.TryGetValue(out bool b) && b;
+    private static bool Flag(JsonNode node, string key, bool otherwise = false) => node[key] is JsonValue v && v.TryGetValue(out bool b) ? b : otherwise;
 
     private static PrecompiledCharsmap Charsmap(JsonNode node, string path)
     {
@@ -189,9 +217,99 @@ internal sealed class HuggingFaceNormalizer : AlignedNormalizer
         throw new InvalidFileException(path, $"has a Replace normalizer whose pattern, {pattern?.ToJsonString() ?? "null"}, is neither a non-empty String nor a Regex.");
     }
 
-    /// <summary>A Unicode form's result: aligned still where it changed nothing, else no longer.</summary>
-    private static AlignedText Unaligned(AlignedText text, string normalized) =>
-        normalized == text.Text ? text : new AlignedText(normalized, null, null);
+    /// <summary>
+    /// <paramref name="text"/> in a Unicode form, each grapheme (extended grapheme cluster) put in the form on its own
+    /// so that its chars stand for the grapheme's (canonical reordering and composition stay within a base
+    /// character and its marks, and Hangul jamo within their syllable). Where that differs from the form of the
+    /// whole text, its result comes back without spans.
+    /// </summary>
+    private static AlignedText UnicodeForm(AlignedText text, NormalizationForm form)
+    {
+        string whole = UnicodeForms.Normalize(text.Text, form);
+        if (whole == text.Text || !text.Aligned)
+        {
+            return whole == text.Text ? text : new AlignedText(whole, null, null);
+        }
+
+        var built = new AlignedText.Builder(text);
+        string s = text.Text;
+        for (int at = 0; at < s.Length;)
+        {
+            int length = s[at] < 0x80 && (at + 1 == s.Length || s[at + 1] < 0x80) ? 1 : StringInfo.GetNextTextElementLength(s, at);
+            string grapheme = s.Substring(at, length);
+            string normalized = length == 1 && grapheme[0] < 0x80 ? grapheme : UnicodeForms.Normalize(grapheme, form);
+            if (normalized == grapheme)
+            {
+                built.Keep(at, at + length);
+            }
+            else
+            {
+                built.Replace(at, at + length, normalized);
+            }
+
+            at += length;
+        }
+
+        var result = built.Build();
+        return result.Text == whole ? result : new AlignedText(whole, null, null);
+    }
+
+    /// <summary>
+    /// BertNormalizer's <c>clean_text</c>: control, format and private-use characters, U+0000 and U+FFFD dropped
+    /// (<see cref="HuggingFaceCharacters.CleanTextRemoves"/>), and every other white space character (tab, line breaks, NBSP, ...) made ' '.
+    /// </summary>
+    private static AlignedText CleanText(AlignedText text)
+    {
+        var built = new AlignedText.Builder(text);
+        string s = text.Text;
+        for (int i = 0; i < s.Length;)
+        {
+            int n = char.IsSurrogatePair(s, i) ? 2 : 1;
+            int c = n == 2 ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i];
+            if (HuggingFaceCharacters.CleanTextRemoves(c))
+            {
+                // dropped
+            }
+            else if (n == 1 && c != ' ' && char.IsWhiteSpace(s[i]))
+            {
+                built.Replace(i, i + 1, " ");
+            }
+            else
+            {
+                built.Keep(i, i + n);
+            }
+
+            i += n;
+        }
+
+        return built.Build();
+    }
+
+    /// <summary>BertNormalizer's <c>handle_chinese_chars</c>: a space on either side of each CJK ideograph (<see cref="HuggingFaceCharacters.IsChinese"/>), so that each is a word.</summary>
+    private static AlignedText SpaceChinese(AlignedText text)
+    {
+        var built = new AlignedText.Builder(text);
+        string s = text.Text;
+        for (int i = 0; i < s.Length;)
+        {
+            int n = char.IsSurrogatePair(s, i) ? 2 : 1;
+            if (HuggingFaceCharacters.IsChinese(n == 2 ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i]))
+            {
+                built.Replace(i, i + n, " " + s.Substring(i, n) + " ");
+            }
+            else
+            {
+                built.Keep(i, i + n);
+            }
+
+            i += n;
+        }
+
+        return built.Build();
+    }
+
+    /// <summary>BertNormalizer's <c>strip_accents</c> after its NFD: nonspacing marks dropped (<see cref="HuggingFaceCharacters.IsNonspacingMark"/>; not spacing or enclosing ones, which <c>StripAccents</c> drops).</summary>
+    private static AlignedText StripNonspacingMarks(AlignedText text) => Drop(text, HuggingFaceCharacters.IsNonspacingMark);
 
     /// <summary>
     /// Each grapheme (extended grapheme cluster) of fewer than 6 UTF-8 bytes that a key of the map begins, as
@@ -268,16 +386,18 @@ internal sealed class HuggingFaceNormalizer : AlignedNormalizer
         return built.Build();
     }
 
-    /// <summary>Every combining mark (Unicode's general category M: Mn, Mc, Me) dropped, as Hugging Face's <c>StripAccents</c>.</summary>
-    private static AlignedText StripAccents(AlignedText text)
+    /// <summary>Every combining mark (Mn, Mc, Me, by the library's tables: <see cref="HuggingFaceCharacters.IsCombiningMark"/>) dropped, as Hugging Face's <c>StripAccents</c>.</summary>
+    private static AlignedText StripAccents(AlignedText text) => Drop(text, HuggingFaceCharacters.IsCombiningMark);
+
+    /// <summary>The code points <paramref name="drops"/> holds taken out.</summary>
+    private static AlignedText Drop(AlignedText text, Func<int, bool> drops)
     {
         var built = new AlignedText.Builder(text);
         string s = text.Text;
         for (int i = 0; i < s.Length;)
         {
             int n = char.IsSurrogatePair(s, i) ? 2 : 1;
-            if (CharUnicodeInfo.GetUnicodeCategory(n == 2 ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i])
-                is not (UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark))
+            if (!drops(n == 2 ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i]))
             {
                 built.Keep(i, i + n);
             }

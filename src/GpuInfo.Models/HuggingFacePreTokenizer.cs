@@ -6,12 +6,13 @@ using Microsoft.ML.Tokenizers;
 namespace GpuInfo.Models;
 
 /// <summary>
-/// A byte-level tokenizer.json's <c>pre_tokenizer</c> as Hugging Face's tokenizers applies it: the
+/// A tokenizer.json's <c>pre_tokenizer</c> as Hugging Face's tokenizers applies it: the
 /// special tokens split off first, then each step splits every piece the steps before it made, each
 /// piece on its own (a look-ahead sees only its piece). Steps: <c>Split</c> (a regex or a string; its
 /// <c>behavior</c>, Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous, applied to the
-/// matches, or with <c>invert</c> to what lies between them), <c>Digits</c>, <c>Punctuation</c> (Falcon's),
-/// <c>WhitespaceSplit</c>, and <c>ByteLevel</c> (with <c>use_regex</c>, GPT-2's split), in a <c>Sequence</c>:
+/// matches, or with <c>invert</c> to what lies between them), <c>Digits</c>, <c>Punctuation</c> (Falcon's; by the library's own classes, <see cref="HuggingFaceCharacters"/>),
+/// <c>WhitespaceSplit</c>, <c>BertPreTokenizer</c> (white space removed, then each punctuation character on its own),
+/// <c>CharDelimiterSplit</c>, and <c>ByteLevel</c> (with <c>use_regex</c>, GPT-2's split), in a <c>Sequence</c>:
 /// DeepSeek V3's three Splits, GPT-4o's inverted one, Llama 3's one. A ByteLevel that adds a prefix space
 /// (RoBERTa-style files, Whisper's) is read where it comes first, so that it adds the space to each run of
 /// text between special tokens (<see cref="AddsPrefixSpace"/>: the tokenizer's normalizer adds it, <see cref="PrefixSpaceNormalizer"/>);
@@ -53,6 +54,12 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
     /// punctuation, ZWNJ and ZWJ), .NET's only letters, nonspacing marks, digits and connectors: written out.
     /// </summary>
     private const string WordCharacters = @"\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\u200C\u200D\u24B6-\u24E9";
+
+    /// <summary>A step that matches each code point <paramref name="matches"/> holds, each a match of its own (Hugging Face's split by a char predicate).</summary>
+    private static Step CharStep(Func<int, bool> matches, Behavior behavior) => new(null!, behavior, false) { Matches = matches };
+
+    /// <summary>Rust's <c>char::is_whitespace</c> (Unicode's White_Space, all in the BMP), as .NET's <see cref="char.IsWhiteSpace(char)"/>.</summary>
+    private static bool IsWhiteSpace(int codePoint) => codePoint < 0x10000 && char.IsWhiteSpace((char)codePoint);
 
     private static Step Gpt2() => new(new Regex(TokenizerCatalog.Gpt2Pattern, RegexOptions.Compiled), Behavior.Isolated, false);
 
@@ -105,8 +112,17 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                 steps.Add(new Step(new Regex(@"\p{N}", RegexOptions.Compiled), Flag(node, "individual_digits", false) ? Behavior.Isolated : Behavior.Contiguous, false) { OnBytes = afterByteLevel });
                 break;
             case "Punctuation":
-                // Each character Rust's is_ascii_punctuation or Unicode's P* categories hold, on its own.
-                steps.Add(new Step(new Regex(@"[\p{P}!-/:-@\[-`{-~]", RegexOptions.Compiled), ReadBehavior(node, "Isolated", path), false) { OnBytes = afterByteLevel });
+                // Each character Rust's is_ascii_punctuation or the library's P* categories hold, on its own.
+                steps.Add(CharStep(HuggingFaceCharacters.IsPunctuation, ReadBehavior(node, "Isolated", path)) with { OnBytes = afterByteLevel });
+                break;
+            case "BertPreTokenizer":
+                steps.Add(CharStep(IsWhiteSpace, Behavior.Removed) with { OnBytes = afterByteLevel });
+                steps.Add(CharStep(HuggingFaceCharacters.IsPunctuation, Behavior.Isolated) with { OnBytes = afterByteLevel });
+                break;
+            case "CharDelimiterSplit":
+                int delimiter = node["delimiter"] is JsonValue dv && dv.TryGetValue(out string? ds) && ds.EnumerateRunes().Count() == 1 ? ds.EnumerateRunes().First().Value
+                    : throw new InvalidFileException(path, $"has a CharDelimiterSplit pre-tokenizer whose delimiter, {node["delimiter"]?.ToJsonString() ?? "null"}, is not one character.");
+                steps.Add(CharStep(c => c == delimiter, Behavior.Removed) with { OnBytes = afterByteLevel });
                 break;
             case "WhitespaceSplit":
                 steps.Add(new Step(new Regex(@"\s", RegexOptions.Compiled), Behavior.Removed, false) { OnBytes = afterByteLevel });
@@ -115,7 +131,7 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                 steps.Add(new Step(new Regex($"[{WordCharacters}]+|[^{WordCharacters}\\s]+", RegexOptions.Compiled), Behavior.Removed, true) { OnBytes = afterByteLevel });
                 break;
             default:
-                throw new InvalidFileException(path, $"has a {type ?? "typeless"} pre-tokenizer; a BPE is read with Split, Digits, Punctuation, Whitespace, WhitespaceSplit and ByteLevel ones and a Sequence of them.");
+                throw new InvalidFileException(path, $"has a {type ?? "typeless"} pre-tokenizer; gpuinfo reads Split, Digits, Punctuation, Whitespace, WhitespaceSplit, BertPreTokenizer, CharDelimiterSplit and ByteLevel ones and a Sequence of them.");
         }
     }
 
@@ -181,6 +197,9 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
         /// <summary>Whether the step comes after ByteLevel and so splits the text's UTF-8 bytes (<see cref="ByteLevelText"/>).</summary>
         public bool OnBytes { get; init; }
 
+        /// <summary>Where set, the step matches each code point this holds, one by one, instead of its <see cref="Regex"/>.</summary>
+        public Func<int, bool>? Matches { get; init; }
+
         /// <summary>Splits the piece [offset, offset + length) of <paramref name="text"/>, matching within it alone.</summary>
         public void Split(string text, int offset, int length, List<(int, int, bool)> output)
         {
@@ -191,24 +210,21 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
 
             // Spans are cut and merged in the matched text's own positions (bytes, after ByteLevel), and only
             // the pieces that come out are mapped back: a merge may join a character's bytes again.
-            var (piece, starts) = OnBytes ? ByteLevelText.Read(text, offset, length) : CodePointText.Read(text, offset, length);
+            var (piece, starts) = OnBytes ? ByteLevelText.Read(text, offset, length)
+                : Matches is not null ? (text.Substring(offset, length), null)
+                : CodePointText.Read(text, offset, length);
             int Original(int i) => starts is null ? i : starts[i] >= 0 ? starts[i] : throw new SplitInsideCharacterException(offset + starts[..i].Last(s => s >= 0));
             var spans = new List<(int Start, int End, bool Match)>();
             int at = 0;
-            for (var m = Regex.Match(piece); m.Success; m = m.NextMatch())
+            foreach (var (index, matchLength) in MatchesIn(piece))
             {
-                if (m.Length == 0)
+                if (index > at)
                 {
-                    continue;
+                    spans.Add((at, index, Invert));
                 }
 
-                if (m.Index > at)
-                {
-                    spans.Add((at, m.Index, Invert));
-                }
-
-                spans.Add((m.Index, m.Index + m.Length, !Invert));
-                at = m.Index + m.Length;
+                spans.Add((index, index + matchLength, !Invert));
+                at = index + matchLength;
             }
 
             if (at < piece.Length)
@@ -228,6 +244,34 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
             {
                 int from = Original(Math.Min(start, end)), to = Original(Math.Max(start, end));
                 output.Add((offset + from, to - from, false));
+            }
+        }
+
+        /// <summary>The non-empty matches in <paramref name="piece"/>: of the regex, or each code point <see cref="Matches"/> holds.</summary>
+        private IEnumerable<(int Index, int Length)> MatchesIn(string piece)
+        {
+            if (Matches is null)
+            {
+                for (var m = Regex.Match(piece); m.Success; m = m.NextMatch())
+                {
+                    if (m.Length > 0)
+                    {
+                        yield return (m.Index, m.Length);
+                    }
+                }
+
+                yield break;
+            }
+
+            for (int i = 0; i < piece.Length;)
+            {
+                int n = char.IsSurrogatePair(piece, i) ? 2 : 1;
+                if (Matches(n == 2 ? char.ConvertToUtf32(piece[i], piece[i + 1]) : piece[i]))
+                {
+                    yield return (i, n);
+                }
+
+                i += n;
             }
         }
 

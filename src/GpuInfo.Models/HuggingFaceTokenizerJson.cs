@@ -12,7 +12,7 @@ namespace GpuInfo.Models;
 /// Mistral, Gemma) a SentencePiece model (<see cref="SentencePieceBpeJson"/>), each with the special
 /// tokens its <c>post_processor</c> puts around a text (<see cref="HuggingFacePostProcessor"/>), and a
 /// Unigram model (T5, ALBERT, XLM-R) a <see cref="UnigramTokenizer"/> (<see cref="UnigramJson"/>), and a WordLevel model a
-/// <see cref="WordLevelTokenizer"/>. WordPiece models, and a BPE dropout above 0, are refused by name.
+/// <see cref="WordLevelTokenizer"/>, and a WordPiece model (BERT's) a <see cref="HuggingFaceWordPieceTokenizer"/>. A BPE dropout above 0 is refused by name.
 /// </summary>
 internal static class HuggingFaceTokenizerJson
 {
@@ -50,25 +50,14 @@ internal static class HuggingFaceTokenizerJson
             return DocumentPrefixes.Find(new TextTokenizer(spBpe, path, size, false) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, true) }, path);
         }
 
-        if (type == "WordLevel")
+        if (type is "WordLevel" or "WordPiece")
         {
-            var words = TokenizerJsonParts.Vocabulary(model, path);
-            var specials = added.ToDictionary(t => t.Content, t => t.Id);
-            var normalizerSteps = HuggingFaceNormalizer.Read(root["normalizer"], path);
-            int unknown = model["unk_token"] is JsonValue w && w.TryGetValue(out string? unkWord) && words.FirstOrDefault(kv => kv.Key == unkWord) is { Key: not null } found ? found.Value : -1;
-            var wordLevel = new WordLevelTokenizer(words, unknown, specials, HuggingFacePreTokenizer.Read(root["pre_tokenizer"], specials.Count > 0 ? specials : null, path, byteLevel: false), normalizerSteps);
-            int wordsSize = Math.Max(Math.Max(TokenizerCatalog.MaxId(words), TokenizerCatalog.MaxId(specials)), before.Concat(after).DefaultIfEmpty(-1).Max()) + 1;
-            return DocumentPrefixes.Find(new TextTokenizer(wordLevel, path, wordsSize, true)
-            {
-                AddedBefore = before,
-                AddedAfter = after,
-                UnsupportedAddedTokens = Unsupported(added, normalizerSteps is not null),
-            }, path);
+            return DocumentPrefixes.Find(WordModel(root, model, type, added, byteLevel, before, after, path), path);
         }
 
         if (type != "BPE")
         {
-            throw new InvalidFileException(path, $"holds a {type} model; this reads BPE, Unigram and WordLevel tokenizer.json files.");
+            throw new InvalidFileException(path, $"holds a {type} model; this reads BPE, Unigram, WordPiece and WordLevel tokenizer.json files.");
         }
 
         var vocab = TokenizerJsonParts.Vocabulary(model, path);
@@ -100,6 +89,45 @@ internal static class HuggingFaceTokenizerJson
         // A text is encoded whole where each piece of it would get its own prefix space.
         return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, splitsAtLines: !preTokenizer.AddsPrefixSpace) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, false) }, path);
     }
+
+    /// <summary>A WordLevel or WordPiece model (<see cref="WordModelTokenizer"/>), with its added tokens, normalizer and pre-tokenizer.</summary>
+    private static TextTokenizer WordModel(JsonObject root, JsonObject model, string type, List<AddedToken> added, bool byteLevel,
+        IReadOnlyList<int> before, IReadOnlyList<int> after, string path)
+    {
+        if (byteLevel)
+        {
+            throw new InvalidFileException(path, $"holds a {type} model after a ByteLevel pre-tokenizer, which gpuinfo does not read.");
+        }
+
+        var words = TokenizerJsonParts.Vocabulary(model, path);
+        var raw = added.Where(t => !t.Normalized).DistinctBy(t => t.Content).ToDictionary(t => t.Content, t => t.Id);
+        var normalizer = HuggingFaceNormalizer.Read(root["normalizer"], path);
+        // Hugging Face finds a normalized added token in the normalized text by its own normalized content ("Hello" as "hello" under Lowercase).
+        var normalizedAdded = added.Where(t => t.Normalized).Select(t => (Content: normalizer?.Normalize(t.Content) ?? t.Content, t.Id))
+            .Where(t => t.Content.Length > 0).DistinctBy(t => t.Content).ToDictionary(t => t.Content, t => t.Id);
+        var preTokenizer = HuggingFacePreTokenizer.Read(root["pre_tokenizer"], normalizedAdded.Count > 0 ? normalizedAdded : null, path, byteLevel: false);
+        string? unknown = model["unk_token"] is JsonValue u && u.TryGetValue(out string? unk) && words.Any(kv => kv.Key == unk) ? unk : null;
+        var contents = added.Select(t => KeyValuePair.Create(t.Content, t.Id));
+        WordModelTokenizer tokenizer = type == "WordLevel"
+            ? new WordLevelTokenizer(words, unknown is null ? -1 : words.First(kv => kv.Key == unknown).Value, raw, normalizedAdded, contents, preTokenizer, normalizer)
+            : new HuggingFaceWordPieceTokenizer(words, unknown,
+                model["continuing_subword_prefix"] is JsonValue p && p.TryGetValue(out string? prefix) ? prefix : "##",
+                model["max_input_chars_per_word"] is JsonValue m && m.TryGetValue(out int max) && max >= 0 ? max : 100,
+                raw, normalizedAdded, contents, preTokenizer, normalizer, WordPieceDecoder(root["decoder"]));
+        int size = Math.Max(Math.Max(TokenizerCatalog.MaxId(words), TokenizerCatalog.MaxId(tokenizer.SpecialTokens)), before.Concat(after).DefaultIfEmpty(-1).Max()) + 1;
+        return new TextTokenizer(tokenizer, path, size, true)
+        {
+            AddedBefore = before,
+            AddedAfter = after,
+            UnsupportedAddedTokens = Unsupported(added, false),
+        };
+    }
+
+    /// <summary>A <c>WordPiece</c> decoder's prefix and cleanup flag, or null (another decoder, or none: pieces joined by spaces).</summary>
+    private static (string, bool)? WordPieceDecoder(JsonNode? decoder) =>
+        decoder is JsonObject d && d["type"]?.GetValue<string>() == "WordPiece"
+            ? (d["prefix"] is JsonValue p && p.TryGetValue(out string? prefix) ? prefix : "##", d["cleanup"] is not JsonValue c || !c.TryGetValue(out bool cleanup) || cleanup)
+            : null;
 
     /// <summary>
     /// The kind of a model written without its "type" (older files), as Hugging Face's reader finds it:

@@ -24,7 +24,8 @@ internal sealed record AddedToken(string Content, int Id, bool Special, bool Nor
 internal static class TokenizerJsonParts
 {
     public static List<KeyValuePair<string, int>> Vocabulary(JsonObject model, string path) =>
-        [.. (model["vocab"] as JsonObject ?? throw new InvalidFileException(path, "has no model.vocab object."))
+        [.. (model["vocab"] as JsonObject is { Count: > 0 } vocab ? vocab
+                : throw new InvalidFileException(path, model["vocab"] is JsonObject ? "has an empty model.vocab: no piece to encode a text with." : "has no model.vocab object."))
             .Select(kv => KeyValuePair.Create(kv.Key, kv.Value is JsonValue v && v.TryGetValue(out int id) && id >= 0 ? id
                 : throw new InvalidFileException(path, $"gives the piece '{kv.Key}' the id {kv.Value?.ToJsonString() ?? "null"}, not a vocabulary index.")))];
 

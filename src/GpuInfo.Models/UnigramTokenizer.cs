@@ -34,7 +34,7 @@ internal sealed record SentencePieceLattice(double UnknownScore, IReadOnlySet<in
 /// wins, and adjacent unknown chars are one unknown piece. A piece outside the vocabulary (an unknown
 /// one) becomes its UTF-8 bytes' <c>&lt;0xNN&gt;</c> pieces where the model has byte fallback and all of
 /// them, else the unknown id. Offsets point into the text as given wherever the normalizer keeps track
-/// (every step but a Unicode form that changed the text), so that each token's bytes are counted.
+/// (every step does: <see cref="AlignedNormalizer"/>), so that each token's bytes are counted.
 /// </summary>
 /// <remarks>
 /// Written here because <c>Microsoft.ML.Tokenizers</c> 3.0's Unigram gives other ids than Hugging Face's

@@ -66,7 +66,7 @@ public sealed class TokenizeCommandTests
         File.WriteAllText(dir.File("junk.json"), "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}");
         CliRunner.Fails(ExitCode.Usage, ["--out writes one document's ids", "holds 3"],
             "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.Path("documents.jsonl"), "--out", dir.File("ids.npy"));
-        CliRunner.Fails(ExitCode.BadData, ["junk.json", "WordPiece"], "tokenize", "--tokenizer", dir.File("junk.json"), "--text", ModelFiles.SampleText);
+        CliRunner.Fails(ExitCode.BadData, ["junk.json", "empty model.vocab"], "tokenize", "--tokenizer", dir.File("junk.json"), "--text", ModelFiles.SampleText);
         CliRunner.Fails(ExitCode.Usage, ["--tokenizer"], "tokenize", "--text", ModelFiles.SampleText);
         Assert.False(File.Exists(dir.File("ids.npy")));
     }

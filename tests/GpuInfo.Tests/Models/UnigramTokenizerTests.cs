@@ -91,7 +91,7 @@ public sealed class UnigramTokenizerTests
     [InlineData("""{"type": "Precompiled", "precompiled_charsmap": "CAAAAP////8AAAAA"}""", "trie points at unit")]
     [InlineData("""{"type": "Replace", "pattern": {"Regex": "("}, "content": " "}""", "regex /(/")]
     [InlineData("""{"type": "Replace", "pattern": {"String": ""}, "content": " "}""", "neither a non-empty String nor a Regex")]
-    [InlineData("""{"type": "BertNormalizer"}""", "BertNormalizer normalizer")]
+    [InlineData("""{"type": "ByteLevel"}""", "ByteLevel normalizer")]
     public void Normalizers_it_cannot_read_are_refused_naming_the_file(string normalizer, string fragment)
     {
         using var dir = new TempDir();

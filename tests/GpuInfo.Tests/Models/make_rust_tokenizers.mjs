@@ -17,6 +17,10 @@
 //     (bytes outside its vocabulary, each unknown or fused), as a CLIP-like model whose every piece
 //     also has an end_of_word_suffix "</w>" form, with a prefix space, and as a character-level BPE
 //     (no ByteLevel step: a Whitespace, a WhitespaceSplit or no pre-tokenizer, with and without an unk_token);
+//   - word_piece: the ids (and their decoding) a WordPiece model gives under BERT's normalizer (uncased, cased,
+//     stripping accents, none of its steps) and pre-tokenizer, Punctuation alone, CharDelimiterSplit, a short
+//     max_input_chars_per_word, another continuing_subword_prefix, and without its unk_token (Rust's error), with
+//     BERT's special tokens and added tokens found in the normalized text;
 //   - word_level: the ids a WordLevel model (a word per token, else its unk_token) gives under WhitespaceSplit,
 //     Whitespace, and Whitespace then Digits, with an added token;
 //   - unigram: the ids sp_unigram_tokenizer.json (make_sentencepiece.py) gives as written, with only a
@@ -78,6 +82,9 @@ const preTokenizers = {
   whitespace_split: { type: "WhitespaceSplit" },
   falcon: { type: "Sequence", pretokenizers: [{ type: "Punctuation", behavior: "Contiguous" }, byteLevel(true), { type: "Digits", individual_digits: false }] },
   bytes_merged_with_previous_digits: { type: "Sequence", pretokenizers: [byteLevel(true), split(regex("\\p{N}"), "MergedWithPrevious")] },
+  bert: { type: "BertPreTokenizer" },
+  char_delimiter: { type: "CharDelimiterSplit", delimiter: "\n" },
+  char_delimiter_astral: { type: "CharDelimiterSplit", delimiter: "\u{1f600}" },
 };
 const preTexts = [
   "Hello,  world!! It's 2024: x=3.14159; 12345 apples...\n\n  indented\tline \r\nend ",
@@ -86,6 +93,8 @@ const preTexts = [
   "«quoted» «»、。！ $5 +1 =2 ^x `a` |b| ~c ¿qué? €3 £4 @me #tag %d &amp; _u_ {a}[b](c) \\ / 𝄞 ⁂ ‽",
   "tab\tnbsp\u00a0ideo\u3000line\u2028para\u2029nel\u0085vt\u000bff\u000c thin\u2009zw\u200bend",
   "...,,!!",
+  // Punctuation of Unicode 9 and later, which the library's tables (older) do not hold, and characters whose category changed.
+  "a\u061db \u2e50x\u2e5d y\u166dz \u{111c9}w \u{1e95e}v \u058a-\u05be",
   "",
 ];
 const pre_tokenizers = Object.entries(preTokenizers).map(([name, pre_tokenizer]) => {
@@ -164,6 +173,10 @@ const precompiledCases = {
   albert: { type: "Sequence", normalizers: [{ type: "Replace", pattern: { String: "``" }, content: "\"" }, { type: "Replace", pattern: { String: "''" }, content: "\"" }, { type: "NFKD" }, { type: "StripAccents" }, { type: "Lowercase" }, precompiled, spaces(" ")] },
   strip_both: { type: "Strip", strip_left: true, strip_right: true },
   strip_accents: { type: "Sequence", normalizers: [{ type: "NFD" }, { type: "StripAccents" }] },
+  bert_uncased: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+  bert_cased: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false },
+  bert_strip_cased: { type: "BertNormalizer", clean_text: true, handle_chinese_chars: false, strip_accents: true, lowercase: false },
+  bert_lowercase_only: { type: "BertNormalizer", clean_text: false, handle_chinese_chars: false, strip_accents: false, lowercase: true },
   nmt: { type: "Nmt" },
   older_t5: { type: "Sequence", normalizers: [{ type: "Nmt" }, { type: "NFKC" }, spaces(" "), { type: "Lowercase" }] },
 };
@@ -176,6 +189,11 @@ const precompiledTexts = [
   "tab\tnbsp\u00a0ideo\u3000zw\u200bsoft\u00adbom\ufeffnul\u0000bell\u0007\r\n  two  spaces ``quoted'' end  ",
   "\uff21\uff42\uff43\uff11\uff12 \uff08\uff09\uff01 \u00bd \u00b5 \u017f \u1e9b \u0132 \u01c4 \u2103 \u33a1 \u00c5\u0301",
   "a\u0001\u0008\u000b\u000e\u001f\u007f\u0080\u008f\u009f|\t\n\f\r\u1680\u200a\u200b\u200f\u2010\u2028\u2029\u2581\ufeff\ufffd|\u0085\u00a0\u3000 end",
+  // BERT's classes where the library's (older) tables and current Unicode differ: format characters of Unicode 9 and
+  // later (kept), nonspacing marks of Unicode 9 and later (kept by strip_accents), private use, CJK ideographs and the
+  // gap the library leaves between its extension ranges (U+2B820 to U+2B91F), stacked accents.
+  "x\u0890y\u08e2z\u{13430}w \u{e0001}t\u{e0020}g \ue000p\u{f0000}q \u00adsoft a\u0897b c\u1ab0d \u{1e4ec}e o\u0300\u0301\u0302 \u1734\u{1171e}",
+  "\u4e2d\u6587x\u3400y\u{20000}z\u{2b81f}\u{2b820}\u{2b91f}\u{2b920}\uf900\u{2f800}\u{30000} \u3042\uac00 \u00c5\u0301\u1e9b\u0323",
 ];
 const precompiled_normalizers = Object.entries(precompiledCases).map(([name, normalizer]) => {
   const n = Tokenizer.fromString(tokenizerJson({ normalizer: withCharsmap(normalizer) })).getNormalizer();
@@ -286,6 +304,66 @@ const word_level = [];
   }
 }
 
+// A WordPiece model (BERT's) over a vocabulary of the texts' characters, each also as a continuation ("##x"), and some
+// words and subwords, under BERT's normalizer and pre-tokenizer in its uncased, cased and accent-stripping forms and
+// under the other pre-tokenizers WordPiece files use (Punctuation alone, CharDelimiterSplit), with BERT's special tokens
+// (normalized false: found before the text is lowercased) and added tokens found in the normalized text.
+const word_piece = [];
+{
+  const chars = [..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'-[]<>_:;()\u00e9\u00e7\u00f6\u00ef\u4f60\u597d\u4e2d\u{1f600}\u{1d518} "];
+  const words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "un", "##aff", "##able", "##ably", "the", "##ll", "##o", "wor", "##ld", "line", "one", "two", "three", "caf", "na", "istanbul", "fine", "hello world", "code"];
+  for (const c of chars) words.push(c, `##${c}`);
+  const vocab = Object.fromEntries([...new Set(words)].map((w, i) => [w, i]));
+  const special = (content) => ({ id: vocab[content], content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const normalizedAdded = (content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: false });
+  const size = Object.keys(vocab).length;
+  const added_tokens = [...["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"].map(special), normalizedAdded("<code_0>", size), normalizedAdded("<code_1>", size + 1), normalizedAdded("Hello", size + 2)];
+  const model = { type: "WordPiece", unk_token: "[UNK]", continuing_subword_prefix: "##", max_input_chars_per_word: 100, vocab };
+  const bertNormalizer = (strip, lowercase, chinese = true, clean = true) => ({ type: "BertNormalizer", clean_text: clean, handle_chinese_chars: chinese, strip_accents: strip, lowercase });
+  const template = { type: "TemplateProcessing", single: [{ SpecialToken: { id: "[CLS]", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "[SEP]", type_id: 0 } }], pair: [{ Sequence: { id: "A", type_id: 0 } }, { Sequence: { id: "B", type_id: 1 } }], special_tokens: { "[CLS]": { id: "[CLS]", ids: [vocab["[CLS]"]], tokens: ["[CLS]"] }, "[SEP]": { id: "[SEP]", ids: [vocab["[SEP]"]], tokens: ["[SEP]"] } } };
+  const base = { version: "1.0", truncation: null, padding: null, added_tokens, normalizer: bertNormalizer(null, true), pre_tokenizer: { type: "BertPreTokenizer" }, post_processor: template, decoder: { type: "WordPiece", prefix: "##", cleanup: true }, model };
+  // The unk_token renamed in the vocabulary, so that every other id stays (Rust numbers added tokens from the vocabulary's size).
+  const withoutUnk = Object.fromEntries(Object.entries(vocab).map(([w, i]) => [w === "[UNK]" ? "[UNK-gone]" : w, i]));
+  const atVocab = Object.fromEntries(Object.entries(vocab).map(([w, i]) => [w.startsWith("##") ? `@@${w.slice(2)}` : w, i]));
+  const cases = {
+    bert_uncased: {},
+    bert_cased: { normalizer: bertNormalizer(null, false) },
+    bert_strip_cased: { normalizer: bertNormalizer(true, false, false) },
+    bert_no_cleaning: { normalizer: bertNormalizer(false, true, false, false), decoder: { type: "WordPiece", prefix: "##", cleanup: false } },
+    punctuation_only: { normalizer: null, pre_tokenizer: { type: "Punctuation", behavior: "Isolated" }, post_processor: null, decoder: null },
+    lines: { normalizer: null, pre_tokenizer: { type: "CharDelimiterSplit", delimiter: "\n" }, post_processor: { type: "RobertaProcessing", sep: ["[SEP]", vocab["[SEP]"]], cls: ["[CLS]", vocab["[CLS]"]], trim_offsets: true, add_prefix_space: false } },
+    short_words: { normalizer: null, post_processor: null, model: { ...model, max_input_chars_per_word: 5 } },
+    at_prefix: { model: { ...model, continuing_subword_prefix: "@@", vocab: atVocab }, decoder: { type: "WordPiece", prefix: "@@", cleanup: true } },
+    no_unk: { model: { ...model, vocab: withoutUnk }, added_tokens: added_tokens.filter((t) => t.content !== "[UNK]") },
+  };
+  const texts = [
+    "Hello, world! Unaffable unaffably the abc. [CLS] x [SEP] hello world",
+    "H\u00e9llo W\u00f6rld \u00c7a caf\u00e9 na\u00efve \u0130stanbul \ufb01ne \uff21\uff42\uff43 cafe\u0301",
+    "\u4f60\u597d\u4e16\u754c \u4e2d x\u4f60y \u{2b81f}\u{2b820} \u{1f600}\u{1f600} \u{1d518}a\u{1d518}",
+    "tab\tnbsp\u00a0ideo\u3000zw\u200bsoft\u00adbom\ufeffnul\u0000bell\u0007 vt\u000bff\u000cnel\u0085 x\u0890y \ue000pua\r\nend",
+    `${"\u{1f600}".repeat(60)} ${"a".repeat(101)} ${"b".repeat(100)} abcdef abcde`,
+    "<code_0>Hello<code_1> [mask] [MASK] [Cls] hello<code_0>world",
+    "line one\nline two\n\nthree\n",
+    "a\u061db x\u166dy don't i'm",
+    "",
+  ];
+  for (const [name, parts] of Object.entries(cases)) {
+    const json = { ...base, ...parts };
+    const tokenizer = Tokenizer.fromString(JSON.stringify(json));
+    const encoded = [];
+    for (const text of texts) {
+      try {
+        const ids = (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds();
+        encoded.push({ text, ids, decoded: await tokenizer.decode(ids, false) });
+      } catch (e) {
+        encoded.push({ text, error: String(e.message ?? e).split("\n")[0] });
+      }
+    }
+    word_piece.push({ name, parts, texts: encoded });
+  }
+  word_piece.unshift({ name: "base", tokenizer: base });
+}
+
 // tokenizer_templates.json's ids (tokenizers.js's) must be the Rust library's.
 const templates = JSON.parse(readFileSync(join(here, "tokenizer_templates.json"), "utf8"));
 const differ = [];
@@ -311,5 +389,5 @@ if (differ.length > 0) {
   process.exit(1);
 }
 
-writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, precompiled_normalizers, sentencepiece_bpe, bpe_models, word_level, unigram }, null, 1) + "\n");
+writeFileSync(join(here, "rust_tokenizers.json"), JSON.stringify({ generator: "tokenizers 0.22.2 (Rust) through @anush008/tokenizers 0.6.0, make_rust_tokenizers.mjs", pre_tokenizers, normalizers, precompiled_normalizers, sentencepiece_bpe, bpe_models, word_level, word_piece, unigram }, null, 1) + "\n");
 console.log(`${pre_tokenizers.length} pre-tokenizers, ${normalizers.length} normalizers, ${precompiled_normalizers.length} with a character map, ${sentencepiece_bpe.length} Metaspace variants, ${unigram.length} Unigram variants; tokenizer_templates.json's ids equal the Rust library's`);
