@@ -7,8 +7,9 @@ namespace GpuInfo.Models;
 /// A <c>tokenizer.json</c> of a Unigram model (T5, mT5, ALBERT, XLM-R, XGLM: <c>model.vocab</c> as [piece,
 /// score] pairs, <c>unk_id</c>, <c>byte_fallback</c>) becomes a <see cref="UnigramTokenizer"/>, with its
 /// normalizer (<see cref="HuggingFaceNormalizer"/>) and its pre-tokenizer: none, <c>WhitespaceSplit</c>,
-/// <c>Metaspace</c>, or a Sequence of the two in that order, as transformers' converters write them. Any
-/// other pre-tokenizer is refused by name.
+/// <c>Metaspace</c>, or a Sequence of the two in that order, as transformers' converters write them, and other
+/// steps (<see cref="HuggingFacePreTokenizer"/>) before the Metaspace (a <c>Whitespace</c>) or after it (older T5
+/// files' <c>Digits</c> and <c>Punctuation</c>). A ByteLevel step is refused by name.
 /// </summary>
 internal static class UnigramJson
 {
@@ -42,23 +43,48 @@ internal static class UnigramJson
             HuggingFaceNormalizer.Read(root["normalizer"], path), Words(root["pre_tokenizer"], path));
     }
 
-    /// <summary>The words a pre-tokenizer cuts: WhitespaceSplit's, then Metaspace's (each scheme, splitting or not).</summary>
+    /// <summary>
+    /// The words a pre-tokenizer cuts: WhitespaceSplit's, or other steps' (a Whitespace); then Metaspace's (each scheme,
+    /// splitting or not); then each piece it makes cut by the steps after it (Digits, Punctuation).
+    /// </summary>
     private static UnigramWords Words(JsonNode? pre, string path)
     {
         var steps = pre?["type"]?.GetValue<string>() == "Sequence" ? [.. (pre["pretokenizers"] as JsonArray ?? [])] : pre is null ? [] : new List<JsonNode?> { pre };
-        var words = new UnigramWords(false, null, DummyPrefix.None, false);
-        foreach (var step in steps)
+        int metaspace = steps.FindIndex(step => step?["type"]?.GetValue<string>() == "Metaspace");
+        if (steps.Count(step => step?["type"]?.GetValue<string>() == "Metaspace") > 1)
         {
-            string? type = step?["type"]?.GetValue<string>();
-            words = type switch
-            {
-                "WhitespaceSplit" when words.Replacement is null => words with { WhitespaceSplit = true },
-                "Metaspace" when words.Replacement is null => Metaspace(step!, words, path),
-                _ => throw new InvalidFileException(path, $"has a {type ?? "typeless"} pre-tokenizer{(words.Replacement is null ? "" : " after its Metaspace")}; a Unigram model is read with WhitespaceSplit and Metaspace ones, in that order."),
-            };
+            throw new InvalidFileException(path, "has two Metaspace pre-tokenizers; a Unigram model is read with one.");
+        }
+
+        var before = metaspace < 0 ? steps : steps[..metaspace];
+        var after = metaspace < 0 ? [] : steps[(metaspace + 1)..];
+        var words = new UnigramWords(false, null, DummyPrefix.None, false);
+        if (before is [{ } only] && only["type"]?.GetValue<string>() == "WhitespaceSplit")
+        {
+            words = words with { WhitespaceSplit = true };
+        }
+        else if (before.Count > 0)
+        {
+            words = words with { Before = Steps(before, path) };
+        }
+
+        if (metaspace >= 0)
+        {
+            words = Metaspace(steps[metaspace]!, words, path) with { After = after.Count > 0 ? Steps(after, path) : null };
         }
 
         return words;
+    }
+
+    /// <summary>Steps of a Sequence as one pre-tokenizer (no special tokens: the Unigram tokenizer finds those first).</summary>
+    private static HuggingFacePreTokenizer Steps(List<JsonNode?> steps, string path)
+    {
+        if (steps.FirstOrDefault(step => step?["type"]?.GetValue<string>() is "ByteLevel" or "Metaspace") is { } other)
+        {
+            throw new InvalidFileException(path, $"has a {other["type"]} pre-tokenizer with a Unigram model, which gpuinfo does not read.");
+        }
+
+        return HuggingFacePreTokenizer.Read(new JsonObject { ["type"] = "Sequence", ["pretokenizers"] = new JsonArray([.. steps.Select(s => s?.DeepClone())]) }, null, path, byteLevel: false);
     }
 
     private static UnigramWords Metaspace(JsonNode step, UnigramWords words, string path)

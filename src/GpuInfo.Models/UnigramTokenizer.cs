@@ -13,6 +13,12 @@ public sealed record UnigramWords(bool WhitespaceSplit, char? Replacement, Dummy
 {
     /// <summary>T5's: words at white space, each with '▁' before it.</summary>
     public static UnigramWords T5 { get; } = new(true, '\u2581', DummyPrefix.EachUnlessSpace, true);
+
+    /// <summary>Steps that cut the words before the Metaspace sees them (a <c>Whitespace</c>), in place of <see cref="WhitespaceSplit"/>; null: none.</summary>
+    internal HuggingFacePreTokenizer? Before { get; init; }
+
+    /// <summary>Steps that cut each piece the Metaspace makes (<c>Digits</c>, <c>Punctuation</c> after it, as some T5 files have); null: none.</summary>
+    internal HuggingFacePreTokenizer? After { get; init; }
 }
 
 /// <summary>
@@ -184,6 +190,16 @@ public sealed class UnigramTokenizer : Tokenizer
     private void EncodeRun(AlignedText run, int runStart, int normalizedStart, List<Found> found)
     {
         string s = run.Text;
+        if (Words.Before is { } before)
+        {
+            foreach (var (offset, length) in before.PreTokenize(s))
+            {
+                EncodeWord(run, offset, offset + length, runStart, normalizedStart, found);
+            }
+
+            return;
+        }
+
         for (int from = 0; from < s.Length;)
         {
             int to = from;
@@ -250,7 +266,18 @@ public sealed class UnigramTokenizer : Tokenizer
         {
             if (i == w.Length || (Words.SplitAtReplacement && w[i] == replacement))
             {
-                EncodePiece(w, piece, i, froms, tos, run, runStart, normalizedStart, found);
+                if (Words.After is { } after)
+                {
+                    foreach (var (offset, length) in after.PreTokenize(w[piece..i]))
+                    {
+                        EncodePiece(w, piece + offset, piece + offset + length, froms, tos, run, runStart, normalizedStart, found);
+                    }
+                }
+                else
+                {
+                    EncodePiece(w, piece, i, froms, tos, run, runStart, normalizedStart, found);
+                }
+
                 piece = i;
             }
         }

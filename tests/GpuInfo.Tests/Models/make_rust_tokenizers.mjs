@@ -141,11 +141,15 @@ for (const scheme of ["first", "always", "never"]) {
 }
 
 const unigramJson = JSON.parse(readFileSync(join(here, "sp_unigram_tokenizer.json"), "utf8"));
-const unigramTexts = [...spTexts, "日本語のテキスト 🤖🤖 ÜÖÄ x\t\ty qq", "zzz  Ω≈ç√∫  end", ""];
+const unigramTexts = [...spTexts, "日本語のテキスト 🤖🤖 ÜÖÄ x\t\ty qq", "zzz  Ω≈ç√∫  end", "In 2024, 3.14 (pi) and x=12: done!", ""];
 const unigramVariants = {
   as_converted: {},
   metaspace_only: { normalizer: null, pre_tokenizer: { type: "Metaspace", replacement: "\u2581", prepend_scheme: "always", split: true } },
   no_post_processor: { post_processor: null },
+  // Steps beside the Metaspace: older T5 files' Digits and Punctuation after it, a Whitespace before it or alone.
+  metaspace_digits_punctuation: { pre_tokenizer: { type: "Sequence", pretokenizers: [{ type: "Metaspace", replacement: "\u2581", add_prefix_space: true }, { type: "Digits", individual_digits: true }, { type: "Punctuation", behavior: "Isolated" }] } },
+  whitespace_then_metaspace: { pre_tokenizer: { type: "Sequence", pretokenizers: [{ type: "Whitespace" }, { type: "Metaspace", replacement: "\u2581", prepend_scheme: "first", split: true }] } },
+  whitespace_only: { pre_tokenizer: { type: "Whitespace" } },
 };
 const unigram = [];
 for (const [name, parts] of Object.entries(unigramVariants)) {
