@@ -2,7 +2,7 @@ namespace GpuInfo.Models;
 
 /// <summary>
 /// The character classes of Hugging Face's tokenizers library (BERT's normalizer and pre-tokenizer, Punctuation,
-/// StripAccents): its tables predate Unicode 9, so a class is read from them (<c>HuggingFaceCharacters.g.cs</c>,
+/// StripAccents, UnicodeScripts): its tables predate Unicode 9, so a class is read from them (<c>HuggingFaceCharacters.g.cs</c>,
 /// written from the library itself by <c>tests/GpuInfo.Tests/Models/make_character_classes.mjs</c>) and not
 /// from .NET's current categories, which hold some 600 code points more.
 /// </summary>
@@ -29,6 +29,33 @@ internal static partial class HuggingFaceCharacters
     public static bool IsChinese(int codePoint) => codePoint is (>= 0x4E00 and <= 0x9FFF) or (>= 0x3400 and <= 0x4DBF)
         or (>= 0x20000 and <= 0x2A6DF) or (>= 0x2A700 and <= 0x2B73F) or (>= 0x2B740 and <= 0x2B81F) or (>= 0x2B920 and <= 0x2CEAF)
         or (>= 0xF900 and <= 0xFAFF) or (>= 0x2F800 and <= 0x2FA1F);
+
+    /// <summary>
+    /// The script UnicodeScripts reads for <paramref name="codePoint"/>, as a class number (Hiragana, Katakana and U+30FC
+    /// read as Han), or -1 for a code point in every script: ' ', and those the library's table lacks.
+    /// </summary>
+    public static int Script(int codePoint)
+    {
+        int low = 0, high = ScriptRanges.Length / 3 - 1;
+        while (low <= high)
+        {
+            int mid = (low + high) >>> 1;
+            if (codePoint < ScriptRanges[3 * mid])
+            {
+                high = mid - 1;
+            }
+            else if (codePoint > ScriptRanges[3 * mid + 1])
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                return ScriptRanges[3 * mid + 2];
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>Whether a code point lies in one of the [first, last] ranges a table lists in order.</summary>
     private static bool In(int[] ranges, int codePoint)

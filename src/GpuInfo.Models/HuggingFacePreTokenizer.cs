@@ -12,7 +12,8 @@ namespace GpuInfo.Models;
 /// <c>behavior</c>, Isolated, Removed, MergedWithPrevious, MergedWithNext or Contiguous, applied to the
 /// matches, or with <c>invert</c> to what lies between them), <c>Digits</c>, <c>Punctuation</c> (Falcon's; by the library's own classes, <see cref="HuggingFaceCharacters"/>),
 /// <c>WhitespaceSplit</c>, <c>BertPreTokenizer</c> (white space removed, then each punctuation character on its own),
-/// <c>CharDelimiterSplit</c>, and <c>ByteLevel</c> (with <c>use_regex</c>, GPT-2's split), in a <c>Sequence</c>:
+/// <c>CharDelimiterSplit</c>, <c>UnicodeScripts</c> (at each change of script, by the library's own script table), and
+/// <c>ByteLevel</c> (with <c>use_regex</c>, GPT-2's split), in a <c>Sequence</c>:
 /// DeepSeek V3's three Splits, GPT-4o's inverted one, Llama 3's one. A ByteLevel that adds a prefix space
 /// (RoBERTa-style files, Whisper's) is read where it comes first, so that it adds the space to each run of
 /// text between special tokens (<see cref="AddsPrefixSpace"/>: the tokenizer's normalizer adds it, <see cref="PrefixSpaceNormalizer"/>);
@@ -56,7 +57,51 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
     private const string WordCharacters = @"\p{L}\p{M}\p{Nd}\p{Nl}\p{Pc}\u200C\u200D\u24B6-\u24E9";
 
     /// <summary>A step that matches each code point <paramref name="matches"/> holds, each a match of its own (Hugging Face's split by a char predicate).</summary>
-    private static Step CharStep(Func<int, bool> matches, Behavior behavior) => new(null!, behavior, false) { Matches = matches };
+    private static Step CharStep(Func<int, bool> matches, Behavior behavior) => new(null!, behavior, false) { Finds = piece => EachCodePoint(piece, matches) };
+
+    private static IEnumerable<(int Index, int Length)> EachCodePoint(string piece, Func<int, bool> matches)
+    {
+        for (int i = 0; i < piece.Length;)
+        {
+            int n = char.IsSurrogatePair(piece, i) ? 2 : 1;
+            if (matches(n == 2 ? char.ConvertToUtf32(piece[i], piece[i + 1]) : piece[i]))
+            {
+                yield return (i, n);
+            }
+
+            i += n;
+        }
+    }
+
+    /// <summary>
+    /// UnicodeScripts' pieces: from each code point whose script (<see cref="HuggingFaceCharacters.Script"/>) is not
+    /// that of the last code point with a script before it, to the next such; none where the piece has no scripted code point.
+    /// </summary>
+    private static IEnumerable<(int Index, int Length)> ScriptRuns(string piece)
+    {
+        int start = -1, last = -1;
+        for (int i = 0; i < piece.Length;)
+        {
+            int n = char.IsSurrogatePair(piece, i) ? 2 : 1;
+            int script = HuggingFaceCharacters.Script(n == 2 ? char.ConvertToUtf32(piece[i], piece[i + 1]) : piece[i]);
+            if (script >= 0 && script != last)
+            {
+                if (start >= 0)
+                {
+                    yield return (start, i - start);
+                }
+
+                (start, last) = (i, script);
+            }
+
+            i += n;
+        }
+
+        if (start >= 0)
+        {
+            yield return (start, piece.Length - start);
+        }
+    }
 
     /// <summary>Rust's <c>char::is_whitespace</c> (Unicode's White_Space, all in the BMP), as .NET's <see cref="char.IsWhiteSpace(char)"/>.</summary>
     private static bool IsWhiteSpace(int codePoint) => codePoint < 0x10000 && char.IsWhiteSpace((char)codePoint);
@@ -119,6 +164,10 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                 steps.Add(CharStep(IsWhiteSpace, Behavior.Removed) with { OnBytes = afterByteLevel });
                 steps.Add(CharStep(HuggingFaceCharacters.IsPunctuation, Behavior.Isolated) with { OnBytes = afterByteLevel });
                 break;
+            case "UnicodeScripts":
+                // Pieces from each change of script to the next (a space, in every script, stays with what precedes it); what comes before a piece's first scripted char is dropped, as the library drops it.
+                steps.Add(new Step(null!, Behavior.Removed, true) { Finds = ScriptRuns, OnBytes = afterByteLevel });
+                break;
             case "CharDelimiterSplit":
                 int delimiter = node["delimiter"] is JsonValue dv && dv.TryGetValue(out string? ds) && ds.EnumerateRunes().Count() == 1 ? ds.EnumerateRunes().First().Value
                     : throw new InvalidFileException(path, $"has a CharDelimiterSplit pre-tokenizer whose delimiter, {node["delimiter"]?.ToJsonString() ?? "null"}, is not one character.");
@@ -131,7 +180,7 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                 steps.Add(new Step(new Regex($"[{WordCharacters}]+|[^{WordCharacters}\\s]+", RegexOptions.Compiled), Behavior.Removed, true) { OnBytes = afterByteLevel });
                 break;
             default:
-                throw new InvalidFileException(path, $"has a {type ?? "typeless"} pre-tokenizer; gpuinfo reads Split, Digits, Punctuation, Whitespace, WhitespaceSplit, BertPreTokenizer, CharDelimiterSplit and ByteLevel ones and a Sequence of them.");
+                throw new InvalidFileException(path, $"has a {type ?? "typeless"} pre-tokenizer; gpuinfo reads Split, Digits, Punctuation, Whitespace, WhitespaceSplit, BertPreTokenizer, CharDelimiterSplit, UnicodeScripts and ByteLevel ones and a Sequence of them.");
         }
     }
 
@@ -197,8 +246,8 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
         /// <summary>Whether the step comes after ByteLevel and so splits the text's UTF-8 bytes (<see cref="ByteLevelText"/>).</summary>
         public bool OnBytes { get; init; }
 
-        /// <summary>Where set, the step matches each code point this holds, one by one, instead of its <see cref="Regex"/>.</summary>
-        public Func<int, bool>? Matches { get; init; }
+        /// <summary>Where set, what finds the step's matches in a piece, instead of its <see cref="Regex"/> (a char predicate's code points, UnicodeScripts' runs).</summary>
+        public Func<string, IEnumerable<(int Index, int Length)>>? Finds { get; init; }
 
         /// <summary>Splits the piece [offset, offset + length) of <paramref name="text"/>, matching within it alone.</summary>
         public void Split(string text, int offset, int length, List<(int, int, bool)> output)
@@ -211,7 +260,7 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
             // Spans are cut and merged in the matched text's own positions (bytes, after ByteLevel), and only
             // the pieces that come out are mapped back: a merge may join a character's bytes again.
             var (piece, starts) = OnBytes ? ByteLevelText.Read(text, offset, length)
-                : Matches is not null ? (text.Substring(offset, length), null)
+                : Finds is not null ? (text.Substring(offset, length), null)
                 : CodePointText.Read(text, offset, length);
             int Original(int i) => starts is null ? i : starts[i] >= 0 ? starts[i] : throw new SplitInsideCharacterException(offset + starts[..i].Last(s => s >= 0));
             var spans = new List<(int Start, int End, bool Match)>();
@@ -247,32 +296,15 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
             }
         }
 
-        /// <summary>The non-empty matches in <paramref name="piece"/>: of the regex, or each code point <see cref="Matches"/> holds.</summary>
+        /// <summary>The non-empty matches in <paramref name="piece"/>: of the regex, or what <see cref="Finds"/> finds.</summary>
         private IEnumerable<(int Index, int Length)> MatchesIn(string piece)
         {
-            if (Matches is null)
+            if (Finds is not null)
             {
-                for (var m = Regex.Match(piece); m.Success; m = m.NextMatch())
-                {
-                    if (m.Length > 0)
-                    {
-                        yield return (m.Index, m.Length);
-                    }
-                }
-
-                yield break;
+                return Finds(piece);
             }
 
-            for (int i = 0; i < piece.Length;)
-            {
-                int n = char.IsSurrogatePair(piece, i) ? 2 : 1;
-                if (Matches(n == 2 ? char.ConvertToUtf32(piece[i], piece[i + 1]) : piece[i]))
-                {
-                    yield return (i, n);
-                }
-
-                i += n;
-            }
+            return Regex.Matches(piece).Where(m => m.Length > 0).Select(m => (m.Index, m.Length));
         }
 
         /// <summary>

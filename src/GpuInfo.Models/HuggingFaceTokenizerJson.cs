@@ -61,7 +61,14 @@ internal static class HuggingFaceTokenizerJson
         }
 
         var vocab = TokenizerJsonParts.Vocabulary(model, path);
-        var merges = TokenizerJsonParts.Merges(model, path).Select(m => $"{m.Left} {m.Right}").ToList();
+        var pairs = TokenizerJsonParts.Merges(model, path);
+        // Microsoft.ML's BPE takes each merge as one "left right" string, so a piece with a space in it (a character-level model that merges spaces) cannot be given to it.
+        if (pairs.FindIndex(m => m.Left.Contains(' ') || m.Right.Contains(' ')) is >= 0 and var spaced)
+        {
+            throw new InvalidFileException(path, $"has merge {spaced}, [\"{pairs[spaced].Left}\", \"{pairs[spaced].Right}\"], of a piece with a space in it, which gpuinfo's BPE (Microsoft.ML.Tokenizers, merges as \"left right\") cannot hold.");
+        }
+
+        var merges = pairs.Select(m => $"{m.Left} {m.Right}").ToList();
         var special = added.ToDictionary(t => t.Content, t => t.Id);
         // A BPE that is neither byte-level nor SentencePiece-style merges characters (custom-trained with the
         // tokenizers library's Whitespace pre-tokenizer, or none): its text between special tokens unsplit where it has none.

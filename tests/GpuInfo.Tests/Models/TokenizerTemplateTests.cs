@@ -243,7 +243,7 @@ public sealed class TokenizerTemplateTests
 
         foreach (var (pre, fragment) in new[]
         {
-            ("""{"type": "Sequence", "pretokenizers": [{"type": "UnicodeScripts"}, {"type": "ByteLevel"}]}""", "UnicodeScripts pre-tokenizer"),
+            ("""{"type": "Sequence", "pretokenizers": [{"type": "FixedLength", "length": 4}, {"type": "ByteLevel"}]}""", "FixedLength pre-tokenizer"),
             ("""{"type": "Sequence", "pretokenizers": [{"type": "Digits"}, {"type": "ByteLevel", "add_prefix_space": true}]}""", "adds a prefix space after other steps"),
             ("""{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "x"}, "behavior": "Sideways"}, {"type": "ByteLevel"}]}""", "behavior 'Sideways'"),
             ("""{"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {}, "behavior": "Isolated"}, {"type": "ByteLevel"}]}""", "without a Regex or String pattern"),

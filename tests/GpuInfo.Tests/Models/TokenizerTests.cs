@@ -198,6 +198,16 @@ public sealed class TokenizerTests
         Assert.Equal(ModelFiles.Vocab, TokenizerCatalog.Load(dir.File("tokenizer.json")).VocabularySize);
     }
 
+    /// <summary>A character-level BPE whose merges join pieces with spaces in them is refused naming the merge: Microsoft.ML's BPE takes merges as "left right" strings (it failed with "Invalid merger file format").</summary>
+    [Fact]
+    public void A_merge_of_pieces_with_spaces_is_refused_naming_it()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("tokenizer.json"), """{"model": {"type": "BPE", "vocab": {"a": 0, " ": 1, "  ": 2, "b": 3, "ab": 4}, "merges": [["a", "b"], [" ", " "]]}, "pre_tokenizer": {"type": "WhitespaceSplit"}}""");
+        var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("tokenizer.json")));
+        Assert.Contains("merge 1, [\" \", \" \"], of a piece with a space in it", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Missing_and_unreadable_tokenizers_name_the_file()
     {

@@ -110,7 +110,7 @@ public sealed class UnigramTokenizerTests
     [Theory]
     [InlineData("""{"type": "ByteLevel"}""", "ByteLevel pre-tokenizer")]
     [InlineData("""{"type": "Sequence", "pretokenizers": [{"type": "Metaspace"}, {"type": "Digits"}, {"type": "Metaspace"}]}""", "two Metaspace pre-tokenizers")]
-    [InlineData("""{"type": "Sequence", "pretokenizers": [{"type": "Metaspace"}, {"type": "UnicodeScripts"}]}""", "UnicodeScripts pre-tokenizer")]
+    [InlineData("""{"type": "Sequence", "pretokenizers": [{"type": "Metaspace"}, {"type": "FixedLength", "length": 5}]}""", "FixedLength pre-tokenizer")]
     [InlineData("""{"type": "Metaspace", "replacement": "ab"}""", "not one char")]
     [InlineData("""{"type": "Metaspace", "prepend_scheme": "sometimes"}""", "prepend_scheme 'sometimes'")]
     public void Pre_tokenizers_it_cannot_follow_are_refused_naming_the_file(string preTokenizer, string fragment)

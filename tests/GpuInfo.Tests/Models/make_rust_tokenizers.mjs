@@ -85,6 +85,11 @@ const preTokenizers = {
   bert: { type: "BertPreTokenizer" },
   char_delimiter: { type: "CharDelimiterSplit", delimiter: "\n" },
   char_delimiter_astral: { type: "CharDelimiterSplit", delimiter: "\u{1f600}" },
+  unicode_scripts: { type: "UnicodeScripts" },
+  // Pieces of spaces alone, and spaces before a piece's first scripted character, come out of UnicodeScripts as nothing.
+  digits_then_scripts: { type: "Sequence", pretokenizers: [{ type: "Digits", individual_digits: true }, { type: "UnicodeScripts" }, { type: "Punctuation", behavior: "Isolated" }, split({ String: " " }, "Isolated")] },
+  scripts_then_splits: { type: "Sequence", pretokenizers: [{ type: "UnicodeScripts" }, { type: "Digits", individual_digits: true }, split(regex("\\n+"), "Isolated"), split(regex(" +"), "Isolated")] },
+  scripts_after_bytes: { type: "Sequence", pretokenizers: [byteLevel(false), { type: "UnicodeScripts" }] },
 };
 const preTexts = [
   "Hello,  world!! It's 2024: x=3.14159; 12345 apples...\n\n  indented\tline \r\nend ",
@@ -95,6 +100,8 @@ const preTexts = [
   "...,,!!",
   // Punctuation of Unicode 9 and later, which the library's tables (older) do not hold, and characters whose category changed.
   "a\u061db \u2e50x\u2e5d y\u166dz \u{111c9}w \u{1e95e}v \u058a-\u05be",
+  // Scripts: kana and U+30FC read as Han, Hangul, combining marks (Inherited), unassigned code points (in every script).
+  "  \u3069\u3053\u3067\u751f\u308c\u3002Yes \u30b3\u30fc\u30d2\u30fc \ud55c\uad6d\uc5b4 \u0410\u0411 x\u0301y 1 2  3 \u0378a\u0378 \u{1f600}\u{1f600}b",
   "",
 ];
 const pre_tokenizers = Object.entries(preTokenizers).map(([name, pre_tokenizer]) => {
