@@ -258,44 +258,30 @@ internal sealed class HuggingFaceNormalizer : AlignedNormalizer
     /// BertNormalizer's <c>clean_text</c>: control, format and private-use characters, U+0000 and U+FFFD dropped
     /// (<see cref="HuggingFaceCharacters.CleanTextRemoves"/>), and every other white space character (tab, line breaks, NBSP, ...) made ' '.
     /// </summary>
-    private static AlignedText CleanText(AlignedText text)
-    {
-        var built = new AlignedText.Builder(text);
-        string s = text.Text;
-        for (int i = 0; i < s.Length;)
-        {
-            int n = char.IsSurrogatePair(s, i) ? 2 : 1;
-            int c = n == 2 ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i];
-            if (HuggingFaceCharacters.CleanTextRemoves(c))
-            {
-                // dropped
-            }
-            else if (n == 1 && c != ' ' && char.IsWhiteSpace(s[i]))
-            {
-                built.Replace(i, i + 1, " ");
-            }
-            else
-            {
-                built.Keep(i, i + n);
-            }
-
-            i += n;
-        }
-
-        return built.Build();
-    }
+    private static AlignedText CleanText(AlignedText text) => PerCodePoint(text, c =>
+        HuggingFaceCharacters.CleanTextRemoves(c) ? "" : c != ' ' && c < 0x10000 && char.IsWhiteSpace((char)c) ? " " : null);
 
     /// <summary>BertNormalizer's <c>handle_chinese_chars</c>: a space on either side of each CJK ideograph (<see cref="HuggingFaceCharacters.IsChinese"/>), so that each is a word.</summary>
-    private static AlignedText SpaceChinese(AlignedText text)
+    private static AlignedText SpaceChinese(AlignedText text) => PerCodePoint(text, c =>
+        HuggingFaceCharacters.IsChinese(c) ? $" {char.ConvertFromUtf32(c)} " : null);
+
+    /// <summary>BertNormalizer's <c>strip_accents</c> after its NFD: nonspacing marks dropped (<see cref="HuggingFaceCharacters.IsNonspacingMark"/>; not spacing or enclosing ones, which <c>StripAccents</c> drops).</summary>
+    private static AlignedText StripNonspacingMarks(AlignedText text) => PerCodePoint(text, c => HuggingFaceCharacters.IsNonspacingMark(c) ? "" : null);
+
+    /// <summary>Every combining mark (Mn, Mc, Me, by the library's tables: <see cref="HuggingFaceCharacters.IsCombiningMark"/>) dropped, as Hugging Face's <c>StripAccents</c>.</summary>
+    private static AlignedText StripAccents(AlignedText text) => PerCodePoint(text, c => HuggingFaceCharacters.IsCombiningMark(c) ? "" : null);
+
+    /// <summary>Each code point replaced by what <paramref name="replacement"/> gives for it ("" drops it), or kept where it gives null.</summary>
+    private static AlignedText PerCodePoint(AlignedText text, Func<int, string?> replacement)
     {
         var built = new AlignedText.Builder(text);
         string s = text.Text;
         for (int i = 0; i < s.Length;)
         {
             int n = char.IsSurrogatePair(s, i) ? 2 : 1;
-            if (HuggingFaceCharacters.IsChinese(n == 2 ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i]))
+            if (replacement(n == 2 ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i]) is { } replaced)
             {
-                built.Replace(i, i + n, " " + s.Substring(i, n) + " ");
+                built.Replace(i, i + n, replaced);
             }
             else
             {
@@ -307,9 +293,6 @@ internal sealed class HuggingFaceNormalizer : AlignedNormalizer
 
         return built.Build();
     }
-
-    /// <summary>BertNormalizer's <c>strip_accents</c> after its NFD: nonspacing marks dropped (<see cref="HuggingFaceCharacters.IsNonspacingMark"/>; not spacing or enclosing ones, which <c>StripAccents</c> drops).</summary>
-    private static AlignedText StripNonspacingMarks(AlignedText text) => Drop(text, HuggingFaceCharacters.IsNonspacingMark);
 
     /// <summary>
     /// Each grapheme (extended grapheme cluster) of fewer than 6 UTF-8 bytes that a key of the map begins, as
@@ -383,28 +366,6 @@ internal sealed class HuggingFaceNormalizer : AlignedNormalizer
 
         var built = new AlignedText.Builder(text);
         built.Keep(from, to);
-        return built.Build();
-    }
-
-    /// <summary>Every combining mark (Mn, Mc, Me, by the library's tables: <see cref="HuggingFaceCharacters.IsCombiningMark"/>) dropped, as Hugging Face's <c>StripAccents</c>.</summary>
-    private static AlignedText StripAccents(AlignedText text) => Drop(text, HuggingFaceCharacters.IsCombiningMark);
-
-    /// <summary>The code points <paramref name="drops"/> holds taken out.</summary>
-    private static AlignedText Drop(AlignedText text, Func<int, bool> drops)
-    {
-        var built = new AlignedText.Builder(text);
-        string s = text.Text;
-        for (int i = 0; i < s.Length;)
-        {
-            int n = char.IsSurrogatePair(s, i) ? 2 : 1;
-            if (!drops(n == 2 ? char.ConvertToUtf32(s[i], s[i + 1]) : s[i]))
-            {
-                built.Keep(i, i + n);
-            }
-
-            i += n;
-        }
-
         return built.Build();
     }
 
