@@ -135,6 +135,9 @@ internal static class ByteLevelText
         return (chars.ToString(), [.. starts]);
     }
 
+    /// <summary>The byte the stand-in <paramref name="c"/> stands for (<see cref="IsStandIn"/> must hold).</summary>
+    public static byte ByteOf(char c) => (byte)(IsPrintable(c) ? c : Array.IndexOf(Stand, c));
+
     /// <summary>Whether <paramref name="c"/> is one of the 256 stand-ins: '!'..'~', '¡'..'¬', '®'..'ÿ', and U+0100..U+0143 for the other 68 bytes (the characters of a byte-level BPE's pieces).</summary>
     public static bool IsStandIn(char c) => IsPrintable(c) || c is >= '\u0100' and <= '\u0143';
 

@@ -195,14 +195,33 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
 
     public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => PreTokenize(text.ToString());
 
+    /// <exception cref="SplitInsideCharacterException">A step after ByteLevel cut inside a character (<see cref="Pieces"/> holds such pieces).</exception>
     public override IEnumerable<(int Offset, int Length)> PreTokenize(string text)
     {
-        string source = text ?? "";
-        var pieces = new List<(int Offset, int Length, bool Special)>();
-        SplitSpecial(source, pieces);
+        var pieces = Pieces(text ?? "");
+        if (pieces.FirstOrDefault(p => !p.Whole) is { Length: > 0 } cut)
+        {
+            string source = text ?? "";
+            throw new SplitInsideCharacterException(cut.Head > 0 ? cut.Offset : cut.Offset + cut.Length - (char.IsLowSurrogate(source[cut.Offset + cut.Length - 1]) && cut.Length > 1 ? 2 : 1));
+        }
+
+        return pieces.Select(p => (p.Offset, p.Length)).ToList();
+    }
+
+    /// <summary>Whether a step after ByteLevel may cut inside a character (Falcon's Digits on "β", whose bytes stand as "Î²").</summary>
+    public bool SplitsBytes => _steps.Any(step => step.OnBytes);
+
+    /// <summary>
+    /// The pieces of <paramref name="text"/> in order, special tokens among them, each in chars and, where a step after
+    /// ByteLevel cut inside a character, the bytes of its first and last character it leaves out (<see cref="Piece"/>).
+    /// </summary>
+    internal List<Piece> Pieces(string text)
+    {
+        var pieces = new List<Piece>();
+        SplitSpecial(text, pieces);
         foreach (var step in _steps)
         {
-            var next = new List<(int, int, bool)>(pieces.Count * 2);
+            var next = new List<Piece>(pieces.Count * 2);
             foreach (var piece in pieces)
             {
                 if (piece.Special)
@@ -211,18 +230,19 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                 }
                 else
                 {
-                    step.Split(source, piece.Offset, piece.Length, next);
+                    step.Split(text, piece, next);
                 }
             }
 
             pieces = next;
         }
 
-        return pieces.Where(p => p.Length > 0).Select(p => (p.Offset, p.Length)).ToList();
+        pieces.RemoveAll(p => p.Length == 0);
+        return pieces;
     }
 
     /// <summary>The text in pieces: each special token (the longest at the leftmost place) one piece, and the text between them.</summary>
-    private void SplitSpecial(string text, List<(int, int, bool)> pieces)
+    private void SplitSpecial(string text, List<Piece> pieces)
     {
         int start = 0;
         while (start < text.Length)
@@ -233,12 +253,22 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
                 break;
             }
 
-            pieces.Add((start, at - start, false));
-            pieces.Add((at, length, true));
+            pieces.Add(new Piece(start, at - start, false));
+            pieces.Add(new Piece(at, length, true));
             start = at + length;
         }
 
-        pieces.Add((start, text.Length - start, false));
+        pieces.Add(new Piece(start, text.Length - start, false));
+    }
+
+    /// <summary>
+    /// A piece of a text: its chars [<see cref="Offset"/>, <see cref="Offset"/> + <see cref="Length"/>), less the first
+    /// <see cref="Head"/> UTF-8 bytes of its first character and the last <see cref="Tail"/> of its last, where a step after
+    /// ByteLevel cut inside them.
+    /// </summary>
+    internal readonly record struct Piece(int Offset, int Length, bool Special, int Head = 0, int Tail = 0)
+    {
+        public bool Whole => Head == 0 && Tail == 0;
     }
 
     private sealed record Step(Regex Regex, Behavior Behavior, bool Invert)
@@ -249,20 +279,23 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
         /// <summary>Where set, what finds the step's matches in a piece, instead of its <see cref="Regex"/> (a char predicate's code points, UnicodeScripts' runs).</summary>
         public Func<string, IEnumerable<(int Index, int Length)>>? Finds { get; init; }
 
-        /// <summary>Splits the piece [offset, offset + length) of <paramref name="text"/>, matching within it alone.</summary>
-        public void Split(string text, int offset, int length, List<(int, int, bool)> output)
+        /// <summary>Splits <paramref name="given"/>, a piece of <paramref name="text"/>, matching within it alone.</summary>
+        public void Split(string text, Piece given, List<Piece> output)
         {
+            var (offset, length) = (given.Offset, given.Length);
             if (length == 0)
             {
                 return;
             }
 
             // Spans are cut and merged in the matched text's own positions (bytes, after ByteLevel), and only
-            // the pieces that come out are mapped back: a merge may join a character's bytes again.
-            var (piece, starts) = OnBytes ? ByteLevelText.Read(text, offset, length)
+            // the pieces that come out are mapped back: a merge may join a character's bytes again. A piece a
+            // step before cut inside a character is matched without the bytes it leaves out.
+            var (whole, starts) = OnBytes ? ByteLevelText.Read(text, offset, length)
                 : Finds is not null ? (text.Substring(offset, length), null)
                 : CodePointText.Read(text, offset, length);
-            int Original(int i) => starts is null ? i : starts[i] >= 0 ? starts[i] : throw new SplitInsideCharacterException(offset + starts[..i].Last(s => s >= 0));
+            int head = given.Head, tail = given.Tail;
+            string piece = given.Whole ? whole : whole[head..^tail];
             var spans = new List<(int Start, int End, bool Match)>();
             int at = 0;
             foreach (var (index, matchLength) in MatchesIn(piece))
@@ -291,9 +324,37 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
             };
             foreach (var (start, end, _) in merged)
             {
-                int from = Original(Math.Min(start, end)), to = Original(Math.Max(start, end));
-                output.Add((offset + from, to - from, false));
+                output.Add(Mapped(head + Math.Min(start, end), head + Math.Max(start, end), starts, offset));
             }
+        }
+
+        /// <summary>
+        /// The piece of the matched positions [<paramref name="from"/>, <paramref name="to"/>) in chars of the text: where
+        /// <paramref name="starts"/> marks a position inside a character (-1: a byte after its first), the character's
+        /// bytes it leaves out.
+        /// </summary>
+        private static Piece Mapped(int from, int to, int[]? starts, int offset)
+        {
+            if (starts is null)
+            {
+                return new Piece(offset + from, to - from, false);
+            }
+
+            int first = from, head = 0;
+            while (starts[first] < 0)
+            {
+                first--;
+                head++;
+            }
+
+            int last = to, tail = 0;
+            while (starts[last] < 0)
+            {
+                last++;
+                tail++;
+            }
+
+            return new Piece(offset + starts[first], starts[last] - starts[first], false, head, tail);
         }
 
         /// <summary>The non-empty matches in <paramref name="piece"/>: of the regex, or what <see cref="Finds"/> finds.</summary>
@@ -360,7 +421,7 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
     }
 }
 
-/// <summary>A pre-tokenizer step after ByteLevel split the UTF-8 bytes of the character at <see cref="At"/> apart (Falcon's Digits on "β", whose bytes stand as "Î²"): pieces of a character, which gpuinfo's tokens cannot hold.</summary>
+/// <summary>A pre-tokenizer step after ByteLevel split the UTF-8 bytes of the character at <see cref="At"/> apart (Falcon's Digits on "β", whose bytes stand as "Î²"): pieces of a character, which <see cref="HuggingFacePreTokenizer.PreTokenize(string)"/>'s char offsets cannot hold (<see cref="HuggingFacePreTokenizer.Pieces"/> can).</summary>
 internal sealed class SplitInsideCharacterException(int at) : Exception($"The pre-tokenizer splits the UTF-8 bytes of the character at char {at} apart.")
 {
     public int At { get; } = at;

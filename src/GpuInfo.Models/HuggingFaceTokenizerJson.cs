@@ -79,22 +79,35 @@ internal static class HuggingFaceTokenizerJson
             normalizer = new PrefixSpaceNormalizer(normalizer, special);
         }
 
-        var bpe = BpeTokenizer.Create(new BpeOptions(vocab)
+        var options = new BpeOptions(vocab)
         {
             Merges = merges,
-            ByteLevel = byteLevel,
             // Hugging Face gives the unk_token for a byte outside the vocabulary only where the vocabulary holds it.
             UnknownToken = model["unk_token"] is JsonValue u && u.TryGetValue(out string? unk) && vocab.Any(kv => kv.Key == unk) ? unk : null,
             FuseUnknownTokens = model["fuse_unk"] is JsonValue f && f.TryGetValue(out bool fuse) && fuse,
             EndOfWordSuffix = model["end_of_word_suffix"] is JsonValue e && e.TryGetValue(out string? suffix) && suffix.Length > 0 ? suffix : null,
             ContinuingSubwordPrefix = model["continuing_subword_prefix"] is JsonValue c && c.TryGetValue(out string? prefix) && prefix.Length > 0 ? prefix : null,
-            SpecialTokens = special.Count > 0 ? special : null,
-            PreTokenizer = preTokenizer,
-            Normalizer = normalizer,
-        });
+        };
+        Tokenizer tokenizer;
+        if (byteLevel && preTokenizer.SplitsBytes)
+        {
+            // Steps after the ByteLevel cut the text's bytes, inside characters too (Falcon's Digits): each piece's
+            // byte stand-ins merged as characters, by a BPE that neither maps bytes nor splits.
+            options.PreTokenizer = HuggingFacePreTokenizer.Read(null, null, path, byteLevel: false);
+            tokenizer = new BytePieceBpeTokenizer(BpeTokenizer.Create(options), special, preTokenizer, normalizer);
+        }
+        else
+        {
+            options.ByteLevel = byteLevel;
+            options.SpecialTokens = special.Count > 0 ? special : null;
+            options.PreTokenizer = preTokenizer;
+            options.Normalizer = normalizer;
+            tokenizer = BpeTokenizer.Create(options);
+        }
+
         int max = Math.Max(Math.Max(TokenizerCatalog.MaxId(vocab), TokenizerCatalog.MaxId(special)), before.Concat(after).DefaultIfEmpty(-1).Max());
         // A text is encoded whole where each piece of it would get its own prefix space.
-        return DocumentPrefixes.Find(new TextTokenizer(bpe, path, max + 1, splitsAtLines: !preTokenizer.AddsPrefixSpace) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, false) }, path);
+        return DocumentPrefixes.Find(new TextTokenizer(tokenizer, path, max + 1, splitsAtLines: !preTokenizer.AddsPrefixSpace) { AddedBefore = before, AddedAfter = after, UnsupportedAddedTokens = Unsupported(added, false) }, path);
     }
 
     /// <summary>A WordLevel or WordPiece model (<see cref="WordModelTokenizer"/>), with its added tokens, normalizer and pre-tokenizer.</summary>

@@ -103,7 +103,7 @@ public sealed class TextTokenizer
     /// </summary>
     /// <param name="text">The text.</param>
     /// <param name="name">What error messages call the text (its file).</param>
-    /// <exception cref="InvalidFileException">The text holds one of <see cref="UnsupportedAddedTokens"/>, text its normalizer cannot normalize here, or a character whose bytes its pre-tokenizer splits apart (<see cref="SplitInsideCharacterException"/>).</exception>
+    /// <exception cref="InvalidFileException">The text holds one of <see cref="UnsupportedAddedTokens"/>, text its normalizer cannot normalize here, or text its vocabulary cannot encode without an unk_token.</exception>
     /// <param name="lmEvalWords">
     /// Count words as lm-evaluation-harness's <c>count_words</c>, <c>len(re.split(r"\s+", text))</c>:
     /// the empty piece that split makes for white space at the text's start goes to its first token,
@@ -137,13 +137,6 @@ public sealed class TextTokenizer
             try
             {
                 tokens = Tokenizer.EncodeToTokens(piece, out normalized);
-            }
-            catch (SplitInsideCharacterException e)
-            {
-                // The pre-tokenizer saw the piece as normalized, where the character may lie elsewhere.
-                string seen = Tokenizer.Normalizer?.Normalize(piece) ?? piece;
-                string where = seen == piece ? $"at char {start + e.At}" : $"(as normalized) at char {e.At} of the part from char {start}";
-                throw new InvalidFileException(name, $"holds U+{char.ConvertToUtf32(seen, e.At):X4} {where}, whose UTF-8 bytes the pre-tokenizer of {Name} splits apart (a step after its ByteLevel, as Falcon's Digits does to \"β\"), which gpuinfo's tokens cannot follow: give its ids, from Hugging Face's tokenizer, with --tokens.");
             }
             catch (UnencodableTextException e)
             {
@@ -226,15 +219,15 @@ public sealed class TextTokenizer
         int from = Math.Max(0, at - CheckChars);
         string left = Normalized(text[from..at]);
         string right = Normalized(text[at..Math.Min(text.Length, at + CheckChars)]);
-        try
+        if (pre is HuggingFacePreTokenizer steps)
         {
-            var apart = pre.PreTokenize(left).Concat(pre.PreTokenize(right).Select(p => (p.Offset + left.Length, p.Length)));
-            return pre.PreTokenize(left + right).SequenceEqual(apart);
+            // Its pieces with the bytes of a character a step after ByteLevel cut apart (Falcon's).
+            var both = steps.Pieces(right).Select(p => p with { Offset = p.Offset + left.Length });
+            return steps.Pieces(left + right).SequenceEqual(steps.Pieces(left).Concat(both));
         }
-        catch (SplitInsideCharacterException)
-        {
-            return true; // the piece's own encoding refuses the text; no need to look further
-        }
+
+        var apart = pre.PreTokenize(left).Concat(pre.PreTokenize(right).Select(p => (p.Offset + left.Length, p.Length)));
+        return pre.PreTokenize(left + right).SequenceEqual(apart);
     }
 
     private string Normalized(string text) => Tokenizer.Normalizer?.Normalize(text) ?? text;

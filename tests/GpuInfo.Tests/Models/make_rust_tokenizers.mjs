@@ -13,7 +13,8 @@
 //   - precompiled_normalizers: the text SentencePiece's nmt_nfkc character map (sp_unigram_nfkc_tokenizer.json's
 //     Precompiled) makes alone and in T5's, newer converters' and ALBERT's sequences, Strip, StripAccents,
 //     and Nmt alone and in older T5 files' sequence;
-//   - bpe_models: the ids the byte-level BPE of vocab.json and merges.txt gives with an unk_token
+//   - bpe_models: the ids the byte-level BPE of vocab.json and merges.txt gives with steps after its ByteLevel that
+//     cut inside characters (Falcon's Digits; with their decoding), with an unk_token
 //     (bytes outside its vocabulary, each unknown or fused), as a CLIP-like model whose every piece
 //     also has an end_of_word_suffix "</w>" form, with a prefix space, and as a character-level BPE
 //     (no ByteLevel step: a Whitespace, a WhitespaceSplit or no pre-tokenizer, with and without an unk_token);
@@ -285,6 +286,16 @@ const bpe_models = [];
   const prefixSpace = { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true };
   const sep = { id: Math.max(...Object.values(vocab)) + 1, content: "<|sep|>", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
   const texts = ["The model reads a window of tokens.", "na\u00efve caf\u00e9 \u2014 \u201cquotes\u201d \u65e5\u672c\u8a9e \u{1f916}\u{1f916} zzz\tq\r\n", "  two  spaces, ``code``; x=1+2", "", "model<|sep|>reads <|sep|> a<|sep|><|sep|> window<|sep|>"];
+  // Steps after the ByteLevel that cut inside a character's bytes (Falcon's Digits: "β" stands as "Î²", "в" as "Ð²",
+  // "¼" as "Â¼"), on texts of such characters, digits and added tokens: each piece's bytes merged on their own.
+  const falcon = { type: "Sequence", pretokenizers: [{ type: "Punctuation", behavior: "Contiguous" }, byteLevel(true), { type: "Digits", individual_digits: false }] };
+  const splitTexts = ["the angle \u03b2 = 2, \u0432 2024 \u0433\u043e\u0434\u0443 \u00bc\u00bd\u00be \u00b9\u00b2\u00b3 x\u00b2", "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u4e2d\u6587\u6d4b\u8bd5 \u{1f916}9", "model<|sep|>\u03b2<|sep|> \u0432", ""];
+  const splitting = {
+    falcon_bytes: { model: bpe, pre_tokenizer: falcon, added_tokens: [sep] },
+    falcon_bytes_lowercase: { model: bpe, pre_tokenizer: falcon, added_tokens: [sep], normalizer: { type: "Lowercase" } },
+    falcon_bytes_unk: { model: { ...bpe, vocab: unkVocab, unk_token: "<unk>", fuse_unk: true }, pre_tokenizer: falcon, added_tokens: [] },
+    bytes_merged_with_previous_digits: { model: bpe, pre_tokenizer: preTokenizers.bytes_merged_with_previous_digits, added_tokens: [] },
+  };
   for (const [name, model] of Object.entries(models)) {
     const pre_tokenizer = name === "add_prefix_space" ? prefixSpace : name in characterPre ? characterPre[name] : byteLevel(true);
     const added_tokens = name === "add_prefix_space" ? [sep] : [];
@@ -292,6 +303,15 @@ const bpe_models = [];
     const cases = [];
     for (const text of texts) cases.push({ text, ids: (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds() });
     bpe_models.push({ name, model, pre_tokenizer, added_tokens, texts: cases });
+  }
+  for (const [name, parts] of Object.entries(splitting)) {
+    const tokenizer = Tokenizer.fromString(tokenizerJson({ ...parts, decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true } }));
+    const cases = [];
+    for (const text of [...texts, ...splitTexts]) {
+      const ids = (await tokenizer.encode(text, null, { addSpecialTokens: true })).getIds();
+      cases.push({ text, ids, decoded: await tokenizer.decode(ids, false) });
+    }
+    bpe_models.push({ name, ...parts, texts: cases });
   }
 }
 
