@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using GpuInfo.Formats;
 using Microsoft.ML.Tokenizers;
 
@@ -125,47 +126,45 @@ public sealed class TextTokenizer
             }
         }
 
-        var ids = new List<int>(text.Length / 3);
-        var bytes = new List<int>(text.Length / 3);
-        bool exact = true;
+        // The pieces are cut one after another, then encoded on all cores at once, and joined in order.
+        var cuts = new List<(int Start, int End)>();
         for (int start = 0; start < text.Length;)
         {
             int end = SplitsAtLines ? PieceEnd(text, start) : text.Length;
-            string piece = text[start..end];
-            IReadOnlyList<EncodedToken> tokens;
-            string? normalized;
-            try
-            {
-                tokens = Tokenizer.EncodeToTokens(piece, out normalized);
-            }
-            catch (UnencodableTextException e)
-            {
-                int at = piece.IndexOf(e.Piece, StringComparison.Ordinal);
-                string what = e.Piece.Length == 1 ? $"U+{(int)e.Piece[0]:X4}"
-                    : e.Piece.Length == 2 && char.IsSurrogatePair(e.Piece, 0) ? $"U+{char.ConvertToUtf32(e.Piece, 0):X4}"
-                    : $"'{e.Piece}'";
-                throw new InvalidFileException(name, $"holds {what}{(at >= 0 ? $" (first at char {start + at})" : "")}, which the vocabulary of {Name} lacks, and it has no unk_token: {e.HuggingFace}; give its ids, from Hugging Face's tokenizer, with --tokens.");
-            }
-
-            // Offsets into a text the tokenizer normalized point back into the piece where its normalizer keeps track (a prefix space, Lowercase, a Replace).
-            var alignment = normalized is not null && normalized != piece && Tokenizer.Normalizer is AlignedNormalizer aligned
-                && aligned.Apply(piece, track: true) is { Aligned: true } a && a.Text == normalized ? a : (AlignedText?)null;
-            exact &= normalized is null || normalized == piece || alignment is not null;
-            var ends = new int[tokens.Count];
-            var pieces = new int[tokens.Count];
-            for (int i = 0; i < tokens.Count; i++)
-            {
-                ids.Add(tokens[i].Id);
-                int tokenEnd = tokens[i].Offset.End.GetOffset((alignment?.Text ?? piece).Length);
-                ends[i] = alignment is { } map ? (tokenEnd == 0 ? 0 : map.Ends![tokenEnd - 1]) : tokenEnd;
-                pieces[i] = _pieceBytes?.Invoke(tokens[i]) ?? -1;
-            }
-
-            bytes.AddRange(tokens.Count > 0 ? TokenBytes.FromPieces(piece, ends, pieces) : []);
+            cuts.Add((start, end));
             start = end;
         }
 
-        int[]? counts = exact ? [.. bytes] : null;
+        var encoded = new (int[] Ids, int[] Ends, int[] Pieces, bool Exact)[cuts.Count];
+        var failed = new ExceptionDispatchInfo?[cuts.Count];
+        Parallel.For(0, cuts.Count, i =>
+        {
+            try
+            {
+                encoded[i] = EncodePiece(text, cuts[i].Start, cuts[i].End, name);
+            }
+            catch (Exception e)
+            {
+                failed[i] = ExceptionDispatchInfo.Capture(e);
+            }
+        });
+
+        // The first piece's error, as a text encoded in one piece would report it.
+        failed.FirstOrDefault(f => f is not null)?.Throw();
+        // Bytes are counted over the whole text, so that text between two pieces goes with the token after it, as it would in one piece.
+        var ids = new List<int>(encoded.Sum(e => e.Ids.Length));
+        var ends = new List<int>(ids.Capacity);
+        var pieceBytes = new List<int>(ids.Capacity);
+        bool exact = true;
+        foreach (var piece in encoded)
+        {
+            ids.AddRange(piece.Ids);
+            ends.AddRange(piece.Ends);
+            pieceBytes.AddRange(piece.Pieces);
+            exact &= piece.Exact;
+        }
+
+        int[]? counts = exact && ids.Count > 0 ? TokenBytes.FromPieces(text, [.. ends], [.. pieceBytes]) : exact ? [] : null;
         int[]? words = counts is null ? null : TokenBytes.Words(text, counts);
         if (lmEvalWords && words is { Length: > 0 })
         {
@@ -183,6 +182,47 @@ public sealed class TextTokenizer
         }
 
         return new TokenizedText([.. ids], counts, words, name, Name);
+    }
+
+    /// <summary>
+    /// The ids of <paramref name="text"/>[<paramref name="start"/>, <paramref name="end"/>), where each token ends in the text, the
+    /// bytes its piece encodes where the tokenizer says (else -1), and whether the ends are exact (the tokenizer's offsets
+    /// point into the piece as given).
+    /// </summary>
+    private (int[] Ids, int[] Ends, int[] Pieces, bool Exact) EncodePiece(string text, int start, int end, string name)
+    {
+        string piece = text[start..end];
+        IReadOnlyList<EncodedToken> tokens;
+        string? normalized;
+        try
+        {
+            tokens = Tokenizer.EncodeToTokens(piece, out normalized);
+        }
+        catch (UnencodableTextException e)
+        {
+            int at = piece.IndexOf(e.Piece, StringComparison.Ordinal);
+            string what = e.Piece.Length == 1 ? $"U+{(int)e.Piece[0]:X4}"
+                : e.Piece.Length == 2 && char.IsSurrogatePair(e.Piece, 0) ? $"U+{char.ConvertToUtf32(e.Piece, 0):X4}"
+                : $"'{e.Piece}'";
+            throw new InvalidFileException(name, $"holds {what}{(at >= 0 ? $" (first at char {start + at})" : "")}, which the vocabulary of {Name} lacks, and it has no unk_token: {e.HuggingFace}; give its ids, from Hugging Face's tokenizer, with --tokens.");
+        }
+
+        // Offsets into a text the tokenizer normalized point back into the piece where its normalizer keeps track (a prefix space, Lowercase, a Replace).
+        var alignment = normalized is not null && normalized != piece && Tokenizer.Normalizer is AlignedNormalizer aligned
+            && aligned.Apply(piece, track: true) is { Aligned: true } a && a.Text == normalized ? a : (AlignedText?)null;
+        bool exact = normalized is null || normalized == piece || alignment is not null;
+        var ids = new int[tokens.Count];
+        var ends = new int[tokens.Count];
+        var pieces = new int[tokens.Count];
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            ids[i] = tokens[i].Id;
+            int tokenEnd = tokens[i].Offset.End.GetOffset((alignment?.Text ?? piece).Length);
+            ends[i] = start + (alignment is { } map ? (tokenEnd == 0 ? 0 : map.Ends![tokenEnd - 1]) : tokenEnd);
+            pieces[i] = _pieceBytes?.Invoke(tokens[i]) ?? -1;
+        }
+
+        return (ids, ends, pieces, exact);
     }
 
     /// <summary>

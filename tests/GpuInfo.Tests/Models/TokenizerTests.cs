@@ -198,6 +198,26 @@ public sealed class TokenizerTests
         Assert.Equal(ModelFiles.Vocab, TokenizerCatalog.Load(dir.File("tokenizer.json")).VocabularySize);
     }
 
+    /// <summary>
+    /// A long text's pieces are encoded on all cores at once and joined in order: the ids and bytes are those of
+    /// the text encoded whole, and where pieces fail, the error is the first piece's, as one encoding would report it.
+    /// </summary>
+    [Fact]
+    public void Pieces_encoded_at_once_join_in_order_and_report_the_first_error()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("tokenizer.json"), """{"model": {"type": "WordLevel", "vocab": {"a": 0, "bb": 1, "c": 2}}, "pre_tokenizer": {"type": "WhitespaceSplit"}}""");
+        var whole = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+        var pieces = new TextTokenizer(whole.Tokenizer, whole.Name, whole.VocabularySize, whole.SplitsAtLines) { PieceChars = 3 };
+        string text = string.Concat(Enumerable.Range(0, 300).Select(i => (i % 3) switch { 0 => "a\n", 1 => "bb c\n", _ => "c a\n" }));
+        Assert.Equal(whole.Encode(text, "t").Ids, pieces.Encode(text, "t").Ids);
+        Assert.Equal(whole.Encode(text, "t").Bytes, pieces.Encode(text, "t").Bytes);
+
+        string bad = text + "x\n" + text + "y\n";
+        var e = Assert.Throws<InvalidFileException>(() => pieces.Encode(bad, "corpus.txt"));
+        Assert.Contains($"U+0078 (first at char {text.Length})", e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A character-level BPE whose merges join pieces with spaces in them is refused naming the merge: Microsoft.ML's BPE takes merges as "left right" strings (it failed with "Invalid merger file format").</summary>
     [Fact]
     public void A_merge_of_pieces_with_spaces_is_refused_naming_it()
