@@ -1,4 +1,3 @@
-using System.Runtime.ExceptionServices;
 using GpuInfo.Formats;
 using Microsoft.ML.Tokenizers;
 
@@ -126,31 +125,15 @@ public sealed class TextTokenizer
             }
         }
 
-        // The pieces are cut one after another, then encoded on all cores at once, and joined in order.
-        var cuts = new List<(int Start, int End)>();
+        // Microsoft.ML's tokenizers lock their caches: pieces encoded on two cores at once took as long as one after another, or longer.
+        var encoded = new List<(int[] Ids, int[] Ends, int[] Pieces, bool Exact)>();
         for (int start = 0; start < text.Length;)
         {
             int end = SplitsAtLines ? PieceEnd(text, start) : text.Length;
-            cuts.Add((start, end));
+            encoded.Add(EncodePiece(text, start, end, name));
             start = end;
         }
 
-        var encoded = new (int[] Ids, int[] Ends, int[] Pieces, bool Exact)[cuts.Count];
-        var failed = new ExceptionDispatchInfo?[cuts.Count];
-        Parallel.For(0, cuts.Count, i =>
-        {
-            try
-            {
-                encoded[i] = EncodePiece(text, cuts[i].Start, cuts[i].End, name);
-            }
-            catch (Exception e)
-            {
-                failed[i] = ExceptionDispatchInfo.Capture(e);
-            }
-        });
-
-        // The first piece's error, as a text encoded in one piece would report it.
-        failed.FirstOrDefault(f => f is not null)?.Throw();
         // Bytes are counted over the whole text, so that text between two pieces goes with the token after it, as it would in one piece.
         var ids = new List<int>(encoded.Sum(e => e.Ids.Length));
         var ends = new List<int>(ids.Capacity);

@@ -199,11 +199,12 @@ public sealed class TokenizerTests
     }
 
     /// <summary>
-    /// A long text's pieces are encoded on all cores at once and joined in order: the ids and bytes are those of
-    /// the text encoded whole, and where pieces fail, the error is the first piece's, as one encoding would report it.
+    /// A long text's pieces give the ids and bytes of the text encoded whole: a line break a WordLevel model drops
+    /// between two pieces goes with the token after it, as in one piece (it went with the one before); where
+    /// pieces fail, the first is named.
     /// </summary>
     [Fact]
-    public void Pieces_encoded_at_once_join_in_order_and_report_the_first_error()
+    public void Pieces_give_the_ids_and_bytes_of_the_whole_text_and_the_first_error()
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("tokenizer.json"), """{"model": {"type": "WordLevel", "vocab": {"a": 0, "bb": 1, "c": 2}}, "pre_tokenizer": {"type": "WhitespaceSplit"}}""");
