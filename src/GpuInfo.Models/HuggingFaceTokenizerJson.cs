@@ -62,10 +62,17 @@ internal static class HuggingFaceTokenizerJson
 
         var vocab = TokenizerJsonParts.Vocabulary(model, path);
         var pairs = TokenizerJsonParts.Merges(model, path);
-        // Microsoft.ML's BPE takes each merge as one "left right" string, so a piece with a space in it (a character-level model that merges spaces) cannot be given to it.
-        if (pairs.FindIndex(m => m.Left.Contains(' ') || m.Right.Contains(' ')) is >= 0 and var spaced)
+        // Microsoft.ML's BPE takes each merge as one "left right" string: a character-level model whose pieces hold spaces has them stand as U+FFFF.
+        bool spaced = !byteLevel && pairs.Any(m => m.Left.Contains(' ') || m.Right.Contains(' '));
+        if (spaced && vocab.Any(kv => kv.Key.Contains(PieceBpeTokenizer.SpaceStandIn)))
         {
-            throw new InvalidFileException(path, $"has merge {spaced}, [\"{pairs[spaced].Left}\", \"{pairs[spaced].Right}\"], of a piece with a space in it, which gpuinfo's BPE (Microsoft.ML.Tokenizers, merges as \"left right\") cannot hold.");
+            throw new InvalidFileException(path, "has pieces with spaces and with U+FFFF, which gpuinfo stands for the spaces; it cannot read both.");
+        }
+
+        if (spaced)
+        {
+            vocab = [.. vocab.Select(kv => KeyValuePair.Create(kv.Key.Replace(' ', PieceBpeTokenizer.SpaceStandIn), kv.Value))];
+            pairs = [.. pairs.Select(m => (m.Left.Replace(' ', PieceBpeTokenizer.SpaceStandIn), m.Right.Replace(' ', PieceBpeTokenizer.SpaceStandIn)))];
         }
 
         var merges = pairs.Select(m => $"{m.Left} {m.Right}").ToList();
@@ -79,6 +86,13 @@ internal static class HuggingFaceTokenizerJson
             normalizer = new PrefixSpaceNormalizer(normalizer, special);
         }
 
+        // An unk_token the vocabulary lacks: Hugging Face fails on the first symbol outside the vocabulary, where Microsoft.ML's BPE would drop it.
+        if (model["unk_token"] is JsonValue named && named.TryGetValue(out string? unkName) && !vocab.Any(kv => kv.Key == unkName)
+            && (!byteLevel || Enumerable.Range(0, 256).Any(b => !vocab.Any(kv => kv.Key.Length == 1 && ByteLevelText.ByteOf(kv.Key[0]) == b && ByteLevelText.IsStandIn(kv.Key[0])))))
+        {
+            throw new InvalidFileException(path, $"names the unk_token '{unkName}', which its vocabulary lacks: Hugging Face's tokenizer fails on any {(byteLevel ? "byte" : "character")} outside the vocabulary, where gpuinfo's BPE would drop it; add the token to model.vocab, or set unk_token to null (Hugging Face then drops such {(byteLevel ? "bytes" : "characters")} too).");
+        }
+
         var options = new BpeOptions(vocab)
         {
             Merges = merges,
@@ -89,12 +103,12 @@ internal static class HuggingFaceTokenizerJson
             ContinuingSubwordPrefix = model["continuing_subword_prefix"] is JsonValue c && c.TryGetValue(out string? prefix) && prefix.Length > 0 ? prefix : null,
         };
         Tokenizer tokenizer;
-        if (byteLevel && preTokenizer.SplitsBytes)
+        if ((byteLevel && preTokenizer.SplitsBytes) || spaced)
         {
-            // Steps after the ByteLevel cut the text's bytes, inside characters too (Falcon's Digits): each piece's
-            // byte stand-ins merged as characters, by a BPE that neither maps bytes nor splits.
+            // Steps after the ByteLevel cut the text's bytes, inside characters too (Falcon's Digits), or pieces hold
+            // spaces: each piece cut here, then merged as characters by a BPE that neither maps bytes nor splits.
             options.PreTokenizer = HuggingFacePreTokenizer.Read(null, null, path, byteLevel: false);
-            tokenizer = new BytePieceBpeTokenizer(BpeTokenizer.Create(options), special, preTokenizer, normalizer);
+            tokenizer = new PieceBpeTokenizer(BpeTokenizer.Create(options), byteLevel, special, preTokenizer, normalizer);
         }
         else
         {

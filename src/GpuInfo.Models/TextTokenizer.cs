@@ -187,7 +187,8 @@ public sealed class TextTokenizer
             string what = e.Piece.Length == 1 ? $"U+{(int)e.Piece[0]:X4}"
                 : e.Piece.Length == 2 && char.IsSurrogatePair(e.Piece, 0) ? $"U+{char.ConvertToUtf32(e.Piece, 0):X4}"
                 : $"'{e.Piece}'";
-            throw new InvalidFileException(name, $"holds {what}{(at >= 0 ? $" (first at char {start + at})" : "")}, which the vocabulary of {Name} lacks, and it has no unk_token: {e.HuggingFace}; give its ids, from Hugging Face's tokenizer, with --tokens.");
+            string why = e.Reason ?? $"which the vocabulary of {Name} lacks, and it has no unk_token: {e.HuggingFace}";
+            throw new InvalidFileException(name, $"holds {what}{(at >= 0 ? $" (first at char {start + at})" : "")}, {why}; give its ids, from Hugging Face's tokenizer, with --tokens.");
         }
 
         // Offsets into a text the tokenizer normalized point back into the piece where its normalizer keeps track (a prefix space, Lowercase, a Replace).

@@ -27,7 +27,7 @@ internal static class TokenPieces
     public static Func<EncodedToken, int>? For(Tokenizer tokenizer) => tokenizer switch
     {
         BpeTokenizer { ByteLevel: true } bpe => token => ByteLevel(token, bpe),
-        BytePieceBpeTokenizer pieces => token => pieces.IsSpecial(token) ? -1 : ByteLevel(token, pieces.Bpe),
+        PieceBpeTokenizer { ByteLevel: true } pieces => token => pieces.IsSpecial(token) ? -1 : ByteLevel(token, pieces.Bpe),
         SentencePieceTokenizer sp => token => SentencePiece(token, sp),
         SentencePieceBpe sp => token => sp.IsBytePiece(token.Id) ? 1 : -1,
         UnigramTokenizer unigram => token => unigram.IsBytePiece(token.Id) ? 1 : -1,

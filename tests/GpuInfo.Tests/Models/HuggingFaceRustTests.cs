@@ -36,7 +36,7 @@ public sealed class HuggingFaceRustTests
     /// <summary>
     /// The pieces of each text, or, where a step after ByteLevel splits a character's UTF-8 bytes apart
     /// (Falcon's Digits on "²", whose bytes stand as "Â²": the Rust library's pieces then overlap in
-    /// characters), <see cref="SplitInsideCharacterException"/>: a tokenizer with such steps encodes the pieces' bytes (<see cref="BytePieceBpeTokenizer"/>).
+    /// characters), <see cref="SplitInsideCharacterException"/>: a tokenizer with such steps encodes the pieces' bytes (<see cref="PieceBpeTokenizer"/>).
     /// </summary>
     [Theory]
     [MemberData(nameof(PreTokenizerNames))]

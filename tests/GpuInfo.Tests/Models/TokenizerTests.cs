@@ -219,14 +219,39 @@ public sealed class TokenizerTests
         Assert.Contains($"U+0078 (first at char {text.Length})", e.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>A character-level BPE whose merges join pieces with spaces in them is refused naming the merge: Microsoft.ML's BPE takes merges as "left right" strings (it failed with "Invalid merger file format").</summary>
+    /// <summary>
+    /// A character-level BPE whose merges join pieces with spaces in them (kakarotr's), which Microsoft.ML's "left right"
+    /// merges cannot name, has U+FFFF stand for its spaces: the Rust library's ids (tokenizers 0.22.2:
+    /// [4, 2, 0, 1, 3, 5, 4, 2, 2, 3]), each byte counted; a text holding U+FFFF itself is refused, naming it.
+    /// </summary>
     [Fact]
-    public void A_merge_of_pieces_with_spaces_is_refused_naming_it()
+    public void A_character_level_bpe_merges_pieces_with_spaces_as_the_rust_library_does()
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir.File("tokenizer.json"), """{"model": {"type": "BPE", "vocab": {"a": 0, " ": 1, "  ": 2, "b": 3, "ab": 4}, "merges": [["a", "b"], [" ", " "]]}, "pre_tokenizer": {"type": "WhitespaceSplit"}}""");
-        var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("tokenizer.json")));
-        Assert.Contains("merge 1, [\" \", \" \"], of a piece with a space in it", e.Message, StringComparison.Ordinal);
+        File.WriteAllText(dir.File("tokenizer.json"), """{"model": {"type": "BPE", "vocab": {"a": 0, " ": 1, "  ": 2, "b": 3, "ab": 4, "   ": 5}, "merges": [["a", "b"], [" ", " "], ["  ", " "]]}, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": " +"}, "behavior": "Isolated", "invert": false}}""");
+        var tokenizer = TokenizerCatalog.Load(dir.File("tokenizer.json"));
+        var encoded = tokenizer.Encode("ab  a b   ab    b", "t");
+        Assert.Equal([4, 2, 0, 1, 3, 5, 4, 2, 2, 3], encoded.Ids);
+        Assert.Equal([2, 2, 1, 1, 1, 3, 2, 2, 2, 1], encoded.Bytes!);
+        Assert.Equal("ab  a", tokenizer.Tokenizer.Decode([4, 2, 0]));
+        var e = Assert.Throws<InvalidFileException>(() => tokenizer.Encode("ab \uFFFF", "corpus.txt"));
+        Assert.Contains("U+FFFF (first at char 3), a noncharacter gpuinfo stands for the model's spaces", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A BPE naming an unk_token its vocabulary lacks is refused naming it: the Rust library fails on the first character
+    /// outside the vocabulary ("Unk token `[UNK]` not found"), where Microsoft.ML's BPE would drop it. Without an
+    /// unk_token both drop it: "ab xab ba" is the Rust library's [2, 2, 1, 0].
+    /// </summary>
+    [Fact]
+    public void An_unk_token_the_vocabulary_lacks_is_refused_naming_it()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("missing.json"), """{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]], "unk_token": "[UNK]"}, "pre_tokenizer": {"type": "WhitespaceSplit"}}""");
+        var e = Assert.Throws<InvalidFileException>(() => TokenizerCatalog.Load(dir.File("missing.json")));
+        Assert.Contains("names the unk_token '[UNK]', which its vocabulary lacks", e.Message, StringComparison.Ordinal);
+        File.WriteAllText(dir.File("none.json"), """{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]]}, "pre_tokenizer": {"type": "WhitespaceSplit"}}""");
+        Assert.Equal([2, 2, 1, 0], TokenizerCatalog.Load(dir.File("none.json")).Encode("ab xab ba", "t").Ids);
     }
 
     [Fact]

@@ -5,35 +5,49 @@ using Microsoft.ML.Tokenizers;
 namespace GpuInfo.Models;
 
 /// <summary>
-/// A byte-level BPE whose pre-tokenizer has steps after its ByteLevel (Falcon's Digits), which cut the text's UTF-8
-/// bytes, inside a character too ("в" stands as "Ð²", and Digits cuts before the "²"), as Hugging Face's tokenizer
-/// does (<see cref="HuggingFacePreTokenizer.Pieces"/>). Each piece is merged as the byte stand-ins it holds, by
-/// Microsoft.ML's BPE over those stand-ins as characters (its ByteLevel off: it maps whole characters only), so a
-/// token may hold part of a character. A token's bytes are its piece's stand-ins; its offsets span the characters
-/// it touches, its end at the last character it completes.
+/// A BPE whose text gpuinfo cuts into pieces itself (<see cref="HuggingFacePreTokenizer.Pieces"/>), each then merged by
+/// Microsoft.ML's BPE as characters, where Microsoft.ML's own pre-tokenization or merges cannot follow the file:
+/// <list type="bullet">
+///   <item><description>a byte-level BPE whose pre-tokenizer has steps after its ByteLevel (Falcon's Digits), which cut the
+///   text's UTF-8 bytes, inside a character too ("в" stands as "Ð²", and Digits cuts before the "²"), as Hugging Face's
+///   does: each piece is merged as the byte stand-ins it holds (Microsoft.ML maps whole characters only), so a token may
+///   hold part of a character. A token's bytes are its piece's stand-ins; its offsets span the characters it touches,
+///   its end at the last character it completes;</description></item>
+///   <item><description>a character-level BPE whose pieces hold spaces (merges such as [" ", " "], which Microsoft.ML's
+///   "left right" merges cannot name): <see cref="SpaceStandIn"/>, U+FFFF, takes the space's place in its vocabulary,
+///   merges and each piece.</description></item>
+/// </list>
 /// </summary>
-public sealed class BytePieceBpeTokenizer : Tokenizer
+public sealed class PieceBpeTokenizer : Tokenizer
 {
+    /// <summary>What stands for a space in the pieces of a character-level model (a noncharacter, which no text should hold).</summary>
+    public const char SpaceStandIn = '\uFFFF';
+
     private readonly HuggingFacePreTokenizer _preTokenizer;
     private readonly AlignedNormalizer? _normalizer;
     private readonly string[] _pieces;
 
-    /// <param name="bpe">The model over byte stand-ins: ByteLevel off, no pre-tokenizer that splits (each piece is merged whole).</param>
-    internal BytePieceBpeTokenizer(BpeTokenizer bpe, IReadOnlyDictionary<string, int> specialTokens, HuggingFacePreTokenizer preTokenizer, AlignedNormalizer? normalizer)
+    /// <param name="bpe">The model over the pieces' characters (byte stand-ins, or characters with <see cref="SpaceStandIn"/> for spaces): ByteLevel off, no pre-tokenizer that splits (each piece is merged whole).</param>
+    /// <param name="byteLevel">Whether the pieces are merged as their bytes' stand-ins, else as their characters.</param>
+    internal PieceBpeTokenizer(BpeTokenizer bpe, bool byteLevel, IReadOnlyDictionary<string, int> specialTokens, HuggingFacePreTokenizer preTokenizer, AlignedNormalizer? normalizer)
     {
         Bpe = bpe;
+        ByteLevel = byteLevel;
         SpecialTokens = specialTokens;
         _preTokenizer = preTokenizer;
         _normalizer = normalizer;
         _pieces = new string[Math.Max(TokenizerCatalog.MaxId(bpe.Vocabulary), TokenizerCatalog.MaxId(specialTokens)) + 1];
         foreach (var (piece, id) in specialTokens.Concat(bpe.Vocabulary))
         {
-            _pieces[id] ??= piece;
+            _pieces[id] ??= byteLevel ? piece : piece.Replace(SpaceStandIn, ' ');
         }
     }
 
-    /// <summary>The BPE that merges each piece's byte stand-ins.</summary>
+    /// <summary>The BPE that merges each piece's characters.</summary>
     public BpeTokenizer Bpe { get; }
+
+    /// <summary>Whether the pieces are merged as their UTF-8 bytes' stand-ins (a byte-level model), else as their characters.</summary>
+    public bool ByteLevel { get; }
 
     public IReadOnlyDictionary<string, int> SpecialTokens { get; }
 
@@ -48,7 +62,7 @@ public sealed class BytePieceBpeTokenizer : Tokenizer
     {
         if (settings.MaxTokenCount != int.MaxValue)
         {
-            throw new NotSupportedException("BytePieceBpeTokenizer encodes whole texts: a maximum token count is not supported.");
+            throw new NotSupportedException("PieceBpeTokenizer encodes whole texts: a maximum token count is not supported.");
         }
 
         string given = text ?? textSpan.ToString();
@@ -62,6 +76,23 @@ public sealed class BytePieceBpeTokenizer : Tokenizer
             {
                 string content = s.Substring(piece.Offset, piece.Length);
                 tokens.Add(new EncodedToken(SpecialTokens[content], content, Original(normalized, aligned, piece.Offset, piece.Offset + piece.Length)));
+                continue;
+            }
+
+            if (!ByteLevel)
+            {
+                string chars = s.Substring(piece.Offset, piece.Length);
+                if (chars.Contains(SpaceStandIn))
+                {
+                    throw new UnencodableTextException(SpaceStandIn.ToString(), "", "a noncharacter gpuinfo stands for the model's spaces (its pieces hold spaces, which Microsoft.ML's merges cannot name), so it cannot encode it");
+                }
+
+                foreach (var token in Bpe.EncodeToTokens(chars.Replace(' ', SpaceStandIn), out _))
+                {
+                    var (from, to) = (piece.Offset + token.Offset.Start.Value, piece.Offset + token.Offset.End.Value);
+                    tokens.Add(new EncodedToken(token.Id, token.Value.Replace(SpaceStandIn, ' '), Original(normalized, aligned, from, to)));
+                }
+
                 continue;
             }
 
@@ -102,7 +133,7 @@ public sealed class BytePieceBpeTokenizer : Tokenizer
         return new Range(start, end);
     }
 
-    /// <summary>The ids' pieces as text: the byte stand-ins as the bytes they stand for, read as UTF-8 (a character split over tokens comes back whole where they are together), special tokens as written.</summary>
+    /// <summary>The ids' pieces as text, joined: a byte-level model's stand-ins as the bytes they stand for, read as UTF-8 (a character split over tokens comes back whole where they are together), special tokens as written.</summary>
     public override OperationStatus Decode(IEnumerable<int> ids, Span<char> destination, out int idsConsumed, out int charsWritten)
     {
         ArgumentNullException.ThrowIfNull(ids);
@@ -116,7 +147,7 @@ public sealed class BytePieceBpeTokenizer : Tokenizer
                 continue;
             }
 
-            if (SpecialTokens.ContainsKey(piece) || !piece.All(ByteLevelText.IsStandIn))
+            if (!ByteLevel || SpecialTokens.ContainsKey(piece) || !piece.All(ByteLevelText.IsStandIn))
             {
                 decoded.Append(Encoding.UTF8.GetString([.. bytes])).Append(piece);
                 bytes.Clear();
