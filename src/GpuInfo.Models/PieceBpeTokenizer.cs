@@ -158,14 +158,6 @@ public sealed class PieceBpeTokenizer : Tokenizer
         }
 
         decoded.Append(Encoding.UTF8.GetString([.. bytes]));
-        if (decoded.Length > destination.Length)
-        {
-            (idsConsumed, charsWritten) = (0, 0);
-            return OperationStatus.DestinationTooSmall;
-        }
-
-        decoded.CopyTo(0, destination, decoded.Length);
-        (idsConsumed, charsWritten) = (given.Count, decoded.Length);
-        return OperationStatus.Done;
+        return PieceDecoder.Write(decoded.ToString(), given.Count, destination, out idsConsumed, out charsWritten);
     }
 }

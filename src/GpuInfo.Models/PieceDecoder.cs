@@ -44,14 +44,20 @@ internal static class PieceDecoder
             decoded = decoded[1..];
         }
 
+        return Write(decoded, idsConsumed, destination, out idsConsumed, out charsWritten);
+    }
+
+    /// <summary><paramref name="decoded"/>, the text of <paramref name="ids"/> ids, into <paramref name="destination"/>, or nothing where it does not fit.</summary>
+    public static OperationStatus Write(ReadOnlySpan<char> decoded, int ids, Span<char> destination, out int idsConsumed, out int charsWritten)
+    {
         if (decoded.Length > destination.Length)
         {
             (charsWritten, idsConsumed) = (0, 0);
             return OperationStatus.DestinationTooSmall;
         }
 
-        decoded.AsSpan().CopyTo(destination);
-        charsWritten = decoded.Length;
+        decoded.CopyTo(destination);
+        (charsWritten, idsConsumed) = (decoded.Length, ids);
         return OperationStatus.Done;
     }
 }

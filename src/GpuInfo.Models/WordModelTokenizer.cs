@@ -157,15 +157,7 @@ public abstract class WordModelTokenizer : Tokenizer
             i++;
         }
 
-        if (decoded.Length > destination.Length)
-        {
-            (idsConsumed, charsWritten) = (0, 0);
-            return OperationStatus.DestinationTooSmall;
-        }
-
-        decoded.CopyTo(0, destination, decoded.Length);
-        (idsConsumed, charsWritten) = (given.Count, decoded.Length);
-        return OperationStatus.Done;
+        return PieceDecoder.Write(decoded.ToString(), given.Count, destination, out idsConsumed, out charsWritten);
     }
 
     /// <summary>Hugging Face's <c>cleanup</c> of decoded text: spaces before punctuation and English contractions taken out.</summary>
