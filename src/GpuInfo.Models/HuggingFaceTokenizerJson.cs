@@ -88,7 +88,7 @@ internal static class HuggingFaceTokenizerJson
 
         // An unk_token the vocabulary lacks: Hugging Face fails on the first symbol outside the vocabulary, where Microsoft.ML's BPE would drop it.
         if (model["unk_token"] is JsonValue named && named.TryGetValue(out string? unkName) && !vocab.Any(kv => kv.Key == unkName)
-            && (!byteLevel || Enumerable.Range(0, 256).Any(b => !vocab.Any(kv => kv.Key.Length == 1 && ByteLevelText.ByteOf(kv.Key[0]) == b && ByteLevelText.IsStandIn(kv.Key[0])))))
+            && (!byteLevel || vocab.Count(kv => kv.Key.Length == 1 && ByteLevelText.IsStandIn(kv.Key[0])) < 256))
         {
             throw new InvalidFileException(path, $"names the unk_token '{unkName}', which its vocabulary lacks: Hugging Face's tokenizer fails on any {(byteLevel ? "byte" : "character")} outside the vocabulary, where gpuinfo's BPE would drop it; add the token to model.vocab, or set unk_token to null (Hugging Face then drops such {(byteLevel ? "bytes" : "characters")} too).");
         }
