@@ -36,7 +36,7 @@ public sealed class HuggingFaceWordPieceTokenizer : WordModelTokenizer
         _decoder = decoder;
     }
 
-    public IReadOnlyDictionary<string, int> Vocabulary => _vocabulary;
+    public override IReadOnlyDictionary<string, int> Vocabulary => _vocabulary;
 
     /// <summary>The unk_token, or null where the vocabulary lacks it.</summary>
     public string? UnknownToken { get; }

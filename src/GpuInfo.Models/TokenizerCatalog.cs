@@ -89,7 +89,8 @@ public static class TokenizerCatalog
         SentencePieceTokenizer sp => sp.SpecialTokens,
         SentencePieceBpe sp => sp.SpecialTokens,
         UnigramTokenizer unigram => unigram.SpecialTokens,
-        WordLevelTokenizer words => words.SpecialTokens,
+        WordModelTokenizer words => words.SpecialTokens,
+        PieceBpeTokenizer pieces => pieces.SpecialTokens,
         _ => null,
     };
 
@@ -100,7 +101,8 @@ public static class TokenizerCatalog
         SentencePieceTokenizer sp => sp.Vocabulary,
         SentencePieceBpe sp => sp.Vocabulary,
         UnigramTokenizer unigram => unigram.Vocabulary,
-        WordLevelTokenizer words => words.Vocabulary,
+        WordModelTokenizer words => words.Vocabulary,
+        PieceBpeTokenizer pieces => pieces.Bpe.Vocabulary,
         _ => null,
     };
 

@@ -26,7 +26,7 @@ public sealed class WordLevelTokenizer : WordModelTokenizer
         UnknownId = unknownId;
     }
 
-    public IReadOnlyDictionary<string, int> Vocabulary => _vocabulary;
+    public override IReadOnlyDictionary<string, int> Vocabulary => _vocabulary;
 
     public int UnknownId { get; }
 

@@ -49,6 +49,9 @@ public abstract class WordModelTokenizer : Tokenizer
         return pieces;
     }
 
+    /// <summary>The model's pieces, each with its id.</summary>
+    public abstract IReadOnlyDictionary<string, int> Vocabulary { get; }
+
     /// <summary>The added tokens, each with its id (one found in the normalized text by its normalized content).</summary>
     public IReadOnlyDictionary<string, int> SpecialTokens { get; }
 

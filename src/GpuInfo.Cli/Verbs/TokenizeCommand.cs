@@ -96,6 +96,9 @@ internal static class TokenizeCommand
         SentencePieceBpe => "SentencePiece BPE (GpuInfo.Models.SentencePieceBpe)",
         UnigramTokenizer => "Unigram (GpuInfo.Models.UnigramTokenizer)",
         WordLevelTokenizer => "WordLevel (GpuInfo.Models.WordLevelTokenizer)",
+        HuggingFaceWordPieceTokenizer => "WordPiece (GpuInfo.Models.HuggingFaceWordPieceTokenizer)",
+        PieceBpeTokenizer { ByteLevel: true } => "byte-level BPE over pieces it cuts (GpuInfo.Models.PieceBpeTokenizer, merges by Microsoft.ML.Tokenizers)",
+        PieceBpeTokenizer => "BPE over pieces it cuts (GpuInfo.Models.PieceBpeTokenizer, merges by Microsoft.ML.Tokenizers)",
         SentencePieceTokenizer => "SentencePiece (Microsoft.ML.Tokenizers)",
         _ => tokenizer.GetType().Name,
     };

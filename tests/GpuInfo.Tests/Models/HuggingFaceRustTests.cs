@@ -139,6 +139,12 @@ public sealed class HuggingFaceRustTests
             ["added_tokens"] = c["added_tokens"]!.DeepClone(),
         }.ToJsonString());
         var tokenizer = TokenizerCatalog.Load(path);
+        // Its added tokens are found by name (a document prefix such as Falcon's <|endoftext|> is looked up so).
+        foreach (var added in c["added_tokens"]!.AsArray())
+        {
+            Assert.Equal(added!["id"]!.GetValue<int>(), TokenizerCatalog.SpecialTokens(tokenizer.Tokenizer)![added["content"]!.GetValue<string>()]);
+        }
+
         foreach (var t in c["texts"]!.AsArray())
         {
             string text = t!["text"]!.GetValue<string>();
@@ -212,6 +218,8 @@ public sealed class HuggingFaceRustTests
         File.WriteAllText(path, json.ToJsonString());
         var tokenizer = TokenizerCatalog.Load(path);
         Assert.IsType<HuggingFaceWordPieceTokenizer>(tokenizer.Tokenizer);
+        Assert.Equal(json["model"]!["vocab"]!["[MASK]"]?.GetValue<int>() ?? -1, TokenizerCatalog.SpecialTokens(tokenizer.Tokenizer)!.GetValueOrDefault("[MASK]", -1));
+        Assert.Equal(json["model"]!["vocab"]!["the"]!.GetValue<int>(), TokenizerCatalog.Vocabulary(tokenizer.Tokenizer)!["the"]);
         foreach (var t in c["texts"]!.AsArray())
         {
             string text = t!["text"]!.GetValue<string>();
