@@ -24,7 +24,8 @@ internal static partial class HuggingFaceCharacters
 
     /// <summary>
     /// Whether <paramref name="codePoint"/> is one of the CJK ideographs BertNormalizer's <c>handle_chinese_chars</c>
-    /// puts spaces around (the CJK Unified Ideographs and their extensions A to E, and the compatibility ideographs).
+    /// puts spaces around: the CJK Unified Ideographs, their extensions A to D and E from U+2B920 (the library leaves U+2B820 to
+    /// U+2B91F out), and the compatibility ideographs.
     /// </summary>
     public static bool IsChinese(int codePoint) => codePoint is (>= 0x4E00 and <= 0x9FFF) or (>= 0x3400 and <= 0x4DBF)
         or (>= 0x20000 and <= 0x2A6DF) or (>= 0x2A700 and <= 0x2B73F) or (>= 0x2B740 and <= 0x2B81F) or (>= 0x2B920 and <= 0x2CEAF)
@@ -34,50 +35,32 @@ internal static partial class HuggingFaceCharacters
     /// The script UnicodeScripts reads for <paramref name="codePoint"/>, as a class number (Hiragana, Katakana and U+30FC
     /// read as Han), or -1 for a code point in every script: ' ', and those the library's table lacks.
     /// </summary>
-    public static int Script(int codePoint)
+    public static int Script(int codePoint) => RangeOf(ScriptRanges, 3, codePoint) is >= 0 and var range ? ScriptRanges[3 * range + 2] : -1;
+
+    /// <summary>Whether a code point lies in one of the [first, last] ranges a table lists in order.</summary>
+    private static bool In(int[] ranges, int codePoint) => RangeOf(ranges, 2, codePoint) >= 0;
+
+    /// <summary>Which of a table's ranges (each <paramref name="stride"/> ints: first, last, and what else it holds) holds <paramref name="codePoint"/>, or -1.</summary>
+    private static int RangeOf(int[] table, int stride, int codePoint)
     {
-        int low = 0, high = ScriptRanges.Length / 3 - 1;
+        int low = 0, high = table.Length / stride - 1;
         while (low <= high)
         {
             int mid = (low + high) >>> 1;
-            if (codePoint < ScriptRanges[3 * mid])
+            if (codePoint < table[stride * mid])
             {
                 high = mid - 1;
             }
-            else if (codePoint > ScriptRanges[3 * mid + 1])
+            else if (codePoint > table[stride * mid + 1])
             {
                 low = mid + 1;
             }
             else
             {
-                return ScriptRanges[3 * mid + 2];
+                return mid;
             }
         }
 
         return -1;
-    }
-
-    /// <summary>Whether a code point lies in one of the [first, last] ranges a table lists in order.</summary>
-    private static bool In(int[] ranges, int codePoint)
-    {
-        int low = 0, high = ranges.Length / 2 - 1;
-        while (low <= high)
-        {
-            int mid = (low + high) >>> 1;
-            if (codePoint < ranges[2 * mid])
-            {
-                high = mid - 1;
-            }
-            else if (codePoint > ranges[2 * mid + 1])
-            {
-                low = mid + 1;
-            }
-            else
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 }
