@@ -358,14 +358,21 @@ internal sealed class HuggingFacePreTokenizer : PreTokenizer
         }
 
         /// <summary>The non-empty matches in <paramref name="piece"/>: of the regex, or what <see cref="Finds"/> finds.</summary>
-        private IEnumerable<(int Index, int Length)> MatchesIn(string piece)
-        {
-            if (Finds is not null)
-            {
-                return Finds(piece);
-            }
+        private IEnumerable<(int Index, int Length)> MatchesIn(string piece) => Finds is not null ? Finds(piece) : RegexMatches(piece);
 
-            return Regex.Matches(piece).Where(m => m.Length > 0).Select(m => (m.Index, m.Length));
+        /// <summary>
+        /// The regex's non-empty matches, one at a time: <see cref="Regex.Matches(string)"/> keeps every match of a piece
+        /// (a whole text, where no special token cuts it), which made a byte-level BPE's encoding a third slower.
+        /// </summary>
+        private IEnumerable<(int Index, int Length)> RegexMatches(string piece)
+        {
+            for (var m = Regex.Match(piece); m.Success; m = m.NextMatch())
+            {
+                if (m.Length > 0)
+                {
+                    yield return (m.Index, m.Length);
+                }
+            }
         }
 
         /// <summary>
