@@ -19,6 +19,8 @@ namespace GpuInfo.Models;
 ///   piece <c>&lt;0xNN&gt;</c> is one byte, another piece its own UTF-8 (its text, when the tokenizer did not
 ///   normalize the text: otherwise no bytes are counted at all, see <see cref="TextTokenizer.Encode"/>).</description></item>
 ///   <item><description><see cref="SentencePieceBpe"/> and <see cref="UnigramTokenizer"/>: a byte-fallback piece is one byte; another counts by its offsets, which point into the text as given.</description></item>
+///   <item><description><see cref="PieceBpeTokenizer"/> over byte stand-ins (Falcon's): as byte-level BPE, a token that holds part of a
+///   character counting the bytes it holds; over characters, and <see cref="WordModelTokenizer"/>'s: by offsets.</description></item>
 /// </list>
 /// </summary>
 internal static class TokenPieces
