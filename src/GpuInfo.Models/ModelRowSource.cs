@@ -75,11 +75,14 @@ public sealed class ModelRowSource : RowSource
 
         // A buffer holds the longest batch there is: at most Batch windows (or as many as there are), each
         // at most Context tokens (or the longest document's length), not what the options allow on a longer text.
-        var values = (Int128)Math.Min(o.Batch, Windows.Count) * Windows.MaxLength * model.Vocab;
-        if (values > Array.MaxLength)
+        int windows = Math.Min(o.Batch, Windows.Count);
+        var values = (Int128)windows * Windows.MaxLength * model.Vocab;
+        var bytes = values * (model.Type == ScalarType.Float32 ? 4 : 2);
+        long memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > memory)
         {
             throw new ArgumentException(
-                $"a batch's logits ({Math.Min(o.Batch, Windows.Count)} windows x {Windows.MaxLength} tokens x {model.Vocab} vocabulary = {values} values) must fit one array ({Array.MaxLength} values): use a smaller batch or context.",
+                $"a batch's logits ({windows} windows x {Windows.MaxLength} tokens x {model.Vocab} vocabulary = {values} values, {(double)bytes / 1e9:F1} GB) exceed this machine's memory ({memory / 1e9:F1} GB): use a smaller batch or context.",
                 nameof(options));
         }
 
@@ -257,6 +260,22 @@ public sealed class ModelRowSource : RowSource
         buffer.Windows = starts.Count;
         buffer.Length = length;
         return buffer;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _handed.Clear();
+            foreach (var buffer in _buffers)
+            {
+                buffer.Dispose();
+            }
+
+            _buffers.Clear();
+        }
+
+        base.Dispose(disposing);
     }
 
     private static string TokenizerLabel(string tokenizer) =>

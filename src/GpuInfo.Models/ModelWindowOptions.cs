@@ -12,7 +12,7 @@ public sealed record ModelWindowOptions
     /// <summary>Tokens between window starts, 1 to <see cref="Context"/> (default 512; sliding windows only).</summary>
     public int Stride { get; init; } = 512;
 
-    /// <summary>Windows per model run (default 1). Logits of a batch are held in memory: batch × context × vocabulary values (fewer windows or tokens where the text has fewer), which must fit one array.</summary>
+    /// <summary>Windows per model run (default 1). Logits of a batch are held in memory: batch × context × vocabulary values (fewer windows or tokens where the text has fewer), which must fit in the machine's memory.</summary>
     public int Batch { get; init; } = 1;
 
     internal void Validate()

@@ -206,7 +206,7 @@ public sealed class OnnxLanguageModel : IDisposable
         }
 
         int[] ids = [.. new[] { 1, 2, 3, 4, 1, 5, 6, 7 }.Select(id => id % Vocab)];
-        LogitsBuffer first = new(Type, Length * Vocab), second = new(Type, Length * Vocab);
+        using LogitsBuffer first = new(Type, Length * Vocab), second = new(Type, Length * Vocab);
         try
         {
             // One window a run, for exports that take a batch of 1 only.
