@@ -6,49 +6,58 @@ namespace GpuInfo.Cli;
 
 /// <summary>
 /// The documents of <c>--text</c>: each file is one, read whole as UTF-8, except a <c>.jsonl</c> (or <c>.ndjson</c>) file,
-/// whose every line is a JSON object holding one document in a string field (blank lines skipped).
+/// whose every line is a JSON object holding one document in a string field (blank lines skipped), read a
+/// line at a time, so that it may be of any size. A file ending in <c>.gz</c> (gzip) or <c>.zst</c>
+/// (Zstandard) is read through its decompressor: <c>train.jsonl.zst</c> holds JSON lines.
 /// </summary>
 internal static class ModelDocuments
 {
-    /// <summary>The longest text read whole: .NET's longest string, in UTF-8 bytes (each byte is at most one character).</summary>
+    /// <summary>The longest text read whole, and the longest line: .NET's longest string, in UTF-8 bytes (each byte is at most one character).</summary>
     internal const long MaxTextBytes = 0x3FFFFFDF;
 
-    /// <summary>Every document of the files, in order, each named by its file (and line, for .jsonl).</summary>
-    public static List<(string Name, string Content)> Read(IEnumerable<string> files, string field)
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Every document of the files, in order, each named by its file (and line, for .jsonl), read as they are asked for.</summary>
+    public static IEnumerable<(string Name, string Content)> Read(IEnumerable<string> files, string field)
     {
-        var documents = new List<(string, string)>();
         foreach (string path in files)
         {
-            string content = ReadUtf8(path);
             if (!IsJsonLines(path))
             {
-                documents.Add((path, content));
+                yield return (path, ReadWhole(path));
                 continue;
             }
 
-            int before = documents.Count;
-            int line = 0;
-            foreach (var text in content.Split('\n'))
+            using var reader = Open(path);
+            var lines = new LineReader(reader, path);
+            bool any = false;
+            while (lines.Next() is { } text)
             {
-                line++;
                 if (!string.IsNullOrWhiteSpace(text))
                 {
-                    documents.Add(($"{path}:{line}", Field(path, line, text, field)));
+                    any = true;
+                    yield return ($"{path}:{lines.Number}", Field(path, lines.Number, text, field));
                 }
             }
 
-            if (documents.Count == before)
+            if (!any)
             {
                 throw new InvalidFileException(path, "holds no documents (every line is blank).");
             }
         }
-
-        return documents;
     }
 
-    /// <summary>Whether a file holds one JSON document per line (.jsonl, .ndjson).</summary>
-    public static bool IsJsonLines(string path) =>
-        path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Whether a file holds one JSON document per line (.jsonl, .ndjson, either compressed).</summary>
+    public static bool IsJsonLines(string path)
+    {
+        string name = Compression(path) is { } suffix ? path[..^suffix.Length] : path;
+        return name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static string? Compression(string path) =>
+        path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? ".gz"
+        : path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase) ? ".zst"
+        : null;
 
     private static string Field(string path, int line, string text, string field)
     {
@@ -79,34 +88,153 @@ internal static class ModelDocuments
         }
     }
 
-    private static string ReadUtf8(string path)
+    /// <summary>
+    /// A UTF-8 reader of the file's bytes, decompressed where its name says so. A UTF-8 byte order
+    /// mark is skipped; any other is not taken as the file's encoding (bytes FF FE are not UTF-8).
+    /// </summary>
+    private static StreamReader Open(string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new InvalidFileException(path, "is a folder, not a text file.");
+        }
+
+        Stream? file = null;
         try
         {
-            // A longer file ran out of memory part way (1.15 GB: "gpuinfo: out of memory" after 14 s).
-            long size = new FileInfo(path).Length;
-            if (size > MaxTextBytes)
+            file = new FileStream(path, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+            Stream bytes = Compression(path) switch
             {
-                throw new InvalidFileException(path, $"is {size} bytes; a text is read whole, at most {MaxTextBytes} bytes: split it, or give its token ids with --tokens.");
-            }
-
-            // Decoded here rather than by File.ReadAllText, which takes a UTF-16 or UTF-32 byte order mark
-            // as the file's encoding: bytes FF FE and invalid UTF-8 came back as UTF-16 text.
-            byte[] bytes = File.ReadAllBytes(path);
-            int bom = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
-            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(bytes, bom, bytes.Length - bom);
+                // SharpZipLib's, not .NET's GZipStream: that one ends a file cut short without an error
+                // (a .jsonl.gz cut in half read as its first 989 lines and part of the 990th).
+                ".gz" => new ICSharpCode.SharpZipLib.GZip.GZipInputStream(file),
+                ".zst" => new ZstdSharp.DecompressionStream(file, leaveOpen: false),
+                _ => file,
+            };
+            return new StreamReader(bytes, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 20);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new InvalidFileException(path, Directory.Exists(path) ? "is a folder, not a text file." : "no such text file.");
+            file?.Dispose();
+            throw new InvalidFileException(path, "no such text file.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            file?.Dispose();
+            throw new InvalidFileException(path, $"cannot be read: {e.Message}");
+        }
+    }
+
+    private static string ReadWhole(string path)
+    {
+        if (Compression(path) is null && File.Exists(path) && new FileInfo(path).Length is var size && size > MaxTextBytes)
+        {
+            // A longer file ran out of memory part way (1.15 GB: "gpuinfo: out of memory" after 14 s).
+            throw new InvalidFileException(path, $"is {size} bytes; a text is read whole, at most {MaxTextBytes} bytes: split it, give it as .jsonl lines (read one at a time), or give its token ids with --tokens.");
+        }
+
+        using var reader = Open(path);
+        var text = new StringBuilder();
+        var buffer = new char[1 << 20];
+        long bytes = 0;
+        while (Read(reader, buffer, path) is > 0 and var n)
+        {
+            bytes += Utf8.GetByteCount(buffer, 0, n);
+            if (bytes > MaxTextBytes)
+            {
+                throw new InvalidFileException(path, $"holds more than {MaxTextBytes} bytes of text; a text is read whole, at most that: split it, give it as .jsonl lines (read one at a time), or give its token ids with --tokens.");
+            }
+
+            text.Append(buffer, 0, n);
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Reads the next characters, naming the file in what fails: bytes that are not UTF-8, a damaged compressed stream, a read error.</summary>
+    private static int Read(StreamReader reader, char[] buffer, string path)
+    {
+        try
+        {
+            return reader.Read(buffer, 0, buffer.Length);
         }
         catch (DecoderFallbackException e)
         {
             throw new InvalidFileException(path, $"is not UTF-8 text ({e.Message})");
         }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidFileException(path, $"is not {(Compression(path) == ".gz" ? "gzip" : "Zstandard")} data, or is cut short: {e.Message}");
+        }
+        catch (EndOfStreamException e) when (Compression(path) is not null)
+        {
+            throw new InvalidFileException(path, $"is cut short: {e.Message}");
+        }
+        catch (ICSharpCode.SharpZipLib.SharpZipBaseException e)
+        {
+            throw new InvalidFileException(path, $"is not gzip data, or is cut short: {e.Message}");
+        }
+        catch (ZstdSharp.ZstdException e)
+        {
+            throw new InvalidFileException(path, $"is not Zstandard data, or is cut short: {e.Message}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidFileException(path, $"cannot be read: {e.Message}");
+        }
+    }
+
+    /// <summary>Lines ended by '\n' alone (a '\r' before it is JSON whitespace), numbered from 1; nothing after the last '\n' is no line.</summary>
+    private sealed class LineReader(StreamReader reader, string path)
+    {
+        private readonly char[] _buffer = new char[1 << 20];
+        private readonly StringBuilder _line = new();
+        private int _at, _length;
+        private bool _ended;
+
+        public int Number { get; private set; }
+
+        public string? Next()
+        {
+            _line.Clear();
+            bool begun = false;
+            while (!_ended)
+            {
+                if (_at == _length)
+                {
+                    (_at, _length) = (0, Read(reader, _buffer, path));
+                    if (_length == 0)
+                    {
+                        _ended = true;
+                        break;
+                    }
+                }
+
+                begun = true;
+                int newline = Array.IndexOf(_buffer, '\n', _at, _length - _at);
+                int end = newline < 0 ? _length : newline;
+                if (_line.Length + (long)(end - _at) > MaxTextBytes)
+                {
+                    throw new InvalidFileException(path, $"line {Number + 1} is longer than {MaxTextBytes} characters, more than one document can hold.");
+                }
+
+                _line.Append(_buffer, _at, end - _at);
+                _at = end;
+                if (newline >= 0)
+                {
+                    _at++;
+                    Number++;
+                    return _line.ToString();
+                }
+            }
+
+            if (!begun)
+            {
+                return null;
+            }
+
+            Number++;
+            return _line.ToString();
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Text;
 using System.Text.Json.Nodes;
 using GpuInfo.Cli.Output;
 using GpuInfo.Formats;
@@ -84,8 +85,8 @@ internal sealed class ModelOptions
     }
 
 
-    /// <summary>The text's ids, and with --text also the tokenizer that made them and the text itself.</summary>
-    public ModelText ReadModelText(ParseResult parse)
+    /// <summary>The text's ids, and with --text also the tokenizer that made them and, with <paramref name="keepText"/>, the text itself (null where it does not fit one string).</summary>
+    public ModelText ReadModelText(ParseResult parse, bool keepText = false)
     {
         string[]? texts = FileListOption.Get(parse, _text), tokens = FileListOption.Get(parse, _tokens);
         string? tokenizer = parse.GetValue(_tokenizer);
@@ -141,13 +142,29 @@ internal sealed class ModelOptions
             throw CliException.Usage("--text-field names the field of each line of a .jsonl --text; no --text is one.");
         }
 
-        var contents = ModelDocuments.Read(texts!, parse.GetValue(_textField)!);
-        var encoded = contents.Select(d => loaded.Encode(d.Content, d.Name, protocol == WindowProtocol.Rolling)).ToList();
-        var joined = Scorable(encoded, prefixToken, NameOf(texts!));
-        long chars = contents.Sum(d => (long)d.Content.Length);
-        return new ModelText(joined, loaded, chars <= ModelDocuments.MaxTextBytes ? string.Concat(contents.Select(d => d.Content)) : null, clock.Elapsed.TotalSeconds)
+        // The text itself is kept only for what shows it (the IB's contexts), and only while it fits one string.
+        var names = new List<string>();
+        var kept = keepText ? new StringBuilder() : null;
+        var read = ModelDocuments.Read(texts!, parse.GetValue(_textField)!).Select(d =>
         {
-            DocumentNames = [.. contents.Select(d => d.Name)],
+            names.Add(d.Name);
+            if (kept is not null && kept.Length + (long)d.Content.Length <= ModelDocuments.MaxTextBytes)
+            {
+                kept.Append(d.Content);
+            }
+            else
+            {
+                kept = null;
+            }
+
+            return d;
+        });
+        var encoder = new DocumentEncoder(loaded, () => TokenizerCatalog.Load(tokenizer));
+        var encoded = encoder.Encode(read, protocol == WindowProtocol.Rolling).ToList();
+        var joined = Scorable(encoded, prefixToken, NameOf(texts!));
+        return new ModelText(joined, loaded, kept?.ToString(), clock.Elapsed.TotalSeconds)
+        {
+            DocumentNames = names,
         };
     }
 

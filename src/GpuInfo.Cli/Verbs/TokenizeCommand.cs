@@ -38,17 +38,23 @@ internal static class TokenizeCommand
                 throw CliException.Usage("--text-field names the field of each line of a .jsonl --text; no --text is one.");
             }
 
-            var documents = ModelDocuments.Read(files, parse.GetValue(textField)!);
-            if (path is not null && documents.Count != 1)
+            long chars = 0, bytes = 0;
+            int documents = 0;
+            var texts = ModelDocuments.Read(files, parse.GetValue(textField)!).Select(d =>
             {
-                throw CliException.Usage($"--out writes one document's ids; the --text holds {documents.Count} (give one file, not a .jsonl of several lines).");
-            }
+                if (path is not null && ++documents > 1)
+                {
+                    throw CliException.Usage($"--out writes one document's ids; {d.Name} is a second document (give one file, not a .jsonl of several lines).");
+                }
 
+                chars += d.Content.Length;
+                bytes += Encoding.UTF8.GetByteCount(d.Content);
+                return d;
+            });
             clock.Restart();
-            var encoded = documents.Select(d => loaded.Encode(d.Content, d.Name)).ToList();
+            var encoder = new DocumentEncoder(loaded, () => TokenizerCatalog.Load(parse.GetValue(tokenizer)!));
+            var encoded = encoder.Encode(texts).ToList();
             double seconds = clock.Elapsed.TotalSeconds;
-            long chars = documents.Sum(d => (long)d.Content.Length);
-            long bytes = documents.Sum(d => (long)Encoding.UTF8.GetByteCount(d.Content));
             if (path is not null)
             {
                 WriteIds(path, encoded[0].Ids);
@@ -65,7 +71,7 @@ internal static class TokenizeCommand
                 ["begins_each_text"] = loaded.BeginsEachText,
                 ["document_prefix"] = loaded.DocumentPrefix,
                 ["document_prefix_source"] = loaded.DocumentPrefixSource,
-                ["documents"] = documents.Count,
+                ["documents"] = encoded.Count,
                 ["tokens"] = encoded.Sum(e => (long)e.Ids.Length),
                 ["chars"] = chars,
                 ["bytes"] = bytes,

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// Encodes a stream of documents on several cores, each worker with a tokenizer of its own, and gives
+/// them back in order. Microsoft.ML's tokenizers lock their caches, so one tokenizer shared by two
+/// threads encodes no faster than one thread; two tokenizers encode twice as fast. The documents are
+/// read a batch ahead (on a thread of their own) while the last batch is encoded, so a corpus of any
+/// size streams through: only its ids are kept.
+/// </summary>
+public sealed class DocumentEncoder
+{
+    /// <summary>Characters of text gathered before a batch is encoded.</summary>
+    internal const int BatchChars = 16 << 20;
+
+    /// <summary>A batch smaller than this is encoded on the calling thread: another tokenizer would take longer to load than it saves.</summary>
+    internal const int ParallelChars = 1 << 20;
+
+    private readonly TextTokenizer _first;
+    private readonly Func<TextTokenizer> _another;
+    private readonly ConcurrentBag<TextTokenizer> _idle = [];
+
+    /// <param name="tokenizer">The tokenizer the calling thread encodes with.</param>
+    /// <param name="another">Makes an equal tokenizer for another worker (loads it again).</param>
+    /// <param name="threads">Workers at most (default: the cores the process may use).</param>
+    public DocumentEncoder(TextTokenizer tokenizer, Func<TextTokenizer> another, int? threads = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(another);
+        if (threads is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "must be 1 or more.");
+        }
+
+        _first = tokenizer;
+        _another = another;
+        Threads = threads ?? Environment.ProcessorCount;
+    }
+
+    public int Threads { get; }
+
+    /// <summary>Tokenizers made for other workers so far.</summary>
+    public int TokenizersMade { get; private set; }
+
+    /// <summary>Each document's ids (<see cref="TextTokenizer.Encode"/>), in the order given; the first document that fails, in that order, throws.</summary>
+    public IEnumerable<TokenizedText> Encode(IEnumerable<(string Name, string Content)> documents, bool lmEvalWords = false)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        using var batches = new BlockingCollection<List<(string Name, string Content)>>(boundedCapacity: 1);
+        using var stop = new CancellationTokenSource();
+        ExceptionDispatchInfo? readFailure = null;
+        var reader = Task.Run(() =>
+        {
+            var batch = new List<(string, string)>();
+            try
+            {
+                long chars = 0;
+                foreach (var document in documents)
+                {
+                    stop.Token.ThrowIfCancellationRequested();
+                    batch.Add(document);
+                    chars += document.Content.Length;
+                    if (chars >= BatchChars)
+                    {
+                        batches.Add(batch, stop.Token);
+                        (batch, chars) = ([], 0);
+                    }
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The documents before the one that failed are encoded first: one of them may fail before it.
+                readFailure = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                try
+                {
+                    if (batch.Count > 0)
+                    {
+                        batches.Add(batch, stop.Token);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                finally
+                {
+                    batches.CompleteAdding();
+                }
+            }
+        });
+
+        try
+        {
+            foreach (var batch in batches.GetConsumingEnumerable())
+            {
+                foreach (var encoded in EncodeBatch(batch, lmEvalWords))
+                {
+                    yield return encoded;
+                }
+            }
+
+            reader.Wait();
+            readFailure?.Throw();
+        }
+        finally
+        {
+            // A consumer that stops early (or an encoding that fails) stops the reader, which may wait on a full queue.
+            stop.Cancel();
+            try
+            {
+                reader.Wait();
+            }
+            catch (AggregateException e) when (e.InnerExceptions.All(i => i is OperationCanceledException))
+            {
+            }
+        }
+    }
+
+    private TokenizedText[] EncodeBatch(List<(string Name, string Content)> batch, bool lmEvalWords)
+    {
+        var results = new TokenizedText[batch.Count];
+        long chars = batch.Sum(d => (long)d.Content.Length);
+        if (Threads == 1 || batch.Count == 1 || chars < ParallelChars)
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                results[i] = _first.Encode(batch[i].Content, batch[i].Name, lmEvalWords);
+            }
+
+            return results;
+        }
+
+        var failures = new ExceptionDispatchInfo?[batch.Count];
+        Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = Threads }, Rent, (i, _, tokenizer) =>
+        {
+            try
+            {
+                results[i] = tokenizer.Encode(batch[i].Content, batch[i].Name, lmEvalWords);
+            }
+            catch (Exception e)
+            {
+                failures[i] = ExceptionDispatchInfo.Capture(e);
+            }
+
+            return tokenizer;
+        }, _idle.Add);
+        Array.Find(failures, f => f is not null)?.Throw();
+        return results;
+    }
+
+    private TextTokenizer Rent()
+    {
+        if (_idle.TryTake(out var tokenizer))
+        {
+            return tokenizer;
+        }
+
+        if (Interlocked.CompareExchange(ref _firstRented, 1, 0) == 0)
+        {
+            return _first;
+        }
+
+        var made = _another();
+        lock (_idle)
+        {
+            TokenizersMade++;
+        }
+
+        return made;
+    }
+
+    private int _firstRented;
+}

@@ -1,0 +1,137 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json.Nodes;
+using GpuInfo.Cli;
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>
+/// Large corpora as text: .jsonl files read a line at a time, gzip and Zstandard files read through
+/// their decompressors, and line ends as JSON Lines defines them.
+/// </summary>
+public sealed class CorpusTextTests
+{
+    private static JsonObject Tokenize(params string[] texts) =>
+        CliRunner.Json(["tokenize", "--tokenizer", ModelFiles.VocabJson, .. texts.SelectMany(t => new[] { "--text", t }), "--json"]);
+
+    private static string Lines(int documents, int seed)
+    {
+        var random = new Random(seed);
+        string sample = File.ReadAllText(ModelFiles.SampleText);
+        var text = new StringBuilder();
+        for (int d = 0; d < documents; d++)
+        {
+            int start = random.Next(sample.Length - 200), length = random.Next(1, 200);
+            text.Append(new JsonObject { ["id"] = d, ["text"] = sample.Substring(start, length) + (d % 7 == 0 ? " ½ naïve 🙂" : "") }.ToJsonString()).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    private static void Gzip(string from, string to)
+    {
+        using var input = File.OpenRead(from);
+        using var output = new GZipStream(File.Create(to), CompressionLevel.Fastest);
+        input.CopyTo(output);
+    }
+
+    private static void Zstd(string from, string to)
+    {
+        using var input = File.OpenRead(from);
+        using var file = File.Create(to);
+        using var output = new ZstdSharp.CompressionStream(file, 3);
+        input.CopyTo(output);
+    }
+
+    [Fact]
+    public void Gzip_and_zstandard_files_read_as_the_files_they_hold()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("docs.jsonl"), Lines(300, Random.Shared.Next()));
+        File.Copy(ModelFiles.SampleText, dir.File("sample.txt"));
+        foreach (string name in new[] { "docs.jsonl", "sample.txt" })
+        {
+            Gzip(dir.File(name), dir.File(name + ".gz"));
+            Zstd(dir.File(name), dir.File(name + ".zst"));
+        }
+
+        var plain = Tokenize(dir.File("docs.jsonl"), dir.File("sample.txt"));
+        Assert.Equal(301, (int)plain["documents"]!);
+        foreach (string suffix in new[] { ".gz", ".zst" })
+        {
+            var compressed = Tokenize(dir.File("docs.jsonl" + suffix), dir.File("sample.txt" + suffix));
+            foreach (string field in new[] { "documents", "tokens", "chars", "bytes", "bytes_counted", "words_counted", "first_ids" })
+            {
+                Assert.Equal(plain[field]!.ToJsonString(), compressed[field]!.ToJsonString());
+            }
+        }
+
+        // Scored, a compressed corpus is the same corpus.
+        string[] run = ["perplexity", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--protocol", "rolling", "--prefix-token", "0", "--context", "16", "--device", "cpu", "--json"];
+        var scored = CliRunner.Json([.. run, "--text", dir.File("docs.jsonl")]);
+        var scoredZst = CliRunner.Json([.. run, "--text", dir.File("docs.jsonl.zst")]);
+        Assert.Equal(scored["mean_nll"]!.ToJsonString(), scoredZst["mean_nll"]!.ToJsonString());
+        Assert.Equal(scored["bits_per_byte"]!.ToJsonString(), scoredZst["bits_per_byte"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void A_damaged_compressed_file_is_one_line_naming_it()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("docs.jsonl"), Lines(2000, 5));
+        Gzip(dir.File("docs.jsonl"), dir.File("docs.jsonl.gz"));
+        Zstd(dir.File("docs.jsonl"), dir.File("docs.jsonl.zst"));
+        foreach (string name in new[] { "docs.jsonl.gz", "docs.jsonl.zst" })
+        {
+            byte[] bytes = File.ReadAllBytes(dir.File(name));
+            File.WriteAllBytes(dir.File("cut-" + name), bytes[..(bytes.Length / 2)]);
+        }
+
+        File.WriteAllText(dir.File("plain.jsonl.gz"), "{\"text\": \"not compressed\"}\n");
+        File.WriteAllText(dir.File("plain.txt.zst"), "not compressed");
+        CliRunner.Fails(ExitCode.BadData, [$"{dir.File("cut-docs.jsonl.gz")}: ", "is cut short"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("cut-docs.jsonl.gz"));
+        CliRunner.Fails(ExitCode.BadData, [$"{dir.File("cut-docs.jsonl.zst")}: ", "is cut short"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("cut-docs.jsonl.zst"));
+        CliRunner.Fails(ExitCode.BadData, [$"{dir.File("plain.jsonl.gz")}: is not gzip data"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("plain.jsonl.gz"));
+        CliRunner.Fails(ExitCode.BadData, [$"{dir.File("plain.txt.zst")}: is not Zstandard data"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("plain.txt.zst"));
+    }
+
+    [Fact]
+    public void Lines_end_at_newlines_alone_as_json_lines_defines_them()
+    {
+        using var dir = new TempDir();
+        string[] documents = ["first one", "second, with \\r inside: a\\rb", "third"];
+        var lines = documents.Select(d => $"{{\"text\": \"{d}\"}}").ToArray();
+        File.WriteAllText(dir.File("lf.jsonl"), string.Join("\n", lines) + "\n");
+        File.WriteAllText(dir.File("crlf.jsonl"), string.Join("\r\n", lines) + "\r\n");
+        File.WriteAllText(dir.File("unended.jsonl"), string.Join("\n", lines));
+        File.WriteAllText(dir.File("blanks.jsonl"), "\n\n" + string.Join("\n\n", lines) + "\n\n");
+        var expected = Tokenize(dir.File("lf.jsonl"));
+        Assert.Equal(3, (int)expected["documents"]!);
+        foreach (string name in new[] { "crlf.jsonl", "unended.jsonl", "blanks.jsonl" })
+        {
+            var report = Tokenize(dir.File(name));
+            Assert.Equal(expected["documents"]!.ToJsonString(), report["documents"]!.ToJsonString());
+            Assert.Equal(expected["tokens"]!.ToJsonString(), report["tokens"]!.ToJsonString());
+        }
+
+        // A raw carriage return between two objects does not end a line: that line is not JSON.
+        File.WriteAllText(dir.File("cr.jsonl"), lines[0] + "\r" + lines[2] + "\n");
+        CliRunner.Fails(ExitCode.BadData, [$"{dir.File("cr.jsonl")}: line 1 is not JSON"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("cr.jsonl"));
+
+        // Errors name the line they are on, counting blank lines.
+        File.WriteAllText(dir.File("third.jsonl"), lines[0] + "\n\n[1]\n");
+        CliRunner.Fails(ExitCode.BadData, [$"{dir.File("third.jsonl")}: line 3 is a JSON array"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("third.jsonl"));
+    }
+
+    [Fact]
+    public void Tokenize_out_refuses_a_second_document_naming_it()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("two.jsonl"), "{\"text\": \"a\"}\n{\"text\": \"b\"}\n");
+        CliRunner.Fails(ExitCode.Usage, [$"--out writes one document's ids; {dir.File("two.jsonl")}:2 is a second document"],
+            "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("two.jsonl"), "--out", dir.File("ids.npy"));
+        Assert.False(File.Exists(dir.File("ids.npy")));
+    }
+}
