@@ -5,7 +5,7 @@ using GpuInfo.Formats;
 namespace GpuInfo.Cli;
 
 /// <summary>
-/// The documents of <c>--text</c>: each file is one, read whole as UTF-8, except a <c>.jsonl</c> (or <c>.ndjson</c>) file,
+/// The documents of <c>--text</c>: each file is one, read whole as UTF-8, except a <c>.jsonl</c> (<c>.ndjson</c>, <c>.json</c>) file,
 /// whose every line is a JSON object holding one document in a string field (blank lines skipped), read a
 /// line at a time, so that it may be of any size. A file ending in <c>.gz</c> (gzip) or <c>.zst</c>
 /// (Zstandard) is read through its decompressor: <c>train.jsonl.zst</c> holds JSON lines.
@@ -47,12 +47,21 @@ internal static class ModelDocuments
         }
     }
 
-    /// <summary>Whether a file holds one JSON document per line (.jsonl, .ndjson, either compressed).</summary>
-    public static bool IsJsonLines(string path)
-    {
-        string name = Compression(path) is { } suffix ? path[..^suffix.Length] : path;
-        return name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>
+    /// Whether a file holds one JSON document per line: .jsonl, .ndjson, and .json, which C4's and
+    /// Dolma's files (<c>c4-validation.00000-of-00008.json.gz</c>) are, either compressed.
+    /// </summary>
+    public static bool IsJsonLines(string path) =>
+        Uncompressed(path) is var name && (name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)
+            || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase));
+
+    private static string Uncompressed(string path) => Compression(path) is { } suffix ? path[..^suffix.Length] : path;
+
+    /// <summary>What a .json file's first line that is not one object is told (a JSON document laid out over lines, an array).</summary>
+    private static string JsonHint(string path, int line) =>
+        line == 1 && Uncompressed(path).EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+            ? " (a .json --text is read as JSON Lines, one object per line, as C4's .json.gz files hold them; give a text file another extension to score it as text)"
+            : "";
 
     private static string? Compression(string path) =>
         path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? ".gz"
@@ -66,7 +75,7 @@ internal static class ModelDocuments
             using var json = JsonDocument.Parse(text);
             if (json.RootElement.ValueKind != JsonValueKind.Object)
             {
-                throw new InvalidFileException(path, $"line {line} is a JSON {json.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object holding a document in \"{field}\".");
+                throw new InvalidFileException(path, $"line {line} is a JSON {json.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object holding a document in \"{field}\"{JsonHint(path, line)}.");
             }
 
             if (!json.RootElement.TryGetProperty(field, out var value))
@@ -79,7 +88,7 @@ internal static class ModelDocuments
         }
         catch (JsonException e)
         {
-            throw new InvalidFileException(path, $"line {line} is not JSON: {e.Message}");
+            throw new InvalidFileException(path, $"line {line} is not JSON{JsonHint(path, line)}: {e.Message}");
         }
         catch (InvalidOperationException e)
         {

@@ -14,7 +14,7 @@ namespace GpuInfo.Cli;
 /// </summary>
 internal sealed class ModelOptions
 {
-    private readonly Option<string[]> _text = Documents("--text", "The text to score (UTF-8), tokenized with --tokenizer. A .jsonl file holds one document per line, in the field --text-field.");
+    private readonly Option<string[]> _text = Documents("--text", "The text to score (UTF-8), tokenized with --tokenizer. A .jsonl (.ndjson, .json) file holds one document per line, in the field --text-field; .gz and .zst files are decompressed.");
     private readonly Option<string[]> _tokens = Documents("--tokens", "Token ids to score instead of a text: .npy, .safetensors or .pt of integers, [N] or [1, N].");
     private readonly Option<string> _textField = new("--text-field") { Description = "The field of each line of a .jsonl --text that holds its document.", DefaultValueFactory = _ => "text" };
     private readonly Option<string> _protocol = new("--protocol") { Description = "sliding: windows every --stride tokens, as the Hugging Face perplexity guide; rolling: lm-evaluation-harness's loglikelihood_rolling, disjoint runs of --context scored tokens, each window a full context where the document has one, and every token scored, the first from --prefix-token; chunks: llama.cpp's llama-perplexity, disjoint chunks of --context tokens (the rest after the last whole one unscored), each scoring its second half but the first, with --prefix-token (llama.cpp's BOS, where its vocabulary adds one) in place of each chunk's first token.", DefaultValueFactory = _ => "sliding" };

@@ -20,7 +20,7 @@ internal static class TokenizeCommand
     public static Command Create(TextWriter stdout)
     {
         var json = CommonOptions.JsonOption();
-        var text = FileListOption.Create("--text", "The text (UTF-8) to tokenize; a .jsonl file holds one document per line, in the field --text-field. Several files are documents, each tokenized on its own.", required: true, join: false);
+        var text = FileListOption.Create("--text", "The text (UTF-8) to tokenize; a .jsonl (.ndjson, .json) file holds one document per line, in the field --text-field; .gz and .zst files are decompressed. Several files are documents, each tokenized on its own.", required: true, join: false);
         var textField = new Option<string>("--text-field") { Description = "The field of each line of a .jsonl --text that holds its document.", DefaultValueFactory = _ => "text" };
         var tokenizer = new Option<string>("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one.", Required = true };
         var output = new Option<string?>("--out") { Description = "Write the ids of the one document as an int32 .npy [N] (what --tokens reads)." };

@@ -125,6 +125,28 @@ public sealed class CorpusTextTests
         CliRunner.Fails(ExitCode.BadData, [$"{dir.File("third.jsonl")}: line 3 is a JSON array"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("third.jsonl"));
     }
 
+    /// <summary>C4's and Dolma's files are JSON Lines named .json.gz.</summary>
+    [Fact]
+    public void A_json_file_is_read_as_json_lines_and_a_json_document_is_refused_saying_so()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("docs.jsonl"), Lines(50, 9));
+        File.Copy(dir.File("docs.jsonl"), dir.File("c4-validation.json"));
+        Gzip(dir.File("docs.jsonl"), dir.File("c4-validation.json.gz"));
+        var expected = Tokenize(dir.File("docs.jsonl"));
+        foreach (string name in new[] { "c4-validation.json", "c4-validation.json.gz" })
+        {
+            var report = Tokenize(dir.File(name));
+            Assert.Equal(expected["documents"]!.ToJsonString(), report["documents"]!.ToJsonString());
+            Assert.Equal(expected["tokens"]!.ToJsonString(), report["tokens"]!.ToJsonString());
+        }
+
+        File.WriteAllText(dir.File("pretty.json"), "{\n  \"text\": \"a b\"\n}\n");
+        File.WriteAllText(dir.File("array.json"), "[{\"text\": \"a b\"}]\n");
+        CliRunner.Fails(ExitCode.BadData, [$"{dir.File("pretty.json")}: line 1 is not JSON (a .json --text is read as JSON Lines, one object per line"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("pretty.json"));
+        CliRunner.Fails(ExitCode.BadData, [$"{dir.File("array.json")}: line 1 is a JSON array, not an object holding a document in \"text\" (a .json --text is read as JSON Lines"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("array.json"));
+    }
+
     [Fact]
     public void Tokenize_out_refuses_a_second_document_naming_it()
     {
