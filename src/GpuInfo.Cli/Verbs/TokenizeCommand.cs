@@ -53,11 +53,23 @@ internal static class TokenizeCommand
             });
             clock.Restart();
             var encoder = new DocumentEncoder(loaded, () => TokenizerCatalog.Load(parse.GetValue(tokenizer)!));
-            var encoded = encoder.Encode(texts).ToList();
+            // Counted as they come: a corpus of any size is tokenized in the memory of a few batches.
+            long count = 0, tokens = 0;
+            long? bytesCounted = 0, wordsCounted = 0;
+            int[]? first = null;
+            foreach (var document in encoder.Encode(texts))
+            {
+                first ??= document.Ids;
+                count++;
+                tokens += document.Ids.Length;
+                bytesCounted = document.Bytes is { } b ? bytesCounted + b.Sum(x => (long)x) : null;
+                wordsCounted = document.Words is { } w ? wordsCounted + w.Sum(x => (long)x) : null;
+            }
+
             double seconds = clock.Elapsed.TotalSeconds;
             if (path is not null)
             {
-                WriteIds(path, encoded[0].Ids);
+                WriteIds(path, first!);
             }
 
             var report = new JsonObject
@@ -71,16 +83,16 @@ internal static class TokenizeCommand
                 ["begins_each_text"] = loaded.BeginsEachText,
                 ["document_prefix"] = loaded.DocumentPrefix,
                 ["document_prefix_source"] = loaded.DocumentPrefixSource,
-                ["documents"] = encoded.Count,
-                ["tokens"] = encoded.Sum(e => (long)e.Ids.Length),
+                ["documents"] = count,
+                ["tokens"] = tokens,
                 ["chars"] = chars,
                 ["bytes"] = bytes,
-                ["bytes_counted"] = encoded.All(e => e.Bytes is not null) ? encoded.Sum(e => e.Bytes!.Sum(b => (long)b)) : null,
-                ["words_counted"] = encoded.All(e => e.Words is not null) ? encoded.Sum(e => e.Words!.Sum(w => (long)w)) : null,
+                ["bytes_counted"] = bytesCounted,
+                ["words_counted"] = wordsCounted,
                 ["load_seconds"] = Math.Round(load, 3),
                 ["tokenize_seconds"] = Math.Round(seconds, 3),
                 ["mb_per_second"] = seconds > 0 ? Math.Round(bytes / seconds / 1e6, 3) : null,
-                ["first_ids"] = new JsonArray([.. encoded[0].Ids.Take(16).Select(id => (JsonNode)id)]),
+                ["first_ids"] = new JsonArray([.. first!.Take(16).Select(id => (JsonNode)id)]),
             };
             if (path is not null)
             {
