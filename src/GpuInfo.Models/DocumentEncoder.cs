@@ -124,7 +124,7 @@ public sealed class DocumentEncoder
     {
         var results = new TokenizedText[batch.Count];
         long chars = batch.Sum(d => (long)d.Content.Length);
-        if (Threads == 1 || batch.Count == 1 || chars < ParallelChars)
+        if (Threads == 1 || chars < ParallelChars)
         {
             for (int i = 0; i < batch.Count; i++)
             {
@@ -134,23 +134,46 @@ public sealed class DocumentEncoder
             return results;
         }
 
+        // Documents of several pieces are each encoded a piece per worker; the others a document per worker.
         var failures = new ExceptionDispatchInfo?[batch.Count];
-        Parallel.For(0, batch.Count, new ParallelOptions { MaxDegreeOfParallelism = Threads }, Rent, (i, _, tokenizer) =>
+        bool Large(int i) => batch[i].Content.Length >= 2L * _first.PieceChars;
+        int[] small = [.. Enumerable.Range(0, batch.Count).Where(i => !Large(i))];
+        if (small.Length > 0)
+        {
+            ForEach(small.Length, (tokenizer, k) => Encode(tokenizer, small[k], null));
+        }
+
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (Large(i))
+            {
+                Encode(_first, i, ForEach);
+            }
+        }
+
+        Array.Find(failures, f => f is not null)?.Throw();
+        return results;
+
+        void Encode(TextTokenizer tokenizer, int i, TextTokenizer.ForEachPiece? pieces)
         {
             try
             {
-                results[i] = tokenizer.Encode(batch[i].Content, batch[i].Name, lmEvalWords);
+                results[i] = tokenizer.EncodeOnWorkers(batch[i].Content, batch[i].Name, lmEvalWords, pieces);
             }
             catch (Exception e)
             {
                 failures[i] = ExceptionDispatchInfo.Capture(e);
             }
+        }
+    }
 
+    /// <summary>Runs <paramref name="work"/> for [0, count) on up to <see cref="Threads"/> workers, each with a tokenizer of its own.</summary>
+    private void ForEach(int count, Action<TextTokenizer, int> work) =>
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Threads }, Rent, (i, _, tokenizer) =>
+        {
+            work(tokenizer, i);
             return tokenizer;
         }, _idle.Add);
-        Array.Find(failures, f => f is not null)?.Throw();
-        return results;
-    }
 
     private TextTokenizer Rent()
     {

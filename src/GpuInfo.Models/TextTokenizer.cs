@@ -109,7 +109,13 @@ public sealed class TextTokenizer
     /// the empty piece that split makes for white space at the text's start goes to its first token,
     /// and the one at its end to its last.
     /// </param>
-    public TokenizedText Encode(string text, string name, bool lmEvalWords = false)
+    public TokenizedText Encode(string text, string name, bool lmEvalWords = false) => EncodeOnWorkers(text, name, lmEvalWords, null);
+
+    /// <summary>Runs <c>encode(tokenizer, i)</c> for i in [0, count), each call with a tokenizer equal to this one that no other call uses at the time.</summary>
+    internal delegate void ForEachPiece(int count, Action<TextTokenizer, int> encode);
+
+    /// <summary>As <see cref="Encode(string, string, bool)"/>, the text's pieces encoded by <paramref name="forEach"/> (on several cores, each with a tokenizer of its own) where it is given.</summary>
+    internal TokenizedText EncodeOnWorkers(string text, string name, bool lmEvalWords, ForEachPiece? forEach)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (Tokenizer.Normalizer is AlignedNormalizer normalizer && normalizer.Refuses(text) is { } refused)
@@ -125,13 +131,39 @@ public sealed class TextTokenizer
             }
         }
 
-        // Microsoft.ML's tokenizers lock their caches: pieces encoded on two cores at once took as long as one after another, or longer.
-        var encoded = new List<(int[] Ids, int[] Ends, int[] Pieces, bool Exact)>();
+        var bounds = new List<(int Start, int End)>();
         for (int start = 0; start < text.Length;)
         {
             int end = SplitsAtLines ? PieceEnd(text, start) : text.Length;
-            encoded.Add(EncodePiece(text, start, end, name));
+            bounds.Add((start, end));
             start = end;
+        }
+
+        // Microsoft.ML's tokenizers lock their caches: pieces encoded on two cores at once with one
+        // tokenizer took as long as one after another, or longer; with a tokenizer each, half as long.
+        var encoded = new (int[] Ids, int[] Ends, int[] Pieces, bool Exact)[bounds.Count];
+        if (forEach is null || bounds.Count < 2)
+        {
+            for (int i = 0; i < bounds.Count; i++)
+            {
+                encoded[i] = EncodePiece(text, bounds[i].Start, bounds[i].End, name);
+            }
+        }
+        else
+        {
+            var failures = new System.Runtime.ExceptionServices.ExceptionDispatchInfo?[bounds.Count];
+            forEach(bounds.Count, (tokenizer, i) =>
+            {
+                try
+                {
+                    encoded[i] = tokenizer.EncodePiece(text, bounds[i].Start, bounds[i].End, name);
+                }
+                catch (Exception e)
+                {
+                    failures[i] = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+                }
+            });
+            Array.Find(failures, f => f is not null)?.Throw();
         }
 
         // Bytes are counted over the whole text, so that text between two pieces goes with the token after it, as it would in one piece.

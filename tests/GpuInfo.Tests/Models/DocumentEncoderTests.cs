@@ -48,6 +48,29 @@ public sealed class DocumentEncoderTests
         Assert.InRange(encoder.TokenizersMade, 1, 2);
     }
 
+    /// <summary>A document of several pieces (about 1 MiB each, cut after a line break) is encoded a piece per worker.</summary>
+    [Fact]
+    public void A_large_documents_pieces_are_encoded_on_several_threads_as_on_one()
+    {
+        var documents = Documents(11);
+        string sample = File.ReadAllText(ModelFiles.SampleText) + "\n½ naïve 🙂 русский\n\n";
+        string large = string.Concat(Enumerable.Repeat(sample, (5 << 20) / sample.Length));
+        documents.Insert(3, ("large", large));
+        documents.Add(("large again", large[1000..]));
+        var one = TokenizerCatalog.Load("gpt2");
+        var expected = documents.Select(d => one.Encode(d.Content, d.Name, lmEvalWords: true)).ToList();
+        var encoder = new DocumentEncoder(TokenizerCatalog.Load("gpt2"), () => TokenizerCatalog.Load("gpt2"), threads: 2);
+        var encoded = encoder.Encode(documents, lmEvalWords: true).ToList();
+        for (int d = 0; d < documents.Count; d++)
+        {
+            Assert.True(expected[d].Ids.SequenceEqual(encoded[d].Ids), $"document {d}: other ids");
+            Assert.Equal(expected[d].Bytes, encoded[d].Bytes);
+            Assert.Equal(expected[d].Words, encoded[d].Words);
+        }
+
+        Assert.Equal(1, encoder.TokenizersMade);
+    }
+
     [Fact]
     public void The_first_failure_in_document_order_is_thrown()
     {
