@@ -168,12 +168,22 @@ public sealed class DocumentEncoder
     }
 
     /// <summary>Runs <paramref name="work"/> for [0, count) on up to <see cref="Threads"/> workers, each with a tokenizer of its own.</summary>
-    private void ForEach(int count, Action<TextTokenizer, int> work) =>
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Threads }, Rent, (i, _, tokenizer) =>
+    /// <exception cref="Exception">Making another tokenizer failed (its file gone since it was first read): that exception, as thrown.</exception>
+    private void ForEach(int count, Action<TextTokenizer, int> work)
+    {
+        try
         {
-            work(tokenizer, i);
-            return tokenizer;
-        }, _idle.Add);
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Threads }, Rent, (i, _, tokenizer) =>
+            {
+                work(tokenizer, i);
+                return tokenizer;
+            }, _idle.Add);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
+    }
 
     private TextTokenizer Rent()
     {

@@ -112,6 +112,14 @@ public sealed class DocumentEncoderTests
     }
 
     [Fact]
+    public void A_tokenizer_that_cannot_be_made_again_fails_as_itself()
+    {
+        var encoder = new DocumentEncoder(TokenizerCatalog.Load("gpt2"), () => throw new InvalidFileException("tokenizer.json", "no such tokenizer file."), threads: 2);
+        var e = Assert.Throws<InvalidFileException>(() => encoder.Encode(Documents(5)).ToList());
+        Assert.Equal("tokenizer.json: no such tokenizer file.", e.Message);
+    }
+
+    [Fact]
     public void A_consumer_that_stops_early_stops_the_reader()
     {
         int read = 0;
