@@ -167,19 +167,21 @@ public sealed class TextTokenizer
         }
 
         // Bytes are counted over the whole text, so that text between two pieces goes with the token after it, as it would in one piece.
-        var ids = new List<int>(encoded.Sum(e => e.Ids.Length));
-        var ends = new List<int>(ids.Capacity);
-        var pieceBytes = new List<int>(ids.Capacity);
+        // Each piece's arrays copied once into arrays of the text's length: a 50 MB text has 21 million tokens.
+        int total = encoded.Sum(e => e.Ids.Length), before = AddedBefore.Count;
+        int[] ids = new int[before + total + AddedAfter.Count], ends = new int[total], pieceBytes = new int[total];
         bool exact = true;
+        int at = 0;
         foreach (var piece in encoded)
         {
-            ids.AddRange(piece.Ids);
-            ends.AddRange(piece.Ends);
-            pieceBytes.AddRange(piece.Pieces);
+            piece.Ids.CopyTo(ids, before + at);
+            piece.Ends.CopyTo(ends, at);
+            piece.Pieces.CopyTo(pieceBytes, at);
+            at += piece.Ids.Length;
             exact &= piece.Exact;
         }
 
-        int[]? counts = exact && ids.Count > 0 ? TokenBytes.FromPieces(text, [.. ends], [.. pieceBytes]) : exact ? [] : null;
+        int[]? counts = exact && total > 0 ? TokenBytes.FromPieces(text, ends, pieceBytes) : exact ? [] : null;
         int[]? words = counts is null ? null : TokenBytes.Words(text, counts);
         if (lmEvalWords && words is { Length: > 0 })
         {
@@ -190,13 +192,22 @@ public sealed class TextTokenizer
         if (AddedBefore.Count + AddedAfter.Count > 0)
         {
             // The added tokens stand for no bytes or words of the text.
+            for (int i = 0; i < AddedBefore.Count; i++)
+            {
+                ids[i] = AddedBefore[i];
+            }
+
+            for (int i = 0; i < AddedAfter.Count; i++)
+            {
+                ids[before + total + i] = AddedAfter[i];
+            }
+
             int[] none = new int[AddedBefore.Count], noneAfter = new int[AddedAfter.Count];
-            ids = [.. AddedBefore, .. ids, .. AddedAfter];
             counts = counts is null ? null : [.. none, .. counts, .. noneAfter];
             words = words is null ? null : [.. none, .. words, .. noneAfter];
         }
 
-        return new TokenizedText([.. ids], counts, words, name, Name);
+        return new TokenizedText(ids, counts, words, name, Name);
     }
 
     /// <summary>
