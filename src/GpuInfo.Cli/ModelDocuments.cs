@@ -191,6 +191,11 @@ internal static class ModelDocuments
         {
             throw new InvalidFileException(path, $"cannot be read: {e.Message}");
         }
+        catch (Exception e) when (Compression(path) is { } suffix && e is not (OutOfMemoryException or InvalidFileException))
+        {
+            // A decompressor may fail on damaged data in its own way (SharpZipLib: IndexOutOfRangeException).
+            throw new InvalidFileException(path, $"is damaged {(suffix == ".gz" ? "gzip" : "Zstandard")} data ({e.GetType().Name}: {e.Message})");
+        }
     }
 
     /// <summary>Lines ended by '\n' alone (a '\r' before it is JSON whitespace), numbered from 1; nothing after the last '\n' is no line.</summary>

@@ -97,6 +97,40 @@ public sealed class CorpusTextTests
         CliRunner.Fails(ExitCode.BadData, [$"{dir.File("plain.txt.zst")}: is not Zstandard data"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("plain.txt.zst"));
     }
 
+    /// <summary>Damaged compressed texts: every run reads them whole or fails as bad data, one line, never an internal error.</summary>
+    [Theory]
+    [InlineData(".gz", 7000)]
+    [InlineData(".zst", 8000)]
+    [InlineData("", 9000)]
+    public void Mutated_texts_are_read_or_fail_as_bad_data(string suffix, int seedBase)
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("docs.jsonl"), Lines(40, seedBase));
+        string valid = dir.File("docs.jsonl" + suffix);
+        if (suffix == ".gz")
+        {
+            Gzip(dir.File("docs.jsonl"), valid);
+        }
+        else if (suffix == ".zst")
+        {
+            Zstd(dir.File("docs.jsonl"), valid);
+        }
+
+        byte[] bytes = File.ReadAllBytes(valid);
+        string mutant = dir.File("mutant.jsonl" + suffix);
+        int read = 0, refused = 0;
+        for (int m = 0; m < 150; m++)
+        {
+            var rng = new Random(seedBase + m);
+            File.WriteAllBytes(mutant, Fuzz.Mutate(bytes, rng));
+            var run = CliRunner.Run("tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", mutant, "--json");
+            Fuzz.ReportedOrFailedCleanly(run, $"mutation {m} (seed {seedBase + m}) of docs.jsonl{suffix}", [ExitCode.BadData]);
+            (run.Code == 0 ? ref read : ref refused)++;
+        }
+
+        Assert.True(refused > 0, $"the fuzzer should produce broken files ({read} read, {refused} refused)");
+    }
+
     [Fact]
     public void Lines_end_at_newlines_alone_as_json_lines_defines_them()
     {
