@@ -18,17 +18,23 @@ internal static class ModelDocuments
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Every document of the files, in order, each named by its file (and line, for .jsonl), read as they are asked for.</summary>
-    public static IEnumerable<(string Name, string Content)> Read(IEnumerable<string> files, string field)
+    /// <param name="bytesRead">Told the bytes of the files read so far (as stored: a compressed file's own bytes), after each document.</param>
+    public static IEnumerable<(string Name, string Content)> Read(IEnumerable<string> files, string field, IProgress<long>? bytesRead = null)
     {
+        long before = 0;
         foreach (string path in files)
         {
             if (!IsJsonLines(path))
             {
-                yield return (path, ReadWhole(path));
+                string whole = ReadWhole(path);
+                before += Size(path);
+                bytesRead?.Report(before);
+                yield return (path, whole);
                 continue;
             }
 
-            using var reader = Open(path);
+            var (reader, file) = Open(path);
+            using var _ = reader;
             var lines = new LineReader(reader, path);
             bool any = false;
             while (lines.Next() is { } text)
@@ -36,14 +42,30 @@ internal static class ModelDocuments
                 if (!string.IsNullOrWhiteSpace(text))
                 {
                     any = true;
+                    bytesRead?.Report(before + file.Position); // its buffers read ahead: close enough for progress
                     yield return ($"{path}:{lines.Number}", Field(path, lines.Number, text, field));
                 }
             }
+
+            before += Size(path);
 
             if (!any)
             {
                 throw new InvalidFileException(path, "holds no documents (every line is blank).");
             }
+        }
+    }
+
+    /// <summary>The bytes a file takes as stored (0 for one that cannot be read: its reading says why).</summary>
+    public static long Size(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? new FileInfo(path).Length : 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
         }
     }
 
@@ -101,14 +123,14 @@ internal static class ModelDocuments
     /// A UTF-8 reader of the file's bytes, decompressed where its name says so. A UTF-8 byte order
     /// mark is skipped; any other is not taken as the file's encoding (bytes FF FE are not UTF-8).
     /// </summary>
-    private static StreamReader Open(string path)
+    private static (StreamReader Reader, FileStream File) Open(string path)
     {
         if (Directory.Exists(path))
         {
             throw new InvalidFileException(path, "is a folder, not a text file.");
         }
 
-        Stream? file = null;
+        FileStream? file = null;
         try
         {
             file = new FileStream(path, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
@@ -120,7 +142,7 @@ internal static class ModelDocuments
                 ".zst" => new ZstdSharp.DecompressionStream(file, leaveOpen: false),
                 _ => file,
             };
-            return new StreamReader(bytes, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 20);
+            return (new StreamReader(bytes, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 20), file);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -142,7 +164,7 @@ internal static class ModelDocuments
             throw new InvalidFileException(path, $"is {size} bytes; a text is read whole, at most {MaxTextBytes} bytes: split it, give it as .jsonl lines (read one at a time), or give its token ids with --tokens.");
         }
 
-        using var reader = Open(path);
+        using var reader = Open(path).Reader;
         var text = new StringBuilder();
         var buffer = new char[1 << 20];
         long bytes = 0;

@@ -86,7 +86,7 @@ internal sealed class ModelOptions
 
 
     /// <summary>The text's ids, and with --text also the tokenizer that made them and, with <paramref name="keepText"/>, the text itself (null where it does not fit one string).</summary>
-    public ModelText ReadModelText(ParseResult parse, bool keepText = false)
+    public ModelText ReadModelText(ParseResult parse, bool keepText = false, bool showProgress = false)
     {
         string[]? texts = FileListOption.Get(parse, _text), tokens = FileListOption.Get(parse, _tokens);
         string? tokenizer = parse.GetValue(_tokenizer);
@@ -142,10 +142,17 @@ internal sealed class ModelOptions
             throw CliException.Usage("--text-field names the field of each line of a .jsonl --text; no --text is one.");
         }
 
-        // The text itself is kept only for what shows it (the IB's contexts), and only while it fits one string.
+        // A corpus of a few hundred MB takes minutes to tokenize: shown on a terminal, as a run's rows are.
+        return ProgressBar.RunBytes(showProgress, "tokenizing", texts!.Sum(ModelDocuments.Size), progress =>
+            EncodeTexts(texts!, parse.GetValue(_textField)!, loaded, () => TokenizerCatalog.Load(tokenizer), protocol, prefixToken, keepText, progress, clock));
+    }
+
+    /// <summary>The documents of <paramref name="texts"/>, tokenized on every core, as one text to score; the text itself kept only for what shows it (the IB's contexts), and only while it fits one string.</summary>
+    private static ModelText EncodeTexts(string[] texts, string field, TextTokenizer loaded, Func<TextTokenizer> another, WindowProtocol protocol, int? prefixToken, bool keepText, IProgress<long>? progress, Stopwatch clock)
+    {
         var names = new List<string>();
         var kept = keepText ? new StringBuilder() : null;
-        var read = ModelDocuments.Read(texts!, parse.GetValue(_textField)!).Select(d =>
+        var read = ModelDocuments.Read(texts, field, progress).Select(d =>
         {
             names.Add(d.Name);
             if (kept is not null && kept.Length + (long)d.Content.Length <= ModelDocuments.MaxTextBytes)
@@ -159,9 +166,8 @@ internal sealed class ModelOptions
 
             return d;
         });
-        var encoder = new DocumentEncoder(loaded, () => TokenizerCatalog.Load(tokenizer));
-        var encoded = encoder.Encode(read, protocol == WindowProtocol.Rolling).ToList();
-        var joined = Scorable(encoded, prefixToken, NameOf(texts!));
+        var encoded = new DocumentEncoder(loaded, another).Encode(read, protocol == WindowProtocol.Rolling).ToList();
+        var joined = Scorable(encoded, prefixToken, NameOf(texts));
         return new ModelText(joined, loaded, kept?.ToString(), clock.Elapsed.TotalSeconds)
         {
             DocumentNames = names,

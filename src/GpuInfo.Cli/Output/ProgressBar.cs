@@ -26,7 +26,7 @@ internal static class ProgressBar
             .Start(ctx =>
             {
                 var task = ctx.AddTask(label, maxValue: 1);
-                return body(new Sink(p =>
+                return body(new Sink<CorpusProgress>(p =>
                 {
                     double s = Math.Max(1e-9, clock.Elapsed.TotalSeconds);
                     task.MaxValue = Math.Max(1, p.TotalRows);
@@ -36,8 +36,31 @@ internal static class ProgressBar
             });
     }
 
-    private sealed class Sink(Action<CorpusProgress> report) : IProgress<CorpusProgress>
+    /// <summary>As <see cref="Run{T}"/>, for work measured in bytes of files read (a corpus being tokenized): MB/s and the time left.</summary>
+    public static T RunBytes<T>(bool enabled, string label, long totalBytes, Func<IProgress<long>?, T> body)
     {
-        public void Report(CorpusProgress value) => report(value);
+        if (!enabled || totalBytes < MinimumBytes || Console.IsErrorRedirected)
+        {
+            return body(null);
+        }
+
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var clock = Stopwatch.StartNew();
+        return console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(label, maxValue: totalBytes);
+                return body(new Sink<long>(bytes =>
+                {
+                    task.Description = $"{label} {bytes / Math.Max(1e-9, clock.Elapsed.TotalSeconds) / 1e6:F1} MB/s";
+                    task.Value = Math.Min(bytes, totalBytes);
+                }));
+            });
+    }
+
+    private sealed class Sink<TValue>(Action<TValue> report) : IProgress<TValue>
+    {
+        public void Report(TValue value) => report(value);
     }
 }

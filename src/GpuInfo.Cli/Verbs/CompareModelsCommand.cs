@@ -60,7 +60,7 @@ internal static class CompareModelsCommand
 
             // The text last, after every cheap check: tokenizing a corpus takes a while.
             ModelText modelText;
-            (windows, modelText) = kld is null ? (windows!, models.ReadModelText(parse)) : models.ForKld(parse, kld.Format, stderr);
+            (windows, modelText) = kld is null ? (windows!, models.ReadModelText(parse, showProgress: !parse.GetValue(common.Json))) : models.ForKld(parse, kld.Format, stderr);
 
             var (text, tokenizerVocab, tokenizeSeconds) = (modelText.Tokens, modelText.Tokenizer?.VocabularySize, modelText.Seconds);
             var load = Stopwatch.StartNew();

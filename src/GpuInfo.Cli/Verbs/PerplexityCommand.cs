@@ -49,7 +49,7 @@ internal static class PerplexityCommand
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
             }
 
-            var modelText = models.ReadModelText(parse);
+            var modelText = models.ReadModelText(parse, showProgress: !parse.GetValue(common.Json));
             var (text, tokenizerVocab, tokenizeSeconds) = (modelText.Tokens, modelText.Tokenizer?.VocabularySize, modelText.Seconds);
             if (bytes is not null && text.Bytes is not null)
             {

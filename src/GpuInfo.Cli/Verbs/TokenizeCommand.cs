@@ -38,34 +38,37 @@ internal static class TokenizeCommand
                 throw CliException.Usage("--text-field names the field of each line of a .jsonl --text; no --text is one.");
             }
 
-            long chars = 0, bytes = 0;
-            int documents = 0;
-            var texts = ModelDocuments.Read(files, parse.GetValue(textField)!).Select(d =>
-            {
-                if (path is not null && ++documents > 1)
-                {
-                    throw CliException.Usage($"--out writes one document's ids; {d.Name} is a second document (give one file, not a .jsonl of several lines).");
-                }
-
-                chars += d.Content.Length;
-                bytes += Encoding.UTF8.GetByteCount(d.Content);
-                return d;
-            });
-            clock.Restart();
-            var encoder = new DocumentEncoder(loaded, () => TokenizerCatalog.Load(parse.GetValue(tokenizer)!));
-            // Counted as they come: a corpus of any size is tokenized in the memory of a few batches.
-            long count = 0, tokens = 0;
+            long chars = 0, bytes = 0, count = 0, tokens = 0;
             long? bytesCounted = 0, wordsCounted = 0;
             int[]? first = null;
-            foreach (var document in encoder.Encode(texts))
+            ProgressBar.RunBytes(!parse.GetValue(json), "tokenizing", files.Sum(ModelDocuments.Size), progress =>
             {
-                first ??= document.Ids;
-                count++;
-                tokens += document.Ids.Length;
-                bytesCounted = document.Bytes is { } b ? bytesCounted + b.Sum(x => (long)x) : null;
-                wordsCounted = document.Words is { } w ? wordsCounted + w.Sum(x => (long)x) : null;
-            }
+                int documents = 0;
+                var texts = ModelDocuments.Read(files, parse.GetValue(textField)!, progress).Select(d =>
+                {
+                    if (path is not null && ++documents > 1)
+                    {
+                        throw CliException.Usage($"--out writes one document's ids; {d.Name} is a second document (give one file, not a .jsonl of several lines).");
+                    }
 
+                    chars += d.Content.Length;
+                    bytes += Encoding.UTF8.GetByteCount(d.Content);
+                    return d;
+                });
+                clock.Restart();
+                var encoder = new DocumentEncoder(loaded, () => TokenizerCatalog.Load(parse.GetValue(tokenizer)!));
+                // Counted as they come: a corpus of any size is tokenized in the memory of a few batches.
+                foreach (var document in encoder.Encode(texts))
+                {
+                    first ??= document.Ids;
+                    count++;
+                    tokens += document.Ids.Length;
+                    bytesCounted = document.Bytes is { } b ? bytesCounted + b.Sum(x => (long)x) : null;
+                    wordsCounted = document.Words is { } w ? wordsCounted + w.Sum(x => (long)x) : null;
+                }
+
+                return 0;
+            });
             double seconds = clock.Elapsed.TotalSeconds;
             if (path is not null)
             {

@@ -181,6 +181,31 @@ public sealed class CorpusTextTests
         CliRunner.Fails(ExitCode.BadData, [$"{dir.File("array.json")}: line 1 is a JSON array, not an object holding a document in \"text\" (a .json --text is read as JSON Lines"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("array.json"));
     }
 
+    /// <summary>What the progress shown while a corpus is tokenized reads: bytes of the files as stored, rising to their sizes.</summary>
+    [Fact]
+    public void Reading_reports_the_bytes_of_the_files_read()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("docs.jsonl"), Lines(3000, 4));
+        Zstd(dir.File("docs.jsonl"), dir.File("docs.jsonl.zst"));
+        File.Copy(ModelFiles.SampleText, dir.File("sample.txt"));
+        string[] files = [dir.File("docs.jsonl"), dir.File("sample.txt"), dir.File("docs.jsonl.zst")];
+        var reported = new List<long>();
+        int documents = ModelDocuments.Read(files, "text", new Reports(reported)).Count();
+        Assert.Equal(6001, documents);
+        Assert.Equal(documents, reported.Count);
+        Assert.True(reported.Zip(reported.Skip(1)).All(p => p.First <= p.Second), "the bytes read never go back");
+        long plain = new FileInfo(files[0]).Length, sample = new FileInfo(files[1]).Length;
+        Assert.Equal(plain + sample, reported[3000]);
+        Assert.InRange(reported[^1], plain + sample + 1, plain + sample + new FileInfo(files[2]).Length);
+        Assert.Equal(files.Sum(ModelDocuments.Size), plain + sample + new FileInfo(files[2]).Length);
+    }
+
+    private sealed class Reports(List<long> values) : IProgress<long>
+    {
+        public void Report(long value) => values.Add(value);
+    }
+
     [Fact]
     public void Tokenize_out_refuses_a_second_document_naming_it()
     {
