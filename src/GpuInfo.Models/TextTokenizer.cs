@@ -168,21 +168,40 @@ public sealed class TextTokenizer
 
         // Bytes are counted over the whole text, so that text between two pieces goes with the token after it, as it would in one piece.
         // Each piece's arrays copied once into arrays of the text's length: a 50 MB text has 21 million tokens.
-        int total = encoded.Sum(e => e.Ids.Length), before = AddedBefore.Count;
-        int[] ids = new int[before + total + AddedAfter.Count], ends = new int[total], pieceBytes = new int[total];
-        bool exact = true;
-        int at = 0;
-        foreach (var piece in encoded)
+        int before = AddedBefore.Count;
+        var firstTokens = new int[encoded.Length];
+        for (int k = 1; k < encoded.Length; k++)
         {
-            piece.Ids.CopyTo(ids, before + at);
-            piece.Ends.CopyTo(ends, at);
-            piece.Pieces.CopyTo(pieceBytes, at);
-            at += piece.Ids.Length;
-            exact &= piece.Exact;
+            firstTokens[k] = firstTokens[k - 1] + encoded[k - 1].Ids.Length;
         }
 
-        int[]? counts = exact && total > 0 ? TokenBytes.FromPieces(text, ends, pieceBytes) : exact ? [] : null;
-        int[]? words = counts is null ? null : TokenBytes.Words(text, counts);
+        int total = encoded.Length == 0 ? 0 : firstTokens[^1] + encoded[^1].Ids.Length;
+        int[] ids = new int[before + total + AddedAfter.Count], ends = new int[total], pieceBytes = new int[total];
+        bool exact = encoded.All(e => e.Exact);
+
+        // Where the pieces were encoded on several workers, they are joined and counted a piece per worker too.
+        var parts = forEach is null || encoded.Length < 2 ? null : new TextParts(bounds, firstTokens, (n, body) => forEach(n, (_, k) => body(k)));
+        void Join(int k)
+        {
+            encoded[k].Ids.CopyTo(ids, before + firstTokens[k]);
+            encoded[k].Ends.CopyTo(ends, firstTokens[k]);
+            encoded[k].Pieces.CopyTo(pieceBytes, firstTokens[k]);
+        }
+
+        if (parts is null)
+        {
+            for (int k = 0; k < encoded.Length; k++)
+            {
+                Join(k);
+            }
+        }
+        else
+        {
+            parts.ForEach(encoded.Length, Join);
+        }
+
+        int[]? counts = exact && total > 0 ? TokenBytes.FromPieces(text, ends, pieceBytes, parts) : exact ? [] : null;
+        int[]? words = counts is null ? null : TokenBytes.Words(text, counts, parts);
         if (lmEvalWords && words is { Length: > 0 })
         {
             words[0] += TokenBytes.IsSpace(text[0]) ? 1 : 0;

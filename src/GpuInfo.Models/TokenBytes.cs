@@ -38,21 +38,24 @@ internal static class TokenBytes
     public static int[] FromOffsets(string text, ReadOnlySpan<int> ends)
     {
         var bytes = new int[ends.Length];
-        int covered = 0;
-        for (int i = 0; i < ends.Length; i++)
-        {
-            int end = i == ends.Length - 1 ? text.Length : Math.Clamp(ends[i], covered, text.Length);
-            if (end > 0 && end < text.Length && char.IsHighSurrogate(text[end - 1]) && char.IsLowSurrogate(text[end]))
-            {
-                end++;
-            }
-
-            bytes[i] = Encoding.UTF8.GetByteCount(text.AsSpan(covered, end - covered));
-            covered = end;
-        }
-
+        OffsetsInto(text, ends, 0, ends.Length, 0, bytes);
         return bytes;
     }
+
+    /// <summary>The offsets' bytes of tokens [<paramref name="first"/>, <paramref name="end"/>), the text before them covered up to <paramref name="covered"/>.</summary>
+    private static void OffsetsInto(string text, ReadOnlySpan<int> ends, int first, int end, int covered, Span<int> bytes)
+    {
+        for (int i = first; i < end; i++)
+        {
+            int to = i == ends.Length - 1 ? text.Length : Covered(text, Math.Max(covered, Math.Min(ends[i], text.Length)));
+            bytes[i] = Encoding.UTF8.GetByteCount(text.AsSpan(covered, to - covered));
+            covered = to;
+        }
+    }
+
+    /// <summary>An end moved past the low half of a surrogate pair it would split.</summary>
+    private static int Covered(string text, int end) =>
+        end > 0 && end < text.Length && char.IsHighSurrogate(text[end - 1]) && char.IsLowSurrogate(text[end]) ? end + 1 : end;
 
     /// <summary>
     /// Bytes per token from the pieces where they are byte-exact, else from the offsets (see the remarks
@@ -60,9 +63,10 @@ internal static class TokenBytes
     /// </summary>
     /// <param name="ends">The end (exclusive, in chars) of each token's range in <paramref name="text"/>.</param>
     /// <param name="pieces">The bytes each token's piece encodes, or -1 where the tokenizer does not say.</param>
-    public static int[] FromPieces(string text, ReadOnlySpan<int> ends, ReadOnlySpan<int> pieces)
+    /// <param name="parts">Where the text was encoded in parts: the offsets' bytes are counted a part per worker.</param>
+    public static int[] FromPieces(string text, int[] ends, ReadOnlySpan<int> pieces, TextParts? parts = null)
     {
-        var offsets = FromOffsets(text, ends);
+        var offsets = parts is null ? FromOffsets(text, ends) : FromOffsets(text, ends, parts);
         var bytes = new int[offsets.Length];
         long byOffsets = 0, byPieces = 0;
         int run = 0;
@@ -87,9 +91,40 @@ internal static class TokenBytes
         return bytes;
     }
 
+    /// <summary>
+    /// <see cref="FromOffsets(string, ReadOnlySpan{int})"/> a part per worker. A token's range starts
+    /// where the ones before it covered the text to, the running maximum of their ends (each moved off
+    /// a surrogate pair's middle), so each part starts from the largest end of the parts before it.
+    /// </summary>
+    private static int[] FromOffsets(string text, int[] ends, TextParts parts)
+    {
+        var bytes = new int[ends.Length];
+        int count = parts.FirstTokens.Count;
+        var reach = new int[count];
+        parts.ForEach(count, k =>
+        {
+            int last = parts.EndToken(k, ends.Length), most = 0;
+            for (int i = parts.FirstTokens[k]; i < last; i++)
+            {
+                most = Math.Max(most, Covered(text, Math.Min(ends[i], text.Length)));
+            }
+
+            reach[k] = most;
+        });
+        var covered = new int[count];
+        for (int k = 1; k < count; k++)
+        {
+            covered[k] = Math.Max(covered[k - 1], reach[k - 1]);
+        }
+
+        parts.ForEach(count, k => OffsetsInto(text, ends, parts.FirstTokens[k], parts.EndToken(k, ends.Length), covered[k], bytes));
+        return bytes;
+    }
+
     /// <summary>The words (maximal runs of non-whitespace) that begin in each token, given its bytes of <paramref name="text"/>.</summary>
     /// <param name="bytes">Each token's UTF-8 bytes of the text, in order; they sum to its UTF-8 length.</param>
-    public static int[] Words(string text, ReadOnlySpan<int> bytes)
+    /// <param name="parts">Where the text was encoded in parts: counted a part of the text per worker.</param>
+    public static int[] Words(string text, int[] bytes, TextParts? parts = null)
     {
         var words = new int[bytes.Length];
         if (bytes.Length == 0)
@@ -97,10 +132,45 @@ internal static class TokenBytes
             return words;
         }
 
+        if (parts is null)
+        {
+            CountWords(text, 0, text.Length, bytes, 0, 0, bytes[0], words, atomic: false);
+            return words;
+        }
+
+        // Each part starts at its first character's byte, with the token that holds that byte: the first whose bytes end after it.
+        var chars = parts.Chars;
+        var starts = new long[chars.Count];
+        parts.ForEach(chars.Count, k => starts[k] = Encoding.UTF8.GetByteCount(text.AsSpan(chars[k].Start, chars[k].End - chars[k].Start)));
+        long position = 0;
+        for (int k = 0; k < chars.Count; k++)
+        {
+            (starts[k], position) = (position, position + starts[k]);
+        }
+
+        var tokens = new int[chars.Count];
+        var tokenEnds = new long[chars.Count];
         int token = 0;
-        long position = 0, tokenEnd = bytes[0];
-        bool inWord = false;
-        for (int i = 0; i < text.Length; i++)
+        long tokenEnd = bytes[0];
+        for (int k = 0; k < chars.Count; k++)
+        {
+            while (tokenEnd <= starts[k] && token < bytes.Length - 1)
+            {
+                tokenEnd += bytes[++token];
+            }
+
+            (tokens[k], tokenEnds[k]) = (token, tokenEnd);
+        }
+
+        parts.ForEach(chars.Count, k => CountWords(text, chars[k].Start, chars[k].End, bytes, tokens[k], starts[k], tokenEnds[k], words, atomic: true));
+        return words;
+    }
+
+    /// <summary>The sequential count over chars [<paramref name="from"/>, <paramref name="to"/>), from a byte <paramref name="position"/> inside <paramref name="token"/>, which ends at <paramref name="tokenEnd"/>.</summary>
+    private static void CountWords(string text, int from, int to, int[] bytes, int token, long position, long tokenEnd, int[] words, bool atomic)
+    {
+        bool inWord = from > 0 && !IsSpace(text[from - 1]);
+        for (int i = from; i < to; i++)
         {
             char c = text[i];
             bool space = IsSpace(c);
@@ -111,7 +181,14 @@ internal static class TokenBytes
                     tokenEnd += bytes[++token];
                 }
 
-                words[token]++;
+                if (atomic)
+                {
+                    Interlocked.Increment(ref words[token]); // a token's bytes may reach into the next part
+                }
+                else
+                {
+                    words[token]++;
+                }
             }
 
             inWord = !space;
@@ -125,10 +202,18 @@ internal static class TokenBytes
                 position += c < 0x80 ? 1 : c < 0x800 ? 2 : 3; // a lone surrogate is written as U+FFFD, 3 bytes
             }
         }
-
-        return words;
     }
 
     /// <summary>Python's <c>\s</c> (str.isspace): .NET's white space and the separators U+001C to U+001F.</summary>
     public static bool IsSpace(char c) => char.IsWhiteSpace(c) || c is >= '\x1c' and <= '\x1f';
+}
+
+/// <summary>
+/// A text encoded in parts (<see cref="TextTokenizer"/>'s pieces, cut after a line break): each part's
+/// chars, the index of its first token, and a way to run one call per part on several workers.
+/// </summary>
+internal sealed record TextParts(IReadOnlyList<(int Start, int End)> Chars, IReadOnlyList<int> FirstTokens, Action<int, Action<int>> ForEach)
+{
+    /// <summary>The end (exclusive) of part <paramref name="k"/>'s tokens.</summary>
+    public int EndToken(int k, int tokens) => k + 1 < FirstTokens.Count ? FirstTokens[k + 1] : tokens;
 }

@@ -49,17 +49,21 @@ public sealed class DocumentEncoderTests
     }
 
     /// <summary>A document of several pieces (about 1 MiB each, cut after a line break) is encoded a piece per worker.</summary>
-    [Fact]
-    public void A_large_documents_pieces_are_encoded_on_several_threads_as_on_one()
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("sp_bpe.model")]
+    [InlineData("vocab.json")]
+    public void A_large_documents_pieces_are_encoded_on_several_threads_as_on_one(string tokenizer)
     {
+        string spec = tokenizer.Contains('.', StringComparison.Ordinal) ? ModelFiles.Path(tokenizer) : tokenizer;
         var documents = Documents(11);
         string sample = File.ReadAllText(ModelFiles.SampleText) + "\n½ naïve 🙂 русский\n\n";
         string large = string.Concat(Enumerable.Repeat(sample, (5 << 20) / sample.Length));
         documents.Insert(3, ("large", large));
         documents.Add(("large again", large[1000..]));
-        var one = TokenizerCatalog.Load("gpt2");
+        var one = TokenizerCatalog.Load(spec);
         var expected = documents.Select(d => one.Encode(d.Content, d.Name, lmEvalWords: true)).ToList();
-        var encoder = new DocumentEncoder(TokenizerCatalog.Load("gpt2"), () => TokenizerCatalog.Load("gpt2"), threads: 2);
+        var encoder = new DocumentEncoder(TokenizerCatalog.Load(spec), () => TokenizerCatalog.Load(spec), threads: 2);
         var encoded = encoder.Encode(documents, lmEvalWords: true).ToList();
         for (int d = 0; d < documents.Count; d++)
         {

@@ -143,6 +143,50 @@ public sealed class TokenizerTests
         Assert.Equal(4, TokenBytes.FromPieces(text, ends, [0, 0, 0, 0]).Sum());
     }
 
+    /// <summary>Counted a part per worker, bytes and words are what one pass over the whole text gives: backward and repeated ends, surrogate pairs, zero-byte tokens.</summary>
+    [Fact]
+    public void Bytes_and_words_counted_in_parts_are_those_of_one_pass()
+    {
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        string[] atoms = ["a", "bc", " ", "\n", "é", "日本", "🙂", "\u3000", "x y", "\n\n", "\ud800"];
+        for (int round = 0; round < 200; round++)
+        {
+            var text = new StringBuilder();
+            var cuts = new List<int> { 0 };
+            int atomsWanted = rng.Next(1, 200);
+            for (int a = 0; a < atomsWanted; a++)
+            {
+                if (a > 0 && rng.Next(8) == 0)
+                {
+                    cuts.Add(text.Length); // between atoms: never inside a surrogate pair
+                }
+
+                text.Append(atoms[rng.Next(atoms.Length)]);
+            }
+
+            string t = text.ToString();
+            cuts = [.. cuts.Distinct()];
+            var chars = cuts.Select((c, k) => (Start: c, End: k + 1 < cuts.Count ? cuts[k + 1] : t.Length)).ToList();
+            int tokens = rng.Next(1, t.Length + 2);
+            var ends = Enumerable.Range(0, tokens).Select(_ => rng.Next(-2, t.Length + 3)).Order().ToArray();
+            for (int i = 0; i < ends.Length; i++)
+            {
+                if (rng.Next(10) == 0)
+                {
+                    ends[i] = rng.Next(0, t.Length + 1); // out of order now and then
+                }
+            }
+
+            int[] firstTokens = [.. Enumerable.Range(0, chars.Count).Select(k => k * tokens / chars.Count)];
+            var parts = new TextParts(chars, firstTokens, (n, body) => Parallel.For(0, n, body));
+            int[] pieces = [.. ends.Select(_ => rng.Next(-1, 4))];
+            Assert.True(TokenBytes.FromPieces(t, ends, pieces).SequenceEqual(TokenBytes.FromPieces(t, ends, pieces, parts)), $"seed {seed}, round {round}: bytes");
+            var bytes = TokenBytes.FromPieces(t, ends, pieces);
+            Assert.True(TokenBytes.Words(t, bytes).SequenceEqual(TokenBytes.Words(t, bytes, parts)), $"seed {seed}, round {round}: words");
+        }
+    }
+
     [Theory]
     [InlineData("The cat sat.", new[] { 4, 4, 4 }, new[] { 1, 1, 1 })]
     [InlineData("  lead and trail \n", new[] { 6, 4, 8 }, new[] { 1, 1, 1 })]
