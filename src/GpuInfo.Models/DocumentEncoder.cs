@@ -182,20 +182,47 @@ public sealed class DocumentEncoder
     /// <exception cref="Exception">Making another tokenizer failed (its file gone since it was first read): that exception, as thrown.</exception>
     private void ForEach(int count, Action<TextTokenizer, int> work)
     {
+        int workers = Math.Min(Threads, count);
+        Prepare(workers);
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = workers }, Rent, (i, _, tokenizer) =>
+        {
+            work(tokenizer, i);
+            return tokenizer;
+        }, _idle.Add);
+    }
+
+    /// <summary>
+    /// Makes the tokenizers <paramref name="workers"/> need before they start, in parallel, so that each
+    /// worker finds one however the loop schedules them (a worker that starts after the others took
+    /// every item never asks), and a failure to make one is thrown here, as itself.
+    /// </summary>
+    private void Prepare(int workers)
+    {
+        int missing = workers - 1 - TokenizersMade;
+        if (missing <= 0)
+        {
+            return;
+        }
+
+        var made = new TextTokenizer[missing];
         try
         {
-            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = Threads }, Rent, (i, _, tokenizer) =>
-            {
-                work(tokenizer, i);
-                return tokenizer;
-            }, _idle.Add);
+            Parallel.For(0, missing, i => made[i] = _another());
         }
         catch (AggregateException e) when (e.InnerExceptions.Count > 0)
         {
             ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
         }
+
+        foreach (var tokenizer in made)
+        {
+            _idle.Add(tokenizer);
+        }
+
+        TokenizersMade += missing;
     }
 
+    /// <summary>A prepared tokenizer; the first is the caller's own.</summary>
     private TextTokenizer Rent()
     {
         if (_idle.TryTake(out var tokenizer))
@@ -208,6 +235,7 @@ public sealed class DocumentEncoder
             return _first;
         }
 
+        // Not expected (Prepare made one per worker); made here rather than failing the run.
         var made = _another();
         lock (_idle)
         {
