@@ -193,10 +193,6 @@ internal static class ModelDocuments
         {
             throw new InvalidFileException(path, $"is not UTF-8 text ({e.Message})");
         }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidFileException(path, $"is not {(Compression(path) == ".gz" ? "gzip" : "Zstandard")} data, or is cut short: {e.Message}");
-        }
         catch (EndOfStreamException e) when (Compression(path) is not null)
         {
             throw new InvalidFileException(path, $"is cut short: {e.Message}");
