@@ -117,14 +117,7 @@ internal sealed class ModelOptions
                 throw CliException.Usage("--text-field applies to .jsonl --text files.");
             }
 
-            int? prefixId = prefix switch
-            {
-                "none" => null,
-                _ when Id(prefix) is { } id => id,
-                _ => throw CliException.Usage($"{asked}, but --tokens have no tokenizer to find it in: give --prefix-token as an id, or none."),
-            };
-            var documents = tokens.Select(TokenizedText.ReadIds).ToList();
-            return new ModelText(Scorable(documents, prefixId, NameOf(tokens)), null, null, clock.Elapsed.TotalSeconds) { DocumentNames = tokens };
+            return ReadTokens(tokens, protocol, given, prefix, asked, clock);
         }
 
         if (tokenizer is null)
@@ -145,6 +138,50 @@ internal sealed class ModelOptions
         // A corpus of a few hundred MB takes minutes to tokenize: shown on a terminal, as a run's rows are.
         return ProgressBar.RunBytes(showProgress, "tokenizing", texts!.Sum(ModelDocuments.Size), progress =>
             EncodeTexts(texts!, parse.GetValue(_textField)!, loaded, () => TokenizerCatalog.Load(tokenizer), protocol, prefixToken, keepText, progress, clock));
+    }
+
+    /// <summary>
+    /// The ids of --tokens files: a tokenized corpus (<c>tokenize --out F.safetensors</c>) with its documents,
+    /// their bytes and words, and its tokenizer's prefix token and vocabulary, as --text would give them; any
+    /// other file is one document of ids.
+    /// </summary>
+    private static ModelText ReadTokens(string[] files, WindowProtocol protocol, string? given, string prefix, string asked, Stopwatch clock)
+    {
+        var infos = files.Select(f => (File: f, Info: TokenizedCorpusFile.TryReadInfo(f))).Where(c => c.Info is not null).ToList();
+        if (infos.FirstOrDefault(c => c.Info!.Tokenizer != infos[0].Info!.Tokenizer) is { File: not null } other)
+        {
+            throw CliException.Usage($"--tokens {infos[0].File} was tokenized by {infos[0].Info!.Tokenizer} and {other.File} by {other.Info!.Tokenizer}: score one tokenizer's ids at a time.");
+        }
+
+        var info = infos.FirstOrDefault().Info;
+        int? prefixId = prefix switch
+        {
+            // As with --text: sliding windows and chunks take a corpus's documents as its tokenizer began them.
+            _ when given is null && protocol != WindowProtocol.Rolling => info?.BeginsEachText,
+            "none" => null,
+            _ when Id(prefix) is { } id => id,
+            "auto" when info is not null => info.DocumentPrefix
+                ?? throw CliException.Usage($"{asked}, but {info.Tokenizer}, which tokenized {infos[0].File}, has none: {info.DocumentPrefixSource}. Give --prefix-token as an id, or none."),
+            _ when info is not null => throw CliException.Usage($"--prefix-token '{prefix}': --tokens {infos[0].File} keeps ids, not the tokenizer's tokens; give an id, auto or none."),
+            _ => throw CliException.Usage($"{asked}, but --tokens have no tokenizer to find it in: give --prefix-token as an id, or none."),
+        };
+        var texts = new List<TokenizedText>();
+        var names = new List<string>();
+        foreach (string file in files)
+        {
+            if (TokenizedCorpusFile.TryReadInfo(file) is null)
+            {
+                texts.Add(TokenizedText.ReadIds(file));
+                names.Add(file);
+                continue;
+            }
+
+            var corpus = TokenizedCorpusFile.Read(file, prefixId, lmEvalWords: protocol == WindowProtocol.Rolling);
+            texts.Add(corpus.Text);
+            names.AddRange(corpus.DocumentNames);
+        }
+
+        return new ModelText(Scorable(texts, prefixId, NameOf(files)), null, null, clock.Elapsed.TotalSeconds) { DocumentNames = names, Corpus = info };
     }
 
     /// <summary>The documents of <paramref name="texts"/>, tokenized on every core, as one text to score; the text itself kept only for what shows it (the IB's contexts), and only while it fits one string.</summary>
@@ -251,29 +288,32 @@ internal sealed class ModelOptions
     };
 
     /// <summary>
-    /// Documents joined into one text to score. A document of no tokens is refused, naming it, and so is
-    /// a text with nothing to score (every document of one token, without a prefix token): bad input data.
+    /// Texts (each one document, or a tokenized corpus's several) joined into one text to score. A document of no
+    /// tokens is refused, naming it, and so is a text with nothing to score (every document of one token,
+    /// without a prefix token): bad input data.
     /// </summary>
-    private static TokenizedText Scorable(List<TokenizedText> documents, int? prefix, string name)
+    private static TokenizedText Scorable(List<TokenizedText> texts, int? prefix, string name)
     {
-        var first = documents[0];
-        if (documents.Count == 1 && prefix is null && first.Ids.Length < 2)
+        if (texts.FirstOrDefault(d => d.Ids.Length == 0) is { } empty)
+        {
+            throw new InvalidFileException(empty.Name, "has 0 tokens: a document to score needs at least 1.");
+        }
+
+        var first = texts[0];
+        bool one = texts.Count == 1 && first.DocumentStarts.Count == 1;
+        if (prefix is null && one && first.Ids.Length < 2)
         {
             throw new InvalidFileException(first.Name,
                 $"has {first.Ids.Length} token{(first.Ids.Length == 1 ? "" : "s")}; scoring needs at least 2 (the first has nothing before it to predict it; a --prefix-token would).");
         }
 
-        if (documents.FirstOrDefault(d => d.Ids.Length == 0) is { } empty)
-        {
-            throw new InvalidFileException(empty.Name, "has 0 tokens: a document to score needs at least 1.");
-        }
-
-        if (prefix is null && documents.All(d => d.Ids.Length < 2))
+        if (prefix is null && texts.All(t => Enumerable.Range(0, t.DocumentStarts.Count).All(k => t.Document(k).Length < 2)))
         {
             throw new InvalidFileException(first.Name, "and every other document have 1 token; scoring needs at least 2 in one (the first has nothing before it to predict it; a --prefix-token would).");
         }
 
-        return documents.Count == 1 && prefix is null ? documents[0] : TokenizedText.Join(documents, prefix, name);
+        // A text already joined as asked (one document without a prefix, a corpus read with its prefix tokens) is scored as it is.
+        return texts.Count == 1 && first.PrefixToken == prefix ? first : TokenizedText.Join(texts, prefix, name);
     }
 
     /// <summary>The first of these options given on the command line, or null (for verbs where they apply only with a model).</summary>
@@ -282,13 +322,14 @@ internal sealed class ModelOptions
             .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
 
     /// <summary>Opens a model, checked against the tokenizer's vocabulary and the prefix token.</summary>
-    public OnnxLanguageModel OpenModel(ParseResult parse, string path, int? tokenizerVocab, int? prefixToken = null)
+    public OnnxLanguageModel OpenModel(ParseResult parse, string path, ModelText text)
     {
         var model = OnnxLanguageModel.Open(path, new OnnxModelOptions { ExecutionProvider = parse.GetValue(_provider) ?? "auto", Threads = parse.GetValue(_threads) });
-        if (tokenizerVocab > model.Vocab)
+        int? prefixToken = text.Tokens.PrefixToken;
+        if (text.Vocabulary > model.Vocab)
         {
             model.Dispose();
-            throw new InvalidFileException(path, $"vocabulary {model.Vocab} is smaller than the tokenizer's ({tokenizerVocab}, {parse.GetValue(_tokenizer)}): the model and the tokenizer do not match.");
+            throw new InvalidFileException(path, $"vocabulary {model.Vocab} is smaller than the tokenizer's ({text.Vocabulary}, {text.TokenizerName}): the model and the tokenizer do not match.");
         }
 
         if (prefixToken >= model.Vocab)
@@ -342,6 +383,15 @@ internal sealed class ModelOptions
 /// <summary>A text to score: its ids, and, when a tokenizer made them, the tokenizer and the text itself (its documents' texts end to end; null past .NET's longest string).</summary>
 internal sealed record ModelText(TokenizedText Tokens, TextTokenizer? Tokenizer, string? Content, double Seconds)
 {
+    /// <summary>The account of the tokenizer that made a tokenized corpus read with --tokens, or null.</summary>
+    public TokenizedCorpusInfo? Corpus { get; init; }
+
+    /// <summary>The vocabulary of the tokenizer that made the ids, where known.</summary>
+    public int? Vocabulary => Tokenizer?.VocabularySize ?? Corpus?.Vocabulary;
+
+    /// <summary>The tokenizer that made the ids, where known.</summary>
+    public string? TokenizerName => Tokenizer?.Name ?? Corpus?.Tokenizer;
+
     /// <summary>Each document's name: its file, or file:line for a .jsonl line.</summary>
     public IReadOnlyList<string> DocumentNames { get; init; } = [Tokens.Name];
 }

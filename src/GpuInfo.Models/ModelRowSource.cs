@@ -176,14 +176,14 @@ public sealed class ModelRowSource : RowSource
     }
 
     /// <summary>Chunks end where a window's rows do, so each lies in one window's logits.</summary>
-    protected override int ChunkRows(long firstRow, int maxRows)
+    protected internal override int ChunkRows(long firstRow, int maxRows)
     {
         var (k, _) = Windows.Locate(firstRow);
         return (int)Math.Min(maxRows, Windows.FirstRow(k) + Windows.RowsOf(k) - firstRow);
     }
 
     /// <summary>The run's blocks are done with: every buffer is free again.</summary>
-    protected override void OnRunEnded()
+    protected internal override void OnRunEnded()
     {
         _handed.Clear();
         foreach (var buffer in _buffers)
@@ -192,7 +192,7 @@ public sealed class ModelRowSource : RowSource
         }
     }
 
-    protected override void Read(RowBlock block)
+    protected internal override void Read(RowBlock block)
     {
         if (_handed.Remove(block, out var previous))
         {

@@ -202,10 +202,9 @@ public sealed class TextTokenizer
 
         int[]? counts = exact && total > 0 ? TokenBytes.FromPieces(text, ends, pieceBytes, parts) : exact ? [] : null;
         int[]? words = counts is null ? null : TokenBytes.Words(text, counts, parts);
-        if (lmEvalWords && words is { Length: > 0 })
+        if (lmEvalWords && words is not null)
         {
-            words[0] += TokenBytes.IsSpace(text[0]) ? 1 : 0;
-            words[^1] += TokenBytes.IsSpace(text[^1]) ? 1 : 0;
+            TokenizedCorpusWriter.AddWordEdges(words, TokenizedCorpusWriter.WordEdges(text));
         }
 
         if (AddedBefore.Count + AddedAfter.Count > 0)

@@ -72,22 +72,30 @@ public sealed class TokenizedText
     public int MaxId { get; }
 
     /// <summary>Where each document begins in <see cref="Ids"/> ([0] for one text); documents are scored each on its own (<see cref="ModelWindows"/>).</summary>
-    public IReadOnlyList<long> DocumentStarts { get; private init; } = [0];
+    public IReadOnlyList<long> DocumentStarts { get; internal init; } = [0];
 
     /// <summary>The token before each document (its first id), where <see cref="Join"/> put one or found it there: an input, never a target, and not a token of the text.</summary>
-    public int? PrefixToken { get; private init; }
+    public int? PrefixToken { get; internal init; }
 
     /// <summary>Tokens of the text itself: <see cref="Ids"/> less the prefix tokens.</summary>
     public long TextTokens => Ids.LongLength - (PrefixToken is null ? 0 : DocumentStarts.Count);
+
+    /// <summary>The ids of document <paramref name="document"/> (its prefix token included).</summary>
+    public ReadOnlySpan<int> Document(int document)
+    {
+        long start = DocumentStarts[document], end = document + 1 < DocumentStarts.Count ? DocumentStarts[document + 1] : Ids.LongLength;
+        return Ids.AsSpan((int)start, (int)(end - start));
+    }
 
     /// <summary>
     /// Documents as one sequence, each scored on its own, with <paramref name="prefixToken"/> (when
     /// given) put before each, as lm-evaluation-harness puts its prefix token (BOS, else EOS) before
     /// a document so that its first token is predicted too, and llama.cpp its BOS before a text; a
     /// document that already begins with it (a SentencePiece tokenizer's own BOS) gets no second one.
-    /// Byte and word counts are kept where every document has them.
+    /// A text of several documents (joined before, or read from a <see cref="TokenizedCorpusFile"/>)
+    /// gives each of them. Byte and word counts are kept where every document has them.
     /// </summary>
-    /// <exception cref="ArgumentException">No documents, a document of no tokens, a negative prefix token, or more ids than one array holds.</exception>
+    /// <exception cref="ArgumentException">No documents, a document of no tokens, a negative prefix token, a text joined with another prefix token, or more ids than one array holds.</exception>
     public static TokenizedText Join(IReadOnlyList<TokenizedText> documents, int? prefixToken, string name)
     {
         ArgumentNullException.ThrowIfNull(documents);
@@ -107,14 +115,21 @@ public sealed class TokenizedText
             throw new ArgumentException($"the prefix token {prefixToken} is not a vocabulary index.", nameof(prefixToken));
         }
 
-        int empty = Enumerable.Range(0, documents.Count).FirstOrDefault(d => documents[d].Ids.Length == 0, -1);
-        if (empty >= 0)
+        if (documents.FirstOrDefault(d => d.PrefixToken is not null && d.PrefixToken != prefixToken) is { } prefixed)
         {
-            throw new ArgumentException($"document {empty} ({documents[empty].Name}) has no tokens.", nameof(documents));
+            throw new ArgumentException($"{prefixed.Name} was joined with the prefix token {prefixed.PrefixToken}, not {(prefixToken is null ? "none" : prefixToken)}.", nameof(documents));
         }
 
-        bool Prefixed(TokenizedText d) => prefixToken is { } p && d.Ids[0] != p;
-        long total = documents.Sum(d => (long)d.Ids.Length + (Prefixed(d) ? 1 : 0));
+        var parts = documents.SelectMany(d => Enumerable.Range(0, d.DocumentStarts.Count).Select(k => (Text: d, Index: k))).ToList();
+        int empty = parts.FindIndex(p => p.Text.Document(p.Index).IsEmpty);
+        if (empty >= 0)
+        {
+            var (text, index) = parts[empty];
+            throw new ArgumentException($"document {empty} ({text.Name}{(text.DocumentStarts.Count > 1 ? $", its document {index}" : "")}) has no tokens.", nameof(documents));
+        }
+
+        bool Prefixed((TokenizedText Text, int Index) p) => prefixToken is { } token && p.Text.Document(p.Index)[0] != token;
+        long total = parts.Sum(p => (long)p.Text.Document(p.Index).Length + (Prefixed(p) ? 1 : 0));
         if (total > Array.MaxLength)
         {
             throw new ArgumentException($"{total} tokens in all; at most {Array.MaxLength} can be held.", nameof(documents));
@@ -124,31 +139,47 @@ public sealed class TokenizedText
         var ids = new int[total];
         var byteCounts = bytes ? new int[total] : null;
         var wordCounts = words ? new int[total] : null;
-        var starts = new long[documents.Count];
+        var starts = new long[parts.Count];
         int at = 0;
-        for (int d = 0; d < documents.Count; d++)
+        for (int d = 0; d < parts.Count; d++)
         {
             starts[d] = at;
-            var doc = documents[d];
-            if (Prefixed(doc))
+            if (Prefixed(parts[d]))
             {
                 ids[at++] = prefixToken!.Value;
             }
 
-            doc.Ids.CopyTo(ids, at);
-            doc.Bytes?.CopyTo(byteCounts!, at);
-            doc.Words?.CopyTo(wordCounts!, at);
-            at += doc.Ids.Length;
+            var (text, index) = parts[d];
+            int from = (int)text.DocumentStarts[index], length = text.Document(index).Length;
+            text.Ids.AsSpan(from, length).CopyTo(ids.AsSpan(at));
+            if (byteCounts is not null)
+            {
+                text.Bytes.AsSpan(from, length).CopyTo(byteCounts.AsSpan(at));
+            }
+
+            if (wordCounts is not null)
+            {
+                text.Words.AsSpan(from, length).CopyTo(wordCounts.AsSpan(at));
+            }
+            at += length;
         }
 
         return new TokenizedText(ids, byteCounts, wordCounts, name, documents[0].Tokenizer) { DocumentStarts = starts, PrefixToken = prefixToken };
     }
 
-    /// <summary>Reads token ids from a <c>.npy</c>, <c>.safetensors</c> or <c>.pt</c> file of integers, <c>[N]</c> or <c>[1, N]</c>.</summary>
+    /// <summary>
+    /// Reads token ids from a <c>.npy</c>, <c>.safetensors</c> or <c>.pt</c> file of integers, <c>[N]</c> or <c>[1, N]</c>;
+    /// or a <see cref="TokenizedCorpusFile"/>'s documents, with their bytes and words.
+    /// </summary>
     /// <exception cref="InvalidFileException">Missing, not integers, more than one sequence, or an id out of int range or negative.</exception>
     public static TokenizedText ReadIds(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (TokenizedCorpusFile.TryReadInfo(path) is not null)
+        {
+            return TokenizedCorpusFile.Read(path).Text;
+        }
+
         using var file = TargetsFile.Open(path, role: "token ids");
         if (file.Info.Rank == 2 && file.Info.Shape[0] != 1)
         {

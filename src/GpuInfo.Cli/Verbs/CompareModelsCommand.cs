@@ -62,10 +62,10 @@ internal static class CompareModelsCommand
             ModelText modelText;
             (windows, modelText) = kld is null ? (windows!, models.ReadModelText(parse, showProgress: !parse.GetValue(common.Json))) : models.ForKld(parse, kld.Format, stderr);
 
-            var (text, tokenizerVocab, tokenizeSeconds) = (modelText.Tokens, modelText.Tokenizer?.VocabularySize, modelText.Seconds);
+            var (text, tokenizeSeconds) = (modelText.Tokens, modelText.Seconds);
             var load = Stopwatch.StartNew();
-            using var p = baseKld ? null : models.OpenModel(parse, basePath, tokenizerVocab, text.PrefixToken);
-            using var q = testKld ? null : models.OpenModel(parse, testPath, tokenizerVocab, text.PrefixToken);
+            using var p = baseKld ? null : models.OpenModel(parse, basePath, modelText);
+            using var q = testKld ? null : models.OpenModel(parse, testPath, modelText);
             int baseVocab = p?.Vocab ?? kld!.Vocab, testVocab = q?.Vocab ?? kld!.Vocab;
             if (testVocab != baseVocab && !classes.Given(parse))
             {

@@ -170,7 +170,7 @@ internal sealed class IbRowsInput
             if (parse.GetValue(Model) is not null)
             {
                 var text = _model.ReadModelText(parse, keepText: true);
-                model = _model.OpenModel(parse, path, text.Tokenizer?.VocabularySize, text.Tokens.PrefixToken);
+                model = _model.OpenModel(parse, path, text);
                 var modelSource = new ModelRowSource(model, text.Tokens, _model.Windows(parse));
                 source = modelSource;
                 contexts = new ModelContexts(modelSource, text, parse.GetValue(Vocab) is { } vocabPath ? ReadVocab(vocabPath, model.Vocab) : null);

@@ -50,7 +50,7 @@ internal static class PerplexityCommand
             }
 
             var modelText = models.ReadModelText(parse, showProgress: !parse.GetValue(common.Json));
-            var (text, tokenizerVocab, tokenizeSeconds) = (modelText.Tokens, modelText.Tokenizer?.VocabularySize, modelText.Seconds);
+            var (text, tokenizeSeconds) = (modelText.Tokens, modelText.Seconds);
             if (bytes is not null && text.Bytes is not null)
             {
                 throw CliException.Usage("the tokenizer counts each token's bytes: --total-bytes applies to --tokens only.");
@@ -65,7 +65,7 @@ internal static class PerplexityCommand
             TextRates.CheckWholeText(bytes, words, planned.Unscored - (planned.Tokens - text.TextTokens), windows.Context, windows.Stride, windows.Protocol);
 
             var load = Stopwatch.StartNew();
-            using var lm = models.OpenModel(parse, parse.GetValue(model)!, tokenizerVocab, text.PrefixToken);
+            using var lm = models.OpenModel(parse, parse.GetValue(model)!, modelText);
             EvalCommand.CheckTopK(ks, lm.Vocab);
             using var source = new ModelRowSource(lm, text, windows);
             using var engines = common.CreateEngines(parse);

@@ -23,12 +23,18 @@ internal static class TokenizeCommand
         var text = FileListOption.Create("--text", "The text (UTF-8) to tokenize; a .jsonl (.ndjson, .json) file holds one document per line, in the field --text-field; .gz and .zst files are decompressed. Several files are documents, each tokenized on its own.", required: true, join: false);
         var textField = new Option<string>("--text-field") { Description = "The field of each line of a .jsonl --text that holds its document.", DefaultValueFactory = _ => "text" };
         var tokenizer = new Option<string>("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one.", Required = true };
-        var output = new Option<string?>("--out") { Description = "Write the ids of the one document as an int32 .npy [N] (what --tokens reads)." };
-        var command = new Command("tokenize", "Token ids of a text as perplexity tokenizes it: what the tokenizer is and adds, tokens, bytes and words, speed; --out writes the ids for --tokens.") { text, textField, tokenizer, output, json };
+        var output = new Option<string?>("--out") { Description = "Write what --tokens reads: a .safetensors tokenized corpus (every document's ids, bytes and words, names and the tokenizer's account, written as they come), or the one document's ids as an int32 .npy [N]." };
+        var command = new Command("tokenize", "Token ids of a text as perplexity tokenizes it: what the tokenizer is and adds, tokens, bytes and words, speed; --out keeps them for --tokens, so a corpus is tokenized once.") { text, textField, tokenizer, output, json };
         command.SetAction(parse =>
         {
             string? path = parse.GetValue(output);
             OutputFile.Check(path);
+            bool corpus = path is not null && path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase);
+            if (path is not null && !corpus && !path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+            {
+                throw CliException.Usage($"--out {path}: give a .safetensors file (a tokenized corpus, every document) or a .npy file (one document's ids).");
+            }
+
             var clock = Stopwatch.StartNew();
             var loaded = TokenizerCatalog.Load(parse.GetValue(tokenizer)!);
             double load = clock.Elapsed.TotalSeconds;
@@ -41,14 +47,21 @@ internal static class TokenizeCommand
             long chars = 0, bytes = 0, count = 0, tokens = 0;
             long? bytesCounted = 0, wordsCounted = 0;
             int[]? first = null;
+            using var writer = corpus ? CreateWriter(path!, loaded) : null;
+            var edges = new System.Collections.Concurrent.ConcurrentQueue<byte>();
             ProgressBar.RunBytes(!parse.GetValue(json), "tokenizing", files.Sum(ModelDocuments.Size), progress =>
             {
                 int documents = 0;
                 var texts = ModelDocuments.Read(files, parse.GetValue(textField)!, progress).Select(d =>
                 {
-                    if (path is not null && ++documents > 1)
+                    if (path is not null && !corpus && ++documents > 1)
                     {
-                        throw CliException.Usage($"--out writes one document's ids; {d.Name} is a second document (give one file, not a .jsonl of several lines).");
+                        throw CliException.Usage($"--out {path} writes one document's ids; {d.Name} is a second document (give one file, or --out a .safetensors tokenized corpus).");
+                    }
+
+                    if (writer is not null)
+                    {
+                        edges.Enqueue(TokenizedCorpusWriter.WordEdges(d.Content)); // read a batch ahead, in order: the encoded documents come in the same order
                     }
 
                     chars += d.Content.Length;
@@ -65,12 +78,22 @@ internal static class TokenizeCommand
                     tokens += document.Ids.Length;
                     bytesCounted = document.Bytes is { } b ? bytesCounted + b.Sum(x => (long)x) : null;
                     wordsCounted = document.Words is { } w ? wordsCounted + w.Sum(x => (long)x) : null;
+                    if (writer is not null)
+                    {
+                        edges.TryDequeue(out byte edge);
+                        Writing(path!, () => writer.Add(document, document.Name, edge));
+                    }
+                }
+
+                if (writer is not null)
+                {
+                    Writing(path!, writer.Commit);
                 }
 
                 return 0;
             });
             double seconds = clock.Elapsed.TotalSeconds;
-            if (path is not null)
+            if (path is not null && !corpus)
             {
                 WriteIds(path, first!);
             }
@@ -123,6 +146,26 @@ internal static class TokenizeCommand
         SentencePieceTokenizer => "SentencePiece (Microsoft.ML.Tokenizers)",
         _ => tokenizer.GetType().Name,
     };
+
+    private static TokenizedCorpusWriter CreateWriter(string path, TextTokenizer tokenizer)
+    {
+        TokenizedCorpusWriter? writer = null;
+        Writing(path, () => writer = new TokenizedCorpusWriter(path, TokenizedCorpusInfo.Of(tokenizer)));
+        return writer!;
+    }
+
+    /// <summary>Runs a write of <paramref name="path"/>, its failure (a full disk, no permission, a pipe) a one-line message.</summary>
+    private static void Writing(string path, Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw CliException.Usage($"{path}: cannot write: {e.Message}");
+        }
+    }
 
     private static void WriteIds(string path, int[] ids)
     {

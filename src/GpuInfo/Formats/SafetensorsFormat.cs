@@ -47,7 +47,10 @@ public static class SafetensorsFormat
     }
 
     /// <summary>Every tensor of a validated file, in file order (unsupported dtypes are refused).</summary>
-    public static IReadOnlyList<TensorInfo> ReadAll(string path)
+    public static IReadOnlyList<TensorInfo> ReadAll(string path) => ReadWithMetadata(path).Tensors;
+
+    /// <summary>Every tensor of a validated file, in file order, and its <c>__metadata__</c> (empty where it has none).</summary>
+    public static (IReadOnlyList<TensorInfo> Tensors, IReadOnlyDictionary<string, string> Metadata) ReadWithMetadata(string path)
     {
         using var file = FileAccess.OpenRead(path);
         long length = file.Length;
@@ -72,46 +75,64 @@ public static class SafetensorsFormat
         var header = new byte[headerSize];
         FileAccess.ReadExactly(file, header, 8, path);
         long dataStart = 8 + (long)headerSize;
-        var entries = ParseHeader(path, header);
+        var (entries, metadata) = ParseHeader(path, header);
         Validate(path, entries, length - dataStart);
-        return [.. entries.OrderBy(e => e.Begin).Select(e => ToInfo(path, e, dataStart))];
+        return ([.. entries.OrderBy(e => e.Begin).Select(e => ToInfo(path, e, dataStart))], metadata);
     }
 
     /// <summary>Writes a .safetensors file holding the given tensors in order (raw little-endian bytes).</summary>
     public static void Write(string path, IReadOnlyList<(string Name, DType DType, long[] Shape, byte[] Data)> tensors)
     {
-        var header = new Dictionary<string, object>();
-        long offset = 0;
         foreach (var t in tensors)
         {
             if (!Enum.IsDefined(t.DType))
             {
                 throw new ArgumentOutOfRangeException(nameof(tensors), t.DType, $"tensor '{t.Name}': not a DType.");
             }
-
-            header[t.Name] = new { dtype = t.DType.SafetensorsName(), shape = t.Shape, data_offsets = new[] { offset, offset + t.Data.Length } };
-            offset += t.Data.Length;
         }
 
-        var json = JsonSerializer.SerializeToUtf8Bytes(header);
-        int padded = (json.Length + 7) / 8 * 8;
+        var header = Header([.. tensors.Select(t => (t.Name, t.DType.SafetensorsName(), t.Shape, (long)t.Data.Length))], null);
         using var stream = File.Create(path);
-        stream.Write(BitConverter.GetBytes((ulong)padded));
-        stream.Write(json);
-        for (int i = json.Length; i < padded; i++)
-        {
-            stream.WriteByte((byte)' ');
-        }
-
+        stream.Write(header);
         foreach (var t in tensors)
         {
             stream.Write(t.Data);
         }
     }
 
+    /// <summary>
+    /// A file's first bytes: the header size and the JSON header describing <paramref name="tensors"/>, laid
+    /// out in order from the data's start, with <paramref name="metadata"/> as <c>__metadata__</c>; padded with
+    /// spaces, as the format allows, to a multiple of 8 bytes and to at least <paramref name="minimumBytes"/>
+    /// (so that a writer can keep room for a header it finishes after the data).
+    /// </summary>
+    internal static byte[] Header(IReadOnlyList<(string Name, string DType, long[] Shape, long Bytes)> tensors, IReadOnlyDictionary<string, string>? metadata, int minimumBytes = 0)
+    {
+        var header = new Dictionary<string, object>();
+        if (metadata is { Count: > 0 })
+        {
+            header["__metadata__"] = metadata;
+        }
+
+        long offset = 0;
+        foreach (var t in tensors)
+        {
+            header[t.Name] = new { dtype = t.DType, shape = t.Shape, data_offsets = new[] { offset, offset + t.Bytes } };
+            offset += t.Bytes;
+        }
+
+        var json = JsonSerializer.SerializeToUtf8Bytes(header);
+        int padded = Math.Max((json.Length + 7) / 8 * 8, (minimumBytes - 8 + 7) / 8 * 8);
+        var bytes = new byte[8 + padded];
+        BitConverter.TryWriteBytes(bytes.AsSpan(0, 8), (ulong)padded);
+        json.CopyTo(bytes, 8);
+        bytes.AsSpan(8 + json.Length).Fill((byte)' ');
+        return bytes;
+    }
+
     private sealed record Entry(string Name, string DType, long[] Shape, long Begin, long End);
 
-    private static List<Entry> ParseHeader(string path, byte[] header)
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata) ParseHeader(string path, byte[] header)
     {
         if (header.Length == 0 || header[0] != (byte)'{')
         {
@@ -137,6 +158,7 @@ public static class SafetensorsFormat
             }
 
             var entries = new List<Entry>();
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in doc.RootElement.EnumerateObject())
             {
@@ -148,13 +170,18 @@ public static class SafetensorsFormat
                 if (property.Name == "__metadata__")
                 {
                     ValidateMetadata(path, property.Value);
+                    foreach (var item in property.Value.EnumerateObject())
+                    {
+                        metadata[item.Name] = item.Value.GetString()!;
+                    }
+
                     continue;
                 }
 
                 entries.Add(ParseEntry(path, property.Name, property.Value));
             }
 
-            return entries;
+            return (entries, metadata);
         }
     }
 

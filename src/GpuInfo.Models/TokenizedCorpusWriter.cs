@@ -1,0 +1,210 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using GpuInfo.Formats;
+
+namespace GpuInfo.Models;
+
+/// <summary>
+/// Writes a <see cref="TokenizedCorpusFile"/> a document at a time, so that a corpus of any size is
+/// kept in the memory of one document: the ids go straight into the file, after room kept for its
+/// header; the byte and word counts and the names into hidden files beside it, appended at the end.
+/// The file appears whole at <see cref="Commit"/> or not at all.
+/// </summary>
+public sealed class TokenizedCorpusWriter : IDisposable
+{
+    /// <summary>Room kept for the header, which is written last: its tensors' sizes are known only then.</summary>
+    internal const int HeaderRoom = 64 << 10;
+
+    private readonly AtomicFile.Pending _file;
+    private readonly FileStream _bytes, _words, _names;
+    private readonly TokenizedCorpusInfo _info;
+    private readonly List<long> _starts = [];
+    private readonly List<byte> _edges = [];
+    private readonly string _path;
+    private bool _countsBytes = true, _countsWords = true, _done;
+    private long _tokens;
+
+    /// <exception cref="ArgumentException">A path that is not a regular file's (a pipe or device: the header is written last, at the file's start).</exception>
+    /// <exception cref="IOException">The file cannot be made.</exception>
+    public TokenizedCorpusWriter(string path, TokenizedCorpusInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(info);
+        if (FileKind.IsSpecial(path))
+        {
+            throw new ArgumentException($"{path} is not a regular file: a tokenized corpus's header is written last, at its start.", nameof(path));
+        }
+
+        _path = path;
+        _info = info;
+        _file = AtomicFile.Open(path, 1 << 20);
+        try
+        {
+            _file.Run(() => _file.Stream.Write(new byte[HeaderRoom]));
+            string beside = Path.Combine(Path.GetDirectoryName(FileKind.Resolved(path))!, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}");
+            _bytes = Scratch(beside + ".bytes.tmp");
+            _words = Scratch(beside + ".words.tmp");
+            _names = Scratch(beside + ".names.tmp");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Documents written so far.</summary>
+    public int Documents => _starts.Count;
+
+    /// <summary>Tokens written so far.</summary>
+    public long Tokens => _tokens;
+
+    /// <summary>Which of lm-evaluation-harness's word-count edges <paramref name="text"/> has (<see cref="TokenizedCorpusFile"/>'s <c>document_edges</c>): 1 where it begins with white space, 2 where it ends with it.</summary>
+    public static byte WordEdges(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length == 0 ? (byte)0 : (byte)((TokenBytes.IsSpace(text[0]) ? 1 : 0) | (TokenBytes.IsSpace(text[^1]) ? 2 : 0));
+    }
+
+    /// <summary>
+    /// lm-evaluation-harness's <c>count_words</c>, <c>len(re.split(r"\s+", text))</c>, counts an empty piece
+    /// for white space at a text's start and one at its end: they go to its first and last tokens.
+    /// </summary>
+    internal static void AddWordEdges(Span<int> textWords, byte edges)
+    {
+        if (textWords.Length > 0)
+        {
+            textWords[0] += edges & 1;
+            textWords[^1] += edges >> 1 & 1;
+        }
+    }
+
+    /// <summary>Appends a document: its ids, with its bytes and words where the tokenizer counted them (where one document has none, the file keeps none).</summary>
+    /// <param name="document">The document's tokens (one document: <see cref="TokenizedText.DocumentStarts"/> [0], no prefix token).</param>
+    /// <param name="name">Its name (its file, or file:line).</param>
+    /// <param name="wordEdges"><see cref="WordEdges"/> of its text.</param>
+    /// <exception cref="InvalidFileException">A document of no tokens: it could not be scored.</exception>
+    public void Add(TokenizedText document, string name, byte wordEdges)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(name);
+        ObjectDisposedException.ThrowIf(_done, this);
+        if (document.DocumentStarts.Count != 1 || document.PrefixToken is not null)
+        {
+            throw new ArgumentException($"{document.Name} holds {document.DocumentStarts.Count} documents{(document.PrefixToken is null ? "" : " joined with a prefix token")}; add them one at a time, as the tokenizer gave them.", nameof(document));
+        }
+
+        if (name.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new ArgumentException("a document's name holds no NUL (it parts the names in the file).", nameof(name));
+        }
+
+        if (wordEdges > 3)
+        {
+            throw new ArgumentOutOfRangeException(nameof(wordEdges), wordEdges, "is 0 to 3 (WordEdges).");
+        }
+
+        if (document.Ids.Length == 0)
+        {
+            throw new InvalidFileException(name, "has 0 tokens: a document to score needs at least 1.");
+        }
+
+        if (_tokens + document.Ids.Length > Array.MaxLength)
+        {
+            throw new InvalidFileException(name, $"brings the corpus to {_tokens + document.Ids.Length} tokens; a tokenized corpus holds at most {Array.MaxLength} (one array's): split the text into several corpora.");
+        }
+
+        _file.Run(() =>
+        {
+            _file.Stream.Write(MemoryMarshal.AsBytes(document.Ids.AsSpan()));
+            _countsBytes &= document.Bytes is not null;
+            _countsWords &= document.Words is not null;
+            if (_countsBytes)
+            {
+                _bytes.Write(MemoryMarshal.AsBytes(document.Bytes.AsSpan()));
+            }
+
+            if (_countsWords)
+            {
+                _words.Write(MemoryMarshal.AsBytes(document.Words.AsSpan()));
+            }
+
+            if (_starts.Count > 0)
+            {
+                _names.WriteByte(0);
+            }
+
+            _names.Write(Encoding.UTF8.GetBytes(name));
+        });
+        _starts.Add(_tokens);
+        _edges.Add(wordEdges);
+        _tokens += document.Ids.Length;
+    }
+
+    /// <summary>Finishes the file: the counts and names after the ids, the header before them; then moves it to its path.</summary>
+    /// <exception cref="InvalidOperationException">No document was added.</exception>
+    public void Commit()
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        if (_starts.Count == 0)
+        {
+            throw new InvalidOperationException($"{_path}: no documents were added; a tokenized corpus holds 1 or more.");
+        }
+
+        var tensors = new List<(string Name, string DType, long[] Shape, long Bytes)> { ("ids", "I32", [_tokens], _tokens * 4) };
+        var tails = new List<FileStream>();
+        foreach (var (name, stream, kept) in new[] { ("bytes", _bytes, _countsBytes), ("words", _words, _countsWords) })
+        {
+            if (kept)
+            {
+                tensors.Add((name, "I32", [_tokens], _tokens * 4));
+                tails.Add(stream);
+            }
+        }
+
+        tensors.Add(("document_starts", "I64", [_starts.Count], _starts.Count * 8L));
+        tensors.Add(("document_edges", "U8", [_edges.Count], _edges.Count));
+        tensors.Add(("document_names", "U8", [_names.Length], _names.Length));
+        var header = SafetensorsFormat.Header(tensors, _info.ToMetadata(_starts.Count, _tokens), HeaderRoom);
+        if (header.Length != HeaderRoom)
+        {
+            throw new InvalidOperationException($"{_path}: the header takes {header.Length} bytes, more than the {HeaderRoom} kept for it (a tokenizer name of {_info.Tokenizer.Length} chars?).");
+        }
+
+        _file.Run(() =>
+        {
+            var stream = _file.Stream;
+            foreach (var tail in tails)
+            {
+                tail.Position = 0;
+                tail.CopyTo(stream, 1 << 20);
+            }
+
+            stream.Write(MemoryMarshal.AsBytes(CollectionsMarshal.AsSpan(_starts)));
+            stream.Write(CollectionsMarshal.AsSpan(_edges));
+            _names.Position = 0;
+            _names.CopyTo(stream, 1 << 20);
+            stream.Position = 0;
+            stream.Write(header);
+        });
+        _file.Commit();
+        Dispose();
+    }
+
+    /// <summary>Deletes the hidden files, and the output too unless it was committed.</summary>
+    public void Dispose()
+    {
+        _done = true;
+        _bytes?.Dispose();
+        _words?.Dispose();
+        _names?.Dispose();
+        _file?.Dispose();
+    }
+
+    private FileStream Scratch(string path)
+    {
+        FileStream? stream = null;
+        _file.Run(() => stream = new FileStream(path, FileMode.CreateNew, System.IO.FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose));
+        return stream!;
+    }
+}
