@@ -294,17 +294,16 @@ internal sealed class ModelOptions
     /// </summary>
     private static TokenizedText Scorable(List<TokenizedText> texts, int? prefix, string name)
     {
-        if (texts.FirstOrDefault(d => d.Ids.Length == 0) is { } empty)
-        {
-            throw new InvalidFileException(empty.Name, "has 0 tokens: a document to score needs at least 1.");
-        }
-
         var first = texts[0];
-        bool one = texts.Count == 1 && first.DocumentStarts.Count == 1;
-        if (prefix is null && one && first.Ids.Length < 2)
+        if (prefix is null && texts.Count == 1 && first.DocumentStarts.Count == 1 && first.Ids.Length < 2)
         {
             throw new InvalidFileException(first.Name,
                 $"has {first.Ids.Length} token{(first.Ids.Length == 1 ? "" : "s")}; scoring needs at least 2 (the first has nothing before it to predict it; a --prefix-token would).");
+        }
+
+        if (texts.FirstOrDefault(d => d.Ids.Length == 0) is { } empty)
+        {
+            throw new InvalidFileException(empty.Name, "has 0 tokens: a document to score needs at least 1.");
         }
 
         if (prefix is null && texts.All(t => Enumerable.Range(0, t.DocumentStarts.Count).All(k => t.Document(k).Length < 2)))

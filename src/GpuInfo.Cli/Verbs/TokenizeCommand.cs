@@ -56,7 +56,7 @@ internal static class TokenizeCommand
                 {
                     if (path is not null && !corpus && ++documents > 1)
                     {
-                        throw CliException.Usage($"--out {path} writes one document's ids; {d.Name} is a second document (give one file, or --out a .safetensors tokenized corpus).");
+                        throw CliException.Usage($"--out writes one document's ids; {d.Name} is a second document (give one file, or --out a .safetensors tokenized corpus of every document).");
                     }
 
                     if (writer is not null)

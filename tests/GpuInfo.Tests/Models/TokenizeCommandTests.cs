@@ -64,7 +64,7 @@ public sealed class TokenizeCommandTests
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("junk.json"), "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}");
-        CliRunner.Fails(ExitCode.Usage, ["--out writes one document's ids", "documents.jsonl:2 is a second document"],
+        CliRunner.Fails(ExitCode.Usage, ["writes one document's ids", "documents.jsonl:2 is a second document", "--out a .safetensors tokenized corpus"],
             "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.Path("documents.jsonl"), "--out", dir.File("ids.npy"));
         CliRunner.Fails(ExitCode.BadData, ["junk.json", "empty model.vocab"], "tokenize", "--tokenizer", dir.File("junk.json"), "--text", ModelFiles.SampleText);
         CliRunner.Fails(ExitCode.Usage, ["--tokenizer"], "tokenize", "--text", ModelFiles.SampleText);
