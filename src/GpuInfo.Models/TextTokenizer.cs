@@ -202,9 +202,10 @@ public sealed class TextTokenizer
 
         int[]? counts = exact && total > 0 ? TokenBytes.FromPieces(text, ends, pieceBytes, parts) : exact ? [] : null;
         int[]? words = counts is null ? null : TokenBytes.Words(text, counts, parts);
+        byte edges = TokenizedCorpusWriter.WordEdges(text);
         if (lmEvalWords && words is not null)
         {
-            TokenizedCorpusWriter.AddWordEdges(words, TokenizedCorpusWriter.WordEdges(text));
+            TokenizedCorpusWriter.AddWordEdges(words, edges);
         }
 
         if (AddedBefore.Count + AddedAfter.Count > 0)
@@ -225,7 +226,7 @@ public sealed class TextTokenizer
             words = words is null ? null : [.. none, .. words, .. noneAfter];
         }
 
-        return new TokenizedText(ids, counts, words, name, Name);
+        return new TokenizedText(ids, counts, words, name, Name) { WordEdges = edges, WordsCountEdges = lmEvalWords && words is not null };
     }
 
     /// <summary>

@@ -79,29 +79,25 @@ public sealed class TokenizedCorpusWriter : IDisposable
         }
     }
 
-    /// <summary>Appends a document: its ids, with its bytes and words where the tokenizer counted them (where one document has none, the file keeps none).</summary>
-    /// <param name="document">The document's tokens (one document: <see cref="TokenizedText.DocumentStarts"/> [0], no prefix token).</param>
-    /// <param name="name">Its name (its file, or file:line).</param>
-    /// <param name="wordEdges"><see cref="WordEdges"/> of its text.</param>
-    /// <exception cref="InvalidFileException">A document of no tokens: it could not be scored.</exception>
-    public void Add(TokenizedText document, string name, byte wordEdges)
+    /// <summary>
+    /// Appends a document as <see cref="TextTokenizer.Encode"/> gave it: its ids, with its bytes and words where the
+    /// tokenizer counted them (where one document has none, the file keeps none), its name and its <see cref="TokenizedText.WordEdges"/>.
+    /// </summary>
+    /// <param name="document">One document's tokens (<see cref="TokenizedText.DocumentStarts"/> [0], no prefix token).</param>
+    /// <exception cref="InvalidFileException">A document of no tokens (it could not be scored), or one past the most tokens a corpus holds.</exception>
+    public void Add(TokenizedText document)
     {
         ArgumentNullException.ThrowIfNull(document);
-        ArgumentNullException.ThrowIfNull(name);
         ObjectDisposedException.ThrowIf(_done, this);
+        string name = document.Name;
         if (document.DocumentStarts.Count != 1 || document.PrefixToken is not null)
         {
-            throw new ArgumentException($"{document.Name} holds {document.DocumentStarts.Count} documents{(document.PrefixToken is null ? "" : " joined with a prefix token")}; add them one at a time, as the tokenizer gave them.", nameof(document));
+            throw new ArgumentException($"{name} holds {document.DocumentStarts.Count} documents{(document.PrefixToken is null ? "" : " joined with a prefix token")}; add them one at a time, as the tokenizer gave them.", nameof(document));
         }
 
         if (name.Contains('\0', StringComparison.Ordinal))
         {
-            throw new ArgumentException("a document's name holds no NUL (it parts the names in the file).", nameof(name));
-        }
-
-        if (wordEdges > 3)
-        {
-            throw new ArgumentOutOfRangeException(nameof(wordEdges), wordEdges, "is 0 to 3 (WordEdges).");
+            throw new ArgumentException($"the document's name '{name}' holds a NUL, which parts the names in the file.", nameof(document));
         }
 
         if (document.Ids.Length == 0)
@@ -114,11 +110,21 @@ public sealed class TokenizedCorpusWriter : IDisposable
             throw new InvalidFileException(name, $"brings the corpus to {_tokens + document.Ids.Length} tokens; a tokenized corpus holds at most {Array.MaxLength} (one array's): split the text into several corpora.");
         }
 
+        // The file keeps each token's own words; lm-evaluation-harness's edges are added as it is read, where asked.
+        int[]? words = document.Words;
+        int textEnd = document.Ids.Length - _info.AddedAfter;
+        if (words is not null && document.WordsCountEdges && textEnd > _info.AddedBefore)
+        {
+            words = (int[])words.Clone();
+            words[_info.AddedBefore] -= document.WordEdges & 1;
+            words[textEnd - 1] -= document.WordEdges >> 1 & 1;
+        }
+
         _file.Run(() =>
         {
             _file.Stream.Write(MemoryMarshal.AsBytes(document.Ids.AsSpan()));
             _countsBytes &= document.Bytes is not null;
-            _countsWords &= document.Words is not null;
+            _countsWords &= words is not null;
             if (_countsBytes)
             {
                 _bytes.Write(MemoryMarshal.AsBytes(document.Bytes.AsSpan()));
@@ -126,7 +132,7 @@ public sealed class TokenizedCorpusWriter : IDisposable
 
             if (_countsWords)
             {
-                _words.Write(MemoryMarshal.AsBytes(document.Words.AsSpan()));
+                _words.Write(MemoryMarshal.AsBytes(words.AsSpan()));
             }
 
             if (_starts.Count > 0)
@@ -137,7 +143,7 @@ public sealed class TokenizedCorpusWriter : IDisposable
             _names.Write(Encoding.UTF8.GetBytes(name));
         });
         _starts.Add(_tokens);
-        _edges.Add(wordEdges);
+        _edges.Add(document.WordEdges);
         _tokens += document.Ids.Length;
     }
 

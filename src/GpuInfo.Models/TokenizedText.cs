@@ -77,6 +77,16 @@ public sealed class TokenizedText
     /// <summary>The token before each document (its first id), where <see cref="Join"/> put one or found it there: an input, never a target, and not a token of the text.</summary>
     public int? PrefixToken { get; internal init; }
 
+    /// <summary>
+    /// Where the text has white space that lm-evaluation-harness's <c>count_words</c> counts as a word (an empty
+    /// piece of <c>re.split(r"\s+", text)</c>): 1 at its start, 2 at its end, 3 both (<see cref="TokenizedCorpusWriter.WordEdges"/>);
+    /// set by <see cref="TextTokenizer.Encode"/>, 0 for a text of several documents or ids read from a file.
+    /// </summary>
+    public byte WordEdges { get; internal init; }
+
+    /// <summary>Whether <see cref="Words"/> count <see cref="WordEdges"/> (encoded with lm-evaluation-harness's words) in its first and last tokens of text.</summary>
+    public bool WordsCountEdges { get; internal init; }
+
     /// <summary>Tokens of the text itself: <see cref="Ids"/> less the prefix tokens.</summary>
     public long TextTokens => Ids.LongLength - (PrefixToken is null ? 0 : DocumentStarts.Count);
 

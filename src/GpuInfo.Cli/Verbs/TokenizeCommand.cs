@@ -48,7 +48,6 @@ internal static class TokenizeCommand
             long? bytesCounted = 0, wordsCounted = 0;
             int[]? first = null;
             using var writer = corpus ? CreateWriter(path!, loaded) : null;
-            var edges = new System.Collections.Concurrent.ConcurrentQueue<byte>();
             ProgressBar.RunBytes(!parse.GetValue(json), "tokenizing", files.Sum(ModelDocuments.Size), progress =>
             {
                 int documents = 0;
@@ -57,11 +56,6 @@ internal static class TokenizeCommand
                     if (path is not null && !corpus && ++documents > 1)
                     {
                         throw CliException.Usage($"--out writes one document's ids; {d.Name} is a second document (give one file, or --out a .safetensors tokenized corpus of every document).");
-                    }
-
-                    if (writer is not null)
-                    {
-                        edges.Enqueue(TokenizedCorpusWriter.WordEdges(d.Content)); // read a batch ahead, in order: the encoded documents come in the same order
                     }
 
                     chars += d.Content.Length;
@@ -80,8 +74,7 @@ internal static class TokenizeCommand
                     wordsCounted = document.Words is { } w ? wordsCounted + w.Sum(x => (long)x) : null;
                     if (writer is not null)
                     {
-                        edges.TryDequeue(out byte edge);
-                        Writing(path!, () => writer.Add(document, document.Name, edge));
+                        Writing(path!, () => writer.Add(document));
                     }
                 }
 

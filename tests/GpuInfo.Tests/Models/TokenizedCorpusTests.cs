@@ -101,9 +101,9 @@ public sealed class TokenizedCorpusTests(ITestOutputHelper output)
                 int[] ids = [.. Enumerable.Range(0, length).Select(_ => random.Next(0, 7))]; // small ids: some documents begin with the prefix token
                 int[]? bytes = counted ? [.. ids.Select(_ => random.Next(0, 5))] : null;
                 int[]? words = counted ? [.. ids.Select(_ => random.Next(0, 3))] : null;
-                documents.Add(new TokenizedText(ids, bytes, words, $"doc {d}", "random"));
                 names.Add(random.Next(3) == 0 ? "" : $"corpus é {trial}.jsonl:{d + 1}");
                 edges.Add((byte)random.Next(0, 4));
+                documents.Add(new TokenizedText(ids, bytes, words, names[d], "random") { WordEdges = edges[d] });
             }
 
             string path = dir.File($"c{trial}.safetensors");
@@ -112,7 +112,7 @@ public sealed class TokenizedCorpusTests(ITestOutputHelper output)
             {
                 for (int d = 0; d < count; d++)
                 {
-                    writer.Add(documents[d], names[d], edges[d]);
+                    writer.Add(documents[d]);
                 }
 
                 writer.Commit();
@@ -172,9 +172,32 @@ public sealed class TokenizedCorpusTests(ITestOutputHelper output)
             var plain = tokenizer.Encode(text, "t");
             var lmEval = tokenizer.Encode(text, "t", lmEvalWords: true);
             var words = (int[])plain.Words!.Clone();
-            TokenizedCorpusWriter.AddWordEdges(words, TokenizedCorpusWriter.WordEdges(text));
+            Assert.Equal(plain.WordEdges, lmEval.WordEdges);
+            TokenizedCorpusWriter.AddWordEdges(words, plain.WordEdges);
             Assert.Equal(lmEval.Words, words);
             Assert.Equal(System.Text.RegularExpressions.Regex.Split(text, @"[\s\u001c-\u001f]+").Length, words.Sum());
+        }
+
+        // A document encoded with lm-evaluation-harness's words is kept with its own words, the edges added back as it is read.
+        using var dir = new TempDir();
+        var sp = TokenizerCatalog.Load(ModelFiles.Path("sp_bpe.model")); // adds a BOS before each text: the edges go past it
+        string[] texts = [" lead and trail\n", "none", "\tboth "];
+        foreach (bool lmEval in new[] { false, true })
+        {
+            string path = dir.File($"edges-{lmEval}.safetensors");
+            using (var writer = new TokenizedCorpusWriter(path, TokenizedCorpusInfo.Of(sp)))
+            {
+                foreach (string text in texts)
+                {
+                    writer.Add(sp.Encode(text, text, lmEval));
+                }
+
+                writer.Commit();
+            }
+
+            var expected = TokenizedText.Join([.. texts.Select(t => sp.Encode(t, t, lmEvalWords: true))], null, path);
+            Assert.Equal(expected.Words, TokenizedCorpusFile.Read(path, lmEvalWords: true).Text.Words);
+            Assert.Equal(TokenizedText.Join([.. texts.Select(t => sp.Encode(t, t))], null, path).Words, TokenizedCorpusFile.Read(path).Text.Words);
         }
     }
 
@@ -186,8 +209,8 @@ public sealed class TokenizedCorpusTests(ITestOutputHelper output)
         var info = new TokenizedCorpusInfo { Tokenizer = "t", Vocabulary = 100 };
         using (var writer = new TokenizedCorpusWriter(good, info))
         {
-            writer.Add(new TokenizedText([5, 6, 7], [1, 1, 1], [1, 0, 1], "a", "t"), "a.txt", 0);
-            writer.Add(new TokenizedText([8, 9], [2, 2], [1, 1], "b", "t"), "b.txt", 2);
+            writer.Add(new TokenizedText([5, 6, 7], [1, 1, 1], [1, 0, 1], "a.txt", "t"));
+            writer.Add(new TokenizedText([8, 9], [2, 2], [1, 1], "b.txt", "t") { WordEdges = 2 });
             writer.Commit();
         }
 
