@@ -1,4 +1,4 @@
-using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 using System.Text;
 using GpuInfo.Formats;
 
@@ -83,9 +83,8 @@ public static class TokenizedCorpusFile
         var edges = Tensor(path, tensors, "document_edges", "U8", documents) ?? throw new InvalidFileException(path, "has no tensor 'document_edges'.");
         var names = Tensor(path, tensors, "document_names", "U8", null) ?? throw new InvalidFileException(path, "has no tensor 'document_names'.");
 
-        using var mapped = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        using var view = mapped.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-        return new Mapped(path, view).Read(info, ids, bytes, words, starts, edges, names, documents, prefixToken, lmEvalWords);
+        using var file = GpuInfo.Formats.FileAccess.OpenRead(path);
+        return new Reader(path, file, documents, (int)n).Read(info, ids, bytes, words, starts, edges, names, prefixToken, lmEvalWords);
     }
 
     /// <summary>The tensor <paramref name="name"/>, checked to be a vector of <paramref name="dtype"/> and of <paramref name="length"/> (where given), or null where the file has none.</summary>
@@ -106,102 +105,127 @@ public static class TokenizedCorpusFile
         return tensor;
     }
 
-    /// <summary>The file's bytes, mapped, read as spans.</summary>
-    private sealed unsafe class Mapped(string path, MemoryMappedViewAccessor view)
+    /// <summary>
+    /// Reads the file's tensors a block at a time (positional reads, 4 MiB), each token's values put where the
+    /// prefix tokens before its document move it: the arrays are of the text's length, and nothing else of its size is held.
+    /// </summary>
+    private sealed class Reader(string path, FileStream file, int documents, int tokens)
     {
-        public TokenizedCorpus Read(TokenizedCorpusInfo info, TensorInfo ids, TensorInfo? bytes, TensorInfo? words, TensorInfo starts, TensorInfo edges, TensorInfo names, int documents, int? prefixToken, bool lmEvalWords)
+        private const int BlockValues = 1 << 20;
+        private readonly byte[] _block = new byte[BlockValues * sizeof(int)];
+        private long[] _starts = [];
+        private string[] _names = [];
+
+        public TokenizedCorpus Read(TokenizedCorpusInfo info, TensorInfo ids, TensorInfo? bytes, TensorInfo? words, TensorInfo starts, TensorInfo edges, TensorInfo names, int? prefixToken, bool lmEvalWords)
         {
-            byte* file = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref file);
-            try
+            _starts = new long[documents];
+            GpuInfo.Formats.FileAccess.ReadExactly(file, MemoryMarshal.AsBytes(_starts.AsSpan()), starts.DataOffset, path);
+            for (int d = 0; d < documents; d++)
             {
-                file += view.PointerOffset;
-                int n = (int)ids.Shape[0];
-                var sourceIds = new ReadOnlySpan<int>(file + ids.DataOffset, n);
-                var documentStarts = new ReadOnlySpan<long>(file + starts.DataOffset, documents);
-                for (int d = 0; d < documents; d++)
+                long end = End(d);
+                if ((d == 0 ? _starts[0] != 0 : _starts[d] < 0) || end <= _starts[d] || end > tokens)
                 {
-                    long end = d + 1 < documents ? documentStarts[d + 1] : n;
-                    if ((d == 0 ? documentStarts[0] != 0 : documentStarts[d] < 0) || end <= documentStarts[d] || end > n)
-                    {
-                        throw new InvalidFileException(path, $"'document_starts' puts document {d} at [{documentStarts[d]}, {end}) of {n} tokens: they must begin at 0 and rise, each document 1 token or more.");
-                    }
+                    throw new InvalidFileException(path, $"'document_starts' puts document {d} at [{_starts[d]}, {end}) of {tokens} tokens: they must begin at 0 and rise, each document 1 token or more.");
                 }
-
-                var edgeFlags = new ReadOnlySpan<byte>(file + edges.DataOffset, documents);
-                if (edgeFlags.IndexOfAnyExceptInRange((byte)0, (byte)3) is >= 0 and var badEdge)
-                {
-                    throw new InvalidFileException(path, $"'document_edges' of document {badEdge} is {edgeFlags[badEdge]}; it is 0 to 3.");
-                }
-
-                string[] documentNames = Names(new ReadOnlySpan<byte>(file + names.DataOffset, checked((int)names.Shape[0])), documents);
-                int prefixed = 0;
-                for (int d = 0; d < documents; d++)
-                {
-                    prefixed += prefixToken is { } p && sourceIds[(int)documentStarts[d]] != p ? 1 : 0;
-                }
-
-                long total = (long)n + prefixed;
-                if (total > Array.MaxLength)
-                {
-                    throw new InvalidFileException(path, $"holds {n} tokens, {total} with a prefix token before each document; at most {Array.MaxLength} can be held.");
-                }
-
-                var outIds = new int[total];
-                var outBytes = bytes is null ? null : new int[total];
-                var outWords = words is null ? null : new int[total];
-                var outStarts = new long[documents];
-                int at = 0;
-                for (int d = 0; d < documents; d++)
-                {
-                    int from = (int)documentStarts[d], length = (d + 1 < documents ? (int)documentStarts[d + 1] : n) - from;
-                    outStarts[d] = at;
-                    if (prefixToken is { } p && sourceIds[from] != p)
-                    {
-                        outIds[at++] = p;
-                    }
-
-                    Copy("ids", sourceIds.Slice(from, length), outIds.AsSpan(at), d, documentNames);
-                    if (bytes is not null)
-                    {
-                        Copy("bytes", new ReadOnlySpan<int>(file + bytes.DataOffset, n).Slice(from, length), outBytes.AsSpan(at), d, documentNames);
-                    }
-
-                    if (words is not null)
-                    {
-                        var documentWords = outWords.AsSpan(at, length);
-                        Copy("words", new ReadOnlySpan<int>(file + words.DataOffset, n).Slice(from, length), documentWords, d, documentNames);
-                        if (lmEvalWords && length - info.AddedAfter > info.AddedBefore)
-                        {
-                            // The text's own tokens: those the tokenizer added before and after it are not where its white space is.
-                            TokenizedCorpusWriter.AddWordEdges(documentWords[info.AddedBefore..(length - info.AddedAfter)], edgeFlags[d]);
-                        }
-                    }
-
-                    at += length;
-                }
-
-                var text = new TokenizedText(outIds, outBytes, outWords, path, info.Tokenizer) { DocumentStarts = outStarts, PrefixToken = prefixToken };
-                return new TokenizedCorpus(text, documentNames, info);
             }
-            finally
+
+            var edgeFlags = new byte[documents];
+            GpuInfo.Formats.FileAccess.ReadExactly(file, edgeFlags, edges.DataOffset, path);
+            if (edgeFlags.AsSpan().IndexOfAnyExceptInRange((byte)0, (byte)3) is >= 0 and var badEdge)
             {
-                view.SafeMemoryMappedViewHandle.ReleasePointer();
+                throw new InvalidFileException(path, $"'document_edges' of document {badEdge} is {edgeFlags[badEdge]}; it is 0 to 3.");
             }
+
+            var nameBytes = new byte[checked((int)names.Shape[0])];
+            GpuInfo.Formats.FileAccess.ReadExactly(file, nameBytes, names.DataOffset, path);
+            _names = Names(nameBytes);
+
+            // Where each document goes: after the prefix tokens put before it and before each earlier document.
+            var outStarts = new long[documents];
+            var prefixed = new bool[documents];
+            if (prefixToken is { } prefix)
+            {
+                Span<byte> first = stackalloc byte[sizeof(int)];
+                for (int d = 0; d < documents; d++)
+                {
+                    GpuInfo.Formats.FileAccess.ReadExactly(file, first, ids.DataOffset + _starts[d] * sizeof(int), path);
+                    prefixed[d] = BitConverter.ToInt32(first) != prefix;
+                }
+            }
+
+            long shift = 0;
+            for (int d = 0; d < documents; d++)
+            {
+                outStarts[d] = _starts[d] + shift;
+                shift += prefixed[d] ? 1 : 0;
+            }
+
+            long total = tokens + shift;
+            if (total > Array.MaxLength)
+            {
+                throw new InvalidFileException(path, $"holds {tokens} tokens, {total} with a prefix token before each document; at most {Array.MaxLength} can be held.");
+            }
+
+            var outIds = Scatter(ids, total, outStarts, prefixed);
+            for (int d = 0; d < documents; d++)
+            {
+                if (prefixed[d])
+                {
+                    outIds[outStarts[d]] = prefixToken!.Value;
+                }
+            }
+
+            var outBytes = bytes is null ? null : Scatter(bytes, total, outStarts, prefixed);
+            var outWords = words is null ? null : Scatter(words, total, outStarts, prefixed);
+            for (int d = 0; lmEvalWords && outWords is not null && d < documents; d++)
+            {
+                // The text's own tokens: those the tokenizer added before and after it are not where its white space is.
+                long first = outStarts[d] + (prefixed[d] ? 1 : 0) + info.AddedBefore, end = outStarts[d] + (prefixed[d] ? 1 : 0) + End(d) - _starts[d] - info.AddedAfter;
+                if (end > first)
+                {
+                    TokenizedCorpusWriter.AddWordEdges(outWords.AsSpan((int)first, (int)(end - first)), edgeFlags[d]);
+                }
+            }
+
+            var text = new TokenizedText(outIds, outBytes, outWords, path, info.Tokenizer) { DocumentStarts = outStarts, PrefixToken = prefixToken };
+            return new TokenizedCorpus(text, _names, info);
         }
 
-        /// <summary>Copies a document's counts, refusing a negative one (the file is damaged: a count is 0 or more, an id a vocabulary index).</summary>
-        private void Copy(string tensor, ReadOnlySpan<int> source, Span<int> destination, int document, string[] names)
+        private long End(int document) => document + 1 < documents ? _starts[document + 1] : tokens;
+
+        /// <summary>A tensor of a value per token read into an array of <paramref name="total"/>, each document's values at its place; a negative value is refused (an id is a vocabulary index, a count 0 or more).</summary>
+        private int[] Scatter(TensorInfo tensor, long total, long[] outStarts, bool[] prefixed)
         {
-            if (source.IndexOfAnyInRange(int.MinValue, -1) is >= 0 and var negative)
+            var values = new int[total];
+            int d = 0;
+            for (long at = 0; at < tokens; at += BlockValues)
             {
-                throw new InvalidFileException(path, $"'{tensor}' holds {source[negative]} at token {negative} of document {document} ({names[document]}); it holds 0 or more.");
+                int count = (int)Math.Min(BlockValues, tokens - at);
+                GpuInfo.Formats.FileAccess.ReadExactly(file, _block.AsSpan(0, count * sizeof(int)), tensor.DataOffset + at * sizeof(int), path);
+                var block = MemoryMarshal.Cast<byte, int>(_block.AsSpan(0, count * sizeof(int)));
+                for (long from = at; from < at + count;)
+                {
+                    while (End(d) <= from)
+                    {
+                        d++;
+                    }
+
+                    int length = (int)(Math.Min(End(d), at + count) - from);
+                    var part = block.Slice((int)(from - at), length);
+                    if (part.IndexOfAnyInRange(int.MinValue, -1) is >= 0 and var negative)
+                    {
+                        throw new InvalidFileException(path, $"'{tensor.Name}' holds {part[negative]} at token {from - _starts[d] + negative} of document {d} ({_names[d]}); it holds 0 or more.");
+                    }
+
+                    part.CopyTo(values.AsSpan((int)(outStarts[d] + (prefixed[d] ? 1 : 0) + from - _starts[d])));
+                    from += length;
+                }
             }
 
-            source.CopyTo(destination);
+            return values;
         }
 
-        private string[] Names(ReadOnlySpan<byte> utf8, int documents)
+        private string[] Names(byte[] utf8)
         {
             string all;
             try

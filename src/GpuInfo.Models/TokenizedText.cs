@@ -32,17 +32,17 @@ public sealed class TokenizedText
             throw new ArgumentException($"expected {ids.Length} word counts (one per token), got {words.Length}.", nameof(words));
         }
 
-        if (bytes is not null && Array.Exists(bytes, b => b < 0))
+        if (bytes is not null && bytes.AsSpan().ContainsAnyInRange(int.MinValue, -1))
         {
             throw new ArgumentException("byte counts must not be negative.", nameof(bytes));
         }
 
-        if (words is not null && Array.Exists(words, w => w < 0))
+        if (words is not null && words.AsSpan().ContainsAnyInRange(int.MinValue, -1))
         {
             throw new ArgumentException("word counts must not be negative.", nameof(words));
         }
 
-        int negative = Array.FindIndex(ids, id => id < 0);
+        int negative = ids.AsSpan().IndexOfAnyInRange(int.MinValue, -1);
         if (negative >= 0)
         {
             throw new ArgumentException($"token {negative} has the negative id {ids[negative]}.", nameof(ids));
@@ -53,7 +53,7 @@ public sealed class TokenizedText
         Words = words;
         Name = name;
         Tokenizer = tokenizer;
-        MaxId = ids.Length == 0 ? -1 : ids.Max();
+        MaxId = ids.Length == 0 ? -1 : System.Numerics.Tensors.TensorPrimitives.Max<int>(ids);
     }
 
     public int[] Ids { get; }
