@@ -66,6 +66,12 @@ internal static class TokenBytes
     /// <param name="parts">Where the text was encoded in parts: the offsets' bytes are counted a part per worker.</param>
     public static int[] FromPieces(string text, int[] ends, ReadOnlySpan<int> pieces, TextParts? parts = null)
     {
+        // Every piece known and together the text's bytes: each run below would close on the pieces' counts.
+        if (!pieces.ContainsAnyInRange(int.MinValue, -1) && Sum(pieces) == Encoding.UTF8.GetByteCount(text))
+        {
+            return pieces.ToArray();
+        }
+
         var offsets = parts is null ? FromOffsets(text, ends) : FromOffsets(text, ends, parts);
         var bytes = new int[offsets.Length];
         long byOffsets = 0, byPieces = 0;
@@ -89,6 +95,17 @@ internal static class TokenBytes
         // A run the pieces never brought back to the offsets' count: the offsets, so the sum stays exact.
         offsets.AsSpan(run).CopyTo(bytes.AsSpan(run));
         return bytes;
+    }
+
+    private static long Sum(ReadOnlySpan<int> values)
+    {
+        long sum = 0;
+        foreach (int value in values)
+        {
+            sum += value;
+        }
+
+        return sum;
     }
 
     /// <summary>

@@ -41,10 +41,62 @@ internal static class TokenPieces
     /// table (<c>Microsoft.ML.Tokenizers.Data.*</c>: base64 tokens, one per line in rank order) that the
     /// tokenizer is built from; null rule where the table cannot be read, so the offsets count instead.
     /// </summary>
-    public static Func<EncodedToken, int> Tiktoken(string encoding)
+    public static Func<EncodedToken, int> Tiktoken(Lazy<int[]?> table) =>
+        token => table.Value is { } t && token.Id >= 0 && token.Id < t.Length && t[token.Id] > 0 ? t[token.Id] : -1;
+
+    /// <summary>A built-in tiktoken encoding's bytes per token id (0 for an id it lacks), read on first use; null where the table cannot be read.</summary>
+    public static Lazy<int[]?> TiktokenTable(string encoding) => new(() => ReadTiktokenTable(encoding));
+
+    /// <summary>
+    /// The bytes each id's piece encodes, for every id, where the tokenizer's pieces are byte-exact by id alone
+    /// (byte-level BPE: -1 for a special or unknown token, or a piece that is not all byte stand-ins); null for
+    /// other kinds (their pieces depend on the text, or on code of their own).
+    /// </summary>
+    public static int[]? ByIds(Tokenizer tokenizer)
     {
-        var table = new Lazy<int[]?>(() => ReadTiktokenTable(encoding));
-        return token => table.Value is { } t && token.Id >= 0 && token.Id < t.Length && t[token.Id] > 0 ? t[token.Id] : -1;
+        if (tokenizer is not BpeTokenizer { ByteLevel: true } bpe)
+        {
+            return null;
+        }
+
+        var vocabulary = bpe.Vocabulary;
+        var table = new int[vocabulary.Count == 0 ? 0 : vocabulary.Values.Max() + 1];
+        Array.Fill(table, -1);
+        foreach (var (piece, id) in vocabulary)
+        {
+            table[id] = ByteLevel(new EncodedToken(id, piece, default), bpe);
+        }
+
+        return table;
+    }
+
+    /// <summary>
+    /// <paramref name="table"/> (ids' bytes, 0 or -1 where unknown) with each special token of a tiktoken or BPE tokenizer
+    /// counting the UTF-8 bytes of its text, as its offsets count it: the pre-tokenizer cuts the text at it, so its
+    /// range is its text. Null where <paramref name="table"/> is.
+    /// </summary>
+    public static int[]? WithSpecialTokens(int[]? table, Tokenizer tokenizer)
+    {
+        var special = tokenizer switch
+        {
+            TiktokenTokenizer tiktoken => tiktoken.SpecialTokens,
+            BpeTokenizer bpe => bpe.SpecialTokens,
+            _ => null,
+        };
+        if (table is null || special is not { Count: > 0 })
+        {
+            return table;
+        }
+
+        var merged = new int[Math.Max(table.Length, special.Values.Max() + 1)];
+        Array.Fill(merged, -1);
+        table.CopyTo(merged, 0);
+        foreach (var (text, id) in special)
+        {
+            merged[id] = text.Length > 0 ? Encoding.UTF8.GetByteCount(text) : -1;
+        }
+
+        return merged;
     }
 
     /// <summary>A byte-level token's bytes: one per stand-in char of its piece, less the model's subword prefix and end-of-word suffix (CLIP's "&lt;/w&gt;"); -1 for a special or unknown token.</summary>

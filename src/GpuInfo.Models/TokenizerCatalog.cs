@@ -24,7 +24,8 @@ public static class TokenizerCatalog
         if (Names.Contains(nameOrPath))
         {
             var tiktoken = Tiktoken(nameOrPath);
-            return DocumentPrefixes.Find(new TextTokenizer(tiktoken, nameOrPath, MaxId(tiktoken.SpecialTokens) + 1, true, TokenPieces.Tiktoken(nameOrPath)), null);
+            var table = TokenPieces.TiktokenTable(nameOrPath);
+            return DocumentPrefixes.Find(new TextTokenizer(tiktoken, nameOrPath, MaxId(tiktoken.SpecialTokens) + 1, true, TokenPieces.Tiktoken(table), () => table.Value), null);
         }
 
         string path = nameOrPath;

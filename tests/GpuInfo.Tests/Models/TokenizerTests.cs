@@ -187,6 +187,49 @@ public sealed class TokenizerTests
         }
     }
 
+    /// <summary>
+    /// A text encoded to ids alone, each id's bytes from a table (tiktoken's, a byte-level BPE's vocabulary), gives the ids,
+    /// bytes and words of one encoded with every token's offsets: special tokens, characters split over tokens, lone surrogates.
+    /// </summary>
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("cl100k_base")]
+    [InlineData("o200k_base")]
+    [InlineData("vocab.json")]
+    public void Ids_alone_give_the_ids_bytes_and_words_of_the_offsets(string name)
+    {
+        string path = name.EndsWith(".json", StringComparison.Ordinal) ? ModelFiles.Path(name) : name;
+        var byIds = TokenizerCatalog.Load(path);
+        var byOffsets = TokenizerCatalog.Load(path);
+        byOffsets.EncodesByIds = false;
+        int seed = Random.Shared.Next();
+        var rng = new Random(seed);
+        int plain = 0;
+        string[] atoms = ["The", " cat", " sat", "'s", " 42", "1234567", "é", "日本語", "🙂", "👩‍👩‍👧", "\u3000", "\r\n", "\n\n", "   ", "\t", "<|endoftext|>", "\ud800", "Ünïcödé", " x", ".", "ab"];
+        for (int round = 0; round < 60; round++)
+        {
+            var text = new StringBuilder();
+            for (int a = rng.Next(0, 120); a > 0; a--)
+            {
+                text.Append(atoms[rng.Next(atoms.Length)]);
+            }
+
+            string t = text.ToString();
+            plain += t.Length > 0 && !t.Contains('\ud800', StringComparison.Ordinal) ? 1 : 0;
+            bool lmEval = rng.Next(2) == 0;
+            var fast = byIds.Encode(t, "t", lmEval);
+            var slow = byOffsets.Encode(t, "t", lmEval);
+            string what = $"{name}, seed {seed}, round {round}";
+            Assert.True(slow.Ids.SequenceEqual(fast.Ids), what + ": ids");
+            Assert.True(slow.Bytes!.SequenceEqual(fast.Bytes!), what + ": bytes");
+            Assert.True(slow.Words!.SequenceEqual(fast.Words!), what + ": words");
+        }
+
+        // Every text but the empty ones (no piece) and those with a lone surrogate (which may go to the offsets) is encoded to ids alone.
+        Assert.True(byIds.PiecesByIds >= plain, $"{name}: {byIds.PiecesByIds} texts encoded to ids alone, of {plain} without a lone surrogate");
+        Assert.Equal(0, byOffsets.PiecesByIds);
+    }
+
     [Theory]
     [InlineData("The cat sat.", new[] { 4, 4, 4 }, new[] { 1, 1, 1 })]
     [InlineData("  lead and trail \n", new[] { 6, 4, 8 }, new[] { 1, 1, 1 })]
