@@ -45,11 +45,13 @@ shapes="4096x128256 64x256000"
 dtypes="f32 bf16"
 peer_compiled_ops="cross-entropy,entropy,kl"
 ib_shape="16384 50257 256"   # rows, vocab, clusters: issue 16's larger case
+corpus_mb=300                # the .jsonl tokenized on every core (step 5)
 test_classes='\.Cuda[A-Za-z0-9]*$'
 if [ "$mode" = rehearse ]; then
   device=cpu
   shapes="256x50257 16x32000"
   ib_shape="512 50257 16"
+  corpus_mb=20
   test_classes='\.(CudaLibrariesTests|PtxCompileTests)$'
 fi
 
@@ -76,12 +78,13 @@ plan() {
   read -r ib_rows ib_vocab ib_clusters <<< "$ib_shape"
   echo "4. python3 benchmarks/peer/ib_torch_peer.py --device $device --rows $ib_rows --vocab $ib_vocab --clusters $ib_clusters --write IB.npy  (cuBLAS float32 rate, TF32 off; the PyTorch IB iteration)"
   echo "   gpuinfo ib --logits IB.npy --beta 10 --clusters $ib_clusters --max-iterations 6 --device $device --json  (seconds_per_iteration)"
+  echo "5. a $corpus_mb MB .jsonl of this repository's sources: gpuinfo tokenize --tokenizer gpt2 --json, and again with --out F.safetensors (every core: DocumentEncoder's workers; nproc recorded)"
   for s in $shapes; do
     for d in $dtypes; do
-      echo "5. python3 benchmarks/peer/torch_peer.py DATA --device $device --dtype $d --compile --ops $peer_compiled_ops  (the DATA of step 3)"
+      echo "6. python3 benchmarks/peer/torch_peer.py DATA --device $device --dtype $d --compile --ops $peer_compiled_ops  (the DATA of step 3)"
     done
   done
-  echo "6. benchmarks/device/summarize.py -> summary.md, summary.json (GB/s, fraction of read bandwidth, speedup over eager and compile; IB GFLOP/s against cuBLAS)"
+  echo "7. benchmarks/device/summarize.py -> summary.md, summary.json (GB/s, fraction of read bandwidth, speedup over eager and compile; IB GFLOP/s against cuBLAS)"
   echo "   Steps start only within --budget $budget s; a step that would start later is recorded as skipped."
 }
 
@@ -196,7 +199,33 @@ fi
 rm -f "$work/ib.npy"
 echo "IB done ($(elapsed) s)"
 
-echo "== 5. torch.compile peer"
+echo "== 5. a corpus tokenized on every core (CPU)"
+nproc > "$out/nproc.txt"
+if in_budget "tokenize"; then
+  # Documents: this repository's C# and Markdown files, over and over, to corpus_mb MB of JSON Lines.
+  python3 - "$root" "$work/corpus.jsonl" "$corpus_mb" <<'PY'
+import json, pathlib, sys
+root, path, mb = pathlib.Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+docs = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(root.glob("src/**/*.cs")) + sorted(root.glob("*.md"))]
+written = 0
+with open(path, "w", encoding="utf-8") as f:
+    while written < mb * 1_000_000:
+        for d in docs:
+            line = json.dumps({"text": d}) + "\n"
+            f.write(line)
+            written += len(line)
+PY
+  for t in tokenize tokenize_out; do
+    extra=(); [ "$t" = tokenize_out ] && extra=(--out "$work/corpus.safetensors")
+    timeout "$(limit 120)" "$app/GpuInfo.Cli" tokenize --tokenizer gpt2 --text "$work/corpus.jsonl" "${extra[@]}" --json > "$out/$t.json" 2> "$out/$t.log" \
+      || { rm -f "$out/$t.json"; step_failed "gpuinfo $t (see $t.log)"; }
+  done
+  ls -l "$work/corpus.jsonl" "$work/corpus.safetensors" >> "$out/tokenize.log" 2>&1 || true
+  rm -f "$work/corpus.jsonl" "$work/corpus.safetensors"
+fi
+echo "tokenize done ($(elapsed) s)"
+
+echo "== 6. torch.compile peer"
 if ! python3 -c "import torch; torch.compile" 2>/dev/null; then
   step_failed "torch.compile peer: this PyTorch has no torch.compile"
 else
@@ -213,7 +242,7 @@ else
   done
 fi
 
-echo "== 6. summary"
+echo "== 7. summary"
 python3 "$here/summarize.py" "$out" || step_failed "summarize"
 if [ ${#failures[@]} -gt 0 ]; then
   echo "check.sh: FAILED after $(elapsed) s: $(IFS=';'; echo "${failures[*]}"); results so far in $out" >&2

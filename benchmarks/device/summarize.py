@@ -4,7 +4,7 @@ op, GpuInfo's ms, GB/s and fraction of the read bandwidth measured in the same b
 speedup over PyTorch eager and torch.compile on the same data and card.
 
     python3 summarize.py OUT_DIR      # reads bench_*.json, torch_*.json, torch_compile_*.json,
-                                      # ib_gpuinfo.json and ib_torch.json
+                                      # ib_gpuinfo.json, ib_torch.json, tokenize*.json and nproc.txt
 
 The IB line: one iteration over rows (4 N V T FLOPs) from gpuinfo's seconds_per_iteration, as a
 fraction of cuBLAS's float32 rate (TF32 off) on the same shapes, and against the PyTorch iteration;
@@ -51,7 +51,17 @@ if os.path.exists(ib_ours) and os.path.exists(ib_peer):
     product_seconds = ib["products_seconds_per_iteration"]
     ib["host_share"] = 1 - product_seconds / seconds if seconds and product_seconds is not None else None
 
-json.dump({"row_measures": rows, "ib": ib}, open(os.path.join(out, "summary.json"), "w"), indent=2)
+# Tokenizing on the machine's cores (step 5): counts only, and with --out F.safetensors.
+tokenize = []
+for name in ("tokenize", "tokenize_out"):
+    path = os.path.join(out, f"{name}.json")
+    if os.path.exists(path):
+        t = json.load(open(path))
+        tokenize.append({"run": name, "documents": t["documents"], "tokens": t["tokens"], "bytes": t["bytes"],
+                         "seconds": t["tokenize_seconds"], "mb_per_second": t["mb_per_second"]})
+cores = open(os.path.join(out, "nproc.txt")).read().strip() if os.path.exists(os.path.join(out, "nproc.txt")) else None
+
+json.dump({"row_measures": rows, "ib": ib, "tokenize": tokenize, "cores": cores}, open(os.path.join(out, "summary.json"), "w"), indent=2)
 
 
 def f(v, fmt):
@@ -70,5 +80,8 @@ if ib:
               f"| {ib['shape']} | {ib['products']} | {f(ib['seconds_per_iteration'], '.4f')} | {f(ib['products_seconds_per_iteration'], '.4f')} | "
               f"{f(ib['host_share'], '.0%')} | {f(ib['gflops'], '.0f')} | "
               f"{ib['cublas_gflops']:.0f} | {f(ib['fraction_of_cublas'], '.0%')} | {ib['torch_seconds']:.4f} | {f(ib['speedup_torch'], '.2f')} |"]
+if tokenize:
+    lines += ["", f"| tokenize (gpt2, {cores} cores) | documents | tokens | MB | s | MB/s |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {t['run']} | {t['documents']} | {t['tokens']} | {t['bytes'] / 1e6:.0f} | {t['seconds']:.2f} | {t['mb_per_second']:.1f} |" for t in tokenize]
 open(os.path.join(out, "summary.md"), "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
