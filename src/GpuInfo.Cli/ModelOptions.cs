@@ -86,7 +86,8 @@ internal sealed class ModelOptions
 
 
     /// <summary>The text's ids, and with --text also the tokenizer that made them and, with <paramref name="keepText"/>, the text itself (null where it does not fit one string).</summary>
-    public ModelText ReadModelText(ParseResult parse, bool keepText = false, bool showProgress = false)
+    /// <param name="shards">How many shards the run is one of: with more than one, a --text is tokenized whole by each, and a note on <paramref name="notes"/> says how to tokenize it once.</param>
+    public ModelText ReadModelText(ParseResult parse, bool keepText = false, bool showProgress = false, int shards = 1, TextWriter? notes = null)
     {
         string[]? texts = FileListOption.Get(parse, _text), tokens = FileListOption.Get(parse, _tokens);
         string? tokenizer = parse.GetValue(_tokenizer);
@@ -136,8 +137,14 @@ internal sealed class ModelOptions
         }
 
         // A corpus of a few hundred MB takes minutes to tokenize: shown on a terminal, as a run's rows are.
-        return ProgressBar.RunBytes(showProgress, "tokenizing", texts!.Sum(ModelDocuments.Size), progress =>
+        var text = ProgressBar.RunBytes(showProgress, "tokenizing", texts!.Sum(ModelDocuments.Size), progress =>
             EncodeTexts(texts!, parse.GetValue(_textField)!, loaded, () => TokenizerCatalog.Load(tokenizer), protocol, prefixToken, keepText, progress, clock));
+        if (shards > 1)
+        {
+            notes?.WriteLine($"gpuinfo: note: this shard tokenized the whole --text ({text.Seconds:F1} s), as each of the {shards} does; tokenize it once (gpuinfo tokenize --tokenizer {tokenizer} --text {string.Join(' ', texts!)}{(parse.GetResult(_textField) is { Implicit: false } ? $" --text-field {parse.GetValue(_textField)}" : "")} --out F.safetensors) and give each shard --tokens F.safetensors: the same scores, in seconds.");
+        }
+
+        return text;
     }
 
     /// <summary>

@@ -79,7 +79,7 @@ public static class Program
             DevicesCommand.Create(stdout),
             EvalCommand.Create(stdout, stderr),
             CompareCommand.Create(stdout, stderr),
-            PerplexityCommand.Create(stdout),
+            PerplexityCommand.Create(stdout, stderr),
             CompareModelsCommand.Create(stdout, stderr),
             MergeCommand.Create(stdout),
             ConvertCommand.Create(stdout),

@@ -13,7 +13,7 @@ namespace GpuInfo.Cli.Verbs;
 /// </summary>
 internal static class PerplexityCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
         var model = new Option<string>("--model") { Description = "A causal LM in ONNX (inputs input_ids [, attention_mask, position_ids, past_key_values.*]; output logits [batch, sequence, vocabulary]).", Required = true };
@@ -49,7 +49,7 @@ internal static class PerplexityCommand
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
             }
 
-            var modelText = models.ReadModelText(parse, showProgress: !parse.GetValue(common.Json));
+            var modelText = models.ReadModelText(parse, showProgress: !parse.GetValue(common.Json), shards: shard.Count, notes: stderr);
             var (text, tokenizeSeconds) = (modelText.Tokens, modelText.Seconds);
             if (bytes is not null && text.Bytes is not null)
             {

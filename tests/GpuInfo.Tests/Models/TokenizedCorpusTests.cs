@@ -70,8 +70,14 @@ public sealed class TokenizedCorpusTests(ITestOutputHelper output)
         CliRunner.Json("tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", Documents, "--out", corpus, "--json");
         string[] text = ["--text", Documents, "--tokenizer", ModelFiles.VocabJson, "--protocol", "rolling", "--prefix-token", "0"];
         var whole = CliRunner.Json(Perplexity(text));
-        CliRunner.Json(Perplexity([.. text, "--shard", "0/3", "--partial", dir.File("0.json")]));
-        CliRunner.Json(Perplexity(["--tokens", corpus, "--protocol", "rolling", "--prefix-token", "0", "--shard", "1/3", "--partial", dir.File("1.json")]));
+        // A shard given the text tokenizes all of it, and says how not to.
+        var (code, _, stderr) = CliRunner.Run(Perplexity([.. text, "--shard", "0/3", "--partial", dir.File("0.json")]));
+        Assert.Equal(ExitCode.Ok, code);
+        Assert.Contains("as each of the 3 does; tokenize it once (gpuinfo tokenize --tokenizer", stderr, StringComparison.Ordinal);
+        Assert.Contains("--out F.safetensors) and give each shard --tokens F.safetensors", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = CliRunner.Run(Perplexity(["--tokens", corpus, "--protocol", "rolling", "--prefix-token", "0", "--shard", "1/3", "--partial", dir.File("1.json")]));
+        Assert.Equal(ExitCode.Ok, code);
+        Assert.DoesNotContain("tokenize it once", stderr, StringComparison.Ordinal);
         CliRunner.Json(Perplexity([.. text, "--shard", "2/3", "--partial", dir.File("2.json")]));
         var merged = CliRunner.Json("merge", dir.File("0.json"), dir.File("1.json"), dir.File("2.json"));
         foreach (string key in new[] { "tokens", "mean_nll", "perplexity", "bits_per_byte", "word_perplexity" })
