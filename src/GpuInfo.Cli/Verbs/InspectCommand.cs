@@ -68,8 +68,15 @@ internal static class InspectCommand
             case ".onnx":
                 return Model(path);
             case ".safetensors":
+                var (all, metadata) = SafetensorsFormat.ReadWithMetadata(path);
                 o["format"] = "safetensors";
-                o["tensors"] = new JsonArray([.. SafetensorsFormat.ReadAll(path).Select(t => (JsonNode)Tensor(t.Name, t, null))]);
+                o["tensors"] = new JsonArray([.. all.Select(t => (JsonNode)Tensor(t.Name, t, null))]);
+                if (metadata.Count > 0)
+                {
+                    // A tokenized corpus's tokenizer (gpuinfo tokenize --out), a checkpoint's "format": "pt".
+                    o["metadata"] = new JsonObject(metadata.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+                }
+
                 break;
             case ".pt":
                 var contents = TorchFormat.ReadAll(path);
@@ -217,6 +224,11 @@ internal static class InspectCommand
             }
 
             console.Write(table);
+            if (file["metadata"] is JsonObject metadata)
+            {
+                console.Write(Tables.KeyValue("__metadata__", metadata.Select(kv => (kv.Key, Tables.Value(kv.Value)))));
+            }
+
             if (file["other_values"] is JsonObject others)
             {
                 console.Write(Tables.KeyValue("other values (not tensors)", others.Select(kv => (kv.Key, Tables.Value(kv.Value)))));

@@ -101,6 +101,28 @@ public sealed class InspectCliTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains("[2, 3, 5]", stdout, StringComparison.Ordinal);
         Assert.Contains("n_vocab", stdout, StringComparison.Ordinal);
+        Assert.Null(report["files"]![0]!["metadata"]);
+    }
+
+    /// <summary>A .safetensors file's __metadata__ is listed: a tokenized corpus's tokenizer, a checkpoint's format.</summary>
+    [Fact]
+    public void A_safetensors_files_metadata_is_listed()
+    {
+        string corpus = _dir.File("corpus.safetensors");
+        using (var writer = new GpuInfo.Models.TokenizedCorpusWriter(corpus, new GpuInfo.Models.TokenizedCorpusInfo { Tokenizer = "gpt2", Vocabulary = 50257 }))
+        {
+            writer.Add(new GpuInfo.Models.TokenizedText([1, 2, 3], null, "a.txt", "gpt2"));
+            writer.Commit();
+        }
+
+        var file = CliRunner.Json("inspect", corpus)["files"]![0]!;
+        Assert.Equal("gpuinfo.tokenized_corpus", (string)file["metadata"]!["format"]!);
+        Assert.Equal("50257", (string)file["metadata"]!["vocabulary"]!);
+        Assert.Equal(["ids", "document_starts", "document_edges", "document_names"], file["tensors"]!.AsArray().Select(t => (string)t!["name"]!));
+        var (code, stdout, _) = CliRunner.Run("inspect", corpus);
+        Assert.Equal(0, code);
+        Assert.Contains("__metadata__", stdout, StringComparison.Ordinal);
+        Assert.Contains("gpuinfo.tokenized_corpus", stdout, StringComparison.Ordinal);
     }
 
     /// <summary>A .npy of a dtype it does not read (int8) stopped inspect with exit 3 and left the other files unlisted; it is listed as not read, saying why, as a .safetensors tensor is.</summary>
