@@ -172,6 +172,13 @@ internal sealed class ModelOptions
             _ when info is not null => throw CliException.Usage($"--prefix-token '{prefix}': --tokens {infos[0].File} keeps ids, not the tokenizer's tokens; give an id, auto or none."),
             _ => throw CliException.Usage($"{asked}, but --tokens have no tokenizer to find it in: give --prefix-token as an id, or none."),
         };
+        if (infos.Count == files.Length)
+        {
+            // Corpora only (a corpus tokenized a file at a time): read into one text's arrays, the memory of the text once.
+            var all = TokenizedCorpusFile.Read(files, prefixId, lmEvalWords: protocol == WindowProtocol.Rolling);
+            return new ModelText(Scorable([all.Text], prefixId, NameOf(files)), null, null, clock.Elapsed.TotalSeconds) { DocumentNames = all.DocumentNames, Corpus = info };
+        }
+
         var texts = new List<TokenizedText>();
         var names = new List<string>();
         foreach (string file in files)

@@ -52,39 +52,71 @@ public static class TokenizedCorpusFile
     public static TokenizedCorpus Read(string path, int? prefixToken = null, bool lmEvalWords = false)
     {
         ArgumentNullException.ThrowIfNull(path);
+        return Read([path], prefixToken, lmEvalWords);
+    }
+
+    /// <summary>
+    /// Several corpora (the files of a corpus tokenized a part at a time) as one text: each file's documents in
+    /// order, read straight into arrays of the whole text's length, as <see cref="Read(string, int?, bool)"/> reads one.
+    /// Byte and word counts are kept where every file has them.
+    /// </summary>
+    /// <exception cref="ArgumentException">No files, or files of two tokenizers.</exception>
+    /// <exception cref="InvalidFileException">A file that is not a tokenized corpus, damaged, or more tokens than one array holds.</exception>
+    public static TokenizedCorpus Read(IReadOnlyList<string> paths, int? prefixToken = null, bool lmEvalWords = false)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        if (paths.Count == 0)
+        {
+            throw new ArgumentException("no files.", nameof(paths));
+        }
+
         if (prefixToken < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(prefixToken), prefixToken, "a prefix token is a vocabulary index, 0 or more.");
         }
 
-        var (tensors, metadata) = SafetensorsFormat.ReadWithMetadata(path);
-        if (!metadata.TryGetValue("format", out var format) || format != Format)
+        var parts = new List<Part>();
+        try
         {
-            throw new InvalidFileException(path, $"is not a tokenized corpus (its __metadata__ has no format '{Format}': gpuinfo tokenize --out writes one).");
-        }
+            foreach (string path in paths)
+            {
+                parts.Add(new Part(path ?? throw new ArgumentException("a path is null.", nameof(paths)), prefixToken));
+                if (parts[^1].Info.Tokenizer != parts[0].Info.Tokenizer)
+                {
+                    throw new ArgumentException($"{paths[0]} was tokenized by {parts[0].Info.Tokenizer}, {path} by {parts[^1].Info.Tokenizer}: one text is one tokenizer's ids.", nameof(paths));
+                }
+            }
 
-        var info = TokenizedCorpusInfo.FromMetadata(path, metadata);
-        if (tensors.FirstOrDefault(t => !TensorNames.Contains(t.Name)) is { } other)
+            long total = parts.Sum(p => p.Length);
+            if (total > Array.MaxLength)
+            {
+                throw new InvalidFileException(paths[0], $"{(paths.Count > 1 ? $"and the {paths.Count - 1} files after it hold" : "holds")} {total} tokens with the prefix tokens; at most {Array.MaxLength} can be held.");
+            }
+
+            var ids = new int[total];
+            var bytes = parts.All(p => p.Bytes is not null) ? new int[total] : null;
+            var words = parts.All(p => p.Words is not null) ? new int[total] : null;
+            var starts = new List<long>();
+            var names = new List<string>();
+            long at = 0;
+            foreach (var part in parts)
+            {
+                starts.AddRange(part.Fill(ids, bytes, words, at, prefixToken, lmEvalWords));
+                names.AddRange(part.Names);
+                at += part.Length;
+            }
+
+            string name = paths.Count == 1 ? paths[0] : $"{paths[0]} (+{paths.Count - 1} more)";
+            var text = new TokenizedText(ids, bytes, words, name, parts[0].Info.Tokenizer) { DocumentStarts = starts, PrefixToken = prefixToken };
+            return new TokenizedCorpus(text, names, parts[0].Info);
+        }
+        finally
         {
-            throw new InvalidFileException(path, $"holds a tensor '{other.Name}', which a tokenized corpus has not.");
+            foreach (var part in parts)
+            {
+                part.Dispose();
+            }
         }
-
-        var ids = Tensor(path, tensors, "ids", "I32", null) ?? throw new InvalidFileException(path, "has no tensor 'ids'.");
-        long n = ids.Shape[0];
-        if (n < 1 || n > Array.MaxLength)
-        {
-            throw new InvalidFileException(path, $"holds {n} tokens; a tokenized corpus holds 1 to {Array.MaxLength}.");
-        }
-
-        var bytes = Tensor(path, tensors, "bytes", "I32", n);
-        var words = Tensor(path, tensors, "words", "I32", n);
-        var starts = Tensor(path, tensors, "document_starts", "I64", null) ?? throw new InvalidFileException(path, "has no tensor 'document_starts'.");
-        int documents = starts.Shape[0] is >= 1 and <= int.MaxValue ? (int)starts.Shape[0] : throw new InvalidFileException(path, $"'document_starts' holds {starts.Shape[0]} documents; a corpus holds 1 or more.");
-        var edges = Tensor(path, tensors, "document_edges", "U8", documents) ?? throw new InvalidFileException(path, "has no tensor 'document_edges'.");
-        var names = Tensor(path, tensors, "document_names", "U8", null) ?? throw new InvalidFileException(path, "has no tensor 'document_names'.");
-
-        using var file = GpuInfo.Formats.FileAccess.OpenRead(path);
-        return new Reader(path, file, documents, (int)n).Read(info, ids, bytes, words, starts, edges, names, prefixToken, lmEvalWords);
     }
 
     /// <summary>The tensor <paramref name="name"/>, checked to be a vector of <paramref name="dtype"/> and of <paramref name="length"/> (where given), or null where the file has none.</summary>
@@ -106,103 +138,165 @@ public static class TokenizedCorpusFile
     }
 
     /// <summary>
-    /// Reads the file's tensors a block at a time (positional reads, 4 MiB), each token's values put where the
-    /// prefix tokens before its document move it: the arrays are of the text's length, and nothing else of its size is held.
+    /// One file: its header, documents, names and where a prefix token goes checked when opened; then its tensors
+    /// read a block at a time (positional reads, 4 MiB) into the text's arrays, each token's values put where the
+    /// prefix tokens before its document move it, so that the arrays are all that is held.
     /// </summary>
-    private sealed class Reader(string path, FileStream file, int documents, int tokens)
+    private sealed class Part : IDisposable
     {
         private const int BlockValues = 1 << 20;
-        private readonly byte[] _block = new byte[BlockValues * sizeof(int)];
+        private readonly string _path;
+        private readonly FileStream _file;
+        private readonly TensorInfo _ids;
+        private readonly int _tokens;
         private long[] _starts = [];
-        private string[] _names = [];
+        private readonly byte[] _edges;
+        private readonly bool[] _prefixed;
 
-        public TokenizedCorpus Read(TokenizedCorpusInfo info, TensorInfo ids, TensorInfo? bytes, TensorInfo? words, TensorInfo starts, TensorInfo edges, TensorInfo names, int? prefixToken, bool lmEvalWords)
+        public Part(string path, int? prefixToken)
+        {
+            _path = path;
+            var (tensors, metadata) = SafetensorsFormat.ReadWithMetadata(path);
+            if (!metadata.TryGetValue("format", out var format) || format != Format)
+            {
+                throw new InvalidFileException(path, $"is not a tokenized corpus (its __metadata__ has no format '{Format}': gpuinfo tokenize --out writes one).");
+            }
+
+            Info = TokenizedCorpusInfo.FromMetadata(path, metadata);
+            if (tensors.FirstOrDefault(t => !TensorNames.Contains(t.Name)) is { } other)
+            {
+                throw new InvalidFileException(path, $"holds a tensor '{other.Name}', which a tokenized corpus has not.");
+            }
+
+            _ids = Tensor(path, tensors, "ids", "I32", null) ?? throw new InvalidFileException(path, "has no tensor 'ids'.");
+            long n = _ids.Shape[0];
+            _tokens = n is >= 1 and <= int.MaxValue ? (int)n : throw new InvalidFileException(path, $"holds {n} tokens; a tokenized corpus holds 1 to {Array.MaxLength}.");
+            Bytes = Tensor(path, tensors, "bytes", "I32", n);
+            Words = Tensor(path, tensors, "words", "I32", n);
+            var starts = Tensor(path, tensors, "document_starts", "I64", null) ?? throw new InvalidFileException(path, "has no tensor 'document_starts'.");
+            int documents = starts.Shape[0] is >= 1 and <= int.MaxValue ? (int)starts.Shape[0] : throw new InvalidFileException(path, $"'document_starts' holds {starts.Shape[0]} documents; a corpus holds 1 or more.");
+            var edges = Tensor(path, tensors, "document_edges", "U8", documents) ?? throw new InvalidFileException(path, "has no tensor 'document_edges'.");
+            var names = Tensor(path, tensors, "document_names", "U8", null) ?? throw new InvalidFileException(path, "has no tensor 'document_names'.");
+
+            _file = GpuInfo.Formats.FileAccess.OpenRead(path);
+            try
+            {
+                (_starts, _edges, Names, _prefixed, Length) = Plan(starts, edges, names, documents, prefixToken);
+            }
+            catch
+            {
+                _file.Dispose();
+                throw;
+            }
+        }
+
+        public TokenizedCorpusInfo Info { get; }
+
+        public TensorInfo? Bytes { get; }
+
+        public TensorInfo? Words { get; }
+
+        public string[] Names { get; }
+
+        /// <summary>Its tokens in the text, with the prefix tokens put before its documents.</summary>
+        public long Length { get; }
+
+        /// <summary>Where its documents start, their white-space edges and names, and which get a prefix token (checked: a damaged file is refused here, before any array of the text's size is made).</summary>
+        private (long[] Starts, byte[] Edges, string[] Names, bool[] Prefixed, long Length) Plan(TensorInfo starts, TensorInfo edges, TensorInfo names, int documents, int? prefixToken)
         {
             _starts = new long[documents];
-            GpuInfo.Formats.FileAccess.ReadExactly(file, MemoryMarshal.AsBytes(_starts.AsSpan()), starts.DataOffset, path);
+            ReadExactly(MemoryMarshal.AsBytes(_starts.AsSpan()), starts.DataOffset);
             for (int d = 0; d < documents; d++)
             {
                 long end = End(d);
-                if ((d == 0 ? _starts[0] != 0 : _starts[d] < 0) || end <= _starts[d] || end > tokens)
+                if ((d == 0 ? _starts[0] != 0 : _starts[d] < 0) || end <= _starts[d] || end > _tokens)
                 {
-                    throw new InvalidFileException(path, $"'document_starts' puts document {d} at [{_starts[d]}, {end}) of {tokens} tokens: they must begin at 0 and rise, each document 1 token or more.");
+                    throw new InvalidFileException(_path, $"'document_starts' puts document {d} at [{_starts[d]}, {end}) of {_tokens} tokens: they must begin at 0 and rise, each document 1 token or more.");
                 }
             }
 
             var edgeFlags = new byte[documents];
-            GpuInfo.Formats.FileAccess.ReadExactly(file, edgeFlags, edges.DataOffset, path);
+            ReadExactly(edgeFlags, edges.DataOffset);
             if (edgeFlags.AsSpan().IndexOfAnyExceptInRange((byte)0, (byte)3) is >= 0 and var badEdge)
             {
-                throw new InvalidFileException(path, $"'document_edges' of document {badEdge} is {edgeFlags[badEdge]}; it is 0 to 3.");
+                throw new InvalidFileException(_path, $"'document_edges' of document {badEdge} is {edgeFlags[badEdge]}; it is 0 to 3.");
             }
 
             var nameBytes = new byte[checked((int)names.Shape[0])];
-            GpuInfo.Formats.FileAccess.ReadExactly(file, nameBytes, names.DataOffset, path);
-            _names = Names(nameBytes);
+            ReadExactly(nameBytes, names.DataOffset);
+            var documentNames = ReadNames(nameBytes, documents);
 
-            // Where each document goes: after the prefix tokens put before it and before each earlier document.
-            var outStarts = new long[documents];
+            // A document that begins with the prefix token (a tokenizer's own BOS) gets no second one.
             var prefixed = new bool[documents];
+            long length = _tokens;
             if (prefixToken is { } prefix)
             {
                 Span<byte> first = stackalloc byte[sizeof(int)];
                 for (int d = 0; d < documents; d++)
                 {
-                    GpuInfo.Formats.FileAccess.ReadExactly(file, first, ids.DataOffset + _starts[d] * sizeof(int), path);
+                    ReadExactly(first, _ids.DataOffset + _starts[d] * sizeof(int));
                     prefixed[d] = BitConverter.ToInt32(first) != prefix;
+                    length += prefixed[d] ? 1 : 0;
                 }
             }
 
-            long shift = 0;
-            for (int d = 0; d < documents; d++)
-            {
-                outStarts[d] = _starts[d] + shift;
-                shift += prefixed[d] ? 1 : 0;
-            }
-
-            long total = tokens + shift;
-            if (total > Array.MaxLength)
-            {
-                throw new InvalidFileException(path, $"holds {tokens} tokens, {total} with a prefix token before each document; at most {Array.MaxLength} can be held.");
-            }
-
-            var outIds = Scatter(ids, total, outStarts, prefixed);
-            for (int d = 0; d < documents; d++)
-            {
-                if (prefixed[d])
-                {
-                    outIds[outStarts[d]] = prefixToken!.Value;
-                }
-            }
-
-            var outBytes = bytes is null ? null : Scatter(bytes, total, outStarts, prefixed);
-            var outWords = words is null ? null : Scatter(words, total, outStarts, prefixed);
-            for (int d = 0; lmEvalWords && outWords is not null && d < documents; d++)
-            {
-                // The text's own tokens: those the tokenizer added before and after it are not where its white space is.
-                long first = outStarts[d] + (prefixed[d] ? 1 : 0) + info.AddedBefore, end = outStarts[d] + (prefixed[d] ? 1 : 0) + End(d) - _starts[d] - info.AddedAfter;
-                if (end > first)
-                {
-                    TokenizedCorpusWriter.AddWordEdges(outWords.AsSpan((int)first, (int)(end - first)), edgeFlags[d]);
-                }
-            }
-
-            var text = new TokenizedText(outIds, outBytes, outWords, path, info.Tokenizer) { DocumentStarts = outStarts, PrefixToken = prefixToken };
-            return new TokenizedCorpus(text, _names, info);
+            return (_starts, edgeFlags, documentNames, prefixed, length);
         }
 
-        private long End(int document) => document + 1 < documents ? _starts[document + 1] : tokens;
-
-        /// <summary>A tensor of a value per token read into an array of <paramref name="total"/>, each document's values at its place; a negative value is refused (an id is a vocabulary index, a count 0 or more).</summary>
-        private int[] Scatter(TensorInfo tensor, long total, long[] outStarts, bool[] prefixed)
+        /// <summary>Reads its tensors into the text's arrays from <paramref name="offset"/> on; where its documents start there.</summary>
+        public long[] Fill(int[] ids, int[]? bytes, int[]? words, long offset, int? prefixToken, bool lmEvalWords)
         {
-            var values = new int[total];
-            int d = 0;
-            for (long at = 0; at < tokens; at += BlockValues)
+            var outStarts = new long[_starts.Length];
+            long shift = offset;
+            for (int d = 0; d < _starts.Length; d++)
             {
-                int count = (int)Math.Min(BlockValues, tokens - at);
-                GpuInfo.Formats.FileAccess.ReadExactly(file, _block.AsSpan(0, count * sizeof(int)), tensor.DataOffset + at * sizeof(int), path);
-                var block = MemoryMarshal.Cast<byte, int>(_block.AsSpan(0, count * sizeof(int)));
+                outStarts[d] = _starts[d] + shift;
+                if (_prefixed[d])
+                {
+                    ids[outStarts[d]] = prefixToken!.Value;
+                    shift++;
+                }
+            }
+
+            Scatter(_ids, ids, outStarts);
+            if (bytes is not null)
+            {
+                Scatter(Bytes!, bytes, outStarts);
+            }
+
+            if (words is not null)
+            {
+                Scatter(Words!, words, outStarts);
+                for (int d = 0; lmEvalWords && d < _starts.Length; d++)
+                {
+                    // The text's own tokens: those the tokenizer added before and after it are not where its white space is.
+                    long first = outStarts[d] + (_prefixed[d] ? 1 : 0) + Info.AddedBefore, end = outStarts[d] + (_prefixed[d] ? 1 : 0) + End(d) - _starts[d] - Info.AddedAfter;
+                    if (end > first)
+                    {
+                        TokenizedCorpusWriter.AddWordEdges(words.AsSpan((int)first, (int)(end - first)), _edges[d]);
+                    }
+                }
+            }
+
+            return outStarts;
+        }
+
+        public void Dispose() => _file?.Dispose();
+
+        private long End(int document) => document + 1 < _starts.Length ? _starts[document + 1] : _tokens;
+
+        private void ReadExactly(Span<byte> buffer, long offset) => GpuInfo.Formats.FileAccess.ReadExactly(_file, buffer, offset, _path);
+
+        /// <summary>A tensor of a value per token read into <paramref name="values"/>, each document's at its place; a negative value is refused (an id is a vocabulary index, a count 0 or more).</summary>
+        private void Scatter(TensorInfo tensor, int[] values, long[] outStarts)
+        {
+            var raw = new byte[(int)Math.Min(BlockValues, _tokens) * sizeof(int)];
+            int d = 0;
+            for (long at = 0; at < _tokens; at += BlockValues)
+            {
+                int count = (int)Math.Min(BlockValues, _tokens - at);
+                ReadExactly(raw.AsSpan(0, count * sizeof(int)), tensor.DataOffset + at * sizeof(int));
+                var block = MemoryMarshal.Cast<byte, int>(raw.AsSpan(0, count * sizeof(int)));
                 for (long from = at; from < at + count;)
                 {
                     while (End(d) <= from)
@@ -214,18 +308,16 @@ public static class TokenizedCorpusFile
                     var part = block.Slice((int)(from - at), length);
                     if (part.IndexOfAnyInRange(int.MinValue, -1) is >= 0 and var negative)
                     {
-                        throw new InvalidFileException(path, $"'{tensor.Name}' holds {part[negative]} at token {from - _starts[d] + negative} of document {d} ({_names[d]}); it holds 0 or more.");
+                        throw new InvalidFileException(_path, $"'{tensor.Name}' holds {part[negative]} at token {from - _starts[d] + negative} of document {d} ({Names[d]}); it holds 0 or more.");
                     }
 
-                    part.CopyTo(values.AsSpan((int)(outStarts[d] + (prefixed[d] ? 1 : 0) + from - _starts[d])));
+                    part.CopyTo(values.AsSpan((int)(outStarts[d] + (_prefixed[d] ? 1 : 0) + from - _starts[d])));
                     from += length;
                 }
             }
-
-            return values;
         }
 
-        private string[] Names(byte[] utf8)
+        private string[] ReadNames(byte[] utf8, int documents)
         {
             string all;
             try
@@ -234,12 +326,12 @@ public static class TokenizedCorpusFile
             }
             catch (DecoderFallbackException)
             {
-                throw new InvalidFileException(path, "'document_names' is not UTF-8.");
+                throw new InvalidFileException(_path, "'document_names' is not UTF-8.");
             }
 
             var names = all.Split('\0');
             return names.Length == documents ? names
-                : throw new InvalidFileException(path, $"'document_names' holds {names.Length} names for {documents} documents.");
+                : throw new InvalidFileException(_path, $"'document_names' holds {names.Length} names for {documents} documents.");
         }
     }
 }

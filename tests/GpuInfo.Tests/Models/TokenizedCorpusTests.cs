@@ -168,6 +168,84 @@ public sealed class TokenizedCorpusTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>A corpus tokenized a file at a time reads as one text, in the memory of the text once: the documents of every file, in order.</summary>
+    [Fact]
+    public void Several_corpus_files_read_as_one_text()
+    {
+        int seed = Random.Shared.Next();
+        output.WriteLine($"seed {seed}");
+        var random = new Random(seed);
+        using var dir = new TempDir();
+        var info = new TokenizedCorpusInfo { Tokenizer = "random", Vocabulary = 9, AddedBefore = 1 };
+        var documents = new List<TokenizedText>();
+        var paths = new List<string>();
+        for (int file = 0; file < 4; file++)
+        {
+            string path = dir.File($"part{file}.safetensors");
+            paths.Add(path);
+            using var writer = new TokenizedCorpusWriter(path, info);
+            for (int d = random.Next(1, 6); d > 0; d--)
+            {
+                int[] ids = [.. Enumerable.Range(0, random.Next(1, 30)).Select(_ => random.Next(0, 9))];
+                var document = new TokenizedText(ids, [.. ids.Select(_ => random.Next(0, 4))], [.. ids.Select(_ => random.Next(0, 2))], $"part{file}:{d}", "random") { WordEdges = (byte)random.Next(0, 4) };
+                documents.Add(document);
+                writer.Add(document);
+            }
+
+            writer.Commit();
+        }
+
+        foreach (int? prefix in new int?[] { null, 2 })
+        {
+            var all = TokenizedCorpusFile.Read(paths, prefix, lmEvalWords: true);
+            var one = paths.Select(p => TokenizedCorpusFile.Read(p, prefix, lmEvalWords: true).Text).ToList();
+            var expected = TokenizedText.Join(one, prefix, "joined");
+            Assert.Equal(expected.Ids, all.Text.Ids);
+            Assert.Equal(expected.Bytes, all.Text.Bytes);
+            Assert.Equal(expected.Words, all.Text.Words);
+            Assert.Equal(expected.DocumentStarts, all.Text.DocumentStarts);
+            Assert.Equal(documents.Select(d => d.Name), all.DocumentNames);
+            Assert.Equal($"{paths[0]} (+3 more)", all.Text.Name);
+        }
+
+        // One tokenizer's ids make one text.
+        string other = dir.File("other.safetensors");
+        using (var writer = new TokenizedCorpusWriter(other, info with { Tokenizer = "another" }))
+        {
+            writer.Add(new TokenizedText([1, 2], null, "x", "another"));
+            writer.Commit();
+        }
+
+        var e = Assert.Throws<ArgumentException>(() => TokenizedCorpusFile.Read([paths[0], other]));
+        Assert.Contains("was tokenized by random", e.Message, StringComparison.Ordinal);
+        Assert.Null(TokenizedCorpusFile.Read([other], null).Text.Bytes);
+    }
+
+    /// <summary>Text files tokenized one by one score, given as --tokens together, as the text files given together.</summary>
+    [Fact]
+    public void Corpus_files_given_together_score_as_their_texts_together()
+    {
+        using var dir = new TempDir();
+        var lines = File.ReadAllLines(Documents);
+        File.WriteAllLines(dir.File("a.jsonl"), lines[..2]);
+        File.WriteAllLines(dir.File("b.jsonl"), lines[2..]);
+        foreach (string part in new[] { "a", "b" })
+        {
+            CliRunner.Json("tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File($"{part}.jsonl"), "--out", dir.File($"{part}.safetensors"), "--json");
+        }
+
+        string[] rolling = ["--protocol", "rolling", "--prefix-token", "0"];
+        var byText = CliRunner.Json(Perplexity([.. rolling, "--text", dir.File("a.jsonl"), dir.File("b.jsonl"), "--tokenizer", ModelFiles.VocabJson, "--per-document", dir.File("text.jsonl")]));
+        var byIds = CliRunner.Json(Perplexity([.. rolling, "--tokens", dir.File("a.safetensors"), dir.File("b.safetensors"), "--per-document", dir.File("ids.jsonl")]));
+        foreach (string key in Figures)
+        {
+            Assert.Equal(byText[key]?.ToJsonString(), byIds[key]?.ToJsonString());
+        }
+
+        Assert.Equal(3, (int)byIds["documents"]!);
+        Assert.Equal(File.ReadAllLines(dir.File("text.jsonl")), File.ReadAllLines(dir.File("ids.jsonl")));
+    }
+
     /// <summary>Words counted as lm-evaluation-harness counts them from a text are the file's words with its edges: the writer's edges are the encoder's.</summary>
     [Fact]
     public void Its_word_edges_are_lm_evaluation_harness_counts()
