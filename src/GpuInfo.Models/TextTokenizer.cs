@@ -205,10 +205,10 @@ public sealed class TextTokenizer
 
         int[]? counts = exact && total > 0 ? TokenBytes.FromPieces(text, ends, pieceBytes, parts) : exact ? [] : null;
         int[]? words = counts is null ? null : TokenBytes.Words(text, counts, parts);
-        byte edges = TokenizedCorpusWriter.WordEdges(text);
+        byte edges = TokenBytes.WordEdges(text);
         if (lmEvalWords && words is not null)
         {
-            TokenizedCorpusWriter.AddWordEdges(words, edges);
+            TokenBytes.AddWordEdges(words, edges);
         }
 
         if (AddedBefore.Count + AddedAfter.Count > 0)

@@ -221,6 +221,26 @@ internal static class TokenBytes
         }
     }
 
+    /// <summary>Which of lm-evaluation-harness's word-count edges <paramref name="text"/> has (<see cref="TokenizedText.WordEdges"/>, a <see cref="TokenizedCorpusFile"/>'s <c>document_edges</c>): 1 where it begins with white space, 2 where it ends with it.</summary>
+    public static byte WordEdges(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length == 0 ? (byte)0 : (byte)((IsSpace(text[0]) ? 1 : 0) | (IsSpace(text[^1]) ? 2 : 0));
+    }
+
+    /// <summary>
+    /// lm-evaluation-harness's <c>count_words</c>, <c>len(re.split(r"\s+", text))</c>, counts an empty piece
+    /// for white space at a text's start and one at its end: they go to its first and last tokens.
+    /// </summary>
+    internal static void AddWordEdges(Span<int> textWords, byte edges)
+    {
+        if (textWords.Length > 0)
+        {
+            textWords[0] += edges & 1;
+            textWords[^1] += edges >> 1 & 1;
+        }
+    }
+
     /// <summary>Python's <c>\s</c> (str.isspace): .NET's white space and the separators U+001C to U+001F.</summary>
     public static bool IsSpace(char c) => char.IsWhiteSpace(c) || c is >= '\x1c' and <= '\x1f';
 }

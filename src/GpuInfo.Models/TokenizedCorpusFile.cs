@@ -273,7 +273,7 @@ public static class TokenizedCorpusFile
                     long first = outStarts[d] + (_prefixed[d] ? 1 : 0) + Info.AddedBefore, end = outStarts[d] + (_prefixed[d] ? 1 : 0) + End(d) - _starts[d] - Info.AddedAfter;
                     if (end > first)
                     {
-                        TokenizedCorpusWriter.AddWordEdges(words.AsSpan((int)first, (int)(end - first)), _edges[d]);
+                        TokenBytes.AddWordEdges(words.AsSpan((int)first, (int)(end - first)), _edges[d]);
                     }
                 }
             }

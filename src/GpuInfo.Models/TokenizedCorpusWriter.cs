@@ -59,26 +59,6 @@ public sealed class TokenizedCorpusWriter : IDisposable
     /// <summary>Tokens written so far.</summary>
     public long Tokens => _tokens;
 
-    /// <summary>Which of lm-evaluation-harness's word-count edges <paramref name="text"/> has (<see cref="TokenizedCorpusFile"/>'s <c>document_edges</c>): 1 where it begins with white space, 2 where it ends with it.</summary>
-    public static byte WordEdges(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return text.Length == 0 ? (byte)0 : (byte)((TokenBytes.IsSpace(text[0]) ? 1 : 0) | (TokenBytes.IsSpace(text[^1]) ? 2 : 0));
-    }
-
-    /// <summary>
-    /// lm-evaluation-harness's <c>count_words</c>, <c>len(re.split(r"\s+", text))</c>, counts an empty piece
-    /// for white space at a text's start and one at its end: they go to its first and last tokens.
-    /// </summary>
-    internal static void AddWordEdges(Span<int> textWords, byte edges)
-    {
-        if (textWords.Length > 0)
-        {
-            textWords[0] += edges & 1;
-            textWords[^1] += edges >> 1 & 1;
-        }
-    }
-
     /// <summary>
     /// Appends a document as <see cref="TextTokenizer.Encode"/> gave it: its ids, with its bytes and words where the
     /// tokenizer counted them (where one document has none, the file keeps none), its name and its <see cref="TokenizedText.WordEdges"/>.

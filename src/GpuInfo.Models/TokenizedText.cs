@@ -79,7 +79,7 @@ public sealed class TokenizedText
 
     /// <summary>
     /// Where the text has white space that lm-evaluation-harness's <c>count_words</c> counts as a word (an empty
-    /// piece of <c>re.split(r"\s+", text)</c>): 1 at its start, 2 at its end, 3 both (<see cref="TokenizedCorpusWriter.WordEdges"/>);
+    /// piece of <c>re.split(r"\s+", text)</c>): 1 at its start, 2 at its end, 3 both (<see cref="TokenBytes.WordEdges"/>);
     /// set by <see cref="TextTokenizer.Encode"/>, 0 for a text of several documents or ids read from a file.
     /// </summary>
     public byte WordEdges { get; internal init; }

@@ -257,7 +257,7 @@ public sealed class TokenizedCorpusTests(ITestOutputHelper output)
             var lmEval = tokenizer.Encode(text, "t", lmEvalWords: true);
             var words = (int[])plain.Words!.Clone();
             Assert.Equal(plain.WordEdges, lmEval.WordEdges);
-            TokenizedCorpusWriter.AddWordEdges(words, plain.WordEdges);
+            TokenBytes.AddWordEdges(words, plain.WordEdges);
             Assert.Equal(lmEval.Words, words);
             Assert.Equal(System.Text.RegularExpressions.Regex.Split(text, @"[\s\u001c-\u001f]+").Length, words.Sum());
         }
