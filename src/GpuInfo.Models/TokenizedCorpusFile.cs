@@ -62,7 +62,11 @@ public static class TokenizedCorpusFile
     /// </summary>
     /// <exception cref="ArgumentException">No files, or files of two tokenizers.</exception>
     /// <exception cref="InvalidFileException">A file that is not a tokenized corpus, damaged, or more tokens than one array holds.</exception>
-    public static TokenizedCorpus Read(IReadOnlyList<string> paths, int? prefixToken = null, bool lmEvalWords = false)
+    public static TokenizedCorpus Read(IReadOnlyList<string> paths, int? prefixToken = null, bool lmEvalWords = false) =>
+        Read(paths, prefixToken, lmEvalWords, Part.DefaultBlockValues);
+
+    /// <param name="blockValues">Values read at a time (the tests make it small, so that documents cross blocks).</param>
+    internal static TokenizedCorpus Read(IReadOnlyList<string> paths, int? prefixToken, bool lmEvalWords, int blockValues)
     {
         ArgumentNullException.ThrowIfNull(paths);
         if (paths.Count == 0)
@@ -80,7 +84,7 @@ public static class TokenizedCorpusFile
         {
             foreach (string path in paths)
             {
-                parts.Add(new Part(path ?? throw new ArgumentException("a path is null.", nameof(paths)), prefixToken));
+                parts.Add(new Part(path ?? throw new ArgumentException("a path is null.", nameof(paths)), prefixToken, blockValues));
                 if (parts[^1].Info.Tokenizer != parts[0].Info.Tokenizer)
                 {
                     throw new ArgumentException($"{paths[0]} was tokenized by {parts[0].Info.Tokenizer}, {path} by {parts[^1].Info.Tokenizer}: one text is one tokenizer's ids.", nameof(paths));
@@ -144,7 +148,8 @@ public static class TokenizedCorpusFile
     /// </summary>
     private sealed class Part : IDisposable
     {
-        private const int BlockValues = 1 << 20;
+        internal const int DefaultBlockValues = 1 << 20;
+        private readonly int _blockValues;
         private readonly string _path;
         private readonly FileStream _file;
         private readonly TensorInfo _ids;
@@ -153,9 +158,10 @@ public static class TokenizedCorpusFile
         private readonly byte[] _edges;
         private readonly bool[] _prefixed;
 
-        public Part(string path, int? prefixToken)
+        public Part(string path, int? prefixToken, int blockValues)
         {
             _path = path;
+            _blockValues = blockValues;
             var (tensors, metadata) = SafetensorsFormat.ReadWithMetadata(path);
             if (!metadata.TryGetValue("format", out var format) || format != Format)
             {
@@ -231,11 +237,31 @@ public static class TokenizedCorpusFile
             long length = _tokens;
             if (prefixToken is { } prefix)
             {
-                Span<byte> first = stackalloc byte[sizeof(int)];
+                // Each document's first id: one read each where documents are few, else one pass over the ids (short documents: millions of reads otherwise).
+                Span<byte> one = stackalloc byte[sizeof(int)];
+                var raw = documents > _tokens / 1024 ? new byte[(int)Math.Min(_blockValues, _tokens) * sizeof(int)] : null;
+                long blockStart = -1;
                 for (int d = 0; d < documents; d++)
                 {
-                    ReadExactly(first, _ids.DataOffset + _starts[d] * sizeof(int));
-                    prefixed[d] = BitConverter.ToInt32(first) != prefix;
+                    int first;
+                    if (raw is null)
+                    {
+                        ReadExactly(one, _ids.DataOffset + _starts[d] * sizeof(int));
+                        first = BitConverter.ToInt32(one);
+                    }
+                    else
+                    {
+                        if (blockStart < 0 || _starts[d] >= blockStart + _blockValues)
+                        {
+                            blockStart = _starts[d];
+                            int count = (int)Math.Min(_blockValues, _tokens - blockStart);
+                            ReadExactly(raw.AsSpan(0, count * sizeof(int)), _ids.DataOffset + blockStart * sizeof(int));
+                        }
+
+                        first = BitConverter.ToInt32(raw, (int)(_starts[d] - blockStart) * sizeof(int));
+                    }
+
+                    prefixed[d] = first != prefix;
                     length += prefixed[d] ? 1 : 0;
                 }
             }
@@ -290,11 +316,11 @@ public static class TokenizedCorpusFile
         /// <summary>A tensor of a value per token read into <paramref name="values"/>, each document's at its place; a negative value is refused (an id is a vocabulary index, a count 0 or more).</summary>
         private void Scatter(TensorInfo tensor, int[] values, long[] outStarts)
         {
-            var raw = new byte[(int)Math.Min(BlockValues, _tokens) * sizeof(int)];
+            var raw = new byte[(int)Math.Min(_blockValues, _tokens) * sizeof(int)];
             int d = 0;
-            for (long at = 0; at < _tokens; at += BlockValues)
+            for (long at = 0; at < _tokens; at += _blockValues)
             {
-                int count = (int)Math.Min(BlockValues, _tokens - at);
+                int count = (int)Math.Min(_blockValues, _tokens - at);
                 ReadExactly(raw.AsSpan(0, count * sizeof(int)), tensor.DataOffset + at * sizeof(int));
                 var block = MemoryMarshal.Cast<byte, int>(raw.AsSpan(0, count * sizeof(int)));
                 for (long from = at; from < at + count;)
