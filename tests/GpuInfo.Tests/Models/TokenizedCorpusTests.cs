@@ -249,6 +249,20 @@ public sealed class TokenizedCorpusTests(ITestOutputHelper output)
         Assert.Equal(File.ReadAllLines(dir.File("text.jsonl")), File.ReadAllLines(dir.File("ids.jsonl")));
     }
 
+    /// <summary>Documents joined where one has byte and word counts and another has none: the text keeps none (it threw ArgumentNullException before).</summary>
+    [Fact]
+    public void Join_keeps_counts_only_where_every_document_has_them()
+    {
+        var counted = new TokenizedText([1, 2], [1, 1], [1, 0], "a", "t");
+        var bare = new TokenizedText([3], null, "b", "t");
+        var joined = TokenizedText.Join([counted, bare], 0, "ab");
+        Assert.Equal([0, 1, 2, 0, 3], joined.Ids);
+        Assert.Null(joined.Bytes);
+        Assert.Null(joined.Words);
+        Assert.Equal([0L, 3], joined.DocumentStarts);
+        Assert.Equal([0, 1, 1, 0, 1, 1], TokenizedText.Join([counted, counted], 0, "aa").Bytes!);
+    }
+
     /// <summary>Words counted as lm-evaluation-harness counts them from a text are the file's words with its edges: the writer's edges are the encoder's.</summary>
     [Fact]
     public void Its_word_edges_are_lm_evaluation_harness_counts()
