@@ -24,15 +24,14 @@ public sealed class TokenizedCorpusWriter : IDisposable
     private bool _countsBytes = true, _countsWords = true, _done;
     private long _tokens;
 
-    /// <exception cref="ArgumentException">A path that is not a regular file's (a pipe or device: the header is written last, at the file's start).</exception>
-    /// <exception cref="IOException">The file cannot be made.</exception>
+    /// <exception cref="IOException">The file cannot be made, or the path is a pipe or device (the header is written last, at the file's start).</exception>
     public TokenizedCorpusWriter(string path, TokenizedCorpusInfo info)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(info);
         if (FileKind.IsSpecial(path))
         {
-            throw new ArgumentException($"{path} is not a regular file: a tokenized corpus's header is written last, at its start.", nameof(path));
+            throw new IOException($"{path} is a pipe or device, not a file: a tokenized corpus's header is written last, at its start.");
         }
 
         _path = path;

@@ -154,7 +154,7 @@ internal static class TokenizeCommand
         {
             write();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw CliException.Usage($"{path}: cannot write: {e.Message}");
         }

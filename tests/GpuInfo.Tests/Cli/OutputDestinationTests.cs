@@ -48,6 +48,28 @@ public sealed class OutputDestinationTests : IDisposable
         Assert.Contains("\"tokens\"", stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>A tokenized corpus's header is written last, at its start: to a named pipe it is a one-line usage error, and the pipe is left.</summary>
+    [Fact]
+    public void A_tokenized_corpus_to_a_named_pipe_is_refused()
+    {
+        Assert.SkipUnless(OperatingSystem.IsLinux(), "named pipes by mkfifo are tested on Linux");
+        string fifo = _dir.File("corpus.safetensors");
+        try
+        {
+            using var mkfifo = Process.Start("mkfifo", [fifo]);
+            mkfifo.WaitForExit();
+            Assert.SkipUnless(mkfifo.ExitCode == 0, $"mkfifo could not make a named pipe in {_dir.Path} (exit {mkfifo.ExitCode})");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            Assert.Skip($"mkfifo is not here: {e.Message}");
+        }
+
+        CliRunner.Fails(ExitCode.Usage, [$"{fifo}: cannot write: {fifo} is a pipe or device, not a file"],
+            "tokenize", "--tokenizer", "gpt2", "--text", GpuInfo.Tests.Models.ModelFiles.SampleText, "--out", fifo);
+        Assert.True(FileKind.IsSpecial(fifo));
+    }
+
     /// <summary>
     /// An output that is also an input is refused before anything is opened: --per-token over its own
     /// logits (or base, or targets) emptied them before they were read, convert's --out replaced its
