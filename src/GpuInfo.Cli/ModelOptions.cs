@@ -154,7 +154,8 @@ internal sealed class ModelOptions
     /// </summary>
     private static ModelText ReadTokens(string[] files, WindowProtocol protocol, string? given, string prefix, string asked, Stopwatch clock)
     {
-        var infos = files.Select(f => (File: f, Info: TokenizedCorpusFile.TryReadInfo(f))).Where(c => c.Info is not null).ToList();
+        var read = files.Select(f => (File: f, Info: TokenizedCorpusFile.TryReadInfo(f))).ToList();
+        var infos = read.Where(c => c.Info is not null).ToList();
         if (infos.FirstOrDefault(c => c.Info!.Tokenizer != infos[0].Info!.Tokenizer) is { File: not null } other)
         {
             throw CliException.Usage($"--tokens {infos[0].File} was tokenized by {infos[0].Info!.Tokenizer} and {other.File} by {other.Info!.Tokenizer}: score one tokenizer's ids at a time.");
@@ -181,9 +182,9 @@ internal sealed class ModelOptions
 
         var texts = new List<TokenizedText>();
         var names = new List<string>();
-        foreach (string file in files)
+        foreach (var (file, corpusInfo) in read)
         {
-            if (TokenizedCorpusFile.TryReadInfo(file) is null)
+            if (corpusInfo is null)
             {
                 texts.Add(TokenizedText.ReadIds(file));
                 names.Add(file);
