@@ -10,13 +10,14 @@
 # Restores read only the feed and the machine's NuGet package folder (as a fallback folder): no
 # network, and the throwaway packages go to a temporary package folder, not the machine's.
 # Fails, with one line last, on any failed step or when the linux-x64 tool package exceeds
-# GPUINFO_MAX_TOOL_PACKAGE_MIB (40) or the installed tool GPUINFO_MAX_INSTALLED_MIB (105: issue 19 aims at 100 with
-# ONNX Runtime included; measured 100.7 MiB, 47 of them the two copies of the package the SDK keeps in the tool store).
+# GPUINFO_MAX_TOOL_PACKAGE_MIB (40) or the installed tool GPUINFO_MAX_INSTALLED_MIB (108: issue 19 aimed at 100 with
+# ONNX Runtime included and measured 100.7 MiB, 47 of them the two copies of the package the SDK keeps in the tool
+# store; the tokenizers, the .gz/.zst readers and the Parquet reader, Parquet.Net with its codecs, 1.8 MiB, took it to 106.6).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 max_package_mib=${GPUINFO_MAX_TOOL_PACKAGE_MIB:-40}
-max_installed_mib=${GPUINFO_MAX_INSTALLED_MIB:-105}
+max_installed_mib=${GPUINFO_MAX_INSTALLED_MIB:-108}
 version="0.0.0-ci.$(date -u +%Y%m%d%H%M%S)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/gpuinfo-pack-check.XXXXXX")
 feed=$work/feed

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using GpuInfo.Formats;
@@ -8,7 +9,8 @@ namespace GpuInfo.Cli;
 /// The documents of <c>--text</c>: each file is one, read whole as UTF-8, except a <c>.jsonl</c> (<c>.ndjson</c>, <c>.json</c>) file,
 /// whose every line is a JSON object holding one document in a string field (blank lines skipped), read a
 /// line at a time, so that it may be of any size. A file ending in <c>.gz</c> (gzip) or <c>.zst</c>
-/// (Zstandard) is read through its decompressor: <c>train.jsonl.zst</c> holds JSON lines.
+/// (Zstandard) is read through its decompressor: <c>train.jsonl.zst</c> holds JSON lines. A <c>.parquet</c> file holds a
+/// document per row, in a string column (<see cref="ParquetDocuments"/>).
 /// </summary>
 internal static class ModelDocuments
 {
@@ -17,13 +19,39 @@ internal static class ModelDocuments
 
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Every document of the files, in order, each named by its file (and line, for .jsonl), read as they are asked for.</summary>
+    /// <summary>What <c>--text</c>'s help says of the files it reads.</summary>
+    internal const string FilesHelp = "A .jsonl (.ndjson, .json) file holds one document per line, in the field --text-field, and a .parquet file one per row, in the column --text-field; .gz and .zst files are decompressed.";
+
+    /// <summary>What a <c>--text-field</c> given with no file it applies to is told.</summary>
+    internal const string FieldUnused = "--text-field names the field of each line of a .jsonl --text, or the column of a .parquet one; no --text is either.";
+
+    /// <summary><c>--text-field</c>, as <c>tokenize</c> and the model runs take it.</summary>
+    internal static Option<string> FieldOption() => new("--text-field") { Description = "The field of each line of a .jsonl --text, or the column of a .parquet one, that holds its documents.", DefaultValueFactory = _ => "text" };
+
+    /// <summary>Every document of the files, in order, each named by its file (and line, for .jsonl, or row, for .parquet), read as they are asked for.</summary>
     /// <param name="bytesRead">Told the bytes of the files read so far (as stored: a compressed file's own bytes), after each document.</param>
     public static IEnumerable<(string Name, string Content)> Read(IEnumerable<string> files, string field, IProgress<long>? bytesRead = null)
     {
         long before = 0;
         foreach (string path in files)
         {
+            if (ParquetDocuments.IsParquet(path))
+            {
+                long from = before;
+                foreach (var document in ParquetDocuments.Read(path, field, read => bytesRead?.Report(from + read)))
+                {
+                    yield return document;
+                }
+
+                before += Size(path);
+                continue;
+            }
+
+            if (Compression(path) is { } compressed && ParquetDocuments.IsParquet(path[..^compressed.Length]))
+            {
+                throw new InvalidFileException(path, "is a compressed Parquet file: Parquet compresses its own pages, so give the .parquet file as it is.");
+            }
+
             if (!IsJsonLines(path))
             {
                 string whole = ReadWhole(path);
@@ -76,6 +104,9 @@ internal static class ModelDocuments
     public static bool IsJsonLines(string path) =>
         Uncompressed(path) is var name && (name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)
             || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Whether a file holds its documents in fields (<c>--text-field</c>): JSON lines or Parquet rows.</summary>
+    public static bool HasFields(string path) => IsJsonLines(path) || ParquetDocuments.IsParquet(path);
 
     private static string Uncompressed(string path) => Compression(path) is { } suffix ? path[..^suffix.Length] : path;
 

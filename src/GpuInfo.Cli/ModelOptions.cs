@@ -14,9 +14,9 @@ namespace GpuInfo.Cli;
 /// </summary>
 internal sealed class ModelOptions
 {
-    private readonly Option<string[]> _text = Documents("--text", "The text to score (UTF-8), tokenized with --tokenizer. A .jsonl (.ndjson, .json) file holds one document per line, in the field --text-field; .gz and .zst files are decompressed.");
+    private readonly Option<string[]> _text = Documents("--text", $"The text to score (UTF-8), tokenized with --tokenizer. {ModelDocuments.FilesHelp}");
     private readonly Option<string[]> _tokens = Documents("--tokens", "Token ids to score instead of a text: .npy, .safetensors or .pt of integers, [N] or [1, N].");
-    private readonly Option<string> _textField = new("--text-field") { Description = "The field of each line of a .jsonl --text that holds its document.", DefaultValueFactory = _ => "text" };
+    private readonly Option<string> _textField = ModelDocuments.FieldOption();
     private readonly Option<string> _protocol = new("--protocol") { Description = "sliding: windows every --stride tokens, as the Hugging Face perplexity guide; rolling: lm-evaluation-harness's loglikelihood_rolling, disjoint runs of --context scored tokens, each window a full context where the document has one, and every token scored, the first from --prefix-token; chunks: llama.cpp's llama-perplexity, disjoint chunks of --context tokens (the rest after the last whole one unscored), each scoring its second half but the first, with --prefix-token (llama.cpp's BOS, where its vocabulary adds one) in place of each chunk's first token.", DefaultValueFactory = _ => "sliding" };
     private readonly Option<string?> _prefixToken = new("--prefix-token") { Description = "A token put before each document, so that its first token is scored: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS, from tokenizer_config.json, a SentencePiece model or a built-in encoding's <|endoftext|>) or none. Default: auto with --protocol rolling; with sliding and chunks, the BOS the tokenizer begins each text with where it adds one, as Hugging Face's tokenizer(text) and llama.cpp do (a tokenizer.json's post_processor, Llama 3's; a SentencePiece model), else none (with --tokens, give llama.cpp's BOS id with chunks where its vocabulary adds a BOS). With chunks it is put before the text and in place of each chunk's first token." };
     private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one." };
@@ -115,7 +115,7 @@ internal sealed class ModelOptions
 
             if (parse.GetResult(_textField) is { Implicit: false })
             {
-                throw CliException.Usage("--text-field applies to .jsonl --text files.");
+                throw CliException.Usage("--text-field applies to .jsonl and .parquet --text files.");
             }
 
             return ReadTokens(tokens, protocol, given, prefix, asked, clock);
@@ -131,9 +131,9 @@ internal sealed class ModelOptions
         // a BOS it begins each text with (Llama 3's, a SentencePiece model's) is then each document's
         // prefix token, as the Hugging Face guide's tokenizer(text) and llama.cpp's tokenize put it there.
         int? prefixToken = given is null && protocol != WindowProtocol.Rolling ? loaded.BeginsEachText : PrefixToken(prefix, asked, loaded);
-        if (parse.GetResult(_textField) is { Implicit: false } && !texts!.Any(ModelDocuments.IsJsonLines))
+        if (parse.GetResult(_textField) is { Implicit: false } && !texts!.Any(ModelDocuments.HasFields))
         {
-            throw CliException.Usage("--text-field names the field of each line of a .jsonl --text; no --text is one.");
+            throw CliException.Usage(ModelDocuments.FieldUnused);
         }
 
         // A corpus of a few hundred MB takes minutes to tokenize: shown on a terminal, as a run's rows are.

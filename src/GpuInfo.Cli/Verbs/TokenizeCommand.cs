@@ -20,8 +20,8 @@ internal static class TokenizeCommand
     public static Command Create(TextWriter stdout)
     {
         var json = CommonOptions.JsonOption();
-        var text = FileListOption.Create("--text", "The text (UTF-8) to tokenize; a .jsonl (.ndjson, .json) file holds one document per line, in the field --text-field; .gz and .zst files are decompressed. Several files are documents, each tokenized on its own.", required: true, join: false);
-        var textField = new Option<string>("--text-field") { Description = "The field of each line of a .jsonl --text that holds its document.", DefaultValueFactory = _ => "text" };
+        var text = FileListOption.Create("--text", $"The text (UTF-8) to tokenize. {ModelDocuments.FilesHelp} Several files are documents, each tokenized on its own.", required: true, join: false);
+        var textField = ModelDocuments.FieldOption();
         var tokenizer = new Option<string>("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one.", Required = true };
         var output = new Option<string?>("--out") { Description = "Write what --tokens reads: a .safetensors tokenized corpus (every document's ids, bytes and words, names and the tokenizer's account, written as they come), or the one document's ids as an int32 .npy [N]." };
         var command = new Command("tokenize", "Token ids of a text as perplexity tokenizes it: what the tokenizer is and adds, tokens, bytes and words, speed; --out keeps them for --tokens, so a corpus is tokenized once.") { text, textField, tokenizer, output, json };
@@ -39,9 +39,9 @@ internal static class TokenizeCommand
             var loaded = TokenizerCatalog.Load(parse.GetValue(tokenizer)!);
             double load = clock.Elapsed.TotalSeconds;
             string[] files = FileListOption.Get(parse, text)!;
-            if (parse.GetResult(textField) is { Implicit: false } && !files.Any(ModelDocuments.IsJsonLines))
+            if (parse.GetResult(textField) is { Implicit: false } && !files.Any(ModelDocuments.HasFields))
             {
-                throw CliException.Usage("--text-field names the field of each line of a .jsonl --text; no --text is one.");
+                throw CliException.Usage(ModelDocuments.FieldUnused);
             }
 
             long chars = 0, bytes = 0, count = 0, tokens = 0;

@@ -1,0 +1,157 @@
+using System.Text;
+using GpuInfo.Formats;
+using Parquet;
+using Parquet.Schema;
+
+namespace GpuInfo.Cli;
+
+/// <summary>
+/// The documents of a <c>.parquet</c> <c>--text</c> (Hugging Face datasets' files: FineWeb's, WikiText's),
+/// one per row, in a top-level string column (<c>--text-field</c>, "text" by default), read a row group
+/// at a time through Parquet.Net, so that a file of any size holds only one row group's column at once.
+/// Each value is read as its bytes and decoded here, strictly: Parquet.Net's own strings put U+FFFD in
+/// place of bytes that are not UTF-8, where a .jsonl line's are refused. A null is refused, naming its row.
+/// </summary>
+internal static class ParquetDocuments
+{
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static bool IsParquet(string path) => path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Every row's document, named <c>path:row</c> (rows counted from 1, as .jsonl lines are).</summary>
+    /// <param name="bytesRead">Told, after each row group, the bytes of the file read so far, as a share of its rows.</param>
+    public static IEnumerable<(string Name, string Content)> Read(string path, string column, Action<long>? bytesRead = null)
+    {
+        using var file = Open(path);
+        var reader = Call(path, () => ParquetReader.CreateAsync(file, leaveStreamOpen: true));
+        try
+        {
+            // The schema is decoded when first asked for, and a damaged one fails there.
+            var (schema, rows, groups) = Call(path, () => Task.FromResult((reader.Schema, reader.Metadata?.NumRows ?? 0, reader.RowGroupCount)));
+            var (field, bytesField) = Column(path, schema, column);
+            long row = 0;
+            if (rows == 0)
+            {
+                throw new InvalidFileException(path, "holds no documents (it has no rows).");
+            }
+
+            for (int group = 0; group < groups; group++)
+            {
+                byte[]?[] values;
+                using (var rowGroup = Call(path, () => Task.FromResult(reader.OpenRowGroupReader(group))))
+                {
+                    if (rowGroup.RowCount > Array.MaxLength)
+                    {
+                        throw new InvalidFileException(path, $"row group {group} has {rowGroup.RowCount} rows, more than one read can hold.");
+                    }
+
+                    values = new byte[]?[rowGroup.RowCount];
+                    Call(path, async () => { await rowGroup.ReadAsync(bytesField, values.AsMemory(), null).ConfigureAwait(false); return 0; });
+                }
+
+                for (int i = 0; i < values.Length; i++)
+                {
+                    row++;
+                    if (values[i] is not { } bytes)
+                    {
+                        throw new InvalidFileException(path, $"row {row}: \"{field.Name}\" is null, not a document.");
+                    }
+
+                    string text;
+                    try
+                    {
+                        text = Utf8.GetString(bytes);
+                    }
+                    catch (DecoderFallbackException e)
+                    {
+                        throw new InvalidFileException(path, $"row {row}: \"{field.Name}\" is not UTF-8 text ({e.Message})");
+                    }
+
+                    values[i] = null;
+                    if (i == values.Length - 1)
+                    {
+                        bytesRead?.Invoke((long)(file.Length * ((double)row / rows)));
+                    }
+
+                    yield return ($"{path}:{row}", text);
+                }
+            }
+
+            if (row != rows)
+            {
+                throw new InvalidFileException(path, $"says it holds {rows} rows, but its row groups hold {row}.");
+            }
+        }
+        finally
+        {
+            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>The top-level string column named <paramref name="column"/>, and a field that reads its values as bytes.</summary>
+    private static (DataField Field, DataField Bytes) Column(string path, ParquetSchema schema, string column)
+    {
+        var field = schema.Fields.FirstOrDefault(f => f.Name == column);
+        var strings = schema.Fields.OfType<DataField>().Where(IsString).Select(f => $"\"{f.Name}\"").ToList();
+        string others = strings.Count == 0 ? "it has no string column" : $"its string columns: {string.Join(", ", strings)}";
+        if (field is null)
+        {
+            throw new InvalidFileException(path, $"has no column \"{column}\" ({others}; --text-field names the document's).");
+        }
+
+        if (field is not DataField data || data.IsArray)
+        {
+            throw new InvalidFileException(path, $"column \"{column}\" is a {field.SchemaType.ToString().ToLowerInvariant()} of values, not one string per row ({others}).");
+        }
+
+        if (!IsString(data))
+        {
+            string holds = data.ClrType == typeof(ReadOnlyMemory<byte>) || data.ClrType == typeof(byte[]) ? "bytes without a string annotation" : data.ClrType.Name.ToLowerInvariant();
+            throw new InvalidFileException(path, $"column \"{column}\" holds {holds}, not strings ({others}).");
+        }
+
+        // The same column read as bytes: a field of the same name and nullability, its levels set by a schema of its own.
+        var bytes = new DataField(data.Name, typeof(byte[]), data.IsNullable);
+        _ = new ParquetSchema(bytes);
+        return (data, bytes);
+    }
+
+    private static bool IsString(DataField field) => field.ClrType == typeof(ReadOnlyMemory<char>) || field.ClrType == typeof(string);
+
+    private static FileStream Open(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new InvalidFileException(path, "is a folder, not a Parquet file.");
+        }
+
+        try
+        {
+            return new FileStream(path, FileMode.Open, System.IO.FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.RandomAccess);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new InvalidFileException(path, "no such text file.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidFileException(path, $"cannot be read: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Runs a Parquet.Net call, naming the file in what fails. The file was opened here, so what fails there is its
+    /// content: a file that is not Parquet or is damaged fails in many ways (IOException among them: "only 4 out of 8 bytes").
+    /// </summary>
+    private static T Call<T>(string path, Func<Task<T>> call)
+    {
+        try
+        {
+            return call().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not (OutOfMemoryException or InvalidFileException))
+        {
+            throw new InvalidFileException(path, $"is not a Parquet file, or is damaged or cut short ({e.GetType().Name}: {e.Message})");
+        }
+    }
+}
