@@ -8,6 +8,8 @@
 //   - docs.jsonl: the same documents as JSON lines ({"text": ...}), which a reader must read alike;
 //   - null_text.parquet: a null "text" in its 6th row (second row group);
 //   - int_text.parquet: a "text" column of int64; binary_text.parquet: one of bytes, not strings;
+//   - required_text.parquet: the documents in a "text" column that cannot hold a null (REQUIRED: no
+//     definition levels), as a writer with a non-nullable schema makes it;
 //   - empty.parquet: the columns and no rows;
 //   - bad_utf8.parquet: a "text" whose second row's bytes FF FE are not UTF-8 (written as "QQQQ", then
 //     patched: uncompressed, without a dictionary, so that the bytes are there to patch).
@@ -76,6 +78,9 @@ write("null_text.parquet", table(new arrow.Utf8(), withNull), b => b.setCompress
 const few = documents.slice(0, 3);
 write("int_text.parquet", table(null, few, arrow.vectorFromArray(few.map((_, i) => BigInt(i)), new arrow.Int64())), b => b.setCompression(C.SNAPPY));
 write("binary_text.parquet", table(null, few, arrow.vectorFromArray(few.map(d => new TextEncoder().encode(d)), new arrow.Binary())), b => b.setCompression(C.SNAPPY));
+const required = new arrow.Schema([new arrow.Field("text", new arrow.Utf8(), false)]);
+const requiredData = arrow.makeData({ type: new arrow.Struct(required.fields), length: documents.length, nullCount: 0, children: [arrow.vectorFromArray(documents, new arrow.Utf8()).data[0]] });
+write("required_text.parquet", new arrow.Table(required, new arrow.RecordBatch(required, requiredData)), b => b.setCompression(C.ZSTD));
 write("empty.parquet", table(new arrow.Utf8(), []), b => b.setCompression(C.SNAPPY));
 
 const good = pq.writeParquet(pq.Table.fromIPCStream(arrow.tableToIPC(arrow.makeTable({ text: arrow.vectorFromArray(["fine", "QQQQ", "also fine"], new arrow.Utf8()) }), "stream")),
