@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using GpuInfo.Formats;
@@ -25,8 +24,8 @@ internal static class ModelDocuments
     /// <summary>What a <c>--text-field</c> given with no file it applies to is told.</summary>
     internal const string FieldUnused = "--text-field names the field of each line of a .jsonl --text, or the column of a .parquet one; no --text is either.";
 
-    /// <summary><c>--text-field</c>, as <c>tokenize</c> and the model runs take it.</summary>
-    internal static Option<string> FieldOption() => new("--text-field") { Description = "The field of each line of a .jsonl --text, or the column of a .parquet one, that holds its documents.", DefaultValueFactory = _ => "text" };
+    /// <summary>What messages call the files together: the first, and how many more.</summary>
+    internal static string NameOf(string[] files) => files.Length == 1 ? files[0] : $"{files[0]} (+{files.Length - 1} more)";
 
     /// <summary>Every document of the files, in order, each named by its file (and line, for .jsonl, or row, for .parquet), read as they are asked for.</summary>
     /// <param name="bytesRead">Told the bytes of the files read so far (as stored: a compressed file's own bytes), after each document.</param>

@@ -16,7 +16,7 @@ internal sealed class ModelOptions
 {
     private readonly Option<string[]> _text = Documents("--text", $"The text to score (UTF-8), tokenized with --tokenizer. {ModelDocuments.FilesHelp}");
     private readonly Option<string[]> _tokens = Documents("--tokens", "Token ids to score instead of a text: .npy, .safetensors or .pt of integers, [N] or [1, N].");
-    private readonly Option<string> _textField = ModelDocuments.FieldOption();
+    private readonly TextDocumentOptions _documents = new();
     private readonly Option<string> _protocol = new("--protocol") { Description = "sliding: windows every --stride tokens, as the Hugging Face perplexity guide; rolling: lm-evaluation-harness's loglikelihood_rolling, disjoint runs of --context scored tokens, each window a full context where the document has one, and every token scored, the first from --prefix-token; chunks: llama.cpp's llama-perplexity, disjoint chunks of --context tokens (the rest after the last whole one unscored), each scoring its second half but the first, with --prefix-token (llama.cpp's BOS, where its vocabulary adds one) in place of each chunk's first token.", DefaultValueFactory = _ => "sliding" };
     private readonly Option<string?> _prefixToken = new("--prefix-token") { Description = "A token put before each document, so that its first token is scored: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS, from tokenizer_config.json, a SentencePiece model or a built-in encoding's <|endoftext|>) or none. Default: auto with --protocol rolling; with sliding and chunks, the BOS the tokenizer begins each text with where it adds one, as Hugging Face's tokenizer(text) and llama.cpp do (a tokenizer.json's post_processor, Llama 3's; a SentencePiece model), else none (with --tokens, give llama.cpp's BOS id with chunks where its vocabulary adds a BOS). With chunks it is put before the text and in place of each chunk's first token." };
     private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one." };
@@ -36,7 +36,7 @@ internal sealed class ModelOptions
     public void AddTo(Command command)
     {
         command.Add(_text);
-        command.Add(_textField);
+        _documents.AddTo(command);
         command.Add(_tokens);
         command.Add(_tokenizer);
         command.Add(_protocol);
@@ -113,9 +113,9 @@ internal sealed class ModelOptions
                 throw CliException.Usage("--tokens are already ids: give no --tokenizer with them.");
             }
 
-            if (parse.GetResult(_textField) is { Implicit: false })
+            if (_documents.FirstGiven(parse) is { } option)
             {
-                throw CliException.Usage("--text-field applies to .jsonl and .parquet --text files.");
+                throw CliException.Usage($"{option.Name} applies to --text files.");
             }
 
             return ReadTokens(tokens, protocol, given, prefix, asked, clock);
@@ -131,17 +131,13 @@ internal sealed class ModelOptions
         // a BOS it begins each text with (Llama 3's, a SentencePiece model's) is then each document's
         // prefix token, as the Hugging Face guide's tokenizer(text) and llama.cpp's tokenize put it there.
         int? prefixToken = given is null && protocol != WindowProtocol.Rolling ? loaded.BeginsEachText : PrefixToken(prefix, asked, loaded);
-        if (parse.GetResult(_textField) is { Implicit: false } && !texts!.Any(ModelDocuments.HasFields))
-        {
-            throw CliException.Usage(ModelDocuments.FieldUnused);
-        }
-
+        _documents.Check(parse, texts!);
         // A corpus of a few hundred MB takes minutes to tokenize: shown on a terminal, as a run's rows are.
         var text = ProgressBar.RunBytes(showProgress, "tokenizing", texts!.Sum(ModelDocuments.Size), progress =>
-            EncodeTexts(texts!, parse.GetValue(_textField)!, loaded, () => TokenizerCatalog.Load(tokenizer), protocol, prefixToken, keepText, progress, clock));
+            EncodeTexts(_documents.Read(parse, texts!, progress), NameOf(texts!), loaded, () => TokenizerCatalog.Load(tokenizer), protocol, prefixToken, keepText, clock));
         if (shards > 1)
         {
-            notes?.WriteLine($"gpuinfo: note: this shard tokenized the whole --text ({text.Seconds:F1} s), as each of the {shards} does; tokenize it once (gpuinfo tokenize --tokenizer {tokenizer} --text {string.Join(' ', texts!)}{(parse.GetResult(_textField) is { Implicit: false } ? $" --text-field {parse.GetValue(_textField)}" : "")} --out F.safetensors) and give each shard --tokens F.safetensors: the same scores, in seconds.");
+            notes?.WriteLine($"gpuinfo: note: this shard tokenized the whole --text ({text.Seconds:F1} s), as each of the {shards} does; tokenize it once (gpuinfo tokenize --tokenizer {tokenizer} --text {string.Join(' ', texts!)}{_documents.Given(parse)} --out F.safetensors) and give each shard --tokens F.safetensors: the same scores, in seconds.");
         }
 
         return text;
@@ -199,12 +195,12 @@ internal sealed class ModelOptions
         return new ModelText(Scorable(texts, prefixId, NameOf(files)), null, null, clock.Elapsed.TotalSeconds) { DocumentNames = names, Corpus = info };
     }
 
-    /// <summary>The documents of <paramref name="texts"/>, tokenized on every core, as one text to score; the text itself kept only for what shows it (the IB's contexts), and only while it fits one string.</summary>
-    private static ModelText EncodeTexts(string[] texts, string field, TextTokenizer loaded, Func<TextTokenizer> another, WindowProtocol protocol, int? prefixToken, bool keepText, IProgress<long>? progress, Stopwatch clock)
+    /// <summary>The documents of --text, tokenized on every core, as one text to score; the text itself kept only for what shows it (the IB's contexts), and only while it fits one string.</summary>
+    private static ModelText EncodeTexts(IEnumerable<(string Name, string Content)> documents, string name, TextTokenizer loaded, Func<TextTokenizer> another, WindowProtocol protocol, int? prefixToken, bool keepText, Stopwatch clock)
     {
         var names = new List<string>();
         var kept = keepText ? new StringBuilder() : null;
-        var read = ModelDocuments.Read(texts, field, progress).Select(d =>
+        var read = documents.Select(d =>
         {
             names.Add(d.Name);
             if (kept is not null && kept.Length + (long)d.Content.Length <= ModelDocuments.MaxTextBytes)
@@ -219,7 +215,7 @@ internal sealed class ModelOptions
             return d;
         });
         var encoded = new DocumentEncoder(loaded, another).Encode(read, protocol == WindowProtocol.Rolling).ToList();
-        var joined = Scorable(encoded, prefixToken, NameOf(texts));
+        var joined = Scorable(encoded, prefixToken, name);
         return new ModelText(joined, loaded, kept?.ToString(), clock.Elapsed.TotalSeconds)
         {
             DocumentNames = names,
@@ -234,7 +230,7 @@ internal sealed class ModelOptions
     /// </summary>
     public (ModelWindowOptions Windows, ModelText Text) ForKld(ParseResult parse, GpuInfo.Formats.KldFormat kld, TextWriter stderr)
     {
-        if (new Option[] { _text, _tokens, _tokenizer, _textField }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
+        if (((Option[])[_text, _tokens, _tokenizer, .. _documents.All]).FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
         {
             throw CliException.Usage($"{given.Name}: {kld.Path} is a llama.cpp .kld file, which carries the tokens it scores.");
         }
@@ -289,7 +285,7 @@ internal sealed class ModelOptions
         int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) ? id : null;
 
     /// <summary>What reports and errors call the text: its file, or the first of several and how many follow.</summary>
-    private static string NameOf(string[] files) => files.Length == 1 ? files[0] : $"{files[0]} (+{files.Length - 1} more)";
+    private static string NameOf(string[] files) => ModelDocuments.NameOf(files);
 
     /// <summary>The prefix token asked for: none, auto (the tokenizer's), an id, or a token's text.</summary>
     private static int? PrefixToken(string prefix, string asked, TextTokenizer tokenizer) => prefix switch
@@ -332,7 +328,7 @@ internal sealed class ModelOptions
 
     /// <summary>The first of these options given on the command line, or null (for verbs where they apply only with a model).</summary>
     public string? FirstGiven(ParseResult parse) =>
-        new Option[] { _text, _textField, _tokens, _tokenizer, _protocol, _prefixToken, _context, _stride, _batch, _provider, _threads }
+        ((Option[])[_text, .. _documents.All, _tokens, _tokenizer, _protocol, _prefixToken, _context, _stride, _batch, _provider, _threads])
             .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
 
     /// <summary>Opens a model, checked against the tokenizer's vocabulary and the prefix token.</summary>

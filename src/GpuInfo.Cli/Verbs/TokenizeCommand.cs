@@ -21,10 +21,11 @@ internal static class TokenizeCommand
     {
         var json = CommonOptions.JsonOption();
         var text = FileListOption.Create("--text", $"The text (UTF-8) to tokenize. {ModelDocuments.FilesHelp} Several files are documents, each tokenized on its own.", required: true, join: false);
-        var textField = ModelDocuments.FieldOption();
+        var documentOptions = new TextDocumentOptions();
         var tokenizer = new Option<string>("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one.", Required = true };
         var output = new Option<string?>("--out") { Description = "Write what --tokens reads: a .safetensors tokenized corpus (every document's ids, bytes and words, names and the tokenizer's account, written as they come), or the one document's ids as an int32 .npy [N]." };
-        var command = new Command("tokenize", "Token ids of a text as perplexity tokenizes it: what the tokenizer is and adds, tokens, bytes and words, speed; --out keeps them for --tokens, so a corpus is tokenized once.") { text, textField, tokenizer, output, json };
+        var command = new Command("tokenize", "Token ids of a text as perplexity tokenizes it: what the tokenizer is and adds, tokens, bytes and words, speed; --out keeps them for --tokens, so a corpus is tokenized once.") { text, tokenizer, output, json };
+        documentOptions.AddTo(command);
         command.SetAction(parse =>
         {
             string? path = parse.GetValue(output);
@@ -39,11 +40,7 @@ internal static class TokenizeCommand
             var loaded = TokenizerCatalog.Load(parse.GetValue(tokenizer)!);
             double load = clock.Elapsed.TotalSeconds;
             string[] files = FileListOption.Get(parse, text)!;
-            if (parse.GetResult(textField) is { Implicit: false } && !files.Any(ModelDocuments.HasFields))
-            {
-                throw CliException.Usage(ModelDocuments.FieldUnused);
-            }
-
+            documentOptions.Check(parse, files);
             long chars = 0, bytes = 0, count = 0, tokens = 0;
             long? bytesCounted = 0, wordsCounted = 0;
             int[]? first = null;
@@ -51,7 +48,7 @@ internal static class TokenizeCommand
             ProgressBar.RunBytes(!parse.GetValue(json), "tokenizing", files.Sum(ModelDocuments.Size), progress =>
             {
                 int documents = 0;
-                var texts = ModelDocuments.Read(files, parse.GetValue(textField)!, progress).Select(d =>
+                var texts = documentOptions.Read(parse, files, progress).Select(d =>
                 {
                     if (path is not null && !corpus && ++documents > 1)
                     {
