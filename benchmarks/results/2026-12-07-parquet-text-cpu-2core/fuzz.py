@@ -6,6 +6,7 @@ os.makedirs('/tmp/pqfuzz', exist_ok=True)
 data = open(src, 'rb').read()
 cli = os.environ.get('CLI', 'src/GpuInfo.Cli/bin/Release/net10.0/GpuInfo.Cli')
 codes = collections.Counter()
+mutant = f'/tmp/pqfuzz/m{os.getpid()}.parquet'
 for m in range(n):
     r = random.Random(seed0 + m)
     b = bytearray(data)
@@ -18,9 +19,9 @@ for m in range(n):
         elif k < 0.8: b = b[:at]
         else: b[at] ^= 1 << r.randrange(8)
         if not b: b = bytearray(b'\0')
-    open('/tmp/pqfuzz/m.parquet', 'wb').write(b)
+    open(mutant, 'wb').write(b)
     try:
-        p = subprocess.run([cli, 'tokenize', '--tokenizer', 'tests/GpuInfo.Tests/Models/vocab.json', '--text', '/tmp/pqfuzz/m.parquet', '--json'], capture_output=True, text=True, timeout=60)
+        p = subprocess.run([cli, 'tokenize', '--tokenizer', 'tests/GpuInfo.Tests/Models/vocab.json', '--text', mutant, '--json'], capture_output=True, text=True, timeout=60)
         codes[p.returncode] += 1
         if p.returncode not in (0, 3):
             print(f"seed {seed0+m}: exit {p.returncode}: {p.stderr.strip()[:300]}", flush=True)
