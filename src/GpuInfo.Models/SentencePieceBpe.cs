@@ -44,7 +44,7 @@ public sealed class SentencePieceBpe : Tokenizer
 
     private readonly string[] _pieces;
     private readonly Dictionary<string, int> _ids;
-    private readonly Dictionary<long, (int Rank, int Merged)> _merges;
+    private readonly MergeTable _merges;
     private readonly BytePieces _bytes;
     private readonly int[] _charIds;
     private readonly AddedTokenMatcher _added;
@@ -163,9 +163,11 @@ public sealed class SentencePieceBpe : Tokenizer
 
         string source = text ?? textSpan.ToString();
 
-        // Each token's chars in the normalized text (kept only where a normalizer runs), and (where it kept track) in the text as given.
+        // Without a normalizer, each run is encoded where it stands, its tokens straight into the result (their offsets are
+        // the text's); with one, each token's chars in the normalized text are kept, and (where it kept track) in the text as given.
+        var direct = RunNormalizer is null ? new List<EncodedToken>(source.Length / 3 + 16) : null;
         var found = new List<(int Id, string Piece, int NormalizedFrom, int NormalizedTo, int From, int To)>();
-        var normalized = new StringBuilder(source.Length);
+        var normalized = new StringBuilder(direct is null ? source.Length : 0);
         bool aligned = true;
         var tokens = new List<EncodedToken>();
         var work = new Workspace();
@@ -174,34 +176,29 @@ public sealed class SentencePieceBpe : Tokenizer
         {
             var (at, length, id) = _added.Next(source, start, FindsAddedInNormalizedText ? Normalized : null);
             int end = at < 0 ? source.Length : at;
-            if (end > start)
+            if (end > start && direct is not null)
             {
+                EncodeRun(source, start, end, section, direct, work);
+            }
+            else if (end > start)
+            {
+                // The run as normalized, its offsets mapped back through the normalizer's spans where it kept track.
                 tokens.Clear();
-                if (RunNormalizer is null)
+                var run = RunNormalizer!.Apply(source[start..end], track: true);
+                aligned &= run.Aligned;
+                if (run.Text.Length > 0)
                 {
-                    // Encoded where it stands: its offsets are the text's (and no normalized text is kept).
-                    EncodeRun(source, start, end, section, tokens, work);
-                    found.AddRange(tokens.Select(t => (t.Id, t.Value, t.Offset.Start.Value, t.Offset.End.Value, t.Offset.Start.Value, t.Offset.End.Value)));
+                    EncodeRun(run.Text, 0, run.Text.Length, section, tokens, work);
                 }
-                else
+
+                foreach (var token in tokens)
                 {
-                    // The run as normalized, its offsets mapped back through the normalizer's spans where it kept track.
-                    var run = RunNormalizer.Apply(source[start..end], track: true);
-                    aligned &= run.Aligned;
-                    if (run.Text.Length > 0)
-                    {
-                        EncodeRun(run.Text, 0, run.Text.Length, section, tokens, work);
-                    }
-
-                    foreach (var token in tokens)
-                    {
-                        var (from, to) = (token.Offset.Start.Value, token.Offset.End.Value);
-                        var (originalFrom, originalTo) = run.Aligned ? run.Span(from, to) : (from, to);
-                        found.Add((token.Id, token.Value, normalized.Length + from, normalized.Length + to, start + originalFrom, start + originalTo));
-                    }
-
-                    normalized.Append(run.Text);
+                    var (from, to) = (token.Offset.Start.Value, token.Offset.End.Value);
+                    var (originalFrom, originalTo) = run.Aligned ? run.Span(from, to) : (from, to);
+                    found.Add((token.Id, token.Value, normalized.Length + from, normalized.Length + to, start + originalFrom, start + originalTo));
                 }
+
+                normalized.Append(run.Text);
             }
 
             if (at < 0)
@@ -209,16 +206,31 @@ public sealed class SentencePieceBpe : Tokenizer
                 break;
             }
 
-            found.Add((id, source.Substring(at, length), normalized.Length, normalized.Length + length, at, at + length));
-            if (RunNormalizer is not null)
+            if (direct is not null)
             {
+                direct.Add(new EncodedToken(id, source.Substring(at, length), new Range(at, at + length)));
+            }
+            else
+            {
+                found.Add((id, source.Substring(at, length), normalized.Length, normalized.Length + length, at, at + length));
                 normalized.Append(source, at, length);
             }
+
             start = at + length;
             section++;
         }
 
-        var result = found.Select(f => new EncodedToken(f.Id, f.Piece, aligned ? new Range(f.From, f.To) : new Range(f.NormalizedFrom, f.NormalizedTo))).ToList();
+        if (direct is not null)
+        {
+            return new EncodeResults<EncodedToken> { Tokens = direct, NormalizedText = null, CharsConsumed = source.Length };
+        }
+
+        var result = new List<EncodedToken>(found.Count);
+        foreach (var f in found)
+        {
+            result.Add(new EncodedToken(f.Id, f.Piece, aligned ? new Range(f.From, f.To) : new Range(f.NormalizedFrom, f.NormalizedTo)));
+        }
+
         string? all = aligned ? null : normalized.ToString();
         return new EncodeResults<EncodedToken> { Tokens = result, NormalizedText = all == source ? null : all, CharsConsumed = source.Length };
     }
@@ -250,7 +262,7 @@ public sealed class SentencePieceBpe : Tokenizer
     private HashSet<int> SpannedPairs()
     {
         var pairs = new HashSet<int>();
-        foreach (var (_, (_, merged)) in _merges)
+        foreach (int merged in _merges.MergedIds)
         {
             string piece = _pieces[merged];
             for (int i = 1; i < piece.Length; i++)
@@ -352,9 +364,9 @@ public sealed class SentencePieceBpe : Tokenizer
         void Consider(int left, int right)
         {
             if (left >= 0 && right >= 0 && symbols[left].Id >= 0 && symbols[right].Id >= 0
-                && _merges.TryGetValue(((long)symbols[left].Id << 32) | (uint)symbols[right].Id, out var merge))
+                && _merges.TryGet(symbols[left].Id, symbols[right].Id, out int rank, out int merged))
             {
-                queue.Enqueue((left, symbols[left].Id, symbols[right].Id), ((long)merge.Rank << 32) | (uint)left);
+                queue.Enqueue((left, symbols[left].Id, symbols[right].Id, merged), ((long)rank << 32) | (uint)left);
             }
         }
 
@@ -365,14 +377,14 @@ public sealed class SentencePieceBpe : Tokenizer
 
         while (queue.TryDequeue(out var pair, out _))
         {
-            var (left, leftId, rightId) = pair;
+            var (left, leftId, rightId, merged) = pair;
             int right = next[left];
             if (symbols[left].Id != leftId || right < 0 || symbols[right].Id != rightId)
             {
                 continue; // one side has merged since
             }
 
-            symbols[left] = symbols[left] with { Id = _merges[((long)leftId << 32) | (uint)rightId].Merged, To = symbols[right].To };
+            symbols[left] = symbols[left] with { Id = merged, To = symbols[right].To };
             symbols[right] = symbols[right] with { Id = Merged };
             next[left] = next[right];
             if (next[right] >= 0)
@@ -408,9 +420,9 @@ public sealed class SentencePieceBpe : Tokenizer
         public static Merges Scored(IReadOnlyDictionary<string, float> pieceScores) => new(null, pieceScores ?? throw new ArgumentNullException(nameof(pieceScores)));
 
         /// <summary>Each pair of ids that merges, with its rank (lower first; equal scores, equal ranks) and the id it makes.</summary>
-        internal Dictionary<long, (int, int)> ByIds(Dictionary<string, int> ids)
+        internal MergeTable ByIds(Dictionary<string, int> ids)
         {
-            var merges = new Dictionary<long, (int, int)>(PairComparer.Instance);
+            var merges = new MergeTable(_pairs is null ? _scores!.Count : (_pairs as IReadOnlyCollection<(string, string)>)?.Count ?? 0);
             int Id(string piece, string role) => ids.TryGetValue(piece, out int id) ? id
                 : throw new ArgumentException($"the merge's {role} '{piece}' is not a piece of the vocabulary.", "merges");
             if (_pairs is not null)
@@ -418,7 +430,7 @@ public sealed class SentencePieceBpe : Tokenizer
                 int rank = 0;
                 foreach (var (left, right) in _pairs)
                 {
-                    merges[((long)Id(left, "left side") << 32) | (uint)Id(right, "right side")] = (rank++, Id(left + right, "result"));
+                    merges.Set(Id(left, "left side"), Id(right, "right side"), rank++, Id(left + right, "result"));
                 }
 
                 return merges;
@@ -436,7 +448,7 @@ public sealed class SentencePieceBpe : Tokenizer
                 {
                     if (ids.TryGetValue(piece[..k], out int left) && ids.TryGetValue(piece[k..], out int right))
                     {
-                        merges.TryAdd(((long)left << 32) | (uint)right, (ranks[score], merged));
+                        merges.TryAdd(left, right, ranks[score], merged);
                     }
                 }
             }
@@ -448,19 +460,6 @@ public sealed class SentencePieceBpe : Tokenizer
     /// <summary>A symbol being merged: its piece's id (-1 for a character outside the vocabulary), and the span [From, To) of the text as given that it covers.</summary>
     private readonly record struct Symbol(int Id, int From, int To);
 
-    /// <summary>
-    /// Hashes a pair of ids (left in the high half) by all its bits: long's own hash, the halves'
-    /// exclusive or, gave Gemma 3's 514,906 merges few distinct values (1 MB took 1.66 s to merge, 0.33 s with this).
-    /// </summary>
-    private sealed class PairComparer : IEqualityComparer<long>
-    {
-        public static readonly PairComparer Instance = new();
-
-        public bool Equals(long x, long y) => x == y;
-
-        public int GetHashCode(long pair) => (int)(((ulong)pair * 0x9E3779B97F4A7C15UL) >> 32);
-    }
-
     /// <summary>Buffers one encoding reuses from segment to segment.</summary>
     private sealed class Workspace
     {
@@ -471,6 +470,6 @@ public sealed class SentencePieceBpe : Tokenizer
         public int[] Prev { get; set; } = new int[64];
 
         /// <summary>Merges by rank, then by place (the rank in the high half, the left symbol in the low).</summary>
-        public PriorityQueue<(int Left, int LeftId, int RightId), long> Queue { get; } = new();
+        public PriorityQueue<(int Left, int LeftId, int RightId, int Merged), long> Queue { get; } = new();
     }
 }
