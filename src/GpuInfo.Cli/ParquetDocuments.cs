@@ -97,6 +97,32 @@ internal static class ParquetDocuments
         }
     }
 
+    /// <summary>A column of a Parquet file, for <c>inspect</c>: its name, type, whether it may hold nulls, and whether <c>--text-field</c> reads it.</summary>
+    internal sealed record ColumnInfo(string Name, string Type, bool Nullable, bool Text);
+
+    /// <summary>What a Parquet file holds, for <c>inspect</c>, without reading its rows.</summary>
+    internal static (long Rows, int RowGroups, string? CreatedBy, IReadOnlyList<ColumnInfo> Columns) Describe(string path)
+    {
+        using var file = Open(path);
+        var reader = Call(path, () => ParquetReader.CreateAsync(file, Options, leaveStreamOpen: true));
+        try
+        {
+            return Call(path, () => Task.FromResult<(long, int, string?, IReadOnlyList<ColumnInfo>)>((reader.Metadata?.NumRows ?? 0, reader.RowGroupCount, reader.Metadata?.CreatedBy,
+                [.. reader.Schema.Fields.Select(f => f is DataField data
+                    ? new ColumnInfo(f.Name, (data.IsArray ? "list of " : "") + TypeName(data), data.IsNullable, !data.IsArray && IsString(data))
+                    : new ColumnInfo(f.Name, f.SchemaType.ToString().ToLowerInvariant(), true, false))])));
+        }
+        finally
+        {
+            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private static string TypeName(DataField field) =>
+        IsString(field) ? "string"
+        : field.ClrType == typeof(ReadOnlyMemory<byte>) || field.ClrType == typeof(byte[]) ? "bytes"
+        : field.ClrType.Name.ToLowerInvariant();
+
     /// <summary>The top-level string column named <paramref name="column"/>, and a field that reads its values as bytes.</summary>
     private static (DataField Field, DataField Bytes) Column(string path, ParquetSchema schema, string column)
     {
@@ -115,7 +141,7 @@ internal static class ParquetDocuments
 
         if (!IsString(data))
         {
-            string holds = data.ClrType == typeof(ReadOnlyMemory<byte>) || data.ClrType == typeof(byte[]) ? "bytes without a string annotation" : data.ClrType.Name.ToLowerInvariant();
+            string holds = TypeName(data) is "bytes" ? "bytes without a string annotation" : TypeName(data);
             throw new InvalidFileException(path, $"column \"{column}\" holds {holds}, not strings ({others}).");
         }
 

@@ -20,8 +20,8 @@ internal static class InspectCommand
     public static Command Create(TextWriter stdout)
     {
         var json = CommonOptions.JsonOption();
-        var files = new Argument<string[]>("files") { Description = "Files to describe (.npy, .safetensors, .pt, .kld, .onnx).", Arity = ArgumentArity.OneOrMore };
-        var command = new Command("inspect", "List the tensors in .npy, .safetensors and torch.save .pt files (name, dtype, shape, size, readable or why not) and a llama.cpp .kld file's header, without reading tensor data or running a pickle; and an ONNX model's inputs and outputs with what perplexity feeds and reads (the model is loaded and run on two 4-token windows, as perplexity opens it).")
+        var files = new Argument<string[]>("files") { Description = "Files to describe (.npy, .safetensors, .pt, .kld, .onnx, .parquet).", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("inspect", "List the tensors in .npy, .safetensors and torch.save .pt files (name, dtype, shape, size, readable or why not) and a llama.cpp .kld file's header, without reading tensor data or running a pickle; an ONNX model's inputs and outputs with what perplexity feeds and reads (the model is loaded and run on two 4-token windows, as perplexity opens it); and a Parquet file's rows and columns, with those --text-field reads.")
         {
             files, json,
         };
@@ -67,6 +67,21 @@ internal static class InspectCommand
         {
             case ".onnx":
                 return Model(path);
+            case ".parquet":
+                var (rows, groups, createdBy, columns) = ParquetDocuments.Describe(path);
+                o["format"] = "parquet";
+                o["bytes"] = new FileInfo(path).Length;
+                o["rows"] = rows;
+                o["row_groups"] = groups;
+                o["created_by"] = createdBy;
+                o["columns"] = new JsonArray([.. columns.Select(c => (JsonNode)new JsonObject
+                {
+                    ["name"] = c.Name,
+                    ["type"] = c.Type,
+                    ["nullable"] = c.Nullable,
+                    ["text"] = c.Text,
+                })]);
+                break;
             case ".safetensors":
                 var (all, metadata) = SafetensorsFormat.ReadWithMetadata(path);
                 o["format"] = "safetensors";
@@ -204,6 +219,19 @@ internal static class InspectCommand
             if (file["inputs"] is JsonArray)
             {
                 PrintModel(console, file);
+                continue;
+            }
+
+            if (file["columns"] is JsonArray columns)
+            {
+                var parquet = new Table { Title = new TableTitle(Markup.Escape($"{file["path"]} (parquet, {file["rows"]} rows in {file["row_groups"]} row groups)")) };
+                parquet.AddColumns("column", "type", "nulls", "--text-field");
+                foreach (var c in columns.Select(c => c!.AsObject()))
+                {
+                    parquet.AddRow(Markup.Escape(c["name"]!.GetValue<string>()), Markup.Escape(c["type"]!.GetValue<string>()), c["nullable"]!.GetValue<bool>() ? "may hold" : "none", c["text"]!.GetValue<bool>() ? "yes" : "");
+                }
+
+                console.Write(parquet);
                 continue;
             }
 

@@ -58,6 +58,30 @@ public sealed class ParquetTextTests
     }
 
     [Fact]
+    public void Inspect_lists_rows_row_groups_and_the_columns_text_field_reads()
+    {
+        var files = CliRunner.Json("inspect", File("docs_snappy.parquet"), File("required_text.parquet"), "--json")["files"]!.AsArray();
+        var docs = files[0]!.AsObject();
+        Assert.Equal("parquet", docs["format"]!.GetValue<string>());
+        Assert.Equal(13, (long)docs["rows"]!);
+        Assert.Equal(4, (int)docs["row_groups"]!);
+        Assert.Equal("make_parquet.mjs (parquet-wasm 0.8.0)", docs["created_by"]!.GetValue<string>());
+        var columns = docs["columns"]!.AsArray().Select(c => c!.AsObject()).ToArray();
+        Assert.Equal(["id", "text", "url", "meta"], columns.Select(c => c["name"]!.GetValue<string>()));
+        Assert.Equal(["int32", "string", "string", "struct"], columns.Select(c => c["type"]!.GetValue<string>()));
+        Assert.Equal([false, true, true, false], columns.Select(c => c["text"]!.GetValue<bool>()));
+        var required = files[1]!["columns"]!.AsArray().Single()!.AsObject();
+        Assert.False(required["nullable"]!.GetValue<bool>());
+        Assert.True(required["text"]!.GetValue<bool>());
+        Assert.Equal("int64", CliRunner.Json("inspect", File("int_text.parquet"), "--json")["files"]![0]!["columns"]![1]!["type"]!.GetValue<string>());
+        Assert.Contains("--text-field", CliRunner.Run("inspect", File("docs_snappy.parquet")).Stdout, StringComparison.Ordinal);
+
+        using var dir = new TempDir();
+        System.IO.File.WriteAllText(dir.File("text.parquet"), "plain text\n");
+        CliRunner.Fails(ExitCode.BadData, [$"{dir.File("text.parquet")}: is not a Parquet file"], "inspect", dir.File("text.parquet"));
+    }
+
+    [Fact]
     public void Reading_reports_the_bytes_of_the_file_a_row_group_at_a_time()
     {
         var reported = new List<long>();
