@@ -4,10 +4,10 @@ using System.Runtime.ExceptionServices;
 namespace GpuInfo.Models;
 
 /// <summary>
-/// Encodes a stream of documents on several cores, each worker with a tokenizer of its own, and gives
-/// them back in order. Microsoft.ML's tokenizers lock their caches, so one tokenizer shared by two
-/// threads encodes no faster than one thread; two tokenizers, one each, encoded 40 MB 1.6-1.8 times as
-/// fast as one on a 2-core machine (the server GC: each token is a string, and the workstation GC's
+/// Encodes a stream of documents on several cores, each worker with a tokenizer of its own (or, where it
+/// <see cref="TextTokenizer.SharesAcrossThreads"/>, all with one), and gives them back in order. Microsoft.ML's
+/// tokenizers lock their caches, so one tokenizer shared by two threads encodes no faster than one thread; two
+/// tokenizers, one each, encoded 40 MB 1.6-1.8 times as fast as one on a 2-core machine (the server GC: each token is a string, and the workstation GC's
 /// pauses stop both threads). The documents are
 /// read a batch ahead (on a thread of their own) while the last batch is encoded, so a corpus of any
 /// size streams through: only its ids are kept.
@@ -52,8 +52,11 @@ public sealed class DocumentEncoder
 
     public int Threads { get; }
 
-    /// <summary>Tokenizers made for other workers so far.</summary>
+    /// <summary>Tokenizers made for other workers so far (none where the tokenizer <see cref="TextTokenizer.SharesAcrossThreads"/>: every worker uses it).</summary>
     public int TokenizersMade { get; private set; }
+
+    /// <summary>Workers but the first that have a tokenizer, made or shared.</summary>
+    private int _prepared;
 
     /// <summary>Each document's ids (<see cref="TextTokenizer.Encode"/>), in the order given; the first document that fails, in that order, throws.</summary>
     public IEnumerable<TokenizedText> Encode(IEnumerable<(string Name, string Content)> documents, bool lmEvalWords = false)
@@ -198,9 +201,21 @@ public sealed class DocumentEncoder
     /// </summary>
     private void Prepare(int workers)
     {
-        int missing = workers - 1 - TokenizersMade;
+        int missing = workers - 1 - _prepared;
         if (missing <= 0)
         {
+            return;
+        }
+
+        if (_first.SharesAcrossThreads)
+        {
+            // Gemma 3's tokenizer.json took 3-4 s and its own memory to load again, once per worker.
+            for (int i = 0; i < missing; i++)
+            {
+                _idle.Add(_first);
+            }
+
+            _prepared += missing;
             return;
         }
 
@@ -220,6 +235,7 @@ public sealed class DocumentEncoder
         }
 
         TokenizersMade += missing;
+        _prepared += missing;
     }
 
     /// <summary>A prepared tokenizer; the first is the caller's own.</summary>
@@ -236,6 +252,11 @@ public sealed class DocumentEncoder
         }
 
         // Not expected (Prepare made one per worker); made here rather than failing the run.
+        if (_first.SharesAcrossThreads)
+        {
+            return _first;
+        }
+
         var made = _another();
         lock (_idle)
         {

@@ -41,6 +41,13 @@ public sealed class TextTokenizer
 
     public Tokenizer Tokenizer { get; }
 
+    /// <summary>
+    /// Whether workers may share this tokenizer rather than each load its own: gpuinfo's own SentencePiece BPE and
+    /// Unigram keep no state between calls (read-only tables, a workspace per call), where Microsoft.ML's tokenizers
+    /// lock their caches (two threads on one took as long as one thread, <see cref="DocumentEncoder"/>).
+    /// </summary>
+    public bool SharesAcrossThreads => Tokenizer is SentencePieceBpe or UnigramTokenizer;
+
     public string Name { get; }
 
     public int? VocabularySize { get; }

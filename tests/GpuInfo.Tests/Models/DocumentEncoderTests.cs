@@ -3,7 +3,7 @@ using GpuInfo.Models;
 
 namespace GpuInfo.Tests.Models;
 
-/// <summary>Documents encoded on several threads, each with its own tokenizer: the ids, bytes and words of one thread, in order, and the first failure in order.</summary>
+/// <summary>Documents encoded on several threads, each with its own tokenizer or all with one (SentencePiece BPE and Unigram, normalizing or not): the ids, bytes and words of one thread, in order, and the first failure in order.</summary>
 public sealed class DocumentEncoderTests
 {
     /// <summary>About 3 MB of documents of random lengths: more than a batch that runs in parallel.</summary>
@@ -27,6 +27,9 @@ public sealed class DocumentEncoderTests
     [Theory]
     [InlineData("gpt2")]
     [InlineData("sp_bpe.model")]
+    [InlineData("sp_unigram_nfkc.model")]
+    [InlineData("sp_bpe_tokenizer.json")]
+    [InlineData("sp_unigram_nfkc_tokenizer.json")]
     public void Several_threads_give_one_threads_ids_bytes_and_words_in_order(string tokenizer)
     {
         string spec = tokenizer.Contains('.', StringComparison.Ordinal) ? ModelFiles.Path(tokenizer) : tokenizer;
@@ -45,7 +48,9 @@ public sealed class DocumentEncoderTests
             Assert.Equal(documents[d].Name, encoded[d].Name);
         }
 
-        Assert.Equal(2, encoder.TokenizersMade); // a tokenizer per worker but the first, made before they start
+        // A tokenizer per worker but the first, made before they start; or, for gpuinfo's own SentencePiece BPE and Unigram, one for all.
+        Assert.Equal(tokenizer == "gpt2" ? 2 : 0, encoder.TokenizersMade);
+        Assert.Equal(tokenizer != "gpt2", one.SharesAcrossThreads);
     }
 
     /// <summary>A document of several pieces (about 1 MiB each, cut after a line break) is encoded a piece per worker.</summary>
@@ -72,7 +77,7 @@ public sealed class DocumentEncoderTests
             Assert.Equal(expected[d].Words, encoded[d].Words);
         }
 
-        Assert.Equal(1, encoder.TokenizersMade); // a tokenizer per worker but the first, made before they start
+        Assert.Equal(one.SharesAcrossThreads ? 0 : 1, encoder.TokenizersMade); // a tokenizer per worker but the first, or one shared
     }
 
     [Fact]
