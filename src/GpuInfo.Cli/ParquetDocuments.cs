@@ -51,6 +51,13 @@ internal static class ParquetDocuments
                         throw new InvalidFileException(path, $"row group {group} has {rowGroup.RowCount} rows, more than one read can hold.");
                     }
 
+                    // A damaged file may say its column holds fewer values than the group has rows: the rows after them would read as empty documents.
+                    long held = Call(path, () => Task.FromResult(rowGroup.GetMetadata(bytesField)?.MetaData?.NumValues ?? -1));
+                    if (held != rowGroup.RowCount)
+                    {
+                        throw new InvalidFileException(path, $"row group {group}: column \"{field.Name}\" holds {held} values for {rowGroup.RowCount} rows.");
+                    }
+
                     // The values that are not null, in order, and a definition level per row that says which rows those are.
                     values = new ReadOnlyMemory<byte>[rowGroup.RowCount];
                     // (Parquet.Net asks for the levels' room even where a column cannot hold a null and has none.)
