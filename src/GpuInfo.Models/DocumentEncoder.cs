@@ -24,7 +24,8 @@ public sealed class DocumentEncoder
     /// Workers by default at most. One thread reads the documents, at 143-193 MB/s of a plain .jsonl's
     /// text (100-112 from .gz, 170-230 from .zst) on a 2-core EPYC, and a worker encodes 6-8 MB/s with
     /// gpt2: beyond about 16 workers the reader bounds the rate, and each worker loads a tokenizer of
-    /// its own (7-18 MB and 0.2-1.9 s each for gpt2, Llama 3, Qwen 2.5 and Gemma).
+    /// its own where it cannot share one (7-18 MB and 0.2-1.9 s each for gpt2, Llama 3 and Qwen 2.5; Gemma's,
+    /// a SentencePiece BPE, is shared).
     /// </summary>
     public const int DefaultMaxThreads = 16;
 
