@@ -24,7 +24,7 @@ internal static class ModelDocuments
     /// <summary>What a <c>--text-field</c> given with no file it applies to is told.</summary>
     internal const string FieldUnused = "--text-field names the field of each line of a .jsonl --text, or the column of a .parquet one; no --text is either.";
 
-    /// <summary>What messages call the files together: the first, and how many more.</summary>
+    /// <summary>What reports and errors call the files together: the file, or the first of several and how many follow.</summary>
     internal static string NameOf(string[] files) => files.Length == 1 ? files[0] : $"{files[0]} (+{files.Length - 1} more)";
 
     /// <summary>Every document of the files, in order, each named by its file (and line, for .jsonl, or row, for .parquet), read as they are asked for.</summary>

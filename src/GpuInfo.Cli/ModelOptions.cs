@@ -134,7 +134,7 @@ internal sealed class ModelOptions
         _documents.Check(parse, texts!);
         // A corpus of a few hundred MB takes minutes to tokenize: shown on a terminal, as a run's rows are.
         var text = ProgressBar.RunBytes(showProgress, "tokenizing", texts!.Sum(ModelDocuments.Size), progress =>
-            EncodeTexts(_documents.Read(parse, texts!, progress), NameOf(texts!), loaded, () => TokenizerCatalog.Load(tokenizer), protocol, prefixToken, keepText, clock));
+            EncodeTexts(_documents.Read(parse, texts!, progress), ModelDocuments.NameOf(texts!), loaded, () => TokenizerCatalog.Load(tokenizer), protocol, prefixToken, keepText, clock));
         if (shards > 1)
         {
             notes?.WriteLine($"gpuinfo: note: this shard tokenized the whole --text ({text.Seconds:F1} s), as each of the {shards} does; tokenize it once (gpuinfo tokenize --tokenizer {tokenizer} --text {string.Join(' ', texts!)}{_documents.Given(parse)} --out F.safetensors) and give each shard --tokens F.safetensors: the same scores, in seconds.");
@@ -173,7 +173,7 @@ internal sealed class ModelOptions
         {
             // Corpora only (a corpus tokenized a file at a time): read into one text's arrays, the memory of the text once.
             var all = TokenizedCorpusFile.Read(files, prefixId, lmEvalWords: protocol == WindowProtocol.Rolling);
-            return new ModelText(Scorable([all.Text], prefixId, NameOf(files)), null, null, clock.Elapsed.TotalSeconds) { DocumentNames = all.DocumentNames, Corpus = info };
+            return new ModelText(Scorable([all.Text], prefixId, ModelDocuments.NameOf(files)), null, null, clock.Elapsed.TotalSeconds) { DocumentNames = all.DocumentNames, Corpus = info };
         }
 
         var texts = new List<TokenizedText>();
@@ -192,7 +192,7 @@ internal sealed class ModelOptions
             names.AddRange(corpus.DocumentNames);
         }
 
-        return new ModelText(Scorable(texts, prefixId, NameOf(files)), null, null, clock.Elapsed.TotalSeconds) { DocumentNames = names, Corpus = info };
+        return new ModelText(Scorable(texts, prefixId, ModelDocuments.NameOf(files)), null, null, clock.Elapsed.TotalSeconds) { DocumentNames = names, Corpus = info };
     }
 
     /// <summary>The documents of --text, tokenized on every core, as one text to score; the text itself kept only for what shows it (the IB's contexts), and only while it fits one string.</summary>
@@ -283,9 +283,6 @@ internal sealed class ModelOptions
     /// <summary>A --prefix-token given as an id (digits only), else null.</summary>
     private static int? Id(string value) =>
         int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) ? id : null;
-
-    /// <summary>What reports and errors call the text: its file, or the first of several and how many follow.</summary>
-    private static string NameOf(string[] files) => ModelDocuments.NameOf(files);
 
     /// <summary>The prefix token asked for: none, auto (the tokenizer's), an id, or a token's text.</summary>
     private static int? PrefixToken(string prefix, string asked, TextTokenizer tokenizer) => prefix switch
