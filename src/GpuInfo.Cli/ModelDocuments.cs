@@ -21,9 +21,6 @@ internal static class ModelDocuments
     /// <summary>What <c>--text</c>'s help says of the files it reads.</summary>
     internal const string FilesHelp = "A .jsonl (.ndjson, .json) file holds one document per line, in the field --text-field, and a .parquet file one per row, in the column --text-field; .gz and .zst files are decompressed.";
 
-    /// <summary>What a <c>--text-field</c> given with no file it applies to is told.</summary>
-    internal const string FieldUnused = "--text-field names the field of each line of a .jsonl --text, or the column of a .parquet one; no --text is either.";
-
     /// <summary>What reports and errors call the files together: the file, or the first of several and how many follow.</summary>
     internal static string NameOf(string[] files) => files.Length == 1 ? files[0] : $"{files[0]} (+{files.Length - 1} more)";
 
@@ -100,7 +97,7 @@ internal static class ModelDocuments
     /// Whether a file holds one JSON document per line: .jsonl, .ndjson, and .json, which C4's and
     /// Dolma's files (<c>c4-validation.00000-of-00008.json.gz</c>) are, either compressed.
     /// </summary>
-    public static bool IsJsonLines(string path) =>
+    private static bool IsJsonLines(string path) =>
         Uncompressed(path) is var name && (name.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase)
             || name.EndsWith(".json", StringComparison.OrdinalIgnoreCase));
 

@@ -47,7 +47,7 @@ internal sealed class TextDocumentOptions
     {
         if (parse.GetResult(Field) is { Implicit: false } && !files.Any(ModelDocuments.HasFields))
         {
-            throw CliException.Usage(ModelDocuments.FieldUnused);
+            throw CliException.Usage("--text-field names the field of each line of a .jsonl --text, or the column of a .parquet one; no --text is either.");
         }
 
         if (parse.GetValue(Join) is { } given)
