@@ -214,8 +214,7 @@ internal sealed class ModelOptions
 
             return d;
         });
-        var encoded = new DocumentEncoder(loaded, another).Encode(read, protocol == WindowProtocol.Rolling).ToList();
-        var joined = Scorable(encoded, prefixToken, name);
+        var joined = Scorable(new DocumentEncoder(loaded, another).Encode(read, protocol == WindowProtocol.Rolling), prefixToken, name);
         return new ModelText(joined, loaded, kept?.ToString(), clock.Elapsed.TotalSeconds)
         {
             DocumentNames = names,
@@ -300,27 +299,60 @@ internal sealed class ModelOptions
     /// tokens is refused, naming it, and so is a text with nothing to score (every document of one token,
     /// without a prefix token): bad input data.
     /// </summary>
-    private static TokenizedText Scorable(List<TokenizedText> texts, int? prefix, string name)
+    private static TokenizedText Scorable(IEnumerable<TokenizedText> texts, int? prefix, string name)
     {
-        var first = texts[0];
-        if (prefix is null && texts.Count == 1 && first.DocumentStarts.Count == 1 && first.Ids.Length < 2)
+        // Each text is added as it comes (documents tokenized on the fly need not all be held); the first waits for a second.
+        TokenizedText? first = null;
+        TokenizedTextBuilder? builder = null;
+        int longest = 0;
+        foreach (var text in texts)
+        {
+            longest = Math.Max(longest, Enumerable.Range(0, text.DocumentStarts.Count).Max(k => text.Document(k).Length));
+            if (first is null)
+            {
+                first = text;
+                continue;
+            }
+
+            builder ??= Start(first);
+            Add(builder, text);
+        }
+
+        if (first is null)
+        {
+            throw new InvalidOperationException("no texts to score.");
+        }
+
+        if (prefix is null && builder is null && first.DocumentStarts.Count == 1 && first.Ids.Length < 2)
         {
             throw new InvalidFileException(first.Name,
                 $"has {first.Ids.Length} token{(first.Ids.Length == 1 ? "" : "s")}; scoring needs at least 2 (the first has nothing before it to predict it; a --prefix-token would).");
         }
 
-        if (texts.FirstOrDefault(d => d.Ids.Length == 0) is { } empty)
-        {
-            throw new InvalidFileException(empty.Name, "has 0 tokens: a document to score needs at least 1.");
-        }
-
-        if (prefix is null && texts.All(t => Enumerable.Range(0, t.DocumentStarts.Count).All(k => t.Document(k).Length < 2)))
+        if (prefix is null && longest < 2)
         {
             throw new InvalidFileException(first.Name, "and every other document have 1 token; scoring needs at least 2 in one (the first has nothing before it to predict it; a --prefix-token would).");
         }
 
         // A text already joined as asked (one document without a prefix, a corpus read with its prefix tokens) is scored as it is.
-        return texts.Count == 1 && first.PrefixToken == prefix ? first : TokenizedText.Join(texts, prefix, name);
+        return builder is null && first.PrefixToken == prefix && first.Ids.Length > 0 ? first : (builder ?? Start(first)).Build(name);
+
+        TokenizedTextBuilder Start(TokenizedText text)
+        {
+            var started = new TokenizedTextBuilder(prefix);
+            Add(started, text);
+            return started;
+        }
+
+        static void Add(TokenizedTextBuilder builder, TokenizedText text)
+        {
+            if (text.Ids.Length == 0)
+            {
+                throw new InvalidFileException(text.Name, "has 0 tokens: a document to score needs at least 1.");
+            }
+
+            builder.Add(text);
+        }
     }
 
     /// <summary>The first of these options given on the command line, or null (for verbs where they apply only with a model).</summary>

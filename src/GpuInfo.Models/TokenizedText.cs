@@ -120,61 +120,13 @@ public sealed class TokenizedText
             throw new ArgumentException($"document {missing} is null.", nameof(documents));
         }
 
-        if (prefixToken < 0)
+        var builder = new TokenizedTextBuilder(prefixToken);
+        foreach (var document in documents)
         {
-            throw new ArgumentException($"the prefix token {prefixToken} is not a vocabulary index.", nameof(prefixToken));
+            builder.Add(document, nameof(documents));
         }
 
-        if (documents.FirstOrDefault(d => d.PrefixToken is not null && d.PrefixToken != prefixToken) is { } prefixed)
-        {
-            throw new ArgumentException($"{prefixed.Name} was joined with the prefix token {prefixed.PrefixToken}, not {(prefixToken is null ? "none" : prefixToken)}.", nameof(documents));
-        }
-
-        var parts = documents.SelectMany(d => Enumerable.Range(0, d.DocumentStarts.Count).Select(k => (Text: d, Index: k))).ToList();
-        int empty = parts.FindIndex(p => p.Text.Document(p.Index).IsEmpty);
-        if (empty >= 0)
-        {
-            var (text, index) = parts[empty];
-            throw new ArgumentException($"document {empty} ({text.Name}{(text.DocumentStarts.Count > 1 ? $", its document {index}" : "")}) has no tokens.", nameof(documents));
-        }
-
-        bool Prefixed((TokenizedText Text, int Index) p) => prefixToken is { } token && p.Text.Document(p.Index)[0] != token;
-        long total = parts.Sum(p => (long)p.Text.Document(p.Index).Length + (Prefixed(p) ? 1 : 0));
-        if (total > Array.MaxLength)
-        {
-            throw new ArgumentException($"{total} tokens in all; at most {Array.MaxLength} can be held.", nameof(documents));
-        }
-
-        bool bytes = documents.All(d => d.Bytes is not null), words = documents.All(d => d.Words is not null);
-        var ids = new int[total];
-        var byteCounts = bytes ? new int[total] : null;
-        var wordCounts = words ? new int[total] : null;
-        var starts = new long[parts.Count];
-        int at = 0;
-        for (int d = 0; d < parts.Count; d++)
-        {
-            starts[d] = at;
-            if (Prefixed(parts[d]))
-            {
-                ids[at++] = prefixToken!.Value;
-            }
-
-            var (text, index) = parts[d];
-            int from = (int)text.DocumentStarts[index], length = text.Document(index).Length;
-            text.Ids.AsSpan(from, length).CopyTo(ids.AsSpan(at));
-            if (byteCounts is not null)
-            {
-                text.Bytes.AsSpan(from, length).CopyTo(byteCounts.AsSpan(at));
-            }
-
-            if (wordCounts is not null)
-            {
-                text.Words.AsSpan(from, length).CopyTo(wordCounts.AsSpan(at));
-            }
-            at += length;
-        }
-
-        return new TokenizedText(ids, byteCounts, wordCounts, name, documents[0].Tokenizer) { DocumentStarts = starts, PrefixToken = prefixToken };
+        return builder.Build(name);
     }
 
     /// <summary>
