@@ -132,9 +132,14 @@ internal sealed class ModelOptions
         // prefix token, as the Hugging Face guide's tokenizer(text) and llama.cpp's tokenize put it there.
         int? prefixToken = given is null && protocol != WindowProtocol.Rolling ? loaded.BeginsEachText : PrefixToken(prefix, asked, loaded);
         _documents.Check(parse, texts!);
+        if (keepText && _documents.Rewrite(parse) is not null)
+        {
+            throw CliException.Usage("--detokenize: the IB shows its contexts from the text as given, whose bytes a detokenized text's tokens do not follow; it applies to perplexity, compare-models and tokenize.");
+        }
+
         // A corpus of a few hundred MB takes minutes to tokenize: shown on a terminal, as a run's rows are.
         var text = ProgressBar.RunBytes(showProgress, "tokenizing", texts!.Sum(ModelDocuments.Size), progress =>
-            EncodeTexts(_documents.Read(parse, texts!, progress), ModelDocuments.NameOf(texts!), loaded, () => TokenizerCatalog.Load(tokenizer), protocol, prefixToken, keepText, clock));
+            EncodeTexts(_documents.Read(parse, texts!, progress), _documents.Rewrite(parse), ModelDocuments.NameOf(texts!), loaded, () => TokenizerCatalog.Load(tokenizer), protocol, prefixToken, keepText, clock));
         if (shards > 1)
         {
             notes?.WriteLine($"gpuinfo: note: this shard tokenized the whole --text ({text.Seconds:F1} s), as each of the {shards} does; tokenize it once (gpuinfo tokenize --tokenizer {tokenizer} --text {string.Join(' ', texts!)}{_documents.Given(parse)} --out F.safetensors) and give each shard --tokens F.safetensors: the same scores, in seconds.");
@@ -196,7 +201,7 @@ internal sealed class ModelOptions
     }
 
     /// <summary>The documents of --text, tokenized on every core, as one text to score; the text itself kept only for what shows it (the IB's contexts), and only while it fits one string.</summary>
-    private static ModelText EncodeTexts(IEnumerable<(string Name, string Content)> documents, string name, TextTokenizer loaded, Func<TextTokenizer> another, WindowProtocol protocol, int? prefixToken, bool keepText, Stopwatch clock)
+    private static ModelText EncodeTexts(IEnumerable<(string Name, string Content)> documents, Func<string, string>? rewrite, string name, TextTokenizer loaded, Func<TextTokenizer> another, WindowProtocol protocol, int? prefixToken, bool keepText, Stopwatch clock)
     {
         var names = new List<string>();
         var kept = keepText ? new StringBuilder() : null;
@@ -214,7 +219,7 @@ internal sealed class ModelOptions
 
             return d;
         });
-        var joined = Scorable(new DocumentEncoder(loaded, another).Encode(read, protocol == WindowProtocol.Rolling), prefixToken, name);
+        var joined = Scorable(new DocumentEncoder(loaded, another).Encode(read, protocol == WindowProtocol.Rolling, rewrite), prefixToken, name);
         return new ModelText(joined, loaded, kept?.ToString(), clock.Elapsed.TotalSeconds)
         {
             DocumentNames = names,

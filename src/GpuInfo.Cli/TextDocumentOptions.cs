@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Text;
+using GpuInfo.Models;
 
 namespace GpuInfo.Cli;
 
 /// <summary>
 /// How <c>--text</c> files become documents, as <c>tokenize</c> and the model runs take them: <c>--text-field</c>
-/// (the field of a .jsonl line, the column of a .parquet file) and <c>--text-join</c> (every document joined into
-/// one text, as the Hugging Face perplexity guide joins WikiText's rows with "\n\n").
+/// (the field of a .jsonl line, the column of a .parquet file), <c>--text-join</c> (every document joined into
+/// one text, as the Hugging Face perplexity guide joins WikiText's rows with "\n\n") and <c>--detokenize</c> (each
+/// encoded as lm-evaluation-harness's wikitext task rewrites it, counted as given).
 /// </summary>
 internal sealed class TextDocumentOptions
 {
@@ -21,14 +23,24 @@ internal sealed class TextDocumentOptions
         Description = "Join every document of --text into one text, with this between each two (\\n, \\r, \\t and \\\\ read as a line break, a carriage return, a tab and a backslash), as the Hugging Face perplexity guide joins WikiText's rows with \"\\n\\n\"; the text must fit one string (1,073,741,791 chars).",
     };
 
-    /// <summary>Both, for lists of options that apply only with --text.</summary>
-    public IEnumerable<Option> All => [Field, Join];
+    public Option<string?> Detokenize { get; } = new("--detokenize")
+    {
+        Description = "Score each document as lm-evaluation-harness's wikitext task does: 'wikitext' encodes it as that task's wikitext_detokenizer rewrites it (\" @-@ \" to \"-\", \" , \" to \", \", ...) and counts the bytes and words of the document as given, as its process_results does.",
+        HelpName = "wikitext",
+    };
+
+    /// <summary>These options, for lists of options that apply only with --text.</summary>
+    public IEnumerable<Option> All => [Field, Join, Detokenize];
 
     public void AddTo(Command command)
     {
         command.Add(Field);
         command.Add(Join);
+        command.Add(Detokenize);
     }
+
+    /// <summary>What --detokenize makes of each document before it is encoded, or null.</summary>
+    public Func<string, string>? Rewrite(ParseResult parse) => parse.GetValue(Detokenize) is null ? null : WikitextDetokenizer.Detokenize;
 
     /// <summary>The first of these options given on the command line, or null.</summary>
     public Option? FirstGiven(ParseResult parse) => All.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
@@ -53,6 +65,11 @@ internal sealed class TextDocumentOptions
         if (parse.GetValue(Join) is { } given)
         {
             _ = Separator(given);
+        }
+
+        if (parse.GetValue(Detokenize) is { } detokenize && detokenize != WikitextDetokenizer.Name)
+        {
+            throw CliException.Usage($"--detokenize '{detokenize}': the detokenizer known is {WikitextDetokenizer.Name} (lm-evaluation-harness's wikitext task).");
         }
     }
 

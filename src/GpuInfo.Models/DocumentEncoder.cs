@@ -60,7 +60,8 @@ public sealed class DocumentEncoder
     private int _prepared;
 
     /// <summary>Each document's ids (<see cref="TextTokenizer.Encode"/>), in the order given; the first document that fails, in that order, throws.</summary>
-    public IEnumerable<TokenizedText> Encode(IEnumerable<(string Name, string Content)> documents, bool lmEvalWords = false)
+    /// <param name="rewrite">Where given, each document is encoded as this makes it (on the workers), its bytes and words counted as given (<see cref="TextTokenizer.Encode"/>'s countsOf).</param>
+    public IEnumerable<TokenizedText> Encode(IEnumerable<(string Name, string Content)> documents, bool lmEvalWords = false, Func<string, string>? rewrite = null)
     {
         ArgumentNullException.ThrowIfNull(documents);
         using var batches = new BlockingCollection<List<(string Name, string Content)>>(boundedCapacity: 1);
@@ -112,7 +113,7 @@ public sealed class DocumentEncoder
         {
             foreach (var batch in batches.GetConsumingEnumerable())
             {
-                foreach (var encoded in EncodeBatch(batch, lmEvalWords))
+                foreach (var encoded in EncodeBatch(batch, lmEvalWords, rewrite))
                 {
                     yield return encoded;
                 }
@@ -135,7 +136,7 @@ public sealed class DocumentEncoder
         }
     }
 
-    private TokenizedText[] EncodeBatch(List<(string Name, string Content)> batch, bool lmEvalWords)
+    private TokenizedText[] EncodeBatch(List<(string Name, string Content)> batch, bool lmEvalWords, Func<string, string>? rewrite)
     {
         var results = new TokenizedText[batch.Count];
         long chars = batch.Sum(d => (long)d.Content.Length);
@@ -143,7 +144,7 @@ public sealed class DocumentEncoder
         {
             for (int i = 0; i < batch.Count; i++)
             {
-                results[i] = _first.Encode(batch[i].Content, batch[i].Name, lmEvalWords);
+                results[i] = EncodeOne(_first, batch[i], lmEvalWords, rewrite, null);
             }
 
             return results;
@@ -173,7 +174,7 @@ public sealed class DocumentEncoder
         {
             try
             {
-                results[i] = tokenizer.EncodeOnWorkers(batch[i].Content, batch[i].Name, lmEvalWords, pieces);
+                results[i] = EncodeOne(tokenizer, batch[i], lmEvalWords, rewrite, pieces);
             }
             catch (Exception e)
             {
@@ -181,6 +182,11 @@ public sealed class DocumentEncoder
             }
         }
     }
+
+    private static TokenizedText EncodeOne(TextTokenizer tokenizer, (string Name, string Content) document, bool lmEvalWords, Func<string, string>? rewrite, TextTokenizer.ForEachPiece? pieces) =>
+        rewrite is null
+            ? tokenizer.EncodeOnWorkers(document.Content, document.Name, lmEvalWords, pieces)
+            : tokenizer.EncodeOnWorkers(rewrite(document.Content), document.Name, lmEvalWords, pieces, countsOf: document.Content);
 
     /// <summary>Runs <paramref name="work"/> for [0, count) on up to <see cref="Threads"/> workers, each with a tokenizer of its own.</summary>
     /// <exception cref="Exception">Making another tokenizer failed (its file gone since it was first read): that exception, as thrown.</exception>

@@ -119,13 +119,19 @@ public sealed class TextTokenizer
     /// the empty piece that split makes for white space at the text's start goes to its first token,
     /// and the one at its end to its last.
     /// </param>
-    public TokenizedText Encode(string text, string name, bool lmEvalWords = false) => EncodeOnWorkers(text, name, lmEvalWords, null);
+    /// <param name="countsOf">
+    /// The text as given, where <paramref name="text"/> is a rewriting of it (<see cref="WikitextDetokenizer"/>): the
+    /// counts then sum to its bytes and words, as lm-evaluation-harness's wikitext task counts a page's before it is
+    /// detokenized (what they lack goes to the last token of text, what they have over is taken from the last back),
+    /// and <see cref="TokenizedText.WordEdges"/> are its.
+    /// </param>
+    public TokenizedText Encode(string text, string name, bool lmEvalWords = false, string? countsOf = null) => EncodeOnWorkers(text, name, lmEvalWords, null, countsOf);
 
     /// <summary>Runs <c>encode(tokenizer, i)</c> for i in [0, count), each call with a tokenizer equal to this one that no other call uses at the time.</summary>
     internal delegate void ForEachPiece(int count, Action<TextTokenizer, int> encode);
 
-    /// <summary>As <see cref="Encode(string, string, bool)"/>, the text's pieces encoded by <paramref name="forEach"/> (on several cores, each with a tokenizer of its own) where it is given.</summary>
-    internal TokenizedText EncodeOnWorkers(string text, string name, bool lmEvalWords, ForEachPiece? forEach)
+    /// <summary>As <see cref="Encode(string, string, bool, string?)"/>, the text's pieces encoded by <paramref name="forEach"/> (on several cores, each with a tokenizer of its own) where it is given.</summary>
+    internal TokenizedText EncodeOnWorkers(string text, string name, bool lmEvalWords, ForEachPiece? forEach, string? countsOf = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (Tokenizer.Normalizer is AlignedNormalizer normalizer && normalizer.Refuses(text) is { } refused)
@@ -212,7 +218,13 @@ public sealed class TextTokenizer
 
         int[]? counts = exact && total > 0 ? TokenBytes.FromPieces(text, ends, pieceBytes, parts) : exact ? [] : null;
         int[]? words = counts is null ? null : TokenBytes.Words(text, counts, parts);
-        byte edges = TokenBytes.WordEdges(text);
+        if (countsOf is not null && counts is { Length: > 0 })
+        {
+            TokenBytes.Settle(counts, System.Text.Encoding.UTF8.GetByteCount(countsOf), name);
+            TokenBytes.Settle(words!, TokenBytes.CountWords(countsOf), name);
+        }
+
+        byte edges = TokenBytes.WordEdges(countsOf ?? text);
         if (lmEvalWords && words is not null)
         {
             TokenBytes.AddWordEdges(words, edges);

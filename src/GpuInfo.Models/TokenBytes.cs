@@ -1,4 +1,5 @@
 using System.Text;
+using GpuInfo.Formats;
 
 namespace GpuInfo.Models;
 
@@ -238,6 +239,44 @@ internal static class TokenBytes
         {
             textWords[0] += edges & 1;
             textWords[^1] += edges >> 1 & 1;
+        }
+    }
+
+    /// <summary>The words of <paramref name="text"/>: its maximal runs of characters that are not white space (without lm-evaluation-harness's edges).</summary>
+    public static long CountWords(string text)
+    {
+        long words = 0;
+        bool inWord = false;
+        foreach (char c in text)
+        {
+            bool space = IsSpace(c);
+            words += !space && !inWord ? 1 : 0;
+            inWord = !space;
+        }
+
+        return words;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="counts"/> sum to <paramref name="total"/>: what they lack goes to the last, what they have
+    /// over is taken from the last back (counts of a text scored as another one, <see cref="TextTokenizer.Encode"/>'s countsOf).
+    /// </summary>
+    /// <exception cref="InvalidFileException">A count over int range.</exception>
+    internal static void Settle(Span<int> counts, long total, string name)
+    {
+        long missing = total - Sum(counts);
+        if (missing >= 0)
+        {
+            long last = counts[^1] + missing;
+            counts[^1] = last <= int.MaxValue ? (int)last : throw new InvalidFileException(name, $"counts {last} bytes or words for one token, more than can be held.");
+            return;
+        }
+
+        for (int i = counts.Length - 1; i >= 0 && missing < 0; i--)
+        {
+            int taken = (int)Math.Min(counts[i], -missing);
+            counts[i] -= taken;
+            missing += taken;
         }
     }
 

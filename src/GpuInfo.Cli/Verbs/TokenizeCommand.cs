@@ -62,7 +62,7 @@ internal static class TokenizeCommand
                 clock.Restart();
                 var encoder = new DocumentEncoder(loaded, () => TokenizerCatalog.Load(parse.GetValue(tokenizer)!));
                 // Counted as they come: a corpus of any size is tokenized in the memory of a few batches.
-                foreach (var document in encoder.Encode(texts))
+                foreach (var document in encoder.Encode(texts, rewrite: documentOptions.Rewrite(parse)))
                 {
                     first ??= document.Ids;
                     count++;
