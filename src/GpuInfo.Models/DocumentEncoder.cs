@@ -9,13 +9,13 @@ namespace GpuInfo.Models;
 /// tokenizers lock their caches, so one tokenizer shared by two threads encodes no faster than one thread; two
 /// tokenizers, one each, encoded 40 MB 1.6-1.8 times as fast as one on a 2-core machine (the server GC: each token is a string, and the workstation GC's
 /// pauses stop both threads). The documents are
-/// read a batch ahead (on a thread of their own) while the last batch is encoded, so a corpus of any
-/// size streams through: only its ids are kept.
+/// read a batch ahead (on a thread of their own) while a batch is encoded, and the batch before is given to the
+/// caller meanwhile, so a corpus of any size streams through: only its ids are kept.
 /// </summary>
 public sealed class DocumentEncoder
 {
-    /// <summary>Characters of text gathered before a batch is encoded.</summary>
-    internal const int BatchChars = 16 << 20;
+    /// <summary>Characters of text gathered before a batch is encoded (16 Mi; tests take fewer, to run several batches).</summary>
+    internal int BatchChars { get; init; } = 16 << 20;
 
     /// <summary>A batch smaller than this is encoded on the calling thread: another tokenizer would take longer to load than it saves.</summary>
     internal const int ParallelChars = 1 << 20;
@@ -109,13 +109,26 @@ public sealed class DocumentEncoder
             }
         });
 
+        // The next batch is encoded while the caller takes the last one's documents (copies them, writes them), so that
+        // on many cores the workers do not wait for it: one batch encoding at a time, one waiting to be taken.
+        Task<TokenizedText[]>? encoding = null;
         try
         {
             foreach (var batch in batches.GetConsumingEnumerable())
             {
-                foreach (var encoded in EncodeBatch(batch, lmEvalWords, rewrite))
+                var encoded = encoding?.GetAwaiter().GetResult();
+                encoding = Task.Run(() => EncodeBatch(batch, lmEvalWords, rewrite));
+                foreach (var document in encoded ?? [])
                 {
-                    yield return encoded;
+                    yield return document;
+                }
+            }
+
+            if (encoding is not null)
+            {
+                foreach (var document in encoding.GetAwaiter().GetResult())
+                {
+                    yield return document;
                 }
             }
 
@@ -124,7 +137,8 @@ public sealed class DocumentEncoder
         }
         finally
         {
-            // A consumer that stops early (or an encoding that fails) stops the reader, which may wait on a full queue.
+            // A consumer that stops early (or an encoding that fails) stops the reader, which may wait on a full queue,
+            // and waits for the batch being encoded, whose workers use the tokenizers.
             stop.Cancel();
             try
             {
@@ -132,6 +146,15 @@ public sealed class DocumentEncoder
             }
             catch (AggregateException e) when (e.InnerExceptions.All(i => i is OperationCanceledException))
             {
+            }
+
+            try
+            {
+                encoding?.Wait();
+            }
+            catch (AggregateException)
+            {
+                // Its failure comes after the one being thrown (or the consumer stopped): not this caller's.
             }
         }
     }

@@ -24,20 +24,23 @@ public sealed class DocumentEncoderTests
         return documents;
     }
 
+    /// <summary>In one batch, and in several (each encoded while the one before is given to the caller; some too small to run in parallel).</summary>
     [Theory]
-    [InlineData("gpt2")]
-    [InlineData("sp_bpe.model")]
-    [InlineData("sp_unigram_nfkc.model")]
-    [InlineData("sp_bpe_tokenizer.json")]
-    [InlineData("sp_unigram_nfkc_tokenizer.json")]
-    public void Several_threads_give_one_threads_ids_bytes_and_words_in_order(string tokenizer)
+    [InlineData("gpt2", 16 << 20)]
+    [InlineData("gpt2", 1_100_000)]
+    [InlineData("sp_bpe.model", 16 << 20)]
+    [InlineData("sp_bpe.model", 1_100_000)]
+    [InlineData("sp_unigram_nfkc.model", 16 << 20)]
+    [InlineData("sp_bpe_tokenizer.json", 16 << 20)]
+    [InlineData("sp_unigram_nfkc_tokenizer.json", 1_100_000)]
+    public void Several_threads_give_one_threads_ids_bytes_and_words_in_order(string tokenizer, int batchChars)
     {
         string spec = tokenizer.Contains('.', StringComparison.Ordinal) ? ModelFiles.Path(tokenizer) : tokenizer;
         int seed = Random.Shared.Next();
         var documents = Documents(seed);
         var one = TokenizerCatalog.Load(spec);
         var expected = documents.Select(d => one.Encode(d.Content, d.Name, lmEvalWords: true)).ToList();
-        var encoder = new DocumentEncoder(TokenizerCatalog.Load(spec), () => TokenizerCatalog.Load(spec), threads: 3);
+        var encoder = new DocumentEncoder(TokenizerCatalog.Load(spec), () => TokenizerCatalog.Load(spec), threads: 3) { BatchChars = batchChars };
         var encoded = encoder.Encode(documents, lmEvalWords: true).ToList();
         Assert.Equal(documents.Count, encoded.Count);
         for (int d = 0; d < documents.Count; d++)
@@ -88,9 +91,12 @@ public sealed class DocumentEncoderTests
         TextTokenizer Refusing() => new(plain.Tokenizer, "gpt2", plain.VocabularySize, true) { UnsupportedAddedTokens = [("<bad>", "is refused here")] };
         documents[documents.Count / 2] = ("middle", "text <bad> here");
         documents[^1] = ("last", "<bad>");
-        var encoder = new DocumentEncoder(Refusing(), Refusing, threads: 2);
-        var e = Assert.Throws<InvalidFileException>(() => encoder.Encode(documents).ToList());
-        Assert.StartsWith("middle: holds '<bad>'", e.Message, StringComparison.Ordinal);
+        foreach (int batchChars in new[] { 16 << 20, 600_000 })
+        {
+            var encoder = new DocumentEncoder(Refusing(), Refusing, threads: 2) { BatchChars = batchChars };
+            var e = Assert.Throws<InvalidFileException>(() => encoder.Encode(documents).ToList());
+            Assert.StartsWith("middle: holds '<bad>'", e.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
@@ -107,7 +113,7 @@ public sealed class DocumentEncoderTests
             throw new InvalidFileException("corpus.jsonl", "line 9 is not JSON.");
         }
 
-        var encoder = new DocumentEncoder(TokenizerCatalog.Load("gpt2"), () => TokenizerCatalog.Load("gpt2"), threads: 2);
+        var encoder = new DocumentEncoder(TokenizerCatalog.Load("gpt2"), () => TokenizerCatalog.Load("gpt2"), threads: 2) { BatchChars = 500_000 };
         int given = 0;
         var e = Assert.Throws<InvalidFileException>(() =>
         {
@@ -129,7 +135,7 @@ public sealed class DocumentEncoderTests
     }
 
     [Fact]
-    public void A_consumer_that_stops_early_stops_the_reader()
+    public void A_consumer_that_stops_early_stops_the_reader_and_the_workers()
     {
         int read = 0;
         IEnumerable<(string, string)> Endless()
@@ -141,10 +147,14 @@ public sealed class DocumentEncoderTests
             }
         }
 
-        var encoder = new DocumentEncoder(TokenizerCatalog.Load("gpt2"), () => TokenizerCatalog.Load("gpt2"), threads: 2);
-        Assert.Equal(3, encoder.Encode(Endless()).Take(3).Count());
-        int after = read;
+        // In batches of 3 documents: a batch is being encoded (each document rewritten on a worker) when the consumer stops.
+        int rewritten = 0;
+        var encoder = new DocumentEncoder(TokenizerCatalog.Load("gpt2"), () => TokenizerCatalog.Load("gpt2"), threads: 2) { BatchChars = 300_000 };
+        Assert.Equal(3, encoder.Encode(Endless(), rewrite: t => { Interlocked.Increment(ref rewritten); return t; }).Take(3).Count());
+        int after = read, encoded = Volatile.Read(ref rewritten);
+        Assert.True(encoded >= 3);
         Thread.Sleep(100);
         Assert.Equal(after, read);
+        Assert.Equal(encoded, Volatile.Read(ref rewritten));
     }
 }
