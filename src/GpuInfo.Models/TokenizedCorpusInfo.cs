@@ -31,6 +31,9 @@ public sealed record TokenizedCorpusInfo
     /// <summary>How many tokens the tokenizer put after each document's text.</summary>
     public int AddedAfter { get; init; }
 
+    /// <summary>What rewrote each document before it was encoded (<see cref="WikitextDetokenizer.Name"/>; its bytes and words are the document's as given), or null.</summary>
+    public string? Detokenizer { get; init; }
+
     /// <summary>What <paramref name="tokenizer"/> says of itself.</summary>
     public static TokenizedCorpusInfo Of(TextTokenizer tokenizer)
     {
@@ -58,6 +61,7 @@ public sealed record TokenizedCorpusInfo
         ["begins_each_text"] = Text(BeginsEachText),
         ["added_before"] = Text(AddedBefore),
         ["added_after"] = Text(AddedAfter),
+        ["detokenizer"] = Detokenizer ?? "",
         ["documents"] = Text(documents),
         ["tokens"] = Text(tokens),
     };
@@ -87,6 +91,7 @@ public sealed record TokenizedCorpusInfo
             BeginsEachText = Optional("begins_each_text"),
             AddedBefore = Count("added_before"),
             AddedAfter = Count("added_after"),
+            Detokenizer = metadata.TryGetValue("detokenizer", out var detokenizer) && detokenizer.Length > 0 ? detokenizer : null, // none before 2026-12-07
         };
     }
 

@@ -44,7 +44,7 @@ internal static class TokenizeCommand
             long chars = 0, bytes = 0, count = 0, tokens = 0;
             long? bytesCounted = 0, wordsCounted = 0;
             int[]? first = null;
-            using var writer = corpus ? CreateWriter(path!, loaded) : null;
+            using var writer = corpus ? CreateWriter(path!, TokenizedCorpusInfo.Of(loaded) with { Detokenizer = parse.GetValue(documentOptions.Detokenize) }) : null;
             ProgressBar.RunBytes(!parse.GetValue(json), "tokenizing", files.Sum(ModelDocuments.Size), progress =>
             {
                 int documents = 0;
@@ -99,6 +99,7 @@ internal static class TokenizeCommand
                 ["begins_each_text"] = loaded.BeginsEachText,
                 ["document_prefix"] = loaded.DocumentPrefix,
                 ["document_prefix_source"] = loaded.DocumentPrefixSource,
+                ["detokenizer"] = parse.GetValue(documentOptions.Detokenize),
                 ["documents"] = count,
                 ["tokens"] = tokens,
                 ["chars"] = chars,
@@ -137,10 +138,10 @@ internal static class TokenizeCommand
         _ => tokenizer.GetType().Name,
     };
 
-    private static TokenizedCorpusWriter CreateWriter(string path, TextTokenizer tokenizer)
+    private static TokenizedCorpusWriter CreateWriter(string path, TokenizedCorpusInfo info)
     {
         TokenizedCorpusWriter? writer = null;
-        Writing(path, () => writer = new TokenizedCorpusWriter(path, TokenizedCorpusInfo.Of(tokenizer)));
+        Writing(path, () => writer = new TokenizedCorpusWriter(path, info));
         return writer!;
     }
 

@@ -113,7 +113,10 @@ public sealed class WikitextDetokenizerTests
         Assert.Equal(Math.Exp(nll / words), (double)detokenized["word_perplexity"]!, Math.Exp(nll / words) * 1e-12);
 
         string corpus = dir.File("pages.safetensors");
-        CliRunner.Run("tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("pages.jsonl"), "--text-field", "page", "--detokenize", "wikitext", "--out", corpus);
+        var tokenized = CliRunner.Json("tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("pages.jsonl"), "--text-field", "page", "--detokenize", "wikitext", "--out", corpus, "--json");
+        Assert.Equal("wikitext", (string)tokenized["detokenizer"]!);
+        Assert.Equal(pages.Sum(p => p.Bytes), (long)tokenized["bytes_counted"]!);
+        Assert.Equal("wikitext", TokenizedCorpusFile.TryReadInfo(corpus)!.Detokenizer);
         var fromFile = CliRunner.Json([.. model, "--tokens", corpus]);
         foreach (string field in new[] { "tokens", "mean_nll", "bits_per_byte", "word_perplexity" })
         {
