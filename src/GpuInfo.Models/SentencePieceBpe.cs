@@ -44,7 +44,7 @@ public sealed class SentencePieceBpe : Tokenizer
 
     private readonly string[] _pieces;
     private readonly Dictionary<string, int> _ids;
-    private readonly MergeTable _merges;
+    private readonly PairTable _merges;
     private readonly BytePieces _bytes;
     private readonly int[] _charIds;
     private readonly AddedTokenMatcher _added;
@@ -262,7 +262,7 @@ public sealed class SentencePieceBpe : Tokenizer
     private HashSet<int> SpannedPairs()
     {
         var pairs = new HashSet<int>();
-        foreach (int merged in _merges.MergedIds)
+        foreach (int merged in _merges.Seconds)
         {
             string piece = _pieces[merged];
             for (int i = 1; i < piece.Length; i++)
@@ -420,9 +420,9 @@ public sealed class SentencePieceBpe : Tokenizer
         public static Merges Scored(IReadOnlyDictionary<string, float> pieceScores) => new(null, pieceScores ?? throw new ArgumentNullException(nameof(pieceScores)));
 
         /// <summary>Each pair of ids that merges, with its rank (lower first; equal scores, equal ranks) and the id it makes.</summary>
-        internal MergeTable ByIds(Dictionary<string, int> ids)
+        internal PairTable ByIds(Dictionary<string, int> ids)
         {
-            var merges = new MergeTable(_pairs is null ? _scores!.Count : (_pairs as IReadOnlyCollection<(string, string)>)?.Count ?? 0);
+            var merges = new PairTable(_pairs is null ? _scores!.Count : (_pairs as IReadOnlyCollection<(string, string)>)?.Count ?? 0);
             int Id(string piece, string role) => ids.TryGetValue(piece, out int id) ? id
                 : throw new ArgumentException($"the merge's {role} '{piece}' is not a piece of the vocabulary.", "merges");
             if (_pairs is not null)

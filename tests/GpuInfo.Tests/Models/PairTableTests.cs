@@ -3,7 +3,7 @@ using GpuInfo.Models;
 namespace GpuInfo.Tests.Models;
 
 /// <summary>The BPE merge table against a dictionary of the same pairs, grown from nothing and made with room: every pair found with its rank and merged id, the last of a pair set twice (the first where added), none found that is not there.</summary>
-public sealed class MergeTableTests
+public sealed class PairTableTests
 {
     [Fact]
     public void Lookups_agree_with_a_dictionary_of_the_same_pairs()
@@ -23,8 +23,8 @@ public sealed class MergeTableTests
                 expected[pair] = merge;
             }
 
-            var table = new MergeTable(rng.Next(2) == 0 ? 0 : count);
-            var firsts = new MergeTable();
+            var table = new PairTable(rng.Next(2) == 0 ? 0 : count);
+            var firsts = new PairTable();
             foreach (var ((left, right), (rank, merged)) in pairs)
             {
                 table.Set(left, right, rank, merged);
@@ -39,7 +39,7 @@ public sealed class MergeTableTests
                 Assert.Equal(group.First().Item2, (rank, merged));
             }
 
-            Assert.Equal(expected.Values.Select(v => v.Item2).Order(), table.MergedIds.Order());
+            Assert.Equal(expected.Values.Select(v => v.Item2).Order(), table.Seconds.Order());
             for (int left = 0; left < Math.Min(range, 300); left++)
             {
                 for (int right = 0; right < Math.Min(range, 300); right++)
@@ -60,7 +60,7 @@ public sealed class MergeTableTests
     [Fact]
     public void Negative_ids_are_refused()
     {
-        var table = new MergeTable();
+        var table = new PairTable();
         Assert.Throws<ArgumentOutOfRangeException>(() => table.Set(-1, 0, 0, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => table.TryAdd(0, 1, 0, -1));
         Assert.Equal(0, table.Count);
