@@ -25,33 +25,36 @@ public static class WikitextDetokenizer
     private static readonly Regex DoubleQuotes = Make($@"""{Space}*([^""]*?){Space}*""");
     private static readonly Regex SingleQuotes = Make($@"'{Space}*([^']*?){Space}*'");
 
+    // Number separators and punctuation, in the function's order.
+    private static readonly (string From, string To)[] Separators =
+        [(" @-@ ", "-"), (" @,@ ", ","), (" @.@ ", "."), (" : ", ": "), (" ; ", "; "), (" . ", ". "), (" ! ", "! "), (" ? ", "? "), (" , ", ", ")];
+
+    // Headings' "= =", the degree sign, spaces at line ends, " N " and " 's", in the function's order.
+    private static readonly (string From, string To)[] Miscellaneous =
+        [("= = = =", "===="), ("= = =", "==="), ("= =", "=="), (" \u00b0 ", "\u00b0"), (" \n", "\n"), ("\n ", "\n"), (" N ", " 1 "), (" 's", "'s")];
+
     public static string Detokenize(string page)
     {
         ArgumentNullException.ThrowIfNull(page);
         string s = page.Replace("s '", "s'", StringComparison.Ordinal);
         s = SlashQuoteDigit.Replace(s, "/'[0-9]/");
-        s = s.Replace(" @-@ ", "-", StringComparison.Ordinal)
-            .Replace(" @,@ ", ",", StringComparison.Ordinal)
-            .Replace(" @.@ ", ".", StringComparison.Ordinal)
-            .Replace(" : ", ": ", StringComparison.Ordinal)
-            .Replace(" ; ", "; ", StringComparison.Ordinal)
-            .Replace(" . ", ". ", StringComparison.Ordinal)
-            .Replace(" ! ", "! ", StringComparison.Ordinal)
-            .Replace(" ? ", "? ", StringComparison.Ordinal)
-            .Replace(" , ", ", ", StringComparison.Ordinal);
+        s = ReplaceEach(s, Separators);
         s = Parentheses.Replace(s, "($1)");
         s = Brackets.Replace(s, "[$1]");
         s = Braces.Replace(s, "{$1}");
         s = DoubleQuotes.Replace(s, "\"$1\"");
         s = SingleQuotes.Replace(s, "'$1'");
-        return s.Replace("= = = =", "====", StringComparison.Ordinal)
-            .Replace("= = =", "===", StringComparison.Ordinal)
-            .Replace("= =", "==", StringComparison.Ordinal)
-            .Replace(" \u00b0 ", "\u00b0", StringComparison.Ordinal)
-            .Replace(" \n", "\n", StringComparison.Ordinal)
-            .Replace("\n ", "\n", StringComparison.Ordinal)
-            .Replace(" N ", " 1 ", StringComparison.Ordinal)
-            .Replace(" 's", "'s", StringComparison.Ordinal);
+        return ReplaceEach(s, Miscellaneous);
+    }
+
+    private static string ReplaceEach(string s, (string From, string To)[] replacements)
+    {
+        foreach (var (from, to) in replacements)
+        {
+            s = s.Replace(from, to, StringComparison.Ordinal);
+        }
+
+        return s;
     }
 
     private static Regex Make(string pattern) => new(pattern, RegexOptions.CultureInvariant | RegexOptions.Compiled);
