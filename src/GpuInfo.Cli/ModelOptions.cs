@@ -132,11 +132,6 @@ internal sealed class ModelOptions
         // prefix token, as the Hugging Face guide's tokenizer(text) and llama.cpp's tokenize put it there.
         int? prefixToken = given is null && protocol != WindowProtocol.Rolling ? loaded.BeginsEachText : PrefixToken(prefix, asked, loaded);
         _documents.Check(parse, texts!);
-        if (keepText && _documents.Rewrite(parse) is not null)
-        {
-            throw CliException.Usage("--detokenize: the IB shows its contexts from the text as given, whose bytes a detokenized text's tokens do not follow; it applies to perplexity, compare-models and tokenize.");
-        }
-
         // A corpus of a few hundred MB takes minutes to tokenize: shown on a terminal, as a run's rows are.
         var text = ProgressBar.RunBytes(showProgress, "tokenizing", texts!.Sum(ModelDocuments.Size), progress =>
             EncodeTexts(_documents.Read(parse, texts!, progress), _documents.Rewrite(parse), ModelDocuments.NameOf(texts!), loaded, () => TokenizerCatalog.Load(tokenizer), protocol, prefixToken, keepText, clock));
@@ -207,6 +202,12 @@ internal sealed class ModelOptions
         var kept = keepText ? new StringBuilder() : null;
         var read = documents.Select(d =>
         {
+            if (keepText && rewrite is not null)
+            {
+                // The IB shows its contexts from the text it kept, so it keeps and encodes the rewritten text (it counts no bytes or words for a report).
+                d = (d.Name, rewrite(d.Content));
+            }
+
             names.Add(d.Name);
             if (kept is not null && kept.Length + (long)d.Content.Length <= ModelDocuments.MaxTextBytes)
             {
@@ -219,7 +220,7 @@ internal sealed class ModelOptions
 
             return d;
         });
-        var joined = Scorable(new DocumentEncoder(loaded, another).Encode(read, protocol == WindowProtocol.Rolling, rewrite), prefixToken, name);
+        var joined = Scorable(new DocumentEncoder(loaded, another).Encode(read, protocol == WindowProtocol.Rolling, keepText ? null : rewrite), prefixToken, name);
         return new ModelText(joined, loaded, kept?.ToString(), clock.Elapsed.TotalSeconds)
         {
             DocumentNames = names,

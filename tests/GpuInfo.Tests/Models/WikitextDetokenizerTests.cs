@@ -125,12 +125,24 @@ public sealed class WikitextDetokenizerTests
     }
 
     [Fact]
-    public void Another_detokenizer_or_one_for_the_ib_is_a_usage_error()
+    public void Another_detokenizer_is_a_usage_error()
     {
         using var dir = new TempDir();
         File.WriteAllText(dir.File("page.txt"), " = Title = \n Some role @-@ playing text . \n");
         CliRunner.Fails(ExitCode.Usage, ["--detokenize 'ptb': the detokenizer known is wikitext"], "tokenize", "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("page.txt"), "--detokenize", "ptb");
-        CliRunner.Fails(ExitCode.Usage, ["--detokenize: the IB shows its contexts from the text as given"],
-            "ib", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("page.txt"), "--detokenize", "wikitext", "--beta", "2", "--clusters", "2", "--device", "cpu");
+    }
+
+    /// <summary>The IB over a model's outputs encodes the detokenized pages and shows its contexts from them.</summary>
+    [Fact]
+    public void The_ib_shows_contexts_from_the_detokenized_text()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("page.txt"), string.Concat(Enumerable.Repeat(" @-@ playing text , with 1 @,@ 000 words . \n", 6)));
+        string[] ib = ["ib", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", dir.File("page.txt"), "--context", "16", "--beta", "2", "--clusters", "2", "--device", "cpu", "--json"];
+        string Shown(JsonObject report) => string.Concat(report["clusters"]!.AsArray().SelectMany(c => c!["examples"]!.AsArray()).Select(e => (string)e!["context"]! + (string?)e!["next"]));
+        string given = Shown(CliRunner.Json(ib)), detokenized = Shown(CliRunner.Json([.. ib, "--detokenize", "wikitext"]));
+        Assert.Contains("@", given, StringComparison.Ordinal);
+        Assert.DoesNotContain("@", detokenized, StringComparison.Ordinal);
+        Assert.StartsWith("-", detokenized, StringComparison.Ordinal);
     }
 }
