@@ -90,7 +90,7 @@ public sealed class TokenizedTextBuilder
             int from = (int)text.DocumentStarts[k];
             if (Prefixed(document))
             {
-                Append(_prefixToken!.Value, 0, 0);
+                AppendPrefix();
             }
 
             for (int done = 0; done < document.Length;)
@@ -136,20 +136,11 @@ public sealed class TokenizedTextBuilder
 
     private bool Prefixed(ReadOnlySpan<int> document) => _prefixToken is { } token && document[0] != token;
 
-    private void Append(int id, int bytes, int words)
+    /// <summary>The prefix token: its bytes and words are 0, as a new block's are.</summary>
+    private void AppendPrefix()
     {
         Room();
-        _ids[^1][_blockUsed] = id;
-        if (_bytes is not null)
-        {
-            _bytes[^1][_blockUsed] = bytes;
-        }
-
-        if (_words is not null)
-        {
-            _words[^1][_blockUsed] = words;
-        }
-
+        _ids[^1][_blockUsed] = _prefixToken!.Value;
         _blockUsed++;
         _count++;
     }
