@@ -26,7 +26,8 @@ internal static class ModelDocuments
 
     /// <summary>Every document of the files, in order, each named by its file (and line, for .jsonl, or row, for .parquet), read as they are asked for.</summary>
     /// <param name="bytesRead">Told the bytes of the files read so far (as stored: a compressed file's own bytes), after each document.</param>
-    public static IEnumerable<(string Name, string Content)> Read(IEnumerable<string> files, string field, IProgress<long>? bytesRead = null)
+    /// <param name="option">The option that names the field, for errors.</param>
+    public static IEnumerable<(string Name, string Content)> Read(IEnumerable<string> files, string field, IProgress<long>? bytesRead = null, string option = "--text-field")
     {
         long before = 0;
         foreach (string path in files)
@@ -34,7 +35,7 @@ internal static class ModelDocuments
             if (ParquetDocuments.IsParquet(path))
             {
                 long from = before;
-                foreach (var document in ParquetDocuments.Read(path, field, read => bytesRead?.Report(from + read)))
+                foreach (var document in ParquetDocuments.Read(path, field, read => bytesRead?.Report(from + read), option))
                 {
                     yield return document;
                 }
@@ -67,7 +68,7 @@ internal static class ModelDocuments
                 {
                     any = true;
                     bytesRead?.Report(before + file.Position); // its buffers read ahead: close enough for progress
-                    yield return ($"{path}:{lines.Number}", Field(path, lines.Number, text, field));
+                    yield return ($"{path}:{lines.Number}", Field(path, lines.Number, text, field, option));
                 }
             }
 
@@ -117,7 +118,7 @@ internal static class ModelDocuments
         : path.EndsWith(".zst", StringComparison.OrdinalIgnoreCase) ? ".zst"
         : null;
 
-    private static string Field(string path, int line, string text, string field)
+    private static string Field(string path, int line, string text, string field, string option)
     {
         try
         {
@@ -129,7 +130,7 @@ internal static class ModelDocuments
 
             if (!json.RootElement.TryGetProperty(field, out var value))
             {
-                throw new InvalidFileException(path, $"line {line} has no \"{field}\" field (--text-field names the document's).");
+                throw new InvalidFileException(path, $"line {line} has no \"{field}\" field ({option} names {(option == "--text-field" ? "the document's" : "it")}).");
             }
 
             return value.ValueKind == JsonValueKind.String ? value.GetString()!

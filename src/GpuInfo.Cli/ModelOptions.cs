@@ -48,6 +48,32 @@ internal sealed class ModelOptions
         command.Add(_threads);
     }
 
+    /// <summary>The options of a verb that scores loglikelihood requests (one window each): the tokenizer, the context, the batch and the provider.</summary>
+    public void AddRequestOptionsTo(Command command)
+    {
+        _tokenizer.Required = true;
+        command.Add(_tokenizer);
+        command.Add(_context);
+        command.Add(_batch);
+        command.Add(_provider);
+        command.Add(_threads);
+    }
+
+    /// <summary>The windows of loglikelihood requests (<see cref="AddRequestOptionsTo"/>): one per request, of at most --context tokens.</summary>
+    public ModelWindowOptions RequestWindows(ParseResult parse)
+    {
+        int context = parse.GetValue(_context), batch = parse.GetValue(_batch);
+        if (context < 2 || batch < 1)
+        {
+            throw CliException.Usage($"need --context >= 2 and --batch >= 1; got {context} and {batch}.");
+        }
+
+        return new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = context, Stride = context, Batch = batch };
+    }
+
+    /// <summary>The --tokenizer given, loaded.</summary>
+    public TextTokenizer LoadTokenizer(ParseResult parse) => TokenizerCatalog.Load(parse.GetValue(_tokenizer) ?? throw CliException.Usage("give --tokenizer."));
+
     /// <summary>The windows asked for.</summary>
     public ModelWindowOptions Windows(ParseResult parse)
     {
@@ -290,7 +316,7 @@ internal sealed class ModelOptions
         int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id) ? id : null;
 
     /// <summary>The prefix token asked for: none, auto (the tokenizer's), an id, or a token's text.</summary>
-    private static int? PrefixToken(string prefix, string asked, TextTokenizer tokenizer) => prefix switch
+    internal static int? PrefixToken(string prefix, string asked, TextTokenizer tokenizer) => prefix switch
     {
         "none" => null,
         "auto" => tokenizer.DocumentPrefix

@@ -25,7 +25,8 @@ internal static class ParquetDocuments
 
     /// <summary>Every row's document, named <c>path:row</c> (rows counted from 1, as .jsonl lines are).</summary>
     /// <param name="bytesRead">Told, after each row group, the bytes of the file read so far, as a share of its rows.</param>
-    public static IEnumerable<(string Name, string Content)> Read(string path, string column, Action<long>? bytesRead = null)
+    /// <param name="option">The option that names the column, for errors.</param>
+    public static IEnumerable<(string Name, string Content)> Read(string path, string column, Action<long>? bytesRead = null, string option = "--text-field")
     {
         using var file = Open(path);
         var reader = Call(path, () => ParquetReader.CreateAsync(file, Options, leaveStreamOpen: true));
@@ -33,7 +34,7 @@ internal static class ParquetDocuments
         {
             // The schema is decoded when first asked for, and a damaged one fails there.
             var (schema, rows, groups) = Call(path, () => Task.FromResult((reader.Schema, reader.Metadata?.NumRows ?? 0, reader.RowGroupCount)));
-            var (field, bytesField) = Column(path, schema, column);
+            var (field, bytesField) = Column(path, schema, column, option);
             long row = 0;
             if (rows == 0)
             {
@@ -131,14 +132,14 @@ internal static class ParquetDocuments
         : field.ClrType.Name.ToLowerInvariant();
 
     /// <summary>The top-level string column named <paramref name="column"/>, and a field that reads its values as bytes.</summary>
-    private static (DataField Field, DataField Bytes) Column(string path, ParquetSchema schema, string column)
+    private static (DataField Field, DataField Bytes) Column(string path, ParquetSchema schema, string column, string option)
     {
         var field = schema.Fields.FirstOrDefault(f => f.Name == column);
         var strings = schema.Fields.OfType<DataField>().Where(IsString).Select(f => $"\"{f.Name}\"").ToList();
         string others = strings.Count == 0 ? "it has no string column" : $"its string columns: {string.Join(", ", strings)}";
         if (field is null)
         {
-            throw new InvalidFileException(path, $"has no column \"{column}\" ({others}; --text-field names the document's).");
+            throw new InvalidFileException(path, $"has no column \"{column}\" ({others}; {option} names {(option == "--text-field" ? "the document's" : "it")}).");
         }
 
         if (field is not DataField data || data.IsArray)

@@ -45,7 +45,7 @@ internal sealed class TextDocumentOptions
     /// <summary>The first of these options given on the command line, or null.</summary>
     public Option? FirstGiven(ParseResult parse) => All.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
 
-    /// <summary>The documents of <paramref name="files"/> (<see cref="ModelDocuments.Read(IEnumerable{string}, string, IProgress{long})"/>), joined into one where <c>--text-join</c> asks.</summary>
+    /// <summary>The documents of <paramref name="files"/> (<see cref="ModelDocuments.Read(IEnumerable{string}, string, IProgress{long}, string)"/>), joined into one where <c>--text-join</c> asks.</summary>
     /// <exception cref="CliException">A usage error (<see cref="Check"/>).</exception>
     public IEnumerable<(string Name, string Content)> Read(ParseResult parse, string[] files, IProgress<long>? progress)
     {

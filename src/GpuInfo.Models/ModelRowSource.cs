@@ -109,13 +109,15 @@ public sealed class ModelRowSource : RowSource
             {
                 WindowProtocol.Rolling => ModelWindows.Rolling(text.Ids.Length, options.Context, text.DocumentStarts),
                 WindowProtocol.Chunks => ModelWindows.Chunks(text.Ids.Length, options.Context, text.DocumentStarts),
+                WindowProtocol.Continuation => ModelWindows.Continuations(text.Ids.Length, options.Context, text.DocumentStarts,
+                    text.Continuations ?? throw new ArgumentException($"{text.Name} is not a text of loglikelihood requests (LoglikelihoodRequests.Encode makes one): it has no continuations to score.", nameof(text))),
                 _ => ModelWindows.Sliding(text.Ids.Length, options.Context, options.Stride, text.DocumentStarts),
             };
         }
-        catch (ArgumentOutOfRangeException e) when (e.ParamName == "tokens")
+        catch (ArgumentException e) when (e.ParamName is "tokens" or "continuations")
         {
             // The options are fine; the text is too short for them: its fault, named as such.
-            throw new InvalidFileException(text.Name, e.Message.Split('\n')[0].Replace(" (Parameter 'tokens')", "", StringComparison.Ordinal));
+            throw new InvalidFileException(text.Name, e.Message.Split('\n')[0].Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
         }
     }
 
@@ -172,6 +174,12 @@ public sealed class ModelRowSource : RowSource
         {
             settings["prefix_token"] = prefix.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
+
+        if (_text.Continuations is { } continuations && Windows.Protocol == WindowProtocol.Continuation)
+        {
+            settings["continuations_sha256"] = Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(continuations.ToArray().AsSpan())));
+        }
+
         return new SourceDescription("onnx-model", Rows, Vocab, Type, Values, [.. _model.Fingerprints], settings);
     }
 

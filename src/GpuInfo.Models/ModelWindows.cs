@@ -11,6 +11,9 @@ public enum WindowProtocol
 
     /// <summary>llama.cpp's <c>llama-perplexity</c>: disjoint chunks of the context (the tokens after the last whole chunk unscored), each scoring the tokens of its second half but the first, from a first input token replaced by the prefix token where there is one.</summary>
     Chunks,
+
+    /// <summary>lm-evaluation-harness's <c>loglikelihood</c> requests: each document a context and a continuation, one window scoring the continuation's tokens (<see cref="TokenizedText.Continuations"/>).</summary>
+    Continuation,
 }
 
 /// <summary>
@@ -38,6 +41,11 @@ public enum WindowProtocol
 /// division), from the logits at positions context/2 … context − 2. llama.cpp puts its BOS token in
 /// place of each chunk's first token where its vocabulary adds one: <see cref="ModelRowSource"/> does
 /// so with the text's prefix token, which is never a target here (see <see cref="FirstInputReplaced"/>).</para>
+/// <para><see cref="WindowProtocol.Continuation"/>, as lm-evaluation-harness's <c>_loglikelihood_tokens</c>
+/// over a causal LM: document d is a request's context and then its m_d continuation tokens, and its one
+/// window is the model input <c>(context + continuation)[-(context_window + 1):][:-1]</c>, the document's
+/// last min(n − 1, context_window) tokens before its last one (a context too long cut from the left),
+/// scoring the m_d continuation tokens.</para>
 /// <para>Scored tokens are numbered in sequence order as rows: row r is predicted by the logits at
 /// one position of one window (<see cref="Locate"/>), and its target is token <see cref="TokenOfRow"/>.</para>
 /// </remarks>
@@ -154,6 +162,40 @@ public sealed class ModelWindows
             $"no document has a whole chunk of {context} tokens (llama.cpp's chunks leave out the tokens after the last whole one)");
     }
 
+    /// <summary>lm-evaluation-harness's loglikelihood windows (<see cref="WindowProtocol.Continuation"/>): each document's last <paramref name="continuations"/>[d] tokens scored from one window.</summary>
+    /// <param name="continuations">Each document's continuation tokens, at its end: at least 1, fewer than its tokens (its context has one or more) and at most <paramref name="context"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Context below 2.</exception>
+    /// <exception cref="ArgumentException">Not one continuation per document, or a continuation of no tokens, of the whole document, or longer than the context (lm-evaluation-harness asserts each).</exception>
+    public static ModelWindows Continuations(long tokens, int context, IReadOnlyList<long>? documentStarts, IReadOnlyList<int> continuations)
+    {
+        CheckContext(context, 2);
+        ArgumentNullException.ThrowIfNull(continuations);
+        int documents = documentStarts?.Count ?? 1;
+        if (continuations.Count != documents)
+        {
+            throw new ArgumentException($"expected {documents} continuation lengths (one per document), got {continuations.Count}.", nameof(continuations));
+        }
+
+        IEnumerable<(long, int, long, int)> Document(int d, long s, long n)
+        {
+            int m = continuations[d];
+            if (m < 1 || m >= n)
+            {
+                throw new ArgumentException($"document {d} has {n} tokens and a continuation of {m}: a request needs a continuation of at least one token and a context of at least one.", nameof(continuations));
+            }
+
+            if (m > context)
+            {
+                throw new ArgumentException($"document {d}'s continuation has {m} tokens, more than the context window of {context} can score.", nameof(continuations));
+            }
+
+            int length = (int)Math.Min(n - 1, context);
+            return [(s + n - 1 - length, length, s + n - m, m)];
+        }
+
+        return Build(WindowProtocol.Continuation, tokens, context, context, documentStarts, Document, "no request");
+    }
+
     public WindowProtocol Protocol { get; }
 
     /// <summary>Whether each window's first input token is replaced by the text's prefix token where it has one (<see cref="WindowProtocol.Chunks"/>, as llama.cpp puts its BOS there).</summary>
@@ -256,14 +298,20 @@ public sealed class ModelWindows
 
     /// <summary>Every document's windows (begin, length, first target, targets), in order, as one plan; one that scores nothing is refused, saying <paramref name="nothing"/>.</summary>
     private static ModelWindows Build(WindowProtocol protocol, long tokens, int context, int stride, IReadOnlyList<long>? documentStarts,
-        Func<long, long, IEnumerable<(long, int, long, int)>> document, string nothing)
+        Func<long, long, IEnumerable<(long, int, long, int)>> document, string nothing) =>
+        Build(protocol, tokens, context, stride, documentStarts, (_, s, n) => document(s, n), nothing);
+
+    /// <summary>As the other, <paramref name="document"/> told each document's index too.</summary>
+    private static ModelWindows Build(WindowProtocol protocol, long tokens, int context, int stride, IReadOnlyList<long>? documentStarts,
+        Func<int, long, long, IEnumerable<(long, int, long, int)>> document, string nothing)
     {
         var windows = new List<(long, int, long, int)>();
         var firstWindow = new List<int>();
         foreach (var (s, n) in Spans(tokens, documentStarts))
         {
+            int d = firstWindow.Count;
             firstWindow.Add(windows.Count);
-            windows.AddRange(document(s, n));
+            windows.AddRange(document(d, s, n));
         }
 
         var plan = new ModelWindows(protocol, tokens, [.. firstWindow], context, stride, windows);

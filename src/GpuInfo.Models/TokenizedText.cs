@@ -74,6 +74,12 @@ public sealed class TokenizedText
     /// <summary>Where each document begins in <see cref="Ids"/> ([0] for one text); documents are scored each on its own (<see cref="ModelWindows"/>).</summary>
     public IReadOnlyList<long> DocumentStarts { get; internal init; } = [0];
 
+    /// <summary>
+    /// Where each document is a loglikelihood request (<see cref="LoglikelihoodRequests"/>), its continuation's tokens,
+    /// at its end (the rest is its context): what <see cref="WindowProtocol.Continuation"/> scores; else null.
+    /// </summary>
+    public IReadOnlyList<int>? Continuations { get; internal init; }
+
     /// <summary>The token before each document (its first id), where <see cref="Join"/> put one or found it there: an input, never a target, and not a token of the text.</summary>
     public int? PrefixToken { get; internal init; }
 

@@ -74,6 +74,11 @@ public static class CorpusRun
                     EvaluationValue.Brier => new EvaluationRows { Brier = values },
                     _ => new EvaluationRows { Loss = values },
                 };
+                if (r.PerRowArgMax is not null)
+                {
+                    perRow.ArgMax = w.ArgMax.AsSpan(0, rows);
+                }
+
                 engine.Evaluate(block.Logits, w.Targets.AsSpan(0, rows), w.Totals, o, perRow);
             }
             catch (InvalidInputException e) when (e.Row >= 0)
@@ -148,6 +153,11 @@ public static class CorpusRun
         Guard.Temperature(temperature);
         var r = run ?? new CorpusRunOptions();
         r.Validate();
+        if (r.PerRowArgMax is not null)
+        {
+            throw new ArgumentException("PerRowArgMax is an evaluation's (each row's top-1 class against its target); a comparison has no such handler.", nameof(run));
+        }
+
         if (testSource.Rows != baseSource.Rows || testSource.Vocab != baseSource.Vocab)
         {
             throw new RowSourceException(testSource.Name, -1,
@@ -241,6 +251,7 @@ public static class CorpusRun
                     lock (gate)
                     {
                         run.PerRow?.Invoke(blocks[0].FirstRow, workers[index].Values.AsSpan(0, blocks[0].Rows));
+                        run.PerRowArgMax?.Invoke(blocks[0].FirstRow, workers[index].ArgMax.AsSpan(0, blocks[0].Rows));
                         done += blocks[0].Rows;
                         run.Progress?.Report(new CorpusProgress(done, done * rowBytes, count, count * rowBytes));
                     }
@@ -332,6 +343,9 @@ public static class CorpusRun
         public float[] Values { get; } = new float[rows];
 
         public long[] Targets { get; } = new long[rows];
+
+        /// <summary>Each row's top-1 class, where an evaluation is asked for it (<see cref="CorpusRunOptions.PerRowArgMax"/>).</summary>
+        public int[] ArgMax { get; } = new int[rows];
     }
 
     private sealed class EvaluationWorker(int rows, int calibrationBins) : Worker(rows)

@@ -3,6 +3,9 @@ namespace GpuInfo.Corpus;
 /// <summary>Receives a measure's per-row values for rows [firstRow, firstRow + values.Length), in row order.</summary>
 public delegate void RowValuesHandler(long firstRow, ReadOnlySpan<float> values);
 
+/// <summary>Receives a class index per row for rows [firstRow, firstRow + classes.Length), in row order.</summary>
+public delegate void RowClassesHandler(long firstRow, ReadOnlySpan<int> classes);
+
 /// <summary>How a corpus run streams its source: which shard, chunk size, progress, per-row values, where the partial goes.</summary>
 public sealed record CorpusRunOptions
 {
@@ -23,6 +26,13 @@ public sealed record CorpusRunOptions
     /// for a comparison each row's <see cref="ComparisonPerRow"/>.
     /// </summary>
     public RowValuesHandler? PerRow { get; init; }
+
+    /// <summary>
+    /// An evaluation's top-1 class of each row (the first of equal largest logits, as <c>torch.argmax</c>), on the
+    /// calling thread, after <see cref="PerRow"/>'s values of the same rows: with each row's target, whether the
+    /// model's greedy choice is the target (lm-evaluation-harness's <c>is_greedy</c>). A comparison refuses it.
+    /// </summary>
+    public RowClassesHandler? PerRowArgMax { get; init; }
 
     /// <summary>The value an evaluation gives <see cref="PerRow"/> for each row (default the loss).</summary>
     public EvaluationValue EvaluationPerRow { get; init; } = EvaluationValue.Loss;

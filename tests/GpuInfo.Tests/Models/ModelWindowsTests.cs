@@ -221,4 +221,65 @@ public sealed class ModelWindowsTests
         Assert.Equal("documentStarts", Assert.Throws<ArgumentException>(() => ModelWindows.Sliding(10, 4, 2, [0, 5, 5])).ParamName);
         Assert.Equal("documentStarts", Assert.Throws<ArgumentException>(() => ModelWindows.Rolling(10, 4, [0, 11])).ParamName);
     }
+    /// <summary>
+    /// lm-evaluation-harness's <c>_loglikelihood_tokens</c> over a request of n tokens whose last m are the continuation:
+    /// inp = (context_enc + continuation_enc)[-(max_length + 1):][:-1], and the last m logits score the continuation.
+    /// </summary>
+    private static List<(long Token, long Begin, int Length, int Position)> RequestLoop(int n, int m, int maxLength, int offset)
+    {
+        var all = Enumerable.Range(offset, n).ToList();
+        var input = all.Skip(Math.Max(0, all.Count - (maxLength + 1))).ToList();
+        input.RemoveAt(input.Count - 1);
+        var continuation = all.Skip(n - m).ToList();
+        var scored = new List<(long, long, int, int)>();
+        for (int j = 0; j < m; j++)
+        {
+            scored.Add((continuation[j], input[0], input.Count, input.Count - m + j));
+        }
+
+        return scored;
+    }
+
+    [Fact]
+    public void Continuation_rows_are_lm_evaluation_harness_request_tokens_in_order()
+    {
+        int seed = Random.Shared.Next();
+        var random = new Random(seed);
+        for (int round = 0; round < 20; round++)
+        {
+            int context = random.Next(2, 40);
+            var starts = new List<long>();
+            var continuations = new List<int>();
+            var expected = new List<(long, long, int, int)>();
+            int at = 0;
+            for (int d = random.Next(1, 12); d > 0; d--)
+            {
+                int n = random.Next(2, 90);
+                int m = random.Next(1, Math.Min(n - 1, context) + 1);
+                starts.Add(at);
+                continuations.Add(m);
+                expected.AddRange(RequestLoop(n, m, context, at));
+                at += n;
+            }
+
+            var windows = ModelWindows.Continuations(at, context, starts, continuations);
+            AssertRows(expected, windows);
+            Assert.True(windows.Count == starts.Count, $"seed {seed}: one window per request");
+            for (int d = 0; d < starts.Count; d++)
+            {
+                Assert.Equal(continuations[d], windows.DocumentRows(d));
+            }
+        }
+    }
+
+    [Fact]
+    public void A_continuation_the_window_cannot_score_is_refused()
+    {
+        Assert.Equal("continuations", Assert.Throws<ArgumentException>(() => ModelWindows.Continuations(10, 4, [0, 5], [1])).ParamName);
+        Assert.Contains("at least one token", Assert.Throws<ArgumentException>(() => ModelWindows.Continuations(10, 4, [0, 5], [1, 0])).Message, StringComparison.Ordinal);
+        Assert.Contains("context of at least one", Assert.Throws<ArgumentException>(() => ModelWindows.Continuations(10, 8, [0, 5], [5, 1])).Message, StringComparison.Ordinal);
+        Assert.Contains("more than the context window of 4", Assert.Throws<ArgumentException>(() => ModelWindows.Continuations(10, 4, null, [5])).Message, StringComparison.Ordinal);
+        var full = ModelWindows.Continuations(10, 4, null, [4]);
+        Assert.Equal((5L, 4), (full.Begin(0), full.Length(0))); // inputs 5 … 8: (tokens)[-(4 + 1):][:-1]
+    }
 }

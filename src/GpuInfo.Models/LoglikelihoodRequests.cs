@@ -1,0 +1,145 @@
+using GpuInfo.Formats;
+
+namespace GpuInfo.Models;
+
+/// <summary>One of lm-evaluation-harness's <c>loglikelihood</c> requests: how likely a model finds <see cref="Continuation"/> after <see cref="Context"/>.</summary>
+/// <param name="Name">What reports and errors call it (its file and line or row).</param>
+public readonly record struct LoglikelihoodRequest(string Name, string Context, string Continuation)
+{
+    /// <summary>
+    /// LAMBADA's request of a passage, as lm-evaluation-harness's <c>lambada_openai</c> and <c>lambada_standard</c>
+    /// tasks make it (<c>doc_to_text</c>: <c>text.split(' ')[:-1]|join(' ')</c>; <c>doc_to_target</c>:
+    /// <c>' ' + text.split(' ')[-1]</c>): the passage up to its last space, and its last word after a space.
+    /// </summary>
+    public static LoglikelihoodRequest LastWord(string name, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int space = text.LastIndexOf(' ');
+        return space < 0 ? new(name, "", " " + text) : new(name, text[..space], " " + text[(space + 1)..]);
+    }
+}
+
+/// <summary>
+/// lm-evaluation-harness's <c>loglikelihood</c> requests tokenized as its Hugging Face model (<c>HFLM</c>) tokenizes
+/// them for a causal LM, as one text of documents, one per request, each its context's tokens and then its
+/// continuation's (<see cref="TokenizedText.Continuations"/>), scored with <see cref="WindowProtocol.Continuation"/>.
+/// </summary>
+/// <remarks>
+/// <para>As <c>TemplateLM._encode_pair</c>: white space at the end of the context goes to the start of the
+/// continuation; the context and the context followed by the continuation are each encoded as the tokenizer
+/// encodes a text (with the tokens it adds: Llama's BOS, as <c>tok_encode</c>'s <c>add_special_tokens</c>
+/// default), and the continuation's tokens are those of the whole past the context's length (so a token that
+/// spans the boundary is the continuation's, and the inputs are the context's own tokens then those).</para>
+/// <para>As <c>TemplateLM.loglikelihood</c> for an empty context: the continuation encoded without the tokens the
+/// tokenizer adds, after the prefix token (lm-evaluation-harness's <c>prefix_token_id</c>: BOS, else EOS), or
+/// where the continuation begins with that token, its first token as the context.</para>
+/// <para>Not done: <c>tok_encode</c>'s check that a text beginning with the BOS's own text (<c>"&lt;s&gt;"</c>) is encoded
+/// without added tokens.</para>
+/// </remarks>
+public static class LoglikelihoodRequests
+{
+    /// <summary>The requests as one text, document d being request d.</summary>
+    /// <param name="prefixToken">The token an empty context stands as (lm-evaluation-harness's <c>prefix_token_id</c>); null refuses such a request.</param>
+    /// <param name="name">What errors call the requests together (their file).</param>
+    /// <exception cref="InvalidFileException">No requests, an empty context without a prefix token, or a continuation of no tokens (lm-evaluation-harness asserts one), each naming the request.</exception>
+    public static TokenizedText Encode(TextTokenizer tokenizer, IEnumerable<LoglikelihoodRequest> requests, int? prefixToken, string name)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(requests);
+        ArgumentNullException.ThrowIfNull(name);
+        if (prefixToken < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(prefixToken), prefixToken, "a token id is 0 or more.");
+        }
+
+        var ids = new List<int>();
+        var starts = new List<long>();
+        var continuations = new List<int>();
+        foreach (var request in requests)
+        {
+            var (context, continuation) = Split(tokenizer, request, prefixToken);
+            starts.Add(ids.Count);
+            ids.AddRange(context);
+            ids.AddRange(continuation);
+            continuations.Add(continuation.Length);
+        }
+
+        if (starts.Count == 0)
+        {
+            throw new InvalidFileException(name, "holds no requests.");
+        }
+
+        return new TokenizedText([.. ids], null, name, tokenizer.Name)
+        {
+            DocumentStarts = starts,
+            Continuations = continuations,
+        };
+    }
+
+    /// <summary>A request's context and continuation tokens, as lm-evaluation-harness splits them.</summary>
+    /// <exception cref="InvalidFileException">An empty context without a prefix token, or a continuation of no tokens.</exception>
+    public static (int[] Context, int[] Continuation) Split(TextTokenizer tokenizer, LoglikelihoodRequest request, int? prefixToken)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        string context = request.Context ?? throw new ArgumentException("a request's context is null.", nameof(request));
+        string continuation = request.Continuation ?? throw new ArgumentException("a request's continuation is null.", nameof(request));
+        string name = request.Name ?? "request";
+        if (context.Length == 0)
+        {
+            int[] alone = WithoutAdded(tokenizer, tokenizer.Encode(continuation, name).Ids);
+            if (alone.Length == 0)
+            {
+                throw new InvalidFileException(name, "has an empty context and a continuation of no tokens: nothing to score.");
+            }
+
+            if (prefixToken is not { } prefix)
+            {
+                throw new InvalidFileException(name, $"has an empty context, which lm-evaluation-harness scores after its prefix token (BOS, else EOS), and {tokenizer.Name} has none: give one (--prefix-token).");
+            }
+
+            return prefix != alone[0] ? ([prefix], alone) : (alone[..1], alone[1..]);
+        }
+
+        int spaces = context.Length - TrimEnd(context).Length;
+        if (spaces > 0)
+        {
+            continuation = context[^spaces..] + continuation;
+            context = context[..^spaces];
+        }
+
+        int[] whole = tokenizer.Encode(context + continuation, name).Ids;
+        int[] contextIds = tokenizer.Encode(context, name).Ids;
+        if (whole.Length <= contextIds.Length)
+        {
+            throw new InvalidFileException(name, $"has a continuation ('{Shorten(request.Continuation)}') that adds no tokens to its context's {contextIds.Length}: nothing to score (lm-evaluation-harness asserts one).");
+        }
+
+        return (contextIds, whole[contextIds.Length..]);
+    }
+
+    /// <summary>Python's <c>str.rstrip()</c>: the text without the white space (<see cref="TokenBytes.IsSpace"/>) at its end.</summary>
+    private static string TrimEnd(string text)
+    {
+        int end = text.Length;
+        while (end > 0 && TokenBytes.IsSpace(text[end - 1]))
+        {
+            end--;
+        }
+
+        return text[..end];
+    }
+
+    /// <summary>Ids as <c>tokenizer.encode(text, add_special_tokens=False)</c> gives them: without the tokens the tokenizer adds.</summary>
+    private static int[] WithoutAdded(TextTokenizer tokenizer, int[] ids)
+    {
+        int before = tokenizer.AddedBefore.Count, after = tokenizer.AddedAfter.Count;
+        if (before == 0 && tokenizer.BeginsEachText is { } bos && ids.Length > 0 && ids[0] == bos)
+        {
+            before = 1; // a SentencePiece model's own BOS
+        }
+
+        return ids.Length >= before + after ? ids[before..^after] : [];
+    }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..37] + "...";
+}

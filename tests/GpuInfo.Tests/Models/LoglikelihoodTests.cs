@@ -1,0 +1,250 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GpuInfo.Corpus;
+using GpuInfo.Formats;
+using GpuInfo.Models;
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>
+/// lm-evaluation-harness's loglikelihood requests: split and tokenized as its <c>lambada_openai</c> task and its
+/// <c>TemplateLM._encode_pair</c> and <c>loglikelihood</c> do (transcribed here), scored against bigram.onnx in
+/// closed form (float64), and against window.onnx's own sliding-window scores of the window each request gets.
+/// </summary>
+public sealed class LoglikelihoodTests
+{
+    private static readonly string[] Words = File.ReadAllText(ModelFiles.SampleText).Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>lambada_openai's doc_to_text and doc_to_target: Python's text.split(' '), the last piece after a space.</summary>
+    private static (string Context, string Continuation) Lambada(string text)
+    {
+        string[] pieces = text.Split(' '); // Python's str.split(' '): empty pieces kept
+        return (string.Join(' ', pieces[..^1]), " " + pieces[^1]);
+    }
+
+    [Theory]
+    [InlineData("The model reads a window")]
+    [InlineData("word")]
+    [InlineData("two  spaces")]
+    [InlineData("ends with a space ")]
+    [InlineData(" ")]
+    public void A_passage_splits_as_lambada_openai_splits_it(string text)
+    {
+        var request = LoglikelihoodRequest.LastWord("p", text);
+        Assert.Equal(Lambada(text), (request.Context, request.Continuation));
+    }
+
+    [Fact]
+    public void White_space_ending_the_context_moves_to_the_continuation()
+    {
+        var gpt2 = TokenizerCatalog.Load("gpt2");
+        AssertSplit([15496], [995], LoglikelihoodRequests.Split(gpt2, new("r", "Hello ", "world"), null));
+        AssertSplit([15496], [995], LoglikelihoodRequests.Split(gpt2, new("r", "Hello", " world"), null));
+
+        // Without the move, "Hello " is [15496, 220] and "Hello world" adds nothing after two tokens: lm-evaluation-harness moves it.
+        Assert.Equal([15496, 220], gpt2.Encode("Hello ", "t").Ids);
+    }
+
+    [Fact]
+    public void An_empty_context_is_the_prefix_token_and_the_continuation_is_encoded_without_added_tokens()
+    {
+        var gpt2 = TokenizerCatalog.Load("gpt2");
+        AssertSplit([50256], [15496, 995], LoglikelihoodRequests.Split(gpt2, new("r", "", "Hello world"), 50256));
+
+        // A continuation that begins with the prefix token: its first token is the context.
+        AssertSplit([50256], [17250], LoglikelihoodRequests.Split(gpt2, new("r", "", "<|endoftext|>Hi"), 50256));
+        var refused = Assert.Throws<InvalidFileException>(() => LoglikelihoodRequests.Split(gpt2, new("doc.jsonl:3", "", "Hi"), null));
+        Assert.Contains("doc.jsonl:3", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("empty context", refused.Message, StringComparison.Ordinal);
+
+        // A tokenizer that adds a BOS: the context keeps it, as tok_encode's add_special_tokens default does; an empty context's continuation does not.
+        var bpe = TokenizerCatalog.Load(ModelFiles.Path("sp_bpe.model"));
+        int bos = bpe.BeginsEachText!.Value;
+        var (context, continuation) = LoglikelihoodRequests.Split(bpe, new("r", "Hello", " world"), bos);
+        var whole = bpe.Encode("Hello world", "t").Ids;
+        Assert.Equal(bos, context[0]);
+        Assert.Equal(bpe.Encode("Hello", "t").Ids, context);
+        Assert.Equal(whole[context.Length..], continuation);
+        var (empty, alone) = LoglikelihoodRequests.Split(bpe, new("r", "", "Hello world"), bos);
+        Assert.Equal([bos], empty);
+        Assert.Equal(whole[1..], alone);
+    }
+
+    [Fact]
+    public void A_continuation_of_no_tokens_is_refused_naming_the_request()
+    {
+        var gpt2 = TokenizerCatalog.Load("gpt2");
+        var e = Assert.Throws<InvalidFileException>(() => LoglikelihoodRequests.Encode(gpt2, [new("a.jsonl:1", "Hi", " x"), new("a.jsonl:2", "Hi", "")], null, "a.jsonl"));
+        Assert.Contains("a.jsonl:2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("adds no tokens", e.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidFileException>(() => LoglikelihoodRequests.Encode(gpt2, [], null, "a.jsonl"));
+    }
+
+    /// <summary>TemplateLM._encode_pair and loglikelihood's empty-context branch, transcribed: (context_enc, continuation_enc).</summary>
+    private static (int[], int[]) EncodePair(TextTokenizer tokenizer, string context, string continuation, int prefix)
+    {
+        if (context == "")
+        {
+            int[] c = tokenizer.Encode(continuation, "t").Ids; // the test tokenizer adds no tokens
+            return prefix != c[0] ? ([prefix], c) : (c[..1], c[1..]);
+        }
+
+        int spaces = context.Length - context.TrimEnd().Length;
+        if (spaces > 0)
+        {
+            continuation = context[^spaces..] + continuation;
+            context = context[..^spaces];
+        }
+
+        int[] whole = tokenizer.Encode(context + continuation, "t").Ids, contextEnc = tokenizer.Encode(context, "t").Ids;
+        return (contextEnc, whole[contextEnc.Length..]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Requests_score_as_bigram_onnx_in_closed_form(bool fields)
+    {
+        int seed = Random.Shared.Next();
+        var random = new Random(seed);
+        var tokenizer = TokenizerCatalog.Load(ModelFiles.VocabJson);
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "requests.jsonl"), perRequest = Path.Combine(dir.Path, "scores.jsonl");
+        var requests = new List<(string Context, string Continuation)>();
+        for (int i = 0; i < 14; i++)
+        {
+            int start = random.Next(Words.Length - 1), count = random.Next(1, 30);
+            requests.Add(Lambada(string.Join(' ', Words.Skip(start).Take(count))));
+        }
+
+        if (fields)
+        {
+            // And continuations of one token that the model would choose greedily, so that is_greedy is true for some.
+            string context = requests[0].Context.Length > 0 ? requests[0].Context : "The model";
+            var greedy = Enumerable.Range(0, ModelFiles.Vocab).Select(id => tokenizer.Tokenizer.Decode([id]))
+                .Where(x => !string.IsNullOrEmpty(x) && IsGreedy(tokenizer, (context, x), 7)).Take(6).ToList();
+            Assert.True(greedy.Count > 0, $"seed {seed}: no token of the vocabulary is bigram.onnx's greedy continuation of '{context}'");
+            requests.AddRange(greedy.Select(x => (context, x)));
+            File.WriteAllLines(file, requests.Select(r => JsonSerializer.Serialize(new { prompt = r.Context, answer = r.Continuation })));
+        }
+        else
+        {
+            File.WriteAllLines(file, requests.Select(r => JsonSerializer.Serialize(new { text = r.Context.Length > 0 ? r.Context + r.Continuation : r.Continuation[1..] })));
+        }
+
+        int window = random.Next(6, 40);
+        string[] input = fields ? ["--text", file, "--text-field", "prompt", "--continuation-field", "answer"] : ["--text", file];
+        var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input,
+            "--prefix-token", "7", "--context", window.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", "3", "--per-request", perRequest, "--device", "cpu"]);
+        var lines = File.ReadAllLines(perRequest).Select(l => (JsonObject)JsonNode.Parse(l)!).ToArray();
+        Assert.Equal(requests.Count, lines.Length);
+        double sum = 0;
+        int greedyCount = 0;
+        for (int d = 0; d < requests.Count; d++)
+        {
+            var (contextIds, continuationIds) = EncodePair(tokenizer, requests[d].Context, requests[d].Continuation, 7);
+            int[] ids = [.. contextIds, .. continuationIds];
+            double expected = 0;
+            for (int t = contextIds.Length; t < ids.Length; t++)
+            {
+                expected -= BigramClosedForm.Nll(ids[t - 1], ids[t], ModelFiles.Vocab);
+            }
+
+            bool isGreedy = IsGreedy(tokenizer, requests[d], 7);
+            double got = CliRunner.Number(lines[d]["loglikelihood"]);
+            Assert.True(Math.Abs(got - expected) <= 1e-4 * Math.Max(1, Math.Abs(expected)), $"seed {seed}, request {d} ({requests[d]}): {got} against {expected}");
+            Assert.Equal(isGreedy, (bool)lines[d]["is_greedy"]!);
+            Assert.Equal(continuationIds.Length, (int)lines[d]["continuation_tokens"]!);
+            Assert.Equal(Math.Min(ids.Length - 1, window) - (continuationIds.Length - 1), (int)lines[d]["context_tokens"]!);
+            Assert.Equal(ids.Length - 1 > window, (bool)lines[d]["truncated"]!);
+            sum += expected;
+            greedyCount += isGreedy ? 1 : 0;
+        }
+
+        Assert.True(!fields || greedyCount > 0, "some requests are greedy");
+        Assert.Equal(requests.Count, (int)report["requests"]!);
+        Assert.Equal((double)greedyCount / requests.Count, CliRunner.Number(report["acc"]), 12);
+        Assert.Equal(Math.Exp(-sum / requests.Count), CliRunner.Number(report["perplexity"]), Math.Exp(-sum / requests.Count) * 1e-4);
+    }
+
+    private static bool IsGreedy(TextTokenizer tokenizer, (string Context, string Continuation) request, int prefix)
+    {
+        var (context, continuation) = EncodePair(tokenizer, request.Context, request.Continuation, prefix);
+        int[] ids = [.. context, .. continuation];
+        return Enumerable.Range(context.Length, continuation.Length).All(t => Enumerable.Range(0, ModelFiles.Vocab).MaxBy(j => BigramClosedForm.Logit(ids[t - 1], j)) == ids[t]);
+    }
+
+    [Fact]
+    public void A_cut_context_is_the_last_tokens_before_the_continuation_as_a_window_of_its_own()
+    {
+        // window.onnx reads its whole window: a request longer than the context scores as its last context + 1 tokens alone.
+        var tokenizer = TokenizerCatalog.Load(ModelFiles.VocabJson);
+        string passage = string.Join(' ', Words.Take(40));
+        var encoded = LoglikelihoodRequests.Encode(tokenizer, [LoglikelihoodRequest.LastWord("p", passage), new("q", "The model", " reads a window")], null, "requests");
+        using var model = OnnxLanguageModel.Open(ModelFiles.Path("window.onnx"), new OnnxModelOptions { ExecutionProvider = "cpu" });
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        const int Context = 24;
+        var losses = Losses(engine, model, encoded, new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = Context, Batch = 2 });
+        var windows = ModelRowSource.WindowsOf(encoded, new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = Context });
+        for (int d = 0; d < 2; d++)
+        {
+            var ids = encoded.Document(d).ToArray();
+            int m = encoded.Continuations![d];
+            int[] window = ids[Math.Max(0, ids.Length - (Context + 1))..];
+            Assert.Equal(d == 0, ids.Length > Context + 1);
+            var alone = new TokenizedText(window, null, "window", "test");
+            var slid = Losses(engine, model, alone, new ModelWindowOptions { Context = window.Length, Stride = window.Length });
+            long first = windows.DocumentFirstRow(d);
+            for (int j = 0; j < m; j++)
+            {
+                Assert.Equal(slid[^(m - j)], losses[(int)first + j], 1e-5f);
+            }
+        }
+    }
+
+    [Fact]
+    public void Bad_requests_are_one_line_errors_naming_the_file()
+    {
+        using var dir = new TempDir();
+        string pairs = Path.Combine(dir.Path, "pairs.jsonl"), text = Path.Combine(dir.Path, "plain.txt");
+        File.WriteAllLines(pairs, ["""{"context": "The model", "continuation": " reads a window of tokens"}""", """{"context": "The model"}"""]);
+        File.WriteAllText(text, "The model reads");
+        string[] run = ["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--device", "cpu"];
+        CliRunner.Fails(3, [pairs, "line 2 has no \"continuation\" field (--continuation-field names it)"], [.. run, "--text", pairs, "--text-field", "context", "--continuation-field", "continuation"]);
+        File.WriteAllLines(pairs, ["""{"context": "The model", "continuation": " reads a window of tokens"}"""]);
+        CliRunner.Fails(3, [$"{pairs}:1", "more than --context 4"], [.. run, "--text", pairs, "--text-field", "context", "--continuation-field", "continuation", "--context", "4"]);
+        CliRunner.Fails(2, ["--continuation-field", text, "not a .jsonl or .parquet"], [.. run, "--text", text, "--continuation-field", "continuation"]);
+        CliRunner.Fails(2, ["both name 'context'"], [.. run, "--text", pairs, "--text-field", "context", "--continuation-field", "context"]);
+        string word = Path.Combine(dir.Path, "one.txt");
+        File.WriteAllText(word, "model");
+        CliRunner.Fails(3, [word, "empty context", "--prefix-token"], [.. run, "--text", word]);
+        Assert.Equal(1, (int)CliRunner.Json([.. run, "--text", word, "--prefix-token", "3"])["requests"]!);
+    }
+
+    [Fact]
+    public void A_comparison_refuses_a_top_1_handler()
+    {
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        var logits = new float[2 * 3];
+        using var a = MemoryRowSource.Float32(logits, 3);
+        using var b = MemoryRowSource.Float32(logits, 3);
+        var e = Assert.Throws<ArgumentException>(() => CorpusRun.Compare(engine, a, b, run: new CorpusRunOptions { PerRowArgMax = (_, _) => { } }));
+        Assert.Equal("run", e.ParamName);
+    }
+
+    private static float[] Losses(InfoEngine engine, OnnxLanguageModel model, TokenizedText text, ModelWindowOptions options)
+    {
+        using var source = new ModelRowSource(model, text, options);
+        var losses = new float[source.Rows];
+        CorpusRun.Evaluate(engine, source, run: new CorpusRunOptions { PerRow = (first, values) => values.CopyTo(losses.AsSpan((int)first)) });
+        return losses;
+    }
+
+    private static void AssertSplit(int[] context, int[] continuation, (int[] Context, int[] Continuation) split)
+    {
+        Assert.Equal(context, split.Context);
+        Assert.Equal(continuation, split.Continuation);
+    }
+}
