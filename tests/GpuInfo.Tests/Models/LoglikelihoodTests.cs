@@ -124,7 +124,7 @@ public sealed class LoglikelihoodTests
             // And continuations of one token that the model would choose greedily, so that is_greedy is true for some.
             string context = requests[0].Context.Length > 0 ? requests[0].Context : "The model";
             var greedy = Enumerable.Range(0, ModelFiles.Vocab).Select(id => tokenizer.Tokenizer.Decode([id]))
-                .Where(x => !string.IsNullOrEmpty(x) && IsGreedy(tokenizer, (context, x), 7)).Take(6).ToList();
+                .Where(x => !string.IsNullOrEmpty(x) && EncodePair(tokenizer, context, x, 7).Item2.Length > 0 && IsGreedy(tokenizer, (context, x), 7)).Take(6).ToList();
             Assert.True(greedy.Count > 0, $"seed {seed}: no token of the vocabulary is bigram.onnx's greedy continuation of '{context}'");
             requests.AddRange(greedy.Select(x => (context, x)));
             File.WriteAllLines(file, requests.Select(r => JsonSerializer.Serialize(new { prompt = r.Context, answer = r.Continuation })));
@@ -134,7 +134,7 @@ public sealed class LoglikelihoodTests
             File.WriteAllLines(file, requests.Select(r => JsonSerializer.Serialize(new { text = r.Context.Length > 0 ? r.Context + r.Continuation : r.Continuation[1..] })));
         }
 
-        int window = random.Next(6, 40);
+        int window = random.Next(20, 48); // above the longest word of the sample text (15 tokens), below most passages
         string[] input = fields ? ["--text", file, "--text-field", "prompt", "--continuation-field", "answer"] : ["--text", file];
         var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input,
             "--prefix-token", "7", "--context", window.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", "3", "--per-request", perRequest, "--device", "cpu"]);
@@ -167,6 +167,46 @@ public sealed class LoglikelihoodTests
         Assert.Equal(requests.Count, (int)report["requests"]!);
         Assert.Equal((double)greedyCount / requests.Count, CliRunner.Number(report["acc"]), 12);
         Assert.Equal(Math.Exp(-sum / requests.Count), CliRunner.Number(report["perplexity"]), Math.Exp(-sum / requests.Count) * 1e-4);
+    }
+
+    [Theory]
+    [InlineData("lambada", 16)]
+    [InlineData("lambada", 64)]
+    [InlineData("pairs", 16)]
+    [InlineData("pairs", 64)]
+    public void Requests_score_as_lm_evaluation_harness_scores_them(string kind, int context)
+    {
+        // make_loglikelihood_reference.py: the harness's own lambada_openai templates, loglikelihood and _encode_pair, over window.onnx in float64.
+        var reference = (JsonObject)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!;
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "requests.jsonl"), perRequest = Path.Combine(dir.Path, "scores.jsonl");
+        string[] input;
+        if (kind == "lambada")
+        {
+            File.WriteAllLines(file, reference["passages"]!.AsArray().Select(p => JsonSerializer.Serialize(new { text = (string)p! })));
+            input = ["--text", file];
+        }
+        else
+        {
+            File.WriteAllLines(file, reference["pairs"]!.AsArray().Select(p => JsonSerializer.Serialize(new { context = (string)p![0]!, continuation = (string)p[1]! })));
+            input = ["--text", file, "--text-field", "context", "--continuation-field", "continuation"];
+        }
+
+        var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input,
+            "--prefix-token", reference["prefix"]!.ToString(), "--context", context.ToString(System.Globalization.CultureInfo.InvariantCulture), "--per-request", perRequest, "--device", "cpu"]);
+        var expected = reference["results"]![$"{kind}/{context}"]!.AsArray();
+        var lines = File.ReadAllLines(perRequest).Select(l => JsonNode.Parse(l)!).ToArray();
+        Assert.Equal(expected.Count, lines.Length);
+        for (int d = 0; d < lines.Length; d++)
+        {
+            double want = CliRunner.Number(expected[d]!["loglikelihood"]), got = CliRunner.Number(lines[d]["loglikelihood"]);
+            Assert.True(Math.Abs(got - want) <= 1e-5 * Math.Abs(want) + 1e-5, $"{kind} request {d}, context {context}: {got} against the harness's {want}");
+            Assert.Equal((bool)expected[d]!["is_greedy"]!, (bool)lines[d]["is_greedy"]!);
+        }
+
+        double mean = expected.Average(r => CliRunner.Number(r!["loglikelihood"]));
+        Assert.Equal(Math.Exp(-mean), CliRunner.Number(report["perplexity"]), Math.Exp(-mean) * 1e-5);
+        Assert.True(kind != "lambada" || context != 16 || (long)report["truncated"]! > 0, "a passage longer than the window");
     }
 
     private static bool IsGreedy(TextTokenizer tokenizer, (string Context, string Continuation) request, int prefix)

@@ -1,0 +1,122 @@
+"""lm-evaluation-harness's own loglikelihood code over window.onnx (in float64): loglikelihood_reference.json.
+
+The requests are made, split and tokenized by the harness's own code: its lambada_openai task's doc_to_text and
+doc_to_target templates (lm_eval/tasks/lambada/lambada_openai.yaml, rendered by lm_eval.utils.apply_template) for
+the LAMBADA passages, and TemplateLM.loglikelihood with its _encode_pair (lm_eval/api/model.py) for every request,
+over a TemplateLM whose tok_encode is make_models.py's encoder of vocab.json and merges.txt (a GPT-2-style BPE that
+adds no tokens) and whose prefix token is PREFIX. Its _loglikelihood_tokens is HFLM's for a causal LM, transcribed:
+the input (context_enc + continuation_enc)[-(max_length + 1):][:-1], the last len(continuation_enc) log-probabilities
+(log_softmax of window.onnx's float64 logits, make_models.window_logits), their sum and whether each argmax is the
+continuation's token. LoglikelihoodTests runs `gpuinfo loglikelihood --model window.onnx` over the same requests
+against it.
+
+Made on 2026-12-07 from commit 4e7e0d47f33b of github.com/EleutherAI/lm-evaluation-harness (its lm_eval folder,
+which needs jinja2, PyYAML, tqdm and requests to import, and numpy for make_models.py) with Debian's python3:
+
+    python3 make_loglikelihood_reference.py /path/to/lm-evaluation-harness
+"""
+import importlib.metadata
+import json
+import os
+import sys
+import tempfile
+from types import SimpleNamespace
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import make_models  # noqa: E402
+
+PREFIX = 7
+MAX_LENGTHS = [16, 64]
+PASSAGES = [
+    "The model reads a window of tokens and predicts each next one",
+    "Its surprise at the true text is the loss",
+    "word",
+    "two  spaces between",
+    "ends with a space ",
+    "With a stride smaller than the window, the windows overlap, and every token is scored once, with the context"
+    " of the window before it. The text is read once, the windows run through the model",
+    "Caf\u00e9 na\u00efve \u00fcber \u2014 bytes!",
+]
+PAIRS = [
+    ("The model reads ", "a window"),
+    ("", "tokens"),
+    ("Perplexity is", " its exponential"),
+    ("The text\n", "\nis read once"),
+    ("A", "B"),
+]
+
+
+def load_harness(root):
+    try:
+        importlib.metadata.version("lm_eval")
+    except importlib.metadata.PackageNotFoundError:
+        # lm_eval/__init__.py reads its own version: a checkout not installed gets a stand-in record of one.
+        meta = tempfile.mkdtemp()
+        os.makedirs(os.path.join(meta, "lm_eval-0.0.dist-info"))
+        with open(os.path.join(meta, "lm_eval-0.0.dist-info", "METADATA"), "w") as f:
+            f.write("Metadata-Version: 2.1\nName: lm_eval\nVersion: 0.0\n")
+        sys.path.insert(0, meta)
+    sys.path.insert(0, root)
+    from lm_eval import utils
+    from lm_eval.api.model import TemplateLM
+    return utils, TemplateLM
+
+
+def main():
+    root = sys.argv[1]
+    utils, TemplateLM = load_harness(root)
+    import yaml
+    with open(os.path.join(root, "lm_eval", "tasks", "lambada", "lambada_openai.yaml")) as f:
+        task = yaml.safe_load(f)
+    with open(os.path.join(HERE, "vocab.json"), encoding="utf-8") as f:
+        vocab = json.load(f)
+    with open(os.path.join(HERE, "merges.txt"), encoding="utf-8") as f:
+        merges = [tuple(line.rstrip("\n").split(" ")) for line in f.readlines()[1:]]
+
+    class WindowLM(TemplateLM):
+        def __init__(self, max_length):
+            super().__init__()
+            self.max_length = max_length
+
+        @property
+        def eot_token_id(self):
+            return PREFIX
+
+        def tok_encode(self, string, add_special_tokens=None, **kwargs):
+            return make_models.encode(string, vocab, merges)
+
+        def _loglikelihood_tokens(self, requests, disable_tqdm=False, **kwargs):
+            results = []
+            for _, context_enc, continuation_enc in requests:
+                assert len(context_enc) > 0 and 0 < len(continuation_enc) <= self.max_length
+                inp = (context_enc + continuation_enc)[-(self.max_length + 1):][:-1]
+                logp = make_models.log_softmax(make_models.window_logits(np.array(inp)))
+                cont = logp[len(inp) - len(continuation_enc):len(inp)]
+                ll = float(cont[np.arange(len(continuation_enc)), continuation_enc].sum())
+                greedy = bool((cont.argmax(axis=-1) == np.array(continuation_enc)).all())
+                results.append((ll, greedy))
+            return results
+
+        def loglikelihood_rolling(self, requests, disable_tqdm=False):
+            raise NotImplementedError
+
+        def generate_until(self, requests, disable_tqdm=False):
+            raise NotImplementedError
+
+    lambada = [(utils.apply_template(task["doc_to_text"], {"text": p}), utils.apply_template(task["doc_to_target"], {"text": p})) for p in PASSAGES]
+    reference = {"prefix": PREFIX, "passages": PASSAGES, "pairs": PAIRS, "lambada_requests": lambada, "results": {}}
+    for max_length in MAX_LENGTHS:
+        lm = WindowLM(max_length)
+        for name, requests in (("lambada", lambada), ("pairs", PAIRS)):
+            scored = lm.loglikelihood([SimpleNamespace(args=r) for r in requests], disable_tqdm=True)
+            reference["results"][f"{name}/{max_length}"] = [{"loglikelihood": ll, "is_greedy": g} for ll, g in scored]
+    with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
+        json.dump(reference, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
