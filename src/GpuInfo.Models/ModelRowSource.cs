@@ -235,13 +235,25 @@ public sealed class ModelRowSource : RowSource
         }
     }
 
-    /// <summary>Runs windows from <paramref name="first"/> on (up to the batch size, all of one length) into a free buffer.</summary>
+    /// <summary>
+    /// Runs windows from <paramref name="first"/> on (up to the batch size, all of one length) into a free buffer. Requests'
+    /// windows (<see cref="WindowProtocol.Continuation"/>), each as long as its request, run together as long as the longest:
+    /// each one's inputs go on into the tokens after it, which a causal model's logits at its own positions do not see.
+    /// </summary>
     private LogitsBuffer RunBatch(int first)
     {
+        bool padded = Windows.Protocol == WindowProtocol.Continuation;
         int length = Windows.Length(first);
-        var starts = new List<long>();
-        for (int k = first; k < Windows.Count && starts.Count < _options.Batch && Windows.Length(k) == length; k++)
+        var starts = new List<long> { Windows.Begin(first) };
+        for (int k = first + 1; k < Windows.Count && starts.Count < _options.Batch; k++)
         {
+            int longest = Math.Max(length, Windows.Length(k));
+            if (padded ? Windows.Begin(k) + longest > _inputs.LongLength : Windows.Length(k) != length)
+            {
+                break;
+            }
+
+            length = longest;
             starts.Add(Windows.Begin(k));
         }
 

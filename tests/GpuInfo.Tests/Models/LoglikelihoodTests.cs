@@ -170,11 +170,11 @@ public sealed class LoglikelihoodTests
     }
 
     [Theory]
-    [InlineData("lambada", 16)]
-    [InlineData("lambada", 64)]
-    [InlineData("pairs", 16)]
-    [InlineData("pairs", 64)]
-    public void Requests_score_as_lm_evaluation_harness_scores_them(string kind, int context)
+    [InlineData("lambada", 16, 1)]
+    [InlineData("lambada", 64, 3)]
+    [InlineData("pairs", 16, 4)]
+    [InlineData("pairs", 64, 1)]
+    public void Requests_score_as_lm_evaluation_harness_scores_them(string kind, int context, int batch)
     {
         // make_loglikelihood_reference.py: the harness's own lambada_openai templates, loglikelihood and _encode_pair, over window.onnx in float64.
         var reference = (JsonObject)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!;
@@ -193,7 +193,8 @@ public sealed class LoglikelihoodTests
         }
 
         var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input,
-            "--prefix-token", reference["prefix"]!.ToString(), "--context", context.ToString(System.Globalization.CultureInfo.InvariantCulture), "--per-request", perRequest, "--device", "cpu"]);
+            "--prefix-token", reference["prefix"]!.ToString(), "--context", context.ToString(System.Globalization.CultureInfo.InvariantCulture), "--per-request", perRequest, "--device", "cpu",
+            "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture)]); // requests of other lengths batched: each window runs on into the next request's tokens
         var expected = reference["results"]![$"{kind}/{context}"]!.AsArray();
         var lines = File.ReadAllLines(perRequest).Select(l => JsonNode.Parse(l)!).ToArray();
         Assert.Equal(expected.Count, lines.Length);
