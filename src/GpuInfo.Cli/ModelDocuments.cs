@@ -81,6 +81,42 @@ internal static class ModelDocuments
         }
     }
 
+    /// <summary>Every line of .jsonl files (blank lines skipped) as a JSON object, named <c>file:line</c>, read as they are asked for.</summary>
+    public static IEnumerable<(string Name, JsonElement Object)> ReadObjects(IEnumerable<string> files)
+    {
+        foreach (string path in files)
+        {
+            if (!IsJsonLines(path))
+            {
+                throw new InvalidFileException(path, "is not a .jsonl (.ndjson, .json) file of one JSON object per line.");
+            }
+
+            using var reader = Open(path).Reader;
+            var lines = new LineReader(reader, path);
+            while (lines.Next() is { } text)
+            {
+                if (string.IsNullOrWhiteSpace(text))
+                {
+                    continue;
+                }
+
+                JsonElement root;
+                try
+                {
+                    using var json = JsonDocument.Parse(text);
+                    root = json.RootElement.Clone();
+                }
+                catch (JsonException e)
+                {
+                    throw new InvalidFileException(path, $"line {lines.Number} is not JSON{JsonHint(path, lines.Number)}: {e.Message}");
+                }
+
+                yield return root.ValueKind == JsonValueKind.Object ? ($"{path}:{lines.Number}", root)
+                    : throw new InvalidFileException(path, $"line {lines.Number} is a JSON {root.ValueKind.ToString().ToLowerInvariant()}, not an object{JsonHint(path, lines.Number)}.");
+            }
+        }
+    }
+
     /// <summary>The bytes a file takes as stored (0 for one that cannot be read: its reading says why).</summary>
     public static long Size(string path)
     {

@@ -92,7 +92,7 @@ internal sealed class PerDocumentWriter
     public void Write()
     {
         bool whole = _firstRow == 0 && _rows == _windows.Rows;
-        var lines = new List<string>();
+        var lines = new List<JsonObject>();
         for (int d = 0; d < _windows.Documents; d++)
         {
             long first = _windows.DocumentFirstRow(d), last = first + _windows.DocumentRows(d);
@@ -122,20 +122,10 @@ internal sealed class PerDocumentWriter
                 line["word_perplexity"] = words is > 0 ? Json.Number(Math.Exp(_sums[d] / words.Value)) : null;
             }
 
-            lines.Add(Json.Line(line)); // an overflowing perplexity or an infinite KL as null, as in the report
+            lines.Add(line); // an overflowing perplexity or an infinite KL as null, as in the report
         }
 
-        string partial = _path + ".partial";
-        try
-        {
-            File.WriteAllLines(partial, lines);
-            File.Move(partial, _path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            File.Delete(partial);
-            throw CliException.Usage($"{_path}: cannot write: {e.Message}");
-        }
+        PerDocumentLines.Write(_path, lines);
     }
 
     /// <summary>The bytes and words of the scored tokens of rows [from, to), where the tokenizer counted them.</summary>

@@ -71,62 +71,65 @@ internal sealed class RequestScores
     public bool IsGreedy(int request) => _missed[request] == 0;
 
     /// <summary>
-    /// <c>acc</c>, <c>acc_stderr</c> (lm-evaluation-harness's <c>mean_stderr</c>: the sample standard deviation over
-    /// √n), <c>perplexity</c>, <c>mean_loglikelihood</c>, and the requests and their tokens.
+    /// Each request a document (LAMBADA's): <c>requests</c>, <c>acc</c> (the share of greedy requests), <c>acc_stderr</c>,
+    /// <c>perplexity</c> (exp of minus the mean log-likelihood) and <c>mean_loglikelihood</c>.
     /// </summary>
     public JsonObject Report()
     {
         int n = Requests;
-        double greedy = Enumerable.Range(0, n).Count(IsGreedy);
-        double acc = greedy / n;
-        double variance = n > 1 ? (greedy * (1 - acc) * (1 - acc) + (n - greedy) * acc * acc) / (n - 1) : double.NaN;
+        var greedy = Enumerable.Range(0, n).Select(d => IsGreedy(d) ? 1.0 : 0.0).ToArray();
         double mean = _loglikelihood.Sum() / n;
-        long truncated = Enumerable.Range(0, n).Count(d => Truncated(d));
         return new JsonObject
         {
             ["requests"] = n,
-            ["acc"] = Json.Number(acc),
-            ["acc_stderr"] = Json.Number(Math.Sqrt(variance / n)),
+            ["acc"] = Json.Number(greedy.Average()),
+            ["acc_stderr"] = Json.Number(MeanStderr(greedy)),
             ["perplexity"] = Json.Number(Math.Exp(-mean)),
             ["mean_loglikelihood"] = Json.Number(mean),
-            ["continuation_tokens"] = _windows.Rows,
-            ["context_tokens"] = Enumerable.Range(0, n).Sum(d => (long)ContextTokens(d)),
-            ["truncated"] = truncated,
         };
     }
 
-    /// <summary>Writes one JSON line per request.</summary>
-    public void Write(string path, IReadOnlyList<string> names)
+    /// <summary>The requests' tokens: <c>continuation_tokens</c>, <c>context_tokens</c> (as the model saw them) and <c>truncated</c> (requests whose context was cut).</summary>
+    public void AddTokens(JsonObject report)
     {
-        var lines = Enumerable.Range(0, Requests).Select(d => Json.Line(new JsonObject
-        {
-            ["request"] = d,
-            ["name"] = names[d],
-            ["loglikelihood"] = Json.Number(_loglikelihood[d]),
-            ["is_greedy"] = IsGreedy(d),
-            ["continuation_tokens"] = _windows.DocumentRows(d),
-            ["context_tokens"] = ContextTokens(d),
-            ["truncated"] = Truncated(d),
-        }));
-        string partial = path + ".partial";
-        try
-        {
-            File.WriteAllLines(partial, lines);
-            File.Move(partial, path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            File.Delete(partial);
-            throw CliException.Usage($"{path}: cannot write: {e.Message}");
-        }
+        report["continuation_tokens"] = _windows.Rows;
+        report["context_tokens"] = Enumerable.Range(0, Requests).Sum(d => (long)ContextTokens(d));
+        report["truncated"] = Enumerable.Range(0, Requests).Count(Truncated);
     }
+
+    /// <summary>One JSON line per request.</summary>
+    public IEnumerable<JsonObject> Lines(IReadOnlyList<string> names) => Enumerable.Range(0, Requests).Select(d => new JsonObject
+    {
+        ["document"] = d,
+        ["name"] = names[d],
+        ["loglikelihood"] = Json.Number(_loglikelihood[d]),
+        ["is_greedy"] = IsGreedy(d),
+        ["continuation_tokens"] = ContinuationTokens(d),
+        ["context_tokens"] = ContextTokens(d),
+        ["truncated"] = Truncated(d),
+    });
+
+    /// <summary>lm-evaluation-harness's <c>mean_stderr</c>: the sample standard deviation (n − 1) over √n; null for one value.</summary>
+    public static double MeanStderr(IReadOnlyList<double> values)
+    {
+        int n = values.Count;
+        if (n < 2)
+        {
+            return double.NaN;
+        }
+
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (n - 1) / n);
+    }
+
+    public long ContinuationTokens(int request) => _windows.DocumentRows(request);
+
+    /// <summary>The context's tokens the model saw: the window's inputs before the continuation's.</summary>
+    public int ContextTokens(int request) => _windows.Length(Window(request)) - (int)(_windows.DocumentRows(request) - 1);
+
+    /// <summary>Whether the context was cut from the left to fit the window.</summary>
+    public bool Truncated(int request) => _windows.Begin(Window(request)) > _starts[request];
 
     /// <summary>The request's one window.</summary>
     private int Window(int request) => _windows.Locate(_windows.DocumentFirstRow(request)).Window;
-
-    /// <summary>The context's tokens the model saw: the window's inputs before the continuation's.</summary>
-    private int ContextTokens(int request) => _windows.Length(Window(request)) - (int)(_windows.DocumentRows(request) - 1);
-
-    /// <summary>Whether the context was cut from the left to fit the window.</summary>
-    private bool Truncated(int request) => _windows.Begin(Window(request)) > _starts[request];
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Text.Json;
 using GpuInfo.Cli.Output;
 using GpuInfo.Corpus;
 using GpuInfo.Formats;
@@ -10,10 +11,10 @@ namespace GpuInfo.Cli.Verbs;
 /// <summary>
 /// <c>gpuinfo loglikelihood</c>: lm-evaluation-harness's <c>loglikelihood</c> requests (a context and a
 /// continuation) scored by an ONNX causal LM, as its Hugging Face model scores them: each request's
-/// log-likelihood and whether the model's greedy choice is the continuation at each of its tokens, and
-/// over the requests its <c>acc</c> and <c>perplexity</c>. By default each document is a LAMBADA passage
-/// (lm-evaluation-harness's <c>lambada_openai</c> and <c>lambada_standard</c> tasks: the last word after the
-/// rest); with <c>--continuation-field</c>, any requests.
+/// log-likelihood and whether the model's greedy choice is the continuation at each of its tokens. By default
+/// each document is a LAMBADA passage (the <c>lambada_openai</c> and <c>lambada_standard</c> tasks: its last word
+/// after the rest; <c>acc</c> and <c>perplexity</c>); with <c>--continuation-field</c>, any request; with
+/// <c>--choices-field</c>, a <c>multiple_choice</c> task's document (<c>acc</c> and <c>acc_norm</c>).
 /// </summary>
 internal static class LoglikelihoodCommand
 {
@@ -21,13 +22,17 @@ internal static class LoglikelihoodCommand
     {
         var common = new CommonOptions();
         var model = new Option<string>("--model") { Description = "A causal LM in ONNX (as perplexity --model).", Required = true };
-        var text = FileListOption.Create("--text", $"The requests: each document a LAMBADA passage (its last word scored after the rest), or with --continuation-field a request's context. {ModelDocuments.FilesHelp}", required: true, join: false);
-        var field = new Option<string>("--text-field") { Description = "The field of a .jsonl line, or column of a .parquet file, holding each passage (or, with --continuation-field, each context).", DefaultValueFactory = _ => "text" };
+        var text = FileListOption.Create("--text", $"The documents: each a LAMBADA passage (its last word scored after the rest), or with --continuation-field or --choices-field a request's context. {ModelDocuments.FilesHelp}", required: true, join: false);
+        var field = new Option<string>("--text-field") { Description = "The field of a .jsonl line, or column of a .parquet file, holding each passage (or, with --continuation-field or --choices-field, each context).", DefaultValueFactory = _ => "text" };
         var continuationField = new Option<string?>("--continuation-field") { Description = "The field (or column) holding each request's continuation, scored after its --text-field context, instead of splitting a passage at its last space." };
+        var choicesField = new Option<string?>("--choices-field") { Description = "The field of each .jsonl line holding a multiple_choice document's choices (a JSON array of strings), each scored after its --text-field context and --target-delimiter: acc and acc_norm, as lm-evaluation-harness's multiple_choice tasks." };
+        var goldField = new Option<string>("--gold-field") { Description = "With --choices-field: the field holding the right choice, its index from 0 or its text.", DefaultValueFactory = _ => "gold" };
+        var delimiter = new Option<string>("--target-delimiter") { Description = "With --choices-field: put between the context and each choice (a task's target_delimiter).", DefaultValueFactory = _ => " " };
         var prefix = new Option<string?>("--prefix-token") { Description = "The token an empty context stands as: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS; the default) or none." };
-        var perRequest = new Option<string?>("--per-request") { Description = "Write one JSON line per request (.jsonl): its index, name, loglikelihood, is_greedy, and its continuation's and context's tokens (the context as the model saw it: cut from the left where the request is longer than --context + 1)." };
+        var perDocument = new Option<string?>("--per-document") { Description = "Write one JSON line per document (.jsonl): its index, name, loglikelihood and is_greedy (per choice, with the prediction and gold, for --choices-field), and its tokens." };
         var models = new ModelOptions();
-        var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, or any (context, continuation) requests.") { model, text, field, continuationField, prefix, perRequest };
+        var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests.")
+            { model, text, field, continuationField, choicesField, goldField, delimiter, prefix, perDocument };
         models.AddRequestOptionsTo(command);
         common.AddTo(command);
         command.SetAction(parse =>
@@ -35,31 +40,18 @@ internal static class LoglikelihoodCommand
             var clock = Stopwatch.StartNew();
             var windows = models.RequestWindows(parse);
             models.CheckProvider(parse);
-            string? perRequestPath = parse.GetValue(perRequest);
-            OutputFile.Check(perRequestPath);
+            string? perDocumentPath = parse.GetValue(perDocument);
+            OutputFile.Check(perDocumentPath);
             string[] files = FileListOption.Get(parse, text)!;
-            string contextField = parse.GetValue(field)!;
-            string? continuations = parse.GetValue(continuationField);
-            if (continuations is not null)
-            {
-                if (files.FirstOrDefault(f => !ModelDocuments.HasFields(f)) is { } plain)
-                {
-                    throw CliException.Usage($"--continuation-field reads fields: {plain} is not a .jsonl or .parquet file.");
-                }
-
-                if (continuations == contextField)
-                {
-                    throw CliException.Usage($"--continuation-field and --text-field both name '{contextField}': a request's context and continuation are two fields.");
-                }
-            }
+            var input = Input.Parse(parse, files, field, continuationField, choicesField, goldField, delimiter);
 
             var tokenizer = models.LoadTokenizer(parse);
             string? given = parse.GetValue(prefix);
             int? prefixToken = given is null ? tokenizer.DocumentPrefix : ModelOptions.PrefixToken(given, $"--prefix-token {given}", tokenizer);
-            var requests = Requests(files, contextField, continuations);
             string name = ModelDocuments.NameOf(files);
             var names = new List<string>();
-            var encoded = LoglikelihoodRequests.Encode(tokenizer, requests.Select(r =>
+            var documents = new List<MultipleChoiceDocument>();
+            var encoded = LoglikelihoodRequests.Encode(tokenizer, input.Requests(documents).Select(r =>
             {
                 names.Add(r.Name);
                 return r;
@@ -89,8 +81,10 @@ internal static class LoglikelihoodCommand
             scores.Check(partial.Evaluation!.Tokens);
             double seconds = clock.Elapsed.TotalSeconds;
 
-            var report = scores.Report();
-            report["task"] = continuations is null ? "lambada (last word)" : $"{contextField} -> {continuations}";
+            var choices = input.Choices ? new ChoiceScores(documents, scores) : null;
+            var report = choices?.Report() ?? scores.Report();
+            report["task"] = input.Task;
+            scores.AddTokens(report);
             report["model"] = lm.Path;
             report["provider"] = lm.Provider;
             report["text"] = name;
@@ -100,9 +94,9 @@ internal static class LoglikelihoodCommand
             report["device"] = engines.Description;
             report["seconds"] = Math.Round(seconds, 3);
             ModelOptions.AddTiming(report, partial.Evaluation.Tokens, seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
-            if (perRequestPath is not null)
+            if (perDocumentPath is not null)
             {
-                scores.Write(perRequestPath, names);
+                PerDocumentLines.Write(perDocumentPath, choices?.Lines() ?? scores.Lines(names));
             }
 
             if (parse.GetValue(common.Json))
@@ -119,20 +113,6 @@ internal static class LoglikelihoodCommand
         return command;
     }
 
-    /// <summary>The requests of the files: each document a LAMBADA passage, or a context and a continuation from two fields of each line or row.</summary>
-    private static IEnumerable<LoglikelihoodRequest> Requests(string[] files, string field, string? continuationField)
-    {
-        if (continuationField is null)
-        {
-            return ModelDocuments.Read(files, field).Select(d => LoglikelihoodRequest.LastWord(d.Name, d.Content));
-        }
-
-        // Each file read once per field: the same lines or rows, in the same order (request files are small).
-        return ModelDocuments.Read(files, field).Zip(ModelDocuments.Read(files, continuationField, option: "--continuation-field"),
-            (context, continuation) => context.Name == continuation.Name ? new LoglikelihoodRequest(context.Name, context.Content, continuation.Content)
-                : throw new InvalidOperationException($"{context.Name} and {continuation.Name} read as one request."));
-    }
-
     /// <summary>Refuses a request whose continuation the context window cannot score whole, naming it (lm-evaluation-harness asserts it fits).</summary>
     private static void CheckLengths(TokenizedText encoded, IReadOnlyList<string> names, int context)
     {
@@ -143,5 +123,117 @@ internal static class LoglikelihoodCommand
                 throw new InvalidFileException(names[d], $"has a continuation of {encoded.Continuations[d]} tokens, more than --context {context} scores in one window.");
             }
         }
+    }
+
+    /// <summary>What the documents are: LAMBADA passages, (context, continuation) requests, or multiple-choice documents.</summary>
+    private sealed record Input(string[] Files, string Field, string? ContinuationField, string? ChoicesField, string GoldField, string Delimiter)
+    {
+        public bool Choices => ChoicesField is not null;
+
+        public string Task => ChoicesField is not null ? $"multiple choice: {Field} + '{Delimiter}' + {ChoicesField}[i], gold {GoldField}"
+            : ContinuationField is not null ? $"{Field} -> {ContinuationField}" : "lambada (last word)";
+
+        public static Input Parse(ParseResult parse, string[] files, Option<string> field, Option<string?> continuationField, Option<string?> choicesField, Option<string> goldField, Option<string> delimiter)
+        {
+            string context = parse.GetValue(field)!, gold = parse.GetValue(goldField)!;
+            string? continuation = parse.GetValue(continuationField), choices = parse.GetValue(choicesField);
+            if (continuation is not null && choices is not null)
+            {
+                throw CliException.Usage("give --continuation-field (one request per document) or --choices-field (one per choice), not both.");
+            }
+
+            if (choices is null && ((Option[])[goldField, delimiter]).FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } stray)
+            {
+                throw CliException.Usage($"{stray.Name} applies to multiple-choice documents: give --choices-field too.");
+            }
+
+            if ((continuation ?? choices) is not null && files.FirstOrDefault(f => !ModelDocuments.HasFields(f) || (choices is not null && ParquetDocuments.IsParquet(f))) is { } plain)
+            {
+                throw CliException.Usage(choices is null
+                    ? $"--continuation-field reads fields: {plain} is not a .jsonl or .parquet file."
+                    : $"--choices-field reads a JSON array of each line: {plain} is not a .jsonl file.");
+            }
+
+            string?[] named = [context, continuation, choices, choices is null ? null : gold];
+            if (named.OfType<string>().GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            {
+                throw CliException.Usage($"two options name the field '{twice.Key}': a request's context, continuation, choices and gold are each a field of their own.");
+            }
+
+            return new Input(files, context, continuation, choices, gold, parse.GetValue(delimiter)!);
+        }
+
+        /// <summary>The requests of the files, in order; multiple-choice documents are added to <paramref name="documents"/> as they are read.</summary>
+        public IEnumerable<LoglikelihoodRequest> Requests(List<MultipleChoiceDocument> documents)
+        {
+            if (ChoicesField is not null)
+            {
+                return ModelDocuments.ReadObjects(Files).SelectMany(line =>
+                {
+                    MultipleChoiceDocument document;
+                    try
+                    {
+                        document = Document(line.Name, line.Object);
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        // A string that is not whole UTF-16 text (a lone surrogate escape, \ud800).
+                        throw new InvalidFileException(line.Name, $"holds a string that is not text ({e.Message.Split('\n')[0]})");
+                    }
+
+                    documents.Add(document);
+                    return document.Requests(Delimiter);
+                });
+            }
+
+            if (ContinuationField is null)
+            {
+                return ModelDocuments.Read(Files, Field).Select(d => LoglikelihoodRequest.LastWord(d.Name, d.Content));
+            }
+
+            // Each file read once per field: the same lines or rows, in the same order (request files are small).
+            return ModelDocuments.Read(Files, Field).Zip(ModelDocuments.Read(Files, ContinuationField, option: "--continuation-field"),
+                (context, continuation) => context.Name == continuation.Name ? new LoglikelihoodRequest(context.Name, context.Content, continuation.Content)
+                    : throw new InvalidOperationException($"{context.Name} and {continuation.Name} read as one request."));
+        }
+
+        private MultipleChoiceDocument Document(string name, JsonElement line)
+        {
+            string context = Member(name, line, Field, "--text-field", JsonValueKind.String).GetString()!;
+            var array = Member(name, line, ChoicesField!, "--choices-field", JsonValueKind.Array);
+            var choices = new List<string>();
+            foreach (var choice in array.EnumerateArray())
+            {
+                choices.Add(choice.ValueKind == JsonValueKind.String ? choice.GetString()!
+                    : throw new InvalidFileException(name, $"\"{ChoicesField}\"[{choices.Count}] is a JSON {Kind(choice)}, not a string."));
+            }
+
+            var gold = Member(name, line, GoldField, "--gold-field", null);
+            int index = gold.ValueKind switch
+            {
+                JsonValueKind.Number when gold.TryGetInt32(out int i) => i,
+                JsonValueKind.String when gold.GetString() is var g && choices.IndexOf(g!) is >= 0 and var found => found,
+                JsonValueKind.String => throw new InvalidFileException(name, $"\"{GoldField}\" is \"{gold.GetString()}\", which is none of its {choices.Count} choices{(int.TryParse(gold.GetString(), out _) ? " (a gold that is a choice's index is a JSON number, not a string)" : "")}."),
+                _ => throw new InvalidFileException(name, $"\"{GoldField}\" is a JSON {Kind(gold)}, not a choice's index or text."),
+            };
+            var document = new MultipleChoiceDocument(name, context, choices, index);
+            try
+            {
+                document.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidFileException(name, e.Message.Split('\n')[0].Replace($"{name}: ", "", StringComparison.Ordinal).Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
+            }
+
+            return document;
+        }
+
+        private static JsonElement Member(string name, JsonElement line, string field, string option, JsonValueKind? kind) =>
+            !line.TryGetProperty(field, out var value) ? throw new InvalidFileException(name, $"has no \"{field}\" field ({option} names it).")
+            : kind is { } k && value.ValueKind != k ? throw new InvalidFileException(name, $"\"{field}\" is a JSON {Kind(value)}, not a{(k == JsonValueKind.Array ? "n array of strings" : " string")}.")
+            : value;
+
+        private static string Kind(JsonElement value) => value.ValueKind.ToString().ToLowerInvariant();
     }
 }

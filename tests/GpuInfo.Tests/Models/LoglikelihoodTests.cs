@@ -137,7 +137,7 @@ public sealed class LoglikelihoodTests
         int window = random.Next(20, 48); // above the longest word of the sample text (15 tokens), below most passages
         string[] input = fields ? ["--text", file, "--text-field", "prompt", "--continuation-field", "answer"] : ["--text", file];
         var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input,
-            "--prefix-token", "7", "--context", window.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", "3", "--per-request", perRequest, "--device", "cpu"]);
+            "--prefix-token", "7", "--context", window.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", "3", "--per-document", perRequest, "--device", "cpu"]);
         var lines = File.ReadAllLines(perRequest).Select(l => (JsonObject)JsonNode.Parse(l)!).ToArray();
         Assert.Equal(requests.Count, lines.Length);
         double sum = 0;
@@ -193,7 +193,7 @@ public sealed class LoglikelihoodTests
         }
 
         var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input,
-            "--prefix-token", reference["prefix"]!.ToString(), "--context", context.ToString(System.Globalization.CultureInfo.InvariantCulture), "--per-request", perRequest, "--device", "cpu",
+            "--prefix-token", reference["prefix"]!.ToString(), "--context", context.ToString(System.Globalization.CultureInfo.InvariantCulture), "--per-document", perRequest, "--device", "cpu",
             "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture)]); // requests of other lengths batched: each window runs on into the next request's tokens
         var expected = reference["results"]![$"{kind}/{context}"]!.AsArray();
         var lines = File.ReadAllLines(perRequest).Select(l => JsonNode.Parse(l)!).ToArray();
@@ -208,6 +208,56 @@ public sealed class LoglikelihoodTests
         double mean = expected.Average(r => CliRunner.Number(r!["loglikelihood"]));
         Assert.Equal(Math.Exp(-mean), CliRunner.Number(report["perplexity"]), Math.Exp(-mean) * 1e-5);
         Assert.True(kind != "lambada" || context != 16 || (long)report["truncated"]! > 0, "a passage longer than the window");
+    }
+
+    [Theory]
+    [InlineData(16, 1)]
+    [InlineData(64, 5)]
+    public void Multiple_choice_documents_score_as_lm_evaluation_harness_scores_them(int context, int batch)
+    {
+        // make_loglikelihood_reference.py: the harness's own ConfigurableTask.construct_requests and process_results of a multiple_choice task.
+        var reference = (JsonObject)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!;
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "choices.jsonl"), perDocument = Path.Combine(dir.Path, "documents.jsonl");
+        File.WriteAllLines(file, reference["choices"]!.AsArray().Select(d => d!.ToJsonString()));
+        var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", file,
+            "--text-field", "context", "--choices-field", "choices", "--prefix-token", reference["prefix"]!.ToString(), "--context", context.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture), "--per-document", perDocument, "--device", "cpu"]);
+        var expected = reference["results"]![$"choices/{context}"]!.AsArray();
+        var lines = File.ReadAllLines(perDocument).Select(l => JsonNode.Parse(l)!).ToArray();
+        Assert.Equal(expected.Count, lines.Length);
+        for (int d = 0; d < lines.Length; d++)
+        {
+            var want = expected[d]!["loglikelihoods"]!.AsArray().Select(CliRunner.Number).ToArray();
+            var got = lines[d]["loglikelihoods"]!.AsArray().Select(CliRunner.Number).ToArray();
+            Assert.Equal(want.Length, got.Length);
+            for (int i = 0; i < want.Length; i++)
+            {
+                Assert.True(Math.Abs(got[i] - want[i]) <= 1e-5 * Math.Abs(want[i]) + 1e-5, $"document {d}, choice {i}, context {context}: {got[i]} against the harness's {want[i]}");
+            }
+
+            Assert.Equal(expected[d]!["is_greedy"]!.AsArray().Select(g => (bool)g!), lines[d]["is_greedy"]!.AsArray().Select(g => (bool)g!));
+            Assert.Equal(CliRunner.Number(expected[d]!["acc"]), CliRunner.Number(lines[d]["acc"]));
+            Assert.Equal(CliRunner.Number(expected[d]!["acc_norm"]), CliRunner.Number(lines[d]["acc_norm"]));
+        }
+
+        Assert.Equal(expected.Count, (int)report["documents"]!);
+        Assert.Equal(expected.Sum(d => d!["loglikelihoods"]!.AsArray().Count), (int)report["requests"]!);
+        Assert.Equal(expected.Average(d => CliRunner.Number(d!["acc"])), CliRunner.Number(report["acc"]), 12);
+        Assert.Equal(expected.Average(d => CliRunner.Number(d!["acc_norm"])), CliRunner.Number(report["acc_norm"]), 12);
+    }
+
+    [Fact]
+    public void Predictions_take_the_first_of_equals_and_count_characters_as_python_does()
+    {
+        var document = new MultipleChoiceDocument("d", "c", ["ab", "\U0001F600", "abcd"], 1);
+        Assert.Equal((0, 0), document.Predict([-2.0, -2.0, -4.0])); // the first of equals: -2 against -2, and -1 per character against -2 and -1
+        Assert.Equal((1, 0), document.Predict([-2.0, -1.5, -8.0])); // one code point (two UTF-16 chars): -1.5 per character, below -1
+        Assert.Throws<ArgumentException>(() => document.Predict([-1.0]));
+        Assert.Throws<ArgumentException>(() => new MultipleChoiceDocument("d", "c", ["a", ""], 0).Validate());
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MultipleChoiceDocument("d", "c", ["a", "b"], 2).Validate());
+        Assert.Equal(["c", "c"], document.Requests().Take(2).Select(r => r.Context));
+        Assert.Equal([" ab", "\n\U0001F600"], new[] { document.Requests().First().Continuation, document.Requests("\n").ElementAt(1).Continuation });
     }
 
     private static bool IsGreedy(TextTokenizer tokenizer, (string Context, string Continuation) request, int prefix)
@@ -257,11 +307,39 @@ public sealed class LoglikelihoodTests
         File.WriteAllLines(pairs, ["""{"context": "The model", "continuation": " reads a window of tokens"}"""]);
         CliRunner.Fails(3, [$"{pairs}:1", "more than --context 4"], [.. run, "--text", pairs, "--text-field", "context", "--continuation-field", "continuation", "--context", "4"]);
         CliRunner.Fails(2, ["--continuation-field", text, "not a .jsonl or .parquet"], [.. run, "--text", text, "--continuation-field", "continuation"]);
-        CliRunner.Fails(2, ["both name 'context'"], [.. run, "--text", pairs, "--text-field", "context", "--continuation-field", "context"]);
+        CliRunner.Fails(2, ["two options name the field 'context'"], [.. run, "--text", pairs, "--text-field", "context", "--continuation-field", "context"]);
         string word = Path.Combine(dir.Path, "one.txt");
         File.WriteAllText(word, "model");
         CliRunner.Fails(3, [word, "empty context", "--prefix-token"], [.. run, "--text", word]);
         Assert.Equal(1, (int)CliRunner.Json([.. run, "--text", word, "--prefix-token", "3"])["requests"]!);
+    }
+
+    [Theory]
+    [InlineData("""{"q": "The model"}""", "no \"choices\" field (--choices-field names it)")]
+    [InlineData("""{"q": "The model", "choices": "reads"}""", "\"choices\" is a JSON string, not an array of strings")]
+    [InlineData("""{"q": "The model", "choices": ["reads", 3], "gold": 0}""", "\"choices\"[1] is a JSON number, not a string")]
+    [InlineData("""{"q": "The model", "choices": ["reads", "runs"]}""", "no \"gold\" field (--gold-field names it)")]
+    [InlineData("""{"q": "The model", "choices": ["reads", "runs"], "gold": "1"}""", "none of its 2 choices (a gold that is a choice's index is a JSON number")]
+    [InlineData("""{"q": "The model", "choices": ["reads", "runs"], "gold": 2}""", "the gold choice must be 0 to 1")]
+    [InlineData("""{"q": "The model", "choices": ["reads", ""], "gold": 0}""", "choice 1 is empty")]
+    [InlineData("""{"q": 5, "choices": ["reads"], "gold": 0}""", "\"q\" is a JSON number, not a string")]
+    public void Bad_multiple_choice_documents_are_one_line_errors_naming_the_line(string line, string problem)
+    {
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "mc.jsonl");
+        File.WriteAllLines(file, ["""{"q": "The", "choices": ["model", "window"], "gold": "window"}""", line]);
+        CliRunner.Fails(3, [$"{file}:2", problem], "loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--device", "cpu",
+            "--text", file, "--text-field", "q", "--choices-field", "choices");
+    }
+
+    [Fact]
+    public void Options_of_another_kind_of_document_are_usage_errors()
+    {
+        string[] run = ["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.Path("documents.jsonl")];
+        CliRunner.Fails(2, ["--gold-field applies to multiple-choice documents"], [.. run, "--gold-field", "label"]);
+        CliRunner.Fails(2, ["--target-delimiter applies to multiple-choice documents"], [.. run, "--target-delimiter", ""]);
+        CliRunner.Fails(2, ["not both"], [.. run, "--choices-field", "c", "--continuation-field", "x"]);
+        CliRunner.Fails(2, ["--choices-field reads a JSON array of each line", "x.parquet is not a .jsonl file"], ["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", "x.parquet", "--choices-field", "c"]);
     }
 
     [Fact]

@@ -1,5 +1,11 @@
 """lm-evaluation-harness's own loglikelihood code over window.onnx (in float64): loglikelihood_reference.json.
 
+The multiple-choice documents go through the harness's ConfigurableTask (lm_eval/api/task.py) of a multiple_choice
+task whose doc_to_text, doc_to_choice and doc_to_target are the documents' fields: its construct_requests makes the
+requests (context, target_delimiter + choice) and its process_results gives each document's acc and acc_norm. The
+task is made without its __init__ (which would load a dataset), and three modules its file imports but these calls
+do not use (datasets, sacrebleu, dill) are stood in for by empty ones.
+
 The requests are made, split and tokenized by the harness's own code: its lambada_openai task's doc_to_text and
 doc_to_target templates (lm_eval/tasks/lambada/lambada_openai.yaml, rendered by lm_eval.utils.apply_template) for
 the LAMBADA passages, and TemplateLM.loglikelihood with its _encode_pair (lm_eval/api/model.py) for every request,
@@ -20,6 +26,7 @@ import json
 import os
 import sys
 import tempfile
+import types
 from types import SimpleNamespace
 
 import numpy as np
@@ -39,6 +46,12 @@ PASSAGES = [
     "With a stride smaller than the window, the windows overlap, and every token is scored once, with the context"
     " of the window before it. The text is read once, the windows run through the model",
     "Caf\u00e9 na\u00efve \u00fcber \u2014 bytes!",
+]
+CHOICES = [
+    {"context": "The model reads a window of", "choices": ["tokens", "bytes and words", "x"], "gold": 0},
+    {"context": "Perplexity is its", "choices": ["exponential", "logarithm", "\U0001F600 smile", "mean over all tokens"], "gold": 2},
+    {"context": "Caf\u00e9", "choices": ["na\u00efve", "\u00fcber"], "gold": "\u00fcber"},
+    {"context": "", "choices": ["one", "two words", "three words here"], "gold": 1},
 ]
 PAIRS = [
     ("The model reads ", "a window"),
@@ -65,9 +78,36 @@ def load_harness(root):
     return utils, TemplateLM
 
 
+def load_task(TaskConfig, ConfigurableTask):
+    """A multiple_choice task over the documents' own fields, without the dataset its __init__ would load."""
+    task = ConfigurableTask.__new__(ConfigurableTask)
+    task._config = TaskConfig(task="choices", output_type="multiple_choice", doc_to_text="context", doc_to_choice="choices",
+                              doc_to_target="gold", target_delimiter=" ")
+    task.OUTPUT_TYPE = "multiple_choice"
+    task.features = ["context", "choices", "gold"]
+    task.multiple_input = False
+    task.multiple_target = False
+    task.prompt = None
+    task._metric_fn_list = {"acc": None, "acc_norm": None}
+    return task
+
+
+def import_task_module():
+    for name in ("datasets", "sacrebleu", "dill"):
+        if name not in sys.modules:
+            stand_in = types.ModuleType(name)
+            stand_in.__version__ = "4.0.0"
+            stand_in.Dataset = stand_in.DatasetDict = object
+            sys.modules[name] = stand_in
+    from lm_eval.api.task import ConfigurableTask
+    from lm_eval.config.task import TaskConfig
+    return TaskConfig, ConfigurableTask
+
+
 def main():
     root = sys.argv[1]
     utils, TemplateLM = load_harness(root)
+    choice_task = load_task(*import_task_module())
     import yaml
     with open(os.path.join(root, "lm_eval", "tasks", "lambada", "lambada_openai.yaml")) as f:
         task = yaml.safe_load(f)
@@ -107,12 +147,20 @@ def main():
             raise NotImplementedError
 
     lambada = [(utils.apply_template(task["doc_to_text"], {"text": p}), utils.apply_template(task["doc_to_target"], {"text": p})) for p in PASSAGES]
-    reference = {"prefix": PREFIX, "passages": PASSAGES, "pairs": PAIRS, "lambada_requests": lambada, "results": {}}
+    reference = {"prefix": PREFIX, "passages": PASSAGES, "pairs": PAIRS, "choices": CHOICES, "lambada_requests": lambada, "results": {}}
     for max_length in MAX_LENGTHS:
         lm = WindowLM(max_length)
         for name, requests in (("lambada", lambada), ("pairs", PAIRS)):
             scored = lm.loglikelihood([SimpleNamespace(args=r) for r in requests], disable_tqdm=True)
             reference["results"][f"{name}/{max_length}"] = [{"loglikelihood": ll, "is_greedy": g} for ll, g in scored]
+        documents = []
+        for doc in CHOICES:
+            requests = choice_task.construct_requests(doc, ctx=choice_task.doc_to_text(doc), metadata=("choices", 0, 1))
+            scored = lm.loglikelihood(requests, disable_tqdm=True)
+            metrics = choice_task.process_results(doc, scored)
+            documents.append({"loglikelihoods": [ll for ll, _ in scored], "is_greedy": [g for _, g in scored],
+                              "acc": metrics["acc"], "acc_norm": metrics["acc_norm"]})
+        reference["results"][f"choices/{max_length}"] = documents
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, indent=1, ensure_ascii=False)
         f.write("\n")

@@ -1,0 +1,63 @@
+namespace GpuInfo.Models;
+
+/// <summary>
+/// A document of one of lm-evaluation-harness's <c>multiple_choice</c> tasks (HellaSwag, ARC, PIQA, ...), as its
+/// templates render it: the context (<c>doc_to_text</c>), the choices (<c>doc_to_choice</c>) and the index of the
+/// right one (<c>doc_to_target</c>). Its requests are the context with each choice after the task's
+/// <c>target_delimiter</c>, and <see cref="Predict"/> is its <c>process_results</c>'s <c>acc</c> and <c>acc_norm</c>.
+/// </summary>
+/// <param name="Name">What reports and errors call it (its file and line).</param>
+public sealed record MultipleChoiceDocument(string Name, string Context, IReadOnlyList<string> Choices, int Gold)
+{
+    /// <summary>One request per choice, in order: (context, <paramref name="delimiter"/> + choice), as <c>construct_requests</c> makes them.</summary>
+    public IEnumerable<LoglikelihoodRequest> Requests(string delimiter = " ")
+    {
+        ArgumentNullException.ThrowIfNull(delimiter);
+        return Choices.Select(choice => new LoglikelihoodRequest(Name, Context, delimiter + choice));
+    }
+
+    /// <summary>
+    /// The choice of the largest log-likelihood, and of the largest log-likelihood per character of the choice
+    /// (Python's <c>len</c>: code points, the delimiter left out); each the first of equals, as <c>np.argmax</c>.
+    /// The document is right under <c>acc</c> where the first is <see cref="Gold"/>, under <c>acc_norm</c> where the second is.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not one log-likelihood per choice.</exception>
+    public (int Prediction, int NormalizedPrediction) Predict(ReadOnlySpan<double> loglikelihoods)
+    {
+        if (loglikelihoods.Length != Choices.Count)
+        {
+            throw new ArgumentException($"expected {Choices.Count} log-likelihoods (one per choice), got {loglikelihoods.Length}.", nameof(loglikelihoods));
+        }
+
+        int best = 0, bestNormalized = 0;
+        for (int i = 1; i < Choices.Count; i++)
+        {
+            best = loglikelihoods[i] > loglikelihoods[best] ? i : best;
+            bestNormalized = loglikelihoods[i] / Characters(Choices[i]) > loglikelihoods[bestNormalized] / Characters(Choices[bestNormalized]) ? i : bestNormalized;
+        }
+
+        return (best, bestNormalized);
+    }
+
+    /// <summary>Checks the document as lm-evaluation-harness would need it: choices, none empty, and a gold among them.</summary>
+    /// <exception cref="ArgumentException">No choices, an empty one (its per-character score would divide by 0), or a gold out of range.</exception>
+    public void Validate()
+    {
+        if (Choices is null || Choices.Count == 0)
+        {
+            throw new ArgumentException($"{Name}: no choices.", nameof(Choices));
+        }
+
+        if (Choices.Select((c, i) => string.IsNullOrEmpty(c) ? i : -1).FirstOrDefault(i => i >= 0, -1) is >= 0 and var empty)
+        {
+            throw new ArgumentException($"{Name}: choice {empty} is empty (acc_norm divides its log-likelihood by its length).", nameof(Choices));
+        }
+
+        if (Gold < 0 || Gold >= Choices.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Gold), Gold, $"{Name}: the gold choice must be 0 to {Choices.Count - 1}.");
+        }
+    }
+
+    private static int Characters(string text) => text.EnumerateRunes().Count();
+}
