@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GpuInfo.Cli.Output;
 using GpuInfo.Corpus;
 using GpuInfo.Formats;
@@ -22,7 +23,8 @@ internal static class LoglikelihoodCommand
     {
         var common = new CommonOptions();
         var model = new Option<string>("--model") { Description = "A causal LM in ONNX (as perplexity --model).", Required = true };
-        var text = FileListOption.Create("--text", $"The documents: each a LAMBADA passage (its last word scored after the rest), or with --continuation-field or --choices-field a request's context. {ModelDocuments.FilesHelp}", required: true, join: false);
+        var text = FileListOption.Create("--text", $"The documents: each a LAMBADA passage (its last word scored after the rest), or with --continuation-field or --choices-field a request's context. {ModelDocuments.FilesHelp}", join: false);
+        var samples = FileListOption.Create("--samples", "Instead of --text: lm-evaluation-harness's per-sample log of a loglikelihood or multiple_choice task (lm_eval --log_samples: samples_TASK_DATE.jsonl), its requests scored as the harness rendered them, beside the harness's own scores of them.", join: false);
         var field = new Option<string>("--text-field") { Description = "The field of a .jsonl line, or column of a .parquet file, holding each passage (or, with --continuation-field or --choices-field, each context).", DefaultValueFactory = _ => "text" };
         var continuationField = new Option<string?>("--continuation-field") { Description = "The field (or column) holding each request's continuation, scored after its --text-field context, instead of splitting a passage at its last space." };
         var choicesField = new Option<string?>("--choices-field") { Description = "The field of each .jsonl line holding a multiple_choice document's choices (a JSON array of strings), each scored after its --text-field context and --target-delimiter: acc and acc_norm, as lm-evaluation-harness's multiple_choice tasks." };
@@ -32,7 +34,7 @@ internal static class LoglikelihoodCommand
         var perDocument = new Option<string?>("--per-document") { Description = "Write one JSON line per document (.jsonl): its index, name, loglikelihood and is_greedy (per choice, with the prediction and gold, for --choices-field), and its tokens." };
         var models = new ModelOptions();
         var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests.")
-            { model, text, field, continuationField, choicesField, goldField, delimiter, prefix, perDocument };
+            { model, text, samples, field, continuationField, choicesField, goldField, delimiter, prefix, perDocument };
         models.AddRequestOptionsTo(command);
         common.AddTo(command);
         command.SetAction(parse =>
@@ -42,8 +44,8 @@ internal static class LoglikelihoodCommand
             models.CheckProvider(parse);
             string? perDocumentPath = parse.GetValue(perDocument);
             OutputFile.Check(perDocumentPath);
-            string[] files = FileListOption.Get(parse, text)!;
-            var input = Input.Parse(parse, files, field, continuationField, choicesField, goldField, delimiter);
+            var input = Input.Parse(parse, text, samples, field, continuationField, choicesField, goldField, delimiter);
+            string[] files = input.Files;
 
             var tokenizer = models.LoadTokenizer(parse);
             string? given = parse.GetValue(prefix);
@@ -51,7 +53,8 @@ internal static class LoglikelihoodCommand
             string name = ModelDocuments.NameOf(files);
             var names = new List<string>();
             var documents = new List<MultipleChoiceDocument>();
-            var encoded = LoglikelihoodRequests.Encode(tokenizer, input.Requests(documents).Select(r =>
+            var harness = new List<(double, bool)>();
+            var encoded = LoglikelihoodRequests.Encode(tokenizer, input.Requests(documents, harness).Select(r =>
             {
                 names.Add(r.Name);
                 return r;
@@ -81,9 +84,14 @@ internal static class LoglikelihoodCommand
             scores.Check(partial.Evaluation!.Tokens);
             double seconds = clock.Elapsed.TotalSeconds;
 
-            var choices = input.Choices ? new ChoiceScores(documents, scores) : null;
+            var choices = documents.Count > 0 ? new ChoiceScores(documents, scores) : null;
             var report = choices?.Report() ?? scores.Report();
-            report["task"] = input.Task;
+            if (harness.Count > 0)
+            {
+                HarnessComparison.AddTo(report, scores, harness, documents);
+            }
+
+            report["task"] = input.Samples ? $"lm-evaluation-harness samples ({(choices is null ? "loglikelihood" : "multiple choice")})" : input.Task;
             scores.AddTokens(report);
             report["model"] = lm.Path;
             report["provider"] = lm.Provider;
@@ -96,7 +104,7 @@ internal static class LoglikelihoodCommand
             ModelOptions.AddTiming(report, partial.Evaluation.Tokens, seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
             if (perDocumentPath is not null)
             {
-                PerDocumentLines.Write(perDocumentPath, choices?.Lines() ?? scores.Lines(names));
+                PerDocumentLines.Write(perDocumentPath, WithHarness(choices?.Lines() ?? scores.Lines(names), harness, documents));
             }
 
             if (parse.GetValue(common.Json))
@@ -113,6 +121,27 @@ internal static class LoglikelihoodCommand
         return command;
     }
 
+    /// <summary>Each --per-document line with the harness's log-likelihood (or, per choice, log-likelihoods) of its requests, where samples gave them.</summary>
+    private static IEnumerable<JsonObject> WithHarness(IEnumerable<JsonObject> lines, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, IReadOnlyList<MultipleChoiceDocument> documents)
+    {
+        int request = 0, d = 0;
+        foreach (var line in lines)
+        {
+            if (harness.Count > 0)
+            {
+                int count = documents.Count > 0 ? documents[d++].Choices.Count : 1;
+                var theirs = harness.Skip(request).Take(count).ToArray();
+                line[documents.Count > 0 ? "harness_loglikelihoods" : "harness_loglikelihood"] = documents.Count > 0
+                    ? new JsonArray([.. theirs.Select(h => Json.Number(h.LogLikelihood))]) : Json.Number(theirs[0].LogLikelihood);
+                line["harness_is_greedy"] = documents.Count > 0
+                    ? new JsonArray([.. theirs.Select(h => (JsonNode)h.IsGreedy)]) : theirs[0].IsGreedy;
+                request += count;
+            }
+
+            yield return line;
+        }
+    }
+
     /// <summary>Refuses a request whose continuation the context window cannot score whole, naming it (lm-evaluation-harness asserts it fits).</summary>
     private static void CheckLengths(TokenizedText encoded, IReadOnlyList<string> names, int context)
     {
@@ -125,16 +154,31 @@ internal static class LoglikelihoodCommand
         }
     }
 
-    /// <summary>What the documents are: LAMBADA passages, (context, continuation) requests, or multiple-choice documents.</summary>
-    private sealed record Input(string[] Files, string Field, string? ContinuationField, string? ChoicesField, string GoldField, string Delimiter)
+    /// <summary>What the documents are: LAMBADA passages, (context, continuation) requests, multiple-choice documents, or lm-evaluation-harness's samples.</summary>
+    private sealed record Input(string[] Files, bool Samples, string Field, string? ContinuationField, string? ChoicesField, string GoldField, string Delimiter)
     {
-        public bool Choices => ChoicesField is not null;
-
         public string Task => ChoicesField is not null ? $"multiple choice: {Field} + '{Delimiter}' + {ChoicesField}[i], gold {GoldField}"
             : ContinuationField is not null ? $"{Field} -> {ContinuationField}" : "lambada (last word)";
 
-        public static Input Parse(ParseResult parse, string[] files, Option<string> field, Option<string?> continuationField, Option<string?> choicesField, Option<string> goldField, Option<string> delimiter)
+        public static Input Parse(ParseResult parse, Option<string[]> textOption, Option<string[]> samplesOption, Option<string> field, Option<string?> continuationField, Option<string?> choicesField, Option<string> goldField, Option<string> delimiter)
         {
+            string[]? text = FileListOption.Get(parse, textOption), samples = FileListOption.Get(parse, samplesOption);
+            if ((text is null) == (samples is null))
+            {
+                throw CliException.Usage("give --text (documents, or requests in fields) or --samples (lm-evaluation-harness's samples_TASK.jsonl), one of them.");
+            }
+
+            if (samples is not null)
+            {
+                if (((Option[])[field, continuationField, choicesField, goldField]).FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } fieldOption)
+                {
+                    throw CliException.Usage($"{fieldOption.Name} applies to --text: --samples holds each request as the harness rendered it.");
+                }
+
+                return new Input(samples, true, "", null, null, "", parse.GetValue(delimiter)!);
+            }
+
+            string[] files = text!;
             string context = parse.GetValue(field)!, gold = parse.GetValue(goldField)!;
             string? continuation = parse.GetValue(continuationField), choices = parse.GetValue(choicesField);
             if (continuation is not null && choices is not null)
@@ -144,7 +188,7 @@ internal static class LoglikelihoodCommand
 
             if (choices is null && ((Option[])[goldField, delimiter]).FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } stray)
             {
-                throw CliException.Usage($"{stray.Name} applies to multiple-choice documents: give --choices-field too.");
+                throw CliException.Usage($"{stray.Name} applies to multiple-choice documents: give --choices-field (or --samples) too.");
             }
 
             if ((continuation ?? choices) is not null && files.FirstOrDefault(f => !ModelDocuments.HasFields(f) || (choices is not null && ParquetDocuments.IsParquet(f))) is { } plain)
@@ -160,12 +204,29 @@ internal static class LoglikelihoodCommand
                 throw CliException.Usage($"two options name the field '{twice.Key}': a request's context, continuation, choices and gold are each a field of their own.");
             }
 
-            return new Input(files, context, continuation, choices, gold, parse.GetValue(delimiter)!);
+            return new Input(files, false, context, continuation, choices, gold, parse.GetValue(delimiter)!);
         }
 
-        /// <summary>The requests of the files, in order; multiple-choice documents are added to <paramref name="documents"/> as they are read.</summary>
-        public IEnumerable<LoglikelihoodRequest> Requests(List<MultipleChoiceDocument> documents)
+        /// <summary>
+        /// The requests of the files, in order; multiple-choice documents are added to <paramref name="documents"/> as they are
+        /// read, and the harness's scores of the requests, from --samples, to <paramref name="harness"/>.
+        /// </summary>
+        public IEnumerable<LoglikelihoodRequest> Requests(List<MultipleChoiceDocument> documents, List<(double, bool)> harness)
         {
+            if (Samples)
+            {
+                return HarnessSamples.Read(Files, Delimiter).SelectMany(sample =>
+                {
+                    if (sample.Choices is { } document)
+                    {
+                        documents.Add(document);
+                    }
+
+                    harness.AddRange(sample.Harness);
+                    return sample.Requests;
+                });
+            }
+
             if (ChoicesField is not null)
             {
                 return ModelDocuments.ReadObjects(Files).SelectMany(line =>

@@ -342,6 +342,73 @@ public sealed class LoglikelihoodTests
         CliRunner.Fails(2, ["--choices-field reads a JSON array of each line", "x.parquet is not a .jsonl file"], ["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", "x.parquet", "--choices-field", "c"]);
     }
 
+    [Theory]
+    [InlineData("lambada")]
+    [InlineData("choices")]
+    public void The_harness_logged_samples_score_beside_the_harness_own_scores(string task)
+    {
+        // make_loglikelihood_reference.py: the harness's own requests, scores and per-sample metrics, written by its EvaluationTracker.
+        string samples = ModelFiles.Path($"samples_{task}.jsonl");
+        using var dir = new TempDir();
+        string perDocument = Path.Combine(dir.Path, "documents.jsonl");
+        var report = CliRunner.Json("loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--samples", samples,
+            "--prefix-token", "7", "--context", "64", "--batch", "2", "--per-document", perDocument, "--device", "cpu");
+        var logged = File.ReadAllLines(samples).Select(l => JsonNode.Parse(l)!).ToArray();
+        Assert.True(CliRunner.Number(report["loglikelihood_max_abs_diff"]) < 1e-4, $"{report["loglikelihood_max_abs_diff"]}: window.onnx in float32 against the harness's float64 scores");
+        Assert.Equal(1.0, CliRunner.Number(report["same_is_greedy"]));
+        Assert.Equal(logged.Average(d => CliRunner.Number(d["acc"])), CliRunner.Number(report["harness_acc"]), 12);
+        Assert.Equal(CliRunner.Number(report["harness_acc"]), CliRunner.Number(report["acc"]));
+        if (task == "choices")
+        {
+            Assert.Equal(logged.Average(d => CliRunner.Number(d["acc_norm"])), CliRunner.Number(report["harness_acc_norm"]), 12);
+            Assert.Equal(CliRunner.Number(report["harness_acc_norm"]), CliRunner.Number(report["acc_norm"]));
+            Assert.Equal(1.0, CliRunner.Number(report["same_prediction"]));
+            Assert.Equal(logged.Length, (int)report["documents"]!);
+        }
+        else
+        {
+            // The harness's per-sample "perplexity" is the log-likelihood; its aggregation, exp of minus the mean.
+            double perplexity = Math.Exp(-logged.Average(d => CliRunner.Number(d["perplexity"])));
+            Assert.Equal(perplexity, CliRunner.Number(report["harness_perplexity"]), perplexity * 1e-12);
+            Assert.Equal(perplexity, CliRunner.Number(report["perplexity"]), perplexity * 1e-5);
+        }
+
+        var lines = File.ReadAllLines(perDocument).Select(l => JsonNode.Parse(l)!).ToArray();
+        Assert.Equal(logged.Length, lines.Length);
+        Assert.All(lines, line => Assert.NotNull(line[task == "choices" ? "harness_loglikelihoods" : "harness_loglikelihood"]));
+    }
+
+    [Theory]
+    [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "The model reads"}}, "filtered_resps": [["-1.5", "False"]], "metrics": ["word_perplexity"]}""", "loglikelihood_rolling task's document")]
+    [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": {"until": ["\n"]}}}, "filtered_resps": ["x"], "metrics": ["exact_match"]}""", "exact_match, which gpuinfo does not compute")]
+    [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": {"until": ["\n"]}}}, "filtered_resps": ["x"]}""", "not a (context, continuation) request")]
+    [InlineData("""{"doc_id": 0, "arguments": {"gen_args_1": {"arg_0": "The", "arg_1": " model"}}, "filtered_resps": [["-1", "False"]]}""", "no \"gen_args_0\"")]
+    [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}}, "filtered_resps": [["-1"]]}""", "\"filtered_resps\"[0] is [\"-1\"], not a [log-likelihood, is_greedy] pair")]
+    [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}}}""", "has no \"filtered_resps\"")]
+    [InlineData("""{"doc_id": 0, "target": "7", "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}, "gen_args_1": {"arg_0": "The", "arg_1": " window"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "the gold choice must be 0 to 1")]
+    [InlineData("""{"doc_id": 0, "target": "cat", "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}, "gen_args_1": {"arg_0": "The", "arg_1": " window"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "neither a choice's index nor one of its 2 choices")]
+    [InlineData("""{"doc_id": 0, "target": "0", "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": "model"}, "gen_args_1": {"arg_0": "The", "arg_1": " window"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "does not begin with the target delimiter ' '")]
+    [InlineData("""{"doc_id": 0, "target": "0", "arguments": {"gen_args_0": {"arg_0": "A", "arg_1": " model"}, "gen_args_1": {"arg_0": "B", "arg_1": " model"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "multiple_input task")]
+    [InlineData("""{"doc_id": 1, "target": "0", "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}, "gen_args_1": {"arg_0": "The", "arg_1": " window"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "give one task's samples at a time")]
+    public void Bad_samples_are_one_line_errors_naming_the_line(string line, string problem)
+    {
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "samples_x.jsonl");
+        File.WriteAllLines(file, [File.ReadLines(ModelFiles.Path("samples_lambada.jsonl")).First(), line]);
+        CliRunner.Fails(3, [$"{file}:2", problem], "loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--prefix-token", "7", "--context", "64", "--device", "cpu", "--samples", file);
+    }
+
+    [Fact]
+    public void Samples_or_text_one_of_them()
+    {
+        string[] run = ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson];
+        string samples = ModelFiles.Path("samples_lambada.jsonl");
+        CliRunner.Fails(2, ["give --text", "or --samples"], run);
+        CliRunner.Fails(2, ["give --text", "or --samples"], [.. run, "--samples", samples, "--text", samples]);
+        CliRunner.Fails(2, ["--text-field applies to --text"], [.. run, "--samples", samples, "--text-field", "q"]);
+        CliRunner.Fails(2, ["--choices-field applies to --text"], [.. run, "--samples", samples, "--choices-field", "c"]);
+    }
+
     [Fact]
     public void A_comparison_refuses_a_top_1_handler()
     {

@@ -1,5 +1,12 @@
 """lm-evaluation-harness's own loglikelihood code over window.onnx (in float64): loglikelihood_reference.json.
 
+samples_lambada.jsonl and samples_choices.jsonl are the harness's per-sample logs (lm_eval --log_samples) of the
+LAMBADA passages and the multiple-choice documents scored with a max_length of 64: each document's requests made by a
+ConfigurableTask's construct_requests (a loglikelihood task of lambada_openai's templates; the multiple_choice one
+below), scored by the TemplateLM below, process_results' metrics, the record evaluator.py's evaluate() builds for a
+sample (transcribed), written by the harness's own EvaluationTracker.save_results_samples (which also needs pandas and
+the datasets package imported: stood in for, as below).
+
 The multiple-choice documents go through the harness's ConfigurableTask (lm_eval/api/task.py) of a multiple_choice
 task whose doc_to_text, doc_to_choice and doc_to_target are the documents' fields: its construct_requests makes the
 requests (context, target_delimiter + choice) and its process_results gives each document's acc and acc_norm. The
@@ -25,6 +32,7 @@ import importlib.metadata
 import json
 import os
 import sys
+import shutil
 import tempfile
 import types
 from types import SimpleNamespace
@@ -78,26 +86,63 @@ def load_harness(root):
     return utils, TemplateLM
 
 
-def load_task(TaskConfig, ConfigurableTask):
-    """A multiple_choice task over the documents' own fields, without the dataset its __init__ would load."""
+def load_task(TaskConfig, ConfigurableTask, output_type="multiple_choice", features=("context", "choices", "gold"), metrics=("acc", "acc_norm"), **templates):
+    """A task over the documents' own fields (or the templates given), without the dataset its __init__ would load."""
     task = ConfigurableTask.__new__(ConfigurableTask)
-    task._config = TaskConfig(task="choices", output_type="multiple_choice", doc_to_text="context", doc_to_choice="choices",
-                              doc_to_target="gold", target_delimiter=" ")
-    task.OUTPUT_TYPE = "multiple_choice"
-    task.features = ["context", "choices", "gold"]
+    templates = templates or {"doc_to_text": "context", "doc_to_choice": "choices", "doc_to_target": "gold"}
+    task._config = TaskConfig(task="choices" if output_type == "multiple_choice" else "lambada", output_type=output_type, target_delimiter=" ", **templates)
+    task.OUTPUT_TYPE = output_type
+    task.features = list(features)
     task.multiple_input = False
     task.multiple_target = False
     task.prompt = None
-    task._metric_fn_list = {"acc": None, "acc_norm": None}
+    task._metric_fn_list = {m: None for m in metrics}
     return task
 
 
+def sample(task, doc_id, doc, lm):
+    """A document scored as evaluate() scores it, and the record it logs of it (evaluator.py, transcribed)."""
+    requests = task.construct_requests(doc, ctx=task.doc_to_text(doc), metadata=(task.config.task, doc_id, 1))
+    requests = requests if isinstance(requests, list) else [requests]
+    for request, response in zip(requests, lm.loglikelihood(requests, disable_tqdm=True)):
+        request.resps.append(response)
+        request.filtered_resps["none"] = response
+    metrics = task.process_results(doc, [request.filtered_resps["none"] for request in requests])
+    target = task.doc_to_target(doc)
+    example = {
+        "doc_id": doc_id,
+        "doc": doc,
+        "target": target,
+        "arguments": [request.args for request in requests],
+        "resps": [request.resps for request in requests],
+        "filtered_resps": [request.filtered_resps["none"] for request in requests],
+        "filter": "none",
+        "metrics": list(metrics.keys()),
+    }
+    example.update(metrics)
+    return example
+
+
+def write_samples(lm, tasks):
+    """Each task's samples as the harness's EvaluationTracker writes them, beside this script."""
+    from lm_eval.loggers.evaluation_tracker import EvaluationTracker
+    with tempfile.TemporaryDirectory() as folder:
+        tracker = EvaluationTracker(output_path=folder)
+        tracker.date_id = "fixed"
+        tracker.general_config_tracker.model_name_sanitized = "window"
+        for name, task, docs in tasks:
+            tracker.save_results_samples(name, [sample(task, i, doc, lm) for i, doc in enumerate(docs)])
+            shutil.copy(os.path.join(folder, "window", f"samples_{name}_fixed.jsonl"), os.path.join(HERE, f"samples_{name}.jsonl"))
+
+
 def import_task_module():
-    for name in ("datasets", "sacrebleu", "dill"):
+    for name in ("datasets", "datasets.utils", "datasets.utils.metadata", "sacrebleu", "dill", "pandas"):
         if name not in sys.modules:
             stand_in = types.ModuleType(name)
             stand_in.__version__ = "4.0.0"
-            stand_in.Dataset = stand_in.DatasetDict = object
+            stand_in.__path__ = []
+            stand_in.Dataset = stand_in.DatasetDict = stand_in.MetadataConfigs = stand_in.DataFrame = object
+            stand_in.load_dataset = None
             sys.modules[name] = stand_in
     from lm_eval.api.task import ConfigurableTask
     from lm_eval.config.task import TaskConfig
@@ -107,7 +152,8 @@ def import_task_module():
 def main():
     root = sys.argv[1]
     utils, TemplateLM = load_harness(root)
-    choice_task = load_task(*import_task_module())
+    TaskConfig, ConfigurableTask = import_task_module()
+    choice_task = load_task(TaskConfig, ConfigurableTask)
     import yaml
     with open(os.path.join(root, "lm_eval", "tasks", "lambada", "lambada_openai.yaml")) as f:
         task = yaml.safe_load(f)
@@ -161,6 +207,9 @@ def main():
             documents.append({"loglikelihoods": [ll for ll, _ in scored], "is_greedy": [g for _, g in scored],
                               "acc": metrics["acc"], "acc_norm": metrics["acc_norm"]})
         reference["results"][f"choices/{max_length}"] = documents
+    lambada_task = load_task(TaskConfig, ConfigurableTask, "loglikelihood", ("text",), ("perplexity", "acc"),
+                             doc_to_text=task["doc_to_text"], doc_to_target=task["doc_to_target"])
+    write_samples(WindowLM(64), [("lambada", lambada_task, [{"text": p} for p in PASSAGES]), ("choices", choice_task, CHOICES)])
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, indent=1, ensure_ascii=False)
         f.write("\n")

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text.Json;
+using GpuInfo.Formats;
+using GpuInfo.Models;
+
+namespace GpuInfo.Cli;
+
+/// <summary>
+/// lm-evaluation-harness's per-sample log of a <c>loglikelihood</c> or <c>multiple_choice</c> task
+/// (<c>lm_eval --log_samples</c>: <c>samples_TASK_DATE.jsonl</c>, a line per document): each document's requests as
+/// the harness rendered them (<c>arguments</c>: <c>gen_args_i</c> = {<c>arg_0</c>: context, <c>arg_1</c>: continuation},
+/// few-shot examples and all), and the model's scores as the harness computed them (<c>filtered_resps</c>: a
+/// [log-likelihood, is_greedy] per request, written as strings). A document of one request is a <c>loglikelihood</c>
+/// task's (LAMBADA); of several, a <c>multiple_choice</c> task's, whose <c>target</c> is the right choice's index
+/// (or its text) and whose choices are the continuations after the task's target delimiter.
+/// </summary>
+internal static class HarnessSamples
+{
+    /// <summary>One logged document: its requests and the harness's score of each; for multiple choice, the document.</summary>
+    internal sealed record Sample(string Name, IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> Harness, MultipleChoiceDocument? Choices);
+
+    /// <summary>Every logged document of the files, in order.</summary>
+    /// <exception cref="InvalidFileException">A line that is not such a log's (naming the line and the field), samples of another kind of task, or of two kinds.</exception>
+    public static IEnumerable<Sample> Read(IEnumerable<string> files, string delimiter)
+    {
+        bool? choices = null;
+        foreach (var (name, line) in ModelDocuments.ReadObjects(files))
+        {
+            var sample = Parse(name, line, delimiter);
+            if (choices is { } kind && kind != sample.Choices is not null)
+            {
+                throw new InvalidFileException(name, $"is a {(sample.Choices is null ? "loglikelihood" : "multiple-choice")} task's document, the lines before a {(kind ? "multiple-choice" : "loglikelihood")} task's: give one task's samples at a time.");
+            }
+
+            choices = sample.Choices is not null;
+            yield return sample;
+        }
+    }
+
+    private static Sample Parse(string name, JsonElement line, string delimiter)
+    {
+        if (line.TryGetProperty("metrics", out var metrics) && metrics.ValueKind == JsonValueKind.Array
+            && metrics.EnumerateArray().Select(m => m.ValueKind == JsonValueKind.String ? m.GetString() : null).FirstOrDefault(m => m is "acc_mutual_info" or "word_perplexity" or "exact_match") is { } other)
+        {
+            throw new InvalidFileException(name, other == "word_perplexity"
+                ? "is a loglikelihood_rolling task's document (word_perplexity): score the text with gpuinfo perplexity --protocol rolling."
+                : $"is scored with {other}, which gpuinfo does not compute: only loglikelihood tasks (acc, perplexity) and multiple_choice ones (acc, acc_norm).");
+        }
+
+        var arguments = Member(name, line, "arguments", JsonValueKind.Object);
+        var requests = new List<LoglikelihoodRequest>();
+        foreach (var (argument, i) in arguments.EnumerateObject().Select(a => (a, Index(name, a.Name))).OrderBy(a => a.Item2))
+        {
+            if (i != requests.Count)
+            {
+                throw new InvalidFileException(name, $"\"arguments\" has no \"gen_args_{requests.Count}\".");
+            }
+
+            if (argument.Value.ValueKind != JsonValueKind.Object || argument.Value.EnumerateObject().Any(a => a.Name is not ("arg_0" or "arg_1") || a.Value.ValueKind != JsonValueKind.String))
+            {
+                throw new InvalidFileException(name, $"\"arguments\".\"{argument.Name}\" is not a (context, continuation) request (a generate_until or loglikelihood_rolling task's samples?): gpuinfo scores loglikelihood requests.");
+            }
+
+            string context = Member(name, argument.Value, "arg_0", JsonValueKind.String).GetString()!;
+            string continuation = Member(name, argument.Value, "arg_1", JsonValueKind.String).GetString()!;
+            requests.Add(new LoglikelihoodRequest(requests.Count == 0 && arguments.EnumerateObject().Count() == 1 ? name : $"{name} request {i}", context, continuation));
+        }
+
+        if (requests.Count == 0)
+        {
+            throw new InvalidFileException(name, "\"arguments\" holds no requests.");
+        }
+
+        var responses = Member(name, line, "filtered_resps", JsonValueKind.Array);
+        var harness = responses.EnumerateArray().Select((r, i) => Response(name, i, r)).ToList();
+        if (harness.Count != requests.Count)
+        {
+            throw new InvalidFileException(name, $"has {requests.Count} requests and {harness.Count} \"filtered_resps\".");
+        }
+
+        return new Sample(name, requests, harness, requests.Count > 1 ? Document(name, line, requests, delimiter) : null);
+    }
+
+    /// <summary>A multiple-choice document: the requests share a context; the choices are the continuations after the delimiter; the gold is the target's index or text.</summary>
+    private static MultipleChoiceDocument Document(string name, JsonElement line, List<LoglikelihoodRequest> requests, string delimiter)
+    {
+        if (requests.Any(r => r.Context != requests[0].Context))
+        {
+            throw new InvalidFileException(name, "has requests of other contexts (a multiple_input task, as Winogrande, whose choices are in the contexts): not done.");
+        }
+
+        int stray = requests.FindIndex(r => !r.Continuation.StartsWith(delimiter, StringComparison.Ordinal));
+        if (stray >= 0)
+        {
+            throw new InvalidFileException(name, $"has a continuation ('{requests[stray].Continuation}') that does not begin with the target delimiter '{delimiter}': give the task's --target-delimiter.");
+        }
+
+        var choices = requests.Select(r => r.Continuation[delimiter.Length..]).ToList();
+        var target = Member(name, line, "target", null);
+        string text = target.ValueKind == JsonValueKind.String ? target.GetString()! : target.GetRawText();
+        int gold = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int index) ? index
+            : choices.IndexOf(text) is >= 0 and var found ? found
+            : throw new InvalidFileException(name, $"\"target\" is '{text}', neither a choice's index nor one of its {choices.Count} choices.");
+        var document = new MultipleChoiceDocument(name, requests[0].Context, choices, gold);
+        try
+        {
+            document.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidFileException(name, e.Message.Split('\n')[0].Replace($"{name}: ", "", StringComparison.Ordinal).Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
+        }
+
+        return document;
+    }
+
+    /// <summary>The i of <c>gen_args_i</c>.</summary>
+    private static int Index(string name, string argument) =>
+        argument.StartsWith("gen_args_", StringComparison.Ordinal) && int.TryParse(argument.AsSpan("gen_args_".Length), NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i
+        : throw new InvalidFileException(name, $"\"arguments\" holds \"{argument}\", not gen_args_0, gen_args_1, ...");
+
+    /// <summary>A filtered response, [log-likelihood, is_greedy], as the harness writes it (strings: "-1.25", "False") or as JSON values.</summary>
+    private static (double, bool) Response(string name, int i, JsonElement response)
+    {
+        var parts = response.ValueKind == JsonValueKind.Array ? response.EnumerateArray().ToArray() : [];
+        double? ll = parts.Length == 2 ? parts[0].ValueKind switch
+        {
+            JsonValueKind.Number => parts[0].GetDouble(),
+            JsonValueKind.String when double.TryParse(parts[0].GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
+            JsonValueKind.String when parts[0].GetString() == "-inf" => double.NegativeInfinity,
+            _ => null,
+        } : null;
+        bool? greedy = parts.Length == 2 ? parts[1].ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.String when parts[1].GetString() is "True" or "False" => parts[1].GetString() == "True",
+            _ => null,
+        } : null;
+        return ll is { } l && greedy is { } g ? (l, g)
+            : throw new InvalidFileException(name, $"\"filtered_resps\"[{i}] is {Shorten(response.GetRawText())}, not a [log-likelihood, is_greedy] pair.");
+    }
+
+    private static JsonElement Member(string name, JsonElement value, string field, JsonValueKind? kind) =>
+        !value.TryGetProperty(field, out var member) ? throw new InvalidFileException(name, $"has no \"{field}\" (not a line of lm-evaluation-harness's samples_TASK.jsonl of a loglikelihood or multiple_choice task).")
+        : kind is { } k && member.ValueKind != k ? throw new InvalidFileException(name, $"\"{field}\" is a JSON {member.ValueKind.ToString().ToLowerInvariant()}, not a{(k == JsonValueKind.Object ? "n object" : k == JsonValueKind.Array ? "n array" : " string")}.")
+        : member;
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
+}

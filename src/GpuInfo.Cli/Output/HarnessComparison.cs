@@ -1,0 +1,49 @@
+using System.Text.Json.Nodes;
+using GpuInfo.Models;
+
+namespace GpuInfo.Cli.Output;
+
+/// <summary>
+/// This run's scores beside those lm-evaluation-harness logged for the same requests (<see cref="HarnessSamples"/>):
+/// the harness's own figures, computed from its logged log-likelihoods as this run's are from its own, and how far
+/// the two runs' log-likelihoods, greedy tokens and predictions agree (another model, a quantization or another
+/// runtime against the harness's run).
+/// </summary>
+internal static class HarnessComparison
+{
+    public static void AddTo(JsonObject report, RequestScores scores, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, IReadOnlyList<MultipleChoiceDocument> documents)
+    {
+        int n = harness.Count;
+        var differences = Enumerable.Range(0, n).Select(r => Math.Abs(scores.LogLikelihood(r) - harness[r].LogLikelihood)).ToArray();
+        if (documents.Count > 0)
+        {
+            int first = 0;
+            double acc = 0, accNorm = 0, same = 0, sameNorm = 0;
+            foreach (var document in documents)
+            {
+                int count = document.Choices.Count;
+                var theirs = document.Predict([.. harness.Skip(first).Take(count).Select(h => h.LogLikelihood)]);
+                var ours = document.Predict([.. Enumerable.Range(first, count).Select(scores.LogLikelihood)]);
+                acc += theirs.Prediction == document.Gold ? 1 : 0;
+                accNorm += theirs.NormalizedPrediction == document.Gold ? 1 : 0;
+                same += theirs.Prediction == ours.Prediction ? 1 : 0;
+                sameNorm += theirs.NormalizedPrediction == ours.NormalizedPrediction ? 1 : 0;
+                first += count;
+            }
+
+            report["harness_acc"] = Json.Number(acc / documents.Count);
+            report["harness_acc_norm"] = Json.Number(accNorm / documents.Count);
+            report["same_prediction"] = Json.Number(same / documents.Count);
+            report["same_prediction_norm"] = Json.Number(sameNorm / documents.Count);
+        }
+        else
+        {
+            report["harness_acc"] = Json.Number(harness.Average(h => h.IsGreedy ? 1.0 : 0.0));
+            report["harness_perplexity"] = Json.Number(Math.Exp(-harness.Average(h => h.LogLikelihood)));
+        }
+
+        report["same_is_greedy"] = Json.Number(Enumerable.Range(0, n).Average(r => scores.IsGreedy(r) == harness[r].IsGreedy ? 1.0 : 0.0));
+        report["loglikelihood_mean_abs_diff"] = Json.Number(differences.Average());
+        report["loglikelihood_max_abs_diff"] = Json.Number(differences.Max());
+    }
+}
