@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A synthetic causal LM for timing `gpuinfo perplexity` (not committed: ~150 MB at the defaults).
 
-    /usr/bin/python3 benchmarks/models/make_bench_model.py OUT.onnx [--vocab 32000] [--dim 512] [--hidden 2048] [--layers 2]
+    /usr/bin/python3 benchmarks/models/make_bench_model.py OUT.onnx [--vocab 32000] [--dim 512] [--hidden 2048] [--layers 2] [--logits-to-keep]
 
 input_ids, attention_mask, position_ids -> logits [B, S, vocab] (float32): token embeddings plus
 position embeddings, a causal mean over the window (CumSum / count), `layers` residual MLP blocks
@@ -25,6 +25,8 @@ def main():
     ap.add_argument("--hidden", type=int, default=2048)
     ap.add_argument("--layers", type=int, default=2)
     ap.add_argument("--positions", type=int, default=2048)
+    ap.add_argument("--logits-to-keep", action="store_true",
+                    help="take transformers' logits_to_keep (int64 scalar): the head runs on the last n positions only (all for 0), as newer exports do")
     a = ap.parse_args()
     rng = np.random.default_rng(5)
 
@@ -55,8 +57,17 @@ def main():
             helper.make_node("Add", [h, f"d{i}"], [f"h{i + 1}"]),
         ]
         h = f"h{i + 1}"
-    nodes.append(helper.make_node("MatMul", [h, "head"], ["logits"]))
     ids = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "sequence"]) for n in ("input_ids", "attention_mask", "position_ids")]
+    if a.logits_to_keep:
+        # transformers: hidden_states[:, slice(-logits_to_keep, None), :] before the head (-0 is 0: every position).
+        inits += [numpy_helper.from_array(np.array([0], np.int64), "axis0"), numpy_helper.from_array(np.array([np.iinfo(np.int64).max], np.int64), "end"),
+                  numpy_helper.from_array(np.array([1], np.int64), "axis1d")]
+        nodes += [helper.make_node("Neg", ["logits_to_keep"], ["keep_start"]),
+                  helper.make_node("Unsqueeze", ["keep_start", "axis0"], ["keep_starts"]),
+                  helper.make_node("Slice", [h, "keep_starts", "end", "axis1d"], ["kept"])]
+        h = "kept"
+        ids.append(helper.make_tensor_value_info("logits_to_keep", TensorProto.INT64, []))
+    nodes.append(helper.make_node("MatMul", [h, "head"], ["logits"]))
     graph = helper.make_graph(nodes, "bench", ids, [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", a.vocab])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="gpuinfo make_bench_model.py")
     model.ir_version = 8

@@ -57,10 +57,14 @@ internal sealed unsafe class LogitsBuffer : IDisposable
     /// <summary>The first window held (see <see cref="Windows"/>), or -1 when none.</summary>
     public int FirstWindow { get; set; } = -1;
 
-    /// <summary>How many consecutive windows the buffer holds, each <see cref="Length"/> positions long.</summary>
+    /// <summary>How many consecutive windows the buffer holds, each's logits <see cref="Length"/> positions long.</summary>
     public int Windows { get; set; }
 
+    /// <summary>Positions of each window held: its last ones, from <see cref="FirstPosition"/> on (a model that keeps only the last logits).</summary>
     public int Length { get; set; }
+
+    /// <summary>The window position of each window's first logits held (0 unless the model kept only the last <see cref="Length"/>).</summary>
+    public int FirstPosition { get; set; }
 
     /// <summary>The value at <paramref name="index"/>, as a float.</summary>
     public float this[long index]
@@ -84,9 +88,9 @@ internal sealed unsafe class LogitsBuffer : IDisposable
     /// <summary>Points <paramref name="block"/> at <paramref name="rows"/> rows of logits from <paramref name="position"/> of <paramref name="window"/>.</summary>
     public void Hand(RowBlock block, int window, int position, int rows, int vocab)
     {
-        long start = (((long)(window - FirstWindow) * Length) + position) * vocab;
+        long start = (((long)(window - FirstWindow) * Length) + position - FirstPosition) * vocab;
         int length = checked(rows * vocab);
-        if (start < 0 || start + length > Capacity)
+        if (position < FirstPosition || position - FirstPosition + rows > Length || start < 0 || start + length > Capacity)
         {
             throw new ArgumentOutOfRangeException(nameof(rows), $"rows [{start / vocab}, {(start / vocab) + rows}) lie outside the buffer's {Capacity / vocab} rows.");
         }

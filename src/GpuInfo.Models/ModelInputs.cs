@@ -12,7 +12,8 @@ namespace GpuInfo.Models;
 /// <c>past_key_values.*</c> (or <c>past.*</c>): each is fed empty, its sequence axis 0, as
 /// optimum and transformers.js feed a first step, so every window is scored from its own tokens
 /// alone; a merged decoder's <c>use_cache_branch</c> is fed false, and <c>logits_to_keep</c> (or
-/// <c>num_logits_to_keep</c>) 0, which in transformers keeps every position's logits. Any other
+/// <c>num_logits_to_keep</c>) the last positions a batch scores (0, in transformers every position's
+/// logits, where it scores from the first), so the head runs on those alone. Any other
 /// input (token type ids) is refused naming it.
 /// </summary>
 internal sealed class ModelInputs
@@ -50,7 +51,7 @@ internal sealed class ModelInputs
         Feed.Positions => "0 … S − 1 in each window",
         Feed.EmptyPast => $"empty: [{string.Join(", ", EmptyPastShape(i.Dimensions, 1).Select((d, axis) => axis == 0 && i.Dimensions[0] <= 0 ? "batch" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]",
         Feed.NoCacheBranch => "false (the branch without a past)",
-        _ => "0 (every position's logits)",
+        _ => "the positions a batch scores: the last from its windows' first scored position on (every position's logits where that is all)",
     }))];
 
     /// <summary>Whether the model takes a KV cache (fed empty).</summary>
@@ -112,8 +113,14 @@ internal sealed class ModelInputs
     private static bool IsPast(string name) =>
         name.StartsWith("past_key_values", StringComparison.Ordinal) || name.StartsWith("past.", StringComparison.Ordinal);
 
-    /// <summary>The input tensors for windows starting at <paramref name="windowStarts"/> (each <paramref name="length"/> ids), over arrays reused from call to call.</summary>
-    public OrtValue[] Create(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length)
+    /// <summary>Whether the model takes <c>logits_to_keep</c>: its logits can be asked for the last positions only.</summary>
+    public bool KeepsLastLogits => _inputs.Any(i => i.Feed == Feed.AllLogits);
+
+    /// <summary>
+    /// The input tensors for windows starting at <paramref name="windowStarts"/> (each <paramref name="length"/> ids), over arrays reused from
+    /// call to call; <c>logits_to_keep</c>, where the model takes it, is <paramref name="keep"/> (0: every position's logits).
+    /// </summary>
+    public OrtValue[] Create(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, int keep = 0)
     {
         int batch = windowStarts.Count;
         long[] shape = [batch, length];
@@ -122,7 +129,7 @@ internal sealed class ModelInputs
         {
             for (int i = 0; i < _inputs.Length; i++)
             {
-                values[i] = Create(_inputs[i], ids, windowStarts, length, shape);
+                values[i] = Create(_inputs[i], ids, windowStarts, length, shape, keep);
             }
         }
         catch
@@ -138,13 +145,13 @@ internal sealed class ModelInputs
         return values;
     }
 
-    private OrtValue Create(Input input, ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, long[] shape) =>
+    private OrtValue Create(Input input, ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, long[] shape, int keep) =>
         input.Feed switch
             {
                 Feed.EmptyPast => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, input.Type, EmptyPastShape(input.Dimensions, windowStarts.Count)),
                 Feed.NoCacheBranch => OrtValue.CreateTensorValueFromMemory(new[] { false }, [.. input.Dimensions.Select(_ => 1L)]),
-                Feed.AllLogits when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(new[] { 0 }, [.. input.Dimensions.Select(_ => 1L)]),
-                Feed.AllLogits => OrtValue.CreateTensorValueFromMemory(new[] { 0L }, [.. input.Dimensions.Select(_ => 1L)]),
+                Feed.AllLogits when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(new[] { keep }, [.. input.Dimensions.Select(_ => 1L)]),
+                Feed.AllLogits => OrtValue.CreateTensorValueFromMemory(new[] { (long)keep }, [.. input.Dimensions.Select(_ => 1L)]),
                 _ when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<int>(input, ids, windowStarts, length, v => v), shape),
                 _ => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<long>(input, ids, windowStarts, length, v => v), shape),
             };

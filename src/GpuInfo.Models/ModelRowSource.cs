@@ -264,10 +264,13 @@ public sealed class ModelRowSource : RowSource
             _buffers.Add(buffer);
         }
 
+        // A model that takes logits_to_keep runs its head on the positions the batch scores alone (each window's last ones).
+        int firstScored = Enumerable.Range(first, starts.Count).Min(Windows.FirstScoredPosition);
+        int keep = _model.KeepsLastLogits && firstScored > 0 ? length - firstScored : 0;
         buffer.FirstWindow = -1;
         try
         {
-            _model.Run(_inputs, starts, length, buffer);
+            _model.Run(_inputs, starts, length, buffer, keep);
         }
         catch (OnnxRuntimeException e)
         {
@@ -278,7 +281,8 @@ public sealed class ModelRowSource : RowSource
 
         buffer.FirstWindow = first;
         buffer.Windows = starts.Count;
-        buffer.Length = length;
+        buffer.Length = keep == 0 ? length : keep;
+        buffer.FirstPosition = length - buffer.Length;
         return buffer;
     }
 

@@ -230,6 +230,9 @@ public sealed class ModelWindows
 
     public int Length(int k) => _length[Window(k)];
 
+    /// <summary>The position of window <paramref name="k"/> whose logits predict its first scored token (its length where it scores none).</summary>
+    public int FirstScoredPosition(int k) => RowsOf(k) == 0 ? _length[k] : (int)(_firstTarget[k] - 1 - _begin[k]);
+
     /// <summary>The first row (scored token, in sequence order) of window <paramref name="k"/>.</summary>
     public long FirstRow(int k) => _rowStart[Window(k)];
 

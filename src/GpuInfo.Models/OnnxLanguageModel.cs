@@ -162,18 +162,30 @@ public sealed class OnnxLanguageModel : IDisposable
         }
     }
 
-    /// <summary>Runs windows of <paramref name="length"/> ids starting at <paramref name="windowStarts"/> and writes their logits, [windows, length, vocab], to the start of <paramref name="buffer"/>.</summary>
+    /// <summary>Whether the model takes <c>logits_to_keep</c> (transformers' exports of newer models): it can run its head on the last positions alone.</summary>
+    public bool KeepsLastLogits => _inputs.KeepsLastLogits;
+
+    /// <summary>
+    /// Runs windows of <paramref name="length"/> ids starting at <paramref name="windowStarts"/> and writes their logits, [windows, length, vocab],
+    /// or with <paramref name="keep"/> (1 to length − 1, on a model that <see cref="KeepsLastLogits"/>) those of each window's last
+    /// <paramref name="keep"/> positions, [windows, keep, vocab], to the start of <paramref name="buffer"/>.
+    /// </summary>
     /// <exception cref="OnnxRuntimeException">ONNX Runtime failed (e.g. positions beyond what the model was built for).</exception>
-    internal void Run(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, LogitsBuffer buffer)
+    internal void Run(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, LogitsBuffer buffer, int keep = 0)
     {
-        long[] shape = [windowStarts.Count, length, Vocab];
+        if (keep != 0 && (!KeepsLastLogits || keep < 1 || keep >= length))
+        {
+            throw new ArgumentOutOfRangeException(nameof(keep), keep, $"a model {(KeepsLastLogits ? "" : "without logits_to_keep ")}keeps 1 to {length - 1} of {length} positions' logits, or all (0).");
+        }
+
+        long[] shape = [windowStarts.Count, keep == 0 ? length : keep, Vocab];
         long elements = shape[0] * shape[1] * shape[2];
         if (elements > buffer.Capacity)
         {
             throw new ArgumentException($"the buffer holds {buffer.Capacity} values, the logits {elements}.", nameof(buffer));
         }
 
-        var inputs = _inputs.Create(ids, windowStarts, length);
+        var inputs = _inputs.Create(ids, windowStarts, length, keep);
         try
         {
             using var output = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _outputType, shape, buffer.Address, elements * (Type == ScalarType.Float32 ? 4 : 2));

@@ -103,9 +103,10 @@ public sealed class LoglikelihoodTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Requests_score_as_bigram_onnx_in_closed_form(bool fields)
+    [InlineData(false, "bigram.onnx")]
+    [InlineData(true, "bigram.onnx")]
+    [InlineData(true, "bigram_keep.onnx")] // logits_to_keep: the head on each batch's scored positions alone
+    public void Requests_score_as_bigram_onnx_in_closed_form(bool fields, string model)
     {
         int seed = Random.Shared.Next();
         var random = new Random(seed);
@@ -136,7 +137,7 @@ public sealed class LoglikelihoodTests
 
         int window = random.Next(20, 48); // above the longest word of the sample text (15 tokens), below most passages
         string[] input = fields ? ["--text", file, "--text-field", "prompt", "--continuation-field", "answer"] : ["--text", file];
-        var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input,
+        var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path(model), "--tokenizer", ModelFiles.VocabJson, .. input,
             "--prefix-token", "7", "--context", window.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", "3", "--per-document", perRequest, "--device", "cpu"]);
         var lines = File.ReadAllLines(perRequest).Select(l => (JsonObject)JsonNode.Parse(l)!).ToArray();
         Assert.Equal(requests.Count, lines.Length);
