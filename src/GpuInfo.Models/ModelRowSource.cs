@@ -276,7 +276,7 @@ public sealed class ModelRowSource : RowSource
         {
             // Most often a model exported for fewer positions than the window (a Gather index out of range).
             throw new InvalidFileException(_model.Path,
-                $"ONNX Runtime failed on windows of {length} tokens: {e.Message.Split('\n')[0].Trim()} (a model built for fewer positions needs a shorter context window)");
+                $"ONNX Runtime failed on windows of {length} tokens{(keep > 0 ? $", asked for their last {keep} positions' logits through logits_to_keep" : "")}: {e.Message.Split('\n')[0].Trim()} (a model built for fewer positions needs a shorter context window)");
         }
 
         buffer.FirstWindow = first;
