@@ -9,16 +9,28 @@ namespace GpuInfo.Models;
 /// <param name="Name">What reports and errors call it (its file and line).</param>
 public sealed record MultipleChoiceDocument(string Name, string Context, IReadOnlyList<string> Choices, int Gold)
 {
-    /// <summary>One request per choice, in order: (context, <paramref name="delimiter"/> + choice), as <c>construct_requests</c> makes them.</summary>
+    /// <summary>
+    /// Where the choices are contexts (a <c>multiple_input</c> task's, as Winogrande's: each option's sentence up to the
+    /// blank), the continuation every one of them is scored with; null where each choice is a continuation of <see cref="Context"/>.
+    /// </summary>
+    public string? SharedContinuation { get; init; }
+
+    /// <summary>
+    /// One request per choice, in order, as <c>construct_requests</c> makes them: (context, <paramref name="delimiter"/> + choice),
+    /// or for choices that are contexts (<see cref="SharedContinuation"/>), (choice, <paramref name="delimiter"/> + continuation).
+    /// </summary>
     public IEnumerable<LoglikelihoodRequest> Requests(string delimiter = " ")
     {
         ArgumentNullException.ThrowIfNull(delimiter);
-        return Choices.Select(choice => new LoglikelihoodRequest(Name, Context, delimiter + choice));
+        return SharedContinuation is { } continuation
+            ? Choices.Select(choice => new LoglikelihoodRequest(Name, choice, delimiter + continuation))
+            : Choices.Select(choice => new LoglikelihoodRequest(Name, Context, delimiter + choice));
     }
 
     /// <summary>
     /// The choice of the largest log-likelihood, and of the largest log-likelihood per character of the choice
-    /// (Python's <c>len</c>: code points, the delimiter left out); each the first of equals, as <c>np.argmax</c>.
+    /// (Python's <c>len</c>: code points, the delimiter left out; a <c>multiple_input</c> task's choices too, as the harness
+    /// measures them); each the first of equals, as <c>np.argmax</c>.
     /// The document is right under <c>acc</c> where the first is <see cref="Gold"/>, under <c>acc_norm</c> where the second is.
     /// </summary>
     /// <exception cref="ArgumentException">Not one log-likelihood per choice.</exception>

@@ -26,7 +26,7 @@ internal static class LoglikelihoodCommand
         var text = FileListOption.Create("--text", $"The documents: each a LAMBADA passage (its last word scored after the rest), or with --continuation-field or --choices-field a request's context. {ModelDocuments.FilesHelp}", join: false);
         var samples = FileListOption.Create("--samples", "Instead of --text: lm-evaluation-harness's per-sample log of a loglikelihood or multiple_choice task (lm_eval --log_samples: samples_TASK_DATE.jsonl), its requests scored as the harness rendered them, beside the harness's own scores of them.", join: false);
         var field = new Option<string>("--text-field") { Description = "The field of a .jsonl line, or column of a .parquet file, holding each passage (or, with --continuation-field or --choices-field, each context).", DefaultValueFactory = _ => "text" };
-        var continuationField = new Option<string?>("--continuation-field") { Description = "The field (or column) holding each request's continuation, scored after its --text-field context, instead of splitting a passage at its last space." };
+        var continuationField = new Option<string?>("--continuation-field") { Description = "The field (or column) holding each request's continuation, scored after its --text-field context, instead of splitting a passage at its last space; with --choices-field, the continuation each choice (then a context, as a multiple_input task's: Winogrande's) is scored with." };
         var choicesField = new Option<string?>("--choices-field") { Description = "The field of each .jsonl line holding a multiple_choice document's choices (a JSON array of strings), each scored after its --text-field context and --target-delimiter: acc and acc_norm, as lm-evaluation-harness's multiple_choice tasks." };
         var goldField = new Option<string>("--gold-field") { Description = "With --choices-field: the field holding the right choice, its index from 0 or its text.", DefaultValueFactory = _ => "gold" };
         var delimiter = new Option<string>("--target-delimiter") { Description = "With --choices-field, or --samples of a multiple_choice task: put between the context and each choice (a task's target_delimiter).", DefaultValueFactory = _ => " " };
@@ -157,7 +157,8 @@ internal static class LoglikelihoodCommand
     /// <summary>What the documents are: LAMBADA passages, (context, continuation) requests, multiple-choice documents, or lm-evaluation-harness's samples.</summary>
     private sealed record Input(string[] Files, bool Samples, string Field, string? ContinuationField, string? ChoicesField, string GoldField, string Delimiter)
     {
-        public string Task => ChoicesField is not null ? $"multiple choice: {Field} + '{Delimiter}' + {ChoicesField}[i], gold {GoldField}"
+        public string Task => ChoicesField is not null && ContinuationField is not null ? $"multiple choice: {ChoicesField}[i] + '{Delimiter}' + {ContinuationField}, gold {GoldField}"
+            : ChoicesField is not null ? $"multiple choice: {Field} + '{Delimiter}' + {ChoicesField}[i], gold {GoldField}"
             : ContinuationField is not null ? $"{Field} -> {ContinuationField}" : "lambada (last word)";
 
         public static Input Parse(ParseResult parse, Option<string[]> textOption, Option<string[]> samplesOption, Option<string> field, Option<string?> continuationField, Option<string?> choicesField, Option<string> goldField, Option<string> delimiter)
@@ -181,9 +182,9 @@ internal static class LoglikelihoodCommand
             string[] files = text!;
             string context = parse.GetValue(field)!, gold = parse.GetValue(goldField)!;
             string? continuation = parse.GetValue(continuationField), choices = parse.GetValue(choicesField);
-            if (continuation is not null && choices is not null)
+            if (continuation is not null && choices is not null && parse.GetResult(field) is { Implicit: false })
             {
-                throw CliException.Usage("give --continuation-field (one request per document) or --choices-field (one per choice), not both.");
+                throw CliException.Usage("--text-field: with --choices-field and --continuation-field each choice is a context (a multiple_input task's, as Winogrande's), scored with the continuation.");
             }
 
             if (choices is null && ((Option[])[goldField, delimiter]).FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } stray)
@@ -198,7 +199,7 @@ internal static class LoglikelihoodCommand
                     : $"--choices-field reads a JSON array of each line: {plain} is not a .jsonl file.");
             }
 
-            string?[] named = [context, continuation, choices, choices is null ? null : gold];
+            string?[] named = [choices is not null && continuation is not null ? null : context, continuation, choices, choices is null ? null : gold];
             if (named.OfType<string>().GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
             {
                 throw CliException.Usage($"two options name the field '{twice.Key}': a request's context, continuation, choices and gold are each a field of their own.");
@@ -260,7 +261,8 @@ internal static class LoglikelihoodCommand
 
         private MultipleChoiceDocument Document(string name, JsonElement line)
         {
-            string context = Member(name, line, Field, "--text-field", JsonValueKind.String).GetString()!;
+            string? shared = ContinuationField is null ? null : Member(name, line, ContinuationField, "--continuation-field", JsonValueKind.String).GetString()!;
+            string context = shared is not null ? "" : Member(name, line, Field, "--text-field", JsonValueKind.String).GetString()!;
             var array = Member(name, line, ChoicesField!, "--choices-field", JsonValueKind.Array);
             var choices = new List<string>();
             foreach (var choice in array.EnumerateArray())
@@ -277,7 +279,7 @@ internal static class LoglikelihoodCommand
                 JsonValueKind.String => throw new InvalidFileException(name, $"\"{GoldField}\" is \"{gold.GetString()}\", which is none of its {choices.Count} choices{(int.TryParse(gold.GetString(), out _) ? " (a gold that is a choice's index is a JSON number, not a string)" : "")}."),
                 _ => throw new InvalidFileException(name, $"\"{GoldField}\" is a JSON {Kind(gold)}, not a choice's index or text."),
             };
-            var document = new MultipleChoiceDocument(name, context, choices, index);
+            var document = new MultipleChoiceDocument(name, context, choices, index) { SharedContinuation = shared };
             try
             {
                 document.Validate();

@@ -212,19 +212,22 @@ public sealed class LoglikelihoodTests
     }
 
     [Theory]
-    [InlineData(16, 1)]
-    [InlineData(64, 5)]
-    public void Multiple_choice_documents_score_as_lm_evaluation_harness_scores_them(int context, int batch)
+    [InlineData("choices", 16, 1)]
+    [InlineData("choices", 64, 5)]
+    [InlineData("multiple_input", 16, 2)]
+    [InlineData("multiple_input", 64, 1)]
+    public void Multiple_choice_documents_score_as_lm_evaluation_harness_scores_them(string kind, int context, int batch)
     {
         // make_loglikelihood_reference.py: the harness's own ConfigurableTask.construct_requests and process_results of a multiple_choice task.
         var reference = (JsonObject)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!;
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "choices.jsonl"), perDocument = Path.Combine(dir.Path, "documents.jsonl");
-        File.WriteAllLines(file, reference["choices"]!.AsArray().Select(d => d!.ToJsonString()));
+        File.WriteAllLines(file, reference[kind]!.AsArray().Select(d => d!.ToJsonString()));
+        string[] fields = kind == "choices" ? ["--text-field", "context"] : ["--continuation-field", "continuation"]; // Winogrande's shape: each choice a context
         var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", file,
-            "--text-field", "context", "--choices-field", "choices", "--prefix-token", reference["prefix"]!.ToString(), "--context", context.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            .. fields, "--choices-field", "choices", "--prefix-token", reference["prefix"]!.ToString(), "--context", context.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture), "--per-document", perDocument, "--device", "cpu"]);
-        var expected = reference["results"]![$"choices/{context}"]!.AsArray();
+        var expected = reference["results"]![$"{kind}/{context}"]!.AsArray();
         var lines = File.ReadAllLines(perDocument).Select(l => JsonNode.Parse(l)!).ToArray();
         Assert.Equal(expected.Count, lines.Length);
         for (int d = 0; d < lines.Length; d++)
@@ -259,6 +262,8 @@ public sealed class LoglikelihoodTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new MultipleChoiceDocument("d", "c", ["a", "b"], 2).Validate());
         Assert.Equal(["c", "c"], document.Requests().Take(2).Select(r => r.Context));
         Assert.Equal([" ab", "\n\U0001F600"], new[] { document.Requests().First().Continuation, document.Requests("\n").ElementAt(1).Continuation });
+        var winogrande = new MultipleChoiceDocument("w", "", ["It is", "They are"], 0) { SharedContinuation = "big." };
+        Assert.Equal([("It is", " big."), ("They are", " big.")], winogrande.Requests().Select(r => (r.Context, r.Continuation)));
     }
 
     private static bool IsGreedy(TextTokenizer tokenizer, (string Context, string Continuation) request, int prefix)
@@ -339,7 +344,7 @@ public sealed class LoglikelihoodTests
         string[] run = ["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.Path("documents.jsonl")];
         CliRunner.Fails(2, ["--gold-field applies to multiple-choice documents"], [.. run, "--gold-field", "label"]);
         CliRunner.Fails(2, ["--target-delimiter applies to multiple-choice documents"], [.. run, "--target-delimiter", ""]);
-        CliRunner.Fails(2, ["not both"], [.. run, "--choices-field", "c", "--continuation-field", "x"]);
+        CliRunner.Fails(2, ["--text-field: with --choices-field and --continuation-field each choice is a context"], [.. run, "--choices-field", "c", "--continuation-field", "x", "--text-field", "q"]);
         CliRunner.Fails(2, ["--choices-field reads a JSON array of each line", "x.parquet is not a .jsonl file"], ["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", "x.parquet", "--choices-field", "c"]);
     }
 

@@ -7,6 +7,10 @@ below), scored by the TemplateLM below, process_results' metrics, the record eva
 sample (transcribed), written by the harness's own EvaluationTracker.save_results_samples (which also needs pandas and
 the datasets package imported: stood in for, as below).
 
+The multiple_input documents (Winogrande's shape) go through the same task with multiple_input set, as its __init__
+sets it where doc_to_text gives an int: the contexts construct_requests gets are the choices (what a zero-shot
+multiple_input_context renders), and process_results takes doc_to_text as the gold.
+
 The multiple-choice documents go through the harness's ConfigurableTask (lm_eval/api/task.py) of a multiple_choice
 task whose doc_to_text, doc_to_choice and doc_to_target are the documents' fields: its construct_requests makes the
 requests (context, target_delimiter + choice) and its process_results gives each document's acc and acc_norm. The
@@ -60,6 +64,11 @@ CHOICES = [
     {"context": "Perplexity is its", "choices": ["exponential", "logarithm", "\U0001F600 smile", "mean over all tokens"], "gold": 2},
     {"context": "Caf\u00e9", "choices": ["na\u00efve", "\u00fcber"], "gold": "\u00fcber"},
     {"context": "", "choices": ["one", "two words", "three words here"], "gold": 1},
+]
+# Winogrande's shape (a multiple_input task): each choice is a context, every one scored with the continuation; the gold an index.
+MULTIPLE_INPUT = [
+    {"choices": ["The trophy does not fit in the window because the trophy", "The trophy does not fit in the window because the window"], "continuation": "is too big.", "gold": 0},
+    {"choices": ["Perplexity is its", "The loss is its", "A\u00efe \U0001F600 is its"], "continuation": "exponential.", "gold": 1},
 ]
 PAIRS = [
     ("The model reads ", "a window"),
@@ -193,7 +202,7 @@ def main():
             raise NotImplementedError
 
     lambada = [(utils.apply_template(task["doc_to_text"], {"text": p}), utils.apply_template(task["doc_to_target"], {"text": p})) for p in PASSAGES]
-    reference = {"prefix": PREFIX, "passages": PASSAGES, "pairs": PAIRS, "choices": CHOICES, "lambada_requests": lambada, "results": {}}
+    reference = {"prefix": PREFIX, "passages": PASSAGES, "pairs": PAIRS, "choices": CHOICES, "multiple_input": MULTIPLE_INPUT, "lambada_requests": lambada, "results": {}}
     for max_length in MAX_LENGTHS:
         lm = WindowLM(max_length)
         for name, requests in (("lambada", lambada), ("pairs", PAIRS)):
@@ -207,6 +216,17 @@ def main():
             documents.append({"loglikelihoods": [ll for ll, _ in scored], "is_greedy": [g for _, g in scored],
                               "acc": metrics["acc"], "acc_norm": metrics["acc_norm"]})
         reference["results"][f"choices/{max_length}"] = documents
+        multiple = load_task(TaskConfig, ConfigurableTask, features=("choices", "continuation", "gold"),
+                             doc_to_text="gold", doc_to_choice="choices", doc_to_target="continuation")
+        multiple.multiple_input = True
+        documents = []
+        for doc in MULTIPLE_INPUT:
+            requests = multiple.construct_requests(doc, ctx=multiple.doc_to_choice(doc), metadata=("multiple_input", 0, 1))
+            scored = lm.loglikelihood(requests, disable_tqdm=True)
+            metrics = multiple.process_results(doc, scored)
+            documents.append({"loglikelihoods": [ll for ll, _ in scored], "is_greedy": [g for _, g in scored],
+                              "acc": metrics["acc"], "acc_norm": metrics["acc_norm"]})
+        reference["results"][f"multiple_input/{max_length}"] = documents
     lambada_task = load_task(TaskConfig, ConfigurableTask, "loglikelihood", ("text",), ("perplexity", "acc"),
                              doc_to_text=task["doc_to_text"], doc_to_target=task["doc_to_target"])
     write_samples(WindowLM(64), [("lambada", lambada_task, [{"text": p} for p in PASSAGES]), ("choices", choice_task, CHOICES)])
