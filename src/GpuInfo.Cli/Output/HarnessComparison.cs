@@ -4,14 +4,14 @@ using GpuInfo.Models;
 namespace GpuInfo.Cli.Output;
 
 /// <summary>
-/// This run's scores beside those lm-evaluation-harness logged for the same requests (<see cref="HarnessSamples"/>):
-/// the harness's own figures, computed from its logged log-likelihoods as this run's are from its own, and how far
-/// the two runs' log-likelihoods, greedy tokens and predictions agree (another model, a quantization or another
-/// runtime against the harness's run).
+/// This run's scores beside another's of the same requests: those lm-evaluation-harness logged (<see cref="HarnessSamples"/>,
+/// named "harness") or a base model's (<c>--base</c>, "base"): the other run's figures, computed from its log-likelihoods
+/// as this run's are from its own, and how far the two runs' log-likelihoods, greedy tokens and predictions agree
+/// (a quantization, an export or another runtime against its base).
 /// </summary>
 internal static class HarnessComparison
 {
-    public static void AddTo(JsonObject report, RequestScores scores, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, IReadOnlyList<MultipleChoiceDocument> documents)
+    public static void AddTo(JsonObject report, string name, RequestScores scores, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, IReadOnlyList<MultipleChoiceDocument> documents)
     {
         int n = harness.Count;
         var differences = Enumerable.Range(0, n).Select(r => Math.Abs(scores.LogLikelihood(r) - harness[r].LogLikelihood)).ToArray();
@@ -31,15 +31,15 @@ internal static class HarnessComparison
                 first += count;
             }
 
-            report["harness_acc"] = Json.Number(acc / documents.Count);
-            report["harness_acc_norm"] = Json.Number(accNorm / documents.Count);
+            report[$"{name}_acc"] = Json.Number(acc / documents.Count);
+            report[$"{name}_acc_norm"] = Json.Number(accNorm / documents.Count);
             report["same_prediction"] = Json.Number(same / documents.Count);
             report["same_prediction_norm"] = Json.Number(sameNorm / documents.Count);
         }
         else
         {
-            report["harness_acc"] = Json.Number(harness.Average(h => h.IsGreedy ? 1.0 : 0.0));
-            report["harness_perplexity"] = Json.Number(Math.Exp(-harness.Average(h => h.LogLikelihood)));
+            report[$"{name}_acc"] = Json.Number(harness.Average(h => h.IsGreedy ? 1.0 : 0.0));
+            report[$"{name}_perplexity"] = Json.Number(Math.Exp(-harness.Average(h => h.LogLikelihood)));
         }
 
         report["same_is_greedy"] = Json.Number(Enumerable.Range(0, n).Average(r => scores.IsGreedy(r) == harness[r].IsGreedy ? 1.0 : 0.0));

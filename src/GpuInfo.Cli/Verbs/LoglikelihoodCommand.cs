@@ -30,11 +30,12 @@ internal static class LoglikelihoodCommand
         var choicesField = new Option<string?>("--choices-field") { Description = "The field of each .jsonl line holding a multiple_choice document's choices (a JSON array of strings), each scored after its --text-field context and --target-delimiter: acc and acc_norm, as lm-evaluation-harness's multiple_choice tasks." };
         var goldField = new Option<string>("--gold-field") { Description = "With --choices-field: the field holding the right choice, its index from 0 or its text.", DefaultValueFactory = _ => "gold" };
         var delimiter = new Option<string>("--target-delimiter") { Description = "With --choices-field, or --samples of a multiple_choice task: put between the context and each choice (a task's target_delimiter).", DefaultValueFactory = _ => " " };
+        var baseModel = new Option<string?>("--base") { Description = "A second causal LM in ONNX (the base of a quantized or exported --model) that scores the same requests: its figures and how far the two agree, as with --samples." };
         var prefix = new Option<string?>("--prefix-token") { Description = "The token an empty context stands as: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS; the default) or none." };
         var perDocument = new Option<string?>("--per-document") { Description = "Write one JSON line per document (.jsonl): its index, name, loglikelihood and is_greedy (per choice, with the prediction and gold, for --choices-field), and its tokens." };
         var models = new ModelOptions();
         var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests.")
-            { model, text, samples, field, continuationField, choicesField, goldField, delimiter, prefix, perDocument };
+            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, delimiter, prefix, perDocument };
         models.AddRequestOptionsTo(command);
         common.AddTo(command);
         command.SetAction(parse =>
@@ -46,6 +47,11 @@ internal static class LoglikelihoodCommand
             OutputFile.Check(perDocumentPath);
             var input = Input.Parse(parse, text, samples, field, continuationField, choicesField, goldField, delimiter);
             string[] files = input.Files;
+            string? basePath = parse.GetValue(baseModel);
+            if (basePath is not null && input.Samples)
+            {
+                throw CliException.Usage("--base: --samples already holds the scores to compare against (the harness's run).");
+            }
 
             var tokenizer = models.LoadTokenizer(parse);
             string? given = parse.GetValue(prefix);
@@ -64,36 +70,31 @@ internal static class LoglikelihoodCommand
             var modelText = new ModelText(encoded, tokenizer, null, tokenizeSeconds) { DocumentNames = names };
 
             var load = Stopwatch.StartNew();
-            using var lm = models.OpenModel(parse, parse.GetValue(model)!, modelText);
-            if (prefixToken >= lm.Vocab && Enumerable.Range(0, names.Count).Any(d => encoded.Document(d)[0] == prefixToken))
+            using var engines = common.CreateEngines(parse);
+            using var lm = Open(models, parse, parse.GetValue(model)!, modelText, prefixToken);
+            using var reference = basePath is null ? null : Open(models, parse, basePath, modelText, prefixToken);
+            double loadSeconds = load.Elapsed.TotalSeconds;
+            bool quiet = parse.GetValue(common.Json);
+            var (scores, tokens) = Score(lm, encoded, windows, engines, quiet, reference is null ? "scoring" : "scoring --model");
+            if (reference is not null)
             {
-                throw CliException.Usage($"the prefix token {prefixToken} is not in the vocabulary of {lm.Path} (0 to {lm.Vocab - 1}).");
+                var (baseScores, _) = Score(reference, encoded, windows, engines, quiet, "scoring --base");
+                harness.AddRange(Enumerable.Range(0, baseScores.Requests).Select(r => (baseScores.LogLikelihood(r), baseScores.IsGreedy(r))));
             }
 
-            using var source = new ModelRowSource(lm, encoded, windows);
-            using var engines = common.CreateEngines(parse);
-            double loadSeconds = load.Elapsed.TotalSeconds;
-            var scores = new RequestScores(source.Windows, encoded);
-            var partial = ProgressBar.Run(!parse.GetValue(common.Json), "scoring", source.Rows * source.RowBytes, progress =>
-                CorpusRun.Evaluate(engines.List, source, new CrossEntropyOptions(), new CorpusRunOptions
-                {
-                    PerRow = scores.AddLosses,
-                    PerRowArgMax = scores.AddArgMax,
-                    Progress = progress,
-                }));
-            scores.Check(partial.Evaluation!.Tokens);
             double seconds = clock.Elapsed.TotalSeconds;
-
             var choices = documents.Count > 0 ? new ChoiceScores(documents, scores) : null;
             var report = choices?.Report() ?? scores.Report();
+            string compared = reference is null ? "harness" : "base";
             if (harness.Count > 0)
             {
-                HarnessComparison.AddTo(report, scores, harness, documents);
+                HarnessComparison.AddTo(report, compared, scores, harness, documents);
             }
 
             report["task"] = input.Samples ? $"lm-evaluation-harness samples ({(choices is null ? "loglikelihood" : "multiple choice")})" : input.Task;
             scores.AddTokens(report);
             report["model"] = lm.Path;
+            report["base"] = reference?.Path;
             report["provider"] = lm.Provider;
             report["text"] = name;
             report["tokenizer"] = tokenizer.Name;
@@ -101,10 +102,10 @@ internal static class LoglikelihoodCommand
             report["prefix_token"] = prefixToken;
             report["device"] = engines.Description;
             report["seconds"] = Math.Round(seconds, 3);
-            ModelOptions.AddTiming(report, partial.Evaluation.Tokens, seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
+            ModelOptions.AddTiming(report, tokens * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
             if (perDocumentPath is not null)
             {
-                PerDocumentLines.Write(perDocumentPath, WithHarness(choices?.Lines() ?? scores.Lines(names), harness, documents));
+                PerDocumentLines.Write(perDocumentPath, WithHarness(choices?.Lines() ?? scores.Lines(names), compared, harness, documents));
             }
 
             if (parse.GetValue(common.Json))
@@ -121,8 +122,37 @@ internal static class LoglikelihoodCommand
         return command;
     }
 
-    /// <summary>Each --per-document line with the harness's log-likelihood (or, per choice, log-likelihoods) of its requests, where samples gave them.</summary>
-    private static IEnumerable<JsonObject> WithHarness(IEnumerable<JsonObject> lines, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, IReadOnlyList<MultipleChoiceDocument> documents)
+    /// <summary>Opens a model, checked against the tokenizer's vocabulary and the prefix token where a request holds it.</summary>
+    private static OnnxLanguageModel Open(ModelOptions models, ParseResult parse, string path, ModelText text, int? prefixToken)
+    {
+        var lm = models.OpenModel(parse, path, text);
+        if (prefixToken >= lm.Vocab && Enumerable.Range(0, text.DocumentNames.Count).Any(d => text.Tokens.Document(d)[0] == prefixToken))
+        {
+            lm.Dispose();
+            throw CliException.Usage($"the prefix token {prefixToken} is not in the vocabulary of {path} (0 to {lm.Vocab - 1}).");
+        }
+
+        return lm;
+    }
+
+    /// <summary>Every request scored by <paramref name="lm"/>: its log-likelihoods and greedy tokens, and the tokens scored.</summary>
+    private static (RequestScores Scores, long Tokens) Score(OnnxLanguageModel lm, TokenizedText encoded, ModelWindowOptions windows, CommonOptions.Engines engines, bool quiet, string label)
+    {
+        using var source = new ModelRowSource(lm, encoded, windows);
+        var scores = new RequestScores(source.Windows, encoded);
+        var partial = ProgressBar.Run(!quiet, label, source.Rows * source.RowBytes, progress =>
+            CorpusRun.Evaluate(engines.List, source, new CrossEntropyOptions(), new CorpusRunOptions
+            {
+                PerRow = scores.AddLosses,
+                PerRowArgMax = scores.AddArgMax,
+                Progress = progress,
+            }));
+        scores.Check(partial.Evaluation!.Tokens);
+        return (scores, partial.Evaluation.Tokens);
+    }
+
+    /// <summary>Each --per-document line with the harness's (or the base model's) log-likelihood, or per choice log-likelihoods, of its requests.</summary>
+    private static IEnumerable<JsonObject> WithHarness(IEnumerable<JsonObject> lines, string compared, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, IReadOnlyList<MultipleChoiceDocument> documents)
     {
         int request = 0, d = 0;
         foreach (var line in lines)
@@ -131,9 +161,9 @@ internal static class LoglikelihoodCommand
             {
                 int count = documents.Count > 0 ? documents[d++].Choices.Count : 1;
                 var theirs = harness.Skip(request).Take(count).ToArray();
-                line[documents.Count > 0 ? "harness_loglikelihoods" : "harness_loglikelihood"] = documents.Count > 0
+                line[documents.Count > 0 ? $"{compared}_loglikelihoods" : $"{compared}_loglikelihood"] = documents.Count > 0
                     ? new JsonArray([.. theirs.Select(h => Json.Number(h.LogLikelihood))]) : Json.Number(theirs[0].LogLikelihood);
-                line["harness_is_greedy"] = documents.Count > 0
+                line[$"{compared}_is_greedy"] = documents.Count > 0
                     ? new JsonArray([.. theirs.Select(h => (JsonNode)h.IsGreedy)]) : theirs[0].IsGreedy;
                 request += count;
             }

@@ -405,6 +405,33 @@ public sealed class LoglikelihoodTests
     }
 
     [Fact]
+    public void A_base_model_scores_the_same_requests_as_it_alone_would()
+    {
+        var reference = (JsonObject)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!;
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "choices.jsonl"), alone = Path.Combine(dir.Path, "alone.jsonl"), both = Path.Combine(dir.Path, "both.jsonl");
+        File.WriteAllLines(file, reference["choices"]!.AsArray().Select(d => d!.ToJsonString()));
+        string[] run = ["loglikelihood", "--tokenizer", ModelFiles.VocabJson, "--text", file, "--text-field", "context", "--choices-field", "choices", "--prefix-token", "7", "--context", "64", "--device", "cpu"];
+        var bigram = CliRunner.Json([.. run, "--model", ModelFiles.Path("bigram.onnx"), "--per-document", alone]);
+        var compared = CliRunner.Json([.. run, "--model", ModelFiles.Path("window.onnx"), "--base", ModelFiles.Path("bigram.onnx"), "--per-document", both]);
+        Assert.Equal(CliRunner.Number(bigram["acc"]), CliRunner.Number(compared["base_acc"]));
+        Assert.Equal(CliRunner.Number(bigram["acc_norm"]), CliRunner.Number(compared["base_acc_norm"]));
+        var alones = File.ReadAllLines(alone).Select(l => JsonNode.Parse(l)!).ToArray();
+        var boths = File.ReadAllLines(both).Select(l => JsonNode.Parse(l)!).ToArray();
+        for (int d = 0; d < alones.Length; d++)
+        {
+            Assert.Equal(alones[d]["loglikelihoods"]!.ToJsonString(), boths[d]["base_loglikelihoods"]!.ToJsonString());
+        }
+
+        var self = CliRunner.Json([.. run, "--model", ModelFiles.Path("window.onnx"), "--base", ModelFiles.Path("window.onnx")]);
+        Assert.Equal(0.0, CliRunner.Number(self["loglikelihood_max_abs_diff"]));
+        Assert.Equal(1.0, CliRunner.Number(self["same_prediction"]));
+        Assert.True(CliRunner.Number(compared["loglikelihood_max_abs_diff"]) > 1, "bigram.onnx and window.onnx are other models");
+        CliRunner.Fails(2, ["--base: --samples already holds the scores"], "loglikelihood", "--tokenizer", ModelFiles.VocabJson, "--model", ModelFiles.Path("window.onnx"),
+            "--base", ModelFiles.Path("window.onnx"), "--samples", ModelFiles.Path("samples_lambada.jsonl"));
+    }
+
+    [Fact]
     public void Samples_or_text_one_of_them()
     {
         string[] run = ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson];
