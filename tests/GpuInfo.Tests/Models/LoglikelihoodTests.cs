@@ -5,6 +5,7 @@ using GpuInfo.Formats;
 using GpuInfo.Models;
 using GpuInfo.Tests.Cli;
 using GpuInfo.Tests.Formats;
+using GpuInfo.Tests.Measures;
 
 namespace GpuInfo.Tests.Models;
 
@@ -469,3 +470,65 @@ public sealed class LoglikelihoodTests
         Assert.Equal(continuation, split.Continuation);
     }
 }
+
+/// <summary>
+/// lm-evaluation-harness's reference requests (make_loglikelihood_reference.py) measured on an ILGPU accelerator: the
+/// loss and top-1 class of each continuation token from the device's fused pass (<see cref="CorpusRunOptions.PerRowArgMax"/>),
+/// summed into each request's log-likelihood and is_greedy, against the harness's float64 scores.
+/// </summary>
+public abstract class LoglikelihoodDeviceTests(EngineFixture fixture)
+{
+    [Theory]
+    [InlineData("lambada")]
+    [InlineData("pairs")]
+    [InlineData("choices")]
+    [InlineData("multiple_input")]
+    public void Requests_score_on_the_device_as_the_harness_scores_them(string kind)
+    {
+        var engine = fixture.Engine;
+        var reference = (JsonObject)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!;
+        var requests = kind switch
+        {
+            "lambada" => reference["passages"]!.AsArray().Select((p, i) => LoglikelihoodRequest.LastWord($"p{i}", (string)p!)).ToList(),
+            "pairs" => reference["pairs"]!.AsArray().Select((p, i) => new LoglikelihoodRequest($"r{i}", (string)p![0]!, (string)p[1]!)).ToList(),
+            _ => reference[kind]!.AsArray().SelectMany((d, i) => new MultipleChoiceDocument($"d{i}", kind == "choices" ? (string)d!["context"]! : "",
+                d!["choices"]!.AsArray().Select(c => (string)c!).ToList(), 0) { SharedContinuation = kind == "choices" ? null : (string)d["continuation"]! }.Requests()).ToList(),
+        };
+        var expected = reference["results"]![$"{kind}/64"]!.AsArray()
+            .SelectMany(r => kind is "lambada" or "pairs" ? [(CliRunner.Number(r!["loglikelihood"]), (bool)r["is_greedy"]!)]
+                : r!["loglikelihoods"]!.AsArray().Zip(r["is_greedy"]!.AsArray(), (ll, g) => (CliRunner.Number(ll), (bool)g!))).ToList();
+        var text = LoglikelihoodRequests.Encode(TokenizerCatalog.Load(ModelFiles.VocabJson), requests, reference["prefix"]!.GetValue<int>(), kind);
+        using var model = OnnxLanguageModel.Open(ModelFiles.Path("window.onnx"), new OnnxModelOptions { ExecutionProvider = "cpu" });
+        using var source = new ModelRowSource(model, text, new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = 64, Batch = 3 });
+        var windows = source.Windows;
+        var loglikelihood = new double[requests.Count];
+        var greedy = Enumerable.Repeat(true, requests.Count).ToArray();
+        CorpusRun.Evaluate(engine, source, run: new CorpusRunOptions
+        {
+            PerRow = (first, losses) =>
+            {
+                for (int i = 0; i < losses.Length; i++)
+                {
+                    loglikelihood[windows.DocumentOfRow(first + i)] -= losses[i];
+                }
+            },
+            PerRowArgMax = (first, classes) =>
+            {
+                for (int i = 0; i < classes.Length; i++)
+                {
+                    greedy[windows.DocumentOfRow(first + i)] &= classes[i] == text.Ids[windows.TokenOfRow(first + i)];
+                }
+            },
+        });
+        Assert.Equal(expected.Count, requests.Count);
+        for (int r = 0; r < requests.Count; r++)
+        {
+            Assert.True(Math.Abs(loglikelihood[r] - expected[r].Item1) <= 1e-5 * Math.Abs(expected[r].Item1) + 1e-5, $"{fixture.Device}, {kind} request {r}: {loglikelihood[r]} against the harness's {expected[r].Item1}");
+            Assert.Equal(expected[r].Item2, greedy[r]);
+        }
+    }
+}
+
+public sealed class IlgpuCpuLoglikelihoodTests(IlgpuCpuFixture f) : LoglikelihoodDeviceTests(f), IClassFixture<IlgpuCpuFixture>;
+
+public sealed class CudaLoglikelihoodTests(CudaFixture f) : LoglikelihoodDeviceTests(f), IClassFixture<CudaFixture>;
