@@ -94,7 +94,11 @@ internal static class LoglikelihoodCommand
             report["task"] = input.Samples ? $"lm-evaluation-harness samples ({(choices is null ? "loglikelihood" : "multiple choice")})" : input.Task;
             scores.AddTokens(report);
             report["model"] = lm.Path;
-            report["base"] = reference?.Path;
+            if (reference is not null)
+            {
+                report["base"] = reference.Path;
+            }
+
             report["provider"] = lm.Provider;
             report["text"] = name;
             report["tokenizer"] = tokenizer.Name;
