@@ -92,6 +92,9 @@ public sealed class ModelRowSource : RowSource
 
     public ModelWindows Windows { get; }
 
+    /// <summary>The text the model scores.</summary>
+    public TokenizedText Text => _text;
+
     /// <summary>Tokens of the text that no window scores (<see cref="ModelWindows.Unscored"/> less the prefix tokens put before documents, which are not the text's).</summary>
     public long UnscoredTextTokens => Windows.Unscored - (Windows.Tokens - _text.TextTokens);
 

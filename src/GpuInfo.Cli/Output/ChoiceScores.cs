@@ -10,11 +10,11 @@ namespace GpuInfo.Cli.Output;
 internal sealed class ChoiceScores
 {
     private readonly IReadOnlyList<MultipleChoiceDocument> _documents;
-    private readonly RequestScores _requests;
+    private readonly LoglikelihoodScores _requests;
     private readonly int[] _firstRequest;
     private readonly (int Prediction, int Normalized)[] _predictions;
 
-    public ChoiceScores(IReadOnlyList<MultipleChoiceDocument> documents, RequestScores requests)
+    public ChoiceScores(IReadOnlyList<MultipleChoiceDocument> documents, LoglikelihoodScores requests)
     {
         _documents = documents;
         _requests = requests;
@@ -42,9 +42,9 @@ internal sealed class ChoiceScores
             ["documents"] = _documents.Count,
             ["requests"] = _requests.Requests,
             ["acc"] = Json.Number(acc.Average()),
-            ["acc_stderr"] = Json.Number(RequestScores.MeanStderr(acc)),
+            ["acc_stderr"] = Json.Number(RequestReport.MeanStderr(acc)),
             ["acc_norm"] = Json.Number(accNorm.Average()),
-            ["acc_norm_stderr"] = Json.Number(RequestScores.MeanStderr(accNorm)),
+            ["acc_norm_stderr"] = Json.Number(RequestReport.MeanStderr(accNorm)),
         };
     }
 

@@ -11,7 +11,7 @@ namespace GpuInfo.Cli.Output;
 /// </summary>
 internal static class HarnessComparison
 {
-    public static void AddTo(JsonObject report, string name, RequestScores scores, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, IReadOnlyList<MultipleChoiceDocument> documents)
+    public static void AddTo(JsonObject report, string name, LoglikelihoodScores scores, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, IReadOnlyList<MultipleChoiceDocument> documents)
     {
         int n = harness.Count;
         var differences = Enumerable.Range(0, n).Select(r => Math.Abs(scores.LogLikelihood(r) - harness[r].LogLikelihood)).ToArray();

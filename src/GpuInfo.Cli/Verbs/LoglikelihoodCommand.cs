@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GpuInfo.Cli.Output;
-using GpuInfo.Corpus;
 using GpuInfo.Formats;
 using GpuInfo.Models;
 
@@ -75,16 +74,16 @@ internal static class LoglikelihoodCommand
             using var reference = basePath is null ? null : Open(models, parse, basePath, modelText, prefixToken);
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool quiet = parse.GetValue(common.Json);
-            var (scores, tokens) = Score(lm, encoded, windows, engines, quiet, reference is null ? "scoring" : "scoring --model");
+            var scores = Score(lm, encoded, windows, engines, quiet, reference is null ? "scoring" : "scoring --model");
             if (reference is not null)
             {
-                var (baseScores, _) = Score(reference, encoded, windows, engines, quiet, "scoring --base");
+                var baseScores = Score(reference, encoded, windows, engines, quiet, "scoring --base");
                 harness.AddRange(Enumerable.Range(0, baseScores.Requests).Select(r => (baseScores.LogLikelihood(r), baseScores.IsGreedy(r))));
             }
 
             double seconds = clock.Elapsed.TotalSeconds;
             var choices = documents.Count > 0 ? new ChoiceScores(documents, scores) : null;
-            var report = choices?.Report() ?? scores.Report();
+            var report = choices?.Report() ?? RequestReport.Report(scores);
             string compared = reference is null ? "harness" : "base";
             if (harness.Count > 0)
             {
@@ -92,7 +91,7 @@ internal static class LoglikelihoodCommand
             }
 
             report["task"] = input.Samples ? $"lm-evaluation-harness samples ({(choices is null ? "loglikelihood" : "multiple choice")})" : input.Task;
-            scores.AddTokens(report);
+            RequestReport.AddTokens(report, scores);
             report["model"] = lm.Path;
             if (reference is not null)
             {
@@ -106,10 +105,10 @@ internal static class LoglikelihoodCommand
             report["prefix_token"] = prefixToken;
             report["device"] = engines.Description;
             report["seconds"] = Math.Round(seconds, 3);
-            ModelOptions.AddTiming(report, tokens * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
+            ModelOptions.AddTiming(report, scores.Tokens * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
             if (perDocumentPath is not null)
             {
-                PerDocumentLines.Write(perDocumentPath, WithHarness(choices?.Lines() ?? scores.Lines(names), compared, harness, documents));
+                PerDocumentLines.Write(perDocumentPath, WithHarness(choices?.Lines() ?? RequestReport.Lines(scores, names), compared, harness, documents));
             }
 
             if (parse.GetValue(common.Json))
@@ -139,20 +138,11 @@ internal static class LoglikelihoodCommand
         return lm;
     }
 
-    /// <summary>Every request scored by <paramref name="lm"/>: its log-likelihoods and greedy tokens, and the tokens scored.</summary>
-    private static (RequestScores Scores, long Tokens) Score(OnnxLanguageModel lm, TokenizedText encoded, ModelWindowOptions windows, CommonOptions.Engines engines, bool quiet, string label)
+    /// <summary>Every request scored by <paramref name="lm"/>: its log-likelihood and greedy tokens.</summary>
+    private static LoglikelihoodScores Score(OnnxLanguageModel lm, TokenizedText encoded, ModelWindowOptions windows, CommonOptions.Engines engines, bool quiet, string label)
     {
         using var source = new ModelRowSource(lm, encoded, windows);
-        var scores = new RequestScores(source.Windows, encoded);
-        var partial = ProgressBar.Run(!quiet, label, source.Rows * source.RowBytes, progress =>
-            CorpusRun.Evaluate(engines.List, source, new CrossEntropyOptions(), new CorpusRunOptions
-            {
-                PerRow = scores.AddLosses,
-                PerRowArgMax = scores.AddArgMax,
-                Progress = progress,
-            }));
-        scores.Check(partial.Evaluation!.Tokens);
-        return (scores, partial.Evaluation.Tokens);
+        return ProgressBar.Run(!quiet, label, source.Rows * source.RowBytes, progress => LoglikelihoodScores.Run(engines.List, source, progress));
     }
 
     /// <summary>Each --per-document line with the harness's (or the base model's) log-likelihood, or per choice log-likelihoods, of its requests.</summary>

@@ -446,6 +446,20 @@ public sealed class LoglikelihoodTests
     }
 
     [Fact]
+    public void Scores_are_of_request_windows_only()
+    {
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        using var model = OnnxLanguageModel.Open(ModelFiles.Path("bigram.onnx"), new OnnxModelOptions { ExecutionProvider = "cpu" });
+        using var sliding = new ModelRowSource(model, ModelFiles.Sample(), new ModelWindowOptions { Context = 16, Stride = 8 });
+        Assert.Equal("source", Assert.Throws<ArgumentException>(() => LoglikelihoodScores.Run([engine], sliding)).ParamName);
+        var text = LoglikelihoodRequests.Encode(TokenizerCatalog.Load(ModelFiles.VocabJson), [new("r", "The model", " reads")], null, "r");
+        using var requests = new ModelRowSource(model, text, new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = 16 });
+        var scores = LoglikelihoodScores.Run([engine], requests);
+        Assert.Equal(scores.ContinuationTokens(0), scores.Tokens);
+        Assert.Throws<ArgumentOutOfRangeException>(() => scores.LogLikelihood(1));
+    }
+
+    [Fact]
     public void A_comparison_refuses_a_top_1_handler()
     {
         using var engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
@@ -472,9 +486,10 @@ public sealed class LoglikelihoodTests
 }
 
 /// <summary>
-/// lm-evaluation-harness's reference requests (make_loglikelihood_reference.py) measured on an ILGPU accelerator: the
-/// loss and top-1 class of each continuation token from the device's fused pass (<see cref="CorpusRunOptions.PerRowArgMax"/>),
-/// summed into each request's log-likelihood and is_greedy, against the harness's float64 scores.
+/// lm-evaluation-harness's reference requests (make_loglikelihood_reference.py) measured on an ILGPU accelerator
+/// (<see cref="LoglikelihoodScores.Run"/>): the loss and top-1 class of each continuation token from the device's fused
+/// pass (<see cref="CorpusRunOptions.PerRowArgMax"/>), summed into each request's log-likelihood and is_greedy, against
+/// the harness's float64 scores.
 /// </summary>
 public abstract class LoglikelihoodDeviceTests(EngineFixture fixture)
 {
@@ -500,26 +515,9 @@ public abstract class LoglikelihoodDeviceTests(EngineFixture fixture)
         var text = LoglikelihoodRequests.Encode(TokenizerCatalog.Load(ModelFiles.VocabJson), requests, reference["prefix"]!.GetValue<int>(), kind);
         using var model = OnnxLanguageModel.Open(ModelFiles.Path("window.onnx"), new OnnxModelOptions { ExecutionProvider = "cpu" });
         using var source = new ModelRowSource(model, text, new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = 64, Batch = 3 });
-        var windows = source.Windows;
-        var loglikelihood = new double[requests.Count];
-        var greedy = Enumerable.Repeat(true, requests.Count).ToArray();
-        CorpusRun.Evaluate(engine, source, run: new CorpusRunOptions
-        {
-            PerRow = (first, losses) =>
-            {
-                for (int i = 0; i < losses.Length; i++)
-                {
-                    loglikelihood[windows.DocumentOfRow(first + i)] -= losses[i];
-                }
-            },
-            PerRowArgMax = (first, classes) =>
-            {
-                for (int i = 0; i < classes.Length; i++)
-                {
-                    greedy[windows.DocumentOfRow(first + i)] &= classes[i] == text.Ids[windows.TokenOfRow(first + i)];
-                }
-            },
-        });
+        var scores = LoglikelihoodScores.Run([engine], source);
+        var loglikelihood = Enumerable.Range(0, scores.Requests).Select(scores.LogLikelihood).ToArray();
+        var greedy = Enumerable.Range(0, scores.Requests).Select(scores.IsGreedy).ToArray();
         Assert.Equal(expected.Count, requests.Count);
         for (int r = 0; r < requests.Count; r++)
         {
