@@ -132,6 +132,18 @@ def sample(task, doc_id, doc, lm):
     return example
 
 
+def judge(task, docs, lm, contexts):
+    """Each document's requests (construct_requests over the contexts given), their scores and process_results' acc and acc_norm."""
+    documents = []
+    for doc in docs:
+        requests = task.construct_requests(doc, ctx=contexts(doc), metadata=(task.config.task, 0, 1))
+        scored = lm.loglikelihood(requests, disable_tqdm=True)
+        metrics = task.process_results(doc, scored)
+        documents.append({"loglikelihoods": [ll for ll, _ in scored], "is_greedy": [g for _, g in scored],
+                          "acc": metrics["acc"], "acc_norm": metrics["acc_norm"]})
+    return documents
+
+
 def write_samples(lm, tasks):
     """Each task's samples as the harness's EvaluationTracker writes them, beside this script."""
     from lm_eval.loggers.evaluation_tracker import EvaluationTracker
@@ -203,30 +215,16 @@ def main():
 
     lambada = [(utils.apply_template(task["doc_to_text"], {"text": p}), utils.apply_template(task["doc_to_target"], {"text": p})) for p in PASSAGES]
     reference = {"prefix": PREFIX, "passages": PASSAGES, "pairs": PAIRS, "choices": CHOICES, "multiple_input": MULTIPLE_INPUT, "lambada_requests": lambada, "results": {}}
+    multiple = load_task(TaskConfig, ConfigurableTask, features=("choices", "continuation", "gold"),
+                         doc_to_text="gold", doc_to_choice="choices", doc_to_target="continuation")
+    multiple.multiple_input = True
     for max_length in MAX_LENGTHS:
         lm = WindowLM(max_length)
         for name, requests in (("lambada", lambada), ("pairs", PAIRS)):
             scored = lm.loglikelihood([SimpleNamespace(args=r) for r in requests], disable_tqdm=True)
             reference["results"][f"{name}/{max_length}"] = [{"loglikelihood": ll, "is_greedy": g} for ll, g in scored]
-        documents = []
-        for doc in CHOICES:
-            requests = choice_task.construct_requests(doc, ctx=choice_task.doc_to_text(doc), metadata=("choices", 0, 1))
-            scored = lm.loglikelihood(requests, disable_tqdm=True)
-            metrics = choice_task.process_results(doc, scored)
-            documents.append({"loglikelihoods": [ll for ll, _ in scored], "is_greedy": [g for _, g in scored],
-                              "acc": metrics["acc"], "acc_norm": metrics["acc_norm"]})
-        reference["results"][f"choices/{max_length}"] = documents
-        multiple = load_task(TaskConfig, ConfigurableTask, features=("choices", "continuation", "gold"),
-                             doc_to_text="gold", doc_to_choice="choices", doc_to_target="continuation")
-        multiple.multiple_input = True
-        documents = []
-        for doc in MULTIPLE_INPUT:
-            requests = multiple.construct_requests(doc, ctx=multiple.doc_to_choice(doc), metadata=("multiple_input", 0, 1))
-            scored = lm.loglikelihood(requests, disable_tqdm=True)
-            metrics = multiple.process_results(doc, scored)
-            documents.append({"loglikelihoods": [ll for ll, _ in scored], "is_greedy": [g for _, g in scored],
-                              "acc": metrics["acc"], "acc_norm": metrics["acc_norm"]})
-        reference["results"][f"multiple_input/{max_length}"] = documents
+        reference["results"][f"choices/{max_length}"] = judge(choice_task, CHOICES, lm, choice_task.doc_to_text)
+        reference["results"][f"multiple_input/{max_length}"] = judge(multiple, MULTIPLE_INPUT, lm, multiple.doc_to_choice)
     lambada_task = load_task(TaskConfig, ConfigurableTask, "loglikelihood", ("text",), ("perplexity", "acc"),
                              doc_to_text=task["doc_to_text"], doc_to_target=task["doc_to_target"])
     write_samples(WindowLM(64), [("lambada", lambada_task, [{"text": p} for p in PASSAGES]), ("choices", choice_task, CHOICES)])
