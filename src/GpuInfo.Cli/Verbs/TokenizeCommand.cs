@@ -116,7 +116,7 @@ internal static class TokenizeCommand
                 report["out"] = path;
             }
 
-            CompareCommand.Print(stdout, parse.GetValue(json), $"tokenize {(files.Length == 1 ? files[0] : $"{files[0]} (+{files.Length - 1} more)")}", report);
+            CompareCommand.Print(stdout, parse.GetValue(json), $"tokenize {ModelDocuments.NameOf(files)}", report);
             return ExitCode.Ok;
         });
         return command;
