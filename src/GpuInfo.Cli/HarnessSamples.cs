@@ -101,17 +101,21 @@ internal static class HarnessSamples
         int gold = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int index) ? index
             : choices.IndexOf(text) is >= 0 and var found ? found
             : throw new InvalidFileException(name, $"\"target\" is '{text}', neither a choice's index nor one of its {choices.Count} choices.");
-        var document = new MultipleChoiceDocument(name, requests[0].Context, choices, gold);
+        return Checked(new MultipleChoiceDocument(name, requests[0].Context, choices, gold));
+    }
+
+    /// <summary>The document, or its fault (no choices, an empty one, a gold out of range) as a one-line error naming its line.</summary>
+    internal static MultipleChoiceDocument Checked(MultipleChoiceDocument document)
+    {
         try
         {
             document.Validate();
+            return document;
         }
         catch (ArgumentException e)
         {
-            throw new InvalidFileException(name, e.Message.Split('\n')[0].Replace($"{name}: ", "", StringComparison.Ordinal).Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
+            throw new InvalidFileException(document.Name, e.Message.Split('\n')[0].Replace($"{document.Name}: ", "", StringComparison.Ordinal).Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
         }
-
-        return document;
     }
 
     /// <summary>The i of <c>gen_args_i</c>.</summary>

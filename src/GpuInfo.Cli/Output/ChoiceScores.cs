@@ -32,6 +32,11 @@ internal sealed class ChoiceScores
         _predictions = [.. documents.Select((document, d) => document.Predict(LogLikelihoods(d)))];
     }
 
+    public IReadOnlyList<MultipleChoiceDocument> Documents => _documents;
+
+    /// <summary>Document <paramref name="document"/>'s choice of the largest log-likelihood, and of the largest per character.</summary>
+    public (int Prediction, int Normalized) Prediction(int document) => _predictions[document];
+
     /// <summary><c>documents</c>, <c>requests</c>, <c>acc</c>, <c>acc_stderr</c>, <c>acc_norm</c>, <c>acc_norm_stderr</c>.</summary>
     public JsonObject Report()
     {

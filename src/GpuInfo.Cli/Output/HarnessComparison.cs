@@ -11,23 +11,25 @@ namespace GpuInfo.Cli.Output;
 /// </summary>
 internal static class HarnessComparison
 {
-    public static void AddTo(JsonObject report, string name, LoglikelihoodScores scores, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, IReadOnlyList<MultipleChoiceDocument> documents)
+    /// <param name="choices">This run's multiple-choice documents and predictions, or null where each request is a document.</param>
+    public static void AddTo(JsonObject report, string name, LoglikelihoodScores scores, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, ChoiceScores? choices)
     {
         int n = harness.Count;
         var differences = Enumerable.Range(0, n).Select(r => Math.Abs(scores.LogLikelihood(r) - harness[r].LogLikelihood)).ToArray();
-        if (documents.Count > 0)
+        if (choices is { Documents: var documents })
         {
             int first = 0;
             double acc = 0, accNorm = 0, same = 0, sameNorm = 0;
-            foreach (var document in documents)
+            for (int d = 0; d < documents.Count; d++)
             {
+                var document = documents[d];
                 int count = document.Choices.Count;
                 var theirs = document.Predict([.. harness.Skip(first).Take(count).Select(h => h.LogLikelihood)]);
-                var ours = document.Predict([.. Enumerable.Range(first, count).Select(scores.LogLikelihood)]);
+                var ours = choices.Prediction(d);
                 acc += theirs.Prediction == document.Gold ? 1 : 0;
                 accNorm += theirs.NormalizedPrediction == document.Gold ? 1 : 0;
                 same += theirs.Prediction == ours.Prediction ? 1 : 0;
-                sameNorm += theirs.NormalizedPrediction == ours.NormalizedPrediction ? 1 : 0;
+                sameNorm += theirs.NormalizedPrediction == ours.Normalized ? 1 : 0;
                 first += count;
             }
 

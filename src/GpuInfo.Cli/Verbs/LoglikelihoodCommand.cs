@@ -87,7 +87,7 @@ internal static class LoglikelihoodCommand
             string compared = reference is null ? "harness" : "base";
             if (harness.Count > 0)
             {
-                HarnessComparison.AddTo(report, compared, scores, harness, documents);
+                HarnessComparison.AddTo(report, compared, scores, harness, choices);
             }
 
             report["task"] = input.Samples ? $"lm-evaluation-harness samples ({(choices is null ? "loglikelihood" : "multiple choice")})" : input.Task;
@@ -303,17 +303,7 @@ internal static class LoglikelihoodCommand
                 JsonValueKind.String => throw new InvalidFileException(name, $"\"{GoldField}\" is \"{gold.GetString()}\", which is none of its {choices.Count} choices{(int.TryParse(gold.GetString(), out _) ? " (a gold that is a choice's index is a JSON number, not a string)" : "")}."),
                 _ => throw new InvalidFileException(name, $"\"{GoldField}\" is a JSON {Kind(gold)}, not a choice's index or text."),
             };
-            var document = new MultipleChoiceDocument(name, context, choices, index) { SharedContinuation = shared };
-            try
-            {
-                document.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidFileException(name, e.Message.Split('\n')[0].Replace($"{name}: ", "", StringComparison.Ordinal).Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
-            }
-
-            return document;
+            return HarnessSamples.Checked(new MultipleChoiceDocument(name, context, choices, index) { SharedContinuation = shared });
         }
 
         private static JsonElement Member(string name, JsonElement line, string field, string option, JsonValueKind? kind) =>
