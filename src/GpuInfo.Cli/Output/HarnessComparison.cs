@@ -12,7 +12,8 @@ namespace GpuInfo.Cli.Output;
 internal static class HarnessComparison
 {
     /// <param name="choices">This run's multiple-choice documents and predictions, or null where each request is a document.</param>
-    public static void AddTo(JsonObject report, string name, LoglikelihoodScores scores, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, ChoiceScores? choices)
+    /// <param name="bootstrapIterations">Resamples of the other run's bootstrap <c>perplexity_stderr</c>, 0 for none.</param>
+    public static void AddTo(JsonObject report, string name, LoglikelihoodScores scores, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, ChoiceScores? choices, int bootstrapIterations)
     {
         int n = harness.Count;
         var differences = Enumerable.Range(0, n).Select(r => Math.Abs(scores.LogLikelihood(r) - harness[r].LogLikelihood)).ToArray();
@@ -42,6 +43,7 @@ internal static class HarnessComparison
         {
             report[$"{name}_acc"] = Json.Number(harness.Average(h => h.IsGreedy ? 1.0 : 0.0));
             report[$"{name}_perplexity"] = Json.Number(Math.Exp(-harness.Average(h => h.LogLikelihood)));
+            report[$"{name}_perplexity_stderr"] = RequestReport.PerplexityStderr([.. harness.Select(h => h.LogLikelihood)], bootstrapIterations);
         }
 
         report["same_is_greedy"] = Json.Number(Enumerable.Range(0, n).Average(r => scores.IsGreedy(r) == harness[r].IsGreedy ? 1.0 : 0.0));

@@ -12,9 +12,10 @@ internal static class RequestReport
 {
     /// <summary>
     /// Each request a document (LAMBADA's): <c>requests</c>, <c>acc</c> (the share of greedy requests), <c>acc_stderr</c>,
-    /// <c>perplexity</c> (exp of minus the mean log-likelihood) and <c>mean_loglikelihood</c>.
+    /// <c>perplexity</c> (exp of minus the mean log-likelihood), its <c>perplexity_stderr</c> (the harness's bootstrap over
+    /// <paramref name="bootstrapIterations"/> resamples; null for none) and <c>mean_loglikelihood</c>.
     /// </summary>
-    public static JsonObject Report(LoglikelihoodScores scores)
+    public static JsonObject Report(LoglikelihoodScores scores, int bootstrapIterations)
     {
         int n = scores.Requests;
         var greedy = Enumerable.Range(0, n).Select(d => scores.IsGreedy(d) ? 1.0 : 0.0).ToArray();
@@ -25,6 +26,7 @@ internal static class RequestReport
             ["acc"] = Json.Number(greedy.Average()),
             ["acc_stderr"] = Json.Number(MeanStderr(greedy)),
             ["perplexity"] = Json.Number(Math.Exp(-mean)),
+            ["perplexity_stderr"] = PerplexityStderr([.. Enumerable.Range(0, n).Select(scores.LogLikelihood)], bootstrapIterations),
             ["mean_loglikelihood"] = Json.Number(mean),
         };
     }
@@ -48,6 +50,10 @@ internal static class RequestReport
         ["context_tokens"] = scores.ContextTokens(d),
         ["truncated"] = scores.Truncated(d),
     });
+
+    /// <summary>lm-evaluation-harness's bootstrap <c>perplexity_stderr</c> of per-document log-likelihoods (<see cref="HarnessBootstrap"/>); null without resamples or with one document.</summary>
+    public static JsonNode? PerplexityStderr(IReadOnlyList<double> logLikelihoods, int iterations) =>
+        iterations == 0 ? null : Json.Number(HarnessBootstrap.PerplexityStderr(logLikelihoods, iterations));
 
     /// <summary>lm-evaluation-harness's <c>mean_stderr</c>: the sample standard deviation (n − 1) over √n; null for one value.</summary>
     public static double MeanStderr(IReadOnlyList<double> values)

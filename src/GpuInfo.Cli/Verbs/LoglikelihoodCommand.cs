@@ -32,9 +32,10 @@ internal static class LoglikelihoodCommand
         var baseModel = new Option<string?>("--base") { Description = "A second causal LM in ONNX (the base of a quantized or exported --model) that scores the same requests: its figures and how far the two agree, as with --samples." };
         var prefix = new Option<string?>("--prefix-token") { Description = "The token an empty context stands as: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS; the default) or none." };
         var perDocument = new Option<string?>("--per-document") { Description = "Write one JSON line per document (.jsonl): its index, name, loglikelihood and is_greedy (per choice, with the prediction and gold, for --choices-field), and its tokens." };
+        var bootstrap = new Option<int>("--bootstrap-iters") { Description = "Resamples of lm-evaluation-harness's bootstrap perplexity_stderr (its --bootstrap_iters), drawn as it draws them, so the figure is its figure; 0 for none.", DefaultValueFactory = _ => HarnessBootstrap.DefaultIterations };
         var models = new ModelOptions();
         var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests.")
-            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, delimiter, prefix, perDocument };
+            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, delimiter, prefix, perDocument, bootstrap };
         models.AddRequestOptionsTo(command);
         common.AddTo(command);
         command.SetAction(parse =>
@@ -44,6 +45,12 @@ internal static class LoglikelihoodCommand
             models.CheckProvider(parse);
             string? perDocumentPath = parse.GetValue(perDocument);
             OutputFile.Check(perDocumentPath);
+            int iterations = parse.GetValue(bootstrap);
+            if (iterations is < 0 or 1)
+            {
+                throw CliException.Usage($"--bootstrap-iters {iterations}: give 0 (no perplexity_stderr) or at least 2 resamples.");
+            }
+
             var input = Input.Parse(parse, text, samples, field, continuationField, choicesField, goldField, delimiter);
             string[] files = input.Files;
             string? basePath = parse.GetValue(baseModel);
@@ -81,14 +88,15 @@ internal static class LoglikelihoodCommand
                 harness.AddRange(Enumerable.Range(0, baseScores.Requests).Select(r => (baseScores.LogLikelihood(r), baseScores.IsGreedy(r))));
             }
 
-            double seconds = clock.Elapsed.TotalSeconds;
             var choices = documents.Count > 0 ? new ChoiceScores(documents, scores) : null;
-            var report = choices?.Report() ?? RequestReport.Report(scores);
+            var report = choices?.Report() ?? RequestReport.Report(scores, iterations);
             string compared = reference is null ? "harness" : "base";
             if (harness.Count > 0)
             {
-                HarnessComparison.AddTo(report, compared, scores, harness, choices);
+                HarnessComparison.AddTo(report, compared, scores, harness, choices, iterations);
             }
+
+            double seconds = clock.Elapsed.TotalSeconds; // the bootstrap's resamples included
 
             report["task"] = input.Samples ? $"lm-evaluation-harness samples ({(choices is null ? "loglikelihood" : "multiple choice")})" : input.Task;
             RequestReport.AddTokens(report, scores);

@@ -211,6 +211,13 @@ public sealed class LoglikelihoodTests
 
         double mean = expected.Average(r => CliRunner.Number(r!["loglikelihood"]));
         Assert.Equal(Math.Exp(-mean), CliRunner.Number(report["perplexity"]), Math.Exp(-mean) * 1e-5);
+        if (kind == "lambada")
+        {
+            // The harness's own bootstrap_stderr of its perplexity over these log-likelihoods, 100000 resamples as evaluate() draws them.
+            double stderr = CliRunner.Number(reference["bootstrap"]!["cases"]!.AsArray().Single(c => (string)c!["name"]! == $"lambada/{context}")!["perplexity_stderr"]);
+            Assert.Equal(stderr, CliRunner.Number(report["perplexity_stderr"]), stderr * 1e-5);
+        }
+
         Assert.True(kind != "lambada" || context != 16 || (long)report["truncated"]! > 0, "a passage longer than the window");
     }
 
@@ -349,6 +356,18 @@ public sealed class LoglikelihoodTests
         CliRunner.Fails(2, ["--target-delimiter applies to multiple-choice documents"], [.. run, "--target-delimiter", ""]);
         CliRunner.Fails(2, ["--text-field: with --choices-field and --continuation-field each choice is a context"], [.. run, "--choices-field", "c", "--continuation-field", "x", "--text-field", "q"]);
         CliRunner.Fails(2, ["--choices-field reads a JSON array of each line", "x.parquet is not a .jsonl file"], ["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", "x.parquet", "--choices-field", "c"]);
+        CliRunner.Fails(2, ["--bootstrap-iters 1: give 0 (no perplexity_stderr) or at least 2 resamples"], [.. run, "--bootstrap-iters", "1"]);
+        CliRunner.Fails(2, ["--bootstrap-iters -5"], [.. run, "--bootstrap-iters", "-5"]);
+    }
+
+    [Fact]
+    public void No_resamples_leave_no_perplexity_stderr()
+    {
+        var report = CliRunner.Json("loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.Path("documents.jsonl"),
+            "--prefix-token", "7", "--device", "cpu", "--bootstrap-iters", "0");
+        Assert.True(report.ContainsKey("perplexity_stderr"));
+        Assert.Null(report["perplexity_stderr"]);
+        Assert.NotNull(report["perplexity"]);
     }
 
     [Theory]
@@ -380,6 +399,12 @@ public sealed class LoglikelihoodTests
             double perplexity = Math.Exp(-logged.Average(d => CliRunner.Number(d["perplexity"])));
             Assert.Equal(perplexity, CliRunner.Number(report["harness_perplexity"]), perplexity * 1e-12);
             Assert.Equal(perplexity, CliRunner.Number(report["perplexity"]), perplexity * 1e-5);
+
+            // The logged log-likelihoods are the reference's at max_length 64, so their bootstrap is the harness's own perplexity_stderr of them.
+            var reference = (JsonObject)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!;
+            double stderr = CliRunner.Number(reference["bootstrap"]!["cases"]!.AsArray().Single(c => (string)c!["name"]! == "lambada/64")!["perplexity_stderr"]);
+            Assert.Equal(stderr, CliRunner.Number(report["harness_perplexity_stderr"]), stderr * 1e-12);
+            Assert.Equal(stderr, CliRunner.Number(report["perplexity_stderr"]), stderr * 1e-5);
         }
 
         var lines = File.ReadAllLines(perDocument).Select(l => JsonNode.Parse(l)!).ToArray();

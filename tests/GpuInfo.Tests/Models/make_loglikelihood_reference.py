@@ -156,6 +156,29 @@ def write_samples(lm, tasks):
             shutil.copy(os.path.join(folder, "window", f"samples_{name}_fixed.jsonl"), os.path.join(HERE, f"samples_{name}.jsonl"))
 
 
+def bootstrap_reference(results):
+    """The harness's bootstrap_stderr of its perplexity aggregation (lambada's perplexity_stderr), run as evaluate() runs
+    it (100000 iterations, a process pool), over each max_length's LAMBADA log-likelihoods and over drawn values with
+    other counts of iterations; and random.Random(seed)'s first random() values and choices() indices, which it draws."""
+    import random
+    from lm_eval.api import metrics
+    os.environ.pop("DISABLE_MULTIPROC", None)
+    drawn = np.random.default_rng(20261207)
+    cases = [{"values": [r["loglikelihood"] for r in results[f"lambada/{m}"]], "iterations": 100000, "name": f"lambada/{m}"} for m in MAX_LENGTHS]
+    cases += [{"values": [float(v) for v in -drawn.gamma(2.0, 3.0, size=n)], "iterations": iters, "name": f"drawn/{n}/{iters}"}
+              for n, iters in ((2, 100000), (37, 2500), (250, 999), (1000, 20000))]
+    for case in cases:
+        case["perplexity"] = metrics.perplexity(case["values"])
+        case["perplexity_stderr"] = metrics.bootstrap_stderr(metrics.perplexity, case["values"], case["iterations"])
+    draws = []
+    for seed in (0, 1, 99, 12345, 2**32 + 7):
+        rnd = random.Random(seed)
+        doubles = [rnd.random() for _ in range(700)]
+        rnd = random.Random(seed)
+        draws.append({"seed": seed, "draws": 700, "random": doubles[:5] + doubles[-3:], "choices_of_5153": rnd.choices(range(5153), k=10)})
+    return {"cases": cases, "python_random": draws}
+
+
 def import_task_module():
     for name in ("datasets", "datasets.utils", "datasets.utils.metadata", "sacrebleu", "dill", "pandas"):
         if name not in sys.modules:
@@ -225,6 +248,7 @@ def main():
             reference["results"][f"{name}/{max_length}"] = [{"loglikelihood": ll, "is_greedy": g} for ll, g in scored]
         reference["results"][f"choices/{max_length}"] = judge(choice_task, CHOICES, lm, choice_task.doc_to_text)
         reference["results"][f"multiple_input/{max_length}"] = judge(multiple, MULTIPLE_INPUT, lm, multiple.doc_to_choice)
+    reference["bootstrap"] = bootstrap_reference(reference["results"])
     lambada_task = load_task(TaskConfig, ConfigurableTask, "loglikelihood", ("text",), ("perplexity", "acc"),
                              doc_to_text=task["doc_to_text"], doc_to_target=task["doc_to_target"])
     write_samples(WindowLM(64), [("lambada", lambada_task, [{"text": p} for p in PASSAGES]), ("choices", choice_task, CHOICES)])
