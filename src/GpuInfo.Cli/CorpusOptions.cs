@@ -10,16 +10,8 @@ internal sealed class CorpusOptions(string perTokenDescription, int? defaultChun
 {
     public Option<string?> PerToken { get; } = new("--per-token") { Description = perTokenDescription };
 
-    public Option<string?> Shard { get; } = new("--shard")
-    {
-        Description = "Run one contiguous share of rows: i/n (i from 0), or auto (from SLURM_ARRAY_TASK_*, SLURM_PROCID/SLURM_NTASKS, JOB_COMPLETION_INDEX with --shards, or RANK/WORLD_SIZE).",
-    };
-
-    public Option<int?> Shards { get; } = new("--shards") { Description = "With --shard auto: the shard count (required under Kubernetes, which sets none; else checked against the scheduler's)." };
-
-    public Option<string?> Partial { get; } = new("--partial") { Description = "Write mergeable totals to this JSON file (see 'gpuinfo merge'), atomically, once the run completes." };
-
-    public Option<string?> PartialDir { get; } = new("--partial-dir") { Description = "Write mergeable totals to DIR/part-<i>-of-<n>.json (created if needed), atomically; 'gpuinfo merge DIR' merges them." };
+    /// <summary>--shard, --shards, --partial and --partial-dir.</summary>
+    public ShardOptions Sharding { get; } = new();
 
     public Option<int?> ChunkMb { get; } = new("--chunk-mb")
     {
@@ -36,37 +28,12 @@ internal sealed class CorpusOptions(string perTokenDescription, int? defaultChun
     {
         command.Add(CalibrationBins);
         command.Add(PerToken);
-        command.Add(Shard);
-        command.Add(Shards);
-        command.Add(Partial);
-        command.Add(PartialDir);
+        Sharding.AddTo(command);
         command.Add(ChunkMb);
     }
 
     /// <summary>The shard asked for, and where it came from (null unless --shard was given).</summary>
-    public (Shard Shard, string? From) ParseShard(ParseResult parse)
-    {
-        string? text = parse.GetValue(Shard);
-        int? shards = parse.GetValue(Shards);
-        if (shards is < 1)
-        {
-            throw CliException.Usage($"--shards must be at least 1, got {shards}.");
-        }
-
-        if (text == "auto")
-        {
-            return SchedulerShard.TryResolve(null, shards, out var found, out string why) ? (found, why) : throw CliException.Usage(why + ".");
-        }
-
-        if (shards is not null)
-        {
-            throw CliException.Usage("--shards applies with --shard auto only.");
-        }
-
-        return string.IsNullOrEmpty(text) ? (Corpus.Shard.All, null)
-            : Corpus.Shard.TryParse(text, out var parsed) ? (parsed, $"--shard {text}")
-            : throw CliException.Usage($"--shard must be i/n with 0 <= i < n, or auto; got '{text}'.");
-    }
+    public (Shard Shard, string? From) ParseShard(ParseResult parse) => Sharding.Parse(parse);
 
     /// <summary>A pipe is read once, from its start: it cannot be split into shards, and a partial could not tell it from another stream.</summary>
     public void CheckPipes(ParseResult parse, Shard shard, params RowSource[] sources)
@@ -76,7 +43,7 @@ internal sealed class CorpusOptions(string perTokenDescription, int? defaultChun
             return;
         }
 
-        string? option = shard.Count > 1 ? "--shard" : parse.GetValue(Partial) is not null ? "--partial" : parse.GetValue(PartialDir) is not null ? "--partial-dir" : null;
+        string? option = shard.Count > 1 ? "--shard" : parse.GetValue(Sharding.Partial) is not null ? "--partial" : parse.GetValue(Sharding.PartialDir) is not null ? "--partial-dir" : null;
         if (option is not null)
         {
             throw CliException.Usage($"{pipe.Name} is a pipe, read once from its start: {option} needs a file.");
@@ -98,32 +65,7 @@ internal sealed class CorpusOptions(string perTokenDescription, int? defaultChun
             throw CliException.Usage($"--calibration-bins must be 1 to {GpuInfo.CalibrationBins.MaxBins}, got {bins}.");
         }
 
-        string? partialPath = parse.GetValue(Partial);
-        if (parse.GetValue(PartialDir) is { } dir)
-        {
-            if (partialPath is not null)
-            {
-                throw CliException.Usage("give --partial or --partial-dir, not both.");
-            }
-
-            partialPath = Path.Combine(dir, $"part-{shard.Index}-of-{shard.Count}.json");
-            if (OutputFile.FileInTheWay(dir) is { } file)
-            {
-                throw CliException.Usage($"{dir}: cannot create the partials folder: {file} is a file, not a folder.");
-            }
-
-            try
-            {
-                Directory.CreateDirectory(dir);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw CliException.Usage($"{dir}: cannot create the partials folder: {e.Message}");
-            }
-        }
-
-        // Checked now, not after the run: a missing folder must not cost the run.
-        OutputFile.Check(partialPath);
+        string? partialPath = Sharding.PartialPath(parse, shard);
         var (first, count) = shard.Range(source.Rows);
         using var perToken = PerTokenWriter.Create(parse.GetValue(PerToken), first, count);
         var partial = ProgressBar.Run(!quiet, label, count * rowBytes, progress => run(new CorpusRunOptions

@@ -67,6 +67,9 @@ public sealed class LoglikelihoodScores
     /// <summary>Whether the context was cut from the left to fit the window, as lm-evaluation-harness cuts it.</summary>
     public bool Truncated(int request) => _windows.Begin(Window(request)) > _text.DocumentStarts[request];
 
+    /// <summary>Request <paramref name="request"/>'s score, every figure above.</summary>
+    public RequestScore Score(int request) => new(LogLikelihood(request), IsGreedy(request), ContinuationTokens(request), ContextTokens(request), Truncated(request));
+
     private int AddLosses(long firstRow, ReadOnlySpan<float> losses)
     {
         for (int i = 0; i < losses.Length; i++)

@@ -112,7 +112,7 @@ public sealed class OnnxLanguageModel : IDisposable
     }
 
     /// <summary>How partials identify the model: its file, and the files of its external data.</summary>
-    internal IReadOnlyList<FileFingerprint> Fingerprints => _fingerprints.Value;
+    public IReadOnlyList<FileFingerprint> Fingerprints => _fingerprints.Value;
 
     private static FileFingerprint[] OfFile(string path)
     {

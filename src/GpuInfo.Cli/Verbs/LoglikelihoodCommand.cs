@@ -34,9 +34,11 @@ internal static class LoglikelihoodCommand
         var perDocument = new Option<string?>("--per-document") { Description = "Write one JSON line per document (.jsonl): its index, name, loglikelihood and is_greedy (per choice, with the prediction and gold, for --choices-field), and its tokens." };
         var bootstrap = new Option<int>("--bootstrap-iters") { Description = "Resamples of lm-evaluation-harness's bootstrap perplexity_stderr (its --bootstrap_iters), drawn as it draws them, so the figure is its figure; 0 for none.", DefaultValueFactory = _ => HarnessBootstrap.DefaultIterations };
         var models = new ModelOptions();
+        var sharding = new ShardOptions();
         var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests.")
             { model, baseModel, text, samples, field, continuationField, choicesField, goldField, delimiter, prefix, perDocument, bootstrap };
         models.AddRequestOptionsTo(command);
+        sharding.AddTo(command);
         common.AddTo(command);
         command.SetAction(parse =>
         {
@@ -51,6 +53,8 @@ internal static class LoglikelihoodCommand
                 throw CliException.Usage($"--bootstrap-iters {iterations}: give 0 (no perplexity_stderr) or at least 2 resamples.");
             }
 
+            var (shard, shardFrom) = sharding.Parse(parse);
+            string? partialPath = sharding.PartialPath(parse, shard);
             var input = Input.Parse(parse, text, samples, field, continuationField, choicesField, goldField, delimiter);
             string[] files = input.Files;
             string? basePath = parse.GetValue(baseModel);
@@ -63,10 +67,9 @@ internal static class LoglikelihoodCommand
             string? given = parse.GetValue(prefix);
             int? prefixToken = given is null ? tokenizer.DocumentPrefix : ModelOptions.PrefixToken(given, $"--prefix-token {given}", tokenizer);
             string name = ModelDocuments.NameOf(files);
+            var run = Slice(input, shard, shardFrom);
             var names = new List<string>();
-            var documents = new List<MultipleChoiceDocument>();
-            var harness = new List<(double, bool)>();
-            var encoded = LoglikelihoodRequests.Encode(tokenizer, input.Requests(documents, harness).Select(r =>
+            var encoded = LoglikelihoodRequests.Encode(tokenizer, run.Requests.Select(r =>
             {
                 names.Add(r.Name);
                 return r;
@@ -82,55 +85,159 @@ internal static class LoglikelihoodCommand
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool quiet = parse.GetValue(common.Json);
             var scores = Score(lm, encoded, windows, engines, quiet, reference is null ? "scoring" : "scoring --model");
+            IReadOnlyList<(double, bool)>? other = input.Samples ? run.Harness : null;
             if (reference is not null)
             {
                 var baseScores = Score(reference, encoded, windows, engines, quiet, "scoring --base");
-                harness.AddRange(Enumerable.Range(0, baseScores.Requests).Select(r => (baseScores.LogLikelihood(r), baseScores.IsGreedy(r))));
+                other = [.. Enumerable.Range(0, baseScores.Requests).Select(r => (baseScores.LogLikelihood(r), baseScores.IsGreedy(r)))];
             }
 
-            var choices = documents.Count > 0 ? new ChoiceScores(documents, scores) : null;
-            var report = choices?.Report() ?? RequestReport.Report(scores, iterations);
+            var scored = ScoredDocument.Group(scores, names, run.Documents, other);
             string compared = reference is null ? "harness" : "base";
-            if (harness.Count > 0)
+            var partial = new LoglikelihoodPartial(shard, run.Total, run.FirstDocument, scored,
+                Identity(input, run.Documents.Count > 0, lm, reference, tokenizer, windows.Context, prefixToken, other is null ? "none" : compared, iterations),
+                new Dictionary<string, string> { ["model"] = lm.Path, ["base"] = reference?.Path ?? "", ["text"] = name, ["tokenizer"] = tokenizer.Name, ["provider"] = lm.Provider });
+            var report = Report(partial, iterations);
+            if (shard.Count > 1)
             {
-                HarnessComparison.AddTo(report, compared, scores, harness, choices, iterations);
-            }
-
-            double seconds = clock.Elapsed.TotalSeconds; // the bootstrap's resamples included
-
-            report["task"] = input.Samples ? $"lm-evaluation-harness samples ({(choices is null ? "loglikelihood" : "multiple choice")})" : input.Task;
-            RequestReport.AddTokens(report, scores);
-            report["model"] = lm.Path;
-            if (reference is not null)
-            {
-                report["base"] = reference.Path;
+                report["shard"] = shard.ToString();
+                report["shard_from"] = shardFrom;
+                report["first_document"] = run.FirstDocument;
             }
 
             report["provider"] = lm.Provider;
-            report["text"] = name;
-            report["tokenizer"] = tokenizer.Name;
-            report["context"] = windows.Context;
-            report["prefix_token"] = prefixToken;
             report["device"] = engines.Description;
+            double seconds = clock.Elapsed.TotalSeconds; // the bootstrap's resamples included
             report["seconds"] = Math.Round(seconds, 3);
             ModelOptions.AddTiming(report, scores.Tokens * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
             if (perDocumentPath is not null)
             {
-                PerDocumentLines.Write(perDocumentPath, WithHarness(choices?.Lines() ?? RequestReport.Lines(scores, names), compared, harness, documents));
+                PerDocumentLines.Write(perDocumentPath, LoglikelihoodReport.Lines(scored, run.FirstDocument, compared));
             }
 
-            if (parse.GetValue(common.Json))
+            if (partialPath is not null)
             {
-                Json.Write(stdout, report);
-            }
-            else
-            {
-                Tables.Console(stdout).Write(Tables.KeyValue($"loglikelihood {lm.Path} on {name} ({DeviceNames.Kind(engines.First.Device.Kind)})", report.Select(kv => (kv.Key, Tables.Value(kv.Value)))));
+                try
+                {
+                    partial.Save(partialPath);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw CliException.Usage($"{partialPath}: cannot write: {e.Message}");
+                }
             }
 
+            Print(stdout, parse.GetValue(common.Json), $"loglikelihood {lm.Path} on {name} ({DeviceNames.Kind(engines.First.Device.Kind)})", report);
             return ExitCode.Ok;
         });
         return command;
+    }
+
+    /// <summary><c>gpuinfo merge</c> of loglikelihood partials: the report of the run their shards make up, equal to one run's.</summary>
+    public static int Merge(TextWriter stdout, IReadOnlyList<string> paths, bool json)
+    {
+        var merged = LoglikelihoodPartial.Merge(paths.Select(LoglikelihoodPartial.Load));
+        int iterations = int.Parse(merged.Identity["bootstrap_iters"], System.Globalization.CultureInfo.InvariantCulture);
+        var report = Report(merged, iterations);
+        report["partials"] = paths.Count;
+        Print(stdout, json, $"merged loglikelihood of {paths.Count} partials", report);
+        return ExitCode.Ok;
+    }
+
+    /// <summary>The report of a partial's documents (a shard's, or the merged run's), and what they were scored with.</summary>
+    private static JsonObject Report(LoglikelihoodPartial partial, int iterations)
+    {
+        string compared = partial.Identity["compared"];
+        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations);
+        report["task"] = partial.Identity["task"];
+        LoglikelihoodReport.AddTokens(report, partial.Scored);
+        report["model"] = partial.Paths["model"];
+        if (partial.Paths["base"] is { Length: > 0 } basePath)
+        {
+            report["base"] = basePath;
+        }
+
+        report["text"] = partial.Paths["text"];
+        report["tokenizer"] = partial.Paths["tokenizer"];
+        report["context"] = int.Parse(partial.Identity["context"], System.Globalization.CultureInfo.InvariantCulture);
+        report["prefix_token"] = partial.Identity["prefix_token"] is "none" ? null : int.Parse(partial.Identity["prefix_token"], System.Globalization.CultureInfo.InvariantCulture);
+        return report;
+    }
+
+    private static void Print(TextWriter stdout, bool json, string title, JsonObject report)
+    {
+        if (json)
+        {
+            Json.Write(stdout, report);
+        }
+        else
+        {
+            Tables.Console(stdout).Write(Tables.KeyValue(title, report.Select(kv => (kv.Key, Tables.Value(kv.Value)))));
+        }
+    }
+
+    /// <summary>
+    /// What must agree between shards for their partials to merge: the models' and input files' fingerprints (not their
+    /// paths), the tokenizer, the window, the prefix token, the task, what is compared and the bootstrap's resamples.
+    /// </summary>
+    private static Dictionary<string, string> Identity(Input input, bool multipleChoice, OnnxLanguageModel lm, OnnxLanguageModel? reference, TextTokenizer tokenizer, int context, int? prefixToken, string compared, int iterations)
+    {
+        var identity = new Dictionary<string, string>
+        {
+            ["task"] = input.Samples ? $"lm-evaluation-harness samples ({(multipleChoice ? "multiple choice" : "loglikelihood")})" : input.Task,
+            ["target_delimiter"] = input.Delimiter,
+            ["tokenizer"] = tokenizer.Name,
+            ["vocabulary"] = tokenizer.VocabularySize?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown",
+            ["context"] = context.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["prefix_token"] = prefixToken?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none",
+            ["compared"] = compared,
+            ["bootstrap_iters"] = iterations.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        foreach (var (role, model) in new[] { ("model", lm), ("base", reference) })
+        {
+            foreach (var (file, i) in (model?.Fingerprints ?? []).Select((f, i) => (f, i)))
+            {
+                identity[$"{role} {file.Role} {i}"] = LoglikelihoodPartial.Describe(file);
+            }
+        }
+
+        for (int i = 0; i < input.Files.Length; i++)
+        {
+            identity[$"{(input.Samples ? "samples" : "text")} {i}"] = File.Exists(input.Files[i])
+                ? LoglikelihoodPartial.Describe(Corpus.FileFingerprint.Of("text", input.Files[i], 4096)) : input.Files[i];
+        }
+
+        return identity;
+    }
+
+    /// <summary>A shard's requests: those of documents <see cref="FirstDocument"/> on, of <see cref="Total"/>, with their multiple-choice documents and the harness's scores, if any.</summary>
+    private sealed record RunSlice(IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<MultipleChoiceDocument> Documents, IReadOnlyList<(double, bool)> Harness, int FirstDocument, int Total);
+
+    /// <summary>
+    /// The shard's documents of the input (read whole: request files are small); a document is a multiple-choice one's
+    /// requests together, else a request. A shard of no documents is a usage error.
+    /// </summary>
+    private static RunSlice Slice(Input input, Corpus.Shard shard, string? shardFrom)
+    {
+        var documents = new List<MultipleChoiceDocument>();
+        var harness = new List<(double, bool)>();
+        var requests = input.Requests(documents, harness).ToList();
+        if (shard.Count == 1)
+        {
+            return new RunSlice(requests, documents, harness, 0, documents.Count > 0 ? documents.Count : requests.Count);
+        }
+
+        int total = documents.Count > 0 ? documents.Count : requests.Count;
+        var (first, count) = shard.Range(total);
+        if (count == 0)
+        {
+            throw CliException.Usage($"{shardFrom}: the run has {total} documents, fewer than its {shard.Count} shards, so this one would score none; give at most {total} shards.");
+        }
+
+        int firstRequest = documents.Count > 0 ? documents.Take((int)first).Sum(d => d.Choices.Count) : (int)first;
+        int requestCount = documents.Count > 0 ? documents.Skip((int)first).Take((int)count).Sum(d => d.Choices.Count) : (int)count;
+        return new RunSlice(requests.GetRange(firstRequest, requestCount), documents.Count > 0 ? documents.GetRange((int)first, (int)count) : [],
+            harness.Count > 0 ? harness.GetRange(firstRequest, requestCount) : [], (int)first, total);
     }
 
     /// <summary>Opens a model, checked against the tokenizer's vocabulary and the prefix token where a request holds it.</summary>
@@ -151,27 +258,6 @@ internal static class LoglikelihoodCommand
     {
         using var source = new ModelRowSource(lm, encoded, windows);
         return ProgressBar.Run(!quiet, label, source.Rows * source.RowBytes, progress => LoglikelihoodScores.Run(engines.List, source, progress));
-    }
-
-    /// <summary>Each --per-document line with the harness's (or the base model's) log-likelihood, or per choice log-likelihoods, of its requests.</summary>
-    private static IEnumerable<JsonObject> WithHarness(IEnumerable<JsonObject> lines, string compared, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> harness, IReadOnlyList<MultipleChoiceDocument> documents)
-    {
-        int request = 0, d = 0;
-        foreach (var line in lines)
-        {
-            if (harness.Count > 0)
-            {
-                int count = documents.Count > 0 ? documents[d++].Choices.Count : 1;
-                var theirs = harness.Skip(request).Take(count).ToArray();
-                line[documents.Count > 0 ? $"{compared}_loglikelihoods" : $"{compared}_loglikelihood"] = documents.Count > 0
-                    ? new JsonArray([.. theirs.Select(h => Json.Number(h.LogLikelihood))]) : Json.Number(theirs[0].LogLikelihood);
-                line[$"{compared}_is_greedy"] = documents.Count > 0
-                    ? new JsonArray([.. theirs.Select(h => (JsonNode)h.IsGreedy)]) : theirs[0].IsGreedy;
-                request += count;
-            }
-
-            yield return line;
-        }
     }
 
     /// <summary>Refuses a request whose continuation the context window cannot score whole, naming it (lm-evaluation-harness asserts it fits).</summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using GpuInfo.Cli.Output;
 using GpuInfo.Corpus;
+using GpuInfo.Models;
 
 namespace GpuInfo.Cli.Verbs;
 
@@ -10,7 +11,7 @@ internal static class MergeCommand
     public static Command Create(TextWriter stdout)
     {
         var json = CommonOptions.JsonOption();
-        var files = new Argument<string[]>("partials") { Description = "Partial totals written by 'eval --partial' or 'compare --partial', every shard of one run; a directory stands for its part-*-of-*.json files (--partial-dir).", Arity = ArgumentArity.OneOrMore };
+        var files = new Argument<string[]>("partials") { Description = "Partials written by --partial (eval, compare, perplexity, compare-models, loglikelihood), every shard of one run; a directory stands for its part-*-of-*.json files (--partial-dir).", Arity = ArgumentArity.OneOrMore };
         var rates = new TextRates();
         var plot = new Option<string?>("--plot") { Description = "Draw the merged run's picture, as eval --plot (reliability diagram) or compare --plot (KL, delta-p, reliability) do, as .svg or .png." };
         var command = new Command("merge", "Merge the shard partials of one run (from --partial) into its report; sums are exact, so the report equals one run's.") { files, json, plot };
@@ -21,6 +22,16 @@ internal static class MergeCommand
             string? plotPath = parse.GetValue(plot);
             PlotFile.Check(plotPath);
             var paths = parse.GetValue(files)!.SelectMany(Expand).ToList();
+            if (LoglikelihoodPartial.IsOne(paths[0]))
+            {
+                if (plotPath is not null || (bytes ?? words) is not null)
+                {
+                    throw CliException.Usage($"{(plotPath is not null ? "--plot" : "--total-bytes and --total-words")}: loglikelihood partials merge into its report alone.");
+                }
+
+                return LoglikelihoodCommand.Merge(stdout, paths, parse.GetValue(json));
+            }
+
             var merged = CorpusPartial.Merge(paths.Select(CorpusPartial.Load));
             string kind = merged.Measure == CorpusMeasure.Evaluation ? "eval" : "compare";
             var report = merged.Evaluation is { } totals

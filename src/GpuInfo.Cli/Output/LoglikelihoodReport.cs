@@ -1,0 +1,173 @@
+using System.Text.Json.Nodes;
+using GpuInfo.Models;
+
+namespace GpuInfo.Cli.Output;
+
+/// <summary>
+/// The report and per-document lines of a loglikelihood run's documents (<see cref="ScoredDocument"/>), a whole run's
+/// or its shards' merged (<see cref="LoglikelihoodPartial"/>): lm-evaluation-harness's figures, and where the documents
+/// hold another run's scores of the same requests, that run's figures (named by <c>compared</c>: "harness" for its
+/// samples, "base" for a base model) and how far the two agree.
+/// </summary>
+internal static class LoglikelihoodReport
+{
+    /// <summary>
+    /// Multiple-choice documents: <c>documents</c>, <c>requests</c>, <c>acc</c>, <c>acc_norm</c> and their <c>mean_stderr</c>s
+    /// (<see cref="MultipleChoiceDocument.Predict"/>); else each request a document (LAMBADA's): <c>requests</c>, <c>acc</c>
+    /// (the share of greedy requests), <c>acc_stderr</c>, <c>perplexity</c> (exp of minus the mean log-likelihood), its
+    /// <c>perplexity_stderr</c> (the harness's bootstrap over <paramref name="bootstrapIterations"/> resamples; null for
+    /// none) and <c>mean_loglikelihood</c>. Then the other run's figures, where there is one.
+    /// </summary>
+    public static JsonObject Report(IReadOnlyList<ScoredDocument> documents, string compared, int bootstrapIterations)
+    {
+        var requests = documents.SelectMany(d => d.Requests).ToArray();
+        JsonObject report;
+        if (documents[0].Choices is not null)
+        {
+            var acc = Correct(documents, d => Predict(d, d.Requests.Select(r => r.LogLikelihood)).Prediction);
+            var accNorm = Correct(documents, d => Predict(d, d.Requests.Select(r => r.LogLikelihood)).NormalizedPrediction);
+            report = new JsonObject
+            {
+                ["documents"] = documents.Count,
+                ["requests"] = requests.Length,
+                ["acc"] = Json.Number(acc.Average()),
+                ["acc_stderr"] = Json.Number(MeanStderr(acc)),
+                ["acc_norm"] = Json.Number(accNorm.Average()),
+                ["acc_norm_stderr"] = Json.Number(MeanStderr(accNorm)),
+            };
+        }
+        else
+        {
+            var greedy = requests.Select(r => r.IsGreedy ? 1.0 : 0.0).ToArray();
+            double mean = requests.Sum(r => r.LogLikelihood) / requests.Length;
+            report = new JsonObject
+            {
+                ["requests"] = requests.Length,
+                ["acc"] = Json.Number(greedy.Average()),
+                ["acc_stderr"] = Json.Number(MeanStderr(greedy)),
+                ["perplexity"] = Json.Number(Math.Exp(-mean)),
+                ["perplexity_stderr"] = PerplexityStderr([.. requests.Select(r => r.LogLikelihood)], bootstrapIterations),
+                ["mean_loglikelihood"] = Json.Number(mean),
+            };
+        }
+
+        if (documents[0].Other is not null)
+        {
+            AddComparison(report, documents, compared, bootstrapIterations);
+        }
+
+        return report;
+    }
+
+    /// <summary>The requests' tokens: <c>continuation_tokens</c>, <c>context_tokens</c> (as the model saw them) and <c>truncated</c> (requests whose context was cut).</summary>
+    public static void AddTokens(JsonObject report, IReadOnlyList<ScoredDocument> documents)
+    {
+        var requests = documents.SelectMany(d => d.Requests).ToArray();
+        report["continuation_tokens"] = requests.Sum(r => r.ContinuationTokens);
+        report["context_tokens"] = requests.Sum(r => (long)r.ContextTokens);
+        report["truncated"] = requests.Count(r => r.Truncated);
+    }
+
+    /// <summary>One JSON line per document, numbered from <paramref name="firstDocument"/>: its request's score, or a multiple-choice document's gold, predictions and each choice's score; the other run's beside them.</summary>
+    public static IEnumerable<JsonObject> Lines(IReadOnlyList<ScoredDocument> documents, int firstDocument, string compared) => documents.Select((d, i) =>
+    {
+        JsonObject line;
+        if (d.Choices is { } choices)
+        {
+            var (prediction, normalized) = Predict(d, d.Requests.Select(r => r.LogLikelihood));
+            line = new JsonObject
+            {
+                ["document"] = firstDocument + i,
+                ["name"] = d.Name,
+                ["gold"] = choices.Gold,
+                ["prediction"] = prediction,
+                ["prediction_norm"] = normalized,
+                ["acc"] = prediction == choices.Gold ? 1 : 0,
+                ["acc_norm"] = normalized == choices.Gold ? 1 : 0,
+                ["loglikelihoods"] = new JsonArray([.. d.Requests.Select(r => Json.Number(r.LogLikelihood))]),
+                ["is_greedy"] = new JsonArray([.. d.Requests.Select(r => (JsonNode)r.IsGreedy)]),
+                ["continuation_tokens"] = new JsonArray([.. d.Requests.Select(r => (JsonNode)r.ContinuationTokens)]),
+                ["truncated"] = d.Requests.Count(r => r.Truncated),
+            };
+            if (d.Other is { } other)
+            {
+                line[$"{compared}_loglikelihoods"] = new JsonArray([.. other.Select(h => Json.Number(h.LogLikelihood))]);
+                line[$"{compared}_is_greedy"] = new JsonArray([.. other.Select(h => (JsonNode)h.IsGreedy)]);
+            }
+        }
+        else
+        {
+            var r = d.Requests[0];
+            line = new JsonObject
+            {
+                ["document"] = firstDocument + i,
+                ["name"] = d.Name,
+                ["loglikelihood"] = Json.Number(r.LogLikelihood),
+                ["is_greedy"] = r.IsGreedy,
+                ["continuation_tokens"] = r.ContinuationTokens,
+                ["context_tokens"] = r.ContextTokens,
+                ["truncated"] = r.Truncated,
+            };
+            if (d.Other is { } other)
+            {
+                line[$"{compared}_loglikelihood"] = Json.Number(other[0].LogLikelihood);
+                line[$"{compared}_is_greedy"] = other[0].IsGreedy;
+            }
+        }
+
+        return line;
+    });
+
+    /// <summary>lm-evaluation-harness's bootstrap <c>perplexity_stderr</c> of per-document log-likelihoods (<see cref="HarnessBootstrap"/>); null without resamples or with one document.</summary>
+    public static JsonNode? PerplexityStderr(IReadOnlyList<double> logLikelihoods, int iterations) =>
+        iterations == 0 ? null : Json.Number(HarnessBootstrap.PerplexityStderr(logLikelihoods, iterations));
+
+    /// <summary>lm-evaluation-harness's <c>mean_stderr</c>: the sample standard deviation (n − 1) over √n; null for one value.</summary>
+    public static double MeanStderr(IReadOnlyList<double> values)
+    {
+        int n = values.Count;
+        if (n < 2)
+        {
+            return double.NaN;
+        }
+
+        double mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (n - 1) / n);
+    }
+
+    /// <summary>The other run's figures, computed from its log-likelihoods as this run's are from its own, and how far the two runs' log-likelihoods, greedy tokens and predictions agree.</summary>
+    private static void AddComparison(JsonObject report, IReadOnlyList<ScoredDocument> documents, string name, int bootstrapIterations)
+    {
+        var ours = documents.SelectMany(d => d.Requests).ToArray();
+        var theirs = documents.SelectMany(d => d.Other!).ToArray();
+        var differences = ours.Zip(theirs, (a, b) => Math.Abs(a.LogLikelihood - b.LogLikelihood)).ToArray();
+        if (documents[0].Choices is not null)
+        {
+            var mine = documents.Select(d => Predict(d, d.Requests.Select(r => r.LogLikelihood))).ToArray();
+            var other = documents.Select(d => Predict(d, d.Other!.Select(r => r.LogLikelihood))).ToArray();
+            report[$"{name}_acc"] = Json.Number(Correct(documents, (d, i) => other[i].Prediction).Average());
+            report[$"{name}_acc_norm"] = Json.Number(Correct(documents, (d, i) => other[i].NormalizedPrediction).Average());
+            report["same_prediction"] = Json.Number(mine.Zip(other).Average(p => p.First.Prediction == p.Second.Prediction ? 1.0 : 0.0));
+            report["same_prediction_norm"] = Json.Number(mine.Zip(other).Average(p => p.First.NormalizedPrediction == p.Second.NormalizedPrediction ? 1.0 : 0.0));
+        }
+        else
+        {
+            report[$"{name}_acc"] = Json.Number(theirs.Average(h => h.IsGreedy ? 1.0 : 0.0));
+            report[$"{name}_perplexity"] = Json.Number(Math.Exp(-theirs.Average(h => h.LogLikelihood)));
+            report[$"{name}_perplexity_stderr"] = PerplexityStderr([.. theirs.Select(h => h.LogLikelihood)], bootstrapIterations);
+        }
+
+        report["same_is_greedy"] = Json.Number(ours.Zip(theirs).Average(p => p.First.IsGreedy == p.Second.IsGreedy ? 1.0 : 0.0));
+        report["loglikelihood_mean_abs_diff"] = Json.Number(differences.Average());
+        report["loglikelihood_max_abs_diff"] = Json.Number(differences.Max());
+    }
+
+    private static (int Prediction, int NormalizedPrediction) Predict(ScoredDocument document, IEnumerable<double> loglikelihoods) =>
+        document.Choices!.Predict([.. loglikelihoods]);
+
+    private static double[] Correct(IReadOnlyList<ScoredDocument> documents, Func<ScoredDocument, int> prediction) =>
+        Correct(documents, (d, _) => prediction(d));
+
+    private static double[] Correct(IReadOnlyList<ScoredDocument> documents, Func<ScoredDocument, int, int> prediction) =>
+        [.. documents.Select((d, i) => prediction(d, i) == d.Choices!.Gold ? 1.0 : 0.0)];
+}

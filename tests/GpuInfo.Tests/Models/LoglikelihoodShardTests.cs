@@ -1,0 +1,97 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>
+/// <c>loglikelihood --shard i/n --partial-dir DIR</c> and <c>merge DIR</c>: the shards' documents merged give the whole
+/// run's report, figure for figure to the last bit (the bootstrap's <c>perplexity_stderr</c> and the comparisons
+/// included), and their per-document lines are the whole run's; partials of other runs, missing or repeated shards are refused.
+/// </summary>
+public sealed class LoglikelihoodShardTests
+{
+    private static readonly JsonObject Reference = (JsonObject)JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!;
+
+    /// <summary>Fields that tell how or where a run ran, not what it measured.</summary>
+    private static readonly HashSet<string> HowItRan = ["seconds", "tokens_per_second", "load_seconds", "tokenize_seconds", "model_seconds", "other_seconds", "outside_model_fraction",
+        "device", "provider", "partials", "shard", "shard_from", "first_document"];
+
+    private static string[] Input(TempDir dir, string kind) => kind switch
+    {
+        "lambada" => ["--text", Passages(dir)],
+        "lambada-base" => ["--text", Passages(dir), "--base", ModelFiles.Path("window.onnx")],
+        _ => ["--samples", ModelFiles.Path($"samples_{kind}.jsonl")],
+    };
+
+    private static string Passages(TempDir dir)
+    {
+        string file = dir.File("passages.jsonl");
+        File.WriteAllLines(file, Reference["passages"]!.AsArray().Select(p => JsonSerializer.Serialize(new { text = (string)p! })));
+        return file;
+    }
+
+    private static string[] Run(string[] input, params string[] more) =>
+        ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input, "--prefix-token", "7", "--context", "16", "--device", "cpu", "--bootstrap-iters", "3000", .. more];
+
+    [Theory]
+    [InlineData("lambada", 3)]
+    [InlineData("lambada-base", 2)]
+    [InlineData("lambada", 7)]
+    [InlineData("choices", 3)]
+    public void Shards_merge_into_the_whole_run(string kind, int shards)
+    {
+        using var dir = new TempDir();
+        var input = Input(dir, kind);
+        string wholeLines = dir.File("whole.jsonl");
+        var whole = CliRunner.Json(Run(input, "--per-document", wholeLines));
+        var lines = new List<string>();
+        for (int i = 0; i < shards; i++)
+        {
+            string shardLines = dir.File($"shard{i}.jsonl");
+            var part = CliRunner.Json(Run(input, "--shard", $"{i}/{shards}", "--partial-dir", dir.File("parts"), "--per-document", shardLines));
+            Assert.Equal($"{i}/{shards}", (string)part["shard"]!);
+            lines.AddRange(File.ReadAllLines(shardLines));
+        }
+
+        var merged = CliRunner.Json("merge", dir.File("parts"), "--json");
+        Assert.Equal(shards, (int)merged["partials"]!);
+        var figures = whole.Where(kv => !HowItRan.Contains(kv.Key)).Select(kv => kv.Key).ToList();
+        Assert.Contains(kind == "choices" ? "acc_norm" : "perplexity_stderr", figures);
+        Assert.Contains(kind == "lambada-base" ? "base_perplexity_stderr" : kind == "choices" ? "harness_acc_norm" : "acc", figures);
+        foreach (string key in figures)
+        {
+            Assert.True(JsonNode.DeepEquals(whole[key], merged[key]), $"{key}: {whole[key]?.ToJsonString()} in the whole run, {merged[key]?.ToJsonString()} merged");
+        }
+
+        Assert.Equal(figures, merged.Where(kv => !HowItRan.Contains(kv.Key)).Select(kv => kv.Key));
+        Assert.Equal(File.ReadAllLines(wholeLines), lines);
+    }
+
+    [Fact]
+    public void Partials_of_other_runs_and_missing_or_repeated_shards_are_refused()
+    {
+        using var dir = new TempDir();
+        var input = Input(dir, "lambada");
+        string a = dir.File("a.json"), b = dir.File("b.json"), c = dir.File("c.json"), other = dir.File("other.json");
+        CliRunner.Json(Run(input, "--shard", "0/2", "--partial", a));
+        CliRunner.Json(Run(input, "--shard", "1/2", "--partial", b));
+        CliRunner.Json(Run(input, "--shard", "1/3", "--partial", c));
+        CliRunner.Json([.. Run(input, "--shard", "1/2", "--partial", other).Select(s => s == "16" ? "12" : s)]);
+
+        CliRunner.Fails(3, [a, "the run has 2 shards; missing: 1/2"], "merge", a);
+        CliRunner.Fails(3, [a, "shard 0/2 is also in"], "merge", a, b, a);
+        CliRunner.Fails(3, [c, "shard 1/3 of 7 documents belongs to another run"], "merge", a, c);
+        CliRunner.Fails(3, [other, "context is 12 here but 16 in", "cannot be merged"], "merge", a, other);
+        CliRunner.Fails(2, ["--plot", "loglikelihood partials"], "merge", a, b, "--plot", dir.File("x.svg"));
+
+        // Another kind of partial after a loglikelihood one.
+        string eval = dir.File("eval.json");
+        File.WriteAllText(eval, """{"gpuinfo_partial": 8, "kind": "eval"}""");
+        CliRunner.Fails(3, [eval, "a partial of kind 'eval' cannot be merged with loglikelihood partials"], "merge", a, eval);
+
+        // A shard of no documents: 7 passages over 8 shards.
+        CliRunner.Fails(2, ["--shard 0/8", "the run has 7 documents, fewer than its 8 shards"], Run(input, "--shard", "0/8"));
+    }
+}
