@@ -1,0 +1,82 @@
+using GpuInfo.Corpus;
+using GpuInfo.Formats;
+using GpuInfo.Models;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary><see cref="LoglikelihoodPartial"/> in the library: what it saves it reads back, any order merges, and what cannot be one run's is refused.</summary>
+public sealed class LoglikelihoodPartialTests
+{
+    private static readonly Dictionary<string, string> Identity = new() { ["task"] = "t", ["context"] = "16", ["compared"] = "harness" };
+
+    private static readonly Dictionary<string, string> Paths = new() { ["model"] = "m.onnx" };
+
+    private static List<ScoredDocument> Documents(int count, int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(d =>
+        {
+            int choices = d % 3 == 0 ? 1 : 4;
+            var requests = Enumerable.Range(0, choices).Select(_ => new RequestScore(-random.NextDouble() * 30, random.Next(2) == 0, random.Next(1, 9), random.Next(0, 50), random.Next(4) == 0)).ToList();
+            var other = requests.Select(r => (r.LogLikelihood + (random.NextDouble() * 1e-3), r.IsGreedy)).ToList();
+            var document = choices == 1 ? null : new MultipleChoiceDocument($"doc {d}", "", [.. Enumerable.Range(0, choices).Select(c => new string('x', c + 1) + "é\U0001F600")], random.Next(choices));
+            return new ScoredDocument($"doc {d}", requests, document, other);
+        })];
+    }
+
+    [Fact]
+    public void Saved_partials_read_back_and_merge_in_any_order()
+    {
+        using var dir = new TempDir();
+        var documents = Documents(11, Environment.TickCount);
+        documents[4] = documents[4] with { Requests = [new RequestScore(double.NegativeInfinity, false, 3, 7, false)], Choices = null, Other = [(double.NegativeInfinity, false)] };
+        var paths = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            var (first, count) = new Shard(i, 3).Range(documents.Count);
+            string path = dir.File($"part-{i}.json");
+            new LoglikelihoodPartial(new Shard(i, 3), documents.Count, (int)first, documents.GetRange((int)first, (int)count), Identity, Paths).Save(path);
+            paths.Add(path);
+        }
+
+        var merged = LoglikelihoodPartial.Merge(paths.AsEnumerable().Reverse().Select(LoglikelihoodPartial.Load));
+        Assert.Equal(3, merged.Parts);
+        Assert.Equal(Shard.All, merged.Shard);
+        Assert.Equal(documents.Count, merged.Scored.Count);
+        for (int d = 0; d < documents.Count; d++)
+        {
+            Assert.Equal(documents[d].Name, merged.Scored[d].Name);
+            Assert.Equal(documents[d].Requests, merged.Scored[d].Requests);
+            Assert.Equal(documents[d].Other, merged.Scored[d].Other);
+            Assert.Equal(documents[d].Choices?.Choices, merged.Scored[d].Choices?.Choices);
+            Assert.Equal(documents[d].Choices?.Gold, merged.Scored[d].Choices?.Gold);
+        }
+
+        Assert.Equal(Identity.OrderBy(kv => kv.Key, StringComparer.Ordinal), merged.Identity);
+        var again = Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Merge([merged]));
+        Assert.Contains("already merges 3 shards", again.Message);
+    }
+
+    [Fact]
+    public void Bad_partials_are_refused_naming_the_file()
+    {
+        using var dir = new TempDir();
+        string path = dir.File("p.json");
+        File.WriteAllText(path, """{"gpuinfo_partial": 1, "kind": "loglikelihood", "shard": "0/1", "documents": 1, "first_document": 0, "identity": {}, "paths": {}, "scored": [{"name": "a", "requests": [[-1.5, true, 2]]}]}""");
+        var e = Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path));
+        Assert.Equal(path, e.Path);
+        Assert.Contains("a request's score is 5 values, not 3", e.Message);
+
+        File.WriteAllText(path, """{"gpuinfo_partial": 2, "kind": "loglikelihood"}""");
+        Assert.Contains("format version 2", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
+        File.WriteAllText(path, """{"gpuinfo_partial": 1, "kind": "loglikelihood", "shard": "2/2", "documents": 1, "first_document": 0, "identity": {}, "paths": {}, "scored": []}""");
+        Assert.Contains("\"shard\" is \"2/2\", not i/n", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
+        File.WriteAllText(path, "[1, 2");
+        Assert.Contains("not valid JSON", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
+
+        var documents = Documents(2, 5);
+        Assert.Throws<ArgumentException>(() => new LoglikelihoodPartial(Shard.All, 1, 0, documents, Identity, Paths));
+        Assert.Throws<ArgumentException>(() => new LoglikelihoodPartial(Shard.All, 2, 0, [documents[0] with { Requests = [] }], Identity, Paths));
+    }
+}
