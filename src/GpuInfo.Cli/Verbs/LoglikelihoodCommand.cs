@@ -137,11 +137,30 @@ internal static class LoglikelihoodCommand
     public static int Merge(TextWriter stdout, IReadOnlyList<string> paths, bool json)
     {
         var merged = LoglikelihoodPartial.Merge(paths.Select(LoglikelihoodPartial.Load));
+        if (Unreadable(merged) is { } key)
+        {
+            throw new InvalidFileException(paths[0], $"its identity has no valid \"{key}\": not a partial 'gpuinfo loglikelihood --partial' writes.");
+        }
+
         int iterations = int.Parse(merged.Identity["bootstrap_iters"], System.Globalization.CultureInfo.InvariantCulture);
         var report = Report(merged, iterations);
         report["partials"] = paths.Count;
         Print(stdout, json, $"merged loglikelihood of {paths.Count} partials", report);
         return ExitCode.Ok;
+    }
+
+    /// <summary>The first key of what a merged report needs from the partials that is missing or not what this verb writes; null where all are.</summary>
+    private static string? Unreadable(LoglikelihoodPartial partial)
+    {
+        static bool Count(string? text, bool noneToo) => (noneToo && text == "none")
+            || int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _);
+
+        string[] told = ["task", "compared"], paths = ["model", "base", "text", "tokenizer"];
+        return told.FirstOrDefault(key => !partial.Identity.ContainsKey(key))
+            ?? paths.Select(key => $"paths.{key}").FirstOrDefault(key => !partial.Paths.ContainsKey(key[6..]))
+            ?? (!Count(partial.Identity.GetValueOrDefault("context"), false) ? "context"
+            : !Count(partial.Identity.GetValueOrDefault("bootstrap_iters"), false) ? "bootstrap_iters"
+            : !Count(partial.Identity.GetValueOrDefault("prefix_token"), true) ? "prefix_token" : null);
     }
 
     /// <summary>The report of a partial's documents (a shard's, or the merged run's), and what they were scored with.</summary>

@@ -22,7 +22,14 @@ internal static class MergeCommand
             string? plotPath = parse.GetValue(plot);
             PlotFile.Check(plotPath);
             var paths = parse.GetValue(files)!.SelectMany(Expand).ToList();
-            if (LoglikelihoodPartial.IsOne(paths[0]))
+            var loglikelihood = paths.Select(LoglikelihoodPartial.IsOne).ToList();
+            if (loglikelihood.Distinct().Count() > 1)
+            {
+                int odd = loglikelihood.IndexOf(!loglikelihood[0]);
+                throw new Formats.InvalidFileException(paths[odd], $"{(loglikelihood[odd] ? "a loglikelihood partial" : "a corpus run's partial")} cannot be merged with {(loglikelihood[0] ? "loglikelihood partials" : "a corpus run's partials")} ({paths[0]}).");
+            }
+
+            if (loglikelihood[0])
             {
                 if (plotPath is not null || (bytes ?? words) is not null)
                 {

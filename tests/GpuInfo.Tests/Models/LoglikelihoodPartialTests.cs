@@ -72,6 +72,8 @@ public sealed class LoglikelihoodPartialTests
         Assert.Contains("format version 2", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
         File.WriteAllText(path, """{"gpuinfo_partial": 1, "kind": "loglikelihood", "shard": "2/2", "documents": 1, "first_document": 0, "identity": {}, "paths": {}, "scored": []}""");
         Assert.Contains("\"shard\" is \"2/2\", not i/n", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
+        File.WriteAllText(path, """{"gpuinfo_partial": 8, "kind": "eval"}""");
+        Assert.Contains("a partial of kind 'eval' cannot be merged with loglikelihood partials", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
         File.WriteAllText(path, "[1, 2");
         Assert.Contains("not valid JSON", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
 

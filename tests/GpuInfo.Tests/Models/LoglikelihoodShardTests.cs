@@ -89,7 +89,14 @@ public sealed class LoglikelihoodShardTests
         // Another kind of partial after a loglikelihood one.
         string eval = dir.File("eval.json");
         File.WriteAllText(eval, """{"gpuinfo_partial": 8, "kind": "eval"}""");
-        CliRunner.Fails(3, [eval, "a partial of kind 'eval' cannot be merged with loglikelihood partials"], "merge", a, eval);
+        CliRunner.Fails(3, [eval, "a corpus run's partial cannot be merged with loglikelihood partials"], "merge", a, eval);
+        CliRunner.Fails(3, [a, "a loglikelihood partial cannot be merged with a corpus run's partials"], "merge", eval, a);
+
+        // A partial whose identity lacks what the merged report names.
+        string whole = dir.File("whole.json"), bare = dir.File("bare.json");
+        CliRunner.Json(Run(input, "--partial", whole));
+        File.WriteAllText(bare, File.ReadAllText(whole).Replace("\"bootstrap_iters\":\"3000\"", "\"bootstrap_iters\":\"many\""));
+        CliRunner.Fails(3, [bare, "its identity has no valid \"bootstrap_iters\""], "merge", bare);
 
         // A shard of no documents: 7 passages over 8 shards.
         CliRunner.Fails(2, ["--shard 0/8", "the run has 7 documents, fewer than its 8 shards"], Run(input, "--shard", "0/8"));
