@@ -37,13 +37,70 @@ internal static class HarnessSamples
         }
     }
 
+    /// <summary>
+    /// One logged document of a <c>loglikelihood_rolling</c> task (wikitext's): its text as the harness scored it
+    /// (<c>arguments.gen_args_0.arg_0</c>), the harness's log-likelihood of it (<c>filtered_resps</c>[0]), and its words and
+    /// bytes as the task counted them (the second value of <c>word_perplexity</c> and of <c>byte_perplexity</c> or
+    /// <c>bits_per_byte</c>; null where the task reports none): wikitext's count the page as given, not as scored.
+    /// </summary>
+    internal sealed record RollingSample(string Name, string Text, double LogLikelihood, long? Words, long? Bytes);
+
+    /// <summary>Every logged document of a <c>loglikelihood_rolling</c> task's samples files, in order.</summary>
+    /// <exception cref="InvalidFileException">A line that is not such a task's sample, naming the line and the field.</exception>
+    public static IEnumerable<RollingSample> ReadRolling(IEnumerable<string> files)
+    {
+        foreach (var (name, line) in ModelDocuments.ReadObjects(files))
+        {
+            var arguments = Member(name, line, "arguments", JsonValueKind.Object);
+            if (arguments.EnumerateObject().Count() != 1 || !arguments.TryGetProperty("gen_args_0", out var request) || request.ValueKind != JsonValueKind.Object
+                || request.EnumerateObject().Count() != 1 || !request.TryGetProperty("arg_0", out var text) || text.ValueKind != JsonValueKind.String)
+            {
+                throw new InvalidFileException(name, "\"arguments\" is not one text (a loglikelihood_rolling task's gen_args_0.arg_0): give a loglikelihood or multiple_choice task's samples to gpuinfo loglikelihood.");
+            }
+
+            var responses = Member(name, line, "filtered_resps", JsonValueKind.Array).EnumerateArray().ToArray();
+            double ll = responses.Length == 1 && Number(responses[0]) is { } value ? value
+                : throw new InvalidFileException(name, $"\"filtered_resps\" is {Shorten(line.GetProperty("filtered_resps").GetRawText())}, not one log-likelihood.");
+            long? words = Count(name, line, "word_perplexity", ll), bytes = Count(name, line, "byte_perplexity", ll) ?? Count(name, line, "bits_per_byte", ll);
+            if ((words ?? bytes) is null)
+            {
+                throw new InvalidFileException(name, "has no \"word_perplexity\", \"byte_perplexity\" or \"bits_per_byte\" (its words and bytes as the task counted them).");
+            }
+
+            yield return new RollingSample(name, text.GetString()!, ll, words, bytes);
+        }
+    }
+
+    /// <summary>The count of a logged [log-likelihood, count] metric, checked against the document's log-likelihood; null where the sample has no such metric.</summary>
+    private static long? Count(string name, JsonElement line, string metric, double ll)
+    {
+        if (!line.TryGetProperty(metric, out var pair))
+        {
+            return null;
+        }
+
+        var parts = pair.ValueKind == JsonValueKind.Array ? pair.EnumerateArray().ToArray() : [];
+        return parts.Length == 2 && Number(parts[0]) is { } logged && (logged == ll || (double.IsNaN(logged) && double.IsNaN(ll)))
+            && Number(parts[1]) is { } count && count == Math.Floor(count) && count is >= 1 and <= long.MaxValue ? (long)count
+            : throw new InvalidFileException(name, $"\"{metric}\" is {Shorten(pair.GetRawText())}, not [its log-likelihood, a count of at least 1].");
+    }
+
+    /// <summary>A number as the harness writes one: a JSON number, or a string ("-1.25", "-inf").</summary>
+    private static double? Number(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Number => value.GetDouble(),
+        JsonValueKind.String when double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
+        JsonValueKind.String when value.GetString() == "-inf" => double.NegativeInfinity,
+        _ => null,
+    };
+
     private static Sample Parse(string name, JsonElement line, string delimiter)
     {
         if (line.TryGetProperty("metrics", out var metrics) && metrics.ValueKind == JsonValueKind.Array
             && metrics.EnumerateArray().Select(m => m.ValueKind == JsonValueKind.String ? m.GetString() : null).FirstOrDefault(m => m is "acc_mutual_info" or "word_perplexity" or "exact_match") is { } other)
         {
             throw new InvalidFileException(name, other == "word_perplexity"
-                ? "is a loglikelihood_rolling task's document (word_perplexity): score the text with gpuinfo perplexity --protocol rolling."
+                ? "is a loglikelihood_rolling task's document (word_perplexity): give its samples to gpuinfo perplexity --samples."
                 : $"is scored with {other}, which gpuinfo does not compute: only loglikelihood tasks (acc, perplexity) and multiple_choice ones (acc, acc_norm).");
         }
 
@@ -127,13 +184,7 @@ internal static class HarnessSamples
     private static (double, bool) Response(string name, int i, JsonElement response)
     {
         var parts = response.ValueKind == JsonValueKind.Array ? response.EnumerateArray().ToArray() : [];
-        double? ll = parts.Length == 2 ? parts[0].ValueKind switch
-        {
-            JsonValueKind.Number => parts[0].GetDouble(),
-            JsonValueKind.String when double.TryParse(parts[0].GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) => d,
-            JsonValueKind.String when parts[0].GetString() == "-inf" => double.NegativeInfinity,
-            _ => null,
-        } : null;
+        double? ll = parts.Length == 2 ? Number(parts[0]) : null;
         bool? greedy = parts.Length == 2 ? parts[1].ValueKind switch
         {
             JsonValueKind.True => true,

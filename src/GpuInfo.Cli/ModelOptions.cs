@@ -17,6 +17,8 @@ internal sealed class ModelOptions
     private readonly Option<string[]> _text = Documents("--text", $"The text to score (UTF-8), tokenized with --tokenizer. {ModelDocuments.FilesHelp}");
     private readonly Option<string[]> _tokens = Documents("--tokens", "Token ids to score instead of a text: .npy, .safetensors or .pt of integers, [N] or [1, N].");
     private readonly TextDocumentOptions _documents = new();
+    private readonly Option<string[]> _samples = FileListOption.Create("--samples", "Instead of --text: lm-evaluation-harness's per-sample log of a loglikelihood_rolling task (lm_eval --log_samples: samples_wikitext_DATE.jsonl), each document's text scored as the harness scored it (--protocol rolling), beside the harness's own log-likelihood of it, with the words and bytes the task counted.", join: false);
+    private bool _samplesAdded;
     private readonly Option<string> _protocol = new("--protocol") { Description = "sliding: windows every --stride tokens, as the Hugging Face perplexity guide; rolling: lm-evaluation-harness's loglikelihood_rolling, disjoint runs of --context scored tokens, each window a full context where the document has one, and every token scored, the first from --prefix-token; chunks: llama.cpp's llama-perplexity, disjoint chunks of --context tokens (the rest after the last whole one unscored), each scoring its second half but the first, with --prefix-token (llama.cpp's BOS, where its vocabulary adds one) in place of each chunk's first token.", DefaultValueFactory = _ => "sliding" };
     private readonly Option<string?> _prefixToken = new("--prefix-token") { Description = "A token put before each document, so that its first token is scored: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS, from tokenizer_config.json, a SentencePiece model or a built-in encoding's <|endoftext|>) or none. Default: auto with --protocol rolling; with sliding and chunks, the BOS the tokenizer begins each text with where it adds one, as Hugging Face's tokenizer(text) and llama.cpp do (a tokenizer.json's post_processor, Llama 3's; a SentencePiece model), else none (with --tokens, give llama.cpp's BOS id with chunks where its vocabulary adds a BOS). With chunks it is put before the text and in place of each chunk's first token." };
     private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one." };
@@ -48,6 +50,16 @@ internal sealed class ModelOptions
         command.Add(_threads);
     }
 
+    /// <summary>--samples: a loglikelihood_rolling task's samples in place of --text (perplexity's).</summary>
+    public void AddSamplesTo(Command command)
+    {
+        command.Add(_samples);
+        _samplesAdded = true;
+    }
+
+    /// <summary>Whether --samples was given.</summary>
+    public bool SamplesGiven(ParseResult parse) => _samplesAdded && FileListOption.Get(parse, _samples) is not null;
+
     /// <summary>The options of a verb that scores loglikelihood requests (one window each): the tokenizer, the context, the batch and the provider.</summary>
     public void AddRequestOptionsTo(Command command)
     {
@@ -78,7 +90,13 @@ internal sealed class ModelOptions
     public ModelWindowOptions Windows(ParseResult parse)
     {
         int context = parse.GetValue(_context);
-        var protocol = parse.GetValue(_protocol) switch
+        bool samples = SamplesGiven(parse);
+        if (samples && parse.GetResult(_protocol) is { Implicit: false } && parse.GetValue(_protocol) != "rolling")
+        {
+            throw CliException.Usage($"--protocol {parse.GetValue(_protocol)}: --samples are a loglikelihood_rolling task's documents, scored with --protocol rolling as the harness scored them.");
+        }
+
+        var protocol = (samples ? "rolling" : parse.GetValue(_protocol)) switch
         {
             "sliding" => WindowProtocol.Sliding,
             "rolling" => WindowProtocol.Rolling,
@@ -115,11 +133,11 @@ internal sealed class ModelOptions
     /// <param name="shards">How many shards the run is one of: with more than one, a --text is tokenized whole by each, and a note on <paramref name="notes"/> says how to tokenize it once.</param>
     public ModelText ReadModelText(ParseResult parse, bool keepText = false, bool showProgress = false, int shards = 1, TextWriter? notes = null)
     {
-        string[]? texts = FileListOption.Get(parse, _text), tokens = FileListOption.Get(parse, _tokens);
+        string[]? texts = FileListOption.Get(parse, _text), tokens = FileListOption.Get(parse, _tokens), samples = _samplesAdded ? FileListOption.Get(parse, _samples) : null;
         string? tokenizer = parse.GetValue(_tokenizer);
-        if ((texts is null) == (tokens is null))
+        if (new[] { texts, tokens, samples }.Count(f => f is not null) != 1)
         {
-            throw CliException.Usage("give --text (with --tokenizer) or --tokens, one of them.");
+            throw CliException.Usage(_samplesAdded ? "give --text (with --tokenizer), --tokens or --samples (with --tokenizer), one of them." : "give --text (with --tokenizer) or --tokens, one of them.");
         }
 
         var protocol = Windows(parse).Protocol;
@@ -149,10 +167,22 @@ internal sealed class ModelOptions
 
         if (tokenizer is null)
         {
-            throw CliException.Usage("--text needs --tokenizer.");
+            throw CliException.Usage($"{(samples is null ? "--text" : "--samples")} needs --tokenizer.");
         }
 
         var loaded = TokenizerCatalog.Load(tokenizer);
+        if (samples is not null)
+        {
+            if (_documents.FirstGiven(parse) is { } option)
+            {
+                throw CliException.Usage($"{option.Name} applies to --text: --samples holds each document as the harness scored it.");
+            }
+
+            var logged = HarnessSamples.ReadRolling(samples).ToList();
+            var scored = EncodeTexts(logged.Select(d => (d.Name, d.Text)), null, ModelDocuments.NameOf(samples), loaded, () => TokenizerCatalog.Load(tokenizer), protocol, PrefixToken(prefix, asked, loaded), keepText, clock);
+            return scored with { Samples = logged };
+        }
+
         // Without --prefix-token, sliding windows and chunks take the tokens as the tokenizer gives them:
         // a BOS it begins each text with (Llama 3's, a SentencePiece model's) is then each document's
         // prefix token, as the Hugging Face guide's tokenizer(text) and llama.cpp's tokenize put it there.
@@ -465,4 +495,7 @@ internal sealed record ModelText(TokenizedText Tokens, TextTokenizer? Tokenizer,
 
     /// <summary>Each document's name: its file, or file:line for a .jsonl line.</summary>
     public IReadOnlyList<string> DocumentNames { get; init; } = [Tokens.Name];
+
+    /// <summary>With --samples, the harness's log of each document (its log-likelihood, words and bytes), in order; else null.</summary>
+    public IReadOnlyList<HarnessSamples.RollingSample>? Samples { get; init; }
 }

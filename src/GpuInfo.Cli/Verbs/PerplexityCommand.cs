@@ -27,6 +27,7 @@ internal static class PerplexityCommand
         var plot = new Option<string?>("--plot") { Description = "Draw the reliability diagram of the model's top-1 predictions (as eval --plot), as .svg or .png." };
         var command = new Command("perplexity", "Perplexity, bits per token and per byte of a text under an ONNX language model, over sliding windows (as the Hugging Face guide).") { model, temperature, topK, plot, perTokenMeasure.Option, perDocument };
         models.AddTo(command);
+        models.AddSamplesTo(command);
         corpus.AddTo(command);
         rates.AddTo(command);
         common.AddTo(command);
@@ -44,6 +45,10 @@ internal static class PerplexityCommand
             PlotFile.Check(plotPath);
             PerDocumentWriter.Check(parse, perDocument, corpus.PerToken);
             var perRow = perTokenMeasure.Get(parse, corpus.PerToken, perDocument);
+            if (models.SamplesGiven(parse))
+            {
+                CheckSamples(parse, corpus, shard, bytes, words, perRow);
+            }
             if (shard.Count > 1 && (bytes ?? words) is not null)
             {
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
@@ -72,13 +77,15 @@ internal static class PerplexityCommand
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool json = parse.GetValue(common.Json);
             var documents = PerDocumentWriter.Create(parse, perDocument, perTokenMeasure.Name(parse), source, modelText, shard);
+            var harness = modelText.Samples is null ? null : new SampledDocuments(modelText.Samples, source);
             var partial = corpus.Run(parse, source, source.RowBytes, "perplexity", json, shard, run => CorpusRun.Evaluate(engines.List, source, options,
-                run with { TopK = ks, EvaluationPerRow = perRow, PerRow = documents?.Chain(run.PerRow) ?? run.PerRow }));
+                run with { TopK = ks, EvaluationPerRow = perRow, PerRow = Chain(harness is null ? null : harness.AddLosses, documents?.Chain(run.PerRow) ?? run.PerRow) }));
             documents?.Write();
             double seconds = clock.Elapsed.TotalSeconds;
             var report = EvalCommand.Report(partial.Evaluation!, partial.IgnoredTargets, engines.Description, seconds);
             EvalCommand.AddShard(report, shard, shardFrom);
             TextRates.AddTo(report, partial.Evaluation!, bytes, words);
+            harness?.AddTo(report, partial.Evaluation!);
             report["model"] = lm.Path;
             report["provider"] = lm.Provider;
             report["text"] = text.Name;
@@ -102,4 +109,29 @@ internal static class PerplexityCommand
         });
         return command;
     }
+
+    /// <summary>--samples compare one whole run's per-document losses with the harness's: what would change them, or split the run, is refused.</summary>
+    private static void CheckSamples(ParseResult parse, CorpusOptions corpus, Shard shard, long? bytes, long? words, EvaluationValue perRow)
+    {
+        if (shard.Count > 1 || parse.GetValue(corpus.Sharding.Partial) is not null || parse.GetValue(corpus.Sharding.PartialDir) is not null)
+        {
+            throw CliException.Usage("--samples compares one whole run with the harness's: give no --shard, --partial or --partial-dir.");
+        }
+
+        if ((bytes ?? words) is not null)
+        {
+            throw CliException.Usage("--samples hold each document's words and bytes as the task counted them: give no --total-bytes or --total-words.");
+        }
+
+        if (perRow != EvaluationValue.Loss)
+        {
+            throw CliException.Usage("--per-token-measure: with --samples each document's loss is compared with the harness's; give loss (the default).");
+        }
+    }
+
+    private static RowValuesHandler? Chain(RowValuesHandler? first, RowValuesHandler? next) => first is null ? next : next is null ? first : (row, values) =>
+    {
+        first(row, values);
+        next(row, values);
+    };
 }

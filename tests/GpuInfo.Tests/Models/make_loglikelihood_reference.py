@@ -1,7 +1,9 @@
 """lm-evaluation-harness's own loglikelihood code over window.onnx (in float64): loglikelihood_reference.json.
 
 samples_lambada.jsonl and samples_choices.jsonl are the harness's per-sample logs (lm_eval --log_samples) of the
-LAMBADA passages and the multiple-choice documents scored with a max_length of 64: each document's requests made by a
+LAMBADA passages and the multiple-choice documents scored with a max_length of 64, and samples_rolling.jsonl of the
+passages as a loglikelihood_rolling task's documents (wikitext's metrics, the words and bytes of each as the task's
+default process_results counts them) scored with a max_length of 16 by HFLM.loglikelihood_rolling, transcribed below: each document's requests made by a
 ConfigurableTask's construct_requests (a loglikelihood task of lambada_openai's templates; the multiple_choice one
 below), scored by the TemplateLM below, process_results' metrics, the record evaluator.py's evaluate() builds for a
 sample (transcribed), written by the harness's own EvaluationTracker.save_results_samples (which also needs pandas and
@@ -113,7 +115,7 @@ def sample(task, doc_id, doc, lm):
     """A document scored as evaluate() scores it, and the record it logs of it (evaluator.py, transcribed)."""
     requests = task.construct_requests(doc, ctx=task.doc_to_text(doc), metadata=(task.config.task, doc_id, 1))
     requests = requests if isinstance(requests, list) else [requests]
-    for request, response in zip(requests, lm.loglikelihood(requests, disable_tqdm=True)):
+    for request, response in zip(requests, getattr(lm, requests[0].request_type)(requests, disable_tqdm=True)):
         request.resps.append(response)
         request.filtered_resps["none"] = response
     metrics = task.process_results(doc, [request.filtered_resps["none"] for request in requests])
@@ -231,7 +233,13 @@ def main():
             return results
 
         def loglikelihood_rolling(self, requests, disable_tqdm=False):
-            raise NotImplementedError
+            # HFLM.loglikelihood_rolling, transcribed: each text's disjoint rolling windows, scored as requests, summed.
+            results = []
+            for (string,) in [request.args for request in requests]:
+                windows = list(map(utils.make_disjoint_window, utils.get_rolling_token_windows(
+                    token_list=self.tok_encode(string), prefix_token=self.prefix_token_id, max_seq_len=self.max_length, context_len=1)))
+                results.append(sum(ll for ll, _ in self._loglikelihood_tokens([(None,) + w for w in windows])))
+            return results
 
         def generate_until(self, requests, disable_tqdm=False):
             raise NotImplementedError
@@ -252,6 +260,10 @@ def main():
     lambada_task = load_task(TaskConfig, ConfigurableTask, "loglikelihood", ("text",), ("perplexity", "acc"),
                              doc_to_text=task["doc_to_text"], doc_to_target=task["doc_to_target"])
     write_samples(WindowLM(64), [("lambada", lambada_task, [{"text": p} for p in PASSAGES]), ("choices", choice_task, CHOICES)])
+    # A loglikelihood_rolling task (wikitext's metrics) over the passages, as documents of several 16-token windows.
+    rolling_task = load_task(TaskConfig, ConfigurableTask, "loglikelihood_rolling", ("text",), ("word_perplexity", "byte_perplexity", "bits_per_byte"),
+                             doc_to_text="", doc_to_target="{{text}}")
+    write_samples(WindowLM(16), [("rolling", rolling_task, [{"text": p} for p in PASSAGES if p.strip()])])
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, indent=1, ensure_ascii=False)
         f.write("\n")
