@@ -139,30 +139,7 @@ public sealed class LoglikelihoodPartial
     /// <exception cref="InvalidFileException">The file cannot be read, or is not such a partial, naming what is wrong.</exception>
     public static LoglikelihoodPartial Load(string path)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(File.ReadAllText(path));
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new InvalidFileException(path, "file not found.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidFileException(path, $"not valid JSON ({e.Message.Split('\n')[0]}).");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidFileException(path, $"cannot read: {e.Message}");
-        }
-
-        if (node is not JsonObject o || o["gpuinfo_partial"]?.GetValueKind() != JsonValueKind.Number || o["kind"]?.GetValueKind() != JsonValueKind.String)
-        {
-            throw new InvalidFileException(path, "not a gpuinfo partial (written by 'loglikelihood --partial').");
-        }
-
+        var o = PartialFile.ReadHeader(path, "'loglikelihood --partial'");
         if ((string?)o["kind"] != Kind)
         {
             throw new InvalidFileException(path, $"a partial of kind '{(string?)o["kind"]}' cannot be merged with loglikelihood partials.");

@@ -26,6 +26,25 @@ internal static class PartialFile
 
     public static CorpusPartial Load(string path)
     {
+        var o = ReadHeader(path, "a corpus run: 'eval --partial' or 'compare --partial'");
+        try
+        {
+            return Parse(path, o);
+        }
+        catch (ArgumentException e)
+        {
+            // A value the totals' own checks refuse (a negative count, a shape out of range).
+            throw new InvalidFileException(path, e.Message.Split(" (Parameter")[0]);
+        }
+    }
+
+    /// <summary>
+    /// A partial's JSON, read whole, with its <c>gpuinfo_partial</c> version and <c>kind</c> there (any partial's, a
+    /// loglikelihood run's too); <paramref name="writtenBy"/> says what writes the partials the caller reads.
+    /// </summary>
+    /// <exception cref="InvalidFileException">The file is missing, unreadable, not JSON, or not a gpuinfo partial.</exception>
+    internal static JsonObject ReadHeader(string path, string writtenBy)
+    {
         ArgumentNullException.ThrowIfNull(path);
         JsonNode? node;
         try
@@ -47,18 +66,10 @@ internal static class PartialFile
 
         if (node is not JsonObject o || o["gpuinfo_partial"]?.GetValueKind() != JsonValueKind.Number || o["kind"]?.GetValueKind() != JsonValueKind.String)
         {
-            throw new InvalidFileException(path, "not a gpuinfo partial (written by a corpus run: 'eval --partial' or 'compare --partial').");
+            throw new InvalidFileException(path, $"not a gpuinfo partial (written by {writtenBy}).");
         }
 
-        try
-        {
-            return Parse(path, o);
-        }
-        catch (ArgumentException e)
-        {
-            // A value the totals' own checks refuse (a negative count, a shape out of range).
-            throw new InvalidFileException(path, e.Message.Split(" (Parameter")[0]);
-        }
+        return o;
     }
 
     private static CorpusPartial Parse(string path, JsonObject o)
