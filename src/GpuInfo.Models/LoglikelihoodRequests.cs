@@ -33,8 +33,9 @@ public readonly record struct LoglikelihoodRequest(string Name, string Context, 
 /// <para>As <c>TemplateLM.loglikelihood</c> for an empty context: the continuation encoded without the tokens the
 /// tokenizer adds, after the prefix token (lm-evaluation-harness's <c>prefix_token_id</c>: BOS, else EOS), or
 /// where the continuation begins with that token, its first token as the context.</para>
-/// <para>Not done: <c>tok_encode</c>'s check that a text beginning with the BOS's own text (<c>"&lt;s&gt;"</c>) is encoded
-/// without added tokens.</para>
+/// <para>As <c>HFLM.tok_encode</c>: a context that begins with the prefix token's own text (<c>"&lt;s&gt;"</c>,
+/// <c>"&lt;|begin_of_text|&gt;"</c>: a chat template's rendering) is encoded, and the whole with it, without the tokens the
+/// tokenizer adds, so that the BOS it holds is not doubled.</para>
 /// </remarks>
 public static class LoglikelihoodRequests
 {
@@ -107,14 +108,34 @@ public static class LoglikelihoodRequests
             context = context[..^spaces];
         }
 
+        bool holdsPrefix = prefixToken is { } id && PrefixText(tokenizer, id) is { Length: > 0 } text && context.StartsWith(text, StringComparison.Ordinal);
         int[] whole = tokenizer.Encode(context + continuation, name).Ids;
         int[] contextIds = tokenizer.Encode(context, name).Ids;
+        if (holdsPrefix)
+        {
+            whole = WithoutAdded(tokenizer, whole);
+            contextIds = WithoutAdded(tokenizer, contextIds);
+        }
+
         if (whole.Length <= contextIds.Length)
         {
             throw new InvalidFileException(name, $"has a continuation ('{Shorten(request.Continuation)}') that adds no tokens to its context's {contextIds.Length}: nothing to score (lm-evaluation-harness asserts one).");
         }
 
         return (contextIds, whole[contextIds.Length..]);
+    }
+
+    /// <summary>The prefix token's text, as <c>tokenizer.decode(prefix_token_id)</c> gives it; null where the tokenizer decodes it to nothing.</summary>
+    private static string? PrefixText(TextTokenizer tokenizer, int prefix)
+    {
+        try
+        {
+            return tokenizer.Tokenizer.Decode([prefix]);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or KeyNotFoundException)
+        {
+            return null; // an id the tokenizer cannot decode: no text can begin with it
+        }
     }
 
     /// <summary>Python's <c>str.rstrip()</c>: the text without the white space (<see cref="TokenBytes.IsSpace"/>) at its end.</summary>

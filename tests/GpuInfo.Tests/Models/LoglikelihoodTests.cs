@@ -74,6 +74,27 @@ public sealed class LoglikelihoodTests
     }
 
     [Fact]
+    public void A_context_that_begins_with_the_prefix_token_text_gets_no_second_one()
+    {
+        // HFLM.tok_encode: has_bos_prefix(string, tokenizer.decode(prefix_token_id)) encodes without special tokens, so a
+        // chat template's "<s>" (parsed as the special token by a tokenizer.json) is the context's one BOS.
+        var bpe = TokenizerCatalog.Load(ModelFiles.Path("sp_bpe_tokenizer.json"));
+        int bos = bpe.BeginsEachText!.Value;
+        Assert.Equal("<s>", bpe.Tokenizer.Decode([bos]));
+        var withAdded = bpe.Encode("<s>Hello world", "t").Ids;
+        Assert.Equal([bos, bos], withAdded[..2]); // the template's BOS, then the text's
+        var (context, continuation) = LoglikelihoodRequests.Split(bpe, new("r", "<s>Hello", " world"), bos);
+        Assert.Equal(withAdded[1..], context.Concat(continuation).ToArray());
+        Assert.Equal(bos, context[0]);
+        Assert.NotEqual(bos, context[1]);
+
+        // Without the prefix token's text at its start, the context keeps the BOS the tokenizer adds.
+        var (plain, _) = LoglikelihoodRequests.Split(bpe, new("r", "Hello <s>", " world"), bos);
+        Assert.Equal(bpe.Encode("Hello <s>", "t").Ids, plain);
+        Assert.Equal(bos, plain[0]);
+    }
+
+    [Fact]
     public void A_continuation_of_no_tokens_is_refused_naming_the_request()
     {
         var gpt2 = TokenizerCatalog.Load("gpt2");
