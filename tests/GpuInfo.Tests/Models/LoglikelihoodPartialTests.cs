@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GpuInfo.Corpus;
 using GpuInfo.Formats;
 using GpuInfo.Models;
@@ -56,6 +57,60 @@ public sealed class LoglikelihoodPartialTests
         Assert.Equal(Identity.OrderBy(kv => kv.Key, StringComparer.Ordinal), merged.Identity);
         var again = Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Merge([merged]));
         Assert.Contains("already merges 3 shards", again.Message);
+    }
+
+    [Fact]
+    public void Any_value_of_a_partial_replaced_reads_or_is_refused_naming_the_file()
+    {
+        // Every value of a saved partial, in turn, replaced by each of these: the loader takes it or refuses the file in one line, never another exception.
+        using var dir = new TempDir();
+        string path = dir.File("p.json"), bad = dir.File("bad.json");
+        new LoglikelihoodPartial(new Shard(1, 2), 6, 3, Documents(3, Environment.TickCount), Identity, Paths).Save(path);
+        JsonNode?[] replacements = [null, "x", -1, 2147483648L, 1.5, true, new JsonArray(), new JsonObject(), new JsonArray(1, 2, 3, 4, 5)];
+        int refused = 0, read = 0;
+        foreach (string pointer in Pointers(JsonNode.Parse(File.ReadAllText(path))!, ""))
+        {
+            foreach (var replacement in replacements)
+            {
+                var root = JsonNode.Parse(File.ReadAllText(path))!;
+                Replace(root, pointer, replacement?.DeepClone());
+                File.WriteAllText(bad, root.ToJsonString());
+                try
+                {
+                    LoglikelihoodPartial.Load(bad);
+                    read++;
+                }
+                catch (InvalidFileException e)
+                {
+                    Assert.Equal(bad, e.Path);
+                    Assert.DoesNotContain('\n', e.Message);
+                    refused++;
+                }
+            }
+        }
+
+        Assert.True(refused > 100 && read > 10, $"{refused} refused, {read} read");
+    }
+
+    private static IEnumerable<string> Pointers(JsonNode node, string at) => node switch
+    {
+        JsonObject o => o.SelectMany(kv => (IEnumerable<string>)[$"{at}/{kv.Key}", .. kv.Value is null ? [] : Pointers(kv.Value, $"{at}/{kv.Key}")]),
+        JsonArray a => a.SelectMany((v, i) => (IEnumerable<string>)[$"{at}/{i}", .. v is null ? [] : Pointers(v, $"{at}/{i}")]),
+        _ => [],
+    };
+
+    private static void Replace(JsonNode root, string pointer, JsonNode? value)
+    {
+        var parts = pointer.Split('/')[1..];
+        var parent = parts[..^1].Aggregate(root, (node, part) => node is JsonArray a ? a[int.Parse(part, System.Globalization.CultureInfo.InvariantCulture)]! : node[part]!);
+        if (parent is JsonArray array)
+        {
+            array[int.Parse(parts[^1], System.Globalization.CultureInfo.InvariantCulture)] = value;
+        }
+        else
+        {
+            parent[parts[^1]] = value;
+        }
     }
 
     [Fact]
