@@ -41,6 +41,11 @@ public sealed class LoglikelihoodPartial
             throw new ArgumentException($"{bad.Name}: {bad.Requests.Count} requests, which are none or not one per choice or other score.", nameof(scored));
         }
 
+        if (scored.Select(d => d.Choices is null).Distinct().Count() > 1 || scored.Select(d => d.Other is null).Distinct().Count() > 1)
+        {
+            throw new ArgumentException("the documents mix multiple-choice documents with requests, or documents compared with others with ones not compared: not one run's.", nameof(scored));
+        }
+
         Shard = shard;
         Documents = documents;
         FirstDocument = firstDocument;

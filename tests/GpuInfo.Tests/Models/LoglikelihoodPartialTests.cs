@@ -18,10 +18,10 @@ public sealed class LoglikelihoodPartialTests
         var random = new Random(seed);
         return [.. Enumerable.Range(0, count).Select(d =>
         {
-            int choices = d % 3 == 0 ? 1 : 4;
+            int choices = 2 + (d % 3);
             var requests = Enumerable.Range(0, choices).Select(_ => new RequestScore(-random.NextDouble() * 30, random.Next(2) == 0, random.Next(1, 9), random.Next(0, 50), random.Next(4) == 0)).ToList();
             var other = requests.Select(r => (r.LogLikelihood + (random.NextDouble() * 1e-3), r.IsGreedy)).ToList();
-            var document = choices == 1 ? null : new MultipleChoiceDocument($"doc {d}", "", [.. Enumerable.Range(0, choices).Select(c => new string('x', c + 1) + "é\U0001F600")], random.Next(choices));
+            var document = new MultipleChoiceDocument($"doc {d}", "", [.. Enumerable.Range(0, choices).Select(c => new string('x', c + 1) + "é\U0001F600")], random.Next(choices));
             return new ScoredDocument($"doc {d}", requests, document, other);
         })];
     }
@@ -31,7 +31,7 @@ public sealed class LoglikelihoodPartialTests
     {
         using var dir = new TempDir();
         var documents = Documents(11, Environment.TickCount);
-        documents[4] = documents[4] with { Requests = [new RequestScore(double.NegativeInfinity, false, 3, 7, false)], Choices = null, Other = [(double.NegativeInfinity, false)] };
+        documents[4] = documents[4] with { Requests = [new RequestScore(double.NegativeInfinity, false, 3, 7, false), .. documents[4].Requests.Skip(1)], Other = [(double.NegativeInfinity, false), .. documents[4].Other!.Skip(1)] };
         var paths = new List<string>();
         for (int i = 0; i < 3; i++)
         {
@@ -135,5 +135,6 @@ public sealed class LoglikelihoodPartialTests
         var documents = Documents(2, 5);
         Assert.Throws<ArgumentException>(() => new LoglikelihoodPartial(Shard.All, 1, 0, documents, Identity, Paths));
         Assert.Throws<ArgumentException>(() => new LoglikelihoodPartial(Shard.All, 2, 0, [documents[0] with { Requests = [] }], Identity, Paths));
+        Assert.Contains("mix", Assert.Throws<ArgumentException>(() => new LoglikelihoodPartial(Shard.All, 2, 0, [documents[0], documents[1] with { Other = null }], Identity, Paths)).Message);
     }
 }
