@@ -77,6 +77,40 @@ public static class LoglikelihoodRequests
         };
     }
 
+    /// <summary>
+    /// The requests of <paramref name="requests"/> (made by <see cref="Encode"/>) longest window first, as lm-evaluation-harness's
+    /// Hugging Face model orders them before batching (its <c>Collator</c>: by minus the length of context + continuation,
+    /// ties in their order), each window's length taken at most <paramref name="context"/> + 1 tokens, so that a batch
+    /// runs windows of like lengths and pads few positions. <paramref name="order"/>[i] is the request the i-th one was.
+    /// </summary>
+    public static TokenizedText LongestFirst(TokenizedText requests, int context, out int[] order)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var continuations = requests.Continuations ?? throw new ArgumentException($"{requests.Name} is not a text of loglikelihood requests (Encode makes one).", nameof(requests));
+        ArgumentOutOfRangeException.ThrowIfLessThan(context, 1);
+        int n = requests.DocumentStarts.Count;
+        long Length(int d) => Math.Min((d + 1 < n ? requests.DocumentStarts[d + 1] : requests.Ids.LongLength) - requests.DocumentStarts[d], context + 1L);
+        order = [.. Enumerable.Range(0, n).OrderByDescending(Length)]; // OrderBy is stable: ties keep their order
+        var ids = new int[requests.Ids.Length];
+        var starts = new long[n];
+        var lengths = new int[n];
+        long at = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var document = requests.Document(order[i]);
+            starts[i] = at;
+            document.CopyTo(ids.AsSpan((int)at));
+            at += document.Length;
+            lengths[i] = continuations[order[i]];
+        }
+
+        return new TokenizedText(ids, null, requests.Name, requests.Tokenizer)
+        {
+            DocumentStarts = starts,
+            Continuations = lengths,
+        };
+    }
+
     /// <summary>A request's context and continuation tokens, as lm-evaluation-harness splits them.</summary>
     /// <exception cref="InvalidFileException">An empty context without a prefix token, or a continuation of no tokens.</exception>
     public static (int[] Context, int[] Continuation) Split(TextTokenizer tokenizer, LoglikelihoodRequest request, int? prefixToken)

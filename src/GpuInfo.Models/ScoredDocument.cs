@@ -23,26 +23,33 @@ public sealed record ScoredDocument(string Name, IReadOnlyList<RequestScore> Req
     public static IReadOnlyList<ScoredDocument> Group(LoglikelihoodScores scores, IReadOnlyList<string> names, IReadOnlyList<MultipleChoiceDocument> documents, IReadOnlyList<(double LogLikelihood, bool IsGreedy)>? other)
     {
         ArgumentNullException.ThrowIfNull(scores);
+        return Group([.. Enumerable.Range(0, scores.Requests).Select(scores.Score)], names, documents, other);
+    }
+
+    /// <summary>As <see cref="Group(LoglikelihoodScores, IReadOnlyList{string}, IReadOnlyList{MultipleChoiceDocument}, IReadOnlyList{ValueTuple{double, bool}}?)"/>, from the requests' scores in order.</summary>
+    public static IReadOnlyList<ScoredDocument> Group(IReadOnlyList<RequestScore> scores, IReadOnlyList<string> names, IReadOnlyList<MultipleChoiceDocument> documents, IReadOnlyList<(double LogLikelihood, bool IsGreedy)>? other)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
         ArgumentNullException.ThrowIfNull(names);
         ArgumentNullException.ThrowIfNull(documents);
-        if (other is not null && other.Count != scores.Requests)
+        if (other is not null && other.Count != scores.Count)
         {
-            throw new ArgumentException($"{other.Count} other scores of {scores.Requests} requests.", nameof(other));
+            throw new ArgumentException($"{other.Count} other scores of {scores.Count} requests.", nameof(other));
         }
 
         int total = documents.Count > 0 ? documents.Sum(d => d.Choices.Count) : names.Count;
-        if (total != scores.Requests)
+        if (total != scores.Count)
         {
-            throw new ArgumentException($"{(documents.Count > 0 ? $"{documents.Count} documents of {total} choices" : $"{total} names")} for {scores.Requests} requests.", nameof(documents));
+            throw new ArgumentException($"{(documents.Count > 0 ? $"{documents.Count} documents of {total} choices" : $"{total} names")} for {scores.Count} requests.", nameof(documents));
         }
 
         var grouped = new List<ScoredDocument>();
         int first = 0;
-        for (int d = 0; first < scores.Requests; d++)
+        for (int d = 0; first < scores.Count; d++)
         {
             var choices = documents.Count > 0 ? documents[d] : null;
             int count = choices?.Choices.Count ?? 1;
-            grouped.Add(new ScoredDocument(choices?.Name ?? names[first], [.. Enumerable.Range(first, count).Select(scores.Score)], choices,
+            grouped.Add(new ScoredDocument(choices?.Name ?? names[first], [.. scores.Skip(first).Take(count)], choices,
                 other is null ? null : [.. other.Skip(first).Take(count)]));
             first += count;
         }

@@ -84,15 +84,18 @@ internal static class LoglikelihoodCommand
             using var reference = basePath is null ? null : Open(models, parse, basePath, modelText, prefixToken);
             double loadSeconds = load.Elapsed.TotalSeconds;
             bool quiet = parse.GetValue(common.Json);
-            var scores = Score(lm, encoded, windows, engines, quiet, reference is null ? "scoring" : "scoring --model");
+            // Batches of like lengths, as the harness batches them; each score put back in its request's place.
+            int[]? order = null;
+            var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order) : encoded;
+            var scores = Score(lm, scoredText, order, windows, engines, quiet, reference is null ? "scoring" : "scoring --model");
             IReadOnlyList<(double, bool)>? other = input.Samples ? run.Harness : null;
             if (reference is not null)
             {
-                var baseScores = Score(reference, encoded, windows, engines, quiet, "scoring --base");
-                other = [.. Enumerable.Range(0, baseScores.Requests).Select(r => (baseScores.LogLikelihood(r), baseScores.IsGreedy(r)))];
+                other = [.. Score(reference, scoredText, order, windows, engines, quiet, "scoring --base").Select(r => (r.LogLikelihood, r.IsGreedy))];
             }
 
             var scored = ScoredDocument.Group(scores, names, run.Documents, other);
+            long tokens = scores.Sum(r => r.ContinuationTokens);
             string compared = reference is null ? "harness" : "base";
             var partial = new LoglikelihoodPartial(shard, run.Total, run.FirstDocument, scored,
                 Identity(input, run.Documents.Count > 0, lm, reference, tokenizer, windows.Context, prefixToken, other is null ? "none" : compared, iterations),
@@ -109,7 +112,7 @@ internal static class LoglikelihoodCommand
             report["device"] = engines.Description;
             double seconds = clock.Elapsed.TotalSeconds; // the bootstrap's resamples included
             report["seconds"] = Math.Round(seconds, 3);
-            ModelOptions.AddTiming(report, scores.Tokens * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
+            ModelOptions.AddTiming(report, tokens * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
             if (perDocumentPath is not null)
             {
                 PerDocumentLines.Write(perDocumentPath, LoglikelihoodReport.Lines(scored, run.FirstDocument, compared));
@@ -272,11 +275,19 @@ internal static class LoglikelihoodCommand
         return lm;
     }
 
-    /// <summary>Every request scored by <paramref name="lm"/>: its log-likelihood and greedy tokens.</summary>
-    private static LoglikelihoodScores Score(OnnxLanguageModel lm, TokenizedText encoded, ModelWindowOptions windows, CommonOptions.Engines engines, bool quiet, string label)
+    /// <summary>Every request scored by <paramref name="lm"/>, in the requests' order: its log-likelihood and greedy tokens.</summary>
+    /// <param name="order">Where <paramref name="encoded"/>'s requests are reordered (<see cref="LoglikelihoodRequests.LongestFirst"/>), the request each one was; else null.</param>
+    private static RequestScore[] Score(OnnxLanguageModel lm, TokenizedText encoded, int[]? order, ModelWindowOptions windows, CommonOptions.Engines engines, bool quiet, string label)
     {
         using var source = new ModelRowSource(lm, encoded, windows);
-        return ProgressBar.Run(!quiet, label, source.Rows * source.RowBytes, progress => LoglikelihoodScores.Run(engines.List, source, progress));
+        var scores = ProgressBar.Run(!quiet, label, source.Rows * source.RowBytes, progress => LoglikelihoodScores.Run(engines.List, source, progress));
+        var inOrder = new RequestScore[scores.Requests];
+        for (int i = 0; i < inOrder.Length; i++)
+        {
+            inOrder[order?[i] ?? i] = scores.Score(i);
+        }
+
+        return inOrder;
     }
 
     /// <summary>Refuses a request whose continuation the context window cannot score whole, naming it (lm-evaluation-harness asserts it fits).</summary>

@@ -74,6 +74,23 @@ public sealed class LoglikelihoodTests
     }
 
     [Fact]
+    public void Requests_run_longest_window_first_ties_in_their_order()
+    {
+        var gpt2 = TokenizerCatalog.Load("gpt2");
+        LoglikelihoodRequest[] requests = [new("a", "One", " two"), new("b", "One two three four five six", " seven"), new("c", "Two", " one"), new("d", "One two three", " four"), new("e", "One two three four five six seven eight", " nine")];
+        var encoded = LoglikelihoodRequests.Encode(gpt2, requests, null, "r");
+        var sorted = LoglikelihoodRequests.LongestFirst(encoded, 6, out int[] order);
+        Assert.Equal([1, 4, 3, 0, 2], order); // windows of at most 7 tokens: b and e both 7, then d 4, a and c 2 each
+        for (int i = 0; i < order.Length; i++)
+        {
+            Assert.Equal(encoded.Document(order[i]).ToArray(), sorted.Document(i).ToArray());
+            Assert.Equal(encoded.Continuations![order[i]], sorted.Continuations![i]);
+        }
+
+        Assert.Throws<ArgumentException>(() => LoglikelihoodRequests.LongestFirst(gpt2.Encode("plain text", "t"), 6, out _));
+    }
+
+    [Fact]
     public void A_context_that_begins_with_the_prefix_token_text_gets_no_second_one()
     {
         // HFLM.tok_encode: has_bos_prefix(string, tokenizer.decode(prefix_token_id)) encodes without special tokens, so a
