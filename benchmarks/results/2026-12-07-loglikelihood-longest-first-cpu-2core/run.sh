@@ -3,7 +3,7 @@
 # batches them) against the commit before, which batched them in the order given; 500 and 5153 LAMBADA-shaped passages
 # (/tmp/lambada_like.jsonl, made by ../2026-12-07-loglikelihood-cpu-2core/run.sh), the synthetic 50,257-class models
 # (benchmarks/models/make_bench_model.py, with and without --logits-to-keep), CPU provider, 2 cores.
-# OLD: the CLI built at 6f83108 (before); NEW: this commit's.
+# OLD: the CLI built at af1c015 (before; nothing up to 6f83108 touches batching); NEW: this commit's (aff3324).
 set -e
 OLD=${OLD:-/tmp/cli/GpuInfo.Cli}
 NEW=${NEW:-src/GpuInfo.Cli/bin/Release/net10.0/GpuInfo.Cli}
