@@ -24,8 +24,9 @@ internal static class LoglikelihoodReport
         JsonObject report;
         if (documents[0].Choices is not null)
         {
-            var acc = Correct(documents, d => Predict(d, d.Requests.Select(r => r.LogLikelihood)).Prediction);
-            var accNorm = Correct(documents, d => Predict(d, d.Requests.Select(r => r.LogLikelihood)).NormalizedPrediction);
+            var predictions = documents.Select(d => Predict(d, d.Requests.Select(r => r.LogLikelihood))).ToArray();
+            var acc = Correct(documents, (_, i) => predictions[i].Prediction);
+            var accNorm = Correct(documents, (_, i) => predictions[i].NormalizedPrediction);
             report = new JsonObject
             {
                 ["documents"] = documents.Count,
@@ -145,8 +146,8 @@ internal static class LoglikelihoodReport
         {
             var mine = documents.Select(d => Predict(d, d.Requests.Select(r => r.LogLikelihood))).ToArray();
             var other = documents.Select(d => Predict(d, d.Other!.Select(r => r.LogLikelihood))).ToArray();
-            report[$"{name}_acc"] = Json.Number(Correct(documents, (d, i) => other[i].Prediction).Average());
-            report[$"{name}_acc_norm"] = Json.Number(Correct(documents, (d, i) => other[i].NormalizedPrediction).Average());
+            report[$"{name}_acc"] = Json.Number(Correct(documents, (_, i) => other[i].Prediction).Average());
+            report[$"{name}_acc_norm"] = Json.Number(Correct(documents, (_, i) => other[i].NormalizedPrediction).Average());
             report["same_prediction"] = Json.Number(mine.Zip(other).Average(p => p.First.Prediction == p.Second.Prediction ? 1.0 : 0.0));
             report["same_prediction_norm"] = Json.Number(mine.Zip(other).Average(p => p.First.NormalizedPrediction == p.Second.NormalizedPrediction ? 1.0 : 0.0));
         }
@@ -164,9 +165,6 @@ internal static class LoglikelihoodReport
 
     private static (int Prediction, int NormalizedPrediction) Predict(ScoredDocument document, IEnumerable<double> loglikelihoods) =>
         document.Choices!.Predict([.. loglikelihoods]);
-
-    private static double[] Correct(IReadOnlyList<ScoredDocument> documents, Func<ScoredDocument, int> prediction) =>
-        Correct(documents, (d, _) => prediction(d));
 
     private static double[] Correct(IReadOnlyList<ScoredDocument> documents, Func<ScoredDocument, int, int> prediction) =>
         [.. documents.Select((d, i) => prediction(d, i) == d.Choices!.Gold ? 1.0 : 0.0)];
