@@ -80,14 +80,14 @@ public sealed class LoglikelihoodPartial
         return $"{file.Bytes} bytes, header sha256 {file.HeaderSha256}, sample sha256 {file.SampleSha256}";
     }
 
-    /// <summary>Whether the JSON file at <paramref name="path"/> is a loglikelihood partial (read whole: partials are small).</summary>
+    /// <summary>Whether the file at <paramref name="path"/> is a loglikelihood partial (its header read as every partial's is: <see cref="PartialFile.ReadHeader"/>).</summary>
     public static bool IsOne(string path)
     {
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path)) is JsonObject o && o["kind"]?.GetValueKind() == JsonValueKind.String && (string?)o["kind"] == Kind;
+            return (string?)PartialFile.ReadHeader(path, "")["kind"] == Kind;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (InvalidFileException)
         {
             return false;
         }

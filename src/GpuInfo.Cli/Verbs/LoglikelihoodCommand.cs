@@ -99,7 +99,7 @@ internal static class LoglikelihoodCommand
             string compared = reference is null ? "harness" : "base";
             var partial = new LoglikelihoodPartial(shard, run.Total, run.FirstDocument, scored,
                 Identity(input, run.Documents.Count > 0, lm, reference, tokenizer, windows.Context, prefixToken, other is null ? "none" : compared, iterations),
-                new Dictionary<string, string> { ["model"] = lm.Path, ["base"] = reference?.Path ?? "", ["text"] = name, ["tokenizer"] = tokenizer.Name, ["provider"] = lm.Provider });
+                new Dictionary<string, string> { ["model"] = lm.Path, ["base"] = reference?.Path ?? "", ["text"] = name, ["tokenizer"] = tokenizer.Name });
             var report = Report(partial, iterations);
             if (shard.Count > 1)
             {
@@ -130,7 +130,7 @@ internal static class LoglikelihoodCommand
                 }
             }
 
-            Print(stdout, parse.GetValue(common.Json), $"loglikelihood {lm.Path} on {name} ({DeviceNames.Kind(engines.First.Device.Kind)})", report);
+            CompareCommand.Print(stdout, parse.GetValue(common.Json), $"loglikelihood {lm.Path} on {name} ({DeviceNames.Kind(engines.First.Device.Kind)})", report);
             return ExitCode.Ok;
         });
         return command;
@@ -148,7 +148,7 @@ internal static class LoglikelihoodCommand
         int iterations = int.Parse(merged.Identity["bootstrap_iters"], System.Globalization.CultureInfo.InvariantCulture);
         var report = Report(merged, iterations);
         report["partials"] = paths.Count;
-        Print(stdout, json, $"merged loglikelihood of {paths.Count} partials", report);
+        CompareCommand.Print(stdout, json, $"merged loglikelihood of {paths.Count} partials", report);
         return ExitCode.Ok;
     }
 
@@ -184,18 +184,6 @@ internal static class LoglikelihoodCommand
         report["context"] = int.Parse(partial.Identity["context"], System.Globalization.CultureInfo.InvariantCulture);
         report["prefix_token"] = partial.Identity["prefix_token"] is "none" ? null : int.Parse(partial.Identity["prefix_token"], System.Globalization.CultureInfo.InvariantCulture);
         return report;
-    }
-
-    private static void Print(TextWriter stdout, bool json, string title, JsonObject report)
-    {
-        if (json)
-        {
-            Json.Write(stdout, report);
-        }
-        else
-        {
-            Tables.Console(stdout).Write(Tables.KeyValue(title, report.Select(kv => (kv.Key, Tables.Value(kv.Value)))));
-        }
     }
 
     /// <summary>
