@@ -12,7 +12,8 @@ namespace GpuInfo.Cli;
 /// few-shot examples and all), and the model's scores as the harness computed them (<c>filtered_resps</c>: a
 /// [log-likelihood, is_greedy] per request, written as strings). A document of one request is a <c>loglikelihood</c>
 /// task's (LAMBADA); of several, a <c>multiple_choice</c> task's, whose <c>target</c> is the right choice's index
-/// (or its text) and whose choices are the continuations after the task's target delimiter.
+/// (or its text) and whose choices are the continuations after the task's target delimiter; or, where the requests'
+/// contexts differ, a <c>multiple_input</c> task's (Winogrande's), whose choices are the contexts.
 /// </summary>
 internal static class HarnessSamples
 {
@@ -135,21 +136,24 @@ internal static class HarnessSamples
             throw new InvalidFileException(name, $"has {requests.Count} requests and {harness.Count} \"filtered_resps\".");
         }
 
-        return new Sample(name, requests, harness, requests.Count > 1 ? Document(name, line, requests, delimiter) : null);
+        return new Sample(name, requests, harness, requests.Count > 1 ? Document(name, line, requests, harness, delimiter) : null);
     }
 
-    /// <summary>A multiple-choice document: the requests share a context; the choices are the continuations after the delimiter; the gold is the target's index or text.</summary>
-    private static MultipleChoiceDocument Document(string name, JsonElement line, List<LoglikelihoodRequest> requests, string delimiter)
+    /// <summary>
+    /// A multiple-choice document: the requests share a context, the choices are the continuations after the delimiter and
+    /// the gold is the target's index or text; or a <c>multiple_input</c> task's (<see cref="MultipleInput"/>).
+    /// </summary>
+    private static MultipleChoiceDocument Document(string name, JsonElement line, List<LoglikelihoodRequest> requests, List<(double LogLikelihood, bool)> harness, string delimiter)
     {
-        if (requests.Any(r => r.Context != requests[0].Context))
-        {
-            throw new InvalidFileException(name, "has requests of other contexts (a multiple_input task, as Winogrande, whose choices are in the contexts): not done.");
-        }
-
         int stray = requests.FindIndex(r => !r.Continuation.StartsWith(delimiter, StringComparison.Ordinal));
         if (stray >= 0)
         {
             throw new InvalidFileException(name, $"has a continuation ('{requests[stray].Continuation}') that does not begin with the target delimiter '{delimiter}': give the task's --target-delimiter.");
+        }
+
+        if (requests.Any(r => r.Context != requests[0].Context))
+        {
+            return MultipleInput(name, line, requests, harness, delimiter);
         }
 
         var choices = requests.Select(r => r.Continuation[delimiter.Length..]).ToList();
@@ -159,6 +163,38 @@ internal static class HarnessSamples
             : choices.IndexOf(text) is >= 0 and var found ? found
             : throw new InvalidFileException(name, $"\"target\" is '{text}', neither a choice's index nor one of its {choices.Count} choices.");
         return Checked(new MultipleChoiceDocument(name, requests[0].Context, choices, gold));
+    }
+
+    /// <summary>
+    /// A <c>multiple_input</c> task's document (Winogrande's, xwinograd's, wsc273's): each choice a context, every one scored
+    /// with the same continuation. The harness's gold is its <c>doc_to_text</c>'s index, which the log leaves out (its
+    /// <c>target</c> is the continuation), so it is recovered from the logged <c>acc</c> and the harness's own log-likelihoods:
+    /// the harness's prediction where <c>acc</c> is 1, the other choice of two where it is 0. Over more choices a wrong
+    /// prediction leaves the gold open, and the line is refused.
+    /// </summary>
+    private static MultipleChoiceDocument MultipleInput(string name, JsonElement line, List<LoglikelihoodRequest> requests, List<(double LogLikelihood, bool)> harness, string delimiter)
+    {
+        int other = requests.FindIndex(r => r.Continuation != requests[0].Continuation);
+        if (other >= 0)
+        {
+            throw new InvalidFileException(name, $"has requests of other contexts and other continuations ('{Shorten(requests[0].Continuation)}', '{Shorten(requests[other].Continuation)}'): neither a multiple_choice task's (one context) nor a multiple_input one's (one continuation).");
+        }
+
+        var choices = requests.Select(r => r.Context).ToList();
+        var acc = line.TryGetProperty("acc", out var logged) ? Number(logged) : null;
+        if (acc is not (0 or 1))
+        {
+            throw new InvalidFileException(name, $"is a multiple_input task's document (its choices are contexts), whose gold the log leaves out, and its \"acc\" is {(acc is null ? "missing or not a number" : acc.Value.ToString(CultureInfo.InvariantCulture))}, not 0 or 1, to recover it from.");
+        }
+
+        var document = new MultipleChoiceDocument(name, "", choices, 0) { SharedContinuation = requests[0].Continuation[delimiter.Length..] };
+        int prediction = document.Predict([.. harness.Select(h => h.LogLikelihood)]).Prediction;
+        if (acc == 0 && choices.Count != 2)
+        {
+            throw new InvalidFileException(name, $"is a multiple_input task's document of {choices.Count} choices, whose gold the log leaves out, and the harness's prediction was wrong (acc 0): it could be any other choice.");
+        }
+
+        return Checked(document with { Gold = acc == 1 ? prediction : 1 - prediction });
     }
 
     /// <summary>The document, or its fault (no choices, an empty one, a gold out of range) as a one-line error naming its line.</summary>

@@ -411,6 +411,7 @@ public sealed class LoglikelihoodTests
     [Theory]
     [InlineData("lambada")]
     [InlineData("choices")]
+    [InlineData("winogrande")]
     public void The_harness_logged_samples_score_beside_the_harness_own_scores(string task)
     {
         // make_loglikelihood_reference.py: the harness's own requests, scores and per-sample metrics, written by its EvaluationTracker.
@@ -431,6 +432,16 @@ public sealed class LoglikelihoodTests
             Assert.Equal(1.0, CliRunner.Number(report["same_prediction"]));
             Assert.Equal(logged.Length, (int)report["documents"]!);
         }
+        else if (task == "winogrande")
+        {
+            // The log leaves a multiple_input task's gold out: each document's is recovered from its logged acc, and is the document's own.
+            Assert.Equal(1.0, CliRunner.Number(report["same_prediction"]));
+            Assert.Equal(logged.Length, (int)report["documents"]!);
+            var golds = File.ReadAllLines(perDocument).Select(l => (int)JsonNode.Parse(l)!["gold"]!).ToArray();
+            Assert.Equal(logged.Select(d => (int)d["doc"]!["gold"]!).ToArray(), golds);
+            Assert.Contains(logged, d => CliRunner.Number(d["acc"]) == 0);
+            Assert.Contains(logged, d => CliRunner.Number(d["acc"]) == 1);
+        }
         else
         {
             // The harness's per-sample "perplexity" is the log-likelihood; its aggregation, exp of minus the mean.
@@ -447,7 +458,7 @@ public sealed class LoglikelihoodTests
 
         var lines = File.ReadAllLines(perDocument).Select(l => JsonNode.Parse(l)!).ToArray();
         Assert.Equal(logged.Length, lines.Length);
-        Assert.All(lines, line => Assert.NotNull(line[task == "choices" ? "harness_loglikelihoods" : "harness_loglikelihood"]));
+        Assert.All(lines, line => Assert.NotNull(line[task == "lambada" ? "harness_loglikelihood" : "harness_loglikelihoods"]));
     }
 
     [Theory]
@@ -460,7 +471,9 @@ public sealed class LoglikelihoodTests
     [InlineData("""{"doc_id": 0, "target": "7", "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}, "gen_args_1": {"arg_0": "The", "arg_1": " window"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "the gold choice must be 0 to 1")]
     [InlineData("""{"doc_id": 0, "target": "cat", "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}, "gen_args_1": {"arg_0": "The", "arg_1": " window"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "neither a choice's index nor one of its 2 choices")]
     [InlineData("""{"doc_id": 0, "target": "0", "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": "model"}, "gen_args_1": {"arg_0": "The", "arg_1": " window"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "does not begin with the target delimiter ' '")]
-    [InlineData("""{"doc_id": 0, "target": "0", "arguments": {"gen_args_0": {"arg_0": "A", "arg_1": " model"}, "gen_args_1": {"arg_0": "B", "arg_1": " model"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "multiple_input task")]
+    [InlineData("""{"doc_id": 0, "target": "0", "arguments": {"gen_args_0": {"arg_0": "A", "arg_1": " model"}, "gen_args_1": {"arg_0": "B", "arg_1": " model"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "\"acc\" is missing or not a number, not 0 or 1, to recover it from")]
+    [InlineData("""{"doc_id": 0, "target": "model", "arguments": {"gen_args_0": {"arg_0": "A", "arg_1": " model"}, "gen_args_1": {"arg_0": "B", "arg_1": " model"}, "gen_args_2": {"arg_0": "C", "arg_1": " model"}}, "filtered_resps": [["-1", "False"], ["-2", "False"], ["-3", "False"]], "acc": 0.0}""", "of 3 choices, whose gold the log leaves out")]
+    [InlineData("""{"doc_id": 0, "target": "model", "arguments": {"gen_args_0": {"arg_0": "A", "arg_1": " model"}, "gen_args_1": {"arg_0": "B", "arg_1": " window"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]], "acc": 1.0}""", "neither a multiple_choice task's (one context) nor a multiple_input one's")]
     [InlineData("""{"doc_id": 1, "target": "0", "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}, "gen_args_1": {"arg_0": "The", "arg_1": " window"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "give one task's samples at a time")]
     public void Bad_samples_are_one_line_errors_naming_the_line(string line, string problem)
     {

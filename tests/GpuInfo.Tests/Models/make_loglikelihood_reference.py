@@ -1,7 +1,7 @@
 """lm-evaluation-harness's own loglikelihood code over window.onnx (in float64): loglikelihood_reference.json.
 
-samples_lambada.jsonl and samples_choices.jsonl are the harness's per-sample logs (lm_eval --log_samples) of the
-LAMBADA passages and the multiple-choice documents scored with a max_length of 64, and samples_rolling.jsonl of the
+samples_lambada.jsonl, samples_choices.jsonl and samples_winogrande.jsonl are the harness's per-sample logs (lm_eval
+--log_samples) of the LAMBADA passages, the multiple-choice documents and the WINOGRANDE ones (a multiple_input task) scored with a max_length of 64, and samples_rolling.jsonl of the
 passages as a loglikelihood_rolling task's documents (wikitext's metrics, the words and bytes of each as the task's
 default process_results counts them) scored with a max_length of 16 by HFLM.loglikelihood_rolling, transcribed below: each document's requests made by a
 ConfigurableTask's construct_requests (a loglikelihood task of lambada_openai's templates; the multiple_choice one
@@ -72,6 +72,15 @@ MULTIPLE_INPUT = [
     {"choices": ["The trophy does not fit in the window because the trophy", "The trophy does not fit in the window because the window"], "continuation": "is too big.", "gold": 0},
     {"choices": ["Perplexity is its", "The loss is its", "A\u00efe \U0001F600 is its"], "continuation": "exponential.", "gold": 1},
 ]
+# Winogrande's samples (lm_eval --log_samples of a multiple_input task reporting acc alone, as winogrande, xwinograd and
+# wsc273 do): the log leaves the gold out (doc_to_text's index), so gpuinfo recovers it from the logged acc.
+WINOGRANDE = [
+    {"choices": ["The trophy does not fit in the window because the trophy", "The trophy does not fit in the window because the window"], "continuation": "is too big.", "gold": 0},
+    {"choices": ["The model reads a window of tokens, and the tokens", "The model reads a window of tokens, and the window"], "continuation": "is scored once.", "gold": 1},
+    {"choices": ["Caf\u00e9 na\u00efve", "Caf\u00e9 \u00fcber"], "continuation": "bytes!", "gold": 0},
+    {"choices": ["Perplexity is its", "The loss is its"], "continuation": "exponential.", "gold": 1},
+    {"choices": ["The text is read once and the", "The window is read once and the"], "continuation": "windows run through the model", "gold": 1},
+]
 PAIRS = [
     ("The model reads ", "a window"),
     ("", "tokens"),
@@ -113,7 +122,9 @@ def load_task(TaskConfig, ConfigurableTask, output_type="multiple_choice", featu
 
 def sample(task, doc_id, doc, lm):
     """A document scored as evaluate() scores it, and the record it logs of it (evaluator.py, transcribed)."""
-    requests = task.construct_requests(doc, ctx=task.doc_to_text(doc), metadata=(task.config.task, doc_id, 1))
+    # A zero-shot multiple_input task's contexts are its choices (multiple_input_context renders them so).
+    contexts = task.doc_to_choice(doc) if task.multiple_input else task.doc_to_text(doc)
+    requests = task.construct_requests(doc, ctx=contexts, metadata=(task.config.task, doc_id, 1))
     requests = requests if isinstance(requests, list) else [requests]
     for request, response in zip(requests, getattr(lm, requests[0].request_type)(requests, disable_tqdm=True)):
         request.resps.append(response)
@@ -259,7 +270,10 @@ def main():
     reference["bootstrap"] = bootstrap_reference(reference["results"])
     lambada_task = load_task(TaskConfig, ConfigurableTask, "loglikelihood", ("text",), ("perplexity", "acc"),
                              doc_to_text=task["doc_to_text"], doc_to_target=task["doc_to_target"])
-    write_samples(WindowLM(64), [("lambada", lambada_task, [{"text": p} for p in PASSAGES]), ("choices", choice_task, CHOICES)])
+    winogrande = load_task(TaskConfig, ConfigurableTask, features=("choices", "continuation", "gold"), metrics=("acc",),
+                           doc_to_text="gold", doc_to_choice="choices", doc_to_target="continuation")
+    winogrande.multiple_input = True
+    write_samples(WindowLM(64), [("lambada", lambada_task, [{"text": p} for p in PASSAGES]), ("choices", choice_task, CHOICES), ("winogrande", winogrande, WINOGRANDE)])
     # A loglikelihood_rolling task (wikitext's metrics) over the passages, as documents of several 16-token windows.
     rolling_task = load_task(TaskConfig, ConfigurableTask, "loglikelihood_rolling", ("text",), ("word_perplexity", "byte_perplexity", "bits_per_byte"),
                              doc_to_text="", doc_to_target="{{text}}")
