@@ -136,7 +136,39 @@ internal static class HarnessSamples
             throw new InvalidFileException(name, $"has {requests.Count} requests and {harness.Count} \"filtered_resps\".");
         }
 
-        return new Sample(name, requests, harness, requests.Count > 1 ? Document(name, line, requests, harness, delimiter) : null);
+        return Verified(line, new Sample(name, requests, harness, requests.Count > 1 ? Document(name, line, requests, harness, delimiter) : null));
+    }
+
+    /// <summary>
+    /// The sample, where the metrics it logs are the ones the harness's default scoring gives its log-likelihoods (a
+    /// loglikelihood task's <c>acc</c> its greedy flag and <c>perplexity</c> its log-likelihood; a multiple-choice one's
+    /// <c>acc</c> and <c>acc_norm</c> its predictions against its gold): a task with a <c>process_results</c> of its own
+    /// (truthfulqa_mc2's probability mass on the true answers, logged as <c>acc</c>) means something else by them.
+    /// </summary>
+    private static Sample Verified(JsonElement line, Sample sample)
+    {
+        var expected = new List<(string Metric, double Value)>();
+        if (sample.Choices is { } document)
+        {
+            var (prediction, normalized) = document.Predict([.. sample.Harness.Select(h => h.LogLikelihood)]);
+            expected.Add(("acc", prediction == document.Gold ? 1 : 0));
+            expected.Add(("acc_norm", normalized == document.Gold ? 1 : 0));
+        }
+        else
+        {
+            expected.Add(("acc", sample.Harness[0].IsGreedy ? 1 : 0));
+            expected.Add(("perplexity", sample.Harness[0].LogLikelihood));
+        }
+
+        foreach (var (metric, value) in expected)
+        {
+            if (line.TryGetProperty(metric, out var logged) && Number(logged) is var got && !(got == value || (got is { } g && double.IsNaN(g) && double.IsNaN(value))))
+            {
+                throw new InvalidFileException(sample.Name, $"logs {metric} {Shorten(logged.GetRawText())}, where its log-likelihoods{(sample.Choices is null ? "" : " and gold")} give {value.ToString(CultureInfo.InvariantCulture)} as the harness's {(sample.Choices is null ? "loglikelihood" : "multiple_choice")} scoring does: a task that scores its documents its own way (truthfulqa_mc2's probability mass on the true answers?), which gpuinfo does not compute.");
+            }
+        }
+
+        return sample;
     }
 
     /// <summary>
