@@ -21,13 +21,17 @@ internal static class HarnessSamples
     internal sealed record Sample(string Name, IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> Harness, MultipleChoiceDocument? Choices);
 
     /// <summary>Every logged document of the files, in order.</summary>
+    /// <param name="labels">
+    /// Where each multiple-choice document holds labels of its true choices (a dotted path into its line:
+    /// truthfulqa_mc2's <c>doc.mc2_targets.labels</c>), that path: the documents are scored by the probability mass on them.
+    /// </param>
     /// <exception cref="InvalidFileException">A line that is not such a log's (naming the line and the field), samples of another kind of task, or of two kinds.</exception>
-    public static IEnumerable<Sample> Read(IEnumerable<string> files, string delimiter)
+    public static IEnumerable<Sample> Read(IEnumerable<string> files, string delimiter, string? labels = null)
     {
         bool? choices = null;
         foreach (var (name, line) in ModelDocuments.ReadObjects(files))
         {
-            var sample = Parse(name, line, delimiter);
+            var sample = Parse(name, line, delimiter, labels);
             if (choices is { } kind && kind != sample.Choices is not null)
             {
                 throw new InvalidFileException(name, $"is a {(sample.Choices is null ? "loglikelihood" : "multiple-choice")} task's document, the lines before a {(kind ? "multiple-choice" : "loglikelihood")} task's: give one task's samples at a time.");
@@ -95,7 +99,7 @@ internal static class HarnessSamples
         _ => null,
     };
 
-    private static Sample Parse(string name, JsonElement line, string delimiter)
+    private static Sample Parse(string name, JsonElement line, string delimiter, string? labels)
     {
         if (line.TryGetProperty("metrics", out var metrics) && metrics.ValueKind == JsonValueKind.Array
             && metrics.EnumerateArray().Select(m => m.ValueKind == JsonValueKind.String ? m.GetString() : null).FirstOrDefault(m => m is "acc_mutual_info" or "word_perplexity" or "exact_match") is { } other)
@@ -136,7 +140,12 @@ internal static class HarnessSamples
             throw new InvalidFileException(name, $"has {requests.Count} requests and {harness.Count} \"filtered_resps\".");
         }
 
-        return Verified(line, new Sample(name, requests, harness, requests.Count > 1 ? Document(name, line, requests, harness, delimiter) : null));
+        if (labels is not null && requests.Count == 1)
+        {
+            throw new InvalidFileException(name, "--labels-field: a document of one request (a loglikelihood task's) has no choices to label.");
+        }
+
+        return Verified(line, new Sample(name, requests, harness, requests.Count > 1 ? Document(name, line, requests, harness, delimiter, labels) : null));
     }
 
     /// <summary>
@@ -148,7 +157,11 @@ internal static class HarnessSamples
     private static Sample Verified(JsonElement line, Sample sample)
     {
         var expected = new List<(string Metric, double Value)>();
-        if (sample.Choices is { } document)
+        if (sample.Choices is { Labels: not null } labelled)
+        {
+            expected.Add(("acc", labelled.TrueMass([.. sample.Harness.Select(h => h.LogLikelihood)])));
+        }
+        else if (sample.Choices is { } document)
         {
             var (prediction, normalized) = document.Predict([.. sample.Harness.Select(h => h.LogLikelihood)]);
             expected.Add(("acc", prediction == document.Gold ? 1 : 0));
@@ -162,9 +175,13 @@ internal static class HarnessSamples
 
         foreach (var (metric, value) in expected)
         {
-            if (line.TryGetProperty(metric, out var logged) && Number(logged) is var got && !(got == value || (got is { } g && double.IsNaN(g) && double.IsNaN(value))))
+            // A probability mass is formed otherwise than the harness forms it (Σ over exp(ll) as they are): equal but for rounding.
+            double slack = sample.Choices?.Labels is null ? 0 : 1e-12;
+            if (line.TryGetProperty(metric, out var logged) && Number(logged) is var got && !(Math.Abs((got ?? double.NaN) - value) <= slack || (got is { } g && double.IsNaN(g) && double.IsNaN(value))))
             {
-                throw new InvalidFileException(sample.Name, $"logs {metric} {Shorten(logged.GetRawText())}, where its log-likelihoods{(sample.Choices is null ? "" : " and gold")} give {value.ToString(CultureInfo.InvariantCulture)} as the harness's {(sample.Choices is null ? "loglikelihood" : "multiple_choice")} scoring does: a task that scores its documents its own way (truthfulqa_mc2's probability mass on the true answers?), which gpuinfo does not compute.");
+                throw new InvalidFileException(sample.Name, sample.Choices?.Labels is not null
+                    ? $"logs {metric} {Shorten(logged.GetRawText())}, where its log-likelihoods give a probability mass of {value.ToString(CultureInfo.InvariantCulture)} on the true choices its labels name, as truthfulqa_mc2 scores them: are they its labels?"
+                    : $"logs {metric} {Shorten(logged.GetRawText())}, where its log-likelihoods{(sample.Choices is null ? "" : " and gold")} give {value.ToString(CultureInfo.InvariantCulture)} as the harness's {(sample.Choices is null ? "loglikelihood" : "multiple_choice")} scoring does: a task that scores its documents its own way, which gpuinfo does not compute{(Find(line, Mc2Labels) is not null ? $" (a truthfulqa_mc2 document: give --labels-field {Mc2Labels})" : "")}.");
             }
         }
 
@@ -175,7 +192,7 @@ internal static class HarnessSamples
     /// A multiple-choice document: the requests share a context, the choices are the continuations after the delimiter and
     /// the gold is the target's index or text; or a <c>multiple_input</c> task's (<see cref="MultipleInput"/>).
     /// </summary>
-    private static MultipleChoiceDocument Document(string name, JsonElement line, List<LoglikelihoodRequest> requests, List<(double LogLikelihood, bool)> harness, string delimiter)
+    private static MultipleChoiceDocument Document(string name, JsonElement line, List<LoglikelihoodRequest> requests, List<(double LogLikelihood, bool)> harness, string delimiter, string? labels)
     {
         int stray = requests.FindIndex(r => !r.Continuation.StartsWith(delimiter, StringComparison.Ordinal));
         if (stray >= 0)
@@ -185,7 +202,8 @@ internal static class HarnessSamples
 
         if (requests.Any(r => r.Context != requests[0].Context))
         {
-            return MultipleInput(name, line, requests, harness, delimiter);
+            return labels is null ? MultipleInput(name, line, requests, harness, delimiter)
+                : throw new InvalidFileException(name, "--labels-field: a multiple_input task's document (its choices are contexts) is scored by its gold alone.");
         }
 
         var choices = requests.Select(r => r.Continuation[delimiter.Length..]).ToList();
@@ -194,7 +212,7 @@ internal static class HarnessSamples
         int gold = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int index) ? index
             : choices.IndexOf(text) is >= 0 and var found ? found
             : throw new InvalidFileException(name, $"\"target\" is '{text}', neither a choice's index nor one of its {choices.Count} choices.");
-        return Checked(new MultipleChoiceDocument(name, requests[0].Context, choices, gold));
+        return Checked(new MultipleChoiceDocument(name, requests[0].Context, choices, gold) { Labels = labels is null ? null : Labels(name, line, labels) });
     }
 
     /// <summary>
@@ -241,6 +259,41 @@ internal static class HarnessSamples
         {
             throw new InvalidFileException(document.Name, e.Message.Split('\n')[0].Replace($"{document.Name}: ", "", StringComparison.Ordinal).Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
         }
+    }
+
+    /// <summary>Where truthfulqa_mc2's samples hold each document's labels of its true choices.</summary>
+    internal const string Mc2Labels = "doc.mc2_targets.labels";
+
+    /// <summary>The value at a dotted path into a JSON line (<c>doc.mc2_targets.labels</c>), a field whose own name holds dots first; null where there is none.</summary>
+    internal static JsonElement? Find(JsonElement line, string path)
+    {
+        if (line.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        if (line.TryGetProperty(path, out var whole))
+        {
+            return whole;
+        }
+
+        int dot = path.IndexOf('.', StringComparison.Ordinal);
+        return dot > 0 && line.TryGetProperty(path[..dot], out var inner) ? Find(inner, path[(dot + 1)..]) : null;
+    }
+
+    /// <summary>The labels of a document's true choices at <paramref name="path"/>: a JSON array of 0 and 1 (or false and true), one per choice (checked by <see cref="MultipleChoiceDocument.Validate"/>).</summary>
+    internal static bool[] Labels(string name, JsonElement line, string path)
+    {
+        var found = Find(line, path) ?? throw new InvalidFileException(name, $"has no \"{path}\" (--labels-field names it).");
+        var labels = found.ValueKind == JsonValueKind.Array ? found.EnumerateArray().Select(l => l.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Number when l.TryGetInt32(out int v) && v is 0 or 1 => v == 1,
+            _ => (bool?)null,
+        }).ToArray() : null;
+        return labels is not null && labels.All(l => l is not null) ? [.. labels.Select(l => l!.Value)]
+            : throw new InvalidFileException(name, $"\"{path}\" is {Shorten(found.GetRawText())}, not an array of labels 0 or 1 (one per choice).");
     }
 
     /// <summary>The i of <c>gen_args_i</c>.</summary>

@@ -17,7 +17,8 @@ namespace GpuInfo.Models;
 public sealed class LoglikelihoodPartial
 {
     /// <summary>The format's version, written in every partial.</summary>
-    public const int FormatVersion = 1;
+    /// <remarks>Version 2 added a document's <c>labels</c> (truthfulqa_mc2's true choices), which a reader of version 1 would pass over; version 1's partials are read too.</remarks>
+    public const int FormatVersion = 2;
 
     /// <summary>The <c>kind</c> these partials carry, beside <c>gpuinfo_partial</c> as corpus runs' partials do.</summary>
     public const string Kind = "loglikelihood";
@@ -41,9 +42,10 @@ public sealed class LoglikelihoodPartial
             throw new ArgumentException($"{bad.Name}: {bad.Requests.Count} requests, which are none or not one per choice or other score.", nameof(scored));
         }
 
-        if (scored.Select(d => d.Choices is null).Distinct().Count() > 1 || scored.Select(d => d.Other is null).Distinct().Count() > 1)
+        if (scored.Select(d => d.Choices is null).Distinct().Count() > 1 || scored.Select(d => d.Other is null).Distinct().Count() > 1
+            || scored.Select(d => d.Choices?.Labels is null).Distinct().Count() > 1)
         {
-            throw new ArgumentException("the documents mix multiple-choice documents with requests, or documents compared with others with ones not compared: not one run's.", nameof(scored));
+            throw new ArgumentException("the documents mix multiple-choice documents with requests, documents with labels of their true choices with ones without, or documents compared with others with ones not compared: not one run's.", nameof(scored));
         }
 
         Shard = shard;
@@ -117,6 +119,11 @@ public sealed class LoglikelihoodPartial
                 {
                     o["shared_continuation"] = shared;
                 }
+
+                if (c.Labels is { } labels)
+                {
+                    o["labels"] = new JsonArray([.. labels.Select(l => (JsonNode)(l ? 1 : 0))]);
+                }
             }
 
             documents.Add(o);
@@ -153,9 +160,9 @@ public sealed class LoglikelihoodPartial
         try
         {
             int version = (int)o["gpuinfo_partial"]!;
-            if (version != FormatVersion)
+            if (version is < 1 or > FormatVersion)
             {
-                throw new InvalidFileException(path, $"a loglikelihood partial of format version {version}, which this gpuinfo does not read (it reads {FormatVersion}).");
+                throw new InvalidFileException(path, $"a loglikelihood partial of format version {version}, which this gpuinfo does not read (it reads 1 to {FormatVersion}).");
             }
 
             if (!Shard.TryParse((string?)o["shard"], out var shard))
@@ -258,7 +265,11 @@ public sealed class LoglikelihoodPartial
         MultipleChoiceDocument? choices = null;
         if (o["choices"] is JsonArray array)
         {
-            choices = new MultipleChoiceDocument(name, "", [.. array.Select(c => c!.GetValue<string>())], (int)Required(o, "gold")) { SharedContinuation = (string?)o["shared_continuation"] };
+            choices = new MultipleChoiceDocument(name, "", [.. array.Select(c => c!.GetValue<string>())], (int)Required(o, "gold")) 
+            {
+                SharedContinuation = (string?)o["shared_continuation"],
+                Labels = o["labels"]?.AsArray().Select(l => (int)l! switch { 0 => false, 1 => true, var v => throw new FormatException($"{name}: a label is {v}, not 0 or 1") }).ToArray(),
+            };
             choices.Validate();
         }
 

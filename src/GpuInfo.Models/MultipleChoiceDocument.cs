@@ -16,6 +16,52 @@ public sealed record MultipleChoiceDocument(string Name, string Context, IReadOn
     public string? SharedContinuation { get; init; }
 
     /// <summary>
+    /// Which choices are true, where a document has several (TruthfulQA's <c>mc2_targets.labels</c>); the document is then
+    /// scored as the harness's <c>truthfulqa_mc2</c> scores it, by the probability mass on the true choices
+    /// (<see cref="TrueMass"/>); null where <see cref="Gold"/> alone is right.
+    /// </summary>
+    public IReadOnlyList<bool>? Labels { get; init; }
+
+    /// <summary>
+    /// The probability mass on the true choices (<see cref="Labels"/>) when the choices' probabilities are their
+    /// likelihoods renormalised over the choices: Σ_{true} exp(ll_i) / Σ exp(ll_i), lm-evaluation-harness's
+    /// <c>process_results_mc2</c> (truthfulqa_mc2's <c>acc</c>). Formed with the largest log-likelihood subtracted first,
+    /// where the harness takes exp of each as it is: the same figure but for rounding, and a figure where every choice's
+    /// likelihood is below a double's range (log-likelihoods under −745), which the harness gives as NaN.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The document has no <see cref="Labels"/>.</exception>
+    /// <exception cref="ArgumentException">Not one log-likelihood per choice.</exception>
+    public double TrueMass(ReadOnlySpan<double> loglikelihoods)
+    {
+        var labels = Labels ?? throw new InvalidOperationException($"{Name}: no labels of true choices.");
+        if (loglikelihoods.Length != Choices.Count)
+        {
+            throw new ArgumentException($"expected {Choices.Count} log-likelihoods (one per choice), got {loglikelihoods.Length}.", nameof(loglikelihoods));
+        }
+
+        double max = double.NegativeInfinity;
+        foreach (double ll in loglikelihoods)
+        {
+            max = Math.Max(max, ll);
+        }
+
+        if (double.IsNegativeInfinity(max))
+        {
+            return double.NaN; // no choice has any likelihood: 0/0, as the harness's
+        }
+
+        double total = 0, onTrue = 0;
+        for (int i = 0; i < loglikelihoods.Length; i++)
+        {
+            double p = Math.Exp(loglikelihoods[i] - max);
+            total += p;
+            onTrue += labels[i] ? p : 0;
+        }
+
+        return onTrue / total;
+    }
+
+    /// <summary>
     /// One request per choice, in order, as <c>construct_requests</c> makes them: (context, <paramref name="delimiter"/> + choice),
     /// or for choices that are contexts (<see cref="SharedContinuation"/>), (choice, <paramref name="delimiter"/> + continuation).
     /// </summary>
@@ -51,8 +97,8 @@ public sealed record MultipleChoiceDocument(string Name, string Context, IReadOn
         return (best, bestNormalized);
     }
 
-    /// <summary>Checks the document as lm-evaluation-harness would need it: choices, none empty, and a gold among them.</summary>
-    /// <exception cref="ArgumentException">No choices, an empty one (its per-character score would divide by 0), or a gold out of range.</exception>
+    /// <summary>Checks the document as lm-evaluation-harness would need it: choices, none empty, a gold among them, and a label per choice where there are labels.</summary>
+    /// <exception cref="ArgumentException">No choices, an empty one (its per-character score would divide by 0), a gold out of range, or labels not one per choice.</exception>
     public void Validate()
     {
         if (Choices is null || Choices.Count == 0)
@@ -68,6 +114,11 @@ public sealed record MultipleChoiceDocument(string Name, string Context, IReadOn
         if (Gold < 0 || Gold >= Choices.Count)
         {
             throw new ArgumentOutOfRangeException(nameof(Gold), Gold, $"{Name}: the gold choice must be 0 to {Choices.Count - 1}.");
+        }
+
+        if (Labels is { } labels && labels.Count != Choices.Count)
+        {
+            throw new ArgumentException($"{Name}: {labels.Count} labels of true choices for {Choices.Count} choices.", nameof(Labels));
         }
     }
 

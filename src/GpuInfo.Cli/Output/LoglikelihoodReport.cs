@@ -13,7 +13,8 @@ internal static class LoglikelihoodReport
 {
     /// <summary>
     /// Multiple-choice documents: <c>documents</c>, <c>requests</c>, <c>acc</c>, <c>acc_norm</c> and their <c>mean_stderr</c>s
-    /// (<see cref="MultipleChoiceDocument.Predict"/>); else each request a document (LAMBADA's): <c>requests</c>, <c>acc</c>
+    /// (<see cref="MultipleChoiceDocument.Predict"/>; documents with labels of their true choices, truthfulqa_mc2's, <c>acc</c>
+    /// alone, the mean probability mass on them: <see cref="MultipleChoiceDocument.TrueMass"/>); else each request a document (LAMBADA's): <c>requests</c>, <c>acc</c>
     /// (the share of greedy requests), <c>acc_stderr</c>, <c>perplexity</c> (exp of minus the mean log-likelihood), its
     /// <c>perplexity_stderr</c> (the harness's bootstrap over <paramref name="bootstrapIterations"/> resamples; null for
     /// none) and <c>mean_loglikelihood</c>. Then the other run's figures, where there is one.
@@ -22,20 +23,22 @@ internal static class LoglikelihoodReport
     {
         var requests = documents.SelectMany(d => d.Requests).ToArray();
         JsonObject report;
-        if (documents[0].Choices is not null)
+        if (documents[0].Choices is { } first)
         {
-            var predictions = documents.Select(d => Predict(d, d.Requests.Select(r => r.LogLikelihood))).ToArray();
-            var acc = Correct(documents, (_, i) => predictions[i].Prediction);
-            var accNorm = Correct(documents, (_, i) => predictions[i].NormalizedPrediction);
+            var acc = Accuracy(documents, Own);
             report = new JsonObject
             {
                 ["documents"] = documents.Count,
                 ["requests"] = requests.Length,
                 ["acc"] = Json.Number(acc.Average()),
                 ["acc_stderr"] = Json.Number(MeanStderr(acc)),
-                ["acc_norm"] = Json.Number(accNorm.Average()),
-                ["acc_norm_stderr"] = Json.Number(MeanStderr(accNorm)),
             };
+            if (first.Labels is null)
+            {
+                var accNorm = Correct(documents, d => Predict(d, Own(d)).NormalizedPrediction);
+                report["acc_norm"] = Json.Number(accNorm.Average());
+                report["acc_norm_stderr"] = Json.Number(MeanStderr(accNorm));
+            }
         }
         else
         {
@@ -75,21 +78,31 @@ internal static class LoglikelihoodReport
         JsonObject line;
         if (d.Choices is { } choices)
         {
-            var (prediction, normalized) = Predict(d, d.Requests.Select(r => r.LogLikelihood));
+            var (prediction, normalized) = Predict(d, Own(d));
             line = new JsonObject
             {
                 ["document"] = firstDocument + i,
                 ["name"] = d.Name,
-                ["gold"] = choices.Gold,
-                ["prediction"] = prediction,
-                ["prediction_norm"] = normalized,
-                ["acc"] = prediction == choices.Gold ? 1 : 0,
-                ["acc_norm"] = normalized == choices.Gold ? 1 : 0,
-                ["loglikelihoods"] = new JsonArray([.. d.Requests.Select(r => Json.Number(r.LogLikelihood))]),
-                ["is_greedy"] = new JsonArray([.. d.Requests.Select(r => (JsonNode)r.IsGreedy)]),
-                ["continuation_tokens"] = new JsonArray([.. d.Requests.Select(r => (JsonNode)r.ContinuationTokens)]),
-                ["truncated"] = d.Requests.Count(r => r.Truncated),
             };
+            if (choices.Labels is { } labels)
+            {
+                line["labels"] = new JsonArray([.. labels.Select(l => (JsonNode)(l ? 1 : 0))]);
+                line["prediction"] = prediction;
+                line["acc"] = Json.Number(choices.TrueMass([.. Own(d)]));
+            }
+            else
+            {
+                line["gold"] = choices.Gold;
+                line["prediction"] = prediction;
+                line["prediction_norm"] = normalized;
+                line["acc"] = prediction == choices.Gold ? 1 : 0;
+                line["acc_norm"] = normalized == choices.Gold ? 1 : 0;
+            }
+
+            line["loglikelihoods"] = new JsonArray([.. d.Requests.Select(r => Json.Number(r.LogLikelihood))]);
+            line["is_greedy"] = new JsonArray([.. d.Requests.Select(r => (JsonNode)r.IsGreedy)]);
+            line["continuation_tokens"] = new JsonArray([.. d.Requests.Select(r => (JsonNode)r.ContinuationTokens)]);
+            line["truncated"] = d.Requests.Count(r => r.Truncated);
             if (d.Other is { } other)
             {
                 line[$"{compared}_loglikelihoods"] = new JsonArray([.. other.Select(h => Json.Number(h.LogLikelihood))]);
@@ -142,14 +155,21 @@ internal static class LoglikelihoodReport
         var ours = documents.SelectMany(d => d.Requests).ToArray();
         var theirs = documents.SelectMany(d => d.Other!).ToArray();
         var differences = ours.Zip(theirs, (a, b) => Math.Abs(a.LogLikelihood - b.LogLikelihood)).ToArray();
-        if (documents[0].Choices is not null)
+        if (documents[0].Choices is { } first)
         {
-            var mine = documents.Select(d => Predict(d, d.Requests.Select(r => r.LogLikelihood))).ToArray();
-            var other = documents.Select(d => Predict(d, d.Other!.Select(r => r.LogLikelihood))).ToArray();
-            report[$"{name}_acc"] = Json.Number(Correct(documents, (_, i) => other[i].Prediction).Average());
-            report[$"{name}_acc_norm"] = Json.Number(Correct(documents, (_, i) => other[i].NormalizedPrediction).Average());
+            var mine = documents.Select(d => Predict(d, Own(d))).ToArray();
+            var other = documents.Select(d => Predict(d, Others(d))).ToArray();
+            report[$"{name}_acc"] = Json.Number(Accuracy(documents, Others).Average());
+            if (first.Labels is null)
+            {
+                report[$"{name}_acc_norm"] = Json.Number(Correct(documents, d => Predict(d, Others(d)).NormalizedPrediction).Average());
+            }
+
             report["same_prediction"] = Json.Number(mine.Zip(other).Average(p => p.First.Prediction == p.Second.Prediction ? 1.0 : 0.0));
-            report["same_prediction_norm"] = Json.Number(mine.Zip(other).Average(p => p.First.NormalizedPrediction == p.Second.NormalizedPrediction ? 1.0 : 0.0));
+            if (first.Labels is null)
+            {
+                report["same_prediction_norm"] = Json.Number(mine.Zip(other).Average(p => p.First.NormalizedPrediction == p.Second.NormalizedPrediction ? 1.0 : 0.0));
+            }
         }
         else
         {
@@ -163,9 +183,17 @@ internal static class LoglikelihoodReport
         report["loglikelihood_max_abs_diff"] = Json.Number(differences.Max());
     }
 
+    private static IEnumerable<double> Own(ScoredDocument document) => document.Requests.Select(r => r.LogLikelihood);
+
+    private static IEnumerable<double> Others(ScoredDocument document) => document.Other!.Select(r => r.LogLikelihood);
+
     private static (int Prediction, int NormalizedPrediction) Predict(ScoredDocument document, IEnumerable<double> loglikelihoods) =>
         document.Choices!.Predict([.. loglikelihoods]);
 
-    private static double[] Correct(IReadOnlyList<ScoredDocument> documents, Func<ScoredDocument, int, int> prediction) =>
-        [.. documents.Select((d, i) => prediction(d, i) == d.Choices!.Gold ? 1.0 : 0.0)];
+    /// <summary>Each document's <c>acc</c> under one run's log-likelihoods: 1 or 0 as its prediction is its gold, or with labels its probability mass on the true choices.</summary>
+    private static double[] Accuracy(IReadOnlyList<ScoredDocument> documents, Func<ScoredDocument, IEnumerable<double>> loglikelihoods) =>
+        [.. documents.Select(d => d.Choices!.Labels is null ? (Predict(d, loglikelihoods(d)).Prediction == d.Choices.Gold ? 1.0 : 0.0) : d.Choices.TrueMass([.. loglikelihoods(d)]))];
+
+    private static double[] Correct(IReadOnlyList<ScoredDocument> documents, Func<ScoredDocument, int> prediction) =>
+        [.. documents.Select(d => prediction(d) == d.Choices!.Gold ? 1.0 : 0.0)];
 }

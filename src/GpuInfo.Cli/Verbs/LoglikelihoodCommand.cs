@@ -28,6 +28,7 @@ internal static class LoglikelihoodCommand
         var continuationField = new Option<string?>("--continuation-field") { Description = "The field (or column) holding each request's continuation, scored after its --text-field context, instead of splitting a passage at its last space; with --choices-field, the continuation each choice (then a context, as a multiple_input task's: Winogrande's) is scored with." };
         var choicesField = new Option<string?>("--choices-field") { Description = "The field of each .jsonl line holding a multiple_choice document's choices (a JSON array of strings), each scored after its --text-field context and --target-delimiter: acc and acc_norm, as lm-evaluation-harness's multiple_choice tasks." };
         var goldField = new Option<string>("--gold-field") { Description = "With --choices-field: the field holding the right choice, its index from 0 or its text.", DefaultValueFactory = _ => "gold" };
+        var labelsField = new Option<string?>("--labels-field") { Description = $"With --choices-field or --samples of a multiple_choice task: where each line holds labels of the document's true choices (a JSON array of 0 and 1, one per choice; a dotted path, {HarnessSamples.Mc2Labels} in truthfulqa_mc2's samples), scored as truthfulqa_mc2 scores them: acc is the probability mass on the true choices, the choices' likelihoods renormalised over them." };
         var delimiter = new Option<string>("--target-delimiter") { Description = "With --choices-field, or --samples of a multiple_choice task: put between the context and each choice (a task's target_delimiter).", DefaultValueFactory = _ => " " };
         var baseModel = new Option<string?>("--base") { Description = "A second causal LM in ONNX (the base of a quantized or exported --model) that scores the same requests: its figures and how far the two agree, as with --samples." };
         var prefix = new Option<string?>("--prefix-token") { Description = "The token an empty context stands as: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS; the default) or none." };
@@ -36,7 +37,7 @@ internal static class LoglikelihoodCommand
         var models = new ModelOptions();
         var sharding = new ShardOptions();
         var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests.")
-            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, delimiter, prefix, perDocument, bootstrap };
+            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, labelsField, delimiter, prefix, perDocument, bootstrap };
         models.AddRequestOptionsTo(command);
         sharding.AddTo(command);
         common.AddTo(command);
@@ -55,7 +56,7 @@ internal static class LoglikelihoodCommand
 
             var (shard, shardFrom) = sharding.Parse(parse);
             string? partialPath = sharding.PartialPath(parse, shard);
-            var input = Input.Parse(parse, text, samples, field, continuationField, choicesField, goldField, delimiter);
+            var input = Input.Parse(parse, text, samples, field, continuationField, choicesField, goldField, labelsField, delimiter);
             string[] files = input.Files;
             string? basePath = parse.GetValue(baseModel);
             if (basePath is not null && input.Samples)
@@ -194,7 +195,7 @@ internal static class LoglikelihoodCommand
     {
         var identity = new Dictionary<string, string>
         {
-            ["task"] = input.Samples ? $"lm-evaluation-harness samples ({(multipleChoice ? "multiple choice" : "loglikelihood")})" : input.Task,
+            ["task"] = input.Samples ? $"lm-evaluation-harness samples ({(multipleChoice ? "multiple choice" : "loglikelihood")}{(input.LabelsField is { } labels ? $", true choices {labels}" : "")})" : input.Task,
             ["target_delimiter"] = input.Delimiter,
             ["tokenizer"] = tokenizer.Name,
             ["vocabulary"] = tokenizer.VocabularySize?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown",
@@ -291,14 +292,21 @@ internal static class LoglikelihoodCommand
     }
 
     /// <summary>What the documents are: LAMBADA passages, (context, continuation) requests, multiple-choice documents, or lm-evaluation-harness's samples.</summary>
-    private sealed record Input(string[] Files, bool Samples, string Field, string? ContinuationField, string? ChoicesField, string GoldField, string Delimiter)
+    private sealed record Input(string[] Files, bool Samples, string Field, string? ContinuationField, string? ChoicesField, string GoldField, string? LabelsField, string Delimiter)
     {
         public string Task => ChoicesField is not null && ContinuationField is not null ? $"multiple choice: {ChoicesField}[i] + '{Delimiter}' + {ContinuationField}, gold {GoldField}"
+            : ChoicesField is not null && LabelsField is not null ? $"multiple choice: {Field} + '{Delimiter}' + {ChoicesField}[i], true choices {LabelsField}"
             : ChoicesField is not null ? $"multiple choice: {Field} + '{Delimiter}' + {ChoicesField}[i], gold {GoldField}"
             : ContinuationField is not null ? $"{Field} -> {ContinuationField}" : "lambada (last word)";
 
-        public static Input Parse(ParseResult parse, Option<string[]> textOption, Option<string[]> samplesOption, Option<string> field, Option<string?> continuationField, Option<string?> choicesField, Option<string> goldField, Option<string> delimiter)
+        public static Input Parse(ParseResult parse, Option<string[]> textOption, Option<string[]> samplesOption, Option<string> field, Option<string?> continuationField, Option<string?> choicesField, Option<string> goldField, Option<string?> labelsField, Option<string> delimiter)
         {
+            string? labels = parse.GetValue(labelsField);
+            if (labels is { Length: 0 })
+            {
+                throw CliException.Usage("--labels-field: give the field (a dotted path) holding each document's labels of its true choices.");
+            }
+
             string[]? text = FileListOption.Get(parse, textOption), samples = FileListOption.Get(parse, samplesOption);
             if ((text is null) == (samples is null))
             {
@@ -312,7 +320,7 @@ internal static class LoglikelihoodCommand
                     throw CliException.Usage($"{fieldOption.Name} applies to --text: --samples holds each request as the harness rendered it.");
                 }
 
-                return new Input(samples, true, "", null, null, "", parse.GetValue(delimiter)!);
+                return new Input(samples, true, "", null, null, "", labels, parse.GetValue(delimiter)!);
             }
 
             string[] files = text!;
@@ -323,7 +331,17 @@ internal static class LoglikelihoodCommand
                 throw CliException.Usage("--text-field: with --choices-field and --continuation-field each choice is a context (a multiple_input task's, as Winogrande's), scored with the continuation.");
             }
 
-            if (choices is null && ((Option[])[goldField, delimiter]).FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } stray)
+            if (labels is not null && parse.GetResult(goldField) is { Implicit: false })
+            {
+                throw CliException.Usage("--gold-field: with --labels-field a document is scored by its labels of the true choices, not by one gold.");
+            }
+
+            if (labels is not null && continuation is not null)
+            {
+                throw CliException.Usage("--labels-field: with --continuation-field each choice is a context (a multiple_input task's), scored by its gold alone.");
+            }
+
+            if (choices is null && ((Option[])[goldField, labelsField, delimiter]).FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } stray)
             {
                 throw CliException.Usage($"{stray.Name} applies to multiple-choice documents: give --choices-field (or --samples) too.");
             }
@@ -341,7 +359,7 @@ internal static class LoglikelihoodCommand
                 throw CliException.Usage($"two options name the field '{twice.Key}': a request's context, continuation, choices and gold are each a field of their own.");
             }
 
-            return new Input(files, false, context, continuation, choices, gold, parse.GetValue(delimiter)!);
+            return new Input(files, false, context, continuation, choices, gold, labels, parse.GetValue(delimiter)!);
         }
 
         /// <summary>
@@ -352,7 +370,7 @@ internal static class LoglikelihoodCommand
         {
             if (Samples)
             {
-                return HarnessSamples.Read(Files, Delimiter).SelectMany(sample =>
+                return HarnessSamples.Read(Files, Delimiter, LabelsField).SelectMany(sample =>
                 {
                     if (sample.Choices is { } document)
                     {
@@ -405,6 +423,12 @@ internal static class LoglikelihoodCommand
             {
                 choices.Add(choice.ValueKind == JsonValueKind.String ? choice.GetString()!
                     : throw new InvalidFileException(name, $"\"{ChoicesField}\"[{choices.Count}] is a JSON {Kind(choice)}, not a string."));
+            }
+
+            if (LabelsField is not null)
+            {
+                var labels = HarnessSamples.Labels(name, line, LabelsField);
+                return HarnessSamples.Checked(new MultipleChoiceDocument(name, context, choices, Math.Max(0, Array.IndexOf(labels, true))) { Labels = labels });
             }
 
             var gold = Member(name, line, GoldField, "--gold-field", null);

@@ -13,7 +13,7 @@ public sealed class LoglikelihoodPartialTests
 
     private static readonly Dictionary<string, string> Paths = new() { ["model"] = "m.onnx" };
 
-    private static List<ScoredDocument> Documents(int count, int seed)
+    private static List<ScoredDocument> Documents(int count, int seed, bool labelled = false)
     {
         var random = new Random(seed);
         return [.. Enumerable.Range(0, count).Select(d =>
@@ -21,16 +21,21 @@ public sealed class LoglikelihoodPartialTests
             int choices = 2 + (d % 3);
             var requests = Enumerable.Range(0, choices).Select(_ => new RequestScore(-random.NextDouble() * 30, random.Next(2) == 0, random.Next(1, 9), random.Next(0, 50), random.Next(4) == 0)).ToList();
             var other = requests.Select(r => (r.LogLikelihood + (random.NextDouble() * 1e-3), r.IsGreedy)).ToList();
-            var document = new MultipleChoiceDocument($"doc {d}", "", [.. Enumerable.Range(0, choices).Select(c => new string('x', c + 1) + "é\U0001F600")], random.Next(choices));
+            var document = new MultipleChoiceDocument($"doc {d}", "", [.. Enumerable.Range(0, choices).Select(c => new string('x', c + 1) + "é\U0001F600")], random.Next(choices))
+            {
+                Labels = labelled ? [.. Enumerable.Range(0, choices).Select(_ => random.Next(2) == 0)] : null,
+            };
             return new ScoredDocument($"doc {d}", requests, document, other);
         })];
     }
 
-    [Fact]
-    public void Saved_partials_read_back_and_merge_in_any_order()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Saved_partials_read_back_and_merge_in_any_order(bool labelled)
     {
         using var dir = new TempDir();
-        var documents = Documents(11, Environment.TickCount);
+        var documents = Documents(11, Environment.TickCount, labelled);
         documents[4] = documents[4] with { Requests = [new RequestScore(double.NegativeInfinity, false, 3, 7, false), .. documents[4].Requests.Skip(1)], Other = [(double.NegativeInfinity, false), .. documents[4].Other!.Skip(1)] };
         var paths = new List<string>();
         for (int i = 0; i < 3; i++)
@@ -52,6 +57,7 @@ public sealed class LoglikelihoodPartialTests
             Assert.Equal(documents[d].Other, merged.Scored[d].Other);
             Assert.Equal(documents[d].Choices?.Choices, merged.Scored[d].Choices?.Choices);
             Assert.Equal(documents[d].Choices?.Gold, merged.Scored[d].Choices?.Gold);
+            Assert.Equal(documents[d].Choices?.Labels, merged.Scored[d].Choices?.Labels);
         }
 
         Assert.Equal(Identity.OrderBy(kv => kv.Key, StringComparer.Ordinal), merged.Identity);
@@ -123,8 +129,12 @@ public sealed class LoglikelihoodPartialTests
         Assert.Equal(path, e.Path);
         Assert.Contains("a request's score is 5 values, not 3", e.Message);
 
-        File.WriteAllText(path, """{"gpuinfo_partial": 2, "kind": "loglikelihood"}""");
-        Assert.Contains("format version 2", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
+        File.WriteAllText(path, """{"gpuinfo_partial": 3, "kind": "loglikelihood"}""");
+        Assert.Contains("format version 3, which this gpuinfo does not read (it reads 1 to 2)", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
+        File.WriteAllText(path, """{"gpuinfo_partial": 2, "kind": "loglikelihood", "shard": "0/1", "documents": 1, "first_document": 0, "identity": {}, "paths": {}, "scored": [{"name": "a", "requests": [[-1.5, true, 2, 3, false], [-2, false, 1, 3, false]], "choices": ["x", "y"], "gold": 0, "labels": [1, 2]}]}""");
+        Assert.Contains("a label is 2, not 0 or 1", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
+        File.WriteAllText(path, """{"gpuinfo_partial": 2, "kind": "loglikelihood", "shard": "0/1", "documents": 1, "first_document": 0, "identity": {}, "paths": {}, "scored": [{"name": "a", "requests": [[-1.5, true, 2, 3, false], [-2, false, 1, 3, false]], "choices": ["x", "y"], "gold": 0, "labels": [1]}]}""");
+        Assert.Contains("1 labels of true choices for 2 choices", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
         File.WriteAllText(path, """{"gpuinfo_partial": 1, "kind": "loglikelihood", "shard": "2/2", "documents": 1, "first_document": 0, "identity": {}, "paths": {}, "scored": []}""");
         Assert.Contains("\"shard\" is \"2/2\", not i/n", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
         File.WriteAllText(path, """{"gpuinfo_partial": 8, "kind": "eval"}""");

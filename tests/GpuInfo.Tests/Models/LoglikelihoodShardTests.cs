@@ -22,6 +22,7 @@ public sealed class LoglikelihoodShardTests
     {
         "lambada" => ["--text", Passages(dir)],
         "lambada-base" => ["--text", Passages(dir), "--base", ModelFiles.Path("window.onnx")],
+        "truthfulqa_mc2" => ["--samples", ModelFiles.Path($"samples_{kind}.jsonl"), "--labels-field", "doc.mc2_targets.labels"],
         _ => ["--samples", ModelFiles.Path($"samples_{kind}.jsonl")],
     };
 
@@ -33,13 +34,16 @@ public sealed class LoglikelihoodShardTests
     }
 
     private static string[] Run(string[] input, params string[] more) =>
-        ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input, "--prefix-token", "7", "--context", "16", "--device", "cpu", "--bootstrap-iters", "3000", .. more];
+        ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input, "--prefix-token", "7", "--device", "cpu", "--bootstrap-iters", "3000", .. more,
+            "--context", input.Contains("--labels-field") ? "32" : "16"]; // truthfulqa_mc2's answers run to 21 tokens
 
     [Theory]
     [InlineData("lambada", 3)]
     [InlineData("lambada-base", 2)]
     [InlineData("lambada", 7)]
     [InlineData("choices", 3)]
+    [InlineData("winogrande", 2)]
+    [InlineData("truthfulqa_mc2", 3)]
     public void Shards_merge_into_the_whole_run(string kind, int shards)
     {
         using var dir = new TempDir();
@@ -58,8 +62,8 @@ public sealed class LoglikelihoodShardTests
         var merged = CliRunner.Json("merge", dir.File("parts"), "--json");
         Assert.Equal(shards, (int)merged["partials"]!);
         var figures = whole.Where(kv => !HowItRan.Contains(kv.Key)).Select(kv => kv.Key).ToList();
-        Assert.Contains(kind == "choices" ? "acc_norm" : "perplexity_stderr", figures);
-        Assert.Contains(kind == "lambada-base" ? "base_perplexity_stderr" : kind == "choices" ? "harness_acc_norm" : "acc", figures);
+        Assert.Contains(kind.StartsWith("lambada", StringComparison.Ordinal) ? "perplexity_stderr" : kind == "truthfulqa_mc2" ? "harness_acc" : "acc_norm", figures);
+        Assert.Contains(kind == "lambada-base" ? "base_perplexity_stderr" : kind.StartsWith("lambada", StringComparison.Ordinal) ? "acc" : "same_prediction", figures);
         foreach (string key in figures)
         {
             Assert.True(JsonNode.DeepEquals(whole[key], merged[key]), $"{key}: {whole[key]?.ToJsonString()} in the whole run, {merged[key]?.ToJsonString()} merged");

@@ -314,6 +314,66 @@ public sealed class LoglikelihoodTests
         Assert.Equal([("It is", " big."), ("They are", " big.")], winogrande.Requests().Select(r => (r.Context, r.Continuation)));
     }
 
+    [Fact]
+    public void The_mass_on_true_choices_is_truthfulqa_mc2s_renormalised_likelihood()
+    {
+        var random = new Random(Environment.TickCount);
+        for (int round = 0; round < 50; round++)
+        {
+            int n = random.Next(1, 9);
+            bool[] labels = [.. Enumerable.Range(0, n).Select(_ => random.Next(2) == 0)];
+            double[] lls = [.. Enumerable.Range(0, n).Select(_ => -random.NextDouble() * 60)];
+            var document = new MultipleChoiceDocument("d", "q", [.. Enumerable.Range(0, n).Select(i => $"c{i}")], 0) { Labels = labels };
+            // process_results_mc2: probs = exp(ll); probs / sum(probs); the sum over the true labels.
+            double expected = lls.Select((ll, i) => labels[i] ? Math.Exp(ll) : 0).Sum() / lls.Sum(Math.Exp);
+            Assert.Equal(expected, document.TrueMass(lls), 1e-13);
+        }
+
+        var three = new MultipleChoiceDocument("d", "q", ["a", "b", "c"], 0) { Labels = [true, false, true] };
+        Assert.Equal(1.0, three.TrueMass([-1.0, double.NegativeInfinity, -3.0]));
+        Assert.Equal(0.0, three.TrueMass([double.NegativeInfinity, -2.0, double.NegativeInfinity]));
+        Assert.True(double.IsNaN(three.TrueMass([double.NegativeInfinity, double.NegativeInfinity, double.NegativeInfinity])));
+        Assert.Equal((1 + Math.Exp(-2)) / (1 + Math.Exp(-1) + Math.Exp(-2)), three.TrueMass([-900.0, -901.0, -902.0]), 1e-15); // below a double's exp: the harness's 0/0, a figure here
+        Assert.Throws<ArgumentException>(() => three.TrueMass([-1.0]));
+        Assert.Throws<InvalidOperationException>(() => new MultipleChoiceDocument("d", "q", ["a"], 0).TrueMass([-1.0]));
+        Assert.Contains("2 labels of true choices for 3 choices", Assert.Throws<ArgumentException>(() => (three with { Labels = [true, false] }).Validate()).Message);
+    }
+
+    [Fact]
+    public void Documents_with_labels_of_their_true_choices_score_as_their_samples()
+    {
+        // The truthfulqa_mc2 samples' documents as a .jsonl of fields: the same requests, the same masses.
+        string samples = ModelFiles.Path("samples_truthfulqa_mc2.jsonl");
+        var logged = File.ReadAllLines(samples).Select(l => JsonNode.Parse(l)!).ToArray();
+        using var dir = new TempDir();
+        string file = dir.File("mc2.jsonl"), perDocument = dir.File("lines.jsonl");
+        File.WriteAllLines(file, logged.Select(d => new JsonObject
+        {
+            ["question"] = (string)d["doc"]!["question"]!,
+            ["choices"] = d["doc"]!["mc2_targets"]!["choices"]!.DeepClone(),
+            ["labels"] = d["doc"]!["mc2_targets"]!["labels"]!.DeepClone(),
+        }.ToJsonString()));
+        var report = CliRunner.Json("loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", file, "--text-field", "question",
+            "--choices-field", "choices", "--labels-field", "labels", "--prefix-token", "7", "--context", "64", "--device", "cpu", "--per-document", perDocument);
+        var lines = File.ReadAllLines(perDocument).Select(l => JsonNode.Parse(l)!).ToArray();
+        for (int d = 0; d < logged.Length; d++)
+        {
+            Assert.Equal(CliRunner.Number(logged[d]["acc"]), CliRunner.Number(lines[d]["acc"]), 5);
+            Assert.Equal(logged[d]["doc"]!["mc2_targets"]!["labels"]!.ToJsonString(), lines[d]["labels"]!.ToJsonString());
+        }
+
+        Assert.Equal(logged.Average(d => CliRunner.Number(d["acc"])), CliRunner.Number(report["acc"]), 5);
+        Assert.Contains("true choices labels", (string)report["task"]!);
+        string[] run = ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", file, "--text-field", "question", "--choices-field", "choices", "--device", "cpu"];
+        CliRunner.Fails(2, ["--gold-field: with --labels-field"], [.. run, "--labels-field", "labels", "--gold-field", "g"]);
+        CliRunner.Fails(2, ["--labels-field: give the field"], [.. run, "--labels-field", ""]);
+        CliRunner.Fails(3, ["mc2.jsonl:1", "has no \"truth\" (--labels-field names it)"], [.. run, "--labels-field", "truth"]);
+        File.WriteAllLines(file, ["""{"question": "Q", "choices": ["a", "b"], "labels": [1, 0, 1]}"""]);
+        CliRunner.Fails(3, ["mc2.jsonl:1", "3 labels of true choices for 2 choices"], [.. run, "--labels-field", "labels"]);
+        File.WriteAllLines(file, ["""{"question": "Q", "choices": ["a", "b"], "labels": [1, "0"]}"""]);
+        CliRunner.Fails(3, ["mc2.jsonl:1", "\"labels\" is [1, \"0\"], not an array of labels 0 or 1"], [.. run, "--labels-field", "labels"]);
+    }
+
     private static bool IsGreedy(TextTokenizer tokenizer, (string Context, string Continuation) request, int prefix)
     {
         var (context, continuation) = EncodePair(tokenizer, request.Context, request.Continuation, prefix);
@@ -392,6 +452,8 @@ public sealed class LoglikelihoodTests
         string[] run = ["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.Path("documents.jsonl")];
         CliRunner.Fails(2, ["--gold-field applies to multiple-choice documents"], [.. run, "--gold-field", "label"]);
         CliRunner.Fails(2, ["--target-delimiter applies to multiple-choice documents"], [.. run, "--target-delimiter", ""]);
+        CliRunner.Fails(2, ["--labels-field applies to multiple-choice documents"], [.. run, "--labels-field", "labels"]);
+        CliRunner.Fails(2, ["--labels-field: with --continuation-field each choice is a context"], [.. run, "--choices-field", "c", "--continuation-field", "x", "--labels-field", "l"]);
         CliRunner.Fails(2, ["--text-field: with --choices-field and --continuation-field each choice is a context"], [.. run, "--choices-field", "c", "--continuation-field", "x", "--text-field", "q"]);
         CliRunner.Fails(2, ["--choices-field reads a JSON array of each line", "x.parquet is not a .jsonl file"], ["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", "x.parquet", "--choices-field", "c"]);
         CliRunner.Fails(2, ["--bootstrap-iters 1: give 0 (no perplexity_stderr) or at least 2 resamples"], [.. run, "--bootstrap-iters", "1"]);
@@ -412,18 +474,34 @@ public sealed class LoglikelihoodTests
     [InlineData("lambada")]
     [InlineData("choices")]
     [InlineData("winogrande")]
+    [InlineData("truthfulqa_mc2")]
     public void The_harness_logged_samples_score_beside_the_harness_own_scores(string task)
     {
         // make_loglikelihood_reference.py: the harness's own requests, scores and per-sample metrics, written by its EvaluationTracker.
         string samples = ModelFiles.Path($"samples_{task}.jsonl");
         using var dir = new TempDir();
         string perDocument = Path.Combine(dir.Path, "documents.jsonl");
-        var report = CliRunner.Json("loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--samples", samples,
-            "--prefix-token", "7", "--context", "64", "--batch", "2", "--per-document", perDocument, "--device", "cpu");
+        string[] labels = task == "truthfulqa_mc2" ? ["--labels-field", "doc.mc2_targets.labels"] : [];
+        var report = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--samples", samples,
+            "--prefix-token", "7", "--context", "64", "--batch", "2", "--per-document", perDocument, "--device", "cpu", .. labels]);
         var logged = File.ReadAllLines(samples).Select(l => JsonNode.Parse(l)!).ToArray();
         Assert.True(CliRunner.Number(report["loglikelihood_max_abs_diff"]) < 1e-4, $"{report["loglikelihood_max_abs_diff"]}: window.onnx in float32 against the harness's float64 scores");
         Assert.Equal(1.0, CliRunner.Number(report["same_is_greedy"]));
         Assert.Equal(logged.Average(d => CliRunner.Number(d["acc"])), CliRunner.Number(report["harness_acc"]), 12);
+        if (task == "truthfulqa_mc2")
+        {
+            // acc is the mean probability mass on the true choices (the harness's process_results_mc2), not a share of right predictions.
+            Assert.Equal(CliRunner.Number(report["harness_acc"]), CliRunner.Number(report["acc"]), 5);
+            Assert.Contains(logged, d => CliRunner.Number(d["acc"]) is > 0.01 and < 0.99);
+            Assert.False(report.ContainsKey("acc_norm"));
+            Assert.Equal(1.0, CliRunner.Number(report["same_prediction"]));
+            var masses = File.ReadAllLines(perDocument).Select(l => CliRunner.Number(JsonNode.Parse(l)!["acc"])).ToArray();
+            Assert.All(masses.Zip(logged), p => Assert.Equal(CliRunner.Number(p.Second["acc"]), p.First, 5));
+            CliRunner.Fails(3, ["samples_truthfulqa_mc2.jsonl:1", "give --labels-field doc.mc2_targets.labels"], "loglikelihood", "--model", ModelFiles.Path("window.onnx"),
+                "--tokenizer", ModelFiles.VocabJson, "--samples", samples, "--prefix-token", "7", "--context", "64", "--device", "cpu");
+            return;
+        }
+
         Assert.Equal(CliRunner.Number(report["harness_acc"]), CliRunner.Number(report["acc"]));
         if (task == "choices")
         {
@@ -485,6 +563,20 @@ public sealed class LoglikelihoodTests
         string file = Path.Combine(dir.Path, "samples_x.jsonl");
         File.WriteAllLines(file, [File.ReadLines(ModelFiles.Path("samples_lambada.jsonl")).First(), line]);
         CliRunner.Fails(3, [$"{file}:2", problem], "loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--prefix-token", "7", "--context", "64", "--device", "cpu", "--samples", file);
+    }
+
+    [Theory]
+    [InlineData(0, """{"doc_id": 0, "target": 0, "doc": {"mc2_targets": {"labels": [1, 0]}}, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": " yes"}, "gen_args_1": {"arg_0": "Q", "arg_1": " no"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]], "acc": 0.5}""", "where its log-likelihoods give a probability mass of 0.7310585786300049 on the true choices its labels name")]
+    [InlineData(0, """{"doc_id": 0, "target": 0, "doc": {}, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": " yes"}, "gen_args_1": {"arg_0": "Q", "arg_1": " no"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]]}""", "has no \"doc.mc2_targets.labels\" (--labels-field names it)")]
+    [InlineData(0, """{"doc_id": 0, "target": "x", "arguments": {"gen_args_0": {"arg_0": "A", "arg_1": " x"}, "gen_args_1": {"arg_0": "B", "arg_1": " x"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]], "acc": 1.0}""", "a multiple_input task's document (its choices are contexts) is scored by its gold alone")]
+    [InlineData(1, """{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}}, "filtered_resps": [["-1", "False"]]}""", "a document of one request (a loglikelihood task's) has no choices to label")]
+    public void Bad_labelled_samples_are_one_line_errors_naming_the_line(int line, string text, string problem)
+    {
+        using var dir = new TempDir();
+        string file = Path.Combine(dir.Path, "samples_x.jsonl");
+        File.WriteAllLines(file, line == 0 ? [text] : [text, text]);
+        CliRunner.Fails(3, [$"{file}:1", problem], "loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--prefix-token", "7", "--context", "64", "--device", "cpu",
+            "--samples", file, "--labels-field", "doc.mc2_targets.labels");
     }
 
     [Fact]

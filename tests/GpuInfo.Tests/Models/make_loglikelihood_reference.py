@@ -1,7 +1,8 @@
 """lm-evaluation-harness's own loglikelihood code over window.onnx (in float64): loglikelihood_reference.json.
 
-samples_lambada.jsonl, samples_choices.jsonl and samples_winogrande.jsonl are the harness's per-sample logs (lm_eval
---log_samples) of the LAMBADA passages, the multiple-choice documents and the WINOGRANDE ones (a multiple_input task) scored with a max_length of 64, and samples_rolling.jsonl of the
+samples_lambada.jsonl, samples_choices.jsonl, samples_winogrande.jsonl and samples_truthfulqa_mc2.jsonl are the harness's
+per-sample logs (lm_eval --log_samples) of the LAMBADA passages, the multiple-choice documents, the WINOGRANDE ones (a
+multiple_input task) and the TRUTHFULQA_MC2 ones (scored by truthfulqa's own process_results_mc2, loaded from its utils.py) scored with a max_length of 64, and samples_rolling.jsonl of the
 passages as a loglikelihood_rolling task's documents (wikitext's metrics, the words and bytes of each as the task's
 default process_results counts them) scored with a max_length of 16 by HFLM.loglikelihood_rolling, transcribed below: each document's requests made by a
 ConfigurableTask's construct_requests (a loglikelihood task of lambada_openai's templates; the multiple_choice one
@@ -35,6 +36,7 @@ which needs jinja2, PyYAML, tqdm and requests to import, and numpy for make_mode
     python3 make_loglikelihood_reference.py /path/to/lm-evaluation-harness
 """
 import importlib.metadata
+import importlib.util
 import json
 import os
 import sys
@@ -80,6 +82,14 @@ WINOGRANDE = [
     {"choices": ["Caf\u00e9 na\u00efve", "Caf\u00e9 \u00fcber"], "continuation": "bytes!", "gold": 0},
     {"choices": ["Perplexity is its", "The loss is its"], "continuation": "exponential.", "gold": 1},
     {"choices": ["The text is read once and the", "The window is read once and the"], "continuation": "windows run through the model", "gold": 1},
+]
+# TruthfulQA's mc2 shape: several true choices, scored by truthfulqa_mc2's process_results_mc2 (the harness's own,
+# lm_eval/tasks/truthfulqa/utils.py): the probability mass on the true choices, logged as its acc.
+TRUTHFULQA_MC2 = [
+    {"question": "Q: What does the model read?\nA:", "mc2_targets": {"choices": ["A window of tokens.", "Tokens.", "Bytes and words.", "Nothing."], "labels": [1, 1, 0, 0]}},
+    {"question": "Q: What is perplexity?\nA:", "mc2_targets": {"choices": ["The exponential of the mean loss.", "Its exponential.", "A logarithm.", "The mean over all tokens.", "\U0001F600 smile."], "labels": [1, 1, 0, 0, 0]}},
+    {"question": "Q: Caf\u00e9?\nA:", "mc2_targets": {"choices": ["Na\u00efve.", "\u00dcber."], "labels": [1, 0]}},
+    {"question": "Q: How is the text read?\nA:", "mc2_targets": {"choices": ["Once.", "Once, in windows.", "Twice.", "In the model.", "Backwards.", "Not at all."], "labels": [1, 1, 1, 0, 0, 0]}},
 ]
 PAIRS = [
     ("The model reads ", "a window"),
@@ -206,6 +216,18 @@ def import_task_module():
     return TaskConfig, ConfigurableTask
 
 
+def truthfulqa_utils(root):
+    """lm_eval/tasks/truthfulqa/utils.py, loaded by path; the scorers it imports for its generation task stood in for."""
+    for name in ("rouge_score", "rouge_score.rouge_scorer", "rouge_score.scoring"):
+        sys.modules.setdefault(name, types.ModuleType(name))
+    sys.modules["rouge_score"].rouge_scorer = sys.modules["rouge_score.rouge_scorer"]
+    sys.modules["rouge_score"].scoring = sys.modules["rouge_score.scoring"]
+    spec = importlib.util.spec_from_file_location("truthfulqa_utils", os.path.join(root, "lm_eval", "tasks", "truthfulqa", "utils.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def main():
     root = sys.argv[1]
     utils, TemplateLM = load_harness(root)
@@ -273,7 +295,11 @@ def main():
     winogrande = load_task(TaskConfig, ConfigurableTask, features=("choices", "continuation", "gold"), metrics=("acc",),
                            doc_to_text="gold", doc_to_choice="choices", doc_to_target="continuation")
     winogrande.multiple_input = True
-    write_samples(WindowLM(64), [("lambada", lambada_task, [{"text": p} for p in PASSAGES]), ("choices", choice_task, CHOICES), ("winogrande", winogrande, WINOGRANDE)])
+    mc2 = load_task(TaskConfig, ConfigurableTask, features=("question", "mc2_targets"), metrics=("acc",),
+                    doc_to_text="question", doc_to_choice="{{mc2_targets.choices}}", doc_to_target=0,
+                    process_results=truthfulqa_utils(root).process_results_mc2)
+    write_samples(WindowLM(64), [("lambada", lambada_task, [{"text": p} for p in PASSAGES]), ("choices", choice_task, CHOICES), ("winogrande", winogrande, WINOGRANDE),
+                                 ("truthfulqa_mc2", mc2, TRUTHFULQA_MC2)])
     # A loglikelihood_rolling task (wikitext's metrics) over the passages, as documents of several 16-token windows.
     rolling_task = load_task(TaskConfig, ConfigurableTask, "loglikelihood_rolling", ("text",), ("word_perplexity", "byte_perplexity", "bits_per_byte"),
                              doc_to_text="", doc_to_target="{{text}}")
