@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using GpuInfo.Formats;
 
 namespace GpuInfo.Models;
@@ -42,8 +43,18 @@ public static class LoglikelihoodRequests
     /// <summary>The requests as one text, document d being request d.</summary>
     /// <param name="prefixToken">The token an empty context stands as (lm-evaluation-harness's <c>prefix_token_id</c>); null refuses such a request.</param>
     /// <param name="name">What errors call the requests together (their file).</param>
-    /// <exception cref="InvalidFileException">No requests, an empty context without a prefix token, or a continuation of no tokens (lm-evaluation-harness asserts one), each naming the request.</exception>
-    public static TokenizedText Encode(TextTokenizer tokenizer, IEnumerable<LoglikelihoodRequest> requests, int? prefixToken, string name)
+    /// <param name="another">
+    /// Makes an equal tokenizer for another worker (loads it again), so that requests are encoded on several cores, as
+    /// <see cref="DocumentEncoder"/> encodes documents; null encodes on the calling thread alone, unless the tokenizer
+    /// <see cref="TextTokenizer.SharesAcrossThreads"/>.
+    /// </param>
+    /// <param name="threads">Workers at most (default: the cores the process may use, at most <see cref="DocumentEncoder.DefaultMaxThreads"/>).</param>
+    /// <exception cref="InvalidFileException">No requests, an empty context without a prefix token, or a continuation of no tokens (lm-evaluation-harness asserts one), each naming the request (the first such, in order).</exception>
+    public static TokenizedText Encode(TextTokenizer tokenizer, IEnumerable<LoglikelihoodRequest> requests, int? prefixToken, string name, Func<TextTokenizer>? another = null, int? threads = null) =>
+        EncodeRequests(tokenizer, requests, prefixToken, name, another, threads, DocumentEncoder.ParallelChars);
+
+    /// <summary><see cref="Encode"/>, on several workers only from <paramref name="parallelChars"/> characters to encode (tests take fewer).</summary>
+    internal static TokenizedText EncodeRequests(TextTokenizer tokenizer, IEnumerable<LoglikelihoodRequest> requests, int? prefixToken, string name, Func<TextTokenizer>? another, int? threads, long parallelChars)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(requests);
@@ -53,28 +64,110 @@ public static class LoglikelihoodRequests
             throw new ArgumentOutOfRangeException(nameof(prefixToken), prefixToken, "a token id is 0 or more.");
         }
 
-        var ids = new List<int>();
-        var starts = new List<long>();
-        var continuations = new List<int>();
-        foreach (var request in requests)
+        if (threads is < 1)
         {
-            var (context, continuation) = Split(tokenizer, request, prefixToken);
-            starts.Add(ids.Count);
-            ids.AddRange(context);
-            ids.AddRange(continuation);
-            continuations.Add(continuation.Length);
+            throw new ArgumentOutOfRangeException(nameof(threads), threads, "must be 1 or more.");
         }
 
-        if (starts.Count == 0)
+        var list = requests.ToList();
+        if (list.Count == 0)
         {
             throw new InvalidFileException(name, "holds no requests.");
         }
 
-        return new TokenizedText([.. ids], null, name, tokenizer.Name)
+        var split = SplitAll(tokenizer, list, prefixToken, another, threads ?? Math.Min(Environment.ProcessorCount, DocumentEncoder.DefaultMaxThreads), parallelChars);
+        var ids = new int[split.Sum(s => (long)s.Context.Length + s.Continuation.Length)];
+        var starts = new long[list.Count];
+        var continuations = new int[list.Count];
+        long at = 0;
+        for (int d = 0; d < list.Count; d++)
+        {
+            var (context, continuation) = split[d];
+            starts[d] = at;
+            context.CopyTo(ids, at);
+            continuation.CopyTo(ids, at + context.Length);
+            at += context.Length + continuation.Length;
+            continuations[d] = continuation.Length;
+        }
+
+        return new TokenizedText(ids, null, name, tokenizer.Name)
         {
             DocumentStarts = starts,
             Continuations = continuations,
         };
+    }
+
+    /// <summary>Requests a worker takes at a time.</summary>
+    private const int Block = 32;
+
+    /// <summary>
+    /// Every request split (<see cref="Split"/>), in order, on several workers where the requests are long enough to pay
+    /// for loading their tokenizers (<paramref name="parallelChars"/> characters to encode): each takes blocks of requests
+    /// in order, so that when one fails every block before it is still finished, and the first failure in order is thrown.
+    /// </summary>
+    private static (int[] Context, int[] Continuation)[] SplitAll(TextTokenizer tokenizer, List<LoglikelihoodRequest> requests, int? prefixToken, Func<TextTokenizer>? another, int threads, long parallelChars)
+    {
+        var result = new (int[], int[])[requests.Count];
+        long chars = requests.Sum(r => (2L * (r.Context?.Length ?? 0)) + (r.Continuation?.Length ?? 0));
+        int workers = chars < parallelChars || (another is null && !tokenizer.SharesAcrossThreads) ? 1 : Math.Min(threads, (requests.Count + Block - 1) / Block);
+        int next = 0, failedAt = int.MaxValue;
+        ExceptionDispatchInfo? failure = null;
+        var gate = new object();
+        void Work(TextTokenizer worker)
+        {
+            var cache = new ContextCache();
+            while (Volatile.Read(ref failedAt) == int.MaxValue)
+            {
+                int start = Interlocked.Add(ref next, Block) - Block;
+                for (int i = start; i < Math.Min(start + Block, requests.Count); i++)
+                {
+                    try
+                    {
+                        result[i] = SplitCached(worker, requests[i], prefixToken, cache);
+                    }
+                    catch (Exception e)
+                    {
+                        lock (gate)
+                        {
+                            if (i < failedAt)
+                            {
+                                failure = ExceptionDispatchInfo.Capture(e);
+                                Volatile.Write(ref failedAt, i);
+                            }
+                        }
+
+                        return;
+                    }
+                }
+
+                if (start + Block >= requests.Count)
+                {
+                    return;
+                }
+            }
+        }
+
+        var others = Enumerable.Range(1, workers - 1).Select(_ => Task.Run(() => Work(tokenizer.SharesAcrossThreads ? tokenizer : another!()))).ToArray();
+        Work(tokenizer);
+        try
+        {
+            Task.WaitAll(others);
+        }
+        catch (AggregateException e) when (failure is null)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw(); // another tokenizer could not be made
+        }
+
+        failure?.Throw();
+        return result;
+    }
+
+    /// <summary>The last context a worker encoded and its ids: a multiple-choice document's requests share their context, encoded once.</summary>
+    private sealed class ContextCache
+    {
+        public string? Context { get; set; }
+
+        public int[] Ids { get; set; } = [];
     }
 
     /// <summary>
@@ -113,7 +206,10 @@ public static class LoglikelihoodRequests
 
     /// <summary>A request's context and continuation tokens, as lm-evaluation-harness splits them.</summary>
     /// <exception cref="InvalidFileException">An empty context without a prefix token, or a continuation of no tokens.</exception>
-    public static (int[] Context, int[] Continuation) Split(TextTokenizer tokenizer, LoglikelihoodRequest request, int? prefixToken)
+    public static (int[] Context, int[] Continuation) Split(TextTokenizer tokenizer, LoglikelihoodRequest request, int? prefixToken) =>
+        SplitCached(tokenizer, request, prefixToken, null);
+
+    private static (int[] Context, int[] Continuation) SplitCached(TextTokenizer tokenizer, LoglikelihoodRequest request, int? prefixToken, ContextCache? cache)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         string context = request.Context ?? throw new ArgumentException("a request's context is null.", nameof(request));
@@ -144,11 +240,24 @@ public static class LoglikelihoodRequests
 
         bool holdsPrefix = prefixToken is { } id && PrefixText(tokenizer, id) is { Length: > 0 } text && context.StartsWith(text, StringComparison.Ordinal);
         int[] whole = tokenizer.Encode(context + continuation, name).Ids;
-        int[] contextIds = tokenizer.Encode(context, name).Ids;
+        int[] contextIds;
+        if (cache is not null && string.Equals(cache.Context, context, StringComparison.Ordinal))
+        {
+            contextIds = cache.Ids;
+        }
+        else
+        {
+            contextIds = tokenizer.Encode(context, name).Ids;
+            contextIds = holdsPrefix ? WithoutAdded(tokenizer, contextIds) : contextIds;
+            if (cache is not null)
+            {
+                (cache.Context, cache.Ids) = (context, contextIds);
+            }
+        }
+
         if (holdsPrefix)
         {
             whole = WithoutAdded(tokenizer, whole);
-            contextIds = WithoutAdded(tokenizer, contextIds);
         }
 
         if (whole.Length <= contextIds.Length)

@@ -74,7 +74,7 @@ internal static class LoglikelihoodCommand
             {
                 names.Add(r.Name);
                 return r;
-            }), prefixToken, name);
+            }), prefixToken, name, () => models.LoadTokenizer(parse));
             CheckLengths(encoded, names, windows.Context);
             double tokenizeSeconds = clock.Elapsed.TotalSeconds;
             var modelText = new ModelText(encoded, tokenizer, null, tokenizeSeconds) { DocumentNames = names };

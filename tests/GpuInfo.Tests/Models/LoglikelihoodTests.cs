@@ -121,6 +121,59 @@ public sealed class LoglikelihoodTests
         Assert.Throws<InvalidFileException>(() => LoglikelihoodRequests.Encode(gpt2, [], null, "a.jsonl"));
     }
 
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("sp_bpe_tokenizer.json")]
+    public void Requests_encode_on_several_workers_as_each_alone(string tokenizerName)
+    {
+        // Multiple-choice documents (a context shared by consecutive requests, encoded once a worker), trailing spaces,
+        // empty contexts and the prefix token's text: each request as Split makes it alone, on 1 to 4 workers.
+        string path = tokenizerName == "gpt2" ? "gpt2" : ModelFiles.Path(tokenizerName);
+        var tokenizer = TokenizerCatalog.Load(path);
+        int prefix = tokenizer.BeginsEachText ?? 50256;
+        string prefixText = tokenizer.Tokenizer.Decode([prefix]);
+        int seed = Environment.TickCount;
+        var random = new Random(seed);
+        string[] words = ["the", "model", "reads", "a", "window", "of", "tokens,", "Caf\u00e9", "na\u00efve", "\U0001F600", "scores", "once."];
+        string Words(int n) => string.Join(' ', Enumerable.Range(0, n).Select(_ => words[random.Next(words.Length)]));
+        var requests = new List<LoglikelihoodRequest>();
+        while (requests.Count < 400)
+        {
+            string context = random.Next(10) switch
+            {
+                0 => "",
+                1 => prefixText + Words(random.Next(1, 30)),
+                2 => Words(random.Next(1, 30)) + " ",
+                _ => Words(random.Next(1, 60)),
+            };
+            int choices = random.Next(1, 5);
+            for (int c = 0; c < choices; c++)
+            {
+                requests.Add(new($"r{requests.Count}", context, " " + Words(random.Next(1, 6))));
+            }
+        }
+
+        var alone = requests.Select(r => LoglikelihoodRequests.Split(tokenizer, r, prefix)).ToArray();
+        foreach (int threads in new[] { 1, 2, 4 })
+        {
+            var encoded = LoglikelihoodRequests.EncodeRequests(tokenizer, requests, prefix, "r", () => TokenizerCatalog.Load(path), threads, parallelChars: 0);
+            for (int d = 0; d < requests.Count; d++)
+            {
+                Assert.True(alone[d].Context.Concat(alone[d].Continuation).SequenceEqual(encoded.Document(d).ToArray()), $"seed {seed}, {threads} workers, request {d}");
+                Assert.Equal(alone[d].Continuation.Length, encoded.Continuations![d]);
+            }
+        }
+
+        // Of two bad requests, the first in order is named, whichever worker meets it first.
+        requests[310] = requests[310] with { Continuation = "" };
+        requests[45] = requests[45] with { Context = "", Continuation = "" };
+        for (int round = 0; round < 5; round++)
+        {
+            var e = Assert.Throws<InvalidFileException>(() => LoglikelihoodRequests.EncodeRequests(tokenizer, requests, prefix, "r", () => TokenizerCatalog.Load(path), 4, parallelChars: 0));
+            Assert.StartsWith("r45:", e.Message, StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>TemplateLM._encode_pair and loglikelihood's empty-context branch, transcribed: (context_enc, continuation_enc).</summary>
     private static (int[], int[]) EncodePair(TextTokenizer tokenizer, string context, string continuation, int prefix)
     {
