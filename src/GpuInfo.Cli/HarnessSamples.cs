@@ -76,6 +76,19 @@ internal static class HarnessSamples
         }
     }
 
+    /// <summary>Whether the files' first line is a <c>loglikelihood_rolling</c> task's sample (one request of a text alone, <see cref="ReadRolling"/>); false for none.</summary>
+    public static bool IsRolling(IEnumerable<string> files)
+    {
+        foreach (var (_, line) in ModelDocuments.ReadObjects(files))
+        {
+            return line.TryGetProperty("arguments", out var arguments) && arguments.ValueKind == JsonValueKind.Object
+                && arguments.TryGetProperty("gen_args_0", out var request) && request.ValueKind == JsonValueKind.Object
+                && request.TryGetProperty("arg_0", out _) && !request.TryGetProperty("arg_1", out _);
+        }
+
+        return false;
+    }
+
     /// <summary>The count of a logged [log-likelihood, count] metric, checked against the document's log-likelihood; null where the sample has no such metric.</summary>
     private static long? Count(string name, JsonElement line, string metric, double ll)
     {

@@ -82,6 +82,7 @@ public static class Program
             PerplexityCommand.Create(stdout, stderr),
             CompareModelsCommand.Create(stdout, stderr),
             LoglikelihoodCommand.Create(stdout),
+            CompareSamplesCommand.Create(stdout),
             MergeCommand.Create(stdout),
             ConvertCommand.Create(stdout),
             KernelsCommand.Create(stdout),

@@ -178,9 +178,41 @@ internal static class LoglikelihoodReport
             report[$"{name}_perplexity_stderr"] = PerplexityStderr([.. theirs.Select(h => h.LogLikelihood)], bootstrapIterations);
         }
 
+        AddPairedDifference(report, documents);
         report["same_is_greedy"] = Json.Number(ours.Zip(theirs).Average(p => p.First.IsGreedy == p.Second.IsGreedy ? 1.0 : 0.0));
         report["loglikelihood_mean_abs_diff"] = Json.Number(differences.Average());
         report["loglikelihood_max_abs_diff"] = Json.Number(differences.Max());
+    }
+
+    /// <summary>
+    /// This run's <c>acc</c> less the other run's, document by document (the same documents: a paired difference):
+    /// <c>acc_diff</c> and its standard error <c>acc_diff_stderr</c> (the differences' sample standard deviation over √n),
+    /// likewise <c>acc_norm_diff</c>; where each document is right or wrong, the documents only the other run gets right
+    /// (<c>right_to_wrong</c>) and only this one (<c>wrong_to_right</c>), and McNemar's exact two-sided p-value of them
+    /// (<c>mcnemar_p</c>): whether the two runs' accuracies differ by more than chance.
+    /// </summary>
+    private static void AddPairedDifference(JsonObject report, IReadOnlyList<ScoredDocument> documents)
+    {
+        var choices = documents[0].Choices;
+        double[] ours = choices is null ? [.. documents.Select(d => d.Requests[0].IsGreedy ? 1.0 : 0.0)] : Accuracy(documents, Own);
+        double[] theirs = choices is null ? [.. documents.Select(d => d.Other![0].IsGreedy ? 1.0 : 0.0)] : Accuracy(documents, Others);
+        var differences = ours.Zip(theirs, (a, b) => a - b).ToArray();
+        report["acc_diff"] = Json.Number(differences.Average());
+        report["acc_diff_stderr"] = Json.Number(MeanStderr(differences));
+        if (choices is { Labels: null })
+        {
+            var normalized = Correct(documents, d => Predict(d, Own(d)).NormalizedPrediction).Zip(Correct(documents, d => Predict(d, Others(d)).NormalizedPrediction), (a, b) => a - b).ToArray();
+            report["acc_norm_diff"] = Json.Number(normalized.Average());
+            report["acc_norm_diff_stderr"] = Json.Number(MeanStderr(normalized));
+        }
+
+        if (choices?.Labels is null)
+        {
+            long rightToWrong = differences.LongCount(d => d < 0), wrongToRight = differences.LongCount(d => d > 0);
+            report["right_to_wrong"] = rightToWrong;
+            report["wrong_to_right"] = wrongToRight;
+            report["mcnemar_p"] = Json.Number(McNemar.ExactP(rightToWrong, wrongToRight));
+        }
     }
 
     private static IEnumerable<double> Own(ScoredDocument document) => document.Requests.Select(r => r.LogLikelihood);

@@ -216,6 +216,33 @@ def import_task_module():
     return TaskConfig, ConfigurableTask
 
 
+def DrawnLM(TemplateLM, vocab, merges, seed):
+    """A model whose scores are drawn from a seeded generator (a request's log-likelihood, whether it is greedy; a
+    document's rolling log-likelihood): two seeds are two models of one task, for compare-samples."""
+    class Drawn(TemplateLM):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+
+        @property
+        def eot_token_id(self):
+            return PREFIX
+
+        def tok_encode(self, string, add_special_tokens=None, **kwargs):
+            return make_models.encode(string, vocab, merges)
+
+        def _loglikelihood_tokens(self, requests, disable_tqdm=False, **kwargs):
+            return [(float(-self.rng.gamma(2.0, 3.0)), bool(self.rng.random() < 0.4)) for _ in requests]
+
+        def loglikelihood_rolling(self, requests, disable_tqdm=False):
+            return [float(-self.rng.gamma(20.0, 5.0)) for _ in requests]
+
+        def generate_until(self, requests, disable_tqdm=False):
+            raise NotImplementedError
+
+    return Drawn()
+
+
 def truthfulqa_utils(root):
     """lm_eval/tasks/truthfulqa/utils.py, loaded by path; the scorers it imports for its generation task stood in for."""
     for name in ("rouge_score", "rouge_score.rouge_scorer", "rouge_score.scoring"):
@@ -304,6 +331,21 @@ def main():
     rolling_task = load_task(TaskConfig, ConfigurableTask, "loglikelihood_rolling", ("text",), ("word_perplexity", "byte_perplexity", "bits_per_byte"),
                              doc_to_text="", doc_to_target="{{text}}")
     write_samples(WindowLM(16), [("rolling", rolling_task, [{"text": p} for p in PASSAGES if p.strip()])])
+    # Two runs ("base" and "test") of three tasks over the same 60 documents by two models whose scores are drawn from
+    # seeded generators: what compare-samples compares (flips, paired differences), the metrics the harness's own.
+    drawn = np.random.default_rng(20261208)
+    words = " ".join(PASSAGES).split()
+
+    def sentence(n):
+        return " ".join(drawn.choice(words, size=n))
+
+    documents = [{"context": sentence(drawn.integers(3, 12)), "choices": [sentence(drawn.integers(1, 4)) for _ in range(drawn.integers(2, 5))]} for _ in range(60)]
+    for d in documents:
+        d["gold"] = int(drawn.integers(len(d["choices"])))
+    passages = [{"text": sentence(drawn.integers(4, 20))} for _ in range(60)]
+    for run, seed in (("base", 1), ("test", 2)):
+        write_samples(DrawnLM(TemplateLM, vocab, merges, seed), [(f"paired_{run}_choices", choice_task, documents), (f"paired_{run}_lambada", lambada_task, passages),
+                                                                  (f"paired_{run}_rolling", rolling_task, passages)])
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, indent=1, ensure_ascii=False)
         f.write("\n")

@@ -1,0 +1,179 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using GpuInfo.Cli.Output;
+using GpuInfo.Formats;
+using GpuInfo.Models;
+
+namespace GpuInfo.Cli.Verbs;
+
+/// <summary>
+/// <c>gpuinfo compare-samples --base A.jsonl --test B.jsonl</c>: two lm-evaluation-harness runs of one task (a base
+/// model and its quantization, say, each run with <c>--log_samples</c> on any backend the harness has) compared document
+/// by document, with no model here: the report <c>loglikelihood</c> makes of a run against its base (the test run's
+/// figures, the base's beside them, the paired differences, flips and McNemar's test), or for a
+/// <c>loglikelihood_rolling</c> task (wikitext) both runs' word and byte perplexities and their documents' differences.
+/// </summary>
+internal static class CompareSamplesCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var json = CommonOptions.JsonOption();
+        var baseSamples = FileListOption.Create("--base", "The base run's samples_TASK_DATE.jsonl (lm_eval --log_samples).", required: true, join: false);
+        var testSamples = FileListOption.Create("--test", "The test run's samples of the same task and settings: the same documents and requests, in the same order.", required: true, join: false);
+        var delimiter = new Option<string>("--target-delimiter") { Description = "A multiple_choice task's target_delimiter, put between the context and each choice.", DefaultValueFactory = _ => " " };
+        var labels = new Option<string?>("--labels-field") { Description = $"Score each document by the labels of its true choices at this dotted path, as truthfulqa_mc2 does ({HarnessSamples.Mc2Labels} in its samples)." };
+        var perDocument = new Option<string?>("--per-document") { Description = "Write one JSON line per document (.jsonl): the test run's scores and predictions, the base's beside them." };
+        var bootstrap = new Option<int>("--bootstrap-iters") { Description = "Resamples of lm-evaluation-harness's bootstrap perplexity_stderr of a loglikelihood task (its --bootstrap_iters); 0 for none.", DefaultValueFactory = _ => HarnessBootstrap.DefaultIterations };
+        var command = new Command("compare-samples", "Compare two lm-evaluation-harness runs of one loglikelihood, multiple_choice or loglikelihood_rolling task (their --log_samples files) document by document: accuracies and their paired difference, flips, McNemar's test, perplexities, log-likelihood differences.")
+            { baseSamples, testSamples, delimiter, labels, perDocument, bootstrap, json };
+        command.SetAction(parse =>
+        {
+            string? perDocumentPath = parse.GetValue(perDocument);
+            OutputFile.Check(perDocumentPath);
+            int iterations = parse.GetValue(bootstrap);
+            if (iterations is < 0 or 1)
+            {
+                throw CliException.Usage($"--bootstrap-iters {iterations}: give 0 (no perplexity_stderr) or at least 2 resamples.");
+            }
+
+            string[] basePaths = FileListOption.Get(parse, baseSamples)!, testPaths = FileListOption.Get(parse, testSamples)!;
+            string? labelsPath = parse.GetValue(labels);
+            bool rolling = HarnessSamples.IsRolling(basePaths);
+            if (rolling && labelsPath is not null)
+            {
+                throw CliException.Usage("--labels-field: a loglikelihood_rolling task's documents have no choices to label.");
+            }
+
+            var (report, lines) = rolling
+                ? Rolling(basePaths, testPaths)
+                : Requests(basePaths, testPaths, parse.GetValue(delimiter)!, labelsPath, iterations);
+            report["base"] = ModelDocuments.NameOf(basePaths);
+            report["test"] = ModelDocuments.NameOf(testPaths);
+            if (perDocumentPath is not null)
+            {
+                PerDocumentLines.Write(perDocumentPath, lines);
+            }
+
+            CompareCommand.Print(stdout, parse.GetValue(json), $"compare-samples {report["test"]} against {report["base"]}", report);
+            return ExitCode.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>A loglikelihood or multiple_choice task's two runs: the test run's documents scored with its own log-likelihoods, the base's as the other run's.</summary>
+    private static (JsonObject Report, IEnumerable<JsonObject> Lines) Requests(string[] basePaths, string[] testPaths, string delimiter, string? labels, int iterations)
+    {
+        var documents = new List<ScoredDocument>();
+        foreach (var (base_, test) in Paired(HarnessSamples.Read(basePaths, delimiter, labels), HarnessSamples.Read(testPaths, delimiter, labels), s => s.Name, ModelDocuments.NameOf(basePaths)))
+        {
+            for (int r = 0; r < base_.Requests.Count || r < test.Requests.Count; r++)
+            {
+                if (r >= base_.Requests.Count || r >= test.Requests.Count || base_.Requests[r].Context != test.Requests[r].Context || base_.Requests[r].Continuation != test.Requests[r].Continuation)
+                {
+                    throw new InvalidFileException(test.Name, $"request {r} is not the base's ({base_.Name}): the two runs must be of one task with the same settings (few-shot examples, templates).");
+                }
+            }
+
+            if (base_.Choices is { } b && test.Choices is { } t && b.Gold != t.Gold)
+            {
+                throw new InvalidFileException(test.Name, $"its gold is choice {t.Gold}, the base's ({base_.Name}) choice {b.Gold}: not the same document.");
+            }
+
+            documents.Add(new ScoredDocument(test.Name, [.. test.Harness.Select(h => new RequestScore(h.LogLikelihood, h.IsGreedy, 0, 0, false))], test.Choices, base_.Harness));
+        }
+
+        var report = LoglikelihoodReport.Report(documents, "base", iterations);
+        report["task"] = $"lm-evaluation-harness samples ({(documents[0].Choices is null ? "loglikelihood" : "multiple choice")}{(labels is null ? "" : $", true choices {labels}")})";
+        return (report, LoglikelihoodReport.Lines(documents, 0, "base"));
+    }
+
+    /// <summary>A loglikelihood_rolling task's two runs: each run's rates over the words and bytes the task counted, and the documents' differences.</summary>
+    private static (JsonObject Report, IEnumerable<JsonObject> Lines) Rolling(string[] basePaths, string[] testPaths)
+    {
+        var pairs = new List<(HarnessSamples.RollingSample Base, HarnessSamples.RollingSample Test)>();
+        foreach (var (base_, test) in Paired(HarnessSamples.ReadRolling(basePaths), HarnessSamples.ReadRolling(testPaths), s => s.Name, ModelDocuments.NameOf(basePaths)))
+        {
+            if (base_.Text != test.Text || base_.Words != test.Words || base_.Bytes != test.Bytes)
+            {
+                throw new InvalidFileException(test.Name, $"is not the base's document ({base_.Name}): {(base_.Text != test.Text ? "another text" : "other counts of words or bytes")}; the two runs must be of one task with the same settings.");
+            }
+
+            pairs.Add((base_, test));
+        }
+
+        var report = new JsonObject
+        {
+            ["documents"] = pairs.Count,
+            ["task"] = "lm-evaluation-harness samples (loglikelihood_rolling)",
+        };
+        long? words = pairs.All(p => p.Base.Words is not null) ? pairs.Sum(p => p.Base.Words!.Value) : null;
+        long? bytes = pairs.All(p => p.Base.Bytes is not null) ? pairs.Sum(p => p.Base.Bytes!.Value) : null;
+        report["words"] = words;
+        report["bytes"] = bytes;
+        foreach (var (prefix, side) in new[] { ("", (Func<(HarnessSamples.RollingSample Base, HarnessSamples.RollingSample Test), double>)(p => p.Test.LogLikelihood)), ("base_", p => p.Base.LogLikelihood) })
+        {
+            double total = 0;
+            foreach (var pair in pairs)
+            {
+                total += side(pair); // left to right, as the harness's sum
+            }
+
+            if (words is { } w)
+            {
+                report[$"{prefix}word_perplexity"] = Json.Number(Math.Exp(-(total / w)));
+            }
+
+            if (bytes is { } b)
+            {
+                report[$"{prefix}byte_perplexity"] = Json.Number(Math.Exp(-(total / b)));
+                report[$"{prefix}bits_per_byte"] = Json.Number(-(total / b) / Math.Log(2));
+            }
+        }
+
+        var differences = pairs.Select(p => p.Test.LogLikelihood - p.Base.LogLikelihood).ToArray();
+        report["loglikelihood_diff"] = Json.Number(differences.Average());
+        report["loglikelihood_diff_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr(differences));
+        report["loglikelihood_mean_abs_diff"] = Json.Number(differences.Average(Math.Abs));
+        report["loglikelihood_max_abs_diff"] = Json.Number(differences.Max(Math.Abs));
+        var lines = pairs.Select((p, d) => new JsonObject
+        {
+            ["document"] = d,
+            ["name"] = p.Test.Name,
+            ["loglikelihood"] = Json.Number(p.Test.LogLikelihood),
+            ["base_loglikelihood"] = Json.Number(p.Base.LogLikelihood),
+            ["words"] = p.Test.Words,
+            ["bytes"] = p.Test.Bytes,
+        });
+        return (report, lines);
+    }
+
+    /// <summary>The two runs' documents side by side, in order; a run with more documents than the other is an error naming its first extra one.</summary>
+    private static IEnumerable<(T Base, T Test)> Paired<T>(IEnumerable<T> baseRun, IEnumerable<T> testRun, Func<T, string> name, string what)
+    {
+        using var b = baseRun.GetEnumerator();
+        using var t = testRun.GetEnumerator();
+        int count = 0;
+        while (true)
+        {
+            bool more = b.MoveNext(), moreTest = t.MoveNext();
+            if (!more && !moreTest)
+            {
+                if (count == 0)
+                {
+                    throw new InvalidFileException(what, "holds no samples.");
+                }
+
+                yield break;
+            }
+
+            if (more != moreTest)
+            {
+                var extra = more ? b.Current : t.Current;
+                throw new InvalidFileException(name(extra), $"is document {count + 1} of the {(more ? "base" : "test")} run, which the {(more ? "test" : "base")} run has only {count} of: the two runs must be of one task over the same documents.");
+            }
+
+            count++;
+            yield return (b.Current, t.Current);
+        }
+    }
+}

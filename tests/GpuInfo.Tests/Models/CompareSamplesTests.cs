@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>
+/// <c>gpuinfo compare-samples</c> over two harness runs of one task (make_loglikelihood_reference.py: two models whose scores
+/// are drawn, the per-sample metrics the harness's own): every figure recomputed here from the logged metrics.
+/// </summary>
+public sealed class CompareSamplesTests
+{
+    private static JsonNode[] Logged(string run, string task) =>
+        [.. File.ReadAllLines(ModelFiles.Path($"samples_paired_{run}_{task}.jsonl")).Select(l => JsonNode.Parse(l)!)];
+
+    private static string[] Run(string task, params string[] more) =>
+        ["compare-samples", "--base", ModelFiles.Path($"samples_paired_base_{task}.jsonl"), "--test", ModelFiles.Path($"samples_paired_test_{task}.jsonl"), "--json", .. more];
+
+    private static double Stderr(double[] values) => Math.Sqrt(values.Sum(v => Math.Pow(v - values.Average(), 2)) / (values.Length - 1) / values.Length);
+
+    private static int ArgMax(JsonNode sample)
+    {
+        double[] lls = [.. sample["filtered_resps"]!.AsArray().Select(r => double.Parse((string)r![0]!, System.Globalization.CultureInfo.InvariantCulture))];
+        return Array.IndexOf(lls, lls.Max()); // the first of equals, as np.argmax
+    }
+
+    [Theory]
+    [InlineData("choices")]
+    [InlineData("lambada")]
+    public void Two_runs_compare_document_by_document(string task)
+    {
+        var (b, t) = (Logged("base", task), Logged("test", task));
+        using var dir = new TempDir();
+        string lines = dir.File("lines.jsonl");
+        var report = CliRunner.Json(Run(task, "--per-document", lines));
+        double[] accBase = [.. b.Select(d => CliRunner.Number(d["acc"]))], accTest = [.. t.Select(d => CliRunner.Number(d["acc"]))];
+        Assert.Equal(accTest.Average(), CliRunner.Number(report["acc"]), 12);
+        Assert.Equal(accBase.Average(), CliRunner.Number(report["base_acc"]), 12);
+        double[] differences = [.. accTest.Zip(accBase, (x, y) => x - y)];
+        Assert.Equal(differences.Average(), CliRunner.Number(report["acc_diff"]), 12);
+        Assert.Equal(Stderr(differences), CliRunner.Number(report["acc_diff_stderr"]), 12);
+        int rightToWrong = differences.Count(d => d < 0), wrongToRight = differences.Count(d => d > 0);
+        Assert.True(rightToWrong > 3 && wrongToRight > 3, "the two drawn models disagree on several documents");
+        Assert.Equal(rightToWrong, (int)report["right_to_wrong"]!);
+        Assert.Equal(wrongToRight, (int)report["wrong_to_right"]!);
+        Assert.Equal(McNemar.ExactP(rightToWrong, wrongToRight), CliRunner.Number(report["mcnemar_p"]));
+        if (task == "choices")
+        {
+            Assert.Equal(t.Average(d => CliRunner.Number(d["acc_norm"])), CliRunner.Number(report["acc_norm"]), 12);
+            Assert.Equal(b.Average(d => CliRunner.Number(d["acc_norm"])), CliRunner.Number(report["base_acc_norm"]), 12);
+            Assert.Equal(b.Zip(t).Average(p => ArgMax(p.First) == ArgMax(p.Second) ? 1.0 : 0.0), CliRunner.Number(report["same_prediction"]), 12);
+        }
+        else
+        {
+            // The harness's per-sample "perplexity" is the log-likelihood; its aggregation, exp of minus the mean.
+            Assert.Equal(Math.Exp(-t.Average(d => CliRunner.Number(d["perplexity"]))), CliRunner.Number(report["perplexity"]), 1e-9);
+            Assert.Equal(Math.Exp(-b.Average(d => CliRunner.Number(d["perplexity"]))), CliRunner.Number(report["base_perplexity"]), 1e-9);
+            Assert.True(CliRunner.Number(report["base_perplexity_stderr"]) > 0);
+        }
+
+        Assert.Equal(b.Length, (int)report[task == "choices" ? "documents" : "requests"]!);
+        Assert.Equal(b.Length, File.ReadAllLines(lines).Length);
+        var self = CliRunner.Json("compare-samples", "--base", ModelFiles.Path($"samples_paired_base_{task}.jsonl"), "--test", ModelFiles.Path($"samples_paired_base_{task}.jsonl"), "--json");
+        Assert.Equal(0.0, CliRunner.Number(self["acc_diff"]));
+        Assert.Equal(1.0, CliRunner.Number(self["mcnemar_p"]));
+        Assert.Equal(0.0, CliRunner.Number(self["loglikelihood_max_abs_diff"]));
+    }
+
+    [Fact]
+    public void Two_rolling_runs_compare_their_rates()
+    {
+        var (b, t) = (Logged("base", "rolling"), Logged("test", "rolling"));
+        var report = CliRunner.Json(Run("rolling"));
+        double Ll(JsonNode d) => CliRunner.Number(d["word_perplexity"]![0]);
+        long words = b.Sum(d => (long)CliRunner.Number(d["word_perplexity"]![1])), bytes = b.Sum(d => (long)CliRunner.Number(d["byte_perplexity"]![1]));
+        Assert.Equal(words, (long)report["words"]!);
+        Assert.Equal(Math.Exp(-t.Sum(Ll) / words), CliRunner.Number(report["word_perplexity"]), 1e-9);
+        Assert.Equal(Math.Exp(-b.Sum(Ll) / words), CliRunner.Number(report["base_word_perplexity"]), 1e-9);
+        Assert.Equal(-b.Sum(Ll) / bytes / Math.Log(2), CliRunner.Number(report["base_bits_per_byte"]), 1e-12);
+        double[] differences = [.. t.Zip(b, (x, y) => Ll(x) - Ll(y))];
+        Assert.Equal(differences.Average(), CliRunner.Number(report["loglikelihood_diff"]), 1e-9);
+        Assert.Equal(Stderr(differences), CliRunner.Number(report["loglikelihood_diff_stderr"]), 1e-9);
+        Assert.Equal(differences.Max(Math.Abs), CliRunner.Number(report["loglikelihood_max_abs_diff"]), 1e-9);
+    }
+
+    [Fact]
+    public void Runs_of_other_documents_or_tasks_are_refused_naming_the_line()
+    {
+        using var dir = new TempDir();
+        string shorter = dir.File("shorter.jsonl"), edited = dir.File("edited.jsonl");
+        var testLines = File.ReadAllLines(ModelFiles.Path("samples_paired_test_choices.jsonl"));
+        File.WriteAllLines(shorter, testLines[..59]);
+        string basePath = ModelFiles.Path("samples_paired_base_choices.jsonl");
+        CliRunner.Fails(3, [$"{basePath}:60", "document 60 of the base run, which the test run has only 59 of"], "compare-samples", "--base", basePath, "--test", shorter);
+        var line = JsonNode.Parse(testLines[4])!;
+        string choice = (string)line["arguments"]!["gen_args_1"]!["arg_1"]!;
+        line["arguments"]!["gen_args_1"]!["arg_1"] = choice[..^1] + (choice[^1] == 'x' ? 'y' : 'x'); // another choice of as many characters
+        File.WriteAllLines(edited, [.. testLines[..4], line.ToJsonString(), .. testLines[5..]]);
+        CliRunner.Fails(3, [$"{edited}:5", "request 1 is not the base's"], "compare-samples", "--base", basePath, "--test", edited);
+        CliRunner.Fails(3, ["samples_paired_test_lambada.jsonl:1", "request 0 is not the base's"], "compare-samples", "--base", basePath, "--test", ModelFiles.Path("samples_paired_test_lambada.jsonl"));
+        CliRunner.Fails(3, ["samples_paired_test_choices.jsonl:1", "is not one text (a loglikelihood_rolling task's"], "compare-samples", "--base", ModelFiles.Path("samples_paired_base_rolling.jsonl"), "--test", ModelFiles.Path("samples_paired_test_choices.jsonl"));
+        CliRunner.Fails(2, ["--labels-field: a loglikelihood_rolling task's documents have no choices"], [.. Run("rolling"), "--labels-field", "x"]);
+        File.WriteAllText(shorter, "");
+        CliRunner.Fails(3, [shorter, "holds no samples"], "compare-samples", "--base", shorter, "--test", shorter);
+    }
+}
