@@ -76,17 +76,82 @@ internal static class HarnessSamples
         }
     }
 
-    /// <summary>Whether the files' first line is a <c>loglikelihood_rolling</c> task's sample (one request of a text alone, <see cref="ReadRolling"/>); false for none.</summary>
-    public static bool IsRolling(IEnumerable<string> files)
+    /// <summary>
+    /// One logged line of any task (a <c>generate_until</c> task's, GSM8K's, as well) by what the harness logged of it:
+    /// its <c>doc_id</c>, <c>filter</c> (GSM8K logs each document once per filter: strict-match, flexible-extract) and
+    /// <c>arguments</c> (what was asked, to pair it with another run's), and each metric its <c>metrics</c> list names whose
+    /// per-sample value is a number (or true/false: 1/0); <see cref="Unpaired"/>, those whose value is not (f1's and
+    /// mcc's [gold, prediction] pairs, which the harness aggregates over the whole task).
+    /// </summary>
+    internal sealed record LoggedSample(string Name, JsonElement DocId, string Filter, string Arguments, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<string> Unpaired);
+
+    /// <summary>Every line of the files as the harness logged it (<see cref="LoggedSample"/>), in order.</summary>
+    /// <exception cref="InvalidFileException">A line without <c>doc_id</c>, <c>arguments</c> or a list of <c>metrics</c>, or a metric it names but does not hold.</exception>
+    public static IEnumerable<LoggedSample> ReadLogged(IEnumerable<string> files)
+    {
+        foreach (var (name, line) in ModelDocuments.ReadObjects(files))
+        {
+            var docId = Member(name, line, "doc_id", null);
+            var arguments = Member(name, line, "arguments", null);
+            string filter = line.TryGetProperty("filter", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "none";
+            var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+            var unpaired = new List<string>();
+            foreach (var metric in Member(name, line, "metrics", JsonValueKind.Array).EnumerateArray())
+            {
+                string metricName = metric.ValueKind == JsonValueKind.String ? metric.GetString()!
+                    : throw new InvalidFileException(name, $"\"metrics\" holds {Shorten(metric.GetRawText())}, not a metric's name.");
+                var value = line.TryGetProperty(metricName, out var v) ? v
+                    : throw new InvalidFileException(name, $"names the metric \"{metricName}\" but holds no value of it.");
+                double? number = value.ValueKind switch
+                {
+                    JsonValueKind.True => 1,
+                    JsonValueKind.False => 0,
+                    _ => Number(value),
+                };
+                if (number is { } n)
+                {
+                    metrics[metricName] = n;
+                }
+                else
+                {
+                    unpaired.Add(metricName);
+                }
+            }
+
+            yield return new LoggedSample(name, docId, filter, arguments.GetRawText(), metrics, unpaired);
+        }
+    }
+
+    /// <summary>What task the files' first line is a sample of, by its first request; <see cref="SampleKind.Requests"/> for none.</summary>
+    public static SampleKind KindOf(IEnumerable<string> files)
     {
         foreach (var (_, line) in ModelDocuments.ReadObjects(files))
         {
-            return line.TryGetProperty("arguments", out var arguments) && arguments.ValueKind == JsonValueKind.Object
-                && arguments.TryGetProperty("gen_args_0", out var request) && request.ValueKind == JsonValueKind.Object
-                && request.TryGetProperty("arg_0", out _) && !request.TryGetProperty("arg_1", out _);
+            if (!line.TryGetProperty("arguments", out var arguments) || arguments.ValueKind != JsonValueKind.Object
+                || !arguments.TryGetProperty("gen_args_0", out var request) || request.ValueKind != JsonValueKind.Object)
+            {
+                return SampleKind.Requests; // not a sample as the harness logs one: Read says what is wrong
+            }
+
+            bool context = request.TryGetProperty("arg_0", out var c) && c.ValueKind == JsonValueKind.String;
+            return !request.TryGetProperty("arg_1", out var second) ? (context ? SampleKind.Rolling : SampleKind.Requests)
+                : second.ValueKind == JsonValueKind.String ? SampleKind.Requests : SampleKind.Generation;
         }
 
-        return false;
+        return SampleKind.Requests;
+    }
+
+    /// <summary>The kinds of task whose samples are read differently.</summary>
+    internal enum SampleKind
+    {
+        /// <summary>A <c>loglikelihood</c> or <c>multiple_choice</c> task's (<see cref="Read"/>).</summary>
+        Requests,
+
+        /// <summary>A <c>loglikelihood_rolling</c> task's: a text alone (<see cref="ReadRolling"/>).</summary>
+        Rolling,
+
+        /// <summary>A <c>generate_until</c> task's: a prompt and its generation's settings (<see cref="ReadLogged"/>).</summary>
+        Generation,
     }
 
     /// <summary>The count of a logged [log-likelihood, count] metric, checked against the document's log-likelihood; null where the sample has no such metric.</summary>

@@ -10,8 +10,9 @@ namespace GpuInfo.Cli.Verbs;
 /// <c>gpuinfo compare-samples --base A.jsonl --test B.jsonl</c>: two lm-evaluation-harness runs of one task (a base
 /// model and its quantization, say, each run with <c>--log_samples</c> on any backend the harness has) compared document
 /// by document, with no model here: the report <c>loglikelihood</c> makes of a run against its base (the test run's
-/// figures, the base's beside them, the paired differences, flips and McNemar's test), or for a
-/// <c>loglikelihood_rolling</c> task (wikitext) both runs' word and byte perplexities and their documents' differences.
+/// figures, the base's beside them, the paired differences, flips and McNemar's test), for a
+/// <c>loglikelihood_rolling</c> task (wikitext) both runs' word and byte perplexities and their documents' differences,
+/// and for a <c>generate_until</c> task (GSM8K) or with <c>--logged-metrics</c> the per-document metrics the harness logged.
 /// </summary>
 internal static class CompareSamplesCommand
 {
@@ -23,9 +24,10 @@ internal static class CompareSamplesCommand
         var delimiter = new Option<string>("--target-delimiter") { Description = "A multiple_choice task's target_delimiter, put between the context and each choice.", DefaultValueFactory = _ => " " };
         var labels = new Option<string?>("--labels-field") { Description = $"Score each document by the labels of its true choices at this dotted path, as truthfulqa_mc2 does ({HarnessSamples.Mc2Labels} in its samples)." };
         var perDocument = new Option<string?>("--per-document") { Description = "Write one JSON line per document (.jsonl): the test run's scores and predictions, the base's beside them." };
+        var logged = new Option<bool>("--logged-metrics") { Description = "Compare the per-document metrics the harness logged, as it logged them, for any task (a generate_until task's exact_match, a task that scores its own way); the default for generate_until tasks, whose requests hold no log-likelihoods." };
         var bootstrap = new Option<int>("--bootstrap-iters") { Description = "Resamples of lm-evaluation-harness's bootstrap perplexity_stderr of a loglikelihood task (its --bootstrap_iters); 0 for none.", DefaultValueFactory = _ => HarnessBootstrap.DefaultIterations };
         var command = new Command("compare-samples", "Compare two lm-evaluation-harness runs of one loglikelihood, multiple_choice or loglikelihood_rolling task (their --log_samples files) document by document: accuracies and their paired difference, flips, McNemar's test, perplexities, log-likelihood differences.")
-            { baseSamples, testSamples, delimiter, labels, perDocument, bootstrap, json };
+            { baseSamples, testSamples, delimiter, labels, logged, perDocument, bootstrap, json };
         command.SetAction(parse =>
         {
             string? perDocumentPath = parse.GetValue(perDocument);
@@ -38,15 +40,18 @@ internal static class CompareSamplesCommand
 
             string[] basePaths = FileListOption.Get(parse, baseSamples)!, testPaths = FileListOption.Get(parse, testSamples)!;
             string? labelsPath = parse.GetValue(labels);
-            bool rolling = HarnessSamples.IsRolling(basePaths);
-            if (rolling && labelsPath is not null)
+            var kind = parse.GetValue(logged) ? HarnessSamples.SampleKind.Generation : HarnessSamples.KindOf(basePaths);
+            if (kind != HarnessSamples.SampleKind.Requests && labelsPath is not null)
             {
-                throw CliException.Usage("--labels-field: a loglikelihood_rolling task's documents have no choices to label.");
+                throw CliException.Usage($"--labels-field: {(kind == HarnessSamples.SampleKind.Rolling ? "a loglikelihood_rolling task's documents have no choices to label" : "the logged metrics are compared as logged")}.");
             }
 
-            var (report, lines) = rolling
-                ? Rolling(basePaths, testPaths)
-                : Requests(basePaths, testPaths, parse.GetValue(delimiter)!, labelsPath, iterations);
+            var (report, lines) = kind switch
+            {
+                HarnessSamples.SampleKind.Rolling => Rolling(basePaths, testPaths),
+                HarnessSamples.SampleKind.Generation => Logged(basePaths, testPaths),
+                _ => Requests(basePaths, testPaths, parse.GetValue(delimiter)!, labelsPath, iterations),
+            };
             report["base"] = ModelDocuments.NameOf(basePaths);
             report["test"] = ModelDocuments.NameOf(testPaths);
             if (perDocumentPath is not null)
@@ -143,6 +148,89 @@ internal static class CompareSamplesCommand
             ["base_loglikelihood"] = Json.Number(p.Base.LogLikelihood),
             ["words"] = p.Test.Words,
             ["bytes"] = p.Test.Bytes,
+        });
+        return (report, lines);
+    }
+
+    /// <summary>
+    /// Any task's two runs by the metrics the harness logged for each document, per filter (the harness's
+    /// <c>metric,filter</c>): each run's mean, the paired difference and its standard error, and where every value is 0 or
+    /// 1 the flips each way and McNemar's exact p-value. Metrics whose per-sample values are not numbers (f1's pairs)
+    /// are named in <c>not_compared</c>.
+    /// </summary>
+    private static (JsonObject Report, IEnumerable<JsonObject> Lines) Logged(string[] basePaths, string[] testPaths)
+    {
+        var pairs = new List<(HarnessSamples.LoggedSample Base, HarnessSamples.LoggedSample Test)>();
+        foreach (var (base_, test) in Paired(HarnessSamples.ReadLogged(basePaths), HarnessSamples.ReadLogged(testPaths), s => s.Name, ModelDocuments.NameOf(basePaths)))
+        {
+            string? different = base_.DocId.GetRawText() != test.DocId.GetRawText() ? "doc_id" : base_.Filter != test.Filter ? "filter"
+                : base_.Arguments != test.Arguments ? "arguments" : !base_.Metrics.Keys.Order(StringComparer.Ordinal).SequenceEqual(test.Metrics.Keys.Order(StringComparer.Ordinal)) ? "metrics" : null;
+            if (different is not null)
+            {
+                throw new InvalidFileException(test.Name, $"its \"{different}\" differs from the base's ({base_.Name}): the two runs must be of one task with the same settings, logged in the same order.");
+            }
+
+            pairs.Add((base_, test));
+        }
+
+        var report = new JsonObject
+        {
+            ["documents"] = pairs.Select(p => p.Base.DocId.GetRawText()).Distinct().Count(),
+            ["samples"] = pairs.Count,
+            ["task"] = "lm-evaluation-harness samples (logged metrics)",
+        };
+        var keys = pairs.SelectMany(p => p.Base.Metrics.Keys.Select(m => (Metric: m, p.Base.Filter))).Distinct().ToList();
+        if (keys.Count == 0)
+        {
+            throw new InvalidFileException(pairs[0].Base.Name, $"logs no metric whose per-sample value is a number ({string.Join(", ", pairs[0].Base.Unpaired)}: aggregated over the whole task), so there is nothing to compare document by document.");
+        }
+
+        foreach (var (metric, filter) in keys)
+        {
+            var values = pairs.Where(p => p.Base.Filter == filter && p.Base.Metrics.ContainsKey(metric)).Select(p => (Base: p.Base.Metrics[metric], Test: p.Test.Metrics[metric])).ToArray();
+            double[] differences = [.. values.Select(v => v.Test - v.Base)];
+            var entry = new JsonObject
+            {
+                ["test"] = Json.Number(values.Average(v => v.Test)),
+                ["base"] = Json.Number(values.Average(v => v.Base)),
+                ["test_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr([.. values.Select(v => v.Test)])),
+                ["base_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr([.. values.Select(v => v.Base)])),
+                ["diff"] = Json.Number(differences.Average()),
+                ["diff_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr(differences)),
+            };
+            if (values.All(v => v.Base is 0 or 1 && v.Test is 0 or 1))
+            {
+                long rightToWrong = differences.LongCount(d => d < 0), wrongToRight = differences.LongCount(d => d > 0);
+                entry["right_to_wrong"] = rightToWrong;
+                entry["wrong_to_right"] = wrongToRight;
+                entry["mcnemar_p"] = Json.Number(McNemar.ExactP(rightToWrong, wrongToRight));
+            }
+
+            report[$"{metric},{filter}"] = entry;
+        }
+
+        var unpaired = pairs.SelectMany(p => p.Base.Unpaired.Select(m => $"{m},{p.Base.Filter}")).Distinct().ToArray();
+        if (unpaired.Length > 0)
+        {
+            report["not_compared"] = new JsonArray([.. unpaired.Select(u => (JsonNode)u)]);
+        }
+
+        var lines = pairs.Select((p, i) =>
+        {
+            var line = new JsonObject
+            {
+                ["sample"] = i,
+                ["name"] = p.Test.Name,
+                ["doc_id"] = JsonNode.Parse(p.Test.DocId.GetRawText()),
+                ["filter"] = p.Test.Filter,
+            };
+            foreach (var (metric, value) in p.Test.Metrics)
+            {
+                line[metric] = Json.Number(value);
+                line[$"base_{metric}"] = Json.Number(p.Base.Metrics[metric]);
+            }
+
+            return line;
         });
         return (report, lines);
     }

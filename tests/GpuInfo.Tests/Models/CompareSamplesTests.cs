@@ -84,6 +84,51 @@ public sealed class CompareSamplesTests
     }
 
     [Fact]
+    public void Generation_runs_compare_by_their_logged_metrics_per_filter()
+    {
+        // GSM8K's task (its templates, exact_match settings and both filters) over drawn questions, two drawn models' answers.
+        var (b, t) = (Logged("base", "gsm8k"), Logged("test", "gsm8k"));
+        using var dir = new TempDir();
+        string lines = dir.File("lines.jsonl");
+        var report = CliRunner.Json(Run("gsm8k", "--per-document", lines));
+        Assert.Equal(60, (int)report["documents"]!);
+        Assert.Equal(120, (int)report["samples"]!);
+        foreach (string filter in new[] { "strict-match", "flexible-extract" })
+        {
+            var entry = report[$"exact_match,{filter}"]!;
+            double[] baseValues = [.. b.Where(d => (string)d["filter"]! == filter).Select(d => CliRunner.Number(d["exact_match"]))];
+            double[] testValues = [.. t.Where(d => (string)d["filter"]! == filter).Select(d => CliRunner.Number(d["exact_match"]))];
+            double[] differences = [.. testValues.Zip(baseValues, (x, y) => x - y)];
+            Assert.Equal(testValues.Average(), CliRunner.Number(entry["test"]), 12);
+            Assert.Equal(baseValues.Average(), CliRunner.Number(entry["base"]), 12);
+            Assert.Equal(Stderr(baseValues), CliRunner.Number(entry["base_stderr"]), 12);
+            Assert.Equal(differences.Average(), CliRunner.Number(entry["diff"]), 12);
+            Assert.Equal(Stderr(differences), CliRunner.Number(entry["diff_stderr"]), 12);
+            int rightToWrong = differences.Count(d => d < 0), wrongToRight = differences.Count(d => d > 0);
+            Assert.True(rightToWrong > 3 && wrongToRight > 3, "the two drawn models disagree on several questions");
+            Assert.Equal(rightToWrong, (int)entry["right_to_wrong"]!);
+            Assert.Equal(wrongToRight, (int)entry["wrong_to_right"]!);
+            Assert.Equal(McNemar.ExactP(rightToWrong, wrongToRight), CliRunner.Number(entry["mcnemar_p"]));
+        }
+
+        Assert.NotEqual(CliRunner.Number(report["exact_match,strict-match"]!["test"]), CliRunner.Number(report["exact_match,flexible-extract"]!["test"]));
+        Assert.Equal(120, File.ReadAllLines(lines).Length);
+
+        // Any task by its logged metrics: a multiple-choice task's acc and acc_norm as the harness logged them, and
+        // truthfulqa_mc2's probability masses (not 0 or 1: no flips).
+        var choices = CliRunner.Json(Run("choices", "--logged-metrics"));
+        var recomputed = CliRunner.Json(Run("choices"));
+        Assert.Equal(CliRunner.Number(recomputed["acc"]), CliRunner.Number(choices["acc,none"]!["test"]), 12);
+        Assert.Equal(CliRunner.Number(recomputed["base_acc_norm"]), CliRunner.Number(choices["acc_norm,none"]!["base"]), 12);
+        Assert.Equal(CliRunner.Number(recomputed["mcnemar_p"]), CliRunner.Number(choices["acc,none"]!["mcnemar_p"]));
+        string mc2 = ModelFiles.Path("samples_truthfulqa_mc2.jsonl");
+        var masses = CliRunner.Json("compare-samples", "--base", mc2, "--test", mc2, "--logged-metrics", "--json");
+        Assert.Equal(File.ReadAllLines(mc2).Average(l => CliRunner.Number(JsonNode.Parse(l)!["acc"])), CliRunner.Number(masses["acc,none"]!["test"]), 12);
+        Assert.Null(masses["acc,none"]!["mcnemar_p"]);
+        CliRunner.Fails(2, ["--labels-field: the logged metrics are compared as logged"], "compare-samples", "--base", mc2, "--test", mc2, "--logged-metrics", "--labels-field", "doc.mc2_targets.labels");
+    }
+
+    [Fact]
     public void Runs_of_other_documents_or_tasks_are_refused_naming_the_line()
     {
         using var dir = new TempDir();
@@ -100,6 +145,15 @@ public sealed class CompareSamplesTests
         CliRunner.Fails(3, ["samples_paired_test_lambada.jsonl:1", "request 0 is not the base's"], "compare-samples", "--base", basePath, "--test", ModelFiles.Path("samples_paired_test_lambada.jsonl"));
         CliRunner.Fails(3, ["samples_paired_test_choices.jsonl:1", "is not one text (a loglikelihood_rolling task's"], "compare-samples", "--base", ModelFiles.Path("samples_paired_base_rolling.jsonl"), "--test", ModelFiles.Path("samples_paired_test_choices.jsonl"));
         CliRunner.Fails(2, ["--labels-field: a loglikelihood_rolling task's documents have no choices"], [.. Run("rolling"), "--labels-field", "x"]);
+        var gsm8k = File.ReadAllLines(ModelFiles.Path("samples_paired_test_gsm8k.jsonl"));
+        var question = JsonNode.Parse(gsm8k[70])!;
+        question["arguments"]!["gen_args_0"]!["arg_0"] = "Question: another?\nAnswer:";
+        File.WriteAllLines(edited, [.. gsm8k[..70], question.ToJsonString(), .. gsm8k[71..]]);
+        CliRunner.Fails(3, [$"{edited}:71", "its \"arguments\" differs from the base's"], "compare-samples", "--base", ModelFiles.Path("samples_paired_base_gsm8k.jsonl"), "--test", edited);
+        question = JsonNode.Parse(gsm8k[3])!;
+        question.AsObject().Remove("exact_match");
+        File.WriteAllLines(edited, [.. gsm8k[..3], question.ToJsonString(), .. gsm8k[4..]]);
+        CliRunner.Fails(3, [$"{edited}:4", "names the metric \"exact_match\" but holds no value of it"], "compare-samples", "--base", ModelFiles.Path("samples_paired_base_gsm8k.jsonl"), "--test", edited);
         File.WriteAllText(shorter, "");
         CliRunner.Fails(3, [shorter, "holds no samples"], "compare-samples", "--base", shorter, "--test", shorter);
     }

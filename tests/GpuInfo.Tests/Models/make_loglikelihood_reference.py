@@ -130,29 +130,36 @@ def load_task(TaskConfig, ConfigurableTask, output_type="multiple_choice", featu
     return task
 
 
-def sample(task, doc_id, doc, lm):
-    """A document scored as evaluate() scores it, and the record it logs of it (evaluator.py, transcribed)."""
+def sample(task, doc_id, doc, lm, filters=None):
+    """A document scored as evaluate() scores it, and the record it logs of it under each filter (evaluator.py,
+    transcribed; without filters, the "none" filter's take_first)."""
     # A zero-shot multiple_input task's contexts are its choices (multiple_input_context renders them so).
     contexts = task.doc_to_choice(doc) if task.multiple_input else task.doc_to_text(doc)
     requests = task.construct_requests(doc, ctx=contexts, metadata=(task.config.task, doc_id, 1))
     requests = requests if isinstance(requests, list) else [requests]
     for request, response in zip(requests, getattr(lm, requests[0].request_type)(requests, disable_tqdm=True)):
         request.resps.append(response)
-        request.filtered_resps["none"] = response
-    metrics = task.process_results(doc, [request.filtered_resps["none"] for request in requests])
-    target = task.doc_to_target(doc)
-    example = {
-        "doc_id": doc_id,
-        "doc": doc,
-        "target": target,
-        "arguments": [request.args for request in requests],
-        "resps": [request.resps for request in requests],
-        "filtered_resps": [request.filtered_resps["none"] for request in requests],
-        "filter": "none",
-        "metrics": list(metrics.keys()),
-    }
-    example.update(metrics)
-    return example
+        if filters is None:
+            request.filtered_resps["none"] = response
+    for ensemble in filters or []:
+        ensemble.apply(requests)
+    examples = []
+    for key in requests[0].filtered_resps:
+        metrics = task.process_results(doc, [request.filtered_resps[key] for request in requests])
+        target = task.doc_to_target(doc)
+        example = {
+            "doc_id": doc_id,
+            "doc": doc,
+            "target": target,
+            "arguments": [request.args for request in requests],
+            "resps": [request.resps for request in requests],
+            "filtered_resps": [request.filtered_resps[key] for request in requests],
+            "filter": key,
+            "metrics": list(metrics.keys()),
+        }
+        example.update(metrics)
+        examples.append(example)
+    return examples
 
 
 def judge(task, docs, lm, contexts):
@@ -167,15 +174,17 @@ def judge(task, docs, lm, contexts):
     return documents
 
 
-def write_samples(lm, tasks):
-    """Each task's samples as the harness's EvaluationTracker writes them, beside this script."""
+def write_samples(lm, tasks, filters=None):
+    """Each task's samples as the harness's EvaluationTracker writes them, beside this script: every document under
+    the first filter, then every one under the next, as evaluate() logs them."""
     from lm_eval.loggers.evaluation_tracker import EvaluationTracker
     with tempfile.TemporaryDirectory() as folder:
         tracker = EvaluationTracker(output_path=folder)
         tracker.date_id = "fixed"
         tracker.general_config_tracker.model_name_sanitized = "window"
         for name, task, docs in tasks:
-            tracker.save_results_samples(name, [sample(task, i, doc, lm) for i, doc in enumerate(docs)])
+            per_document = [sample(task, i, doc, lm, filters) for i, doc in enumerate(docs)]
+            tracker.save_results_samples(name, [examples[f] for f in range(len(per_document[0])) for examples in per_document])
             shutil.copy(os.path.join(folder, "window", f"samples_{name}_fixed.jsonl"), os.path.join(HERE, f"samples_{name}.jsonl"))
 
 
@@ -238,7 +247,15 @@ def DrawnLM(TemplateLM, vocab, merges, seed):
             return [float(-self.rng.gamma(20.0, 5.0)) for _ in requests]
 
         def generate_until(self, requests, disable_tqdm=False):
-            raise NotImplementedError
+            # GSM8K-shaped answers: the right number after "#### ", the right number in other words (only the
+            # flexible-extract filter finds it), or a wrong one.
+            answers = []
+            for request in requests:
+                gold = request.doc["answer"].split("#### ")[-1]
+                draw = self.rng.random()
+                answers.append(f"So it is {gold}.\n#### {gold}" if draw < 0.45 else f"The answer is {gold}." if draw < 0.65
+                               else f"It is {int(gold) + 1}.\n#### {int(gold) + 1}")
+            return answers
 
     return Drawn()
 
@@ -346,6 +363,22 @@ def main():
     for run, seed in (("base", 1), ("test", 2)):
         write_samples(DrawnLM(TemplateLM, vocab, merges, seed), [(f"paired_{run}_choices", choice_task, documents), (f"paired_{run}_lambada", lambada_task, passages),
                                                                   (f"paired_{run}_rolling", rolling_task, passages)])
+    # GSM8K's task (a generate_until task: its yaml's templates, exact_match settings and both filters) over drawn
+    # questions, answered by two drawn models: compare-samples compares the metrics the harness logged.
+    with open(os.path.join(root, "lm_eval", "tasks", "gsm8k", "gsm8k.yaml")) as f:
+        gsm8k = yaml.safe_load(f)
+    from lm_eval.api.registry import get_metric
+    from lm_eval.filters import build_filter_ensemble
+    gsm8k_task = load_task(TaskConfig, ConfigurableTask, "generate_until", ("question", "answer"), ("exact_match",),
+                           doc_to_text=gsm8k["doc_to_text"], doc_to_target=gsm8k["doc_to_target"], generation_kwargs=gsm8k["generation_kwargs"])
+    exact_match = next(m for m in gsm8k["metric_list"] if m["metric"] == "exact_match")
+    gsm8k_task._metric_fn_list = {"exact_match": get_metric("exact_match")}
+    gsm8k_task._metric_fn_kwargs = {"exact_match": {k: v for k, v in exact_match.items() if k not in ("metric", "aggregation", "higher_is_better")}}
+    gsm8k_task._aggregation_list, gsm8k_task._higher_is_better = {"exact_match": "mean"}, {"exact_match": True}
+    filters = [build_filter_ensemble(f["name"], [(c["function"], {k: v for k, v in c.items() if k != "function"}) for c in f["filter"]]) for f in gsm8k["filter_list"]]
+    questions = [{"question": sentence(drawn.integers(5, 15)) + "?", "answer": f"{sentence(drawn.integers(3, 8))}\n#### {int(drawn.integers(1, 500))}"} for _ in range(60)]
+    for run, seed in (("base", 3), ("test", 4)):
+        write_samples(DrawnLM(TemplateLM, vocab, merges, seed), [(f"paired_{run}_gsm8k", gsm8k_task, questions)], filters)
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, indent=1, ensure_ascii=False)
         f.write("\n")
