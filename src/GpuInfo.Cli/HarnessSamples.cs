@@ -18,7 +18,11 @@ namespace GpuInfo.Cli;
 internal static class HarnessSamples
 {
     /// <summary>One logged document: its requests and the harness's score of each; for multiple choice, the document.</summary>
-    internal sealed record Sample(string Name, IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> Harness, MultipleChoiceDocument? Choices);
+    internal sealed record Sample(string Name, IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> Harness, MultipleChoiceDocument? Choices)
+    {
+        /// <summary>Which document of which file it is (<see cref="Lines"/>), to pair it with another run's.</summary>
+        public string Key { get; init; } = Name;
+    }
 
     /// <summary>Every logged document of the files, in order.</summary>
     /// <param name="labels">
@@ -26,12 +30,12 @@ internal static class HarnessSamples
     /// truthfulqa_mc2's <c>doc.mc2_targets.labels</c>), that path: the documents are scored by the probability mass on them.
     /// </param>
     /// <exception cref="InvalidFileException">A line that is not such a log's (naming the line and the field), samples of another kind of task, or of two kinds.</exception>
-    public static IEnumerable<Sample> Read(IEnumerable<string> files, string delimiter, string? labels = null)
+    public static IEnumerable<Sample> Read(IReadOnlyList<string> files, string delimiter, string? labels = null)
     {
         bool? choices = null;
-        foreach (var (name, line) in ModelDocuments.ReadObjects(files))
+        foreach (var (name, line, key) in Lines(files, byFilter: false))
         {
-            var sample = Parse(name, line, delimiter, labels);
+            var sample = Parse(name, line, delimiter, labels) with { Key = key };
             if (choices is { } kind && kind != sample.Choices is not null)
             {
                 throw new InvalidFileException(name, $"is a {(sample.Choices is null ? "loglikelihood" : "multiple-choice")} task's document, the lines before a {(kind ? "multiple-choice" : "loglikelihood")} task's: give one task's samples at a time.");
@@ -48,13 +52,17 @@ internal static class HarnessSamples
     /// bytes as the task counted them (the second value of <c>word_perplexity</c> and of <c>byte_perplexity</c> or
     /// <c>bits_per_byte</c>; null where the task reports none): wikitext's count the page as given, not as scored.
     /// </summary>
-    internal sealed record RollingSample(string Name, string Text, double LogLikelihood, long? Words, long? Bytes);
+    internal sealed record RollingSample(string Name, string Text, double LogLikelihood, long? Words, long? Bytes)
+    {
+        /// <summary>Which document of which file it is (<see cref="Lines"/>).</summary>
+        public string Key { get; init; } = Name;
+    }
 
     /// <summary>Every logged document of a <c>loglikelihood_rolling</c> task's samples files, in order.</summary>
     /// <exception cref="InvalidFileException">A line that is not such a task's sample, naming the line and the field.</exception>
-    public static IEnumerable<RollingSample> ReadRolling(IEnumerable<string> files)
+    public static IEnumerable<RollingSample> ReadRolling(IReadOnlyList<string> files)
     {
-        foreach (var (name, line) in ModelDocuments.ReadObjects(files))
+        foreach (var (name, line, key) in Lines(files, byFilter: false))
         {
             var arguments = Member(name, line, "arguments", JsonValueKind.Object);
             if (arguments.EnumerateObject().Count() != 1 || !arguments.TryGetProperty("gen_args_0", out var request) || request.ValueKind != JsonValueKind.Object
@@ -72,7 +80,7 @@ internal static class HarnessSamples
                 throw new InvalidFileException(name, "has no \"word_perplexity\", \"byte_perplexity\" or \"bits_per_byte\" (its words and bytes as the task counted them).");
             }
 
-            yield return new RollingSample(name, text.GetString()!, ll, words, bytes);
+            yield return new RollingSample(name, text.GetString()!, ll, words, bytes) { Key = key };
         }
     }
 
@@ -83,15 +91,14 @@ internal static class HarnessSamples
     /// per-sample value is a number (or true/false: 1/0); <see cref="Unpaired"/>, those whose value is not (f1's and
     /// mcc's [gold, prediction] pairs, which the harness aggregates over the whole task).
     /// </summary>
-    internal sealed record LoggedSample(string Name, JsonElement DocId, string Filter, string Arguments, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<string> Unpaired);
+    internal sealed record LoggedSample(string Name, string Key, string Filter, string Arguments, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<string> Unpaired);
 
     /// <summary>Every line of the files as the harness logged it (<see cref="LoggedSample"/>), in order.</summary>
     /// <exception cref="InvalidFileException">A line without <c>doc_id</c>, <c>arguments</c> or a list of <c>metrics</c>, or a metric it names but does not hold.</exception>
-    public static IEnumerable<LoggedSample> ReadLogged(IEnumerable<string> files)
+    public static IEnumerable<LoggedSample> ReadLogged(IReadOnlyList<string> files)
     {
-        foreach (var (name, line) in ModelDocuments.ReadObjects(files))
+        foreach (var (name, line, key) in Lines(files, byFilter: true))
         {
-            var docId = Member(name, line, "doc_id", null);
             var arguments = Member(name, line, "arguments", null);
             string filter = line.TryGetProperty("filter", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "none";
             var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -118,7 +125,37 @@ internal static class HarnessSamples
                 }
             }
 
-            yield return new LoggedSample(name, docId, filter, arguments.GetRawText(), metrics, unpaired);
+            yield return new LoggedSample(name, key, filter, arguments.GetRawText(), metrics, unpaired);
+        }
+    }
+
+    /// <summary>
+    /// The files' lines, each with its key: the file's place among <paramref name="files"/> (a task's: MMLU logs one file
+    /// per subject, each from doc_id 0), its <c>doc_id</c> (else its line) and, <paramref name="byFilter"/>, its
+    /// <c>filter</c>. A run logged on several ranks holds its documents in another order than one on a single device,
+    /// so two runs' documents are paired by key, not by line.
+    /// </summary>
+    /// <exception cref="InvalidFileException">A key given twice: a document logged under several filters where one is read, or twice in a file.</exception>
+    private static IEnumerable<(string Name, JsonElement Line, string Key)> Lines(IReadOnlyList<string> files, bool byFilter)
+    {
+        for (int f = 0; f < files.Count; f++)
+        {
+            var seen = new Dictionary<string, (string Name, string Filter)>(StringComparer.Ordinal);
+            foreach (var (name, line) in ModelDocuments.ReadObjects([files[f]]))
+            {
+                string document = line.TryGetProperty("doc_id", out var id) ? $"doc_id {id.GetRawText()}" : name;
+                string filter = line.TryGetProperty("filter", out var named) && named.ValueKind == JsonValueKind.String ? named.GetString()! : "none";
+                string key = byFilter ? $"{document}, filter {filter}" : document;
+                if (seen.TryGetValue(key, out var first))
+                {
+                    throw new InvalidFileException(name, first.Filter == filter
+                        ? $"is {key} again (first at {first.Name}): a document logged twice."
+                        : $"is {key} again (first at {first.Name}, under filter {first.Filter}), under filter {filter}: the harness logs a document once per filter; give one filter's lines.");
+                }
+
+                seen[key] = (name, filter);
+                yield return (name, line, $"{f}: {key}");
+            }
         }
     }
 

@@ -69,7 +69,7 @@ internal static class CompareSamplesCommand
     private static (JsonObject Report, IEnumerable<JsonObject> Lines) Requests(string[] basePaths, string[] testPaths, string delimiter, string? labels, int iterations)
     {
         var documents = new List<ScoredDocument>();
-        foreach (var (base_, test) in Paired(HarnessSamples.Read(basePaths, delimiter, labels), HarnessSamples.Read(testPaths, delimiter, labels), s => s.Name, ModelDocuments.NameOf(basePaths)))
+        foreach (var (base_, test) in Paired(HarnessSamples.Read(basePaths, delimiter, labels), HarnessSamples.Read(testPaths, delimiter, labels), s => s.Name, s => s.Key, ModelDocuments.NameOf(basePaths)))
         {
             for (int r = 0; r < base_.Requests.Count || r < test.Requests.Count; r++)
             {
@@ -96,7 +96,7 @@ internal static class CompareSamplesCommand
     private static (JsonObject Report, IEnumerable<JsonObject> Lines) Rolling(string[] basePaths, string[] testPaths)
     {
         var pairs = new List<(HarnessSamples.RollingSample Base, HarnessSamples.RollingSample Test)>();
-        foreach (var (base_, test) in Paired(HarnessSamples.ReadRolling(basePaths), HarnessSamples.ReadRolling(testPaths), s => s.Name, ModelDocuments.NameOf(basePaths)))
+        foreach (var (base_, test) in Paired(HarnessSamples.ReadRolling(basePaths), HarnessSamples.ReadRolling(testPaths), s => s.Name, s => s.Key, ModelDocuments.NameOf(basePaths)))
         {
             if (base_.Text != test.Text || base_.Words != test.Words || base_.Bytes != test.Bytes)
             {
@@ -161,10 +161,9 @@ internal static class CompareSamplesCommand
     private static (JsonObject Report, IEnumerable<JsonObject> Lines) Logged(string[] basePaths, string[] testPaths)
     {
         var pairs = new List<(HarnessSamples.LoggedSample Base, HarnessSamples.LoggedSample Test)>();
-        foreach (var (base_, test) in Paired(HarnessSamples.ReadLogged(basePaths), HarnessSamples.ReadLogged(testPaths), s => s.Name, ModelDocuments.NameOf(basePaths)))
+        foreach (var (base_, test) in Paired(HarnessSamples.ReadLogged(basePaths), HarnessSamples.ReadLogged(testPaths), s => s.Name, s => s.Key, ModelDocuments.NameOf(basePaths)))
         {
-            string? different = base_.DocId.GetRawText() != test.DocId.GetRawText() ? "doc_id" : base_.Filter != test.Filter ? "filter"
-                : base_.Arguments != test.Arguments ? "arguments" : !base_.Metrics.Keys.Order(StringComparer.Ordinal).SequenceEqual(test.Metrics.Keys.Order(StringComparer.Ordinal)) ? "metrics" : null;
+            string? different = base_.Arguments != test.Arguments ? "arguments" : !base_.Metrics.Keys.Order(StringComparer.Ordinal).SequenceEqual(test.Metrics.Keys.Order(StringComparer.Ordinal)) ? "metrics" : null;
             if (different is not null)
             {
                 throw new InvalidFileException(test.Name, $"its \"{different}\" differs from the base's ({base_.Name}): the two runs must be of one task with the same settings, logged in the same order.");
@@ -175,7 +174,7 @@ internal static class CompareSamplesCommand
 
         var report = new JsonObject
         {
-            ["documents"] = pairs.Select(p => p.Base.DocId.GetRawText()).Distinct().Count(),
+            ["documents"] = pairs.Select(p => p.Base.Key[..p.Base.Key.LastIndexOf(", filter ", StringComparison.Ordinal)]).Distinct().Count(),
             ["samples"] = pairs.Count,
             ["task"] = "lm-evaluation-harness samples (logged metrics)",
         };
@@ -221,7 +220,6 @@ internal static class CompareSamplesCommand
             {
                 ["sample"] = i,
                 ["name"] = p.Test.Name,
-                ["doc_id"] = JsonNode.Parse(p.Test.DocId.GetRawText()),
                 ["filter"] = p.Test.Filter,
             };
             foreach (var (metric, value) in p.Test.Metrics)
@@ -235,33 +233,37 @@ internal static class CompareSamplesCommand
         return (report, lines);
     }
 
-    /// <summary>The two runs' documents side by side, in order; a run with more documents than the other is an error naming its first extra one.</summary>
-    private static IEnumerable<(T Base, T Test)> Paired<T>(IEnumerable<T> baseRun, IEnumerable<T> testRun, Func<T, string> name, string what)
+    /// <summary>
+    /// The two runs' documents side by side, in the base run's order, each paired with the test run's of the same key
+    /// (file, <c>doc_id</c> and filter: a run logged on several ranks holds its documents in another order).
+    /// </summary>
+    /// <exception cref="InvalidFileException">A document of one run that the other lacks, naming it; no documents at all.</exception>
+    private static IEnumerable<(T Base, T Test)> Paired<T>(IEnumerable<T> baseRun, IEnumerable<T> testRun, Func<T, string> name, Func<T, string> key, string what)
     {
-        using var b = baseRun.GetEnumerator();
-        using var t = testRun.GetEnumerator();
+        var testsInOrder = testRun.ToList();
+        var tests = testsInOrder.ToDictionary(key, StringComparer.Ordinal); // each key once: HarnessSamples refuses a key given twice
+
         int count = 0;
-        while (true)
+        foreach (var base_ in baseRun)
         {
-            bool more = b.MoveNext(), moreTest = t.MoveNext();
-            if (!more && !moreTest)
+            if (!tests.Remove(key(base_), out var test))
             {
-                if (count == 0)
-                {
-                    throw new InvalidFileException(what, "holds no samples.");
-                }
-
-                yield break;
-            }
-
-            if (more != moreTest)
-            {
-                var extra = more ? b.Current : t.Current;
-                throw new InvalidFileException(name(extra), $"is document {count + 1} of the {(more ? "base" : "test")} run, which the {(more ? "test" : "base")} run has only {count} of: the two runs must be of one task over the same documents.");
+                throw new InvalidFileException(name(base_), $"is {key(base_)[(key(base_).IndexOf(": ", StringComparison.Ordinal) + 2)..]} of the base run, which the test run lacks: the two runs must be of one task over the same documents.");
             }
 
             count++;
-            yield return (b.Current, t.Current);
+            yield return (base_, test);
+        }
+
+        if (tests.Count > 0)
+        {
+            var extra = testsInOrder.First(t => tests.ContainsKey(key(t)));
+            throw new InvalidFileException(name(extra), $"is {key(extra)[(key(extra).IndexOf(": ", StringComparison.Ordinal) + 2)..]} of the test run, which the base run lacks: the two runs must be of one task over the same documents.");
+        }
+
+        if (count == 0)
+        {
+            throw new InvalidFileException(what, "holds no samples.");
         }
     }
 }

@@ -129,6 +129,42 @@ public sealed class CompareSamplesTests
     }
 
     [Fact]
+    public void Documents_pair_by_file_doc_id_and_filter_not_by_line()
+    {
+        // A run on several ranks logs rank 0's documents, then rank 1's, ...: the same report as in order.
+        using var dir = new TempDir();
+        string shuffled = dir.File("shuffled.jsonl");
+        var lines = File.ReadAllLines(ModelFiles.Path("samples_paired_test_gsm8k.jsonl"));
+        File.WriteAllLines(shuffled, [.. Enumerable.Range(0, 4).SelectMany(rank => lines.Where((_, i) => i % 4 == rank))]);
+        foreach (string task in new[] { "gsm8k", "choices" })
+        {
+            string test = task == "gsm8k" ? shuffled : dir.File("choices.jsonl");
+            if (task == "choices")
+            {
+                var choices = File.ReadAllLines(ModelFiles.Path("samples_paired_test_choices.jsonl"));
+                File.WriteAllLines(test, [.. choices.Reverse()]);
+            }
+
+            var inOrder = CliRunner.Json(Run(task));
+            var reordered = CliRunner.Json("compare-samples", "--base", ModelFiles.Path($"samples_paired_base_{task}.jsonl"), "--test", test, "--json");
+            foreach (var (key, value) in inOrder.Where(kv => kv.Key != "test"))
+            {
+                Assert.True(JsonNode.DeepEquals(value, reordered[key]), $"{task} {key}: {value?.ToJsonString()} in order, {reordered[key]?.ToJsonString()} reordered");
+            }
+        }
+
+        // Several files (MMLU logs one per subject, each from doc_id 0): the i-th base file pairs with the i-th test file.
+        string b = ModelFiles.Path("samples_paired_base_choices.jsonl"), t = ModelFiles.Path("samples_paired_test_choices.jsonl");
+        File.Copy(b, dir.File("b2.jsonl"));
+        File.Copy(t, dir.File("t2.jsonl"));
+        var twice = CliRunner.Json("compare-samples", "--base", b, dir.File("b2.jsonl"), "--test", t, dir.File("t2.jsonl"), "--json");
+        var once = CliRunner.Json(Run("choices"));
+        Assert.Equal(120, (int)twice["documents"]!);
+        Assert.Equal(CliRunner.Number(once["acc_diff"]), CliRunner.Number(twice["acc_diff"]), 12);
+        Assert.Equal(2 * (int)once["right_to_wrong"]!, (int)twice["right_to_wrong"]!);
+    }
+
+    [Fact]
     public void Runs_of_other_documents_or_tasks_are_refused_naming_the_line()
     {
         using var dir = new TempDir();
@@ -136,7 +172,15 @@ public sealed class CompareSamplesTests
         var testLines = File.ReadAllLines(ModelFiles.Path("samples_paired_test_choices.jsonl"));
         File.WriteAllLines(shorter, testLines[..59]);
         string basePath = ModelFiles.Path("samples_paired_base_choices.jsonl");
-        CliRunner.Fails(3, [$"{basePath}:60", "document 60 of the base run, which the test run has only 59 of"], "compare-samples", "--base", basePath, "--test", shorter);
+        CliRunner.Fails(3, [$"{basePath}:60", "is doc_id 59 of the base run, which the test run lacks"], "compare-samples", "--base", basePath, "--test", shorter);
+        string testPath = ModelFiles.Path("samples_paired_test_choices.jsonl");
+        CliRunner.Fails(3, [$"{testPath}:60", "is doc_id 59 of the test run, which the base run lacks"], "compare-samples", "--base", shorter, "--test", testPath);
+        File.WriteAllLines(edited, [.. testLines, testLines[7]]);
+        CliRunner.Fails(3, [$"{edited}:61", "is doc_id 7 again (first at", "a document logged twice"], "compare-samples", "--base", basePath, "--test", edited);
+        var refiltered = JsonNode.Parse(testLines[7])!;
+        refiltered["filter"] = "strict";
+        File.WriteAllLines(edited, [.. testLines, refiltered.ToJsonString()]);
+        CliRunner.Fails(3, [$"{edited}:61", "under filter none), under filter strict: the harness logs a document once per filter"], "compare-samples", "--base", basePath, "--test", edited);
         var line = JsonNode.Parse(testLines[4])!;
         string choice = (string)line["arguments"]!["gen_args_1"]!["arg_1"]!;
         line["arguments"]!["gen_args_1"]!["arg_1"] = choice[..^1] + (choice[^1] == 'x' ? 'y' : 'x'); // another choice of as many characters

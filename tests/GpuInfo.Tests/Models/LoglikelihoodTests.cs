@@ -614,7 +614,8 @@ public sealed class LoglikelihoodTests
     {
         using var dir = new TempDir();
         string file = Path.Combine(dir.Path, "samples_x.jsonl");
-        File.WriteAllLines(file, [File.ReadLines(ModelFiles.Path("samples_lambada.jsonl")).First(), line]);
+        // The second document of the file: another doc_id than the first line's 0.
+        File.WriteAllLines(file, [File.ReadLines(ModelFiles.Path("samples_lambada.jsonl")).First(), line.Replace("\"doc_id\": 0,", "\"doc_id\": 99,", StringComparison.Ordinal)]);
         CliRunner.Fails(3, [$"{file}:2", problem], "loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--prefix-token", "7", "--context", "64", "--device", "cpu", "--samples", file);
     }
 
