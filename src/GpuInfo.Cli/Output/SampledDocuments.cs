@@ -53,8 +53,10 @@ internal sealed class SampledDocuments(IReadOnlyList<HarnessSamples.RollingSampl
             report["harness_bits_per_byte"] = Json.Number(-(harness / b) / Math.Log(2));
         }
 
-        var differences = samples.Select((s, d) => Math.Abs(-_nll[d] - s.LogLikelihood)).ToArray();
-        report["loglikelihood_mean_abs_diff"] = Json.Number(differences.Average());
-        report["loglikelihood_max_abs_diff"] = Json.Number(differences.Max());
+        double[] differences = [.. samples.Select((s, d) => -_nll[d] - s.LogLikelihood)];
+        report["loglikelihood_diff"] = Json.Number(differences.Average());
+        report["loglikelihood_diff_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr(differences));
+        report["loglikelihood_mean_abs_diff"] = Json.Number(differences.Average(Math.Abs));
+        report["loglikelihood_max_abs_diff"] = Json.Number(differences.Max(Math.Abs));
     }
 }

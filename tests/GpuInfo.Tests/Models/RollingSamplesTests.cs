@@ -59,6 +59,12 @@ public sealed class RollingSamplesTests
             double harness = double.Parse((string)logged[d]["filtered_resps"]![0]!, System.Globalization.CultureInfo.InvariantCulture);
             Assert.Equal(-harness, CliRunner.Number(lines[d]["loss_sum"]), 1e-4);
         }
+
+        // The paired difference of the documents' log-likelihoods, this run's less the harness's.
+        double[] differences = [.. lines.Select((l, d) => -CliRunner.Number(l["loss_sum"]) - double.Parse((string)logged[d]["filtered_resps"]![0]!, System.Globalization.CultureInfo.InvariantCulture))];
+        Assert.Equal(differences.Average(), CliRunner.Number(report["loglikelihood_diff"]), 1e-6);
+        Assert.Equal(differences.Max(Math.Abs), CliRunner.Number(report["loglikelihood_max_abs_diff"]), 1e-6);
+        Assert.True(CliRunner.Number(report["loglikelihood_diff_stderr"]) is > 0 and < 1e-4);
     }
 
     [Fact]
