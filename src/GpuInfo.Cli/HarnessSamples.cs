@@ -22,6 +22,9 @@ internal static class HarnessSamples
     {
         /// <summary>Which document of which file it is (<see cref="Lines"/>), to pair it with another run's.</summary>
         public string Key { get; init; } = Name;
+
+        /// <summary>The file's place among those read (a task's, where each file is one: MMLU's subjects).</summary>
+        public int File { get; init; }
     }
 
     /// <summary>Every logged document of the files, in order.</summary>
@@ -33,9 +36,9 @@ internal static class HarnessSamples
     public static IEnumerable<Sample> Read(IReadOnlyList<string> files, string delimiter, string? labels = null)
     {
         bool? choices = null;
-        foreach (var (name, line, key) in Lines(files, byFilter: false))
+        foreach (var (name, line, key, file) in Lines(files, byFilter: false))
         {
-            var sample = Parse(name, line, delimiter, labels) with { Key = key };
+            var sample = Parse(name, line, delimiter, labels) with { Key = key, File = file };
             if (choices is { } kind && kind != sample.Choices is not null)
             {
                 throw new InvalidFileException(name, $"is a {(sample.Choices is null ? "loglikelihood" : "multiple-choice")} task's document, the lines before a {(kind ? "multiple-choice" : "loglikelihood")} task's: give one task's samples at a time.");
@@ -62,7 +65,7 @@ internal static class HarnessSamples
     /// <exception cref="InvalidFileException">A line that is not such a task's sample, naming the line and the field.</exception>
     public static IEnumerable<RollingSample> ReadRolling(IReadOnlyList<string> files)
     {
-        foreach (var (name, line, key) in Lines(files, byFilter: false))
+        foreach (var (name, line, key, _) in Lines(files, byFilter: false))
         {
             var arguments = Member(name, line, "arguments", JsonValueKind.Object);
             if (arguments.EnumerateObject().Count() != 1 || !arguments.TryGetProperty("gen_args_0", out var request) || request.ValueKind != JsonValueKind.Object
@@ -91,13 +94,13 @@ internal static class HarnessSamples
     /// per-sample value is a number (or true/false: 1/0); <see cref="Unpaired"/>, those whose value is not (f1's and
     /// mcc's [gold, prediction] pairs, which the harness aggregates over the whole task).
     /// </summary>
-    internal sealed record LoggedSample(string Name, string Key, string Filter, string Arguments, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<string> Unpaired);
+    internal sealed record LoggedSample(string Name, string Key, int File, string Filter, string Arguments, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<string> Unpaired);
 
     /// <summary>Every line of the files as the harness logged it (<see cref="LoggedSample"/>), in order.</summary>
     /// <exception cref="InvalidFileException">A line without <c>doc_id</c>, <c>arguments</c> or a list of <c>metrics</c>, or a metric it names but does not hold.</exception>
     public static IEnumerable<LoggedSample> ReadLogged(IReadOnlyList<string> files)
     {
-        foreach (var (name, line, key) in Lines(files, byFilter: true))
+        foreach (var (name, line, key, file) in Lines(files, byFilter: true))
         {
             var arguments = Member(name, line, "arguments", null);
             string filter = line.TryGetProperty("filter", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "none";
@@ -125,7 +128,7 @@ internal static class HarnessSamples
                 }
             }
 
-            yield return new LoggedSample(name, key, filter, arguments.GetRawText(), metrics, unpaired);
+            yield return new LoggedSample(name, key, file, filter, arguments.GetRawText(), metrics, unpaired);
         }
     }
 
@@ -136,7 +139,7 @@ internal static class HarnessSamples
     /// so two runs' documents are paired by key, not by line.
     /// </summary>
     /// <exception cref="InvalidFileException">A key given twice: a document logged under several filters where one is read, or twice in a file.</exception>
-    private static IEnumerable<(string Name, JsonElement Line, string Key)> Lines(IReadOnlyList<string> files, bool byFilter)
+    private static IEnumerable<(string Name, JsonElement Line, string Key, int File)> Lines(IReadOnlyList<string> files, bool byFilter)
     {
         for (int f = 0; f < files.Count; f++)
         {
@@ -154,7 +157,7 @@ internal static class HarnessSamples
                 }
 
                 seen[key] = (name, filter);
-                yield return (name, line, $"{f}: {key}");
+                yield return (name, line, $"{f}: {key}", f);
             }
         }
     }
@@ -374,6 +377,18 @@ internal static class HarnessSamples
         {
             throw new InvalidFileException(document.Name, e.Message.Split('\n')[0].Replace($"{document.Name}: ", "", StringComparison.Ordinal).Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
         }
+    }
+
+    /// <summary>
+    /// The task a samples file holds, from its name as the harness writes it (<c>samples_mmlu_anatomy_2026-12-07T10-11-12.123456.jsonl</c>:
+    /// <c>mmlu_anatomy</c>); else the file's name without its extension.
+    /// </summary>
+    public static string TaskOf(string path)
+    {
+        string name = Path.GetFileName(path);
+        name = name.EndsWith(".jsonl", StringComparison.Ordinal) ? name[..^".jsonl".Length] : Path.GetFileNameWithoutExtension(name);
+        var match = System.Text.RegularExpressions.Regex.Match(name, @"^samples_(.+)_\d{4}-\d{2}-\d{2}T[0-9.:\-]+$");
+        return match.Success ? match.Groups[1].Value : name;
     }
 
     /// <summary>Where truthfulqa_mc2's samples hold each document's labels of its true choices.</summary>

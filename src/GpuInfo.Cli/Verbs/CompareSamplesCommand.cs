@@ -69,6 +69,7 @@ internal static class CompareSamplesCommand
     private static (JsonObject Report, IEnumerable<JsonObject> Lines) Requests(string[] basePaths, string[] testPaths, string delimiter, string? labels, int iterations)
     {
         var documents = new List<ScoredDocument>();
+        var files = new List<int>();
         foreach (var (base_, test) in Paired(HarnessSamples.Read(basePaths, delimiter, labels), HarnessSamples.Read(testPaths, delimiter, labels), s => s.Name, s => s.Key, ModelDocuments.NameOf(basePaths)))
         {
             for (int r = 0; r < base_.Requests.Count || r < test.Requests.Count; r++)
@@ -85,10 +86,28 @@ internal static class CompareSamplesCommand
             }
 
             documents.Add(new ScoredDocument(test.Name, [.. test.Harness.Select(h => new RequestScore(h.LogLikelihood, h.IsGreedy, 0, 0, false))], test.Choices, base_.Harness));
+            files.Add(base_.File);
         }
 
         var report = LoglikelihoodReport.Report(documents, "base", iterations);
         report["task"] = $"lm-evaluation-harness samples ({(documents[0].Choices is null ? "loglikelihood" : "multiple choice")}{(labels is null ? "" : $", true choices {labels}")})";
+        if (basePaths.Length > 1)
+        {
+            // Each file a task (MMLU's subjects): its own figures, the bootstrap left to the whole.
+            report["tasks"] = new JsonArray([.. Enumerable.Range(0, basePaths.Length).Select(f =>
+            {
+                ScoredDocument[] subset = [.. documents.Where((_, d) => files[d] == f)];
+                var entry = new JsonObject { ["task"] = HarnessSamples.TaskOf(basePaths[f]) };
+                var own = subset.Length > 0 ? LoglikelihoodReport.Report(subset, "base", 0) : new JsonObject { ["documents"] = 0 };
+                foreach (var (key, value) in own.Where(kv => kv.Key is not ("perplexity_stderr" or "base_perplexity_stderr")))
+                {
+                    entry[key] = value?.DeepClone();
+                }
+
+                return (JsonNode)entry;
+            })]);
+        }
+
         return (report, LoglikelihoodReport.Lines(documents, 0, "base"));
     }
 
@@ -172,40 +191,25 @@ internal static class CompareSamplesCommand
             pairs.Add((base_, test));
         }
 
-        var report = new JsonObject
-        {
-            ["documents"] = pairs.Select(p => p.Base.Key[..p.Base.Key.LastIndexOf(", filter ", StringComparison.Ordinal)]).Distinct().Count(),
-            ["samples"] = pairs.Count,
-            ["task"] = "lm-evaluation-harness samples (logged metrics)",
-        };
-        var keys = pairs.SelectMany(p => p.Base.Metrics.Keys.Select(m => (Metric: m, p.Base.Filter))).Distinct().ToList();
-        if (keys.Count == 0)
+        if (!pairs.Any(p => p.Base.Metrics.Count > 0))
         {
             throw new InvalidFileException(pairs[0].Base.Name, $"logs no metric whose per-sample value is a number ({string.Join(", ", pairs[0].Base.Unpaired)}: aggregated over the whole task), so there is nothing to compare document by document.");
         }
 
-        foreach (var (metric, filter) in keys)
+        var report = MetricEntries(pairs);
+        report["task"] = "lm-evaluation-harness samples (logged metrics)";
+        if (basePaths.Length > 1)
         {
-            var values = pairs.Where(p => p.Base.Filter == filter && p.Base.Metrics.ContainsKey(metric)).Select(p => (Base: p.Base.Metrics[metric], Test: p.Test.Metrics[metric])).ToArray();
-            double[] differences = [.. values.Select(v => v.Test - v.Base)];
-            var entry = new JsonObject
+            report["tasks"] = new JsonArray([.. Enumerable.Range(0, basePaths.Length).Select(f =>
             {
-                ["test"] = Json.Number(values.Average(v => v.Test)),
-                ["base"] = Json.Number(values.Average(v => v.Base)),
-                ["test_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr([.. values.Select(v => v.Test)])),
-                ["base_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr([.. values.Select(v => v.Base)])),
-                ["diff"] = Json.Number(differences.Average()),
-                ["diff_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr(differences)),
-            };
-            if (values.All(v => v.Base is 0 or 1 && v.Test is 0 or 1))
-            {
-                long rightToWrong = differences.LongCount(d => d < 0), wrongToRight = differences.LongCount(d => d > 0);
-                entry["right_to_wrong"] = rightToWrong;
-                entry["wrong_to_right"] = wrongToRight;
-                entry["mcnemar_p"] = Json.Number(McNemar.ExactP(rightToWrong, wrongToRight));
-            }
+                var entry = new JsonObject { ["task"] = HarnessSamples.TaskOf(basePaths[f]) };
+                foreach (var (key, value) in MetricEntries([.. pairs.Where(p => p.Base.File == f)]))
+                {
+                    entry[key] = value?.DeepClone();
+                }
 
-            report[$"{metric},{filter}"] = entry;
+                return (JsonNode)entry;
+            })]);
         }
 
         var unpaired = pairs.SelectMany(p => p.Base.Unpaired.Select(m => $"{m},{p.Base.Filter}")).Distinct().ToArray();
@@ -231,6 +235,44 @@ internal static class CompareSamplesCommand
             return line;
         });
         return (report, lines);
+    }
+
+    /// <summary>
+    /// The documents and samples of the pairs, and for each metric and filter each run's mean and its standard error, the
+    /// paired difference and its standard error, and where every value is 0 or 1 the flips each way and McNemar's p.
+    /// </summary>
+    private static JsonObject MetricEntries(IReadOnlyList<(HarnessSamples.LoggedSample Base, HarnessSamples.LoggedSample Test)> pairs)
+    {
+        var report = new JsonObject
+        {
+            ["documents"] = pairs.Select(p => p.Base.Key[..p.Base.Key.LastIndexOf(", filter ", StringComparison.Ordinal)]).Distinct().Count(),
+            ["samples"] = pairs.Count,
+        };
+        foreach (var (metric, filter) in pairs.SelectMany(p => p.Base.Metrics.Keys.Select(m => (Metric: m, p.Base.Filter))).Distinct())
+        {
+            var values = pairs.Where(p => p.Base.Filter == filter && p.Base.Metrics.ContainsKey(metric)).Select(p => (Base: p.Base.Metrics[metric], Test: p.Test.Metrics[metric])).ToArray();
+            double[] differences = [.. values.Select(v => v.Test - v.Base)];
+            var entry = new JsonObject
+            {
+                ["test"] = Json.Number(values.Average(v => v.Test)),
+                ["base"] = Json.Number(values.Average(v => v.Base)),
+                ["test_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr([.. values.Select(v => v.Test)])),
+                ["base_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr([.. values.Select(v => v.Base)])),
+                ["diff"] = Json.Number(differences.Average()),
+                ["diff_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr(differences)),
+            };
+            if (values.All(v => v.Base is 0 or 1 && v.Test is 0 or 1))
+            {
+                long rightToWrong = differences.LongCount(d => d < 0), wrongToRight = differences.LongCount(d => d > 0);
+                entry["right_to_wrong"] = rightToWrong;
+                entry["wrong_to_right"] = wrongToRight;
+                entry["mcnemar_p"] = Json.Number(McNemar.ExactP(rightToWrong, wrongToRight));
+            }
+
+            report[$"{metric},{filter}"] = entry;
+        }
+
+        return report;
     }
 
     /// <summary>

@@ -162,6 +162,27 @@ public sealed class CompareSamplesTests
         Assert.Equal(120, (int)twice["documents"]!);
         Assert.Equal(CliRunner.Number(once["acc_diff"]), CliRunner.Number(twice["acc_diff"]), 12);
         Assert.Equal(2 * (int)once["right_to_wrong"]!, (int)twice["right_to_wrong"]!);
+
+        // Each file its task's own figures (MMLU's subjects), named as the harness names the file.
+        var tasks = twice["tasks"]!.AsArray();
+        Assert.Equal(["samples_paired_base_choices", "b2"], tasks.Select(e => (string)e!["task"]!).ToArray());
+        foreach (var entry in tasks)
+        {
+            foreach (string key in new[] { "documents", "acc", "base_acc", "acc_diff", "acc_diff_stderr", "acc_norm_diff", "right_to_wrong", "wrong_to_right", "mcnemar_p", "same_prediction" })
+            {
+                Assert.True(JsonNode.DeepEquals(once[key], entry![key]), $"{key}: {once[key]?.ToJsonString()} alone, {entry![key]?.ToJsonString()} as a task of two");
+            }
+        }
+
+        string g = ModelFiles.Path("samples_paired_base_gsm8k.jsonl"), gt = ModelFiles.Path("samples_paired_test_gsm8k.jsonl");
+        File.Copy(g, dir.File("samples_gsm8k_2026-12-07T10-11-12.123456.jsonl"));
+        File.Copy(gt, dir.File("gt2.jsonl"));
+        var generation = CliRunner.Json("compare-samples", "--base", g, dir.File("samples_gsm8k_2026-12-07T10-11-12.123456.jsonl"), "--test", gt, dir.File("gt2.jsonl"), "--json");
+        var alone = CliRunner.Json(Run("gsm8k"));
+        var second = generation["tasks"]!.AsArray()[1]!;
+        Assert.Equal("gsm8k", (string)second["task"]!);
+        Assert.True(JsonNode.DeepEquals(alone["exact_match,strict-match"], second["exact_match,strict-match"]));
+        Assert.Equal(120, (int)generation["documents"]!);
     }
 
     [Fact]
