@@ -225,20 +225,30 @@ def import_task_module():
     return TaskConfig, ConfigurableTask
 
 
-def DrawnLM(TemplateLM, vocab, merges, seed):
-    """A model whose scores are drawn from a seeded generator (a request's log-likelihood, whether it is greedy; a
-    document's rolling log-likelihood): two seeds are two models of one task, for compare-samples."""
-    class Drawn(TemplateLM):
-        def __init__(self):
-            super().__init__()
-            self.rng = np.random.default_rng(seed)
-
+def bpe_lm(TemplateLM, vocab, merges):
+    """A TemplateLM of make_models.py's encoder of vocab.json and merges.txt (a GPT-2-style BPE that adds no tokens),
+    prefix token PREFIX: the base of the models below."""
+    class BpeLM(TemplateLM):
         @property
         def eot_token_id(self):
             return PREFIX
 
         def tok_encode(self, string, add_special_tokens=None, **kwargs):
             return make_models.encode(string, vocab, merges)
+
+        def generate_until(self, requests, disable_tqdm=False):
+            raise NotImplementedError
+
+    return BpeLM
+
+
+def drawn_lm(BpeLM, seed):
+    """A model whose scores are drawn from a seeded generator (a request's log-likelihood, whether it is greedy; a
+    document's rolling log-likelihood; a GSM8K-shaped answer): two seeds are two models of one task, for compare-samples."""
+    class Drawn(BpeLM):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
 
         def _loglikelihood_tokens(self, requests, disable_tqdm=False, **kwargs):
             return [(float(-self.rng.gamma(2.0, 3.0)), bool(self.rng.random() < 0.4)) for _ in requests]
@@ -247,8 +257,8 @@ def DrawnLM(TemplateLM, vocab, merges, seed):
             return [float(-self.rng.gamma(20.0, 5.0)) for _ in requests]
 
         def generate_until(self, requests, disable_tqdm=False):
-            # GSM8K-shaped answers: the right number after "#### ", the right number in other words (only the
-            # flexible-extract filter finds it), or a wrong one.
+            # The right number after "#### ", the right number in other words (only the flexible-extract filter finds
+            # it), or a wrong one.
             answers = []
             for request in requests:
                 gold = request.doc["answer"].split("#### ")[-1]
@@ -285,17 +295,12 @@ def main():
     with open(os.path.join(HERE, "merges.txt"), encoding="utf-8") as f:
         merges = [tuple(line.rstrip("\n").split(" ")) for line in f.readlines()[1:]]
 
-    class WindowLM(TemplateLM):
+    BpeLM = bpe_lm(TemplateLM, vocab, merges)
+
+    class WindowLM(BpeLM):
         def __init__(self, max_length):
             super().__init__()
             self.max_length = max_length
-
-        @property
-        def eot_token_id(self):
-            return PREFIX
-
-        def tok_encode(self, string, add_special_tokens=None, **kwargs):
-            return make_models.encode(string, vocab, merges)
 
         def _loglikelihood_tokens(self, requests, disable_tqdm=False, **kwargs):
             results = []
@@ -317,9 +322,6 @@ def main():
                     token_list=self.tok_encode(string), prefix_token=self.prefix_token_id, max_seq_len=self.max_length, context_len=1)))
                 results.append(sum(ll for ll, _ in self._loglikelihood_tokens([(None,) + w for w in windows])))
             return results
-
-        def generate_until(self, requests, disable_tqdm=False):
-            raise NotImplementedError
 
     lambada = [(utils.apply_template(task["doc_to_text"], {"text": p}), utils.apply_template(task["doc_to_target"], {"text": p})) for p in PASSAGES]
     reference = {"prefix": PREFIX, "passages": PASSAGES, "pairs": PAIRS, "choices": CHOICES, "multiple_input": MULTIPLE_INPUT, "lambada_requests": lambada, "results": {}}
@@ -361,7 +363,7 @@ def main():
         d["gold"] = int(drawn.integers(len(d["choices"])))
     passages = [{"text": sentence(drawn.integers(4, 20))} for _ in range(60)]
     for run, seed in (("base", 1), ("test", 2)):
-        write_samples(DrawnLM(TemplateLM, vocab, merges, seed), [(f"paired_{run}_choices", choice_task, documents), (f"paired_{run}_lambada", lambada_task, passages),
+        write_samples(drawn_lm(BpeLM, seed), [(f"paired_{run}_choices", choice_task, documents), (f"paired_{run}_lambada", lambada_task, passages),
                                                                   (f"paired_{run}_rolling", rolling_task, passages)])
     # GSM8K's task (a generate_until task: its yaml's templates, exact_match settings and both filters) over drawn
     # questions, answered by two drawn models: compare-samples compares the metrics the harness logged.
@@ -378,7 +380,7 @@ def main():
     filters = [build_filter_ensemble(f["name"], [(c["function"], {k: v for k, v in c.items() if k != "function"}) for c in f["filter"]]) for f in gsm8k["filter_list"]]
     questions = [{"question": sentence(drawn.integers(5, 15)) + "?", "answer": f"{sentence(drawn.integers(3, 8))}\n#### {int(drawn.integers(1, 500))}"} for _ in range(60)]
     for run, seed in (("base", 3), ("test", 4)):
-        write_samples(DrawnLM(TemplateLM, vocab, merges, seed), [(f"paired_{run}_gsm8k", gsm8k_task, questions)], filters)
+        write_samples(drawn_lm(BpeLM, seed), [(f"paired_{run}_gsm8k", gsm8k_task, questions)], filters)
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, indent=1, ensure_ascii=False)
         f.write("\n")
