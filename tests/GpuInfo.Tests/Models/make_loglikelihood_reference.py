@@ -364,7 +364,7 @@ def main():
     passages = [{"text": sentence(drawn.integers(4, 20))} for _ in range(60)]
     for run, seed in (("base", 1), ("test", 2)):
         write_samples(drawn_lm(BpeLM, seed), [(f"paired_{run}_choices", choice_task, documents), (f"paired_{run}_lambada", lambada_task, passages),
-                                                                  (f"paired_{run}_rolling", rolling_task, passages)])
+                                              (f"paired_{run}_rolling", rolling_task, passages)])
     # GSM8K's task (a generate_until task: its yaml's templates, exact_match settings and both filters) over drawn
     # questions, answered by two drawn models: compare-samples compares the metrics the harness logged.
     with open(os.path.join(root, "lm_eval", "tasks", "gsm8k", "gsm8k.yaml")) as f:
