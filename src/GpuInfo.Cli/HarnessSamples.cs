@@ -25,6 +25,9 @@ internal static class HarnessSamples
 
         /// <summary>The file's place among those read (a task's, where each file is one: MMLU's subjects).</summary>
         public int File { get; init; }
+
+        /// <summary>The metrics the harness computed for it (its <c>metrics</c> list: acc, acc_norm, f1, ...).</summary>
+        public IReadOnlyList<string> Metrics { get; init; } = [];
     }
 
     /// <summary>Every logged document of the files, in order.</summary>
@@ -263,7 +266,9 @@ internal static class HarnessSamples
             throw new InvalidFileException(name, "--labels-field: a document of one request (a loglikelihood task's) has no choices to label.");
         }
 
-        return Verified(line, new Sample(name, requests, harness, requests.Count > 1 ? Document(name, line, requests, harness, delimiter, labels) : null));
+        IReadOnlyList<string> named = line.TryGetProperty("metrics", out var list) && list.ValueKind == JsonValueKind.Array
+            ? [.. list.EnumerateArray().Where(m => m.ValueKind == JsonValueKind.String).Select(m => m.GetString()!)] : [];
+        return Verified(line, new Sample(name, requests, harness, requests.Count > 1 ? Document(name, line, requests, harness, delimiter, labels) : null) { Metrics = named });
     }
 
     /// <summary>
@@ -281,9 +286,20 @@ internal static class HarnessSamples
         }
         else if (sample.Choices is { } document)
         {
-            var (prediction, normalized) = document.Predict([.. sample.Harness.Select(h => h.LogLikelihood)]);
+            double[] lls = [.. sample.Harness.Select(h => h.LogLikelihood)];
+            var (prediction, normalized) = document.Predict(lls);
             expected.Add(("acc", prediction == document.Gold ? 1 : 0));
             expected.Add(("acc_norm", normalized == document.Gold ? 1 : 0));
+            expected.Add(("acc_bytes", document.PredictBytes(lls) == document.Gold ? 1 : 0));
+            foreach (string pair in (string[])["f1", "mcc"])
+            {
+                // The harness logs (gold, prediction) for the task's aggregation.
+                if (line.TryGetProperty(pair, out var logged) && !(logged.ValueKind == JsonValueKind.Array && logged.GetArrayLength() == 2
+                    && Number(logged[0]) == document.Gold && Number(logged[1]) == prediction))
+                {
+                    throw new InvalidFileException(sample.Name, $"logs {pair} {Shorten(logged.GetRawText())}, where its gold and log-likelihoods give [{document.Gold}, {prediction}] (gold, prediction) as the harness's multiple_choice scoring does.");
+                }
+            }
         }
         else
         {

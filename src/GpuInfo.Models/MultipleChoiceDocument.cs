@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace GpuInfo.Models;
 
 /// <summary>
@@ -95,6 +97,27 @@ public sealed record MultipleChoiceDocument(string Name, string Context, IReadOn
         }
 
         return (best, bestNormalized);
+    }
+
+    /// <summary>
+    /// The choice of the largest log-likelihood per UTF-8 byte of the choice, the first of equals: the harness's
+    /// <c>pred_byte</c>, right under its <c>acc_bytes</c> where it is <see cref="Gold"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not one log-likelihood per choice.</exception>
+    public int PredictBytes(ReadOnlySpan<double> loglikelihoods)
+    {
+        if (loglikelihoods.Length != Choices.Count)
+        {
+            throw new ArgumentException($"expected {Choices.Count} log-likelihoods (one per choice), got {loglikelihoods.Length}.", nameof(loglikelihoods));
+        }
+
+        int best = 0;
+        for (int i = 1; i < Choices.Count; i++)
+        {
+            best = loglikelihoods[i] / Encoding.UTF8.GetByteCount(Choices[i]) > loglikelihoods[best] / Encoding.UTF8.GetByteCount(Choices[best]) ? i : best;
+        }
+
+        return best;
     }
 
     /// <summary>Checks the document as lm-evaluation-harness would need it: choices, none empty, a gold among them, and a label per choice where there are labels.</summary>

@@ -19,7 +19,12 @@ internal static class LoglikelihoodReport
     /// <c>perplexity_stderr</c> (the harness's bootstrap over <paramref name="bootstrapIterations"/> resamples; null for
     /// none) and <c>mean_loglikelihood</c>. Then the other run's figures, where there is one.
     /// </summary>
-    public static JsonObject Report(IReadOnlyList<ScoredDocument> documents, string compared, int bootstrapIterations)
+    /// <param name="metrics">
+    /// The task's metrics as the harness names them (its samples' <c>metrics</c>): <c>acc_bytes</c>, <c>f1</c> and
+    /// <c>mcc</c> of multiple-choice documents are reported where named (<see cref="AddNamedMetrics"/>), and any other
+    /// named metric that is not reported here is listed in <c>metrics_not_reported</c>.
+    /// </param>
+    public static JsonObject Report(IReadOnlyList<ScoredDocument> documents, string compared, int bootstrapIterations, IReadOnlyCollection<string>? metrics = null)
     {
         var requests = documents.SelectMany(d => d.Requests).ToArray();
         JsonObject report;
@@ -55,12 +60,89 @@ internal static class LoglikelihoodReport
             };
         }
 
+        metrics ??= [];
+        if (documents[0].Choices is { Labels: null })
+        {
+            AddNamedMetrics(report, documents, metrics, Own, "", bootstrapIterations);
+        }
+
         if (documents[0].Other is not null)
         {
             AddComparison(report, documents, compared, bootstrapIterations);
+            if (documents[0].Choices is { Labels: null })
+            {
+                AddNamedMetrics(report, documents, metrics, Others, $"{compared}_", 0);
+            }
+        }
+
+        string[] reported = documents[0].Choices is null ? ["acc", "perplexity"] : documents[0].Choices!.Labels is null ? ["acc", "acc_norm", "acc_bytes", "f1", "mcc"] : ["acc"];
+        if (metrics.Where(m => !reported.Contains(m)).ToArray() is { Length: > 0 } other)
+        {
+            report["metrics_not_reported"] = new JsonArray([.. other.Select(m => (JsonNode)m)]);
         }
 
         return report;
+    }
+
+    /// <summary>
+    /// The task's own metrics of multiple-choice documents, where <paramref name="metrics"/> names them, from one run's
+    /// log-likelihoods, each key after <paramref name="prefix"/>: <c>acc_bytes</c> (the prediction per UTF-8 byte of the
+    /// choice, <see cref="MultipleChoiceDocument.PredictBytes"/>) ± its <c>mean_stderr</c>; <c>f1</c> and <c>mcc</c>
+    /// (scikit-learn's binary F1 and Matthews correlation of the golds and predictions, as the harness aggregates them,
+    /// <see cref="Classification"/>) ± the harness's bootstrap of them over <paramref name="iterations"/> resamples
+    /// (null for none). A binary F1 of a task of more than two choices, which the harness's aggregation refuses, is null,
+    /// and <c>f1_not_computed</c> says why.
+    /// </summary>
+    private static void AddNamedMetrics(JsonObject report, IReadOnlyList<ScoredDocument> documents, IReadOnlyCollection<string> metrics, Func<ScoredDocument, IEnumerable<double>> loglikelihoods, string prefix, int iterations)
+    {
+        if (metrics.Contains("acc_bytes"))
+        {
+            var accBytes = Correct(documents, d => d.Choices!.PredictBytes([.. loglikelihoods(d)]));
+            report[$"{prefix}acc_bytes"] = Json.Number(accBytes.Average());
+            if (prefix.Length == 0)
+            {
+                report["acc_bytes_stderr"] = Json.Number(MeanStderr(accBytes));
+            }
+        }
+
+        if (!metrics.Contains("f1") && !metrics.Contains("mcc"))
+        {
+            return;
+        }
+
+        int[] golds = [.. documents.Select(d => d.Choices!.Gold)];
+        int[] predictions = [.. documents.Select(d => Predict(d, loglikelihoods(d)).Prediction)];
+        int classes = documents.Max(d => d.Choices!.Choices.Count);
+        double[] pairs = [.. golds.Zip(predictions, (g, p) => (double)((g * classes) + p))]; // resampled together, as the harness's (gold, prediction) tuples
+        foreach (var (metric, statistic) in new (string, Func<int[], int[], double>)[] { ("f1", (g, p) => Classification.BinaryF1(g, p)), ("mcc", (g, p) => Classification.MatthewsCorrelation(g, p)) })
+        {
+            if (!metrics.Contains(metric))
+            {
+                continue;
+            }
+
+            if (metric == "f1" && classes > 2)
+            {
+                report[$"{prefix}f1"] = null;
+                report["f1_not_computed"] = $"{classes} choices: the harness's f1 aggregation is scikit-learn's binary f1_score (a task of more choices aggregates its own way: SuperGLUE cb's)";
+                continue;
+            }
+
+            report[$"{prefix}{metric}"] = Json.Number(statistic(golds, predictions));
+            if (prefix.Length == 0)
+            {
+                report[$"{metric}_stderr"] = iterations == 0 ? null : Json.Number(HarnessBootstrap.Stderr(pairs, sample =>
+                {
+                    var (g, p) = (new int[sample.Length], new int[sample.Length]);
+                    for (int i = 0; i < sample.Length; i++)
+                    {
+                        (g[i], p[i]) = Math.DivRem((int)sample[i], classes);
+                    }
+
+                    return statistic(g, p);
+                }, iterations));
+            }
+        }
     }
 
     /// <summary>The requests' tokens: <c>continuation_tokens</c>, <c>context_tokens</c> (as the model saw them) and <c>truncated</c> (requests whose context was cut).</summary>

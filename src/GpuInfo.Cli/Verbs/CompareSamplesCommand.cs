@@ -70,6 +70,7 @@ internal static class CompareSamplesCommand
     {
         var documents = new List<ScoredDocument>();
         var files = new List<int>();
+        var metrics = new List<string>();
         foreach (var (base_, test) in Paired(HarnessSamples.Read(basePaths, delimiter, labels), HarnessSamples.Read(testPaths, delimiter, labels), s => s.Name, s => s.Key, ModelDocuments.NameOf(basePaths)))
         {
             for (int r = 0; r < base_.Requests.Count || r < test.Requests.Count; r++)
@@ -87,9 +88,10 @@ internal static class CompareSamplesCommand
 
             documents.Add(new ScoredDocument(test.Name, [.. test.Harness.Select(h => new RequestScore(h.LogLikelihood, h.IsGreedy, 0, 0, false))], test.Choices, base_.Harness));
             files.Add(base_.File);
+            metrics.AddRange(base_.Metrics.Where(m => !metrics.Contains(m)));
         }
 
-        var report = LoglikelihoodReport.Report(documents, "base", iterations);
+        var report = LoglikelihoodReport.Report(documents, "base", iterations, metrics);
         report["task"] = $"lm-evaluation-harness samples ({(documents[0].Choices is null ? "loglikelihood" : "multiple choice")}{(labels is null ? "" : $", true choices {labels}")})";
         if (basePaths.Length > 1)
         {
@@ -98,8 +100,8 @@ internal static class CompareSamplesCommand
             {
                 ScoredDocument[] subset = [.. documents.Where((_, d) => files[d] == f)];
                 var entry = new JsonObject { ["task"] = HarnessSamples.TaskOf(basePaths[f]) };
-                var own = subset.Length > 0 ? LoglikelihoodReport.Report(subset, "base", 0) : new JsonObject { ["documents"] = 0 };
-                foreach (var (key, value) in own.Where(kv => kv.Key is not ("perplexity_stderr" or "base_perplexity_stderr")))
+                var own = subset.Length > 0 ? LoglikelihoodReport.Report(subset, "base", 0, metrics) : new JsonObject { ["documents"] = 0 };
+                foreach (var (key, value) in own.Where(kv => kv.Key is not ("perplexity_stderr" or "base_perplexity_stderr" or "f1_stderr" or "mcc_stderr" or "metrics_not_reported")))
                 {
                     entry[key] = value?.DeepClone();
                 }

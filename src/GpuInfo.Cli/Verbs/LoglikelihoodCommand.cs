@@ -99,7 +99,7 @@ internal static class LoglikelihoodCommand
             long tokens = scores.Sum(r => r.ContinuationTokens);
             string compared = reference is null ? "harness" : "base";
             var partial = new LoglikelihoodPartial(shard, run.Total, run.FirstDocument, scored,
-                Identity(input, run.Documents.Count > 0, lm, reference, tokenizer, windows.Context, prefixToken, other is null ? "none" : compared, iterations),
+                Identity(input, run.Documents.Count > 0, lm, reference, tokenizer, windows.Context, prefixToken, other is null ? "none" : compared, iterations, run.Metrics),
                 new Dictionary<string, string> { ["model"] = lm.Path, ["base"] = reference?.Path ?? "", ["text"] = name, ["tokenizer"] = tokenizer.Name });
             var report = Report(partial, iterations);
             if (shard.Count > 1)
@@ -171,7 +171,7 @@ internal static class LoglikelihoodCommand
     private static JsonObject Report(LoglikelihoodPartial partial, int iterations)
     {
         string compared = partial.Identity["compared"];
-        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations);
+        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations, partial.Identity.GetValueOrDefault("metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries));
         report["task"] = partial.Identity["task"];
         LoglikelihoodReport.AddTokens(report, partial.Scored);
         report["model"] = partial.Paths["model"];
@@ -191,7 +191,7 @@ internal static class LoglikelihoodCommand
     /// What must agree between shards for their partials to merge: the models' and input files' fingerprints (not their
     /// paths), the tokenizer, the window, the prefix token, the task, what is compared and the bootstrap's resamples.
     /// </summary>
-    private static Dictionary<string, string> Identity(Input input, bool multipleChoice, OnnxLanguageModel lm, OnnxLanguageModel? reference, TextTokenizer tokenizer, int context, int? prefixToken, string compared, int iterations)
+    private static Dictionary<string, string> Identity(Input input, bool multipleChoice, OnnxLanguageModel lm, OnnxLanguageModel? reference, TextTokenizer tokenizer, int context, int? prefixToken, string compared, int iterations, IReadOnlyList<string> metrics)
     {
         var identity = new Dictionary<string, string>
         {
@@ -203,6 +203,7 @@ internal static class LoglikelihoodCommand
             ["prefix_token"] = prefixToken?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none",
             ["compared"] = compared,
             ["bootstrap_iters"] = iterations.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["metrics"] = string.Join(',', metrics),
         };
         foreach (var (role, model) in new[] { ("model", lm), ("base", reference) })
         {
@@ -222,7 +223,8 @@ internal static class LoglikelihoodCommand
     }
 
     /// <summary>A shard's requests: those of documents <see cref="FirstDocument"/> on, of <see cref="Total"/>, with their multiple-choice documents and the harness's scores, if any.</summary>
-    private sealed record RunSlice(IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<MultipleChoiceDocument> Documents, IReadOnlyList<(double, bool)> Harness, int FirstDocument, int Total);
+    /// <param name="Metrics">The metrics the harness's samples name (every document's, not the shard's alone), in order.</param>
+    private sealed record RunSlice(IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<MultipleChoiceDocument> Documents, IReadOnlyList<(double, bool)> Harness, int FirstDocument, int Total, IReadOnlyList<string> Metrics);
 
     /// <summary>
     /// The shard's documents of the input (read whole: request files are small); a document is a multiple-choice one's
@@ -232,10 +234,11 @@ internal static class LoglikelihoodCommand
     {
         var documents = new List<MultipleChoiceDocument>();
         var harness = new List<(double, bool)>();
-        var requests = input.Requests(documents, harness).ToList();
+        var metrics = new List<string>();
+        var requests = input.Requests(documents, harness, metrics).ToList();
         if (shard.Count == 1)
         {
-            return new RunSlice(requests, documents, harness, 0, documents.Count > 0 ? documents.Count : requests.Count);
+            return new RunSlice(requests, documents, harness, 0, documents.Count > 0 ? documents.Count : requests.Count, metrics);
         }
 
         int total = documents.Count > 0 ? documents.Count : requests.Count;
@@ -248,7 +251,7 @@ internal static class LoglikelihoodCommand
         int firstRequest = documents.Count > 0 ? documents.Take((int)first).Sum(d => d.Choices.Count) : (int)first;
         int requestCount = documents.Count > 0 ? documents.Skip((int)first).Take((int)count).Sum(d => d.Choices.Count) : (int)count;
         return new RunSlice(requests.GetRange(firstRequest, requestCount), documents.Count > 0 ? documents.GetRange((int)first, (int)count) : [],
-            harness.Count > 0 ? harness.GetRange(firstRequest, requestCount) : [], (int)first, total);
+            harness.Count > 0 ? harness.GetRange(firstRequest, requestCount) : [], (int)first, total, metrics);
     }
 
     /// <summary>Opens a model, checked against the tokenizer's vocabulary and the prefix token where a request holds it.</summary>
@@ -366,7 +369,7 @@ internal static class LoglikelihoodCommand
         /// The requests of the files, in order; multiple-choice documents are added to <paramref name="documents"/> as they are
         /// read, and the harness's scores of the requests, from --samples, to <paramref name="harness"/>.
         /// </summary>
-        public IEnumerable<LoglikelihoodRequest> Requests(List<MultipleChoiceDocument> documents, List<(double, bool)> harness)
+        public IEnumerable<LoglikelihoodRequest> Requests(List<MultipleChoiceDocument> documents, List<(double, bool)> harness, List<string> metrics)
         {
             if (Samples)
             {
@@ -378,6 +381,7 @@ internal static class LoglikelihoodCommand
                     }
 
                     harness.AddRange(sample.Harness);
+                    metrics.AddRange(sample.Metrics.Where(m => !metrics.Contains(m)));
                     return sample.Requests;
                 });
             }

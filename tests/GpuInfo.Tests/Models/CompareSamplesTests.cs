@@ -67,6 +67,53 @@ public sealed class CompareSamplesTests
     }
 
     [Fact]
+    public void Named_metrics_are_the_harness_aggregations_of_them()
+    {
+        // A GLUE-shaped task whose samples name acc_bytes, f1 and mcc: the harness's own f1_score and matthews_corrcoef of
+        // each run's logged (gold, prediction) pairs and its bootstrap_stderr over 2000 resamples.
+        var reference = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!["glue"]!;
+        var report = CliRunner.Json(Run("glue", "--bootstrap-iters", "2000"));
+        foreach (var (run, prefix) in new[] { ("test", ""), ("base", "base_") })
+        {
+            foreach (string metric in new[] { "acc_bytes", "f1", "mcc" })
+            {
+                Assert.Equal(CliRunner.Number(reference[run]![metric]), CliRunner.Number(report[$"{prefix}{metric}"]), 12);
+            }
+        }
+
+        foreach (string stderr in new[] { "f1_stderr", "mcc_stderr" })
+        {
+            double expected = CliRunner.Number(reference["test"]![stderr]);
+            Assert.Equal(expected, CliRunner.Number(report[stderr]), expected * 1e-9);
+        }
+
+        Assert.Null(report["metrics_not_reported"]);
+
+        // loglikelihood --samples: the harness's figures from its own log-likelihoods beside window.onnx's.
+        var scored = CliRunner.Json("loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--samples", ModelFiles.Path("samples_paired_test_glue.jsonl"),
+            "--prefix-token", "7", "--context", "64", "--device", "cpu", "--bootstrap-iters", "0", "--json");
+        Assert.Equal(CliRunner.Number(reference["test"]!["f1"]), CliRunner.Number(scored["harness_f1"]), 12);
+        Assert.Equal(CliRunner.Number(reference["test"]!["mcc"]), CliRunner.Number(scored["harness_mcc"]), 12);
+        Assert.Equal(CliRunner.Number(reference["test"]!["acc_bytes"]), CliRunner.Number(scored["harness_acc_bytes"]), 12);
+        Assert.NotNull(scored["f1"]);
+        Assert.Null(scored["f1_stderr"]);
+
+        // A metric gpuinfo does not report is named; an f1 of three choices is not the harness's binary aggregation.
+        using var dir = new TempDir();
+        string named = dir.File("named.jsonl");
+        File.WriteAllLines(named, File.ReadAllLines(ModelFiles.Path("samples_paired_base_choices.jsonl")).Select(l =>
+        {
+            var line = JsonNode.Parse(l)!;
+            line["metrics"] = new JsonArray("acc", "acc_norm", "brier_score", "f1");
+            return line.ToJsonString();
+        }));
+        var other = CliRunner.Json("compare-samples", "--base", named, "--test", named, "--json");
+        Assert.Equal("brier_score", (string)other["metrics_not_reported"]!.AsArray().Single()!);
+        Assert.Null(other["f1"]);
+        Assert.Contains("4 choices", (string)other["f1_not_computed"]!);
+    }
+
+    [Fact]
     public void Two_rolling_runs_compare_their_rates()
     {
         var (b, t) = (Logged("base", "rolling"), Logged("test", "rolling"));

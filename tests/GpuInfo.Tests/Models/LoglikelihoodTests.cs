@@ -610,6 +610,8 @@ public sealed class LoglikelihoodTests
     [InlineData("""{"doc_id": 0, "target": 1, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": " yes"}, "gen_args_1": {"arg_0": "Q", "arg_1": " no"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]], "acc": 0.0, "acc_norm": 1.0}""", "logs acc_norm 1.0, where its log-likelihoods and gold give 0")]
     [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}}, "filtered_resps": [["-1", "False"]], "acc": 1}""", "logs acc 1, where its log-likelihoods give 0")]
     [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}}, "filtered_resps": [["-1", "True"]], "acc": 1, "perplexity": -2.5}""", "logs perplexity -2.5, where its log-likelihoods give -1")]
+    [InlineData("""{"doc_id": 0, "target": 0, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": " yes"}, "gen_args_1": {"arg_0": "Q", "arg_1": " no"}}, "filtered_resps": [["-1", "False"], ["-2", "False"]], "acc": 1.0, "f1": [0, 1]}""", "logs f1 [0, 1], where its gold and log-likelihoods give [0, 0] (gold, prediction)")]
+    [InlineData("""{"doc_id": 0, "target": 1, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": " y\u00e9s"}, "gen_args_1": {"arg_0": "Q", "arg_1": " nos"}}, "filtered_resps": [["-3.2", "False"], ["-3", "False"]], "acc": 1.0, "acc_bytes": 1.0}""", "logs acc_bytes 1.0, where its log-likelihoods and gold give 0")]
     public void Bad_samples_are_one_line_errors_naming_the_line(string line, string problem)
     {
         using var dir = new TempDir();

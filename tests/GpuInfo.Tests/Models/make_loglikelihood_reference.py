@@ -381,6 +381,23 @@ def main():
     questions = [{"question": sentence(drawn.integers(5, 15)) + "?", "answer": f"{sentence(drawn.integers(3, 8))}\n#### {int(drawn.integers(1, 500))}"} for _ in range(60)]
     for run, seed in (("base", 3), ("test", 4)):
         write_samples(drawn_lm(BpeLM, seed), [(f"paired_{run}_gsm8k", gsm8k_task, questions)], filters)
+    # A GLUE-shaped task of two choices whose samples name acc_bytes, f1 and mcc (mrpc's f1, cola's mcc, global_piqa's
+    # acc_bytes), two drawn models' runs; the harness's own aggregations of them (scikit-learn's f1_score and
+    # matthews_corrcoef) and its bootstrap_stderr of each over 2000 resamples, for each run.
+    glue_task = load_task(TaskConfig, ConfigurableTask, metrics=("acc", "acc_bytes", "f1", "mcc"))
+    pairs_docs = [{"context": sentence(drawn.integers(3, 12)), "choices": [sentence(drawn.integers(1, 3)), sentence(drawn.integers(1, 3))], "gold": int(drawn.integers(2))} for _ in range(80)]
+    from lm_eval.api import metrics as harness_metrics
+    reference["glue"] = {"iterations": 2000}
+    for run, seed in (("base", 5), ("test", 6)):
+        write_samples(drawn_lm(BpeLM, seed), [(f"paired_{run}_glue", glue_task, pairs_docs)])
+        with open(os.path.join(HERE, f"samples_paired_{run}_glue.jsonl"), encoding="utf-8") as f:
+            logged = [json.loads(line) for line in f]
+        figures = {"acc_bytes": float(np.mean([d["acc_bytes"] for d in logged]))}
+        for metric, aggregate in (("f1", harness_metrics.f1_score), ("mcc", harness_metrics.matthews_corrcoef)):
+            items = [tuple(d[metric]) for d in logged]
+            figures[metric] = float(aggregate(items))
+            figures[f"{metric}_stderr"] = float(harness_metrics.bootstrap_stderr(aggregate, items, 2000))
+        reference["glue"][run] = figures
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, indent=1, ensure_ascii=False)
         f.write("\n")
