@@ -106,6 +106,11 @@ public sealed class LoglikelihoodPartial
                 ["name"] = d.Name,
                 ["requests"] = new JsonArray([.. d.Requests.Select(r => (JsonNode)new JsonArray(Number(r.LogLikelihood), r.IsGreedy, r.ContinuationTokens, r.ContextTokens, r.Truncated))]),
             };
+            if (d.File != 0)
+            {
+                o["file"] = d.File;
+            }
+
             if (d.Other is { } other)
             {
                 o["other"] = new JsonArray([.. other.Select(r => (JsonNode)new JsonArray(Number(r.LogLikelihood), r.IsGreedy))]);
@@ -273,7 +278,7 @@ public sealed class LoglikelihoodPartial
             choices.Validate();
         }
 
-        return new ScoredDocument(name, requests, choices, other);
+        return new ScoredDocument(name, requests, choices, other) { File = o["file"] is { } file ? (int)file : 0 };
     }
 
     private static JsonNode Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : JsonValue.Create(value.ToString("R", CultureInfo.InvariantCulture));

@@ -145,6 +145,32 @@ internal static class LoglikelihoodReport
         }
     }
 
+    /// <summary>
+    /// Where the documents come from several files (<see cref="ScoredDocument.File"/>: each a task, as MMLU's subjects
+    /// are), each file's own figures (<see cref="Report"/> of its documents, named by <paramref name="tasks"/>), the
+    /// bootstrap left to the whole; null for one file.
+    /// </summary>
+    public static JsonArray? Tasks(IReadOnlyList<ScoredDocument> documents, IReadOnlyList<string> tasks, string compared, IReadOnlyCollection<string> metrics)
+    {
+        if (tasks.Count < 2)
+        {
+            return null;
+        }
+
+        return [.. tasks.Select((task, f) =>
+        {
+            ScoredDocument[] own = [.. documents.Where(d => d.File == f)];
+            var entry = new JsonObject { ["task"] = task };
+            var report = own.Length > 0 ? Report(own, compared, 0, metrics) : new JsonObject { ["documents"] = 0 };
+            foreach (var (key, value) in report.Where(kv => !kv.Key.EndsWith("perplexity_stderr", StringComparison.Ordinal) && kv.Key is not ("f1_stderr" or "mcc_stderr" or "metrics_not_reported")))
+            {
+                entry[key] = value?.DeepClone();
+            }
+
+            return (JsonNode)entry;
+        })];
+    }
+
     /// <summary>The requests' tokens: <c>continuation_tokens</c>, <c>context_tokens</c> (as the model saw them) and <c>truncated</c> (requests whose context was cut).</summary>
     public static void AddTokens(JsonObject report, IReadOnlyList<ScoredDocument> documents)
     {

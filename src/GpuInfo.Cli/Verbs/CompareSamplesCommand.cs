@@ -69,7 +69,6 @@ internal static class CompareSamplesCommand
     private static (JsonObject Report, IEnumerable<JsonObject> Lines) Requests(string[] basePaths, string[] testPaths, string delimiter, string? labels, int iterations)
     {
         var documents = new List<ScoredDocument>();
-        var files = new List<int>();
         var metrics = new List<string>();
         foreach (var (base_, test) in Paired(HarnessSamples.Read(basePaths, delimiter, labels), HarnessSamples.Read(testPaths, delimiter, labels), s => s.Name, s => s.Key, ModelDocuments.NameOf(basePaths)))
         {
@@ -86,28 +85,15 @@ internal static class CompareSamplesCommand
                 throw new InvalidFileException(test.Name, $"its gold is choice {t.Gold}, the base's ({base_.Name}) choice {b.Gold}: not the same document.");
             }
 
-            documents.Add(new ScoredDocument(test.Name, [.. test.Harness.Select(h => new RequestScore(h.LogLikelihood, h.IsGreedy, 0, 0, false))], test.Choices, base_.Harness));
-            files.Add(base_.File);
+            documents.Add(new ScoredDocument(test.Name, [.. test.Harness.Select(h => new RequestScore(h.LogLikelihood, h.IsGreedy, 0, 0, false))], test.Choices, base_.Harness) { File = base_.File });
             metrics.AddRange(base_.Metrics.Where(m => !metrics.Contains(m)));
         }
 
         var report = LoglikelihoodReport.Report(documents, "base", iterations, metrics);
         report["task"] = $"lm-evaluation-harness samples ({(documents[0].Choices is null ? "loglikelihood" : "multiple choice")}{(labels is null ? "" : $", true choices {labels}")})";
-        if (basePaths.Length > 1)
+        if (LoglikelihoodReport.Tasks(documents, [.. basePaths.Select(HarnessSamples.TaskOf)], "base", metrics) is { } tasks)
         {
-            // Each file a task (MMLU's subjects): its own figures, the bootstrap left to the whole.
-            report["tasks"] = new JsonArray([.. Enumerable.Range(0, basePaths.Length).Select(f =>
-            {
-                ScoredDocument[] subset = [.. documents.Where((_, d) => files[d] == f)];
-                var entry = new JsonObject { ["task"] = HarnessSamples.TaskOf(basePaths[f]) };
-                var own = subset.Length > 0 ? LoglikelihoodReport.Report(subset, "base", 0, metrics) : new JsonObject { ["documents"] = 0 };
-                foreach (var (key, value) in own.Where(kv => kv.Key is not ("perplexity_stderr" or "base_perplexity_stderr" or "f1_stderr" or "mcc_stderr" or "metrics_not_reported")))
-                {
-                    entry[key] = value?.DeepClone();
-                }
-
-                return (JsonNode)entry;
-            })]);
+            report["tasks"] = tasks;
         }
 
         return (report, LoglikelihoodReport.Lines(documents, 0, "base"));

@@ -95,12 +95,15 @@ internal static class LoglikelihoodCommand
                 other = [.. Score(reference, scoredText, order, windows, engines, quiet, "scoring --base").Select(r => (r.LogLikelihood, r.IsGreedy))];
             }
 
-            var scored = ScoredDocument.Group(scores, names, run.Documents, other);
+            var scored = ScoredDocument.Group(scores, names, run.Documents, other, run.Files.Count > 0 ? run.Files : null);
             long tokens = scores.Sum(r => r.ContinuationTokens);
             string compared = reference is null ? "harness" : "base";
             var partial = new LoglikelihoodPartial(shard, run.Total, run.FirstDocument, scored,
                 Identity(input, run.Documents.Count > 0, lm, reference, tokenizer, windows.Context, prefixToken, other is null ? "none" : compared, iterations, run.Metrics),
-                new Dictionary<string, string> { ["model"] = lm.Path, ["base"] = reference?.Path ?? "", ["text"] = name, ["tokenizer"] = tokenizer.Name });
+                new Dictionary<string, string>(input.Samples && files.Length > 1 ? files.Select((f, i) => KeyValuePair.Create($"file {i}", f)) : [])
+                {
+                    ["model"] = lm.Path, ["base"] = reference?.Path ?? "", ["text"] = name, ["tokenizer"] = tokenizer.Name,
+                });
             var report = Report(partial, iterations);
             if (shard.Count > 1)
             {
@@ -171,7 +174,14 @@ internal static class LoglikelihoodCommand
     private static JsonObject Report(LoglikelihoodPartial partial, int iterations)
     {
         string compared = partial.Identity["compared"];
-        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations, partial.Identity.GetValueOrDefault("metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries));
+        string[] metrics = partial.Identity.GetValueOrDefault("metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations, metrics);
+        string[] tasks = [.. Enumerable.Range(0, partial.Paths.Count).TakeWhile(i => partial.Paths.ContainsKey($"file {i}")).Select(i => HarnessSamples.TaskOf(partial.Paths[$"file {i}"]))];
+        if (LoglikelihoodReport.Tasks(partial.Scored, tasks, compared, metrics) is { } perTask)
+        {
+            report["tasks"] = perTask;
+        }
+
         report["task"] = partial.Identity["task"];
         LoglikelihoodReport.AddTokens(report, partial.Scored);
         report["model"] = partial.Paths["model"];
@@ -224,7 +234,8 @@ internal static class LoglikelihoodCommand
 
     /// <summary>A shard's requests: those of documents <see cref="FirstDocument"/> on, of <see cref="Total"/>, with their multiple-choice documents and the harness's scores, if any.</summary>
     /// <param name="Metrics">The metrics the harness's samples name (every document's, not the shard's alone), in order.</param>
-    private sealed record RunSlice(IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<MultipleChoiceDocument> Documents, IReadOnlyList<(double, bool)> Harness, int FirstDocument, int Total, IReadOnlyList<string> Metrics);
+    /// <param name="Files">Each request's input file, where the samples come from several (each a task: MMLU's subjects); else empty.</param>
+    private sealed record RunSlice(IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<MultipleChoiceDocument> Documents, IReadOnlyList<(double, bool)> Harness, int FirstDocument, int Total, IReadOnlyList<string> Metrics, IReadOnlyList<int> Files);
 
     /// <summary>
     /// The shard's documents of the input (read whole: request files are small); a document is a multiple-choice one's
@@ -235,10 +246,11 @@ internal static class LoglikelihoodCommand
         var documents = new List<MultipleChoiceDocument>();
         var harness = new List<(double, bool)>();
         var metrics = new List<string>();
-        var requests = input.Requests(documents, harness, metrics).ToList();
+        var files = new List<int>();
+        var requests = input.Requests(documents, harness, metrics, files).ToList();
         if (shard.Count == 1)
         {
-            return new RunSlice(requests, documents, harness, 0, documents.Count > 0 ? documents.Count : requests.Count, metrics);
+            return new RunSlice(requests, documents, harness, 0, documents.Count > 0 ? documents.Count : requests.Count, metrics, files);
         }
 
         int total = documents.Count > 0 ? documents.Count : requests.Count;
@@ -251,7 +263,7 @@ internal static class LoglikelihoodCommand
         int firstRequest = documents.Count > 0 ? documents.Take((int)first).Sum(d => d.Choices.Count) : (int)first;
         int requestCount = documents.Count > 0 ? documents.Skip((int)first).Take((int)count).Sum(d => d.Choices.Count) : (int)count;
         return new RunSlice(requests.GetRange(firstRequest, requestCount), documents.Count > 0 ? documents.GetRange((int)first, (int)count) : [],
-            harness.Count > 0 ? harness.GetRange(firstRequest, requestCount) : [], (int)first, total, metrics);
+            harness.Count > 0 ? harness.GetRange(firstRequest, requestCount) : [], (int)first, total, metrics, files.Count > 0 ? files.GetRange(firstRequest, requestCount) : []);
     }
 
     /// <summary>Opens a model, checked against the tokenizer's vocabulary and the prefix token where a request holds it.</summary>
@@ -369,7 +381,7 @@ internal static class LoglikelihoodCommand
         /// The requests of the files, in order; multiple-choice documents are added to <paramref name="documents"/> as they are
         /// read, and the harness's scores of the requests, from --samples, to <paramref name="harness"/>.
         /// </summary>
-        public IEnumerable<LoglikelihoodRequest> Requests(List<MultipleChoiceDocument> documents, List<(double, bool)> harness, List<string> metrics)
+        public IEnumerable<LoglikelihoodRequest> Requests(List<MultipleChoiceDocument> documents, List<(double, bool)> harness, List<string> metrics, List<int> files)
         {
             if (Samples)
             {
@@ -382,6 +394,7 @@ internal static class LoglikelihoodCommand
 
                     harness.AddRange(sample.Harness);
                     metrics.AddRange(sample.Metrics.Where(m => !metrics.Contains(m)));
+                    files.AddRange(Enumerable.Repeat(sample.File, Files.Length > 1 ? sample.Requests.Count : 0));
                     return sample.Requests;
                 });
             }

@@ -23,8 +23,16 @@ public sealed class LoglikelihoodShardTests
         "lambada" => ["--text", Passages(dir)],
         "lambada-base" => ["--text", Passages(dir), "--base", ModelFiles.Path("window.onnx")],
         "truthfulqa_mc2" => ["--samples", ModelFiles.Path($"samples_{kind}.jsonl"), "--labels-field", "doc.mc2_targets.labels"],
+        "two-tasks" => ["--samples", ModelFiles.Path("samples_choices.jsonl"), Copy(dir, "samples_paired_base_choices.jsonl", "samples_other_2026-12-07T10-11-12.5.jsonl")], // MMLU-like: a file per task
         _ => ["--samples", ModelFiles.Path($"samples_{kind}.jsonl")],
     };
+
+    private static string Copy(TempDir dir, string file, string name)
+    {
+        string path = dir.File(name);
+        File.Copy(ModelFiles.Path(file), path, overwrite: true);
+        return path;
+    }
 
     private static string Passages(TempDir dir)
     {
@@ -44,6 +52,7 @@ public sealed class LoglikelihoodShardTests
     [InlineData("choices", 3)]
     [InlineData("winogrande", 2)]
     [InlineData("truthfulqa_mc2", 3)]
+    [InlineData("two-tasks", 4)]
     public void Shards_merge_into_the_whole_run(string kind, int shards)
     {
         using var dir = new TempDir();
@@ -62,7 +71,7 @@ public sealed class LoglikelihoodShardTests
         var merged = CliRunner.Json("merge", dir.File("parts"), "--json");
         Assert.Equal(shards, (int)merged["partials"]!);
         var figures = whole.Where(kv => !HowItRan.Contains(kv.Key)).Select(kv => kv.Key).ToList();
-        Assert.Contains(kind.StartsWith("lambada", StringComparison.Ordinal) ? "perplexity_stderr" : kind == "truthfulqa_mc2" ? "harness_acc" : "acc_norm", figures);
+        Assert.Contains(kind.StartsWith("lambada", StringComparison.Ordinal) ? "perplexity_stderr" : kind == "truthfulqa_mc2" ? "harness_acc" : kind == "two-tasks" ? "tasks" : "acc_norm", figures);
         Assert.Contains(kind == "lambada-base" ? "base_perplexity_stderr" : kind.StartsWith("lambada", StringComparison.Ordinal) ? "acc" : "same_prediction", figures);
         foreach (string key in figures)
         {

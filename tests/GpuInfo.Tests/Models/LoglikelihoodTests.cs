@@ -592,6 +592,33 @@ public sealed class LoglikelihoodTests
         Assert.All(lines, line => Assert.NotNull(line[task == "lambada" ? "harness_loglikelihood" : "harness_loglikelihoods"]));
     }
 
+    [Fact]
+    public void Samples_of_several_tasks_report_each_task_beside_the_whole()
+    {
+        // MMLU logs a file per subject: the whole over every document, and each file's own figures.
+        using var dir = new TempDir();
+        string other = dir.File("samples_mmlu_anatomy_2026-12-07T10-11-12.123456.jsonl");
+        File.Copy(ModelFiles.Path("samples_paired_base_choices.jsonl"), other);
+        string[] run = ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--prefix-token", "7", "--context", "64", "--device", "cpu", "--bootstrap-iters", "0", "--json", "--samples"];
+        var both = CliRunner.Json([.. run, ModelFiles.Path("samples_choices.jsonl"), other]);
+        var first = CliRunner.Json([.. run, ModelFiles.Path("samples_choices.jsonl")]);
+        var second = CliRunner.Json([.. run, other]);
+        var tasks = both["tasks"]!.AsArray();
+        Assert.Equal(["samples_choices", "mmlu_anatomy"], tasks.Select(t => (string)t!["task"]!).ToArray());
+        foreach (var (alone, entry) in new[] { (first, tasks[0]!), (second, tasks[1]!) })
+        {
+            foreach (string key in new[] { "documents", "requests", "acc", "acc_stderr", "acc_norm", "harness_acc", "acc_diff", "right_to_wrong", "mcnemar_p", "loglikelihood_max_abs_diff" })
+            {
+                Assert.True(JsonNode.DeepEquals(alone[key], entry[key]), $"{key}: {alone[key]?.ToJsonString()} alone, {entry[key]?.ToJsonString()} as a task");
+            }
+        }
+
+        int documents = (int)first["documents"]! + (int)second["documents"]!;
+        Assert.Equal(documents, (int)both["documents"]!);
+        Assert.Equal(((CliRunner.Number(first["acc"]) * (int)first["documents"]!) + (CliRunner.Number(second["acc"]) * (int)second["documents"]!)) / documents, CliRunner.Number(both["acc"]), 12);
+        Assert.Null(first["tasks"]);
+    }
+
     [Theory]
     [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "The model reads"}}, "filtered_resps": [["-1.5", "False"]], "metrics": ["word_perplexity"]}""", "loglikelihood_rolling task's document")]
     [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": {"until": ["\n"]}}}, "filtered_resps": ["x"], "metrics": ["exact_match"]}""", "exact_match, which gpuinfo does not compute")]
