@@ -176,7 +176,14 @@ public sealed class LoglikelihoodPartial
             }
 
             var scored = Required(o, "scored").AsArray().Select(d => Document(Required(d!.AsObject(), "name").GetValue<string>(), d.AsObject())).ToList();
-            return new LoglikelihoodPartial(shard, (int)Required(o, "documents"), (int)Required(o, "first_document"), scored, Strings(Required(o, "identity")), Strings(Required(o, "paths")))
+            var paths = Strings(Required(o, "paths"));
+            int files = Math.Max(1, Enumerable.Range(0, paths.Count).TakeWhile(i => paths.ContainsKey($"file {i}")).Count());
+            if (scored.FirstOrDefault(d => d.File < 0 || d.File >= files) is { } stray)
+            {
+                throw new FormatException($"{stray.Name}: file {stray.File}, not one of the {files} the paths name");
+            }
+
+            return new LoglikelihoodPartial(shard, (int)Required(o, "documents"), (int)Required(o, "first_document"), scored, Strings(Required(o, "identity")), paths)
             {
                 Origin = path,
             };

@@ -135,6 +135,8 @@ public sealed class LoglikelihoodPartialTests
         Assert.Contains("a label is 2, not 0 or 1", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
         File.WriteAllText(path, """{"gpuinfo_partial": 2, "kind": "loglikelihood", "shard": "0/1", "documents": 1, "first_document": 0, "identity": {}, "paths": {}, "scored": [{"name": "a", "requests": [[-1.5, true, 2, 3, false], [-2, false, 1, 3, false]], "choices": ["x", "y"], "gold": 0, "labels": [1]}]}""");
         Assert.Contains("1 labels of true choices for 2 choices", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
+        File.WriteAllText(path, """{"gpuinfo_partial": 2, "kind": "loglikelihood", "shard": "0/1", "documents": 1, "first_document": 0, "identity": {}, "paths": {"file 0": "a", "file 1": "b"}, "scored": [{"name": "a", "requests": [[-1.5, true, 2, 3, false]], "file": 2}]}""");
+        Assert.Contains("a: file 2, not one of the 2 the paths name", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
         File.WriteAllText(path, """{"gpuinfo_partial": 1, "kind": "loglikelihood", "shard": "2/2", "documents": 1, "first_document": 0, "identity": {}, "paths": {}, "scored": []}""");
         Assert.Contains("\"shard\" is \"2/2\", not i/n", Assert.Throws<InvalidFileException>(() => LoglikelihoodPartial.Load(path)).Message);
         File.WriteAllText(path, """{"gpuinfo_partial": 8, "kind": "eval"}""");
