@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using GpuInfo.Formats;
-using GpuInfo.Models;
 
 namespace GpuInfo.Cli;
 
@@ -14,127 +13,10 @@ namespace GpuInfo.Cli;
 /// task's (LAMBADA); of several, a <c>multiple_choice</c> task's, whose <c>target</c> is the right choice's index
 /// (or its text) and whose choices are the continuations after the task's target delimiter; or, where the requests'
 /// contexts differ, a <c>multiple_input</c> task's (Winogrande's), whose choices are the contexts.
+/// Each kind is read in a file of its own (<c>HarnessSamples.Requests.cs</c>, <c>.Rolling.cs</c>, <c>.Logged.cs</c>); here, what they share.
 /// </summary>
-internal static class HarnessSamples
+internal static partial class HarnessSamples
 {
-    /// <summary>One logged document: its requests and the harness's score of each; for multiple choice, the document.</summary>
-    internal sealed record Sample(string Name, IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<(double LogLikelihood, bool IsGreedy)> Harness, MultipleChoiceDocument? Choices)
-    {
-        /// <summary>Which document of which file it is (<see cref="Lines"/>), to pair it with another run's.</summary>
-        public string Key { get; init; } = Name;
-
-        /// <summary>The file's place among those read (a task's, where each file is one: MMLU's subjects).</summary>
-        public int File { get; init; }
-
-        /// <summary>The metrics the harness computed for it (its <c>metrics</c> list: acc, acc_norm, f1, ...).</summary>
-        public IReadOnlyList<string> Metrics { get; init; } = [];
-    }
-
-    /// <summary>Every logged document of the files, in order.</summary>
-    /// <param name="labels">
-    /// Where each multiple-choice document holds labels of its true choices (a dotted path into its line:
-    /// truthfulqa_mc2's <c>doc.mc2_targets.labels</c>), that path: the documents are scored by the probability mass on them.
-    /// </param>
-    /// <exception cref="InvalidFileException">A line that is not such a log's (naming the line and the field), samples of another kind of task, or of two kinds.</exception>
-    public static IEnumerable<Sample> Read(IReadOnlyList<string> files, string delimiter, string? labels = null)
-    {
-        bool? choices = null;
-        foreach (var (name, line, key, file) in Lines(files, byFilter: false))
-        {
-            var sample = Parse(name, line, delimiter, labels) with { Key = key, File = file };
-            if (choices is { } kind && kind != sample.Choices is not null)
-            {
-                throw new InvalidFileException(name, $"is a {(sample.Choices is null ? "loglikelihood" : "multiple-choice")} task's document, the lines before a {(kind ? "multiple-choice" : "loglikelihood")} task's: give one task's samples at a time.");
-            }
-
-            choices = sample.Choices is not null;
-            yield return sample;
-        }
-    }
-
-    /// <summary>
-    /// One logged document of a <c>loglikelihood_rolling</c> task (wikitext's): its text as the harness scored it
-    /// (<c>arguments.gen_args_0.arg_0</c>), the harness's log-likelihood of it (<c>filtered_resps</c>[0]), and its words and
-    /// bytes as the task counted them (the second value of <c>word_perplexity</c> and of <c>byte_perplexity</c> or
-    /// <c>bits_per_byte</c>; null where the task reports none): wikitext's count the page as given, not as scored.
-    /// </summary>
-    internal sealed record RollingSample(string Name, string Text, double LogLikelihood, long? Words, long? Bytes)
-    {
-        /// <summary>Which document of which file it is (<see cref="Lines"/>).</summary>
-        public string Key { get; init; } = Name;
-    }
-
-    /// <summary>Every logged document of a <c>loglikelihood_rolling</c> task's samples files, in order.</summary>
-    /// <exception cref="InvalidFileException">A line that is not such a task's sample, naming the line and the field.</exception>
-    public static IEnumerable<RollingSample> ReadRolling(IReadOnlyList<string> files)
-    {
-        foreach (var (name, line, key, _) in Lines(files, byFilter: false))
-        {
-            var arguments = Member(name, line, "arguments", JsonValueKind.Object);
-            if (arguments.EnumerateObject().Count() != 1 || !arguments.TryGetProperty("gen_args_0", out var request) || request.ValueKind != JsonValueKind.Object
-                || request.EnumerateObject().Count() != 1 || !request.TryGetProperty("arg_0", out var text) || text.ValueKind != JsonValueKind.String)
-            {
-                throw new InvalidFileException(name, "\"arguments\" is not one text (a loglikelihood_rolling task's gen_args_0.arg_0): give a loglikelihood or multiple_choice task's samples to gpuinfo loglikelihood.");
-            }
-
-            var responses = Member(name, line, "filtered_resps", JsonValueKind.Array).EnumerateArray().ToArray();
-            double ll = responses.Length == 1 && Number(responses[0]) is { } value ? value
-                : throw new InvalidFileException(name, $"\"filtered_resps\" is {Shorten(line.GetProperty("filtered_resps").GetRawText())}, not one log-likelihood.");
-            long? words = Count(name, line, "word_perplexity", ll), bytes = Count(name, line, "byte_perplexity", ll) ?? Count(name, line, "bits_per_byte", ll);
-            if ((words ?? bytes) is null)
-            {
-                throw new InvalidFileException(name, "has no \"word_perplexity\", \"byte_perplexity\" or \"bits_per_byte\" (its words and bytes as the task counted them).");
-            }
-
-            yield return new RollingSample(name, text.GetString()!, ll, words, bytes) { Key = key };
-        }
-    }
-
-    /// <summary>
-    /// One logged line of any task (a <c>generate_until</c> task's, GSM8K's, as well) by what the harness logged of it:
-    /// its <c>doc_id</c>, <c>filter</c> (GSM8K logs each document once per filter: strict-match, flexible-extract) and
-    /// <c>arguments</c> (what was asked, to pair it with another run's), and each metric its <c>metrics</c> list names whose
-    /// per-sample value is a number (or true/false: 1/0); <see cref="Unpaired"/>, those whose value is not (f1's and
-    /// mcc's [gold, prediction] pairs, which the harness aggregates over the whole task).
-    /// </summary>
-    internal sealed record LoggedSample(string Name, string Key, int File, string Filter, string Arguments, IReadOnlyDictionary<string, double> Metrics, IReadOnlyList<string> Unpaired);
-
-    /// <summary>Every line of the files as the harness logged it (<see cref="LoggedSample"/>), in order.</summary>
-    /// <exception cref="InvalidFileException">A line without <c>doc_id</c>, <c>arguments</c> or a list of <c>metrics</c>, or a metric it names but does not hold.</exception>
-    public static IEnumerable<LoggedSample> ReadLogged(IReadOnlyList<string> files)
-    {
-        foreach (var (name, line, key, file) in Lines(files, byFilter: true))
-        {
-            var arguments = Member(name, line, "arguments", null);
-            string filter = line.TryGetProperty("filter", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString()! : "none";
-            var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
-            var unpaired = new List<string>();
-            foreach (var metric in Member(name, line, "metrics", JsonValueKind.Array).EnumerateArray())
-            {
-                string metricName = metric.ValueKind == JsonValueKind.String ? metric.GetString()!
-                    : throw new InvalidFileException(name, $"\"metrics\" holds {Shorten(metric.GetRawText())}, not a metric's name.");
-                var value = line.TryGetProperty(metricName, out var v) ? v
-                    : throw new InvalidFileException(name, $"names the metric \"{metricName}\" but holds no value of it.");
-                double? number = value.ValueKind switch
-                {
-                    JsonValueKind.True => 1,
-                    JsonValueKind.False => 0,
-                    _ => Number(value),
-                };
-                if (number is { } n)
-                {
-                    metrics[metricName] = n;
-                }
-                else
-                {
-                    unpaired.Add(metricName);
-                }
-            }
-
-            yield return new LoggedSample(name, key, file, filter, arguments.GetRawText(), metrics, unpaired);
-        }
-    }
-
     /// <summary>
     /// The files' lines, each with its key: the file's place among <paramref name="files"/> (a task's: MMLU logs one file
     /// per subject, each from doc_id 0), its <c>doc_id</c> (else its line) and, <paramref name="byFilter"/>, its
@@ -197,20 +79,6 @@ internal static class HarnessSamples
         Generation,
     }
 
-    /// <summary>The count of a logged [log-likelihood, count] metric, checked against the document's log-likelihood; null where the sample has no such metric.</summary>
-    private static long? Count(string name, JsonElement line, string metric, double ll)
-    {
-        if (!line.TryGetProperty(metric, out var pair))
-        {
-            return null;
-        }
-
-        var parts = pair.ValueKind == JsonValueKind.Array ? pair.EnumerateArray().ToArray() : [];
-        return parts.Length == 2 && Number(parts[0]) is { } logged && (logged == ll || (double.IsNaN(logged) && double.IsNaN(ll)))
-            && Number(parts[1]) is { } count && count == Math.Floor(count) && count is >= 1 and <= long.MaxValue ? (long)count
-            : throw new InvalidFileException(name, $"\"{metric}\" is {Shorten(pair.GetRawText())}, not [its log-likelihood, a count of at least 1].");
-    }
-
     /// <summary>A number as the harness writes one: a JSON number, or a string ("-1.25", "-inf").</summary>
     private static double? Number(JsonElement value) => value.ValueKind switch
     {
@@ -219,181 +87,6 @@ internal static class HarnessSamples
         JsonValueKind.String when value.GetString() == "-inf" => double.NegativeInfinity,
         _ => null,
     };
-
-    private static Sample Parse(string name, JsonElement line, string delimiter, string? labels)
-    {
-        if (line.TryGetProperty("metrics", out var metrics) && metrics.ValueKind == JsonValueKind.Array
-            && metrics.EnumerateArray().Select(m => m.ValueKind == JsonValueKind.String ? m.GetString() : null).FirstOrDefault(m => m is "acc_mutual_info" or "word_perplexity" or "exact_match") is { } other)
-        {
-            throw new InvalidFileException(name, other == "word_perplexity"
-                ? "is a loglikelihood_rolling task's document (word_perplexity): give its samples to gpuinfo perplexity --samples."
-                : $"is scored with {other}, which gpuinfo does not compute: only loglikelihood tasks (acc, perplexity) and multiple_choice ones (acc, acc_norm).");
-        }
-
-        var arguments = Member(name, line, "arguments", JsonValueKind.Object);
-        var requests = new List<LoglikelihoodRequest>();
-        foreach (var (argument, i) in arguments.EnumerateObject().Select(a => (a, Index(name, a.Name))).OrderBy(a => a.Item2))
-        {
-            if (i != requests.Count)
-            {
-                throw new InvalidFileException(name, $"\"arguments\" has no \"gen_args_{requests.Count}\".");
-            }
-
-            if (argument.Value.ValueKind != JsonValueKind.Object || argument.Value.EnumerateObject().Any(a => a.Name is not ("arg_0" or "arg_1") || a.Value.ValueKind != JsonValueKind.String))
-            {
-                throw new InvalidFileException(name, $"\"arguments\".\"{argument.Name}\" is not a (context, continuation) request (a generate_until or loglikelihood_rolling task's samples?): gpuinfo scores loglikelihood requests.");
-            }
-
-            string context = Member(name, argument.Value, "arg_0", JsonValueKind.String).GetString()!;
-            string continuation = Member(name, argument.Value, "arg_1", JsonValueKind.String).GetString()!;
-            requests.Add(new LoglikelihoodRequest(requests.Count == 0 && arguments.EnumerateObject().Count() == 1 ? name : $"{name} request {i}", context, continuation));
-        }
-
-        if (requests.Count == 0)
-        {
-            throw new InvalidFileException(name, "\"arguments\" holds no requests.");
-        }
-
-        var responses = Member(name, line, "filtered_resps", JsonValueKind.Array);
-        var harness = responses.EnumerateArray().Select((r, i) => Response(name, i, r)).ToList();
-        if (harness.Count != requests.Count)
-        {
-            throw new InvalidFileException(name, $"has {requests.Count} requests and {harness.Count} \"filtered_resps\".");
-        }
-
-        if (labels is not null && requests.Count == 1)
-        {
-            throw new InvalidFileException(name, "--labels-field: a document of one request (a loglikelihood task's) has no choices to label.");
-        }
-
-        IReadOnlyList<string> named = line.TryGetProperty("metrics", out var list) && list.ValueKind == JsonValueKind.Array
-            ? [.. list.EnumerateArray().Where(m => m.ValueKind == JsonValueKind.String).Select(m => m.GetString()!)] : [];
-        return Verified(line, new Sample(name, requests, harness, requests.Count > 1 ? Document(name, line, requests, harness, delimiter, labels) : null) { Metrics = named });
-    }
-
-    /// <summary>
-    /// The sample, where the metrics it logs are the ones the harness's default scoring gives its log-likelihoods (a
-    /// loglikelihood task's <c>acc</c> its greedy flag and <c>perplexity</c> its log-likelihood; a multiple-choice one's
-    /// <c>acc</c> and <c>acc_norm</c> its predictions against its gold): a task with a <c>process_results</c> of its own
-    /// (truthfulqa_mc2's probability mass on the true answers, logged as <c>acc</c>) means something else by them.
-    /// </summary>
-    private static Sample Verified(JsonElement line, Sample sample)
-    {
-        var expected = new List<(string Metric, double Value)>();
-        if (sample.Choices is { Labels: not null } labelled)
-        {
-            expected.Add(("acc", labelled.TrueMass([.. sample.Harness.Select(h => h.LogLikelihood)])));
-        }
-        else if (sample.Choices is { } document)
-        {
-            double[] lls = [.. sample.Harness.Select(h => h.LogLikelihood)];
-            var (prediction, normalized) = document.Predict(lls);
-            expected.Add(("acc", prediction == document.Gold ? 1 : 0));
-            expected.Add(("acc_norm", normalized == document.Gold ? 1 : 0));
-            expected.Add(("acc_bytes", document.PredictBytes(lls) == document.Gold ? 1 : 0));
-            foreach (string pair in (string[])["f1", "mcc"])
-            {
-                // The harness logs (gold, prediction) for the task's aggregation.
-                if (line.TryGetProperty(pair, out var logged) && !(logged.ValueKind == JsonValueKind.Array && logged.GetArrayLength() == 2
-                    && Number(logged[0]) == document.Gold && Number(logged[1]) == prediction))
-                {
-                    throw new InvalidFileException(sample.Name, $"logs {pair} {Shorten(logged.GetRawText())}, where its gold and log-likelihoods give [{document.Gold}, {prediction}] (gold, prediction) as the harness's multiple_choice scoring does.");
-                }
-            }
-        }
-        else
-        {
-            expected.Add(("acc", sample.Harness[0].IsGreedy ? 1 : 0));
-            expected.Add(("perplexity", sample.Harness[0].LogLikelihood));
-        }
-
-        foreach (var (metric, value) in expected)
-        {
-            // A probability mass is formed otherwise than the harness forms it (Σ over exp(ll) as they are): equal but for rounding.
-            double slack = sample.Choices?.Labels is null ? 0 : 1e-12;
-            if (line.TryGetProperty(metric, out var logged) && Number(logged) is var got && !(Math.Abs((got ?? double.NaN) - value) <= slack || (got is { } g && double.IsNaN(g) && double.IsNaN(value))))
-            {
-                throw new InvalidFileException(sample.Name, sample.Choices?.Labels is not null
-                    ? $"logs {metric} {Shorten(logged.GetRawText())}, where its log-likelihoods give a probability mass of {value.ToString(CultureInfo.InvariantCulture)} on the true choices its labels name, as truthfulqa_mc2 scores them: are they its labels?"
-                    : $"logs {metric} {Shorten(logged.GetRawText())}, where its log-likelihoods{(sample.Choices is null ? "" : " and gold")} give {value.ToString(CultureInfo.InvariantCulture)} as the harness's {(sample.Choices is null ? "loglikelihood" : "multiple_choice")} scoring does: a task that scores its documents its own way, which gpuinfo does not compute{(Find(line, Mc2Labels) is not null ? $" (a truthfulqa_mc2 document: give --labels-field {Mc2Labels})" : "")}.");
-            }
-        }
-
-        return sample;
-    }
-
-    /// <summary>
-    /// A multiple-choice document: the requests share a context, the choices are the continuations after the delimiter and
-    /// the gold is the target's index or text; or a <c>multiple_input</c> task's (<see cref="MultipleInput"/>).
-    /// </summary>
-    private static MultipleChoiceDocument Document(string name, JsonElement line, List<LoglikelihoodRequest> requests, List<(double LogLikelihood, bool)> harness, string delimiter, string? labels)
-    {
-        int stray = requests.FindIndex(r => !r.Continuation.StartsWith(delimiter, StringComparison.Ordinal));
-        if (stray >= 0)
-        {
-            throw new InvalidFileException(name, $"has a continuation ('{requests[stray].Continuation}') that does not begin with the target delimiter '{delimiter}': give the task's --target-delimiter.");
-        }
-
-        if (requests.Any(r => r.Context != requests[0].Context))
-        {
-            return labels is null ? MultipleInput(name, line, requests, harness, delimiter)
-                : throw new InvalidFileException(name, "--labels-field: a multiple_input task's document (its choices are contexts) is scored by its gold alone.");
-        }
-
-        var choices = requests.Select(r => r.Continuation[delimiter.Length..]).ToList();
-        var target = Member(name, line, "target", null);
-        string text = target.ValueKind == JsonValueKind.String ? target.GetString()! : target.GetRawText();
-        int gold = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int index) ? index
-            : choices.IndexOf(text) is >= 0 and var found ? found
-            : throw new InvalidFileException(name, $"\"target\" is '{text}', neither a choice's index nor one of its {choices.Count} choices.");
-        return Checked(new MultipleChoiceDocument(name, requests[0].Context, choices, gold) { Labels = labels is null ? null : Labels(name, line, labels) });
-    }
-
-    /// <summary>
-    /// A <c>multiple_input</c> task's document (Winogrande's, xwinograd's, wsc273's): each choice a context, every one scored
-    /// with the same continuation. The harness's gold is its <c>doc_to_text</c>'s index, which the log leaves out (its
-    /// <c>target</c> is the continuation), so it is recovered from the logged <c>acc</c> and the harness's own log-likelihoods:
-    /// the harness's prediction where <c>acc</c> is 1, the other choice of two where it is 0. Over more choices a wrong
-    /// prediction leaves the gold open, and the line is refused.
-    /// </summary>
-    private static MultipleChoiceDocument MultipleInput(string name, JsonElement line, List<LoglikelihoodRequest> requests, List<(double LogLikelihood, bool)> harness, string delimiter)
-    {
-        int other = requests.FindIndex(r => r.Continuation != requests[0].Continuation);
-        if (other >= 0)
-        {
-            throw new InvalidFileException(name, $"has requests of other contexts and other continuations ('{Shorten(requests[0].Continuation)}', '{Shorten(requests[other].Continuation)}'): neither a multiple_choice task's (one context) nor a multiple_input one's (one continuation).");
-        }
-
-        var choices = requests.Select(r => r.Context).ToList();
-        var acc = line.TryGetProperty("acc", out var logged) ? Number(logged) : null;
-        if (acc is not (0 or 1))
-        {
-            throw new InvalidFileException(name, $"is a multiple_input task's document (its choices are contexts), whose gold the log leaves out, and its \"acc\" is {(acc is null ? "missing or not a number" : acc.Value.ToString(CultureInfo.InvariantCulture))}, not 0 or 1, to recover it from.");
-        }
-
-        var document = new MultipleChoiceDocument(name, "", choices, 0) { SharedContinuation = requests[0].Continuation[delimiter.Length..] };
-        int prediction = document.Predict([.. harness.Select(h => h.LogLikelihood)]).Prediction;
-        if (acc == 0 && choices.Count != 2)
-        {
-            throw new InvalidFileException(name, $"is a multiple_input task's document of {choices.Count} choices, whose gold the log leaves out, and the harness's prediction was wrong (acc 0): it could be any other choice.");
-        }
-
-        return Checked(document with { Gold = acc == 1 ? prediction : 1 - prediction });
-    }
-
-    /// <summary>The document, or its fault (no choices, an empty one, a gold out of range) as a one-line error naming its line.</summary>
-    internal static MultipleChoiceDocument Checked(MultipleChoiceDocument document)
-    {
-        try
-        {
-            document.Validate();
-            return document;
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidFileException(document.Name, e.Message.Split('\n')[0].Replace($"{document.Name}: ", "", StringComparison.Ordinal).Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal));
-        }
-    }
 
     /// <summary>
     /// The task a samples file holds, from its name as the harness writes it (<c>samples_mmlu_anatomy_2026-12-07T10-11-12.123456.jsonl</c>:
@@ -406,9 +99,6 @@ internal static class HarnessSamples
         var match = System.Text.RegularExpressions.Regex.Match(name, @"^samples_(.+)_\d{4}-\d{2}-\d{2}T[0-9.:\-]+$");
         return match.Success ? match.Groups[1].Value : name;
     }
-
-    /// <summary>Where truthfulqa_mc2's samples hold each document's labels of its true choices.</summary>
-    internal const string Mc2Labels = "doc.mc2_targets.labels";
 
     /// <summary>The value at a dotted path into a JSON line (<c>doc.mc2_targets.labels</c>), a field whose own name holds dots first; null where there is none.</summary>
     internal static JsonElement? Find(JsonElement line, string path)
@@ -425,42 +115,6 @@ internal static class HarnessSamples
 
         int dot = path.IndexOf('.', StringComparison.Ordinal);
         return dot > 0 && line.TryGetProperty(path[..dot], out var inner) ? Find(inner, path[(dot + 1)..]) : null;
-    }
-
-    /// <summary>The labels of a document's true choices at <paramref name="path"/>: a JSON array of 0 and 1 (or false and true), one per choice (checked by <see cref="MultipleChoiceDocument.Validate"/>).</summary>
-    internal static bool[] Labels(string name, JsonElement line, string path)
-    {
-        var found = Find(line, path) ?? throw new InvalidFileException(name, $"has no \"{path}\" (--labels-field names it).");
-        var labels = found.ValueKind == JsonValueKind.Array ? found.EnumerateArray().Select(l => l.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            JsonValueKind.Number when l.TryGetInt32(out int v) && v is 0 or 1 => v == 1,
-            _ => (bool?)null,
-        }).ToArray() : null;
-        return labels is not null && labels.All(l => l is not null) ? [.. labels.Select(l => l!.Value)]
-            : throw new InvalidFileException(name, $"\"{path}\" is {Shorten(found.GetRawText())}, not an array of labels 0 or 1 (one per choice).");
-    }
-
-    /// <summary>The i of <c>gen_args_i</c>.</summary>
-    private static int Index(string name, string argument) =>
-        argument.StartsWith("gen_args_", StringComparison.Ordinal) && int.TryParse(argument.AsSpan("gen_args_".Length), NumberStyles.None, CultureInfo.InvariantCulture, out int i) ? i
-        : throw new InvalidFileException(name, $"\"arguments\" holds \"{argument}\", not gen_args_0, gen_args_1, ...");
-
-    /// <summary>A filtered response, [log-likelihood, is_greedy], as the harness writes it (strings: "-1.25", "False") or as JSON values.</summary>
-    private static (double, bool) Response(string name, int i, JsonElement response)
-    {
-        var parts = response.ValueKind == JsonValueKind.Array ? response.EnumerateArray().ToArray() : [];
-        double? ll = parts.Length == 2 ? Number(parts[0]) : null;
-        bool? greedy = parts.Length == 2 ? parts[1].ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            JsonValueKind.String when parts[1].GetString() is "True" or "False" => parts[1].GetString() == "True",
-            _ => null,
-        } : null;
-        return ll is { } l && greedy is { } g ? (l, g)
-            : throw new InvalidFileException(name, $"\"filtered_resps\"[{i}] is {Shorten(response.GetRawText())}, not a [log-likelihood, is_greedy] pair.");
     }
 
     private static JsonElement Member(string name, JsonElement value, string field, JsonValueKind? kind) =>
