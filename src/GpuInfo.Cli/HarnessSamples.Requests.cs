@@ -50,7 +50,9 @@ internal static partial class HarnessSamples
         {
             throw new InvalidFileException(name, other == "word_perplexity"
                 ? "is a loglikelihood_rolling task's document (word_perplexity): give its samples to gpuinfo perplexity --samples."
-                : $"is scored with {other}, which gpuinfo does not compute: only loglikelihood tasks (acc, perplexity) and multiple_choice ones (acc, acc_norm).");
+                : other == "exact_match"
+                    ? "is a generated answer's document (exact_match): gpuinfo scores loglikelihood and multiple_choice tasks; compare two runs of a generate_until task with gpuinfo compare-samples."
+                    : $"is scored with {other}, which gpuinfo does not compute: only loglikelihood tasks (acc, perplexity) and multiple_choice ones (acc, acc_norm).");
         }
 
         var arguments = Member(name, line, "arguments", JsonValueKind.Object);

@@ -133,6 +133,7 @@ public sealed class CliOptionFuzzTests : IDisposable
             Npy("rows.npy", data.Logits(6, 11), [6, 11]),
             Npy("labels.npy", [1L, 2, 3, -100, 0, 10], [6]),
             empty, text, partial, _dir.Path, _dir.File("missing.npy"), ModelFiles.SampleText, ModelFiles.VocabJson,
+            ModelFiles.Path("samples_paired_base_choices.jsonl"), ModelFiles.Path("samples_paired_test_gsm8k.jsonl"), ModelFiles.Path("samples_rolling.jsonl"),
         ];
     }
 }

@@ -621,7 +621,7 @@ public sealed class LoglikelihoodTests
 
     [Theory]
     [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "The model reads"}}, "filtered_resps": [["-1.5", "False"]], "metrics": ["word_perplexity"]}""", "loglikelihood_rolling task's document")]
-    [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": {"until": ["\n"]}}}, "filtered_resps": ["x"], "metrics": ["exact_match"]}""", "exact_match, which gpuinfo does not compute")]
+    [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": {"until": ["\n"]}}}, "filtered_resps": ["x"], "metrics": ["exact_match"]}""", "compare two runs of a generate_until task with gpuinfo compare-samples")]
     [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "Q", "arg_1": {"until": ["\n"]}}}, "filtered_resps": ["x"]}""", "not a (context, continuation) request")]
     [InlineData("""{"doc_id": 0, "arguments": {"gen_args_1": {"arg_0": "The", "arg_1": " model"}}, "filtered_resps": [["-1", "False"]]}""", "no \"gen_args_0\"")]
     [InlineData("""{"doc_id": 0, "arguments": {"gen_args_0": {"arg_0": "The", "arg_1": " model"}}, "filtered_resps": [["-1"]]}""", "\"filtered_resps\"[0] is [\"-1\"], not a [log-likelihood, is_greedy] pair")]
