@@ -85,10 +85,18 @@ internal sealed unsafe class LogitsBuffer : IDisposable
 
     public bool Holds(int window) => FirstWindow >= 0 && window >= FirstWindow && window < FirstWindow + Windows;
 
+    /// <summary>
+    /// Where the held windows' logits lie: window <see cref="FirstWindow"/> + i in slot <c>Slots[i]</c>. Windows whose
+    /// inputs are the same (requests that differ only in their last token, as a multiple-choice question's one-token
+    /// answers do) share one slot, run once; null where each window has its own, in order.
+    /// </summary>
+    public int[]? Slots { get; set; }
+
     /// <summary>Points <paramref name="block"/> at <paramref name="rows"/> rows of logits from <paramref name="position"/> of <paramref name="window"/>.</summary>
     public void Hand(RowBlock block, int window, int position, int rows, int vocab)
     {
-        long start = (((long)(window - FirstWindow) * Length) + position - FirstPosition) * vocab;
+        int slot = Slots?[window - FirstWindow] ?? window - FirstWindow;
+        long start = (((long)slot * Length) + position - FirstPosition) * vocab;
         int length = checked(rows * vocab);
         if (position < FirstPosition || position - FirstPosition + rows > Length || start < 0 || start + length > Capacity)
         {

@@ -149,6 +149,9 @@ public sealed class ModelRowSource : RowSource
     /// <summary>Batches of logits allocated so far (each min(batch, windows) × min(context, tokens) × vocabulary values).</summary>
     public int BuffersAllocated => _buffers.Count;
 
+    /// <summary>Windows the model has run so far: fewer than <see cref="ModelWindows.Count"/> where requests' windows feed it the same tokens (run once).</summary>
+    public long WindowsRun { get; private set; }
+
     public override SourceDescription Describe()
     {
         var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
@@ -248,15 +251,26 @@ public sealed class ModelRowSource : RowSource
         bool padded = Windows.Protocol == WindowProtocol.Continuation;
         int length = Windows.Length(first);
         var starts = new List<long> { Windows.Begin(first) };
-        for (int k = first + 1; k < Windows.Count && starts.Count < _options.Batch; k++)
+        var slots = new List<int> { 0 };
+        bool shared = false;
+        for (int k = first + 1; k < Windows.Count; k++)
         {
+            if (padded && SameInputs(k - 1, k))
+            {
+                // The request before's window, run once for both (the harness's one-token continuations, grouped by context).
+                slots.Add(slots[^1]);
+                shared = true;
+                continue;
+            }
+
             int longest = Math.Max(length, Windows.Length(k));
-            if (padded ? Windows.Begin(k) + longest > _inputs.LongLength : Windows.Length(k) != length)
+            if (starts.Count == _options.Batch || (padded ? Windows.Begin(k) + longest > _inputs.LongLength : Windows.Length(k) != length))
             {
                 break;
             }
 
             length = longest;
+            slots.Add(starts.Count);
             starts.Add(Windows.Begin(k));
         }
 
@@ -268,7 +282,7 @@ public sealed class ModelRowSource : RowSource
         }
 
         // A model that takes logits_to_keep runs its head on the positions the batch scores alone (each window's last ones).
-        int firstScored = Enumerable.Range(first, starts.Count).Min(Windows.FirstScoredPosition);
+        int firstScored = Enumerable.Range(first, slots.Count).Min(Windows.FirstScoredPosition);
         int keep = _model.KeepsLastLogits && firstScored > 0 ? length - firstScored : 0;
         buffer.FirstWindow = -1;
         try
@@ -282,12 +296,18 @@ public sealed class ModelRowSource : RowSource
                 $"ONNX Runtime failed on windows of {length} tokens{(keep > 0 ? $", asked for their last {keep} positions' logits through logits_to_keep" : "")}: {e.Message.Split('\n')[0].Trim()} (a model built for fewer positions needs a shorter context window)");
         }
 
+        WindowsRun += starts.Count;
         buffer.FirstWindow = first;
-        buffer.Windows = starts.Count;
+        buffer.Windows = slots.Count;
+        buffer.Slots = shared ? [.. slots] : null;
         buffer.Length = keep == 0 ? length : keep;
         buffer.FirstPosition = length - buffer.Length;
         return buffer;
     }
+
+    /// <summary>Whether windows <paramref name="a"/> and <paramref name="b"/> feed the model the same tokens (so a causal model gives them the same logits).</summary>
+    private bool SameInputs(int a, int b) =>
+        Windows.Length(a) == Windows.Length(b) && _inputs.AsSpan((int)Windows.Begin(a), Windows.Length(a)).SequenceEqual(_inputs.AsSpan((int)Windows.Begin(b), Windows.Length(b)));
 
     protected override void Dispose(bool disposing)
     {

@@ -714,6 +714,47 @@ public sealed class LoglikelihoodTests
         Assert.Throws<ArgumentOutOfRangeException>(() => scores.LogLikelihood(1));
     }
 
+    [Theory]
+    [InlineData("window.onnx", 1)]
+    [InlineData("window.onnx", 3)]
+    [InlineData("bigram.onnx", 2)]
+    [InlineData("bigram_keep.onnx", 1)]
+    [InlineData("bigram_keep.onnx", 4)]
+    public void Requests_that_feed_the_model_the_same_tokens_run_once_and_score_as_alone(string modelFile, int batch)
+    {
+        // Multiple-choice questions with one-token answers (MMLU's " A" ... " D"): the harness runs one forward pass per
+        // question (its Collator's group_by="contexts"); so does this, each request scored as it would be alone.
+        var tokenizer = TokenizerCatalog.Load(ModelFiles.VocabJson);
+        var random = new Random(Environment.TickCount);
+        string[] words = ["The", "model", "reads", "a", "window", "of", "tokens", "and", "scores", "each"];
+        var requests = new List<LoglikelihoodRequest>();
+        int questions = 0;
+        for (int q = 0; q < 9; q++)
+        {
+            string context = string.Join(' ', Enumerable.Range(0, random.Next(2, 12)).Select(_ => words[random.Next(words.Length)])) + "\nAnswer:";
+            string[] answers = q % 3 == 2 ? [" reads a", " model"] : [" A", " B", " C", " D"]; // every third question with a two-token answer
+            requests.AddRange(answers.Select((a, i) => new LoglikelihoodRequest($"q{q}.{i}", context, a)));
+            questions++;
+        }
+
+        using var engine = new InfoEngine(new InfoEngineOptions { Device = "cpu" });
+        using var model = OnnxLanguageModel.Open(ModelFiles.Path(modelFile), new OnnxModelOptions { ExecutionProvider = "cpu" });
+        var options = new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = 64, Batch = batch };
+        using var together = new ModelRowSource(model, LoglikelihoodRequests.Encode(tokenizer, requests, 7, "r"), options);
+        var scores = LoglikelihoodScores.Run([engine], together);
+        var oneTokenAnswers = requests.Where((r, i) => LoglikelihoodRequests.Split(tokenizer, r, 7).Continuation.Length == 1).Count();
+        Assert.True(together.WindowsRun < requests.Count, $"{together.WindowsRun} windows run for {requests.Count} requests");
+        Assert.True(together.WindowsRun <= requests.Count - oneTokenAnswers + questions, $"{together.WindowsRun} windows run; {oneTokenAnswers} one-token answers of {questions} questions");
+        for (int d = 0; d < requests.Count; d++)
+        {
+            using var alone = new ModelRowSource(model, LoglikelihoodRequests.Encode(tokenizer, [requests[d]], 7, "r"), options with { Batch = 1 });
+            var own = LoglikelihoodScores.Run([engine], alone);
+            Assert.Equal(1, alone.WindowsRun);
+            Assert.Equal(own.LogLikelihood(0), scores.LogLikelihood(d), 5);
+            Assert.Equal(own.IsGreedy(0), scores.IsGreedy(d));
+        }
+    }
+
     [Fact]
     public void A_comparison_refuses_a_top_1_handler()
     {
