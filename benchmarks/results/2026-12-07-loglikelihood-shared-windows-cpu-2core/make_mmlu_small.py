@@ -1,4 +1,4 @@
-"""300 MMLU-shaped multiple-choice documents (synthetic): a five-shot context of about 1,560 gpt2 tokens, choices
+"""300 MMLU-shaped multiple-choice documents (synthetic): a five-shot context of about 390 gpt2 tokens, choices
 "A" to "D" (one token each after the target delimiter " "), as loglikelihood --choices-field reads them.
 Writes /tmp/mmlu_small.jsonl."""
 import json
