@@ -7,27 +7,20 @@ pool over every core):
 Needs the harness's lm_eval folder (a checkout, installed or not), numpy and tqdm; sacrebleu, which metrics.py
 imports but this does not use, is stood in for where it is missing.
 """
-import importlib.metadata
 import json
 import os
 import sys
-import tempfile
 import time
 import types
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "GpuInfo.Tests", "Models"))
+import lmeval_checkout  # noqa: E402
 
 
 def main():
     root, docs = sys.argv[1], sys.argv[2]
     iters = int(sys.argv[3]) if len(sys.argv) > 3 else 100000
-    try:
-        importlib.metadata.version("lm_eval")
-    except importlib.metadata.PackageNotFoundError:
-        meta = tempfile.mkdtemp()
-        os.makedirs(os.path.join(meta, "lm_eval-0.0.dist-info"))
-        with open(os.path.join(meta, "lm_eval-0.0.dist-info", "METADATA"), "w") as f:
-            f.write("Metadata-Version: 2.1\nName: lm_eval\nVersion: 0.0\n")
-        sys.path.insert(0, meta)
-    sys.path.insert(0, root)
+    lmeval_checkout.use(root)
     try:
         import sacrebleu  # noqa: F401
     except ImportError:

@@ -25,8 +25,7 @@ internal sealed class SampledDocuments(IReadOnlyList<HarnessSamples.RollingSampl
 
     public void AddTo(JsonObject report, PerplexityAccumulator evaluation)
     {
-        long? words = samples.All(s => s.Words is not null) ? samples.Sum(s => s.Words!.Value) : null;
-        long? bytes = samples.All(s => s.Bytes is not null) ? samples.Sum(s => s.Bytes!.Value) : null;
+        var (words, bytes) = HarnessRates.Counts(samples);
         foreach (string rate in (string[])["bits_per_byte", "byte_perplexity", "word_perplexity"])
         {
             report.Remove(rate); // the tokenizer's counts of the text as scored: the task's below
@@ -36,27 +35,7 @@ internal sealed class SampledDocuments(IReadOnlyList<HarnessSamples.RollingSampl
         report["task"] = "lm-evaluation-harness samples (loglikelihood_rolling)";
         report["words"] = words;
         report["bytes"] = bytes;
-        double harness = 0;
-        foreach (var sample in samples)
-        {
-            harness += sample.LogLikelihood; // left to right, as the harness's sum
-        }
-
-        if (words is { } w)
-        {
-            report["harness_word_perplexity"] = Json.Number(Math.Exp(-(harness / w)));
-        }
-
-        if (bytes is { } b)
-        {
-            report["harness_byte_perplexity"] = Json.Number(Math.Exp(-(harness / b)));
-            report["harness_bits_per_byte"] = Json.Number(-(harness / b) / Math.Log(2));
-        }
-
-        double[] differences = [.. samples.Select((s, d) => -_nll[d] - s.LogLikelihood)];
-        report["loglikelihood_diff"] = Json.Number(differences.Average());
-        report["loglikelihood_diff_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr(differences));
-        report["loglikelihood_mean_abs_diff"] = Json.Number(differences.Average(Math.Abs));
-        report["loglikelihood_max_abs_diff"] = Json.Number(differences.Max(Math.Abs));
+        HarnessRates.Add(report, "harness_", samples.Select(s => s.LogLikelihood), words, bytes);
+        HarnessRates.AddDifferences(report, [.. samples.Select((s, d) => -_nll[d] - s.LogLikelihood)]);
     }
 }

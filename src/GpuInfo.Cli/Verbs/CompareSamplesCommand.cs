@@ -118,35 +118,12 @@ internal static class CompareSamplesCommand
             ["documents"] = pairs.Count,
             ["task"] = "lm-evaluation-harness samples (loglikelihood_rolling)",
         };
-        long? words = pairs.All(p => p.Base.Words is not null) ? pairs.Sum(p => p.Base.Words!.Value) : null;
-        long? bytes = pairs.All(p => p.Base.Bytes is not null) ? pairs.Sum(p => p.Base.Bytes!.Value) : null;
+        var (words, bytes) = HarnessRates.Counts(pairs.Select(p => p.Base));
         report["words"] = words;
         report["bytes"] = bytes;
-        foreach (var (prefix, side) in new[] { ("", (Func<(HarnessSamples.RollingSample Base, HarnessSamples.RollingSample Test), double>)(p => p.Test.LogLikelihood)), ("base_", p => p.Base.LogLikelihood) })
-        {
-            double total = 0;
-            foreach (var pair in pairs)
-            {
-                total += side(pair); // left to right, as the harness's sum
-            }
-
-            if (words is { } w)
-            {
-                report[$"{prefix}word_perplexity"] = Json.Number(Math.Exp(-(total / w)));
-            }
-
-            if (bytes is { } b)
-            {
-                report[$"{prefix}byte_perplexity"] = Json.Number(Math.Exp(-(total / b)));
-                report[$"{prefix}bits_per_byte"] = Json.Number(-(total / b) / Math.Log(2));
-            }
-        }
-
-        var differences = pairs.Select(p => p.Test.LogLikelihood - p.Base.LogLikelihood).ToArray();
-        report["loglikelihood_diff"] = Json.Number(differences.Average());
-        report["loglikelihood_diff_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr(differences));
-        report["loglikelihood_mean_abs_diff"] = Json.Number(differences.Average(Math.Abs));
-        report["loglikelihood_max_abs_diff"] = Json.Number(differences.Max(Math.Abs));
+        HarnessRates.Add(report, "", pairs.Select(p => p.Test.LogLikelihood), words, bytes);
+        HarnessRates.Add(report, "base_", pairs.Select(p => p.Base.LogLikelihood), words, bytes);
+        HarnessRates.AddDifferences(report, [.. pairs.Select(p => p.Test.LogLikelihood - p.Base.LogLikelihood)]);
         var lines = pairs.Select((p, d) => new JsonObject
         {
             ["document"] = d,

@@ -35,7 +35,6 @@ which needs jinja2, PyYAML, tqdm and requests to import, and numpy for make_mode
 
     python3 make_loglikelihood_reference.py /path/to/lm-evaluation-harness
 """
-import importlib.metadata
 import importlib.util
 import json
 import os
@@ -49,6 +48,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import lmeval_checkout  # noqa: E402
 import make_models  # noqa: E402
 
 PREFIX = 7
@@ -101,16 +101,7 @@ PAIRS = [
 
 
 def load_harness(root):
-    try:
-        importlib.metadata.version("lm_eval")
-    except importlib.metadata.PackageNotFoundError:
-        # lm_eval/__init__.py reads its own version: a checkout not installed gets a stand-in record of one.
-        meta = tempfile.mkdtemp()
-        os.makedirs(os.path.join(meta, "lm_eval-0.0.dist-info"))
-        with open(os.path.join(meta, "lm_eval-0.0.dist-info", "METADATA"), "w") as f:
-            f.write("Metadata-Version: 2.1\nName: lm_eval\nVersion: 0.0\n")
-        sys.path.insert(0, meta)
-    sys.path.insert(0, root)
+    lmeval_checkout.use(root)
     from lm_eval import utils
     from lm_eval.api.model import TemplateLM
     return utils, TemplateLM
