@@ -26,10 +26,11 @@ internal static partial class HarnessSamples
     /// Where each multiple-choice document holds labels of its true choices (a dotted path into its line:
     /// truthfulqa_mc2's <c>doc.mc2_targets.labels</c>), that path: the documents are scored by the probability mass on them.
     /// </param>
-    /// <exception cref="InvalidFileException">A line that is not such a log's (naming the line and the field), samples of another kind of task, or of two kinds.</exception>
+    /// <exception cref="InvalidFileException">A line that is not such a log's (naming the line and the field), samples of another kind of task, of two kinds, or naming other metrics than the first.</exception>
     public static IEnumerable<Sample> Read(IReadOnlyList<string> files, string delimiter, string? labels = null)
     {
         bool? choices = null;
+        Sample? first = null;
         foreach (var (name, line, key, file) in Lines(files, byFilter: false))
         {
             var sample = Parse(name, line, delimiter, labels) with { Key = key, File = file };
@@ -39,6 +40,16 @@ internal static partial class HarnessSamples
             }
 
             choices = sample.Choices is not null;
+            if (first is null)
+            {
+                first = sample;
+            }
+            else if (!sample.Metrics.Order(StringComparer.Ordinal).SequenceEqual(first.Metrics.Order(StringComparer.Ordinal)))
+            {
+                // A group's pooled figures (and its stderr, pooled task by task) are of a metric every task computes.
+                throw new InvalidFileException(name, $"names the metrics [{string.Join(", ", sample.Metrics)}], where {first.Name} names [{string.Join(", ", first.Metrics)}]: give one task's samples, or a group's whose tasks compute the same metrics (MMLU's subjects), at a time.");
+            }
+
             yield return sample;
         }
     }

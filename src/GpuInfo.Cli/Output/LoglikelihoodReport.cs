@@ -36,13 +36,13 @@ internal static class LoglikelihoodReport
                 ["documents"] = documents.Count,
                 ["requests"] = requests.Length,
                 ["acc"] = Json.Number(acc.Average()),
-                ["acc_stderr"] = Json.Number(MeanStderr(acc)),
+                ["acc_stderr"] = Json.Number(HarnessStderr(acc, documents.Select(d => d.File))),
             };
             if (first.Labels is null)
             {
                 var accNorm = Correct(documents, d => Predict(d, Own(d)).NormalizedPrediction);
                 report["acc_norm"] = Json.Number(accNorm.Average());
-                report["acc_norm_stderr"] = Json.Number(MeanStderr(accNorm));
+                report["acc_norm_stderr"] = Json.Number(HarnessStderr(accNorm, documents.Select(d => d.File)));
             }
         }
         else
@@ -53,7 +53,7 @@ internal static class LoglikelihoodReport
             {
                 ["requests"] = requests.Length,
                 ["acc"] = Json.Number(greedy.Average()),
-                ["acc_stderr"] = Json.Number(MeanStderr(greedy)),
+                ["acc_stderr"] = Json.Number(HarnessStderr(greedy, documents.Select(d => d.File))),
                 ["perplexity"] = Json.Number(Math.Exp(-mean)),
                 ["perplexity_stderr"] = PerplexityStderr([.. requests.Select(r => r.LogLikelihood)], bootstrapIterations),
                 ["mean_loglikelihood"] = Json.Number(mean),
@@ -101,7 +101,7 @@ internal static class LoglikelihoodReport
             report[$"{prefix}acc_bytes"] = Json.Number(accBytes.Average());
             if (prefix.Length == 0)
             {
-                report["acc_bytes_stderr"] = Json.Number(MeanStderr(accBytes));
+                report["acc_bytes_stderr"] = Json.Number(HarnessStderr(accBytes, documents.Select(d => d.File)));
             }
         }
 
@@ -255,6 +255,26 @@ internal static class LoglikelihoodReport
 
         double mean = values.Average();
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (n - 1) / n);
+    }
+
+    /// <summary>
+    /// lm-evaluation-harness's standard error of a mean of values, each from one of the input <paramref name="files"/>
+    /// (a document's, in order): its <c>mean_stderr</c> where they come from one file; from several (a group's tasks, as MMLU's subjects are), its
+    /// group's: <c>pooled_sample_stderr</c> of each file's <c>mean_stderr</c> weighted by its documents, over the leaf
+    /// tasks (<c>Group.aggregate</c> in lm_eval/api/group.py), which the group's size-weighted <c>acc</c> comes with.
+    /// NaN (the harness's "N/A") where a file has one document.
+    /// </summary>
+    internal static double HarnessStderr(IReadOnlyList<double> values, IEnumerable<int> files)
+    {
+        var groups = files.Zip(values).GroupBy(v => v.First).Select(g => g.Select(v => v.Second).ToArray()).ToArray();
+        if (groups.Length < 2)
+        {
+            return MeanStderr(values);
+        }
+
+        // The harness's formula as written, Σ (n − 1) s² n / (Σ n − k), so that its rounding is the same.
+        double pooled = groups.Sum(f => (f.Length - 1) * Math.Pow(MeanStderr(f), 2) * f.Length) / (values.Count - groups.Length);
+        return Math.Sqrt(pooled / values.Count);
     }
 
     /// <summary>The other run's figures, computed from its log-likelihoods as this run's are from its own, and how far the two runs' log-likelihoods, greedy tokens and predictions agree.</summary>

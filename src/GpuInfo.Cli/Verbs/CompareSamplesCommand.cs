@@ -215,14 +215,14 @@ internal static class CompareSamplesCommand
         };
         foreach (var (metric, filter) in pairs.SelectMany(p => p.Base.Metrics.Keys.Select(m => (Metric: m, p.Base.Filter))).Distinct())
         {
-            var values = pairs.Where(p => p.Base.Filter == filter && p.Base.Metrics.ContainsKey(metric)).Select(p => (Base: p.Base.Metrics[metric], Test: p.Test.Metrics[metric])).ToArray();
+            var values = pairs.Where(p => p.Base.Filter == filter && p.Base.Metrics.ContainsKey(metric)).Select(p => (Base: p.Base.Metrics[metric], Test: p.Test.Metrics[metric], p.Base.File)).ToArray();
             double[] differences = [.. values.Select(v => v.Test - v.Base)];
             var entry = new JsonObject
             {
                 ["test"] = Json.Number(values.Average(v => v.Test)),
                 ["base"] = Json.Number(values.Average(v => v.Base)),
-                ["test_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr([.. values.Select(v => v.Test)])),
-                ["base_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr([.. values.Select(v => v.Base)])),
+                ["test_stderr"] = Json.Number(LoglikelihoodReport.HarnessStderr([.. values.Select(v => v.Test)], values.Select(v => v.File))),
+                ["base_stderr"] = Json.Number(LoglikelihoodReport.HarnessStderr([.. values.Select(v => v.Base)], values.Select(v => v.File))),
                 ["diff"] = Json.Number(differences.Average()),
                 ["diff_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr(differences)),
             };

@@ -233,6 +233,39 @@ public sealed class CompareSamplesTests
     }
 
     [Fact]
+    public void Several_files_are_a_group_with_the_harness_group_figures()
+    {
+        // MMLU's subjects: the harness's group acc is the size-weighted mean of its tasks', its stderr pools theirs
+        // (pooled_sample_stderr), computed by its own Group.aggregate in make_loglikelihood_reference.py.
+        var reference = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!["group"]!;
+        string[] files = [.. reference["files"]!.AsArray().Select(f => ModelFiles.Path((string)f!))];
+        string[] run = ["compare-samples", "--test", .. files, "--base", .. files.Reverse(), "--bootstrap-iters", "0", "--json"];
+        var report = CliRunner.Json(run);
+        var logged = CliRunner.Json([.. run, "--logged-metrics"]);
+        var group = reference["group"]!;
+        foreach (string metric in new[] { "acc", "acc_norm" })
+        {
+            double value = CliRunner.Number(group[$"{metric},none"]), stderr = CliRunner.Number(group[$"{metric}_stderr,none"]);
+            Assert.Equal(value, CliRunner.Number(report[metric]), 1e-14);
+            Assert.Equal(stderr, CliRunner.Number(report[$"{metric}_stderr"]), 1e-14);
+            Assert.Equal(value, CliRunner.Number(logged[$"{metric},none"]!["test"]), 1e-14);
+            Assert.Equal(stderr, CliRunner.Number(logged[$"{metric},none"]!["test_stderr"]), 1e-14);
+            for (int f = 0; f < files.Length; f++)
+            {
+                Assert.Equal(CliRunner.Number(reference["tasks"]![$"task_{f}"]![$"{metric}_stderr,none"]), CliRunner.Number(report["tasks"]![f]![$"{metric}_stderr"]), 1e-14);
+            }
+        }
+
+        // Not the documents' pooled stderr: the subjects' means differ.
+        double[] acc = [.. files.SelectMany(f => File.ReadAllLines(f)).Select(l => CliRunner.Number(JsonNode.Parse(l)!["acc"]))];
+        Assert.NotEqual(Stderr(acc), CliRunner.Number(report["acc_stderr"]), 6);
+
+        // A group's figures are of metrics every task computes: files naming others are refused, naming both.
+        string glue = ModelFiles.Path("samples_paired_test_glue.jsonl");
+        CliRunner.Fails(3, [$"{glue}:1", "names the metrics [acc, f1, mcc, acc_bytes], where", "samples_paired_test_choices.jsonl:1 names [acc, acc_norm]"], "compare-samples", "--test", files[0], glue, "--base", files[1], ModelFiles.Path("samples_paired_base_glue.jsonl"));
+    }
+
+    [Fact]
     public void Runs_of_other_documents_or_tasks_are_refused_naming_the_line()
     {
         using var dir = new TempDir();

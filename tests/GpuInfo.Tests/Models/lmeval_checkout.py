@@ -1,6 +1,7 @@
 """lm-evaluation-harness from a checkout: its lm_eval folder made importable whether or not it is installed (its
 lm_eval/__init__.py reads its own version, so a checkout not installed gets a stand-in record of one). Shared by
-make_loglikelihood_reference.py and benchmarks/peer/lmeval_bootstrap.py."""
+make_loglikelihood_reference.py and benchmarks/peer/lmeval_bootstrap.py. Debian's typing_extensions (4.4) predates
+the `deprecated` decorator lm_eval/api/group.py imports; it gets one that marks nothing."""
 import importlib.metadata
 import os
 import sys
@@ -18,3 +19,6 @@ def use(root):
             f.write("Metadata-Version: 2.1\nName: lm_eval\nVersion: 0.0\n")
         sys.path.insert(0, meta)
     sys.path.insert(0, root)
+    import typing_extensions
+    if not hasattr(typing_extensions, "deprecated"):
+        typing_extensions.deprecated = lambda message, **kwargs: (lambda f: f)

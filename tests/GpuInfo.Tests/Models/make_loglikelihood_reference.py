@@ -202,6 +202,33 @@ def bootstrap_reference(results):
     return {"cases": cases, "python_random": draws}
 
 
+def group_reference(TaskConfig, ConfigurableTask):
+    """A run of two tasks' files as one group (MMLU's subjects): the harness's per-task aggregation of each file's
+    logged acc and acc_norm (evaluator_utils._compute_task_aggregations' two calls, mean and stderr_for_metric's
+    mean_stderr: that module needs a newer typing_extensions than Debian's) and its group's aggregation over them, weighted by size as MMLU's group is (Group.aggregate over its leaf tasks). The files, in the
+    group's order: the paired choices runs, test then base."""
+    from lm_eval.api.group import Group
+    from lm_eval.config.group import AggMetricConfig
+    from lm_eval.api.metrics import mean, stderr_for_metric
+    files = ["samples_paired_test_choices.jsonl", "samples_paired_base_choices.jsonl"]
+    group = Group("group", aggregate_metric_list=[AggMetricConfig(metric="acc", weight_by_size=True), AggMetricConfig(metric="acc_norm", weight_by_size=True)])
+    task_metrics = {}
+    for i, name in enumerate(files):
+        task = load_task(TaskConfig, ConfigurableTask)
+        task._config.task = f"task_{i}"
+        with open(os.path.join(HERE, name), encoding="utf-8") as f:
+            logged = [json.loads(line) for line in f]
+        metrics = {"sample_len": len(logged)}
+        for m in ("acc", "acc_norm"):
+            items = [float(d[m]) for d in logged]
+            metrics[f"{m},none"] = mean(items)
+            metrics[f"{m}_stderr,none"] = stderr_for_metric(metric=mean, bootstrap_iters=100000)(items)
+        task_metrics[task.task_name] = metrics
+        group.add(task)
+    aggregated = group.aggregate(task_metrics)
+    return {"files": files, "tasks": task_metrics, "group": {k: v for k, v in aggregated.items() if k not in ("alias", "name")}}
+
+
 def import_task_module():
     for name in ("datasets", "datasets.utils", "datasets.utils.metadata", "sacrebleu", "dill", "pandas"):
         if name not in sys.modules:
@@ -389,6 +416,7 @@ def main():
             figures[metric] = float(aggregate(items))
             figures[f"{metric}_stderr"] = float(harness_metrics.bootstrap_stderr(aggregate, items, 2000))
         reference["glue"][run] = figures
+    reference["group"] = group_reference(TaskConfig, ConfigurableTask)
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, indent=1, ensure_ascii=False)
         f.write("\n")
