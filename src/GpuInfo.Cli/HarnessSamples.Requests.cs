@@ -147,7 +147,7 @@ internal static partial class HarnessSamples
         {
             // A probability mass is formed otherwise than the harness forms it (Σ over exp(ll) as they are): equal but for rounding.
             double slack = sample.Choices?.Labels is null ? 0 : 1e-12;
-            if (line.TryGetProperty(metric, out var logged) && Number(logged) is var got && !(Math.Abs((got ?? double.NaN) - value) <= slack || (got is { } g && double.IsNaN(g) && double.IsNaN(value))))
+            if (line.TryGetProperty(metric, out var logged) && Number(logged) is var got && !(got == value || Math.Abs((got ?? double.NaN) - value) <= slack || (got is { } g && double.IsNaN(g) && double.IsNaN(value))))
             {
                 throw new InvalidFileException(sample.Name, sample.Choices?.Labels is not null
                     ? $"logs {metric} {Shorten(logged.GetRawText())}, where its log-likelihoods give a probability mass of {value.ToString(CultureInfo.InvariantCulture)} on the true choices its labels name, as truthfulqa_mc2 scores them: are they its labels?"

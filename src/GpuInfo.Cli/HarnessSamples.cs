@@ -29,7 +29,7 @@ internal static partial class HarnessSamples
         for (int f = 0; f < files.Count; f++)
         {
             var seen = new Dictionary<string, (string Name, string Filter)>(StringComparer.Ordinal);
-            foreach (var (name, line) in ModelDocuments.ReadObjects([files[f]]))
+            foreach (var (name, line) in Objects(files[f]))
             {
                 string document = line.TryGetProperty("doc_id", out var id) ? $"doc_id {id.GetRawText()}" : name;
                 string filter = line.TryGetProperty("filter", out var named) && named.ValueKind == JsonValueKind.String ? named.GetString()! : "none";
@@ -50,7 +50,7 @@ internal static partial class HarnessSamples
     /// <summary>What task the files' first line is a sample of, by its first request; <see cref="SampleKind.Requests"/> for none.</summary>
     public static SampleKind KindOf(IEnumerable<string> files)
     {
-        foreach (var (_, line) in ModelDocuments.ReadObjects(files))
+        foreach (var (_, line) in files.SelectMany(Objects))
         {
             if (!line.TryGetProperty("arguments", out var arguments) || arguments.ValueKind != JsonValueKind.Object
                 || !arguments.TryGetProperty("gen_args_0", out var request) || request.ValueKind != JsonValueKind.Object)

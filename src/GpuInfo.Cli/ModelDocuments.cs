@@ -82,7 +82,8 @@ internal static class ModelDocuments
     }
 
     /// <summary>Every line of .jsonl files (blank lines skipped) as a JSON object, named <c>file:line</c>, read as they are asked for.</summary>
-    public static IEnumerable<(string Name, JsonElement Object)> ReadObjects(IEnumerable<string> files)
+    /// <param name="repair">A rewriting of each line before it is parsed (<see cref="PythonJson.QuoteLiterals"/>), or null.</param>
+    public static IEnumerable<(string Name, JsonElement Object)> ReadObjects(IEnumerable<string> files, Func<string, string>? repair = null)
     {
         foreach (string path in files)
         {
@@ -103,7 +104,7 @@ internal static class ModelDocuments
                 JsonElement root;
                 try
                 {
-                    using var json = JsonDocument.Parse(text);
+                    using var json = JsonDocument.Parse(repair is null ? text : repair(text));
                     root = json.RootElement.Clone();
                 }
                 catch (JsonException e)
@@ -116,6 +117,28 @@ internal static class ModelDocuments
             }
         }
     }
+
+    /// <summary>A text file's first character that is not white space (a byte order mark passed over), or null for none.</summary>
+    internal static char? FirstCharacter(string path)
+    {
+        using var reader = Open(path).Reader;
+        var buffer = new char[4096];
+        while (Read(reader, buffer, path) is > 0 and var n)
+        {
+            foreach (char c in buffer.AsSpan(0, n))
+            {
+                if (!char.IsWhiteSpace(c) && c != '\uFEFF')
+                {
+                    return c;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>A whole text file (gzip or Zstandard read through), checked to be UTF-8, at most <see cref="MaxTextBytes"/>.</summary>
+    internal static string ReadText(string path) => ReadWhole(path);
 
     /// <summary>The bytes a file takes as stored (0 for one that cannot be read: its reading says why).</summary>
     public static long Size(string path)

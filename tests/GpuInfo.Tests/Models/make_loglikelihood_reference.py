@@ -175,8 +175,26 @@ def write_samples(lm, tasks, filters=None):
         tracker.general_config_tracker.model_name_sanitized = "window"
         for name, task, docs in tasks:
             per_document = [sample(task, i, doc, lm, filters) for i, doc in enumerate(docs)]
-            tracker.save_results_samples(name, [examples[f] for f in range(len(per_document[0])) for examples in per_document])
+            logged = [examples[f] for f in range(len(per_document[0])) for examples in per_document]
+            if name in LEGACY:
+                write_legacy_samples(name, logged)
+            tracker.save_results_samples(name, logged)
             shutil.copy(os.path.join(folder, "window", f"samples_{name}_fixed.jsonl"), os.path.join(HERE, f"samples_{name}.jsonl"))
+
+
+# The tasks whose samples are also written as lm-evaluation-harness 0.4.0-0.4.2 logged them (legacy/).
+LEGACY = {"choices", "lambada", "rolling", "winogrande", "paired_base_choices", "paired_test_choices", "paired_base_gsm8k", "paired_test_gsm8k"}
+
+
+def write_legacy_samples(name, logged):
+    """A task's samples as lm-evaluation-harness 0.4.0-0.4.2's __main__.py wrote them (v0.4.2, transcribed: one
+    json.dumps of the task's list, indent=2, to {model_args}_{task}.jsonl) of the records its evaluate() logged, which
+    held neither "filter" nor "metrics" (nor 0.4.3's hashes): legacy/pretrained__window_NAME.jsonl."""
+    from lm_eval.utils import handle_non_serializable
+    records = [{k: v for k, v in example.items() if k not in ("filter", "metrics")} for example in logged]
+    os.makedirs(os.path.join(HERE, "legacy"), exist_ok=True)
+    with open(os.path.join(HERE, "legacy", f"pretrained__window_{name}.jsonl"), "w", encoding="utf-8") as f:
+        f.write(json.dumps(records, indent=2, default=handle_non_serializable, ensure_ascii=False))
 
 
 def bootstrap_reference(results):
