@@ -24,7 +24,8 @@ internal static class LoglikelihoodReport
     /// <c>mcc</c> of multiple-choice documents are reported where named (<see cref="AddNamedMetrics"/>), and any other
     /// named metric that is not reported here is listed in <c>metrics_not_reported</c>.
     /// </param>
-    public static JsonObject Report(IReadOnlyList<ScoredDocument> documents, string compared, int bootstrapIterations, IReadOnlyCollection<string>? metrics = null)
+    /// <param name="task">The task the documents are of (a samples file's, <see cref="HarnessSamples.TaskOf"/>), for its f1 aggregation (<see cref="HarnessF1"/>); null for none or several.</param>
+    public static JsonObject Report(IReadOnlyList<ScoredDocument> documents, string compared, int bootstrapIterations, IReadOnlyCollection<string>? metrics = null, string? task = null)
     {
         var requests = documents.SelectMany(d => d.Requests).ToArray();
         JsonObject report;
@@ -63,7 +64,7 @@ internal static class LoglikelihoodReport
         metrics ??= [];
         if (documents[0].Choices is { Labels: null })
         {
-            AddNamedMetrics(report, documents, metrics, Own, "", bootstrapIterations);
+            AddNamedMetrics(report, documents, metrics, Own, "", bootstrapIterations, task);
         }
 
         if (documents[0].Other is not null)
@@ -71,7 +72,7 @@ internal static class LoglikelihoodReport
             AddComparison(report, documents, compared, bootstrapIterations);
             if (documents[0].Choices is { Labels: null })
             {
-                AddNamedMetrics(report, documents, metrics, Others, $"{compared}_", 0);
+                AddNamedMetrics(report, documents, metrics, Others, $"{compared}_", 0, task);
             }
         }
 
@@ -87,13 +88,15 @@ internal static class LoglikelihoodReport
     /// <summary>
     /// The task's own metrics of multiple-choice documents, where <paramref name="metrics"/> names them, from one run's
     /// log-likelihoods, each key after <paramref name="prefix"/>: <c>acc_bytes</c> (the prediction per UTF-8 byte of the
-    /// choice, <see cref="MultipleChoiceDocument.PredictBytes"/>) ± its <c>mean_stderr</c>; <c>f1</c> and <c>mcc</c>
-    /// (scikit-learn's binary F1 and Matthews correlation of the golds and predictions, as the harness aggregates them,
-    /// <see cref="Classification"/>) ± the harness's bootstrap of them over <paramref name="iterations"/> resamples
-    /// (null for none). A binary F1 of a task of more than two choices, which the harness's aggregation refuses, is null,
-    /// and <c>f1_not_computed</c> says why.
+    /// choice, <see cref="MultipleChoiceDocument.PredictBytes"/>) ± its <c>mean_stderr</c>; <c>f1</c> (by the task's
+    /// own aggregation, <see cref="HarnessF1"/>, named in <c>f1_aggregation</c>) and <c>mcc</c> (scikit-learn's Matthews
+    /// correlation) of the golds and predictions, the binary f1 and mcc ± the harness's bootstrap of them over
+    /// <paramref name="iterations"/> resamples (null for none; the harness has no stderr of another f1). An f1 the harness
+    /// would not give (a binary f1 of more than two choices), one gpuinfo does not compute, and an f1 or mcc of several
+    /// tasks' documents (the harness computes each task's) are null, and <c>f1_not_computed</c>/<c>mcc_not_computed</c>
+    /// say why.
     /// </summary>
-    private static void AddNamedMetrics(JsonObject report, IReadOnlyList<ScoredDocument> documents, IReadOnlyCollection<string> metrics, Func<ScoredDocument, IEnumerable<double>> loglikelihoods, string prefix, int iterations)
+    private static void AddNamedMetrics(JsonObject report, IReadOnlyList<ScoredDocument> documents, IReadOnlyCollection<string> metrics, Func<ScoredDocument, IEnumerable<double>> loglikelihoods, string prefix, int iterations, string? task)
     {
         if (metrics.Contains("acc_bytes"))
         {
@@ -114,24 +117,36 @@ internal static class LoglikelihoodReport
         int[] predictions = [.. documents.Select(d => Predict(d, loglikelihoods(d)).Prediction)];
         int classes = documents.Max(d => d.Choices!.Choices.Count);
         double[] pairs = [.. golds.Zip(predictions, (g, p) => (double)((g * classes) + p))]; // resampled together, as the harness's (gold, prediction) tuples
-        foreach (var (metric, statistic) in new (string, Func<int[], int[], double>)[] { ("f1", (g, p) => Classification.BinaryF1(g, p)), ("mcc", (g, p) => Classification.MatthewsCorrelation(g, p)) })
+        bool severalTasks = documents.Select(d => d.File).Distinct().Skip(1).Any();
+        var f1 = HarnessF1.For(task);
+        if (prefix.Length == 0 && metrics.Contains("f1") && !severalTasks)
+        {
+            report["f1_aggregation"] = f1.Name;
+        }
+
+        foreach (string metric in (string[])["f1", "mcc"])
         {
             if (!metrics.Contains(metric))
             {
                 continue;
             }
 
-            if (metric == "f1" && classes > 2)
+            var statistic = metric == "mcc" ? (g, p) => Classification.MatthewsCorrelation(g, p) : f1.Compute;
+            string? notComputed = severalTasks ? "over several tasks: the harness computes each task's (see tasks); a group's, where its yaml names one, is its own aggregation of them"
+                : statistic is null ? $"the task aggregates f1 with {f1.Name}, which gpuinfo does not compute"
+                : metric == "f1" && f1.Binary && classes > 2 ? $"{classes} choices: the harness's default f1 aggregation is scikit-learn's binary f1_score, which refuses them"
+                : null;
+            if (notComputed is not null)
             {
-                report[$"{prefix}f1"] = null;
-                report["f1_not_computed"] = $"{classes} choices: the harness's f1 aggregation is scikit-learn's binary f1_score (a task of more choices aggregates its own way: SuperGLUE cb's)";
+                report[$"{prefix}{metric}"] = null;
+                report[$"{metric}_not_computed"] = notComputed;
                 continue;
             }
 
-            report[$"{prefix}{metric}"] = Json.Number(statistic(golds, predictions));
+            report[$"{prefix}{metric}"] = Json.Number(statistic!(golds, predictions));
             if (prefix.Length == 0)
             {
-                report[$"{metric}_stderr"] = iterations == 0 ? null : Json.Number(HarnessBootstrap.Stderr(pairs, sample =>
+                report[$"{metric}_stderr"] = iterations == 0 || (metric == "f1" && !f1.Binary) ? null : Json.Number(HarnessBootstrap.Stderr(pairs, sample =>
                 {
                     var (g, p) = (new int[sample.Length], new int[sample.Length]);
                     for (int i = 0; i < sample.Length; i++)
@@ -139,7 +154,7 @@ internal static class LoglikelihoodReport
                         (g[i], p[i]) = Math.DivRem((int)sample[i], classes);
                     }
 
-                    return statistic(g, p);
+                    return statistic!(g, p);
                 }, iterations));
             }
         }
@@ -161,7 +176,7 @@ internal static class LoglikelihoodReport
         {
             ScoredDocument[] own = [.. documents.Where(d => d.File == f)];
             var entry = new JsonObject { ["task"] = task };
-            var report = own.Length > 0 ? Report(own, compared, 0, metrics) : new JsonObject { ["documents"] = 0 };
+            var report = own.Length > 0 ? Report(own, compared, 0, metrics, task) : new JsonObject { ["documents"] = 0 };
             foreach (var (key, value) in report.Where(kv => !kv.Key.EndsWith("perplexity_stderr", StringComparison.Ordinal) && kv.Key is not ("f1_stderr" or "mcc_stderr" or "metrics_not_reported")))
             {
                 entry[key] = value?.DeepClone();

@@ -175,8 +175,8 @@ internal static class LoglikelihoodCommand
     {
         string compared = partial.Identity["compared"];
         string[] metrics = partial.Identity.GetValueOrDefault("metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
-        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations, metrics);
         string[] tasks = [.. Enumerable.Range(0, partial.Paths.Count).TakeWhile(i => partial.Paths.ContainsKey($"file {i}")).Select(i => HarnessSamples.TaskOf(partial.Paths[$"file {i}"]))];
+        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations, metrics, tasks.Length == 0 ? HarnessSamples.TaskOf(partial.Paths["text"]) : null);
         if (LoglikelihoodReport.Tasks(partial.Scored, tasks, compared, metrics) is { } perTask)
         {
             report["tasks"] = perTask;

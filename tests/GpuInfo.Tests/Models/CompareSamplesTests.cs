@@ -232,6 +232,50 @@ public sealed class CompareSamplesTests
         Assert.Equal(120, (int)generation["documents"]!);
     }
 
+    [Theory]
+    [InlineData("mrpc", "binary", "binary")]
+    [InlineData("kobest_boolq", "macro", "macro")]
+    [InlineData("AraDiCE_piqa_egy", "micro", "micro")]
+    [InlineData("afrimmlu_direct_amh_prompt_1", "weighted", "weighted")]
+    [InlineData("cb", "labels 0 1 2", "mean over labels 0, 1, 2")]
+    [InlineData("evalita-mp_sa_prompt-1", null, "metrics._aggreg_sa")]
+    [InlineData("my_own_task", "binary", "binary (the harness's default; not one of its tasks)")]
+    public void F1_is_aggregated_as_the_task_aggregates_it(string task, string? kind, string name)
+    {
+        // The GLUE-shaped runs logged as lm-evaluation-harness tasks whose yaml names another f1 aggregation: each
+        // task's own function of the logged pairs (make_f1_reference.py), and no stderr but the binary f1's.
+        using var dir = new TempDir();
+        string Logged(string run)
+        {
+            string path = dir.File(Path.Combine(run, $"samples_{task}_2026-12-07T10-11-12.123456.jsonl"));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.Copy(ModelFiles.Path($"samples_paired_{run}_glue.jsonl"), path);
+            return path;
+        }
+
+        var report = CliRunner.Json("compare-samples", "--base", Logged("base"), "--test", Logged("test"), "--bootstrap-iters", "500", "--json");
+        Assert.Equal(name, (string)report["f1_aggregation"]!);
+        if (kind is null)
+        {
+            Assert.Null(report["f1"]);
+            Assert.Null(report["base_f1"]);
+            Assert.Contains($"aggregates f1 with {name}, which gpuinfo does not compute", (string)report["f1_not_computed"]!);
+            return;
+        }
+
+        var glue = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("f1_reference.json")))!["glue"]!;
+        var binary = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!["glue"]!;
+        foreach (var (run, prefix) in new[] { ("test", ""), ("base", "base_") })
+        {
+            double expected = CliRunner.Number(kind == "binary" ? binary[run]!["f1"] : glue[run]![kind]);
+            Assert.Equal(expected, CliRunner.Number(report[$"{prefix}f1"]), 12);
+        }
+
+        Assert.Equal(kind == "binary", report["f1_stderr"] is not null);
+        Assert.NotNull(report["mcc_stderr"]);
+        Assert.Null(report["f1_not_computed"]);
+    }
+
     [Fact]
     public void Several_files_are_a_group_with_the_harness_group_figures()
     {
@@ -259,6 +303,16 @@ public sealed class CompareSamplesTests
         // Not the documents' pooled stderr: the subjects' means differ.
         double[] acc = [.. files.SelectMany(f => File.ReadAllLines(f)).Select(l => CliRunner.Number(JsonNode.Parse(l)!["acc"]))];
         Assert.NotEqual(Stderr(acc), CliRunner.Number(report["acc_stderr"]), 6);
+
+        // The f1 and mcc of several tasks' documents are each task's (the harness has no pooled one).
+        string[] glues = [ModelFiles.Path("samples_paired_test_glue.jsonl"), ModelFiles.Path("samples_paired_base_glue.jsonl")];
+        var both = CliRunner.Json(["compare-samples", "--test", .. glues, "--base", .. glues.Reverse(), "--bootstrap-iters", "0", "--json"]);
+        Assert.Null(both["f1"]);
+        Assert.Null(both["mcc"]);
+        Assert.Contains("over several tasks", (string)both["f1_not_computed"]!);
+        var glueReference = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!["glue"]!;
+        Assert.Equal(CliRunner.Number(glueReference["test"]!["f1"]), CliRunner.Number(both["tasks"]![0]!["f1"]), 12);
+        Assert.Equal(CliRunner.Number(glueReference["base"]!["mcc"]), CliRunner.Number(both["tasks"]![1]!["mcc"]), 12);
 
         // A group's figures are of metrics every task computes: files naming others are refused, naming both.
         string glue = ModelFiles.Path("samples_paired_test_glue.jsonl");

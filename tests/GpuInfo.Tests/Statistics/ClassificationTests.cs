@@ -37,4 +37,42 @@ public sealed class ClassificationTests
             Assert.Equal(expected, Classification.MatthewsCorrelation(g, p), 12);
         }
     }
+
+    [Fact]
+    public void Averaged_f1_matches_scikit_learn_and_the_harness_task_aggregations()
+    {
+        // f1_reference.json (make_f1_reference.py): scikit-learn's f1_score, and each lm-evaluation-harness task's own
+        // aggregation function (kobest's, AraDiCE's, lm_eval.utils's, SuperGLUE cb's, basqueglue vaxx's) on the same lists.
+        var reference = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(GpuInfo.Tests.Models.ModelFiles.Path("f1_reference.json")))!;
+        int checkedCases = 0;
+        foreach (var item in reference["cases"]!.AsArray())
+        {
+            int[] golds = [.. item!["golds"]!.AsArray().Select(x => (int)x!)], predictions = [.. item["predictions"]!.AsArray().Select(x => (int)x!)];
+            var ours = new Dictionary<string, double>
+            {
+                ["micro"] = Classification.F1(golds, predictions, F1Average.Micro),
+                ["macro"] = Classification.F1(golds, predictions, F1Average.Macro),
+                ["weighted"] = Classification.F1(golds, predictions, F1Average.Weighted),
+                ["labels 0 1 2"] = Classification.MeanF1OfLabels(golds, predictions, [0, 1, 2]),
+                ["labels 0 2"] = Classification.MeanF1OfLabels(golds, predictions, [0, 2]),
+            };
+            if (item["binary"] is { } binary)
+            {
+                Assert.Equal((double)binary, Classification.F1(golds, predictions, F1Average.Binary), 14);
+            }
+
+            foreach (var (name, value) in ours)
+            {
+                Assert.Equal((double)item[name]!, value, 14);
+                Assert.Equal((double)item["harness"]![name]!, value, 14);
+            }
+
+            checkedCases++;
+        }
+
+        Assert.True(checkedCases >= 8);
+        Assert.NotEqual(Classification.F1([0, 1, 2, 2], [0, 2, 2, 1], F1Average.Macro), Classification.MeanF1OfLabels([0, 1, 2, 2], [0, 2, 2, 1], [0, 1, 2, 3])); // an absent label counts 0 in the fixed mean
+        Assert.Throws<ArgumentException>(() => Classification.F1([], [], F1Average.Macro));
+        Assert.Throws<ArgumentException>(() => Classification.MeanF1OfLabels([0], [0], []));
+    }
 }
