@@ -24,9 +24,15 @@ internal static class LoglikelihoodReport
     /// <c>mcc</c> of multiple-choice documents are reported where named (<see cref="AddNamedMetrics"/>), and any other
     /// named metric that is not reported here is listed in <c>metrics_not_reported</c>.
     /// </param>
-    /// <param name="task">The task the documents are of (a samples file's, <see cref="HarnessSamples.TaskOf"/>), for its f1 aggregation (<see cref="HarnessF1"/>); null for none or several.</param>
-    public static JsonObject Report(IReadOnlyList<ScoredDocument> documents, string compared, int bootstrapIterations, IReadOnlyCollection<string>? metrics = null, string? task = null)
+    /// <param name="tasks">
+    /// The task of each input file (a samples file's, <see cref="HarnessSamples.TaskOf"/>), indexed by
+    /// <see cref="ScoredDocument.File"/>, for the harness's aggregations of its metrics (<see cref="HarnessAggregations"/>:
+    /// an f1's, and a metric aggregated otherwise than gpuinfo does, which is null with <c>METRIC_not_computed</c>); or null.
+    /// </param>
+    public static JsonObject Report(IReadOnlyList<ScoredDocument> documents, string compared, int bootstrapIterations, IReadOnlyCollection<string>? metrics = null, IReadOnlyList<string>? tasks = null)
     {
+        string[] involved = tasks is null ? [] : [.. documents.Select(d => d.File).Distinct().Where(f => f < tasks.Count).Select(f => tasks[f])];
+        string? task = involved.Length == 1 ? involved[0] : null;
         var requests = documents.SelectMany(d => d.Requests).ToArray();
         JsonObject report;
         if (documents[0].Choices is { } first)
@@ -76,6 +82,22 @@ internal static class LoglikelihoodReport
             }
         }
 
+        foreach (string metric in (string[])["acc", "acc_norm", "acc_bytes", "mcc"])
+        {
+            if (report.ContainsKey(metric) && involved.Select(t => HarnessAggregations.Unsupported(t, metric)).FirstOrDefault(a => a is not null) is { } aggregation)
+            {
+                foreach (string key in (string[])[metric, $"{metric}_stderr", $"{compared}_{metric}"])
+                {
+                    if (report.ContainsKey(key))
+                    {
+                        report[key] = null;
+                    }
+                }
+
+                report[$"{metric}_not_computed"] = $"the task aggregates {metric} with {aggregation}, which gpuinfo does not compute (each document's {metric} is in the per-document lines, and the paired differences are of them)";
+            }
+        }
+
         string[] reported = documents[0].Choices is null ? ["acc", "perplexity"] : documents[0].Choices!.Labels is null ? ["acc", "acc_norm", "acc_bytes", "f1", "mcc"] : ["acc"];
         if (metrics.Where(m => !reported.Contains(m)).ToArray() is { Length: > 0 } other)
         {
@@ -89,7 +111,7 @@ internal static class LoglikelihoodReport
     /// The task's own metrics of multiple-choice documents, where <paramref name="metrics"/> names them, from one run's
     /// log-likelihoods, each key after <paramref name="prefix"/>: <c>acc_bytes</c> (the prediction per UTF-8 byte of the
     /// choice, <see cref="MultipleChoiceDocument.PredictBytes"/>) ± its <c>mean_stderr</c>; <c>f1</c> (by the task's
-    /// own aggregation, <see cref="HarnessF1"/>, named in <c>f1_aggregation</c>) and <c>mcc</c> (scikit-learn's Matthews
+    /// own aggregation, <see cref="HarnessAggregations"/>, named in <c>f1_aggregation</c>) and <c>mcc</c> (scikit-learn's Matthews
     /// correlation) of the golds and predictions, the binary f1 and mcc ± the harness's bootstrap of them over
     /// <paramref name="iterations"/> resamples (null for none; the harness has no stderr of another f1). An f1 the harness
     /// would not give (a binary f1 of more than two choices), one gpuinfo does not compute, and an f1 or mcc of several
@@ -118,7 +140,7 @@ internal static class LoglikelihoodReport
         int classes = documents.Max(d => d.Choices!.Choices.Count);
         double[] pairs = [.. golds.Zip(predictions, (g, p) => (double)((g * classes) + p))]; // resampled together, as the harness's (gold, prediction) tuples
         bool severalTasks = documents.Select(d => d.File).Distinct().Skip(1).Any();
-        var f1 = HarnessF1.For(task);
+        var f1 = HarnessAggregations.F1(task);
         if (prefix.Length == 0 && metrics.Contains("f1") && !severalTasks)
         {
             report["f1_aggregation"] = f1.Name;
@@ -176,7 +198,7 @@ internal static class LoglikelihoodReport
         {
             ScoredDocument[] own = [.. documents.Where(d => d.File == f)];
             var entry = new JsonObject { ["task"] = task };
-            var report = own.Length > 0 ? Report(own, compared, 0, metrics, task) : new JsonObject { ["documents"] = 0 };
+            var report = own.Length > 0 ? Report(own, compared, 0, metrics, tasks) : new JsonObject { ["documents"] = 0 };
             foreach (var (key, value) in report.Where(kv => !kv.Key.EndsWith("perplexity_stderr", StringComparison.Ordinal) && kv.Key is not ("f1_stderr" or "mcc_stderr" or "metrics_not_reported")))
             {
                 entry[key] = value?.DeepClone();

@@ -89,7 +89,7 @@ internal static class CompareSamplesCommand
             metrics.AddRange(base_.Metrics.Where(m => !metrics.Contains(m)));
         }
 
-        var report = LoglikelihoodReport.Report(documents, "base", iterations, metrics, basePaths.Length == 1 ? HarnessSamples.TaskOf(basePaths[0]) : null);
+        var report = LoglikelihoodReport.Report(documents, "base", iterations, metrics, [.. basePaths.Select(HarnessSamples.TaskOf)]);
         report["task"] = $"lm-evaluation-harness samples ({(documents[0].Choices is null ? "loglikelihood" : "multiple choice")}{(labels is null ? "" : $", true choices {labels}")})";
         if (LoglikelihoodReport.Tasks(documents, [.. basePaths.Select(HarnessSamples.TaskOf)], "base", metrics) is { } tasks)
         {

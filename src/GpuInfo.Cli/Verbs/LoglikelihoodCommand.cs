@@ -176,7 +176,7 @@ internal static class LoglikelihoodCommand
         string compared = partial.Identity["compared"];
         string[] metrics = partial.Identity.GetValueOrDefault("metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
         string[] tasks = [.. Enumerable.Range(0, partial.Paths.Count).TakeWhile(i => partial.Paths.ContainsKey($"file {i}")).Select(i => HarnessSamples.TaskOf(partial.Paths[$"file {i}"]))];
-        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations, metrics, tasks.Length == 0 ? HarnessSamples.TaskOf(partial.Paths["text"]) : null);
+        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations, metrics, tasks.Length == 0 ? [HarnessSamples.TaskOf(partial.Paths["text"])] : tasks);
         if (LoglikelihoodReport.Tasks(partial.Scored, tasks, compared, metrics) is { } perTask)
         {
             report["tasks"] = perTask;

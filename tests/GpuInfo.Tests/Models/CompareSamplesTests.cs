@@ -232,6 +232,34 @@ public sealed class CompareSamplesTests
         Assert.Equal(120, (int)generation["documents"]!);
     }
 
+    [Fact]
+    public void A_metric_the_task_aggregates_otherwise_is_not_computed()
+    {
+        // tinyBenchmarks estimate acc_norm by IRT from the per-document values: not their mean.
+        using var dir = new TempDir();
+        string Logged(string run)
+        {
+            string path = dir.File(Path.Combine(run, "samples_tinyHellaswag_2026-12-07T10-11-12.123456.jsonl"));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.Copy(ModelFiles.Path($"samples_paired_{run}_choices.jsonl"), path);
+            return path;
+        }
+
+        var report = CliRunner.Json("compare-samples", "--base", Logged("base"), "--test", Logged("test"), "--json");
+        var plain = CliRunner.Json(Run("choices"));
+        foreach (string key in new[] { "acc_norm", "acc_norm_stderr", "base_acc_norm" })
+        {
+            Assert.NotNull(plain[key]);
+            Assert.Null(report[key]);
+        }
+
+        Assert.Contains("aggregates acc_norm with agg_functions.agg_gpirt_hellaswag", (string)report["acc_norm_not_computed"]!);
+        foreach (string key in new[] { "acc", "acc_stderr", "base_acc", "acc_norm_diff", "mcnemar_p" })
+        {
+            Assert.True(JsonNode.DeepEquals(plain[key], report[key]), key);
+        }
+    }
+
     [Theory]
     [InlineData("mrpc", "binary", "binary")]
     [InlineData("kobest_boolq", "macro", "macro")]

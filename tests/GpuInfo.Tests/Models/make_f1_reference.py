@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "scripts"))
 import lmeval_checkout  # noqa: E402
-import make_harness_f1  # noqa: E402
+import make_harness_aggregations  # noqa: E402
 
 
 def function(root, path, name):
@@ -32,7 +32,7 @@ def function(root, path, name):
 def main():
     root = sys.argv[1]
     lmeval_checkout.use(root)
-    make_harness_f1.hf_f1_stand_in()
+    make_harness_aggregations.hf_f1_stand_in()
     import warnings
     warnings.filterwarnings("ignore")
     from lm_eval import utils

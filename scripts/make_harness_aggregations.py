@@ -1,5 +1,10 @@
-"""Writes src/GpuInfo.Cli/HarnessF1Tasks.tsv: how lm-evaluation-harness aggregates each multiple-choice task's f1,
-by task name, found by running the task's own aggregation function.
+"""Writes src/GpuInfo.Cli/HarnessAggregations.tsv: how lm-evaluation-harness aggregates the metrics gpuinfo reports
+of each multiple-choice and loglikelihood task, where that is not their default, by task and metric; f1's for every
+task that logs it, found by running the task's own aggregation function.
+
+acc, acc_norm and acc_bytes are means of the per-document values and mcc scikit-learn's matthews_corrcoef, unless a
+task's yaml names another aggregation (tinyBenchmarks' IRT estimates of acc_norm): such a task's metric is listed as
+"other FUNCTION", which gpuinfo reports as not computed.
 
 A multiple-choice task's samples log its f1 as a (gold, prediction) pair per document; the task's yaml names the
 aggregation over them (metric_list: - metric: f1, aggregation: ...): none or "f1" is the harness's f1_score
@@ -10,10 +15,11 @@ and named by the scikit-learn f1_score it equals on every one: binary, micro, ma
 per-class f1s of fixed labels ("labels 0 1 2", zero where a label is neither gold nor predicted); one that equals
 none (or cannot be imported) is "other FUNCTION", which gpuinfo reports as not computed.
 
-Usage: /usr/bin/python3 scripts/make_harness_f1.py LM_EVAL_CHECKOUT [COMMIT] (COMMIT names the checkout where it
+Usage: /usr/bin/python3 scripts/make_harness_aggregations.py LM_EVAL_CHECKOUT [COMMIT] (COMMIT names the checkout where it
 is not a git repository: a `git archive` of one)
 (needs numpy, PyYAML and scikit-learn: Debian's python3-numpy, python3-yaml, python3-sklearn)
 """
+import collections
 import importlib.util
 import itertools
 import os
@@ -96,9 +102,39 @@ def classify(function):
     return None
 
 
+# The aggregations gpuinfo computes for each metric besides f1: none named (the metric's default) or its default named.
+DEFAULTS = {"acc": (None, "mean"), "acc_norm": (None, "mean"), "acc_bytes": (None, "mean"), "mcc": (None, "matthews_corrcoef"), "perplexity": (None, "perplexity")}
+
+
+def f1_kind(aggregation, functions):
+    """A task's f1 aggregation named as gpuinfo computes it (binary, micro, macro, weighted, labels ...) or "other FUNCTION"."""
+    if aggregation in (None, "f1"):
+        return "binary"
+    if not isinstance(aggregation, tuple):
+        return f"other {aggregation}"
+    _, where, dotted = aggregation
+    module, function = dotted.rsplit(".", 1)
+    key = (os.path.join(where, module.replace(".", os.sep) + ".py"), function)
+    if key not in functions:
+        try:
+            spec = importlib.util.spec_from_file_location(f"task_{len(functions)}", key[0])
+            loaded = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(loaded)
+            if not hasattr(loaded, function):
+                # afrimmlu's utils.py imported lm_eval.utils.weighted_f1_score until v0.4.9; the import has since gone
+                # (its tasks fail to load at this checkout): runs logged by the versions that loaded them aggregated
+                # with that function.
+                import lm_eval.utils
+                loaded = lm_eval.utils
+            functions[key] = classify(getattr(loaded, function))
+        except Exception:  # noqa: BLE001 -- named as not computed
+            functions[key] = None
+    return functions[key] or f"other {dotted}"
+
+
 def main():
     root = sys.argv[1]
-    out = os.path.join(HERE, "..", "src", "GpuInfo.Cli", "HarnessF1Tasks.tsv")
+    out = os.path.join(HERE, "..", "src", "GpuInfo.Cli", "HarnessAggregations.tsv")
     sys.path.insert(0, os.path.join(HERE, "..", "tests", "GpuInfo.Tests", "Models"))
     import lmeval_checkout  # the checkout importable whether or not it is installed (afrobench imports lm_eval.utils)
     lmeval_checkout.use(root)
@@ -116,43 +152,23 @@ def main():
             except Exception:  # noqa: BLE001 -- a template that is not a task on its own
                 continue
             task = doc.get("task")
-            if doc.get("output_type") != "multiple_choice" or not isinstance(task, str):
+            if doc.get("output_type") not in ("multiple_choice", "loglikelihood") or not isinstance(task, str):
                 continue
             for metric in doc.get("metric_list") or []:
-                if not isinstance(metric, dict) or metric.get("metric") != "f1":
+                if not isinstance(metric, dict) or not isinstance(metric.get("metric"), str):
                     continue
-                aggregation = metric.get("aggregation")
-                if aggregation in (None, "f1"):
-                    kind = "binary"
-                elif isinstance(aggregation, tuple):
-                    _, where, dotted = aggregation
-                    module, function = dotted.rsplit(".", 1)
-                    key = (os.path.join(where, module.replace(".", os.sep) + ".py"), function)
-                    if key not in functions:
-                        try:
-                            spec = importlib.util.spec_from_file_location(f"task_{len(functions)}", key[0])
-                            loaded = importlib.util.module_from_spec(spec)
-                            spec.loader.exec_module(loaded)
-                            if not hasattr(loaded, function):
-                                # afrimmlu's utils.py imported lm_eval.utils.weighted_f1_score until v0.4.9; the import
-                                # has since gone (its tasks fail to load at this checkout): runs logged by the versions
-                                # that loaded them aggregated with that function.
-                                import lm_eval.utils
-                                loaded = lm_eval.utils
-                            functions[key] = classify(getattr(loaded, function))
-                        except Exception:  # noqa: BLE001 -- named as not computed
-                            functions[key] = None
-                    kind = functions[key] or f"other {dotted}"
-                else:
-                    kind = f"other {aggregation}"
-                rows[task] = (kind, os.path.relpath(os.path.join(folder, name), root))
+                name, aggregation = metric["metric"], metric.get("aggregation")
+                if name == "f1":
+                    rows[(task, name)] = f1_kind(aggregation, functions)
+                elif name in DEFAULTS and aggregation not in DEFAULTS[name]:
+                    rows[(task, name)] = "other " + (aggregation[2] if isinstance(aggregation, tuple) else str(aggregation))
     commit = sys.argv[2] if len(sys.argv) > 2 else subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
     with open(out, "w", encoding="utf-8", newline="\n") as f:
-        f.write(f"# lm-evaluation-harness's f1 aggregation of each multiple-choice task that logs f1, written by scripts/make_harness_f1.py from its tasks at {commit}\n")
-        for task in sorted(rows):
-            f.write(f"{task}\t{rows[task][0]}\n")
-    print(f"{len(rows)} tasks; " + ", ".join(f"{k}: {n}" for k, n in sorted({k: sum(1 for r in rows.values() if r[0] == k) for k, _ in rows.values()}.items())))
-
+        f.write(f"# lm-evaluation-harness's aggregations of its multiple-choice and loglikelihood tasks' metrics, where gpuinfo's default is not theirs, and every f1's: task, metric, aggregation; written by scripts/make_harness_aggregations.py from its tasks at {commit}\n")
+        for (task, metric) in sorted(rows):
+            f.write(f"{task}\t{metric}\t{rows[(task, metric)]}\n")
+    kinds = collections.Counter(f"{metric} {kind}" for (_, metric), kind in rows.items())
+    print(f"{len(rows)} rows; " + ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())))
 
 if __name__ == "__main__":
     main()
