@@ -22,62 +22,260 @@ internal static partial class HarnessSamples
     private static IEnumerable<(string Name, JsonElement Line)> Objects(string path) =>
         ModelDocuments.FirstCharacter(path) == '[' ? Legacy(path) : ModelDocuments.ReadObjects([path], PythonJson.QuoteLiterals);
 
-    private static List<(string Name, JsonElement Line)> Legacy(string path)
+    /// <summary>
+    /// The samples of a 0.4.0-0.4.2 file, read a sample at a time (<see cref="Elements"/>) in two passes: the first
+    /// counts each <c>doc_id</c>, so that a document logged under several filters is named by its filters from the first.
+    /// </summary>
+    private static IEnumerable<(string Name, JsonElement Line)> Legacy(string path)
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(PythonJson.QuoteLiterals(ModelDocuments.ReadText(path)));
-        var samples = new List<(string Name, JsonObject Sample)>();
-        var reader = new Utf8JsonReader(bytes);
-        int line = 1;
-        long counted = 0;
-        try
+        var occurrences = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (name, element) in Elements(path))
         {
-            reader.Read(); // the array, which FirstCharacter found
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            string id = DocId(name, element);
+            occurrences[id] = occurrences.GetValueOrDefault(id) + 1;
+        }
+
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var written = new System.Buffers.ArrayBufferWriter<byte>();
+        foreach (var (name, element) in Elements(path))
+        {
+            JsonElement sample;
+            try
             {
-                line += bytes.AsSpan((int)counted, (int)(reader.TokenStartIndex - counted)).Count((byte)'\n');
-                counted = reader.TokenStartIndex;
-                string name = $"{path}:{line}";
-                samples.Add((name, JsonNode.Parse(ref reader) as JsonObject ?? throw new InvalidFileException(name, "is not a JSON object (lm-evaluation-harness 0.4.0-0.4.2 logs an array of sample objects).")));
+                using var parsed = JsonDocument.Parse(PythonJson.QuoteLiterals(element));
+                sample = parsed.RootElement.ValueKind == JsonValueKind.Object ? parsed.RootElement.Clone() : throw new InvalidFileException(name, "is not a JSON object.");
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidFileException(name, $"is not JSON: {e.Message}");
             }
 
-            if (reader.TokenType != JsonTokenType.EndArray || reader.Read())
+            string id = DocId(name, element);
+            string? filter = null;
+            if (occurrences[id] > 1)
             {
-                throw new InvalidFileException(path, "holds more than one JSON array of samples (lm-evaluation-harness 0.4.0-0.4.2 logs one).");
+                seen[id] = seen.GetValueOrDefault(id) + 1;
+                filter = $"filter-{seen[id]}";
             }
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidFileException(path, $"is not one JSON array of samples, as lm-evaluation-harness 0.4.0-0.4.2 logs them (samples_TASK.jsonl of later versions hold a JSON object a line): {e.Message}");
-        }
 
-        var occurrences = samples.GroupBy(s => s.Sample["doc_id"]?.ToJsonString() ?? s.Name).Where(g => g.Count() > 1).SelectMany(g => g.Select((s, k) => (s.Sample, Filter: $"filter-{k + 1}")));
-        foreach (var (sample, filter) in occurrences)
-        {
-            sample.TryAdd("filter", filter);
-        }
+            written.ResetWrittenCount();
+            using (var writer = new Utf8JsonWriter(written))
+            {
+                Modern(sample, filter, writer);
+            }
 
-        return [.. samples.Select(s => (s.Name, Modern(s.Sample)))];
+            using var modern = JsonDocument.Parse(written.WrittenMemory);
+            yield return (name, modern.RootElement.Clone());
+        }
     }
 
-    /// <summary>A 0.4.0-0.4.2 sample as 0.4.3 on logs it: <c>arguments</c> {gen_args_i: {arg_j}}, and a <c>metrics</c> list.</summary>
-    private static JsonElement Modern(JsonObject sample)
+    /// <summary>A sample's <c>doc_id</c> as written (json.dumps writes it first), else the whole sample's JSON's, else its name.</summary>
+    private static string DocId(string name, string element)
     {
-        if (sample["arguments"] is JsonArray requests && requests.All(r => r is JsonArray))
+        var first = DocIdFirst().Match(element);
+        if (first.Success)
         {
-            var arguments = new JsonObject();
-            foreach (var (request, i) in requests.Select((r, i) => ((JsonArray)r!, i)))
+            return first.Groups[1].Value;
+        }
+
+        try
+        {
+            return JsonNode.Parse(PythonJson.QuoteLiterals(element))?["doc_id"]?.ToJsonString() ?? name;
+        }
+        catch (JsonException)
+        {
+            return name; // the second pass names what is wrong
+        }
+    }
+
+    private static readonly System.Buffers.SearchValues<char> StringStops = System.Buffers.SearchValues.Create("\"\\\n");
+
+    private static readonly System.Buffers.SearchValues<char> StructureStops = System.Buffers.SearchValues.Create("\"{}[]\n");
+
+    [System.Text.RegularExpressions.GeneratedRegex("""^\{\s*"doc_id"\s*:\s*(-?[0-9]+)\s*[,}]""")]
+    private static partial System.Text.RegularExpressions.Regex DocIdFirst();
+
+    /// <summary>
+    /// The elements of a file holding one JSON array of objects, each as its text, named by the file and the line it
+    /// begins on, read a piece at a time: the array's structure is followed (strings, nesting, the commas between
+    /// elements), each element's own JSON is parsed by the caller.
+    /// </summary>
+    /// <exception cref="InvalidFileException">Not one array of objects: another value first, an element that is not an object, no comma between elements, anything after the array, or an end before it.</exception>
+    private static IEnumerable<(string Name, string Element)> Elements(string path)
+    {
+        // (a raw line break in a string is not JSON, and is named so when the sample is parsed)
+        var element = new StringBuilder();
+        var open = new Stack<char>();
+        int line = 1, elementLine = 0, depth = 0;
+        bool inString = false, escaped = false, opened = false, closed = false, expectComma = false;
+        foreach (var (buffer, count) in ModelDocuments.ReadPieces(path))
+        {
+            int from = depth > 1 ? 0 : -1; // where the element's characters in this piece begin
+            for (int i = 0; i < count; i++)
             {
-                arguments[$"gen_args_{i}"] = new JsonObject(request.Select((a, j) => KeyValuePair.Create($"arg_{j}", a?.DeepClone())));
+                char c = buffer[i];
+                if (depth <= 1 && !inString)
+                {
+                    if (c == '\n')
+                    {
+                        line++;
+                    }
+
+                    if (char.IsWhiteSpace(c) || (c == '\uFEFF' && !opened))
+                    {
+                        continue;
+                    }
+
+                    if (closed || (!opened && c != '['))
+                    {
+                        throw new InvalidFileException($"{path}:{line}", closed ? "holds more after the JSON array of samples (lm-evaluation-harness 0.4.0-0.4.2 logs one array)." : "is not one JSON array of samples, as lm-evaluation-harness 0.4.0-0.4.2 logs them (samples_TASK.jsonl of later versions hold a JSON object a line).");
+                    }
+
+                    if (!opened)
+                    {
+                        (opened, depth) = (true, 1);
+                        continue;
+                    }
+
+                    if (c == ']')
+                    {
+                        closed = true;
+                        continue;
+                    }
+
+                    if (expectComma != (c == ','))
+                    {
+                        throw new InvalidFileException($"{path}:{line}", expectComma ? "has no comma after the sample before it (not one JSON array of samples)." : c == ',' ? "has a comma where a sample should be (not one JSON array of samples)." : "is not a JSON object (lm-evaluation-harness 0.4.0-0.4.2 logs an array of sample objects).");
+                    }
+
+                    if (c == ',')
+                    {
+                        expectComma = false;
+                        continue;
+                    }
+
+                    if (c != '{')
+                    {
+                        throw new InvalidFileException($"{path}:{line}", "is not a JSON object (lm-evaluation-harness 0.4.0-0.4.2 logs an array of sample objects).");
+                    }
+
+                    (elementLine, depth, from) = (line, 2, i);
+                    open.Push(c);
+                    element.Clear();
+                    continue;
+                }
+
+                if (!escaped)
+                {
+                    // Past the characters that change nothing here: most of a sample.
+                    int next = buffer.AsSpan(i, count - i).IndexOfAny(inString ? StringStops : StructureStops);
+                    if (next < 0)
+                    {
+                        i = count - 1;
+                        continue;
+                    }
+
+                    i += next;
+                    c = buffer[i];
+                }
+
+                if (c == '\n')
+                {
+                    line++;
+                }
+
+                if (inString)
+                {
+                    (escaped, inString) = escaped ? (false, true) : (c == '\\', c != '"');
+                }
+                else if (c == '"')
+                {
+                    inString = true;
+                }
+                else if (c is '{' or '[')
+                {
+                    open.Push(c);
+                    depth++;
+                }
+                else if (c is '}' or ']')
+                {
+                    if (open.Pop() != (c == '}' ? '{' : '['))
+                    {
+                        throw new InvalidFileException($"{path}:{elementLine}", $"is not JSON: a '{c}' on line {line} closes a '{(c == '}' ? '[' : '{')}'.");
+                    }
+
+                    if (--depth == 1)
+                    {
+                        expectComma = true;
+                        element.Append(buffer, from, i + 1 - from);
+                        from = -1;
+                        yield return ($"{path}:{elementLine}", element.ToString());
+                    }
+                }
             }
 
-            sample["arguments"] = arguments;
+            if (from >= 0)
+            {
+                element.Append(buffer, from, count - from);
+            }
         }
 
-        if (!sample.ContainsKey("metrics"))
+        if (!closed)
         {
-            sample["metrics"] = new JsonArray([.. sample.Select(kv => kv.Key).Where(k => !RecordKeys.Contains(k)).Select(k => (JsonNode)k)]);
+            throw new InvalidFileException(path, "ends before its JSON array of samples does (cut short?).");
+        }
+    }
+
+    /// <summary>
+    /// A 0.4.0-0.4.2 sample written as 0.4.3 on logs it: <c>arguments</c> {gen_args_i: {arg_j}} (where each request is a
+    /// list), a <c>metrics</c> list of its other keys, and its <c>filter</c> where given.
+    /// </summary>
+    private static void Modern(JsonElement sample, string? filter, Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        foreach (var property in sample.EnumerateObject())
+        {
+            if (property.NameEquals("arguments") && property.Value.ValueKind == JsonValueKind.Array && property.Value.EnumerateArray().All(r => r.ValueKind == JsonValueKind.Array))
+            {
+                writer.WriteStartObject("arguments");
+                int i = 0;
+                foreach (var request in property.Value.EnumerateArray())
+                {
+                    writer.WriteStartObject($"gen_args_{i++}");
+                    int j = 0;
+                    foreach (var argument in request.EnumerateArray())
+                    {
+                        writer.WritePropertyName($"arg_{j++}");
+                        argument.WriteTo(writer);
+                    }
+
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndObject();
+            }
+            else
+            {
+                property.WriteTo(writer);
+            }
         }
 
-        return JsonSerializer.SerializeToElement(sample);
+        if (filter is not null && !sample.TryGetProperty("filter", out _))
+        {
+            writer.WriteString("filter", filter);
+        }
+
+        if (!sample.TryGetProperty("metrics", out _))
+        {
+            writer.WriteStartArray("metrics");
+            foreach (var property in sample.EnumerateObject().Where(p => !RecordKeys.Contains(p.Name)))
+            {
+                writer.WriteStringValue(property.Name);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
     }
 }

@@ -137,8 +137,16 @@ internal static class ModelDocuments
         return null;
     }
 
-    /// <summary>A whole text file (gzip or Zstandard read through), checked to be UTF-8, at most <see cref="MaxTextBytes"/>.</summary>
-    internal static string ReadText(string path) => ReadWhole(path);
+    /// <summary>A text file's characters (gzip or Zstandard read through, checked to be UTF-8) in pieces of up to 1 MiB, each piece's buffer reused by the next.</summary>
+    internal static IEnumerable<(char[] Buffer, int Count)> ReadPieces(string path)
+    {
+        using var reader = Open(path).Reader;
+        var buffer = new char[1 << 20];
+        while (Read(reader, buffer, path) is > 0 and var n)
+        {
+            yield return (buffer, n);
+        }
+    }
 
     /// <summary>The bytes a file takes as stored (0 for one that cannot be read: its reading says why).</summary>
     public static long Size(string path)

@@ -16,6 +16,15 @@ public sealed class CompareSamplesTests
     private static string[] Run(string task, params string[] more) =>
         ["compare-samples", "--base", ModelFiles.Path($"samples_paired_base_{task}.jsonl"), "--test", ModelFiles.Path($"samples_paired_test_{task}.jsonl"), "--json", .. more];
 
+    /// <summary>A paired run's samples copied as the harness names a task's samples file, in a folder of the run's own.</summary>
+    private static string LoggedAs(TempDir dir, string run, string task, string asTask)
+    {
+        string path = dir.File(Path.Combine(run, $"samples_{asTask}_2026-12-07T10-11-12.123456.jsonl"));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.Copy(ModelFiles.Path($"samples_paired_{run}_{task}.jsonl"), path);
+        return path;
+    }
+
     private static double Stderr(double[] values) => Math.Sqrt(values.Sum(v => Math.Pow(v - values.Average(), 2)) / (values.Length - 1) / values.Length);
 
     private static int ArgMax(JsonNode sample)
@@ -237,15 +246,7 @@ public sealed class CompareSamplesTests
     {
         // tinyBenchmarks estimate acc_norm by IRT from the per-document values: not their mean.
         using var dir = new TempDir();
-        string Logged(string run)
-        {
-            string path = dir.File(Path.Combine(run, "samples_tinyHellaswag_2026-12-07T10-11-12.123456.jsonl"));
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.Copy(ModelFiles.Path($"samples_paired_{run}_choices.jsonl"), path);
-            return path;
-        }
-
-        var report = CliRunner.Json("compare-samples", "--base", Logged("base"), "--test", Logged("test"), "--json");
+        var report = CliRunner.Json("compare-samples", "--base", LoggedAs(dir, "base", "choices", "tinyHellaswag"), "--test", LoggedAs(dir, "test", "choices", "tinyHellaswag"), "--json");
         var plain = CliRunner.Json(Run("choices"));
         foreach (string key in new[] { "acc_norm", "acc_norm_stderr", "base_acc_norm" })
         {
@@ -273,15 +274,7 @@ public sealed class CompareSamplesTests
         // The GLUE-shaped runs logged as lm-evaluation-harness tasks whose yaml names another f1 aggregation: each
         // task's own function of the logged pairs (make_f1_reference.py), and no stderr but the binary f1's.
         using var dir = new TempDir();
-        string Logged(string run)
-        {
-            string path = dir.File(Path.Combine(run, $"samples_{task}_2026-12-07T10-11-12.123456.jsonl"));
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.Copy(ModelFiles.Path($"samples_paired_{run}_glue.jsonl"), path);
-            return path;
-        }
-
-        var report = CliRunner.Json("compare-samples", "--base", Logged("base"), "--test", Logged("test"), "--bootstrap-iters", "500", "--json");
+        var report = CliRunner.Json("compare-samples", "--base", LoggedAs(dir, "base", "glue", task), "--test", LoggedAs(dir, "test", "glue", task), "--bootstrap-iters", "500", "--json");
         Assert.Equal(name, (string)report["f1_aggregation"]!);
         if (kind is null)
         {

@@ -91,9 +91,13 @@ public sealed class LegacySamplesTests
 
         File.WriteAllText(file, "[\n  {\"doc_id\": 0},\n  3\n]");
         CliRunner.Fails(3, [$"{file}:3", "is not a JSON object"], "compare-samples", "--base", file, "--test", file);
-        File.WriteAllText(file, "[\n  {\"doc_id\": 0}\n");
-        CliRunner.Fails(3, [file, "is not one JSON array of samples, as lm-evaluation-harness 0.4.0-0.4.2 logs them"], "compare-samples", "--base", file, "--test", file);
-        File.WriteAllText(file, "[{\"doc_id\": 0}] [");
-        CliRunner.Fails(3, [file, "is not one JSON array of samples"], "compare-samples", "--base", file, "--test", file);
+        File.WriteAllText(file, "[\n  {\"doc_id\": 0, \"doc\": \"a ] } \\\" [\"}\n");
+        CliRunner.Fails(3, [file, "ends before its JSON array of samples does"], "compare-samples", "--base", file, "--test", file);
+        File.WriteAllText(file, "[{\"doc_id\": 0}]\n[");
+        CliRunner.Fails(3, [$"{file}:2", "holds more after the JSON array of samples"], "compare-samples", "--base", file, "--test", file);
+        File.WriteAllText(file, "[{\"doc_id\": 0}\n {\"doc_id\": 1}]");
+        CliRunner.Fails(3, [$"{file}:2", "has no comma after the sample before it"], "compare-samples", "--base", file, "--test", file);
+        File.WriteAllText(file, "[{\"doc_id\": 0, \"x\": [1, }]");
+        CliRunner.Fails(3, [$"{file}:1", "is not JSON"], "compare-samples", "--base", file, "--test", file);
     }
 }
