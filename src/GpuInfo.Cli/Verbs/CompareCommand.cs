@@ -230,5 +230,15 @@ internal static class CompareCommand
         }
 
         Tables.Console(stdout).Write(Tables.KeyValue(title, rows));
+
+        // Lists of records (each task of several files, each kernel): a row each, as wide as they need.
+        foreach (var (key, value) in report)
+        {
+            if (value is JsonArray { Count: > 0 } records && records.All(r => r is JsonObject))
+            {
+                var (table, width) = Tables.Records(key, [.. records.Cast<JsonObject>()]);
+                Tables.Console(stdout, width).Write(table);
+            }
+        }
     }
 }

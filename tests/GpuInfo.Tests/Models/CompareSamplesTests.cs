@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using GpuInfo.Cli.Output;
 using GpuInfo.Tests.Cli;
 using GpuInfo.Tests.Formats;
 
@@ -334,6 +335,19 @@ public sealed class CompareSamplesTests
         var glueReference = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!["glue"]!;
         Assert.Equal(CliRunner.Number(glueReference["test"]!["f1"]), CliRunner.Number(both["tasks"]![0]!["f1"]), 12);
         Assert.Equal(CliRunner.Number(glueReference["base"]!["mcc"]), CliRunner.Number(both["tasks"]![1]!["mcc"]), 12);
+
+        // Without --json, each task is a row of its figures and how they moved.
+        var (code, table, _) = CliRunner.Run([.. run.Where(a => a != "--json")]);
+        Assert.Equal(0, code);
+        string[] lines = table.Split('\n');
+        string header = lines.Single(l => l.Contains("right_to_wrong", StringComparison.Ordinal) && l.Contains("mcnemar_p", StringComparison.Ordinal));
+        Assert.Contains("acc_diff", header);
+        for (int f = 0; f < files.Length; f++)
+        {
+            string row = lines.Single(l => l.Contains($" {Path.GetFileNameWithoutExtension(files[f])} ", StringComparison.Ordinal));
+            Assert.Contains(Tables.F(CliRunner.Number(report["tasks"]![f]!["acc"])), row);
+            Assert.Contains(Tables.F(CliRunner.Number(report["tasks"]![f]!["mcnemar_p"])), row);
+        }
 
         // A group's figures are of metrics every task computes: files naming others are refused, naming both.
         string glue = ModelFiles.Path("samples_paired_test_glue.jsonl");
