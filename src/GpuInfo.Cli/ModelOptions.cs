@@ -21,7 +21,7 @@ internal sealed class ModelOptions
     private bool _samplesAdded;
     private readonly Option<string> _protocol = new("--protocol") { Description = "sliding: windows every --stride tokens, as the Hugging Face perplexity guide; rolling: lm-evaluation-harness's loglikelihood_rolling, disjoint runs of --context scored tokens, each window a full context where the document has one, and every token scored, the first from --prefix-token; chunks: llama.cpp's llama-perplexity, disjoint chunks of --context tokens (the rest after the last whole one unscored), each scoring its second half but the first, with --prefix-token (llama.cpp's BOS, where its vocabulary adds one) in place of each chunk's first token.", DefaultValueFactory = _ => "sliding" };
     private readonly Option<string?> _prefixToken = new("--prefix-token") { Description = "A token put before each document, so that its first token is scored: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS, from tokenizer_config.json, a SentencePiece model or a built-in encoding's <|endoftext|>) or none. Default: auto with --protocol rolling; with sliding and chunks, the BOS the tokenizer begins each text with where it adds one, as Hugging Face's tokenizer(text) and llama.cpp do (a tokenizer.json's post_processor, Llama 3's; a SentencePiece model), else none (with --tokens, give llama.cpp's BOS id with chunks where its vocabulary adds a BOS). With chunks it is put before the text and in place of each chunk's first token." };
-    private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one." };
+    private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one. Default: the one beside the model (an export's folder: its tokenizer.json), where there is one." };
     private readonly Option<int> _context = new("--context") { Description = "Tokens per window (the model's context).", DefaultValueFactory = _ => 1024 };
     private readonly Option<int?> _stride = new("--stride") { Description = "Tokens between window starts (1 to --context; default half of --context, 512 for the default context); each token is scored once, with at least context - stride tokens of left context where the text has them (with stride = context the windows are disjoint and each one's first token goes unscored, as in the Hugging Face guide)." };
     private readonly Option<int> _batch = new("--batch") { Description = "Windows per model run.", DefaultValueFactory = _ => 1 };
@@ -63,7 +63,6 @@ internal sealed class ModelOptions
     /// <summary>The options of a verb that scores loglikelihood requests (one window each): the tokenizer, the context, the batch and the provider.</summary>
     public void AddRequestOptionsTo(Command command)
     {
-        _tokenizer.Required = true;
         command.Add(_tokenizer);
         command.Add(_context);
         command.Add(_batch);
@@ -83,8 +82,13 @@ internal sealed class ModelOptions
         return new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = context, Stride = context, Batch = batch };
     }
 
-    /// <summary>The --tokenizer given, loaded.</summary>
-    public TextTokenizer LoadTokenizer(ParseResult parse) => TokenizerCatalog.Load(parse.GetValue(_tokenizer) ?? throw CliException.Usage("give --tokenizer."));
+    /// <summary>The --tokenizer given, else the one in the folder of <paramref name="model"/>, loaded.</summary>
+    public TextTokenizer LoadTokenizer(ParseResult parse, string? model = null) =>
+        TokenizerCatalog.Load(TokenizerOf(parse, model) ?? throw CliException.Usage($"give --tokenizer{(model is null ? "" : $" (no tokenizer.json, vocab.json or tokenizer.model beside {model})")}."));
+
+    /// <summary>--tokenizer, else the folder holding the tokenizer of <paramref name="model"/> (an export's folder), else null.</summary>
+    private string? TokenizerOf(ParseResult parse, string? model) =>
+        parse.GetValue(_tokenizer) ?? (model is null ? null : OnnxModelFolder.TokenizerFolder(model));
 
     /// <summary>The windows asked for.</summary>
     public ModelWindowOptions Windows(ParseResult parse)
@@ -131,10 +135,11 @@ internal sealed class ModelOptions
 
     /// <summary>The text's ids, and with --text also the tokenizer that made them and, with <paramref name="keepText"/>, the text itself (null where it does not fit one string).</summary>
     /// <param name="shards">How many shards the run is one of: with more than one, a --text is tokenized whole by each, and a note on <paramref name="notes"/> says how to tokenize it once.</param>
-    public ModelText ReadModelText(ParseResult parse, bool keepText = false, bool showProgress = false, int shards = 1, TextWriter? notes = null)
+    /// <param name="model">The model the text is for, whose folder's tokenizer is the default (<see cref="OnnxModelFolder.TokenizerFolder"/>), or null.</param>
+    public ModelText ReadModelText(ParseResult parse, bool keepText = false, bool showProgress = false, int shards = 1, TextWriter? notes = null, string? model = null)
     {
         string[]? texts = FileListOption.Get(parse, _text), tokens = FileListOption.Get(parse, _tokens), samples = _samplesAdded ? FileListOption.Get(parse, _samples) : null;
-        string? tokenizer = parse.GetValue(_tokenizer);
+        string? tokenizer = tokens is null ? TokenizerOf(parse, model) : parse.GetValue(_tokenizer);
         if (new[] { texts, tokens, samples }.Count(f => f is not null) != 1)
         {
             throw CliException.Usage(_samplesAdded ? "give --text (with --tokenizer), --tokens or --samples (with --tokenizer), one of them." : "give --text (with --tokenizer) or --tokens, one of them.");
@@ -167,7 +172,7 @@ internal sealed class ModelOptions
 
         if (tokenizer is null)
         {
-            throw CliException.Usage($"{(samples is null ? "--text" : "--samples")} needs --tokenizer.");
+            throw CliException.Usage($"{(samples is null ? "--text" : "--samples")} needs --tokenizer{(model is null ? "" : $" (none beside {model}: no tokenizer.json, vocab.json or tokenizer.model)")}.");
         }
 
         var loaded = TokenizerCatalog.Load(tokenizer);

@@ -85,6 +85,7 @@ public sealed class OnnxLanguageModel : IDisposable
     /// <summary>Seconds spent inside ONNX Runtime's Run so far.</summary>
     public double RunSeconds => Interlocked.Read(ref _runTicks) / (double)Stopwatch.Frequency;
 
+    /// <param name="path">An ONNX file, or a folder an export laid out (<see cref="OnnxModelFolder.ModelFile"/>).</param>
     /// <exception cref="InvalidFileException">Missing, not an ONNX model, or not a causal LM's inputs and [B, S, V] logits; names the file.</exception>
     /// <exception cref="DeviceUnavailableException">The CUDA provider was asked for and cannot be used.</exception>
     public static OnnxLanguageModel Open(string path, OnnxModelOptions? options = null)
@@ -92,9 +93,13 @@ public sealed class OnnxLanguageModel : IDisposable
         ArgumentNullException.ThrowIfNull(path);
         var o = options ?? new OnnxModelOptions();
         o.Validate();
-        if (!File.Exists(path))
+        if (Directory.Exists(path))
         {
-            throw new InvalidFileException(path, Directory.Exists(path) ? "is a folder, not a model file." : "no such model file.");
+            path = OnnxModelFolder.ModelFile(path);
+        }
+        else if (!File.Exists(path))
+        {
+            throw new InvalidFileException(path, "no such model file.");
         }
 
         return Create(path, null, o);

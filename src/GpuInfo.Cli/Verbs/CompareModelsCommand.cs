@@ -60,7 +60,7 @@ internal static class CompareModelsCommand
 
             // The text last, after every cheap check: tokenizing a corpus takes a while.
             ModelText modelText;
-            (windows, modelText) = kld is null ? (windows!, models.ReadModelText(parse, showProgress: !parse.GetValue(common.Json), shards: shard.Count, notes: stderr)) : models.ForKld(parse, kld.Format, stderr);
+            (windows, modelText) = kld is null ? (windows!, models.ReadModelText(parse, showProgress: !parse.GetValue(common.Json), shards: shard.Count, notes: stderr, model: parse.GetValue(baseOption))) : models.ForKld(parse, kld.Format, stderr);
 
             var (text, tokenizeSeconds) = (modelText.Tokens, modelText.Seconds);
             var load = Stopwatch.StartNew();

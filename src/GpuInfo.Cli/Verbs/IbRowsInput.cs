@@ -169,7 +169,7 @@ internal sealed class IbRowsInput
             ModelContexts? contexts = null;
             if (parse.GetValue(Model) is not null)
             {
-                var text = _model.ReadModelText(parse, keepText: true);
+                var text = _model.ReadModelText(parse, keepText: true, model: path);
                 model = _model.OpenModel(parse, path, text);
                 var modelSource = new ModelRowSource(model, text.Tokens, _model.Windows(parse));
                 source = modelSource;

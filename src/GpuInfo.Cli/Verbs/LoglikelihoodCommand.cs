@@ -64,7 +64,7 @@ internal static class LoglikelihoodCommand
                 throw CliException.Usage("--base: --samples already holds the scores to compare against (the harness's run).");
             }
 
-            var tokenizer = models.LoadTokenizer(parse);
+            var tokenizer = models.LoadTokenizer(parse, parse.GetValue(model));
             string? given = parse.GetValue(prefix);
             int? prefixToken = given is null ? tokenizer.DocumentPrefix : ModelOptions.PrefixToken(given, $"--prefix-token {given}", tokenizer);
             string name = ModelDocuments.NameOf(files);
@@ -74,7 +74,7 @@ internal static class LoglikelihoodCommand
             {
                 names.Add(r.Name);
                 return r;
-            }), prefixToken, name, () => models.LoadTokenizer(parse));
+            }), prefixToken, name, () => models.LoadTokenizer(parse, parse.GetValue(model)));
             CheckLengths(encoded, names, windows.Context);
             double tokenizeSeconds = clock.Elapsed.TotalSeconds;
             var modelText = new ModelText(encoded, tokenizer, null, tokenizeSeconds) { DocumentNames = names };

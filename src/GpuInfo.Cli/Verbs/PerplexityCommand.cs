@@ -54,7 +54,7 @@ internal static class PerplexityCommand
                 throw CliException.Usage("--total-bytes and --total-words count the whole text: give them to 'gpuinfo merge', not to one shard.");
             }
 
-            var modelText = models.ReadModelText(parse, showProgress: !parse.GetValue(common.Json), shards: shard.Count, notes: stderr);
+            var modelText = models.ReadModelText(parse, showProgress: !parse.GetValue(common.Json), shards: shard.Count, notes: stderr, model: parse.GetValue(model));
             var (text, tokenizeSeconds) = (modelText.Tokens, modelText.Seconds);
             if (bytes is not null && text.Bytes is not null)
             {
