@@ -88,8 +88,10 @@ internal static partial class HarnessSamples
         }
     }
 
+    /// <summary>The characters that matter in a string: its end, an escape, and a line break (not JSON there: named when the sample is parsed), counted.</summary>
     private static readonly System.Buffers.SearchValues<char> StringStops = System.Buffers.SearchValues.Create("\"\\\n");
 
+    /// <summary>The characters that matter between a sample's strings: nesting, a string's start, a line break.</summary>
     private static readonly System.Buffers.SearchValues<char> StructureStops = System.Buffers.SearchValues.Create("\"{}[]\n");
 
     [System.Text.RegularExpressions.GeneratedRegex("""^\{\s*"doc_id"\s*:\s*(-?[0-9]+)\s*[,}]""")]
@@ -103,7 +105,6 @@ internal static partial class HarnessSamples
     /// <exception cref="InvalidFileException">Not one array of objects: another value first, an element that is not an object, no comma between elements, anything after the array, or an end before it.</exception>
     private static IEnumerable<(string Name, string Element)> Elements(string path)
     {
-        // (a raw line break in a string is not JSON, and is named so when the sample is parsed)
         var element = new StringBuilder();
         var open = new Stack<char>();
         int line = 1, elementLine = 0, depth = 0;

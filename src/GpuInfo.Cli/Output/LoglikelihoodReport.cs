@@ -187,7 +187,8 @@ internal static class LoglikelihoodReport
     /// are), each file's own figures (<see cref="Report"/> of its documents, named by <paramref name="tasks"/>), the
     /// bootstrap left to the whole; null for one file.
     /// </summary>
-    public static JsonArray? Tasks(IReadOnlyList<ScoredDocument> documents, IReadOnlyList<string> tasks, string compared, IReadOnlyCollection<string> metrics)
+    /// <param name="harnessTasks">Whether the files are the harness's tasks (samples files), aggregated as it aggregates them (<see cref="Report"/>'s tasks).</param>
+    public static JsonArray? Tasks(IReadOnlyList<ScoredDocument> documents, IReadOnlyList<string> tasks, string compared, IReadOnlyCollection<string> metrics, bool harnessTasks = true)
     {
         if (tasks.Count < 2)
         {
@@ -198,7 +199,7 @@ internal static class LoglikelihoodReport
         {
             ScoredDocument[] own = [.. documents.Where(d => d.File == f)];
             var entry = new JsonObject { ["task"] = task };
-            var report = own.Length > 0 ? Report(own, compared, 0, metrics, tasks) : new JsonObject { ["documents"] = 0 };
+            var report = own.Length > 0 ? Report(own, compared, 0, metrics, harnessTasks ? tasks : null) : new JsonObject { ["documents"] = 0 };
             foreach (var (key, value) in report.Where(kv => !kv.Key.EndsWith("perplexity_stderr", StringComparison.Ordinal) && kv.Key is not ("f1_stderr" or "mcc_stderr" or "metrics_not_reported")))
             {
                 entry[key] = value?.DeepClone();

@@ -176,8 +176,10 @@ internal static class LoglikelihoodCommand
         string compared = partial.Identity["compared"];
         string[] metrics = partial.Identity.GetValueOrDefault("metrics", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
         string[] tasks = [.. Enumerable.Range(0, partial.Paths.Count).TakeWhile(i => partial.Paths.ContainsKey($"file {i}")).Select(i => HarnessSamples.TaskOf(partial.Paths[$"file {i}"]))];
-        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations, metrics, tasks.Length == 0 ? [HarnessSamples.TaskOf(partial.Paths["text"])] : tasks);
-        if (LoglikelihoodReport.Tasks(partial.Scored, tasks, compared, metrics) is { } perTask)
+        // The harness's tasks, for how it aggregates their metrics: samples files name them, other documents do not.
+        bool samples = partial.Identity["task"].StartsWith("lm-evaluation-harness samples", StringComparison.Ordinal);
+        var report = LoglikelihoodReport.Report(partial.Scored, compared, iterations, metrics, !samples ? null : tasks.Length == 0 ? [HarnessSamples.TaskOf(partial.Paths["text"])] : tasks);
+        if (LoglikelihoodReport.Tasks(partial.Scored, tasks, compared, metrics, samples) is { } perTask)
         {
             report["tasks"] = perTask;
         }

@@ -256,6 +256,15 @@ public sealed class CompareSamplesTests
         }
 
         Assert.Contains("aggregates acc_norm with agg_functions.agg_gpirt_hellaswag", (string)report["acc_norm_not_computed"]!);
+
+        // Documents of one's own are no harness task, whatever their file is called.
+        var reference = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!;
+        string own = dir.File("tinyHellaswag.jsonl");
+        File.WriteAllLines(own, reference["choices"]!.AsArray().Select(d => d!.ToJsonString()));
+        var documents = CliRunner.Json("loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", own, "--text-field", "context",
+            "--choices-field", "choices", "--prefix-token", "7", "--context", "64", "--device", "cpu", "--json");
+        Assert.NotNull(documents["acc_norm"]);
+        Assert.Null(documents["acc_norm_not_computed"]);
         foreach (string key in new[] { "acc", "acc_stderr", "base_acc", "acc_norm_diff", "mcnemar_p" })
         {
             Assert.True(JsonNode.DeepEquals(plain[key], report[key]), key);
