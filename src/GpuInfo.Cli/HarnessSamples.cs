@@ -90,11 +90,16 @@ internal static partial class HarnessSamples
 
     /// <summary>
     /// The task a samples file holds, from its name as the harness writes it (<c>samples_mmlu_anatomy_2026-12-07T10-11-12.123456.jsonl</c>:
-    /// <c>mmlu_anatomy</c>); else the file's name without its extension.
+    /// <c>mmlu_anatomy</c>, compressed or not: <c>.jsonl.gz</c>, <c>.jsonl.zst</c>); else the file's name without its extensions.
     /// </summary>
     public static string TaskOf(string path)
     {
         string name = Path.GetFileName(path);
+        foreach (string compressed in (string[])[".gz", ".zst"])
+        {
+            name = name.EndsWith(compressed, StringComparison.OrdinalIgnoreCase) ? name[..^compressed.Length] : name;
+        }
+
         name = name.EndsWith(".jsonl", StringComparison.Ordinal) ? name[..^".jsonl".Length] : Path.GetFileNameWithoutExtension(name);
         var match = System.Text.RegularExpressions.Regex.Match(name, @"^samples_(.+)_\d{4}-\d{2}-\d{2}T[0-9.:\-]+$");
         return match.Success ? match.Groups[1].Value : name;

@@ -242,6 +242,36 @@ public sealed class CompareSamplesTests
         Assert.Equal(120, (int)generation["documents"]!);
     }
 
+    [Theory]
+    [InlineData("samples_mmlu_anatomy_2026-12-07T10-11-12.123456.jsonl", "mmlu_anatomy")]
+    [InlineData("samples_kobest_boolq_2026-12-07T10-11-12.123456.jsonl.gz", "kobest_boolq")]
+    [InlineData("samples_kobest_boolq_2026-12-07T10-11-12.123456.jsonl.zst", "kobest_boolq")]
+    [InlineData("pretrained__gpt2_lambada_openai.jsonl", "pretrained__gpt2_lambada_openai")]
+    [InlineData("my_run.json.gz", "my_run")]
+    public void A_samples_file_names_its_task_compressed_or_not(string file, string task) =>
+        Assert.Equal(task, GpuInfo.Cli.HarnessSamples.TaskOf(Path.Combine("logs", file)));
+
+    [Fact]
+    public void Compressed_samples_are_the_same_run()
+    {
+        using var dir = new TempDir();
+        string plain = LoggedAs(dir, "base", "glue", "kobest_boolq"), compressed = plain + ".gz";
+        using (var input = File.OpenRead(plain))
+        using (var output = new System.IO.Compression.GZipStream(File.Create(compressed), System.IO.Compression.CompressionLevel.Optimal))
+        {
+            input.CopyTo(output);
+        }
+
+        string test = LoggedAs(dir, "test", "glue", "kobest_boolq");
+        var report = CliRunner.Json("compare-samples", "--base", plain, "--test", test, "--json");
+        var gz = CliRunner.Json("compare-samples", "--base", compressed, "--test", test, "--json");
+        Assert.Equal("macro", (string)gz["f1_aggregation"]!);
+        foreach (var (key, value) in report.Where(kv => kv.Key != "base"))
+        {
+            Assert.True(JsonNode.DeepEquals(value, gz[key]), key);
+        }
+    }
+
     [Fact]
     public void A_metric_the_task_aggregates_otherwise_is_not_computed()
     {
