@@ -42,13 +42,14 @@ public static class OnnxModelFolder
     }
 
     /// <summary>
-    /// The folder holding the tokenizer of a model (a model file or folder): the model's folder where it holds a
-    /// tokenizer.json, vocab.json or tokenizer.model, else, for a model in an <c>onnx</c> folder, the folder above; else null.
+    /// The folder holding the tokenizer of a model given as a folder: that folder where it holds a tokenizer.json,
+    /// vocab.json or tokenizer.model, else, for an <c>onnx</c> folder, the folder above; else null, as for a model file
+    /// (whose folder may hold other models' tokenizers).
     /// </summary>
     public static string? TokenizerFolder(string model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        string? folder = Directory.Exists(model) ? model : File.Exists(model) ? Path.GetDirectoryName(Path.GetFullPath(model)) : null;
+        string? folder = Directory.Exists(model) ? model : null;
         for (int up = 0; folder is not null && up < 2; up++)
         {
             if (TokenizerFiles.Any(f => File.Exists(Path.Combine(folder, f))))

@@ -175,7 +175,7 @@ public sealed class CliErrorTests : IDisposable
         // Both were reported as missing files.
         string folder = _dir.File("folder");
         Directory.CreateDirectory(folder);
-        CliRunner.Fails(Data, ["folder", "is a folder, not a model file"], "perplexity", "--model", folder, "--tokens", Targets(2, 0, 1), "--device", "cpu");
+        CliRunner.Fails(Data, ["folder", "is a folder holding no .onnx model"], "perplexity", "--model", folder, "--tokens", Targets(2, 0, 1), "--device", "cpu");
         string model = Path.Combine(AppContext.BaseDirectory, "Models", "bigram.onnx");
         CliRunner.Fails(Data, ["folder", "is a folder, not a text file"], "perplexity", "--model", model, "--text", folder, "--tokenizer", "gpt2", "--device", "cpu");
     }

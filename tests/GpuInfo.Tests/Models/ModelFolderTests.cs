@@ -38,7 +38,8 @@ public sealed class ModelFolderTests
 
         string js = Export(dir, "js", [("onnx/model.onnx", "window.onnx"), ("onnx/model_quantized.onnx", "window.onnx"), .. Tokenizer]);
         Assert.Equal(Path.Combine(js, "onnx", "model.onnx"), OnnxModelFolder.ModelFile(js));
-        Assert.Equal(Path.GetFullPath(js), Path.GetFullPath(OnnxModelFolder.TokenizerFolder(Path.Combine(js, "onnx", "model.onnx"))!));
+        Assert.Equal(Path.GetFullPath(js), Path.GetFullPath(OnnxModelFolder.TokenizerFolder(Path.Combine(js, "onnx"))!));
+        Assert.Null(OnnxModelFolder.TokenizerFolder(Path.Combine(js, "onnx", "model.onnx"))); // a file's folder may hold other models' tokenizers
 
         string one = Export(dir, "one", [("tiny.onnx", "window.onnx")]);
         Assert.Equal(Path.Combine(one, "tiny.onnx"), OnnxModelFolder.ModelFile(one));
