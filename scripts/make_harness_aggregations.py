@@ -143,6 +143,7 @@ def main():
     warnings.filterwarnings("ignore")
     functions = {}
     rows = {}
+    kinds, tags, groups = {}, collections.defaultdict(list), {}
     for folder, _, files in sorted(os.walk(os.path.join(root, "lm_eval", "tasks"))):
         for name in sorted(files):
             if not name.endswith(".yaml"):
@@ -152,6 +153,14 @@ def main():
             except Exception:  # noqa: BLE001 -- a template that is not a task on its own
                 continue
             task = doc.get("task")
+            if "group" in doc and isinstance(task, list):
+                groups[doc["group"]] = doc
+                continue
+            if isinstance(task, str):
+                kinds[task] = doc.get("output_type")
+                tag = doc.get("tag") or []
+                for name in [tag] if isinstance(tag, str) else tag:
+                    tags[name].append(task)
             if doc.get("output_type") not in ("multiple_choice", "loglikelihood") or not isinstance(task, str):
                 continue
             for metric in doc.get("metric_list") or []:
@@ -167,8 +176,45 @@ def main():
         f.write(f"# lm-evaluation-harness's aggregations of its multiple-choice and loglikelihood tasks' metrics, where gpuinfo's default is not theirs, and every f1's: task, metric, aggregation; written by scripts/make_harness_aggregations.py from its tasks at {commit}\n")
         for (task, metric) in sorted(rows):
             f.write(f"{task}\t{metric}\t{rows[(task, metric)]}\n")
-    kinds = collections.Counter(f"{metric} {kind}" for (_, metric), kind in rows.items())
-    print(f"{len(rows)} rows; " + ", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())))
+    counts = collections.Counter(f"{metric} {kind}" for (_, metric), kind in rows.items())
+    print(f"{len(rows)} rows; " + ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())))
+    write_groups(groups, kinds, tags, commit)
+
+
+def leaves(name, groups, kinds, tags, seen=()):
+    """A group's leaf tasks as lm_eval/api/group.py's get_all_tasks finds them: its items are groups (their leaves),
+    tasks, tags (every task carrying the tag) or inline task configurations (their task)."""
+    if isinstance(name, dict):
+        return [name["task"]] if isinstance(name.get("task"), str) else []
+    if name in groups and name not in seen:
+        return [leaf for item in groups[name]["task"] for leaf in leaves(item, groups, kinds, tags, seen + (name,))]
+    if name in kinds:
+        return [name]
+    return list(tags.get(name, []))
+
+
+def write_groups(groups, kinds, tags, commit):
+    """src/GpuInfo.Cli/HarnessGroups.tsv.gz: each group that aggregates metrics of multiple-choice or loglikelihood
+    tasks, its aggregations (metric and whether weighted by size, filter none) and its leaf tasks."""
+    import gzip
+    lines = [f"# lm-evaluation-harness's groups that aggregate multiple-choice and loglikelihood tasks: group, metric:weighted,..., leaf tasks; written by scripts/make_harness_aggregations.py from its tasks at {commit}"]
+    for name in sorted(groups):
+        doc = groups[name]
+        aggregations = doc.get("aggregate_metric_list") or []
+        aggregations = [aggregations] if isinstance(aggregations, dict) else aggregations
+        wanted = []
+        for a in aggregations:
+            filters = a.get("filter_list", ["none"]) if isinstance(a, dict) else None
+            filters = [filters] if isinstance(filters, str) else filters
+            if isinstance(a, dict) and isinstance(a.get("metric"), str) and a.get("aggregation", "mean") == "mean" and (filters is None or "none" in filters):
+                weighted = a.get("weight_by_size", True)
+                wanted.append(f"{a['metric']}:{'size' if weighted in (True, 'true', 'True') else 'equal'}")
+        found = list(dict.fromkeys(leaves(name, groups, kinds, tags)))
+        if wanted and found and any(kinds.get(t) in ("multiple_choice", "loglikelihood") for t in found):
+            lines.append(f"{name}\t{','.join(wanted)}\t{' '.join(found)}")
+    with gzip.GzipFile(os.path.join(HERE, "..", "src", "GpuInfo.Cli", "HarnessGroups.tsv.gz"), "wb", mtime=0) as f:
+        f.write(("\n".join(lines) + "\n").encode("utf-8"))
+    print(f"{len(lines) - 1} groups")
 
 if __name__ == "__main__":
     main()

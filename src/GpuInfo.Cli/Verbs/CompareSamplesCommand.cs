@@ -94,6 +94,10 @@ internal static class CompareSamplesCommand
         if (LoglikelihoodReport.Tasks(documents, [.. basePaths.Select(HarnessSamples.TaskOf)], "base", metrics) is { } tasks)
         {
             report["tasks"] = tasks;
+            if (HarnessGroups.Rows(tasks, "base") is { } groups)
+            {
+                report["groups"] = groups;
+            }
         }
 
         return (report, LoglikelihoodReport.Lines(documents, 0, "base"));

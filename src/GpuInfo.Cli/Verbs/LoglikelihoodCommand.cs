@@ -182,6 +182,10 @@ internal static class LoglikelihoodCommand
         if (LoglikelihoodReport.Tasks(partial.Scored, tasks, compared, metrics, samples) is { } perTask)
         {
             report["tasks"] = perTask;
+            if (samples && HarnessGroups.Rows(perTask, compared) is { } groups)
+            {
+                report["groups"] = groups;
+            }
         }
 
         report["task"] = partial.Identity["task"];

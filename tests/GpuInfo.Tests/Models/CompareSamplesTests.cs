@@ -393,6 +393,39 @@ public sealed class CompareSamplesTests
         CliRunner.Fails(3, [$"{glue}:1", "names the metrics [acc, f1, mcc, acc_bytes], where", "samples_paired_test_choices.jsonl:1 names [acc, acc_norm]"], "compare-samples", "--test", files[0], glue, "--base", files[1], ModelFiles.Path("samples_paired_base_glue.jsonl"));
     }
 
+    [Theory]
+    [InlineData("include_base_44_hebrew")]
+    [InlineData("bhs_hindi")]
+    public void Files_that_make_up_a_harness_group_report_its_figures(string name)
+    {
+        // make_loglikelihood_reference.py: the harness's own Group.aggregate, with the group's tasks and
+        // aggregate_metric_list from its yaml (bhs_hindi weighs its tasks equally), of each run's logged metrics.
+        var group = JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!["named_groups"]![name]!;
+        string[] leaves = [.. group["leaves"]!.AsArray().Select(l => (string)l!)];
+        using var dir = new TempDir();
+        string[] Copies(string run) => [.. leaves.Select((leaf, k) =>
+        {
+            string path = dir.File(Path.Combine(run, $"samples_{leaf}_2026-12-07T10-11-12.123456.jsonl"));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.Copy(ModelFiles.Path((string)group[$"{run}_files"]![k]!), path);
+            return path;
+        })];
+        string[] test = Copies("test"), @base = Copies("base");
+        var report = CliRunner.Json(["compare-samples", "--test", .. test, "--base", .. @base, "--bootstrap-iters", "0", "--json"]);
+        var row = report["groups"]!.AsArray().Single(g => (string)g!["group"]! == name)!;
+        Assert.Equal(leaves.Length, (int)row["tasks"]!);
+        Assert.Equal((int)group["test"]!["sample_len"]!, (int)row["documents"]!);
+        Assert.Equal(CliRunner.Number(group["test"]!["acc,none"]), CliRunner.Number(row["acc"]), 1e-14);
+        Assert.Equal(CliRunner.Number(group["test"]!["acc_stderr,none"]), CliRunner.Number(row["acc_stderr"]), 1e-14);
+        Assert.Equal(CliRunner.Number(group["base"]!["acc,none"]), CliRunner.Number(row["base_acc"]), 1e-14);
+        Assert.Equal(report["tasks"]!.AsArray().Sum(t => (int)t!["right_to_wrong"]!), (int)row["right_to_wrong"]!);
+        Assert.Null(row["acc_norm"]); // neither group aggregates it
+
+        // Without one of its tasks, the files make up no group.
+        var fewer = CliRunner.Json(["compare-samples", "--test", .. test[1..], "--base", .. @base[1..], "--bootstrap-iters", "0", "--json"]);
+        Assert.DoesNotContain(fewer["groups"]?.AsArray() ?? [], g => (string)g!["group"]! == name);
+    }
+
     [Fact]
     public void Runs_of_other_documents_or_tasks_are_refused_naming_the_line()
     {

@@ -247,6 +247,51 @@ def group_reference(TaskConfig, ConfigurableTask):
     return {"files": files, "tasks": task_metrics, "group": {k: v for k, v in aggregated.items() if k not in ("alias", "name")}}
 
 
+def named_groups_reference(root, TaskConfig, ConfigurableTask):
+    """Two of the harness's own groups, their tasks and aggregate_metric_list read from their yaml
+    (include_base_44_hebrew: acc by size; bhs_hindi: acc, tasks weighted equally), over samples files named as its
+    leaf tasks, each test run's file
+    and base run's file one of the paired choices runs or the WindowLM choices samples in turn: Group.aggregate of each
+    run's leaf tasks' logged metrics (mean and mean_stderr per task)."""
+    sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "scripts"))
+    import make_harness_aggregations
+    from lm_eval.api.group import Group
+    from lm_eval.config.group import AggMetricConfig
+    from lm_eval.api.metrics import mean, stderr_for_metric
+    sources = [("samples_paired_test_choices.jsonl", "samples_paired_base_choices.jsonl"),
+               ("samples_paired_base_choices.jsonl", "samples_paired_test_choices.jsonl"),
+               ("samples_choices.jsonl", "samples_choices.jsonl")]
+    result = {}
+    for name, yaml_path in (("include_base_44_hebrew", "include/default/Hebrew/_include_base_44_hebrew.yaml"), ("bhs_hindi", "bhs/bhs_hindi.yaml")):
+        doc = make_harness_aggregations.load_yaml(os.path.join(root, "lm_eval", "tasks", yaml_path))
+        config = [AggMetricConfig(**{k: v for k, v in a.items() if k in ("metric", "aggregation", "weight_by_size", "filter_list")}) for a in doc["aggregate_metric_list"]]
+        entry = {"leaves": [], "test_files": [], "base_files": []}
+        for run in ("test", "base"):
+            group = Group(name, aggregate_metric_list=config)
+            task_metrics = {}
+            leaves = []
+            for item in doc["task"]:
+                leaves.append(item if isinstance(item, str) else item["task"])
+            for k, leaf in enumerate(leaves):
+                source = sources[k % len(sources)][0 if run == "test" else 1]
+                task = load_task(TaskConfig, ConfigurableTask)
+                task._config.task = leaf
+                with open(os.path.join(HERE, source), encoding="utf-8") as f:
+                    logged = [json.loads(line) for line in f]
+                metrics = {"sample_len": len(logged)}
+                for m in ("acc", "acc_norm"):
+                    items = [float(d[m]) for d in logged]
+                    metrics[f"{m},none"] = mean(items)
+                    metrics[f"{m}_stderr,none"] = stderr_for_metric(metric=mean, bootstrap_iters=100000)(items)
+                task_metrics[leaf] = metrics
+                group.add(task)
+                entry[f"{run}_files"].append(source)
+            entry["leaves"] = leaves
+            entry[run] = {k: v for k, v in group.aggregate(task_metrics).items() if k not in ("alias", "name")}
+        result[name] = entry
+    return result
+
+
 def import_task_module():
     for name in ("datasets", "datasets.utils", "datasets.utils.metadata", "sacrebleu", "dill", "pandas"):
         if name not in sys.modules:
@@ -435,6 +480,7 @@ def main():
             figures[f"{metric}_stderr"] = float(harness_metrics.bootstrap_stderr(aggregate, items, 2000))
         reference["glue"][run] = figures
     reference["group"] = group_reference(TaskConfig, ConfigurableTask)
+    reference["named_groups"] = named_groups_reference(root, TaskConfig, ConfigurableTask)
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
         json.dump(reference, f, indent=1, ensure_ascii=False)
         f.write("\n")
