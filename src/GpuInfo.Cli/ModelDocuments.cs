@@ -137,6 +137,9 @@ internal static class ModelDocuments
         return null;
     }
 
+    /// <summary>A whole text file (gzip or Zstandard read through), checked to be UTF-8, at most <see cref="MaxTextBytes"/>.</summary>
+    internal static string ReadText(string path) => ReadWhole(path);
+
     /// <summary>A text file's characters (gzip or Zstandard read through, checked to be UTF-8) in pieces of up to 1 MiB, each piece's buffer reused by the next.</summary>
     internal static IEnumerable<(char[] Buffer, int Count)> ReadPieces(string path)
     {

@@ -16,7 +16,7 @@ namespace GpuInfo.Cli.Verbs;
 /// after the rest; <c>acc</c> and <c>perplexity</c>); with <c>--continuation-field</c>, any request; with
 /// <c>--choices-field</c>, a <c>multiple_choice</c> task's document (<c>acc</c> and <c>acc_norm</c>).
 /// </summary>
-internal static class LoglikelihoodCommand
+internal static partial class LoglikelihoodCommand
 {
     public static Command Create(TextWriter stdout)
     {
@@ -34,10 +34,12 @@ internal static class LoglikelihoodCommand
         var prefix = new Option<string?>("--prefix-token") { Description = "The token an empty context stands as: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS; the default) or none." };
         var perDocument = new Option<string?>("--per-document") { Description = "Write one JSON line per document (.jsonl): its index, name, loglikelihood and is_greedy (per choice, with the prediction and gold, for --choices-field), and its tokens." };
         var bootstrap = new Option<int>("--bootstrap-iters") { Description = "Resamples of lm-evaluation-harness's bootstrap perplexity_stderr (its --bootstrap_iters), drawn as it draws them, so the figure is its figure; 0 for none.", DefaultValueFactory = _ => HarnessBootstrap.DefaultIterations };
+        var hellaswag = new Option<string?>("--hellaswag") { Description = "Instead of --text: llama.cpp's HellaSwag file (hellaswag_val_full.txt: a context, the gold ending's index and four endings a task), scored as llama-perplexity --hellaswag scores it: acc_norm, each ending's mean token log-probability from where the four differ." };
+        var hellaswagTasks = new Option<int?>("--hellaswag-tasks") { Description = "With --hellaswag: score the tasks llama-perplexity --hellaswag-tasks N scores (the first N it draws, with std::mt19937(1) as libstdc++ draws); default all." };
         var models = new ModelOptions();
         var sharding = new ShardOptions();
-        var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests.")
-            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, labelsField, delimiter, prefix, perDocument, bootstrap };
+        var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests; or llama.cpp's HellaSwag score.")
+            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, labelsField, delimiter, prefix, perDocument, bootstrap, hellaswag, hellaswagTasks };
         models.AddRequestOptionsTo(command);
         sharding.AddTo(command);
         common.AddTo(command);
@@ -52,6 +54,22 @@ internal static class LoglikelihoodCommand
             if (iterations is < 0 or 1)
             {
                 throw CliException.Usage($"--bootstrap-iters {iterations}: give 0 (no perplexity_stderr) or at least 2 resamples.");
+            }
+
+            if (parse.GetValue(hellaswag) is { } hellaswagPath)
+            {
+                Option[] others = [text, samples, baseModel, field, continuationField, choicesField, labelsField, prefix, sharding.Shard, sharding.Shards, sharding.Partial, sharding.PartialDir];
+                if (others.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } notHere)
+                {
+                    throw CliException.Usage($"--hellaswag is llama.cpp's HellaSwag file alone: {notHere.Name} does not apply to it.");
+                }
+
+                return HellaSwag(stdout, parse, hellaswagPath, parse.GetValue(hellaswagTasks), parse.GetValue(model)!, models, common, windows, perDocumentPath, clock);
+            }
+
+            if (parse.GetResult(hellaswagTasks) is { Implicit: false })
+            {
+                throw CliException.Usage("--hellaswag-tasks: give --hellaswag, the file its tasks are drawn from.");
             }
 
             var (shard, shardFrom) = sharding.Parse(parse);
@@ -287,7 +305,7 @@ internal static class LoglikelihoodCommand
 
     /// <summary>Every request scored by <paramref name="lm"/>, in the requests' order: its log-likelihood and greedy tokens.</summary>
     /// <param name="order">Where <paramref name="encoded"/>'s requests are reordered (<see cref="LoglikelihoodRequests.LongestFirst"/>), the request each one was; else null.</param>
-    private static RequestScore[] Score(OnnxLanguageModel lm, TokenizedText encoded, int[]? order, ModelWindowOptions windows, CommonOptions.Engines engines, bool quiet, string label)
+    internal static RequestScore[] Score(OnnxLanguageModel lm, TokenizedText encoded, int[]? order, ModelWindowOptions windows, CommonOptions.Engines engines, bool quiet, string label)
     {
         using var source = new ModelRowSource(lm, encoded, windows);
         var scores = ProgressBar.Run(!quiet, label, source.Rows * source.RowBytes, progress => LoglikelihoodScores.Run(engines.List, source, progress));
@@ -331,7 +349,7 @@ internal static class LoglikelihoodCommand
             string[]? text = FileListOption.Get(parse, textOption), samples = FileListOption.Get(parse, samplesOption);
             if ((text is null) == (samples is null))
             {
-                throw CliException.Usage("give --text (documents, or requests in fields) or --samples (lm-evaluation-harness's samples_TASK.jsonl), one of them.");
+                throw CliException.Usage("give --text (documents, or requests in fields), --samples (lm-evaluation-harness's samples_TASK.jsonl) or --hellaswag (llama.cpp's HellaSwag file), one of them.");
             }
 
             if (samples is not null)

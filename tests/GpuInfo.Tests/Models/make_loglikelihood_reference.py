@@ -40,6 +40,7 @@ import json
 import os
 import sys
 import shutil
+import subprocess
 import tempfile
 import types
 from types import SimpleNamespace
@@ -245,6 +246,51 @@ def group_reference(TaskConfig, ConfigurableTask):
         group.add(task)
     aggregated = group.aggregate(task_metrics)
     return {"files": files, "tasks": task_metrics, "group": {k: v for k, v in aggregated.items() if k not in ("alias", "name")}}
+
+
+def hellaswag_reference(lm, words):
+    """llama.cpp's HellaSwag score (tools/perplexity/perplexity.cpp's hellaswag_score, transcribed) of window.onnx in
+    float64 over drawn tasks, written as its hellaswag_val_full.txt lays them out (hellaswag.txt): each ending the
+    tokens of context + " " + ending (this BPE adds no BOS), scored from the four's common prefix to the end, the mean
+    log-probability per token; the prediction the first largest; acc_norm and its Wilson interval. The tasks
+    --hellaswag-tasks 4 scores are the ones llama_hellaswag_select.cpp draws (std::mt19937(1) and
+    std::uniform_int_distribution<size_t>, built here with g++: libstdc++)."""
+    drawn = np.random.default_rng(20261209)
+
+    def sentence(n):
+        return " ".join(drawn.choice(words, size=n))
+
+    tasks = [{"context": sentence(drawn.integers(4, 12)), "gold": int(drawn.integers(4)), "endings": [sentence(drawn.integers(2, 7)) for _ in range(4)]} for _ in range(10)]
+    with open(os.path.join(HERE, "hellaswag.txt"), "w", encoding="utf-8", newline="\n") as f:
+        for t in tasks:
+            f.write("\n".join([t["context"], str(t["gold"]), *t["endings"]]) + "\n")
+    for t in tasks:
+        sequences = [lm.tok_encode(t["context"] + " " + e) for e in t["endings"]]
+        common = 0
+        while all(common < len(s) and s[common] == sequences[0][common] for s in sequences):
+            common += 1
+        assert 0 < common < min(len(s) for s in sequences)
+        t["common_prefix"] = common
+        t["mean_logprobs"] = [lm._loglikelihood_tokens([(None, s[:common], s[common:])])[0][0] / (len(s) - common) for s in sequences]
+        best = 0
+        for e in range(1, 4):
+            if t["mean_logprobs"][e] > t["mean_logprobs"][best]:
+                best = e
+        t["prediction"] = best
+
+    def score(chosen):
+        n, right = len(chosen), sum(tasks[i]["prediction"] == tasks[i]["gold"] for i in chosen)
+        za = 1.95996398454
+        freq, z = right / n, za * za / n
+        cnf = z * np.sqrt(n * (4.0 * freq * (1 - freq) + z)) / (za + za)
+        return {"selected": chosen, "acc_norm": freq, "ci_low": (freq + z * 0.5 - cnf) / (1.0 + z), "ci_high": (freq + z * 0.5 + cnf) / (1.0 + z)}
+
+    with tempfile.TemporaryDirectory() as folder:
+        program = os.path.join(folder, "select")
+        subprocess.run(["g++", "-O2", "-std=c++17", "-o", program, os.path.join(HERE, "llama_hellaswag_select.cpp")], check=True)
+        selections = {n: [int(i) for i in subprocess.run([program, str(len(tasks)), str(n)], capture_output=True, text=True, check=True).stdout.split()] for n in (4, 10)}
+        draws = {f"{total}/{n}": [int(i) for i in subprocess.run([program, str(total), str(n)], capture_output=True, text=True, check=True).stdout.split()] for total, n in ((10042, 400), (3, 3), (1000, 999))}
+    return {"tasks": tasks, "all": score(selections[10]), "first_4": score(selections[4]), "draws": draws}
 
 
 def named_groups_reference(root, TaskConfig, ConfigurableTask):
@@ -479,6 +525,7 @@ def main():
             figures[metric] = float(aggregate(items))
             figures[f"{metric}_stderr"] = float(harness_metrics.bootstrap_stderr(aggregate, items, 2000))
         reference["glue"][run] = figures
+    reference["hellaswag"] = hellaswag_reference(WindowLM(64), words)
     reference["group"] = group_reference(TaskConfig, ConfigurableTask)
     reference["named_groups"] = named_groups_reference(root, TaskConfig, ConfigurableTask)
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:
