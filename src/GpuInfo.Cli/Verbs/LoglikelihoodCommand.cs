@@ -36,10 +36,12 @@ internal static partial class LoglikelihoodCommand
         var bootstrap = new Option<int>("--bootstrap-iters") { Description = "Resamples of lm-evaluation-harness's bootstrap perplexity_stderr (its --bootstrap_iters), drawn as it draws them, so the figure is its figure; 0 for none.", DefaultValueFactory = _ => HarnessBootstrap.DefaultIterations };
         var hellaswag = new Option<string?>("--hellaswag") { Description = "Instead of --text: llama.cpp's HellaSwag file (hellaswag_val_full.txt: a context, the gold ending's index and four endings a task), scored as llama-perplexity --hellaswag scores it: acc_norm, each ending's mean token log-probability from where the four differ." };
         var hellaswagTasks = new Option<int?>("--hellaswag-tasks") { Description = "With --hellaswag: score the tasks llama-perplexity --hellaswag-tasks N scores (the first N it draws, with std::mt19937(1) as libstdc++ draws); default all." };
+        var multipleChoice = new Option<string?>("--multiple-choice") { Description = "Instead of --text: llama.cpp's binary multiple-choice file (ARC, MMLU, TruthfulQA, HellaSwag as ikawrakow/validation-datasets-for-llama.cpp ships them), scored as llama-perplexity --multiple-choice scores it: acc, each answer's mean token log-probability from where the answers differ." };
+        var multipleChoiceTasks = new Option<int?>("--multiple-choice-tasks") { Description = "With --multiple-choice: score the tasks llama-perplexity --multiple-choice-tasks N scores (N drawn with std::mt19937(1)); default all, in order." };
         var models = new ModelOptions();
         var sharding = new ShardOptions();
-        var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests; or llama.cpp's HellaSwag score.")
-            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, labelsField, delimiter, prefix, perDocument, bootstrap, hellaswag, hellaswagTasks };
+        var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests; or llama.cpp's HellaSwag and multiple-choice scores.")
+            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, labelsField, delimiter, prefix, perDocument, bootstrap, hellaswag, hellaswagTasks, multipleChoice, multipleChoiceTasks };
         models.AddRequestOptionsTo(command);
         sharding.AddTo(command);
         common.AddTo(command);
@@ -56,20 +58,23 @@ internal static partial class LoglikelihoodCommand
                 throw CliException.Usage($"--bootstrap-iters {iterations}: give 0 (no perplexity_stderr) or at least 2 resamples.");
             }
 
-            if (parse.GetValue(hellaswag) is { } hellaswagPath)
+            foreach (var (file, tasks, format) in new[] { (hellaswag, hellaswagTasks, LlamaCppChoiceTasks.Format.HellaSwag), (multipleChoice, multipleChoiceTasks, LlamaCppChoiceTasks.Format.MultipleChoice) })
             {
-                Option[] others = [text, samples, baseModel, field, continuationField, choicesField, labelsField, prefix, sharding.Shard, sharding.Shards, sharding.Partial, sharding.PartialDir];
-                if (others.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } notHere)
+                if (parse.GetValue(file) is { } llamaPath)
                 {
-                    throw CliException.Usage($"--hellaswag is llama.cpp's HellaSwag file alone: {notHere.Name} does not apply to it.");
+                    Option[] others = [text, samples, baseModel, field, continuationField, choicesField, labelsField, prefix, sharding.Shard, sharding.Shards, sharding.Partial, sharding.PartialDir, hellaswag, multipleChoice];
+                    if (others.FirstOrDefault(o => o != file && parse.GetResult(o) is { Implicit: false }) is { } notHere)
+                    {
+                        throw CliException.Usage($"{file.Name} is llama.cpp's task file alone: {notHere.Name} does not apply to it.");
+                    }
+
+                    return LlamaCppTasks(stdout, parse, llamaPath, parse.GetValue(tasks), format, parse.GetValue(model)!, models, common, windows, perDocumentPath, clock);
                 }
 
-                return HellaSwag(stdout, parse, hellaswagPath, parse.GetValue(hellaswagTasks), parse.GetValue(model)!, models, common, windows, perDocumentPath, clock);
-            }
-
-            if (parse.GetResult(hellaswagTasks) is { Implicit: false })
-            {
-                throw CliException.Usage("--hellaswag-tasks: give --hellaswag, the file its tasks are drawn from.");
+                if (parse.GetResult(tasks) is { Implicit: false })
+                {
+                    throw CliException.Usage($"{tasks.Name}: give {file.Name}, the file its tasks are drawn from.");
+                }
             }
 
             var (shard, shardFrom) = sharding.Parse(parse);
@@ -349,7 +354,7 @@ internal static partial class LoglikelihoodCommand
             string[]? text = FileListOption.Get(parse, textOption), samples = FileListOption.Get(parse, samplesOption);
             if ((text is null) == (samples is null))
             {
-                throw CliException.Usage("give --text (documents, or requests in fields), --samples (lm-evaluation-harness's samples_TASK.jsonl) or --hellaswag (llama.cpp's HellaSwag file), one of them.");
+                throw CliException.Usage("give --text (documents, or requests in fields), --samples (lm-evaluation-harness's samples_TASK.jsonl), --hellaswag or --multiple-choice (llama.cpp's task files), one of them.");
             }
 
             if (samples is not null)

@@ -248,49 +248,87 @@ def group_reference(TaskConfig, ConfigurableTask):
     return {"files": files, "tasks": task_metrics, "group": {k: v for k, v in aggregated.items() if k not in ("alias", "name")}}
 
 
-def hellaswag_reference(lm, words):
-    """llama.cpp's HellaSwag score (tools/perplexity/perplexity.cpp's hellaswag_score, transcribed) of window.onnx in
-    float64 over drawn tasks, written as its hellaswag_val_full.txt lays them out (hellaswag.txt): each ending the
-    tokens of context + " " + ending (this BPE adds no BOS), scored from the four's common prefix to the end, the mean
-    log-probability per token; the prediction the first largest; acc_norm and its Wilson interval. The tasks
-    --hellaswag-tasks 4 scores are the ones llama_hellaswag_select.cpp draws (std::mt19937(1) and
-    std::uniform_int_distribution<size_t>, built here with g++: libstdc++)."""
+def llama_cpp_reference(lm, words):
+    """llama.cpp's HellaSwag and multiple-choice scores (tools/perplexity/perplexity.cpp's hellaswag_score and
+    multiple_choice_score, transcribed) of window.onnx in float64 over drawn tasks, written in its file layouts:
+    hellaswag.txt (6 lines a task) and multiple_choice.bin (its binary tasks: a count, offsets, then each task's
+    question, mc1 answers and labels, mc2 answers and labels). Each answer is the tokens of question + " " + answer (this
+    BPE adds no BOS), scored from the task's sequences' common prefix to the end, the mean log-probability per token;
+    the prediction the first largest; HellaSwag's acc_norm and Wilson interval, multiple choice's acc ± sqrt(p (1 - p) /
+    (n - 1)) and random chance. The tasks a count scores are the ones llama_select.cpp draws (std::mt19937(1), with
+    libstdc++'s uniform_int_distribution for HellaSwag, llama.cpp's float scaling for multiple choice; built here with g++)."""
+    import struct
     drawn = np.random.default_rng(20261209)
 
     def sentence(n):
         return " ".join(drawn.choice(words, size=n))
 
-    tasks = [{"context": sentence(drawn.integers(4, 12)), "gold": int(drawn.integers(4)), "endings": [sentence(drawn.integers(2, 7)) for _ in range(4)]} for _ in range(10)]
+    hellaswag = []
+    for _ in range(10):
+        gold = int(drawn.integers(4))
+        hellaswag.append({"question": sentence(drawn.integers(4, 12)), "answers": [sentence(drawn.integers(2, 7)) for _ in range(4)], "correct": [e == gold for e in range(4)]})
     with open(os.path.join(HERE, "hellaswag.txt"), "w", encoding="utf-8", newline="\n") as f:
-        for t in tasks:
-            f.write("\n".join([t["context"], str(t["gold"]), *t["endings"]]) + "\n")
-    for t in tasks:
-        sequences = [lm.tok_encode(t["context"] + " " + e) for e in t["endings"]]
+        for t in hellaswag:
+            f.write("\n".join([t["question"], str(t["correct"].index(True)), *t["answers"]]) + "\n")
+    choices = []
+    for _ in range(12):
+        n = int(drawn.integers(2, 6))
+        gold = int(drawn.integers(n))
+        choices.append({"question": "Question: " + sentence(drawn.integers(3, 8)) + "\nAnswer:", "answers": [sentence(drawn.integers(1, 4)) for _ in range(n)], "correct": [a == gold for a in range(n)],
+                        "mc2": [sentence(drawn.integers(1, 3)) for _ in range(int(drawn.integers(0, 3)))]})
+
+    def text(s):
+        b = s.encode("utf-8")
+        return struct.pack("<I", len(b)) + b
+
+    def answers(items, labels):
+        return struct.pack("<I", len(items)) + b"".join(text(a) for a in items) + struct.pack(f"<{len(labels)}i", *labels)
+
+    bodies = [text(t["question"]) + answers(t["answers"], [int(c) for c in t["correct"]]) + answers(t["mc2"], [1] * len(t["mc2"])) for t in choices]
+    offsets, at = [], 4 + 4 * len(bodies)
+    for body in bodies:
+        offsets.append(at)
+        at += len(body)
+    with open(os.path.join(HERE, "multiple_choice.bin"), "wb") as f:
+        f.write(struct.pack("<I", len(bodies)) + struct.pack(f"<{len(offsets)}I", *offsets) + b"".join(bodies))
+
+    for t in hellaswag + choices:
+        sequences = [lm.tok_encode(t["question"] + " " + a) for a in t["answers"]]
         common = 0
         while all(common < len(s) and s[common] == sequences[0][common] for s in sequences):
             common += 1
-        assert 0 < common < min(len(s) for s in sequences)
-        t["common_prefix"] = common
+        assert 0 < common < min(len(s) for s in sequences) and max(len(s) for s in sequences) - 1 <= lm.max_length  # scored whole, as llama.cpp scores them
         t["mean_logprobs"] = [lm._loglikelihood_tokens([(None, s[:common], s[common:])])[0][0] / (len(s) - common) for s in sequences]
         best = 0
-        for e in range(1, 4):
-            if t["mean_logprobs"][e] > t["mean_logprobs"][best]:
-                best = e
+        for a in range(1, len(sequences)):
+            if t["mean_logprobs"][a] > t["mean_logprobs"][best]:
+                best = a
         t["prediction"] = best
 
-    def score(chosen):
-        n, right = len(chosen), sum(tasks[i]["prediction"] == tasks[i]["gold"] for i in chosen)
+    def wilson(chosen):
+        n, right = len(chosen), sum(hellaswag[i]["correct"][hellaswag[i]["prediction"]] for i in chosen)
         za = 1.95996398454
         freq, z = right / n, za * za / n
         cnf = z * np.sqrt(n * (4.0 * freq * (1 - freq) + z)) / (za + za)
         return {"selected": chosen, "acc_norm": freq, "ci_low": (freq + z * 0.5 - cnf) / (1.0 + z), "ci_high": (freq + z * 0.5 + cnf) / (1.0 + z)}
 
+    def final(chosen):
+        n, right = len(chosen), sum(choices[i]["correct"][choices[i]["prediction"]] for i in chosen)
+        p, q = right / n, n / sum(len(choices[i]["answers"]) for i in chosen)
+        return {"selected": chosen, "acc": p, "acc_stderr": float(np.sqrt(p * (1 - p) / (n - 1))), "random_chance": q, "random_chance_stderr": float(np.sqrt(q * (1 - q) / (n - 1)))}
+
     with tempfile.TemporaryDirectory() as folder:
         program = os.path.join(folder, "select")
-        subprocess.run(["g++", "-O2", "-std=c++17", "-o", program, os.path.join(HERE, "llama_hellaswag_select.cpp")], check=True)
-        selections = {n: [int(i) for i in subprocess.run([program, str(len(tasks)), str(n)], capture_output=True, text=True, check=True).stdout.split()] for n in (4, 10)}
-        draws = {f"{total}/{n}": [int(i) for i in subprocess.run([program, str(total), str(n)], capture_output=True, text=True, check=True).stdout.split()] for total, n in ((10042, 400), (3, 3), (1000, 999))}
-    return {"tasks": tasks, "all": score(selections[10]), "first_4": score(selections[4]), "draws": draws}
+        subprocess.run(["g++", "-O2", "-std=c++17", "-o", program, os.path.join(HERE, "llama_select.cpp")], check=True)
+
+        def select(mode, total, n):
+            return [int(i) for i in subprocess.run([program, mode, str(total), str(n)], capture_output=True, text=True, check=True).stdout.split()]
+
+        result = {"hellaswag": {"tasks": hellaswag, "all": wilson(select("hellaswag", 10, 10)), "first_4": wilson(select("hellaswag", 10, 4))},
+                  "multiple_choice": {"tasks": choices, "all": final(list(range(12))), "first_5": final(select("multiple-choice", 12, 5))},
+                  "draws": {f"{mode}/{total}/{n}": select(mode, total, n) for mode, total, n in
+                            (("hellaswag", 10042, 400), ("hellaswag", 3, 3), ("hellaswag", 1000, 999), ("multiple-choice", 10042, 400), ("multiple-choice", 1000, 999))}}
+    return result
 
 
 def named_groups_reference(root, TaskConfig, ConfigurableTask):
@@ -525,7 +563,7 @@ def main():
             figures[metric] = float(aggregate(items))
             figures[f"{metric}_stderr"] = float(harness_metrics.bootstrap_stderr(aggregate, items, 2000))
         reference["glue"][run] = figures
-    reference["hellaswag"] = hellaswag_reference(WindowLM(64), words)
+    reference["llama_cpp"] = llama_cpp_reference(WindowLM(64), words)
     reference["group"] = group_reference(TaskConfig, ConfigurableTask)
     reference["named_groups"] = named_groups_reference(root, TaskConfig, ConfigurableTask)
     with open(os.path.join(HERE, "loglikelihood_reference.json"), "w", encoding="utf-8") as f:

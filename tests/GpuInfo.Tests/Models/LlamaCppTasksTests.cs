@@ -1,0 +1,107 @@
+using System.Text.Json.Nodes;
+using GpuInfo.Models;
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Formats;
+
+namespace GpuInfo.Tests.Models;
+
+/// <summary>
+/// <c>loglikelihood --hellaswag</c> and <c>--multiple-choice</c>: llama.cpp's scores (make_loglikelihood_reference.py:
+/// its hellaswag_score and multiple_choice_score transcribed over window.onnx in float64, hellaswag.txt and
+/// multiple_choice.bin in its file layouts), and its task draws against llama_select.cpp built with g++ (std::mt19937,
+/// libstdc++'s uniform_int_distribution, its float scaling).
+/// </summary>
+public sealed class LlamaCppTasksTests
+{
+    private static JsonNode Reference => JsonNode.Parse(File.ReadAllText(ModelFiles.Path("loglikelihood_reference.json")))!["llama_cpp"]!;
+
+    private static string[] Of(string option, string file, string context, params string[] more) =>
+        ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, option, file, "--context", context, "--device", "cpu", "--json", .. more];
+
+    [Theory]
+    [InlineData("hellaswag/10042/400")]
+    [InlineData("hellaswag/3/3")]
+    [InlineData("hellaswag/1000/999")]
+    [InlineData("multiple-choice/10042/400")]
+    [InlineData("multiple-choice/1000/999")]
+    public void Tasks_are_drawn_as_llama_cpp_built_with_libstdcxx_draws_them(string draw)
+    {
+        string[] parts = draw.Split('/');
+        int total = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), count = int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture);
+        var tasks = Enumerable.Range(0, total).Select(i => new LlamaCppChoiceTasks.Task(i, "", ["", ""], [true, false])).ToArray();
+        var format = parts[0] == "hellaswag" ? LlamaCppChoiceTasks.Format.HellaSwag : LlamaCppChoiceTasks.Format.MultipleChoice;
+        int[] expected = [.. Reference["draws"]![draw]!.AsArray().Select(i => (int)i!)];
+        Assert.Equal(expected, LlamaCppChoiceTasks.Select(tasks, count, format).Select(t => t.Index).ToArray());
+    }
+
+    [Theory]
+    [InlineData("--hellaswag", "hellaswag.txt", "hellaswag", null, "all", 1)]
+    [InlineData("--hellaswag", "hellaswag.txt", "hellaswag", 4, "first_4", 3)]
+    [InlineData("--multiple-choice", "multiple_choice.bin", "multiple_choice", null, "all", 2)]
+    [InlineData("--multiple-choice", "multiple_choice.bin", "multiple_choice", 5, "first_5", 1)]
+    public void The_scores_are_llama_cpp_scores(string option, string file, string kind, int? count, string key, int batch)
+    {
+        var reference = Reference[kind]!;
+        using var dir = new TempDir();
+        string lines = dir.File("tasks.jsonl");
+        string[] tasks = count is null ? [] : [$"{option}-tasks", count.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        var report = CliRunner.Json(Of(option, ModelFiles.Path(file), "64", [.. tasks, "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture), "--per-document", lines]));
+        var expected = reference[key]!;
+        int[] selected = [.. expected["selected"]!.AsArray().Select(i => (int)i!)];
+        Assert.Equal(selected.Length, (int)report["tasks"]!);
+        Assert.Equal(reference["tasks"]!.AsArray().Count, (int)report["tasks_in_file"]!);
+        string[] figures = kind == "hellaswag" ? ["acc_norm", "ci_low", "ci_high"] : ["acc", "acc_stderr", "random_chance", "random_chance_stderr"];
+        foreach (string figure in figures)
+        {
+            string name = figure.StartsWith("ci_", StringComparison.Ordinal) ? $"acc_norm_{figure}" : figure;
+            Assert.Equal(CliRunner.Number(expected[figure]), CliRunner.Number(report[name]), 12);
+        }
+
+        var rows = File.ReadAllLines(lines).Select(l => JsonNode.Parse(l)!).ToArray();
+        Assert.Equal(selected, rows.Select(r => (int)r["task"]!).ToArray());
+        foreach (var row in rows)
+        {
+            var task = reference["tasks"]![(int)row["task"]!]!;
+            Assert.Equal((int)task["prediction"]!, (int)row["prediction"]!);
+            var means = task["mean_logprobs"]!.AsArray();
+            Assert.Equal(means.Count, row["mean_logprobs"]!.AsArray().Count);
+            for (int a = 0; a < means.Count; a++)
+            {
+                double mean = CliRunner.Number(means[a]);
+                Assert.Equal(mean, CliRunner.Number(row["mean_logprobs"]![a]), Math.Abs(mean) * 1e-5);
+            }
+        }
+    }
+
+    [Fact]
+    public void Bad_files_and_options_are_named()
+    {
+        using var dir = new TempDir();
+        string file = dir.File("hellaswag.txt");
+        string hellaswag = ModelFiles.Path("hellaswag.txt");
+        File.WriteAllText(file, "a context\n1\none\ntwo\nthree\n");
+        CliRunner.Fails(3, [file, "has 5 lines, not a multiple of 6"], Of("--hellaswag", file, "64"));
+        File.WriteAllText(file, "a context\nfour\none\ntwo\nthree\nfour\n");
+        CliRunner.Fails(3, [$"{file}:2", "not the gold ending's index 0 to 3"], Of("--hellaswag", file, "64"));
+        CliRunner.Fails(2, ["--text does not apply to it"], Of("--hellaswag", hellaswag, "64", "--text", ModelFiles.SampleText));
+        CliRunner.Fails(2, ["--multiple-choice does not apply to it"], Of("--hellaswag", hellaswag, "64", "--multiple-choice", ModelFiles.Path("multiple_choice.bin")));
+        CliRunner.Fails(2, ["--hellaswag-tasks 0"], Of("--hellaswag", hellaswag, "64", "--hellaswag-tasks", "0"));
+        CliRunner.Fails(2, ["--hellaswag-tasks: give --hellaswag"], "loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--hellaswag-tasks", "3");
+        CliRunner.Fails(3, ["more than --context 4 + 1 score whole"], Of("--hellaswag", hellaswag, "4"));
+
+        // The binary file cut anywhere, or its counts made too large: a one-line error naming it, never another exception.
+        byte[] bytes = File.ReadAllBytes(ModelFiles.Path("multiple_choice.bin"));
+        string bin = dir.File("mc.bin");
+        foreach (int cut in new[] { 0, 3, 8, 60, bytes.Length / 2, bytes.Length - 1 })
+        {
+            File.WriteAllBytes(bin, bytes[..cut]);
+            CliRunner.Fails(3, [bin], Of("--multiple-choice", bin, "64"));
+        }
+
+        byte[] many = [.. bytes];
+        many[0] = 0xFF;
+        many[3] = 0x7F;
+        File.WriteAllBytes(bin, many);
+        CliRunner.Fails(3, [bin, "more than its"], Of("--multiple-choice", bin, "64"));
+    }
+}
