@@ -221,28 +221,35 @@ def bootstrap_reference(results):
     return {"cases": cases, "python_random": draws}
 
 
+def logged_task_metrics(name):
+    """A samples file's task metrics as the harness aggregates them (evaluator_utils._compute_task_aggregations' two
+    calls, mean and stderr_for_metric's mean_stderr, over its logged acc and acc_norm: that module needs a newer
+    typing_extensions than Debian's)."""
+    from lm_eval.api.metrics import mean, stderr_for_metric
+    with open(os.path.join(HERE, name), encoding="utf-8") as f:
+        logged = [json.loads(line) for line in f]
+    metrics = {"sample_len": len(logged)}
+    for m in ("acc", "acc_norm"):
+        items = [float(d[m]) for d in logged]
+        metrics[f"{m},none"] = mean(items)
+        metrics[f"{m}_stderr,none"] = stderr_for_metric(metric=mean, bootstrap_iters=100000)(items)
+    return metrics
+
+
 def group_reference(TaskConfig, ConfigurableTask):
     """A run of two tasks' files as one group (MMLU's subjects): the harness's per-task aggregation of each file's
-    logged acc and acc_norm (evaluator_utils._compute_task_aggregations' two calls, mean and stderr_for_metric's
-    mean_stderr: that module needs a newer typing_extensions than Debian's) and its group's aggregation over them, weighted by size as MMLU's group is (Group.aggregate over its leaf tasks). The files, in the
-    group's order: the paired choices runs, test then base."""
+    logged acc and acc_norm (logged_task_metrics) and its group's aggregation over them, weighted by size as MMLU's
+    group is (Group.aggregate over its leaf tasks). The files, in the group's order: the paired choices runs, test then
+    base."""
     from lm_eval.api.group import Group
     from lm_eval.config.group import AggMetricConfig
-    from lm_eval.api.metrics import mean, stderr_for_metric
     files = ["samples_paired_test_choices.jsonl", "samples_paired_base_choices.jsonl"]
     group = Group("group", aggregate_metric_list=[AggMetricConfig(metric="acc", weight_by_size=True), AggMetricConfig(metric="acc_norm", weight_by_size=True)])
     task_metrics = {}
     for i, name in enumerate(files):
         task = load_task(TaskConfig, ConfigurableTask)
         task._config.task = f"task_{i}"
-        with open(os.path.join(HERE, name), encoding="utf-8") as f:
-            logged = [json.loads(line) for line in f]
-        metrics = {"sample_len": len(logged)}
-        for m in ("acc", "acc_norm"):
-            items = [float(d[m]) for d in logged]
-            metrics[f"{m},none"] = mean(items)
-            metrics[f"{m}_stderr,none"] = stderr_for_metric(metric=mean, bootstrap_iters=100000)(items)
-        task_metrics[task.task_name] = metrics
+        task_metrics[task.task_name] = logged_task_metrics(name)
         group.add(task)
     aggregated = group.aggregate(task_metrics)
     return {"files": files, "tasks": task_metrics, "group": {k: v for k, v in aggregated.items() if k not in ("alias", "name")}}
@@ -341,7 +348,6 @@ def named_groups_reference(root, TaskConfig, ConfigurableTask):
     import make_harness_aggregations
     from lm_eval.api.group import Group
     from lm_eval.config.group import AggMetricConfig
-    from lm_eval.api.metrics import mean, stderr_for_metric
     sources = [("samples_paired_test_choices.jsonl", "samples_paired_base_choices.jsonl"),
                ("samples_paired_base_choices.jsonl", "samples_paired_test_choices.jsonl"),
                ("samples_choices.jsonl", "samples_choices.jsonl")]
@@ -360,14 +366,7 @@ def named_groups_reference(root, TaskConfig, ConfigurableTask):
                 source = sources[k % len(sources)][0 if run == "test" else 1]
                 task = load_task(TaskConfig, ConfigurableTask)
                 task._config.task = leaf
-                with open(os.path.join(HERE, source), encoding="utf-8") as f:
-                    logged = [json.loads(line) for line in f]
-                metrics = {"sample_len": len(logged)}
-                for m in ("acc", "acc_norm"):
-                    items = [float(d[m]) for d in logged]
-                    metrics[f"{m},none"] = mean(items)
-                    metrics[f"{m}_stderr,none"] = stderr_for_metric(metric=mean, bootstrap_iters=100000)(items)
-                task_metrics[leaf] = metrics
+                task_metrics[leaf] = logged_task_metrics(source)
                 group.add(task)
                 entry[f"{run}_files"].append(source)
             entry["leaves"] = leaves
