@@ -45,7 +45,7 @@ internal static class HarnessGroups
             {
                 double[] weights = bySize ? sizes : [.. sizes.Select(_ => 1.0)];
                 row[metric] = Json.Number(Mean(entries, metric, weights));
-                row[$"{metric}_stderr"] = Json.Number(Pooled(entries, $"{metric}_stderr", sizes));
+                row[$"{metric}_stderr"] = Json.Number(LoglikelihoodReport.PooledSampleStderr([.. entries.Select((e, i) => (Number(e[$"{metric}_stderr"]) ?? double.NaN, sizes[i]))]));
                 if (entries.All(e => e.ContainsKey($"{compared}_{metric}")))
                 {
                     row[$"{compared}_{metric}"] = Json.Number(Mean(entries, $"{compared}_{metric}", weights));
@@ -77,18 +77,6 @@ internal static class HarnessGroups
         }
 
         return sum / weights.Sum();
-    }
-
-    /// <summary>The harness's pooled_sample_stderr of the tasks' stderrs by their sizes; NaN where a task has none ("N/A").</summary>
-    private static double Pooled(JsonObject[] entries, string key, double[] sizes)
-    {
-        double pooled = 0;
-        for (int i = 0; i < entries.Length; i++)
-        {
-            pooled += (sizes[i] - 1) * Math.Pow(Number(entries[i][key]) ?? double.NaN, 2) * sizes[i];
-        }
-
-        return Math.Sqrt(pooled / (sizes.Sum() - sizes.Length) / sizes.Sum());
     }
 
     private static double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue(out double d) ? d : node is JsonValue w && w.TryGetValue(out long l) ? l : node is JsonValue x && x.TryGetValue(out int n) ? n : null;

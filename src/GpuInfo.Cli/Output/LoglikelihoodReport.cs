@@ -310,9 +310,18 @@ internal static class LoglikelihoodReport
             return MeanStderr(values);
         }
 
-        // The harness's formula as written, Σ (n − 1) s² n / (Σ n − k), so that its rounding is the same.
-        double pooled = groups.Sum(f => (f.Length - 1) * Math.Pow(MeanStderr(f), 2) * f.Length) / (values.Count - groups.Length);
-        return Math.Sqrt(pooled / values.Count);
+        return PooledSampleStderr([.. groups.Select(f => (MeanStderr(f), (double)f.Length))]);
+    }
+
+    /// <summary>
+    /// lm-evaluation-harness's <c>pooled_sample_stderr</c> of tasks' stderrs and sizes (lm_eval/api/metrics.py), its
+    /// formula as written, √(Σ (n − 1) s² n / (Σ n − k) / Σ n), so that its rounding is the same; NaN where a stderr is.
+    /// </summary>
+    internal static double PooledSampleStderr(IReadOnlyList<(double Stderr, double Size)> tasks)
+    {
+        double total = tasks.Sum(t => t.Size);
+        double pooled = tasks.Sum(t => (t.Size - 1) * Math.Pow(t.Stderr, 2) * t.Size) / (total - tasks.Count);
+        return Math.Sqrt(pooled / total);
     }
 
     /// <summary>The other run's figures, computed from its log-likelihoods as this run's are from its own, and how far the two runs' log-likelihoods, greedy tokens and predictions agree.</summary>
