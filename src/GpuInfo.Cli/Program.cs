@@ -81,7 +81,7 @@ public static class Program
             CompareCommand.Create(stdout, stderr),
             PerplexityCommand.Create(stdout, stderr),
             CompareModelsCommand.Create(stdout, stderr),
-            LoglikelihoodCommand.Create(stdout),
+            LoglikelihoodCommand.Create(stdout, stderr),
             CompareSamplesCommand.Create(stdout),
             MergeCommand.Create(stdout),
             ConvertCommand.Create(stdout),

@@ -17,7 +17,7 @@ namespace GpuInfo.Models;
 /// where it is a correct answer.</para>
 /// <para>With fewer tasks asked for than the file holds, llama.cpp draws them with <c>std::mt19937(1)</c>
 /// (<see cref="Select"/>): HellaSwag always draws (in any order all give the same score), through libstdc++'s
-/// <c>uniform_int_distribution</c> here, as a Linux build does; multiple choice only then.</para>
+/// <c>uniform_int_distribution</c> here, as a Linux build does; multiple choice (and Winogrande, <see cref="LlamaCppWinogrande"/>) only then.</para>
 /// </remarks>
 public static class LlamaCppChoiceTasks
 {
@@ -160,7 +160,7 @@ public static class LlamaCppChoiceTasks
 
     /// <summary>The tasks llama.cpp scores when asked for <paramref name="count"/> (null: all), in its order.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A count below 1.</exception>
-    public static IReadOnlyList<Task> Select(IReadOnlyList<Task> tasks, int? count, Format format)
+    public static IReadOnlyList<T> Select<T>(IReadOnlyList<T> tasks, int? count, Format format)
     {
         ArgumentNullException.ThrowIfNull(tasks);
         if (count is < 1)
@@ -170,7 +170,7 @@ public static class LlamaCppChoiceTasks
 
         var generator = new Mt19937(1);
         var left = tasks.ToList();
-        var selected = new List<Task>();
+        var selected = new List<T>();
         if (format == Format.HellaSwag)
         {
             for (int i = 0; i < Math.Min(count ?? int.MaxValue, tasks.Count); i++)

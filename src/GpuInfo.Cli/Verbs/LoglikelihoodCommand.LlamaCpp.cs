@@ -7,83 +7,48 @@ using GpuInfo.Models;
 
 namespace GpuInfo.Cli.Verbs;
 
-/// <summary><c>gpuinfo loglikelihood --hellaswag | --multiple-choice</c>: llama.cpp's multiple-choice scores of an ONNX model (<see cref="LlamaCppChoiceTasks"/>).</summary>
+/// <summary><c>gpuinfo loglikelihood --hellaswag | --multiple-choice | --winogrande</c>: llama.cpp's multiple-choice scores of an ONNX model (<see cref="LlamaCppChoiceTasks"/>, <see cref="LlamaCppWinogrande"/>).</summary>
 internal static partial class LoglikelihoodCommand
 {
     private static int LlamaCppTasks(TextWriter stdout, ParseResult parse, string path, int? count, LlamaCppChoiceTasks.Format format, string modelPath, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string? perDocumentPath, Stopwatch clock)
     {
         bool hellaswag = format == LlamaCppChoiceTasks.Format.HellaSwag;
-        string option = hellaswag ? "--hellaswag" : "--multiple-choice";
-        if (count is < 1)
-        {
-            throw CliException.Usage($"{option}-tasks {count}: score at least 1 task.");
-        }
-
+        CheckTaskCount(hellaswag ? "--hellaswag" : "--multiple-choice", count);
         var all = hellaswag ? LlamaCppChoiceTasks.ReadHellaSwag(path, ModelDocuments.ReadText(path)) : LlamaCppChoiceTasks.ReadMultipleChoice(path, ReadBytes(path));
         var tasks = LlamaCppChoiceTasks.Select(all, count, format);
         var tokenizer = models.LoadTokenizer(parse, modelPath);
         var encoded = LlamaCppChoiceTasks.Encode(tokenizer, tasks, path);
-        var (taskOf, answerOf) = (new int[encoded.DocumentStarts.Count], new int[encoded.DocumentStarts.Count]);
-        for (int t = 0, d = 0; t < tasks.Count; t++)
+        var names = new List<string>();
+        foreach (var task in tasks)
         {
-            for (int a = 0; a < tasks[t].Answers.Count; a++, d++)
+            names.AddRange(task.Answers.Select((_, a) => $"task {task.Index}, answer {a}"));
+        }
+
+        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, tokenizer, models, common, windows, perDocumentPath, clock, scores =>
+        {
+            var scored = LlamaCppChoiceTasks.Score(tasks, scores);
+            int right = scored.Count(s => s.Right), n = scored.Count;
+            double p = (double)right / n;
+            var report = new JsonObject { ["task"] = hellaswag ? "llama.cpp hellaswag" : "llama.cpp multiple choice", ["tasks"] = n, ["tasks_in_file"] = all.Count };
+            if (hellaswag)
             {
-                (taskOf[d], answerOf[d]) = (tasks[t].Index, a);
+                var (low, high) = LlamaCppChoiceTasks.Wilson(right, n);
+                report["acc_norm"] = Json.Number(p);
+                report["acc_norm_ci_low"] = Json.Number(low);
+                report["acc_norm_ci_high"] = Json.Number(high);
             }
-        }
-
-        for (int d = 0; d < encoded.DocumentStarts.Count; d++)
-        {
-            // llama.cpp scores each sequence whole; a window cut from the left would score another text.
-            if (encoded.Document(d).Length - 1 > windows.Context)
+            else
             {
-                throw new InvalidFileException(path, $"task {taskOf[d]}, answer {answerOf[d]}: {encoded.Document(d).Length} tokens, more than --context {windows.Context} + 1 score whole in one window.");
+                // llama.cpp's "Final result" and "Random chance", each ± sqrt(p (1 - p) / (n - 1)).
+                double chance = (double)n / tasks.Sum(t => t.Answers.Count);
+                report["acc"] = Json.Number(p);
+                report["acc_stderr"] = Json.Number(Math.Sqrt(p * (1 - p) / (n - 1)));
+                report["random_chance"] = Json.Number(chance);
+                report["random_chance_stderr"] = Json.Number(Math.Sqrt(chance * (1 - chance) / (n - 1)));
             }
-        }
 
-        double tokenizeSeconds = clock.Elapsed.TotalSeconds;
-        var modelText = new ModelText(encoded, tokenizer, null, tokenizeSeconds) { DocumentNames = [.. taskOf.Select((t, d) => $"task {t} answer {answerOf[d]}")] };
-        var load = Stopwatch.StartNew();
-        using var engines = common.CreateEngines(parse);
-        using var lm = models.OpenModel(parse, modelPath, modelText);
-        double loadSeconds = load.Elapsed.TotalSeconds;
-        int[]? order = null;
-        var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order) : encoded;
-        var scores = Score(lm, scoredText, order, windows, engines, parse.GetValue(common.Json), "scoring answers");
-        var scored = LlamaCppChoiceTasks.Score(tasks, scores);
-        int right = scored.Count(s => s.Right), n = scored.Count;
-        double p = (double)right / n;
-        var report = new JsonObject { ["task"] = hellaswag ? "llama.cpp hellaswag" : "llama.cpp multiple choice", ["tasks"] = n, ["tasks_in_file"] = all.Count };
-        if (hellaswag)
-        {
-            var (low, high) = LlamaCppChoiceTasks.Wilson(right, n);
-            report["acc_norm"] = Json.Number(p);
-            report["acc_norm_ci_low"] = Json.Number(low);
-            report["acc_norm_ci_high"] = Json.Number(high);
-        }
-        else
-        {
-            // llama.cpp's "Final result" and "Random chance", each ± sqrt(p (1 - p) / (n - 1)).
-            double chance = (double)n / tasks.Sum(t => t.Answers.Count);
-            report["acc"] = Json.Number(p);
-            report["acc_stderr"] = Json.Number(Math.Sqrt(p * (1 - p) / (n - 1)));
-            report["random_chance"] = Json.Number(chance);
-            report["random_chance_stderr"] = Json.Number(Math.Sqrt(chance * (1 - chance) / (n - 1)));
-        }
-
-        report["model"] = lm.Path;
-        report["text"] = path;
-        report["tokenizer"] = tokenizer.Name;
-        report["context"] = windows.Context;
-        report["provider"] = lm.Provider;
-        report["device"] = engines.Description;
-        double seconds = clock.Elapsed.TotalSeconds;
-        report["seconds"] = Math.Round(seconds, 3);
-        ModelOptions.AddTiming(report, scores.Sum(s => s.ContinuationTokens), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
-        if (perDocumentPath is not null)
-        {
             int first = 0;
-            PerDocumentLines.Write(perDocumentPath, scored.Select((s, i) =>
+            var lines = scored.Select((s, i) =>
             {
                 var line = new JsonObject
                 {
@@ -97,10 +62,121 @@ internal static partial class LoglikelihoodCommand
                 };
                 first += s.Task.Answers.Count;
                 return line;
-            }).ToList());
+            }).ToList();
+            return (report, lines);
+        });
+    }
+
+    private static int WinograndeTasks(TextWriter stdout, TextWriter stderr, ParseResult parse, string path, int? count, string modelPath, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string? perDocumentPath, Stopwatch clock)
+    {
+        CheckTaskCount("--winogrande", count);
+        var file = LlamaCppWinogrande.Read(path, ModelDocuments.ReadText(path));
+        if (file.UnreadLastLine is { } unread)
+        {
+            stderr.WriteLine($"gpuinfo: note: {path}:{unread}: not scored, as llama.cpp does not read a file's last line (its -f drops the final line break); put a blank line after it to score it in both.");
         }
 
-        CompareCommand.Print(stdout, parse.GetValue(common.Json), $"{report["task"]} of {lm.Path} ({n} tasks)", report);
+        var tasks = LlamaCppWinogrande.Select(file.Tasks, count);
+        var tokenizer = models.LoadTokenizer(parse, modelPath);
+        var (encoded, plans) = LlamaCppWinogrande.Encode(tokenizer, tasks, path);
+        var names = new string[encoded.DocumentStarts.Count];
+        foreach (var plan in plans)
+        {
+            for (int s = 0; s < 2; s++)
+            {
+                foreach (int r in plan.Requests[s])
+                {
+                    names[r] = $"task {plan.Task.Index} (line {plan.Task.Line}), choice {s + 1}";
+                }
+            }
+        }
+
+        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, tokenizer, models, common, windows, perDocumentPath, clock, scores =>
+        {
+            var scored = LlamaCppWinogrande.Score(plans, scores);
+            int n = scored.Count;
+            double p = (double)scored.Count(s => s.Right) / n;
+            // llama.cpp's "Final Winogrande score": p ± sqrt(p (1 - p) / (n - 1)) (which it prints from 100 tasks on).
+            var report = new JsonObject
+            {
+                ["task"] = "llama.cpp winogrande",
+                ["tasks"] = n,
+                ["tasks_in_file"] = file.Tasks.Count,
+                ["acc"] = Json.Number(p),
+                ["acc_stderr"] = Json.Number(Math.Sqrt(p * (1 - p) / (n - 1))),
+                ["choice_skipped_tasks"] = scored.Count(s => s.Plan.ChoiceSkipped),
+                ["misread_tokens"] = scored.Sum(s => s.Plan.Misread),
+            };
+            if (file.UnreadLastLine is { } line)
+            {
+                report["unread_last_line"] = line;
+            }
+
+            var lines = scored.Select((s, i) => new JsonObject
+            {
+                ["document"] = i,
+                ["task"] = s.Plan.Task.Index,
+                ["line"] = s.Plan.Task.Line,
+                ["answer"] = s.Plan.Task.Answer,
+                ["prediction"] = s.Prediction,
+                ["acc"] = s.Right ? 1 : 0,
+                ["mean_logprobs"] = new JsonArray(Json.Number(s.Mean1), Json.Number(s.Mean2)),
+                ["scored_tokens"] = new JsonArray(s.Plan.Tokens[0], s.Plan.Tokens[1]),
+                ["choice_skipped"] = s.Plan.ChoiceSkipped,
+                ["misread_tokens"] = s.Plan.Misread,
+            }).ToList();
+            return (report, lines);
+        });
+    }
+
+    private static void CheckTaskCount(string option, int? count)
+    {
+        if (count is < 1)
+        {
+            throw CliException.Usage($"{option}-tasks {count}: score at least 1 task.");
+        }
+    }
+
+    /// <summary>
+    /// Scores llama.cpp's task requests (each whole in one window), then reports what <paramref name="figures"/> makes of
+    /// their scores (the report's head and the per-document lines) with the model, the tokenizer and the time split.
+    /// </summary>
+    private static int RunLlamaCppTasks(TextWriter stdout, ParseResult parse, string path, TokenizedText encoded, IReadOnlyList<string> names, string modelPath, TextTokenizer tokenizer, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string? perDocumentPath, Stopwatch clock, Func<RequestScore[], (JsonObject Report, List<JsonObject> Lines)> figures)
+    {
+        for (int d = 0; d < encoded.DocumentStarts.Count; d++)
+        {
+            // llama.cpp scores each sequence whole; a window cut from the left would score another text.
+            if (encoded.Document(d).Length - 1 > windows.Context)
+            {
+                throw new InvalidFileException(path, $"{names[d]}: {encoded.Document(d).Length} tokens, more than --context {windows.Context} + 1 score whole in one window.");
+            }
+        }
+
+        double tokenizeSeconds = clock.Elapsed.TotalSeconds;
+        var modelText = new ModelText(encoded, tokenizer, null, tokenizeSeconds) { DocumentNames = names };
+        var load = Stopwatch.StartNew();
+        using var engines = common.CreateEngines(parse);
+        using var lm = models.OpenModel(parse, modelPath, modelText);
+        double loadSeconds = load.Elapsed.TotalSeconds;
+        int[]? order = null;
+        var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order) : encoded;
+        var scores = Score(lm, scoredText, order, windows, engines, parse.GetValue(common.Json), "scoring answers");
+        var (report, lines) = figures(scores);
+        report["model"] = lm.Path;
+        report["text"] = path;
+        report["tokenizer"] = tokenizer.Name;
+        report["context"] = windows.Context;
+        report["provider"] = lm.Provider;
+        report["device"] = engines.Description;
+        double seconds = clock.Elapsed.TotalSeconds;
+        report["seconds"] = Math.Round(seconds, 3);
+        ModelOptions.AddTiming(report, scores.Sum(s => s.ContinuationTokens), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
+        if (perDocumentPath is not null)
+        {
+            PerDocumentLines.Write(perDocumentPath, lines);
+        }
+
+        CompareCommand.Print(stdout, parse.GetValue(common.Json), $"{report["task"]} of {lm.Path} ({report["tasks"]} tasks)", report);
         return ExitCode.Ok;
     }
 

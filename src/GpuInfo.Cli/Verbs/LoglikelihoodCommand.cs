@@ -18,7 +18,7 @@ namespace GpuInfo.Cli.Verbs;
 /// </summary>
 internal static partial class LoglikelihoodCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var common = new CommonOptions();
         var model = new Option<string>("--model") { Description = "A causal LM in ONNX (as perplexity --model).", Required = true };
@@ -38,10 +38,12 @@ internal static partial class LoglikelihoodCommand
         var hellaswagTasks = new Option<int?>("--hellaswag-tasks") { Description = "With --hellaswag: score the tasks llama-perplexity --hellaswag-tasks N scores (the first N it draws, with std::mt19937(1) as libstdc++ draws); default all." };
         var multipleChoice = new Option<string?>("--multiple-choice") { Description = "Instead of --text: llama.cpp's binary multiple-choice file (ARC, MMLU, TruthfulQA, HellaSwag as ikawrakow/validation-datasets-for-llama.cpp ships them), scored as llama-perplexity --multiple-choice scores it: acc, each answer's mean token log-probability from where the answers differ." };
         var multipleChoiceTasks = new Option<int?>("--multiple-choice-tasks") { Description = "With --multiple-choice: score the tasks llama-perplexity --multiple-choice-tasks N scores (N drawn with std::mt19937(1)); default all, in order." };
+        var winogrande = new Option<string?>("--winogrande") { Description = "Instead of --text: llama.cpp's Winogrande CSV (index, sentence with a _, choice 1, choice 2, answer 1 or 2; winogrande-debiased-eval.csv), scored as llama-perplexity --winogrande scores it: acc, each choice's mean token log-probability over the tokens it picks." };
+        var winograndeTasks = new Option<int?>("--winogrande-tasks") { Description = "With --winogrande: score the tasks llama-perplexity --winogrande-tasks N scores (N drawn with std::mt19937(1)); default all, in order." };
         var models = new ModelOptions();
         var sharding = new ShardOptions();
-        var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests; or llama.cpp's HellaSwag and multiple-choice scores.")
-            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, labelsField, delimiter, prefix, perDocument, bootstrap, hellaswag, hellaswagTasks, multipleChoice, multipleChoiceTasks };
+        var command = new Command("loglikelihood", "lm-evaluation-harness's loglikelihood requests under an ONNX language model: LAMBADA's acc and perplexity, multiple-choice acc and acc_norm, or any (context, continuation) requests; or llama.cpp's HellaSwag, Winogrande and multiple-choice scores.")
+            { model, baseModel, text, samples, field, continuationField, choicesField, goldField, labelsField, delimiter, prefix, perDocument, bootstrap, hellaswag, hellaswagTasks, multipleChoice, multipleChoiceTasks, winogrande, winograndeTasks };
         models.AddRequestOptionsTo(command);
         sharding.AddTo(command);
         common.AddTo(command);
@@ -58,17 +60,19 @@ internal static partial class LoglikelihoodCommand
                 throw CliException.Usage($"--bootstrap-iters {iterations}: give 0 (no perplexity_stderr) or at least 2 resamples.");
             }
 
-            foreach (var (file, tasks, format) in new[] { (hellaswag, hellaswagTasks, LlamaCppChoiceTasks.Format.HellaSwag), (multipleChoice, multipleChoiceTasks, LlamaCppChoiceTasks.Format.MultipleChoice) })
+            foreach (var (file, tasks, format) in new[] { (hellaswag, hellaswagTasks, LlamaCppChoiceTasks.Format.HellaSwag), (multipleChoice, multipleChoiceTasks, LlamaCppChoiceTasks.Format.MultipleChoice), (winogrande, winograndeTasks, (LlamaCppChoiceTasks.Format?)null) })
             {
                 if (parse.GetValue(file) is { } llamaPath)
                 {
-                    Option[] others = [text, samples, baseModel, field, continuationField, choicesField, labelsField, prefix, sharding.Shard, sharding.Shards, sharding.Partial, sharding.PartialDir, hellaswag, multipleChoice];
+                    Option[] others = [text, samples, baseModel, field, continuationField, choicesField, labelsField, prefix, sharding.Shard, sharding.Shards, sharding.Partial, sharding.PartialDir, hellaswag, multipleChoice, winogrande];
                     if (others.FirstOrDefault(o => o != file && parse.GetResult(o) is { Implicit: false }) is { } notHere)
                     {
                         throw CliException.Usage($"{file.Name} is llama.cpp's task file alone: {notHere.Name} does not apply to it.");
                     }
 
-                    return LlamaCppTasks(stdout, parse, llamaPath, parse.GetValue(tasks), format, parse.GetValue(model)!, models, common, windows, perDocumentPath, clock);
+                    return format is { } choices
+                        ? LlamaCppTasks(stdout, parse, llamaPath, parse.GetValue(tasks), choices, parse.GetValue(model)!, models, common, windows, perDocumentPath, clock)
+                        : WinograndeTasks(stdout, stderr, parse, llamaPath, parse.GetValue(tasks), parse.GetValue(model)!, models, common, windows, perDocumentPath, clock);
                 }
 
                 if (parse.GetResult(tasks) is { Implicit: false })
@@ -354,7 +358,7 @@ internal static partial class LoglikelihoodCommand
             string[]? text = FileListOption.Get(parse, textOption), samples = FileListOption.Get(parse, samplesOption);
             if ((text is null) == (samples is null))
             {
-                throw CliException.Usage("give --text (documents, or requests in fields), --samples (lm-evaluation-harness's samples_TASK.jsonl), --hellaswag or --multiple-choice (llama.cpp's task files), one of them.");
+                throw CliException.Usage("give --text (documents, or requests in fields), --samples (lm-evaluation-harness's samples_TASK.jsonl), --hellaswag, --multiple-choice or --winogrande (llama.cpp's task files), one of them.");
             }
 
             if (samples is not null)

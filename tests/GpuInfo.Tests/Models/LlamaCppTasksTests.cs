@@ -73,6 +73,62 @@ public sealed class LlamaCppTasksTests
         }
     }
 
+    [Theory]
+    [InlineData(null, "all", 1)]
+    [InlineData(7, "first_7", 3)]
+    public void The_winogrande_scores_are_llama_cpp_scores(int? count, string key, int batch)
+    {
+        var reference = Reference["winogrande"]!;
+        using var dir = new TempDir();
+        string lines = dir.File("tasks.jsonl");
+        string[] tasks = count is null ? [] : ["--winogrande-tasks", count.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        var (code, stdout, stderr) = CliRunner.Run(Of("--winogrande", ModelFiles.Path("winogrande.csv"), "64", [.. tasks, "--batch", batch.ToString(System.Globalization.CultureInfo.InvariantCulture), "--per-document", lines]));
+        Assert.Equal(0, code);
+        var report = JsonNode.Parse(stdout)!;
+        var expected = reference[key]!;
+        int[] selected = [.. expected["selected"]!.AsArray().Select(i => (int)i!)];
+        Assert.Equal(selected.Length, (int)report["tasks"]!);
+        Assert.Equal(reference["tasks"]!.AsArray().Count, (int)report["tasks_in_file"]!);
+
+        // The file ends in a line break, which llama.cpp's -f drops: its last line is not read, and that is said.
+        Assert.Equal((int)reference["lines"]!, (int)report["unread_last_line"]!);
+        Assert.Contains($"winogrande.csv:{(int)reference["lines"]!}: not scored", stderr, StringComparison.Ordinal);
+        Assert.Equal(CliRunner.Number(expected["acc"]), CliRunner.Number(report["acc"]), 12);
+        Assert.Equal(CliRunner.Number(expected["acc_stderr"]), CliRunner.Number(report["acc_stderr"]), 12);
+
+        var rows = File.ReadAllLines(lines).Select(l => JsonNode.Parse(l)!).ToArray();
+        Assert.Equal(selected, rows.Select(r => (int)r["task"]!).ToArray());
+        foreach (var row in rows)
+        {
+            var task = reference["tasks"]![(int)row["task"]!]!;
+            Assert.Equal((int)task["prediction"]!, (int)row["prediction"]!);
+            Assert.Equal((int)task["answer"]!, (int)row["answer"]!);
+            Assert.Equal((bool)task["choice_skipped"]!, (bool)row["choice_skipped"]!);
+
+            // Where the choice is scored, llama.cpp reads the second sentence's first token from the first one's last logits.
+            Assert.Equal((bool)task["choice_skipped"]! ? 0 : 1, (int)row["misread_tokens"]!);
+            for (int s = 0; s < 2; s++)
+            {
+                double mean = CliRunner.Number(task["mean_logprobs"]![s]);
+                Assert.Equal(mean, CliRunner.Number(row["mean_logprobs"]![s]), Math.Abs(mean) * 1e-5);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("0,a _ b.,x,y\n1,c _ d.,x,y,1\n\n", ":1", "has 3 commas outside quotes")]
+    [InlineData("index,sentence,option1,option2,answer\n0,a _ b.,x,y,3\n\n", ":2", "has the answer 3, not 1 or 2")]
+    [InlineData("0,a _ b.,x,y,1\n1,c d.,x,y,two\n\n", ":2", "has the answer 'two', not 1 or 2")]
+    [InlineData("0,a b.,x,y,1\n\n", ":1", "has no _ in its sentence 'a b.'")]
+    [InlineData("0,the _ reads.,window,model,1\n", "", "holds no tasks llama.cpp reads")]
+    public void Bad_winogrande_files_are_named(string content, string line, string message)
+    {
+        using var dir = new TempDir();
+        string file = dir.File("winogrande.csv");
+        File.WriteAllText(file, content);
+        CliRunner.Fails(3, [$"{file}{line}", message], Of("--winogrande", file, "64"));
+    }
+
     [Fact]
     public void Bad_files_and_options_are_named()
     {
@@ -88,6 +144,11 @@ public sealed class LlamaCppTasksTests
         CliRunner.Fails(2, ["--hellaswag-tasks 0"], Of("--hellaswag", hellaswag, "64", "--hellaswag-tasks", "0"));
         CliRunner.Fails(2, ["--hellaswag-tasks: give --hellaswag"], "loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--hellaswag-tasks", "3");
         CliRunner.Fails(3, ["more than --context 4 + 1 score whole"], Of("--hellaswag", hellaswag, "4"));
+        string csv = dir.File("winogrande.csv");
+        File.WriteAllText(csv, File.ReadAllText(ModelFiles.Path("winogrande.csv")) + "\n"); // every line read: no note
+        CliRunner.Fails(3, [$"{csv}: task 0 (line 2), choice 1: 40 tokens", "more than --context 4 + 1 score whole"], Of("--winogrande", csv, "4"));
+        CliRunner.Fails(2, ["--winogrande-tasks 0"], Of("--winogrande", ModelFiles.Path("winogrande.csv"), "64", "--winogrande-tasks", "0"));
+        CliRunner.Fails(2, ["--winogrande does not apply to it"], Of("--hellaswag", hellaswag, "64", "--winogrande", ModelFiles.Path("winogrande.csv")));
 
         // The binary file cut anywhere, or its counts made too large: a one-line error naming it, never another exception.
         byte[] bytes = File.ReadAllBytes(ModelFiles.Path("multiple_choice.bin"));

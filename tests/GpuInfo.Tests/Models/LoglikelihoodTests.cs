@@ -694,7 +694,7 @@ public sealed class LoglikelihoodTests
     {
         string[] run = ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson];
         string samples = ModelFiles.Path("samples_lambada.jsonl");
-        CliRunner.Fails(2, ["give --text", "--samples", "--hellaswag or --multiple-choice", "one of them"], run);
+        CliRunner.Fails(2, ["give --text", "--samples", "--hellaswag, --multiple-choice or --winogrande", "one of them"], run);
         CliRunner.Fails(2, ["give --text", "--samples", "one of them"], [.. run, "--samples", samples, "--text", samples]);
         CliRunner.Fails(2, ["--text-field applies to --text"], [.. run, "--samples", samples, "--text-field", "q"]);
         CliRunner.Fails(2, ["--choices-field applies to --text"], [.. run, "--samples", samples, "--choices-field", "c"]);

@@ -331,11 +331,91 @@ def llama_cpp_reference(lm, words):
         def select(mode, total, n):
             return [int(i) for i in subprocess.run([program, mode, str(total), str(n)], capture_output=True, text=True, check=True).stdout.split()]
 
+        winogrande = winogrande_reference(lm, drawn, sentence)
+
+        def winogrande_final(chosen):
+            n, right = len(chosen), sum(winogrande["tasks"][i]["prediction"] == winogrande["tasks"][i]["answer"] for i in chosen)
+            return {"selected": chosen, "acc": right / n, "acc_stderr": float(np.sqrt(right / n * (1 - right / n) / (n - 1)))}
+
+        count = len(winogrande["tasks"])
+        winogrande.update({"all": winogrande_final(list(range(count))), "first_7": winogrande_final(select("multiple-choice", count, 7))})
         result = {"hellaswag": {"tasks": hellaswag, "all": wilson(select("hellaswag", 10, 10)), "first_4": wilson(select("hellaswag", 10, 4))},
                   "multiple_choice": {"tasks": choices, "all": final(list(range(12))), "first_5": final(select("multiple-choice", 12, 5))},
+                  "winogrande": winogrande,
                   "draws": {f"{mode}/{total}/{n}": select(mode, total, n) for mode, total, n in
                             (("hellaswag", 10042, 400), ("hellaswag", 3, 3), ("hellaswag", 1000, 999), ("multiple-choice", 10042, 400), ("multiple-choice", 1000, 999))}}
     return result
+
+
+def winogrande_reference(lm, drawn, sentence):
+    """llama.cpp's Winogrande score (perplexity.cpp's load_winogrande_from_csv and winogrande_score, transcribed) of
+    window.onnx in float64 over drawn tasks written as its CSV (winogrande.csv: a header, a quoted sentence with a
+    comma, blanks mid-sentence, where the choice is left out of the score, and at the end, where it is not). As llama.cpp
+    reads the file: its -f drops the final line break, and its line loop stops at a line without one, so the last line
+    is not read. Each task's logits laid out as its batch lays them out (the common prefix's last position, then each
+    sentence's positions from the common prefix) and its eval pairs indexed into them as it indexes, the second
+    sentence's first logits when the choice is not skipped (its FIXME) included."""
+    names = ["Sarah", "Maria", "the model", "the window", "John", "Joan"]
+    rows = []
+    for i in range(14):
+        a, b = (str(x) for x in drawn.choice(names, size=2, replace=False))
+        tail = "." if i % 3 == 0 else " " + sentence(drawn.integers(4, 9)) + "."
+        text = sentence(drawn.integers(3, 9)) + (", " if i == 4 else " ") + "_" + tail
+        rows.append({"sentence": text, "choices": [a, b], "answer": int(drawn.integers(1, 3))})
+    lines = ["index,sentence,option1,option2,answer"]
+    for i, r in enumerate(rows):
+        quoted = f'"{r["sentence"]}"' if "," in r["sentence"] else r["sentence"]
+        lines.append(f'{i},{quoted},{r["choices"][0]},{r["choices"][1]},{r["answer"]}')
+    content = "\n".join(lines) + "\n"
+    with open(os.path.join(HERE, "winogrande.csv"), "w", encoding="utf-8", newline="\n") as f:
+        f.write(content)
+
+    prompt = content[:-1] if content.endswith("\n") else content
+    tasks = []
+    for line in prompt.split("\n")[:-1]:  # std::getline: the unterminated last line sets eof and is not read
+        commas, quote = [], False
+        for i, ch in enumerate(line):
+            if not quote:
+                if ch == ",":
+                    commas.append(i)
+                    if len(commas) == 4:
+                        break
+                elif ch == '"':
+                    quote = True
+            elif ch == '"':
+                quote = False
+        answer = line[commas[3] + 1:]
+        if not answer.strip().isdigit():
+            continue  # the header, which llama.cpp logs and skips
+        sentence_text = line[commas[0] + 2:commas[1] - 1] if line[commas[0] + 1] == '"' else line[commas[0] + 1:commas[1]]
+        where = sentence_text.index("_")
+        tasks.append({"first": sentence_text[:where], "second": sentence_text[where + 1:],
+                      "choices": [line[commas[1] + 1:commas[2]], line[commas[2] + 1:commas[3]]], "answer": int(answer)})
+
+    for t in tasks:
+        seq = [lm.tok_encode(t["first"] + c + t["second"]) for c in t["choices"]]
+        common = 0
+        while seq[0][common] == seq[1][common]:
+            common += 1
+        n_base = [len(lm.tok_encode(t["first"] + c)) for c in t["choices"]]
+        assert 0 < common < min(len(s) for s in seq) and max(len(s) for s in seq) <= lm.max_length
+        logp = [make_models.log_softmax(make_models.window_logits(np.array(s))) for s in seq]
+        batch = [logp[0][common - 1]] + [logp[0][i] for i in range(common, len(seq[0]))] + [logp[1][i] for i in range(common, len(seq[1]))]
+        skip = len(seq[0]) - common > 3 and len(seq[1]) - common > 3
+        scores = []
+        for s in range(2):
+            base = n_base[s] if skip else common
+            last = 1 if len(seq[s]) - base > 1 else 0
+            li = base - common if s == 0 else len(seq[0]) - common + base - common
+            assert li >= 0
+            total = 0.0
+            for j in range(base - 1, len(seq[s]) - 1 - last):
+                total += batch[li][seq[s][j + 1]]
+                li += 1
+            scores.append(total / (len(seq[s]) - base - last))
+        t.update({"tokens": seq, "common_prefix": common, "choice_skipped": skip, "mean_logprobs": scores, "prediction": 1 if scores[0] > scores[1] else 2})
+    assert any(t["choice_skipped"] for t in tasks) and not all(t["choice_skipped"] for t in tasks)
+    return {"tasks": tasks, "lines": len(lines)}
 
 
 def named_groups_reference(root, TaskConfig, ConfigurableTask):
