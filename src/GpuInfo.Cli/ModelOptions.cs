@@ -23,6 +23,7 @@ internal sealed class ModelOptions
     private readonly Option<string?> _prefixToken = new("--prefix-token") { Description = "A token put before each document, so that its first token is scored: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS, from tokenizer_config.json, a SentencePiece model or a built-in encoding's <|endoftext|>) or none. Default: auto with --protocol rolling; with sliding and chunks, the BOS the tokenizer begins each text with where it adds one, as Hugging Face's tokenizer(text) and llama.cpp do (a tokenizer.json's post_processor, Llama 3's; a SentencePiece model), else none (with --tokens, give llama.cpp's BOS id with chunks where its vocabulary adds a BOS). With chunks it is put before the text and in place of each chunk's first token." };
     private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one. Default: the one beside the model (an export's folder: its tokenizer.json), where there is one." };
     private readonly Option<int> _context = new("--context") { Description = "Tokens per window (the model's context).", DefaultValueFactory = _ => 1024 };
+    private readonly Option<int?> _requestContext = new("--context") { Description = "The most tokens a request's window holds, its context cut from the left beyond them (lm-evaluation-harness's max_length). Default: as the harness resolves it, the model's config.json n_positions, max_position_embeddings or n_ctx, else its tokenizer_config.json's model_max_length, else 2048." };
     private readonly Option<int?> _stride = new("--stride") { Description = "Tokens between window starts (1 to --context; default half of --context, 512 for the default context); each token is scored once, with at least context - stride tokens of left context where the text has them (with stride = context the windows are disjoint and each one's first token goes unscored, as in the Hugging Face guide)." };
     private readonly Option<int> _batch = new("--batch") { Description = "Windows per model run.", DefaultValueFactory = _ => 1 };
     private readonly Option<string> _provider = new("--provider") { Description = "ONNX Runtime execution provider: auto (CUDA when its provider loads, else CPU, saying why), cuda, or cpu.", DefaultValueFactory = _ => "auto" };
@@ -64,16 +65,30 @@ internal sealed class ModelOptions
     public void AddRequestOptionsTo(Command command)
     {
         command.Add(_tokenizer);
-        command.Add(_context);
+        command.Add(_requestContext);
         command.Add(_batch);
         command.Add(_provider);
         command.Add(_threads);
     }
 
     /// <summary>The windows of loglikelihood requests (<see cref="AddRequestOptionsTo"/>): one per request, of at most --context tokens.</summary>
-    public ModelWindowOptions RequestWindows(ParseResult parse)
+    /// <remarks>
+    /// Without --context, the model's as lm-evaluation-harness resolves it (<see cref="HarnessMaxLength"/>: its
+    /// config.json, else its tokenizer's tokenizer_config.json, else 2048), where it comes from in
+    /// <paramref name="contextSource"/>.
+    /// </remarks>
+    public ModelWindowOptions RequestWindows(ParseResult parse, string model, out string contextSource)
     {
-        int context = parse.GetValue(_context), batch = parse.GetValue(_batch);
+        int batch = parse.GetValue(_batch);
+        contextSource = "--context";
+        if (parse.GetValue(_requestContext) is not { } context)
+        {
+            string? tokenizer = TokenizerOf(parse, model);
+            string? tokenizerConfig = tokenizer is null ? null
+                : Path.Combine(Directory.Exists(tokenizer) ? tokenizer : Path.GetDirectoryName(Path.GetFullPath(tokenizer))!, "tokenizer_config.json");
+            (context, contextSource) = HarnessMaxLength.Resolve(File.Exists(model) || Directory.Exists(model) ? OnnxModelFolder.ConfigFile(model) : null, tokenizerConfig);
+        }
+
         if (context < 2 || batch < 1)
         {
             throw CliException.Usage($"need --context >= 2 and --batch >= 1; got {context} and {batch}.");

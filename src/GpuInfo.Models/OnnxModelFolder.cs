@@ -62,4 +62,22 @@ public static class OnnxModelFolder
 
         return null;
     }
+
+    /// <summary>
+    /// The config.json of a model (a folder, or a file in one): in its folder, else, for an <c>onnx</c> folder, the folder
+    /// above, as optimum and transformers.js lay exports out; null where there is none.
+    /// </summary>
+    public static string? ConfigFile(string model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        string folder = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Directory.Exists(model) ? model : Path.GetDirectoryName(Path.GetFullPath(model))!));
+        string config = Path.Combine(folder, "config.json");
+        if (File.Exists(config))
+        {
+            return config;
+        }
+
+        string? above = Path.GetFileName(folder) == "onnx" ? Path.GetDirectoryName(folder) : null;
+        return above is not null && File.Exists(Path.Combine(above, "config.json")) ? Path.Combine(above, "config.json") : null;
+    }
 }

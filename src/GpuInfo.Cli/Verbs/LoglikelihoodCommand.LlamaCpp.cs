@@ -10,7 +10,7 @@ namespace GpuInfo.Cli.Verbs;
 /// <summary><c>gpuinfo loglikelihood --hellaswag | --multiple-choice | --winogrande</c>: llama.cpp's multiple-choice scores of an ONNX model (<see cref="LlamaCppChoiceTasks"/>, <see cref="LlamaCppWinogrande"/>).</summary>
 internal static partial class LoglikelihoodCommand
 {
-    private static int LlamaCppTasks(TextWriter stdout, ParseResult parse, string path, int? count, LlamaCppChoiceTasks.Format format, string modelPath, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string? perDocumentPath, Stopwatch clock)
+    private static int LlamaCppTasks(TextWriter stdout, ParseResult parse, string path, int? count, LlamaCppChoiceTasks.Format format, string modelPath, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock)
     {
         bool hellaswag = format == LlamaCppChoiceTasks.Format.HellaSwag;
         CheckTaskCount(hellaswag ? "--hellaswag" : "--multiple-choice", count);
@@ -24,7 +24,7 @@ internal static partial class LoglikelihoodCommand
             names.AddRange(task.Answers.Select((_, a) => $"task {task.Index}, answer {a}"));
         }
 
-        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, tokenizer, models, common, windows, perDocumentPath, clock, scores =>
+        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
         {
             var scored = LlamaCppChoiceTasks.Score(tasks, scores);
             int right = scored.Count(s => s.Right), n = scored.Count;
@@ -67,7 +67,7 @@ internal static partial class LoglikelihoodCommand
         });
     }
 
-    private static int WinograndeTasks(TextWriter stdout, TextWriter stderr, ParseResult parse, string path, int? count, string modelPath, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string? perDocumentPath, Stopwatch clock)
+    private static int WinograndeTasks(TextWriter stdout, TextWriter stderr, ParseResult parse, string path, int? count, string modelPath, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock)
     {
         CheckTaskCount("--winogrande", count);
         var file = LlamaCppWinogrande.Read(path, ModelDocuments.ReadText(path));
@@ -91,7 +91,7 @@ internal static partial class LoglikelihoodCommand
             }
         }
 
-        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, tokenizer, models, common, windows, perDocumentPath, clock, scores =>
+        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
         {
             var scored = LlamaCppWinogrande.Score(plans, scores);
             int n = scored.Count;
@@ -141,7 +141,7 @@ internal static partial class LoglikelihoodCommand
     /// Scores llama.cpp's task requests (each whole in one window), then reports what <paramref name="figures"/> makes of
     /// their scores (the report's head and the per-document lines) with the model, the tokenizer and the time split.
     /// </summary>
-    private static int RunLlamaCppTasks(TextWriter stdout, ParseResult parse, string path, TokenizedText encoded, IReadOnlyList<string> names, string modelPath, TextTokenizer tokenizer, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string? perDocumentPath, Stopwatch clock, Func<RequestScore[], (JsonObject Report, List<JsonObject> Lines)> figures)
+    private static int RunLlamaCppTasks(TextWriter stdout, ParseResult parse, string path, TokenizedText encoded, IReadOnlyList<string> names, string modelPath, TextTokenizer tokenizer, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock, Func<RequestScore[], (JsonObject Report, List<JsonObject> Lines)> figures)
     {
         for (int d = 0; d < encoded.DocumentStarts.Count; d++)
         {
@@ -166,6 +166,7 @@ internal static partial class LoglikelihoodCommand
         report["text"] = path;
         report["tokenizer"] = tokenizer.Name;
         report["context"] = windows.Context;
+        report["context_source"] = contextSource;
         report["provider"] = lm.Provider;
         report["device"] = engines.Description;
         double seconds = clock.Elapsed.TotalSeconds;

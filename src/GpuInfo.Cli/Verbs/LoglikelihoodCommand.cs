@@ -50,7 +50,7 @@ internal static partial class LoglikelihoodCommand
         command.SetAction(parse =>
         {
             var clock = Stopwatch.StartNew();
-            var windows = models.RequestWindows(parse);
+            var windows = models.RequestWindows(parse, parse.GetValue(model)!, out string contextSource);
             models.CheckProvider(parse);
             string? perDocumentPath = parse.GetValue(perDocument);
             OutputFile.Check(perDocumentPath);
@@ -71,8 +71,8 @@ internal static partial class LoglikelihoodCommand
                     }
 
                     return format is { } choices
-                        ? LlamaCppTasks(stdout, parse, llamaPath, parse.GetValue(tasks), choices, parse.GetValue(model)!, models, common, windows, perDocumentPath, clock)
-                        : WinograndeTasks(stdout, stderr, parse, llamaPath, parse.GetValue(tasks), parse.GetValue(model)!, models, common, windows, perDocumentPath, clock);
+                        ? LlamaCppTasks(stdout, parse, llamaPath, parse.GetValue(tasks), choices, parse.GetValue(model)!, models, common, windows, contextSource, perDocumentPath, clock)
+                        : WinograndeTasks(stdout, stderr, parse, llamaPath, parse.GetValue(tasks), parse.GetValue(model)!, models, common, windows, contextSource, perDocumentPath, clock);
                 }
 
                 if (parse.GetResult(tasks) is { Implicit: false })
@@ -129,7 +129,7 @@ internal static partial class LoglikelihoodCommand
                 Identity(input, run.Documents.Count > 0, lm, reference, tokenizer, windows.Context, prefixToken, other is null ? "none" : compared, iterations, run.Metrics),
                 new Dictionary<string, string>(input.Samples && files.Length > 1 ? files.Select((f, i) => KeyValuePair.Create($"file {i}", f)) : [])
                 {
-                    ["model"] = lm.Path, ["base"] = reference?.Path ?? "", ["text"] = name, ["tokenizer"] = tokenizer.Name,
+                    ["model"] = lm.Path, ["base"] = reference?.Path ?? "", ["text"] = name, ["tokenizer"] = tokenizer.Name, ["context_source"] = contextSource,
                 });
             var report = Report(partial, iterations);
             if (shard.Count > 1)
@@ -226,6 +226,11 @@ internal static partial class LoglikelihoodCommand
         report["text"] = partial.Paths["text"];
         report["tokenizer"] = partial.Paths["tokenizer"];
         report["context"] = int.Parse(partial.Identity["context"], System.Globalization.CultureInfo.InvariantCulture);
+        if (partial.Paths.TryGetValue("context_source", out string? source))
+        {
+            report["context_source"] = source;
+        }
+
         report["prefix_token"] = partial.Identity["prefix_token"] is "none" ? null : int.Parse(partial.Identity["prefix_token"], System.Globalization.CultureInfo.InvariantCulture);
         return report;
     }
