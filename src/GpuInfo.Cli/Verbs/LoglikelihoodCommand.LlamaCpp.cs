@@ -10,7 +10,7 @@ namespace GpuInfo.Cli.Verbs;
 /// <summary><c>gpuinfo loglikelihood --hellaswag | --multiple-choice | --winogrande</c>: llama.cpp's multiple-choice scores of an ONNX model (<see cref="LlamaCppChoiceTasks"/>, <see cref="LlamaCppWinogrande"/>).</summary>
 internal static partial class LoglikelihoodCommand
 {
-    private static int LlamaCppTasks(TextWriter stdout, ParseResult parse, string path, int? count, LlamaCppChoiceTasks.Format format, string modelPath, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock)
+    private static int LlamaCppTasks(TextWriter stdout, ParseResult parse, string path, int? count, LlamaCppChoiceTasks.Format format, string modelPath, string? basePath, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock)
     {
         bool hellaswag = format == LlamaCppChoiceTasks.Format.HellaSwag;
         CheckTaskCount(hellaswag ? "--hellaswag" : "--multiple-choice", count);
@@ -24,7 +24,7 @@ internal static partial class LoglikelihoodCommand
             names.AddRange(task.Answers.Select((_, a) => $"task {task.Index}, answer {a}"));
         }
 
-        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
+        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, basePath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
         {
             var scored = LlamaCppChoiceTasks.Score(tasks, scores);
             int right = scored.Count(s => s.Right), n = scored.Count;
@@ -63,11 +63,11 @@ internal static partial class LoglikelihoodCommand
                 first += s.Task.Answers.Count;
                 return line;
             }).ToList();
-            return (report, lines);
+            return new LlamaCppFigures(report, lines, hellaswag ? ["acc_norm", "acc_norm_ci_low", "acc_norm_ci_high"] : ["acc", "acc_stderr"], [.. scored.Select(s => s.Prediction)], [.. scored.Select(s => s.Right)]);
         });
     }
 
-    private static int WinograndeTasks(TextWriter stdout, TextWriter stderr, ParseResult parse, string path, int? count, string modelPath, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock)
+    private static int WinograndeTasks(TextWriter stdout, TextWriter stderr, ParseResult parse, string path, int? count, string modelPath, string? basePath, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock)
     {
         CheckTaskCount("--winogrande", count);
         var file = LlamaCppWinogrande.Read(path, ModelDocuments.ReadText(path));
@@ -91,7 +91,7 @@ internal static partial class LoglikelihoodCommand
             }
         }
 
-        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
+        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, basePath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
         {
             var scored = LlamaCppWinogrande.Score(plans, scores);
             int n = scored.Count;
@@ -125,7 +125,7 @@ internal static partial class LoglikelihoodCommand
                 ["choice_skipped"] = s.Plan.ChoiceSkipped,
                 ["misread_tokens"] = s.Plan.Misread,
             }).ToList();
-            return (report, lines);
+            return new LlamaCppFigures(report, lines, ["acc", "acc_stderr"], [.. scored.Select(s => s.Prediction)], [.. scored.Select(s => s.Right)]);
         });
     }
 
@@ -138,10 +138,17 @@ internal static partial class LoglikelihoodCommand
     }
 
     /// <summary>
-    /// Scores llama.cpp's task requests (each whole in one window), then reports what <paramref name="figures"/> makes of
-    /// their scores (the report's head and the per-document lines) with the model, the tokenizer and the time split.
+    /// One model's figures of llama.cpp's tasks: the report's head (its figures named in <paramref name="Metrics"/>, the
+    /// first the per-task one), a line per task, and each task's prediction and whether it is right.
     /// </summary>
-    private static int RunLlamaCppTasks(TextWriter stdout, ParseResult parse, string path, TokenizedText encoded, IReadOnlyList<string> names, string modelPath, TextTokenizer tokenizer, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock, Func<RequestScore[], (JsonObject Report, List<JsonObject> Lines)> figures)
+    private sealed record LlamaCppFigures(JsonObject Report, List<JsonObject> Lines, string[] Metrics, int[] Predictions, bool[] Right);
+
+    /// <summary>
+    /// Scores llama.cpp's task requests (each whole in one window) by the model, and by the base where one is given, then
+    /// reports what <paramref name="figures"/> makes of their scores with the model, the tokenizer and the time split;
+    /// with a base, its figures beside the model's and the paired difference over the same tasks (flips, McNemar).
+    /// </summary>
+    private static int RunLlamaCppTasks(TextWriter stdout, ParseResult parse, string path, TokenizedText encoded, IReadOnlyList<string> names, string modelPath, string? basePath, TextTokenizer tokenizer, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock, Func<RequestScore[], LlamaCppFigures> figures)
     {
         for (int d = 0; d < encoded.DocumentStarts.Count; d++)
         {
@@ -157,11 +164,21 @@ internal static partial class LoglikelihoodCommand
         var load = Stopwatch.StartNew();
         using var engines = common.CreateEngines(parse);
         using var lm = models.OpenModel(parse, modelPath, modelText);
+        using var reference = basePath is null ? null : models.OpenModel(parse, basePath, modelText);
         double loadSeconds = load.Elapsed.TotalSeconds;
         int[]? order = null;
         var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order) : encoded;
-        var scores = Score(lm, scoredText, order, windows, engines, parse.GetValue(common.Json), "scoring answers");
-        var (report, lines) = figures(scores);
+        bool quiet = parse.GetValue(common.Json);
+        var scores = Score(lm, scoredText, order, windows, engines, quiet, reference is null ? "scoring answers" : "scoring answers: --model");
+        var ours = figures(scores);
+        var report = ours.Report;
+        if (reference is not null)
+        {
+            var baseScores = Score(reference, scoredText, order, windows, engines, quiet, "scoring answers: --base");
+            AddBase(ours, figures(baseScores), scores, baseScores);
+            report["base"] = reference.Path;
+        }
+
         report["model"] = lm.Path;
         report["text"] = path;
         report["tokenizer"] = tokenizer.Name;
@@ -171,14 +188,48 @@ internal static partial class LoglikelihoodCommand
         report["device"] = engines.Description;
         double seconds = clock.Elapsed.TotalSeconds;
         report["seconds"] = Math.Round(seconds, 3);
-        ModelOptions.AddTiming(report, scores.Sum(s => s.ContinuationTokens), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
+        ModelOptions.AddTiming(report, scores.Sum(s => s.ContinuationTokens) * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
         if (perDocumentPath is not null)
         {
-            PerDocumentLines.Write(perDocumentPath, lines);
+            PerDocumentLines.Write(perDocumentPath, ours.Lines);
         }
 
-        CompareCommand.Print(stdout, parse.GetValue(common.Json), $"{report["task"]} of {lm.Path} ({report["tasks"]} tasks)", report);
+        CompareCommand.Print(stdout, quiet, $"{report["task"]} of {lm.Path}{(reference is null ? "" : $" against {reference.Path}")} ({report["tasks"]} tasks)", report);
         return ExitCode.Ok;
+    }
+
+    /// <summary>
+    /// The base's figures beside the model's (<c>base_</c> before each name), and the paired difference over the same
+    /// tasks: the per-task figure's difference ± the differences' sample standard deviation over √n, the share of tasks
+    /// with the same prediction, the tasks only the base gets right (<c>right_to_wrong</c>) and only the model
+    /// (<c>wrong_to_right</c>), McNemar's exact p of those, and how far the requests' log-likelihoods differ.
+    /// </summary>
+    private static void AddBase(LlamaCppFigures ours, LlamaCppFigures theirs, RequestScore[] scores, RequestScore[] baseScores)
+    {
+        var report = ours.Report;
+        foreach (string metric in ours.Metrics)
+        {
+            report[$"base_{metric}"] = theirs.Report[metric]?.DeepClone();
+        }
+
+        string perTask = ours.Metrics[0];
+        double[] differences = [.. ours.Right.Zip(theirs.Right, (a, b) => (a ? 1.0 : 0.0) - (b ? 1.0 : 0.0))];
+        report[$"{perTask}_diff"] = Json.Number(differences.Average());
+        report[$"{perTask}_diff_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr(differences));
+        report["same_prediction"] = Json.Number(ours.Predictions.Zip(theirs.Predictions).Average(p => p.First == p.Second ? 1.0 : 0.0));
+        long rightToWrong = differences.LongCount(d => d < 0), wrongToRight = differences.LongCount(d => d > 0);
+        report["right_to_wrong"] = rightToWrong;
+        report["wrong_to_right"] = wrongToRight;
+        report["mcnemar_p"] = Json.Number(McNemar.ExactP(rightToWrong, wrongToRight));
+        var gaps = scores.Zip(baseScores, (a, b) => Math.Abs(a.LogLikelihood - b.LogLikelihood)).ToArray();
+        report["loglikelihood_mean_abs_diff"] = Json.Number(gaps.Average());
+        report["loglikelihood_max_abs_diff"] = Json.Number(gaps.Max());
+        for (int i = 0; i < ours.Lines.Count; i++)
+        {
+            ours.Lines[i]["base_prediction"] = theirs.Predictions[i];
+            ours.Lines[i][$"base_{perTask}"] = theirs.Right[i] ? 1 : 0;
+            ours.Lines[i]["base_mean_logprobs"] = theirs.Lines[i]["mean_logprobs"]!.DeepClone();
+        }
     }
 
     private static byte[] ReadBytes(string path)

@@ -64,15 +64,15 @@ internal static partial class LoglikelihoodCommand
             {
                 if (parse.GetValue(file) is { } llamaPath)
                 {
-                    Option[] others = [text, samples, baseModel, field, continuationField, choicesField, labelsField, prefix, sharding.Shard, sharding.Shards, sharding.Partial, sharding.PartialDir, hellaswag, multipleChoice, winogrande];
+                    Option[] others = [text, samples, field, continuationField, choicesField, labelsField, prefix, sharding.Shard, sharding.Shards, sharding.Partial, sharding.PartialDir, hellaswag, multipleChoice, winogrande];
                     if (others.FirstOrDefault(o => o != file && parse.GetResult(o) is { Implicit: false }) is { } notHere)
                     {
                         throw CliException.Usage($"{file.Name} is llama.cpp's task file alone: {notHere.Name} does not apply to it.");
                     }
 
                     return format is { } choices
-                        ? LlamaCppTasks(stdout, parse, llamaPath, parse.GetValue(tasks), choices, parse.GetValue(model)!, models, common, windows, contextSource, perDocumentPath, clock)
-                        : WinograndeTasks(stdout, stderr, parse, llamaPath, parse.GetValue(tasks), parse.GetValue(model)!, models, common, windows, contextSource, perDocumentPath, clock);
+                        ? LlamaCppTasks(stdout, parse, llamaPath, parse.GetValue(tasks), choices, parse.GetValue(model)!, parse.GetValue(baseModel), models, common, windows, contextSource, perDocumentPath, clock)
+                        : WinograndeTasks(stdout, stderr, parse, llamaPath, parse.GetValue(tasks), parse.GetValue(model)!, parse.GetValue(baseModel), models, common, windows, contextSource, perDocumentPath, clock);
                 }
 
                 if (parse.GetResult(tasks) is { Implicit: false })

@@ -116,6 +116,43 @@ public sealed class LlamaCppTasksTests
     }
 
     [Theory]
+    [InlineData("--hellaswag", "hellaswag.txt", "acc_norm")]
+    [InlineData("--multiple-choice", "multiple_choice.bin", "acc")]
+    [InlineData("--winogrande", "winogrande.csv", "acc")]
+    public void A_base_model_is_scored_on_the_same_tasks_and_paired(string option, string file, string metric)
+    {
+        using var dir = new TempDir();
+        string lines = dir.File("tasks.jsonl");
+        string path = ModelFiles.Path(file);
+        var paired = CliRunner.Json(Of(option, path, "64", "--base", ModelFiles.Path("bigram.onnx"), "--per-document", lines));
+        var model = CliRunner.Json(Of(option, path, "64"));
+        var baseAlone = CliRunner.Json(["loglikelihood", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, option, path, "--context", "64", "--device", "cpu"]);
+
+        // Each model's figures are its own run's; the difference is paired over the same tasks.
+        Assert.Equal(CliRunner.Number(model[metric]), CliRunner.Number(paired[metric]), 15);
+        Assert.Equal(CliRunner.Number(baseAlone[metric]), CliRunner.Number(paired[$"base_{metric}"]), 15);
+        var rows = File.ReadAllLines(lines).Select(l => JsonNode.Parse(l)!).ToArray();
+        double[] differences = [.. rows.Select(r => (double)((int)r[metric]! - (int)r[$"base_{metric}"]!))];
+        Assert.Equal(differences.Average(), CliRunner.Number(paired[$"{metric}_diff"]), 15);
+        Assert.Equal(CliRunner.Number(model[metric]) - CliRunner.Number(baseAlone[metric]), CliRunner.Number(paired[$"{metric}_diff"]), 12);
+        double mean = differences.Average();
+        Assert.Equal(Math.Sqrt(differences.Sum(d => (d - mean) * (d - mean)) / (differences.Length - 1) / differences.Length), CliRunner.Number(paired[$"{metric}_diff_stderr"]), 12);
+        int rightToWrong = differences.Count(d => d < 0), wrongToRight = differences.Count(d => d > 0);
+        Assert.Equal(rightToWrong, (int)paired["right_to_wrong"]!);
+        Assert.Equal(wrongToRight, (int)paired["wrong_to_right"]!);
+        Assert.Equal(GpuInfo.McNemar.ExactP(rightToWrong, wrongToRight), CliRunner.Number(paired["mcnemar_p"]), 15);
+        Assert.Equal(rows.Average(r => (int)r["prediction"]! == (int)r["base_prediction"]! ? 1.0 : 0.0), CliRunner.Number(paired["same_prediction"]), 15);
+        Assert.True(CliRunner.Number(paired["loglikelihood_max_abs_diff"]) > 0.1, "two different models' scores differ");
+
+        // A model against itself: no difference.
+        var itself = CliRunner.Json(Of(option, path, "64", "--base", ModelFiles.Path("window.onnx")));
+        Assert.Equal(0, CliRunner.Number(itself[$"{metric}_diff"]));
+        Assert.Equal(1, CliRunner.Number(itself["same_prediction"]));
+        Assert.Equal(0, CliRunner.Number(itself["loglikelihood_max_abs_diff"]));
+        Assert.Equal(1, CliRunner.Number(itself["mcnemar_p"]));
+    }
+
+    [Theory]
     [InlineData("0,a _ b.,x,y\n1,c _ d.,x,y,1\n\n", ":1", "has 3 commas outside quotes")]
     [InlineData("index,sentence,option1,option2,answer\n0,a _ b.,x,y,3\n\n", ":2", "has the answer 3, not 1 or 2")]
     [InlineData("0,a _ b.,x,y,1\n1,c d.,x,y,two\n\n", ":2", "has the answer 'two', not 1 or 2")]
