@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using GpuInfo.Tests.Cli;
+using GpuInfo.Tests.Models;
+
+namespace GpuInfo.Tests.Formats;
+
+/// <summary>
+/// llama.cpp's own <c>llama-perplexity --hellaswag</c>, <c>--winogrande</c> and <c>--multiple-choice</c> runs of the
+/// tiny GGUF model (LlamaCpp/*_run.txt, see its README) beside <c>gpuinfo loglikelihood</c>'s of its ONNX twin
+/// (LlamaCpp/twin/, make_onnx_twin.py: the same weights and computation; its logits within a mean KL of 5e-7 of
+/// llama.cpp's, whose KV cache is float16): the same tasks drawn, the same tokens scored, the same figures.
+/// </summary>
+public sealed partial class LlamaCppTaskRunTests
+{
+    private static string FileOf(string name) => Path.Combine(AppContext.BaseDirectory, "Formats", "LlamaCpp", name);
+
+    private static JsonObject Ours(string option, string file, int? tasks, string? lines = null) =>
+        CliRunner.Json(["loglikelihood", "--model", FileOf("twin"), option, ModelFiles.Path(file), "--device", "cpu",
+            .. tasks is null ? Array.Empty<string>() : [$"{option}-tasks", tasks.Value.ToString(CultureInfo.InvariantCulture)],
+            .. lines is null ? Array.Empty<string>() : ["--per-document", lines]]);
+
+    private static double Number(string text) => double.Parse(text, CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void The_twin_is_the_gguf_model_as_llama_cpp_runs_it()
+    {
+        var report = CliRunner.Json("compare-models", "--base", FileOf("base.kld"), "--test", FileOf("twin"), "--prefix-token", "300", "--device", "cpu");
+        Assert.True(CliRunner.Number(report["mean_kld"]) < 1e-5, $"mean KL {report["mean_kld"]}");
+        Assert.Equal(1, CliRunner.Number(report["same_top1"]));
+    }
+
+    [Theory]
+    [InlineData("hellaswag_run.txt", null)]
+    [InlineData("hellaswag_4_run.txt", 4)]
+    public void HellaSwag_is_llama_cpp_s_score(string run, int? tasks)
+    {
+        // Its last line: tasks, acc_norm %, [low %, high %] after all tasks (drawn in its order: the same set).
+        var last = HellaSwagLine().Matches(File.ReadAllText(FileOf(run))).Last();
+        var report = Ours("--hellaswag", "hellaswag.txt", tasks);
+        Assert.Equal(int.Parse(last.Groups[1].Value, CultureInfo.InvariantCulture), (int)report["tasks"]!);
+        Assert.Equal(Number(last.Groups[2].Value), 100 * CliRunner.Number(report["acc_norm"]), 6);
+        Assert.Equal(Number(last.Groups[3].Value), 100 * CliRunner.Number(report["acc_norm_ci_low"]), 3);
+        Assert.Equal(Number(last.Groups[4].Value), 100 * CliRunner.Number(report["acc_norm_ci_high"]), 3);
+    }
+
+    [Theory]
+    [InlineData("winogrande_run.txt", null)]
+    [InlineData("winogrande_7_run.txt", 7)]
+    public void Winogrande_is_llama_cpp_s_score_task_by_task(string run, int? tasks)
+    {
+        // A line a task, in the order drawn: its number, the running acc %, both choices' scores, the prediction and
+        // the answer. The header line llama.cpp skipped, and its last line unread, as here.
+        var runs = WinograndeLine().Matches(File.ReadAllText(FileOf(run))).ToArray();
+        using var dir = new TempDir();
+        string lines = dir.File("tasks.jsonl");
+        var report = Ours("--winogrande", "winogrande.csv", tasks, lines);
+        var rows = File.ReadAllLines(lines).Select(l => JsonNode.Parse(l)!).ToArray();
+        Assert.Equal(runs.Length, rows.Length);
+        Assert.Contains(rows, r => (int)r["misread_tokens"]! > 0); // a task where llama.cpp reads the first sentence's last logits
+        for (int i = 0; i < rows.Length; i++)
+        {
+            var line = runs[i].Groups;
+            for (int s = 0; s < 2; s++)
+            {
+                // llama.cpp's KV cache is float16: its scores agree to about 1e-4.
+                Assert.Equal(Number(line[3 + s].Value), CliRunner.Number(rows[i]["mean_logprobs"]![s]), 2e-3);
+            }
+
+            Assert.Equal(int.Parse(line[5].Value, CultureInfo.InvariantCulture), (int)rows[i]["prediction"]!);
+            Assert.Equal(int.Parse(line[6].Value, CultureInfo.InvariantCulture), (int)rows[i]["answer"]!);
+        }
+
+        Assert.Equal(Number(runs[^1].Groups[2].Value), 100 * CliRunner.Number(report["acc"]), 3);
+    }
+
+    [Fact]
+    public void Multiple_choice_is_llama_cpp_s_score()
+    {
+        string text = File.ReadAllText(FileOf("multiple_choice_run.txt"));
+        var final = FinalLine().Match(text);
+        var chance = ChanceLine().Match(text);
+        Assert.True(final.Success && chance.Success, "llama.cpp's final lines");
+        var report = Ours("--multiple-choice", "multiple_choice.bin", null);
+        Assert.Equal(Number(final.Groups[1].Value), 100 * CliRunner.Number(report["acc"]), 3);
+        Assert.Equal(Number(final.Groups[2].Value), 100 * CliRunner.Number(report["acc_stderr"]), 3);
+        Assert.Equal(Number(chance.Groups[1].Value), 100 * CliRunner.Number(report["random_chance"]), 3);
+        Assert.Equal(Number(chance.Groups[2].Value), 100 * CliRunner.Number(report["random_chance_stderr"]), 3);
+    }
+
+    [GeneratedRegex(@"^(\d+)\t([\d.]+)%\t\[([\d.]+)%, ([\d.]+)%\]$", RegexOptions.Multiline)]
+    private static partial Regex HellaSwagLine();
+
+    [GeneratedRegex(@"^(\d+)\t([\d.]+)\t\s*(-?[\d.]+)\s+(-?[\d.]+)\s+([12])\s+([12])$", RegexOptions.Multiline)]
+    private static partial Regex WinograndeLine();
+
+    [GeneratedRegex(@"Final result: ([\d.]+) \+/- ([\d.]+)")]
+    private static partial Regex FinalLine();
+
+    [GeneratedRegex(@"Random chance: ([\d.]+) \+/- ([\d.]+)")]
+    private static partial Regex ChanceLine();
+}
