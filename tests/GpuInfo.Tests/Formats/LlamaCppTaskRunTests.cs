@@ -31,6 +31,17 @@ public sealed partial class LlamaCppTaskRunTests
         Assert.Equal(1, CliRunner.Number(report["same_top1"]));
     }
 
+    [Fact]
+    public void Perplexity_of_chunks_is_llama_cpp_s_final_estimate()
+    {
+        // The text tokenized by the twin's tokenizer.json (its BOS first) as llama.cpp tokenizes it with the GGUF's vocabulary.
+        var final = EstimateLine().Match(File.ReadAllText(FileOf("perplexity_run.txt")));
+        Assert.True(final.Success, "llama.cpp's final estimate");
+        var report = CliRunner.Json("perplexity", "--model", FileOf("twin"), "--text", FileOf("text.txt"), "--protocol", "chunks", "--context", "64", "--device", "cpu");
+        Assert.Equal(Number(final.Groups[1].Value), CliRunner.Number(report["perplexity"]), 3);
+        Assert.Equal(Number(final.Groups[2].Value), CliRunner.Number(report["perplexity_se"]), 4);
+    }
+
     [Theory]
     [InlineData("hellaswag_run.txt", null)]
     [InlineData("hellaswag_4_run.txt", 4)]
@@ -94,6 +105,9 @@ public sealed partial class LlamaCppTaskRunTests
 
     [GeneratedRegex(@"^(\d+)\t([\d.]+)\t\s*(-?[\d.]+)\s+(-?[\d.]+)\s+([12])\s+([12])$", RegexOptions.Multiline)]
     private static partial Regex WinograndeLine();
+
+    [GeneratedRegex(@"Final estimate: PPL = ([\d.]+) \+/- ([\d.]+)")]
+    private static partial Regex EstimateLine();
 
     [GeneratedRegex(@"Final result: ([\d.]+) \+/- ([\d.]+)")]
     private static partial Regex FinalLine();
