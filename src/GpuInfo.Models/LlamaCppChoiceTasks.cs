@@ -206,23 +206,16 @@ public static class LlamaCppChoiceTasks
     /// of question + " " + answer, the task's sequences' common prefix as its context.
     /// </summary>
     /// <exception cref="InvalidFileException">A task whose sequences share no token (llama.cpp scores the first answer token from the last shared one) or one that is all shared, naming it.</exception>
-    /// <param name="tokenizer">The tokenizer.</param>
-    /// <param name="tasks">The tasks.</param>
-    /// <param name="name">The file, named in errors.</param>
-    /// <param name="encoder">Where given, the texts are encoded on its workers (a tokenizer each), in order.</param>
-    public static TokenizedText Encode(TextTokenizer tokenizer, IReadOnlyList<Task> tasks, string name, DocumentEncoder? encoder = null)
+    public static TokenizedText Encode(TextTokenizer tokenizer, IReadOnlyList<Task> tasks, string name)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(tasks);
         var ids = new List<int>();
         var starts = new List<long>();
         var continuations = new List<int>();
-        var encoded = EncodeTexts(tokenizer, encoder, [.. tasks.SelectMany(t => t.Answers.Select(a => t.Question + " " + a))], name);
-        int next = 0;
         foreach (var task in tasks)
         {
-            int[][] sequences = [.. encoded.Skip(next).Take(task.Answers.Count)];
-            next += task.Answers.Count;
+            int[][] sequences = [.. task.Answers.Select(a => tokenizer.Encode(task.Question + " " + a, name).Ids)];
             int common = 0;
             while (sequences.All(s => common < s.Length && s[common] == sequences[0][common]))
             {
@@ -244,10 +237,6 @@ public static class LlamaCppChoiceTasks
 
         return new TokenizedText([.. ids], null, name, tokenizer.Name) { DocumentStarts = [.. starts], Continuations = [.. continuations] };
     }
-
-    /// <summary>Each text's ids with the tokens the tokenizer adds, in order: on the encoder's workers where one is given.</summary>
-    internal static int[][] EncodeTexts(TextTokenizer tokenizer, DocumentEncoder? encoder, IReadOnlyList<string> texts, string name) =>
-        encoder is null ? [.. texts.Select(t => tokenizer.Encode(t, name).Ids)] : [.. encoder.Encode(texts.Select(t => (name, t))).Select(t => t.Ids)];
 
     /// <summary>A task's answers' mean log-probabilities, its prediction, and whether that is a correct answer.</summary>
     public sealed record Scored(Task Task, IReadOnlyList<double> Means, int Prediction)

@@ -121,11 +121,7 @@ public static class LlamaCppWinogrande
     /// single tokens it reads from another position (a request of that position's prefix and the token).
     /// </summary>
     /// <exception cref="InvalidFileException">A task whose sentences share no first token, one that is a prefix of the other, or whose scored tokens llama.cpp would read from another task's logits or that scores no token, naming its line.</exception>
-    /// <param name="tokenizer">The tokenizer.</param>
-    /// <param name="tasks">The tasks.</param>
-    /// <param name="name">The file, named in errors.</param>
-    /// <param name="encoder">Where given, the texts are encoded on its workers (a tokenizer each), in order.</param>
-    public static (TokenizedText Text, IReadOnlyList<Plan> Plans) Encode(TextTokenizer tokenizer, IReadOnlyList<Task> tasks, string name, DocumentEncoder? encoder = null)
+    public static (TokenizedText Text, IReadOnlyList<Plan> Plans) Encode(TextTokenizer tokenizer, IReadOnlyList<Task> tasks, string name)
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(tasks);
@@ -133,14 +129,12 @@ public static class LlamaCppWinogrande
         var starts = new List<long>();
         var continuations = new List<int>();
         var plans = new List<Plan>(tasks.Count);
-        // Each task's two sentences and the text before the blank with each choice, in that order.
-        var encoded = LlamaCppChoiceTasks.EncodeTexts(tokenizer, encoder, [.. tasks.SelectMany(t => new[] { t.Before + t.Choice1 + t.After, t.Before + t.Choice2 + t.After, t.Before + t.Choice1, t.Before + t.Choice2 })], name);
-        for (int t = 0; t < tasks.Count; t++)
+        foreach (var task in tasks)
         {
-            var task = tasks[t];
             string where = $"{name}:{task.Line}";
-            int[][] sequences = [encoded[4 * t], encoded[(4 * t) + 1]];
-            int[] bases = [encoded[(4 * t) + 2].Length, encoded[(4 * t) + 3].Length];
+            string[] choices = [task.Choice1, task.Choice2];
+            int[][] sequences = [.. choices.Select(c => tokenizer.Encode(task.Before + c + task.After, name).Ids)];
+            int[] bases = [.. choices.Select(c => tokenizer.Encode(task.Before + c, name).Ids.Length)];
             int common = 0;
             while (common < sequences[0].Length && common < sequences[1].Length && sequences[0][common] == sequences[1][common])
             {

@@ -17,7 +17,7 @@ internal static partial class LoglikelihoodCommand
         var all = hellaswag ? LlamaCppChoiceTasks.ReadHellaSwag(path, ModelDocuments.ReadText(path)) : LlamaCppChoiceTasks.ReadMultipleChoice(path, ReadBytes(path));
         var tasks = LlamaCppChoiceTasks.Select(all, count, format);
         var tokenizer = models.LoadTokenizer(parse, modelPath);
-        var encoded = LlamaCppChoiceTasks.Encode(tokenizer, tasks, path, new DocumentEncoder(tokenizer, () => models.LoadTokenizer(parse, modelPath)));
+        var encoded = LlamaCppChoiceTasks.Encode(tokenizer, tasks, path);
         var names = new List<string>();
         foreach (var task in tasks)
         {
@@ -78,7 +78,7 @@ internal static partial class LoglikelihoodCommand
 
         var tasks = LlamaCppWinogrande.Select(file.Tasks, count);
         var tokenizer = models.LoadTokenizer(parse, modelPath);
-        var (encoded, plans) = LlamaCppWinogrande.Encode(tokenizer, tasks, path, new DocumentEncoder(tokenizer, () => models.LoadTokenizer(parse, modelPath)));
+        var (encoded, plans) = LlamaCppWinogrande.Encode(tokenizer, tasks, path);
         var names = new string[encoded.DocumentStarts.Count];
         foreach (var plan in plans)
         {

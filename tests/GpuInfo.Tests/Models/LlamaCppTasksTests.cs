@@ -167,30 +167,6 @@ public sealed class LlamaCppTasksTests
     }
 
     [Fact]
-    public void Tasks_encoded_on_several_workers_are_the_ones_encoded_on_one()
-    {
-        // Over 1 MiB of text, so that the encoder's workers (a tokenizer each) share it.
-        var words = File.ReadAllText(ModelFiles.SampleText).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var random = new Random(20261208);
-        string Sentence(int n) => string.Join(' ', Enumerable.Range(0, n).Select(_ => words[random.Next(words.Length)]));
-        var choices = Enumerable.Range(0, 1500).Select(i => new LlamaCppChoiceTasks.Task(i, Sentence(40), [.. Enumerable.Range(0, 4).Select(_ => Sentence(12))], [true, false, false, false])).ToArray();
-        var winogrande = Enumerable.Range(0, 1500).Select(i => new LlamaCppWinogrande.Task(i, i + 1, Sentence(30) + " ", " " + Sentence(30) + ".", "Sarah", "the window", 1)).ToArray();
-        Assert.True(choices.Sum(t => t.Question.Length * 4 + t.Answers.Sum(a => a.Length)) > 1 << 20);
-        var tokenizer = TokenizerCatalog.Load(ModelFiles.VocabJson);
-        var encoder = new DocumentEncoder(tokenizer, () => TokenizerCatalog.Load(ModelFiles.VocabJson), threads: 3);
-        var one = LlamaCppChoiceTasks.Encode(tokenizer, choices, "tasks");
-        var several = LlamaCppChoiceTasks.Encode(tokenizer, choices, "tasks", encoder);
-        Assert.Equal(one.Ids, several.Ids);
-        Assert.Equal(one.DocumentStarts, several.DocumentStarts);
-        Assert.Equal(one.Continuations, several.Continuations);
-        var (text, plans) = LlamaCppWinogrande.Encode(tokenizer, winogrande, "winogrande");
-        var (text2, plans2) = LlamaCppWinogrande.Encode(tokenizer, winogrande, "winogrande", encoder);
-        Assert.Equal(text.Ids, text2.Ids);
-        Assert.Equal(plans.Select(p => (p.Tokens[0], p.Tokens[1], p.ChoiceSkipped)), plans2.Select(p => (p.Tokens[0], p.Tokens[1], p.ChoiceSkipped)));
-        Assert.True(encoder.TokenizersMade > 0 || tokenizer.SharesAcrossThreads, "the workers encoded");
-    }
-
-    [Fact]
     public void Bad_files_and_options_are_named()
     {
         using var dir = new TempDir();
