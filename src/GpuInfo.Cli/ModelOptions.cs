@@ -22,7 +22,7 @@ internal sealed class ModelOptions
     private readonly Option<string> _protocol = new("--protocol") { Description = "sliding: windows every --stride tokens, as the Hugging Face perplexity guide; rolling: lm-evaluation-harness's loglikelihood_rolling, disjoint runs of --context scored tokens, each window a full context where the document has one, and every token scored, the first from --prefix-token; chunks: llama.cpp's llama-perplexity, disjoint chunks of --context tokens (the rest after the last whole one unscored), each scoring its second half but the first, with --prefix-token (llama.cpp's BOS, where its vocabulary adds one) in place of each chunk's first token.", DefaultValueFactory = _ => "sliding" };
     private readonly Option<string?> _prefixToken = new("--prefix-token") { Description = "A token put before each document, so that its first token is scored: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS, from tokenizer_config.json, a SentencePiece model or a built-in encoding's <|endoftext|>) or none. Default: auto with --protocol rolling; with sliding and chunks, the BOS the tokenizer begins each text with where it adds one, as Hugging Face's tokenizer(text) and llama.cpp do (a tokenizer.json's post_processor, Llama 3's; a SentencePiece model), else none (with --tokens, give llama.cpp's BOS id with chunks where its vocabulary adds a BOS). With chunks it is put before the text and in place of each chunk's first token." };
     private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one. Default: the one beside the model (an export's folder: its tokenizer.json), where there is one." };
-    private readonly Option<int> _context = new("--context") { Description = "Tokens per window (the model's context).", DefaultValueFactory = _ => 1024 };
+    private readonly Option<int> _context = new("--context") { Description = "Tokens per window (the model's context). With --protocol rolling (and --samples) the default is lm-evaluation-harness's max_length of the model, as it resolves it: its config.json's n_positions, max_position_embeddings or n_ctx, else its tokenizer_config.json's model_max_length, else 2048.", DefaultValueFactory = _ => 1024 };
     private readonly Option<int?> _requestContext = new("--context") { Description = "The most tokens a request's window holds, its context cut from the left beyond them (lm-evaluation-harness's max_length). Default: as the harness resolves it, the model's config.json n_positions, max_position_embeddings or n_ctx, else its tokenizer_config.json's model_max_length, else 2048." };
     private readonly Option<int?> _stride = new("--stride") { Description = "Tokens between window starts (1 to --context; default half of --context, 512 for the default context); each token is scored once, with at least context - stride tokens of left context where the text has them (with stride = context the windows are disjoint and each one's first token goes unscored, as in the Hugging Face guide)." };
     private readonly Option<int> _batch = new("--batch") { Description = "Windows per model run.", DefaultValueFactory = _ => 1 };
@@ -83,10 +83,7 @@ internal sealed class ModelOptions
         contextSource = "--context";
         if (parse.GetValue(_requestContext) is not { } context)
         {
-            string? tokenizer = TokenizerOf(parse, model);
-            string? tokenizerConfig = tokenizer is null ? null
-                : Path.Combine(Directory.Exists(tokenizer) ? tokenizer : Path.GetDirectoryName(Path.GetFullPath(tokenizer))!, "tokenizer_config.json");
-            (context, contextSource) = HarnessMaxLength.Resolve(File.Exists(model) || Directory.Exists(model) ? OnnxModelFolder.ConfigFile(model) : null, tokenizerConfig);
+            (context, contextSource) = ResolveMaxLength(parse, model);
         }
 
         if (context < 2 || batch < 1)
@@ -97,6 +94,15 @@ internal sealed class ModelOptions
         return new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = context, Stride = context, Batch = batch };
     }
 
+    /// <summary>lm-evaluation-harness's max_length of the model: its config.json's, else its tokenizer's tokenizer_config.json's, else 2048 (<see cref="HarnessMaxLength"/>).</summary>
+    private (int Length, string Source) ResolveMaxLength(ParseResult parse, string model)
+    {
+        string? tokenizer = TokenizerOf(parse, model);
+        string? tokenizerConfig = tokenizer is null || !(File.Exists(tokenizer) || Directory.Exists(tokenizer)) ? null
+            : Path.Combine(Directory.Exists(tokenizer) ? tokenizer : Path.GetDirectoryName(Path.GetFullPath(tokenizer))!, "tokenizer_config.json");
+        return HarnessMaxLength.Resolve(File.Exists(model) || Directory.Exists(model) ? OnnxModelFolder.ConfigFile(model) : null, tokenizerConfig);
+    }
+
     /// <summary>The --tokenizer given, else the one in the folder of <paramref name="model"/>, loaded.</summary>
     public TextTokenizer LoadTokenizer(ParseResult parse, string? model = null) =>
         TokenizerCatalog.Load(TokenizerOf(parse, model) ?? throw CliException.Usage($"give --tokenizer{(model is null ? "" : $" (no tokenizer.json, vocab.json or tokenizer.model beside {model})")}."));
@@ -105,10 +111,17 @@ internal sealed class ModelOptions
     private string? TokenizerOf(ParseResult parse, string? model) =>
         parse.GetValue(_tokenizer) ?? (model is null ? null : OnnxModelFolder.TokenizerFolder(model));
 
+    /// <summary>Where the last windows' --context came from, in words: "--context", the default, or the model's max_length (<see cref="Windows"/>).</summary>
+    public string ContextSource { get; private set; } = "--context";
+
     /// <summary>The windows asked for.</summary>
-    public ModelWindowOptions Windows(ParseResult parse)
+    /// <param name="parse">The parsed command line.</param>
+    /// <param name="model">The model scored, whose max_length lm-evaluation-harness resolves (<see cref="HarnessMaxLength"/>) is
+    /// --protocol rolling's default --context, as the harness's windows are; null: 1024.</param>
+    public ModelWindowOptions Windows(ParseResult parse, string? model = null)
     {
         int context = parse.GetValue(_context);
+        ContextSource = parse.GetResult(_context) is { Implicit: false } ? "--context" : "the default 1024";
         bool samples = SamplesGiven(parse);
         if (samples && parse.GetResult(_protocol) is { Implicit: false } && parse.GetValue(_protocol) != "rolling")
         {
@@ -122,6 +135,11 @@ internal sealed class ModelOptions
             "chunks" => WindowProtocol.Chunks,
             var other => throw CliException.Usage($"--protocol must be sliding, rolling or chunks; got '{other}'."),
         };
+        if (protocol == WindowProtocol.Rolling && model is not null && parse.GetResult(_context) is null or { Implicit: true })
+        {
+            (context, ContextSource) = ResolveMaxLength(parse, model);
+        }
+
         if (protocol != WindowProtocol.Sliding && parse.GetValue(_stride) is not null)
         {
             throw CliException.Usage($"--stride applies to --protocol sliding; {protocol.ToString().ToLowerInvariant()} windows are disjoint runs of --context tokens.");
@@ -160,7 +178,7 @@ internal sealed class ModelOptions
             throw CliException.Usage(_samplesAdded ? "give --text (with --tokenizer), --tokens or --samples (with --tokenizer), one of them." : "give --text (with --tokenizer) or --tokens, one of them.");
         }
 
-        var protocol = Windows(parse).Protocol;
+        var protocol = Windows(parse, model).Protocol;
         string? given = parse.GetValue(_prefixToken);
         if (given is not null && given.StartsWith('-') && int.TryParse(given, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int negative))
         {

@@ -92,6 +92,21 @@ public sealed class ModelRowSource : RowSource
 
     public ModelWindows Windows { get; }
 
+    /// <summary>", its config.json gives N positions" where the model's export folder says how many, else empty.</summary>
+    private string ConfiguredPositions()
+    {
+        try
+        {
+            return OnnxModelFolder.ConfigFile(_model.Path) is { } config && HarnessMaxLength.Resolve(config, null) is var (length, source) && !source.StartsWith("the harness's default", StringComparison.Ordinal)
+                ? $"; {source} is {length}"
+                : "";
+        }
+        catch (InvalidFileException)
+        {
+            return "";
+        }
+    }
+
     /// <summary>The text the model scores.</summary>
     public TokenizedText Text => _text;
 
@@ -293,7 +308,7 @@ public sealed class ModelRowSource : RowSource
         {
             // Most often a model exported for fewer positions than the window (a Gather index out of range).
             throw new InvalidFileException(_model.Path,
-                $"ONNX Runtime failed on windows of {length} tokens{(keep > 0 ? $", asked for their last {keep} positions' logits through logits_to_keep" : "")}: {e.Message.Split('\n')[0].Trim()} (a model built for fewer positions needs a shorter context window)");
+                $"ONNX Runtime failed on windows of {length} tokens{(keep > 0 ? $", asked for their last {keep} positions' logits through logits_to_keep" : "")}: {e.Message.Split('\n')[0].Trim()} (a model built for fewer positions needs a shorter context window{ConfiguredPositions()})");
         }
 
         WindowsRun += starts.Count;

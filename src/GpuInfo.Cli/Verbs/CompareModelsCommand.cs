@@ -47,7 +47,7 @@ internal static class CompareModelsCommand
             }
 
             using var kld = baseKld || testKld ? KldRowSource.Open(baseKld ? basePath : testPath) : null;
-            var windows = kld is null ? models.Windows(parse) : null;
+            var windows = kld is null ? models.Windows(parse, basePath) : null;
             models.CheckProvider(parse);
             float t = parse.GetValue(temperature);
             Guard.Temperature(t);
@@ -95,6 +95,11 @@ internal static class CompareModelsCommand
             report["provider"] = (p ?? q)!.Provider;
             report["text"] = text.Name;
             ModelOptions.AddWindows(report, model);
+            if (kld is null)
+            {
+                report["context_source"] = models.ContextSource;
+            }
+
             ModelOptions.AddTiming(report, totals.Tokens, seconds, loadSeconds, tokenizeSeconds, (p?.RunSeconds ?? 0) + (q?.RunSeconds ?? 0));
             if (plotPath is not null)
             {

@@ -83,7 +83,7 @@ internal sealed class IbRowsInput
 
         if (given[0].Item1 == "--model")
         {
-            _model.Windows(parse);
+            _model.Windows(parse, parse.GetValue(Model));
             _model.CheckProvider(parse);
             if (parse.GetValue(Vocab) is not null && FileListOption.Get(parse, _model.Tokens) is null)
             {
@@ -171,7 +171,7 @@ internal sealed class IbRowsInput
             {
                 var text = _model.ReadModelText(parse, keepText: true, model: path);
                 model = _model.OpenModel(parse, path, text);
-                var modelSource = new ModelRowSource(model, text.Tokens, _model.Windows(parse));
+                var modelSource = new ModelRowSource(model, text.Tokens, _model.Windows(parse, path));
                 source = modelSource;
                 contexts = new ModelContexts(modelSource, text, parse.GetValue(Vocab) is { } vocabPath ? ReadVocab(vocabPath, model.Vocab) : null);
             }

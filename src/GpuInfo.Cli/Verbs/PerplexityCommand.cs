@@ -34,7 +34,7 @@ internal static class PerplexityCommand
         command.SetAction(parse =>
         {
             var clock = Stopwatch.StartNew();
-            var windows = models.Windows(parse);
+            var windows = models.Windows(parse, parse.GetValue(model));
             models.CheckProvider(parse);
             var options = new CrossEntropyOptions { Temperature = parse.GetValue(temperature) };
             Guard.Temperature(options.Temperature);
@@ -90,6 +90,7 @@ internal static class PerplexityCommand
             report["provider"] = lm.Provider;
             report["text"] = text.Name;
             ModelOptions.AddWindows(report, source);
+            report["context_source"] = models.ContextSource;
             ModelOptions.AddTiming(report, partial.Evaluation!.Tokens, seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds);
             if (plotPath is not null)
             {

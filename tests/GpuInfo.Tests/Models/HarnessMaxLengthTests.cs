@@ -92,4 +92,21 @@ public sealed class HarnessMaxLengthTests
         File.Delete(Path.Combine(folder, "tokenizer_config.json"));
         CliRunner.Fails(3, ["a model built for fewer positions needs a shorter context window"], "loglikelihood", "--model", folder, "--samples", samples, "--device", "cpu", "--prefix-token", Prefix);
     }
+
+    [Fact]
+    public void Rolling_windows_take_the_model_length_and_sliding_ones_name_it_when_they_overrun()
+    {
+        string twin = Path.Combine(AppContext.BaseDirectory, "Formats", "LlamaCpp", "twin");
+        string text = Path.Combine(AppContext.BaseDirectory, "Formats", "LlamaCpp", "text.txt");
+        var byDefault = CliRunner.Json("perplexity", "--model", twin, "--text", text, "--protocol", "rolling", "--device", "cpu");
+        var given = CliRunner.Json("perplexity", "--model", twin, "--text", text, "--protocol", "rolling", "--context", "512", "--device", "cpu");
+        Assert.Equal(512, (int)byDefault["context"]!);
+        Assert.Equal($"{Path.Combine(twin, "config.json")}'s max_position_embeddings", (string)byDefault["context_source"]!);
+        Assert.Equal("--context", (string)given["context_source"]!);
+        Assert.Equal(CliRunner.Number(given["perplexity"]), CliRunner.Number(byDefault["perplexity"]));
+
+        // Sliding windows keep the guide's 1024, which this 512-position model cannot run: said, with its length.
+        CliRunner.Fails(3, ["a model built for fewer positions needs a shorter context window", "config.json's max_position_embeddings is 512"], "perplexity", "--model", twin, "--text", text, "--device", "cpu");
+        Assert.Equal("the default 1024", (string)CliRunner.Json("perplexity", "--model", ModelFiles.Path("bigram.onnx"), "--tokenizer", ModelFiles.VocabJson, "--text", ModelFiles.SampleText, "--device", "cpu")["context_source"]!);
+    }
 }
