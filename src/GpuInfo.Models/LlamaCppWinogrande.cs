@@ -31,7 +31,7 @@ public static class LlamaCppWinogrande
     /// <summary>
     /// A file's tasks as llama.cpp reads them: its <c>-f</c> drops one final line break, and its line loop stops at a
     /// line without one, so the file's last line is not read unless a blank line follows it (returned in
-    /// <see cref="TaskFile.UnreadLastLine"/> where it holds text). A sentence in double quotes has them taken off (commas
+    /// <see cref="TaskFile.UnreadLastLine"/> where it holds more than white space). A sentence in double quotes has them taken off (commas
     /// in it kept); a first line whose answer is not a number is a header.
     /// </summary>
     /// <exception cref="InvalidFileException">A line without four commas, without a <c>_</c> in its sentence, or whose answer is not 1 or 2 (llama.cpp logs and skips it), or no tasks, naming the line.</exception>
@@ -45,7 +45,7 @@ public static class LlamaCppWinogrande
         }
 
         string[] lines = text.Split('\n');
-        int? unread = lines[^1].Length > 0 ? lines.Length : null;
+        int? unread = string.IsNullOrWhiteSpace(lines[^1]) ? null : lines.Length;
         var tasks = new List<Task>();
         for (int l = 0; l < lines.Length - 1; l++)
         {

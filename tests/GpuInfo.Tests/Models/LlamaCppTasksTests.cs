@@ -167,6 +167,22 @@ public sealed class LlamaCppTasksTests
     }
 
     [Fact]
+    public void Windows_line_ends_are_read_as_llama_cpp_reads_them()
+    {
+        // "\r" stays in each line (the answer "2\r" reads as 2); the last line, now "\r" alone, is not a task left unread.
+        using var dir = new TempDir();
+        string file = dir.File("winogrande.csv");
+        File.WriteAllText(file, string.Concat(File.ReadAllLines(ModelFiles.Path("winogrande.csv")).Select(l => l + "\r\n")) + "\r\n");
+        var (code, stdout, stderr) = CliRunner.Run(Of("--winogrande", file, "64"));
+        Assert.Equal(0, code);
+        Assert.Equal(string.Empty, stderr);
+        var report = JsonNode.Parse(stdout)!;
+        var reference = Reference["winogrande"]!;
+        Assert.Equal(reference["tasks"]!.AsArray().Count + 1, (int)report["tasks"]!); // the line LF files leave unread is read
+        Assert.Null(report["unread_last_line"]);
+    }
+
+    [Fact]
     public void Bad_files_and_options_are_named()
     {
         using var dir = new TempDir();
