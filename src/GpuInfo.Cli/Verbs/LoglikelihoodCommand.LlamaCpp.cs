@@ -71,10 +71,6 @@ internal static partial class LoglikelihoodCommand
     {
         CheckTaskCount("--winogrande", count);
         var file = LlamaCppWinogrande.Read(path, ModelDocuments.ReadText(path));
-        if (file.UnreadLastLine is { } unread)
-        {
-            stderr.WriteLine($"gpuinfo: note: {path}:{unread}: not scored, as llama.cpp does not read a file's last line (its -f drops the final line break); put a blank line after it to score it in both.");
-        }
 
         var tasks = LlamaCppWinogrande.Select(file.Tasks, count);
         var tokenizer = models.LoadTokenizer(parse, modelPath);
@@ -91,7 +87,7 @@ internal static partial class LoglikelihoodCommand
             }
         }
 
-        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, basePath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
+        int code = RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, basePath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
         {
             var scored = LlamaCppWinogrande.Score(plans, scores);
             int n = scored.Count;
@@ -127,6 +123,14 @@ internal static partial class LoglikelihoodCommand
             }).ToList();
             return new LlamaCppFigures(report, lines, ["acc", "acc_stderr"], [.. scored.Select(s => s.Prediction)], [.. scored.Select(s => s.Right)]);
         });
+
+        // After the report, so that a run that fails says one line: its error.
+        if (file.UnreadLastLine is { } unread)
+        {
+            stderr.WriteLine($"gpuinfo: note: {path}:{unread}: not scored, as llama.cpp does not read a file's last line (its -f drops the final line break); put a blank line after it to score it in both.");
+        }
+
+        return code;
     }
 
     private static void CheckTaskCount(string option, int? count)

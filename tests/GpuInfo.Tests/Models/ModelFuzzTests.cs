@@ -63,6 +63,30 @@ public sealed class ModelFuzzTests : IDisposable
         Assert.True(reported > 0 && refused > 0, $"the fuzzer should produce both usable and refused inputs ({reported} reported, {refused} refused)");
     }
 
+    [Fact]
+    public void Llama_cpp_task_files_report_or_are_refused()
+    {
+        byte[] winogrande = File.ReadAllBytes(ModelFiles.Path("winogrande.csv")), hellaswag = File.ReadAllBytes(ModelFiles.Path("hellaswag.txt"));
+        byte[] choices = File.ReadAllBytes(ModelFiles.Path("multiple_choice.bin"));
+        int reported = 0, refused = 0;
+        for (int m = 0; m < 40; m++)
+        {
+            var rng = new Random(13000 + m);
+            foreach (var (option, valid) in new[] { ("--winogrande", winogrande), ("--hellaswag", hellaswag), ("--multiple-choice", choices) })
+            {
+                string file = _dir.File("tasks" + option);
+                byte[] bytes = Fuzz.Mutate(valid, rng);
+                File.WriteAllBytes(file, rng.Next(3) == 0 ? [.. bytes, (byte)'\n'] : bytes);
+                string[] run = ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, option, file, "--context", "64", $"{option}-tasks", rng.Next(1, 20).ToString(System.Globalization.CultureInfo.InvariantCulture)];
+                var (code, stdout, stderr) = CliRunner.Run([.. run, "--device", "cpu", "--json"]);
+                Fuzz.ReportedOrFailedCleanly((code, stdout, stderr), $"seed {13000 + m}: gpuinfo {string.Join(' ', run)}", [ExitCode.BadData]);
+                (code == 0 ? ref reported : ref refused)++;
+            }
+        }
+
+        Assert.True(reported > 0 && refused > 0, $"{reported} reported, {refused} refused: the mutations should do both");
+    }
+
     private static byte[] Text(Random rng, string sample)
     {
         switch (rng.Next(5))
