@@ -372,22 +372,32 @@ internal static class LoglikelihoodReport
         double[] ours = choices is null ? [.. documents.Select(d => d.Requests[0].IsGreedy ? 1.0 : 0.0)] : Accuracy(documents, Own);
         double[] theirs = choices is null ? [.. documents.Select(d => d.Other![0].IsGreedy ? 1.0 : 0.0)] : Accuracy(documents, Others);
         var differences = ours.Zip(theirs, (a, b) => a - b).ToArray();
-        report["acc_diff"] = Json.Number(differences.Average());
-        report["acc_diff_stderr"] = Json.Number(MeanStderr(differences));
+        AddDifference(report, "acc", differences);
         if (choices is { Labels: null })
         {
-            var normalized = Correct(documents, d => Predict(d, Own(d)).NormalizedPrediction).Zip(Correct(documents, d => Predict(d, Others(d)).NormalizedPrediction), (a, b) => a - b).ToArray();
-            report["acc_norm_diff"] = Json.Number(normalized.Average());
-            report["acc_norm_diff_stderr"] = Json.Number(MeanStderr(normalized));
+            AddDifference(report, "acc_norm", [.. Correct(documents, d => Predict(d, Own(d)).NormalizedPrediction).Zip(Correct(documents, d => Predict(d, Others(d)).NormalizedPrediction), (a, b) => a - b)]);
         }
 
         if (choices?.Labels is null)
         {
-            long rightToWrong = differences.LongCount(d => d < 0), wrongToRight = differences.LongCount(d => d > 0);
-            report["right_to_wrong"] = rightToWrong;
-            report["wrong_to_right"] = wrongToRight;
-            report["mcnemar_p"] = Json.Number(McNemar.ExactP(rightToWrong, wrongToRight));
+            AddFlips(report, differences);
         }
+    }
+
+    /// <summary><c>{name}_diff</c>, the mean of paired per-document differences, and <c>{name}_diff_stderr</c>, their sample standard deviation over √n.</summary>
+    internal static void AddDifference(JsonObject report, string name, double[] differences)
+    {
+        report[$"{name}_diff"] = Json.Number(differences.Average());
+        report[$"{name}_diff_stderr"] = Json.Number(MeanStderr(differences));
+    }
+
+    /// <summary>Of paired right (1) or wrong (0) differences: the documents only the other run gets right (<c>right_to_wrong</c>), only this one (<c>wrong_to_right</c>), and McNemar's exact p of them.</summary>
+    internal static void AddFlips(JsonObject report, double[] differences)
+    {
+        long rightToWrong = differences.LongCount(d => d < 0), wrongToRight = differences.LongCount(d => d > 0);
+        report["right_to_wrong"] = rightToWrong;
+        report["wrong_to_right"] = wrongToRight;
+        report["mcnemar_p"] = Json.Number(McNemar.ExactP(rightToWrong, wrongToRight));
     }
 
     private static IEnumerable<double> Own(ScoredDocument document) => document.Requests.Select(r => r.LogLikelihood);

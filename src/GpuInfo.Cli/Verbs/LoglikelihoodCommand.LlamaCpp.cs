@@ -218,13 +218,9 @@ internal static partial class LoglikelihoodCommand
 
         string perTask = ours.Metrics[0];
         double[] differences = [.. ours.Right.Zip(theirs.Right, (a, b) => (a ? 1.0 : 0.0) - (b ? 1.0 : 0.0))];
-        report[$"{perTask}_diff"] = Json.Number(differences.Average());
-        report[$"{perTask}_diff_stderr"] = Json.Number(LoglikelihoodReport.MeanStderr(differences));
+        LoglikelihoodReport.AddDifference(report, perTask, differences);
         report["same_prediction"] = Json.Number(ours.Predictions.Zip(theirs.Predictions).Average(p => p.First == p.Second ? 1.0 : 0.0));
-        long rightToWrong = differences.LongCount(d => d < 0), wrongToRight = differences.LongCount(d => d > 0);
-        report["right_to_wrong"] = rightToWrong;
-        report["wrong_to_right"] = wrongToRight;
-        report["mcnemar_p"] = Json.Number(McNemar.ExactP(rightToWrong, wrongToRight));
+        LoglikelihoodReport.AddFlips(report, differences);
         var gaps = scores.Zip(baseScores, (a, b) => Math.Abs(a.LogLikelihood - b.LogLikelihood)).ToArray();
         report["loglikelihood_mean_abs_diff"] = Json.Number(gaps.Average());
         report["loglikelihood_max_abs_diff"] = Json.Number(gaps.Max());
