@@ -21,6 +21,9 @@ namespace GpuInfo.Models;
 /// </remarks>
 public static class LlamaCppChoiceTasks
 {
+    /// <summary>The HellaSwag tasks llama-perplexity scores unless told otherwise (its <c>hellaswag_tasks</c> default): 400 drawn.</summary>
+    public const int HellaSwagDefaultTasks = 400;
+
     /// <summary>A task: its place in the file (from 0), its question (HellaSwag's context), its answers and which are correct.</summary>
     public sealed record Task(int Index, string Question, IReadOnlyList<string> Answers, IReadOnlyList<bool> Correct);
 

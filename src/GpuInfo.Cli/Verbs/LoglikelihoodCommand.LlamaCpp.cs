@@ -15,7 +15,8 @@ internal static partial class LoglikelihoodCommand
         bool hellaswag = format == LlamaCppChoiceTasks.Format.HellaSwag;
         CheckTaskCount(hellaswag ? "--hellaswag" : "--multiple-choice", count);
         var all = hellaswag ? LlamaCppChoiceTasks.ReadHellaSwag(path, ModelDocuments.ReadText(path)) : LlamaCppChoiceTasks.ReadMultipleChoice(path, ReadBytes(path));
-        var tasks = LlamaCppChoiceTasks.Select(all, count, format);
+        // llama-perplexity scores 400 drawn HellaSwag tasks unless told otherwise; its other tasks, all in order.
+        var tasks = LlamaCppChoiceTasks.Select(all, hellaswag ? count ?? LlamaCppChoiceTasks.HellaSwagDefaultTasks : count, format);
         var tokenizer = models.LoadTokenizer(parse, modelPath);
         var encoded = LlamaCppChoiceTasks.Encode(tokenizer, tasks, path);
         var names = new List<string>();

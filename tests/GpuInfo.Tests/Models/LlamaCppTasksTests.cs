@@ -34,6 +34,21 @@ public sealed class LlamaCppTasksTests
         Assert.Equal(expected, LlamaCppChoiceTasks.Select(tasks, count, format).Select(t => t.Index).ToArray());
     }
 
+    [Fact]
+    public void HellaSwag_scores_400_drawn_tasks_unless_told_as_llama_cpp_does()
+    {
+        // llama-perplexity's hellaswag_tasks defaults to 400: a file of hellaswag_val_full.txt's 10042 tasks scores the 400 it draws.
+        using var dir = new TempDir();
+        string file = dir.File("hellaswag.txt"), lines = dir.File("tasks.jsonl");
+        var words = new[] { "the", "model", "window", "reads", "once", "token", "bytes" };
+        File.WriteAllText(file, string.Concat(Enumerable.Range(0, 10042).Select(t => $"{words[t % 7]} {words[(t / 7) % 7]} {words[(t / 49) % 7]}\n{t % 4}\n{string.Concat(Enumerable.Range(0, 4).Select(e => $"{words[(t + e) % 7]} {words[e]}\n"))}")));
+        var report = CliRunner.Json(Of("--hellaswag", file, "64", "--per-document", lines));
+        Assert.Equal(400, (int)report["tasks"]!);
+        Assert.Equal(10042, (int)report["tasks_in_file"]!);
+        int[] expected = [.. Reference["draws"]!["hellaswag/10042/400"]!.AsArray().Select(i => (int)i!)];
+        Assert.Equal(expected, File.ReadAllLines(lines).Select(l => (int)JsonNode.Parse(l)!["task"]!).ToArray());
+    }
+
     [Theory]
     [InlineData("--hellaswag", "hellaswag.txt", "hellaswag", null, "all", 1)]
     [InlineData("--hellaswag", "hellaswag.txt", "hellaswag", 4, "first_4", 3)]
