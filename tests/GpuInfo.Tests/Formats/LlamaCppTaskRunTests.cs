@@ -56,6 +56,22 @@ public sealed partial class LlamaCppTaskRunTests
         Assert.Equal(Number(last.Groups[4].Value), 100 * CliRunner.Number(report["acc_norm_ci_high"]), 3);
     }
 
+    [Fact]
+    public void HellaSwag_by_default_is_llama_cpp_s_default_run()
+    {
+        // llama-perplexity --hellaswag with no --hellaswag-tasks over 10042 tasks: the 400 it draws.
+        using var dir = new TempDir();
+        string file = dir.File("hellaswag.txt");
+        File.WriteAllText(file, LlamaCppTasksTests.HellaSwagOfWords(10042));
+        var last = HellaSwagLine().Matches(File.ReadAllText(FileOf("hellaswag_default_run.txt"))).Last();
+        var report = CliRunner.Json("loglikelihood", "--model", FileOf("twin"), "--hellaswag", file, "--device", "cpu");
+        Assert.Equal(400, int.Parse(last.Groups[1].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(400, (int)report["tasks"]!);
+        Assert.Equal(Number(last.Groups[2].Value), 100 * CliRunner.Number(report["acc_norm"]), 6);
+        Assert.Equal(Number(last.Groups[3].Value), 100 * CliRunner.Number(report["acc_norm_ci_low"]), 3);
+        Assert.Equal(Number(last.Groups[4].Value), 100 * CliRunner.Number(report["acc_norm_ci_high"]), 3);
+    }
+
     [Theory]
     [InlineData("winogrande_run.txt", null)]
     [InlineData("winogrande_7_run.txt", 7)]

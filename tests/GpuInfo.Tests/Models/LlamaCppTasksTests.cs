@@ -40,13 +40,19 @@ public sealed class LlamaCppTasksTests
         // llama-perplexity's hellaswag_tasks defaults to 400: a file of hellaswag_val_full.txt's 10042 tasks scores the 400 it draws.
         using var dir = new TempDir();
         string file = dir.File("hellaswag.txt"), lines = dir.File("tasks.jsonl");
-        var words = new[] { "the", "model", "window", "reads", "once", "token", "bytes" };
-        File.WriteAllText(file, string.Concat(Enumerable.Range(0, 10042).Select(t => $"{words[t % 7]} {words[(t / 7) % 7]} {words[(t / 49) % 7]}\n{t % 4}\n{string.Concat(Enumerable.Range(0, 4).Select(e => $"{words[(t + e) % 7]} {words[e]}\n"))}")));
+        File.WriteAllText(file, HellaSwagOfWords(10042));
         var report = CliRunner.Json(Of("--hellaswag", file, "64", "--per-document", lines));
         Assert.Equal(400, (int)report["tasks"]!);
         Assert.Equal(10042, (int)report["tasks_in_file"]!);
         int[] expected = [.. Reference["draws"]!["hellaswag/10042/400"]!.AsArray().Select(i => (int)i!)];
         Assert.Equal(expected, File.ReadAllLines(lines).Select(l => (int)JsonNode.Parse(l)!["task"]!).ToArray());
+    }
+
+    /// <summary>A HellaSwag file of <paramref name="tasks"/> short tasks of seven words (the one llama.cpp's hellaswag_default_run.txt scored, for 10042).</summary>
+    internal static string HellaSwagOfWords(int tasks)
+    {
+        var words = new[] { "the", "model", "window", "reads", "once", "token", "bytes" };
+        return string.Concat(Enumerable.Range(0, tasks).Select(t => $"{words[t % 7]} {words[(t / 7) % 7]} {words[(t / 49) % 7]}\n{t % 4}\n{string.Concat(Enumerable.Range(0, 4).Select(e => $"{words[(t + e) % 7]} {words[e]}\n"))}"));
     }
 
     [Theory]
