@@ -27,17 +27,9 @@ public static class HarnessMaxLength
     /// <exception cref="InvalidFileException">A file that is not a JSON object, or a length in it that is not a whole number of at least 2.</exception>
     public static (int Length, string Source) Resolve(string? config, string? tokenizerConfig)
     {
-        if (config is not null && Read(config) is { } root)
+        if (config is not null && FromConfig(config) is { } configured)
         {
-            var settings = root["text_config"] as JsonObject ?? root;
-            string prefix = ReferenceEquals(settings, root) ? "" : "text_config.";
-            foreach (string key in ConfigKeys)
-            {
-                if (settings[key] is { } value && value.GetValueKind() != JsonValueKind.Null)
-                {
-                    return (Length(config, prefix + key, value), $"{config}'s {prefix}{key}");
-                }
-            }
+            return configured;
         }
 
         if (tokenizerConfig is not null && Read(tokenizerConfig) is { } tokenizer
@@ -53,6 +45,29 @@ public static class HarnessMaxLength
         }
 
         return (Default, $"the harness's default ({(config is null ? "no config.json beside the model" : $"{config} names no n_positions, max_position_embeddings or n_ctx")})");
+    }
+
+    /// <summary>The length a model's config.json names (its text_config's first), and which key; null where it names none or there is no file.</summary>
+    /// <exception cref="InvalidFileException">A file that is not a JSON object, or a length that is not a whole number of at least 2.</exception>
+    public static (int Length, string Source)? FromConfig(string config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (Read(config) is not { } root)
+        {
+            return null;
+        }
+
+        var settings = root["text_config"] as JsonObject ?? root;
+        string prefix = ReferenceEquals(settings, root) ? "" : "text_config.";
+        foreach (string key in ConfigKeys)
+        {
+            if (settings[key] is { } value && value.GetValueKind() != JsonValueKind.Null)
+            {
+                return (Length(config, prefix + key, value), $"{config}'s {prefix}{key}");
+            }
+        }
+
+        return null;
     }
 
     private static JsonObject? Read(string path)

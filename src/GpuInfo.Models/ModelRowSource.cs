@@ -92,12 +92,12 @@ public sealed class ModelRowSource : RowSource
 
     public ModelWindows Windows { get; }
 
-    /// <summary>", its config.json gives N positions" where the model's export folder says how many, else empty.</summary>
+    /// <summary>"; CONFIG's KEY is N" where the model's export folder's config.json names its length, else empty.</summary>
     private string ConfiguredPositions()
     {
         try
         {
-            return OnnxModelFolder.ConfigFile(_model.Path) is { } config && HarnessMaxLength.Resolve(config, null) is var (length, source) && !source.StartsWith("the harness's default", StringComparison.Ordinal)
+            return OnnxModelFolder.ConfigFile(_model.Path) is { } config && HarnessMaxLength.FromConfig(config) is var (length, source)
                 ? $"; {source} is {length}"
                 : "";
         }
