@@ -204,6 +204,47 @@ public static class LoglikelihoodRequests
         };
     }
 
+    /// <summary>
+    /// <paramref name="requests"/> (made by <see cref="Encode"/>) in groups of consecutive requests of <paramref name="sizes"/>, each
+    /// a document's requests that begin alike (a multiple-choice document's, one per choice): a model that
+    /// <see cref="OnnxLanguageModel.ReusesPast"/> runs the tokens each request shares with its group's first once, as llama.cpp
+    /// evaluates a task's common prefix once. The scores are the same (to rounding); a shard of whole groups gives a whole run's.
+    /// </summary>
+    /// <exception cref="ArgumentException">Sizes below 1, or not summing to the requests.</exception>
+    public static TokenizedText Grouped(TokenizedText requests, IEnumerable<int> sizes)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        ArgumentNullException.ThrowIfNull(sizes);
+        var continuations = requests.Continuations ?? throw new ArgumentException($"{requests.Name} is not a text of loglikelihood requests (Encode makes one).", nameof(requests));
+        var starts = new List<int>();
+        int at = 0;
+        foreach (int size in sizes)
+        {
+            if (size < 1)
+            {
+                throw new ArgumentException($"group {starts.Count} has {size} requests; a group has at least one.", nameof(sizes));
+            }
+
+            starts.Add(at);
+            at += size;
+        }
+
+        if (at != continuations.Count)
+        {
+            throw new ArgumentException($"the groups hold {at} requests; the text has {continuations.Count}.", nameof(sizes));
+        }
+
+        return new TokenizedText(requests.Ids, requests.Bytes, requests.Words, requests.Name, requests.Tokenizer)
+        {
+            DocumentStarts = requests.DocumentStarts,
+            Continuations = continuations,
+            PrefixToken = requests.PrefixToken,
+            WordEdges = requests.WordEdges,
+            WordsCountEdges = requests.WordsCountEdges,
+            RequestGroups = starts,
+        };
+    }
+
     /// <summary>A request's context and continuation tokens, as lm-evaluation-harness splits them.</summary>
     /// <exception cref="InvalidFileException">An empty context without a prefix token, or a continuation of no tokens.</exception>
     public static (int[] Context, int[] Continuation) Split(TextTokenizer tokenizer, LoglikelihoodRequest request, int? prefixToken) =>

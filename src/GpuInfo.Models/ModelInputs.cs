@@ -113,30 +113,69 @@ internal sealed class ModelInputs
     private static bool IsPast(string name) =>
         name.StartsWith("past_key_values", StringComparison.Ordinal) || name.StartsWith("past.", StringComparison.Ordinal);
 
+    /// <summary>
+    /// The KV cache's inputs in the order fed, each with the output that gives it back after a run (<c>present.*</c> for
+    /// <c>past_key_values.*</c> or <c>past.*</c>), where every one is [batch, heads, sequence, head size] with the heads and head
+    /// size fixed, and its output is there, of its type and rank; else null, and <paramref name="why"/> says why not.
+    /// </summary>
+    public IReadOnlyList<KeyValueCache.Port>? PastPorts(IReadOnlyDictionary<string, NodeMetadata> outputs, out string why)
+    {
+        var ports = new List<KeyValueCache.Port>();
+        foreach (var input in _inputs.Where(i => i.Feed == Feed.EmptyPast))
+        {
+            var d = input.Dimensions;
+            if (d.Length != 4 || d[0] > 0 || d[1] <= 0 || d[2] > 0 || d[3] <= 0)
+            {
+                why = $"its past {input.Name} is [{string.Join(", ", Port.Shape(d, input.Symbols))}], not [batch, heads, sequence, head size] with fixed heads and head size";
+                return null;
+            }
+
+            string present = "present" + input.Name[(input.Name.StartsWith("past_key_values", StringComparison.Ordinal) ? "past_key_values".Length : "past".Length)..];
+            if (!outputs.TryGetValue(present, out var output) || !output.IsTensor || output.ElementDataType != input.Type || output.Dimensions.Length != 4)
+            {
+                why = $"it has no output {present} of {Port.DType(input.Type)} [batch, heads, sequence, head size] giving back its past {input.Name}";
+                return null;
+            }
+
+            ports.Add(new KeyValueCache.Port(input.Name, present, input.Type, d[1], d[3]));
+        }
+
+        why = ports.Count == 0 ? "it takes no past" : "";
+        return ports.Count == 0 ? null : ports;
+    }
+
     /// <summary>Whether the model takes <c>logits_to_keep</c>: its logits can be asked for the last positions only.</summary>
     public bool KeepsLastLogits => _inputs.Any(i => i.Feed == Feed.AllLogits);
 
     /// <summary>
     /// The input tensors for windows starting at <paramref name="windowStarts"/> (each <paramref name="length"/> ids), over arrays reused from
-    /// call to call; <c>logits_to_keep</c>, where the model takes it, is <paramref name="keep"/> (0: every position's logits).
+    /// call to call; <c>logits_to_keep</c>, where the model takes it, is <paramref name="keep"/> (0: every position's logits). With
+    /// <paramref name="past"/> (a <see cref="KeyValueCache.Past"/>), the windows go on after its tokens: positions from its length on, the
+    /// mask over it too, and a merged decoder's <c>use_cache_branch</c> true.
     /// </summary>
-    public OrtValue[] Create(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, int keep = 0)
+    public OrtValue[] Create(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, int keep = 0, KeyValueCache.Feed? past = null)
     {
         int batch = windowStarts.Count;
         long[] shape = [batch, length];
         var values = new OrtValue[_inputs.Length];
         try
         {
+            int p = 0;
             for (int i = 0; i < _inputs.Length; i++)
             {
-                values[i] = Create(_inputs[i], ids, windowStarts, length, shape, keep);
+                values[i] = _inputs[i].Feed == Feed.EmptyPast && past is not null
+                    ? past.Values[p++]
+                    : Create(_inputs[i], ids, windowStarts, length, shape, keep, past?.Length ?? 0);
             }
         }
         catch
         {
             foreach (var value in values)
             {
-                value?.Dispose();
+                if (past is null || !past.Values.Contains(value))
+                {
+                    value?.Dispose();
+                }
             }
 
             throw;
@@ -145,15 +184,17 @@ internal sealed class ModelInputs
         return values;
     }
 
-    private OrtValue Create(Input input, ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, long[] shape, int keep) =>
+    private OrtValue Create(Input input, ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, long[] shape, int keep, int offset) =>
         input.Feed switch
             {
                 Feed.EmptyPast => OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, input.Type, EmptyPastShape(input.Dimensions, windowStarts.Count)),
-                Feed.NoCacheBranch => OrtValue.CreateTensorValueFromMemory(new[] { false }, [.. input.Dimensions.Select(_ => 1L)]),
+                Feed.NoCacheBranch => OrtValue.CreateTensorValueFromMemory(new[] { offset > 0 }, [.. input.Dimensions.Select(_ => 1L)]),
                 Feed.AllLogits when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(new[] { keep }, [.. input.Dimensions.Select(_ => 1L)]),
                 Feed.AllLogits => OrtValue.CreateTensorValueFromMemory(new[] { (long)keep }, [.. input.Dimensions.Select(_ => 1L)]),
-                _ when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<int>(input, ids, windowStarts, length, v => v), shape),
-                _ => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<long>(input, ids, windowStarts, length, v => v), shape),
+                Feed.Mask when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Ones<int>(input, shape[0] * (offset + length), 1), [shape[0], offset + length]),
+                Feed.Mask => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Ones<long>(input, shape[0] * (offset + length), 1L), [shape[0], offset + length]),
+                _ when input.Type == TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<int>(input, ids, windowStarts, length, offset, v => v), shape),
+                _ => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, Fill<long>(input, ids, windowStarts, length, offset, v => v), shape),
             };
 
     /// <summary>
@@ -163,30 +204,37 @@ internal sealed class ModelInputs
     private static long[] EmptyPastShape(int[] dimensions, int batch) =>
         [.. dimensions.Select((d, axis) => d > 0 ? d : axis == 0 ? batch : 0L)];
 
-    private Memory<T> Fill<T>(Input input, ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, Func<int, T> convert)
+    private Memory<T> Fill<T>(Input input, ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, int offset, Func<int, T> convert)
     {
         int size = windowStarts.Count * length;
-        if (!_arrays.TryGetValue(input.Name, out var array) || array.Length < size)
-        {
-            _arrays[input.Name] = array = new T[size];
-        }
-
-        var values = (T[])array;
+        var values = Reused<T>(input, size);
         for (int b = 0; b < windowStarts.Count; b++)
         {
             var row = values.AsSpan(b * length, length);
             for (int s = 0; s < length; s++)
             {
-                row[s] = convert(input.Feed switch
-                {
-                    Feed.Ids => ids[checked((int)windowStarts[b]) + s],
-                    Feed.Mask => 1,
-                    _ => s,
-                });
+                row[s] = convert(input.Feed == Feed.Ids ? ids[checked((int)windowStarts[b]) + s] : offset + s);
             }
         }
 
         return values.AsMemory(0, size);
+    }
+
+    private Memory<T> Ones<T>(Input input, long size, T one)
+    {
+        var values = Reused<T>(input, checked((int)size));
+        values.AsSpan(0, (int)size).Fill(one);
+        return values.AsMemory(0, (int)size);
+    }
+
+    private T[] Reused<T>(Input input, int size)
+    {
+        if (!_arrays.TryGetValue(input.Name, out var array) || array.Length < size)
+        {
+            _arrays[input.Name] = array = new T[size];
+        }
+
+        return (T[])array;
     }
 
     /// <summary>How ports spell element types and shapes.</summary>

@@ -32,6 +32,8 @@ public sealed class ModelRowSource : RowSource
     private readonly Lazy<string> _tokensHash;
     private readonly long _bufferValues;
     private readonly int[] _inputs;
+    private readonly bool _sharesPrefixes;
+    private KeyValueCache? _cache;
 
     /// <exception cref="ArgumentException">Bad window options, a text of fewer than 2 tokens, or a batch of logits too large for one array.</exception>
     /// <exception cref="InvalidFileException">A token id the model's vocabulary does not have (names the model).</exception>
@@ -87,6 +89,8 @@ public sealed class ModelRowSource : RowSource
         }
 
         _bufferValues = (long)values;
+        _sharesPrefixes = model.ReusesPast && o.Batch == 1 && text.RequestGroups is not null && Windows.Protocol == WindowProtocol.Continuation
+            && Windows.Count == text.DocumentStarts.Count;
         _tokensHash = new(() => Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(text.Ids.AsSpan()))));
     }
 
@@ -167,6 +171,16 @@ public sealed class ModelRowSource : RowSource
     /// <summary>Windows the model has run so far: fewer than <see cref="ModelWindows.Count"/> where requests' windows feed it the same tokens (run once).</summary>
     public long WindowsRun { get; private set; }
 
+    /// <summary>
+    /// Whether requests' tokens shared with their group's first are run once (<see cref="TokenizedText.RequestGroups"/>, a model that
+    /// <see cref="OnnxLanguageModel.ReusesPast"/>, one window a run): each group's first request runs whole, and the others after its
+    /// keys and values of the tokens they begin with alike, up to their first scored token.
+    /// </summary>
+    public bool SharesPrefixes => _sharesPrefixes;
+
+    /// <summary>Tokens of windows not run but fed as keys and values of their group's first request (<see cref="SharesPrefixes"/>).</summary>
+    public long SharedTokens { get; private set; }
+
     public override SourceDescription Describe()
     {
         var settings = new SortedDictionary<string, string>(StringComparer.Ordinal)
@@ -214,6 +228,8 @@ public sealed class ModelRowSource : RowSource
     /// <summary>The run's blocks are done with: every buffer is free again.</summary>
     protected internal override void OnRunEnded()
     {
+        _cache?.Dispose();
+        _cache = null;
         _handed.Clear();
         foreach (var buffer in _buffers)
         {
@@ -270,7 +286,7 @@ public sealed class ModelRowSource : RowSource
         bool shared = false;
         for (int k = first + 1; k < Windows.Count; k++)
         {
-            if (padded && SameInputs(k - 1, k))
+            if (padded && SameInputs(k - 1, k) && !(_sharesPrefixes && GroupStart(k) == k))
             {
                 // The request before's window, run once for both (the harness's one-token continuations, grouped by context).
                 slots.Add(slots[^1]);
@@ -296,13 +312,30 @@ public sealed class ModelRowSource : RowSource
             _buffers.Add(buffer);
         }
 
-        // A model that takes logits_to_keep runs its head on the positions the batch scores alone (each window's last ones).
         int firstScored = Enumerable.Range(first, slots.Count).Min(Windows.FirstScoredPosition);
-        int keep = _model.KeepsLastLogits && firstScored > 0 ? length - firstScored : 0;
+        long sharedBefore = SharedTokens;
         buffer.FirstWindow = -1;
+        KeyValueCache.Feed? past = null;
+        KeyValueCache? fill = null;
+        int keep = 0;
         try
         {
-            _model.Run(_inputs, starts, length, buffer, keep);
+            if (_sharesPrefixes)
+            {
+                (past, fill) = Shared(first, first + slots.Count, length, firstScored, buffer);
+            }
+
+            // A model that takes logits_to_keep runs its head on the positions the batch scores alone (each window's last ones).
+            int offset = past?.Length ?? 0;
+            keep = _model.KeepsLastLogits && firstScored > offset ? length - firstScored : 0;
+            _model.Run(_inputs, starts, length, buffer, keep, past, fill);
+            if (fill is not null)
+            {
+                _cache?.Dispose();
+                (_cache, fill) = (fill, null);
+            }
+
+            SharedTokens += offset;
         }
         catch (OnnxRuntimeException e)
         {
@@ -310,14 +343,85 @@ public sealed class ModelRowSource : RowSource
             throw new InvalidFileException(_model.Path,
                 $"ONNX Runtime failed on windows of {length} tokens{(keep > 0 ? $", asked for their last {keep} positions' logits through logits_to_keep" : "")}: {e.Message.Split('\n')[0].Trim()} (a model built for fewer positions needs a shorter context window{ConfiguredPositions()})");
         }
+        finally
+        {
+            past?.Dispose();
+            fill?.Dispose();
+        }
+
+        if (_cache is not null && !(first + slots.Count < Windows.Count && GroupStart(first + slots.Count) == _cache.Window))
+        {
+            _cache.Dispose(); // its group is done
+            _cache = null;
+        }
 
         WindowsRun += starts.Count;
         buffer.FirstWindow = first;
         buffer.Windows = slots.Count;
         buffer.Slots = shared ? [.. slots] : null;
-        buffer.Length = keep == 0 ? length : keep;
+        buffer.Length = keep == 0 ? length - (int)(SharedTokens - sharedBefore) : keep;
         buffer.FirstPosition = length - buffer.Length;
         return buffer;
+    }
+
+    /// <summary>
+    /// For windows <paramref name="first"/> to <paramref name="end"/> (one window's inputs) of a group: where the first is its group's
+    /// first, a cache to fill when more of the group follow; else the keys and values of the tokens it begins with alike with its
+    /// group's first (run again into <paramref name="buffer"/> where the cache lacks it), up to its first scored position.
+    /// </summary>
+    private (KeyValueCache.Feed? Past, KeyValueCache? Fill) Shared(int first, int end, int length, int firstScored, LogitsBuffer buffer)
+    {
+        int group = GroupStart(first);
+        if (group == first)
+        {
+            return end < Windows.Count && GroupStart(end) == group
+                ? (null, new KeyValueCache(_model.PastPorts!, _inputs.AsSpan((int)Windows.Begin(first), length).ToArray(), first))
+                : (null, null);
+        }
+
+        if (_cache?.Window != group)
+        {
+            // Read out of order: the group's first runs again, as it ran before (so a window's scores never depend on the order read).
+            _cache?.Dispose();
+            _cache = null;
+            int groupLength = Windows.Length(group);
+            var cache = new KeyValueCache(_model.PastPorts!, _inputs.AsSpan((int)Windows.Begin(group), groupLength).ToArray(), group);
+            try
+            {
+                _model.Run(_inputs, [Windows.Begin(group)], groupLength, buffer, fill: cache);
+            }
+            catch
+            {
+                cache.Dispose();
+                throw;
+            }
+
+            _cache = cache;
+        }
+
+        var mine = _inputs.AsSpan((int)Windows.Begin(first), length);
+        int common = Math.Min(mine.CommonPrefixLength(_cache.Tokens), firstScored);
+        return (common > 0 ? _cache.Past(common, 1) : null, null);
+    }
+
+    private int GroupStart(int window)
+    {
+        var groups = _text.RequestGroups!;
+        int lo = 0, hi = groups.Count - 1;
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) / 2;
+            if (groups[mid] <= window)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return groups[lo];
     }
 
     /// <summary>Whether windows <paramref name="a"/> and <paramref name="b"/> feed the model the same tokens (so a causal model gives them the same logits).</summary>
@@ -328,6 +432,8 @@ public sealed class ModelRowSource : RowSource
     {
         if (disposing)
         {
+            _cache?.Dispose();
+            _cache = null;
             _handed.Clear();
             foreach (var buffer in _buffers)
             {

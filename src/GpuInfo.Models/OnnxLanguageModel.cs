@@ -23,6 +23,7 @@ public sealed class OnnxLanguageModel : IDisposable
     private readonly string _output;
     private readonly TensorElementType _outputType;
     private readonly Lazy<IReadOnlyList<FileFingerprint>> _fingerprints;
+    private IReadOnlyList<KeyValueCache.Port>? _pastPorts;
     private long _runTicks;
 
     private OnnxLanguageModel(string path, byte[]? bytes, InferenceSession session, ModelInputs inputs, string output, TensorElementType outputType, int vocab, string provider)
@@ -69,6 +70,17 @@ public sealed class OnnxLanguageModel : IDisposable
     /// where the model does not run on 4-token windows (a fixed window length), or its vocabulary is 1.
     /// </summary>
     public bool CausalityChecked { get; private set; }
+
+    /// <summary>
+    /// Whether windows can be fed keys and values of earlier runs as their past (<see cref="PastReuse"/>), so that requests
+    /// that begin with the same tokens run them once (<see cref="ModelRowSource"/>, requests grouped by <see cref="LoglikelihoodRequests.Grouped"/>).
+    /// </summary>
+    public bool ReusesPast => _pastPorts is not null;
+
+    /// <summary>How a past is reused, or "none: " and why not (no KV cache, another layout, or one that changes the logits when fed back).</summary>
+    public string PastReuse { get; private set; } = "";
+
+    internal IReadOnlyList<KeyValueCache.Port>? PastPorts => _pastPorts;
 
     /// <summary>Every input with what it is fed, in the order fed.</summary>
     public IReadOnlyList<OnnxPort> InputPorts => _inputs.Ports;
@@ -158,6 +170,7 @@ public sealed class OnnxLanguageModel : IDisposable
 
             var model = new OnnxLanguageModel(path, bytes, session, inputs, output, meta.ElementDataType, vocab, provider);
             model.CheckCausal();
+            model.CheckPastReuse(inputs.PastPorts(outputs, out string why), why);
             return model;
         }
         catch
@@ -173,38 +186,129 @@ public sealed class OnnxLanguageModel : IDisposable
     /// <summary>
     /// Runs windows of <paramref name="length"/> ids starting at <paramref name="windowStarts"/> and writes their logits, [windows, length, vocab],
     /// or with <paramref name="keep"/> (1 to length − 1, on a model that <see cref="KeepsLastLogits"/>) those of each window's last
-    /// <paramref name="keep"/> positions, [windows, keep, vocab], to the start of <paramref name="buffer"/>.
+    /// <paramref name="keep"/> positions, [windows, keep, vocab], to the start of <paramref name="buffer"/>. With <paramref name="past"/>
+    /// (keys and values of each window's first tokens, <see cref="KeyValueCache.Past"/>) only the tokens after it run: the length less
+    /// the past's stands for <paramref name="length"/> above. <paramref name="fill"/> (one window run whole) is given its keys and values.
     /// </summary>
     /// <exception cref="OnnxRuntimeException">ONNX Runtime failed (e.g. positions beyond what the model was built for).</exception>
-    internal void Run(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, LogitsBuffer buffer, int keep = 0)
+    internal void Run(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, LogitsBuffer buffer, int keep = 0, KeyValueCache.Feed? past = null, KeyValueCache? fill = null)
     {
-        if (keep != 0 && (!KeepsLastLogits || keep < 1 || keep >= length))
+        int offset = past?.Length ?? 0;
+        int fed = length - offset;
+        if (keep != 0 && (!KeepsLastLogits || keep < 1 || keep >= fed))
         {
-            throw new ArgumentOutOfRangeException(nameof(keep), keep, $"a model {(KeepsLastLogits ? "" : "without logits_to_keep ")}keeps 1 to {length - 1} of {length} positions' logits, or all (0).");
+            throw new ArgumentOutOfRangeException(nameof(keep), keep, $"a model {(KeepsLastLogits ? "" : "without logits_to_keep ")}keeps 1 to {fed - 1} of {fed} positions' logits, or all (0).");
         }
 
-        long[] shape = [windowStarts.Count, keep == 0 ? length : keep, Vocab];
+        if (fed < 1 || (past is not null && _pastPorts is null))
+        {
+            throw new ArgumentException($"a past of {offset} tokens before windows of {length}{(_pastPorts is null ? ", to a model that is not fed one" : "")}.", nameof(past));
+        }
+
+        if (fill is not null && (past is not null || windowStarts.Count != 1 || fill.Tokens.Length != length))
+        {
+            throw new ArgumentException("a cache is filled by one window of its length run with no past.", nameof(fill));
+        }
+
+        long[] shape = [windowStarts.Count, keep == 0 ? fed : keep, Vocab];
         long elements = shape[0] * shape[1] * shape[2];
         if (elements > buffer.Capacity)
         {
             throw new ArgumentException($"the buffer holds {buffer.Capacity} values, the logits {elements}.", nameof(buffer));
         }
 
-        var inputs = _inputs.Create(ids, windowStarts, length, keep);
+        var starts = offset == 0 ? windowStarts : [.. windowStarts.Select(s => s + offset)];
+        var inputs = _inputs.Create(ids, starts, fed, keep, past);
         try
         {
             using var output = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, _outputType, shape, buffer.Address, elements * (Type == ScalarType.Float32 ? 4 : 2));
             long start = Stopwatch.GetTimestamp();
-            _session.Run(null, _inputs.Names.ToArray(), inputs, [_output], [output]);
+            _session.Run(null, _inputs.Names.ToArray(), inputs, [_output, .. fill?.PresentNames ?? []], [output, .. fill?.Presents ?? []]);
             Interlocked.Add(ref _runTicks, Stopwatch.GetTimestamp() - start);
         }
         finally
         {
             foreach (var input in inputs)
             {
-                input.Dispose();
+                if (past is null || !past.Values.Contains(input))
+                {
+                    input.Dispose();
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// Where the model takes a KV cache laid out as optimum exports it and gives it back (<c>present.*</c>): runs a window whole, then
+    /// its last tokens after its first ones' keys and values, and reuses pasts (<see cref="ReusesPast"/>) only where both give the
+    /// same logits; else <see cref="PastReuse"/> says why not.
+    /// </summary>
+    private void CheckPastReuse(IReadOnlyList<KeyValueCache.Port>? ports, string why)
+    {
+        const int Length = 6, Shared = 3;
+        if (ports is null)
+        {
+            PastReuse = $"none: {why}";
+            return;
+        }
+
+        int[] ids = [.. new[] { 1, 2, 3, 4, 5, 6 }.Select(id => id % Vocab)];
+        using LogitsBuffer whole = new(Type, Length * Vocab), rest = new(Type, (Length - Shared) * Vocab);
+        _pastPorts = ports;
+        try
+        {
+            using var cache = new KeyValueCache(ports, ids, -1);
+            Run(ids, [0], Length, whole, fill: cache);
+            using var past = cache.Past(Shared, 1);
+            Run(ids, [0], Length, rest, past: past);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            _pastPorts = null;
+            PastReuse = $"none: ONNX Runtime failed on a window fed its first tokens' keys and values: {e.Message.Split('\n')[0].Trim()}";
+            return;
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _runTicks, 0);
+        }
+
+        var (difference, largest) = Difference(i => whole[(Shared * (long)Vocab) + i], i => rest[i], (Length - Shared) * (long)Vocab);
+        if (!(difference <= Tolerance(largest)))
+        {
+            _pastPorts = null;
+            PastReuse = $"none: fed its first tokens' keys and values, a window's logits change by up to {difference:G3} (of logits up to {largest:G3})";
+            return;
+        }
+
+        PastReuse = $"{ports[0].Present}… fed back as {ports[0].Past}…: a request's tokens shared with its group's first are run once";
+    }
+
+    /// <summary>The largest difference of two runs' logits (entries both give alike, -inf included, agree; NaN is left to the measures), and the largest logit.</summary>
+    private static (double Difference, double Largest) Difference(Func<long, float> first, Func<long, float> second, long count)
+    {
+        double difference = 0, largest = 0;
+        for (long v = 0; v < count; v++)
+        {
+            float a = first(v), b = second(v);
+            if (a == b || float.IsNaN(a) || float.IsNaN(b))
+            {
+                largest = float.IsFinite(a) ? Math.Max(largest, Math.Abs(a)) : largest;
+                continue;
+            }
+
+            difference = Math.Max(difference, float.IsFinite(a) && float.IsFinite(b) ? Math.Abs((double)a - b) : double.PositiveInfinity);
+            largest = Math.Max(largest, Math.Max(float.IsFinite(a) ? Math.Abs(a) : 0, float.IsFinite(b) ? Math.Abs(b) : 0));
+        }
+
+        return (difference, largest);
+    }
+
+    /// <summary>Causal exports read exactly 0 here (optimum's GPT-2 and Llama, every export kind); the tolerance leaves a 16-bit output a few units in its last place.</summary>
+    private double Tolerance(double largest)
+    {
+        double unit = Type switch { ScalarType.BFloat16 => 1.0 / 128, ScalarType.Float16 => 1.0 / 1024, _ => 1.0 / 8388608 };
+        return Math.Max(1e-3, 4 * unit) * Math.Max(1, largest);
     }
 
     /// <summary>
@@ -243,29 +347,11 @@ public sealed class OnnxLanguageModel : IDisposable
             Interlocked.Exchange(ref _runTicks, 0); // model_seconds counts the runs of the text's windows
         }
 
-        // Entries both windows give alike (-inf for a masked token included) agree; NaN is left to the
-        // measures, which refuse it naming the row.
-        double difference = 0, largest = 0;
-        for (int v = 0; v < Vocab; v++)
-        {
-            float a = first[v], b = second[v];
-            if (a == b || float.IsNaN(a) || float.IsNaN(b))
-            {
-                largest = float.IsFinite(a) ? Math.Max(largest, Math.Abs(a)) : largest;
-                continue;
-            }
-
-            difference = Math.Max(difference, float.IsFinite(a) && float.IsFinite(b) ? Math.Abs((double)a - b) : double.PositiveInfinity);
-            largest = Math.Max(largest, Math.Max(float.IsFinite(a) ? Math.Abs(a) : 0, float.IsFinite(b) ? Math.Abs(b) : 0));
-        }
-
+        var (difference, largest) = Difference(v => first[v], v => second[v], Vocab);
         CausalityChecked = true;
 
-        // Causal exports read exactly 0 here (optimum's GPT-2 and Llama, every export kind); the
-        // Llama decoder_with_past 0.39 of logits up to 0.54. The tolerance leaves a 16-bit output
-        // a few units in its last place.
-        double unit = Type switch { ScalarType.BFloat16 => 1.0 / 128, ScalarType.Float16 => 1.0 / 1024, _ => 1.0 / 8388608 };
-        double tolerance = Math.Max(1e-3, 4 * unit) * Math.Max(1, largest);
+        // The Llama decoder_with_past reads 0.39 of logits up to 0.54.
+        double tolerance = Tolerance(largest);
         if (!(difference <= tolerance))
         {
             throw new InvalidFileException(Path, $"is not causal as run here: its logits for a window's first token change by up to {difference:G3} (of logits up to {largest:G3}) with the tokens after it, so every token would be scored with its future in view; a bidirectional model cannot be scored, nor a decoder exported to take one token at a time after its cache (optimum's legacy decoder_with_past_model.onnx): use the export's model.onnx or decoder_model_merged.onnx (optimum-cli export onnx --task text-generation-with-past).");

@@ -80,6 +80,13 @@ public sealed class TokenizedText
     /// </summary>
     public IReadOnlyList<int>? Continuations { get; internal init; }
 
+    /// <summary>
+    /// Where requests (<see cref="Continuations"/>) come in groups that begin alike (a multiple-choice document's, a request per
+    /// choice), the first request of each group, in order (<see cref="LoglikelihoodRequests.Grouped"/>); null where each stands
+    /// alone. A model that <see cref="OnnxLanguageModel.ReusesPast"/> runs the tokens a request shares with its group's first once.
+    /// </summary>
+    public IReadOnlyList<int>? RequestGroups { get; internal init; }
+
     /// <summary>The token before each document (its first id), where <see cref="Join"/> put one or found it there: an input, never a target, and not a token of the text.</summary>
     public int? PrefixToken { get; internal init; }
 

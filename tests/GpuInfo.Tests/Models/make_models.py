@@ -22,7 +22,9 @@ Everything is deterministic: rerunning it rewrites the same files. What it write
   twins' only when the past is empty and use_cache_branch false, as on a first step; bigram_keep.onnx,
   bigram.onnx with transformers' logits_to_keep input (the last n positions' logits; all for 0);
   bigram_padded.onnx, bigram.onnx with 12 padding classes (logit -60) after its 300; fixed_window.onnx,
-  bigram.onnx that runs on windows of exactly 32 tokens (its causality cannot be checked on 4).
+  bigram.onnx that runs on windows of exactly 32 tokens (its causality cannot be checked on 4);
+  past_scaled.onnx, bigram.onnx with a KV cache laid out as optimum's whose logits are scaled by 1 + the past's
+  length (right only from an empty past: a past fed back must be refused).
 - external_a/ and external_b/: window.onnx with its weights in window.onnx_data (as every model over
   2 GB keeps them), seeded 17 (window.onnx's own) and 18: two graph files alike byte for byte.
 - bad_rank.onnx (logits [B, S]), small_vocab.onnx (vocabulary 100 < the tokenizer's 300),
@@ -282,6 +284,35 @@ def bigram_merged_graph(table, heads=2, head_dim=4):
     return helper.make_graph(nodes, "bigram_merged", inputs, outputs, [numpy_helper.from_array(table, "table")])
 
 
+def past_scaled_graph(table, heads=2, head_dim=4):
+    """bigram.onnx with a KV cache laid out as optimum's (past_key_values.0.key/value float32 [batch, heads, past,
+    head_dim] in, present.0.* = Concat(past, this window's keys) out, an attention_mask over both) whose logits are
+    bigram's times 1 + the past's length: right from an empty past, wrong from any other, so a past fed back is
+    refused (PrefixSharingTests)."""
+    rng = np.random.default_rng(19)
+    kv_table = rng.normal(0, 1, (table.shape[0], heads * head_dim)).astype(np.float32)
+    nodes = [helper.make_node("Gather", ["table", "input_ids"], ["rows"], axis=0),
+             helper.make_node("Gather", ["kv_table", "input_ids"], ["kv3"], axis=0),                 # [B,S,H*D]
+             helper.make_node("Reshape", ["kv3", "kv_shape"], ["kv4"]),                              # [B,S,H,D]
+             helper.make_node("Transpose", ["kv4"], ["kv"], perm=[0, 2, 1, 3]),                      # [B,H,S,D]
+             helper.make_node("Shape", ["past_key_values.0.key"], ["past_shape"]),
+             helper.make_node("Gather", ["past_shape", "two"], ["past_length"], axis=0),
+             helper.make_node("Cast", ["past_length"], ["past_length_f"], to=TensorProto.FLOAT),
+             helper.make_node("Add", ["past_length_f", "one"], ["factor"]),
+             helper.make_node("Mul", ["rows", "factor"], ["logits"])]
+    inputs = [ids_input(), ids_input("attention_mask")]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", table.shape[1]])]
+    for part in ("key", "value"):
+        name = f"past_key_values.0.{part}"
+        inputs.append(past_input(name, TensorProto.FLOAT, heads, head_dim))
+        nodes.append(helper.make_node("Concat", [name, "kv"], [f"present.0.{part}"], axis=2))
+        outputs.append(helper.make_tensor_value_info(f"present.0.{part}", TensorProto.FLOAT, ["batch_size", heads, "total_sequence_length", head_dim]))
+    inits = [numpy_helper.from_array(table, "table"), numpy_helper.from_array(kv_table, "kv_table"),
+             numpy_helper.from_array(np.array([0, 0, heads, head_dim], np.int64), "kv_shape"),
+             numpy_helper.from_array(np.array(2, np.int64), "two"), numpy_helper.from_array(np.array(1, np.float32), "one")]
+    return helper.make_graph(nodes, "past_scaled", inputs, outputs, inits)
+
+
 def bigram_keep_graph(table):
     """bigram.onnx with transformers' logits_to_keep (int64 scalar): only the last n positions'
     logits, every position's for n = 0 (Slice from -n)."""
@@ -390,6 +421,7 @@ def main():
     save(window_past_graph(VOCAB), "window_past.onnx")
     save(bigram_merged_graph(table), "bigram_merged.onnx")
     save(bigram_keep_graph(table), "bigram_keep.onnx")
+    save(past_scaled_graph(table), "past_scaled.onnx")
     save(bigram_graph(np.concatenate([table, np.full((VOCAB, 12), -60, np.float32)], axis=1), name="bigram_padded"), "bigram_padded.onnx")
     fixed = bigram_graph(table, name="fixed_window")
     fixed.input[0].type.tensor_type.shape.dim[1].dim_value = 32
