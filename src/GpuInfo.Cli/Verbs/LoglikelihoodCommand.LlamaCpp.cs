@@ -25,7 +25,7 @@ internal static partial class LoglikelihoodCommand
             names.AddRange(task.Answers.Select((_, a) => $"task {task.Index}, answer {a}"));
         }
 
-        return RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, basePath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
+        return RunLlamaCppTasks(stdout, parse, path, encoded, [.. tasks.Select(t => t.Answers.Count)], names, modelPath, basePath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
         {
             var scored = LlamaCppChoiceTasks.Score(tasks, scores);
             int right = scored.Count(s => s.Right), n = scored.Count;
@@ -88,7 +88,7 @@ internal static partial class LoglikelihoodCommand
             }
         }
 
-        int code = RunLlamaCppTasks(stdout, parse, path, encoded, names, modelPath, basePath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
+        int code = RunLlamaCppTasks(stdout, parse, path, encoded, [.. plans.Select(p => p.Requests.Sum(r => r.Count))], names, modelPath, basePath, tokenizer, models, common, windows, contextSource, perDocumentPath, clock, scores =>
         {
             var scored = LlamaCppWinogrande.Score(plans, scores);
             int n = scored.Count;
@@ -153,7 +153,7 @@ internal static partial class LoglikelihoodCommand
     /// reports what <paramref name="figures"/> makes of their scores with the model, the tokenizer and the time split;
     /// with a base, its figures beside the model's and the paired difference over the same tasks (flips, McNemar).
     /// </summary>
-    private static int RunLlamaCppTasks(TextWriter stdout, ParseResult parse, string path, TokenizedText encoded, IReadOnlyList<string> names, string modelPath, string? basePath, TextTokenizer tokenizer, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock, Func<RequestScore[], LlamaCppFigures> figures)
+    private static int RunLlamaCppTasks(TextWriter stdout, ParseResult parse, string path, TokenizedText encoded, int[] groups, IReadOnlyList<string> names, string modelPath, string? basePath, TextTokenizer tokenizer, ModelOptions models, CommonOptions common, ModelWindowOptions windows, string contextSource, string? perDocumentPath, Stopwatch clock, Func<RequestScore[], LlamaCppFigures> figures)
     {
         for (int d = 0; d < encoded.DocumentStarts.Count; d++)
         {
@@ -172,14 +172,15 @@ internal static partial class LoglikelihoodCommand
         using var reference = basePath is null ? null : models.OpenModel(parse, basePath, modelText);
         double loadSeconds = load.Elapsed.TotalSeconds;
         int[]? order = null;
-        var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order) : encoded;
+        var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order) : LoglikelihoodRequests.Grouped(encoded, groups);
         bool quiet = parse.GetValue(common.Json);
-        var scores = Score(lm, scoredText, order, windows, engines, quiet, reference is null ? "scoring answers" : "scoring answers: --model");
+        var sharing = new PastSharing();
+        var scores = Score(lm, scoredText, order, windows, engines, quiet, reference is null ? "scoring answers" : "scoring answers: --model", sharing);
         var ours = figures(scores);
         var report = ours.Report;
         if (reference is not null)
         {
-            var baseScores = Score(reference, scoredText, order, windows, engines, quiet, "scoring answers: --base");
+            var baseScores = Score(reference, scoredText, order, windows, engines, quiet, "scoring answers: --base", sharing);
             AddBase(ours, figures(baseScores), scores, baseScores);
             report["base"] = reference.Path;
         }
@@ -194,6 +195,7 @@ internal static partial class LoglikelihoodCommand
         double seconds = clock.Elapsed.TotalSeconds;
         report["seconds"] = Math.Round(seconds, 3);
         ModelOptions.AddTiming(report, scores.Sum(s => s.ContinuationTokens) * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
+        sharing.AddTo(report, lm, windows);
         if (perDocumentPath is not null)
         {
             PerDocumentLines.Write(perDocumentPath, ours.Lines);

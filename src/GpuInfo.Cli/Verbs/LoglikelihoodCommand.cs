@@ -114,12 +114,14 @@ internal static partial class LoglikelihoodCommand
             bool quiet = parse.GetValue(common.Json);
             // Batches of like lengths, as the harness batches them; each score put back in its request's place.
             int[]? order = null;
-            var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order) : encoded;
-            var scores = Score(lm, scoredText, order, windows, engines, quiet, reference is null ? "scoring" : "scoring --model");
+            var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order)
+                : run.Documents.Count > 0 ? LoglikelihoodRequests.Grouped(encoded, run.Documents.Select(d => d.Choices.Count)) : encoded;
+            var sharing = new PastSharing();
+            var scores = Score(lm, scoredText, order, windows, engines, quiet, reference is null ? "scoring" : "scoring --model", sharing);
             IReadOnlyList<(double, bool)>? other = input.Samples ? run.Harness : null;
             if (reference is not null)
             {
-                other = [.. Score(reference, scoredText, order, windows, engines, quiet, "scoring --base").Select(r => (r.LogLikelihood, r.IsGreedy))];
+                other = [.. Score(reference, scoredText, order, windows, engines, quiet, "scoring --base", sharing).Select(r => (r.LogLikelihood, r.IsGreedy))];
             }
 
             var scored = ScoredDocument.Group(scores, names, run.Documents, other, run.Files.Count > 0 ? run.Files : null);
@@ -144,6 +146,7 @@ internal static partial class LoglikelihoodCommand
             double seconds = clock.Elapsed.TotalSeconds; // the bootstrap's resamples included
             report["seconds"] = Math.Round(seconds, 3);
             ModelOptions.AddTiming(report, tokens * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
+            sharing.AddTo(report, lm, windows);
             if (perDocumentPath is not null)
             {
                 PerDocumentLines.Write(perDocumentPath, LoglikelihoodReport.Lines(scored, run.FirstDocument, compared));
@@ -319,10 +322,12 @@ internal static partial class LoglikelihoodCommand
 
     /// <summary>Every request scored by <paramref name="lm"/>, in the requests' order: its log-likelihood and greedy tokens.</summary>
     /// <param name="order">Where <paramref name="encoded"/>'s requests are reordered (<see cref="LoglikelihoodRequests.LongestFirst"/>), the request each one was; else null.</param>
-    internal static RequestScore[] Score(OnnxLanguageModel lm, TokenizedText encoded, int[]? order, ModelWindowOptions windows, CommonOptions.Engines engines, bool quiet, string label)
+    /// <param name="sharing">Where <paramref name="lm"/> reused its KV cache, and for how many tokens (added to).</param>
+    internal static RequestScore[] Score(OnnxLanguageModel lm, TokenizedText encoded, int[]? order, ModelWindowOptions windows, CommonOptions.Engines engines, bool quiet, string label, PastSharing sharing)
     {
         using var source = new ModelRowSource(lm, encoded, windows);
         var scores = ProgressBar.Run(!quiet, label, source.Rows * source.RowBytes, progress => LoglikelihoodScores.Run(engines.List, source, progress));
+        sharing.Add(source);
         var inOrder = new RequestScore[scores.Requests];
         for (int i = 0; i < inOrder.Length; i++)
         {

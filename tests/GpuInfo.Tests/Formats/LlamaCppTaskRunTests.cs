@@ -10,16 +10,22 @@ namespace GpuInfo.Tests.Formats;
 /// llama.cpp's own <c>llama-perplexity --hellaswag</c>, <c>--winogrande</c> and <c>--multiple-choice</c> runs of the
 /// tiny GGUF model (LlamaCpp/*_run.txt, see its README) beside <c>gpuinfo loglikelihood</c>'s of its ONNX twin
 /// (LlamaCpp/twin/, make_onnx_twin.py: the same weights and computation; its logits within a mean KL of 5e-7 of
-/// llama.cpp's, whose KV cache is float16): the same tasks drawn, the same tokens scored, the same figures.
+/// llama.cpp's, whose KV cache is float16): the same tasks drawn, the same tokens scored, the same figures. Its twin with a
+/// KV cache (LlamaCpp/twin_past/, make_onnx_twin.py --past) runs a task's common first tokens once, as llama.cpp does: the
+/// same figures again.
 /// </summary>
 public sealed partial class LlamaCppTaskRunTests
 {
     private static string FileOf(string name) => Path.Combine(AppContext.BaseDirectory, "Formats", "LlamaCpp", name);
 
-    private static JsonObject Ours(string option, string file, int? tasks, string? lines = null) =>
-        CliRunner.Json(["loglikelihood", "--model", FileOf("twin"), option, ModelFiles.Path(file), "--device", "cpu",
+    private static JsonObject Ours(string option, string file, int? tasks, string? lines = null, string twin = "twin")
+    {
+        var report = CliRunner.Json(["loglikelihood", "--model", FileOf(twin), option, ModelFiles.Path(file), "--device", "cpu",
             .. tasks is null ? Array.Empty<string>() : [$"{option}-tasks", tasks.Value.ToString(CultureInfo.InvariantCulture)],
             .. lines is null ? Array.Empty<string>() : ["--per-document", lines]]);
+        Assert.Equal(twin == "twin_past", CliRunner.Number(report["shared_tokens"]) > 0);
+        return report;
+    }
 
     private static double Number(string text) => double.Parse(text, CultureInfo.InvariantCulture);
 
@@ -43,13 +49,14 @@ public sealed partial class LlamaCppTaskRunTests
     }
 
     [Theory]
-    [InlineData("hellaswag_run.txt", null)]
-    [InlineData("hellaswag_4_run.txt", 4)]
-    public void HellaSwag_is_llama_cpp_s_score(string run, int? tasks)
+    [InlineData("hellaswag_run.txt", null, "twin")]
+    [InlineData("hellaswag_4_run.txt", 4, "twin")]
+    [InlineData("hellaswag_run.txt", null, "twin_past")]
+    public void HellaSwag_is_llama_cpp_s_score(string run, int? tasks, string twin)
     {
         // Its last line: tasks, acc_norm %, [low %, high %] after all tasks (drawn in its order: the same set).
         var last = HellaSwagLine().Matches(File.ReadAllText(FileOf(run))).Last();
-        var report = Ours("--hellaswag", "hellaswag.txt", tasks);
+        var report = Ours("--hellaswag", "hellaswag.txt", tasks, twin: twin);
         Assert.Equal(int.Parse(last.Groups[1].Value, CultureInfo.InvariantCulture), (int)report["tasks"]!);
         Assert.Equal(Number(last.Groups[2].Value), 100 * CliRunner.Number(report["acc_norm"]), 6);
         Assert.Equal(Number(last.Groups[3].Value), 100 * CliRunner.Number(report["acc_norm_ci_low"]), 3);
@@ -73,16 +80,17 @@ public sealed partial class LlamaCppTaskRunTests
     }
 
     [Theory]
-    [InlineData("winogrande_run.txt", null)]
-    [InlineData("winogrande_7_run.txt", 7)]
-    public void Winogrande_is_llama_cpp_s_score_task_by_task(string run, int? tasks)
+    [InlineData("winogrande_run.txt", null, "twin")]
+    [InlineData("winogrande_7_run.txt", 7, "twin")]
+    [InlineData("winogrande_run.txt", null, "twin_past")]
+    public void Winogrande_is_llama_cpp_s_score_task_by_task(string run, int? tasks, string twin)
     {
         // A line a task, in the order drawn: its number, the running acc %, both choices' scores, the prediction and
         // the answer. The header line llama.cpp skipped, and its last line unread, as here.
         var runs = WinograndeLine().Matches(File.ReadAllText(FileOf(run))).ToArray();
         using var dir = new TempDir();
         string lines = dir.File("tasks.jsonl");
-        var report = Ours("--winogrande", "winogrande.csv", tasks, lines);
+        var report = Ours("--winogrande", "winogrande.csv", tasks, lines, twin);
         var rows = File.ReadAllLines(lines).Select(l => JsonNode.Parse(l)!).ToArray();
         Assert.Equal(runs.Length, rows.Length);
         Assert.Contains(rows, r => (int)r["misread_tokens"]! > 0); // a task where llama.cpp reads the first sentence's last logits
@@ -102,14 +110,16 @@ public sealed partial class LlamaCppTaskRunTests
         Assert.Equal(Number(runs[^1].Groups[2].Value), 100 * CliRunner.Number(report["acc"]), 3);
     }
 
-    [Fact]
-    public void Multiple_choice_is_llama_cpp_s_score()
+    [Theory]
+    [InlineData("twin")]
+    [InlineData("twin_past")]
+    public void Multiple_choice_is_llama_cpp_s_score(string twin)
     {
         string text = File.ReadAllText(FileOf("multiple_choice_run.txt"));
         var final = FinalLine().Match(text);
         var chance = ChanceLine().Match(text);
         Assert.True(final.Success && chance.Success, "llama.cpp's final lines");
-        var report = Ours("--multiple-choice", "multiple_choice.bin", null);
+        var report = Ours("--multiple-choice", "multiple_choice.bin", null, twin: twin);
         Assert.Equal(Number(final.Groups[1].Value), 100 * CliRunner.Number(report["acc"]), 3);
         Assert.Equal(Number(final.Groups[2].Value), 100 * CliRunner.Number(report["acc_stderr"]), 3);
         Assert.Equal(Number(chance.Groups[1].Value), 100 * CliRunner.Number(report["random_chance"]), 3);

@@ -16,7 +16,7 @@ public sealed class LoglikelihoodShardTests
 
     /// <summary>Fields that tell how or where a run ran, not what it measured.</summary>
     private static readonly HashSet<string> HowItRan = ["seconds", "tokens_per_second", "load_seconds", "tokenize_seconds", "model_seconds", "other_seconds", "outside_model_fraction",
-        "device", "provider", "partials", "shard", "shard_from", "first_document"];
+        "device", "provider", "partials", "shard", "shard_from", "first_document", "past_reuse", "shared_tokens"];
 
     private static string[] Input(TempDir dir, string kind) => kind switch
     {

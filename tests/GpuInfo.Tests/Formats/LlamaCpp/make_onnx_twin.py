@@ -6,6 +6,7 @@ add_bos_token does) and config.json (its context length).
 Run with llama.cpp's gguf-py on the path:
 
     PYTHONPATH=/path/to/llama.cpp/gguf-py python3 make_onnx_twin.py base.gguf twin
+    PYTHONPATH=/path/to/llama.cpp/gguf-py python3 make_onnx_twin.py base.gguf twin_past --past
 
 The graph is llama.cpp's llama architecture as it runs this model (src/models/llama.cpp): each block RMS-normalises
 (eps from the file) and scales by attn_norm, projects q, k, v, rotates q and k by position with RoPE of llama.cpp's
@@ -13,6 +14,11 @@ The graph is llama.cpp's llama architecture as it runs this model (src/models/ll
 1/sqrt(head_dim), projects out and adds; then RMS norm, ffn_norm, SiLU(gate) * up, down, added; the output norm and
 output matrix give the logits. Weights F32 as in the file; input input_ids [batch, sequence] int64, output logits
 [batch, sequence, vocabulary] float32.
+
+With --past, the same graph with a KV cache as optimum exports a llama (text-generation-with-past): it also takes
+attention_mask [batch, past + sequence] (all ones here), position_ids [batch, sequence] and past_key_values.{i}.key/value
+[batch, heads, past, head_dim], attends over the past's keys and values then the window's (token i at position past + i
+sees the past and the window up to itself), and returns present.{i}.key/value, the past's and the window's together.
 """
 
 import json
@@ -28,7 +34,7 @@ import gguf
 MAX_POSITIONS = 512
 
 
-def main(source, out):
+def main(source, out, past=False):
     reader = gguf.GGUFReader(source)
     fields = {f.name: f for f in reader.fields.values()}
 
@@ -71,17 +77,26 @@ def main(source, out):
     def matmul(x, weight):
         return op("MatMul", [x, const(weight.T.copy())])
 
-    # Positions 0 .. S-1, and the tables sliced to S.
+    inv = 10000.0 ** (-np.arange(0, head, 2, dtype=np.float64) / head)
+    angles = np.arange(MAX_POSITIONS, dtype=np.float64)[:, None] * inv[None, :]
     shape = op("Shape", ["input_ids"])
     s = op("Gather", [shape, const(np.int64(1))], axis=0)
     s1 = op("Unsqueeze", [s, const(np.array([0], np.int64))])
-    zero = const(np.array([0], np.int64))
-    inv = 10000.0 ** (-np.arange(0, head, 2, dtype=np.float64) / head)
-    angles = np.arange(MAX_POSITIONS, dtype=np.float64)[:, None] * inv[None, :]
-    cos = op("Slice", [const(np.cos(angles).astype(np.float32)[:, None, :]), zero, s1, zero])  # [S, 1, head/2]
-    sin = op("Slice", [const(np.sin(angles).astype(np.float32)[:, None, :]), zero, s1, zero])
-    square = op("Concat", [s1, s1], axis=0)
-    mask = op("Trilu", [op("ConstantOfShape", [square], value=numpy_helper.from_array(np.array([-np.inf], np.float32))), const(np.int64(1))], upper=1)
+    if past:
+        # Each token's angles at its position_ids; the mask over the past and the window: -inf where key j > past + query i.
+        cos = op("Gather", [const(np.cos(angles).astype(np.float32)[:, None, :]), "position_ids"], axis=0)  # [B, S, 1, head/2]
+        sin = op("Gather", [const(np.sin(angles).astype(np.float32)[:, None, :]), "position_ids"], axis=0)
+        p = op("Gather", [op("Shape", ["past_key_values.0.key"]), const(np.int64(2))], axis=0)
+        t1 = op("Unsqueeze", [op("Add", [s, p]), const(np.array([0], np.int64))])
+        mask = op("Trilu", [op("ConstantOfShape", [op("Concat", [s1, t1], axis=0)], value=numpy_helper.from_array(np.array([-np.inf], np.float32))),
+                            op("Add", [p, const(np.int64(1))])], upper=1)
+    else:
+        # Positions 0 .. S-1, and the tables sliced to S.
+        zero = const(np.array([0], np.int64))
+        cos = op("Slice", [const(np.cos(angles).astype(np.float32)[:, None, :]), zero, s1, zero])  # [S, 1, head/2]
+        sin = op("Slice", [const(np.sin(angles).astype(np.float32)[:, None, :]), zero, s1, zero])
+        square = op("Concat", [s1, s1], axis=0)
+        mask = op("Trilu", [op("ConstantOfShape", [square], value=numpy_helper.from_array(np.array([-np.inf], np.float32))), const(np.int64(1))], upper=1)
 
     def rope(x):
         # [B, S, H*D] -> [B, S, H, D/2, 2]: each adjacent pair rotated by its position's angle.
@@ -99,8 +114,17 @@ def main(source, out):
         p = f"blk.{layer}."
         h = rms_norm(x, tensors[p + "attn_norm.weight"])
         q = op("Transpose", [rope(matmul(h, tensors[p + "attn_q.weight"]))], perm=[0, 2, 1, 3])  # [B, H, S, D]
-        k = op("Transpose", [rope(matmul(h, tensors[p + "attn_k.weight"]))], perm=[0, 2, 3, 1])  # [B, H, D, S]
+        if past:
+            k = op("Transpose", [rope(matmul(h, tensors[p + "attn_k.weight"]))], perm=[0, 2, 1, 3])  # [B, H, S, D]
+        else:
+            k = op("Transpose", [rope(matmul(h, tensors[p + "attn_k.weight"]))], perm=[0, 2, 3, 1])  # [B, H, D, S]
         v = op("Transpose", [op("Reshape", [matmul(h, tensors[p + "attn_v.weight"]), const(np.array([0, 0, n_head, head], np.int64))])], perm=[0, 2, 1, 3])
+        if past:
+            k = op("Concat", [f"past_key_values.{layer}.key", k], axis=2)
+            v = op("Concat", [f"past_key_values.{layer}.value", v], axis=2)
+            nodes.append(helper.make_node("Identity", [k], [f"present.{layer}.key"]))
+            nodes.append(helper.make_node("Identity", [v], [f"present.{layer}.value"]))
+            k = op("Transpose", [k], perm=[0, 1, 3, 2])  # [B, H, D, past + S]
         scores = op("Add", [op("Mul", [op("MatMul", [q, k]), const(np.float32(1 / np.sqrt(head)))]), mask])
         attended = op("MatMul", [op("Softmax", [scores], axis=-1), v])  # [B, H, S, D]
         merged = op("Reshape", [op("Transpose", [attended], perm=[0, 2, 1, 3]), const(np.array([0, 0, n_embd], np.int64))])
@@ -112,8 +136,16 @@ def main(source, out):
     logits = matmul(rms_norm(x, tensors["output_norm.weight"]), tensors["output.weight"])
     nodes.append(helper.make_node("Identity", [logits], ["logits"]))
 
-    graph = helper.make_graph(nodes, "llama_twin", [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"])],
-                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", n_vocab])], inits)
+    inputs = [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "sequence"])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", n_vocab])]
+    if past:
+        inputs += [helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total_sequence"]),
+                   helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "sequence"])]
+        for layer in range(n_layer):
+            for part in ("key", "value"):
+                inputs.append(helper.make_tensor_value_info(f"past_key_values.{layer}.{part}", TensorProto.FLOAT, ["batch", n_head, "past_sequence", head]))
+                outputs.append(helper.make_tensor_value_info(f"present.{layer}.{part}", TensorProto.FLOAT, ["batch", n_head, "total_sequence", head]))
+    graph = helper.make_graph(nodes, "llama_twin", inputs, outputs, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="make_onnx_twin.py")
     onnx.checker.check_model(model)
     os.makedirs(out, exist_ok=True)
@@ -141,4 +173,4 @@ def main(source, out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], "--past" in sys.argv[3:])
