@@ -17,7 +17,7 @@ internal sealed class KeyValueCache : IDisposable
     /// <summary>A past input and the output that gives it back: [batch, <see cref="Heads"/>, sequence, <see cref="HeadSize"/>] of <see cref="Type"/>.</summary>
     public readonly record struct Port(string Past, string Present, TensorElementType Type, int Heads, int HeadSize);
 
-    /// <param name="tokens">The window's tokens (from its position 0), run with no past and a batch of one.</param>
+    /// <param name="tokens">The window's tokens (from its position 0), run in a batch of one (after a past, whose keys and values its run gives back too).</param>
     /// <param name="window">The window whose run fills it (for the caller).</param>
     public KeyValueCache(IReadOnlyList<Port> ports, int[] tokens, int window)
     {

@@ -206,12 +206,15 @@ public static class LoglikelihoodRequests
 
     /// <summary>
     /// <paramref name="requests"/> (made by <see cref="Encode"/>) in groups of consecutive requests of <paramref name="sizes"/>, each
-    /// a document's requests that begin alike (a multiple-choice document's, one per choice): a model that
-    /// <see cref="OnnxLanguageModel.ReusesPast"/> runs the tokens each request shares with its group's first once, as llama.cpp
-    /// evaluates a task's common prefix once. The scores are the same (to rounding); a shard of whole groups gives a whole run's.
+    /// a document's requests that begin alike (a multiple-choice document's, one per choice), and the groups in sections of
+    /// <paramref name="sections"/> groups each (documents that may begin alike: a file of one MMLU subject's questions after the
+    /// same examples; null: one section): a model that <see cref="OnnxLanguageModel.ReusesPast"/> runs the tokens each request
+    /// shares with its group's first once, and those each group's first shares with its section's first, as llama.cpp evaluates
+    /// a task's common prefix once. The scores are the same (to rounding); a shard of whole sections gives a whole run's, and so
+    /// does one of whole groups that begins with its section's first request (scored and left out).
     /// </summary>
-    /// <exception cref="ArgumentException">Sizes below 1, or not summing to the requests.</exception>
-    public static TokenizedText Grouped(TokenizedText requests, IEnumerable<int> sizes)
+    /// <exception cref="ArgumentException">Sizes below 1, or not summing to the requests (or the groups).</exception>
+    public static TokenizedText Grouped(TokenizedText requests, IEnumerable<int> sizes, IEnumerable<int>? sections = null)
     {
         ArgumentNullException.ThrowIfNull(requests);
         ArgumentNullException.ThrowIfNull(sizes);
@@ -234,6 +237,28 @@ public static class LoglikelihoodRequests
             throw new ArgumentException($"the groups hold {at} requests; the text has {continuations.Count}.", nameof(sizes));
         }
 
+        var sectionStarts = new List<int>();
+        int group = 0;
+        foreach (int count in sections ?? [starts.Count])
+        {
+            if (count < 1)
+            {
+                throw new ArgumentException($"section {sectionStarts.Count} has {count} groups; a section has at least one.", nameof(sections));
+            }
+
+            if (group < starts.Count)
+            {
+                sectionStarts.Add(starts[group]);
+            }
+
+            group += count;
+        }
+
+        if (group != starts.Count)
+        {
+            throw new ArgumentException($"the sections hold {group} groups; there are {starts.Count}.", nameof(sections));
+        }
+
         return new TokenizedText(requests.Ids, requests.Bytes, requests.Words, requests.Name, requests.Tokenizer)
         {
             DocumentStarts = requests.DocumentStarts,
@@ -242,6 +267,7 @@ public static class LoglikelihoodRequests
             WordEdges = requests.WordEdges,
             WordsCountEdges = requests.WordsCountEdges,
             RequestGroups = starts,
+            RequestSections = sectionStarts,
         };
     }
 

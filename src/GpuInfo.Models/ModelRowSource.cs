@@ -33,7 +33,7 @@ public sealed class ModelRowSource : RowSource
     private readonly long _bufferValues;
     private readonly int[] _inputs;
     private readonly bool _sharesPrefixes;
-    private KeyValueCache? _cache;
+    private readonly Dictionary<int, KeyValueCache> _caches = [];
 
     /// <exception cref="ArgumentException">Bad window options, a text of fewer than 2 tokens, or a batch of logits too large for one array.</exception>
     /// <exception cref="InvalidFileException">A token id the model's vocabulary does not have (names the model).</exception>
@@ -228,8 +228,7 @@ public sealed class ModelRowSource : RowSource
     /// <summary>The run's blocks are done with: every buffer is free again.</summary>
     protected internal override void OnRunEnded()
     {
-        _cache?.Dispose();
-        _cache = null;
+        Evict(Windows.Count);
         _handed.Clear();
         foreach (var buffer in _buffers)
         {
@@ -250,7 +249,7 @@ public sealed class ModelRowSource : RowSource
             throw new ArgumentException($"rows [{block.FirstRow}, {block.FirstRow + block.Rows}) cross the end of window {k}.", nameof(block));
         }
 
-        var buffer = _buffers.Find(b => b.Holds(k)) ?? RunBatch(k);
+        var buffer = _buffers.Find(b => b.Holds(k)) ?? RunBatch(RunsWith(k));
         buffer.Hand(block, k, position, block.Rows, Vocab);
         _handed[block] = buffer;
         var targets = block.Targets;
@@ -286,7 +285,7 @@ public sealed class ModelRowSource : RowSource
         bool shared = false;
         for (int k = first + 1; k < Windows.Count; k++)
         {
-            if (padded && SameInputs(k - 1, k) && !(_sharesPrefixes && GroupStart(k) == k))
+            if (padded && RunsWithPrevious(k))
             {
                 // The request before's window, run once for both (the harness's one-token continuations, grouped by context).
                 slots.Add(slots[^1]);
@@ -322,7 +321,8 @@ public sealed class ModelRowSource : RowSource
         {
             if (_sharesPrefixes)
             {
-                (past, fill) = Shared(first, first + slots.Count, length, firstScored, buffer);
+                past = PastOf(first, length, firstScored, buffer);
+                fill = HasFollowers(first, first + slots.Count) ? new KeyValueCache(_model.PastPorts!, _inputs.AsSpan((int)Windows.Begin(first), length).ToArray(), first) : null;
             }
 
             // A model that takes logits_to_keep runs its head on the positions the batch scores alone (each window's last ones).
@@ -331,8 +331,8 @@ public sealed class ModelRowSource : RowSource
             _model.Run(_inputs, starts, length, buffer, keep, past, fill);
             if (fill is not null)
             {
-                _cache?.Dispose();
-                (_cache, fill) = (fill, null);
+                _caches[first] = fill;
+                fill = null;
             }
 
             SharedTokens += offset;
@@ -349,10 +349,9 @@ public sealed class ModelRowSource : RowSource
             fill?.Dispose();
         }
 
-        if (_cache is not null && !(first + slots.Count < Windows.Count && GroupStart(first + slots.Count) == _cache.Window))
+        if (_sharesPrefixes)
         {
-            _cache.Dispose(); // its group is done
-            _cache = null;
+            Evict(first + slots.Count);
         }
 
         WindowsRun += starts.Count;
@@ -365,53 +364,91 @@ public sealed class ModelRowSource : RowSource
     }
 
     /// <summary>
-    /// For windows <paramref name="first"/> to <paramref name="end"/> (one window's inputs) of a group: where the first is its group's
-    /// first, a cache to fill when more of the group follow; else the keys and values of the tokens it begins with alike with its
-    /// group's first (run again into <paramref name="buffer"/> where the cache lacks it), up to its first scored position.
+    /// The window whose keys and values <paramref name="window"/> is fed as its past: its group's first (<see cref="TokenizedText.RequestGroups"/>),
+    /// or for a group's first its section's first; -1 for a section's first, which runs whole.
     /// </summary>
-    private (KeyValueCache.Feed? Past, KeyValueCache? Fill) Shared(int first, int end, int length, int firstScored, LogitsBuffer buffer)
+    private int Parent(int window)
     {
-        int group = GroupStart(first);
-        if (group == first)
+        int group = Start(_text.RequestGroups!, window);
+        if (window != group)
         {
-            return end < Windows.Count && GroupStart(end) == group
-                ? (null, new KeyValueCache(_model.PastPorts!, _inputs.AsSpan((int)Windows.Begin(first), length).ToArray(), first))
-                : (null, null);
+            return group;
         }
 
-        if (_cache?.Window != group)
-        {
-            // Read out of order: the group's first runs again, as it ran before (so a window's scores never depend on the order read).
-            _cache?.Dispose();
-            _cache = null;
-            int groupLength = Windows.Length(group);
-            var cache = new KeyValueCache(_model.PastPorts!, _inputs.AsSpan((int)Windows.Begin(group), groupLength).ToArray(), group);
-            try
-            {
-                _model.Run(_inputs, [Windows.Begin(group)], groupLength, buffer, fill: cache);
-            }
-            catch
-            {
-                cache.Dispose();
-                throw;
-            }
-
-            _cache = cache;
-        }
-
-        var mine = _inputs.AsSpan((int)Windows.Begin(first), length);
-        int common = Math.Min(mine.CommonPrefixLength(_cache.Tokens), firstScored);
-        return (common > 0 ? _cache.Past(common, 1) : null, null);
+        int section = _text.RequestSections is { } sections ? Start(sections, window) : 0;
+        return window != section ? section : -1;
     }
 
-    private int GroupStart(int window)
+    /// <summary>Whether windows from <paramref name="end"/> on are fed the keys and values of <paramref name="window"/>'s run (it is their group's or section's first).</summary>
+    private bool HasFollowers(int window, int end) =>
+        end < Windows.Count && (Start(_text.RequestGroups!, end) == window || (_text.RequestSections is { } sections ? Start(sections, end) : 0) == window);
+
+    /// <summary>
+    /// The keys and values of the tokens <paramref name="window"/> (as long as <paramref name="length"/>) begins with alike with its
+    /// <see cref="Parent"/>, up to its first scored position <paramref name="firstScored"/>; null where it runs whole.
+    /// </summary>
+    private KeyValueCache.Feed? PastOf(int window, int length, int firstScored, LogitsBuffer buffer)
     {
-        var groups = _text.RequestGroups!;
-        int lo = 0, hi = groups.Count - 1;
+        int parent = Parent(window);
+        if (parent < 0)
+        {
+            return null;
+        }
+
+        var cache = CacheOf(parent, buffer);
+        int common = Math.Min(_inputs.AsSpan((int)Windows.Begin(window), length).CommonPrefixLength(cache.Tokens), firstScored);
+        return common > 0 ? cache.Past(common, 1) : null;
+    }
+
+    /// <summary>
+    /// The keys and values of <paramref name="window"/>'s run; where they are not held (read out of order), it runs again, as it ran
+    /// before (after its own parent's), into <paramref name="buffer"/>: a window's scores never depend on the order read.
+    /// </summary>
+    private KeyValueCache CacheOf(int window, LogitsBuffer buffer)
+    {
+        if (_caches.TryGetValue(window, out var held))
+        {
+            return held;
+        }
+
+        int length = Windows.Length(window);
+        var cache = new KeyValueCache(_model.PastPorts!, _inputs.AsSpan((int)Windows.Begin(window), length).ToArray(), window);
+        try
+        {
+            using var past = PastOf(window, length, Windows.FirstScoredPosition(window), buffer);
+            _model.Run(_inputs, [Windows.Begin(window)], length, buffer, past: past, fill: cache);
+        }
+        catch
+        {
+            cache.Dispose();
+            throw;
+        }
+
+        _caches[window] = cache;
+        return cache;
+    }
+
+    /// <summary>Lets go of the keys and values no window from <paramref name="next"/> on is fed (all, at the end).</summary>
+    private void Evict(int next)
+    {
+        foreach (int window in _caches.Keys.ToList())
+        {
+            if (next >= Windows.Count || (window != Start(_text.RequestGroups!, next) && window != (_text.RequestSections is { } sections ? Start(sections, next) : 0)))
+            {
+                _caches.Remove(window, out var cache);
+                cache!.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The last of <paramref name="starts"/> (ascending, the first 0) at or before <paramref name="window"/>.</summary>
+    private static int Start(IReadOnlyList<int> starts, int window)
+    {
+        int lo = 0, hi = starts.Count - 1;
         while (lo < hi)
         {
             int mid = (lo + hi + 1) / 2;
-            if (groups[mid] <= window)
+            if (starts[mid] <= window)
             {
                 lo = mid;
             }
@@ -421,7 +458,22 @@ public sealed class ModelRowSource : RowSource
             }
         }
 
-        return groups[lo];
+        return starts[lo];
+    }
+
+    /// <summary>Whether window <paramref name="k"/> is run with the window before (the same inputs, within a group where groups share their first tokens).</summary>
+    private bool RunsWithPrevious(int k) =>
+        Windows.Protocol == WindowProtocol.Continuation && k > 0 && SameInputs(k - 1, k) && !(_sharesPrefixes && Start(_text.RequestGroups!, k) == k);
+
+    /// <summary>The window whose run gives <paramref name="k"/>'s logits (read out of order too: a window's scores never depend on the order read).</summary>
+    private int RunsWith(int k)
+    {
+        while (RunsWithPrevious(k))
+        {
+            k--;
+        }
+
+        return k;
     }
 
     /// <summary>Whether windows <paramref name="a"/> and <paramref name="b"/> feed the model the same tokens (so a causal model gives them the same logits).</summary>
@@ -432,8 +484,7 @@ public sealed class ModelRowSource : RowSource
     {
         if (disposing)
         {
-            _cache?.Dispose();
-            _cache = null;
+            Evict(Windows.Count);
             _handed.Clear();
             foreach (var buffer in _buffers)
             {

@@ -188,7 +188,7 @@ public sealed class OnnxLanguageModel : IDisposable
     /// or with <paramref name="keep"/> (1 to length − 1, on a model that <see cref="KeepsLastLogits"/>) those of each window's last
     /// <paramref name="keep"/> positions, [windows, keep, vocab], to the start of <paramref name="buffer"/>. With <paramref name="past"/>
     /// (keys and values of each window's first tokens, <see cref="KeyValueCache.Past"/>) only the tokens after it run: the length less
-    /// the past's stands for <paramref name="length"/> above. <paramref name="fill"/> (one window run whole) is given its keys and values.
+    /// the past's stands for <paramref name="length"/> above. <paramref name="fill"/> (one window) is given its keys and values, the past's included.
     /// </summary>
     /// <exception cref="OnnxRuntimeException">ONNX Runtime failed (e.g. positions beyond what the model was built for).</exception>
     internal void Run(ReadOnlySpan<int> ids, IReadOnlyList<long> windowStarts, int length, LogitsBuffer buffer, int keep = 0, KeyValueCache.Feed? past = null, KeyValueCache? fill = null)
@@ -205,9 +205,9 @@ public sealed class OnnxLanguageModel : IDisposable
             throw new ArgumentException($"a past of {offset} tokens before windows of {length}{(_pastPorts is null ? ", to a model that is not fed one" : "")}.", nameof(past));
         }
 
-        if (fill is not null && (past is not null || windowStarts.Count != 1 || fill.Tokens.Length != length))
+        if (fill is not null && (windowStarts.Count != 1 || fill.Tokens.Length != length))
         {
-            throw new ArgumentException("a cache is filled by one window of its length run with no past.", nameof(fill));
+            throw new ArgumentException("a cache is filled by one window of its length.", nameof(fill));
         }
 
         long[] shape = [windowStarts.Count, keep == 0 ? fed : keep, Vocab];

@@ -87,6 +87,13 @@ public sealed class TokenizedText
     /// </summary>
     public IReadOnlyList<int>? RequestGroups { get; internal init; }
 
+    /// <summary>
+    /// Where groups (<see cref="RequestGroups"/>) come in sections whose documents may begin alike (a file of MMLU's questions of one
+    /// subject after the same five examples), the first request of each section, each a group's first; null where the text is one.
+    /// A group's first request shares its first tokens with its section's first.
+    /// </summary>
+    public IReadOnlyList<int>? RequestSections { get; internal init; }
+
     /// <summary>The token before each document (its first id), where <see cref="Join"/> put one or found it there: an input, never a target, and not a token of the text.</summary>
     public int? PrefixToken { get; internal init; }
 

@@ -97,12 +97,20 @@ internal static partial class LoglikelihoodCommand
             string name = ModelDocuments.NameOf(files);
             var run = Slice(input, shard, shardFrom);
             var names = new List<string>();
-            var encoded = LoglikelihoodRequests.Encode(tokenizer, run.Requests.Select(r =>
+            // A shard that begins inside a section runs the section's first request too (its score left out), as the whole run does.
+            var warmup = windows.Batch == 1 ? run.SectionFirst : null;
+            IReadOnlyList<LoglikelihoodRequest> scoring = warmup is { } first ? [first, .. run.Requests] : run.Requests;
+            var encoded = LoglikelihoodRequests.Encode(tokenizer, scoring.Select(r =>
             {
                 names.Add(r.Name);
                 return r;
             }), prefixToken, name, () => models.LoadTokenizer(parse, parse.GetValue(model)));
             CheckLengths(encoded, names, windows.Context);
+            if (warmup is not null)
+            {
+                names.RemoveAt(0);
+            }
+
             double tokenizeSeconds = clock.Elapsed.TotalSeconds;
             var modelText = new ModelText(encoded, tokenizer, null, tokenizeSeconds) { DocumentNames = names };
 
@@ -114,14 +122,16 @@ internal static partial class LoglikelihoodCommand
             bool quiet = parse.GetValue(common.Json);
             // Batches of like lengths, as the harness batches them; each score put back in its request's place.
             int[]? order = null;
+            // With --batch 1, a document's requests (and a section's documents) share their first tokens where the model reuses its past.
             var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order)
-                : run.Documents.Count > 0 ? LoglikelihoodRequests.Grouped(encoded, run.Documents.Select(d => d.Choices.Count)) : encoded;
+                : run.Documents.Count > 0 ? LoglikelihoodRequests.Grouped(encoded, [.. scoring.Count > run.Requests.Count ? [1] : Array.Empty<int>(), .. run.Documents.Select(d => d.Choices.Count)], run.Sections(warmup is not null))
+                : encoded;
             var sharing = new PastSharing();
-            var scores = Score(lm, scoredText, order, windows, engines, quiet, reference is null ? "scoring" : "scoring --model", sharing);
+            var scores = Score(lm, scoredText, order, windows, engines, quiet, reference is null ? "scoring" : "scoring --model", sharing)[(warmup is null ? 0 : 1)..];
             IReadOnlyList<(double, bool)>? other = input.Samples ? run.Harness : null;
             if (reference is not null)
             {
-                other = [.. Score(reference, scoredText, order, windows, engines, quiet, "scoring --base", sharing).Select(r => (r.LogLikelihood, r.IsGreedy))];
+                other = [.. Score(reference, scoredText, order, windows, engines, quiet, "scoring --base", sharing).Skip(warmup is null ? 0 : 1).Select(r => (r.LogLikelihood, r.IsGreedy))];
             }
 
             var scored = ScoredDocument.Group(scores, names, run.Documents, other, run.Files.Count > 0 ? run.Files : null);
@@ -276,7 +286,32 @@ internal static partial class LoglikelihoodCommand
     /// <summary>A shard's requests: those of documents <see cref="FirstDocument"/> on, of <see cref="Total"/>, with their multiple-choice documents and the harness's scores, if any.</summary>
     /// <param name="Metrics">The metrics the harness's samples name (every document's, not the shard's alone), in order.</param>
     /// <param name="Files">Each request's input file, where the samples come from several (each a task: MMLU's subjects); else empty.</param>
-    private sealed record RunSlice(IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<MultipleChoiceDocument> Documents, IReadOnlyList<(double, bool)> Harness, int FirstDocument, int Total, IReadOnlyList<string> Metrics, IReadOnlyList<int> Files);
+    private sealed record RunSlice(IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<MultipleChoiceDocument> Documents, IReadOnlyList<(double, bool)> Harness, int FirstDocument, int Total, IReadOnlyList<string> Metrics, IReadOnlyList<int> Files)
+    {
+        /// <summary>Where the slice's first document is not its section's first (sections: files of --samples, else the input), the section's first request; else null.</summary>
+        public LoglikelihoodRequest? SectionFirst { get; init; }
+
+        /// <summary>Documents per section (a file's, else all), after the section of <see cref="SectionFirst"/>'s request alone where <paramref name="warmup"/>.</summary>
+        public IEnumerable<int> Sections(bool warmup)
+        {
+            int request = 0, section = 0, previous = -1;
+            foreach (var document in Documents)
+            {
+                int file = Files.Count > 0 ? Files[request] : 0;
+                if (file != previous && section > 0)
+                {
+                    yield return section;
+                    section = 0;
+                }
+
+                section += warmup && previous < 0 ? 2 : 1; // the section's first request, alone, then this document
+                previous = file;
+                request += document.Choices.Count;
+            }
+
+            yield return section;
+        }
+    }
 
     /// <summary>
     /// The shard's documents of the input (read whole: request files are small); a document is a multiple-choice one's
@@ -303,8 +338,12 @@ internal static partial class LoglikelihoodCommand
 
         int firstRequest = documents.Count > 0 ? documents.Take((int)first).Sum(d => d.Choices.Count) : (int)first;
         int requestCount = documents.Count > 0 ? documents.Skip((int)first).Take((int)count).Sum(d => d.Choices.Count) : (int)count;
+        int sectionFirst = files.Count > 0 ? files.IndexOf(files[firstRequest]) : 0;
         return new RunSlice(requests.GetRange(firstRequest, requestCount), documents.Count > 0 ? documents.GetRange((int)first, (int)count) : [],
-            harness.Count > 0 ? harness.GetRange(firstRequest, requestCount) : [], (int)first, total, metrics, files.Count > 0 ? files.GetRange(firstRequest, requestCount) : []);
+            harness.Count > 0 ? harness.GetRange(firstRequest, requestCount) : [], (int)first, total, metrics, files.Count > 0 ? files.GetRange(firstRequest, requestCount) : [])
+        {
+            SectionFirst = documents.Count > 0 && sectionFirst < firstRequest ? requests[sectionFirst] : null,
+        };
     }
 
     /// <summary>Opens a model, checked against the tokenizer's vocabulary and the prefix token where a request holds it.</summary>

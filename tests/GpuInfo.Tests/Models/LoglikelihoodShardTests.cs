@@ -23,6 +23,7 @@ public sealed class LoglikelihoodShardTests
         "lambada" => ["--text", Passages(dir)],
         "lambada-base" => ["--text", Passages(dir), "--base", ModelFiles.Path("window.onnx")],
         "truthfulqa_mc2" => ["--samples", ModelFiles.Path($"samples_{kind}.jsonl"), "--labels-field", "doc.mc2_targets.labels"],
+        "few-shot" => ["--text", FewShot(dir), "--text-field", "query", "--choices-field", "choices", "--gold-field", "gold"],
         "two-tasks" => ["--samples", ModelFiles.Path("samples_choices.jsonl"), Copy(dir, "samples_paired_base_choices.jsonl", "samples_other_2026-12-07T10-11-12.5.jsonl")], // MMLU-like: a file per task
         _ => ["--samples", ModelFiles.Path($"samples_{kind}.jsonl")],
     };
@@ -34,6 +35,16 @@ public sealed class LoglikelihoodShardTests
         return path;
     }
 
+    /// <summary>Seven questions after the same two examples (as MMLU's five of a subject): documents that begin alike.</summary>
+    private static string FewShot(TempDir dir)
+    {
+        string file = dir.File("few_shot.jsonl");
+        const string Examples = "Q: two and two? A: four\nQ: the sky? A: blue\n";
+        string[] questions = ["the sea?", "grass?", "snow at night?", "one and one?", "a model?", "the sun?", "rain?"];
+        File.WriteAllLines(file, questions.Select((q, i) => JsonSerializer.Serialize(new { query = $"{Examples}Q: {q} A:", choices = new[] { " green", " white", " two", " blue" }, gold = i % 4 })));
+        return file;
+    }
+
     private static string Passages(TempDir dir)
     {
         string file = dir.File("passages.jsonl");
@@ -41,29 +52,35 @@ public sealed class LoglikelihoodShardTests
         return file;
     }
 
-    private static string[] Run(string[] input, params string[] more) =>
-        ["loglikelihood", "--model", ModelFiles.Path("window.onnx"), "--tokenizer", ModelFiles.VocabJson, .. input, "--prefix-token", "7", "--device", "cpu", "--bootstrap-iters", "3000", .. more,
-            "--context", input.Contains("--labels-field") ? "32" : "16"]; // truthfulqa_mc2's answers run to 21 tokens
+    private static string[] Run(string[] input, params string[] more) => RunOf("window.onnx", input, more);
+
+    private static string[] RunOf(string model, string[] input, params string[] more) =>
+        ["loglikelihood", "--model", ModelFiles.Path(model), "--tokenizer", ModelFiles.VocabJson, .. input, "--prefix-token", "7", "--device", "cpu", "--bootstrap-iters", "3000", .. more,
+            "--context", input.Contains("--labels-field") ? "32" : input.Contains("query") ? "96" : "16"]; // truthfulqa_mc2's answers run to 21 tokens; the few-shot documents whole
 
     [Theory]
-    [InlineData("lambada", 3)]
-    [InlineData("lambada-base", 2)]
-    [InlineData("lambada", 7)]
-    [InlineData("choices", 3)]
-    [InlineData("winogrande", 2)]
-    [InlineData("truthfulqa_mc2", 3)]
-    [InlineData("two-tasks", 4)]
-    public void Shards_merge_into_the_whole_run(string kind, int shards)
+    [InlineData("lambada", 3, "window.onnx")]
+    [InlineData("lambada-base", 2, "window.onnx")]
+    [InlineData("lambada", 7, "window.onnx")]
+    [InlineData("choices", 3, "window.onnx")]
+    [InlineData("winogrande", 2, "window.onnx")]
+    [InlineData("truthfulqa_mc2", 3, "window.onnx")]
+    [InlineData("two-tasks", 4, "window.onnx")]
+    [InlineData("choices", 3, "optimum/gpt2_with_past.onnx")] // a document's requests share their first tokens
+    [InlineData("two-tasks", 5, "optimum/gpt2_with_past.onnx")]
+    [InlineData("few-shot", 3, "optimum/llama_gqa_with_past.onnx")] // a file's documents too: shards that begin inside one run its first request again
+    public void Shards_merge_into_the_whole_run(string kind, int shards, string model)
     {
         using var dir = new TempDir();
         var input = Input(dir, kind);
         string wholeLines = dir.File("whole.jsonl");
-        var whole = CliRunner.Json(Run(input, "--per-document", wholeLines));
+        var whole = CliRunner.Json(RunOf(model, input, "--per-document", wholeLines));
+        Assert.Equal(model != "window.onnx", CliRunner.Number(whole["shared_tokens"]) > 0);
         var lines = new List<string>();
         for (int i = 0; i < shards; i++)
         {
             string shardLines = dir.File($"shard{i}.jsonl");
-            var part = CliRunner.Json(Run(input, "--shard", $"{i}/{shards}", "--partial-dir", dir.File("parts"), "--per-document", shardLines));
+            var part = CliRunner.Json(RunOf(model, input, "--shard", $"{i}/{shards}", "--partial-dir", dir.File("parts"), "--per-document", shardLines));
             Assert.Equal($"{i}/{shards}", (string)part["shard"]!);
             lines.AddRange(File.ReadAllLines(shardLines));
         }
@@ -72,7 +89,7 @@ public sealed class LoglikelihoodShardTests
         Assert.Equal(shards, (int)merged["partials"]!);
         var figures = whole.Where(kv => !HowItRan.Contains(kv.Key)).Select(kv => kv.Key).ToList();
         Assert.Contains(kind.StartsWith("lambada", StringComparison.Ordinal) ? "perplexity_stderr" : kind == "truthfulqa_mc2" ? "harness_acc" : kind == "two-tasks" ? "tasks" : "acc_norm", figures);
-        Assert.Contains(kind == "lambada-base" ? "base_perplexity_stderr" : kind.StartsWith("lambada", StringComparison.Ordinal) ? "acc" : "same_prediction", figures);
+        Assert.Contains(kind == "lambada-base" ? "base_perplexity_stderr" : kind.StartsWith("lambada", StringComparison.Ordinal) || kind == "few-shot" ? "acc" : "same_prediction", figures);
         foreach (string key in figures)
         {
             Assert.True(JsonNode.DeepEquals(whole[key], merged[key]), $"{key}: {whole[key]?.ToJsonString()} in the whole run, {merged[key]?.ToJsonString()} merged");

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using GpuInfo.Corpus;
 using GpuInfo.Models;
 using GpuInfo.Tests.Corpus;
 
@@ -21,9 +23,9 @@ public sealed class PrefixSharingTests(CorpusEngineFixture fixture) : IClassFixt
         using var model = OnnxLanguageModel.Open(Optimum(file));
         Assert.True(model.ReusesPast, model.PastReuse);
         int seed = Random.Shared.Next();
-        var (text, sizes, expectedShared) = Requests(new Random(seed), model.Vocab);
+        var (text, sizes, expectedShared) = Requests(new Random(seed), model.Vocab, out int[] sections);
         var alone = Score(model, text, out long none, out bool sharedAlone);
-        var grouped = Score(model, LoglikelihoodRequests.Grouped(text, sizes), out long shared, out bool sharing);
+        var grouped = Score(model, LoglikelihoodRequests.Grouped(text, sizes, sections), out long shared, out bool sharing);
         Assert.False(sharedAlone);
         Assert.True(sharing);
         Assert.Equal(expectedShared, shared);
@@ -35,22 +37,56 @@ public sealed class PrefixSharingTests(CorpusEngineFixture fixture) : IClassFixt
         }
     }
 
-    [Fact]
-    public void A_shard_of_whole_groups_scores_as_the_whole_run_does_to_the_bit()
+    [Theory]
+    [InlineData(3)] // a whole section
+    [InlineData(5)] // mid-section, after the section's first request
+    public void A_shard_scores_as_the_whole_run_does_to_the_bit(int skipGroups)
     {
         using var model = OnnxLanguageModel.Open(Optimum("gpt2_with_past.onnx"));
         int seed = Random.Shared.Next();
-        var (text, sizes, _) = Requests(new Random(seed), model.Vocab);
-        var whole = Score(model, LoglikelihoodRequests.Grouped(text, sizes), out _, out _);
-        int skipGroups = 2, skipRequests = sizes[0] + sizes[1];
-        var tail = Slice(text, skipRequests);
-        var shard = Score(model, LoglikelihoodRequests.Grouped(tail, sizes.Skip(skipGroups)), out long shared, out _);
+        var (text, sizes, _) = Requests(new Random(seed), model.Vocab, out int[] sections);
+        var whole = Score(model, LoglikelihoodRequests.Grouped(text, sizes, sections), out _, out _);
+        int skipRequests = sizes.Take(skipGroups).Sum();
+        int sectionFirst = sizes.Take(sections[0]).Sum(); // the second section's first request
+        bool midSection = skipGroups > sections[0];
+        var tail = Slice(text, skipRequests, midSection ? sectionFirst : null);
+        int[] tailSizes = [.. midSection ? [1] : Array.Empty<int>(), .. sizes.Skip(skipGroups)];
+        var shard = Score(model, LoglikelihoodRequests.Grouped(tail, tailSizes), out long shared, out _);
         Assert.True(shared > 0);
-        for (int r = 0; r < shard.Length; r++)
+        int dropped = midSection ? 1 : 0;
+        Assert.Equal(whole.Length - skipRequests, shard.Length - dropped);
+        for (int r = 0; r < whole.Length - skipRequests; r++)
         {
-            Assert.Equal(whole[skipRequests + r].LogLikelihood, shard[r].LogLikelihood);
-            Assert.Equal(whole[skipRequests + r].IsGreedy, shard[r].IsGreedy);
+            Assert.True(whole[skipRequests + r].LogLikelihood == shard[dropped + r].LogLikelihood, $"seed {seed}, request {skipRequests + r}: {shard[dropped + r].LogLikelihood:R} in the shard, {whole[skipRequests + r].LogLikelihood:R} in the whole run");
+            Assert.Equal(whole[skipRequests + r].IsGreedy, shard[dropped + r].IsGreedy);
         }
+    }
+
+    [Fact]
+    public void Windows_read_out_of_order_give_the_logits_read_in_order_to_the_bit()
+    {
+        // Each window's first row, last window first: every group's and section's first runs again where its keys and values are not held.
+        using var model = OnnxLanguageModel.Open(Optimum("llama_gqa_with_past.onnx"));
+        var (text, sizes, _) = Requests(new Random(11), model.Vocab, out int[] sections);
+        var grouped = LoglikelihoodRequests.Grouped(text, sizes, sections);
+        var options = new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = 128 };
+        using var inOrder = new ModelRowSource(model, grouped, options);
+        using var reversed = new ModelRowSource(model, grouped, options);
+        var expected = Enumerable.Range(0, inOrder.Windows.Count).Select(k => FirstRow(inOrder, k)).ToArray();
+        for (int k = reversed.Windows.Count - 1; k >= 0; k--)
+        {
+            Assert.Equal(expected[k], FirstRow(reversed, k));
+        }
+
+        Assert.True(reversed.SharedTokens > 0);
+    }
+
+    private static float[] FirstRow(ModelRowSource source, int window)
+    {
+        var block = new RowBlock(1, source.Vocab, source.Type, hasTargets: true);
+        block.Reset(source.Windows.FirstRow(window), 1);
+        ((RowSource)source).Read(block);
+        return MemoryMarshal.Cast<byte, float>(MemoryMarshal.CreateReadOnlySpan(in block.Logits.Start, source.Vocab * 4)).ToArray();
     }
 
     [Fact]
@@ -83,6 +119,8 @@ public sealed class PrefixSharingTests(CorpusEngineFixture fixture) : IClassFixt
         var (text, sizes, _) = Requests(new Random(5), 100);
         Assert.Equal("sizes", Assert.Throws<ArgumentException>(() => LoglikelihoodRequests.Grouped(text, sizes.Skip(1))).ParamName);
         Assert.Equal("sizes", Assert.Throws<ArgumentException>(() => LoglikelihoodRequests.Grouped(text, [0, .. sizes])).ParamName);
+        Assert.Equal("sections", Assert.Throws<ArgumentException>(() => LoglikelihoodRequests.Grouped(text, sizes, [sizes.Length - 1])).ParamName);
+        Assert.Equal("sections", Assert.Throws<ArgumentException>(() => LoglikelihoodRequests.Grouped(text, sizes, [0, sizes.Length])).ParamName);
         Assert.Equal("requests", Assert.Throws<ArgumentException>(() => LoglikelihoodRequests.Grouped(new TokenizedText([1, 2, 3], null, "t", "ids"), [1])).ParamName);
     }
 
@@ -96,21 +134,33 @@ public sealed class PrefixSharingTests(CorpusEngineFixture fixture) : IClassFixt
     }
 
     /// <summary>
-    /// Multiple-choice documents of random ids: a context of 3 to 40 tokens, then 1 to 5 choices of 1 to 8 tokens (some
-    /// beginning alike, some one token long, a document of one choice), and the tokens each choice after the first
-    /// shares with its document's first up to its first scored position (its context less one); a choice whose inputs are the
-    /// choice before's (one-token choices) runs with it.
+    /// Multiple-choice documents of random ids in two sections (3 documents, then 6), each document's context its section's
+    /// examples (1 to 20 tokens) then its own 2 to 40, then 1 to 5 choices of 1 to 8 tokens (some beginning alike, some one
+    /// token long, a document of one choice); and the tokens run once: each choice after its document's first shares its
+    /// first up to its first scored position (its context less one), each document's first its section's first's, alike; a
+    /// choice whose inputs are the choice before's (one-token choices) runs with it.
     /// </summary>
-    private static (TokenizedText Text, int[] Sizes, long Shared) Requests(Random random, int vocab)
+    private static (TokenizedText Text, int[] Sizes, long Shared) Requests(Random random, int vocab) => Requests(random, vocab, out _);
+
+    private static (TokenizedText Text, int[] Sizes, long Shared) Requests(Random random, int vocab, out int[] sections)
     {
         var ids = new List<int>();
         var starts = new List<long>();
         var continuations = new List<int>();
         var sizes = new List<int>();
         long shared = 0;
+        sections = [3, 6];
+        int[] examples = [];
+        int[]? sectionFirst = null;
         for (int d = 0; d < 9; d++)
         {
-            int[] context = [.. Enumerable.Range(0, random.Next(3, 41)).Select(_ => random.Next(vocab))];
+            if (d is 0 or 3)
+            {
+                examples = [.. Enumerable.Range(0, random.Next(1, 21)).Select(_ => random.Next(vocab))];
+                sectionFirst = null;
+            }
+
+            int[] context = [.. examples, .. Enumerable.Range(0, random.Next(2, 41)).Select(_ => random.Next(vocab))];
             int choices = d == 4 ? 1 : random.Next(2, 6);
             int[] common = [.. Enumerable.Range(0, d % 3 == 0 ? random.Next(1, 3) : 0).Select(_ => random.Next(vocab))];
             int[]? first = null, previous = null;
@@ -125,6 +175,14 @@ public sealed class PrefixSharingTests(CorpusEngineFixture fixture) : IClassFixt
                 if (first is null)
                 {
                     first = inputs;
+                    if (sectionFirst is null)
+                    {
+                        sectionFirst = inputs;
+                    }
+                    else
+                    {
+                        shared += Math.Min(inputs.AsSpan().CommonPrefixLength(sectionFirst), context.Length - 1);
+                    }
                 }
                 else if (!inputs.AsSpan().SequenceEqual(previous))
                 {
@@ -140,14 +198,19 @@ public sealed class PrefixSharingTests(CorpusEngineFixture fixture) : IClassFixt
         return (new TokenizedText([.. ids], null, "requests", "ids") { DocumentStarts = starts, Continuations = continuations }, [.. sizes], shared);
     }
 
-    private static TokenizedText Slice(TokenizedText text, int firstRequest)
+    /// <summary>The requests from <paramref name="firstRequest"/> on, after request <paramref name="before"/> where given.</summary>
+    private static TokenizedText Slice(TokenizedText text, int firstRequest, int? before = null)
     {
-        long from = text.DocumentStarts[firstRequest];
-        return new TokenizedText(text.Ids[(int)from..], null, "requests", "ids")
+        int[] kept = [.. before is { } b ? [b] : Array.Empty<int>(), .. Enumerable.Range(firstRequest, text.DocumentStarts.Count - firstRequest)];
+        var ids = new List<int>();
+        var starts = new List<long>();
+        foreach (int r in kept)
         {
-            DocumentStarts = [.. text.DocumentStarts.Skip(firstRequest).Select(s => s - from)],
-            Continuations = [.. text.Continuations!.Skip(firstRequest)],
-        };
+            starts.Add(ids.Count);
+            ids.AddRange(text.Document(r).ToArray());
+        }
+
+        return new TokenizedText([.. ids], null, "requests", "ids") { DocumentStarts = starts, Continuations = [.. kept.Select(r => text.Continuations![r])] };
     }
 
     private RequestScore[] Score(OnnxLanguageModel model, TokenizedText text, out long shared, out bool sharing)
