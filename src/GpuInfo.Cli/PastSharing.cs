@@ -19,10 +19,14 @@ internal sealed class PastSharing
         Tokens += source.SharedTokens;
     }
 
-    public void AddTo(JsonObject report, OnnxLanguageModel model, ModelWindowOptions windows)
+    /// <summary>Whether the requests (in documents where <paramref name="documents"/>) run in their order, sharing their first tokens: the model, and the base where given, reuse their past.</summary>
+    public static bool Applies(OnnxLanguageModel model, OnnxLanguageModel? reference, bool documents) =>
+        documents && model.ReusesPast && (reference?.ReusesPast ?? true);
+
+    public void AddTo(JsonObject report, OnnxLanguageModel model, OnnxLanguageModel? reference)
     {
         report["past_reuse"] = _shared || !model.ReusesPast ? model.PastReuse
-            : windows.Batch > 1 ? $"none: --batch {windows.Batch} runs requests longest first, several at once (a document's share their first tokens with --batch 1)"
+            : reference is { ReusesPast: false } ? $"none: the base does not reuse its past ({reference.PastReuse[6..]}), so the requests run longest first"
             : "none: the requests are not in documents of several choices";
         report["shared_tokens"] = Tokens;
     }

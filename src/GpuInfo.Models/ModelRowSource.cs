@@ -89,7 +89,7 @@ public sealed class ModelRowSource : RowSource
         }
 
         _bufferValues = (long)values;
-        _sharesPrefixes = model.ReusesPast && o.Batch == 1 && text.RequestGroups is not null && Windows.Protocol == WindowProtocol.Continuation
+        _sharesPrefixes = model.ReusesPast && text.RequestGroups is not null && Windows.Protocol == WindowProtocol.Continuation
             && Windows.Count == text.DocumentStarts.Count;
         _tokensHash = new(() => Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(text.Ids.AsSpan()))));
     }
@@ -173,8 +173,9 @@ public sealed class ModelRowSource : RowSource
 
     /// <summary>
     /// Whether requests' tokens shared with their group's first are run once (<see cref="TokenizedText.RequestGroups"/>, a model that
-    /// <see cref="OnnxLanguageModel.ReusesPast"/>, one window a run): each group's first request runs whole, and the others after its
-    /// keys and values of the tokens they begin with alike, up to their first scored token.
+    /// <see cref="OnnxLanguageModel.ReusesPast"/>): a section's first request runs whole, a group's first after the keys and values of
+    /// the tokens it begins with alike with its section's first, and the group's others after the group's first's, each up to its
+    /// first scored token; a batch holds windows of one parent, and a window whose keys and values others are fed runs alone.
     /// </summary>
     public bool SharesPrefixes => _sharesPrefixes;
 
@@ -299,6 +300,12 @@ public sealed class ModelRowSource : RowSource
                 break;
             }
 
+            // A batch shares one past: its windows have one parent, and one whose keys and values later windows are fed runs alone.
+            if (_sharesPrefixes && (Parent(k) != Parent(first) || HasFollowers(k, RunEnd(k))))
+            {
+                break;
+            }
+
             length = longest;
             slots.Add(starts.Count);
             starts.Add(Windows.Begin(k));
@@ -312,21 +319,20 @@ public sealed class ModelRowSource : RowSource
         }
 
         int firstScored = Enumerable.Range(first, slots.Count).Min(Windows.FirstScoredPosition);
-        long sharedBefore = SharedTokens;
         buffer.FirstWindow = -1;
         KeyValueCache.Feed? past = null;
         KeyValueCache? fill = null;
-        int keep = 0;
+        int keep = 0, offset = 0;
         try
         {
             if (_sharesPrefixes)
             {
-                past = PastOf(first, length, firstScored, buffer);
+                past = PastOf(first, starts, length, firstScored, buffer);
                 fill = HasFollowers(first, first + slots.Count) ? new KeyValueCache(_model.PastPorts!, _inputs.AsSpan((int)Windows.Begin(first), length).ToArray(), first) : null;
             }
 
             // A model that takes logits_to_keep runs its head on the positions the batch scores alone (each window's last ones).
-            int offset = past?.Length ?? 0;
+            offset = past?.Length ?? 0;
             keep = _model.KeepsLastLogits && firstScored > offset ? length - firstScored : 0;
             _model.Run(_inputs, starts, length, buffer, keep, past, fill);
             if (fill is not null)
@@ -335,7 +341,7 @@ public sealed class ModelRowSource : RowSource
                 fill = null;
             }
 
-            SharedTokens += offset;
+            SharedTokens += (long)offset * starts.Count;
         }
         catch (OnnxRuntimeException e)
         {
@@ -358,7 +364,7 @@ public sealed class ModelRowSource : RowSource
         buffer.FirstWindow = first;
         buffer.Windows = slots.Count;
         buffer.Slots = shared ? [.. slots] : null;
-        buffer.Length = keep == 0 ? length - (int)(SharedTokens - sharedBefore) : keep;
+        buffer.Length = keep == 0 ? length - offset : keep;
         buffer.FirstPosition = length - buffer.Length;
         return buffer;
     }
@@ -384,10 +390,11 @@ public sealed class ModelRowSource : RowSource
         end < Windows.Count && (Start(_text.RequestGroups!, end) == window || (_text.RequestSections is { } sections ? Start(sections, end) : 0) == window);
 
     /// <summary>
-    /// The keys and values of the tokens <paramref name="window"/> (as long as <paramref name="length"/>) begins with alike with its
-    /// <see cref="Parent"/>, up to its first scored position <paramref name="firstScored"/>; null where it runs whole.
+    /// The keys and values of the tokens the windows starting at <paramref name="starts"/> (each as long as <paramref name="length"/>,
+    /// <paramref name="window"/> the first) all begin with alike with their <see cref="Parent"/>, up to their first scored position
+    /// <paramref name="firstScored"/>, for each of them; null where they run whole.
     /// </summary>
-    private KeyValueCache.Feed? PastOf(int window, int length, int firstScored, LogitsBuffer buffer)
+    private KeyValueCache.Feed? PastOf(int window, IReadOnlyList<long> starts, int length, int firstScored, LogitsBuffer buffer)
     {
         int parent = Parent(window);
         if (parent < 0)
@@ -396,8 +403,25 @@ public sealed class ModelRowSource : RowSource
         }
 
         var cache = CacheOf(parent, buffer);
-        int common = Math.Min(_inputs.AsSpan((int)Windows.Begin(window), length).CommonPrefixLength(cache.Tokens), firstScored);
-        return common > 0 ? cache.Past(common, 1) : null;
+        int common = firstScored;
+        foreach (long start in starts)
+        {
+            common = Math.Min(common, _inputs.AsSpan((int)start, length).CommonPrefixLength(cache.Tokens));
+        }
+
+        return common > 0 ? cache.Past(common, starts.Count) : null;
+    }
+
+    /// <summary>The first window after <paramref name="k"/> not run with it (<see cref="RunsWithPrevious"/>).</summary>
+    private int RunEnd(int k)
+    {
+        int end = k + 1;
+        while (end < Windows.Count && RunsWithPrevious(end))
+        {
+            end++;
+        }
+
+        return end;
     }
 
     /// <summary>
@@ -415,7 +439,7 @@ public sealed class ModelRowSource : RowSource
         var cache = new KeyValueCache(_model.PastPorts!, _inputs.AsSpan((int)Windows.Begin(window), length).ToArray(), window);
         try
         {
-            using var past = PastOf(window, length, Windows.FirstScoredPosition(window), buffer);
+            using var past = PastOf(window, [Windows.Begin(window)], length, Windows.FirstScoredPosition(window), buffer);
             _model.Run(_inputs, [Windows.Begin(window)], length, buffer, past: past, fill: cache);
         }
         catch

@@ -172,7 +172,7 @@ internal static partial class LoglikelihoodCommand
         using var reference = basePath is null ? null : models.OpenModel(parse, basePath, modelText);
         double loadSeconds = load.Elapsed.TotalSeconds;
         int[]? order = null;
-        var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order) : LoglikelihoodRequests.Grouped(encoded, groups);
+        var scoredText = windows.Batch > 1 && !PastSharing.Applies(lm, reference, true) ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order) : LoglikelihoodRequests.Grouped(encoded, groups);
         bool quiet = parse.GetValue(common.Json);
         var sharing = new PastSharing();
         var scores = Score(lm, scoredText, order, windows, engines, quiet, reference is null ? "scoring answers" : "scoring answers: --model", sharing);
@@ -195,7 +195,7 @@ internal static partial class LoglikelihoodCommand
         double seconds = clock.Elapsed.TotalSeconds;
         report["seconds"] = Math.Round(seconds, 3);
         ModelOptions.AddTiming(report, scores.Sum(s => s.ContinuationTokens) * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
-        sharing.AddTo(report, lm, windows);
+        sharing.AddTo(report, lm, reference);
         if (perDocumentPath is not null)
         {
             PerDocumentLines.Write(perDocumentPath, ours.Lines);

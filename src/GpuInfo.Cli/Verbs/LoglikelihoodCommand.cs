@@ -98,7 +98,7 @@ internal static partial class LoglikelihoodCommand
             var run = Slice(input, shard, shardFrom);
             var names = new List<string>();
             // A shard that begins inside a section runs the section's first request too (its score left out), as the whole run does.
-            var warmup = windows.Batch == 1 ? run.SectionFirst : null;
+            var warmup = run.SectionFirst;
             IReadOnlyList<LoglikelihoodRequest> scoring = warmup is { } first ? [first, .. run.Requests] : run.Requests;
             var encoded = LoglikelihoodRequests.Encode(tokenizer, scoring.Select(r =>
             {
@@ -122,8 +122,9 @@ internal static partial class LoglikelihoodCommand
             bool quiet = parse.GetValue(common.Json);
             // Batches of like lengths, as the harness batches them; each score put back in its request's place.
             int[]? order = null;
-            // With --batch 1, a document's requests (and a section's documents) share their first tokens where the model reuses its past.
-            var scoredText = windows.Batch > 1 ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order)
+            // A document's requests (and a file's documents) share their first tokens where the models reuse their past; else
+            // batches run longest first.
+            var scoredText = windows.Batch > 1 && !PastSharing.Applies(lm, reference, run.Documents.Count > 0) ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order)
                 : run.Documents.Count > 0 ? LoglikelihoodRequests.Grouped(encoded, [.. scoring.Count > run.Requests.Count ? [1] : Array.Empty<int>(), .. run.Documents.Select(d => d.Choices.Count)], run.Sections(warmup is not null))
                 : encoded;
             var sharing = new PastSharing();
@@ -156,7 +157,7 @@ internal static partial class LoglikelihoodCommand
             double seconds = clock.Elapsed.TotalSeconds; // the bootstrap's resamples included
             report["seconds"] = Math.Round(seconds, 3);
             ModelOptions.AddTiming(report, tokens * (reference is null ? 1 : 2), seconds, loadSeconds, tokenizeSeconds, lm.RunSeconds + (reference?.RunSeconds ?? 0));
-            sharing.AddTo(report, lm, windows);
+            sharing.AddTo(report, lm, reference);
             if (perDocumentPath is not null)
             {
                 PerDocumentLines.Write(perDocumentPath, LoglikelihoodReport.Lines(scored, run.FirstDocument, compared));

@@ -124,13 +124,24 @@ public sealed class PrefixSharingTests(CorpusEngineFixture fixture) : IClassFixt
         Assert.Equal("requests", Assert.Throws<ArgumentException>(() => LoglikelihoodRequests.Grouped(new TokenizedText([1, 2, 3], null, "t", "ids"), [1])).ParamName);
     }
 
-    [Fact]
-    public void Batches_of_several_windows_run_each_whole()
+    [Theory]
+    [InlineData("gpt2_with_past.onnx", 3)]
+    [InlineData("llama_gqa_with_past.onnx", 4)]
+    public void Batches_of_several_windows_share_their_parent_s_past(string file, int batch)
     {
-        using var model = OnnxLanguageModel.Open(Optimum("gpt2_with_past.onnx"));
-        var (text, sizes, _) = Requests(new Random(7), model.Vocab);
-        using var source = new ModelRowSource(model, LoglikelihoodRequests.Grouped(text, sizes), new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = 128, Batch = 2 });
-        Assert.False(source.SharesPrefixes);
+        using var model = OnnxLanguageModel.Open(Optimum(file));
+        int seed = Random.Shared.Next();
+        var (text, sizes, _) = Requests(new Random(seed), model.Vocab, out int[] sections);
+        var alone = Score(model, text, out _, out _);
+        var grouped = Score(model, LoglikelihoodRequests.Grouped(text, sizes, sections), out long shared, out bool sharing, batch);
+        var one = Score(model, LoglikelihoodRequests.Grouped(text, sizes, sections), out long sharedOne, out _);
+        Assert.True(sharing);
+        Assert.True(shared > 0 && shared <= sharedOne, $"{shared} tokens shared in batches of {batch}, {sharedOne} one at a time");
+        for (int r = 0; r < alone.Length; r++)
+        {
+            Assert.True(Math.Abs(alone[r].LogLikelihood - grouped[r].LogLikelihood) <= 2e-5 * Math.Max(1, Math.Abs(alone[r].LogLikelihood)),
+                $"seed {seed}, request {r}: {grouped[r].LogLikelihood:R} in batches of {batch}, {alone[r].LogLikelihood:R} alone");
+        }
     }
 
     /// <summary>
@@ -213,9 +224,9 @@ public sealed class PrefixSharingTests(CorpusEngineFixture fixture) : IClassFixt
         return new TokenizedText([.. ids], null, "requests", "ids") { DocumentStarts = starts, Continuations = [.. kept.Select(r => text.Continuations![r])] };
     }
 
-    private RequestScore[] Score(OnnxLanguageModel model, TokenizedText text, out long shared, out bool sharing)
+    private RequestScore[] Score(OnnxLanguageModel model, TokenizedText text, out long shared, out bool sharing, int batch = 1)
     {
-        using var source = new ModelRowSource(model, text, new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = 128 });
+        using var source = new ModelRowSource(model, text, new ModelWindowOptions { Protocol = WindowProtocol.Continuation, Context = 128, Batch = batch });
         var scores = LoglikelihoodScores.Run([fixture.Engine], source);
         (shared, sharing) = (source.SharedTokens, source.SharesPrefixes);
         return [.. Enumerable.Range(0, scores.Requests).Select(scores.Score)];
