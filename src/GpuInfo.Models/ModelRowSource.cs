@@ -179,7 +179,7 @@ public sealed class ModelRowSource : RowSource
     /// </summary>
     public bool SharesPrefixes => _sharesPrefixes;
 
-    /// <summary>Tokens of windows not run but fed as keys and values of their group's first request (<see cref="SharesPrefixes"/>).</summary>
+    /// <summary>Tokens of windows not run but fed as keys and values of an earlier run, their group's or section's first (<see cref="SharesPrefixes"/>), summed over the windows.</summary>
     public long SharedTokens { get; private set; }
 
     public override SourceDescription Describe()

@@ -281,7 +281,7 @@ public sealed class OnnxLanguageModel : IDisposable
             return;
         }
 
-        PastReuse = $"{ports[0].Present}… fed back as {ports[0].Past}…: a request's tokens shared with its group's first are run once";
+        PastReuse = $"{ports[0].Present}… fed back as {ports[0].Past}…: the first tokens requests share run once";
     }
 
     /// <summary>The largest difference of two runs' logits (entries both give alike, -inf included, agree; NaN is left to the measures), and the largest logit.</summary>
