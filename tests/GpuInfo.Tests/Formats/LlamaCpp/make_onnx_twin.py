@@ -17,8 +17,9 @@ output matrix give the logits. Weights F32 as in the file; input input_ids [batc
 
 With --past, the same graph with a KV cache as optimum exports a llama (text-generation-with-past): it also takes
 attention_mask [batch, past + sequence] (all ones here), position_ids [batch, sequence] and past_key_values.{i}.key/value
-[batch, heads, past, head_dim], attends over the past's keys and values then the window's (token i at position past + i
-sees the past and the window up to itself), and returns present.{i}.key/value, the past's and the window's together.
+[batch, heads, past, head_dim] and transformers' logits_to_keep (the head on the last n positions only; all for 0), attends
+over the past's keys and values then the window's (token i at position past + i sees the past and the window up to
+itself), and returns present.{i}.key/value, the past's and the window's together.
 """
 
 import json
@@ -133,6 +134,10 @@ def main(source, out, past=False):
         gate = matmul(h, tensors[p + "ffn_gate.weight"])
         silu = op("Mul", [gate, op("Sigmoid", [gate])])
         x = op("Add", [x, matmul(op("Mul", [silu, matmul(h, tensors[p + "ffn_up.weight"])]), tensors[p + "ffn_down.weight"])])
+    if past:
+        # transformers' logits_to_keep: the head on the last n positions only (all for 0).
+        x = op("Slice", [x, op("Unsqueeze", [op("Neg", ["logits_to_keep"]), const(np.array([0], np.int64))]),
+                         const(np.array([np.iinfo(np.int64).max], np.int64)), const(np.array([1], np.int64))])
     logits = matmul(rms_norm(x, tensors["output_norm.weight"]), tensors["output.weight"])
     nodes.append(helper.make_node("Identity", [logits], ["logits"]))
 
@@ -140,7 +145,8 @@ def main(source, out, past=False):
     outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", n_vocab])]
     if past:
         inputs += [helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "total_sequence"]),
-                   helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "sequence"])]
+                   helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch", "sequence"]),
+                   helper.make_tensor_value_info("logits_to_keep", TensorProto.INT64, [])]
         for layer in range(n_layer):
             for part in ("key", "value"):
                 inputs.append(helper.make_tensor_value_info(f"past_key_values.{layer}.{part}", TensorProto.FLOAT, ["batch", n_head, "past_sequence", head]))
