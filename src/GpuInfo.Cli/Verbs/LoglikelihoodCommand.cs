@@ -289,16 +289,19 @@ internal static partial class LoglikelihoodCommand
     /// <param name="Files">Each request's input file, where the samples come from several (each a task: MMLU's subjects); else empty.</param>
     private sealed record RunSlice(IReadOnlyList<LoglikelihoodRequest> Requests, IReadOnlyList<MultipleChoiceDocument> Documents, IReadOnlyList<(double, bool)> Harness, int FirstDocument, int Total, IReadOnlyList<string> Metrics, IReadOnlyList<int> Files)
     {
-        /// <summary>Where the slice's first document is not its section's first (sections: files of --samples, else the input), the section's first request; else null.</summary>
+        /// <summary>Where the slice's first document is not its section's first (a section: a file's documents), the section's first request; else null.</summary>
         public LoglikelihoodRequest? SectionFirst { get; init; }
 
-        /// <summary>Documents per section (a file's, else all), after the section of <see cref="SectionFirst"/>'s request alone where <paramref name="warmup"/>.</summary>
+        /// <summary>Each multiple-choice document's request's file (its section).</summary>
+        public IReadOnlyList<int> Sources { get; init; } = [];
+
+        /// <summary>Documents per section (a file's), the first with <see cref="SectionFirst"/>'s request alone before them where <paramref name="warmup"/>.</summary>
         public IEnumerable<int> Sections(bool warmup)
         {
             int request = 0, section = 0, previous = -1;
             foreach (var document in Documents)
             {
-                int file = Files.Count > 0 ? Files[request] : 0;
+                int file = Sources[request];
                 if (file != previous && section > 0)
                 {
                     yield return section;
@@ -324,10 +327,11 @@ internal static partial class LoglikelihoodCommand
         var harness = new List<(double, bool)>();
         var metrics = new List<string>();
         var files = new List<int>();
-        var requests = input.Requests(documents, harness, metrics, files).ToList();
+        var sources = new List<int>();
+        var requests = input.Requests(documents, harness, metrics, files, sources).ToList();
         if (shard.Count == 1)
         {
-            return new RunSlice(requests, documents, harness, 0, documents.Count > 0 ? documents.Count : requests.Count, metrics, files);
+            return new RunSlice(requests, documents, harness, 0, documents.Count > 0 ? documents.Count : requests.Count, metrics, files) { Sources = sources };
         }
 
         int total = documents.Count > 0 ? documents.Count : requests.Count;
@@ -339,11 +343,12 @@ internal static partial class LoglikelihoodCommand
 
         int firstRequest = documents.Count > 0 ? documents.Take((int)first).Sum(d => d.Choices.Count) : (int)first;
         int requestCount = documents.Count > 0 ? documents.Skip((int)first).Take((int)count).Sum(d => d.Choices.Count) : (int)count;
-        int sectionFirst = files.Count > 0 ? files.IndexOf(files[firstRequest]) : 0;
+        int sectionFirst = documents.Count > 0 ? sources.IndexOf(sources[firstRequest]) : 0;
         return new RunSlice(requests.GetRange(firstRequest, requestCount), documents.Count > 0 ? documents.GetRange((int)first, (int)count) : [],
             harness.Count > 0 ? harness.GetRange(firstRequest, requestCount) : [], (int)first, total, metrics, files.Count > 0 ? files.GetRange(firstRequest, requestCount) : [])
         {
             SectionFirst = documents.Count > 0 && sectionFirst < firstRequest ? requests[sectionFirst] : null,
+            Sources = documents.Count > 0 ? sources.GetRange(firstRequest, requestCount) : [],
         };
     }
 
@@ -464,7 +469,8 @@ internal static partial class LoglikelihoodCommand
         /// The requests of the files, in order; multiple-choice documents are added to <paramref name="documents"/> as they are
         /// read, and the harness's scores of the requests, from --samples, to <paramref name="harness"/>.
         /// </summary>
-        public IEnumerable<LoglikelihoodRequest> Requests(List<MultipleChoiceDocument> documents, List<(double, bool)> harness, List<string> metrics, List<int> files)
+        /// <param name="sources">Each multiple-choice document's request's file (its section: documents that may begin alike).</param>
+        public IEnumerable<LoglikelihoodRequest> Requests(List<MultipleChoiceDocument> documents, List<(double, bool)> harness, List<string> metrics, List<int> files, List<int> sources)
         {
             if (Samples)
             {
@@ -478,13 +484,14 @@ internal static partial class LoglikelihoodCommand
                     harness.AddRange(sample.Harness);
                     metrics.AddRange(sample.Metrics.Where(m => !metrics.Contains(m)));
                     files.AddRange(Enumerable.Repeat(sample.File, Files.Length > 1 ? sample.Requests.Count : 0));
+                    sources.AddRange(Enumerable.Repeat(sample.File, sample.Requests.Count));
                     return sample.Requests;
                 });
             }
 
             if (ChoicesField is not null)
             {
-                return ModelDocuments.ReadObjects(Files).SelectMany(line =>
+                return Files.SelectMany((file, f) => ModelDocuments.ReadObjects([file]).SelectMany(line =>
                 {
                     MultipleChoiceDocument document;
                     try
@@ -498,8 +505,9 @@ internal static partial class LoglikelihoodCommand
                     }
 
                     documents.Add(document);
+                    sources.AddRange(Enumerable.Repeat(f, document.Choices.Count));
                     return document.Requests(Delimiter);
-                });
+                }));
             }
 
             if (ContinuationField is null)

@@ -23,7 +23,8 @@ public sealed class LoglikelihoodShardTests
         "lambada" => ["--text", Passages(dir)],
         "lambada-base" => ["--text", Passages(dir), "--base", ModelFiles.Path("window.onnx")],
         "truthfulqa_mc2" => ["--samples", ModelFiles.Path($"samples_{kind}.jsonl"), "--labels-field", "doc.mc2_targets.labels"],
-        "few-shot" => ["--text", FewShot(dir), "--text-field", "query", "--choices-field", "choices", "--gold-field", "gold"],
+        "few-shot" => ["--text", FewShot(dir, "few_shot.jsonl", "Q: two and two? A: four\nQ: the sky? A: blue\n"), "--text-field", "query", "--choices-field", "choices", "--gold-field", "gold"],
+        "few-shot-files" => ["--text", FewShot(dir, "a.jsonl", "Q: two and two? A: four\n"), FewShot(dir, "b.jsonl", "Q: the sky? A: blue\nQ: grass? A: green\n"), "--text-field", "query", "--choices-field", "choices", "--gold-field", "gold"],
         "two-tasks" => ["--samples", ModelFiles.Path("samples_choices.jsonl"), Copy(dir, "samples_paired_base_choices.jsonl", "samples_other_2026-12-07T10-11-12.5.jsonl")], // MMLU-like: a file per task
         _ => ["--samples", ModelFiles.Path($"samples_{kind}.jsonl")],
     };
@@ -35,13 +36,12 @@ public sealed class LoglikelihoodShardTests
         return path;
     }
 
-    /// <summary>Seven questions after the same two examples (as MMLU's five of a subject): documents that begin alike.</summary>
-    private static string FewShot(TempDir dir)
+    /// <summary>Seven questions after the same examples (as MMLU's five of a subject): documents that begin alike.</summary>
+    private static string FewShot(TempDir dir, string name, string examples)
     {
-        string file = dir.File("few_shot.jsonl");
-        const string Examples = "Q: two and two? A: four\nQ: the sky? A: blue\n";
+        string file = dir.File(name);
         string[] questions = ["the sea?", "grass?", "snow at night?", "one and one?", "a model?", "the sun?", "rain?"];
-        File.WriteAllLines(file, questions.Select((q, i) => JsonSerializer.Serialize(new { query = $"{Examples}Q: {q} A:", choices = new[] { " green", " white", " two", " blue" }, gold = i % 4 })));
+        File.WriteAllLines(file, questions.Select((q, i) => JsonSerializer.Serialize(new { query = $"{examples}Q: {q} A:", choices = new[] { " green", " white", " two", " blue" }, gold = i % 4 })));
         return file;
     }
 
@@ -69,6 +69,7 @@ public sealed class LoglikelihoodShardTests
     [InlineData("choices", 3, "optimum/gpt2_with_past.onnx")] // a document's requests share their first tokens
     [InlineData("two-tasks", 5, "optimum/gpt2_with_past.onnx")]
     [InlineData("few-shot", 3, "optimum/llama_gqa_with_past.onnx")] // a file's documents too: shards that begin inside one run its first request again
+    [InlineData("few-shot-files", 4, "optimum/llama_gqa_with_past.onnx")] // a section a file
     public void Shards_merge_into_the_whole_run(string kind, int shards, string model)
     {
         using var dir = new TempDir();
@@ -89,7 +90,7 @@ public sealed class LoglikelihoodShardTests
         Assert.Equal(shards, (int)merged["partials"]!);
         var figures = whole.Where(kv => !HowItRan.Contains(kv.Key)).Select(kv => kv.Key).ToList();
         Assert.Contains(kind.StartsWith("lambada", StringComparison.Ordinal) ? "perplexity_stderr" : kind == "truthfulqa_mc2" ? "harness_acc" : kind == "two-tasks" ? "tasks" : "acc_norm", figures);
-        Assert.Contains(kind == "lambada-base" ? "base_perplexity_stderr" : kind.StartsWith("lambada", StringComparison.Ordinal) || kind == "few-shot" ? "acc" : "same_prediction", figures);
+        Assert.Contains(kind == "lambada-base" ? "base_perplexity_stderr" : kind.StartsWith("lambada", StringComparison.Ordinal) || kind.StartsWith("few-shot", StringComparison.Ordinal) ? "acc" : "same_prediction", figures);
         foreach (string key in figures)
         {
             Assert.True(JsonNode.DeepEquals(whole[key], merged[key]), $"{key}: {whole[key]?.ToJsonString()} in the whole run, {merged[key]?.ToJsonString()} merged");
