@@ -134,6 +134,7 @@ internal static class InspectCommand
             ["logits_dtype"] = model.Type.ToString().ToLowerInvariant(),
             ["provider"] = model.Provider,
             ["causal"] = model.CausalityChecked ? true : null, // Open refuses a model whose first token's logits see the tokens after it
+            ["past_reuse"] = model.PastReuse, // loglikelihood runs requests' common first tokens once where it reuses its past
             ["inputs"] = Ports(model.InputPorts, "fed"),
             ["outputs"] = Ports(model.OutputPorts, "read"),
             ["external_data"] = new JsonArray([.. model.ExternalDataFiles.Select(f => (JsonNode)new JsonObject
@@ -209,6 +210,7 @@ internal static class InspectCommand
         console.MarkupLine(file["causal"] is null
             ? "causal: not checked (the model does not run on 4-token windows)"
             : "causal: its first token's logits do not change with the tokens after it");
+        console.MarkupLine(Markup.Escape($"past reuse: {file["past_reuse"]}"));
     }
 
     private static void Print(TextWriter stdout, JsonArray files)

@@ -106,13 +106,12 @@ internal static partial class LoglikelihoodCommand
                 return r;
             }), prefixToken, name, () => models.LoadTokenizer(parse, parse.GetValue(model)));
             CheckLengths(encoded, names, windows.Context);
+            double tokenizeSeconds = clock.Elapsed.TotalSeconds;
+            var modelText = new ModelText(encoded, tokenizer, null, tokenizeSeconds) { DocumentNames = [.. names] };
             if (warmup is not null)
             {
-                names.RemoveAt(0);
+                names.RemoveAt(0); // the scores' names: the shard's requests
             }
-
-            double tokenizeSeconds = clock.Elapsed.TotalSeconds;
-            var modelText = new ModelText(encoded, tokenizer, null, tokenizeSeconds) { DocumentNames = names };
 
             var load = Stopwatch.StartNew();
             using var engines = common.CreateEngines(parse);

@@ -57,6 +57,9 @@ public sealed class InspectCliTests : IDisposable
         Assert.Equal(Path.Combine(Path.GetDirectoryName(external)!, "window.onnx_data"), (string)data["path"]!);
         Assert.Equal(new FileInfo((string)data["path"]!).Length, (long)data["bytes"]!);
         Assert.True((bool)model["causal"]!);
+        Assert.StartsWith("none: ONNX Runtime failed on a window fed its first tokens' keys and values", (string)model["past_reuse"]!); // its present.* doubles its past
+        Assert.Equal("none: it takes no past", (string)report["files"]![1]!["past_reuse"]!);
+        Assert.StartsWith("present.0.key… fed back as past_key_values.0.key…", (string)CliRunner.Json("inspect", Models.ModelFiles.Path(Path.Combine("optimum", "gpt2_with_past.onnx")))["files"]![0]!["past_reuse"]!);
         CliRunner.Fails(3, ["noncausal.onnx", "is not causal as run here"], "inspect", Models.ModelFiles.Path("noncausal.onnx"));
         var fixedWindow = CliRunner.Json("inspect", Models.ModelFiles.Path("fixed_window.onnx"))["files"]![0]!;
         Assert.Null(fixedWindow["causal"]); // it does not run on the check's 4-token windows
