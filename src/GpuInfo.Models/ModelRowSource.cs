@@ -91,6 +91,18 @@ public sealed class ModelRowSource : RowSource
         _bufferValues = (long)values;
         _sharesPrefixes = model.ReusesPast && text.RequestGroups is not null && Windows.Protocol == WindowProtocol.Continuation
             && Windows.Count == text.DocumentStarts.Count;
+        if (_sharesPrefixes)
+        {
+            // Keys and values held beside the logits: a file's first request's, a document's first's, and a batch's past.
+            long perToken = model.PastPorts!.Sum(p => (long)p.Heads * p.HeadSize * (p.Type == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Float ? 4 : 2));
+            var past = (Int128)(windows + 2) * Windows.MaxLength * perToken;
+            if (bytes + past > memory)
+            {
+                throw new ArgumentException(
+                    $"a batch's logits ({(double)bytes / 1e9:F1} GB) and the keys and values its requests share ({windows + 2} windows x {Windows.MaxLength} tokens x {perToken} bytes, {(double)past / 1e9:F1} GB) exceed this machine's memory ({memory / 1e9:F1} GB): use a smaller batch or context.",
+                    nameof(options));
+            }
+        }
         _tokensHash = new(() => Convert.ToHexStringLower(SHA256.HashData(MemoryMarshal.AsBytes(text.Ids.AsSpan()))));
     }
 
