@@ -22,7 +22,7 @@ internal sealed class ModelOptions
     private readonly Option<string> _protocol = new("--protocol") { Description = "sliding: windows every --stride tokens, as the Hugging Face perplexity guide; rolling: lm-evaluation-harness's loglikelihood_rolling, disjoint runs of --context scored tokens, each window a full context where the document has one, and every token scored, the first from --prefix-token; chunks: llama.cpp's llama-perplexity, disjoint chunks of --context tokens (the rest after the last whole one unscored), each scoring its second half but the first, with --prefix-token (llama.cpp's BOS, where its vocabulary adds one) in place of each chunk's first token.", DefaultValueFactory = _ => "sliding" };
     private readonly Option<string?> _prefixToken = new("--prefix-token") { Description = "A token put before each document, so that its first token is scored: an id, a token's text, auto (lm-evaluation-harness's prefix_token_id: the tokenizer's BOS, else its EOS, from tokenizer_config.json, a SentencePiece model or a built-in encoding's <|endoftext|>) or none. Default: auto with --protocol rolling; with sliding and chunks, the BOS the tokenizer begins each text with where it adds one, as Hugging Face's tokenizer(text) and llama.cpp do (a tokenizer.json's post_processor, Llama 3's; a SentencePiece model), else none (with --tokens, give llama.cpp's BOS id with chunks where its vocabulary adds a BOS). With chunks it is put before the text and in place of each chunk's first token." };
     private readonly Option<string?> _tokenizer = new("--tokenizer") { Description = $"{string.Join("|", TokenizerCatalog.Names)} (built in), or a tokenizer.json, a vocab.json with merges.txt beside it, a SentencePiece .model, or a folder holding one. Default: the one beside the model (an export's folder: its tokenizer.json), where there is one." };
-    private readonly Option<int> _context = new("--context") { Description = "Tokens per window (the model's context). With --protocol rolling (and --samples) the default is lm-evaluation-harness's max_length of the model, as it resolves it: its config.json's n_positions, max_position_embeddings or n_ctx, else its tokenizer_config.json's model_max_length, else 2048.", DefaultValueFactory = _ => 1024 };
+    private readonly Option<int> _context = new("--context") { Description = "Tokens per window (the model's context). With --protocol rolling (and --samples) the default is lm-evaluation-harness's max_length of the model, as it resolves it: its config.json's n_positions, max_position_embeddings or n_ctx, else its tokenizer_config.json's model_max_length, else 2048; with --protocol chunks llama-perplexity's default, 512.", DefaultValueFactory = _ => 1024 };
     private readonly Option<int?> _requestContext = new("--context") { Description = "The most tokens a request's window holds, its context cut from the left beyond them (lm-evaluation-harness's max_length). Default: as the harness resolves it, the model's config.json n_positions, max_position_embeddings or n_ctx, else its tokenizer_config.json's model_max_length, else 2048." };
     private readonly Option<int?> _stride = new("--stride") { Description = "Tokens between window starts (1 to --context; default half of --context, 512 for the default context); each token is scored once, with at least context - stride tokens of left context where the text has them (with stride = context the windows are disjoint and each one's first token goes unscored, as in the Hugging Face guide)." };
     private readonly Option<int> _batch = new("--batch") { Description = "Windows per model run.", DefaultValueFactory = _ => 1 };
@@ -111,6 +111,9 @@ internal sealed class ModelOptions
     private string? TokenizerOf(ParseResult parse, string? model) =>
         parse.GetValue(_tokenizer) ?? (model is null ? null : OnnxModelFolder.TokenizerFolder(model));
 
+    /// <summary>llama-perplexity's context without -c: --protocol chunks' default --context.</summary>
+    public const int LlamaPerplexityContext = 512;
+
     /// <summary>Where the last windows' --context came from, in words: "--context", the default, or the model's max_length (<see cref="Windows"/>).</summary>
     public string ContextSource { get; private set; } = "--context";
 
@@ -138,6 +141,11 @@ internal sealed class ModelOptions
         if (protocol == WindowProtocol.Rolling && model is not null && parse.GetResult(_context) is null or { Implicit: true })
         {
             (context, ContextSource) = ResolveMaxLength(parse, model);
+        }
+        else if (protocol == WindowProtocol.Chunks && parse.GetResult(_context) is null or { Implicit: true })
+        {
+            // llama-perplexity's own default (its params.n_ctx = 512), so that a run without -c and one without --context agree.
+            (context, ContextSource) = (LlamaPerplexityContext, $"llama-perplexity's default {LlamaPerplexityContext}");
         }
 
         if (protocol != WindowProtocol.Sliding && parse.GetValue(_stride) is not null)

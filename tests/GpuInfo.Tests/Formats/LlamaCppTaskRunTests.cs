@@ -48,6 +48,20 @@ public sealed partial class LlamaCppTaskRunTests
         Assert.Equal(Number(final.Groups[2].Value), CliRunner.Number(report["perplexity_se"]), 4);
     }
 
+    [Fact]
+    public void Perplexity_of_chunks_without_a_context_is_llama_perplexity_s_without_one()
+    {
+        // llama-perplexity -f text_long.txt with no -c: its default n_ctx 512, 4 chunks; ours with no --context the same.
+        var final = EstimateLine().Match(File.ReadAllText(FileOf("perplexity_default_run.txt")));
+        Assert.True(final.Success, "llama.cpp's final estimate");
+        var report = CliRunner.Json("perplexity", "--model", FileOf("twin"), "--text", FileOf("text_long.txt"), "--protocol", "chunks", "--device", "cpu");
+        Assert.Equal(512, (int)report["context"]!);
+        Assert.Equal("llama-perplexity's default 512", (string)report["context_source"]!);
+        Assert.Equal(4, (int)report["windows"]!);
+        Assert.Equal(Number(final.Groups[1].Value), CliRunner.Number(report["perplexity"]), 1e-4 * Number(final.Groups[1].Value));
+        Assert.Equal(Number(final.Groups[2].Value), CliRunner.Number(report["perplexity_se"]), 1e-4 * Number(final.Groups[2].Value));
+    }
+
     [Theory]
     [InlineData("hellaswag_run.txt", null, "twin")]
     [InlineData("hellaswag_4_run.txt", 4, "twin")]
