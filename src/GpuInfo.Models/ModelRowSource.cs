@@ -387,19 +387,19 @@ public sealed class ModelRowSource : RowSource
     /// </summary>
     private int Parent(int window)
     {
-        int group = Start(_text.RequestGroups!, window);
+        int group = GroupStart(window);
         if (window != group)
         {
             return group;
         }
 
-        int section = _text.RequestSections is { } sections ? Start(sections, window) : 0;
+        int section = SectionStart(window);
         return window != section ? section : -1;
     }
 
     /// <summary>Whether windows from <paramref name="end"/> on are fed the keys and values of <paramref name="window"/>'s run (it is their group's or section's first).</summary>
     private bool HasFollowers(int window, int end) =>
-        end < Windows.Count && (Start(_text.RequestGroups!, end) == window || (_text.RequestSections is { } sections ? Start(sections, end) : 0) == window);
+        end < Windows.Count && (GroupStart(end) == window || SectionStart(end) == window);
 
     /// <summary>
     /// The keys and values of the tokens the windows starting at <paramref name="starts"/> (each as long as <paramref name="length"/>,
@@ -469,13 +469,19 @@ public sealed class ModelRowSource : RowSource
     {
         foreach (int window in _caches.Keys.ToList())
         {
-            if (next >= Windows.Count || (window != Start(_text.RequestGroups!, next) && window != (_text.RequestSections is { } sections ? Start(sections, next) : 0)))
+            if (next >= Windows.Count || (window != GroupStart(next) && window != SectionStart(next)))
             {
                 _caches.Remove(window, out var cache);
                 cache!.Dispose();
             }
         }
     }
+
+    /// <summary>The first window of <paramref name="window"/>'s group (<see cref="TokenizedText.RequestGroups"/>).</summary>
+    private int GroupStart(int window) => Start(_text.RequestGroups!, window);
+
+    /// <summary>The first window of <paramref name="window"/>'s section (<see cref="TokenizedText.RequestSections"/>; one section where none are marked).</summary>
+    private int SectionStart(int window) => _text.RequestSections is { } sections ? Start(sections, window) : 0;
 
     /// <summary>The last of <paramref name="starts"/> (ascending, the first 0) at or before <paramref name="window"/>.</summary>
     private static int Start(IReadOnlyList<int> starts, int window)
@@ -499,7 +505,7 @@ public sealed class ModelRowSource : RowSource
 
     /// <summary>Whether window <paramref name="k"/> is run with the window before (the same inputs, within a group where groups share their first tokens).</summary>
     private bool RunsWithPrevious(int k) =>
-        Windows.Protocol == WindowProtocol.Continuation && k > 0 && SameInputs(k - 1, k) && !(_sharesPrefixes && Start(_text.RequestGroups!, k) == k);
+        Windows.Protocol == WindowProtocol.Continuation && k > 0 && SameInputs(k - 1, k) && !(_sharesPrefixes && GroupStart(k) == k);
 
     /// <summary>The window whose run gives <paramref name="k"/>'s logits (read out of order too: a window's scores never depend on the order read).</summary>
     private int RunsWith(int k)

@@ -124,7 +124,7 @@ internal static partial class LoglikelihoodCommand
             // A document's requests (and a file's documents) share their first tokens where the models reuse their past; else
             // batches run longest first.
             var scoredText = windows.Batch > 1 && !PastSharing.Applies(lm, reference, run.Documents.Count > 0) ? LoglikelihoodRequests.LongestFirst(encoded, windows.Context, out order)
-                : run.Documents.Count > 0 ? LoglikelihoodRequests.Grouped(encoded, [.. scoring.Count > run.Requests.Count ? [1] : Array.Empty<int>(), .. run.Documents.Select(d => d.Choices.Count)], run.Sections(warmup is not null))
+                : run.Documents.Count > 0 ? LoglikelihoodRequests.Grouped(encoded, [.. warmup is null ? Array.Empty<int>() : [1], .. run.Documents.Select(d => d.Choices.Count)], run.Sections(warmup is not null))
                 : encoded;
             var sharing = new PastSharing();
             var scores = Score(lm, scoredText, order, windows, engines, quiet, reference is null ? "scoring" : "scoring --model", sharing)[(warmup is null ? 0 : 1)..];
